@@ -1,0 +1,39 @@
+/* Optimizer updates in place, Keras 3 formulas. Each works on n contiguous elements
+ * of a parameter w with gradient g and its slot arrays. Step-dependent scalars (the
+ * learning rate of a schedule, Adam's bias correction) are computed by the caller.
+ *
+ * Every update starts with Keras' decoupled weight decay, w -= w * wd_lr (wd_lr =
+ * weight_decay * lr; 0 disables it).
+ *
+ * SGD:     momentum == 0: w -= lr g.  Else m = mu m - lr g; w += m, or with nesterov
+ *          w += mu m - lr g (m updated first).
+ * Adam:    m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); w -= alpha_t m / (sqrt(v) + eps)
+ *          with alpha_t = lr sqrt(1 - b2^t) / (1 - b1^t) passed in (AdamW = Adam + wd).
+ * RMSprop: v = rho v + (1 - rho) g^2; centered: mg = rho mg + (1 - rho) g, den = v - mg^2;
+ *          inc = lr g / sqrt(den + eps); momentum > 0: mom = momentum mom + inc, w -= mom;
+ *          else w -= inc. mg / mom may be NULL when unused.
+ * Adagrad: acc += g^2; w -= lr g / sqrt(acc + eps).
+ */
+#ifndef FNN_OPTIMIZERS_H
+#define FNN_OPTIMIZERS_H
+#include "fnn_common.h"
+
+void fnn_sgd_f32(size_t n, float *w, const float *g, float *m, double lr, double momentum,
+                 int nesterov, double wd_lr);
+void fnn_sgd_f64(size_t n, double *w, const double *g, double *m, double lr, double momentum,
+                 int nesterov, double wd_lr);
+void fnn_adam_f32(size_t n, float *w, const float *g, float *m, float *v, double alpha_t,
+                  double beta1, double beta2, double eps, double wd_lr);
+void fnn_adam_f64(size_t n, double *w, const double *g, double *m, double *v, double alpha_t,
+                  double beta1, double beta2, double eps, double wd_lr);
+void fnn_rmsprop_f32(size_t n, float *w, const float *g, float *v, float *mg, float *mom,
+                     double lr, double rho, double momentum, double eps, int centered,
+                     double wd_lr);
+void fnn_rmsprop_f64(size_t n, double *w, const double *g, double *v, double *mg, double *mom,
+                     double lr, double rho, double momentum, double eps, int centered,
+                     double wd_lr);
+void fnn_adagrad_f32(size_t n, float *w, const float *g, float *acc, double lr, double eps,
+                     double wd_lr);
+void fnn_adagrad_f64(size_t n, double *w, const double *g, double *acc, double lr, double eps,
+                     double wd_lr);
+#endif

@@ -1,0 +1,93 @@
+"""Build the fastnn._kernels extension: csrc/*.c (plain C99 + OpenMP) behind Cython.
+
+OpenMP is probed by compiling and linking a tiny program; without it the module is
+built single-threaded and says so (fastnn.build_info()). No host-specific -march flag: the AVX2/FMA
+paths carry their own target attributes and are picked at run time.
+"""
+import glob
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+OPENMP_PROBE = r"""
+#include <omp.h>
+int main(void) {
+    int n = 0;
+    #pragma omp parallel reduction(+:n)
+    n += 1;
+    return n > 0 ? 0 : 1;
+}
+"""
+
+
+def openmp_flags(compiler):
+    """Return (compile_flags, link_flags) that enable OpenMP, or None if none work."""
+    if os.environ.get("FASTNN_NO_OPENMP"):
+        return None
+    if compiler.compiler_type == "msvc":
+        candidates = [(["/openmp"], [])]
+    else:
+        candidates = [(["-fopenmp"], ["-fopenmp"]),
+                      (["-Xpreprocessor", "-fopenmp"], ["-lomp"])]
+    tmp = tempfile.mkdtemp(prefix="fastnn-omp-")
+    try:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write(OPENMP_PROBE)
+        for cflags, lflags in candidates:
+            try:
+                objs = compiler.compile([src], output_dir=tmp, extra_postargs=cflags)
+                compiler.link_executable(objs, "probe", output_dir=tmp,
+                                         extra_postargs=lflags)
+                return cflags, lflags
+            except Exception:
+                continue
+        return None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        flags = openmp_flags(self.compiler)
+        if flags is None:
+            warnings.warn("fastnn: the C compiler has no usable OpenMP; building a "
+                          "single-threaded module (fastnn.build_info() will say so).")
+            print("WARNING: fastnn is built without OpenMP (single-threaded)",
+                  file=sys.stderr)
+        msvc = self.compiler.compiler_type == "msvc"
+        base = ["/O2"] if msvc else ["-O3", "-fno-math-errno", "-Wall",
+                                      "-Wno-unused-function", "-Wno-unknown-pragmas"]
+        for ext in self.extensions:
+            ext.extra_compile_args = base + (flags[0] if flags else [])
+            ext.extra_link_args = flags[1] if flags else []
+        super().build_extensions()
+
+
+def extensions():
+    from Cython.Build import cythonize
+    ext = Extension(
+        "fastnn._kernels",
+        sources=["fastnn/_kernels.pyx"] + sorted(glob.glob("csrc/*.c")),
+        include_dirs=["csrc"],
+        depends=sorted(glob.glob("csrc/*.h") + glob.glob("csrc/*.inc")
+                       + glob.glob("fastnn/*.pxi")),
+    )
+    return cythonize(
+        [ext],
+        compiler_directives={
+            "language_level": 3,
+            "boundscheck": False,
+            "wraparound": False,
+            "cdivision": True,
+            "initializedcheck": False,
+        },
+    )
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})
