@@ -62,7 +62,8 @@ class BuildExt(build_ext):
                   file=sys.stderr)
         msvc = self.compiler.compiler_type == "msvc"
         base = ["/O2"] if msvc else ["-O3", "-fno-math-errno", "-Wall",
-                                      "-Wno-unused-function", "-Wno-unknown-pragmas"]
+                                      "-Wno-unused-function", "-Wno-unknown-pragmas",
+                                      "-Wno-sign-compare"]
         for ext in self.extensions:
             ext.extra_compile_args = base + (flags[0] if flags else [])
             ext.extra_link_args = flags[1] if flags else []
