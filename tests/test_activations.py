@@ -67,19 +67,33 @@ def test_both_simd_paths_match_reference_wide_range(name, simd_path):
     # ulp(|z - max|) / 2 in the result), the reference subtracts in float64
     rtol = 4e-6 if name in ROWWISE else 1e-6
     np.testing.assert_allclose(a, ref, rtol=rtol, atol=atol)
+    da = np.random.default_rng(13).normal(size=z.shape).astype(np.float32)
+    ref_a = R.activation_forward(name, z)  # float32, so both sides see the same a
+    np.testing.assert_allclose(_raw_backward(name, z, ref_a, da),
+                               R.activation_grad(name, z.astype(np.float64),
+                                                 ref_a.astype(np.float64), da.astype(np.float64)),
+                               rtol=1e-5, atol=1e-6)
     for rows, cols in [(7, 13), (3, 8), (1, 5)]:
         zz = _inputs((rows, cols), np.float32, seed=11, name=name)
-        np.testing.assert_allclose(_raw_forward(name, zz), R.activation_forward(name, zz),
-                                   **tol(np.float32))
+        aa = _raw_forward(name, zz)
+        np.testing.assert_allclose(aa, R.activation_forward(name, zz), **tol(np.float32))
+        dd = np.random.default_rng(14).normal(size=zz.shape).astype(np.float32)
+        np.testing.assert_allclose(_raw_backward(name, zz, aa, dd),
+                                   R.activation_grad(name, zz, aa, dd), **tol(np.float32))
 
 
-@pytest.mark.parametrize("name", ["sigmoid", "tanh", "silu", "exponential", "gelu_tanh"])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "silu", "exponential", "gelu_tanh",
+                                  "softplus"])
 def test_element_result_does_not_depend_on_its_position(name, simd_path):
     z = _inputs((1, 8195), np.float32, seed=12, name=name)
     full = _raw_forward(name, z)
+    full_grad = _raw_backward(name, z, full, np.ones_like(z))
     for lo, hi in [(3, 8), (5, 4101), (8190, 8195), (0, 1)]:
         part = _raw_forward(name, np.ascontiguousarray(z[:, lo:hi]))
         np.testing.assert_array_equal(part, full[:, lo:hi])
+        da = np.ones_like(part)
+        np.testing.assert_array_equal(_raw_backward(name, np.ascontiguousarray(z[:, lo:hi]),
+                                                    part, da), full_grad[:, lo:hi])
 
 
 def _fd_grad(f, z, da, h=1e-6):
