@@ -43,6 +43,10 @@ def test_mixed_float32_float64_gives_float64():
 def test_scalar_and_empty_inputs():
     assert ops.sigmoid(0.0) == 0.5 and ops.sigmoid(0.0).shape == ()
     assert ops.relu(np.zeros((0, 3))).shape == (0, 3)
+    for shape in [(0, 3), (3, 0), (0,)]:
+        e = np.zeros(shape)
+        assert ops.softmax(e).shape == shape
+        assert ops.activation_grad("log_softmax", e, e, e).shape == shape
     with pytest.raises(ValueError, match="at least 1 dimension"):
         ops.softmax(1.0)
 
