@@ -254,3 +254,31 @@ def test_cross_entropies_are_nonnegative_and_match_reference(z, data):
     yb = (z > 0).astype(np.float64)
     bce = ops.binary_crossentropy(yb, z, from_logits=True)
     assert np.all(bce >= 0) and np.all(np.isfinite(bce))
+
+
+shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
+
+
+@settings(max_examples=50, deadline=None)
+@given(shapes, shapes)
+def test_any_shapes_either_work_or_raise_value_error(sa, sb):
+    a = np.ones(sa)
+    b = np.ones(sb)
+    try:
+        c = ops.matmul(a, b)
+    except ValueError as exc:
+        assert "must" in str(exc)
+    else:
+        np.testing.assert_allclose(c, np.matmul(a, b))
+    try:
+        per = ops.mean_squared_error(a, b)
+    except ValueError as exc:
+        assert "must" in str(exc)
+    else:
+        np.testing.assert_allclose(per, R.mean_squared_error(a, b))
+    try:
+        loss, grad = ops.loss_and_grad("sparse_categorical_crossentropy", a, b)
+    except ValueError as exc:
+        assert "must" in str(exc)
+    else:
+        assert np.isfinite(loss) and grad.shape == b.shape
