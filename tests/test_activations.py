@@ -83,7 +83,7 @@ def test_both_simd_paths_match_reference_wide_range(name, simd_path):
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "silu", "exponential", "gelu_tanh",
-                                  "softplus"])
+                                  "softplus", "elu", "selu"])
 def test_element_result_does_not_depend_on_its_position(name, simd_path):
     z = _inputs((1, 8195), np.float32, seed=12, name=name)
     full = _raw_forward(name, z)
@@ -215,3 +215,15 @@ def test_leaky_relu_and_elu_parameters_reach_the_kernel():
     da = np.ones_like(x)
     g = ops.activation_grad("leaky_relu", x, ops.leaky_relu(x, 0.3), da, negative_slope=0.3)
     np.testing.assert_allclose(g, [[0.3, 1.0]])
+
+
+def test_elu_alpha_on_both_simd_paths(simd_path):
+    z = np.linspace(-20, 5, 1003).astype(np.float32).reshape(1, -1)
+    code = ACTIVATIONS["elu"][0]
+    a = np.empty_like(z)
+    _kernels.act_forward(code, 2.5, z, a)
+    np.testing.assert_allclose(a, R.elu(z.astype(np.float64), alpha=2.5), rtol=1e-6)
+    dz = np.empty_like(z)
+    _kernels.act_backward(code, 2.5, z, a, np.ones_like(z), dz)
+    np.testing.assert_allclose(dz, np.where(z > 0, 1.0, 2.5 * np.exp(z.astype(np.float64))),
+                               rtol=1e-6)
