@@ -259,12 +259,20 @@ def test_dense_forward_bad_inputs_raise():
     with pytest.raises(ValueError, match="A must not share memory with Z"):
         flat = np.zeros(21, f)       # Z and A offset by one element
         fwd(X, W, b, 0, 0.0, flat[:20].reshape(4, 5), flat[1:].reshape(4, 5))
-    with pytest.raises(ValueError):                       # not C-contiguous
+    with pytest.raises(ValueError, match="X must be C-contiguous"):
         fwd(np.ones((4, 6), f)[:, :3], W, b, 0, 0.0, Z, A)
-    with pytest.raises((ValueError, TypeError)):          # mixed dtypes
+    with pytest.raises(TypeError, match="W is float64, expected float32"):
         fwd(X, W.astype(np.float64), b, 0, 0.0, Z, A)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="b is float64, expected float32"):
+        fwd(X, W, b.astype(np.float64), 0, 0.0, Z, A)
+    with pytest.raises(TypeError, match="X must be a float32 or float64 NumPy array"):
         fwd(None, W, b, 0, 0.0, Z, A)
+    with pytest.raises(ValueError, match="b must be 1-D"):
+        fwd(X, W, b.reshape(1, 5), 0, 0.0, Z, A)
+    with pytest.raises(ValueError, match="output A must be writable"):
+        ro = np.zeros((4, 5), f)
+        ro.flags.writeable = False
+        fwd(X, W, b, 0, 0.0, Z, ro)
 
 
 def test_dense_backward_bad_inputs_raise():
@@ -288,5 +296,9 @@ def test_dense_backward_bad_inputs_raise():
         bwd(X, W, dZ, dW, db, X)
     with pytest.raises(ValueError, match="output db must not share memory with dZ"):
         bwd(X, W, dZ, dW, dZ[0], dX)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="dW must be a float32 or float64 NumPy array"):
         bwd(X, W, dZ, None, db, dX)
+    with pytest.raises(TypeError, match="dX is float64, expected float32"):
+        bwd(X, W, dZ, dW, db, dX.astype(np.float64))
+    with pytest.raises(ValueError, match="dW must be C-contiguous"):
+        bwd(X, W, dZ, np.zeros((3, 10), f)[:, ::2], db, dX)

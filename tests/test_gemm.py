@@ -281,19 +281,23 @@ def test_gemm_bad_inputs_raise():
     with pytest.raises(ValueError, match="output C must not share memory with B"):
         sq = np.ones((4, 4), f)
         _kernels.gemm(False, False, np.ones((4, 4), f), sq, sq)
-    with pytest.raises((ValueError, TypeError)):       # dtypes differ
+    with pytest.raises(TypeError, match="B is float64, expected float32"):
         _kernels.gemm(False, False, A, B.astype(np.float64), C)
-    with pytest.raises(TypeError):                      # not floating point
+    with pytest.raises(TypeError, match="A must have dtype float32 or float64, got int64"):
         _kernels.gemm(False, False, A.astype(np.int64), B, C)
-    with pytest.raises(TypeError):                      # 1-D
+    with pytest.raises(TypeError, match="big-endian|dtype float32 or float64"):
+        _kernels.gemm(False, False, A.astype(">f4" if np.little_endian else "<f4"), B, C)
+    with pytest.raises(ValueError, match=r"A must be 2-D, got 1-D \(shape \(4,\)\)"):
         _kernels.gemm(False, False, np.ones(4, f), B, C)
-    with pytest.raises(TypeError):                      # None
+    with pytest.raises(TypeError, match="A must be a float32 or float64 NumPy array, got NoneType"):
         _kernels.gemm(False, False, None, B, C)
-    with pytest.raises(ValueError):                     # columns not contiguous
+    with pytest.raises(TypeError, match="got list"):
+        _kernels.gemm(False, False, A.tolist(), B, C)
+    with pytest.raises(ValueError, match="A must be C-contiguous"):   # strided columns
         _kernels.gemm(False, False, np.ones((3, 8), f)[:, ::2], B, C)
-    with pytest.raises(ValueError, match="A must have rows stored forward"):
+    with pytest.raises(ValueError, match="A must have its rows stored forward"):
         _kernels.gemm(False, False, np.ones((3, 4), f)[::-1], B, C)   # negative stride
-    with pytest.raises(ValueError):                     # read-only output
+    with pytest.raises(ValueError, match="output C must be writable"):
         ro = np.zeros((3, 5), f)
         ro.flags.writeable = False
         _kernels.gemm(False, False, A, B, ro)
