@@ -20,8 +20,10 @@
 
 #ifdef _OPENMP
 #define FNN_TID() omp_get_thread_num()
+#define FNN_TEAM() omp_get_num_threads()
 #else
 #define FNN_TID() 0
+#define FNN_TEAM() 1
 #endif
 
 /* ------------------------------------------------------------------ blocking constants
