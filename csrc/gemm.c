@@ -80,10 +80,14 @@ void fnn_gemm_force_path(int path)
  * often; the direct path re-reads B once per strip of MR rows, which is cheap while B
  * stays in L2. Measured single-threaded on Zen 4 (AVX2): direct wins up to ~128^3
  * multiply-adds and for up to 64 rows when B fits in ~1 MiB (32x784x128: 61 vs 79 us,
- * 64x256x256: 78 vs 87 us); packed wins from 256 rows (256x64x256: 80 vs 95 us). */
-static int fnn_gemm_choose_path(size_t M, size_t N, size_t K, size_t elem_size)
+ * 64x256x256: 78 vs 87 us); packed wins from 256 rows (256x64x256: 80 vs 95 us).
+ * The portable kernels take the packed loops for every shape: their direct strips
+ * compile poorly (gemm_impl.inc, dtile_gen_full) and lose even at 32x64x25 (15 vs 6 us). */
+static int fnn_gemm_choose_path(size_t M, size_t N, size_t K, size_t elem_size,
+                                int have_direct_simd)
 {
     if (g_force_path != FNN_GEMM_PATH_AUTO) return g_force_path;
+    if (!have_direct_simd) return FNN_GEMM_PATH_PACKED;
     if ((double)M * (double)N * (double)K <= 128.0 * 128.0 * 128.0) return FNN_GEMM_PATH_DIRECT;
     if (M <= 16) return FNN_GEMM_PATH_DIRECT;
     if (M <= 64 && (double)K * (double)N * (double)elem_size <= 1048576.0)
