@@ -637,10 +637,9 @@ class Sequential:
         self._require_compiled(what)
         batch_size = _check_int(32 if batch_size is None else batch_size, "batch_size", 1, what)
         verbose = self._verbose(verbose, what)
-        if not self.built:
-            raise ValueError(f"{what}: the model was never built; train it or give it an "
-                             f"Input(shape) first")
         xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
+        if not self.built:
+            self.build((None,) + xa.shape[1:])  # Keras builds from the first data, here too
         self._fused = self._fused_head()
         self._ensure_metrics(ya, out_shape)
         steps_n = math.ceil(xa.shape[0] / batch_size)
