@@ -344,7 +344,7 @@ class Sequential:
             if arr.dtype.kind == "f" and np.any(lab != np.floor(lab)):
                 raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must hold integer "
                                  f"class labels, got non-integer values such as "
-                                 f"{lab[lab != np.floor(lab)][0]!r}")
+                                 f"{float(lab[lab != np.floor(lab)][0])!r}")
             lo, hi = lab.min(), lab.max()
             if lo < 0 or hi >= units:
                 raise ValueError(f"{what}: {argname} labels must be in [0, {units}) for a model with "
