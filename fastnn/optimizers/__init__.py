@@ -10,7 +10,7 @@ import numpy as np
 
 from fastnn.optimizers import schedules
 from fastnn.optimizers.schedules import LearningRateSchedule
-from fastnn.utils import ops
+from fastnn import ops
 
 
 def _check_float(owner, name, value, lo=None, hi=None, lo_open=False, hi_open=False):
