@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from fastnn import activations as activations_mod
 from fastnn import layers as layers_mod
 from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
@@ -514,16 +515,18 @@ class Sequential:
         n = x.shape[0]
         loss_total, count = 0.0, 0
         steps = math.ceil(n / batch_size)
+        want_begin = callbacks is not None and callbacks.wants("on_test_batch_begin")
+        want_end = callbacks is not None and callbacks.wants("on_test_batch_end")
         for b in range(steps):
             s = slice(b * batch_size, min(n, (b + 1) * batch_size))
-            if callbacks is not None:
+            if want_begin:
                 callbacks.on_test_batch_begin(b)
             nb, lsum, msums = self._test_step(x[s], y[s], None if sw is None else sw[s])
             loss_total += lsum
             count += nb
             for m, (t, c) in zip(self._metrics, msums):
                 m.update_sums(t, c)
-            if callbacks is not None:
+            if want_end:
                 callbacks.on_test_batch_end(b, self._logs(loss_total, count))
         return self._logs(loss_total, count)
 
@@ -570,6 +573,11 @@ class Sequential:
             if not isinstance(cb, Callback):
                 raise TypeError(f"{what}: callbacks must be fastnn Callback objects, got {cb!r}")
 
+        for layer in self._layers:
+            if hasattr(layer, "activation_name") and layer.activation_name is None:
+                raise ValueError(f"{what}: layer {layer.name!r} has the custom activation "
+                                 f"{layer.activation!r}, which fastnn cannot differentiate; use one "
+                                 f"of the built-in names {sorted(activations_mod.ALL_OBJECTS)}")
         xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
         if class_weight is not None:
             cw = self._class_weights(class_weight, ya, what)
@@ -620,7 +628,10 @@ class Sequential:
             cbl.on_epoch_begin(epoch)
             logs = self._fit_epoch(xa, ya, swa, batch_size, bool(shuffle), cbl, want_batch_logs)
             if val is not None and (epoch + 1 - initial_epoch) % vfreq == 0:
-                vlogs = self._evaluate_arrays(val[0], val[1], val[2], vbs or batch_size)
+                # Validation calls the callbacks' test hooks, as Keras' fit does.
+                cbl.on_test_begin()
+                vlogs = self._evaluate_arrays(val[0], val[1], val[2], vbs or batch_size, cbl)
+                cbl.on_test_end(vlogs)
                 logs.update({"val_" + k: v for k, v in vlogs.items()})
                 logs = dict(sorted(logs.items()))
             cbl.on_epoch_end(epoch, logs)

@@ -178,3 +178,13 @@ def test_bad_layer_arguments():
         Dense(3, unitz=4)
     with pytest.raises(TypeError, match="must be a fastnn Layer"):
         Sequential([lambda x: x])
+
+
+def test_custom_activation_cannot_train_but_can_predict():
+    m = Sequential([Input((4,)), Dense(3, activation=lambda z: z * 2)])
+    assert m.predict(X, verbose=0).shape == (10, 3)
+    m.compile(loss="mse")
+    before = m.get_weights()
+    with pytest.raises(ValueError, match="custom activation"):
+        m.fit(X, np.zeros((10, 3)), verbose=0)
+    _unchanged(m, before)

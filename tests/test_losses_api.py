@@ -145,3 +145,20 @@ def test_fused_head_is_accurate_where_probabilities_saturate():
     loss = m.evaluate(np.ones((1, 1)), np.array([1]), verbose=0)
     assert loss == pytest.approx(200.0, rel=1e-5)
     assert SparseCategoricalCrossentropy()([1], m(np.ones((1, 1)))) == pytest.approx(-math.log(1e-7), rel=1e-3)
+
+
+def test_fused_head_through_activation_layer():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(10, 6))
+    y = rng.integers(0, 4, size=10)
+    fastnn.utils.set_random_seed(2)
+    a = fastnn.Sequential([fastnn.Input((6,), dtype="float64"), Dense(4), fastnn.layers.Activation("softmax")])
+    b = fastnn.Sequential([fastnn.Input((6,), dtype="float64"), Dense(4)])
+    b.set_weights(a.get_weights())
+    a.compile(optimizer=optimizers.SGD(0.3), loss=SparseCategoricalCrossentropy())
+    b.compile(optimizer=optimizers.SGD(0.3), loss=SparseCategoricalCrossentropy(from_logits=True))
+    assert a._fused_head() and not b._fused_head()
+    a.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+    b.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-10, atol=1e-12)

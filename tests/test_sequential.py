@@ -277,3 +277,19 @@ def test_keras_alias_and_nn():
     p = tf.nn.softmax(np.array([[0.0, np.log(3.0)]]))
     np.testing.assert_allclose(p, [[0.25, 0.75]], rtol=1e-6)
     assert tf.layers.Dense is Dense
+
+
+def test_validation_runs_test_hooks():
+    X, Y = _digits_like(64)
+    seen = []
+
+    class Rec(Callback):
+        def on_test_begin(self, logs=None): seen.append("test_begin")
+        def on_test_batch_end(self, batch, logs=None): seen.append(("test_batch", batch))
+        def on_test_end(self, logs=None): seen.append(("test_end", sorted(logs)))
+
+    m = _seed_model()
+    m.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    m.fit(X, Y, epochs=2, batch_size=16, validation_split=0.25, verbose=0, callbacks=[Rec()])
+    assert seen.count("test_begin") == 2 and ("test_batch", 0) in seen
+    assert ("test_end", ["accuracy", "loss"]) in seen

@@ -49,8 +49,11 @@ _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "o
 
 
 def _overrides(cb, hook):
-    # Whether a callback overrides a hook: batch hooks are skipped when nobody listens,
-    # so fit pays nothing per batch for the default callbacks.
+    # Whether a callback listens to a hook: batch hooks (and their logs) are skipped
+    # when nobody listens, so fit pays nothing per batch for the default callbacks.
+    wants = getattr(cb, "_wants_hook", None)
+    if wants is not None:
+        return wants(hook)
     return getattr(type(cb), hook, None) is not getattr(Callback, hook)
 
 
@@ -229,6 +232,12 @@ class ProgbarLogger(Callback):
         self.verbose = params.get("verbose", 1)
         self.epochs = params.get("epochs", 1)
         self.steps = params.get("steps")
+
+    def _wants_hook(self, hook):
+        # Batch logs are only drawn on a terminal (a log file gets one line per epoch).
+        if hook in ("on_train_batch_end", "on_test_batch_end", "on_predict_batch_end"):
+            return self.verbose == 1 and bool(getattr(sys.stdout, "isatty", lambda: False)())
+        return getattr(type(self), hook, None) is not getattr(Callback, hook)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.verbose and self.epochs > 1:
