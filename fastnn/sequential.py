@@ -281,9 +281,14 @@ class Sequential:
 
     # ------------------------------------------------------------------ validation
     def _require_compiled(self, what):
+        self._require_layers(what)
         if not self.compiled:
             raise ValueError(f"{what}: the model must be compiled first; call "
                              f"model.compile(optimizer=..., loss=...) before {what}()")
+
+    def _require_layers(self, what):
+        if not self._layers:
+            raise ValueError(f"{what}: the model has no layers; add some with model.add(...) first")
 
     def _convert_x(self, x, what, argname="x"):
         """x -> C-contiguous array of the model dtype (a new array when a cast is needed,
@@ -669,6 +674,7 @@ class Sequential:
         what = "predict"
         batch_size = _check_int(32 if batch_size is None else batch_size, "batch_size", 1, what)
         verbose = self._verbose(verbose, what)
+        self._require_layers(what)
         if not self.built:
             raise ValueError(f"{what}: the model was never built, so it has no weights; give it an "
                              f"Input(shape) or train it with fit() first")
@@ -698,6 +704,7 @@ class Sequential:
 
     def __call__(self, x, training=False):
         """model(x): the outputs as a NumPy array (builds the model on first data)."""
+        self._require_layers("__call__")
         xa = self._convert_x(x, "__call__")
         if not self.built:
             self.build((None,) + xa.shape[1:])

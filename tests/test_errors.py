@@ -188,3 +188,38 @@ def test_custom_activation_cannot_train_but_can_predict():
     with pytest.raises(ValueError, match="custom activation"):
         m.fit(X, np.zeros((10, 3)), verbose=0)
     _unchanged(m, before)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(min_value=-3, max_value=5), min_size=10, max_size=10))
+def test_sparse_labels_property(labels):
+    # fit succeeds exactly when every label is in [0, 3); otherwise nothing changes.
+    m = _model()
+    before = m.get_weights()
+    y = np.array(labels)
+    if y.min() >= 0 and y.max() < 3:
+        m.fit(X, y, epochs=1, verbose=0)
+        assert m.optimizer.iterations == 1
+    else:
+        with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+            m.fit(X, y, epochs=1, verbose=0)
+        _unchanged(m, before)
+
+
+def test_ragged_input():
+    m = _model()
+    with pytest.raises(TypeError, match="x must be array-like numbers"):
+        m.fit([[1.0, 2.0], [1.0]], [0, 1], verbose=0)
+
+
+def test_empty_model():
+    m = Sequential()
+    with pytest.raises(ValueError, match="has no layers"):
+        m.compile(loss="mse") or m.fit(X, Y)
+    with pytest.raises(ValueError, match="has no layers"):
+        m.predict(X)
+    with pytest.raises(ValueError, match="has no layers"):
+        m(X)

@@ -293,3 +293,15 @@ def test_validation_runs_test_hooks():
     m.fit(X, Y, epochs=2, batch_size=16, validation_split=0.25, verbose=0, callbacks=[Rec()])
     assert seen.count("test_begin") == 2 and ("test_batch", 0) in seen
     assert ("test_end", ["accuracy", "loss"]) in seen
+
+
+def test_float32_input_not_mutated_or_aliased():
+    X, Y = _digits_like(64)
+    X32 = np.asfortranarray(X.astype(np.float32))
+    keep = X32.copy()
+    m = _seed_model()
+    m.compile(loss="sparse_categorical_crossentropy")
+    m.fit(X32, Y, epochs=2, verbose=0)
+    m.evaluate(X32, Y, verbose=0)
+    m.predict(X32, verbose=0)
+    np.testing.assert_array_equal(X32, keep)
