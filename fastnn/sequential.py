@@ -750,14 +750,18 @@ class Sequential:
         trainable = sum(w.size for w in self.trainable_weights) if self.built else 0
         total = sum(w.size for w in self.weights) if self.built else 0
         non_trainable = total - trainable
-        lines.append(f" Total params: {total:,} ({_human_bytes(total * itemsize)})")
-        lines.append(f" Trainable params: {trainable:,} ({_human_bytes(trainable * itemsize)})")
-        lines.append(f" Non-trainable params: {non_trainable:,} ({_human_bytes(non_trainable * itemsize)})")
+        opt_n = None
         if self.optimizer is not None and self.optimizer.built:
-            # Keras counts its iterations and (non-schedule) learning_rate variables too.
+            # Keras counts its iterations and (non-schedule) learning_rate variables too,
+            # and adds the optimizer's variables to the total once it is built.
             opt_n = sum(int(np.size(a)) for a in self.optimizer.get_state())
             if not callable(self.optimizer._learning_rate):
                 opt_n += 1
+            total += opt_n
+        lines.append(f" Total params: {total:,} ({_human_bytes(total * itemsize)})")
+        lines.append(f" Trainable params: {trainable:,} ({_human_bytes(trainable * itemsize)})")
+        lines.append(f" Non-trainable params: {non_trainable:,} ({_human_bytes(non_trainable * itemsize)})")
+        if opt_n is not None:
             lines.append(f" Optimizer params: {opt_n:,} ({_human_bytes(opt_n * itemsize)})")
         text = "\n".join(lines)
         if print_fn is None:

@@ -305,3 +305,17 @@ def test_float32_input_not_mutated_or_aliased():
     m.evaluate(X32, Y, verbose=0)
     m.predict(X32, verbose=0)
     np.testing.assert_array_equal(X32, keep)
+
+
+def test_summary_after_training_counts_optimizer_like_keras(capsys):
+    # Keras 3: Adam holds m and v per weight plus iterations and learning_rate, and the
+    # total includes them once the optimizer is built (2,175 + 4,352 = 6,527).
+    X, Y = _digits_like(64)
+    m = _seed_model()
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    m.fit(X, Y, verbose=0)
+    m.summary()
+    out = capsys.readouterr().out
+    assert "Optimizer params: 4,352 (17.00 KB)" in out
+    assert "Total params: 6,527 (25.50 KB)" in out
+    assert "Trainable params: 2,175 (8.50 KB)" in out
