@@ -319,3 +319,17 @@ def test_summary_after_training_counts_optimizer_like_keras(capsys):
     assert "Optimizer params: 4,352 (17.00 KB)" in out
     assert "Total params: 6,527 (25.50 KB)" in out
     assert "Trainable params: 2,175 (8.50 KB)" in out
+
+
+def test_keras2_batch_hook_names_are_called():
+    X, Y = _digits_like(64)
+    seen = []
+
+    class Old(Callback):
+        def on_batch_end(self, batch, logs=None):
+            seen.append((batch, round(logs["loss"], 6)))
+
+    m = _seed_model()
+    m.compile(loss="sparse_categorical_crossentropy")
+    m.fit(X, Y, epochs=1, batch_size=16, verbose=0, callbacks=[Old()])
+    assert [b for b, _ in seen] == [0, 1, 2, 3]
