@@ -795,5 +795,13 @@ class Sequential:
         from fastnn.saving import save_model
         return save_model(self, filepath, *args, **kwargs)
 
+    def save_weights(self, filepath, *args, **kwargs):
+        from fastnn.saving import save_weights
+        return save_weights(self, filepath, *args, **kwargs)
+
+    def load_weights(self, filepath, *args, **kwargs):
+        from fastnn.saving import load_weights
+        return load_weights(self, filepath, *args, **kwargs)
+
     def __repr__(self):
         return f"<Sequential name={self.name}, built={self.built}, layers={len(self._layers)}>"
