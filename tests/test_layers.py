@@ -235,3 +235,22 @@ def test_backprop_matches_finite_differences(act):
     m.fit(x, y, batch_size=6, epochs=1, shuffle=False, verbose=0)
     for w_before, w_after, g in zip(w0, m.get_weights(), num):
         np.testing.assert_allclose(w_before - w_after, g, rtol=1e-5, atol=1e-8)
+
+
+def test_activation_layers_keras_defaults():
+    x = np.array([[-2.0, 0.5]])
+    np.testing.assert_allclose(layers.LeakyReLU()(x), [[-0.6, 0.5]])          # layer slope 0.3
+    np.testing.assert_allclose(layers.LeakyReLU(negative_slope=0.1)(x), [[-0.2, 0.5]])
+    np.testing.assert_allclose(layers.ReLU()(x), [[0.0, 0.5]])
+    np.testing.assert_allclose(layers.ELU(alpha=2.0)(x), [[2 * np.expm1(-2.0), 0.5]])
+    np.testing.assert_allclose(layers.Softmax()(x).sum(), 1.0)
+    for layer in (layers.LeakyReLU(0.1), layers.ELU(0.5), layers.ReLU(), layers.Softmax()):
+        new = layers.deserialize(layers.serialize(layer))
+        assert type(new) is type(layer) and new.get_config() == layer.get_config()
+
+
+def test_leaky_relu_layer_gradient_uses_its_slope():
+    d = layers.LeakyReLU(0.1)
+    x = np.array([[-1.0, 2.0]])
+    d.forward(x)
+    np.testing.assert_allclose(d.backward(np.ones_like(x)), [[0.1, 1.0]])
