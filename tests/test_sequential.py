@@ -333,3 +333,23 @@ def test_keras2_batch_hook_names_are_called():
     m.compile(loss="sparse_categorical_crossentropy")
     m.fit(X, Y, epochs=1, batch_size=16, verbose=0, callbacks=[Old()])
     assert [b for b, _ in seen] == [0, 1, 2, 3]
+
+
+def test_same_weights_with_1_and_2_threads():
+    X, Y = _digits_like(300)
+    old = fastnn.get_num_threads()
+
+    def run(threads):
+        fastnn.set_num_threads(threads)
+        tf.utils.set_random_seed(12)
+        m = Sequential([Dense(64, activation="relu"), Dense(10, activation="softmax")])
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        m.fit(X, Y, epochs=2, batch_size=300, verbose=0)
+        return m.get_weights()
+
+    try:
+        w1, w2 = run(1), run(2)
+    finally:
+        fastnn.set_num_threads(old)
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
