@@ -5,7 +5,6 @@ training pair `forward` / `backward` that Sequential's layer-by-layer step uses.
 Weights are C-contiguous NumPy arrays of the layer dtype, updated in place.
 """
 import re
-import warnings
 
 import numpy as np
 

@@ -7,8 +7,6 @@ Training runs layer by layer: `_fit_epoch` loops over the batches of one epoch a
 outside that seam so a fused engine can replace the step (or the whole epoch).
 """
 import math
-import sys
-import time
 
 import numpy as np
 
@@ -18,7 +16,7 @@ from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
 from fastnn import utils
-from fastnn.callbacks.base import Callback, CallbackList, History
+from fastnn.callbacks.base import Callback, CallbackList
 
 _SPARSE = "sparse_categorical_crossentropy"
 _BINARY = "binary_crossentropy"

@@ -3,7 +3,6 @@ import math
 import sys
 import time
 
-import numpy as np
 
 
 class Callback:

@@ -127,8 +127,6 @@ class Optimizer:
             self._update(v, g, self._slots[i], lr, wd_lr)
         self.iterations += 1
 
-    apply_gradients_list = apply
-
     def apply_gradients(self, grads_and_vars):
         gv = list(grads_and_vars)
         self.apply([g for g, _ in gv], [v for _, v in gv])
