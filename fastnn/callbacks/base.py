@@ -4,7 +4,6 @@ import sys
 import time
 
 
-
 class Callback:
     """Base class with Keras' hook names. `self.model` and `self.params` are set by fit."""
 
