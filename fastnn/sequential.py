@@ -340,6 +340,10 @@ class Sequential:
             raise ValueError(f"{what}: {argname} must be finite, got {bad} NaN/Inf value(s)")
         units = out_shape[-1]
         op = self.loss._op
+        if op == _SPARSE and len(out_shape) > 2:
+            raise ValueError(f"{what}: {type(self.loss).__name__} needs a model output of shape "
+                             f"(N, classes), got {tuple(out_shape)}; add a Flatten or use one-hot "
+                             f"labels with CategoricalCrossentropy")
         if op == _SPARSE:
             if not (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1)):
                 raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must be integer "
@@ -431,10 +435,17 @@ class Sequential:
         return out
 
     def _loss_on(self, yb, out, swb, fused):
-        if fused:
-            logits = self._logits_of(self._layers[-1])
-            return self.loss.loss_and_grad(yb, logits, sample_weight=swb, from_logits=True)
-        return self.loss.loss_and_grad(yb, out, sample_weight=swb)
+        pred = self._logits_of(self._layers[-1]) if fused else out
+        if pred.ndim > 2:
+            # Outputs (N, ..., k): the loss kernels take rows; Keras' mean over every
+            # per-row loss is the same as the mean over the N*... rows.
+            shape = pred.shape
+            rows = int(np.prod(shape[1:-1]))
+            sw = None if swb is None else np.repeat(swb, rows)
+            loss, grad = self.loss.loss_and_grad(yb.reshape(-1, shape[-1]), pred.reshape(-1, shape[-1]),
+                                                 sample_weight=sw, from_logits=True if fused else None)
+            return loss, grad.reshape(shape)
+        return self.loss.loss_and_grad(yb, pred, sample_weight=swb, from_logits=True if fused else None)
 
     def _train_step(self, xb, yb, swb):
         """One optimizer step on a batch. Returns (n, loss * n, [(total, count) per metric])."""

@@ -353,3 +353,23 @@ def test_same_weights_with_1_and_2_threads():
         fastnn.set_num_threads(old)
     for a, b in zip(w1, w2):
         np.testing.assert_array_equal(a, b)
+
+
+def test_dense_on_3d_inputs_applies_to_last_axis():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, 3, 4))
+    y = rng.normal(size=(12, 3, 2))
+    m = Sequential([Input((3, 4), dtype="float64"), Dense(2)])
+    m.compile(optimizer=tf.optimizers.SGD(0.1), loss="mse")
+    k0, b0 = m.get_weights()
+    assert m.output_shape == (None, 3, 2)
+    # the loss is the mean over every (sample, position) row, as Keras
+    pred = x @ k0 + b0
+    assert m.evaluate(x, y, verbose=0) == pytest.approx(np.mean((pred - y) ** 2))
+    m.fit(x, y, batch_size=12, shuffle=False, verbose=0)
+    g = 2 * (pred - y) / (12 * 3 * 2)
+    np.testing.assert_allclose(m.get_weights()[0], k0 - 0.1 * np.einsum("nti,ntk->ik", x, g), rtol=1e-10)
+    m2 = Sequential([Input((3, 4)), Dense(2, activation="softmax")])
+    m2.compile(loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"needs a model output of shape \(N, classes\)"):
+        m2.fit(x, np.zeros(12), verbose=0)
