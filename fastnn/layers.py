@@ -280,7 +280,13 @@ class Dense(Layer):
         return x2, z, a, lead
 
     def call(self, x, training=False):
-        _, _, a, lead = self._dense(x)
+        if self.activation_name is None:
+            _, _, a, lead = self._dense(x)
+            return a.reshape(lead + (self.units,))
+        # Inference: the kernel writes only the activations (no z kept).
+        lead = x.shape[:-1]
+        x2 = np.ascontiguousarray(x.reshape(-1, x.shape[-1]), dtype=self.dtype)
+        a = ops.dense(x2, self.kernel, self.bias, activation=self.activation_name)
         return a.reshape(lead + (self.units,))
 
     def forward(self, x, training=True):
