@@ -78,7 +78,8 @@ def _as_saveable(arr, what):
     if arr.dtype.kind not in _ALLOWED_KINDS:
         raise TypeError(f"save: {what} has dtype {arr.dtype}; only numeric arrays can be saved")
     # Little-endian on every machine, so the same model gives the same bytes everywhere.
-    return np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
+    # (np.asarray, not ascontiguousarray: that one turns 0-d arrays such as the step count 1-d.)
+    return np.asarray(arr, dtype=arr.dtype.newbyteorder("<"), order="C")
 
 
 def _umask():
