@@ -268,3 +268,130 @@ def _check_weights_fit(filepath, model_weights, loaded):
             raise _bad(filepath, f"weight {i} has shape {got.shape}, the model expects {tuple(np.shape(have))}")
         if got.dtype.kind != "f":
             raise _bad(filepath, f"weight {i} has dtype {got.dtype}, expected a float dtype")
+
+
+# ---------------------------------------------------------------------- models
+def _header(fmt):
+    return {"format": fmt, "format_version": FORMAT_VERSION, "fastnn_version": _fastnn_version(),
+            "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+
+
+def _check_model(model, what):
+    from fastnn.sequential import Sequential
+    if not isinstance(model, Sequential):
+        raise TypeError(f"{what}: model must be a fastnn Sequential, got {type(model).__name__}")
+    if not model.built:
+        raise ValueError(f"{what}: the model is not built, so it has no weights to save; give it an "
+                         "Input(shape), call it on data or fit it first")
+
+
+def save_model(model, filepath, overwrite=True, **kwargs):
+    """Write ``model`` (architecture, weights, compile settings, optimizer state) to
+    ``filepath`` atomically, in the format described in the module docstring."""
+    _check_model(model, "save_model")
+    if kwargs:
+        raise TypeError(f"save_model: unexpected arguments {sorted(kwargs)}")
+    filepath = os.fspath(filepath)
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"save_model: {filepath!r} exists and overwrite=False")
+    header = _header(MODEL_FORMAT)
+    header["model"] = {"class_name": type(model).__name__, "config": model.get_config()}
+    header["compile"] = model.compile_config
+    groups = {"weights": model.get_weights()}
+    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
+    groups["optimizer"] = list(optimizer.get_state()) if optimizer is not None else []
+    try:
+        json.dumps(header, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"save_model: the model's config cannot be stored as JSON ({e}); custom "
+                        "objects (a Python function as activation or schedule) cannot be saved") from None
+    _write_archive(filepath, header, groups)
+
+
+def _preserving_rng():
+    """Building layers draws initial weights from fastnn's RNG; loading must not move it
+    (so that training after a load continues the same random stream as before the save)."""
+    import contextlib
+    from fastnn import utils
+
+    @contextlib.contextmanager
+    def cm():
+        rng = utils.get_rng()
+        state = rng.bit_generator.state
+        try:
+            yield
+        finally:
+            rng.bit_generator.state = state
+    return cm()
+
+
+def load_model(filepath, compile=True, custom_objects=None, safe_mode=True):
+    """Read a model written by save_model/model.save: a built Sequential with the saved
+    weights and, with ``compile=True`` (the default) and a compiled original, the same
+    optimizer (including its step count and slots), loss and metrics.
+
+    Raises ValueError for a truncated, foreign or tampered file (see the module doc);
+    nothing from the file is ever executed. ``custom_objects`` is not supported.
+    """
+    from fastnn.sequential import Sequential
+    if custom_objects:
+        raise ValueError("load_model: custom_objects are not supported; fastnn files only refer "
+                         "to fastnn's built-in layers, activations, losses and optimizers")
+    config, arrays = _read_archive(filepath, MODEL_FORMAT)
+    model_cfg = config.get("model")
+    if not isinstance(model_cfg, dict) or model_cfg.get("class_name") != "Sequential" \
+            or not isinstance(model_cfg.get("config"), dict):
+        raise _bad(filepath, "config.json: 'model' must be {\"class_name\": \"Sequential\", \"config\": {...}}")
+    with _preserving_rng():
+        try:
+            model = Sequential.from_config(model_cfg["config"])
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            raise _bad(filepath, f"config.json: the model config cannot be rebuilt ({type(e).__name__}: {e})") from None
+    if not model.built:
+        raise _bad(filepath, "config.json: the model config has no input shape (build_input_shape or an Input layer)")
+    _check_weights_fit(filepath, model.weights, arrays["weights"])
+    model.set_weights(arrays["weights"])
+    compile_cfg = config.get("compile")
+    if compile and compile_cfg is not None:
+        if not isinstance(compile_cfg, dict):
+            raise _bad(filepath, "config.json: 'compile' must be an object or null")
+        try:
+            model.compile_from_config(compile_cfg)
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            raise _bad(filepath, f"config.json: the compile settings cannot be restored ({type(e).__name__}: {e})") from None
+        state = arrays["optimizer"]
+        if state:
+            opt = model.optimizer
+            try:
+                if len(state) > 1:
+                    # Build the slots for the model's trainable weights now, so set_state
+                    # checks every shape here and not at the first training step.
+                    opt.build(model.trainable_weights)
+                opt.set_state(state)
+            except (ValueError, TypeError) as e:
+                raise _bad(filepath, f"the optimizer state does not fit the optimizer ({e})") from None
+    return model
+
+
+# ---------------------------------------------------------------------- weights only
+def save_weights(model, filepath, overwrite=True):
+    """Write only ``model.get_weights()`` (Keras layout) to ``filepath``, atomically."""
+    _check_model(model, "save_weights")
+    filepath = os.fspath(filepath)
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"save_weights: {filepath!r} exists and overwrite=False")
+    _write_archive(filepath, _header(WEIGHTS_FORMAT), {"weights": model.get_weights()})
+
+
+def load_weights(model, filepath):
+    """Set ``model``'s weights from a file written by save_weights (or a model file). Every
+    count and shape is checked before anything is assigned."""
+    _check_model(model, "load_weights")
+    try:
+        _, arrays = _read_archive(filepath, WEIGHTS_FORMAT)
+    except ValueError as e:
+        if f"holds {MODEL_FORMAT!r}" not in str(e):
+            raise
+        _, arrays = _read_archive(filepath, MODEL_FORMAT)  # a whole-model file has the weights too
+    _check_weights_fit(filepath, model.weights, arrays["weights"])
+    model.set_weights(arrays["weights"])

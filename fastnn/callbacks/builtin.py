@@ -290,7 +290,11 @@ class ModelCheckpoint(Callback):
         if dirname:
             os.makedirs(dirname, exist_ok=True)
         if self.save_weights_only:
-            self.model.save_weights(filepath)
+            if hasattr(self.model, "save_weights"):
+                self.model.save_weights(filepath)
+            else:  # a model class without the method: the same file, written directly
+                from fastnn import saving
+                saving.save_weights(self.model, filepath)
         else:
             self.model.save(filepath)
 
