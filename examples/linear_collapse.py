@@ -28,8 +28,9 @@ def collapse(weights):
 
 
 def build(activation, x):
-    model = Sequential([Dense(25, activation=activation), Dense(15, activation=activation),
-                        Dense(1, activation="linear")], dtype="float64")
+    model = Sequential([Dense(25, activation=activation, dtype="float64"),
+                        Dense(15, activation=activation, dtype="float64"),
+                        Dense(1, activation="linear", dtype="float64")])
     model(x)  # builds the layers from the input's 64 features
     return model
 
@@ -40,7 +41,7 @@ def main(verbose=True):
     deep = build("linear", x)
     random_weights(deep, rng)
     W, b = collapse(deep.get_weights())
-    single = Sequential([Dense(1, activation="linear")], dtype="float64")
+    single = Sequential([Dense(1, activation="linear", dtype="float64")])
     single(x)
     single.set_weights([W, b])
     diff = float(np.max(np.abs(deep(x) - single(x))))

@@ -326,3 +326,97 @@ def test_lambda_callback_calls_given_functions():
     assert events == ["tb", ("eb", 0), ("be", 0), ("ee", 0, 2.0), "test", "te"]
     with pytest.raises(ValueError, match="on_epoch_ned"):
         LambdaCallback(on_epoch_ned=print)
+
+
+# ------------------------------------------------------------------ inside a real fit()
+def _model(seed=0, lr=0.01, units=8):
+    from fastnn import Sequential
+    from fastnn.layers import Dense
+    from fastnn.optimizers import SGD
+    from fastnn.utils import set_random_seed
+    set_random_seed(seed)
+    m = Sequential([Dense(units, activation="relu"), Dense(1)])
+    m.compile(optimizer=SGD(learning_rate=lr), loss="mse")
+    return m
+
+
+def _data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)).astype(np.float32)
+    y = (x @ np.array([1.0, -2.0, 0.5]))[:, None].astype(np.float32)
+    return x, y
+
+
+def test_fit_early_stopping_stops_and_restores_best():
+    x, y = _data()
+    m = _model()
+    losses = []
+    # Training loss goes down, validation on unrelated targets soon stops improving.
+    xv, yv = x[:16], -y[:16] * 3
+    es = EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    snap = LambdaCallback(on_epoch_end=lambda e, logs: losses.append((logs["val_loss"], m.get_weights())))
+    h = m.fit(x, y, epochs=50, batch_size=16, verbose=0, validation_data=(xv, yv), callbacks=[snap, es])
+    n = len(h.history["loss"])
+    assert n < 50 and es.stopped_epoch == n - 1
+    best = int(np.argmin([v for v, _ in losses]))
+    assert es.best_epoch == best
+    for got, want in zip(m.get_weights(), losses[best][1]):
+        assert np.array_equal(got, want)
+
+
+def test_fit_learning_rate_scheduler_and_history():
+    x, y = _data()
+    m = _model(lr=0.1)
+    h = m.fit(x, y, epochs=3, verbose=0, callbacks=[LearningRateScheduler(lambda e, lr: 0.1 / 2 ** e)])
+    assert m.optimizer.learning_rate == pytest.approx(0.025)
+    assert h.history["learning_rate"] == pytest.approx([0.1, 0.05, 0.025])
+
+
+def test_fit_reduce_lr_on_plateau_in_fit():
+    x, y = _data()
+    m = _model(lr=0.05)
+    # min_delta huge: no epoch counts as an improvement after the first.
+    cb = ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=1e9)
+    h = m.fit(x, y, epochs=4, verbose=0, callbacks=[cb])
+    assert h.history["learning_rate"] == pytest.approx([0.05, 0.05, 0.025, 0.0125])
+    assert m.optimizer.learning_rate == pytest.approx(0.00625)
+
+
+def test_fit_terminate_on_nan():
+    x, y = _data()
+    m = _model(lr=1e6)  # diverges to inf/nan within a few batches
+    h = m.fit(x, y, epochs=20, batch_size=8, verbose=0, callbacks=[TerminateOnNaN()])
+    assert len(h.history["loss"]) < 20 and not np.isfinite(h.history["loss"][-1])
+
+
+def test_fit_lambda_and_csv_logger(tmp_path):
+    x, y = _data()
+    m = _model()
+    batches = []
+    path = tmp_path / "train.csv"
+    cb = LambdaCallback(on_train_batch_end=lambda b, logs: batches.append((b, logs["loss"])))
+    h = m.fit(x, y, epochs=2, batch_size=16, verbose=0, validation_split=0.25,
+              callbacks=[cb, CSVLogger(str(path))])
+    assert [b for b, _ in batches] == [0, 1, 2] * 2
+    rows = _read_csv(path)
+    assert rows[0] == ["epoch", "loss", "val_loss"]
+    assert [float(r[1]) for r in rows[1:]] == pytest.approx(h.history["loss"])
+    assert [float(r[2]) for r in rows[1:]] == pytest.approx(h.history["val_loss"])
+
+
+def test_fit_model_checkpoint_best_model_loads(tmp_path):
+    from fastnn.models import load_model
+    x, y = _data()
+    m = _model()
+    vals = []
+    path = tmp_path / "best.fastnn"
+    cb = ModelCheckpoint(path, monitor="val_loss", save_best_only=True)
+    keep = LambdaCallback(on_epoch_end=lambda e, logs: vals.append((logs["val_loss"], m.get_weights())))
+    m.fit(x, y, epochs=6, batch_size=16, verbose=0, validation_data=(x[:16], y[:16]), callbacks=[keep, cb])
+    best_w = min(vals, key=lambda t: t[0])[1]
+    loaded = load_model(path)
+    for got, want in zip(loaded.get_weights(), best_w):
+        assert np.array_equal(got, want)
+    wpath = tmp_path / "w-{epoch}.bin"
+    m.fit(x, y, epochs=2, verbose=0, callbacks=[ModelCheckpoint(str(wpath), save_weights_only=True)])
+    assert sorted(os.listdir(tmp_path)) == ["best.fastnn", "w-1.bin", "w-2.bin"]

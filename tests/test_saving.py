@@ -245,3 +245,254 @@ def test_corrupted_member_crc_rejected(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError):
         saving._read_archive(path, saving.MODEL_FORMAT)
+
+
+# ====================================================================== models
+def _digit_model(seed=0, optimizer="adam", **compile_kw):
+    from fastnn import Sequential
+    from fastnn.layers import Dense
+    from fastnn.losses import SparseCategoricalCrossentropy
+    from fastnn.utils import set_random_seed
+    set_random_seed(seed)
+    m = Sequential([Dense(25, activation="relu"), Dense(15, activation="relu"), Dense(10)], name="digits")
+    m.compile(optimizer=optimizer, loss=SparseCategoricalCrossentropy(from_logits=True),
+              metrics=["accuracy"], **compile_kw)
+    return m
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.random((96, 64)).astype(np.float32)
+    y = rng.integers(0, 10, 96)
+    return x, y
+
+
+def _same(a, b):
+    return len(a) == len(b) and all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_model_round_trip_architecture_weights_compile_optimizer(tmp_path, data):
+    from fastnn.models import load_model
+    x, y = data
+    m = _digit_model()
+    m.fit(x, y, epochs=2, batch_size=32, verbose=0)
+    path = tmp_path / "digits"  # any file name works
+    m.save(path)
+    m2 = load_model(path)
+    assert m2.get_config() == m.get_config()
+    assert [type(l).__name__ for l in m2.layers] == ["Dense"] * 3
+    assert _same(m2.get_weights(), m.get_weights())
+    assert np.array_equal(m2.predict(x, verbose=0), m.predict(x, verbose=0))
+    # Compile settings.
+    assert type(m2.optimizer).__name__ == "Adam" and m2.optimizer.get_config() == m.optimizer.get_config()
+    assert type(m2.loss).__name__ == "SparseCategoricalCrossentropy" and m2.loss.from_logits
+    assert m2.metrics_names == m.metrics_names
+    assert m2.evaluate(x, y, verbose=0) == pytest.approx(m.evaluate(x, y, verbose=0))
+    # Optimizer state: step count and every slot.
+    assert m2.optimizer.iterations == m.optimizer.iterations == 6
+    assert _same(m2.optimizer.get_state(), m.optimizer.get_state())
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop", "adagrad", "adamw"])
+def test_training_resumes_identically_after_load(tmp_path, data, optimizer):
+    """fit 2 epochs, save, load, fit 2 more == fit 4 epochs without the round trip (bitwise)."""
+    from fastnn.models import load_model
+    from fastnn.optimizers import SGD
+    x, y = data
+    opt = SGD(learning_rate=0.05, momentum=0.9) if optimizer == "sgd" else optimizer
+    ref = _digit_model(seed=3, optimizer=opt)
+    ref.fit(x, y, epochs=4, batch_size=16, verbose=0)
+
+    opt = SGD(learning_rate=0.05, momentum=0.9) if optimizer == "sgd" else optimizer
+    m = _digit_model(seed=3, optimizer=opt)
+    m.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    m.save(tmp_path / "ckpt.fastnn")
+    del m
+    resumed = load_model(tmp_path / "ckpt.fastnn")
+    resumed.fit(x, y, epochs=4, initial_epoch=2, batch_size=16, verbose=0)
+    assert resumed.optimizer.iterations == ref.optimizer.iterations == 24
+    assert _same(resumed.get_weights(), ref.get_weights())
+    assert _same(resumed.optimizer.get_state(), ref.optimizer.get_state())
+
+
+def test_resume_without_shuffle_is_independent_of_the_rng(tmp_path, data):
+    """The file alone determines the continuation (no hidden process state)."""
+    from fastnn.models import load_model
+    from fastnn.utils import set_random_seed
+    x, y = data
+    m = _digit_model(seed=1)
+    m.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)
+    m.save(tmp_path / "a.fastnn")
+    m.fit(x, y, epochs=2, batch_size=16, verbose=0, shuffle=False)
+    set_random_seed(12345)
+    r = load_model(tmp_path / "a.fastnn")
+    r.fit(x, y, epochs=2, batch_size=16, verbose=0, shuffle=False)
+    assert _same(r.get_weights(), m.get_weights())
+
+
+def test_loading_does_not_move_the_random_stream(tmp_path, data):
+    from fastnn import utils
+    m = _digit_model()
+    m(data[0][:1])
+    m.save(tmp_path / "m.fastnn")
+    utils.set_random_seed(7)
+    expected = utils.get_rng().random(3)
+    utils.set_random_seed(7)
+    saving.load_model(tmp_path / "m.fastnn")
+    assert np.array_equal(utils.get_rng().random(3), expected)
+
+
+def test_schedule_and_changed_learning_rate_round_trip(tmp_path, data):
+    from fastnn.models import load_model
+    from fastnn.optimizers import Adam, RMSprop
+    from fastnn.optimizers.schedules import ExponentialDecay
+    x, y = data
+    m = _digit_model(optimizer=Adam(learning_rate=ExponentialDecay(0.01, decay_steps=3, decay_rate=0.5)))
+    m.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    m.save(tmp_path / "s.fastnn")
+    m2 = load_model(tmp_path / "s.fastnn")
+    assert m2.optimizer.iterations == 3
+    assert m2.optimizer.learning_rate == pytest.approx(m.optimizer.learning_rate) == pytest.approx(0.005)
+    m = _digit_model(optimizer=RMSprop(learning_rate=0.01))
+    m.fit(x, y, epochs=1, verbose=0)
+    m.optimizer.learning_rate = 0.0025  # as ReduceLROnPlateau does
+    m.save(tmp_path / "r.fastnn")
+    assert load_model(tmp_path / "r.fastnn").optimizer.learning_rate == 0.0025
+
+
+def test_uncompiled_untrained_and_compile_false(tmp_path, data):
+    from fastnn import Sequential
+    from fastnn.layers import Dense, Input
+    from fastnn.models import load_model
+    m = Sequential([Input(shape=(4,)), Dense(3, activation="tanh")])
+    m.save(tmp_path / "u.fastnn")
+    u = load_model(tmp_path / "u.fastnn")
+    assert not u.compiled and u.input_shape == (None, 4) and _same(u.get_weights(), m.get_weights())
+    c = _digit_model()
+    c(data[0][:2])  # built, compiled, never trained: no optimizer slots yet
+    c.save(tmp_path / "c.fastnn")
+    c2 = load_model(tmp_path / "c.fastnn")
+    assert c2.compiled and c2.optimizer.iterations == 0
+    c3 = load_model(tmp_path / "c.fastnn", compile=False)
+    assert not c3.compiled and _same(c3.get_weights(), c.get_weights())
+
+
+def test_float64_model_round_trip(tmp_path):
+    from fastnn import Sequential
+    from fastnn.layers import Dense
+    m = Sequential([Dense(3, activation="sigmoid", dtype="float64")])
+    m(np.ones((1, 2)))
+    m.set_weights([np.array([[0.1, 0.2, 0.3], [1e-300, -2.0, np.pi]]), np.array([1.0, 2.0, 3.0])])
+    m.save(tmp_path / "d.fastnn")
+    m2 = saving.load_model(tmp_path / "d.fastnn")
+    assert m2.dtype == "float64" and _same(m2.get_weights(), m.get_weights())
+
+
+def test_save_errors(tmp_path):
+    from fastnn import Sequential
+    from fastnn.layers import Dense
+    with pytest.raises(ValueError, match="not built"):
+        Sequential([Dense(2)]).save(tmp_path / "x")
+    with pytest.raises(TypeError, match="Sequential"):
+        saving.save_model(object(), tmp_path / "x")
+    m = Sequential([Dense(2)])
+    m(np.ones((1, 3), dtype=np.float32))
+    m.save(tmp_path / "x")
+    with pytest.raises(FileExistsError):
+        saving.save_model(m, tmp_path / "x", overwrite=False)
+    assert os.listdir(tmp_path) == ["x"]
+
+
+def _tamper_config(path, fn):
+    _rewrite(path, lambda mem: _edit_config(mem, fn))
+
+
+def test_architecture_that_does_not_fit_the_weights_is_rejected(tmp_path, data):
+    m = _digit_model()
+    m.fit(data[0], data[1], epochs=1, verbose=0)
+    path = tmp_path / "t.fastnn"
+    m.save(path)
+    _tamper_config(path, lambda c: c["model"]["config"]["layers"][0]["config"].__setitem__("units", 26))
+    with pytest.raises(ValueError, match=r"weight 0 has shape \(64, 25\), the model expects \(64, 26\)"):
+        saving.load_model(path)
+
+
+@pytest.mark.parametrize("fn, message", [
+    (lambda c: c["model"]["config"]["layers"][0].__setitem__("class_name", "os.system"), "cannot be rebuilt"),
+    (lambda c: c["model"].__setitem__("class_name", "Functional"), "'model' must be"),
+    (lambda c: c["model"]["config"].pop("build_input_shape"), "no input shape"),
+    (lambda c: c["compile"]["optimizer"].__setitem__("class_name", "Evil"), "compile settings"),
+    (lambda c: c["compile"]["loss"].__setitem__("class_name", "__import__"), "compile settings"),
+])
+def test_bad_configs_rejected(tmp_path, data, fn, message):
+    m = _digit_model()
+    m.fit(data[0], data[1], epochs=1, verbose=0)
+    path = tmp_path / "b.fastnn"
+    m.save(path)
+    _tamper_config(path, fn)
+    with pytest.raises(ValueError, match=message):
+        saving.load_model(path)
+
+
+def test_optimizer_state_that_does_not_fit_is_rejected(tmp_path, data):
+    m = _digit_model()
+    m.fit(data[0], data[1], epochs=1, verbose=0)
+    path = tmp_path / "o.fastnn"
+    m.save(path)
+    # Swap two slot arrays of different shapes (digests and declared shapes kept consistent).
+    def swap(mem):
+        cfg = json.loads(mem["config.json"])
+        opt = cfg["arrays"]["optimizer"]
+        mem[opt[1]["file"]], mem[opt[3]["file"]] = mem[opt[3]["file"]], mem[opt[1]["file"]]
+        a, b = dict(opt[1]), dict(opt[3])
+        opt[1].update(shape=b["shape"], sha256=b["sha256"], dtype=b["dtype"])
+        opt[3].update(shape=a["shape"], sha256=a["sha256"], dtype=a["dtype"])
+        mem["config.json"] = json.dumps(cfg).encode()
+    _rewrite(path, swap)
+    with pytest.raises(ValueError, match="optimizer state does not fit"):
+        saving.load_model(path)
+
+
+def test_loading_never_uses_pickle(tmp_path, data, monkeypatch):
+    import pickle
+    m = _digit_model()
+    m.fit(data[0], data[1], epochs=1, verbose=0)
+    m.save(tmp_path / "p.fastnn")
+
+    def forbidden(*a, **k):
+        raise AssertionError("pickle used while loading")
+
+    monkeypatch.setattr(pickle, "load", forbidden)
+    monkeypatch.setattr(pickle, "loads", forbidden)
+    monkeypatch.setattr(pickle, "Unpickler", forbidden)
+    real_load = np.load
+    monkeypatch.setattr(np, "load", lambda *a, **k: (
+        k.get("allow_pickle") is False or forbidden(), real_load(*a, **k))[1])
+    m2 = saving.load_model(tmp_path / "p.fastnn")
+    assert _same(m2.get_weights(), m.get_weights())
+
+
+def test_weights_only_round_trip_and_mismatch(tmp_path, data):
+    from fastnn import Sequential
+    from fastnn.layers import Dense
+    m = _digit_model(seed=1)
+    m(data[0][:1])
+    saving.save_weights(m, tmp_path / "w.fastnn")
+    other = _digit_model(seed=2)
+    other(data[0][:1])
+    assert not _same(other.get_weights(), m.get_weights())
+    saving.load_weights(other, tmp_path / "w.fastnn")
+    assert _same(other.get_weights(), m.get_weights())
+    # A whole-model file also provides weights.
+    m.save(tmp_path / "full.fastnn")
+    saving.load_weights(other, tmp_path / "full.fastnn")
+    # A different architecture is refused and keeps its own weights.
+    small = Sequential([Dense(10)])
+    small(data[0][:1])
+    before = small.get_weights()
+    with pytest.raises(ValueError, match="holds 6 weight arrays, the model has 2"):
+        saving.load_weights(small, tmp_path / "w.fastnn")
+    assert _same(small.get_weights(), before)
+    with pytest.raises(ValueError, match="load_weights"):
+        saving.load_model(tmp_path / "w.fastnn")

@@ -509,7 +509,8 @@ class LambdaCallback(Callback):
 
     ``on_epoch_begin/on_epoch_end(epoch, logs)``, ``on_train_begin/on_train_end(logs)``,
     ``on_train_batch_begin/on_train_batch_end(batch, logs)``; any other hook of Callback may
-    be passed by name as a keyword.
+    be passed by name as a keyword (Keras 2's ``on_batch_begin/on_batch_end`` mean the
+    train-batch hooks).
     """
 
     def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
@@ -518,10 +519,27 @@ class LambdaCallback(Callback):
         for name, fn in kwargs.items():
             if not name.startswith("on_") or not hasattr(Callback, name):
                 raise ValueError(f"LambdaCallback: unknown hook {name!r}; hooks are the on_* methods of Callback")
+        # fit() skips the per-batch hooks of callbacks whose class does not override them,
+        # so those two are class methods below that call the given functions.
+        self._batch_fns = {
+            "begin": on_train_batch_begin or kwargs.pop("on_batch_begin", None),
+            "end": on_train_batch_end or kwargs.pop("on_batch_end", None),
+        }
+        kwargs.pop("on_batch_begin", None)
+        kwargs.pop("on_batch_end", None)
         self.__dict__.update(kwargs)
         hooks = dict(on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end,
-                     on_train_begin=on_train_begin, on_train_end=on_train_end,
-                     on_train_batch_begin=on_train_batch_begin, on_train_batch_end=on_train_batch_end)
+                     on_train_begin=on_train_begin, on_train_end=on_train_end)
         for name, fn in hooks.items():
             if fn is not None:
                 setattr(self, name, fn)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        fn = self._batch_fns["begin"]
+        if fn is not None:
+            fn(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        fn = self._batch_fns["end"]
+        if fn is not None:
+            fn(batch, logs)
