@@ -35,21 +35,24 @@ def train(X, y, output_activation, epochs, verbose):
     model.compile(optimizer=Adam(learning_rate=0.01), loss="mse")
     model.fit(X, y, epochs=epochs, batch_size=32, verbose=0)
     pred = model.predict(X, verbose=0)
+    far = model.predict(4.0 * X, verbose=0)  # inputs well outside the training range
     mse = float(np.mean((pred - y) ** 2))
     baseline = float(np.mean((y - y.mean()) ** 2))
     if verbose:
         print(f"{output_activation:>6} output: MSE {mse:.4f} (predicting the mean: {baseline:.4f}); "
               f"predictions in [{pred.min():.3f}, {pred.max():.3f}], targets in [{y.min():.3f}, {y.max():.3f}]")
-    return model, pred, mse, baseline
+        print(f"{'':>6}         on inputs 4x outside the training range: predictions in "
+              f"[{far.min():.3f}, {far.max():.3f}]")
+    return model, pred, far, mse, baseline
 
 
 def main(epochs=60, verbose=True):
     set_random_seed(2)
     X, change, price = make_data()
-    _, pred_lin, mse_lin, base_lin = train(X, change, "linear", epochs, verbose)
-    _, pred_relu, mse_relu, base_relu = train(X, price, "relu", epochs, verbose)
-    return {"linear": {"pred": pred_lin, "mse": mse_lin, "baseline": base_lin, "y": change},
-            "relu": {"pred": pred_relu, "mse": mse_relu, "baseline": base_relu, "y": price}}
+    _, pred_lin, far_lin, mse_lin, base_lin = train(X, change, "linear", epochs, verbose)
+    _, pred_relu, far_relu, mse_relu, base_relu = train(X, price, "relu", epochs, verbose)
+    return {"linear": {"pred": pred_lin, "far": far_lin, "mse": mse_lin, "baseline": base_lin, "y": change},
+            "relu": {"pred": pred_relu, "far": far_relu, "mse": mse_relu, "baseline": base_relu, "y": price}}
 
 
 if __name__ == "__main__":

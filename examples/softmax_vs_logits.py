@@ -43,11 +43,11 @@ def train(output_activation, from_logits, data, epochs, verbose):
 
 
 def extreme_logits(verbose):
-    """Loss on logits [0, 50, 100] (float32) when the true class is 0: exactly 100."""
-    z = np.array([[0.0, 50.0, 100.0]], dtype=np.float32)
+    """Loss on logits [0, 100, 200] (float32) when the true class is 0: 200 (to 1e-43)."""
+    z = np.array([[0.0, 100.0, 200.0]], dtype=np.float32)
     y = np.array([0])
-    exact = 100.0 + float(np.log1p(np.exp(-50.0) + np.exp(-100.0)))
-    p = tf.nn.softmax(z)  # P(class 0) = e^-100 underflows to 0 in float32
+    exact = 200.0 + float(np.log1p(np.exp(-100.0) + np.exp(-200.0)))
+    p = tf.nn.softmax(z)  # P(class 0) = e^-200 underflows to 0 in float32
     naive = float(-np.log(p[0, 0])) if p[0, 0] > 0 else float("inf")
     from_probs = float(SparseCategoricalCrossentropy()(y, p))
     from_logits = float(SparseCategoricalCrossentropy(from_logits=True)(y, z))
