@@ -345,7 +345,8 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True):
     with _preserving_rng():
         try:
             model = Sequential.from_config(model_cfg["config"])
-        except (ValueError, TypeError, KeyError, AttributeError) as e:
+        except (ValueError, TypeError, KeyError, AttributeError, MemoryError) as e:
+            # MemoryError: a config asking for absurd layer sizes, refused by the allocator.
             raise _bad(filepath, f"config.json: the model config cannot be rebuilt ({type(e).__name__}: {e})") from None
     if not model.built:
         raise _bad(filepath, "config.json: the model config has no input shape (build_input_shape or an Input layer)")

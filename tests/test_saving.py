@@ -420,6 +420,9 @@ def test_architecture_that_does_not_fit_the_weights_is_rejected(tmp_path, data):
 
 @pytest.mark.parametrize("fn, message", [
     (lambda c: c["model"]["config"]["layers"][0].__setitem__("class_name", "os.system"), "cannot be rebuilt"),
+    (lambda c: c["model"]["config"]["layers"][0].__setitem__("config", ["not", "a", "dict"]), "cannot be rebuilt"),
+    (lambda c: c["model"]["config"]["layers"][0]["config"].__setitem__("exec", "print(1)"), "cannot be rebuilt"),
+    (lambda c: c["model"]["config"]["layers"][0]["config"].__setitem__("units", 10 ** 14), "cannot be rebuilt"),
     (lambda c: c["model"].__setitem__("class_name", "Functional"), "'model' must be"),
     (lambda c: c["model"]["config"].pop("build_input_shape"), "no input shape"),
     (lambda c: c["compile"]["optimizer"].__setitem__("class_name", "Evil"), "compile settings"),
