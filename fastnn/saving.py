@@ -45,8 +45,10 @@ import hashlib
 import io
 import json
 import os
+import struct
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -146,12 +148,20 @@ def _write_archive(filepath, header, groups):
 
 
 # ---------------------------------------------------------------------- reading
+# What the zipfile module raises on damaged archives (found by flipping every byte of a
+# saved file): bad headers, broken deflate streams, unknown versions, odd field values.
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, NotImplementedError,
+               struct.error, OverflowError, UnicodeDecodeError)
+
+
 def _bad(filepath, msg):
     return ValueError(f"{os.fspath(filepath)!s}: {msg}")
 
 
 def _read_member(zf, filepath, name, limit):
     info = zf.getinfo(name)
+    if info.flag_bits & 0x1:
+        raise _bad(filepath, f"member {name} is encrypted; fastnn never writes encrypted members")
     if info.file_size > limit:
         raise _bad(filepath, f"member {name} is {info.file_size} bytes, more than the {limit} it may hold")
     with zf.open(info) as f:
@@ -193,7 +203,7 @@ def _read_archive(filepath, expected_format):
         raise FileNotFoundError(f"load: no such file: {filepath!r}")
     try:
         zf = zipfile.ZipFile(filepath, "r")
-    except (zipfile.BadZipFile, EOFError) as e:
+    except _ZIP_ERRORS as e:
         raise _bad(filepath, f"not a fastnn file (not a readable ZIP archive: {e}); it may be "
                              "truncated or in another format") from None
     try:
@@ -206,7 +216,7 @@ def _read_archive(filepath, expected_format):
             raw = _read_member(zf, filepath, CONFIG_NAME, _MAX_CONFIG_BYTES)
             try:
                 config = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
                 raise _bad(filepath, f"{CONFIG_NAME} is not valid UTF-8 JSON ({e})") from None
             if not isinstance(config, dict):
                 raise _bad(filepath, f"{CONFIG_NAME} must hold a JSON object")
@@ -251,11 +261,9 @@ def _read_archive(filepath, expected_format):
             extra = sorted(set(names) - expected_members)
             if extra:
                 raise _bad(filepath, f"archive holds members config.json does not list: {extra[:5]}")
-    except zipfile.BadZipFile as e:  # e.g. a CRC mismatch inside a member
-        raise _bad(filepath, f"corrupted ZIP archive ({e})") from None
-    except (EOFError, OSError, zipfile.LargeZipFile, NotImplementedError) as e:
-        if isinstance(e, (FileNotFoundError, IsADirectoryError)):
-            raise
+    except _ZIP_ERRORS as e:  # e.g. a CRC mismatch or a broken deflate stream in a member
+        raise _bad(filepath, f"corrupted or truncated ZIP archive ({type(e).__name__}: {e})") from None
+    except OSError as e:
         raise _bad(filepath, f"unreadable archive ({type(e).__name__}: {e}); the file may be truncated") from None
     return config, arrays
 
