@@ -164,3 +164,23 @@ def test_mnist_labels_out_of_range_rejected(tmp_path):
     _write(str(tmp_path), mnist.FILES["y_test"], _idx_bytes([1, 2, 200]))
     with pytest.raises(ValueError, match="outside 0-9"):
         mnist.load_data(tmp_path)
+
+
+def test_mnist_every_byte_flip_and_truncation_is_caught_or_harmless(tmp_path):
+    arr = np.arange(2 * 5 * 5, dtype=np.uint8).reshape(2, 5, 5)
+    data = gzip.compress(_idx_bytes(arr))
+    path = tmp_path / "x.gz"
+    for pos in range(len(data)):
+        for flip in (0xFF, 0x01):
+            corrupted = bytearray(data)
+            corrupted[pos] ^= flip
+            path.write_bytes(bytes(corrupted))
+            try:
+                got = mnist.read_idx(str(path), 3)
+            except ValueError:
+                continue
+            assert np.array_equal(got, arr)  # only a harmless gzip header field changed
+    for cut in range(len(data)):
+        path.write_bytes(data[:cut])
+        with pytest.raises(ValueError):
+            mnist.read_idx(str(path), 3)
