@@ -9,6 +9,7 @@ check what they produce.
 """
 import contextlib
 import io
+import os
 
 import numpy as np
 import pytest
@@ -63,9 +64,7 @@ model = Sequential([
     Dense (units = 25, activation='relu'),
     Dense (units = 15, activation='relu'),
     Dense(units = 10, activation='softmax')])
-from tensorflow.keras.losses import \\
-        SparseCategoricalCrossentropy
-# slide fix: the slide wraps the import above over two lines without a backslash
+from tensorflow.keras.losses import SparseCategoricalCrossentropy  # slide fix: wrapped over 2 lines
 model.compile(loss=SparseCategoricalCrossentropy())
 model.fit(X, Y, epochs = 100)
 """
@@ -79,15 +78,58 @@ model = Sequential([
     Dense (units = 25, activation='relu'),
     Dense (units = 15, activation='relu'),               # slide fix: lost the closing quote and ')'
     Dense (units = 10, activation='linear')])           # slide fix: lost the closing ')])'
-from tensorflow.keras.losses import \\
-        SparseCategoricalCrossentropy
-# slide fix: the import is wrapped without a backslash (as above)
+from tensorflow.keras.losses import SparseCategoricalCrossentropy  # slide fix: wrapped over 2 lines
 model.compile(
    loss=SparseCategoricalCrossentropy(from_logits=True))  # slide fix: "SparseCategoricalCrossentrop (from logits=True)"
 model.fit(X, Y, epochs = 100)
 logit = model(X)
 f_x = tf.nn.softmax(logit)                                 # slide fix: "f x" lost its underscore
 """
+
+
+# Slide "Logistic Regression": plain NumPy, no imports to rewrite; x is one sample.
+LOGISTIC_SNIPPET = """
+z = np.dot(w, x) + b
+
+f_x = 1/(1+np.exp(-z))
+w = w - alpha * dj_dw
+b = b - alpha * dj_db
+"""
+
+SEEDS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "seeds")
+SEEDS_DIRS = [SEEDS_DIR, "/work/shared/seeds"]
+
+
+def _seed_text():
+    for d in SEEDS_DIRS:
+        if os.path.isdir(d):
+            return "\n".join(open(os.path.join(d, f), encoding="utf-8").read()
+                             for f in sorted(os.listdir(d)) if f.endswith(".txt"))
+    return None
+
+
+@pytest.mark.parametrize("snippet", [ACTIVATION_SNIPPET, SOFTMAX_SNIPPET, LOGITS_SNIPPET, LOGISTIC_SNIPPET],
+                         ids=["activation", "softmax", "logits", "logistic"])
+def test_snippets_are_the_slides_text(snippet):
+    """Every line not marked as a slide fix is on the slides as it stands here."""
+    text = _seed_text()
+    if text is None:
+        pytest.skip("the seed slides (../shared/seeds) are not next to this checkout")
+    slide_lines = {line.strip() for line in text.splitlines()}
+    for line in snippet.splitlines():
+        if line.strip() and "slide fix" not in line:
+            assert line.strip() in slide_lines, line
+
+
+def test_logistic_regression_snippet_matches_fastnn_ops():
+    from fastnn import ops
+    rng = np.random.default_rng(0)
+    x, w0, b0 = rng.normal(size=4), rng.normal(size=4), 0.3
+    ns = {"np": np, "x": x, "w": w0, "b": b0, "alpha": 0.1, "dj_dw": np.full(4, 2.0), "dj_db": -1.0}
+    exec(LOGISTIC_SNIPPET, ns)
+    assert ns["z"] == pytest.approx(float(ops.matmul(x[None, :], w0[:, None])[0, 0]) + b0, rel=1e-12)
+    assert ns["f_x"] == pytest.approx(float(ops.sigmoid(np.array([ns["z"]]))[0]), rel=1e-12)
+    assert np.allclose(ns["w"], w0 - 0.2) and ns["b"] == pytest.approx(b0 + 0.1)
 
 
 def test_rewrite_touches_only_imports():
