@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from fastnn import activations, initializers, regularizers, utils
-from fastnn.utils import ops
+from fastnn import ops
 
 _UIDS = {}
 

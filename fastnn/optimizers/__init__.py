@@ -10,7 +10,7 @@ import numpy as np
 
 from fastnn.optimizers import schedules
 from fastnn.optimizers.schedules import LearningRateSchedule
-from fastnn.utils import ops
+from fastnn import ops
 
 
 def _check_float(owner, name, value, lo=None, hi=None, lo_open=False, hi_open=False):
@@ -140,7 +140,7 @@ class Optimizer:
     def get_state(self):
         out = [np.array(self.iterations, dtype=np.int64)]
         for s in self._slots or []:
-            out.extend(s[n] for n in self._slot_names_for())
+            out.extend(s[n].copy() for n in self._slot_names_for())
         return out
 
     def set_state(self, state):
