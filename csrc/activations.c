@@ -23,6 +23,10 @@ static double act_cost(int act)
     }
 }
 
+#if FNN_X86_DISPATCH
+#include "act_avx2.inc"
+#endif
+
 #define FNN_REAL_F32
 #include "act_impl.inc"
 #undef FNN_REAL_F32

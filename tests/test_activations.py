@@ -50,6 +50,38 @@ def test_forward_backward_match_reference(name, shape, dtype, threads):
     np.testing.assert_allclose(dz, R.activation_grad(name, z, ref_a, da), **tol(dtype))
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_both_simd_paths_match_reference_wide_range(name, simd_path):
+    # float32: the AVX2 path has its own exp/tanh; odd lengths exercise the vector tails
+    z = np.concatenate([np.linspace(-60, 60, 1001), np.linspace(-2, 2, 333),
+                        np.logspace(-20, 1, 50), -np.logspace(-20, 1, 50)])
+    if name == "exponential":
+        z = z[z < 80]
+    z = z.astype(np.float32).reshape(1, -1)
+    a = _raw_forward(name, z)
+    ref = R.activation_forward(name, z.astype(np.float64))
+    # gelu's Keras formula 0.5 x (1 + erf|tanh) cancels for x << 0 in float32: the
+    # error there is absolute (< 1e-7), as in Keras itself
+    atol = 1e-6 if name.startswith("gelu") else 1e-30
+    # softmax rows: z - max(z) is rounded to float32 before exp (relative error up to
+    # ulp(|z - max|) / 2 in the result), the reference subtracts in float64
+    rtol = 4e-6 if name in ROWWISE else 1e-6
+    np.testing.assert_allclose(a, ref, rtol=rtol, atol=atol)
+    for rows, cols in [(7, 13), (3, 8), (1, 5)]:
+        zz = _inputs((rows, cols), np.float32, seed=11, name=name)
+        np.testing.assert_allclose(_raw_forward(name, zz), R.activation_forward(name, zz),
+                                   **tol(np.float32))
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "silu", "exponential", "gelu_tanh"])
+def test_element_result_does_not_depend_on_its_position(name, simd_path):
+    z = _inputs((1, 8195), np.float32, seed=12, name=name)
+    full = _raw_forward(name, z)
+    for lo, hi in [(3, 8), (5, 4101), (8190, 8195), (0, 1)]:
+        part = _raw_forward(name, np.ascontiguousarray(z[:, lo:hi]))
+        np.testing.assert_array_equal(part, full[:, lo:hi])
+
+
 def _fd_grad(f, z, da, h=1e-6):
     """Central differences of sum(f(z) * da) with respect to each element of z."""
     g = np.empty_like(z)
