@@ -2,9 +2,9 @@
 #
 # Raw bindings, but they must never crash: every shape relation, row stride and
 # aliasing hazard is checked here (cheap, with the GIL) before the C call runs nogil.
-# Matrices are 2-D with contiguous rows ([:, ::1]); gemm also accepts a row stride
-# larger than the row (a leading dimension, e.g. a column slice of a bigger array),
-# the dense functions want fully C-contiguous arrays.
+# Matrices are 2-D. The dense functions want C-contiguous arrays ([:, ::1]); gemm takes
+# any 2-D view whose rows are contiguous, with a row stride at least the row (a leading
+# dimension, e.g. a column slice of a bigger array), and checks that itself.
 
 cdef extern from "gemm.h" nogil:
     void fnn_gemm_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K,
@@ -53,6 +53,14 @@ cdef Py_ssize_t _row_stride(str fn, str arg, Py_ssize_t rows, Py_ssize_t cols,
     return stride0 // itemsize
 
 
+cdef int _unit_col_stride(str fn, str arg, Py_ssize_t cols, Py_ssize_t stride1,
+                          Py_ssize_t itemsize) except -1:
+    if cols > 1 and stride1 != itemsize:
+        raise ValueError(f"{fn}: {arg} must have contiguous rows (column stride "
+                         f"{itemsize} bytes), got column stride {stride1} bytes")
+    return 0
+
+
 cdef inline size_t _span(Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t ld,
                          Py_ssize_t itemsize):
     """Bytes from the first to one past the last element of a matrix."""
@@ -69,13 +77,17 @@ cdef int _check_disjoint(str fn, str out, const void *p_out, size_t n_out,
     return 0
 
 
-def gemm(bint trans_a, bint trans_b, const floating[:, ::1] A not None,
-         const floating[:, ::1] B not None, floating[:, ::1] C not None,
+def gemm(bint trans_a, bint trans_b, const floating[:, :] A not None,
+         const floating[:, :] B not None, floating[:, :] C not None,
          double alpha=1.0, double beta=0.0):
     """C = alpha * op(A) @ op(B) + beta * C in place (op = transpose when trans_*).
 
-    beta == 0 ignores what C held (NaNs included)."""
+    Rows must be contiguous; a row stride larger than the row (a leading dimension) is
+    fine. beta == 0 ignores what C held (NaNs included)."""
     cdef Py_ssize_t isz = sizeof(floating)
+    _unit_col_stride("gemm", "A", A.shape[1], A.strides[1], isz)
+    _unit_col_stride("gemm", "B", B.shape[1], B.strides[1], isz)
+    _unit_col_stride("gemm", "C", C.shape[1], C.strides[1], isz)
     cdef Py_ssize_t M = A.shape[1] if trans_a else A.shape[0]
     cdef Py_ssize_t K = A.shape[0] if trans_a else A.shape[1]
     cdef Py_ssize_t K2 = B.shape[1] if trans_b else B.shape[0]
