@@ -529,3 +529,15 @@ def test_every_single_byte_corruption_is_caught_or_harmless(tmp_path):
         bad.write_bytes(data[:cut])
         with pytest.raises(ValueError):
             saving._read_archive(bad, saving.MODEL_FORMAT)
+
+
+def test_model_methods_save_weights_load_weights(tmp_path, data):
+    m = _digit_model(seed=4)
+    m(data[0][:1])
+    m.save_weights(tmp_path / "m.weights.fastnn")
+    other = _digit_model(seed=5)
+    other(data[0][:1])
+    other.load_weights(tmp_path / "m.weights.fastnn")
+    assert _same(other.get_weights(), m.get_weights())
+    with zipfile.ZipFile(tmp_path / "m.weights.fastnn") as zf:
+        assert json.loads(zf.read("config.json"))["format"] == saving.WEIGHTS_FORMAT
