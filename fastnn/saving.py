@@ -45,8 +45,8 @@ import hashlib
 import io
 import json
 import os
+import secrets
 import struct
-import tempfile
 import zipfile
 import zlib
 
@@ -84,10 +84,18 @@ def _as_saveable(arr, what):
     return np.asarray(arr, dtype=arr.dtype.newbyteorder("<"), order="C")
 
 
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _create_temp_beside(filepath, directory):
+    """Create and open a new temp file in ``directory``. os.open with mode 0o666 lets the
+    kernel apply the umask, so the final file gets the usual permissions (mkstemp would
+    make it 0600, and reading the umask with os.umask is not thread-safe)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{os.path.basename(filepath)}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"save: could not create a temporary file in {directory!r}")
 
 
 def _atomic_write(filepath, write_fn):
@@ -96,13 +104,14 @@ def _atomic_write(filepath, write_fn):
     directory = os.path.dirname(os.path.abspath(filepath))
     if os.path.isdir(filepath):
         raise IsADirectoryError(f"save: filepath {filepath!r} is an existing directory")
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(filepath) + ".", suffix=".tmp", dir=directory)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"save: the directory {directory!r} of {filepath!r} does not exist")
+    fd, tmp = _create_temp_beside(filepath, directory)
     try:
         with os.fdopen(fd, "wb") as f:
             write_fn(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; use the usual mode
         os.replace(tmp, filepath)
     except BaseException:
         try:

@@ -131,9 +131,11 @@ def test_save_uses_fsync_and_normal_permissions(tmp_path, monkeypatch):
     assert (os.stat(path).st_mode & 0o777) == (0o666 & ~mask)
 
 
-def test_save_onto_directory_is_an_error(tmp_path):
+def test_save_onto_directory_or_into_missing_directory_is_an_error(tmp_path):
     with pytest.raises(IsADirectoryError):
         saving._write_archive(tmp_path, _header(), _arrays())
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        saving._write_archive(tmp_path / "no" / "m.fastnn", _header(), _arrays())
 
 
 # ---------------------------------------------------------------------- bad files
