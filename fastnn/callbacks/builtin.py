@@ -13,6 +13,8 @@ Differences from Keras, on purpose:
   crossentropy names go down, accuracy/AUC/precision/recall names go up) or from a
   ``_direction`` attribute of the model's metric objects, and raises ValueError when it
   cannot tell, as Keras does.
+- EarlyStopping forgets its best value in on_train_begin (Keras 3 resets the wait and the
+  best weights there but keeps ``best``), so one instance can serve several fit() calls.
 """
 import collections
 import csv
