@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from workloads import accuracy
+from workloads import accuracy, loss_value
 from numpy_mlp import NumpyMLP
 
 FRAMEWORKS = ("fastnn", "numpy", "torch", "keras", "sklearn")
@@ -39,13 +39,13 @@ def available(framework):
         return False
     if framework == "fastnn":
         try:
-            _keras_api("fastnn")
+            keras_api("fastnn")
         except (ImportError, AttributeError):
             return False
     return True
 
 
-def _keras_api(package):
+def keras_api(package):
     """The Keras names the benchmark uses, from ``fastnn`` or ``tensorflow.keras``."""
     root = importlib.import_module(package if package == "fastnn" else "tensorflow.keras")
     layers = importlib.import_module(root.__name__ + ".layers")
@@ -60,13 +60,29 @@ def _keras_api(package):
                 Adam=optimizers.Adam, losses=losses, set_random_seed=set_random_seed)
 
 
-class KerasRunner:
+class Runner:
+    """Build in __init__ (untimed); run() is the timed part; then test_accuracy() and
+    test_loss() on the held-out rows (None for predict workloads or without test rows).
+    Subclasses give test_outputs(): the network's outputs on x_test as the workload
+    defines them (sigmoid probabilities for W1, logits for W2/W3)."""
+
+    def _has_test(self):
+        return self.w.kind == "fit" and self.data.x_test is not None
+
+    def test_accuracy(self):
+        return accuracy(self.w, self.test_outputs(), self.data.y_test) if self._has_test() else None
+
+    def test_loss(self):
+        return loss_value(self.w, self.test_outputs(), self.data.y_test) if self._has_test() else None
+
+
+class KerasRunner(Runner):
     """fastnn or tf.keras: the same Keras code, the imports differ."""
 
     package = "fastnn"
 
     def __init__(self, workload, data, seed=0):
-        api = _keras_api(self.package)
+        api = keras_api(self.package)
         self.w, self.data = workload, data
         api["set_random_seed"](seed)
         w = workload
@@ -94,11 +110,8 @@ class KerasRunner:
     def final_loss(self):
         return float(self.history.history["loss"][-1]) if self.history else None
 
-    def test_accuracy(self):
-        if self.w.kind != "fit" or self.data.x_test is None:
-            return None
-        out = self.model.predict(self.data.x_test, batch_size=128, verbose=0)
-        return accuracy(self.w, out, self.data.y_test)
+    def test_outputs(self):
+        return self.model.predict(self.data.x_test, batch_size=128, verbose=0)
 
     def get_weights(self):
         return [np.asarray(p) for p in self.model.get_weights()]
@@ -112,7 +125,7 @@ class TfKerasRunner(KerasRunner):
     package = "tensorflow"
 
 
-class NumpyRunner:
+class NumpyRunner(Runner):
     def __init__(self, workload, data, seed=0):
         self.w, self.data = workload, data
         self.model = NumpyMLP(workload.n_features, workload.layers, workload.loss, seed=seed)
@@ -130,16 +143,14 @@ class NumpyRunner:
     def final_loss(self):
         return self.history["loss"][-1] if self.history else None
 
-    def test_accuracy(self):
-        if self.w.kind != "fit" or self.data.x_test is None:
-            return None
-        return accuracy(self.w, self.model.predict(self.data.x_test), self.data.y_test)
+    def test_outputs(self):
+        return self.model.predict(self.data.x_test, batch_size=128)
 
     def get_weights(self):
         return self.model.get_weights()
 
 
-class TorchRunner:
+class TorchRunner(Runner):
     def __init__(self, workload, data, seed=0):
         import torch
         from torch import nn
@@ -199,14 +210,14 @@ class TorchRunner:
     def final_loss(self):
         return self.losses[-1] if self.losses else None
 
-    def test_accuracy(self):
-        if self.w.kind != "fit" or self.data.x_test is None:
-            return None
+    def test_outputs(self):
         out = self._predict(self.torch.from_numpy(self.data.x_test), 128)
-        return accuracy(self.w, out, self.data.y_test)
+        if self.w.output_activation == "sigmoid":      # the loss took the logits
+            out = 1.0 / (1.0 + np.exp(-out))
+        return out
 
 
-class SklearnRunner:
+class SklearnRunner(Runner):
     def __init__(self, workload, data, seed=0):
         from sklearn.neural_network import MLPClassifier
 
@@ -245,11 +256,13 @@ class SklearnRunner:
     def final_loss(self):
         return float(self.model.loss_) if hasattr(self.model, "loss_") else None
 
-    def test_accuracy(self):
-        if self.w.kind != "fit" or self.data.x_test is None:
-            return None
-        pred = self.model.predict(self.data.x_test)
-        return float(np.mean(pred == np.asarray(self.data.y_test).reshape(-1)))
+    def test_outputs(self):
+        # Probabilities; for W2/W3 their log is a valid set of logits (same argmax and
+        # the same cross-entropy), which is what the workload's outputs are.
+        proba = self.model.predict_proba(self.data.x_test)
+        if self.w.n_outputs == 1:
+            return proba[:, 1:]
+        return np.log(np.clip(proba, 1e-300, None))
 
 
 RUNNERS = {"fastnn": FastnnRunner, "numpy": NumpyRunner, "torch": TorchRunner,

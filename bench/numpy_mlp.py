@@ -86,6 +86,7 @@ class NumpyMLP:
         self._acts = [np.empty((batch, u), dt) for u in units]   # outputs (last: logits)
         self._deltas = [np.empty((batch, u), dt) for u in units]  # dLoss/dZ per layer
         self._masks = [np.empty((batch, u), bool) for u in units[:-1]]
+        self._tmps = [np.empty((batch, u), dt) for u in units[:-1]]   # sigmoid/tanh f'
         k = units[-1]
         self._col = np.empty((batch, 1), dt)
         self._col2 = np.empty((batch, 1), dt)
@@ -153,6 +154,12 @@ class NumpyMLP:
 
     # -- one training step on the first m rows of the gathered batch ----------------
     def _train_step(self, x, y, m):
+        loss, correct = self._loss_and_grad(x, y, m)
+        self._adam()
+        return loss, correct
+
+    def _loss_and_grad(self, x, y, m):
+        """Batch-mean loss and correct count; the gradients land in self.grad."""
         n_layers = len(self.layers)
         logits = self._forward(x, m)
         delta = self._deltas[-1][:m]
@@ -171,21 +178,17 @@ class NumpyMLP:
                 np.greater(a_prev, 0, out=mask)
                 np.multiply(prev, mask, out=prev)
             elif act == "sigmoid":                            # a(1-a)
-                t = self._out_like(a_prev)
+                t = self._tmps[i - 1][:m]
                 np.subtract(1.0, a_prev, out=t)
                 t *= a_prev
                 prev *= t
             elif act == "tanh":                               # 1 - a^2
-                t = self._out_like(a_prev)
+                t = self._tmps[i - 1][:m]
                 np.multiply(a_prev, a_prev, out=t)
                 np.subtract(1.0, t, out=t)
                 prev *= t
             delta = prev
-        self._adam()
         return loss, correct
-
-    def _out_like(self, a):
-        return np.empty_like(a)     # only for sigmoid/tanh hidden layers (not benchmarked)
 
     def _adam(self):
         """Keras Adam on the flat buffers, in place."""
@@ -273,8 +276,9 @@ class NumpyMLP:
 
 
 def _sigmoid(z, out):
-    """Overflow-free logistic: exp only of -|z|."""
+    """Overflow-free logistic: exp only of -|z|. ``out`` may be ``z``."""
+    negative = z < 0                      # before ``out`` (maybe z itself) is written
     e = np.exp(-np.abs(z))
     np.divide(1.0, 1.0 + e, out=out)
-    np.multiply(out, e, out=out, where=z < 0)
+    np.multiply(out, e, out=out, where=negative)
     return out

@@ -207,3 +207,27 @@ def samples_per_second(workload, data, seconds):
     """Training rows processed per second (rows x epochs), or predicted rows per second."""
     rows = len(data.x_train) * (workload.epochs if workload.kind == "fit" else 1)
     return rows / seconds if seconds > 0 else float("inf")
+
+
+def loss_value(workload, outputs, y):
+    """The workload's batch-mean loss of network ``outputs`` against ``y``, in float64:
+    binary cross-entropy on sigmoid probabilities (clipped at 1e-7, as Keras), sparse
+    cross-entropy on logits (log-sum-exp) or on probabilities."""
+    out = np.asarray(outputs, dtype=np.float64)
+    y = np.asarray(y)
+    eps = 1e-7
+    if workload.n_outputs == 1:
+        yy = y.reshape(-1).astype(np.float64)
+        if workload.from_logits or workload.output_activation == "linear":
+            z = out.reshape(-1)
+            return float(np.mean(np.maximum(z, 0) - z * yy + np.log1p(np.exp(-np.abs(z)))))
+        p = np.clip(out.reshape(-1), eps, 1 - eps)
+        return float(-np.mean(yy * np.log(p) + (1 - yy) * np.log(1 - p)))
+    labels = y.reshape(-1).astype(np.intp)
+    rows = np.arange(len(labels))
+    if workload.from_logits or workload.output_activation == "linear":
+        mx = out.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(out - mx).sum(axis=1)) + mx[:, 0]
+        return float(np.mean(lse - out[rows, labels]))
+    p = out / out.sum(axis=1, keepdims=True)
+    return float(-np.mean(np.log(np.clip(p[rows, labels], eps, 1 - eps))))
