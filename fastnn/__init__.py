@@ -1,5 +1,11 @@
-"""fastnn: Keras-style neural networks on the CPU, with fused C/OpenMP kernels."""
+"""fastnn: Keras-style neural networks on the CPU, with fused C/OpenMP kernels.
+
+`import fastnn as tf` or `from fastnn import Sequential` and write Keras code:
+`tf.keras` is this package too.
+"""
+import importlib as _importlib
 import os as _os
+import sys as _sys
 
 from fastnn import _kernels
 
@@ -28,3 +34,24 @@ def build_info():
         "simd_best": _kernels.simd_best(),
         "omp_num_threads_env": _os.environ.get("OMP_NUM_THREADS"),
     }
+
+
+from fastnn import utils  # noqa: E402
+from fastnn import activations, initializers, regularizers, losses, optimizers, metrics  # noqa: E402
+from fastnn import layers, nn  # noqa: E402
+from fastnn import callbacks  # noqa: E402
+from fastnn.layers import Input  # noqa: E402
+from fastnn.sequential import Sequential  # noqa: E402
+
+# `import fastnn as tf; tf.keras.Sequential` and `from fastnn.keras import ...`.
+keras = _sys.modules[__name__]
+_sys.modules.setdefault(__name__ + ".keras", keras)
+
+# Modules written by other parts of the project resolve lazily (fastnn.models, ...).
+_LAZY = ("models", "saving", "datasets", "ops", "reference")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,151 @@
+"""Activation functions by their Keras names (keras.activations), computed by fastnn.ops."""
+import numpy as np
+
+from fastnn.utils import ops
+
+
+def _arr(x):
+    a = np.asarray(x)
+    if a.dtype.kind != "f":
+        a = a.astype(np.float32)
+    return a
+
+
+def _named(name, **defaults):
+    def deco(fn):
+        fn._fastnn_name = name
+        fn._fastnn_defaults = defaults
+        return fn
+    return deco
+
+
+@_named("relu")
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    x = _arr(x)
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return ops.activation_forward("relu", x)
+    # The parametrised form (Keras' relu signature) is rare: plain NumPy.
+    out = np.where(x >= threshold, x, negative_slope * (x - threshold)).astype(x.dtype)
+    if max_value is not None:
+        out = np.minimum(out, max_value)
+    return out
+
+
+@_named("sigmoid")
+def sigmoid(x):
+    return ops.activation_forward("sigmoid", _arr(x))
+
+
+@_named("tanh")
+def tanh(x):
+    return ops.activation_forward("tanh", _arr(x))
+
+
+@_named("leaky_relu", negative_slope=0.2)
+def leaky_relu(x, negative_slope=0.2):
+    return ops.activation_forward("leaky_relu", _arr(x), negative_slope=negative_slope)
+
+
+@_named("elu", alpha=1.0)
+def elu(x, alpha=1.0):
+    return ops.activation_forward("elu", _arr(x), alpha=alpha)
+
+
+@_named("selu")
+def selu(x):
+    return ops.activation_forward("selu", _arr(x))
+
+
+@_named("softplus")
+def softplus(x):
+    return ops.activation_forward("softplus", _arr(x))
+
+
+@_named("softsign")
+def softsign(x):
+    return ops.activation_forward("softsign", _arr(x))
+
+
+@_named("silu")
+def silu(x):
+    return ops.activation_forward("silu", _arr(x))
+
+
+swish = silu
+
+
+@_named("gelu", approximate=False)
+def gelu(x, approximate=False):
+    return ops.activation_forward("gelu", _arr(x), approximate=bool(approximate))
+
+
+@_named("hard_sigmoid")
+def hard_sigmoid(x):
+    """Keras 3 form: clip(x/6 + 0.5, 0, 1) (Keras 2 used 0.2x + 0.5)."""
+    return ops.activation_forward("hard_sigmoid", _arr(x))
+
+
+@_named("exponential")
+def exponential(x):
+    return ops.activation_forward("exponential", _arr(x))
+
+
+@_named("linear")
+def linear(x):
+    return _arr(x)
+
+
+@_named("softmax", axis=-1)
+def softmax(x, axis=-1):
+    return ops.activation_forward("softmax", _arr(x), axis=axis)
+
+
+@_named("log_softmax", axis=-1)
+def log_softmax(x, axis=-1):
+    return ops.activation_forward("log_softmax", _arr(x), axis=axis)
+
+
+# The registry: Keras names (and aliases) -> function. Also used by deserialisation.
+ALL_OBJECTS = {
+    f._fastnn_name: f
+    for f in (relu, sigmoid, tanh, leaky_relu, elu, selu, softplus, softsign, silu, gelu,
+              hard_sigmoid, exponential, linear, softmax, log_softmax)
+}
+ALIASES = {"swish": "silu"}
+
+
+def _known():
+    return sorted(list(ALL_OBJECTS) + list(ALIASES))
+
+
+def get(identifier):
+    """Name, callable or None -> activation function. Unknown names raise ValueError."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, dict):
+        identifier = identifier.get("config", identifier).get("name", identifier.get("class_name"))
+    if isinstance(identifier, str):
+        key = ALIASES.get(identifier, identifier)
+        if key in ALL_OBJECTS:
+            return ALL_OBJECTS[key]
+        raise ValueError(
+            f"activation: unknown activation {identifier!r}; expected one of {_known()}")
+    if callable(identifier):
+        return identifier
+    raise TypeError(
+        f"activation: expected a name, a callable or None, got {type(identifier).__name__} "
+        f"{identifier!r}")
+
+
+def serialize(activation):
+    """Activation function -> its Keras name (the string saving stores)."""
+    name = getattr(activation, "_fastnn_name", None)
+    if name is None:
+        raise ValueError(
+            f"activation: cannot serialise {activation!r}: only the built-in activations "
+            f"{_known()} can be saved")
+    return name
+
+
+def deserialize(name):
+    return get(name)

@@ -1,0 +1,462 @@
+"""Layers (keras.layers): Dense, Input/InputLayer, Activation, Dropout, Flatten.
+
+A layer declares its weights in `build` and its math in `call` (inference) plus the
+training pair `forward` / `backward` that Sequential's layer-by-layer step uses.
+Weights are C-contiguous NumPy arrays of the layer dtype, updated in place.
+"""
+import re
+import warnings
+
+import numpy as np
+
+from fastnn import activations, initializers, regularizers, utils
+from fastnn.utils import ops
+
+_UIDS = {}
+
+
+def _auto_name(prefix):
+    # Keras' naming: dense, dense_1, dense_2, ...
+    uid = _UIDS.get(prefix, 0) + 1
+    _UIDS[prefix] = uid
+    return prefix if uid == 1 else f"{prefix}_{uid - 1}"
+
+
+def _snake(name):
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+
+
+def _as_shape(shape, argname, owner):
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (int(shape),)
+    try:
+        shape = tuple(None if d is None else int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{owner}: {argname} must be a tuple of positive ints, got {shape!r}") from None
+    if any(d is not None and d <= 0 for d in shape):
+        raise ValueError(f"{owner}: {argname} must hold positive ints, got {shape!r}")
+    return shape
+
+
+_FLOAT_DTYPES = ("float32", "float64")
+
+
+def _check_dtype(dtype, owner):
+    if dtype is None:
+        return None
+    name = np.dtype(dtype).name
+    if name not in _FLOAT_DTYPES:
+        raise ValueError(f"{owner}: dtype must be 'float32' or 'float64', got {dtype!r}")
+    return name
+
+
+class Layer:
+    """Base layer. Subclasses set weights in build() and math in call()/forward()/backward()."""
+
+    def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None,
+                 batch_input_shape=None, **kwargs):
+        owner = type(self).__name__
+        if kwargs:
+            raise TypeError(f"{owner}: unexpected keyword argument(s) {sorted(kwargs)}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{owner}: name must be a string, got {name!r}")
+        self.name = name or _auto_name(_snake(owner))
+        self.trainable = bool(trainable)
+        self._explicit_dtype = _check_dtype(dtype, owner)
+        self.dtype = self._explicit_dtype or "float32"
+        self.built = False
+        self._weights = []          # list of (name, array, trainable)
+        self.grads = []             # gradients of trainable weights after backward()
+        # Keras 2 style input_shape=/input_dim= on the first layer (Keras 3 warns; we accept).
+        self._input_shape_arg = None
+        if batch_input_shape is not None:
+            self._input_shape_arg = _as_shape(batch_input_shape, "batch_input_shape", owner)
+        elif input_shape is not None:
+            self._input_shape_arg = (None,) + _as_shape(input_shape, "input_shape", owner)
+        elif input_dim is not None:
+            self._input_shape_arg = (None,) + _as_shape(input_dim, "input_dim", owner)
+        self.input_shape = None
+        self.output_shape = None
+
+    # -- weights -----------------------------------------------------------------
+    def add_weight(self, name, shape, initializer, trainable=True):
+        value = initializers.get(initializer)(tuple(shape), dtype=self.dtype)
+        value = np.ascontiguousarray(value, dtype=self.dtype)
+        self._weights.append((name, value, trainable))
+        return value
+
+    @property
+    def weights(self):
+        return [w for _, w, t in self._weights if t] + [w for _, w, t in self._weights if not t]
+
+    @property
+    def trainable_weights(self):
+        return [w for _, w, t in self._weights if t] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return [w for _, w, t in self._weights if not t]
+
+    @property
+    def weight_names(self):
+        return [n for n, _, t in self._weights if t] + [n for n, _, t in self._weights if not t]
+
+    def get_weights(self):
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Copy `weights` (a list in get_weights() order) into the layer, after checking
+        the count and every shape; the layer is unchanged if any check fails."""
+        mine = self.weights
+        weights = list(weights)
+        if len(weights) != len(mine):
+            raise ValueError(f"{self.name}.set_weights: expected {len(mine)} arrays "
+                             f"{[w.shape for w in mine]}, got {len(weights)}")
+        arrays = []
+        for i, (w, new) in enumerate(zip(mine, weights)):
+            a = np.asarray(new)
+            if a.shape != w.shape:
+                raise ValueError(f"{self.name}.set_weights: weight {i} ({self.weight_names[i]}) "
+                                 f"expected shape {w.shape}, got {a.shape}")
+            if a.dtype.kind not in "fiub":
+                raise TypeError(f"{self.name}.set_weights: weight {i} must be numeric, got dtype {a.dtype}")
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"{self.name}.set_weights: weight {i} ({self.weight_names[i]}) "
+                                 f"contains NaN or Inf")
+            arrays.append(a)
+        for w, a in zip(mine, arrays):
+            w[...] = a  # in place: the arrays stay the model's own, C-contiguous
+
+    def count_params(self):
+        return int(sum(w.size for w in self.weights))
+
+    def regularization_loss(self):
+        return 0.0
+
+    # -- building and calling ---------------------------------------------------
+    def build(self, input_shape):
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self.compute_output_shape(self.input_shape)
+        self.built = True
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(tuple(input_shape))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def call(self, x, training=False):
+        raise NotImplementedError
+
+    def __call__(self, x, training=False):
+        x = np.asarray(x)
+        if x.dtype.kind != "f":
+            x = x.astype(self.dtype)
+        self._maybe_build((None,) + x.shape[1:])
+        return self.call(x, training=training)
+
+    def forward(self, x, training=True):
+        """Training forward pass: caches what backward() needs."""
+        return self.call(x, training=training)
+
+    def backward(self, dy, need_dx=True):
+        """Gradient w.r.t. the input; fills self.grads for the trainable weights."""
+        raise NotImplementedError
+
+    # -- config -------------------------------------------------------------------
+    def get_config(self):
+        cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._input_shape_arg is not None:
+            cfg["batch_input_shape"] = list(self._input_shape_arg)
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "batch_input_shape" in config and config["batch_input_shape"] is not None:
+            config["batch_input_shape"] = tuple(config["batch_input_shape"])
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+class InputLayer(Layer):
+    """Declares the input shape (without the batch axis) of a Sequential model."""
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None,
+                 batch_shape=None, **kwargs):
+        if shape is None and input_shape is not None:
+            shape = input_shape
+        if batch_shape is not None:
+            batch_shape = _as_shape(batch_shape, "batch_shape", "Input")
+            batch_size, shape = batch_shape[0], batch_shape[1:]
+        if shape is None:
+            raise ValueError("Input: shape is required (the shape of one sample, without the batch "
+                             "axis, e.g. shape=(64,)), got None")
+        super().__init__(name=name or _auto_name("input_layer"), dtype=dtype, **kwargs)
+        self.shape = _as_shape(shape, "shape", "Input")
+        self.batch_size = batch_size
+        self.build((batch_size,) + self.shape)
+
+    def call(self, x, training=False):
+        return x
+
+    def forward(self, x, training=True):
+        return x
+
+    def backward(self, dy, need_dx=True):
+        return dy
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "batch_shape": [self.batch_size] + list(self.shape)}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
+    """keras.Input: in a Sequential it fixes the input shape (the model builds at once)."""
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, batch_shape=batch_shape)
+
+
+def _activation_spec(activation, owner):
+    """activation argument -> (name or None, params, function). The name is set for the
+    built-in activations (kernel path, saveable); a foreign callable gets name None."""
+    fn = activations.get(activation)
+    name = getattr(fn, "_fastnn_name", None)
+    params = dict(getattr(fn, "_fastnn_defaults", {}))
+    return name, params, fn
+
+
+class Dense(Layer):
+    """Fully connected: a = activation(x @ kernel + bias); kernel (in, units), bias (units,)."""
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, name=None,
+                 **kwargs):
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"Dense: units must be a positive int, got {units!r}")
+        super().__init__(name=name, **kwargs)
+        self.units = int(units)
+        self.activation_name, self.activation_params, self.activation = _activation_spec(activation, "Dense")
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel = None
+        self.bias = None
+        self._cache = None
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(f"{self.name}: Dense needs inputs of shape (batch, features) with a known "
+                             f"feature count, got input shape {input_shape}")
+        self._weights = []
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def _dense(self, x):
+        lead = x.shape[:-1]
+        x2 = np.ascontiguousarray(x.reshape(-1, x.shape[-1]), dtype=self.dtype)
+        if self.activation_name is not None:
+            # Built-in activations (always with their default parameters here): fused kernel.
+            z, a = ops.dense_forward(x2, self.kernel, self.bias, activation=self.activation_name)
+        else:
+            # A foreign callable: linear kernel, then the function itself (inference only).
+            z, _ = ops.dense_forward(x2, self.kernel, self.bias, activation="linear")
+            a = np.asarray(self.activation(z), dtype=self.dtype)
+        return x2, z, a, lead
+
+    def call(self, x, training=False):
+        _, _, a, lead = self._dense(x)
+        return a.reshape(lead + (self.units,))
+
+    def forward(self, x, training=True):
+        x2, z, a, lead = self._dense(x)
+        self._cache = (x2, z, a, lead)
+        return a.reshape(lead + (self.units,))
+
+    def backward(self, dy, need_dx=True, dz_given=False):
+        """dy is d loss / d output, or d loss / d logits when dz_given (fused loss head)."""
+        x2, z, a, lead = self._cache
+        dy = dy.reshape(-1, self.units)
+        if dz_given or self.activation_name == "linear":
+            dz = dy
+        elif self.activation_name is None:
+            raise ValueError(f"{self.name}: cannot train through the custom activation "
+                             f"{self.activation!r}; use one of {activations._known()}")
+        else:
+            dz = ops.activation_grad(self.activation_name, z, a, dy, **self.activation_params)
+        dk, db, dx = ops.dense_backward(x2, self.kernel, np.ascontiguousarray(dz), need_dx=need_dx)
+        if self.kernel_regularizer is not None:
+            dk = dk + self.kernel_regularizer.grad(self.kernel)
+        grads = [dk]
+        if self.use_bias:
+            if self.bias_regularizer is not None:
+                db = db + self.bias_regularizer.grad(self.bias)
+            grads.append(db)
+        self.grads = grads if self.trainable else []
+        self._cache = None
+        return None if dx is None else dx.reshape(lead + (x2.shape[1],))
+
+    def regularization_loss(self):
+        out = 0.0
+        if self.kernel_regularizer is not None and self.kernel is not None:
+            out += self.kernel_regularizer(self.kernel)
+        if self.bias_regularizer is not None and self.bias is not None:
+            out += self.bias_regularizer(self.bias)
+        return out
+
+    def get_config(self):
+        cfg = super().get_config()
+        act = self.activation_name
+        if act is None:
+            act = activations.serialize(self.activation)  # raises: cannot save foreign callables
+        cfg.update(units=self.units, activation=act, use_bias=self.use_bias,
+                   kernel_initializer=initializers.serialize(self.kernel_initializer)
+                   if isinstance(self.kernel_initializer, initializers.Initializer) else None,
+                   bias_initializer=initializers.serialize(self.bias_initializer)
+                   if isinstance(self.bias_initializer, initializers.Initializer) else None,
+                   kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+                   bias_regularizer=regularizers.serialize(self.bias_regularizer))
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for k in ("kernel_initializer", "bias_initializer"):
+            if config.get(k) is None:
+                config.pop(k, None)
+        return super().from_config(config)
+
+
+class Activation(Layer):
+    """Applies an activation function (by name or function) to its input."""
+
+    def __init__(self, activation, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.activation_name, self.activation_params, self.activation = _activation_spec(activation, "Activation")
+        self._cache = None
+
+    def call(self, x, training=False):
+        return np.asarray(self.activation(x), dtype=x.dtype)
+
+    def forward(self, x, training=True):
+        a = self.call(x)
+        self._cache = (x, a)
+        return a
+
+    def backward(self, dy, need_dx=True, dz_given=False):
+        z, a = self._cache
+        self._cache = None
+        self.grads = []
+        if dz_given or self.activation_name == "linear":
+            return dy
+        if self.activation_name is None:
+            raise ValueError(f"{self.name}: cannot train through the custom activation "
+                             f"{self.activation!r}; use one of {activations._known()}")
+        return ops.activation_grad(self.activation_name, z, a, dy, **self.activation_params)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["activation"] = self.activation_name or activations.serialize(self.activation)
+        return cfg
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each unit with probability `rate` and scale the
+    kept ones by 1/(1-rate); identity at inference."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, name=None, **kwargs):
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) or not 0 <= rate < 1:
+            raise ValueError(f"Dropout: rate must be a number in [0, 1), got {rate!r}")
+        if noise_shape is not None:
+            raise ValueError(f"Dropout: noise_shape is not supported by fastnn, got {noise_shape!r}")
+        super().__init__(name=name, **kwargs)
+        self.rate = float(rate)
+        self.seed = seed
+        self._rng = np.random.default_rng(seed) if seed is not None else None
+        self._mask = None
+
+    def _mask_for(self, shape, dtype):
+        rng = self._rng if self._rng is not None else utils.get_rng()
+        keep = rng.random(shape) >= self.rate
+        return keep.astype(dtype) * np.asarray(1.0 / (1.0 - self.rate), dtype=dtype)
+
+    def call(self, x, training=False):
+        if not training or self.rate == 0:
+            return x
+        return x * self._mask_for(x.shape, x.dtype)
+
+    def forward(self, x, training=True):
+        if not training or self.rate == 0:
+            self._mask = None
+            return x
+        self._mask = self._mask_for(x.shape, x.dtype)
+        return x * self._mask
+
+    def backward(self, dy, need_dx=True):
+        self.grads = []
+        m, self._mask = self._mask, None
+        return dy if m is None else dy * m
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(rate=self.rate, seed=self.seed)
+        return cfg
+
+
+class Flatten(Layer):
+    """(batch, d1, d2, ...) -> (batch, d1*d2*...)."""
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        n = None if any(d is None for d in rest) else int(np.prod(rest)) if rest else 1
+        return (input_shape[0], n)
+
+    def call(self, x, training=False):
+        return x.reshape(x.shape[0], -1)
+
+    def forward(self, x, training=True):
+        self._in_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy, need_dx=True):
+        self.grads = []
+        return dy.reshape(self._in_shape)
+
+
+ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, Flatten)}
+
+
+def serialize(layer):
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config):
+    cls = ALL_OBJECTS.get(config.get("class_name"))
+    if cls is None:
+        raise ValueError(f"layer: unknown class_name {config.get('class_name')!r}; expected one of "
+                         f"{sorted(ALL_OBJECTS)}")
+    return cls.from_config(config.get("config", {}))
+
+
+def get(identifier):
+    if isinstance(identifier, Layer):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    raise ValueError(f"layer: expected a fastnn Layer or a config dict, got {identifier!r}")

@@ -1,0 +1,230 @@
+"""Losses (keras.losses): classes, per-sample functions and string names.
+
+Reduction is Keras' default "sum_over_batch_size": sum(sample_weight * loss) / batch size.
+"""
+import numpy as np
+
+from fastnn.utils import ops
+
+
+def _pred(y_pred):
+    p = np.asarray(y_pred)
+    if p.dtype.kind != "f":
+        p = p.astype(np.float32)
+    return p
+
+
+def _true(y_true, dtype):
+    return np.asarray(y_true).astype(dtype, copy=False)
+
+
+class Loss:
+    """Base class. Subclasses name their ops kernel (`_op`) and the per-sample function."""
+    _op = None
+    _default_name = None
+
+    def __init__(self, name=None, reduction="sum_over_batch_size"):
+        if reduction not in ("sum_over_batch_size", "sum", "none", None):
+            raise ValueError(f"{type(self).__name__}: reduction must be 'sum_over_batch_size', "
+                             f"'sum' or 'none', got {reduction!r}")
+        self.name = name or self._default_name
+        self.reduction = reduction
+        self.from_logits = False
+
+    # Extra keyword arguments of ops.loss_and_grad (Huber's delta).
+    def _op_kwargs(self):
+        return {}
+
+    def _per_sample(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def _prepare_true(self, y_true, y_pred):
+        return _true(y_true, y_pred.dtype)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_pred = _pred(y_pred)
+        y_true = self._prepare_true(y_true, y_pred)
+        per = np.asarray(self._per_sample(y_true, y_pred), dtype=np.float64)
+        if sample_weight is not None:
+            per = per * np.asarray(sample_weight, dtype=np.float64).reshape(per.shape)
+        if self.reduction == "none" or self.reduction is None:
+            return per.astype(y_pred.dtype)
+        if self.reduction == "sum":
+            return float(per.sum())
+        return float(per.sum() / max(per.size, 1))
+
+    def loss_and_grad(self, y_true, y_pred, sample_weight=None, from_logits=None):
+        """(batch-mean loss, d loss / d y_pred) through ops; from_logits overrides the
+        loss' own flag (the fused softmax/sigmoid head passes True)."""
+        fl = self.from_logits if from_logits is None else from_logits
+        kw = {"from_logits": fl} if self._is_crossentropy() else {}
+        kw.update(self._op_kwargs())
+        return ops.loss_and_grad(self._op, y_true, y_pred, sample_weight=sample_weight, **kw)
+
+    def _is_crossentropy(self):
+        return self._op.endswith("crossentropy")
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class _CrossentropyBase(Loss):
+    def __init__(self, from_logits=False, name=None, reduction="sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+        self.from_logits = bool(from_logits)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["from_logits"] = self.from_logits
+        return cfg
+
+
+class BinaryCrossentropy(_CrossentropyBase):
+    _op = "binary_crossentropy"
+    _default_name = "binary_crossentropy"
+
+    def _per_sample(self, y_true, y_pred):
+        return ops.binary_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+
+
+class CategoricalCrossentropy(_CrossentropyBase):
+    _op = "categorical_crossentropy"
+    _default_name = "categorical_crossentropy"
+
+    def _per_sample(self, y_true, y_pred):
+        return ops.categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+
+
+class SparseCategoricalCrossentropy(_CrossentropyBase):
+    _op = "sparse_categorical_crossentropy"
+    _default_name = "sparse_categorical_crossentropy"
+
+    def _prepare_true(self, y_true, y_pred):
+        # Labels (N,) or (N, 1), integer valued.
+        y = np.asarray(y_true)
+        if y.ndim == y_pred.ndim and y.shape[-1] == 1:
+            y = y.reshape(y.shape[:-1])
+        return y.astype(np.int64)
+
+    def _per_sample(self, y_true, y_pred):
+        return ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+
+
+class MeanSquaredError(Loss):
+    _op = "mean_squared_error"
+    _default_name = "mean_squared_error"
+
+    def _per_sample(self, y_true, y_pred):
+        return ops.mean_squared_error(y_true, y_pred)
+
+
+class MeanAbsoluteError(Loss):
+    _op = "mean_absolute_error"
+    _default_name = "mean_absolute_error"
+
+    def _per_sample(self, y_true, y_pred):
+        return ops.mean_absolute_error(y_true, y_pred)
+
+
+class Huber(Loss):
+    _op = "huber"
+    _default_name = "huber_loss"
+
+    def __init__(self, delta=1.0, name=None, reduction="sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+        if not np.isfinite(delta) or delta <= 0:
+            raise ValueError(f"Huber: delta must be a finite number > 0, got {delta!r}")
+        self.delta = float(delta)
+
+    def _op_kwargs(self):
+        return {"delta": self.delta}
+
+    def _per_sample(self, y_true, y_pred):
+        return ops.huber(y_true, y_pred, delta=self.delta)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["delta"] = self.delta
+        return cfg
+
+
+# Per-sample functions, as keras.losses.<name>(y_true, y_pred) -> (N,) array.
+def binary_crossentropy(y_true, y_pred, from_logits=False):
+    return BinaryCrossentropy(from_logits, reduction="none")(y_true, y_pred)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False):
+    return CategoricalCrossentropy(from_logits, reduction="none")(y_true, y_pred)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    return SparseCategoricalCrossentropy(from_logits, reduction="none")(y_true, y_pred)
+
+
+def mean_squared_error(y_true, y_pred):
+    return MeanSquaredError(reduction="none")(y_true, y_pred)
+
+
+def mean_absolute_error(y_true, y_pred):
+    return MeanAbsoluteError(reduction="none")(y_true, y_pred)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    return Huber(delta, reduction="none")(y_true, y_pred)
+
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+bce = binary_crossentropy
+
+ALL_OBJECTS = {c.__name__: c for c in (
+    BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+    MeanSquaredError, MeanAbsoluteError, Huber)}
+# String names (Keras' function names and its aliases) -> class.
+_BY_NAME = {
+    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError, "MSE": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+    "huber": Huber, "huber_loss": Huber,
+}
+_FUNCS = {binary_crossentropy: BinaryCrossentropy, categorical_crossentropy: CategoricalCrossentropy,
+          sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+          mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
+          huber: Huber}
+
+
+def known_names():
+    return sorted(set(_BY_NAME) | set(ALL_OBJECTS))
+
+
+def serialize(loss):
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+
+
+def get(identifier):
+    """Name, Loss object, loss function or config dict -> Loss object."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, dict):
+        cls = ALL_OBJECTS.get(identifier.get("class_name"))
+        if cls is None:
+            raise ValueError(f"loss: unknown class_name {identifier.get('class_name')!r}; "
+                             f"expected one of {sorted(ALL_OBJECTS)}")
+        return cls.from_config(identifier.get("config", {}))
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier) or ALL_OBJECTS.get(identifier)
+        if cls is None:
+            raise ValueError(f"loss: unknown loss {identifier!r}; expected one of {known_names()}")
+        return cls()
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if identifier in _FUNCS:
+        return _FUNCS[identifier]()
+    raise ValueError(f"loss: expected a loss name, a fastnn Loss or a fastnn loss function, got "
+                     f"{identifier!r}; known names: {known_names()}")

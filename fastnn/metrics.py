@@ -1,0 +1,186 @@
+"""Metrics (keras.metrics): stateful mean-type objects with update_state/result/reset_state.
+
+Every metric here is a running mean, so its state is (total, count); `batch_sums`
+gives one batch's contribution and `update_sums` adds it. The training loop uses that
+pair so a fused engine can hand back sums without per-sample Python.
+"""
+import numpy as np
+
+
+class Metric:
+    def __init__(self, name=None, dtype=None):
+        self.name = name or self._default_name
+        self.dtype = dtype
+        self.reset_state()
+
+    _default_name = "metric"
+
+    def reset_state(self):
+        self.total = 0.0
+        self.count = 0.0
+
+    reset_states = reset_state
+
+    def batch_sums(self, y_true, y_pred, sample_weight=None):
+        values = np.asarray(self._values(y_true, y_pred), dtype=np.float64).reshape(-1)
+        if sample_weight is None:
+            return float(values.sum()), float(values.size)
+        sw = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        return float((values * sw).sum()), float(sw.sum())
+
+    def update_sums(self, total, count):
+        self.total += total
+        self.count += count
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.update_sums(*self.batch_sums(np.asarray(y_true), np.asarray(y_pred), sample_weight))
+
+    def result(self):
+        return self.total / self.count if self.count else 0.0
+
+    def _values(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} result={self.result():.4f}>"
+
+
+class Mean(Metric):
+    """Weighted mean of the values passed to update_state(values, sample_weight=None)."""
+    _default_name = "mean"
+
+    def update_state(self, values, sample_weight=None):
+        v = np.asarray(values, dtype=np.float64).reshape(-1)
+        if sample_weight is None:
+            self.update_sums(float(v.sum()), float(v.size))
+        else:
+            sw = np.broadcast_to(np.asarray(sample_weight, dtype=np.float64).reshape(-1), v.shape)
+            self.update_sums(float((v * sw).sum()), float(sw.sum()))
+
+
+def _squeeze_labels(y_true, y_pred):
+    y_true = np.asarray(y_true)
+    if y_true.ndim == np.ndim(y_pred) and y_true.shape[-1] == 1:
+        y_true = y_true.reshape(y_true.shape[:-1])
+    return y_true
+
+
+class BinaryAccuracy(Metric):
+    _default_name = "binary_accuracy"
+
+    def __init__(self, name=None, dtype=None, threshold=0.5):
+        self.threshold = float(threshold)
+        super().__init__(name, dtype)
+
+    def _values(self, y_true, y_pred):
+        y_pred = np.asarray(y_pred)
+        y_true = np.asarray(y_true).reshape(y_pred.shape)
+        hit = (y_true == (y_pred > self.threshold)).astype(np.float64)
+        return hit.mean(axis=-1) if hit.ndim > 1 else hit
+
+    def get_config(self):
+        return {"name": self.name, "threshold": self.threshold}
+
+
+class SparseCategoricalAccuracy(Metric):
+    _default_name = "sparse_categorical_accuracy"
+
+    def _values(self, y_true, y_pred):
+        y_true = _squeeze_labels(y_true, y_pred)
+        return (np.argmax(y_pred, axis=-1) == y_true.astype(np.int64)).astype(np.float64)
+
+
+class CategoricalAccuracy(Metric):
+    _default_name = "categorical_accuracy"
+
+    def _values(self, y_true, y_pred):
+        return (np.argmax(y_pred, axis=-1) == np.argmax(y_true, axis=-1)).astype(np.float64)
+
+
+class MeanSquaredError(Metric):
+    _default_name = "mean_squared_error"
+
+    def _values(self, y_true, y_pred):
+        y_pred = np.asarray(y_pred, dtype=np.float64)
+        d = y_pred - np.asarray(y_true, dtype=np.float64).reshape(y_pred.shape)
+        return (d * d).mean(axis=-1)
+
+
+class MeanAbsoluteError(Metric):
+    _default_name = "mean_absolute_error"
+
+    def _values(self, y_true, y_pred):
+        y_pred = np.asarray(y_pred, dtype=np.float64)
+        return np.abs(y_pred - np.asarray(y_true, dtype=np.float64).reshape(y_pred.shape)).mean(axis=-1)
+
+
+ALL_OBJECTS = {c.__name__: c for c in (Mean, BinaryAccuracy, SparseCategoricalAccuracy,
+                                       CategoricalAccuracy, MeanSquaredError, MeanAbsoluteError)}
+_BY_NAME = {
+    "binary_accuracy": BinaryAccuracy, "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+    "categorical_accuracy": CategoricalAccuracy, "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError, "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+}
+_ACCURACY = ("accuracy", "acc")
+
+
+def known_names():
+    return sorted(set(_BY_NAME) | set(_ACCURACY))
+
+
+def resolve_accuracy(y_true_shape, y_pred_shape):
+    """Keras' choice for 'accuracy' (trainers/compile_utils.py): binary when the model
+    outputs one unit, sparse when the labels have a lower rank (or one column against
+    several outputs), categorical otherwise."""
+    if y_pred_shape[-1] == 1:
+        return BinaryAccuracy
+    if len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1 and y_pred_shape[-1] > 1):
+        return SparseCategoricalAccuracy
+    return CategoricalAccuracy
+
+
+def get(identifier, y_true_shape=None, y_pred_shape=None):
+    """Name / Metric / class -> Metric object. 'accuracy' needs the shapes to resolve;
+    the metric keeps the name it was asked for (as Keras logs it)."""
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
+    if isinstance(identifier, dict):
+        cls = ALL_OBJECTS.get(identifier.get("class_name"))
+        if cls is None:
+            raise ValueError(f"metric: unknown class_name {identifier.get('class_name')!r}; "
+                             f"expected one of {sorted(ALL_OBJECTS)}")
+        return cls.from_config(identifier.get("config", {}))
+    if isinstance(identifier, str):
+        if identifier.lower() in _ACCURACY:
+            if y_pred_shape is None:
+                raise ValueError("metric: 'accuracy' can only be resolved once the label and output "
+                                 "shapes are known")
+            return resolve_accuracy(y_true_shape, y_pred_shape)(name=identifier)
+        cls = _BY_NAME.get(identifier)
+        if cls is None:
+            raise ValueError(f"metric: unknown metric {identifier!r}; expected one of {known_names()}")
+        return cls(name=identifier)
+    raise ValueError(f"metric: expected a metric name or a fastnn Metric, got {identifier!r}; "
+                     f"known names: {known_names()}")
+
+
+def check(identifier):
+    """Validate a metric identifier at compile time (before shapes are known)."""
+    if isinstance(identifier, str) and identifier.lower() in _ACCURACY:
+        return
+    get(identifier)
+
+
+def serialize(metric):
+    if isinstance(metric, str):
+        return metric
+    return {"class_name": type(metric).__name__, "config": metric.get_config()}

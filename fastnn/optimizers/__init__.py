@@ -1,0 +1,343 @@
+"""Optimizers (keras.optimizers) with Keras 3 defaults and update formulas.
+
+The base class does the bookkeeping once (learning-rate schedule, clipping, slot
+creation, iterations, state for saving); each subclass names its slots and calls
+its in-place fastnn.ops update.
+"""
+import math
+
+import numpy as np
+
+from fastnn.optimizers import schedules
+from fastnn.optimizers.schedules import LearningRateSchedule
+from fastnn.utils import ops
+
+
+def _check_float(owner, name, value, lo=None, hi=None, lo_open=False, hi_open=False):
+    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool) \
+        and math.isfinite(value)
+    if ok and lo is not None:
+        ok = value > lo if lo_open else value >= lo
+    if ok and hi is not None:
+        ok = value < hi if hi_open else value <= hi
+    if not ok:
+        rng = ""
+        if lo is not None or hi is not None:
+            rng = f" in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
+        raise ValueError(f"{owner}: {name} must be a finite number{rng}, got {value!r}")
+    return float(value)
+
+
+class Optimizer:
+    _slot_names = ()
+
+    def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name=None):
+        owner = type(self).__name__
+        if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(f"{owner}: only one of clipnorm, clipvalue and global_clipnorm may be "
+                             f"set, got clipnorm={clipnorm!r}, clipvalue={clipvalue!r}, "
+                             f"global_clipnorm={global_clipnorm!r}")
+        self.clipnorm = None if clipnorm is None else _check_float(owner, "clipnorm", clipnorm, 0, lo_open=True)
+        self.clipvalue = None if clipvalue is None else _check_float(owner, "clipvalue", clipvalue, 0, lo_open=True)
+        self.global_clipnorm = None if global_clipnorm is None else _check_float(
+            owner, "global_clipnorm", global_clipnorm, 0, lo_open=True)
+        self.weight_decay = None if weight_decay is None else _check_float(owner, "weight_decay", weight_decay, 0)
+        self.name = name or owner.lower()
+        self._learning_rate = self._check_lr(learning_rate)
+        self.iterations = 0
+        self._slots = None          # list (one per variable) of dicts slot name -> array
+        self._pending_state = None  # set_state() before build()
+
+    def _check_lr(self, lr):
+        if isinstance(lr, LearningRateSchedule) or (callable(lr) and not isinstance(lr, (int, float))):
+            return lr
+        return _check_float(type(self).__name__, "learning_rate", lr, 0)
+
+    # learning_rate reads the current value (a schedule is evaluated at `iterations`)
+    # and can be assigned a float, as callbacks do.
+    @property
+    def learning_rate(self):
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule) or callable(lr):
+            return float(lr(self.iterations))
+        return lr
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if isinstance(self._learning_rate, LearningRateSchedule) and not isinstance(value, LearningRateSchedule):
+            raise TypeError(f"{type(self).__name__}: learning_rate is a schedule "
+                            f"({type(self._learning_rate).__name__}); it cannot be set to {value!r}")
+        self._learning_rate = self._check_lr(float(value) if isinstance(value, np.generic) else value)
+
+    lr = learning_rate
+
+    @property
+    def built(self):
+        return self._slots is not None
+
+    def build(self, variables):
+        """Create the slots for `variables` (zeros, or the subclass' initial value)."""
+        self._slots = [{n: self._init_slot(n, v) for n in self._slot_names_for()} for v in variables]
+        self._shapes = [(v.shape, v.dtype) for v in variables]
+        if self._pending_state is not None:
+            state, self._pending_state = self._pending_state, None
+            self.set_state(state)
+
+    def _slot_names_for(self):
+        return self._slot_names
+
+    def _init_slot(self, name, var):
+        return np.zeros_like(var)
+
+    def _clip(self, grads):
+        if self.clipvalue is not None:
+            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        if self.clipnorm is not None:
+            out = []
+            for g in grads:
+                n = float(np.sqrt(np.square(g, dtype=np.float64).sum()))
+                out.append(g * (self.clipnorm / n) if n > self.clipnorm else g)
+            return out
+        if self.global_clipnorm is not None:
+            n = math.sqrt(sum(float(np.square(g, dtype=np.float64).sum()) for g in grads))
+            if n > self.global_clipnorm:
+                return [g * (self.global_clipnorm / n) for g in grads]
+        return grads
+
+    def apply(self, grads, variables):
+        """One step: clip, decoupled weight decay and the update, in place; iterations += 1."""
+        grads = list(grads)
+        variables = list(variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"{type(self).__name__}.apply: got {len(grads)} gradients for "
+                             f"{len(variables)} variables")
+        if not self.built:
+            self.build(variables)
+        elif len(self._slots) != len(variables):
+            raise ValueError(f"{type(self).__name__}.apply: built for {len(self._slots)} variables, "
+                             f"got {len(variables)}")
+        grads = self._clip(grads)
+        lr = self.learning_rate
+        wd_lr = (self.weight_decay or 0.0) * lr
+        for i, (g, v) in enumerate(zip(grads, variables)):
+            if g is None:
+                continue
+            g = np.ascontiguousarray(g, dtype=v.dtype)
+            self._update(v, g, self._slots[i], lr, wd_lr)
+        self.iterations += 1
+
+    apply_gradients_list = apply
+
+    def apply_gradients(self, grads_and_vars):
+        gv = list(grads_and_vars)
+        self.apply([g for g, _ in gv], [v for _, v in gv])
+
+    def _update(self, var, grad, slots, lr, wd_lr):
+        raise NotImplementedError
+
+    # Saving: iterations, then every slot of every variable in build order.
+    def get_state(self):
+        out = [np.array(self.iterations, dtype=np.int64)]
+        for s in self._slots or []:
+            out.extend(s[n] for n in self._slot_names_for())
+        return out
+
+    def set_state(self, state):
+        state = list(state)
+        if not self.built:
+            if len(state) == 1:
+                self.iterations = int(np.asarray(state[0]))
+            else:
+                self._pending_state = state
+            return
+        names = self._slot_names_for()
+        expected = 1 + len(names) * len(self._slots)
+        if len(state) != expected:
+            raise ValueError(f"{type(self).__name__}.set_state: expected {expected} arrays "
+                             f"(iterations + {len(names)} slots x {len(self._slots)} variables), "
+                             f"got {len(state)}")
+        k = 1
+        for i, s in enumerate(self._slots):
+            for n in names:
+                a = np.asarray(state[k])
+                if a.shape != s[n].shape:
+                    raise ValueError(f"{type(self).__name__}.set_state: slot {n!r} of variable {i} "
+                                     f"expected shape {s[n].shape}, got {a.shape}")
+                k += 1
+        k = 1
+        for s in self._slots:
+            for n in names:
+                s[n][...] = state[k]
+                k += 1
+        self.iterations = int(np.asarray(state[0]))
+
+    @property
+    def variables(self):
+        return self.get_state()
+
+    def get_config(self):
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule):
+            lr = schedules.serialize(lr)
+        elif callable(lr):
+            lr = self.learning_rate
+        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+                "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
+                "global_clipnorm": self.global_clipnorm}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        lr = config.get("learning_rate")
+        if isinstance(lr, dict):
+            config["learning_rate"] = schedules.deserialize(lr)
+        return cls(**config)
+
+
+class SGD(Optimizer):
+    """m = momentum*m - lr*g; w += m (Nesterov: w += momentum*m - lr*g)."""
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="SGD"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+        self.momentum = _check_float("SGD", "momentum", momentum, 0, 1)
+        self.nesterov = bool(nesterov)
+
+    def _slot_names_for(self):
+        return ("momentum",) if self.momentum > 0 else ()
+
+    def _update(self, var, grad, slots, lr, wd_lr):
+        ops.sgd_update(var, grad, slots.get("momentum"), lr=lr, momentum=self.momentum,
+                       nesterov=self.nesterov, wd_lr=wd_lr)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(momentum=self.momentum, nesterov=self.nesterov)
+        return cfg
+
+
+class Adam(Optimizer):
+    """Keras' epsilon-hat Adam: w -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps)."""
+    _slot_names = ("m", "v")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adam"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+        owner = type(self).__name__
+        self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, hi_open=True)
+        self.beta_2 = _check_float(owner, "beta_2", beta_2, 0, 1, hi_open=True)
+        self.epsilon = _check_float(owner, "epsilon", epsilon, 0)
+        if amsgrad:
+            raise ValueError(f"{owner}: amsgrad=True is not supported by fastnn, got amsgrad={amsgrad!r}")
+        self.amsgrad = False
+
+    def _update(self, var, grad, slots, lr, wd_lr):
+        t = self.iterations + 1
+        alpha_t = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        ops.adam_update(var, grad, slots["m"], slots["v"], alpha_t=alpha_t, beta1=self.beta_1,
+                        beta2=self.beta_2, epsilon=self.epsilon, wd_lr=wd_lr)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon, amsgrad=self.amsgrad)
+        return cfg
+
+
+class AdamW(Adam):
+    """Adam with Keras' decoupled weight decay (default 0.004): w -= w*wd*lr first."""
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adamw"):
+        if weight_decay is None:
+            raise ValueError("AdamW: weight_decay must be a number >= 0, got None")
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, clipnorm,
+                         clipvalue, global_clipnorm, name)
+
+
+class RMSprop(Optimizer):
+    """v = rho*v + (1-rho)*g^2; w -= lr*g / sqrt(v + eps) (eps inside the root, as Keras)."""
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="rmsprop"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+        self.rho = _check_float("RMSprop", "rho", rho, 0, 1)
+        self.momentum = _check_float("RMSprop", "momentum", momentum, 0, 1)
+        self.epsilon = _check_float("RMSprop", "epsilon", epsilon, 0)
+        self.centered = bool(centered)
+
+    def _slot_names_for(self):
+        names = ["velocity"]
+        if self.centered:
+            names.append("average_gradient")
+        if self.momentum > 0:
+            names.append("momentum")
+        return tuple(names)
+
+    def _update(self, var, grad, slots, lr, wd_lr):
+        ops.rmsprop_update(var, grad, slots["velocity"], slots.get("average_gradient"),
+                           slots.get("momentum"), lr=lr, rho=self.rho, momentum=self.momentum,
+                           epsilon=self.epsilon, centered=self.centered, wd_lr=wd_lr)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(rho=self.rho, momentum=self.momentum, epsilon=self.epsilon, centered=self.centered)
+        return cfg
+
+
+class Adagrad(Optimizer):
+    """acc += g^2; w -= lr*g / sqrt(acc + eps); acc starts at 0.1."""
+    _slot_names = ("accumulator",)
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adagrad"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+        self.initial_accumulator_value = _check_float("Adagrad", "initial_accumulator_value",
+                                                      initial_accumulator_value, 0)
+        self.epsilon = _check_float("Adagrad", "epsilon", epsilon, 0)
+
+    def _init_slot(self, name, var):
+        return np.full_like(var, self.initial_accumulator_value)
+
+    def _update(self, var, grad, slots, lr, wd_lr):
+        ops.adagrad_update(var, grad, slots["accumulator"], lr=lr, epsilon=self.epsilon, wd_lr=wd_lr)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(initial_accumulator_value=self.initial_accumulator_value, epsilon=self.epsilon)
+        return cfg
+
+
+ALL_OBJECTS = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad)}
+_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
+
+
+def known_names():
+    return sorted(_BY_NAME)
+
+
+def serialize(optimizer):
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+
+
+def deserialize(config):
+    return get(config)
+
+
+def get(identifier):
+    """Name ('adam', 'Adam', ...), Optimizer or config dict -> Optimizer."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, dict):
+        cls = ALL_OBJECTS.get(identifier.get("class_name"))
+        if cls is None:
+            raise ValueError(f"optimizer: unknown class_name {identifier.get('class_name')!r}; "
+                             f"expected one of {sorted(ALL_OBJECTS)}")
+        return cls.from_config(identifier.get("config", {}))
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier.lower())
+        if cls is None:
+            raise ValueError(f"optimizer: unknown optimizer {identifier!r}; expected one of {known_names()}")
+        return cls()
+    raise ValueError(f"optimizer: expected an optimizer name or a fastnn Optimizer, got {identifier!r}; "
+                     f"known names: {known_names()}")

@@ -1,0 +1,88 @@
+"""Weight penalties (keras.regularizers): value added to the reported loss, gradient
+added to the weight's gradient."""
+import numpy as np
+
+
+class Regularizer:
+    def __call__(self, w):
+        raise NotImplementedError
+
+    def grad(self, w):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class L1L2(Regularizer):
+    def __init__(self, l1=0.0, l2=0.0):
+        for n, v in (("l1", l1), ("l2", l2)):
+            if not np.isfinite(v) or v < 0:
+                raise ValueError(f"{type(self).__name__}: {n} must be a finite number >= 0, got {v!r}")
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def __call__(self, w):
+        out = 0.0
+        if self.l1:
+            out += self.l1 * float(np.abs(w).sum(dtype=np.float64))
+        if self.l2:
+            out += self.l2 * float(np.square(w, dtype=np.float64).sum())
+        return out
+
+    def grad(self, w):
+        g = np.zeros_like(w)
+        if self.l1:
+            g += self.l1 * np.sign(w)
+        if self.l2:
+            g += (2 * self.l2) * w
+        return g
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+class L1(L1L2):
+    def __init__(self, l1=0.01):
+        super().__init__(l1=l1)
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+class L2(L1L2):
+    def __init__(self, l2=0.01):
+        super().__init__(l2=l2)
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+l1, l2, l1_l2 = L1, L2, L1L2
+ALL_OBJECTS = {"L1": L1, "L2": L2, "L1L2": L1L2}
+ALIASES = {"l1": L1, "l2": L2, "l1_l2": L1L2}
+
+
+def serialize(reg):
+    return None if reg is None else {"class_name": type(reg).__name__, "config": reg.get_config()}
+
+
+def get(identifier):
+    if identifier is None or isinstance(identifier, Regularizer):
+        return identifier
+    if isinstance(identifier, dict):
+        cls = ALL_OBJECTS.get(identifier.get("class_name"))
+        if cls is None:
+            raise ValueError(f"regularizer: unknown class_name {identifier.get('class_name')!r}; "
+                             f"expected one of {sorted(ALL_OBJECTS)}")
+        return cls.from_config(identifier.get("config", {}))
+    if isinstance(identifier, str):
+        cls = ALIASES.get(identifier) or ALL_OBJECTS.get(identifier)
+        if cls is None:
+            raise ValueError(f"regularizer: unknown regularizer {identifier!r}; expected one of "
+                             f"{sorted(ALIASES)}")
+        return cls()
+    raise TypeError(f"regularizer: expected a name, a Regularizer or None, got {identifier!r}")

@@ -1,0 +1,778 @@
+"""Sequential model (keras.Sequential): a stack of layers with compile / fit / evaluate /
+predict, Keras 3 semantics.
+
+Training runs layer by layer: `_fit_epoch` loops over the batches of one epoch and calls
+`_train_step(xb, yb, swb)`, which returns that batch's sums (samples, loss * samples,
+(total, count) per metric). Data conversion, validation, callbacks and history stay
+outside that seam so a fused engine can replace the step (or the whole epoch).
+"""
+import math
+import sys
+import time
+
+import numpy as np
+
+from fastnn import layers as layers_mod
+from fastnn import losses as losses_mod
+from fastnn import metrics as metrics_mod
+from fastnn import optimizers as optimizers_mod
+from fastnn import utils
+from fastnn.callbacks.base import Callback, CallbackList, History
+
+_SPARSE = "sparse_categorical_crossentropy"
+_BINARY = "binary_crossentropy"
+_CATEGORICAL = "categorical_crossentropy"
+
+
+def _human_bytes(n):
+    # Keras' readable_memory_size: 1024-based units, two decimals.
+    units = ["B", "KB", "MB", "GB", "TB"]
+    size = float(n)
+    for u in units:
+        if size < 1024 or u == units[-1]:
+            return f"{size:.2f} {u}"
+        size /= 1024
+
+
+def _check_int(value, name, lo, owner, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
+        raise ValueError(f"{owner}: {name} must be an int >= {lo}, got {value!r}")
+    return int(value)
+
+
+class Sequential:
+    """A linear stack of layers. `Sequential([Dense(25, activation='relu'), ...])`."""
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Sequential: name must be a string, got {name!r}")
+        self.name = name or layers_mod._auto_name("sequential")
+        self.trainable = bool(trainable)
+        self._input_layer = None
+        self._layers = []
+        self.built = False
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self._metric_ids = []
+        self._metrics = None
+        self.stop_training = False
+        self.history = None
+        self._build_input_shape = None
+        self._fused = False
+        if layers is not None:
+            if isinstance(layers, layers_mod.Layer):
+                layers = [layers]
+            for layer in layers:
+                self.add(layer, rebuild=False)
+            self._maybe_build()
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def layers(self):
+        """The layers, without the InputLayer (as Keras 3)."""
+        return list(self._layers)
+
+    @property
+    def input_shape(self):
+        return self._build_input_shape
+
+    @property
+    def output_shape(self):
+        return self._layers[-1].output_shape if self.built and self._layers else None
+
+    @property
+    def dtype(self):
+        cands = ([self._input_layer] if self._input_layer else []) + self._layers
+        for layer in cands:
+            if layer._explicit_dtype is not None:
+                return layer._explicit_dtype
+        return "float32"
+
+    def add(self, layer, rebuild=True):
+        if not isinstance(layer, layers_mod.Layer):
+            raise TypeError(f"Sequential.add: layer must be a fastnn Layer (e.g. Dense(10)), got "
+                            f"{type(layer).__name__} {layer!r}")
+        if isinstance(layer, layers_mod.InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise ValueError(f"Sequential.add: an Input can only be the first element, got "
+                                 f"{layer.name!r} after {len(self._layers)} layer(s)")
+            self._input_layer = layer
+        else:
+            names = {l.name for l in self._layers}
+            if layer.name in names:
+                raise ValueError(f"Sequential.add: layer names must be unique, got a second "
+                                 f"{layer.name!r}")
+            if not self._layers and self._input_layer is None and layer._input_shape_arg is not None:
+                # Keras 2's Dense(..., input_shape=(64,)) on the first layer.
+                self._input_layer = layers_mod.InputLayer(
+                    batch_shape=layer._input_shape_arg, dtype=layer._explicit_dtype)
+            self._layers.append(layer)
+        self.built = False
+        if rebuild:
+            self._maybe_build()
+
+    def pop(self):
+        if not self._layers:
+            raise IndexError("Sequential.pop: there are no layers to remove")
+        layer = self._layers.pop()
+        self.built = False
+        self._metrics = None
+        self._maybe_build()
+        return layer
+
+    def _maybe_build(self):
+        if self._input_layer is not None and self._layers:
+            self.build((self._input_layer.batch_size,) + self._input_layer.shape)
+
+    def _output_shape_for(self, input_shape):
+        """Output shape of the stack for `input_shape`, without building anything."""
+        shape = tuple(input_shape)
+        for layer in self._layers:
+            if layer.built:
+                exp = layer.input_shape
+                if len(exp) != len(shape) or any(e is not None and s is not None and e != s
+                                                 for e, s in zip(exp[1:], shape[1:])):
+                    raise ValueError(f"{layer.name}: expected input shape {exp}, got {shape}")
+                shape = (shape[0],) + tuple(layer.output_shape[1:])
+            else:
+                if isinstance(layer, layers_mod.Dense) and (len(shape) < 2 or shape[-1] is None):
+                    raise ValueError(f"{layer.name}: Dense needs inputs of shape (batch, features), "
+                                     f"got {shape}")
+                shape = layer.compute_output_shape(shape)
+        return shape
+
+    def build(self, input_shape=None):
+        """Create every layer's weights for inputs of `input_shape` (batch axis included)."""
+        if input_shape is None:
+            if self._input_layer is None:
+                raise ValueError("Sequential.build: input_shape is required when the model has no "
+                                 "Input, got None")
+            input_shape = (self._input_layer.batch_size,) + self._input_layer.shape
+        input_shape = tuple(None if d is None else int(d) for d in input_shape)
+        if not self._layers:
+            raise ValueError("Sequential.build: the model has no layers; add some first")
+        self._output_shape_for(input_shape)  # validates against already-built layers
+        dtype = self.dtype
+        shape = input_shape
+        for layer in self._layers:
+            if not layer.built:
+                layer.dtype = dtype
+                layer.build(shape)
+            shape = (shape[0],) + tuple(layer.output_shape[1:])
+        self._build_input_shape = input_shape
+        self.built = True
+
+    # ------------------------------------------------------------------ weights
+    @property
+    def weights(self):
+        return [w for layer in self._layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [w for layer in self._layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return [w for layer in self._layers for w in layer.non_trainable_weights]
+
+    def get_weights(self):
+        """Copies of every weight, Keras' layout: [kernel (in, out), bias (out,), ...]."""
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Set every weight from a list in get_weights() order; checks the count and all
+        shapes first, so a bad list leaves the model unchanged."""
+        if not self.built:
+            raise ValueError("Sequential.set_weights: the model is not built yet; give it an "
+                             "Input(shape) or call build()/fit() first")
+        weights = list(weights)
+        mine = self.weights
+        if len(weights) != len(mine):
+            raise ValueError(f"Sequential.set_weights: expected {len(mine)} arrays with shapes "
+                             f"{[w.shape for w in mine]}, got {len(weights)}")
+        k = 0
+        for layer in self._layers:
+            for j, w in enumerate(layer.weights):
+                a = np.asarray(weights[k])
+                if a.shape != w.shape:
+                    raise ValueError(f"Sequential.set_weights: weights[{k}] ({layer.name}/"
+                                     f"{layer.weight_names[j]}) expected shape {w.shape}, got {a.shape}")
+                if a.dtype.kind not in "fiub" or not np.all(np.isfinite(a)):
+                    raise ValueError(f"Sequential.set_weights: weights[{k}] ({layer.name}/"
+                                     f"{layer.weight_names[j]}) must be finite numbers")
+                k += 1
+        k = 0
+        for layer in self._layers:
+            n = len(layer.weights)
+            layer.set_weights(weights[k:k + n])
+            k += n
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f"{self.name}: the model is not built; params are unknown")
+        return sum(layer.count_params() for layer in self._layers)
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Set optimizer (default RMSprop, as Keras), loss and metrics. Everything is
+        resolved here so a bad name fails at compile time, listing the known ones."""
+        opt = optimizers_mod.get(optimizer)
+        if loss is None:
+            raise ValueError(f"compile: loss is required (one of {losses_mod.known_names()} or a "
+                             f"Loss object), got None")
+        loss_obj = losses_mod.get(loss)
+        if metrics is None:
+            metric_ids = []
+        elif isinstance(metrics, (list, tuple)):
+            metric_ids = list(metrics)
+        elif isinstance(metrics, (str, metrics_mod.Metric)):
+            metric_ids = [metrics]
+        else:
+            raise TypeError(f"compile: metrics must be a list of metric names or objects, got "
+                            f"{metrics!r}")
+        for m in metric_ids:
+            metrics_mod.check(m)
+        if weighted_metrics:
+            raise ValueError(f"compile: weighted_metrics is not supported by fastnn, got "
+                             f"{weighted_metrics!r}")
+        self.optimizer = opt
+        self.loss = loss_obj
+        self._loss_identifier = loss
+        self._metric_ids = metric_ids
+        self._metrics = None
+        self.compiled = True
+
+    def get_compile_config(self):
+        """What saving needs to recompile: optimizer, loss and metrics, serialised."""
+        if not self.compiled:
+            return None
+        return {
+            "optimizer": optimizers_mod.serialize(self.optimizer),
+            "loss": losses_mod.serialize(self.loss),
+            "metrics": [metrics_mod.serialize(m) for m in self._metric_ids],
+        }
+
+    compile_config = property(get_compile_config)
+
+    def compile_from_config(self, config):
+        self.compile(optimizer=optimizers_mod.get(config["optimizer"]),
+                     loss=losses_mod.get(config["loss"]),
+                     metrics=[m if isinstance(m, str) else metrics_mod.get(m)
+                              for m in config.get("metrics") or []])
+
+    @property
+    def metrics_names(self):
+        names = ["loss"]
+        if self._metrics is not None:
+            names += [m.name for m in self._metrics]
+        else:
+            names += [m if isinstance(m, str) else getattr(m, "name", str(m)) for m in self._metric_ids]
+        return names
+
+    # ------------------------------------------------------------------ validation
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise ValueError(f"{what}: the model must be compiled first; call "
+                             f"model.compile(optimizer=..., loss=...) before {what}()")
+
+    def _convert_x(self, x, what, argname="x"):
+        """x -> C-contiguous array of the model dtype (a new array when a cast is needed,
+        never a mutated caller array), checked against the built input shape."""
+        if x is None:
+            raise ValueError(f"{what}: {argname} is required, got None")
+        try:
+            arr = np.asarray(x)
+        except Exception as exc:
+            raise TypeError(f"{what}: {argname} must be array-like numbers, got "
+                            f"{type(x).__name__} ({exc})") from None
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{what}: {argname} must hold real numbers, got dtype {arr.dtype}")
+        if arr.ndim == 0:
+            raise ValueError(f"{what}: {argname} must be an array of samples, got a scalar")
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, 1)  # Keras 2 expanded 1-D inputs to one feature
+        if arr.shape[0] == 0 or arr.size == 0:
+            raise ValueError(f"{what}: {argname} must not be empty, got shape {arr.shape}")
+        if self.built:
+            exp = self._build_input_shape
+            if arr.ndim != len(exp) or any(e is not None and e != s for e, s in zip(exp[1:], arr.shape[1:])):
+                raise ValueError(f"{what}: {argname} expected shape {('N',) + tuple(exp[1:])} "
+                                 f"(the model's input), got {arr.shape}")
+        arr = np.ascontiguousarray(arr, dtype=self.dtype)
+        if not np.all(np.isfinite(arr)):
+            bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+            raise ValueError(f"{what}: {argname} must be finite, got {bad} NaN/Inf value(s)")
+        return arr
+
+    def _convert_y(self, y, n, out_shape, what, argname="y"):
+        """y -> array checked against the loss and the output shape: sparse labels
+        integer in [0, units) as (N,); binary labels in [0, 1]; others shaped like the
+        output. Converted to the model dtype."""
+        if y is None:
+            raise ValueError(f"{what}: {argname} is required, got None")
+        try:
+            arr = np.asarray(y)
+        except Exception as exc:
+            raise TypeError(f"{what}: {argname} must be array-like numbers, got "
+                            f"{type(y).__name__} ({exc})") from None
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{what}: {argname} must hold real numbers, got dtype {arr.dtype}")
+        if arr.ndim == 0 or arr.shape[0] == 0:
+            raise ValueError(f"{what}: {argname} must not be empty, got shape {arr.shape}")
+        if arr.shape[0] != n:
+            raise ValueError(f"{what}: x and {argname} must have the same number of samples, got "
+                             f"x with {n} and {argname} with {arr.shape[0]}")
+        if not np.all(np.isfinite(arr)):
+            bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+            raise ValueError(f"{what}: {argname} must be finite, got {bad} NaN/Inf value(s)")
+        units = out_shape[-1]
+        op = self.loss._op
+        if op == _SPARSE:
+            if not (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1)):
+                raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must be integer "
+                                 f"class labels of shape ({n},) or ({n}, 1), got {arr.shape}")
+            lab = arr.reshape(-1)
+            if arr.dtype.kind == "f" and np.any(lab != np.floor(lab)):
+                raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must hold integer "
+                                 f"class labels, got non-integer values such as "
+                                 f"{lab[lab != np.floor(lab)][0]!r}")
+            lo, hi = lab.min(), lab.max()
+            if lo < 0 or hi >= units:
+                raise ValueError(f"{what}: {argname} labels must be in [0, {units}) for a model with "
+                                 f"{units} output units, got values in [{lo}, {hi}]")
+            return np.ascontiguousarray(lab, dtype=self.dtype)
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, 1)
+        if arr.shape[1:] != tuple(out_shape[1:]):
+            hint = ""
+            if op == _CATEGORICAL and arr.shape[1:] == (1,):
+                hint = " (integer labels need SparseCategoricalCrossentropy)"
+            raise ValueError(f"{what}: {argname} expected shape {('N',) + tuple(out_shape[1:])} "
+                             f"(the model's output) for {type(self.loss).__name__}, got "
+                             f"{arr.shape}{hint}")
+        if op == _BINARY:
+            lo, hi = arr.min(), arr.max()
+            if lo < 0 or hi > 1:
+                raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must be 0/1 labels "
+                                 f"(or probabilities in [0, 1]), got values in [{lo}, {hi}]")
+        return np.ascontiguousarray(arr, dtype=self.dtype)
+
+    def _convert_sw(self, sample_weight, n, what, argname="sample_weight"):
+        if sample_weight is None:
+            return None
+        sw = np.asarray(sample_weight)
+        if sw.dtype.kind not in "biuf":
+            raise TypeError(f"{what}: {argname} must hold real numbers, got dtype {sw.dtype}")
+        if sw.shape not in ((n,), (n, 1)):
+            raise ValueError(f"{what}: {argname} must have shape ({n},), got {sw.shape}")
+        sw = np.ascontiguousarray(sw.reshape(-1), dtype=self.dtype)
+        if not np.all(np.isfinite(sw)) or np.any(sw < 0):
+            raise ValueError(f"{what}: {argname} must be finite and >= 0")
+        return sw
+
+    def _class_weights(self, class_weight, y, what):
+        """class_weight {class: weight} -> per-sample weights (Keras: labels are the
+        sparse label, the argmax of one-hot rows, or the rounded binary label)."""
+        if not isinstance(class_weight, dict):
+            raise TypeError(f"{what}: class_weight must be a dict {{class index: weight}}, got "
+                            f"{type(class_weight).__name__}")
+        if self.loss._op == _SPARSE:
+            cls = y.astype(np.int64)
+        elif y.ndim == 2 and y.shape[1] > 1:
+            cls = np.argmax(y, axis=1)
+        else:
+            cls = np.round(y.reshape(-1)).astype(np.int64)
+        present = np.unique(cls)
+        missing = [int(c) for c in present if int(c) not in class_weight]
+        if missing:
+            raise ValueError(f"{what}: class_weight must give a weight for every class in y; "
+                             f"missing {missing}, got keys {sorted(class_weight)}")
+        table = np.zeros(int(present.max()) + 1, dtype=np.float64)
+        for c in present:
+            table[int(c)] = float(class_weight[int(c)])
+        return table[cls].astype(self.dtype)
+
+    # ------------------------------------------------------------------ the step
+    def _fused_head(self):
+        """True when the last layer's activation is softmax (sigmoid) and the loss the
+        matching cross-entropy on probabilities: train on the logits instead, as Keras
+        does, so the loss is log-sum-exp stable and its gradient is p - y."""
+        if not self._layers or self.loss is None or self.loss.from_logits:
+            return False
+        last = self._layers[-1]
+        act = getattr(last, "activation_name", None)
+        op = self.loss._op
+        return (act == "softmax" and op in (_SPARSE, _CATEGORICAL)) or (act == "sigmoid" and op == _BINARY)
+
+    @staticmethod
+    def _logits_of(layer):
+        cache = layer._cache
+        if isinstance(layer, layers_mod.Dense):
+            return cache[1]
+        return cache[0]
+
+    def _forward(self, xb, training):
+        out = xb
+        for layer in self._layers:
+            out = layer.forward(out, training=training)
+        return out
+
+    def _loss_on(self, yb, out, swb, fused):
+        if fused:
+            logits = self._logits_of(self._layers[-1])
+            return self.loss.loss_and_grad(yb, logits, sample_weight=swb, from_logits=True)
+        return self.loss.loss_and_grad(yb, out, sample_weight=swb)
+
+    def _train_step(self, xb, yb, swb):
+        """One optimizer step on a batch. Returns (n, loss * n, [(total, count) per metric])."""
+        fused = self._fused
+        out = self._forward(xb, training=True)
+        loss, grad = self._loss_on(yb, out, swb, fused)
+        reg = 0.0
+        for layer in self._layers:
+            reg += layer.regularization_loss()
+        d = grad
+        last = len(self._layers) - 1
+        for i in range(last, -1, -1):
+            layer = self._layers[i]
+            if i == last and fused:
+                d = layer.backward(d, need_dx=i > 0, dz_given=True)
+            else:
+                d = layer.backward(d, need_dx=i > 0)
+        grads, variables = [], []
+        for layer in self._layers:
+            tw = layer.trainable_weights
+            if tw:
+                variables.extend(tw)
+                grads.extend(layer.grads)
+        if variables and self.trainable:
+            self.optimizer.apply(grads, variables)
+        n = xb.shape[0]
+        msums = [m.batch_sums(yb, out) for m in self._metrics]
+        return n, (loss + reg) * n, msums
+
+    def _test_step(self, xb, yb, swb):
+        out = self._forward(xb, training=False)
+        loss, _ = self._loss_on(yb, out, swb, self._fused)
+        for layer in self._layers:
+            if hasattr(layer, "_cache"):
+                layer._cache = None
+        reg = sum(layer.regularization_loss() for layer in self._layers)
+        n = xb.shape[0]
+        return n, (loss + reg) * n, [m.batch_sums(yb, out) for m in self._metrics]
+
+    def _ensure_metrics(self, y, out_shape):
+        if self._metrics is None:
+            yshape = y.shape if self.loss._op != _SPARSE else (y.shape[0],)
+            self._metrics = [metrics_mod.get(m, yshape, tuple(out_shape)) for m in self._metric_ids]
+
+    def _logs(self, loss_total, count, prefix=""):
+        logs = {f"{prefix}loss": loss_total / count if count else 0.0}
+        for m in self._metrics:
+            logs[prefix + m.name] = float(m.result())
+        return dict(sorted(logs.items()))  # Keras 3 logs come out in sorted key order
+
+    def _fit_epoch(self, x, y, sw, batch_size, shuffle, callbacks, want_batch_logs):
+        """One epoch of batches over (x, y, sw); returns the epoch's training logs."""
+        n = x.shape[0]
+        if shuffle:
+            perm = utils.get_rng().permutation(n)
+            x, y = x[perm], y[perm]
+            sw = None if sw is None else sw[perm]
+        for m in self._metrics:
+            m.reset_state()
+        loss_total, count = 0.0, 0
+        steps = math.ceil(n / batch_size)
+        want_begin = callbacks.wants("on_train_batch_begin")
+        for b in range(steps):
+            if want_begin:
+                callbacks.on_train_batch_begin(b)
+            s = slice(b * batch_size, min(n, (b + 1) * batch_size))
+            nb, lsum, msums = self._train_step(x[s], y[s], None if sw is None else sw[s])
+            loss_total += lsum
+            count += nb
+            for m, (t, c) in zip(self._metrics, msums):
+                m.update_sums(t, c)
+            if want_batch_logs:
+                callbacks.on_train_batch_end(b, self._logs(loss_total, count))
+            if self.stop_training:
+                break
+        return self._logs(loss_total, count)
+
+    def _evaluate_arrays(self, x, y, sw, batch_size, callbacks=None):
+        for m in self._metrics:
+            m.reset_state()
+        n = x.shape[0]
+        loss_total, count = 0.0, 0
+        steps = math.ceil(n / batch_size)
+        for b in range(steps):
+            s = slice(b * batch_size, min(n, (b + 1) * batch_size))
+            if callbacks is not None:
+                callbacks.on_test_batch_begin(b)
+            nb, lsum, msums = self._test_step(x[s], y[s], None if sw is None else sw[s])
+            loss_total += lsum
+            count += nb
+            for m, (t, c) in zip(self._metrics, msums):
+                m.update_sums(t, c)
+            if callbacks is not None:
+                callbacks.on_test_batch_end(b, self._logs(loss_total, count))
+        return self._logs(loss_total, count)
+
+    # ------------------------------------------------------------------ fit
+    @staticmethod
+    def _verbose(verbose, what):
+        if verbose == "auto":
+            return 1
+        if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+            raise ValueError(f"{what}: verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+        return int(verbose)
+
+    def _prepare_xy(self, x, y, sample_weight, what, xname="x", yname="y", swname="sample_weight"):
+        xa = self._convert_x(x, what, xname)
+        in_shape = self._build_input_shape if self.built else (None,) + xa.shape[1:]
+        out_shape = self._output_shape_for(in_shape)
+        ya = self._convert_y(y, xa.shape[0], out_shape, what, yname)
+        swa = self._convert_sw(sample_weight, xa.shape[0], what, swname)
+        return xa, ya, swa, out_shape
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train for `epochs` epochs (counting from initial_epoch); returns a History."""
+        what = "fit"
+        self._require_compiled(what)
+        batch_size = _check_int(32 if batch_size is None else batch_size, "batch_size", 1, what)
+        epochs = _check_int(epochs, "epochs", 0, what)
+        initial_epoch = _check_int(initial_epoch, "initial_epoch", 0, what)
+        verbose = self._verbose(verbose, what)
+        if steps_per_epoch is not None:
+            raise ValueError(f"{what}: steps_per_epoch is not supported for array inputs, got "
+                             f"{steps_per_epoch!r}")
+        vbs = _check_int(validation_batch_size, "validation_batch_size", 1, what, allow_none=True)
+        vfreq = _check_int(validation_freq, "validation_freq", 1, what)
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float, np.floating)) \
+                or not 0 <= validation_split < 1:
+            raise ValueError(f"{what}: validation_split must be a float in [0, 1), got {validation_split!r}")
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"{what}: shuffle must be True or False, got {shuffle!r}")
+        callbacks = list(callbacks or [])
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"{what}: callbacks must be fastnn Callback objects, got {cb!r}")
+
+        xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
+        if class_weight is not None:
+            cw = self._class_weights(class_weight, ya, what)
+            swa = cw if swa is None else (swa * cw).astype(self.dtype)
+
+        val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError(f"{what}: validation_data must be a tuple (x_val, y_val) or "
+                                 f"(x_val, y_val, sample_weight_val), got {type(validation_data).__name__}")
+            vx = self._convert_x(validation_data[0], what, "validation_data[0]")
+            if vx.shape[1:] != xa.shape[1:]:
+                raise ValueError(f"{what}: validation_data[0] expected shape {('N',) + xa.shape[1:]}, "
+                                 f"got {vx.shape}")
+            vy = self._convert_y(validation_data[1], vx.shape[0], out_shape, what, "validation_data[1]")
+            vsw = self._convert_sw(validation_data[2] if len(validation_data) == 3 else None,
+                                   vx.shape[0], what, "validation_data[2]")
+            val = (vx, vy, vsw)
+        elif validation_split:
+            # Keras: the last samples, taken before shuffling.
+            n = xa.shape[0]
+            split_at = int(math.ceil(n * (1.0 - validation_split)))
+            if split_at == 0 or split_at == n:
+                raise ValueError(f"{what}: validation_split={validation_split} leaves "
+                                 f"{split_at} training and {n - split_at} validation samples out of "
+                                 f"{n}; both must be >= 1")
+            val = (xa[split_at:], ya[split_at:], None if swa is None else swa[split_at:])
+            xa, ya = xa[:split_at], ya[:split_at]
+            swa = None if swa is None else swa[:split_at]
+
+        # All checks passed: from here on the model may change.
+        if not self.built:
+            self.build((None,) + xa.shape[1:])
+        self._fused = self._fused_head()
+        self._ensure_metrics(ya, out_shape)
+        steps = math.ceil(xa.shape[0] / batch_size)
+        cbl = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=epochs, steps=steps, batch_size=batch_size,
+                           samples=xa.shape[0], mode="fit")
+        history = cbl.history
+        history.history = {}
+        self.history = history
+        want_batch_logs = cbl.wants("on_train_batch_end")
+        self.stop_training = False
+        cbl.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            cbl.on_epoch_begin(epoch)
+            logs = self._fit_epoch(xa, ya, swa, batch_size, bool(shuffle), cbl, want_batch_logs)
+            if val is not None and (epoch + 1 - initial_epoch) % vfreq == 0:
+                vlogs = self._evaluate_arrays(val[0], val[1], val[2], vbs or batch_size)
+                logs.update({"val_" + k: v for k, v in vlogs.items()})
+                logs = dict(sorted(logs.items()))
+            cbl.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbl.on_train_end(logs)
+        return history
+
+    # ------------------------------------------------------------------ evaluate / predict
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """Loss (and metrics) on (x, y): a float, a list [loss, *metrics], or a dict."""
+        what = "evaluate"
+        self._require_compiled(what)
+        batch_size = _check_int(32 if batch_size is None else batch_size, "batch_size", 1, what)
+        verbose = self._verbose(verbose, what)
+        if not self.built:
+            raise ValueError(f"{what}: the model was never built; train it or give it an "
+                             f"Input(shape) first")
+        xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
+        self._fused = self._fused_head()
+        self._ensure_metrics(ya, out_shape)
+        steps_n = math.ceil(xa.shape[0] / batch_size)
+        cbl = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           epochs=1, steps=steps_n, mode="evaluate")
+        cbl.on_test_begin()
+        logs = self._evaluate_arrays(xa, ya, swa, batch_size, cbl)
+        cbl.on_test_end(logs)
+        if return_dict:
+            return logs
+        ordered = [logs["loss"]] + [logs[m.name] for m in self._metrics]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs for x, batch by batch, as one NumPy array of the model dtype."""
+        what = "predict"
+        batch_size = _check_int(32 if batch_size is None else batch_size, "batch_size", 1, what)
+        verbose = self._verbose(verbose, what)
+        if not self.built:
+            raise ValueError(f"{what}: the model was never built, so it has no weights; give it an "
+                             f"Input(shape) or train it with fit() first")
+        xa = self._convert_x(x, what)
+        n = xa.shape[0]
+        steps_n = math.ceil(n / batch_size)
+        cbl = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           epochs=1, steps=steps_n, mode="predict")
+        cbl.on_predict_begin()
+        out = None
+        for b in range(steps_n):
+            s = slice(b * batch_size, min(n, (b + 1) * batch_size))
+            cbl.on_predict_batch_begin(b)
+            ob = self._call_arrays(xa[s], training=False)
+            if out is None:
+                out = np.empty((n,) + ob.shape[1:], dtype=ob.dtype)
+            out[s] = ob
+            cbl.on_predict_batch_end(b, {"outputs": ob})
+        cbl.on_predict_end()
+        return out
+
+    def _call_arrays(self, x, training=False):
+        out = x
+        for layer in self._layers:
+            out = layer.call(out, training=training)
+        return out
+
+    def __call__(self, x, training=False):
+        """model(x): the outputs as a NumPy array (builds the model on first data)."""
+        xa = self._convert_x(x, "__call__")
+        if not self.built:
+            self.build((None,) + xa.shape[1:])
+        return self._call_arrays(xa, training=bool(training))
+
+    def predict_on_batch(self, x):
+        return self(x)
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        """Keras 3's table: Layer (type) | Output Shape | Param #, then the totals."""
+        widths = [33, 24, 15]
+        if line_length:
+            scale = line_length / sum(widths)
+            widths = [max(12, int(w * scale)) for w in widths]
+
+        def row(cells, left="│", mid="│", right="│", align=("<", "<", ">")):
+            parts = []
+            for c, w, a in zip(cells, widths, align):
+                text = str(c)
+                if len(text) > w - 2:
+                    text = text[: w - 3] + "…"
+                parts.append(" " + format(text, f"{a}{w - 2}") + " ")
+            return left + mid.join(parts) + right
+
+        def rule(l, m, r, ch):
+            return l + m.join(ch * w for w in widths) + r
+
+        lines = [f'Model: "{self.name}"',
+                 rule("┏", "┳", "┓", "━"),
+                 row(("Layer (type)", "Output Shape", "Param #"), "┃", "┃", "┃"),
+                 rule("┡", "╇", "┩", "━")]
+        for i, layer in enumerate(self._layers):
+            if layer.built:
+                shape, params = str(tuple(layer.output_shape)), f"{layer.count_params():,}"
+            else:
+                shape, params = "?", "0 (unbuilt)"
+            lines.append(row((f"{layer.name} ({type(layer).__name__})", shape, params)))
+            if i < len(self._layers) - 1:
+                lines.append(rule("├", "┼", "┤", "─"))
+        lines.append(rule("└", "┴", "┘", "─"))
+        itemsize = np.dtype(self.dtype).itemsize
+        trainable = sum(w.size for w in self.trainable_weights) if self.built else 0
+        total = sum(w.size for w in self.weights) if self.built else 0
+        non_trainable = total - trainable
+        lines.append(f" Total params: {total:,} ({_human_bytes(total * itemsize)})")
+        lines.append(f" Trainable params: {trainable:,} ({_human_bytes(trainable * itemsize)})")
+        lines.append(f" Non-trainable params: {non_trainable:,} ({_human_bytes(non_trainable * itemsize)})")
+        if self.optimizer is not None and self.optimizer.built:
+            # Keras counts its iterations and (non-schedule) learning_rate variables too.
+            opt_n = sum(int(np.size(a)) for a in self.optimizer.get_state())
+            if not callable(self.optimizer._learning_rate):
+                opt_n += 1
+            lines.append(f" Optimizer params: {opt_n:,} ({_human_bytes(opt_n * itemsize)})")
+        text = "\n".join(lines)
+        if print_fn is None:
+            print(text)
+        else:
+            print_fn(text)
+
+    # ------------------------------------------------------------------ config
+    def get_config(self):
+        layer_cfgs = []
+        if self._input_layer is not None:
+            layer_cfgs.append(layers_mod.serialize(self._input_layer))
+        layer_cfgs += [layers_mod.serialize(l) for l in self._layers]
+        cfg = {"name": self.name, "trainable": self.trainable, "layers": layer_cfgs}
+        if self.built:
+            cfg["build_input_shape"] = list(self._build_input_shape)
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for lc in config.get("layers", []):
+            model.add(layers_mod.deserialize(lc), rebuild=False)
+        model._maybe_build()
+        bis = config.get("build_input_shape")
+        if not model.built and bis is not None:
+            model.build(tuple(bis))
+        return model
+
+    def save(self, filepath, *args, **kwargs):
+        from fastnn.saving import save_model
+        return save_model(self, filepath, *args, **kwargs)
+
+    def __repr__(self):
+        return f"<Sequential name={self.name}, built={self.built}, layers={len(self._layers)}>"

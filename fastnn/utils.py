@@ -1,0 +1,52 @@
+"""Utilities: the one random Generator fastnn draws from, and small helpers."""
+import random as _random
+
+import numpy as np
+
+# One seeded Generator for initialisers, shuffling and dropout: set_random_seed(s)
+# replaces it, so the same seed gives bitwise the same weights and batches.
+_RNG = np.random.default_rng()
+
+
+def set_random_seed(seed):
+    """Seed fastnn (and Python's `random` and NumPy's legacy global state, as Keras)."""
+    global _RNG
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"set_random_seed: seed must be a non-negative int, got {seed!r}")
+    seed = int(seed)
+    _RNG = np.random.default_rng(seed)
+    _random.seed(seed)
+    np.random.seed(seed % (2 ** 32))
+
+
+def get_rng():
+    """The Generator fastnn draws from now (changes when set_random_seed is called)."""
+    return _RNG
+
+
+def to_categorical(x, num_classes=None):
+    """Integer labels -> one-hot float32 matrix (as keras.utils.to_categorical)."""
+    x = np.asarray(x)
+    if x.ndim > 1 and x.shape[-1] == 1:
+        x = x.reshape(x.shape[:-1])
+    if x.size and (not np.all(np.equal(np.mod(x, 1), 0)) or x.min() < 0):
+        raise ValueError("to_categorical: x must hold non-negative integers")
+    x = x.astype(np.int64)
+    if num_classes is None:
+        num_classes = int(x.max()) + 1 if x.size else 0
+    out = np.zeros(x.shape + (num_classes,), dtype=np.float32)
+    np.put_along_axis(out, x[..., None], 1.0, axis=-1)
+    return out
+
+
+def _load_ops():
+    # fastnn.ops (the C kernels) once it exists; a NumPy stand-in until then.
+    try:
+        from fastnn import ops
+        return ops
+    except ImportError:
+        from fastnn import _np_ops
+        return _np_ops
+
+
+ops = _load_ops()
