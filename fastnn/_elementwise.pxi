@@ -1,1 +1,220 @@
-# placeholder: filled by its kernel family
+# Element-wise kernel families: activations, losses, optimizers (csrc/activations.h,
+# csrc/losses.h, csrc/optimizers.h). Raw bindings: fastnn.ops validates dtypes and
+# shapes for users; here only cheap extent checks that keep C inside its buffers.
+
+cdef extern from "activations.h" nogil:
+    int FNN_ACT_COUNT
+    void fnn_act_forward_f32(int act, double param, size_t rows, size_t cols,
+                             const float *z, float *a)
+    void fnn_act_forward_f64(int act, double param, size_t rows, size_t cols,
+                             const double *z, double *a)
+    void fnn_act_backward_f32(int act, double param, size_t rows, size_t cols,
+                              const float *z, const float *a, const float *da, float *dz)
+    void fnn_act_backward_f64(int act, double param, size_t rows, size_t cols,
+                              const double *z, const double *a, const double *da,
+                              double *dz)
+
+
+cdef inline int _check_act(int act) except -1:
+    if act < 0 or act >= FNN_ACT_COUNT:
+        raise ValueError(f"activation code must be in [0, {FNN_ACT_COUNT}), got {act}")
+    return 0
+
+
+cdef inline int _same_shape2(str name, tuple expected, tuple given) except -1:
+    if expected != given:
+        raise ValueError(f"{name} must have shape {expected}, got {given}")
+    return 0
+
+
+def act_forward(int act, double param, floating[:, ::1] z not None,
+                floating[:, ::1] a not None):
+    """a = f(z) on a 2-D C-contiguous block (a may be z). Softmax kinds work per row."""
+    _check_act(act)
+    cdef size_t rows = z.shape[0], cols = z.shape[1]
+    _same_shape2("a", (z.shape[0], z.shape[1]), (a.shape[0], a.shape[1]))
+    if rows == 0 or cols == 0:
+        return
+    with nogil:
+        if floating is float:
+            fnn_act_forward_f32(act, param, rows, cols, &z[0, 0], &a[0, 0])
+        else:
+            fnn_act_forward_f64(act, param, rows, cols, &z[0, 0], &a[0, 0])
+
+
+def act_backward(int act, double param, floating[:, ::1] z not None,
+                 floating[:, ::1] a not None,
+                 floating[:, ::1] da not None, floating[:, ::1] dz not None):
+    """dz = da * f'(z) (vector-Jacobian product for softmax kinds); dz may be da."""
+    _check_act(act)
+    cdef size_t rows = z.shape[0], cols = z.shape[1]
+    shape = (z.shape[0], z.shape[1])
+    _same_shape2("a", shape, (a.shape[0], a.shape[1]))
+    _same_shape2("da", shape, (da.shape[0], da.shape[1]))
+    _same_shape2("dz", shape, (dz.shape[0], dz.shape[1]))
+    if rows == 0 or cols == 0:
+        return
+    with nogil:
+        if floating is float:
+            fnn_act_backward_f32(act, param, rows, cols, &z[0, 0], &a[0, 0], &da[0, 0],
+                                 &dz[0, 0])
+        else:
+            fnn_act_backward_f64(act, param, rows, cols, &z[0, 0], &a[0, 0], &da[0, 0],
+                                 &dz[0, 0])
+
+
+cdef extern from "losses.h" nogil:
+    int FNN_LOSS_SPARSE_CCE_LOGITS
+    int FNN_LOSS_SPARSE_CCE_PROBS
+    int FNN_LOSS_COUNT
+    double fnn_loss_f32(int loss, double param, size_t n, size_t k, const float *y_true,
+                        const float *y_pred, const float *sw, float grad_scale,
+                        float *grad, float *per_sample)
+    double fnn_loss_f64(int loss, double param, size_t n, size_t k, const double *y_true,
+                        const double *y_pred, const double *sw, double grad_scale,
+                        double *grad, double *per_sample)
+
+
+def loss(int kind, double param, floating[:, ::1] y_true not None,
+         floating[:, ::1] y_pred not None,
+         floating[::1] sw, double grad_scale, floating[:, ::1] grad,
+         floating[::1] per_sample):
+    """sum_i w_i l_i (a float); grad (n x k) and per_sample (n) are optional outputs.
+    y_true is n x 1 class indices for the sparse kinds, else n x k. sw may be None."""
+    if kind < 0 or kind >= FNN_LOSS_COUNT:
+        raise ValueError(f"loss code must be in [0, {FNN_LOSS_COUNT}), got {kind}")
+    cdef size_t n = y_pred.shape[0], k = y_pred.shape[1], i
+    cdef bint sparse = kind == FNN_LOSS_SPARSE_CCE_LOGITS or kind == FNN_LOSS_SPARSE_CCE_PROBS
+    _same_shape2("y_true", (y_pred.shape[0], 1 if sparse else y_pred.shape[1]),
+                 (y_true.shape[0], y_true.shape[1]))
+    if sw is not None and <size_t>sw.shape[0] != n:
+        raise ValueError(f"sw must have shape ({n},), got ({sw.shape[0]},)")
+    if grad is not None:
+        _same_shape2("grad", (y_pred.shape[0], y_pred.shape[1]),
+                     (grad.shape[0], grad.shape[1]))
+    if per_sample is not None and <size_t>per_sample.shape[0] != n:
+        raise ValueError(f"per_sample must have shape ({n},), got ({per_sample.shape[0]},)")
+    if n == 0 or k == 0:
+        return 0.0
+    if sparse:
+        for i in range(n):
+            if not (0 <= y_true[i, 0] < k):
+                raise ValueError(f"y_true[{i}] = {y_true[i, 0]} is not a class index "
+                                 f"in [0, {k})")
+    cdef const floating *psw = &sw[0] if sw is not None else NULL
+    cdef floating *pg = &grad[0, 0] if grad is not None else NULL
+    cdef floating *pps = &per_sample[0] if per_sample is not None else NULL
+    cdef double out
+    with nogil:
+        if floating is float:
+            out = fnn_loss_f32(kind, param, n, k, &y_true[0, 0], &y_pred[0, 0], psw,
+                               <float>grad_scale, pg, pps)
+        else:
+            out = fnn_loss_f64(kind, param, n, k, &y_true[0, 0], &y_pred[0, 0], psw,
+                               grad_scale, pg, pps)
+    return out
+
+
+cdef extern from "optimizers.h" nogil:
+    void fnn_sgd_f32(size_t n, float *w, const float *g, float *m, double lr,
+                     double momentum, int nesterov, double wd_lr)
+    void fnn_sgd_f64(size_t n, double *w, const double *g, double *m, double lr,
+                     double momentum, int nesterov, double wd_lr)
+    void fnn_adam_f32(size_t n, float *w, const float *g, float *m, float *v,
+                      double alpha_t, double beta1, double beta2, double eps, double wd_lr)
+    void fnn_adam_f64(size_t n, double *w, const double *g, double *m, double *v,
+                      double alpha_t, double beta1, double beta2, double eps, double wd_lr)
+    void fnn_rmsprop_f32(size_t n, float *w, const float *g, float *v, float *mg,
+                         float *mom, double lr, double rho, double momentum, double eps,
+                         int centered, double wd_lr)
+    void fnn_rmsprop_f64(size_t n, double *w, const double *g, double *v, double *mg,
+                         double *mom, double lr, double rho, double momentum, double eps,
+                         int centered, double wd_lr)
+    void fnn_adagrad_f32(size_t n, float *w, const float *g, float *acc, double lr,
+                         double eps, double wd_lr)
+    void fnn_adagrad_f64(size_t n, double *w, const double *g, double *acc, double lr,
+                         double eps, double wd_lr)
+
+
+cdef inline int _same_len(str name, Py_ssize_t n, Py_ssize_t given) except -1:
+    if n != given:
+        raise ValueError(f"{name} must have {n} elements like w, got {given}")
+    return 0
+
+
+def sgd_update(floating[::1] w not None, floating[::1] g not None, floating[::1] m,
+               double lr, double momentum, bint nesterov, double wd_lr):
+    """In place; m may be None when momentum == 0."""
+    cdef size_t n = w.shape[0]
+    _same_len("g", w.shape[0], g.shape[0])
+    if momentum != 0.0:
+        if m is None:
+            raise ValueError("m is required when momentum != 0")
+        _same_len("m", w.shape[0], m.shape[0])
+    if n == 0:
+        return
+    cdef floating *pm = &m[0] if (m is not None and momentum != 0.0) else NULL
+    with nogil:
+        if floating is float:
+            fnn_sgd_f32(n, &w[0], &g[0], pm, lr, momentum, nesterov, wd_lr)
+        else:
+            fnn_sgd_f64(n, &w[0], &g[0], pm, lr, momentum, nesterov, wd_lr)
+
+
+def adam_update(floating[::1] w not None, floating[::1] g not None,
+                floating[::1] m not None, floating[::1] v not None, double alpha_t,
+                double beta1, double beta2, double eps, double wd_lr):
+    cdef size_t n = w.shape[0]
+    _same_len("g", w.shape[0], g.shape[0])
+    _same_len("m", w.shape[0], m.shape[0])
+    _same_len("v", w.shape[0], v.shape[0])
+    if n == 0:
+        return
+    with nogil:
+        if floating is float:
+            fnn_adam_f32(n, &w[0], &g[0], &m[0], &v[0], alpha_t, beta1, beta2, eps, wd_lr)
+        else:
+            fnn_adam_f64(n, &w[0], &g[0], &m[0], &v[0], alpha_t, beta1, beta2, eps, wd_lr)
+
+
+def rmsprop_update(floating[::1] w not None, floating[::1] g not None,
+                   floating[::1] v not None, floating[::1] mg, floating[::1] mom,
+                   double lr, double rho, double momentum, double eps, bint centered,
+                   double wd_lr):
+    """In place; mg may be None unless centered, mom None unless momentum > 0."""
+    cdef size_t n = w.shape[0]
+    _same_len("g", w.shape[0], g.shape[0])
+    _same_len("v", w.shape[0], v.shape[0])
+    if centered:
+        if mg is None:
+            raise ValueError("mg is required when centered")
+        _same_len("mg", w.shape[0], mg.shape[0])
+    if momentum > 0:
+        if mom is None:
+            raise ValueError("mom is required when momentum > 0")
+        _same_len("mom", w.shape[0], mom.shape[0])
+    if n == 0:
+        return
+    cdef floating *pmg = &mg[0] if centered else NULL
+    cdef floating *pmom = &mom[0] if momentum > 0 else NULL
+    with nogil:
+        if floating is float:
+            fnn_rmsprop_f32(n, &w[0], &g[0], &v[0], pmg, pmom, lr, rho, momentum, eps,
+                            centered, wd_lr)
+        else:
+            fnn_rmsprop_f64(n, &w[0], &g[0], &v[0], pmg, pmom, lr, rho, momentum, eps,
+                            centered, wd_lr)
+
+
+def adagrad_update(floating[::1] w not None, floating[::1] g not None,
+                   floating[::1] acc not None, double lr, double eps, double wd_lr):
+    cdef size_t n = w.shape[0]
+    _same_len("g", w.shape[0], g.shape[0])
+    _same_len("acc", w.shape[0], acc.shape[0])
+    if n == 0:
+        return
+    with nogil:
+        if floating is float:
+            fnn_adagrad_f32(n, &w[0], &g[0], &acc[0], lr, eps, wd_lr)
+        else:
+            fnn_adagrad_f64(n, &w[0], &g[0], &acc[0], lr, eps, wd_lr)

@@ -1,0 +1,362 @@
+"""The math of fastnn's kernels in plain, vectorised NumPy.
+
+The oracle for the tests and the baseline for the benchmarks. Same names and signatures
+as fastnn.ops; computes in the dtype of its inputs and validates nothing (ops does that).
+Readable first: each function is the formula from Keras 3 (see the notes in
+shared/reference), written in its numerically stable form.
+"""
+import math
+
+import numpy as np
+
+from fastnn._codes import ACTIVATION_ALIASES, ACTIVATIONS
+
+EPSILON = 1e-7  # keras.backend.epsilon(): the clip of the probability losses
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+
+# NumPy has no erf ufunc; math.erf through frompyfunc is exact (to double precision)
+# but runs element by element: the one non-vectorised spot, used by gelu only.
+_erf_obj = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x):
+    return _erf_obj(x.astype(np.float64)).astype(np.float64).astype(x.dtype)
+
+
+def _c(x, v):
+    """Python scalar v as a NumPy scalar of x's dtype (keeps float32 math float32)."""
+    return np.asarray(v, dtype=x.dtype)
+
+
+# ----------------------------------------------------------------------------- matmul
+def matmul(a, b):
+    return np.matmul(a, b)
+
+
+def dense_forward(x, kernel, bias=None, activation="linear"):
+    z = x @ kernel
+    if bias is not None:
+        z = z + bias
+    return z, activation_forward(activation, z)
+
+
+def dense(x, kernel, bias=None, activation="linear"):
+    return dense_forward(x, kernel, bias, activation)[1]
+
+
+def dense_backward(x, kernel, dz, need_dx=True):
+    """Gradients of z = x @ kernel + bias given dz: (dkernel, dbias, dx or None)."""
+    return x.T @ dz, dz.sum(axis=0), (dz @ kernel.T if need_dx else None)
+
+
+# ------------------------------------------------------------------------ activations
+def linear(x):
+    return x
+
+
+def relu(x):
+    return np.maximum(x, _c(x, 0))
+
+
+def sigmoid(x):
+    # exp of -|x| only: never overflows
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
+
+
+def tanh(x):
+    return np.tanh(x)
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return np.where(x >= 0, x, _c(x, negative_slope) * x)
+
+
+def elu(x, alpha=1.0):
+    return np.where(x > 0, x, _c(x, alpha) * np.expm1(np.minimum(x, _c(x, 0))))
+
+
+def selu(x):
+    return _c(x, SELU_SCALE) * elu(x, SELU_ALPHA)
+
+
+def softplus(x):
+    return np.maximum(x, _c(x, 0)) + np.log1p(np.exp(-np.abs(x)))
+
+
+def softsign(x):
+    return x / (1 + np.abs(x))
+
+
+def silu(x):
+    return x * sigmoid(x)
+
+
+swish = silu
+
+
+def gelu(x, approximate=False):
+    if approximate:
+        u = _c(x, _SQRT_2_OVER_PI) * (x + _c(x, _GELU_C) * x ** 3)
+        return _c(x, 0.5) * x * (1 + np.tanh(u))
+    return _c(x, 0.5) * x * (1 + _erf(x * _c(x, 1 / math.sqrt(2.0))))
+
+
+def hard_sigmoid(x):
+    return np.clip(x / _c(x, 6) + _c(x, 0.5), 0, 1).astype(x.dtype)
+
+
+def exponential(x):
+    return np.exp(x)
+
+
+def softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x, axis=-1):
+    s = x - np.max(x, axis=axis, keepdims=True)
+    return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
+    out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _derivative(name, z, a, params):
+    """f'(z) element-wise (softmax kinds are handled by activation_grad)."""
+    one = _c(z, 1)
+    if name == "linear":
+        return np.ones_like(z)
+    if name == "relu":
+        return (z > 0).astype(z.dtype)
+    if name == "sigmoid":
+        return a * (one - a)
+    if name == "tanh":
+        return one - a * a
+    if name == "leaky_relu":
+        return np.where(z >= 0, one, _c(z, params.get("negative_slope", 0.2)))
+    if name == "elu":
+        alpha = _c(z, params.get("alpha", 1.0))
+        return np.where(z > 0, one, alpha * np.exp(np.minimum(z, _c(z, 0))))
+    if name == "selu":
+        return _c(z, SELU_SCALE) * np.where(
+            z > 0, one, _c(z, SELU_ALPHA) * np.exp(np.minimum(z, _c(z, 0))))
+    if name == "softplus":
+        return sigmoid(z)
+    if name == "softsign":
+        return one / (one + np.abs(z)) ** 2
+    if name == "silu":
+        s = sigmoid(z)
+        return s * (one + z * (one - s))
+    if name == "gelu":
+        return (_c(z, 0.5) * (one + _erf(z * _c(z, 1 / math.sqrt(2.0))))
+                + z * _c(z, 1 / math.sqrt(2 * math.pi)) * np.exp(_c(z, -0.5) * z * z))
+    if name == "gelu_tanh":
+        k = _c(z, _GELU_C)
+        c = _c(z, _SQRT_2_OVER_PI)
+        t = np.tanh(c * (z + k * z ** 3))
+        return _c(z, 0.5) * (one + t) + _c(z, 0.5) * z * (one - t * t) * c * (one + 3 * k * z * z)
+    if name == "hard_sigmoid":
+        return np.where((z > -3) & (z < 3), _c(z, 1 / 6), _c(z, 0))
+    if name == "exponential":
+        return a
+    raise ValueError(f"no derivative for activation {name!r}")
+
+
+def _resolve(name, params):
+    name = ACTIVATION_ALIASES.get(name, name)
+    if name == "gelu" and params.get("approximate", False):
+        name = "gelu_tanh"
+    return name
+
+
+def activation_forward(name, z, **params):
+    name = _resolve(name, params)
+    if name == "gelu_tanh":
+        return gelu(z, approximate=True)
+    if name in ("softmax", "log_softmax"):
+        return globals()[name](z, axis=params.get("axis", -1))
+    kw = {k: v for k, v in params.items() if k in ("negative_slope", "alpha")}
+    return globals()[name](z, **kw)
+
+
+def activation_grad(name, z, a, da, **params):
+    """dz = da * f'(z); for softmax / log_softmax the vector-Jacobian product."""
+    name = _resolve(name, params)
+    axis = params.get("axis", -1)
+    if name == "softmax":
+        return a * (da - np.sum(da * a, axis=axis, keepdims=True))
+    if name == "log_softmax":
+        return da - np.exp(a) * np.sum(da, axis=axis, keepdims=True)
+    return da * _derivative(name, z, a, params)
+
+
+assert set(ACTIVATIONS) <= set(globals()) | {"gelu_tanh"}
+
+
+# ----------------------------------------------------------------------------- losses
+# Per-sample values l_i (shape (n,)) and their gradients d l_i / d y_pred (n, k), for
+# y_pred of shape (n, k). Sparse labels are (n,) integers.
+def _as_column(y):
+    return y.reshape(-1, 1) if y.ndim == 1 else y
+
+
+def _loss_value_grad(name, y_true, y_pred, from_logits, delta):
+    p = y_pred
+    k = p.shape[1]
+    one = _c(p, 1)
+    eps = _c(p, EPSILON)
+    hi = _c(p, 1 - EPSILON)
+    if name == "sparse_categorical_crossentropy":
+        labels = y_true.reshape(-1).astype(np.int64)
+        y_true = np.zeros_like(p)
+        y_true[np.arange(p.shape[0]), labels] = 1
+        name = "categorical_crossentropy"
+    y = y_true.astype(p.dtype)
+    if name == "categorical_crossentropy":
+        if from_logits:
+            lsm = log_softmax(p)
+            l = -np.sum(y * lsm, axis=1)
+            g = np.exp(lsm) * np.sum(y, axis=1, keepdims=True) - y
+            return l, g
+        # Keras: renormalise each row, clip, -sum y log q; clipped entries pass no gradient
+        s = np.sum(p, axis=1, keepdims=True)
+        q = p / s
+        c = np.clip(q, eps, hi)
+        l = -np.sum(y * np.log(c), axis=1)
+        r = np.where((q > eps) & (q < hi), -y / c, _c(p, 0))
+        g = (r - np.sum(r * q, axis=1, keepdims=True)) / s
+        return l, g
+    if name == "binary_crossentropy":
+        if from_logits:
+            e = np.maximum(p, _c(p, 0)) - p * y + np.log1p(np.exp(-np.abs(p)))
+            return np.mean(e, axis=1), (sigmoid(p) - y) / _c(p, k)
+        c = np.clip(p, eps, hi)
+        e = -(y * np.log(c) + (one - y) * np.log(one - c))
+        g = np.where((p > eps) & (p < hi), -(y / c - (one - y) / (one - c)), _c(p, 0))
+        return np.mean(e, axis=1), g / _c(p, k)
+    d = p - y
+    if name == "mean_squared_error":
+        return np.mean(d * d, axis=1), _c(p, 2) * d / _c(p, k)
+    if name == "mean_absolute_error":
+        return np.mean(np.abs(d), axis=1), np.sign(d) / _c(p, k)
+    if name == "huber":
+        dl = _c(p, delta)
+        ad = np.abs(d)
+        small = ad <= dl
+        e = np.where(small, _c(p, 0.5) * d * d, dl * ad - _c(p, 0.5) * dl * dl)
+        g = np.where(small, d, dl * np.sign(d))
+        return np.mean(e, axis=1), g / _c(p, k)
+    raise ValueError(f"unknown loss {name!r}")
+
+
+def _per_sample(name, y_true, y_pred, from_logits=False, delta=1.0):
+    shape = y_pred.shape
+    y_pred = _as_column(y_pred)
+    if name != "sparse_categorical_crossentropy":
+        y_true = np.asarray(y_true).reshape(y_pred.shape)
+    l, g = _loss_value_grad(name, y_true, y_pred, from_logits, delta)
+    return l, g.reshape(shape)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False):
+    return _per_sample("binary_crossentropy", y_true, y_pred, from_logits)[0]
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False):
+    return _per_sample("categorical_crossentropy", y_true, y_pred, from_logits)[0]
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    return _per_sample("sparse_categorical_crossentropy", y_true, y_pred, from_logits)[0]
+
+
+def mean_squared_error(y_true, y_pred):
+    return _per_sample("mean_squared_error", y_true, y_pred)[0]
+
+
+def mean_absolute_error(y_true, y_pred):
+    return _per_sample("mean_absolute_error", y_true, y_pred)[0]
+
+
+def huber(y_true, y_pred, delta=1.0):
+    return _per_sample("huber", y_true, y_pred, delta=delta)[0]
+
+
+mse = mean_squared_error
+mae = mean_absolute_error
+
+LOSS_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error"}
+
+
+def loss_and_grad(name, y_true, y_pred, from_logits=False, sample_weight=None, delta=1.0):
+    """Keras' "sum_over_batch_size" loss sum_i w_i l_i / n and its gradient wrt y_pred."""
+    name = LOSS_ALIASES.get(name, name)
+    l, g = _per_sample(name, y_true, y_pred, from_logits, delta)
+    n = l.shape[0]
+    w = np.ones(n, dtype=l.dtype) if sample_weight is None else \
+        np.asarray(sample_weight, dtype=l.dtype).reshape(n)
+    loss = float(np.sum(w.astype(np.float64) * l.astype(np.float64)) / n)
+    wcol = (w / _c(w, n)).reshape((n,) + (1,) * (g.ndim - 1))
+    return loss, (g * wcol).astype(y_pred.dtype)
+
+
+# ------------------------------------------------------------------------- optimizers
+# In place on w and the slots, Keras 3 formulas (csrc/optimizers.h); scalars are cast
+# to the parameter dtype as Keras casts the learning rate to the variable's dtype.
+def _decay(w, wd_lr):
+    if wd_lr:
+        w -= w * _c(w, wd_lr)
+
+
+def sgd_update(w, g, m=None, lr=0.01, momentum=0.0, nesterov=False, wd_lr=0.0):
+    _decay(w, wd_lr)
+    lr_ = _c(w, lr)
+    if momentum == 0:
+        w -= lr_ * g
+        return
+    mu = _c(w, momentum)
+    m[...] = mu * m - lr_ * g
+    if nesterov:
+        w += mu * m - lr_ * g
+    else:
+        w += m
+
+
+def adam_update(w, g, m, v, alpha_t, beta1=0.9, beta2=0.999, epsilon=1e-7, wd_lr=0.0):
+    _decay(w, wd_lr)
+    m += (g - m) * _c(w, 1 - beta1)
+    v += (g * g - v) * _c(w, 1 - beta2)
+    w -= _c(w, alpha_t) * m / (np.sqrt(v) + _c(w, epsilon))
+
+
+def rmsprop_update(w, g, v, mg=None, mom=None, lr=0.001, rho=0.9, momentum=0.0,
+                   epsilon=1e-7, centered=False, wd_lr=0.0):
+    _decay(w, wd_lr)
+    r = _c(w, rho)
+    v[...] = r * v + _c(w, 1 - rho) * g * g
+    if centered:
+        mg[...] = r * mg + _c(w, 1 - rho) * g
+        den = v - mg * mg + _c(w, epsilon)
+    else:
+        den = v + _c(w, epsilon)
+    inc = _c(w, lr) * g / np.sqrt(den)
+    if momentum > 0:
+        mom[...] = _c(w, momentum) * mom + inc
+        w -= mom
+    else:
+        w -= inc
+
+
+def adagrad_update(w, g, acc, lr=0.001, epsilon=1e-7, wd_lr=0.0):
+    _decay(w, wd_lr)
+    acc += g * g
+    w -= _c(w, lr) * g / np.sqrt(acc + _c(w, epsilon))
