@@ -1,0 +1,213 @@
+/* GEMM, float32 and float64: C = alpha * op(A) op(B) + beta * C, row-major.
+ *
+ * Two paths, both deterministic (each C element is summed over K in an order fixed by
+ * the shape, never by the thread count):
+ *  - packed (Goto/BLIS): panels of B and blocks of A are copied into contiguous,
+ *    64-byte-aligned buffers sized for the caches, and a register-blocked micro-kernel
+ *    runs over them (gemm_impl.inc: loops and packing; gemm_avx2.inc: the kernels);
+ *  - direct: no packing, for small shapes where copying costs more than it saves
+ *    (the seed's layers, batch 32 x 64 -> 25 -> 15 -> 10).
+ * The SIMD path (AVX2+FMA or portable C) is picked at run time from fnn_simd_level().
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "gemm.h"
+#include "activations.h"
+#if FNN_X86_DISPATCH
+#include <immintrin.h>
+#endif
+#include "gemm_internal.inc"
+
+#ifdef _OPENMP
+#define FNN_TID() omp_get_thread_num()
+#else
+#define FNN_TID() 0
+#endif
+
+/* ------------------------------------------------------------------ blocking constants
+ *
+ * MR x NR  register tile of the micro-kernel (C accumulators live in registers).
+ * KC       depth of a packed block: one MR x KC micro-panel of A plus one KC x NR
+ *          micro-panel of B must stay in the 32 KiB L1d while the micro-kernel streams
+ *          them (f32 AVX2: 6*256*4 + 16*256*4 = 22 KiB; f64: (6+8)*192*8 = 21 KiB).
+ *          K is cut into ceil(K/KC) equal blocks, a function of K alone (determinism).
+ * MC       rows of the packed A block, reused from L2 for every B micro-panel
+ *          (f32: 144*256*4 = 144 KiB, f64: 96*192*8 = 144 KiB: well inside a 512 KiB
+ *          to 1 MiB L2 next to the B micro-panels passing through). A multiple of MR.
+ *          When threads split the rows, blocks are shrunk to an equal share.
+ * NC       columns of the packed B panel, shared by all threads from L3
+ *          (f32: 256*4080*4 = 4 MiB, f64: 192*2040*8 = 3 MiB). A multiple of NR;
+ *          rows are whole in one panel up to N = NC, which lets the activation
+ *          epilogue run per row block (wider layers apply it at the end).
+ */
+#define BLK_AVX2_KC_F32 256
+#define BLK_AVX2_MC_F32 144
+#define BLK_AVX2_NC_F32 4080
+#define BLK_AVX2_KC_F64 192
+#define BLK_AVX2_MC_F64 96
+#define BLK_AVX2_NC_F64 2040
+/* Portable path: 4 x 8 (f32) and 4 x 4 (f64) tiles fit 8 SSE/NEON registers. */
+#define BLK_GEN_KC_F32 256
+#define BLK_GEN_MC_F32 128
+#define BLK_GEN_NC_F32 4096
+#define BLK_GEN_KC_F64 192
+#define BLK_GEN_MC_F64 96
+#define BLK_GEN_NC_F64 2048
+#define FNN_GEMM_MAX_MR 6
+#define FNN_GEMM_MAX_NR 16
+
+/* ------------------------------------------------------------------ path choice */
+
+enum { FNN_GEMM_PATH_AUTO = 0, FNN_GEMM_PATH_DIRECT = 1, FNN_GEMM_PATH_PACKED = 2 };
+static int g_force_path = FNN_GEMM_PATH_AUTO;   /* test hook only */
+
+/* Tests force one path to cover both on small shapes; 0 restores the automatic choice. */
+void fnn_gemm_force_path(int path)
+{
+    g_force_path = (path == FNN_GEMM_PATH_DIRECT || path == FNN_GEMM_PATH_PACKED)
+                       ? path : FNN_GEMM_PATH_AUTO;
+}
+
+/* Direct (unpacked) or packed, from the shape alone (never the thread count).
+ * Packing costs O(MK + KN) copies and pays off when each packed element is reused
+ * often: the direct path wins for small products and for few rows. */
+static int fnn_gemm_choose_path(size_t M, size_t N, size_t K, size_t mr)
+{
+    (void)mr;
+    if (g_force_path != FNN_GEMM_PATH_AUTO) return g_force_path;
+    if ((double)M * (double)N * (double)K <= 64.0 * 64.0 * 64.0) return FNN_GEMM_PATH_DIRECT;
+    if (M <= 16) return FNN_GEMM_PATH_DIRECT;
+    return FNN_GEMM_PATH_PACKED;
+}
+
+/* ------------------------------------------------------------------ aligned buffers */
+
+/* 64-byte aligned malloc (cache line and full AVX vectors), portable C99. */
+static void *fnn_alloc64(size_t bytes)
+{
+    unsigned char *raw = (unsigned char *)malloc(bytes + 64 + sizeof(void *));
+    uintptr_t p;
+    if (!raw) return NULL;
+    p = ((uintptr_t)(raw + sizeof(void *)) + 63) & ~(uintptr_t)63;
+    ((void **)p)[-1] = raw;
+    return (void *)p;
+}
+
+static void fnn_free64(void *p)
+{
+    if (p) free(((void **)p)[-1]);
+}
+
+/* ------------------------------------------------------------------ float32 */
+#define T float
+#define FN(x) x##_f32
+#define EPI fnn_epi_f32
+#define ACT_FWD fnn_act_forward_f32
+#define GEN_MR 4
+#define GEN_NR 8
+#define BLK_AVX2_MC BLK_AVX2_MC_F32
+#define BLK_AVX2_KC BLK_AVX2_KC_F32
+#define BLK_AVX2_NC BLK_AVX2_NC_F32
+#define BLK_GEN_MC BLK_GEN_MC_F32
+#define BLK_GEN_KC BLK_GEN_KC_F32
+#define BLK_GEN_NC BLK_GEN_NC_F32
+#if FNN_X86_DISPATCH
+#define HAVE_AVX2_KERNELS 1
+#define V __m256
+#define VW 8
+#define VZERO() _mm256_setzero_ps()
+#define VLOAD(p) _mm256_load_ps(p)
+#define VLOADU(p) _mm256_loadu_ps(p)
+#define VSTOREU(p, v) _mm256_storeu_ps((p), (v))
+#define VBCAST(p) _mm256_broadcast_ss(p)
+#define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define VMUL(a, b) _mm256_mul_ps((a), (b))
+#define VADD(a, b) _mm256_add_ps((a), (b))
+#define VSET1(x) _mm256_set1_ps(x)
+#define VMASK(n) _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define VMLOAD(p, m) _mm256_maskload_ps((p), (m))
+#define VMSTORE(p, m, v) _mm256_maskstore_ps((p), (m), (v))
+#include "gemm_avx2.inc"
+#endif
+#include "gemm_impl.inc"
+#undef T
+#undef FN
+#undef EPI
+#undef ACT_FWD
+#undef GEN_MR
+#undef GEN_NR
+#undef BLK_AVX2_MC
+#undef BLK_AVX2_KC
+#undef BLK_AVX2_NC
+#undef BLK_GEN_MC
+#undef BLK_GEN_KC
+#undef BLK_GEN_NC
+#if FNN_X86_DISPATCH
+#undef V
+#undef VW
+#undef VZERO
+#undef VLOAD
+#undef VLOADU
+#undef VSTOREU
+#undef VBCAST
+#undef VFMA
+#undef VMUL
+#undef VADD
+#undef VSET1
+#undef VMASK
+#undef VMLOAD
+#undef VMSTORE
+#endif
+
+/* ------------------------------------------------------------------ float64 */
+#define T double
+#define FN(x) x##_f64
+#define EPI fnn_epi_f64
+#define ACT_FWD fnn_act_forward_f64
+#define GEN_MR 4
+#define GEN_NR 4
+#define BLK_AVX2_MC BLK_AVX2_MC_F64
+#define BLK_AVX2_KC BLK_AVX2_KC_F64
+#define BLK_AVX2_NC BLK_AVX2_NC_F64
+#define BLK_GEN_MC BLK_GEN_MC_F64
+#define BLK_GEN_KC BLK_GEN_KC_F64
+#define BLK_GEN_NC BLK_GEN_NC_F64
+#if FNN_X86_DISPATCH
+#define V __m256d
+#define VW 4
+#define VZERO() _mm256_setzero_pd()
+#define VLOAD(p) _mm256_load_pd(p)
+#define VLOADU(p) _mm256_loadu_pd(p)
+#define VSTOREU(p, v) _mm256_storeu_pd((p), (v))
+#define VBCAST(p) _mm256_broadcast_sd(p)
+#define VFMA(a, b, c) _mm256_fmadd_pd((a), (b), (c))
+#define VMUL(a, b) _mm256_mul_pd((a), (b))
+#define VADD(a, b) _mm256_add_pd((a), (b))
+#define VSET1(x) _mm256_set1_pd(x)
+#define VMASK(n) _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3))
+#define VMLOAD(p, m) _mm256_maskload_pd((p), (m))
+#define VMSTORE(p, m, v) _mm256_maskstore_pd((p), (m), (v))
+#include "gemm_avx2.inc"
+#endif
+#include "gemm_impl.inc"
+
+/* ------------------------------------------------------------------ public API */
+
+void fnn_gemm_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                  float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                  float beta, float *C, size_t ldc)
+{
+    fnn_gemm_ex_f32(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
+}
+
+void fnn_gemm_f64(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                  double alpha, const double *A, size_t lda, const double *B, size_t ldb,
+                  double beta, double *C, size_t ldc)
+{
+    fnn_gemm_ex_f64(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
+}
+
+/* TEMP until csrc/activations.c lands from kernels-elem: weak references so the module
+ * links without it (activation epilogues are not exercised before the merge). */
+#pragma weak fnn_act_forward_f32
+#pragma weak fnn_act_forward_f64

@@ -1,0 +1,136 @@
+"""Optimizer kernels: trajectories against the reference and hand-computed Keras values,
+determinism across threads, validation of the in-place arguments."""
+import numpy as np
+import pytest
+
+from fastnn import ops
+from fastnn import reference as R
+
+from conftest import tol
+
+# name -> (slot names with their initial value, keyword arguments). Adagrad's
+# accumulator starts at 0.1 as in Keras.
+CONFIGS = {
+    "sgd": ("sgd_update", {}, dict(lr=0.05)),
+    "sgd_wd": ("sgd_update", {}, dict(lr=0.05, wd_lr=0.01)),
+    "momentum": ("sgd_update", {"m": 0.0}, dict(lr=0.05, momentum=0.9)),
+    "nesterov": ("sgd_update", {"m": 0.0}, dict(lr=0.05, momentum=0.9, nesterov=True,
+                                                wd_lr=0.001)),
+    "adam": ("adam_update", {"m": 0.0, "v": 0.0}, dict()),
+    "adamw": ("adam_update", {"m": 0.0, "v": 0.0}, dict(wd_lr=0.004 * 0.01)),
+    "rmsprop": ("rmsprop_update", {"v": 0.0}, dict(lr=0.01)),
+    "rmsprop_centered_momentum": ("rmsprop_update", {"v": 0.0, "mg": 0.0, "mom": 0.0},
+                                  dict(lr=0.01, momentum=0.5, centered=True)),
+    "rmsprop_momentum_wd": ("rmsprop_update", {"v": 0.0, "mom": 0.0},
+                            dict(lr=0.01, momentum=0.9, wd_lr=0.002)),
+    "adagrad": ("adagrad_update", {"acc": 0.1}, dict(lr=0.05)),
+}
+
+
+def _alpha(lr, t, b1=0.9, b2=0.999):
+    return lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+
+
+def _trajectory(mod, config, w0, grads):
+    fname, slots, kw = CONFIGS[config]
+    w = w0.copy()
+    s = {k: np.full_like(w0, v) for k, v in slots.items()}
+    for t, g in enumerate(grads, start=1):
+        extra = dict(alpha_t=_alpha(0.01, t)) if fname == "adam_update" else {}
+        getattr(mod, fname)(w, g, **s, **kw, **extra)
+    return w, s
+
+
+@pytest.mark.parametrize("shape", [(1,), (7, 3), (1000,)])
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+def test_trajectory_matches_reference(config, shape, dtype, threads):
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=shape).astype(dtype)
+    grads = [rng.normal(size=shape).astype(dtype) for _ in range(5)]
+    w, s = _trajectory(ops, config, w0, grads)
+    rw, rs = _trajectory(R, config, w0, grads)
+    assert w.dtype == dtype
+    np.testing.assert_allclose(w, rw, **tol(dtype))
+    for k in s:
+        np.testing.assert_allclose(s[k], rs[k], **tol(dtype))
+    assert not np.array_equal(w, w0)
+
+
+def _steps(fname, n=3, **kw):
+    w = np.array([1.0])
+    g = np.array([1.0])
+    for t in range(1, n + 1):
+        extra = dict(alpha_t=_alpha(0.1, t)) if fname == "adam_update" else {}
+        getattr(ops, fname)(w, g, **kw, **extra)
+    return w[0]
+
+
+def test_known_values_by_hand():
+    assert _steps("sgd_update", lr=0.1) == pytest.approx(0.7, abs=1e-15)
+    assert _steps("sgd_update", m=np.zeros(1), lr=0.1, momentum=0.9) == \
+        pytest.approx(0.439, abs=1e-12)
+    assert _steps("sgd_update", m=np.zeros(1), lr=0.1, momentum=0.9, nesterov=True) == \
+        pytest.approx(0.1951, abs=1e-12)
+    assert _steps("adam_update", m=np.zeros(1), v=np.zeros(1)) == \
+        pytest.approx(0.7000007226, abs=1e-9)
+    assert _steps("rmsprop_update", v=np.zeros(1), lr=0.01) == \
+        pytest.approx(0.9262262066, abs=1e-9)
+    assert _steps("rmsprop_update", n=2, v=np.zeros(1), mg=np.zeros(1), mom=np.zeros(1),
+                  lr=0.01, momentum=0.5, centered=True) == pytest.approx(0.924509399, abs=1e-9)
+    assert _steps("adagrad_update", acc=np.full(1, 0.1), lr=0.1) == \
+        pytest.approx(0.7788510086, abs=1e-9)
+    # AdamW's decoupled decay alone (g = 0): w -= w * weight_decay * lr
+    w = np.array([2.0])
+    ops.adam_update(w, np.zeros(1), np.zeros(1), np.zeros(1), alpha_t=0.001,
+                    wd_lr=0.004 * 0.001)
+    assert w[0] == pytest.approx(2.0 * (1 - 4e-6), abs=1e-15)
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+def test_thread_count_does_not_change_results(config, dtype, set_threads):
+    rng = np.random.default_rng(1)
+    w0 = rng.normal(size=70001).astype(dtype)  # parallel at 2 threads
+    grads = [rng.normal(size=w0.shape).astype(dtype) for _ in range(2)]
+    out = []
+    for n in (1, 2):
+        set_threads(n)
+        out.append(_trajectory(ops, config, w0, grads))
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    for k in out[0][1]:
+        np.testing.assert_array_equal(out[0][1][k], out[1][1][k])
+
+
+def test_bad_arguments_are_rejected_and_nothing_is_updated():
+    w = np.ones((3, 2), dtype=np.float32)
+    g = np.ones((3, 2), dtype=np.float32)
+    m = np.zeros((3, 2), dtype=np.float32)
+    cases = [
+        (lambda: ops.sgd_update(w, g.astype(np.float64)), TypeError, "g must have w's dtype"),
+        (lambda: ops.sgd_update(w, np.ones((2, 3), np.float32)), ValueError,
+         r"g must have w's shape \(3, 2\)"),
+        (lambda: ops.sgd_update(w, np.ones((3, 4), np.float32)[:, ::2]), ValueError,
+         "g must be C-contiguous"),
+        (lambda: ops.sgd_update(w.tolist(), g), TypeError, "w must be a numpy.ndarray"),
+        (lambda: ops.sgd_update(w.astype(np.int32), g.astype(np.int32)), TypeError,
+         "w must be float32 or float64"),
+        (lambda: ops.sgd_update(w, g, momentum=0.9), ValueError, "m .* is required"),
+        (lambda: ops.sgd_update(w, g, m, lr=float("nan")), ValueError, "lr must be finite"),
+        (lambda: ops.sgd_update(w, g, m, lr="0.1"), TypeError, "lr must be a real number"),
+        (lambda: ops.sgd_update(w, g, m, momentum=0.9, nesterov=1), TypeError,
+         "nesterov must be a bool"),
+        (lambda: ops.adam_update(w, g, m, np.zeros(6, np.float32), 0.1), ValueError,
+         "v must have w's shape"),
+        (lambda: ops.rmsprop_update(w, g, m, centered=True), ValueError, "mg .* required"),
+        (lambda: ops.rmsprop_update(w, g, m, momentum=0.5), ValueError, "mom .* required"),
+        (lambda: ops.adagrad_update(w, g, m.astype(np.float64)), TypeError,
+         "acc must have w's dtype"),
+    ]
+    for call, exc, match in cases:
+        with pytest.raises(exc, match=match):
+            call()
+    np.testing.assert_array_equal(w, 1.0)
+    np.testing.assert_array_equal(m, 0.0)
+    ro = np.ones(3)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="w must be writeable"):
+        ops.adagrad_update(ro, np.ones(3), np.zeros(3))
