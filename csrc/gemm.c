@@ -206,8 +206,3 @@ void fnn_gemm_f64(int trans_a, int trans_b, size_t M, size_t N, size_t K,
 {
     fnn_gemm_ex_f64(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
 }
-
-/* TEMP until csrc/activations.c lands from kernels-elem: weak references so the module
- * links without it (activation epilogues are not exercised before the merge). */
-#pragma weak fnn_act_forward_f32
-#pragma weak fnn_act_forward_f64

@@ -69,8 +69,8 @@ cdef int _check_disjoint(str fn, str out, const void *p_out, size_t n_out,
     return 0
 
 
-def gemm(bint trans_a, bint trans_b, floating[:, ::1] A not None,
-         floating[:, ::1] B not None, floating[:, ::1] C not None,
+def gemm(bint trans_a, bint trans_b, const floating[:, ::1] A not None,
+         const floating[:, ::1] B not None, floating[:, ::1] C not None,
          double alpha=1.0, double beta=0.0):
     """C = alpha * op(A) @ op(B) + beta * C in place (op = transpose when trans_*).
 
@@ -91,8 +91,8 @@ def gemm(bint trans_a, bint trans_b, floating[:, ::1] A not None,
     cdef Py_ssize_t lda = _row_stride("gemm", "A", A.shape[0], A.shape[1], A.strides[0], isz, False)
     cdef Py_ssize_t ldb = _row_stride("gemm", "B", B.shape[0], B.shape[1], B.strides[0], isz, False)
     cdef Py_ssize_t ldc = _row_stride("gemm", "C", C.shape[0], C.shape[1], C.strides[0], isz, False)
-    cdef floating *pa = &A[0, 0] if A.shape[0] * A.shape[1] else NULL
-    cdef floating *pb = &B[0, 0] if B.shape[0] * B.shape[1] else NULL
+    cdef const floating *pa = &A[0, 0] if A.shape[0] * A.shape[1] else NULL
+    cdef const floating *pb = &B[0, 0] if B.shape[0] * B.shape[1] else NULL
     cdef floating *pc = &C[0, 0] if C.shape[0] * C.shape[1] else NULL
     cdef size_t nc = _span(C.shape[0], C.shape[1], ldc, isz)
     _check_disjoint("gemm", "C", pc, nc, "A", pa, _span(A.shape[0], A.shape[1], lda, isz))
@@ -107,8 +107,8 @@ def gemm(bint trans_a, bint trans_b, floating[:, ::1] A not None,
             fnn_gemm_f64(trans_a, trans_b, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc)
 
 
-def dense_forward(floating[:, ::1] X not None, floating[:, ::1] W not None,
-                  floating[::1] b, int act, double act_param,
+def dense_forward(const floating[:, ::1] X not None, const floating[:, ::1] W not None,
+                  const floating[::1] b, int act, double act_param,
                   floating[:, ::1] Z, floating[:, ::1] A not None):
     """Z = X @ W + b, A = act(Z) (activation codes: fastnn._codes.ACTIVATIONS).
 
@@ -135,9 +135,9 @@ def dense_forward(floating[:, ::1] X not None, floating[:, ::1] W not None,
     if Z is not None:
         _row_stride("dense_forward", "Z", M, N, Z.strides[0], isz, True)
     cdef size_t nx = _span(M, K, K, isz), nw = _span(K, N, N, isz), nmn = _span(M, N, N, isz)
-    cdef floating *px = &X[0, 0] if M * K else NULL
-    cdef floating *pw = &W[0, 0] if K * N else NULL
-    cdef floating *pb = NULL
+    cdef const floating *px = &X[0, 0] if M * K else NULL
+    cdef const floating *pw = &W[0, 0] if K * N else NULL
+    cdef const floating *pb = NULL
     cdef floating *pz = NULL
     cdef floating *pa = &A[0, 0] if M * N else NULL
     if b is not None and N:
@@ -162,8 +162,8 @@ def dense_forward(floating[:, ::1] X not None, floating[:, ::1] W not None,
             fnn_dense_forward_f64(M, K, N, px, pw, pb, act, act_param, pz, pa)
 
 
-def dense_backward(floating[:, ::1] X not None, floating[:, ::1] W not None,
-                   floating[:, ::1] dZ not None, floating[:, ::1] dW not None,
+def dense_backward(const floating[:, ::1] X not None, const floating[:, ::1] W not None,
+                   const floating[:, ::1] dZ not None, floating[:, ::1] dW not None,
                    floating[::1] db, floating[:, ::1] dX):
     """dW = X.T @ dZ, db = dZ.sum(0), dX = dZ @ W.T (db and dX may be None: skipped)."""
     cdef Py_ssize_t isz = sizeof(floating)
@@ -189,9 +189,9 @@ def dense_backward(floating[:, ::1] X not None, floating[:, ::1] W not None,
     if dX is not None:
         _row_stride("dense_backward", "dX", M, K, dX.strides[0], isz, True)
     cdef size_t nx = _span(M, K, K, isz), nw = _span(K, N, N, isz), nz = _span(M, N, N, isz)
-    cdef floating *px = &X[0, 0] if M * K else NULL
-    cdef floating *pw = &W[0, 0] if K * N else NULL
-    cdef floating *pdz = &dZ[0, 0] if M * N else NULL
+    cdef const floating *px = &X[0, 0] if M * K else NULL
+    cdef const floating *pw = &W[0, 0] if K * N else NULL
+    cdef const floating *pdz = &dZ[0, 0] if M * N else NULL
     cdef floating *pdw = &dW[0, 0] if K * N else NULL
     cdef floating *pdb = NULL
     cdef floating *pdx = NULL

@@ -1,7 +1,7 @@
 """Activation functions by their Keras names (keras.activations), computed by fastnn.ops."""
 import numpy as np
 
-from fastnn.utils import ops
+from fastnn import ops
 
 
 def _arr(x):

@@ -5,12 +5,11 @@ training pair `forward` / `backward` that Sequential's layer-by-layer step uses.
 Weights are C-contiguous NumPy arrays of the layer dtype, updated in place.
 """
 import re
-import warnings
 
 import numpy as np
 
 from fastnn import activations, initializers, regularizers, utils
-from fastnn.utils import ops
+from fastnn import ops
 
 _UIDS = {}
 
@@ -281,7 +280,13 @@ class Dense(Layer):
         return x2, z, a, lead
 
     def call(self, x, training=False):
-        _, _, a, lead = self._dense(x)
+        if self.activation_name is None:
+            _, _, a, lead = self._dense(x)
+            return a.reshape(lead + (self.units,))
+        # Inference: the kernel writes only the activations (no z kept).
+        lead = x.shape[:-1]
+        x2 = np.ascontiguousarray(x.reshape(-1, x.shape[-1]), dtype=self.dtype)
+        a = ops.dense(x2, self.kernel, self.bias, activation=self.activation_name)
         return a.reshape(lead + (self.units,))
 
     def forward(self, x, training=True):
@@ -352,6 +357,8 @@ class Activation(Layer):
         self._cache = None
 
     def call(self, x, training=False):
+        if self.activation_name is not None:
+            return ops.activation_forward(self.activation_name, x, **self.activation_params)
         return np.asarray(self.activation(x), dtype=x.dtype)
 
     def forward(self, x, training=True):
@@ -373,6 +380,69 @@ class Activation(Layer):
     def get_config(self):
         cfg = super().get_config()
         cfg["activation"] = self.activation_name or activations.serialize(self.activation)
+        return cfg
+
+
+class ReLU(Activation):
+    """keras.layers.ReLU (default form: max(x, 0))."""
+
+    def __init__(self, name=None, **kwargs):
+        super().__init__("relu", name=name, **kwargs)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.pop("activation")
+        return cfg
+
+
+class LeakyReLU(Activation):
+    """keras.layers.LeakyReLU: the layer's slope defaults to 0.3 (the function's is 0.2)."""
+
+    def __init__(self, negative_slope=0.3, name=None, alpha=None, **kwargs):
+        if alpha is not None:  # Keras 2 spelling
+            negative_slope = alpha
+        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float, np.floating)) \
+                or not np.isfinite(negative_slope) or negative_slope < 0:
+            raise ValueError(f"LeakyReLU: negative_slope must be a finite number >= 0, got {negative_slope!r}")
+        super().__init__("leaky_relu", name=name, **kwargs)
+        self.negative_slope = float(negative_slope)
+        self.activation_params = {"negative_slope": self.negative_slope}
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.pop("activation")
+        cfg["negative_slope"] = self.negative_slope
+        return cfg
+
+
+class ELU(Activation):
+    def __init__(self, alpha=1.0, name=None, **kwargs):
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not np.isfinite(alpha):
+            raise ValueError(f"ELU: alpha must be a finite number, got {alpha!r}")
+        super().__init__("elu", name=name, **kwargs)
+        self.alpha = float(alpha)
+        self.activation_params = {"alpha": self.alpha}
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.pop("activation")
+        cfg["alpha"] = self.alpha
+        return cfg
+
+
+class Softmax(Activation):
+    """keras.layers.Softmax over the last axis."""
+
+    def __init__(self, axis=-1, name=None, **kwargs):
+        if axis != -1:
+            raise ValueError(f"Softmax: only axis=-1 is supported by fastnn, got {axis!r}")
+        super().__init__("softmax", name=name, **kwargs)
+        self.axis = -1
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.pop("activation")
+        cfg["axis"] = self.axis
         return cfg
 
 
@@ -439,7 +509,8 @@ class Flatten(Layer):
         return dy.reshape(self._in_shape)
 
 
-ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, Flatten)}
+ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax,
+                                       Dropout, Flatten)}
 
 
 def serialize(layer):

@@ -4,7 +4,7 @@ Reduction is Keras' default "sum_over_batch_size": sum(sample_weight * loss) / b
 """
 import numpy as np
 
-from fastnn.utils import ops
+from fastnn import ops
 
 
 def _pred(y_pred):

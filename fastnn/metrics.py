@@ -72,6 +72,17 @@ def _squeeze_labels(y_true, y_pred):
     return y_true
 
 
+def _match_rank(y_true, y_pred):
+    # Keras' squeeze_or_expand_to_same_rank: (N,) labels against (N, k) outputs broadcast.
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    if y_true.ndim == y_pred.ndim - 1:
+        y_true = y_true[..., None]
+    elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    return y_true, y_pred
+
+
 class BinaryAccuracy(Metric):
     _default_name = "binary_accuracy"
 
@@ -80,8 +91,7 @@ class BinaryAccuracy(Metric):
         super().__init__(name, dtype)
 
     def _values(self, y_true, y_pred):
-        y_pred = np.asarray(y_pred)
-        y_true = np.asarray(y_true).reshape(y_pred.shape)
+        y_true, y_pred = _match_rank(y_true, y_pred)
         hit = (y_true == (y_pred > self.threshold)).astype(np.float64)
         return hit.mean(axis=-1) if hit.ndim > 1 else hit
 
@@ -108,8 +118,8 @@ class MeanSquaredError(Metric):
     _default_name = "mean_squared_error"
 
     def _values(self, y_true, y_pred):
-        y_pred = np.asarray(y_pred, dtype=np.float64)
-        d = y_pred - np.asarray(y_true, dtype=np.float64).reshape(y_pred.shape)
+        y_true, y_pred = _match_rank(y_true, y_pred)
+        d = y_pred - y_true
         return (d * d).mean(axis=-1)
 
 
@@ -117,8 +127,8 @@ class MeanAbsoluteError(Metric):
     _default_name = "mean_absolute_error"
 
     def _values(self, y_true, y_pred):
-        y_pred = np.asarray(y_pred, dtype=np.float64)
-        return np.abs(y_pred - np.asarray(y_true, dtype=np.float64).reshape(y_pred.shape)).mean(axis=-1)
+        y_true, y_pred = _match_rank(y_true, y_pred)
+        return np.abs(y_pred - y_true).mean(axis=-1)
 
 
 ALL_OBJECTS = {c.__name__: c for c in (Mean, BinaryAccuracy, SparseCategoricalAccuracy,

@@ -2,7 +2,7 @@
 import numpy as np
 
 from fastnn import activations as _act
-from fastnn.utils import ops as _ops
+from fastnn import ops as _ops
 
 relu = _act.relu
 sigmoid = _act.sigmoid

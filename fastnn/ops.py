@@ -56,7 +56,7 @@ def _float_dtype(*arrays_and_originals):
 
 def _prepare(dtype, arr):
     """C-contiguous copy-if-needed in `dtype` (a copy too when a cast is needed)."""
-    return np.ascontiguousarray(arr, dtype=dtype)
+    return np.asarray(arr, dtype=dtype, order="C")  # keeps 0-d (ascontiguousarray won't)
 
 
 def _floats(**named):
@@ -148,12 +148,17 @@ def _rows_view(arr, axis):
 
 def activation_forward(name, z, **params):
     """a = f(z) for the registry activation `name` (fastnn._codes.ACTIVATIONS)."""
+    return _activate(name, z, "z", params)
+
+
+def _activate(name, z, argname, params):
     name, code, param, axis = _resolve_activation(name, params)
-    dtype, a = _floats(z=z)
-    z = a["z"]
+    dtype, a = _floats(**{argname: z})
+    z = a[argname]
     if name in _ROWWISE:
         if z.ndim == 0:
-            raise ValueError(f"z must have at least 1 dimension for {name}, got a scalar")
+            raise ValueError(f"{argname} must have at least 1 dimension for {name}, got "
+                             f"a scalar")
         ax = _check_axis(axis, z.ndim)
         z2, back = _rows_view(z, ax)
         out = np.empty_like(z2)
@@ -191,66 +196,66 @@ def activation_grad(name, z, a, da, **params):
 
 
 def linear(x):
-    return activation_forward("linear", x)
+    return _activate("linear", x, "x", {})
 
 
 def relu(x):
-    return activation_forward("relu", x)
+    return _activate("relu", x, "x", {})
 
 
 def sigmoid(x):
-    return activation_forward("sigmoid", x)
+    return _activate("sigmoid", x, "x", {})
 
 
 def tanh(x):
-    return activation_forward("tanh", x)
+    return _activate("tanh", x, "x", {})
 
 
 def leaky_relu(x, negative_slope=0.2):
-    return activation_forward("leaky_relu", x, negative_slope=negative_slope)
+    return _activate("leaky_relu", x, "x", {"negative_slope": negative_slope})
 
 
 def elu(x, alpha=1.0):
-    return activation_forward("elu", x, alpha=alpha)
+    return _activate("elu", x, "x", {"alpha": alpha})
 
 
 def selu(x):
-    return activation_forward("selu", x)
+    return _activate("selu", x, "x", {})
 
 
 def softplus(x):
-    return activation_forward("softplus", x)
+    return _activate("softplus", x, "x", {})
 
 
 def softsign(x):
-    return activation_forward("softsign", x)
+    return _activate("softsign", x, "x", {})
 
 
 def silu(x):
-    return activation_forward("silu", x)
+    return _activate("silu", x, "x", {})
 
 
 swish = silu
 
 
 def gelu(x, approximate=False):
-    return activation_forward("gelu", x, approximate=approximate)
+    return _activate("gelu", x, "x", {"approximate": approximate})
 
 
 def hard_sigmoid(x):
-    return activation_forward("hard_sigmoid", x)
+    return _activate("hard_sigmoid", x, "x", {})
 
 
 def exponential(x):
-    return activation_forward("exponential", x)
+    return _activate("exponential", x, "x", {})
 
 
 def softmax(x, axis=-1):
-    return activation_forward("softmax", x, axis=axis)
+    return _activate("softmax", x, "x", {"axis": axis})
 
 
 def log_softmax(x, axis=-1):
-    return activation_forward("log_softmax", x, axis=axis)
+    return _activate("log_softmax", x, "x", {"axis": axis})
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -266,7 +271,8 @@ def logsumexp(x, axis=None, keepdims=False):
         raise ValueError(f"x must not be empty, got shape {x.shape}")
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0).astype(dtype)  # all -inf (or +inf) rows
-    out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+    with np.errstate(divide="ignore"):  # log(0) = -inf for all -inf slices
+        out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
     return out if keepdims else np.squeeze(out, axis=axis)
 
 

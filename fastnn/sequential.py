@@ -7,17 +7,16 @@ Training runs layer by layer: `_fit_epoch` loops over the batches of one epoch a
 outside that seam so a fused engine can replace the step (or the whole epoch).
 """
 import math
-import sys
-import time
 
 import numpy as np
 
+from fastnn import activations as activations_mod
 from fastnn import layers as layers_mod
 from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
 from fastnn import utils
-from fastnn.callbacks.base import Callback, CallbackList, History
+from fastnn.callbacks.base import Callback, CallbackList
 
 _SPARSE = "sparse_categorical_crossentropy"
 _BINARY = "binary_crossentropy"
@@ -280,9 +279,14 @@ class Sequential:
 
     # ------------------------------------------------------------------ validation
     def _require_compiled(self, what):
+        self._require_layers(what)
         if not self.compiled:
             raise ValueError(f"{what}: the model must be compiled first; call "
                              f"model.compile(optimizer=..., loss=...) before {what}()")
+
+    def _require_layers(self, what):
+        if not self._layers:
+            raise ValueError(f"{what}: the model has no layers; add some with model.add(...) first")
 
     def _convert_x(self, x, what, argname="x"):
         """x -> C-contiguous array of the model dtype (a new array when a cast is needed,
@@ -336,6 +340,10 @@ class Sequential:
             raise ValueError(f"{what}: {argname} must be finite, got {bad} NaN/Inf value(s)")
         units = out_shape[-1]
         op = self.loss._op
+        if op == _SPARSE and len(out_shape) > 2:
+            raise ValueError(f"{what}: {type(self.loss).__name__} needs a model output of shape "
+                             f"(N, classes), got {tuple(out_shape)}; add a Flatten or use one-hot "
+                             f"labels with CategoricalCrossentropy")
         if op == _SPARSE:
             if not (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1)):
                 raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must be integer "
@@ -344,7 +352,7 @@ class Sequential:
             if arr.dtype.kind == "f" and np.any(lab != np.floor(lab)):
                 raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must hold integer "
                                  f"class labels, got non-integer values such as "
-                                 f"{lab[lab != np.floor(lab)][0]!r}")
+                                 f"{float(lab[lab != np.floor(lab)][0])!r}")
             lo, hi = lab.min(), lab.max()
             if lo < 0 or hi >= units:
                 raise ValueError(f"{what}: {argname} labels must be in [0, {units}) for a model with "
@@ -427,10 +435,17 @@ class Sequential:
         return out
 
     def _loss_on(self, yb, out, swb, fused):
-        if fused:
-            logits = self._logits_of(self._layers[-1])
-            return self.loss.loss_and_grad(yb, logits, sample_weight=swb, from_logits=True)
-        return self.loss.loss_and_grad(yb, out, sample_weight=swb)
+        pred = self._logits_of(self._layers[-1]) if fused else out
+        if pred.ndim > 2:
+            # Outputs (N, ..., k): the loss kernels take rows; Keras' mean over every
+            # per-row loss is the same as the mean over the N*... rows.
+            shape = pred.shape
+            rows = int(np.prod(shape[1:-1]))
+            sw = None if swb is None else np.repeat(swb, rows)
+            loss, grad = self.loss.loss_and_grad(yb.reshape(-1, shape[-1]), pred.reshape(-1, shape[-1]),
+                                                 sample_weight=sw, from_logits=True if fused else None)
+            return loss, grad.reshape(shape)
+        return self.loss.loss_and_grad(yb, pred, sample_weight=swb, from_logits=True if fused else None)
 
     def _train_step(self, xb, yb, swb):
         """One optimizer step on a batch. Returns (n, loss * n, [(total, count) per metric])."""
@@ -514,16 +529,18 @@ class Sequential:
         n = x.shape[0]
         loss_total, count = 0.0, 0
         steps = math.ceil(n / batch_size)
+        want_begin = callbacks is not None and callbacks.wants("on_test_batch_begin")
+        want_end = callbacks is not None and callbacks.wants("on_test_batch_end")
         for b in range(steps):
             s = slice(b * batch_size, min(n, (b + 1) * batch_size))
-            if callbacks is not None:
+            if want_begin:
                 callbacks.on_test_batch_begin(b)
             nb, lsum, msums = self._test_step(x[s], y[s], None if sw is None else sw[s])
             loss_total += lsum
             count += nb
             for m, (t, c) in zip(self._metrics, msums):
                 m.update_sums(t, c)
-            if callbacks is not None:
+            if want_end:
                 callbacks.on_test_batch_end(b, self._logs(loss_total, count))
         return self._logs(loss_total, count)
 
@@ -570,6 +587,11 @@ class Sequential:
             if not isinstance(cb, Callback):
                 raise TypeError(f"{what}: callbacks must be fastnn Callback objects, got {cb!r}")
 
+        for layer in self._layers:
+            if hasattr(layer, "activation_name") and layer.activation_name is None:
+                raise ValueError(f"{what}: layer {layer.name!r} has the custom activation "
+                                 f"{layer.activation!r}, which fastnn cannot differentiate; use one "
+                                 f"of the built-in names {sorted(activations_mod.ALL_OBJECTS)}")
         xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
         if class_weight is not None:
             cw = self._class_weights(class_weight, ya, what)
@@ -620,7 +642,10 @@ class Sequential:
             cbl.on_epoch_begin(epoch)
             logs = self._fit_epoch(xa, ya, swa, batch_size, bool(shuffle), cbl, want_batch_logs)
             if val is not None and (epoch + 1 - initial_epoch) % vfreq == 0:
-                vlogs = self._evaluate_arrays(val[0], val[1], val[2], vbs or batch_size)
+                # Validation calls the callbacks' test hooks, as Keras' fit does.
+                cbl.on_test_begin()
+                vlogs = self._evaluate_arrays(val[0], val[1], val[2], vbs or batch_size, cbl)
+                cbl.on_test_end(vlogs)
                 logs.update({"val_" + k: v for k, v in vlogs.items()})
                 logs = dict(sorted(logs.items()))
             cbl.on_epoch_end(epoch, logs)
@@ -637,10 +662,9 @@ class Sequential:
         self._require_compiled(what)
         batch_size = _check_int(32 if batch_size is None else batch_size, "batch_size", 1, what)
         verbose = self._verbose(verbose, what)
-        if not self.built:
-            raise ValueError(f"{what}: the model was never built; train it or give it an "
-                             f"Input(shape) first")
         xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
+        if not self.built:
+            self.build((None,) + xa.shape[1:])  # Keras builds from the first data, here too
         self._fused = self._fused_head()
         self._ensure_metrics(ya, out_shape)
         steps_n = math.ceil(xa.shape[0] / batch_size)
@@ -659,6 +683,7 @@ class Sequential:
         what = "predict"
         batch_size = _check_int(32 if batch_size is None else batch_size, "batch_size", 1, what)
         verbose = self._verbose(verbose, what)
+        self._require_layers(what)
         if not self.built:
             raise ValueError(f"{what}: the model was never built, so it has no weights; give it an "
                              f"Input(shape) or train it with fit() first")
@@ -688,6 +713,7 @@ class Sequential:
 
     def __call__(self, x, training=False):
         """model(x): the outputs as a NumPy array (builds the model on first data)."""
+        self._require_layers("__call__")
         xa = self._convert_x(x, "__call__")
         if not self.built:
             self.build((None,) + xa.shape[1:])
@@ -733,14 +759,18 @@ class Sequential:
         trainable = sum(w.size for w in self.trainable_weights) if self.built else 0
         total = sum(w.size for w in self.weights) if self.built else 0
         non_trainable = total - trainable
-        lines.append(f" Total params: {total:,} ({_human_bytes(total * itemsize)})")
-        lines.append(f" Trainable params: {trainable:,} ({_human_bytes(trainable * itemsize)})")
-        lines.append(f" Non-trainable params: {non_trainable:,} ({_human_bytes(non_trainable * itemsize)})")
+        opt_n = None
         if self.optimizer is not None and self.optimizer.built:
-            # Keras counts its iterations and (non-schedule) learning_rate variables too.
+            # Keras counts its iterations and (non-schedule) learning_rate variables too,
+            # and adds the optimizer's variables to the total once it is built.
             opt_n = sum(int(np.size(a)) for a in self.optimizer.get_state())
             if not callable(self.optimizer._learning_rate):
                 opt_n += 1
+            total += opt_n
+        lines.append(f" Total params: {total:,} ({_human_bytes(total * itemsize)})")
+        lines.append(f" Trainable params: {trainable:,} ({_human_bytes(trainable * itemsize)})")
+        lines.append(f" Non-trainable params: {non_trainable:,} ({_human_bytes(non_trainable * itemsize)})")
+        if opt_n is not None:
             lines.append(f" Optimizer params: {opt_n:,} ({_human_bytes(opt_n * itemsize)})")
         text = "\n".join(lines)
         if print_fn is None:
@@ -773,6 +803,14 @@ class Sequential:
     def save(self, filepath, *args, **kwargs):
         from fastnn.saving import save_model
         return save_model(self, filepath, *args, **kwargs)
+
+    def save_weights(self, filepath, *args, **kwargs):
+        from fastnn.saving import save_weights
+        return save_weights(self, filepath, *args, **kwargs)
+
+    def load_weights(self, filepath, *args, **kwargs):
+        from fastnn.saving import load_weights
+        return load_weights(self, filepath, *args, **kwargs)
 
     def __repr__(self):
         return f"<Sequential name={self.name}, built={self.built}, layers={len(self._layers)}>"

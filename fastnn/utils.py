@@ -37,16 +37,3 @@ def to_categorical(x, num_classes=None):
     out = np.zeros(x.shape + (num_classes,), dtype=np.float32)
     np.put_along_axis(out, x[..., None], 1.0, axis=-1)
     return out
-
-
-def _load_ops():
-    # fastnn.ops (the C kernels) once it exists; a NumPy stand-in until then.
-    try:
-        from fastnn import ops
-        return ops
-    except ImportError:
-        from fastnn import _np_ops
-        return _np_ops
-
-
-ops = _load_ops()

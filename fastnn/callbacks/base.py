@@ -3,8 +3,6 @@ import math
 import sys
 import time
 
-import numpy as np
-
 
 class Callback:
     """Base class with Keras' hook names. `self.model` and `self.params` are set by fit."""
@@ -23,8 +21,14 @@ class Callback:
     def on_train_end(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
     def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
+    # Keras: the train-batch hooks call the Keras 2 names on_batch_begin/on_batch_end,
+    # so a callback overriding either name is called.
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs=logs)
+
     def on_test_begin(self, logs=None): pass
     def on_test_end(self, logs=None): pass
     def on_test_batch_begin(self, batch, logs=None): pass
@@ -34,12 +38,8 @@ class Callback:
     def on_predict_batch_begin(self, batch, logs=None): pass
     def on_predict_batch_end(self, batch, logs=None): pass
 
-    # Keras 2 names.
-    def on_batch_begin(self, batch, logs=None):
-        self.on_train_batch_begin(batch, logs)
-
-    def on_batch_end(self, batch, logs=None):
-        self.on_train_batch_end(batch, logs)
+    def on_batch_begin(self, batch, logs=None): pass
+    def on_batch_end(self, batch, logs=None): pass
 
 
 _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_train_batch_begin",
@@ -49,9 +49,16 @@ _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "o
 
 
 def _overrides(cb, hook):
-    # Whether a callback overrides a hook: batch hooks are skipped when nobody listens,
-    # so fit pays nothing per batch for the default callbacks.
-    return getattr(type(cb), hook, None) is not getattr(Callback, hook)
+    # Whether a callback listens to a hook: batch hooks (and their logs) are skipped
+    # when nobody listens, so fit pays nothing per batch for the default callbacks.
+    wants = getattr(cb, "_wants_hook", None)
+    if wants is not None:
+        return wants(hook)
+    names = (hook,) + _ALIASES.get(hook, ())
+    return any(getattr(type(cb), h, None) is not getattr(Callback, h) for h in names)
+
+
+_ALIASES = {"on_train_batch_begin": ("on_batch_begin",), "on_train_batch_end": ("on_batch_end",)}
 
 
 class CallbackList:
@@ -229,6 +236,12 @@ class ProgbarLogger(Callback):
         self.verbose = params.get("verbose", 1)
         self.epochs = params.get("epochs", 1)
         self.steps = params.get("steps")
+
+    def _wants_hook(self, hook):
+        # Batch logs are only drawn on a terminal (a log file gets one line per epoch).
+        if hook in ("on_train_batch_end", "on_test_batch_end", "on_predict_batch_end"):
+            return self.verbose == 1 and bool(getattr(sys.stdout, "isatty", lambda: False)())
+        return getattr(type(self), hook, None) is not getattr(Callback, hook)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.verbose and self.epochs > 1:

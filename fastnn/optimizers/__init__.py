@@ -10,7 +10,7 @@ import numpy as np
 
 from fastnn.optimizers import schedules
 from fastnn.optimizers.schedules import LearningRateSchedule
-from fastnn.utils import ops
+from fastnn import ops
 
 
 def _check_float(owner, name, value, lo=None, hi=None, lo_open=False, hi_open=False):
@@ -127,8 +127,6 @@ class Optimizer:
             self._update(v, g, self._slots[i], lr, wd_lr)
         self.iterations += 1
 
-    apply_gradients_list = apply
-
     def apply_gradients(self, grads_and_vars):
         gv = list(grads_and_vars)
         self.apply([g for g, _ in gv], [v for _, v in gv])
@@ -140,7 +138,7 @@ class Optimizer:
     def get_state(self):
         out = [np.array(self.iterations, dtype=np.int64)]
         for s in self._slots or []:
-            out.extend(s[n] for n in self._slot_names_for())
+            out.extend(s[n].copy() for n in self._slot_names_for())
         return out
 
     def set_state(self, state):

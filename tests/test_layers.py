@@ -1,0 +1,256 @@
+"""Layers, initialisers, regularisers, activations registry: Keras semantics."""
+import math
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import activations, initializers, layers, regularizers
+from fastnn.layers import Activation, Dense, Dropout, Flatten, Input
+
+
+def test_dense_build_shapes_and_defaults():
+    d = Dense(25, activation="relu")
+    assert not d.built
+    out = d(np.ones((3, 64), dtype=np.float32))
+    assert out.shape == (3, 25) and d.built
+    k, b = d.get_weights()
+    assert k.shape == (64, 25) and b.shape == (25,)
+    assert k.dtype == np.float32 and d.kernel.flags.c_contiguous
+    np.testing.assert_array_equal(b, 0)
+    assert d.count_params() == 64 * 25 + 25
+
+
+def test_dense_math():
+    d = Dense(2, activation="relu", use_bias=True)
+    d.build((None, 3))
+    k = np.array([[1.0, -1.0], [2.0, 0.5], [0.0, 1.0]])
+    d.set_weights([k, np.array([0.5, -4.0])])
+    x = np.array([[1.0, 1.0, 1.0]], dtype=np.float32)
+    np.testing.assert_allclose(d(x), np.maximum(x @ k + [0.5, -4.0], 0), rtol=1e-6)
+    nb = Dense(2, use_bias=False)
+    nb.build((None, 3))
+    assert len(nb.get_weights()) == 1
+
+
+def test_auto_names_count_up():
+    a, b = Dense(1), Dense(1)
+    na, nb = a.name, b.name
+    ia = 0 if na == "dense" else int(na.split("_")[1])
+    assert nb == f"dense_{ia + 1}"
+    assert Dense(1, name="out").name == "out"
+    assert Dropout(0.1).name.startswith("dropout")
+
+
+def test_glorot_uniform_limits_and_statistics():
+    fastnn.utils.set_random_seed(0)
+    w = initializers.GlorotUniform()((200, 300))
+    limit = math.sqrt(6 / 500)
+    assert np.abs(w).max() <= limit
+    assert np.abs(w).max() > 0.99 * limit
+    # U(-l, l): mean 0, variance l^2/3 = 2/(fan_in+fan_out)
+    assert abs(w.mean()) < 0.01 * limit
+    assert w.var() == pytest.approx(limit ** 2 / 3, rel=0.02)
+    d = Dense(25)
+    d.build((None, 64))
+    assert np.abs(d.kernel).max() <= math.sqrt(6 / 89)
+
+
+@pytest.mark.parametrize("cls,std", [
+    (initializers.HeNormal, math.sqrt(2 / 400)), (initializers.LecunNormal, math.sqrt(1 / 400)),
+    (initializers.GlorotNormal, math.sqrt(2 / 700))])
+def test_variance_scaling_normals(cls, std):
+    w = cls(seed=1)((400, 300))
+    # truncated at 2 sigma of the rescaled normal: the final std equals the target
+    assert w.std() == pytest.approx(std, rel=0.02)
+    assert np.abs(w).max() <= 2 * std / 0.87962566103423978 + 1e-6
+
+
+def test_uniform_variants_and_constants():
+    assert np.abs(initializers.HeUniform(seed=0)((100, 50))).max() <= math.sqrt(6 / 100)
+    assert np.abs(initializers.LecunUniform(seed=0)((100, 50))).max() <= math.sqrt(3 / 100)
+    r = initializers.RandomUniform(seed=0)((1000,))
+    assert r.min() >= -0.05 and r.max() <= 0.05
+    assert initializers.RandomNormal(seed=0)((20000,)).std() == pytest.approx(0.05, rel=0.03)
+    assert np.abs(initializers.TruncatedNormal(seed=0)((5000,))).max() <= 0.1
+    np.testing.assert_array_equal(initializers.Zeros()((2, 2)), 0)
+    np.testing.assert_array_equal(initializers.Ones()((2,)), 1)
+    np.testing.assert_array_equal(initializers.Constant(3.5)((2,)), 3.5)
+    # seeded initialisers repeat themselves
+    np.testing.assert_array_equal(initializers.GlorotUniform(seed=5)((3, 3)),
+                                  initializers.GlorotUniform(seed=5)((3, 3)))
+    assert isinstance(initializers.get("he_normal"), initializers.HeNormal)
+    with pytest.raises(ValueError, match="unknown initializer"):
+        initializers.get("glorot")
+
+
+def test_set_random_seed_repeats_initialisation():
+    fastnn.utils.set_random_seed(42)
+    a = Dense(4)
+    a.build((None, 3))
+    fastnn.utils.set_random_seed(42)
+    b = Dense(4)
+    b.build((None, 3))
+    np.testing.assert_array_equal(a.kernel, b.kernel)
+
+
+def test_get_set_weights_round_trip_and_errors():
+    d = Dense(3)
+    d.build((None, 2))
+    new = [np.arange(6.0).reshape(2, 3), np.array([1.0, 2.0, 3.0])]
+    kernel_id = id(d.kernel)
+    d.set_weights(new)
+    assert id(d.kernel) == kernel_id  # in place
+    for got, want in zip(d.get_weights(), new):
+        np.testing.assert_array_equal(got, want)
+    before = d.get_weights()
+    with pytest.raises(ValueError, match=r"expected shape \(2, 3\), got \(3, 2\)"):
+        d.set_weights([np.zeros((3, 2)), np.zeros(3)])
+    with pytest.raises(ValueError, match="expected 2 arrays"):
+        d.set_weights([np.zeros((2, 3))])
+    with pytest.raises(ValueError, match=r"bias.*expected shape \(3,\)"):
+        d.set_weights([np.zeros((2, 3)), np.zeros(4)])
+    for got, want in zip(d.get_weights(), before):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_input_shape_kwargs_like_keras2():
+    m = fastnn.Sequential([Dense(4, input_shape=(3,)), Dense(2)])
+    assert m.built and m.get_weights()[0].shape == (3, 4)
+    m2 = fastnn.Sequential([Dense(4, input_dim=5)])
+    assert m2.built and m2.get_weights()[0].shape == (5, 4)
+    m3 = fastnn.Sequential([Input(shape=(7,)), Dense(1)])
+    assert m3.built and m3.input_shape == (None, 7)
+
+
+def test_dropout_inverted_and_training_only():
+    x = np.ones((200, 50), dtype=np.float32)
+    d = Dropout(0.25, seed=1)
+    np.testing.assert_array_equal(d(x), x)               # inference: identity
+    y = d(x, training=True)
+    vals = set(np.unique(y).tolist())
+    assert vals <= {0.0, np.float32(1 / 0.75)}
+    assert (y == 0).mean() == pytest.approx(0.25, abs=0.02)
+    assert y.mean() == pytest.approx(1.0, abs=0.03)       # expectation preserved
+    # same seed -> same mask; backward uses the mask
+    y2 = Dropout(0.25, seed=1).forward(x)
+    np.testing.assert_array_equal(y, y2)
+    with pytest.raises(ValueError, match=r"rate must be a number in \[0, 1\), got 1.0"):
+        Dropout(1.0)
+
+
+def test_dropout_backward_uses_mask():
+    d = Dropout(0.5, seed=3)
+    x = np.ones((4, 6))
+    y = d.forward(x)
+    g = d.backward(np.ones_like(x))
+    np.testing.assert_array_equal(g, y)
+
+
+def test_flatten_and_activation_layers():
+    f = Flatten()
+    x = np.arange(24.0).reshape(2, 3, 4)
+    assert f(x).shape == (2, 12)
+    assert f.compute_output_shape((None, 3, 4)) == (None, 12)
+    a = Activation("relu")
+    np.testing.assert_array_equal(a(np.array([[-1.0, 2.0]])), [[0.0, 2.0]])
+    m = fastnn.Sequential([Input((3, 4)), Flatten(), Dense(2)])
+    assert m.get_weights()[0].shape == (12, 2)
+    assert m(x).shape == (2, 2)
+
+
+@pytest.mark.parametrize("layer", [Dense(3, activation="tanh", kernel_regularizer=regularizers.L2(0.1)),
+                                   Dropout(0.3, seed=2), Flatten(), Activation("softmax")])
+def test_layer_config_round_trip(layer):
+    cfg = layers.serialize(layer)
+    new = layers.deserialize(cfg)
+    assert type(new) is type(layer)
+    c1, c2 = layer.get_config(), new.get_config()
+    assert c1 == c2
+
+
+def test_activations_registry():
+    assert activations.get("relu") is activations.relu
+    assert activations.get("swish") is activations.silu
+    assert activations.get(None) is activations.linear
+    with pytest.raises(ValueError, match=r"unknown activation 'rellu'.*relu.*sigmoid"):
+        activations.get("rellu")
+    with pytest.raises(ValueError, match="unknown activation"):
+        Dense(2, activation="sigmoidd")
+    assert activations.serialize(activations.gelu) == "gelu"
+    x = np.array([-2.0, 0.0, 3.0])
+    np.testing.assert_allclose(activations.leaky_relu(x), [-0.4, 0.0, 3.0])  # function slope 0.2
+    np.testing.assert_allclose(activations.hard_sigmoid(x), np.clip(x / 6 + 0.5, 0, 1))
+    np.testing.assert_allclose(activations.softmax(np.array([[1.0, 1.0]])), [[0.5, 0.5]])
+    np.testing.assert_allclose(activations.relu(x, max_value=2.0), [0.0, 0.0, 2.0])
+
+
+def test_regularizer_values():
+    w = np.array([[1.0, -2.0]])
+    assert regularizers.L2()(w) == pytest.approx(0.01 * 5)    # Keras default l2 = 0.01
+    assert regularizers.L1(0.1)(w) == pytest.approx(0.3)
+    assert regularizers.L1L2(l1=0.1, l2=0.2)(w) == pytest.approx(0.3 + 1.0)
+    np.testing.assert_allclose(regularizers.L2(0.5).grad(w), w)
+
+
+def test_regularizer_in_loss_and_gradient():
+    x = np.array([[1.0, 2.0], [0.5, -1.0]])
+    y = np.array([[1.0], [0.0]])
+    m = fastnn.Sequential([Input((2,), dtype="float64"),
+                           Dense(1, kernel_regularizer=regularizers.L2(0.1))])
+    k0 = np.array([[0.3], [-0.2]])
+    m.set_weights([k0, np.zeros(1)])
+    m.compile(optimizer=fastnn.optimizers.SGD(1.0), loss="mse")
+    data = np.mean((x @ k0 - y) ** 2)
+    assert m.evaluate(x, y, verbose=0) == pytest.approx(data + 0.1 * np.sum(k0 ** 2))
+    m.fit(x, y, batch_size=2, epochs=1, shuffle=False, verbose=0)
+    grad = 2 * x.T @ (x @ k0 - y) / 2 + 2 * 0.1 * k0
+    np.testing.assert_allclose(m.get_weights()[0], k0 - grad, rtol=1e-12)
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh", "sigmoid", "elu", "selu", "softplus", "softsign",
+                                 "silu", "gelu", "leaky_relu", "exponential", "linear"])
+def test_backprop_matches_finite_differences(act):
+    # The whole layer-by-layer step in float64: SGD(lr=1) moves each weight by its
+    # gradient; compare with central differences of the evaluated loss.
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(6, 3)) * 0.5
+    y = rng.integers(0, 3, size=6)
+    fastnn.utils.set_random_seed(11)
+    m = fastnn.Sequential([Input((3,), dtype="float64"), Dense(4, activation=act), Dense(3, activation="softmax")])
+    m.compile(optimizer=fastnn.optimizers.SGD(1.0), loss="sparse_categorical_crossentropy")
+    w0 = m.get_weights()
+    num = []
+    h = 1e-6
+    for i, w in enumerate(w0):
+        g = np.zeros_like(w)
+        for idx in np.ndindex(w.shape):
+            for sgn in (1, -1):
+                ws = [a.copy() for a in w0]
+                ws[i][idx] += sgn * h
+                m.set_weights(ws)
+                g[idx] += sgn * m.evaluate(x, y, batch_size=6, verbose=0) / (2 * h)
+        num.append(g)
+    m.set_weights(w0)
+    m.fit(x, y, batch_size=6, epochs=1, shuffle=False, verbose=0)
+    for w_before, w_after, g in zip(w0, m.get_weights(), num):
+        np.testing.assert_allclose(w_before - w_after, g, rtol=1e-5, atol=1e-8)
+
+
+def test_activation_layers_keras_defaults():
+    x = np.array([[-2.0, 0.5]])
+    np.testing.assert_allclose(layers.LeakyReLU()(x), [[-0.6, 0.5]])          # layer slope 0.3
+    np.testing.assert_allclose(layers.LeakyReLU(negative_slope=0.1)(x), [[-0.2, 0.5]])
+    np.testing.assert_allclose(layers.ReLU()(x), [[0.0, 0.5]])
+    np.testing.assert_allclose(layers.ELU(alpha=2.0)(x), [[2 * np.expm1(-2.0), 0.5]])
+    np.testing.assert_allclose(layers.Softmax()(x).sum(), 1.0)
+    for layer in (layers.LeakyReLU(0.1), layers.ELU(0.5), layers.ReLU(), layers.Softmax()):
+        new = layers.deserialize(layers.serialize(layer))
+        assert type(new) is type(layer) and new.get_config() == layer.get_config()
+
+
+def test_leaky_relu_layer_gradient_uses_its_slope():
+    d = layers.LeakyReLU(0.1)
+    x = np.array([[-1.0, 2.0]])
+    d.forward(x)
+    np.testing.assert_allclose(d.backward(np.ones_like(x)), [[0.1, 1.0]])

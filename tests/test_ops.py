@@ -1,0 +1,252 @@
+"""fastnn.ops: conversion and validation rules, any-ndim activations, matmul/dense, and
+hypothesis properties."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from fastnn import ops
+from fastnn import reference as R
+from fastnn._codes import ACTIVATIONS
+
+from conftest import tol
+
+ELEMENTWISE = [n for n in sorted(ACTIVATIONS) if n not in ("softmax", "log_softmax")]
+
+
+# ------------------------------------------------------------------ dtype rules
+@pytest.mark.parametrize("x, expected", [
+    ([1, -2, 3], np.float32),
+    ([[True, False]], np.float32),
+    ([0.5, 1.5], np.float32),
+    (np.array([1, 2], dtype=np.int64), np.float32),
+    (np.array([1, 2], dtype=np.float16), np.float32),
+    (np.array([1, 2], dtype=np.float32), np.float32),
+    (np.array([1, 2], dtype=np.float64), np.float64),
+    (3.0, np.float32),
+])
+def test_result_dtype(x, expected):
+    assert ops.relu(x).dtype == expected
+    assert ops.softmax(x if np.ndim(x) else [x]).dtype == expected
+
+
+def test_mixed_float32_float64_gives_float64():
+    a32 = np.ones((2, 3), np.float32)
+    a64 = np.ones((3, 2), np.float64)
+    assert ops.matmul(a32, a64).dtype == np.float64
+    assert ops.dense(a32, a64, np.zeros(2, np.float32)).dtype == np.float64
+    z = np.ones((2, 2), np.float32)
+    assert ops.activation_grad("relu", z, z, z.astype(np.float64)).dtype == np.float64
+
+
+def test_scalar_and_empty_inputs():
+    assert ops.sigmoid(0.0) == 0.5 and ops.sigmoid(0.0).shape == ()
+    assert ops.relu(np.zeros((0, 3))).shape == (0, 3)
+    with pytest.raises(ValueError, match="at least 1 dimension"):
+        ops.softmax(1.0)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_non_contiguous_inputs_are_copied_not_misread(name):
+    base = np.random.default_rng(0).normal(size=(6, 10))
+    for view in (base[:, ::2], base.T, base[::-1]):
+        got = ops.activation_forward(name, view)
+        np.testing.assert_allclose(got, R.activation_forward(name, np.ascontiguousarray(view)),
+                                   rtol=1e-12, atol=1e-14)
+
+
+def test_wrong_types_raise_type_error():
+    with pytest.raises(TypeError, match="x must be an array of real numbers"):
+        ops.relu(["a", "b"])
+    with pytest.raises(TypeError, match="x must be an array of real numbers"):
+        ops.relu(np.array([1 + 2j]))
+    with pytest.raises(TypeError, match="x must be an array of real numbers"):
+        ops.sigmoid([[1, 2], [3]])
+    with pytest.raises(TypeError, match="axis must be an int"):
+        ops.softmax(np.ones((2, 2)), axis=1.0)
+    with pytest.raises(ValueError, match=r"axis must be in \[-2, 2\)"):
+        ops.softmax(np.ones((2, 2)), axis=2)
+    with pytest.raises(TypeError, match="approximate must be a bool"):
+        ops.gelu(np.ones(2), approximate="tanh")
+    with pytest.raises(TypeError, match="negative_slope must be a real number"):
+        ops.leaky_relu(np.ones(2), negative_slope=None)
+
+
+def test_activation_registry():
+    with pytest.raises(ValueError, match="unknown activation 'nope'.*relu.*swish"):
+        ops.activation_forward("nope", np.ones(2))
+    with pytest.raises(TypeError, match="takes no parameter 'alpha'"):
+        ops.activation_forward("relu", np.ones(2), alpha=1.0)
+    x = np.linspace(-3, 3, 7)
+    np.testing.assert_array_equal(ops.activation_forward("swish", x), ops.silu(x))
+    np.testing.assert_array_equal(ops.activation_forward(None, x), x)
+    np.testing.assert_array_equal(ops.activation_forward("gelu", x, approximate=True),
+                                  ops.activation_forward("gelu_tanh", x))
+    np.testing.assert_array_equal(ops.dense(x[None], np.eye(7), activation=ops.relu),
+                                  ops.relu(x[None]))
+    with pytest.raises(ValueError, match="a must have the shape of z"):
+        ops.activation_grad("relu", x, x[:3], x)
+
+
+# ---------------------------------------------------------- any-ndim activations
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_elementwise_on_3d(name, dtype):
+    z = np.random.default_rng(1).normal(size=(2, 3, 5)).astype(dtype)
+    a = ops.activation_forward(name, z)
+    assert a.shape == z.shape and a.dtype == dtype
+    np.testing.assert_allclose(a, R.activation_forward(name, z), **tol(dtype))
+    da = np.ones_like(z)
+    np.testing.assert_allclose(ops.activation_grad(name, z, a, da),
+                               R.activation_grad(name, z, a, da), **tol(dtype))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [0, 1, -1, -3])
+def test_rowwise_on_any_axis(name, axis, dtype, threads):
+    z = np.random.default_rng(2).normal(size=(4, 3, 5)).astype(dtype)
+    a = ops.activation_forward(name, z, axis=axis)
+    assert a.flags.c_contiguous and a.shape == z.shape
+    np.testing.assert_allclose(a, R.activation_forward(name, z, axis=axis), **tol(dtype))
+    da = np.random.default_rng(3).normal(size=z.shape).astype(dtype)
+    np.testing.assert_allclose(ops.activation_grad(name, z, a, da, axis=axis),
+                               R.activation_grad(name, z, a, da, axis=axis), **tol(dtype))
+    assert np.allclose(getattr(ops, name)(z, axis=axis), a)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_logsumexp(axis, keepdims, dtype):
+    x = np.random.default_rng(4).normal(size=(3, 4)).astype(dtype)
+    got = ops.logsumexp(x, axis=axis, keepdims=keepdims)
+    np.testing.assert_allclose(got, R.logsumexp(x, axis=axis, keepdims=keepdims), **tol(dtype))
+    np.testing.assert_allclose(got, np.log(np.sum(np.exp(x.astype(np.float64)), axis=axis,
+                                                  keepdims=keepdims)), rtol=1e-5)
+
+
+def test_logsumexp_extremes():
+    np.testing.assert_allclose(ops.logsumexp(np.array([1e4, 1e4, -1e4])), 1e4 + np.log(2))
+    np.testing.assert_array_equal(ops.logsumexp(np.array([[-np.inf, -np.inf], [0.0, -np.inf]]),
+                                                axis=1), [-np.inf, 0.0])
+    with pytest.raises(ValueError, match="x must not be empty"):
+        ops.logsumexp(np.zeros((0,)))
+
+
+# --------------------------------------------------------------- matmul / dense
+DENSE_SHAPES = [(1, 1, 1), (1, 7, 3), (5, 3, 1), (130, 9, 4), (3, 17, 70), (32, 64, 25)]
+
+
+@pytest.mark.parametrize("m, k, n", DENSE_SHAPES)
+@pytest.mark.parametrize("activation", ["linear", "relu", "softmax", "tanh"])
+def test_dense_matches_reference(m, k, n, activation, dtype, threads):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(m, k)).astype(dtype)
+    w = rng.normal(size=(k, n)).astype(dtype)
+    b = rng.normal(size=n).astype(dtype)
+    rtol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(ops.matmul(x, w), x @ w, **rtol)
+    z, a = ops.dense_forward(x, w, b, activation)
+    rz, ra = R.dense_forward(x, w, b, activation)
+    np.testing.assert_allclose(z, rz, **rtol)
+    np.testing.assert_allclose(a, ra, **rtol)
+    np.testing.assert_allclose(ops.dense(x, w, None, activation),
+                               R.dense(x, w, None, activation), **rtol)
+    dz = rng.normal(size=(m, n)).astype(dtype)
+    for got, ref in zip(ops.dense_backward(x, w, dz), R.dense_backward(x, w, dz)):
+        np.testing.assert_allclose(got, ref, **rtol)
+    dw, db, dx = ops.dense_backward(x, w, dz, need_dx=False)
+    assert dx is None
+
+
+def test_dense_gradient_matches_finite_differences():
+    rng = np.random.default_rng(6)
+    x, w, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2)
+    da = rng.normal(size=(4, 2))
+    f = lambda x_, w_, b_: np.sum(ops.dense(x_, w_, b_, "tanh") * da)  # noqa: E731
+    z, a = ops.dense_forward(x, w, b, "tanh")
+    dz = ops.activation_grad("tanh", z, a, da)
+    dw, db, dx = ops.dense_backward(x, w, dz)
+    h = 1e-6
+    for arr, grad, pos in ((x, dx, 0), (w, dw, 1), (b, db, 2)):
+        fd = np.empty_like(arr)
+        for idx in np.ndindex(arr.shape):
+            args_p = [x.copy(), w.copy(), b.copy()]
+            args_m = [x.copy(), w.copy(), b.copy()]
+            args_p[pos][idx] += h
+            args_m[pos][idx] -= h
+            fd[idx] = (f(*args_p) - f(*args_m)) / (2 * h)
+        np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_matmul_dense_validation():
+    with pytest.raises(ValueError, match=r"b must have 3 rows"):
+        ops.matmul(np.ones((2, 3)), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="a must be 1 or 2-D"):
+        ops.matmul(np.ones((2, 2, 2)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="x must be 2-D"):
+        ops.dense(np.ones(3), np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"kernel must have 3 rows"):
+        ops.dense(np.ones((2, 3)), np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"bias must have shape \(2,\)"):
+        ops.dense(np.ones((2, 3)), np.ones((3, 2)), np.ones(3))
+    with pytest.raises(ValueError, match="unknown activation"):
+        ops.dense(np.ones((2, 3)), np.ones((3, 2)), activation="rectifier")
+    with pytest.raises(ValueError, match=r"dz must have shape \(2, 2\)"):
+        ops.dense_backward(np.ones((2, 3)), np.ones((3, 2)), np.ones((2, 3)))
+    with pytest.raises(TypeError, match="need_dx must be a bool"):
+        ops.dense_backward(np.ones((2, 3)), np.ones((3, 2)), np.ones((2, 2)), need_dx=None)
+    x = np.arange(12.0).reshape(3, 4)
+    w = np.arange(8.0).reshape(2, 4).T  # non-contiguous kernel
+    np.testing.assert_allclose(ops.matmul(x, w), x @ w)
+    np.testing.assert_allclose(ops.matmul(x[:, ::2], w[::2]), x[:, ::2] @ w[::2])
+
+
+# ------------------------------------------------------------------- properties
+finite = st.floats(-1e4, 1e4, allow_nan=False, width=64)
+matrices = hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1,
+                                                     max_side=8), elements=finite)
+
+
+@settings(max_examples=40, deadline=None)
+@given(matrices)
+def test_softmax_rows_are_distributions(x):
+    p = ops.softmax(x)
+    assert np.all((p >= 0) & (p <= 1))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+    ls = ops.log_softmax(x)
+    assert np.all(ls <= 1e-12) and np.all(np.isfinite(ls))
+    ok = p > 1e-300
+    np.testing.assert_allclose(ls[ok], np.log(p[ok]), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ops.logsumexp(x, axis=1), np.max(x, axis=1) - np.max(ls, axis=1),
+                               rtol=1e-12, atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(matrices)
+def test_elementwise_properties(x):
+    s = ops.sigmoid(x)
+    assert np.all((s >= 0) & (s <= 1))
+    np.testing.assert_allclose(s + ops.sigmoid(-x), 1.0, atol=1e-15)
+    sp = ops.softplus(x)
+    assert np.all(sp >= ops.relu(x)) and np.all(np.isfinite(sp))
+    assert np.all(np.abs(sp - ops.softplus(-x) - x) <= 1e-12 * (1 + np.abs(x)))
+    hs = ops.hard_sigmoid(x)
+    assert np.all((hs >= 0) & (hs <= 1))
+    assert np.all(np.abs(ops.softsign(x)) < 1)
+    assert np.all(np.isfinite(ops.gelu(x))) and np.all(np.isfinite(ops.selu(x)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(matrices, st.data())
+def test_cross_entropies_are_nonnegative_and_match_reference(z, data):
+    n, k = z.shape
+    labels = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    per = ops.sparse_categorical_crossentropy(labels, z, from_logits=True)
+    assert np.all(per >= 0) and np.all(np.isfinite(per))
+    np.testing.assert_allclose(per, R.sparse_categorical_crossentropy(labels, z, True),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(per, ops.categorical_crossentropy(np.eye(k)[labels], z, True),
+                               rtol=1e-12, atol=1e-12)
+    yb = (z > 0).astype(np.float64)
+    bce = ops.binary_crossentropy(yb, z, from_logits=True)
+    assert np.all(bce >= 0) and np.all(np.isfinite(bce))

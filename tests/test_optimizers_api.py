@@ -1,0 +1,233 @@
+"""Optimizers: Keras defaults and one (or two) hand-computed steps per formula."""
+import math
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import optimizers
+from fastnn.optimizers.schedules import ExponentialDecay
+
+W0 = np.array([1.0, -2.0, 3.0, 0.5])
+G1 = np.array([0.1, -0.2, 0.3, -0.05])
+G2 = np.array([-0.3, 0.1, 0.2, 0.4])
+
+
+def _step(opt, grads_list, dtype=np.float64):
+    w = W0.astype(dtype).copy()
+    for g in grads_list:
+        opt.apply([g.astype(dtype)], [w])
+    return w
+
+
+def test_keras_defaults():
+    assert optimizers.SGD().learning_rate == 0.01
+    assert optimizers.SGD().momentum == 0.0 and optimizers.SGD().nesterov is False
+    a = optimizers.Adam()
+    assert (a.learning_rate, a.beta_1, a.beta_2, a.epsilon) == (0.001, 0.9, 0.999, 1e-7)
+    assert optimizers.AdamW().weight_decay == 0.004
+    r = optimizers.RMSprop()
+    assert (r.learning_rate, r.rho, r.momentum, r.epsilon, r.centered) == (0.001, 0.9, 0.0, 1e-7, False)
+    ag = optimizers.Adagrad()
+    assert (ag.learning_rate, ag.initial_accumulator_value, ag.epsilon) == (0.001, 0.1, 1e-7)
+
+
+def test_sgd_plain_step():
+    w = _step(optimizers.SGD(learning_rate=0.1), [G1])
+    np.testing.assert_allclose(w, W0 - 0.1 * G1, rtol=0, atol=1e-15)
+
+
+def test_sgd_momentum_two_steps():
+    lr, mu = 0.1, 0.9
+    m1 = -lr * G1
+    w1 = W0 + m1
+    m2 = mu * m1 - lr * G2
+    w2 = w1 + m2
+    np.testing.assert_allclose(_step(optimizers.SGD(lr, momentum=mu), [G1, G2]), w2, atol=1e-14)
+
+
+def test_sgd_nesterov_two_steps():
+    lr, mu = 0.1, 0.9
+    m1 = -lr * G1
+    w1 = W0 + mu * m1 - lr * G1
+    m2 = mu * m1 - lr * G2
+    w2 = w1 + mu * m2 - lr * G2
+    np.testing.assert_allclose(_step(optimizers.SGD(lr, momentum=mu, nesterov=True), [G1, G2]), w2,
+                               atol=1e-14)
+
+
+def _adam_ref(grads, lr=0.001, b1=0.9, b2=0.999, eps=1e-7, wd=0.0):
+    w = W0.copy()
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for t, g in enumerate(grads, start=1):
+        w = w - w * wd * lr
+        m = m + (g - m) * (1 - b1)
+        v = v + (g * g - v) * (1 - b2)
+        alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        w = w - alpha * m / (np.sqrt(v) + eps)
+    return w
+
+
+def test_adam_two_steps():
+    np.testing.assert_allclose(_step(optimizers.Adam(0.01), [G1, G2]), _adam_ref([G1, G2], lr=0.01),
+                               rtol=1e-12)
+
+
+def test_adam_first_step_is_lr_times_sign():
+    # Known number: with bias correction, Adam's first step is lr*sign(g), shrunk only by
+    # Keras' epsilon-hat: lr * g*sqrt(1-b2) / (|g|*sqrt(1-b2) + eps).
+    w = _step(optimizers.Adam(0.01), [G1])
+    s = math.sqrt(0.001)
+    np.testing.assert_allclose(W0 - w, 0.01 * G1 * s / (np.abs(G1) * s + 1e-7), rtol=1e-12)
+    np.testing.assert_allclose(W0 - w, 0.01 * np.sign(G1), rtol=1e-4)
+
+
+def test_adamw_decoupled_decay():
+    got = _step(optimizers.AdamW(0.01), [G1, G2])
+    np.testing.assert_allclose(got, _adam_ref([G1, G2], lr=0.01, wd=0.004), rtol=1e-12)
+    # decay really applied: differs from plain Adam
+    assert not np.allclose(got, _adam_ref([G1, G2], lr=0.01))
+
+
+def test_rmsprop_two_steps_eps_inside_sqrt():
+    lr, rho, eps = 0.01, 0.9, 1e-7
+    v = (1 - rho) * G1 ** 2
+    w = W0 - lr * G1 / np.sqrt(v + eps)
+    v = rho * v + (1 - rho) * G2 ** 2
+    w = w - lr * G2 / np.sqrt(v + eps)
+    np.testing.assert_allclose(_step(optimizers.RMSprop(lr), [G1, G2]), w, rtol=1e-12)
+
+
+def test_rmsprop_centered_momentum():
+    lr, rho, mu, eps = 0.01, 0.9, 0.5, 1e-7
+    w, v, mg, mom = W0.copy(), np.zeros(4), np.zeros(4), np.zeros(4)
+    for g in (G1, G2):
+        v = rho * v + (1 - rho) * g * g
+        mg = rho * mg + (1 - rho) * g
+        inc = lr * g / np.sqrt(v - mg * mg + eps)
+        mom = mu * mom + inc
+        w = w - mom
+    got = _step(optimizers.RMSprop(lr, momentum=mu, centered=True), [G1, G2])
+    np.testing.assert_allclose(got, w, rtol=1e-12)
+
+
+def test_adagrad_two_steps():
+    lr, eps = 0.1, 1e-7
+    acc = 0.1 + G1 ** 2
+    w = W0 - lr * G1 / np.sqrt(acc + eps)
+    acc = acc + G2 ** 2
+    w = w - lr * G2 / np.sqrt(acc + eps)
+    np.testing.assert_allclose(_step(optimizers.Adagrad(lr), [G1, G2]), w, rtol=1e-12)
+
+
+def test_weight_decay_on_sgd():
+    w = _step(optimizers.SGD(0.1, weight_decay=0.5), [G1])
+    np.testing.assert_allclose(w, W0 - W0 * 0.05 - 0.1 * G1, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_updates_in_place_keep_dtype(dtype):
+    w = W0.astype(dtype)
+    ref = w
+    opt = optimizers.Adam()
+    opt.apply([G1], [w])
+    assert w is ref and w.dtype == dtype and w.flags.c_contiguous
+    assert opt.iterations == 1
+
+
+def test_clipnorm_clipvalue_global():
+    g = np.array([3.0, 4.0])  # norm 5
+    w = np.zeros(2)
+    optimizers.SGD(1.0, clipnorm=1.0).apply([g], [w])
+    np.testing.assert_allclose(w, -g / 5)
+    w = np.zeros(2)
+    optimizers.SGD(1.0, clipvalue=3.5).apply([g], [w])
+    np.testing.assert_allclose(w, [-3.0, -3.5])
+    w1, w2 = np.zeros(2), np.zeros(2)
+    optimizers.SGD(1.0, global_clipnorm=5.0).apply([g, g], [w1, w2])  # global norm 5*sqrt2
+    np.testing.assert_allclose(w1, -g / math.sqrt(2))
+    with pytest.raises(ValueError, match="only one of"):
+        optimizers.SGD(clipnorm=1.0, clipvalue=1.0)
+
+
+def test_schedule_learning_rate():
+    sched = ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    assert fastnn.optimizers.schedules.ExponentialDecay is ExponentialDecay
+    opt = optimizers.SGD(sched)
+    assert opt.learning_rate == pytest.approx(0.1)
+    w = np.zeros(1)
+    for _ in range(10):
+        opt.apply([np.ones(1)], [w])
+    assert opt.iterations == 10
+    assert opt.learning_rate == pytest.approx(0.05)
+    # the steps used lr(step) for step 0..9
+    assert w[0] == pytest.approx(-sum(0.1 * 0.5 ** (s / 10) for s in range(10)))
+    stair = ExponentialDecay(0.1, 10, 0.5, staircase=True)
+    assert stair(19) == pytest.approx(0.05)
+    with pytest.raises(TypeError, match="schedule"):
+        opt.learning_rate = 0.3
+
+
+def test_learning_rate_assignable():
+    opt = optimizers.Adam()
+    opt.learning_rate = 0.5
+    assert opt.learning_rate == 0.5
+    opt.learning_rate = np.float32(0.25)
+    assert opt.learning_rate == 0.25
+    with pytest.raises(ValueError, match="learning_rate"):
+        opt.learning_rate = -1.0
+
+
+def test_get_set_state_round_trip_continues_identically():
+    a = optimizers.Adam(0.01)
+    wa = W0.copy()
+    a.apply([G1], [wa])
+    b = optimizers.Adam(0.01)
+    wb = wa.copy()
+    b.build([wb])
+    state = a.get_state()
+    assert len(state) == 3 and int(state[0]) == 1
+    b.set_state(state)
+    a.apply([G2], [wa])
+    b.apply([G2], [wb])
+    np.testing.assert_array_equal(wa, wb)
+    with pytest.raises(ValueError, match="expected 3 arrays"):
+        b.set_state(state[:2])
+
+
+def test_set_state_before_build_is_applied_on_build():
+    a = optimizers.RMSprop(momentum=0.5, centered=True)
+    w = W0.copy()
+    a.apply([G1], [w])
+    b = optimizers.RMSprop(momentum=0.5, centered=True)
+    b.set_state(a.get_state())
+    w2 = w.copy()
+    a.apply([G2], [w])
+    b.apply([G2], [w2])
+    np.testing.assert_array_equal(w, w2)
+
+
+@pytest.mark.parametrize("opt", [optimizers.SGD(0.2, momentum=0.3, nesterov=True), optimizers.Adam(0.02),
+                                 optimizers.AdamW(0.01, weight_decay=0.1), optimizers.RMSprop(rho=0.8),
+                                 optimizers.Adagrad(initial_accumulator_value=0.2),
+                                 optimizers.SGD(ExponentialDecay(0.1, 5, 0.9))])
+def test_config_round_trip(opt):
+    cfg = optimizers.serialize(opt)
+    new = optimizers.get(cfg)
+    assert type(new) is type(opt)
+    assert new.get_config() == opt.get_config()
+
+
+def test_get_by_name_and_unknown():
+    assert isinstance(optimizers.get("adam"), optimizers.Adam)
+    assert isinstance(optimizers.get("RMSprop"), optimizers.RMSprop)
+    assert isinstance(optimizers.get("sgd"), optimizers.SGD)
+    with pytest.raises(ValueError, match=r"unknown optimizer 'adamx'.*adagrad.*adam.*rmsprop.*sgd"):
+        optimizers.get("adamx")
+
+
+def test_compile_default_is_rmsprop():
+    m = fastnn.Sequential([fastnn.layers.Dense(1)])
+    m.compile(loss="mse")
+    assert isinstance(m.optimizer, optimizers.RMSprop)

@@ -1,0 +1,375 @@
+"""Sequential: the seed's network end to end, fit/evaluate/predict semantics, configs."""
+import numpy as np
+import pytest
+
+import fastnn
+import fastnn as tf
+from fastnn import Sequential
+from fastnn.callbacks.base import Callback, History
+from fastnn.layers import Dense, Dropout, Input
+from fastnn.losses import SparseCategoricalCrossentropy
+
+
+def _digits_like(n=400, seed=0):
+    # 64 features, 10 linearly separable classes (prototype + noise).
+    rng = np.random.default_rng(seed)
+    protos = rng.normal(size=(10, 64)) * 2
+    y = rng.integers(0, 10, size=n)
+    x = protos[y] + rng.normal(size=(n, 64)) * 0.5
+    return x, y
+
+
+def _seed_model():
+    return Sequential([
+        Dense(units=25, activation="relu"),
+        Dense(units=15, activation="relu"),
+        Dense(units=10, activation="softmax")])
+
+
+def test_seed_snippet_trains_to_high_accuracy():
+    tf.utils.set_random_seed(0)
+    X, Y = _digits_like()
+    model = _seed_model()
+    model.compile(optimizer=tf.optimizers.Adam(0.01), loss=SparseCategoricalCrossentropy(),
+                  metrics=["accuracy"])
+    hist = model.fit(X, Y, epochs=15, verbose=0)
+    assert hist.history["accuracy"][-1] > 0.95
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    p = model.predict(X, verbose=0)
+    assert p.shape == (400, 10) and np.allclose(p.sum(axis=1), 1, atol=1e-5)
+    assert np.mean(p.argmax(1) == Y) > 0.95
+
+
+def test_seed_more_accurate_variant():
+    tf.utils.set_random_seed(1)
+    X, Y = _digits_like()
+    model = Sequential([
+        Dense(units=25, activation="relu"),
+        Dense(units=15, activation="relu"),
+        Dense(units=10, activation="linear")])
+    model.compile(loss=SparseCategoricalCrossentropy(from_logits=True))  # default RMSprop
+    model.fit(X, Y, epochs=20, verbose=0)
+    logit = model(X)
+    f_x = tf.nn.softmax(logit)
+    assert isinstance(logit, np.ndarray) and logit.dtype == np.float32
+    assert np.mean(f_x.argmax(1) == Y) > 0.9
+
+
+def test_summary_param_counts(capsys):
+    model = _seed_model()
+    model.build((None, 64))
+    model.summary()
+    out = capsys.readouterr().out
+    assert "1,625" in out and "390" in out and "160" in out
+    assert "Total params: 2,175 (8.50 KB)" in out
+    assert "Trainable params: 2,175 (8.50 KB)" in out
+    assert "Non-trainable params: 0 (0.00 B)" in out
+    assert "Layer (type)" in out and "Output Shape" in out and "Param #" in out
+    assert "(None, 25)" in out and "(Dense)" in out
+    assert model.count_params() == 2175
+
+
+def test_summary_unbuilt(capsys):
+    Sequential([Dense(3)]).summary()
+    out = capsys.readouterr().out
+    assert "unbuilt" in out and "Total params: 0" in out
+
+
+def test_reproducible_bitwise_with_seed():
+    X, Y = _digits_like(200)
+
+    def run(seed):
+        tf.utils.set_random_seed(seed)
+        m = Sequential([Dense(25, activation="relu"), Dropout(0.2), Dense(10, activation="softmax")])
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        h = m.fit(X, Y, epochs=3, batch_size=16, verbose=0)
+        return m.get_weights(), h.history
+
+    w1, h1 = run(5)
+    w2, h2 = run(5)
+    w3, _ = run(6)
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
+    assert h1 == h2
+    assert not np.array_equal(w1[0], w3[0])
+
+
+def test_inputs_converted_once_not_mutated():
+    X, Y = _digits_like(64)
+    Xl = X.tolist()
+    Yl = Y.tolist()
+    X64 = X.copy()
+    m = _seed_model()
+    m.compile(loss="sparse_categorical_crossentropy")
+    m.fit(Xl, Yl, epochs=1, verbose=0)
+    m.fit(X64, Y.astype(np.int32), epochs=1, verbose=0)
+    np.testing.assert_array_equal(X64, X)
+    assert X64.dtype == np.float64
+    for w in m.weights:
+        assert w.dtype == np.float32 and w.flags.c_contiguous
+
+
+def test_float64_model():
+    X, Y = _digits_like(64)
+    m = Sequential([Input((64,), dtype="float64"), Dense(10, activation="softmax")])
+    m.compile(loss="sparse_categorical_crossentropy")
+    m.fit(X, Y, verbose=0)
+    assert all(w.dtype == np.float64 for w in m.weights)
+    assert m.predict(X, verbose=0).dtype == np.float64
+
+
+def test_one_dimensional_x_is_one_feature():
+    x = np.linspace(-1, 1, 50)
+    y = 3 * x + 1
+    tf.utils.set_random_seed(0)
+    m = Sequential([Dense(1)])
+    m.compile(optimizer=tf.optimizers.SGD(0.1), loss="mse")
+    m.fit(x, y, epochs=60, verbose=0)
+    k, b = m.get_weights()
+    assert k.shape == (1, 1)
+    assert k[0, 0] == pytest.approx(3, abs=0.05) and b[0] == pytest.approx(1, abs=0.05)
+
+
+def test_validation_split_takes_last_samples_before_shuffle():
+    X, Y = _digits_like(100)
+
+    def run(**kw):
+        tf.utils.set_random_seed(3)
+        m = _seed_model()
+        m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return m.fit(X if "validation_data" not in kw else X[:80], Y if "validation_data" not in kw else Y[:80],
+                     epochs=2, verbose=0, **kw).history
+
+    h1 = run(validation_split=0.2)
+    h2 = run(validation_data=(X[80:], Y[80:]))
+    assert h1 == h2
+    assert list(h1) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert len(h1["val_loss"]) == 2
+
+
+def test_history_and_epochs():
+    X, Y = _digits_like(64)
+    m = _seed_model()
+    m.compile(loss="sparse_categorical_crossentropy")
+    h = m.fit(X, Y, epochs=5, initial_epoch=2, verbose=0)
+    assert isinstance(h, History) and h.epoch == [2, 3, 4]
+    assert len(h.history["loss"]) == 3
+    assert m.history is h
+
+
+def test_class_weight_equals_sample_weight():
+    X, Y = _digits_like(64)
+    cw = {c: 1.0 + c for c in range(10)}
+
+    def run(**kw):
+        tf.utils.set_random_seed(9)
+        m = _seed_model()
+        m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        m.fit(X, Y, epochs=2, verbose=0, **kw)
+        return m.get_weights()
+
+    for a, b in zip(run(class_weight=cw), run(sample_weight=1.0 + Y)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_predict_equals_call_and_batches():
+    X, _ = _digits_like(70)
+    m = _seed_model()
+    m.build((None, 64))
+    np.testing.assert_allclose(m.predict(X, batch_size=16, verbose=0), m(X), rtol=1e-6)
+    assert m.predict(X[:1], verbose=0).shape == (1, 10)
+
+
+def test_evaluate_return_forms():
+    X, Y = _digits_like(64)
+    m = _seed_model()
+    m.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    m.fit(X, Y, verbose=0)
+    r = m.evaluate(X, Y, verbose=0)
+    assert isinstance(r, list) and len(r) == 2
+    d = m.evaluate(X, Y, verbose=0, return_dict=True)
+    assert d["loss"] == pytest.approx(r[0]) and d["accuracy"] == pytest.approx(r[1])
+    m.compile(loss="sparse_categorical_crossentropy")
+    assert isinstance(m.evaluate(X, Y, verbose=0), float)
+
+
+def test_callbacks_hooks_and_stop_training():
+    X, Y = _digits_like(64)
+    events = []
+
+    class Rec(Callback):
+        def on_train_begin(self, logs=None): events.append("train_begin")
+        def on_epoch_begin(self, epoch, logs=None): events.append(("epoch_begin", epoch))
+        def on_train_batch_end(self, batch, logs=None): events.append(("batch", batch, sorted(logs)))
+        def on_epoch_end(self, epoch, logs=None):
+            events.append(("epoch_end", epoch, sorted(logs)))
+            if epoch == 1:
+                self.model.stop_training = True
+        def on_train_end(self, logs=None): events.append("train_end")
+
+    m = _seed_model()
+    m.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    h = m.fit(X, Y, epochs=5, batch_size=32, verbose=0, callbacks=[Rec()])
+    assert events[0] == "train_begin" and events[-1] == "train_end"
+    assert ("epoch_begin", 0) in events and ("batch", 1, ["accuracy", "loss"]) in events
+    assert ("epoch_end", 1, ["accuracy", "loss"]) in events
+    assert h.epoch == [0, 1]
+
+
+def test_set_learning_rate_from_callback():
+    X, Y = _digits_like(32)
+
+    class Zero(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.model.optimizer.learning_rate = 0.0
+
+    m = _seed_model()
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    m.build((None, 64))
+    w0 = m.get_weights()
+    m.fit(X, Y, epochs=1, verbose=0, callbacks=[Zero()])
+    for a, b in zip(w0, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_weights_round_trip_between_models():
+    X, Y = _digits_like(64)
+    a = _seed_model()
+    a.compile(loss="sparse_categorical_crossentropy")
+    a.fit(X, Y, verbose=0)
+    b = Sequential([Input((64,)), Dense(25, activation="relu"), Dense(15, activation="relu"),
+                    Dense(10, activation="softmax")])
+    b.set_weights(a.get_weights())
+    np.testing.assert_array_equal(a.predict(X, verbose=0), b.predict(X, verbose=0))
+    shapes = [w.shape for w in a.get_weights()]
+    assert shapes == [(64, 25), (25,), (25, 15), (15,), (15, 10), (10,)]
+
+
+def test_config_round_trip_and_compile_config():
+    m = Sequential([Input((4,)), Dense(3, activation="tanh"), Dropout(0.1), Dense(2, activation="softmax")],
+                   name="net")
+    m.compile(optimizer=tf.optimizers.Adam(0.01), loss=SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    cfg = m.get_config()
+    assert cfg["name"] == "net" and cfg["layers"][0]["class_name"] == "InputLayer"
+    m2 = Sequential.from_config(cfg)
+    assert m2.built and [type(l) for l in m2.layers] == [type(l) for l in m.layers]
+    assert [w.shape for w in m2.weights] == [w.shape for w in m.weights]
+    cc = m.get_compile_config()
+    m2.compile_from_config(cc)
+    assert type(m2.optimizer) is tf.optimizers.Adam and m2.optimizer.learning_rate == 0.01
+    assert type(m2.loss) is SparseCategoricalCrossentropy and m2._metric_ids == ["accuracy"]
+
+
+def test_add_pop_and_layers():
+    m = Sequential()
+    m.add(Input((5,)))
+    m.add(Dense(4))
+    assert m.built
+    m.add(Dense(2))
+    assert len(m.layers) == 2 and m.output_shape == (None, 2)
+    popped = m.pop()
+    assert isinstance(popped, Dense) and m.output_shape == (None, 4)
+
+
+def test_keras_alias_and_nn():
+    assert tf.keras is tf and tf.keras.Sequential is Sequential
+    from fastnn.keras import layers as kl  # noqa: F401
+    p = tf.nn.softmax(np.array([[0.0, np.log(3.0)]]))
+    np.testing.assert_allclose(p, [[0.25, 0.75]], rtol=1e-6)
+    assert tf.layers.Dense is Dense
+
+
+def test_validation_runs_test_hooks():
+    X, Y = _digits_like(64)
+    seen = []
+
+    class Rec(Callback):
+        def on_test_begin(self, logs=None): seen.append("test_begin")
+        def on_test_batch_end(self, batch, logs=None): seen.append(("test_batch", batch))
+        def on_test_end(self, logs=None): seen.append(("test_end", sorted(logs)))
+
+    m = _seed_model()
+    m.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    m.fit(X, Y, epochs=2, batch_size=16, validation_split=0.25, verbose=0, callbacks=[Rec()])
+    assert seen.count("test_begin") == 2 and ("test_batch", 0) in seen
+    assert ("test_end", ["accuracy", "loss"]) in seen
+
+
+def test_float32_input_not_mutated_or_aliased():
+    X, Y = _digits_like(64)
+    X32 = np.asfortranarray(X.astype(np.float32))
+    keep = X32.copy()
+    m = _seed_model()
+    m.compile(loss="sparse_categorical_crossentropy")
+    m.fit(X32, Y, epochs=2, verbose=0)
+    m.evaluate(X32, Y, verbose=0)
+    m.predict(X32, verbose=0)
+    np.testing.assert_array_equal(X32, keep)
+
+
+def test_summary_after_training_counts_optimizer_like_keras(capsys):
+    # Keras 3: Adam holds m and v per weight plus iterations and learning_rate, and the
+    # total includes them once the optimizer is built (2,175 + 4,352 = 6,527).
+    X, Y = _digits_like(64)
+    m = _seed_model()
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    m.fit(X, Y, verbose=0)
+    m.summary()
+    out = capsys.readouterr().out
+    assert "Optimizer params: 4,352 (17.00 KB)" in out
+    assert "Total params: 6,527 (25.50 KB)" in out
+    assert "Trainable params: 2,175 (8.50 KB)" in out
+
+
+def test_keras2_batch_hook_names_are_called():
+    X, Y = _digits_like(64)
+    seen = []
+
+    class Old(Callback):
+        def on_batch_end(self, batch, logs=None):
+            seen.append((batch, round(logs["loss"], 6)))
+
+    m = _seed_model()
+    m.compile(loss="sparse_categorical_crossentropy")
+    m.fit(X, Y, epochs=1, batch_size=16, verbose=0, callbacks=[Old()])
+    assert [b for b, _ in seen] == [0, 1, 2, 3]
+
+
+def test_same_weights_with_1_and_2_threads():
+    X, Y = _digits_like(300)
+    old = fastnn.get_num_threads()
+
+    def run(threads):
+        fastnn.set_num_threads(threads)
+        tf.utils.set_random_seed(12)
+        m = Sequential([Dense(64, activation="relu"), Dense(10, activation="softmax")])
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        m.fit(X, Y, epochs=2, batch_size=300, verbose=0)
+        return m.get_weights()
+
+    try:
+        w1, w2 = run(1), run(2)
+    finally:
+        fastnn.set_num_threads(old)
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_dense_on_3d_inputs_applies_to_last_axis():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, 3, 4))
+    y = rng.normal(size=(12, 3, 2))
+    m = Sequential([Input((3, 4), dtype="float64"), Dense(2)])
+    m.compile(optimizer=tf.optimizers.SGD(0.1), loss="mse")
+    k0, b0 = m.get_weights()
+    assert m.output_shape == (None, 3, 2)
+    # the loss is the mean over every (sample, position) row, as Keras
+    pred = x @ k0 + b0
+    assert m.evaluate(x, y, verbose=0) == pytest.approx(np.mean((pred - y) ** 2))
+    m.fit(x, y, batch_size=12, shuffle=False, verbose=0)
+    g = 2 * (pred - y) / (12 * 3 * 2)
+    np.testing.assert_allclose(m.get_weights()[0], k0 - 0.1 * np.einsum("nti,ntk->ik", x, g), rtol=1e-10)
+    m2 = Sequential([Input((3, 4)), Dense(2, activation="softmax")])
+    m2.compile(loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"needs a model output of shape \(N, classes\)"):
+        m2.fit(x, np.zeros(12), verbose=0)
