@@ -5,7 +5,11 @@
  * by one thread from its own inputs, so results never depend on the thread count.
  *
  * Backward reads `a` (the forward output) for sigmoid, tanh, exponential, softmax and
- * log_softmax, and `z` for every other activation.
+ * log_softmax, and `z` for every other activation; the pointer it does not read may be
+ * NULL (a fused step that keeps only one of Z and A can pass the other as NULL).
+ *
+ * float32 on AVX2+FMA CPUs: the exp/tanh-based activations take the vector code in
+ * act_avx2.inc (results within a few ulp of libm's; the generic path is the reference).
  */
 #include <math.h>
 #include "activations.h"
@@ -22,6 +26,10 @@ static double act_cost(int act)
         return 16.0;
     }
 }
+
+#if FNN_X86_DISPATCH
+#include "act_avx2.inc"
+#endif
 
 #define FNN_REAL_F32
 #include "act_impl.inc"

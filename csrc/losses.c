@@ -4,6 +4,9 @@
  * the thread count. Each block sums its w_i l_i in row order into a double; the block
  * sums are then added in block order. One thread or many, the additions happen in the
  * same order, so the returned value is bitwise the same.
+ *
+ * grad may alias y_pred (each row reads its predictions before writing its gradient);
+ * it must not alias y_true.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -160,6 +160,8 @@ def _activate(name, z, argname, params):
             raise ValueError(f"{argname} must have at least 1 dimension for {name}, got "
                              f"a scalar")
         ax = _check_axis(axis, z.ndim)
+        if z.size == 0:
+            return np.empty_like(z)
         z2, back = _rows_view(z, ax)
         out = np.empty_like(z2)
         _kernels.act_forward(code, param, z2, out)
@@ -182,6 +184,8 @@ def activation_grad(name, z, a, da, **params):
         if z.ndim == 0:
             raise ValueError(f"z must have at least 1 dimension for {name}, got a scalar")
         ax = _check_axis(axis, z.ndim)
+        if z.size == 0:
+            return np.empty_like(z)
         z2, back = _rows_view(z, ax)
         a2, _ = _rows_view(a, ax)
         da2, _ = _rows_view(da, ax)

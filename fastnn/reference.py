@@ -343,7 +343,7 @@ def rmsprop_update(w, g, v, mg=None, mom=None, lr=0.001, rho=0.9, momentum=0.0,
                    epsilon=1e-7, centered=False, wd_lr=0.0):
     _decay(w, wd_lr)
     r = _c(w, rho)
-    v[...] = r * v + _c(w, 1 - rho) * g * g
+    v[...] = r * v + _c(w, 1 - rho) * (g * g)
     if centered:
         mg[...] = r * mg + _c(w, 1 - rho) * g
         den = v - mg * mg + _c(w, epsilon)

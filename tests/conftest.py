@@ -38,3 +38,17 @@ def tol(dtype):
 
 # Shapes: batch 1, odd sizes, tall, wide.
 SHAPES = [(1, 1), (1, 7), (5, 3), (67, 2), (3, 129)]
+
+
+@pytest.fixture(params=["generic", "avx2+fma"])
+def simd_path(request):
+    """Run the test on the portable C path and on the AVX2 path (skipped where the CPU
+    has no AVX2+FMA); restores the path in use before."""
+    from fastnn import _kernels
+    old = _kernels.simd_path()
+    if not _kernels.set_simd_path(request.param):
+        pytest.skip(f"CPU cannot run the {request.param} path")
+    try:
+        yield request.param
+    finally:
+        _kernels.set_simd_path(old)

@@ -50,6 +50,52 @@ def test_forward_backward_match_reference(name, shape, dtype, threads):
     np.testing.assert_allclose(dz, R.activation_grad(name, z, ref_a, da), **tol(dtype))
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_both_simd_paths_match_reference_wide_range(name, simd_path):
+    # float32: the AVX2 path has its own exp/tanh; odd lengths exercise the vector tails
+    z = np.concatenate([np.linspace(-60, 60, 1001), np.linspace(-2, 2, 333),
+                        np.logspace(-20, 1, 50), -np.logspace(-20, 1, 50)])
+    if name == "exponential":
+        z = z[z < 80]
+    z = z.astype(np.float32).reshape(1, -1)
+    a = _raw_forward(name, z)
+    ref = R.activation_forward(name, z.astype(np.float64))
+    # gelu's Keras formula 0.5 x (1 + erf|tanh) cancels for x << 0 in float32: the
+    # error there is absolute (< 1e-7), as in Keras itself
+    atol = 1e-6 if name.startswith("gelu") else 1e-30
+    # softmax rows: z - max(z) is rounded to float32 before exp (relative error up to
+    # ulp(|z - max|) / 2 in the result), the reference subtracts in float64
+    rtol = 4e-6 if name in ROWWISE else 1e-6
+    np.testing.assert_allclose(a, ref, rtol=rtol, atol=atol)
+    da = np.random.default_rng(13).normal(size=z.shape).astype(np.float32)
+    ref_a = R.activation_forward(name, z)  # float32, so both sides see the same a
+    np.testing.assert_allclose(_raw_backward(name, z, ref_a, da),
+                               R.activation_grad(name, z.astype(np.float64),
+                                                 ref_a.astype(np.float64), da.astype(np.float64)),
+                               rtol=1e-5, atol=1e-6)
+    for rows, cols in [(7, 13), (3, 8), (1, 5)]:
+        zz = _inputs((rows, cols), np.float32, seed=11, name=name)
+        aa = _raw_forward(name, zz)
+        np.testing.assert_allclose(aa, R.activation_forward(name, zz), **tol(np.float32))
+        dd = np.random.default_rng(14).normal(size=zz.shape).astype(np.float32)
+        np.testing.assert_allclose(_raw_backward(name, zz, aa, dd),
+                                   R.activation_grad(name, zz, aa, dd), **tol(np.float32))
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "silu", "exponential", "gelu_tanh",
+                                  "softplus", "elu", "selu"])
+def test_element_result_does_not_depend_on_its_position(name, simd_path):
+    z = _inputs((1, 8195), np.float32, seed=12, name=name)
+    full = _raw_forward(name, z)
+    full_grad = _raw_backward(name, z, full, np.ones_like(z))
+    for lo, hi in [(3, 8), (5, 4101), (8190, 8195), (0, 1)]:
+        part = _raw_forward(name, np.ascontiguousarray(z[:, lo:hi]))
+        np.testing.assert_array_equal(part, full[:, lo:hi])
+        da = np.ones_like(part)
+        np.testing.assert_array_equal(_raw_backward(name, np.ascontiguousarray(z[:, lo:hi]),
+                                                    part, da), full_grad[:, lo:hi])
+
+
 def _fd_grad(f, z, da, h=1e-6):
     """Central differences of sum(f(z) * da) with respect to each element of z."""
     g = np.empty_like(z)
@@ -169,3 +215,15 @@ def test_leaky_relu_and_elu_parameters_reach_the_kernel():
     da = np.ones_like(x)
     g = ops.activation_grad("leaky_relu", x, ops.leaky_relu(x, 0.3), da, negative_slope=0.3)
     np.testing.assert_allclose(g, [[0.3, 1.0]])
+
+
+def test_elu_alpha_on_both_simd_paths(simd_path):
+    z = np.linspace(-20, 5, 1003).astype(np.float32).reshape(1, -1)
+    code = ACTIVATIONS["elu"][0]
+    a = np.empty_like(z)
+    _kernels.act_forward(code, 2.5, z, a)
+    np.testing.assert_allclose(a, R.elu(z.astype(np.float64), alpha=2.5), rtol=1e-6)
+    dz = np.empty_like(z)
+    _kernels.act_backward(code, 2.5, z, a, np.ones_like(z), dz)
+    np.testing.assert_allclose(dz, np.where(z > 0, 1.0, 2.5 * np.exp(z.astype(np.float64))),
+                               rtol=1e-6)

@@ -5,6 +5,7 @@ import pytest
 
 from fastnn import _kernels, ops
 from fastnn import reference as R
+from fastnn._codes import LOSSES
 
 from conftest import tol
 
@@ -210,6 +211,23 @@ def test_bad_shapes_for_elementwise_losses_and_delta():
         ops.huber(np.ones((2, 2)), np.ones((2, 2)), delta="1")
     with pytest.raises(ValueError, match="y_pred must be 1 or 2-D"):
         ops.mse(np.ones((2, 2, 2)), np.ones((2, 2, 2)))
+
+
+@pytest.mark.parametrize("code", sorted(LOSSES.values()))
+def test_gradient_may_overwrite_predictions(code, dtype):
+    names = {c: (n.removesuffix("_logits"), n.endswith("_logits")) for n, c in LOSSES.items()}
+    name, fl = names[code]
+    yt, yp = _data(name, fl, (5, 4), dtype, seed=8)
+    yt2 = (yt.reshape(-1, 1) if yt.ndim == 1 else yt).astype(dtype)
+    grad = np.empty_like(yp)
+    per = np.empty(5, dtype)
+    total = _kernels.loss(code, 1.0, yt2, yp, None, 0.2, grad, per)
+    buf = yp.copy()
+    per2 = np.empty(5, dtype)
+    total2 = _kernels.loss(code, 1.0, yt2, buf, None, 0.2, buf, per2)
+    assert total == total2
+    np.testing.assert_array_equal(per, per2)
+    np.testing.assert_array_equal(grad, buf)
 
 
 def test_raw_binding_never_reads_out_of_bounds():

@@ -43,6 +43,10 @@ def test_mixed_float32_float64_gives_float64():
 def test_scalar_and_empty_inputs():
     assert ops.sigmoid(0.0) == 0.5 and ops.sigmoid(0.0).shape == ()
     assert ops.relu(np.zeros((0, 3))).shape == (0, 3)
+    for shape in [(0, 3), (3, 0), (0,)]:
+        e = np.zeros(shape)
+        assert ops.softmax(e).shape == shape
+        assert ops.activation_grad("log_softmax", e, e, e).shape == shape
     with pytest.raises(ValueError, match="at least 1 dimension"):
         ops.softmax(1.0)
 
@@ -250,3 +254,31 @@ def test_cross_entropies_are_nonnegative_and_match_reference(z, data):
     yb = (z > 0).astype(np.float64)
     bce = ops.binary_crossentropy(yb, z, from_logits=True)
     assert np.all(bce >= 0) and np.all(np.isfinite(bce))
+
+
+shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
+
+
+@settings(max_examples=50, deadline=None)
+@given(shapes, shapes)
+def test_any_shapes_either_work_or_raise_value_error(sa, sb):
+    a = np.ones(sa)
+    b = np.ones(sb)
+    try:
+        c = ops.matmul(a, b)
+    except ValueError as exc:
+        assert "must" in str(exc)
+    else:
+        np.testing.assert_allclose(c, np.matmul(a, b))
+    try:
+        per = ops.mean_squared_error(a, b)
+    except ValueError as exc:
+        assert "must" in str(exc)
+    else:
+        np.testing.assert_allclose(per, R.mean_squared_error(a, b))
+    try:
+        loss, grad = ops.loss_and_grad("sparse_categorical_crossentropy", a, b)
+    except ValueError as exc:
+        assert "must" in str(exc)
+    else:
+        assert np.isfinite(loss) and grad.shape == b.shape
