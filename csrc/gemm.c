@@ -53,6 +53,11 @@
 #define BLK_GEN_KC_F64 192
 #define BLK_GEN_MC_F64 96
 #define BLK_GEN_NC_F64 2048
+/* The direct path hands the activation epilogue at least this many outputs per call
+ * (whole rows, about 16 KiB of float32: still in L1/L2), so tiny layers make one call. */
+#define FNN_EPI_MIN_ELEMS 4096
+/* Direct path: a tail panel of up to this many elements lives on the stack (8 KiB f64). */
+#define FNN_DIRECT_STACK_TAIL 1024
 #define FNN_GEMM_MAX_MR 6
 #define FNN_GEMM_MAX_NR 16
 
@@ -126,7 +131,6 @@ static void fnn_free64(void *p)
 #define VSET1(x) _mm256_set1_ps(x)
 #define VMASK(n) _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 #define VMLOAD(p, m) _mm256_maskload_ps((p), (m))
-#define VMSTORE(p, m, v) _mm256_maskstore_ps((p), (m), (v))
 #include "gemm_avx2.inc"
 #endif
 #include "gemm_impl.inc"
@@ -156,7 +160,6 @@ static void fnn_free64(void *p)
 #undef VSET1
 #undef VMASK
 #undef VMLOAD
-#undef VMSTORE
 #endif
 
 /* ------------------------------------------------------------------ float64 */
@@ -186,7 +189,6 @@ static void fnn_free64(void *p)
 #define VSET1(x) _mm256_set1_pd(x)
 #define VMASK(n) _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3))
 #define VMLOAD(p, m) _mm256_maskload_pd((p), (m))
-#define VMSTORE(p, m, v) _mm256_maskstore_pd((p), (m), (v))
 #include "gemm_avx2.inc"
 #endif
 #include "gemm_impl.inc"

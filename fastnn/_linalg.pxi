@@ -1,10 +1,17 @@
 # GEMM and the fused dense layer (csrc/gemm.h). Included from _kernels.pyx.
 #
-# Raw bindings, but they must never crash: every shape relation, row stride and
-# aliasing hazard is checked here (cheap, with the GIL) before the C call runs nogil.
-# Matrices are 2-D with contiguous rows ([:, ::1]); gemm also accepts a row stride
-# larger than the row (a leading dimension, e.g. a column slice of a bigger array),
-# the dense functions want fully C-contiguous arrays.
+# Raw bindings that must still never crash: dtype, ndim, shape relations, strides and
+# aliasing are checked here, with the GIL, before the C call runs nogil.
+#
+# Arguments are float32 or float64 arrays (one dtype per call; the kernels are the _f32
+# or _f64 variants), read through the buffer protocol directly rather than typed
+# memoryviews: the seed's layers are a few microseconds of math, and acquiring typed
+# memoryviews plus the fused-type dispatch cost more than that. Accepted layouts are
+# those of `floating[:, ::1]` (C-contiguous), except that gemm also takes a row stride
+# larger than the row (a leading dimension, e.g. a column slice of a bigger array).
+
+from cpython.buffer cimport (PyObject_GetBuffer, PyBuffer_Release, PyBUF_STRIDES,
+                             PyBUF_FORMAT, PyBUF_WRITABLE)
 
 cdef extern from "gemm.h" nogil:
     void fnn_gemm_f32(int trans_a, int trans_b, size_t M, size_t N, size_t K,
@@ -28,8 +35,11 @@ cdef extern from *:
     """
     void fnn_gemm_force_path(int path)
 
+import sys as _sys
 from fastnn._codes import ACTIVATIONS as _ACT_TABLE
+
 cdef int _N_ACT = len(_ACT_TABLE)
+cdef char _NATIVE_ORDER = b'<' if _sys.byteorder == "little" else b'>'
 
 
 def _gemm_force_path(str name):
@@ -37,179 +47,281 @@ def _gemm_force_path(str name):
     fnn_gemm_force_path({"auto": 0, "direct": 1, "packed": 2}[name])
 
 
-cdef Py_ssize_t _row_stride(str fn, str arg, Py_ssize_t rows, Py_ssize_t cols,
-                            Py_ssize_t stride0, Py_ssize_t itemsize,
-                            bint contiguous) except -1:
-    """Leading dimension (elements between row starts) of a [:, ::1] view."""
-    if rows <= 1:
-        return cols if cols > 0 else 1
-    if stride0 < 0 or stride0 % itemsize != 0 or stride0 // itemsize < cols:
-        raise ValueError(f"{fn}: {arg} must have rows stored forward in memory, at least "
-                         f"a row apart; got shape ({rows}, {cols}) with row stride "
-                         f"{stride0} bytes")
-    if contiguous and stride0 // itemsize != cols:
-        raise ValueError(f"{fn}: {arg} must be C-contiguous; got shape ({rows}, {cols}) "
-                         f"with row stride {stride0} bytes")
-    return stride0 // itemsize
+# ------------------------------------------------------------------ argument checking
+
+cdef struct _Arg:
+    Py_buffer view
+    char *data          # NULL when the argument is None or empty
+    Py_ssize_t rows     # 1 for vectors
+    Py_ssize_t cols
+    Py_ssize_t ld       # elements from one row start to the next
+    bint held           # view acquired (must be released)
 
 
-cdef inline size_t _span(Py_ssize_t rows, Py_ssize_t cols, Py_ssize_t ld,
-                         Py_ssize_t itemsize):
-    """Bytes from the first to one past the last element of a matrix."""
-    if rows <= 0 or cols <= 0:
+cdef inline void _release(_Arg *a):
+    if a.held:
+        PyBuffer_Release(&a.view)
+        a.held = False
+
+
+cdef int _elem_size(Py_buffer *v):
+    """4 for native float32, 8 for native float64, 0 for anything else."""
+    cdef const char *f = v.format
+    if f == NULL:
         return 0
-    return <size_t>(((rows - 1) * ld + cols) * itemsize)
-
-
-cdef int _check_disjoint(str fn, str out, const void *p_out, size_t n_out,
-                         str other, const void *p_other, size_t n_other) except -1:
-    cdef size_t a = <size_t>p_out, b = <size_t>p_other
-    if n_out and n_other and a < b + n_other and b < a + n_out:
-        raise ValueError(f"{fn}: output {out} must not share memory with {other}")
+    if f[0] == b'@' or f[0] == b'=' or f[0] == _NATIVE_ORDER:
+        f += 1
+    if f[0] == 0 or f[1] != 0:
+        return 0
+    if f[0] == b'f' and v.itemsize == 4:
+        return 4
+    if f[0] == b'd' and v.itemsize == 8:
+        return 8
     return 0
 
 
-def gemm(bint trans_a, bint trans_b, const floating[:, ::1] A not None,
-         const floating[:, ::1] B not None, floating[:, ::1] C not None,
-         double alpha=1.0, double beta=0.0):
+cdef str _dtype_name(int size):
+    return "float32" if size == 4 else "float64"
+
+
+cdef int _take(_Arg *a, object obj, str fn, str name, int ndim, bint out, int *dtype,
+               bint leading_dim) except -1:
+    """Acquire `obj` as a float array of `ndim` dims (2-D: contiguous rows, and a row
+    stride equal to the row unless leading_dim); out=True requires it to be writable.
+    The first array fixes *dtype (4 or 8); the others must match it."""
+    cdef int flags = PyBUF_STRIDES | PyBUF_FORMAT
+    cdef int size
+    cdef Py_ssize_t s0, s1
+    a.held = False
+    a.data = NULL
+    if out:
+        flags |= PyBUF_WRITABLE
+    try:
+        PyObject_GetBuffer(obj, &a.view, flags)
+    except Exception:
+        if out and hasattr(obj, "flags") and not obj.flags.writeable:
+            raise ValueError(f"{fn}: output {name} must be writable, got a read-only array")
+        raise TypeError(f"{fn}: {name} must be a float32 or float64 NumPy array, got "
+                        f"{type(obj).__name__}") from None
+    a.held = True
+    size = _elem_size(&a.view)
+    if size == 0:
+        raise TypeError(f"{fn}: {name} must have dtype float32 or float64, got "
+                        f"{getattr(obj, 'dtype', a.view.format.decode())}")
+    if dtype[0] == 0:
+        dtype[0] = size
+    elif dtype[0] != size:
+        raise TypeError(f"{fn}: all arrays must share one dtype; {name} is "
+                        f"{_dtype_name(size)}, expected {_dtype_name(dtype[0])}")
+    if a.view.ndim != ndim:
+        raise ValueError(f"{fn}: {name} must be {ndim}-D, got {a.view.ndim}-D "
+                         f"(shape {tuple(obj.shape) if hasattr(obj, 'shape') else '?'})")
+    if ndim == 1:
+        a.rows, a.cols = 1, a.view.shape[0]
+        s0, s1 = a.cols * size, a.view.strides[0]
+    else:
+        a.rows, a.cols = a.view.shape[0], a.view.shape[1]
+        s0, s1 = a.view.strides[0], a.view.strides[1]
+    if a.cols > 1 and s1 != size:
+        raise ValueError(f"{fn}: {name} must be C-contiguous (contiguous rows); its "
+                         f"element stride is {s1} bytes, not {size}")
+    a.ld = a.cols if a.cols > 0 else 1
+    if a.rows > 1:
+        if s0 < 0 or s0 % size != 0 or s0 // size < a.cols:
+            raise ValueError(f"{fn}: {name} must have its rows stored forward, at least a "
+                             f"row apart; got shape ({a.rows}, {a.cols}) with row stride "
+                             f"{s0} bytes")
+        if not leading_dim and s0 != a.cols * size:
+            raise ValueError(f"{fn}: {name} must be C-contiguous; got shape ({a.rows}, "
+                             f"{a.cols}) with row stride {s0} bytes")
+        a.ld = s0 // size
+    if a.rows > 0 and a.cols > 0:
+        a.data = <char *>a.view.buf
+    return 0
+
+
+cdef inline size_t _span(_Arg *a, int size):
+    """Bytes from the first to one past the last element."""
+    if a.data == NULL:
+        return 0
+    return <size_t>(((a.rows - 1) * a.ld + a.cols) * size)
+
+
+cdef int _disjoint(str fn, _Arg *out, str out_name, _Arg *other, str other_name,
+                   int size) except -1:
+    cdef size_t p = <size_t>out.data, q = <size_t>other.data
+    cdef size_t n = _span(out, size), m = _span(other, size)
+    if n and m and p < q + m and q < p + n:
+        raise ValueError(f"{fn}: output {out_name} must not share memory with {other_name}")
+    return 0
+
+
+cdef str _shape(_Arg *a):
+    return f"({a.rows}, {a.cols})"
+
+
+# ------------------------------------------------------------------ bindings
+
+def gemm(bint trans_a, bint trans_b, A, B, C, double alpha=1.0, double beta=0.0):
     """C = alpha * op(A) @ op(B) + beta * C in place (op = transpose when trans_*).
 
-    beta == 0 ignores what C held (NaNs included)."""
-    cdef Py_ssize_t isz = sizeof(floating)
-    cdef Py_ssize_t M = A.shape[1] if trans_a else A.shape[0]
-    cdef Py_ssize_t K = A.shape[0] if trans_a else A.shape[1]
-    cdef Py_ssize_t K2 = B.shape[1] if trans_b else B.shape[0]
-    cdef Py_ssize_t N = B.shape[0] if trans_b else B.shape[1]
-    if K2 != K:
-        raise ValueError(
-            f"gemm: inner dimensions differ: op(A) is ({M}, {K}) (A shape "
-            f"({A.shape[0]}, {A.shape[1]}), trans_a={bool(trans_a)}) but op(B) is "
-            f"({K2}, {N}) (B shape ({B.shape[0]}, {B.shape[1]}), trans_b={bool(trans_b)})")
-    if C.shape[0] != M or C.shape[1] != N:
-        raise ValueError(f"gemm: C must have shape ({M}, {N}) = (rows of op(A), columns "
-                         f"of op(B)), got ({C.shape[0]}, {C.shape[1]})")
-    cdef Py_ssize_t lda = _row_stride("gemm", "A", A.shape[0], A.shape[1], A.strides[0], isz, False)
-    cdef Py_ssize_t ldb = _row_stride("gemm", "B", B.shape[0], B.shape[1], B.strides[0], isz, False)
-    cdef Py_ssize_t ldc = _row_stride("gemm", "C", C.shape[0], C.shape[1], C.strides[0], isz, False)
-    cdef const floating *pa = &A[0, 0] if A.shape[0] * A.shape[1] else NULL
-    cdef const floating *pb = &B[0, 0] if B.shape[0] * B.shape[1] else NULL
-    cdef floating *pc = &C[0, 0] if C.shape[0] * C.shape[1] else NULL
-    cdef size_t nc = _span(C.shape[0], C.shape[1], ldc, isz)
-    _check_disjoint("gemm", "C", pc, nc, "A", pa, _span(A.shape[0], A.shape[1], lda, isz))
-    _check_disjoint("gemm", "C", pc, nc, "B", pb, _span(B.shape[0], B.shape[1], ldb, isz))
-    if M == 0 or N == 0:
-        return
-    with nogil:
-        if floating is float:
-            fnn_gemm_f32(trans_a, trans_b, M, N, K, <float>alpha, pa, lda, pb, ldb,
-                         <float>beta, pc, ldc)
-        else:
-            fnn_gemm_f64(trans_a, trans_b, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc)
+    A, B, C: 2-D float32 or float64 arrays (one dtype) with contiguous rows; a row stride
+    larger than the row is fine. beta == 0 ignores what C held (NaNs included)."""
+    cdef _Arg a, b, c
+    cdef int size = 0
+    cdef Py_ssize_t M, K, K2, N
+    a.held = b.held = c.held = False
+    try:
+        _take(&a, A, "gemm", "A", 2, False, &size, True)
+        _take(&b, B, "gemm", "B", 2, False, &size, True)
+        _take(&c, C, "gemm", "C", 2, True, &size, True)
+        M, K = (a.cols, a.rows) if trans_a else (a.rows, a.cols)
+        K2, N = (b.cols, b.rows) if trans_b else (b.rows, b.cols)
+        if K2 != K:
+            raise ValueError(
+                f"gemm: inner dimensions differ: op(A) is ({M}, {K}) (A shape "
+                f"{_shape(&a)}, trans_a={bool(trans_a)}) but op(B) is ({K2}, {N}) "
+                f"(B shape {_shape(&b)}, trans_b={bool(trans_b)})")
+        if c.rows != M or c.cols != N:
+            raise ValueError(f"gemm: C must have shape ({M}, {N}) = (rows of op(A), "
+                             f"columns of op(B)), got {_shape(&c)}")
+        _disjoint("gemm", &c, "C", &a, "A", size)
+        _disjoint("gemm", &c, "C", &b, "B", size)
+        if M == 0 or N == 0:
+            return
+        with nogil:
+            if size == 4:
+                fnn_gemm_f32(trans_a, trans_b, M, N, K, <float>alpha, <float *>a.data,
+                             a.ld, <float *>b.data, b.ld, <float>beta, <float *>c.data, c.ld)
+            else:
+                fnn_gemm_f64(trans_a, trans_b, M, N, K, alpha, <double *>a.data, a.ld,
+                             <double *>b.data, b.ld, beta, <double *>c.data, c.ld)
+    finally:
+        _release(&a)
+        _release(&b)
+        _release(&c)
 
 
-def dense_forward(const floating[:, ::1] X not None, const floating[:, ::1] W not None,
-                  const floating[::1] b, int act, double act_param,
-                  floating[:, ::1] Z, floating[:, ::1] A not None):
+def dense_forward(X, W, b, int act, double act_param, Z, A):
     """Z = X @ W + b, A = act(Z) (activation codes: fastnn._codes.ACTIVATIONS).
 
-    b and Z may be None; A may be the same array as Z."""
-    cdef Py_ssize_t isz = sizeof(floating)
-    cdef Py_ssize_t M = X.shape[0], K = X.shape[1], N = W.shape[1]
-    if W.shape[0] != K:
-        raise ValueError(f"dense_forward: W must have shape ({K}, N) to match X "
-                         f"({M}, {K}), got ({W.shape[0]}, {W.shape[1]})")
-    if b is not None and b.shape[0] != N:
-        raise ValueError(f"dense_forward: b must have shape ({N},), got ({b.shape[0]},)")
-    if Z is not None and (Z.shape[0] != M or Z.shape[1] != N):
-        raise ValueError(f"dense_forward: Z must have shape ({M}, {N}), got "
-                         f"({Z.shape[0]}, {Z.shape[1]})")
-    if A.shape[0] != M or A.shape[1] != N:
-        raise ValueError(f"dense_forward: A must have shape ({M}, {N}), got "
-                         f"({A.shape[0]}, {A.shape[1]})")
-    if act < 0 or act >= _N_ACT:
-        raise ValueError(f"dense_forward: act must be an activation code in "
-                         f"[0, {_N_ACT}), got {act}")
-    _row_stride("dense_forward", "X", M, K, X.strides[0], isz, True)
-    _row_stride("dense_forward", "W", K, N, W.strides[0], isz, True)
-    _row_stride("dense_forward", "A", M, N, A.strides[0], isz, True)
-    if Z is not None:
-        _row_stride("dense_forward", "Z", M, N, Z.strides[0], isz, True)
-    cdef size_t nx = _span(M, K, K, isz), nw = _span(K, N, N, isz), nmn = _span(M, N, N, isz)
-    cdef const floating *px = &X[0, 0] if M * K else NULL
-    cdef const floating *pw = &W[0, 0] if K * N else NULL
-    cdef const floating *pb = NULL
-    cdef floating *pz = NULL
-    cdef floating *pa = &A[0, 0] if M * N else NULL
-    if b is not None and N:
-        pb = &b[0]
-    if Z is not None and M * N:
-        pz = &Z[0, 0]
-    for out, p in (("A", <size_t>pa), ("Z", <size_t>pz)):
-        if p == 0:
-            continue
-        _check_disjoint("dense_forward", out, <void *><size_t>p, nmn, "X", px, nx)
-        _check_disjoint("dense_forward", out, <void *><size_t>p, nmn, "W", pw, nw)
-        _check_disjoint("dense_forward", out, <void *><size_t>p, nmn, "b", pb,
-                        N * isz if pb != NULL else 0)
-    if pz != NULL and pz != pa:
-        _check_disjoint("dense_forward", "A", pa, nmn, "Z (unless A is Z)", pz, nmn)
-    if M == 0 or N == 0:
-        return
-    with nogil:
-        if floating is float:
-            fnn_dense_forward_f32(M, K, N, px, pw, pb, act, act_param, pz, pa)
-        else:
-            fnn_dense_forward_f64(M, K, N, px, pw, pb, act, act_param, pz, pa)
+    X (M, K), W (K, N), b (N,) or None, Z (M, N) or None, A (M, N): C-contiguous,
+    one dtype (float32 or float64). A may be the same array as Z."""
+    cdef _Arg x, w, bb, z, a
+    cdef int size = 0
+    cdef Py_ssize_t M, K, N
+    x.held = w.held = bb.held = z.held = a.held = False
+    bb.data = z.data = NULL
+    try:
+        _take(&x, X, "dense_forward", "X", 2, False, &size, False)
+        _take(&w, W, "dense_forward", "W", 2, False, &size, False)
+        M, K, N = x.rows, x.cols, w.cols
+        if w.rows != K:
+            raise ValueError(f"dense_forward: W must have shape ({K}, N) to match X "
+                             f"{_shape(&x)}, got {_shape(&w)}")
+        if b is not None:
+            _take(&bb, b, "dense_forward", "b", 1, False, &size, False)
+            if bb.cols != N:
+                raise ValueError(f"dense_forward: b must have shape ({N},), got ({bb.cols},)")
+        if Z is not None:
+            _take(&z, Z, "dense_forward", "Z", 2, True, &size, False)
+            if z.rows != M or z.cols != N:
+                raise ValueError(f"dense_forward: Z must have shape ({M}, {N}), got "
+                                 f"{_shape(&z)}")
+        _take(&a, A, "dense_forward", "A", 2, True, &size, False)
+        if a.rows != M or a.cols != N:
+            raise ValueError(f"dense_forward: A must have shape ({M}, {N}), got {_shape(&a)}")
+        if act < 0 or act >= _N_ACT:
+            raise ValueError(f"dense_forward: act must be an activation code in "
+                             f"[0, {_N_ACT}), got {act}")
+        _disjoint("dense_forward", &a, "A", &x, "X", size)
+        _disjoint("dense_forward", &a, "A", &w, "W", size)
+        _disjoint("dense_forward", &a, "A", &bb, "b", size)
+        if z.data != NULL:
+            _disjoint("dense_forward", &z, "Z", &x, "X", size)
+            _disjoint("dense_forward", &z, "Z", &w, "W", size)
+            _disjoint("dense_forward", &z, "Z", &bb, "b", size)
+            if z.data != a.data:
+                _disjoint("dense_forward", &a, "A", &z, "Z (unless A is Z)", size)
+        if M == 0 or N == 0:
+            return
+        with nogil:
+            if size == 4:
+                fnn_dense_forward_f32(M, K, N, <float *>x.data, <float *>w.data,
+                                      <float *>bb.data, act, act_param, <float *>z.data,
+                                      <float *>a.data)
+            else:
+                fnn_dense_forward_f64(M, K, N, <double *>x.data, <double *>w.data,
+                                      <double *>bb.data, act, act_param, <double *>z.data,
+                                      <double *>a.data)
+    finally:
+        _release(&x)
+        _release(&w)
+        _release(&bb)
+        _release(&z)
+        _release(&a)
 
 
-def dense_backward(const floating[:, ::1] X not None, const floating[:, ::1] W not None,
-                   const floating[:, ::1] dZ not None, floating[:, ::1] dW not None,
-                   floating[::1] db, floating[:, ::1] dX):
-    """dW = X.T @ dZ, db = dZ.sum(0), dX = dZ @ W.T (db and dX may be None: skipped)."""
-    cdef Py_ssize_t isz = sizeof(floating)
-    cdef Py_ssize_t M = X.shape[0], K = X.shape[1], N = W.shape[1]
-    if W.shape[0] != K:
-        raise ValueError(f"dense_backward: W must have shape ({K}, N) to match X "
-                         f"({M}, {K}), got ({W.shape[0]}, {W.shape[1]})")
-    if dZ.shape[0] != M or dZ.shape[1] != N:
-        raise ValueError(f"dense_backward: dZ must have shape ({M}, {N}), got "
-                         f"({dZ.shape[0]}, {dZ.shape[1]})")
-    if dW.shape[0] != K or dW.shape[1] != N:
-        raise ValueError(f"dense_backward: dW must have shape ({K}, {N}), got "
-                         f"({dW.shape[0]}, {dW.shape[1]})")
-    if db is not None and db.shape[0] != N:
-        raise ValueError(f"dense_backward: db must have shape ({N},), got ({db.shape[0]},)")
-    if dX is not None and (dX.shape[0] != M or dX.shape[1] != K):
-        raise ValueError(f"dense_backward: dX must have shape ({M}, {K}), got "
-                         f"({dX.shape[0]}, {dX.shape[1]})")
-    _row_stride("dense_backward", "X", M, K, X.strides[0], isz, True)
-    _row_stride("dense_backward", "W", K, N, W.strides[0], isz, True)
-    _row_stride("dense_backward", "dZ", M, N, dZ.strides[0], isz, True)
-    _row_stride("dense_backward", "dW", K, N, dW.strides[0], isz, True)
-    if dX is not None:
-        _row_stride("dense_backward", "dX", M, K, dX.strides[0], isz, True)
-    cdef size_t nx = _span(M, K, K, isz), nw = _span(K, N, N, isz), nz = _span(M, N, N, isz)
-    cdef const floating *px = &X[0, 0] if M * K else NULL
-    cdef const floating *pw = &W[0, 0] if K * N else NULL
-    cdef const floating *pdz = &dZ[0, 0] if M * N else NULL
-    cdef floating *pdw = &dW[0, 0] if K * N else NULL
-    cdef floating *pdb = NULL
-    cdef floating *pdx = NULL
-    if db is not None and N:
-        pdb = &db[0]
-    if dX is not None and M * K:
-        pdx = &dX[0, 0]
-    outs = (("dW", <size_t>pdw, nw), ("db", <size_t>pdb, N * isz), ("dX", <size_t>pdx, nx))
-    ins = (("X", <size_t>px, nx), ("W", <size_t>pw, nw), ("dZ", <size_t>pdz, nz))
-    for i, (oname, op, on) in enumerate(outs):
-        if op == 0:
-            continue
-        for iname, ip, inn in ins + outs[i + 1:]:
-            if ip:
-                _check_disjoint("dense_backward", oname, <void *><size_t>op, on,
-                                iname, <void *><size_t>ip, inn)
-    with nogil:
-        if floating is float:
-            fnn_dense_backward_f32(M, K, N, px, pw, pdz, pdw, pdb, pdx)
-        else:
-            fnn_dense_backward_f64(M, K, N, px, pw, pdz, pdw, pdb, pdx)
+def dense_backward(X, W, dZ, dW, db, dX):
+    """dW = X.T @ dZ, db = dZ.sum(0), dX = dZ @ W.T (db and dX may be None: skipped).
+
+    X (M, K), W (K, N), dZ (M, N), dW (K, N), db (N,), dX (M, K): C-contiguous, one
+    dtype (float32 or float64)."""
+    cdef _Arg x, w, dz, dw, dbb, dx
+    cdef int size = 0
+    cdef Py_ssize_t M, K, N
+    x.held = w.held = dz.held = dw.held = dbb.held = dx.held = False
+    dbb.data = dx.data = NULL
+    try:
+        _take(&x, X, "dense_backward", "X", 2, False, &size, False)
+        _take(&w, W, "dense_backward", "W", 2, False, &size, False)
+        M, K, N = x.rows, x.cols, w.cols
+        if w.rows != K:
+            raise ValueError(f"dense_backward: W must have shape ({K}, N) to match X "
+                             f"{_shape(&x)}, got {_shape(&w)}")
+        _take(&dz, dZ, "dense_backward", "dZ", 2, False, &size, False)
+        if dz.rows != M or dz.cols != N:
+            raise ValueError(f"dense_backward: dZ must have shape ({M}, {N}), got "
+                             f"{_shape(&dz)}")
+        _take(&dw, dW, "dense_backward", "dW", 2, True, &size, False)
+        if dw.rows != K or dw.cols != N:
+            raise ValueError(f"dense_backward: dW must have shape ({K}, {N}), got "
+                             f"{_shape(&dw)}")
+        if db is not None:
+            _take(&dbb, db, "dense_backward", "db", 1, True, &size, False)
+            if dbb.cols != N:
+                raise ValueError(f"dense_backward: db must have shape ({N},), got "
+                                 f"({dbb.cols},)")
+        if dX is not None:
+            _take(&dx, dX, "dense_backward", "dX", 2, True, &size, False)
+            if dx.rows != M or dx.cols != K:
+                raise ValueError(f"dense_backward: dX must have shape ({M}, {K}), got "
+                                 f"{_shape(&dx)}")
+        _disjoint("dense_backward", &dw, "dW", &x, "X", size)
+        _disjoint("dense_backward", &dw, "dW", &w, "W", size)
+        _disjoint("dense_backward", &dw, "dW", &dz, "dZ", size)
+        _disjoint("dense_backward", &dw, "dW", &dbb, "db", size)
+        _disjoint("dense_backward", &dw, "dW", &dx, "dX", size)
+        _disjoint("dense_backward", &dbb, "db", &x, "X", size)
+        _disjoint("dense_backward", &dbb, "db", &w, "W", size)
+        _disjoint("dense_backward", &dbb, "db", &dz, "dZ", size)
+        _disjoint("dense_backward", &dbb, "db", &dx, "dX", size)
+        _disjoint("dense_backward", &dx, "dX", &x, "X", size)
+        _disjoint("dense_backward", &dx, "dX", &w, "W", size)
+        _disjoint("dense_backward", &dx, "dX", &dz, "dZ", size)
+        with nogil:
+            if size == 4:
+                fnn_dense_backward_f32(M, K, N, <float *>x.data, <float *>w.data,
+                                       <float *>dz.data, <float *>dw.data,
+                                       <float *>dbb.data, <float *>dx.data)
+            else:
+                fnn_dense_backward_f64(M, K, N, <double *>x.data, <double *>w.data,
+                                       <double *>dz.data, <double *>dw.data,
+                                       <double *>dbb.data, <double *>dx.data)
+    finally:
+        _release(&x)
+        _release(&w)
+        _release(&dz)
+        _release(&dw)
+        _release(&dbb)
+        _release(&dx)
