@@ -1,0 +1,547 @@
+"""The built-in callbacks, with Keras 3 semantics (keras/src/callbacks/*.py).
+
+EarlyStopping, ModelCheckpoint, LearningRateScheduler, ReduceLROnPlateau, TerminateOnNaN,
+CSVLogger and LambdaCallback. They talk to the model only through what Keras callbacks
+use: ``model.stop_training``, ``model.get_weights()/set_weights()``,
+``model.optimizer.learning_rate``, ``model.save()/save_weights()`` and the ``logs`` dicts
+that ``fit`` passes to the hooks.
+
+Differences from Keras, on purpose:
+- ModelCheckpoint accepts any file name (Keras insists on ``.keras`` / ``.weights.h5``):
+  fastnn has one format, see ``fastnn.saving``.
+- ``mode='auto'`` infers the direction from the metric's name (``loss`` and error/
+  crossentropy names go down, accuracy/AUC/precision/recall names go up) or from a
+  ``_direction`` attribute of the model's metric objects, and raises ValueError when it
+  cannot tell, as Keras does.
+- EarlyStopping forgets its best value in on_train_begin (Keras 3 resets the wait and the
+  best weights there but keeps ``best``), so one instance can serve several fit() calls.
+"""
+import collections
+import csv
+import math
+import os
+import sys
+import warnings
+
+import numpy as np
+
+from fastnn.callbacks.base import Callback
+
+__all__ = [
+    "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "ReduceLROnPlateau",
+    "TerminateOnNaN", "CSVLogger", "LambdaCallback",
+]
+
+_MODES = ("auto", "min", "max")
+# Metric names whose better direction is up (Keras' metric `_direction == "up"`).
+_UP_NAMES = ("accuracy", "acc", "auc", "precision", "recall", "f1_score", "fbeta_score",
+             "r2_score", "cosine_similarity", "iou")
+_DOWN_NAMES = ("loss", "mse", "mae", "mape", "msle", "crossentropy", "error", "hinge",
+               "divergence", "kld", "poisson", "logcosh", "huber")
+
+
+def _print(msg):
+    # Keras' io_utils.print_msg: a plain line on stdout.
+    sys.stdout.write(msg + "\n")
+    sys.stdout.flush()
+
+
+def _check_mode(owner, mode):
+    if mode not in _MODES:
+        warnings.warn(f"{owner} mode {mode!r} is unknown, fallback to auto mode.", stacklevel=3)
+        return "auto"
+    return mode
+
+
+def _infer_direction(owner, monitor, model):
+    """'min' or 'max' for ``monitor`` in auto mode, as Keras' MonitorCallback decides it."""
+    name = monitor[4:] if monitor.startswith("val_") else monitor
+    if name == "loss":
+        return "min"
+    for m in getattr(model, "metrics", None) or []:
+        direction = getattr(m, "_direction", None) or getattr(m, "direction", None)
+        if getattr(m, "name", None) == name and direction in ("up", "down"):
+            return "max" if direction == "up" else "min"
+    lowered = name.lower()
+    if lowered.endswith(_UP_NAMES) or lowered in _UP_NAMES:
+        return "max"
+    if lowered.endswith(_DOWN_NAMES) or any(d in lowered for d in ("crossentropy", "error")):
+        return "min"
+    raise ValueError(
+        f"{owner} callback received monitor={monitor!r}, but fastnn isn't able to "
+        "automatically determine whether that metric should be maximized or minimized. "
+        "Pass mode='max' in order to monitor based on the highest metric value, or pass "
+        "mode='min' in order to use the lowest value.")
+
+
+def _as_scalar(value):
+    """A float for a scalar log value (Python number, NumPy scalar or 0-d array), else None."""
+    if isinstance(value, (bool, str)) or value is None:
+        return None
+    arr = np.asarray(value)
+    if arr.ndim != 0 or arr.dtype.kind not in "fiu":
+        return None
+    return float(arr)
+
+
+class EarlyStopping(Callback):
+    """Stop training when a monitored quantity has stopped improving (Keras 3 semantics).
+
+    At the end of every epoch (from ``start_from_epoch`` on) the monitored value counts as an
+    improvement when it beats the best one by more than ``min_delta``; after ``patience``
+    epochs without one, ``model.stop_training`` is set. With ``baseline``, the wait counter
+    only resets on values that also beat the baseline. ``restore_best_weights`` puts back
+    the weights of the best epoch when training ends (even when it did not stop early).
+    """
+
+    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
+                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+        super().__init__()
+        self.monitor = monitor
+        self.patience = patience
+        self.verbose = verbose
+        self.baseline = baseline
+        self.min_delta = abs(min_delta)
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.restore_best_weights = restore_best_weights
+        self.best_weights = None
+        self.best_epoch = 0
+        self.start_from_epoch = start_from_epoch
+        self.mode = _check_mode("EarlyStopping", mode)
+        self.monitor_op = None
+        self.best = None
+
+    def _set_monitor_op(self):
+        mode = self.mode
+        if mode == "auto":
+            mode = _infer_direction("EarlyStopping", self.monitor, self.model)
+        self.monitor_op = np.less if mode == "min" else np.greater
+        # The sign of min_delta makes "improvement" mean "better by more than min_delta".
+        self.min_delta = -abs(self.min_delta) if mode == "min" else abs(self.min_delta)
+        self.best = math.inf if mode == "min" else -math.inf
+
+    def on_train_begin(self, logs=None):
+        # Allow instances to be re-used across fit() calls.
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best_weights = None
+        self.best_epoch = 0
+        if self.monitor_op is not None:
+            self.best = math.inf if self.monitor_op is np.less else -math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:
+            self._set_monitor_op()
+        current = self.get_monitor_value(logs)
+        if current is None or epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            # Until something improves, the current weights are the best.
+            self.best_weights = self.model.get_weights()
+            self.best_epoch = epoch
+        self.wait += 1
+        if self._is_improvement(current, self.best):
+            self.best = current
+            self.best_epoch = epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._is_improvement(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            _print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                _print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
+
+    def get_monitor_value(self, logs):
+        logs = logs or {}
+        value = logs.get(self.monitor)
+        if value is None:
+            warnings.warn(
+                f"Early stopping conditioned on metric `{self.monitor}` which is not available. "
+                f"Available metrics are: {','.join(logs.keys())}", stacklevel=2)
+            return None
+        return value
+
+    def _is_improvement(self, value, reference):
+        return bool(self.monitor_op(value - self.min_delta, reference))
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (or only its weights) every epoch or every ``save_freq`` batches.
+
+    ``filepath`` may hold ``str.format`` fields filled with ``epoch`` (1-based), ``batch``
+    (1-based, with an integer save_freq) and the keys of ``logs``, e.g.
+    ``"ckpt-{epoch:02d}-{val_loss:.2f}.fastnn"``. With ``save_best_only`` a file is written
+    only when ``monitor`` improved (beyond ``initial_value_threshold`` when given). Any file
+    name works; whole models go through ``model.save``, weights through
+    ``model.save_weights`` (both the fastnn format, see fastnn.saving). Missing parent
+    folders are created.
+    """
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
+                 save_weights_only=False, mode="auto", save_freq="epoch",
+                 initial_value_threshold=None):
+        super().__init__()
+        self.filepath = os.fspath(filepath)
+        self.monitor = monitor
+        self.verbose = verbose
+        self.save_best_only = save_best_only
+        self.save_weights_only = save_weights_only
+        self.mode = _check_mode("ModelCheckpoint", mode)
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
+                                     or save_freq < 1):
+            raise ValueError(
+                f"ModelCheckpoint: save_freq must be 'epoch' or a positive int, got {save_freq!r}")
+        self.save_freq = save_freq
+        self.best = initial_value_threshold
+        self.monitor_op = None
+        self.min_delta = 0.0
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen = 0
+        self._current_epoch = 0
+
+    def _set_monitor_op(self):
+        mode = self.mode
+        if mode == "auto":
+            mode = _infer_direction("ModelCheckpoint", self.monitor, self.model)
+        self.monitor_op = np.less if mode == "min" else np.greater
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._should_save_on_batch(batch):
+            self._save_model(self._current_epoch, batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._save_model(epoch, None, logs)
+
+    def _should_save_on_batch(self, batch):
+        if self.save_freq == "epoch":
+            return False
+        if batch <= self._last_batch_seen:  # a new epoch started (batches are 0-based)
+            add = batch + 1
+        else:
+            add = batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += add
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            return True
+        return False
+
+    def _get_file_path(self, epoch, batch, logs):
+        logs = dict(logs or {})
+        try:
+            if batch is None or "batch" in logs:
+                return self.filepath.format(epoch=epoch + 1, **logs)
+            return self.filepath.format(epoch=epoch + 1, batch=batch + 1, **logs)
+        except (KeyError, IndexError) as e:
+            raise KeyError(
+                f'ModelCheckpoint: failed to format the filepath "{self.filepath}": {e!r} is '
+                f"not among epoch, batch and the logs keys {sorted(logs)}") from None
+
+    def _should_save_model(self, epoch, logs, filepath):
+        if not self.save_best_only:
+            if self.verbose > 0:
+                _print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+            return True
+        if self.monitor_op is None:
+            self._set_monitor_op()
+        logs = logs or {}
+        raw = logs.get(self.monitor)
+        if raw is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=3)
+            return True
+        current = _as_scalar(raw)
+        if current is None:
+            warnings.warn(
+                f"Can save best model only when `monitor` is a scalar value. Received: {raw}. "
+                "Falling back to `save_best_only=False`.", stacklevel=3)
+            return True
+        best_str = "None" if self.best is None else f"{self.best:.5f}"
+        if self.best is None or bool(self.monitor_op(current, self.best)):
+            if self.verbose > 0:
+                _print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to "
+                       f"{current:.5f}, saving model to {filepath}")
+            self.best = current
+            return True
+        if self.verbose > 0:
+            _print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best_str}")
+        return False
+
+    def _save_model(self, epoch, batch, logs):
+        filepath = self._get_file_path(epoch, batch, logs)
+        if os.path.isdir(filepath):
+            raise IsADirectoryError(
+                "ModelCheckpoint: please specify a non-directory filepath; the filepath "
+                f"used is an existing directory: {filepath}")
+        if not self._should_save_model(epoch, logs, filepath):
+            return
+        dirname = os.path.dirname(filepath)
+        if dirname:
+            os.makedirs(dirname, exist_ok=True)
+        if self.save_weights_only:
+            if hasattr(self.model, "save_weights"):
+                self.model.save_weights(filepath)
+            else:  # a model class without the method: the same file, written directly
+                from fastnn import saving
+                saving.save_weights(self.model, filepath)
+        else:
+            self.model.save(filepath)
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of every epoch to ``schedule(epoch, lr)``.
+
+    ``epoch`` is 0-based and ``lr`` the optimizer's current rate as a float; a schedule that
+    takes only ``epoch`` also works (Keras' old API). The result must be a float. The rate in
+    use is logged as ``logs["learning_rate"]`` at the end of the epoch.
+    """
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler: schedule must be callable, got {schedule!r}")
+        self.schedule = schedule
+        self.verbose = verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is None or not hasattr(optimizer, "learning_rate"):
+            raise ValueError('LearningRateScheduler: the optimizer must have a "learning_rate" attribute.')
+        try:
+            lr = self.schedule(epoch, float(optimizer.learning_rate))
+        except TypeError:  # one-argument schedules, as Keras still supports
+            lr = self.schedule(epoch)
+        if isinstance(lr, bool) or not isinstance(lr, (float, int, np.floating, np.integer)):
+            raise ValueError(f"The output of the `schedule` function should be a float. Got: {lr!r}")
+        lr = float(lr)
+        if not math.isfinite(lr) or lr < 0:
+            raise ValueError(f"LearningRateScheduler: schedule returned an invalid learning rate {lr!r}")
+        optimizer.learning_rate = lr
+        if self.verbose > 0:
+            _print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` stops improving.
+
+    After ``patience`` epochs without an improvement larger than ``min_delta`` the rate
+    becomes ``max(lr * factor, min_lr)``, then ``cooldown`` epochs pass before counting
+    again. In auto mode a name containing "acc" is maximised, anything else minimised
+    (Keras' rule for this callback). Logs the rate as ``logs["learning_rate"]``.
+    """
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
+                 min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
+        super().__init__()
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}")
+        self.monitor = monitor
+        self.factor = factor
+        self.min_lr = min_lr
+        self.min_delta = min_delta
+        self.patience = patience
+        self.verbose = verbose
+        self.cooldown = cooldown
+        self.cooldown_counter = 0
+        self.wait = 0
+        self.mode = _check_mode("ReduceLROnPlateau", mode)
+        self._reset()
+
+    def _reset(self):
+        if self.mode == "min" or (self.mode == "auto" and "acc" not in self.monitor):
+            self.monitor_op = lambda a, b: np.less(a, b - self.min_delta)
+            self.best = math.inf
+        else:
+            self.monitor_op = lambda a, b: np.greater(a, b + self.min_delta)
+            self.best = -math.inf
+        self.cooldown_counter = 0
+        self.wait = 0
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+
+    def in_cooldown(self):
+        return self.cooldown_counter > 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn(
+                f"Learning rate reduction is conditioned on metric `{self.monitor}` which is not "
+                f"available. Available metrics are: {','.join(logs.keys())}.", stacklevel=2)
+            return
+        if self.in_cooldown():
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.monitor_op(current, self.best):
+            self.best = current
+            self.wait = 0
+        elif not self.in_cooldown():
+            self.wait += 1
+            if self.wait >= self.patience:
+                old_lr = float(self.model.optimizer.learning_rate)
+                if old_lr > np.float32(self.min_lr):
+                    new_lr = max(old_lr * self.factor, self.min_lr)
+                    self.model.optimizer.learning_rate = new_lr
+                    if self.verbose > 0:
+                        _print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
+
+
+class TerminateOnNaN(Callback):
+    """Stop training when a batch's loss is NaN or infinite.
+
+    By default it sets ``model.stop_training`` (the other callbacks still get
+    ``on_train_end``); with ``raise_error=True`` it raises RuntimeError at once.
+    """
+
+    def __init__(self, raise_error=False):
+        super().__init__()
+        self.raise_error = raise_error
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is None:
+            return
+        value = _as_scalar(loss)
+        if value is not None and not math.isfinite(value):
+            if self.raise_error:
+                raise RuntimeError(
+                    f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
+                    "Terminating training immediately.")
+            _print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True
+
+    # Keras' older hook name routes here too.
+    on_batch_end = on_train_batch_end
+
+
+class CSVLogger(Callback):
+    """Stream each epoch's ``logs`` to a CSV file: an ``epoch`` column, then the keys sorted.
+
+    ``append=True`` continues an existing file (writing the header only when it is empty).
+    Expected ``val_`` keys that are missing from an epoch's logs are written as ``NA``;
+    1-D values are written as ``"[a, b]"``. The file is flushed after every row.
+    """
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        self.sep = separator
+        self.filename = os.fspath(filename)
+        self.append = append
+        self.writer = None
+        self.keys = None
+        self.append_header = True
+        self.csv_file = None
+
+    def on_train_begin(self, logs=None):
+        if self.append:
+            if os.path.exists(self.filename):
+                with open(self.filename, "r", newline="") as f:
+                    self.append_header = not bool(len(f.readline()))
+            mode = "a"
+        else:
+            self.append_header = True
+            mode = "w"
+        if self.csv_file is not None and not self.csv_file.closed:
+            self.csv_file.close()
+        self.csv_file = open(self.filename, mode, newline="")
+        self.writer = None
+        self.keys = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+
+        def handle_value(v):
+            if isinstance(v, str):
+                return v
+            if isinstance(v, np.ndarray) and v.ndim == 0:
+                return v.item()
+            if isinstance(v, collections.abc.Iterable):
+                return f'"[{", ".join(map(str, v))}]"'
+            return v
+
+        if self.keys is None:
+            self.keys = sorted(logs.keys())
+            for name in getattr(self.model, "metrics_names", None) or []:
+                if name.startswith("val_") and name not in self.keys:
+                    self.keys.append(name)
+        if self.writer is None:
+            sep = self.sep
+
+            class _Dialect(csv.excel):
+                delimiter = sep
+
+            self.writer = csv.DictWriter(self.csv_file, fieldnames=["epoch"] + self.keys, dialect=_Dialect)
+            if self.append_header:
+                self.writer.writeheader()
+        row = {"epoch": epoch}
+        row.update((k, handle_value(logs.get(k, "NA"))) for k in self.keys)
+        self.writer.writerow(row)
+        self.csv_file.flush()
+
+    def on_train_end(self, logs=None):
+        if self.csv_file is not None and not self.csv_file.closed:
+            self.csv_file.close()
+        self.writer = None
+
+
+class LambdaCallback(Callback):
+    """A callback built from plain functions, e.g. ``LambdaCallback(on_epoch_end=f)``.
+
+    ``on_epoch_begin/on_epoch_end(epoch, logs)``, ``on_train_begin/on_train_end(logs)``,
+    ``on_train_batch_begin/on_train_batch_end(batch, logs)``; any other hook of Callback may
+    be passed by name as a keyword (Keras 2's ``on_batch_begin/on_batch_end`` mean the
+    train-batch hooks).
+    """
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
+                 on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None, **kwargs):
+        super().__init__()
+        for name, fn in kwargs.items():
+            if not name.startswith("on_") or not hasattr(Callback, name):
+                raise ValueError(f"LambdaCallback: unknown hook {name!r}; hooks are the on_* methods of Callback")
+        # fit() skips the per-batch hooks of callbacks whose class does not override them,
+        # so those two are class methods below that call the given functions.
+        self._batch_fns = {
+            "begin": on_train_batch_begin or kwargs.pop("on_batch_begin", None),
+            "end": on_train_batch_end or kwargs.pop("on_batch_end", None),
+        }
+        kwargs.pop("on_batch_begin", None)
+        kwargs.pop("on_batch_end", None)
+        self.__dict__.update(kwargs)
+        hooks = dict(on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end,
+                     on_train_begin=on_train_begin, on_train_end=on_train_end)
+        for name, fn in hooks.items():
+            if fn is not None:
+                setattr(self, name, fn)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        fn = self._batch_fns["begin"]
+        if fn is not None:
+            fn(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        fn = self._batch_fns["end"]
+        if fn is not None:
+            fn(batch, logs)
