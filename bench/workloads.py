@@ -142,16 +142,25 @@ def _read_digits_csv():
 def load_digits():
     """All 1,797 digits as (x float32 in [0, 1], y int64), fixed 80/20 split.
 
-    The split is a seeded permutation (seed 0) so every framework and every run sees the
-    same rows. Returns ((x_train, y_train), (x_test, y_test)).
+    The split is fastnn.datasets.digits.load_data()'s fixed one (stratified, 1,442 /
+    355); where that is missing, a seeded permutation of the CSV rows (1,438 / 359).
+    Either way every framework and every run sees the same rows.
+    Returns ((x_train, y_train), (x_test, y_test)).
     """
     if "all" not in _DIGITS_CACHE:
-        x, y = _read_digits_csv()
-        x /= np.float32(16.0)              # pixel intensities are 0..16
-        order = np.random.default_rng(0).permutation(len(x))
-        cut = int(round(0.8 * len(x)))
-        tr, te = order[:cut], order[cut:]
-        _DIGITS_CACHE["all"] = ((x[tr], y[tr]), (x[te], y[te]))
+        try:
+            from fastnn.datasets import digits
+            (xtr, ytr), (xte, yte) = digits.load_data()
+        except (ImportError, AttributeError):
+            x, y = _read_digits_csv()
+            order = np.random.default_rng(0).permutation(len(x))
+            cut = int(round(0.8 * len(x)))
+            (xtr, ytr), (xte, yte) = (x[order[:cut]], y[order[:cut]]), \
+                (x[order[cut:]], y[order[cut:]])
+        scale = np.float32(1.0 / 16.0)     # pixel intensities are 0..16
+        _DIGITS_CACHE["all"] = (
+            (np.ascontiguousarray(xtr * scale, np.float32), np.asarray(ytr, np.int64)),
+            (np.ascontiguousarray(xte * scale, np.float32), np.asarray(yte, np.int64)))
     (xtr, ytr), (xte, yte) = _DIGITS_CACHE["all"]
     return (xtr.copy(), ytr.copy()), (xte.copy(), yte.copy())
 
