@@ -3,7 +3,7 @@
 
     python bench/compare.py [--runs 3] [--workloads W1,W2,W3,W4]
                             [--frameworks fastnn,numpy,torch,keras,sklearn]
-                            [--scale 1.0] [--timeout 900] [--json results.json]
+                            [--scale 1.0] [--threads N] [--timeout 900] [--json results.json]
 
 Every run of every (framework, workload) is its own process (``compare.py --child
 FRAMEWORK WORKLOAD``): it loads the data, builds the model (untimed), times one ``fit``
@@ -39,12 +39,31 @@ from workloads import WORKLOADS, get_workload, load_data, samples_per_second  # 
 RESULT_TAG = "COMPARE-RESULT "
 LABELS = {"fastnn": "fastnn", "numpy": "NumPy reference", "torch": "PyTorch",
           "keras": "Keras (TensorFlow)", "sklearn": "scikit-learn MLPClassifier"}
-MODULE_VERSIONS = (("numpy", "numpy"), ("torch", "torch"), ("tensorflow", "tensorflow"),
-                   ("keras", "keras"), ("scikit-learn", "sklearn"))
+# Distributions whose versions describe the run (the first one installed of each group).
+DISTRIBUTIONS = (("numpy",), ("torch",), ("tensorflow", "tensorflow-cpu"), ("keras",),
+                 ("scikit-learn",))
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 # -- child: one timed run ------------------------------------------------------------
-def child(framework, name, scale, seed):
+def _limit_threads(framework, n):
+    """Pin the child's framework to n threads (the BLAS and OpenMP pools follow the
+    environment the parent set; torch and TensorFlow keep their own pools)."""
+    if framework == "torch":
+        import torch
+        torch.set_num_threads(n)
+    elif framework == "keras":
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(n)
+    elif framework == "fastnn":
+        import fastnn
+        fastnn.set_num_threads(n)
+
+
+def child(framework, name, scale, seed, threads=None):
+    if threads:
+        _limit_threads(framework, threads)
     w = get_workload(name, scale)
     data = load_data(w)
     runner, seconds = frameworks.timed_run(framework, w, data, seed=seed)
@@ -70,11 +89,14 @@ def _maxrss_mb(rusage):
     return rusage.ru_maxrss * scale / 1e6
 
 
-def run_child(framework, name, scale, seed, timeout):
+def run_child(framework, name, scale, seed, timeout, threads=None):
     """One child process; returns its result dict (with peak_rss_mb) or an error dict."""
     cmd = [sys.executable, os.path.abspath(__file__), "--child", framework, name,
            "--scale", repr(scale), "--seed", str(seed)]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
+    if threads:
+        cmd += ["--threads", str(threads)]
+        env.update({var: str(threads) for var in THREAD_ENV})
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=REPO)
         deadline = time.monotonic() + timeout
@@ -129,19 +151,24 @@ def machine_description():
     lines.append(f"- OS: {platform.platform()}; Python {platform.python_version()}")
     from importlib import metadata
     versions = []
-    for dist, _ in MODULE_VERSIONS:
-        try:
-            versions.append(f"{dist} {metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{dist} not installed")
+    for group in DISTRIBUTIONS:
+        for dist in group:
+            try:
+                versions.append(f"{dist} {metadata.version(dist)}")
+                break
+            except metadata.PackageNotFoundError:
+                pass
+        else:
+            versions.append(f"{group[0]} not installed")
     lines.append("- Versions: " + ", ".join(versions))
     try:
         import fastnn
         lines.append(f"- fastnn.build_info(): {fastnn.build_info()}")
     except Exception as exc:           # report, never fail the comparison on it
         lines.append(f"- fastnn: not importable ({exc})")
-    lines.append(f"- OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '(unset)')}; "
-                 "every framework at its default thread count")
+    threads = os.environ.get("OMP_NUM_THREADS")
+    lines.append(f"- Threads: {threads} for every framework (OMP_NUM_THREADS)" if threads
+                 else "- Threads: every framework at its default thread count")
     return "\n".join(lines)
 
 
@@ -161,6 +188,7 @@ def summarise(results):
         summary[key] = {
             "runs": len(good),
             "seconds": _median([r["seconds"] for r in good]),
+            "best": min(r["seconds"] for r in good),
             "samples_per_s": _median([r["samples_per_s"] for r in good]),
             "accuracy": _median([r["accuracy"] for r in good]),
             "peak_rss_mb": _median([r["peak_rss_mb"] for r in good]),
@@ -179,24 +207,24 @@ def markdown_table(workload, fws, summary, skipped):
     unit = "rows/s" if w.kind == "predict" else "samples/s"
     lines = [f"### {w.name}: {w.title}" + (f" (scale {w.scale})" if w.scale < 1 else ""),
              "",
-             f"| framework | time (s) | time / fastnn | {unit} | test accuracy "
+             f"| framework | time (s) | best (s) | time / fastnn | {unit} | test accuracy "
              "| peak RSS (MB) | RSS / fastnn |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     base = summary.get(("fastnn", w.name), {})
     for fw in fws:
         s = summary.get((fw, w.name))
         if fw in skipped:
-            lines.append(f"| {LABELS[fw]} | skipped: not installed | | | | | |")
+            lines.append(f"| {LABELS[fw]} | skipped: not installed | | | | | | |")
             continue
         if s is None:
             continue
         if "error" in s:
-            lines.append(f"| {LABELS[fw]} | failed: {s['error']} | | | | | |")
+            lines.append(f"| {LABELS[fw]} | failed: {s['error']} | | | | | | |")
             continue
         t_ratio = (s["seconds"] / base["seconds"]) if base.get("seconds") else None
         m_ratio = (s["peak_rss_mb"] / base["peak_rss_mb"]) if base.get("peak_rss_mb") else None
         lines.append(
-            f"| {LABELS[fw]} | {s['seconds']:.3f} | {_fmt(t_ratio, '.2f')}× "
+            f"| {LABELS[fw]} | {s['seconds']:.3f} | {s['best']:.3f} | {_fmt(t_ratio, '.2f')}× "
             f"| {s['samples_per_s']:,.0f} | {_fmt(s['accuracy'], '.4f')} "
             f"| {s['peak_rss_mb']:.0f} | {_fmt(m_ratio, '.2f')}× |")
     return "\n".join(lines)
@@ -212,6 +240,9 @@ def main(argv=None):
                              "$FASTNN_BENCH_SCALE or 1)")
     parser.add_argument("--timeout", type=float, default=900.0,
                         help="seconds before a child run is killed")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="run every framework with this many threads (default: each "
+                             "framework's own default)")
     parser.add_argument("--json", help="also write every run's result to this file")
     parser.add_argument("--child", nargs=2, metavar=("FRAMEWORK", "WORKLOAD"),
                         help=argparse.SUPPRESS)
@@ -221,11 +252,15 @@ def main(argv=None):
     from workloads import get_scale
     scale = get_scale(args.scale)
     if args.child:
-        child(args.child[0], args.child[1], scale, args.seed)
+        child(args.child[0], args.child[1], scale, args.seed, args.threads)
         return 0
 
     if args.runs < 1:
         parser.error(f"--runs: expected an integer >= 1, got {args.runs}")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads: expected an integer >= 1, got {args.threads}")
+    if args.threads:
+        os.environ.update({var: str(args.threads) for var in THREAD_ENV})
     names = [n.strip() for n in args.workloads.split(",") if n.strip()]
     fws = [f.strip() for f in args.frameworks.split(",") if f.strip()]
     for n in names:
@@ -241,16 +276,18 @@ def main(argv=None):
     print(f"# fastnn compare: {' '.join(['python', 'bench/compare.py'] + sys.argv[1:])}")
     print(time.strftime("Measured %Y-%m-%d %H:%M UTC", time.gmtime()))
     print(machine_description())
-    print(f"- {args.runs} runs per cell, each in a fresh process; medians shown. "
-          "Ratios: the framework's median over fastnn's (above 1: fastnn is faster / "
-          "smaller).\n", flush=True)
+    print(f"- {args.runs} run{'s' if args.runs > 1 else ''} per cell, each in a fresh "
+          "process; medians shown. "
+          "best: the fastest run. Ratios: the framework's median over fastnn's (above 1: "
+          "fastnn is faster / smaller).\n", flush=True)
 
     results = {}
     for name in names:
         w = get_workload(name, scale)
         for run in range(args.runs):
             for fw in live:
-                r = run_child(fw, name, scale, seed=run, timeout=args.timeout)
+                r = run_child(fw, name, scale, seed=run, timeout=args.timeout,
+                              threads=args.threads)
                 results.setdefault((fw, name), []).append(r)
                 state = r.get("error") or (f"{r['seconds']:.3f} s, "
                                            f"{r['peak_rss_mb']:.0f} MB")
