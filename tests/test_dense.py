@@ -109,10 +109,12 @@ def test_dense_forward_output_variants(simd, dt, algo, name):
         np.testing.assert_array_equal(same, A)
 
 
+@pytest.mark.parametrize("nt", [1, 2])
 @pytest.mark.parametrize("name", ["softmax", "relu"])
-def test_dense_forward_wider_than_one_packed_panel(simd, name):
-    """N > NC: rows are whole only after every column panel; the activation still sees
-    whole rows (softmax sums to 1 along each)."""
+def test_dense_forward_wider_than_one_packed_panel(simd, name, nt):
+    """N > NC (1 thread), or columns split between threads (2 threads): rows are whole
+    only after every column block; the activation still gets whole rows."""
+    fastnn.set_num_threads(nt)
     _kernels._gemm_force_path("packed")
     code, param = ACTIVATIONS[name]
     rng = np.random.default_rng(3)
@@ -191,10 +193,14 @@ def test_dense_backward_finite_differences(name):
         np.testing.assert_allclose(grad, num, rtol=1e-7, atol=1e-8)
 
 
+@pytest.mark.parametrize("algo", ["auto", "direct", "packed"])
 @pytest.mark.parametrize("M,K,N", [(150, 70, 45), (20, 300, 130), (64, 200, 33)])
-def test_dense_bitwise_identical_across_threads(simd, dt, M, K, N):
+def test_dense_bitwise_identical_across_threads(simd, dt, algo, M, K, N):
+    """Packed with 2 threads splits rows for (150, 70, 45) and columns for (20, 300, 130)
+    (the softmax then runs after both column blocks are done)."""
     if not fastnn.build_info()["openmp"]:
         pytest.skip("built without OpenMP")
+    _kernels._gemm_force_path(algo)
     rng = np.random.default_rng(5)
     X, W, b = _layer(rng, M, K, N, dt)
     dZ = rng.standard_normal((M, N)).astype(dt)
