@@ -1,0 +1,314 @@
+#!/usr/bin/env python
+"""fastnn against the NumPy reference and the peers that happen to be installed.
+
+    python bench/compare.py [--runs 3] [--workloads W1,W2,W3,W4]
+                            [--frameworks fastnn,numpy,torch,keras,sklearn]
+                            [--scale 1.0] [--threads N] [--timeout 900] [--json results.json]
+
+Every run of every (framework, workload) is its own process (``compare.py --child
+FRAMEWORK WORKLOAD``): it loads the data, builds the model (untimed), times one ``fit``
+(or, for W4, one ``predict``) and prints its result. The parent reaps it with
+``os.wait4`` and takes the child's peak resident memory from the kernel (the figure
+``/usr/bin/time -v`` reports as "Maximum resident set size"), so memory is that of the
+whole process: interpreter, framework, data and model. Runs of the frameworks are
+interleaved (run 1 of each, then run 2 of each...) so a noisy machine hurts all alike;
+the table shows medians and every ratio against fastnn.
+
+Peers are optional: a framework whose module is not importable is listed as skipped.
+torch runs with its default thread count, Keras is tf.keras (TensorFlow's CPU build),
+scikit-learn is MLPClassifier; see bench/frameworks.py for the exact code of each.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+# This checkout's fastnn first (as `python -m pytest` from the root sees it), then bench/.
+sys.path[:0] = [REPO, HERE]
+
+import frameworks  # noqa: E402
+from workloads import WORKLOADS, get_workload, load_data, samples_per_second  # noqa: E402
+
+RESULT_TAG = "COMPARE-RESULT "
+LABELS = {"fastnn": "fastnn", "numpy": "NumPy reference", "torch": "PyTorch",
+          "keras": "Keras (TensorFlow)", "sklearn": "scikit-learn MLPClassifier"}
+# Distributions whose versions describe the run (the first one installed of each group).
+DISTRIBUTIONS = (("numpy",), ("torch",), ("tensorflow", "tensorflow-cpu"), ("keras",),
+                 ("scikit-learn",))
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+# -- child: one timed run ------------------------------------------------------------
+def _limit_threads(framework, n):
+    """Pin the child's framework to n threads (the BLAS and OpenMP pools follow the
+    environment the parent set; torch and TensorFlow keep their own pools)."""
+    if framework == "torch":
+        import torch
+        torch.set_num_threads(n)
+    elif framework == "keras":
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(n)
+    elif framework == "fastnn":
+        import fastnn
+        fastnn.set_num_threads(n)
+
+
+def child(framework, name, scale, seed, threads=None):
+    if threads:
+        _limit_threads(framework, threads)
+    w = get_workload(name, scale)
+    data = load_data(w)
+    runner, seconds = frameworks.timed_run(framework, w, data, seed=seed)
+    result = {
+        "framework": framework, "workload": name, "seconds": seconds,
+        "samples_per_s": samples_per_second(w, data, seconds),
+        "accuracy": runner.test_accuracy(), "final_loss": runner.final_loss(),
+        "rows": len(data.x_train),
+    }
+    if framework == "torch":
+        import torch
+        result["threads"] = torch.get_num_threads()
+    elif framework == "fastnn":
+        import fastnn
+        result["threads"] = fastnn.get_num_threads()
+    print(RESULT_TAG + json.dumps(result), flush=True)
+
+
+# -- parent --------------------------------------------------------------------------
+def _maxrss_mb(rusage):
+    # Linux reports kilobytes, macOS bytes.
+    scale = 1.0 if sys.platform == "darwin" else 1024.0
+    return rusage.ru_maxrss * scale / 1e6
+
+
+def run_child(framework, name, scale, seed, timeout, threads=None):
+    """One child process; returns its result dict (with peak_rss_mb) or an error dict."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", framework, name,
+           "--scale", repr(scale), "--seed", str(seed)]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
+    if threads:
+        cmd += ["--threads", str(threads)]
+        env.update({var: str(threads) for var in THREAD_ENV})
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=REPO)
+        deadline = time.monotonic() + timeout
+        while True:
+            # wait4 rather than Popen.wait: it hands back this child's own rusage.
+            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                pid, status, rusage = os.wait4(proc.pid, 0)
+                proc.returncode = -9
+                return {"error": f"timed out after {timeout} s"}
+            time.sleep(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode(errors="replace")
+        stderr = err.read().decode(errors="replace")
+    for line in stdout.splitlines():
+        if line.startswith(RESULT_TAG):
+            result = json.loads(line[len(RESULT_TAG):])
+            result["peak_rss_mb"] = _maxrss_mb(rusage)
+            return result
+    tail = (stderr.strip().splitlines() or ["no output"])[-1]
+    return {"error": f"exit {proc.returncode}: {tail[:200]}"}
+
+
+def machine_description():
+    lines = []
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        cpu = platform.processor() or cpu
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+        mem = f", {kb / 2**20:.1f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    lines.append(f"- CPU: {cpu}, {os.cpu_count()} logical cores ({usable} usable){mem}")
+    lines.append(f"- OS: {platform.platform()}; Python {platform.python_version()}")
+    from importlib import metadata
+    versions = []
+    for group in DISTRIBUTIONS:
+        for dist in group:
+            try:
+                versions.append(f"{dist} {metadata.version(dist)}")
+                break
+            except metadata.PackageNotFoundError:
+                pass
+        else:
+            versions.append(f"{group[0]} not installed")
+    lines.append("- Versions: " + ", ".join(versions))
+    try:
+        import fastnn
+        lines.append(f"- fastnn.build_info(): {fastnn.build_info()}")
+    except Exception as exc:           # report, never fail the comparison on it
+        lines.append(f"- fastnn: not importable ({exc})")
+    threads = os.environ.get("OMP_NUM_THREADS")
+    lines.append(f"- Threads: {threads} for every framework (OMP_NUM_THREADS)" if threads
+                 else "- Threads: every framework at its default thread count")
+    return "\n".join(lines)
+
+
+def _median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summarise(results):
+    """{(framework, workload): [run results]} -> {(framework, workload): medians}."""
+    summary = {}
+    for key, runs in results.items():
+        good = [r for r in runs if "error" not in r]
+        if not good:
+            summary[key] = {"error": runs[-1]["error"] if runs else "not run"}
+            continue
+        summary[key] = {
+            "runs": len(good),
+            "seconds": _median([r["seconds"] for r in good]),
+            "best": min(r["seconds"] for r in good),
+            "samples_per_s": _median([r["samples_per_s"] for r in good]),
+            "accuracy": _median([r["accuracy"] for r in good]),
+            "peak_rss_mb": _median([r["peak_rss_mb"] for r in good]),
+            "threads": good[-1].get("threads"),
+            "errors": len(runs) - len(good),
+        }
+    return summary
+
+
+def _fmt(value, spec, none="—"):
+    return none if value is None else format(value, spec)
+
+
+def markdown_table(workload, fws, summary, skipped):
+    w = workload
+    unit = "rows/s" if w.kind == "predict" else "samples/s"
+    lines = [f"### {w.name}: {w.title}" + (f" (scale {w.scale})" if w.scale < 1 else ""),
+             "",
+             f"| framework | time (s) | best (s) | time / fastnn | {unit} | test accuracy "
+             "| peak RSS (MB) | RSS / fastnn |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    base = summary.get(("fastnn", w.name), {})
+    for fw in fws:
+        s = summary.get((fw, w.name))
+        if fw in skipped:
+            lines.append(f"| {LABELS[fw]} | skipped: not installed | | | | | | |")
+            continue
+        if s is None:
+            continue
+        if "error" in s:
+            lines.append(f"| {LABELS[fw]} | failed: {s['error']} | | | | | | |")
+            continue
+        t_ratio = (s["seconds"] / base["seconds"]) if base.get("seconds") else None
+        m_ratio = (s["peak_rss_mb"] / base["peak_rss_mb"]) if base.get("peak_rss_mb") else None
+        lines.append(
+            f"| {LABELS[fw]} | {s['seconds']:.3f} | {s['best']:.3f} | {_fmt(t_ratio, '.2f')}× "
+            f"| {s['samples_per_s']:,.0f} | {_fmt(s['accuracy'], '.4f')} "
+            f"| {s['peak_rss_mb']:.0f} | {_fmt(m_ratio, '.2f')}× |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workloads", default=",".join(sorted(WORKLOADS)))
+    parser.add_argument("--frameworks", default=",".join(frameworks.FRAMEWORKS))
+    parser.add_argument("--scale", type=float, default=None,
+                        help="shrink every workload (0 < scale <= 1; default "
+                             "$FASTNN_BENCH_SCALE or 1)")
+    parser.add_argument("--timeout", type=float, default=900.0,
+                        help="seconds before a child run is killed")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="run every framework with this many threads (default: each "
+                             "framework's own default)")
+    parser.add_argument("--json", help="also write every run's result to this file")
+    parser.add_argument("--child", nargs=2, metavar=("FRAMEWORK", "WORKLOAD"),
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    from workloads import get_scale
+    scale = get_scale(args.scale)
+    if args.child:
+        child(args.child[0], args.child[1], scale, args.seed, args.threads)
+        return 0
+
+    if args.runs < 1:
+        parser.error(f"--runs: expected an integer >= 1, got {args.runs}")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads: expected an integer >= 1, got {args.threads}")
+    if args.threads:
+        os.environ.update({var: str(args.threads) for var in THREAD_ENV})
+    names = [n.strip() for n in args.workloads.split(",") if n.strip()]
+    fws = [f.strip() for f in args.frameworks.split(",") if f.strip()]
+    for n in names:
+        if n not in WORKLOADS:
+            parser.error(f"--workloads: expected names from {sorted(WORKLOADS)}, got {n!r}")
+    for f in fws:
+        if f not in frameworks.FRAMEWORKS:
+            parser.error(f"--frameworks: expected names from {frameworks.FRAMEWORKS}, "
+                         f"got {f!r}")
+    skipped = {f for f in fws if not frameworks.available(f)}
+    live = [f for f in fws if f not in skipped]
+
+    print(f"# fastnn compare: {' '.join(['python', 'bench/compare.py'] + sys.argv[1:])}")
+    print(time.strftime("Measured %Y-%m-%d %H:%M UTC", time.gmtime()))
+    print(machine_description())
+    print(f"- {args.runs} run{'s' if args.runs > 1 else ''} per cell, each in a fresh "
+          "process; medians shown. "
+          "best: the fastest run. Ratios: the framework's median over fastnn's (above 1: "
+          "fastnn is faster / smaller).\n", flush=True)
+
+    results = {}
+    for name in names:
+        w = get_workload(name, scale)
+        for run in range(args.runs):
+            for fw in live:
+                r = run_child(fw, name, scale, seed=run, timeout=args.timeout,
+                              threads=args.threads)
+                results.setdefault((fw, name), []).append(r)
+                state = r.get("error") or (f"{r['seconds']:.3f} s, "
+                                           f"{r['peak_rss_mb']:.0f} MB")
+                print(f"  [{name} run {run + 1}/{args.runs}] {fw}: {state}",
+                      file=sys.stderr, flush=True)
+        print(markdown_table(w, fws, summarise(results), skipped) + "\n", flush=True)
+
+    summary = summarise(results)
+    torch_threads = summary.get(("torch", names[0]), {}).get("threads")
+    if torch_threads:
+        print(f"PyTorch ran with torch.get_num_threads() = {torch_threads}.")
+    if "W4" in names:
+        print("W4 predicts with batch 128 in every framework but scikit-learn, whose "
+              "MLPClassifier.predict_proba takes all rows in one pass.")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"command": sys.argv, "scale": scale, "machine": machine_description(),
+                       "runs": {f"{k[0]}/{k[1]}": v for k, v in results.items()}},
+                      f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
