@@ -1,1 +1,202 @@
-# placeholder: filled by its kernel family
+# Bindings of csrc/train.h: the fused training engine. fastnn/_fused.py validates and
+# builds the plan; this class only holds the C description and the arrays it points to.
+from libc.stdlib cimport malloc, free
+from libc.stdint cimport int64_t, uint64_t
+
+cdef extern from "train.h" nogil:
+    int FNN_STATS
+    ctypedef struct fnn_layer:
+        size_t in_ "in"
+        size_t out
+        int act
+        double act_param
+        double dropout
+        double kl1, kl2, bl1, bl2
+        void *W
+        void *b
+        void *slotW[3]
+        void *slotb[3]
+    ctypedef struct fnn_opt:
+        int kind
+        double beta1, beta2, eps, momentum, rho, weight_decay
+        int nesterov, centered
+    ctypedef struct fnn_net:
+        int n_layers
+        fnn_layer *layers
+        int loss
+        double loss_param
+        int loss_on_logits
+        size_t y_cols
+        int metric
+        fnn_opt opt
+        uint64_t seed
+    size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
+    int fnn_train_steps_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                            const float *Y, const float *SW, size_t n_rows, const int64_t *perm,
+                            size_t first, size_t n_steps, int64_t iteration0, const double *lr,
+                            double *stats)
+    int fnn_train_steps_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                            const double *Y, const double *SW, size_t n_rows, const int64_t *perm,
+                            size_t first, size_t n_steps, int64_t iteration0, const double *lr,
+                            double *stats)
+    void fnn_forward_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                         size_t n_rows, float *out)
+    void fnn_forward_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                         size_t n_rows, double *out)
+    void fnn_evaluate_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                          const float *Y, const float *SW, size_t n_rows, double *stats)
+    void fnn_evaluate_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                          const double *Y, const double *SW, size_t n_rows, double *stats)
+
+STATS_WIDTH = FNN_STATS
+
+
+cdef void *_ptr(object arr) except? NULL:
+    """Data pointer of a C-contiguous float32/float64 array (None -> NULL)."""
+    cdef float[::1] f
+    cdef double[::1] d
+    if arr is None:
+        return NULL
+    flat = arr.reshape(-1)
+    if flat.dtype.itemsize == 4:
+        f = flat
+        return &f[0] if f.shape[0] else NULL
+    d = flat
+    return &d[0] if d.shape[0] else NULL
+
+
+cdef class FusedNet:
+    """The C description of a Dense stack (fnn_net) plus references keeping every array
+    it points to alive. Built by fastnn._fused.FusedTrainer; not for direct use."""
+    cdef fnn_net net
+    cdef object _keep
+    cdef readonly object dtype
+    cdef readonly size_t n_in, n_out, y_cols
+
+    def __cinit__(self):
+        self.net.layers = NULL
+        self.net.n_layers = 0
+
+    def __init__(self, list layers, int loss, double loss_param, bint loss_on_logits,
+                 size_t y_cols, int metric, dict opt, unsigned long long seed, dtype):
+        cdef int i, j
+        cdef fnn_layer *L
+        if not layers or len(layers) > 64:
+            raise ValueError(f"FusedNet: expected 1..64 dense layers, got {len(layers)}")
+        self.dtype = dtype
+        self._keep = []
+        self.net.layers = <fnn_layer *> malloc(len(layers) * sizeof(fnn_layer))
+        if self.net.layers == NULL:
+            raise MemoryError()
+        self.net.n_layers = len(layers)
+        for i, spec in enumerate(layers):
+            L = &self.net.layers[i]
+            L.in_ = spec["in"]
+            L.out = spec["out"]
+            L.act = spec["act"]
+            L.act_param = spec["act_param"]
+            L.dropout = spec["dropout"]
+            L.kl1, L.kl2 = spec["kl1"], spec["kl2"]
+            L.bl1, L.bl2 = spec["bl1"], spec["bl2"]
+            for arr in [spec["W"], spec["b"]] + list(spec["slotsW"]) + list(spec["slotsb"]):
+                if arr is not None:
+                    self._keep.append(arr)
+            L.W = _ptr(spec["W"])
+            L.b = _ptr(spec["b"])
+            for j in range(3):
+                L.slotW[j] = _ptr(spec["slotsW"][j])
+                L.slotb[j] = _ptr(spec["slotsb"][j])
+        self.net.loss = loss
+        self.net.loss_param = loss_param
+        self.net.loss_on_logits = loss_on_logits
+        self.net.y_cols = y_cols
+        self.net.metric = metric
+        self.net.opt.kind = opt["kind"]
+        self.net.opt.beta1 = opt.get("beta1", 0.9)
+        self.net.opt.beta2 = opt.get("beta2", 0.999)
+        self.net.opt.eps = opt.get("epsilon", 1e-7)
+        self.net.opt.momentum = opt.get("momentum", 0.0)
+        self.net.opt.rho = opt.get("rho", 0.9)
+        self.net.opt.weight_decay = opt.get("weight_decay", 0.0)
+        self.net.opt.nesterov = opt.get("nesterov", False)
+        self.net.opt.centered = opt.get("centered", False)
+        self.net.seed = seed
+        self.n_in = layers[0]["in"]
+        self.n_out = layers[len(layers) - 1]["out"]
+        self.y_cols = y_cols
+
+    def __dealloc__(self):
+        free(self.net.layers)
+
+    def set_seed(self, unsigned long long seed):
+        self.net.seed = seed
+
+    def workspace_size(self, size_t batch):
+        return fnn_net_workspace_size(&self.net, batch)
+
+    def train_steps(self, floating[::1] ws, size_t batch, floating[:, ::1] X,
+                    floating[:, ::1] Y, floating[::1] SW, const int64_t[::1] perm,
+                    size_t first, size_t n_steps, int64_t iteration0, const double[::1] lr,
+                    double[:, ::1] stats):
+        """Run n_steps training steps; returns 0, or -1 if a loss was not finite."""
+        cdef size_t n_rows = X.shape[0]
+        cdef const floating *sw = NULL
+        cdef int rc
+        if ws.shape[0] < fnn_net_workspace_size(&self.net, batch):
+            raise ValueError("train_steps: workspace too small")
+        if X.shape[1] != self.n_in or Y.shape[0] != n_rows or Y.shape[1] != self.y_cols:
+            raise ValueError("train_steps: X/Y shapes do not match the network")
+        if perm.shape[0] != n_rows or lr.shape[0] < n_steps or stats.shape[0] < n_steps \
+                or stats.shape[1] != FNN_STATS or batch == 0:
+            raise ValueError("train_steps: perm/lr/stats sizes do not match")
+        if SW is not None:
+            if SW.shape[0] != n_rows:
+                raise ValueError("train_steps: SW length does not match X")
+            sw = &SW[0]
+        if n_rows == 0 or n_steps == 0:
+            return 0
+        with nogil:
+            if floating is float:
+                rc = fnn_train_steps_f32(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw,
+                                         n_rows, &perm[0], first, n_steps, iteration0,
+                                         &lr[0], &stats[0, 0])
+            else:
+                rc = fnn_train_steps_f64(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw,
+                                         n_rows, &perm[0], first, n_steps, iteration0,
+                                         &lr[0], &stats[0, 0])
+        return rc
+
+    def forward(self, floating[::1] ws, size_t batch, floating[:, ::1] X, floating[:, ::1] out):
+        if ws.shape[0] < fnn_net_workspace_size(&self.net, batch) or batch == 0:
+            raise ValueError("forward: workspace too small")
+        if X.shape[1] != self.n_in or out.shape[0] != X.shape[0] or out.shape[1] != self.n_out:
+            raise ValueError("forward: X/out shapes do not match the network")
+        if X.shape[0] == 0:
+            return
+        with nogil:
+            if floating is float:
+                fnn_forward_f32(&self.net, &ws[0], batch, &X[0, 0], X.shape[0], &out[0, 0])
+            else:
+                fnn_forward_f64(&self.net, &ws[0], batch, &X[0, 0], X.shape[0], &out[0, 0])
+
+    def evaluate(self, floating[::1] ws, size_t batch, floating[:, ::1] X, floating[:, ::1] Y,
+                 floating[::1] SW, double[::1] stats):
+        cdef const floating *sw = NULL
+        if ws.shape[0] < fnn_net_workspace_size(&self.net, batch) or batch == 0:
+            raise ValueError("evaluate: workspace too small")
+        if X.shape[1] != self.n_in or Y.shape[0] != X.shape[0] or Y.shape[1] != self.y_cols \
+                or stats.shape[0] != FNN_STATS:
+            raise ValueError("evaluate: X/Y/stats shapes do not match the network")
+        if SW is not None:
+            if SW.shape[0] != X.shape[0]:
+                raise ValueError("evaluate: SW length does not match X")
+            sw = &SW[0]
+        if X.shape[0] == 0:
+            return
+        with nogil:
+            if floating is float:
+                fnn_evaluate_f32(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, X.shape[0],
+                                 &stats[0])
+            else:
+                fnn_evaluate_f64(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, X.shape[0],
+                                 &stats[0])

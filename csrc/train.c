@@ -1,0 +1,51 @@
+/* The fused training engine (contract in train.h). One template, two dtypes. */
+#include <math.h>
+#include <string.h>
+#include "train.h"
+#include "gemm.h"
+#include "activations.h"
+#include "losses.h"
+#include "optimizers.h"
+
+/* Sub-buffers start on 64-byte boundaries (16 floats) so GEMM loads stay aligned. */
+static size_t fnn_pad16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
+{
+    size_t n = 0;
+    n += fnn_pad16(batch * net->layers[0].in);   /* gathered X */
+    n += fnn_pad16(batch * net->y_cols);         /* gathered Y */
+    n += fnn_pad16(batch);                       /* gathered sample weights */
+    for (int l = 0; l < net->n_layers; l++) {
+        const fnn_layer *L = &net->layers[l];
+        size_t bo = fnn_pad16(batch * L->out);
+        n += 3 * bo;                             /* Z, A, dZ */
+        if (L->dropout > 0) n += 2 * bo;         /* mask, dropped-out A */
+        n += fnn_pad16(L->in * L->out) + fnn_pad16(L->out);   /* dW, db */
+    }
+    return n;
+}
+
+/* splitmix64 finaliser: a counter-based stream, so dropout masks do not depend on the
+ * order in which threads or steps draw them. */
+static inline uint64_t fnn_mix64(uint64_t z)
+{
+    z += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+#define FNN_MAX_LAYERS 64
+
+#define REAL float
+#define SFX(name) name##_f32
+#include "train_impl.inc"
+#undef REAL
+#undef SFX
+
+#define REAL double
+#define SFX(name) name##_f64
+#include "train_impl.inc"
+#undef REAL
+#undef SFX

@@ -1,0 +1,77 @@
+/* The fused training engine: a whole Sequential stack of dense layers trained for many
+ * steps in one call (forward, fused loss head, backward, optimizer update, running
+ * statistics), plus inference and evaluation over whole arrays.
+ *
+ * Memory: every buffer lives in one workspace the caller allocates once with
+ * fnn_net_workspace_size() elements for a given batch size; nothing is allocated inside a
+ * step. Weights and optimizer slots are the caller's arrays, updated in place.
+ *
+ * Step s of fnn_train_steps_* trains on the rows perm[(first + s) * batch ...] (the last
+ * batch of an epoch may be shorter). For each step it writes, into stats[s * FNN_STATS]:
+ *   [0] sum_i w_i l_i + n_b * reg   (n_b times the batch loss Keras reports),
+ *   [1] n_b, [2] correct predictions (accuracy metric), [3] sum of squared errors / k,
+ *   [4] sum of absolute errors / k.
+ * Determinism: the batch is processed by kernels whose results do not depend on the
+ * thread count; dropout masks come from a counter-based hash of (seed, step, row, column).
+ */
+#ifndef FNN_TRAIN_H
+#define FNN_TRAIN_H
+#include "fnn_common.h"
+
+enum { FNN_OPT_SGD = 0, FNN_OPT_ADAM, FNN_OPT_RMSPROP, FNN_OPT_ADAGRAD };
+enum { FNN_METRIC_NONE = 0, FNN_METRIC_SPARSE_ACC, FNN_METRIC_CAT_ACC, FNN_METRIC_BIN_ACC };
+#define FNN_STATS 5
+
+typedef struct {
+    size_t in, out;
+    int act;                  /* activation code (activations.h) of the forward pass */
+    double act_param;
+    double dropout;           /* rate of a Dropout after this layer; 0 = none */
+    double kl1, kl2, bl1, bl2;/* kernel and bias regularizer factors */
+    void *W, *b;              /* in x out and out (b may be NULL) */
+    void *slotW[3], *slotb[3];/* optimizer state arrays, NULL where unused */
+} fnn_layer;
+
+typedef struct {
+    int kind;                 /* FNN_OPT_* */
+    double beta1, beta2, eps, momentum, rho, weight_decay;
+    int nesterov, centered;
+} fnn_opt;
+
+typedef struct {
+    int n_layers;
+    fnn_layer *layers;
+    int loss;                 /* losses.h code, applied to the last layer's output */
+    double loss_param;
+    int loss_on_logits;       /* 1: the last layer's activation is folded into the loss */
+    size_t y_cols;            /* columns of Y (1 for sparse labels) */
+    int metric;               /* FNN_METRIC_* */
+    fnn_opt opt;
+    uint64_t seed;            /* dropout stream */
+} fnn_net;
+
+size_t fnn_net_workspace_size(const fnn_net *net, size_t batch);
+
+/* Returns 0, or -1 if a step met a non-finite loss (the step's update is still done,
+ * as in Keras; the caller stops). lr holds the learning rate of each of the n_steps. */
+int fnn_train_steps_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                        const float *Y, const float *SW, size_t n_rows, const int64_t *perm,
+                        size_t first, size_t n_steps, int64_t iteration0, const double *lr,
+                        double *stats);
+int fnn_train_steps_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                        const double *Y, const double *SW, size_t n_rows, const int64_t *perm,
+                        size_t first, size_t n_steps, int64_t iteration0, const double *lr,
+                        double *stats);
+
+/* Inference: out (n_rows x last out) = the model's output, last activation applied. */
+void fnn_forward_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                     size_t n_rows, float *out);
+void fnn_forward_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                     size_t n_rows, double *out);
+
+/* Evaluation: stats (FNN_STATS doubles) summed over all batches of `batch` rows. */
+void fnn_evaluate_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                      const float *Y, const float *SW, size_t n_rows, double *stats);
+void fnn_evaluate_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                      const double *Y, const double *SW, size_t n_rows, double *stats);
+#endif
