@@ -15,6 +15,7 @@ from fastnn import layers as layers_mod
 from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
+from fastnn import _fused
 from fastnn import utils
 from fastnn.callbacks.base import Callback, CallbackList
 
@@ -53,6 +54,8 @@ class Sequential:
         self._layers = []
         self.built = False
         self.compiled = False
+        self._fused_plan_fit = None
+        self._user_batch_hooks = False
         self.optimizer = None
         self.loss = None
         self._metric_ids = []
@@ -499,10 +502,11 @@ class Sequential:
     def _fit_epoch(self, x, y, sw, batch_size, shuffle, callbacks, want_batch_logs):
         """One epoch of batches over (x, y, sw); returns the epoch's training logs."""
         n = x.shape[0]
-        if shuffle:
-            perm = utils.get_rng().permutation(n)
-            x, y = x[perm], y[perm]
-            sw = None if sw is None else sw[perm]
+        plan = self._fused_plan_fit
+        if plan is not None:
+            return plan.fit_epoch(x, y, sw, batch_size, shuffle, callbacks, self._user_batch_hooks)
+        # Batches are gathered from a permutation, never by copying the whole data set.
+        perm = utils.get_rng().permutation(n) if shuffle else None
         for m in self._metrics:
             m.reset_state()
         loss_total, count = 0.0, 0
@@ -512,6 +516,8 @@ class Sequential:
             if want_begin:
                 callbacks.on_train_batch_begin(b)
             s = slice(b * batch_size, min(n, (b + 1) * batch_size))
+            if perm is not None:
+                s = perm[s]
             nb, lsum, msums = self._train_step(x[s], y[s], None if sw is None else sw[s])
             loss_total += lsum
             count += nb
@@ -524,6 +530,11 @@ class Sequential:
         return self._logs(loss_total, count)
 
     def _evaluate_arrays(self, x, y, sw, batch_size, callbacks=None):
+        hooks = callbacks is not None and (callbacks.wants("on_test_batch_begin")
+                                           or callbacks.wants("on_test_batch_end"))
+        plan = None if hooks else _fused.plan_for(self, x)
+        if plan is not None:
+            return plan.evaluate(x, y, sw, batch_size)
         for m in self._metrics:
             m.reset_state()
         n = x.shape[0]
@@ -635,6 +646,9 @@ class Sequential:
         history.history = {}
         self.history = history
         want_batch_logs = cbl.wants("on_train_batch_end")
+        # Dense stacks train in the C engine, many steps per call (csrc/train.c).
+        self._fused_plan_fit = _fused.plan_for(self, xa, training=True)
+        self._user_batch_hooks = _fused.user_batch_hooks(cbl)
         self.stop_training = False
         cbl.on_train_begin()
         logs = {}
@@ -693,6 +707,15 @@ class Sequential:
         cbl = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=1, steps=steps_n, mode="predict")
         cbl.on_predict_begin()
+        plan = None
+        if not (cbl.wants("on_predict_batch_begin") and callbacks):
+            plan = _fused.plan_for(self, xa)
+        if plan is not None:
+            # One C call over every batch; the progress bar is told once at the end.
+            out = plan.predict(xa, batch_size)
+            cbl.on_predict_batch_end(steps_n - 1, {"outputs": out})
+            cbl.on_predict_end()
+            return out
         out = None
         for b in range(steps_n):
             s = slice(b * batch_size, min(n, (b + 1) * batch_size))
@@ -706,6 +729,9 @@ class Sequential:
         return out
 
     def _call_arrays(self, x, training=False):
+        plan = None if training else _fused.plan_for(self, x)
+        if plan is not None:
+            return plan.predict(x, min(x.shape[0], 1024))
         out = x
         for layer in self._layers:
             out = layer.call(out, training=training)

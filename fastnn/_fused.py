@@ -1,0 +1,338 @@
+"""The fused path: a Sequential of Dense (and Dropout / Activation / leading Flatten)
+layers trained, evaluated and run by the C engine in csrc/train.c — one C call for many
+steps, on a workspace allocated once per batch size, with the model's own weight and
+optimizer-slot arrays updated in place.
+
+`plan_for(model)` returns a FusedPlan, or None with the reason kept in `model._fused_why`
+when the model needs the layer-by-layer path (same numbers, more Python). The plan is
+rebuilt cheaply whenever something it depends on changes.
+"""
+import math
+import time
+
+import numpy as np
+
+from fastnn import _kernels
+from fastnn import layers as layers_mod
+from fastnn import metrics as metrics_mod
+from fastnn import optimizers as optimizers_mod
+from fastnn import ops
+from fastnn import utils
+from fastnn._codes import ACTIVATIONS, LOSSES
+from fastnn.callbacks.base import ProgbarLogger
+
+_OPT_SGD, _OPT_ADAM, _OPT_RMSPROP, _OPT_ADAGRAD = 0, 1, 2, 3
+_METRIC_NONE, _METRIC_SPARSE_ACC, _METRIC_CAT_ACC, _METRIC_BIN_ACC = 0, 1, 2, 3
+_STAT_LOSS, _STAT_N, _STAT_CORRECT, _STAT_SE, _STAT_AE = range(5)
+# Refresh a terminal progress bar about this often when no user callback wants every
+# batch: the engine then runs that many steps per C call.
+_PROGRESS_INTERVAL_S = 0.1
+
+
+# Tests switch this off to compare against the layer-by-layer path.
+ENABLED = True
+
+
+class Unsupported(Exception):
+    """The model needs the layer-by-layer path; the message says why."""
+
+
+def _act_code(name, params):
+    name, code, param, _ = ops._resolve_activation(name, dict(params))
+    return name, code, param
+
+
+def _reg_factors(reg):
+    if reg is None:
+        return 0.0, 0.0
+    l1, l2 = getattr(reg, "l1", None), getattr(reg, "l2", None)
+    if l1 is None or l2 is None:
+        raise Unsupported(f"regularizer {type(reg).__name__}")
+    return float(l1), float(l2)
+
+
+def _dense_specs(model):
+    """The model's layers as C layer specs (Dense with folded Activation/Dropout)."""
+    specs = []
+    flatten_first = False
+    for i, layer in enumerate(model._layers):
+        if isinstance(layer, layers_mod.InputLayer):
+            continue
+        if isinstance(layer, layers_mod.Flatten):
+            if specs:
+                raise Unsupported("Flatten after a Dense layer")
+            flatten_first = True
+            continue
+        if not layer.trainable and layer.weights:
+            raise Unsupported(f"non-trainable layer {layer.name!r}")
+        if type(layer) is layers_mod.Dense:
+            name, code, param = _act_code(layer.activation_name, layer.activation_params)
+            kl1, kl2 = _reg_factors(layer.kernel_regularizer)
+            bl1, bl2 = _reg_factors(layer.bias_regularizer)
+            specs.append({"in": layer.kernel.shape[0], "out": layer.units, "act": code,
+                          "act_name": name, "act_param": param, "dropout": 0.0,
+                          "kl1": kl1, "kl2": kl2, "bl1": bl1, "bl2": bl2,
+                          "W": layer.kernel, "b": layer.bias if layer.use_bias else None,
+                          "layer": layer})
+        elif type(layer) is layers_mod.Activation and specs and specs[-1]["act_name"] == "linear" \
+                and not specs[-1]["dropout"]:
+            name, code, param = _act_code(layer.activation_name, layer.activation_params)
+            specs[-1].update(act=code, act_name=name, act_param=param)
+        elif type(layer) is layers_mod.Dropout and specs and not specs[-1]["dropout"] \
+                and i < len(model._layers) - 1:
+            specs[-1]["dropout"] = layer.rate
+            specs[-1]["dropout_layer"] = layer
+        else:
+            raise Unsupported(f"layer {layer.name!r} ({type(layer).__name__}) in this position")
+    if not specs:
+        raise Unsupported("no Dense layer")
+    if specs[-1]["dropout"]:
+        raise Unsupported("Dropout after the last Dense layer")
+    return specs, flatten_first
+
+
+def _optimizer_spec(opt):
+    if opt.clipnorm is not None or opt.clipvalue is not None or opt.global_clipnorm is not None:
+        raise Unsupported("gradient clipping")
+    wd = opt.weight_decay or 0.0
+    kind = type(opt)
+    if kind is optimizers_mod.SGD:
+        return {"kind": _OPT_SGD, "momentum": opt.momentum, "nesterov": opt.nesterov,
+                "weight_decay": wd}, ("momentum",)
+    if kind in (optimizers_mod.Adam, optimizers_mod.AdamW):
+        if getattr(opt, "amsgrad", False):
+            raise Unsupported("amsgrad")
+        return {"kind": _OPT_ADAM, "beta1": opt.beta_1, "beta2": opt.beta_2,
+                "epsilon": opt.epsilon, "weight_decay": wd}, ("m", "v")
+    if kind is optimizers_mod.RMSprop:
+        return {"kind": _OPT_RMSPROP, "rho": opt.rho, "momentum": opt.momentum,
+                "epsilon": opt.epsilon, "centered": opt.centered, "weight_decay": wd}, \
+            ("velocity", "average_gradient", "momentum")
+    if kind is optimizers_mod.Adagrad:
+        return {"kind": _OPT_ADAGRAD, "epsilon": opt.epsilon, "weight_decay": wd}, ("accumulator",)
+    raise Unsupported(f"optimizer {type(opt).__name__}")
+
+
+def _loss_spec(model, specs):
+    """(C loss code, parameter, loss on logits?, y columns)."""
+    loss = model.loss
+    op = loss._op
+    last = specs[-1]
+    k = last["out"]
+    if op in ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy"):
+        folded = model._fused_head()
+        if loss.from_logits or folded:
+            if folded:
+                # The last activation (softmax / sigmoid) is applied inside the loss.
+                pass
+            elif last["act_name"] != "linear":
+                raise Unsupported("from_logits loss after a non-linear output")
+            code = LOSSES[op + "_logits"]
+            on_logits = True
+        else:
+            code, on_logits = LOSSES[op], False
+        if getattr(loss, "label_smoothing", 0):
+            raise Unsupported("label smoothing")
+        return code, 1.0, on_logits, 1 if op == "sparse_categorical_crossentropy" else k
+    if op in ("mean_squared_error", "mean_absolute_error"):
+        return LOSSES[op], 1.0, False, k
+    if op == "huber":
+        return LOSSES[op], float(loss.delta), False, k
+    raise Unsupported(f"loss {type(loss).__name__}")
+
+
+def _metric_spec(model, specs, on_logits):
+    """C metric code and, per compiled metric, which engine statistic feeds it."""
+    code = _METRIC_NONE
+    feeds = []
+    for m in model._metrics or []:
+        t = type(m)
+        acc = {metrics_mod.SparseCategoricalAccuracy: _METRIC_SPARSE_ACC,
+               metrics_mod.CategoricalAccuracy: _METRIC_CAT_ACC,
+               metrics_mod.BinaryAccuracy: _METRIC_BIN_ACC}.get(t)
+        if acc is not None:
+            if code not in (_METRIC_NONE, acc):
+                raise Unsupported("two kinds of accuracy")
+            if t is metrics_mod.BinaryAccuracy and m.threshold != 0.5:
+                raise Unsupported("binary accuracy threshold other than 0.5")
+            code = acc
+            feeds.append((m, _STAT_CORRECT))
+        elif t in (metrics_mod.MeanSquaredError, metrics_mod.MeanAbsoluteError):
+            if on_logits and specs[-1]["act_name"] not in ("linear", "sigmoid"):
+                raise Unsupported(f"metric {m.name} on a {specs[-1]['act_name']} output")
+            if model.loss._op == "sparse_categorical_crossentropy":
+                raise Unsupported(f"metric {m.name} with sparse labels")
+            feeds.append((m, _STAT_SE if t is metrics_mod.MeanSquaredError else _STAT_AE))
+        else:
+            raise Unsupported(f"metric {type(m).__name__}")
+    return code, feeds
+
+
+class FusedPlan:
+    """One model's C engine: the FusedNet, its workspace and how stats map to logs."""
+
+    def __init__(self, model, training):
+        self.model = model
+        specs, self.flatten_first = _dense_specs(model)
+        self.dtype = np.dtype(model.dtype)
+        for s in specs:
+            for arr in (s["W"], s["b"]):
+                if arr is not None and (arr.dtype != self.dtype or not arr.flags.c_contiguous):
+                    raise Unsupported("weights of mixed dtype or layout")
+        self.loss_code, loss_param, self.on_logits, self.y_cols = _loss_spec(model, specs)
+        self.metric_code, self.feeds = _metric_spec(model, specs, self.on_logits)
+        self.opt = model.optimizer
+        opt_cfg, slot_names = _optimizer_spec(self.opt)
+        variables = [a for s in specs for a in (s["W"], s["b"]) if a is not None]
+        if training and not self.opt.built:
+            self.opt.build(variables)
+        self.can_train = self.opt.built
+        if self.can_train and len(self.opt._slots) != len(variables):
+            raise Unsupported("optimizer built for other variables")
+        slots = iter(self.opt._slots or [])
+        for s in specs:
+            sw = next(slots, {})
+            s["slotsW"] = [sw.get(n) for n in slot_names] + [None] * (3 - len(slot_names))
+            sb = next(slots, {}) if s["b"] is not None else {}
+            s["slotsb"] = [sb.get(n) for n in slot_names] + [None] * (3 - len(slot_names))
+        self.specs = specs
+        self.key = self._key(model)
+        # Dropout masks come from a counter-based stream keyed by this seed; like the
+        # layer path, only a model with dropout draws from fastnn's generator.
+        seed = 0
+        for s in specs:
+            if s["dropout"]:
+                own = getattr(s["dropout_layer"], "seed", None)
+                seed = seed * 1000003 + (own if own is not None
+                                         else int(utils.get_rng().integers(0, 2 ** 62)))
+        seed %= 2 ** 64
+        self.net = _kernels.FusedNet(specs, self.loss_code, loss_param, self.on_logits,
+                                     self.y_cols, self.metric_code, opt_cfg, seed, self.dtype)
+        self._ws = {}
+        self.schedule = not isinstance(self.opt._learning_rate, (int, float))
+
+    @staticmethod
+    def _key(model):
+        """What the plan depends on: rebuilt when any of it changes."""
+        opt = model.optimizer
+        return (tuple(id(w) for w in model.weights), id(opt), id(model.loss),
+                tuple(id(m) for m in model._metrics or []), id(opt._slots),
+                opt.clipnorm, opt.clipvalue, opt.global_clipnorm, opt.weight_decay,
+                tuple(getattr(layer, "rate", None) for layer in model._layers))
+
+    def workspace(self, batch):
+        ws = self._ws.get(batch)
+        if ws is None:
+            self._ws.clear()                 # one workspace: the current batch size
+            ws = self._ws[batch] = np.empty(self.net.workspace_size(batch), self.dtype)
+        return ws
+
+    def x2d(self, x):
+        return x.reshape(x.shape[0], -1) if self.flatten_first else x
+
+    def y2d(self, y):
+        return y.reshape(y.shape[0], self.y_cols)
+
+    def _lrs(self, n_steps):
+        opt = self.opt
+        if not self.schedule:
+            return np.full(n_steps, float(opt._learning_rate))
+        it0 = opt.iterations
+        return np.array([float(opt._learning_rate(it0 + s)) for s in range(n_steps)])
+
+    # ---------------------------------------------------------------- training
+    def fit_epoch(self, x, y, sw, batch_size, shuffle, callbacks, user_batch_hooks):
+        """One epoch; same contract as Sequential._fit_epoch."""
+        model = self.model
+        assert self.can_train
+        n = x.shape[0]
+        x2, y2 = self.x2d(x), self.y2d(y)
+        perm = utils.get_rng().permutation(n) if shuffle else np.arange(n)
+        perm = perm.astype(np.int64, copy=False)
+        steps = math.ceil(n / batch_size)
+        ws = self.workspace(batch_size)
+        stats = np.zeros((steps, _kernels.STATS_WIDTH))
+        for m, _ in self.feeds:
+            m.reset_state()
+        progress = callbacks.wants("on_train_batch_end")
+        # Steps per C call: every step when a user callback hooks batches, a time slice
+        # when only a terminal progress bar does, the whole epoch otherwise.
+        chunk = 1 if user_batch_hooks else steps
+        t_step = None
+        totals = np.zeros(_kernels.STATS_WIDTH)
+        done = 0
+        while done < steps:
+            if progress and not user_batch_hooks:
+                chunk = 1 if t_step is None else max(1, int(_PROGRESS_INTERVAL_S / max(t_step, 1e-9)))
+            k = min(chunk, steps - done)
+            if user_batch_hooks:
+                callbacks.on_train_batch_begin(done)
+            t0 = time.perf_counter()
+            self.net.train_steps(ws, batch_size, x2, y2, sw, perm, done, k, self.opt.iterations,
+                                 self._lrs(k), stats[done:done + k])
+            t_step = (time.perf_counter() - t0) / k
+            self.opt.iterations += k
+            totals += stats[done:done + k].sum(axis=0)
+            done += k
+            if progress:
+                callbacks.on_train_batch_end(done - 1, self._logs(totals))
+            if model.stop_training:
+                break
+        return self._logs(totals)
+
+    def _logs(self, totals, prefix=""):
+        count = totals[_STAT_N]
+        for m, stat in self.feeds:
+            m.total, m.count = float(totals[stat]), float(count)
+        logs = {prefix + "loss": float(totals[_STAT_LOSS] / count) if count else 0.0}
+        for m in self.model._metrics or []:
+            logs[prefix + m.name] = float(m.result())
+        return dict(sorted(logs.items()))
+
+    # ---------------------------------------------------------------- inference
+    def evaluate(self, x, y, sw, batch_size):
+        stats = np.zeros(_kernels.STATS_WIDTH)
+        self.net.evaluate(self.workspace(batch_size), batch_size, self.x2d(x), self.y2d(y),
+                          sw, stats)
+        for m, _ in self.feeds:
+            m.reset_state()
+        return self._logs(stats)
+
+    def predict(self, x, batch_size):
+        x2 = self.x2d(x)
+        out = np.empty((x2.shape[0], self.specs[-1]["out"]), self.dtype)
+        self.net.forward(self.workspace(batch_size), batch_size, x2, out)
+        return out
+
+
+def plan_for(model, x, training=False):
+    """The model's FusedPlan for inputs like x (cached while valid), or None for the
+    layer-by-layer path. training=True builds the optimizer's slots if needed."""
+    if not ENABLED or not getattr(model, "compiled", False) or not model.built \
+            or not model.trainable:
+        return None
+    plan = getattr(model, "_fused_plan", None)
+    key = FusedPlan._key(model)
+    if plan is None and getattr(model, "_fused_no_key", None) == key:
+        return None                       # known unsupported, nothing changed since
+    try:
+        if plan is None or plan.key != key or (training and not plan.can_train):
+            plan = FusedPlan(model, training)
+    except Unsupported as why:
+        model._fused_no_key = key
+        model._fused_plan = None
+        model._fused_why = str(why)
+        return None
+    model._fused_plan = plan
+    model._fused_why = None
+    if x.ndim != 2 and not (plan.flatten_first and x.ndim > 2):
+        return None
+    return plan
+
+
+def user_batch_hooks(callbacks):
+    """True when a callback other than the progress bar hooks training batches."""
+    from fastnn.callbacks.base import _overrides
+    return any(not isinstance(cb, ProgbarLogger) and
+               (_overrides(cb, "on_train_batch_end") or _overrides(cb, "on_train_batch_begin"))
+               for cb in callbacks)
