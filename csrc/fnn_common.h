@@ -47,4 +47,16 @@ void fnn_set_num_threads(int n);
 /* Number of threads worth using for `work` units (>=1, <= fnn_get_num_threads()). */
 int fnn_threads_for(double work);
 
+/* for (i = 0; i < n; i++) BODY, over nt OpenMP threads when nt > 1, else as a plain loop:
+ * even a team of one costs ~0.4 us in libgomp, more than many small kernels take. */
+#define FNN_PAR_FOR(nt, i, n, ...)                                                 \
+    do {                                                                           \
+        if ((nt) > 1) {                                                            \
+            _Pragma("omp parallel for num_threads(nt) schedule(static)")          \
+            for (ptrdiff_t i = 0; i < (ptrdiff_t)(n); i++) { __VA_ARGS__ }          \
+        } else {                                                                   \
+            for (ptrdiff_t i = 0; i < (ptrdiff_t)(n); i++) { __VA_ARGS__ }          \
+        }                                                                          \
+    } while (0)
+
 #endif
