@@ -17,9 +17,22 @@
 #define FNN_X86_DISPATCH 1
 /* Functions compiled for AVX2+FMA without -march for the whole file. */
 #define FNN_TARGET_AVX2 __attribute__((target("avx2,fma")))
+/* AVX2 without FMA: the compiler cannot contract a*b+c, so a vectorised loop rounds
+ * exactly like the plain one (element-wise kernels stay bitwise equal across paths). */
+#define FNN_TARGET_AVX2_NOFMA __attribute__((target("avx2")))
 #else
 #define FNN_X86_DISPATCH 0
 #define FNN_TARGET_AVX2
+#define FNN_TARGET_AVX2_NOFMA
+#endif
+
+/* A generic loop body inlined into both an AVX2 and a plain wrapper. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FNN_ALWAYS_INLINE inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define FNN_ALWAYS_INLINE __forceinline
+#else
+#define FNN_ALWAYS_INLINE inline
 #endif
 
 #ifdef _OPENMP
