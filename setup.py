@@ -61,7 +61,7 @@ class BuildExt(build_ext):
             print("WARNING: fastnn is built without OpenMP (single-threaded)",
                   file=sys.stderr)
         msvc = self.compiler.compiler_type == "msvc"
-        base = ["/O2"] if msvc else ["-O3", "-fno-math-errno", "-Wall",
+        base = ["/O2"] if msvc else ["-O3", "-fno-math-errno", "-fno-trapping-math", "-Wall",
                                       "-Wno-unused-function", "-Wno-unknown-pragmas",
                                       "-Wno-sign-compare"]
         for ext in self.extensions:
