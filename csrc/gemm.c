@@ -118,6 +118,42 @@ static void fnn_free64(void *p)
     if (p) free(((void **)p)[-1]);
 }
 
+/* Packing buffers are reused across calls by the calling thread: a fresh multi-MB
+ * malloc each call is served by mmap, and the kernel then zeroes every page again
+ * (measured: ~8% of a 784-512-256-10 training epoch). One buffer per thread is kept
+ * until the process ends; a second buffer needed at the same time is malloc'd. */
+#if defined(_MSC_VER)
+#define FNN_THREAD_LOCAL __declspec(thread)
+#elif defined(__GNUC__) || defined(__clang__)
+#define FNN_THREAD_LOCAL __thread
+#else
+#define FNN_THREAD_LOCAL _Thread_local
+#endif
+#define FNN_PACK_CACHE_MAX ((size_t)256 << 20)
+
+static FNN_THREAD_LOCAL void *g_pack_cache;
+static FNN_THREAD_LOCAL size_t g_pack_cache_bytes;
+static FNN_THREAD_LOCAL int g_pack_cache_busy;
+
+static void *fnn_pack_alloc(size_t bytes)
+{
+    if (g_pack_cache_busy || bytes > FNN_PACK_CACHE_MAX) return fnn_alloc64(bytes);
+    if (bytes > g_pack_cache_bytes) {
+        fnn_free64(g_pack_cache);
+        g_pack_cache = fnn_alloc64(bytes);
+        g_pack_cache_bytes = g_pack_cache ? bytes : 0;
+        if (!g_pack_cache) return NULL;
+    }
+    g_pack_cache_busy = 1;
+    return g_pack_cache;
+}
+
+static void fnn_pack_free(void *p)
+{
+    if (p && p == g_pack_cache) g_pack_cache_busy = 0;
+    else fnn_free64(p);
+}
+
 /* ------------------------------------------------------------------ float32 */
 #define T float
 #define FN(x) x##_f32
