@@ -311,3 +311,142 @@ def test_hidden_activations_fused_equals_layer_path(monkeypatch, act):
     assert_same_weights(ma.get_weights(), mb.get_weights())
     assert_same_logs(ha, hb)
     assert np.isfinite(ha["loss"]).all()
+
+
+def _act_layer(name, **params):
+    """An Activation layer with non-default parameters. The public layers for these
+    (LeakyReLU, ELU) are subclasses; the plan folds only a plain Activation, so the
+    parameters are set the way those subclasses set them."""
+    layer = L.Activation(name)
+    layer.activation_params = dict(params)
+    return layer
+
+
+@pytest.mark.parametrize("act_layer", [
+    lambda: L.Activation("tanh"),
+    lambda: L.Activation("leaky_relu"),
+    lambda: _act_layer("leaky_relu", negative_slope=0.05),
+    lambda: _act_layer("elu", alpha=0.4),
+    lambda: _act_layer("gelu", approximate=False),
+    lambda: _act_layer("gelu", approximate=True),
+], ids=["tanh", "leaky_relu_default", "leaky_relu_0.05", "elu_0.4", "gelu_erf", "gelu_tanh"])
+def test_activation_layer_folded_into_the_dense(monkeypatch, act_layer, dtype):
+    x, y = _data(dtype=dtype)
+    make = lambda: fastnn.Sequential([L.Input((6,), dtype=dtype.name), L.Dense(8), act_layer(),
+                                      L.Dense(3), L.Activation("softmax")])
+    compile_kw = lambda: dict(optimizer=O.Adam(0.02), loss="sparse_categorical_crossentropy",
+                              metrics=["accuracy"])
+    (ma, ha), (mb, hb) = _both(monkeypatch, make, compile_kw, x, y, batch_size=13, epochs=3)
+    plan = ma._fused_plan_fit
+    assert len(plan.specs) == 2 and plan.on_logits            # both Activations folded
+    name = ma.layers[1].activation_name
+    params = ma.layers[1].activation_params
+    expect = {"leaky_relu": params.get("negative_slope", 0.2), "elu": params.get("alpha", 1.0)}
+    assert plan.specs[0]["act_param"] == expect.get(name, 0.0)
+    if name == "gelu":
+        want = "gelu_tanh" if params.get("approximate") else "gelu"
+        assert plan.specs[0]["act_name"] == want and plan.specs[0]["act"] == ACTIVATIONS[want][0]
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+    assert_same_logs(ha, hb)
+
+
+@pytest.mark.parametrize("layer", [lambda: L.LeakyReLU(negative_slope=0.05), lambda: L.ELU(alpha=0.4),
+                                   lambda: L.ReLU()], ids=["LeakyReLU", "ELU", "ReLU"])
+def test_activation_subclass_layers_train_the_same(monkeypatch, layer):
+    """keras.layers.LeakyReLU / ELU / ReLU after a linear Dense: whichever path the plan
+    picks, the numbers are the layer path's (and the custom slope/alpha is used)."""
+    x, y = _data(kind="regression", k=2)
+    make = lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8), layer(), L.Dense(2)])
+    compile_kw = lambda: dict(optimizer=O.SGD(0.05), loss="mse")
+    monkeypatch.setattr(_fused, "ENABLED", True)
+    fastnn.utils.set_random_seed(0)
+    ma = make()
+    ma.compile(**compile_kw())
+    ha = ma.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+    mb, hb = _train(monkeypatch, False, make, compile_kw, x, y, batch_size=16, epochs=2)
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+    assert_same_logs(ha, hb)
+
+
+# ------------------------------------------------------------------------ regularizers
+@pytest.mark.parametrize("kreg,breg", [
+    (lambda: R.L1(0.01), None),
+    (lambda: R.L2(0.02), None),
+    (lambda: R.L1L2(0.005, 0.01), lambda: R.L1L2(0.01, 0.02)),
+    (None, lambda: R.L2(0.05)),
+    (lambda: "l2", lambda: "l1"),
+], ids=["l1_kernel", "l2_kernel", "l1l2_both", "l2_bias", "names"])
+def test_regularizers_fused_equals_layer_path(monkeypatch, kreg, breg, dtype):
+    x, y = _data(dtype=dtype)
+    kw = {}
+    if kreg:
+        kw["kernel_regularizer"] = kreg
+    if breg:
+        kw["bias_regularizer"] = breg
+
+    def make():
+        return _mlp(out_act="softmax", dtype=dtype.name, hidden=(8, 5),
+                    **{k: v() for k, v in kw.items()})
+
+    compile_kw = lambda: dict(optimizer=O.SGD(0.1, momentum=0.5),
+                              loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    (ma, ha), (mb, hb) = _both(monkeypatch, make, compile_kw, x, y, batch_size=13, epochs=3,
+                               validation_split=0.2)
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+    assert_same_logs(ha, hb, loss_rtol=REG_RTOL)
+    # The penalty is in the reported loss on both paths: it is not the plain data loss.
+    monkeypatch.setattr(_fused, "ENABLED", True)
+    ea = ma.evaluate(x, y, verbose=0, return_dict=True)
+    monkeypatch.setattr(_fused, "ENABLED", False)
+    eb = ma.evaluate(x, y, verbose=0, return_dict=True)
+    assert_same_logs(ea, eb, loss_rtol=REG_RTOL)
+    penalty = sum(layer.regularization_loss() for layer in ma.layers)
+    data_loss = Lo.SparseCategoricalCrossentropy()(y, ma.predict(x, verbose=0))
+    assert penalty > 0
+    np.testing.assert_allclose(ea["loss"], data_loss + penalty, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+# ------------------------------------------------------------------------ weights, validation
+@pytest.mark.parametrize("case", ["scce_softmax_folded", "bce_sigmoid_folded", "mse_relu",
+                                  "cce_logits"])
+def test_sample_and_class_weight(monkeypatch, case, dtype):
+    loss, k, out_act, kind, metrics = LOSS_CASES[case]
+    x, y = _data(k=k, kind=kind, dtype=dtype)
+    sw = np.random.default_rng(5).uniform(0, 2, len(x)).astype(dtype)
+    sw[::7] = 0
+    compile_kw = lambda: dict(optimizer=O.Adam(0.02), loss=loss(), metrics=list(metrics))
+    make = lambda: _mlp(k=k, out_act=out_act, dtype=dtype.name)
+    mrtol = FOLDED_SIGMOID_METRIC_RTOL[dtype] if out_act == "sigmoid" else METRIC_RTOL
+    (ma, ha), (mb, hb) = _both(monkeypatch, make, compile_kw, x, y, batch_size=10, epochs=2,
+                               sample_weight=sw)
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+    assert_same_logs(ha, hb, metric_rtol=mrtol)
+    (mc, hc), _ = _both(monkeypatch, make, compile_kw, x, y, batch_size=10, epochs=2)
+    assert not np.allclose(hc["loss"], ha["loss"])              # the weights mattered
+    if kind != "regression":
+        cw = {0: 0.5, 1: 2.0, 2: 1.5}
+        (ma, ha), (mb, hb) = _both(monkeypatch, make, compile_kw, x, y, batch_size=10, epochs=2,
+                                   class_weight=cw, sample_weight=sw)
+        assert_same_weights(ma.get_weights(), mb.get_weights())
+        assert_same_logs(ha, hb, metric_rtol=mrtol)
+
+
+@pytest.mark.parametrize("val", ["split", "data", "data_weighted"])
+def test_validation_metrics(monkeypatch, val, dtype):
+    x, y = _data(n=150, k=3, kind="onehot", dtype=dtype)
+    xv, yv = _data(n=41, k=3, kind="onehot", seed=9, dtype=dtype)
+    fit_kw = dict(batch_size=16, epochs=3)
+    if val == "split":
+        fit_kw["validation_split"] = 0.3
+    elif val == "data":
+        fit_kw.update(validation_data=(xv, yv), validation_batch_size=7)
+    else:
+        fit_kw["validation_data"] = (xv, yv, np.linspace(0, 2, len(xv)))
+    compile_kw = lambda: dict(optimizer=O.RMSprop(0.01),
+                              loss=Lo.CategoricalCrossentropy(from_logits=True),
+                              metrics=["accuracy", "mae"])
+    make = lambda: _mlp(k=3, dtype=dtype.name)
+    (ma, ha), (mb, hb) = _both(monkeypatch, make, compile_kw, x, y, **fit_kw)
+    assert sorted(ha) == ["accuracy", "loss", "mae", "val_accuracy", "val_loss", "val_mae"]
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+    assert_same_logs(ha, hb)
