@@ -450,3 +450,258 @@ def test_validation_metrics(monkeypatch, val, dtype):
     assert sorted(ha) == ["accuracy", "loss", "mae", "val_accuracy", "val_loss", "val_mae"]
     assert_same_weights(ma.get_weights(), mb.get_weights())
     assert_same_logs(ha, hb)
+
+
+# ------------------------------------------------------------------------ the training loop
+def _cls_setup(dtype=np.float32):
+    x, y = _data(dtype=dtype)
+    compile_kw = lambda: dict(optimizer=O.Adam(0.02), loss="sparse_categorical_crossentropy",
+                              metrics=["accuracy"])
+    return x, y, compile_kw, (lambda: _mlp(out_act="softmax", dtype=np.dtype(dtype).name))
+
+
+def test_shuffle_false_and_initial_epoch(monkeypatch):
+    x, y, compile_kw, make = _cls_setup()
+    (ma, ha), (mb, hb) = _both(monkeypatch, make, compile_kw, x, y, batch_size=12, epochs=3,
+                               shuffle=False)
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+    assert_same_logs(ha, hb)
+    # Without shuffling the batches do not depend on the RNG: another seed for the
+    # fastnn generator after building gives the same result.
+    monkeypatch.setattr(_fused, "ENABLED", True)
+    fastnn.utils.set_random_seed(0)
+    mc = make()
+    mc.compile(**compile_kw())
+    fastnn.utils.set_random_seed(123)
+    mc.fit(x, y, batch_size=12, epochs=3, shuffle=False, verbose=0)
+    assert_same_weights(ma.get_weights(), mc.get_weights())
+    # initial_epoch=2, epochs=5: three epochs, logged as epochs 2, 3, 4.
+    seen = {}
+    for fused in (True, False):
+        epochs = []
+        cb = cbs.LambdaCallback(on_epoch_begin=lambda e, logs=None: epochs.append(e))
+        m, h = _train(monkeypatch, fused, make, compile_kw, x, y, batch_size=12, epochs=5,
+                      initial_epoch=2, callbacks=[cb])
+        assert epochs == [2, 3, 4] and len(h["loss"]) == 3
+        assert m.optimizer.iterations == 3 * math.ceil(len(x) / 12)
+        seen[fused] = (m.get_weights(), h)
+    assert_same_weights(seen[True][0], seen[False][0])
+    assert_same_logs(seen[True][1], seen[False][1])
+    # ... which is the same as three epochs from 0.
+    assert_same_weights(seen[True][0], _train(monkeypatch, True, make, compile_kw, x, y,
+                                              batch_size=12, epochs=3)[0].get_weights())
+
+
+def test_early_stopping_same_epoch(monkeypatch):
+    x, y, compile_kw, make = _cls_setup()
+    runs = []
+    for fused in (True, False):
+        es = cbs.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+        m, h = _train(monkeypatch, fused, make, compile_kw, x, y, batch_size=8, epochs=40,
+                      validation_split=0.25, callbacks=[es])
+        runs.append((m.get_weights(), h, es.stopped_epoch, es.best_epoch))
+    assert 0 < runs[0][3] < runs[0][2] < 39         # stopped early, restored an older epoch
+    assert runs[0][2:] == runs[1][2:]
+    assert_same_weights(runs[0][0], runs[1][0])
+    assert_same_logs(runs[0][1], runs[1][1])
+
+
+class _BatchRecorder(cbs.Callback):
+    """Records every batch hook: index, logs and (at batch end) a copy of the weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.begins, self.ends, self.weights = [], [], []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.begins.append(batch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.ends.append((batch, dict(logs)))
+        self.weights.append(self.model.get_weights())
+
+
+@pytest.mark.parametrize("dtype_", [np.float32, np.float64], ids=["f32", "f64"])
+def test_batch_callback_sees_every_step(monkeypatch, dtype_):
+    """A callback with on_train_batch_end: the engine runs one step per C call, so the
+    callback sees batches 0..steps-1 each epoch, with the layer path's running logs and
+    weights after exactly that step."""
+    x, y, compile_kw, make = _cls_setup(dtype_)
+    rec = {}
+    for fused in (True, False):
+        r = _BatchRecorder()
+        m, h = _train(monkeypatch, fused, make, compile_kw, x, y, batch_size=20, epochs=2,
+                      callbacks=[r])
+        rec[fused] = (r, m, h)
+    ra, rb = rec[True][0], rec[False][0]
+    steps = math.ceil(len(x) / 20)
+    assert ra.begins == rb.begins == list(range(steps)) * 2
+    assert [b for b, _ in ra.ends] == [b for b, _ in rb.ends] == list(range(steps)) * 2
+    for (_, la), (_, lb), wa, wb in zip(ra.ends, rb.ends, ra.weights, rb.weights):
+        assert_same_logs(la, lb)
+        assert_same_weights(wa, wb)
+    # The epoch logs are the last batch's running logs.
+    assert rec[True][2]["loss"][-1] == ra.ends[-1][1]["loss"]
+    assert_same_logs(rec[True][2], rec[False][2])
+
+
+def test_on_batch_end_keras2_name_counts_as_a_batch_hook(monkeypatch):
+    """A callback overriding only the Keras 2 name on_batch_end is still called for every
+    batch on the fused path."""
+    x, y, compile_kw, make = _cls_setup()
+
+    class Old(cbs.Callback):
+        def __init__(self):
+            super().__init__()
+            self.batches = []
+
+        def on_batch_end(self, batch, logs=None):
+            self.batches.append(batch)
+
+    cb = Old()
+    _train(monkeypatch, True, make, compile_kw, x, y, batch_size=25, epochs=1, callbacks=[cb])
+    assert cb.batches == [0, 1, 2, 3]
+
+
+def test_verbose_progress_bar_does_not_change_numbers(monkeypatch, capsys):
+    """verbose=1 makes the engine run time-sliced chunks of steps for the progress bar;
+    the numbers are those of verbose=0 (one C call per epoch) and of the layer path."""
+    x, y, compile_kw, make = _cls_setup()
+    m0, h0 = _train(monkeypatch, True, make, compile_kw, x, y, batch_size=5, epochs=2)
+    monkeypatch.setattr(_fused, "_PROGRESS_INTERVAL_S", 0.0)    # force 1-step chunks
+    m1, h1 = _train(monkeypatch, True, make, compile_kw, x, y, batch_size=5, epochs=2, verbose=1)
+    monkeypatch.setattr(_fused, "_PROGRESS_INTERVAL_S", 1e3)    # whole epoch in one chunk
+    m2, h2 = _train(monkeypatch, True, make, compile_kw, x, y, batch_size=5, epochs=2, verbose=1)
+    mb, hb = _train(monkeypatch, False, make, compile_kw, x, y, batch_size=5, epochs=2, verbose=1)
+    assert "Epoch 2/2" in capsys.readouterr().out
+    for m, h in ((m1, h1), (m2, h2), (mb, hb)):
+        assert_same_weights(m0.get_weights(), m.get_weights())
+        assert_same_logs(h0, h)
+
+
+def test_terminate_on_nan_stops_at_the_same_batch(monkeypatch):
+    x, y = _data(kind="regression", k=2)
+    x = x * 100
+    make = lambda: _mlp(k=2, act="relu", hidden=(16,))
+    compile_kw = lambda: dict(optimizer=O.SGD(1e6), loss="mse")
+    runs = []
+    for fused in (True, False):
+        rec = _BatchRecorder()
+        m, h = _train(monkeypatch, fused, make, compile_kw, x, y, batch_size=10, epochs=5,
+                      callbacks=[cbs.TerminateOnNaN(), rec])
+        runs.append((m, h, rec))
+    (ma, ha, ra), (mb, hb, rb) = runs
+    stop = [b for b, _ in ra.ends]
+    assert stop == [b for b, _ in rb.ends]
+    assert len(ha["loss"]) == len(hb["loss"]) == 1           # stopped in the first epoch
+    assert 0 < len(stop) < math.ceil(len(x) / 10)            # ... before its last batch
+    assert not np.isfinite(ra.ends[-1][1]["loss"]) and not np.isfinite(rb.ends[-1][1]["loss"])
+    assert all(np.isfinite(l["loss"]) for _, l in ra.ends[:-1])
+    assert ma.optimizer.iterations == mb.optimizer.iterations == len(stop)
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+
+
+# ------------------------------------------------------------------------ dropout
+def _dropout_model(rate=0.3, seed=None, d=6, k=3):
+    """Dense-Dropout-Dense-Dropout-Dense; seed (if given) seeds both Dropout layers."""
+    return fastnn.Sequential([L.Input((d,)), L.Dense(16, activation="relu"),
+                              L.Dropout(rate, seed=seed), L.Dense(12, activation="tanh"),
+                              L.Dropout(rate / 2, seed=None if seed is None else seed + 1),
+                              L.Dense(k, activation="softmax")])
+
+
+def _no_dropout_twin():
+    return fastnn.Sequential([L.Input((6,)), L.Dense(16, activation="relu"),
+                              L.Dense(12, activation="tanh"), L.Dense(3, activation="softmax")])
+
+
+def test_dropout_fused_training(monkeypatch, set_threads):
+    """The engine draws its own counter-based masks (not the layer path's), so compare
+    the fused path with itself: reproducible, different from no dropout, thread-free."""
+    x, y, compile_kw, _ = _cls_setup()
+
+    def run(make, seed=0, **kw):
+        return _train(monkeypatch, True, make, compile_kw, x, y, seed=seed, batch_size=13,
+                      epochs=3, **kw)
+
+    ma, ha = run(_dropout_model)
+    assert [s["dropout"] for s in ma._fused_plan_fit.specs] == [0.3, 0.15, 0.0]
+    mb, hb = run(_dropout_model)                       # same seed: bitwise the same
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+    assert ha == hb
+    mt, ht = run(_no_dropout_twin)                     # same initial weights, no dropout
+    assert not np.array_equal(ma.get_weights()[0], mt.get_weights()[0])
+    assert ha["loss"] != ht["loss"]
+    m0, h0 = run(lambda: _dropout_model(rate=0.0))     # rate 0 is no dropout at all
+    assert_same_weights(m0.get_weights(), mt.get_weights())
+    assert h0 == ht
+    # 1 vs 2 threads: the masks depend on (seed, step, layer, element) only.
+    set_threads(1)
+    m1, h1 = run(_dropout_model)
+    set_threads(2)
+    m2, h2 = run(_dropout_model)
+    assert_same_weights(m1.get_weights(), m2.get_weights())
+    assert_same_weights(ma.get_weights(), m2.get_weights())
+    assert h1 == h2
+    # Seeded Dropout layers: the masks follow the layer seeds, not the global generator.
+    md1, _ = run(lambda: _dropout_model(seed=7), shuffle=False)
+    md2, _ = run(lambda: _dropout_model(seed=8), shuffle=False)
+    assert not np.array_equal(md1.get_weights()[0], md2.get_weights()[0])
+    fastnn.utils.set_random_seed(0)
+    md3 = _dropout_model(seed=7)                       # the same initial weights as md1
+    md3.compile(**compile_kw())
+    fastnn.utils.set_random_seed(99)                   # ... another global stream
+    md3.fit(x, y, batch_size=13, epochs=3, verbose=0, shuffle=False)
+    assert_same_weights(md1.get_weights(), md3.get_weights())
+
+
+def test_dropout_ignored_by_predict_and_evaluate(monkeypatch):
+    x, y, compile_kw, _ = _cls_setup()
+    m, _ = _train(monkeypatch, True, lambda: _dropout_model(0.5), compile_kw, x, y,
+                  batch_size=13, epochs=2)
+    p1 = m.predict(x, verbose=0)
+    e1 = m.evaluate(x, y, verbose=0, return_dict=True)
+    assert_same_weights([p1], [m.predict(x, verbose=0)])            # deterministic
+    assert_same_weights([p1], [m(x)])
+    # Same numbers on the layer path (whose Dropout is the identity at inference) ...
+    monkeypatch.setattr(_fused, "ENABLED", False)
+    assert_same_weights([p1], [m.predict(x, verbose=0)])
+    assert_same_logs(e1, m.evaluate(x, y, verbose=0, return_dict=True))
+    # ... and as the same weights without the Dropout layers.
+    plain = _no_dropout_twin()
+    plain.set_weights(m.get_weights())
+    monkeypatch.setattr(_fused, "ENABLED", True)
+    assert_same_weights([p1], [plain.predict(x, verbose=0)])
+
+
+# ------------------------------------------------------------------------ threads
+@pytest.mark.parametrize("net", ["seed", "wide"])
+def test_thread_count_does_not_change_training(monkeypatch, set_threads, net):
+    if net == "seed":
+        x, y, compile_kw, make = _cls_setup()
+        fit_kw = dict(batch_size=13, epochs=3)
+    else:
+        # Wide enough that the GEMMs split across threads (256x512 at batch 128).
+        r = np.random.default_rng(3)
+        x = r.standard_normal((300, 256)).astype(np.float32)
+        y = r.integers(0, 10, 300)
+        compile_kw = lambda: dict(optimizer=O.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                                  metrics=["accuracy"])
+        make = lambda: fastnn.Sequential([L.Input((256,)), L.Dense(512, activation="relu"),
+                                          L.Dense(10, activation="softmax")])
+        fit_kw = dict(batch_size=128, epochs=2)
+    out = []
+    for n in (1, 2):
+        set_threads(n)
+        m, h = _train(monkeypatch, True, make, compile_kw, x, y, **fit_kw)
+        out.append((m.get_weights(), h, m.predict(x, verbose=0),
+                    m.evaluate(x, y, verbose=0, return_dict=True)))
+    assert_same_weights(out[0][0], out[1][0])
+    assert out[0][1] == out[1][1]
+    assert_same_weights([out[0][2]], [out[1][2]])
+    assert out[0][3] == out[1][3]
+    if net == "wide":
+        # ... and the layer path at 2 threads agrees with both.
+        mb, hb = _train(monkeypatch, False, make, compile_kw, x, y, **fit_kw)
+        assert_same_weights(out[1][0], mb.get_weights())
+        assert_same_logs(out[1][1], hb)
