@@ -705,3 +705,121 @@ def test_thread_count_does_not_change_training(monkeypatch, set_threads, net):
         mb, hb = _train(monkeypatch, False, make, compile_kw, x, y, **fit_kw)
         assert_same_weights(out[1][0], mb.get_weights())
         assert_same_logs(out[1][1], hb)
+
+
+# ------------------------------------------------------------------------ refused models
+def _frozen_first():
+    m = _mlp(out_act="softmax")
+    m.layers[0].trainable = False
+    return m
+
+
+# name -> (model factory, compile kwargs factory, words expected in model._fused_why)
+REFUSED = {
+    "flatten_after_dense": (lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8, activation="relu"),
+                                                       L.Flatten(), L.Dense(3, activation="softmax")]),
+                            lambda: dict(optimizer="adam", loss="sparse_categorical_crossentropy"),
+                            "Flatten after a Dense"),
+    "clipnorm": (lambda: _mlp(out_act="softmax"),
+                 lambda: dict(optimizer=O.Adam(0.01, clipnorm=0.5),
+                              loss="sparse_categorical_crossentropy"), "clipping"),
+    "clipvalue": (lambda: _mlp(out_act="softmax"),
+                  lambda: dict(optimizer=O.SGD(0.1, clipvalue=0.01),
+                               loss="sparse_categorical_crossentropy"), "clipping"),
+    "global_clipnorm": (lambda: _mlp(out_act="softmax"),
+                        lambda: dict(optimizer=O.RMSprop(0.01, global_clipnorm=0.1),
+                                     loss="sparse_categorical_crossentropy"), "clipping"),
+    "dropout_last": (lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8, activation="relu"),
+                                                L.Dense(3), L.Dropout(0.3)]),
+                     lambda: dict(optimizer="adam",
+                                  loss=Lo.SparseCategoricalCrossentropy(from_logits=True)),
+                     "Dropout"),
+    "two_dropouts": (lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8, activation="relu"),
+                                                L.Dropout(0.2), L.Dropout(0.2),
+                                                L.Dense(3, activation="softmax")]),
+                     lambda: dict(optimizer="adam", loss="sparse_categorical_crossentropy"),
+                     "Dropout"),
+    "frozen_layer": (_frozen_first,
+                     lambda: dict(optimizer="adam", loss="sparse_categorical_crossentropy"),
+                     "non-trainable"),
+    "from_logits_after_softmax": (lambda: _mlp(out_act="softmax"),
+                                  lambda: dict(optimizer="adam",
+                                               loss=Lo.SparseCategoricalCrossentropy(from_logits=True)),
+                                  "from_logits"),
+    "mae_metric_on_softmax": (lambda: _mlp(out_act="softmax"),
+                              lambda: dict(optimizer="adam", loss="categorical_crossentropy",
+                                           metrics=["mae"]), "mae"),
+    "mse_metric_sparse_labels": (lambda: _mlp(),
+                                 lambda: dict(optimizer="adam",
+                                              loss=Lo.SparseCategoricalCrossentropy(from_logits=True),
+                                              metrics=["mse"]), "sparse"),
+    "binary_threshold": (lambda: _mlp(k=1, out_act="sigmoid"),
+                         lambda: dict(optimizer="adam", loss="binary_crossentropy",
+                                      metrics=[fastnn.metrics.BinaryAccuracy(threshold=0.7)]),
+                         "threshold"),
+    "two_accuracies": (lambda: _mlp(out_act="softmax"),
+                       lambda: dict(optimizer="adam", loss="categorical_crossentropy",
+                                    metrics=["accuracy", fastnn.metrics.BinaryAccuracy()]),
+                       "accuracy"),
+}
+_REFUSED_DATA = {"binary_threshold": "binary", "mae_metric_on_softmax": "onehot",
+                 "two_accuracies": "onehot"}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_refused_models_train_on_the_layer_path(monkeypatch, case):
+    make, compile_kw, why = REFUSED[case]
+    kind = _REFUSED_DATA.get(case, "sparse")
+    x, y = _data(k=1 if kind == "binary" else 3, kind=kind)
+    monkeypatch.setattr(_fused, "ENABLED", True)
+    fastnn.utils.set_random_seed(0)
+    model = make()
+    model.compile(**compile_kw())
+    before = model.get_weights()
+    h = model.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+    assert model._fused_plan_fit is None
+    assert why.lower() in model._fused_why.lower(), model._fused_why
+    assert _fused.plan_for(model, x, training=True) is None
+    assert np.isfinite(h["loss"]).all() and _weights_changed(model, before)
+    # Exactly what the layer path does when the engine is switched off.
+    mb, hb = _train(monkeypatch, False, make, compile_kw, x, y, batch_size=16, epochs=2)
+    assert_same_weights(model.get_weights(), mb.get_weights())
+    assert h == hb
+    if case == "frozen_layer":
+        np.testing.assert_array_equal(model.layers[0].kernel, before[0])
+
+
+def test_amsgrad_is_rejected_by_the_optimizer():
+    """amsgrad never reaches the plan: Adam refuses it when constructed."""
+    with pytest.raises(ValueError, match="amsgrad"):
+        O.Adam(amsgrad=True)
+
+
+def test_freezing_a_layer_after_fused_fit(monkeypatch):
+    """Fit on the engine, freeze the first layer and recompile (Keras' fine-tuning
+    recipe): the plan must notice and the frozen weights must not move."""
+    x, y, compile_kw, make = _cls_setup()
+    res = []
+    for fused in (True, False):
+        m, _ = _train(monkeypatch, fused, make, compile_kw, x, y, batch_size=16, epochs=1)
+        m.layers[0].trainable = False
+        # A fresh optimizer: fastnn's optimizers stay built for the variables they first
+        # saw (recompiling with the same object fails on both paths).
+        m.compile(optimizer=O.Adam(0.01), loss=m.loss, metrics=["accuracy"])
+        w0 = m.layers[0].kernel.copy()
+        h = m.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+        np.testing.assert_array_equal(m.layers[0].kernel, w0)
+        res.append((m.get_weights(), h))
+    assert_same_weights(res[0][0], res[1][0])
+    assert_same_logs(res[0][1], res[1][1])
+
+
+def test_model_trainable_false(monkeypatch):
+    x, y, compile_kw, make = _cls_setup()
+    m, _ = _train(monkeypatch, True, make, compile_kw, x, y, batch_size=16, epochs=1)
+    m.trainable = False
+    w = m.get_weights()
+    h = m.fit(x, y, batch_size=16, epochs=1, verbose=0).history
+    assert m._fused_plan_fit is None
+    assert_same_weights(w, m.get_weights())
+    assert np.isfinite(h["loss"]).all()
