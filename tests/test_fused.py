@@ -823,3 +823,137 @@ def test_model_trainable_false(monkeypatch):
     assert m._fused_plan_fit is None
     assert_same_weights(w, m.get_weights())
     assert np.isfinite(h["loss"]).all()
+
+
+# ------------------------------------------------------------------------ inference
+@pytest.mark.parametrize("case", ["scce_softmax_folded", "bce_sigmoid_folded", "huber_relu",
+                                  "cce_logits"])
+def test_predict_evaluate_call_fused_equal_layer_path(monkeypatch, case, dtype):
+    loss, k, out_act, kind, metrics = LOSS_CASES[case]
+    n = 61
+    x, y = _data(n=n, k=k, kind=kind, dtype=dtype)
+    sw = np.linspace(0.1, 2.0, n)
+    make = lambda: _mlp(k=k, out_act=out_act, dtype=dtype.name, hidden=(9, 4), act="elu",
+                        kernel_regularizer=R.L2(0.01), bias_regularizer=R.L1(0.02))
+    m, _ = _train(monkeypatch, True, make, lambda: dict(optimizer=O.Adam(0.02), loss=loss(),
+                                                        metrics=list(metrics)),
+                  x, y, batch_size=8, epochs=2)
+
+    def infer():
+        out = {f"predict_{b}": m.predict(x, batch_size=b, verbose=0) for b in (1, 7, 32, n, n + 5)}
+        out["call"] = m(x)
+        out["call_one_row"] = m(x[:1])
+        out["predict_on_batch"] = m.predict_on_batch(x[:10])
+        ev = {f"evaluate_{b}": m.evaluate(x, y, batch_size=b, verbose=0, return_dict=True)
+              for b in (1, 10, n + 1)}
+        ev["evaluate_sw"] = m.evaluate(x, y, batch_size=9, sample_weight=sw, verbose=0,
+                                       return_dict=True)
+        return out, ev
+
+    monkeypatch.setattr(_fused, "ENABLED", True)
+    assert _fused.plan_for(m, x) is not None
+    oa, ea = infer()
+    monkeypatch.setattr(_fused, "ENABLED", False)
+    ob, eb = infer()
+    for key in oa:
+        assert oa[key].dtype == dtype and oa[key].shape[1] == k
+        assert_same_weights([oa[key]], [ob[key]])
+        # rows do not depend on the batch they were computed in
+        assert_same_weights([oa[key]], [oa["predict_32"][:len(oa[key])]])
+    mrtol = FOLDED_SIGMOID_METRIC_RTOL[dtype] if out_act == "sigmoid" else METRIC_RTOL
+    for key in ea:
+        assert_same_logs(ea[key], eb[key], loss_rtol=REG_RTOL, metric_rtol=mrtol)
+    # evaluate includes the regularization penalty; and the batch size only changes the
+    # order of a float64 sum.
+    for key in ("evaluate_10", "evaluate_62"):
+        assert_same_logs(ea["evaluate_1"], ea[key], loss_rtol=1e-6 if dtype == np.float32 else 1e-12,
+                         metric_rtol=1e-12)
+    assert ea["evaluate_sw"]["loss"] != ea["evaluate_10"]["loss"]
+
+
+def test_inference_before_training_then_fit(monkeypatch):
+    """predict on a compiled, untrained model builds a plan without optimizer slots; the
+    first fit must then build the slots and train as the layer path does."""
+    x, y, compile_kw, make = _cls_setup()
+    res = []
+    for fused in (True, False):
+        monkeypatch.setattr(_fused, "ENABLED", fused)
+        fastnn.utils.set_random_seed(0)
+        m = make()
+        p0 = m.predict(x, verbose=0)                       # not compiled: layer path
+        m.compile(**compile_kw())
+        p1 = m.predict(x, verbose=0)
+        e1 = m.evaluate(x, y, verbose=0, return_dict=True)
+        assert not m.optimizer.built
+        if fused:
+            assert m._fused_plan is not None and not m._fused_plan.can_train
+        h = m.fit(x, y, batch_size=13, epochs=2, verbose=0).history
+        assert (m._fused_plan_fit is not None) == fused
+        res.append((p0, p1, e1, m.get_weights(), h))
+    a, b = res
+    assert_same_weights(a[:2], b[:2])
+    assert_same_weights([a[0]], [a[1]])
+    assert_same_logs(a[2], b[2])
+    assert_same_weights(a[3], b[3])
+    assert_same_logs(a[4], b[4])
+
+
+def test_uncompiled_model_predicts_on_the_layer_path(monkeypatch):
+    monkeypatch.setattr(_fused, "ENABLED", True)
+    m = _mlp()
+    x, _ = _data()
+    assert _fused.plan_for(m, x) is None
+    out = m.predict(x, verbose=0)
+    assert out.shape == (len(x), 3) and np.isfinite(out).all()
+
+
+# ------------------------------------------------------------------------ leading Flatten
+def test_leading_flatten_with_3d_input(monkeypatch, dtype):
+    r = np.random.default_rng(4)
+    x = r.standard_normal((90, 8, 8)).astype(dtype)
+    y = r.integers(0, 4, 90)
+    make = lambda: fastnn.Sequential([L.Input((8, 8), dtype=dtype.name), L.Flatten(),
+                                      L.Dense(16, activation="relu"), L.Dense(4, activation="softmax")])
+    compile_kw = lambda: dict(optimizer=O.Adam(0.01), loss="sparse_categorical_crossentropy",
+                              metrics=["accuracy"])
+    (ma, ha), (mb, hb) = _both(monkeypatch, make, compile_kw, x, y, batch_size=16, epochs=2,
+                               validation_split=0.2)
+    assert ma._fused_plan_fit.flatten_first
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+    assert_same_logs(ha, hb)
+    monkeypatch.setattr(_fused, "ENABLED", True)
+    pa, ea = ma.predict(x, batch_size=7, verbose=0), ma.evaluate(x, y, verbose=0, return_dict=True)
+    ca = ma(x)
+    monkeypatch.setattr(_fused, "ENABLED", False)
+    assert_same_weights([pa, ca], [ma.predict(x, batch_size=7, verbose=0), ma(x)])
+    assert_same_logs(ea, ma.evaluate(x, y, verbose=0, return_dict=True))
+    # Flattened by hand, into the same Dense stack: the same outputs.
+    flat = fastnn.Sequential([L.Input((64,), dtype=dtype.name), L.Dense(16, activation="relu"),
+                              L.Dense(4, activation="softmax")])
+    flat.set_weights(ma.get_weights())
+    monkeypatch.setattr(_fused, "ENABLED", True)
+    assert_same_weights([pa], [flat.predict(x.reshape(90, 64), batch_size=7, verbose=0)])
+
+
+# ------------------------------------------------------------------------ saving
+@pytest.mark.parametrize("opt", ["adam", "rmsprop_centered_momentum_wd", "sgd_expdecay"])
+def test_save_load_mid_training_then_fused(monkeypatch, tmp_path, opt):
+    x, y, _, make = _cls_setup()
+    compile_kw = lambda: dict(optimizer=OPTIMIZERS[opt](), loss="sparse_categorical_crossentropy",
+                              metrics=["accuracy"])
+    full, hfull = _train(monkeypatch, True, make, compile_kw, x, y, batch_size=13, epochs=4)
+    first, _ = _train(monkeypatch, True, make, compile_kw, x, y, batch_size=13, epochs=2)
+    path = str(tmp_path / "mid.keras")
+    rng_state = fastnn.utils.get_rng().bit_generator.state
+    first.save(path)
+    loaded = fastnn.models.load_model(path)
+    assert loaded.optimizer.iterations == first.optimizer.iterations
+    h = loaded.fit(x, y, batch_size=13, epochs=4, initial_epoch=2, verbose=0).history
+    assert loaded._fused_plan_fit is not None
+    assert_same_weights(full.get_weights(), loaded.get_weights())
+    assert_same_weights(full.optimizer.get_state(), loaded.optimizer.get_state())
+    assert h["loss"] == hfull["loss"][2:] and h["accuracy"] == hfull["accuracy"][2:]
+    # The original model goes on training the same way (from the same shuffling stream).
+    fastnn.utils.get_rng().bit_generator.state = rng_state
+    first.fit(x, y, batch_size=13, epochs=4, initial_epoch=2, verbose=0)
+    assert_same_weights(full.get_weights(), first.get_weights())
