@@ -1066,3 +1066,66 @@ def test_both_simd_paths(monkeypatch, simd_path):
     (ma, ha), (mb, hb) = _both(monkeypatch, make, compile_kw, x, y, batch_size=13, epochs=2)
     assert_same_weights(ma.get_weights(), mb.get_weights())
     assert_same_logs(ha, hb)
+
+
+@pytest.mark.parametrize("opt", ["adam", "rmsprop_centered_momentum_wd", "adagrad"])
+def test_layers_without_bias(monkeypatch, opt):
+    """use_bias=False changes which optimizer slots belong to which layer: the engine must
+    pair each weight with its own slots."""
+    x, y = _data(k=2, kind="regression")
+    make = lambda: fastnn.Sequential([
+        L.Input((6,)), L.Dense(8, activation="relu", use_bias=False, kernel_regularizer="l2"),
+        L.Dense(5, activation="tanh"), L.Dense(2, use_bias=False, bias_regularizer="l1")])
+    compile_kw = lambda: dict(optimizer=OPTIMIZERS[opt](), loss=Lo.Huber(0.5), metrics=["mae"])
+    (ma, ha), (mb, hb) = _both(monkeypatch, make, compile_kw, x, y, batch_size=9, epochs=3)
+    assert [w.shape for w in ma.get_weights()] == [(6, 8), (8, 5), (5,), (5, 2)]
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+    assert_same_weights(ma.optimizer.get_state(), mb.optimizer.get_state())
+    assert_same_logs(ha, hb, loss_rtol=REG_RTOL)
+
+
+@pytest.mark.parametrize("labels", ["int32", "int64_column", "float64", "float32_onehot"])
+def test_label_dtypes_and_shapes(monkeypatch, labels):
+    x, y = _data()
+    loss = "sparse_categorical_crossentropy"
+    if labels == "int32":
+        y = y.astype(np.int32)
+    elif labels == "int64_column":
+        y = y.reshape(-1, 1)
+    elif labels == "float64":
+        y = y.astype(np.float64)
+    else:
+        y, loss = np.eye(3, dtype=np.float32)[y], "categorical_crossentropy"
+    compile_kw = lambda: dict(optimizer=O.Adam(0.01), loss=loss, metrics=["accuracy"])
+    (ma, ha), (mb, hb) = _both(monkeypatch, lambda: _mlp(out_act="softmax"), compile_kw, x, y,
+                               batch_size=13, epochs=2)
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+    assert_same_logs(ha, hb)
+    # The same training as with the plain int64 labels.
+    ref, href = _train(monkeypatch, True, lambda: _mlp(out_act="softmax"), lambda: dict(
+        optimizer=O.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"]),
+        *_data(), batch_size=13, epochs=2)
+    assert_same_weights(ma.get_weights(), ref.get_weights())
+
+
+def test_test_batch_hooks_during_fit_validation(monkeypatch):
+    """A callback hooking test batches makes validation run batch by batch in Python;
+    the val_ numbers are the ones the engine's one-call evaluate gives."""
+    x, y, compile_kw, make = _cls_setup()
+
+    class TestHook(cbs.Callback):
+        def __init__(self):
+            super().__init__()
+            self.batches = []
+
+        def on_test_batch_end(self, batch, logs=None):
+            self.batches.append(batch)
+
+    hook = TestHook()
+    ma, ha = _train(monkeypatch, True, make, compile_kw, x, y, batch_size=13, epochs=2,
+                    validation_split=0.3, validation_batch_size=8, callbacks=[hook])
+    assert hook.batches == list(range(4)) * 2               # 30 validation rows / 8
+    mb, hb = _train(monkeypatch, True, make, compile_kw, x, y, batch_size=13, epochs=2,
+                    validation_split=0.3, validation_batch_size=8)
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+    assert_same_logs(ha, hb)
