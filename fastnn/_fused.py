@@ -74,7 +74,7 @@ def _dense_specs(model):
                           "kl1": kl1, "kl2": kl2, "bl1": bl1, "bl2": bl2,
                           "W": layer.kernel, "b": layer.bias if layer.use_bias else None,
                           "layer": layer})
-        elif type(layer) is layers_mod.Activation and specs and specs[-1]["act_name"] == "linear" \
+        elif isinstance(layer, layers_mod.Activation) and specs and specs[-1]["act_name"] == "linear" \
                 and not specs[-1]["dropout"]:
             name, code, param = _act_code(layer.activation_name, layer.activation_params)
             specs[-1].update(act=code, act_name=name, act_param=param)
@@ -209,13 +209,15 @@ class FusedPlan:
         self.net = _kernels.FusedNet(specs, self.loss_code, loss_param, self.on_logits,
                                      self.y_cols, self.metric_code, opt_cfg, seed, self.dtype)
         self._ws = {}
-        self.schedule = not isinstance(self.opt._learning_rate, (int, float))
 
     @staticmethod
     def _key(model):
         """What the plan depends on: rebuilt when any of it changes."""
         opt = model.optimizer
-        return (tuple(id(w) for w in model.weights), id(opt), id(model.loss),
+        cfg = opt.get_config()
+        cfg.pop("learning_rate", None)     # read at every step, not baked into the net
+        return (repr(sorted(cfg.items())),
+                tuple(id(w) for w in model.weights), id(opt), id(model.loss),
                 tuple(id(m) for m in model._metrics or []), id(opt._slots),
                 opt.clipnorm, opt.clipvalue, opt.global_clipnorm, opt.weight_decay,
                 tuple(getattr(layer, "rate", None) for layer in model._layers))
@@ -235,10 +237,11 @@ class FusedPlan:
 
     def _lrs(self, n_steps):
         opt = self.opt
-        if not self.schedule:
-            return np.full(n_steps, float(opt._learning_rate))
+        lr = opt._learning_rate        # a callback may swap a float for a schedule
+        if isinstance(lr, (int, float, np.floating)):
+            return np.full(n_steps, float(lr))
         it0 = opt.iterations
-        return np.array([float(opt._learning_rate(it0 + s)) for s in range(n_steps)])
+        return np.array([float(lr(it0 + s)) for s in range(n_steps)])
 
     # ---------------------------------------------------------------- training
     def fit_epoch(self, x, y, sw, batch_size, shuffle, callbacks, user_batch_hooks):

@@ -174,12 +174,6 @@ def test_learning_rate_changed_between_fits(monkeypatch, opt):
     assert_same_logs(results[0][2], results[1][2])
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "fastnn/_fused.py: FusedPlan.__init__ fixes self.schedule = not isinstance(opt._learning_rate, "
-    "(int, float)) once, and the plan key does not include it, so after "
-    "optimizer.learning_rate = <schedule> the cached plan's _lrs() calls "
-    "float(<ExponentialDecay>) -> TypeError. Fix: test isinstance(opt._learning_rate, "
-    "(int, float)) inside _lrs() on every call."))
 def test_schedule_assigned_after_a_fit(monkeypatch):
     """A float learning rate replaced by a schedule between two fits (the setter allows
     it): the second fit must follow the schedule on both paths."""
@@ -267,12 +261,6 @@ def test_losses_fused_equals_layer_path(monkeypatch, case, dtype):
     assert_same_weights([pa], [pb])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "csrc/train_impl.inc fnn_metrics, FNN_METRIC_BIN_ACC: `if (logits) p = sigmoid(p)` uses "
-    "net->loss_on_logits, which is also set for a from_logits=True loss on a linear output, "
-    "so the engine thresholds sigmoid(z) (z > 0) where Keras and the layer path threshold "
-    "the output z > 0.5. Fix: `if (logits && L->act == FNN_ACT_SIGMOID)`, as the mse/mae "
-    "branch below already does."))
 def test_binary_accuracy_on_logits_output(monkeypatch, dtype):
     """BinaryCrossentropy(from_logits=True) on a linear output: the model outputs logits,
     and Keras' BinaryAccuracy thresholds the model output itself (y_pred > 0.5), as the
@@ -1131,13 +1119,6 @@ def test_test_batch_hooks_during_fit_validation(monkeypatch):
     assert_same_logs(ha, hb)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fastnn/_fused.py FusedPlan._key: the cached plan's key covers clipping and "
-    "weight_decay but not the other optimizer hyperparameters (SGD/RMSprop momentum, "
-    "nesterov, Adam beta_1/beta_2/epsilon, RMSprop rho/centered, Adagrad epsilon) that "
-    "_optimizer_spec copies into the C net once; changing one in place between fits is "
-    "honoured by the layer path but not by the engine. Fix: put those values (e.g. "
-    "opt.get_config() without learning_rate) in the key."))
 @pytest.mark.parametrize("change", ["momentum", "beta_1"])
 def test_optimizer_hyperparameter_changed_between_fits(monkeypatch, change):
     x, y, _, make = _cls_setup()
