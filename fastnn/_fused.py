@@ -27,6 +27,7 @@ _STAT_LOSS, _STAT_N, _STAT_CORRECT, _STAT_SE, _STAT_AE = range(5)
 # Refresh a terminal progress bar about this often when no user callback wants every
 # batch: the engine then runs that many steps per C call.
 _PROGRESS_INTERVAL_S = 0.1
+_INFER_ROWS = 512
 
 
 # Tests switch this off to compare against the layer-by-layer path.
@@ -225,7 +226,9 @@ class FusedPlan:
     def workspace(self, batch):
         ws = self._ws.get(batch)
         if ws is None:
-            self._ws.clear()                 # one workspace: the current batch size
+            # Kept per batch size (training, validation, inference), the oldest dropped.
+            if len(self._ws) >= 3:
+                del self._ws[next(iter(self._ws))]
             ws = self._ws[batch] = np.empty(self.net.workspace_size(batch), self.dtype)
         return ws
 
@@ -304,7 +307,10 @@ class FusedPlan:
     def predict(self, x, batch_size):
         x2 = self.x2d(x)
         out = np.empty((x2.shape[0], self.specs[-1]["out"]), self.dtype)
-        self.net.forward(self.workspace(batch_size), batch_size, x2, out)
+        # Rows are independent: blocks of at least _INFER_ROWS amortise packing the
+        # weights in every GEMM (batch_size only bounds memory, as in Keras).
+        rows = max(batch_size, min(_INFER_ROWS, x2.shape[0]))
+        self.net.forward(self.workspace(rows), rows, x2, out)
         return out
 
 
