@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from fastnn import utils
+from fastnn import _registry
 
 
 def _fans(shape):
@@ -201,11 +202,7 @@ def get(identifier):
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, dict):
-        cls = ALL_OBJECTS.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"initializer: unknown class_name {identifier.get('class_name')!r}; "
-                             f"expected one of {sorted(ALL_OBJECTS)}")
-        return cls.from_config(identifier.get("config", {}))
+        return _registry.from_dict("initializer", identifier, ALL_OBJECTS)
     if isinstance(identifier, str):
         cls = ALIASES.get(identifier) or ALL_OBJECTS.get(identifier)
         if cls is None:

@@ -10,6 +10,7 @@ import numpy as np
 
 from fastnn import activations, initializers, regularizers, utils
 from fastnn import ops
+from fastnn import _registry
 
 _UIDS = {}
 
@@ -518,11 +519,7 @@ def serialize(layer):
 
 
 def deserialize(config):
-    cls = ALL_OBJECTS.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"layer: unknown class_name {config.get('class_name')!r}; expected one of "
-                         f"{sorted(ALL_OBJECTS)}")
-    return cls.from_config(config.get("config", {}))
+    return _registry.from_dict("layer", config, ALL_OBJECTS)
 
 
 def get(identifier):

@@ -5,6 +5,7 @@ Reduction is Keras' default "sum_over_batch_size": sum(sample_weight * loss) / b
 import numpy as np
 
 from fastnn import ops
+from fastnn import _registry
 
 
 def _pred(y_pred):
@@ -212,11 +213,7 @@ def get(identifier):
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, dict):
-        cls = ALL_OBJECTS.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"loss: unknown class_name {identifier.get('class_name')!r}; "
-                             f"expected one of {sorted(ALL_OBJECTS)}")
-        return cls.from_config(identifier.get("config", {}))
+        return _registry.from_dict("loss", identifier, ALL_OBJECTS)
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier) or ALL_OBJECTS.get(identifier)
         if cls is None:

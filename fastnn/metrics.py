@@ -5,6 +5,7 @@ gives one batch's contribution and `update_sums` adds it. The training loop uses
 pair so a fused engine can hand back sums without per-sample Python.
 """
 import numpy as np
+from fastnn import _registry
 
 
 class Metric:
@@ -164,11 +165,7 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
     if isinstance(identifier, dict):
-        cls = ALL_OBJECTS.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"metric: unknown class_name {identifier.get('class_name')!r}; "
-                             f"expected one of {sorted(ALL_OBJECTS)}")
-        return cls.from_config(identifier.get("config", {}))
+        return _registry.from_dict("metric", identifier, ALL_OBJECTS)
     if isinstance(identifier, str):
         if identifier.lower() in _ACCURACY:
             if y_pred_shape is None:

@@ -1,6 +1,7 @@
 """Weight penalties (keras.regularizers): value added to the reported loss, gradient
 added to the weight's gradient."""
 import numpy as np
+from fastnn import _registry
 
 
 class Regularizer:
@@ -74,11 +75,7 @@ def get(identifier):
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, dict):
-        cls = ALL_OBJECTS.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"regularizer: unknown class_name {identifier.get('class_name')!r}; "
-                             f"expected one of {sorted(ALL_OBJECTS)}")
-        return cls.from_config(identifier.get("config", {}))
+        return _registry.from_dict("regularizer", identifier, ALL_OBJECTS)
     if isinstance(identifier, str):
         cls = ALIASES.get(identifier) or ALL_OBJECTS.get(identifier)
         if cls is None:

@@ -11,6 +11,7 @@ import numpy as np
 from fastnn.optimizers import schedules
 from fastnn.optimizers.schedules import LearningRateSchedule
 from fastnn import ops
+from fastnn import _registry
 
 
 def _check_float(owner, name, value, lo=None, hi=None, lo_open=False, hi_open=False):
@@ -327,11 +328,7 @@ def get(identifier):
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):
-        cls = ALL_OBJECTS.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"optimizer: unknown class_name {identifier.get('class_name')!r}; "
-                             f"expected one of {sorted(ALL_OBJECTS)}")
-        return cls.from_config(identifier.get("config", {}))
+        return _registry.from_dict("optimizer", identifier, ALL_OBJECTS)
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier.lower())
         if cls is None:

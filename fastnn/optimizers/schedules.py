@@ -1,5 +1,6 @@
 """Learning-rate schedules (keras.optimizers.schedules): step -> learning rate."""
 import math
+from fastnn import _registry
 
 
 class LearningRateSchedule:
@@ -104,8 +105,4 @@ def serialize(schedule):
 
 
 def deserialize(config):
-    cls = ALL_OBJECTS.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"schedule: unknown class_name {config.get('class_name')!r}; expected one "
-                         f"of {sorted(ALL_OBJECTS)}")
-    return cls.from_config(config.get("config", {}))
+    return _registry.from_dict("schedule", config, ALL_OBJECTS)
