@@ -240,6 +240,9 @@ class Sequential:
             raise ValueError(f"compile: loss is required (one of {losses_mod.known_names()} or a "
                              f"Loss object), got None")
         loss_obj = losses_mod.get(loss)
+        if getattr(loss_obj, "reduction", "sum_over_batch_size") != "sum_over_batch_size":
+            raise ValueError(f"compile: fastnn trains on the batch mean of the loss (reduction="
+                             f"'sum_over_batch_size'); got reduction={loss_obj.reduction!r}")
         if metrics is None:
             metric_ids = []
         elif isinstance(metrics, (list, tuple)):

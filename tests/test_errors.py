@@ -223,3 +223,13 @@ def test_empty_model():
         m.predict(X)
     with pytest.raises(ValueError, match="has no layers"):
         m(X)
+
+
+def test_compile_rejects_a_loss_reduction_fit_would_ignore():
+    from fastnn import Sequential
+    from fastnn.layers import Dense
+    from fastnn.losses import MeanSquaredError
+    model = Sequential([Dense(1)])
+    with pytest.raises(ValueError, match="reduction='sum'"):
+        model.compile(optimizer="sgd", loss=MeanSquaredError(reduction="sum"))
+    assert not model.compiled
