@@ -198,6 +198,9 @@ class FusedPlan:
             s["slotsb"] = [sb.get(n) for n in slot_names] + [None] * (3 - len(slot_names))
         self.specs = specs
         self.key = self._key(model)
+        # The key holds ids: keeping these objects alive (the weights and slots are kept
+        # by the FusedNet) means no other object can take one of those ids meanwhile.
+        self._pinned = (model.loss, list(model._metrics or []), self.opt._slots)
         # Dropout masks come from a counter-based stream keyed by this seed; like the
         # layer path, only a model with dropout draws from fastnn's generator.
         seed = 0
