@@ -65,6 +65,9 @@
 /* Direct path: a tail panel of up to this many elements lives on the stack (4 KiB
  * float32, 8 KiB float64); larger ones are allocated. */
 #define FNN_DIRECT_STACK_TAIL 1024
+/* Direct path with op(B) = B^T: B is transposed into a stack buffer up to this many
+ * elements (8 KiB float32, 16 KiB float64), else into the thread's packing buffer. */
+#define FNN_DIRECT_STACK_BT 2048
 #define FNN_GEMM_MAX_MR 6
 #define FNN_GEMM_MAX_NR 16
 
