@@ -29,17 +29,6 @@ def set_threads():
     fastnn.set_num_threads(old)
 
 
-def tol(dtype):
-    """assert_allclose tolerances for kernel-vs-reference in `dtype` (a few ulps, with
-    room for the different order of a row's sum)."""
-    return dict(rtol=2e-5, atol=2e-6) if np.dtype(dtype) == np.float32 else \
-        dict(rtol=1e-12, atol=1e-13)
-
-
-# Shapes: batch 1, odd sizes, tall, wide.
-SHAPES = [(1, 1), (1, 7), (5, 3), (67, 2), (3, 129)]
-
-
 @pytest.fixture(params=["generic", "avx2+fma"])
 def simd_path(request):
     """Run the test on the portable C path and on the AVX2 path (skipped where the CPU
@@ -52,3 +41,15 @@ def simd_path(request):
         yield request.param
     finally:
         _kernels.set_simd_path(old)
+
+
+@pytest.fixture(autouse=True)
+def _restore_kernel_state():
+    """Every test leaves the SIMD path, the forced GEMM algorithm and the thread count
+    as it found them."""
+    from fastnn import _kernels
+    simd, nt = _kernels.simd_path(), fastnn.get_num_threads()
+    yield
+    _kernels.set_simd_path(simd)
+    _kernels._gemm_force_path("auto")
+    fastnn.set_num_threads(nt)

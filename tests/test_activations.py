@@ -6,7 +6,7 @@ from fastnn import _kernels, ops
 from fastnn import reference as R
 from fastnn._codes import ACTIVATIONS
 
-from conftest import SHAPES, tol
+from cases import SHAPES, tol
 
 NAMES = sorted(ACTIVATIONS)
 ROWWISE = ("softmax", "log_softmax")

@@ -14,32 +14,10 @@ import fastnn
 from fastnn import _kernels, reference
 from fastnn._codes import ACTIVATIONS
 
-SIMD_PATHS = ["avx2+fma", "generic"]
 # The seed's layers (batch 32, 64 -> 25 -> 15 -> 10), batch 1, odd, and shapes that take
 # the packed GEMM (rows split across threads, or few rows with columns split).
 SHAPES = [(32, 64, 25), (32, 25, 15), (32, 15, 10), (1, 1, 1), (1, 7, 3), (7, 13, 33),
           (150, 70, 45), (20, 300, 130)]
-
-
-def _can_run(simd):
-    return simd == "generic" or fastnn.build_info()["simd_best"] == "avx2+fma"
-
-
-@pytest.fixture(autouse=True)
-def _restore_state():
-    simd, nt = _kernels.simd_path(), fastnn.get_num_threads()
-    yield
-    _kernels.set_simd_path(simd)
-    _kernels._gemm_force_path("auto")
-    fastnn.set_num_threads(nt)
-
-
-@pytest.fixture(params=SIMD_PATHS)
-def simd(request):
-    if not _can_run(request.param):
-        pytest.skip(f"CPU cannot run {request.param}")
-    assert _kernels.set_simd_path(request.param)
-    return request.param
 
 
 @pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
@@ -69,7 +47,7 @@ def _z_bound(X, W, b):
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("M,K,N", SHAPES)
-def test_dense_forward_every_activation(simd, dt, name, M, K, N):
+def test_dense_forward_every_activation(simd_path, dt, name, M, K, N):
     code, param = ACTIVATIONS[name]
     rng = np.random.default_rng(M * 7 + K * 3 + N)
     X, W, b = _layer(rng, M, K, N, dt)
@@ -89,7 +67,7 @@ def test_dense_forward_every_activation(simd, dt, name, M, K, N):
 
 @pytest.mark.parametrize("algo", ["direct", "packed"])
 @pytest.mark.parametrize("name", ["linear", "relu", "softmax"])
-def test_dense_forward_output_variants(simd, dt, algo, name):
+def test_dense_forward_output_variants(simd_path, dt, algo, name):
     """b None, Z None (A only), A is Z, Z and A distinct: same A every time."""
     _kernels._gemm_force_path(algo)
     code, param = ACTIVATIONS[name]
@@ -111,7 +89,7 @@ def test_dense_forward_output_variants(simd, dt, algo, name):
 
 @pytest.mark.parametrize("nt", [1, 2])
 @pytest.mark.parametrize("name", ["softmax", "relu"])
-def test_dense_forward_wider_than_one_packed_panel(simd, name, nt):
+def test_dense_forward_wider_than_one_packed_panel(simd_path, name, nt):
     """N > NC (1 thread), or columns split between threads (2 threads): rows are whole
     only after every column block; the activation still gets whole rows."""
     fastnn.set_num_threads(nt)
@@ -137,7 +115,7 @@ def test_dense_forward_empty_and_k_zero(dt):
 
 
 @pytest.mark.parametrize("M,K,N", SHAPES)
-def test_dense_backward_against_numpy(simd, dt, M, K, N):
+def test_dense_backward_against_numpy(simd_path, dt, M, K, N):
     rng = np.random.default_rng(M + K + N)
     X, W, _ = _layer(rng, M, K, N, dt)
     dZ = rng.standard_normal((M, N)).astype(dt)
@@ -195,7 +173,7 @@ def test_dense_backward_finite_differences(name):
 
 @pytest.mark.parametrize("algo", ["auto", "direct", "packed"])
 @pytest.mark.parametrize("M,K,N", [(150, 70, 45), (20, 300, 130), (64, 200, 33)])
-def test_dense_bitwise_identical_across_threads(simd, dt, algo, M, K, N):
+def test_dense_bitwise_identical_across_threads(simd_path, dt, algo, M, K, N):
     """Packed with 2 threads splits rows for (150, 70, 45) and columns for (20, 300, 130)
     (the softmax then runs after both column blocks are done)."""
     if not fastnn.build_info()["openmp"]:

@@ -31,24 +31,6 @@ def _can_run(simd):
     return simd == "generic" or fastnn.build_info()["simd_best"] == "avx2+fma"
 
 
-@pytest.fixture(autouse=True)
-def _restore_state():
-    """Every test leaves the SIMD path, the GEMM algorithm and the threads as found."""
-    simd, nt = _kernels.simd_path(), fastnn.get_num_threads()
-    yield
-    _kernels.set_simd_path(simd)
-    _kernels._gemm_force_path("auto")
-    fastnn.set_num_threads(nt)
-
-
-@pytest.fixture(params=SIMD_PATHS)
-def simd(request):
-    if not _can_run(request.param):
-        pytest.skip(f"CPU cannot run {request.param}")
-    assert _kernels.set_simd_path(request.param)
-    return request.param
-
-
 @pytest.fixture(params=ALGOS)
 def algo(request):
     _kernels._gemm_force_path(request.param)
@@ -104,7 +86,7 @@ EDGE_SHAPES = [
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("M,N,K", EDGE_SHAPES)
-def test_gemm_edge_shapes_all_paths(simd, algo, dtype, M, N, K):
+def test_gemm_edge_shapes_all_paths(simd_path, algo, dtype, M, N, K):
     rng = np.random.default_rng(M * 1000003 + N * 1009 + K)
     _check_gemm(rng, M, N, K, 0, 0, dtype)
 
@@ -112,7 +94,7 @@ def test_gemm_edge_shapes_all_paths(simd, algo, dtype, M, N, K):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("ta,tb", list(itertools.product([0, 1], [0, 1])))
 @pytest.mark.parametrize("M,N,K", [(1, 1, 1), (7, 19, 13), (33, 17, 70), (130, 40, 260)])
-def test_gemm_transposes(simd, algo, dtype, ta, tb, M, N, K):
+def test_gemm_transposes(simd_path, algo, dtype, ta, tb, M, N, K):
     rng = np.random.default_rng(11 + ta + 2 * tb)
     _check_gemm(rng, M, N, K, ta, tb, dtype)
 
@@ -120,14 +102,14 @@ def test_gemm_transposes(simd, algo, dtype, ta, tb, M, N, K):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("alpha,beta", [(1.0, 1.0), (0.5, -2.0), (-1.5, 0.0), (2.0, 0.25)])
 @pytest.mark.parametrize("M,N,K", [(7, 19, 13), (61, 35, 300)])
-def test_gemm_alpha_beta(simd, algo, dtype, alpha, beta, M, N, K):
+def test_gemm_alpha_beta(simd_path, algo, dtype, alpha, beta, M, N, K):
     rng = np.random.default_rng(5)
     for ta, tb in [(0, 0), (1, 1)]:
         _check_gemm(rng, M, N, K, ta, tb, dtype, alpha, beta)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-def test_gemm_wider_than_one_packed_panel(simd, dtype):
+def test_gemm_wider_than_one_packed_panel(simd_path, dtype):
     """N beyond NC (4080 f32 / 2040 f64): several jc panels."""
     _kernels._gemm_force_path("packed")
     rng = np.random.default_rng(3)
@@ -135,7 +117,7 @@ def test_gemm_wider_than_one_packed_panel(simd, dtype):
     _check_gemm(rng, 8, 4100, 7, 1, 1, dtype)
 
 
-def test_gemm_tall_and_wide_auto(simd):
+def test_gemm_tall_and_wide_auto(simd_path):
     rng = np.random.default_rng(4)
     _check_gemm(rng, 700, 3, 20, 0, 0, np.float32)     # tall
     _check_gemm(rng, 3, 900, 20, 0, 1, np.float32)     # wide
@@ -165,7 +147,7 @@ def test_gemm_zero_sizes_and_alpha_zero(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-def test_gemm_leading_dimensions(simd, algo, dtype):
+def test_gemm_leading_dimensions(simd_path, algo, dtype):
     """Row strides larger than the row (column slices of bigger arrays) are honoured,
     and nothing outside C's view is written."""
     rng = np.random.default_rng(8)
@@ -196,7 +178,7 @@ DET_SHAPES = [(150, 70, 600), (20, 300, 530), (61, 33, 70), (13, 45, 200)]
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("M,N,K", DET_SHAPES)
-def test_gemm_bitwise_identical_across_threads(simd, algo, dtype, M, N, K):
+def test_gemm_bitwise_identical_across_threads(simd_path, algo, dtype, M, N, K):
     if not fastnn.build_info()["openmp"]:
         pytest.skip("built without OpenMP")
     rng = np.random.default_rng(9)

@@ -7,7 +7,7 @@ from fastnn import _kernels, ops
 from fastnn import reference as R
 from fastnn._codes import LOSSES
 
-from conftest import tol
+from cases import tol
 
 # (ops/reference name, from_logits)
 CASES = [("sparse_categorical_crossentropy", True), ("sparse_categorical_crossentropy", False),

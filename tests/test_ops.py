@@ -10,7 +10,7 @@ from fastnn import ops
 from fastnn import reference as R
 from fastnn._codes import ACTIVATIONS
 
-from conftest import tol
+from cases import tol
 
 ELEMENTWISE = [n for n in sorted(ACTIVATIONS) if n not in ("softmax", "log_softmax")]
 

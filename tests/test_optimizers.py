@@ -6,7 +6,7 @@ import pytest
 from fastnn import ops
 from fastnn import reference as R
 
-from conftest import tol
+from cases import tol
 
 # name -> (slot names with their initial value, keyword arguments). Adagrad's
 # accumulator starts at 0.1 as in Keras.
