@@ -24,6 +24,21 @@ _BINARY = "binary_crossentropy"
 _CATEGORICAL = "categorical_crossentropy"
 
 
+def _numeric_array(value, what, argname):
+    """value (anything numpy.asarray takes) -> an array of real numbers, or a clear
+    error naming the argument."""
+    if value is None:
+        raise ValueError(f"{what}: {argname} is required, got None")
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:
+        raise TypeError(f"{what}: {argname} must be array-like numbers, got "
+                        f"{type(value).__name__} ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{what}: {argname} must hold real numbers, got dtype {arr.dtype}")
+    return arr
+
+
 def _all_finite(arr):
     """True when arr has no NaN/Inf; min and max propagate both, without the full-size
     boolean temporary np.isfinite would allocate (47 MB for 60,000 x 784 rows)."""
@@ -305,15 +320,7 @@ class Sequential:
     def _convert_x(self, x, what, argname="x"):
         """x -> C-contiguous array of the model dtype (a new array when a cast is needed,
         never a mutated caller array), checked against the built input shape."""
-        if x is None:
-            raise ValueError(f"{what}: {argname} is required, got None")
-        try:
-            arr = np.asarray(x)
-        except Exception as exc:
-            raise TypeError(f"{what}: {argname} must be array-like numbers, got "
-                            f"{type(x).__name__} ({exc})") from None
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{what}: {argname} must hold real numbers, got dtype {arr.dtype}")
+        arr = _numeric_array(x, what, argname)
         if arr.ndim == 0:
             raise ValueError(f"{what}: {argname} must be an array of samples, got a scalar")
         if arr.ndim == 1:
@@ -335,15 +342,7 @@ class Sequential:
         """y -> array checked against the loss and the output shape: sparse labels
         integer in [0, units) as (N,); binary labels in [0, 1]; others shaped like the
         output. Converted to the model dtype."""
-        if y is None:
-            raise ValueError(f"{what}: {argname} is required, got None")
-        try:
-            arr = np.asarray(y)
-        except Exception as exc:
-            raise TypeError(f"{what}: {argname} must be array-like numbers, got "
-                            f"{type(y).__name__} ({exc})") from None
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{what}: {argname} must hold real numbers, got dtype {arr.dtype}")
+        arr = _numeric_array(y, what, argname)
         if arr.ndim == 0 or arr.shape[0] == 0:
             raise ValueError(f"{what}: {argname} must not be empty, got shape {arr.shape}")
         if arr.shape[0] != n:
