@@ -121,12 +121,10 @@ def _loss_spec(model, specs):
     last = specs[-1]
     k = last["out"]
     if op in ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy"):
+        # folded: the last activation (softmax / sigmoid) is applied inside the loss.
         folded = model._fused_head()
         if loss.from_logits or folded:
-            if folded:
-                # The last activation (softmax / sigmoid) is applied inside the loss.
-                pass
-            elif last["act_name"] != "linear":
+            if not folded and last["act_name"] != "linear":
                 raise Unsupported("from_logits loss after a non-linear output")
             code = LOSSES[op + "_logits"]
             on_logits = True
