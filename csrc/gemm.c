@@ -106,7 +106,7 @@ static int fnn_gemm_choose_path(size_t M, size_t N, size_t K, size_t elem_size,
 /* ------------------------------------------------------------------ aligned buffers */
 
 /* 64-byte aligned malloc (cache line and full AVX vectors), portable C99. */
-static void *fnn_alloc64(size_t bytes)
+void *fnn_alloc64(size_t bytes)
 {
     unsigned char *raw = (unsigned char *)malloc(bytes + 64 + sizeof(void *));
     uintptr_t p;
@@ -116,7 +116,7 @@ static void *fnn_alloc64(size_t bytes)
     return (void *)p;
 }
 
-static void fnn_free64(void *p)
+void fnn_free64(void *p)
 {
     if (p) free(((void **)p)[-1]);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "train.h"
 #include "gemm.h"
+#include "gemm_internal.inc"
 #include "activations.h"
 #include "losses.h"
 #include "optimizers.h"
@@ -37,6 +38,15 @@ static inline uint64_t fnn_mix64(uint64_t z)
 }
 
 #define FNN_MAX_LAYERS 64
+/* Row-parallel inference: rows per block a thread takes through every layer (its
+ * activations, 192 x 512 floats = 384 KiB, stay in that core's L2 for the next layer). */
+#define FNN_INFER_BLOCK 192
+
+#ifdef _OPENMP
+#define FNN_TID() omp_get_thread_num()
+#else
+#define FNN_TID() 0
+#endif
 
 #define REAL float
 #define SFX(name) name##_f32

@@ -218,3 +218,22 @@ def adagrad_update(floating[::1] w not None, floating[::1] g not None,
             fnn_adagrad_f32(n, &w[0], &g[0], &acc[0], lr, eps, wd_lr)
         else:
             fnn_adagrad_f64(n, &w[0], &g[0], &acc[0], lr, eps, wd_lr)
+
+
+cdef extern from "checks.h" nogil:
+    int fnn_all_finite_f32(size_t n, const float *x)
+    int fnn_all_finite_f64(size_t n, const double *x)
+
+
+def all_finite(floating[::1] x not None):
+    """True when no value of the 1-D contiguous array x is NaN or +-Inf (one pass)."""
+    cdef size_t n = x.shape[0]
+    cdef int ok = 1
+    if n == 0:
+        return True
+    with nogil:
+        if floating is float:
+            ok = fnn_all_finite_f32(n, &x[0])
+        else:
+            ok = fnn_all_finite_f64(n, &x[0])
+    return ok != 0

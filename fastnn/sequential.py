@@ -16,6 +16,7 @@ from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
 from fastnn import _fused
+from fastnn import _kernels
 from fastnn import utils
 from fastnn.callbacks.base import Callback, CallbackList
 
@@ -40,10 +41,13 @@ def _numeric_array(value, what, argname):
 
 
 def _all_finite(arr):
-    """True when arr has no NaN/Inf; min and max propagate both, without the full-size
-    boolean temporary np.isfinite would allocate (47 MB for 60,000 x 784 rows)."""
-    if arr.dtype.kind in "biu":
+    """True when arr has no NaN/Inf: one threaded C pass for the model dtypes, without the
+    full-size boolean temporary np.isfinite would allocate (47 MB for 60,000 x 784 rows)."""
+    if arr.dtype.kind in "biu" or arr.size == 0:
         return True
+    if arr.dtype in (np.float32, np.float64) and arr.flags.c_contiguous:
+        return _kernels.all_finite(arr.reshape(-1))
+    # min and max propagate NaN and Inf, still without a boolean temporary
     return bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
 
 

@@ -871,6 +871,32 @@ def test_predict_evaluate_call_fused_equal_layer_path(monkeypatch, case, dtype):
     assert ea["evaluate_sw"]["loss"] != ea["evaluate_10"]["loss"]
 
 
+@pytest.mark.parametrize("nt", [1, 2, 3])
+def test_row_parallel_inference_equals_layer_path(monkeypatch, set_threads, simd_path, dtype, nt):
+    """Large inputs take the row-parallel engine (weights packed once, threads over row
+    blocks through every layer): the same bits as the layer path, whatever the thread
+    count, the block a row falls in, or the batch size asked for. Layers 300->200 and
+    200->150 take the packed GEMM (two K blocks for K = 300), 150->10 the direct one."""
+    set_threads(nt)
+    n, k = 1000, 10
+    x, y = _data(n=n, d=300, k=k, dtype=dtype)
+    make = lambda: _mlp(d=300, k=k, out_act="softmax", dtype=dtype.name, hidden=(200, 150),
+                        act="relu")
+    m, _ = _train(monkeypatch, True, make, lambda: dict(optimizer=O.Adam(0.01),
+                                                        loss=Lo.SparseCategoricalCrossentropy(),
+                                                        metrics=["accuracy"]),
+                  x, y, batch_size=100, epochs=1)
+    fused = {b: m.predict(x, batch_size=b, verbose=0) for b in (32, 128, 512)}
+    part = m.predict(x[37:837], verbose=0)
+    ev = m.evaluate(x, y, batch_size=128, verbose=0, return_dict=True)
+    monkeypatch.setattr(_fused, "ENABLED", False)
+    ref = m(x)
+    for b, out in fused.items():
+        assert_same_weights([out], [ref])
+    assert_same_weights([part], [ref[37:837]])
+    assert_same_logs(ev, m.evaluate(x, y, batch_size=128, verbose=0, return_dict=True))
+
+
 def test_inference_before_training_then_fit(monkeypatch):
     """predict on a compiled, untrained model builds a plan without optimizer slots; the
     first fit must then build the slots and train as the layer path does."""
