@@ -28,6 +28,8 @@ _STAT_LOSS, _STAT_N, _STAT_CORRECT, _STAT_SE, _STAT_AE = range(5)
 # batch: the engine then runs that many steps per C call.
 _PROGRESS_INTERVAL_S = 0.1
 _INFER_ROWS = 512
+# Row indices (int64) of the permutations one multi-epoch C call takes: 32 MB.
+_EPOCH_INDEX_BUDGET = 1 << 22
 
 
 # Tests switch this off to compare against the layer-by-layer path.
@@ -286,6 +288,35 @@ class FusedPlan:
             if model.stop_training:
                 break
         return self._logs(totals)
+
+    def fit_epochs(self, x, y, sw, batch_size, shuffle, epochs, callbacks):
+        """The epochs in range `epochs` when nothing runs between them but History: many
+        epochs per C call (permutations drawn in the same order as epoch by epoch), then
+        each epoch's begin/end hooks in order. Same numbers as fit_epoch, epoch by epoch."""
+        n = x.shape[0]
+        x2, y2 = self.x2d(x), self.y2d(y)
+        steps = math.ceil(n / batch_size)
+        ws = self.workspace(batch_size)
+        per_call = max(1, _EPOCH_INDEX_BUDGET // n)
+        rng = utils.get_rng()
+        logs = {}
+        epochs = list(epochs)
+        for c in range(0, len(epochs), per_call):
+            chunk = epochs[c:c + per_call]
+            if shuffle:
+                perms = np.stack([rng.permutation(n) for _ in chunk]).astype(np.int64, copy=False)
+            else:
+                perms = np.tile(np.arange(n, dtype=np.int64), (len(chunk), 1))
+            stats = np.zeros((len(chunk) * steps, _kernels.STATS_WIDTH))
+            self.net.train_epochs(ws, batch_size, x2, y2, sw, perms, self.opt.iterations,
+                                  self._lrs(len(chunk) * steps), stats)
+            self.opt.iterations += len(chunk) * steps
+            for i, epoch in enumerate(chunk):
+                callbacks.on_epoch_begin(epoch)
+                logs = self._logs(np.zeros(_kernels.STATS_WIDTH)
+                                  + stats[i * steps:(i + 1) * steps].sum(axis=0))
+                callbacks.on_epoch_end(epoch, logs)
+        return logs
 
     def _logs(self, totals, prefix=""):
         count = totals[_STAT_N]

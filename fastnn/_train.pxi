@@ -166,6 +166,43 @@ cdef class FusedNet:
                                          &lr[0], &stats[0, 0])
         return rc
 
+    def train_epochs(self, floating[::1] ws, size_t batch, floating[:, ::1] X,
+                     floating[:, ::1] Y, floating[::1] SW, const int64_t[:, ::1] perms,
+                     int64_t iteration0, const double[::1] lr, double[:, ::1] stats):
+        """Whole epochs in one call, epoch e over the rows perms[e] (ceil(n / batch) steps
+        each, as train_steps); lr and stats have a row per step of all the epochs.
+        Returns 0, or -1 if a loss was not finite."""
+        cdef size_t n_rows = X.shape[0], n_epochs = perms.shape[0], e, steps
+        cdef const floating *sw = NULL
+        cdef int rc = 0
+        if batch == 0 or n_rows == 0:
+            raise ValueError("train_epochs: batch and X must not be empty")
+        steps = (n_rows + batch - 1) // batch
+        if ws.shape[0] < fnn_net_workspace_size(&self.net, batch):
+            raise ValueError("train_epochs: workspace too small")
+        if X.shape[1] != self.n_in or Y.shape[0] != n_rows or Y.shape[1] != self.y_cols:
+            raise ValueError("train_epochs: X/Y shapes do not match the network")
+        if (n_epochs and perms.shape[1] != n_rows) or lr.shape[0] < n_epochs * steps \
+                or stats.shape[0] < n_epochs * steps or stats.shape[1] != FNN_STATS:
+            raise ValueError("train_epochs: perms/lr/stats sizes do not match")
+        if SW is not None:
+            if SW.shape[0] != n_rows:
+                raise ValueError("train_epochs: SW length does not match X")
+            sw = &SW[0]
+        with nogil:
+            for e in range(n_epochs):
+                if floating is float:
+                    rc |= fnn_train_steps_f32(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw,
+                                              n_rows, &perms[e, 0], 0, steps,
+                                              iteration0 + <int64_t>(e * steps),
+                                              &lr[e * steps], &stats[e * steps, 0])
+                else:
+                    rc |= fnn_train_steps_f64(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw,
+                                              n_rows, &perms[e, 0], 0, steps,
+                                              iteration0 + <int64_t>(e * steps),
+                                              &lr[e * steps], &stats[e * steps, 0])
+        return rc
+
     def forward(self, floating[::1] ws, size_t batch, floating[:, ::1] X, floating[:, ::1] out):
         if ws.shape[0] < fnn_net_workspace_size(&self.net, batch) or batch == 0:
             raise ValueError("forward: workspace too small")

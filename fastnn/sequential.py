@@ -18,7 +18,7 @@ from fastnn import optimizers as optimizers_mod
 from fastnn import _fused
 from fastnn import _kernels
 from fastnn import utils
-from fastnn.callbacks.base import Callback, CallbackList
+from fastnn.callbacks.base import Callback, CallbackList, History
 
 _SPARSE = "sparse_categorical_crossentropy"
 _BINARY = "binary_crossentropy"
@@ -666,6 +666,13 @@ class Sequential:
         self.stop_training = False
         cbl.on_train_begin()
         logs = {}
+        if self._fused_plan_fit is not None and val is None and \
+                all(type(cb) is History for cb in cbl):
+            # Nothing to run between epochs but History's record: many epochs per C call.
+            logs = self._fused_plan_fit.fit_epochs(xa, ya, swa, batch_size, bool(shuffle),
+                                                   range(initial_epoch, epochs), cbl)
+            cbl.on_train_end(logs)
+            return history
         for epoch in range(initial_epoch, epochs):
             cbl.on_epoch_begin(epoch)
             logs = self._fit_epoch(xa, ya, swa, batch_size, bool(shuffle), cbl, want_batch_logs)

@@ -825,6 +825,48 @@ def test_model_trainable_false(monkeypatch):
     assert np.isfinite(h["loss"]).all()
 
 
+class _EpochSpy(cbs.Callback):
+    """A callback that runs between epochs: fit then trains epoch by epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+@pytest.mark.parametrize("budget", [None, 200])
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_many_epochs_per_call_equal_epoch_by_epoch(monkeypatch, dtype, shuffle, budget):
+    """Without callbacks (History only) fit runs many epochs per C call; weights, history
+    and the optimizer's step count equal the epoch-by-epoch run bitwise, also when the
+    epochs are cut into several calls (budget: row indices per call) and with a schedule."""
+    if budget:
+        monkeypatch.setattr(_fused, "_EPOCH_INDEX_BUDGET", budget)
+    x, y = _data(n=97, k=3, dtype=dtype)
+    make = lambda: _mlp(k=3, hidden=(8, 5), act="relu", dtype=dtype.name)
+    comp = lambda: dict(optimizer=O.Adam(schedules.ExponentialDecay(0.05, 7, 0.5)),
+                        loss=Lo.SparseCategoricalCrossentropy(from_logits=True),
+                        metrics=["accuracy"])
+    runs = []
+    for spy in (None, _EpochSpy()):
+        fastnn.utils.set_random_seed(3)
+        m = make()
+        m.compile(**comp())
+        h = m.fit(x, y, batch_size=10, epochs=7, initial_epoch=2, shuffle=shuffle, verbose=0,
+                  callbacks=[spy] if spy else None)
+        # the next draw shows whether both runs advanced the global generator alike
+        runs.append((m, h, spy, fastnn.utils.get_rng().integers(0, 2 ** 62)))
+    (ma, ha, _, da), (mb, hb, spy, db) = runs
+    assert spy.epochs == [2, 3, 4, 5, 6]
+    assert ha.epoch == hb.epoch == [2, 3, 4, 5, 6]
+    assert ha.history == hb.history
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+    assert ma.optimizer.iterations == mb.optimizer.iterations == 5 * 10
+    assert da == db
+
+
 # ------------------------------------------------------------------------ inference
 @pytest.mark.parametrize("case", ["scce_softmax_folded", "bce_sigmoid_folded", "huber_relu",
                                   "cce_logits"])
