@@ -10,7 +10,7 @@
  * batch of an epoch may be shorter). For each step it writes, into stats[s * FNN_STATS]:
  *   [0] sum_i w_i l_i + n_b * reg   (n_b times the batch loss Keras reports),
  *   [1] n_b, [2] correct predictions (accuracy metric), [3] sum of squared errors / k,
- *   [4] sum of absolute errors / k.
+ *   [4] sum of absolute errors / k ([3] and [4] stay 0 unless net->error_stats).
  * Determinism: the batch is processed by kernels whose results do not depend on the
  * thread count; dropout masks come from a counter-based hash of (seed, step, row, column).
  */
@@ -46,6 +46,7 @@ typedef struct {
     int loss_on_logits;       /* 1: the last layer's activation is folded into the loss */
     size_t y_cols;            /* columns of Y (1 for sparse labels) */
     int metric;               /* FNN_METRIC_* */
+    int error_stats;          /* 1: sum squared/absolute errors (stats [3], [4]); 0: skip */
     fnn_opt opt;
     uint64_t seed;            /* dropout stream */
 } fnn_net;

@@ -210,8 +210,10 @@ class FusedPlan:
                 seed = seed * 1000003 + (own if own is not None
                                          else int(utils.get_rng().integers(0, 2 ** 62)))
         seed %= 2 ** 64
+        error_stats = any(stat in (_STAT_SE, _STAT_AE) for _, stat in self.feeds)
         self.net = _kernels.FusedNet(specs, self.loss_code, loss_param, self.on_logits,
-                                     self.y_cols, self.metric_code, opt_cfg, seed, self.dtype)
+                                     self.y_cols, self.metric_code, opt_cfg, seed, self.dtype,
+                                     error_stats=error_stats)
         self._ws = {}
 
     @staticmethod

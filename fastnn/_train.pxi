@@ -28,6 +28,7 @@ cdef extern from "train.h" nogil:
         int loss_on_logits
         size_t y_cols
         int metric
+        int error_stats
         fnn_opt opt
         uint64_t seed
     size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
@@ -78,7 +79,8 @@ cdef class FusedNet:
         self.net.n_layers = 0
 
     def __init__(self, list layers, int loss, double loss_param, bint loss_on_logits,
-                 size_t y_cols, int metric, dict opt, unsigned long long seed, dtype):
+                 size_t y_cols, int metric, dict opt, unsigned long long seed, dtype,
+                 bint error_stats=True):
         cdef int i, j
         cdef fnn_layer *L
         if not layers or len(layers) > 64:
@@ -111,6 +113,7 @@ cdef class FusedNet:
         self.net.loss_on_logits = loss_on_logits
         self.net.y_cols = y_cols
         self.net.metric = metric
+        self.net.error_stats = error_stats
         self.net.opt.kind = opt["kind"]
         self.net.opt.beta1 = opt.get("beta1", 0.9)
         self.net.opt.beta2 = opt.get("beta2", 0.999)
