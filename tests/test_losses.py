@@ -375,3 +375,21 @@ def test_all_equal_logits_are_exact_on_both_simd_paths(k, simd_path):
         np.testing.assert_array_equal(per, np.float32(np.log(k)))
         want = np.float32(0.25 / k) - np.float32(0.25) * np.eye(k, dtype=np.float32)[lab]
         np.testing.assert_array_equal(grad, want)
+
+
+@pytest.mark.parametrize("k", [1, 3, 10, 20])
+@pytest.mark.parametrize("case", LOGIT_CASES, ids=LOGIT_IDS)
+def test_nan_logits_stay_in_their_row_on_both_simd_paths(case, k, simd_path):
+    """A NaN logit makes its own row's loss and gradient NaN and no other row's (the
+    8-rows-per-vector paths must not leak a lane into its neighbours)."""
+    name, _ = case
+    if name == "sparse_categorical_crossentropy" and k == 1:
+        k = 2
+    yt, yp = _data(name, True, (11, k), np.float32, seed=k)
+    yp[3, k - 1] = np.nan
+    yp[8, 0] = np.nan
+    total, grad, per = _raw(LOSSES[name + "_logits"], yt, yp)
+    assert np.isnan(total)
+    np.testing.assert_array_equal(np.isnan(per), np.isin(np.arange(11), [3, 8]))
+    assert np.all(np.isnan(grad[[3, 8]]).any(axis=1))
+    assert np.all(np.isfinite(np.delete(grad, [3, 8], axis=0)))
