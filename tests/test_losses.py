@@ -242,3 +242,154 @@ def test_raw_binding_never_reads_out_of_bounds():
         _kernels.loss(6, 0.0, yp, yp, np.ones(5), 1.0, None, None)
     with pytest.raises(ValueError, match="loss code"):
         _kernels.loss(99, 0.0, yp, yp, None, 1.0, None, None)
+
+
+# --- the float32 AVX2 paths of the exp/log losses (loss_avx2.inc), against the reference
+# and the generic path: odd widths (vector tails), rows not a multiple of 8 or of the
+# 64-row block, extreme logits, aliasing, thread counts.
+LOGIT_CASES = [("sparse_categorical_crossentropy", True), ("categorical_crossentropy", True),
+               ("binary_crossentropy", True)]
+LOGIT_IDS = [n for n, _ in LOGIT_CASES]
+ODD_K = [1, 2, 3, 7, 8, 9, 10, 17, 25]
+
+
+@pytest.mark.parametrize("k", ODD_K)
+@pytest.mark.parametrize("case", LOGIT_CASES, ids=LOGIT_IDS)
+def test_logit_losses_on_both_simd_paths_match_reference(case, k, simd_path, threads):
+    name, _ = case
+    for n, weighted in [(1, False), (13, True), (67, False), (133, True)]:
+        yt, yp = _data(name, True, (n, k), np.float32, seed=n + k)
+        yp *= np.float32(4.0)  # logits up to ~+-25: exp well away from 1
+        sw = np.random.default_rng(n).uniform(0.1, 2.0, size=n).astype(np.float32) \
+            if weighted else None
+        loss, grad = ops.loss_and_grad(name, yt, yp, from_logits=True, sample_weight=sw)
+        ref_loss, ref_grad = R.loss_and_grad(name, yt, yp, from_logits=True, sample_weight=sw)
+        np.testing.assert_allclose(loss, ref_loss, **tol(np.float32))
+        np.testing.assert_allclose(grad, ref_grad, **tol(np.float32))
+        per = getattr(ops, name)(yt, yp, from_logits=True)
+        np.testing.assert_allclose(per, getattr(R, name)(yt, yp, from_logits=True),
+                                   **tol(np.float32))
+
+
+def _raw(code, yt, yp, sw=None, grad=True, alias=False):
+    """_kernels.loss with every output: (total, grad, per_sample, y_pred after)."""
+    yt2 = np.ascontiguousarray(yt.reshape(yp.shape[0], -1), dtype=yp.dtype)
+    yp = yp.copy()
+    g = yp if alias else (np.empty_like(yp) if grad else None)
+    per = np.empty(yp.shape[0], yp.dtype)
+    total = _kernels.loss(code, 1.0, yt2, yp, sw, 0.25, g, per)
+    return total, g, per
+
+
+@pytest.mark.parametrize("k", [1, 2, 7, 8, 9, 10, 17])
+@pytest.mark.parametrize("case", LOGIT_CASES, ids=LOGIT_IDS)
+def test_logit_losses_simd_path_agrees_with_generic(case, k, set_threads):
+    """The AVX2 path within a few float32 ulp of the generic one (values of every row,
+    gradients), with and without weights and gradient, and with the gradient written
+    over the logits (grad aliasing y_pred)."""
+    name, _ = case
+    code = LOSSES[name + "_logits"]
+    yt, yp = _data(name, True, (75, k), np.float32, seed=k)
+    yp *= np.float32(3.0)
+    sw = np.random.default_rng(k).uniform(0.0, 2.0, size=75).astype(np.float32)
+    out = {}
+    for path in ("generic", "avx2+fma"):
+        if not _kernels.set_simd_path(path):
+            pytest.skip("no AVX2+FMA")
+        out[path] = [_raw(code, yt, yp, w, grad, alias)
+                     for w in (None, sw) for grad, alias in [(True, False), (False, False),
+                                                             (True, True)]]
+    # a few ulp of the terms: sigmoid(z) - y and softplus(z) - z y may cancel, so the
+    # absolute part is 4 ulp of the largest term (|z| for the loss, gs (/ k) for grad)
+    ulp4 = 4 * np.finfo(np.float32).eps
+    gs_max = 0.25 * 2.0 / (k if name == "binary_crossentropy" else 1)
+    for (t0, g0, p0), (t1, g1, p1) in zip(out["generic"], out["avx2+fma"]):
+        np.testing.assert_allclose(t1, t0, rtol=2e-6)
+        np.testing.assert_allclose(p1, p0, rtol=ulp4, atol=ulp4 * np.abs(yp).max())
+        if g0 is not None:
+            np.testing.assert_allclose(g1, g0, rtol=ulp4, atol=ulp4 * gs_max)
+    # on one path, aliasing changes no bit of anything
+    for w in range(2):
+        a, b = out["avx2+fma"][3 * w], out["avx2+fma"][3 * w + 2]
+        assert a[0] == b[0]
+        np.testing.assert_array_equal(a[1], b[1])
+        np.testing.assert_array_equal(a[2], b[2])
+        np.testing.assert_array_equal(out["avx2+fma"][3 * w + 1][2], a[2])
+
+
+@pytest.mark.parametrize("case", LOGIT_CASES, ids=LOGIT_IDS)
+@pytest.mark.parametrize("k", [1, 10, 17])
+def test_logit_losses_thread_count_does_not_change_results(case, k, simd_path, set_threads):
+    name, _ = case
+    n = 8200 // k + 3  # enough work for 2 threads; not a multiple of 8 or of 64
+    yt, yp = _data(name, True, (n, k), np.float32, seed=k)
+    sw = np.random.default_rng(5).uniform(size=n).astype(np.float32)
+    out = []
+    for nt in (1, 2):
+        set_threads(nt)
+        out.append(_raw(LOSSES[name + "_logits"], yt, yp, sw))
+    assert out[0][0] == out[1][0]
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+    np.testing.assert_array_equal(out[0][2], out[1][2])
+
+
+@pytest.mark.parametrize("k", [3, 9, 10, 17])
+def test_extreme_logits_on_both_simd_paths(k, simd_path):
+    """+-1e4 never overflows; -inf on a non-target class is exp -> 0 (an -inf target
+    gives an infinite loss, as Keras)."""
+    z = np.zeros((11, k), dtype=np.float32)
+    z[:, 0], z[:, 1] = 1e4, -1e4
+    z[5:, -1] = -np.inf
+    lab = np.arange(11) % 2
+    total, grad, per = _raw(LOSSES["sparse_categorical_crossentropy_logits"], lab, z)
+    np.testing.assert_allclose(per, np.where(lab == 0, 0.0, 2e4), rtol=1e-6)
+    assert np.all(np.isfinite(grad))
+    ref = 0.25 * (R.softmax(np.where(np.isinf(z), -1e30, z).astype(np.float64))
+                  - np.eye(k)[lab])
+    np.testing.assert_allclose(grad, ref, atol=1e-7)
+    onehot = np.eye(k, dtype=np.float32)[lab]
+    total, grad, per = _raw(LOSSES["categorical_crossentropy_logits"], onehot, z)
+    np.testing.assert_allclose(per, np.where(lab == 0, 0.0, 2e4), rtol=1e-6)
+    np.testing.assert_allclose(grad, ref, atol=1e-7)
+    lab_inf = np.full(11, k - 1)  # target at -inf in rows 5..10
+    _, _, per = _raw(LOSSES["sparse_categorical_crossentropy_logits"], lab_inf, z)
+    assert np.all(np.isfinite(per[:5])) and np.all(per[5:] == np.inf)
+    # binary: softplus and sigmoid of +-1e4 on each lane position
+    zb = np.tile(np.array([1e4, -1e4, 1e4, -1e4], np.float32), (3, k))
+    yb = np.tile(np.array([0.0, 1.0, 1.0, 0.0], np.float32), (3, k))
+    total, grad, per = _raw(LOSSES["binary_crossentropy_logits"], yb, zb)
+    np.testing.assert_allclose(per, 5e3, rtol=1e-6)
+    np.testing.assert_allclose(grad, 0.25 * np.tile([1.0, -1.0, 0.0, 0.0], (3, k)) / (4 * k),
+                               atol=1e-9)
+
+
+@pytest.mark.parametrize("k", [1, 3, 8, 10, 17])
+def test_all_equal_logits_are_exact_on_both_simd_paths(k, simd_path):
+    """exp(0) is exactly 1 on both paths: the loss is log(k) rounded once, the
+    gradient (gs / k) - gs y in float32."""
+    z = np.full((9, k), 3.5, dtype=np.float32)
+    lab = np.arange(9) % k
+    for code, yt in [(LOSSES["sparse_categorical_crossentropy_logits"], lab),
+                     (LOSSES["categorical_crossentropy_logits"], np.eye(k)[lab])]:
+        total, grad, per = _raw(code, yt.astype(np.float32), z)
+        np.testing.assert_array_equal(per, np.float32(np.log(k)))
+        want = np.float32(0.25 / k) - np.float32(0.25) * np.eye(k, dtype=np.float32)[lab]
+        np.testing.assert_array_equal(grad, want)
+
+
+@pytest.mark.parametrize("k", [1, 3, 10, 20])
+@pytest.mark.parametrize("case", LOGIT_CASES, ids=LOGIT_IDS)
+def test_nan_logits_stay_in_their_row_on_both_simd_paths(case, k, simd_path):
+    """A NaN logit makes its own row's loss and gradient NaN and no other row's (the
+    8-rows-per-vector paths must not leak a lane into its neighbours)."""
+    name, _ = case
+    if name == "sparse_categorical_crossentropy" and k == 1:
+        k = 2
+    yt, yp = _data(name, True, (11, k), np.float32, seed=k)
+    yp[3, k - 1] = np.nan
+    yp[8, 0] = np.nan
+    total, grad, per = _raw(LOSSES[name + "_logits"], yt, yp)
+    assert np.isnan(total)
+    np.testing.assert_array_equal(np.isnan(per), np.isin(np.arange(11), [3, 8]))
+    assert np.all(np.isnan(grad[[3, 8]]).any(axis=1))
+    assert np.all(np.isfinite(np.delete(grad, [3, 8], axis=0)))
