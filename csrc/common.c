@@ -1,6 +1,8 @@
-/* SIMD dispatch state and thread count: the only global state of the kernels. */
+/* SIMD dispatch state, thread count and the calibrated threshold for going parallel:
+ * the only global state of the kernels. */
 #include <stdlib.h>
 #include "fnn_common.h"
+#include "gemm.h"
 
 static int g_simd = -1;      /* -1: not yet detected */
 static int g_threads = 0;    /* 0: not yet initialised */
@@ -55,21 +57,261 @@ int fnn_get_num_threads(void)
     return g_threads;
 }
 
+static void fnn_drop_decision(void);
+
 void fnn_set_num_threads(int n)
 {
+    int old = fnn_get_num_threads();
 #ifdef _OPENMP
     g_threads = n < 1 ? 1 : n;
 #else
     (void)n;
     g_threads = 1;
 #endif
+    /* a new team size is measured again on first use (the same one keeps its threshold) */
+    if (g_threads != old) fnn_drop_decision();
+}
+
+/* ------------------------------------------------------------ the parallel threshold
+ *
+ * Two Python threads may run kernels at once (the GIL is released around them), so the
+ * state below is shared:
+ *  - g_decision: the threshold for one (team size, SIMD path), published in a single
+ *    64-bit word: par_min_work << 32 | key; 0 means none. Kernels read only this word.
+ *  - g_busy: 1 while one thread decides (measures). Meanwhile every kernel in every
+ *    thread runs serially, so the measurement's own GEMM is serial and no thread waits.
+ *  - g_info: what was measured, for fnn_thread_info(); touched only by the g_busy owner.
+ *  - g_forced: the test hook's threshold (0: none).
+ */
+static uint64_t g_decision = 0;
+static int g_busy = 0;
+static uint32_t g_forced = 0;
+static fnn_thread_info_t g_info;
+
+#define PAR_MIN_WORK_MAX 4294967295.0   /* fits the 32 bits of g_decision */
+
+#if defined(__GNUC__) || defined(__clang__)
+static uint64_t load_u64(uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static void store_u64(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static uint32_t load_u32(uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static void store_u32(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static int is_busy(void) { return __atomic_load_n(&g_busy, __ATOMIC_ACQUIRE); }
+static void unlock_busy(void) { __atomic_store_n(&g_busy, 0, __ATOMIC_RELEASE); }
+static int try_lock_busy(void)
+{
+    int expect = 0;
+    return __atomic_compare_exchange_n(&g_busy, &expect, 1, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+#else   /* other compilers (MSVC): a named critical section around each access */
+static uint64_t load_u64(uint64_t *p)
+{
+    uint64_t v;
+#pragma omp critical(fnn_thr)
+    v = *p;
+    return v;
+}
+static void store_u64(uint64_t *p, uint64_t v)
+{
+#pragma omp critical(fnn_thr)
+    *p = v;
+}
+static uint32_t load_u32(uint32_t *p)
+{
+    uint32_t v;
+#pragma omp critical(fnn_thr)
+    v = *p;
+    return v;
+}
+static void store_u32(uint32_t *p, uint32_t v)
+{
+#pragma omp critical(fnn_thr)
+    *p = v;
+}
+static int is_busy(void)
+{
+    int v;
+#pragma omp critical(fnn_thr)
+    v = g_busy;
+    return v;
+}
+static void unlock_busy(void)
+{
+#pragma omp critical(fnn_thr)
+    g_busy = 0;
+}
+static int try_lock_busy(void)
+{
+    int won = 0;
+#pragma omp critical(fnn_thr)
+    {
+        if (!g_busy) { g_busy = 1; won = 1; }
+    }
+    return won;
+}
+#endif
+
+static void fnn_drop_decision(void) { store_u64(&g_decision, 0); }
+
+/* The decision is valid for one team size and one SIMD path (the unit time differs). */
+static uint32_t decision_key(int nt) { return (uint32_t)nt * 2u + (uint32_t)fnn_simd_level(); }
+
+/* FASTNN_PAR_MIN_WORK=<units>, or 0 when unset or invalid (not a number, < 1, too big). */
+static double env_par_min_work(void)
+{
+    const char *s = getenv("FASTNN_PAR_MIN_WORK");
+    char *end;
+    double v;
+    if (!s || !*s) return 0.0;
+    v = strtod(s, &end);
+    while (*end == ' ' || *end == '\t' || *end == '\n') end++;
+    if (end == s || *end || !(v >= 1.0 && v <= PAR_MIN_WORK_MAX)) return 0.0;
+    return (double)(uint32_t)v;
+}
+
+#ifdef _OPENMP
+static int g_sink[64];
+
+static void sort_doubles(double *a, int n)
+{
+    for (int i = 1; i < n; i++) {
+        double v = a[i];
+        int j = i - 1;
+        for (; j >= 0 && a[j] > v; j--) a[j + 1] = a[j];
+        a[j + 1] = v;
+    }
+}
+
+/* Median wall time of a parallel region that does (almost) nothing, shaped like the
+ * kernels' (`parallel for schedule(static)` over nt chunks). Warm-up regions first (the
+ * very first one creates the threads), then up to REPS timed ones within a ~1 ms budget.
+ * On busy or oversubscribed cores one region can take a whole scheduler time slice
+ * (~4-16 ms: a thread spins at the barrier while its partner waits for a core); the
+ * budget then stops at the first such region, whose time is real for the kernels too
+ * (the threshold goes to its upper clamp). */
+static double fork_join_seconds(int nt)
+{
+    enum { WARM = 3, REPS = 41 };
+    const double budget = 1e-3;
+    const double start = omp_get_wtime();
+    double t[REPS];
+    int n = 0;
+    for (int r = 0; r < WARM; r++) {
+        double t0 = omp_get_wtime();
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int i = 0; i < nt; i++) g_sink[i & 63] = i;
+        if (omp_get_wtime() - start > budget)   /* no thread start takes this long: */
+            return omp_get_wtime() - t0;        /* the cores are busy, this is the cost */
+    }
+    while (n < REPS && (n == 0 || omp_get_wtime() - start < budget)) {
+        double t0 = omp_get_wtime();
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int i = 0; i < nt; i++) g_sink[i & 63] = i;
+        t[n++] = omp_get_wtime() - t0;
+    }
+    sort_doubles(t, n);
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+/* Serial seconds per multiply-add: best of a few 64x64x64 float32 GEMMs (the unit every
+ * kernel expresses its work in). Serial because g_busy is held meanwhile. */
+static double unit_seconds(void)
+{
+    enum { D = 64, RUNS = 5 };
+    float *buf = (float *)malloc(3 * D * D * sizeof(float));
+    double best = 1e30;
+    if (!buf) return 0.0;
+    for (int i = 0; i < 2 * D * D; i++) buf[i] = (float)(i % 7 - 3) * 0.125f;
+    for (int r = 0; r < RUNS; r++) {
+        double t0 = omp_get_wtime(), dt;
+        fnn_gemm_f32(0, 0, D, D, D, 1.0f, buf, D, buf + D * D, D, 0.0f, buf + 2 * D * D, D);
+        dt = omp_get_wtime() - t0;
+        if (dt < best) best = dt;
+    }
+    free(buf);
+    return best / ((double)D * D * D);
+}
+#endif
+
+/* Decide the threshold for team size nt into g_info and g_decision; caller holds g_busy. */
+static void decide(int nt)
+{
+    fnn_thread_info_t info;
+    double env = env_par_min_work();
+    info.par_min_work = FNN_PAR_MIN_WORK_DEFAULT;
+    info.fork_join_us = 0.0;
+    info.unit_ns = 0.0;
+    info.source = FNN_THR_DEFAULT;
+    info.num_threads = nt;
+    if (env > 0.0) {
+        info.par_min_work = env;
+        info.source = FNN_THR_ENV;
+    }
+#ifdef _OPENMP
+    else if (nt > 1) {
+        double fj = fork_join_seconds(nt), unit = unit_seconds();
+        if (fj > 0.0 && unit > 0.0) {   /* else the timer failed us: keep the default */
+            double pmw = 2.0 * fj / unit;
+            if (pmw < FNN_PAR_MIN_WORK_LO) pmw = FNN_PAR_MIN_WORK_LO;
+            if (pmw > FNN_PAR_MIN_WORK_HI) pmw = FNN_PAR_MIN_WORK_HI;
+            info.par_min_work = (double)(uint32_t)pmw;
+            info.fork_join_us = fj * 1e6;
+            info.unit_ns = unit * 1e9;
+            info.source = FNN_THR_CALIBRATED;
+        }
+    }
+#endif
+    g_info = info;
+    store_u64(&g_decision, (uint64_t)(uint32_t)info.par_min_work << 32 | decision_key(nt));
 }
 
 int fnn_threads_for(double work)
 {
     int nt = fnn_get_num_threads();
-    if (nt <= 1 || work < FNN_PAR_MIN_WORK) return 1;
-    double useful = work / FNN_PAR_MIN_WORK;
-    if (useful < nt) nt = (int)useful;
-    return nt < 1 ? 1 : nt;
+    double pmw, k;
+    if (nt <= 1 || !(work >= 2.0)) return 1;
+#ifdef _OPENMP
+    if (omp_in_parallel()) return 1;   /* nested regions would run with one thread anyway */
+#endif
+    if (is_busy()) return 1;           /* a calibration is timing: stay out of its way */
+    pmw = (double)load_u32(&g_forced);
+    if (pmw == 0.0) {
+        uint64_t d = load_u64(&g_decision);
+        if ((uint32_t)d != decision_key(nt)) {
+            if (!try_lock_busy()) return 1;
+            d = load_u64(&g_decision);   /* another thread may have just decided */
+            if ((uint32_t)d != decision_key(nt)) {
+                decide(nt);
+                d = load_u64(&g_decision);
+            }
+            unlock_busy();
+        }
+        pmw = (double)(uint32_t)(d >> 32);
+    }
+    k = work / pmw;
+    if (k < 2.0) return 1;
+    return k < (double)nt ? (int)k : nt;
+}
+
+void fnn_thread_info(fnn_thread_info_t *info, int fresh)
+{
+    int nt = fnn_get_num_threads();
+    uint32_t forced;
+    while (!try_lock_busy()) {}   /* another thread is calibrating: a few ms at most */
+    if (fresh || (uint32_t)load_u64(&g_decision) != decision_key(nt)) decide(nt);
+    *info = g_info;
+    forced = load_u32(&g_forced);
+    if (forced) {
+        info->par_min_work = (double)forced;
+        info->source = FNN_THR_SET;
+    }
+    unlock_busy();
+}
+
+void fnn_set_par_min_work(double units)
+{
+    uint32_t v = 0;
+    if (units > 0.0) v = units >= PAR_MIN_WORK_MAX ? (uint32_t)PAR_MIN_WORK_MAX
+                       : units < 1.0 ? 1u : (uint32_t)units;
+    store_u32(&g_forced, v);
 }
