@@ -77,18 +77,24 @@ void fnn_set_num_threads(int n)
  * Two Python threads may run kernels at once (the GIL is released around them), so the
  * state below is shared:
  *  - g_decision: the threshold for one (team size, SIMD path), published in a single
- *    64-bit word: par_min_work << 32 | key; 0 means none. Kernels read only this word.
+ *    64-bit word: par_min_work << 32 | key << 1 | provisional; 0 means none. Kernels
+ *    read only this word (and g_recheck_us for a provisional one).
+ *  - a decision is provisional when the cores were busy during the measurement (see
+ *    fork_join_seconds): right then threads do not pay, but the load may pass, so it
+ *    is measured again on the first kernel call after g_recheck_us (RECHECK_S later).
  *  - g_busy: 1 while one thread decides (measures). Meanwhile every kernel in every
  *    thread runs serially, so the measurement's own GEMM is serial and no thread waits.
  *  - g_info: what was measured, for fnn_thread_info(); touched only by the g_busy owner.
  *  - g_forced: the test hook's threshold (0: none).
  */
 static uint64_t g_decision = 0;
+static uint64_t g_recheck_us = 0;   /* omp_get_wtime() in microseconds */
 static int g_busy = 0;
 static uint32_t g_forced = 0;
 static fnn_thread_info_t g_info;
 
 #define PAR_MIN_WORK_MAX 4294967295.0   /* fits the 32 bits of g_decision */
+#define RECHECK_S 1.0   /* while busy cores cost a remeasurement (<= ~10 ms), <= ~1% */
 
 #if defined(__GNUC__) || defined(__clang__)
 static uint64_t load_u64(uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
@@ -153,8 +159,18 @@ static int try_lock_busy(void)
 
 static void fnn_drop_decision(void) { store_u64(&g_decision, 0); }
 
-/* The decision is valid for one team size and one SIMD path (the unit time differs). */
+/* A decision is valid for one team size and one SIMD path (the unit time differs). */
 static uint32_t decision_key(int nt) { return (uint32_t)nt * 2u + (uint32_t)fnn_simd_level(); }
+
+/* Must the threshold be decided (again) before kernels at nt threads use it? */
+static int stale(uint64_t d, int nt)
+{
+    if (((uint32_t)d >> 1) != (decision_key(nt) & 0x7fffffffu)) return 1;   /* as stored */
+#ifdef _OPENMP
+    if ((d & 1) && omp_get_wtime() * 1e6 >= (double)load_u64(&g_recheck_us)) return 1;
+#endif
+    return 0;
+}
 
 /* FASTNN_PAR_MIN_WORK=<units>, or 0 when unset or invalid (not a number, < 1, too big). */
 static double env_par_min_work(void)
@@ -189,19 +205,22 @@ static void sort_doubles(double *a, int n)
  * (~4-16 ms: a thread spins at the barrier while its partner waits for a core); the
  * budget then stops at the first such region, whose time is real for the kernels too
  * (the threshold goes to its upper clamp). */
-static double fork_join_seconds(int nt)
+static double fork_join_seconds(int nt, int *contended)
 {
     enum { WARM = 3, REPS = 41 };
     const double budget = 1e-3;
     const double start = omp_get_wtime();
     double t[REPS];
     int n = 0;
+    *contended = 0;
     for (int r = 0; r < WARM; r++) {
         double t0 = omp_get_wtime();
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (int i = 0; i < nt; i++) g_sink[i & 63] = i;
-        if (omp_get_wtime() - start > budget)   /* no thread start takes this long: */
-            return omp_get_wtime() - t0;        /* the cores are busy, this is the cost */
+        if (omp_get_wtime() - start > budget) {   /* no thread start takes this long: */
+            *contended = 1;                       /* the cores are busy, this is the cost */
+            return omp_get_wtime() - t0;
+        }
     }
     while (n < REPS && (n == 0 || omp_get_wtime() - start < budget)) {
         double t0 = omp_get_wtime();
@@ -209,6 +228,7 @@ static double fork_join_seconds(int nt)
         for (int i = 0; i < nt; i++) g_sink[i & 63] = i;
         t[n++] = omp_get_wtime() - t0;
     }
+    *contended = n == 1;
     sort_doubles(t, n);
     return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
 }
@@ -243,13 +263,15 @@ static void decide(int nt)
     info.unit_ns = 0.0;
     info.source = FNN_THR_DEFAULT;
     info.num_threads = nt;
+    info.provisional = 0;
     if (env > 0.0) {
         info.par_min_work = env;
         info.source = FNN_THR_ENV;
     }
 #ifdef _OPENMP
     else if (nt > 1) {
-        double fj = fork_join_seconds(nt), unit = unit_seconds();
+        int contended;
+        double fj = fork_join_seconds(nt, &contended), unit = unit_seconds();
         if (fj > 0.0 && unit > 0.0) {   /* else the timer failed us: keep the default */
             double pmw = 2.0 * fj / unit;
             if (pmw < FNN_PAR_MIN_WORK_LO) pmw = FNN_PAR_MIN_WORK_LO;
@@ -258,11 +280,14 @@ static void decide(int nt)
             info.fork_join_us = fj * 1e6;
             info.unit_ns = unit * 1e9;
             info.source = FNN_THR_CALIBRATED;
+            info.provisional = contended;
+            store_u64(&g_recheck_us, (uint64_t)((omp_get_wtime() + RECHECK_S) * 1e6));
         }
     }
 #endif
     g_info = info;
-    store_u64(&g_decision, (uint64_t)(uint32_t)info.par_min_work << 32 | decision_key(nt));
+    store_u64(&g_decision, (uint64_t)(uint32_t)info.par_min_work << 32
+                               | (uint64_t)(decision_key(nt) << 1 | (uint32_t)info.provisional));
 }
 
 int fnn_threads_for(double work)
@@ -277,10 +302,10 @@ int fnn_threads_for(double work)
     pmw = (double)load_u32(&g_forced);
     if (pmw == 0.0) {
         uint64_t d = load_u64(&g_decision);
-        if ((uint32_t)d != decision_key(nt)) {
+        if (stale(d, nt)) {
             if (!try_lock_busy()) return 1;
             d = load_u64(&g_decision);   /* another thread may have just decided */
-            if ((uint32_t)d != decision_key(nt)) {
+            if (stale(d, nt)) {
                 decide(nt);
                 d = load_u64(&g_decision);
             }
@@ -298,7 +323,7 @@ void fnn_thread_info(fnn_thread_info_t *info, int fresh)
     int nt = fnn_get_num_threads();
     uint32_t forced;
     while (!try_lock_busy()) {}   /* another thread is calibrating: a few ms at most */
-    if (fresh || (uint32_t)load_u64(&g_decision) != decision_key(nt)) decide(nt);
+    if (fresh || stale(load_u64(&g_decision), nt)) decide(nt);
     *info = g_info;
     forced = load_u32(&g_forced);
     if (forced) {

@@ -80,6 +80,7 @@ typedef struct {
     double unit_ns;       /* serial time of one work unit (0: not measured) */
     int source;           /* FNN_THR_* */
     int num_threads;      /* team size it was decided for */
+    int provisional;      /* measured on busy cores: measured again a second later */
 } fnn_thread_info_t;
 
 /* Number of threads worth using for `work` units (>=1, <= fnn_get_num_threads()).

@@ -25,6 +25,7 @@ cdef extern from "fnn_common.h" nogil:
         double unit_ns
         int source
         int num_threads
+        int provisional
     void fnn_thread_info(fnn_thread_info_t *info, int fresh)
     void fnn_set_par_min_work(double units)
 
@@ -65,6 +66,8 @@ cdef _thread_info_dict(int fresh):
         "unit_ns": info.unit_ns if info.unit_ns > 0 else None,
         "source": sources[info.source],
         "num_threads": info.num_threads,
+        # measured while the cores were busy: measured again a second later
+        "provisional": bool(info.provisional),
     }
 
 
@@ -72,7 +75,9 @@ def threading_info():
     """The threshold kernels use now to go parallel: par_min_work (work units each
     thread must get), the fork/join time and serial time per unit it came from, its
     source ('calibrated', 'env': FASTNN_PAR_MIN_WORK, 'default': one thread or no
-    OpenMP, 'set': set_par_min_work) and the team size. Calibrates first if needed."""
+    OpenMP, 'set': set_par_min_work), the team size, and whether it is provisional
+    (measured on busy cores; kernels measure again a second later). Calibrates first
+    if needed."""
     return _thread_info_dict(0)
 
 
