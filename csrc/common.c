@@ -81,7 +81,7 @@ void fnn_set_num_threads(int n)
  *    read only this word (and g_recheck_us for a provisional one).
  *  - a decision is provisional when the cores were busy during the measurement (see
  *    fork_join_seconds): right then threads do not pay, but the load may pass, so it
- *    is measured again on the first kernel call after g_recheck_us (RECHECK_S later).
+ *    is measured again at the first kernel call after g_recheck_us (RECHECK_S later).
  *  - g_busy: 1 while one thread decides (measures). Meanwhile every kernel in every
  *    thread runs serially, so the measurement's own GEMM is serial and no thread waits.
  *  - g_info: what was measured, for fnn_thread_info(); touched only by the g_busy owner.
@@ -94,7 +94,8 @@ static uint32_t g_forced = 0;
 static fnn_thread_info_t g_info;
 
 #define PAR_MIN_WORK_MAX 4294967295.0   /* fits the 32 bits of g_decision */
-#define RECHECK_S 1.0   /* while busy cores cost a remeasurement (<= ~10 ms), <= ~1% */
+/* Busy cores make a remeasurement cost up to ~3 time slices (~10-30 ms): <= ~1.5%. */
+#define RECHECK_S 2.0
 
 #if defined(__GNUC__) || defined(__clang__)
 static uint64_t load_u64(uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
@@ -199,38 +200,42 @@ static void sort_doubles(double *a, int n)
 }
 
 /* Median wall time of a parallel region that does (almost) nothing, shaped like the
- * kernels' (`parallel for schedule(static)` over nt chunks). Warm-up regions first (the
- * very first one creates the threads), then up to REPS timed ones within a ~1 ms budget.
- * On busy or oversubscribed cores one region can take a whole scheduler time slice
- * (~4-16 ms: a thread spins at the barrier while its partner waits for a core); the
- * budget then stops at the first such region, whose time is real for the kernels too
- * (the threshold goes to its upper clamp). */
+ * kernels' (`parallel for schedule(static)` over nt chunks), over up to REPS regions
+ * within a ~1 ms budget. Warm-up regions first, until one is quick: the first creates
+ * (or wakes) the threads, and on busy cores a new thread can wait a whole scheduler
+ * time slice (2-10 ms measured here) for its first run, a cost paid once, not per
+ * region. If the regions stay slow (>= CONTENDED_S: threads spin at the barrier while
+ * their partners wait for a core) that is the cost kernels would pay right now too; the
+ * result is then marked `contended` (the caller measures again later). */
+#define CONTENDED_S 250e-6
 static double fork_join_seconds(int nt, int *contended)
 {
-    enum { WARM = 3, REPS = 41 };
+    enum { WARM_MAX = 3, REPS = 41 };
     const double budget = 1e-3;
-    const double start = omp_get_wtime();
-    double t[REPS];
+    double t[REPS], dt = 0.0, start, med;
     int n = 0;
-    *contended = 0;
-    for (int r = 0; r < WARM; r++) {
+    for (int r = 0; r < WARM_MAX; r++) {
         double t0 = omp_get_wtime();
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (int i = 0; i < nt; i++) g_sink[i & 63] = i;
-        if (omp_get_wtime() - start > budget) {   /* no thread start takes this long: */
-            *contended = 1;                       /* the cores are busy, this is the cost */
-            return omp_get_wtime() - t0;
-        }
+        dt = omp_get_wtime() - t0;
+        if (dt < CONTENDED_S) break;
     }
+    if (dt >= CONTENDED_S) {
+        *contended = 1;
+        return dt;
+    }
+    start = omp_get_wtime();
     while (n < REPS && (n == 0 || omp_get_wtime() - start < budget)) {
         double t0 = omp_get_wtime();
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (int i = 0; i < nt; i++) g_sink[i & 63] = i;
         t[n++] = omp_get_wtime() - t0;
     }
-    *contended = n == 1;
     sort_doubles(t, n);
-    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+    med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+    *contended = med >= CONTENDED_S;
+    return med;
 }
 
 /* Serial seconds per multiply-add: best of a few 64x64x64 float32 GEMMs (the unit every

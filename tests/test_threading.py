@@ -144,8 +144,6 @@ def test_provisional_decision_is_measured_again(set_threads):
     set_threads(min(64, 16 * (os.cpu_count() or 1)))
     info = _kernels.calibrate_threads()
     assert info["source"] == "calibrated"
-    if info["provisional"]:
-        assert info["fork_join_us"] > 1000   # the budget of one calibration, exceeded
     time.sleep(1.05)
     _kernels.threads_for(1e9)                 # a kernel's question, after the recheck time
     again = _kernels.threading_info()
