@@ -57,44 +57,48 @@ int fnn_get_num_threads(void)
     return g_threads;
 }
 
-static void fnn_drop_decision(void);
-
+/* The threshold is kept per team size (and SIMD path), so this is all a new count needs:
+ * fnn_threads_for() looks up the threshold of the new size, measured on its first use. */
 void fnn_set_num_threads(int n)
 {
-    int old = fnn_get_num_threads();
 #ifdef _OPENMP
     g_threads = n < 1 ? 1 : n;
 #else
     (void)n;
     g_threads = 1;
 #endif
-    /* a new team size is measured again on first use (the same one keeps its threshold) */
-    if (g_threads != old) fnn_drop_decision();
 }
 
 /* ------------------------------------------------------------ the parallel threshold
  *
- * Two Python threads may run kernels at once (the GIL is released around them), so the
- * state below is shared:
- *  - g_decision: the threshold for one (team size, SIMD path), published in a single
- *    64-bit word: par_min_work << 32 | key << 1 | provisional; 0 means none. Kernels
- *    read only this word (and g_recheck_us for a provisional one).
+ * Decided once per (team size, SIMD path): a slot of the arrays below, so that switching
+ * thread counts or paths back and forth (as the tests do) does not measure again. Two
+ * Python threads may run kernels at once (the GIL is released around them), so the
+ * state is shared:
+ *  - g_decision[slot]: the threshold, published in a single 64-bit word:
+ *    par_min_work << 32 | key << 1 | provisional; 0 means none. Kernels read only this
+ *    word (and g_recheck_us[slot] for a provisional one). Teams of SLOT_TEAMS threads
+ *    or more share one slot; the key tells whose threshold is in it.
  *  - a decision is provisional when the cores were busy during the measurement (see
  *    fork_join_seconds): right then threads do not pay, but the load may pass, so it
  *    is measured again at the first kernel call after g_recheck_us (RECHECK_S later).
  *  - g_busy: 1 while one thread decides (measures). Meanwhile every kernel in every
  *    thread runs serially, so the measurement's own GEMM is serial and no thread waits.
- *  - g_info: what was measured, for fnn_thread_info(); touched only by the g_busy owner.
+ *  - g_info[slot]: what was measured, for fnn_thread_info(); touched only by the
+ *    g_busy owner.
  *  - g_forced: the test hook's threshold (0: none).
  */
-static uint64_t g_decision = 0;
-static uint64_t g_recheck_us = 0;   /* omp_get_wtime() in microseconds */
+#define SLOT_TEAMS 32
+#define SLOTS (2 * SLOT_TEAMS)
+static uint64_t g_decision[SLOTS];
+static uint64_t g_recheck_us[SLOTS];   /* omp_get_wtime() in microseconds */
+static fnn_thread_info_t g_info[SLOTS];
 static int g_busy = 0;
 static uint32_t g_forced = 0;
-static fnn_thread_info_t g_info;
+static long g_calibrations = 0;   /* touched only by the g_busy owner */
 
 #define PAR_MIN_WORK_MAX 4294967295.0   /* fits the 32 bits of g_decision */
-/* Busy cores make a remeasurement cost up to ~3 time slices (~10-30 ms): <= ~1.5%. */
+/* Busy cores make a remeasurement cost up to ~2 time slices (~5-20 ms): <= ~1%. */
 #define RECHECK_S 2.0
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -158,17 +162,18 @@ static int try_lock_busy(void)
 }
 #endif
 
-static void fnn_drop_decision(void) { store_u64(&g_decision, 0); }
-
 /* A decision is valid for one team size and one SIMD path (the unit time differs). */
-static uint32_t decision_key(int nt) { return (uint32_t)nt * 2u + (uint32_t)fnn_simd_level(); }
+static uint32_t decision_key(int nt, int simd) { return ((uint32_t)nt * 2u + (uint32_t)simd) & 0x7fffffffu; }
+static int slot_of(int nt, int simd) { return (nt < SLOT_TEAMS ? nt : 0) * 2 + simd; }
 
-/* Must the threshold be decided (again) before kernels at nt threads use it? */
-static int stale(uint64_t d, int nt)
+/* Must the threshold in `slot` be decided (again) before kernels at nt threads use it? */
+static int stale(uint64_t d, int slot, int nt, int simd)
 {
-    if (((uint32_t)d >> 1) != (decision_key(nt) & 0x7fffffffu)) return 1;   /* as stored */
+    if (((uint32_t)d >> 1) != decision_key(nt, simd)) return 1;
 #ifdef _OPENMP
-    if ((d & 1) && omp_get_wtime() * 1e6 >= (double)load_u64(&g_recheck_us)) return 1;
+    if ((d & 1) && omp_get_wtime() * 1e6 >= (double)load_u64(&g_recheck_us[slot])) return 1;
+#else
+    (void)slot;
 #endif
     return 0;
 }
@@ -210,7 +215,7 @@ static void sort_doubles(double *a, int n)
 #define CONTENDED_S 250e-6
 static double fork_join_seconds(int nt, int *contended)
 {
-    enum { WARM_MAX = 3, REPS = 41 };
+    enum { WARM_MAX = 2, REPS = 41 };
     const double budget = 1e-3;
     double t[REPS], dt = 0.0, start, med;
     int n = 0;
@@ -258,8 +263,8 @@ static double unit_seconds(void)
 }
 #endif
 
-/* Decide the threshold for team size nt into g_info and g_decision; caller holds g_busy. */
-static void decide(int nt)
+/* Decide the threshold for (nt, simd) into its slot; the caller holds g_busy. */
+static void decide(int slot, int nt, int simd)
 {
     fnn_thread_info_t info;
     double env = env_par_min_work();
@@ -286,13 +291,15 @@ static void decide(int nt)
             info.unit_ns = unit * 1e9;
             info.source = FNN_THR_CALIBRATED;
             info.provisional = contended;
-            store_u64(&g_recheck_us, (uint64_t)((omp_get_wtime() + RECHECK_S) * 1e6));
+            g_calibrations++;
+            store_u64(&g_recheck_us[slot], (uint64_t)((omp_get_wtime() + RECHECK_S) * 1e6));
         }
     }
 #endif
-    g_info = info;
-    store_u64(&g_decision, (uint64_t)(uint32_t)info.par_min_work << 32
-                               | (uint64_t)(decision_key(nt) << 1 | (uint32_t)info.provisional));
+    g_info[slot] = info;
+    store_u64(&g_decision[slot], (uint64_t)(uint32_t)info.par_min_work << 32
+                                     | (uint64_t)(decision_key(nt, simd) << 1
+                                                  | (uint32_t)info.provisional));
 }
 
 int fnn_threads_for(double work)
@@ -306,13 +313,14 @@ int fnn_threads_for(double work)
     if (is_busy()) return 1;           /* a calibration is timing: stay out of its way */
     pmw = (double)load_u32(&g_forced);
     if (pmw == 0.0) {
-        uint64_t d = load_u64(&g_decision);
-        if (stale(d, nt)) {
+        int simd = fnn_simd_level(), slot = slot_of(nt, simd);
+        uint64_t d = load_u64(&g_decision[slot]);
+        if (stale(d, slot, nt, simd)) {
             if (!try_lock_busy()) return 1;
-            d = load_u64(&g_decision);   /* another thread may have just decided */
-            if (stale(d, nt)) {
-                decide(nt);
-                d = load_u64(&g_decision);
+            d = load_u64(&g_decision[slot]);   /* another thread may have just decided */
+            if (stale(d, slot, nt, simd)) {
+                decide(slot, nt, simd);
+                d = load_u64(&g_decision[slot]);
             }
             unlock_busy();
         }
@@ -325,11 +333,14 @@ int fnn_threads_for(double work)
 
 void fnn_thread_info(fnn_thread_info_t *info, int fresh)
 {
-    int nt = fnn_get_num_threads();
+    int nt = fnn_get_num_threads(), simd = fnn_simd_level(), slot = slot_of(nt, simd);
     uint32_t forced;
     while (!try_lock_busy()) {}   /* another thread is calibrating: a few ms at most */
-    if (fresh || stale(load_u64(&g_decision), nt)) decide(nt);
-    *info = g_info;
+    if (fresh)   /* every other (team size, path) is measured again on its next use too */
+        for (int i = 0; i < SLOTS; i++) store_u64(&g_decision[i], 0);
+    if (stale(load_u64(&g_decision[slot]), slot, nt, simd)) decide(slot, nt, simd);
+    *info = g_info[slot];
+    info->calibrations = g_calibrations;
     forced = load_u32(&g_forced);
     if (forced) {
         info->par_min_work = (double)forced;

@@ -51,7 +51,7 @@ int fnn_set_simd_level(int level);
 
 int fnn_openmp_enabled(void);
 int fnn_get_num_threads(void);
-/* Sets the team size (>= 1) and drops the threshold calibrated for the old one. */
+/* Sets the team size (>= 1); each size has its own threshold, measured on first use. */
 void fnn_set_num_threads(int n);
 
 /* ----------------------------------------------------------------- when to fork
@@ -80,7 +80,8 @@ typedef struct {
     double unit_ns;       /* serial time of one work unit (0: not measured) */
     int source;           /* FNN_THR_* */
     int num_threads;      /* team size it was decided for */
-    int provisional;      /* measured on busy cores: measured again a second later */
+    int provisional;      /* measured on busy cores: measured again a little later */
+    long calibrations;    /* measurements made so far in this process (all team sizes) */
 } fnn_thread_info_t;
 
 /* Number of threads worth using for `work` units (>=1, <= fnn_get_num_threads()).

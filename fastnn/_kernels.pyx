@@ -26,6 +26,7 @@ cdef extern from "fnn_common.h" nogil:
         int source
         int num_threads
         int provisional
+        long calibrations
     void fnn_thread_info(fnn_thread_info_t *info, int fresh)
     void fnn_set_par_min_work(double units)
 
@@ -68,6 +69,7 @@ cdef _thread_info_dict(int fresh):
         "num_threads": info.num_threads,
         # measured while the cores were busy: measured again a second later
         "provisional": bool(info.provisional),
+        "calibrations": info.calibrations,   # measurements so far in this process
     }
 
 

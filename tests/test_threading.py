@@ -43,11 +43,12 @@ def test_threading_info_fields_are_sane(set_threads):
         set_threads(2)
     info = _kernels.threading_info()
     assert set(info) == {"par_min_work", "fork_join_us", "unit_ns", "source",
-                         "num_threads", "provisional"}
+                         "num_threads", "provisional", "calibrations"}
+    calibrations = info.pop("calibrations")
     assert info["num_threads"] == fastnn.get_num_threads()
     if OPENMP:
         assert info["source"] == "calibrated"
-        assert info["fork_join_us"] > 0 and info["unit_ns"] > 0
+        assert info["fork_join_us"] > 0 and info["unit_ns"] > 0 and calibrations >= 1
         assert LO <= info["par_min_work"] <= HI
         # the threshold is the one the measurement implies, unless clamped
         implied = 2 * info["fork_join_us"] * 1e3 / info["unit_ns"]
@@ -87,20 +88,29 @@ def test_calibrate_threads_measures_again(set_threads):
 
 
 @needs_openmp
-def test_set_num_threads_invalidates_the_calibration(set_threads):
+def test_each_team_size_has_its_own_calibration(set_threads):
     set_threads(2)
-    assert _kernels.threading_info()["num_threads"] == 2
+    two = _kernels.threading_info()
+    assert two["num_threads"] == 2
     set_threads(3)
-    info = _kernels.threading_info()   # measured again, for the new team size
+    info = _kernels.threading_info()   # measured for the new team size
     assert info["num_threads"] == 3 and info["source"] == "calibrated"
     assert info["fork_join_us"] > 0
+    assert info["calibrations"] == two["calibrations"] + 1
     # kernels see the new team size too: the decision made for 3 threads
     _kernels.set_par_min_work(1)
     assert _kernels.threads_for(1e9) == 3
     _kernels.set_par_min_work(0)
     set_threads(2)
-    assert _kernels.threading_info()["num_threads"] == 2
-    assert _kernels.threads_for(1e15) == 2
+    back = _kernels.threading_info()
+    assert back["num_threads"] == 2 and _kernels.threads_for(1e15) == 2
+    if not two["provisional"]:   # kept, not measured again (a provisional one may be)
+        assert back == dict(two, calibrations=info["calibrations"])
+    # calibrate_threads() measures this size again and drops the others
+    fresh = _kernels.calibrate_threads()
+    assert fresh["num_threads"] == 2 and fresh["calibrations"] == back["calibrations"] + 1
+    set_threads(3)
+    assert _kernels.threading_info()["calibrations"] == fresh["calibrations"] + 1
 
 
 @needs_openmp
@@ -148,7 +158,7 @@ def test_provisional_decision_is_measured_again(set_threads):
     _kernels.threads_for(1e9)                 # a kernel's question, after the recheck time
     again = _kernels.threading_info()
     if info["provisional"]:
-        assert again["fork_join_us"] != info["fork_join_us"]
+        assert again["calibrations"] == info["calibrations"] + 1
     else:
         assert again == info
 
