@@ -91,7 +91,9 @@ void fnn_set_num_threads(int n)
 #define SLOT_TEAMS 32
 #define SLOTS (2 * SLOT_TEAMS)
 static uint64_t g_decision[SLOTS];
+#ifdef _OPENMP
 static uint64_t g_recheck_us[SLOTS];   /* omp_get_wtime() in microseconds */
+#endif
 static fnn_thread_info_t g_info[SLOTS];
 static int g_busy = 0;
 static uint32_t g_forced = 0;
@@ -163,7 +165,11 @@ static int try_lock_busy(void)
 #endif
 
 /* A decision is valid for one team size and one SIMD path (the unit time differs). */
-static uint32_t decision_key(int nt, int simd) { return ((uint32_t)nt * 2u + (uint32_t)simd) & 0x7fffffffu; }
+static uint32_t decision_key(int nt, int simd)
+{
+    return ((uint32_t)nt * 2u + (uint32_t)simd) & 0x7fffffffu;   /* 31 bits: see above */
+}
+
 static int slot_of(int nt, int simd) { return (nt < SLOT_TEAMS ? nt : 0) * 2 + simd; }
 
 /* Must the threshold in `slot` be decided (again) before kernels at nt threads use it? */
