@@ -100,7 +100,7 @@ static uint32_t g_forced = 0;
 static long g_calibrations = 0;   /* touched only by the g_busy owner */
 
 #define PAR_MIN_WORK_MAX 4294967295.0   /* fits the 32 bits of g_decision */
-/* Busy cores make a remeasurement cost up to ~2 time slices (~5-20 ms): <= ~1%. */
+/* Busy cores make a remeasurement cost up to ~4 time slices (~16-32 ms): <= ~1.6%. */
 #define RECHECK_S 2.0
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -212,16 +212,17 @@ static void sort_doubles(double *a, int n)
 
 /* Median wall time of a parallel region that does (almost) nothing, shaped like the
  * kernels' (`parallel for schedule(static)` over nt chunks), over up to REPS regions
- * within a ~1 ms budget. Warm-up regions first, until one is quick: the first creates
- * (or wakes) the threads, and on busy cores a new thread can wait a whole scheduler
- * time slice (2-10 ms measured here) for its first run, a cost paid once, not per
- * region. If the regions stay slow (>= CONTENDED_S: threads spin at the barrier while
- * their partners wait for a core) that is the cost kernels would pay right now too; the
- * result is then marked `contended` (the caller measures again later). */
+ * within a ~1 ms budget: the cost of back-to-back kernels, as in a training loop.
+ * Warm-up regions first, until one is quick: the first creates the threads, and libgomp
+ * parks workers that have been idle for a while; on busy cores a new or parked thread
+ * can wait a scheduler time slice (4-8 ms, two regions in a row, measured here) before
+ * it runs, a cost paid after an idle gap, not per region. If the regions stay slow
+ * (>= CONTENDED_S: threads wait for a core) that is the cost kernels would pay right now
+ * too; the result is then marked `contended` (the caller measures again later). */
 #define CONTENDED_S 250e-6
 static double fork_join_seconds(int nt, int *contended)
 {
-    enum { WARM_MAX = 2, REPS = 41 };
+    enum { WARM_MAX = 4, REPS = 41 };
     const double budget = 1e-3;
     double t[REPS], dt = 0.0, start, med;
     int n = 0;

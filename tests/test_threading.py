@@ -23,12 +23,25 @@ needs_openmp = pytest.mark.skipif(not OPENMP, reason="built without OpenMP")
 
 @pytest.fixture(autouse=True)
 def _automatic_threshold(monkeypatch):
-    """No FASTNN_PAR_MIN_WORK from the caller's environment; the test hook is released
-    and the threshold measured afresh after each test."""
-    monkeypatch.delenv("FASTNN_PAR_MIN_WORK", raising=False)
+    """Each test runs without a FASTNN_PAR_MIN_WORK from the caller's environment and
+    leaves the threshold automatic (the test hook released)."""
+    outside = "FASTNN_PAR_MIN_WORK" in os.environ
+    if outside:
+        monkeypatch.delenv("FASTNN_PAR_MIN_WORK")
+        _kernels.calibrate_threads()
     yield
     _kernels.set_par_min_work(0)
-    monkeypatch.undo()
+    if outside:
+        monkeypatch.undo()
+        _kernels.calibrate_threads()
+
+
+@pytest.fixture
+def env_threshold(monkeypatch):
+    """setenv(value) for FASTNN_PAR_MIN_WORK in this process; afterwards every threshold
+    derived from the test's value is dropped."""
+    yield lambda value: monkeypatch.setenv("FASTNN_PAR_MIN_WORK", value)
+    monkeypatch.delenv("FASTNN_PAR_MIN_WORK", raising=False)
     _kernels.calibrate_threads()
 
 
@@ -90,6 +103,7 @@ def test_calibrate_threads_measures_again(set_threads):
 @needs_openmp
 def test_each_team_size_has_its_own_calibration(set_threads):
     set_threads(2)
+    _kernels.calibrate_threads()       # drops what earlier tests measured
     two = _kernels.threading_info()
     assert two["num_threads"] == 2
     set_threads(3)
@@ -205,11 +219,11 @@ def test_env_override_bad_value_is_ignored(bad):
     ("", None), ("-3", None), ("0.5", None), ("nan", None), ("inf", None), ("12x", None),
     ("4294967296", None),
 ])
-def test_env_override_parsing(monkeypatch, set_threads, value, expected):
+def test_env_override_parsing(env_threshold, set_threads, value, expected):
     # the variable is read at each (re)calibration, so it can be tested in-process
     if OPENMP:
         set_threads(2)
-    monkeypatch.setenv("FASTNN_PAR_MIN_WORK", value)
+    env_threshold(value)
     info = _kernels.calibrate_threads()
     if expected is None:
         assert info["source"] == ("calibrated" if OPENMP else "default")
