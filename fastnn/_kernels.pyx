@@ -56,7 +56,7 @@ def threads_for(double work):
 
 cdef _thread_info_dict(int fresh):
     cdef fnn_thread_info_t info
-    with nogil:   # may wait for, or run, a calibration (about a millisecond)
+    with nogil:   # may wait for, or run, a calibration (< 1 ms; ~30 ms on busy cores)
         fnn_thread_info(&info, fresh)
     sources = {FNN_THR_DEFAULT: "default", FNN_THR_CALIBRATED: "calibrated",
                FNN_THR_ENV: "env", FNN_THR_SET: "set"}
@@ -67,7 +67,7 @@ cdef _thread_info_dict(int fresh):
         "unit_ns": info.unit_ns if info.unit_ns > 0 else None,
         "source": sources[info.source],
         "num_threads": info.num_threads,
-        # measured while the cores were busy: measured again a second later
+        # measured while the cores were busy: kernels measure again 2 s later
         "provisional": bool(info.provisional),
         "calibrations": info.calibrations,   # measurements so far in this process
     }
@@ -78,21 +78,22 @@ def threading_info():
     thread must get), the fork/join time and serial time per unit it came from, its
     source ('calibrated', 'env': FASTNN_PAR_MIN_WORK, 'default': one thread or no
     OpenMP, 'set': set_par_min_work), the team size, and whether it is provisional
-    (measured on busy cores; kernels measure again a second later). Calibrates first
-    if needed."""
+    (measured on busy cores; kernels measure again 2 s later) and the number of
+    measurements so far. Calibrates first if needed."""
     return _thread_info_dict(0)
 
 
 def calibrate_threads():
-    """Measure again (fork/join and unit time) for the current team size; returns
-    threading_info()."""
+    """Measure again (fork/join and unit time, or read FASTNN_PAR_MIN_WORK again) for
+    the current team size; other team sizes are measured again on their next use.
+    Returns threading_info()."""
     return _thread_info_dict(1)
 
 
 def set_par_min_work(double value):
     """Test hook: fix the threshold at `value` work units (1 forces every kernel with
-    work >= 2 parallel, a huge value every kernel serial); value <= 0 goes back to
-    FASTNN_PAR_MIN_WORK or the calibration."""
+    work >= 2 parallel, 2**32 - 1 or more every kernel below 2**33 serial); value <= 0
+    goes back to FASTNN_PAR_MIN_WORK or the calibration."""
     fnn_set_par_min_work(value)
 
 
