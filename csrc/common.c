@@ -3,6 +3,12 @@
 #include <stdlib.h>
 #include "fnn_common.h"
 #include "gemm.h"
+#if defined(__unix__) || defined(__APPLE__)
+#include <sched.h>
+#define FNN_YIELD() sched_yield()
+#else
+#define FNN_YIELD() ((void)0)
+#endif
 
 static int g_simd = -1;      /* -1: not yet detected */
 static int g_threads = 0;    /* 0: not yet initialised */
@@ -342,7 +348,8 @@ void fnn_thread_info(fnn_thread_info_t *info, int fresh)
 {
     int nt = fnn_get_num_threads(), simd = fnn_simd_level(), slot = slot_of(nt, simd);
     uint32_t forced;
-    while (!try_lock_busy()) {}   /* another thread is calibrating: a few ms at most */
+    while (!try_lock_busy())   /* another thread is calibrating: leave it the cores */
+        FNN_YIELD();
     if (fresh)   /* every other (team size, path) is measured again on its next use too */
         for (int i = 0; i < SLOTS; i++) store_u64(&g_decision[i], 0);
     if (stale(load_u64(&g_decision[slot]), slot, nt, simd)) decide(slot, nt, simd);
