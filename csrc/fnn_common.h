@@ -51,14 +51,49 @@ int fnn_set_simd_level(int level);
 
 int fnn_openmp_enabled(void);
 int fnn_get_num_threads(void);
+/* Sets the team size (>= 1); each size has its own threshold, measured on first use. */
 void fnn_set_num_threads(int n);
 
-/* Below this many multiply-adds (or element operations) a parallel region costs more
- * than it saves on the machines we measured; kernels then stay serial. */
-#define FNN_PAR_MIN_WORK 65536.0
+/* ----------------------------------------------------------------- when to fork
+ * Every kernel states its work in units of one multiply-add (element-wise kernels weight
+ * each element by a rough cost in such units) and asks fnn_threads_for(work) how many
+ * threads to use:
+ *     threads = min(num_threads, floor(work / par_min_work)), 1 below 2 * par_min_work,
+ * i.e. every thread gets at least par_min_work units, with
+ *     par_min_work = 2 * fork_join(num_threads) / unit_time
+ * measured at run time (common.c) for the team size and SIMD path in use: fork_join from
+ * empty parallel regions, unit_time from a small serial float32 GEMM. With k >= 2 threads
+ * the predicted saving, work * unit_time * (1 - 1/k) >= (k - 1) * par_min_work *
+ * unit_time, is then at least twice the fork/join cost. Clamped to
+ * [FNN_PAR_MIN_WORK_LO, FNN_PAR_MIN_WORK_HI] so that a noisy measurement can make
+ * neither everything serial nor everything parallel. FASTNN_PAR_MIN_WORK=<units>
+ * (1 .. 2^32-1) in the environment fixes it instead, with no measurement; an invalid
+ * value is ignored. Results never depend on it (see the contracts above). */
+#define FNN_PAR_MIN_WORK_DEFAULT 65536.0   /* without OpenMP, or at one thread */
+#define FNN_PAR_MIN_WORK_LO 4096.0
+#define FNN_PAR_MIN_WORK_HI 16777216.0
 
-/* Number of threads worth using for `work` units (>=1, <= fnn_get_num_threads()). */
+enum { FNN_THR_DEFAULT = 0, FNN_THR_CALIBRATED = 1, FNN_THR_ENV = 2, FNN_THR_SET = 3 };
+
+typedef struct {
+    double par_min_work;  /* the threshold in work units */
+    double fork_join_us;  /* median empty parallel region, num_threads (0: not measured) */
+    double unit_ns;       /* serial time of one work unit (0: not measured) */
+    int source;           /* FNN_THR_* */
+    int num_threads;      /* team size it was decided for */
+    int provisional;      /* measured on busy cores: measured again a little later */
+    long calibrations;    /* measurements made so far in this process (all team sizes) */
+} fnn_thread_info_t;
+
+/* Number of threads worth using for `work` units (>=1, <= fnn_get_num_threads()).
+ * Calibrates on first use at a new team size or SIMD path; inside a parallel region,
+ * or while a calibration runs (in any thread), answers 1. */
 int fnn_threads_for(double work);
+/* The threshold in force now (calibrating first if needed); `fresh` remeasures. */
+void fnn_thread_info(fnn_thread_info_t *info, int fresh);
+/* Test hook: every kernel uses `units` as par_min_work; units <= 0 goes back to the
+ * environment override or the calibration. */
+void fnn_set_par_min_work(double units);
 
 /* for (i = 0; i < n; i++) BODY, over nt OpenMP threads when nt > 1, else as a plain loop:
  * even a team of one costs ~0.4 us in libgomp, more than many small kernels take. */

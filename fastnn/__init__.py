@@ -25,7 +25,11 @@ def get_num_threads():
 
 
 def build_info():
-    """How this fastnn was built and what it runs on now."""
+    """How this fastnn was built and what it runs on now. par_min_work is the work (in
+    multiply-adds) each thread must get before a kernel goes parallel: calibrated at run
+    time from the fork/join cost (threshold_source 'calibrated'), fixed by the
+    FASTNN_PAR_MIN_WORK environment variable ('env'), or 'default' at one thread."""
+    thr = _kernels.threading_info()
     return {
         "version": __version__,
         "openmp": _kernels.openmp_enabled(),
@@ -33,6 +37,10 @@ def build_info():
         "simd": _kernels.simd_path(),
         "simd_best": _kernels.simd_best(),
         "omp_num_threads_env": _os.environ.get("OMP_NUM_THREADS"),
+        "par_min_work": thr["par_min_work"],
+        "fork_join_us": thr["fork_join_us"],
+        "unit_ns": thr["unit_ns"],
+        "threshold_source": thr["source"],
     }
 
 

@@ -1,0 +1,418 @@
+"""When kernels go parallel: the run-time calibrated threshold (csrc/common.c), its
+FASTNN_PAR_MIN_WORK override and test hook, and the point of the design: results do not
+depend on it (every kernel forced parallel gives bitwise what every kernel serial gives).
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import _kernels, ops
+from fastnn.layers import Dense, Dropout, Input
+from fastnn import Sequential
+
+LO, HI = 4096, 16777216        # clamp of the calibrated threshold (csrc/fnn_common.h)
+DEFAULT = 65536                 # without OpenMP, or at one thread
+SERIAL = 2 ** 32                # set_par_min_work value that keeps every kernel serial
+OPENMP = fastnn.build_info()["openmp"]
+needs_openmp = pytest.mark.skipif(not OPENMP, reason="built without OpenMP")
+
+
+@pytest.fixture(autouse=True)
+def _automatic_threshold(monkeypatch):
+    """Each test runs without a FASTNN_PAR_MIN_WORK from the caller's environment and
+    leaves the threshold automatic (the test hook released)."""
+    outside = "FASTNN_PAR_MIN_WORK" in os.environ
+    if outside:
+        monkeypatch.delenv("FASTNN_PAR_MIN_WORK")
+        _kernels.calibrate_threads()
+    yield
+    _kernels.set_par_min_work(0)
+    if outside:
+        monkeypatch.undo()
+        _kernels.calibrate_threads()
+
+
+@pytest.fixture
+def env_threshold(monkeypatch):
+    """setenv(value) for FASTNN_PAR_MIN_WORK in this process; afterwards every threshold
+    derived from the test's value is dropped."""
+    yield lambda value: monkeypatch.setenv("FASTNN_PAR_MIN_WORK", value)
+    monkeypatch.delenv("FASTNN_PAR_MIN_WORK", raising=False)
+    _kernels.calibrate_threads()
+
+
+def _expected_threads(work, pmw, nt):
+    """The rule of fnn_threads_for: each thread gets at least pmw units."""
+    return int(max(1, min(nt, work // pmw)))
+
+
+# ------------------------------------------------------------------ the threshold
+def test_threading_info_fields_are_sane(set_threads):
+    if OPENMP:
+        set_threads(2)
+    info = _kernels.threading_info()
+    assert set(info) == {"par_min_work", "fork_join_us", "unit_ns", "source",
+                         "num_threads", "provisional", "calibrations"}
+    calibrations = info.pop("calibrations")
+    assert info["num_threads"] == fastnn.get_num_threads()
+    if OPENMP:
+        assert info["source"] == "calibrated"
+        assert info["fork_join_us"] > 0 and info["unit_ns"] > 0 and calibrations >= 1
+        assert LO <= info["par_min_work"] <= HI
+        # the threshold is the one the measurement implies, unless clamped
+        implied = 2 * info["fork_join_us"] * 1e3 / info["unit_ns"]
+        clamped = min(max(implied, LO), HI)
+        assert info["par_min_work"] == pytest.approx(clamped, rel=1e-6, abs=1)
+    else:
+        assert info == {"par_min_work": DEFAULT, "fork_join_us": None, "unit_ns": None,
+                        "source": "default", "num_threads": 1, "provisional": False}
+
+
+def test_one_thread_needs_no_calibration(set_threads):
+    set_threads(1)
+    info = _kernels.calibrate_threads()
+    assert info["source"] == "default" and info["num_threads"] == 1
+    assert info["par_min_work"] == DEFAULT and info["fork_join_us"] is None
+    assert _kernels.threads_for(1e15) == 1
+
+
+def test_build_info_reports_the_threshold():
+    info, thr = fastnn.build_info(), _kernels.threading_info()
+    assert info["par_min_work"] == thr["par_min_work"]
+    assert info["threshold_source"] == thr["source"]
+    assert info["fork_join_us"] == thr["fork_join_us"]
+
+
+def test_calibrate_threads_measures_again(set_threads):
+    if OPENMP:
+        set_threads(2)
+    a = _kernels.calibrate_threads()
+    b = _kernels.calibrate_threads()
+    assert set(a) == set(b) and a["source"] == b["source"]
+    assert a["num_threads"] == b["num_threads"] == fastnn.get_num_threads()
+    if OPENMP:
+        # a new measurement each time (the times themselves may repeat to the ns)
+        assert b["calibrations"] == a["calibrations"] + 1
+        assert all(LO <= x["par_min_work"] <= HI and x["fork_join_us"] > 0 for x in (a, b))
+    else:
+        assert a == b
+
+
+@needs_openmp
+def test_each_team_size_has_its_own_calibration(set_threads):
+    set_threads(2)
+    _kernels.calibrate_threads()       # drops what earlier tests measured
+    two = _kernels.threading_info()
+    assert two["num_threads"] == 2
+    set_threads(3)
+    info = _kernels.threading_info()   # measured for the new team size
+    assert info["num_threads"] == 3 and info["source"] == "calibrated"
+    assert info["fork_join_us"] > 0
+    assert info["calibrations"] == two["calibrations"] + 1
+    # kernels see the new team size too: the decision made for 3 threads
+    _kernels.set_par_min_work(1)
+    assert _kernels.threads_for(1e9) == 3
+    _kernels.set_par_min_work(0)
+    set_threads(2)
+    back = _kernels.threading_info()
+    assert back["num_threads"] == 2 and _kernels.threads_for(1e15) == 2
+    if not two["provisional"]:   # kept, not measured again (a provisional one may be)
+        assert back == dict(two, calibrations=info["calibrations"])
+    # calibrate_threads() measures this size again and drops the others
+    fresh = _kernels.calibrate_threads()
+    assert fresh["num_threads"] == 2 and fresh["calibrations"] == back["calibrations"] + 1
+    set_threads(3)
+    assert _kernels.threading_info()["calibrations"] == fresh["calibrations"] + 1
+
+
+@needs_openmp
+def test_calibrated_decision_follows_the_rule(set_threads):
+    set_threads(2)
+    pmw = _kernels.threading_info()["par_min_work"]
+    # below 2 * LO no measurement can make a kernel parallel (the lower clamp):
+    # e.g. an 8 x 32 x 25 dense layer
+    assert _kernels.threads_for(8 * 32 * 25) == 1
+    assert _kernels.threads_for(2 * LO - 1) == 1
+    # the seed's 32 x 64 x 25 dense forward: serial unless the measured fork/join is
+    # under a quarter of its serial time (it is not on the machines we measured)
+    work = 32 * 64 * 25
+    assert _kernels.threads_for(work) == _expected_threads(work, pmw, 2)
+    # above 2 * HI every measurement makes it parallel (the upper clamp)
+    assert _kernels.threads_for(2.0 * HI) == 2
+    assert _kernels.threads_for(2 * pmw) == 2
+    assert _kernels.threads_for(2 * pmw - 1) == 1
+
+
+@needs_openmp
+@pytest.mark.parametrize("pmw,work,nt", [
+    (1, 1, 3), (1, 2, 3), (1, 3, 3), (1, 1e12, 3),
+    (100, 199, 3), (100, 200, 3), (100, 299, 3), (100, 300, 3), (100, 1e6, 3),
+    (100, 1e6, 2), (SERIAL, 1e12, 3), (SERIAL, 2.0 * SERIAL, 3),
+])
+def test_threads_for_with_a_fixed_threshold(set_threads, pmw, work, nt):
+    set_threads(nt)
+    _kernels.set_par_min_work(pmw)
+    info = _kernels.threading_info()
+    assert info["source"] == "set" and info["par_min_work"] == min(pmw, SERIAL - 1)
+    assert _kernels.threads_for(work) == _expected_threads(work, min(pmw, SERIAL - 1), nt)
+
+
+@needs_openmp
+def test_provisional_decision_is_measured_again(set_threads):
+    """A measurement taken on busy cores (here: far more threads than cores, where a
+    region waits for a time slice) is provisional and kernels measure again after
+    RECHECK_S = 2 s (csrc/common.c); a normal one is kept."""
+    import time
+    set_threads(min(64, 16 * (os.cpu_count() or 1)))
+    info = _kernels.calibrate_threads()
+    assert info["source"] == "calibrated"
+    time.sleep(2.05)
+    _kernels.threads_for(1e9)                 # a kernel's question, after the recheck time
+    again = _kernels.threading_info()
+    if info["provisional"]:
+        assert again["calibrations"] == info["calibrations"] + 1
+    else:
+        assert again == info
+
+
+def test_set_par_min_work_zero_restores_automatic(set_threads):
+    if OPENMP:
+        set_threads(2)
+    _kernels.set_par_min_work(1234)
+    assert _kernels.threading_info()["par_min_work"] == 1234
+    _kernels.set_par_min_work(0)
+    assert _kernels.threading_info()["source"] == ("calibrated" if OPENMP else "default")
+    _kernels.set_par_min_work(-5)
+    assert _kernels.threading_info()["source"] != "set"
+
+
+# --------------------------------------------------------- FASTNN_PAR_MIN_WORK
+_PRINT_INFO = ("from fastnn import _kernels as k; i = k.threading_info(); "
+               "print(i['source'], i['par_min_work'], i['fork_join_us'], "
+               "k.threads_for(2 * i['par_min_work']), k.threads_for(2 * i['par_min_work'] - 1))")
+
+
+def _run_with_env(value):
+    env = dict(os.environ, FASTNN_PAR_MIN_WORK=value, OMP_NUM_THREADS="2")
+    out = subprocess.run([sys.executable, "-c", _PRINT_INFO], env=env, capture_output=True,
+                         text=True, check=True)
+    return out.stdout.split()
+
+
+def test_env_override_is_honoured():
+    source, pmw, fj, at2, below = _run_with_env("12345")
+    assert (source, pmw, fj) == ("env", "12345", "None")
+    assert (at2, below) == (("2", "1") if OPENMP else ("1", "1"))
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "1e99"])
+def test_env_override_bad_value_is_ignored(bad):
+    source, pmw, fj, _, _ = _run_with_env(bad)
+    assert source == ("calibrated" if OPENMP else "default")
+    assert LO <= int(pmw) <= HI
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("777", 777), (" 5000 ", 5000), ("1", 1), ("3e4", 30000), ("4294967295", 4294967295),
+    ("", None), ("-3", None), ("0.5", None), ("nan", None), ("inf", None), ("12x", None),
+    ("4294967296", None),
+])
+def test_env_override_parsing(env_threshold, set_threads, value, expected):
+    # the variable is read at each (re)calibration, so it can be tested in-process
+    if OPENMP:
+        set_threads(2)
+    env_threshold(value)
+    info = _kernels.calibrate_threads()
+    if expected is None:
+        assert info["source"] == ("calibrated" if OPENMP else "default")
+    else:
+        assert info["source"] == "env" and info["par_min_work"] == expected
+        assert info["fork_join_us"] is None and info["unit_ns"] is None
+
+
+# ------------------------------------------- results do not depend on the threshold
+def _both_ways(fn, set_threads, counts=(2, 3)):
+    """fn() with every kernel serial, then forced parallel at each team size; returns
+    the list of results (the serial one first)."""
+    _kernels.set_par_min_work(SERIAL)
+    out = [fn()]
+    if OPENMP:
+        for nt in counts:
+            set_threads(nt)
+            _kernels.set_par_min_work(1)
+            assert _kernels.threads_for(1e6) == nt
+            out.append(fn())
+    return out
+
+
+def _assert_bitwise(results):
+    first = results[0]
+    for other in results[1:]:
+        assert len(other) == len(first)
+        for a, b in zip(first, other):
+            a, b = np.asarray(a), np.asarray(b)
+            assert a.dtype == b.dtype and a.shape == b.shape
+            assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("algo", ["auto", "direct", "packed"])
+def test_gemm_bitwise_serial_vs_parallel(dtype, simd_path, algo, set_threads):
+    shapes = [(1, 1, 1), (7, 13, 5), (33, 17, 65), (1, 100, 3), (61, 70, 129)]
+    _kernels._gemm_force_path(algo)
+
+    def run():
+        res = []
+        for (M, N, K) in shapes:
+            for ta in (False, True):
+                for tb in (False, True):
+                    r = np.random.default_rng(M * 1000 + N * 10 + K)
+                    A = r.standard_normal((K, M) if ta else (M, K)).astype(dtype)
+                    B = r.standard_normal((N, K) if tb else (K, N)).astype(dtype)
+                    C = r.standard_normal((M, N)).astype(dtype)
+                    _kernels.gemm(ta, tb, A, B, C, 0.75, 0.5)
+                    res.append(C)
+        return res
+
+    _assert_bitwise(_both_ways(run, set_threads))
+
+
+def test_dense_bitwise_serial_vs_parallel(dtype, simd_path, set_threads):
+    r = np.random.default_rng(4)
+    cases = [(32, 64, 25, "relu"), (33, 15, 10, "softmax"), (5, 70, 3, "sigmoid"),
+             (97, 31, 9, "tanh")]
+    data = [(r.standard_normal((m, k)).astype(dtype), r.standard_normal((k, n)).astype(dtype),
+             r.standard_normal(n).astype(dtype), r.standard_normal((m, n)).astype(dtype), act)
+            for m, k, n, act in cases]
+
+    def run():
+        res = []
+        for x, w, b, dz, act in data:
+            res.extend(ops.dense_forward(x, w, b, activation=act))
+            res.extend(ops.dense_backward(x, w, dz))
+        return res
+
+    _assert_bitwise(_both_ways(run, set_threads))
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "gelu", "softmax", "log_softmax"])
+def test_activation_bitwise_serial_vs_parallel(dtype, name, set_threads):
+    r = np.random.default_rng(5)
+    z = (r.standard_normal((37, 19)) * 3).astype(dtype)
+    da = r.standard_normal(z.shape).astype(dtype)
+
+    def run():
+        a = ops.activation_forward(name, z)
+        return [a, ops.activation_grad(name, z, a, da)]
+
+    _assert_bitwise(_both_ways(run, set_threads))
+
+
+@pytest.mark.parametrize("name", ["categorical_crossentropy", "sparse_categorical_crossentropy",
+                                  "binary_crossentropy", "mean_squared_error", "huber"])
+def test_loss_bitwise_serial_vs_parallel(dtype, name, set_threads):
+    r = np.random.default_rng(6)
+    n, k = 300, 7   # several loss blocks, so the parallel path sums partials
+    logits = r.standard_normal((n, k)).astype(dtype)
+    if name == "sparse_categorical_crossentropy":
+        y = r.integers(0, k, n)
+    elif name == "categorical_crossentropy":
+        y = np.eye(k, dtype=dtype)[r.integers(0, k, n)]
+    elif name == "binary_crossentropy":
+        y = (r.random((n, k)) < 0.5).astype(dtype)
+    else:
+        y = r.standard_normal((n, k)).astype(dtype)
+    logits_flag = name.endswith("crossentropy")
+    sw = r.random(n)
+
+    def run():
+        res = []
+        for w in (None, sw):
+            kw = dict(from_logits=True) if logits_flag else {}
+            loss, grad = ops.loss_and_grad(name, y, logits, sample_weight=w, **kw)
+            res += [np.float64(loss), grad]
+        return res
+
+    _assert_bitwise(_both_ways(run, set_threads))
+
+
+def test_optimizers_bitwise_serial_vs_parallel(dtype, set_threads):
+    r = np.random.default_rng(7)
+    w0 = r.standard_normal(1001).astype(dtype)
+    grads = [r.standard_normal(w0.shape).astype(dtype) for _ in range(3)]
+
+    def run():
+        res = []
+        w, m, v = w0.copy(), np.zeros_like(w0), np.zeros_like(w0)
+        for t, g in enumerate(grads, start=1):
+            ops.adam_update(w, g, m, v, alpha_t=0.01 * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t))
+        res += [w, m, v]
+        w, m = w0.copy(), np.zeros_like(w0)
+        for g in grads:
+            ops.sgd_update(w, g, m, lr=0.05, momentum=0.9, nesterov=True)
+        res += [w, m]
+        w, v = w0.copy(), np.zeros_like(w0)
+        for g in grads:
+            ops.rmsprop_update(w, g, v, lr=0.01)
+        res += [w, v]
+        w, acc = w0.copy(), np.full_like(w0, 0.1)
+        for g in grads:
+            ops.adagrad_update(w, g, acc, lr=0.05)
+        res += [w, acc]
+        return res
+
+    _assert_bitwise(_both_ways(run, set_threads))
+
+
+def test_fit_bitwise_serial_vs_parallel(dtype, set_threads):
+    r = np.random.default_rng(8)
+    x = r.standard_normal((48, 20))
+    y = r.integers(0, 5, 48)
+
+    def run():
+        fastnn.utils.set_random_seed(11)
+        m = Sequential([Input((20,), dtype=dtype.name), Dense(16, activation="relu"),
+                        Dropout(0.25), Dense(5, activation="softmax")])
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+        h = m.fit(x, y, epochs=2, batch_size=16, verbose=0)
+        losses = np.array(h.history["loss"] + h.history["accuracy"])
+        return m.get_weights() + [losses, m.predict(x, verbose=0)]
+
+    results = _both_ways(run, set_threads, counts=(2,))
+    assert results[0][0].dtype == dtype
+    _assert_bitwise(results)
+
+
+def test_kernels_from_several_python_threads_while_calibrating(set_threads):
+    """The GIL is released around kernels: Python threads that compute while others
+    recalibrate get the same results, and nobody waits forever."""
+    import threading
+    if OPENMP:
+        set_threads(2)
+    r = np.random.default_rng(9)
+    x, w = r.standard_normal((64, 96)), r.standard_normal((96, 80))
+    expected = ops.matmul(x, w)
+    errors = []
+
+    def work(i):
+        try:
+            for j in range(30):
+                if (i + j) % 3 == 0:
+                    _kernels.calibrate_threads()
+                if ops.matmul(x, w).tobytes() != expected.tobytes():
+                    errors.append(f"thread {i} step {j}: different result")
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    assert errors == []
+    assert _kernels.threading_info()["source"] == ("calibrated" if OPENMP else "default")
