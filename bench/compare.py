@@ -6,8 +6,9 @@
                             [--scale 1.0] [--threads N] [--timeout 900] [--json results.json]
 
 Every run of every (framework, workload) is its own process (``compare.py --child
-FRAMEWORK WORKLOAD``): it loads the data, builds the model (untimed), times one ``fit``
-(or, for W4, one ``predict``) and prints its result. The parent reaps it with
+FRAMEWORK WORKLOAD``): it loads the data, builds the model (untimed), waits
+``frameworks.SETTLE_S`` for the cores to go idle, times one ``fit`` (or, for W4, one
+``predict``) and prints its result. The parent reaps it with
 ``os.wait4`` and takes the child's peak resident memory from the kernel (the figure
 ``/usr/bin/time -v`` reports as "Maximum resident set size"), so memory is that of the
 whole process: interpreter, framework, data and model. Runs of the frameworks are

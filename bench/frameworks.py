@@ -269,9 +269,19 @@ RUNNERS = {"fastnn": FastnnRunner, "numpy": NumpyRunner, "torch": TorchRunner,
            "keras": TfKerasRunner, "sklearn": SklearnRunner}
 
 
-def timed_run(framework, workload, data, seed=0):
-    """Build (untimed), then time one run. Returns (runner, seconds)."""
+# Pause between the untimed set-up and the timed run. Generating W3/W4's labels uses a
+# NumPy matrix product, after which OpenBLAS leaves its worker threads spinning for a
+# while; a framework with its own thread pool then shares the cores with them during its
+# first ~0.1 s (measured: fastnn W4 0.34 s right away, 0.30 s after a pause). Every
+# framework waits the same, so each starts on idle cores.
+SETTLE_S = 0.5
+
+
+def timed_run(framework, workload, data, seed=0, settle_s=SETTLE_S):
+    """Build (untimed), let the cores settle, then time one run. Returns (runner, seconds)."""
     runner = RUNNERS[framework](workload, data, seed=seed)
+    if settle_s:
+        time.sleep(settle_s)
     t0 = time.perf_counter()
     runner.run()
     return runner, time.perf_counter() - t0
