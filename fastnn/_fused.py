@@ -301,6 +301,7 @@ class FusedPlan:
         ws = self.workspace(batch_size)
         per_call = max(1, _EPOCH_INDEX_BUDGET // n)
         rng = utils.get_rng()
+        want_begin = callbacks.wants("on_epoch_begin")
         logs = {}
         epochs = list(epochs)
         for c in range(0, len(epochs), per_call):
@@ -313,10 +314,12 @@ class FusedPlan:
             self.net.train_epochs(ws, batch_size, x2, y2, sw, perms, self.opt.iterations,
                                   self._lrs(len(chunk) * steps), stats)
             self.opt.iterations += len(chunk) * steps
-            for i, epoch in enumerate(chunk):
-                callbacks.on_epoch_begin(epoch)
-                logs = self._logs(np.zeros(_kernels.STATS_WIDTH)
-                                  + stats[i * steps:(i + 1) * steps].sum(axis=0))
+            # Row by row in step order, as fit_epoch adds them: the same sums.
+            totals = stats.reshape(len(chunk), steps, -1).sum(axis=1)
+            for epoch, total in zip(chunk, totals):
+                if want_begin:
+                    callbacks.on_epoch_begin(epoch)
+                logs = self._logs(total)
                 callbacks.on_epoch_end(epoch, logs)
         return logs
 
