@@ -38,6 +38,39 @@ static inline uint64_t fnn_mix64(uint64_t z)
 }
 
 #define FNN_MAX_LAYERS 64
+
+/* A uniformly random order of n rows from one 64-bit seed: Fisher-Yates driven by a
+ * splitmix64 stream. Draws are exactly uniform: Lemire's multiply-shift with rejection
+ * below 2^32, else modulo with rejection. */
+static uint64_t fnn_bounded(uint64_t *state, uint64_t bound)
+{
+    if (bound <= 0xFFFFFFFFULL) {
+        uint64_t m = (fnn_mix64((*state)++) >> 32) * bound;
+        if ((uint32_t)m < bound) {
+            const uint32_t floor = (uint32_t)(0x100000000ULL % bound);
+            while ((uint32_t)m < floor) m = (fnn_mix64((*state)++) >> 32) * bound;
+        }
+        return m >> 32;
+    } else {
+        const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
+        uint64_t r;
+        do r = fnn_mix64((*state)++); while (r >= limit);
+        return r % bound;
+    }
+}
+
+void fnn_permutation(uint64_t seed, size_t n, int64_t *out)
+{
+    uint64_t state = fnn_mix64(seed ^ 0x632BE59BD9B4E019ULL);
+    for (size_t i = 0; i < n; i++) out[i] = (int64_t)i;
+    for (size_t i = n; i > 1; i--) {
+        const size_t j = (size_t)fnn_bounded(&state, (uint64_t)i);   /* uniform in [0, i) */
+        const int64_t t = out[i - 1];
+        out[i - 1] = out[j];
+        out[j] = t;
+    }
+}
+
 /* Row-parallel inference: rows per block a thread takes through every layer (its
  * activations, 192 x 512 floats = 384 KiB, stay in that core's L2 for the next layer). */
 #define FNN_INFER_BLOCK 192

@@ -53,6 +53,10 @@ typedef struct {
 
 size_t fnn_net_workspace_size(const fnn_net *net, size_t batch);
 
+/* out[0:n] = a uniformly random order of 0..n-1, a function of seed alone (fit draws one
+ * seed per epoch from fastnn's generator). */
+void fnn_permutation(uint64_t seed, size_t n, int64_t *out);
+
 /* Returns 0, or -1 if a step met a non-finite loss (the step's update is still done,
  * as in Keras; the caller stops). lr holds the learning rate of each of the n_steps. */
 int fnn_train_steps_f32(const fnn_net *net, float *ws, size_t batch, const float *X,

@@ -258,8 +258,7 @@ class FusedPlan:
         assert self.can_train
         n = x.shape[0]
         x2, y2 = self.x2d(x), self.y2d(y)
-        perm = utils.get_rng().permutation(n) if shuffle else np.arange(n)
-        perm = perm.astype(np.int64, copy=False)
+        perm = utils.epoch_orders(1, n, shuffle)[0]
         steps = math.ceil(n / batch_size)
         ws = self.workspace(batch_size)
         stats = np.zeros((steps, _kernels.STATS_WIDTH))
@@ -293,23 +292,19 @@ class FusedPlan:
 
     def fit_epochs(self, x, y, sw, batch_size, shuffle, epochs, callbacks):
         """The epochs in range `epochs` when nothing runs between them but History: many
-        epochs per C call (permutations drawn in the same order as epoch by epoch), then
-        each epoch's begin/end hooks in order. Same numbers as fit_epoch, epoch by epoch."""
+        epochs per C call (the same orders as epoch by epoch), then each epoch's
+        begin/end hooks in order. Same numbers as fit_epoch, epoch by epoch."""
         n = x.shape[0]
         x2, y2 = self.x2d(x), self.y2d(y)
         steps = math.ceil(n / batch_size)
         ws = self.workspace(batch_size)
         per_call = max(1, _EPOCH_INDEX_BUDGET // n)
-        rng = utils.get_rng()
         want_begin = callbacks.wants("on_epoch_begin")
         logs = {}
         epochs = list(epochs)
         for c in range(0, len(epochs), per_call):
             chunk = epochs[c:c + per_call]
-            if shuffle:
-                perms = np.stack([rng.permutation(n) for _ in chunk]).astype(np.int64, copy=False)
-            else:
-                perms = np.tile(np.arange(n, dtype=np.int64), (len(chunk), 1))
+            perms = utils.epoch_orders(len(chunk), n, shuffle)
             stats = np.zeros((len(chunk) * steps, _kernels.STATS_WIDTH))
             self.net.train_epochs(ws, batch_size, x2, y2, sw, perms, self.opt.iterations,
                                   self._lrs(len(chunk) * steps), stats)

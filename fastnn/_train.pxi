@@ -3,6 +3,8 @@
 from libc.stdlib cimport malloc, free
 from libc.stdint cimport int64_t, uint64_t
 
+import numpy as np
+
 cdef extern from "train.h" nogil:
     int FNN_STATS
     ctypedef struct fnn_layer:
@@ -32,6 +34,7 @@ cdef extern from "train.h" nogil:
         fnn_opt opt
         uint64_t seed
     size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
+    void fnn_permutation(uint64_t seed, size_t n, int64_t *out)
     int fnn_train_steps_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
                             const float *Y, const float *SW, size_t n_rows, const int64_t *perm,
                             size_t first, size_t n_steps, int64_t iteration0, const double *lr,
@@ -240,3 +243,17 @@ cdef class FusedNet:
             else:
                 fnn_evaluate_f64(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, X.shape[0],
                                  &stats[0])
+
+
+def permutations(const int64_t[::1] seeds not None, size_t n):
+    """(len(seeds), n) int64: row e is a random order of 0..n-1 keyed by seeds[e] alone
+    (csrc/train.c, fnn_permutation)."""
+    cdef size_t count = seeds.shape[0], e
+    out = np.empty((count, n), dtype=np.int64)
+    cdef int64_t[:, ::1] o = out
+    if n == 0 or count == 0:
+        return out
+    with nogil:
+        for e in range(count):
+            fnn_permutation(<uint64_t>seeds[e], n, &o[e, 0])
+    return out

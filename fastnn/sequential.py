@@ -520,7 +520,7 @@ class Sequential:
         if plan is not None:
             return plan.fit_epoch(x, y, sw, batch_size, shuffle, callbacks, self._user_batch_hooks)
         # Batches are gathered from a permutation, never by copying the whole data set.
-        perm = utils.get_rng().permutation(n) if shuffle else None
+        perm = utils.epoch_orders(1, n)[0] if shuffle else None
         for m in self._metrics:
             m.reset_state()
         loss_total, count = 0.0, 0

@@ -3,8 +3,9 @@ import random as _random
 
 import numpy as np
 
-# One seeded Generator for initialisers, shuffling and dropout: set_random_seed(s)
-# replaces it, so the same seed gives bitwise the same weights and batches.
+# One seeded Generator for initialisers, shuffling (one draw per epoch) and dropout:
+# set_random_seed(s) replaces it, so the same seed gives bitwise the same weights and
+# batches.
 _RNG = np.random.default_rng()
 
 
@@ -22,6 +23,17 @@ def set_random_seed(seed):
 def get_rng():
     """The Generator fastnn draws from now (changes when set_random_seed is called)."""
     return _RNG
+
+
+def epoch_orders(count, n, shuffle=True):
+    """Row orders of the next `count` epochs, a (count, n) int64 array: random
+    permutations, each keyed by one draw from fastnn's generator (drawing one epoch at a
+    time or many at once consumes the stream alike: the same orders), or 0..n-1 when
+    shuffle is False (nothing drawn)."""
+    from fastnn import _kernels
+    if not shuffle:
+        return np.tile(np.arange(n, dtype=np.int64), (count, 1))
+    return _kernels.permutations(_RNG.integers(0, 2 ** 63, size=count), n)
 
 
 def to_categorical(x, num_classes=None):

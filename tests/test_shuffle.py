@@ -1,0 +1,85 @@
+"""Epoch orders: fastnn.utils.epoch_orders and the C permutation behind it
+(fnn_permutation in csrc/train.c)."""
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import _kernels, utils
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 64, 1000, 65537])
+def test_each_row_is_a_permutation(n):
+    seeds = np.array([0, 1, 2 ** 62, 12345], dtype=np.int64)
+    p = _kernels.permutations(seeds, n)
+    assert p.shape == (4, n) and p.dtype == np.int64
+    for row in p:
+        assert np.array_equal(np.sort(row), np.arange(n))
+
+
+def test_same_seed_same_order_other_seed_other_order():
+    a = _kernels.permutations(np.array([7, 7, 8], dtype=np.int64), 500)
+    assert np.array_equal(a[0], a[1])
+    assert not np.array_equal(a[0], a[2])
+
+
+def test_all_orders_equally_likely():
+    """n = 4: each of the 24 orders about 1/24 of the time (chi-square, 23 degrees of
+    freedom: the 99.99% quantile is about 57), and each position uniform."""
+    draws = 48000
+    p = _kernels.permutations(np.arange(draws, dtype=np.int64), 4)
+    index = {perm: i for i, perm in enumerate(itertools.permutations(range(4)))}
+    counts = np.bincount([index[tuple(r)] for r in p], minlength=24)
+    expected = draws / 24
+    chi2 = ((counts - expected) ** 2 / expected).sum()
+    assert chi2 < 57, counts
+    # where row 0 lands: uniform over the 4 places
+    place = np.argmax(p == 0, axis=1)
+    assert np.abs(np.bincount(place, minlength=4) / draws - 0.25).max() < 0.01
+
+
+def test_large_n_moves_everything():
+    p = _kernels.permutations(np.array([3], dtype=np.int64), 100000)[0]
+    # a uniform permutation has ~1 fixed point on average; far from sorted
+    assert np.count_nonzero(p == np.arange(100000)) < 20
+    assert abs(np.corrcoef(p, np.arange(100000))[0, 1]) < 0.02
+
+
+def test_epoch_orders_one_at_a_time_equals_many_at_once():
+    fastnn.utils.set_random_seed(11)
+    many = utils.epoch_orders(5, 33)
+    after_many = utils.get_rng().integers(0, 2 ** 62)
+    fastnn.utils.set_random_seed(11)
+    one_by_one = np.stack([utils.epoch_orders(1, 33)[0] for _ in range(5)])
+    assert np.array_equal(many, one_by_one)
+    assert utils.get_rng().integers(0, 2 ** 62) == after_many
+    assert len({tuple(r) for r in many}) == 5
+
+
+def test_no_shuffle_draws_nothing():
+    fastnn.utils.set_random_seed(2)
+    state = utils.get_rng().bit_generator.state
+    o = utils.epoch_orders(3, 10, shuffle=False)
+    assert np.array_equal(o, np.tile(np.arange(10), (3, 1)))
+    assert utils.get_rng().bit_generator.state == state
+
+
+def test_fit_shuffles_reproducibly():
+    """Same seed: the same weights; shuffle=False trains on another order (so shuffling
+    took effect)."""
+    from fastnn import layers as L
+    x = np.random.default_rng(0).standard_normal((50, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+
+    def run(shuffle):
+        fastnn.utils.set_random_seed(4)
+        m = fastnn.Sequential([L.Input((3,)), L.Dense(1, activation="sigmoid")])
+        m.compile(optimizer="sgd", loss="binary_crossentropy")
+        m.fit(x, y, batch_size=7, epochs=3, verbose=0, shuffle=shuffle)
+        return np.concatenate([w.ravel() for w in m.get_weights()])
+
+    a, b, c = run(True), run(True), run(False)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
