@@ -225,10 +225,15 @@ def markdown_table(workload, fws, summary, skipped):
         t_ratio = (s["seconds"] / base["seconds"]) if base.get("seconds") else None
         m_ratio = (s["peak_rss_mb"] / base["peak_rss_mb"]) if base.get("peak_rss_mb") else None
         lines.append(
-            f"| {LABELS[fw]} | {s['seconds']:.3f} | {s['best']:.3f} | {_fmt(t_ratio, '.2f')}× "
+            f"| {LABELS[fw]} | {_secs(s['seconds'])} | {_secs(s['best'])} | {_fmt(t_ratio, '.2f')}× "
             f"| {s['samples_per_s']:,.0f} | {_fmt(s['accuracy'], '.4f')} "
             f"| {s['peak_rss_mb']:.0f} | {_fmt(m_ratio, '.2f')}× |")
     return "\n".join(lines)
+
+
+def _secs(t):
+    """Seconds to 3 significant digits at least (W1 takes milliseconds)."""
+    return f"{t:.3f}" if t >= 0.1 else f"{t:.4f}" if t >= 0.01 else f"{t:.5f}"
 
 
 def main(argv=None):
@@ -290,7 +295,7 @@ def main(argv=None):
                 r = run_child(fw, name, scale, seed=run, timeout=args.timeout,
                               threads=args.threads)
                 results.setdefault((fw, name), []).append(r)
-                state = r.get("error") or (f"{r['seconds']:.3f} s, "
+                state = r.get("error") or (f"{_secs(r['seconds'])} s, "
                                            f"{r['peak_rss_mb']:.0f} MB")
                 print(f"  [{name} run {run + 1}/{args.runs}] {fw}: {state}",
                       file=sys.stderr, flush=True)
