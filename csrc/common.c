@@ -65,6 +65,13 @@ int fnn_get_num_threads(void)
 
 /* The threshold is kept per team size (and SIMD path), so this is all a new count needs:
  * fnn_threads_for() looks up the threshold of the new size, measured on its first use. */
+static FNN_THREAD_LOCAL int g_thread_cap;
+
+void fnn_set_thread_cap(int cap)
+{
+    g_thread_cap = cap < 0 ? 0 : cap;
+}
+
 void fnn_set_num_threads(int n)
 {
 #ifdef _OPENMP
@@ -318,6 +325,7 @@ static void decide(int slot, int nt, int simd)
 int fnn_threads_for(double work)
 {
     int nt = fnn_get_num_threads();
+    if (g_thread_cap > 0 && nt > g_thread_cap) nt = g_thread_cap;
     double pmw, k;
     if (nt <= 1 || !(work >= 2.0)) return 1;
 #ifdef _OPENMP

@@ -39,6 +39,15 @@
 #include <omp.h>
 #endif
 
+/* Thread-local storage (per calling thread: packing buffers, the thread cap). */
+#if defined(_MSC_VER)
+#define FNN_THREAD_LOCAL __declspec(thread)
+#elif defined(__GNUC__) || defined(__clang__)
+#define FNN_THREAD_LOCAL __thread
+#else
+#define FNN_THREAD_LOCAL _Thread_local
+#endif
+
 enum { FNN_SIMD_GENERIC = 0, FNN_SIMD_AVX2 = 1 };
 
 /* SIMD path the kernels take now (FNN_SIMD_*). */
@@ -53,6 +62,9 @@ int fnn_openmp_enabled(void);
 int fnn_get_num_threads(void);
 /* Sets the team size (>= 1); each size has its own threshold, measured on first use. */
 void fnn_set_num_threads(int n);
+/* At most `cap` threads for the kernels this thread launches (0: no cap). The fused
+ * engine caps itself at 1 while it finds parallel steps slowed by busy cores. */
+void fnn_set_thread_cap(int cap);
 
 /* ----------------------------------------------------------------- when to fork
  * Every kernel states its work in units of one multiply-add (element-wise kernels weight

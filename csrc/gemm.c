@@ -125,13 +125,6 @@ void fnn_free64(void *p)
  * malloc each call is served by mmap, and the kernel then zeroes every page again
  * (measured: ~8% of a 784-512-256-10 training epoch). One buffer per thread is kept
  * until the process ends; a second buffer needed at the same time is malloc'd. */
-#if defined(_MSC_VER)
-#define FNN_THREAD_LOCAL __declspec(thread)
-#elif defined(__GNUC__) || defined(__clang__)
-#define FNN_THREAD_LOCAL __thread
-#else
-#define FNN_THREAD_LOCAL _Thread_local
-#endif
 #define FNN_PACK_CACHE_MAX ((size_t)256 << 20)
 
 static FNN_THREAD_LOCAL void *g_pack_cache;

@@ -71,6 +71,61 @@ void fnn_permutation(uint64_t seed, size_t n, int64_t *out)
     }
 }
 
+#define FNN_ADAPT_SLOW 2.0
+#define FNN_ADAPT_SLOW_RUN 3
+#define FNN_ADAPT_PROBE 2
+#define FNN_ADAPT_BACKOFF0 16
+#define FNN_ADAPT_BACKOFF_MAX 1024
+
+void fnn_adapt_step(fnn_adapt *a, double t)
+{
+    if (!a->backoff) a->backoff = FNN_ADAPT_BACKOFF0;
+    if (a->serial) {
+        if (a->best_ser == 0 || t < a->best_ser) a->best_ser = t;
+        if (--a->left <= 0) {
+            a->serial = 0;
+            a->probing = FNN_ADAPT_PROBE;
+            a->probe_best = 0;
+        }
+        return;
+    }
+    if (a->probing) {
+        if (a->probe_best == 0 || t < a->probe_best) a->probe_best = t;
+        if (--a->probing == 0) {
+            if (a->probe_best < 0.8 * a->best_ser) {       /* threads pay again */
+                a->best_par = a->probe_best;
+                a->backoff = FNN_ADAPT_BACKOFF0;
+                a->slow = 0;
+            } else {                                       /* still busy: wait longer */
+                a->backoff = 2 * a->backoff < FNN_ADAPT_BACKOFF_MAX ? 2 * a->backoff
+                                                                   : FNN_ADAPT_BACKOFF_MAX;
+                a->serial = 1;
+                a->left = a->backoff;
+                a->best_ser = 0;
+            }
+        }
+        return;
+    }
+    if (a->best_par == 0 || t < a->best_par) a->best_par = t;
+    a->slow = t > FNN_ADAPT_SLOW * a->best_par ? a->slow + 1 : 0;
+    if (a->slow >= FNN_ADAPT_SLOW_RUN) {
+        a->serial = 1;
+        a->slow = 0;
+        a->left = a->backoff;
+        a->best_ser = 0;
+        a->switches++;
+    }
+}
+
+static double fnn_now(void)
+{
+#ifdef _OPENMP
+    return omp_get_wtime();
+#else
+    return 0.0;
+#endif
+}
+
 /* Row-parallel inference: rows per block a thread takes through every layer (its
  * activations, 192 x 512 floats = 384 KiB, stay in that core's L2 for the next layer). */
 #define FNN_INFER_BLOCK 192

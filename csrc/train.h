@@ -38,6 +38,28 @@ typedef struct {
     int nesterov, centered;
 } fnn_opt;
 
+/* Busy cores: a parallel step waits for its slowest thread, so when another process
+ * takes a core, every parallel region waits for a time slice (measured: W3 with a
+ * CPU-bound neighbour, 3.3 s on 2 threads against 1.65 s on 1). The engine times its
+ * steps (seconds per row) and, after FNN_ADAPT_SLOW_RUN consecutive parallel steps
+ * slower than FNN_ADAPT_SLOW x the best, runs serially; every `backoff` serial steps it
+ * probes FNN_ADAPT_PROBE parallel steps and goes back to threads when they beat the
+ * serial pace, else doubles the backoff. Results do not depend on the thread count, so
+ * this changes only speed. Steps whose kernels all stay serial are not timed. */
+typedef struct {
+    int enabled;
+    int serial;               /* 1: steps run on one thread now */
+    int slow;                 /* consecutive slow parallel steps */
+    int probing;              /* parallel steps left in the current probe */
+    long left;                /* serial steps before the next probe */
+    long backoff;             /* serial steps between probes */
+    long switches;            /* times it went serial (reported) */
+    double best_par, best_ser, probe_best;   /* seconds per row; 0 = none yet */
+} fnn_adapt;
+
+/* One timed step of `t` seconds per row (the policy above; tests drive it directly). */
+void fnn_adapt_step(fnn_adapt *a, double t);
+
 typedef struct {
     int n_layers;
     fnn_layer *layers;
@@ -49,6 +71,7 @@ typedef struct {
     int error_stats;          /* 1: sum squared/absolute errors (stats [3], [4]); 0: skip */
     fnn_opt opt;
     uint64_t seed;            /* dropout stream */
+    fnn_adapt *adapt;         /* busy-core policy state (NULL: always the team size) */
 } fnn_net;
 
 size_t fnn_net_workspace_size(const fnn_net *net, size_t batch);

@@ -1,6 +1,7 @@
 # Bindings of csrc/train.h: the fused training engine. fastnn/_fused.py validates and
 # builds the plan; this class only holds the C description and the arrays it points to.
 from libc.stdlib cimport malloc, free
+from libc.string cimport memset
 from libc.stdint cimport int64_t, uint64_t
 
 import numpy as np
@@ -22,6 +23,16 @@ cdef extern from "train.h" nogil:
         int kind
         double beta1, beta2, eps, momentum, rho, weight_decay
         int nesterov, centered
+    ctypedef struct fnn_adapt:
+        int enabled
+        int serial
+        int slow
+        int probing
+        long left
+        long backoff
+        long switches
+        double best_par, best_ser, probe_best
+    void fnn_adapt_step(fnn_adapt *a, double t)
     ctypedef struct fnn_net:
         int n_layers
         fnn_layer *layers
@@ -33,6 +44,7 @@ cdef extern from "train.h" nogil:
         int error_stats
         fnn_opt opt
         uint64_t seed
+        fnn_adapt *adapt
     size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     void fnn_permutation(uint64_t seed, size_t n, int64_t *out)
     int fnn_train_steps_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
@@ -73,6 +85,7 @@ cdef class FusedNet:
     """The C description of a Dense stack (fnn_net) plus references keeping every array
     it points to alive. Built by fastnn._fused.FusedTrainer; not for direct use."""
     cdef fnn_net net
+    cdef fnn_adapt adapt
     cdef object _keep
     cdef readonly object dtype
     cdef readonly size_t n_in, n_out, y_cols
@@ -80,6 +93,26 @@ cdef class FusedNet:
     def __cinit__(self):
         self.net.layers = NULL
         self.net.n_layers = 0
+        memset(&self.adapt, 0, sizeof(fnn_adapt))
+        self.adapt.enabled = 1
+        self.net.adapt = &self.adapt
+
+    def adapt_state(self):
+        """The busy-core policy's state (csrc/train.h, fnn_adapt): whether training steps
+        run serially now, how often they went serial, the best paces (us per row)."""
+        a = self.adapt
+        return {"enabled": bool(a.enabled), "serial": bool(a.serial), "switches": a.switches,
+                "backoff": a.backoff, "best_parallel_us_per_row": a.best_par * 1e6,
+                "best_serial_us_per_row": a.best_ser * 1e6}
+
+    def set_adapt(self, bint enabled, long serial_steps=0):
+        """Switch the policy on or off; serial_steps > 0 (a test hook) starts that many
+        serial steps now, as if busy cores had been seen."""
+        memset(&self.adapt, 0, sizeof(fnn_adapt))
+        self.adapt.enabled = enabled
+        if serial_steps > 0:
+            self.adapt.serial = 1
+            self.adapt.left = serial_steps
 
     def __init__(self, list layers, int loss, double loss_param, bint loss_on_logits,
                  size_t y_cols, int metric, dict opt, unsigned long long seed, dtype,
@@ -256,4 +289,17 @@ def permutations(const int64_t[::1] seeds not None, size_t n):
     with nogil:
         for e in range(count):
             fnn_permutation(<uint64_t>seeds[e], n, &o[e, 0])
+    return out
+
+
+def adapt_simulate(times):
+    """Drive the busy-core policy with step paces (seconds per row) from a fresh state;
+    returns, per step, whether it ran serially. For tests of the policy alone."""
+    cdef fnn_adapt a
+    memset(&a, 0, sizeof(fnn_adapt))
+    a.enabled = 1
+    out = []
+    for t in times:
+        out.append(bool(a.serial))
+        fnn_adapt_step(&a, t)
     return out

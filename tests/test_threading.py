@@ -416,3 +416,64 @@ def test_kernels_from_several_python_threads_while_calibrating(set_threads):
     assert not any(t.is_alive() for t in threads), "a thread hung"
     assert errors == []
     assert _kernels.threading_info()["source"] == ("calibrated" if OPENMP else "default")
+
+
+# ------------------------------------------------------------ busy cores in the engine
+def _pattern(times):
+    return "".join("S" if s else "P" for s in _kernels.adapt_simulate(times))
+
+
+def test_busy_core_policy_goes_serial_after_three_slow_steps_and_probes_back():
+    # fast parallel steps, then three at 3x the best: serial for 16 steps, then a
+    # 2-step parallel probe that beats the serial pace: parallel again
+    p = _pattern([1.0] * 5 + [3.0] * 3 + [2.5] * 16 + [1.0] * 2 + [1.0] * 5)
+    assert p == "P" * 8 + "S" * 16 + "P" * 7
+
+
+def test_busy_core_policy_backs_off_while_serial_wins():
+    # the probes stay slower than serial: 16, then 32, then 64 serial steps between them
+    p = _pattern([1.0] * 5 + [3.0] * 3 + [1.2] * 16 + [3.0] * 2 + [1.2] * 32 + [3.0] * 2
+                 + [1.2] * 64 + [3.0] * 2 + [1.2] * 3)
+    assert p == "P" * 8 + "S" * 16 + "PP" + "S" * 32 + "PP" + "S" * 64 + "PP" + "SSS"
+
+
+def test_busy_core_policy_ignores_isolated_slow_steps():
+    # jitter below 2x, or fewer than three slow steps in a row, keeps the threads
+    assert _pattern([1.0, 1.9, 1.5, 3.0, 3.0, 1.0, 3.0, 1.1, 1.9] * 5) == "P" * 45
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_serial_steps_of_the_engine_change_nothing(set_threads, dtype):
+    """The engine going serial for some steps (as on busy cores) gives the same bits as
+    threads throughout: the policy changes only speed."""
+    if not fastnn.build_info()["openmp"]:
+        pytest.skip("no OpenMP")
+    from fastnn import layers as L, _fused
+    set_threads(2)
+    _kernels.set_par_min_work(1)          # every kernel of the step may use threads
+    try:
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((300, 40)).astype(dtype)
+        y = rng.integers(0, 5, 300)
+        weights, states = [], []
+        for serial_steps in (0, 7):
+            fastnn.utils.set_random_seed(1)
+            m = fastnn.Sequential([L.Input((40,), dtype=np.dtype(dtype).name),
+                                   L.Dense(64, activation="relu"), L.Dense(5)])
+            m.compile(optimizer="adam", loss=fastnn.losses.SparseCategoricalCrossentropy(
+                from_logits=True))
+            m.fit(x[:32], y[:32], epochs=0, verbose=0)
+            plan = _fused.plan_for(m, x, training=True)
+            plan.net.set_adapt(True, serial_steps=serial_steps)
+            m.fit(x, y, batch_size=16, epochs=2, verbose=0)
+            weights.append(m.get_weights())
+            states.append(plan.net.adapt_state())
+        for a, b in zip(*weights):
+            assert np.array_equal(a, b)
+        # the serial stretch ran and was timed (whether the probe after it went back to
+        # threads depends on this machine: here forced threads may well lose)
+        assert states[1]["best_serial_us_per_row"] > 0
+        # without the hook the steps were timed as parallel ones from the start
+        assert states[0]["best_parallel_us_per_row"] > 0
+    finally:
+        _kernels.set_par_min_work(0)
