@@ -324,27 +324,33 @@ static void decide(int slot, int nt, int simd)
 
 int fnn_threads_for(double work)
 {
-    int nt = fnn_get_num_threads();
-    if (g_thread_cap > 0 && nt > g_thread_cap) nt = g_thread_cap;
+    int nt = fnn_get_num_threads(), simd = 0, slot = 0;
     double pmw, k;
+    uint64_t d = 0;
+    if (g_thread_cap > 0 && nt > g_thread_cap) nt = g_thread_cap;
     if (nt <= 1 || !(work >= 2.0)) return 1;
+    pmw = (double)load_u32(&g_forced);
+    if (pmw == 0.0) {
+        simd = fnn_simd_level();
+        slot = slot_of(nt, simd);
+        d = load_u64(&g_decision[slot]);
+        if (!stale(d, slot, nt, simd)) pmw = (double)(uint32_t)(d >> 32);
+    }
+    /* Below twice a decided threshold: serial, without a call into the OpenMP runtime
+     * (the seed's small kernels ask ~15 times per training step). */
+    if (pmw > 0.0 && work < 2.0 * pmw) return 1;
 #ifdef _OPENMP
     if (omp_in_parallel()) return 1;   /* nested regions would run with one thread anyway */
 #endif
     if (is_busy()) return 1;           /* a calibration is timing: stay out of its way */
-    pmw = (double)load_u32(&g_forced);
-    if (pmw == 0.0) {
-        int simd = fnn_simd_level(), slot = slot_of(nt, simd);
-        uint64_t d = load_u64(&g_decision[slot]);
+    if (pmw == 0.0) {                  /* not decided yet, or due for a recheck */
+        if (!try_lock_busy()) return 1;
+        d = load_u64(&g_decision[slot]);   /* another thread may have just decided */
         if (stale(d, slot, nt, simd)) {
-            if (!try_lock_busy()) return 1;
-            d = load_u64(&g_decision[slot]);   /* another thread may have just decided */
-            if (stale(d, slot, nt, simd)) {
-                decide(slot, nt, simd);
-                d = load_u64(&g_decision[slot]);
-            }
-            unlock_busy();
+            decide(slot, nt, simd);
+            d = load_u64(&g_decision[slot]);
         }
+        unlock_busy();
         pmw = (double)(uint32_t)(d >> 32);
     }
     k = work / pmw;
