@@ -917,14 +917,16 @@ def test_predict_evaluate_call_fused_equal_layer_path(monkeypatch, case, dtype):
     assert ea["evaluate_sw"]["loss"] != ea["evaluate_10"]["loss"]
 
 
+@pytest.mark.parametrize("n", [384, 385, 1000])   # exactly 2 blocks; a 1-row tail; 40 rows
 @pytest.mark.parametrize("nt", [1, 2, 3])
-def test_row_parallel_inference_equals_layer_path(monkeypatch, set_threads, simd_path, dtype, nt):
+def test_row_parallel_inference_equals_layer_path(monkeypatch, set_threads, simd_path, dtype, nt,
+                                                   n):
     """Large inputs take the row-parallel engine (weights packed once, threads over row
     blocks through every layer): the same bits as the layer path, whatever the thread
     count, the block a row falls in, or the batch size asked for. Layers 300->200 and
     200->150 take the packed GEMM (two K blocks for K = 300), 150->10 the direct one."""
     set_threads(nt)
-    n, k = 1000, 10
+    k = 10
     x, y = _data(n=n, d=300, k=k, dtype=dtype)
     make = lambda: _mlp(d=300, k=k, out_act="softmax", dtype=dtype.name, hidden=(200, 150),
                         act="relu")
@@ -933,13 +935,13 @@ def test_row_parallel_inference_equals_layer_path(monkeypatch, set_threads, simd
                                                         metrics=["accuracy"]),
                   x, y, batch_size=100, epochs=1)
     fused = {b: m.predict(x, batch_size=b, verbose=0) for b in (32, 128, 512)}
-    part = m.predict(x[37:837], verbose=0)
+    part = m.predict(x[n - 384:], verbose=0)
     ev = m.evaluate(x, y, batch_size=128, verbose=0, return_dict=True)
     monkeypatch.setattr(_fused, "ENABLED", False)
     ref = m(x)
     for b, out in fused.items():
         assert_same_weights([out], [ref])
-    assert_same_weights([part], [ref[37:837]])
+    assert_same_weights([part], [ref[n - 384:]])
     assert_same_logs(ev, m.evaluate(x, y, batch_size=128, verbose=0, return_dict=True))
 
 
