@@ -939,6 +939,9 @@ def test_row_parallel_inference_equals_layer_path(monkeypatch, set_threads, simd
     ev = m.evaluate(x, y, batch_size=128, verbose=0, return_dict=True)
     monkeypatch.setattr(_fused, "ENABLED", False)
     ref = m(x)
+    # the layer path in small batches too: its GEMMs take the direct kernel there, which
+    # sums K = 300 in the same blocks as the packed one
+    fused.update({("layer", b): m.predict(x, batch_size=b, verbose=0) for b in (7, 32)})
     for b, out in fused.items():
         assert_same_weights([out], [ref])
     assert_same_weights([part], [ref[n - 384:]])

@@ -213,6 +213,49 @@ def test_paths_agree_within_bound():
             assert np.all(np.abs(C - ref) <= bound), (simd, algo)
 
 
+# K of one, two and several packed K blocks (KC: 256 float32, 192 float64), tails on
+# every edge.
+@pytest.mark.parametrize("M,N,K", [(7, 9, 100), (30, 25, 300), (13, 40, 513), (64, 17, 1000)])
+@pytest.mark.parametrize("ta,tb", [(0, 0), (1, 0), (0, 1)])
+def test_direct_and_packed_paths_give_the_same_bits(simd_path, dtype, threads, M, N, K, ta, tb):
+    """The direct kernel sums K in the packed path's blocks, so a GEMM's result does not
+    depend on which path its row count picks: bitwise equal for alpha = 1 (every use in
+    fastnn: layers, matmul), with beta 0 or 1. Another alpha is applied to edge tiles by
+    a separate multiply on the packed path (an FMA elsewhere): then both stay within the
+    bound, one rounding apart."""
+    rng = np.random.default_rng(M * N + K)
+    A, B = _operands(rng, M, N, K, ta, tb, dtype)
+    C0 = _rand(rng, (M, N), dtype)
+    for alpha, beta in ((1.0, 0.0), (1.0, 1.0), (-1.5, 0.25)):
+        out = {}
+        for algo in ("direct", "packed"):
+            _kernels._gemm_force_path(algo)
+            C = C0.copy()
+            _kernels.gemm(bool(ta), bool(tb), A, B, C, alpha, beta)
+            out[algo] = C
+        _kernels._gemm_force_path("auto")
+        if alpha == 1.0:
+            assert np.array_equal(out["direct"], out["packed"]), (alpha, beta)
+        ref, bound = _oracle_and_bound(A, B, C0, ta, tb, alpha, beta)
+        for C in out.values():
+            assert np.all(np.abs(C - ref) <= bound), (alpha, beta)
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh", "softmax"])
+def test_dense_forward_same_bits_for_any_row_count(simd_path, dtype, act):
+    """A dense layer with K > KC (bias and activation in the epilogue): each row's output
+    is the same whether it is computed alone, in a small batch (direct GEMM) or in a
+    large one (packed)."""
+    from fastnn import ops
+    rng = np.random.default_rng(4)
+    x = _rand(rng, (300, 600), dtype)
+    w = _rand(rng, (600, 37), dtype) * 0.05
+    b = _rand(rng, (37,), dtype)
+    whole = ops.dense(x, w, b, activation=act)
+    for rows in (slice(0, 1), slice(5, 12), slice(100, 164), slice(0, 300)):
+        assert np.array_equal(ops.dense(x[rows], w, b, activation=act), whole[rows]), rows
+
+
 @settings(max_examples=40, deadline=None)
 @given(M=st.integers(1, 40), N=st.integers(1, 40), K=st.integers(1, 60),
        ta=st.booleans(), tb=st.booleans(), f64=st.booleans(),
