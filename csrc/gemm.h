@@ -5,7 +5,9 @@
  *   op(B) is K x N (B is K x N with ldb >= N, or N x K with ldb >= K when trans_b),
  *   C is M x N with ldc >= N. beta == 0 means C is write-only (NaNs in C are ignored).
  *   Packed, cache-blocked AVX2/FMA path for large shapes; a direct path for small ones.
- *   Deterministic: each C element is summed over K in an order independent of threads.
+ *   Deterministic: each C element is summed over K in an order fixed by K alone (equal
+ *   blocks of at most KC terms), whatever the thread count or the path (for alpha = 1
+ *   both paths give the same bits: a row's result does not depend on M).
  *
  * fnn_dense_forward_*: Z = X W + b; A = act(Z) (activation codes in activations.h),
  *   X: M x K, W: K x N, b: N or NULL, Z: M x N or NULL (kept for the backward pass),
