@@ -420,3 +420,27 @@ def test_fit_model_checkpoint_best_model_loads(tmp_path):
     wpath = tmp_path / "w-{epoch}.bin"
     m.fit(x, y, epochs=2, verbose=0, callbacks=[ModelCheckpoint(str(wpath), save_weights_only=True)])
     assert sorted(os.listdir(tmp_path)) == ["best.fastnn", "w-1.bin", "w-2.bin"]
+
+
+# ------------------------------------------------------------------ hooks on an instance
+@pytest.mark.parametrize("fused", [True, False])
+def test_hooks_assigned_to_an_instance_are_called(monkeypatch, fused):
+    """A plain Callback whose batch and epoch hooks are set on the instance (not defined
+    in a subclass) sees every batch and epoch, on the fused engine and the layer path."""
+    import fastnn
+    from fastnn import _fused, layers as L
+    from fastnn.callbacks import Callback
+    monkeypatch.setattr(_fused, "ENABLED", fused)
+    x = np.random.default_rng(0).standard_normal((50, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+    m = fastnn.Sequential([L.Input((3,)), L.Dense(1, activation="sigmoid")])
+    m.compile(optimizer="sgd", loss="binary_crossentropy")
+    seen = []
+    cb = Callback()
+    cb.on_train_batch_end = lambda batch, logs=None: seen.append(("batch", batch, sorted(logs)))
+    cb.on_epoch_end = lambda epoch, logs=None: seen.append(("epoch", epoch))
+    m.fit(x, y, batch_size=20, epochs=2, verbose=0, callbacks=[cb])
+    assert seen == [("batch", 0, ["loss"]), ("batch", 1, ["loss"]), ("batch", 2, ["loss"]),
+                    ("epoch", 0),
+                    ("batch", 0, ["loss"]), ("batch", 1, ["loss"]), ("batch", 2, ["loss"]),
+                    ("epoch", 1)]

@@ -55,7 +55,9 @@ def _overrides(cb, hook):
     if wants is not None:
         return wants(hook)
     names = (hook,) + _ALIASES.get(hook, ())
-    return any(getattr(type(cb), h, None) is not getattr(Callback, h) for h in names)
+    own = getattr(cb, "__dict__", {})      # a hook assigned to the instance counts too
+    return any(h in own or getattr(type(cb), h, None) is not getattr(Callback, h)
+               for h in names)
 
 
 _ALIASES = {"on_train_batch_begin": ("on_batch_begin",), "on_train_batch_end": ("on_batch_end",)}
