@@ -81,6 +81,18 @@ cdef void *_ptr(object arr) except? NULL:
     return &d[0] if d.shape[0] else NULL
 
 
+cdef inline int _run_steps(const fnn_net *net, floating *ws, size_t batch, const floating *X,
+                           const floating *Y, const floating *sw, size_t n_rows,
+                           const int64_t *perm, size_t first, size_t n_steps, int64_t it0,
+                           const double *lr, double *stats) noexcept nogil:
+    if floating is float:
+        return fnn_train_steps_f32(net, ws, batch, X, Y, sw, n_rows, perm, first, n_steps,
+                                   it0, lr, stats)
+    else:
+        return fnn_train_steps_f64(net, ws, batch, X, Y, sw, n_rows, perm, first, n_steps,
+                                   it0, lr, stats)
+
+
 cdef class FusedNet:
     """The C description of a Dense stack (fnn_net) plus references keeping every array
     it points to alive. Built by fastnn._fused.FusedTrainer; not for direct use."""
@@ -173,36 +185,36 @@ cdef class FusedNet:
     def workspace_size(self, size_t batch):
         return fnn_net_workspace_size(&self.net, batch)
 
+    cdef const floating *_check_data(self, str what, floating[::1] ws, size_t batch,
+                                     floating[:, ::1] X, floating[:, ::1] Y,
+                                     floating[::1] SW) except? NULL:
+        """The checks train_steps and train_epochs share; returns SW's data or NULL."""
+        if batch == 0 or ws.shape[0] < fnn_net_workspace_size(&self.net, batch):
+            raise ValueError(f"{what}: workspace too small")
+        if X.shape[1] != self.n_in or Y.shape[0] != X.shape[0] or Y.shape[1] != self.y_cols:
+            raise ValueError(f"{what}: X/Y shapes do not match the network")
+        if SW is None:
+            return NULL
+        if SW.shape[0] != X.shape[0]:
+            raise ValueError(f"{what}: SW length does not match X")
+        return &SW[0]
+
     def train_steps(self, floating[::1] ws, size_t batch, floating[:, ::1] X,
                     floating[:, ::1] Y, floating[::1] SW, const int64_t[::1] perm,
                     size_t first, size_t n_steps, int64_t iteration0, const double[::1] lr,
                     double[:, ::1] stats):
         """Run n_steps training steps; returns 0, or -1 if a loss was not finite."""
         cdef size_t n_rows = X.shape[0]
-        cdef const floating *sw = NULL
+        cdef const floating *sw = self._check_data("train_steps", ws, batch, X, Y, SW)
         cdef int rc
-        if ws.shape[0] < fnn_net_workspace_size(&self.net, batch):
-            raise ValueError("train_steps: workspace too small")
-        if X.shape[1] != self.n_in or Y.shape[0] != n_rows or Y.shape[1] != self.y_cols:
-            raise ValueError("train_steps: X/Y shapes do not match the network")
         if perm.shape[0] != n_rows or lr.shape[0] < n_steps or stats.shape[0] < n_steps \
-                or stats.shape[1] != FNN_STATS or batch == 0:
+                or stats.shape[1] != FNN_STATS:
             raise ValueError("train_steps: perm/lr/stats sizes do not match")
-        if SW is not None:
-            if SW.shape[0] != n_rows:
-                raise ValueError("train_steps: SW length does not match X")
-            sw = &SW[0]
         if n_rows == 0 or n_steps == 0:
             return 0
         with nogil:
-            if floating is float:
-                rc = fnn_train_steps_f32(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw,
-                                         n_rows, &perm[0], first, n_steps, iteration0,
-                                         &lr[0], &stats[0, 0])
-            else:
-                rc = fnn_train_steps_f64(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw,
-                                         n_rows, &perm[0], first, n_steps, iteration0,
-                                         &lr[0], &stats[0, 0])
+            rc = _run_steps(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, n_rows, &perm[0],
+                            first, n_steps, iteration0, &lr[0], &stats[0, 0])
         return rc
 
     def train_epochs(self, floating[::1] ws, size_t batch, floating[:, ::1] X,
@@ -212,34 +224,19 @@ cdef class FusedNet:
         each, as train_steps); lr and stats have a row per step of all the epochs.
         Returns 0, or -1 if a loss was not finite."""
         cdef size_t n_rows = X.shape[0], n_epochs = perms.shape[0], e, steps
-        cdef const floating *sw = NULL
+        cdef const floating *sw = self._check_data("train_epochs", ws, batch, X, Y, SW)
         cdef int rc = 0
-        if batch == 0 or n_rows == 0:
-            raise ValueError("train_epochs: batch and X must not be empty")
+        if n_rows == 0:
+            raise ValueError("train_epochs: X must not be empty")
         steps = (n_rows + batch - 1) // batch
-        if ws.shape[0] < fnn_net_workspace_size(&self.net, batch):
-            raise ValueError("train_epochs: workspace too small")
-        if X.shape[1] != self.n_in or Y.shape[0] != n_rows or Y.shape[1] != self.y_cols:
-            raise ValueError("train_epochs: X/Y shapes do not match the network")
         if (n_epochs and perms.shape[1] != n_rows) or lr.shape[0] < n_epochs * steps \
                 or stats.shape[0] < n_epochs * steps or stats.shape[1] != FNN_STATS:
             raise ValueError("train_epochs: perms/lr/stats sizes do not match")
-        if SW is not None:
-            if SW.shape[0] != n_rows:
-                raise ValueError("train_epochs: SW length does not match X")
-            sw = &SW[0]
         with nogil:
             for e in range(n_epochs):
-                if floating is float:
-                    rc |= fnn_train_steps_f32(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw,
-                                              n_rows, &perms[e, 0], 0, steps,
-                                              iteration0 + <int64_t>(e * steps),
-                                              &lr[e * steps], &stats[e * steps, 0])
-                else:
-                    rc |= fnn_train_steps_f64(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw,
-                                              n_rows, &perms[e, 0], 0, steps,
-                                              iteration0 + <int64_t>(e * steps),
-                                              &lr[e * steps], &stats[e * steps, 0])
+                rc |= _run_steps(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, n_rows,
+                                 &perms[e, 0], 0, steps, iteration0 + <int64_t>(e * steps),
+                                 &lr[e * steps], &stats[e * steps, 0])
         return rc
 
     def forward(self, floating[::1] ws, size_t batch, floating[:, ::1] X, floating[:, ::1] out):
