@@ -39,6 +39,16 @@
 #include <omp.h>
 #endif
 
+/* This thread's number and its team's size inside a parallel region (0 and 1 without
+ * OpenMP). */
+#ifdef _OPENMP
+#define FNN_TID() omp_get_thread_num()
+#define FNN_TEAM() omp_get_num_threads()
+#else
+#define FNN_TID() 0
+#define FNN_TEAM() 1
+#endif
+
 /* Thread-local storage (per calling thread: packing buffers, the thread cap). */
 #if defined(_MSC_VER)
 #define FNN_THREAD_LOCAL __declspec(thread)

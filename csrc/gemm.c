@@ -20,14 +20,6 @@
 #endif
 #include "gemm_internal.inc"
 
-#ifdef _OPENMP
-#define FNN_TID() omp_get_thread_num()
-#define FNN_TEAM() omp_get_num_threads()
-#else
-#define FNN_TID() 0
-#define FNN_TEAM() 1
-#endif
-
 /* ------------------------------------------------------------------ blocking constants
  *
  * MR x NR  register tile of the micro-kernel (C accumulators live in registers).

@@ -10,14 +10,6 @@
 /* ~10 flops and 3-5 streams per element: worth threads only for big layers. */
 #define OPT_COST 4.0
 
-#ifdef _OPENMP
-#define OPT_TID() omp_get_thread_num()
-#define OPT_TEAM() omp_get_num_threads()
-#else
-#define OPT_TID() 0
-#define OPT_TEAM() 1
-#endif
-
 #define FNN_REAL_F32
 #include "opt_impl.inc"
 #undef FNN_REAL_F32

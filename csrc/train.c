@@ -130,12 +130,6 @@ static double fnn_now(void)
  * activations, 192 x 512 floats = 384 KiB, stay in that core's L2 for the next layer). */
 #define FNN_INFER_BLOCK 192
 
-#ifdef _OPENMP
-#define FNN_TID() omp_get_thread_num()
-#else
-#define FNN_TID() 0
-#endif
-
 #define REAL float
 #define SFX(name) name##_f32
 #include "train_impl.inc"
