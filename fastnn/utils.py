@@ -3,6 +3,8 @@ import random as _random
 
 import numpy as np
 
+from fastnn import _kernels
+
 # One seeded Generator for initialisers, shuffling (one draw per epoch) and dropout:
 # set_random_seed(s) replaces it, so the same seed gives bitwise the same weights and
 # batches.
@@ -30,7 +32,6 @@ def epoch_orders(count, n, shuffle=True):
     permutations, each keyed by one draw from fastnn's generator (drawing one epoch at a
     time or many at once consumes the stream alike: the same orders), or 0..n-1 when
     shuffle is False (nothing drawn)."""
-    from fastnn import _kernels
     if not shuffle:
         return np.tile(np.arange(n, dtype=np.int64), (count, 1))
     return _kernels.permutations(_RNG.integers(0, 2 ** 63, size=count), n)
