@@ -13,6 +13,11 @@
  *          inc = lr g / sqrt(den + eps); momentum > 0: mom = momentum mom + inc, w -= mom;
  *          else w -= inc. mg / mom may be NULL when unused.
  * Adagrad: acc += g^2; w -= lr g / sqrt(acc + eps).
+ *
+ * Denormals are flushed to zero inside the updates (inputs read as 0, results that would
+ * be denormal stored as 0; the caller's floating-point mode is restored), as TensorFlow
+ * runs its kernels: moments that decay toward 0 stop at 0 instead of slowing every
+ * operation on them down (fnn_common.h, FNN_FLUSH_BEGIN).
  */
 #ifndef FNN_OPTIMIZERS_H
 #define FNN_OPTIMIZERS_H

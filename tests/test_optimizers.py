@@ -1,5 +1,7 @@
 """Optimizer kernels: trajectories against the reference and hand-computed Keras values,
 determinism across threads, validation of the in-place arguments."""
+import platform
+
 import numpy as np
 import pytest
 
@@ -84,6 +86,39 @@ def test_known_values_by_hand():
     ops.adam_update(w, np.zeros(1), np.zeros(1), np.zeros(1), alpha_t=0.001,
                     wd_lr=0.004 * 0.001)
     assert w[0] == pytest.approx(2.0 * (1 - 4e-6), abs=1e-15)
+
+
+def _subnormal(a):
+    a = np.asarray(a)
+    return (a != 0) & (np.abs(a) < np.finfo(a.dtype).tiny)
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686"),
+                    reason="flushing is x86-only")
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+def test_denormals_are_flushed_to_zero(config, dtype, threads):
+    """As TensorFlow runs its kernels: a slot decaying below the smallest normal number
+    becomes 0 (IEEE arithmetic, the reference's, would leave a slow denormal), a
+    denormal gradient reads as 0; the caller's floating-point mode is left as it was."""
+    fname, slots, kw = CONFIGS[config]
+    tiny = np.finfo(dtype).tiny
+    n = 70001                                   # parallel at 2 threads
+    g = np.full(n, tiny / 4, dtype)             # denormal
+    results = {}
+    for mod in (ops, R):
+        w = np.zeros(n, dtype)
+        s = {k: np.full(n, tiny if k != "acc" else 0.1, dtype) for k in slots}
+        extra = dict(alpha_t=0.001) if fname == "adam_update" else {}
+        with np.errstate(under="ignore"):
+            getattr(mod, fname)(w, g, **s, **kw, **extra)
+        results[mod] = (w, s)
+    w, s = results[ops]
+    for a in [w, *s.values()]:
+        assert not _subnormal(a).any()
+    rw, rs = results[R]
+    assert any(_subnormal(a).any() for a in [rw, *rs.values()])   # IEEE would keep some
+    # the mode was restored: NumPy in this thread still makes denormals
+    assert _subnormal(np.array([tiny], dtype) / 4).all()
 
 
 @pytest.mark.parametrize("config", sorted(CONFIGS))
