@@ -17,6 +17,7 @@
 #include "activations.h"
 #if FNN_X86_DISPATCH
 #include <immintrin.h>
+#include "simd_math.inc"   /* avx_transpose8 for the packing */
 #endif
 #include "gemm_internal.inc"
 
