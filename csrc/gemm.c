@@ -166,6 +166,7 @@ static void fnn_pack_free(void *p)
 #define VSTOREU(p, v) _mm256_storeu_ps((p), (v))
 #define VBCAST(p) _mm256_broadcast_ss(p)
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define SFMA(a, b, c) __builtin_fmaf((a), (b), (c))
 #define VMUL(a, b) _mm256_mul_ps((a), (b))
 #define VADD(a, b) _mm256_add_ps((a), (b))
 #define VSET1(x) _mm256_set1_ps(x)
@@ -195,6 +196,7 @@ static void fnn_pack_free(void *p)
 #undef VSTOREU
 #undef VBCAST
 #undef VFMA
+#undef SFMA
 #undef VMUL
 #undef VADD
 #undef VSET1
@@ -224,6 +226,7 @@ static void fnn_pack_free(void *p)
 #define VSTOREU(p, v) _mm256_storeu_pd((p), (v))
 #define VBCAST(p) _mm256_broadcast_sd(p)
 #define VFMA(a, b, c) _mm256_fmadd_pd((a), (b), (c))
+#define SFMA(a, b, c) __builtin_fma((a), (b), (c))
 #define VMUL(a, b) _mm256_mul_pd((a), (b))
 #define VADD(a, b) _mm256_add_pd((a), (b))
 #define VSET1(x) _mm256_set1_pd(x)

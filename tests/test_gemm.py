@@ -214,8 +214,9 @@ def test_paths_agree_within_bound():
 
 
 # K of one, two and several packed K blocks (KC: 256 float32, 192 float64), tails on
-# every edge.
-@pytest.mark.parametrize("M,N,K", [(7, 9, 100), (30, 25, 300), (13, 40, 513), (64, 17, 1000)])
+# every edge; one output column (a binary classifier's layer: its own direct kernel).
+@pytest.mark.parametrize("M,N,K", [(7, 9, 100), (30, 25, 300), (13, 40, 513), (64, 17, 1000),
+                                   (40, 1, 300), (15, 1, 32), (33, 1, 15), (5, 1, 3)])
 @pytest.mark.parametrize("ta,tb", [(0, 0), (1, 0), (0, 1)])
 def test_direct_and_packed_paths_give_the_same_bits(simd_path, dtype, threads, M, N, K, ta, tb):
     """The direct kernel sums K in the packed path's blocks, so a GEMM's result does not
@@ -241,16 +242,17 @@ def test_direct_and_packed_paths_give_the_same_bits(simd_path, dtype, threads, M
             assert np.all(np.abs(C - ref) <= bound), (alpha, beta)
 
 
-@pytest.mark.parametrize("act", ["relu", "tanh", "softmax"])
-def test_dense_forward_same_bits_for_any_row_count(simd_path, dtype, act):
+@pytest.mark.parametrize("act,units", [("relu", 37), ("tanh", 37), ("softmax", 37),
+                                       ("sigmoid", 1)])
+def test_dense_forward_same_bits_for_any_row_count(simd_path, dtype, act, units):
     """A dense layer with K > KC (bias and activation in the epilogue): each row's output
     is the same whether it is computed alone, in a small batch (direct GEMM) or in a
     large one (packed)."""
     from fastnn import ops
     rng = np.random.default_rng(4)
     x = _rand(rng, (300, 600), dtype)
-    w = _rand(rng, (600, 37), dtype) * 0.05
-    b = _rand(rng, (37,), dtype)
+    w = _rand(rng, (600, units), dtype) * 0.05
+    b = _rand(rng, (units,), dtype)
     whole = ops.dense(x, w, b, activation=act)
     for rows in (slice(0, 1), slice(5, 12), slice(100, 164), slice(0, 300)):
         assert np.array_equal(ops.dense(x[rows], w, b, activation=act), whole[rows]), rows
