@@ -1,5 +1,6 @@
 /* SIMD dispatch state, thread count and the calibrated threshold for going parallel:
  * the only global state of the kernels. */
+#include <math.h>
 #include <stdlib.h>
 #include "fnn_common.h"
 #include "gemm.h"
@@ -36,6 +37,7 @@ int fnn_simd_level(void)
 
 int fnn_set_simd_level(int level)
 {
+    fnn_serial_below = 0.0;
     if (level == FNN_SIMD_GENERIC) { g_simd = level; return 0; }
     if (level == FNN_SIMD_AVX2 && fnn_simd_detect() == FNN_SIMD_AVX2) { g_simd = level; return 0; }
     return -1;
@@ -74,6 +76,7 @@ void fnn_set_thread_cap(int cap)
 
 void fnn_set_num_threads(int n)
 {
+    fnn_serial_below = 0.0;
 #ifdef _OPENMP
     g_threads = n < 1 ? 1 : n;
 #else
@@ -317,16 +320,24 @@ static void decide(int slot, int nt, int simd)
     }
 #endif
     g_info[slot] = info;
+    fnn_serial_below = 0.0;   /* settled again by the next fnn_threads_for_slow */
     store_u64(&g_decision[slot], (uint64_t)(uint32_t)info.par_min_work << 32
                                      | (uint64_t)(decision_key(nt, simd) << 1
                                                   | (uint32_t)info.provisional));
 }
 
-int fnn_threads_for(double work)
+double fnn_serial_below = 0.0;
+
+int fnn_threads_for_slow(double work)
 {
-    int nt = fnn_get_num_threads(), simd = 0, slot = 0;
+    const int nt_all = fnn_get_num_threads();
+    int nt = nt_all, simd = 0, slot = 0;
     double pmw, k;
     uint64_t d = 0;
+    if (nt_all <= 1) {
+        fnn_serial_below = INFINITY;
+        return 1;
+    }
     if (g_thread_cap > 0 && nt > g_thread_cap) nt = g_thread_cap;
     if (nt <= 1 || !(work >= 2.0)) return 1;
     pmw = (double)load_u32(&g_forced);
@@ -336,8 +347,10 @@ int fnn_threads_for(double work)
         d = load_u64(&g_decision[slot]);
         if (!stale(d, slot, nt, simd)) pmw = (double)(uint32_t)(d >> 32);
     }
-    /* Below twice a decided threshold: serial, without a call into the OpenMP runtime
-     * (the seed's small kernels ask ~15 times per training step). */
+    /* A threshold for the whole team that will not be measured again answers the small
+     * kernels from now on in fnn_threads_for itself (the seed's ask ~20 times a step). */
+    if (pmw > 0.0 && nt == nt_all && !(d & 1)) fnn_serial_below = 2.0 * pmw;
+    /* Below twice a decided threshold: serial, without a call into the OpenMP runtime. */
     if (pmw > 0.0 && work < 2.0 * pmw) return 1;
 #ifdef _OPENMP
     if (omp_in_parallel()) return 1;   /* nested regions would run with one thread anyway */
@@ -364,8 +377,10 @@ void fnn_thread_info(fnn_thread_info_t *info, int fresh)
     uint32_t forced;
     while (!try_lock_busy())   /* another thread is calibrating: leave it the cores */
         FNN_YIELD();
-    if (fresh)   /* every other (team size, path) is measured again on its next use too */
+    if (fresh) {  /* every other (team size, path) is measured again on its next use too */
         for (int i = 0; i < SLOTS; i++) store_u64(&g_decision[i], 0);
+        fnn_serial_below = 0.0;
+    }
     if (stale(load_u64(&g_decision[slot]), slot, nt, simd)) decide(slot, nt, simd);
     *info = g_info[slot];
     info->calibrations = g_calibrations;
@@ -383,4 +398,5 @@ void fnn_set_par_min_work(double units)
     if (units > 0.0) v = units >= PAR_MIN_WORK_MAX ? (uint32_t)PAR_MIN_WORK_MAX
                        : units < 1.0 ? 1u : (uint32_t)units;
     store_u32(&g_forced, v);
+    fnn_serial_below = 0.0;
 }

@@ -123,8 +123,15 @@ typedef struct {
 
 /* Number of threads worth using for `work` units (>=1, <= fnn_get_num_threads()).
  * Calibrates on first use at a new team size or SIMD path; inside a parallel region,
- * or while a calibration runs (in any thread), answers 1. */
-int fnn_threads_for(double work);
+ * or while a calibration runs (in any thread), answers 1. Inline for the common answer:
+ * fnn_serial_below is twice the threshold in force once it is settled (infinite at one
+ * thread, 0 while unknown; the setters above reset it). */
+extern double fnn_serial_below;
+int fnn_threads_for_slow(double work);
+static inline int fnn_threads_for(double work)
+{
+    return work < fnn_serial_below ? 1 : fnn_threads_for_slow(work);
+}
 /* The threshold in force now (calibrating first if needed); `fresh` remeasures. */
 void fnn_thread_info(fnn_thread_info_t *info, int fresh);
 /* Test hook: every kernel uses `units` as par_min_work; units <= 0 goes back to the
