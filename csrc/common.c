@@ -213,6 +213,21 @@ static double env_par_min_work(void)
     return (double)(uint32_t)v;
 }
 
+/* env_par_min_work() read once (until fnn_thread_info(fresh) reads it again): the
+ * undecided small kernels ask it on every call. -1: not read yet. Threads racing here
+ * store the same value. */
+static double g_env_cache = -1.0;
+static double env_cached(void)
+{
+    if (g_env_cache < 0.0) g_env_cache = env_par_min_work();
+    return g_env_cache;
+}
+
+long fnn_calibrations(void)
+{
+    return g_calibrations;
+}
+
 #ifdef _OPENMP
 static int g_sink[64];
 
@@ -347,6 +362,9 @@ int fnn_threads_for_slow(double work)
         d = load_u64(&g_decision[slot]);
         if (!stale(d, slot, nt, simd)) pmw = (double)(uint32_t)(d >> 32);
     }
+    /* Undecided and below any threshold a measurement could give: serial, unmeasured
+     * (unless FASTNN_PAR_MIN_WORK asks for a lower one). */
+    if (pmw == 0.0 && work < 2.0 * FNN_PAR_MIN_WORK_LO && env_cached() == 0.0) return 1;
     /* A threshold for the whole team that will not be measured again answers the small
      * kernels from now on in fnn_threads_for itself (the seed's ask ~20 times a step). */
     if (pmw > 0.0 && nt == nt_all && !(d & 1)) fnn_serial_below = 2.0 * pmw;
@@ -380,6 +398,7 @@ void fnn_thread_info(fnn_thread_info_t *info, int fresh)
     if (fresh) {  /* every other (team size, path) is measured again on its next use too */
         for (int i = 0; i < SLOTS; i++) store_u64(&g_decision[i], 0);
         fnn_serial_below = 0.0;
+        g_env_cache = -1.0;
     }
     if (stale(load_u64(&g_decision[slot]), slot, nt, simd)) decide(slot, nt, simd);
     *info = g_info[slot];

@@ -102,11 +102,15 @@ void fnn_set_thread_cap(int cap);
  * the predicted saving, work * unit_time * (1 - 1/k) >= (k - 1) * par_min_work *
  * unit_time, is then at least twice the fork/join cost. Clamped to
  * [FNN_PAR_MIN_WORK_LO, FNN_PAR_MIN_WORK_HI] so that a noisy measurement can make
- * neither everything serial nor everything parallel. FASTNN_PAR_MIN_WORK=<units>
+ * neither everything serial nor everything parallel. Work below 2 * LO is serial on any
+ * machine, so it is answered without measuring: a process whose kernels are all that
+ * small (the seed's networks) never starts the threads. LO: 32768 multiply-adds take
+ * ~0.5 us on one AVX2 core, and halving that saves no more than a fork/join costs
+ * (0.5-0.8 us measured here; ~60,000 units is the measured threshold). FASTNN_PAR_MIN_WORK=<units>
  * (1 .. 2^32-1) in the environment fixes it instead, with no measurement; an invalid
  * value is ignored. Results never depend on it (see the contracts above). */
 #define FNN_PAR_MIN_WORK_DEFAULT 65536.0   /* without OpenMP, or at one thread */
-#define FNN_PAR_MIN_WORK_LO 4096.0
+#define FNN_PAR_MIN_WORK_LO 32768.0
 #define FNN_PAR_MIN_WORK_HI 16777216.0
 
 enum { FNN_THR_DEFAULT = 0, FNN_THR_CALIBRATED = 1, FNN_THR_ENV = 2, FNN_THR_SET = 3 };
@@ -132,6 +136,8 @@ static inline int fnn_threads_for(double work)
 {
     return work < fnn_serial_below ? 1 : fnn_threads_for_slow(work);
 }
+/* Measurements made so far in this process (none: the threads were never needed). */
+long fnn_calibrations(void);
 /* The threshold in force now (calibrating first if needed); `fresh` remeasures. */
 void fnn_thread_info(fnn_thread_info_t *info, int fresh);
 /* Test hook: every kernel uses `units` as par_min_work; units <= 0 goes back to the

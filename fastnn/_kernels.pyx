@@ -28,6 +28,7 @@ cdef extern from "fnn_common.h" nogil:
         int provisional
         long calibrations
     void fnn_thread_info(fnn_thread_info_t *info, int fresh)
+    long fnn_calibrations()
     void fnn_set_par_min_work(double units)
 
 ctypedef fused floating:
@@ -52,6 +53,12 @@ def set_num_threads(int n):
 def threads_for(double work):
     """Threads a kernel with `work` units (multiply-adds) would use now."""
     return fnn_threads_for(work)
+
+
+def calibrations():
+    """Threshold measurements so far in this process, without measuring (0: no kernel
+    has needed to ask yet)."""
+    return fnn_calibrations()
 
 
 cdef _thread_info_dict(int fresh):

@@ -14,7 +14,7 @@ from fastnn import _kernels, ops
 from fastnn.layers import Dense, Dropout, Input
 from fastnn import Sequential
 
-LO, HI = 4096, 16777216        # clamp of the calibrated threshold (csrc/fnn_common.h)
+LO, HI = 32768, 16777216       # clamp of the calibrated threshold (csrc/fnn_common.h)
 DEFAULT = 65536                 # without OpenMP, or at one thread
 SERIAL = 2 ** 32                # set_par_min_work value that keeps every kernel serial
 OPENMP = fastnn.build_info()["openmp"]
@@ -477,3 +477,33 @@ def test_serial_steps_of_the_engine_change_nothing(set_threads, dtype):
         assert states[0]["best_parallel_us_per_row"] > 0
     finally:
         _kernels.set_par_min_work(0)
+
+
+_SMALL_FIT = """
+import numpy as np, fastnn
+from fastnn import layers as L, _kernels as k
+rng = np.random.default_rng(0)
+x = rng.standard_normal((300, 64)).astype(np.float32)
+y = rng.integers(0, 10, 300)
+m = fastnn.Sequential([L.Input((64,)), L.Dense(25, activation="relu"),
+                       L.Dense(15, activation="relu"), L.Dense(10)])
+m.compile(optimizer="adam", metrics=["accuracy"],
+          loss=fastnn.losses.SparseCategoricalCrossentropy(from_logits=True))
+m.fit(x, y, batch_size=32, epochs=2, verbose=0)
+m.evaluate(x, y, verbose=0)
+before = k.calibrations()
+big = k.threads_for(1e12)
+print(before, k.calibrations(), big)
+"""
+
+
+@needs_openmp
+def test_small_networks_never_measure_or_start_threads():
+    """Every kernel of the seed's network is below 2 * LO, serial on any machine: a
+    process that trains it never pays for the measurement (nor starts the threads);
+    the first larger kernel does."""
+    env = dict(os.environ, OMP_NUM_THREADS="2")
+    env.pop("FASTNN_PAR_MIN_WORK", None)
+    out = subprocess.run([sys.executable, "-c", _SMALL_FIT], env=env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.split() == ["0", "1", "2"]
