@@ -111,6 +111,8 @@ class CallbackList:
         def call(*args, **kwargs):
             for cb in self.callbacks:
                 getattr(cb, hook)(*args, **kwargs)
+        # kept: fit calls each epoch hook once per epoch (many epochs per C call)
+        setattr(self, hook, call)
         return call
 
 
