@@ -91,8 +91,9 @@ void fnn_set_num_threads(int n);
 void fnn_set_thread_cap(int cap);
 
 /* ----------------------------------------------------------------- when to fork
- * Every kernel states its work in units of one multiply-add (element-wise kernels weight
- * each element by a rough cost in such units) and asks fnn_threads_for(work) how many
+ * Every kernel states its work in units of one float32 multiply-add (element-wise kernels
+ * weight each element by a rough cost in such units; float64 counts twice, FNN_WORK) and
+ * asks fnn_threads_for(work) how many
  * threads to use:
  *     threads = min(num_threads, floor(work / par_min_work)), 1 below 2 * par_min_work,
  * i.e. every thread gets at least par_min_work units, with
@@ -124,6 +125,11 @@ typedef struct {
     int provisional;      /* measured on busy cores: measured again a little later */
     long calibrations;    /* measurements made so far in this process (all team sizes) */
 } fnn_thread_info_t;
+
+/* A kernel's work in those units for n float32-equivalent operations on elements of
+ * type T: a float64 operation counts twice (half the SIMD lanes, twice the bytes), the
+ * unit being measured with float32. */
+#define FNN_WORK(T, n) ((double)(n) * (double)(sizeof(T) / sizeof(float)))
 
 /* Number of threads worth using for `work` units (>=1, <= fnn_get_num_threads()).
  * Calibrates on first use at a new team size or SIMD path; inside a parallel region,
