@@ -290,31 +290,45 @@ class FusedPlan:
                 break
         return self._logs(totals)
 
-    def fit_epochs(self, x, y, sw, batch_size, shuffle, epochs, callbacks):
+    def fit_epochs(self, x, y, sw, batch_size, shuffle, epochs, callbacks, val=None,
+                   val_batch_size=None, val_epoch=None):
         """The epochs in range `epochs` when nothing runs between them but History: many
         epochs per C call (the same orders as epoch by epoch), then each epoch's
-        begin/end hooks in order. Same numbers as fit_epoch, epoch by epoch."""
+        begin/end hooks in order. With val = (x, y, sw), the epochs where val_epoch(epoch)
+        is true end with evaluate() on it, in the same call. Same numbers as fit_epoch and
+        evaluate, epoch by epoch."""
         n = x.shape[0]
         x2, y2 = self.x2d(x), self.y2d(y)
         steps = math.ceil(n / batch_size)
         ws = self.workspace(batch_size)
         per_call = max(1, _EPOCH_INDEX_BUDGET // n)
         want_begin = callbacks.wants("on_epoch_begin")
+        vargs = {}
+        if val is not None:
+            vargs = dict(vws=self.workspace(val_batch_size), vbatch=val_batch_size,
+                         VX=self.x2d(val[0]), VY=self.y2d(val[1]), VSW=val[2])
         logs = {}
         epochs = list(epochs)
         for c in range(0, len(epochs), per_call):
             chunk = epochs[c:c + per_call]
             perms = utils.epoch_orders(len(chunk), n, shuffle)
             stats = np.zeros((len(chunk) * steps, _kernels.STATS_WIDTH))
+            if val is not None:
+                vargs["vflags"] = np.array([bool(val_epoch(e)) for e in chunk], np.uint8)
+                vargs["vstats"] = np.zeros((len(chunk), _kernels.STATS_WIDTH))
             self.net.train_epochs(ws, batch_size, x2, y2, sw, perms, self.opt.iterations,
-                                  self._lrs(len(chunk) * steps), stats)
+                                  self._lrs(len(chunk) * steps), stats, **vargs)
             self.opt.iterations += len(chunk) * steps
             # Row by row in step order, as fit_epoch adds them: the same sums.
             totals = stats.reshape(len(chunk), steps, -1).sum(axis=1)
-            for epoch, total in zip(chunk, totals):
+            for i, (epoch, total) in enumerate(zip(chunk, totals)):
                 if want_begin:
                     callbacks.on_epoch_begin(epoch)
                 logs = self._logs(total)
+                if val is not None and vargs["vflags"][i]:
+                    vlogs = self._evaluated_logs(vargs["vstats"][i])
+                    logs.update({"val_" + k: v for k, v in vlogs.items()})
+                    logs = dict(sorted(logs.items()))
                 callbacks.on_epoch_end(epoch, logs)
         return logs
 
@@ -332,6 +346,9 @@ class FusedPlan:
         stats = np.zeros(_kernels.STATS_WIDTH)
         self.net.evaluate(self.workspace(batch_size), batch_size, self.x2d(x), self.y2d(y),
                           sw, stats)
+        return self._evaluated_logs(stats)
+
+    def _evaluated_logs(self, stats):
         for m, _ in self.feeds:
             m.reset_state()
         return self._logs(stats)

@@ -2,7 +2,7 @@
 # builds the plan; this class only holds the C description and the arrays it points to.
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int64_t, uint64_t, uint8_t
 
 import numpy as np
 
@@ -91,6 +91,15 @@ cdef inline int _run_steps(const fnn_net *net, floating *ws, size_t batch, const
     else:
         return fnn_train_steps_f64(net, ws, batch, X, Y, sw, n_rows, perm, first, n_steps,
                                    it0, lr, stats)
+
+
+cdef inline void _run_evaluate(const fnn_net *net, floating *ws, size_t batch,
+                               const floating *X, const floating *Y, const floating *sw,
+                               size_t n_rows, double *stats) noexcept nogil:
+    if floating is float:
+        fnn_evaluate_f32(net, ws, batch, X, Y, sw, n_rows, stats)
+    else:
+        fnn_evaluate_f64(net, ws, batch, X, Y, sw, n_rows, stats)
 
 
 cdef class FusedNet:
@@ -219,12 +228,19 @@ cdef class FusedNet:
 
     def train_epochs(self, floating[::1] ws, size_t batch, floating[:, ::1] X,
                      floating[:, ::1] Y, floating[::1] SW, const int64_t[:, ::1] perms,
-                     int64_t iteration0, const double[::1] lr, double[:, ::1] stats):
+                     int64_t iteration0, const double[::1] lr, double[:, ::1] stats,
+                     floating[::1] vws=None, size_t vbatch=0, floating[:, ::1] VX=None,
+                     floating[:, ::1] VY=None, floating[::1] VSW=None,
+                     const uint8_t[::1] vflags=None, double[:, ::1] vstats=None):
         """Whole epochs in one call, epoch e over the rows perms[e] (ceil(n / batch) steps
-        each, as train_steps); lr and stats have a row per step of all the epochs.
+        each, as train_steps); lr and stats have a row per step of all the epochs. With
+        validation data VX, VY (and VSW), epoch e is followed by evaluate() on it in
+        batches of vbatch (workspace vws) when vflags[e], its sums in vstats[e].
         Returns 0, or -1 if a loss was not finite."""
-        cdef size_t n_rows = X.shape[0], n_epochs = perms.shape[0], e, steps
+        cdef size_t n_rows = X.shape[0], n_epochs = perms.shape[0], e, steps, n_val = 0
         cdef const floating *sw = self._check_data("train_epochs", ws, batch, X, Y, SW)
+        cdef const floating *vsw = NULL
+        cdef bint val = VX is not None
         cdef int rc = 0
         if n_rows == 0:
             raise ValueError("train_epochs: X must not be empty")
@@ -232,11 +248,22 @@ cdef class FusedNet:
         if (n_epochs and perms.shape[1] != n_rows) or lr.shape[0] < n_epochs * steps \
                 or stats.shape[0] < n_epochs * steps or stats.shape[1] != FNN_STATS:
             raise ValueError("train_epochs: perms/lr/stats sizes do not match")
+        if val:
+            if VY is None or vws is None or vflags is None or vstats is None:
+                raise ValueError("train_epochs: validation needs VY, vws, vflags and vstats")
+            vsw = self._check_data("train_epochs (validation)", vws, vbatch, VX, VY, VSW)
+            if vflags.shape[0] != n_epochs or vstats.shape[0] != n_epochs \
+                    or vstats.shape[1] != FNN_STATS:
+                raise ValueError("train_epochs: vflags/vstats sizes do not match")
+            n_val = VX.shape[0]
         with nogil:
             for e in range(n_epochs):
                 rc |= _run_steps(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, n_rows,
                                  &perms[e, 0], 0, steps, iteration0 + <int64_t>(e * steps),
                                  &lr[e * steps], &stats[e * steps, 0])
+                if val and vflags[e] and n_val:
+                    _run_evaluate(&self.net, &vws[0], vbatch, &VX[0, 0], &VY[0, 0], vsw,
+                                  n_val, &vstats[e, 0])
         return rc
 
     def forward(self, floating[::1] ws, size_t batch, floating[:, ::1] X, floating[:, ::1] out):
@@ -267,12 +294,8 @@ cdef class FusedNet:
         if X.shape[0] == 0:
             return
         with nogil:
-            if floating is float:
-                fnn_evaluate_f32(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, X.shape[0],
-                                 &stats[0])
-            else:
-                fnn_evaluate_f64(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, X.shape[0],
-                                 &stats[0])
+            _run_evaluate(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, X.shape[0],
+                          &stats[0])
 
 
 def permutations(const int64_t[::1] seeds not None, size_t n):

@@ -666,11 +666,14 @@ class Sequential:
         self.stop_training = False
         cbl.on_train_begin()
         logs = {}
-        if self._fused_plan_fit is not None and val is None and \
-                all(type(cb) is History for cb in cbl):
-            # Nothing to run between epochs but History's record: many epochs per C call.
-            logs = self._fused_plan_fit.fit_epochs(xa, ya, swa, batch_size, bool(shuffle),
-                                                   range(initial_epoch, epochs), cbl)
+        if self._fused_plan_fit is not None and all(type(cb) is History for cb in cbl) and \
+                (val is None or _fused.plan_for(self, val[0]) is self._fused_plan_fit):
+            # Nothing to run between epochs but History's record (and the validation, in
+            # the same C call): many epochs per C call.
+            logs = self._fused_plan_fit.fit_epochs(
+                xa, ya, swa, batch_size, bool(shuffle), range(initial_epoch, epochs), cbl,
+                val=val, val_batch_size=vbs or batch_size,
+                val_epoch=lambda e: (e + 1 - initial_epoch) % vfreq == 0)
             cbl.on_train_end(logs)
             return history
         for epoch in range(initial_epoch, epochs):

@@ -871,6 +871,41 @@ def test_many_epochs_per_call_equal_epoch_by_epoch(monkeypatch, dtype, shuffle, 
     assert da == db
 
 
+@pytest.mark.parametrize("how", ["data", "data_sw_freq_batch", "split"])
+def test_validation_in_the_many_epochs_call_equals_epoch_by_epoch(monkeypatch, dtype, how):
+    """With validation data and only History, the epochs and their evaluations run in the
+    same C calls (fit_epochs), also cut into several calls; history (val_* included),
+    weights and metric state equal the epoch-by-epoch run with evaluate() bitwise."""
+    monkeypatch.setattr(_fused, "_EPOCH_INDEX_BUDGET", 200)
+    x, y = _data(n=97, k=3, dtype=dtype)
+    xv, yv = _data(n=23, k=3, dtype=dtype, seed=5)
+    kw = {"data": dict(validation_data=(xv, yv)),
+          "data_sw_freq_batch": dict(validation_data=(xv, yv, np.linspace(0.5, 2, 23)),
+                                     validation_freq=2, validation_batch_size=4),
+          "split": dict(validation_split=0.25)}[how]
+    make = lambda: _mlp(k=3, hidden=(8, 5), act="relu", dtype=dtype.name)
+    calls = []
+    real = _fused.FusedPlan.fit_epochs
+    monkeypatch.setattr(_fused.FusedPlan, "fit_epochs",
+                        lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    runs = []
+    for spy in (None, _EpochSpy()):
+        fastnn.utils.set_random_seed(3)
+        m = make()
+        m.compile(optimizer=O.Adam(0.05), metrics=["accuracy"],
+                  loss=Lo.SparseCategoricalCrossentropy(from_logits=True))
+        h = m.fit(x, y, batch_size=10, epochs=7, initial_epoch=1, verbose=0, **kw,
+                  callbacks=[spy] if spy else None)
+        runs.append((m, h, [mt.result() for mt in m._metrics]))
+    assert len(calls) == 1                       # the run without the spy took the C path
+    (ma, ha, ra), (mb, hb, rb) = runs
+    assert ha.epoch == hb.epoch == [1, 2, 3, 4, 5, 6]
+    assert ha.history == hb.history
+    assert len(ha.history["val_loss"]) == (3 if how == "data_sw_freq_batch" else 6)
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+    assert ra == rb
+
+
 # ------------------------------------------------------------------------ inference
 @pytest.mark.parametrize("case", ["scce_softmax_folded", "bce_sigmoid_folded", "huber_relu",
                                   "cce_logits"])
