@@ -222,7 +222,10 @@ class FusedPlan:
         opt = model.optimizer
         cfg = opt.get_config()
         cfg.pop("learning_rate", None)     # read at every step, not baked into the net
-        return (repr(sorted(cfg.items())),
+        # Plain values as they are (repr of floats would cost more than the rest of the
+        # key); anything else as its repr, a snapshot that a later change cannot alter.
+        return (tuple((k, v if v is None or type(v) in (bool, int, float, str) else repr(v))
+                      for k, v in sorted(cfg.items())),
                 tuple(id(w) for w in model.weights), id(opt), id(model.loss),
                 tuple(id(m) for m in model._metrics or []), id(opt._slots),
                 opt.clipnorm, opt.clipvalue, opt.global_clipnorm, opt.weight_decay,
