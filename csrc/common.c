@@ -364,7 +364,10 @@ int fnn_threads_for_slow(double work)
     }
     /* Undecided and below any threshold a measurement could give: serial, unmeasured
      * (unless FASTNN_PAR_MIN_WORK asks for a lower one). */
-    if (pmw == 0.0 && work < 2.0 * FNN_PAR_MIN_WORK_LO && env_cached() == 0.0) return 1;
+    if (pmw == 0.0 && work < 2.0 * FNN_PAR_MIN_WORK_LO && env_cached() == 0.0) {
+        fnn_serial_below = 2.0 * FNN_PAR_MIN_WORK_LO;   /* true for any later decision */
+        return 1;
+    }
     /* A threshold for the whole team that will not be measured again answers the small
      * kernels from now on in fnn_threads_for itself (the seed's ask ~20 times a step). */
     if (pmw > 0.0 && nt == nt_all && !(d & 1)) fnn_serial_below = 2.0 * pmw;
