@@ -35,8 +35,8 @@ static int finite_chunk_f64(const void *p, size_t n)
 static int all_finite(size_t n, const char *x, size_t elem, int (*chunk_ok)(const void *, size_t))
 {
     const size_t nchunks = (n + FNN_CHECK_CHUNK - 1) / FNN_CHECK_CHUNK;
-    /* bytes / 4: float32 values count one unit each, float64 two (FNN_WORK) */
-    const int nt = nchunks > 1 ? fnn_threads_for((double)n * (double)elem / 4.0) : 1;
+    /* float32 values count one unit each, float64 two (as FNN_WORK) */
+    const int nt = nchunks > 1 ? fnn_threads_for((double)n * (double)(elem / sizeof(float))) : 1;
     int ok = 1;
     if (nt <= 1) {
         for (size_t c = 0; c < nchunks && ok; c++) {

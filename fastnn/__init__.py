@@ -26,7 +26,7 @@ def get_num_threads():
 
 def build_info():
     """How this fastnn was built and what it runs on now. par_min_work is the work (in
-    multiply-adds) each thread must get before a kernel goes parallel: calibrated at run
+    float32 multiply-adds) each thread must get before a kernel goes parallel: calibrated at run
     time from the fork/join cost (threshold_source 'calibrated'), fixed by the
     FASTNN_PAR_MIN_WORK environment variable ('env'), or 'default' at one thread."""
     thr = _kernels.threading_info()

@@ -329,9 +329,7 @@ class FusedPlan:
                     callbacks.on_epoch_begin(epoch)
                 logs = self._logs(total)
                 if val is not None and vargs["vflags"][i]:
-                    vlogs = self._evaluated_logs(vargs["vstats"][i])
-                    logs.update({"val_" + k: v for k, v in vlogs.items()})
-                    logs = dict(sorted(logs.items()))
+                    logs = with_val_logs(logs, self._evaluated_logs(vargs["vstats"][i]))
                 callbacks.on_epoch_end(epoch, logs)
         return logs
 
@@ -364,6 +362,13 @@ class FusedPlan:
         rows = max(batch_size, min(_INFER_ROWS, x2.shape[0]))
         self.net.forward(self.workspace(rows), rows, x2, out)
         return out
+
+
+def with_val_logs(logs, val_logs):
+    """An epoch's logs with its validation's added as val_*, keys sorted (as fit reports
+    them on either path)."""
+    merged = dict(logs, **{"val_" + k: v for k, v in val_logs.items()})
+    return dict(sorted(merged.items()))
 
 
 def plan_for(model, x, training=False):

@@ -666,26 +666,28 @@ class Sequential:
         self.stop_training = False
         cbl.on_train_begin()
         logs = {}
+
+        def validates(epoch):   # Keras' validation_freq, counted from initial_epoch
+            return (epoch + 1 - initial_epoch) % vfreq == 0
+
         if self._fused_plan_fit is not None and all(type(cb) is History for cb in cbl) and \
                 (val is None or _fused.plan_for(self, val[0]) is self._fused_plan_fit):
             # Nothing to run between epochs but History's record (and the validation, in
             # the same C call): many epochs per C call.
             logs = self._fused_plan_fit.fit_epochs(
                 xa, ya, swa, batch_size, bool(shuffle), range(initial_epoch, epochs), cbl,
-                val=val, val_batch_size=vbs or batch_size,
-                val_epoch=lambda e: (e + 1 - initial_epoch) % vfreq == 0)
+                val=val, val_batch_size=vbs or batch_size, val_epoch=validates)
             cbl.on_train_end(logs)
             return history
         for epoch in range(initial_epoch, epochs):
             cbl.on_epoch_begin(epoch)
             logs = self._fit_epoch(xa, ya, swa, batch_size, bool(shuffle), cbl, want_batch_logs)
-            if val is not None and (epoch + 1 - initial_epoch) % vfreq == 0:
+            if val is not None and validates(epoch):
                 # Validation calls the callbacks' test hooks, as Keras' fit does.
                 cbl.on_test_begin()
                 vlogs = self._evaluate_arrays(val[0], val[1], val[2], vbs or batch_size, cbl)
                 cbl.on_test_end(vlogs)
-                logs.update({"val_" + k: v for k, v in vlogs.items()})
-                logs = dict(sorted(logs.items()))
+                logs = _fused.with_val_logs(logs, vlogs)
             cbl.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
