@@ -347,7 +347,7 @@ int fnn_threads_for_slow(double work)
 {
     const int nt_all = fnn_get_num_threads();
     int nt = nt_all, simd = 0, slot = 0;
-    double pmw, k;
+    double pmw;
     uint64_t d = 0;
     if (nt_all <= 1) {
         fnn_serial_below = INFINITY;
@@ -387,9 +387,7 @@ int fnn_threads_for_slow(double work)
         unlock_busy();
         pmw = (double)(uint32_t)(d >> 32);
     }
-    k = work / pmw;
-    if (k < 2.0) return 1;
-    return k < (double)nt ? (int)k : nt;
+    return work < 2.0 * pmw ? 1 : nt;
 }
 
 void fnn_thread_info(fnn_thread_info_t *info, int fresh)

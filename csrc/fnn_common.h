@@ -93,15 +93,17 @@ void fnn_set_thread_cap(int cap);
 /* ----------------------------------------------------------------- when to fork
  * Every kernel states its work in units of one float32 multiply-add (element-wise kernels
  * weight each element by a rough cost in such units; float64 counts twice, FNN_WORK) and
- * asks fnn_threads_for(work) how many
- * threads to use:
- *     threads = min(num_threads, floor(work / par_min_work)), 1 below 2 * par_min_work,
- * i.e. every thread gets at least par_min_work units, with
+ * asks fnn_threads_for(work) how many threads to use:
+ *     threads = 1 below 2 * par_min_work, else the whole team (num_threads), with
  *     par_min_work = 2 * fork_join(num_threads) / unit_time
  * measured at run time (common.c) for the team size and SIMD path in use: fork_join from
- * empty parallel regions, unit_time from a small serial float32 GEMM. With k >= 2 threads
- * the predicted saving, work * unit_time * (1 - 1/k) >= (k - 1) * par_min_work *
- * unit_time, is then at least twice the fork/join cost. Clamped to
+ * empty parallel regions, unit_time from a small serial float32 GEMM. The predicted
+ * saving, work * unit_time * (1 - 1/num_threads) >= par_min_work * unit_time, is then at
+ * least twice the fork/join cost. Never a part of the team: libgomp retires the threads
+ * a smaller team leaves out and creates them again for the next larger one, and a
+ * training step that mixed team sizes paid that on every step (W3 on 16 cores: ~1.4 ms of
+ * a 2.2 ms step). A kernel with fewer pieces than threads leaves the rest idle in its
+ * region rather than asking for a smaller team. par_min_work is clamped to
  * [FNN_PAR_MIN_WORK_LO, FNN_PAR_MIN_WORK_HI] so that a noisy measurement can make
  * neither everything serial nor everything parallel. Work below 2 * LO is serial on any
  * machine, so it is answered without measuring: a process whose kernels are all that

@@ -1,0 +1,129 @@
+"""Where one W3 training step spends its time, kernel by kernel, at one thread count.
+
+    python bench/step_profile.py [--threads N] [--repeats 200]
+
+Times each kernel the fused step calls (csrc/train_impl.inc, fnn_train_steps) on W3's
+shapes (batch 128, 784-512-256-10, Adam), in the step's order, through fastnn._kernels;
+then the whole step (one epoch of fit over 60,000 rows, per step) with the busy-core
+policy on and off. The kernels' sum against the step shows what the kernels alone do
+not explain; 1-thread against N-thread times show which kernels do not scale. Medians
+of ``--repeats`` calls, in microseconds.
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def median_us(fn, repeats):
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return 1e6 * float(np.median(times))
+
+
+def kernel_times(repeats, batch=128, sizes=(784, 512, 256, 10)):
+    from fastnn import _kernels as K
+    from fastnn._codes import ACTIVATIONS, LOSSES
+    rng = np.random.default_rng(0)
+    f = np.float32
+    relu, linear = ACTIVATIONS["relu"][0], ACTIVATIONS["linear"][0]
+    x = rng.standard_normal((batch, sizes[0])).astype(f)
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(dict(
+            W=(rng.standard_normal((n_in, n_out)) * 0.05).astype(f), b=np.zeros(n_out, f),
+            Z=np.empty((batch, n_out), f), A=np.empty((batch, n_out), f),
+            dZ=np.empty((batch, n_out), f), dW=np.empty((n_in, n_out), f),
+            db=np.empty(n_out, f), mW=np.zeros(n_in * n_out, f), vW=np.zeros(n_in * n_out, f),
+            mb=np.zeros(n_out, f), vb=np.zeros(n_out, f),
+            act=relu if i < len(sizes) - 2 else linear))
+    y = rng.integers(0, sizes[-1], (batch, 1)).astype(f)
+    rows = []
+
+    def add(name, fn):
+        rows.append((name, median_us(fn, repeats)))
+
+    src = x
+    for i, L in enumerate(layers):
+        add(f"forward {i} ({src.shape[1]}x{L['W'].shape[1]})",
+            lambda L=L, src=src: K.dense_forward(src, L["W"], L["b"], L["act"], 0.0, L["Z"], L["A"]))
+        K.dense_forward(src, L["W"], L["b"], L["act"], 0.0, L["Z"], L["A"])
+        src = L["A"]
+    last = layers[-1]
+    add("loss (sparse CE logits)",
+        lambda: K.loss(LOSSES["sparse_categorical_crossentropy_logits"], 0.0, y, last["A"],
+                       None, 1.0 / batch, last["dZ"], None))
+    for i in reversed(range(len(layers))):
+        L = layers[i]
+        xin = x if i == 0 else layers[i - 1]["A"]
+        dX = None if i == 0 else layers[i - 1]["dZ"]
+        add(f"backward {i} (dW{', dX' if dX is not None else ''})",
+            lambda L=L, xin=xin, dX=dX: K.dense_backward(xin, L["W"], L["dZ"], L["dW"], L["db"], dX))
+        add(f"adam {i} (W {L['W'].size:,} + b)",
+            lambda L=L: (K.adam_update(L["W"].reshape(-1), L["dW"].reshape(-1), L["mW"], L["vW"],
+                                       1e-7, 0.9, 0.999, 1e-7, 0.0),
+                         K.adam_update(L["b"], L["db"], L["mb"], L["vb"], 1e-7, 0.9, 0.999, 1e-7, 0.0)))
+        if i > 0:
+            P = layers[i - 1]
+            add(f"relu backward {i - 1}",
+                lambda P=P: K.act_backward(relu, 0.0, P["Z"], P["A"], P["dZ"], P["dZ"]))
+    # The same products through NumPy's BLAS (its thread count: OPENBLAS_NUM_THREADS).
+    L0, L1 = layers[0], layers[1]
+    add("numpy: x @ W0", lambda: np.matmul(x, L0["W"], out=L0["Z"]))
+    add("numpy: x.T @ dZ0", lambda: np.matmul(x.T, L0["dZ"], out=L0["dW"]))
+    add("numpy: A0.T @ dZ1 + dZ1 @ W1.T",
+        lambda: (np.matmul(L0["A"].T, L1["dZ"], out=L1["dW"]), np.matmul(L1["dZ"], L1["W"].T, out=L0["dZ"])))
+    return rows
+
+
+def step_times(n_rows=60000, batch=128):
+    import fastnn
+    from workloads import get_workload, load_data
+    w = get_workload("W3")
+    data = load_data(w)
+    x, y = data.x_train[:n_rows], data.y_train[:n_rows]
+    out = {}
+    for adapt in (True, False):
+        fastnn.utils.set_random_seed(0) if hasattr(fastnn, "utils") else None
+        model = fastnn.Sequential([fastnn.layers.Input((w.n_features,))] +
+                                  [fastnn.layers.Dense(u, activation=a) for u, a in w.layers])
+        model.compile(optimizer=fastnn.optimizers.Adam(1e-3),
+                      loss=fastnn.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(x[:batch * 4], y[:batch * 4], batch_size=batch, epochs=1, verbose=0)
+        net = model._fused_plan_fit.net
+        net.set_adapt(adapt)
+        t = time.perf_counter()
+        model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True)
+        dt = time.perf_counter() - t
+        out[adapt] = (1e6 * dt / -(-len(x) // batch), net.adapt_state())
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--repeats", type=int, default=200)
+    args = p.parse_args()
+    import fastnn
+    if args.threads:
+        fastnn.set_num_threads(args.threads)
+    print(f"threads {fastnn.get_num_threads()}, {fastnn.build_info()}", flush=True)
+    rows = kernel_times(args.repeats)
+    for name, us in rows:
+        print(f"  {name:34s} {us:9.1f} us")
+    total = sum(us for name, us in rows if not name.startswith("numpy"))
+    print(f"  {'kernels, sum':34s} {total:9.1f} us")
+    for adapt, (us, state) in step_times().items():
+        print(f"  {'fit step, policy ' + ('on' if adapt else 'off'):34s} {us:9.1f} us   {state}")
+
+
+if __name__ == "__main__":
+    main()
