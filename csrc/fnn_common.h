@@ -20,10 +20,13 @@
 /* AVX2 without FMA: the compiler cannot contract a*b+c, so a vectorised loop rounds
  * exactly like the plain one (element-wise kernels stay bitwise equal across paths). */
 #define FNN_TARGET_AVX2_NOFMA __attribute__((target("avx2")))
+/* The packed GEMM's AVX-512 micro-kernel (gemm_avx512.inc). */
+#define FNN_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
 #else
 #define FNN_X86_DISPATCH 0
 #define FNN_TARGET_AVX2
 #define FNN_TARGET_AVX2_NOFMA
+#define FNN_TARGET_AVX512
 #endif
 
 /* Denormals flushed to zero (FTZ and DAZ) for one scope of this thread, the previous

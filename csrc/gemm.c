@@ -9,7 +9,9 @@
  *    (the seed's layers, batch 32 x 64 -> 25 -> 15 -> 10).
  * Threads (fnn_threads_for(M*N*K)) never share packed data: the packed path gives each
  * thread its own rectangle of C, the direct path its own groups of rows.
- * The SIMD path (AVX2+FMA or portable C) is picked at run time from fnn_simd_level().
+ * The SIMD path (AVX2+FMA or portable C) is picked at run time from fnn_simd_level();
+ * on the AVX2 path, CPUs with AVX-512F run the packed path's micro-kernel in 512-bit
+ * registers (gemm_avx512.inc; same bits, see there), unless FASTNN_AVX512=0.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +64,7 @@
  * elements (8 KiB float32, 16 KiB float64), else into the thread's packing buffer. */
 #define FNN_DIRECT_STACK_BT 2048
 #define FNN_GEMM_MAX_MR 6
-#define FNN_GEMM_MAX_NR 16
+#define FNN_GEMM_MAX_NR 32
 
 /* ------------------------------------------------------------------ path choice */
 
@@ -94,6 +96,47 @@ static int fnn_gemm_choose_path(size_t M, size_t N, size_t K, size_t elem_size,
     if (M <= 64 && (double)K * (double)N * (double)elem_size <= 1048576.0)
         return FNN_GEMM_PATH_DIRECT;
     return FNN_GEMM_PATH_PACKED;
+}
+
+/* ------------------------------------------------------------------ AVX-512 switch */
+
+static int g_avx512 = -1;   /* -1: not yet decided */
+
+int fnn_gemm_avx512_supported(void)
+{
+#if FNN_X86_DISPATCH
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+#else
+    return 0;
+#endif
+}
+
+/* 1 if the packed path runs the AVX-512 micro-kernel now (the AVX2 path is in use, the
+ * CPU has AVX-512F, and neither FASTNN_AVX512=0 nor the test hook turned it off). */
+int fnn_gemm_avx512(void)
+{
+    if (g_avx512 < 0) {
+        const char *env = getenv("FASTNN_AVX512");
+        g_avx512 = fnn_gemm_avx512_supported() && !(env && env[0] == '0');
+    }
+    return g_avx512 && fnn_simd_level() == FNN_SIMD_AVX2;
+}
+
+/* The kernel set fnn_gemm_ex uses now. */
+enum { FNN_GEMM_KERN_GEN = 0, FNN_GEMM_KERN_AVX2 = 1, FNN_GEMM_KERN_AVX512 = 2 };
+static int fnn_gemm_kern_now(void)
+{
+    if (fnn_simd_level() != FNN_SIMD_AVX2) return FNN_GEMM_KERN_GEN;
+    return fnn_gemm_avx512() ? FNN_GEMM_KERN_AVX512 : FNN_GEMM_KERN_AVX2;
+}
+
+/* Test hook: on (1) or off (0); returns -1 (and changes nothing) if the CPU lacks it. */
+int fnn_gemm_set_avx512(int on)
+{
+    if (on && !fnn_gemm_avx512_supported()) return -1;
+    g_avx512 = on != 0;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ aligned buffers */
@@ -173,6 +216,19 @@ static void fnn_pack_free(void *p)
 #define VMASK(n) _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 #define VMLOAD(p, m) _mm256_maskload_ps((p), (m))
 #include "gemm_avx2.inc"
+#define Z __m512
+#define ZW 16
+#define ZZERO() _mm512_setzero_ps()
+#define ZLOAD(p) _mm512_load_ps(p)
+#define ZLOADU(p) _mm512_loadu_ps(p)
+#define ZSTORE(p, v) _mm512_store_ps((p), (v))
+#define ZSTOREU(p, v) _mm512_storeu_ps((p), (v))
+#define ZBCAST(p) _mm512_set1_ps(*(p))
+#define ZFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define ZMUL(a, b) _mm512_mul_ps((a), (b))
+#define ZADD(a, b) _mm512_add_ps((a), (b))
+#define ZSET1(x) _mm512_set1_ps(x)
+#include "gemm_avx512.inc"
 #endif
 #include "gemm_impl.inc"
 #undef T
@@ -202,6 +258,18 @@ static void fnn_pack_free(void *p)
 #undef VSET1
 #undef VMASK
 #undef VMLOAD
+#undef Z
+#undef ZW
+#undef ZZERO
+#undef ZLOAD
+#undef ZLOADU
+#undef ZSTORE
+#undef ZSTOREU
+#undef ZBCAST
+#undef ZFMA
+#undef ZMUL
+#undef ZADD
+#undef ZSET1
 #endif
 
 /* ------------------------------------------------------------------ float64 */
@@ -233,6 +301,19 @@ static void fnn_pack_free(void *p)
 #define VMASK(n) _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3))
 #define VMLOAD(p, m) _mm256_maskload_pd((p), (m))
 #include "gemm_avx2.inc"
+#define Z __m512d
+#define ZW 8
+#define ZZERO() _mm512_setzero_pd()
+#define ZLOAD(p) _mm512_load_pd(p)
+#define ZLOADU(p) _mm512_loadu_pd(p)
+#define ZSTORE(p, v) _mm512_store_pd((p), (v))
+#define ZSTOREU(p, v) _mm512_storeu_pd((p), (v))
+#define ZBCAST(p) _mm512_set1_pd(*(p))
+#define ZFMA(a, b, c) _mm512_fmadd_pd((a), (b), (c))
+#define ZMUL(a, b) _mm512_mul_pd((a), (b))
+#define ZADD(a, b) _mm512_add_pd((a), (b))
+#define ZSET1(x) _mm512_set1_pd(x)
+#include "gemm_avx512.inc"
 #endif
 #include "gemm_impl.inc"
 

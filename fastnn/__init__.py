@@ -25,10 +25,12 @@ def get_num_threads():
 
 
 def build_info():
-    """How this fastnn was built and what it runs on now. par_min_work is the work (in
-    float32 multiply-adds) each thread must get before a kernel goes parallel: calibrated at run
-    time from the fork/join cost (threshold_source 'calibrated'), fixed by the
-    FASTNN_PAR_MIN_WORK environment variable ('env'), or 'default' at one thread."""
+    """How this fastnn was built and what it runs on now. gemm_avx512: the packed GEMM
+    runs its AVX-512 micro-kernel (CPUs with AVX-512F, unless FASTNN_AVX512=0). A kernel
+    goes parallel, on the whole team, from twice par_min_work units of work (float32
+    multiply-adds): calibrated at run time from the fork/join cost (threshold_source
+    'calibrated'), fixed by the FASTNN_PAR_MIN_WORK environment variable ('env'), or
+    'default' at one thread."""
     thr = _kernels.threading_info()
     return {
         "version": __version__,
@@ -36,6 +38,7 @@ def build_info():
         "num_threads": _kernels.get_num_threads(),
         "simd": _kernels.simd_path(),
         "simd_best": _kernels.simd_best(),
+        "gemm_avx512": _kernels.gemm_avx512(),
         "omp_num_threads_env": _os.environ.get("OMP_NUM_THREADS"),
         "par_min_work": thr["par_min_work"],
         "fork_join_us": thr["fork_join_us"],

@@ -32,8 +32,14 @@ cdef extern from "gemm.h" nogil:
 cdef extern from *:
     """
     void fnn_gemm_force_path(int path);   /* csrc/gemm.c, test hook */
+    int fnn_gemm_avx512(void);            /* csrc/gemm.c */
+    int fnn_gemm_avx512_supported(void);  /* csrc/gemm.c */
+    int fnn_gemm_set_avx512(int on);      /* csrc/gemm.c, test hook */
     """
     void fnn_gemm_force_path(int path)
+    int fnn_gemm_avx512()
+    int fnn_gemm_avx512_supported()
+    int fnn_gemm_set_avx512(int on)
 
 import sys as _sys
 from fastnn._codes import ACTIVATIONS as _ACT_TABLE
@@ -45,6 +51,22 @@ cdef char _NATIVE_ORDER = b'<' if _sys.byteorder == "little" else b'>'
 def _gemm_force_path(str name):
     """Test hook: force the GEMM's 'direct' or 'packed' path, or back to 'auto'."""
     fnn_gemm_force_path({"auto": 0, "direct": 1, "packed": 2}[name])
+
+
+def gemm_avx512():
+    """True when the packed GEMM runs its AVX-512 micro-kernel now (csrc/gemm.c)."""
+    return bool(fnn_gemm_avx512())
+
+
+def gemm_avx512_supported():
+    """True when this CPU can run the AVX-512 micro-kernel (AVX-512F)."""
+    return bool(fnn_gemm_avx512_supported())
+
+
+def _gemm_set_avx512(bint on):
+    """Test hook: the AVX-512 micro-kernel on or off. Returns False (and changes nothing)
+    if the CPU has no AVX-512F."""
+    return fnn_gemm_set_avx512(on) == 0
 
 
 # ------------------------------------------------------------------ argument checking

@@ -29,27 +29,38 @@ def set_threads():
     fastnn.set_num_threads(old)
 
 
-@pytest.fixture(params=["generic", "avx2+fma"])
+# Whether the packed GEMM runs its AVX-512 micro-kernel by default here (FASTNN_AVX512).
+from fastnn import _kernels as _k  # noqa: E402
+AVX512_DEFAULT = _k.gemm_avx512()
+
+
+@pytest.fixture(params=["generic", "avx2+fma", "avx2+fma+avx512"])
 def simd_path(request):
-    """Run the test on the portable C path and on the AVX2 path (skipped where the CPU
-    has no AVX2+FMA); restores the path in use before."""
+    """Run the test on the portable C path, on the AVX2 path with its own micro-kernel
+    and with the AVX-512 one (each skipped where the CPU cannot run it); restores the
+    path in use before."""
     from fastnn import _kernels
     old = _kernels.simd_path()
-    if not _kernels.set_simd_path(request.param):
-        pytest.skip(f"CPU cannot run the {request.param} path")
+    path = request.param.replace("+avx512", "")
+    if not _kernels.set_simd_path(path):
+        pytest.skip(f"CPU cannot run the {path} path")
+    if not _kernels._gemm_set_avx512(request.param.endswith("+avx512")):
+        pytest.skip("CPU has no AVX-512F")
     try:
         yield request.param
     finally:
         _kernels.set_simd_path(old)
+        _kernels._gemm_set_avx512(AVX512_DEFAULT)
 
 
 @pytest.fixture(autouse=True)
 def _restore_kernel_state():
-    """Every test leaves the SIMD path, the forced GEMM algorithm and the thread count
-    as it found them."""
+    """Every test leaves the SIMD path, the GEMM's micro-kernel, the forced GEMM
+    algorithm and the thread count as it found them."""
     from fastnn import _kernels
     simd, nt = _kernels.simd_path(), fastnn.get_num_threads()
     yield
     _kernels.set_simd_path(simd)
+    _kernels._gemm_set_avx512(AVX512_DEFAULT)
     _kernels._gemm_force_path("auto")
     fastnn.set_num_threads(nt)

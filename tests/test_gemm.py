@@ -23,12 +23,23 @@ from hypothesis import given, settings, strategies as st
 import fastnn
 from fastnn import _kernels
 
-SIMD_PATHS = ["avx2+fma", "generic"]
+SIMD_PATHS = ["avx2+fma", "avx2+fma+avx512", "generic"]
 ALGOS = ["auto", "direct", "packed"]
 
 
 def _can_run(simd):
-    return simd == "generic" or fastnn.build_info()["simd_best"] == "avx2+fma"
+    if simd == "generic":
+        return True
+    if fastnn.build_info()["simd_best"] != "avx2+fma":
+        return False
+    return not simd.endswith("+avx512") or _kernels.gemm_avx512_supported()
+
+
+def _use(simd):
+    """The SIMD path, with ("+avx512") or without the AVX-512 micro-kernel (conftest's
+    autouse fixture restores both)."""
+    assert _kernels.set_simd_path(simd.replace("+avx512", ""))
+    assert _kernels._gemm_set_avx512(simd.endswith("+avx512"))
 
 
 @pytest.fixture(params=ALGOS)
@@ -205,7 +216,7 @@ def test_paths_agree_within_bound():
     for simd in SIMD_PATHS:
         if not _can_run(simd):
             continue
-        _kernels.set_simd_path(simd)
+        _use(simd)
         for algo in ("direct", "packed"):
             _kernels._gemm_force_path(algo)
             C = np.empty((M, N), np.float32)
@@ -242,6 +253,55 @@ def test_direct_and_packed_paths_give_the_same_bits(simd_path, dtype, threads, M
             assert np.all(np.abs(C - ref) <= bound), (alpha, beta)
 
 
+needs_avx512 = pytest.mark.skipif(not _can_run("avx2+fma+avx512"), reason="no AVX-512F")
+
+
+@needs_avx512
+@pytest.mark.parametrize("M,N,K", [(6, 32, 1), (128, 512, 784), (23, 784, 300), (13, 47, 513),
+                                   (50, 17, 70), (7, 16, 9), (150, 33, 260)])
+@pytest.mark.parametrize("ta,tb", [(0, 0), (1, 0), (0, 1), (1, 1)])
+def test_avx512_kernel_gives_the_avx2_bits(dtype, M, N, K, ta, tb):
+    """The AVX-512 micro-kernel changes speed only: the same K blocks and per-element FMA
+    chains as the AVX2 one, so the same bits for alpha = 1 (every use in fastnn), with
+    beta 0 or 1, on full tiles, on edges of 1-15 and 17-31 columns (the half-width
+    remainder takes the AVX2 kernel) and with op(B) = B^T packing."""
+    rng = np.random.default_rng(M + N + K)
+    A, B = _operands(rng, M, N, K, ta, tb, dtype)
+    C0 = _rand(rng, (M, N), dtype)
+    _kernels._gemm_force_path("packed")
+    for beta in (0.0, 1.0):
+        out = []
+        for simd in ("avx2+fma", "avx2+fma+avx512"):
+            _use(simd)
+            C = C0.copy()
+            _kernels.gemm(bool(ta), bool(tb), A, B, C, 1.0, beta)
+            out.append(C)
+        assert np.array_equal(out[0], out[1]), beta
+
+
+@needs_avx512
+def test_avx512_kernel_trains_and_predicts_the_avx2_bits(dtype):
+    """A fit and a predict large enough for the packed path (and its pre-packed inference
+    weights) end with the same weights and outputs bitwise with either micro-kernel."""
+    from fastnn import Sequential
+    from fastnn.layers import Dense, Input
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((600, 300)).astype(dtype)
+    y = rng.integers(0, 10, 600)
+    results = []
+    for simd in ("avx2+fma", "avx2+fma+avx512"):
+        _use(simd)
+        fastnn.utils.set_random_seed(3)
+        m = Sequential([Input((300,), dtype=dtype.name), Dense(200, activation="relu"),
+                        Dense(40, activation="relu"), Dense(10)])
+        m.compile(optimizer="adam",
+                  loss=fastnn.losses.SparseCategoricalCrossentropy(from_logits=True))
+        m.fit(x, y, batch_size=128, epochs=1, verbose=0)
+        results.append(m.get_weights() + [m.predict(x, batch_size=600, verbose=0)])
+    for a, b in zip(*results):
+        assert np.array_equal(a, b)
+
+
 @pytest.mark.parametrize("act,units", [("relu", 37), ("tanh", 37), ("softmax", 37),
                                        ("sigmoid", 1)])
 def test_dense_forward_same_bits_for_any_row_count(simd_path, dtype, act, units):
@@ -266,7 +326,7 @@ def test_dense_forward_same_bits_for_any_row_count(simd_path, dtype, act, units)
 def test_gemm_property_random_shapes(M, N, K, ta, tb, f64, algo, simd, beta, seed):
     if not _can_run(simd):
         simd = "generic"
-    _kernels.set_simd_path(simd)
+    _use(simd)
     _kernels._gemm_force_path(algo)
     try:
         _check_gemm(np.random.default_rng(seed), M, N, K, int(ta), int(tb),
