@@ -1,6 +1,6 @@
 """Where one W3 training step spends its time, kernel by kernel, at one thread count.
 
-    python bench/step_profile.py [--threads N] [--repeats 200]
+    python bench/step_profile.py [--threads N] [--repeats 200] [--scale 1.0]
 
 Times each kernel the fused step calls (csrc/train_impl.inc, fnn_train_steps) on W3's
 shapes (batch 128, 784-512-256-10, Adam), in the step's order, through fastnn._kernels;
@@ -84,15 +84,17 @@ def kernel_times(repeats, batch=128, sizes=(784, 512, 256, 10)):
     return rows
 
 
-def step_times(n_rows=60000, batch=128):
+def step_times(scale=None, batch=128):
+    """Microseconds per step of one epoch of fit on W3's rows (scaled as workloads.py
+    scales them), with the busy-core policy on and off, and the policy's state after."""
     import fastnn
     from workloads import get_workload, load_data
-    w = get_workload("W3")
+    w = get_workload("W3", scale)
     data = load_data(w)
-    x, y = data.x_train[:n_rows], data.y_train[:n_rows]
+    x, y = data.x_train, data.y_train
     out = {}
     for adapt in (True, False):
-        fastnn.utils.set_random_seed(0) if hasattr(fastnn, "utils") else None
+        fastnn.utils.set_random_seed(0)
         model = fastnn.Sequential([fastnn.layers.Input((w.n_features,))] +
                                   [fastnn.layers.Dense(u, activation=a) for u, a in w.layers])
         model.compile(optimizer=fastnn.optimizers.Adam(1e-3),
@@ -107,11 +109,12 @@ def step_times(n_rows=60000, batch=128):
     return out
 
 
-def main():
+def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--repeats", type=int, default=200)
-    args = p.parse_args()
+    p.add_argument("--scale", type=float, default=None, help="W3's rows (see workloads.py)")
+    args = p.parse_args(argv)
     import fastnn
     if args.threads:
         fastnn.set_num_threads(args.threads)
@@ -121,9 +124,10 @@ def main():
         print(f"  {name:34s} {us:9.1f} us")
     total = sum(us for name, us in rows if not name.startswith("numpy"))
     print(f"  {'kernels, sum':34s} {total:9.1f} us")
-    for adapt, (us, state) in step_times().items():
+    for adapt, (us, state) in step_times(args.scale).items():
         print(f"  {'fit step, policy ' + ('on' if adapt else 'off'):34s} {us:9.1f} us   {state}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,0 +1,12 @@
+"""step_profile.py keeps working: every kernel of a W3 step is timed, and the fit's step."""
+import step_profile
+
+
+def test_step_profile_times_every_kernel_and_the_step(capsys):
+    names = [name for name, us in step_profile.kernel_times(repeats=1)]
+    for kernel in ("forward 0", "forward 2", "loss", "backward 0", "backward 2", "adam 0",
+                   "relu backward 0", "numpy: x @ W0"):
+        assert any(n.startswith(kernel) for n in names), kernel
+    assert step_profile.main(["--repeats", "1", "--scale", "0.01"]) == 0
+    out = capsys.readouterr().out
+    assert "kernels, sum" in out and "fit step, policy on" in out and "policy off" in out
