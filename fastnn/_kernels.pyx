@@ -81,8 +81,8 @@ cdef _thread_info_dict(int fresh):
 
 
 def threading_info():
-    """The threshold kernels use now to go parallel: par_min_work (work units each
-    thread must get), the fork/join time and serial time per unit it came from, its
+    """The threshold kernels use now to go parallel: par_min_work (a kernel takes the
+    whole team from twice this many work units up, else runs serially), the fork/join time and serial time per unit it came from, its
     source ('calibrated', 'env': FASTNN_PAR_MIN_WORK, 'default': one thread or no
     OpenMP, 'set': set_par_min_work), the team size, and whether it is provisional
     (measured on busy cores; kernels measure again 2 s later) and the number of
