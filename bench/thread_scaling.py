@@ -1,0 +1,79 @@
+"""Microseconds per training step of one network at several thread counts, interleaved.
+
+    python bench/thread_scaling.py [--layers 784,128,10] [--batch 32] [--rows 20000]
+                                   [--threads 1,2] [--repeats 6]
+
+A Dense network (relu hidden layers, logits out, sparse cross-entropy, Adam) on random
+float32 rows: each repeat fits one epoch at every thread count in turn (a fresh model,
+after a short warm-up fit), so a drifting host hits every count alike. Prints the median
+and best per count. For the regimes W1-W4 do not cover, e.g. the Keras MNIST MLP
+(784-128-10 at batch 32), where threads must pay in the whole step, not only kernel by
+kernel.
+"""
+import argparse
+import sys
+import time
+
+import numpy as np
+
+
+def step_times(layers, batch, rows, threads, repeats, seed=0):
+    """{threads: [microseconds per step, one per repeat]}."""
+    import fastnn
+    r = np.random.default_rng(seed)
+    x = r.standard_normal((rows, layers[0])).astype(np.float32)
+    y = r.integers(0, layers[-1], rows)
+    steps = -(-rows // batch)
+    out = {nt: [] for nt in threads}
+    old = fastnn.get_num_threads()
+    try:
+        for _ in range(repeats):
+            for nt in threads:
+                fastnn.set_num_threads(nt)
+                fastnn.utils.set_random_seed(seed)
+                model = fastnn.Sequential(
+                    [fastnn.layers.Input((layers[0],))]
+                    + [fastnn.layers.Dense(u, activation="relu") for u in layers[1:-1]]
+                    + [fastnn.layers.Dense(layers[-1])])
+                model.compile(optimizer="adam", metrics=["accuracy"],
+                              loss=fastnn.losses.SparseCategoricalCrossentropy(from_logits=True))
+                model.fit(x[:batch * 8], y[:batch * 8], batch_size=batch, verbose=0)
+                t = time.perf_counter()
+                model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+                out[nt].append(1e6 * (time.perf_counter() - t) / steps)
+    finally:
+        fastnn.set_num_threads(old)
+    return out
+
+
+def _ints(text, name):
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise SystemExit(f"--{name}: expected comma-separated integers, got {text!r}")
+    if not values or min(values) < 1:
+        raise SystemExit(f"--{name}: expected integers >= 1, got {text!r}")
+    return values
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--layers", default="784,128,10")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--rows", type=int, default=20000)
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--repeats", type=int, default=6)
+    args = p.parse_args(argv)
+    layers, threads = _ints(args.layers, "layers"), _ints(args.threads, "threads")
+    if len(layers) < 2:
+        raise SystemExit(f"--layers: expected inputs and at least one layer, got {args.layers!r}")
+    times = step_times(layers, args.batch, args.rows, threads, args.repeats)
+    print(f"{'-'.join(map(str, layers))}, batch {args.batch}, {args.rows} rows, "
+          f"{args.repeats} repeats (us per step):")
+    for nt, ts in times.items():
+        print(f"  {nt:3d} threads: median {np.median(ts):9.1f}   best {min(ts):9.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
