@@ -104,8 +104,8 @@ void fnn_set_thread_cap(int cap);
  * saving, work * unit_time * (1 - 1/num_threads) >= par_min_work * unit_time, is then at
  * least twice the fork/join cost. Never a part of the team: libgomp retires the threads
  * a smaller team leaves out and creates them again for the next larger one, and a
- * training step that mixed team sizes paid that on every step (W3 on 16 cores: ~1.4 ms of
- * a 2.2 ms step). A kernel with fewer pieces than threads leaves the rest idle in its
+ * training step that mixed team sizes paid that on every step (W3 on 16 cores: a 2.2 ms
+ * step took 1.05 ms once every region had the whole team). A kernel with fewer pieces than threads leaves the rest idle in its
  * region rather than asking for a smaller team. par_min_work is clamped to
  * [FNN_PAR_MIN_WORK_LO, FNN_PAR_MIN_WORK_HI] so that a noisy measurement can make
  * neither everything serial nor everything parallel. Work below 2 * LO is serial on any

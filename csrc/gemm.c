@@ -8,7 +8,8 @@
  *  - direct: no packing, for small shapes where copying costs more than it saves
  *    (the seed's layers, batch 32 x 64 -> 25 -> 15 -> 10).
  * Threads (fnn_threads_for(M*N*K)) never share packed data: the packed path gives each
- * thread its own rectangle of C, the direct path its own groups of rows.
+ * thread its own rectangle of C, the direct path its own groups of rows, or, with K in
+ * several blocks, its own run of them (gemm_direct_ksplit).
  * The SIMD path (AVX2+FMA or portable C) is picked at run time from fnn_simd_level();
  * on the AVX2 path, CPUs with AVX-512F run the packed path's micro-kernel in 512-bit
  * registers (gemm_avx512.inc; same bits, see there), unless FASTNN_AVX512=0.
