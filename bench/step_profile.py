@@ -5,8 +5,9 @@
 Times each kernel the fused step calls (csrc/train_impl.inc, fnn_train_steps) on W3's
 shapes (batch 128, 784-512-256-10, Adam), in the step's order, through fastnn._kernels;
 then the whole step (one epoch of fit over 60,000 rows, per step) with the busy-core
-policy on and off. The kernels' sum against the step shows what the kernels alone do
-not explain; 1-thread against N-thread times show which kernels do not scale. Medians
+policy on and off, the second split into its phases as the engine times them
+(FusedNet.set_phase_timing). The kernels' sum against the step shows what the kernels
+alone do not explain; 1-thread against N-thread times show which kernels do not scale. Medians
 of ``--repeats`` calls, in microseconds.
 """
 import argparse
@@ -102,10 +103,11 @@ def step_times(scale=None, batch=128):
         model.fit(x[:batch * 4], y[:batch * 4], batch_size=batch, epochs=1, verbose=0)
         net = model._fused_plan_fit.net
         net.set_adapt(adapt)
+        net.set_phase_timing(not adapt)   # the policy-off fit also reports its phases
         t = time.perf_counter()
         model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True)
         dt = time.perf_counter() - t
-        out[adapt] = (1e6 * dt / -(-len(x) // batch), net.adapt_state())
+        out[adapt] = (1e6 * dt / -(-len(x) // batch), net.adapt_state(), net.phase_times())
     return out
 
 
@@ -124,8 +126,10 @@ def main(argv=None):
         print(f"  {name:34s} {us:9.1f} us")
     total = sum(us for name, us in rows if not name.startswith("numpy"))
     print(f"  {'kernels, sum':34s} {total:9.1f} us")
-    for adapt, (us, state) in step_times(args.scale).items():
+    for adapt, (us, state, phases) in step_times(args.scale).items():
         print(f"  {'fit step, policy ' + ('on' if adapt else 'off'):34s} {us:9.1f} us   {state}")
+        for name, phase_us in (phases or {}).items():
+            print(f"    {'phase ' + name:32s} {phase_us:9.1f} us")
     return 0
 
 

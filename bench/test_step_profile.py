@@ -10,3 +10,4 @@ def test_step_profile_times_every_kernel_and_the_step(capsys):
     assert step_profile.main(["--repeats", "1", "--scale", "0.01"]) == 0
     out = capsys.readouterr().out
     assert "kernels, sum" in out and "fit step, policy on" in out and "policy off" in out
+    assert "phase forward 0" in out and "phase update 2" in out

@@ -72,7 +72,17 @@ typedef struct {
     fnn_opt opt;
     uint64_t seed;            /* dropout stream */
     fnn_adapt *adapt;         /* busy-core policy state (NULL: always the team size) */
+    double *phase_s;          /* NULL, or seconds fnn_train_steps adds up per phase */
 } fnn_net;
+
+/* Phases of a training step timed into net->phase_s (diagnostics: bench/step_profile.py):
+ * the step count, the batch gather, the loss head (loss, metrics, the last activation's
+ * backward), then for layer l at FNN_PHASE_LAYER0 + FNN_PHASE_PER_LAYER * l: its
+ * forward, its backward GEMMs (dW, db, dX), its update (regularizer and optimizer) and
+ * the activation backward into the layer before it. */
+enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_LAYER0 = 3,
+       FNN_PHASE_PER_LAYER = 4 };
+#define FNN_PHASES(n_layers) (FNN_PHASE_LAYER0 + FNN_PHASE_PER_LAYER * (n_layers))
 
 size_t fnn_net_workspace_size(const fnn_net *net, size_t batch);
 

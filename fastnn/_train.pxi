@@ -45,6 +45,8 @@ cdef extern from "train.h" nogil:
         fnn_opt opt
         uint64_t seed
         fnn_adapt *adapt
+        double *phase_s
+    int FNN_PHASE_STEPS, FNN_PHASE_GATHER, FNN_PHASE_LOSS, FNN_PHASE_LAYER0, FNN_PHASE_PER_LAYER
     size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     void fnn_permutation(uint64_t seed, size_t n, int64_t *out)
     int fnn_train_steps_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
@@ -108,6 +110,7 @@ cdef class FusedNet:
     cdef fnn_net net
     cdef fnn_adapt adapt
     cdef object _keep
+    cdef object _phase
     cdef readonly object dtype
     cdef readonly size_t n_in, n_out, y_cols
 
@@ -117,6 +120,8 @@ cdef class FusedNet:
         memset(&self.adapt, 0, sizeof(fnn_adapt))
         self.adapt.enabled = 1
         self.net.adapt = &self.adapt
+        self.net.phase_s = NULL
+        self._phase = None
 
     def adapt_state(self):
         """The busy-core policy's state (csrc/train.h, fnn_adapt): whether training steps
@@ -125,6 +130,36 @@ cdef class FusedNet:
         return {"enabled": bool(a.enabled), "serial": bool(a.serial), "switches": a.switches,
                 "backoff": a.backoff, "best_parallel_us_per_row": a.best_par * 1e6,
                 "best_serial_us_per_row": a.best_ser * 1e6}
+
+    def set_phase_timing(self, bint on):
+        """Time every phase of the training steps from now on (on), or stop (off); the
+        sums start from zero. Diagnostics: bench/step_profile.py."""
+        cdef double[::1] view
+        if on:
+            self._phase = np.zeros(FNN_PHASE_LAYER0 + FNN_PHASE_PER_LAYER * self.net.n_layers)
+            view = self._phase
+            self.net.phase_s = &view[0]
+        else:
+            self.net.phase_s = NULL
+            self._phase = None
+
+    def phase_times(self):
+        """Microseconds per step of each phase timed since set_phase_timing(True): gather,
+        loss head, and per layer forward, backward, update, act_backward (csrc/train.h);
+        None when not timing, {} before the first step."""
+        if self._phase is None:
+            return None
+        p = self._phase
+        steps = p[FNN_PHASE_STEPS]
+        if steps == 0:
+            return {}
+        out = {"gather": p[FNN_PHASE_GATHER], "loss": p[FNN_PHASE_LOSS]}
+        for l in range(self.net.n_layers):
+            base = FNN_PHASE_LAYER0 + FNN_PHASE_PER_LAYER * l
+            for k, name in enumerate(("forward", "backward", "update", "act_backward")):
+                if name != "act_backward" or l > 0:
+                    out[f"{name} {l}"] = p[base + k]
+        return {k: float(1e6 * v / steps) for k, v in out.items()}
 
     def set_adapt(self, bint enabled, long serial_steps=0):
         """Switch the policy on or off; serial_steps > 0 (a test hook) starts that many

@@ -1243,3 +1243,33 @@ def test_optimizer_hyperparameter_changed_between_fits(monkeypatch, change):
         m.fit(x, y, batch_size=13, epochs=1, verbose=0)
         res.append(m.get_weights())
     assert_same_weights(res[0], res[1])
+
+
+def test_phase_timing_reports_every_phase_and_changes_nothing(dtype):
+    """FusedNet.set_phase_timing: per-step times of the gather, the loss head and each
+    layer's forward, backward, update and activation backward; the weights are the same
+    bits with timing on or off."""
+    r = np.random.default_rng(2)
+    x = r.standard_normal((256, 30)).astype(dtype)
+    y = r.integers(0, 4, 256)
+    results = []
+    for timing in (False, True):
+        fastnn.utils.set_random_seed(6)
+        m = fastnn.Sequential([L.Input((30,), dtype=dtype.name), L.Dense(20, activation="relu"),
+                               L.Dropout(0.2), L.Dense(4)])
+        m.compile(optimizer="adam", loss=Lo.SparseCategoricalCrossentropy(from_logits=True))
+        m.fit(x[:32], y[:32], batch_size=32, verbose=0)
+        net = m._fused_plan_fit.net
+        assert net.phase_times() is None
+        net.set_phase_timing(timing)
+        m.fit(x, y, batch_size=16, epochs=3, verbose=0)
+        results.append(m.get_weights())
+        if timing:
+            phases = net.phase_times()
+            assert set(phases) == {"gather", "loss", "forward 0", "backward 0", "update 0",
+                                   "forward 1", "backward 1", "update 1", "act_backward 1"}
+            assert all(v >= 0 for v in phases.values()) and phases["forward 0"] > 0
+            net.set_phase_timing(False)
+            assert net.phase_times() is None
+    for a, b in zip(*results):
+        assert np.array_equal(a, b)
