@@ -369,12 +369,14 @@ def test_optimizers_bitwise_serial_vs_parallel(dtype, set_threads):
 
 
 @pytest.mark.parametrize("M,N,K", [(32, 128, 784), (5, 1, 600), (64, 37, 1000),
-                                   (1, 300, 513), (17, 10, 257)])
+                                   (1, 300, 513), (17, 10, 257), (128, 128, 784),
+                                   (200, 37, 1000), (129, 300, 513)])
 @pytest.mark.parametrize("act", ["relu", "softmax", "linear"])
 def test_dense_with_k_blocks_over_threads_is_bitwise_serial(dtype, M, N, K, act, set_threads):
-    """Small batches with K over one block take the direct path with the K blocks split
-    over the threads (gemm_direct_ksplit: partial sums added in block order): the same
-    bits as serial at 2, 3 and 4 threads, with a bias and an activation epilogue."""
+    """A layer's forward with K over one block splits the K blocks over the threads, on
+    the direct path (up to 64 rows here) and on the packed one (gemm_ksplit: partial sums
+    added in block order): the same bits as serial at 2, 3 and 4 threads, with a bias and
+    an activation epilogue."""
     r = np.random.default_rng(M * N + K)
     x = r.standard_normal((M, K)).astype(dtype)
     W = r.standard_normal((K, N)).astype(dtype)
