@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# OpenMP scaling (issue 4): W3 and W4 at each thread count, fastnn beside the NumPy
-# reference and PyTorch (when importable), one bench/compare.py table per count.
-# Meant for a many-core machine; on the 2-core one only counts 1 and 2 mean anything.
+# OpenMP scaling (issue 4), one prepared script for the many-core machine:
+#  1. W3 and W4 at each thread count, fastnn beside the NumPy reference and PyTorch (when
+#     importable), one bench/compare.py table per count;
+#  2. the Keras MNIST MLP (784-128-10) at batch 32 and 128, µs a step at each count
+#     (bench/thread_scaling.py);
+#  3. one W3 step kernel by kernel and phase by phase at the largest count
+#     (bench/step_profile.py).
+# Run it again with FASTNN_AVX512=0 to compare the AVX2 micro-kernel. On the 2-core
+# machine only counts 1 and 2 mean anything.
 #   bash bench/scaling.sh [OUTDIR [THREADS...]]     (default: scaling-out, 1 4 16)
 set -u
 cd "$(dirname "$0")/.."
@@ -17,3 +23,12 @@ for t in $counts; do
         --threads "$t" --runs "${RUNS:-3}" --json "$out/threads_$t.json" \
         2>&1 | tee "$out/threads_$t.txt"
 done
+for b in 32 128; do
+    echo "== 784-128-10, batch $b"
+    "$py" bench/thread_scaling.py --batch "$b" --threads "$(echo $counts | tr ' ' ',')" \
+        --repeats "${RUNS:-3}" 2>&1 | tee "$out/mlp_batch_$b.txt"
+done
+max=$(echo $counts | tr ' ' '\n' | sort -n | tail -1)
+echo "== one W3 step at $max thread(s)"
+OMP_NUM_THREADS=$max OPENBLAS_NUM_THREADS=$max "$py" bench/step_profile.py --repeats 100 \
+    2>&1 | tee "$out/step_profile.txt"
