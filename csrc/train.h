@@ -82,7 +82,8 @@ typedef struct {
  * the activation backward into the layer before it. */
 enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_LAYER0 = 3,
        FNN_PHASE_PER_LAYER = 4 };
-#define FNN_PHASES(n_layers) (FNN_PHASE_LAYER0 + FNN_PHASE_PER_LAYER * (n_layers))
+#define FNN_PHASE_OF(l) (FNN_PHASE_LAYER0 + FNN_PHASE_PER_LAYER * (l))   /* layer l's forward */
+#define FNN_PHASES(n_layers) FNN_PHASE_OF(n_layers)                    /* the array's size */
 
 size_t fnn_net_workspace_size(const fnn_net *net, size_t batch);
 

@@ -46,7 +46,9 @@ cdef extern from "train.h" nogil:
         uint64_t seed
         fnn_adapt *adapt
         double *phase_s
-    int FNN_PHASE_STEPS, FNN_PHASE_GATHER, FNN_PHASE_LOSS, FNN_PHASE_LAYER0, FNN_PHASE_PER_LAYER
+    int FNN_PHASE_STEPS, FNN_PHASE_GATHER, FNN_PHASE_LOSS
+    int FNN_PHASE_OF(int l)
+    int FNN_PHASES(int n_layers)
     size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     void fnn_permutation(uint64_t seed, size_t n, int64_t *out)
     int fnn_train_steps_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
@@ -136,7 +138,7 @@ cdef class FusedNet:
         sums start from zero. Diagnostics: bench/step_profile.py."""
         cdef double[::1] view
         if on:
-            self._phase = np.zeros(FNN_PHASE_LAYER0 + FNN_PHASE_PER_LAYER * self.net.n_layers)
+            self._phase = np.zeros(FNN_PHASES(self.net.n_layers))
             view = self._phase
             self.net.phase_s = &view[0]
         else:
@@ -155,7 +157,7 @@ cdef class FusedNet:
             return {}
         out = {"gather": p[FNN_PHASE_GATHER], "loss": p[FNN_PHASE_LOSS]}
         for l in range(self.net.n_layers):
-            base = FNN_PHASE_LAYER0 + FNN_PHASE_PER_LAYER * l
+            base = FNN_PHASE_OF(l)
             for k, name in enumerate(("forward", "backward", "update", "act_backward")):
                 if name != "act_backward" or l > 0:
                     out[f"{name} {l}"] = p[base + k]
