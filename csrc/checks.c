@@ -7,29 +7,22 @@
  * reduction it would not, without -ffast-math). Chunks let a thread stop early. */
 #define FNN_CHECK_CHUNK 65536
 
-static int finite_chunk_f32(const void *p, size_t n)
-{
-    const float *x = (const float *)p;
-    uint32_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &x[i], sizeof u);
-        bad |= (uint32_t)((u & 0x7f800000u) == 0x7f800000u);
+/* One chunk's check, per type: T read as the same-size integer U, EXP its exponent bits. */
+#define FINITE_CHUNK(name, T, U, EXP)                                            \
+    static int name(const void *p, size_t n)                                     \
+    {                                                                            \
+        const T *x = (const T *)p;                                               \
+        U bad = 0;                                                               \
+        for (size_t i = 0; i < n; i++) {                                         \
+            U u;                                                                 \
+            memcpy(&u, &x[i], sizeof u);                                         \
+            bad |= (U)((u & (EXP)) == (EXP));                                    \
+        }                                                                        \
+        return bad == 0;                                                         \
     }
-    return bad == 0;
-}
-
-static int finite_chunk_f64(const void *p, size_t n)
-{
-    const double *x = (const double *)p;
-    uint64_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t u;
-        memcpy(&u, &x[i], sizeof u);
-        bad |= (uint64_t)((u & 0x7ff0000000000000ull) == 0x7ff0000000000000ull);
-    }
-    return bad == 0;
-}
+FINITE_CHUNK(finite_chunk_f32, float, uint32_t, 0x7f800000u)
+FINITE_CHUNK(finite_chunk_f64, double, uint64_t, 0x7ff0000000000000ull)
+#undef FINITE_CHUNK
 
 /* n values of `elem` bytes at x, in chunks over the threads the size is worth. */
 static int all_finite(size_t n, const char *x, size_t elem, int (*chunk_ok)(const void *, size_t))
