@@ -188,9 +188,10 @@ class FusedPlan:
         if training and not self.opt.built:
             self.opt.build(variables)
         self.can_train = self.opt.built
-        if self.can_train and len(self.opt._slots) != len(variables):
+        if self.can_train and not self.opt.knows(variables):
+            # the layer path raises the optimizer's error for it
             raise Unsupported("optimizer built for other variables")
-        slots = iter(self.opt._slots or [])
+        slots = iter(self.opt.slots_for(variables) if self.can_train else [])
         for s in specs:
             sw = next(slots, {})
             s["slotsW"] = [sw.get(n) for n in slot_names] + [None] * (3 - len(slot_names))
@@ -229,7 +230,8 @@ class FusedPlan:
                 tuple(id(w) for w in model.weights), id(opt), id(model.loss),
                 tuple(id(m) for m in model._metrics or []), id(opt._slots),
                 opt.clipnorm, opt.clipvalue, opt.global_clipnorm, opt.weight_decay,
-                tuple(getattr(layer, "rate", None) for layer in model._layers))
+                tuple(getattr(layer, "rate", None) for layer in model._layers),
+                tuple(layer.trainable for layer in model._layers))
 
     def workspace(self, batch):
         ws = self._ws.get(batch)

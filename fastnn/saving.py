@@ -47,6 +47,7 @@ import json
 import os
 import secrets
 import struct
+import warnings
 import zipfile
 import zlib
 
@@ -316,7 +317,14 @@ def save_model(model, filepath, overwrite=True, **kwargs):
     header["compile"] = model.compile_config
     groups = {"weights": model.get_weights()}
     optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
-    groups["optimizer"] = list(optimizer.get_state()) if optimizer is not None else []
+    if optimizer is None:
+        groups["optimizer"] = []
+    elif optimizer.built and optimizer.knows(model.trainable_weights):
+        # The slots of the weights that train now (a layer frozen since the optimizer
+        # was built has none here), which is what load_model builds the optimizer for.
+        groups["optimizer"] = optimizer.get_state(model.trainable_weights)
+    else:
+        groups["optimizer"] = optimizer.get_state()
     try:
         json.dumps(header, allow_nan=False)
     except (TypeError, ValueError) as e:
@@ -378,13 +386,22 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True):
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             raise _bad(filepath, f"config.json: the compile settings cannot be restored ({type(e).__name__}: {e})") from None
         state = arrays["optimizer"]
-        if state:
-            opt = model.optimizer
+        opt = model.optimizer
+        per_var = len(opt._slot_names_for())
+        trainable = model.trainable_weights
+        if len(state) > 1 and len(state) != 1 + per_var * len(trainable):
+            # Slots for another set of variables (the optimizer was built before layers
+            # were unfrozen): Keras skips the optimizer's state then, and so do we.
+            warnings.warn(f"load_model: {filepath}: skipping the optimizer state: it holds "
+                          f"{len(state) - 1} slot arrays, and {type(opt).__name__} keeps "
+                          f"{per_var} for each of the model's {len(trainable)} trainable "
+                          "weights; the optimizer starts afresh", stacklevel=2)
+        elif state:
             try:
                 if len(state) > 1:
                     # Build the slots for the model's trainable weights now, so set_state
                     # checks every shape here and not at the first training step.
-                    opt.build(model.trainable_weights)
+                    opt.build(trainable)
                 opt.set_state(state)
             except (ValueError, TypeError) as e:
                 raise _bad(filepath, f"the optimizer state does not fit the optimizer ({e})") from None

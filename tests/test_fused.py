@@ -799,23 +799,58 @@ def test_amsgrad_is_rejected_by_the_optimizer():
         O.Adam(amsgrad=True)
 
 
-def test_freezing_a_layer_after_fused_fit(monkeypatch):
-    """Fit on the engine, freeze the first layer and recompile (Keras' fine-tuning
-    recipe): the plan must notice and the frozen weights must not move."""
+@pytest.mark.parametrize("recompile", ["same_optimizer", "new_optimizer", "no"])
+def test_freezing_a_layer_after_fused_fit(monkeypatch, recompile):
+    """Fit on the engine, freeze the first layer (Keras' fine-tuning recipe recompiles,
+    with the same optimizer object or a new one; without it the flag holds too): the plan
+    must notice, the frozen weights must not move, and both paths give the same numbers
+    (the optimizer keeps its slots for the layers that still train)."""
     x, y, compile_kw, make = _cls_setup()
     res = []
     for fused in (True, False):
         m, _ = _train(monkeypatch, fused, make, compile_kw, x, y, batch_size=16, epochs=1)
+        opt = m.optimizer
         m.layers[0].trainable = False
-        # A fresh optimizer: fastnn's optimizers stay built for the variables they first
-        # saw (recompiling with the same object fails on both paths).
-        m.compile(optimizer=O.Adam(0.01), loss=m.loss, metrics=["accuracy"])
+        if recompile != "no":
+            m.compile(optimizer=opt if recompile == "same_optimizer" else O.Adam(0.01),
+                      loss=m.loss, metrics=["accuracy"])
         w0 = m.layers[0].kernel.copy()
+        slots0 = [{k: v.copy() for k, v in s.items()} for s in opt._slots]
         h = m.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+        assert m._fused_plan_fit is None
+        if fused:
+            assert "non-trainable" in m._fused_why
         np.testing.assert_array_equal(m.layers[0].kernel, w0)
+        if recompile != "new_optimizer":
+            # the frozen kernel's and bias' slots (built first) stay, the others move
+            moved = [any(not np.array_equal(b[k], a[k]) for k in b)
+                     for b, a in zip(slots0, opt._slots)]
+            assert moved == [False, False] + [True] * (len(moved) - 2)
         res.append((m.get_weights(), h))
     assert_same_weights(res[0][0], res[1][0])
     assert_same_logs(res[0][1], res[1][1])
+
+
+def test_unfreezing_needs_an_optimizer_built_for_the_layer(monkeypatch):
+    """An optimizer first built while a layer was frozen has no slots for it: training
+    it later raises Keras' error on either path, and a new optimizer trains it."""
+    x, y, compile_kw, make = _cls_setup()
+    for fused in (True, False):
+        monkeypatch.setattr(_fused, "ENABLED", fused)
+        fastnn.utils.set_random_seed(0)
+        m = make()
+        m.build((None, x.shape[1]))
+        m.layers[0].trainable = False
+        m.compile(**compile_kw())
+        m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+        m.layers[0].trainable = True
+        w = m.get_weights()
+        with pytest.raises(ValueError, match="unknown variable 0 .*built with"):
+            m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+        assert_same_weights(w, m.get_weights())
+        m.compile(**compile_kw())
+        m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+        assert not np.array_equal(m.layers[0].kernel, w[0])
 
 
 def test_model_trainable_false(monkeypatch):

@@ -231,3 +231,34 @@ def test_compile_default_is_rmsprop():
     m = fastnn.Sequential([fastnn.layers.Dense(1)])
     m.compile(loss="mse")
     assert isinstance(m.optimizer, optimizers.RMSprop)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
+def test_a_step_may_update_any_subset_of_the_built_variables(name):
+    """As in Keras: built for [a, b, c], a step on [c, a] updates c and a with their own
+    slots (as an optimizer built for them alone would), leaves b and its slots alone; a
+    variable it was not built with is refused before anything changes."""
+    kw = {"momentum": 0.9} if name == "SGD" else {}
+    rng = np.random.default_rng(1)
+    shapes = [(3, 2), (4,), (2, 5)]
+    start = [rng.standard_normal(s) for s in shapes]
+    g1 = [rng.standard_normal(s) for s in shapes]
+    g2 = [rng.standard_normal(s) for s in (shapes[2], shapes[0])]
+    opt = getattr(optimizers, name)(learning_rate=0.1, **kw)
+    a, b, c = [w.copy() for w in start]
+    opt.apply(g1, [a, b, c])
+    b1, slots_b = b.copy(), {k: v.copy() for k, v in opt.slots_for([b])[0].items()}
+    opt.apply(g2, [c, a])
+    assert np.array_equal(b, b1)
+    assert all(np.array_equal(v, slots_b[k]) for k, v in opt.slots_for([b])[0].items())
+    ref = getattr(optimizers, name)(learning_rate=0.1, **kw)
+    ra, rc = start[0].copy(), start[2].copy()
+    ref.apply([g1[0], g1[2]], [ra, rc])
+    ref.apply([g2[1], g2[0]], [ra, rc])
+    assert np.array_equal(a, ra) and np.array_equal(c, rc)
+    assert opt.iterations == ref.iterations == 2
+
+    stranger, before = np.zeros((3, 2)), a.copy()
+    with pytest.raises(ValueError, match=r"unknown variable 1 \(shape \(3, 2\)\).*3 variables it was built with"):
+        opt.apply([g2[1], g2[1]], [a, stranger])
+    assert np.array_equal(a, before) and opt.iterations == 2

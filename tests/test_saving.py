@@ -543,3 +543,47 @@ def test_model_methods_save_weights_load_weights(tmp_path, data):
     assert _same(other.get_weights(), m.get_weights())
     with zipfile.ZipFile(tmp_path / "m.weights.fastnn") as zf:
         assert json.loads(zf.read("config.json"))["format"] == saving.WEIGHTS_FORMAT
+
+
+def test_training_resumes_identically_after_freezing_and_load(tmp_path, data):
+    """Freeze a layer after the optimizer was built for all of them (no recompile), save,
+    load: the file holds the slots of the weights that train now, and training resumes
+    bitwise as without the round trip."""
+    from fastnn.models import load_model
+    x, y = data
+    runs = []
+    for round_trip in (False, True):
+        m = _digit_model(seed=4)
+        m.fit(x, y, epochs=1, batch_size=16, verbose=0)
+        m.layers[0].trainable = False
+        m.fit(x, y, epochs=2, initial_epoch=1, batch_size=16, verbose=0)
+        if round_trip:
+            m.save(tmp_path / "frozen.fastnn")
+            m = load_model(tmp_path / "frozen.fastnn")
+            assert not m.layers[0].trainable
+            assert len(m.optimizer.get_state()) == 1 + 2 * 4   # 2 Adam slots x 4 weights
+        m.fit(x, y, epochs=4, initial_epoch=2, batch_size=16, verbose=0)
+        runs.append(m)
+    assert runs[1].optimizer.iterations == runs[0].optimizer.iterations == 24
+    assert _same(runs[1].get_weights(), runs[0].get_weights())
+    assert _same(runs[1].optimizer.get_state(), runs[0].optimizer.get_state(runs[0].trainable_weights))
+
+
+def test_optimizer_state_for_other_weights_is_skipped_with_a_warning(tmp_path, data):
+    """An optimizer built while a layer was frozen, the layer unfrozen since: its state
+    cannot serve the model's trainable weights. Keras skips it on load; so does fastnn,
+    saying so, and the model's weights still load."""
+    from fastnn.models import load_model
+    x, y = data
+    m = _digit_model(seed=5)
+    m.build((None, 64))
+    m.layers[0].trainable = False
+    m.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    m.layers[0].trainable = True
+    m.save(tmp_path / "unfrozen.fastnn")
+    with pytest.warns(UserWarning, match="skipping the optimizer state: it holds 8 slot arrays.* 6 trainable"):
+        m2 = load_model(tmp_path / "unfrozen.fastnn")
+    assert _same(m2.get_weights(), m.get_weights())
+    assert not m2.optimizer.built and m2.optimizer.iterations == 0
+    m2.fit(x, y, epochs=1, batch_size=16, verbose=0)   # a fresh optimizer trains every layer
+    assert not np.array_equal(m2.layers[0].kernel, m.layers[0].kernel)

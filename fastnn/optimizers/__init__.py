@@ -79,8 +79,14 @@ class Optimizer:
 
     def build(self, variables):
         """Create the slots for `variables` (zeros, or the subclass' initial value)."""
+        variables = list(variables)
         self._slots = [{n: self._init_slot(n, v) for n in self._slot_names_for()} for v in variables]
         self._shapes = [(v.shape, v.dtype) for v in variables]
+        # As in Keras, a step may update any subset of these variables (a layer frozen
+        # since): found by identity, which holds as weights are only updated in place.
+        # The list keeps the arrays alive, so their ids stay theirs.
+        self._built_vars = variables
+        self._index = {id(v): i for i, v in enumerate(variables)}
         if self._pending_state is not None:
             state, self._pending_state = self._pending_state, None
             self.set_state(state)
@@ -115,18 +121,34 @@ class Optimizer:
                              f"{len(variables)} variables")
         if not self.built:
             self.build(variables)
-        elif len(self._slots) != len(variables):
-            raise ValueError(f"{type(self).__name__}.apply: built for {len(self._slots)} variables, "
-                             f"got {len(variables)}")
+        slots = self.slots_for(variables, "apply")
         grads = self._clip(grads)
         lr = self.learning_rate
         wd_lr = (self.weight_decay or 0.0) * lr
-        for i, (g, v) in enumerate(zip(grads, variables)):
+        for g, v, sl in zip(grads, variables, slots):
             if g is None:
                 continue
             g = np.ascontiguousarray(g, dtype=v.dtype)
-            self._update(v, g, self._slots[i], lr, wd_lr)
+            self._update(v, g, sl, lr, wd_lr)
         self.iterations += 1
+
+    def knows(self, variables):
+        """Whether the optimizer is built and has slots for every one of `variables`."""
+        return self.built and all(id(v) in self._index for v in variables)
+
+    def slots_for(self, variables, caller="slots_for"):
+        """The slot dicts of `variables` (a subset of those built with, in any order)."""
+        out = []
+        for j, v in enumerate(variables):
+            i = self._index.get(id(v))
+            if i is None:
+                raise ValueError(
+                    f"{type(self).__name__}.{caller}: unknown variable {j} (shape "
+                    f"{tuple(np.shape(v))}): this optimizer can only update the "
+                    f"{len(self._slots)} variables it was built with; for a new set of "
+                    "variables, create a new optimizer (as in Keras)")
+            out.append(self._slots[i])
+        return out
 
     def apply_gradients(self, grads_and_vars):
         gv = list(grads_and_vars)
@@ -135,10 +157,15 @@ class Optimizer:
     def _update(self, var, grad, slots, lr, wd_lr):
         raise NotImplementedError
 
-    # Saving: iterations, then every slot of every variable in build order.
-    def get_state(self):
+    # Saving: iterations, then every slot of every variable in build order, or of the
+    # given variables (those it was built with, in any order) in their order.
+    def get_state(self, variables=None):
         out = [np.array(self.iterations, dtype=np.int64)]
-        for s in self._slots or []:
+        if variables is None:
+            slots = self._slots or []
+        else:
+            slots = self.slots_for(variables, "get_state")
+        for s in slots:
             out.extend(s[n].copy() for n in self._slot_names_for())
         return out
 
