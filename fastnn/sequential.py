@@ -87,6 +87,7 @@ class Sequential:
         self.loss = None
         self._metric_ids = []
         self._metrics = None
+        self._on_batch_sums = None    # (loss sum, samples) of train/test_on_batch since a reset
         self.stop_training = False
         self.history = None
         self._build_input_shape = None
@@ -281,6 +282,7 @@ class Sequential:
         self._loss_identifier = loss
         self._metric_ids = metric_ids
         self._metrics = None
+        self._on_batch_sums = None
         self.compiled = True
 
     def get_compile_config(self):
@@ -403,6 +405,20 @@ class Sequential:
         if not np.all(np.isfinite(sw)) or np.any(sw < 0):
             raise ValueError(f"{what}: {argname} must be finite and >= 0")
         return sw
+
+    def _require_differentiable(self, what):
+        for layer in self._layers:
+            if hasattr(layer, "activation_name") and layer.activation_name is None:
+                raise ValueError(f"{what}: layer {layer.name!r} has the custom activation "
+                                 f"{layer.activation!r}, which fastnn cannot differentiate; use one "
+                                 f"of the built-in names {sorted(activations_mod.ALL_OBJECTS)}")
+
+    def _with_class_weights(self, class_weight, y, sw, what):
+        """Sample weights times the class weights of y's labels (either may be None)."""
+        if class_weight is None:
+            return sw
+        cw = self._class_weights(class_weight, y, what)
+        return cw if sw is None else (sw * cw).astype(self.dtype)
 
     def _class_weights(self, class_weight, y, what):
         """class_weight {class: weight} -> per-sample weights (Keras: labels are the
@@ -612,15 +628,9 @@ class Sequential:
             if not isinstance(cb, Callback):
                 raise TypeError(f"{what}: callbacks must be fastnn Callback objects, got {cb!r}")
 
-        for layer in self._layers:
-            if hasattr(layer, "activation_name") and layer.activation_name is None:
-                raise ValueError(f"{what}: layer {layer.name!r} has the custom activation "
-                                 f"{layer.activation!r}, which fastnn cannot differentiate; use one "
-                                 f"of the built-in names {sorted(activations_mod.ALL_OBJECTS)}")
+        self._require_differentiable(what)
         xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
-        if class_weight is not None:
-            cw = self._class_weights(class_weight, ya, what)
-            swa = cw if swa is None else (swa * cw).astype(self.dtype)
+        swa = self._with_class_weights(class_weight, ya, swa, what)
 
         val = None
         if validation_data is not None:
@@ -652,6 +662,7 @@ class Sequential:
             self.build((None,) + xa.shape[1:])
         self._fused = self._fused_head()
         self._ensure_metrics(ya, out_shape)
+        self._on_batch_sums = None
         steps = math.ceil(xa.shape[0] / batch_size)
         cbl = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                            verbose=verbose, epochs=epochs, steps=steps, batch_size=batch_size,
@@ -707,16 +718,62 @@ class Sequential:
             self.build((None,) + xa.shape[1:])  # Keras builds from the first data, here too
         self._fused = self._fused_head()
         self._ensure_metrics(ya, out_shape)
+        self._on_batch_sums = None
         steps_n = math.ceil(xa.shape[0] / batch_size)
         cbl = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=1, steps=steps_n, mode="evaluate")
         cbl.on_test_begin()
         logs = self._evaluate_arrays(xa, ya, swa, batch_size, cbl)
         cbl.on_test_end(logs)
+        return self._results(logs, return_dict)
+
+    def _results(self, logs, return_dict):
+        """Keras' return value: the logs dict, or loss then metrics in compile order (a
+        float when there are no metrics)."""
         if return_dict:
             return logs
         ordered = [logs["loss"]] + [logs[m.name] for m in self._metrics]
         return ordered[0] if len(ordered) == 1 else ordered
+
+    # ------------------------------------------------------------------ one batch
+    def reset_metrics(self):
+        """Start the running loss and metrics of train_on_batch / test_on_batch afresh
+        (fit and evaluate start theirs afresh too)."""
+        self._on_batch_sums = None
+
+    def _on_batch(self, what, step, x, y, sample_weight, class_weight, return_dict):
+        self._require_compiled(what)
+        if what == "train_on_batch":
+            self._require_differentiable(what)
+        xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
+        swa = self._with_class_weights(class_weight, ya, swa, what)
+        if not self.built:
+            self.build((None,) + xa.shape[1:])
+        self._fused = self._fused_head()
+        self._ensure_metrics(ya, out_shape)
+        if self._on_batch_sums is None:
+            for m in self._metrics:
+                m.reset_state()
+            self._on_batch_sums = [0.0, 0]
+        nb, lsum, msums = step(xa, ya, swa)
+        sums = self._on_batch_sums
+        sums[0] += lsum
+        sums[1] += nb
+        for m, (t, c) in zip(self._metrics, msums):
+            m.update_sums(t, c)
+        return self._results(self._logs(sums[0], sums[1]), return_dict)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One optimizer step on the batch (x, y). Returns, as Keras 3 does, the mean loss
+        (and metrics) over every batch since the last fit, evaluate or reset_metrics()."""
+        return self._on_batch("train_on_batch", self._train_step, x, y, sample_weight,
+                              class_weight, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss (and metrics) of the batch (x, y) in inference mode, accumulated as
+        train_on_batch's are."""
+        return self._on_batch("test_on_batch", self._test_step, x, y, sample_weight, None,
+                              return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for x, batch by batch, as one NumPy array of the model dtype."""
@@ -773,6 +830,26 @@ class Sequential:
 
     def predict_on_batch(self, x):
         return self(x)
+
+    def get_layer(self, name=None, index=None):
+        """The layer called `name`, or at position `index` of model.layers (not both)."""
+        if name is not None and index is not None:
+            raise ValueError(f"get_layer: give a layer name or an index, not both; got "
+                             f"name={name!r}, index={index!r}")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+                raise TypeError(f"get_layer: index must be an int, got {index!r}")
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer: index {index} is out of range; the model has "
+                                 f"{len(self.layers)} layers")
+            return self.layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"get_layer: no layer named {name!r}; the layers are "
+                             f"{[layer.name for layer in self.layers]}")
+        raise ValueError("get_layer: give a layer name or an index")
 
     # ------------------------------------------------------------------ summary
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):

@@ -373,3 +373,82 @@ def test_dense_on_3d_inputs_applies_to_last_axis():
     m2.compile(loss="sparse_categorical_crossentropy")
     with pytest.raises(ValueError, match=r"needs a model output of shape \(N, classes\)"):
         m2.fit(x, np.zeros(12), verbose=0)
+
+
+def test_train_on_batch_steps_like_fit_and_reports_running_means():
+    """Batches fed one by one give fit's weights bitwise (no shuffle, one epoch), and the
+    value returned after the last one is fit's epoch mean: Keras 3 accumulates the loss
+    and metrics of train_on_batch until fit, evaluate or reset_metrics()."""
+    X, Y = _digits_like(96)
+    runs = []
+    for by_batch in (False, True):
+        tf.utils.set_random_seed(3)
+        m = _seed_model()
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        if by_batch:
+            for b in range(0, 96, 32):
+                out = m.train_on_batch(X[b:b + 32], Y[b:b + 32])
+            logs = dict(zip(["loss", "accuracy"], out))
+        else:
+            logs = {k: v[0] for k, v in
+                    m.fit(X, Y, batch_size=32, shuffle=False, verbose=0).history.items()}
+        runs.append((m.get_weights(), logs))
+    for a, b in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_array_equal(a, b)
+    assert runs[1][1]["accuracy"] == runs[0][1]["accuracy"]
+    assert runs[1][1]["loss"] == pytest.approx(runs[0][1]["loss"], rel=1e-6)
+
+    # reset_metrics(): the next value is that batch's alone; return_dict gives the logs
+    m.reset_metrics()
+    first = m.test_on_batch(X[:32], Y[:32], return_dict=True)
+    assert sorted(first) == ["accuracy", "loss"]
+    assert first["loss"] == pytest.approx(m.evaluate(X[:32], Y[:32], batch_size=32, verbose=0)[0],
+                                          rel=1e-6)
+    # evaluate started the sums afresh; two batches then average over both
+    a = m.test_on_batch(X[:32], Y[:32])
+    both = m.test_on_batch(X[32:64], Y[32:64])
+    assert a == pytest.approx([first["loss"], first["accuracy"]])
+    whole = m.evaluate(X[:64], Y[:64], batch_size=64, verbose=0)
+    assert both == pytest.approx(whole, rel=1e-6)
+
+
+def test_train_on_batch_class_weight_forms_and_errors():
+    X, Y = _digits_like(32)
+    cw = {c: 1.0 + c for c in range(10)}
+    weights = []
+    for kw in ({"class_weight": cw}, {"sample_weight": 1.0 + Y}):
+        tf.utils.set_random_seed(9)
+        m = _seed_model()
+        m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        loss = m.train_on_batch(X, Y, **kw)
+        assert isinstance(loss, float)
+        weights.append(m.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
+
+    fresh = _seed_model()
+    with pytest.raises(ValueError, match="train_on_batch: the model must be compiled"):
+        fresh.train_on_batch(X, Y)
+    with pytest.raises(ValueError, match="test_on_batch: the model must be compiled"):
+        fresh.test_on_batch(X, Y)
+    w = m.get_weights()
+    with pytest.raises(ValueError, match="train_on_batch"):
+        m.train_on_batch(X, Y[:5])
+    for a, b in zip(w, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_get_layer_by_name_and_index():
+    m = Sequential([Input((4,)), Dense(3, name="hidden"), Dense(2, name="out")])
+    assert m.get_layer("out") is m.layers[1]
+    assert m.get_layer(index=0) is m.layers[0] and m.get_layer(index=-1) is m.layers[-1]
+    with pytest.raises(ValueError, match="no layer named 'nope'.*'hidden', 'out'"):
+        m.get_layer("nope")
+    with pytest.raises(ValueError, match="index 2 is out of range; the model has 2 layers"):
+        m.get_layer(index=2)
+    with pytest.raises(ValueError, match="not both"):
+        m.get_layer("out", 1)
+    with pytest.raises(ValueError, match="give a layer name or an index"):
+        m.get_layer()
+    with pytest.raises(TypeError, match="index must be an int"):
+        m.get_layer(index="0")
