@@ -66,8 +66,6 @@ def _dense_specs(model):
                 raise Unsupported("Flatten after a Dense layer")
             flatten_first = True
             continue
-        if not layer.trainable and layer.weights:
-            raise Unsupported(f"non-trainable layer {layer.name!r}")
         if type(layer) is layers_mod.Dense:
             name, code, param = _act_code(layer.activation_name, layer.activation_params)
             kl1, kl2 = _reg_factors(layer.kernel_regularizer)
@@ -377,8 +375,15 @@ def plan_for(model, x, training=False):
     """The model's FusedPlan for inputs like x (cached while valid), or None for the
     layer-by-layer path. training=True builds the optimizer's slots if needed."""
     if not ENABLED or not getattr(model, "compiled", False) or not model.built \
-            or not model.trainable:
+            or (training and not model.trainable):
         return None
+    if training:
+        frozen = [layer.name for layer in model._layers if not layer.trainable and layer.weights]
+        if frozen:
+            # The engine updates every layer: a frozen one trains on the layer path (the
+            # plan for inference, which weights do not concern, stays).
+            model._fused_why = f"non-trainable layer {frozen[0]!r}"
+            return None
     plan = getattr(model, "_fused_plan", None)
     key = FusedPlan._key(model)
     if plan is None and getattr(model, "_fused_no_key", None) == key:

@@ -853,6 +853,30 @@ def test_unfreezing_needs_an_optimizer_built_for_the_layer(monkeypatch):
         assert not np.array_equal(m.layers[0].kernel, w[0])
 
 
+@pytest.mark.parametrize("freeze", ["layer", "model"])
+def test_frozen_models_still_predict_and_evaluate_on_the_engine(monkeypatch, freeze):
+    """Inference does not care what trains: a frozen layer (or model) keeps the one-call
+    predict and evaluate, with the layer path's numbers, while fit takes the layer path."""
+    x, y, compile_kw, make = _cls_setup()
+    m, _ = _train(monkeypatch, True, make, compile_kw, x, y, batch_size=16, epochs=1)
+    if freeze == "layer":
+        m.layers[0].trainable = False
+    else:
+        m.trainable = False
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert m._fused_plan_fit is None
+    calls = []
+    real = _fused.FusedPlan.predict
+    monkeypatch.setattr(_fused.FusedPlan, "predict",
+                        lambda self, *a: calls.append(1) or real(self, *a))
+    out = m.predict(x, verbose=0)
+    ev = m.evaluate(x, y, verbose=0)
+    assert calls and m._fused_plan is not None
+    monkeypatch.setattr(_fused, "ENABLED", False)
+    np.testing.assert_array_equal(out, m.predict(x, verbose=0))
+    assert ev == pytest.approx(m.evaluate(x, y, verbose=0), rel=LOSS_RTOL)
+
+
 def test_model_trainable_false(monkeypatch):
     x, y, compile_kw, make = _cls_setup()
     m, _ = _train(monkeypatch, True, make, compile_kw, x, y, batch_size=16, epochs=1)
