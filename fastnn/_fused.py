@@ -342,6 +342,30 @@ class FusedPlan:
             logs[prefix + m.name] = float(m.result())
         return dict(sorted(logs.items()))
 
+    # ---------------------------------------------------------------- one batch
+    def train_batch(self, x, y, sw):
+        """One step on the whole batch, as Sequential._train_step: returns (samples,
+        loss sum, [(metric total, count) per metric])."""
+        assert self.can_train
+        n = x.shape[0]
+        stats = np.zeros((1, _kernels.STATS_WIDTH))
+        self.net.train_steps(self.workspace(n), n, self.x2d(x), self.y2d(y), sw,
+                             np.arange(n, dtype=np.int64), 0, 1, self.opt.iterations,
+                             self._lrs(1), stats)
+        self.opt.iterations += 1
+        return self._batch_sums(stats[0])
+
+    def test_batch(self, x, y, sw):
+        """The batch's sums in inference mode, as Sequential._test_step."""
+        n = x.shape[0]
+        stats = np.zeros(_kernels.STATS_WIDTH)
+        self.net.evaluate(self.workspace(n), n, self.x2d(x), self.y2d(y), sw, stats)
+        return self._batch_sums(stats)
+
+    def _batch_sums(self, stats):
+        n = float(stats[_STAT_N])
+        return n, float(stats[_STAT_LOSS]), [(float(stats[stat]), n) for _, stat in self.feeds]
+
     # ---------------------------------------------------------------- inference
     def evaluate(self, x, y, sw, batch_size):
         stats = np.zeros(_kernels.STATS_WIDTH)

@@ -877,6 +877,29 @@ def test_frozen_models_still_predict_and_evaluate_on_the_engine(monkeypatch, fre
     assert ev == pytest.approx(m.evaluate(x, y, verbose=0), rel=LOSS_RTOL)
 
 
+def test_train_and_test_on_batch_run_on_the_engine_with_the_layer_path_numbers(monkeypatch):
+    x, y, compile_kw, make = _cls_setup()
+    runs = []
+    for fused in (True, False):
+        m, _ = _train(monkeypatch, fused, make, compile_kw, x, y, batch_size=16, epochs=1)
+        calls = []
+        for name in ("train_batch", "test_batch"):
+            real = getattr(_fused.FusedPlan, name)
+            monkeypatch.setattr(_fused.FusedPlan, name,
+                                lambda self, *a, _r=real, _n=name: calls.append(_n) or _r(self, *a))
+        out = [m.train_on_batch(x[b:b + 20], y[b:b + 20], return_dict=True)
+               for b in range(0, 60, 20)]
+        out.append(m.test_on_batch(x[60:], y[60:], return_dict=True))
+        m.reset_metrics()
+        out.append(m.test_on_batch(x[:7], y[:7], return_dict=True))
+        assert calls == (["train_batch"] * 3 + ["test_batch"] * 2 if fused else [])
+        runs.append((m.get_weights(), out))
+        monkeypatch.undo()
+    assert_same_weights(runs[0][0], runs[1][0])
+    for a, b in zip(runs[0][1], runs[1][1]):
+        assert_same_logs(a, b)
+
+
 def test_model_trainable_false(monkeypatch):
     x, y, compile_kw, make = _cls_setup()
     m, _ = _train(monkeypatch, True, make, compile_kw, x, y, batch_size=16, epochs=1)
