@@ -6,6 +6,7 @@ Training runs layer by layer: `_fit_epoch` loops over the batches of one epoch a
 (total, count) per metric). Data conversion, validation, callbacks and history stay
 outside that seam so a fused engine can replace the step (or the whole epoch).
 """
+import json
 import math
 
 import numpy as np
@@ -932,6 +933,12 @@ class Sequential:
         if not model.built and bis is not None:
             model.build(tuple(bis))
         return model
+
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string (no weights); fastnn.models.model_from_json
+        rebuilds it. `kwargs` go to json.dumps."""
+        return json.dumps({"class_name": type(self).__name__, "config": self.get_config()},
+                          **kwargs)
 
     def save(self, filepath, *args, **kwargs):
         from fastnn.saving import save_model

@@ -452,3 +452,37 @@ def test_get_layer_by_name_and_index():
         m.get_layer()
     with pytest.raises(TypeError, match="index must be an int"):
         m.get_layer(index="0")
+
+
+def test_to_json_model_from_json_and_clone_model():
+    from fastnn.models import clone_model, model_from_json
+    tf.utils.set_random_seed(2)
+    m = Sequential([Input((4,)), Dense(3, activation="relu", name="h"), Dropout(0.2), Dense(2)])
+    text = m.to_json(indent=1)
+    assert "\n" in text   # json.dumps' arguments pass through
+    back = model_from_json(text)
+    assert back.get_config() == m.get_config() and back.built
+    assert [w.shape for w in back.get_weights()] == [w.shape for w in m.get_weights()]
+
+    clone = clone_model(m)
+    assert clone.get_config() == m.get_config()
+    # Keras' clone: fresh weights, its own arrays
+    assert not np.array_equal(clone.get_weights()[0], m.get_weights()[0])
+    clone.set_weights(m.get_weights())
+    clone.compile(optimizer="sgd", loss="mse")
+    before = m.get_weights()
+    clone.fit(np.ones((8, 4)), np.zeros((8, 2)), verbose=0)
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert tf.keras.models.clone_model is clone_model
+
+    with pytest.raises(ValueError, match="model_from_json: json_string is not JSON"):
+        model_from_json("{nope")
+    with pytest.raises(ValueError, match="expected .*Sequential"):
+        model_from_json('{"class_name": "Functional", "config": {}}')
+    with pytest.raises(ValueError, match="custom_objects are not supported"):
+        model_from_json(text, custom_objects={"f": abs})
+    with pytest.raises(TypeError, match="clone_model: model must be a fastnn Sequential"):
+        clone_model(object())
+    with pytest.raises(ValueError, match="only the model is supported.*clone_function"):
+        clone_model(m, clone_function=lambda layer: layer)
