@@ -324,6 +324,9 @@ class FusedPlan:
             self.opt.iterations += len(chunk) * steps
             # Row by row in step order, as fit_epoch adds them: the same sums.
             totals = stats.reshape(len(chunk), steps, -1).sum(axis=1)
+            if val is None and not want_begin:
+                logs = self._record_epochs(callbacks.history, chunk, totals)
+                continue
             for i, (epoch, total) in enumerate(zip(chunk, totals)):
                 if want_begin:
                     callbacks.on_epoch_begin(epoch)
@@ -332,6 +335,20 @@ class FusedPlan:
                     logs = with_val_logs(logs, self._evaluated_logs(vargs["vstats"][i]))
                 callbacks.on_epoch_end(epoch, logs)
         return logs
+
+    def _record_epochs(self, history, epochs, totals):
+        """History.on_epoch_end for many epochs at once (fit_epochs' only callback), column
+        by column: the floats _logs gives epoch by epoch, without a dict and a callback
+        call per epoch (a tenth of the seed's 5 ms fit). Returns the last epoch's logs."""
+        n = totals[:, _STAT_N]
+        cols = {"loss": (totals[:, _STAT_LOSS] / n).tolist()}
+        for m, stat in self.feeds:     # every fused metric is total / count
+            cols[m.name] = (totals[:, stat] / n).tolist()
+        history.epoch.extend(epochs)
+        for k in sorted(cols):
+            history.history.setdefault(k, []).extend(cols[k])
+        self.model.history = history
+        return self._logs(totals[-1])
 
     def _logs(self, totals, prefix=""):
         count = totals[_STAT_N]

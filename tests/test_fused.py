@@ -953,6 +953,25 @@ def test_many_epochs_per_call_equal_epoch_by_epoch(monkeypatch, dtype, shuffle, 
     assert da == db
 
 
+def test_many_epochs_record_history_as_epoch_by_epoch_with_error_metrics(monkeypatch):
+    """The many-epochs call records History column by column: the same floats, keys and
+    metric state as History.on_epoch_end epoch by epoch, for mse and mae too."""
+    x, y = _data(n=50, k=2, kind="regression")
+    runs = []
+    for spy in (None, _EpochSpy()):
+        fastnn.utils.set_random_seed(6)
+        m = _mlp(k=2, hidden=(7,))
+        m.compile(optimizer=O.Adam(0.01), loss="mse", metrics=["mae", "mse"])
+        h = m.fit(x, y, batch_size=8, epochs=4, verbose=0, callbacks=[spy] if spy else None)
+        runs.append((m, h))
+    (ma, ha), (mb, hb) = runs
+    assert list(ha.history) == list(hb.history) == ["loss", "mae", "mse"]
+    assert ha.history == hb.history and ha.epoch == hb.epoch == [0, 1, 2, 3]
+    assert ma.history is ha
+    assert [m.result() for m in ma._metrics] == [m.result() for m in mb._metrics]
+    assert ma._metrics[0].result() == ha.history["mae"][-1]
+
+
 @pytest.mark.parametrize("how", ["data", "data_sw_freq_batch", "split"])
 def test_validation_in_the_many_epochs_call_equals_epoch_by_epoch(monkeypatch, dtype, how):
     """With validation data and only History, the epochs and their evaluations run in the
