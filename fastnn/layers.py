@@ -1,4 +1,5 @@
-"""Layers (keras.layers): Dense, Input/InputLayer, Activation, Dropout, Flatten.
+"""Layers (keras.layers): Dense, Input/InputLayer, Activation, Dropout,
+BatchNormalization, Flatten.
 
 A layer declares its weights in `build` and its math in `call` (inference) plus the
 training pair `forward` / `backward` that Sequential's layer-by-layer step uses.
@@ -490,6 +491,158 @@ class Dropout(Layer):
         return cfg
 
 
+def _check_unit_interval(value, argname, owner):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
+            or not 0 <= value <= 1:
+        raise ValueError(f"{owner}: {argname} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+class BatchNormalization(Layer):
+    """keras.layers.BatchNormalization over the last axis. Training: each feature is
+    normalised with the batch's mean and (biased) variance, and the moving statistics
+    move towards them, moving = moving * momentum + batch * (1 - momentum). Inference,
+    and training while the layer is frozen (trainable=False, as in Keras): the moving
+    statistics. y = gamma * (x - mean) / sqrt(var + epsilon) + beta. Weights: gamma,
+    beta (trainable), moving_mean, moving_variance."""
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, synchronized=False, name=None, **kwargs):
+        owner = "BatchNormalization"
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"{owner}: axis must be an int, got {axis!r}")
+        self.momentum = _check_unit_interval(momentum, "momentum", owner)
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.floating)) \
+                or not np.isfinite(epsilon) or epsilon <= 0:
+            raise ValueError(f"{owner}: epsilon must be a finite number > 0, got {epsilon!r}")
+        for argname, value in (("beta_constraint", beta_constraint),
+                               ("gamma_constraint", gamma_constraint),
+                               ("synchronized", synchronized or None)):
+            if value is not None:
+                raise ValueError(f"{owner}: {argname} is not supported by fastnn, got {value!r}")
+        super().__init__(name=name, **kwargs)
+        self.axis = int(axis)
+        self.epsilon = float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.gamma = self.beta = self.moving_mean = self.moving_variance = None
+        self._cache = None
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        rank = len(input_shape)
+        if rank < 2 or self.axis not in (-1, rank - 1) or input_shape[-1] is None:
+            raise ValueError(f"{self.name}: BatchNormalization normalises the last axis of inputs "
+                             f"(batch, ..., features) with a known feature count; got axis="
+                             f"{self.axis} for input shape {input_shape}")
+        n = input_shape[-1]
+        self._weights = []
+        if self.scale:
+            self.gamma = self.add_weight("gamma", (n,), self.gamma_initializer)
+        if self.center:
+            self.beta = self.add_weight("beta", (n,), self.beta_initializer)
+        self.moving_mean = self.add_weight("moving_mean", (n,), self.moving_mean_initializer,
+                                           trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", (n,),
+                                               self.moving_variance_initializer, trainable=False)
+        super().build(input_shape)
+
+    def _normalize(self, x2, mean, var):
+        inv = 1.0 / np.sqrt(var + np.asarray(self.epsilon, x2.dtype))
+        xhat = (x2 - mean) * inv
+        y = xhat * self.gamma if self.scale else xhat.copy()
+        if self.center:
+            y += self.beta
+        return xhat, inv, y
+
+    def _run(self, x, training):
+        x2 = np.asarray(x, dtype=self.dtype).reshape(-1, x.shape[-1])
+        batch_stats = training and self.trainable
+        if batch_stats:
+            mean = x2.mean(axis=0)
+            var = np.square(x2 - mean).mean(axis=0)
+            m = np.asarray(self.momentum, self.dtype)
+            self.moving_mean[...] = self.moving_mean * m + mean * (1 - m)
+            self.moving_variance[...] = self.moving_variance * m + var * (1 - m)
+        else:
+            mean, var = self.moving_mean, self.moving_variance
+        xhat, inv, y = self._normalize(x2, mean, var)
+        return y.reshape(x.shape), (xhat, inv, batch_stats, x.shape)
+
+    def call(self, x, training=False):
+        return self._run(x, training)[0]
+
+    def forward(self, x, training=True):
+        y, self._cache = self._run(x, training)
+        return y
+
+    def backward(self, dy, need_dx=True):
+        xhat, inv, batch_stats, shape = self._cache
+        self._cache = None
+        dy = np.asarray(dy, dtype=self.dtype).reshape(xhat.shape)
+        grads = []
+        if self.scale:
+            dgamma = (dy * xhat).sum(axis=0)
+            if self.gamma_regularizer is not None:
+                dgamma = dgamma + self.gamma_regularizer.grad(self.gamma)
+            grads.append(dgamma)
+        if self.center:
+            dbeta = dy.sum(axis=0)
+            if self.beta_regularizer is not None:
+                dbeta = dbeta + self.beta_regularizer.grad(self.beta)
+            grads.append(dbeta)
+        self.grads = grads if self.trainable else []
+        if not need_dx:
+            return None
+        dxhat = dy * self.gamma if self.scale else dy
+        if not batch_stats:       # the moving statistics are constants
+            return (dxhat * inv).reshape(shape)
+        # The batch's mean and variance depend on every row: the usual three-term form.
+        n = np.asarray(xhat.shape[0], self.dtype)
+        dx = (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).sum(axis=0) / n) * inv
+        return dx.reshape(shape)
+
+    def regularization_loss(self):
+        out = 0.0
+        if self.gamma_regularizer is not None and self.gamma is not None:
+            out += self.gamma_regularizer(self.gamma)
+        if self.beta_regularizer is not None and self.beta is not None:
+            out += self.beta_regularizer(self.beta)
+        return out
+
+    def get_config(self):
+        cfg = super().get_config()
+
+        def init(i):
+            return initializers.serialize(i) if isinstance(i, initializers.Initializer) else None
+        cfg.update(axis=self.axis, momentum=self.momentum, epsilon=self.epsilon,
+                   center=self.center, scale=self.scale,
+                   beta_initializer=init(self.beta_initializer),
+                   gamma_initializer=init(self.gamma_initializer),
+                   moving_mean_initializer=init(self.moving_mean_initializer),
+                   moving_variance_initializer=init(self.moving_variance_initializer),
+                   beta_regularizer=regularizers.serialize(self.beta_regularizer),
+                   gamma_regularizer=regularizers.serialize(self.gamma_regularizer))
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for k in ("beta_initializer", "gamma_initializer", "moving_mean_initializer",
+                  "moving_variance_initializer"):
+            if config.get(k) is None:
+                config.pop(k, None)
+        return super().from_config(config)
+
+
 class Flatten(Layer):
     """(batch, d1, d2, ...) -> (batch, d1*d2*...)."""
 
@@ -511,7 +664,7 @@ class Flatten(Layer):
 
 
 ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax,
-                                       Dropout, Flatten)}
+                                       Dropout, BatchNormalization, Flatten)}
 
 
 def serialize(layer):

@@ -1,0 +1,178 @@
+"""BatchNormalization: Keras 3's math and defaults against a NumPy reference, gradients
+against central differences, moving statistics, freezing, config, saving and fit."""
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import regularizers
+from fastnn.layers import BatchNormalization, Dense, Dropout, Input
+
+
+def _reference(x, gamma, beta, mean, var, eps):
+    """Keras 3's ops.batch_normalization over the last axis, in float64."""
+    x = np.asarray(x, np.float64)
+    return (x - mean) / np.sqrt(np.asarray(var, np.float64) + eps) * gamma + beta
+
+
+def _built(n=5, dtype="float64", **kw):
+    bn = BatchNormalization(dtype=dtype, **kw)
+    bn.build((None, n))
+    return bn
+
+
+def test_keras_defaults_weights_and_config_round_trip():
+    bn = _built(4, dtype="float32")
+    assert (bn.axis, bn.momentum, bn.epsilon, bn.center, bn.scale) == (-1, 0.99, 0.001, True, True)
+    names = ["gamma", "beta", "moving_mean", "moving_variance"]
+    assert bn.weight_names == names
+    assert [w.tolist() for w in bn.get_weights()] == [[1] * 4, [0] * 4, [0] * 4, [1] * 4]
+    assert all(w.dtype == np.float32 for w in bn.weights)
+    assert len(bn.trainable_weights) == 2 and len(bn.non_trainable_weights) == 2
+    only_center = _built(4, scale=False)
+    assert only_center.weight_names == ["beta", "moving_mean", "moving_variance"]
+    cfg = BatchNormalization(momentum=0.9, epsilon=1e-5, center=False,
+                             gamma_regularizer=regularizers.L2(0.1)).get_config()
+    again = fastnn.layers.deserialize({"class_name": "BatchNormalization", "config": cfg})
+    assert again.get_config() == cfg
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(7, 5), (3, 4, 5)])
+def test_training_and_inference_match_the_reference(dtype, shape):
+    r = np.random.default_rng(1)
+    x = (r.standard_normal(shape) * 3 + 2).astype(dtype)
+    bn = _built(5, dtype=dtype, momentum=0.8)
+    gamma, beta = r.standard_normal(5), r.standard_normal(5)
+    mm, mv = r.standard_normal(5), r.random(5) + 0.5
+    bn.set_weights([gamma, beta, mm, mv])
+    tol = dict(rtol=2e-5, atol=2e-5) if dtype == "float32" else dict(rtol=1e-12, atol=1e-12)
+    # inference: the moving statistics
+    np.testing.assert_allclose(bn(x), _reference(x, gamma, beta, mm, mv, 0.001), **tol)
+    assert bn(x).dtype == dtype
+    # training: the batch's mean and biased variance over every axis but the last
+    x2 = x.reshape(-1, 5).astype(np.float64)
+    mean, var = x2.mean(axis=0), x2.var(axis=0)
+    y = bn.forward(x, training=True)
+    assert y.shape == x.shape and y.dtype == dtype
+    np.testing.assert_allclose(y, _reference(x, gamma, beta, mean, var, 0.001), **tol)
+    np.testing.assert_allclose(bn.moving_mean, mm * 0.8 + mean * 0.2, **tol)
+    np.testing.assert_allclose(bn.moving_variance, mv * 0.8 + var * 0.2, **tol)
+
+
+def _loss(bn, x, w, training):
+    return float((bn.forward(x, training=training) * w).sum())
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["batch_stats", "frozen"])
+@pytest.mark.parametrize("center,scale", [(True, True), (False, True), (True, False)])
+def test_gradients_match_central_differences(frozen, center, scale):
+    """d/dx, d/dgamma, d/dbeta of sum(y * w) in float64. Frozen (trainable=False), the
+    layer runs on its moving statistics in training too, as in Keras, and has no grads."""
+    r = np.random.default_rng(3)
+    x = r.standard_normal((6, 4)) * 2 + 1
+    w = r.standard_normal((6, 4))
+    bn = _built(4, center=center, scale=scale)
+    bn.set_weights([r.standard_normal(4) for _ in range(center + scale)]
+                   + [r.standard_normal(4), r.random(4) + 0.5])
+    bn.trainable = not frozen
+    moving = [bn.moving_mean.copy(), bn.moving_variance.copy()]
+
+    def f_x(xv):
+        bn.moving_mean[...], bn.moving_variance[...] = moving   # a step moves them
+        return _loss(bn, xv, w, training=True)
+
+    h = 1e-6
+    num = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[idx] += h
+        xm[idx] -= h
+        num[idx] = (f_x(xp) - f_x(xm)) / (2 * h)
+    f_x(x)
+    dx = bn.backward(w)
+    np.testing.assert_allclose(dx, num, rtol=1e-6, atol=1e-7)
+    if frozen:
+        assert bn.grads == []
+        np.testing.assert_array_equal(bn.moving_mean, moving[0])
+        return
+    params = ([bn.gamma] if scale else []) + ([bn.beta] if center else [])
+    assert len(bn.grads) == len(params)
+    for p, g in zip(params, bn.grads):
+        num = np.zeros_like(p)
+        for i in range(p.size):
+            keep = p[i]
+            p[i] = keep + h
+            up = f_x(x)
+            p[i] = keep - h
+            down = f_x(x)
+            p[i] = keep
+            num[i] = (up - down) / (2 * h)
+        np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-7)
+    f_x(x)
+    assert bn.backward(w, need_dx=False) is None
+
+
+def test_regularizers_add_to_loss_and_grads():
+    bn = _built(3, gamma_regularizer=regularizers.L2(0.5), beta_regularizer=regularizers.L1(0.2))
+    bn.set_weights([np.array([1.0, -2.0, 0.5]), np.array([0.5, -1.0, 0.0]), np.zeros(3), np.ones(3)])
+    assert bn.regularization_loss() == pytest.approx(0.5 * 5.25 + 0.2 * 1.5)
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    bn.forward(x, training=True)
+    bn.backward(np.zeros((4, 3)))
+    np.testing.assert_allclose(bn.grads[0], [1.0, -2.0, 0.5])     # 2 * 0.5 * gamma
+    np.testing.assert_allclose(bn.grads[1], [0.2, -0.2, 0.0])     # 0.2 * sign(beta)
+
+
+def test_bad_arguments_name_the_argument():
+    with pytest.raises(ValueError, match=r"momentum must be a number in \[0, 1\], got 1.5"):
+        BatchNormalization(momentum=1.5)
+    with pytest.raises(ValueError, match="epsilon must be a finite number > 0, got 0"):
+        BatchNormalization(epsilon=0)
+    with pytest.raises(TypeError, match="axis must be an int"):
+        BatchNormalization(axis="last")
+    with pytest.raises(ValueError, match="synchronized is not supported"):
+        BatchNormalization(synchronized=True)
+    with pytest.raises(ValueError, match="last axis .* axis=0 for input shape"):
+        _built(4, axis=0)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        BatchNormalization(renorm=True)
+
+
+def test_fit_trains_updates_the_moving_statistics_and_round_trips(tmp_path):
+    """A Keras MLP with BatchNormalization trains (on the layer path: the engine says
+    why), predict uses the moving statistics, and save/load keeps all four weights."""
+    (x, y), (xt, yt) = fastnn.datasets.digits.load_data()
+    x, xt = x / 16, xt / 16
+    fastnn.utils.set_random_seed(0)
+    m = fastnn.Sequential([Input((64,)), Dense(32, activation="relu"), BatchNormalization(),
+                           Dropout(0.1), Dense(10)])
+    m.compile(optimizer="adam", metrics=["accuracy"],
+              loss=fastnn.losses.SparseCategoricalCrossentropy(from_logits=True))
+    h = m.fit(x, y, epochs=8, batch_size=32, verbose=0)
+    assert "BatchNormalization" in m._fused_why
+    assert h.history["loss"][-1] < 0.5 * h.history["loss"][0]
+    assert m.evaluate(xt, yt, verbose=0)[1] > 0.9
+    bn = m.layers[1]
+    assert not np.allclose(bn.moving_mean, 0) and not np.allclose(bn.moving_variance, 1)
+    a0 = np.maximum(xt @ m.layers[0].kernel + m.layers[0].bias, 0)
+    out = _reference(a0, bn.gamma, bn.beta, bn.moving_mean, bn.moving_variance, 0.001)
+    out = out @ m.layers[3].kernel + m.layers[3].bias
+    np.testing.assert_allclose(m.predict(xt, verbose=0), out, rtol=1e-4, atol=1e-4)
+    m.save(tmp_path / "bn.fastnn")
+    back = fastnn.models.load_model(tmp_path / "bn.fastnn")
+    for a, b in zip(m.get_weights(), back.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(back.predict(xt, verbose=0), m.predict(xt, verbose=0))
+
+
+def test_frozen_layer_keeps_its_statistics_in_fit():
+    x = np.random.default_rng(2).standard_normal((40, 3))
+    y = x.sum(axis=1, keepdims=True)
+    m = fastnn.Sequential([Input((3,)), BatchNormalization(), Dense(1)])
+    m.compile(optimizer="sgd", loss="mse")
+    m.layers[0].trainable = False
+    before = m.layers[0].get_weights()
+    m.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    for a, b in zip(before, m.layers[0].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert m.count_params() == 4 * 3 + 4 and len(m.trainable_weights) == 2
