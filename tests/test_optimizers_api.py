@@ -262,3 +262,24 @@ def test_a_step_may_update_any_subset_of_the_built_variables(name):
     with pytest.raises(ValueError, match=r"unknown variable 1 \(shape \(3, 2\)\).*3 variables it was built with"):
         opt.apply([g2[1], g2[1]], [a, stranger])
     assert np.array_equal(a, before) and opt.iterations == 2
+
+
+def test_apply_checks_variables_once_and_gradients_every_step():
+    """The variables are checked when the optimizer is built (then only those very arrays
+    are taken), each gradient's shape at every step, and a bad call changes nothing."""
+    opt = optimizers.Adam(0.1)
+    w = np.ones((4, 3))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        opt.apply([np.ones((3, 4))], [w.T])
+    assert not opt.built and opt.iterations == 0
+    with pytest.raises(TypeError, match="float32 or float64"):
+        optimizers.SGD().apply([np.ones(3)], [np.ones(3, dtype=np.int64)])
+    opt.apply([np.ones((4, 3))], [w])
+    before = w.copy()
+    with pytest.raises(ValueError, match=r"Adam.apply: gradient 0 has shape \(3, 4\), its variable \(4, 3\)"):
+        opt.apply([np.ones((3, 4))], [w])
+    assert np.array_equal(w, before) and opt.iterations == 1
+    nan_lr = optimizers.SGD(lambda step: float("nan"))
+    with pytest.raises(ValueError, match="SGD.apply: the learning rate must be finite, got nan"):
+        nan_lr.apply([np.ones((4, 3))], [w])
+    assert np.array_equal(w, before) and nan_lr.iterations == 0

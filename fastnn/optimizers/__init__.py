@@ -10,7 +10,7 @@ import numpy as np
 
 from fastnn.optimizers import schedules
 from fastnn.optimizers.schedules import LearningRateSchedule
-from fastnn import ops
+from fastnn import _kernels, ops
 from fastnn import _registry
 
 
@@ -80,7 +80,13 @@ class Optimizer:
     def build(self, variables):
         """Create the slots for `variables` (zeros, or the subclass' initial value)."""
         variables = list(variables)
-        self._slots = [{n: self._init_slot(n, v) for n in self._slot_names_for()} for v in variables]
+        slots = [{n: self._init_slot(n, v) for n in self._slot_names_for()} for v in variables]
+        # Checked once here (same-shape, same-dtype, C-contiguous, writeable float arrays):
+        # a step only takes these very arrays (slots_for), so _update calls the kernels
+        # without checking them again.
+        for v, sl in zip(variables, slots):
+            ops._param_arrays(v, v, list(sl.items()))
+        self._slots = slots
         self._shapes = [(v.shape, v.dtype) for v in variables]
         # As in Keras, a step may update any subset of these variables (a layer frozen
         # since): found by identity, which holds as weights are only updated in place.
@@ -122,13 +128,21 @@ class Optimizer:
         if not self.built:
             self.build(variables)
         slots = self.slots_for(variables, "apply")
+        owner = type(self).__name__
+        grads = [None if g is None else np.ascontiguousarray(g, dtype=v.dtype)
+                 for g, v in zip(grads, variables)]
+        for i, (g, v) in enumerate(zip(grads, variables)):
+            if g is not None and g.shape != v.shape:
+                raise ValueError(f"{owner}.apply: gradient {i} has shape {g.shape}, its "
+                                 f"variable {v.shape}")
         grads = self._clip(grads)
         lr = self.learning_rate
         wd_lr = (self.weight_decay or 0.0) * lr
+        if not (math.isfinite(lr) and math.isfinite(wd_lr)):
+            raise ValueError(f"{owner}.apply: the learning rate must be finite, got {lr!r}")
         for g, v, sl in zip(grads, variables, slots):
             if g is None:
                 continue
-            g = np.ascontiguousarray(g, dtype=v.dtype)
             self._update(v, g, sl, lr, wd_lr)
         self.iterations += 1
 
@@ -234,8 +248,9 @@ class SGD(Optimizer):
         return ("momentum",) if self.momentum > 0 else ()
 
     def _update(self, var, grad, slots, lr, wd_lr):
-        ops.sgd_update(var, grad, slots.get("momentum"), lr=lr, momentum=self.momentum,
-                       nesterov=self.nesterov, wd_lr=wd_lr)
+        m = slots.get("momentum")
+        _kernels.sgd_update(var.reshape(-1), grad.reshape(-1), None if m is None else m.reshape(-1),
+                            lr, self.momentum, self.nesterov, wd_lr)
 
     def get_config(self):
         cfg = super().get_config()
@@ -261,8 +276,9 @@ class Adam(Optimizer):
     def _update(self, var, grad, slots, lr, wd_lr):
         t = self.iterations + 1
         alpha_t = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        ops.adam_update(var, grad, slots["m"], slots["v"], alpha_t=alpha_t, beta1=self.beta_1,
-                        beta2=self.beta_2, epsilon=self.epsilon, wd_lr=wd_lr)
+        _kernels.adam_update(var.reshape(-1), grad.reshape(-1), slots["m"].reshape(-1),
+                             slots["v"].reshape(-1), alpha_t, self.beta_1, self.beta_2,
+                             self.epsilon, wd_lr)
 
     def get_config(self):
         cfg = super().get_config()
@@ -301,9 +317,11 @@ class RMSprop(Optimizer):
         return tuple(names)
 
     def _update(self, var, grad, slots, lr, wd_lr):
-        ops.rmsprop_update(var, grad, slots["velocity"], slots.get("average_gradient"),
-                           slots.get("momentum"), lr=lr, rho=self.rho, momentum=self.momentum,
-                           epsilon=self.epsilon, centered=self.centered, wd_lr=wd_lr)
+        mg, mom = slots.get("average_gradient"), slots.get("momentum")
+        _kernels.rmsprop_update(var.reshape(-1), grad.reshape(-1), slots["velocity"].reshape(-1),
+                                None if mg is None else mg.reshape(-1),
+                                None if mom is None else mom.reshape(-1), lr, self.rho,
+                                self.momentum, self.epsilon, self.centered, wd_lr)
 
     def get_config(self):
         cfg = super().get_config()
@@ -326,7 +344,8 @@ class Adagrad(Optimizer):
         return np.full_like(var, self.initial_accumulator_value)
 
     def _update(self, var, grad, slots, lr, wd_lr):
-        ops.adagrad_update(var, grad, slots["accumulator"], lr=lr, epsilon=self.epsilon, wd_lr=wd_lr)
+        _kernels.adagrad_update(var.reshape(-1), grad.reshape(-1),
+                                slots["accumulator"].reshape(-1), lr, self.epsilon, wd_lr)
 
     def get_config(self):
         cfg = super().get_config()
