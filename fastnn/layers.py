@@ -11,6 +11,7 @@ import numpy as np
 
 from fastnn import activations, initializers, regularizers, utils
 from fastnn import ops
+from fastnn import _kernels
 from fastnn import _registry
 
 _UIDS = {}
@@ -270,14 +271,19 @@ class Dense(Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def _dense(self, x):
+        # The layer's own arrays go to the kernels directly (they check the shapes): the
+        # public ops' argument checks were a fifth of a layer-by-layer step.
         lead = x.shape[:-1]
         x2 = np.ascontiguousarray(x.reshape(-1, x.shape[-1]), dtype=self.dtype)
-        if self.activation_name is not None:
-            # Built-in activations (always with their default parameters here): fused kernel.
-            z, a = ops.dense_forward(x2, self.kernel, self.bias, activation=self.activation_name)
-        else:
-            # A foreign callable: linear kernel, then the function itself (inference only).
-            z, _ = ops.dense_forward(x2, self.kernel, self.bias, activation="linear")
+        # Built-in activations (always with their default parameters here) in the fused
+        # kernel; a foreign callable after a linear one (inference only).
+        name = self.activation_name or "linear"
+        _, code, param, _ = ops._resolve_activation(name, {})
+        z = np.empty((x2.shape[0], self.units), dtype=self.dtype)
+        a = np.empty_like(z)
+        if z.size:
+            _kernels.dense_forward(x2, self.kernel, self.bias, code, param, z, a)
+        if self.activation_name is None:
             a = np.asarray(self.activation(z), dtype=self.dtype)
         return x2, z, a, lead
 
@@ -299,15 +305,23 @@ class Dense(Layer):
     def backward(self, dy, need_dx=True, dz_given=False):
         """dy is d loss / d output, or d loss / d logits when dz_given (fused loss head)."""
         x2, z, a, lead = self._cache
-        dy = dy.reshape(-1, self.units)
+        dy = np.ascontiguousarray(dy.reshape(-1, self.units), dtype=self.dtype)
         if dz_given or self.activation_name == "linear":
             dz = dy
         elif self.activation_name is None:
             raise ValueError(f"{self.name}: cannot train through the custom activation "
                              f"{self.activation!r}; use one of {activations._known()}")
         else:
-            dz = ops.activation_grad(self.activation_name, z, a, dy, **self.activation_params)
-        dk, db, dx = ops.dense_backward(x2, self.kernel, np.ascontiguousarray(dz), need_dx=need_dx)
+            _, code, param, _ = ops._resolve_activation(self.activation_name,
+                                                        self.activation_params)
+            dz = np.empty_like(z)
+            if z.size:
+                _kernels.act_backward(code, param, z, a, dy, dz)
+        dk = np.zeros(self.kernel.shape, dtype=self.dtype)
+        db = np.zeros(self.units, dtype=self.dtype)
+        dx = np.zeros(x2.shape, dtype=self.dtype) if need_dx else None
+        if x2.shape[0]:
+            _kernels.dense_backward(x2, self.kernel, dz, dk, db, dx)
         if self.kernel_regularizer is not None:
             dk = dk + self.kernel_regularizer.grad(self.kernel)
         grads = [dk]
