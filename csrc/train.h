@@ -30,6 +30,7 @@ typedef struct {
     double kl1, kl2, bl1, bl2;/* kernel and bias regularizer factors */
     void *W, *b;              /* in x out and out (b may be NULL) */
     void *slotW[3], *slotb[3];/* optimizer state arrays, NULL where unused */
+    int frozen;               /* not trained (trainable=False): no dW, db or update */
 } fnn_layer;
 
 typedef struct {

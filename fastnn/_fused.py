@@ -74,7 +74,7 @@ def _dense_specs(model):
                           "act_name": name, "act_param": param, "dropout": 0.0,
                           "kl1": kl1, "kl2": kl2, "bl1": bl1, "bl2": bl2,
                           "W": layer.kernel, "b": layer.bias if layer.use_bias else None,
-                          "layer": layer})
+                          "frozen": not layer.trainable, "layer": layer})
         elif isinstance(layer, layers_mod.Activation) and specs and specs[-1]["act_name"] == "linear" \
                 and not specs[-1]["dropout"]:
             name, code, param = _act_code(layer.activation_name, layer.activation_params)
@@ -182,7 +182,9 @@ class FusedPlan:
         self.metric_code, self.feeds = _metric_spec(model, specs, self.on_logits)
         self.opt = model.optimizer
         opt_cfg, slot_names = _optimizer_spec(self.opt)
-        variables = [a for s in specs for a in (s["W"], s["b"]) if a is not None]
+        # The weights that train (a frozen layer's have no slots and are never updated).
+        variables = [a for s in specs if not s["frozen"]
+                     for a in (s["W"], s["b"]) if a is not None]
         if training and not self.opt.built:
             self.opt.build(variables)
         self.can_train = self.opt.built
@@ -191,9 +193,9 @@ class FusedPlan:
             raise Unsupported("optimizer built for other variables")
         slots = iter(self.opt.slots_for(variables) if self.can_train else [])
         for s in specs:
-            sw = next(slots, {})
+            sw = {} if s["frozen"] else next(slots, {})
             s["slotsW"] = [sw.get(n) for n in slot_names] + [None] * (3 - len(slot_names))
-            sb = next(slots, {}) if s["b"] is not None else {}
+            sb = next(slots, {}) if s["b"] is not None and not s["frozen"] else {}
             s["slotsb"] = [sb.get(n) for n in slot_names] + [None] * (3 - len(slot_names))
         self.specs = specs
         self.key = self._key(model)
@@ -418,13 +420,6 @@ def plan_for(model, x, training=False):
     if not ENABLED or not getattr(model, "compiled", False) or not model.built \
             or (training and not model.trainable):
         return None
-    if training:
-        frozen = [layer.name for layer in model._layers if not layer.trainable and layer.weights]
-        if frozen:
-            # The engine updates every layer: a frozen one trains on the layer path (the
-            # plan for inference, which weights do not concern, stays).
-            model._fused_why = f"non-trainable layer {frozen[0]!r}"
-            return None
     plan = getattr(model, "_fused_plan", None)
     key = FusedPlan._key(model)
     if plan is None and getattr(model, "_fused_no_key", None) == key:

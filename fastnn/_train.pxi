@@ -19,6 +19,7 @@ cdef extern from "train.h" nogil:
         void *b
         void *slotW[3]
         void *slotb[3]
+        int frozen
     ctypedef struct fnn_opt:
         int kind
         double beta1, beta2, eps, momentum, rho, weight_decay
@@ -194,6 +195,7 @@ cdef class FusedNet:
             L.dropout = spec["dropout"]
             L.kl1, L.kl2 = spec["kl1"], spec["kl2"]
             L.bl1, L.bl2 = spec["bl1"], spec["bl2"]
+            L.frozen = bool(spec.get("frozen", False))
             for arr in [spec["W"], spec["b"]] + list(spec["slotsW"]) + list(spec["slotsb"]):
                 if arr is not None:
                     self._keep.append(arr)
