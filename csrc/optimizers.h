@@ -41,4 +41,7 @@ void fnn_adagrad_f32(size_t n, float *w, const float *g, float *acc, double lr, 
                      double wd_lr);
 void fnn_adagrad_f64(size_t n, double *w, const double *g, double *acc, double lr, double eps,
                      double wd_lr);
+/* Sum of g^2 in double, in one fixed order (clipping by norm). */
+double fnn_sumsq_f32(size_t n, const float *g);
+double fnn_sumsq_f64(size_t n, const double *g);
 #endif

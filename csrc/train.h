@@ -33,10 +33,14 @@ typedef struct {
     int frozen;               /* not trained (trainable=False): no dW, db or update */
 } fnn_layer;
 
+enum { FNN_CLIP_NONE = 0, FNN_CLIP_VALUE, FNN_CLIP_NORM, FNN_CLIP_GLOBAL_NORM };
+
 typedef struct {
     int kind;                 /* FNN_OPT_* */
     double beta1, beta2, eps, momentum, rho, weight_decay;
     int nesterov, centered;
+    int clip_kind;            /* FNN_CLIP_*: Keras' clipvalue, clipnorm, global_clipnorm */
+    double clip;              /* its threshold */
 } fnn_opt;
 
 /* Busy cores: a parallel step waits for its slowest thread, so when another process

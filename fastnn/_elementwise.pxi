@@ -134,6 +134,8 @@ cdef extern from "optimizers.h" nogil:
                          double eps, double wd_lr)
     void fnn_adagrad_f64(size_t n, double *w, const double *g, double *acc, double lr,
                          double eps, double wd_lr)
+    double fnn_sumsq_f32(size_t n, const float *g)
+    double fnn_sumsq_f64(size_t n, const double *g)
 
 
 cdef inline int _same_len(str name, Py_ssize_t n, Py_ssize_t given) except -1:
@@ -204,6 +206,20 @@ def rmsprop_update(floating[::1] w not None, floating[::1] g not None,
         else:
             fnn_rmsprop_f64(n, &w[0], &g[0], &v[0], pmg, pmom, lr, rho, momentum, eps,
                             centered, wd_lr)
+
+
+def sumsq(const floating[::1] g not None):
+    """Sum of g**2 in double, in the engine's order (clipping by norm on both paths)."""
+    cdef size_t n = g.shape[0]
+    cdef double total = 0.0
+    if n == 0:
+        return total
+    with nogil:
+        if floating is float:
+            total = fnn_sumsq_f32(n, &g[0])
+        else:
+            total = fnn_sumsq_f64(n, &g[0])
+    return total
 
 
 def adagrad_update(floating[::1] w not None, floating[::1] g not None,

@@ -92,9 +92,19 @@ def _dense_specs(model):
     return specs, flatten_first
 
 
+_CLIP_VALUE, _CLIP_NORM, _CLIP_GLOBAL_NORM = 1, 2, 3      # csrc/train.h FNN_CLIP_*
+
+
 def _optimizer_spec(opt):
-    if opt.clipnorm is not None or opt.clipvalue is not None or opt.global_clipnorm is not None:
-        raise Unsupported("gradient clipping")
+    spec, slots = _optimizer_kind(opt)
+    for code, threshold in ((_CLIP_VALUE, opt.clipvalue), (_CLIP_NORM, opt.clipnorm),
+                            (_CLIP_GLOBAL_NORM, opt.global_clipnorm)):
+        if threshold is not None:
+            spec.update(clip_kind=code, clip=float(threshold))
+    return spec, slots
+
+
+def _optimizer_kind(opt):
     wd = opt.weight_decay or 0.0
     kind = type(opt)
     if kind is optimizers_mod.SGD:

@@ -24,6 +24,8 @@ cdef extern from "train.h" nogil:
         int kind
         double beta1, beta2, eps, momentum, rho, weight_decay
         int nesterov, centered
+        int clip_kind
+        double clip
     ctypedef struct fnn_adapt:
         int enabled
         int serial
@@ -219,6 +221,8 @@ cdef class FusedNet:
         self.net.opt.weight_decay = opt.get("weight_decay", 0.0)
         self.net.opt.nesterov = opt.get("nesterov", False)
         self.net.opt.centered = opt.get("centered", False)
+        self.net.opt.clip_kind = opt.get("clip_kind", 0)
+        self.net.opt.clip = opt.get("clip", 0.0)
         self.net.seed = seed
         self.n_in = layers[0]["in"]
         self.n_out = layers[len(layers) - 1]["out"]

@@ -712,6 +712,41 @@ def test_thread_count_does_not_change_training(monkeypatch, set_threads, net):
 
 
 # ------------------------------------------------------------------------ refused models
+@pytest.mark.parametrize("clip", [dict(clipvalue=0.01), dict(clipnorm=0.05), dict(clipnorm=50.0),
+                                  dict(global_clipnorm=0.1), dict(global_clipnorm=0.1, frozen=1)],
+                         ids=["value", "norm", "norm_unreached", "global", "global_frozen"])
+@pytest.mark.parametrize("opt", ["Adam", "SGD", "RMSprop"])
+def test_gradient_clipping_on_the_engine_gives_the_layer_path_bits(monkeypatch, dtype, clip, opt):
+    """Keras' clipvalue, clipnorm and global_clipnorm run in the engine (after the
+    regularizer terms, the global norm over every trained gradient) with the layer
+    path's bits; a threshold that binds changes the result."""
+    clip = dict(clip)
+    frozen = clip.pop("frozen", None)
+    x, y = _data(k=3, dtype=dtype)
+
+    def make():
+        m = _mlp(hidden=(8, 5), out_act="softmax", dtype=dtype.name,
+                 kernel_regularizer=R.L2(0.01))
+        if frozen is not None:
+            m.layers[frozen].trainable = False
+        return m
+
+    kw = {"SGD": dict(momentum=0.5)}.get(opt, {})
+    runs = []
+    for fused in (True, False):
+        compile_kw = lambda: dict(optimizer=getattr(O, opt)(0.05, **kw, **clip),
+                                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        runs.append(_train(monkeypatch, fused, make, compile_kw, x, y, batch_size=16, epochs=2))
+    (ma, ha), (mb, hb) = runs
+    assert_same_weights(ma.get_weights(), mb.get_weights())
+    assert_same_logs(ha, hb)
+    plain = _train(monkeypatch, True, make, lambda: dict(
+        optimizer=getattr(O, opt)(0.05, **kw), loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"]), x, y, batch_size=16, epochs=2)[0]
+    same = all(np.array_equal(a, b) for a, b in zip(plain.get_weights(), ma.get_weights()))
+    assert same == (clip == dict(clipnorm=50.0))
+
+
 @pytest.mark.parametrize("frozen", [(0,), (1,), (0, 1), (2,)],
                          ids=["first", "middle", "base", "head"])
 def test_frozen_layers_train_on_the_engine_with_the_layer_path_numbers(monkeypatch, frozen):
@@ -750,15 +785,6 @@ REFUSED = {
                                                        L.Flatten(), L.Dense(3, activation="softmax")]),
                             lambda: dict(optimizer="adam", loss="sparse_categorical_crossentropy"),
                             "Flatten after a Dense"),
-    "clipnorm": (lambda: _mlp(out_act="softmax"),
-                 lambda: dict(optimizer=O.Adam(0.01, clipnorm=0.5),
-                              loss="sparse_categorical_crossentropy"), "clipping"),
-    "clipvalue": (lambda: _mlp(out_act="softmax"),
-                  lambda: dict(optimizer=O.SGD(0.1, clipvalue=0.01),
-                               loss="sparse_categorical_crossentropy"), "clipping"),
-    "global_clipnorm": (lambda: _mlp(out_act="softmax"),
-                        lambda: dict(optimizer=O.RMSprop(0.01, global_clipnorm=0.1),
-                                     loss="sparse_categorical_crossentropy"), "clipping"),
     "dropout_last": (lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8, activation="relu"),
                                                 L.Dense(3), L.Dropout(0.3)]),
                      lambda: dict(optimizer="adam",
@@ -1218,20 +1244,24 @@ def test_lr_callbacks_change_the_rate_per_epoch(monkeypatch):
 
 
 def test_plan_retried_after_the_refusal_is_lifted(monkeypatch):
-    """A refusal is cached per model state; changing what caused it (here clipnorm) must
-    let the next fit use the engine, with the layer path's numbers."""
+    """A refusal is cached per model state; changing what caused it (here an optimizer
+    setting the engine lacks, set after construction) must let the next fit use the
+    engine, with the layer path's numbers."""
     x, y, _, make = _cls_setup()
-    compile_kw = lambda: dict(optimizer=O.Adam(0.01, clipnorm=0.5),
-                              loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    compile_kw = lambda: dict(optimizer=O.Adam(0.01), loss="sparse_categorical_crossentropy",
+                              metrics=["accuracy"])
     res = []
     for fused in (True, False):
         monkeypatch.setattr(_fused, "ENABLED", fused)
         fastnn.utils.set_random_seed(0)
         m = make()
         m.compile(**compile_kw())
+        m.optimizer.amsgrad = True          # the layer path's Adam ignores it
         m.fit(x, y, batch_size=13, epochs=1, verbose=0)
         assert m._fused_plan_fit is None
-        m.optimizer.clipnorm = None
+        if fused:
+            assert "amsgrad" in m._fused_why
+        m.optimizer.amsgrad = False
         h = m.fit(x, y, batch_size=13, epochs=2, verbose=0).history
         assert (m._fused_plan_fit is not None) == fused
         res.append((m.get_weights(), h))

@@ -104,18 +104,30 @@ class Optimizer:
         return np.zeros_like(var)
 
     def _clip(self, grads):
+        """Keras' clipping, in the C engine's arithmetic (it gives these bits): bounds and
+        scale factors rounded to the gradient's dtype, norms summed in double by
+        _kernels.sumsq, the global one over the variables in order."""
+        def scaled(g, factor):
+            return g * np.asarray(factor, dtype=g.dtype)
+
         if self.clipvalue is not None:
-            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+            return [None if g is None else
+                    np.clip(g, np.asarray(-self.clipvalue, g.dtype), np.asarray(self.clipvalue, g.dtype))
+                    for g in grads]
         if self.clipnorm is not None:
             out = []
             for g in grads:
-                n = float(np.sqrt(np.square(g, dtype=np.float64).sum()))
-                out.append(g * (self.clipnorm / n) if n > self.clipnorm else g)
+                n = None if g is None else math.sqrt(_kernels.sumsq(g.reshape(-1)))
+                out.append(scaled(g, self.clipnorm / n) if n is not None and n > self.clipnorm else g)
             return out
         if self.global_clipnorm is not None:
-            n = math.sqrt(sum(float(np.square(g, dtype=np.float64).sum()) for g in grads))
+            total = 0.0
+            for g in grads:
+                if g is not None:
+                    total += _kernels.sumsq(g.reshape(-1))
+            n = math.sqrt(total)
             if n > self.global_clipnorm:
-                return [g * (self.global_clipnorm / n) for g in grads]
+                return [None if g is None else scaled(g, self.global_clipnorm / n) for g in grads]
         return grads
 
     def apply(self, grads, variables):
