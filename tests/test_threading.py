@@ -385,11 +385,13 @@ def test_dense_with_k_blocks_over_threads_is_bitwise_serial(dtype, M, N, K, act,
                                counts=(2, 3, 4)))
 
 
-@pytest.mark.parametrize("n_in", [20, 600], ids=["narrow", "k_split"])
-def test_fit_bitwise_serial_vs_parallel(dtype, n_in, set_threads):
+@pytest.mark.parametrize("n_in,variant", [(20, None), (600, None), (600, "clip_frozen")],
+                         ids=["narrow", "k_split", "global_clip_frozen_first"])
+def test_fit_bitwise_serial_vs_parallel(dtype, n_in, variant, set_threads):
     """Weights, history and predictions of a fit are bitwise those of the serial fit at 2
     and 3 threads; with 600 inputs the forward splits its 3 K blocks over the threads
-    (the gradient and Adam split W's rows)."""
+    (the gradient and Adam split W's rows); also with global_clipnorm and the first layer
+    frozen (no backward below the second)."""
     r = np.random.default_rng(8)
     x = r.standard_normal((48, n_in))
     y = r.integers(0, 5, 48)
@@ -397,8 +399,13 @@ def test_fit_bitwise_serial_vs_parallel(dtype, n_in, set_threads):
     def run():
         fastnn.utils.set_random_seed(11)
         m = Sequential([Input((n_in,), dtype=dtype.name), Dense(16, activation="relu"),
-                        Dropout(0.25), Dense(5, activation="softmax")])
-        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                        Dropout(0.25), Dense(12, activation="tanh"),
+                        Dense(5, activation="softmax")])
+        opt = "adam"
+        if variant == "clip_frozen":
+            m.layers[0].trainable = False
+            opt = fastnn.optimizers.Adam(global_clipnorm=0.05)
+        m.compile(optimizer=opt, loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
         h = m.fit(x, y, epochs=2, batch_size=16, verbose=0)
         losses = np.array(h.history["loss"] + h.history["accuracy"])
