@@ -135,8 +135,16 @@ class Layer:
     def count_params(self):
         return int(sum(w.size for w in self.weights))
 
+    def _regularized(self):
+        """(regularizer or None, weight or None) pairs, in the order their terms add up."""
+        return ()
+
     def regularization_loss(self):
-        return 0.0
+        out = 0.0
+        for reg, w in self._regularized():
+            if reg is not None and w is not None:
+                out += reg(w)
+        return out
 
     # -- building and calling ---------------------------------------------------
     def build(self, input_shape):
@@ -225,6 +233,20 @@ class InputLayer(Layer):
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
     """keras.Input: in a Sequential it fixes the input shape (the model builds at once)."""
     return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, batch_shape=batch_shape)
+
+
+def _initializer_config(init):
+    """An initializer as get_config stores it (None for a foreign callable)."""
+    return initializers.serialize(init) if isinstance(init, initializers.Initializer) else None
+
+
+def _without_none(config, keys):
+    """from_config: the initializers stored as None (foreign callables) take defaults."""
+    config = dict(config)
+    for k in keys:
+        if config.get(k) is None:
+            config.pop(k, None)
+    return config
 
 
 def _activation_spec(activation, owner):
@@ -333,13 +355,8 @@ class Dense(Layer):
         self._cache = None
         return None if dx is None else dx.reshape(lead + (x2.shape[1],))
 
-    def regularization_loss(self):
-        out = 0.0
-        if self.kernel_regularizer is not None and self.kernel is not None:
-            out += self.kernel_regularizer(self.kernel)
-        if self.bias_regularizer is not None and self.bias is not None:
-            out += self.bias_regularizer(self.bias)
-        return out
+    def _regularized(self):
+        return ((self.kernel_regularizer, self.kernel), (self.bias_regularizer, self.bias))
 
     def get_config(self):
         cfg = super().get_config()
@@ -347,21 +364,16 @@ class Dense(Layer):
         if act is None:
             act = activations.serialize(self.activation)  # raises: cannot save foreign callables
         cfg.update(units=self.units, activation=act, use_bias=self.use_bias,
-                   kernel_initializer=initializers.serialize(self.kernel_initializer)
-                   if isinstance(self.kernel_initializer, initializers.Initializer) else None,
-                   bias_initializer=initializers.serialize(self.bias_initializer)
-                   if isinstance(self.bias_initializer, initializers.Initializer) else None,
+                   kernel_initializer=_initializer_config(self.kernel_initializer),
+                   bias_initializer=_initializer_config(self.bias_initializer),
                    kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
                    bias_regularizer=regularizers.serialize(self.bias_regularizer))
         return cfg
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for k in ("kernel_initializer", "bias_initializer"):
-            if config.get(k) is None:
-                config.pop(k, None)
-        return super().from_config(config)
+        return super().from_config(_without_none(config, ("kernel_initializer",
+                                                          "bias_initializer")))
 
 
 class Activation(Layer):
@@ -520,6 +532,9 @@ class BatchNormalization(Layer):
     statistics. y = gamma * (x - mean) / sqrt(var + epsilon) + beta. Weights: gamma,
     beta (trainable), moving_mean, moving_variance."""
 
+    _INITIALIZERS = ("beta_initializer", "gamma_initializer", "moving_mean_initializer",
+                     "moving_variance_initializer")
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
@@ -624,37 +639,21 @@ class BatchNormalization(Layer):
         dx = (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).sum(axis=0) / n) * inv
         return dx.reshape(shape)
 
-    def regularization_loss(self):
-        out = 0.0
-        if self.gamma_regularizer is not None and self.gamma is not None:
-            out += self.gamma_regularizer(self.gamma)
-        if self.beta_regularizer is not None and self.beta is not None:
-            out += self.beta_regularizer(self.beta)
-        return out
+    def _regularized(self):
+        return ((self.gamma_regularizer, self.gamma), (self.beta_regularizer, self.beta))
 
     def get_config(self):
         cfg = super().get_config()
-
-        def init(i):
-            return initializers.serialize(i) if isinstance(i, initializers.Initializer) else None
         cfg.update(axis=self.axis, momentum=self.momentum, epsilon=self.epsilon,
                    center=self.center, scale=self.scale,
-                   beta_initializer=init(self.beta_initializer),
-                   gamma_initializer=init(self.gamma_initializer),
-                   moving_mean_initializer=init(self.moving_mean_initializer),
-                   moving_variance_initializer=init(self.moving_variance_initializer),
+                   **{k: _initializer_config(getattr(self, k)) for k in self._INITIALIZERS},
                    beta_regularizer=regularizers.serialize(self.beta_regularizer),
                    gamma_regularizer=regularizers.serialize(self.gamma_regularizer))
         return cfg
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for k in ("beta_initializer", "gamma_initializer", "moving_mean_initializer",
-                  "moving_variance_initializer"):
-            if config.get(k) is None:
-                config.pop(k, None)
-        return super().from_config(config)
+        return super().from_config(_without_none(config, cls._INITIALIZERS))
 
 
 class Flatten(Layer):

@@ -7,7 +7,7 @@ from fastnn import _kernels, ops
 from fastnn import reference as R
 from fastnn._codes import LOSSES
 
-from cases import tol
+from cases import central_diff, tol
 
 # (ops/reference name, from_logits)
 CASES = [("sparse_categorical_crossentropy", True), ("sparse_categorical_crossentropy", False),
@@ -66,16 +66,6 @@ def test_value_and_grad_match_reference(case, shape, weighted, dtype, threads):
     np.testing.assert_allclose(per, ref_per, **tol(dtype))
 
 
-def _fd(f, x, h=1e-6):
-    g = np.empty_like(x)
-    for idx in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[idx] += h
-        xm[idx] -= h
-        g[idx] = (f(xp) - f(xm)) / (2 * h)
-    return g
-
-
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_gradients_match_finite_differences(case):
     name, fl = case
@@ -83,7 +73,7 @@ def test_gradients_match_finite_differences(case):
     sw = np.array([0.5, 1.0, 2.0, 0.0])
     for mod in (ops, R):
         _, grad = mod.loss_and_grad(name, yt, yp, from_logits=fl, sample_weight=sw)
-        fd = _fd(lambda p: mod.loss_and_grad(name, yt, p, from_logits=fl,
+        fd = central_diff(lambda p: mod.loss_and_grad(name, yt, p, from_logits=fl,
                                              sample_weight=sw)[0], yp)
         np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
 
