@@ -121,3 +121,4 @@ def set_simd_path(str name):
 include "_linalg.pxi"
 include "_elementwise.pxi"
 include "_train.pxi"
+include "_batchnorm.pxi"

@@ -584,26 +584,20 @@ class BatchNormalization(Layer):
                                                self.moving_variance_initializer, trainable=False)
         super().build(input_shape)
 
-    def _normalize(self, x2, mean, var):
-        inv = 1.0 / np.sqrt(var + np.asarray(self.epsilon, x2.dtype))
-        xhat = (x2 - mean) * inv
-        y = xhat * self.gamma if self.scale else xhat.copy()
-        if self.center:
-            y += self.beta
-        return xhat, inv, y
-
     def _run(self, x, training):
-        x2 = np.asarray(x, dtype=self.dtype).reshape(-1, x.shape[-1])
+        """y, and what backward needs: the C kernels (csrc/batchnorm.c)."""
+        x2 = np.ascontiguousarray(x.reshape(-1, x.shape[-1]), dtype=self.dtype)
+        y = np.empty_like(x2)
+        inv = np.empty(x2.shape[1], dtype=self.dtype)
         batch_stats = training and self.trainable
         if batch_stats:
-            mean = x2.mean(axis=0)
-            var = np.square(x2 - mean).mean(axis=0)
-            m = np.asarray(self.momentum, self.dtype)
-            self.moving_mean[...] = self.moving_mean * m + mean * (1 - m)
-            self.moving_variance[...] = self.moving_variance * m + var * (1 - m)
+            xhat = np.empty_like(x2)
+            _kernels.bn_train(x2, self.gamma, self.beta, self.moving_mean,
+                              self.moving_variance, self.momentum, self.epsilon, xhat, inv, y)
         else:
-            mean, var = self.moving_mean, self.moving_variance
-        xhat, inv, y = self._normalize(x2, mean, var)
+            xhat = None
+            _kernels.bn_infer(x2, self.gamma, self.beta, self.moving_mean,
+                              self.moving_variance, self.epsilon, inv, y)
         return y.reshape(x.shape), (xhat, inv, batch_stats, x.shape)
 
     def call(self, x, training=False):
@@ -616,28 +610,27 @@ class BatchNormalization(Layer):
     def backward(self, dy, need_dx=True):
         xhat, inv, batch_stats, shape = self._cache
         self._cache = None
-        dy = np.asarray(dy, dtype=self.dtype).reshape(xhat.shape)
+        dy = np.ascontiguousarray(dy.reshape(-1, shape[-1]), dtype=self.dtype)
+        # frozen (inference mode): the output is an affine map of the input, whose own
+        # xhat the gradients of gamma and beta would need; they are not trained then
+        want = self.trainable and batch_stats
+        dgamma = np.empty_like(inv) if self.scale and want else None
+        dbeta = np.empty_like(inv) if self.center and want else None
+        dx = np.empty_like(dy) if need_dx else None
+        if xhat is None:
+            xhat = np.zeros_like(dy)     # read only for the batch-statistics gradients
+        _kernels.bn_backward(dy, xhat, inv, self.gamma, batch_stats, dx, dgamma, dbeta)
         grads = []
-        if self.scale:
-            dgamma = (dy * xhat).sum(axis=0)
+        if dgamma is not None:
             if self.gamma_regularizer is not None:
                 dgamma = dgamma + self.gamma_regularizer.grad(self.gamma)
             grads.append(dgamma)
-        if self.center:
-            dbeta = dy.sum(axis=0)
+        if dbeta is not None:
             if self.beta_regularizer is not None:
                 dbeta = dbeta + self.beta_regularizer.grad(self.beta)
             grads.append(dbeta)
-        self.grads = grads if self.trainable else []
-        if not need_dx:
-            return None
-        dxhat = dy * self.gamma if self.scale else dy
-        if not batch_stats:       # the moving statistics are constants
-            return (dxhat * inv).reshape(shape)
-        # The batch's mean and variance depend on every row: the usual three-term form.
-        n = np.asarray(xhat.shape[0], self.dtype)
-        dx = (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).sum(axis=0) / n) * inv
-        return dx.reshape(shape)
+        self.grads = grads
+        return None if dx is None else dx.reshape(shape)
 
     def _regularized(self):
         return ((self.gamma_regularizer, self.gamma), (self.beta_regularizer, self.beta))

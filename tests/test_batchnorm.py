@@ -170,3 +170,62 @@ def test_frozen_layer_keeps_its_statistics_in_fit():
     for a, b in zip(before, m.layers[0].get_weights()):
         np.testing.assert_array_equal(a, b)
     assert m.count_params() == 4 * 3 + 4 and len(m.trainable_weights) == 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("n,k", [(1, 1), (5, 3), (33, 300), (2, 513)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_kernels_match_the_numpy_reference(dtype, n, k, affine):
+    """csrc/batchnorm.c against float64 NumPy: training forward with the moving update,
+    inference forward, and the backward with batch and with moving statistics (feature
+    blocks of 256 crossed by k = 300 and 513)."""
+    from fastnn import _kernels
+    from cases import tol
+    r = np.random.default_rng(n * 1000 + k)
+    x = (r.standard_normal((n, k)) * 2 + 1).astype(dtype)
+    gamma = r.standard_normal(k).astype(dtype) if affine else None
+    beta = r.standard_normal(k).astype(dtype) if affine else None
+    mm, mv = r.standard_normal(k).astype(dtype), (r.random(k) + 0.5).astype(dtype)
+    mm0, mv0 = mm.copy(), mv.copy()
+    g64 = np.ones(k) if gamma is None else gamma.astype(np.float64)
+    b64 = np.zeros(k) if beta is None else beta.astype(np.float64)
+    x64 = x.astype(np.float64)
+    mean, var = x64.mean(axis=0), x64.var(axis=0)
+    xhat, inv, y = np.empty_like(x), np.empty(k, dtype), np.empty_like(x)
+    _kernels.bn_train(x, gamma, beta, mm, mv, 0.9, 1e-3, xhat, inv, y)
+    t = tol(dtype)
+    np.testing.assert_allclose(y, _reference(x, g64, b64, mean, var, 1e-3), **t)
+    np.testing.assert_allclose(inv, 1 / np.sqrt(var + 1e-3), **t)
+    np.testing.assert_allclose(mm, mm0 * 0.9 + mean * 0.1, **t)
+    np.testing.assert_allclose(mv, mv0 * 0.9 + var * 0.1, **t)
+    yi, invi = np.empty_like(x), np.empty(k, dtype)
+    _kernels.bn_infer(x, gamma, beta, mm, mv, 1e-3, invi, yi)
+    np.testing.assert_allclose(yi, _reference(x, g64, b64, mm.astype(np.float64),
+                                              mv.astype(np.float64), 1e-3), **t)
+    dy = r.standard_normal((n, k)).astype(dtype)
+    dx, dg, db = np.empty_like(x), np.empty(k, dtype), np.empty(k, dtype)
+    _kernels.bn_backward(dy, xhat, inv, gamma, True, dx, dg, db)
+    h64, d64 = xhat.astype(np.float64), dy.astype(np.float64)
+    g = d64 * g64
+    ref_dx = (g - g.mean(axis=0) - h64 * (g * h64).mean(axis=0)) * inv.astype(np.float64)
+    loose = dict(rtol=t["rtol"] * 50, atol=t["atol"] * 50)   # differences of sums
+    np.testing.assert_allclose(dx, ref_dx, **loose)
+    np.testing.assert_allclose(dg, (d64 * h64).sum(axis=0), **loose)
+    np.testing.assert_allclose(db, d64.sum(axis=0), **loose)
+    _kernels.bn_backward(dy, xhat, invi, gamma, False, dx, None, None)
+    np.testing.assert_allclose(dx, g * invi.astype(np.float64), **t)
+
+
+def test_kernel_arguments_are_checked():
+    from fastnn import _kernels
+    x = np.ones((4, 3))
+    v = np.ones(3)
+    with pytest.raises(ValueError, match=r"mm must have 3 values \(one per feature\), got 2"):
+        _kernels.bn_train(x, None, None, np.ones(2), v.copy(), 0.9, 1e-3, np.empty((4, 3)),
+                          np.empty(3), np.empty((4, 3)))
+    with pytest.raises(ValueError, match=r"y must have shape \(4, 3\), got \(3, 4\)"):
+        _kernels.bn_infer(x, None, None, v, v, 1e-3, None, np.empty((3, 4)))
+    with pytest.raises(ValueError, match="at least one row"):
+        _kernels.bn_backward(np.ones((0, 3)), np.ones((0, 3)), v, None, True, None, None, None)
+    with pytest.raises((TypeError, ValueError)):
+        _kernels.bn_infer(x.astype(np.float32), None, None, v, v, 1e-3, None, np.empty((4, 3)))
