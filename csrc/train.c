@@ -7,6 +7,7 @@
 #include "activations.h"
 #include "losses.h"
 #include "optimizers.h"
+#include "batchnorm.h"
 
 /* Sub-buffers start on 64-byte boundaries (16 floats) so GEMM loads stay aligned. */
 static size_t fnn_pad16(size_t n) { return (n + 15) & ~(size_t)15; }
@@ -23,6 +24,7 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
         n += 3 * bo;                             /* Z, A, dZ */
         if (L->dropout > 0) n += 2 * bo;         /* mask, dropped-out A */
         n += fnn_pad16(L->in * L->out) + fnn_pad16(L->out);   /* dW, db */
+        if (L->bn) n += 2 * bo + 3 * fnn_pad16(L->out);       /* N, xhat; inv, dgamma, dbeta */
     }
     return n;
 }

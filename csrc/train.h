@@ -31,6 +31,13 @@ typedef struct {
     void *W, *b;              /* in x out and out (b may be NULL) */
     void *slotW[3], *slotb[3];/* optimizer state arrays, NULL where unused */
     int frozen;               /* not trained (trainable=False): no dW, db or update */
+    /* A BatchNormalization after the activation (bn != 0): gamma / beta may be NULL
+     * (scale / center off); frozen layers normalise with the moving statistics. */
+    int bn;
+    double bn_momentum, bn_eps;
+    double gl1, gl2, btl1, btl2;   /* gamma and beta regularizer factors */
+    void *gamma, *beta, *mmean, *mvar;
+    void *slotG[3], *slotBe[3];
 } fnn_layer;
 
 enum { FNN_CLIP_NONE = 0, FNN_CLIP_VALUE, FNN_CLIP_NORM, FNN_CLIP_GLOBAL_NORM };

@@ -76,9 +76,20 @@ def _dense_specs(model):
                           "W": layer.kernel, "b": layer.bias if layer.use_bias else None,
                           "frozen": not layer.trainable, "layer": layer})
         elif isinstance(layer, layers_mod.Activation) and specs and specs[-1]["act_name"] == "linear" \
-                and not specs[-1]["dropout"]:
+                and not specs[-1]["dropout"] and "bn" not in specs[-1]:
             name, code, param = _act_code(layer.activation_name, layer.activation_params)
             specs[-1].update(act=code, act_name=name, act_param=param)
+        elif type(layer) is layers_mod.BatchNormalization and specs and \
+                not specs[-1]["dropout"] and "bn" not in specs[-1]:
+            # after the Dense layer's activation (csrc/train_impl.inc: the stage after it)
+            if layer.trainable != specs[-1]["layer"].trainable:
+                raise Unsupported(f"{layer.name!r} trainable unlike the Dense layer before it")
+            gl1, gl2 = _reg_factors(layer.gamma_regularizer)
+            btl1, btl2 = _reg_factors(layer.beta_regularizer)
+            specs[-1]["bn"] = {"momentum": layer.momentum, "epsilon": layer.epsilon,
+                               "gl1": gl1, "gl2": gl2, "btl1": btl1, "btl2": btl2,
+                               "gamma": layer.gamma, "beta": layer.beta,
+                               "mmean": layer.moving_mean, "mvar": layer.moving_variance}
         elif type(layer) is layers_mod.Dropout and specs and not specs[-1]["dropout"] \
                 and i < len(model._layers) - 1:
             specs[-1]["dropout"] = layer.rate
@@ -89,7 +100,15 @@ def _dense_specs(model):
         raise Unsupported("no Dense layer")
     if specs[-1]["dropout"]:
         raise Unsupported("Dropout after the last Dense layer")
+    if "bn" in specs[-1]:
+        raise Unsupported("BatchNormalization after the last Dense layer")
     return specs, flatten_first
+
+
+def _spec_params(spec):
+    """A spec's trained arrays in the model's weight order: W, b, gamma, beta (or fewer)."""
+    bn = spec.get("bn") or {}
+    return [a for a in (spec["W"], spec["b"], bn.get("gamma"), bn.get("beta")) if a is not None]
 
 
 _CLIP_VALUE, _CLIP_NORM, _CLIP_GLOBAL_NORM = 1, 2, 3      # csrc/train.h FNN_CLIP_*
@@ -185,7 +204,8 @@ class FusedPlan:
         specs, self.flatten_first = _dense_specs(model)
         self.dtype = np.dtype(model.dtype)
         for s in specs:
-            for arr in (s["W"], s["b"]):
+            bn = s.get("bn") or {}
+            for arr in [s["W"], s["b"]] + [bn.get(k) for k in ("gamma", "beta", "mmean", "mvar")]:
                 if arr is not None and (arr.dtype != self.dtype or not arr.flags.c_contiguous):
                     raise Unsupported("weights of mixed dtype or layout")
         self.loss_code, loss_param, self.on_logits, self.y_cols = _loss_spec(model, specs)
@@ -193,8 +213,7 @@ class FusedPlan:
         self.opt = model.optimizer
         opt_cfg, slot_names = _optimizer_spec(self.opt)
         # The weights that train (a frozen layer's have no slots and are never updated).
-        variables = [a for s in specs if not s["frozen"]
-                     for a in (s["W"], s["b"]) if a is not None]
+        variables = [a for s in specs if not s["frozen"] for a in _spec_params(s)]
         if training and not self.opt.built:
             self.opt.build(variables)
         self.can_train = self.opt.built
@@ -202,11 +221,16 @@ class FusedPlan:
             # the layer path raises the optimizer's error for it
             raise Unsupported("optimizer built for other variables")
         slots = iter(self.opt.slots_for(variables) if self.can_train else [])
+
+        def take(spec, arr):
+            """arr's slot arrays (in the C layout of 3), taken in _spec_params' order."""
+            sl = {} if spec["frozen"] or arr is None else next(slots, {})
+            return [sl.get(n) for n in slot_names] + [None] * (3 - len(slot_names))
         for s in specs:
-            sw = {} if s["frozen"] else next(slots, {})
-            s["slotsW"] = [sw.get(n) for n in slot_names] + [None] * (3 - len(slot_names))
-            sb = next(slots, {}) if s["b"] is not None and not s["frozen"] else {}
-            s["slotsb"] = [sb.get(n) for n in slot_names] + [None] * (3 - len(slot_names))
+            s["slotsW"], s["slotsb"] = take(s, s["W"]), take(s, s["b"])
+            if "bn" in s:
+                s["bn"]["slotsG"] = take(s, s["bn"]["gamma"])
+                s["bn"]["slotsBe"] = take(s, s["bn"]["beta"])
         self.specs = specs
         self.key = self._key(model)
         # The key holds ids: keeping these objects alive (the weights and slots are kept
@@ -240,8 +264,9 @@ class FusedPlan:
                 tuple(id(w) for w in model.weights), id(opt), id(model.loss),
                 tuple(id(m) for m in model._metrics or []), id(opt._slots),
                 opt.clipnorm, opt.clipvalue, opt.global_clipnorm, opt.weight_decay,
-                tuple(getattr(layer, "rate", None) for layer in model._layers),
-                tuple(layer.trainable for layer in model._layers))
+                tuple((getattr(layer, "rate", None), getattr(layer, "momentum", None),
+                       getattr(layer, "epsilon", None), layer.trainable)
+                      for layer in model._layers))
 
     def workspace(self, batch):
         ws = self._ws.get(batch)

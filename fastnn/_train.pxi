@@ -20,6 +20,15 @@ cdef extern from "train.h" nogil:
         void *slotW[3]
         void *slotb[3]
         int frozen
+        int bn
+        double bn_momentum, bn_eps
+        double gl1, gl2, btl1, btl2
+        void *gamma
+        void *beta
+        void *mmean
+        void *mvar
+        void *slotG[3]
+        void *slotBe[3]
     ctypedef struct fnn_opt:
         int kind
         double beta1, beta2, eps, momentum, rho, weight_decay
@@ -198,14 +207,30 @@ cdef class FusedNet:
             L.kl1, L.kl2 = spec["kl1"], spec["kl2"]
             L.bl1, L.bl2 = spec["bl1"], spec["bl2"]
             L.frozen = bool(spec.get("frozen", False))
-            for arr in [spec["W"], spec["b"]] + list(spec["slotsW"]) + list(spec["slotsb"]):
+            bn = spec.get("bn")      # a BatchNormalization after the activation, or None
+            L.bn = bn is not None
+            L.bn_momentum = L.bn_eps = L.gl1 = L.gl2 = L.btl1 = L.btl2 = 0.0
+            if bn:
+                L.bn_momentum, L.bn_eps = bn["momentum"], bn["epsilon"]
+                L.gl1, L.gl2, L.btl1, L.btl2 = bn["gl1"], bn["gl2"], bn["btl1"], bn["btl2"]
+            arrays = [spec["W"], spec["b"]] + list(spec["slotsW"]) + list(spec["slotsb"])
+            if bn:
+                arrays += [bn["gamma"], bn["beta"], bn["mmean"], bn["mvar"]]
+                arrays += list(bn["slotsG"]) + list(bn["slotsBe"])
+            for arr in arrays:
                 if arr is not None:
                     self._keep.append(arr)
             L.W = _ptr(spec["W"])
             L.b = _ptr(spec["b"])
+            L.gamma = _ptr(bn["gamma"] if bn else None)
+            L.beta = _ptr(bn["beta"] if bn else None)
+            L.mmean = _ptr(bn["mmean"] if bn else None)
+            L.mvar = _ptr(bn["mvar"] if bn else None)
             for j in range(3):
                 L.slotW[j] = _ptr(spec["slotsW"][j])
                 L.slotb[j] = _ptr(spec["slotsb"][j])
+                L.slotG[j] = _ptr(bn["slotsG"][j] if bn else None)
+                L.slotBe[j] = _ptr(bn["slotsBe"][j] if bn else None)
         self.net.loss = loss
         self.net.loss_param = loss_param
         self.net.loss_on_logits = loss_on_logits

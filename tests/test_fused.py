@@ -747,6 +747,67 @@ def test_gradient_clipping_on_the_engine_gives_the_layer_path_bits(monkeypatch, 
     assert same == (clip == dict(clipnorm=50.0))
 
 
+@pytest.mark.parametrize("case", ["plain", "no_center", "no_scale", "regularized", "clipnorm",
+                                  "global_clip", "frozen_first", "frozen_middle", "sgd"])
+def test_batch_normalization_on_the_engine_gives_the_layer_path_bits(monkeypatch, dtype, case):
+    """Dense(act) -> BatchNormalization stages train on the engine with the layer path's
+    bits (both run csrc/batchnorm.c): weights, moving statistics, history, and predict
+    on the row-block engine (500 rows) and on batches, evaluate."""
+    x, y = _data(n=90, k=3, dtype=dtype)
+    xp = np.random.default_rng(4).standard_normal((500, 6)).astype(dtype)
+    bn_kw = {"no_center": dict(center=False), "no_scale": dict(scale=False),
+             "regularized": dict(gamma_regularizer=R.L2(0.05), beta_regularizer=R.L1(0.02))
+             }.get(case, {})
+
+    def make():
+        m = fastnn.Sequential([L.Input((6,), dtype=dtype.name), L.Dense(9, activation="relu"),
+                               L.BatchNormalization(momentum=0.8, **bn_kw),
+                               L.Dense(7, activation="tanh"), L.BatchNormalization(),
+                               L.Dense(3, activation="softmax")])
+        frozen = {"frozen_first": (0, 1), "frozen_middle": (2, 3)}.get(case, ())
+        for i in frozen:
+            m.layers[i].trainable = False
+        return m
+
+    opt = {"clipnorm": lambda: O.Adam(0.02, clipnorm=0.1),
+           "global_clip": lambda: O.RMSprop(0.01, global_clipnorm=0.2),
+           "sgd": lambda: O.SGD(0.05, momentum=0.9)}.get(case, lambda: O.Adam(0.02))
+    compile_kw = lambda: dict(optimizer=opt(), loss="sparse_categorical_crossentropy",
+                              metrics=["accuracy"])
+    out = []
+    for fused in (True, False):
+        m, h = _train(monkeypatch, fused, make, compile_kw, x, y, batch_size=16, epochs=3)
+        out.append((m.get_weights(), h, m.predict(xp, verbose=0),
+                    m.predict(x, batch_size=8, verbose=0), m.evaluate(x, y, verbose=0)))
+    (wa, ha, pa, qa, ea), (wb, hb, pb, qb, eb) = out
+    assert_same_weights(wa, wb)
+    assert_same_logs(ha, hb)
+    assert_same_weights([pa, qa], [pb, qb])
+    assert ea == pytest.approx(eb, rel=LOSS_RTOL)
+
+
+def test_batch_normalization_in_the_row_block_engine(monkeypatch, dtype):
+    """predict over many rows takes the row-block engine when the weights pack (forced
+    here): each block normalises in place with the moving statistics, the layer path's
+    bits."""
+    from fastnn import _kernels
+    _kernels._gemm_force_path("packed")
+    fastnn.utils.set_random_seed(2)
+    m = fastnn.Sequential([L.Input((6,), dtype=dtype.name), L.Dense(9, activation="relu"),
+                           L.BatchNormalization(), L.Dense(3)])
+    bn = m.layers[1]
+    r = np.random.default_rng(5)
+    bn.set_weights([r.standard_normal(9), r.standard_normal(9), r.standard_normal(9),
+                    r.random(9) + 0.5])
+    m.compile(optimizer="adam", loss=Lo.SparseCategoricalCrossentropy(from_logits=True))
+    xp = r.standard_normal((500, 6)).astype(dtype)
+    fused = m.predict(xp, batch_size=32, verbose=0)
+    assert m._fused_plan is not None
+    monkeypatch.setattr(_fused, "ENABLED", False)
+    layer = m.predict(xp, batch_size=32, verbose=0)
+    assert_same_weights([fused], [layer])
+
+
 @pytest.mark.parametrize("frozen", [(0,), (1,), (0, 1), (2,)],
                          ids=["first", "middle", "base", "head"])
 def test_frozen_layers_train_on_the_engine_with_the_layer_path_numbers(monkeypatch, frozen):
@@ -779,12 +840,35 @@ def test_frozen_layers_train_on_the_engine_with_the_layer_path_numbers(monkeypat
     assert len(ma.optimizer._slots) == 2 * (3 - len(frozen))
 
 
+def _frozen_bn():
+    m = fastnn.Sequential([L.Input((6,)), L.Dense(8, activation="relu"), L.BatchNormalization(),
+                           L.Dense(3, activation="softmax")])
+    m.layers[1].trainable = False
+    return m
+
+
 # name -> (model factory, compile kwargs factory, words expected in model._fused_why)
 REFUSED = {
     "flatten_after_dense": (lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8, activation="relu"),
                                                        L.Flatten(), L.Dense(3, activation="softmax")]),
                             lambda: dict(optimizer="adam", loss="sparse_categorical_crossentropy"),
                             "Flatten after a Dense"),
+    "batchnorm_last": (lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8, activation="relu"),
+                                                  L.Dense(3), L.BatchNormalization()]),
+                       lambda: dict(optimizer="adam",
+                                    loss=Lo.SparseCategoricalCrossentropy(from_logits=True)),
+                       "BatchNormalization after the last"),
+    "activation_after_batchnorm": (lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8),
+                                                              L.BatchNormalization(),
+                                                              L.Activation("relu"),
+                                                              L.Dense(3, activation="softmax")]),
+                                   lambda: dict(optimizer="adam",
+                                                loss="sparse_categorical_crossentropy"),
+                                   "Activation"),
+    "batchnorm_frozen_alone": (lambda: _frozen_bn(),
+                               lambda: dict(optimizer="adam",
+                                            loss="sparse_categorical_crossentropy"),
+                               "trainable unlike"),
     "dropout_last": (lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8, activation="relu"),
                                                 L.Dense(3), L.Dropout(0.3)]),
                      lambda: dict(optimizer="adam",

@@ -11,7 +11,7 @@ import pytest
 
 import fastnn
 from fastnn import _kernels, ops
-from fastnn.layers import Dense, Dropout, Input
+from fastnn.layers import BatchNormalization, Dense, Dropout, Input
 from fastnn import Sequential
 
 LO, HI = 32768, 16777216       # clamp of the calibrated threshold (csrc/fnn_common.h)
@@ -385,22 +385,24 @@ def test_dense_with_k_blocks_over_threads_is_bitwise_serial(dtype, M, N, K, act,
                                counts=(2, 3, 4)))
 
 
-@pytest.mark.parametrize("n_in,variant", [(20, None), (600, None), (600, "clip_frozen")],
-                         ids=["narrow", "k_split", "global_clip_frozen_first"])
+@pytest.mark.parametrize("n_in,variant", [(20, None), (600, None), (600, "clip_frozen"),
+                                         (600, "batchnorm")],
+                         ids=["narrow", "k_split", "global_clip_frozen_first", "batchnorm"])
 def test_fit_bitwise_serial_vs_parallel(dtype, n_in, variant, set_threads):
     """Weights, history and predictions of a fit are bitwise those of the serial fit at 2
     and 3 threads; with 600 inputs the forward splits its 3 K blocks over the threads
     (the gradient and Adam split W's rows); also with global_clipnorm and the first layer
-    frozen (no backward below the second)."""
+    frozen (no backward below the second); and with a BatchNormalization stage."""
     r = np.random.default_rng(8)
     x = r.standard_normal((48, n_in))
     y = r.integers(0, 5, 48)
 
     def run():
         fastnn.utils.set_random_seed(11)
-        m = Sequential([Input((n_in,), dtype=dtype.name), Dense(16, activation="relu"),
-                        Dropout(0.25), Dense(12, activation="tanh"),
-                        Dense(5, activation="softmax")])
+        bn = [BatchNormalization()] if variant == "batchnorm" else []
+        m = Sequential([Input((n_in,), dtype=dtype.name), Dense(16, activation="relu")] + bn
+                       + [Dropout(0.25), Dense(12, activation="tanh"),
+                          Dense(5, activation="softmax")])
         opt = "adam"
         if variant == "clip_frozen":
             m.layers[0].trainable = False
