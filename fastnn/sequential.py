@@ -77,9 +77,9 @@ class Sequential:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Sequential: name must be a string, got {name!r}")
         self.name = name or layers_mod._auto_name("sequential")
-        self.trainable = bool(trainable)
         self._input_layer = None
         self._layers = []
+        self.trainable = bool(trainable)
         self.built = False
         self.compiled = False
         self._fused_plan_fit = None
@@ -200,6 +200,18 @@ class Sequential:
     @property
     def weights(self):
         return [w for layer in self._layers for w in layer.weights]
+
+    # As in Keras, setting it sets every layer's (a frozen BatchNormalization then
+    # normalises with its moving statistics); the layers can be changed one by one after.
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = self._trainable
 
     @property
     def trainable_weights(self):

@@ -229,3 +229,24 @@ def test_kernel_arguments_are_checked():
         _kernels.bn_backward(np.ones((0, 3)), np.ones((0, 3)), v, None, True, None, None, None)
     with pytest.raises((TypeError, ValueError)):
         _kernels.bn_infer(x.astype(np.float32), None, None, v, v, 1e-3, None, np.empty((4, 3)))
+
+
+def test_freezing_the_model_freezes_its_layers_as_in_keras():
+    """model.trainable = False sets every layer's flag (Keras' setter does): the
+    BatchNormalization then normalises with its moving statistics in fit and nothing
+    moves; trainable = True gives every layer back."""
+    x = np.random.default_rng(3).standard_normal((40, 4))
+    y = x.sum(axis=1, keepdims=True)
+    m = fastnn.Sequential([Input((4,)), Dense(5, activation="relu"), BatchNormalization(),
+                           Dense(1)])
+    m.compile(optimizer="adam", loss="mse")
+    m.trainable = False
+    assert not any(layer.trainable for layer in m.layers)
+    before = m.get_weights()
+    m.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    m.trainable = True
+    assert all(layer.trainable for layer in m.layers)
+    m.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert not np.array_equal(m.layers[1].moving_mean, before[4])
