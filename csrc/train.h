@@ -34,6 +34,8 @@ typedef struct {
     /* A BatchNormalization after the activation (bn != 0): gamma / beta may be NULL
      * (scale / center off); frozen layers normalise with the moving statistics. */
     int bn;
+    int bn_pre;               /* 1: between the layer's GEMM and its activation (Dense ->
+                               * BatchNormalization -> Activation); 0: after the activation */
     double bn_momentum, bn_eps;
     double gl1, gl2, btl1, btl2;   /* gamma and beta regularizer factors */
     void *gamma, *beta, *mmean, *mvar;

@@ -76,8 +76,14 @@ def _dense_specs(model):
                           "W": layer.kernel, "b": layer.bias if layer.use_bias else None,
                           "frozen": not layer.trainable, "layer": layer})
         elif isinstance(layer, layers_mod.Activation) and specs and specs[-1]["act_name"] == "linear" \
-                and not specs[-1]["dropout"] and "bn" not in specs[-1]:
+                and not specs[-1]["dropout"] and not specs[-1].get("bn", {}).get("pre"):
             name, code, param = _act_code(layer.activation_name, layer.activation_params)
+            if "bn" in specs[-1]:
+                # Dense -> BatchNormalization -> Activation: the engine normalises the
+                # GEMM's output, then activates it element-wise in place
+                if name in ("softmax", "log_softmax"):
+                    raise Unsupported(f"{name} after a BatchNormalization")
+                specs[-1]["bn"]["pre"] = True
             specs[-1].update(act=code, act_name=name, act_param=param)
         elif type(layer) is layers_mod.BatchNormalization and specs and \
                 not specs[-1]["dropout"] and "bn" not in specs[-1]:

@@ -21,6 +21,7 @@ cdef extern from "train.h" nogil:
         void *slotb[3]
         int frozen
         int bn
+        int bn_pre
         double bn_momentum, bn_eps
         double gl1, gl2, btl1, btl2
         void *gamma
@@ -209,6 +210,7 @@ cdef class FusedNet:
             L.frozen = bool(spec.get("frozen", False))
             bn = spec.get("bn")      # a BatchNormalization after the activation, or None
             L.bn = bn is not None
+            L.bn_pre = bool(bn and bn.get("pre"))
             L.bn_momentum = L.bn_eps = L.gl1 = L.gl2 = L.btl1 = L.btl2 = 0.0
             if bn:
                 L.bn_momentum, L.bn_eps = bn["momentum"], bn["epsilon"]

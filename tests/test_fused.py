@@ -747,12 +747,14 @@ def test_gradient_clipping_on_the_engine_gives_the_layer_path_bits(monkeypatch, 
     assert same == (clip == dict(clipnorm=50.0))
 
 
+@pytest.mark.parametrize("placement", ["after_activation", "before_activation"])
 @pytest.mark.parametrize("case", ["plain", "no_center", "no_scale", "regularized", "clipnorm",
                                   "global_clip", "frozen_first", "frozen_middle", "sgd"])
-def test_batch_normalization_on_the_engine_gives_the_layer_path_bits(monkeypatch, dtype, case):
-    """Dense(act) -> BatchNormalization stages train on the engine with the layer path's
-    bits (both run csrc/batchnorm.c): weights, moving statistics, history, and predict
-    on the row-block engine (500 rows) and on batches, evaluate."""
+def test_batch_normalization_on_the_engine_gives_the_layer_path_bits(monkeypatch, dtype, case,
+                                                                     placement):
+    """Dense(act) -> BatchNormalization and Dense -> BatchNormalization -> Activation
+    stages train on the engine with the layer path's bits (both run csrc/batchnorm.c):
+    weights, moving statistics, history, predict on batches, evaluate."""
     x, y = _data(n=90, k=3, dtype=dtype)
     xp = np.random.default_rng(4).standard_normal((500, 6)).astype(dtype)
     bn_kw = {"no_center": dict(center=False), "no_scale": dict(scale=False),
@@ -760,11 +762,16 @@ def test_batch_normalization_on_the_engine_gives_the_layer_path_bits(monkeypatch
              }.get(case, {})
 
     def make():
-        m = fastnn.Sequential([L.Input((6,), dtype=dtype.name), L.Dense(9, activation="relu"),
-                               L.BatchNormalization(momentum=0.8, **bn_kw),
-                               L.Dense(7, activation="tanh"), L.BatchNormalization(),
-                               L.Dense(3, activation="softmax")])
-        frozen = {"frozen_first": (0, 1), "frozen_middle": (2, 3)}.get(case, ())
+        if placement == "after_activation":
+            hidden = [L.Dense(9, activation="relu"), L.BatchNormalization(momentum=0.8, **bn_kw),
+                      L.Dense(7, activation="tanh"), L.BatchNormalization()]
+            frozen = {"frozen_first": (0, 1), "frozen_middle": (2, 3)}.get(case, ())
+        else:
+            hidden = [L.Dense(9), L.BatchNormalization(momentum=0.8, **bn_kw), L.ReLU(),
+                      L.Dense(7), L.BatchNormalization(), L.Activation("tanh")]
+            frozen = {"frozen_first": (0, 1), "frozen_middle": (3, 4)}.get(case, ())
+        m = fastnn.Sequential([L.Input((6,), dtype=dtype.name)] + hidden
+                              + [L.Dense(3, activation="softmax")])
         for i in frozen:
             m.layers[i].trainable = False
         return m
@@ -786,15 +793,18 @@ def test_batch_normalization_on_the_engine_gives_the_layer_path_bits(monkeypatch
     assert ea == pytest.approx(eb, rel=LOSS_RTOL)
 
 
-def test_batch_normalization_in_the_row_block_engine(monkeypatch, dtype):
+@pytest.mark.parametrize("placement", ["after_activation", "before_activation"])
+def test_batch_normalization_in_the_row_block_engine(monkeypatch, dtype, placement):
     """predict over many rows takes the row-block engine when the weights pack (forced
-    here): each block normalises in place with the moving statistics, the layer path's
-    bits."""
+    here): each block normalises in place with the moving statistics (then activates,
+    for a normalisation before the activation), the layer path's bits."""
     from fastnn import _kernels
     _kernels._gemm_force_path("packed")
     fastnn.utils.set_random_seed(2)
-    m = fastnn.Sequential([L.Input((6,), dtype=dtype.name), L.Dense(9, activation="relu"),
-                           L.BatchNormalization(), L.Dense(3)])
+    hidden = ([L.Dense(9, activation="relu"), L.BatchNormalization()]
+              if placement == "after_activation" else
+              [L.Dense(9), L.BatchNormalization(), L.Activation("elu")])
+    m = fastnn.Sequential([L.Input((6,), dtype=dtype.name)] + hidden + [L.Dense(3)])
     bn = m.layers[1]
     r = np.random.default_rng(5)
     bn.set_weights([r.standard_normal(9), r.standard_normal(9), r.standard_normal(9),
@@ -858,13 +868,16 @@ REFUSED = {
                        lambda: dict(optimizer="adam",
                                     loss=Lo.SparseCategoricalCrossentropy(from_logits=True)),
                        "BatchNormalization after the last"),
-    "activation_after_batchnorm": (lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8),
-                                                              L.BatchNormalization(),
-                                                              L.Activation("relu"),
-                                                              L.Dense(3, activation="softmax")]),
-                                   lambda: dict(optimizer="adam",
-                                                loss="sparse_categorical_crossentropy"),
-                                   "Activation"),
+    "activation_after_activation_and_batchnorm": (
+        lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8, activation="relu"),
+                                   L.BatchNormalization(), L.Activation("tanh"),
+                                   L.Dense(3, activation="softmax")]),
+        lambda: dict(optimizer="adam", loss="sparse_categorical_crossentropy"), "Activation"),
+    "softmax_after_batchnorm": (
+        lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8), L.BatchNormalization(),
+                                   L.Activation("softmax"), L.Dense(3, activation="softmax")]),
+        lambda: dict(optimizer="adam", loss="sparse_categorical_crossentropy"),
+        "softmax after a BatchNormalization"),
     "batchnorm_frozen_alone": (lambda: _frozen_bn(),
                                lambda: dict(optimizer="adam",
                                             loss="sparse_categorical_crossentropy"),
