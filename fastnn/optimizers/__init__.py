@@ -87,7 +87,6 @@ class Optimizer:
         for v, sl in zip(variables, slots):
             ops._param_arrays(v, v, list(sl.items()))
         self._slots = slots
-        self._shapes = [(v.shape, v.dtype) for v in variables]
         # As in Keras, a step may update any subset of these variables (a layer frozen
         # since): found by identity, which holds as weights are only updated in place.
         # The list keeps the arrays alive, so their ids stay theirs.
