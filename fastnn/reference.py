@@ -361,3 +361,37 @@ def adagrad_update(w, g, acc, lr=0.001, epsilon=1e-7, wd_lr=0.0):
     _decay(w, wd_lr)
     acc += g * g
     w -= _c(w, lr) * g / np.sqrt(acc + _c(w, epsilon))
+
+
+# ---------------------------------------------------------------- batch normalization
+# Over the last axis of 2-D x (csrc/batchnorm.h), in float64; gamma / beta may be None.
+def batch_norm(x, gamma, beta, mean, var, epsilon=1e-3):
+    """Keras 3's ops.batch_normalization: (x - mean) / sqrt(var + epsilon) * gamma + beta."""
+    x = np.asarray(x, np.float64)
+    y = (x - mean) / np.sqrt(np.asarray(var, np.float64) + epsilon)
+    if gamma is not None:
+        y = y * gamma
+    return y if beta is None else y + beta
+
+
+def batch_norm_train(x, gamma, beta, moving_mean, moving_var, momentum=0.99, epsilon=1e-3):
+    """Training step: (y, new moving mean, new moving variance) from the batch's mean and
+    biased variance; moving = moving * momentum + batch * (1 - momentum)."""
+    x = np.asarray(x, np.float64)
+    mean, var = x.mean(axis=0), x.var(axis=0)
+    return (batch_norm(x, gamma, beta, mean, var, epsilon),
+            moving_mean * momentum + mean * (1 - momentum),
+            moving_var * momentum + var * (1 - momentum))
+
+
+def batch_norm_backward(dy, xhat, inv, gamma, batch_stats=True):
+    """(dx, dgamma, dbeta) of y = xhat * gamma + beta, xhat = (x - mean) * inv; with
+    batch_stats the mean and variance are the batch's (the three-term form)."""
+    dy = np.asarray(dy, np.float64)
+    xhat = np.asarray(xhat, np.float64)
+    g = dy if gamma is None else dy * gamma
+    if batch_stats:
+        dx = (g - g.mean(axis=0) - xhat * (g * xhat).mean(axis=0)) * inv
+    else:
+        dx = g * inv
+    return dx, (dy * xhat).sum(axis=0), dy.sum(axis=0)
