@@ -9,7 +9,8 @@
  * fnn_bn_backward_*: from dy (d loss / d y): dgamma = sum dy * xhat, dbeta = sum dy (each
  * may be NULL: not wanted), and dx when not NULL. With batch_stats the mean and variance
  * were the batch's: dx = (g - mean(g) - xhat * mean(g * xhat)) * inv with g = dy * gamma;
- * else they were constants: dx = g * inv (xhat is then read only for dgamma, dbeta).
+ * else they were constants: dx = g * inv (xhat is then read only for dgamma, dbeta,
+ * and may be NULL without them).
  *
  * Serial, one fixed order: results do not depend on the thread count. n, k >= 1.
  */

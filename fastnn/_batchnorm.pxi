@@ -27,13 +27,6 @@ cdef inline int _bn_vec(str name, Py_ssize_t k, Py_ssize_t given) except -1:
     return 0
 
 
-cdef inline int _bn_rows(str name, Py_ssize_t n, Py_ssize_t k, Py_ssize_t rows,
-                         Py_ssize_t cols) except -1:
-    if rows != n or cols != k:
-        raise ValueError(f"{name} must have shape ({n}, {k}), got ({rows}, {cols})")
-    return 0
-
-
 def bn_train(const floating[:, ::1] x not None, const floating[::1] gamma,
              const floating[::1] beta, floating[::1] mm not None, floating[::1] mv not None,
              double momentum, double eps, floating[:, ::1] xhat not None,
@@ -48,8 +41,8 @@ def bn_train(const floating[:, ::1] x not None, const floating[::1] gamma,
     _bn_vec("mm", k, mm.shape[0])
     _bn_vec("mv", k, mv.shape[0])
     _bn_vec("inv", k, inv.shape[0])
-    _bn_rows("xhat", n, k, xhat.shape[0], xhat.shape[1])
-    _bn_rows("y", n, k, y.shape[0], y.shape[1])
+    _same_shape2("xhat", (n, k), (xhat.shape[0], xhat.shape[1]))
+    _same_shape2("y", (n, k), (y.shape[0], y.shape[1]))
     cdef const floating *pg = &gamma[0] if gamma is not None else NULL
     cdef const floating *pb = &beta[0] if beta is not None else NULL
     with nogil:
@@ -74,7 +67,7 @@ def bn_infer(const floating[:, ::1] x not None, const floating[::1] gamma,
             _bn_vec(name, k, arr.shape[0])
     _bn_vec("mm", k, mm.shape[0])
     _bn_vec("mv", k, mv.shape[0])
-    _bn_rows("y", n, k, y.shape[0], y.shape[1])
+    _same_shape2("y", (n, k), (y.shape[0], y.shape[1]))
     cdef const floating *pg = &gamma[0] if gamma is not None else NULL
     cdef const floating *pb = &beta[0] if beta is not None else NULL
     cdef floating *pi = &inv[0] if inv is not None else NULL
@@ -87,29 +80,35 @@ def bn_infer(const floating[:, ::1] x not None, const floating[::1] gamma,
             fnn_bn_infer_f64(n, k, &x[0, 0], pg, pb, &mm[0], &mv[0], eps, pi, &y[0, 0])
 
 
-def bn_backward(const floating[:, ::1] dy not None, const floating[:, ::1] xhat not None,
+def bn_backward(const floating[:, ::1] dy not None, const floating[:, ::1] xhat,
                 const floating[::1] inv not None, const floating[::1] gamma,
                 bint batch_stats, floating[:, ::1] dx, floating[::1] dgamma,
                 floating[::1] dbeta):
-    """Backward: dgamma, dbeta (either may be None) and dx (None: not wanted)."""
+    """Backward: dgamma, dbeta (either may be None) and dx (None: not wanted); xhat may
+    be None with moving statistics and neither dgamma nor dbeta."""
     cdef Py_ssize_t n = dy.shape[0], k = dy.shape[1]
     if n == 0 or k == 0:
         raise ValueError(f"bn_backward: dy must have at least one row and one feature, got ({n}, {k})")
-    _bn_rows("xhat", n, k, xhat.shape[0], xhat.shape[1])
+    if xhat is not None:
+        _same_shape2("xhat", (n, k), (xhat.shape[0], xhat.shape[1]))
+    elif batch_stats or dgamma is not None or dbeta is not None:
+        raise ValueError("bn_backward: xhat is needed for batch statistics and for "
+                         "dgamma / dbeta, got None")
     _bn_vec("inv", k, inv.shape[0])
     for name, arr in (("gamma", gamma), ("dgamma", dgamma), ("dbeta", dbeta)):
         if arr is not None:
             _bn_vec(name, k, arr.shape[0])
     if dx is not None:
-        _bn_rows("dx", n, k, dx.shape[0], dx.shape[1])
+        _same_shape2("dx", (n, k), (dx.shape[0], dx.shape[1]))
     cdef const floating *pg = &gamma[0] if gamma is not None else NULL
+    cdef const floating *ph = &xhat[0, 0] if xhat is not None else NULL
     cdef floating *pdx = &dx[0, 0] if dx is not None else NULL
     cdef floating *pdg = &dgamma[0] if dgamma is not None else NULL
     cdef floating *pdb = &dbeta[0] if dbeta is not None else NULL
     with nogil:
         if floating is float:
-            fnn_bn_backward_f32(n, k, &dy[0, 0], &xhat[0, 0], &inv[0], pg, batch_stats, pdx,
+            fnn_bn_backward_f32(n, k, &dy[0, 0], ph, &inv[0], pg, batch_stats, pdx,
                                 pdg, pdb)
         else:
-            fnn_bn_backward_f64(n, k, &dy[0, 0], &xhat[0, 0], &inv[0], pg, batch_stats, pdx,
+            fnn_bn_backward_f64(n, k, &dy[0, 0], ph, &inv[0], pg, batch_stats, pdx,
                                 pdg, pdb)

@@ -139,6 +139,12 @@ class Layer:
         """(regularizer or None, weight or None) pairs, in the order their terms add up."""
         return ()
 
+    def _plus_reg_grads(self, grads):
+        """The gradients of the weights _regularized() lists (those the layer has, in
+        order) plus their regularizers' gradients."""
+        pairs = [(reg, w) for reg, w in self._regularized() if w is not None]
+        return [g if reg is None else g + reg.grad(w) for g, (reg, w) in zip(grads, pairs)]
+
     def regularization_loss(self):
         out = 0.0
         for reg, w in self._regularized():
@@ -344,13 +350,7 @@ class Dense(Layer):
         dx = np.zeros(x2.shape, dtype=self.dtype) if need_dx else None
         if x2.shape[0]:
             _kernels.dense_backward(x2, self.kernel, dz, dk, db, dx)
-        if self.kernel_regularizer is not None:
-            dk = dk + self.kernel_regularizer.grad(self.kernel)
-        grads = [dk]
-        if self.use_bias:
-            if self.bias_regularizer is not None:
-                db = db + self.bias_regularizer.grad(self.bias)
-            grads.append(db)
+        grads = self._plus_reg_grads([dk, db] if self.use_bias else [dk])
         self.grads = grads if self.trainable else []
         self._cache = None
         return None if dx is None else dx.reshape(lead + (x2.shape[1],))
@@ -617,19 +617,8 @@ class BatchNormalization(Layer):
         dgamma = np.empty_like(inv) if self.scale and want else None
         dbeta = np.empty_like(inv) if self.center and want else None
         dx = np.empty_like(dy) if need_dx else None
-        if xhat is None:
-            xhat = np.zeros_like(dy)     # read only for the batch-statistics gradients
         _kernels.bn_backward(dy, xhat, inv, self.gamma, batch_stats, dx, dgamma, dbeta)
-        grads = []
-        if dgamma is not None:
-            if self.gamma_regularizer is not None:
-                dgamma = dgamma + self.gamma_regularizer.grad(self.gamma)
-            grads.append(dgamma)
-        if dbeta is not None:
-            if self.beta_regularizer is not None:
-                dbeta = dbeta + self.beta_regularizer.grad(self.beta)
-            grads.append(dbeta)
-        self.grads = grads
+        self.grads = self._plus_reg_grads([g for g in (dgamma, dbeta) if g is not None])
         return None if dx is None else dx.reshape(shape)
 
     def _regularized(self):
