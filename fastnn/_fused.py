@@ -269,7 +269,6 @@ class FusedPlan:
                       for k, v in sorted(cfg.items())),
                 tuple(id(w) for w in model.weights), id(opt), id(model.loss),
                 tuple(id(m) for m in model._metrics or []), id(opt._slots),
-                opt.clipnorm, opt.clipvalue, opt.global_clipnorm, opt.weight_decay,
                 tuple((getattr(layer, "rate", None), getattr(layer, "momentum", None),
                        getattr(layer, "epsilon", None), layer.trainable)
                       for layer in model._layers))

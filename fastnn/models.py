@@ -17,8 +17,7 @@ def model_from_json(json_string, custom_objects=None):
         spec = json.loads(json_string)
     except (TypeError, ValueError) as e:
         raise ValueError(f"model_from_json: json_string is not JSON ({e})") from None
-    if not isinstance(spec, dict) or spec.get("class_name") != "Sequential" \
-            or not isinstance(spec.get("config"), dict):
+    if not Sequential.is_spec(spec):
         raise ValueError("model_from_json: expected {\"class_name\": \"Sequential\", "
                          f"\"config\": {{...}}}}, got {str(json_string)[:200]!r}")
     return Sequential.from_config(spec["config"])

@@ -313,7 +313,7 @@ def save_model(model, filepath, overwrite=True, **kwargs):
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"save_model: {filepath!r} exists and overwrite=False")
     header = _header(MODEL_FORMAT)
-    header["model"] = {"class_name": type(model).__name__, "config": model.get_config()}
+    header["model"] = model.spec()
     header["compile"] = model.compile_config
     groups = {"weights": model.get_weights()}
     optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
@@ -364,8 +364,7 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True):
                          "to fastnn's built-in layers, activations, losses and optimizers")
     config, arrays = _read_archive(filepath, MODEL_FORMAT)
     model_cfg = config.get("model")
-    if not isinstance(model_cfg, dict) or model_cfg.get("class_name") != "Sequential" \
-            or not isinstance(model_cfg.get("config"), dict):
+    if not Sequential.is_spec(model_cfg):
         raise _bad(filepath, "config.json: 'model' must be {\"class_name\": \"Sequential\", \"config\": {...}}")
     with _preserving_rng():
         try:

@@ -754,9 +754,9 @@ class Sequential:
         (fit and evaluate start theirs afresh too)."""
         self._on_batch_sums = None
 
-    def _on_batch(self, what, step, x, y, sample_weight, class_weight, return_dict):
+    def _on_batch(self, what, training, x, y, sample_weight, class_weight, return_dict):
         self._require_compiled(what)
-        if what == "train_on_batch":
+        if training:
             self._require_differentiable(what)
         xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
         swa = self._with_class_weights(class_weight, ya, swa, what)
@@ -769,9 +769,11 @@ class Sequential:
                 m.reset_state()
             self._on_batch_sums = [0.0, 0]
         # One C call on a Dense stack, the layer path otherwise (the same numbers).
-        plan = _fused.plan_for(self, xa, training=what == "train_on_batch")
+        plan = _fused.plan_for(self, xa, training=training)
         if plan is not None:
-            step = plan.train_batch if what == "train_on_batch" else plan.test_batch
+            step = plan.train_batch if training else plan.test_batch
+        else:
+            step = self._train_step if training else self._test_step
         nb, lsum, msums = step(xa, ya, swa)
         sums = self._on_batch_sums
         sums[0] += lsum
@@ -783,14 +785,13 @@ class Sequential:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on the batch (x, y). Returns, as Keras 3 does, the mean loss
         (and metrics) over every batch since the last fit, evaluate or reset_metrics()."""
-        return self._on_batch("train_on_batch", self._train_step, x, y, sample_weight,
-                              class_weight, return_dict)
+        return self._on_batch("train_on_batch", True, x, y, sample_weight, class_weight,
+                              return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) of the batch (x, y) in inference mode, accumulated as
         train_on_batch's are."""
-        return self._on_batch("test_on_batch", self._test_step, x, y, sample_weight, None,
-                              return_dict)
+        return self._on_batch("test_on_batch", False, x, y, sample_weight, None, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for x, batch by batch, as one NumPy array of the model dtype."""
@@ -946,11 +947,21 @@ class Sequential:
             model.build(tuple(bis))
         return model
 
+    def spec(self):
+        """The architecture as model files and to_json store it:
+        {"class_name": "Sequential", "config": get_config()}."""
+        return {"class_name": type(self).__name__, "config": self.get_config()}
+
+    @staticmethod
+    def is_spec(spec):
+        """Whether `spec` has spec()'s form (from_config(spec["config"]) rebuilds it)."""
+        return isinstance(spec, dict) and spec.get("class_name") == "Sequential" \
+            and isinstance(spec.get("config"), dict)
+
     def to_json(self, **kwargs):
         """The architecture as a JSON string (no weights); fastnn.models.model_from_json
         rebuilds it. `kwargs` go to json.dumps."""
-        return json.dumps({"class_name": type(self).__name__, "config": self.get_config()},
-                          **kwargs)
+        return json.dumps(self.spec(), **kwargs)
 
     def save(self, filepath, *args, **kwargs):
         from fastnn.saving import save_model
