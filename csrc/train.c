@@ -73,49 +73,80 @@ void fnn_permutation(uint64_t seed, size_t n, int64_t *out)
     }
 }
 
+#define FNN_ADAPT_PROBE 2
+#define FNN_ADAPT_STOP 1.5
+#define FNN_ADAPT_GAIN 0.9
 #define FNN_ADAPT_SLOW 2.0
 #define FNN_ADAPT_SLOW_RUN 3
-#define FNN_ADAPT_PROBE 2
 #define FNN_ADAPT_BACKOFF0 16
 #define FNN_ADAPT_BACKOFF_MAX 1024
 
+static void adapt_search(fnn_adapt *a)
+{
+    a->searching = 1;
+    a->team = a->max_team;
+    a->probing = FNN_ADAPT_PROBE;
+    a->probe_best = 0;
+    a->best_team = 0;
+    a->best_search = 0;
+    a->searches++;
+}
+
+int fnn_adapt_team(fnn_adapt *a, int nt_all)
+{
+    if (nt_all < 1) nt_all = 1;
+    if (a->max_team != nt_all) {     /* first step, or the thread count changed */
+        a->max_team = nt_all;
+        a->backoff = FNN_ADAPT_BACKOFF0;
+        a->left = 0;
+        adapt_search(a);
+    }
+    return a->team;
+}
+
+/* The search has tried a->team (its best pace: probe_best). */
+static void adapt_next_size(fnn_adapt *a)
+{
+    const int stop = a->best_team && a->probe_best > FNN_ADAPT_STOP * a->best_search;
+    if (!a->best_team || a->probe_best < FNN_ADAPT_GAIN * a->best_search) {
+        a->best_team = a->team;
+        a->best_search = a->probe_best;
+    }
+    if (!stop && a->team > 1) {
+        a->team /= 2;
+        a->probing = FNN_ADAPT_PROBE;
+        a->probe_best = 0;
+        return;
+    }
+    /* The same answer as last time: search less often; a new one: watch it sooner. */
+    if (a->best_team == a->chosen_before)
+        a->backoff = 2 * a->backoff < FNN_ADAPT_BACKOFF_MAX ? 2 * a->backoff
+                                                           : FNN_ADAPT_BACKOFF_MAX;
+    else
+        a->backoff = FNN_ADAPT_BACKOFF0;
+    a->searching = 0;
+    a->team = a->best_team;
+    a->best = a->best_search;
+    a->slow = 0;
+    a->left = a->team < a->max_team ? a->backoff : 0;
+}
+
 void fnn_adapt_step(fnn_adapt *a, double t)
 {
-    if (!a->backoff) a->backoff = FNN_ADAPT_BACKOFF0;
-    if (a->serial) {
-        if (a->best_ser == 0 || t < a->best_ser) a->best_ser = t;
-        if (--a->left <= 0) {
-            a->serial = 0;
-            a->probing = FNN_ADAPT_PROBE;
-            a->probe_best = 0;
-        }
-        return;
-    }
-    if (a->probing) {
+    if (a->max_team == 0) return;   /* fnn_adapt_team was not asked */
+    if (a->searching) {
         if (a->probe_best == 0 || t < a->probe_best) a->probe_best = t;
-        if (--a->probing == 0) {
-            if (a->probe_best < 0.8 * a->best_ser) {       /* threads pay again */
-                a->best_par = a->probe_best;
-                a->backoff = FNN_ADAPT_BACKOFF0;
-                a->slow = 0;
-            } else {                                       /* still busy: wait longer */
-                a->backoff = 2 * a->backoff < FNN_ADAPT_BACKOFF_MAX ? 2 * a->backoff
-                                                                   : FNN_ADAPT_BACKOFF_MAX;
-                a->serial = 1;
-                a->left = a->backoff;
-                a->best_ser = 0;
-            }
-        }
+        /* A smaller size already this much slower: no need for its second step. */
+        if (--a->probing <= 0
+            || (a->best_team && t > FNN_ADAPT_STOP * a->best_search))
+            adapt_next_size(a);
         return;
     }
-    if (a->best_par == 0 || t < a->best_par) a->best_par = t;
-    a->slow = t > FNN_ADAPT_SLOW * a->best_par ? a->slow + 1 : 0;
-    if (a->slow >= FNN_ADAPT_SLOW_RUN) {
-        a->serial = 1;
-        a->slow = 0;
-        a->left = a->backoff;
-        a->best_ser = 0;
-        a->switches++;
+    if (a->best == 0 || t < a->best) a->best = t;
+    a->slow = t > FNN_ADAPT_SLOW * a->best ? a->slow + 1 : 0;
+    if (a->slow >= FNN_ADAPT_SLOW_RUN || (a->left > 0 && --a->left == 0)) {
+        a->chosen_before = a->team;
+        adapt_search(a);
     }
 }
 

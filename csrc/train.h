@@ -52,26 +52,40 @@ typedef struct {
     double clip;              /* its threshold */
 } fnn_opt;
 
-/* Busy cores: a parallel step waits for its slowest thread, so when another process
- * takes a core, every parallel region waits for a time slice (measured: W3 with a
- * CPU-bound neighbour, 3.3 s on 2 threads against 1.65 s on 1). The engine times its
- * steps (seconds per row) and, after FNN_ADAPT_SLOW_RUN consecutive parallel steps
- * slower than FNN_ADAPT_SLOW x the best, runs serially; every `backoff` serial steps it
- * probes FNN_ADAPT_PROBE parallel steps and goes back to threads when they beat the
- * serial pace, else doubles the backoff. Results do not depend on the thread count, so
- * this changes only speed. Steps whose kernels all stay serial are not timed. */
+/* Team size of the engine's steps. Every kernel of a step uses the same team (see
+ * fnn_threads_for), but the best size for a whole step is the model's and the machine's:
+ * on 16 cores the 784-128-10 MLP at batch 32 took 305 us a step on 1 thread, 114 on 4
+ * and 236 on 16 (kernels with fewer pieces than threads, wider fork/joins), while W3
+ * wanted all 16. And on busy cores a parallel step waits for its slowest thread
+ * (measured: W3 with a CPU-bound neighbour, 3.3 s on 2 threads against 1.65 s on 1).
+ * So the engine times its steps (seconds per row) and searches: FNN_ADAPT_PROBE steps at
+ * the whole team, then at half of it, and so on down to 1, stopping at the first size
+ * more than FNN_ADAPT_STOP x slower than the best so far (after one step of it); a
+ * smaller size must beat a larger one by FNN_ADAPT_GAIN to be chosen. The chosen size
+ * then runs; after FNN_ADAPT_SLOW_RUN consecutive steps slower than FNN_ADAPT_SLOW x its
+ * best pace (busy cores) it searches again, and while it runs with fewer than all the
+ * threads it searches again every `backoff` steps (doubled each time the answer stays
+ * the same), so that freed cores are taken back. Results do not depend on the team size,
+ * so this changes only speed. Steps whose kernels all stay serial are not timed. */
 typedef struct {
     int enabled;
-    int serial;               /* 1: steps run on one thread now */
-    int slow;                 /* consecutive slow parallel steps */
-    int probing;              /* parallel steps left in the current probe */
-    long left;                /* serial steps before the next probe */
-    long backoff;             /* serial steps between probes */
-    long switches;            /* times it went serial (reported) */
-    double best_par, best_ser, probe_best;   /* seconds per row; 0 = none yet */
+    int max_team;             /* the team size it searched from (0: no search yet) */
+    int team;                 /* threads the steps use now */
+    int searching;            /* 1: trying sizes; team is the one being tried */
+    int probing;              /* steps left at the size being tried */
+    int best_team;            /* the search's fastest size so far */
+    int chosen_before;        /* the size the last search chose (0: none) */
+    int slow;                 /* consecutive slow steps at the chosen size */
+    long left;                /* steps before the next search (0: none due) */
+    long backoff;             /* steps between searches while below the whole team */
+    long searches;            /* searches started (reported) */
+    double best, best_search, probe_best;   /* seconds per row; 0 = none yet */
 } fnn_adapt;
 
-/* One timed step of `t` seconds per row (the policy above; tests drive it directly). */
+/* The team size for the next step (>= 1, <= nt_all), starting a search when none was
+ * made for this nt_all; then fnn_adapt_step with that step's pace (`t` seconds per row).
+ * Tests drive the pair directly. */
+int fnn_adapt_team(fnn_adapt *a, int nt_all);
 void fnn_adapt_step(fnn_adapt *a, double t);
 
 typedef struct {
@@ -85,7 +99,7 @@ typedef struct {
     int error_stats;          /* 1: sum squared/absolute errors (stats [3], [4]); 0: skip */
     fnn_opt opt;
     uint64_t seed;            /* dropout stream */
-    fnn_adapt *adapt;         /* busy-core policy state (NULL: always the team size) */
+    fnn_adapt *adapt;         /* team-size policy state (NULL: always the whole team) */
     double *phase_s;          /* NULL, or seconds fnn_train_steps adds up per phase */
 } fnn_net;
 

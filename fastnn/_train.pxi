@@ -38,13 +38,18 @@ cdef extern from "train.h" nogil:
         double clip
     ctypedef struct fnn_adapt:
         int enabled
-        int serial
-        int slow
+        int max_team
+        int team
+        int searching
         int probing
+        int best_team
+        int chosen_before
+        int slow
         long left
         long backoff
-        long switches
-        double best_par, best_ser, probe_best
+        long searches
+        double best, best_search, probe_best
+    int fnn_adapt_team(fnn_adapt *a, int nt_all)
     void fnn_adapt_step(fnn_adapt *a, double t)
     ctypedef struct fnn_net:
         int n_layers
@@ -139,12 +144,13 @@ cdef class FusedNet:
         self._phase = None
 
     def adapt_state(self):
-        """The busy-core policy's state (csrc/train.h, fnn_adapt): whether training steps
-        run serially now, how often they went serial, the best paces (us per row)."""
+        """The team-size policy's state (csrc/train.h, fnn_adapt): the threads the steps
+        use now out of the whole team, whether a search is under way, how many were made,
+        the chosen size's best pace (us per row)."""
         a = self.adapt
-        return {"enabled": bool(a.enabled), "serial": bool(a.serial), "switches": a.switches,
-                "backoff": a.backoff, "best_parallel_us_per_row": a.best_par * 1e6,
-                "best_serial_us_per_row": a.best_ser * 1e6}
+        return {"enabled": bool(a.enabled), "team": a.team, "max_team": a.max_team,
+                "searching": bool(a.searching), "searches": a.searches,
+                "backoff": a.backoff, "best_us_per_row": a.best * 1e6}
 
     def set_phase_timing(self, bint on):
         """Time every phase of the training steps from now on (on), or stop (off); the
@@ -176,14 +182,16 @@ cdef class FusedNet:
                     out[f"{name} {l}"] = p[base + k]
         return {k: float(1e6 * v / steps) for k, v in out.items()}
 
-    def set_adapt(self, bint enabled, long serial_steps=0):
-        """Switch the policy on or off; serial_steps > 0 (a test hook) starts that many
-        serial steps now, as if busy cores had been seen."""
+    def set_adapt(self, bint enabled, int team=0, long steps=0):
+        """Switch the policy on or off. A test hook: team > 0 and steps > 0 run that many
+        steps on `team` threads now, as if a search had chosen it, then search."""
         memset(&self.adapt, 0, sizeof(fnn_adapt))
         self.adapt.enabled = enabled
-        if serial_steps > 0:
-            self.adapt.serial = 1
-            self.adapt.left = serial_steps
+        if team > 0 and steps > 0:
+            self.adapt.max_team = fnn_get_num_threads()
+            self.adapt.team = min(team, self.adapt.max_team)
+            self.adapt.chosen_before = self.adapt.team
+            self.adapt.left = self.adapt.backoff = steps
 
     def __init__(self, list layers, int loss, double loss_param, bint loss_on_logits,
                  size_t y_cols, int metric, dict opt, unsigned long long seed, dtype,
@@ -382,14 +390,17 @@ def permutations(const int64_t[::1] seeds not None, size_t n):
     return out
 
 
-def adapt_simulate(times):
-    """Drive the busy-core policy with step paces (seconds per row) from a fresh state;
-    returns, per step, whether it ran serially. For tests of the policy alone."""
+def adapt_simulate(pace, long n_steps, int nt_all):
+    """Drive the team-size policy from a fresh state for n_steps steps, each taking
+    pace(step, team) seconds per row; returns the team of every step. For tests of the
+    policy alone."""
     cdef fnn_adapt a
+    cdef int team
     memset(&a, 0, sizeof(fnn_adapt))
     a.enabled = 1
     out = []
-    for t in times:
-        out.append(bool(a.serial))
-        fnn_adapt_step(&a, t)
+    for step in range(n_steps):
+        team = fnn_adapt_team(&a, nt_all)
+        out.append(team)
+        fnn_adapt_step(&a, pace(step, team))
     return out

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import _kernels, ops
+from fastnn import _fused, _kernels, ops
 from fastnn.layers import BatchNormalization, Dense, Dropout, Input
 from fastnn import Sequential
 
@@ -442,6 +442,10 @@ def test_kernels_never_shrink_the_team(set_threads):
     y = r.integers(0, 5, 48)
     m = Sequential([Input((20,)), Dense(16, activation="relu"), Dense(5)])
     m.compile(optimizer="adam", loss=fastnn.losses.SparseCategoricalCrossentropy(from_logits=True))
+    m.fit(x, y, epochs=0, verbose=0)
+    # The engine's team-size search tries smaller teams on purpose, a few steps at a
+    # time (tests below); here every step has the whole team.
+    _fused.plan_for(m, x, training=True).net.set_adapt(False)
     for _ in range(3):
         _kernels.gemm(False, False, a[:8, :16], b[:16, :20], c[:8, :20])   # 2 strips
         _kernels._gemm_force_path("packed")
@@ -487,45 +491,76 @@ def test_kernels_from_several_python_threads_while_calibrating(set_threads):
     assert _kernels.threading_info()["source"] == ("calibrated" if OPENMP else "default")
 
 
-# ------------------------------------------------------------ busy cores in the engine
-def _pattern(times):
-    return "".join("S" if s else "P" for s in _kernels.adapt_simulate(times))
+# ------------------------------------------------------- team size of the engine
+def _teams(pace, n_steps, nt_all):
+    return _kernels.adapt_simulate(pace, n_steps, nt_all)
 
 
-def test_busy_core_policy_goes_serial_after_three_slow_steps_and_probes_back():
-    # fast parallel steps, then three at 3x the best: serial for 16 steps, then a
-    # 2-step parallel probe that beats the serial pace: parallel again
-    p = _pattern([1.0] * 5 + [3.0] * 3 + [2.5] * 16 + [1.0] * 2 + [1.0] * 5)
-    assert p == "P" * 8 + "S" * 16 + "P" * 7
+def _table(paces):
+    return lambda step, team: paces[team]
 
 
-def test_busy_core_policy_backs_off_while_serial_wins():
-    # the probes stay slower than serial: 16, then 32, then 64 serial steps between them
-    p = _pattern([1.0] * 5 + [3.0] * 3 + [1.2] * 16 + [3.0] * 2 + [1.2] * 32 + [3.0] * 2
-                 + [1.2] * 64 + [3.0] * 2 + [1.2] * 3)
-    assert p == "P" * 8 + "S" * 16 + "PP" + "S" * 32 + "PP" + "S" * 64 + "PP" + "SSS"
+def test_team_search_halves_down_to_the_fastest_size_and_searches_again_later():
+    # the 16-core MLP case: 4 threads fastest; 2 steps per size, 1 thread dropped after
+    # one step (over 1.5x the best); below the whole team it searches again after 16
+    # steps, then, the answer being the same, after 32
+    t = _teams(_table({16: 1.0, 8: 0.8, 4: 0.5, 2: 0.7, 1: 1.2}), 9 + 16 + 9 + 32 + 9, 16)
+    search = [16, 16, 8, 8, 4, 4, 2, 2, 1]
+    assert t == search + [4] * 16 + search + [4] * 32 + search
 
 
-def test_busy_core_policy_ignores_isolated_slow_steps():
-    # jitter below 2x, or fewer than three slow steps in a row, keeps the threads
-    assert _pattern([1.0, 1.9, 1.5, 3.0, 3.0, 1.0, 3.0, 1.1, 1.9] * 5) == "P" * 45
+def test_team_search_stops_at_the_first_much_slower_size():
+    # W3 on 16 cores: each halving slower; 4 threads at 1.6x the best ends the search
+    # after one step, so 2 and 1 are never tried, and the whole team never searches again
+    t = _teams(_table({16: 1.0, 8: 1.3, 4: 1.6, 2: 3.0, 1: 6.0}), 40, 16)
+    assert t == [16, 16, 8, 8, 4] + [16] * 35
+
+
+def test_team_search_keeps_the_larger_size_unless_the_smaller_wins_by_ten_percent():
+    t = _teams(_table({4: 1.0, 2: 0.95, 1: 2.0}), 10, 4)
+    assert t == [4, 4, 2, 2, 1] + [4] * 5
+
+
+def test_team_policy_goes_serial_on_busy_cores_and_back_when_they_are_free():
+    # 2 threads: a neighbour takes a core at step 10 (parallel steps 3x slower, serial
+    # 1.6x) and leaves at step 60. Three slow steps start a search, which picks 1 thread;
+    # searched again after 16 steps (same answer: next after 32), then back to 2
+    def pace(step, team):
+        busy = 10 <= step < 60
+        return {2: 3.0 if busy else 1.0, 1: 1.6}[team]
+    t = _teams(pace, 80, 2)
+    assert t == ([2, 2, 1] + [2] * 10 + [2, 2, 1, 1] + [1] * 16 + [2, 2, 1, 1] + [1] * 32
+                 + [2, 2, 1] + [2] * 8)
+
+
+def test_team_policy_ignores_isolated_slow_steps():
+    # jitter below 2x, or fewer than three slow steps in a row, keeps the whole team
+    jitter = [1.0, 1.9, 1.5, 3.0, 3.0, 1.0, 3.0, 1.1, 1.9] * 5
+    t = _teams(lambda step, team: jitter[step] if team == 2 else 5.0, 45, 2)
+    assert t == [2, 2, 1] + [2] * 42
+
+
+def test_team_policy_searches_again_when_the_thread_count_changes():
+    a = _kernels.adapt_simulate(_table({2: 1.0, 1: 3.0}), 5, 2)
+    b = _kernels.adapt_simulate(_table({4: 1.0, 2: 0.5, 1: 3.0}), 6, 4)
+    assert a == [2, 2, 1, 2, 2] and b == [4, 4, 2, 2, 1, 2]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_serial_steps_of_the_engine_change_nothing(set_threads, dtype):
-    """The engine going serial for some steps (as on busy cores) gives the same bits as
-    threads throughout: the policy changes only speed."""
+def test_team_sizes_of_the_engine_change_nothing(set_threads, dtype):
+    """Steps on part of the team (a search, or the size it chose) give the same bits as
+    the whole team throughout: the policy changes only speed."""
     if not fastnn.build_info()["openmp"]:
         pytest.skip("no OpenMP")
-    from fastnn import layers as L, _fused
-    set_threads(2)
+    from fastnn import layers as L
+    set_threads(4)
     _kernels.set_par_min_work(1)          # every kernel of the step may use threads
     try:
         rng = np.random.default_rng(0)
         x = rng.standard_normal((300, 40)).astype(dtype)
         y = rng.integers(0, 5, 300)
         weights, states = [], []
-        for serial_steps in (0, 7):
+        for adapt, team, steps in ((False, 0, 0), (True, 1, 7), (True, 2, 30), (True, 0, 0)):
             fastnn.utils.set_random_seed(1)
             m = fastnn.Sequential([L.Input((40,), dtype=np.dtype(dtype).name),
                                    L.Dense(64, activation="relu"), L.Dense(5)])
@@ -533,17 +568,22 @@ def test_serial_steps_of_the_engine_change_nothing(set_threads, dtype):
                 from_logits=True))
             m.fit(x[:32], y[:32], epochs=0, verbose=0)
             plan = _fused.plan_for(m, x, training=True)
-            plan.net.set_adapt(True, serial_steps=serial_steps)
+            plan.net.set_adapt(adapt, team=team, steps=steps)
             m.fit(x, y, batch_size=16, epochs=2, verbose=0)
             weights.append(m.get_weights())
             states.append(plan.net.adapt_state())
-        for a, b in zip(*weights):
-            assert np.array_equal(a, b)
-        # the serial stretch ran and was timed (whether the probe after it went back to
-        # threads depends on this machine: here forced threads may well lose)
-        assert states[1]["best_serial_us_per_row"] > 0
-        # without the hook the steps were timed as parallel ones from the start
-        assert states[0]["best_parallel_us_per_row"] > 0
+        for other in weights[1:]:
+            for a, b in zip(weights[0], other):
+                assert np.array_equal(a, b)
+        assert states[0]["searches"] == 0 and states[0]["max_team"] == 0
+        # 38 steps: the hook's 7 steps on 1 thread, then searches from the whole team
+        # (how many depends on what this machine's cores do meanwhile)
+        assert states[1]["searches"] >= 1 and states[1]["max_team"] == 4
+        # 30 steps on 2 threads, then a search, still under way or over
+        assert states[2]["searches"] == 1
+        # on its own it searched from the whole team and timed the size it chose
+        assert states[3]["searches"] >= 1 and states[3]["team"] in (1, 2, 4)
+        assert states[3]["best_us_per_row"] > 0 or states[3]["searching"]
     finally:
         _kernels.set_par_min_work(0)
 
