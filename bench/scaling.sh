@@ -2,8 +2,8 @@
 # OpenMP scaling (issue 4), one prepared script for the many-core machine:
 #  1. W3 and W4 at each thread count, fastnn beside the NumPy reference and PyTorch (when
 #     importable), one bench/compare.py table per count;
-#  2. the Keras MNIST MLP (784-128-10) at batch 32 and 128, µs a step at each count
-#     (bench/thread_scaling.py);
+#  2. the Keras MNIST MLP (784-128-10) at batch 32 and 128, µs a step at each count,
+#     with the engine's team-size search and on the whole team (bench/thread_scaling.py);
 #  3. one W3 step kernel by kernel and phase by phase at the largest count
 #     (bench/step_profile.py).
 # Run it again with FASTNN_AVX512=0 to compare the AVX2 micro-kernel. On the 2-core
@@ -26,7 +26,7 @@ done
 for b in 32 128; do
     echo "== 784-128-10, batch $b"
     "$py" bench/thread_scaling.py --batch "$b" --threads "$(echo $counts | tr ' ' ',')" \
-        --repeats "${RUNS:-3}" 2>&1 | tee "$out/mlp_batch_$b.txt"
+        --repeats "${RUNS:-3}" --policy both 2>&1 | tee "$out/mlp_batch_$b.txt"
 done
 max=$(echo $counts | tr ' ' '\n' | sort -n | tail -1)
 echo "== one W3 step at $max thread(s)"
