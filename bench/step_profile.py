@@ -4,7 +4,7 @@
 
 Times each kernel the fused step calls (csrc/train_impl.inc, fnn_train_steps) on W3's
 shapes (batch 128, 784-512-256-10, Adam), in the step's order, through fastnn._kernels;
-then the whole step (one epoch of fit over 60,000 rows, per step) with the busy-core
+then the whole step (one epoch of fit over 60,000 rows, per step) with the team-size
 policy on and off, the second split into its phases as the engine times them
 (FusedNet.set_phase_timing). The kernels' sum against the step shows what the kernels
 alone do not explain; 1-thread against N-thread times show which kernels do not scale. Medians
@@ -87,7 +87,7 @@ def kernel_times(repeats, batch=128, sizes=(784, 512, 256, 10)):
 
 def step_times(scale=None, batch=128):
     """Microseconds per step of one epoch of fit on W3's rows (scaled as workloads.py
-    scales them), with the busy-core policy on and off, and the policy's state after."""
+    scales them), with the team-size policy on and off, and the policy's state after."""
     import fastnn
     from workloads import get_workload, load_data
     w = get_workload("W3", scale)

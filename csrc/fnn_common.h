@@ -90,7 +90,7 @@ int fnn_get_num_threads(void);
 /* Sets the team size (>= 1); each size has its own threshold, measured on first use. */
 void fnn_set_num_threads(int n);
 /* At most `cap` threads for the kernels this thread launches (0: no cap). The fused
- * engine caps itself at 1 while it finds parallel steps slowed by busy cores. */
+ * engine caps itself at the team size it found fastest for its steps (train.h, fnn_adapt). */
 void fnn_set_thread_cap(int cap);
 
 /* ----------------------------------------------------------------- when to fork
