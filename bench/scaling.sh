@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # OpenMP scaling (issue 4), one prepared script for the many-core machine:
+#  0. the float32 FMA peak at each count (bench/peak.py), 256- and 512-bit where it can;
 #  1. W3 and W4 at each thread count, fastnn beside the NumPy reference and PyTorch (when
 #     importable), one bench/compare.py table per count;
 #  2. the Keras MNIST MLP (784-128-10) at batch 32 and 128, µs a step at each count,
@@ -17,6 +18,9 @@ counts=${*:-1 4 16}
 py=${PYTHON:-python3}
 mkdir -p "$out"
 "$py" -c "import fastnn, os; print('fastnn', fastnn.build_info(), 'cpus', os.cpu_count())"
+for isa in auto avx2; do   # the yardstick: GFLOP/s of pure FMA chains at each count
+    "$py" bench/peak.py --threads "$(echo $counts | tr ' ' ',')" --isa $isa 2>&1 | tee -a "$out/peak.txt"
+done
 for t in $counts; do
     echo "== $t thread(s)"
     "$py" bench/compare.py --workloads W3,W4 --frameworks fastnn,numpy,torch \

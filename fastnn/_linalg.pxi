@@ -347,3 +347,33 @@ def dense_backward(X, W, dZ, dW, db, dX):
         _release(&dw)
         _release(&dbb)
         _release(&dx)
+
+
+cdef extern from "peak.h" nogil:
+    int FNN_PEAK_AVX2
+    int FNN_PEAK_AVX512
+    double fnn_fma_peak_gflops(int nt, int lanes, double seconds)
+
+
+def fma_peak(int threads=0, str isa="auto", double seconds=0.2):
+    """This machine's float32 FMA peak in GFLOP/s (2 per multiply-add) on `threads`
+    threads (0: the team size now), with 256-bit ('avx2') or 512-bit ('avx512') registers;
+    'auto' takes the width the packed GEMM can use. The yardstick of bench/peak.py."""
+    cdef int lanes
+    cdef double g
+    if threads < 0:
+        raise ValueError(f"threads: expected an integer >= 0, got {threads}")
+    if isa not in ("auto", "avx2", "avx512"):
+        raise ValueError(f"isa: expected 'auto', 'avx2' or 'avx512', got {isa!r}")
+    if not (0.0 < seconds <= 10.0):
+        raise ValueError(f"seconds: expected a number in (0, 10], got {seconds}")
+    if isa == "auto":
+        isa = "avx512" if fnn_gemm_avx512_supported() else "avx2"
+    lanes = FNN_PEAK_AVX512 if isa == "avx512" else FNN_PEAK_AVX2
+    if threads == 0:
+        threads = fnn_get_num_threads()
+    with nogil:
+        g = fnn_fma_peak_gflops(threads, lanes, seconds)
+    if g <= 0.0:
+        raise ValueError(f"isa: {isa!r} is not available on this CPU or in this build")
+    return g
