@@ -79,7 +79,12 @@ def child(framework, name, scale, seed, threads=None):
         result["threads"] = torch.get_num_threads()
     elif framework == "fastnn":
         import fastnn
+        from fastnn import _fused
         result["threads"] = fastnn.get_num_threads()
+        plan = _fused.plan_for(runner.model, data.x_train, training=True)
+        state = plan.net.adapt_state() if plan is not None and w.kind == "fit" else None
+        if state and state["max_team"]:   # the team-size search ran: where it ended
+            result["team"], result["searches"] = state["team"], state["searches"]
     print(RESULT_TAG + json.dumps(result), flush=True)
 
 
@@ -297,6 +302,8 @@ def main(argv=None):
                 results.setdefault((fw, name), []).append(r)
                 state = r.get("error") or (f"{_secs(r['seconds'])} s, "
                                            f"{r['peak_rss_mb']:.0f} MB")
+                if "team" in r:
+                    state += f", team {r['team']} of {r['threads']} ({r['searches']} searches)"
                 print(f"  [{name} run {run + 1}/{args.runs}] {fw}: {state}",
                       file=sys.stderr, flush=True)
         print(markdown_table(w, fws, summarise(results), skipped) + "\n", flush=True)

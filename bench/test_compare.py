@@ -23,3 +23,15 @@ def test_compare_prints_a_table_with_memory_and_ratios(capsys, tmp_path):
 def test_child_failure_is_reported_not_raised():
     r = compare.run_child("numpy", "W9", 0.01, seed=0, timeout=60)
     assert "error" in r and "exit" in r["error"]
+
+
+def test_fastnn_child_reports_where_the_team_size_search_ended():
+    # W3 at 1/100 scale: 600 rows, 5 steps of 784x512 work, worth threads on 2 of them
+    import fastnn
+    r = compare.run_child("fastnn", "W3", 0.01, seed=0, timeout=120, threads=2)
+    assert "error" not in r and r["threads"] == 2
+    if fastnn.build_info()["openmp"]:    # else every step is serial: no search
+        assert 1 <= r["team"] <= 2 and r["searches"] >= 1
+    # one thread: no search, nothing to report
+    r1 = compare.run_child("fastnn", "W3", 0.01, seed=0, timeout=120, threads=1)
+    assert "error" not in r1 and "team" not in r1
