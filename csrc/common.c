@@ -1,7 +1,11 @@
 /* SIMD dispatch state, thread count and the calibrated threshold for going parallel:
  * the only global state of the kernels. */
+#if !defined(_POSIX_C_SOURCE) && !defined(_WIN32)
+#define _POSIX_C_SOURCE 200112L   /* clock_gettime under a strict -std=c99 */
+#endif
 #include <math.h>
 #include <stdlib.h>
+#include <time.h>
 #include "fnn_common.h"
 #include "gemm.h"
 #if defined(__unix__) || defined(__APPLE__)
@@ -10,6 +14,21 @@
 #else
 #define FNN_YIELD() ((void)0)
 #endif
+
+double fnn_wtime(void)
+{
+#ifdef _OPENMP
+    return omp_get_wtime();
+#else
+    struct timespec ts;
+#if defined(_WIN32)
+    timespec_get(&ts, TIME_UTC);
+#else
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+#endif
+}
 
 static int g_simd = -1;      /* -1: not yet detected */
 static int g_threads = 0;    /* 0: not yet initialised */

@@ -86,6 +86,8 @@ int fnn_simd_detect(void);
 int fnn_set_simd_level(int level);
 
 int fnn_openmp_enabled(void);
+/* Wall-clock seconds from an arbitrary origin (omp_get_wtime, or a monotonic clock). */
+double fnn_wtime(void);
 int fnn_get_num_threads(void);
 /* Sets the team size (>= 1); each size has its own threshold, measured on first use. */
 void fnn_set_num_threads(int n);

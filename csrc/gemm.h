@@ -33,6 +33,9 @@ void fnn_dense_forward_f32(size_t M, size_t K, size_t N, const float *X, const f
 void fnn_dense_forward_f64(size_t M, size_t K, size_t N, const double *X, const double *W,
                            const double *b, int act, double act_param, double *Z, double *A);
 
+/* 1 when this CPU can run the packed GEMM's AVX-512 micro-kernel (AVX-512F). */
+int fnn_gemm_avx512_supported(void);
+
 void fnn_dense_backward_f32(size_t M, size_t K, size_t N, const float *X, const float *W,
                             const float *dZ, float *dW, float *db, float *dX);
 void fnn_dense_backward_f64(size_t M, size_t K, size_t N, const double *X, const double *W,

@@ -3,24 +3,10 @@
  * so the ports never wait; the region's wall time over every thread's operations. */
 #include "fnn_common.h"
 #include "peak.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-#include <time.h>
+#include "gemm.h"
 
 #define FNN_PEAK_CHAINS 12
 #define FNN_PEAK_CHUNK 20000L   /* iterations between clock reads (~0.1 ms) */
-
-static double now_s(void)
-{
-#ifdef _OPENMP
-    return omp_get_wtime();
-#else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-#endif
-}
 
 #if FNN_X86_DISPATCH
 #include <immintrin.h>
@@ -38,7 +24,7 @@ FNN_TARGET_AVX2 static long chains_avx2(double deadline)
         for (long r = 0; r < FNN_PEAK_CHUNK; r++)
             for (int i = 0; i < FNN_PEAK_CHAINS; i++) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
         n += FNN_PEAK_CHUNK;
-    } while (now_s() < deadline);
+    } while (fnn_wtime() < deadline);
     for (int i = 1; i < FNN_PEAK_CHAINS; i++) acc[0] = _mm256_add_ps(acc[0], acc[i]);
     g_peak_sink = _mm256_cvtss_f32(acc[0]);
     return n;
@@ -54,7 +40,7 @@ FNN_TARGET_AVX512 static long chains_avx512(double deadline)
         for (long r = 0; r < FNN_PEAK_CHUNK; r++)
             for (int i = 0; i < FNN_PEAK_CHAINS; i++) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
         n += FNN_PEAK_CHUNK;
-    } while (now_s() < deadline);
+    } while (fnn_wtime() < deadline);
     for (int i = 1; i < FNN_PEAK_CHAINS; i++) acc[0] = _mm512_add_ps(acc[0], acc[i]);
     g_peak_sink = _mm512_reduce_add_ps(acc[0]);
     return n;
@@ -62,11 +48,8 @@ FNN_TARGET_AVX512 static long chains_avx512(double deadline)
 
 static int supported(int lanes)
 {
-    __builtin_cpu_init();
-    if (lanes == FNN_PEAK_AVX512) return __builtin_cpu_supports("avx512f") != 0;
-    if (lanes == FNN_PEAK_AVX2)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return 0;
+    if (lanes == FNN_PEAK_AVX512) return fnn_gemm_avx512_supported();
+    return lanes == FNN_PEAK_AVX2 && fnn_simd_detect() == FNN_SIMD_AVX2;
 }
 
 double fnn_fma_peak_gflops(int nt, int lanes, double seconds)
@@ -74,15 +57,15 @@ double fnn_fma_peak_gflops(int nt, int lanes, double seconds)
     long total = 0;
     double t0, t1;
     if (nt < 1 || seconds <= 0.0 || !supported(lanes)) return 0.0;
-    t0 = now_s();
+    t0 = fnn_wtime();
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) reduction(+:total)
 #endif
     {
-        const double deadline = now_s() + seconds;
+        const double deadline = fnn_wtime() + seconds;
         total += lanes == FNN_PEAK_AVX512 ? chains_avx512(deadline) : chains_avx2(deadline);
     }
-    t1 = now_s();
+    t1 = fnn_wtime();
     return 2.0 * FNN_PEAK_CHAINS * (double)lanes * (double)total / (t1 - t0) * 1e-9;
 }
 
@@ -90,7 +73,7 @@ double fnn_fma_peak_gflops(int nt, int lanes, double seconds)
 
 double fnn_fma_peak_gflops(int nt, int lanes, double seconds)
 {
-    (void)nt; (void)lanes; (void)seconds; (void)now_s;
+    (void)nt; (void)lanes; (void)seconds;
     return 0.0;
 }
 

@@ -150,15 +150,6 @@ void fnn_adapt_step(fnn_adapt *a, double t)
     }
 }
 
-static double fnn_now(void)
-{
-#ifdef _OPENMP
-    return omp_get_wtime();
-#else
-    return 0.0;
-#endif
-}
-
 /* Row-parallel inference: rows per block a thread takes through every layer (its
  * activations, 192 x 512 floats = 384 KiB, stay in that core's L2 for the next layer). */
 #define FNN_INFER_BLOCK 192

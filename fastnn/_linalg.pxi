@@ -33,7 +33,6 @@ cdef extern from *:
     """
     void fnn_gemm_force_path(int path);   /* csrc/gemm.c, test hook */
     int fnn_gemm_avx512(void);            /* csrc/gemm.c */
-    int fnn_gemm_avx512_supported(void);  /* csrc/gemm.c */
     int fnn_gemm_set_avx512(int on);      /* csrc/gemm.c, test hook */
     """
     void fnn_gemm_force_path(int path)
