@@ -274,6 +274,7 @@ class FusedPlan:
                       for layer in model._layers))
 
     def workspace(self, batch):
+        """The engine's scratch for `batch` rows, allocated once per batch size."""
         ws = self._ws.get(batch)
         if ws is None:
             # Kept per batch size (training, validation, inference), the oldest dropped.
@@ -304,6 +305,7 @@ class FusedPlan:
         n = x.shape[0]
         x2, y2 = self.x2d(x), self.y2d(y)
         perm = utils.epoch_orders(1, n, shuffle)[0]
+        batch_size = _rows_per_batch(batch_size, n)
         steps = math.ceil(n / batch_size)
         ws = self.workspace(batch_size)
         stats = np.zeros((steps, _kernels.STATS_WIDTH))
@@ -344,12 +346,14 @@ class FusedPlan:
         evaluate, epoch by epoch."""
         n = x.shape[0]
         x2, y2 = self.x2d(x), self.y2d(y)
+        batch_size = _rows_per_batch(batch_size, n)
         steps = math.ceil(n / batch_size)
         ws = self.workspace(batch_size)
         per_call = max(1, _EPOCH_INDEX_BUDGET // n)
         want_begin = callbacks.wants("on_epoch_begin")
         vargs = {}
         if val is not None:
+            val_batch_size = _rows_per_batch(val_batch_size, val[0].shape[0])
             vargs = dict(vws=self.workspace(val_batch_size), vbatch=val_batch_size,
                          VX=self.x2d(val[0]), VY=self.y2d(val[1]), VSW=val[2])
         logs = {}
@@ -427,6 +431,7 @@ class FusedPlan:
 
     # ---------------------------------------------------------------- inference
     def evaluate(self, x, y, sw, batch_size):
+        batch_size = _rows_per_batch(batch_size, x.shape[0])
         stats = np.zeros(_kernels.STATS_WIDTH)
         self.net.evaluate(self.workspace(batch_size), batch_size, self.x2d(x), self.y2d(y),
                           sw, stats)
@@ -442,9 +447,15 @@ class FusedPlan:
         out = np.empty((x2.shape[0], self.specs[-1]["out"]), self.dtype)
         # Rows are independent: blocks of at least _INFER_ROWS amortise packing the
         # weights in every GEMM (batch_size only bounds memory, as in Keras).
-        rows = max(batch_size, min(_INFER_ROWS, x2.shape[0]))
+        rows = _rows_per_batch(max(batch_size, _INFER_ROWS), x2.shape[0])
         self.net.forward(self.workspace(rows), rows, x2, out)
         return out
+
+
+def _rows_per_batch(batch_size, n):
+    """A batch larger than the data is all of it, as in Keras: the workspace is sized to
+    the rows there are (batch_size=10**9 on 100 rows must not ask for gigabytes)."""
+    return max(1, min(batch_size, n))
 
 
 def with_val_logs(logs, val_logs):

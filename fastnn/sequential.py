@@ -342,6 +342,7 @@ class Sequential:
         arr = _numeric_array(x, what, argname)
         if arr.ndim == 0:
             raise ValueError(f"{what}: {argname} must be an array of samples, got a scalar")
+        given = arr.shape
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1)  # Keras 2 expanded 1-D inputs to one feature
         if arr.shape[0] == 0 or arr.size == 0:
@@ -350,7 +351,7 @@ class Sequential:
             exp = self._build_input_shape
             if arr.ndim != len(exp) or any(e is not None and e != s for e, s in zip(exp[1:], arr.shape[1:])):
                 raise ValueError(f"{what}: {argname} expected shape {('N',) + tuple(exp[1:])} "
-                                 f"(the model's input), got {arr.shape}")
+                                 f"(the model's input), got {given}")
         arr = np.ascontiguousarray(arr, dtype=self.dtype)
         if not _all_finite(arr):
             bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))

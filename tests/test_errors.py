@@ -90,6 +90,9 @@ def test_predict_wrong_features():
         m.predict(np.zeros((10, 5)))
     with pytest.raises(ValueError, match=r"__call__: x expected shape"):
         m(np.zeros((2, 5)))
+    # A 1-D x is taken as N samples of one feature; the message names what was given.
+    with pytest.raises(ValueError, match=r"predict: x expected shape \('N', 4\).*got \(4,\)$"):
+        m.predict(np.zeros(4))
 
 
 @pytest.mark.parametrize("kind,arg,match", [

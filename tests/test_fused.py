@@ -492,6 +492,30 @@ def test_shuffle_false_and_initial_epoch(monkeypatch):
                                               batch_size=12, epochs=3)[0].get_weights())
 
 
+@pytest.mark.parametrize("fused", [True, False])
+def test_batch_larger_than_the_data_is_one_batch_of_all(monkeypatch, fused):
+    """Keras takes batch_size > len(x) as one batch of every row; the engine sizes its
+    workspace to the rows there are (10**12 rows of scratch would be terabytes)."""
+    x, y, compile_kw, make = _cls_setup()
+    n, huge = len(x), 10**12
+    ref, href = _train(monkeypatch, fused, make, compile_kw, x, y, batch_size=n, epochs=2,
+                       validation_split=0.25, validation_batch_size=n)
+    m, h = _train(monkeypatch, fused, make, compile_kw, x, y, batch_size=huge, epochs=2,
+                  validation_split=0.25, validation_batch_size=huge)
+    assert m.optimizer.iterations == 2
+    assert_same_weights(m.get_weights(), ref.get_weights())
+    assert_same_logs(h, href)
+    np.testing.assert_array_equal(m.predict(x, batch_size=huge, verbose=0),
+                                  ref.predict(x, batch_size=n, verbose=0))
+    assert m.evaluate(x, y, batch_size=huge, verbose=0) == \
+        ref.evaluate(x, y, batch_size=n, verbose=0)
+    # The same through the per-epoch path (a callback between epochs).
+    m2, _ = _train(monkeypatch, fused, make, compile_kw, x, y, batch_size=huge, epochs=2,
+                   validation_split=0.25, validation_batch_size=huge,
+                   callbacks=[cbs.LambdaCallback(on_epoch_end=lambda e, logs=None: None)])
+    assert_same_weights(m2.get_weights(), ref.get_weights())
+
+
 def test_early_stopping_same_epoch(monkeypatch):
     x, _, compile_kw, make = _cls_setup()
     # Noisy but learnable labels: the validation loss improves for an epoch or more, then
