@@ -491,6 +491,54 @@ def test_kernels_from_several_python_threads_while_calibrating(set_threads):
     assert _kernels.threading_info()["source"] == ("calibrated" if OPENMP else "default")
 
 
+def test_models_trained_from_several_python_threads(set_threads):
+    """fit and predict release the GIL for their C calls: four models trained and run at
+    once from four Python threads (their engines searching team sizes, which caps the
+    team process-wide) end with the bits of the same fits run one after another."""
+    import threading
+    if OPENMP:
+        set_threads(2)
+    r = np.random.default_rng(4)
+    x = r.standard_normal((1024, 128)).astype(np.float32)
+    y = r.integers(0, 10, 1024)
+
+    def make(seed):
+        fastnn.utils.set_random_seed(seed)
+        m = Sequential([Input((128,)), Dense(128, activation="relu"), Dense(10)])
+        m.compile("adam", fastnn.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+        return m
+
+    # shuffle=False: the epoch orders come from one generator, drawn in thread order.
+    fit_kw = dict(batch_size=64, epochs=2, shuffle=False, verbose=0)
+    refs = [make(s) for s in range(4)]
+    ref_hist = [m.fit(x, y, **fit_kw).history for m in refs]
+    ref_out = [m.predict(x, verbose=0) for m in refs]
+    models = [make(s) for s in range(4)]
+    hist, out, errors = [None] * 4, [None] * 4, []
+
+    def work(i):
+        try:
+            hist[i] = models[i].fit(x, y, **fit_kw).history
+            out[i] = models[i].predict(x, verbose=0)
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    assert errors == []
+    for i in range(4):
+        assert models[i]._fused_plan_fit is not None
+        assert hist[i] == ref_hist[i]
+        for a, b in zip(models[i].get_weights(), refs[i].get_weights()):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(out[i], ref_out[i])
+
+
 # ------------------------------------------------------- team size of the engine
 def _teams(pace, n_steps, nt_all):
     return _kernels.adapt_simulate(pace, n_steps, nt_all)
