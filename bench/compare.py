@@ -85,6 +85,7 @@ def child(framework, name, scale, seed, threads=None):
         state = plan.net.adapt_state() if plan is not None and w.kind == "fit" else None
         if state and state["max_team"]:   # the team-size search ran: where it ended
             result["team"], result["searches"] = state["team"], state["searches"]
+            result["tried"] = state["tried"]   # the last search: (team, us per row)
     print(RESULT_TAG + json.dumps(result), flush=True)
 
 
@@ -303,7 +304,9 @@ def main(argv=None):
                 state = r.get("error") or (f"{_secs(r['seconds'])} s, "
                                            f"{r['peak_rss_mb']:.0f} MB")
                 if "team" in r:
-                    state += f", team {r['team']} of {r['threads']} ({r['searches']} searches)"
+                    state += f", team {r['team']} of {r['threads']} ({r['searches']} searches"
+                    state += "; last: " + ", ".join(f"{t} threads {us:.2f} us/row"
+                                                    for t, us in r.get("tried", [])) + ")"
                 print(f"  [{name} run {run + 1}/{args.runs}] {fw}: {state}",
                       file=sys.stderr, flush=True)
         print(markdown_table(w, fws, summarise(results), skipped) + "\n", flush=True)

@@ -32,6 +32,7 @@ def test_fastnn_child_reports_where_the_team_size_search_ended():
     assert "error" not in r and r["threads"] == 2
     if fastnn.build_info()["openmp"]:    # else every step is serial: no search
         assert 1 <= r["team"] <= 2 and r["searches"] >= 1
+        assert r["tried"][0][0] == 2 and all(us > 0 for _, us in r["tried"])
     # one thread: no search, nothing to report
     r1 = compare.run_child("fastnn", "W3", 0.01, seed=0, timeout=120, threads=1)
     assert "error" not in r1 and "team" not in r1

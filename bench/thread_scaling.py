@@ -21,7 +21,8 @@ import numpy as np
 
 def step_times(layers, batch, rows, threads, repeats, policies=(True,), seed=0):
     """({(threads, policy): [microseconds per step, one per repeat]},
-    {(threads, policy): the team the engine used at the end of the last repeat})."""
+    {(threads, policy): the team the engine used at the end of the last repeat},
+    {(threads, policy): the last search's (team, us per row) pairs, in the order tried})."""
     import fastnn
     from fastnn import _fused
     r = np.random.default_rng(seed)
@@ -29,7 +30,7 @@ def step_times(layers, batch, rows, threads, repeats, policies=(True,), seed=0):
     y = r.integers(0, layers[-1], rows)
     steps = -(-rows // batch)
     out = {(nt, pol): [] for nt in threads for pol in policies}
-    teams = {}
+    teams, tried = {}, {}
     old = fastnn.get_num_threads()
     try:
         for _ in range(repeats):
@@ -49,10 +50,12 @@ def step_times(layers, batch, rows, threads, repeats, policies=(True,), seed=0):
                 model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
                 out[nt, pol].append(1e6 * (time.perf_counter() - t) / steps)
                 # team 0: no search ran (one thread, or no kernel worth threads)
-                teams[nt, pol] = (net.adapt_state()["team"] if pol else 0) or nt
+                state = net.adapt_state()
+                teams[nt, pol] = (state["team"] if pol else 0) or nt
+                tried[nt, pol] = state["tried"] if pol else []
     finally:
         fastnn.set_num_threads(old)
-    return out, teams
+    return out, teams, tried
 
 
 def _ints(text, name):
@@ -78,12 +81,17 @@ def main(argv=None):
     if len(layers) < 2:
         raise SystemExit(f"--layers: expected inputs and at least one layer, got {args.layers!r}")
     policies = {"on": (True,), "off": (False,), "both": (True, False)}[args.policy]
-    times, teams = step_times(layers, args.batch, args.rows, threads, args.repeats, policies)
+    times, teams, tried = step_times(layers, args.batch, args.rows, threads, args.repeats,
+                                     policies)
     print(f"{'-'.join(map(str, layers))}, batch {args.batch}, {args.rows} rows, "
           f"{args.repeats} repeats (us per step):")
+    batch_rows = args.batch
     for (nt, pol), ts in times.items():
         how = f"search, team {teams[nt, pol]:2d}" if pol else "whole team     "
-        print(f"  {nt:3d} threads, {how}: median {np.median(ts):9.1f}   best {min(ts):9.1f}")
+        # what the last search measured: why it chose that team
+        probes = "  ".join(f"{t}: {us * batch_rows:.0f}" for t, us in tried[nt, pol])
+        print(f"  {nt:3d} threads, {how}: median {np.median(ts):9.1f}   best {min(ts):9.1f}"
+              + (f"   last search (team: us per step) {probes}" if probes else ""))
     return 0
 
 

@@ -90,6 +90,7 @@ static void adapt_search(fnn_adapt *a)
     a->best_team = 0;
     a->best_search = 0;
     a->searches++;
+    a->n_tried = 0;
 }
 
 int fnn_adapt_team(fnn_adapt *a, int nt_all)
@@ -107,6 +108,10 @@ int fnn_adapt_team(fnn_adapt *a, int nt_all)
 /* The search has tried a->team (its best pace: probe_best). */
 static void adapt_next_size(fnn_adapt *a)
 {
+    if (a->n_tried < FNN_ADAPT_MAX_TRIED) {
+        a->tried_team[a->n_tried] = a->team;
+        a->tried_pace[a->n_tried++] = a->probe_best;
+    }
     const int stop = a->best_team && a->probe_best > FNN_ADAPT_STOP * a->best_search;
     if (!a->best_team || a->probe_best < FNN_ADAPT_GAIN * a->best_search) {
         a->best_team = a->team;

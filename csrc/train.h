@@ -67,6 +67,7 @@ typedef struct {
  * threads it searches again every `backoff` steps (doubled each time the answer stays
  * the same), so that freed cores are taken back. Results do not depend on the team size,
  * so this changes only speed. Steps whose kernels all stay serial are not timed. */
+#define FNN_ADAPT_MAX_TRIED 32   /* halving from any int team size takes <= 32 sizes */
 typedef struct {
     int enabled;
     int max_team;             /* the team size it searched from (0: no search yet) */
@@ -80,6 +81,11 @@ typedef struct {
     long backoff;             /* steps between searches while below the whole team */
     long searches;            /* searches started (reported) */
     double best, best_search, probe_best;   /* seconds per row; 0 = none yet */
+    /* The last search's sizes in the order tried, with their best pace (seconds per
+     * row): diagnostics for a choice that surprises (bench/thread_scaling.py prints it). */
+    int n_tried;
+    int tried_team[FNN_ADAPT_MAX_TRIED];
+    double tried_pace[FNN_ADAPT_MAX_TRIED];
 } fnn_adapt;
 
 /* The team size for the next step (>= 1, <= nt_all), starting a search when none was

@@ -36,6 +36,7 @@ cdef extern from "train.h" nogil:
         int nesterov, centered
         int clip_kind
         double clip
+    enum: FNN_ADAPT_MAX_TRIED
     ctypedef struct fnn_adapt:
         int enabled
         int max_team
@@ -49,6 +50,9 @@ cdef extern from "train.h" nogil:
         long backoff
         long searches
         double best, best_search, probe_best
+        int n_tried
+        int tried_team[FNN_ADAPT_MAX_TRIED]
+        double tried_pace[FNN_ADAPT_MAX_TRIED]
     int fnn_adapt_team(fnn_adapt *a, int nt_all)
     void fnn_adapt_step(fnn_adapt *a, double t)
     ctypedef struct fnn_net:
@@ -146,11 +150,13 @@ cdef class FusedNet:
     def adapt_state(self):
         """The team-size policy's state (csrc/train.h, fnn_adapt): the threads the steps
         use now out of the whole team, whether a search is under way, how many were made,
-        the chosen size's best pace (us per row)."""
+        the chosen size's best pace (us per row), and the last search's sizes in the order
+        tried with their best pace (`tried`: (team, us per row) pairs)."""
         a = self.adapt
         return {"enabled": bool(a.enabled), "team": a.team, "max_team": a.max_team,
                 "searching": bool(a.searching), "searches": a.searches,
-                "backoff": a.backoff, "best_us_per_row": a.best * 1e6}
+                "backoff": a.backoff, "best_us_per_row": a.best * 1e6,
+                "tried": [(a.tried_team[i], a.tried_pace[i] * 1e6) for i in range(a.n_tried)]}
 
     def set_phase_timing(self, bint on):
         """Time every phase of the training steps from now on (on), or stop (off); the
@@ -390,9 +396,10 @@ def permutations(const int64_t[::1] seeds not None, size_t n):
     return out
 
 
-def adapt_simulate(pace, long n_steps, int nt_all):
+def adapt_simulate(pace, long n_steps, int nt_all, bint tried=False):
     """Drive the team-size policy from a fresh state for n_steps steps, each taking
-    pace(step, team) seconds per row; returns the team of every step. For tests of the
+    pace(step, team) seconds per row; returns the team of every step (and, with
+    tried=True, the last search's (team, seconds per row) pairs). For tests of the
     policy alone."""
     cdef fnn_adapt a
     cdef int team
@@ -403,4 +410,6 @@ def adapt_simulate(pace, long n_steps, int nt_all):
         team = fnn_adapt_team(&a, nt_all)
         out.append(team)
         fnn_adapt_step(&a, pace(step, team))
+    if tried:
+        return out, [(a.tried_team[i], a.tried_pace[i]) for i in range(a.n_tried)]
     return out

@@ -594,6 +594,17 @@ def test_team_policy_searches_again_when_the_thread_count_changes():
     assert a == [2, 2, 1, 2, 2] and b == [4, 4, 2, 2, 1, 2]
 
 
+def test_team_policy_reports_the_sizes_its_last_search_tried():
+    teams, tried = _kernels.adapt_simulate(_table({4: 1.0, 2: 0.5, 1: 3.0}), 6, 4, tried=True)
+    assert teams == [4, 4, 2, 2, 1, 2]
+    assert tried == [(4, 1.0), (2, 0.5), (1, 3.0)]
+    # A second search (busy cores slow the chosen size) starts the record afresh.
+    pace = lambda step, team: {4: 1.0, 2: 0.5 if step < 6 else 5.0, 1: 3.0}[team]
+    teams, tried = _kernels.adapt_simulate(pace, 14, 4, tried=True)
+    assert teams == [4, 4, 2, 2, 1, 2, 2, 2, 2, 4, 4, 2, 4, 4]
+    assert tried == [(4, 1.0), (2, 5.0)]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_team_sizes_of_the_engine_change_nothing(set_threads, dtype):
     """Steps on part of the team (a search, or the size it chose) give the same bits as
@@ -632,6 +643,9 @@ def test_team_sizes_of_the_engine_change_nothing(set_threads, dtype):
         # on its own it searched from the whole team and timed the size it chose
         assert states[3]["searches"] >= 1 and states[3]["team"] in (1, 2, 4)
         assert states[3]["best_us_per_row"] > 0 or states[3]["searching"]
+        tried = states[3]["tried"]   # the last search's sizes: halving from the whole team
+        assert [t for t, _ in tried] == [4, 2, 1][:len(tried)]
+        assert all(us > 0 for _, us in tried)
     finally:
         _kernels.set_par_min_work(0)
 
