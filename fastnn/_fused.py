@@ -270,7 +270,8 @@ class FusedPlan:
                 tuple(id(w) for w in model.weights), id(opt), id(model.loss),
                 tuple(id(m) for m in model._metrics or []), id(opt._slots),
                 tuple((getattr(layer, "rate", None), getattr(layer, "momentum", None),
-                       getattr(layer, "epsilon", None), layer.trainable)
+                       getattr(layer, "epsilon", None), layer.trainable,
+                       id(getattr(layer, "activation", None)))
                       for layer in model._layers))
 
     def workspace(self, batch):

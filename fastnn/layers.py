@@ -264,7 +264,22 @@ def _activation_spec(activation, owner):
     return name, params, fn
 
 
-class Dense(Layer):
+class _Activates:
+    """The `activation` attribute as Keras layers have it: assigning a name or function
+    later changes what the layer computes from its next call on (a common way to get
+    logits out of a trained classifier: model.layers[-1].activation = None)."""
+
+    @property
+    def activation(self):
+        return self._activation
+
+    @activation.setter
+    def activation(self, value):
+        self.activation_name, self.activation_params, self._activation = \
+            _activation_spec(value, type(self).__name__)
+
+
+class Dense(_Activates, Layer):
     """Fully connected: a = activation(x @ kernel + bias); kernel (in, units), bias (units,)."""
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
@@ -274,7 +289,7 @@ class Dense(Layer):
             raise ValueError(f"Dense: units must be a positive int, got {units!r}")
         super().__init__(name=name, **kwargs)
         self.units = int(units)
-        self.activation_name, self.activation_params, self.activation = _activation_spec(activation, "Dense")
+        self.activation = activation
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -376,12 +391,12 @@ class Dense(Layer):
                                                           "bias_initializer")))
 
 
-class Activation(Layer):
+class Activation(_Activates, Layer):
     """Applies an activation function (by name or function) to its input."""
 
     def __init__(self, activation, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
-        self.activation_name, self.activation_params, self.activation = _activation_spec(activation, "Activation")
+        self.activation = activation
         self._cache = None
 
     def call(self, x, training=False):

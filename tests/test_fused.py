@@ -940,6 +940,39 @@ _REFUSED_DATA = {"binary_threshold": "binary", "mae_metric_on_softmax": "onehot"
                  "two_accuracies": "onehot"}
 
 
+@pytest.mark.parametrize("fused", [True, False])
+def test_activation_assigned_after_training_takes_effect(monkeypatch, fused):
+    """Keras users take logits from a trained classifier with
+    model.layers[-1].activation = None; predict, __call__, the config and further
+    training follow (the engine's cached plan is rebuilt)."""
+    x, y, compile_kw, make = _cls_setup()
+    m, _ = _train(monkeypatch, fused, make, compile_kw, x, y, batch_size=16, epochs=1)
+    probs = m.predict(x, verbose=0)
+    m.layers[-1].activation = None
+    logits = m.predict(x, verbose=0)
+    (k0, b0), (k1, b1) = m.layers[0].get_weights(), m.layers[1].get_weights()
+    expect = np.tanh(x @ k0 + b0) @ k1 + b1
+    np.testing.assert_allclose(logits, expect, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(m(x)), logits, rtol=1e-6, atol=1e-6)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(e / e.sum(axis=1, keepdims=True), probs, rtol=1e-4, atol=1e-6)
+    assert m.layers[-1].get_config()["activation"] == "linear"
+    m.layers[0].activation = "relu"           # a hidden layer too
+    np.testing.assert_allclose(m.predict(x, verbose=0),
+                               np.maximum(x @ k0 + b0, 0) @ k1 + b1, rtol=1e-4, atol=1e-5)
+    # Training goes on with the new activations, the same on both paths.
+    m.compile(**dict(compile_kw(), loss=Lo.SparseCategoricalCrossentropy(from_logits=True)))
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert (m._fused_plan_fit is not None) == fused
+    weights = m.get_weights()
+    other, _ = _train(monkeypatch, not fused, make, compile_kw, x, y, batch_size=16, epochs=1)
+    other.layers[-1].activation = None
+    other.layers[0].activation = "relu"
+    other.compile(**dict(compile_kw(), loss=Lo.SparseCategoricalCrossentropy(from_logits=True)))
+    other.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert_same_weights(weights, other.get_weights())
+
+
 @pytest.mark.parametrize("case", sorted(REFUSED))
 def test_refused_models_train_on_the_layer_path(monkeypatch, case):
     make, compile_kw, why = REFUSED[case]
