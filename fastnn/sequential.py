@@ -31,6 +31,13 @@ def _numeric_array(value, what, argname):
     error naming the argument."""
     if value is None:
         raise ValueError(f"{what}: {argname} is required, got None")
+    if isinstance(value, dict) or (not hasattr(value, "__array__") and not hasattr(value, "__len__")
+                                   and hasattr(value, "__iter__")):
+        # Keras also takes generators, datasets and dicts of named inputs; fastnn's
+        # Sequential takes the arrays themselves.
+        raise TypeError(f"{what}: {argname} must be an array of samples (a NumPy array or "
+                        f"nested lists of numbers), got {type(value).__name__}; generators, "
+                        f"datasets and dicts of inputs are not supported: pass the arrays")
     try:
         arr = np.asarray(value)
     except Exception as exc:

@@ -174,6 +174,26 @@ def test_non_numeric_inputs():
         m.fit(np.array([["a"] * 4] * 10), Y, verbose=0)
 
 
+def _batches():
+    while True:
+        yield X, Y
+
+
+@pytest.mark.parametrize("call", ["fit", "evaluate", "predict"])
+@pytest.mark.parametrize("given,kind", [(_batches, "generator"), (lambda: {"in": X}, "dict"),
+                                        (lambda: iter(list(X)), "list_iterator")])
+def test_generators_and_dicts_are_named_as_unsupported(call, given, kind):
+    """Keras' fit also takes generators, datasets and dicts of named inputs; here the
+    message says so instead of "must hold real numbers, got dtype object"."""
+    m = _model()
+    before = m.get_weights()
+    args = (given(),) if call == "predict" else (given(), Y)
+    with pytest.raises(TypeError, match=rf"{call}: x must be an array of samples .*got {kind}; "
+                                        r"generators, datasets and dicts of inputs are not supported"):
+        getattr(m, call)(*args, verbose=0)
+    _unchanged(m, before)
+
+
 def test_bad_layer_arguments():
     with pytest.raises(ValueError, match="units must be a positive int, got 0"):
         Dense(0)
