@@ -179,6 +179,47 @@ def test_learning_rate_assignable():
         opt.learning_rate = -1.0
 
 
+def test_learning_rate_variable_methods_keras_code_calls():
+    """Keras returns the rate's variable: code calls .assign() and .numpy() on it."""
+    import copy
+    import pickle
+    opt = optimizers.SGD(0.1)
+    lr = opt.learning_rate
+    assert isinstance(lr, float) and lr == 0.1
+    assert type(lr.numpy()) is np.float32 and lr.numpy() == np.float32(0.1)
+    assert opt.learning_rate.assign(0.05) == 0.05 and opt.learning_rate == 0.05
+    assert opt.lr.assign(np.float64(0.02)) == 0.02      # the Keras 2 name too
+    with pytest.raises(ValueError, match="learning_rate must be a finite number"):
+        opt.learning_rate.assign(float("nan"))
+    assert opt.learning_rate == 0.02
+    # A copy or a pickle is the value, never the optimizer.
+    for c in (copy.deepcopy(opt.learning_rate), pickle.loads(pickle.dumps(opt.learning_rate))):
+        assert type(c) is float and c == 0.02
+    assert opt.get_config()["learning_rate"] == 0.02
+    # The update uses the assigned rate.
+    w = np.zeros(1)
+    opt.apply([np.ones(1)], [w])
+    assert w[0] == pytest.approx(-0.02)
+    # A schedule's current value is a plain float: it has no variable to assign.
+    sched = optimizers.SGD(ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5))
+    assert type(sched.learning_rate) is float
+
+
+def test_learning_rate_assigned_between_fits_drives_the_engine():
+    from fastnn import layers as L
+    x = np.random.default_rng(0).standard_normal((64, 4)).astype(np.float32)
+    y = np.arange(64) % 3
+    m = fastnn.Sequential([L.Input((4,)), L.Dense(8, activation="relu"), L.Dense(3)])
+    m.compile(optimizers.Adam(0.01), fastnn.losses.SparseCategoricalCrossentropy(from_logits=True))
+    m.fit(x, y, epochs=1, verbose=0)
+    m.optimizer.learning_rate.assign(0.0)
+    before = m.get_weights()
+    m.fit(x, y, epochs=1, verbose=0)
+    assert m._fused_plan_fit is not None
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_get_set_state_round_trip_continues_identically():
     a = optimizers.Adam(0.01)
     wa = W0.copy()

@@ -29,6 +29,29 @@ def _check_float(owner, name, value, lo=None, hi=None, lo_open=False, hi_open=Fa
     return float(value)
 
 
+class LearningRate(float):
+    """A constant learning rate as ``optimizer.learning_rate`` reads it: the float, with
+    the methods Keras code calls on the variable Keras returns there:
+    ``.assign(value)`` sets the optimizer's rate (checked as the setter checks it) and
+    ``.numpy()`` gives the value as float32. Like any read of a variable's value, the
+    float itself does not follow later changes: read the attribute again for those."""
+
+    def __new__(cls, value, optimizer):
+        obj = super().__new__(cls, value)
+        obj._optimizer = optimizer
+        return obj
+
+    def assign(self, value):
+        self._optimizer.learning_rate = value
+        return self._optimizer.learning_rate
+
+    def numpy(self):
+        return np.float32(self)
+
+    def __reduce__(self):   # copies and pickles are plain floats, not the optimizer
+        return float, (float(self),)
+
+
 class Optimizer:
     _slot_names = ()
 
@@ -56,13 +79,13 @@ class Optimizer:
         return _check_float(type(self).__name__, "learning_rate", lr, 0)
 
     # learning_rate reads the current value (a schedule is evaluated at `iterations`)
-    # and can be assigned a float, as callbacks do.
+    # and can be assigned a float, as callbacks do, or through .assign() (LearningRate).
     @property
     def learning_rate(self):
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule) or callable(lr):
             return float(lr(self.iterations))
-        return lr
+        return LearningRate(lr, self)
 
     @learning_rate.setter
     def learning_rate(self, value):
