@@ -1,7 +1,10 @@
 """Activation functions by their Keras names (keras.activations), computed by fastnn.ops."""
+import functools
+
 import numpy as np
 
 from fastnn import ops
+from fastnn.tensor import as_tensor
 
 
 def _arr(x):
@@ -12,10 +15,14 @@ def _arr(x):
 
 
 def _named(name, **defaults):
+    """Register fn under its Keras name; its result is a Tensor (fastnn.tensor)."""
     def deco(fn):
-        fn._fastnn_name = name
-        fn._fastnn_defaults = defaults
-        return fn
+        @functools.wraps(fn)
+        def activation(*args, **kwargs):
+            return as_tensor(fn(*args, **kwargs))
+        activation._fastnn_name = name
+        activation._fastnn_defaults = defaults
+        return activation
     return deco
 
 

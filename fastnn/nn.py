@@ -3,6 +3,7 @@ import numpy as np
 
 from fastnn import activations as _act
 from fastnn import ops as _ops
+from fastnn.tensor import as_tensor as _as_tensor
 
 relu = _act.relu
 sigmoid = _act.sigmoid
@@ -24,7 +25,8 @@ def leaky_relu(features, alpha=0.2):
 
 
 def relu6(x):
-    return np.minimum(_act.relu(x), 6).astype(np.asarray(_act.relu(x)).dtype)
+    r = _act.relu(x)
+    return _as_tensor(np.minimum(r, 6).astype(r.dtype))
 
 
 def sigmoid_cross_entropy_with_logits(labels=None, logits=None):
@@ -36,15 +38,15 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None):
     if y.shape != z.shape:
         raise ValueError(f"sigmoid_cross_entropy_with_logits: labels must have the shape of logits "
                          f"{z.shape}, got {y.shape}")
-    return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    return _as_tensor(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
 
 
 def softmax_cross_entropy_with_logits(labels=None, logits=None, axis=-1):
     """Per-row -sum(labels * log_softmax(logits))."""
     ls = _act.log_softmax(logits, axis=axis)
-    return -(np.asarray(labels, dtype=ls.dtype) * ls).sum(axis=axis)
+    return _as_tensor(-(np.asarray(labels, dtype=ls.dtype) * ls).sum(axis=axis))
 
 
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None):
     """Per-row cross-entropy against integer class labels."""
-    return _ops.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+    return _as_tensor(_ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))

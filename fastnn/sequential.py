@@ -20,6 +20,7 @@ from fastnn import _fused
 from fastnn import _kernels
 from fastnn import utils
 from fastnn.callbacks.base import Callback, CallbackList, History
+from fastnn.tensor import as_tensor
 
 _SPARSE = "sparse_categorical_crossentropy"
 _BINARY = "binary_crossentropy"
@@ -130,6 +131,27 @@ class Sequential:
         return "float32"
 
     def add(self, layer, rebuild=True):
+        """Append a layer. A Sequential given here contributes its own layers (the same
+        objects, so the two models share their weights, as Keras' nested model does),
+        and its Input if this model has none yet; model.layers lists them one by one."""
+        if isinstance(layer, Sequential):
+            if layer is self:
+                raise ValueError("Sequential.add: a model cannot be added to itself")
+            # Checked before any is added, so a refusal leaves this model as it was.
+            clash = sorted({l.name for l in self._layers} & {l.name for l in layer._layers})
+            if clash:
+                raise ValueError(f"Sequential.add: layer names must be unique, got a second "
+                                 f"{clash[0]!r} from {layer.name!r}")
+            if layer._input_layer is not None and not self._layers and self._input_layer is None:
+                self.add(layers_mod.InputLayer(batch_shape=(None,) + tuple(layer._input_layer.shape),
+                                               dtype=layer._input_layer._explicit_dtype),
+                         rebuild=False)
+            for inner in layer._layers:
+                self.add(inner, rebuild=False)
+            self.built = False
+            if rebuild:
+                self._maybe_build()
+            return
         if not isinstance(layer, layers_mod.Layer):
             raise TypeError(f"Sequential.add: layer must be a fastnn Layer (e.g. Dense(10)), got "
                             f"{type(layer).__name__} {layer!r}")
@@ -847,15 +869,20 @@ class Sequential:
         return out
 
     def __call__(self, x, training=False):
-        """model(x): the outputs as a NumPy array (builds the model on first data)."""
-        self._require_layers("__call__")
-        xa = self._convert_x(x, "__call__")
+        """model(x): the outputs as a Tensor, a NumPy array with TensorFlow's .numpy()
+        (builds the model on first data)."""
+        return as_tensor(self._outputs(x, training, "__call__"))
+
+    def _outputs(self, x, training, what):
+        self._require_layers(what)
+        xa = self._convert_x(x, what)
         if not self.built:
             self.build((None,) + xa.shape[1:])
         return self._call_arrays(xa, training=bool(training))
 
     def predict_on_batch(self, x):
-        return self(x)
+        """The outputs for one batch as a NumPy array, as Keras gives them."""
+        return self._outputs(x, False, "predict_on_batch")
 
     def get_layer(self, name=None, index=None):
         """The layer called `name`, or at position `index` of model.layers (not both)."""

@@ -486,3 +486,45 @@ def test_to_json_model_from_json_and_clone_model():
         clone_model(object())
     with pytest.raises(ValueError, match="only the model is supported.*clone_function"):
         clone_model(m, clone_function=lambda layer: layer)
+
+
+def test_a_sequential_added_to_a_sequential_shares_its_layers(tmp_path):
+    """Keras' `Sequential([model, Softmax()])`: the outer model runs the inner one's layers
+    (the same objects, so the same weights) and then its own; it takes the inner Input."""
+    from fastnn.layers import Softmax
+    fastnn.utils.set_random_seed(0)
+    inner = Sequential([Input((4,), dtype="float64"), Dense(6, activation="relu"), Dense(3)])
+    inner.compile("adam", SparseCategoricalCrossentropy(from_logits=True))
+    x = np.random.default_rng(1).standard_normal((20, 4))
+    y = np.arange(20) % 3
+    inner.fit(x, y, epochs=2, verbose=0)
+    outer = Sequential([inner, Softmax()])
+    assert outer.built and outer.dtype == "float64" and outer.input_shape == (None, 4)
+    assert outer.layers[:2] == inner.layers and len(outer.layers) == 3
+    logits = inner.predict(x, verbose=0)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(outer.predict(x, verbose=0), e / e.sum(axis=1, keepdims=True),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(outer(x).numpy(), outer.predict(x, verbose=0))
+    # Training either one trains both.
+    outer.compile("adam", "sparse_categorical_crossentropy")
+    outer.fit(x, y, epochs=1, verbose=0)
+    for a, b in zip(outer.get_weights(), inner.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(inner.predict(x, verbose=0), logits)
+    # It saves and loads as the flat stack it is.
+    outer.save(tmp_path / "outer.fastnn")
+    loaded = fastnn.models.load_model(tmp_path / "outer.fastnn")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), outer.predict(x, verbose=0))
+    # A model after other layers gives only its layers; the shapes must chain.
+    head = Sequential([Dense(3)])
+    stacked = Sequential([Input((4,)), Dense(5), head])
+    assert stacked.layers[-1] is head.layers[0] and stacked.output_shape == (None, 3)
+    with pytest.raises(ValueError, match="cannot be added to itself"):
+        stacked.add(stacked)
+    with pytest.raises(ValueError, match="layer names must be unique"):
+        Sequential([inner, inner])
+    before = list(stacked.layers)
+    with pytest.raises(ValueError, match="layer names must be unique, got a second"):
+        stacked.add(Sequential([Dense(2), head.layers[0]]))
+    assert stacked.layers == before

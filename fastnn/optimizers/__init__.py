@@ -12,6 +12,7 @@ from fastnn.optimizers import schedules
 from fastnn.optimizers.schedules import LearningRateSchedule
 from fastnn import _kernels, ops
 from fastnn import _registry
+from fastnn.tensor import Scalar
 
 
 def _check_float(owner, name, value, lo=None, hi=None, lo_open=False, hi_open=False):
@@ -29,7 +30,7 @@ def _check_float(owner, name, value, lo=None, hi=None, lo_open=False, hi_open=Fa
     return float(value)
 
 
-class LearningRate(float):
+class LearningRate(Scalar):
     """A constant learning rate as ``optimizer.learning_rate`` reads it: the float, with
     the methods Keras code calls on the variable Keras returns there:
     ``.assign(value)`` sets the optimizer's rate (checked as the setter checks it) and
@@ -45,11 +46,8 @@ class LearningRate(float):
         self._optimizer.learning_rate = value
         return self._optimizer.learning_rate
 
-    def numpy(self):
+    def numpy(self):   # a float32 variable in Keras
         return np.float32(self)
-
-    def __reduce__(self):   # copies and pickles are plain floats, not the optimizer
-        return float, (float(self),)
 
 
 class Optimizer:
