@@ -4,7 +4,7 @@ import functools
 import numpy as np
 
 from fastnn import ops
-from fastnn.tensor import as_tensor
+from fastnn.tensor import as_tensor as _as_tensor
 
 
 def _arr(x):
@@ -19,7 +19,7 @@ def _named(name, **defaults):
     def deco(fn):
         @functools.wraps(fn)
         def activation(*args, **kwargs):
-            return as_tensor(fn(*args, **kwargs))
+            return _as_tensor(fn(*args, **kwargs))
         activation._fastnn_name = name
         activation._fastnn_defaults = defaults
         return activation

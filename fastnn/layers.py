@@ -13,7 +13,7 @@ from fastnn import activations, initializers, regularizers, utils
 from fastnn import ops
 from fastnn import _kernels
 from fastnn import _registry
-from fastnn.tensor import as_tensor
+from fastnn.tensor import as_tensor as _as_tensor
 
 _UIDS = {}
 
@@ -174,7 +174,7 @@ class Layer:
         if x.dtype.kind != "f":
             x = x.astype(self.dtype)
         self._maybe_build((None,) + x.shape[1:])
-        return as_tensor(self.call(x, training=training))
+        return _as_tensor(self.call(x, training=training))
 
     def forward(self, x, training=True):
         """Training forward pass: caches what backward() needs."""

@@ -6,7 +6,7 @@ import numpy as np
 
 from fastnn import ops
 from fastnn import _registry
-from fastnn.tensor import Scalar, as_tensor
+from fastnn.tensor import Scalar as _Scalar, as_tensor as _as_tensor
 
 
 def _pred(y_pred):
@@ -50,10 +50,10 @@ class Loss:
         if sample_weight is not None:
             per = per * np.asarray(sample_weight, dtype=np.float64).reshape(per.shape)
         if self.reduction == "none" or self.reduction is None:
-            return as_tensor(per.astype(y_pred.dtype))
+            return _as_tensor(per.astype(y_pred.dtype))
         if self.reduction == "sum":
-            return Scalar(per.sum())
-        return Scalar(per.sum() / max(per.size, 1))
+            return _Scalar(per.sum())
+        return _Scalar(per.sum() / max(per.size, 1))
 
     def loss_and_grad(self, y_true, y_pred, sample_weight=None, from_logits=None):
         """(batch-mean loss, d loss / d y_pred) through ops; from_logits overrides the

@@ -6,7 +6,7 @@ pair so a fused engine can hand back sums without per-sample Python.
 """
 import numpy as np
 from fastnn import _registry
-from fastnn.tensor import Scalar
+from fastnn.tensor import Scalar as _Scalar
 
 
 class Metric:
@@ -38,7 +38,7 @@ class Metric:
         self.update_sums(*self.batch_sums(np.asarray(y_true), np.asarray(y_pred), sample_weight))
 
     def result(self):
-        return Scalar(self.total / self.count if self.count else 0.0)
+        return _Scalar(self.total / self.count if self.count else 0.0)
 
     def _values(self, y_true, y_pred):
         raise NotImplementedError

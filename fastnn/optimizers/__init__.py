@@ -12,7 +12,7 @@ from fastnn.optimizers import schedules
 from fastnn.optimizers.schedules import LearningRateSchedule
 from fastnn import _kernels, ops
 from fastnn import _registry
-from fastnn.tensor import Scalar
+from fastnn.tensor import Scalar as _Scalar
 
 
 def _check_float(owner, name, value, lo=None, hi=None, lo_open=False, hi_open=False):
@@ -30,7 +30,7 @@ def _check_float(owner, name, value, lo=None, hi=None, lo_open=False, hi_open=Fa
     return float(value)
 
 
-class LearningRate(Scalar):
+class LearningRate(_Scalar):
     """A constant learning rate as ``optimizer.learning_rate`` reads it: the float, with
     the methods Keras code calls on the variable Keras returns there:
     ``.assign(value)`` sets the optimizer's rate (checked as the setter checks it) and
