@@ -74,7 +74,7 @@ keras = _sys.modules[__name__]
 _sys.modules.setdefault(__name__ + ".keras", keras)
 
 # Modules written by other parts of the project resolve lazily (fastnn.models, ...).
-_LAZY = ("models", "saving", "datasets", "ops", "reference")
+_LAZY = ("models", "saving", "datasets", "ops", "reference", "random")
 
 
 def __getattr__(name):

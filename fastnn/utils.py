@@ -13,13 +13,19 @@ _RNG = np.random.default_rng()
 
 def set_random_seed(seed):
     """Seed fastnn (and Python's `random` and NumPy's legacy global state, as Keras)."""
-    global _RNG
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"set_random_seed: seed must be a non-negative int, got {seed!r}")
-    seed = int(seed)
-    _RNG = np.random.default_rng(seed)
+    seed = seed_generator(seed, "set_random_seed")
     _random.seed(seed)
     np.random.seed(seed % (2 ** 32))
+
+
+def seed_generator(seed, what="seed_generator"):
+    """Seed fastnn's own generator only (weights, shuffles, dropout); returns the seed."""
+    global _RNG
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"{what}: seed must be a non-negative int, got {seed!r}")
+    seed = int(seed)
+    _RNG = np.random.default_rng(seed)
+    return seed
 
 
 def get_rng():

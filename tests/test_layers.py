@@ -94,6 +94,28 @@ def test_set_random_seed_repeats_initialisation():
     np.testing.assert_array_equal(a.kernel, b.kernel)
 
 
+def test_tf_random_set_seed_seeds_fastnn_only():
+    """`tf.random.set_seed(1234)` (TensorFlow code's usual first line) repeats fastnn's
+    draws and, like TensorFlow's, leaves NumPy's and Python's global state alone."""
+    import random
+    import fastnn as tf
+    draws = []
+    for _ in range(2):
+        np.random.seed(7)
+        random.seed(7)
+        tf.random.set_seed(1234)
+        d = Dense(4)
+        d.build((None, 3))
+        draws.append((d.kernel.copy(), np.random.rand(), random.random()))
+    np.testing.assert_array_equal(draws[0][0], draws[1][0])
+    assert draws[0][1:] == draws[1][1:]
+    np.random.seed(7)
+    random.seed(7)
+    assert (np.random.rand(), random.random()) == draws[0][1:]   # untouched by set_seed
+    with pytest.raises(ValueError, match=r"set_seed: seed must be a non-negative int, got -1"):
+        tf.random.set_seed(-1)
+
+
 def test_get_set_weights_round_trip_and_errors():
     d = Dense(3)
     d.build((None, 2))
