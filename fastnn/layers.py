@@ -654,6 +654,155 @@ class BatchNormalization(Layer):
         return super().from_config(_without_none(config, cls._INITIALIZERS))
 
 
+class Normalization(Layer):
+    """keras.layers.Normalization: y = (x - mean) / max(sqrt(variance), 1e-7), with a
+    mean and variance per index of the kept `axis` (-1: per feature; None: one scalar
+    pair), learned by adapt(data) or given as mean= and variance=; invert=True maps
+    normalised values back. Adapted, its weights are mean, variance and Keras' count
+    (non-trainable; count stays 0, as Keras 3 keeps it only for old files). A 1-D `data`
+    or input is one feature per row, as fastnn's fit takes it. Inside a model it runs on
+    the layer-by-layer path (the C engine takes Dense stacks)."""
+
+    _EPSILON = 1e-7   # Keras' backend.epsilon(), the floor of the standard deviation
+
+    def __init__(self, axis=-1, mean=None, variance=None, invert=False, name=None, **kwargs):
+        owner = "Normalization"
+        if axis is None:
+            axes = ()
+        elif isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+            axes = (int(axis),)
+        elif isinstance(axis, (tuple, list)) and all(
+                isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axis):
+            axes = tuple(int(a) for a in axis)
+        else:
+            raise TypeError(f"{owner}: axis must be an int, a tuple of ints or None, got {axis!r}")
+        if (mean is None) != (variance is None):
+            raise ValueError(f"{owner}: mean and variance must be given together, got "
+                             f"mean={mean!r} and variance={variance!r}")
+        if mean is not None:
+            m, v = np.asarray(mean, dtype=np.float64), np.asarray(variance, dtype=np.float64)
+            if m.shape != v.shape:
+                raise ValueError(f"{owner}: mean and variance must have the same shape, got "
+                                 f"{m.shape} and {v.shape}")
+            if m.ndim > len(axes):
+                raise ValueError(f"{owner}: mean must have at most as many dimensions as axis "
+                                 f"has entries ({len(axes)}), got shape {m.shape}")
+            if not (np.all(np.isfinite(m)) and np.all(np.isfinite(v)) and np.all(v >= 0)):
+                raise ValueError(f"{owner}: mean must be finite and variance finite and >= 0")
+        super().__init__(name=name, **kwargs)
+        self.axis = axes
+        self.invert = bool(invert)
+        self.input_mean, self.input_variance = mean, variance
+        self.mean = self.variance = self.count = None
+        self._stats_shape = None
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        if len(input_shape) == 1:
+            input_shape = input_shape + (1,)      # 1-D: one feature per row
+        ndim = len(input_shape)
+        if any(not -ndim <= a < ndim for a in self.axis):
+            raise ValueError(f"{self.name}: axis {self.axis} is out of range for inputs of "
+                             f"shape {input_shape}")
+        keep = sorted(a % ndim for a in self.axis)
+        if 0 in keep:
+            raise ValueError(f"{self.name}: axis {self.axis} keeps the batch axis; normalise "
+                             f"over the samples with axis=-1 (per feature) or None")
+        if any(input_shape[a] is None for a in keep):
+            raise ValueError(f"{self.name}: the kept axes {tuple(keep)} need a known size, got "
+                             f"input shape {input_shape}")
+        self._keep = tuple(keep)
+        self._reduce = tuple(d for d in range(ndim) if d not in keep)
+        self._stats_shape = tuple(input_shape[d] if d in keep else 1 for d in range(1, ndim))
+        stats = tuple(input_shape[d] for d in keep)
+        self._weights = []
+        if self.input_mean is None:
+            self.mean = self.add_weight("mean", stats, "zeros", trainable=False)
+            self.variance = self.add_weight("variance", stats, "ones", trainable=False)
+            self.count = np.zeros((), np.int64)
+            self._weights.append(("count", self.count, False))
+        else:   # given: constants broadcast to the kept axes, not weights (as Keras)
+            def kept(value):
+                a = np.asarray(value, dtype=np.float64)
+                full = [1] * len(keep)
+                if a.ndim:
+                    full[len(keep) - a.ndim:] = a.shape
+                try:
+                    return np.ascontiguousarray(np.broadcast_to(a.reshape(full), stats),
+                                                dtype=self.dtype)
+                except ValueError:
+                    raise ValueError(f"{self.name}: mean of shape {a.shape} does not broadcast "
+                                     f"to the kept axes' shape {stats}") from None
+            self.mean, self.variance = kept(self.input_mean), kept(self.input_variance)
+        super().build(input_shape)
+
+    def adapt(self, data):
+        """Set mean and variance to those of `data` (an array of samples, or an iterable
+        of such batches), per index of the kept axes; builds the layer if needed."""
+        owner = f"{self.name}.adapt"
+        if self.input_mean is not None:
+            raise ValueError(f"{owner}: the layer was given mean and variance; adapt() would "
+                             f"ignore them")
+        if isinstance(data, np.ndarray) or hasattr(data, "__array__"):
+            x = np.asarray(data)
+        elif hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict)):
+            batches = [np.asarray(b[0] if isinstance(b, tuple) else b) for b in data]
+            if not batches or any(b.ndim == 0 for b in batches):
+                raise ValueError(f"{owner}: data must be an array of samples or an iterable of "
+                                 f"non-empty batches, got {len(batches)} batch(es)")
+            x = np.concatenate(batches, axis=0)
+        else:
+            raise TypeError(f"{owner}: data must be an array of samples or an iterable of "
+                            f"batches, got {type(data).__name__}")
+        if x.dtype.kind not in "biuf" or x.ndim == 0 or x.shape[0] == 0:
+            raise ValueError(f"{owner}: data must be a non-empty array of real numbers, got "
+                             f"dtype {x.dtype} and shape {x.shape}")
+        if x.ndim == 1:
+            x = x.reshape(-1, 1)
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"{owner}: data must be finite")
+        if not self.built:
+            self.build((None,) + x.shape[1:])
+        elif x.ndim != len(self.input_shape) or any(x.shape[d] != self.input_shape[d]
+                                                     for d in self._keep):
+            raise ValueError(f"{owner}: the layer was built for inputs of shape "
+                             f"{self.input_shape}, got data of shape {x.shape}")
+        x = x.astype(np.float64, copy=False)
+        self.mean[...] = x.mean(axis=self._reduce).reshape(self.mean.shape)
+        self.variance[...] = x.var(axis=self._reduce).reshape(self.variance.shape)
+
+    def _scale(self):
+        return np.maximum(np.sqrt(self.variance), self._EPSILON).reshape(self._stats_shape)
+
+    def call(self, x, training=False):
+        x = np.asarray(x, dtype=self.dtype)
+        shape = x.shape
+        if x.ndim == 1:
+            x = x.reshape(-1, 1)
+        mean = self.mean.reshape(self._stats_shape)
+        y = mean + x * self._scale() if self.invert else (x - mean) / self._scale()
+        return y.astype(self.dtype, copy=False).reshape(shape)
+
+    def backward(self, dy, need_dx=True):
+        self.grads = []
+        scale = self._scale()
+        return (dy * scale if self.invert else dy / scale).astype(self.dtype, copy=False)
+
+    def get_config(self):
+        cfg = super().get_config()
+        tolist = lambda v: None if v is None else np.asarray(v).tolist()
+        cfg.update(axis=list(self.axis), invert=self.invert, mean=tolist(self.input_mean),
+                   variance=tolist(self.input_variance))
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("axis"), list):
+            config["axis"] = tuple(config["axis"])
+        return super().from_config(config)
+
+
 class Flatten(Layer):
     """(batch, d1, d2, ...) -> (batch, d1*d2*...)."""
 
@@ -675,7 +824,7 @@ class Flatten(Layer):
 
 
 ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax,
-                                       Dropout, BatchNormalization, Flatten)}
+                                       Dropout, BatchNormalization, Normalization, Flatten)}
 
 
 def serialize(layer):

@@ -284,8 +284,9 @@ def _check_weights_fit(filepath, model_weights, loaded):
     for i, (have, got) in enumerate(zip(model_weights, loaded)):
         if tuple(np.shape(have)) != got.shape:
             raise _bad(filepath, f"weight {i} has shape {got.shape}, the model expects {tuple(np.shape(have))}")
-        if got.dtype.kind != "f":
-            raise _bad(filepath, f"weight {i} has dtype {got.dtype}, expected a float dtype")
+        want = np.asarray(have).dtype
+        if got.dtype.kind != want.kind:   # floats for floats; Normalization's count is an int
+            raise _bad(filepath, f"weight {i} has dtype {got.dtype}, the model's is {want}")
 
 
 # ---------------------------------------------------------------------- models

@@ -1,0 +1,164 @@
+"""keras.layers.Normalization: Keras' documented examples, axes, adapt, training through it
+inside a model, saving, and bad arguments."""
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import Sequential
+from fastnn.layers import Dense, Input, Normalization
+
+D = np.array([[0., 7., 4.], [2., 9., 6.], [0., 7., 4.], [2., 9., 6.]], np.float32)
+
+
+def test_keras_docstring_examples():
+    layer = Normalization(axis=None)
+    layer.adapt(np.array([1., 2., 3., 4., 5.], np.float32))
+    out = layer(np.array([1., 2., 3.], np.float32)).numpy()
+    np.testing.assert_allclose(out, [-1.4142135, -0.70710677, 0.], rtol=1e-6)
+    assert out.shape == (3,) and out.dtype == np.float32
+    layer = Normalization(axis=-1)
+    layer.adapt(D)
+    np.testing.assert_allclose(layer(np.array([[0., 7., 4.]], np.float32)), [[-1., -1., -1.]])
+    layer = Normalization(mean=3., variance=2.)
+    np.testing.assert_allclose(layer(np.array([[1.], [2.], [3.]], np.float32)),
+                               [[-1.4142135], [-0.70710677], [0.]], rtol=1e-6)
+    layer = Normalization(axis=-1, invert=True)
+    layer.adapt(D)
+    np.testing.assert_allclose(layer(np.array([[1., 2., 3.]], np.float32)), [[2., 10., 8.]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_axes_against_numpy(dtype):
+    x = np.random.default_rng(0).normal(3.0, 2.0, size=(50, 4, 3)).astype(dtype)
+    for axis, keep in ((-1, (2,)), ((1, 2), (1, 2)), (1, (1,)), (None, ())):
+        layer = Normalization(axis=axis, dtype=np.dtype(dtype).name)
+        layer.adapt(x)
+        reduce = tuple(d for d in range(3) if d not in keep)
+        x64 = x.astype(np.float64)
+        mean, var = x64.mean(axis=reduce, keepdims=True), x64.var(axis=reduce, keepdims=True)
+        np.testing.assert_allclose(layer.mean, mean.reshape(layer.mean.shape), rtol=1e-6)
+        np.testing.assert_allclose(layer.variance, var.reshape(layer.variance.shape), rtol=1e-6)
+        out = layer(x)
+        assert out.dtype == dtype and out.shape == x.shape
+        np.testing.assert_allclose(out, (x64 - mean) / np.sqrt(var), rtol=1e-4, atol=1e-5)
+        # the stats are weights: mean, variance, then Keras' count (0)
+        w = layer.get_weights()
+        assert [a.shape for a in w] == [layer.mean.shape, layer.variance.shape, ()]
+        assert w[2] == 0 and w[2].dtype == np.int64 and layer.trainable_weights == []
+
+
+def test_given_mean_and_variance_broadcast_and_have_no_weights():
+    layer = Normalization(mean=[1., 2., 3.], variance=[4., 1., 0.])
+    out = layer(np.array([[3., 3., 4.]], np.float32))
+    np.testing.assert_allclose(out, [[1., 1., 1e7]], rtol=1e-6)   # std floored at 1e-7
+    assert layer.get_weights() == []
+    with pytest.raises(ValueError, match="does not broadcast"):
+        Normalization(mean=[1., 2.], variance=[1., 1.])(np.ones((2, 3)))
+
+
+def test_gradient_matches_central_differences():
+    layer = Normalization(dtype="float64")
+    x = np.random.default_rng(1).normal(size=(6, 3)) * [1., 10., 0.1]
+    layer.adapt(x)
+    dy = np.random.default_rng(2).normal(size=(6, 3))
+    layer.forward(x)
+    dx = layer.backward(dy)
+    eps, num = 1e-6, np.zeros_like(x)
+    for i in np.ndindex(*x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += eps
+        xm[i] -= eps
+        num[i] = ((layer.call(xp) - layer.call(xm)) * dy).sum() / (2 * eps)
+    np.testing.assert_allclose(dx, num, rtol=1e-6)
+    assert layer.grads == []
+
+
+def test_trains_inside_a_model_as_pre_normalised_data_does():
+    """Keras' regression tutorial: an adapted Normalization first, then Dense layers. The
+    model trains (layer path) as the same Dense stack does (engine) on the data the layer
+    outputs: the same bits."""
+    rng = np.random.default_rng(3)
+    x = rng.normal([100., 0.5, -20.], [30., 0.1, 5.], size=(120, 3)).astype(np.float32)
+    y = (x @ np.array([0.02, 3., -0.1]) + 1.0).astype(np.float32)
+    norm = Normalization(axis=-1)
+    norm.adapt(x)
+
+    def dense_stack():
+        return [Dense(8, activation="relu"), Dense(1)]
+
+    fastnn.utils.set_random_seed(0)
+    model = Sequential([Input((3,)), norm] + dense_stack())
+    model.compile(fastnn.optimizers.Adam(0.01), "mean_absolute_error")
+    h = model.fit(x, y, epochs=5, batch_size=16, verbose=0, validation_split=0.2)
+    assert model._fused_plan_fit is None and "Normalization" in model._fused_why
+    fastnn.utils.set_random_seed(0)
+    plain = Sequential([Input((3,))] + dense_stack())
+    plain.compile(fastnn.optimizers.Adam(0.01), "mean_absolute_error")
+    xn = norm(x).numpy()
+    hp = plain.fit(xn, y, epochs=5, batch_size=16, verbose=0, validation_split=0.2)
+    assert plain._fused_plan_fit is not None
+    for a, b in zip(model.get_weights()[3:], plain.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(h.history["loss"], hp.history["loss"], rtol=1e-6)
+    assert h.history["loss"][-1] < h.history["loss"][0]
+    # the layer's statistics are not trained
+    np.testing.assert_array_equal(model.layers[0].mean, x.astype(np.float64).mean(axis=0)
+                                  .astype(np.float32))
+    # 3 + 3 + 1 non-trainable parameters, as Keras counts them
+    assert model.layers[0].count_params() == 7
+
+
+def test_one_feature_from_a_one_dimensional_array():
+    """The tutorial's single-input model: Normalization(input_shape=[1,], axis=None)
+    adapted on a 1-D column, then a model fed 1-D arrays (one feature per row)."""
+    hp = np.random.default_rng(4).normal(100., 30., size=200).astype(np.float32)
+    norm = Normalization(input_shape=[1, ], axis=None)
+    norm.adapt(hp)
+    model = Sequential([norm, Dense(units=1)])
+    out = model.predict(hp[:10], verbose=0)
+    assert out.shape == (10, 1)
+    k, b = model.layers[1].get_weights()
+    np.testing.assert_allclose(out, ((hp[:10, None] - hp.mean()) / hp.std()) @ k + b,
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_saved_and_loaded(tmp_path):
+    x = np.random.default_rng(5).normal(size=(40, 3)).astype(np.float32)
+    norm = Normalization()
+    norm.adapt(x)
+    for layer in (norm, Normalization(mean=[1., 2., 3.], variance=[1., 4., 9.], invert=True)):
+        m = Sequential([Input((3,)), layer, Dense(2)])
+        m.save(tmp_path / "m.fastnn")
+        loaded = fastnn.models.load_model(tmp_path / "m.fastnn")
+        np.testing.assert_array_equal(loaded.predict(x, verbose=0), m.predict(x, verbose=0))
+        assert loaded.layers[0].get_config() == layer.get_config()
+
+
+def test_bad_arguments_name_the_argument():
+    with pytest.raises(ValueError, match="mean and variance must be given together"):
+        Normalization(mean=1.0)
+    with pytest.raises(ValueError, match="same shape"):
+        Normalization(mean=[1., 2.], variance=[1.])
+    with pytest.raises(ValueError, match="variance finite and >= 0"):
+        Normalization(mean=0., variance=-1.)
+    with pytest.raises(TypeError, match="axis must be an int, a tuple of ints or None"):
+        Normalization(axis="last")
+    with pytest.raises(ValueError, match="keeps the batch axis"):
+        Normalization(axis=0).adapt(D)
+    with pytest.raises(ValueError, match="out of range"):
+        Normalization(axis=3).adapt(D)
+    given = Normalization(mean=0., variance=1.)
+    with pytest.raises(ValueError, match="was given mean and variance"):
+        given.adapt(D)
+    layer = Normalization()
+    layer.adapt(D)
+    before = [w.copy() for w in layer.get_weights()]
+    with pytest.raises(ValueError, match=r"built for inputs of shape \(None, 3\), got data of "
+                                         r"shape \(4, 2\)"):
+        layer.adapt(D[:, :2])
+    with pytest.raises(ValueError, match="data must be finite"):
+        layer.adapt(np.array([[np.nan, 1., 2.]]))
+    with pytest.raises(TypeError, match="data must be an array of samples"):
+        layer.adapt(3)
+    for a, b in zip(layer.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
