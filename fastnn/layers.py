@@ -746,11 +746,14 @@ class Normalization(Layer):
         if isinstance(data, np.ndarray) or hasattr(data, "__array__"):
             x = np.asarray(data)
         elif hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict)):
-            batches = [np.asarray(b[0] if isinstance(b, tuple) else b) for b in data]
-            if not batches or any(b.ndim == 0 for b in batches):
-                raise ValueError(f"{owner}: data must be an array of samples or an iterable of "
-                                 f"non-empty batches, got {len(batches)} batch(es)")
-            x = np.concatenate(batches, axis=0)
+            # Keras: an iterable is batches, each an array ((x, y) tuples give x)
+            batches = [b[0] if isinstance(b, tuple) else b for b in data]
+            bad = [type(b).__name__ for b in batches if not hasattr(b, "shape")]
+            if not batches or bad:
+                raise TypeError(f"{owner}: an iterable data must yield batches that are arrays, "
+                                f"got {bad[0] if bad else 'no batch'}; pass one array of samples "
+                                f"as np.array(data)")
+            x = np.concatenate([np.asarray(b) for b in batches], axis=0)
         else:
             raise TypeError(f"{owner}: data must be an array of samples or an iterable of "
                             f"batches, got {type(data).__name__}")

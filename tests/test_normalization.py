@@ -47,6 +47,15 @@ def test_axes_against_numpy(dtype):
         assert w[2] == 0 and w[2].dtype == np.int64 and layer.trainable_weights == []
 
 
+def test_adapt_on_batches_equals_adapt_on_their_concatenation():
+    x = np.random.default_rng(6).normal(size=(30, 3)).astype(np.float32)
+    whole, parts = Normalization(), Normalization()
+    whole.adapt(x)
+    parts.adapt(iter([x[:10], x[10:25], (x[25:], np.zeros(5))]))   # (x, y) batches give x
+    for a, b in zip(whole.get_weights(), parts.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_given_mean_and_variance_broadcast_and_have_no_weights():
     layer = Normalization(mean=[1., 2., 3.], variance=[4., 1., 0.])
     out = layer(np.array([[3., 3., 4.]], np.float32))
@@ -160,5 +169,7 @@ def test_bad_arguments_name_the_argument():
         layer.adapt(np.array([[np.nan, 1., 2.]]))
     with pytest.raises(TypeError, match="data must be an array of samples"):
         layer.adapt(3)
+    with pytest.raises(TypeError, match="must yield batches that are arrays, got list"):
+        layer.adapt([[0., 7., 4.], [2., 9., 6.]])
     for a, b in zip(layer.get_weights(), before):
         np.testing.assert_array_equal(a, b)
