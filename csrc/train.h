@@ -107,6 +107,12 @@ typedef struct {
     uint64_t seed;            /* dropout stream */
     fnn_adapt *adapt;         /* team-size policy state (NULL: always the whole team) */
     double *phase_s;          /* NULL, or seconds fnn_train_steps adds up per phase */
+    /* A Normalization before the first layer (in_mean != NULL, the layer's own arrays,
+     * read at every call): x -> (x - mean) / s, or mean + x * s with in_invert, where
+     * s = max(sqrt(var), 1e-7); per feature (in_stride 1) or one pair (in_stride 0). */
+    void *in_mean, *in_var;
+    size_t in_stride;
+    int in_invert;
 } fnn_net;
 
 /* Phases of a training step timed into net->phase_s (diagnostics: bench/step_profile.py):

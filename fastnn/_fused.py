@@ -54,17 +54,35 @@ def _reg_factors(reg):
     return float(l1), float(l2)
 
 
+def _input_norm(layer, dtype):
+    """A Normalization before the first Dense layer as the C engine takes it (the net's
+    in_* fields): its own mean and variance arrays, per feature or one scalar pair."""
+    if not layer.built or layer.mean.dtype != dtype or layer.variance.dtype != dtype:
+        raise Unsupported(f"{layer.name!r} (Normalization) not built in the model's dtype")
+    shape = layer.input_shape
+    if len(shape) != 2 or layer._keep not in ((), (1,)):
+        raise Unsupported(f"{layer.name!r} (Normalization) over axes {layer.axis} of inputs "
+                          f"{shape}")
+    return {"mean": layer.mean, "var": layer.variance, "stride": 1 if layer._keep else 0,
+            "invert": layer.invert, "layer": layer}
+
+
 def _dense_specs(model):
-    """The model's layers as C layer specs (Dense with folded Activation/Dropout)."""
+    """The model's layers as C layer specs (Dense with folded Activation/Dropout), whether
+    a Flatten comes first, and a leading Normalization (or None)."""
     specs = []
     flatten_first = False
+    norm = None
     for i, layer in enumerate(model._layers):
         if isinstance(layer, layers_mod.InputLayer):
             continue
         if isinstance(layer, layers_mod.Flatten):
-            if specs:
-                raise Unsupported("Flatten after a Dense layer")
+            if specs or norm:
+                raise Unsupported("Flatten after a Dense or Normalization layer")
             flatten_first = True
+            continue
+        if type(layer) is layers_mod.Normalization and not specs and norm is None:
+            norm = _input_norm(layer, np.dtype(model.dtype))
             continue
         if type(layer) is layers_mod.Dense:
             name, code, param = _act_code(layer.activation_name, layer.activation_params)
@@ -108,7 +126,7 @@ def _dense_specs(model):
         raise Unsupported("Dropout after the last Dense layer")
     if "bn" in specs[-1]:
         raise Unsupported("BatchNormalization after the last Dense layer")
-    return specs, flatten_first
+    return specs, flatten_first, norm
 
 
 def _spec_params(spec):
@@ -207,7 +225,7 @@ class FusedPlan:
 
     def __init__(self, model, training):
         self.model = model
-        specs, self.flatten_first = _dense_specs(model)
+        specs, self.flatten_first, norm = _dense_specs(model)
         self.dtype = np.dtype(model.dtype)
         for s in specs:
             bn = s.get("bn") or {}
@@ -254,7 +272,7 @@ class FusedPlan:
         error_stats = any(stat in (_STAT_SE, _STAT_AE) for _, stat in self.feeds)
         self.net = _kernels.FusedNet(specs, self.loss_code, loss_param, self.on_logits,
                                      self.y_cols, self.metric_code, opt_cfg, seed, self.dtype,
-                                     error_stats=error_stats)
+                                     error_stats=error_stats, norm=norm)
         self._ws = {}
 
     @staticmethod
@@ -271,7 +289,8 @@ class FusedPlan:
                 tuple(id(m) for m in model._metrics or []), id(opt._slots),
                 tuple((getattr(layer, "rate", None), getattr(layer, "momentum", None),
                        getattr(layer, "epsilon", None), layer.trainable,
-                       id(getattr(layer, "activation", None)))
+                       id(getattr(layer, "activation", None)), getattr(layer, "invert", None),
+                       id(getattr(layer, "mean", None)))
                       for layer in model._layers))
 
     def workspace(self, batch):

@@ -68,6 +68,10 @@ cdef extern from "train.h" nogil:
         uint64_t seed
         fnn_adapt *adapt
         double *phase_s
+        void *in_mean
+        void *in_var
+        size_t in_stride
+        int in_invert
     int FNN_PHASE_STEPS, FNN_PHASE_GATHER, FNN_PHASE_LOSS
     int FNN_PHASE_OF(int l)
     int FNN_PHASES(int n_layers)
@@ -201,7 +205,7 @@ cdef class FusedNet:
 
     def __init__(self, list layers, int loss, double loss_param, bint loss_on_logits,
                  size_t y_cols, int metric, dict opt, unsigned long long seed, dtype,
-                 bint error_stats=True):
+                 bint error_stats=True, dict norm=None):
         cdef int i, j
         cdef fnn_layer *L
         if not layers or len(layers) > 64:
@@ -265,6 +269,18 @@ cdef class FusedNet:
         self.net.opt.clip_kind = opt.get("clip_kind", 0)
         self.net.opt.clip = opt.get("clip", 0.0)
         self.net.seed = seed
+        self.net.in_mean = self.net.in_var = NULL
+        self.net.in_stride = 0
+        self.net.in_invert = 0
+        if norm is not None:   # a Normalization first (its arrays, read at every call)
+            n_stats = layers[0]["in"] if norm["stride"] else 1
+            for a in (norm["mean"], norm["var"]):
+                if a.dtype != dtype or a.size != n_stats or not a.flags.c_contiguous:
+                    raise ValueError("FusedNet: norm arrays do not match the first layer")
+                self._keep.append(a)
+            self.net.in_mean, self.net.in_var = _ptr(norm["mean"]), _ptr(norm["var"])
+            self.net.in_stride = norm["stride"]
+            self.net.in_invert = norm["invert"]
         self.n_in = layers[0]["in"]
         self.n_out = layers[len(layers) - 1]["out"]
         self.y_cols = y_cols

@@ -84,8 +84,8 @@ def test_gradient_matches_central_differences():
 
 def test_trains_inside_a_model_as_pre_normalised_data_does():
     """Keras' regression tutorial: an adapted Normalization first, then Dense layers. The
-    model trains (layer path) as the same Dense stack does (engine) on the data the layer
-    outputs: the same bits."""
+    model trains as the same Dense stack does on the data the layer outputs: the same
+    bits (both on the C engine, which normalises each gathered batch)."""
     rng = np.random.default_rng(3)
     x = rng.normal([100., 0.5, -20.], [30., 0.1, 5.], size=(120, 3)).astype(np.float32)
     y = (x @ np.array([0.02, 3., -0.1]) + 1.0).astype(np.float32)
@@ -99,7 +99,7 @@ def test_trains_inside_a_model_as_pre_normalised_data_does():
     model = Sequential([Input((3,)), norm] + dense_stack())
     model.compile(fastnn.optimizers.Adam(0.01), "mean_absolute_error")
     h = model.fit(x, y, epochs=5, batch_size=16, verbose=0, validation_split=0.2)
-    assert model._fused_plan_fit is None and "Normalization" in model._fused_why
+    assert model._fused_plan_fit is not None
     fastnn.utils.set_random_seed(0)
     plain = Sequential([Input((3,))] + dense_stack())
     plain.compile(fastnn.optimizers.Adam(0.01), "mean_absolute_error")
@@ -115,6 +115,62 @@ def test_trains_inside_a_model_as_pre_normalised_data_does():
                                   .astype(np.float32))
     # 3 + 3 + 1 non-trainable parameters, as Keras counts them
     assert model.layers[0].count_params() == 7
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("axis,invert", [(-1, False), (None, False), (-1, True)])
+def test_engine_and_layer_path_give_the_same_bits(monkeypatch, dtype, axis, invert):
+    """fit (with validation), evaluate and predict, on 500 rows (predict and evaluate
+    take the row-block engine from 384 rows) and on a few."""
+    from fastnn import _fused
+    name = np.dtype(dtype).name
+    rng = np.random.default_rng(7)
+    x = rng.normal([50., -3., 0.01, 7.], [10., 2., 0.005, 1.], size=(500, 4)).astype(dtype)
+    y = (x[:, 0] / 10 + x[:, 1] > 2).astype(int) + (x[:, 3] > 7)
+    results = []
+    for fused in (True, False):
+        monkeypatch.setattr(_fused, "ENABLED", fused)
+        fastnn.utils.set_random_seed(1)
+        norm = Normalization(axis=axis, invert=invert, dtype=name)
+        norm.adapt(x[:300])
+        # (no Dropout: the engine draws its own masks, so paths differ with it by design)
+        m = Sequential([Input((4,), dtype=name), norm, Dense(16, activation="relu"), Dense(3)])
+        m.compile("adam", fastnn.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+        h = m.fit(x, y, batch_size=32, epochs=3, validation_split=0.2, verbose=0)
+        assert (m._fused_plan_fit is not None) == fused
+        results.append((m.get_weights(), h.history, m.predict(x, verbose=0),
+                        m.predict(x[:5], verbose=0), m.evaluate(x, y, verbose=0),
+                        m.evaluate(x[:7], y[:7], verbose=0)))
+    (wa, ha, *outs_a), (wb, hb, *outs_b) = results
+    for a, b in zip(wa, wb):
+        np.testing.assert_array_equal(a, b)
+    assert ha.keys() == hb.keys()
+    for k in ha:
+        np.testing.assert_allclose(ha[k], hb[k], rtol=1e-9 if "acc" not in k else 0)
+    for a, b in zip(outs_a[:2], outs_b[:2]):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(outs_a[2:], outs_b[2:]):
+        np.testing.assert_allclose(a, b, rtol=1e-9)
+
+
+def test_engine_sees_a_new_adapt_and_refuses_other_axes():
+    x = np.random.default_rng(8).normal(size=(50, 3)).astype(np.float32)
+    norm = Normalization()
+    m = Sequential([Input((3,)), norm, Dense(2)])
+    norm.adapt(x)
+    first = m.predict(x, verbose=0)
+    norm.adapt(x * 10 + 5)                  # the same arrays, new values
+    k, b = m.layers[1].get_weights()
+    np.testing.assert_allclose(m.predict(x, verbose=0), norm(x).numpy() @ k + b, rtol=1e-5,
+                               atol=1e-6)
+    assert not np.allclose(first, m.predict(x, verbose=0))
+    # statistics over other axes than the features: the layer path
+    m3 = Sequential([Input((2, 3)), Normalization(axis=(1, 2)), fastnn.layers.Flatten(),
+                     Dense(2)])
+    m3.compile("sgd", "mse")
+    m3.fit(np.ones((4, 2, 3), np.float32), np.zeros((4, 2)), verbose=0)
+    assert m3._fused_plan_fit is None
 
 
 def test_one_feature_from_a_one_dimensional_array():
