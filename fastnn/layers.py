@@ -13,7 +13,7 @@ from fastnn import activations, initializers, regularizers, utils
 from fastnn import ops
 from fastnn import _kernels
 from fastnn import _registry
-from fastnn.tensor import as_tensor as _as_tensor
+from fastnn.tensor import Variable as _Variable, as_tensor as _as_tensor
 
 _UIDS = {}
 
@@ -85,7 +85,7 @@ class Layer:
     # -- weights -----------------------------------------------------------------
     def add_weight(self, name, shape, initializer, trainable=True):
         value = initializers.get(initializer)(tuple(shape), dtype=self.dtype)
-        value = np.ascontiguousarray(value, dtype=self.dtype)
+        value = np.ascontiguousarray(value, dtype=self.dtype).view(_Variable)
         self._weights.append((name, value, trainable))
         return value
 
@@ -108,7 +108,7 @@ class Layer:
         return [n for n, _, t in self._weights if t] + [n for n, _, t in self._weights if not t]
 
     def get_weights(self):
-        return [w.copy() for w in self.weights]
+        return [np.array(w) for w in self.weights]   # plain arrays, as Keras gives
 
     def set_weights(self, weights):
         """Copy `weights` (a list in get_weights() order) into the layer, after checking
@@ -719,7 +719,7 @@ class Normalization(Layer):
         if self.input_mean is None:
             self.mean = self.add_weight("mean", stats, "zeros", trainable=False)
             self.variance = self.add_weight("variance", stats, "ones", trainable=False)
-            self.count = np.zeros((), np.int64)
+            self.count = np.zeros((), np.int64).view(_Variable)
             self._weights.append(("count", self.count, False))
         else:   # given: constants broadcast to the kept axes, not weights (as Keras)
             def kept(value):

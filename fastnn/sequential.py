@@ -256,7 +256,7 @@ class Sequential:
 
     def get_weights(self):
         """Copies of every weight, Keras' layout: [kernel (in, out), bias (out,), ...]."""
-        return [w.copy() for w in self.weights]
+        return [np.array(w) for w in self.weights]
 
     def set_weights(self, weights):
         """Set every weight from a list in get_weights() order; checks the count and all

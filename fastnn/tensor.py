@@ -7,22 +7,39 @@ method, and nothing else, so the same code runs with only the imports changed:
 
 - `Tensor`: a `numpy.ndarray` subclass (what `model(x)`, `layer(x)`, the activations and
   `fastnn.nn` functions, and a loss with `reduction="none"` return);
+- `Variable`: a Tensor that is a layer's weight (`layer.kernel`, `model.weights`), with
+  Keras' `.assign(value)`;
 - `Scalar`: a `float` subclass (a reduced loss, `metric.result()`).
 
 `model.predict` and `fastnn.ops` return plain ndarrays, as `keras.Model.predict` does.
 """
 import numpy as np
 
-__all__ = ["Tensor", "Scalar", "as_tensor"]
+__all__ = ["Tensor", "Variable", "Scalar", "as_tensor"]
 
 
 class Tensor(np.ndarray):
-    """A NumPy array with TensorFlow's `.numpy()`: the values as a plain ndarray (a
-    NumPy scalar for a 0-d one, as an eager scalar tensor gives)."""
+    """A NumPy array with TensorFlow's `.numpy()`: a copy of the values as a plain ndarray
+    (a NumPy scalar for a 0-d one, as an eager scalar tensor gives). A copy, because a
+    weight's `.numpy()` is a snapshot that later training must not change."""
 
     def numpy(self):
-        a = self.view(np.ndarray)
+        a = np.array(self)
         return a[()] if a.ndim == 0 else a
+
+
+class Variable(Tensor):
+    """A layer's weight: the array the layer and the C engine update in place."""
+
+    def assign(self, value):
+        """Set the values (same shape, finite), in place: the layer keeps this array."""
+        a = np.asarray(value)
+        if a.shape != self.shape:
+            raise ValueError(f"assign: expected a value of shape {self.shape}, got {a.shape}")
+        if a.dtype.kind not in "biuf" or not np.all(np.isfinite(a)):
+            raise ValueError("assign: the value must be finite real numbers")
+        self[...] = a
+        return self
 
 
 class Scalar(float):

@@ -8,7 +8,7 @@ import pytest
 
 import fastnn
 from fastnn import layers as L
-from fastnn.tensor import Scalar, Tensor
+from fastnn.tensor import Scalar, Tensor, Variable
 
 from test_seeds import run
 
@@ -25,10 +25,10 @@ X = np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32)
 Y = np.arange(6) % 3
 
 
-def test_tensor_numpy_is_the_plain_array_and_scalars_are_numpy_scalars():
+def test_tensor_numpy_is_a_plain_copy_and_scalars_are_numpy_scalars():
     t = np.arange(6.0).reshape(2, 3).view(Tensor)
     a = t.numpy()
-    assert type(a) is np.ndarray and np.shares_memory(a, t)
+    assert type(a) is np.ndarray and not np.shares_memory(a, t)
     np.testing.assert_array_equal(a, np.arange(6.0).reshape(2, 3))
     s = np.asarray(2.5).view(Tensor).numpy()
     assert type(s) is np.float64 and s == 2.5
@@ -41,6 +41,30 @@ def test_scalar_is_a_float_with_numpy():
     assert isinstance(s, float) and s == 0.25 and type(s.numpy()) is np.float64
     for c in (copy.deepcopy(s), pickle.loads(pickle.dumps(s))):
         assert type(c) is float and c == 0.25
+
+
+def test_weights_are_variables_with_snapshot_numpy_and_assign():
+    """Keras code reads `layer.kernel.numpy()` before and after training and sets weights
+    with `.assign()`; get_weights gives plain arrays."""
+    m = _model()
+    kernel = m.layers[0].kernel
+    assert isinstance(kernel, Variable) and all(isinstance(w, Variable) for w in m.weights)
+    before = kernel.numpy()
+    m.fit(X, Y, epochs=2, verbose=0)
+    assert m._fused_plan_fit is not None
+    assert not np.array_equal(kernel.numpy(), before)       # the snapshot did not move
+    assert all(type(w) is np.ndarray for w in m.get_weights())
+    kernel.assign(np.zeros((4, 5)))
+    np.testing.assert_array_equal(m.get_weights()[0], 0)
+    np.testing.assert_array_equal(m.predict(X, verbose=0),      # the engine sees it
+                                  np.broadcast_to(m.layers[0].bias.numpy().clip(0) @
+                                                  m.layers[1].kernel.numpy() +
+                                                  m.layers[1].bias.numpy(), (6, 3)))
+    with pytest.raises(ValueError, match=r"assign: expected a value of shape \(4, 5\), got \(5, 4\)"):
+        kernel.assign(np.zeros((5, 4)))
+    with pytest.raises(ValueError, match="finite"):
+        kernel.assign(np.full((4, 5), np.nan))
+    np.testing.assert_array_equal(kernel, 0)
 
 
 def test_keras_facing_calls_answer_numpy():
