@@ -18,6 +18,7 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     n += fnn_pad16(batch * net->layers[0].in);   /* gathered X */
     n += fnn_pad16(batch * net->y_cols);         /* gathered Y */
     n += fnn_pad16(batch);                       /* gathered sample weights */
+    if (net->in_mean) n += fnn_pad16(net->layers[0].in);   /* the input Normalization's scale */
     for (int l = 0; l < net->n_layers; l++) {
         const fnn_layer *L = &net->layers[l];
         size_t bo = fnn_pad16(batch * L->out);
