@@ -85,11 +85,10 @@ def main(argv=None):
                                      policies)
     print(f"{'-'.join(map(str, layers))}, batch {args.batch}, {args.rows} rows, "
           f"{args.repeats} repeats (us per step):")
-    batch_rows = args.batch
     for (nt, pol), ts in times.items():
         how = f"search, team {teams[nt, pol]:2d}" if pol else "whole team     "
         # what the last search measured: why it chose that team
-        probes = "  ".join(f"{t}: {us * batch_rows:.0f}" for t, us in tried[nt, pol])
+        probes = "  ".join(f"{t}: {us * args.batch:.0f}" for t, us in tried[nt, pol])
         print(f"  {nt:3d} threads, {how}: median {np.median(ts):9.1f}   best {min(ts):9.1f}"
               + (f"   last search (team: us per step) {probes}" if probes else ""))
     return 0

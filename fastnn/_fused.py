@@ -64,7 +64,7 @@ def _input_norm(layer, dtype):
         raise Unsupported(f"{layer.name!r} (Normalization) over axes {layer.axis} of inputs "
                           f"{shape}")
     return {"mean": layer.mean, "var": layer.variance, "stride": 1 if layer._keep else 0,
-            "invert": layer.invert, "layer": layer}
+            "invert": layer.invert}
 
 
 def _dense_specs(model):

@@ -660,10 +660,12 @@ class Normalization(Layer):
     pair), learned by adapt(data) or given as mean= and variance=; invert=True maps
     normalised values back. Adapted, its weights are mean, variance and Keras' count
     (non-trainable; count stays 0, as Keras 3 keeps it only for old files). A 1-D `data`
-    or input is one feature per row, as fastnn's fit takes it. Inside a model it runs on
-    the layer-by-layer path (the C engine takes Dense stacks)."""
+    or input is one feature per row, as fastnn's fit takes it. First in a model, per
+    feature or by one scalar pair, the C engine applies it to each batch it gathers
+    (_fused._input_norm); elsewhere the model runs on the layer-by-layer path."""
 
-    _EPSILON = 1e-7   # Keras' backend.epsilon(), the floor of the standard deviation
+    # Keras' backend.epsilon(), the floor of the standard deviation (and fnn_input_scale's)
+    _EPSILON = 1e-7
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, name=None, **kwargs):
         owner = "Normalization"

@@ -20,7 +20,7 @@ from fastnn import _fused
 from fastnn import _kernels
 from fastnn import utils
 from fastnn.callbacks.base import Callback, CallbackList, History
-from fastnn.tensor import as_tensor
+from fastnn.tensor import as_tensor as _as_tensor
 
 _SPARSE = "sparse_categorical_crossentropy"
 _BINARY = "binary_crossentropy"
@@ -871,7 +871,7 @@ class Sequential:
     def __call__(self, x, training=False):
         """model(x): the outputs as a Tensor, a NumPy array with TensorFlow's .numpy()
         (builds the model on first data)."""
-        return as_tensor(self._outputs(x, training, "__call__"))
+        return _as_tensor(self._outputs(x, training, "__call__"))
 
     def _outputs(self, x, training, what):
         self._require_layers(what)

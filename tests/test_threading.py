@@ -460,10 +460,20 @@ def test_kernels_never_shrink_the_team(set_threads):
         assert _worker_threads() <= team
 
 
+def _run_in_threads(work, n, timeout):
+    """work(0) ... work(n - 1), each in its own Python thread at once; fails if one hangs."""
+    import threading
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+
+
 def test_kernels_from_several_python_threads_while_calibrating(set_threads):
     """The GIL is released around kernels: Python threads that compute while others
     recalibrate get the same results, and nobody waits forever."""
-    import threading
     if OPENMP:
         set_threads(2)
     r = np.random.default_rng(9)
@@ -481,12 +491,7 @@ def test_kernels_from_several_python_threads_while_calibrating(set_threads):
         except Exception as e:  # pragma: no cover - reported below
             errors.append(repr(e))
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
+    _run_in_threads(work, 4, timeout=60)
     assert errors == []
     assert _kernels.threading_info()["source"] == ("calibrated" if OPENMP else "default")
 
@@ -495,7 +500,6 @@ def test_models_trained_from_several_python_threads(set_threads):
     """fit and predict release the GIL for their C calls: four models trained and run at
     once from four Python threads (their engines searching team sizes, which caps the
     team process-wide) end with the bits of the same fits run one after another."""
-    import threading
     if OPENMP:
         set_threads(2)
     r = np.random.default_rng(4)
@@ -524,12 +528,7 @@ def test_models_trained_from_several_python_threads(set_threads):
         except Exception as e:  # pragma: no cover - reported below
             errors.append(repr(e))
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
+    _run_in_threads(work, 4, timeout=120)
     assert errors == []
     for i in range(4):
         assert models[i]._fused_plan_fit is not None
