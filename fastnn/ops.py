@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from fastnn import _kernels
+from fastnn import _argcheck, _kernels
 from fastnn._codes import ACTIVATION_ALIASES, ACTIVATIONS, LOSSES
 
 __all__ = [
@@ -29,19 +29,9 @@ __all__ = [
 
 # --------------------------------------------------------------------- validation
 def _as_array(x, name):
-    """numpy.asarray(x), refusing anything that is not real numbers (TypeError)."""
-    if isinstance(x, np.ndarray):
-        arr = x
-    else:
-        try:
-            arr = np.asarray(x)
-        except Exception as exc:  # ragged lists and the like
-            raise TypeError(f"{name} must be an array of real numbers, got "
-                            f"{type(x).__name__} ({exc})") from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be an array of real numbers (float32 or float64 "
-                        f"kept, ints/bools cast to float32), got dtype {arr.dtype}")
-    return arr
+    """numpy.asarray(x), refusing anything that is not real numbers (TypeError; a
+    Python int too large for a float: ValueError)."""
+    return _argcheck.real_array(x, name)
 
 
 def _float_dtype(*arrays_and_originals):
@@ -81,15 +71,19 @@ def _check_bool(v, name):
 
 def _check_real(v, name, *, positive=False, nonneg=False):
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(v).__name__} {v!r}")
-    v = float(v)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v!r}")
-    if positive and v <= 0:
-        raise ValueError(f"{name} must be > 0, got {v!r}")
-    if nonneg and v < 0:
-        raise ValueError(f"{name} must be >= 0, got {v!r}")
-    return v
+        raise TypeError(f"{name} must be a real number, got {type(v).__name__} "
+                        f"{_argcheck.shown(v)}")
+    try:
+        f = float(v)
+    except OverflowError:   # a Python int beyond the float range
+        f = math.inf
+    if not math.isfinite(f):
+        raise ValueError(f"{name} must be finite, got {_argcheck.shown(v)}")
+    if positive and f <= 0:
+        raise ValueError(f"{name} must be > 0, got {f!r}")
+    if nonneg and f < 0:
+        raise ValueError(f"{name} must be >= 0, got {f!r}")
+    return f
 
 
 def _check_axis(axis, ndim, name="axis"):
@@ -315,9 +309,6 @@ def _dense_args(x, kernel, bias):
     if x.shape[1] != kernel.shape[0]:
         raise ValueError(f"kernel must have {x.shape[1]} rows (x has {x.shape[1]} "
                          f"features), got kernel.shape={kernel.shape}")
-    if x.shape[1] == 0 or kernel.shape[1] == 0:
-        raise ValueError(f"x and kernel must not be empty, got x.shape={x.shape}, "
-                         f"kernel.shape={kernel.shape}")
     b = arrs.get("bias")
     if b is not None and b.shape != (kernel.shape[1],):
         raise ValueError(f"bias must have shape ({kernel.shape[1]},), got {b.shape}")
@@ -363,7 +354,7 @@ def dense_backward(x, kernel, dz, need_dx=True):
     dw = np.zeros(kernel.shape, dtype=dtype)
     db = np.zeros(kernel.shape[1], dtype=dtype)
     dx = np.zeros(x.shape, dtype=dtype) if need_dx else None
-    if x.shape[0] and kernel.size:
+    if dz.size:   # with no features (K = 0) db is still the column sums of dz
         _kernels.dense_backward(x, kernel, dz, dw, db, dx)
     return dw, db, dx
 

@@ -182,6 +182,31 @@ def test_dense_gradient_matches_finite_differences():
         np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("n,k,m", [(4, 0, 3), (0, 2, 3), (4, 2, 0), (0, 0, 0), (1, 0, 1)])
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_dense_with_empty_dimensions_against_reference(n, k, m, dt):
+    """No features (K = 0): z = bias and the bias gradient is still the column sums of dz
+    (it came back as zeros); no rows or no units give empty results, as in reference."""
+    rng = np.random.default_rng(n * 100 + k * 10 + m)
+    x, w = rng.normal(size=(n, k)).astype(dt), rng.normal(size=(k, m)).astype(dt)
+    b, dz = rng.normal(size=m).astype(dt), rng.normal(size=(n, m)).astype(dt)
+    for act in ("linear", "relu", "tanh", "softmax"):
+        z, a = ops.dense_forward(x, w, b, act)
+        assert z.shape == a.shape == (n, m) and a.dtype == dt
+        if n and m:
+            rz, ra = R.dense_forward(x, w, b, act)
+            np.testing.assert_allclose(z, rz, **tol(dt))
+            np.testing.assert_allclose(a, ra, **tol(dt))
+        np.testing.assert_array_equal(ops.dense(x, w, b, act), a)
+    dw, db, dx = ops.dense_backward(x, w, dz)
+    rw, rb, rx = R.dense_backward(x, w, dz)
+    assert (dw.shape, db.shape, dx.shape) == (rw.shape, rb.shape, rx.shape)
+    for got, ref in ((dw, rw), (db, rb), (dx, rx)):
+        np.testing.assert_allclose(got, ref, **tol(dt))
+    if n and m and k == 0:
+        assert np.any(db != 0)
+
+
 def test_matmul_dense_validation():
     with pytest.raises(ValueError, match=r"b must have 3 rows"):
         ops.matmul(np.ones((2, 3)), np.ones((2, 3)))
