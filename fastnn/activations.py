@@ -3,12 +3,14 @@ import functools
 
 import numpy as np
 
-from fastnn import ops
+from fastnn import _argcheck, ops
 from fastnn.tensor import as_tensor as _as_tensor
 
 
 def _arr(x):
-    a = np.asarray(x)
+    """x as a float array (floats kept, ints and bools as float32); anything that is not
+    real numbers is refused (TypeError; an int too large for a float: ValueError)."""
+    a = _argcheck.real_array(x, "x")
     if a.dtype.kind != "f":
         a = a.astype(np.float32)
     return a
@@ -28,13 +30,17 @@ def _named(name, **defaults):
 
 @_named("relu")
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    negative_slope = _argcheck.real(negative_slope, "negative_slope", "relu")
+    max_value = _argcheck.real(max_value, "max_value", "relu", allow_none=True)
+    threshold = _argcheck.real(threshold, "threshold", "relu")
     x = _arr(x)
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return ops.activation_forward("relu", x)
     # The parametrised form (Keras' relu signature) is rare: plain NumPy.
-    out = np.where(x >= threshold, x, negative_slope * (x - threshold)).astype(x.dtype)
+    with np.errstate(over="ignore"):   # a slope of 1e30 overflows float32 as in Keras
+        out = np.where(x >= threshold, x, negative_slope * (x - threshold)).astype(x.dtype)
     if max_value is not None:
-        out = np.minimum(out, max_value)
+        out = np.minimum(out, max_value).astype(x.dtype)
     return out
 
 
@@ -83,7 +89,7 @@ swish = silu
 
 @_named("gelu", approximate=False)
 def gelu(x, approximate=False):
-    return ops.activation_forward("gelu", _arr(x), approximate=bool(approximate))
+    return ops.activation_forward("gelu", _arr(x), approximate=approximate)
 
 
 @_named("hard_sigmoid")
@@ -130,7 +136,12 @@ def get(identifier):
     if identifier is None:
         return linear
     if isinstance(identifier, dict):
-        identifier = identifier.get("config", identifier).get("name", identifier.get("class_name"))
+        config = identifier.get("config", identifier)
+        name = config.get("name") if isinstance(config, dict) else None
+        identifier = name if name is not None else identifier.get("class_name")
+        if not isinstance(identifier, str):
+            raise TypeError(f"activation: a config dict must name the activation under "
+                            f"'name' or 'class_name', got {_argcheck.shown(identifier)}")
     if isinstance(identifier, str):
         key = ALIASES.get(identifier, identifier)
         if key in ALL_OBJECTS:

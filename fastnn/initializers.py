@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from fastnn import utils
+from fastnn import _argcheck, utils
 from fastnn import _registry
 
 
@@ -19,6 +19,42 @@ def _fans(shape):
     return shape[-2] * receptive, shape[-1] * receptive
 
 
+def _shape(owner, shape):
+    """A weight shape: a tuple (or list) of ints >= 0, or one int."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"{owner}: shape must be a tuple of ints >= 0, got "
+                        f"{type(shape).__name__} {_argcheck.shown(shape)}")
+    return tuple(_argcheck.integer(d, f"shape[{i}]", owner, lo=0) for i, d in enumerate(shape))
+
+
+def _dtype(owner, dtype, kinds="f"):
+    """The dtype to fill (None: float32, Keras' floatx), of one of `kinds`."""
+    if dtype is None:
+        return np.dtype(np.float32)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.kind not in kinds:
+        want = "a floating-point dtype" if kinds == "f" else "a numeric dtype"
+        raise TypeError(f"{owner}: dtype must be {want} such as 'float32', got "
+                        f"{_argcheck.shown(dtype)}")
+    return dt
+
+
+def _fits(owner, out, dtype, what):
+    """`out` as `dtype`, refused when its values are not finite there (a float64 value
+    beyond float32's range)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.asarray(out).astype(dtype, copy=False)
+    if out.dtype.kind == "f" and not np.isfinite(out).all():
+        raise ValueError(f"{owner}: {what} give values that are not finite in {dtype} "
+                         f"(its largest is {np.finfo(dtype).max:g})")
+    return out
+
+
 class Initializer:
     def __call__(self, shape, dtype="float32"):
         raise NotImplementedError
@@ -30,6 +66,10 @@ class Initializer:
     def from_config(cls, config):
         return cls(**config)
 
+    def _args(self, shape, dtype, kinds="f"):
+        owner = type(self).__name__
+        return _shape(owner, shape), _dtype(owner, dtype, kinds)
+
     def _rng(self):
         # A seeded initialiser gives the same values every call (as Keras');
         # unseeded ones draw from fastnn's global Generator (set_random_seed).
@@ -39,31 +79,40 @@ class Initializer:
 
 class Zeros(Initializer):
     def __call__(self, shape, dtype="float32"):
-        return np.zeros(shape, dtype=dtype)
+        return np.zeros(*self._args(shape, dtype, "biuf"))
 
 
 class Ones(Initializer):
     def __call__(self, shape, dtype="float32"):
-        return np.ones(shape, dtype=dtype)
+        return np.ones(*self._args(shape, dtype, "biuf"))
 
 
 class Constant(Initializer):
     def __init__(self, value=0.0):
-        self.value = float(value)
+        self.value = _argcheck.real(value, "value", "Constant")
 
     def __call__(self, shape, dtype="float32"):
-        return np.full(shape, self.value, dtype=dtype)
+        shape, dtype = self._args(shape, dtype)
+        return _fits("Constant", np.full(shape, self.value), dtype, f"value={self.value!r} would")
 
     def get_config(self):
         return {"value": self.value}
 
 
+def _normal_args(owner, mean, stddev, seed):
+    return (_argcheck.real(mean, "mean", owner), _argcheck.real(stddev, "stddev", owner, lo=0),
+            _argcheck.seed(seed, "seed", owner))
+
+
 class RandomNormal(Initializer):
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        self.mean, self.stddev, self.seed = float(mean), float(stddev), seed
+        self.mean, self.stddev, self.seed = _normal_args("RandomNormal", mean, stddev, seed)
 
     def __call__(self, shape, dtype="float32"):
-        return self._rng().normal(self.mean, self.stddev, size=shape).astype(dtype)
+        shape, dtype = self._args(shape, dtype)
+        out = self._rng().normal(self.mean, self.stddev, size=shape)
+        return _fits("RandomNormal", out, dtype,
+                     f"mean={self.mean!r} and stddev={self.stddev!r}")
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -71,10 +120,19 @@ class RandomNormal(Initializer):
 
 class RandomUniform(Initializer):
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
-        self.minval, self.maxval, self.seed = float(minval), float(maxval), seed
+        owner = "RandomUniform"
+        self.minval = _argcheck.real(minval, "minval", owner)
+        self.maxval = _argcheck.real(maxval, "maxval", owner)
+        if not math.isfinite(self.maxval - self.minval):
+            raise ValueError(f"RandomUniform: maxval - minval must be a finite number, got "
+                             f"minval={minval!r}, maxval={maxval!r}")
+        self.seed = _argcheck.seed(seed, "seed", owner)
 
     def __call__(self, shape, dtype="float32"):
-        return self._rng().uniform(self.minval, self.maxval, size=shape).astype(dtype)
+        shape, dtype = self._args(shape, dtype)
+        out = self._rng().uniform(self.minval, self.maxval, size=shape)
+        return _fits("RandomUniform", out, dtype,
+                     f"minval={self.minval!r} and maxval={self.maxval!r}")
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
@@ -92,10 +150,14 @@ def _truncated_normal(rng, mean, stddev, shape):
 
 class TruncatedNormal(Initializer):
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        self.mean, self.stddev, self.seed = float(mean), float(stddev), seed
+        self.mean, self.stddev, self.seed = _normal_args("TruncatedNormal", mean, stddev, seed)
 
     def __call__(self, shape, dtype="float32"):
-        return _truncated_normal(self._rng(), self.mean, self.stddev, shape).astype(dtype)
+        shape, dtype = self._args(shape, dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = _truncated_normal(self._rng(), self.mean, self.stddev, shape)
+        return _fits("TruncatedNormal", out, dtype,
+                     f"mean={self.mean!r} and stddev={self.stddev!r}")
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -103,17 +165,17 @@ class TruncatedNormal(Initializer):
 
 class VarianceScaling(Initializer):
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
-        if scale <= 0:
-            raise ValueError(f"VarianceScaling: scale must be > 0, got {scale!r}")
-        if mode not in ("fan_in", "fan_out", "fan_avg"):
-            raise ValueError(f"VarianceScaling: mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
-        if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
-            raise ValueError("VarianceScaling: distribution must be 'truncated_normal', "
-                             f"'untruncated_normal' or 'uniform', got {distribution!r}")
-        self.scale, self.mode, self.distribution, self.seed = float(scale), mode, distribution, seed
+        owner = type(self).__name__
+        self.scale = _argcheck.real(scale, "scale", owner, lo=0, lo_open=True)
+        self.mode = _argcheck.string(mode, "mode", owner, choices=("fan_in", "fan_out", "fan_avg"))
+        self.distribution = _argcheck.string(
+            distribution, "distribution", owner,
+            choices=("truncated_normal", "untruncated_normal", "uniform"))
+        self.seed = _argcheck.seed(seed, "seed", owner)
 
     def __call__(self, shape, dtype="float32"):
-        fan_in, fan_out = _fans(tuple(shape))
+        shape, dtype = self._args(shape, dtype)
+        fan_in, fan_out = _fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         var = self.scale / max(1.0, n)
         rng = self._rng()
@@ -125,7 +187,7 @@ class VarianceScaling(Initializer):
         else:
             # 0.8796... = stddev of a standard normal truncated at +-2 (Keras' constant).
             out = _truncated_normal(rng, 0.0, math.sqrt(var) / 0.87962566103423978, shape)
-        return out.astype(dtype)
+        return _fits(type(self).__name__, out, dtype, f"scale={self.scale!r}")
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,

@@ -4,20 +4,22 @@ Reduction is Keras' default "sum_over_batch_size": sum(sample_weight * loss) / b
 """
 import numpy as np
 
-from fastnn import ops
+from fastnn import _argcheck, ops
 from fastnn import _registry
 from fastnn.tensor import Scalar as _Scalar, as_tensor as _as_tensor
 
 
-def _pred(y_pred):
-    p = np.asarray(y_pred)
+def _pred(y_pred, owner):
+    p = _argcheck.real_array(y_pred, "y_pred", owner)
     if p.dtype.kind != "f":
         p = p.astype(np.float32)
     return p
 
 
-def _true(y_true, dtype):
-    return np.asarray(y_true).astype(dtype, copy=False)
+def _true(y_true, dtype, owner):
+    t = _argcheck.real_array(y_true, "y_true", owner)
+    with np.errstate(over="ignore"):   # as the dtype holds it, as Keras casts it
+        return t.astype(dtype, copy=False)
 
 
 class Loss:
@@ -26,10 +28,12 @@ class Loss:
     _default_name = None
 
     def __init__(self, name=None, reduction="sum_over_batch_size"):
-        if reduction not in ("sum_over_batch_size", "sum", "none", None):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'sum_over_batch_size', "
-                             f"'sum' or 'none', got {reduction!r}")
-        self.name = name or self._default_name
+        owner = type(self).__name__
+        if not (reduction is None or isinstance(reduction, str)) or \
+                reduction not in ("sum_over_batch_size", "sum", "none", None):
+            raise ValueError(f"{owner}: reduction must be 'sum_over_batch_size', "
+                             f"'sum' or 'none', got {_argcheck.shown(reduction)}")
+        self.name = _argcheck.string(name, "name", owner, allow_none=True) or self._default_name
         self.reduction = reduction
         self.from_logits = False
 
@@ -41,14 +45,25 @@ class Loss:
         raise NotImplementedError
 
     def _prepare_true(self, y_true, y_pred):
-        return _true(y_true, y_pred.dtype)
+        return _true(y_true, y_pred.dtype, type(self).__name__)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        y_pred = _pred(y_pred)
+        owner = type(self).__name__
+        y_pred = _pred(y_pred, owner)
         y_true = self._prepare_true(y_true, y_pred)
         per = np.asarray(self._per_sample(y_true, y_pred), dtype=np.float64)
         if sample_weight is not None:
-            per = per * np.asarray(sample_weight, dtype=np.float64).reshape(per.shape)
+            sw = _argcheck.float_array(sample_weight, "sample_weight", owner, dtype=np.float64)
+            if sw.size == 1:
+                sw = sw.reshape(())
+            elif sw.size == per.size and sw.shape in (per.shape, per.shape + (1,)):
+                sw = sw.reshape(per.shape)
+            else:
+                raise ValueError(f"{owner}: sample_weight must have one weight per sample, "
+                                 f"shape {per.shape} (or {per.shape + (1,)}), or be a "
+                                 f"scalar, got shape {sw.shape}")
+            _argcheck.finite_array(sw, "sample_weight", owner)
+            per = per * sw
         if self.reduction == "none" or self.reduction is None:
             return _as_tensor(per.astype(y_pred.dtype))
         if self.reduction == "sum":
@@ -77,7 +92,7 @@ class Loss:
 class _CrossentropyBase(Loss):
     def __init__(self, from_logits=False, name=None, reduction="sum_over_batch_size"):
         super().__init__(name=name, reduction=reduction)
-        self.from_logits = bool(from_logits)
+        self.from_logits = _argcheck.boolean(from_logits, "from_logits", type(self).__name__)
 
     def get_config(self):
         cfg = super().get_config()
@@ -106,11 +121,12 @@ class SparseCategoricalCrossentropy(_CrossentropyBase):
     _default_name = "sparse_categorical_crossentropy"
 
     def _prepare_true(self, y_true, y_pred):
-        # Labels (N,) or (N, 1), integer valued.
-        y = np.asarray(y_true)
-        if y.ndim == y_pred.ndim and y.shape[-1] == 1:
+        # Labels (N,) or (N, 1), cast to integers as Keras casts them (0.7 is class 0);
+        # fastnn.ops refuses what is no class index (NaN, negative, too large).
+        y = _argcheck.real_array(y_true, "y_true", type(self).__name__)
+        if y.ndim == y_pred.ndim and y.ndim and y.shape[-1] == 1:
             y = y.reshape(y.shape[:-1])
-        return y.astype(np.int64)
+        return np.trunc(y) if y.dtype.kind == "f" else y
 
     def _per_sample(self, y_true, y_pred):
         return ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
@@ -138,9 +154,7 @@ class Huber(Loss):
 
     def __init__(self, delta=1.0, name=None, reduction="sum_over_batch_size"):
         super().__init__(name=name, reduction=reduction)
-        if not np.isfinite(delta) or delta <= 0:
-            raise ValueError(f"Huber: delta must be a finite number > 0, got {delta!r}")
-        self.delta = float(delta)
+        self.delta = _argcheck.real(delta, "delta", "Huber", lo=0, lo_open=True)
 
     def _op_kwargs(self):
         return {"delta": self.delta}
@@ -222,7 +236,7 @@ def get(identifier):
         return cls()
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
-    if identifier in _FUNCS:
+    if callable(identifier) and identifier in _FUNCS:
         return _FUNCS[identifier]()
     raise ValueError(f"loss: expected a loss name, a fastnn Loss or a fastnn loss function, got "
-                     f"{identifier!r}; known names: {known_names()}")
+                     f"{_argcheck.shown(identifier)}; known names: {known_names()}")

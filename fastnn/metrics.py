@@ -5,13 +5,38 @@ gives one batch's contribution and `update_sums` adds it. The training loop uses
 pair so a fused engine can hand back sums without per-sample Python.
 """
 import numpy as np
-from fastnn import _registry
+from fastnn import _argcheck, _registry
 from fastnn.tensor import Scalar as _Scalar
+
+
+def _values_array(x, name, owner):
+    """x as float64 for a metric's arithmetic (TypeError unless real numbers)."""
+    return _argcheck.float_array(x, name, owner, dtype=np.float64)
+
+
+def _weights_for(sample_weight, n, owner):
+    """sample_weight as n float64 weights: one per value, or one for all; finite."""
+    sw = _values_array(sample_weight, "sample_weight", owner)
+    if sw.size == 1:
+        sw = np.full(n, sw.reshape(())[()])
+    elif sw.size == n and (sw.ndim <= 1 or sw.shape[1:] == (1,) * (sw.ndim - 1)):
+        sw = sw.reshape(n)
+    else:
+        raise ValueError(f"{owner}: sample_weight must hold one weight per sample ({n}) or "
+                         f"one for all, got shape {sw.shape}")
+    return _argcheck.finite_array(sw, "sample_weight", owner)
 
 
 class Metric:
     def __init__(self, name=None, dtype=None):
-        self.name = name or self._default_name
+        owner = type(self).__name__
+        self.name = _argcheck.string(name, "name", owner, allow_none=True) or self._default_name
+        if dtype is not None:
+            try:
+                np.dtype(dtype)
+            except TypeError:
+                raise TypeError(f"{owner}: dtype must be None or a NumPy dtype such as "
+                                f"'float32', got {_argcheck.shown(dtype)}") from None
         self.dtype = dtype
         self.reset_state()
 
@@ -35,7 +60,22 @@ class Metric:
         self.count += count
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        self.update_sums(*self.batch_sums(np.asarray(y_true), np.asarray(y_pred), sample_weight))
+        owner = f"{type(self).__name__}.update_state"
+        y_true = _values_array(y_true, "y_true", owner)
+        y_pred = _values_array(y_pred, "y_pred", owner)
+        self._check_shapes(y_true, y_pred, owner)
+        if sample_weight is not None:
+            n = np.asarray(self._values(y_true, y_pred)).size
+            sample_weight = _weights_for(sample_weight, n, owner)
+        self.update_sums(*self.batch_sums(y_true, y_pred, sample_weight))
+
+    def _check_shapes(self, y_true, y_pred, owner):
+        """y_true against y_pred: the same shape once ranks match (Keras' squeeze or
+        expand of a last axis of 1)."""
+        t, p = _match_rank(y_true, y_pred)
+        if t.shape != p.shape:
+            raise ValueError(f"{owner}: y_true must have the shape of y_pred {y_pred.shape} "
+                             f"(or lack its last axis of 1), got {y_true.shape}")
 
     def result(self):
         return _Scalar(self.total / self.count if self.count else 0.0)
@@ -59,11 +99,11 @@ class Mean(Metric):
     _default_name = "mean"
 
     def update_state(self, values, sample_weight=None):
-        v = np.asarray(values, dtype=np.float64).reshape(-1)
+        v = _values_array(values, "values", "Mean.update_state").reshape(-1)
         if sample_weight is None:
             self.update_sums(float(v.sum()), float(v.size))
         else:
-            sw = np.broadcast_to(np.asarray(sample_weight, dtype=np.float64).reshape(-1), v.shape)
+            sw = _weights_for(sample_weight, v.size, "Mean.update_state")
             self.update_sums(float((v * sw).sum()), float(sw.sum()))
 
 
@@ -89,7 +129,9 @@ class BinaryAccuracy(Metric):
     _default_name = "binary_accuracy"
 
     def __init__(self, name=None, dtype=None, threshold=0.5):
-        self.threshold = float(threshold)
+        # Keras: a threshold in (0, 1)
+        self.threshold = _argcheck.real(threshold, "threshold", "BinaryAccuracy", lo=0, hi=1,
+                                        lo_open=True, hi_open=True)
         super().__init__(name, dtype)
 
     def _values(self, y_true, y_pred):
@@ -104,6 +146,16 @@ class BinaryAccuracy(Metric):
 class SparseCategoricalAccuracy(Metric):
     _default_name = "sparse_categorical_accuracy"
 
+    def _check_shapes(self, y_true, y_pred, owner):
+        labels = _squeeze_labels(y_true, y_pred)
+        if y_pred.ndim == 0 or labels.shape != y_pred.shape[:-1]:
+            raise ValueError(f"{owner}: y_true must hold one class index per row of y_pred "
+                             f"{y_pred.shape}, shape {y_pred.shape[:-1]} or "
+                             f"{y_pred.shape[:-1] + (1,)}, got {y_true.shape}")
+        if labels.size and not (np.isfinite(labels).all() and np.abs(labels).max() < 2 ** 62):
+            raise ValueError(f"{owner}: y_true must hold class indices (finite integers), "
+                             f"got values such as {labels[~np.isfinite(labels) | (np.abs(labels) >= 2 ** 62)][0]}")
+
     def _values(self, y_true, y_pred):
         y_true = _squeeze_labels(y_true, y_pred)
         return (np.argmax(y_pred, axis=-1) == y_true.astype(np.int64)).astype(np.float64)
@@ -111,6 +163,11 @@ class SparseCategoricalAccuracy(Metric):
 
 class CategoricalAccuracy(Metric):
     _default_name = "categorical_accuracy"
+
+    def _check_shapes(self, y_true, y_pred, owner):
+        if y_pred.ndim == 0 or y_true.shape != y_pred.shape:
+            raise ValueError(f"{owner}: y_true must have the shape of y_pred {y_pred.shape} "
+                             f"(one-hot rows), got {y_true.shape}")
 
     def _values(self, y_true, y_pred):
         return (np.argmax(y_pred, axis=-1) == np.argmax(y_true, axis=-1)).astype(np.float64)

@@ -1,6 +1,7 @@
 """tf.nn-style functions (`import fastnn as tf; tf.nn.softmax(logits)`), on fastnn.ops."""
 import numpy as np
 
+from fastnn import _argcheck
 from fastnn import activations as _act
 from fastnn import ops as _ops
 from fastnn.tensor import as_tensor as _as_tensor
@@ -29,22 +30,32 @@ def relu6(x):
     return _as_tensor(np.minimum(r, 6).astype(r.dtype))
 
 
-def sigmoid_cross_entropy_with_logits(labels=None, logits=None):
-    """Element-wise max(z, 0) - z*y + log1p(exp(-|z|)) (same shape as logits)."""
-    z = np.asarray(logits)
+def _labels_and_logits(what, labels, logits):
+    """(labels, logits) as arrays of logits' float dtype, of the same shape."""
+    for name, v in (("labels", labels), ("logits", logits)):
+        if v is None:
+            raise TypeError(f"{what}: {name} is required, got None")
+    z = _argcheck.real_array(logits, "logits", what)
     if z.dtype.kind != "f":
         z = z.astype(np.float32)
-    y = np.asarray(labels, dtype=z.dtype)
+    y = _argcheck.float_array(labels, "labels", what, dtype=z.dtype)
     if y.shape != z.shape:
-        raise ValueError(f"sigmoid_cross_entropy_with_logits: labels must have the shape of logits "
-                         f"{z.shape}, got {y.shape}")
+        raise ValueError(f"{what}: labels must have the shape of logits {z.shape}, got "
+                         f"{y.shape}")
+    return y, z
+
+
+def sigmoid_cross_entropy_with_logits(labels=None, logits=None):
+    """Element-wise max(z, 0) - z*y + log1p(exp(-|z|)) (same shape as logits)."""
+    y, z = _labels_and_logits("sigmoid_cross_entropy_with_logits", labels, logits)
     return _as_tensor(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
 
 
 def softmax_cross_entropy_with_logits(labels=None, logits=None, axis=-1):
     """Per-row -sum(labels * log_softmax(logits))."""
-    ls = _act.log_softmax(logits, axis=axis)
-    return _as_tensor(-(np.asarray(labels, dtype=ls.dtype) * ls).sum(axis=axis))
+    y, z = _labels_and_logits("softmax_cross_entropy_with_logits", labels, logits)
+    ls = _act.log_softmax(z, axis=axis)
+    return _as_tensor(-(y * ls).sum(axis=axis))
 
 
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None):

@@ -1,7 +1,12 @@
 """Weight penalties (keras.regularizers): value added to the reported loss, gradient
 added to the weight's gradient."""
 import numpy as np
-from fastnn import _registry
+from fastnn import _argcheck, _registry
+
+
+def _weights(w, owner):
+    """The weight array a penalty is computed on (floats kept, ints as float32)."""
+    return _argcheck.float_array(w, "w", owner)
 
 
 class Regularizer:
@@ -21,12 +26,13 @@ class Regularizer:
 
 class L1L2(Regularizer):
     def __init__(self, l1=0.0, l2=0.0):
-        for n, v in (("l1", l1), ("l2", l2)):
-            if not np.isfinite(v) or v < 0:
-                raise ValueError(f"{type(self).__name__}: {n} must be a finite number >= 0, got {v!r}")
-        self.l1, self.l2 = float(l1), float(l2)
+        # Keras' validate_float_arg: a finite number >= 0 (None means 0)
+        owner = type(self).__name__
+        self.l1 = 0.0 if l1 is None else _argcheck.real(l1, "l1", owner, lo=0)
+        self.l2 = 0.0 if l2 is None else _argcheck.real(l2, "l2", owner, lo=0)
 
     def __call__(self, w):
+        w = _weights(w, type(self).__name__)
         out = 0.0
         if self.l1:
             out += self.l1 * float(np.abs(w).sum(dtype=np.float64))
@@ -35,6 +41,7 @@ class L1L2(Regularizer):
         return out
 
     def grad(self, w):
+        w = _weights(w, type(self).__name__)
         g = np.zeros_like(w)
         if self.l1:
             g += self.l1 * np.sign(w)

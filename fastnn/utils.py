@@ -3,7 +3,7 @@ import random as _random
 
 import numpy as np
 
-from fastnn import _kernels
+from fastnn import _argcheck, _kernels
 
 # One seeded Generator for initialisers, shuffling (one draw per epoch) and dropout:
 # set_random_seed(s) replaces it, so the same seed gives bitwise the same weights and
@@ -21,8 +21,8 @@ def set_random_seed(seed):
 def seed_generator(seed, what="seed_generator"):
     """Seed fastnn's own generator only (weights, shuffles, dropout); returns the seed."""
     global _RNG
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"{what}: seed must be a non-negative int, got {seed!r}")
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"{what}: seed must be a non-negative int, got {_argcheck.shown(seed)}")
     seed = int(seed)
     _RNG = np.random.default_rng(seed)
     return seed
@@ -45,11 +45,25 @@ def epoch_orders(count, n, shuffle=True):
 
 def to_categorical(x, num_classes=None):
     """Integer labels -> one-hot float32 matrix (as keras.utils.to_categorical)."""
-    x = np.asarray(x)
+    what = "to_categorical"
+    x = _argcheck.real_array(x, "x", what)
     if x.ndim > 1 and x.shape[-1] == 1:
         x = x.reshape(x.shape[:-1])
-    if x.size and (not np.all(np.equal(np.mod(x, 1), 0)) or x.min() < 0):
-        raise ValueError("to_categorical: x must hold non-negative integers")
+    num_classes = _argcheck.integer(num_classes, "num_classes", what, lo=1, allow_none=True)
+    if x.size:
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(x).all() and np.all(np.equal(np.mod(x, 1), 0))
+        if not whole or x.min() < 0:
+            raise ValueError(f"{what}: x must hold non-negative integers (class indices), got "
+                             f"values in [{x.min()}, {x.max()}]")
+        top = x.max()
+        limit = num_classes if num_classes is not None else 2 ** 31
+        if top >= limit:
+            raise ValueError(
+                f"{what}: x holds class index {top}, which needs num_classes > {top}, got "
+                f"num_classes={num_classes}" if num_classes is not None else
+                f"{what}: x holds class index {top}: one-hot rows of {top + 1} columns are "
+                f"too large (indices must be < 2**31)")
     x = x.astype(np.int64)
     if num_classes is None:
         num_classes = int(x.max()) + 1 if x.size else 0

@@ -256,3 +256,236 @@ def test_compile_rejects_a_loss_reduction_fit_would_ignore():
     with pytest.raises(ValueError, match="reduction='sum'"):
         model.compile(optimizer="sgd", loss=MeanSquaredError(reduction="sum"))
     assert not model.compiled
+
+
+# ------------------------------------------------ constructors and functions' arguments
+# Each bad argument is refused with ValueError/TypeError naming it: never an
+# OverflowError (10**400), IndexError or AttributeError from inside, and never accepted
+# to turn the weights into NaN later (inf/nan hyper-parameters).
+import math  # noqa: E402
+
+from fastnn import (activations, callbacks, initializers, losses, metrics,  # noqa: E402
+                    nn, ops, optimizers, regularizers, utils)
+from fastnn.optimizers import schedules  # noqa: E402
+
+HUGE = 10 ** 400
+INF, NAN = math.inf, math.nan
+ONES = np.ones((2, 3))
+
+
+def _w():
+    return np.ones(3)
+
+
+@pytest.mark.parametrize("call,exc,match", [
+    # ops: scalar arguments beyond the float range
+    (lambda: ops.sgd_update(_w(), _w(), lr=HUGE), ValueError, r"lr must be finite, got 10000000\.\.\. \(an int of 401 digits\)"),
+    (lambda: ops.sgd_update(_w(), _w(), momentum=HUGE), ValueError, "momentum must be finite"),
+    (lambda: ops.adam_update(_w(), _w(), _w(), _w(), alpha_t=HUGE), ValueError, "alpha_t must be finite"),
+    (lambda: ops.rmsprop_update(_w(), _w(), _w(), rho=HUGE), ValueError, "rho must be finite"),
+    (lambda: ops.adagrad_update(_w(), _w(), _w(), epsilon=-HUGE), ValueError, "epsilon must be finite"),
+    (lambda: ops.huber(ONES, ONES, delta=HUGE), ValueError, "delta must be finite"),
+    (lambda: ops.elu(ONES, alpha=HUGE), ValueError, "alpha must be finite"),
+    (lambda: ops.leaky_relu(ONES, negative_slope=-HUGE), ValueError, "negative_slope must be finite"),
+    (lambda: ops.relu([HUGE, 1]), ValueError, "x must hold finite real numbers, got an int too large"),
+    # activations
+    (lambda: activations.elu(ONES, alpha=HUGE), ValueError, "alpha must be finite"),
+    (lambda: activations.elu(-HUGE), ValueError, "x must hold finite real numbers, got an int too large"),
+    (lambda: activations.relu(ONES, max_value=NAN), ValueError, "relu: max_value must be a finite number"),
+    (lambda: activations.relu(ONES, threshold="0"), TypeError, "relu: threshold must be a real number"),
+    (lambda: activations.gelu(ONES, approximate="no"), TypeError, "approximate must be a bool"),
+    (lambda: activations.get({"config": 5}), TypeError, "activation: a config dict must name the activation"),
+    (lambda: nn.leaky_relu(ONES, alpha=INF), ValueError, "negative_slope must be finite"),
+    (lambda: nn.sigmoid_cross_entropy_with_logits(logits=ONES), TypeError, "labels is required, got None"),
+    (lambda: nn.softmax_cross_entropy_with_logits(np.ones(3), ONES), ValueError,
+     r"labels must have the shape of logits \(2, 3\), got \(3,\)"),
+    # optimizers: every hyper-parameter
+    (lambda: optimizers.SGD(learning_rate=HUGE), ValueError, r"SGD: learning_rate must be a finite number >= 0, got 10000000\.\.\."),
+    (lambda: optimizers.SGD(momentum=HUGE), ValueError, r"SGD: momentum must be a finite number in \[0, 1\]"),
+    (lambda: optimizers.SGD(clipnorm=HUGE), ValueError, "SGD: clipnorm must be a finite number > 0"),
+    (lambda: optimizers.SGD(nesterov="yes"), TypeError, "SGD: nesterov must be True or False, got str 'yes'"),
+    (lambda: optimizers.SGD(name=3), TypeError, "SGD: name must be a str or None, got int 3"),
+    (lambda: optimizers.Adam(beta_1=NAN), ValueError, r"Adam: beta_1 must be a finite number in \[0, 1\), got nan"),
+    (lambda: optimizers.Adam(beta_2=HUGE), ValueError, "Adam: beta_2 must be a finite number"),
+    (lambda: optimizers.Adam(epsilon=INF), ValueError, "Adam: epsilon must be a finite number >= 0, got inf"),
+    (lambda: optimizers.Adam(epsilon=0.0), ValueError, r"Adam: epsilon must be >= 1\.17549e-38 .*0/0 = NaN"),
+    (lambda: optimizers.Adam(epsilon=1e-40), ValueError, "Adam: epsilon must be >= 1.17549e-38"),
+    (lambda: optimizers.Adam(amsgrad="no"), TypeError, "Adam: amsgrad must be True or False"),
+    (lambda: optimizers.AdamW(weight_decay=HUGE), ValueError, "AdamW: weight_decay must be a finite number"),
+    (lambda: optimizers.AdamW(weight_decay=-INF), ValueError, "AdamW: weight_decay must be a finite number"),
+    (lambda: optimizers.RMSprop(rho=HUGE), ValueError, "RMSprop: rho must be a finite number"),
+    (lambda: optimizers.RMSprop(momentum=NAN), ValueError, "RMSprop: momentum must be a finite number"),
+    (lambda: optimizers.RMSprop(epsilon=0), ValueError, "RMSprop: epsilon must be >= 1.17549e-38"),
+    (lambda: optimizers.RMSprop(centered=1), TypeError, "RMSprop: centered must be True or False"),
+    (lambda: optimizers.Adagrad(initial_accumulator_value=HUGE), ValueError, "Adagrad: initial_accumulator_value must be a finite"),
+    (lambda: optimizers.Adagrad(initial_accumulator_value=0.0, epsilon=0.0), ValueError,
+     "Adagrad: epsilon or initial_accumulator_value must be >= 1.17549e-38"),
+    (lambda: optimizers.Adagrad(epsilon=HUGE), ValueError, "Adagrad: epsilon must be a finite number"),
+    # schedules
+    (lambda: schedules.ExponentialDecay(HUGE, 10, 0.9), ValueError, "ExponentialDecay: initial_learning_rate must be a finite number >= 0"),
+    (lambda: schedules.ExponentialDecay(INF, 10, 0.9), ValueError, "initial_learning_rate must be a finite number >= 0, got inf"),
+    (lambda: schedules.ExponentialDecay(0.1, NAN, 0.9), ValueError, "ExponentialDecay: decay_steps must be a finite number > 0, got nan"),
+    (lambda: schedules.ExponentialDecay(0.1, INF, 0.9), ValueError, "decay_steps must be a finite number > 0"),
+    (lambda: schedules.ExponentialDecay(0.1, 10, HUGE), ValueError, "ExponentialDecay: decay_rate must be a finite number >= 0"),
+    (lambda: schedules.ExponentialDecay(0.1, 10, -0.5), ValueError, "decay_rate must be a finite number >= 0, got -0.5"),
+    (lambda: schedules.ExponentialDecay(0.1, 10, 0.9, staircase="yes"), TypeError, "staircase must be True or False"),
+    (lambda: schedules.ExponentialDecay(0.1, 10, 0.9)(HUGE), ValueError, "ExponentialDecay: step must be a finite number >= 0"),
+    (lambda: schedules.ExponentialDecay(0.1, 10, 0.9)(-1), ValueError, "step must be a finite number >= 0, got -1"),
+    (lambda: schedules.ExponentialDecay(0.1, 1, 2.0)(5000), ValueError,
+     r"ExponentialDecay: the learning rate at step 5000 is not a finite number >= 0: .* = inf"),
+    (lambda: schedules.InverseTimeDecay(0.1, 10, NAN), ValueError, "InverseTimeDecay: decay_rate must be a finite number"),
+    (lambda: schedules.InverseTimeDecay(0.1, 10, -0.5), ValueError, "InverseTimeDecay: decay_rate must be a finite number >= 0"),
+    (lambda: schedules.InverseTimeDecay(0.1, 10, 0.5)(HUGE), ValueError, "step must be a finite number"),
+    (lambda: schedules.CosineDecay(HUGE, 10), ValueError, "CosineDecay: initial_learning_rate must be a finite number"),
+    (lambda: schedules.CosineDecay(0.1, 10, alpha=HUGE), ValueError, "CosineDecay: alpha must be a finite number"),
+    (lambda: schedules.CosineDecay(0.1, 10, alpha=-1.0), ValueError, "CosineDecay: alpha must be a finite number >= 0"),
+    (lambda: schedules.CosineDecay(0.1, 10)(HUGE), ValueError, "CosineDecay: step must be a finite number"),
+    (lambda: schedules.PiecewiseConstantDecay([10, INF], [0.1, 0.01, 0.001]), ValueError,
+     r"PiecewiseConstantDecay: boundaries\[1\] must be a finite number, got inf"),
+    (lambda: schedules.PiecewiseConstantDecay([10], [0.1, NAN]), ValueError, r"values\[1\] must be a finite number >= 0, got nan"),
+    (lambda: schedules.PiecewiseConstantDecay([20, 10], [0.1, 0.01, 0.001]), ValueError,
+     r"boundaries must be strictly increasing, got boundaries\[0\]=20 and boundaries\[1\]=10"),
+    (lambda: schedules.PiecewiseConstantDecay(10, [0.1, 0.01]), TypeError, "boundaries must be a list of numbers, got int 10"),
+    # initializers
+    (lambda: initializers.Constant(HUGE), ValueError, r"Constant: value must be a finite number, got 10000000\.\.\."),
+    (lambda: initializers.Constant(INF), ValueError, "Constant: value must be a finite number, got inf"),
+    (lambda: initializers.Constant(1e300)((2, 2)), ValueError, r"Constant: value=1e\+300 would give values that are not finite in float32"),
+    (lambda: initializers.RandomNormal(mean=-INF), ValueError, "RandomNormal: mean must be a finite number, got -inf"),
+    (lambda: initializers.RandomNormal(stddev=NAN), ValueError, "RandomNormal: stddev must be a finite number >= 0"),
+    (lambda: initializers.RandomNormal(stddev=-1.0), ValueError, "RandomNormal: stddev must be a finite number >= 0"),
+    (lambda: initializers.RandomNormal(seed=-1), ValueError, "RandomNormal: seed must be an int >= 0"),
+    (lambda: initializers.RandomNormal(seed=1.5), TypeError, "RandomNormal: seed must be an int >= 0 or None"),
+    (lambda: initializers.RandomNormal(stddev=1e300)((2, 2)), ValueError, "RandomNormal: mean=0.0 and stddev=1e.300 give values that are not finite in float32"),
+    (lambda: initializers.TruncatedNormal(mean=HUGE), ValueError, "TruncatedNormal: mean must be a finite number"),
+    (lambda: initializers.RandomUniform(maxval=INF), ValueError, "RandomUniform: maxval must be a finite number"),
+    (lambda: initializers.RandomUniform(-1e308, 1e308), ValueError, "RandomUniform: maxval - minval must be a finite number"),
+    (lambda: initializers.VarianceScaling(scale=INF), ValueError, "VarianceScaling: scale must be a finite number > 0, got inf"),
+    (lambda: initializers.VarianceScaling(mode=["fan_in"]), TypeError, "VarianceScaling: mode must be one of 'fan_in'"),
+    (lambda: initializers.GlorotUniform(seed="1"), TypeError, "GlorotUniform: seed must be an int"),
+    (lambda: initializers.RandomNormal()(None), TypeError, "RandomNormal: shape must be a tuple of ints >= 0, got NoneType None"),
+    (lambda: initializers.Zeros()((2, -1)), ValueError, r"Zeros: shape\[1\] must be an int >= 0, got -1"),
+    (lambda: initializers.GlorotUniform()((2, 2), dtype="int8"), TypeError, "GlorotUniform: dtype must be a floating-point dtype"),
+    # regularizers (Keras' validate_float_arg)
+    (lambda: regularizers.L1L2(l1=INF), ValueError, "L1L2: l1 must be a finite number >= 0, got inf"),
+    (lambda: regularizers.L2(HUGE), ValueError, "L2: l2 must be a finite number >= 0"),
+    (lambda: regularizers.L1("0.1"), TypeError, "L1: l1 must be a real number >= 0, got str"),
+    (lambda: regularizers.L2(0.1)(HUGE), ValueError, "L2: w must hold finite real numbers"),
+    (lambda: regularizers.L2(0.1).grad("w"), TypeError, "L2: w must be an array of real numbers"),
+    # losses, metrics
+    (lambda: losses.Huber(delta=HUGE), ValueError, "Huber: delta must be a finite number > 0"),
+    (lambda: losses.Huber(delta=INF), ValueError, "Huber: delta must be a finite number > 0, got inf"),
+    (lambda: losses.BinaryCrossentropy(from_logits="yes"), TypeError, "BinaryCrossentropy: from_logits must be True or False"),
+    (lambda: losses.MeanSquaredError(reduction=np.array([1])), ValueError, "reduction must be 'sum_over_batch_size'"),
+    (lambda: losses.MeanSquaredError()(ONES, [[HUGE] * 3] * 2), ValueError, "MeanSquaredError: y_pred must hold finite real numbers"),
+    (lambda: losses.MeanSquaredError()(ONES, ONES, sample_weight=np.ones(3)), ValueError,
+     r"MeanSquaredError: sample_weight must have one weight per sample, shape \(2,\)"),
+    (lambda: losses.MeanSquaredError()(ONES, ONES, sample_weight=[1.0, NAN]), ValueError, "sample_weight must be finite"),
+    (lambda: losses.SparseCategoricalCrossentropy()([0, NAN], ONES), ValueError, "y_true must hold integer class indices"),
+    (lambda: losses.get(np.array([1])), ValueError, "loss: expected a loss name"),
+    (lambda: metrics.BinaryAccuracy(threshold=HUGE), ValueError, r"BinaryAccuracy: threshold must be a finite number in \(0, 1\)"),
+    (lambda: metrics.BinaryAccuracy(threshold=NAN), ValueError, r"threshold must be a finite number in \(0, 1\), got nan"),
+    (lambda: metrics.Mean().update_state(HUGE), ValueError, "Mean.update_state: values must hold finite real numbers"),
+    (lambda: metrics.Mean().update_state([1.0, 2.0], sample_weight=[1.0, 2.0, 3.0]), ValueError,
+     r"Mean.update_state: sample_weight must hold one weight per sample \(2\)"),
+    (lambda: metrics.MeanSquaredError().update_state(np.ones(3), ONES), ValueError,
+     r"MeanSquaredError.update_state: y_true must have the shape of y_pred \(2, 3\)"),
+    (lambda: metrics.SparseCategoricalAccuracy().update_state([0, NAN], ONES), ValueError,
+     r"y_true must hold class indices \(finite integers\)"),
+    (lambda: metrics.CategoricalAccuracy().update_state([0, 1], ONES), ValueError,
+     "CategoricalAccuracy.update_state: y_true must have the shape of y_pred"),
+    (lambda: metrics.Mean(name=1), TypeError, "Mean: name must be a str or None"),
+    # callbacks
+    (lambda: callbacks.EarlyStopping(baseline=HUGE), ValueError, "EarlyStopping: baseline must be a finite number"),
+    (lambda: callbacks.EarlyStopping(baseline=NAN), ValueError, "EarlyStopping: baseline must be a finite number"),
+    (lambda: callbacks.EarlyStopping(monitor=0), TypeError, "EarlyStopping: monitor must be a str, got int 0"),
+    (lambda: callbacks.EarlyStopping(patience=-1), ValueError, "EarlyStopping: patience must be an int >= 0, got -1"),
+    (lambda: callbacks.EarlyStopping(patience=2.5), TypeError, "EarlyStopping: patience must be an int"),
+    (lambda: callbacks.EarlyStopping(min_delta=INF), ValueError, "EarlyStopping: min_delta must be a finite number"),
+    (lambda: callbacks.EarlyStopping(mode=None), TypeError, "EarlyStopping: mode must be one of 'auto', 'min', 'max'"),
+    (lambda: callbacks.EarlyStopping(start_from_epoch=-1), ValueError, "start_from_epoch must be an int >= 0"),
+    (lambda: callbacks.EarlyStopping(restore_best_weights="yes"), TypeError, "restore_best_weights must be True or False"),
+    (lambda: callbacks.ReduceLROnPlateau(factor=NAN), ValueError, "ReduceLROnPlateau: factor must be a finite number >= 0, got nan"),
+    (lambda: callbacks.ReduceLROnPlateau(factor=-0.5), ValueError, "ReduceLROnPlateau: factor must be a finite number >= 0"),
+    (lambda: callbacks.ReduceLROnPlateau(factor=2.0), ValueError, "does not support a factor >= 1.0"),
+    (lambda: callbacks.ReduceLROnPlateau(min_lr=INF), ValueError, "ReduceLROnPlateau: min_lr must be a finite number >= 0"),
+    (lambda: callbacks.ReduceLROnPlateau(min_lr=-1.0), ValueError, "ReduceLROnPlateau: min_lr must be a finite number >= 0"),
+    (lambda: callbacks.ReduceLROnPlateau(min_delta=NAN), ValueError, "ReduceLROnPlateau: min_delta must be a finite number"),
+    (lambda: callbacks.ReduceLROnPlateau(patience=None), TypeError, "ReduceLROnPlateau: patience must be an int"),
+    (lambda: callbacks.ReduceLROnPlateau(cooldown=-1), ValueError, "ReduceLROnPlateau: cooldown must be an int >= 0"),
+    (lambda: callbacks.ReduceLROnPlateau(min_lr_=0.1), TypeError, r"unexpected keyword argument\(s\) \['min_lr_'\]"),
+    (lambda: callbacks.ModelCheckpoint("m.fastnn", initial_value_threshold=INF), ValueError,
+     "ModelCheckpoint: initial_value_threshold must be a finite number"),
+    (lambda: callbacks.ModelCheckpoint(None), TypeError, "ModelCheckpoint: filepath must be a str or a path"),
+    (lambda: callbacks.ModelCheckpoint("m.fastnn", save_freq=np.array(["epoch"])), ValueError, "save_freq must be 'epoch' or a positive int"),
+    (lambda: callbacks.ModelCheckpoint("m.fastnn", save_best_only="yes"), TypeError, "save_best_only must be True or False"),
+    (lambda: callbacks.LearningRateScheduler(lambda e: 0.1, verbose=-1), ValueError, "LearningRateScheduler: verbose must be an int >= 0"),
+    (lambda: callbacks.TerminateOnNaN(raise_error="yes"), TypeError, "TerminateOnNaN: raise_error must be True or False"),
+    (lambda: callbacks.CSVLogger("log.csv", separator=";;"), TypeError, "CSVLogger: separator must be a one-character str"),
+    (lambda: callbacks.LambdaCallback(on_epoch_end=3), TypeError, "LambdaCallback: on_epoch_end must be a function or None"),
+    # utils
+    (lambda: utils.to_categorical([3], num_classes=2), ValueError,
+     "to_categorical: x holds class index 3, which needs num_classes > 3, got num_classes=2"),
+    (lambda: utils.to_categorical([1e300]), ValueError, "to_categorical: x holds class index 1e.300"),
+    (lambda: utils.to_categorical([HUGE]), ValueError, "to_categorical: x must hold finite real numbers"),
+    (lambda: utils.to_categorical([1], num_classes=0), ValueError, "num_classes must be an int >= 1, got 0"),
+    (lambda: utils.to_categorical([1], num_classes=2.0), TypeError, "num_classes must be an int >= 1 or None"),
+    (lambda: utils.set_random_seed(NAN), ValueError, "set_random_seed: seed must be a non-negative int, got nan"),
+    (lambda: fastnn.random.set_seed(-HUGE), ValueError, r"set_seed: seed must be a non-negative int, got -1000000\.\.\."),
+])
+def test_bad_arguments_are_refused_by_name(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_early_stopping_monitor_is_checked_before_fit():
+    """EarlyStopping(monitor=0) used to fail inside fit with AttributeError."""
+    with pytest.raises(TypeError, match="EarlyStopping: monitor must be a str"):
+        _model().fit(X, Y, epochs=2, verbose=0, callbacks=[callbacks.EarlyStopping(monitor=0)])
+
+
+def test_epsilon_zero_would_have_made_nan_from_a_zero_gradient():
+    """The reason epsilon must be a normal float32 number: with 0 (or a denormal, which
+    the kernels flush to 0) a zero gradient gives 0/0 in the update."""
+    w = np.ones(3, np.float32)
+    optimizers.Adam(epsilon=float(np.finfo(np.float32).tiny)).apply([np.zeros(3, np.float32)], [w])
+    np.testing.assert_array_equal(w, 1.0)
+    w = np.ones(3, np.float32)
+    optimizers.Adagrad(initial_accumulator_value=0.0).apply([np.zeros(3, np.float32)], [w])
+    np.testing.assert_array_equal(w, 1.0)
+
+
+def test_a_schedule_that_overflows_stops_fit_before_nan_weights():
+    """A decay_rate above 1 overflows after enough steps: the schedule raises instead of
+    handing inf to the update, on the engine and the layer path alike."""
+    m = _model(compiled=False)
+    m.compile(optimizer=optimizers.SGD(schedules.ExponentialDecay(0.01, 1, 1e30)),
+              loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match="ExponentialDecay: the learning rate at step"):
+        m.fit(X, Y, epochs=40, batch_size=2, verbose=0)
+    assert all(np.isfinite(w).all() for w in m.get_weights())
+
+
+def test_schedule_values_and_configs_are_unchanged_by_the_checks():
+    s = schedules.PiecewiseConstantDecay([10, 20], [1, 0.5, 0.1])
+    assert s.get_config() == {"boundaries": [10, 20], "values": [1, 0.5, 0.1],
+                              "name": "PiecewiseConstant"}
+    assert [s(0), s(10), s(11), s(21)] == [1, 1, 0.5, 0.1]
+    e = schedules.ExponentialDecay(0.1, 10, 0.5)
+    assert e.get_config()["decay_steps"] == 10 and type(e.get_config()["decay_steps"]) is int
+    assert e(np.int64(10)) == pytest.approx(0.05) and e(np.array(20.0)) == pytest.approx(0.025)
+    assert schedules.ExponentialDecay(0.1, 1, 2.0)(10) == pytest.approx(102.4)
+    assert schedules.CosineDecay(0.1, 10, alpha=0.5)(10) == pytest.approx(0.05)
+
+
+def test_to_categorical_edges():
+    np.testing.assert_array_equal(utils.to_categorical([0, 2], num_classes=3),
+                                  [[1, 0, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(utils.to_categorical([[1], [0]]), [[0, 1], [1, 0]])
+    assert utils.to_categorical([]).shape == (0, 0)
+    assert utils.to_categorical(np.array([1.0, 0.0], np.float32), 2).dtype == np.float32
+
+
+def test_reduce_lr_on_plateau_keras2_epsilon():
+    with pytest.warns(UserWarning, match="epsilon"):
+        cb = callbacks.ReduceLROnPlateau(epsilon=0.5)
+    assert cb.min_delta == 0.5

@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 
+from fastnn import _argcheck
 from fastnn.callbacks.base import Callback
 
 __all__ = [
@@ -47,6 +48,9 @@ def _print(msg):
 
 
 def _check_mode(owner, mode):
+    if not isinstance(mode, str):
+        raise TypeError(f"{owner}: mode must be one of 'auto', 'min', 'max', got "
+                        f"{type(mode).__name__} {_argcheck.shown(mode)}")
     if mode not in _MODES:
         warnings.warn(f"{owner} mode {mode!r} is unknown, fallback to auto mode.", stacklevel=3)
         return "auto"
@@ -97,18 +101,20 @@ class EarlyStopping(Callback):
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__()
-        self.monitor = monitor
-        self.patience = patience
-        self.verbose = verbose
-        self.baseline = baseline
-        self.min_delta = abs(min_delta)
+        owner = "EarlyStopping"
+        self.monitor = _argcheck.string(monitor, "monitor", owner)
+        self.patience = _argcheck.integer(patience, "patience", owner, lo=0)
+        self.verbose = _argcheck.verbose(verbose, owner)
+        self.baseline = _argcheck.real(baseline, "baseline", owner, allow_none=True)
+        self.min_delta = abs(_argcheck.real(min_delta, "min_delta", owner))
         self.wait = 0
         self.stopped_epoch = 0
-        self.restore_best_weights = restore_best_weights
+        self.restore_best_weights = _argcheck.boolean(restore_best_weights,
+                                                      "restore_best_weights", owner)
         self.best_weights = None
         self.best_epoch = 0
-        self.start_from_epoch = start_from_epoch
-        self.mode = _check_mode("EarlyStopping", mode)
+        self.start_from_epoch = _argcheck.integer(start_from_epoch, "start_from_epoch", owner, lo=0)
+        self.mode = _check_mode(owner, mode)
         self.monitor_op = None
         self.best = None
 
@@ -191,18 +197,29 @@ class ModelCheckpoint(Callback):
                  save_weights_only=False, mode="auto", save_freq="epoch",
                  initial_value_threshold=None):
         super().__init__()
-        self.filepath = os.fspath(filepath)
-        self.monitor = monitor
-        self.verbose = verbose
-        self.save_best_only = save_best_only
-        self.save_weights_only = save_weights_only
-        self.mode = _check_mode("ModelCheckpoint", mode)
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
-                                     or save_freq < 1):
+        owner = "ModelCheckpoint"
+        try:
+            self.filepath = os.fspath(filepath)
+        except TypeError:
+            raise TypeError(f"ModelCheckpoint: filepath must be a str or a path, got "
+                            f"{type(filepath).__name__} {_argcheck.shown(filepath)}") from None
+        if not isinstance(self.filepath, str):
+            raise TypeError(f"ModelCheckpoint: filepath must be a str or a path, got bytes "
+                            f"{_argcheck.shown(filepath)}")
+        self.monitor = _argcheck.string(monitor, "monitor", owner)
+        self.verbose = _argcheck.verbose(verbose, owner)
+        self.save_best_only = _argcheck.boolean(save_best_only, "save_best_only", owner)
+        self.save_weights_only = _argcheck.boolean(save_weights_only, "save_weights_only", owner)
+        self.mode = _check_mode(owner, mode)
+        if not (isinstance(save_freq, str) and save_freq == "epoch") and (
+                isinstance(save_freq, (bool, np.bool_)) or
+                not isinstance(save_freq, (int, np.integer)) or save_freq < 1):
             raise ValueError(
-                f"ModelCheckpoint: save_freq must be 'epoch' or a positive int, got {save_freq!r}")
-        self.save_freq = save_freq
-        self.best = initial_value_threshold
+                f"ModelCheckpoint: save_freq must be 'epoch' or a positive int, got "
+                f"{_argcheck.shown(save_freq)}")
+        self.save_freq = save_freq if isinstance(save_freq, str) else int(save_freq)
+        self.best = _argcheck.real(initial_value_threshold, "initial_value_threshold", owner,
+                                   allow_none=True)
         self.monitor_op = None
         self.min_delta = 0.0
         self._batches_seen_since_last_saving = 0
@@ -312,9 +329,10 @@ class LearningRateScheduler(Callback):
     def __init__(self, schedule, verbose=0):
         super().__init__()
         if not callable(schedule):
-            raise TypeError(f"LearningRateScheduler: schedule must be callable, got {schedule!r}")
+            raise TypeError(f"LearningRateScheduler: schedule must be callable, got "
+                            f"{_argcheck.shown(schedule)}")
         self.schedule = schedule
-        self.verbose = verbose
+        self.verbose = _argcheck.verbose(verbose, "LearningRateScheduler")
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = getattr(self.model, "optimizer", None)
@@ -350,15 +368,24 @@ class ReduceLROnPlateau(Callback):
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
                  min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
         super().__init__()
+        owner = "ReduceLROnPlateau"
+        if "epsilon" in kwargs:   # Keras 2's name of min_delta
+            warnings.warn("ReduceLROnPlateau: `epsilon` is deprecated, use `min_delta` instead.",
+                          stacklevel=2)
+            min_delta = kwargs.pop("epsilon")
+        if kwargs:
+            raise TypeError(f"ReduceLROnPlateau: unexpected keyword argument(s) "
+                            f"{sorted(kwargs)}")
+        factor = _argcheck.real(factor, "factor", owner, lo=0)
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}")
-        self.monitor = monitor
+        self.monitor = _argcheck.string(monitor, "monitor", owner)
         self.factor = factor
-        self.min_lr = min_lr
-        self.min_delta = min_delta
-        self.patience = patience
-        self.verbose = verbose
-        self.cooldown = cooldown
+        self.min_lr = _argcheck.real(min_lr, "min_lr", owner, lo=0)
+        self.min_delta = _argcheck.real(min_delta, "min_delta", owner)
+        self.patience = _argcheck.integer(patience, "patience", owner, lo=0)
+        self.verbose = _argcheck.verbose(verbose, owner)
+        self.cooldown = _argcheck.integer(cooldown, "cooldown", owner, lo=0)
         self.cooldown_counter = 0
         self.wait = 0
         self.mode = _check_mode("ReduceLROnPlateau", mode)
@@ -417,7 +444,7 @@ class TerminateOnNaN(Callback):
 
     def __init__(self, raise_error=False):
         super().__init__()
-        self.raise_error = raise_error
+        self.raise_error = _argcheck.boolean(raise_error, "raise_error", "TerminateOnNaN")
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
@@ -446,9 +473,16 @@ class CSVLogger(Callback):
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise TypeError(f"CSVLogger: separator must be a one-character str, got "
+                            f"{type(separator).__name__} {_argcheck.shown(separator)}")
         self.sep = separator
-        self.filename = os.fspath(filename)
-        self.append = append
+        try:
+            self.filename = os.fspath(filename)
+        except TypeError:
+            raise TypeError(f"CSVLogger: filename must be a str or a path, got "
+                            f"{type(filename).__name__} {_argcheck.shown(filename)}") from None
+        self.append = _argcheck.boolean(append, "append", "CSVLogger")
         self.writer = None
         self.keys = None
         self.append_header = True
@@ -521,6 +555,12 @@ class LambdaCallback(Callback):
         for name, fn in kwargs.items():
             if not name.startswith("on_") or not hasattr(Callback, name):
                 raise ValueError(f"LambdaCallback: unknown hook {name!r}; hooks are the on_* methods of Callback")
+        given = dict(kwargs, on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end,
+                     on_train_begin=on_train_begin, on_train_end=on_train_end,
+                     on_train_batch_begin=on_train_batch_begin,
+                     on_train_batch_end=on_train_batch_end)
+        for name, fn in given.items():
+            _argcheck.callable_or_none(fn, name, "LambdaCallback")
         # fit() skips the per-batch hooks of callbacks whose class does not override them,
         # so those two are class methods below that call the given functions.
         self._batch_fns = {

@@ -5,29 +5,35 @@ creation, iterations, state for saving); each subclass names its slots and calls
 its in-place fastnn.ops update.
 """
 import math
+import numbers
 
 import numpy as np
 
 from fastnn.optimizers import schedules
 from fastnn.optimizers.schedules import LearningRateSchedule
-from fastnn import _kernels, ops
+from fastnn import _argcheck, _kernels, ops
 from fastnn import _registry
 from fastnn.tensor import Scalar as _Scalar
 
 
 def _check_float(owner, name, value, lo=None, hi=None, lo_open=False, hi_open=False):
-    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool) \
-        and math.isfinite(value)
-    if ok and lo is not None:
-        ok = value > lo if lo_open else value >= lo
-    if ok and hi is not None:
-        ok = value < hi if hi_open else value <= hi
-    if not ok:
-        rng = ""
-        if lo is not None or hi is not None:
-            rng = f" in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
-        raise ValueError(f"{owner}: {name} must be a finite number{rng}, got {value!r}")
-    return float(value)
+    """`value` as a finite float in the given range (TypeError for anything that is not a
+    real number, ValueError otherwise), named in the message as ``owner: name``."""
+    return _argcheck.real(value, name, owner, lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open)
+
+
+# The smallest epsilon that survives in float32: the kernels flush denormals to zero,
+# and an epsilon of 0 turns a zero gradient (a dead ReLU unit's) into 0/0 = NaN.
+_TINY = float(np.finfo(np.float32).tiny)
+
+
+def _check_epsilon(owner, value):
+    eps = _check_float(owner, "epsilon", value, 0)
+    if eps < _TINY:
+        raise ValueError(f"{owner}: epsilon must be >= {_TINY:g} (float32's smallest normal "
+                         f"number; a smaller one is 0 in the update, and a zero gradient "
+                         f"then gives 0/0 = NaN), got {_argcheck.shown(value)}")
+    return eps
 
 
 class LearningRate(_Scalar):
@@ -65,7 +71,7 @@ class Optimizer:
         self.global_clipnorm = None if global_clipnorm is None else _check_float(
             owner, "global_clipnorm", global_clipnorm, 0, lo_open=True)
         self.weight_decay = None if weight_decay is None else _check_float(owner, "weight_decay", weight_decay, 0)
-        self.name = name or owner.lower()
+        self.name = _argcheck.string(name, "name", owner, allow_none=True) or owner.lower()
         self._learning_rate = self._check_lr(learning_rate)
         self.iterations = 0
         self._slots = None          # list (one per variable) of dicts slot name -> array
@@ -82,15 +88,30 @@ class Optimizer:
     def learning_rate(self):
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule) or callable(lr):
-            return float(lr(self.iterations))
+            return self._scheduled(lr)
         return LearningRate(lr, self)
+
+    def _scheduled(self, schedule):
+        """A schedule's (or callable's) rate at the current step as a float; a value that
+        is no real number is refused here, a non-finite or negative one by apply."""
+        value = schedule(self.iterations)
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value[()]
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{type(self).__name__}: learning_rate (a schedule) must give a "
+                            f"number, at step {self.iterations} it gave "
+                            f"{type(value).__name__} {_argcheck.shown(value)}")
+        try:
+            return float(value)
+        except OverflowError:   # a Python int beyond the float range
+            return math.inf
 
     @learning_rate.setter
     def learning_rate(self, value):
         if isinstance(self._learning_rate, LearningRateSchedule) and not isinstance(value, LearningRateSchedule):
             raise TypeError(f"{type(self).__name__}: learning_rate is a schedule "
                             f"({type(self._learning_rate).__name__}); it cannot be set to {value!r}")
-        self._learning_rate = self._check_lr(float(value) if isinstance(value, np.generic) else value)
+        self._learning_rate = self._check_lr(value)
 
     lr = learning_rate
 
@@ -172,6 +193,8 @@ class Optimizer:
         wd_lr = (self.weight_decay or 0.0) * lr
         if not (math.isfinite(lr) and math.isfinite(wd_lr)):
             raise ValueError(f"{owner}.apply: the learning rate must be finite, got {lr!r}")
+        if lr < 0:
+            raise ValueError(f"{owner}.apply: the learning rate must be >= 0, got {lr!r}")
         for g, v, sl in zip(grads, variables, slots):
             if g is None:
                 continue
@@ -274,7 +297,7 @@ class SGD(Optimizer):
                  clipnorm=None, clipvalue=None, global_clipnorm=None, name="SGD"):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
         self.momentum = _check_float("SGD", "momentum", momentum, 0, 1)
-        self.nesterov = bool(nesterov)
+        self.nesterov = _argcheck.boolean(nesterov, "nesterov", "SGD")
 
     def _slot_names_for(self):
         return ("momentum",) if self.momentum > 0 else ()
@@ -300,8 +323,8 @@ class Adam(Optimizer):
         owner = type(self).__name__
         self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, hi_open=True)
         self.beta_2 = _check_float(owner, "beta_2", beta_2, 0, 1, hi_open=True)
-        self.epsilon = _check_float(owner, "epsilon", epsilon, 0)
-        if amsgrad:
+        self.epsilon = _check_epsilon(owner, epsilon)
+        if _argcheck.boolean(amsgrad, "amsgrad", owner):
             raise ValueError(f"{owner}: amsgrad=True is not supported by fastnn, got amsgrad={amsgrad!r}")
         self.amsgrad = False
 
@@ -337,8 +360,8 @@ class RMSprop(Optimizer):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
         self.rho = _check_float("RMSprop", "rho", rho, 0, 1)
         self.momentum = _check_float("RMSprop", "momentum", momentum, 0, 1)
-        self.epsilon = _check_float("RMSprop", "epsilon", epsilon, 0)
-        self.centered = bool(centered)
+        self.epsilon = _check_epsilon("RMSprop", epsilon)
+        self.centered = _argcheck.boolean(centered, "centered", "RMSprop")
 
     def _slot_names_for(self):
         names = ["velocity"]
@@ -371,6 +394,12 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value = _check_float("Adagrad", "initial_accumulator_value",
                                                       initial_accumulator_value, 0)
         self.epsilon = _check_float("Adagrad", "epsilon", epsilon, 0)
+        if max(self.epsilon, self.initial_accumulator_value) < _TINY:
+            # w -= lr g / sqrt(acc + eps): with both 0, a zero gradient gives 0/0 = NaN
+            raise ValueError(f"Adagrad: epsilon or initial_accumulator_value must be >= "
+                             f"{_TINY:g} (float32's smallest normal number; with both 0 a "
+                             f"zero gradient gives 0/0 = NaN), got epsilon={epsilon!r}, "
+                             f"initial_accumulator_value={initial_accumulator_value!r}")
 
     def _init_slot(self, name, var):
         return np.full_like(var, self.initial_accumulator_value)
