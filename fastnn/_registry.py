@@ -3,9 +3,19 @@ object: each kind (layer, loss, optimizer, ...) passes its own name -> class tab
 
 
 def from_dict(kind, config, all_objects):
-    """A new object of the class named by config["class_name"], built with from_config."""
-    cls = all_objects.get(config.get("class_name"))
+    """A new object of the class named by config["class_name"], built with from_config.
+    Anything else than {"class_name": <a known name>, "config": {...}} (the "config" may
+    be left out) is a ValueError naming the kind and what was given."""
+    if not isinstance(config, dict):
+        raise ValueError(f"{kind}: expected an object {{\"class_name\": ..., \"config\": {{...}}}}, "
+                         f"got {type(config).__name__} {config!r:.100}")
+    name = config.get("class_name")
+    cls = all_objects.get(name) if isinstance(name, str) else None
     if cls is None:
-        raise ValueError(f"{kind}: unknown class_name {config.get('class_name')!r}; expected one "
-                         f"of {sorted(all_objects)}")
-    return cls.from_config(config.get("config", {}))
+        raise ValueError(f"{kind}: unknown class_name {name!r:.100}; expected one of "
+                         f"{sorted(all_objects)}")
+    args = config.get("config", {})
+    if not isinstance(args, dict):
+        raise ValueError(f"{kind}: the config of {name} must be an object of its arguments, "
+                         f"got {type(args).__name__} {args!r:.100}")
+    return cls.from_config(args)

@@ -1,7 +1,6 @@
 """keras.models-style namespace: Sequential, load_model, save_model, model_from_json,
 clone_model."""
-import json
-
+from fastnn import saving as _saving
 from fastnn.saving import load_model, save_model
 from fastnn.sequential import Sequential
 
@@ -9,18 +8,25 @@ __all__ = ["Sequential", "clone_model", "load_model", "model_from_json", "save_m
 
 
 def model_from_json(json_string, custom_objects=None):
-    """The (unbuilt or built, untrained) model that `model.to_json()` describes."""
+    """The (unbuilt or built, untrained) model that `model.to_json()` describes.
+
+    The JSON is checked before anything is built: numbers finite and integers within 64
+    bits, each layer an object {"class_name": ..., "config": {...}}, shapes lists of
+    positive sizes; a model whose weights (or any per-sample shape) would take more than
+    ``fastnn.saving.MAX_LOAD_BYTES`` is refused before its layers allocate them. Every
+    problem is a ValueError naming the field."""
     if custom_objects:
         raise ValueError("model_from_json: custom_objects are not supported; fastnn models "
                          "only refer to fastnn's built-in layers and activations")
-    try:
-        spec = json.loads(json_string)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"model_from_json: json_string is not JSON ({e})") from None
-    if not Sequential.is_spec(spec):
-        raise ValueError("model_from_json: expected {\"class_name\": \"Sequential\", "
-                         f"\"config\": {{...}}}}, got {str(json_string)[:200]!r}")
-    return Sequential.from_config(spec["config"])
+    if not isinstance(json_string, (str, bytes, bytearray)):
+        raise ValueError(f"model_from_json: json_string must be a JSON string, got "
+                         f"{type(json_string).__name__}")
+    where = "model_from_json: json_string"
+    spec = _saving._loads(json_string, f"{where}: ", f"{where} is not JSON")
+    max_bytes = _saving._limit(None, "model_from_json")
+    # Built as Sequential.from_config builds it (the same random initial weights), with
+    # every weight's size checked before it is allocated.
+    return _saving._build_checked(spec, where, max_bytes, hint=_saving._limit_hint("json"))
 
 
 def clone_model(model, input_tensors=None, clone_function=None, **kwargs):

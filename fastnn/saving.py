@@ -8,7 +8,7 @@ same architecture. Any file name works; ``.fastnn`` is the suggested ending.
 
 File format (version 1; also in docs/FORMAT.md)
 ------------------------------------------------
-A ZIP archive (stored or deflated) holding exactly these members:
+A ZIP archive (members stored or deflated) holding exactly these members:
 
 ``config.json`` (UTF-8 JSON object)::
 
@@ -27,25 +27,60 @@ with ``<entry> = {"file": "weights/00000.npy", "shape": [64, 25], "dtype": "<f4"
 array per entry, numbered from 0 in list order, little-endian, C order; ``dtype`` is the
 NumPy type string (``"<f4"`` float32, ``"<f8"`` float64, ``"<i8"`` int64, ``"|b1"`` bool).
 
-Loading never unpickles and never executes anything from the file: the JSON goes through
-``json.loads``; every array through ``numpy.load(..., allow_pickle=False)`` and must be a
-plain numeric dtype (float16/32/64, int8-64, uint8-64, bool). Before anything is assigned
-the reader checks: the archive is a readable ZIP with exactly the members the config
-names (no others), the format name and version, each member's SHA-256 digest, each array's
-shape and dtype against its entry, and the entries against the architecture being built
-(count and shapes). Any failure raises ValueError naming the file and the problem, and
-leaves an existing model untouched.
+Loading is safe and cheap to refuse
+-----------------------------------
+Nothing from the file is unpickled or executed: the JSON goes through ``json.loads``, each
+array's ``.npy`` header through NumPy's header parser and its data through
+``numpy.frombuffer``; only plain numeric dtypes are accepted. A file can neither run code
+nor make a load expensive: everything below is checked before the data it guards is
+allocated, and any failure raises ValueError naming the file, the field and the problem
+(an existing model is left untouched).
+
+1. The archive: a regular file, a readable ZIP, members stored or deflated (no bzip2, no
+   LZMA, no encryption), no duplicate and no unlisted members. Its members may together
+   inflate to more than 32 MiB only up to ``MAX_COMPRESSION_RATIO`` (100) times the
+   file's size on disk: trained weights compress about 1.1:1, so only a file that is
+   nearly all one repeated byte (a deflate bomb, or an untrained model with large
+   all-zero kernels) reaches that; set the ratio to ``None`` to read such a file.
+2. ``config.json``: at most 16 MiB, UTF-8 JSON whose numbers are all finite (no ``NaN``,
+   ``Infinity``, or literals such as ``1e400`` that overflow) and whose integers fit in
+   64 bits.
+3. The arrays: each declared shape and dtype gives the member's size (computed with
+   Python integers, so it cannot wrap); the sizes of all arrays together must not exceed
+   ``MAX_LOAD_BYTES`` (4 GiB, or ``load_model(..., max_bytes=n)``), and each member's
+   uncompressed size in the ZIP directory must be that size plus a ``.npy`` header of at
+   most 4096 bytes. A member is then read in chunks up to that size (never more), must
+   match its SHA-256 digest, and its ``.npy`` header must declare exactly that shape and
+   dtype, in C order, before any array is made from it.
+4. The architecture (``load_model``): the layers are built without random
+   initialisation, and before each weight is allocated its size is counted against the
+   weight values the file holds, so a config that asks for larger layers than the file
+   has weights for is refused after a few arithmetic steps; every per-sample shape the
+   layers compute must also stay under ``MAX_LOAD_BYTES``. Then every weight's shape
+   and kind must equal the file's; the values must be finite and representable in the
+   model's dtype. ``load_weights`` checks the file's shapes against the given model
+   before it reads any array.
+5. The optimizer state (``load_model`` with compile): the step count is a 0-d integer
+   array with ``0 <= iterations < MAX_ITERATIONS`` (2**53: exact as a float, and
+   trillions of years of training steps); the slots are floating arrays of the shapes of
+   the model's trainable weights, finite, and the second-moment slots (``v``,
+   ``velocity``, ``accumulator``) non-negative; the learning rate (a schedule evaluated at
+   the saved step) is a finite number >= 0.
 
 Writes are atomic: the archive goes to a temporary file in the target's directory, is
 flushed and fsync'ed, then ``os.replace``-d over the target, so an interrupted save leaves
 either the old file or the new one, never a partial one.
 """
 import datetime
+import functools
 import hashlib
+import inspect
 import io
 import json
+import math
 import os
 import secrets
+import stat
 import struct
 import warnings
 import zipfile
@@ -53,7 +88,8 @@ import zlib
 
 import numpy as np
 
-__all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT_VERSION"]
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT_VERSION",
+           "MAX_LOAD_BYTES", "MAX_COMPRESSION_RATIO", "MAX_ITERATIONS"]
 
 FORMAT_VERSION = 1
 MODEL_FORMAT = "fastnn.model"
@@ -62,6 +98,35 @@ CONFIG_NAME = "config.json"
 _GROUPS = ("weights", "optimizer")
 _ALLOWED_KINDS = "fiub"  # float, signed/unsigned int, bool: never object/void/str
 _MAX_CONFIG_BYTES = 16 << 20
+
+#: The most bytes the arrays of one file (weights and optimizer state together, as their
+#: declared shapes and dtypes give them) may take; also the bound on the weights a
+#: config may ask ``model_from_json`` to build and on any per-sample shape. 4 GiB is a
+#: billion float32 values: a 350-million-parameter model with Adam's two slots. A load
+#: can pass ``max_bytes=`` instead.
+MAX_LOAD_BYTES = 4 << 30
+
+#: A file's members may inflate to more than ``_RATIO_FREE_BYTES`` only up to this many
+#: times the file's size on disk (``None``: no bound). Deflate reaches ~1030:1 on a run of
+#: one byte; trained weights compress about 1.1:1.
+MAX_COMPRESSION_RATIO = 100
+_RATIO_FREE_BYTES = 32 << 20
+
+#: The step count in a saved optimizer state must be below this: integers up to 2**53 are
+#: exact as floats (schedules divide the step), and the counter cannot come near
+#: overflowing a 64-bit integer in the C engine.
+MAX_ITERATIONS = 2 ** 53
+
+_NPY_HEADER_MAX = 4096          # np.save writes headers of 128 bytes for these arrays
+_READ_CHUNK = 1 << 20
+_INT_LIMIT = 2 ** 63            # JSON integers must lie in [-2**63, 2**63)
+# Slots that are running sums of squares: negative values make the next update NaN.
+_NONNEGATIVE_SLOTS = ("v", "velocity", "accumulator")
+# What a constructor or from_config raises on a value of the wrong type or range (a file
+# may hold anything JSON can); MemoryError is left alone: the checks above keep a file
+# from asking for memory, so one would be a real shortage, not a bad file.
+_CONFIG_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+                  ZeroDivisionError, RecursionError)
 
 
 def _fastnn_version():
@@ -168,125 +233,541 @@ def _bad(filepath, msg):
     return ValueError(f"{os.fspath(filepath)!s}: {msg}")
 
 
-def _read_member(zf, filepath, name, limit):
-    info = zf.getinfo(name)
-    if info.flag_bits & 0x1:
-        raise _bad(filepath, f"member {name} is encrypted; fastnn never writes encrypted members")
-    if info.file_size > limit:
-        raise _bad(filepath, f"member {name} is {info.file_size} bytes, more than the {limit} it may hold")
-    with zf.open(info) as f:
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise _bad(filepath, f"member {name} is larger than the {limit} bytes it may hold")
-    return data
+def _human(n):
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
 
 
+def _limit(max_bytes, what):
+    """The byte limit of one load: max_bytes, or MAX_LOAD_BYTES when None."""
+    if max_bytes is None:
+        max_bytes, what = MAX_LOAD_BYTES, "fastnn.saving.MAX_LOAD_BYTES"
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 0:
+        raise ValueError(f"{what} must be an int >= 0 (bytes), got {max_bytes!r}")
+    return int(max_bytes)
+
+
+def _limit_hint(what):
+    return ("raise it with max_bytes=... or fastnn.saving.MAX_LOAD_BYTES if you trust the file"
+            if what == "load" else "raise fastnn.saving.MAX_LOAD_BYTES if you mean it")
+
+
+# ------------------------------------------------------------ JSON with bounded numbers
+class _Unrepresentable:
+    """A JSON number the config may not hold (NaN, Infinity, an overflowing float literal,
+    an integer beyond 64 bits), kept as its text until _check_numbers names its field."""
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text
+
+
+def _parse_int(text):
+    digits = len(text) - text.startswith("-")
+    return _Unrepresentable(text) if digits > 19 else int(text)   # 10**19 > 2**63
+
+
+def _parse_float(text):
+    value = float(text)
+    return value if math.isfinite(value) else _Unrepresentable(text)
+
+
+def _field(path):
+    out = ""
+    for p in path:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif isinstance(p, str) and p.isidentifier():
+            out += f".{p}" if out else p
+        else:
+            out += f"[{p!r:.40}]"
+    return out or "(top level)"
+
+
+def _number_problem(value):
+    if isinstance(value, _Unrepresentable):
+        t = value.text
+        if t in ("NaN", "Infinity", "-Infinity"):
+            return f"is {t}; only finite numbers are allowed"
+        if "." in t or "e" in t or "E" in t:
+            return f"is {t[:30]}, which overflows a float; only finite numbers are allowed"
+        return (f"is an integer of {len(t) - t.startswith('-')} digits; integers must lie in "
+                f"[-2**63, 2**63)")
+    if isinstance(value, int) and not isinstance(value, bool) and not -_INT_LIMIT <= value < _INT_LIMIT:
+        return f"is {value}; integers must lie in [-2**63, 2**63)"
+    return None
+
+
+def _check_numbers(obj, where):
+    """Raise ValueError naming the first field of obj (parsed JSON) holding a number that
+    cannot be used safely (see _Unrepresentable). Iterative: JSON nests deeply."""
+    stack = [(obj, ())]
+    while stack:
+        container, path = stack.pop()
+        items = container.items() if isinstance(container, dict) else enumerate(container)
+        for key, value in items:
+            if isinstance(value, (dict, list)):
+                stack.append((value, path + (key,)))
+            elif isinstance(value, (int, _Unrepresentable)):
+                problem = _number_problem(value)
+                if problem:
+                    raise ValueError(f"{where}{_field(path + (key,))} {problem}")
+
+
+def _loads(text, where, invalid):
+    """json.loads with every number checked. where: the prefix of the messages naming a
+    field; invalid: the message for text that is not JSON at all."""
+    try:
+        obj = json.loads(text, parse_int=_parse_int, parse_float=_parse_float,
+                         parse_constant=_Unrepresentable)
+    except (ValueError, RecursionError) as e:   # JSONDecodeError is a ValueError
+        raise ValueError(f"{invalid} ({type(e).__name__}: {str(e)[:200]})") from None
+    if isinstance(obj, (dict, list)):
+        _check_numbers(obj, where)
+    elif _number_problem(obj):
+        raise ValueError(f"{where}the document {_number_problem(obj)}")
+    return obj
+
+
+# ------------------------------------------------------------ the archive
 def _check_entry(filepath, group, i, entry):
+    where = f"config.json: arrays.{group}[{i}]"
     if not isinstance(entry, dict) or set(entry) != {"file", "shape", "dtype", "sha256"}:
-        raise _bad(filepath, f"config.json: arrays.{group}[{i}] must be an object with keys "
-                             f"file, shape, dtype, sha256, got {entry!r:.200}")
+        raise _bad(filepath, f"{where} must be an object with keys file, shape, dtype, sha256, "
+                             f"got {entry!r:.200}")
     expected_name = f"{group}/{i:05d}.npy"
     if entry["file"] != expected_name:
-        raise _bad(filepath, f"config.json: arrays.{group}[{i}].file should be {expected_name!r}, got {entry['file']!r:.100}")
+        raise _bad(filepath, f"{where}.file should be {expected_name!r}, got {entry['file']!r:.100}")
     shape = entry["shape"]
     if (not isinstance(shape, list) or len(shape) > 32
             or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2 ** 40 for d in shape)):
-        raise _bad(filepath, f"config.json: arrays.{group}[{i}].shape is not a list of sizes: {shape!r:.100}")
+        raise _bad(filepath, f"{where}.shape must be a list of at most 32 sizes, each an int in "
+                             f"[0, 2**40), got {shape!r:.100}")
     try:
         dtype = np.dtype(entry["dtype"]) if isinstance(entry["dtype"], str) else None
     except TypeError:
         dtype = None
-    if dtype is None or dtype.kind not in _ALLOWED_KINDS or dtype.fields is not None:
-        raise _bad(filepath, f"config.json: arrays.{group}[{i}].dtype must be a numeric dtype, got {entry['dtype']!r:.100}")
+    if dtype is None or dtype.kind not in _ALLOWED_KINDS or dtype.fields is not None or dtype.subdtype:
+        raise _bad(filepath, f"{where}.dtype must be a numeric dtype such as '<f4', got {entry['dtype']!r:.100}")
     digest = entry["sha256"]
     if not isinstance(digest, str) or len(digest) != 64:
-        raise _bad(filepath, f"config.json: arrays.{group}[{i}].sha256 is not a SHA-256 hex digest")
-    return expected_name, tuple(shape), dtype, digest
+        raise _bad(filepath, f"{where}.sha256 is not a SHA-256 hex digest")
+    shape = tuple(shape)
+    return {"name": expected_name, "shape": shape, "dtype": dtype, "sha256": digest,
+            "nbytes": math.prod(shape) * dtype.itemsize}     # Python ints: cannot wrap
 
 
-def _read_archive(filepath, expected_format):
+class _Archive:
+    """An open fastnn archive whose directory, config.json and manifest have been checked;
+    no array member has been read yet. ``config``, ``declared[group]`` (the checked
+    entries: name, shape, dtype, sha256, nbytes, info) and ``read(group)``."""
+
+    def __init__(self, filepath, formats, max_bytes):
+        self.filepath = os.fspath(filepath)
+        self.formats = (formats,) if isinstance(formats, str) else tuple(formats)
+        self.max_bytes = max_bytes
+        self._zf = None
+
+    def __enter__(self):
+        filepath = self.filepath
+        if os.path.isdir(filepath):
+            raise IsADirectoryError(f"load: {filepath!r} is a directory, not a fastnn file")
+        if not os.path.exists(filepath):
+            raise FileNotFoundError(f"load: no such file: {filepath!r}")
+        try:
+            st = os.stat(filepath)
+        except OSError as e:
+            raise _bad(filepath, f"cannot be read ({e})") from None
+        if not stat.S_ISREG(st.st_mode):    # a FIFO or a device would block or never end
+            raise _bad(filepath, "not a regular file; fastnn files are ZIP archives on disk")
+        self.size_on_disk = st.st_size
+        try:
+            self._zf = zipfile.ZipFile(filepath, "r")
+        except _ZIP_ERRORS as e:
+            raise _bad(filepath, f"not a fastnn file (not a readable ZIP archive: {e}); it may be "
+                                 "truncated or in another format") from None
+        except OSError as e:
+            raise _bad(filepath, f"unreadable archive ({type(e).__name__}: {e})") from None
+        try:
+            self._guarded(self._open)
+        except BaseException:
+            self._zf.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self._zf.close()
+
+    def _guarded(self, fn, *args):
+        try:
+            return fn(*args)
+        except _ZIP_ERRORS as e:  # e.g. a CRC mismatch or a broken deflate stream in a member
+            raise _bad(self.filepath, f"corrupted or truncated ZIP archive ({type(e).__name__}: {e})") from None
+        except OSError as e:
+            raise _bad(self.filepath, f"unreadable archive ({type(e).__name__}: {e}); the file may be truncated") from None
+
+    def _open(self):
+        filepath, zf = self.filepath, self._zf
+        infos = zf.infolist()
+        names = [i.filename for i in infos]
+        if len(names) != len(set(names)):
+            raise _bad(filepath, "archive holds duplicate member names")
+        if CONFIG_NAME not in names:
+            raise _bad(filepath, f"not a fastnn file: no {CONFIG_NAME} member (members: {names[:5]})")
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise _bad(filepath, f"member {info.filename!r:.100} is encrypted; fastnn never writes "
+                                     "encrypted members")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise _bad(filepath, f"member {info.filename!r:.100} uses ZIP compression method "
+                                     f"{info.compress_type}; fastnn files are stored or deflated")
+        inflated = sum(i.file_size for i in infos)
+        ratio = MAX_COMPRESSION_RATIO
+        if ratio is not None and inflated > max(_RATIO_FREE_BYTES, ratio * self.size_on_disk):
+            raise _bad(filepath, f"its members inflate to {_human(inflated)} ({inflated} bytes), "
+                                 f"more than {ratio} times the file's {self.size_on_disk} bytes "
+                                 "(fastnn.saving.MAX_COMPRESSION_RATIO); a deflate bomb, or arrays "
+                                 "that are nearly all one value: set the ratio to None if you "
+                                 "trust the file")
+        self._infos = {i.filename: i for i in infos}
+        raw = self._read(self._infos[CONFIG_NAME], _MAX_CONFIG_BYTES)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise _bad(filepath, f"{CONFIG_NAME} is not valid UTF-8 JSON ({e})") from None
+        try:
+            config = _loads(text, f"{CONFIG_NAME}: ", f"{CONFIG_NAME} is not valid UTF-8 JSON")
+        except ValueError as e:
+            raise _bad(filepath, str(e)) from None
+        if not isinstance(config, dict):
+            raise _bad(filepath, f"{CONFIG_NAME} must hold a JSON object")
+        fmt = config.get("format")
+        if fmt not in (MODEL_FORMAT, WEIGHTS_FORMAT):
+            raise _bad(filepath, f"not a fastnn file: format is {fmt!r:.60}, expected {MODEL_FORMAT!r} or {WEIGHTS_FORMAT!r}")
+        if fmt not in self.formats:
+            hint = ("use fastnn.models.load_model()" if fmt == MODEL_FORMAT else
+                    "it holds only weights: build the model and call model.load_weights()")
+            raise _bad(filepath, f"holds {fmt!r}, expected {self.formats[0]!r}: {hint}")
+        version = config.get("format_version")
+        if type(version) is not int or version != FORMAT_VERSION:
+            raise _bad(filepath, f"format_version {version!r:.20} is not supported by this fastnn "
+                                 f"(reads version {FORMAT_VERSION}); saved by fastnn "
+                                 f"{config.get('fastnn_version')!r:.20}")
+        manifest = config.get("arrays")
+        if not isinstance(manifest, dict) or not set(manifest) <= set(_GROUPS) \
+                or not all(isinstance(v, list) for v in manifest.values()):
+            raise _bad(filepath, f"config.json: 'arrays' must map {list(_GROUPS)} to lists")
+        declared, total = {}, 0
+        expected_members = {CONFIG_NAME}
+        for group in _GROUPS:
+            declared[group] = []
+            for i, entry in enumerate(manifest.get(group, [])):
+                e = _check_entry(filepath, group, i, entry)
+                name, nbytes = e["name"], e["nbytes"]
+                total += nbytes
+                if total > self.max_bytes:
+                    raise _bad(filepath, f"its arrays take {_human(total)} ({total} bytes) or more "
+                                         f"(arrays.{group}[{i}] has shape {e['shape']}, {e['dtype']}), "
+                                         f"more than the {self.max_bytes} bytes a load may read; "
+                                         + _limit_hint("load"))
+                info = self._infos.get(name)
+                if info is None:
+                    raise _bad(filepath, f"member {name} listed in config.json is missing (truncated file?)")
+                if info.file_size > nbytes + _NPY_HEADER_MAX:
+                    raise _bad(filepath, f"member {name} is {info.file_size} bytes uncompressed, more "
+                                         f"than its shape {e['shape']} and dtype {e['dtype']} in "
+                                         f"config.json allow ({nbytes} bytes + a .npy header of at "
+                                         f"most {_NPY_HEADER_MAX})")
+                if info.file_size <= nbytes:
+                    raise _bad(filepath, f"member {name} is {info.file_size} bytes uncompressed, fewer "
+                                         f"than the {nbytes} bytes that config.json says it holds "
+                                         f"(shape {e['shape']}, dtype {e['dtype']}) plus its .npy header")
+                e["info"] = info
+                expected_members.add(name)
+                declared[group].append(e)
+        extra = sorted(set(names) - expected_members)
+        if extra:
+            raise _bad(filepath, f"archive holds members config.json does not list: {extra[:5]}")
+        self.config, self.declared = config, declared
+
+    def _read(self, info, limit):
+        """The member's bytes: at most `limit`, exactly the size the ZIP directory states,
+        read in chunks (never a buffer of a size taken from the file unchecked)."""
+        name, size = info.filename, info.file_size
+        if size > limit:
+            raise _bad(self.filepath, f"member {name} is {size} bytes, more than the {limit} it may hold")
+        buf = bytearray(size)
+        view = memoryview(buf)
+        got = 0
+        with self._zf.open(info) as f:
+            while got < size:
+                chunk = f.read(min(_READ_CHUNK, size - got))
+                if not chunk:
+                    break
+                view[got:got + len(chunk)] = chunk
+                got += len(chunk)
+        # (zipfile never returns more than the directory's size, and checks the CRC at the end)
+        if got != size:
+            raise _bad(self.filepath, f"member {name} holds {got} bytes, fewer than the {size} "
+                                      "the ZIP directory states")
+        return buf
+
+    def read(self, group):
+        return self._guarded(self._read_group, group)
+
+    def _read_group(self, group):
+        return [self._read_array(e) for e in self.declared[group]]
+
+    def _read_array(self, e):
+        filepath, name, shape, dtype = self.filepath, e["name"], e["shape"], e["dtype"]
+        buf = self._read(e["info"], e["nbytes"] + _NPY_HEADER_MAX)
+        if hashlib.sha256(buf).hexdigest() != e["sha256"]:
+            raise _bad(filepath, f"member {name} does not match its SHA-256 digest in "
+                                 "config.json (corrupted or tampered file)")
+        # The header is parsed on its own, so that a header declaring a larger array than
+        # config.json does is refused before NumPy would allocate it.
+        head = io.BytesIO(bytes(buf[:_NPY_HEADER_MAX + 16]))
+        try:
+            major, minor = np.lib.format.read_magic(head)
+            # 3.0 differs from 2.0 only in encoding the header as UTF-8 instead of
+            # latin-1, which are the same bytes for a numeric dtype's ASCII header.
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0,
+                           (3, 0): np.lib.format.read_array_header_2_0}.get((major, minor))
+            if read_header is None:
+                raise ValueError(f".npy format version {major}.{minor} is not one of 1.0, 2.0, 3.0")
+            hshape, fortran, hdtype = read_header(head, max_header_size=_NPY_HEADER_MAX)
+        except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError, OverflowError,
+                UnicodeDecodeError) as err:
+            raise _bad(filepath, f"member {name} is not a valid .npy array ({err})") from None
+        if hshape != shape or hdtype != dtype or fortran:
+            raise _bad(filepath, f"member {name} holds {hdtype} {hshape}"
+                                 f"{' in Fortran order' if fortran else ''}, config.json says {dtype} {shape}")
+        offset = head.tell()
+        if offset + e["nbytes"] != len(buf):
+            raise _bad(filepath, f"member {name} has {len(buf) - offset} bytes of data after its .npy "
+                                 f"header, {dtype} {shape} takes {e['nbytes']}")
+        return np.frombuffer(buf, dtype=dtype, count=math.prod(shape), offset=offset).reshape(shape)
+
+
+def _read_archive(filepath, expected_format, max_bytes=None):
     """Open, validate and return (config, {"weights": [...], "optimizer": [...]})."""
-    filepath = os.fspath(filepath)
-    if os.path.isdir(filepath):
-        raise IsADirectoryError(f"load: {filepath!r} is a directory, not a fastnn file")
-    if not os.path.exists(filepath):
-        raise FileNotFoundError(f"load: no such file: {filepath!r}")
-    try:
-        zf = zipfile.ZipFile(filepath, "r")
-    except _ZIP_ERRORS as e:
-        raise _bad(filepath, f"not a fastnn file (not a readable ZIP archive: {e}); it may be "
-                             "truncated or in another format") from None
-    try:
-        with zf:
-            names = zf.namelist()
-            if len(names) != len(set(names)):
-                raise _bad(filepath, "archive holds duplicate member names")
-            if CONFIG_NAME not in names:
-                raise _bad(filepath, f"not a fastnn file: no {CONFIG_NAME} member (members: {names[:5]})")
-            raw = _read_member(zf, filepath, CONFIG_NAME, _MAX_CONFIG_BYTES)
-            try:
-                config = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-                raise _bad(filepath, f"{CONFIG_NAME} is not valid UTF-8 JSON ({e})") from None
-            if not isinstance(config, dict):
-                raise _bad(filepath, f"{CONFIG_NAME} must hold a JSON object")
-            fmt = config.get("format")
-            if fmt not in (MODEL_FORMAT, WEIGHTS_FORMAT):
-                raise _bad(filepath, f"not a fastnn file: format is {fmt!r:.60}, expected {MODEL_FORMAT!r} or {WEIGHTS_FORMAT!r}")
-            if fmt != expected_format:
-                hint = ("use fastnn.models.load_model()" if fmt == MODEL_FORMAT else
-                        "it holds only weights: build the model and call model.load_weights()")
-                raise _bad(filepath, f"holds {fmt!r}, expected {expected_format!r}: {hint}")
-            version = config.get("format_version")
-            if version != FORMAT_VERSION:
-                raise _bad(filepath, f"format_version {version!r:.20} is not supported by this fastnn "
-                                     f"(reads version {FORMAT_VERSION}); saved by fastnn "
-                                     f"{config.get('fastnn_version')!r:.20}")
-            manifest = config.get("arrays")
-            if not isinstance(manifest, dict) or not set(manifest) <= set(_GROUPS) \
-                    or not all(isinstance(v, list) for v in manifest.values()):
-                raise _bad(filepath, f"config.json: 'arrays' must map {list(_GROUPS)} to lists")
-            arrays = {}
-            expected_members = {CONFIG_NAME}
-            for group in _GROUPS:
-                arrays[group] = []
-                for i, entry in enumerate(manifest.get(group, [])):
-                    name, shape, dtype, digest = _check_entry(filepath, group, i, entry)
-                    expected_members.add(name)
-                    if name not in names:
-                        raise _bad(filepath, f"member {name} listed in config.json is missing (truncated file?)")
-                    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-                    data = _read_member(zf, filepath, name, nbytes + 4096)  # + the .npy header
-                    if hashlib.sha256(data).hexdigest() != digest:
-                        raise _bad(filepath, f"member {name} does not match its SHA-256 digest in "
-                                             "config.json (corrupted or tampered file)")
-                    try:
-                        arr = np.load(io.BytesIO(data), allow_pickle=False)
-                    except (ValueError, OSError, EOFError) as e:
-                        raise _bad(filepath, f"member {name} is not a valid .npy array ({e})") from None
-                    if not isinstance(arr, np.ndarray) or arr.dtype != dtype or arr.shape != shape:
-                        raise _bad(filepath, f"member {name} holds {getattr(arr, 'dtype', '?')} "
-                                             f"{getattr(arr, 'shape', '?')}, config.json says {dtype} {shape}")
-                    arrays[group].append(arr)
-            extra = sorted(set(names) - expected_members)
-            if extra:
-                raise _bad(filepath, f"archive holds members config.json does not list: {extra[:5]}")
-    except _ZIP_ERRORS as e:  # e.g. a CRC mismatch or a broken deflate stream in a member
-        raise _bad(filepath, f"corrupted or truncated ZIP archive ({type(e).__name__}: {e})") from None
-    except OSError as e:
-        raise _bad(filepath, f"unreadable archive ({type(e).__name__}: {e}); the file may be truncated") from None
-    return config, arrays
+    with _Archive(filepath, expected_format, _limit(max_bytes, "max_bytes")) as archive:
+        return archive.config, {g: archive.read(g) for g in _GROUPS}
 
 
-def _check_weights_fit(filepath, model_weights, loaded):
-    if len(loaded) != len(model_weights):
-        raise _bad(filepath, f"holds {len(loaded)} weight arrays, the model has {len(model_weights)}")
-    for i, (have, got) in enumerate(zip(model_weights, loaded)):
-        if tuple(np.shape(have)) != got.shape:
-            raise _bad(filepath, f"weight {i} has shape {got.shape}, the model expects {tuple(np.shape(have))}")
+def _check_declared_fit(filepath, model_weights, declared):
+    """The file's weight entries (or arrays) against the model's weights: count, shapes,
+    kinds (floats for floats; Normalization's count is an int)."""
+    if len(declared) != len(model_weights):
+        raise _bad(filepath, f"holds {len(declared)} weight arrays, the model has {len(model_weights)}")
+    for i, (have, got) in enumerate(zip(model_weights, declared)):
+        shape, dtype = (got["shape"], got["dtype"]) if isinstance(got, dict) else (got.shape, got.dtype)
+        if tuple(np.shape(have)) != tuple(shape):
+            raise _bad(filepath, f"weight {i} has shape {tuple(shape)} in the file, the model expects "
+                                 f"{tuple(np.shape(have))}")
         want = np.asarray(have).dtype
-        if got.dtype.kind != want.kind:   # floats for floats; Normalization's count is an int
-            raise _bad(filepath, f"weight {i} has dtype {got.dtype}, the model's is {want}")
+        if dtype.kind != want.kind:
+            raise _bad(filepath, f"weight {i} has dtype {dtype}, the model's is {want}")
+
+
+def _check_values(filepath, what, arr, want):
+    """arr holds only finite values that `want` (a dtype) can represent."""
+    if arr.size == 0 or arr.dtype.kind != "f":
+        return
+    lo, hi = arr.min(), arr.max()               # NaN propagates; no boolean temporary
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise _bad(filepath, f"{what} holds NaN or Inf")
+    if want.kind == "f" and max(-float(lo), float(hi)) > float(np.finfo(want).max):
+        raise _bad(filepath, f"{what} holds values up to {max(-float(lo), float(hi)):.3g} in magnitude, "
+                             f"beyond what the model's {want} can hold")
+
+
+def _set_weights(filepath, model, arrays):
+    weights = model.weights
+    _check_declared_fit(filepath, weights, arrays)
+    for i, (w, a) in enumerate(zip(weights, arrays)):
+        _check_values(filepath, f"weight {i} ({a.dtype} {a.shape})", a, w.dtype)
+    try:
+        model.set_weights(arrays)
+    except (ValueError, TypeError) as e:
+        raise _bad(filepath, f"the weights cannot be set ({e})") from None
+
+
+# ---------------------------------------------------------------------- architectures
+_SHAPE_KEYS = ("batch_input_shape", "batch_shape", "input_shape", "shape")
+
+
+class _ConfigError(ValueError):
+    """A refusal worded here (its message names the field); not wrapped again."""
+
+
+def _check_dims(value, where, allow_int=False):
+    """A shape in a config: a list of sizes (ints >= 1) or None (unknown)."""
+    if allow_int and isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list) or len(value) > 32 or not all(
+            d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 1) for d in value):
+        raise _ConfigError(f"{where} must be a list of sizes (ints >= 1, or null for an unknown "
+                           f"size), got {value!r:.100}")
+
+
+def _check_model_spec(spec, where):
+    """spec = {"class_name": "Sequential", "config": {...}} with well-formed layer entries.
+    `where` prefixes the messages and names the spec's place (e.g. "config.json: model")."""
+    if not isinstance(spec, dict) or spec.get("class_name") != "Sequential" \
+            or not isinstance(spec.get("config"), dict):
+        raise _ConfigError(f"{where}: expected {{\"class_name\": \"Sequential\", \"config\": {{...}}}}, "
+                           f"got {str(spec)[:200]!r}")
+    cfg = spec["config"]
+    if cfg.get("name") is not None and not isinstance(cfg.get("name"), str):
+        raise _ConfigError(f"{where}.config.name must be a string, got {cfg['name']!r:.100}")
+    if not isinstance(cfg.get("trainable", True), bool):
+        raise _ConfigError(f"{where}.config.trainable must be true or false, got {cfg['trainable']!r:.100}")
+    if cfg.get("build_input_shape") is not None:
+        _check_dims(cfg["build_input_shape"], f"{where}.config.build_input_shape")
+    layers = cfg.get("layers", [])
+    if not isinstance(layers, list):
+        raise _ConfigError(f"{where}.config.layers must be a list of layers, got {layers!r:.100}")
+    for i, lc in enumerate(layers):
+        at = f"{where}.config.layers[{i}]"
+        if not isinstance(lc, dict) or not isinstance(lc.get("class_name"), str):
+            raise _ConfigError(f"{at} must be an object {{\"class_name\": \"Dense\", \"config\": {{...}}}}, "
+                               f"got {lc!r:.100}")
+        lcfg = lc.get("config", {})
+        if not isinstance(lcfg, dict):
+            raise _ConfigError(f"{at}.config must be an object of the layer's arguments, got {lcfg!r:.100}")
+        for key in _SHAPE_KEYS:
+            if lcfg.get(key) is not None:
+                _check_dims(lcfg[key], f"{at}.config.{key}", allow_int=True)
+        for key in ("input_dim", "batch_size"):
+            v = lcfg.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise _ConfigError(f"{at}.config.{key} must be an int >= 1, got {v!r:.100}")
+
+
+def _zeros(shape, dtype="float32"):
+    """The initializer of a model whose weights are about to be loaded: calloc'ed pages,
+    no random draws."""
+    return np.zeros(shape, dtype=dtype)
+
+
+class _WeightBudget:
+    """Stands in for each layer's add_weight while a model is built from a config: before
+    a weight is allocated, its size is added up and checked against the limits (the values
+    a file holds, and max_bytes), so that a config asking for huge layers is refused
+    before anything of that size exists."""
+
+    def __init__(self, where, index, max_bytes, declared=None, zero_init=False, hint=""):
+        self.where, self.index, self.hint = where, index, hint
+        self.max_bytes, self.zero_init = max_bytes, zero_init
+        self.declared = declared        # the file's weight shapes, when loading one
+        self.max_values = None if declared is None else sum(math.prod(s) for s in declared)
+        self.values = self.bytes = 0
+        self.asked = []
+
+    def _first_difference(self):
+        for i, (want, have) in enumerate(zip(self.asked, self.declared)):
+            if want != have:
+                return f" (weight {i} has shape {have} in the file, the model expects {want})"
+        return ""
+
+    def add_weight(self, layer, *args, **kwargs):
+        method = type(layer).add_weight
+        bound = inspect.signature(method).bind(layer, *args, **kwargs)
+        bound.apply_defaults()
+        shape = tuple(bound.arguments["shape"])
+        at = f"{self.where}.layers[{self.index[id(layer)]}] ({type(layer).__name__} {layer.name!r})"
+        if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0 for d in shape):
+            raise _ConfigError(f"{at}: weight {bound.arguments['name']!r} would have shape {shape}")
+        shape = tuple(int(d) for d in shape)
+        n = math.prod(shape)
+        self.values += n
+        self.bytes += n * np.dtype(layer.dtype).itemsize
+        self.asked.append(shape)
+        if self.max_values is not None and self.values > self.max_values:
+            raise _ConfigError(f"{at} asks for a weight {bound.arguments['name']!r} of shape {shape}: "
+                               f"the layers so far need {self.values} weight values, the file "
+                               f"holds {self.max_values}{self._first_difference()}")
+        if self.bytes > self.max_bytes:
+            raise _ConfigError(f"{at} asks for a weight {bound.arguments['name']!r} of shape {shape}: "
+                               f"the layers so far need {_human(self.bytes)} ({self.bytes} bytes) of "
+                               f"weights, more than the limit of {self.max_bytes}; {self.hint}")
+        if self.zero_init:
+            bound.arguments["initializer"] = _zeros
+        return method(*bound.args, **bound.kwargs)
+
+
+def _check_sample_shapes(model, input_shape, where, index, max_bytes, hint):
+    """Every per-sample shape the layers compute (from the config alone, nothing built)
+    stays under max_bytes: a layer may hold constants of that size (Normalization's
+    given mean and variance), and one sample must fit through the model."""
+    itemsize = np.dtype(model.dtype).itemsize
+    shape = tuple(input_shape)
+
+    def check(shape, what):
+        n = math.prod(int(d) for d in shape[1:] if d is not None)
+        if n * itemsize > max_bytes:
+            raise _ConfigError(f"{where}: {what} has shape {shape}: {n} values per sample "
+                               f"({_human(n * itemsize)}), more than the limit of {max_bytes} "
+                               f"bytes; {hint}")
+
+    for layer in model._layers:
+        check(shape, f"the input of layers[{index[id(layer)]}] ({type(layer).__name__} {layer.name!r})")
+        shape = tuple(layer.compute_output_shape(shape))
+    check(shape, "the model's output")
+
+
+def _build_checked(spec, where, max_bytes, declared=None, zero_init=False, hint=""):
+    """The model Sequential.from_config(spec["config"]) makes, built with every weight size
+    checked before its allocation (_WeightBudget) and every per-sample shape before the
+    build. ValueError (prefixed with `where`) for anything the config gets wrong."""
+    from fastnn import layers as layers_mod
+    from fastnn.sequential import Sequential
+    _check_model_spec(spec, where)
+    cfg = spec["config"]
+    where = f"{where}.config"
+    index, patched = {}, []
+    budget = _WeightBudget(where, index, max_bytes, declared, zero_init, hint)
+    try:
+        # As Sequential.from_config, with each layer's add_weight routed through the budget.
+        model = Sequential(name=cfg.get("name"), trainable=cfg.get("trainable", True))
+        for i, lc in enumerate(cfg.get("layers", [])):
+            try:
+                layer = layers_mod.deserialize(lc)
+            except _ConfigError:
+                raise
+            except _CONFIG_ERRORS as e:
+                raise _ConfigError(f"{where}.layers[{i}] ({lc['class_name']!r:.60}) cannot be "
+                                   f"built ({type(e).__name__}: {e})") from None
+            layer.add_weight = functools.partial(budget.add_weight, layer)   # this object only
+            patched.append(layer)
+            index[id(layer)] = i
+            try:
+                model.add(layer, rebuild=False)
+            except _CONFIG_ERRORS as e:
+                raise _ConfigError(f"{where}.layers[{i}] ({lc['class_name']!r:.60}) cannot be "
+                                   f"added ({type(e).__name__}: {e})") from None
+        if model._input_layer is not None and model._layers:
+            shape = (model._input_layer.batch_size,) + tuple(model._input_layer.shape)
+        elif cfg.get("build_input_shape") is not None and model._layers:
+            shape = tuple(cfg["build_input_shape"])
+        else:
+            return model                                  # nothing to build yet
+        try:
+            _check_sample_shapes(model, shape, where, index, max_bytes, hint)
+            model.build(shape)
+        except _ConfigError:
+            raise
+        except _CONFIG_ERRORS as e:
+            raise _ConfigError(f"{where}: the layers cannot be built for inputs of shape "
+                               f"{shape} ({type(e).__name__}: {e})") from None
+        return model
+    finally:
+        for layer in patched:
+            layer.__dict__.pop("add_weight", None)
 
 
 # ---------------------------------------------------------------------- models
@@ -335,8 +816,8 @@ def save_model(model, filepath, overwrite=True, **kwargs):
 
 
 def _preserving_rng():
-    """Building layers draws initial weights from fastnn's RNG; loading must not move it
-    (so that training after a load continues the same random stream as before the save)."""
+    """Building layers may draw from fastnn's RNG; loading must not move it (so that
+    training after a load continues the same random stream as before the save)."""
     import contextlib
     from fastnn import utils
 
@@ -351,60 +832,114 @@ def _preserving_rng():
     return cm()
 
 
-def load_model(filepath, compile=True, custom_objects=None, safe_mode=True):
+def _check_optimizer_state(filepath, opt, trainable, state):
+    """The step count and the slots, before the optimizer takes any of them."""
+    what = "arrays.optimizer[0] (the step count, optimizer.iterations)"
+    it = state[0]
+    if it.shape != () or it.dtype.kind not in "iu":
+        raise _bad(filepath, f"{what} must be a 0-d integer array, got {it.dtype} {it.shape}")
+    n = int(it)
+    if not 0 <= n < MAX_ITERATIONS:
+        raise _bad(filepath, f"{what} must be in [0, 2**53), got {n}")
+    if len(state) == 1:
+        return
+    names = opt._slot_names_for()
+    k = 1
+    for i, w in enumerate(trainable):
+        for name in names:
+            a, where = state[k], f"arrays.optimizer[{k}] (slot {name!r} of trainable weight {i})"
+            if a.shape != w.shape:
+                raise _bad(filepath, f"the optimizer state does not fit the optimizer: {where} has "
+                                     f"shape {a.shape}, the weight has {w.shape}")
+            if a.dtype.kind != "f":
+                raise _bad(filepath, f"{where} must be floating-point, got {a.dtype}")
+            _check_values(filepath, where, a, w.dtype)
+            if name in _NONNEGATIVE_SLOTS and a.size and a.min() < 0:
+                raise _bad(filepath, f"{where} is a sum of squares, so it cannot be negative; "
+                                     f"it holds {float(a.min()):.3g}")
+            k += 1
+
+
+def _restore_optimizer(filepath, model, state):
+    opt = model.optimizer
+    per_var = len(opt._slot_names_for())
+    trainable = model.trainable_weights
+    if len(state) > 1 and len(state) != 1 + per_var * len(trainable):
+        # Slots for another set of variables (the optimizer was built before layers
+        # were unfrozen): Keras skips the optimizer's state then, and so do we.
+        warnings.warn(f"load_model: {filepath}: skipping the optimizer state: it holds "
+                      f"{len(state) - 1} slot arrays, and {type(opt).__name__} keeps "
+                      f"{per_var} for each of the model's {len(trainable)} trainable "
+                      "weights; the optimizer starts afresh", stacklevel=3)
+        return
+    if not state:
+        return
+    _check_optimizer_state(filepath, opt, trainable, state)
+    try:
+        if len(state) > 1:
+            # Build the slots for the model's trainable weights now, so set_state
+            # checks every shape here and not at the first training step.
+            opt.build(trainable)
+        opt.set_state(state)
+    except (ValueError, TypeError) as e:
+        raise _bad(filepath, f"the optimizer state does not fit the optimizer ({e})") from None
+    try:
+        lr = opt.learning_rate     # a schedule is evaluated at the restored step
+        ok = math.isfinite(lr) and lr >= 0
+    except _CONFIG_ERRORS as e:
+        lr, ok = f"{type(e).__name__}: {e}", False
+    if not ok:
+        raise _bad(filepath, f"config.json: compile.optimizer.config.learning_rate gives {lr} at the "
+                             f"saved step {opt.iterations}; a learning rate must be a finite number >= 0")
+
+
+def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_bytes=None):
     """Read a model written by save_model/model.save: a built Sequential with the saved
     weights and, with ``compile=True`` (the default) and a compiled original, the same
     optimizer (including its step count and slots), loss and metrics.
 
-    Raises ValueError for a truncated, foreign or tampered file (see the module doc);
-    nothing from the file is ever executed. ``custom_objects`` is not supported.
+    ``max_bytes``: the most bytes the file's arrays may take together, as their declared
+    shapes give them (default ``fastnn.saving.MAX_LOAD_BYTES``, 4 GiB). A file may also
+    inflate to more than 32 MiB only up to ``fastnn.saving.MAX_COMPRESSION_RATIO`` (100)
+    times its size on disk.
+
+    Raises ValueError, naming the file and the field, for a truncated, foreign, tampered
+    or malformed file, before the data in question is allocated (the checks are listed
+    in the module doc and docs/FORMAT.md); nothing from the file is ever executed.
+    ``custom_objects`` is not supported; ``safe_mode`` is always on.
     """
-    from fastnn.sequential import Sequential
     if custom_objects:
         raise ValueError("load_model: custom_objects are not supported; fastnn files only refer "
                          "to fastnn's built-in layers, activations, losses and optimizers")
-    config, arrays = _read_archive(filepath, MODEL_FORMAT)
-    model_cfg = config.get("model")
-    if not Sequential.is_spec(model_cfg):
-        raise _bad(filepath, "config.json: 'model' must be {\"class_name\": \"Sequential\", \"config\": {...}}")
-    with _preserving_rng():
-        try:
-            model = Sequential.from_config(model_cfg["config"])
-        except (ValueError, TypeError, KeyError, AttributeError, MemoryError) as e:
-            # MemoryError: a config asking for absurd layer sizes, refused by the allocator.
-            raise _bad(filepath, f"config.json: the model config cannot be rebuilt ({type(e).__name__}: {e})") from None
-    if not model.built:
-        raise _bad(filepath, "config.json: the model config has no input shape (build_input_shape or an Input layer)")
-    _check_weights_fit(filepath, model.weights, arrays["weights"])
-    model.set_weights(arrays["weights"])
-    compile_cfg = config.get("compile")
-    if compile and compile_cfg is not None:
+    max_bytes = _limit(max_bytes, "load_model: max_bytes")
+    with _Archive(filepath, MODEL_FORMAT, max_bytes) as archive:
+        filepath, config, declared = archive.filepath, archive.config, archive.declared
+        # The architecture first, without random initialisation: no layer may ask for
+        # more weight values than the file holds, so the build costs what the file does.
+        with _preserving_rng():
+            try:
+                model = _build_checked(config.get("model"), "config.json: model", max_bytes,
+                                       declared=[e["shape"] for e in declared["weights"]],
+                                       zero_init=True, hint=_limit_hint("load"))
+            except ValueError as e:
+                raise _bad(filepath, str(e)) from None
+        if not model.built:
+            raise _bad(filepath, "config.json: the model config has no input shape "
+                                 "(build_input_shape or an Input layer) or no layers")
+        _check_declared_fit(filepath, model.weights, declared["weights"])
+        weights = archive.read("weights")
+        compile_cfg = config.get("compile")
+        restore = compile and compile_cfg is not None
+        state = archive.read("optimizer") if restore else []
+    _set_weights(filepath, model, weights)
+    if restore:
         if not isinstance(compile_cfg, dict):
             raise _bad(filepath, "config.json: 'compile' must be an object or null")
         try:
             model.compile_from_config(compile_cfg)
-        except (ValueError, TypeError, KeyError, AttributeError) as e:
+        except _CONFIG_ERRORS as e:
             raise _bad(filepath, f"config.json: the compile settings cannot be restored ({type(e).__name__}: {e})") from None
-        state = arrays["optimizer"]
-        opt = model.optimizer
-        per_var = len(opt._slot_names_for())
-        trainable = model.trainable_weights
-        if len(state) > 1 and len(state) != 1 + per_var * len(trainable):
-            # Slots for another set of variables (the optimizer was built before layers
-            # were unfrozen): Keras skips the optimizer's state then, and so do we.
-            warnings.warn(f"load_model: {filepath}: skipping the optimizer state: it holds "
-                          f"{len(state) - 1} slot arrays, and {type(opt).__name__} keeps "
-                          f"{per_var} for each of the model's {len(trainable)} trainable "
-                          "weights; the optimizer starts afresh", stacklevel=2)
-        elif state:
-            try:
-                if len(state) > 1:
-                    # Build the slots for the model's trainable weights now, so set_state
-                    # checks every shape here and not at the first training step.
-                    opt.build(trainable)
-                opt.set_state(state)
-            except (ValueError, TypeError) as e:
-                raise _bad(filepath, f"the optimizer state does not fit the optimizer ({e})") from None
+        _restore_optimizer(filepath, model, state)
     return model
 
 
@@ -418,15 +953,13 @@ def save_weights(model, filepath, overwrite=True):
     _write_archive(filepath, _header(WEIGHTS_FORMAT), {"weights": model.get_weights()})
 
 
-def load_weights(model, filepath):
-    """Set ``model``'s weights from a file written by save_weights (or a model file). Every
-    count and shape is checked before anything is assigned."""
+def load_weights(model, filepath, max_bytes=None):
+    """Set ``model``'s weights from a file written by save_weights (or a model file). The
+    file's shapes are checked against the model before any array is read, and every
+    value before anything is assigned; ``max_bytes`` as for load_model."""
     _check_model(model, "load_weights")
-    try:
-        _, arrays = _read_archive(filepath, WEIGHTS_FORMAT)
-    except ValueError as e:
-        if f"holds {MODEL_FORMAT!r}" not in str(e):
-            raise
-        _, arrays = _read_archive(filepath, MODEL_FORMAT)  # a whole-model file has the weights too
-    _check_weights_fit(filepath, model.weights, arrays["weights"])
-    model.set_weights(arrays["weights"])
+    max_bytes = _limit(max_bytes, "load_weights: max_bytes")
+    with _Archive(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT), max_bytes) as archive:
+        _check_declared_fit(archive.filepath, model.weights, archive.declared["weights"])
+        weights = archive.read("weights")
+    _set_weights(archive.filepath, model, weights)
