@@ -22,11 +22,14 @@ def model_from_json(json_string, custom_objects=None):
         raise ValueError(f"model_from_json: json_string must be a JSON string, got "
                          f"{type(json_string).__name__}")
     where = "model_from_json: json_string"
-    spec = _saving._loads(json_string, f"{where}: ", f"{where} is not JSON")
+    spec = _saving._loads(json_string, f"{where}.", f"{where} is not JSON")
     max_bytes = _saving._limit(None, "model_from_json")
     # Built as Sequential.from_config builds it (the same random initial weights), with
     # every weight's size checked before it is allocated.
-    return _saving._build_checked(spec, where, max_bytes, hint=_saving._limit_hint("json"))
+    try:
+        return _saving._build_checked(spec, where, max_bytes, hint=_saving._limit_hint("json"))
+    except _saving._ConfigError as e:
+        raise ValueError(str(e)) from None
 
 
 def clone_model(model, input_tensors=None, clone_function=None, **kwargs):

@@ -120,6 +120,7 @@ MAX_ITERATIONS = 2 ** 53
 _NPY_HEADER_MAX = 4096          # np.save writes headers of 128 bytes for these arrays
 _READ_CHUNK = 1 << 20
 _INT_LIMIT = 2 ** 63            # JSON integers must lie in [-2**63, 2**63)
+_MAX_DEPTH = 64                 # and JSON containers nest at most this deep
 # Slots that are running sums of squares: negative values make the next update NaN.
 _NONNEGATIVE_SLOTS = ("v", "velocity", "accumulator")
 # What a constructor or from_config raises on a value of the wrong type or range (a file
@@ -302,10 +303,14 @@ def _number_problem(value):
 
 def _check_numbers(obj, where):
     """Raise ValueError naming the first field of obj (parsed JSON) holding a number that
-    cannot be used safely (see _Unrepresentable). Iterative: JSON nests deeply."""
+    cannot be used safely (see _Unrepresentable), or nesting deeper than _MAX_DEPTH (a
+    fastnn config nests about 8 levels; deeper ones would only exhaust the stack of
+    whatever walks them later). Iterative, so that the walk itself cannot."""
     stack = [(obj, ())]
     while stack:
         container, path = stack.pop()
+        if len(path) >= _MAX_DEPTH:
+            raise ValueError(f"{where}{_field(path[:8])}... nests deeper than {_MAX_DEPTH} levels")
         items = container.items() if isinstance(container, dict) else enumerate(container)
         for key, value in items:
             if isinstance(value, (dict, list)):
@@ -327,7 +332,7 @@ def _loads(text, where, invalid):
     if isinstance(obj, (dict, list)):
         _check_numbers(obj, where)
     elif _number_problem(obj):
-        raise ValueError(f"{where}the document {_number_problem(obj)}")
+        raise ValueError(f"{where.rstrip(': .')} {_number_problem(obj)}")
     return obj
 
 
@@ -885,12 +890,13 @@ def _restore_optimizer(filepath, model, state):
         raise _bad(filepath, f"the optimizer state does not fit the optimizer ({e})") from None
     try:
         lr = opt.learning_rate     # a schedule is evaluated at the restored step
-        ok = math.isfinite(lr) and lr >= 0
+        problem = None if math.isfinite(lr) and lr >= 0 else f"it gives {lr}"
     except _CONFIG_ERRORS as e:
-        lr, ok = f"{type(e).__name__}: {e}", False
-    if not ok:
-        raise _bad(filepath, f"config.json: compile.optimizer.config.learning_rate gives {lr} at the "
-                             f"saved step {opt.iterations}; a learning rate must be a finite number >= 0")
+        problem = f"{type(e).__name__}: {e}"
+    if problem:
+        raise _bad(filepath, f"config.json: compile.optimizer.config.learning_rate cannot be used at "
+                             f"the saved step {opt.iterations} ({problem}); a learning rate must be "
+                             "a finite number >= 0")
 
 
 def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_bytes=None):
