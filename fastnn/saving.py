@@ -32,9 +32,9 @@ Loading is safe and cheap to refuse
 Nothing from the file is unpickled or executed: the JSON goes through ``json.loads``, each
 array's ``.npy`` header through NumPy's header parser and its data through
 ``numpy.frombuffer``; only plain numeric dtypes are accepted. A file can neither run code
-nor make a load expensive: everything below is checked before the data it guards is
+nor make a load expensive: each check below runs before the data it guards is
 allocated, and any failure raises ValueError naming the file, the field and the problem
-(an existing model is left untouched).
+(``load_weights`` leaves the model untouched). docs/FORMAT.md has the details.
 
 1. The archive: a regular file, a readable ZIP, members stored or deflated (no bzip2, no
    LZMA, no encryption), no duplicate and no unlisted members. Its members may together
@@ -42,28 +42,30 @@ allocated, and any failure raises ValueError naming the file, the field and the 
    file's size on disk: trained weights compress about 1.1:1, so only a file that is
    nearly all one repeated byte (a deflate bomb, or an untrained model with large
    all-zero kernels) reaches that; set the ratio to ``None`` to read such a file.
-2. ``config.json``: at most 16 MiB, UTF-8 JSON whose numbers are all finite (no ``NaN``,
-   ``Infinity``, or literals such as ``1e400`` that overflow) and whose integers fit in
-   64 bits.
-3. The arrays: each declared shape and dtype gives the member's size (computed with
-   Python integers, so it cannot wrap); the sizes of all arrays together must not exceed
-   ``MAX_LOAD_BYTES`` (4 GiB, or ``load_model(..., max_bytes=n)``), and each member's
-   uncompressed size in the ZIP directory must be that size plus a ``.npy`` header of at
-   most 4096 bytes. A member is then read in chunks up to that size (never more), must
-   match its SHA-256 digest, and its ``.npy`` header must declare exactly that shape and
-   dtype, in C order, before any array is made from it.
+2. ``config.json``: at most 16 MiB of UTF-8 JSON, nested at most 64 levels, whose numbers
+   are all finite (no ``NaN``, ``Infinity``, or literals such as ``1e400`` that overflow)
+   and whose integers lie in [-2**63, 2**63).
+3. The arrays' sizes, from config.json and the ZIP directory alone: each declared shape
+   and dtype gives a size (Python integers, so it cannot wrap); all arrays together may
+   take at most ``MAX_LOAD_BYTES`` (4 GiB, or ``max_bytes=`` of load_model/load_weights),
+   and each member's uncompressed size must be its array's plus a ``.npy`` header of at
+   most 4096 bytes.
 4. The architecture (``load_model``): the layers are built without random
    initialisation, and before each weight is allocated its size is counted against the
    weight values the file holds, so a config that asks for larger layers than the file
    has weights for is refused after a few arithmetic steps; every per-sample shape the
-   layers compute must also stay under ``MAX_LOAD_BYTES``. Then every weight's shape
-   and kind must equal the file's; the values must be finite and representable in the
-   model's dtype. ``load_weights`` checks the file's shapes against the given model
-   before it reads any array.
-5. The optimizer state (``load_model`` with compile): the step count is a 0-d integer
-   array with ``0 <= iterations < MAX_ITERATIONS`` (2**53: exact as a float, and
-   trillions of years of training steps); the slots are floating arrays of the shapes of
-   the model's trainable weights, finite, and the second-moment slots (``v``,
+   layers compute must stay under the byte limit too. Then the weights' count, shapes and
+   kinds must equal the file's. ``load_weights`` compares the file's entries with the
+   given model before it reads any array.
+5. The members: read in chunks up to the size the directory states (never more), each
+   must match its SHA-256 digest, and its ``.npy`` header must declare exactly its
+   entry's shape and dtype, in C order, before an array is made of it. The weights must
+   be finite and representable in the model's dtype.
+6. The optimizer state (``load_model`` with compile): the step count is a 0-d integer
+   array with ``0 <= iterations < MAX_ITERATIONS`` (2**53: exact as a float, which
+   schedules divide, and 285 years of training at a million steps a second, far from
+   overflowing the engine's 64-bit counter); the slots are floating arrays of the shapes
+   of the model's trainable weights, finite, and the running sums of squares (``v``,
    ``velocity``, ``accumulator``) non-negative; the learning rate (a schedule evaluated at
    the saved step) is a finite number >= 0.
 

@@ -591,3 +591,93 @@ def test_optimizer_state_for_other_weights_is_skipped_with_a_warning(tmp_path, d
     assert not m2.optimizer.built and m2.optimizer.iterations == 0
     m2.fit(x, y, epochs=1, batch_size=16, verbose=0)   # a fresh optimizer trains every layer
     assert not np.array_equal(m2.layers[0].kernel, m.layers[0].kernel)
+
+
+# ====================================================================== load limits
+def _declared_bytes(path):
+    with zipfile.ZipFile(path) as zf:
+        cfg = json.loads(zf.read("config.json"))
+    return sum(int(np.prod(e["shape"], dtype=object)) * np.dtype(e["dtype"]).itemsize
+               for group in cfg["arrays"].values() for e in group)
+
+
+def test_max_bytes_is_the_arrays_total_size(tmp_path, data, monkeypatch):
+    """A file whose arrays take exactly max_bytes loads; one byte less is refused, by the
+    keyword or by the module setting, for load_model and load_weights."""
+    m = _digit_model()
+    m.fit(data[0], data[1], epochs=1, verbose=0)
+    path = tmp_path / "m.fastnn"
+    m.save(path)
+    total = _declared_bytes(path)
+    n = 64 * 25 + 25 + 25 * 15 + 15 + 15 * 10 + 10
+    assert total == 3 * 4 * n + 8          # weights, Adam's m and v (float32), the int64 step
+    assert _same(saving.load_model(path, max_bytes=total).get_weights(), m.get_weights())
+    with pytest.raises(ValueError, match=rf"m.fastnn: its arrays take .*more than the {total - 1} bytes "
+                                         r"a load may read; raise it with max_bytes"):
+        saving.load_model(path, max_bytes=total - 1)
+    other = _digit_model(seed=9)
+    other(data[0][:1])
+    saving.load_weights(other, path, max_bytes=total)
+    assert _same(other.get_weights(), m.get_weights())
+    monkeypatch.setattr(saving, "MAX_LOAD_BYTES", total - 1)
+    with pytest.raises(ValueError, match=rf"more than the {total - 1} bytes .*MAX_LOAD_BYTES"):
+        saving.load_model(path)
+    with pytest.raises(ValueError, match=rf"more than the {total - 1} bytes .*MAX_LOAD_BYTES"):
+        saving.load_weights(other, path)     # the file's arrays count together
+    monkeypatch.setattr(saving, "MAX_LOAD_BYTES", "4 GB")
+    with pytest.raises(ValueError, match=r"fastnn.saving.MAX_LOAD_BYTES must be an int >= 0 \(bytes\), got '4 GB'"):
+        saving.load_model(path)
+
+
+def test_compression_ratio_bound_and_how_to_lift_it(tmp_path, monkeypatch):
+    """An all-zero kernel deflates ~1000:1: beyond the free allowance such a file is
+    refused (a deflate bomb looks the same), trained weights are not, and a ratio of
+    None reads it."""
+    from fastnn import Sequential
+    from fastnn.layers import Dense, Input
+    monkeypatch.setattr(saving, "_RATIO_FREE_BYTES", 1 << 20)   # 1 MiB instead of 32
+    zeros = Sequential([Input((600,)), Dense(600, kernel_initializer="zeros")])
+    zeros.save(tmp_path / "z.fastnn")
+    random = Sequential([Input((600,)), Dense(600)])
+    random.save(tmp_path / "r.fastnn")
+    with pytest.raises(ValueError, match=r"z.fastnn: its members inflate to 1.4 MiB \(\d+ bytes\), more than "
+                                         r"100 times the file's \d+ bytes \(fastnn.saving.MAX_COMPRESSION_RATIO\)"):
+        saving.load_model(tmp_path / "z.fastnn")
+    assert _same(saving.load_model(tmp_path / "r.fastnn").get_weights(), random.get_weights())
+    monkeypatch.setattr(saving, "MAX_COMPRESSION_RATIO", None)
+    assert _same(saving.load_model(tmp_path / "z.fastnn").get_weights(), zeros.get_weights())
+
+
+def test_load_weights_compares_shapes_before_reading_any_array(tmp_path, data, monkeypatch):
+    from fastnn import Sequential
+    from fastnn.layers import Dense
+    m = _digit_model()
+    m(data[0][:1])
+    m.save_weights(tmp_path / "w.fastnn")
+    small = Sequential([Dense(10)])
+    small(data[0][:1])
+
+    def no_reading(*args):
+        raise AssertionError("an array was read")
+
+    monkeypatch.setattr(saving._Archive, "_read_array", no_reading)
+    with pytest.raises(ValueError, match="holds 6 weight arrays, the model has 2"):
+        saving.load_weights(small, tmp_path / "w.fastnn")
+
+
+def test_load_model_builds_without_random_initialisation(tmp_path, data, monkeypatch):
+    """The loaded model's weights are the file's; no initializer runs (so a config's
+    layers cost the calloc of their zeros, and the random stream is untouched)."""
+    from fastnn import initializers
+    m = _digit_model()
+    m(data[0][:1])
+    m.save(tmp_path / "m.fastnn")
+    calls = []
+    real = initializers.GlorotUniform.__call__
+    monkeypatch.setattr(initializers.GlorotUniform, "__call__",
+                        lambda self, *a, **k: calls.append(a) or real(self, *a, **k))
+    m2 = saving.load_model(tmp_path / "m.fastnn")
+    assert calls == [] and _same(m2.get_weights(), m.get_weights())
+    assert all("add_weight" not in vars(layer) for layer in m2.layers)
+    m2.layers[0].build((None, 64))       # the layers' own add_weight again afterwards
+    assert len(calls) == 1
