@@ -8,26 +8,67 @@
 #include "losses.h"
 #include "optimizers.h"
 #include "batchnorm.h"
+#include "interrupt.h"
+
+#define FNN_MAX_LAYERS 64
 
 /* Sub-buffers start on 64-byte boundaries (16 floats) so GEMM loads stay aligned. */
 static size_t fnn_pad16(size_t n) { return (n + 15) & ~(size_t)15; }
 
+/* a * b, or SIZE_MAX when it overflows (every later sum with it then overflows too). */
+static size_t fnn_mul(size_t a, size_t b)
+{
+    return (a != 0 && b > SIZE_MAX / a) ? SIZE_MAX : a * b;
+}
+
+/* a + b, saturating at SIZE_MAX. */
+static size_t fnn_add(size_t a, size_t b)
+{
+    return b > SIZE_MAX - a ? SIZE_MAX : a + b;
+}
+
+/* fnn_pad16 that saturates instead of wrapping. */
+static size_t fnn_pad16s(size_t n) { return n > SIZE_MAX - 15 ? SIZE_MAX : fnn_pad16(n); }
+
+int fnn_net_check(const fnn_net *net, int *bad_layer)
+{
+    *bad_layer = -1;
+    if (net->n_layers < 1 || net->n_layers > FNN_MAX_LAYERS || !net->layers)
+        return FNN_NET_BAD_COUNT;
+    if (net->y_cols == 0) return FNN_NET_BAD_SIZE;
+    for (int l = 0; l < net->n_layers; l++) {
+        const fnn_layer *L = &net->layers[l];
+        *bad_layer = l;
+        if (L->in == 0 || L->out == 0) return FNN_NET_BAD_SIZE;
+        if (l > 0 && L->in != net->layers[l - 1].out) return FNN_NET_BAD_CHAIN;
+        /* every element count the engine forms from one layer must fit in a size_t of
+         * bytes (16 elements of padding, 8-byte elements) */
+        if (fnn_mul(fnn_add(fnn_mul(L->in, L->out), 16), 8) == SIZE_MAX) return FNN_NET_OVERFLOW;
+        if (!L->W) return FNN_NET_MISSING;
+        if (L->bn && (!L->mmean || !L->mvar)) return FNN_NET_MISSING;
+    }
+    *bad_layer = -1;
+    return FNN_NET_OK;
+}
+
 size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
 {
     size_t n = 0;
-    n += fnn_pad16(batch * net->layers[0].in);   /* gathered X */
-    n += fnn_pad16(batch * net->y_cols);         /* gathered Y */
-    n += fnn_pad16(batch);                       /* gathered sample weights */
-    if (net->in_mean) n += fnn_pad16(net->layers[0].in);   /* the input Normalization's scale */
+    n = fnn_add(n, fnn_pad16s(fnn_mul(batch, net->layers[0].in)));   /* gathered X */
+    n = fnn_add(n, fnn_pad16s(fnn_mul(batch, net->y_cols)));         /* gathered Y */
+    n = fnn_add(n, fnn_pad16s(batch));                               /* gathered sample weights */
+    if (net->in_mean) n = fnn_add(n, fnn_pad16s(net->layers[0].in)); /* the input Normalization's scale */
     for (int l = 0; l < net->n_layers; l++) {
         const fnn_layer *L = &net->layers[l];
-        size_t bo = fnn_pad16(batch * L->out);
-        n += 3 * bo;                             /* Z, A, dZ */
-        if (L->dropout > 0) n += 2 * bo;         /* mask, dropped-out A */
-        n += fnn_pad16(L->in * L->out) + fnn_pad16(L->out);   /* dW, db */
-        if (L->bn) n += 2 * bo + 3 * fnn_pad16(L->out);       /* N, xhat; inv, dgamma, dbeta */
+        const size_t bo = fnn_pad16s(fnn_mul(batch, L->out));
+        n = fnn_add(n, fnn_mul(3, bo));                              /* Z, A, dZ */
+        if (L->dropout > 0) n = fnn_add(n, fnn_mul(2, bo));          /* mask, dropped-out A */
+        n = fnn_add(n, fnn_add(fnn_pad16s(fnn_mul(L->in, L->out)), fnn_pad16s(L->out)));  /* dW, db */
+        if (L->bn)                                                   /* N, xhat; inv, dgamma, dbeta */
+            n = fnn_add(n, fnn_add(fnn_mul(2, bo), fnn_mul(3, fnn_pad16s(L->out))));
     }
-    return n;
+    /* in bytes it must fit too (the caller allocates n elements of up to 8 bytes) */
+    return fnn_mul(n, 8) == SIZE_MAX ? 0 : n;
 }
 
 /* splitmix64 finaliser: a counter-based stream, so dropout masks do not depend on the
@@ -39,8 +80,6 @@ static inline uint64_t fnn_mix64(uint64_t z)
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31);
 }
-
-#define FNN_MAX_LAYERS 64
 
 /* A uniformly random order of n rows from one 64-bit seed: Fisher-Yates driven by a
  * splitmix64 stream. Draws are exactly uniform: Lemire's multiply-shift with rejection

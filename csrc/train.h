@@ -125,6 +125,19 @@ enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_
 #define FNN_PHASE_OF(l) (FNN_PHASE_LAYER0 + FNN_PHASE_PER_LAYER * (l))   /* layer l's forward */
 #define FNN_PHASES(n_layers) FNN_PHASE_OF(n_layers)                    /* the array's size */
 
+/* Validates a description once, when it is made: 1..64 layers, every size positive,
+ * each layer's input width equal to the previous layer's output width, W (and a
+ * BatchNormalization's moving statistics) present, and every element count the engine
+ * forms from one layer representable in bytes. Returns FNN_NET_OK or the first problem
+ * (its layer in *bad_layer, -1 for the whole net). The arrays themselves (their sizes:
+ * W in x out, b / gamma / beta / mmean / mvar / slots out or in x out, the input
+ * Normalization's in or 1) are the caller's to check. */
+enum { FNN_NET_OK = 0, FNN_NET_BAD_COUNT, FNN_NET_BAD_SIZE, FNN_NET_BAD_CHAIN,
+       FNN_NET_OVERFLOW, FNN_NET_MISSING };
+int fnn_net_check(const fnn_net *net, int *bad_layer);
+
+/* Elements of the workspace for `batch` rows, or 0 when that many bytes would not fit
+ * in a size_t (the caller refuses the batch). */
 size_t fnn_net_workspace_size(const fnn_net *net, size_t batch);
 
 /* out[0:n] = a uniformly random order of 0..n-1, a function of seed alone (fit draws one
@@ -132,25 +145,31 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch);
 void fnn_permutation(uint64_t seed, size_t n, int64_t *out);
 
 /* Returns 0, or -1 if a step met a non-finite loss (the step's update is still done,
- * as in Keras; the caller stops). lr holds the learning rate of each of the n_steps. */
+ * as in Keras; the caller stops). lr holds the learning rate of each of the n_steps.
+ * Every index perm[first * batch ...] the steps read must be < n_rows (the caller's
+ * check). *done = the steps completed: n_steps (fewer when the data ran out), or fewer
+ * when a SIGINT came after the baseline sig0 (interrupt.h): a step is never left half
+ * done, so the weights and slots hold exactly *done more updates. */
 int fnn_train_steps_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
                         const float *Y, const float *SW, size_t n_rows, const int64_t *perm,
                         size_t first, size_t n_steps, int64_t iteration0, const double *lr,
-                        double *stats);
+                        double *stats, long sig0, size_t *done);
 int fnn_train_steps_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
                         const double *Y, const double *SW, size_t n_rows, const int64_t *perm,
                         size_t first, size_t n_steps, int64_t iteration0, const double *lr,
-                        double *stats);
+                        double *stats, long sig0, size_t *done);
 
-/* Inference: out (n_rows x last out) = the model's output, last activation applied. */
-void fnn_forward_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
-                     size_t n_rows, float *out);
-void fnn_forward_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
-                     size_t n_rows, double *out);
+/* Inference: out (n_rows x last out) = the model's output, last activation applied.
+ * Returns 0, or 1 when a SIGINT after sig0 stopped it early (out is then incomplete). */
+int fnn_forward_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                    size_t n_rows, float *out, long sig0);
+int fnn_forward_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                    size_t n_rows, double *out, long sig0);
 
-/* Evaluation: stats (FNN_STATS doubles) summed over all batches of `batch` rows. */
-void fnn_evaluate_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
-                      const float *Y, const float *SW, size_t n_rows, double *stats);
-void fnn_evaluate_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
-                      const double *Y, const double *SW, size_t n_rows, double *stats);
+/* Evaluation: stats (FNN_STATS doubles) summed over all batches of `batch` rows.
+ * Returns 0, or 1 when a SIGINT after sig0 stopped it early (stats incomplete). */
+int fnn_evaluate_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                     const float *Y, const float *SW, size_t n_rows, double *stats, long sig0);
+int fnn_evaluate_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                     const double *Y, const double *SW, size_t n_rows, double *stats, long sig0);
 #endif

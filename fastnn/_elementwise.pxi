@@ -27,7 +27,7 @@ cdef inline int _same_shape2(str name, tuple expected, tuple given) except -1:
     return 0
 
 
-def act_forward(int act, double param, floating[:, ::1] z not None,
+def act_forward(int act, double param, const floating[:, ::1] z not None,
                 floating[:, ::1] a not None):
     """a = f(z) on a 2-D C-contiguous block (a may be z). Softmax kinds work per row."""
     _check_act(act)
@@ -42,9 +42,9 @@ def act_forward(int act, double param, floating[:, ::1] z not None,
             fnn_act_forward_f64(act, param, rows, cols, &z[0, 0], &a[0, 0])
 
 
-def act_backward(int act, double param, floating[:, ::1] z not None,
-                 floating[:, ::1] a not None,
-                 floating[:, ::1] da not None, floating[:, ::1] dz not None):
+def act_backward(int act, double param, const floating[:, ::1] z not None,
+                 const floating[:, ::1] a not None,
+                 const floating[:, ::1] da not None, floating[:, ::1] dz not None):
     """dz = da * f'(z) (vector-Jacobian product for softmax kinds); dz may be da."""
     _check_act(act)
     cdef size_t rows = z.shape[0], cols = z.shape[1]
@@ -75,9 +75,9 @@ cdef extern from "losses.h" nogil:
                         double *grad, double *per_sample)
 
 
-def loss(int kind, double param, floating[:, ::1] y_true not None,
-         floating[:, ::1] y_pred not None,
-         floating[::1] sw, double grad_scale, floating[:, ::1] grad,
+def loss(int kind, double param, const floating[:, ::1] y_true not None,
+         const floating[:, ::1] y_pred not None,
+         const floating[::1] sw, double grad_scale, floating[:, ::1] grad,
          floating[::1] per_sample):
     """sum_i w_i l_i (a float); grad (n x k) and per_sample (n) are optional outputs.
     y_true is n x 1 class indices for the sparse kinds, else n x k. sw may be None."""
@@ -144,7 +144,7 @@ cdef inline int _same_len(str name, Py_ssize_t n, Py_ssize_t given) except -1:
     return 0
 
 
-def sgd_update(floating[::1] w not None, floating[::1] g not None, floating[::1] m,
+def sgd_update(floating[::1] w not None, const floating[::1] g not None, floating[::1] m,
                double lr, double momentum, bint nesterov, double wd_lr):
     """In place; m may be None when momentum == 0."""
     cdef size_t n = w.shape[0]
@@ -163,7 +163,7 @@ def sgd_update(floating[::1] w not None, floating[::1] g not None, floating[::1]
             fnn_sgd_f64(n, &w[0], &g[0], pm, lr, momentum, nesterov, wd_lr)
 
 
-def adam_update(floating[::1] w not None, floating[::1] g not None,
+def adam_update(floating[::1] w not None, const floating[::1] g not None,
                 floating[::1] m not None, floating[::1] v not None, double alpha_t,
                 double beta1, double beta2, double eps, double wd_lr):
     cdef size_t n = w.shape[0]
@@ -179,7 +179,7 @@ def adam_update(floating[::1] w not None, floating[::1] g not None,
             fnn_adam_f64(n, &w[0], &g[0], &m[0], &v[0], alpha_t, beta1, beta2, eps, wd_lr)
 
 
-def rmsprop_update(floating[::1] w not None, floating[::1] g not None,
+def rmsprop_update(floating[::1] w not None, const floating[::1] g not None,
                    floating[::1] v not None, floating[::1] mg, floating[::1] mom,
                    double lr, double rho, double momentum, double eps, bint centered,
                    double wd_lr):
@@ -222,7 +222,7 @@ def sumsq(const floating[::1] g not None):
     return total
 
 
-def adagrad_update(floating[::1] w not None, floating[::1] g not None,
+def adagrad_update(floating[::1] w not None, const floating[::1] g not None,
                    floating[::1] acc not None, double lr, double eps, double wd_lr):
     cdef size_t n = w.shape[0]
     _same_len("g", w.shape[0], g.shape[0])
@@ -241,7 +241,7 @@ cdef extern from "checks.h" nogil:
     int fnn_all_finite_f64(size_t n, const double *x)
 
 
-def all_finite(floating[::1] x not None):
+def all_finite(const floating[::1] x not None):
     """True when no value of the 1-D contiguous array x is NaN or +-Inf (one pass)."""
     cdef size_t n = x.shape[0]
     cdef int ok = 1

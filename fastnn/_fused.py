@@ -7,11 +7,14 @@ optimizer-slot arrays updated in place.
 when the model needs the layer-by-layer path (same numbers, more Python). The plan is
 rebuilt cheaply whenever something it depends on changes.
 """
+import contextlib
 import math
+import threading
 import time
 
 import numpy as np
 
+from fastnn import _interrupt
 from fastnn import _kernels
 from fastnn import layers as layers_mod
 from fastnn import metrics as metrics_mod
@@ -30,6 +33,10 @@ _PROGRESS_INTERVAL_S = 0.1
 _INFER_ROWS = 512
 # Row indices (int64) of the permutations one multi-epoch C call takes: 32 MB.
 _EPOCH_INDEX_BUDGET = 1 << 22
+# Workspaces kept between calls: batch sizes (training, validation, inference), and
+# free ones per size (for calls from several threads at once).
+_WS_SIZES_KEPT = 3
+_WS_KEPT_PER_SIZE = 2
 
 
 # Tests switch this off to compare against the layer-by-layer path.
@@ -85,6 +92,7 @@ def _dense_specs(model):
             norm = _input_norm(layer, np.dtype(model.dtype))
             continue
         if type(layer) is layers_mod.Dense:
+            _check_dense_arrays(layer)
             name, code, param = _act_code(layer.activation_name, layer.activation_params)
             kl1, kl2 = _reg_factors(layer.kernel_regularizer)
             bl1, bl2 = _reg_factors(layer.bias_regularizer)
@@ -108,6 +116,8 @@ def _dense_specs(model):
             # after the Dense layer's activation (csrc/train_impl.inc: the stage after it)
             if layer.trainable != specs[-1]["layer"].trainable:
                 raise Unsupported(f"{layer.name!r} trainable unlike the Dense layer before it")
+            _check_vectors(layer, specs[-1]["out"], ("gamma", "beta", "moving_mean",
+                                                     "moving_variance"))
             gl1, gl2 = _reg_factors(layer.gamma_regularizer)
             btl1, btl2 = _reg_factors(layer.beta_regularizer)
             specs[-1]["bn"] = {"momentum": layer.momentum, "epsilon": layer.epsilon,
@@ -127,6 +137,26 @@ def _dense_specs(model):
     if "bn" in specs[-1]:
         raise Unsupported("BatchNormalization after the last Dense layer")
     return specs, flatten_first, norm
+
+
+def _check_dense_arrays(layer):
+    """A Dense layer's kernel and bias are the shapes its build gave them (a kernel
+    replaced or reshaped in place would make the engine read past it)."""
+    want = (layer.input_shape[-1], layer.units)
+    if not isinstance(layer.kernel, np.ndarray) or layer.kernel.shape != want:
+        raise ValueError(f"layer {layer.name!r}: kernel must have shape {want} (inputs, "
+                         f"units), got {getattr(layer.kernel, 'shape', type(layer.kernel).__name__)}")
+    if layer.use_bias:
+        _check_vectors(layer, layer.units, ("bias",))
+
+
+def _check_vectors(layer, n, names):
+    """The layer's named weights (those it has) are vectors of n values."""
+    for name in names:
+        arr = getattr(layer, name)
+        if arr is not None and (not isinstance(arr, np.ndarray) or arr.shape != (n,)):
+            raise ValueError(f"layer {layer.name!r}: {name} must have shape ({n},), got "
+                             f"{getattr(arr, 'shape', type(arr).__name__)}")
 
 
 def _spec_params(spec):
@@ -272,8 +302,11 @@ class FusedPlan:
         error_stats = any(stat in (_STAT_SE, _STAT_AE) for _, stat in self.feeds)
         self.net = _kernels.FusedNet(specs, self.loss_code, loss_param, self.on_logits,
                                      self.y_cols, self.metric_code, opt_cfg, seed, self.dtype,
-                                     error_stats=error_stats, norm=norm)
+                                     error_stats=error_stats, norm=norm, trains=self.can_train)
+        # Free workspaces per batch size: a call takes one (or makes one) and gives it
+        # back, so calls from several threads never share one.
         self._ws = {}
+        self._ws_lock = threading.Lock()
 
     @staticmethod
     def _key(model):
@@ -293,15 +326,37 @@ class FusedPlan:
                        id(getattr(layer, "mean", None)))
                       for layer in model._layers))
 
-    def workspace(self, batch):
-        """The engine's scratch for `batch` rows, allocated once per batch size."""
-        ws = self._ws.get(batch)
-        if ws is None:
-            # Kept per batch size (training, validation, inference), the oldest dropped.
-            if len(self._ws) >= 3:
+    def take_workspace(self, batch):
+        """The engine's scratch for `batch` rows, this call's alone until give_workspace:
+        a kept one for that size (training, validation, inference) or a new one, so calls
+        from several threads never share one."""
+        with self._ws_lock:
+            free = self._ws.pop(batch, None)    # re-inserted: the newest size last
+            if free is not None:
+                self._ws[batch] = free
+                if free:
+                    return free.pop()
+        return np.empty(self.net.workspace_size(batch), self.dtype)
+
+    def give_workspace(self, batch, ws):
+        """Keep ws for the next call with that batch size (a few per size, for the three
+        sizes used last)."""
+        with self._ws_lock:
+            free = self._ws.pop(batch, [])
+            if len(free) < _WS_KEPT_PER_SIZE:
+                free.append(ws)
+            self._ws[batch] = free
+            while len(self._ws) > _WS_SIZES_KEPT:
                 del self._ws[next(iter(self._ws))]
-            ws = self._ws[batch] = np.empty(self.net.workspace_size(batch), self.dtype)
-        return ws
+
+    @contextlib.contextmanager
+    def workspace(self, batch):
+        """take_workspace / give_workspace around a block."""
+        ws = self.take_workspace(batch)
+        try:
+            yield ws
+        finally:
+            self.give_workspace(batch, ws)
 
     def x2d(self, x):
         return x.reshape(x.shape[0], -1) if self.flatten_first else x
@@ -327,10 +382,7 @@ class FusedPlan:
         perm = utils.epoch_orders(1, n, shuffle)[0]
         batch_size = _rows_per_batch(batch_size, n)
         steps = math.ceil(n / batch_size)
-        ws = self.workspace(batch_size)
         stats = np.zeros((steps, _kernels.STATS_WIDTH))
-        for m, _ in self.feeds:
-            m.reset_state()
         progress = callbacks.wants("on_train_batch_end")
         # Steps per C call: every step when a user callback hooks batches, a time slice
         # when only a terminal progress bar does, the whole epoch otherwise.
@@ -338,23 +390,30 @@ class FusedPlan:
         t_step = None
         totals = np.zeros(_kernels.STATS_WIDTH)
         done = 0
-        while done < steps:
-            if progress and not user_batch_hooks:
-                chunk = 1 if t_step is None else max(1, int(_PROGRESS_INTERVAL_S / max(t_step, 1e-9)))
-            k = min(chunk, steps - done)
-            if user_batch_hooks:
-                callbacks.on_train_batch_begin(done)
-            t0 = time.perf_counter()
-            self.net.train_steps(ws, batch_size, x2, y2, sw, perm, done, k, self.opt.iterations,
-                                 self._lrs(k), stats[done:done + k])
-            t_step = (time.perf_counter() - t0) / k
-            self.opt.iterations += k
-            totals += stats[done:done + k].sum(axis=0)
-            done += k
-            if progress:
-                callbacks.on_train_batch_end(done - 1, self._logs(totals))
-            if model.stop_training:
-                break
+        begun = -1
+        with self.workspace(batch_size) as ws:
+            while done < steps:
+                if progress and not user_batch_hooks:
+                    chunk = 1 if t_step is None else max(1, int(_PROGRESS_INTERVAL_S / max(t_step, 1e-9)))
+                k = min(chunk, steps - done)
+                if user_batch_hooks and begun < done:
+                    callbacks.on_train_batch_begin(done)
+                    begun = done
+                t0 = time.perf_counter()
+                with _interrupt.Section() as sec:
+                    _, got = self.net.train_steps(ws, batch_size, x2, y2, sw, perm, done, k,
+                                                  self.opt.iterations, self._lrs(k),
+                                                  stats[done:done + k], sig0=sec.sig0)
+                    self.opt.iterations += got
+                    totals += stats[done:done + got].sum(axis=0)
+                    done += got
+                if got < k:        # stopped by a SIGINT whose handler did not raise
+                    continue
+                t_step = (time.perf_counter() - t0) / k
+                if progress:
+                    callbacks.on_train_batch_end(done - 1, self._logs(totals))
+                if model.stop_training:
+                    break
         return self._logs(totals)
 
     def fit_epochs(self, x, y, sw, batch_size, shuffle, epochs, callbacks, val=None,
@@ -363,43 +422,65 @@ class FusedPlan:
         epochs per C call (the same orders as epoch by epoch), then each epoch's
         begin/end hooks in order. With val = (x, y, sw), the epochs where val_epoch(epoch)
         is true end with evaluate() on it, in the same call. Same numbers as fit_epoch and
-        evaluate, epoch by epoch."""
+        evaluate, epoch by epoch. Interrupted, the History holds the epochs that ended."""
         n = x.shape[0]
         x2, y2 = self.x2d(x), self.y2d(y)
         batch_size = _rows_per_batch(batch_size, n)
         steps = math.ceil(n / batch_size)
-        ws = self.workspace(batch_size)
         per_call = max(1, _EPOCH_INDEX_BUDGET // n)
-        want_begin = callbacks.wants("on_epoch_begin")
+        logs = {}
+        epochs = list(epochs)
         vargs = {}
         if val is not None:
             val_batch_size = _rows_per_batch(val_batch_size, val[0].shape[0])
-            vargs = dict(vws=self.workspace(val_batch_size), vbatch=val_batch_size,
+            vargs = dict(vws=self.take_workspace(val_batch_size), vbatch=val_batch_size,
                          VX=self.x2d(val[0]), VY=self.y2d(val[1]), VSW=val[2])
-        logs = {}
-        epochs = list(epochs)
-        for c in range(0, len(epochs), per_call):
-            chunk = epochs[c:c + per_call]
-            perms = utils.epoch_orders(len(chunk), n, shuffle)
-            stats = np.zeros((len(chunk) * steps, _kernels.STATS_WIDTH))
+        ws = self.take_workspace(batch_size)
+        try:
+            for c in range(0, len(epochs), per_call):
+                chunk = epochs[c:c + per_call]
+                perms = utils.epoch_orders(len(chunk), n, shuffle)
+                stats = np.zeros((len(chunk) * steps, _kernels.STATS_WIDTH))
+                if val is not None:
+                    vargs["vflags"] = np.array([bool(val_epoch(e)) for e in chunk], np.uint8)
+                    vargs["vstats"] = np.zeros((len(chunk), _kernels.STATS_WIDTH))
+                it0 = self.opt.iterations
+                lrs = self._lrs(len(chunk) * steps)
+                start = 0
+                while start < len(chunk) * steps:
+                    with _interrupt.Section() as sec:
+                        _, got = self.net.train_epochs(ws, batch_size, x2, y2, sw, perms, it0,
+                                                       lrs, stats, start=start, sig0=sec.sig0,
+                                                       **vargs)
+                        self.opt.iterations += got
+                        e0, start = start // steps, start + got
+                        if start // steps > e0:
+                            logs = self._end_epochs(callbacks, chunk, e0, start // steps,
+                                                    stats, steps, vargs.get("vflags"),
+                                                    vargs.get("vstats"))
+        finally:
+            self.give_workspace(batch_size, ws)
             if val is not None:
-                vargs["vflags"] = np.array([bool(val_epoch(e)) for e in chunk], np.uint8)
-                vargs["vstats"] = np.zeros((len(chunk), _kernels.STATS_WIDTH))
-            self.net.train_epochs(ws, batch_size, x2, y2, sw, perms, self.opt.iterations,
-                                  self._lrs(len(chunk) * steps), stats, **vargs)
-            self.opt.iterations += len(chunk) * steps
-            # Row by row in step order, as fit_epoch adds them: the same sums.
-            totals = stats.reshape(len(chunk), steps, -1).sum(axis=1)
-            if val is None and not want_begin:
-                logs = self._record_epochs(callbacks.history, chunk, totals)
-                continue
-            for i, (epoch, total) in enumerate(zip(chunk, totals)):
-                if want_begin:
-                    callbacks.on_epoch_begin(epoch)
-                logs = self._logs(total)
-                if val is not None and vargs["vflags"][i]:
-                    logs = with_val_logs(logs, self._evaluated_logs(vargs["vstats"][i]))
-                callbacks.on_epoch_end(epoch, logs)
+                self.give_workspace(val_batch_size, vargs["vws"])
+        return logs
+
+    def _end_epochs(self, callbacks, chunk, e0, e1, stats, steps, vflags, vstats):
+        """Epoch-end bookkeeping for the epochs chunk[e0:e1], whose steps (and
+        validation) ran: their logs, in order, to the callbacks. Returns the last logs."""
+        # Row by row in step order, as fit_epoch adds them: the same sums.
+        totals = stats[e0 * steps:e1 * steps].reshape(e1 - e0, steps, -1).sum(axis=1)
+        want_begin = callbacks.wants("on_epoch_begin")
+        if vflags is None and not want_begin:
+            return self._record_epochs(callbacks.history, chunk[e0:e1], totals)
+        logs = {}
+        for i, total in enumerate(totals):
+            epoch = chunk[e0 + i]
+            if want_begin:
+                callbacks.on_epoch_begin(epoch)
+            logs = self._logs(total)
+            if vflags is not None and vflags[e0 + i]:
+                logs = with_val_logs(logs, self._evaluated_logs(vstats[e0 + i]))
+            callbacks.on_epoch_end(epoch, logs)
         return logs
 
     def _record_epochs(self, history, epochs, totals):
@@ -417,12 +498,15 @@ class FusedPlan:
         return self._logs(totals[-1])
 
     def _logs(self, totals, prefix=""):
+        """The logs of these sums; the compiled metrics are left holding them (as after
+        Keras' loops), under the model's lock so that concurrent calls each read their own."""
         count = totals[_STAT_N]
-        for m, stat in self.feeds:
-            m.total, m.count = float(totals[stat]), float(count)
         logs = {prefix + "loss": float(totals[_STAT_LOSS] / count) if count else 0.0}
-        for m in self.model._metrics or []:
-            logs[prefix + m.name] = float(m.result())
+        with self.model._state_lock:
+            for m, stat in self.feeds:
+                m.total, m.count = float(totals[stat]), float(count)
+            for m in self.model._metrics or []:
+                logs[prefix + m.name] = float(m.result())
         return dict(sorted(logs.items()))
 
     # ---------------------------------------------------------------- one batch
@@ -432,18 +516,35 @@ class FusedPlan:
         assert self.can_train
         n = x.shape[0]
         stats = np.zeros((1, _kernels.STATS_WIDTH))
-        self.net.train_steps(self.workspace(n), n, self.x2d(x), self.y2d(y), sw,
-                             np.arange(n, dtype=np.int64), 0, 1, self.opt.iterations,
-                             self._lrs(1), stats)
-        self.opt.iterations += 1
+        perm = np.arange(n, dtype=np.int64)
+        ws = self.take_workspace(n)
+        try:
+            got = 0
+            while not got:     # 0: a SIGINT came first, and its handler did not raise
+                with _interrupt.Section() as sec:
+                    _, got = self.net.train_steps(ws, n, self.x2d(x), self.y2d(y), sw, perm, 0,
+                                                  1, self.opt.iterations, self._lrs(1), stats,
+                                                  sec.sig0)
+                    self.opt.iterations += got
+        finally:
+            self.give_workspace(n, ws)
         return self._batch_sums(stats[0])
+
+    def _run_evaluate(self, x, y, sw, batch):
+        stats = np.zeros(_kernels.STATS_WIDTH)
+        ws = self.take_workspace(batch)
+        try:
+            while True:       # again when a SIGINT's handler did not raise
+                with _interrupt.Section(defer=False) as sec:
+                    if self.net.evaluate(ws, batch, self.x2d(x), self.y2d(y), sw, stats,
+                                         sec.sig0):
+                        return stats
+        finally:
+            self.give_workspace(batch, ws)
 
     def test_batch(self, x, y, sw):
         """The batch's sums in inference mode, as Sequential._test_step."""
-        n = x.shape[0]
-        stats = np.zeros(_kernels.STATS_WIDTH)
-        self.net.evaluate(self.workspace(n), n, self.x2d(x), self.y2d(y), sw, stats)
-        return self._batch_sums(stats)
+        return self._batch_sums(self._run_evaluate(x, y, sw, x.shape[0]))
 
     def _batch_sums(self, stats):
         n = float(stats[_STAT_N])
@@ -451,15 +552,10 @@ class FusedPlan:
 
     # ---------------------------------------------------------------- inference
     def evaluate(self, x, y, sw, batch_size):
-        batch_size = _rows_per_batch(batch_size, x.shape[0])
-        stats = np.zeros(_kernels.STATS_WIDTH)
-        self.net.evaluate(self.workspace(batch_size), batch_size, self.x2d(x), self.y2d(y),
-                          sw, stats)
+        stats = self._run_evaluate(x, y, sw, _rows_per_batch(batch_size, x.shape[0]))
         return self._evaluated_logs(stats)
 
     def _evaluated_logs(self, stats):
-        for m, _ in self.feeds:
-            m.reset_state()
         return self._logs(stats)
 
     def predict(self, x, batch_size):
@@ -468,8 +564,14 @@ class FusedPlan:
         # Rows are independent: blocks of at least _INFER_ROWS amortise packing the
         # weights in every GEMM (batch_size only bounds memory, as in Keras).
         rows = _rows_per_batch(max(batch_size, _INFER_ROWS), x2.shape[0])
-        self.net.forward(self.workspace(rows), rows, x2, out)
-        return out
+        ws = self.take_workspace(rows)
+        try:
+            while True:       # again when a SIGINT's handler did not raise
+                with _interrupt.Section(defer=False) as sec:
+                    if self.net.forward(ws, rows, x2, out, sec.sig0):
+                        return out
+        finally:
+            self.give_workspace(rows, ws)
 
 
 def _rows_per_batch(batch_size, n):
@@ -496,7 +598,10 @@ def plan_for(model, x, training=False):
     if plan is None and getattr(model, "_fused_no_key", None) == key:
         return None                       # known unsupported, nothing changed since
     try:
-        if plan is None or plan.key != key or (training and not plan.can_train):
+        # A plan whose arrays were swapped or reshaped since is built again (and the
+        # layers' arrays checked against their shapes then).
+        if plan is None or plan.key != key or (training and not plan.can_train) \
+                or not plan.net.arrays_intact():
             plan = FusedPlan(model, training)
     except Unsupported as why:
         model._fused_no_key = key

@@ -75,61 +75,101 @@ cdef extern from "train.h" nogil:
     int FNN_PHASE_STEPS, FNN_PHASE_GATHER, FNN_PHASE_LOSS
     int FNN_PHASE_OF(int l)
     int FNN_PHASES(int n_layers)
+    int FNN_NET_OK, FNN_NET_BAD_COUNT, FNN_NET_BAD_SIZE, FNN_NET_BAD_CHAIN, FNN_NET_OVERFLOW
+    int FNN_NET_MISSING
+    int fnn_net_check(const fnn_net *net, int *bad_layer)
     size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     void fnn_permutation(uint64_t seed, size_t n, int64_t *out)
     int fnn_train_steps_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
                             const float *Y, const float *SW, size_t n_rows, const int64_t *perm,
                             size_t first, size_t n_steps, int64_t iteration0, const double *lr,
-                            double *stats)
+                            double *stats, long sig0, size_t *done)
     int fnn_train_steps_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
                             const double *Y, const double *SW, size_t n_rows, const int64_t *perm,
                             size_t first, size_t n_steps, int64_t iteration0, const double *lr,
-                            double *stats)
-    void fnn_forward_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
-                         size_t n_rows, float *out)
-    void fnn_forward_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
-                         size_t n_rows, double *out)
-    void fnn_evaluate_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
-                          const float *Y, const float *SW, size_t n_rows, double *stats)
-    void fnn_evaluate_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
-                          const double *Y, const double *SW, size_t n_rows, double *stats)
+                            double *stats, long sig0, size_t *done)
+    int fnn_forward_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                        size_t n_rows, float *out, long sig0)
+    int fnn_forward_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                        size_t n_rows, double *out, long sig0)
+    int fnn_evaluate_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                         const float *Y, const float *SW, size_t n_rows, double *stats,
+                         long sig0)
+    int fnn_evaluate_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                         const double *Y, const double *SW, size_t n_rows, double *stats,
+                         long sig0)
+
+cdef extern from "interrupt.h" nogil:
+    long FNN_NO_INTERRUPT
+    long fnn_sigint_now()
+    int fnn_sigint_hook_enter()
+    void fnn_sigint_hook_exit()
+    void fnn_sigint_simulate()
+
+from cpython.buffer cimport PyBUF_ND
 
 STATS_WIDTH = FNN_STATS
+NO_INTERRUPT = FNN_NO_INTERRUPT
 
 
-cdef void *_ptr(object arr) except? NULL:
-    """Data pointer of a C-contiguous float32/float64 array (None -> NULL)."""
-    cdef float[::1] f
-    cdef double[::1] d
-    if arr is None:
-        return NULL
-    flat = arr.reshape(-1)
-    if flat.dtype.itemsize == 4:
-        f = flat
-        return &f[0] if f.shape[0] else NULL
-    d = flat
-    return &d[0] if d.shape[0] else NULL
+def sigint_hook_enter():
+    """Install the engine's SIGINT hook (nested calls count; call with the GIL, paired
+    with sigint_hook_exit). Returns the baseline an engine call takes as sig0, or
+    NO_INTERRUPT where the hook cannot be installed (SIGINT ignored or left to its
+    default, or no POSIX signals): such calls run to their end."""
+    if fnn_sigint_hook_enter() != 0:
+        return FNN_NO_INTERRUPT
+    return fnn_sigint_now()
+
+
+def sigint_hook_exit():
+    """Remove the hook once the last of the nested enters exits (see sigint_hook_enter)."""
+    fnn_sigint_hook_exit()
+
+
+def sigint_now():
+    """The SIGINT count now (a baseline sig0 without installing the hook)."""
+    return fnn_sigint_now()
+
+
+def sigint_simulate():
+    """Test hook: engine calls with an earlier baseline stop as if Ctrl-C had come."""
+    fnn_sigint_simulate()
 
 
 cdef inline int _run_steps(const fnn_net *net, floating *ws, size_t batch, const floating *X,
                            const floating *Y, const floating *sw, size_t n_rows,
                            const int64_t *perm, size_t first, size_t n_steps, int64_t it0,
-                           const double *lr, double *stats) noexcept nogil:
+                           const double *lr, double *stats, long sig0,
+                           size_t *done) noexcept nogil:
     if floating is float:
         return fnn_train_steps_f32(net, ws, batch, X, Y, sw, n_rows, perm, first, n_steps,
-                                   it0, lr, stats)
+                                   it0, lr, stats, sig0, done)
     else:
         return fnn_train_steps_f64(net, ws, batch, X, Y, sw, n_rows, perm, first, n_steps,
-                                   it0, lr, stats)
+                                   it0, lr, stats, sig0, done)
 
 
-cdef inline void _run_evaluate(const fnn_net *net, floating *ws, size_t batch,
-                               const floating *X, const floating *Y, const floating *sw,
-                               size_t n_rows, double *stats) noexcept nogil:
+cdef inline int _run_evaluate(const fnn_net *net, floating *ws, size_t batch,
+                              const floating *X, const floating *Y, const floating *sw,
+                              size_t n_rows, double *stats, long sig0) noexcept nogil:
     if floating is float:
-        fnn_evaluate_f32(net, ws, batch, X, Y, sw, n_rows, stats)
+        return fnn_evaluate_f32(net, ws, batch, X, Y, sw, n_rows, stats, sig0)
     else:
-        fnn_evaluate_f64(net, ws, batch, X, Y, sw, n_rows, stats)
+        return fnn_evaluate_f64(net, ws, batch, X, Y, sw, n_rows, stats, sig0)
+
+
+cdef int _perm_in_range(const int64_t *perm, size_t count, size_t n_rows) noexcept nogil:
+    """1 when every one of the count indices is in [0, n_rows)."""
+    cdef size_t i
+    for i in range(count):
+        if perm[i] < 0 or <size_t>perm[i] >= n_rows:
+            return 0
+    return 1
+
+
+class EngineArraysChanged(ValueError):
+    """An array the engine was built on was replaced, resized or reshaped since."""
 
 
 cdef class FusedNet:
@@ -138,9 +178,11 @@ cdef class FusedNet:
     cdef fnn_net net
     cdef fnn_adapt adapt
     cdef object _keep
+    cdef object _bound        # (array, name, shape, data address, writable) per array
     cdef object _phase
     cdef readonly object dtype
     cdef readonly size_t n_in, n_out, y_cols
+    cdef readonly bint trains    # built with every slot its training steps need
 
     def __cinit__(self):
         self.net.layers = NULL
@@ -205,21 +247,43 @@ cdef class FusedNet:
 
     def __init__(self, list layers, int loss, double loss_param, bint loss_on_logits,
                  size_t y_cols, int metric, dict opt, unsigned long long seed, dtype,
-                 bint error_stats=True, dict norm=None):
-        cdef int i, j
+                 bint error_stats=True, dict norm=None, bint trains=True):
+        cdef int i, j, bad = -1, rc
         cdef fnn_layer *L
         if not layers or len(layers) > 64:
             raise ValueError(f"FusedNet: expected 1..64 dense layers, got {len(layers)}")
-        self.dtype = dtype
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"FusedNet: dtype must be float32 or float64, got {dtype!r}")
         self._keep = []
+        self._bound = []
         self.net.layers = <fnn_layer *> malloc(len(layers) * sizeof(fnn_layer))
         if self.net.layers == NULL:
             raise MemoryError()
+        memset(self.net.layers, 0, len(layers) * sizeof(fnn_layer))
         self.net.n_layers = len(layers)
+        self.net.y_cols = y_cols
+        # Sizes first: the C side checks the chain and the sizes once, before any array.
         for i, spec in enumerate(layers):
             L = &self.net.layers[i]
             L.in_ = spec["in"]
             L.out = spec["out"]
+            L.W = <void *>1        # placeholders for the check; bound below
+            L.bn = spec.get("bn") is not None
+            L.mmean = L.mvar = <void *>1
+        rc = fnn_net_check(&self.net, &bad)
+        if rc != FNN_NET_OK:
+            where = f"layer {bad}" if bad >= 0 else "the network"
+            why = {FNN_NET_BAD_COUNT: "1 to 64 layers", FNN_NET_BAD_SIZE: "sizes > 0",
+                   FNN_NET_BAD_CHAIN: "an input width equal to the previous output width",
+                   FNN_NET_OVERFLOW: "sizes whose products fit in memory"}.get(rc, "its arrays")
+            shapes = [(sp["in"], sp["out"]) for sp in layers]
+            raise ValueError(f"FusedNet: {where} needs {why}; got layers (in, out) {shapes} "
+                             f"and {y_cols} label columns")
+        kind = opt["kind"]
+        for i, spec in enumerate(layers):
+            L = &self.net.layers[i]
+            n_in, n_out = spec["in"], spec["out"]
             L.act = spec["act"]
             L.act_param = spec["act_param"]
             L.dropout = spec["dropout"]
@@ -233,31 +297,32 @@ cdef class FusedNet:
             if bn:
                 L.bn_momentum, L.bn_eps = bn["momentum"], bn["epsilon"]
                 L.gl1, L.gl2, L.btl1, L.btl2 = bn["gl1"], bn["gl2"], bn["btl1"], bn["btl2"]
-            arrays = [spec["W"], spec["b"]] + list(spec["slotsW"]) + list(spec["slotsb"])
-            if bn:
-                arrays += [bn["gamma"], bn["beta"], bn["mmean"], bn["mvar"]]
-                arrays += list(bn["slotsG"]) + list(bn["slotsBe"])
-            for arr in arrays:
-                if arr is not None:
-                    self._keep.append(arr)
-            L.W = _ptr(spec["W"])
-            L.b = _ptr(spec["b"])
-            L.gamma = _ptr(bn["gamma"] if bn else None)
-            L.beta = _ptr(bn["beta"] if bn else None)
-            L.mmean = _ptr(bn["mmean"] if bn else None)
-            L.mvar = _ptr(bn["mvar"] if bn else None)
+            w = trains and not L.frozen     # the steps write these arrays
+            L.W = self._bind(spec["W"], n_in * n_out, f"layer {i} W", w)
+            L.b = self._bind(spec["b"], n_out, f"layer {i} b", w)
+            L.gamma = self._bind(bn["gamma"] if bn else None, n_out, f"layer {i} gamma", w)
+            L.beta = self._bind(bn["beta"] if bn else None, n_out, f"layer {i} beta", w)
+            # the moving statistics move in training mode unless the layer is frozen
+            L.mmean = self._bind(bn["mmean"] if bn else None, n_out, f"layer {i} moving mean", w)
+            L.mvar = self._bind(bn["mvar"] if bn else None, n_out, f"layer {i} moving variance", w)
+            if bn and (L.mmean == NULL or L.mvar == NULL):
+                raise ValueError(f"FusedNet: layer {i} BatchNormalization needs its moving statistics")
             for j in range(3):
-                L.slotW[j] = _ptr(spec["slotsW"][j])
-                L.slotb[j] = _ptr(spec["slotsb"][j])
-                L.slotG[j] = _ptr(bn["slotsG"][j] if bn else None)
-                L.slotBe[j] = _ptr(bn["slotsBe"][j] if bn else None)
+                L.slotW[j] = self._bind(spec["slotsW"][j], n_in * n_out, f"layer {i} W slot {j}", True)
+                L.slotb[j] = self._bind(spec["slotsb"][j], n_out, f"layer {i} b slot {j}", True)
+                L.slotG[j] = self._bind(bn["slotsG"][j] if bn else None, n_out, f"layer {i} gamma slot {j}", True)
+                L.slotBe[j] = self._bind(bn["slotsBe"][j] if bn else None, n_out, f"layer {i} beta slot {j}", True)
+            if trains and not L.frozen:
+                _check_slots(kind, opt, L.W, L.slotW, f"layer {i} W")
+                _check_slots(kind, opt, L.b, L.slotb, f"layer {i} b")
+                _check_slots(kind, opt, L.gamma, L.slotG, f"layer {i} gamma")
+                _check_slots(kind, opt, L.beta, L.slotBe, f"layer {i} beta")
         self.net.loss = loss
         self.net.loss_param = loss_param
         self.net.loss_on_logits = loss_on_logits
-        self.net.y_cols = y_cols
         self.net.metric = metric
         self.net.error_stats = error_stats
-        self.net.opt.kind = opt["kind"]
+        self.net.opt.kind = kind
         self.net.opt.beta1 = opt.get("beta1", 0.9)
         self.net.opt.beta2 = opt.get("beta2", 0.999)
         self.net.opt.eps = opt.get("epsilon", 1e-7)
@@ -274,16 +339,68 @@ cdef class FusedNet:
         self.net.in_invert = 0
         if norm is not None:   # a Normalization first (its arrays, read at every call)
             n_stats = layers[0]["in"] if norm["stride"] else 1
-            for a in (norm["mean"], norm["var"]):
-                if a.dtype != dtype or a.size != n_stats or not a.flags.c_contiguous:
-                    raise ValueError("FusedNet: norm arrays do not match the first layer")
-                self._keep.append(a)
-            self.net.in_mean, self.net.in_var = _ptr(norm["mean"]), _ptr(norm["var"])
+            self.net.in_mean = self._bind(norm["mean"], n_stats, "input mean", False)
+            self.net.in_var = self._bind(norm["var"], n_stats, "input variance", False)
+            if self.net.in_mean == NULL or self.net.in_var == NULL:
+                raise ValueError("FusedNet: the input Normalization needs its mean and variance")
             self.net.in_stride = norm["stride"]
             self.net.in_invert = norm["invert"]
         self.n_in = layers[0]["in"]
         self.n_out = layers[len(layers) - 1]["out"]
         self.y_cols = y_cols
+        self.trains = trains
+
+    cdef void *_bind(self, object arr, size_t n, str name, bint writable) except? NULL:
+        """arr's data (NULL for None) after checking it is a C-contiguous array of the
+        net's dtype with n elements (writable where the engine writes it); kept alive
+        and recorded, so every later call can see that it is still that buffer."""
+        cdef Py_buffer view
+        cdef size_t addr
+        if arr is None:
+            return NULL
+        if not isinstance(arr, np.ndarray) or arr.dtype != self.dtype \
+                or not arr.flags.c_contiguous or <size_t>arr.size != n \
+                or (writable and not arr.flags.writeable):
+            given = (f"{type(arr).__name__} {getattr(arr, 'dtype', '')} shape "
+                     f"{getattr(arr, 'shape', '?')}")
+            raise ValueError(f"FusedNet: {name} must be a C-contiguous{' writable' if writable else ''} "
+                             f"{self.dtype} array of {n} elements, got {given}")
+        PyObject_GetBuffer(arr, &view, PyBUF_ND | (PyBUF_WRITABLE if writable else 0))
+        addr = <size_t>view.buf
+        PyBuffer_Release(&view)
+        self._keep.append(arr)
+        self._bound.append((arr, name, tuple(arr.shape), addr, writable))
+        return <void *>addr
+
+    def arrays_intact(self):
+        """True while every array the net was built on is still the same buffer, with
+        the same shape, C-contiguous (and writable where the engine writes)."""
+        return self._intact(False)
+
+    cdef bint _intact(self, bint raise_) except -1:
+        cdef Py_buffer view
+        cdef bint ok
+        cdef Py_ssize_t d
+        for arr, name, shape, addr, writable in self._bound:
+            try:
+                PyObject_GetBuffer(arr, &view, PyBUF_ND | (PyBUF_WRITABLE if writable else 0))
+            except Exception:
+                ok = False
+            else:
+                ok = <size_t>view.buf == <size_t>addr and view.ndim == len(shape)
+                if ok:
+                    for d in range(view.ndim):
+                        if view.shape[d] != shape[d]:
+                            ok = False
+                PyBuffer_Release(&view)
+            if not ok:
+                if raise_:
+                    raise EngineArraysChanged(
+                        f"the engine's {name} (shape {shape}) was replaced, resized, reshaped "
+                        f"or made read-only since the engine was built for it; got "
+                        f"{getattr(arr, 'shape', '?')}")
+                return False
+        return True
 
     def __dealloc__(self):
         free(self.net.layers)
@@ -292,14 +409,25 @@ cdef class FusedNet:
         self.net.seed = seed
 
     def workspace_size(self, size_t batch):
-        return fnn_net_workspace_size(&self.net, batch)
+        """Elements of the workspace for `batch` rows (ValueError when too large)."""
+        cdef size_t n = fnn_net_workspace_size(&self.net, batch)
+        if n == 0 or batch == 0:
+            raise ValueError(f"FusedNet: a workspace for batch={batch} would not fit in memory")
+        return n
+
+    cdef int _check_ws(self, str what, Py_ssize_t have, size_t batch) except -1:
+        cdef size_t need = fnn_net_workspace_size(&self.net, batch)
+        if batch == 0 or need == 0 or <size_t>have < need:
+            raise ValueError(f"{what}: workspace too small for batch={batch}")
+        return 0
 
     cdef const floating *_check_data(self, str what, floating[::1] ws, size_t batch,
-                                     floating[:, ::1] X, floating[:, ::1] Y,
-                                     floating[::1] SW) except? NULL:
-        """The checks train_steps and train_epochs share; returns SW's data or NULL."""
-        if batch == 0 or ws.shape[0] < fnn_net_workspace_size(&self.net, batch):
-            raise ValueError(f"{what}: workspace too small")
+                                     const floating[:, ::1] X, const floating[:, ::1] Y,
+                                     const floating[::1] SW) except? NULL:
+        """The checks every engine call makes (the arrays the net was built on are still
+        in place; the workspace and data fit the net); returns SW's data or NULL."""
+        self._intact(True)
+        self._check_ws(what, ws.shape[0], batch)
         if X.shape[1] != self.n_in or Y.shape[0] != X.shape[0] or Y.shape[1] != self.y_cols:
             raise ValueError(f"{what}: X/Y shapes do not match the network")
         if SW is None:
@@ -308,46 +436,65 @@ cdef class FusedNet:
             raise ValueError(f"{what}: SW length does not match X")
         return &SW[0]
 
-    def train_steps(self, floating[::1] ws, size_t batch, floating[:, ::1] X,
-                    floating[:, ::1] Y, floating[::1] SW, const int64_t[::1] perm,
+    def train_steps(self, floating[::1] ws, size_t batch, const floating[:, ::1] X,
+                    const floating[:, ::1] Y, const floating[::1] SW, const int64_t[::1] perm,
                     size_t first, size_t n_steps, int64_t iteration0, const double[::1] lr,
-                    double[:, ::1] stats):
-        """Run n_steps training steps; returns 0, or -1 if a loss was not finite."""
-        cdef size_t n_rows = X.shape[0]
+                    double[:, ::1] stats, long sig0=FNN_NO_INTERRUPT):
+        """Run n_steps training steps on the rows perm[first * batch ...]. Returns
+        (status, steps done): status 0, or -1 if a loss was not finite; fewer steps than
+        asked when the rows ran out or a SIGINT came after the baseline sig0."""
+        cdef size_t n_rows = X.shape[0], done = 0, lo, hi
         cdef const floating *sw = self._check_data("train_steps", ws, batch, X, Y, SW)
-        cdef int rc
+        cdef int rc, ok
+        if not self.trains:
+            raise ValueError("train_steps: this engine was built for inference only")
         if perm.shape[0] != n_rows or lr.shape[0] < n_steps or stats.shape[0] < n_steps \
                 or stats.shape[1] != FNN_STATS:
             raise ValueError("train_steps: perm/lr/stats sizes do not match")
-        if n_rows == 0 or n_steps == 0:
-            return 0
+        if n_rows == 0 or n_steps == 0 or first >= (n_rows + batch - 1) // batch:
+            return 0, 0
+        lo = first * batch
+        hi = min(n_rows, lo + min(n_steps, (n_rows - lo + batch - 1) // batch) * batch)
+        with nogil:
+            ok = _perm_in_range(&perm[lo], hi - lo, n_rows)
+        if not ok:
+            raise ValueError(f"train_steps: perm must hold row indices in [0, {n_rows})")
         with nogil:
             rc = _run_steps(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, n_rows, &perm[0],
-                            first, n_steps, iteration0, &lr[0], &stats[0, 0])
-        return rc
+                            first, n_steps, iteration0, &lr[0], &stats[0, 0], sig0, &done)
+        return rc, done
 
-    def train_epochs(self, floating[::1] ws, size_t batch, floating[:, ::1] X,
-                     floating[:, ::1] Y, floating[::1] SW, const int64_t[:, ::1] perms,
+    def train_epochs(self, floating[::1] ws, size_t batch, const floating[:, ::1] X,
+                     const floating[:, ::1] Y, const floating[::1] SW, const int64_t[:, ::1] perms,
                      int64_t iteration0, const double[::1] lr, double[:, ::1] stats,
-                     floating[::1] vws=None, size_t vbatch=0, floating[:, ::1] VX=None,
-                     floating[:, ::1] VY=None, floating[::1] VSW=None,
-                     const uint8_t[::1] vflags=None, double[:, ::1] vstats=None):
+                     floating[::1] vws=None, size_t vbatch=0, const floating[:, ::1] VX=None,
+                     const floating[:, ::1] VY=None, const floating[::1] VSW=None,
+                     const uint8_t[::1] vflags=None, double[:, ::1] vstats=None,
+                     size_t start=0, long sig0=FNN_NO_INTERRUPT):
         """Whole epochs in one call, epoch e over the rows perms[e] (ceil(n / batch) steps
-        each, as train_steps); lr and stats have a row per step of all the epochs. With
-        validation data VX, VY (and VSW), epoch e is followed by evaluate() on it in
-        batches of vbatch (workspace vws) when vflags[e], its sums in vstats[e].
-        Returns 0, or -1 if a loss was not finite."""
+        each, as train_steps); lr and stats have a row per step of all the epochs, and
+        iteration0 is the step count before the first of them. With validation data
+        VX, VY (and VSW), epoch e is followed by evaluate() on it in batches of vbatch
+        (workspace vws) when vflags[e], its sums in vstats[e]. `start` resumes at that
+        step of all the epochs (an epoch left unfinished by an earlier call). Returns
+        (status, steps done from start): status 0, or -1 if a loss was not finite; fewer
+        steps when a SIGINT came after sig0 (never inside a step, and an epoch whose last
+        step ran is always validated)."""
         cdef size_t n_rows = X.shape[0], n_epochs = perms.shape[0], e, steps, n_val = 0
+        cdef size_t first, got = 0, total = 0
         cdef const floating *sw = self._check_data("train_epochs", ws, batch, X, Y, SW)
         cdef const floating *vsw = NULL
-        cdef bint val = VX is not None
+        cdef bint val = VX is not None, ok = True
         cdef int rc = 0
+        if not self.trains:
+            raise ValueError("train_epochs: this engine was built for inference only")
         if n_rows == 0:
             raise ValueError("train_epochs: X must not be empty")
         steps = (n_rows + batch - 1) // batch
         if (n_epochs and perms.shape[1] != n_rows) or lr.shape[0] < n_epochs * steps \
-                or stats.shape[0] < n_epochs * steps or stats.shape[1] != FNN_STATS:
-            raise ValueError("train_epochs: perms/lr/stats sizes do not match")
+                or stats.shape[0] < n_epochs * steps or stats.shape[1] != FNN_STATS \
+                or start > n_epochs * steps:
+            raise ValueError("train_epochs: perms/lr/stats/start sizes do not match")
         if val:
             if VY is None or vws is None or vflags is None or vstats is None:
                 raise ValueError("train_epochs: validation needs VY, vws, vflags and vstats")
@@ -357,45 +504,75 @@ cdef class FusedNet:
                 raise ValueError("train_epochs: vflags/vstats sizes do not match")
             n_val = VX.shape[0]
         with nogil:
-            for e in range(n_epochs):
+            for e in range(start // steps, n_epochs):
+                ok = ok and _perm_in_range(&perms[e, 0], n_rows, n_rows)
+        if not ok:
+            raise ValueError(f"train_epochs: perms must hold row indices in [0, {n_rows})")
+        with nogil:
+            for e in range(start // steps, n_epochs):
+                first = start - e * steps if e == start // steps else 0
                 rc |= _run_steps(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, n_rows,
-                                 &perms[e, 0], 0, steps, iteration0 + <int64_t>(e * steps),
-                                 &lr[e * steps], &stats[e * steps, 0])
+                                 &perms[e, 0], first, steps - first,
+                                 iteration0 + <int64_t>(e * steps + first),
+                                 &lr[e * steps + first], &stats[e * steps + first, 0], sig0, &got)
+                total += got
+                if first + got < steps:
+                    break            # interrupted: the caller records what ran
                 if val and vflags[e] and n_val:
                     _run_evaluate(&self.net, &vws[0], vbatch, &VX[0, 0], &VY[0, 0], vsw,
-                                  n_val, &vstats[e, 0])
-        return rc
+                                  n_val, &vstats[e, 0], FNN_NO_INTERRUPT)
+        return rc, total
 
-    def forward(self, floating[::1] ws, size_t batch, floating[:, ::1] X, floating[:, ::1] out):
-        if ws.shape[0] < fnn_net_workspace_size(&self.net, batch) or batch == 0:
-            raise ValueError("forward: workspace too small")
+    def forward(self, floating[::1] ws, size_t batch, const floating[:, ::1] X,
+                floating[:, ::1] out, long sig0=FNN_NO_INTERRUPT):
+        """out = the model's outputs for X. Returns True when done, False when a SIGINT
+        after sig0 stopped it (out incomplete)."""
+        cdef int rc = 0
+        self._intact(True)
+        self._check_ws("forward", ws.shape[0], batch)
         if X.shape[1] != self.n_in or out.shape[0] != X.shape[0] or out.shape[1] != self.n_out:
             raise ValueError("forward: X/out shapes do not match the network")
         if X.shape[0] == 0:
-            return
+            return True
         with nogil:
             if floating is float:
-                fnn_forward_f32(&self.net, &ws[0], batch, &X[0, 0], X.shape[0], &out[0, 0])
+                rc = fnn_forward_f32(&self.net, &ws[0], batch, &X[0, 0], X.shape[0], &out[0, 0], sig0)
             else:
-                fnn_forward_f64(&self.net, &ws[0], batch, &X[0, 0], X.shape[0], &out[0, 0])
+                rc = fnn_forward_f64(&self.net, &ws[0], batch, &X[0, 0], X.shape[0], &out[0, 0], sig0)
+        return rc == 0
 
-    def evaluate(self, floating[::1] ws, size_t batch, floating[:, ::1] X, floating[:, ::1] Y,
-                 floating[::1] SW, double[::1] stats):
-        cdef const floating *sw = NULL
-        if ws.shape[0] < fnn_net_workspace_size(&self.net, batch) or batch == 0:
-            raise ValueError("evaluate: workspace too small")
-        if X.shape[1] != self.n_in or Y.shape[0] != X.shape[0] or Y.shape[1] != self.y_cols \
-                or stats.shape[0] != FNN_STATS:
-            raise ValueError("evaluate: X/Y/stats shapes do not match the network")
-        if SW is not None:
-            if SW.shape[0] != X.shape[0]:
-                raise ValueError("evaluate: SW length does not match X")
-            sw = &SW[0]
+    def evaluate(self, floating[::1] ws, size_t batch, const floating[:, ::1] X,
+                 const floating[:, ::1] Y, const floating[::1] SW, double[::1] stats,
+                 long sig0=FNN_NO_INTERRUPT):
+        """stats = the sums over X (FNN_STATS). Returns True when done, False when a
+        SIGINT after sig0 stopped it (stats incomplete)."""
+        cdef const floating *sw = self._check_data("evaluate", ws, batch, X, Y, SW)
+        cdef int rc = 0
+        if stats.shape[0] != FNN_STATS:
+            raise ValueError("evaluate: stats must have FNN_STATS entries")
         if X.shape[0] == 0:
-            return
+            return True
         with nogil:
-            _run_evaluate(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, X.shape[0],
-                          &stats[0])
+            rc = _run_evaluate(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, X.shape[0],
+                               &stats[0], sig0)
+        return rc == 0
+
+
+cdef int _check_slots(int kind, dict opt, void *w, void **slot, str name) except -1:
+    """The optimizer slots the C update reads for the variable w (if present) are all
+    there."""
+    if w == NULL:
+        return 0
+    need = {0: (opt.get("momentum", 0.0) != 0.0, False, False),        # SGD: momentum
+            1: (True, True, False),                                     # Adam: m, v
+            2: (True, bool(opt.get("centered", False)), opt.get("momentum", 0.0) > 0),
+            3: (True, False, False)}.get(kind)                          # Adagrad
+    if need is None:
+        raise ValueError(f"FusedNet: unknown optimizer kind {kind}")
+    for j in range(3):
+        if need[j] and slot[j] == NULL:
+            raise ValueError(f"FusedNet: {name} lacks optimizer slot {j}")
+    return 0
 
 
 def permutations(const int64_t[::1] seeds not None, size_t n):

@@ -83,6 +83,22 @@ class Layer:
         self.output_shape = None
 
     # -- weights -----------------------------------------------------------------
+    def __setattr__(self, name, value):
+        # Assigning to an attribute that holds one of the layer's weights (layer.kernel =
+        # ..., as Keras code sometimes does instead of .assign) sets its values in place:
+        # the layer, the model and the C engine keep that one array, and a value of
+        # another shape is refused instead of being read past its end later. build()
+        # clears the weight list before making new weights, so it may replace them.
+        cur = self.__dict__.get(name)
+        if isinstance(cur, _Variable) and value is not cur \
+                and any(w is cur for _, w, _ in self.__dict__.get("_weights", ())):
+            try:
+                cur.assign(value)
+            except (ValueError, TypeError) as e:
+                raise type(e)(f"{self.name}.{name}: {e}") from None
+            return
+        object.__setattr__(self, name, value)
+
     def add_weight(self, name, shape, initializer, trainable=True):
         value = initializers.get(initializer)(tuple(shape), dtype=self.dtype)
         value = np.ascontiguousarray(value, dtype=self.dtype).view(_Variable)
@@ -330,6 +346,11 @@ class Dense(_Activates, Layer):
         if self.activation_name is None:
             a = np.asarray(self.activation(z), dtype=self.dtype)
         return x2, z, a, lead
+
+    def logits(self, x):
+        """x @ kernel + bias for rows x (2-D), before the activation: what a loss on
+        logits reads. Computed as the training forward computes it, the same bits."""
+        return self._dense(x)[1]
 
     def call(self, x, training=False):
         if self.activation_name is None:

@@ -6,8 +6,10 @@ Training runs layer by layer: `_fit_epoch` loops over the batches of one epoch a
 (total, count) per metric). Data conversion, validation, callbacks and history stay
 outside that seam so a fused engine can replace the step (or the whole epoch).
 """
+import functools
 import json
 import math
+import threading
 
 import numpy as np
 
@@ -17,6 +19,7 @@ from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
 from fastnn import _fused
+from fastnn import _interrupt
 from fastnn import _kernels
 from fastnn import utils
 from fastnn.callbacks.base import Callback, CallbackList, History
@@ -60,6 +63,19 @@ def _all_finite(arr):
     return bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
 
 
+def _raise_not_finite(given, converted, what, argname):
+    """The ValueError for data with NaN/Inf: those given, or finite values too large for
+    the model's float type (they would become Inf)."""
+    bad = int(np.size(converted) - np.count_nonzero(np.isfinite(converted)))
+    given_bad = int(np.size(given) - np.count_nonzero(np.isfinite(given)))
+    if given_bad == 0:
+        big = float(np.max(np.abs(given)))
+        raise ValueError(f"{what}: {argname} has {bad} value(s) too large for the model's "
+                         f"{converted.dtype} (largest {np.finfo(converted.dtype).max:.4g}), "
+                         f"up to {big:.4g}; scale the data or use a float64 model")
+    raise ValueError(f"{what}: {argname} must be finite, got {given_bad} NaN/Inf value(s)")
+
+
 def _human_bytes(n):
     # Keras' readable_memory_size: 1024-based units, two decimals.
     units = ["B", "KB", "MB", "GB", "TB"]
@@ -68,6 +84,37 @@ def _human_bytes(n):
         if size < 1024 or u == units[-1]:
             return f"{size:.2f} {u}"
         size /= 1024
+
+
+class _Sums:
+    """Running sums of a loop over batches: samples, loss * samples, and each metric's
+    (total, count), kept by the loop itself (the metric objects are shared by every
+    call on the model; they are set from these when logs are made)."""
+
+    __slots__ = ("loss", "count", "metrics")
+
+    def __init__(self, n_metrics):
+        self.loss, self.count = 0.0, 0
+        self.metrics = [[0.0, 0.0] for _ in range(n_metrics)]
+
+    def add(self, n, loss_sum, metric_sums):
+        self.loss += loss_sum
+        self.count += n
+        for acc, (t, c) in zip(self.metrics, metric_sums):
+            acc[0] += t
+            acc[1] += c
+
+    def logs(self, model):
+        return model._logs(self.loss, self.count, self.metrics)
+
+
+def _holding_train_lock(method):
+    """Training methods run one at a time on a model (see Sequential's thread notes)."""
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._train_lock:
+            return method(self, *args, **kwargs)
+    return locked
 
 
 def _check_int(value, name, lo, owner, allow_none=False):
@@ -101,6 +148,10 @@ class Sequential:
         self.history = None
         self._build_input_shape = None
         self._fused = False
+        # Threads: training calls (fit, train_on_batch, model(x, training=True)) run one
+        # at a time; the short updates of shared state (metrics, running sums) are locked.
+        self._train_lock = threading.RLock()
+        self._state_lock = threading.RLock()
         if layers is not None:
             if isinstance(layers, layers_mod.Layer):
                 layers = [layers]
@@ -381,10 +432,10 @@ class Sequential:
             if arr.ndim != len(exp) or any(e is not None and e != s for e, s in zip(exp[1:], arr.shape[1:])):
                 raise ValueError(f"{what}: {argname} expected shape {('N',) + tuple(exp[1:])} "
                                  f"(the model's input), got {given}")
+        given_arr = arr
         arr = np.ascontiguousarray(arr, dtype=self.dtype)
         if not _all_finite(arr):
-            bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-            raise ValueError(f"{what}: {argname} must be finite, got {bad} NaN/Inf value(s)")
+            _raise_not_finite(given_arr, arr, what, argname)
         return arr
 
     def _convert_y(self, y, n, out_shape, what, argname="y"):
@@ -398,8 +449,10 @@ class Sequential:
             raise ValueError(f"{what}: x and {argname} must have the same number of samples, got "
                              f"x with {n} and {argname} with {arr.shape[0]}")
         if not _all_finite(arr):
-            bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-            raise ValueError(f"{what}: {argname} must be finite, got {bad} NaN/Inf value(s)")
+            _raise_not_finite(arr, arr, what, argname)
+        if arr.dtype.kind == "f" and np.dtype(self.dtype).itemsize < arr.dtype.itemsize \
+                and not _all_finite(arr.astype(self.dtype)):
+            _raise_not_finite(arr, arr.astype(self.dtype), what, argname)
         units = out_shape[-1]
         op = self.loss._op
         if op == _SPARSE and len(out_shape) > 2:
@@ -475,6 +528,14 @@ class Sequential:
             cls = np.argmax(y, axis=1)
         else:
             cls = np.round(y.reshape(-1)).astype(np.int64)
+        for k, v in class_weight.items():
+            if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+                raise TypeError(f"{what}: class_weight keys must be class indices (ints), got "
+                                f"{k!r}")
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                    or not np.isfinite(v) or v < 0:
+                raise ValueError(f"{what}: class_weight[{k!r}] must be a finite number >= 0, "
+                                 f"got {v!r}")
         present = np.unique(cls)
         missing = [int(c) for c in present if int(c) not in class_weight]
         if missing:
@@ -511,7 +572,13 @@ class Sequential:
         return out
 
     def _loss_on(self, yb, out, swb, fused):
-        pred = self._logits_of(self._layers[-1]) if fused else out
+        return self._loss_and_grad(yb, self._logits_of(self._layers[-1]) if fused else out,
+                                   swb, fused)
+
+    def _loss_value(self, yb, pred, swb, fused):
+        return self._loss_and_grad(yb, pred, swb, fused)[0]
+
+    def _loss_and_grad(self, yb, pred, swb, fused):
         if pred.ndim > 2:
             # Outputs (N, ..., k): the loss kernels take rows; Keras' mean over every
             # per-row loss is the same as the mean over the N*... rows.
@@ -551,25 +618,45 @@ class Sequential:
         msums = [m.batch_sums(yb, out) for m in self._metrics]
         return n, (loss + reg) * n, msums
 
+    def _infer(self, xb, fused):
+        """Inference-mode outputs of the stack and (fused) the last layer's logits, without
+        touching any layer's training state: calls from several threads may overlap."""
+        out = xb
+        last = len(self._layers) - 1
+        logits = None
+        for i, layer in enumerate(self._layers):
+            if i == last and fused:
+                # the logits: a Dense layer's pre-activation, or an Activation's input
+                logits = layer.logits(out) if isinstance(layer, layers_mod.Dense) else out
+            out = layer.call(out, training=False)
+        return out, logits
+
     def _test_step(self, xb, yb, swb):
-        out = self._forward(xb, training=False)
-        loss, _ = self._loss_on(yb, out, swb, self._fused)
-        for layer in self._layers:
-            if hasattr(layer, "_cache"):
-                layer._cache = None
+        fused = self._fused
+        out, logits = self._infer(xb, fused)
+        loss = self._loss_value(yb, logits if fused else out, swb, fused)
         reg = sum(layer.regularization_loss() for layer in self._layers)
         n = xb.shape[0]
         return n, (loss + reg) * n, [m.batch_sums(yb, out) for m in self._metrics]
 
     def _ensure_metrics(self, y, out_shape):
-        if self._metrics is None:
-            yshape = y.shape if self.loss._op != _SPARSE else (y.shape[0],)
-            self._metrics = [metrics_mod.get(m, yshape, tuple(out_shape)) for m in self._metric_ids]
+        with self._state_lock:
+            if self._metrics is None:
+                yshape = y.shape if self.loss._op != _SPARSE else (y.shape[0],)
+                self._metrics = [metrics_mod.get(m, yshape, tuple(out_shape))
+                                 for m in self._metric_ids]
 
-    def _logs(self, loss_total, count, prefix=""):
+    def _logs(self, loss_total, count, msums=None, prefix=""):
+        """The logs of these sums. With msums, one (total, count) per metric, the metrics
+        are first set to them (as after Keras' loops); under the model's lock, so that
+        concurrent calls each report their own."""
         logs = {f"{prefix}loss": loss_total / count if count else 0.0}
-        for m in self._metrics:
-            logs[prefix + m.name] = float(m.result())
+        with self._state_lock:
+            if msums is not None:
+                for m, (t, c) in zip(self._metrics, msums):
+                    m.total, m.count = t, c
+            for m in self._metrics:
+                logs[prefix + m.name] = float(m.result())
         return dict(sorted(logs.items()))  # Keras 3 logs come out in sorted key order
 
     def _fit_epoch(self, x, y, sw, batch_size, shuffle, callbacks, want_batch_logs):
@@ -580,9 +667,7 @@ class Sequential:
             return plan.fit_epoch(x, y, sw, batch_size, shuffle, callbacks, self._user_batch_hooks)
         # Batches are gathered from a permutation, never by copying the whole data set.
         perm = utils.epoch_orders(1, n)[0] if shuffle else None
-        for m in self._metrics:
-            m.reset_state()
-        loss_total, count = 0.0, 0
+        sums = _Sums(len(self._metrics))
         steps = math.ceil(n / batch_size)
         want_begin = callbacks.wants("on_train_batch_begin")
         for b in range(steps):
@@ -591,16 +676,14 @@ class Sequential:
             s = slice(b * batch_size, min(n, (b + 1) * batch_size))
             if perm is not None:
                 s = perm[s]
-            nb, lsum, msums = self._train_step(x[s], y[s], None if sw is None else sw[s])
-            loss_total += lsum
-            count += nb
-            for m, (t, c) in zip(self._metrics, msums):
-                m.update_sums(t, c)
+            # a Ctrl-C lands after the step and its sums, never between them
+            with _interrupt.Section():
+                sums.add(*self._train_step(x[s], y[s], None if sw is None else sw[s]))
             if want_batch_logs:
-                callbacks.on_train_batch_end(b, self._logs(loss_total, count))
+                callbacks.on_train_batch_end(b, sums.logs(self))
             if self.stop_training:
                 break
-        return self._logs(loss_total, count)
+        return sums.logs(self)
 
     def _evaluate_arrays(self, x, y, sw, batch_size, callbacks=None):
         hooks = callbacks is not None and (callbacks.wants("on_test_batch_begin")
@@ -608,10 +691,8 @@ class Sequential:
         plan = None if hooks else _fused.plan_for(self, x)
         if plan is not None:
             return plan.evaluate(x, y, sw, batch_size)
-        for m in self._metrics:
-            m.reset_state()
         n = x.shape[0]
-        loss_total, count = 0.0, 0
+        sums = _Sums(len(self._metrics))
         steps = math.ceil(n / batch_size)
         want_begin = callbacks is not None and callbacks.wants("on_test_batch_begin")
         want_end = callbacks is not None and callbacks.wants("on_test_batch_end")
@@ -619,14 +700,10 @@ class Sequential:
             s = slice(b * batch_size, min(n, (b + 1) * batch_size))
             if want_begin:
                 callbacks.on_test_batch_begin(b)
-            nb, lsum, msums = self._test_step(x[s], y[s], None if sw is None else sw[s])
-            loss_total += lsum
-            count += nb
-            for m, (t, c) in zip(self._metrics, msums):
-                m.update_sums(t, c)
+            sums.add(*self._test_step(x[s], y[s], None if sw is None else sw[s]))
             if want_end:
-                callbacks.on_test_batch_end(b, self._logs(loss_total, count))
-        return self._logs(loss_total, count)
+                callbacks.on_test_batch_end(b, sums.logs(self))
+        return sums.logs(self)
 
     # ------------------------------------------------------------------ fit
     @staticmethod
@@ -645,6 +722,7 @@ class Sequential:
         swa = self._convert_sw(sample_weight, xa.shape[0], what, swname)
         return xa, ya, swa, out_shape
 
+    @_holding_train_lock
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -794,24 +872,25 @@ class Sequential:
             self.build((None,) + xa.shape[1:])
         self._fused = self._fused_head()
         self._ensure_metrics(ya, out_shape)
-        if self._on_batch_sums is None:
-            for m in self._metrics:
-                m.reset_state()
-            self._on_batch_sums = [0.0, 0]
         # One C call on a Dense stack, the layer path otherwise (the same numbers).
         plan = _fused.plan_for(self, xa, training=training)
         if plan is not None:
             step = plan.train_batch if training else plan.test_batch
+        elif training:
+            def step(xb, yb, swb):
+                with _interrupt.Section():    # a Ctrl-C never splits a step
+                    return self._train_step(xb, yb, swb)
         else:
-            step = self._train_step if training else self._test_step
-        nb, lsum, msums = step(xa, ya, swa)
-        sums = self._on_batch_sums
-        sums[0] += lsum
-        sums[1] += nb
-        for m, (t, c) in zip(self._metrics, msums):
-            m.update_sums(t, c)
-        return self._results(self._logs(sums[0], sums[1]), return_dict)
+            step = self._test_step
+        batch_sums = step(xa, ya, swa)
+        with self._state_lock:     # the running sums, one batch at a time
+            if self._on_batch_sums is None:
+                self._on_batch_sums = _Sums(len(self._metrics))
+            sums = self._on_batch_sums
+            sums.add(*batch_sums)
+            return self._results(sums.logs(self), return_dict)
 
+    @_holding_train_lock
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on the batch (x, y). Returns, as Keras 3 does, the mean loss
         (and metrics) over every batch since the last fit, evaluate or reset_metrics()."""
@@ -876,9 +955,16 @@ class Sequential:
     def _outputs(self, x, training, what):
         self._require_layers(what)
         xa = self._convert_x(x, what)
-        if not self.built:
-            self.build((None,) + xa.shape[1:])
-        return self._call_arrays(xa, training=bool(training))
+        if not training:
+            if not self.built:
+                with self._train_lock:
+                    if not self.built:
+                        self.build((None,) + xa.shape[1:])
+            return self._call_arrays(xa)
+        with self._train_lock:    # moves BatchNormalization's statistics, draws dropout
+            if not self.built:
+                self.build((None,) + xa.shape[1:])
+            return self._call_arrays(xa, training=True)
 
     def predict_on_batch(self, x):
         """The outputs for one batch as a NumPy array, as Keras gives them."""

@@ -29,17 +29,39 @@ class Tensor(np.ndarray):
 
 
 class Variable(Tensor):
-    """A layer's weight: the array the layer and the C engine update in place."""
+    """A layer's weight: the array the layer and the C engine update in place. Its shape
+    is fixed (as a Keras variable's): `v.shape = ...` and `v.resize(...)` raise; a view
+    (`v.reshape(...)`) is a new array and leaves the weight as it is."""
 
     def assign(self, value):
         """Set the values (same shape, finite), in place: the layer keeps this array."""
-        a = np.asarray(value)
+        try:
+            a = np.asarray(value)
+        except Exception as e:
+            raise TypeError(f"assign: expected an array of shape {self.shape}, got "
+                            f"{type(value).__name__} ({e})") from None
         if a.shape != self.shape:
             raise ValueError(f"assign: expected a value of shape {self.shape}, got {a.shape}")
-        if a.dtype.kind not in "biuf" or not np.all(np.isfinite(a)):
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"assign: the value must be real numbers, got dtype {a.dtype}")
+        if not np.all(np.isfinite(a)):
             raise ValueError("assign: the value must be finite real numbers")
         self[...] = a
         return self
+
+    @property
+    def shape(self):
+        return np.ndarray.shape.__get__(self)
+
+    @shape.setter
+    def shape(self, value):
+        raise AttributeError(f"a weight's shape is fixed at {self.shape}; got shape = "
+                             f"{value!r} (use .assign() for new values, or reshape() for "
+                             f"a view)")
+
+    def resize(self, *args, **kwargs):
+        raise AttributeError(f"a weight's shape is fixed at {self.shape}; resize() would "
+                             f"change it (use .assign() for new values)")
 
 
 class Scalar(float):

@@ -119,9 +119,9 @@ def test_train_steps_match_numpy_oracle(dtype, opt, loss, acts):
     net = make_net(Ws, bs, acts, loss, opt, dtype)
     ws = np.zeros(net.workspace_size(batch), dtype)
     stats = np.zeros((n_steps, _kernels.STATS_WIDTH))
-    rc = net.train_steps(ws, batch, X, y, None, perm, 0, n_steps, 0,
-                         np.full(n_steps, lr), stats)
-    assert rc == 0
+    rc, done = net.train_steps(ws, batch, X, y, None, perm, 0, n_steps, 0,
+                               np.full(n_steps, lr), stats)
+    assert (rc, done) == (0, n_steps)
     tol = 2e-4 if dtype == np.float32 else 1e-10
     for got, want in zip(Ws + bs, ref_W + ref_b):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
