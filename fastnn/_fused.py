@@ -320,7 +320,8 @@ class FusedPlan:
                       for k, v in sorted(cfg.items())),
                 tuple(id(w) for w in model.weights), id(opt), id(model.loss),
                 tuple(id(m) for m in model._metrics or []), id(opt._slots),
-                tuple((getattr(layer, "rate", None), getattr(layer, "momentum", None),
+                tuple((getattr(layer, "units", None),
+                       getattr(layer, "rate", None), getattr(layer, "momentum", None),
                        getattr(layer, "epsilon", None), layer.trainable,
                        id(getattr(layer, "activation", None)), getattr(layer, "invert", None),
                        id(getattr(layer, "mean", None)))
