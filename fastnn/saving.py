@@ -432,6 +432,10 @@ class _Archive:
                                      f"{info.compress_type}; fastnn files are stored or deflated")
         inflated = sum(i.file_size for i in infos)
         ratio = MAX_COMPRESSION_RATIO
+        if ratio is not None and (isinstance(ratio, bool) or not isinstance(ratio, (int, float, np.number))
+                                  or not ratio > 0):
+            raise ValueError(f"fastnn.saving.MAX_COMPRESSION_RATIO must be a number > 0 or None, "
+                             f"got {ratio!r:.60}")
         if ratio is not None and inflated > max(_RATIO_FREE_BYTES, ratio * self.size_on_disk):
             raise _bad(filepath, f"its members inflate to {_human(inflated)} ({inflated} bytes), "
                                  f"more than {ratio} times the file's {self.size_on_disk} bytes "

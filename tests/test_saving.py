@@ -646,6 +646,9 @@ def test_compression_ratio_bound_and_how_to_lift_it(tmp_path, monkeypatch):
     assert _same(saving.load_model(tmp_path / "r.fastnn").get_weights(), random.get_weights())
     monkeypatch.setattr(saving, "MAX_COMPRESSION_RATIO", None)
     assert _same(saving.load_model(tmp_path / "z.fastnn").get_weights(), zeros.get_weights())
+    monkeypatch.setattr(saving, "MAX_COMPRESSION_RATIO", "100")
+    with pytest.raises(ValueError, match="MAX_COMPRESSION_RATIO must be a number > 0 or None, got '100'"):
+        saving.load_model(tmp_path / "r.fastnn")
 
 
 def test_load_weights_compares_shapes_before_reading_any_array(tmp_path, data, monkeypatch):
