@@ -5,11 +5,12 @@ A layer declares its weights in `build` and its math in `call` (inference) plus 
 training pair `forward` / `backward` that Sequential's layer-by-layer step uses.
 Weights are C-contiguous NumPy arrays of the layer dtype, updated in place.
 """
+import math
 import re
 
 import numpy as np
 
-from fastnn import activations, initializers, regularizers, utils
+from fastnn import _argcheck, activations, initializers, regularizers, utils
 from fastnn import ops
 from fastnn import _kernels
 from fastnn import _registry
@@ -31,15 +32,20 @@ def _snake(name):
 
 
 def _as_shape(shape, argname, owner):
-    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
-        shape = (int(shape),)
-    try:
-        shape = tuple(None if d is None else int(d) for d in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"{owner}: {argname} must be a tuple of positive ints, got {shape!r}") from None
-    if any(d is not None and d <= 0 for d in shape):
-        raise ValueError(f"{owner}: {argname} must hold positive ints, got {shape!r}")
-    return shape
+    """A shape argument (an int, or a sequence of ints >= 1 and None) as a tuple."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise TypeError(f"{owner}: {argname} must be a tuple of positive ints (None for an "
+                        f"unknown size), got {type(shape).__name__} {_argcheck.shown(shape)}")
+    return tuple(None if d is None else
+                 _argcheck.integer(d, f"{argname}[{i}]", owner, lo=1, hi=_MAX_DIM)
+                 for i, d in enumerate(shape))
+
+
+# A size no array can have: 2**62 elements (the largest a 64-bit NumPy array of bytes
+# could address is 2**63 - 1).
+_MAX_DIM = 2 ** 62
 
 
 _FLOAT_DTYPES = ("float32", "float64")
@@ -100,7 +106,12 @@ class Layer:
         object.__setattr__(self, name, value)
 
     def add_weight(self, name, shape, initializer, trainable=True):
-        value = initializers.get(initializer)(tuple(shape), dtype=self.dtype)
+        shape = tuple(shape)
+        nbytes = math.prod(shape) * np.dtype(self.dtype).itemsize
+        if nbytes >= 2 ** 63:
+            raise ValueError(f"{self.name}: the weight {name} of shape {shape} would need "
+                             f"{nbytes:.3g} bytes, more than any array can hold")
+        value = initializers.get(initializer)(shape, dtype=self.dtype)
         value = np.ascontiguousarray(value, dtype=self.dtype).view(_Variable)
         self._weights.append((name, value, trainable))
         return value
@@ -227,7 +238,12 @@ class InputLayer(Layer):
             shape = input_shape
         if batch_shape is not None:
             batch_shape = _as_shape(batch_shape, "batch_shape", "Input")
+            if not batch_shape:
+                raise ValueError("Input: batch_shape must hold the batch size (or None) and "
+                                 "the sample's shape, e.g. (None, 64), got ()")
             batch_size, shape = batch_shape[0], batch_shape[1:]
+        batch_size = _argcheck.integer(batch_size, "batch_size", "Input", lo=1, hi=_MAX_DIM,
+                                       allow_none=True)
         if shape is None:
             raise ValueError("Input: shape is required (the shape of one sample, without the batch "
                              "axis, e.g. shape=(64,)), got None")
@@ -303,7 +319,9 @@ class Dense(_Activates, Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, name=None,
                  **kwargs):
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f"Dense: units must be a positive int, got {units!r}")
+            raise ValueError(f"Dense: units must be a positive int, got {_argcheck.shown(units)}")
+        if units > _MAX_DIM:
+            raise ValueError(f"Dense: units must be at most 2**62, got {_argcheck.shown(units)}")
         super().__init__(name=name, **kwargs)
         self.units = int(units)
         self.activation = activation
@@ -834,7 +852,8 @@ class Flatten(Layer):
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
-        n = None if any(d is None for d in rest) else int(np.prod(rest)) if rest else 1
+        # Python ints: a product such as 2**32 * 2**32 must not wrap around in int64
+        n = None if any(d is None for d in rest) else math.prod(rest)
         return (input_shape[0], n)
 
     def call(self, x, training=False):

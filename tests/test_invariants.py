@@ -245,3 +245,26 @@ def test_read_only_data_of_the_right_dtype_is_not_copied():
     m = make()
     ro = _read_only(X)
     assert np.shares_memory(m._convert_x(ro, "predict"), ro)
+
+
+# ------------------------------------------------------------------ shapes from arguments
+@pytest.mark.parametrize("make_it,error", [
+    (lambda: Input(shape=(float("inf"),)), TypeError),
+    (lambda: Input((3,), batch_size=float("inf")), TypeError),
+    (lambda: Input(batch_shape=""), TypeError),
+    (lambda: Input(batch_shape=()), ValueError),
+    (lambda: Input((3.5,)), TypeError),
+    (lambda: Input((0,)), ValueError),
+    (lambda: Dense(10 ** 400), ValueError),
+])
+def test_shape_arguments_are_refused_by_name(make_it, error):
+    with pytest.raises(error, match="shape|batch_size|units"):
+        make_it()
+
+
+def test_flatten_sizes_do_not_wrap_around():
+    """2**32 * 2**32 wrapped to 0 in int64 and built a (0, 2) kernel."""
+    from fastnn.layers import Flatten
+    assert Flatten().compute_output_shape((None, 2 ** 32, 2 ** 32)) == (None, 2 ** 64)
+    with pytest.raises(ValueError, match="more than any array"):
+        Sequential([Input((2 ** 32, 2 ** 32)), Flatten(), Dense(2)])
