@@ -542,30 +542,32 @@ _ALARM_S = 10
 @contextlib.contextmanager
 def _bounded(extra=1 << 30, seconds=_ALARM_S):
     """Run the body with this process's address space capped at its current size plus
-    `extra` (Linux) and an alarm after `seconds`: a load that tried to allocate
-    gigabytes fails with MemoryError, one that hung with TimeoutError, and the test
-    (which accepts only ValueError) says so instead of exhausting the machine."""
-    import resource
-    old = resource.getrlimit(resource.RLIMIT_AS)
+    `extra` and an alarm after `seconds` (where the platform has them: Linux): a load that
+    tried to allocate gigabytes fails with MemoryError, one that hung with TimeoutError,
+    and the test (which accepts only ValueError) says so instead of exhausting the
+    machine."""
     try:
+        import resource
+        old = resource.getrlimit(resource.RLIMIT_AS)
         with open("/proc/self/status") as f:
             vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
         cap = vm + extra if old[1] == resource.RLIM_INFINITY else min(vm + extra, old[1])
         resource.setrlimit(resource.RLIMIT_AS, (cap, old[1]))
         capped = True
-    except (OSError, ValueError, StopIteration):
+    except (ImportError, OSError, ValueError, StopIteration):
         capped = False
-
-    def alarm(signum, frame):
-        raise TimeoutError(f"a load ran for more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    timed = hasattr(signal, "setitimer")
+    if timed:
+        def alarm(signum, frame):
+            raise TimeoutError(f"a load ran for more than {seconds} s")
+        previous = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
         if capped:
             resource.setrlimit(resource.RLIMIT_AS, old)
 
@@ -680,9 +682,16 @@ def _paths(obj, prefix=()):
             yield from _paths(v, prefix + (i,))
 
 
+def _leaf(obj, path):
+    for key in path:
+        obj = obj[key]
+    return obj
+
+
 _NASTY = st.one_of(
     st.none(), st.booleans(),
-    st.sampled_from([0, -1, 1, 2, 3, 5, 6, 12000, 2 ** 31, 2 ** 40, 2 ** 53, 2 ** 63 - 1, 2 ** 63,
+    st.sampled_from([0, -1, 1, 2, 3, 5, 6, 12000, 10 ** 6, 2 ** 24, 2 ** 27, 2 ** 30, 2 ** 31, 2 ** 40,
+                     2 ** 53, 2 ** 63 - 1, 2 ** 63,
                      -2 ** 63, 10 ** 400, -10 ** 400, 0.0, -0.0, 0.5, 1.0, 1e-300, 1e300, 1e400,
                      float("inf"), float("-inf"), float("nan")]),
     st.integers(-2 ** 70, 2 ** 70), st.floats(allow_nan=True, allow_infinity=True),
@@ -703,7 +712,10 @@ def test_fuzz_config_fields(base, data):
     NaN/Infinity and 401-digit integers included: refused, or a correct load."""
     cfg = json.loads(json.dumps(base["config"]))
     paths = [p for p in _paths(cfg) if p]
-    path_in = data.draw(st.sampled_from(paths), label="field")
+    numbers = [p for p in paths if _leaf(cfg, p) is not True and _leaf(cfg, p) is not False
+               and isinstance(_leaf(cfg, p), (int, float))]     # sizes, rates, ... half the time
+    pool = numbers if data.draw(st.booleans(), label="a number") else paths
+    path_in = data.draw(st.sampled_from(pool), label="field")
     node = cfg
     for key in path_in[:-1]:
         node = node[key]
@@ -740,3 +752,24 @@ def test_fuzz_load_weights_leaves_the_model_alone_when_it_refuses(base, flips):
         assert _same(model.get_weights(), before)
     else:
         assert _same(model.get_weights(), base["arrays"]["weights"])
+
+
+@_FUZZ
+@given(data=st.data())
+def test_fuzz_architecture_sizes(base, data):
+    """One or two numbers of model.config (units, input sizes, axes, rates, ...) set to
+    sizes from 0 to 2**40: refused (a layer larger than the file's weights is refused
+    before its weights exist) or a correct load."""
+    cfg = json.loads(json.dumps(base["config"]))
+    numbers = [p for p in _paths(cfg["model"], ("model",)) if not isinstance(_leaf(cfg, p), bool)
+               and isinstance(_leaf(cfg, p), (int, float))]
+    sizes = st.one_of(st.sampled_from([0, 1, 7, 12000, 2 ** 20, 2 ** 24, 2 ** 27, 2 ** 31, 2 ** 40]),
+                      st.integers(-2, 2 ** 34))
+    for _ in range(data.draw(st.integers(1, 2), label="how many")):
+        path_in = data.draw(st.sampled_from(numbers), label="field")
+        _leaf(cfg, path_in[:-1])[path_in[-1]] = data.draw(sizes, label="size")
+    members = dict(base["members"])
+    _put_config(members, cfg)
+    path = base["dir"] / "sized.fastnn"
+    _write(path, members)
+    _outcome(path)
