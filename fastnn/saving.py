@@ -849,9 +849,10 @@ def _check_optimizer_state(filepath, opt, trainable, state):
     it = state[0]
     if it.shape != () or it.dtype.kind not in "iu":
         raise _bad(filepath, f"{what} must be a 0-d integer array, got {it.dtype} {it.shape}")
-    n = int(it)
-    if not 0 <= n < MAX_ITERATIONS:
-        raise _bad(filepath, f"{what} must be in [0, 2**53), got {n}")
+    n, bound = int(it), MAX_ITERATIONS
+    if not 0 <= n < bound:
+        shown = "2**53" if bound == 2 ** 53 else str(bound)
+        raise _bad(filepath, f"{what} must be in [0, {shown}) (fastnn.saving.MAX_ITERATIONS), got {n}")
     if len(state) == 1:
         return
     names = opt._slot_names_for()
@@ -894,6 +895,9 @@ def _restore_optimizer(filepath, model, state):
         opt.set_state(state)
     except (ValueError, TypeError) as e:
         raise _bad(filepath, f"the optimizer state does not fit the optimizer ({e})") from None
+
+
+def _check_learning_rate(filepath, opt):
     try:
         lr = opt.learning_rate     # a schedule is evaluated at the restored step
         problem = None if math.isfinite(lr) and lr >= 0 else f"it gives {lr}"
@@ -952,6 +956,7 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_
         except _CONFIG_ERRORS as e:
             raise _bad(filepath, f"config.json: the compile settings cannot be restored ({type(e).__name__}: {e})") from None
         _restore_optimizer(filepath, model, state)
+        _check_learning_rate(filepath, model.optimizer)
     return model
 
 

@@ -402,7 +402,8 @@ def test_step_count_out_of_range_is_refused(tmp_path, saved, step):
     2**63 - 1 loaded and the C engine's step counter overflowed."""
     path = _variant(tmp_path, saved, _with_state(0, np.array(step, dtype=np.int64)))
     with pytest.raises(ValueError, match=rf"arrays.optimizer\[0\] \(the step count, optimizer.iterations\) "
-                                         rf"must be in \[0, 2\*\*53\), got {step}$"):
+                                         rf"must be in \[0, 2\*\*53\) \(fastnn.saving.MAX_ITERATIONS\), "
+                                         rf"got {step}$"):
         load_model(path)
 
 
