@@ -1,0 +1,33 @@
+"""Layers (keras.layers): Dense, Input/InputLayer, Activation, Dropout,
+BatchNormalization, Flatten.
+
+A layer declares its weights in `build` and its math in `call` (inference) plus the
+training pair `forward` / `backward` that Sequential's layer-by-layer step uses.
+Weights are C-contiguous NumPy arrays of the layer dtype, updated in place.
+"""
+from fastnn import _registry
+from fastnn.layers.layer import Layer, _auto_name
+from fastnn.layers.core import Dense, Input, InputLayer
+from fastnn.layers.activations import ELU, Activation, LeakyReLU, ReLU, Softmax
+from fastnn.layers.normalization import BatchNormalization, Normalization
+from fastnn.layers.regularization import Dropout
+from fastnn.layers.reshaping import Flatten
+
+ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax,
+                                       Dropout, BatchNormalization, Normalization, Flatten)}
+
+
+def serialize(layer):
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config):
+    return _registry.from_dict("layer", config, ALL_OBJECTS)
+
+
+def get(identifier):
+    if isinstance(identifier, Layer):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    raise ValueError(f"layer: expected a fastnn Layer or a config dict, got {identifier!r}")
