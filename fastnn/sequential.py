@@ -23,6 +23,7 @@ from fastnn import _interrupt
 from fastnn import _kernels
 from fastnn import utils
 from fastnn.callbacks.base import Callback, CallbackList, History
+from fastnn.layers.symbolic import KerasTensor
 from fastnn.tensor import as_tensor as _as_tensor
 
 _SPARSE = "sparse_categorical_crossentropy"
@@ -203,6 +204,13 @@ class Sequential:
             if rebuild:
                 self._maybe_build()
             return
+        if isinstance(layer, KerasTensor):
+            # keras.Input(...) as the first element: its InputLayer
+            history = layer._keras_history
+            if history is None or not history[0]._is_input_layer:
+                raise TypeError("Sequential.add: a symbolic tensor can only be added when it "
+                                f"comes from keras.Input, got {layer!r}")
+            layer = history[0]
         if not isinstance(layer, layers_mod.Layer):
             raise TypeError(f"Sequential.add: layer must be a fastnn Layer (e.g. Dense(10)), got "
                             f"{type(layer).__name__} {layer!r}")

@@ -7,9 +7,14 @@ from fastnn import _kernels
 from fastnn.layers.layer import (Layer, _MAX_DIM, _as_shape, _auto_name, _initializer_config,
                                  _without_none)
 from fastnn.layers.activations import _Activates
+from fastnn.layers.symbolic import KerasTensor, Node
 
 class InputLayer(Layer):
-    """Declares the input shape (without the batch axis) of a Sequential model."""
+    """The layer behind keras.Input: it declares the input's shape (without the batch
+    axis) and dtype, and makes the symbolic tensor (KerasTensor) that a functional
+    model starts from; first in a Sequential, it fixes the model's input shape."""
+
+    _is_input_layer = True
 
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None,
                  batch_shape=None, **kwargs):
@@ -26,10 +31,17 @@ class InputLayer(Layer):
         if shape is None:
             raise ValueError("Input: shape is required (the shape of one sample, without the batch "
                              "axis, e.g. shape=(64,)), got None")
+        kwargs.pop("sparse", None) in (None, False) or _unsupported("sparse")
+        kwargs.pop("ragged", None) in (None, False) or _unsupported("ragged")
+        kwargs.pop("optional", None) in (None, False) or _unsupported("optional")
+        kwargs.pop("input_tensor", None) is None or _unsupported("input_tensor")
         super().__init__(name=name or _auto_name("input_layer"), dtype=dtype, **kwargs)
         self.shape = _as_shape(shape, "shape", "Input")
         self.batch_size = batch_size
         self.build((batch_size,) + self.shape)
+        # its symbolic tensor, made by a node with no inputs
+        tensor = KerasTensor((batch_size,) + self.shape, self.dtype, name=self.name)
+        Node(self, (), {}, [tensor])
 
     def call(self, x, training=False):
         return x
@@ -48,9 +60,17 @@ class InputLayer(Layer):
         return cls(**config)
 
 
-def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
-    """keras.Input: in a Sequential it fixes the input shape (the model builds at once)."""
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, batch_shape=batch_shape)
+def _unsupported(argname):
+    raise ValueError(f"Input: {argname} inputs are not supported by fastnn")
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, **kwargs):
+    """keras.Input: a symbolic tensor (KerasTensor) of shape (batch_size,) + shape, the
+    start of a functional model (keras.Model(inputs, outputs)). First in a Sequential,
+    it fixes the model's input shape (the model builds at once)."""
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
+                       batch_shape=batch_shape, **kwargs)
+    return layer.output
 
 
 class Dense(_Activates, Layer):
@@ -81,9 +101,11 @@ class Dense(_Activates, Layer):
             raise ValueError(f"{self.name}: Dense needs inputs of shape (batch, features) with a known "
                              f"feature count, got input shape {input_shape}")
         self._weights = []
-        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer)
+        self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], self.units),
+                                      initializer=self.kernel_initializer)
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer)
+            self.bias = self.add_weight(name="bias", shape=(self.units,),
+                                        initializer=self.bias_initializer)
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):

@@ -1,12 +1,15 @@
 """The Layer base class (keras.layers.Layer) and what every layer family shares:
 automatic names, shape and dtype arguments, config helpers."""
+import inspect
 import math
 import re
+import threading
 
 import numpy as np
 
 from fastnn import _argcheck, initializers
-from fastnn.tensor import Variable as _Variable, as_tensor as _as_tensor
+from fastnn.layers import symbolic as _symbolic
+from fastnn.tensor import Tensor as _Tensor, Variable as _Variable
 
 _UIDS = {}
 
@@ -52,12 +55,56 @@ def _check_dtype(dtype, owner):
     return name
 
 
+class _CallContext(threading.local):
+    """The outermost layer call in progress on this thread and its training flag: inner
+    layers called without `training=` take the outer call's (as in Keras)."""
+    entry = None
+    training = None
+
+
+_CONTEXT = _CallContext()
+
+# Keyword arguments of add_weight that Keras takes and fastnn has no use for (they
+# concern distribution strategies, mixed precision and partitioning).
+_IGNORED_WEIGHT_ARGS = ("autocast", "aggregation", "synchronization", "use_resource",
+                        "experimental_autocast", "partitioner", "caching_device",
+                        "overwrite_with_gradient")
+
+
+def _call_signature(cls):
+    """(accepts training=, accepts **kwargs) for cls.call, cached per class."""
+    cached = cls.__dict__.get("_fastnn_call_sig")
+    if cached is None:
+        try:
+            params = inspect.signature(cls.call).parameters
+        except (TypeError, ValueError):
+            params = {}
+        cached = ("training" in params,
+                  any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()))
+        setattr(cls, "_fastnn_call_sig", cached)
+    return cached
+
+
 class Layer:
-    """Base layer. Subclasses set weights in build() and math in call()/forward()/backward()."""
+    """keras.layers.Layer. A layer makes its weights in build(input_shape) with
+    add_weight() and computes in call(inputs, training=...); calling it (`layer(x)`)
+    builds it from the first inputs and then calls it. On NumPy data the call runs
+    now (under a GradientTape it is recorded and differentiable); on the functional
+    API's symbolic tensors (keras.Input) it returns symbolic tensors and records a node
+    of the model's graph. Layers assigned as attributes are tracked: their weights are
+    this layer's too. Weights are C-contiguous arrays of the layer's dtype, updated in
+    place."""
+
+    _is_input_layer = False
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None,
                  batch_input_shape=None, **kwargs):
         owner = type(self).__name__
+        # Keras arguments without meaning here, accepted at their defaults
+        for key, default in (("autocast", True), ("dynamic", False), ("activity_regularizer", None),
+                             ("input_length", None)):
+            if key in kwargs and kwargs.pop(key) not in (default,):
+                raise ValueError(f"{owner}: {key} is not supported by fastnn")
         if kwargs:
             raise TypeError(f"{owner}: unexpected keyword argument(s) {sorted(kwargs)}")
         if name is not None and not isinstance(name, str):
@@ -68,6 +115,9 @@ class Layer:
         self.dtype = self._explicit_dtype or "float32"
         self.built = False
         self._weights = []          # list of (name, array, trainable)
+        self._weight_regularizers = []   # (regularizer, weight) from add_weight(regularizer=)
+        self._losses = []           # add_loss() values of the current call
+        self._inbound_nodes = []    # functional API: the calls on symbolic tensors
         self.grads = []             # gradients of trainable weights after backward()
         # Keras 2 style input_shape=/input_dim= on the first layer (Keras 3 warns; we accept).
         self._input_shape_arg = None
@@ -97,30 +147,113 @@ class Layer:
             return
         object.__setattr__(self, name, value)
 
-    def add_weight(self, name, shape, initializer, trainable=True):
-        shape = tuple(shape)
-        nbytes = math.prod(shape) * np.dtype(self.dtype).itemsize
+    def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None, **kwargs):
+        """A new weight of this layer (keras.layers.Layer.add_weight): its shape (() for a
+        scalar), initializer (a name, an Initializer or a callable; default
+        'glorot_uniform'), dtype (the layer's), trainable flag and regularizer (its
+        loss joins layer.losses). Keras 3's order of positional arguments (shape,
+        initializer, dtype, trainable) and Keras 2's (name, shape, dtype, initializer,
+        regularizer, trainable) are both taken."""
+        owner = f"{self.name}.add_weight"
+        if args:
+            if isinstance(args[0], str):      # Keras 2: add_weight(name, shape, dtype, ...)
+                order = ("name", "shape", "dtype", "initializer", "regularizer", "trainable")
+            else:                              # Keras 3: add_weight(shape, initializer, ...)
+                order = ("shape", "initializer", "dtype", "trainable")
+            if len(args) > len(order):
+                raise TypeError(f"{owner}: at most {len(order)} positional arguments, got "
+                                f"{len(args)}")
+            given = dict(zip(order, args))
+            name = given.get("name", name)
+            shape = given.get("shape", shape)
+            dtype = given.get("dtype", dtype)
+            initializer = given.get("initializer", initializer)
+            regularizer = given.get("regularizer", regularizer)
+            trainable = given.get("trainable", trainable)
+        unknown = sorted(set(kwargs) - set(_IGNORED_WEIGHT_ARGS))
+        if unknown:
+            raise TypeError(f"{owner}: unexpected keyword argument(s) {unknown}")
+        if constraint is not None:
+            raise ValueError(f"{owner}: weight constraints are not supported by fastnn, got "
+                             f"{constraint!r}")
+        if trainable is None:
+            trainable = True
+        name = name or f"variable_{len(self._weights)}"
+        shape = () if shape is None else _weight_shape(shape, owner)
+        dtype = _check_dtype(dtype, owner) or self.dtype
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
         if nbytes >= 2 ** 63:
             raise ValueError(f"{self.name}: the weight {name} of shape {shape} would need "
                              f"{nbytes:.3g} bytes, more than any array can hold")
-        value = initializers.get(initializer)(shape, dtype=self.dtype)
-        value = np.ascontiguousarray(value, dtype=self.dtype).view(_Variable)
-        self._weights.append((name, value, trainable))
+        init = initializers.get("glorot_uniform" if initializer is None else initializer)
+        value = np.asarray(init(shape, dtype=dtype))
+        if value.shape != shape:
+            raise ValueError(f"{owner}: the initializer gave shape {value.shape}, expected "
+                             f"{shape}")
+        value = np.ascontiguousarray(value, dtype=dtype).view(_Variable)
+        self._weights.append((name, value, bool(trainable)))
+        if regularizer is not None:
+            from fastnn import regularizers
+            self._weight_regularizers.append((regularizers.get(regularizer), value))
         return value
+
+    def _sublayers(self):
+        """The layers this one holds as attributes (or in lists, tuples and dicts of
+        them), in the order they were assigned: their weights are this layer's too."""
+        out, seen = [], set()
+
+        def take(v):
+            if isinstance(v, Layer):
+                if id(v) not in seen and v is not self:
+                    seen.add(id(v))
+                    out.append(v)
+            elif isinstance(v, (list, tuple)):
+                for item in v:
+                    take(item)
+            elif isinstance(v, dict):
+                for item in v.values():
+                    take(item)
+        for key, value in self.__dict__.items():
+            if key not in _UNTRACKED:
+                take(value)
+        return out
+
+    def _own_weights(self, trainable):
+        return [w for _, w, t in self._weights if t == trainable]
+
+    @staticmethod
+    def _unique(arrays):
+        seen, out = set(), []
+        for w in arrays:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        return out
 
     @property
     def weights(self):
-        return [w for _, w, t in self._weights if t] + [w for _, w, t in self._weights if not t]
+        own = self._own_weights(True) + self._own_weights(False)
+        return self._unique(own + [w for layer in self._sublayers() for w in layer.weights])
 
     @property
     def trainable_weights(self):
-        return [w for _, w, t in self._weights if t] if self.trainable else []
+        if not self.trainable:
+            return []
+        return self._unique(self._own_weights(True) + [
+            w for layer in self._sublayers() for w in layer.trainable_weights])
 
     @property
     def non_trainable_weights(self):
         if not self.trainable:
             return self.weights
-        return [w for _, w, t in self._weights if not t]
+        return self._unique(self._own_weights(False) + [
+            w for layer in self._sublayers() for w in layer.non_trainable_weights])
+
+    # Keras names for the same lists
+    variables = property(lambda self: self.weights)
+    trainable_variables = property(lambda self: self.trainable_weights)
+    non_trainable_variables = property(lambda self: self.non_trainable_weights)
 
     @property
     def weight_names(self):
@@ -138,26 +271,36 @@ class Layer:
             raise ValueError(f"{self.name}.set_weights: expected {len(mine)} arrays "
                              f"{[w.shape for w in mine]}, got {len(weights)}")
         arrays = []
+        names = self._weight_labels()
         for i, (w, new) in enumerate(zip(mine, weights)):
             a = np.asarray(new)
             if a.shape != w.shape:
-                raise ValueError(f"{self.name}.set_weights: weight {i} ({self.weight_names[i]}) "
+                raise ValueError(f"{self.name}.set_weights: weight {i} ({names[i]}) "
                                  f"expected shape {w.shape}, got {a.shape}")
             if a.dtype.kind not in "fiub":
-                raise TypeError(f"{self.name}.set_weights: weight {i} must be numeric, got dtype {a.dtype}")
+                raise TypeError(f"{self.name}.set_weights: weight {i} ({names[i]}) must be "
+                                f"numeric, got dtype {a.dtype}")
             if not np.all(np.isfinite(a)):
-                raise ValueError(f"{self.name}.set_weights: weight {i} ({self.weight_names[i]}) "
+                raise ValueError(f"{self.name}.set_weights: weight {i} ({names[i]}) "
                                  f"contains NaN or Inf")
             arrays.append(a)
         for w, a in zip(mine, arrays):
             w[...] = a  # in place: the arrays stay the model's own, C-contiguous
+
+    def _weight_labels(self):
+        """'layer/weight' for each of self.weights, for messages."""
+        labels = {id(w): f"{self.name}/{n}" for n, w, _ in self._weights}
+        for layer in self._sublayers():
+            for w, label in zip(layer.weights, layer._weight_labels()):
+                labels.setdefault(id(w), label)
+        return [labels.get(id(w), "?") for w in self.weights]
 
     def count_params(self):
         return int(sum(w.size for w in self.weights))
 
     def _regularized(self):
         """(regularizer or None, weight or None) pairs, in the order their terms add up."""
-        return ()
+        return tuple(self._weight_regularizers)
 
     def _plus_reg_grads(self, grads):
         """The gradients of the weights _regularized() lists (those the layer has, in
@@ -172,28 +315,138 @@ class Layer:
                 out += reg(w)
         return out
 
+    # -- losses ------------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a loss term (a scalar, e.g. computed in call()) to this layer's losses for
+        the current call: training minimises it with the model's loss."""
+        self._losses.append(loss)
+
+    @property
+    def losses(self):
+        """The add_loss() terms of the last call and the weights' regularization
+        losses, this layer's and its sublayers'."""
+        out = list(self._losses)
+        for reg, w in self._regularized():
+            if reg is not None and w is not None:
+                out.append(reg(w))
+        for layer in self._sublayers():
+            out.extend(layer.losses)
+        return out
+
+    def _clear_losses(self):
+        self._losses = []
+        for layer in self._sublayers():
+            layer._clear_losses()
+
     # -- building and calling ---------------------------------------------------
     def build(self, input_shape):
-        self.input_shape = tuple(input_shape)
-        self.output_shape = self.compute_output_shape(self.input_shape)
+        self.input_shape = tuple(input_shape) if _is_shape(input_shape) else input_shape
+        if type(self).compute_output_shape is not Layer.compute_output_shape \
+                or _is_shape(input_shape):
+            self.output_shape = self.compute_output_shape(self.input_shape)
         self.built = True
 
     def _maybe_build(self, input_shape):
         if not self.built:
-            self.build(tuple(input_shape))
+            self._build_for(input_shape)
+
+    def _build_for(self, input_shape):
+        """build(input_shape), then mark the layer built (a custom build may not call
+        the base class's)."""
+        self.build(input_shape)
+        if self.input_shape is None:
+            self.input_shape = input_shape
+        self.built = True
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
     def call(self, x, training=False):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}: a layer must define call(inputs)")
 
-    def __call__(self, x, training=False):
-        x = np.asarray(x)
-        if x.dtype.kind != "f":
-            x = x.astype(self.dtype)
-        self._maybe_build((None,) + x.shape[1:])
-        return _as_tensor(self.call(x, training=training))
+    def __call__(self, *args, **kwargs):
+        if not args:
+            if "inputs" not in kwargs:
+                raise TypeError(f"{self.name}: a layer is called on its inputs, got no arguments")
+            args = (kwargs.pop("inputs"),)
+        if _symbolic.is_symbolic((args, kwargs)):
+            return self._symbolic_call(args, kwargs)
+        has_training, has_var_kw = _call_signature(type(self))
+        training = kwargs.pop("training", None)
+        ctx = _CONTEXT
+        entry = ctx.entry is None
+        if training is None:
+            training = ctx.training
+        else:
+            training = bool(training)
+        inputs = _symbolic.tree_map(self._as_input, args[0])
+        args = (inputs,) + args[1:]
+        if not self.built:
+            self._build_for(_shapes(inputs))
+        if entry:
+            ctx.entry, ctx.training = self, training
+            self._clear_losses()
+        try:
+            if has_training or has_var_kw:
+                kwargs["training"] = bool(training)
+            out = self.call(*args, **kwargs)
+        finally:
+            if entry:
+                ctx.entry, ctx.training = None, None
+        return _symbolic.tree_map(_as_output, out)
+
+    def _as_input(self, x):
+        """A call's input as a NumPy array (Tensors stay as they are; numbers that are
+        not floats become the layer's dtype)."""
+        if isinstance(x, np.ndarray):
+            return x if x.dtype.kind == "f" or x.dtype.kind == "b" else x.astype(self.dtype)
+        if x is None or isinstance(x, (str, bytes)):
+            return x
+        a = np.asarray(x)
+        return a.astype(self.dtype) if a.dtype.kind in "iub" or a.dtype.kind != "f" else a
+
+    def _symbolic_call(self, args, kwargs):
+        """The layer called on KerasTensors: build it for their shapes, make its
+        output KerasTensors and record the call as a node of the graph."""
+        inputs = args[0]
+        if not self.built:
+            self._build_for(_symbolic.tree_map(_symbolic.shape_of, inputs))
+        outputs = self._output_spec(args, kwargs)
+        flat = _symbolic.tree_flatten(outputs)
+        _symbolic.Node(self, args, dict(kwargs), flat)
+        return outputs
+
+    def _output_spec(self, args, kwargs):
+        """The KerasTensors a call on these symbolic inputs returns: from
+        compute_output_shape when the layer defines it, else by calling the layer on
+        zeros of those shapes (a batch of 2 rows where the batch size is unknown)."""
+        inputs = args[0]
+        if type(self).compute_output_shape is not Layer.compute_output_shape and len(args) == 1:
+            shape = self.compute_output_shape(_symbolic.tree_map(_symbolic.shape_of, inputs))
+            dtype = _first_dtype(inputs, self.dtype)
+            return _shape_tree_to_tensors(shape, dtype)
+        probe_args = _symbolic.tree_map(
+            lambda t: _zeros_like_spec(t) if isinstance(t, _symbolic.KerasTensor) else t, args)
+        probe_kwargs = _symbolic.tree_map(
+            lambda t: _zeros_like_spec(t) if isinstance(t, _symbolic.KerasTensor) else t, kwargs)
+        batch_unknown = any(t.shape[:1] == (None,) for t in _symbolic.tree_flatten(inputs)
+                            if isinstance(t, _symbolic.KerasTensor))
+        has_training, has_var_kw = _call_signature(type(self))
+        if (has_training or has_var_kw) and "training" not in probe_kwargs:
+            probe_kwargs["training"] = False
+        try:
+            out = self.call(*probe_args, **probe_kwargs)
+        except Exception as e:
+            raise type(e)(f"{self.name}: calling the layer on symbolic inputs failed ({e}); "
+                          f"define compute_output_shape(input_shape) for it") from None
+
+        def spec(a):
+            a = np.asarray(a)
+            shape = a.shape
+            if batch_unknown and shape:
+                shape = (None,) + shape[1:]
+            return _symbolic.KerasTensor(shape, a.dtype if a.dtype.kind == "f" else a.dtype)
+        return _symbolic.tree_map(spec, out)
 
     def forward(self, x, training=True):
         """Training forward pass: caches what backward() needs."""
@@ -202,6 +455,25 @@ class Layer:
     def backward(self, dy, need_dx=True):
         """Gradient w.r.t. the input; fills self.grads for the trainable weights."""
         raise NotImplementedError
+
+    # -- functional API ----------------------------------------------------------
+    def _node_tensors(self, which):
+        if not self._inbound_nodes:
+            raise AttributeError(f"{self.name}: the layer has not been called on symbolic "
+                                 f"inputs (keras.Input), so it has no {which}")
+        node = self._inbound_nodes[0]
+        tensors = node.inputs if which == "input" else node.outputs
+        return tensors[0] if len(tensors) == 1 else list(tensors)
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call in a functional model."""
+        return self._node_tensors("input")
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call in a functional model."""
+        return self._node_tensors("output")
 
     # -- config -------------------------------------------------------------------
     def get_config(self):
@@ -219,6 +491,66 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# Attributes of a layer that hold layers without owning them.
+_UNTRACKED = frozenset(("_inbound_nodes", "_keras_history", "_fused_plan", "_fused_plan_fit",
+                        "_input_layers", "_output_layers"))
+
+
+def _is_shape(value):
+    return isinstance(value, tuple) and all(d is None or isinstance(d, (int, np.integer))
+                                            for d in value)
+
+
+def _shapes(inputs):
+    """The shapes of a call's inputs (a structure), batch axis unknown (None)."""
+    def one(x):
+        shape = getattr(x, "shape", None)
+        return None if shape is None else (None,) + tuple(shape[1:]) if len(shape) else ()
+    return _symbolic.tree_map(one, inputs)
+
+
+def _weight_shape(shape, owner):
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise TypeError(f"{owner}: shape must be a tuple of ints >= 0, got "
+                        f"{type(shape).__name__} {_argcheck.shown(shape)}")
+    return tuple(_argcheck.integer(d, f"shape[{i}]", owner, lo=0, hi=_MAX_DIM)
+                 for i, d in enumerate(shape))
+
+
+def _first_dtype(inputs, default):
+    for t in _symbolic.tree_flatten(inputs):
+        dt = getattr(t, "dtype", None)
+        if dt is not None and np.dtype(dt).kind == "f":
+            return np.dtype(dt).name
+    return default
+
+
+def _shape_tree_to_tensors(shape, dtype):
+    if _is_shape(shape):
+        return _symbolic.KerasTensor(shape, dtype)
+    if isinstance(shape, list):
+        return [_shape_tree_to_tensors(s, dtype) for s in shape]
+    if isinstance(shape, tuple):
+        return tuple(_shape_tree_to_tensors(s, dtype) for s in shape)
+    if isinstance(shape, dict):
+        return {k: _shape_tree_to_tensors(v, dtype) for k, v in shape.items()}
+    raise TypeError(f"compute_output_shape returned {shape!r}, not a shape")
+
+
+def _zeros_like_spec(t):
+    shape = tuple(2 if d is None else d for d in t.shape)
+    return np.zeros(shape, t.dtype)
+
+
+def _as_output(out):
+    """A call's output as a Tensor (NumPy with .numpy()); anything else unchanged."""
+    if isinstance(out, np.ndarray):
+        return out if isinstance(out, _Tensor) else out.view(_Tensor)
+    return out
 
 
 def _initializer_config(init):

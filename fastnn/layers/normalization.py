@@ -64,13 +64,16 @@ class BatchNormalization(Layer):
         n = input_shape[-1]
         self._weights = []
         if self.scale:
-            self.gamma = self.add_weight("gamma", (n,), self.gamma_initializer)
+            self.gamma = self.add_weight(name="gamma", shape=(n,),
+                                         initializer=self.gamma_initializer)
         if self.center:
-            self.beta = self.add_weight("beta", (n,), self.beta_initializer)
-        self.moving_mean = self.add_weight("moving_mean", (n,), self.moving_mean_initializer,
+            self.beta = self.add_weight(name="beta", shape=(n,), initializer=self.beta_initializer)
+        self.moving_mean = self.add_weight(name="moving_mean", shape=(n,),
+                                           initializer=self.moving_mean_initializer,
                                            trainable=False)
-        self.moving_variance = self.add_weight("moving_variance", (n,),
-                                               self.moving_variance_initializer, trainable=False)
+        self.moving_variance = self.add_weight(name="moving_variance", shape=(n,),
+                                               initializer=self.moving_variance_initializer,
+                                               trainable=False)
         super().build(input_shape)
 
     def _run(self, x, training):
@@ -192,8 +195,10 @@ class Normalization(Layer):
         stats = tuple(input_shape[d] for d in keep)
         self._weights = []
         if self.input_mean is None:
-            self.mean = self.add_weight("mean", stats, "zeros", trainable=False)
-            self.variance = self.add_weight("variance", stats, "ones", trainable=False)
+            self.mean = self.add_weight(name="mean", shape=stats, initializer="zeros",
+                                        trainable=False)
+            self.variance = self.add_weight(name="variance", shape=stats, initializer="ones",
+                                            trainable=False)
             self.count = np.zeros((), np.int64).view(_Variable)
             self._weights.append(("count", self.count, False))
         else:   # given: constants broadcast to the kept axes, not weights (as Keras)
