@@ -79,9 +79,9 @@ def child(framework, name, scale, seed, threads=None):
         result["threads"] = torch.get_num_threads()
     elif framework == "fastnn":
         import fastnn
-        from fastnn import _fused
+        from fastnn import engine
         result["threads"] = fastnn.get_num_threads()
-        plan = _fused.plan_for(runner.model, data.x_train, training=True)
+        plan = engine.plan_for(runner.model, data.x_train, training=True)
         state = plan.net.adapt_state() if plan is not None and w.kind == "fit" else None
         if state and state["max_team"]:   # the team-size search ran: where it ended
             result["team"], result["searches"] = state["team"], state["searches"]

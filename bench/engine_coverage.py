@@ -8,7 +8,7 @@ and with what a Keras user adds: gradient clipping, BatchNormalization after or 
 the activation, a frozen first layer, a train_on_batch loop. Each repeat runs every
 variant on both paths in turn (a fresh model after a one-epoch warm-up), so a drifting
 host hits both alike; prints the median per variant and path, and whether the engine
-took the model (model._fused_why otherwise).
+took the model (model._engine.why otherwise).
 """
 import argparse
 import sys
@@ -51,27 +51,27 @@ def _train(model, variant, x, y, epochs, batch=32):
 def step_times(variants=VARIANTS, epochs=4, repeats=5):
     """{(variant, engine?): [us per step, one per repeat]}, {variant: why not, or None}."""
     import fastnn
-    from fastnn import _fused
+    from fastnn import engine
     (x, y), _ = fastnn.datasets.digits.load_data()
     x = (x / 16).astype(np.float32)
     steps = epochs * -(-len(x) // 32)
     out, why = {}, {}
-    saved = _fused.ENABLED
+    saved = engine.ENABLED
     try:
         for _ in range(repeats):
             for v in variants:
-                for engine in (True, False):
-                    _fused.ENABLED = engine
+                for on in (True, False):
+                    engine.ENABLED = on
                     fastnn.utils.set_random_seed(0)
                     m = _model(v)
                     _train(m, v, x, y, 1)
                     t = time.perf_counter()
                     _train(m, v, x, y, epochs)
-                    out.setdefault((v, engine), []).append(1e6 * (time.perf_counter() - t) / steps)
-                    if engine:
-                        why[v] = getattr(m, "_fused_why", None)
+                    out.setdefault((v, on), []).append(1e6 * (time.perf_counter() - t) / steps)
+                    if on:
+                        why[v] = m._engine.why
     finally:
-        _fused.ENABLED = saved
+        engine.ENABLED = saved
     return out, why
 
 

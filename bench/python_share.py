@@ -49,7 +49,7 @@ class TimedNet:
 
 def measure(name, runs=7, scale=None):
     """(fit seconds, seconds in C, C calls) of the median run of workload `name`."""
-    from fastnn import _fused
+    from fastnn import engine
     w = get_workload(name, scale)
     if w.kind != "fit":
         raise ValueError(f"workloads: {name} is not a training workload")
@@ -60,10 +60,10 @@ def measure(name, runs=7, scale=None):
         model = runner.model
         # epochs=0 builds what fit needs (weights, metrics, optimizer slots, the plan)
         model.fit(data.x_train, data.y_train, batch_size=w.batch_size, epochs=0, verbose=0)
-        plan = _fused.plan_for(model, model._convert_x(data.x_train, "fit"), training=True)
+        plan = engine.plan_for(model, model._convert_x(data.x_train, "fit"), training=True)
         if plan is None:
             raise RuntimeError(f"{name}: the model does not take the fused engine "
-                               f"({model._fused_why})")
+                               f"({model._engine.why})")
         plan.net = TimedNet(plan.net)
         t0 = time.perf_counter()
         runner.run()

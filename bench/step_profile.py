@@ -101,7 +101,7 @@ def step_times(scale=None, batch=128):
         model.compile(optimizer=fastnn.optimizers.Adam(1e-3),
                       loss=fastnn.losses.SparseCategoricalCrossentropy(from_logits=True))
         model.fit(x[:batch * 4], y[:batch * 4], batch_size=batch, epochs=1, verbose=0)
-        net = model._fused_plan_fit.net
+        net = model._engine.fit_plan.net
         net.set_adapt(adapt)
         net.set_phase_timing(not adapt)   # the policy-off fit also reports its phases
         t = time.perf_counter()

@@ -24,7 +24,7 @@ def step_times(layers, batch, rows, threads, repeats, policies=(True,), seed=0):
     {(threads, policy): the team the engine used at the end of the last repeat},
     {(threads, policy): the last search's (team, us per row) pairs, in the order tried})."""
     import fastnn
-    from fastnn import _fused
+    from fastnn import engine
     r = np.random.default_rng(seed)
     x = r.standard_normal((rows, layers[0])).astype(np.float32)
     y = r.integers(0, layers[-1], rows)
@@ -44,7 +44,7 @@ def step_times(layers, batch, rows, threads, repeats, policies=(True,), seed=0):
                 model.compile(optimizer="adam", metrics=["accuracy"],
                               loss=fastnn.losses.SparseCategoricalCrossentropy(from_logits=True))
                 model.fit(x[:batch * 8], y[:batch * 8], batch_size=batch, verbose=0)
-                net = _fused.plan_for(model, x, training=True).net
+                net = engine.plan_for(model, x, training=True).net
                 net.set_adapt(pol)
                 t = time.perf_counter()
                 model.fit(x, y, batch_size=batch, epochs=1, verbose=0)

@@ -67,14 +67,14 @@ from fastnn import activations, initializers, regularizers, losses, optimizers, 
 from fastnn import layers, nn  # noqa: E402
 from fastnn import callbacks  # noqa: E402
 from fastnn.layers import Input  # noqa: E402
-from fastnn.sequential import Sequential  # noqa: E402
+from fastnn.models import Model, Sequential  # noqa: E402
 
 # `import fastnn as tf; tf.keras.Sequential` and `from fastnn.keras import ...`.
 keras = _sys.modules[__name__]
 _sys.modules.setdefault(__name__ + ".keras", keras)
 
 # Modules written by other parts of the project resolve lazily (fastnn.models, ...).
-_LAZY = ("models", "saving", "datasets", "ops", "reference", "random")
+_LAZY = ("saving", "datasets", "ops", "reference", "random")
 
 
 def __getattr__(name):

@@ -736,7 +736,7 @@ def _build_checked(spec, where, max_bytes, declared=None, zero_init=False, hint=
     checked before its allocation (_WeightBudget) and every per-sample shape before the
     build. ValueError (prefixed with `where`) for anything the config gets wrong."""
     from fastnn import layers as layers_mod
-    from fastnn.sequential import Sequential
+    from fastnn.models.sequential import Sequential
     _check_model_spec(spec, where)
     cfg = spec["config"]
     where = f"{where}.config"
@@ -788,7 +788,7 @@ def _header(fmt):
 
 
 def _check_model(model, what):
-    from fastnn.sequential import Sequential
+    from fastnn.models.sequential import Sequential
     if not isinstance(model, Sequential):
         raise TypeError(f"{what}: model must be a fastnn Sequential, got {type(model).__name__}")
     if not model.built:

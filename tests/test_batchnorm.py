@@ -142,7 +142,7 @@ def test_fit_trains_updates_the_moving_statistics_and_round_trips(tmp_path):
     m.compile(optimizer="adam", metrics=["accuracy"],
               loss=fastnn.losses.SparseCategoricalCrossentropy(from_logits=True))
     h = m.fit(x, y, epochs=8, batch_size=32, verbose=0)
-    assert m._fused_plan_fit is not None, m._fused_why
+    assert m._engine.fit_plan is not None, m._engine.why
     assert h.history["loss"][-1] < 0.5 * h.history["loss"][0]
     assert m.evaluate(xt, yt, verbose=0)[1] > 0.9
     bn = m.layers[1]
@@ -271,6 +271,6 @@ def test_training_resumes_identically_after_save_and_load(tmp_path):
     m.save(tmp_path / "bn.fastnn")
     resumed = fastnn.models.load_model(tmp_path / "bn.fastnn")
     resumed.fit(x, y, epochs=4, initial_epoch=2, batch_size=16, shuffle=False, verbose=0)
-    assert resumed._fused_plan_fit is not None
+    assert resumed._engine.fit_plan is not None
     for a, b in zip(ref.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)

@@ -428,9 +428,9 @@ def test_hooks_assigned_to_an_instance_are_called(monkeypatch, fused):
     """A plain Callback whose batch and epoch hooks are set on the instance (not defined
     in a subclass) sees every batch and epoch, on the fused engine and the layer path."""
     import fastnn
-    from fastnn import _fused, layers as L
+    from fastnn import engine, layers as L
     from fastnn.callbacks import Callback
-    monkeypatch.setattr(_fused, "ENABLED", fused)
+    monkeypatch.setattr(engine, "ENABLED", fused)
     x = np.random.default_rng(0).standard_normal((50, 3)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.float32)
     m = fastnn.Sequential([L.Input((3,)), L.Dense(1, activation="sigmoid")])

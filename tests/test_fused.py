@@ -1,4 +1,4 @@
-"""The fused C engine (fastnn/_fused.py + csrc/train.c) against the layer-by-layer path.
+"""The fused C engine (fastnn/engine.py + csrc/train.c) against the layer-by-layer path.
 
 Both paths call the same C kernels (dense forward/backward, loss, optimizer updates) in
 the same order on the same batches, so with one seed they must give bitwise the same
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import _fused
+from fastnn import engine
 from fastnn import callbacks as cbs
 from fastnn import layers as L
 from fastnn import losses as Lo
@@ -68,16 +68,16 @@ def _mlp(d=6, k=3, hidden=(8,), act="tanh", out_act=None, dtype=None, **dense_kw
 def _train(monkeypatch, fused, make_model, compile_kw, x, y, seed=0, **fit_kw):
     """Seed, build, compile (compile_kw() gives fresh optimizer/loss objects) and fit on
     one path; checks that the path asked for is the one that ran."""
-    monkeypatch.setattr(_fused, "ENABLED", fused)
+    monkeypatch.setattr(engine, "ENABLED", fused)
     fastnn.utils.set_random_seed(seed)
     model = make_model()
     model.compile(**compile_kw())
     fit_kw.setdefault("verbose", 0)
     hist = model.fit(x, y, **fit_kw)
     if fused:
-        assert model._fused_plan_fit is not None, f"plan refused: {model._fused_why}"
+        assert model._engine.fit_plan is not None, f"plan refused: {model._engine.why}"
     else:
-        assert model._fused_plan_fit is None
+        assert model._engine.fit_plan is None
     return model, hist.history
 
 
@@ -196,12 +196,12 @@ def test_recompile_with_another_optimizer_rebuilds_the_plan(monkeypatch):
         model, _ = _train(monkeypatch, fused, lambda: _mlp(out_act="softmax"), lambda: dict(
             optimizer=O.Adam(0.01), loss="sparse_categorical_crossentropy"), x, y,
             batch_size=20, epochs=1)
-        plan1 = model._fused_plan_fit
+        plan1 = model._engine.fit_plan
         model.compile(optimizer=O.RMSprop(0.01, momentum=0.3), loss=Lo.SparseCategoricalCrossentropy(),
                       metrics=["accuracy"])
         h = model.fit(x, y, batch_size=20, epochs=2, verbose=0)
         if fused:
-            assert model._fused_plan_fit is not None and model._fused_plan_fit is not plan1
+            assert model._engine.fit_plan is not None and model._engine.fit_plan is not plan1
         results.append((model.get_weights(), h.history))
     assert_same_weights(results[0][0], results[1][0])
     assert_same_logs(results[0][1], results[1][1])
@@ -248,14 +248,14 @@ def test_losses_fused_equals_layer_path(monkeypatch, case, dtype):
     make = lambda: _mlp(k=k, out_act=out_act, dtype=dtype.name, hidden=(8, 5))
     (ma, ha), (mb, hb) = _both(monkeypatch, make, compile_kw, x, y, batch_size=11, epochs=3)
     assert_same_weights(ma.get_weights(), mb.get_weights())
-    folded = ma._fused_plan_fit.on_logits and out_act == "sigmoid"
+    folded = ma._engine.fit_plan.on_logits and out_act == "sigmoid"
     mrtol = FOLDED_SIGMOID_METRIC_RTOL[dtype] if folded else METRIC_RTOL
     assert_same_logs(ha, hb, metric_rtol=mrtol)
     assert all(np.isfinite(v).all() for v in ha.values())
     # ... and the same model evaluated / predicted on each path.
-    monkeypatch.setattr(_fused, "ENABLED", True)
+    monkeypatch.setattr(engine, "ENABLED", True)
     ea, pa = ma.evaluate(x, y, batch_size=17, verbose=0, return_dict=True), ma.predict(x, verbose=0)
-    monkeypatch.setattr(_fused, "ENABLED", False)
+    monkeypatch.setattr(engine, "ENABLED", False)
     eb, pb = ma.evaluate(x, y, batch_size=17, verbose=0, return_dict=True), ma.predict(x, verbose=0)
     assert_same_logs(ea, eb, metric_rtol=mrtol)
     assert_same_weights([pa], [pb])
@@ -274,7 +274,7 @@ def test_binary_accuracy_on_logits_output(monkeypatch, dtype):
     assert_same_weights(ma.get_weights(), mb.get_weights())
     assert_same_logs(ha, hb)
     out = ma.predict(x, verbose=0)
-    monkeypatch.setattr(_fused, "ENABLED", True)
+    monkeypatch.setattr(engine, "ENABLED", True)
     acc = ma.evaluate(x, y, verbose=0, return_dict=True)["accuracy"]
     assert acc == np.mean((out > 0.5) == y)
 
@@ -289,10 +289,10 @@ def test_metric_accuracy_resolution(monkeypatch):
         model, _ = _train(monkeypatch, True, lambda: _mlp(k=k, out_act=out_act), lambda: dict(
             optimizer="adam", loss=loss(), metrics=["accuracy", "acc"]), x, y, epochs=1)
         assert [type(m).__name__ for m in model._metrics] == [cls, cls]
-        code = {"BinaryAccuracy": _fused._METRIC_BIN_ACC,
-                "SparseCategoricalAccuracy": _fused._METRIC_SPARSE_ACC,
-                "CategoricalAccuracy": _fused._METRIC_CAT_ACC}[cls]
-        assert model._fused_plan_fit.metric_code == code
+        code = {"BinaryAccuracy": engine._METRIC_BIN_ACC,
+                "SparseCategoricalAccuracy": engine._METRIC_SPARSE_ACC,
+                "CategoricalAccuracy": engine._METRIC_CAT_ACC}[cls]
+        assert model._engine.fit_plan.metric_code == code
 
 
 # ------------------------------------------------------------------------ activations
@@ -337,7 +337,7 @@ def test_activation_layer_folded_into_the_dense(monkeypatch, act_layer, dtype):
     compile_kw = lambda: dict(optimizer=O.Adam(0.02), loss="sparse_categorical_crossentropy",
                               metrics=["accuracy"])
     (ma, ha), (mb, hb) = _both(monkeypatch, make, compile_kw, x, y, batch_size=13, epochs=3)
-    plan = ma._fused_plan_fit
+    plan = ma._engine.fit_plan
     assert len(plan.specs) == 2 and plan.on_logits            # both Activations folded
     name = ma.layers[1].activation_name
     params = ma.layers[1].activation_params
@@ -358,7 +358,7 @@ def test_activation_subclass_layers_train_the_same(monkeypatch, layer):
     x, y = _data(kind="regression", k=2)
     make = lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8), layer(), L.Dense(2)])
     compile_kw = lambda: dict(optimizer=O.SGD(0.05), loss="mse")
-    monkeypatch.setattr(_fused, "ENABLED", True)
+    monkeypatch.setattr(engine, "ENABLED", True)
     fastnn.utils.set_random_seed(0)
     ma = make()
     ma.compile(**compile_kw())
@@ -395,9 +395,9 @@ def test_regularizers_fused_equals_layer_path(monkeypatch, kreg, breg, dtype):
     assert_same_weights(ma.get_weights(), mb.get_weights())
     assert_same_logs(ha, hb, loss_rtol=REG_RTOL)
     # The penalty is in the reported loss on both paths: it is not the plain data loss.
-    monkeypatch.setattr(_fused, "ENABLED", True)
+    monkeypatch.setattr(engine, "ENABLED", True)
     ea = ma.evaluate(x, y, verbose=0, return_dict=True)
-    monkeypatch.setattr(_fused, "ENABLED", False)
+    monkeypatch.setattr(engine, "ENABLED", False)
     eb = ma.evaluate(x, y, verbose=0, return_dict=True)
     assert_same_logs(ea, eb, loss_rtol=REG_RTOL)
     penalty = sum(layer.regularization_loss() for layer in ma.layers)
@@ -468,7 +468,7 @@ def test_shuffle_false_and_initial_epoch(monkeypatch):
     assert_same_logs(ha, hb)
     # Without shuffling the batches do not depend on the RNG: another seed for the
     # fastnn generator after building gives the same result.
-    monkeypatch.setattr(_fused, "ENABLED", True)
+    monkeypatch.setattr(engine, "ENABLED", True)
     fastnn.utils.set_random_seed(0)
     mc = make()
     mc.compile(**compile_kw())
@@ -596,9 +596,9 @@ def test_verbose_progress_bar_does_not_change_numbers(monkeypatch, capsys):
     the numbers are those of verbose=0 (one C call per epoch) and of the layer path."""
     x, y, compile_kw, make = _cls_setup()
     m0, h0 = _train(monkeypatch, True, make, compile_kw, x, y, batch_size=5, epochs=2)
-    monkeypatch.setattr(_fused, "_PROGRESS_INTERVAL_S", 0.0)    # force 1-step chunks
+    monkeypatch.setattr(engine, "_PROGRESS_INTERVAL_S", 0.0)    # force 1-step chunks
     m1, h1 = _train(monkeypatch, True, make, compile_kw, x, y, batch_size=5, epochs=2, verbose=1)
-    monkeypatch.setattr(_fused, "_PROGRESS_INTERVAL_S", 1e3)    # whole epoch in one chunk
+    monkeypatch.setattr(engine, "_PROGRESS_INTERVAL_S", 1e3)    # whole epoch in one chunk
     m2, h2 = _train(monkeypatch, True, make, compile_kw, x, y, batch_size=5, epochs=2, verbose=1)
     mb, hb = _train(monkeypatch, False, make, compile_kw, x, y, batch_size=5, epochs=2, verbose=1)
     assert "Epoch 2/2" in capsys.readouterr().out
@@ -653,7 +653,7 @@ def test_dropout_fused_training(monkeypatch, set_threads):
                       epochs=3, **kw)
 
     ma, ha = run(_dropout_model)
-    assert [s["dropout"] for s in ma._fused_plan_fit.specs] == [0.3, 0.15, 0.0]
+    assert [s["dropout"] for s in ma._engine.fit_plan.specs] == [0.3, 0.15, 0.0]
     mb, hb = run(_dropout_model)                       # same seed: bitwise the same
     assert_same_weights(ma.get_weights(), mb.get_weights())
     assert ha == hb
@@ -692,13 +692,13 @@ def test_dropout_ignored_by_predict_and_evaluate(monkeypatch):
     assert_same_weights([p1], [m.predict(x, verbose=0)])            # deterministic
     assert_same_weights([p1], [m(x)])
     # Same numbers on the layer path (whose Dropout is the identity at inference) ...
-    monkeypatch.setattr(_fused, "ENABLED", False)
+    monkeypatch.setattr(engine, "ENABLED", False)
     assert_same_weights([p1], [m.predict(x, verbose=0)])
     assert_same_logs(e1, m.evaluate(x, y, verbose=0, return_dict=True))
     # ... and as the same weights without the Dropout layers.
     plain = _no_dropout_twin()
     plain.set_weights(m.get_weights())
-    monkeypatch.setattr(_fused, "ENABLED", True)
+    monkeypatch.setattr(engine, "ENABLED", True)
     assert_same_weights([p1], [plain.predict(x, verbose=0)])
 
 
@@ -836,8 +836,8 @@ def test_batch_normalization_in_the_row_block_engine(monkeypatch, dtype, placeme
     m.compile(optimizer="adam", loss=Lo.SparseCategoricalCrossentropy(from_logits=True))
     xp = r.standard_normal((500, 6)).astype(dtype)
     fused = m.predict(xp, batch_size=32, verbose=0)
-    assert m._fused_plan is not None
-    monkeypatch.setattr(_fused, "ENABLED", False)
+    assert m._engine.plan is not None
+    monkeypatch.setattr(engine, "ENABLED", False)
     layer = m.predict(xp, batch_size=32, verbose=0)
     assert_same_weights([fused], [layer])
 
@@ -881,7 +881,7 @@ def _frozen_bn():
     return m
 
 
-# name -> (model factory, compile kwargs factory, words expected in model._fused_why)
+# name -> (model factory, compile kwargs factory, words expected in model._engine.why)
 REFUSED = {
     "flatten_after_dense": (lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8, activation="relu"),
                                                        L.Flatten(), L.Dense(3, activation="softmax")]),
@@ -963,7 +963,7 @@ def test_activation_assigned_after_training_takes_effect(monkeypatch, fused):
     # Training goes on with the new activations, the same on both paths.
     m.compile(**dict(compile_kw(), loss=Lo.SparseCategoricalCrossentropy(from_logits=True)))
     m.fit(x, y, batch_size=16, epochs=1, verbose=0)
-    assert (m._fused_plan_fit is not None) == fused
+    assert (m._engine.fit_plan is not None) == fused
     weights = m.get_weights()
     other, _ = _train(monkeypatch, not fused, make, compile_kw, x, y, batch_size=16, epochs=1)
     other.layers[-1].activation = None
@@ -978,15 +978,15 @@ def test_refused_models_train_on_the_layer_path(monkeypatch, case):
     make, compile_kw, why = REFUSED[case]
     kind = _REFUSED_DATA.get(case, "sparse")
     x, y = _data(k=1 if kind == "binary" else 3, kind=kind)
-    monkeypatch.setattr(_fused, "ENABLED", True)
+    monkeypatch.setattr(engine, "ENABLED", True)
     fastnn.utils.set_random_seed(0)
     model = make()
     model.compile(**compile_kw())
     before = model.get_weights()
     h = model.fit(x, y, batch_size=16, epochs=2, verbose=0).history
-    assert model._fused_plan_fit is None
-    assert why.lower() in model._fused_why.lower(), model._fused_why
-    assert _fused.plan_for(model, x, training=True) is None
+    assert model._engine.fit_plan is None
+    assert why.lower() in model._engine.why.lower(), model._engine.why
+    assert engine.plan_for(model, x, training=True) is None
     assert np.isfinite(h["loss"]).all() and _weights_changed(model, before)
     # Exactly what the layer path does when the engine is switched off.
     mb, hb = _train(monkeypatch, False, make, compile_kw, x, y, batch_size=16, epochs=2)
@@ -1018,7 +1018,7 @@ def test_freezing_a_layer_after_fused_fit(monkeypatch, recompile):
         w0 = m.layers[0].kernel.copy()
         slots0 = [{k: v.copy() for k, v in s.items()} for s in opt._slots]
         h = m.fit(x, y, batch_size=16, epochs=2, verbose=0).history
-        assert (m._fused_plan_fit is not None) == fused   # frozen layers train there too
+        assert (m._engine.fit_plan is not None) == fused   # frozen layers train there too
         np.testing.assert_array_equal(m.layers[0].kernel, w0)
         if recompile != "new_optimizer":
             # the frozen kernel's and bias' slots (built first) stay, the others move
@@ -1035,7 +1035,7 @@ def test_unfreezing_needs_an_optimizer_built_for_the_layer(monkeypatch):
     it later raises Keras' error on either path, and a new optimizer trains it."""
     x, y, compile_kw, make = _cls_setup()
     for fused in (True, False):
-        monkeypatch.setattr(_fused, "ENABLED", fused)
+        monkeypatch.setattr(engine, "ENABLED", fused)
         fastnn.utils.set_random_seed(0)
         m = make()
         m.build((None, x.shape[1]))
@@ -1064,15 +1064,15 @@ def test_frozen_models_still_predict_and_evaluate_on_the_engine(monkeypatch, fre
     else:
         m.trainable = False
     m.fit(x, y, batch_size=16, epochs=1, verbose=0)
-    assert (m._fused_plan_fit is None) == (freeze == "model")
+    assert (m._engine.fit_plan is None) == (freeze == "model")
     calls = []
-    real = _fused.FusedPlan.predict
-    monkeypatch.setattr(_fused.FusedPlan, "predict",
+    real = engine.FusedPlan.predict
+    monkeypatch.setattr(engine.FusedPlan, "predict",
                         lambda self, *a: calls.append(1) or real(self, *a))
     out = m.predict(x, verbose=0)
     ev = m.evaluate(x, y, verbose=0)
-    assert calls and m._fused_plan is not None
-    monkeypatch.setattr(_fused, "ENABLED", False)
+    assert calls and m._engine.plan is not None
+    monkeypatch.setattr(engine, "ENABLED", False)
     np.testing.assert_array_equal(out, m.predict(x, verbose=0))
     assert ev == pytest.approx(m.evaluate(x, y, verbose=0), rel=LOSS_RTOL)
 
@@ -1084,8 +1084,8 @@ def test_train_and_test_on_batch_run_on_the_engine_with_the_layer_path_numbers(m
         m, _ = _train(monkeypatch, fused, make, compile_kw, x, y, batch_size=16, epochs=1)
         calls = []
         for name in ("train_batch", "test_batch"):
-            real = getattr(_fused.FusedPlan, name)
-            monkeypatch.setattr(_fused.FusedPlan, name,
+            real = getattr(engine.FusedPlan, name)
+            monkeypatch.setattr(engine.FusedPlan, name,
                                 lambda self, *a, _r=real, _n=name: calls.append(_n) or _r(self, *a))
         out = [m.train_on_batch(x[b:b + 20], y[b:b + 20], return_dict=True)
                for b in range(0, 60, 20)]
@@ -1106,7 +1106,7 @@ def test_model_trainable_false(monkeypatch):
     m.trainable = False
     w = m.get_weights()
     h = m.fit(x, y, batch_size=16, epochs=1, verbose=0).history
-    assert m._fused_plan_fit is None
+    assert m._engine.fit_plan is None
     assert_same_weights(w, m.get_weights())
     assert np.isfinite(h["loss"]).all()
 
@@ -1129,7 +1129,7 @@ def test_many_epochs_per_call_equal_epoch_by_epoch(monkeypatch, dtype, shuffle, 
     and the optimizer's step count equal the epoch-by-epoch run bitwise, also when the
     epochs are cut into several calls (budget: row indices per call) and with a schedule."""
     if budget:
-        monkeypatch.setattr(_fused, "_EPOCH_INDEX_BUDGET", budget)
+        monkeypatch.setattr(engine, "_EPOCH_INDEX_BUDGET", budget)
     x, y = _data(n=97, k=3, dtype=dtype)
     make = lambda: _mlp(k=3, hidden=(8, 5), act="relu", dtype=dtype.name)
     comp = lambda: dict(optimizer=O.Adam(schedules.ExponentialDecay(0.05, 7, 0.5)),
@@ -1177,7 +1177,7 @@ def test_validation_in_the_many_epochs_call_equals_epoch_by_epoch(monkeypatch, d
     """With validation data and only History, the epochs and their evaluations run in the
     same C calls (fit_epochs), also cut into several calls; history (val_* included),
     weights and metric state equal the epoch-by-epoch run with evaluate() bitwise."""
-    monkeypatch.setattr(_fused, "_EPOCH_INDEX_BUDGET", 200)
+    monkeypatch.setattr(engine, "_EPOCH_INDEX_BUDGET", 200)
     x, y = _data(n=97, k=3, dtype=dtype)
     xv, yv = _data(n=23, k=3, dtype=dtype, seed=5)
     kw = {"data": dict(validation_data=(xv, yv)),
@@ -1186,8 +1186,8 @@ def test_validation_in_the_many_epochs_call_equals_epoch_by_epoch(monkeypatch, d
           "split": dict(validation_split=0.25)}[how]
     make = lambda: _mlp(k=3, hidden=(8, 5), act="relu", dtype=dtype.name)
     calls = []
-    real = _fused.FusedPlan.fit_epochs
-    monkeypatch.setattr(_fused.FusedPlan, "fit_epochs",
+    real = engine.FusedPlan.fit_epochs
+    monkeypatch.setattr(engine.FusedPlan, "fit_epochs",
                         lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
     runs = []
     for spy in (None, _EpochSpy()):
@@ -1232,10 +1232,10 @@ def test_predict_evaluate_call_fused_equal_layer_path(monkeypatch, case, dtype):
                                        return_dict=True)
         return out, ev
 
-    monkeypatch.setattr(_fused, "ENABLED", True)
-    assert _fused.plan_for(m, x) is not None
+    monkeypatch.setattr(engine, "ENABLED", True)
+    assert engine.plan_for(m, x) is not None
     oa, ea = infer()
-    monkeypatch.setattr(_fused, "ENABLED", False)
+    monkeypatch.setattr(engine, "ENABLED", False)
     ob, eb = infer()
     for key in oa:
         assert oa[key].dtype == dtype and oa[key].shape[1] == k
@@ -1273,7 +1273,7 @@ def test_row_parallel_inference_equals_layer_path(monkeypatch, set_threads, simd
     fused = {b: m.predict(x, batch_size=b, verbose=0) for b in (32, 128, 512)}
     part = m.predict(x[n - 384:], verbose=0)
     ev = m.evaluate(x, y, batch_size=128, verbose=0, return_dict=True)
-    monkeypatch.setattr(_fused, "ENABLED", False)
+    monkeypatch.setattr(engine, "ENABLED", False)
     ref = m(x)
     # the layer path in small batches too: its GEMMs take the direct kernel there, which
     # sums K = 300 in the same blocks as the packed one
@@ -1290,7 +1290,7 @@ def test_inference_before_training_then_fit(monkeypatch):
     x, y, compile_kw, make = _cls_setup()
     res = []
     for fused in (True, False):
-        monkeypatch.setattr(_fused, "ENABLED", fused)
+        monkeypatch.setattr(engine, "ENABLED", fused)
         fastnn.utils.set_random_seed(0)
         m = make()
         p0 = m.predict(x, verbose=0)                       # not compiled: layer path
@@ -1299,9 +1299,9 @@ def test_inference_before_training_then_fit(monkeypatch):
         e1 = m.evaluate(x, y, verbose=0, return_dict=True)
         assert not m.optimizer.built
         if fused:
-            assert m._fused_plan is not None and not m._fused_plan.can_train
+            assert m._engine.plan is not None and not m._engine.plan.can_train
         h = m.fit(x, y, batch_size=13, epochs=2, verbose=0).history
-        assert (m._fused_plan_fit is not None) == fused
+        assert (m._engine.fit_plan is not None) == fused
         res.append((p0, p1, e1, m.get_weights(), h))
     a, b = res
     assert_same_weights(a[:2], b[:2])
@@ -1312,10 +1312,10 @@ def test_inference_before_training_then_fit(monkeypatch):
 
 
 def test_uncompiled_model_predicts_on_the_layer_path(monkeypatch):
-    monkeypatch.setattr(_fused, "ENABLED", True)
+    monkeypatch.setattr(engine, "ENABLED", True)
     m = _mlp()
     x, _ = _data()
-    assert _fused.plan_for(m, x) is None
+    assert engine.plan_for(m, x) is None
     out = m.predict(x, verbose=0)
     assert out.shape == (len(x), 3) and np.isfinite(out).all()
 
@@ -1331,20 +1331,20 @@ def test_leading_flatten_with_3d_input(monkeypatch, dtype):
                               metrics=["accuracy"])
     (ma, ha), (mb, hb) = _both(monkeypatch, make, compile_kw, x, y, batch_size=16, epochs=2,
                                validation_split=0.2)
-    assert ma._fused_plan_fit.flatten_first
+    assert ma._engine.fit_plan.flatten_first
     assert_same_weights(ma.get_weights(), mb.get_weights())
     assert_same_logs(ha, hb)
-    monkeypatch.setattr(_fused, "ENABLED", True)
+    monkeypatch.setattr(engine, "ENABLED", True)
     pa, ea = ma.predict(x, batch_size=7, verbose=0), ma.evaluate(x, y, verbose=0, return_dict=True)
     ca = ma(x)
-    monkeypatch.setattr(_fused, "ENABLED", False)
+    monkeypatch.setattr(engine, "ENABLED", False)
     assert_same_weights([pa, ca], [ma.predict(x, batch_size=7, verbose=0), ma(x)])
     assert_same_logs(ea, ma.evaluate(x, y, verbose=0, return_dict=True))
     # Flattened by hand, into the same Dense stack: the same outputs.
     flat = fastnn.Sequential([L.Input((64,), dtype=dtype.name), L.Dense(16, activation="relu"),
                               L.Dense(4, activation="softmax")])
     flat.set_weights(ma.get_weights())
-    monkeypatch.setattr(_fused, "ENABLED", True)
+    monkeypatch.setattr(engine, "ENABLED", True)
     assert_same_weights([pa], [flat.predict(x.reshape(90, 64), batch_size=7, verbose=0)])
 
 
@@ -1362,7 +1362,7 @@ def test_save_load_mid_training_then_fused(monkeypatch, tmp_path, opt):
     loaded = fastnn.models.load_model(path)
     assert loaded.optimizer.iterations == first.optimizer.iterations
     h = loaded.fit(x, y, batch_size=13, epochs=4, initial_epoch=2, verbose=0).history
-    assert loaded._fused_plan_fit is not None
+    assert loaded._engine.fit_plan is not None
     assert_same_weights(full.get_weights(), loaded.get_weights())
     assert_same_weights(full.optimizer.get_state(), loaded.optimizer.get_state())
     assert h["loss"] == hfull["loss"][2:] and h["accuracy"] == hfull["accuracy"][2:]
@@ -1406,18 +1406,18 @@ def test_plan_retried_after_the_refusal_is_lifted(monkeypatch):
                               metrics=["accuracy"])
     res = []
     for fused in (True, False):
-        monkeypatch.setattr(_fused, "ENABLED", fused)
+        monkeypatch.setattr(engine, "ENABLED", fused)
         fastnn.utils.set_random_seed(0)
         m = make()
         m.compile(**compile_kw())
         m.optimizer.amsgrad = True          # the layer path's Adam ignores it
         m.fit(x, y, batch_size=13, epochs=1, verbose=0)
-        assert m._fused_plan_fit is None
+        assert m._engine.fit_plan is None
         if fused:
-            assert "amsgrad" in m._fused_why
+            assert "amsgrad" in m._engine.why
         m.optimizer.amsgrad = False
         h = m.fit(x, y, batch_size=13, epochs=2, verbose=0).history
-        assert (m._fused_plan_fit is not None) == fused
+        assert (m._engine.fit_plan is not None) == fused
         res.append((m.get_weights(), h))
     assert_same_weights(res[0][0], res[1][0])
     assert_same_logs(res[0][1], res[1][1])
@@ -1437,7 +1437,7 @@ def test_dropout_rate_changed_between_fits(monkeypatch):
         d.compile(**compile_kw())
         d.set_weights(w)
         d.fit(x, y, batch_size=13, epochs=1, verbose=0)
-        assert (d._fused_plan_fit is not None) == fused
+        assert (d._engine.fit_plan is not None) == fused
         for layer in d.layers:
             if isinstance(layer, L.Dropout):
                 layer.rate = 0.0
@@ -1445,7 +1445,7 @@ def test_dropout_rate_changed_between_fits(monkeypatch):
         d.optimizer = O.Adam(0.02)                   # a fresh optimizer state too
         h = d.fit(x, y, batch_size=13, epochs=2, verbose=0, shuffle=False).history
         if fused:
-            assert [s["dropout"] for s in d._fused_plan_fit.specs] == [0.0, 0.0, 0.0]
+            assert [s["dropout"] for s in d._engine.fit_plan.specs] == [0.0, 0.0, 0.0]
         res.append((d.get_weights(), h))
     assert_same_weights(res[0][0], res[1][0])
     assert_same_logs(res[0][1], res[1][1])
@@ -1564,7 +1564,7 @@ def test_phase_timing_reports_every_phase_and_changes_nothing(dtype):
                                L.Dropout(0.2), L.Dense(4)])
         m.compile(optimizer="adam", loss=Lo.SparseCategoricalCrossentropy(from_logits=True))
         m.fit(x[:32], y[:32], batch_size=32, verbose=0)
-        net = m._fused_plan_fit.net
+        net = m._engine.fit_plan.net
         assert net.phase_times() is None
         net.set_phase_timing(timing)
         m.fit(x, y, batch_size=16, epochs=3, verbose=0)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import Sequential, _fused, callbacks, losses, optimizers
+from fastnn import Sequential, engine, callbacks, losses, optimizers
 from fastnn.layers import Dense, Input
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="POSIX signals")
@@ -106,7 +106,7 @@ PATHS = {
 def test_fit_stops_promptly_and_leaves_a_consistent_model(path, monkeypatch):
     kw = dict(PATHS[path])
     if kw.pop("layer_path", False):
-        monkeypatch.setattr(_fused, "ENABLED", False)
+        monkeypatch.setattr(engine, "ENABLED", False)
     delays = np.random.default_rng(len(path)).uniform(0.15, 0.4, 2)
     trained = 0
     for delay in delays:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import Sequential, _fused, _kernels, losses
+from fastnn import Sequential, engine, _kernels, losses
 from fastnn.layers import BatchNormalization, Dense, Input
 
 RNG = np.random.default_rng(0)
@@ -88,7 +88,7 @@ def test_a_weights_shape_cannot_be_changed_in_place():
 @pytest.mark.parametrize("path", ["engine", "layers"])
 def test_reshaped_behind_the_layers_back_the_engine_refuses_instead_of_misreading(path, monkeypatch):
     if path == "layers":
-        monkeypatch.setattr(_fused, "ENABLED", False)
+        monkeypatch.setattr(engine, "ENABLED", False)
     m = make()
     m.fit(X, Y, epochs=1, verbose=0)
     np.ndarray.shape.__set__(m.layers[0].kernel, (16, 20))   # bypassing the guard
@@ -202,7 +202,7 @@ def _read_only(a):
 @pytest.fixture(params=["engine", "layers"])
 def path(request, monkeypatch):
     if request.param == "layers":
-        monkeypatch.setattr(_fused, "ENABLED", False)
+        monkeypatch.setattr(engine, "ENABLED", False)
     return request.param
 
 

@@ -157,7 +157,7 @@ def test_fused_head_through_activation_layer():
     b.set_weights(a.get_weights())
     a.compile(optimizer=optimizers.SGD(0.3), loss=SparseCategoricalCrossentropy())
     b.compile(optimizer=optimizers.SGD(0.3), loss=SparseCategoricalCrossentropy(from_logits=True))
-    assert a._fused_head() and not b._fused_head()
+    assert a._trains_on_logits() and not b._trains_on_logits()
     a.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
     b.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
     for wa, wb in zip(a.get_weights(), b.get_weights()):

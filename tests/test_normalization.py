@@ -99,13 +99,13 @@ def test_trains_inside_a_model_as_pre_normalised_data_does():
     model = Sequential([Input((3,)), norm] + dense_stack())
     model.compile(fastnn.optimizers.Adam(0.01), "mean_absolute_error")
     h = model.fit(x, y, epochs=5, batch_size=16, verbose=0, validation_split=0.2)
-    assert model._fused_plan_fit is not None
+    assert model._engine.fit_plan is not None
     fastnn.utils.set_random_seed(0)
     plain = Sequential([Input((3,))] + dense_stack())
     plain.compile(fastnn.optimizers.Adam(0.01), "mean_absolute_error")
     xn = norm(x).numpy()
     hp = plain.fit(xn, y, epochs=5, batch_size=16, verbose=0, validation_split=0.2)
-    assert plain._fused_plan_fit is not None
+    assert plain._engine.fit_plan is not None
     for a, b in zip(model.get_weights()[3:], plain.get_weights()):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(h.history["loss"], hp.history["loss"], rtol=1e-6)
@@ -122,14 +122,14 @@ def test_trains_inside_a_model_as_pre_normalised_data_does():
 def test_engine_and_layer_path_give_the_same_bits(monkeypatch, dtype, axis, invert):
     """fit (with validation), evaluate and predict, on 500 rows (predict and evaluate
     take the row-block engine from 384 rows) and on a few."""
-    from fastnn import _fused
+    from fastnn import engine
     name = np.dtype(dtype).name
     rng = np.random.default_rng(7)
     x = rng.normal([50., -3., 0.01, 7.], [10., 2., 0.005, 1.], size=(500, 4)).astype(dtype)
     y = (x[:, 0] / 10 + x[:, 1] > 2).astype(int) + (x[:, 3] > 7)
     results = []
     for fused in (True, False):
-        monkeypatch.setattr(_fused, "ENABLED", fused)
+        monkeypatch.setattr(engine, "ENABLED", fused)
         fastnn.utils.set_random_seed(1)
         norm = Normalization(axis=axis, invert=invert, dtype=name)
         norm.adapt(x[:300])
@@ -138,7 +138,7 @@ def test_engine_and_layer_path_give_the_same_bits(monkeypatch, dtype, axis, inve
         m.compile("adam", fastnn.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
         h = m.fit(x, y, batch_size=32, epochs=3, validation_split=0.2, verbose=0)
-        assert (m._fused_plan_fit is not None) == fused
+        assert (m._engine.fit_plan is not None) == fused
         results.append((m.get_weights(), h.history, m.predict(x, verbose=0),
                         m.predict(x[:5], verbose=0), m.evaluate(x, y, verbose=0),
                         m.evaluate(x[:7], y[:7], verbose=0)))
@@ -170,7 +170,7 @@ def test_engine_sees_a_new_adapt_and_refuses_other_axes():
                      Dense(2)])
     m3.compile("sgd", "mse")
     m3.fit(np.ones((4, 2, 3), np.float32), np.zeros((4, 2)), verbose=0)
-    assert m3._fused_plan_fit is None
+    assert m3._engine.fit_plan is None
 
 
 def test_one_feature_from_a_one_dimensional_array():

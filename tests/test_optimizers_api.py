@@ -215,7 +215,7 @@ def test_learning_rate_assigned_between_fits_drives_the_engine():
     m.optimizer.learning_rate.assign(0.0)
     before = m.get_weights()
     m.fit(x, y, epochs=1, verbose=0)
-    assert m._fused_plan_fit is not None
+    assert m._engine.fit_plan is not None
     for a, b in zip(before, m.get_weights()):
         np.testing.assert_array_equal(a, b)
 

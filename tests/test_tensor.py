@@ -51,7 +51,7 @@ def test_weights_are_variables_with_snapshot_numpy_and_assign():
     assert isinstance(kernel, Variable) and all(isinstance(w, Variable) for w in m.weights)
     before = kernel.numpy()
     m.fit(X, Y, epochs=2, verbose=0)
-    assert m._fused_plan_fit is not None
+    assert m._engine.fit_plan is not None
     assert not np.array_equal(kernel.numpy(), before)       # the snapshot did not move
     assert all(type(w) is np.ndarray for w in m.get_weights())
     kernel.assign(np.zeros((4, 5)))

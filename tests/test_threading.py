@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import _fused, _kernels, ops
+from fastnn import engine, _kernels, ops
 from fastnn.layers import BatchNormalization, Dense, Dropout, Input
 from fastnn import Sequential
 
@@ -445,7 +445,7 @@ def test_kernels_never_shrink_the_team(set_threads):
     m.fit(x, y, epochs=0, verbose=0)
     # The engine's team-size search tries smaller teams on purpose, a few steps at a
     # time (tests below); here every step has the whole team.
-    _fused.plan_for(m, x, training=True).net.set_adapt(False)
+    engine.plan_for(m, x, training=True).net.set_adapt(False)
     for _ in range(3):
         _kernels.gemm(False, False, a[:8, :16], b[:16, :20], c[:8, :20])   # 2 strips
         _kernels._gemm_force_path("packed")
@@ -531,7 +531,7 @@ def test_models_trained_from_several_python_threads(set_threads):
     _run_in_threads(work, 4, timeout=120)
     assert errors == []
     for i in range(4):
-        assert models[i]._fused_plan_fit is not None
+        assert models[i]._engine.fit_plan is not None
         assert hist[i] == ref_hist[i]
         for a, b in zip(models[i].get_weights(), refs[i].get_weights()):
             np.testing.assert_array_equal(a, b)
@@ -625,7 +625,7 @@ def test_team_sizes_of_the_engine_change_nothing(set_threads, dtype):
             m.compile(optimizer="adam", loss=fastnn.losses.SparseCategoricalCrossentropy(
                 from_logits=True))
             m.fit(x[:32], y[:32], epochs=0, verbose=0)
-            plan = _fused.plan_for(m, x, training=True)
+            plan = engine.plan_for(m, x, training=True)
             plan.net.set_adapt(adapt, team=team, steps=steps)
             m.fit(x, y, batch_size=16, epochs=2, verbose=0)
             weights.append(m.get_weights())
@@ -724,7 +724,7 @@ def test_one_model_used_from_several_threads_gives_the_bits_it_gives_alone(path,
     if OPENMP:
         set_threads(2)
     if path == "layers":
-        monkeypatch.setattr(_fused, "ENABLED", False)
+        monkeypatch.setattr(engine, "ENABLED", False)
     m, x, y = _shared_model()
     calls = _inference_calls(m, x, y)
     expected = {name: call().tobytes() for name, call in calls.items()}
@@ -776,7 +776,7 @@ def test_concurrent_fits_of_one_model_run_one_after_the_other(path, monkeypatch,
     if OPENMP:
         set_threads(2)
     if path == "layers":
-        monkeypatch.setattr(_fused, "ENABLED", False)
+        monkeypatch.setattr(engine, "ENABLED", False)
     ref, x, y = _shared_model()
     kw = dict(batch_size=64, epochs=2, shuffle=False, verbose=0)
     ref.fit(x, y, **kw)

@@ -127,8 +127,9 @@ class Layer:
             self._input_shape_arg = (None,) + _as_shape(input_shape, "input_shape", owner)
         elif input_dim is not None:
             self._input_shape_arg = (None,) + _as_shape(input_dim, "input_dim", owner)
-        self.input_shape = None
-        self.output_shape = None
+        for attr in ("input_shape", "output_shape"):   # models derive theirs
+            if not isinstance(getattr(type(self), attr, None), property):
+                setattr(self, attr, None)
 
     # -- weights -----------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -494,7 +495,7 @@ class Layer:
 
 
 # Attributes of a layer that hold layers without owning them.
-_UNTRACKED = frozenset(("_inbound_nodes", "_keras_history", "_fused_plan", "_fused_plan_fit",
+_UNTRACKED = frozenset(("_inbound_nodes", "_keras_history", "_engine",
                         "_input_layers", "_output_layers"))
 
 

@@ -138,7 +138,7 @@ class Normalization(Layer):
     (non-trainable; count stays 0, as Keras 3 keeps it only for old files). A 1-D `data`
     or input is one feature per row, as fastnn's fit takes it. First in a model, per
     feature or by one scalar pair, the C engine applies it to each batch it gathers
-    (_fused._input_norm); elsewhere the model runs on the layer-by-layer path."""
+    (fastnn.engine._input_norm); elsewhere the model runs on the layer-by-layer path."""
 
     # Keras' backend.epsilon(), the floor of the standard deviation (and fnn_input_scale's)
     _EPSILON = 1e-7

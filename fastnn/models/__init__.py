@@ -1,10 +1,16 @@
-"""keras.models-style namespace: Sequential, load_model, save_model, model_from_json,
-clone_model."""
+"""keras.models: Model (functional and subclassed), Sequential, load_model, save_model,
+model_from_json, clone_model."""
 from fastnn import saving as _saving
+from fastnn.models.model import Model
+from fastnn.models.sequential import Sequential
+from fastnn.models.functional import Functional
 from fastnn.saving import load_model, save_model
-from fastnn.sequential import Sequential
 
-__all__ = ["Sequential", "clone_model", "load_model", "model_from_json", "save_model"]
+__all__ = ["Model", "Sequential", "Functional", "clone_model", "load_model",
+           "model_from_json", "save_model"]
+
+# The model classes a saved architecture may name.
+MODEL_CLASSES = {"Sequential": Sequential, "Functional": Functional, "Model": Functional}
 
 
 def model_from_json(json_string, custom_objects=None):

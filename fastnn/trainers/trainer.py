@@ -1,30 +1,28 @@
-"""Sequential model (keras.Sequential): a stack of layers with compile / fit / evaluate /
-predict, Keras 3 semantics.
+"""The Trainer: what every model (Sequential, functional, subclassed) inherits for
+training and inference, as Keras 3's trainers do: compile, fit, evaluate, predict,
+train_on_batch / test_on_batch / predict_on_batch, the metrics and the logs.
 
-Training runs layer by layer: `_fit_epoch` loops over the batches of one epoch and calls
-`_train_step(xb, yb, swb)`, which returns that batch's sums (samples, loss * samples,
-(total, count) per metric). Data conversion, validation, callbacks and history stay
-outside that seam so a fused engine can replace the step (or the whole epoch).
+Where the model lowers onto the C engine (fastnn.engine decides, in one place), a whole
+epoch, or many, is one C call; elsewhere the steps run layer by layer with the same
+numbers. Threads: training calls on one model take turns (a per-model lock); inference
+calls may run at once, each on its own workspace.
 """
 import functools
-import json
 import math
 import threading
 
 import numpy as np
 
 from fastnn import activations as activations_mod
-from fastnn import layers as layers_mod
+from fastnn import engine
 from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
-from fastnn import _fused
 from fastnn import _interrupt
 from fastnn import _kernels
 from fastnn import utils
 from fastnn.callbacks.base import Callback, CallbackList, History
-from fastnn.layers.symbolic import KerasTensor
-from fastnn.tensor import as_tensor as _as_tensor
+from fastnn.layers import Dense as _Dense
 
 _SPARSE = "sparse_categorical_crossentropy"
 _BINARY = "binary_crossentropy"
@@ -77,16 +75,6 @@ def _raise_not_finite(given, converted, what, argname):
     raise ValueError(f"{what}: {argname} must be finite, got {given_bad} NaN/Inf value(s)")
 
 
-def _human_bytes(n):
-    # Keras' readable_memory_size: 1024-based units, two decimals.
-    units = ["B", "KB", "MB", "GB", "TB"]
-    size = float(n)
-    for u in units:
-        if size < 1024 or u == units[-1]:
-            return f"{size:.2f} {u}"
-        size /= 1024
-
-
 class _Sums:
     """Running sums of a loop over batches: samples, loss * samples, and each metric's
     (total, count), kept by the loop itself (the metric objects are shared by every
@@ -126,229 +114,25 @@ def _check_int(value, name, lo, owner, allow_none=False):
     return int(value)
 
 
-class Sequential:
-    """A linear stack of layers. `Sequential([Dense(25, activation='relu'), ...])`."""
+class Trainer:
+    """compile / fit / evaluate / predict and the rest of Keras' training API, for any
+    model. A model provides its layers in order (_chain) where it is a chain; the
+    trainer provides the loops."""
 
-    def __init__(self, layers=None, name=None, trainable=True):
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"Sequential: name must be a string, got {name!r}")
-        self.name = name or layers_mod._auto_name("sequential")
-        self._input_layer = None
-        self._layers = []
-        self.trainable = bool(trainable)
-        self.built = False
+    def _init_trainer(self):
         self.compiled = False
-        self._fused_plan_fit = None
-        self._user_batch_hooks = False
         self.optimizer = None
         self.loss = None
         self._metric_ids = []
         self._metrics = None
-        self._on_batch_sums = None    # (loss sum, samples) of train/test_on_batch since a reset
+        self._on_batch_sums = None    # the running sums of train/test_on_batch since a reset
         self.stop_training = False
         self.history = None
-        self._build_input_shape = None
-        self._fused = False
+        self._engine = engine.EngineState()
         # Threads: training calls (fit, train_on_batch, model(x, training=True)) run one
         # at a time; the short updates of shared state (metrics, running sums) are locked.
         self._train_lock = threading.RLock()
         self._state_lock = threading.RLock()
-        if layers is not None:
-            if isinstance(layers, layers_mod.Layer):
-                layers = [layers]
-            for layer in layers:
-                self.add(layer, rebuild=False)
-            self._maybe_build()
-
-    # ------------------------------------------------------------------ structure
-    @property
-    def layers(self):
-        """The layers, without the InputLayer (as Keras 3)."""
-        return list(self._layers)
-
-    @property
-    def input_shape(self):
-        return self._build_input_shape
-
-    @property
-    def output_shape(self):
-        return self._layers[-1].output_shape if self.built and self._layers else None
-
-    @property
-    def dtype(self):
-        cands = ([self._input_layer] if self._input_layer else []) + self._layers
-        for layer in cands:
-            if layer._explicit_dtype is not None:
-                return layer._explicit_dtype
-        return "float32"
-
-    def add(self, layer, rebuild=True):
-        """Append a layer. A Sequential given here contributes its own layers (the same
-        objects, so the two models share their weights, as Keras' nested model does),
-        and its Input if this model has none yet; model.layers lists them one by one."""
-        if isinstance(layer, Sequential):
-            if layer is self:
-                raise ValueError("Sequential.add: a model cannot be added to itself")
-            # Checked before any is added, so a refusal leaves this model as it was.
-            clash = sorted({l.name for l in self._layers} & {l.name for l in layer._layers})
-            if clash:
-                raise ValueError(f"Sequential.add: layer names must be unique, got a second "
-                                 f"{clash[0]!r} from {layer.name!r}")
-            if layer._input_layer is not None and not self._layers and self._input_layer is None:
-                self.add(layers_mod.InputLayer(batch_shape=(None,) + tuple(layer._input_layer.shape),
-                                               dtype=layer._input_layer._explicit_dtype),
-                         rebuild=False)
-            for inner in layer._layers:
-                self.add(inner, rebuild=False)
-            self.built = False
-            if rebuild:
-                self._maybe_build()
-            return
-        if isinstance(layer, KerasTensor):
-            # keras.Input(...) as the first element: its InputLayer
-            history = layer._keras_history
-            if history is None or not history[0]._is_input_layer:
-                raise TypeError("Sequential.add: a symbolic tensor can only be added when it "
-                                f"comes from keras.Input, got {layer!r}")
-            layer = history[0]
-        if not isinstance(layer, layers_mod.Layer):
-            raise TypeError(f"Sequential.add: layer must be a fastnn Layer (e.g. Dense(10)), got "
-                            f"{type(layer).__name__} {layer!r}")
-        if isinstance(layer, layers_mod.InputLayer):
-            if self._layers or self._input_layer is not None:
-                raise ValueError(f"Sequential.add: an Input can only be the first element, got "
-                                 f"{layer.name!r} after {len(self._layers)} layer(s)")
-            self._input_layer = layer
-        else:
-            names = {l.name for l in self._layers}
-            if layer.name in names:
-                raise ValueError(f"Sequential.add: layer names must be unique, got a second "
-                                 f"{layer.name!r}")
-            if not self._layers and self._input_layer is None and layer._input_shape_arg is not None:
-                # Keras 2's Dense(..., input_shape=(64,)) on the first layer.
-                self._input_layer = layers_mod.InputLayer(
-                    batch_shape=layer._input_shape_arg, dtype=layer._explicit_dtype)
-            self._layers.append(layer)
-        self.built = False
-        if rebuild:
-            self._maybe_build()
-
-    def pop(self):
-        if not self._layers:
-            raise IndexError("Sequential.pop: there are no layers to remove")
-        layer = self._layers.pop()
-        self.built = False
-        self._metrics = None
-        self._maybe_build()
-        return layer
-
-    def _maybe_build(self):
-        if self._input_layer is not None and self._layers:
-            self.build((self._input_layer.batch_size,) + self._input_layer.shape)
-
-    def _output_shape_for(self, input_shape):
-        """Output shape of the stack for `input_shape`, without building anything."""
-        shape = tuple(input_shape)
-        for layer in self._layers:
-            if layer.built:
-                exp = layer.input_shape
-                if len(exp) != len(shape) or any(e is not None and s is not None and e != s
-                                                 for e, s in zip(exp[1:], shape[1:])):
-                    raise ValueError(f"{layer.name}: expected input shape {exp}, got {shape}")
-                shape = (shape[0],) + tuple(layer.output_shape[1:])
-            else:
-                if isinstance(layer, layers_mod.Dense) and (len(shape) < 2 or shape[-1] is None):
-                    raise ValueError(f"{layer.name}: Dense needs inputs of shape (batch, features), "
-                                     f"got {shape}")
-                shape = layer.compute_output_shape(shape)
-        return shape
-
-    def build(self, input_shape=None):
-        """Create every layer's weights for inputs of `input_shape` (batch axis included)."""
-        if input_shape is None:
-            if self._input_layer is None:
-                raise ValueError("Sequential.build: input_shape is required when the model has no "
-                                 "Input, got None")
-            input_shape = (self._input_layer.batch_size,) + self._input_layer.shape
-        input_shape = tuple(None if d is None else int(d) for d in input_shape)
-        if not self._layers:
-            raise ValueError("Sequential.build: the model has no layers; add some first")
-        self._output_shape_for(input_shape)  # validates against already-built layers
-        dtype = self.dtype
-        shape = input_shape
-        for layer in self._layers:
-            if not layer.built:
-                layer.dtype = dtype
-                layer.build(shape)
-            shape = (shape[0],) + tuple(layer.output_shape[1:])
-        self._build_input_shape = input_shape
-        self.built = True
-
-    # ------------------------------------------------------------------ weights
-    @property
-    def weights(self):
-        return [w for layer in self._layers for w in layer.weights]
-
-    # As in Keras, setting it sets every layer's (a frozen BatchNormalization then
-    # normalises with its moving statistics); the layers can be changed one by one after.
-    @property
-    def trainable(self):
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value):
-        self._trainable = bool(value)
-        for layer in self._layers:
-            layer.trainable = self._trainable
-
-    @property
-    def trainable_weights(self):
-        if not self.trainable:
-            return []
-        return [w for layer in self._layers for w in layer.trainable_weights]
-
-    @property
-    def non_trainable_weights(self):
-        if not self.trainable:
-            return self.weights
-        return [w for layer in self._layers for w in layer.non_trainable_weights]
-
-    def get_weights(self):
-        """Copies of every weight, Keras' layout: [kernel (in, out), bias (out,), ...]."""
-        return [np.array(w) for w in self.weights]
-
-    def set_weights(self, weights):
-        """Set every weight from a list in get_weights() order; checks the count and all
-        shapes first, so a bad list leaves the model unchanged."""
-        if not self.built:
-            raise ValueError("Sequential.set_weights: the model is not built yet; give it an "
-                             "Input(shape) or call build()/fit() first")
-        weights = list(weights)
-        mine = self.weights
-        if len(weights) != len(mine):
-            raise ValueError(f"Sequential.set_weights: expected {len(mine)} arrays with shapes "
-                             f"{[w.shape for w in mine]}, got {len(weights)}")
-        k = 0
-        for layer in self._layers:
-            for j, w in enumerate(layer.weights):
-                a = np.asarray(weights[k])
-                if a.shape != w.shape:
-                    raise ValueError(f"Sequential.set_weights: weights[{k}] ({layer.name}/"
-                                     f"{layer.weight_names[j]}) expected shape {w.shape}, got {a.shape}")
-                if a.dtype.kind not in "fiub" or not np.all(np.isfinite(a)):
-                    raise ValueError(f"Sequential.set_weights: weights[{k}] ({layer.name}/"
-                                     f"{layer.weight_names[j]}) must be finite numbers")
-                k += 1
-        k = 0
-        for layer in self._layers:
-            n = len(layer.weights)
-            layer.set_weights(weights[k:k + n])
-            k += n
-
-    def count_params(self):
-        if not self.built:
-            raise ValueError(f"{self.name}: the model is not built; params are unknown")
-        return sum(layer.count_params() for layer in self._layers)
 
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -421,7 +205,7 @@ class Sequential:
                              f"model.compile(optimizer=..., loss=...) before {what}()")
 
     def _require_layers(self, what):
-        if not self._layers:
+        if not self._chain_or_layers():
             raise ValueError(f"{what}: the model has no layers; add some with model.add(...) first")
 
     def _convert_x(self, x, what, argname="x"):
@@ -436,7 +220,7 @@ class Sequential:
         if arr.shape[0] == 0 or arr.size == 0:
             raise ValueError(f"{what}: {argname} must not be empty, got shape {arr.shape}")
         if self.built:
-            exp = self._build_input_shape
+            exp = self._expected_input_shape()
             if arr.ndim != len(exp) or any(e is not None and e != s for e, s in zip(exp[1:], arr.shape[1:])):
                 raise ValueError(f"{what}: {argname} expected shape {('N',) + tuple(exp[1:])} "
                                  f"(the model's input), got {given}")
@@ -511,7 +295,7 @@ class Sequential:
         return sw
 
     def _require_differentiable(self, what):
-        for layer in self._layers:
+        for layer in self._chain():
             if hasattr(layer, "activation_name") and layer.activation_name is None:
                 raise ValueError(f"{what}: layer {layer.name!r} has the custom activation "
                                  f"{layer.activation!r}, which fastnn cannot differentiate; use one "
@@ -555,13 +339,13 @@ class Sequential:
         return table[cls].astype(self.dtype)
 
     # ------------------------------------------------------------------ the step
-    def _fused_head(self):
+    def _trains_on_logits(self):
         """True when the last layer's activation is softmax (sigmoid) and the loss the
         matching cross-entropy on probabilities: train on the logits instead, as Keras
         does, so the loss is log-sum-exp stable and its gradient is p - y."""
-        if not self._layers or self.loss is None or self.loss.from_logits:
+        if not self._chain() or self.loss is None or self.loss.from_logits:
             return False
-        last = self._layers[-1]
+        last = self._chain()[-1]
         act = getattr(last, "activation_name", None)
         op = self.loss._op
         return (act == "softmax" and op in (_SPARSE, _CATEGORICAL)) or (act == "sigmoid" and op == _BINARY)
@@ -569,18 +353,18 @@ class Sequential:
     @staticmethod
     def _logits_of(layer):
         cache = layer._cache
-        if isinstance(layer, layers_mod.Dense):
+        if isinstance(layer, _Dense):
             return cache[1]
         return cache[0]
 
     def _forward(self, xb, training):
         out = xb
-        for layer in self._layers:
+        for layer in self._chain():
             out = layer.forward(out, training=training)
         return out
 
     def _loss_on(self, yb, out, swb, fused):
-        return self._loss_and_grad(yb, self._logits_of(self._layers[-1]) if fused else out,
+        return self._loss_and_grad(yb, self._logits_of(self._chain()[-1]) if fused else out,
                                    swb, fused)
 
     def _loss_value(self, yb, pred, swb, fused):
@@ -600,22 +384,22 @@ class Sequential:
 
     def _train_step(self, xb, yb, swb):
         """One optimizer step on a batch. Returns (n, loss * n, [(total, count) per metric])."""
-        fused = self._fused
+        fused = self._trains_logits
         out = self._forward(xb, training=True)
         loss, grad = self._loss_on(yb, out, swb, fused)
         reg = 0.0
-        for layer in self._layers:
+        for layer in self._chain():
             reg += layer.regularization_loss()
         d = grad
-        last = len(self._layers) - 1
+        last = len(self._chain()) - 1
         for i in range(last, -1, -1):
-            layer = self._layers[i]
+            layer = self._chain()[i]
             if i == last and fused:
                 d = layer.backward(d, need_dx=i > 0, dz_given=True)
             else:
                 d = layer.backward(d, need_dx=i > 0)
         grads, variables = [], []
-        for layer in self._layers:
+        for layer in self._chain():
             tw = layer.trainable_weights
             if tw:
                 variables.extend(tw)
@@ -630,20 +414,20 @@ class Sequential:
         """Inference-mode outputs of the stack and (fused) the last layer's logits, without
         touching any layer's training state: calls from several threads may overlap."""
         out = xb
-        last = len(self._layers) - 1
+        last = len(self._chain()) - 1
         logits = None
-        for i, layer in enumerate(self._layers):
+        for i, layer in enumerate(self._chain()):
             if i == last and fused:
                 # the logits: a Dense layer's pre-activation, or an Activation's input
-                logits = layer.logits(out) if isinstance(layer, layers_mod.Dense) else out
+                logits = layer.logits(out) if isinstance(layer, _Dense) else out
             out = layer.call(out, training=False)
         return out, logits
 
     def _test_step(self, xb, yb, swb):
-        fused = self._fused
+        fused = self._trains_logits
         out, logits = self._infer(xb, fused)
         loss = self._loss_value(yb, logits if fused else out, swb, fused)
-        reg = sum(layer.regularization_loss() for layer in self._layers)
+        reg = sum(layer.regularization_loss() for layer in self._chain())
         n = xb.shape[0]
         return n, (loss + reg) * n, [m.batch_sums(yb, out) for m in self._metrics]
 
@@ -670,9 +454,9 @@ class Sequential:
     def _fit_epoch(self, x, y, sw, batch_size, shuffle, callbacks, want_batch_logs):
         """One epoch of batches over (x, y, sw); returns the epoch's training logs."""
         n = x.shape[0]
-        plan = self._fused_plan_fit
+        plan = self._engine.fit_plan
         if plan is not None:
-            return plan.fit_epoch(x, y, sw, batch_size, shuffle, callbacks, self._user_batch_hooks)
+            return plan.fit_epoch(x, y, sw, batch_size, shuffle, callbacks, self._engine.user_batch_hooks)
         # Batches are gathered from a permutation, never by copying the whole data set.
         perm = utils.epoch_orders(1, n)[0] if shuffle else None
         sums = _Sums(len(self._metrics))
@@ -696,7 +480,7 @@ class Sequential:
     def _evaluate_arrays(self, x, y, sw, batch_size, callbacks=None):
         hooks = callbacks is not None and (callbacks.wants("on_test_batch_begin")
                                            or callbacks.wants("on_test_batch_end"))
-        plan = None if hooks else _fused.plan_for(self, x)
+        plan = None if hooks else engine.plan_for(self, x)
         if plan is not None:
             return plan.evaluate(x, y, sw, batch_size)
         n = x.shape[0]
@@ -724,7 +508,7 @@ class Sequential:
 
     def _prepare_xy(self, x, y, sample_weight, what, xname="x", yname="y", swname="sample_weight"):
         xa = self._convert_x(x, what, xname)
-        in_shape = self._build_input_shape if self.built else (None,) + xa.shape[1:]
+        in_shape = self._expected_input_shape() if self.built else (None,) + xa.shape[1:]
         out_shape = self._output_shape_for(in_shape)
         ya = self._convert_y(y, xa.shape[0], out_shape, what, yname)
         swa = self._convert_sw(sample_weight, xa.shape[0], what, swname)
@@ -789,7 +573,7 @@ class Sequential:
         # All checks passed: from here on the model may change.
         if not self.built:
             self.build((None,) + xa.shape[1:])
-        self._fused = self._fused_head()
+        self._trains_logits = self._trains_on_logits()
         self._ensure_metrics(ya, out_shape)
         self._on_batch_sums = None
         steps = math.ceil(xa.shape[0] / batch_size)
@@ -801,8 +585,8 @@ class Sequential:
         self.history = history
         want_batch_logs = cbl.wants("on_train_batch_end")
         # Dense stacks train in the C engine, many steps per call (csrc/train.c).
-        self._fused_plan_fit = _fused.plan_for(self, xa, training=True)
-        self._user_batch_hooks = _fused.user_batch_hooks(cbl)
+        self._engine.fit_plan = engine.plan_for(self, xa, training=True)
+        self._engine.user_batch_hooks = engine.user_batch_hooks(cbl)
         self.stop_training = False
         cbl.on_train_begin()
         logs = {}
@@ -810,11 +594,11 @@ class Sequential:
         def validates(epoch):   # Keras' validation_freq, counted from initial_epoch
             return (epoch + 1 - initial_epoch) % vfreq == 0
 
-        if self._fused_plan_fit is not None and all(type(cb) is History for cb in cbl) and \
-                (val is None or _fused.plan_for(self, val[0]) is self._fused_plan_fit):
+        if self._engine.fit_plan is not None and all(type(cb) is History for cb in cbl) and \
+                (val is None or engine.plan_for(self, val[0]) is self._engine.fit_plan):
             # Nothing to run between epochs but History's record (and the validation, in
             # the same C call): many epochs per C call.
-            logs = self._fused_plan_fit.fit_epochs(
+            logs = self._engine.fit_plan.fit_epochs(
                 xa, ya, swa, batch_size, bool(shuffle), range(initial_epoch, epochs), cbl,
                 val=val, val_batch_size=vbs or batch_size, val_epoch=validates)
             cbl.on_train_end(logs)
@@ -827,7 +611,7 @@ class Sequential:
                 cbl.on_test_begin()
                 vlogs = self._evaluate_arrays(val[0], val[1], val[2], vbs or batch_size, cbl)
                 cbl.on_test_end(vlogs)
-                logs = _fused.with_val_logs(logs, vlogs)
+                logs = engine.with_val_logs(logs, vlogs)
             cbl.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
@@ -845,7 +629,7 @@ class Sequential:
         xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
         if not self.built:
             self.build((None,) + xa.shape[1:])  # Keras builds from the first data, here too
-        self._fused = self._fused_head()
+        self._trains_logits = self._trains_on_logits()
         self._ensure_metrics(ya, out_shape)
         self._on_batch_sums = None
         steps_n = math.ceil(xa.shape[0] / batch_size)
@@ -878,10 +662,10 @@ class Sequential:
         swa = self._with_class_weights(class_weight, ya, swa, what)
         if not self.built:
             self.build((None,) + xa.shape[1:])
-        self._fused = self._fused_head()
+        self._trains_logits = self._trains_on_logits()
         self._ensure_metrics(ya, out_shape)
         # One C call on a Dense stack, the layer path otherwise (the same numbers).
-        plan = _fused.plan_for(self, xa, training=training)
+        plan = engine.plan_for(self, xa, training=training)
         if plan is not None:
             step = plan.train_batch if training else plan.test_batch
         elif training:
@@ -927,7 +711,7 @@ class Sequential:
         cbl.on_predict_begin()
         plan = None
         if not (cbl.wants("on_predict_batch_begin") and callbacks):
-            plan = _fused.plan_for(self, xa)
+            plan = engine.plan_for(self, xa)
         if plan is not None:
             # One C call over every batch; the progress bar is told once at the end.
             out = plan.predict(xa, batch_size)
@@ -947,18 +731,13 @@ class Sequential:
         return out
 
     def _call_arrays(self, x, training=False):
-        plan = None if training else _fused.plan_for(self, x)
+        plan = None if training else engine.plan_for(self, x)
         if plan is not None:
             return plan.predict(x, min(x.shape[0], 1024))
         out = x
-        for layer in self._layers:
+        for layer in self._chain():
             out = layer.call(out, training=training)
         return out
-
-    def __call__(self, x, training=False):
-        """model(x): the outputs as a Tensor, a NumPy array with TensorFlow's .numpy()
-        (builds the model on first data)."""
-        return _as_tensor(self._outputs(x, training, "__call__"))
 
     def _outputs(self, x, training, what):
         self._require_layers(what)
@@ -977,132 +756,3 @@ class Sequential:
     def predict_on_batch(self, x):
         """The outputs for one batch as a NumPy array, as Keras gives them."""
         return self._outputs(x, False, "predict_on_batch")
-
-    def get_layer(self, name=None, index=None):
-        """The layer called `name`, or at position `index` of model.layers (not both)."""
-        if name is not None and index is not None:
-            raise ValueError(f"get_layer: give a layer name or an index, not both; got "
-                             f"name={name!r}, index={index!r}")
-        if index is not None:
-            if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-                raise TypeError(f"get_layer: index must be an int, got {index!r}")
-            if not -len(self.layers) <= index < len(self.layers):
-                raise ValueError(f"get_layer: index {index} is out of range; the model has "
-                                 f"{len(self.layers)} layers")
-            return self.layers[index]
-        if name is not None:
-            for layer in self.layers:
-                if layer.name == name:
-                    return layer
-            raise ValueError(f"get_layer: no layer named {name!r}; the layers are "
-                             f"{[layer.name for layer in self.layers]}")
-        raise ValueError("get_layer: give a layer name or an index")
-
-    # ------------------------------------------------------------------ summary
-    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
-        """Keras 3's table: Layer (type) | Output Shape | Param #, then the totals."""
-        widths = [33, 24, 15]
-        if line_length:
-            scale = line_length / sum(widths)
-            widths = [max(12, int(w * scale)) for w in widths]
-
-        def row(cells, left="│", mid="│", right="│", align=("<", "<", ">")):
-            parts = []
-            for c, w, a in zip(cells, widths, align):
-                text = str(c)
-                if len(text) > w - 2:
-                    text = text[: w - 3] + "…"
-                parts.append(" " + format(text, f"{a}{w - 2}") + " ")
-            return left + mid.join(parts) + right
-
-        def rule(l, m, r, ch):
-            return l + m.join(ch * w for w in widths) + r
-
-        lines = [f'Model: "{self.name}"',
-                 rule("┏", "┳", "┓", "━"),
-                 row(("Layer (type)", "Output Shape", "Param #"), "┃", "┃", "┃"),
-                 rule("┡", "╇", "┩", "━")]
-        for i, layer in enumerate(self._layers):
-            if layer.built:
-                shape, params = str(tuple(layer.output_shape)), f"{layer.count_params():,}"
-            else:
-                shape, params = "?", "0 (unbuilt)"
-            lines.append(row((f"{layer.name} ({type(layer).__name__})", shape, params)))
-            if i < len(self._layers) - 1:
-                lines.append(rule("├", "┼", "┤", "─"))
-        lines.append(rule("└", "┴", "┘", "─"))
-        itemsize = np.dtype(self.dtype).itemsize
-        trainable = sum(w.size for w in self.trainable_weights) if self.built else 0
-        total = sum(w.size for w in self.weights) if self.built else 0
-        non_trainable = total - trainable
-        opt_n = None
-        if self.optimizer is not None and self.optimizer.built:
-            # Keras counts its iterations and (non-schedule) learning_rate variables too,
-            # and adds the optimizer's variables to the total once it is built.
-            opt_n = sum(int(np.size(a)) for a in self.optimizer.get_state())
-            if not callable(self.optimizer._learning_rate):
-                opt_n += 1
-            total += opt_n
-        lines.append(f" Total params: {total:,} ({_human_bytes(total * itemsize)})")
-        lines.append(f" Trainable params: {trainable:,} ({_human_bytes(trainable * itemsize)})")
-        lines.append(f" Non-trainable params: {non_trainable:,} ({_human_bytes(non_trainable * itemsize)})")
-        if opt_n is not None:
-            lines.append(f" Optimizer params: {opt_n:,} ({_human_bytes(opt_n * itemsize)})")
-        text = "\n".join(lines)
-        if print_fn is None:
-            print(text)
-        else:
-            print_fn(text)
-
-    # ------------------------------------------------------------------ config
-    def get_config(self):
-        layer_cfgs = []
-        if self._input_layer is not None:
-            layer_cfgs.append(layers_mod.serialize(self._input_layer))
-        layer_cfgs += [layers_mod.serialize(l) for l in self._layers]
-        cfg = {"name": self.name, "trainable": self.trainable, "layers": layer_cfgs}
-        if self.built:
-            cfg["build_input_shape"] = list(self._build_input_shape)
-        return cfg
-
-    @classmethod
-    def from_config(cls, config):
-        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for lc in config.get("layers", []):
-            model.add(layers_mod.deserialize(lc), rebuild=False)
-        model._maybe_build()
-        bis = config.get("build_input_shape")
-        if not model.built and bis is not None:
-            model.build(tuple(bis))
-        return model
-
-    def spec(self):
-        """The architecture as model files and to_json store it:
-        {"class_name": "Sequential", "config": get_config()}."""
-        return {"class_name": type(self).__name__, "config": self.get_config()}
-
-    @staticmethod
-    def is_spec(spec):
-        """Whether `spec` has spec()'s form (from_config(spec["config"]) rebuilds it)."""
-        return isinstance(spec, dict) and spec.get("class_name") == "Sequential" \
-            and isinstance(spec.get("config"), dict)
-
-    def to_json(self, **kwargs):
-        """The architecture as a JSON string (no weights); fastnn.models.model_from_json
-        rebuilds it. `kwargs` go to json.dumps."""
-        return json.dumps(self.spec(), **kwargs)
-
-    def save(self, filepath, *args, **kwargs):
-        from fastnn.saving import save_model
-        return save_model(self, filepath, *args, **kwargs)
-
-    def save_weights(self, filepath, *args, **kwargs):
-        from fastnn.saving import save_weights
-        return save_weights(self, filepath, *args, **kwargs)
-
-    def load_weights(self, filepath, *args, **kwargs):
-        from fastnn.saving import load_weights
-        return load_weights(self, filepath, *args, **kwargs)
-
-    def __repr__(self):
-        return f"<Sequential name={self.name}, built={self.built}, layers={len(self._layers)}>"

@@ -1,11 +1,18 @@
-"""The fused path: a Sequential of Dense (and Dropout / Activation / leading Flatten)
-layers trained, evaluated and run by the C engine in csrc/train.c — one C call for many
-steps, on a workspace allocated once per batch size, with the model's own weight and
-optimizer-slot arrays updated in place.
+"""The C engine's side of a model: where a model lowers onto csrc/train.c and how.
 
-`plan_for(model)` returns a FusedPlan, or None with the reason kept in `model._fused_why`
-when the model needs the layer-by-layer path (same numbers, more Python). The plan is
-rebuilt cheaply whenever something it depends on changes.
+A model whose layers form a chain of Dense layers (with Dropout, Activation,
+BatchNormalization, a leading Flatten or Normalization) — a Sequential, a functional
+chain — is trained, evaluated and run by the C engine: one C call for many steps, on a
+workspace per call, with the model's own weight and optimizer-slot arrays updated in
+place. This module is the one place that decides: `plan_for(model, x)` returns the
+model's FusedPlan, or None with the reason kept in `model._engine.why` when the model
+needs the layer-by-layer path (same numbers, more Python). The plan is rebuilt cheaply
+whenever something it depends on changes.
+
+What it reads of a model: `_chain()` (its layers in order, or None), `dtype`, `built`,
+`compiled`, `trainable`, `loss`, `optimizer`, `_metrics` (the compiled metric
+objects), `_trains_on_logits()`, `_state_lock`, `history`, `stop_training`, and its
+`_engine` (an EngineState).
 """
 import contextlib
 import math
@@ -21,7 +28,7 @@ from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
 from fastnn import ops
 from fastnn import utils
-from fastnn._codes import ACTIVATIONS, LOSSES
+from fastnn._codes import LOSSES
 from fastnn.callbacks.base import ProgbarLogger
 
 _OPT_SGD, _OPT_ADAM, _OPT_RMSPROP, _OPT_ADAGRAD = 0, 1, 2, 3
@@ -45,6 +52,18 @@ ENABLED = True
 
 class Unsupported(Exception):
     """The model needs the layer-by-layer path; the message says why."""
+
+
+class EngineState:
+    """What the engine keeps on a model: the current plan (and the key of a model known
+    not to lower, so it is not tried again until something changes), why the model
+    does not lower, the plan of the fit in progress and whether a user callback hooks
+    its batches."""
+    __slots__ = ("plan", "no_key", "why", "fit_plan", "user_batch_hooks")
+
+    def __init__(self):
+        self.plan = self.no_key = self.why = self.fit_plan = None
+        self.user_batch_hooks = False
 
 
 def _act_code(name, params):
@@ -80,7 +99,7 @@ def _dense_specs(model):
     specs = []
     flatten_first = False
     norm = None
-    for i, layer in enumerate(model._layers):
+    for i, layer in enumerate(model._chain()):
         if isinstance(layer, layers_mod.InputLayer):
             continue
         if isinstance(layer, layers_mod.Flatten):
@@ -125,7 +144,7 @@ def _dense_specs(model):
                                "gamma": layer.gamma, "beta": layer.beta,
                                "mmean": layer.moving_mean, "mvar": layer.moving_variance}
         elif type(layer) is layers_mod.Dropout and specs and not specs[-1]["dropout"] \
-                and i < len(model._layers) - 1:
+                and i < len(model._chain()) - 1:
             specs[-1]["dropout"] = layer.rate
             specs[-1]["dropout_layer"] = layer
         else:
@@ -205,7 +224,7 @@ def _loss_spec(model, specs):
     k = last["out"]
     if op in ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy"):
         # folded: the last activation (softmax / sigmoid) is applied inside the loss.
-        folded = model._fused_head()
+        folded = model._trains_on_logits()
         if loss.from_logits or folded:
             if not folded and last["act_name"] != "linear":
                 raise Unsupported("from_logits loss after a non-linear output")
@@ -325,7 +344,7 @@ class FusedPlan:
                        getattr(layer, "epsilon", None), layer.trainable,
                        id(getattr(layer, "activation", None)), getattr(layer, "invert", None),
                        id(getattr(layer, "mean", None)))
-                      for layer in model._layers))
+                      for layer in model._chain()))
 
     def take_workspace(self, batch):
         """The engine's scratch for `batch` rows, this call's alone until give_workspace:
@@ -591,12 +610,13 @@ def with_val_logs(logs, val_logs):
 def plan_for(model, x, training=False):
     """The model's FusedPlan for inputs like x (cached while valid), or None for the
     layer-by-layer path. training=True builds the optimizer's slots if needed."""
-    if not ENABLED or not getattr(model, "compiled", False) or not model.built \
-            or (training and not model.trainable):
+    if not ENABLED or not model.compiled or not model.built \
+            or (training and not model.trainable) or model._chain() is None:
         return None
-    plan = getattr(model, "_fused_plan", None)
+    state = model._engine
+    plan = state.plan
     key = FusedPlan._key(model)
-    if plan is None and getattr(model, "_fused_no_key", None) == key:
+    if plan is None and state.no_key == key:
         return None                       # known unsupported, nothing changed since
     try:
         # A plan whose arrays were swapped or reshaped since is built again (and the
@@ -605,12 +625,12 @@ def plan_for(model, x, training=False):
                 or not plan.net.arrays_intact():
             plan = FusedPlan(model, training)
     except Unsupported as why:
-        model._fused_no_key = key
-        model._fused_plan = None
-        model._fused_why = str(why)
+        state.no_key = key
+        state.plan = None
+        state.why = str(why)
         return None
-    model._fused_plan = plan
-    model._fused_why = None
+    state.plan = plan
+    state.why = None
     if x.ndim != 2 and not (plan.flatten_first and x.ndim > 2):
         return None
     return plan

@@ -1,0 +1,303 @@
+"""Functional models: `keras.Model(inputs, outputs)` over the graph of layer calls that
+leads from `keras.Input` tensors to the outputs.
+
+The graph is read once, when the model is made: the nodes (layer calls) that the
+outputs depend on, in an order where every node comes after the nodes that make its
+inputs. Calling the model runs them in that order. A layer called twice is one layer
+(its weights shared) with two nodes. Several inputs and outputs may be given as a list
+or a dict; the model is then called with (and returns) the same structure.
+"""
+import numpy as np
+
+from fastnn.layers import deserialize as _deserialize_layer, serialize as _serialize_layer
+from fastnn.layers.layer import Layer
+from fastnn.layers.symbolic import KerasTensor, tree_flatten, tree_map
+from fastnn.models.model import Model
+
+
+def _as_structure(value, what):
+    """A model's inputs or outputs: a KerasTensor, or a list/tuple/dict of them."""
+    flat = tree_flatten(value)
+    if not flat:
+        raise ValueError(f"Model: {what} must be keras.Input tensors or layer outputs, got "
+                         f"{value!r}")
+    for t in flat:
+        if not isinstance(t, KerasTensor):
+            hint = ""
+            if isinstance(t, Layer):
+                hint = (" (a layer object: call the layer on a tensor, x = Dense(8)(inputs), "
+                        "and pass the result)")
+            raise TypeError(f"Model: {what} must be symbolic tensors made by keras.Input and "
+                            f"layer calls, got {type(t).__name__}{hint}")
+    return value
+
+
+def _graph(inputs, outputs):
+    """The nodes the outputs depend on, each after the nodes its inputs come from
+    (depth first from the outputs, Keras' order), and the layers in that order."""
+    order, state = [], {}
+
+    def visit(node):
+        key = id(node)
+        if state.get(key) == "done":
+            return
+        if state.get(key) == "visiting":
+            raise ValueError("Model: the graph has a cycle")
+        state[key] = "visiting"
+        for parent in node.parent_nodes:
+            visit(parent)
+        state[key] = "done"
+        order.append(node)
+
+    for t in tree_flatten(outputs):
+        if t._keras_history is None:
+            raise ValueError(f"Model: output {t!r} was not made by a layer call")
+        layer, index, _ = t._keras_history
+        visit(layer._inbound_nodes[index])
+    input_ids = {id(t) for t in tree_flatten(inputs)}
+    for node in order:
+        if node.is_input and id(node.outputs[0]) not in input_ids:
+            raise ValueError(f"Model: the outputs depend on the input {node.outputs[0].name!r}, "
+                             f"which is not among the model's inputs")
+    for t in tree_flatten(inputs):
+        layer = t._keras_history[0] if t._keras_history else None
+        if layer is None or not layer._is_input_layer:
+            raise ValueError(f"Model: inputs must be keras.Input tensors, got {t!r} (made by "
+                             f"{getattr(layer, 'name', '?')!r})")
+    layers = []
+    for node in order:
+        if node.layer not in layers:
+            layers.append(node.layer)
+    return order, layers
+
+
+class Functional(Model):
+    """A model defined by its graph: Model(inputs, outputs)."""
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        if kwargs:
+            raise TypeError(f"Model: unexpected keyword argument(s) {sorted(kwargs)}")
+        self._inputs_struct = _as_structure(inputs, "inputs")
+        self._outputs_struct = _as_structure(outputs, "outputs")
+        self._nodes, self._graph_layers = _graph(inputs, outputs)
+        dtypes = [t.dtype for t in tree_flatten(inputs)]
+        Layer.__init__(self, name=name, trainable=trainable,
+                       dtype=dtypes[0] if dtypes and np.dtype(dtypes[0]).kind == "f" else None)
+        self._init_trainer()
+        flat_in = tree_flatten(inputs)
+        self._build_input_shape = flat_in[0].shape if len(flat_in) == 1 else \
+            [t.shape for t in flat_in]
+        self.built = True
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def layers(self):
+        """Every layer of the graph, its Input layers first (as Keras 3)."""
+        return list(self._graph_layers)
+
+    def _sublayers(self):
+        return [layer for layer in self._graph_layers if not layer._is_input_layer]
+
+    @property
+    def inputs(self):
+        return list(tree_flatten(self._inputs_struct))
+
+    @property
+    def outputs(self):
+        return list(tree_flatten(self._outputs_struct))
+
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    @property
+    def input_shape(self):
+        return tree_map(lambda t: t.shape, self._inputs_struct)
+
+    @property
+    def output_shape(self):
+        return tree_map(lambda t: t.shape, self._outputs_struct)
+
+    @property
+    def input_names(self):
+        return [t._keras_history[0].name for t in self.inputs]
+
+    @property
+    def output_names(self):
+        return [t._keras_history[0].name for t in self.outputs]
+
+    def _chain(self):
+        """The layers in order when the graph is a chain: one input, one output, and
+        each node a layer's only call on the previous node's only output."""
+        if len(self.inputs) != 1 or len(self.outputs) != 1 \
+                or not isinstance(self._outputs_struct, KerasTensor):
+            return None
+        prev = self.inputs[0]
+        chain = []
+        for node in self._nodes[1:]:
+            if len(node.inputs) != 1 or node.inputs[0] is not prev or len(node.outputs) != 1 \
+                    or node.call_kwargs or len(node.call_args) != 1 \
+                    or node.call_args[0] is not prev or node.layer in chain \
+                    or node.layer._is_input_layer:
+                return None
+            chain.append(node.layer)
+            prev = node.outputs[0]
+        return chain if prev is self.outputs[0] and chain else None
+
+    # ------------------------------------------------------------------ calling
+    def call(self, inputs, training=None):
+        """Run the graph on `inputs` (the structure the model was made with)."""
+        values = {}
+        flat_in = self.inputs
+        given = _flatten_like(inputs, self._inputs_struct, self.name)
+        for t, v in zip(flat_in, given):
+            values[id(t)] = v
+        for node in self._nodes:
+            if node.is_input:
+                continue
+
+            def value(t):
+                return values[id(t)] if isinstance(t, KerasTensor) else t
+            args = tree_map(value, node.call_args)
+            kwargs = tree_map(value, node.call_kwargs)
+            if training is not None and "training" not in kwargs:
+                kwargs["training"] = training
+            out = node.layer(*args, **kwargs)
+            for t, v in zip(node.outputs, tree_flatten(out)):
+                values[id(t)] = v
+        return tree_map(lambda t: values[id(t)], self._outputs_struct)
+
+    def _expected_input_shape(self):
+        return self._build_input_shape
+
+    # ------------------------------------------------------------------ config
+    def get_config(self):
+        """Keras 3's functional config: each layer with the nodes that call it (their
+        arguments, symbolic tensors as [layer name, node index, tensor index]), and the
+        model's input and output tensors."""
+        node_index = {}
+        for layer in self._graph_layers:
+            kept = [n for n in layer._inbound_nodes if n in self._nodes]
+            for i, n in enumerate(kept):
+                node_index[id(n)] = i
+
+        def history(t):
+            layer, index, tensor_index = t._keras_history
+            return [layer.name, node_index[id(layer._inbound_nodes[index])], tensor_index]
+
+        def arg(v):
+            if isinstance(v, KerasTensor):
+                return {"class_name": "__keras_tensor__",
+                        "config": {"shape": list(v.shape), "dtype": v.dtype,
+                                   "keras_history": history(v)}}
+            return v
+        layer_cfgs = []
+        for layer in self._graph_layers:
+            cfg = _serialize_layer(layer)
+            cfg["name"] = layer.name
+            cfg["inbound_nodes"] = [
+                {"args": tree_map(arg, list(n.call_args)), "kwargs": tree_map(arg, n.call_kwargs)}
+                for n in layer._inbound_nodes if n in self._nodes and not n.is_input]
+            layer_cfgs.append(cfg)
+        return {"name": self.name, "trainable": self.trainable, "layers": layer_cfgs,
+                "input_layers": tree_map(history, self._inputs_struct),
+                "output_layers": tree_map(history, self._outputs_struct)}
+
+    @classmethod
+    def from_config(cls, config):
+        """The model get_config() describes (new weights)."""
+        by_name, made = {}, {}
+        for lc in config["layers"]:
+            layer = _deserialize_layer({k: lc[k] for k in ("class_name", "config")})
+            by_name[lc["name"]] = (layer, lc.get("inbound_nodes", []))
+            made[lc["name"]] = []
+            if layer._is_input_layer:
+                made[lc["name"]].append(layer._inbound_nodes[0].outputs)
+
+        def tensor(ref):
+            name, node_i, tensor_i = ref
+            return made[name][node_i][tensor_i]
+
+        def arg(v):
+            if isinstance(v, dict) and v.get("class_name") == "__keras_tensor__":
+                return tensor(v["config"]["keras_history"])
+            if isinstance(v, list):
+                return [arg(x) for x in v]
+            if isinstance(v, tuple):
+                return tuple(arg(x) for x in v)
+            if isinstance(v, dict):
+                return {k: arg(x) for k, x in v.items()}
+            return v
+        # call each layer's nodes once their inputs exist, in passes
+        pending = [(name, i, node) for name, (layer, nodes) in by_name.items()
+                   for i, node in enumerate(nodes)]
+        while pending:
+            left = []
+            for name, i, node in pending:
+                try:
+                    args = arg(node["args"])
+                    kwargs = arg(node.get("kwargs", {}))
+                except (KeyError, IndexError):
+                    left.append((name, i, node))
+                    continue
+                out = by_name[name][0](*args, **kwargs)
+                made[name].append(tree_flatten(out))
+            if len(left) == len(pending):
+                raise ValueError("Model.from_config: the layers' nodes refer to tensors no "
+                                 "layer makes")
+            pending = left
+        inputs = _map_refs(tensor, config["input_layers"])
+        outputs = _map_refs(tensor, config["output_layers"])
+        return cls(inputs, outputs, name=config.get("name"),
+                   trainable=config.get("trainable", True))
+
+
+def _map_refs(fn, value):
+    """input_layers / output_layers: fn of a [name, node, tensor] reference, or a list
+    or dict of them."""
+    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+        return fn(value)
+    if isinstance(value, list):
+        return [_map_refs(fn, v) for v in value]
+    if isinstance(value, dict):
+        return {k: _map_refs(fn, v) for k, v in value.items()}
+    raise ValueError(f"Model.from_config: bad tensor reference {value!r}")
+
+
+def _flatten_like(value, structure, owner):
+    """The model's inputs given as `value`, flat in the order of `structure` (a single
+    tensor, a list, or a dict by input name)."""
+    flat = tree_flatten(structure)
+    if isinstance(structure, dict):
+        if not isinstance(value, dict):
+            if len(flat) == 1:
+                return [value]
+            raise ValueError(f"{owner}: expected a dict of inputs with keys "
+                             f"{sorted(structure)}, got {type(value).__name__}")
+        missing = sorted(set(structure) - set(value))
+        if missing:
+            raise ValueError(f"{owner}: missing inputs {missing}")
+        return [value[k] for k in sorted(structure)]
+    if len(flat) == 1:
+        if isinstance(value, (list, tuple)) and len(value) == 1:
+            return [value[0]]
+        if isinstance(value, dict):
+            name = flat[0].name
+            if name in value:
+                return [value[name]]
+        return [value]
+    if isinstance(value, dict):
+        names = [t.name for t in flat]
+        missing = [n for n in names if n not in value]
+        if missing:
+            raise ValueError(f"{owner}: missing inputs {missing} (the inputs are {names})")
+        return [value[n] for n in names]
+    if not isinstance(value, (list, tuple)) or len(value) != len(flat):
+        raise ValueError(f"{owner}: expected {len(flat)} inputs (a list), got "
+                         f"{type(value).__name__} of length "
+                         f"{len(value) if hasattr(value, '__len__') else '?'}")
+    return list(value)

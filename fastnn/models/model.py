@@ -1,0 +1,179 @@
+"""keras.Model: the base of every model.
+
+Three kinds, as in Keras 3:
+- `Sequential([...])`, a stack of layers (fastnn/models/sequential.py);
+- functional, `Model(inputs, outputs)` over a graph of layer calls on `keras.Input`
+  tensors (fastnn/models/functional.py) — `Model(...)` with inputs and outputs returns
+  a `Functional`;
+- subclassed, `class MyModel(keras.Model)` with layers made in `__init__` and the math
+  in `call(inputs, training=None)`.
+
+A model is a layer (it can be called, nested in another model, and it tracks the
+layers it holds and their weights) and a Trainer (compile, fit, evaluate, predict, ...).
+"""
+import json
+
+import numpy as np
+
+from fastnn.layers.layer import Layer, _CONTEXT
+from fastnn.layers import symbolic as _symbolic
+from fastnn.tensor import as_tensor as _as_tensor
+from fastnn.trainers.trainer import Trainer
+
+
+def _functional_args(args, kwargs):
+    """Whether Model(...) was given a graph's inputs and outputs."""
+    return len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs
+
+
+class Model(Trainer, Layer):
+    """A model: layers plus training. `keras.Model(inputs, outputs)` makes a functional
+    model; subclass it and define `call` for a model of your own."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and _functional_args(args, kwargs):
+            from fastnn.models.functional import Functional
+            return object.__new__(Functional)
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        if _functional_args(args, kwargs):
+            # a subclass that hands its graph to Model.__init__ (Keras' "functional
+            # subclassing"): the graph runs unless the subclass defines call
+            from fastnn.models.functional import Functional
+            Functional.__init__(self, *args, **kwargs)
+            return
+        trainable = kwargs.pop("trainable", True)
+        name = kwargs.pop("name", None)
+        dtype = kwargs.pop("dtype", None)
+        Layer.__init__(self, name=name, trainable=trainable, dtype=dtype, **kwargs)
+        self._init_trainer()
+        self._build_input_shape = None
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def layers(self):
+        """The layers the model holds (for a subclassed model, those assigned as its
+        attributes, in order)."""
+        return self._sublayers()
+
+    def _chain(self):
+        """The model's layers in the order they compute, when the model is a chain of
+        them (one input, one output, each layer once on the previous one's output);
+        None otherwise. The C engine and the chain steps of the trainer read it."""
+        return None
+
+    def _chain_or_layers(self):
+        return self._chain() or self.layers
+
+    def _expected_input_shape(self):
+        return self._build_input_shape
+
+    def build(self, input_shape=None):
+        """Create the weights of every layer for inputs of `input_shape` (batch axis
+        included), by calling the model once on zeros of that shape."""
+        if input_shape is None:
+            raise ValueError(f"{self.name}.build: input_shape is required, got None")
+        shape = tuple(1 if d is None else int(d) for d in input_shape)
+        self._build_input_shape = tuple(input_shape)
+        self.built = True      # the call below must not build again
+        try:
+            Layer.__call__(self, np.zeros(shape, self.dtype), training=False)
+        except BaseException:
+            self.built = False
+            raise
+
+    def _output_shape_for(self, input_shape):
+        """The output shape for inputs of input_shape (batch axis included)."""
+        chain = self._chain()
+        if chain is not None:
+            shape = tuple(input_shape)
+            for layer in chain:
+                shape = (shape[0],) + tuple(layer.output_shape[1:]) if layer.built \
+                    else layer.compute_output_shape(shape)
+            return shape
+        shape = tuple(1 if d is None else d for d in input_shape)
+        out = np.asarray(Layer.__call__(self, np.zeros(shape, self.dtype), training=False))
+        return (input_shape[0],) + out.shape[1:]
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, *args, **kwargs):
+        """model(x): on data, the outputs (as a Tensor: a NumPy array with TensorFlow's
+        .numpy()), building the model on the first data; on keras.Input tensors, the
+        symbolic outputs (the model becomes a layer of a functional model)."""
+        if not args and "inputs" not in kwargs:
+            raise TypeError(f"{self.name}: a model is called on its inputs, got no arguments")
+        if _symbolic.is_symbolic((args, kwargs)):
+            return Layer.__call__(self, *args, **kwargs)
+        x = args[0] if args else kwargs["inputs"]
+        extra = args[1:] or set(kwargs) - {"inputs", "training"}
+        if not extra and self._chain() is not None and _CONTEXT.entry is None \
+                and not isinstance(x, (list, tuple, dict)):
+            # a chain called from outside any other call: checked, and on the engine
+            return _as_tensor(self._outputs(x, kwargs.get("training") or False, "__call__"))
+        return Layer.__call__(self, *args, **kwargs)
+
+    def call(self, inputs, training=None):
+        raise NotImplementedError(f"{type(self).__name__}: a subclassed model must define "
+                                  f"call(inputs, training=None)")
+
+    # ------------------------------------------------------------------ layers by name
+    def get_layer(self, name=None, index=None):
+        """The layer called `name`, or at position `index` of model.layers (not both)."""
+        layers = self.layers
+        if name is not None and index is not None:
+            raise ValueError(f"get_layer: give a layer name or an index, not both; got "
+                             f"name={name!r}, index={index!r}")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+                raise TypeError(f"get_layer: index must be an int, got {index!r}")
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"get_layer: index {index} is out of range; the model has "
+                                 f"{len(layers)} layers")
+            return layers[index]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"get_layer: no layer named {name!r}; the layers are "
+                             f"{[layer.name for layer in layers]}")
+        raise ValueError("get_layer: give a layer name or an index")
+
+    # ------------------------------------------------------------------ saving
+    def spec(self):
+        """The architecture as model files and to_json store it:
+        {"class_name": ..., "config": get_config()}."""
+        return {"class_name": type(self).__name__, "config": self.get_config()}
+
+    @staticmethod
+    def is_spec(spec):
+        """Whether `spec` has spec()'s form for a model fastnn can rebuild."""
+        from fastnn.models import MODEL_CLASSES
+        return isinstance(spec, dict) and spec.get("class_name") in MODEL_CLASSES \
+            and isinstance(spec.get("config"), dict)
+
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string (no weights); fastnn.models.model_from_json
+        rebuilds it. `kwargs` go to json.dumps."""
+        return json.dumps(self.spec(), **kwargs)
+
+    def save(self, filepath, *args, **kwargs):
+        from fastnn.saving import save_model
+        return save_model(self, filepath, *args, **kwargs)
+
+    def save_weights(self, filepath, *args, **kwargs):
+        from fastnn.saving import save_weights
+        return save_weights(self, filepath, *args, **kwargs)
+
+    def load_weights(self, filepath, *args, **kwargs):
+        from fastnn.saving import load_weights
+        return load_weights(self, filepath, *args, **kwargs)
+
+    def get_config(self):
+        raise NotImplementedError(
+            f"{type(self).__name__}: a subclassed model's architecture is its Python code; "
+            f"define get_config() (and from_config) to save it, or save its weights with "
+            f"save_weights()")
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -1,0 +1,323 @@
+"""keras.Sequential: a linear stack of layers (a Model whose layers form a chain)."""
+import numpy as np
+
+from fastnn.layers import Dense, InputLayer, Layer, serialize as _serialize_layer, \
+    deserialize as _deserialize_layer
+from fastnn.layers.layer import _auto_name
+from fastnn.layers.symbolic import KerasTensor
+from fastnn.models.model import Model
+
+
+def _human_bytes(n):
+    # Keras' readable_memory_size: 1024-based units, two decimals.
+    units = ["B", "KB", "MB", "GB", "TB"]
+    size = float(n)
+    for u in units:
+        if size < 1024 or u == units[-1]:
+            return f"{size:.2f} {u}"
+        size /= 1024
+
+
+class Sequential(Model):
+    """A linear stack of layers. `Sequential([Dense(25, activation='relu'), ...])`."""
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Sequential: name must be a string, got {name!r}")
+        self._input_layer = None
+        self._layers = []
+        Layer.__init__(self, name=name or _auto_name("sequential"), trainable=trainable)
+        self._init_trainer()
+        self._build_input_shape = None
+        if layers is not None:
+            if isinstance(layers, (Layer, KerasTensor)):
+                layers = [layers]
+            for layer in layers:
+                self.add(layer, rebuild=False)
+            self._maybe_build()
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def layers(self):
+        """The layers, without the InputLayer (as Keras 3)."""
+        return list(self._layers)
+
+    @property
+    def input_shape(self):
+        return self._build_input_shape
+
+    @property
+    def output_shape(self):
+        return self._layers[-1].output_shape if self.built and self._layers else None
+
+    @property
+    def dtype(self):
+        """The first dtype a layer was given explicitly (its Input's first), else
+        float32: the model computes in it."""
+        cands = ([self._input_layer] if self._input_layer else []) + self._layers
+        for layer in cands:
+            if layer._explicit_dtype is not None:
+                return layer._explicit_dtype
+        return "float32"
+
+    @dtype.setter
+    def dtype(self, value):
+        pass    # Layer.__init__ sets its default; the layers decide
+
+    def _chain(self):
+        return self._layers
+
+    def call(self, inputs, training=None):
+        out = inputs
+        for layer in self._layers:
+            out = layer(out, training=training)
+        return out
+
+    def add(self, layer, rebuild=True):
+        """Append a layer. A Sequential given here contributes its own layers (the same
+        objects, so the two models share their weights, as Keras' nested model does),
+        and its Input if this model has none yet; model.layers lists them one by one."""
+        if isinstance(layer, Sequential):
+            if layer is self:
+                raise ValueError("Sequential.add: a model cannot be added to itself")
+            # Checked before any is added, so a refusal leaves this model as it was.
+            clash = sorted({l.name for l in self._layers} & {l.name for l in layer._layers})
+            if clash:
+                raise ValueError(f"Sequential.add: layer names must be unique, got a second "
+                                 f"{clash[0]!r} from {layer.name!r}")
+            if layer._input_layer is not None and not self._layers and self._input_layer is None:
+                self.add(InputLayer(batch_shape=(None,) + tuple(layer._input_layer.shape),
+                                               dtype=layer._input_layer._explicit_dtype),
+                         rebuild=False)
+            for inner in layer._layers:
+                self.add(inner, rebuild=False)
+            self.built = False
+            if rebuild:
+                self._maybe_build()
+            return
+        if isinstance(layer, KerasTensor):
+            # keras.Input(...) as the first element: its InputLayer
+            history = layer._keras_history
+            if history is None or not history[0]._is_input_layer:
+                raise TypeError("Sequential.add: a symbolic tensor can only be added when it "
+                                f"comes from keras.Input, got {layer!r}")
+            layer = history[0]
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add: layer must be a fastnn Layer (e.g. Dense(10)), got "
+                            f"{type(layer).__name__} {layer!r}")
+        if isinstance(layer, InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise ValueError(f"Sequential.add: an Input can only be the first element, got "
+                                 f"{layer.name!r} after {len(self._layers)} layer(s)")
+            self._input_layer = layer
+        else:
+            names = {l.name for l in self._layers}
+            if layer.name in names:
+                raise ValueError(f"Sequential.add: layer names must be unique, got a second "
+                                 f"{layer.name!r}")
+            if not self._layers and self._input_layer is None and layer._input_shape_arg is not None:
+                # Keras 2's Dense(..., input_shape=(64,)) on the first layer.
+                self._input_layer = InputLayer(
+                    batch_shape=layer._input_shape_arg, dtype=layer._explicit_dtype)
+            self._layers.append(layer)
+        self.built = False
+        if rebuild:
+            self._maybe_build()
+
+    def pop(self):
+        if not self._layers:
+            raise IndexError("Sequential.pop: there are no layers to remove")
+        layer = self._layers.pop()
+        self.built = False
+        self._metrics = None
+        self._maybe_build()
+        return layer
+
+    def _maybe_build(self):
+        if self._input_layer is not None and self._layers:
+            self.build((self._input_layer.batch_size,) + self._input_layer.shape)
+
+    def _output_shape_for(self, input_shape):
+        """Output shape of the stack for `input_shape`, without building anything."""
+        shape = tuple(input_shape)
+        for layer in self._layers:
+            if layer.built:
+                exp = layer.input_shape
+                if len(exp) != len(shape) or any(e is not None and s is not None and e != s
+                                                 for e, s in zip(exp[1:], shape[1:])):
+                    raise ValueError(f"{layer.name}: expected input shape {exp}, got {shape}")
+                shape = (shape[0],) + tuple(layer.output_shape[1:])
+            else:
+                if isinstance(layer, Dense) and (len(shape) < 2 or shape[-1] is None):
+                    raise ValueError(f"{layer.name}: Dense needs inputs of shape (batch, features), "
+                                     f"got {shape}")
+                shape = layer.compute_output_shape(shape)
+        return shape
+
+    def build(self, input_shape=None):
+        """Create every layer's weights for inputs of `input_shape` (batch axis included)."""
+        if input_shape is None:
+            if self._input_layer is None:
+                raise ValueError("Sequential.build: input_shape is required when the model has no "
+                                 "Input, got None")
+            input_shape = (self._input_layer.batch_size,) + self._input_layer.shape
+        input_shape = tuple(None if d is None else int(d) for d in input_shape)
+        if not self._layers:
+            raise ValueError("Sequential.build: the model has no layers; add some first")
+        self._output_shape_for(input_shape)  # validates against already-built layers
+        dtype = self.dtype
+        shape = input_shape
+        for layer in self._layers:
+            if not layer.built:
+                layer.dtype = dtype
+                layer.build(shape)
+            shape = (shape[0],) + tuple(layer.output_shape[1:])
+        self._build_input_shape = input_shape
+        self.built = True
+
+    # ------------------------------------------------------------------ weights
+    @property
+    def weights(self):
+        return [w for layer in self._layers for w in layer.weights]
+
+    # As in Keras, setting it sets every layer's (a frozen BatchNormalization then
+    # normalises with its moving statistics); the layers can be changed one by one after.
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = self._trainable
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [w for layer in self._layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return [w for layer in self._layers for w in layer.non_trainable_weights]
+
+    def get_weights(self):
+        """Copies of every weight, Keras' layout: [kernel (in, out), bias (out,), ...]."""
+        return [np.array(w) for w in self.weights]
+
+    def set_weights(self, weights):
+        """Set every weight from a list in get_weights() order; checks the count and all
+        shapes first, so a bad list leaves the model unchanged."""
+        if not self.built:
+            raise ValueError("Sequential.set_weights: the model is not built yet; give it an "
+                             "Input(shape) or call build()/fit() first")
+        weights = list(weights)
+        mine = self.weights
+        if len(weights) != len(mine):
+            raise ValueError(f"Sequential.set_weights: expected {len(mine)} arrays with shapes "
+                             f"{[w.shape for w in mine]}, got {len(weights)}")
+        k = 0
+        for layer in self._layers:
+            for j, w in enumerate(layer.weights):
+                a = np.asarray(weights[k])
+                if a.shape != w.shape:
+                    raise ValueError(f"Sequential.set_weights: weights[{k}] ({layer.name}/"
+                                     f"{layer.weight_names[j]}) expected shape {w.shape}, got {a.shape}")
+                if a.dtype.kind not in "fiub" or not np.all(np.isfinite(a)):
+                    raise ValueError(f"Sequential.set_weights: weights[{k}] ({layer.name}/"
+                                     f"{layer.weight_names[j]}) must be finite numbers")
+                k += 1
+        k = 0
+        for layer in self._layers:
+            n = len(layer.weights)
+            layer.set_weights(weights[k:k + n])
+            k += n
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f"{self.name}: the model is not built; params are unknown")
+        return sum(layer.count_params() for layer in self._layers)
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        """Keras 3's table: Layer (type) | Output Shape | Param #, then the totals."""
+        widths = [33, 24, 15]
+        if line_length:
+            scale = line_length / sum(widths)
+            widths = [max(12, int(w * scale)) for w in widths]
+
+        def row(cells, left="│", mid="│", right="│", align=("<", "<", ">")):
+            parts = []
+            for c, w, a in zip(cells, widths, align):
+                text = str(c)
+                if len(text) > w - 2:
+                    text = text[: w - 3] + "…"
+                parts.append(" " + format(text, f"{a}{w - 2}") + " ")
+            return left + mid.join(parts) + right
+
+        def rule(l, m, r, ch):
+            return l + m.join(ch * w for w in widths) + r
+
+        lines = [f'Model: "{self.name}"',
+                 rule("┏", "┳", "┓", "━"),
+                 row(("Layer (type)", "Output Shape", "Param #"), "┃", "┃", "┃"),
+                 rule("┡", "╇", "┩", "━")]
+        for i, layer in enumerate(self._layers):
+            if layer.built:
+                shape, params = str(tuple(layer.output_shape)), f"{layer.count_params():,}"
+            else:
+                shape, params = "?", "0 (unbuilt)"
+            lines.append(row((f"{layer.name} ({type(layer).__name__})", shape, params)))
+            if i < len(self._layers) - 1:
+                lines.append(rule("├", "┼", "┤", "─"))
+        lines.append(rule("└", "┴", "┘", "─"))
+        itemsize = np.dtype(self.dtype).itemsize
+        trainable = sum(w.size for w in self.trainable_weights) if self.built else 0
+        total = sum(w.size for w in self.weights) if self.built else 0
+        non_trainable = total - trainable
+        opt_n = None
+        if self.optimizer is not None and self.optimizer.built:
+            # Keras counts its iterations and (non-schedule) learning_rate variables too,
+            # and adds the optimizer's variables to the total once it is built.
+            opt_n = sum(int(np.size(a)) for a in self.optimizer.get_state())
+            if not callable(self.optimizer._learning_rate):
+                opt_n += 1
+            total += opt_n
+        lines.append(f" Total params: {total:,} ({_human_bytes(total * itemsize)})")
+        lines.append(f" Trainable params: {trainable:,} ({_human_bytes(trainable * itemsize)})")
+        lines.append(f" Non-trainable params: {non_trainable:,} ({_human_bytes(non_trainable * itemsize)})")
+        if opt_n is not None:
+            lines.append(f" Optimizer params: {opt_n:,} ({_human_bytes(opt_n * itemsize)})")
+        text = "\n".join(lines)
+        if print_fn is None:
+            print(text)
+        else:
+            print_fn(text)
+
+    # ------------------------------------------------------------------ config
+    def get_config(self):
+        layer_cfgs = []
+        if self._input_layer is not None:
+            layer_cfgs.append(_serialize_layer(self._input_layer))
+        layer_cfgs += [_serialize_layer(l) for l in self._layers]
+        cfg = {"name": self.name, "trainable": self.trainable, "layers": layer_cfgs}
+        if self.built:
+            cfg["build_input_shape"] = list(self._build_input_shape)
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for lc in config.get("layers", []):
+            model.add(_deserialize_layer(lc), rebuild=False)
+        model._maybe_build()
+        bis = config.get("build_input_shape")
+        if not model.built and bis is not None:
+            model.build(tuple(bis))
+        return model
+
+    def __repr__(self):
+        return f"<Sequential name={self.name}, built={self.built}, layers={len(self._layers)}>"
