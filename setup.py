@@ -3,6 +3,16 @@
 OpenMP is probed by compiling and linking a tiny program; without it the module is
 built single-threaded and says so (fastnn.build_info()). No host-specific -march flag: the AVX2/FMA
 paths carry their own target attributes and are picked at run time.
+
+Build options (environment variables read at build time; the default build uses neither):
+  FASTNN_NO_OPENMP=1   build without OpenMP (single-threaded module).
+  FASTNN_SANITIZE=...  build an instrumented module for the sanitizer CI jobs (.ci/sanitize):
+                       the value goes to -fsanitize= (e.g. "address,undefined" or "thread"),
+                       with -fno-sanitize-recover=all (the first report ends the process),
+                       -fno-omit-frame-pointer -g -O1 instead of -O3, on compile and link.
+                       GCC/Clang only. Python itself is not instrumented, so the runtime
+                       must be preloaded: LD_PRELOAD=$(gcc -print-file-name=libasan.so)
+                       (libtsan.so for "thread"); .ci/sanitize shows the whole recipe.
 """
 import glob
 import os
@@ -64,9 +74,19 @@ class BuildExt(build_ext):
         base = ["/O2"] if msvc else ["-O3", "-fno-math-errno", "-fno-trapping-math", "-Wall",
                                       "-Wno-unused-function", "-Wno-unknown-pragmas",
                                       "-Wno-sign-compare"]
+        link = []
+        sanitize = os.environ.get("FASTNN_SANITIZE", "").strip()
+        if sanitize:
+            if msvc:
+                raise SystemExit("FASTNN_SANITIZE is for GCC/Clang builds")
+            san = [f"-fsanitize={sanitize}", "-fno-sanitize-recover=all",
+                   "-fno-omit-frame-pointer", "-g"]
+            base = [f for f in base if f != "-O3"] + ["-O1"] + san
+            link = san
+            print(f"fastnn: building with -fsanitize={sanitize} (-O1 -g)", file=sys.stderr)
         for ext in self.extensions:
             ext.extra_compile_args = base + (flags[0] if flags else [])
-            ext.extra_link_args = flags[1] if flags else []
+            ext.extra_link_args = link + (flags[1] if flags else [])
         super().build_extensions()
 
 
