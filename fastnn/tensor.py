@@ -2,16 +2,25 @@
 
 TensorFlow code reads eager results with `.numpy()` (`model(x).numpy()`,
 `loss_fn(y, p).numpy()`, `tf.nn.softmax(z).numpy()`, `metric.result().numpy()`). fastnn
-computes with NumPy, so its results are already NumPy values; these two types add the
-method, and nothing else, so the same code runs with only the imports changed:
+computes with NumPy, so its results are already NumPy values; these types add the
+methods TensorFlow code calls, so the same code runs with only the imports changed:
 
 - `Tensor`: a `numpy.ndarray` subclass (what `model(x)`, `layer(x)`, the activations and
-  `fastnn.nn` functions, and a loss with `reduction="none"` return);
+  `fastnn.nn` functions, a loss with `reduction="none"` and the `fastnn.autodiff` ops
+  return);
 - `Variable`: a Tensor that is a layer's weight (`layer.kernel`, `model.weights`), with
-  Keras' `.assign(value)`;
+  Keras' `.assign(value)`, `.assign_add`, `.assign_sub` and a `trainable` flag;
 - `Scalar`: a `float` subclass (a reduced loss, `metric.result()`).
 
-`model.predict` and `fastnn.ops` return plain ndarrays, as `keras.Model.predict` does.
+Differentiation (`fastnn.autodiff.GradientTape`). While a tape is active in any thread,
+`fastnn.autodiff` gives `Tensor` the NumPy protocols `__array_ufunc__` and
+`__array_function__` (and a few methods: indexing, `reshape`, `T`, `sum`, `mean`, ...),
+so NumPy operators and functions on Tensors (`y - p`, `t ** 2`, `x @ w`, `np.mean(t)`)
+are recorded; when no tape is active anywhere they are removed again and Tensors are
+plain NumPy arrays at plain NumPy speed. `Tensor._autodiff_install(attrs)` and
+`Tensor._autodiff_remove(names)` are the two calls it makes.
+
+`model.predict` returns a plain ndarray, as `keras.Model.predict` does.
 """
 import numpy as np
 
@@ -27,27 +36,122 @@ class Tensor(np.ndarray):
         a = np.array(self)
         return a[()] if a.ndim == 0 else a
 
+    # The autodiff hooks: set on the class while a GradientTape is active anywhere.
+    _autodiff_installed = ()
+
+    @classmethod
+    def _autodiff_install(cls, attrs):
+        """Set the class attributes `attrs` (name -> value) on Tensor; remembered so
+        that `_autodiff_remove` restores NumPy's own behaviour."""
+        for name, value in attrs.items():
+            setattr(Tensor, name, value)
+        Tensor._autodiff_installed = tuple(attrs)
+
+    @classmethod
+    def _autodiff_remove(cls):
+        for name in Tensor._autodiff_installed:
+            if name in Tensor.__dict__:
+                delattr(Tensor, name)
+        Tensor._autodiff_installed = ()
+
 
 class Variable(Tensor):
     """A layer's weight: the array the layer and the C engine update in place. Its shape
     is fixed (as a Keras variable's): `v.shape = ...` and `v.resize(...)` raise; a view
-    (`v.reshape(...)`) is a new array and leaves the weight as it is."""
+    (`v.reshape(...)`) is a new array and leaves the weight as it is.
 
-    def assign(self, value):
-        """Set the values (same shape, finite), in place: the layer keeps this array."""
+    `Variable(initial_value, trainable=True, name=None, dtype=None)` makes one from
+    values, as `tf.Variable` does (a C-contiguous copy; Python numbers and lists become
+    float32, Keras' floatx). `trainable` (default True) decides whether a
+    `GradientTape` watches the variable by itself when an operation reads it."""
+
+    def __new__(cls, initial_value, trainable=True, name=None, dtype=None):
+        if callable(initial_value):
+            initial_value = initial_value()
+        try:
+            a = np.asarray(initial_value if not isinstance(initial_value, np.ndarray)
+                           else np.ndarray.view(initial_value, np.ndarray))
+        except Exception as e:
+            raise TypeError(f"Variable: initial_value must be an array of real numbers, "
+                            f"got {type(initial_value).__name__} ({e})") from None
+        if dtype is None:
+            if not isinstance(initial_value, (np.ndarray, np.generic)) and a.dtype.kind == "f":
+                dtype = np.float32
+            elif not isinstance(initial_value, (np.ndarray, np.generic)) and a.dtype.kind in "iu":
+                dtype = np.int32
+            else:
+                dtype = a.dtype
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"Variable: dtype must be a NumPy dtype or its name, got "
+                            f"{dtype!r}") from None
+        if dtype.kind not in "biuf" or a.dtype.kind not in "biuf":
+            raise TypeError(f"Variable: initial_value must hold real numbers (bool, int or "
+                            f"float), got dtype {a.dtype}"
+                            + (f" as {dtype}" if dtype != a.dtype else ""))
+        v = np.array(a, dtype=dtype, order="C", copy=True).view(cls)
+        v.trainable = trainable
+        if name is not None:
+            if not isinstance(name, str):
+                raise TypeError(f"Variable: name must be a str or None, got "
+                                f"{type(name).__name__} {name!r}")
+            v.name = name
+        return v
+
+    # A class default: weights made by views (`array.view(Variable)`) are trainable.
+    _trainable = True
+    name = None
+
+    @property
+    def trainable(self):
+        """Whether a GradientTape watches this variable when an operation reads it."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"trainable must be True or False, got {type(value).__name__} "
+                            f"{value!r}")
+        self._trainable = bool(value)
+
+    def _checked(self, value, what):
         try:
             a = np.asarray(value)
         except Exception as e:
-            raise TypeError(f"assign: expected an array of shape {self.shape}, got "
+            raise TypeError(f"{what}: expected an array of shape {self.shape}, got "
                             f"{type(value).__name__} ({e})") from None
         if a.shape != self.shape:
-            raise ValueError(f"assign: expected a value of shape {self.shape}, got {a.shape}")
+            raise ValueError(f"{what}: expected a value of shape {self.shape}, got {a.shape}")
         if a.dtype.kind not in "biuf":
-            raise TypeError(f"assign: the value must be real numbers, got dtype {a.dtype}")
+            raise TypeError(f"{what}: the value must be real numbers, got dtype {a.dtype}")
         if not np.all(np.isfinite(a)):
-            raise ValueError("assign: the value must be finite real numbers")
+            raise ValueError(f"{what}: the value must be finite real numbers")
+        return a
+
+    def assign(self, value):
+        """Set the values (same shape, finite), in place: the layer keeps this array."""
+        a = self._checked(value, "assign")
         self[...] = a
         return self
+
+    def assign_add(self, delta):
+        """self += delta, in place (same shape, finite), as tf.Variable.assign_add."""
+        a = self._checked(delta, "assign_add")
+        self[...] = self.view(np.ndarray) + a
+        return self
+
+    def assign_sub(self, delta):
+        """self -= delta, in place (same shape, finite), as tf.Variable.assign_sub."""
+        a = self._checked(delta, "assign_sub")
+        self[...] = self.view(np.ndarray) - a
+        return self
+
+    def value(self):
+        """The current values as a Tensor that shares this variable's memory."""
+        return self
+
+    read_value = value
 
     @property
     def shape(self):

@@ -1,0 +1,546 @@
+"""keras.ops' neural-network functions (keras/src/ops/nn.py): activations and the
+cross-entropies, on fastnn's C kernels.
+
+The forward runs the C kernel (csrc/activations.h, csrc/losses.h) and so does the
+first-order backward (its matching backward kernel). When a tape is recording during
+the backward pass (a nested tape asking for second derivatives), the VJP is taken
+instead through the op's NumPy formula (`_composite`), differentiated under a tape so
+that the outer tape records it. The formulas are Keras 3's; they are also what the
+tests compare the kernels with.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from fastnn import _kernels
+from fastnn._codes import ACTIVATIONS, LOSSES
+from fastnn.tensor import Tensor
+from fastnn.autodiff import primitives as P
+from fastnn.autodiff.core_ops import FLOATX, convert_to_tensor, standardize_dtype
+from fastnn.autodiff.registry import register
+from fastnn.autodiff.tape import GradientTape, _raw, _record, _state, _wrap, should_record
+
+EPSILON = 1e-7                     # keras.backend.epsilon()
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+_F = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _float(x):
+    x = x if isinstance(x, Tensor) else convert_to_tensor(x)
+    if x.dtype in _F:
+        return x
+    return P.cast(x, FLOATX if x.dtype.kind != "f" or x.dtype.itemsize < 8 else np.float64)
+
+
+def _nested_vjp(composite, inputs, gs, **params):
+    """The VJP of `composite(*inputs, **params)` taken under a tape, so that a tape
+    recording now (the outer one of nested tapes) records it: second derivatives."""
+    ins = [x if isinstance(x, Tensor) else _wrap(np.asarray(x)) for x in inputs]
+    with GradientTape() as t:
+        t.watch([x for x in ins if x.dtype.kind == "f"])
+        y = composite(*ins, **params)
+    return t.gradient(y, ins, output_gradients=gs)
+
+
+def _check_axis(axis, ndim, owner):
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{owner}: axis must be an int, got {type(axis).__name__} {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{owner}: axis must be in [{-ndim}, {ndim}) for a {ndim}-D "
+                         f"input, got {axis}")
+    return int(axis) % ndim
+
+
+def _real(v, name, owner):
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) or \
+            not math.isfinite(float(v)):
+        raise TypeError(f"{owner}: {name} must be a finite real number, got "
+                        f"{type(v).__name__} {v!r}")
+    return float(v)
+
+
+# =================================================================== activations
+def _rows(a, axis):
+    """(2-D C-contiguous array with `axis` last, function mapping such a result back)."""
+    if axis == a.ndim - 1:
+        shape = a.shape
+        return np.ascontiguousarray(a).reshape(-1, shape[-1]), lambda r: r.reshape(shape)
+    moved = np.ascontiguousarray(np.moveaxis(a, axis, -1))
+    mshape = moved.shape
+    return moved.reshape(-1, mshape[-1]), \
+        lambda r: np.moveaxis(r.reshape(mshape), -1, axis)
+
+
+def _kernel_forward(code, param, xr, axis=None):
+    z = np.ascontiguousarray(xr)
+    if axis is None:
+        out = np.empty_like(z)
+        if z.size:
+            _kernels.act_forward(code, param, z.reshape(1, -1), out.reshape(1, -1))
+        return out
+    z2, back = _rows(z, axis)
+    out = np.empty_like(z2)
+    if z2.size:
+        _kernels.act_forward(code, param, z2, out)
+    return back(out)
+
+
+def _kernel_backward(code, param, xr, yr, g, axis=None):
+    gr = np.ascontiguousarray(_raw(g), dtype=xr.dtype)
+    if axis is None:
+        z = np.ascontiguousarray(xr)
+        a = np.ascontiguousarray(yr)
+        dz = np.empty_like(z)
+        if z.size:
+            _kernels.act_backward(code, param, z.reshape(1, -1), a.reshape(1, -1),
+                                  gr.reshape(1, -1), dz.reshape(1, -1))
+        return dz
+    z2, back = _rows(xr, axis)
+    a2, _ = _rows(yr, axis)
+    g2, _ = _rows(gr, axis)
+    dz = np.empty_like(z2)
+    if z2.size:
+        _kernels.act_backward(code, param, z2, a2, g2, dz)
+    return back(dz)
+
+
+def _activation(x, key, param, composite, axis=None, **params):
+    """An activation by its C kernel (`key` in fastnn._codes.ACTIVATIONS), recorded."""
+    x = _float(x)
+    xr = _raw(x)
+    code = ACTIVATIONS[key][0]
+    if axis is not None:
+        if xr.ndim == 0:
+            raise ValueError(f"{key}: x must have at least 1 dimension, got a scalar")
+        axis = _check_axis(axis, xr.ndim, key)
+    out = _wrap(_kernel_forward(code, param, xr, axis))
+    if _state.tapes:
+        def vjp(g):
+            if _state.tapes:
+                if axis is not None:
+                    params["axis"] = axis
+                return _nested_vjp(composite, (x,), g, **params)
+            return (_wrap(_kernel_backward(code, param, xr, _raw(out), g, axis)),)
+        _record((x,), (out,), vjp, key)
+    return out
+
+
+# The NumPy formulas (Keras 3's), written with the differentiable primitives.
+def _c(x, v):
+    return np.asarray(v, dtype=x.dtype)
+
+
+def _sigmoid_formula(x):
+    e = P.exp(P.negative(P.absolute(x)))
+    return P.where(_raw(x) >= 0, P.divide(1, P.add(e, 1)), P.divide(e, P.add(e, 1)))
+
+
+def _gelu_formula(x, approximate=True):
+    if approximate:
+        u = P.multiply(P.add(x, P.multiply(P.power(x, 3), _c(x, 0.044715))),
+                       _c(x, math.sqrt(2 / math.pi)))
+        return P.multiply(P.multiply(x, _c(x, 0.5)), P.add(P.tanh(u), 1))
+    return P.multiply(P.multiply(x, _c(x, 0.5)),
+                      P.add(erf(P.multiply(x, _c(x, 1 / math.sqrt(2)))), 1))
+
+
+def _elu_formula(x, alpha=1.0):
+    return P.where(_raw(x) > 0, x, P.multiply(P.expm1(P.minimum(x, 0)), _c(x, alpha)))
+
+
+def _softmax_formula(x, axis=-1):
+    s = P.subtract(x, P.stop_gradient(P.max(x, axis=axis, keepdims=True)))
+    e = P.exp(s)
+    return P.divide(e, P.sum(e, axis=axis, keepdims=True))
+
+
+def _log_softmax_formula(x, axis=-1):
+    s = P.subtract(x, P.stop_gradient(P.max(x, axis=axis, keepdims=True)))
+    return P.subtract(s, P.log(P.sum(P.exp(s), axis=axis, keepdims=True)))
+
+
+FORMULAS = {
+    "relu": lambda x: P.maximum(x, _c(x, 0)),
+    "sigmoid": _sigmoid_formula,
+    "tanh": P.tanh,
+    "leaky_relu": lambda x, negative_slope=0.2: P.where(
+        _raw(x) >= 0, x, P.multiply(x, _c(x, negative_slope))),
+    "elu": _elu_formula,
+    "selu": lambda x: P.multiply(_elu_formula(x, SELU_ALPHA), _c(x, SELU_SCALE)),
+    "softplus": lambda x: P.add(P.maximum(x, _c(x, 0)),
+                                P.log1p(P.exp(P.negative(P.absolute(x))))),
+    "softsign": lambda x: P.divide(x, P.add(P.absolute(x), 1)),
+    "silu": lambda x: P.multiply(x, _sigmoid_formula(x)),
+    "gelu": _gelu_formula,
+    "hard_sigmoid": lambda x: P.clip(P.add(P.divide(x, _c(x, 6)), _c(x, 0.5)),
+                                     _c(x, 0), _c(x, 1)),
+    "softmax": _softmax_formula,
+    "log_softmax": _log_softmax_formula,
+}
+
+
+def _ref(name):
+    """The formula on plain arrays, as a NumPy reference for the tests."""
+    def ref(x, **kw):
+        return np.asarray(_raw(FORMULAS[name](_wrap(np.asarray(x)), **kw)))
+    return ref
+
+
+@register("relu", ref=_ref("relu"), args=("nz",))
+def relu(x):
+    return _activation(x, "relu", 0.0, FORMULAS["relu"])
+
+
+@register("relu6", ref=lambda x: np.minimum(np.maximum(x, 0), 6), args=("nz",))
+def relu6(x):
+    x = _float(x)
+    return P.minimum(P.maximum(x, _c(x, 0)), _c(x, 6))
+
+
+@register("sigmoid", ref=_ref("sigmoid"))
+def sigmoid(x):
+    return _activation(x, "sigmoid", 0.0, FORMULAS["sigmoid"])
+
+
+@register("tanh", ref=np.tanh)
+def tanh(x):
+    return _activation(x, "tanh", 0.0, FORMULAS["tanh"])
+
+
+@register("leaky_relu", args=("nz",), cases=({}, {"negative_slope": 0.1}),
+          ref=_ref("leaky_relu"))
+def leaky_relu(x, negative_slope=0.2):
+    s = _real(negative_slope, "negative_slope", "leaky_relu")
+    return _activation(x, "leaky_relu", s, FORMULAS["leaky_relu"], negative_slope=s)
+
+
+@register("elu", args=("nz",), cases=({}, {"alpha": 0.5}), ref=_ref("elu"))
+def elu(x, alpha=1.0):
+    a = _real(alpha, "alpha", "elu")
+    return _activation(x, "elu", a, FORMULAS["elu"], alpha=a)
+
+
+@register("selu", args=("nz",), ref=_ref("selu"))
+def selu(x):
+    return _activation(x, "selu", 0.0, FORMULAS["selu"])
+
+
+@register("softplus", ref=_ref("softplus"))
+def softplus(x):
+    return _activation(x, "softplus", 0.0, FORMULAS["softplus"])
+
+
+@register("softsign", args=("nz",), ref=_ref("softsign"))
+def softsign(x):
+    return _activation(x, "softsign", 0.0, FORMULAS["softsign"])
+
+
+@register("silu", ref=_ref("silu"))
+def silu(x):
+    return _activation(x, "silu", 0.0, FORMULAS["silu"])
+
+
+swish = silu
+
+
+@register("gelu", cases=({}, {"approximate": False}), ref=_ref("gelu"))
+def gelu(x, approximate=True):
+    """Keras' ops.gelu: the tanh approximation by default (the exact erf form with
+    approximate=False)."""
+    if not isinstance(approximate, (bool, np.bool_)):
+        raise TypeError(f"gelu: approximate must be True or False, got "
+                        f"{type(approximate).__name__} {approximate!r}")
+    key = "gelu_tanh" if approximate else "gelu"
+    return _activation(x, key, 0.0, FORMULAS["gelu"], approximate=bool(approximate))
+
+
+@register("hard_sigmoid", args=("x",), ref=_ref("hard_sigmoid"))
+def hard_sigmoid(x):
+    """Keras 3's hard_sigmoid: clip(x / 6 + 0.5, 0, 1)."""
+    return _activation(x, "hard_sigmoid", 0.0, FORMULAS["hard_sigmoid"])
+
+
+@register("hard_silu", args=("x",), ref=lambda x: x * np.clip(x / 6 + 0.5, 0, 1))
+def hard_silu(x):
+    x = _float(x)
+    return P.multiply(x, hard_sigmoid(x))
+
+
+hard_swish = hard_silu
+
+
+@register("log_sigmoid", ref=lambda x: -np.logaddexp(0, -x))
+def log_sigmoid(x):
+    return P.negative(softplus(P.negative(_float(x))))
+
+
+@register("softmax", shapes=((2, 3, 4),), cases=({}, {"axis": 1}, {"axis": 0}),
+          ref=_ref("softmax"))
+def softmax(x, axis=-1):
+    if isinstance(axis, (tuple, list)) or axis is None:
+        x = _float(x)
+        return _softmax_formula(x, axis=tuple(axis) if axis is not None else None)
+    return _activation(x, "softmax", 0.0, FORMULAS["softmax"], axis=axis)
+
+
+@register("log_softmax", shapes=((2, 3, 4),), cases=({}, {"axis": 1}),
+          ref=_ref("log_softmax"))
+def log_softmax(x, axis=-1):
+    if isinstance(axis, (tuple, list)) or axis is None:
+        x = _float(x)
+        return _log_softmax_formula(x, axis=tuple(axis) if axis is not None else None)
+    return _activation(x, "log_softmax", 0.0, FORMULAS["log_softmax"], axis=axis)
+
+
+# ---------------------------------------------------------------------------- erf
+_erf_obj = np.frompyfunc(math.erf, 1, 1)
+
+
+@register("erf", ref=lambda x: np.asarray(_erf_obj(np.asarray(x, np.float64)),
+                                          np.float64).astype(np.asarray(x).dtype))
+def erf(x):
+    """The error function (element by element through math.erf: exact, not vectorised)."""
+    x = _float(x)
+    xr = _raw(x)
+    out = _wrap(np.asarray(_erf_obj(xr.astype(np.float64)), np.float64).astype(xr.dtype))
+    if _state.tapes:
+        k = 2 / math.sqrt(math.pi)
+        _record((x,), (out,),
+                lambda g: (P.multiply(g, P.multiply(P.exp(P.negative(P.square(x))),
+                                                    _c(x, k))),), "erf")
+    return out
+
+
+# =================================================================== cross-entropy
+def _pair_float(target, output, owner):
+    o = _float(output)
+    t = target if isinstance(target, Tensor) else convert_to_tensor(target)
+    if t.dtype != o.dtype:
+        t = P.cast(t, o.dtype)
+    return t, o
+
+
+def _bce_formula(target, output, from_logits=False):
+    if from_logits:
+        z = output
+        return P.add(P.subtract(P.maximum(z, _c(z, 0)), P.multiply(z, target)),
+                     P.log1p(P.exp(P.negative(P.absolute(z)))))
+    c = P.clip(output, _c(output, EPSILON), _c(output, 1 - EPSILON))
+    return P.negative(P.add(P.multiply(target, P.log(c)),
+                            P.multiply(P.subtract(1, target), P.log(P.subtract(1, c)))))
+
+
+def _cce_formula(target, output, from_logits=False, axis=-1):
+    if from_logits:
+        lp = _log_softmax_formula(output, axis=axis)
+    else:
+        q = P.divide(output, P.sum(output, axis=axis, keepdims=True))
+        lp = P.log(P.clip(q, _c(q, EPSILON), _c(q, 1 - EPSILON)))
+    return P.negative(P.sum(P.multiply(target, lp), axis=axis))
+
+
+def _sparse_formula(target, output, from_logits=False, axis=-1):
+    labels = np.asarray(_raw(target)).astype(np.int64)
+    oh = np.moveaxis(np.eye(output.shape[axis], dtype=output.dtype)[labels], -1, axis)
+    return _cce_formula(_wrap(oh), output, from_logits, axis)
+
+
+def _loss_kernel(key, yt, yp, want_grad):
+    """(per-sample losses (n,), gradient (n, k) or None) from the C loss kernel."""
+    n = yp.shape[0]
+    per = np.empty(n, yp.dtype)
+    grad = np.empty_like(yp) if want_grad else None
+    _kernels.loss(LOSSES[key], 0.0, yt, yp, None, 1.0, grad, per)
+    return per, grad
+
+
+def _c2(a, dtype):
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+@register("binary_crossentropy", args=("prob", "prob"),
+          cases=({}, {"from_logits": True}),
+          ref=lambda t, o, from_logits=False: np.asarray(_raw(_bce_formula(
+              _wrap(np.asarray(t)), _wrap(np.asarray(o)), from_logits))))
+def binary_crossentropy(target, output, from_logits=False):
+    """Element-wise binary cross-entropy (the shape of output). On logits it uses
+    max(z, 0) - z*y + log1p(exp(-|z|)); on probabilities, clipped to [1e-7, 1 - 1e-7]."""
+    if not isinstance(from_logits, (bool, np.bool_)):
+        raise TypeError(f"binary_crossentropy: from_logits must be True or False, got "
+                        f"{type(from_logits).__name__} {from_logits!r}")
+    t, o = _pair_float(target, output, "binary_crossentropy")
+    if t.shape != o.shape:
+        raise ValueError(f"binary_crossentropy: target and output must have the same "
+                         f"shape, got target.shape={t.shape}, output.shape={o.shape}")
+    tr, orr = _raw(t), _raw(o)
+    key = "binary_crossentropy_logits" if from_logits else "binary_crossentropy"
+    want = bool(_state.tapes) and should_record((t, o))
+    per, grad = _loss_kernel(key, _c2(tr, orr.dtype).reshape(-1, 1),
+                             _c2(orr, orr.dtype).reshape(-1, 1), want)
+    out = _wrap(per.reshape(orr.shape))
+    if want:
+        def vjp(g):
+            if _state.tapes:
+                return _nested_vjp(_bce_formula, (t, o), g, from_logits=bool(from_logits))
+            gr = np.asarray(_raw(g), orr.dtype)
+            go = gr * grad.reshape(orr.shape)
+            if from_logits:
+                gt = -gr * orr
+            else:
+                c = np.clip(orr, EPSILON, 1 - EPSILON)
+                gt = gr * (np.log1p(-c) - np.log(c))
+            return _wrap(gt), _wrap(go)
+        _record((t, o), (out,), vjp, "binary_crossentropy")
+    return out
+
+
+def _class_rows(a, axis):
+    """a with `axis` last, as (n, k) C-contiguous rows, plus the leading shape."""
+    m = np.moveaxis(a, axis, -1) if axis != a.ndim - 1 else a
+    return np.ascontiguousarray(m).reshape(-1, m.shape[-1]), m.shape[:-1]
+
+
+@register("categorical_crossentropy", args=("simplex", "simplex"), shapes=((3, 4), (3, 4)),
+          cases=({}, {"from_logits": True}),
+          ref=lambda t, o, from_logits=False: np.asarray(_raw(_cce_formula(
+              _wrap(np.asarray(t)), _wrap(np.asarray(o)), from_logits))))
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """-sum(target * log p) over `axis`, p = softmax(output) with from_logits, else output
+    renormalised to sum 1 and clipped to [1e-7, 1 - 1e-7], as Keras."""
+    if not isinstance(from_logits, (bool, np.bool_)):
+        raise TypeError(f"categorical_crossentropy: from_logits must be True or False, got "
+                        f"{type(from_logits).__name__} {from_logits!r}")
+    t, o = _pair_float(target, output, "categorical_crossentropy")
+    if t.shape != o.shape:
+        raise ValueError(f"categorical_crossentropy: target and output must have the same "
+                         f"shape, got target.shape={t.shape}, output.shape={o.shape}")
+    if o.ndim < 1:
+        raise ValueError("categorical_crossentropy: target and output must have at least "
+                         f"1 dimension, got shape {o.shape}")
+    ax = _check_axis(axis, o.ndim, "categorical_crossentropy")
+    tr, orr = _raw(t), _raw(o)
+    yt, lead = _class_rows(tr, ax)
+    yp, _ = _class_rows(orr, ax)
+    key = "categorical_crossentropy_logits" if from_logits else "categorical_crossentropy"
+    want = bool(_state.tapes) and should_record((t, o))
+    per, grad = _loss_kernel(key, yt, yp, want and yp.size > 0)
+    out = _wrap(per.reshape(lead))
+    if want:
+        def vjp(g):
+            if _state.tapes:
+                return _nested_vjp(_cce_formula, (t, o), g, from_logits=bool(from_logits),
+                                   axis=ax)
+            gr = np.asarray(_raw(g), orr.dtype).reshape(-1, 1)
+            back = (lambda r: np.moveaxis(r.reshape(lead + (yp.shape[1],)), -1, ax))
+            go = back(gr * grad)
+            if from_logits:
+                m = yp.max(axis=1, keepdims=True)
+                lp = yp - m - np.log(np.exp(yp - m).sum(axis=1, keepdims=True))
+            else:
+                lp = np.log(np.clip(yp / yp.sum(axis=1, keepdims=True), EPSILON,
+                                    1 - EPSILON))
+            gt = back(-gr * lp)
+            return _wrap(gt), _wrap(go)
+        _record((t, o), (out,), vjp, "categorical_crossentropy")
+    return out
+
+
+@register("sparse_categorical_crossentropy", args=("labels", "simplex"),
+          shapes=((3,), (3, 4)), cases=({}, {"from_logits": True}),
+          ref=lambda t, o, from_logits=False: np.asarray(_raw(_sparse_formula(
+              _wrap(np.asarray(t)), _wrap(np.asarray(o)), from_logits))))
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy against integer class indices `target` (output.shape without the
+    class axis, or with it of size 1)."""
+    if not isinstance(from_logits, (bool, np.bool_)):
+        raise TypeError(f"sparse_categorical_crossentropy: from_logits must be True or "
+                        f"False, got {type(from_logits).__name__} {from_logits!r}")
+    o = _float(output)
+    if o.ndim < 1:
+        raise ValueError("sparse_categorical_crossentropy: output must have at least 1 "
+                         f"dimension, got shape {o.shape}")
+    ax = _check_axis(axis, o.ndim, "sparse_categorical_crossentropy")
+    lab = np.asarray(_raw(target))
+    if lab.ndim == o.ndim and lab.shape[ax] == 1:
+        lab = np.squeeze(lab, axis=ax)
+    expected = o.shape[:ax] + o.shape[ax + 1:]
+    if lab.shape != expected:
+        raise ValueError(f"sparse_categorical_crossentropy: target must have shape "
+                         f"{expected} (output.shape={o.shape} without the class axis), got "
+                         f"{np.shape(_raw(target))}")
+    if lab.dtype.kind not in "biuf":
+        raise TypeError(f"sparse_categorical_crossentropy: target must hold integer class "
+                        f"indices, got dtype {lab.dtype}")
+    k = o.shape[ax]
+    if lab.size:
+        if lab.dtype.kind == "f" and (not np.all(np.isfinite(lab)) or
+                                      np.any(lab != np.floor(lab))):
+            raise ValueError("sparse_categorical_crossentropy: target must hold integer "
+                             "class indices, got non-integer values")
+        if lab.min() < 0 or lab.max() >= k:
+            raise ValueError(f"sparse_categorical_crossentropy: target class indices must "
+                             f"be in [0, {k}), got values in [{lab.min()}, {lab.max()}]")
+    orr = _raw(o)
+    yp, lead = _class_rows(orr, ax)
+    yt = _c2(lab.reshape(-1, 1), orr.dtype)
+    key = ("sparse_categorical_crossentropy_logits" if from_logits
+           else "sparse_categorical_crossentropy")
+    want = bool(_state.tapes) and should_record((o,))
+    per, grad = _loss_kernel(key, yt, yp, want and yp.size > 0)
+    out = _wrap(per.reshape(lead))
+    if want:
+        labels = _wrap(lab)
+
+        def vjp(g):
+            if _state.tapes:
+                return (None,) + tuple(_nested_vjp(
+                    lambda ot: _sparse_formula(labels, ot, bool(from_logits), ax), (o,), g))
+            gr = np.asarray(_raw(g), orr.dtype).reshape(-1, 1)
+            go = np.moveaxis((gr * grad).reshape(lead + (k,)), -1, ax)
+            return None, _wrap(go)
+        _record((target, o), (out,), vjp, "sparse_categorical_crossentropy")
+    return out
+
+
+# ------------------------------------------------------------------------- others
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    """One-hot rows of `num_classes` for the integer indices x (float32 by default); an
+    index outside [0, num_classes) gives a row of zeros, as TensorFlow's one_hot."""
+    if isinstance(num_classes, (bool, np.bool_)) or \
+            not isinstance(num_classes, numbers.Integral) or num_classes < 1:
+        raise ValueError(f"one_hot: num_classes must be an int >= 1, got {num_classes!r}")
+    if sparse:
+        raise ValueError("one_hot: sparse=True is not supported (fastnn has dense "
+                         "tensors only)")
+    d = standardize_dtype(dtype, "dtype", "one_hot") or FLOATX
+    xi = np.asarray(_raw(x))
+    if xi.dtype.kind not in "biu":
+        if xi.dtype.kind == "f" and (xi.size == 0 or np.all(xi == np.floor(xi))):
+            xi = xi.astype(np.int64)
+        else:
+            raise TypeError(f"one_hot: x must hold integer indices, got dtype {xi.dtype}")
+    out = np.zeros(xi.shape + (int(num_classes),), d)
+    valid = (xi >= 0) & (xi < num_classes)
+    idx = np.nonzero(valid)
+    out[idx + (xi[valid].astype(np.int64),)] = 1
+    if axis != -1:
+        out = np.moveaxis(out, -1, _check_axis(axis, out.ndim, "one_hot"))
+    return _wrap(out)
+
+
+def moments(x, axes, keepdims=False):
+    """(mean, variance) of x over `axes`."""
+    x = _float(x)
+    ax = tuple(axes) if isinstance(axes, (list, tuple)) else axes
+    return (P.mean(x, axis=ax, keepdims=keepdims), P.var(x, axis=ax, keepdims=keepdims))
+
+
+def normalize(x, axis=-1, order=2):
+    """x divided by its `order`-norm along axis (Keras' ops.normalize)."""
+    x = _float(x)
+    n = P.norm(x, ord=order, axis=axis, keepdims=True)
+    if n is NotImplemented:
+        raise ValueError(f"normalize: order must be 1, 2 or inf, got {order!r}")
+    return P.divide(x, P.maximum(n, _c(x, EPSILON)))

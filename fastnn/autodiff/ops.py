@@ -1,0 +1,26 @@
+"""The `keras.ops` namespace on fastnn.autodiff: NumPy-like, math, nn and core functions,
+all differentiable where Keras' are (`fastnn.autodiff.ops.exp(x)`,
+`ops.mean(ops.square(y - p))`). `REGISTRY` lists the registered functions by name with
+how the tests exercise them (fastnn/autodiff/registry.py)."""
+from fastnn.autodiff.core_ops import (cast, convert_to_numpy, convert_to_tensor,  # noqa: F401
+                                      custom_gradient, dtype, is_tensor, stop_gradient)
+from fastnn.autodiff.numpy_ops import (  # noqa: F401
+    abs, absolute, add, all, allclose, amax, amin, any, arange, arccos, arccosh, arcsin,
+    arcsinh, arctan, arctan2, arctanh, argmax, argmin, argsort, array, broadcast_to, ceil,
+    clip, concatenate, copy, cos, cosh, cumsum, diagonal, divide, dot, equal, exp, exp2,
+    expand_dims, expm1, eye, flatten, flip, floor, floor_divide, full, full_like, greater,
+    greater_equal, hypot, identity, inner, isclose, isfinite, isinf, isnan, less,
+    less_equal, linspace, log, log10, log1p, log2, logaddexp, logical_and, logical_not,
+    logical_or, logical_xor, logsumexp, matmul, max, maximum, mean, min, minimum, mod,
+    moveaxis, multiply, ndim, negative, not_equal, ones, ones_like, outer, pad, power,
+    prod, ravel, reciprocal, repeat, reshape, round, shape, sign, sin, sinh, size, sort,
+    split, sqrt, square, squeeze, stack, std, subtract, sum, swapaxes, take,
+    take_along_axis, tan, tensordot, tile, trace, transpose, tri, tril, triu, true_divide,
+    var, where, zeros, zeros_like)
+from fastnn.autodiff.nn_ops import (  # noqa: F401
+    binary_crossentropy, categorical_crossentropy, elu, erf, gelu, hard_sigmoid, hard_silu,
+    hard_swish, leaky_relu, log_sigmoid, log_softmax, moments, normalize, one_hot, relu,
+    relu6, selu, sigmoid, silu, softmax, softplus, softsign, sparse_categorical_crossentropy,
+    swish, tanh)
+from fastnn.autodiff import random_ops as random  # noqa: F401
+from fastnn.autodiff.registry import OPS as REGISTRY  # noqa: F401
