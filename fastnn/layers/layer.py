@@ -72,17 +72,33 @@ _IGNORED_WEIGHT_ARGS = ("autocast", "aggregation", "synchronization", "use_resou
 
 
 def _call_signature(cls):
-    """(accepts training=, accepts **kwargs) for cls.call, cached per class."""
+    """(accepts training=, accepts **kwargs, the name of the inputs argument) for
+    cls.call, cached per class."""
     cached = cls.__dict__.get("_fastnn_call_sig")
     if cached is None:
         try:
             params = inspect.signature(cls.call).parameters
         except (TypeError, ValueError):
             params = {}
+        names = [n for n, p in params.items() if n != "self" and p.kind in
+                 (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
         cached = ("training" in params,
-                  any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()))
+                  any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()),
+                  names[0] if names else "inputs")
         setattr(cls, "_fastnn_call_sig", cached)
     return cached
+
+
+def _take_inputs(layer, args, kwargs):
+    """A call's arguments with its inputs first: given positionally, as inputs=, by the
+    name call() gives its first argument, or as x= (what fastnn's models took)."""
+    if args:
+        return args
+    name = _call_signature(type(layer))[2]
+    for key in ("inputs", name, "x"):
+        if key in kwargs:
+            return (kwargs.pop(key),)
+    raise TypeError(f"{layer.name}: a layer is called on its inputs, got no arguments")
 
 
 class Layer:
@@ -366,13 +382,10 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__}: a layer must define call(inputs)")
 
     def __call__(self, *args, **kwargs):
-        if not args:
-            if "inputs" not in kwargs:
-                raise TypeError(f"{self.name}: a layer is called on its inputs, got no arguments")
-            args = (kwargs.pop("inputs"),)
+        args = _take_inputs(self, args, kwargs)
         if _symbolic.is_symbolic((args, kwargs)):
             return self._symbolic_call(args, kwargs)
-        has_training, has_var_kw = _call_signature(type(self))
+        has_training, has_var_kw, _ = _call_signature(type(self))
         training = kwargs.pop("training", None)
         ctx = _CONTEXT
         entry = ctx.entry is None
@@ -432,7 +445,7 @@ class Layer:
             lambda t: _zeros_like_spec(t) if isinstance(t, _symbolic.KerasTensor) else t, kwargs)
         batch_unknown = any(t.shape[:1] == (None,) for t in _symbolic.tree_flatten(inputs)
                             if isinstance(t, _symbolic.KerasTensor))
-        has_training, has_var_kw = _call_signature(type(self))
+        has_training, has_var_kw, _ = _call_signature(type(self))
         if (has_training or has_var_kw) and "training" not in probe_kwargs:
             probe_kwargs["training"] = False
         try:

@@ -15,7 +15,7 @@ import json
 
 import numpy as np
 
-from fastnn.layers.layer import Layer, _CONTEXT
+from fastnn.layers.layer import Layer, _CONTEXT, _take_inputs
 from fastnn.layers import symbolic as _symbolic
 from fastnn.tensor import as_tensor as _as_tensor
 from fastnn.trainers.trainer import Trainer
@@ -101,12 +101,11 @@ class Model(Trainer, Layer):
         """model(x): on data, the outputs (as a Tensor: a NumPy array with TensorFlow's
         .numpy()), building the model on the first data; on keras.Input tensors, the
         symbolic outputs (the model becomes a layer of a functional model)."""
-        if not args and "inputs" not in kwargs:
-            raise TypeError(f"{self.name}: a model is called on its inputs, got no arguments")
+        args = _take_inputs(self, args, kwargs)
         if _symbolic.is_symbolic((args, kwargs)):
             return Layer.__call__(self, *args, **kwargs)
-        x = args[0] if args else kwargs["inputs"]
-        extra = args[1:] or set(kwargs) - {"inputs", "training"}
+        x = args[0]
+        extra = args[1:] or set(kwargs) - {"training"}
         if not extra and self._chain() is not None and _CONTEXT.entry is None \
                 and not isinstance(x, (list, tuple, dict)):
             # a chain called from outside any other call: checked, and on the engine
