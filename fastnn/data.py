@@ -558,6 +558,29 @@ def _buffer_shuffle(items, buffer_size, rng):
         yield out
 
 
+def _buffer_shuffle_list(items, buffer_size, rng):
+    """`_buffer_shuffle` of a list whose length is known: the same outputs from the same
+    random numbers (output k picks int(u_k * min(buffer_size, n - k))), with the draws
+    made at once and a tighter loop."""
+    n = len(items)
+    if n == 0:
+        return iter(())
+    u = rng.random(n)
+    lens = np.minimum(buffer_size, n - np.arange(n))
+    picks = (u * lens).astype(np.int64).tolist()
+    buf = items[:buffer_size]
+    out = [None] * n
+    refill = n - buffer_size      # outputs after which an input item takes the place
+    for k, j in enumerate(picks):
+        out[k] = buf[j]
+        if k < refill:
+            buf[j] = items[buffer_size + k]
+        else:
+            buf[j] = buf[-1]
+            buf.pop()
+    return iter(out)
+
+
 # ---------------------------------------------------------------- Dataset
 class Dataset:
     """A sequence of elements (nested structures of arrays), with TensorFlow's
@@ -1073,6 +1096,10 @@ class Dataset:
 
         if self._index is not None:
             index_fn = self._index[1]
+            if self._card >= 0:      # the rows to shuffle are a list of known length
+                return self._with_index(
+                    lambda: _buffer_shuffle_list(list(index_fn()), buffer_size, rng()),
+                    self._card, "Shuffle")
             return self._with_index(lambda: _buffer_shuffle(index_fn(), buffer_size, rng()),
                                     self._card, "Shuffle")
         return self._derived(lambda: _buffer_shuffle(self._elements(), buffer_size, rng()),
