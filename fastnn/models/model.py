@@ -107,10 +107,15 @@ class Model(Trainer, Layer):
         x = args[0]
         extra = args[1:] or set(kwargs) - {"training"}
         if not extra and self._chain() is not None and _CONTEXT.entry is None \
-                and not isinstance(x, (list, tuple, dict)):
+                and (self._takes_array() or not isinstance(x, (list, tuple, dict))):
             # a chain called from outside any other call: checked, and on the engine
             return _as_tensor(self._outputs(x, kwargs.get("training") or False, "__call__"))
         return Layer.__call__(self, *args, **kwargs)
+
+    def _takes_array(self):
+        """Whether the model's input is always one array (lists given to it are data,
+        not a structure of inputs)."""
+        return False
 
     def call(self, inputs, training=None):
         raise NotImplementedError(f"{type(self).__name__}: a subclassed model must define "

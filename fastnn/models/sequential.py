@@ -67,6 +67,9 @@ class Sequential(Model):
     def _chain(self):
         return self._layers
 
+    def _takes_array(self):
+        return True
+
     def call(self, inputs, training=None):
         out = inputs
         for layer in self._layers:
