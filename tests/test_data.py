@@ -647,15 +647,24 @@ def test_shuffle_follows_fastnn_seed():
     assert e1 == e2
 
 
-def test_shuffle_same_order_batched_or_not_and_on_any_source():
+@pytest.mark.parametrize("buffer_size", [1, 7, 25, 40])
+def test_shuffle_same_order_batched_or_not_and_on_any_source(buffer_size):
+    # in-memory rows are shuffled as indices (a faster loop), other elements one by one:
+    # the same order from the same seed either way, batched or not
     x = np.arange(50, dtype=np.float32).reshape(25, 2)
-    rows = [r[0] for r in as_list(Dataset.from_tensor_slices(x).shuffle(7, seed=3))]
-    batched = np.concatenate([b[:, 0] for b in
-                              as_list(Dataset.from_tensor_slices(x).shuffle(7, seed=3).batch(4))])
+    src = Dataset.from_tensor_slices(x)
+    rows = [r[0] for r in as_list(src.shuffle(buffer_size, seed=3))]
+    assert sorted(rows) == x[:, 0].tolist()
+    batched = np.concatenate([b[:, 0] for b in as_list(src.shuffle(buffer_size, seed=3)
+                                                       .batch(4))])
     assert batched.tolist() == rows
-    mapped = [r[0] for r in as_list(Dataset.from_tensor_slices(x).map(lambda v: v)
-                                    .shuffle(7, seed=3))]
+    mapped = [r[0] for r in as_list(src.map(lambda v: v).shuffle(buffer_size, seed=3))]
     assert mapped == rows
+    # an infinite index stream (repeat before shuffle) takes the general path
+    endless = [r[0] for r in as_list(src.repeat().shuffle(buffer_size, seed=3).take(25))]
+    mapped_endless = [r[0] for r in as_list(src.map(lambda v: v).repeat()
+                                            .shuffle(buffer_size, seed=3).take(25))]
+    assert endless == mapped_endless
 
 
 def test_shuffle_full_buffer_is_uniform():

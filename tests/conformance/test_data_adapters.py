@@ -1110,3 +1110,366 @@ def test_epoch_iterator_epoch_callbacks(infinite):
         for _, _, _ in epoch_iter:
             pass
     assert ds.tracker == [1, 2] * num_epochs
+
+
+# =============================================================================================
+# fastnn's own tests of the adapters (not ported from Keras): what fastnn adds or decides
+# (lists of numbers, tensor-like and pandas-like inputs, float_dtype, arrays(), shuffling
+# from fastnn's generator, the validation split's floor, errors for strangers).
+# =============================================================================================
+class _TensorLike:
+    """An eager tensor of another framework: only `.numpy()` and `.shape`."""
+
+    def __init__(self, a):
+        self._a = np.asarray(a)
+        self.shape = self._a.shape
+
+    def numpy(self):
+        return self._a
+
+
+def _fake_pandas(kind, values):
+    cls = type(kind, (), {"__module__": "pandas.core.frame" if kind == "DataFrame"
+                          else "pandas.core.series",
+                          "__init__": lambda self, v: setattr(self, "_v", np.asarray(v)),
+                          "to_numpy": lambda self: self._v})
+    return cls(values)
+
+
+def test_own_dispatch_by_input_kind():
+    x = np.zeros((6, 2))
+
+    class Seq(data_adapters.PyDataset):
+        def __len__(self):
+            return 1
+
+        def __getitem__(self, i):
+            return x, x
+
+    assert type(data_adapters.get_data_adapter(x, x)) is data_adapters.ArrayDataAdapter
+    assert type(data_adapters.get_data_adapter({"a": x}, [x, x])) is \
+        data_adapters.ArrayDataAdapter
+    assert type(data_adapters.get_data_adapter(iter([(x, x)]))) is \
+        data_adapters.GeneratorDataAdapter
+    assert type(data_adapters.get_data_adapter(Seq())) is data_adapters.PyDatasetAdapter
+    assert type(data_adapters.get_data_adapter(Dataset.from_tensors((x, x)))) is \
+        data_adapters.DatasetAdapter
+    adapter = data_adapters.get_data_adapter(x)
+    assert data_adapters.get_data_adapter(adapter) is adapter
+    assert data_adapters.Sequence is data_adapters.PyDataset
+
+
+@pytest.mark.parametrize("bad", ["abc", 5, 3.5, object(), {1, 2}, range(4)])
+def test_own_unrecognized_input_is_type_and_value_error(bad):
+    for cls in (TypeError, ValueError):
+        with pytest.raises(cls, match="Unrecognized data type: x="):
+            data_adapters.get_data_adapter(bad)
+    with pytest.raises(ValueError, match="x is required"):
+        data_adapters.get_data_adapter(None)
+
+
+def test_own_lists_tensor_likes_pandas_and_sparse():
+    # a (nested) list of numbers is one array
+    adapter = data_adapters.get_data_adapter([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [0, 1, 0],
+                                             batch_size=2)
+    (bx, by), (bx2, by2) = adapter.get_numpy_iterator()
+    assert bx.tolist() == [[1.0, 2.0], [3.0, 4.0]] and bx.dtype == np.float32
+    assert by.tolist() == [0, 1] and by2.tolist() == [0]
+    with pytest.raises(ValueError, match="rectangular"):
+        data_adapters.get_data_adapter([[1.0, 2.0], [3.0]])
+    # an eager tensor of another framework (`.numpy()`), and an object with __array__
+    t = _TensorLike(np.arange(8.0).reshape(4, 2))
+
+    class WithArray:
+        def __array__(self, dtype=None, copy=None):
+            return np.arange(4)
+
+    adapter = data_adapters.get_data_adapter(t, WithArray(), batch_size=4)
+    bx, by = next(iter(adapter.get_numpy_iterator()))
+    assert bx.tolist() == np.arange(8.0).reshape(4, 2).tolist() and by.tolist() == [0, 1, 2, 3]
+    # pandas (recognised by class, read with .to_numpy(); a Series is one column)
+    df = _fake_pandas("DataFrame", np.arange(6.0).reshape(3, 2))
+    s = _fake_pandas("Series", np.array([1, 2, 3]))
+    adapter = data_adapters.get_data_adapter(df, s, batch_size=3)
+    bx, by = next(iter(adapter.get_numpy_iterator()))
+    assert bx.shape == (3, 2) and by.shape == (3, 1) and by[:, 0].tolist() == [1, 2, 3]
+    # SciPy sparse matrices become dense
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    m = scipy_sparse.csr_matrix(np.eye(3))
+    bx = next(iter(data_adapters.get_data_adapter(m).get_numpy_iterator()))   # x alone
+    assert bx.tolist() == np.eye(3).tolist()
+
+
+def test_own_scalars_and_bad_parts_named():
+    with pytest.raises(ValueError, match="x must be an array of samples"):
+        data_adapters.get_data_adapter(np.float64(3.0))
+    with pytest.raises(ValueError, match=r"array-like.*y\['b'\]"):
+        data_adapters.get_data_adapter(np.zeros((2, 1)), {"a": np.zeros(2), "b": "oops"})
+    with pytest.raises(ValueError, match="Data cardinality is ambiguous"):
+        data_adapters.get_data_adapter(np.zeros((3, 1)), np.zeros(4))
+
+
+def test_own_check_data_cardinality_message():
+    with pytest.raises(ValueError) as e:
+        data_adapter_utils.check_data_cardinality((np.zeros((3, 1)), np.zeros(4), None))
+    assert str(e.value) == ("Data cardinality is ambiguous. Make sure all arrays contain the "
+                            "same number of samples.'x' sizes: 3\n'y' sizes: 4\n"
+                            "'sample_weight' sizes: \n")
+    data_adapter_utils.check_data_cardinality((np.zeros((3, 1)), [np.zeros(3)], None))
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("batch_size", dict(batch_size=0)), ("batch_size", dict(batch_size=-2)),
+    ("batch_size", dict(batch_size=2.5)), ("batch_size", dict(batch_size=True)),
+    ("steps_per_epoch", dict(steps_per_epoch=0)), ("shuffle", dict(shuffle="yes")),
+    ("shuffle", dict(shuffle=1))])
+def test_own_arguments_checked_by_name(name, kwargs):
+    with pytest.raises(ValueError, match=name):
+        data_adapters.get_data_adapter(np.zeros((4, 1)), np.zeros(4), **kwargs)
+
+
+def test_own_steps_give_the_batch_size():
+    adapter = data_adapters.get_data_adapter(np.zeros((10, 1)), steps_per_epoch=3)
+    assert adapter.batch_size == 4 and adapter.num_batches == 3
+    assert adapter.partial_batch_size == 2
+
+
+def test_own_float_dtype():
+    x64 = np.arange(6.0).reshape(3, 2)
+    y16 = np.ones(3, np.float16)
+    a = data_adapters.get_data_adapter(x64, y16)
+    assert a.arrays()[0].dtype == np.float32 and a.arrays()[1].dtype == np.float32
+    a = data_adapters.get_data_adapter(x64, y16, float_dtype="float64")
+    assert a.arrays()[0].dtype == np.float64 and a.arrays()[0] is x64   # no copy
+    assert a.arrays()[1].dtype == np.float64
+    a = data_adapters.get_data_adapter(x64, np.arange(3), float_dtype=None)
+    assert a.arrays()[0] is x64 and a.arrays()[1].dtype == np.arange(3).dtype
+
+
+def test_own_arrays_for_the_engine():
+    x = np.arange(8, dtype=np.float32).reshape(4, 2)
+    y = np.array([0, 1, 1, 0])
+    a = data_adapters.get_data_adapter(x, y, class_weight={0: 2.0, 1: 0.5})
+    ax, ay, asw = a.arrays()
+    assert ax is x and ay is y and asw.tolist() == [2.0, 0.5, 0.5, 2.0]
+    assert data_adapters.get_data_adapter(iter([(x, y)])).arrays() is None
+    # a dataset that is exactly from_tensor_slices(...).batch(b) gives its arrays
+    ds = Dataset.from_tensor_slices((x, y)).batch(3)
+    dx, dy, dsw = data_adapters.get_data_adapter(ds).arrays()
+    assert dx.tolist() == x.tolist() and dy.tolist() == y.tolist() and dsw is None
+    assert data_adapters.get_data_adapter(ds, class_weight={0: 1.0}).arrays() is None
+    for other in (Dataset.from_tensor_slices((x, y)).shuffle(4).batch(3),
+                  Dataset.from_tensor_slices((x, y)).batch(3, drop_remainder=True),
+                  Dataset.from_tensor_slices((x, y)).map(lambda a, b: (a, b)).batch(3),
+                  Dataset.from_tensor_slices((x, y)).take(2).batch(3)):
+        assert data_adapters.get_data_adapter(other).arrays() is None
+
+
+def test_own_shuffle_draws_as_the_engine_does():
+    # shuffle=True takes each epoch's order from fastnn.utils.epoch_orders: the orders
+    # the C engine's fit draws, so both paths see the same batches
+    n = 50
+    x = np.arange(n, dtype=np.float32).reshape(n, 1)
+    utils.set_random_seed(123)
+    a = data_adapters.get_data_adapter(x, batch_size=8, shuffle=True)
+    epochs = []
+    for _ in range(2):
+        a.on_epoch_begin()
+        epochs.append(np.concatenate([b[:, 0] for b in a.get_numpy_iterator()]))
+        a.on_epoch_end()
+    utils.set_random_seed(123)
+    expected = utils.epoch_orders(2, n)
+    assert epochs[0].astype(int).tolist() == expected[0].tolist()
+    assert epochs[1].astype(int).tolist() == expected[1].tolist()
+    assert epochs[0].tolist() != epochs[1].tolist()
+
+
+def test_own_pydataset_shuffle_follows_fastnn_seed():
+    class Batches(data_adapters.PyDataset):
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, i):
+            return np.full((2, 1), i)
+
+    def order():
+        a = data_adapters.get_data_adapter(Batches(), shuffle=True)
+        return [int(b[0][0, 0]) for b in a.get_numpy_iterator()]
+
+    utils.set_random_seed(5)
+    first = order()
+    utils.set_random_seed(5)
+    assert order() == first and sorted(first) == list(range(8))
+
+
+def test_own_pydataset_threads_keep_order_and_arguments_checked():
+    class Slow(data_adapters.PyDataset):
+        def __len__(self):
+            return 12
+
+        def __getitem__(self, i):
+            time.sleep(0.002 * ((i * 7) % 5))        # later batches often finish first
+            return np.full((3, 1), i), np.full(3, i)
+
+    a = py_dataset_adapter.PyDatasetAdapter(Slow(workers=4, max_queue_size=3))
+    assert [int(b[0][0, 0]) for b in a.get_numpy_iterator()] == list(range(12))
+    for bad in (dict(workers=-1), dict(max_queue_size=-1), dict(workers=1.5),
+                dict(use_multiprocessing="yes")):
+        with pytest.raises(ValueError):
+            Slow(**bad)
+
+    class NoSuper(data_adapters.PyDataset):
+        def __init__(self):
+            pass
+
+        def __len__(self):
+            return 1
+
+        def __getitem__(self, i):
+            return np.zeros((1, 1))
+
+    with pytest.warns(UserWarning, match="should call `super\\(\\).__init__"):
+        py_dataset_adapter.PyDatasetAdapter(NoSuper())
+
+
+def test_own_pydataset_bad_batches():
+    class Bad(data_adapters.PyDataset):
+        def __len__(self):
+            return 1
+
+        def __getitem__(self, i):
+            return (np.zeros(2),) * 4
+
+    with pytest.raises(ValueError, match="must return a tuple or a dict"):
+        list(py_dataset_adapter.PyDatasetAdapter(Bad()).get_numpy_iterator())
+
+
+def test_own_generators():
+    x = np.ones((2, 3))
+    # a bare array (or dict) is x alone; lists are tuples
+    a = data_adapters.get_data_adapter(iter([x, x]))
+    assert [len(b) for b in a.get_numpy_iterator()] == [1, 1]
+    a = data_adapters.get_data_adapter(iter([[x, x[:, 0]]]))
+    assert [tuple(p.shape for p in b) for b in a.get_numpy_iterator()] == [((2, 3), (2,))]
+    a = data_adapters.get_data_adapter(iter([({"a": [[1, 2]]}, [5])]))
+    bx, by = next(iter(a.get_numpy_iterator()))
+    assert bx["a"].tolist() == [[1, 2]] and by.tolist() == [5]
+    with pytest.raises(ValueError, match="1 to 3 parts\\), got a tuple of 4"):
+        data_adapters.get_data_adapter(iter([(x, x, x, x)]))
+    with pytest.raises(TypeError, match="must yield batches"):
+        data_adapters.get_data_adapter(iter(["text"]))
+    with pytest.raises(ValueError, match="not supported for Python generator"):
+        data_adapters.get_data_adapter(iter([(x, x)]), class_weight={0: 1.0})
+    with pytest.warns(UserWarning, match="will be ignored"):
+        data_adapters.get_data_adapter(iter([(x, x)]), shuffle=True)
+
+    # read once: a second pass continues where the first stopped
+    def gen():
+        for i in range(4):
+            yield np.full((1, 1), i)
+
+    a = data_adapters.get_data_adapter(gen())
+    it = a.get_numpy_iterator()
+    assert [int(next(it)[0][0, 0]) for _ in range(3)] == [0, 1, 2]
+    assert [int(b[0][0, 0]) for b in a.get_numpy_iterator()] == [3]
+    assert list(a.get_numpy_iterator()) == []
+
+
+def test_own_dataset_inputs():
+    x, y = np.zeros((5, 2)), np.arange(5)
+    ds = Dataset.from_tensor_slices((x, y)).batch(2)
+    with pytest.raises(ValueError, match="`y` should not be passed"):
+        data_adapters.get_data_adapter(ds, y)
+    with pytest.raises(ValueError, match="`sample_weights` should not be passed"):
+        data_adapters.get_data_adapter(ds, sample_weight=y)
+    with pytest.warns(UserWarning, match="shuffle=True"):
+        data_adapters.get_data_adapter(ds, shuffle=True)
+    with pytest.raises(ValueError, match="class_weight needs targets"):
+        data_adapters.get_data_adapter(Dataset.from_tensor_slices(x).batch(2),
+                                       class_weight={0: 1.0})
+    a = data_adapters.get_data_adapter(Dataset.from_tensor_slices((x, y)).batch(
+        2, drop_remainder=True))
+    assert a.batch_size == 2 and a.num_batches == 2
+    a = data_adapters.get_data_adapter(Dataset.from_tensor_slices({"a": x}).batch(2))
+    assert [b["a"].shape for b in a.get_numpy_iterator()] == [(2, 2), (2, 2), (1, 2)]
+
+
+def test_own_class_weight_checks():
+    y = np.array([0, 1, 1])
+    with pytest.raises(ValueError, match=r"class_weight\[1\]"):
+        class_weight_to_sample_weights(y, {0: 1.0, 1: -1.0})
+    with pytest.raises(ValueError, match="finite"):
+        class_weight_to_sample_weights(y, {0: float("nan")})
+    with pytest.raises(ValueError, match="finite labels"):
+        class_weight_to_sample_weights(np.array([0.0, np.nan]), {0: 1.0})
+    with pytest.raises(ValueError, match="one label per sample"):
+        class_weight_to_sample_weights(np.zeros((2, 3, 4)), {0: 1.0})
+    with pytest.raises(ValueError, match="integer keys"):
+        class_weight_to_sample_weights(y, {True: 1.0})
+    with pytest.raises(ValueError, match="class_weight needs targets"):
+        data_adapters.get_data_adapter(np.zeros((3, 1)), class_weight={0: 1.0})
+    # binary probabilities round to their class, as Keras does
+    np.testing.assert_allclose(class_weight_to_sample_weights(np.array([[0.2], [0.7]]),
+                                                              {0: 1.0, 1: 3.0}), [1.0, 3.0])
+
+
+def test_own_pack_and_unpack():
+    x, y, sw = np.zeros(2), np.ones(2), np.full(2, 2.0)
+    assert data_adapter_utils.pack_x_y_sample_weight(x) is x
+    packed = data_adapter_utils.pack_x_y_sample_weight((x, y))
+    assert isinstance(packed, tuple) and len(packed) == 1       # x was a tuple: (x,)
+    assert data_adapter_utils.pack_x_y_sample_weight(x, y) == (x, y)
+    assert data_adapter_utils.pack_x_y_sample_weight(x, y, sw) == (x, y, sw)
+    assert data_adapter_utils.unpack_x_y_sample_weight(x) == (x, None, None)
+    assert data_adapter_utils.unpack_x_y_sample_weight((x,)) == (x, None, None)
+    assert data_adapter_utils.unpack_x_y_sample_weight([x, y]) == (x, y, None)
+    assert data_adapter_utils.unpack_x_y_sample_weight((x, y, sw)) == (x, y, sw)
+    with pytest.raises(ValueError, match="Data is expected to be in format"):
+        data_adapter_utils.unpack_x_y_sample_weight((x, y, sw, sw))
+
+
+def test_own_train_validation_split_floor():
+    x = np.arange(20.0).reshape(10, 2)
+    y = np.arange(10)
+    (tx, ty, tsw), (vx, vy, vsw) = data_adapters.train_validation_split((x, y, None), 0.25)
+    # Keras: split_at = floor(10 * 0.75) = 7 train, 3 validate (ceil would keep 8 and 2)
+    assert tx.shape == (7, 2) and vx.shape == (3, 2)
+    assert ty.tolist() == list(range(7)) and vy.tolist() == [7, 8, 9]
+    assert tsw is None and vsw is None
+    assert np.shares_memory(tx, x) and np.shares_memory(vx, x)      # views, no copy
+    (t2,), (v2,) = data_adapters.train_validation_split((list(range(9)),), 0.5)
+    assert t2.tolist() == [0, 1, 2, 3] and v2.tolist() == [4, 5, 6, 7, 8]   # floor(4.5)
+    (tr, _), (va, _) = data_adapters.train_validation_split(
+        ({"a": x, "b": [x, x]}, y), 0.1)
+    assert tr["b"][1].shape == (9, 2) and va["a"].shape == (1, 2)
+    with pytest.raises(ValueError, match="not sufficient to split it"):
+        data_adapters.train_validation_split((x[:1],), 0.5)
+    for bad in (0.0, 1.0, -0.1, True, "0.2"):
+        with pytest.raises(ValueError, match="validation_split"):
+            data_adapters.train_validation_split((x,), bad)
+    with pytest.raises(ValueError, match="only supported for tensors or NumPy arrays"):
+        data_adapters.train_validation_split((x, iter([1])), 0.5)
+    assert data_adapters.train_validation_split((None, None), 0.5) == ((None, None),
+                                                                       (None, None))
+
+
+def test_own_epoch_iterator_carries_an_infinite_generator_across_epochs():
+    def endless():
+        i = 0
+        while True:
+            yield (np.full((1, 1), i),)
+            i += 1
+
+    it = epoch_iterator.EpochIterator(endless(), steps_per_epoch=3)
+    seen = []
+    for _ in range(2):
+        for _, _, batches in it:
+            seen.append(int(batches[0][0][0, 0]))
+    assert seen == [0, 1, 2, 3, 4, 5] and it.num_batches == 3
+
+    def four():
+        for i in range(4):
+            yield (np.full((1, 1), i),)
+
+    it = epoch_iterator.EpochIterator(four())
+    assert sum(1 for _ in it) == 4 and it.num_batches == 4   # the size, once learnt

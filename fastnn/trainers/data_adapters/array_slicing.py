@@ -5,8 +5,8 @@ An array here is anything with samples along its first axis that NumPy can hold:
 NumPy array, an object with `__array__` or TensorFlow's `.numpy()`, a pandas DataFrame
 (`.to_numpy()`) or Series (a column: shape `(n, 1)`, as Keras gives it), a SciPy sparse
 matrix (made dense), or a list (or tuple) of numbers, nested or not, such as
-`[[0.1, 0.2], [0.3, 0.4]]`. A list or tuple that holds arrays, and a dict, is a
-structure of inputs instead (several inputs or outputs).
+`[[0.1, 0.2], [0.3, 0.4]]`. A tuple, a list that holds arrays, and a dict, are
+structures of inputs instead (several inputs or outputs).
 """
 import math
 import numbers
@@ -67,9 +67,9 @@ _SCALARS = (numbers.Number, np.generic, str, bytes)
 
 
 def _is_number_list(x):
-    """A (nested) list or tuple of numbers (or strings): an array given as Python
-    lists. Named tuples and empty lists are structures, not arrays."""
-    if not isinstance(x, (list, tuple)) or hasattr(type(x), "_fields"):
+    """A (nested) list of numbers (or strings; inner levels may be tuples): an array
+    given as Python lists. A tuple at the top, and an empty list, are structures."""
+    if not isinstance(x, list):
         return False
     stack, seen_scalar = [x], False
     while stack:
