@@ -102,7 +102,7 @@ def is_tensor(x):
     return isinstance(x, Tensor)
 
 
-@register("cast", args=("x",), cases=({"dtype": "float64"}, {"dtype": "float32"}),
+@register("cast", args=("x",), cases=({"dtype": "float64"},),
           ref=lambda x, dtype: np.asarray(x).astype(dtype))
 def cast(x, dtype):
     """x converted to `dtype` (differentiable between float dtypes)."""
