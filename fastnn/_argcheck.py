@@ -32,14 +32,18 @@ def _who(owner, name):
     return f"{owner}: {name}" if owner else name
 
 
+def _num(x):
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
 def _range(lo, hi, lo_open, hi_open):
     if lo is None and hi is None:
         return ""
     if hi is None:
-        return f" {'>' if lo_open else '>='} {lo:g}"
+        return f" {'>' if lo_open else '>='} {_num(lo)}"
     if lo is None:
-        return f" {'<' if hi_open else '<='} {hi:g}"
-    return f" in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        return f" {'<' if hi_open else '<='} {_num(hi)}"
+    return f" in {'(' if lo_open else '['}{_num(lo)}, {_num(hi)}{')' if hi_open else ']'}"
 
 
 def _scalar(value):
@@ -133,9 +137,9 @@ def real_array(x, name, owner=None):
     else:
         try:
             arr = np.asarray(x)
-        except Exception as exc:  # ragged lists and the like
-            raise TypeError(f"{_who(owner, name)} must be an array of real numbers, got "
-                            f"{type(x).__name__} ({exc})") from None
+        except Exception:  # ragged lists and the like
+            raise TypeError(f"{_who(owner, name)} must be an array of real numbers (rows of "
+                            f"equal length), got {type(x).__name__} {shown(x)}") from None
     if arr.dtype.kind == "O":
         try:
             np.asarray(arr, dtype=np.float64)
@@ -166,6 +170,17 @@ def float_array(x, name, owner=None, dtype=None):
         return arr
     with np.errstate(over="ignore", invalid="ignore"):
         return arr.astype(want)
+
+
+def op_floats(x, name, owner=None):
+    """x as fastnn.ops converts an array argument: float32 and float64 NumPy arrays (and
+    scalars) kept, wider NumPy floats as float64, anything else (ints, bools, float16,
+    Python numbers and lists) as float32, Keras' floatx."""
+    arr = real_array(x, name, owner)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return float_array(arr, name, owner)
+    with np.errstate(over="ignore"):   # 1e300 is inf in float32, as in Keras
+        return arr.astype(np.float32)
 
 
 def finite_array(arr, name, owner=None):

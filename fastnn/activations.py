@@ -7,13 +7,17 @@ from fastnn import _argcheck, ops
 from fastnn.tensor import as_tensor as _as_tensor
 
 
-def _arr(x):
-    """x as a float array (floats kept, ints and bools as float32); anything that is not
-    real numbers is refused (TypeError; an int too large for a float: ValueError)."""
-    a = _argcheck.real_array(x, "x")
-    if a.dtype.kind != "f":
-        a = a.astype(np.float32)
-    return a
+def _arr(x, argname="x"):
+    """x as a float array as fastnn.ops converts it (_argcheck.op_floats): float32 and
+    float64 arrays kept, ints, bools, float16, Python numbers and lists as float32.
+    Anything that is not real numbers is refused (TypeError; an int too large for a
+    float: ValueError)."""
+    return _argcheck.op_floats(x, argname)
+
+
+def _forward(name, x, argname="x", **params):
+    """ops' activation, its errors naming the argument as the caller knows it."""
+    return ops._activate(name, x, argname, params)
 
 
 def _named(name, **defaults):
@@ -35,7 +39,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     threshold = _argcheck.real(threshold, "threshold", "relu")
     x = _arr(x)
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
-        return ops.activation_forward("relu", x)
+        return _forward("relu", x)
     # The parametrised form (Keras' relu signature) is rare: plain NumPy.
     with np.errstate(over="ignore"):   # a slope of 1e30 overflows float32 as in Keras
         out = np.where(x >= threshold, x, negative_slope * (x - threshold)).astype(x.dtype)
@@ -46,42 +50,42 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 
 @_named("sigmoid")
 def sigmoid(x):
-    return ops.activation_forward("sigmoid", _arr(x))
+    return _forward("sigmoid", _arr(x))
 
 
 @_named("tanh")
 def tanh(x):
-    return ops.activation_forward("tanh", _arr(x))
+    return _forward("tanh", _arr(x))
 
 
 @_named("leaky_relu", negative_slope=0.2)
 def leaky_relu(x, negative_slope=0.2):
-    return ops.activation_forward("leaky_relu", _arr(x), negative_slope=negative_slope)
+    return _forward("leaky_relu", _arr(x), negative_slope=negative_slope)
 
 
 @_named("elu", alpha=1.0)
 def elu(x, alpha=1.0):
-    return ops.activation_forward("elu", _arr(x), alpha=alpha)
+    return _forward("elu", _arr(x), alpha=alpha)
 
 
 @_named("selu")
 def selu(x):
-    return ops.activation_forward("selu", _arr(x))
+    return _forward("selu", _arr(x))
 
 
 @_named("softplus")
 def softplus(x):
-    return ops.activation_forward("softplus", _arr(x))
+    return _forward("softplus", _arr(x))
 
 
 @_named("softsign")
 def softsign(x):
-    return ops.activation_forward("softsign", _arr(x))
+    return _forward("softsign", _arr(x))
 
 
 @_named("silu")
 def silu(x):
-    return ops.activation_forward("silu", _arr(x))
+    return _forward("silu", _arr(x))
 
 
 swish = silu
@@ -89,18 +93,18 @@ swish = silu
 
 @_named("gelu", approximate=False)
 def gelu(x, approximate=False):
-    return ops.activation_forward("gelu", _arr(x), approximate=approximate)
+    return _forward("gelu", _arr(x), approximate=approximate)
 
 
 @_named("hard_sigmoid")
 def hard_sigmoid(x):
     """Keras 3 form: clip(x/6 + 0.5, 0, 1) (Keras 2 used 0.2x + 0.5)."""
-    return ops.activation_forward("hard_sigmoid", _arr(x))
+    return _forward("hard_sigmoid", _arr(x))
 
 
 @_named("exponential")
 def exponential(x):
-    return ops.activation_forward("exponential", _arr(x))
+    return _forward("exponential", _arr(x))
 
 
 @_named("linear")
@@ -110,12 +114,12 @@ def linear(x):
 
 @_named("softmax", axis=-1)
 def softmax(x, axis=-1):
-    return ops.activation_forward("softmax", _arr(x), axis=axis)
+    return _forward("softmax", _arr(x), axis=axis)
 
 
 @_named("log_softmax", axis=-1)
 def log_softmax(x, axis=-1):
-    return ops.activation_forward("log_softmax", _arr(x), axis=axis)
+    return _forward("log_softmax", _arr(x), axis=axis)
 
 
 # The registry: Keras names (and aliases) -> function. Also used by deserialisation.

@@ -26,7 +26,11 @@ def _shape(owner, shape):
     if not isinstance(shape, (tuple, list)):
         raise TypeError(f"{owner}: shape must be a tuple of ints >= 0, got "
                         f"{type(shape).__name__} {_argcheck.shown(shape)}")
-    return tuple(_argcheck.integer(d, f"shape[{i}]", owner, lo=0) for i, d in enumerate(shape))
+    shape = tuple(_argcheck.integer(d, f"shape[{i}]", owner, lo=0) for i, d in enumerate(shape))
+    if math.prod(shape) > 2 ** 48:   # 256 Ti elements: no array of that is ever allocated
+        raise ValueError(f"{owner}: shape {shape} has {math.prod(shape)} elements, too many "
+                         f"for one array")
+    return shape
 
 
 def _dtype(owner, dtype, kinds="f"):
@@ -123,9 +127,10 @@ class RandomUniform(Initializer):
         owner = "RandomUniform"
         self.minval = _argcheck.real(minval, "minval", owner)
         self.maxval = _argcheck.real(maxval, "maxval", owner)
-        if not math.isfinite(self.maxval - self.minval):
-            raise ValueError(f"RandomUniform: maxval - minval must be a finite number, got "
-                             f"minval={minval!r}, maxval={maxval!r}")
+        if not 0 <= self.maxval - self.minval < math.inf:
+            raise ValueError(f"RandomUniform: maxval - minval must be a finite number >= 0, "
+                             f"got minval={_argcheck.shown(minval)}, "
+                             f"maxval={_argcheck.shown(maxval)}")
         self.seed = _argcheck.seed(seed, "seed", owner)
 
     def __call__(self, shape, dtype="float32"):

@@ -4,6 +4,8 @@ Every metric here is a running mean, so its state is (total, count); `batch_sums
 gives one batch's contribution and `update_sums` adds it. The training loop uses that
 pair so a fused engine can hand back sums without per-sample Python.
 """
+import math
+
 import numpy as np
 from fastnn import _argcheck, _registry
 from fastnn.tensor import Scalar as _Scalar
@@ -143,12 +145,21 @@ class BinaryAccuracy(Metric):
         return {"name": self.name, "threshold": self.threshold}
 
 
+def _check_classes(y_pred, owner):
+    """y_pred of an accuracy over classes: a last axis of classes, at least one when there
+    are rows to take the argmax of."""
+    if y_pred.ndim == 0 or (y_pred.shape[-1] == 0 and math.prod(y_pred.shape[:-1]) > 0):
+        raise ValueError(f"{owner}: y_pred must have a last axis of class scores (at least "
+                         f"one class), got shape {y_pred.shape}")
+
+
 class SparseCategoricalAccuracy(Metric):
     _default_name = "sparse_categorical_accuracy"
 
     def _check_shapes(self, y_true, y_pred, owner):
+        _check_classes(y_pred, owner)
         labels = _squeeze_labels(y_true, y_pred)
-        if y_pred.ndim == 0 or labels.shape != y_pred.shape[:-1]:
+        if labels.shape != y_pred.shape[:-1]:
             raise ValueError(f"{owner}: y_true must hold one class index per row of y_pred "
                              f"{y_pred.shape}, shape {y_pred.shape[:-1]} or "
                              f"{y_pred.shape[:-1] + (1,)}, got {y_true.shape}")
@@ -165,7 +176,8 @@ class CategoricalAccuracy(Metric):
     _default_name = "categorical_accuracy"
 
     def _check_shapes(self, y_true, y_pred, owner):
-        if y_pred.ndim == 0 or y_true.shape != y_pred.shape:
+        _check_classes(y_pred, owner)
+        if y_true.shape != y_pred.shape:
             raise ValueError(f"{owner}: y_true must have the shape of y_pred {y_pred.shape} "
                              f"(one-hot rows), got {y_true.shape}")
 

@@ -22,7 +22,9 @@ log_softmax = _act.log_softmax
 
 def leaky_relu(features, alpha=0.2):
     """tf.nn.leaky_relu (its slope argument is `alpha`, default 0.2)."""
-    return _act.leaky_relu(features, negative_slope=alpha)
+    alpha = _argcheck.real(alpha, "alpha", "leaky_relu")
+    x = _act._arr(features, "features")
+    return _as_tensor(_act._forward("leaky_relu", x, "features", negative_slope=alpha))
 
 
 def relu6(x):
@@ -35,9 +37,7 @@ def _labels_and_logits(what, labels, logits):
     for name, v in (("labels", labels), ("logits", logits)):
         if v is None:
             raise TypeError(f"{what}: {name} is required, got None")
-    z = _argcheck.real_array(logits, "logits", what)
-    if z.dtype.kind != "f":
-        z = z.astype(np.float32)
+    z = _act._arr(logits, "logits")   # as fastnn.ops converts: lists are float32
     y = _argcheck.float_array(labels, "labels", what, dtype=z.dtype)
     if y.shape != z.shape:
         raise ValueError(f"{what}: labels must have the shape of logits {z.shape}, got "
@@ -60,4 +60,5 @@ def softmax_cross_entropy_with_logits(labels=None, logits=None, axis=-1):
 
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None):
     """Per-row cross-entropy against integer class labels."""
-    return _as_tensor(_ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+    return _as_tensor(_ops._per_sample("sparse_categorical_crossentropy", labels, logits,
+                                       from_logits=True, names=("labels", "logits")))

@@ -45,8 +45,11 @@ def _float_dtype(*arrays_and_originals):
 
 
 def _prepare(dtype, arr):
-    """C-contiguous copy-if-needed in `dtype` (a copy too when a cast is needed)."""
-    return np.asarray(arr, dtype=dtype, order="C")  # keeps 0-d (ascontiguousarray won't)
+    """C-contiguous copy-if-needed in `dtype` (a copy too when a cast is needed, and for
+    a read-only array: the kernels' typed memoryviews take writeable buffers only)."""
+    with np.errstate(over="ignore"):   # float64 beyond float32's range is inf there
+        out = np.asarray(arr, dtype=dtype, order="C")  # keeps 0-d (ascontiguousarray won't)
+    return out if out.flags.writeable else out.copy()
 
 
 def _floats(**named):
@@ -101,17 +104,20 @@ _ACT_PARAMS = {"leaky_relu": ("negative_slope",), "elu": ("alpha",),
 _ROWWISE = ("softmax", "log_softmax")
 
 
-def _resolve_activation(name, params):
+def _resolve_activation(name, params, argname="activation"):
     """Registry name (or alias, or one of our activation functions) -> (name, code,
-    param, axis) with the activation's parameters validated."""
+    param, axis) with the activation's parameters validated; errors name the argument
+    `argname`."""
     if callable(name) and getattr(name, "__name__", None) is not None:
         name = name.__name__
     if name is not None and not isinstance(name, str):
-        raise TypeError(f"activation must be a str or None, got {type(name).__name__}")
+        raise TypeError(f"{argname} must be an activation name (a str) or None, got "
+                        f"{type(name).__name__} {_argcheck.shown(name)}")
     name = ACTIVATION_ALIASES.get(name, name)
     if name not in ACTIVATIONS:
         known = sorted(ACTIVATIONS) + ["swish"]
-        raise ValueError(f"unknown activation {name!r}; known: {', '.join(known)}")
+        raise ValueError(f"{argname}: unknown activation {_argcheck.shown(name)}; known: "
+                         f"{', '.join(known)}")
     allowed = _ACT_PARAMS.get(name, ())
     for k in params:
         if k not in allowed:
@@ -142,11 +148,11 @@ def _rows_view(arr, axis):
 
 def activation_forward(name, z, **params):
     """a = f(z) for the registry activation `name` (fastnn._codes.ACTIVATIONS)."""
-    return _activate(name, z, "z", params)
+    return _activate(name, z, "z", params, "name")
 
 
-def _activate(name, z, argname, params):
-    name, code, param, axis = _resolve_activation(name, params)
+def _activate(name, z, argname, params, name_arg="activation"):
+    name, code, param, axis = _resolve_activation(name, params, name_arg)
     dtype, a = _floats(**{argname: z})
     z = a[argname]
     if name in _ROWWISE:
@@ -168,7 +174,7 @@ def _activate(name, z, argname, params):
 
 def activation_grad(name, z, a, da, **params):
     """dz = da * f'(z) (for softmax / log_softmax the vector-Jacobian product); a = f(z)."""
-    name, code, param, axis = _resolve_activation(name, params)
+    name, code, param, axis = _resolve_activation(name, params, "name")
     dtype, arrs = _floats(z=z, a=a, da=da)
     z, a, da = arrs["z"], arrs["a"], arrs["da"]
     for nm, arr in (("a", a), ("da", da)):
@@ -271,7 +277,7 @@ def logsumexp(x, axis=None, keepdims=False):
     m = np.where(np.isfinite(m), m, 0).astype(dtype)  # all -inf (or +inf) rows
     with np.errstate(divide="ignore"):  # log(0) = -inf for all -inf slices
         out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
-    return out if keepdims else np.squeeze(out, axis=axis)
+    return np.asarray(out if keepdims else np.squeeze(out, axis=axis))
 
 
 # ------------------------------------------------------------------ matmul, dense
@@ -368,19 +374,21 @@ _CLASSIFICATION = ("binary_crossentropy", "categorical_crossentropy",
                    "sparse_categorical_crossentropy")
 
 
-def _loss_args(name, y_true, y_pred, from_logits, delta):
+def _loss_args(name, y_true, y_pred, from_logits, delta, tname="y_true", pname="y_pred"):
     """Validate; return (code, param, y_true (n x k, or n x 1 labels), y_pred (n x k),
-    original y_pred shape, dtype)."""
+    original y_pred shape, dtype). Errors call the two arrays tname and pname."""
     if not isinstance(name, str):
-        raise TypeError(f"loss name must be a str, got {type(name).__name__}")
+        raise TypeError(f"loss name must be a str, got {type(name).__name__} "
+                        f"{_argcheck.shown(name)}")
     name = _LOSS_ALIASES.get(name, name)
     if name not in _LOSS_NAMES:
-        raise ValueError(f"unknown loss {name!r}; known: "
+        raise ValueError(f"name must be a loss name, got unknown loss "
+                         f"{_argcheck.shown(name)}; known: "
                          f"{', '.join(_LOSS_NAMES + tuple(_LOSS_ALIASES))}")
     from_logits = _check_bool(from_logits, "from_logits")
     param = _check_real(delta, "delta", positive=True) if name == "huber" else 0.0
-    yp = _as_array(y_pred, "y_pred")
-    yt = _as_array(y_true, "y_true")
+    yp = _as_array(y_pred, pname)
+    yt = _as_array(y_true, tname)
     if name == "sparse_categorical_crossentropy":
         # labels don't set the dtype (Keras casts them); y_pred alone does
         dtype = _float_dtype((yp, y_pred))
@@ -389,31 +397,31 @@ def _loss_args(name, y_true, y_pred, from_logits, delta):
     yp = _prepare(dtype, yp)
     shape = yp.shape
     if name in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
-        _check_ndim(yp, "y_pred", (2,))
+        _check_ndim(yp, pname, (2,))
     else:
-        _check_ndim(yp, "y_pred", (1, 2))
+        _check_ndim(yp, pname, (1, 2))
         yp = yp.reshape(-1, 1) if yp.ndim == 1 else yp
     n, k = yp.shape
     if n == 0 or k == 0:
-        raise ValueError(f"y_pred must not be empty, got shape {shape}")
+        raise ValueError(f"{pname} must not be empty, got shape {shape}")
     if name == "sparse_categorical_crossentropy":
         if yt.shape not in ((n,), (n, 1)):
-            raise ValueError(f"y_true must hold one class index per sample, shape "
+            raise ValueError(f"{tname} must hold one class index per sample, shape "
                              f"({n},) or ({n}, 1), got {yt.shape}")
         lab = yt.reshape(-1)
         if yt.dtype.kind == "f":
             if not np.all(np.isfinite(lab)) or np.any(lab != np.floor(lab)):
-                raise ValueError("y_true must hold integer class indices, got "
+                raise ValueError(f"{tname} must hold integer class indices, got "
                                  "non-integer values")
         if lab.min() < 0 or lab.max() >= k:
-            raise ValueError(f"y_true class indices must be in [0, {k}) for y_pred "
+            raise ValueError(f"{tname} class indices must be in [0, {k}) for {pname} "
                              f"with {k} columns, got values in [{lab.min()}, "
                              f"{lab.max()}]")
         yt = _prepare(dtype, lab).reshape(n, 1)
     else:
         if yt.shape != shape and not (yt.size == n * k and
                                       {yt.shape, shape} <= {(n,), (n, 1)}):
-            raise ValueError(f"y_true must have the shape of y_pred {shape}, got "
+            raise ValueError(f"{tname} must have the shape of {pname} {shape}, got "
                              f"{yt.shape}")
         yt = _prepare(dtype, yt).reshape(n, k)
     key = name
@@ -422,8 +430,8 @@ def _loss_args(name, y_true, y_pred, from_logits, delta):
     return LOSSES[key], param, yt, yp, shape, dtype
 
 
-def _per_sample(name, y_true, y_pred, from_logits=False, delta=1.0):
-    code, param, yt, yp, _, dtype = _loss_args(name, y_true, y_pred, from_logits, delta)
+def _per_sample(name, y_true, y_pred, from_logits=False, delta=1.0, names=("y_true", "y_pred")):
+    code, param, yt, yp, _, dtype = _loss_args(name, y_true, y_pred, from_logits, delta, *names)
     out = np.empty(yp.shape[0], dtype=dtype)
     _kernels.loss(code, param, yt, yp, None, 1.0, None, out)
     return out
@@ -505,11 +513,24 @@ def _param_arrays(w, g, slots):
     return [a.reshape(-1) for a in [w, g] + [s for _, s in slots]]
 
 
+def _check_momentum(v):
+    """A momentum >= 0 that the kernels see as given: they run with denormals read as 0,
+    so a denormal double momentum would take the no-momentum branch (its slot unused)."""
+    v = _check_real(v, "momentum", nonneg=True)
+    if 0 < v < _TINY64:
+        raise ValueError(f"momentum must be 0 or at least {_TINY64!r} (the smallest normal "
+                         f"double; the kernels read smaller numbers as 0), got {v!r}")
+    return v
+
+
+_TINY64 = float(np.finfo(np.float64).tiny)
+
+
 def sgd_update(w, g, m=None, lr=0.01, momentum=0.0, nesterov=False, wd_lr=0.0):
     """Keras SGD step in place: m = momentum m - lr g; w += m (nesterov: w += momentum m
     - lr g); plain w -= lr g when momentum is 0."""
     lr = _check_real(lr, "lr")
-    momentum = _check_real(momentum, "momentum", nonneg=True)
+    momentum = _check_momentum(momentum)
     nesterov = _check_bool(nesterov, "nesterov")
     wd_lr = _check_real(wd_lr, "wd_lr")
     if momentum > 0 and m is None:
@@ -534,7 +555,7 @@ def rmsprop_update(w, g, v, mg=None, mom=None, lr=0.001, rho=0.9, momentum=0.0,
     """Keras RMSprop step in place (epsilon inside the square root)."""
     lr = _check_real(lr, "lr")
     rho = _check_real(rho, "rho")
-    momentum = _check_real(momentum, "momentum", nonneg=True)
+    momentum = _check_momentum(momentum)
     epsilon = _check_real(epsilon, "epsilon", nonneg=True)
     centered = _check_bool(centered, "centered")
     wd_lr = _check_real(wd_lr, "wd_lr")

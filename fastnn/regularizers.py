@@ -5,8 +5,9 @@ from fastnn import _argcheck, _registry
 
 
 def _weights(w, owner):
-    """The weight array a penalty is computed on (floats kept, ints as float32)."""
-    return _argcheck.float_array(w, "w", owner)
+    """The weight array a penalty is computed on (float32/float64 arrays kept, anything
+    else as float32, as fastnn.ops converts)."""
+    return _argcheck.op_floats(w, "w", owner)
 
 
 class Regularizer:

@@ -38,6 +38,8 @@ def epoch_orders(count, n, shuffle=True):
     permutations, each keyed by one draw from fastnn's generator (drawing one epoch at a
     time or many at once consumes the stream alike: the same orders), or 0..n-1 when
     shuffle is False (nothing drawn)."""
+    count = _argcheck.integer(count, "count", "epoch_orders", lo=0, hi=2 ** 48)
+    n = _argcheck.integer(n, "n", "epoch_orders", lo=0, hi=2 ** 48)
     if not shuffle:
         return np.tile(np.arange(n, dtype=np.int64), (count, 1))
     return _kernels.permutations(_RNG.integers(0, 2 ** 63, size=count), n)
@@ -49,7 +51,8 @@ def to_categorical(x, num_classes=None):
     x = _argcheck.real_array(x, "x", what)
     if x.ndim > 1 and x.shape[-1] == 1:
         x = x.reshape(x.shape[:-1])
-    num_classes = _argcheck.integer(num_classes, "num_classes", what, lo=1, allow_none=True)
+    num_classes = _argcheck.integer(num_classes, "num_classes", what, lo=1, hi=2 ** 31,
+                                    allow_none=True)
     if x.size:
         with np.errstate(invalid="ignore"):
             whole = np.isfinite(x).all() and np.all(np.equal(np.mod(x, 1), 0))

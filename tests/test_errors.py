@@ -295,15 +295,30 @@ def _w():
     (lambda: activations.relu(ONES, threshold="0"), TypeError, "relu: threshold must be a real number"),
     (lambda: activations.gelu(ONES, approximate="no"), TypeError, "approximate must be a bool"),
     (lambda: activations.get({"config": 5}), TypeError, "activation: a config dict must name the activation"),
-    (lambda: nn.leaky_relu(ONES, alpha=INF), ValueError, "negative_slope must be finite"),
+    (lambda: activations.softmax(np.array(1.0)), ValueError, "x must have at least 1 dimension for softmax"),
+    (lambda: ops.activation_forward(3, ONES), TypeError, "name must be an activation name"),
+    (lambda: ops.activation_forward("nope", ONES), ValueError, "name: unknown activation 'nope'"),
+    (lambda: ops.dense(ONES, np.ones((3, 2)), activation=3), TypeError, "activation must be an activation name"),
+    (lambda: ops.loss_and_grad("nope", ONES, ONES), ValueError, "name must be a loss name, got unknown loss 'nope'"),
+    (lambda: nn.sparse_softmax_cross_entropy_with_logits(labels=[0, 5], logits=ONES), ValueError,
+     r"labels class indices must be in \[0, 3\) for logits with 3 columns"),
+    (lambda: nn.leaky_relu([["a"]]), TypeError, "features must be an array of real numbers"),
+    (lambda: nn.leaky_relu(ONES, alpha=INF), ValueError, "leaky_relu: alpha must be a finite number"),
     (lambda: nn.sigmoid_cross_entropy_with_logits(logits=ONES), TypeError, "labels is required, got None"),
     (lambda: nn.softmax_cross_entropy_with_logits(np.ones(3), ONES), ValueError,
      r"labels must have the shape of logits \(2, 3\), got \(3,\)"),
     # optimizers: every hyper-parameter
-    (lambda: optimizers.SGD(learning_rate=HUGE), ValueError, r"SGD: learning_rate must be a finite number >= 0, got 10000000\.\.\."),
+    (lambda: optimizers.SGD(learning_rate=HUGE), ValueError, r"SGD: learning_rate must be a finite number in \[0, 3\.40282e\+38\], got 10000000\.\.\."),
     (lambda: optimizers.SGD(momentum=HUGE), ValueError, r"SGD: momentum must be a finite number in \[0, 1\]"),
+    (lambda: optimizers.SGD(learning_rate=1e300), ValueError, r"SGD: learning_rate must be a finite number in \[0, 3.40282e\+38\], got 1e\+300"),
     (lambda: optimizers.SGD(clipnorm=HUGE), ValueError, "SGD: clipnorm must be a finite number > 0"),
     (lambda: optimizers.SGD(nesterov="yes"), TypeError, "SGD: nesterov must be True or False, got str 'yes'"),
+    (lambda: optimizers.SGD(momentum=5e-324), ValueError, "SGD: momentum must be 0 or at least 2.2250738585072014e-308"),
+    (lambda: optimizers.RMSprop(momentum=5e-324), ValueError, "RMSprop: momentum must be 0 or at least"),
+    (lambda: ops.sgd_update(_w(), _w(), _w(), momentum=5e-324), ValueError, "momentum must be 0 or at least"),
+    (lambda: optimizers.SGD(3e38, weight_decay=10.0).apply([np.ones(2, np.float32)],
+                                                           [np.ones(2, np.float32)]),
+     ValueError, r"SGD.apply: the learning rate 3e\+38 \(times weight_decay: 3e\+39\) is beyond float32's largest"),
     (lambda: optimizers.SGD(name=3), TypeError, "SGD: name must be a str or None, got int 3"),
     (lambda: optimizers.Adam(beta_1=NAN), ValueError, r"Adam: beta_1 must be a finite number in \[0, 1\), got nan"),
     (lambda: optimizers.Adam(beta_2=HUGE), ValueError, "Adam: beta_2 must be a finite number"),
@@ -322,8 +337,8 @@ def _w():
      "Adagrad: epsilon or initial_accumulator_value must be >= 1.17549e-38"),
     (lambda: optimizers.Adagrad(epsilon=HUGE), ValueError, "Adagrad: epsilon must be a finite number"),
     # schedules
-    (lambda: schedules.ExponentialDecay(HUGE, 10, 0.9), ValueError, "ExponentialDecay: initial_learning_rate must be a finite number >= 0"),
-    (lambda: schedules.ExponentialDecay(INF, 10, 0.9), ValueError, "initial_learning_rate must be a finite number >= 0, got inf"),
+    (lambda: schedules.ExponentialDecay(HUGE, 10, 0.9), ValueError, "ExponentialDecay: initial_learning_rate must be a finite number in \\[0, 3.40282e\\+38\\]"),
+    (lambda: schedules.ExponentialDecay(INF, 10, 0.9), ValueError, r"initial_learning_rate must be a finite number in \[0, 3.40282e\+38\], got inf"),
     (lambda: schedules.ExponentialDecay(0.1, NAN, 0.9), ValueError, "ExponentialDecay: decay_steps must be a finite number > 0, got nan"),
     (lambda: schedules.ExponentialDecay(0.1, INF, 0.9), ValueError, "decay_steps must be a finite number > 0"),
     (lambda: schedules.ExponentialDecay(0.1, 10, HUGE), ValueError, "ExponentialDecay: decay_rate must be a finite number >= 0"),
@@ -332,7 +347,7 @@ def _w():
     (lambda: schedules.ExponentialDecay(0.1, 10, 0.9)(HUGE), ValueError, "ExponentialDecay: step must be a finite number >= 0"),
     (lambda: schedules.ExponentialDecay(0.1, 10, 0.9)(-1), ValueError, "step must be a finite number >= 0, got -1"),
     (lambda: schedules.ExponentialDecay(0.1, 1, 2.0)(5000), ValueError,
-     r"ExponentialDecay: the learning rate at step 5000 is not a finite number >= 0: .* = inf"),
+     r"ExponentialDecay: the learning rate at step 5000 is not a number in \[0, 3.40282e\+38\] \(float32's largest\): .* = inf"),
     (lambda: schedules.InverseTimeDecay(0.1, 10, NAN), ValueError, "InverseTimeDecay: decay_rate must be a finite number"),
     (lambda: schedules.InverseTimeDecay(0.1, 10, -0.5), ValueError, "InverseTimeDecay: decay_rate must be a finite number >= 0"),
     (lambda: schedules.InverseTimeDecay(0.1, 10, 0.5)(HUGE), ValueError, "step must be a finite number"),
@@ -342,7 +357,7 @@ def _w():
     (lambda: schedules.CosineDecay(0.1, 10)(HUGE), ValueError, "CosineDecay: step must be a finite number"),
     (lambda: schedules.PiecewiseConstantDecay([10, INF], [0.1, 0.01, 0.001]), ValueError,
      r"PiecewiseConstantDecay: boundaries\[1\] must be a finite number, got inf"),
-    (lambda: schedules.PiecewiseConstantDecay([10], [0.1, NAN]), ValueError, r"values\[1\] must be a finite number >= 0, got nan"),
+    (lambda: schedules.PiecewiseConstantDecay([10], [0.1, NAN]), ValueError, r"values\[1\] must be a finite number in \[0, 3.40282e\+38\], got nan"),
     (lambda: schedules.PiecewiseConstantDecay([20, 10], [0.1, 0.01, 0.001]), ValueError,
      r"boundaries must be strictly increasing, got boundaries\[0\]=20 and boundaries\[1\]=10"),
     (lambda: schedules.PiecewiseConstantDecay(10, [0.1, 0.01]), TypeError, "boundaries must be a list of numbers, got int 10"),
@@ -359,6 +374,8 @@ def _w():
     (lambda: initializers.TruncatedNormal(mean=HUGE), ValueError, "TruncatedNormal: mean must be a finite number"),
     (lambda: initializers.RandomUniform(maxval=INF), ValueError, "RandomUniform: maxval must be a finite number"),
     (lambda: initializers.RandomUniform(-1e308, 1e308), ValueError, "RandomUniform: maxval - minval must be a finite number"),
+    (lambda: initializers.RandomUniform(1.0, 0.0), ValueError,
+     "RandomUniform: maxval - minval must be a finite number >= 0, got minval=1.0, maxval=0.0"),
     (lambda: initializers.VarianceScaling(scale=INF), ValueError, "VarianceScaling: scale must be a finite number > 0, got inf"),
     (lambda: initializers.VarianceScaling(mode=["fan_in"]), TypeError, "VarianceScaling: mode must be one of 'fan_in'"),
     (lambda: initializers.GlorotUniform(seed="1"), TypeError, "GlorotUniform: seed must be an int"),
@@ -394,6 +411,10 @@ def _w():
     (lambda: metrics.CategoricalAccuracy().update_state([0, 1], ONES), ValueError,
      "CategoricalAccuracy.update_state: y_true must have the shape of y_pred"),
     (lambda: metrics.Mean(name=1), TypeError, "Mean: name must be a str or None"),
+    (lambda: metrics.SparseCategoricalAccuracy().update_state([0], []), ValueError,
+     r"y_pred must have a last axis of class scores \(at least one class\), got shape \(0,\)"),
+    (lambda: metrics.CategoricalAccuracy().update_state(np.zeros((2, 0)), np.zeros((2, 0))), ValueError,
+     "CategoricalAccuracy.update_state: y_pred must have a last axis of class scores"),
     # callbacks
     (lambda: callbacks.EarlyStopping(baseline=HUGE), ValueError, "EarlyStopping: baseline must be a finite number"),
     (lambda: callbacks.EarlyStopping(baseline=NAN), ValueError, "EarlyStopping: baseline must be a finite number"),
@@ -427,14 +448,41 @@ def _w():
      "to_categorical: x holds class index 3, which needs num_classes > 3, got num_classes=2"),
     (lambda: utils.to_categorical([1e300]), ValueError, "to_categorical: x holds class index 1e.300"),
     (lambda: utils.to_categorical([HUGE]), ValueError, "to_categorical: x must hold finite real numbers"),
-    (lambda: utils.to_categorical([1], num_classes=0), ValueError, "num_classes must be an int >= 1, got 0"),
-    (lambda: utils.to_categorical([1], num_classes=2.0), TypeError, "num_classes must be an int >= 1 or None"),
+    (lambda: utils.to_categorical([1], num_classes=0), ValueError, r"num_classes must be an int in \[1, 2147483648\], got 0"),
+    (lambda: utils.to_categorical([1], num_classes=2.0), TypeError, r"num_classes must be an int in \[1, 2147483648\] or None"),
     (lambda: utils.set_random_seed(NAN), ValueError, "set_random_seed: seed must be a non-negative int, got nan"),
     (lambda: fastnn.random.set_seed(-HUGE), ValueError, r"set_seed: seed must be a non-negative int, got -1000000\.\.\."),
 ])
 def test_bad_arguments_are_refused_by_name(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_learning_rate_scheduler_refuses_a_rate_beyond_the_floats():
+    m = _model()
+    before = m.get_weights()
+    cb = callbacks.LearningRateScheduler(lambda epoch, lr: 10 ** 400)
+    with pytest.raises(ValueError, match="schedule returned an invalid learning rate .* at epoch 0"):
+        m.fit(X, Y, epochs=2, verbose=0, callbacks=[cb])
+    _unchanged(m, before)
+    with pytest.raises(ValueError, match=r"learning_rate must be a finite number in \[0, 3.40282e\+38\]"):
+        m.fit(X, Y, epochs=2, verbose=0, callbacks=[callbacks.LearningRateScheduler(lambda e, lr: 1e300)])
+    _unchanged(m, before)
+
+
+def test_read_only_and_python_inputs_of_ops_and_activations():
+    """A read-only array went to the kernels as is ("buffer source array is read-only");
+    Python lists compute in float32 (Keras' floatx) in activations and nn as in ops."""
+    x = np.linspace(-2, 2, 6).reshape(2, 3)
+    x.flags.writeable = False
+    np.testing.assert_array_equal(ops.relu(x), np.maximum(x, 0))
+    np.testing.assert_allclose(ops.matmul(x, x.T), x @ x.T)
+    np.testing.assert_allclose(ops.mse(x, x * 0), (x * x).mean(axis=1))
+    assert activations.relu([1.0, -1.0]).dtype == np.float32
+    assert activations.relu(np.float16([1.0])).dtype == np.float32
+    assert activations.relu(np.array([1.0])).dtype == np.float64
+    assert nn.sigmoid_cross_entropy_with_logits(labels=[[1.0]], logits=[[0.5]]).dtype == np.float32
+    assert type(ops.logsumexp(np.array(2.0))) is np.ndarray
 
 
 def test_early_stopping_monitor_is_checked_before_fit():

@@ -344,9 +344,14 @@ class LearningRateScheduler(Callback):
             lr = self.schedule(epoch)
         if isinstance(lr, bool) or not isinstance(lr, (float, int, np.floating, np.integer)):
             raise ValueError(f"The output of the `schedule` function should be a float. Got: {lr!r}")
-        lr = float(lr)
+        try:
+            lr = float(lr)
+        except OverflowError:   # a Python int beyond the float range
+            lr = math.inf
         if not math.isfinite(lr) or lr < 0:
-            raise ValueError(f"LearningRateScheduler: schedule returned an invalid learning rate {lr!r}")
+            raise ValueError(f"LearningRateScheduler: schedule returned an invalid learning rate "
+                             f"(a finite number >= 0 is expected) at epoch {epoch}: "
+                             f"{_argcheck.shown(lr)}")
         optimizer.learning_rate = lr
         if self.verbose > 0:
             _print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")

@@ -25,6 +25,18 @@ def _check_float(owner, name, value, lo=None, hi=None, lo_open=False, hi_open=Fa
 # The smallest epsilon that survives in float32: the kernels flush denormals to zero,
 # and an epsilon of 0 turns a zero gradient (a dead ReLU unit's) into 0/0 = NaN.
 _TINY = float(np.finfo(np.float32).tiny)
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_momentum(owner, value):
+    """A momentum in [0, 1], 0 or a normal double: the kernels read denormals as 0, and a
+    denormal momentum would keep a slot that the update never touches."""
+    mu = _check_float(owner, "momentum", value, 0, 1)
+    if 0 < mu < ops._TINY64:
+        raise ValueError(f"{owner}: momentum must be 0 or at least {ops._TINY64!r} (the "
+                         f"smallest normal double; the kernels read smaller numbers as 0), "
+                         f"got {_argcheck.shown(value)}")
+    return mu
 
 
 def _check_epsilon(owner, value):
@@ -80,7 +92,9 @@ class Optimizer:
     def _check_lr(self, lr):
         if isinstance(lr, LearningRateSchedule) or (callable(lr) and not isinstance(lr, (int, float))):
             return lr
-        return _check_float(type(self).__name__, "learning_rate", lr, 0)
+        # At most float32's largest: the update of a float32 weight takes the rate as a
+        # float32, where anything larger is inf (and the weights NaN).
+        return _check_float(type(self).__name__, "learning_rate", lr, 0, _F32_MAX)
 
     # learning_rate reads the current value (a schedule is evaluated at `iterations`)
     # and can be assigned a float, as callbacks do, or through .assign() (LearningRate).
@@ -195,6 +209,12 @@ class Optimizer:
             raise ValueError(f"{owner}.apply: the learning rate must be finite, got {lr!r}")
         if lr < 0:
             raise ValueError(f"{owner}.apply: the learning rate must be >= 0, got {lr!r}")
+        for v in variables:   # the update takes lr and wd*lr in the weights' dtype
+            top = float(np.finfo(v.dtype).max)
+            if lr > top or wd_lr > top:
+                raise ValueError(f"{owner}.apply: the learning rate {lr!r} (times weight_decay: "
+                                 f"{wd_lr!r}) is beyond {v.dtype}'s largest number {top:g}: "
+                                 f"the update would make the weights inf")
         for g, v, sl in zip(grads, variables, slots):
             if g is None:
                 continue
@@ -296,7 +316,7 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, name="SGD"):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
-        self.momentum = _check_float("SGD", "momentum", momentum, 0, 1)
+        self.momentum = _check_momentum("SGD", momentum)
         self.nesterov = _argcheck.boolean(nesterov, "nesterov", "SGD")
 
     def _slot_names_for(self):
@@ -331,6 +351,11 @@ class Adam(Optimizer):
     def _update(self, var, grad, slots, lr, wd_lr):
         t = self.iterations + 1
         alpha_t = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        if not alpha_t <= float(np.finfo(var.dtype).max):   # raised at the first variable
+            raise ValueError(f"{type(self).__name__}.apply: the step size learning_rate * "
+                             f"sqrt(1 - beta_2**t) / (1 - beta_1**t) = {alpha_t!r} at step {t} "
+                             f"is beyond {var.dtype}'s largest number (learning_rate={lr!r}, "
+                             f"beta_1={self.beta_1!r})")
         _kernels.adam_update(var.reshape(-1), grad.reshape(-1), slots["m"].reshape(-1),
                              slots["v"].reshape(-1), alpha_t, self.beta_1, self.beta_2,
                              self.epsilon, wd_lr)
@@ -359,7 +384,7 @@ class RMSprop(Optimizer):
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="rmsprop"):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
         self.rho = _check_float("RMSprop", "rho", rho, 0, 1)
-        self.momentum = _check_float("RMSprop", "momentum", momentum, 0, 1)
+        self.momentum = _check_momentum("RMSprop", momentum)
         self.epsilon = _check_epsilon("RMSprop", epsilon)
         self.centered = _argcheck.boolean(centered, "centered", "RMSprop")
 

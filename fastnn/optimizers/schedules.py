@@ -28,11 +28,16 @@ def _step(owner, step):
     return _argcheck.real(step, "step", owner, lo=0)
 
 
+# The largest rate a schedule gives: float32's largest number (a float32 model's update
+# takes the rate as a float32, where anything larger is inf).
+_RATE_MAX = 3.4028234663852886e38
+
+
 def _rate(owner, step, value, formula):
     """A computed learning rate, refused when the formula overflowed at this step."""
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{owner}: the learning rate at step {step:g} is not a finite "
-                         f"number >= 0: {formula} = {value!r}")
+    if not 0 <= value <= _RATE_MAX:
+        raise ValueError(f"{owner}: the learning rate at step {step:g} is not a number in "
+                         f"[0, {_RATE_MAX:g}] (float32's largest): {formula} = {value!r}")
     return value
 
 
@@ -47,7 +52,8 @@ class _Decay(LearningRateSchedule):
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
         owner = type(self).__name__
         self.initial_learning_rate = _argcheck.real(initial_learning_rate,
-                                                    "initial_learning_rate", owner, lo=0)
+                                                    "initial_learning_rate", owner, lo=0,
+                                                    hi=_RATE_MAX)
         self.decay_steps = _argcheck.real(decay_steps, "decay_steps", owner, lo=0, lo_open=True)
         if isinstance(decay_steps, int) and not isinstance(decay_steps, bool):
             self.decay_steps = decay_steps      # kept an int, as given (its config)
@@ -110,7 +116,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         owner = "PiecewiseConstantDecay"
         boundaries = _numbers(owner, "boundaries", boundaries)
-        values = _numbers(owner, "values", values, lo=0)
+        values = _numbers(owner, "values", values, lo=0, hi=_RATE_MAX)
         if len(values) != len(boundaries) + 1:
             raise ValueError(f"PiecewiseConstantDecay: values must have len(boundaries)+1 = "
                              f"{len(boundaries) + 1} entries, got {len(values)}")
@@ -139,7 +145,8 @@ class CosineDecay(LearningRateSchedule):
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay"):
         owner = "CosineDecay"
         self.initial_learning_rate = _argcheck.real(initial_learning_rate,
-                                                    "initial_learning_rate", owner, lo=0)
+                                                    "initial_learning_rate", owner, lo=0,
+                                                    hi=_RATE_MAX)
         self.decay_steps = _argcheck.real(decay_steps, "decay_steps", owner, lo=0, lo_open=True)
         if isinstance(decay_steps, int) and not isinstance(decay_steps, bool):
             self.decay_steps = decay_steps
