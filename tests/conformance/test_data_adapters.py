@@ -1255,14 +1255,18 @@ def test_own_arrays_for_the_engine():
     assert data_adapters.get_data_adapter(iter([(x, y)])).arrays() is None
     # a dataset that is exactly from_tensor_slices(...).batch(b) gives its arrays
     ds = Dataset.from_tensor_slices((x, y)).batch(3)
-    dx, dy, dsw = data_adapters.get_data_adapter(ds).arrays()
+    adapter = data_adapters.get_data_adapter(ds)
+    dx, dy, dsw = adapter.arrays()
     assert dx.tolist() == x.tolist() and dy.tolist() == y.tolist() and dsw is None
+    assert adapter.source_batch_size == 3 and adapter.batch_size is None
+    assert data_adapters.get_data_adapter(ds.prefetch(1)).source_batch_size == 3
     assert data_adapters.get_data_adapter(ds, class_weight={0: 1.0}).arrays() is None
     for other in (Dataset.from_tensor_slices((x, y)).shuffle(4).batch(3),
                   Dataset.from_tensor_slices((x, y)).batch(3, drop_remainder=True),
                   Dataset.from_tensor_slices((x, y)).map(lambda a, b: (a, b)).batch(3),
                   Dataset.from_tensor_slices((x, y)).take(2).batch(3)):
         assert data_adapters.get_data_adapter(other).arrays() is None
+        assert data_adapters.get_data_adapter(other).source_batch_size is None
 
 
 def test_own_shuffle_draws_as_the_engine_does():

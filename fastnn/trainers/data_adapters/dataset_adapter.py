@@ -116,6 +116,14 @@ class DatasetAdapter(DataAdapter):
         return data_adapter_utils.unpack_x_y_sample_weight(struct)
 
     @property
+    def source_batch_size(self):
+        """The `batch_size` of `from_tensor_slices(data).batch(batch_size)` when `arrays()`
+        gives the arrays (every batch but the last has that many rows); else None."""
+        if self.arrays() is None:
+            return None
+        return self._dataset._plain_batches[1]
+
+    @property
     def dataset(self):
         return self._dataset
 
