@@ -805,6 +805,109 @@ class Dataset:
 
         return Dataset._make(it, UNKNOWN, lambda: specs, "FlatMap")
 
+    @staticmethod
+    def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
+        """Element k is the next element of `datasets[choice_k]`, where `choice_dataset`
+        gives int64 scalars in [0, len(datasets)); with `stop_on_empty_dataset` the result
+        ends when a chosen dataset has run out (else that choice is skipped)."""
+        datasets = _check_datasets(datasets, "choose_from_datasets")
+        if not isinstance(choice_dataset, Dataset):
+            raise TypeError(f"Dataset.choose_from_datasets: choice_dataset must be a Dataset "
+                            f"of int64 scalars, got {_shown(choice_dataset)}")
+        cspec = choice_dataset.element_spec
+        if not isinstance(cspec, TensorSpec) or cspec.dtype != np.int64 or \
+                (cspec.shape is not None and cspec.shape != ()):
+            raise TypeError(f"Invalid `choice_dataset`. Elements of `choice_dataset` must be "
+                            f"scalar `tf.int64` tensors but are {cspec}.")
+        stop = _bool_arg(stop_on_empty_dataset, "stop_on_empty_dataset",
+                         "choose_from_datasets")
+        spec = _common_spec(datasets, "choose_from_datasets")
+
+        def it():
+            iters = [d._elements() for d in datasets]
+            done = [False] * len(iters)
+            for c in choice_dataset._elements():
+                i = int(c)
+                if not 0 <= i < len(iters):
+                    raise ValueError(f"Dataset.choose_from_datasets: choice_dataset gave {i}, "
+                                     f"outside [0, {len(iters)})")
+                if done[i]:
+                    if stop:
+                        return
+                    continue
+                for e in iters[i]:
+                    yield e
+                    break
+                else:
+                    done[i] = True
+                    if stop:
+                        return
+
+        card = INFINITE if (choice_dataset._card == INFINITE and
+                            all(d._card == INFINITE for d in datasets)) else UNKNOWN
+        return Dataset._make(it, card, lambda: spec, "DirectedInterleave",
+                             static=all(d._static for d in datasets),
+                             inputs=tuple(datasets) + (choice_dataset,))
+
+    @staticmethod
+    def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
+                             rerandomize_each_iteration=None):
+        """Elements drawn from `datasets` at random, dataset i with probability
+        `weights[i]` (uniform by default), without replacement within each dataset. An
+        exhausted dataset ends the result (`stop_on_empty_dataset`) or drops out of the
+        draw. The draws come from fastnn's generator (a seed is drawn when this is called,
+        unless `seed` is given); the same sequence every iteration unless
+        `rerandomize_each_iteration`."""
+        datasets = _check_datasets(datasets, "sample_from_datasets")
+        if weights is None:
+            w = np.ones(len(datasets))
+        else:
+            if isinstance(weights, Dataset):
+                raise TypeError("Dataset.sample_from_datasets: weights given as a Dataset are "
+                                "not supported by fastnn; give a list of floats")
+            try:
+                w = np.asarray(weights, dtype=np.float64).reshape(-1)
+            except (TypeError, ValueError):
+                raise TypeError(f"Dataset.sample_from_datasets: weights must be a list of "
+                                f"floats, got {_shown(weights)}") from None
+            if w.shape[0] != len(datasets):
+                raise ValueError(f"Dataset.sample_from_datasets: weights must have one value "
+                                 f"per dataset ({len(datasets)}), got {w.shape[0]}")
+            if not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+                raise ValueError(f"Dataset.sample_from_datasets: weights must be finite, "
+                                 f">= 0 and not all 0, got {w.tolist()}")
+        stop = _bool_arg(stop_on_empty_dataset, "stop_on_empty_dataset",
+                         "sample_from_datasets")
+        base = (_int_arg(seed, "seed", "sample_from_datasets", lo=0) if seed is not None
+                else int(_utils.get_rng().integers(0, 2 ** 63)))
+        rerandomize = False if rerandomize_each_iteration is None else _bool_arg(
+            rerandomize_each_iteration, "rerandomize_each_iteration", "sample_from_datasets")
+        counter = itertools.count()
+        spec = _common_spec(datasets, "sample_from_datasets")
+
+        def it():
+            rng = np.random.default_rng([base, next(counter) if rerandomize else 0])
+            uni = _Uniforms(rng)
+            iters = [d._elements() for d in datasets]
+            live = [wi > 0 for wi in w]
+            while any(live):
+                ww = np.where(live, w, 0.0)
+                cum = np.cumsum(ww)
+                i = int(np.searchsorted(cum, uni.next() * cum[-1], side="right"))
+                i = min(i, len(iters) - 1)
+                for e in iters[i]:
+                    yield e
+                    break
+                else:
+                    if stop:
+                        return
+                    live[i] = False
+
+        drawn = [d for d, wi in zip(datasets, w) if wi > 0]
+        card = INFINITE if all(d._card == INFINITE for d in drawn) else UNKNOWN
+        return Dataset._make(it, card, lambda: spec, "DirectedInterleave",
+                             static=all(d._static for d in datasets), inputs=tuple(datasets))
+
     # -------------------------------------------------------- iteration
     def __iter__(self):
         """Iterate over the elements as fastnn Tensors (NumPy arrays with `.numpy()`)."""
@@ -1350,6 +1453,52 @@ class Dataset:
             state = new
         return _nmap(_tensor_out, state)
 
+    def scan(self, initial_state, scan_func, name=None):
+        """Like `map` with a state: `scan_func(state, element)` returns
+        `(new_state, output_element)`; the outputs are the new dataset."""
+        if not callable(scan_func):
+            raise TypeError(f"Dataset.scan: scan_func must be callable, got "
+                            f"{_shown(scan_func)}")
+        init = _normalize(initial_state, "initial_state")
+
+        def it():
+            state = init
+            for e in self._elements():
+                ret = scan_func(_nmap(_tensor_out, state), _nmap(_tensor_out, e))
+                if not isinstance(ret, (tuple, list)) or len(ret) != 2:
+                    raise TypeError(f"The scan function must return a pair comprising the "
+                                    f"new state and the output value, got {_shown(ret)}")
+                new = _normalize(ret[0], "the state returned by scan_func")
+                if not _same_structure(state, new):
+                    raise TypeError(f"The element types for the new state must match the "
+                                    f"initial state. Expected {_types_repr(_spec_of(state))}; "
+                                    f"got {_types_repr(_spec_of(new))}.")
+                state = new
+                yield _normalize(ret[1], "the output of scan_func")
+
+        ds = self._derived(it, self._card, kind="Scan", static=False)
+        ds._spec_fn = ds._peek_spec
+        return ds
+
+    def unique(self, name=None):
+        """The elements without repeats, in the order they first appear (elements must be
+        integer or string scalars, as TensorFlow requires)."""
+        spec = self.element_spec
+        if not isinstance(spec, TensorSpec) or spec.shape not in ((), None) or \
+                not (spec.dtype.kind in "iu" or spec.dtype == _STRING):
+            raise TypeError(f"`tf.data.Dataset.unique` does not support type {spec}: "
+                            f"elements must be scalar integers or strings")
+
+        def it():
+            seen = set()
+            for e in self._elements():
+                key = e[()]
+                if key not in seen:
+                    seen.add(key)
+                    yield e
+
+        return self._derived(it, UNKNOWN, kind="Unique")
+
     def get_single_element(self, name=None):
         """The one element of a dataset that has exactly one (as Tensors)."""
         it = self._elements()
@@ -1459,6 +1608,29 @@ def _convert_to_spec(value, spec, strict):
         raise TypeError(f"`generator` yielded an element of shape {arr.shape} where an element "
                         f"of shape {spec.shape} was expected.")
     return arr
+
+
+def _check_datasets(datasets, op):
+    if isinstance(datasets, Dataset) or not isinstance(datasets, (list, tuple)) or \
+            not datasets:
+        raise TypeError(f"Dataset.{op}: datasets must be a non-empty list of Datasets, got "
+                        f"{_shown(datasets)}")
+    for d in datasets:
+        if not isinstance(d, Dataset):
+            raise TypeError(f"Dataset.{op}: datasets must be a non-empty list of Datasets, "
+                            f"got an element {_shown(d)}")
+    return list(datasets)
+
+
+def _common_spec(datasets, op):
+    spec = datasets[0].element_spec
+    for d in datasets[1:]:
+        merged = _compatible_specs(spec, d.element_spec)
+        if merged is None:
+            raise TypeError(f"Dataset.{op}: all datasets must have compatible element "
+                            f"types, got {_types_repr(spec)} and {_types_repr(d.element_spec)}")
+        spec = merged
+    return spec
 
 
 def _truth(value, op):

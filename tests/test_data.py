@@ -816,3 +816,65 @@ def test_batching_from_tensor_slices_is_views_when_in_order():
     # the same values as batching element by element
     slow = as_list(ds.map(lambda v: v).batch(4))
     assert all((a == b).all() for a, b in zip(batches, slow))
+
+
+# ------------------------------------------------------------------ more sources and ops
+def test_choose_from_datasets_doc():
+    datasets = [Dataset.from_tensors("foo").repeat(), Dataset.from_tensors("bar").repeat(),
+                Dataset.from_tensors("baz").repeat()]
+    choice_dataset = Dataset.range(3).repeat(3)       # [0, 1, 2, 0, 1, 2, 0, 1, 2]
+    result = Dataset.choose_from_datasets(datasets, choice_dataset)
+    assert as_list(result) == [b"foo", b"bar", b"baz"] * 3
+    # a chosen dataset that has run out ends the result, or is skipped
+    short = [Dataset.range(2), Dataset.range(10, 20)]
+    choice = Dataset.from_tensor_slices(np.array([0, 1, 0, 0, 1], dtype=np.int64))
+    assert as_list(Dataset.choose_from_datasets(short, choice)) == [0, 10, 1]
+    assert as_list(Dataset.choose_from_datasets(short, choice, stop_on_empty_dataset=False)) \
+        == [0, 10, 1, 11]
+    with pytest.raises(TypeError, match="scalar `tf.int64`"):
+        Dataset.choose_from_datasets(short, Dataset.from_tensor_slices([0, 1]))   # int32
+    with pytest.raises(TypeError, match="compatible element types"):
+        Dataset.choose_from_datasets([Dataset.range(2), Dataset.from_tensors("a")], choice)
+
+
+def test_sample_from_datasets():
+    dataset1 = Dataset.range(0, 3)
+    dataset2 = Dataset.range(100, 103)
+    sample_dataset = Dataset.sample_from_datasets([dataset1, dataset2], weights=[0.5, 0.5])
+    out = as_list(sample_dataset)
+    # one possible outcome in the docs is [100, 0, 1, 101, 2, 102]: each dataset's
+    # elements in their order, interleaved at random
+    assert sorted(out) == [0, 1, 2, 100, 101, 102]
+    assert [v for v in out if v < 100] == [0, 1, 2]
+    assert [v for v in out if v >= 100] == [100, 101, 102]
+    assert as_list(sample_dataset) == out          # the same sequence every iteration
+    # weights: about 90% from the first dataset
+    ds = Dataset.sample_from_datasets([Dataset.range(0, 10000), Dataset.range(10000, 20000)],
+                                      weights=[0.9, 0.1], seed=1).take(2000)
+    share = np.mean(np.array(as_list(ds)) < 10000)
+    assert 0.87 < share < 0.93
+    # stop_on_empty_dataset ends at the first exhausted dataset
+    ds = Dataset.sample_from_datasets([Dataset.range(3), Dataset.range(100, 1000)],
+                                      stop_on_empty_dataset=True, seed=0)
+    n = len(as_list(ds))
+    assert 3 <= n < 903
+    assert len(as_list(Dataset.sample_from_datasets([Dataset.range(3), Dataset.range(5)]))) == 8
+    assert int(Dataset.sample_from_datasets([Dataset.range(3).repeat(),
+                                             Dataset.range(5).repeat()]).cardinality()) == -1
+    with pytest.raises(ValueError, match="one value per dataset"):
+        Dataset.sample_from_datasets([dataset1, dataset2], weights=[1.0])
+
+
+def test_scan_and_unique_doc():
+    dataset = Dataset.range(10)
+    initial_state = np.int64(0)
+    scan_func = lambda state, i: (state + i, state + i)   # noqa: E731
+    dataset = dataset.scan(initial_state=initial_state, scan_func=scan_func)
+    assert as_list(dataset) == [0, 1, 3, 6, 10, 15, 21, 28, 36, 45]
+    assert int(dataset.cardinality()) == 10
+    dataset = Dataset.from_tensor_slices([1, 37, 2, 37, 2, 1]).unique()
+    assert sorted(as_list(dataset)) == [1, 2, 37]
+    assert as_list(dataset) == [1, 37, 2]           # first occurrences, in order
+    assert as_list(Dataset.from_tensor_slices(["b", "a", "b"]).unique()) == [b"b", b"a"]
+    with pytest.raises(TypeError, match="does not support"):
+        Dataset.from_tensor_slices([1.5, 2.5]).unique()
