@@ -103,6 +103,17 @@ class Variable(Tensor):
     _trainable = True
     name = None
 
+    def __array_wrap__(self, arr, context=None, return_scalar=False):
+        """A NumPy computation on a weight gives a Tensor (as tf.Variable arithmetic gives
+        a tf.Tensor): `v * 2` is a value, not another weight."""
+        return arr.view(Tensor)
+
+    def __array_finalize__(self, obj):
+        # a view of a frozen weight (v[0], v.T) is frozen too
+        d = getattr(obj, "__dict__", None)
+        if d and "_trainable" in d:
+            self._trainable = d["_trainable"]
+
     @property
     def trainable(self):
         """Whether a GradientTape watches this variable when an operation reads it."""

@@ -6,7 +6,7 @@ Variables is plain NumPy at its own speed. While one is, an operation whose inpu
 recording tape of this thread tracks goes to the differentiable primitives
 (`primitives.py`); every other call (another thread's, an untracked one, one writing
 to `out=`) computes exactly as NumPy does on ndarrays and returns the same types
-(a Tensor subclass in, that subclass out).
+(a Tensor in, a Tensor out).
 
 An operation with no gradient rule whose inputs are tracked (a NumPy function that
 converts its inputs with numpy.asarray, `numpy.einsum`, a ufunc with `where=`) is
@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from fastnn.tensor import Tensor
+from fastnn.tensor import Tensor, Variable
 from fastnn.autodiff import primitives as P
 from fastnn.autodiff import tape as _tape
 from fastnn.autodiff.tape import _raw, _record, _state, _wrap
@@ -62,6 +62,8 @@ def _plain_ufunc(ufunc, method, inputs, kwargs):
     res = getattr(ufunc, method)(*args, **kwargs)
     if method == "at" or cls is None:
         return res
+    if issubclass(cls, Variable):
+        cls = Tensor            # as Variable.__array_wrap__: values, not weights
     if isinstance(res, tuple):
         return tuple(_ndview(np.asarray(r), cls) for r in res)
     return _ndview(np.asarray(res), cls)

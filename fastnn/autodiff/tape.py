@@ -398,6 +398,7 @@ class GradientTape:
         self._tape = None
         self._recording = False
         self._used = False
+        self._watched = ()          # the watched Variables, kept after a release
 
     # -- context
     def __enter__(self):
@@ -442,6 +443,7 @@ class GradientTape:
             self._pop()
         self._tape = None
         self._used = False
+        self._watched = ()
         if recording:
             self._push()
 
@@ -454,8 +456,10 @@ class GradientTape:
             self._tape.watch(_check_watchable(t, "GradientTape.watch"))
 
     def watched_variables(self):
-        """The Variables this tape watches, in the order they were first watched."""
-        return tuple(self._tape.variables.values()) if self._tape is not None else ()
+        """The Variables this tape watches, in the order they were first watched (still
+        answered after a non-persistent tape gave its gradients)."""
+        return tuple(self._tape.variables.values()) if self._tape is not None \
+            else self._watched
 
     # -- gradients
     def _take_tape(self, what):
@@ -470,6 +474,7 @@ class GradientTape:
 
     def _release(self):
         if not self._persistent:
+            self._watched = tuple(self._tape.variables.values())
             self._tape = None
             self._used = True
 
