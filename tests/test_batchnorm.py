@@ -53,7 +53,7 @@ def test_training_and_inference_match_the_reference(dtype, shape):
     # training: the batch's mean and biased variance over every axis but the last
     x2 = x.reshape(-1, 5).astype(np.float64)
     mean, var = x2.mean(axis=0), x2.var(axis=0)
-    y = bn.forward(x, training=True)
+    y = bn(x, training=True)
     assert y.shape == x.shape and y.dtype == dtype
     np.testing.assert_allclose(y, _reference(x, gamma, beta, mean, var, 0.001), **tol)
     np.testing.assert_allclose(bn.moving_mean, mm * 0.8 + mean * 0.2, **tol)
@@ -61,14 +61,29 @@ def test_training_and_inference_match_the_reference(dtype, shape):
 
 
 def _loss(bn, x, w, training):
-    return float((bn.forward(x, training=training) * w).sum())
+    return float((np.asarray(bn(x, training=training)) * w).sum())
+
+
+def _grads(bn, x, w):
+    """d sum(bn(x) * w) / d (x, gamma, beta) by a GradientTape (None where none)."""
+    x = fastnn.autodiff.convert_to_tensor(x)
+    with fastnn.autodiff.GradientTape() as tape:
+        tape.watch(x)
+        for v in (bn.gamma, bn.beta):
+            if v is not None:
+                tape.watch(v)
+        y = bn(x, training=True)
+    sources = [v for v in (x, bn.gamma, bn.beta) if v is not None]
+    grads = iter(tape.gradient(y, sources, output_gradients=w))
+    return [next(grads) if v is not None else None for v in (x, bn.gamma, bn.beta)]
 
 
 @pytest.mark.parametrize("frozen", [False, True], ids=["batch_stats", "frozen"])
 @pytest.mark.parametrize("center,scale", [(True, True), (False, True), (True, False)])
 def test_gradients_match_central_differences(frozen, center, scale):
-    """d/dx, d/dgamma, d/dbeta of sum(y * w) in float64. Frozen (trainable=False), the
-    layer runs on its moving statistics in training too, as in Keras, and has no grads."""
+    """d/dx, d/dgamma, d/dbeta of sum(y * w) in float64, by the layer's recorded C
+    backward kernel. Frozen (trainable=False), the layer runs on its moving statistics in
+    training too, as in Keras, and gives gamma and beta no gradient."""
     r = np.random.default_rng(3)
     x = r.standard_normal((6, 4)) * 2 + 1
     w = r.standard_normal((6, 4))
@@ -84,15 +99,16 @@ def test_gradients_match_central_differences(frozen, center, scale):
 
     num = central_diff(f_x, x)
     f_x(x)
-    dx = bn.backward(w)
+    bn.moving_mean[...], bn.moving_variance[...] = moving
+    dx, dgamma, dbeta = _grads(bn, x, w)
     np.testing.assert_allclose(dx, num, rtol=1e-6, atol=1e-7)
     if frozen:
-        assert bn.grads == []
+        assert dgamma is None and dbeta is None
         np.testing.assert_array_equal(bn.moving_mean, moving[0])
         return
-    params = ([bn.gamma] if scale else []) + ([bn.beta] if center else [])
-    assert len(bn.grads) == len(params)
-    for p, g in zip(params, bn.grads):
+    params = [(p, g) for p, g in ((bn.gamma, dgamma), (bn.beta, dbeta)) if p is not None]
+    assert len(params) == center + scale
+    for p, g in params:
         keep = p.copy()
 
         def f_p(pv):
@@ -101,19 +117,18 @@ def test_gradients_match_central_differences(frozen, center, scale):
         num = central_diff(f_p, keep)
         p[...] = keep
         np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-7)
-    f_x(x)
-    assert bn.backward(w, need_dx=False) is None
 
 
 def test_regularizers_add_to_loss_and_grads():
     bn = _built(3, gamma_regularizer=regularizers.L2(0.5), beta_regularizer=regularizers.L1(0.2))
     bn.set_weights([np.array([1.0, -2.0, 0.5]), np.array([0.5, -1.0, 0.0]), np.zeros(3), np.ones(3)])
     assert bn.regularization_loss() == pytest.approx(0.5 * 5.25 + 0.2 * 1.5)
-    x = np.random.default_rng(0).standard_normal((4, 3))
-    bn.forward(x, training=True)
-    bn.backward(np.zeros((4, 3)))
-    np.testing.assert_allclose(bn.grads[0], [1.0, -2.0, 0.5])     # 2 * 0.5 * gamma
-    np.testing.assert_allclose(bn.grads[1], [0.2, -0.2, 0.0])     # 0.2 * sign(beta)
+    assert float(sum(bn.losses)) == pytest.approx(0.5 * 5.25 + 0.2 * 1.5)
+    with fastnn.autodiff.GradientTape() as tape:
+        total = sum(bn.losses)
+    dgamma, dbeta = tape.gradient(total, [bn.gamma, bn.beta])
+    np.testing.assert_allclose(dgamma, [1.0, -2.0, 0.5])     # 2 * 0.5 * gamma
+    np.testing.assert_allclose(dbeta, [0.2, -0.2, 0.0])      # 0.2 * sign(beta)
 
 
 def test_bad_arguments_name_the_argument():

@@ -66,8 +66,13 @@ class EngineState:
         self.user_batch_hooks = False
 
 
-def _act_code(name, params):
-    name, code, param, _ = ops._resolve_activation(name, dict(params))
+def _act_code(layer):
+    """The layer's activation as the engine's (name, code, parameter); a Python
+    function as activation needs the layer path."""
+    if layer.activation_name is None:
+        raise Unsupported(f"layer {layer.name!r} has a Python function as activation")
+    name, code, param, _ = ops._resolve_activation(layer.activation_name,
+                                                   dict(layer.activation_params))
     return name, code, param
 
 
@@ -112,7 +117,7 @@ def _dense_specs(model):
             continue
         if type(layer) is layers_mod.Dense:
             _check_dense_arrays(layer)
-            name, code, param = _act_code(layer.activation_name, layer.activation_params)
+            name, code, param = _act_code(layer)
             kl1, kl2 = _reg_factors(layer.kernel_regularizer)
             bl1, bl2 = _reg_factors(layer.bias_regularizer)
             specs.append({"in": layer.kernel.shape[0], "out": layer.units, "act": code,
@@ -122,7 +127,7 @@ def _dense_specs(model):
                           "frozen": not layer.trainable, "layer": layer})
         elif isinstance(layer, layers_mod.Activation) and specs and specs[-1]["act_name"] == "linear" \
                 and not specs[-1]["dropout"] and not specs[-1].get("bn", {}).get("pre"):
-            name, code, param = _act_code(layer.activation_name, layer.activation_params)
+            name, code, param = _act_code(layer)
             if "bn" in specs[-1]:
                 # Dense -> BatchNormalization -> Activation: the engine normalises the
                 # GEMM's output, then activates it element-wise in place

@@ -4,7 +4,29 @@ import numpy as np
 
 from fastnn import activations
 from fastnn import ops
+from fastnn import _kernels
+from fastnn.autodiff.tape import record, should_record
 from fastnn.layers.layer import Layer
+from fastnn.tensor import Tensor
+
+
+def record_activation(z, a, code, param):
+    """a = act(z) (activation code and parameter of fastnn._codes), computed already:
+    recorded with its C backward kernel (over the last axis) when a tape follows z."""
+    if not should_record((z,)):
+        return a
+
+    def vjp(ga):
+        zz = np.ascontiguousarray(z, dtype=a.dtype).view(np.ndarray)
+        aa = np.ascontiguousarray(a).view(np.ndarray)
+        ga = np.ascontiguousarray(ga, dtype=a.dtype).view(np.ndarray)
+        dz = np.empty_like(ga)
+        if dz.size:
+            k = dz.shape[-1] if dz.ndim else 1
+            _kernels.act_backward(code, param, zz.reshape(-1, k), aa.reshape(-1, k),
+                                  ga.reshape(-1, k), dz.reshape(-1, k))
+        return [dz]
+    return record((z,), a, vjp, name="activation")
 
 def _activation_spec(activation, owner):
     """activation argument -> (name or None, params, function). The name is set for the
@@ -36,28 +58,24 @@ class Activation(_Activates, Layer):
     def __init__(self, activation, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         self.activation = activation
-        self._cache = None
 
-    def call(self, x, training=False):
-        if self.activation_name is not None:
-            return ops.activation_forward(self.activation_name, x, **self.activation_params)
-        return np.asarray(self.activation(x), dtype=x.dtype)
-
-    def forward(self, x, training=True):
-        a = self.call(x)
-        self._cache = (x, a)
+    def call(self, inputs, training=False):
+        """The activation of the inputs: a built-in one by its C kernel (recorded with
+        its C backward kernel under a GradientTape), a function as it is. A softmax or
+        sigmoid output carries its input as logits (`_keras_logits`)."""
+        name = self.activation_name
+        if name is None:
+            return self.activation(inputs)
+        x = inputs
+        a = ops.activation_forward(name, x, **self.activation_params)
+        if should_record((x,)):
+            _, code, param, _ = ops._resolve_activation(name, dict(self.activation_params))
+            a = record_activation(x, a, code, param)
+        else:
+            a = a.view(Tensor)
+        if name in ("softmax", "sigmoid"):
+            a._keras_logits = (x, name)
         return a
-
-    def backward(self, dy, need_dx=True, dz_given=False):
-        z, a = self._cache
-        self._cache = None
-        self.grads = []
-        if dz_given or self.activation_name == "linear":
-            return dy
-        if self.activation_name is None:
-            raise ValueError(f"{self.name}: cannot train through the custom activation "
-                             f"{self.activation!r}; use one of {activations._known()}")
-        return ops.activation_grad(self.activation_name, z, a, dy, **self.activation_params)
 
     def get_config(self):
         cfg = super().get_config()

@@ -6,8 +6,41 @@ from fastnn import ops
 from fastnn import _kernels
 from fastnn.layers.layer import (Layer, _MAX_DIM, _as_shape, _auto_name, _initializer_config,
                                  _without_none)
-from fastnn.layers.activations import _Activates
+from fastnn.layers.activations import _Activates, record_activation as _record_activation
 from fastnn.layers.symbolic import KerasTensor, Node
+from fastnn.autodiff import ops as _dops
+from fastnn.autodiff.tape import record, should_record
+from fastnn.tensor import Tensor as _Tensor
+
+# Activations whose output carries its logits for a cross-entropy on probabilities.
+_LOGIT_ACTIVATIONS = ("softmax", "sigmoid")
+
+
+def _plain(a):
+    """An array without its Tensor class (for the kernels)."""
+    return a.view(np.ndarray) if isinstance(a, np.ndarray) else a
+
+
+def _rows(x, dtype):
+    """x as rows over its last axis in `dtype`, C-contiguous: the same object when it
+    already is (so that a tape keeps following it), else through recorded reshape and
+    cast operations. Returns (rows, the leading shape)."""
+    lead = tuple(x.shape[:-1])
+    if x.ndim != 2:
+        x = _dops.reshape(x, (-1, x.shape[-1]))
+    if x.dtype != dtype:
+        x = _dops.cast(x, dtype)
+    if not x.flags.c_contiguous:
+        x = _dops.copy(x)
+    return x, lead
+
+
+def _unrows(a, lead):
+    """Rows back to the leading shape (recorded when it changes)."""
+    if len(lead) == 1:
+        return a if isinstance(a, _Tensor) else a.view(_Tensor)
+    return _dops.reshape(a, lead + (a.shape[-1],))
+
 
 class InputLayer(Layer):
     """The layer behind keras.Input: it declares the input's shape (without the batch
@@ -43,14 +76,8 @@ class InputLayer(Layer):
         tensor = KerasTensor((batch_size,) + self.shape, self.dtype, name=self.name)
         Node(self, (), {}, [tensor])
 
-    def call(self, x, training=False):
-        return x
-
-    def forward(self, x, training=True):
-        return x
-
-    def backward(self, dy, need_dx=True):
-        return dy
+    def call(self, inputs, training=False):
+        return inputs
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype, "batch_shape": [self.batch_size] + list(self.shape)}
@@ -93,7 +120,6 @@ class Dense(_Activates, Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel = None
         self.bias = None
-        self._cache = None
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
@@ -111,67 +137,67 @@ class Dense(_Activates, Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
-    def _dense(self, x):
-        # The layer's own arrays go to the kernels directly (they check the shapes): the
-        # public ops' argument checks were a fifth of a layer-by-layer step.
-        lead = x.shape[:-1]
-        x2 = np.ascontiguousarray(x.reshape(-1, x.shape[-1]), dtype=self.dtype)
-        # Built-in activations (always with their default parameters here) in the fused
-        # kernel; a foreign callable after a linear one (inference only).
-        name = self.activation_name or "linear"
+    def call(self, inputs, training=False):
+        """activation(inputs @ kernel + bias), over the last axis. Computed by the fused
+        C kernel; under a GradientTape, recorded as two operations (the affine map, then
+        the activation) whose gradients are the C backward kernels. A softmax or sigmoid
+        output carries its logits (`_keras_logits`), which a matching cross-entropy on
+        probabilities uses instead, as Keras does."""
+        x2, lead = _rows(inputs, self.dtype)
+        name = self.activation_name
+        if name is None:
+            z = self._affine(x2)
+            a = self.activation(z)
+        elif name in _LOGIT_ACTIVATIONS or should_record((x2, self.kernel, self.bias)):
+            z, a = self._affine_activated(x2, name)
+        else:      # inference: the kernel writes only the activations
+            return _unrows(ops.dense(x2, self.kernel, self.bias, activation=name), lead)
+        a = _unrows(a, lead)
+        if name in _LOGIT_ACTIVATIONS:
+            a._keras_logits = (_unrows(z, lead), name)
+        return a
+
+    def _affine(self, x2):
+        """x2 @ kernel + bias (recorded)."""
+        z = np.empty((x2.shape[0], self.units), dtype=self.dtype)
+        if z.size:
+            _kernels.dense_forward(x2, self.kernel, self.bias, 0, 0.0, z, z)
+        return self._record_affine(x2, z)
+
+    def _affine_activated(self, x2, name):
+        """(z, a) from one kernel pass, each recorded with its C backward kernel."""
         _, code, param, _ = ops._resolve_activation(name, {})
         z = np.empty((x2.shape[0], self.units), dtype=self.dtype)
         a = np.empty_like(z)
         if z.size:
             _kernels.dense_forward(x2, self.kernel, self.bias, code, param, z, a)
-        if self.activation_name is None:
-            a = np.asarray(self.activation(z), dtype=self.dtype)
-        return x2, z, a, lead
+        z = self._record_affine(x2, z)
+        if code == 0:               # linear: a is z
+            return z, z
+        return z, _record_activation(z, a, code, param)
+
+    def _record_affine(self, x2, z):
+        inputs = (x2, self.kernel, self.bias)
+        if not should_record(inputs):
+            return z
+        kernel, bias, dtype = self.kernel, self.bias, self.dtype
+        need_dx = should_record((x2,))
+
+        def vjp(gz):
+            gz = np.ascontiguousarray(gz, dtype=dtype)
+            dk = np.zeros(kernel.shape, dtype=dtype)
+            db = np.zeros(kernel.shape[1], dtype=dtype) if bias is not None else None
+            dx = np.zeros(x2.shape, dtype=dtype) if need_dx else None
+            if x2.shape[0]:
+                _kernels.dense_backward(_plain(x2), _plain(kernel), gz, dk, db, dx)
+            return [dx, dk, db]
+        return record(inputs, z, vjp, name=f"{self.name} (Dense)")
 
     def logits(self, x):
-        """x @ kernel + bias for rows x (2-D), before the activation: what a loss on
-        logits reads. Computed as the training forward computes it, the same bits."""
-        return self._dense(x)[1]
-
-    def call(self, x, training=False):
-        if self.activation_name is None:
-            _, _, a, lead = self._dense(x)
-            return a.reshape(lead + (self.units,))
-        # Inference: the kernel writes only the activations (no z kept).
-        lead = x.shape[:-1]
-        x2 = np.ascontiguousarray(x.reshape(-1, x.shape[-1]), dtype=self.dtype)
-        a = ops.dense(x2, self.kernel, self.bias, activation=self.activation_name)
-        return a.reshape(lead + (self.units,))
-
-    def forward(self, x, training=True):
-        x2, z, a, lead = self._dense(x)
-        self._cache = (x2, z, a, lead)
-        return a.reshape(lead + (self.units,))
-
-    def backward(self, dy, need_dx=True, dz_given=False):
-        """dy is d loss / d output, or d loss / d logits when dz_given (fused loss head)."""
-        x2, z, a, lead = self._cache
-        dy = np.ascontiguousarray(dy.reshape(-1, self.units), dtype=self.dtype)
-        if dz_given or self.activation_name == "linear":
-            dz = dy
-        elif self.activation_name is None:
-            raise ValueError(f"{self.name}: cannot train through the custom activation "
-                             f"{self.activation!r}; use one of {activations._known()}")
-        else:
-            _, code, param, _ = ops._resolve_activation(self.activation_name,
-                                                        self.activation_params)
-            dz = np.empty_like(z)
-            if z.size:
-                _kernels.act_backward(code, param, z, a, dy, dz)
-        dk = np.zeros(self.kernel.shape, dtype=self.dtype)
-        db = np.zeros(self.units, dtype=self.dtype)
-        dx = np.zeros(x2.shape, dtype=self.dtype) if need_dx else None
-        if x2.shape[0]:
-            _kernels.dense_backward(x2, self.kernel, dz, dk, db, dx)
-        grads = self._plus_reg_grads([dk, db] if self.use_bias else [dk])
-        self.grads = grads if self.trainable else []
-        self._cache = None
-        return None if dx is None else dx.reshape(lead + (x2.shape[1],))
+        """x @ kernel + bias for rows x, before the activation: what a loss on logits
+        reads (the same bits as the training forward)."""
+        x2, lead = _rows(x, self.dtype)
+        return _unrows(self._affine(x2), lead)
 
     def _regularized(self):
         return ((self.kernel_regularizer, self.kernel), (self.bias_regularizer, self.bias))

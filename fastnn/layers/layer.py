@@ -8,6 +8,7 @@ import threading
 import numpy as np
 
 from fastnn import _argcheck, initializers
+from fastnn.autodiff.tape import record, should_record
 from fastnn.layers import symbolic as _symbolic
 from fastnn.tensor import Tensor as _Tensor, Variable as _Variable
 
@@ -134,7 +135,6 @@ class Layer:
         self._weight_regularizers = []   # (regularizer, weight) from add_weight(regularizer=)
         self._losses = []           # add_loss() values of the current call
         self._inbound_nodes = []    # functional API: the calls on symbolic tensors
-        self.grads = []             # gradients of trainable weights after backward()
         # Keras 2 style input_shape=/input_dim= on the first layer (Keras 3 warns; we accept).
         self._input_shape_arg = None
         if batch_input_shape is not None:
@@ -341,11 +341,12 @@ class Layer:
     @property
     def losses(self):
         """The add_loss() terms of the last call and the weights' regularization
-        losses, this layer's and its sublayers'."""
+        losses, this layer's and its sublayers'. Under a GradientTape each
+        regularization term is recorded with its regularizer's gradient."""
         out = list(self._losses)
         for reg, w in self._regularized():
             if reg is not None and w is not None:
-                out.append(reg(w))
+                out.append(_regularization_term(reg, w))
         for layer in self._sublayers():
             out.extend(layer.losses)
         return out
@@ -462,14 +463,6 @@ class Layer:
             return _symbolic.KerasTensor(shape, a.dtype if a.dtype.kind == "f" else a.dtype)
         return _symbolic.tree_map(spec, out)
 
-    def forward(self, x, training=True):
-        """Training forward pass: caches what backward() needs."""
-        return self.call(x, training=training)
-
-    def backward(self, dy, need_dx=True):
-        """Gradient w.r.t. the input; fills self.grads for the trainable weights."""
-        raise NotImplementedError
-
     # -- functional API ----------------------------------------------------------
     def _node_tensors(self, which):
         if not self._inbound_nodes:
@@ -510,6 +503,15 @@ class Layer:
 # Attributes of a layer that hold layers without owning them.
 _UNTRACKED = frozenset(("_inbound_nodes", "_keras_history", "_engine",
                         "_input_layers", "_output_layers"))
+
+
+def _regularization_term(reg, w):
+    """reg(w), followed by a tape with reg's own gradient (what the engine adds)."""
+    raw = w.view(np.ndarray)
+    value = np.asarray(reg(raw), dtype=np.float64)
+    if not should_record((w,)):
+        return value.view(_Tensor)
+    return record((w,), value, lambda g: [np.asarray(g) * reg.grad(raw)], name="regularizer")
 
 
 def _is_shape(value):

@@ -3,8 +3,9 @@ import numpy as np
 
 from fastnn import initializers, regularizers
 from fastnn import _kernels
+from fastnn.autodiff.tape import record, should_record
 from fastnn.layers.layer import Layer, _initializer_config, _without_none
-from fastnn.tensor import Variable as _Variable
+from fastnn.tensor import Tensor, Variable as _Variable
 
 def _check_unit_interval(value, argname, owner):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
@@ -52,7 +53,6 @@ class BatchNormalization(Layer):
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
-        self._cache = None
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
@@ -76,42 +76,43 @@ class BatchNormalization(Layer):
                                                trainable=False)
         super().build(input_shape)
 
-    def _run(self, x, training):
-        """y, and what backward needs: the C kernels (csrc/batchnorm.c)."""
-        x2 = np.ascontiguousarray(x.reshape(-1, x.shape[-1]), dtype=self.dtype)
-        y = np.empty_like(x2)
-        inv = np.empty(x2.shape[1], dtype=self.dtype)
+    def call(self, inputs, training=False):
+        """Normalise the last axis: with the batch's statistics in training (moving the
+        moving statistics), else with the moving ones; by the C kernels, recorded under
+        a GradientTape with the C backward kernel."""
+        x = inputs
+        x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+        if x2.dtype != self.dtype or not x2.flags.c_contiguous:
+            x2 = np.ascontiguousarray(x2, dtype=self.dtype)
+        raw = x2.view(np.ndarray)
+        y = np.empty_like(raw)
+        inv = np.empty(raw.shape[1], dtype=self.dtype)
         batch_stats = training and self.trainable
         if batch_stats:
-            xhat = np.empty_like(x2)
-            _kernels.bn_train(x2, self.gamma, self.beta, self.moving_mean,
+            xhat = np.empty_like(raw)
+            _kernels.bn_train(raw, self.gamma, self.beta, self.moving_mean,
                               self.moving_variance, self.momentum, self.epsilon, xhat, inv, y)
         else:
             xhat = None
-            _kernels.bn_infer(x2, self.gamma, self.beta, self.moving_mean,
+            _kernels.bn_infer(raw, self.gamma, self.beta, self.moving_mean,
                               self.moving_variance, self.epsilon, inv, y)
-        return y.reshape(x.shape), (xhat, inv, batch_stats, x.shape)
+        inputs_ = (x, self.gamma, self.beta)
+        if should_record(inputs_):
+            gamma, scale, center, dtype = self.gamma, self.scale, self.center, self.dtype
+            # frozen (inference mode): the output is an affine map of the input, whose
+            # own xhat the gradients of gamma and beta would need; they do not train then
+            want = self.trainable and batch_stats
 
-    def call(self, x, training=False):
-        return self._run(x, training)[0]
-
-    def forward(self, x, training=True):
-        y, self._cache = self._run(x, training)
-        return y
-
-    def backward(self, dy, need_dx=True):
-        xhat, inv, batch_stats, shape = self._cache
-        self._cache = None
-        dy = np.ascontiguousarray(dy.reshape(-1, shape[-1]), dtype=self.dtype)
-        # frozen (inference mode): the output is an affine map of the input, whose own
-        # xhat the gradients of gamma and beta would need; they are not trained then
-        want = self.trainable and batch_stats
-        dgamma = np.empty_like(inv) if self.scale and want else None
-        dbeta = np.empty_like(inv) if self.center and want else None
-        dx = np.empty_like(dy) if need_dx else None
-        _kernels.bn_backward(dy, xhat, inv, self.gamma, batch_stats, dx, dgamma, dbeta)
-        self.grads = self._plus_reg_grads([g for g in (dgamma, dbeta) if g is not None])
-        return None if dx is None else dx.reshape(shape)
+            def vjp(g):
+                dy = np.ascontiguousarray(np.reshape(g, raw.shape), dtype=dtype)
+                dgamma = np.empty_like(inv) if scale and want else None
+                dbeta = np.empty_like(inv) if center and want else None
+                dx = np.empty_like(dy)
+                _kernels.bn_backward(dy, xhat, inv, gamma, batch_stats, dx, dgamma, dbeta)
+                return [dx.reshape(x.shape), dgamma if scale else None,
+                        dbeta if center else None]
+            return record(inputs_, y.reshape(x.shape), vjp, name=f"{self.name} (BatchNormalization)")
+        return y.reshape(x.shape).view(Tensor)
 
     def _regularized(self):
         return ((self.gamma_regularizer, self.gamma), (self.beta_regularizer, self.beta))
@@ -257,19 +258,23 @@ class Normalization(Layer):
     def _scale(self):
         return np.maximum(np.sqrt(self.variance), self._EPSILON).reshape(self._stats_shape)
 
-    def call(self, x, training=False):
-        x = np.asarray(x, dtype=self.dtype)
+    def call(self, inputs, training=False):
+        x = inputs
         shape = x.shape
-        if x.ndim == 1:
-            x = x.reshape(-1, 1)
+        raw = np.asarray(x.view(np.ndarray) if isinstance(x, np.ndarray) else x,
+                         dtype=self.dtype)
+        if raw.ndim == 1:
+            raw = raw.reshape(-1, 1)
         mean = self.mean.reshape(self._stats_shape)
-        y = mean + x * self._scale() if self.invert else (x - mean) / self._scale()
-        return y.astype(self.dtype, copy=False).reshape(shape)
-
-    def backward(self, dy, need_dx=True):
-        self.grads = []
         scale = self._scale()
-        return (dy * scale if self.invert else dy / scale).astype(self.dtype, copy=False)
+        y = mean + raw * scale if self.invert else (raw - mean) / scale
+        y = y.astype(self.dtype, copy=False).reshape(shape)
+        if not should_record((x,)):
+            return y.view(Tensor)
+        invert, dtype = self.invert, self.dtype
+        return record((x,), y, lambda g: [np.reshape(
+            (np.reshape(g, raw.shape) * scale if invert else np.reshape(g, raw.shape) / scale)
+            .astype(dtype, copy=False), shape)], name=f"{self.name} (Normalization)")
 
     def get_config(self):
         cfg = super().get_config()

@@ -2,7 +2,12 @@
 import numpy as np
 
 from fastnn import utils
+from fastnn.autodiff.tape import record, should_record
 from fastnn.layers.layer import Layer
+
+
+def _plain(a):
+    return a.view(np.ndarray) if isinstance(a, np.ndarray) else a
 
 class Dropout(Layer):
     """Inverted dropout: in training, zero each unit with probability `rate` and scale the
@@ -24,22 +29,17 @@ class Dropout(Layer):
         keep = rng.random(shape) >= self.rate
         return keep.astype(dtype) * np.asarray(1.0 / (1.0 - self.rate), dtype=dtype)
 
-    def call(self, x, training=False):
+    def call(self, inputs, training=False):
+        """In training, the inputs times a fresh mask (recorded with the mask as its
+        gradient); at inference, the inputs as they are."""
+        x = inputs
         if not training or self.rate == 0:
             return x
-        return x * self._mask_for(x.shape, x.dtype)
-
-    def forward(self, x, training=True):
-        if not training or self.rate == 0:
-            self._mask = None
-            return x
-        self._mask = self._mask_for(x.shape, x.dtype)
-        return x * self._mask
-
-    def backward(self, dy, need_dx=True):
-        self.grads = []
-        m, self._mask = self._mask, None
-        return dy if m is None else dy * m
+        mask = self._mask_for(x.shape, x.dtype)
+        y = np.multiply(_plain(x), mask)
+        if not should_record((x,)):
+            return y
+        return record((x,), y, lambda g: [np.multiply(g, mask)], name=f"{self.name} (Dropout)")
 
     def get_config(self):
         cfg = super().get_config()

@@ -1,6 +1,7 @@
 """Reshaping layers: Flatten."""
 import math
 
+from fastnn.autodiff import ops as _dops
 from fastnn.layers.layer import Layer
 
 class Flatten(Layer):
@@ -12,13 +13,6 @@ class Flatten(Layer):
         n = None if any(d is None for d in rest) else math.prod(rest)
         return (input_shape[0], n)
 
-    def call(self, x, training=False):
-        return x.reshape(x.shape[0], -1)
-
-    def forward(self, x, training=True):
-        self._in_shape = x.shape
-        return x.reshape(x.shape[0], -1)
-
-    def backward(self, dy, need_dx=True):
-        self.grads = []
-        return dy.reshape(self._in_shape)
+    def call(self, inputs, training=False):
+        x = inputs
+        return _dops.reshape(x, (x.shape[0], -1))

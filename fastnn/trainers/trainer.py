@@ -10,10 +10,10 @@ calls may run at once, each on its own workspace.
 import functools
 import math
 import threading
+import warnings
 
 import numpy as np
 
-from fastnn import activations as activations_mod
 from fastnn import engine
 from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
@@ -22,7 +22,9 @@ from fastnn import _interrupt
 from fastnn import _kernels
 from fastnn import utils
 from fastnn.callbacks.base import Callback, CallbackList, History
-from fastnn.layers import Dense as _Dense
+from fastnn.autodiff import GradientTape
+from fastnn.autodiff.tape import record as _record
+from fastnn.layers.layer import Layer
 
 _SPARSE = "sparse_categorical_crossentropy"
 _BINARY = "binary_crossentropy"
@@ -112,6 +114,56 @@ def _check_int(value, name, lo, owner, allow_none=False):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
         raise ValueError(f"{owner}: {name} must be an int >= {lo}, got {value!r}")
     return int(value)
+
+
+_LOGIT_LOSSES = {"softmax": (_SPARSE, _CATEGORICAL), "sigmoid": (_BINARY,)}
+
+
+def _loss_value(loss, y, y_pred, sw):
+    """loss(y, y_pred) with sample weights sw, reduced to the batch mean (Keras'
+    sum_over_batch_size), as a scalar a GradientTape follows. fastnn's built-in losses
+    compute value and gradient in one C pass and are recorded with that gradient; on a
+    softmax or sigmoid output that carries its logits (`_keras_logits`) the matching
+    cross-entropy on probabilities takes the logits instead (log-sum-exp stable, as
+    Keras does). Any other loss (a function, a Loss subclass) is called as it is."""
+    if not (isinstance(loss, losses_mod.Loss) and loss._op is not None
+            and type(loss).__call__ is losses_mod.Loss.__call__):
+        value = loss(y, y_pred, sample_weight=sw) if isinstance(loss, losses_mod.Loss) \
+            else _reduce(loss(y, y_pred), sw)
+        return value
+    pred, from_logits = y_pred, None
+    logits = getattr(y_pred, "_keras_logits", None)
+    if logits is not None and not loss.from_logits \
+            and loss._op in _LOGIT_LOSSES.get(logits[1], ()):
+        pred, from_logits = logits[0], True
+    raw = np.asarray(pred).view(np.ndarray)
+    yv = np.asarray(y).view(np.ndarray) if isinstance(y, np.ndarray) else np.asarray(y)
+    if raw.ndim > 2:
+        # Outputs (N, ..., k): the loss kernels take rows; Keras' mean over every
+        # per-row loss is the same as the mean over the N*... rows.
+        shape = raw.shape
+        rows = int(np.prod(shape[1:-1]))
+        swr = None if sw is None else np.repeat(sw, rows)
+        value, grad = loss.loss_and_grad(yv.reshape(-1, shape[-1]), raw.reshape(-1, shape[-1]),
+                                         sample_weight=swr, from_logits=from_logits)
+        grad = grad.reshape(shape)
+    else:
+        value, grad = loss.loss_and_grad(yv, raw, sample_weight=sw, from_logits=from_logits)
+    return _record((pred,), np.asarray(value, np.float64), lambda g: [g * grad],
+                   name=type(loss).__name__)
+
+
+def _reduce(values, sw):
+    """Per-sample values times their sample weights, averaged over the batch (Keras'
+    sum_over_batch_size); a scalar stays as it is."""
+    from fastnn.autodiff import ops as K
+    if np.ndim(values) == 0:
+        return values
+    if sw is not None:
+        w = np.asarray(sw, dtype=np.asarray(values).dtype)
+        w = w.reshape(w.shape + (1,) * (np.ndim(values) - w.ndim))
+        values = K.multiply(values, w)
+    return K.divide(K.sum(values), np.asarray(np.size(values), np.asarray(values).dtype))
 
 
 class Trainer:
@@ -294,13 +346,6 @@ class Trainer:
             raise ValueError(f"{what}: {argname} must be finite and >= 0")
         return sw
 
-    def _require_differentiable(self, what):
-        for layer in self._chain():
-            if hasattr(layer, "activation_name") and layer.activation_name is None:
-                raise ValueError(f"{what}: layer {layer.name!r} has the custom activation "
-                                 f"{layer.activation!r}, which fastnn cannot differentiate; use one "
-                                 f"of the built-in names {sorted(activations_mod.ALL_OBJECTS)}")
-
     def _with_class_weights(self, class_weight, y, sw, what):
         """Sample weights times the class weights of y's labels (either may be None)."""
         if class_weight is None:
@@ -350,86 +395,69 @@ class Trainer:
         op = self.loss._op
         return (act == "softmax" and op in (_SPARSE, _CATEGORICAL)) or (act == "sigmoid" and op == _BINARY)
 
-    @staticmethod
-    def _logits_of(layer):
-        cache = layer._cache
-        if isinstance(layer, _Dense):
-            return cache[1]
-        return cache[0]
-
-    def _forward(self, xb, training):
-        out = xb
-        for layer in self._chain():
-            out = layer.forward(out, training=training)
+    def _forward(self, x, training):
+        """The model's outputs for a batch (recorded under a tape): a chain layer by
+        layer, any other model through its call()."""
+        chain = self._chain()
+        if chain is None:
+            return Layer.__call__(self, x, training=training)
+        out = x
+        for layer in chain:
+            out = layer.call(out, training=training)
         return out
 
-    def _loss_on(self, yb, out, swb, fused):
-        return self._loss_and_grad(yb, self._logits_of(self._chain()[-1]) if fused else out,
-                                   swb, fused)
+    def _data_loss(self, y, y_pred, sw):
+        """The compiled loss of a batch (Keras' sum_over_batch_size), as a scalar that a
+        GradientTape follows. A built-in loss runs its C kernel for value and gradient,
+        on the logits when the output carries them (a softmax or sigmoid) and the loss
+        is the matching cross-entropy on probabilities."""
+        return _loss_value(self.loss, y, y_pred, sw)
 
-    def _loss_value(self, yb, pred, swb, fused):
-        return self._loss_and_grad(yb, pred, swb, fused)[0]
-
-    def _loss_and_grad(self, yb, pred, swb, fused):
-        if pred.ndim > 2:
-            # Outputs (N, ..., k): the loss kernels take rows; Keras' mean over every
-            # per-row loss is the same as the mean over the N*... rows.
-            shape = pred.shape
-            rows = int(np.prod(shape[1:-1]))
-            sw = None if swb is None else np.repeat(swb, rows)
-            loss, grad = self.loss.loss_and_grad(yb.reshape(-1, shape[-1]), pred.reshape(-1, shape[-1]),
-                                                 sample_weight=sw, from_logits=True if fused else None)
-            return loss, grad.reshape(shape)
-        return self.loss.loss_and_grad(yb, pred, sample_weight=swb, from_logits=True if fused else None)
+    def _total_loss(self, y, y_pred, sw):
+        """The data loss plus every regularization and add_loss term (model.losses)."""
+        total = self._data_loss(y, y_pred, sw)
+        for term in self.losses:
+            total = total + term
+        return total
 
     def _train_step(self, xb, yb, swb):
-        """One optimizer step on a batch. Returns (n, loss * n, [(total, count) per metric])."""
-        fused = self._trains_logits
-        out = self._forward(xb, training=True)
-        loss, grad = self._loss_on(yb, out, swb, fused)
-        reg = 0.0
-        for layer in self._chain():
-            reg += layer.regularization_loss()
-        d = grad
-        last = len(self._chain()) - 1
-        for i in range(last, -1, -1):
-            layer = self._chain()[i]
-            if i == last and fused:
-                d = layer.backward(d, need_dx=i > 0, dz_given=True)
-            else:
-                d = layer.backward(d, need_dx=i > 0)
-        grads, variables = [], []
-        for layer in self._chain():
-            tw = layer.trainable_weights
-            if tw:
-                variables.extend(tw)
-                grads.extend(layer.grads)
-        if variables and self.trainable:
-            self.optimizer.apply(grads, variables)
+        """One optimizer step on a batch by the layers and a GradientTape (the path of
+        models that do not lower onto the engine). Returns (n, loss * n, [(total,
+        count) per metric])."""
+        variables = self.trainable_weights if self.trainable else []
+        with GradientTape(watch_accessed_variables=False) as tape:
+            for v in variables:
+                tape.watch(v)
+            out = self._forward(xb, training=True)
+            total = self._total_loss(yb, out, swb)
+        if variables:
+            grads = tape.gradient(total, variables)
+            self._apply(grads, variables)
         n = xb.shape[0]
         msums = [m.batch_sums(yb, out) for m in self._metrics]
-        return n, (loss + reg) * n, msums
+        return n, float(total) * n, msums
 
-    def _infer(self, xb, fused):
-        """Inference-mode outputs of the stack and (fused) the last layer's logits, without
-        touching any layer's training state: calls from several threads may overlap."""
-        out = xb
-        last = len(self._chain()) - 1
-        logits = None
-        for i, layer in enumerate(self._chain()):
-            if i == last and fused:
-                # the logits: a Dense layer's pre-activation, or an Activation's input
-                logits = layer.logits(out) if isinstance(layer, _Dense) else out
-            out = layer.call(out, training=False)
-        return out, logits
+    def _apply(self, grads, variables):
+        """The optimizer's step on the variables with a gradient (as Keras, the others
+        are left as they are, with a warning naming them)."""
+        missing = [i for i, g in enumerate(grads) if g is None]
+        if missing:
+            names = self._weight_labels()
+            ids = {id(w): n for w, n in zip(self.weights, names)}
+            warnings.warn(f"{self.name}: gradients do not exist for variables "
+                          f"{[ids.get(id(variables[i]), '?') for i in missing]} when "
+                          f"minimizing the loss; they are not updated", stacklevel=3)
+            keep = [i for i in range(len(grads)) if grads[i] is not None]
+            grads = [grads[i] for i in keep]
+            variables = [variables[i] for i in keep]
+        if variables:
+            self.optimizer.apply([np.asarray(g) for g in grads], variables)
 
     def _test_step(self, xb, yb, swb):
-        fused = self._trains_logits
-        out, logits = self._infer(xb, fused)
-        loss = self._loss_value(yb, logits if fused else out, swb, fused)
-        reg = sum(layer.regularization_loss() for layer in self._chain())
+        out = self._forward(xb, training=False)
+        total = self._total_loss(yb, out, swb)
         n = xb.shape[0]
-        return n, (loss + reg) * n, [m.batch_sums(yb, out) for m in self._metrics]
+        return n, float(total) * n, [m.batch_sums(yb, out) for m in self._metrics]
 
     def _ensure_metrics(self, y, out_shape):
         with self._state_lock:
@@ -541,7 +569,6 @@ class Trainer:
             if not isinstance(cb, Callback):
                 raise TypeError(f"{what}: callbacks must be fastnn Callback objects, got {cb!r}")
 
-        self._require_differentiable(what)
         xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
         swa = self._with_class_weights(class_weight, ya, swa, what)
 
@@ -573,7 +600,6 @@ class Trainer:
         # All checks passed: from here on the model may change.
         if not self.built:
             self.build((None,) + xa.shape[1:])
-        self._trains_logits = self._trains_on_logits()
         self._ensure_metrics(ya, out_shape)
         self._on_batch_sums = None
         steps = math.ceil(xa.shape[0] / batch_size)
@@ -629,7 +655,6 @@ class Trainer:
         xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
         if not self.built:
             self.build((None,) + xa.shape[1:])  # Keras builds from the first data, here too
-        self._trains_logits = self._trains_on_logits()
         self._ensure_metrics(ya, out_shape)
         self._on_batch_sums = None
         steps_n = math.ceil(xa.shape[0] / batch_size)
@@ -656,13 +681,10 @@ class Trainer:
 
     def _on_batch(self, what, training, x, y, sample_weight, class_weight, return_dict):
         self._require_compiled(what)
-        if training:
-            self._require_differentiable(what)
         xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
         swa = self._with_class_weights(class_weight, ya, swa, what)
         if not self.built:
             self.build((None,) + xa.shape[1:])
-        self._trains_logits = self._trains_on_logits()
         self._ensure_metrics(ya, out_shape)
         # One C call on a Dense stack, the layer path otherwise (the same numbers).
         plan = engine.plan_for(self, xa, training=training)
@@ -734,10 +756,7 @@ class Trainer:
         plan = None if training else engine.plan_for(self, x)
         if plan is not None:
             return plan.predict(x, min(x.shape[0], 1024))
-        out = x
-        for layer in self._chain():
-            out = layer.call(out, training=training)
-        return out
+        return self._forward(x, training)
 
     def _outputs(self, x, training, what):
         self._require_layers(what)
