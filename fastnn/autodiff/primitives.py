@@ -434,7 +434,12 @@ def logaddexp(x, y):
 # ===================================================================== reductions
 def sum(x, axis=None, keepdims=False):
     xr = _raw(x)
-    out = _wrap(np.sum(xr, axis=axis, keepdims=keepdims))
+    if not isinstance(xr, np.ndarray):
+        xr = np.asarray(xr)
+    if xr.dtype == np.bool_:
+        out = _wrap(np.sum(xr, axis=axis, keepdims=keepdims))
+    else:
+        out = _wrap(np.add.reduce(xr, axis=axis, keepdims=keepdims))
     if _state.tapes:
         shape = xr.shape
         _rec("sum", (x,), out, lambda g: (_expand_back(g, shape, axis, keepdims),))
@@ -443,11 +448,21 @@ def sum(x, axis=None, keepdims=False):
 
 def mean(x, axis=None, keepdims=False):
     xr = _raw(x)
-    out = _wrap(np.mean(xr, axis=axis, keepdims=keepdims))
+    if not isinstance(xr, np.ndarray) or xr.dtype.kind not in "fc":
+        out = _wrap(np.mean(xr, axis=axis, keepdims=keepdims))
+        xr = np.asarray(xr)
+    else:       # numpy.mean's own steps (the same bits) without its Python layers
+        out = None
+    shape = xr.shape
+    n = 1
+    for a in _norm_axes(axis, xr.ndim):
+        n *= shape[a]
+    if out is None:
+        if n:
+            out = _wrap(np.true_divide(np.add.reduce(xr, axis=axis, keepdims=keepdims), n))
+        else:
+            out = _wrap(np.mean(xr, axis=axis, keepdims=keepdims))    # nan, and its warning
     if _state.tapes:
-        shape = xr.shape
-        axes = _norm_axes(axis, xr.ndim)
-        n = int(np.prod([shape[a] for a in axes], dtype=np.int64)) if shape else 1
         _rec("mean", (x,), out,
              lambda g: (divide(_expand_back(g, shape, axis, keepdims), _b.max(n, 1)),))
     return out
@@ -455,7 +470,7 @@ def mean(x, axis=None, keepdims=False):
 
 def _extreme(np_fn, name):
     def op(x, axis=None, keepdims=False):
-        xr = _raw(x)
+        xr = np.asarray(_raw(x))
         out = _wrap(np_fn(xr, axis=axis, keepdims=keepdims))
         if _state.tapes:
             def vjp(g):
@@ -471,8 +486,8 @@ def _extreme(np_fn, name):
     return op
 
 
-max = _extreme(np.max, "max")
-min = _extreme(np.min, "min")
+max = _extreme(np.maximum.reduce, "max")
+min = _extreme(np.minimum.reduce, "min")
 
 
 def prod(x, axis=None, keepdims=False):
@@ -510,7 +525,9 @@ def var(x, axis=None, keepdims=False, ddof=0):
     if _state.tapes:
         def vjp(g):
             axes = _norm_axes(axis, xr.ndim)
-            n = int(np.prod([xr.shape[a] for a in axes], dtype=np.int64)) if xr.ndim else 1
+            n = 1
+            for a in axes:
+                n *= xr.shape[a]
             centered = subtract(x, mean(x, axis=axes, keepdims=True))
             gb = _expand_back(g, xr.shape, axis, keepdims)
             return (multiply(gb, multiply(centered, 2.0 / _b.max(n - ddof, 1))),)

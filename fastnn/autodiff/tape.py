@@ -155,8 +155,8 @@ def _record(inputs, outputs, vjp, name):
         if not tape.hit(inputs):
             continue
         tracked = tape.tracked
-        in_ids = tuple(id(x) if id(x) in tracked else None for x in inputs)
-        out_ids = tuple(id(o) for o in outputs)
+        in_ids = tuple([id(x) if id(x) in tracked else None for x in inputs])
+        out_ids = tuple([id(o) for o in outputs])
         for o in outputs:
             tracked[id(o)] = o
         tape.nodes.append(_Node(in_ids, out_ids, outputs, vjp, name))
@@ -309,26 +309,28 @@ def _backward(tape, targets, seeds, source_ids):
             grads[i] = P.add(grads[i], s) if i in grads else s
     keep = set(source_ids)
     for node in reversed(relevant):
-        gs = []
-        any_g = False
-        for oid, o in zip(node.out_ids, node.outputs):
+        out_ids = node.out_ids
+        if len(out_ids) == 1:                        # the common case, kept short
+            oid = out_ids[0]
             g = grads.get(oid) if oid in keep else grads.pop(oid, None)
             if g is None:
-                g = None
-            else:
-                any_g = True
-            gs.append(g)
-        if not any_g:
-            continue
-        gs = [P.zeros_like(o) if g is None else g for g, o in zip(gs, node.outputs)]
-        in_grads = node.vjp(*gs)
+                continue
+            in_grads = node.vjp(g)
+        else:
+            gs = [grads.get(oid) if oid in keep else grads.pop(oid, None)
+                  for oid in out_ids]
+            if all(g is None for g in gs):
+                continue
+            in_grads = node.vjp(*[P.zeros_like(o) if g is None else g
+                                  for g, o in zip(gs, node.outputs)])
         for iid, g in zip(node.in_ids, in_grads):
             if iid is None or g is None or iid not in reach:
                 continue
             x = tracked[iid]
-            if not _is_float(x):
+            if x.dtype.kind not in "fc":
                 continue
-            g = _conform(g, x, node.name)
+            if not isinstance(g, np.ndarray) or g.shape != x.shape or g.dtype != x.dtype:
+                g = _conform(g, x, node.name)
             grads[iid] = P.add(grads[iid], g) if iid in grads else g
     return grads
 
