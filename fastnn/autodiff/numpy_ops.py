@@ -159,6 +159,8 @@ def arange(start, stop=None, step=None, dtype=None):
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    if isinstance(num, np.ndarray) and num.ndim == 0 and num.dtype.kind in "iu":
+        num = int(num)
     if isinstance(num, (bool, np.bool_)) or not isinstance(num, numbers.Integral) or num < 0:
         raise ValueError(f"linspace: num must be an int >= 0, got {num!r}")
     r = np.linspace(_raw(start), _raw(stop), int(num), endpoint=endpoint, retstep=retstep,
@@ -366,6 +368,8 @@ def mean(x, axis=None, keepdims=False):
 @register("max", args=("distinct",), shapes=_RED_SHAPE, cases=_RED_CASES, ref=np.max)
 def max(x, axis=None, keepdims=False, initial=None):
     x, axis, keepdims = _reduce_args(x, axis, keepdims, "max")
+    if initial is not None and x.size == 0:
+        return _wrap(np.max(_raw(x), axis=axis, keepdims=keepdims, initial=_raw(initial)))
     out = P.max(x, axis=axis, keepdims=keepdims)
     return out if initial is None else P.maximum(out, initial)
 
@@ -373,6 +377,8 @@ def max(x, axis=None, keepdims=False, initial=None):
 @register("min", args=("distinct",), shapes=_RED_SHAPE, cases=_RED_CASES, ref=np.min)
 def min(x, axis=None, keepdims=False, initial=None):
     x, axis, keepdims = _reduce_args(x, axis, keepdims, "min")
+    if initial is not None and x.size == 0:
+        return _wrap(np.min(_raw(x), axis=axis, keepdims=keepdims, initial=_raw(initial)))
     out = P.min(x, axis=axis, keepdims=keepdims)
     return out if initial is None else P.minimum(out, initial)
 
@@ -528,6 +534,11 @@ def trace(x, offset=0, axis1=0, axis2=1):
           ref=np.diagonal)
 def diagonal(x, offset=0, axis1=0, axis2=1):
     x = _t(x)
+    a1 = _check_axis(axis1, x.ndim, "axis1", "diagonal", False, False) % builtins.max(x.ndim, 1)
+    a2 = _check_axis(axis2, x.ndim, "axis2", "diagonal", False, False) % builtins.max(x.ndim, 1)
+    if a1 == a2:
+        raise ValueError(f"diagonal: axis1 and axis2 must be different axes, got axis1="
+                         f"{axis1} and axis2={axis2} (both axis {a1})")
     moved = P.moveaxis(x, (axis1, axis2), (-2, -1))
     n, m = moved.shape[-2], moved.shape[-1]
     i = np.arange(builtins.max(0, builtins.min(n, m - offset) if offset >= 0
@@ -544,8 +555,12 @@ def reshape(x, newshape):
     x = _t(x)
     shape = _check_shape(newshape, "newshape", "reshape")
     known = [s for s in shape if s != -1]
-    if shape.count(-1) > 1 or builtins.any(s < -1 for s in shape):
-        raise ValueError(f"reshape: newshape may hold one -1 and sizes >= 0, got {shape}")
+    if builtins.any(s < -1 for s in shape):
+        raise ValueError(f"reshape: each size in newshape must be a non-negative integer "
+                         f"or -1 (one unknown dimension), got newshape={shape}")
+    if shape.count(-1) > 1:
+        raise ValueError(f"reshape: newshape may hold at most one unknown dimension (-1), "
+                         f"got newshape={shape}")
     k = int(np.prod(known, dtype=np.int64)) if known else 1
     if (-1 not in shape and k != x.size) or (-1 in shape and (k == 0 or x.size % k)):
         raise ValueError(f"reshape: cannot reshape an array of size {x.size} (shape "

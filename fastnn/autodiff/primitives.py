@@ -448,8 +448,8 @@ def sum(x, axis=None, keepdims=False):
 
 def mean(x, axis=None, keepdims=False):
     xr = _raw(x)
-    if not isinstance(xr, np.ndarray) or xr.dtype.kind not in "fc":
-        out = _wrap(np.mean(xr, axis=axis, keepdims=keepdims))
+    if not isinstance(xr, np.ndarray) or xr.dtype not in (_F32, _F64):
+        out = _wrap(np.mean(xr, axis=axis, keepdims=keepdims))    # float16 sums in float32
         xr = np.asarray(xr)
     else:       # numpy.mean's own steps (the same bits) without its Python layers
         out = None
