@@ -647,3 +647,86 @@ def test_tf_aliases_are_the_ops():
     close(tf.constant(2.0, shape=(2, 2)), np.full((2, 2), 2.0))
     close(tf.divide_no_nan(t([1.0, 2.0]), t([0.0, 4.0])), [0.0, 0.5])
     assert tf.GradientTape is GradientTape and tf.Variable is Variable
+
+
+# ------------------------------------------------------------- other functions
+def test_random_ops_are_seeded_through_fastnn():
+    fastnn.utils.set_random_seed(7)
+    a = ops.random.normal((3, 4))
+    fastnn.utils.set_random_seed(7)
+    b = ops.random.normal((3, 4))
+    assert a.dtype == np.float32 and np.array_equal(a, b)
+    assert np.array_equal(ops.random.uniform((5,), seed=3), ops.random.uniform((5,), seed=3))
+    assert not np.array_equal(ops.random.uniform((5,)), ops.random.uniform((5,)))
+    u = ops.random.uniform((1000,), minval=-2.0, maxval=3.0, seed=1)
+    assert u.min() >= -2.0 and u.max() < 3.0
+    tn = ops.random.truncated_normal((1000,), stddev=0.5, seed=2)
+    assert np.abs(tn).max() <= 1.0
+    gen = ops.random.SeedGenerator(5)
+    assert not np.array_equal(ops.random.normal((3,), seed=gen), ops.random.normal((3,), seed=gen))
+    with pytest.raises(ValueError, match="normal: seed must be an int >= 0"):
+        ops.random.normal((2,), seed=-1)
+    with pytest.raises(ValueError, match="uniform: minval must be < maxval"):
+        ops.random.uniform((2,), minval=1.0, maxval=1.0)
+
+
+def test_dropout_and_shuffle_are_differentiable():
+    x = t(RNG.standard_normal((4, 5)))
+    with GradientTape(persistent=True) as g:
+        g.watch(x)
+        d = ops.random.dropout(x, 0.4, seed=0)
+        s = ops.random.shuffle(x, seed=0)
+        ss = ops.sum(s * s)
+    kept = np.asarray(d) != 0
+    close(g.gradient(d, x), np.where(kept, 1 / 0.6, 0.0))
+    close(np.asarray(d)[kept], np.asarray(x)[kept] / 0.6)
+    close(g.gradient(ss, x), 2 * np.asarray(x))
+    assert sorted(map(tuple, np.asarray(s))) == sorted(map(tuple, np.asarray(x)))
+
+
+def test_one_hot_moments_normalize():
+    oh = ops.one_hot(np.array([0, 2, -1, 3]), 3)
+    close(oh, [[1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0]])
+    assert oh.dtype == np.float32
+    assert ops.one_hot([[1]], 2, axis=0).shape == (2, 1, 1)
+    with pytest.raises(ValueError, match="num_classes must be an int >= 1"):
+        ops.one_hot([1], 0)
+    x = t(RNG.standard_normal((3, 4)))
+    m, v = ops.moments(x, axes=[0])
+    close(m, np.mean(x, axis=0), rtol=1e-12)
+    close(v, np.var(x, axis=0), rtol=1e-12)
+    n = ops.normalize(x, axis=-1)
+    close(np.linalg.norm(np.asarray(n), axis=-1), np.ones(3), rtol=1e-12)
+
+
+def test_printing_a_tracked_tensor_records_nothing():
+    x = t([1.0, 2.0])
+    with GradientTape() as g:
+        g.watch(x)
+        y = x * 2
+        text = repr(y) + str(y)
+        assert len(g._tape.nodes) == 1
+    assert "Tensor([2., 4.])" in text
+
+
+def test_keras_op_errors_name_the_argument():
+    x = np.ones((2, 3))
+    with pytest.raises(ValueError, match=r"sum: axis must be in \[-2, 2\) for a 2-D input, "
+                                         r"got 2"):
+        ops.sum(x, axis=2)
+    with pytest.raises(TypeError, match="mean: keepdims must be True or False, got str"):
+        ops.mean(x, keepdims="yes")
+    with pytest.raises(ValueError, match=r"matmul: x2 must have 3 rows"):
+        ops.matmul(x, x)
+    with pytest.raises(ValueError, match=r"cannot reshape an array of size 6"):
+        ops.reshape(x, (4, 2))
+    with pytest.raises(TypeError, match="cast: dtype must be a dtype"):
+        ops.cast(x, "floaty")
+    with pytest.raises(ValueError, match=r"binary_crossentropy: target and output must "
+                                         r"have the same shape"):
+        ops.binary_crossentropy(np.ones(3), np.ones(2))
+    with pytest.raises(ValueError, match=r"sparse_categorical_crossentropy: target class "
+                                         r"indices must be in \[0, 3\)"):
+        ops.sparse_categorical_crossentropy([0, 3], np.ones((2, 3)))
+    with pytest.raises(TypeError, match="convert_to_tensor: x must hold numbers"):
+        ops.convert_to_tensor(["a", "b"])

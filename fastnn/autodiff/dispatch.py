@@ -372,7 +372,22 @@ def _m_copy(self, order="C"):
     return P.copy(self)
 
 
+def _unrecorded(nd_method):
+    """Printing a Tensor runs NumPy on it; none of that is recorded."""
+    def method(self, *args):
+        saved = _state.tapes
+        _state.tapes = []
+        try:
+            return nd_method(self, *args)
+        finally:
+            _state.tapes = saved
+    method.__name__ = nd_method.__name__
+    return method
+
+
 ATTRIBUTES = {
+    "__repr__": _unrecorded(_ND.__repr__),
+    "__str__": _unrecorded(_ND.__str__),
     "__array_ufunc__": _array_ufunc,
     "__array_function__": _array_function,
     "__getitem__": _getitem,
