@@ -2,11 +2,10 @@
 TensorFlow's `custom_gradient` and `function`."""
 import functools
 import inspect
-import numbers
 
 import numpy as np
 
-from fastnn.tensor import Tensor, Variable
+from fastnn.tensor import Tensor
 from fastnn.autodiff import primitives as P
 from fastnn.autodiff import tape as _tape
 from fastnn.autodiff.registry import register
@@ -260,10 +259,3 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
         wrapped.input_signature = input_signature
         return wrapped
     return wrap if func is None else wrap(func)
-
-
-def _is_number(v):
-    return isinstance(v, numbers.Number) and not isinstance(v, bool)
-
-
-_ = Variable  # re-exported through fastnn.autodiff

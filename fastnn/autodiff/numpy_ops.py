@@ -17,9 +17,6 @@ from fastnn.autodiff.core_ops import FLOATX, convert_to_tensor, standardize_dtyp
 from fastnn.autodiff.registry import register
 from fastnn.autodiff.tape import _raw, _wrap
 
-_NUM = (numbers.Number, np.generic)
-
-
 # ----------------------------------------------------------------------- helpers
 def _t(x):
     return x if isinstance(x, Tensor) else convert_to_tensor(x)

@@ -87,10 +87,6 @@ def _const(a):
 
 
 # ==================================================================== elementwise
-def _binary_inputs(x, y):
-    return _raw(x), _raw(y)
-
-
 def add(x, y):
     out = _wrap(np.add(_raw(x), _raw(y)))
     if _state.tapes:
