@@ -18,7 +18,7 @@ Differentiation (`fastnn.autodiff.GradientTape`). While a tape is active in any 
 so NumPy operators and functions on Tensors (`y - p`, `t ** 2`, `x @ w`, `np.mean(t)`)
 are recorded; when no tape is active anywhere they are removed again and Tensors are
 plain NumPy arrays at plain NumPy speed. `Tensor._autodiff_install(attrs)` and
-`Tensor._autodiff_remove(names)` are the two calls it makes.
+`Tensor._autodiff_remove()` are the two calls it makes.
 
 `model.predict` returns a plain ndarray, as `keras.Model.predict` does.
 """
