@@ -18,12 +18,13 @@ from fastnn import engine
 from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
+from fastnn import _argcheck
 from fastnn import _interrupt
 from fastnn import _kernels
 from fastnn import utils
+from fastnn.trainers import compile_utils
 from fastnn.callbacks.base import Callback, CallbackList, History
 from fastnn.autodiff import GradientTape
-from fastnn.autodiff.tape import record as _record
 from fastnn.layers.layer import Layer
 
 _SPARSE = "sparse_categorical_crossentropy"
@@ -116,54 +117,39 @@ def _check_int(value, name, lo, owner, allow_none=False):
     return int(value)
 
 
-_LOGIT_LOSSES = {"softmax": (_SPARSE, _CATEGORICAL), "sigmoid": (_BINARY,)}
+def _batch_size_of(x):
+    """The number of samples in a batch (its first input's first axis)."""
+    for leaf in compile_utils.flat_outputs(x):
+        shape = np.shape(leaf)
+        if shape:
+            return int(shape[0])
+    return 1
 
 
-def _loss_value(loss, y, y_pred, sw):
-    """loss(y, y_pred) with sample weights sw, reduced to the batch mean (Keras'
-    sum_over_batch_size), as a scalar a GradientTape follows. fastnn's built-in losses
-    compute value and gradient in one C pass and are recorded with that gradient; on a
-    softmax or sigmoid output that carries its logits (`_keras_logits`) the matching
-    cross-entropy on probabilities takes the logits instead (log-sum-exp stable, as
-    Keras does). Any other loss (a function, a Loss subclass) is called as it is."""
-    if not (isinstance(loss, losses_mod.Loss) and loss._op is not None
-            and type(loss).__call__ is losses_mod.Loss.__call__):
-        value = loss(y, y_pred, sample_weight=sw) if isinstance(loss, losses_mod.Loss) \
-            else _reduce(loss(y, y_pred), sw)
-        return value
-    pred, from_logits = y_pred, None
-    logits = getattr(y_pred, "_keras_logits", None)
-    if logits is not None and not loss.from_logits \
-            and loss._op in _LOGIT_LOSSES.get(logits[1], ()):
-        pred, from_logits = logits[0], True
-    raw = np.asarray(pred).view(np.ndarray)
-    yv = np.asarray(y).view(np.ndarray) if isinstance(y, np.ndarray) else np.asarray(y)
-    if raw.ndim > 2:
-        # Outputs (N, ..., k): the loss kernels take rows; Keras' mean over every
-        # per-row loss is the same as the mean over the N*... rows.
-        shape = raw.shape
-        rows = int(np.prod(shape[1:-1]))
-        swr = None if sw is None else np.repeat(sw, rows)
-        value, grad = loss.loss_and_grad(yv.reshape(-1, shape[-1]), raw.reshape(-1, shape[-1]),
-                                         sample_weight=swr, from_logits=from_logits)
-        grad = grad.reshape(shape)
-    else:
-        value, grad = loss.loss_and_grad(yv, raw, sample_weight=sw, from_logits=from_logits)
-    return _record((pred,), np.asarray(value, np.float64), lambda g: [g * grad],
-                   name=type(loss).__name__)
+def _names_of(y_pred):
+    """Output names for a model's outputs seen at its first call: a dict's keys, else
+    output_1, output_2, ... (Keras' names)."""
+    if isinstance(y_pred, dict):
+        return sorted(y_pred)
+    n = len(y_pred) if isinstance(y_pred, (list, tuple)) else 1
+    return ["output"] if n == 1 else [f"output_{i + 1}" for i in range(n)]
 
 
-def _reduce(values, sw):
-    """Per-sample values times their sample weights, averaged over the batch (Keras'
-    sum_over_batch_size); a scalar stays as it is."""
-    from fastnn.autodiff import ops as K
-    if np.ndim(values) == 0:
-        return values
-    if sw is not None:
-        w = np.asarray(sw, dtype=np.asarray(values).dtype)
-        w = w.reshape(w.shape + (1,) * (np.ndim(values) - w.ndim))
-        values = K.multiply(values, w)
-    return K.divide(K.sum(values), np.asarray(np.size(values), np.asarray(values).dtype))
+def _by_output(y, names, what):
+    """Targets given for several outputs (a list in output order, or a dict by output
+    name) as a list in output order (None for an output without targets)."""
+    if isinstance(y, dict):
+        unknown = sorted(set(y) - set(names))
+        if unknown:
+            raise ValueError(f"{what} names outputs {unknown}; the model's outputs are {names}")
+        return [y.get(name) for name in names]
+    if isinstance(y, (list, tuple)):
+        if len(y) != len(names):
+            raise ValueError(f"{what} must hold one array per output ({len(names)}: {names}), "
+                             f"got {len(y)}")
+        return list(y)
+    raise ValueError(f"{what} must be a list or a dict of arrays, one per output {names}, "
+                     f"got {type(y).__name__}")
 
 
 class Trainer:
@@ -177,6 +163,9 @@ class Trainer:
         self.loss = None
         self._metric_ids = []
         self._metrics = None
+        self._out_losses = None       # one (loss, weight) per output, once known
+        self._out_names = None
+        self._metric_ids = []
         self._on_batch_sums = None    # the running sums of train/test_on_batch since a reset
         self.stop_training = False
         self.history = None
@@ -190,42 +179,75 @@ class Trainer:
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
-        """Set optimizer (default RMSprop, as Keras), loss and metrics. Everything is
-        resolved here so a bad name fails at compile time, listing the known ones."""
+        """Set optimizer (default RMSprop, as Keras), loss and metrics. A loss is a name,
+        a Loss, or a function fn(y_true, y_pred); for several outputs, one loss for all,
+        a list, or a dict by output name, weighted by loss_weights. Metrics are names,
+        Metric objects or functions (a list for every output, or a list of lists or a
+        dict per output). Everything is resolved here where it can be, so a bad name
+        fails at compile time, listing the known ones."""
         opt = optimizers_mod.get(optimizer)
         if loss is None:
-            raise ValueError(f"compile: loss is required (one of {losses_mod.known_names()} or a "
-                             f"Loss object), got None")
-        loss_obj = losses_mod.get(loss)
-        if getattr(loss_obj, "reduction", "sum_over_batch_size") != "sum_over_batch_size":
-            raise ValueError(f"compile: fastnn trains on the batch mean of the loss (reduction="
-                             f"'sum_over_batch_size'); got reduction={loss_obj.reduction!r}")
+            raise ValueError(f"compile: loss is required (one of {losses_mod.known_names()}, a "
+                             f"Loss object or a function of (y_true, y_pred)), got None")
+        structured = isinstance(loss, (list, tuple, dict))
+        for item in (loss.values() if isinstance(loss, dict) else loss) if structured else [loss]:
+            if item is not None:
+                compile_utils.get_loss(item)
         if metrics is None:
             metric_ids = []
-        elif isinstance(metrics, (list, tuple)):
-            metric_ids = list(metrics)
-        elif isinstance(metrics, (str, metrics_mod.Metric)):
+        elif isinstance(metrics, (list, tuple, dict)):
+            metric_ids = metrics
+        elif isinstance(metrics, (str, metrics_mod.Metric)) or callable(metrics):
             metric_ids = [metrics]
         else:
-            raise TypeError(f"compile: metrics must be a list of metric names or objects, got "
-                            f"{metrics!r}")
-        for m in metric_ids:
-            metrics_mod.check(m)
+            raise TypeError(f"compile: metrics must be a list of metric names, objects or "
+                            f"functions, got {metrics!r}")
+        for m in compile_utils.flat_outputs(metric_ids):
+            if isinstance(m, (list, tuple)):
+                for mm in m:
+                    compile_utils.check_metric(mm)
+            elif m is not None:
+                compile_utils.check_metric(m)
         if weighted_metrics:
             raise ValueError(f"compile: weighted_metrics is not supported by fastnn, got "
                              f"{weighted_metrics!r}")
         self.optimizer = opt
-        self.loss = loss_obj
         self._loss_identifier = loss
+        self._loss_weights = loss_weights
+        self.loss = None if structured else compile_utils.get_loss(loss)
+        self._out_losses = None
         self._metric_ids = metric_ids
         self._metrics = None
         self._on_batch_sums = None
         self.compiled = True
+        names = compile_utils.output_names(self)
+        if names is not None:
+            self._resolve_losses(names)
+
+    def _resolve_losses(self, names):
+        """One (loss or None, weight) per output, from compile's arguments."""
+        losses = compile_utils.per_output(self._loss_identifier, names, "loss")
+        weights = [1.0] * len(names) if self._loss_weights is None else \
+            compile_utils.per_output(self._loss_weights, names, "loss_weights")
+        out = []
+        for loss, w in zip(losses, weights):
+            w = 1.0 if w is None else _argcheck.real(w, "loss_weights", "compile")
+            out.append((None if loss is None else compile_utils.get_loss(loss), w))
+        if all(loss is None for loss, _ in out):
+            raise ValueError("compile: every output's loss is None; give at least one")
+        self._out_losses = out
+        self._out_names = list(names)
+        if len(out) == 1:
+            self.loss = out[0][0]
+        return out
 
     def get_compile_config(self):
         """What saving needs to recompile: optimizer, loss and metrics, serialised."""
         if not self.compiled:
             return None
+        if self.loss is None or not isinstance(self._metric_ids, list):
+            raise ValueError(f"{self.name}: only a model compiled with one loss and a list "
+                             f"of metrics can be saved with its compile settings")
         return {
             "optimizer": optimizers_mod.serialize(self.optimizer),
             "loss": losses_mod.serialize(self.loss),
@@ -298,7 +320,7 @@ class Trainer:
                 and not _all_finite(arr.astype(self.dtype)):
             _raise_not_finite(arr, arr.astype(self.dtype), what, argname)
         units = out_shape[-1]
-        op = self.loss._op
+        op = getattr(self.loss, "_op", None)
         if op == _SPARSE and len(out_shape) > 2:
             raise ValueError(f"{what}: {type(self.loss).__name__} needs a model output of shape "
                              f"(N, classes), got {tuple(out_shape)}; add a Flatten or use one-hot "
@@ -359,7 +381,7 @@ class Trainer:
         if not isinstance(class_weight, dict):
             raise TypeError(f"{what}: class_weight must be a dict {{class index: weight}}, got "
                             f"{type(class_weight).__name__}")
-        if self.loss._op == _SPARSE:
+        if getattr(self.loss, "_op", None) == _SPARSE:
             cls = y.astype(np.int64)
         elif y.ndim == 2 and y.shape[1] > 1:
             cls = np.argmax(y, axis=1)
@@ -388,7 +410,7 @@ class Trainer:
         """True when the last layer's activation is softmax (sigmoid) and the loss the
         matching cross-entropy on probabilities: train on the logits instead, as Keras
         does, so the loss is log-sum-exp stable and its gradient is p - y."""
-        if not self._chain() or self.loss is None or self.loss.from_logits:
+        if not self._chain() or not compile_utils.is_builtin(self.loss) or self.loss.from_logits:
             return False
         last = self._chain()[-1]
         act = getattr(last, "activation_name", None)
@@ -407,18 +429,40 @@ class Trainer:
         return out
 
     def _data_loss(self, y, y_pred, sw):
-        """The compiled loss of a batch (Keras' sum_over_batch_size), as a scalar that a
-        GradientTape follows. A built-in loss runs its C kernel for value and gradient,
-        on the logits when the output carries them (a softmax or sigmoid) and the loss
-        is the matching cross-entropy on probabilities."""
-        return _loss_value(self.loss, y, y_pred, sw)
+        """The compiled loss of a batch (Keras' sum_over_batch_size; for several outputs
+        the loss_weights-weighted sum), as a scalar that a GradientTape follows."""
+        return self._data_losses(y, y_pred, sw)[0]
+
+    def _data_losses(self, y, y_pred, sw):
+        """(the compiled loss, each output's loss or None)."""
+        if self._out_losses is None and (isinstance(y_pred, (list, tuple, dict))
+                                         or self.loss is None):
+            self._resolve_losses(_names_of(y_pred))
+        if self._out_losses is None or len(self._out_losses) == 1:
+            loss = self.loss if self._out_losses is None else self._out_losses[0][0]
+            p = y_pred[0] if isinstance(y_pred, (list, tuple)) and len(y_pred) == 1 else y_pred
+            value = compile_utils.loss_value(loss, y, p, sw)
+            return value, [value]
+        ys = _by_output(y, self._out_names, "y")
+        ps = compile_utils.flat_outputs(y_pred)
+        total, each = None, []
+        for (loss, weight), yi, pi in zip(self._out_losses, ys, ps):
+            if loss is None or yi is None:
+                each.append(None)
+                continue
+            value = compile_utils.loss_value(loss, yi, pi, sw)
+            each.append(value)
+            term = value if weight == 1.0 else value * weight
+            total = term if total is None else total + term
+        return total, each
 
     def _total_loss(self, y, y_pred, sw):
-        """The data loss plus every regularization and add_loss term (model.losses)."""
-        total = self._data_loss(y, y_pred, sw)
+        """(the data loss plus every regularization and add_loss term (model.losses),
+        each output's loss)."""
+        total, each = self._data_losses(y, y_pred, sw)
         for term in self.losses:
             total = total + term
-        return total
+        return total, each
 
     def _train_step(self, xb, yb, swb):
         """One optimizer step on a batch by the layers and a GradientTape (the path of
@@ -429,13 +473,32 @@ class Trainer:
             for v in variables:
                 tape.watch(v)
             out = self._forward(xb, training=True)
-            total = self._total_loss(yb, out, swb)
+            total, each = self._total_loss(yb, out, swb)
         if variables:
             grads = tape.gradient(total, variables)
             self._apply(grads, variables)
-        n = xb.shape[0]
-        msums = [m.batch_sums(yb, out) for m in self._metrics]
-        return n, float(total) * n, msums
+        return self._step_sums(xb, yb, out, total, each)
+
+    def _step_sums(self, x, y, y_pred, total, each):
+        """A batch's (samples, loss * samples, (total, count) per metric)."""
+        n = _batch_size_of(x)
+        if self._metrics is None:
+            self._ensure_metrics_for(y, y_pred)
+        if len(self._metrics) == 0:
+            return n, float(total) * n, []
+        single = self._out_losses is None or len(self._out_losses) == 1
+        ys = [y] if single else _by_output(y, self._out_names, "y")
+        ps = [y_pred[0] if isinstance(y_pred, (list, tuple)) and len(y_pred) == 1 else y_pred] \
+            if single else compile_utils.flat_outputs(y_pred)
+        sums = []
+        for m in self._metrics:
+            if hasattr(m, "_fastnn_loss_of"):
+                v = each[m._fastnn_loss_of]
+                sums.append((0.0, 0.0) if v is None else (float(v) * n, float(n)))
+            else:
+                i = getattr(m, "_fastnn_output", 0)
+                sums.append(m.batch_sums(ys[i], ps[i]))
+        return n, float(total) * n, sums
 
     def _apply(self, grads, variables):
         """The optimizer's step on the variables with a gradient (as Keras, the others
@@ -455,16 +518,60 @@ class Trainer:
 
     def _test_step(self, xb, yb, swb):
         out = self._forward(xb, training=False)
-        total = self._total_loss(yb, out, swb)
-        n = xb.shape[0]
-        return n, float(total) * n, [m.batch_sums(yb, out) for m in self._metrics]
+        total, each = self._total_loss(yb, out, swb)
+        return self._step_sums(xb, yb, out, total, each)
 
     def _ensure_metrics(self, y, out_shape):
+        """The compiled metric objects of a one-output model, for labels like y and
+        outputs of out_shape ('accuracy' is resolved from them)."""
         with self._state_lock:
             if self._metrics is None:
-                yshape = y.shape if self.loss._op != _SPARSE else (y.shape[0],)
-                self._metrics = [metrics_mod.get(m, yshape, tuple(out_shape))
-                                 for m in self._metric_ids]
+                op = getattr(self.loss, "_op", None)
+                yshape = y.shape if op != _SPARSE else (y.shape[0],)
+                ids = self._metric_ids
+                if isinstance(ids, dict):
+                    ids = list(ids.values())[0] if len(ids) == 1 else ids
+                    ids = ids if isinstance(ids, (list, tuple)) else [ids]
+                elif len(ids) == 1 and isinstance(ids[0], (list, tuple)):
+                    ids = ids[0]
+                self._metrics = [compile_utils.get_metric(m, yshape, tuple(out_shape))
+                                 for m in ids]
+
+    def _ensure_metrics_for(self, y, y_pred):
+        """The compiled metric objects for targets y and outputs y_pred (structures for
+        several outputs: each output's metrics named after it, and its loss tracked as
+        '<output>_loss', as Keras 3 logs them)."""
+        with self._state_lock:
+            if self._metrics is not None:
+                return
+            if self._out_losses is None or len(self._out_losses) == 1:
+                p = y_pred[0] if isinstance(y_pred, (list, tuple)) and len(y_pred) == 1 \
+                    else y_pred
+                self._ensure_metrics(np.asarray(y), np.shape(p))
+                return
+            names = self._out_names
+            ys = _by_output(y, names, "y")
+            ps = compile_utils.flat_outputs(y_pred)
+            per = compile_utils.per_output(self._metric_ids, names, "metrics") \
+                if self._metric_ids else [[] for _ in names]
+            metrics = []
+            for i, name in enumerate(names):
+                if self._out_losses[i][0] is not None:
+                    tracker = metrics_mod.Mean(name=f"{name}_loss")
+                    tracker._fastnn_loss_of = i
+                    metrics.append(tracker)
+            for i, (name, ids) in enumerate(zip(names, per)):
+                if ids is None or ys[i] is None:
+                    continue
+                ids = ids if isinstance(ids, (list, tuple)) else [ids]
+                op = getattr(self._out_losses[i][0], "_op", None)
+                yshape = np.shape(ys[i]) if op != _SPARSE else (np.shape(ys[i])[0],)
+                for ident in ids:
+                    m = compile_utils.get_metric(ident, yshape, np.shape(ps[i]))
+                    m.name = f"{name}_{m.name}"
+                    m._fastnn_output = i
+                    metrics.append(m)
+            self._metrics = metrics
 
     def _logs(self, loss_total, count, msums=None, prefix=""):
         """The logs of these sums. With msums, one (total, count) per metric, the metrics

@@ -1,0 +1,216 @@
+"""What compile() makes of its loss and metrics arguments, as Keras 3's compile_utils:
+one loss per output (a single loss for every output, or a list, or a dict by output
+name, with loss_weights), metrics per output, Python functions wrapped as losses and
+metrics, and the objects custom training code reads (`model.compiled_loss`,
+`model.compiled_metrics`, `model.metrics`).
+"""
+import numpy as np
+
+from fastnn import _argcheck
+from fastnn import losses as losses_mod
+from fastnn import metrics as metrics_mod
+from fastnn.layers.symbolic import tree_flatten
+
+_SPARSE = "sparse_categorical_crossentropy"
+_BINARY = "binary_crossentropy"
+_CATEGORICAL = "categorical_crossentropy"
+_LOGIT_LOSSES = {"softmax": (_SPARSE, _CATEGORICAL), "sigmoid": (_BINARY,)}
+
+
+class FunctionLoss(losses_mod.Loss):
+    """A loss function fn(y_true, y_pred) -> per-sample values (or a scalar) used as a
+    Loss: weighted by the sample weights and averaged over the batch (Keras'
+    LossFunctionWrapper, reduction sum_over_batch_size)."""
+
+    def __init__(self, fn, name=None):
+        super().__init__(name=name or getattr(fn, "__name__", "loss"))
+        self.fn = fn
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        return reduce_weighted(self.fn(y_true, y_pred), sample_weight)
+
+    def get_config(self):
+        raise ValueError(f"{self.name}: a loss given as a Python function cannot be saved "
+                         f"with the model; save its weights, or recompile after loading")
+
+
+class FunctionMetric(metrics_mod.Metric):
+    """A metric function fn(y_true, y_pred) -> per-sample values, averaged (Keras'
+    MeanMetricWrapper)."""
+
+    def __init__(self, fn, name=None):
+        self.fn = fn
+        super().__init__(name=name or getattr(fn, "__name__", "metric"))
+
+    def _values(self, y_true, y_pred):
+        return np.asarray(self.fn(y_true, y_pred), dtype=np.float64)
+
+
+def get_loss(identifier, owner="compile"):
+    """A loss argument as a Loss: a name, a Loss (object or class), a fastnn loss
+    function, or any Python function fn(y_true, y_pred)."""
+    try:
+        loss = losses_mod.get(identifier)
+    except ValueError:
+        if callable(identifier) and not isinstance(identifier, type):
+            return FunctionLoss(identifier)
+        raise
+    if getattr(loss, "reduction", "sum_over_batch_size") != "sum_over_batch_size":
+        raise ValueError(f"{owner}: fastnn trains on the batch mean of the loss (reduction="
+                         f"'sum_over_batch_size'); got reduction={loss.reduction!r}")
+    return loss
+
+
+def get_metric(identifier, y_shape, pred_shape):
+    """A metric argument as a Metric: a name ('accuracy' resolved from the shapes), a
+    Metric, a Metric class, or a Python function fn(y_true, y_pred)."""
+    if callable(identifier) and not isinstance(identifier, (type, metrics_mod.Metric, str)):
+        return FunctionMetric(identifier)
+    return metrics_mod.get(identifier, y_shape, pred_shape)
+
+
+def check_metric(identifier):
+    """Refuse a bad metric at compile time (before shapes are known)."""
+    if callable(identifier) and not isinstance(identifier, (type, metrics_mod.Metric, str)):
+        return
+    metrics_mod.check(identifier)
+
+
+def is_builtin(loss):
+    """A fastnn loss whose value and gradient are one C pass (the engine's losses)."""
+    return isinstance(loss, losses_mod.Loss) and loss._op is not None \
+        and type(loss).__call__ is losses_mod.Loss.__call__
+
+
+def reduce_weighted(values, sample_weight):
+    """Per-sample values times their sample weights, averaged over the batch (Keras'
+    sum_over_batch_size), differentiable; a scalar stays as it is."""
+    from fastnn.autodiff import ops as K
+    if np.ndim(values) == 0:
+        return values
+    if not isinstance(values, np.ndarray):
+        values = K.convert_to_tensor(values)
+    if sample_weight is not None:
+        w = np.asarray(sample_weight, dtype=values.dtype)
+        w = w.reshape(w.shape + (1,) * (values.ndim - w.ndim)) if w.ndim < values.ndim else w
+        values = K.multiply(values, w)
+    return K.divide(K.sum(values), np.asarray(values.size, values.dtype))
+
+
+def loss_value(loss, y, y_pred, sw):
+    """loss(y, y_pred) weighted by sw and averaged over the batch, as a scalar that a
+    GradientTape follows. A built-in loss computes value and gradient in one C pass and
+    is recorded with that gradient; on a softmax or sigmoid output that carries its
+    logits (`_keras_logits`) the matching cross-entropy on probabilities takes the
+    logits instead (log-sum-exp stable, as Keras does)."""
+    from fastnn.autodiff.tape import record
+    if not is_builtin(loss):
+        return loss(y, y_pred, sample_weight=sw)
+    pred, from_logits = y_pred, None
+    logits = getattr(y_pred, "_keras_logits", None)
+    if logits is not None and not loss.from_logits \
+            and loss._op in _LOGIT_LOSSES.get(logits[1], ()):
+        pred, from_logits = logits[0], True
+    raw = np.asarray(pred).view(np.ndarray)
+    yv = np.asarray(y).view(np.ndarray) if isinstance(y, np.ndarray) else np.asarray(y)
+    if raw.ndim > 2:
+        # Outputs (N, ..., k): the loss kernels take rows; Keras' mean over every
+        # per-row loss is the same as the mean over the N*... rows.
+        shape = raw.shape
+        rows = int(np.prod(shape[1:-1]))
+        swr = None if sw is None else np.repeat(sw, rows)
+        value, grad = loss.loss_and_grad(yv.reshape(-1, shape[-1]), raw.reshape(-1, shape[-1]),
+                                         sample_weight=swr, from_logits=from_logits)
+        grad = grad.reshape(shape)
+    else:
+        value, grad = loss.loss_and_grad(yv, raw, sample_weight=sw, from_logits=from_logits)
+    return record((pred,), np.asarray(value, np.float64), lambda g: [g * grad],
+                  name=type(loss).__name__)
+
+
+def per_output(value, names, what, allow_single=True):
+    """A compile argument given for every output (a single value), as a list (one per
+    output) or as a dict by output name, as a list in output order."""
+    n = len(names)
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(names))
+        if unknown:
+            raise ValueError(f"compile: {what} names outputs {unknown}; the model's outputs "
+                             f"are {names}")
+        return [value.get(name) for name in names]
+    if isinstance(value, (list, tuple)) and not (n == 1 and what == "metrics"):
+        if len(value) != n:
+            raise ValueError(f"compile: {what} must have one entry per output ({n}: {names}), "
+                             f"got {len(value)}")
+        return list(value)
+    if not allow_single and n > 1:
+        raise ValueError(f"compile: {what} must be a list or a dict for a model with "
+                         f"{n} outputs")
+    return [value] * n
+
+
+def flat_outputs(value):
+    """A model's outputs (or targets) as a flat list (dicts in key order)."""
+    if isinstance(value, (list, tuple, dict)):
+        return tree_flatten(value)
+    return [value]
+
+
+def output_names(model):
+    """The model's output names, when it knows them before a call (None otherwise)."""
+    outs = getattr(model, "_outputs_struct", None)
+    if outs is None:
+        return None
+    if isinstance(outs, dict):
+        return sorted(outs)
+    return [t._keras_history[0].name for t in tree_flatten(outs)]
+
+
+class CompiledLoss:
+    """model.compiled_loss (Keras 2's name): called as compiled_loss(y_true, y_pred,
+    sample_weight=None, regularization_losses=None), the model's compiled loss plus
+    those terms."""
+
+    def __init__(self, model):
+        self._model = model
+
+    def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
+        total = self._model._data_loss(y_true, y_pred, sample_weight)
+        for term in regularization_losses or ():
+            total = total + term
+        return total
+
+
+class CompiledMetrics(metrics_mod.Metric):
+    """The compiled metrics as one object, as Keras' CompileMetrics: update_state(y_true,
+    y_pred, sample_weight=None) updates each; result() is a dict by name; reset_state()
+    resets each. model.metrics lists it after the loss tracker."""
+
+    def __init__(self, model):
+        self._model = model
+        super().__init__(name="compile_metrics")
+
+    @property
+    def metrics(self):
+        return [m for m in self._model._metrics or [] if not hasattr(m, "_fastnn_loss_of")]
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        model = self._model
+        if model._metrics is None:
+            model._ensure_metrics_for(y_true, y_pred)
+        ys, ps = flat_outputs(y_true), flat_outputs(y_pred)
+        with model._state_lock:
+            for m in self.metrics:
+                i = getattr(m, "_fastnn_output", 0)
+                m.update_state(ys[i], ps[i], sample_weight)
+
+    def result(self):
+        return {m.name: m.result() for m in self.metrics}
+
+    def reset_state(self):
+        for m in self.metrics if hasattr(self, "_model") else ():
+            m.reset_state()
+
+
+def shown(value):
+    return _argcheck.shown(value)
