@@ -180,18 +180,29 @@ def _batches():
 
 
 @pytest.mark.parametrize("call", ["fit", "evaluate", "predict"])
-@pytest.mark.parametrize("given,kind", [(_batches, "generator"), (lambda: {"in": X}, "dict"),
-                                        (lambda: iter(list(X)), "list_iterator")])
-def test_generators_and_dicts_are_named_as_unsupported(call, given, kind):
-    """Keras' fit also takes generators, datasets and dicts of named inputs; here the
-    message says so instead of "must hold real numbers, got dtype object"."""
+def test_generators_and_dicts_are_taken_as_keras_takes_them(call):
+    """A generator of (x, y) batches, with steps: fit trains, evaluate and predict give
+    what the arrays give; a generator given targets as well is refused as Keras refuses
+    it, naming y, and leaves the model as it was."""
     m = _model()
     before = m.get_weights()
-    args = (given(),) if call == "predict" else (given(), Y)
-    with pytest.raises(TypeError, match=rf"{call}: x must be an array of samples .*got {kind}; "
-                                        r"generators, datasets and dicts of inputs are not supported"):
-        getattr(m, call)(*args, verbose=0)
-    _unchanged(m, before)
+    if call != "predict":
+        with pytest.raises(ValueError, match="`y` should not be passed"):
+            getattr(m, call)(_batches(), Y, steps=2, verbose=0) if call == "evaluate" \
+                else m.fit(_batches(), Y, steps_per_epoch=2, verbose=0)
+        _unchanged(m, before)
+    if call == "fit":
+        m.fit(_batches(), steps_per_epoch=2, epochs=2, verbose=0)
+        assert m.optimizer.iterations == 4
+    elif call == "evaluate":
+        assert m.evaluate(_batches(), steps=3, verbose=0) == pytest.approx(
+            m.evaluate(X, Y, verbose=0))
+    else:
+        np.testing.assert_array_equal(m.predict(iter([X[:6], X[6:]]), verbose=0),
+                                      m.predict(X, verbose=0))
+        np.testing.assert_array_equal(m.predict({"in": X}, verbose=0), m.predict(X, verbose=0))
+        with pytest.raises(ValueError, match="one array of inputs"):
+            m.predict({"a": X, "b": X}, verbose=0)
 
 
 def test_bad_layer_arguments():

@@ -130,6 +130,12 @@ class Functional(Model):
     def output_names(self):
         return [t._keras_history[0].name for t in self.outputs]
 
+    def _n_inputs(self):
+        return len(self.inputs)
+
+    def _n_outputs(self):
+        return len(self.outputs)
+
     def _chain(self):
         """The layers in order when the graph is a chain: one input, one output, and
         each node a layer's only call on the previous node's only output."""

@@ -92,6 +92,8 @@ class _Sums:
     def add(self, n, loss_sum, metric_sums):
         self.loss += loss_sum
         self.count += n
+        while len(self.metrics) < len(metric_sums):      # metrics made at the first step
+            self.metrics.append([0.0, 0.0])
         for acc, (t, c) in zip(self.metrics, metric_sums):
             acc[0] += t
             acc[1] += c
@@ -115,6 +117,37 @@ def _check_int(value, name, lo, owner, allow_none=False):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
         raise ValueError(f"{owner}: {name} must be an int >= {lo}, got {value!r}")
     return int(value)
+
+
+def _float_logs(logs):
+    """A step's returned logs as floats by name (nested dicts flattened, as Keras
+    flattens a CompileMetrics result)."""
+    out = {}
+    for k, v in (logs or {}).items():
+        if isinstance(v, dict):
+            out.update(_float_logs(v))
+        else:
+            out[k] = float(np.asarray(v))
+    return out
+
+
+def _to_numpy(out):
+    """A model's outputs as plain NumPy arrays (structures kept)."""
+    if isinstance(out, (list, tuple)):
+        return type(out)(_to_numpy(o) for o in out)
+    if isinstance(out, dict):
+        return {k: _to_numpy(v) for k, v in out.items()}
+    return np.asarray(out).view(np.ndarray) if isinstance(out, np.ndarray) else np.asarray(out)
+
+
+def _concat_batches(outs):
+    """predict's per-batch outputs joined along the batch axis (structures kept)."""
+    first = outs[0]
+    if isinstance(first, (list, tuple)):
+        return type(first)(_concat_batches([o[i] for o in outs]) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {k: _concat_batches([o[k] for o in outs]) for k in first}
+    return np.concatenate(outs, axis=0)
 
 
 def _batch_size_of(x):
@@ -170,6 +203,7 @@ class Trainer:
         self.stop_training = False
         self.history = None
         self._engine = engine.EngineState()
+        self._loss_tracker = metrics_mod.Mean(name="loss")
         # Threads: training calls (fit, train_on_batch, model(x, training=True)) run one
         # at a time; the short updates of shared state (metrics, running sums) are locked.
         self._train_lock = threading.RLock()
@@ -579,6 +613,7 @@ class Trainer:
         concurrent calls each report their own."""
         logs = {f"{prefix}loss": loss_total / count if count else 0.0}
         with self._state_lock:
+            self._loss_tracker.total, self._loss_tracker.count = loss_total, float(count)
             if msums is not None:
                 for m, (t, c) in zip(self._metrics, msums):
                     m.total, m.count = t, c
@@ -654,7 +689,15 @@ class Trainer:
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
-        """Train for `epochs` epochs (counting from initial_epoch); returns a History."""
+        """Train for `epochs` epochs (counting from initial_epoch); returns a History.
+        x and y: arrays (checked, and on the C engine where the model lowers), lists or
+        dicts of arrays for several inputs or outputs, a generator or iterator, a
+        keras.utils.PyDataset or a fastnn.data.Dataset (tf.data.Dataset) of batches."""
+        if self._needs_adapter(x, y, steps_per_epoch, "train"):
+            return self._fit_adapted(
+                x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+                steps_per_epoch, validation_steps, validation_batch_size, validation_freq)
         what = "fit"
         self._require_compiled(what)
         batch_size = _check_int(32 if batch_size is None else batch_size, "batch_size", 1, what)
@@ -693,9 +736,10 @@ class Trainer:
                                    vx.shape[0], what, "validation_data[2]")
             val = (vx, vy, vsw)
         elif validation_split:
-            # Keras: the last samples, taken before shuffling.
+            # Keras: the last samples, taken before shuffling (floor(n * (1 - split))
+            # rows train, as its train_validation_split keeps them).
             n = xa.shape[0]
-            split_at = int(math.ceil(n * (1.0 - validation_split)))
+            split_at = int(math.floor(n * (1.0 - validation_split)))
             if split_at == 0 or split_at == n:
                 raise ValueError(f"{what}: validation_split={validation_split} leaves "
                                  f"{split_at} training and {n - split_at} validation samples out of "
@@ -755,6 +799,9 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         """Loss (and metrics) on (x, y): a float, a list [loss, *metrics], or a dict."""
+        if self._needs_adapter(x, y, steps, "test"):
+            return self._evaluate_adapted(x, y, batch_size, verbose, sample_weight, steps,
+                                          callbacks, return_dict)
         what = "evaluate"
         self._require_compiled(what)
         batch_size = _check_int(32 if batch_size is None else batch_size, "batch_size", 1, what)
@@ -782,9 +829,16 @@ class Trainer:
 
     # ------------------------------------------------------------------ one batch
     def reset_metrics(self):
-        """Start the running loss and metrics of train_on_batch / test_on_batch afresh
-        (fit and evaluate start theirs afresh too)."""
-        self._on_batch_sums = None
+        """Start the loss tracker, the compiled metrics and the running sums of
+        train_on_batch / test_on_batch afresh (fit and evaluate do at every epoch)."""
+        with self._state_lock:
+            self._on_batch_sums = None
+            self._loss_tracker.reset_state()
+            for m in self._metrics or ():
+                m.reset_state()
+            if type(self).metrics is not Trainer.metrics:
+                for m in self.metrics:       # a model's own metrics
+                    m.reset_state()
 
     def _on_batch(self, what, training, x, y, sample_weight, class_weight, return_dict):
         self._require_compiled(what)
@@ -824,7 +878,10 @@ class Trainer:
         return self._on_batch("test_on_batch", False, x, y, sample_weight, None, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Outputs for x, batch by batch, as one NumPy array of the model dtype."""
+        """Outputs for x, batch by batch, as one NumPy array of the model dtype (a
+        list or dict of them for several outputs)."""
+        if self._needs_adapter(x, None, steps, "predict"):
+            return self._predict_adapted(x, batch_size, verbose, steps, callbacks)
         what = "predict"
         batch_size = _check_int(32 if batch_size is None else batch_size, "batch_size", 1, what)
         verbose = self._verbose(verbose, what)
@@ -882,3 +939,309 @@ class Trainer:
     def predict_on_batch(self, x):
         """The outputs for one batch as a NumPy array, as Keras gives them."""
         return self._outputs(x, False, "predict_on_batch")
+
+    # ------------------------------------------------------------------ any input
+    def _n_inputs(self):
+        return 1
+
+    def _n_outputs(self):
+        return len(self._out_losses) if self._out_losses else 1
+
+    def _overrides(self, name):
+        """Whether the model's class defines its own train_step / test_step /
+        predict_step / compute_loss (then fit runs it, batch by batch)."""
+        return getattr(type(self), name) is not getattr(Trainer, name)
+
+    def _needs_adapter(self, x, y, steps, mode):
+        """Whether fit / evaluate / predict take the data through the data adapters
+        (structures of several inputs or outputs, generators, datasets, a number of
+        steps, a step of the model's own) rather than the checked array path."""
+        from fastnn.trainers import data_adapters as da
+        step = {"train": "train_step", "test": "test_step", "predict": "predict_step"}[mode]
+        if steps is not None or self._overrides(step) or self._n_outputs() > 1 \
+                or self._n_inputs() > 1 \
+                or (mode != "predict" and self._overrides("compute_loss")):
+            return True
+        for value, n in ((x, self._n_inputs()), (y, self._n_outputs())):
+            if value is None:
+                continue
+            if isinstance(value, dict) or da.is_generator(value) \
+                    or isinstance(value, da.PyDataset) or da.is_fastnn_dataset(value) \
+                    or da.is_tf_dataset(value):
+                return True
+            if isinstance(value, (list, tuple)) and not self._takes_array() and (
+                    n > 1 or (value and all(hasattr(v, "shape") for v in value)
+                              and not isinstance(value, np.ndarray) and len(value) == n > 1)):
+                return True
+        return False
+
+    def _adapter_for(self, x, y, sample_weight, batch_size, steps, shuffle, class_weight):
+        from fastnn.trainers.data_adapters.epoch_iterator import EpochIterator
+        return EpochIterator(x, y, sample_weight, batch_size=batch_size,
+                             steps_per_epoch=steps, shuffle=shuffle, class_weight=class_weight,
+                             float_dtype=self.dtype)
+
+    def _batches(self, iterator):
+        """(step, (x, y, sample_weight)) for each batch of one epoch."""
+        from fastnn.trainers.data_adapters import unpack_x_y_sample_weight
+        for step, _, batches in iterator:
+            for data in batches:
+                yield step, data, unpack_x_y_sample_weight(data)
+
+    def _run_step(self, mode, data, x, y, sw, sums):
+        """One batch of fit (mode 'train') or evaluate ('test'): the model's own
+        train_step / test_step when it has one (its returned logs), else the built-in
+        step, whose sums join `sums` (the logs made from them)."""
+        if self._overrides(f"{mode}_step") or self._overrides("compute_loss"):
+            out = getattr(self, f"{mode}_step")(data)
+            return _float_logs(out)
+        x = self._one_input(x)
+        if not self.built:
+            self._build_from(x)
+        if self._chain() is not None and not isinstance(x, (list, tuple, dict)):
+            # one C call per batch where the model lowers
+            xa, ya, swa, out_shape = self._prepare_xy(x, y, sw, "fit" if mode == "train"
+                                                      else "evaluate")
+            self._ensure_metrics(ya, out_shape)
+            plan = engine.plan_for(self, xa, training=mode == "train")
+            if plan is not None:
+                step = plan.train_batch if mode == "train" else plan.test_batch
+                sums.add(*step(xa, ya, swa))
+                return sums.logs(self)
+            x, y, sw = xa, ya, swa
+        if mode == "train":
+            with _interrupt.Section():    # a Ctrl-C never splits a step
+                sums.add(*self._train_step(x, y, sw))
+        else:
+            sums.add(*self._test_step(x, y, sw))
+        return sums.logs(self)
+
+    def _one_input(self, x):
+        """A batch's inputs for a model that takes one array: a dict or list holding one
+        array gives it; more is refused by name."""
+        if not self._takes_array() or not isinstance(x, (dict, list, tuple)):
+            return x
+        values = list(x.values()) if isinstance(x, dict) else list(x)
+        if isinstance(x, dict) or (values and all(isinstance(v, np.ndarray) for v in values)):
+            if len(values) != 1:
+                given = sorted(x) if isinstance(x, dict) else f"{len(values)} arrays"
+                raise ValueError(f"{self.name}: the model takes one array of inputs, got "
+                                 f"{type(x).__name__} {given}")
+            return values[0]
+        return x
+
+    def _build_from(self, x):
+        """Build a model that has no weights yet from its first batch."""
+        shapes = [np.shape(v) for v in compile_utils.flat_outputs(x)]
+        if len(shapes) == 1:
+            self.build((None,) + tuple(shapes[0][1:]))
+        else:
+            Layer.__call__(self, x, training=False)
+            self.built = True
+
+    def _fit_adapted(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                     validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+                     steps_per_epoch, validation_steps, validation_batch_size,
+                     validation_freq):
+        from fastnn.trainers import data_adapters as da
+        what = "fit"
+        self._require_compiled(what)
+        epochs = _check_int(epochs, "epochs", 0, what)
+        initial_epoch = _check_int(initial_epoch, "initial_epoch", 0, what)
+        verbose = self._verbose(verbose, what)
+        vfreq = _check_int(validation_freq, "validation_freq", 1, what)
+        callbacks = list(callbacks or [])
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"{what}: callbacks must be fastnn Callback objects, got {cb!r}")
+        if validation_split and validation_data is None:
+            if da.is_generator(x) or isinstance(x, da.PyDataset) or da.is_fastnn_dataset(x):
+                raise ValueError(f"{what}: validation_split is only supported for arrays, "
+                                 f"got x as {type(x).__name__}; pass validation_data")
+            (x, y, sample_weight), validation_data = da.train_validation_split(
+                (x, y, sample_weight), validation_split=validation_split)
+        iterator = self._adapter_for(x, y, sample_weight, batch_size, steps_per_epoch,
+                                     shuffle, class_weight)
+        val_iter = None
+        if validation_data is not None:
+            vx, vy, vsw = da.unpack_x_y_sample_weight(validation_data) \
+                if isinstance(validation_data, (list, tuple)) else (validation_data, None, None)
+            val_iter = self._adapter_for(vx, vy, vsw, validation_batch_size or batch_size,
+                                         validation_steps, False, None)
+        self._on_batch_sums = None
+        cbl = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=epochs, steps=iterator.num_batches,
+                           batch_size=batch_size, mode="fit")
+        history = cbl.history
+        history.history = {}
+        self.history = history
+        self.stop_training = False
+        cbl.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cbl.on_epoch_begin(epoch)
+            sums = _Sums(0)
+            for step, data, (xb, yb, swb) in self._batches(iterator):
+                cbl.on_train_batch_begin(step)
+                logs = self._run_step("train", data, xb, yb, swb, sums)
+                cbl.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            logs = dict(logs)
+            if val_iter is not None and (epoch + 1 - initial_epoch) % vfreq == 0:
+                cbl.on_test_begin()
+                vlogs = self._evaluate_iter(val_iter, cbl)
+                cbl.on_test_end(vlogs)
+                logs = engine.with_val_logs(logs, vlogs)
+            cbl.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbl.on_train_end(logs)
+        return history
+
+    def _evaluate_iter(self, iterator, cbl):
+        self.reset_metrics()
+        sums = _Sums(0)
+        logs = {}
+        for step, data, (xb, yb, swb) in self._batches(iterator):
+            cbl.on_test_batch_begin(step)
+            logs = self._run_step("test", data, xb, yb, swb, sums)
+            cbl.on_test_batch_end(step, logs)
+        return dict(logs)
+
+    def _evaluate_adapted(self, x, y, batch_size, verbose, sample_weight, steps, callbacks,
+                          return_dict):
+        what = "evaluate"
+        self._require_compiled(what)
+        verbose = self._verbose(verbose, what)
+        iterator = self._adapter_for(x, y, sample_weight, batch_size, steps, False, None)
+        self._on_batch_sums = None
+        cbl = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           epochs=1, steps=iterator.num_batches, mode="evaluate")
+        cbl.on_test_begin()
+        logs = self._evaluate_iter(iterator, cbl)
+        cbl.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = [logs["loss"]] + [v for k, v in logs.items() if k != "loss"]
+        return values[0] if len(values) == 1 else values
+
+    def _predict_adapted(self, x, batch_size, verbose, steps, callbacks):
+        from fastnn.trainers import data_adapters as da
+        verbose = self._verbose(verbose, "predict")
+        iterator = self._adapter_for(x, None, None, batch_size, steps, False, None)
+        cbl = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           epochs=1, steps=iterator.num_batches, mode="predict")
+        cbl.on_predict_begin()
+        outs = []
+        for step, _, batches in iterator:
+            for data in batches:
+                cbl.on_predict_batch_begin(step)
+                xb, _, _ = da.unpack_x_y_sample_weight(data)
+                xb = self._one_input(xb)
+                if not self.built:
+                    self._build_from(xb)
+                out = self.predict_step((xb,)) if not self._overrides("predict_step") \
+                    else self.predict_step(data)
+                outs.append(out)
+                cbl.on_predict_batch_end(step, {"outputs": out})
+        cbl.on_predict_end()
+        if not outs:
+            raise ValueError("predict: the input gave no batches")
+        return _concat_batches(outs)
+
+    # ------------------------------------------------------------------ Keras' step API
+    def train_step(self, data):
+        """One training step on a batch, data = (x, y) or (x, y, sample_weight) (Keras
+        3's hook: override it to customise fit; the default runs the model under a
+        GradientTape, compute_loss, and the optimizer). Returns the metrics' results."""
+        from fastnn.trainers.data_adapters import unpack_x_y_sample_weight
+        x, y, sw = unpack_x_y_sample_weight(data)
+        if self._overrides("compute_loss"):
+            variables = self.trainable_weights
+            with GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw,
+                                         training=True)
+            self._apply(tape.gradient(loss, variables), variables)
+            return self._running_add(_batch_size_of(x), float(loss), x, y, y_pred)
+        return self._running_step(self._train_step, x, y, sw)
+
+    def test_step(self, data):
+        """One evaluation step on a batch (Keras 3's hook); returns the metrics' results."""
+        from fastnn.trainers.data_adapters import unpack_x_y_sample_weight
+        x, y, sw = unpack_x_y_sample_weight(data)
+        if self._overrides("compute_loss"):
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw,
+                                     training=False)
+            return self._running_add(_batch_size_of(x), float(loss), x, y, y_pred)
+        return self._running_step(self._test_step, x, y, sw)
+
+    def predict_step(self, data):
+        """The model's outputs for a batch (Keras 3's hook)."""
+        from fastnn.trainers.data_adapters import unpack_x_y_sample_weight
+        x, _, _ = unpack_x_y_sample_weight(data)
+        out = self(x, training=False)
+        return _to_numpy(out)
+
+    def _running_step(self, step, x, y, sw):
+        if not self.built:
+            self._build_from(x)
+        sums = step(x, y, sw)
+        with self._state_lock:
+            if self._on_batch_sums is None:
+                self._on_batch_sums = _Sums(len(self._metrics))
+            self._on_batch_sums.add(*sums)
+            return self._on_batch_sums.logs(self)
+
+    def _running_add(self, n, loss, x, y, y_pred):
+        if self._metrics is None:
+            self._ensure_metrics_for(y, y_pred)
+        _, _, msums = self._step_sums(x, y, y_pred, loss, [loss] * self._n_outputs())
+        with self._state_lock:
+            if self._on_batch_sums is None:
+                self._on_batch_sums = _Sums(len(self._metrics))
+            self._on_batch_sums.add(n, loss * n, msums)
+            return self._on_batch_sums.logs(self)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The loss Keras 3's train_step minimises: the compiled loss of (y, y_pred)
+        plus every regularization and add_loss term (model.losses), as a scalar a
+        GradientTape follows."""
+        return self._total_loss(y, y_pred, sample_weight)[0]
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics with a batch; returns get_metrics_result()."""
+        self.compiled_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    @property
+    def compiled_loss(self):
+        """compiled_loss(y_true, y_pred, sample_weight=None, regularization_losses=None):
+        the compiled loss (Keras 2's name, for custom train_step code)."""
+        return compile_utils.CompiledLoss(self)
+
+    @property
+    def compiled_metrics(self):
+        """The compiled metrics as one object with update_state(y_true, y_pred),
+        result() and reset_state() (Keras 2's name, for custom train_step code)."""
+        return compile_utils.CompiledMetrics(self)
+
+    @property
+    def metrics(self):
+        """The loss tracker (a Mean named 'loss') and the compiled metrics (as one
+        object, 'compile_metrics'), as Keras 3 lists them; a model may define its own."""
+        return [self._loss_tracker, self.compiled_metrics] if self.compiled else []
+
+    def get_metrics_result(self):
+        """{name: result} of model.metrics, compile_metrics flattened to each metric."""
+        out = {}
+        for m in self.metrics:
+            r = m.result()
+            if isinstance(r, dict):
+                out.update({k: float(v) for k, v in r.items()})
+            else:
+                out[m.name] = float(r)
+        return out
