@@ -454,6 +454,8 @@ def _w():
     (lambda: callbacks.ModelCheckpoint("m.fastnn", initial_value_threshold=INF), ValueError,
      "ModelCheckpoint: initial_value_threshold must be a finite number"),
     (lambda: callbacks.ModelCheckpoint(None), TypeError, "ModelCheckpoint: filepath must be a str or a path"),
+    (lambda: callbacks.ModelCheckpoint(""), ValueError, "ModelCheckpoint: filepath must name a file, got ''"),
+    (lambda: callbacks.CSVLogger(""), ValueError, "CSVLogger: filename must name a file, got ''"),
     (lambda: callbacks.ModelCheckpoint("m.fastnn", save_freq=np.array(["epoch"])), ValueError, "save_freq must be 'epoch' or a positive int"),
     (lambda: callbacks.ModelCheckpoint("m.fastnn", save_best_only="yes"), TypeError, "save_best_only must be True or False"),
     (lambda: callbacks.LearningRateScheduler(lambda e: 0.1, verbose=-1), ValueError, "LearningRateScheduler: verbose must be an int >= 0"),

@@ -206,6 +206,8 @@ class ModelCheckpoint(Callback):
         if not isinstance(self.filepath, str):
             raise TypeError(f"ModelCheckpoint: filepath must be a str or a path, got bytes "
                             f"{_argcheck.shown(filepath)}")
+        if not self.filepath:
+            raise ValueError("ModelCheckpoint: filepath must name a file, got ''")
         self.monitor = _argcheck.string(monitor, "monitor", owner)
         self.verbose = _argcheck.verbose(verbose, owner)
         self.save_best_only = _argcheck.boolean(save_best_only, "save_best_only", owner)
@@ -487,6 +489,8 @@ class CSVLogger(Callback):
         except TypeError:
             raise TypeError(f"CSVLogger: filename must be a str or a path, got "
                             f"{type(filename).__name__} {_argcheck.shown(filename)}") from None
+        if not self.filename:
+            raise ValueError("CSVLogger: filename must name a file, got ''")
         self.append = _argcheck.boolean(append, "append", "CSVLogger")
         self.writer = None
         self.keys = None
