@@ -1155,9 +1155,9 @@ KNOWN_CALLS = [
     # ragged lists: numpy's "setting an array element with a sequence. The requested
     # array has an inhomogeneous shape ..." (inside fit's own message for x and y)
     (lambda call, arg, v: arg in ("x", "y", "sample_weight") and _ragged(v)),
-    # model(x) with a list, tuple or dict: AttributeError "'list' object has no attribute
-    # 'shape'" (fastnn/layers/core.py), OverflowError for [10**400]
-    (lambda call, arg, v: call == "__call__" and arg == "x" and isinstance(v, (list, tuple, dict))),
+    # fit(x={}) / evaluate(x={}): "sequential: the model takes one array of inputs, got
+    # dict []" names the model, not x
+    (lambda call, arg, v: arg == "x" and isinstance(v, dict) and not v),
 ]
 
 
