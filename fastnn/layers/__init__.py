@@ -12,9 +12,15 @@ from fastnn.layers.activations import ELU, Activation, LeakyReLU, ReLU, Softmax
 from fastnn.layers.normalization import BatchNormalization, Normalization
 from fastnn.layers.regularization import Dropout
 from fastnn.layers.reshaping import Flatten
+from fastnn.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
+                                   Subtract, add, average, concatenate, dot, maximum, minimum,
+                                   multiply, subtract)
+from fastnn.layers.lambda_layer import Lambda
 
 ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax,
-                                       Dropout, BatchNormalization, Normalization, Flatten)}
+                                       Dropout, BatchNormalization, Normalization, Flatten,
+                                       Add, Subtract, Multiply, Average, Maximum, Minimum,
+                                       Concatenate, Dot, Lambda)}
 
 
 def serialize(layer):
