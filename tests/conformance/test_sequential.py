@@ -19,6 +19,10 @@ Not ported (out of scope for fastnn by design):
 | Keras test | reason |
 |---|---|
 | test_basic_flow_as_a_submodel | `TimeDistributed` is a sequence (RNN-family) wrapper; fastnn has no sequence layers |
+
+Skipped part way (`pytest.skip` in the test): test_serialization_with_lambda_layer, after its
+call, at `model.save` of a Python lambda (Keras stores bytecode and loads it with
+`safe_mode=False`; fastnn never runs code read from a file, by design).
 """
 import json
 import pickle
@@ -379,13 +383,16 @@ def test_serialization():
 
 
 # Keras: keras/src/models/sequential_test.py::test_serialization_with_lambda_layer
-@pytest.mark.xfail(strict=True, reason="missing: layers.Lambda")
 def test_serialization_with_lambda_layer(tmp_path):
     # https://github.com/keras-team/keras/issues/20074
     inputs = np.random.random(size=(1, 10, 4)).astype("float32")
     CONV_WIDTH = 3
     model = Sequential([layers.Lambda(lambda x: x[:, -CONV_WIDTH:, :])])
     outputs = model(inputs)
+    assert_all_close(outputs, inputs[:, -CONV_WIDTH:, :])   # (fastnn: the call runs)
+    pytest.skip("out of scope by design: saving a Lambda that wraps a Python lambda; "
+                "Keras stores its bytecode (loaded with safe_mode=False), fastnn never "
+                "runs code read from a file")
 
     save_path = f"{tmp_path}/model.keras"
     model.save(save_path)
