@@ -15,12 +15,13 @@ twice, with the unknown sizes (the batch axis, say) set to 2 and to 3, and the o
 sizes that differ between the two calls are unknown (None).
 
 Saving. Keras stores a Python lambda as its bytecode and loads it back only when told
-it is unsafe. fastnn never runs code read from a file: `get_config` refuses a lambda or
-a nested function (subclass Layer, with get_config, instead), and `from_config` refuses a
-`__lambda__` config, whatever `safe_mode` says. Functions are stored by name and loaded
-back only from places where a name cannot run foreign code: `keras.ops` (fastnn's
-`fastnn.autodiff.ops`), `keras.activations`, NumPy's ufuncs (`numpy.square`), or the
-`custom_objects` dict given to `from_config` (for your own module-level functions).
+it is unsafe. fastnn never runs code read from a file: `get_config` refuses a lambda
+(use a named function, or subclass Layer with a get_config), and `from_config` refuses a
+`__lambda__` config, whatever `safe_mode` says. Named functions are stored by name (as
+Keras stores them) and found again only where a name cannot run foreign code:
+`keras.ops` (fastnn's `fastnn.autodiff.ops`), `keras.activations`, NumPy's ufuncs
+(`numpy.square`), or the `custom_objects` dict given to `from_config` (your own
+functions); a module named in a config is never imported.
 """
 import inspect
 import re
@@ -92,14 +93,14 @@ def _function_config(fn, what):
             return _fn_entry("keras.activations", name)
         if isinstance(fn, np.ufunc) and getattr(np, name, None) is fn:
             return _fn_entry("numpy", name)
-        if isinstance(fn, types.FunctionType) and fn.__qualname__ == name:
-            return _fn_entry(fn.__module__, name)          # a module-level function
+        if isinstance(fn, types.FunctionType):
+            # a named function, stored by name (as Keras does): from_config finds it
+            # only in custom_objects, never by importing its module
+            return _fn_entry(fn.__module__, name)
     raise ValueError(
-        f"Lambda: cannot serialise {what} {_argcheck.shown(fn)}: only named module-level "
-        f"functions can be saved (by name), got {type(fn).__name__}"
-        + (" defined inside another function" if "<locals>" in
-           str(getattr(fn, "__qualname__", "")) else "")
-        + "; subclass Layer and give it a get_config instead")
+        f"Lambda: cannot serialise {what} {_argcheck.shown(fn)}: only named Python "
+        f"functions can be saved (by name), got {type(fn).__name__}; subclass Layer and "
+        f"give it a get_config instead")
 
 
 def _fn_entry(module, name):
