@@ -39,6 +39,7 @@ __all__ = ["Lambda"]
 # The namespaces a stored function name is looked up in: module name -> namespace.
 _OPS_MODULES = ("keras.ops", "keras.src.ops", "fastnn.autodiff.ops", "fastnn.ops")
 _ACTIVATION_MODULES = ("keras.activations", "keras.src.activations", "fastnn.activations")
+# Names looked up in those namespaces: public ones only.
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
@@ -86,13 +87,14 @@ def _function_config(fn, what):
             f"own through from_config(config, custom_objects={{name: function}})) or "
             f"subclass Layer and give it a get_config")
     name = getattr(fn, "__name__", None)
-    if isinstance(name, str) and _NAME.match(name):
-        if getattr(_ops, name, None) is fn:
-            return _fn_entry("keras.ops", name)
-        if getattr(_activations, name, None) is fn:
-            return _fn_entry("keras.activations", name)
-        if isinstance(fn, np.ufunc) and getattr(np, name, None) is fn:
-            return _fn_entry("numpy", name)
+    if isinstance(name, str) and name.isidentifier():
+        if _NAME.match(name):
+            if getattr(_ops, name, None) is fn:
+                return _fn_entry("keras.ops", name)
+            if getattr(_activations, name, None) is fn:
+                return _fn_entry("keras.activations", name)
+            if isinstance(fn, np.ufunc) and getattr(np, name, None) is fn:
+                return _fn_entry("numpy", name)
         if isinstance(fn, types.FunctionType):
             # a named function, stored by name (as Keras does): from_config finds it
             # only in custom_objects, never by importing its module
