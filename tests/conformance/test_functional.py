@@ -31,7 +31,7 @@ from fastnn import layers
 from fastnn.autodiff import ops
 from fastnn.layers import Input
 from fastnn.layers.symbolic import KerasTensor
-from fastnn.models import Functional, Model, Sequential, model_from_json
+from fastnn.models import Functional, Model, model_from_json
 
 SRC = "keras/src/models/functional_test.py"
 

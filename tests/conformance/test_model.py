@@ -36,7 +36,6 @@ from collections import namedtuple
 import numpy as np
 import pytest
 
-import fastnn
 from fastnn import layers, losses
 from fastnn.layers import Input
 from fastnn.models import Functional, Model, model_from_json

@@ -34,7 +34,7 @@ import fastnn
 from fastnn import layers
 from fastnn.layers import Input
 from fastnn.layers.symbolic import KerasTensor
-from fastnn.models import Functional, Model, Sequential
+from fastnn.models import Model, Sequential
 
 SRC = "keras/src/models/sequential_test.py"
 
