@@ -69,15 +69,34 @@ from fastnn import callbacks  # noqa: E402
 from fastnn.layers import Input  # noqa: E402
 from fastnn.models import Model, Sequential  # noqa: E402
 
-# `import fastnn as tf; tf.keras.Sequential` and `from fastnn.keras import ...`.
+from fastnn import backend  # noqa: E402
+from fastnn import compat as _compat  # noqa: E402
+from fastnn.autodiff import (GradientTape, Variable, custom_gradient, function,  # noqa: E402
+                             stop_gradient)
+from fastnn.autodiff.tf_aliases import ALIASES as _TF_ALIASES, math  # noqa: E402
+
+# TensorFlow's tensor functions (tf.constant, tf.reduce_mean, tf.concat, ...): the
+# differentiable fastnn.autodiff ops under TensorFlow's names and arguments.
+globals().update({_k: _v for _k, _v in _TF_ALIASES.items() if _k not in globals()})
+autograph = _compat.autograph
+config = _compat.config
+get_logger = _compat.get_logger
+executing_eagerly = _compat.executing_eagerly
+version = _compat.version_namespace(__version__)
+float32, float64, int32, int64, bool_ = "float32", "float64", "int32", "int64", "bool"
+string = "string"
+
+# `import fastnn as tf; tf.keras.Sequential`, `import fastnn as keras`: the package is
+# also its own `keras` (and `tf.keras.X`, `keras.src.X` import paths give fastnn.X).
 keras = _sys.modules[__name__]
 _sys.modules.setdefault(__name__ + ".keras", keras)
+from fastnn import _aliases  # noqa: E402,F401  (installs the import aliases)
 
 # Modules written by other parts of the project resolve lazily (fastnn.models, ...).
-_LAZY = ("saving", "datasets", "ops", "reference", "random")
+_LAZY = ("saving", "datasets", "ops", "kernel_ops", "reference", "random", "data")
 
 
 def __getattr__(name):
     if name in _LAZY:
         return _importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _aliases.missing(name)

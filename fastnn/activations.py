@@ -1,9 +1,9 @@
-"""Activation functions by their Keras names (keras.activations), computed by fastnn.ops."""
+"""Activation functions by their Keras names (keras.activations), computed by fastnn.kernel_ops."""
 import functools
 
 import numpy as np
 
-from fastnn import _argcheck, ops
+from fastnn import _argcheck, kernel_ops as ops
 from fastnn.tensor import as_tensor as _as_tensor
 
 

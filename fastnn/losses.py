@@ -4,7 +4,7 @@ Reduction is Keras' default "sum_over_batch_size": sum(sample_weight * loss) / b
 """
 import numpy as np
 
-from fastnn import _argcheck, ops
+from fastnn import _argcheck, kernel_ops as ops
 from fastnn import _registry
 from fastnn.tensor import Scalar as _Scalar, as_tensor as _as_tensor
 

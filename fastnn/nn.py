@@ -1,9 +1,9 @@
-"""tf.nn-style functions (`import fastnn as tf; tf.nn.softmax(logits)`), on fastnn.ops."""
+"""tf.nn-style functions (`import fastnn as tf; tf.nn.softmax(logits)`), on fastnn.kernel_ops."""
 import numpy as np
 
 from fastnn import _argcheck
 from fastnn import activations as _act
-from fastnn import ops as _ops
+from fastnn import kernel_ops as _ops
 from fastnn.tensor import as_tensor as _as_tensor
 
 relu = _act.relu

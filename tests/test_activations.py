@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from fastnn import _kernels, ops
+from fastnn import _kernels, kernel_ops as ops
 from fastnn import reference as R
 from fastnn._codes import ACTIVATIONS
 

@@ -113,9 +113,15 @@ def test_unknown_activation():
         Dense(3, activation="reluu")
 
 
-def test_compile_without_loss():
-    with pytest.raises(ValueError, match="loss is required"):
-        _model(compiled=False).compile(optimizer="adam")
+def test_compile_without_loss_then_fit_says_what_is_missing():
+    """As in Keras, compile() may leave out the loss (a model with a train_step of its
+    own needs none); fit with the built-in step then names what is missing."""
+    m = _model(compiled=False)
+    m.compile(optimizer="adam")
+    before = m.get_weights()
+    with pytest.raises(ValueError, match="no loss to compute"):
+        m.fit(X, Y, verbose=0)
+    _unchanged(m, before)
 
 
 def test_set_weights_wrong_count_and_shape():
@@ -282,7 +288,8 @@ def test_compile_rejects_a_loss_reduction_fit_would_ignore():
 import math  # noqa: E402
 
 from fastnn import (activations, callbacks, initializers, losses, metrics,  # noqa: E402
-                    nn, ops, optimizers, regularizers, utils)
+                    nn, optimizers, regularizers, utils)
+from fastnn import kernel_ops as ops  # noqa: E402
 from fastnn.optimizers import schedules  # noqa: E402
 
 HUGE = 10 ** 400

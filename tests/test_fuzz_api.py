@@ -32,8 +32,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastnn
-from fastnn import (activations, callbacks, initializers, layers, losses, metrics, nn, ops,
+from fastnn import (activations, callbacks, initializers, layers, losses, metrics, nn,
                     optimizers, regularizers, utils)
+from fastnn import kernel_ops as ops
 from fastnn import reference as R
 from fastnn.optimizers import schedules
 

@@ -308,7 +308,7 @@ def test_dense_forward_same_bits_for_any_row_count(simd_path, dtype, act, units)
     """A dense layer with K > KC (bias and activation in the epilogue): each row's output
     is the same whether it is computed alone, in a small batch (direct GEMM) or in a
     large one (packed)."""
-    from fastnn import ops
+    from fastnn import kernel_ops as ops
     rng = np.random.default_rng(4)
     x = _rand(rng, (300, 600), dtype)
     w = _rand(rng, (600, units), dtype) * 0.05

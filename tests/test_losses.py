@@ -3,7 +3,7 @@ values, extreme inputs, determinism across threads, validation."""
 import numpy as np
 import pytest
 
-from fastnn import _kernels, ops
+from fastnn import _kernels, kernel_ops as ops
 from fastnn import reference as R
 from fastnn._codes import LOSSES
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from fastnn import ops
+from fastnn import kernel_ops as ops
 from fastnn import reference as R
 from fastnn._codes import ACTIVATIONS
 

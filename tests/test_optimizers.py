@@ -5,7 +5,7 @@ import platform
 import numpy as np
 import pytest
 
-from fastnn import ops
+from fastnn import kernel_ops as ops
 from fastnn import reference as R
 
 from cases import tol

@@ -122,7 +122,7 @@ def test_snippets_are_the_slides_text(snippet):
 
 
 def test_logistic_regression_snippet_matches_fastnn_ops():
-    from fastnn import ops
+    from fastnn import kernel_ops as ops
     rng = np.random.default_rng(0)
     x, w0, b0 = rng.normal(size=4), rng.normal(size=4), 0.3
     ns = {"np": np, "x": x, "w": w0, "b": b0, "alpha": 0.1, "dj_dw": np.full(4, 2.0), "dj_db": -1.0}

@@ -76,7 +76,8 @@ def test_keras_facing_calls_answer_numpy():
     # predict, predict_on_batch and fastnn.ops give plain arrays, as Keras' predict does
     assert type(m.predict(X, verbose=0)) is np.ndarray
     assert type(m.predict_on_batch(X)) is np.ndarray
-    assert type(fastnn.ops.relu(X)) is np.ndarray
+    assert type(fastnn.kernel_ops.relu(X)) is np.ndarray    # fastnn's kernel-level ops
+    assert type(fastnn.ops.relu(X)) is Tensor           # keras.ops: differentiable tensors
     p = out.numpy()
     for fn in (fastnn.nn.softmax, fastnn.nn.relu, fastnn.nn.relu6, fastnn.activations.tanh,
                fastnn.activations.linear, lambda z: fastnn.nn.leaky_relu(z, alpha=0.1)):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import engine, _kernels, ops
+from fastnn import engine, _kernels, kernel_ops as ops
 from fastnn.layers import BatchNormalization, Dense, Dropout, Input
 from fastnn import Sequential
 

@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from fastnn import _kernels
+from fastnn import _argcheck, _kernels
 from fastnn._codes import ACTIVATIONS, LOSSES
 from fastnn.tensor import Tensor
 from fastnn.autodiff import primitives as P
@@ -54,11 +54,7 @@ def _check_axis(axis, ndim, owner):
 
 
 def _real(v, name, owner):
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) or \
-            not math.isfinite(float(v)):
-        raise TypeError(f"{owner}: {name} must be a finite real number, got "
-                        f"{type(v).__name__} {v!r}")
-    return float(v)
+    return _argcheck.real(v, name, owner)
 
 
 # =================================================================== activations

@@ -26,7 +26,7 @@ from fastnn import _kernels
 from fastnn import layers as layers_mod
 from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
-from fastnn import ops
+from fastnn import kernel_ops as ops
 from fastnn import utils
 from fastnn._codes import LOSSES
 from fastnn.callbacks.base import ProgbarLogger

@@ -37,3 +37,8 @@ def get(identifier):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     raise ValueError(f"layer: expected a fastnn Layer or a config dict, got {identifier!r}")
+
+
+def __getattr__(name):
+    from fastnn._aliases import missing
+    missing(name, "fastnn.layers")

@@ -3,7 +3,7 @@ attribute Dense shares with them)."""
 import numpy as np
 
 from fastnn import activations
-from fastnn import ops
+from fastnn import kernel_ops as ops
 from fastnn import _kernels
 from fastnn.autodiff.tape import record, should_record
 from fastnn.layers.layer import Layer

@@ -2,12 +2,12 @@
 import numpy as np
 
 from fastnn import _argcheck, activations, initializers, regularizers
-from fastnn import ops
+from fastnn import kernel_ops as ops
 from fastnn import _kernels
 from fastnn.layers.layer import (Layer, _MAX_DIM, _as_shape, _auto_name, _initializer_config,
                                  _without_none)
 from fastnn.layers.activations import _Activates, record_activation as _record_activation
-from fastnn.layers.symbolic import KerasTensor, Node
+from fastnn.layers.symbolic import KerasTensor, Node, tree_flatten, tree_map
 from fastnn.autodiff import ops as _dops
 from fastnn.autodiff.tape import record, should_record
 from fastnn.tensor import Tensor as _Tensor
@@ -218,3 +218,35 @@ class Dense(_Activates, Layer):
     def from_config(cls, config):
         return super().from_config(_without_none(config, ("kernel_initializer",
                                                           "bias_initializer")))
+
+
+class OpLayer(Layer):
+    """A keras.ops function called on symbolic tensors in a functional model: its node
+    calls the function on the values (the other arguments kept as given)."""
+
+    def __init__(self, fn, args, kwargs, name=None):
+        super().__init__(name=name or _auto_name(getattr(fn, "__name__", "op")))
+        self.fn = fn
+        self._args, self._kwargs = args, kwargs
+        self.built = True
+
+    def call(self, *tensors, training=False):
+        it = iter(tensors)
+        args = tree_map(lambda v: next(it) if isinstance(v, KerasTensor) else v, self._args)
+        kwargs = tree_map(lambda v: next(it) if isinstance(v, KerasTensor) else v, self._kwargs)
+        return self.fn(*args, **kwargs)
+
+    def get_config(self):
+        raise ValueError(f"{self.name}: a model with a keras.ops call on its tensors "
+                         f"({getattr(self.fn, '__name__', self.fn)!r}) cannot be saved as a "
+                         f"config; use a layer for it, or save the weights")
+
+
+def op_node(fn, *args, **kwargs):
+    """fn(*args, **kwargs) where some arguments are KerasTensors: an OpLayer called on
+    them, its output shape from a call on zeros."""
+    if isinstance(fn, str):
+        from fastnn.autodiff import ops as _ops
+        fn = {"getitem": lambda x, key: x[key]}.get(fn) or getattr(_ops, fn)
+    tensors = [t for t in tree_flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+    return OpLayer(fn, args, kwargs)(*tensors)

@@ -8,6 +8,7 @@ import threading
 import numpy as np
 
 from fastnn import _argcheck, initializers
+from fastnn import backend as _backend
 from fastnn.autodiff.tape import record, should_record
 from fastnn.layers import symbolic as _symbolic
 from fastnn.tensor import Tensor as _Tensor, Variable as _Variable
@@ -129,7 +130,7 @@ class Layer:
         self.name = name or _auto_name(_snake(owner))
         self.trainable = bool(trainable)
         self._explicit_dtype = _check_dtype(dtype, owner)
-        self.dtype = self._explicit_dtype or "float32"
+        self.dtype = self._explicit_dtype or _backend.floatx()
         self.built = False
         self._weights = []          # list of (name, array, trainable)
         self._weight_regularizers = []   # (regularizer, weight) from add_weight(regularizer=)
@@ -378,6 +379,25 @@ class Layer:
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
+
+    def _defines_output_shape(self):
+        """Whether the layer's class computes its output shape: its own
+        compute_output_shape, or a fastnn layer (whose output has its input's shape
+        unless it says otherwise); for other layers a call tells."""
+        return type(self).compute_output_shape is not Layer.compute_output_shape \
+            or type(self).__module__.startswith("fastnn.")
+
+    def _probed_output_shape(self, input_shape, dtype):
+        """The output shape of a call on zeros of input_shape (unknown sizes as 2; the
+        batch axis stays unknown), building the layer first if needed."""
+        if not self.built:
+            self._build_for(tuple(input_shape))
+        probe = np.zeros(tuple(2 if d is None else d for d in input_shape), dtype)
+        has_training, has_var_kw, _ = _call_signature(type(self))
+        out = self.call(probe, **({"training": False} if has_training or has_var_kw else {}))
+        self._losses = []
+        shape = np.shape(out)
+        return (input_shape[0],) + tuple(shape[1:]) if shape else ()
 
     def call(self, x, training=False):
         raise NotImplementedError(f"{type(self).__name__}: a layer must define call(inputs)")

@@ -17,7 +17,7 @@ import numpy as np
 
 from fastnn.layers.layer import Layer, _CONTEXT, _take_inputs
 from fastnn.layers import symbolic as _symbolic
-from fastnn.tensor import as_tensor as _as_tensor
+from fastnn.tensor import Tensor as _Tensor, as_tensor as _as_tensor
 from fastnn.trainers.trainer import Trainer
 
 
@@ -109,7 +109,9 @@ class Model(Trainer, Layer):
         if not extra and self._chain() is not None and _CONTEXT.entry is None \
                 and (self._takes_array() or not isinstance(x, (list, tuple, dict))):
             # a chain called from outside any other call: checked, and on the engine
-            return _as_tensor(self._outputs(x, kwargs.get("training") or False, "__call__"))
+            out = self._outputs(x, kwargs.get("training") or False, "__call__")
+            # a Tensor a tape may be following stays that object
+            return out if isinstance(out, _Tensor) else _as_tensor(out)
         return Layer.__call__(self, *args, **kwargs)
 
     def _takes_array(self):

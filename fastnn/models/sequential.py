@@ -5,6 +5,7 @@ from fastnn.layers import Dense, InputLayer, Layer, serialize as _serialize_laye
     deserialize as _deserialize_layer
 from fastnn.layers.layer import _auto_name
 from fastnn.layers.symbolic import KerasTensor
+from fastnn.backend import floatx
 from fastnn.models.model import Model
 
 
@@ -58,7 +59,7 @@ class Sequential(Model):
         for layer in cands:
             if layer._explicit_dtype is not None:
                 return layer._explicit_dtype
-        return "float32"
+        return floatx()
 
     @dtype.setter
     def dtype(self, value):
@@ -144,17 +145,21 @@ class Sequential(Model):
         """Output shape of the stack for `input_shape`, without building anything."""
         shape = tuple(input_shape)
         for layer in self._layers:
-            if layer.built:
+            if layer.built and layer.output_shape is not None:
                 exp = layer.input_shape
                 if len(exp) != len(shape) or any(e is not None and s is not None and e != s
                                                  for e, s in zip(exp[1:], shape[1:])):
                     raise ValueError(f"{layer.name}: expected input shape {exp}, got {shape}")
                 shape = (shape[0],) + tuple(layer.output_shape[1:])
-            else:
+            elif layer._defines_output_shape():
                 if isinstance(layer, Dense) and (len(shape) < 2 or shape[-1] is None):
                     raise ValueError(f"{layer.name}: Dense needs inputs of shape (batch, features), "
                                      f"got {shape}")
                 shape = layer.compute_output_shape(shape)
+            else:       # a custom layer: its output shape is what a call gives
+                if not layer.built and layer._explicit_dtype is None:
+                    layer.dtype = self.dtype
+                shape = layer._probed_output_shape(shape, self.dtype)
         return shape
 
     def build(self, input_shape=None):
@@ -173,7 +178,9 @@ class Sequential(Model):
         for layer in self._layers:
             if not layer.built:
                 layer.dtype = dtype
-                layer.build(shape)
+                layer._build_for(shape)
+            if layer.output_shape is None:
+                layer.output_shape = layer._probed_output_shape(shape, dtype)
             shape = (shape[0],) + tuple(layer.output_shape[1:])
         self._build_input_shape = input_shape
         self.built = True

@@ -11,7 +11,7 @@ import numpy as np
 
 from fastnn.optimizers import schedules
 from fastnn.optimizers.schedules import LearningRateSchedule
-from fastnn import _argcheck, _kernels, ops
+from fastnn import _argcheck, _kernels, kernel_ops as ops
 from fastnn import _registry
 from fastnn.tensor import Scalar as _Scalar
 

@@ -25,7 +25,7 @@ from fastnn import utils
 from fastnn.trainers import compile_utils
 from fastnn.callbacks.base import Callback, CallbackList, History
 from fastnn.autodiff import GradientTape
-from fastnn.layers.layer import Layer
+from fastnn.layers.layer import Layer, _call_signature
 
 _SPARSE = "sparse_categorical_crossentropy"
 _BINARY = "binary_crossentropy"
@@ -197,6 +197,7 @@ class Trainer:
         self._metric_ids = []
         self._metrics = None
         self._out_losses = None       # one (loss, weight) per output, once known
+        self._loss_identifier = None
         self._out_names = None
         self._metric_ids = []
         self._on_batch_sums = None    # the running sums of train/test_on_batch since a reset
@@ -220,9 +221,6 @@ class Trainer:
         dict per output). Everything is resolved here where it can be, so a bad name
         fails at compile time, listing the known ones."""
         opt = optimizers_mod.get(optimizer)
-        if loss is None:
-            raise ValueError(f"compile: loss is required (one of {losses_mod.known_names()}, a "
-                             f"Loss object or a function of (y_true, y_pred)), got None")
         structured = isinstance(loss, (list, tuple, dict))
         for item in (loss.values() if isinstance(loss, dict) else loss) if structured else [loss]:
             if item is not None:
@@ -248,7 +246,7 @@ class Trainer:
         self.optimizer = opt
         self._loss_identifier = loss
         self._loss_weights = loss_weights
-        self.loss = None if structured else compile_utils.get_loss(loss)
+        self.loss = None if structured or loss is None else compile_utils.get_loss(loss)
         self._out_losses = None
         self._metric_ids = metric_ids
         self._metrics = None
@@ -311,6 +309,10 @@ class Trainer:
         if not self.compiled:
             raise ValueError(f"{what}: the model must be compiled first; call "
                              f"model.compile(optimizer=..., loss=...) before {what}()")
+        if self._loss_identifier is None and not any(
+                self._overrides(n) for n in ("train_step", "test_step", "compute_loss")):
+            raise ValueError(f"{what}: {self.name} has no loss to compute: give compile() a "
+                             f"loss, or give the model a train_step of its own")
 
     def _require_layers(self, what):
         if not self._chain_or_layers():
@@ -457,9 +459,13 @@ class Trainer:
         chain = self._chain()
         if chain is None:
             return Layer.__call__(self, x, training=training)
+        self._clear_losses()        # add_loss terms are the current call's
         out = x
         for layer in chain:
-            out = layer.call(out, training=training)
+            if _call_signature(type(layer))[:2] == (False, False):
+                out = layer.call(out)
+            else:
+                out = layer.call(out, training=training)
         return out
 
     def _data_loss(self, y, y_pred, sw):
@@ -469,6 +475,9 @@ class Trainer:
 
     def _data_losses(self, y, y_pred, sw):
         """(the compiled loss, each output's loss or None)."""
+        if self._loss_identifier is None:
+            raise ValueError(f"{self.name}: no loss to compute: give compile() a loss, or "
+                             f"give the model a train_step of its own")
         if self._out_losses is None and (isinstance(y_pred, (list, tuple, dict))
                                          or self.loss is None):
             self._resolve_losses(_names_of(y_pred))

@@ -1,0 +1,282 @@
+"""The three kinds of models (Sequential, functional, subclassed) on one Trainer: the
+functional API's graph (several inputs and outputs, shared layers), subclassed models
+and custom layers (add_weight, add_loss), custom losses, metrics and train_step, and
+every kind of input fit takes. Where two kinds of model compute the same thing they
+give the same bits."""
+import numpy as np
+import pytest
+
+import fastnn as keras
+from fastnn import engine, layers, losses, optimizers
+from fastnn import ops
+from fastnn.autodiff import GradientTape
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(120, 6)).astype(np.float32)
+Y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+R = X[:, :1] * 2 - X[:, 2:3]
+
+
+def sequential(seed=1):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input((6,)), layers.Dense(8, activation="relu"),
+                             layers.Dense(2)])
+
+
+def functional_chain(seed=1):
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((6,))
+    out = layers.Dense(2)(layers.Dense(8, activation="relu")(inp))
+    return keras.Model(inp, out)
+
+
+class Subclassed(keras.Model):
+    def __init__(self, seed=1):
+        keras.utils.set_random_seed(seed)
+        super().__init__()
+        self.hidden = layers.Dense(8, activation="relu")
+        self.out = layers.Dense(2)
+
+    def call(self, x, training=None):
+        return self.out(self.hidden(x))
+
+
+def _compile(m, opt="adam"):
+    m.compile(optimizer=opt, loss=losses.SparseCategoricalCrossentropy(from_logits=True),
+              metrics=["accuracy"])
+    return m
+
+
+@pytest.mark.parametrize("make", [functional_chain, lambda: Subclassed()])
+def test_a_functional_chain_and_a_subclassed_model_train_as_the_sequential(make, monkeypatch):
+    ref = _compile(sequential())
+    h_ref = ref.fit(X, Y, epochs=3, batch_size=16, shuffle=False, verbose=0).history
+    m = _compile(make())
+    m.build((None, 6))
+    h = m.fit(X, Y, epochs=3, batch_size=16, shuffle=False, verbose=0).history
+    assert h == h_ref
+    for a, b in zip(m.get_weights(), ref.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(m.predict(X, verbose=0), ref.predict(X, verbose=0))
+
+
+def test_a_functional_chain_lowers_onto_the_engine_and_a_graph_does_not():
+    m = _compile(functional_chain())
+    m.fit(X, Y, epochs=1, verbose=0)
+    assert m._engine.fit_plan is not None
+    inp = keras.Input((6,))
+    shared = layers.Dense(8, activation="relu")
+    out = layers.Dense(2)(shared(shared(layers.Dense(8)(inp))))     # a layer used twice
+    g = _compile(keras.Model(inp, out))
+    g.fit(X, Y, epochs=1, verbose=0)
+    assert g._engine.fit_plan is None and g._chain() is None
+    assert len(g.layers) == 4 and len(g.weights) == 6            # shared weights once
+
+
+def test_functional_graph_with_two_inputs_and_two_outputs():
+    keras.utils.set_random_seed(3)
+    a, b = keras.Input((4,), name="a"), keras.Input((2,), name="b")
+    h = layers.Dense(8, activation="relu")(a)
+    h2 = layers.Dense(8, activation="relu")(b)
+    cls = layers.Dense(2, name="cls")(ops.add(h, h2))
+    reg = layers.Dense(1, name="reg")(h)
+    m = keras.Model({"a": a, "b": b}, {"cls": cls, "reg": reg})
+    m.compile("adam", loss={"cls": losses.SparseCategoricalCrossentropy(from_logits=True),
+                            "reg": "mse"},
+              loss_weights={"cls": 1.0, "reg": 0.5}, metrics={"cls": ["accuracy"], "reg": ["mae"]})
+    data = {"a": X[:, :4], "b": X[:, 4:]}
+    hist = m.fit(data, {"cls": Y, "reg": R}, epochs=15, batch_size=16, verbose=0).history
+    assert set(hist) == {"loss", "cls_loss", "reg_loss", "cls_accuracy", "reg_mae"}
+    assert hist["loss"][-1] < hist["loss"][0]
+    # the total is the weighted sum of the outputs' losses
+    logs = m.evaluate(data, {"cls": Y, "reg": R}, verbose=0, return_dict=True)
+    assert logs["loss"] == pytest.approx(logs["cls_loss"] + 0.5 * logs["reg_loss"], rel=1e-6)
+    out = m.predict(data, verbose=0)
+    assert out["cls"].shape == (120, 2) and out["reg"].shape == (120, 1)
+    np.testing.assert_allclose(out["reg"], np.asarray(m(data)["reg"]), rtol=1e-6)
+
+
+def test_functional_config_round_trip_gives_the_same_predictions():
+    inp = keras.Input((6,))
+    x = layers.Dense(8, activation="tanh")(inp)
+    out = layers.Dense(3, activation="softmax")(layers.Dense(8)(x))
+    m = keras.Model(inp, out, name="net")
+    again = keras.models.Functional.from_config(m.get_config())
+    again.set_weights(m.get_weights())
+    np.testing.assert_array_equal(again.predict(X, verbose=0), m.predict(X, verbose=0))
+    assert again.name == "net" and [type(l).__name__ for l in again.layers] == \
+        ["InputLayer", "Dense", "Dense", "Dense"]
+
+
+def test_functional_api_errors_are_clear():
+    with pytest.raises(TypeError, match="call the layer on a tensor"):
+        keras.Model(keras.Input((3,)), layers.Dense(2))
+    other = keras.Input((3,))
+    with pytest.raises(ValueError, match="not among the model's inputs"):
+        keras.Model(keras.Input((3,)), layers.Dense(2)(other))
+    with pytest.raises(TypeError, match="symbolic input"):
+        np.asarray(keras.Input((3,)))
+
+
+class Linear(layers.Layer):
+    """A custom layer as the Keras guide writes it."""
+
+    def __init__(self, units=4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units),
+                                 initializer="random_normal", trainable=True)
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True)
+
+    def call(self, inputs):
+        self.add_loss(1e-3 * ops.sum(ops.square(self.w)))
+        return ops.matmul(inputs, self.w) + self.b
+
+
+def test_custom_layer_with_add_weight_and_add_loss_trains_by_the_tape():
+    keras.utils.set_random_seed(4)
+    m = keras.Sequential([keras.Input((6,)), Linear(8), layers.Activation("relu"), Linear(2)])
+    _compile(m)
+    assert len(m.trainable_weights) == 4
+    y_pred = m(X)
+    assert len(m.losses) == 2       # one add_loss per Linear call
+    before = m.evaluate(X, Y, verbose=0)[0]
+    m.fit(X, Y, epochs=20, verbose=0)
+    assert m.evaluate(X, Y, verbose=0)[0] < before
+    assert m._engine.why is not None                              # custom: the layer path
+    # the gradient through the custom layers matches central differences
+    w = m.layers[0].w
+    with GradientTape() as tape:
+        loss = ops.mean(ops.square(m(X[:5])))
+    g = np.asarray(tape.gradient(loss, w))
+    eps, i = 1e-3, (1, 2)
+    keep = float(w[i])
+    w[i] = keep + eps
+    up = float(np.mean(np.square(np.asarray(m(X[:5]), np.float64))))
+    w[i] = keep - eps
+    down = float(np.mean(np.square(np.asarray(m(X[:5]), np.float64))))
+    w[i] = keep
+    assert g[i] == pytest.approx((up - down) / (2 * eps), rel=2e-2, abs=1e-4)
+    assert y_pred.shape == (120, 2)
+
+
+def test_custom_loss_function_and_metric_function():
+    def my_mse(y_true, y_pred):
+        return ops.mean(ops.square(y_true - y_pred), axis=-1)
+
+    def mean_error(y_true, y_pred):
+        return ops.mean(y_pred - y_true, axis=-1)
+
+    keras.utils.set_random_seed(5)
+    m = keras.Sequential([keras.Input((6,)), layers.Dense(1)])
+    m.compile(optimizers.SGD(0.05), loss=my_mse, metrics=[mean_error])
+    keras.utils.set_random_seed(5)
+    ref = keras.Sequential([keras.Input((6,)), layers.Dense(1)])
+    ref.compile(optimizers.SGD(0.05), loss="mse")
+    h = m.fit(X, R, epochs=3, batch_size=20, shuffle=False, verbose=0).history
+    h_ref = ref.fit(X, R, epochs=3, batch_size=20, shuffle=False, verbose=0).history
+    np.testing.assert_allclose(h["loss"], h_ref["loss"], rtol=1e-5)
+    np.testing.assert_allclose(m.get_weights()[0], ref.get_weights()[0], rtol=1e-5, atol=1e-6)
+    assert "mean_error" in h
+
+
+def test_a_loss_subclass():
+    class Scaled(losses.Loss):
+        def call(self, y_true, y_pred):
+            return ops.mean(ops.square(y_true - y_pred), axis=-1) * 2.0
+
+        def __call__(self, y_true, y_pred, sample_weight=None):
+            return ops.mean(self.call(y_true, y_pred))
+
+    m = keras.Sequential([keras.Input((6,)), layers.Dense(1)])
+    m.compile("adam", loss=Scaled())
+    h = m.fit(X, R, epochs=5, verbose=0).history
+    assert h["loss"][-1] < h["loss"][0]
+
+
+class CustomStep(keras.Model):
+    """train_step as the Keras guide 'Customizing what happens in fit()' writes it."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(1)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+
+    def call(self, x, training=None):
+        return self.dense(x)
+
+    def train_step(self, data):
+        x, y = data
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = ops.mean(ops.square(y - y_pred))
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        self.loss_tracker.update_state(loss)
+        return {"loss": self.loss_tracker.result()}
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+
+def test_train_step_override_runs_in_fit():
+    keras.utils.set_random_seed(6)
+    m = CustomStep()
+    m.compile(optimizer=optimizers.SGD(0.05))
+    h = m.fit(X, R, epochs=5, batch_size=30, verbose=0).history
+    assert len(h["loss"]) == 5 and h["loss"][-1] < h["loss"][0]
+    assert m.optimizer.iterations == 5 * 4
+
+
+@pytest.mark.parametrize("kind", ["generator", "dataset", "pydataset"])
+def test_fit_takes_generators_datasets_and_pydatasets(kind):
+    from fastnn.trainers.data_adapters import PyDataset
+
+    class Batches(PyDataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return X[i * 30:(i + 1) * 30], Y[i * 30:(i + 1) * 30]
+
+    def gen():
+        while True:
+            for i in range(4):
+                yield X[i * 30:(i + 1) * 30], Y[i * 30:(i + 1) * 30]
+
+    data = {"generator": gen(), "pydataset": Batches(),
+            "dataset": keras.data.Dataset.from_tensor_slices((X, Y)).batch(30)}[kind]
+    ref = _compile(sequential())
+    ref.fit(X, Y, epochs=2, batch_size=30, shuffle=False, verbose=0)
+    m = _compile(sequential())
+    kw = {"steps_per_epoch": 4} if kind == "generator" else {}
+    m.fit(data, epochs=2, shuffle=False, verbose=0, **kw)
+    assert m.optimizer.iterations == 8
+    for a, b in zip(m.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_callbacks_get_a_logs_dict_at_every_hook():
+    seen = []
+
+    class Spy(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(dict(logs))
+
+        def on_train_batch_end(self, batch, logs=None):
+            assert isinstance(logs, dict) and "loss" in logs
+
+    m = _compile(functional_chain())
+    m.fit(X, Y, epochs=2, verbose=0, callbacks=[Spy()])
+    assert [set(d) for d in seen] == [{"loss", "accuracy"}] * 2
+
+
+def test_engine_decides_in_one_place():
+    m = _compile(sequential())
+    assert engine.plan_for(m, X, training=True) is not None
+    m.compile(optimizer="adam", loss=lambda y, p: ops.mean(ops.square(p)))
+    assert engine.plan_for(m, X, training=True) is None
+    assert "loss" in m._engine.why
