@@ -526,7 +526,15 @@ def test_lambda_in_models_trains_and_round_trips():
     with pytest.raises(ValueError, match="cannot find the function.*_square_plus.*"
                                          "custom_objects"):
         models.Functional.from_config(cfg)
-    # ops and NumPy ufuncs load back by name
+    # keras.ops (fastnn.ops and fastnn.autodiff.ops) and NumPy ufuncs load back by name
+    from fastnn import ops as keras_ops
+    for fn in (keras_ops.square, ops.square):
+        cfg = json.loads(json.dumps(layers.Lambda(fn).get_config()))
+        assert cfg["function"]["module"] == "keras.ops"
+        assert layers.Lambda.from_config(cfg).function is keras_ops.square
+    with pytest.raises(ValueError, match="cannot find the function 'keras.ops.adam_update'"):
+        layers.Lambda.from_config({"function": {"module": "keras.ops", "class_name": "function",
+                                                "config": "adam_update"}})
     a = layers.Input((3,))
     m2 = models.Model(a, layers.Dense(2)(layers.Lambda(np.tanh)(layers.Lambda(ops.square)(a))))
     clone = models.Functional.from_config(json.loads(json.dumps(m2.get_config())))
@@ -554,7 +562,7 @@ def test_lambda_config():
     np.testing.assert_allclose(back(x), lam(x), rtol=1e-12)
     assert layers.Lambda(ops.square).get_config()["function"]["module"] == "keras.ops"
     assert layers.Lambda(np.exp).get_config()["function"]["module"] == "numpy"
-    assert layers.Lambda.from_config({"function": "square"}).function is ops.square
+    assert layers.Lambda.from_config({"function": "square"}).function is fastnn.ops.square
     assert layers.Lambda.from_config({"function": {"module": "keras.activations",
                                                    "class_name": "function",
                                                    "config": "relu"}}).function is \

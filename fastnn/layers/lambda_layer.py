@@ -19,7 +19,7 @@ it is unsafe. fastnn never runs code read from a file: `get_config` refuses a la
 (use a named function, or subclass Layer with a get_config), and `from_config` refuses a
 `__lambda__` config, whatever `safe_mode` says. Named functions are stored by name (as
 Keras stores them) and found again only where a name cannot run foreign code:
-`keras.ops` (fastnn's `fastnn.autodiff.ops`), `keras.activations`, NumPy's ufuncs
+`keras.ops` (`fastnn.ops`, or `fastnn.autodiff.ops`), `keras.activations`, NumPy's ufuncs
 (`numpy.square`), or the `custom_objects` dict given to `from_config` (your own
 functions); a module named in a config is never imported.
 """
@@ -89,7 +89,7 @@ def _function_config(fn, what):
     name = getattr(fn, "__name__", None)
     if isinstance(name, str) and name.isidentifier():
         if _NAME.match(name):
-            if getattr(_ops, name, None) is fn:
+            if getattr(_ops, name, None) is fn or getattr(_keras_ops(), name, None) is fn:
                 return _fn_entry("keras.ops", name)
             if getattr(_activations, name, None) is fn:
                 return _fn_entry("keras.activations", name)
@@ -103,6 +103,13 @@ def _function_config(fn, what):
         f"Lambda: cannot serialise {what} {_argcheck.shown(fn)}: only named Python "
         f"functions can be saved (by name), got {type(fn).__name__}; subclass Layer and "
         f"give it a get_config instead")
+
+
+def _keras_ops():
+    """fastnn.ops, the keras.ops namespace (its functions also take symbolic tensors);
+    imported when first needed, as it imports fastnn.layers."""
+    from fastnn import ops
+    return ops
 
 
 def _fn_entry(module, name):
@@ -138,7 +145,10 @@ def _load_function(cfg, custom_objects, what):
     if _NAME.match(name):
         found = None
         if module in _OPS_MODULES or module in (None, "builtins"):
+            # keras.ops' names (fastnn.ops also holds fastnn's kernel-level functions)
             found = getattr(_ops, name, None)
+            if found is not None:
+                found = getattr(_keras_ops(), name, None) or found
         if found is None and (module in _ACTIVATION_MODULES or module in (None, "builtins")):
             found = getattr(_activations, name, None)
         if found is None and module == "numpy" and isinstance(getattr(np, name, None),
