@@ -254,7 +254,8 @@ def fd_grads(layer, xs, w, eps=1e-6):
             lo = [np.array(v) for v in xs]
             hi[i][j] += eps
             lo[i][j] -= eps
-            g[j] = (np.sum(np.asarray(layer(hi)) * w) - np.sum(np.asarray(layer(lo)) * w)) / (2 * eps)
+            up, down = np.asarray(layer(hi)), np.asarray(layer(lo))
+            g[j] = (np.sum(up * w) - np.sum(down * w)) / (2 * eps)
         out.append(g)
     return out
 

@@ -25,13 +25,11 @@ SRC = "keras/src/layers/core/lambda_layer_test.py"
 
 def keras_lambda_config(layer_name="lambda"):
     """The config Keras 3 writes for Lambda(lambda x: x**2): the function as a
-    '__lambda__' entry of base64 marshalled bytecode (placeholder text here: fastnn
-    must refuse it without ever decoding it)."""
+    '__lambda__' entry whose "code" is base64 of marshalled bytecode (a placeholder
+    here: fastnn must refuse the entry without ever decoding it)."""
     return {"name": layer_name, "trainable": True, "dtype": "float32",
             "function": {"class_name": "__lambda__",
-                         "config": {"code": "4wEAAAAAAAAAAAAAAAEAAAACAAAAQwAAAHMIAAAAfABkARMAUwCpAk7p"
-                                            "AgAAAKkAKQHaAXhyAgAAAHICAAAA+gg8c3RkaW4+2gg8bGFtYmRhPgEA"
-                                            "AABzAgAAAAgA",
+                         "config": {"code": "(base64 of marshalled bytecode)",
                                     "defaults": None, "closure": None}},
             "arguments": {}}
 
