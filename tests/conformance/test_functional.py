@@ -35,10 +35,7 @@ from fastnn.models import Functional, Model, model_from_json
 
 SRC = "keras/src/models/functional_test.py"
 
-# Why most of the tests below fail today (each is marked with its own reason).
-OPS_BUG = ("bug: arithmetic on symbolic tensors (KerasTensor + KerasTensor, x * 5, "
-           "x[:, None]) raises ImportError: KerasTensor._op imports "
-           "fastnn.layers.core.op_node, which does not exist")
+# Reasons shared by several of the tests below.
 NO_SUMMARY = "missing: summary() on functional models (only Sequential has it)"
 NO_JSON = "missing: model_from_json for functional models (it reads Sequential only)"
 NO_OPTIONAL = "missing: keras.Input(optional=True) (refused: 'optional inputs are not supported')"
@@ -67,7 +64,7 @@ def run_class_serialization_test(instance):
 
 
 # Keras: keras/src/models/functional_test.py::test_basic_flow_multi_input
-@pytest.mark.xfail(strict=True, reason=OPS_BUG + "; " + NO_SUMMARY)
+@pytest.mark.xfail(strict=True, reason=NO_SUMMARY)
 def test_basic_flow_multi_input(capsys):
     input_a = Input(shape=(3,), batch_size=2, name="input_a")
     input_b = Input(shape=(3,), batch_size=2, name="input_b")
@@ -95,7 +92,7 @@ def test_basic_flow_multi_input(capsys):
 
 
 # Keras: keras/src/models/functional_test.py::test_scalar_input
-@pytest.mark.xfail(strict=True, reason=OPS_BUG)
+@pytest.mark.xfail(strict=True, reason=NO_SUMMARY)
 def test_scalar_input(capsys):
     input_a = Input(shape=(3,), batch_size=2, name="input_a")
     input_b = Input(shape=(), batch_size=2, name="input_b")
@@ -144,7 +141,7 @@ def test_basic_flow_multi_output():
 
 
 # Keras: keras/src/models/functional_test.py::test_basic_flow_dict_io
-@pytest.mark.xfail(strict=True, reason=OPS_BUG + "; then bug: a non-tensor in `inputs` / "
+@pytest.mark.xfail(strict=True, reason="bug: a non-tensor in a model's `inputs` / "
                    "`outputs` raises TypeError where Keras raises ValueError")
 def test_basic_flow_dict_io():
     input_a = Input(shape=(3,), batch_size=2, name="a")
@@ -259,7 +256,8 @@ def test_named_input_dict_io():
 
 
 # Keras: keras/src/models/functional_test.py::test_input_dict_with_extra_field
-@pytest.mark.xfail(strict=True, reason=OPS_BUG)
+@pytest.mark.xfail(strict=True, reason="missing: the warning Keras gives when a dict of "
+                   "inputs has keys the model does not take (fastnn ignores them silently)")
 def test_input_dict_with_extra_field():
     input_a = Input(shape=(3,), batch_size=2, name="a")
     x = input_a * 5
@@ -346,7 +344,8 @@ def test_functional_input_shape_and_type():
 
 # Keras: keras/src/models/functional_test.py::test_layer_getters
 # (Keras also asserts len(model._operations) == 5: an internal attribute, left out.)
-@pytest.mark.xfail(strict=True, reason=OPS_BUG)
+@pytest.mark.xfail(strict=True, reason="bug: the keras.ops node of `input_a + input_b` (an "
+                   "OpLayer) is listed in model.layers (5 entries); Keras lists layers only (4)")
 def test_layer_getters():
     # Test mixing ops and layers
     input_a = Input(shape=(3,), batch_size=2, name="input_a")
@@ -388,7 +387,6 @@ def test_training_arg():
 
 
 # Keras: keras/src/models/functional_test.py::test_passing_inputs_by_name
-@pytest.mark.xfail(strict=True, reason=OPS_BUG)
 def test_passing_inputs_by_name():
     input_a = Input(shape=(3,), batch_size=2, name="input_a")
     input_b = Input(shape=(3,), batch_size=2, name="input_b")
@@ -452,7 +450,8 @@ def test_rank_standardization_failure():
 
 
 # Keras: keras/src/models/functional_test.py::test_serialization
-@pytest.mark.xfail(strict=True, reason=NO_JSON + "; " + OPS_BUG)
+@pytest.mark.xfail(strict=True, reason=NO_JSON + "; then missing: the config of a model "
+                   "with keras.ops calls on its tensors ('cannot be saved as a config')")
 def test_serialization():
     # Test basic model
     inputs = Input(shape=(3,), batch_size=2)
@@ -685,7 +684,6 @@ def test_optional_dict_inputs():
 
 
 # Keras: keras/src/models/functional_test.py::test_unmodified_inputs
-@pytest.mark.xfail(strict=True, reason=OPS_BUG)
 def test_unmodified_inputs():
     i1 = Input((2,), name="input1")
     i2 = Input((2,), name="input2")
@@ -708,7 +706,6 @@ def test_unmodified_inputs():
 
 
 # Keras: keras/src/models/functional_test.py::test_unused_inputs
-@pytest.mark.xfail(strict=True, reason=OPS_BUG)
 def test_unused_inputs():
     i1 = Input((2,), name="input1")
     i2 = Input((2,), name="input2")
@@ -727,7 +724,6 @@ def test_unused_inputs():
 
 
 # Keras: keras/src/models/functional_test.py::test_disconnected_output
-@pytest.mark.xfail(strict=True, reason=OPS_BUG)
 def test_disconnected_output():
     i1 = Input((2,), name="input1")
     i2 = Input((2,), name="input2")

@@ -42,9 +42,20 @@ from fastnn.models import Functional, Model, model_from_json
 
 SRC = "keras/src/models/model_test.py"
 
-OPS_BUG = ("bug: arithmetic on symbolic tensors (input_a + input_b) raises ImportError: "
-           "KerasTensor._op imports fastnn.layers.core.op_node, which does not exist")
 NO_WEIGHTED = "missing: compile(weighted_metrics=) (refused: 'not supported by fastnn')"
+TUPLE_BUILD = ('bug: a subclassed Model called on a tuple of arrays crashes building itself '
+               '(TypeError in Model.build: int() of a tuple)')
+FUNC_SUB = ('bug: functional subclassing (class M(Model) calling super().__init__(inputs=, '
+            'outputs=)) gives an object that is not a Functional and lacks its API '
+            '(model.outputs, get_config: NotImplementedError)')
+NO_BCE_METRIC = ("missing: the metric binary_crossentropy (alias 'bce'): fastnn's metrics are "
+                 'accuracy, mse, mae')
+EARLY_KEYS = ('bug (divergence): compile() already refuses loss / metrics keys that name no '
+              'output (ValueError), where Keras accepts them and fit() raises')
+EARLY_KEYERROR = ('bug (divergence): compile() already refuses loss keys that name no output, with '
+                  'ValueError, where Keras raises KeyError at fit()')
+NESTED_LOSS = ("missing: a list as one output's loss in compile(loss=...) (Keras reads "
+               "['mse', ['bce']] and {'output_b': ['bce']}; fastnn: 'expected a loss name')")
 NO_OPTIONAL = "missing: keras.Input(optional=True) (refused: 'optional inputs are not supported')"
 
 
@@ -252,15 +263,15 @@ def _get_variable_value_by_path(variables, path):
 
 
 # Keras: keras/src/models/model_test.py::test_functional_rerouting
-@pytest.mark.xfail(strict=True, reason=OPS_BUG)
 def test_functional_rerouting():
     model = _get_model()
     assert isinstance(model, Functional)
 
 
 # Keras: keras/src/models/model_test.py::test_json_serialization
-@pytest.mark.xfail(strict=True, reason=OPS_BUG + "; missing: model_from_json for "
-                   "functional models")
+@pytest.mark.xfail(strict=True, reason="missing: the config of a model with keras.ops "
+                   "calls on its tensors (to_json: 'cannot be saved as a config'); then "
+                   "model_from_json for functional models")
 def test_json_serialization():
     model = _get_model()
     json_string = model.to_json()
@@ -269,7 +280,7 @@ def test_json_serialization():
 
 
 # Keras: keras/src/models/model_test.py::test_tuple_input_model_subclass
-@pytest.mark.xfail(strict=True, reason="bug: a subclassed Model called on a tuple of arrays crashes building itself (TypeError in Model.build: int() of a tuple)")
+@pytest.mark.xfail(strict=True, reason=TUPLE_BUILD)
 def test_tuple_input_model_subclass():
     # https://github.com/keras-team/keras/issues/324
 
@@ -312,7 +323,7 @@ def test_reviving_functional_from_config_custom_layer():
 
 
 # Keras: keras/src/models/model_test.py::test_reviving_functional_from_config_custom_model
-@pytest.mark.xfail(strict=True, reason="bug: functional subclassing (class M(Model) calling super().__init__(inputs=, outputs=)) gives an object that is not a Functional and lacks its API (model.outputs, get_config: NotImplementedError)")
+@pytest.mark.xfail(strict=True, reason=FUNC_SUB)
 def test_reviving_functional_from_config_custom_model():
     class CustomModel(Model):
         def __init__(self, *args, param=1, **kwargs):
@@ -341,8 +352,9 @@ def test_reviving_functional_from_config_custom_model():
 ], ids=["single_output_1", "single_output_2", "single_output_3", "single_output_4",
         "single_list_output_1", "single_list_output_2", "single_list_output_3",
         "single_list_output_4"])
-@pytest.mark.xfail(strict=True, reason="missing: compile() without a loss (fastnn "
-                   "requires one); missing: pickling models (they hold threading locks)")
+@pytest.mark.xfail(strict=True, reason="missing: compile() without a loss (fastnn: "
+                   "'every output's loss is None'); then pickling models (they hold "
+                   "threading locks)")
 def test_functional_pickling(model_fn):
     model = model_fn()
     assert isinstance(model, Functional)
@@ -445,7 +457,7 @@ def test_functional_list_outputs_list_losses():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_list_outputs_list_losses_abbr
-@pytest.mark.xfail(strict=True, reason="missing: the metric binary_crossentropy (alias 'bce'): fastnn's metrics are accuracy, mse, mae")
+@pytest.mark.xfail(strict=True, reason=NO_BCE_METRIC)
 def test_functional_list_outputs_list_losses_abbr():
     model = _get_model_multi_outputs_list()
     assert isinstance(model, Functional)
@@ -480,7 +492,7 @@ def test_functional_list_outputs_list_losses_abbr():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_list_outputs_nested_list_losses
-@pytest.mark.xfail(strict=True, reason="missing: a nested list as one output's loss in compile(loss=[...]) (Keras reads ['mse', ['bce']]; fastnn: 'expected a loss name')")
+@pytest.mark.xfail(strict=True, reason=NESTED_LOSS)
 def test_functional_list_outputs_nested_list_losses():
     model = _get_model_multi_outputs_list()
     assert isinstance(model, Functional)
@@ -513,7 +525,7 @@ def test_functional_list_outputs_nested_list_losses():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_dict_outputs_dict_losses
-@pytest.mark.xfail(strict=True, reason=NO_WEIGHTED)
+@pytest.mark.xfail(strict=True, reason=NESTED_LOSS + "; " + NO_WEIGHTED)
 def test_functional_dict_outputs_dict_losses():
     model = _get_model_multi_outputs_dict()
     assert isinstance(model, Functional)
@@ -560,7 +572,7 @@ def test_functional_dict_outputs_dict_losses():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_dict_outputs_dict_losses_with_undefined_loss
-@pytest.mark.xfail(strict=True, reason=NO_WEIGHTED)
+@pytest.mark.xfail(strict=True, reason=NESTED_LOSS + "; " + NO_WEIGHTED)
 def test_functional_dict_outputs_dict_losses_with_undefined_loss():
     model = _get_model_multi_outputs_dict()
     assert isinstance(model, Functional)
@@ -745,7 +757,7 @@ def test_functional_dict_outputs_with_single_tensor():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_list_outputs_with_custom_compute_loss
-@pytest.mark.xfail(strict=True, reason="bug: functional subclassing (class M(Model) calling super().__init__(inputs=, outputs=)) gives an object that is not a Functional and lacks its API (model.outputs, get_config: NotImplementedError)")
+@pytest.mark.xfail(strict=True, reason=FUNC_SUB)
 def test_functional_list_outputs_with_custom_compute_loss():
     model = _get_model_with_custom_compute_loss()
     assert isinstance(model, Functional)
@@ -763,7 +775,7 @@ def test_functional_list_outputs_with_custom_compute_loss():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_list_outputs_dict_losses_invalid_keys
-@pytest.mark.xfail(strict=True, reason="bug (divergence): compile() already refuses loss / metrics keys that name no output (ValueError), where Keras accepts them and fit() raises")
+@pytest.mark.xfail(strict=True, reason=EARLY_KEYS)
 def test_functional_list_outputs_dict_losses_invalid_keys():
     model = _get_model_multi_outputs_list()
     assert isinstance(model, Functional)
@@ -784,7 +796,7 @@ def test_functional_list_outputs_dict_losses_invalid_keys():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_list_outputs_dict_losses_no_output_names
-@pytest.mark.xfail(strict=True, reason="bug (divergence): compile() already refuses loss / metrics keys that name no output (ValueError), where Keras accepts them and fit() raises")
+@pytest.mark.xfail(strict=True, reason=EARLY_KEYS)
 def test_functional_list_outputs_dict_losses_no_output_names():
     model = _get_model_multi_outputs_list_no_output_names()
     assert isinstance(model, Functional)
@@ -801,7 +813,7 @@ def test_functional_list_outputs_dict_losses_no_output_names():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_list_outputs_dict_metrics_invalid_keys
-@pytest.mark.xfail(strict=True, reason="bug (divergence): compile() already refuses loss / metrics keys that name no output (ValueError), where Keras accepts them and fit() raises")
+@pytest.mark.xfail(strict=True, reason=EARLY_KEYS)
 def test_functional_list_outputs_dict_metrics_invalid_keys():
     model = _get_model_multi_outputs_list()
     assert isinstance(model, Functional)
@@ -824,7 +836,7 @@ def test_functional_list_outputs_dict_metrics_invalid_keys():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_dict_outputs_dict_losses_invalid_keys
-@pytest.mark.xfail(strict=True, reason="bug (divergence): compile() already refuses loss keys that name no output, with ValueError, where Keras raises KeyError at fit()")
+@pytest.mark.xfail(strict=True, reason=EARLY_KEYERROR)
 def test_functional_dict_outputs_dict_losses_invalid_keys():
     model = _get_model_multi_outputs_dict()
     assert isinstance(model, Functional)
@@ -845,7 +857,7 @@ def test_functional_dict_outputs_dict_losses_invalid_keys():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_dict_outputs_dict_metrics_invalid_keys
-@pytest.mark.xfail(strict=True, reason="bug (divergence): compile() already refuses loss / metrics keys that name no output (ValueError), where Keras accepts them and fit() raises")
+@pytest.mark.xfail(strict=True, reason=EARLY_KEYS)
 def test_functional_dict_outputs_dict_metrics_invalid_keys():
     model = _get_model_multi_outputs_dict()
     assert isinstance(model, Functional)
@@ -868,7 +880,7 @@ def test_functional_dict_outputs_dict_metrics_invalid_keys():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_list_outputs_invalid_nested_list_losses
-@pytest.mark.xfail(strict=True, reason="missing: a nested list as one output's loss in compile(loss=[...]) (Keras reads ['mse', ['bce']]; fastnn: 'expected a loss name')")
+@pytest.mark.xfail(strict=True, reason=NESTED_LOSS)
 def test_functional_list_outputs_invalid_nested_list_losses():
     model = _get_model_multi_outputs_list()
     assert isinstance(model, Functional)

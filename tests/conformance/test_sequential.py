@@ -242,8 +242,7 @@ def test_basic_flow_with_sequential_model_as_first_layer(capsys):
 # Keras: keras/src/models/sequential_test.py::test_dict_inputs
 @pytest.mark.xfail(strict=True, reason="bug: a Sequential called on a dict refuses it "
                    "(TypeError: x must be an array of samples) instead of handing it to its "
-                   "first layer; and a custom layer whose call() has no `training` argument "
-                   "is called with training= (TypeError)")
+                   "first layer")
 def test_dict_inputs(capsys):
     seen = []
 
@@ -262,10 +261,9 @@ def test_dict_inputs(capsys):
 
 
 # Keras: keras/src/models/sequential_test.py::test_list_inputs
-@pytest.mark.xfail(strict=True, reason="bug: a custom layer whose call() has no `training` "
-                   "argument is called with training= inside a Sequential (TypeError); and a "
-                   "Sequential takes a list of arrays as one array (fastnn's choice, "
-                   "commit 5958bc1), where Keras hands the list to its first layer")
+@pytest.mark.xfail(strict=True, reason="bug (divergence): a Sequential takes a list of "
+                   "arrays as one array (fastnn's choice, commit 5958bc1), so its first layer "
+                   "gets an ndarray where Keras hands it the list")
 def test_list_inputs(capsys):
     seen = []
 
@@ -327,8 +325,6 @@ def test_errors():
 
 
 # Keras: keras/src/models/sequential_test.py::test_shape_inference_failure
-@pytest.mark.xfail(strict=True, reason="bug: a custom layer whose call() has no `training` "
-                   "argument is called with training= inside a Sequential (TypeError)")
 def test_shape_inference_failure(capsys):
     class DynamicLayer(layers.Layer):
         def call(self, inputs):

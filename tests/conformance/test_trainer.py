@@ -272,7 +272,8 @@ def params(cases):
 STEPS_PER_EXECUTION = ("missing: compile(steps_per_execution=) is accepted and ignored: "
                        "the batch hooks run every step (Keras calls them once per execution, "
                        "with batch indices 0, spe, 2*spe, ...)")
-NO_LOSS = "missing: compile() without a loss (models trained on add_loss() terms only)"
+NO_LOSS = ("missing: training on add_loss() terms alone: compile() without a loss is "
+           "accepted, fit() says 'has no loss to compute'")
 IDENTITY = "missing: layers.Identity"
 ACTIVITY_REG = "missing: activity_regularizer= on layers (refused: 'not supported by fastnn')"
 NO_WEIGHTS = ("bug: fit / evaluate / predict refuse a subclassed model that holds no layers "
@@ -281,8 +282,6 @@ NO_WEIGHTS = ("bug: fit / evaluate / predict refuse a subclassed model that hold
 STRUCT_BUILD = ("bug: a subclassed model called on a list / tuple / dict of arrays crashes "
                 "building itself (Model.build takes the structure for one shape: TypeError "
                 "or ValueError from int())")
-NO_TRAINING_ARG = ("bug: a custom layer whose call() has no `training` argument, inside a "
-                   "model that is a chain of layers, is called with training= (TypeError)")
 MODEL_METRICS = ("missing: metrics held by a model as attributes (self.custom_metric = "
                  "Mean(...)) are not part of model.metrics, so fit / evaluate do not log them")
 
@@ -1036,7 +1035,7 @@ def test_steps_per_epoch(steps_per_epoch_test, mode):
 
 # Keras: keras/src/trainers/trainer_test.py::test_max_epochs_and_steps
 @pytest.mark.xfail(strict=True, reason="missing: keras.config.set_max_epochs / "
-                   "set_max_steps_per_epoch (fastnn has no config module)")
+                   "set_max_steps_per_epoch (not in fastnn.config)")
 def test_max_epochs_and_steps():
     batch_size = 8
     epochs = 4
@@ -1666,7 +1665,6 @@ def test_constraints_are_applied():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_rng_updated_during_predict
-@pytest.mark.xfail(strict=True, reason=NO_TRAINING_ARG)
 def test_rng_updated_during_predict():
     class TestTimeDropout(layers.Layer):
         def __init__(self):
