@@ -4,7 +4,32 @@ import functools
 import numpy as np
 
 from fastnn import _argcheck, kernel_ops as ops
-from fastnn.tensor import as_tensor as _as_tensor
+from fastnn.autodiff.tape import should_record
+from fastnn.tensor import Tensor as _Tensor, as_tensor as _as_tensor
+
+
+def _differentiable(name, fn, *args, **kwargs):
+    """The activation `name` through fastnn.autodiff's ops (recorded on the tape)."""
+    import inspect
+    from fastnn.autodiff import ops as K
+    bound = inspect.signature(fn).bind(*args, **kwargs)
+    bound.apply_defaults()
+    a = dict(bound.arguments)
+    x = a.pop("x")
+    if name == "relu":
+        slope, top, threshold = a["negative_slope"], a["max_value"], a["threshold"]
+        if slope == 0.0 and top is None and threshold == 0.0:
+            return K.relu(x)
+        out = K.where(K.greater_equal(x, threshold), x,
+                      K.multiply(K.subtract(x, threshold), slope))
+        return out if top is None else K.minimum(out, top)
+    if name == "linear":
+        return x
+    if name == "exponential":
+        return K.exp(x)
+    if name == "gelu":
+        return K.gelu(x, approximate=a["approximate"])
+    return getattr(K, name)(x, **a)
 
 
 def _arr(x, argname="x"):
@@ -21,10 +46,15 @@ def _forward(name, x, argname="x", **params):
 
 
 def _named(name, **defaults):
-    """Register fn under its Keras name; its result is a Tensor (fastnn.tensor)."""
+    """Register fn under its Keras name; its result is a Tensor (fastnn.tensor). Under
+    a GradientTape that follows the input, the differentiable keras.ops function of the
+    same name runs instead (the same C kernels, recorded with their gradients)."""
     def deco(fn):
         @functools.wraps(fn)
         def activation(*args, **kwargs):
+            x = args[0] if args else kwargs.get("x")
+            if isinstance(x, _Tensor) and should_record((x,)):
+                return _differentiable(name, fn, *args, **kwargs)
             return _as_tensor(fn(*args, **kwargs))
         activation._fastnn_name = name
         activation._fastnn_defaults = defaults

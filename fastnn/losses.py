@@ -6,7 +6,8 @@ import numpy as np
 
 from fastnn import _argcheck, kernel_ops as ops
 from fastnn import _registry
-from fastnn.tensor import Scalar as _Scalar, as_tensor as _as_tensor
+from fastnn.autodiff.tape import should_record
+from fastnn.tensor import Scalar as _Scalar, Tensor as _Tensor, as_tensor as _as_tensor
 
 
 def _pred(y_pred, owner):
@@ -49,6 +50,17 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         owner = type(self).__name__
+        reduced = self.reduction in ("sum_over_batch_size", "sum")
+        if self._op is not None and reduced and isinstance(y_pred, _Tensor) \
+                and should_record((y_pred,) + ((getattr(y_pred, "_keras_logits", None) or
+                                                (None,))[0],)):
+            # under a GradientTape: the C kernel's value and gradient, recorded
+            return self._recorded(y_true, y_pred, sample_weight)
+        logits = getattr(y_pred, "_keras_logits", None)
+        if logits is not None and self._uses_logits_of(logits[1]):
+            # a softmax / sigmoid output: the cross-entropy on its logits, as Keras does
+            per_fn = self.__class__(from_logits=True, reduction=self.reduction, name=self.name)
+            return per_fn(y_true, logits[0], sample_weight)
         y_pred = _pred(y_pred, owner)
         y_true = self._prepare_true(y_true, y_pred)
         per = np.asarray(self._per_sample(y_true, y_pred), dtype=np.float64)
@@ -69,6 +81,30 @@ class Loss:
         if self.reduction == "sum":
             return _Scalar(per.sum())
         return _Scalar(per.sum() / max(per.size, 1))
+
+    def _uses_logits_of(self, activation):
+        """Whether this loss on probabilities takes the logits of a softmax / sigmoid
+        output instead (the matching cross-entropy, not already from_logits)."""
+        if self.from_logits or not self._is_crossentropy():
+            return False
+        return self._op in {"softmax": ("sparse_categorical_crossentropy",
+                                        "categorical_crossentropy"),
+                            "sigmoid": ("binary_crossentropy",)}.get(activation, ())
+
+    def _recorded(self, y_true, y_pred, sample_weight):
+        from fastnn.trainers.compile_utils import loss_value
+        owner = type(self).__name__
+        sw = None
+        if sample_weight is not None:
+            sw = _argcheck.float_array(sample_weight, "sample_weight", owner,
+                                       dtype=np.float64)
+            sw = np.broadcast_to(sw.reshape(-1) if sw.size > 1 else sw.reshape(()),
+                                 (np.shape(y_pred)[0],)).astype(y_pred.dtype)
+        y = self._prepare_true(y_true, np.asarray(y_pred))
+        value = loss_value(self, y, y_pred, sw)
+        if self.reduction == "sum":
+            value = value * float(np.prod(np.shape(y_pred)[:-1]) or 1)
+        return value
 
     def loss_and_grad(self, y_true, y_pred, sample_weight=None, from_logits=None):
         """(batch-mean loss, d loss / d y_pred) through ops; from_logits overrides the

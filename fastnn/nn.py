@@ -62,3 +62,30 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None):
     """Per-row cross-entropy against integer class labels."""
     return _as_tensor(_ops._per_sample("sparse_categorical_crossentropy", labels, logits,
                                        from_logits=True, names=("labels", "logits")))
+
+
+def _follow_tapes(name, fn):
+    """fn, or under a GradientTape that follows one of its tensor arguments,
+    TensorFlow's differentiable version from fastnn.autodiff (the same kernels,
+    recorded with their gradients)."""
+    import functools
+    from fastnn.autodiff import tf_aliases as _tfa
+    from fastnn.autodiff.tape import should_record
+    from fastnn.tensor import Tensor
+    diff = getattr(_tfa.nn, name, None)
+    if diff is None:
+        return fn
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        tensors = [a for a in list(args) + list(kwargs.values()) if isinstance(a, Tensor)]
+        if tensors and should_record(tensors):
+            return diff(*args, **kwargs)
+        return fn(*args, **kwargs)
+    return wrapped
+
+
+for _name in [n for n in list(globals()) if not n.startswith("_")]:
+    _fn = globals()[_name]
+    if callable(_fn) and getattr(_fn, "__module__", "").startswith("fastnn"):
+        globals()[_name] = _follow_tapes(_name, _fn)

@@ -280,3 +280,47 @@ def test_engine_decides_in_one_place():
     m.compile(optimizer="adam", loss=lambda y, p: ops.mean(ops.square(p)))
     assert engine.plan_for(m, X, training=True) is None
     assert "loss" in m._engine.why
+
+
+def test_a_gradient_tape_training_loop_as_tensorflow_tutorials_write_it():
+    """'Writing a training loop from scratch': a Loss object, tape.gradient,
+    optimizer.apply_gradients, a metric; the same steps as fit takes."""
+    import fastnn as tf
+    ref = _compile(sequential(), opt=optimizers.SGD(0.1))
+    ref.fit(X, Y, epochs=2, batch_size=30, shuffle=False, verbose=0)
+    model = sequential()
+    optimizer = tf.keras.optimizers.SGD(learning_rate=0.1)
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    acc = tf.keras.metrics.SparseCategoricalAccuracy()
+    dataset = tf.data.Dataset.from_tensor_slices((X, Y)).batch(30)
+    for epoch in range(2):
+        for x_batch, y_batch in dataset:
+            with tf.GradientTape() as tape:
+                logits = model(x_batch, training=True)
+                loss_value = loss_fn(y_batch, logits)
+            grads = tape.gradient(loss_value, model.trainable_weights)
+            optimizer.apply_gradients(zip(grads, model.trainable_weights))
+            acc.update_state(y_batch, logits)
+    for a, b in zip(model.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert 0 <= float(acc.result()) <= 1
+
+
+def test_activations_and_tf_nn_functions_are_differentiable_under_a_tape():
+    import fastnn as tf
+    x = tf.constant(RNG.normal(size=(5, 4)))
+    w = tf.Variable(RNG.normal(size=(4, 3)))
+    for f in (lambda z: tf.nn.softmax(z), lambda z: tf.keras.activations.relu(z),
+              lambda z: tf.keras.activations.gelu(z), lambda z: tf.nn.leaky_relu(z),
+              lambda z: tf.keras.activations.relu(z, max_value=0.5, threshold=0.1)):
+        with tf.GradientTape() as tape:
+            s = tf.reduce_sum(f(tf.matmul(x, w)) * np.arange(3.0))
+        g = np.asarray(tape.gradient(s, w))
+        eps, i = 1e-6, (2, 1)
+        w0 = np.array(w)
+        up, down = w0.copy(), w0.copy()
+        up[i] += eps
+        down[i] -= eps
+        num = (float(np.sum(np.asarray(f(np.asarray(x) @ up)) * np.arange(3.0)))
+               - float(np.sum(np.asarray(f(np.asarray(x) @ down)) * np.arange(3.0)))) / (2 * eps)
+        assert g[i] == pytest.approx(num, rel=1e-5, abs=1e-8)
