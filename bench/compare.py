@@ -38,8 +38,10 @@ import frameworks  # noqa: E402
 from workloads import WORKLOADS, get_workload, load_data, samples_per_second  # noqa: E402
 
 RESULT_TAG = "COMPARE-RESULT "
-LABELS = {"fastnn": "fastnn", "numpy": "NumPy reference", "torch": "PyTorch",
-          "keras": "Keras (TensorFlow)", "sklearn": "scikit-learn MLPClassifier"}
+LABELS = {"fastnn": "fastnn", "fastnn-customloss": "fastnn, custom loss function (tape)",
+          "fastnn-tape": "fastnn, GradientTape loop", "numpy": "NumPy reference",
+          "torch": "PyTorch", "keras": "Keras (TensorFlow)",
+          "sklearn": "scikit-learn MLPClassifier"}
 # Distributions whose versions describe the run (the first one installed of each group).
 DISTRIBUTIONS = (("numpy",), ("torch",), ("tensorflow", "tensorflow-cpu"), ("keras",),
                  ("scikit-learn",))
@@ -57,7 +59,7 @@ def _limit_threads(framework, n):
         import tensorflow as tf
         tf.config.threading.set_intra_op_parallelism_threads(n)
         tf.config.threading.set_inter_op_parallelism_threads(n)
-    elif framework == "fastnn":
+    elif framework.startswith("fastnn"):
         import fastnn
         fastnn.set_num_threads(n)
 
@@ -77,7 +79,7 @@ def child(framework, name, scale, seed, threads=None):
     if framework == "torch":
         import torch
         result["threads"] = torch.get_num_threads()
-    elif framework == "fastnn":
+    elif framework.startswith("fastnn"):
         import fastnn
         from fastnn import engine
         result["threads"] = fastnn.get_num_threads()

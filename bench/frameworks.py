@@ -24,10 +24,11 @@ import numpy as np
 from workloads import accuracy, loss_value
 from numpy_mlp import NumpyMLP
 
-FRAMEWORKS = ("fastnn", "numpy", "torch", "keras", "sklearn")
+FRAMEWORKS = ("fastnn", "fastnn-customloss", "fastnn-tape", "numpy", "torch", "keras",
+              "sklearn")
 # The import that decides whether a framework is there (found without importing it).
-_MODULES = {"fastnn": "fastnn", "numpy": "numpy", "torch": "torch",
-            "keras": "tensorflow", "sklearn": "sklearn"}
+_MODULES = {"fastnn": "fastnn", "fastnn-customloss": "fastnn", "fastnn-tape": "fastnn",
+            "numpy": "numpy", "torch": "torch", "keras": "tensorflow", "sklearn": "sklearn"}
 
 
 def available(framework):
@@ -37,7 +38,7 @@ def available(framework):
         raise ValueError(f"framework: expected one of {FRAMEWORKS}, got {framework!r}")
     if importlib.util.find_spec(_MODULES[framework]) is None:
         return False
-    if framework == "fastnn":
+    if framework.startswith("fastnn"):
         try:
             keras_api("fastnn")
         except (ImportError, AttributeError):
@@ -123,6 +124,62 @@ class FastnnRunner(KerasRunner):
 
 class TfKerasRunner(KerasRunner):
     package = "tensorflow"
+
+
+def _keras_ops_loss(workload):
+    """The workload's loss written as Keras code writes a custom loss: a function of
+    (y_true, y_pred) on keras.ops (the same cross-entropy, computed by the ops)."""
+    from fastnn import ops
+
+    def loss(y_true, y_pred):
+        if workload.loss == "binary_crossentropy":
+            return ops.binary_crossentropy(y_true, y_pred, from_logits=workload.from_logits)
+        return ops.sparse_categorical_crossentropy(y_true, y_pred,
+                                                   from_logits=workload.from_logits)
+    return loss
+
+
+class FastnnCustomLossRunner(FastnnRunner):
+    """fastnn with a custom loss function: the model trains on the layer path, by the
+    tape (the autodiff core composing the layers' C kernels), not the fused engine."""
+
+    def __init__(self, workload, data, seed=0):
+        super().__init__(workload, data, seed)
+        import fastnn
+        self.model.compile(optimizer=fastnn.optimizers.Adam(learning_rate=1e-3),
+                           loss=_keras_ops_loss(workload), metrics=["accuracy"])
+
+
+class FastnnTapeRunner(FastnnRunner):
+    """fastnn driven by a GradientTape training loop, as TensorFlow's 'training loop
+    from scratch' guide writes it (a Loss object, tape.gradient, apply_gradients)."""
+
+    def run(self):
+        import fastnn as tf
+        w, d = self.w, self.data
+        if w.kind != "fit":
+            return super().run()
+        model = self.model
+        optimizer = tf.keras.optimizers.Adam(learning_rate=1e-3)
+        if w.loss == "binary_crossentropy":
+            loss_fn = tf.keras.losses.BinaryCrossentropy(from_logits=w.from_logits)
+        else:
+            loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=w.from_logits)
+        n = len(d.x_train)
+        rng = np.random.default_rng(0)
+        variables = model.trainable_weights
+        loss = None
+        for _ in range(w.epochs):
+            order = rng.permutation(n)
+            for i in range(0, n, w.batch_size):
+                rows = order[i:i + w.batch_size]
+                with tf.GradientTape() as tape:
+                    loss = loss_fn(d.y_train[rows], model(d.x_train[rows], training=True))
+                optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self._loss = float(loss)
+
+    def final_loss(self):
+        return getattr(self, "_loss", None)
 
 
 class NumpyRunner(Runner):
@@ -265,7 +322,8 @@ class SklearnRunner(Runner):
         return np.log(np.clip(proba, 1e-300, None))
 
 
-RUNNERS = {"fastnn": FastnnRunner, "numpy": NumpyRunner, "torch": TorchRunner,
+RUNNERS = {"fastnn": FastnnRunner, "fastnn-customloss": FastnnCustomLossRunner,
+           "fastnn-tape": FastnnTapeRunner, "numpy": NumpyRunner, "torch": TorchRunner,
            "keras": TfKerasRunner, "sklearn": SklearnRunner}
 
 

@@ -219,6 +219,8 @@ class Layer:
     def _sublayers(self):
         """The layers this one holds as attributes (or in lists, tuples and dicts of
         them), in the order they were assigned: their weights are this layer's too."""
+        if type(self).__module__.startswith("fastnn.layers"):
+            return []           # fastnn's own layers hold no other layers
         out, seen = [], set()
 
         def take(v):

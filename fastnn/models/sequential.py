@@ -68,6 +68,9 @@ class Sequential(Model):
     def _chain(self):
         return self._layers
 
+    def _sublayers(self):
+        return list(self._layers)
+
     def _takes_array(self):
         return True
 

@@ -357,6 +357,10 @@ class Trainer:
             _raise_not_finite(arr, arr.astype(self.dtype), what, argname)
         units = out_shape[-1]
         op = getattr(self.loss, "_op", None)
+        if op is None:
+            # a loss of the user's own: the targets as given (floats in the model's
+            # dtype), its function decides what it reads
+            return arr.astype(self.dtype) if arr.dtype.kind == "f" else arr
         if op == _SPARSE and len(out_shape) > 2:
             raise ValueError(f"{what}: {type(self.loss).__name__} needs a model output of shape "
                              f"(N, classes), got {tuple(out_shape)}; add a Flatten or use one-hot "
