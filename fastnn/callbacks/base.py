@@ -108,9 +108,15 @@ class CallbackList:
         if hook not in _HOOKS:
             raise AttributeError(hook)
 
-        def call(*args, **kwargs):
+        def call(*args, logs=None, **kwargs):
+            # Keras 3's CallbackList gives every hook a dict: {} where there are no logs
+            if args and isinstance(args[-1], dict) and logs is None and len(args) > (
+                    0 if hook.endswith(("train_begin", "train_end", "test_begin", "test_end",
+                                        "predict_begin", "predict_end")) else 1):
+                args, logs = args[:-1], args[-1]
+            logs = {} if logs is None else logs
             for cb in self.callbacks:
-                getattr(cb, hook)(*args, **kwargs)
+                getattr(cb, hook)(*args, logs=logs, **kwargs)
         # kept: fit calls each epoch hook once per epoch (many epochs per C call)
         setattr(self, hook, call)
         return call

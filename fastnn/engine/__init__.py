@@ -224,7 +224,9 @@ def _optimizer_kind(opt):
 def _loss_spec(model, specs):
     """(C loss code, parameter, loss on logits?, y columns)."""
     loss = model.loss
-    op = loss._op
+    if model._single_loss_weight() != 1.0:
+        raise Unsupported("loss_weights")
+    op = getattr(loss, "_op", None)
     last = specs[-1]
     k = last["out"]
     if op in ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy"):
@@ -393,9 +395,22 @@ class FusedPlan:
         opt = self.opt
         lr = opt._learning_rate        # a callback may swap a float for a schedule
         if isinstance(lr, (int, float, np.floating)):
-            return np.full(n_steps, float(lr))
-        it0 = opt.iterations
-        return np.array([float(lr(it0 + s)) for s in range(n_steps)])
+            lrs = np.full(n_steps, float(lr))
+        else:
+            it0 = opt.iterations
+            lrs = np.array([float(lr(it0 + s)) for s in range(n_steps)])
+        # as the layer path's Optimizer.apply checks them: a rate the weights' dtype
+        # cannot hold, or NaN / negative, would train the weights into NaN (or uphill)
+        top = float(np.finfo(self.dtype).max)
+        wd = float(getattr(opt, "weight_decay", None) or 0.0)
+        if not (np.all(np.isfinite(lrs)) and np.all(lrs >= 0) and np.all(lrs <= top)
+                and np.all(lrs * wd <= top)):
+            bad = next(float(v) for v in lrs if not (np.isfinite(v) and 0 <= v <= top
+                                                     and v * wd <= top))
+            raise ValueError(f"{type(opt).__name__}: the learning rate must be a finite "
+                             f"number >= 0 that {self.dtype} weights can take (weight_decay "
+                             f"times it too), got {bad!r} at step {opt.iterations}")
+        return lrs
 
     # ---------------------------------------------------------------- training
     def fit_epoch(self, x, y, sw, batch_size, shuffle, callbacks, user_batch_hooks):

@@ -209,7 +209,7 @@ class Layer:
         if value.shape != shape:
             raise ValueError(f"{owner}: the initializer gave shape {value.shape}, expected "
                              f"{shape}")
-        value = np.ascontiguousarray(value, dtype=dtype).view(_Variable)
+        value = np.array(value, dtype=dtype, order="C").view(_Variable)   # 0-d stays 0-d
         self._weights.append((name, value, bool(trainable)))
         if regularizer is not None:
             from fastnn import regularizers

@@ -39,8 +39,12 @@ class Model(Trainer, Layer):
     def __init__(self, *args, **kwargs):
         if _functional_args(args, kwargs):
             # a subclass that hands its graph to Model.__init__ (Keras' "functional
-            # subclassing"): the graph runs unless the subclass defines call
+            # subclassing"): it becomes a Functional too (its own methods first)
             from fastnn.models.functional import Functional
+            if not isinstance(self, Functional):
+                cls = type(self)
+                self.__class__ = type(cls.__name__, (cls, Functional),
+                                      {"__module__": cls.__module__})
             Functional.__init__(self, *args, **kwargs)
             return
         trainable = kwargs.pop("trainable", True)
@@ -64,7 +68,9 @@ class Model(Trainer, Layer):
         return None
 
     def _chain_or_layers(self):
-        return self._chain() or self.layers
+        # a subclassed model may compute without layers (call() alone)
+        return self._chain() or self.layers or (
+            not self._takes_array() and type(self).call is not Model.call)
 
     def _expected_input_shape(self):
         return self._build_input_shape
@@ -74,11 +80,19 @@ class Model(Trainer, Layer):
         included), by calling the model once on zeros of that shape."""
         if input_shape is None:
             raise ValueError(f"{self.name}.build: input_shape is required, got None")
-        shape = tuple(1 if d is None else int(d) for d in input_shape)
-        self._build_input_shape = tuple(input_shape)
+
+        def zeros(shapes):
+            if isinstance(shapes, dict):
+                return {k: zeros(v) for k, v in shapes.items()}
+            if isinstance(shapes, list):
+                return [zeros(v) for v in shapes]
+            return np.zeros(tuple(1 if d is None else int(d) for d in shapes), self.dtype)
+        probe = zeros(_shape_structure(input_shape))
+        self._build_input_shape = input_shape if isinstance(input_shape, dict) \
+            else tuple(input_shape)
         self.built = True      # the call below must not build again
         try:
-            Layer.__call__(self, np.zeros(shape, self.dtype), training=False)
+            Layer.__call__(self, probe, training=False)
         except BaseException:
             self.built = False
             raise
@@ -183,3 +197,16 @@ class Model(Trainer, Layer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _shape_structure(input_shape):
+    """build()'s input_shape as a structure of shape tuples: one shape, or a list,
+    tuple or dict of them."""
+    def is_shape(v):
+        return isinstance(v, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer))
+                                                    for d in v)
+    if isinstance(input_shape, dict):
+        return {k: tuple(v) for k, v in input_shape.items()}
+    if is_shape(input_shape):
+        return tuple(input_shape)
+    return [tuple(v) for v in input_shape]

@@ -198,6 +198,7 @@ class Trainer:
         self._metrics = None
         self._out_losses = None       # one (loss, weight) per output, once known
         self._loss_identifier = None
+        self._loss_weights = None
         self._out_names = None
         self._metric_ids = []
         self._on_batch_sums = None    # the running sums of train/test_on_batch since a reset
@@ -255,6 +256,16 @@ class Trainer:
         names = compile_utils.output_names(self)
         if names is not None:
             self._resolve_losses(names)
+
+    def _single_loss_weight(self):
+        """compile's loss_weights for a one-output model (a number, or a one-entry list
+        or dict), 1.0 when not given."""
+        w = self._loss_weights
+        if isinstance(w, dict):
+            w = next(iter(w.values())) if len(w) == 1 else None
+        elif isinstance(w, (list, tuple)):
+            w = w[0] if len(w) == 1 else None
+        return 1.0 if w is None else _argcheck.real(w, "loss_weights", "compile")
 
     def _resolve_losses(self, names):
         """One (loss or None, weight) per output, from compile's arguments."""
@@ -489,7 +500,8 @@ class Trainer:
             loss = self.loss if self._out_losses is None else self._out_losses[0][0]
             p = y_pred[0] if isinstance(y_pred, (list, tuple)) and len(y_pred) == 1 else y_pred
             value = compile_utils.loss_value(loss, y, p, sw)
-            return value, [value]
+            weight = self._single_loss_weight()
+            return (value if weight == 1.0 else value * weight), [value]
         ys = _by_output(y, self._out_names, "y")
         ps = compile_utils.flat_outputs(y_pred)
         total, each = None, []
@@ -899,10 +911,12 @@ class Trainer:
         batch_size = _check_int(32 if batch_size is None else batch_size, "batch_size", 1, what)
         verbose = self._verbose(verbose, what)
         self._require_layers(what)
-        if not self.built:
+        if not self.built and (self._takes_array() or self._chain() is not None):
             raise ValueError(f"{what}: the model was never built, so it has no weights; give it an "
                              f"Input(shape) or train it with fit() first")
         xa = self._convert_x(x, what)
+        if not self.built:       # a subclassed model: built from the first data
+            self.build((None,) + xa.shape[1:])
         n = xa.shape[0]
         steps_n = math.ceil(n / batch_size)
         cbl = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,

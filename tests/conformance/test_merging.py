@@ -236,7 +236,6 @@ def test_basic(name):
                    expected_num_losses=0, supports_masking=True, run_training_check=False)
 
 
-@pytest.mark.xfail(raises=TypeError, strict=True, reason=SUBCLASS_LIST_INPUT_BUG)
 @pytest.mark.parametrize("name", NAMES)
 def test_basic_training_step(name):
     # keras/src/layers/merging/merging_test.py::MergingLayersTest::test_basic, the

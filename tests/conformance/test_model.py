@@ -280,7 +280,6 @@ def test_json_serialization():
 
 
 # Keras: keras/src/models/model_test.py::test_tuple_input_model_subclass
-@pytest.mark.xfail(strict=True, reason=TUPLE_BUILD)
 def test_tuple_input_model_subclass():
     # https://github.com/keras-team/keras/issues/324
 

@@ -620,9 +620,6 @@ def test_evaluate_with_custom_test_step(return_dict):
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_predict_flow
-@pytest.mark.xfail(strict=True, reason="bug: predict() on arrays refuses a subclassed model that is not "
-                   "built yet ('the model was never built'); Keras builds it on the "
-                   "first batch, as fastnn's fit and evaluate do")
 @pytest.mark.parametrize("run_eagerly,jit_compile", params(MODES3))
 def test_predict_flow(run_eagerly, jit_compile):
     # Test basic example
@@ -637,7 +634,6 @@ def test_predict_flow(run_eagerly, jit_compile):
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_predict_flow_struct
-@pytest.mark.xfail(strict=True, reason=STRUCT_BUILD)
 @pytest.mark.parametrize("run_eagerly,jit_compile", params(MODES3))
 def test_predict_flow_struct(run_eagerly, jit_compile):
     # Test with input/output structs
@@ -1239,7 +1235,6 @@ def test_evaluate_fixed_batch_dim_graph_matches_eager():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_training_arg
-@pytest.mark.xfail(strict=True, reason=NO_WEIGHTS)
 def test_training_arg():
     model = TrainingTestingLayer()
     model.compile(optimizer="rmsprop", loss="mse")
@@ -1394,8 +1389,6 @@ def test_for_eval_epoch_iterator():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_callback_methods_keys
-@pytest.mark.xfail(strict=True, reason="bug: on_train_begin / on_epoch_begin / ... are called "
-                   "with logs=None where Keras passes a dict ({} at the begin hooks)")
 def test_callback_methods_keys():
     class CustomCallback(Callback):
         def on_train_begin(self, logs=None):
@@ -1686,9 +1679,6 @@ def test_rng_updated_during_predict():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_callbacks_can_update_state_at_batch_boundary
-@pytest.mark.xfail(strict=True, reason="bug: add_weight(shape=()) makes "
-                   "a weight of shape (1,) (np.ascontiguousarray of a 0-d array), so "
-                   "assign_add(1) of a scalar is refused")
 def test_callbacks_can_update_state_at_batch_boundary():
     class CounterModel(fastnn.Model):
         def __init__(self):
