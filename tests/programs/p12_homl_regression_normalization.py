@@ -37,5 +37,7 @@ mse_test, rmse_test = model.evaluate(X_test, y_test)
 X_new = X_test[:3]
 y_pred = model.predict(X_new)
 
-report(loss=history.history["loss"][-1], val_rmse=history.history["val_root_mean_squared_error"][-1],
+val_rmse_key = [k for k in history.history
+                if k.lower().replace("_", "") == "valrootmeansquarederror"][0]
+report(loss=history.history["loss"][-1], val_rmse=history.history[val_rmse_key][-1],
        test_mse=mse_test, test_rmse=rmse_test)

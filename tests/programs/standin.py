@@ -140,11 +140,15 @@ class _Texts:
         num_classes, class_probs, seed, mean_len, strength = self.args
         x, y = _texts(self.n_train + self.n_test, num_classes, class_probs, num_words,
                       seed, mean_len, strength)
+        if num_classes > 2:
+            # every topic in both parts, as in Reuters (to_categorical's width)
+            y[:num_classes] = np.arange(num_classes)
+            y[self.n_train:self.n_train + num_classes] = np.arange(num_classes)
         return (x[:self.n_train], y[:self.n_train]), (x[self.n_train:], y[self.n_train:])
 
 
 # IMDB: 2 balanced classes, 2,500 + 2,500 reviews (a tenth of IMDB's 25,000 + 25,000).
-imdb = _Texts(2, [0.5, 0.5], 2500, 2500, seed=7, mean_len=120, strength=3.0)
+imdb = _Texts(2, [0.5, 0.5], 2500, 2500, seed=7, mean_len=120, strength=12.0)
 
 # Reuters: 46 topics with Reuters' skew (two large topics, many small ones),
 # 1,796 + 449 newswires (a fifth of Reuters' 8,982 + 2,246).
