@@ -90,11 +90,11 @@ def reduce_weighted(values, sample_weight):
         return values
     if not isinstance(values, np.ndarray):
         values = K.convert_to_tensor(values)
-    if sample_weight is not None:
-        w = np.asarray(sample_weight, dtype=values.dtype)
-        w = w.reshape(w.shape + (1,) * (values.ndim - w.ndim)) if w.ndim < values.ndim else w
-        values = K.multiply(values, w)
-    return K.divide(K.sum(values), np.asarray(values.size, values.dtype))
+    if sample_weight is None:
+        return K.mean(values)          # sum / size, as one recorded operation
+    w = np.asarray(sample_weight, dtype=values.dtype)
+    w = w.reshape(w.shape + (1,) * (values.ndim - w.ndim)) if w.ndim < values.ndim else w
+    return K.mean(K.multiply(values, w))
 
 
 def loss_value(loss, y, y_pred, sw):
