@@ -20,10 +20,11 @@ MAX_THREADS = max(64, 4 * (_os.cpu_count() or 1))
 
 def set_num_threads(n):
     """Set the number of OpenMP threads the kernels may use (1 <= n <= MAX_THREADS)."""
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_THREADS:
+    import numbers
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= MAX_THREADS:
         raise ValueError(f"set_num_threads: n must be an int in [1, {MAX_THREADS}] "
                          f"(fastnn.MAX_THREADS: 4 per CPU, at least 64), got {n!r}")
-    _kernels.set_num_threads(n)
+    _kernels.set_num_threads(int(n))
 
 
 if _kernels.get_num_threads() > MAX_THREADS:   # OMP_NUM_THREADS asked for more

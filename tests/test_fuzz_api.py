@@ -190,11 +190,9 @@ def ref0(fn, x, *args, **kw):
     return fn(x, *args, **kw)
 
 
-# The kernels map NaN to 0 in these activations where NumPy, TensorFlow and the reference
-# keep NaN (reported to the owner of csrc/activations): the comparison leaves those
-# elements out until that is decided.
-NAN_TO_ZERO = {("relu", np.float32), ("relu", np.float64), ("elu", np.float32),
-               ("selu", np.float32)}
+# Activations whose kernels map NaN to 0 where NumPy, TensorFlow and the reference keep
+# NaN: none since relu, elu and selu keep it (the comparison would leave such elements out).
+NAN_TO_ZERO = set()
 
 
 def nan_known(name, dtype, x):
@@ -1055,32 +1053,7 @@ def _shape_not_ints(v):
         isinstance(v, (tuple, list)) and len(v) == 0
 
 
-KNOWN_LAYERS = [
-    # bool(x) on an array: "The truth value of an array ... is ambiguous"
-    (lambda cls, arg, v: arg in ("use_bias", "center", "scale", "invert", "axis", "trainable")
-     and _array(v)),
-    (lambda cls, arg, v: cls == "Input" and arg == "name" and _array(v)),
-    # a Python int beyond int64 (-2**63 - 1, 10**400): "ufunc 'isfinite' not supported for
-    # the input types"; a float beyond float32 (1e300) is accepted and the output is +-inf
-    (lambda cls, arg, v: (cls, arg) in {("LeakyReLU", "negative_slope"), ("ELU", "alpha"),
-                                        ("BatchNormalization", "epsilon")}
-     and (_huge_int(v) or _beyond_float32(v))),
-    # numpy's messages ("expected non-negative integer", "SeedSequence expects int ...")
-    (lambda cls, arg, v: cls == "Dropout" and arg == "seed" and not (
-        v is None or isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-        and v >= 0)),
-    # numpy's messages ("Cannot interpret '3' as a data type", "data type 'auto' not
-    # understood"): the argument is not named
-    (lambda cls, arg, v: arg == "dtype" and _not_a_dtype(v)),
-    # int(inf): OverflowError; int(2.7) and int(1e300): silently 2 and a 301-digit size
-    (lambda cls, arg, v: arg in ("shape", "batch_shape", "input_shape", "input_dim",
-                                 "batch_input_shape") and _shape_not_ints(v)),
-    # Input(batch_size=...): int('a') and int([]) messages, OverflowError for inf;
-    # 2.5 and -3 accepted
-    (lambda cls, arg, v: cls == "Input" and arg == "batch_size" and not (
-        v is None or isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-        and 0 < v < 2 ** 63)),
-]
+KNOWN_LAYERS = []     # (cls, arg, value) -> known defect; none are left
 
 
 def layer_known(cls, arg, value):
@@ -1143,19 +1116,9 @@ def _ragged(v):
 # Known defects in the models' fit/evaluate/predict (fastnn/models, fastnn/trainers),
 # reported as those of the layers are (see KNOWN_LAYERS above).
 KNOWN_CALLS = [
-    # bool(x) on an array ("The truth value of an array ... is ambiguous")
-    (lambda call, arg, v: arg in ("verbose", "return_dict") and _array(v)),
-    # callbacks that are not a list: "'int' object is not iterable", array truth value
-    (lambda call, arg, v: arg == "callbacks" and not (v is None or isinstance(v, (list, tuple)))),
-    # epochs >= 2**63: OverflowError "Python int too large to convert to C ssize_t"
-    (lambda call, arg, v: arg == "epochs" and isinstance(v, int) and v >= 2 ** 63),
-    # class_weight {0: 10**400} or {0: -2**63 - 1}: "ufunc 'isfinite' not supported";
-    # {0: 1e300} is accepted and the float32 weights become NaN
-    (lambda call, arg, v: arg == "class_weight" and isinstance(v, dict) and any(
-        _huge_int(w) or _beyond_float32(w) for w in v.values())),
-    # ragged lists: numpy's "setting an array element with a sequence. The requested
-    # array has an inhomogeneous shape ..." (inside fit's own message for x and y)
-    (lambda call, arg, v: arg in ("x", "y", "sample_weight") and _ragged(v)),
+    # ragged lists for x and y: fit's own message, which quotes numpy's ("setting an
+    # array element with a sequence ...")
+    (lambda call, arg, v: arg in ("x", "y") and _ragged(v)),
     # fit(x={}) / evaluate(x={}): "sequential: the model takes one array of inputs, got
     # dict []" names the model, not x
     (lambda call, arg, v: arg == "x" and isinstance(v, dict) and not v),

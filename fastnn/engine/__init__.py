@@ -469,7 +469,7 @@ class FusedPlan:
         steps = math.ceil(n / batch_size)
         per_call = max(1, _EPOCH_INDEX_BUDGET // n)
         logs = {}
-        epochs = list(epochs)
+        # a range: the chunks are slices of it (no list of every epoch)
         vargs = {}
         if val is not None:
             val_batch_size = _rows_per_batch(val_batch_size, val[0].shape[0])

@@ -2,7 +2,7 @@
 attribute Dense shares with them)."""
 import numpy as np
 
-from fastnn import activations
+from fastnn import _argcheck, activations
 from fastnn import kernel_ops as ops
 from fastnn import _kernels
 from fastnn.autodiff.tape import record, should_record
@@ -101,9 +101,8 @@ class LeakyReLU(Activation):
     def __init__(self, negative_slope=0.3, name=None, alpha=None, **kwargs):
         if alpha is not None:  # Keras 2 spelling
             negative_slope = alpha
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float, np.floating)) \
-                or not np.isfinite(negative_slope) or negative_slope < 0:
-            raise ValueError(f"LeakyReLU: negative_slope must be a finite number >= 0, got {negative_slope!r}")
+        negative_slope = _argcheck.real(negative_slope, "negative_slope", "LeakyReLU", lo=0.0,
+                                        hi=3.4e38)
         super().__init__("leaky_relu", name=name, **kwargs)
         self.negative_slope = float(negative_slope)
         self.activation_params = {"negative_slope": self.negative_slope}
@@ -117,8 +116,7 @@ class LeakyReLU(Activation):
 
 class ELU(Activation):
     def __init__(self, alpha=1.0, name=None, **kwargs):
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not np.isfinite(alpha):
-            raise ValueError(f"ELU: alpha must be a finite number, got {alpha!r}")
+        alpha = _argcheck.real(alpha, "alpha", "ELU", lo=-3.4e38, hi=3.4e38)
         super().__init__("elu", name=name, **kwargs)
         self.alpha = float(alpha)
         self.activation_params = {"alpha": self.alpha}
@@ -134,8 +132,10 @@ class Softmax(Activation):
     """keras.layers.Softmax over the last axis."""
 
     def __init__(self, axis=-1, name=None, **kwargs):
-        if axis != -1:
-            raise ValueError(f"Softmax: only axis=-1 is supported by fastnn, got {axis!r}")
+        if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)) \
+                or axis != -1:
+            raise ValueError(f"Softmax: only axis=-1 is supported by fastnn, got "
+                             f"{_argcheck.shown(axis)}")
         super().__init__("softmax", name=name, **kwargs)
         self.axis = -1
 

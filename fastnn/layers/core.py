@@ -68,7 +68,8 @@ class InputLayer(Layer):
         kwargs.pop("ragged", None) in (None, False) or _unsupported("ragged")
         kwargs.pop("optional", None) in (None, False) or _unsupported("optional")
         kwargs.pop("input_tensor", None) is None or _unsupported("input_tensor")
-        super().__init__(name=name or _auto_name("input_layer"), dtype=dtype, **kwargs)
+        super().__init__(name=_auto_name("input_layer") if name is None else name,
+                         dtype=dtype, **kwargs)
         self.shape = _as_shape(shape, "shape", "Input")
         self.batch_size = batch_size
         self.build((batch_size,) + self.shape)
@@ -113,7 +114,7 @@ class Dense(_Activates, Layer):
         super().__init__(name=name, **kwargs)
         self.units = int(units)
         self.activation = activation
-        self.use_bias = bool(use_bias)
+        self.use_bias = _argcheck.boolean(use_bias, "use_bias", "Dense")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)

@@ -51,7 +51,10 @@ _FLOAT_DTYPES = ("float32", "float64")
 def _check_dtype(dtype, owner):
     if dtype is None:
         return None
-    name = np.dtype(dtype).name
+    try:
+        name = np.dtype(dtype).name if isinstance(dtype, (str, type, np.dtype)) else None
+    except TypeError:
+        name = None
     if name not in _FLOAT_DTYPES:
         raise ValueError(f"{owner}: dtype must be 'float32' or 'float64', got {dtype!r}")
     return name
@@ -128,7 +131,7 @@ class Layer:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{owner}: name must be a string, got {name!r}")
         self.name = name or _auto_name(_snake(owner))
-        self.trainable = bool(trainable)
+        self.trainable = _argcheck.boolean(trainable, "trainable", owner)
         self._explicit_dtype = _check_dtype(dtype, owner)
         self.dtype = self._explicit_dtype or _backend.floatx()
         self.built = False

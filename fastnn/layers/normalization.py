@@ -1,7 +1,7 @@
 """Normalization layers: BatchNormalization, Normalization."""
 import numpy as np
 
-from fastnn import initializers, regularizers
+from fastnn import _argcheck, initializers, regularizers
 from fastnn import _kernels
 from fastnn.autodiff.tape import record, should_record
 from fastnn.layers.layer import Layer, _initializer_config, _without_none
@@ -34,9 +34,7 @@ class BatchNormalization(Layer):
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
             raise TypeError(f"{owner}: axis must be an int, got {axis!r}")
         self.momentum = _check_unit_interval(momentum, "momentum", owner)
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.floating)) \
-                or not np.isfinite(epsilon) or epsilon <= 0:
-            raise ValueError(f"{owner}: epsilon must be a finite number > 0, got {epsilon!r}")
+        epsilon = _argcheck.real(epsilon, "epsilon", owner, lo=0.0, lo_open=True)
         for argname, value in (("beta_constraint", beta_constraint),
                                ("gamma_constraint", gamma_constraint),
                                ("synchronized", synchronized or None)):
@@ -45,7 +43,8 @@ class BatchNormalization(Layer):
         super().__init__(name=name, **kwargs)
         self.axis = int(axis)
         self.epsilon = float(epsilon)
-        self.center, self.scale = bool(center), bool(scale)
+        self.center = _argcheck.boolean(center, "center", owner)
+        self.scale = _argcheck.boolean(scale, "scale", owner)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
@@ -170,7 +169,7 @@ class Normalization(Layer):
                 raise ValueError(f"{owner}: mean must be finite and variance finite and >= 0")
         super().__init__(name=name, **kwargs)
         self.axis = axes
-        self.invert = bool(invert)
+        self.invert = _argcheck.boolean(invert, "invert", owner)
         self.input_mean, self.input_variance = mean, variance
         self.mean = self.variance = self.count = None
         self._stats_shape = None

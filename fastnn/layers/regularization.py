@@ -1,7 +1,7 @@
 """Regularization layers: Dropout."""
 import numpy as np
 
-from fastnn import utils
+from fastnn import _argcheck, utils
 from fastnn.autodiff.tape import record, should_record
 from fastnn.layers.layer import Layer
 
@@ -20,7 +20,9 @@ class Dropout(Layer):
             raise ValueError(f"Dropout: noise_shape is not supported by fastnn, got {noise_shape!r}")
         super().__init__(name=name, **kwargs)
         self.rate = float(rate)
-        self.seed = seed
+        self.seed = _argcheck.integer(seed, "seed", "Dropout", lo=0, hi=2 ** 63 - 1,
+                                      allow_none=True)
+        seed = self.seed
         self._rng = np.random.default_rng(seed) if seed is not None else None
         self._mask = None
 

@@ -150,6 +150,20 @@ def _concat_batches(outs):
     return np.concatenate(outs, axis=0)
 
 
+# More epochs than any training runs (and than a Python range's length can hold).
+_MAX_EPOCHS = 2 ** 40
+
+
+def _callback_list(callbacks, what):
+    """fit's callbacks argument: None or a list (tuple) of Callback objects."""
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"{what}: callbacks must be a list of Callback objects, got "
+                        f"{type(callbacks).__name__}")
+    return list(callbacks)
+
+
 def _batch_size_of(x):
     """The number of samples in a batch (its first input's first axis)."""
     for leaf in compile_utils.flat_outputs(x):
@@ -409,7 +423,7 @@ class Trainer:
     def _convert_sw(self, sample_weight, n, what, argname="sample_weight"):
         if sample_weight is None:
             return None
-        sw = np.asarray(sample_weight)
+        sw = _numeric_array(sample_weight, what, argname)
         if sw.dtype.kind not in "biuf":
             raise TypeError(f"{what}: {argname} must hold real numbers, got dtype {sw.dtype}")
         if sw.shape not in ((n,), (n, 1)):
@@ -442,10 +456,8 @@ class Trainer:
             if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
                 raise TypeError(f"{what}: class_weight keys must be class indices (ints), got "
                                 f"{k!r}")
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
-                    or not np.isfinite(v) or v < 0:
-                raise ValueError(f"{what}: class_weight[{k!r}] must be a finite number >= 0, "
-                                 f"got {v!r}")
+            _argcheck.real(v, f"class_weight[{k!r}]", what, lo=0.0,
+                           hi=float(np.finfo(self.dtype).max))
         present = np.unique(cls)
         missing = [int(c) for c in present if int(c) not in class_weight]
         if missing:
@@ -695,9 +707,10 @@ class Trainer:
     # ------------------------------------------------------------------ fit
     @staticmethod
     def _verbose(verbose, what):
-        if verbose == "auto":
+        if isinstance(verbose, str) and verbose == "auto":
             return 1
-        if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        if isinstance(verbose, (bool, np.bool_)) or not isinstance(verbose, (int, np.integer)) \
+                or verbose not in (0, 1, 2):
             raise ValueError(f"{what}: verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
         return int(verbose)
 
@@ -727,6 +740,8 @@ class Trainer:
         self._require_compiled(what)
         batch_size = _check_int(32 if batch_size is None else batch_size, "batch_size", 1, what)
         epochs = _check_int(epochs, "epochs", 0, what)
+        if epochs > _MAX_EPOCHS:
+            raise ValueError(f"{what}: epochs must be at most {_MAX_EPOCHS}, got {epochs}")
         initial_epoch = _check_int(initial_epoch, "initial_epoch", 0, what)
         verbose = self._verbose(verbose, what)
         if steps_per_epoch is not None:
@@ -739,7 +754,7 @@ class Trainer:
             raise ValueError(f"{what}: validation_split must be a float in [0, 1), got {validation_split!r}")
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(f"{what}: shuffle must be True or False, got {shuffle!r}")
-        callbacks = list(callbacks or [])
+        callbacks = _callback_list(callbacks, what)
         for cb in callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(f"{what}: callbacks must be fastnn Callback objects, got {cb!r}")
@@ -845,6 +860,7 @@ class Trainer:
         return self._results(logs, return_dict)
 
     def _results(self, logs, return_dict):
+        return_dict = _argcheck.boolean(return_dict, "return_dict", "evaluate")
         """Keras' return value: the logs dict, or loss then metrics in compile order (a
         float when there are no metrics)."""
         if return_dict:
@@ -1077,7 +1093,7 @@ class Trainer:
         initial_epoch = _check_int(initial_epoch, "initial_epoch", 0, what)
         verbose = self._verbose(verbose, what)
         vfreq = _check_int(validation_freq, "validation_freq", 1, what)
-        callbacks = list(callbacks or [])
+        callbacks = _callback_list(callbacks, what)
         for cb in callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(f"{what}: callbacks must be fastnn Callback objects, got {cb!r}")
