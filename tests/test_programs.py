@@ -62,11 +62,13 @@ TOLERANCES = {
                                       test_mae=rel(0.25)),
     # Random inputs and targets, as published: the first Adam step on 10,000-wide binary
     # inputs saturates the outputs, and how far training recovers from that in two
-    # epochs varies from run to run (fastnn gave losses 1.30-1.47 and accuracies
-    # 0.25-0.43 on random labels). Recorded under TensorFlow (record_reference.py,
-    # PREFER_TENSORFLOW), which trains a saturated softmax on its logits as fastnn does.
-    "p06_dlwp_ticket_functional": dict(loss=rel(0.3), eval_loss=rel(0.3),
-                                       priority_mae=rel(0.3), department_acc=absolute(0.2),
+    # epochs varies from run to run (fastnn: losses 1.30-1.87, accuracies 0.25-0.43 on
+    # random labels). The priority MAE is 0.25 when the sigmoid output recovers and 0.5
+    # when it stays saturated (p07 under TensorFlow stayed saturated in one run of five),
+    # hence 0.3. Recorded under TensorFlow (record_reference.py, PREFER_TENSORFLOW),
+    # which trains a saturated softmax on its logits as fastnn does; five runs.
+    "p06_dlwp_ticket_functional": dict(loss=rel(0.4), eval_loss=rel(0.3),
+                                       priority_mae=absolute(0.3), department_acc=absolute(0.2),
                                        department_pred_sum=SUM),
     # The same saturation. The mean priority prediction is a saturated sigmoid's: it
     # lands near 0, 0.5 or 1 from run to run (TensorFlow: 0.50 four times in five, 1.0
