@@ -257,7 +257,7 @@ def test_sparse_labels_property(labels):
 
 def test_ragged_input():
     m = _model()
-    with pytest.raises(TypeError, match="x must be array-like numbers"):
+    with pytest.raises(TypeError, match="x must be an array of real numbers with rows of equal length"):
         m.fit([[1.0, 2.0], [1.0]], [0, 1], verbose=0)
 
 

@@ -1116,9 +1116,6 @@ def _ragged(v):
 # Known defects in the models' fit/evaluate/predict (fastnn/models, fastnn/trainers),
 # reported as those of the layers are (see KNOWN_LAYERS above).
 KNOWN_CALLS = [
-    # ragged lists for x and y: fit's own message, which quotes numpy's ("setting an
-    # array element with a sequence ...")
-    (lambda call, arg, v: arg in ("x", "y") and _ragged(v)),
     # fit(x={}) / evaluate(x={}): "sequential: the model takes one array of inputs, got
     # dict []" names the model, not x
     (lambda call, arg, v: arg == "x" and isinstance(v, dict) and not v),

@@ -46,9 +46,9 @@ def _numeric_array(value, what, argname):
                         f"datasets and dicts of inputs are not supported: pass the arrays")
     try:
         arr = np.asarray(value)
-    except Exception as exc:
-        raise TypeError(f"{what}: {argname} must be array-like numbers, got "
-                        f"{type(value).__name__} ({exc})") from None
+    except Exception:
+        raise TypeError(f"{what}: {argname} must be an array of real numbers with rows of "
+                        f"equal length, got a ragged {type(value).__name__}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{what}: {argname} must hold real numbers, got dtype {arr.dtype}")
     return arr
