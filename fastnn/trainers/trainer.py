@@ -839,6 +839,7 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         """Loss (and metrics) on (x, y): a float, a list [loss, *metrics], or a dict."""
+        _argcheck.boolean(return_dict, "return_dict", "evaluate")
         if self._needs_adapter(x, y, steps, "test"):
             return self._evaluate_adapted(x, y, batch_size, verbose, sample_weight, steps,
                                           callbacks, return_dict)
@@ -852,7 +853,8 @@ class Trainer:
         self._ensure_metrics(ya, out_shape)
         self._on_batch_sums = None
         steps_n = math.ceil(xa.shape[0] / batch_size)
-        cbl = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+        cbl = CallbackList(_callback_list(callbacks, "callbacks"), add_progbar=verbose != 0,
+                           model=self, verbose=verbose,
                            epochs=1, steps=steps_n, mode="evaluate")
         cbl.on_test_begin()
         logs = self._evaluate_arrays(xa, ya, swa, batch_size, cbl)
@@ -882,6 +884,7 @@ class Trainer:
                     m.reset_state()
 
     def _on_batch(self, what, training, x, y, sample_weight, class_weight, return_dict):
+        _argcheck.boolean(return_dict, "return_dict", what)
         self._require_compiled(what)
         xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
         swa = self._with_class_weights(class_weight, ya, swa, what)
@@ -935,7 +938,8 @@ class Trainer:
             self.build((None,) + xa.shape[1:])
         n = xa.shape[0]
         steps_n = math.ceil(n / batch_size)
-        cbl = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+        cbl = CallbackList(_callback_list(callbacks, "callbacks"), add_progbar=verbose != 0,
+                           model=self, verbose=verbose,
                            epochs=1, steps=steps_n, mode="predict")
         cbl.on_predict_begin()
         plan = None
@@ -1160,7 +1164,8 @@ class Trainer:
         verbose = self._verbose(verbose, what)
         iterator = self._adapter_for(x, y, sample_weight, batch_size, steps, False, None)
         self._on_batch_sums = None
-        cbl = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+        cbl = CallbackList(_callback_list(callbacks, "callbacks"), add_progbar=verbose != 0,
+                           model=self, verbose=verbose,
                            epochs=1, steps=iterator.num_batches, mode="evaluate")
         cbl.on_test_begin()
         logs = self._evaluate_iter(iterator, cbl)
@@ -1174,7 +1179,8 @@ class Trainer:
         from fastnn.trainers import data_adapters as da
         verbose = self._verbose(verbose, "predict")
         iterator = self._adapter_for(x, None, None, batch_size, steps, False, None)
-        cbl = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+        cbl = CallbackList(_callback_list(callbacks, "callbacks"), add_progbar=verbose != 0,
+                           model=self, verbose=verbose,
                            epochs=1, steps=iterator.num_batches, mode="predict")
         cbl.on_predict_begin()
         outs = []
