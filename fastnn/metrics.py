@@ -40,13 +40,38 @@ class Metric:
                 raise TypeError(f"{owner}: dtype must be None or a NumPy dtype such as "
                                 f"'float32', got {_argcheck.shown(dtype)}") from None
         self.dtype = dtype
-        self.reset_state()
+        self._variables = []
+        if type(self).reset_state is Metric.reset_state:
+            self.reset_state()
 
     _default_name = "metric"
+
+    def __call__(self, *args, **kwargs):
+        """metric(y_true, y_pred) (a Mean: metric(values)): update the state with a batch
+        and return the result, as Keras' metrics do."""
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def add_weight(self, name=None, shape=(), initializer="zeros", dtype=None, **kwargs):
+        """A state variable of the metric (keras.metrics.Metric.add_weight): a Variable
+        (with .assign / .assign_add) that reset_state sets back to its initial value."""
+        from fastnn import initializers
+        from fastnn.tensor import Variable
+        init = initializers.get(initializer)
+        value = np.asarray(init(tuple(shape), dtype=dtype or "float32"))
+        var = Variable(value, trainable=False, name=name, dtype=value.dtype)
+        self._variables.append((var, value.copy()))
+        return var
+
+    @property
+    def variables(self):
+        return [v for v, _ in getattr(self, "_variables", [])]
 
     def reset_state(self):
         self.total = 0.0
         self.count = 0.0
+        for var, initial in getattr(self, "_variables", ()):
+            var.assign(initial)
 
     reset_states = reset_state
 
@@ -202,13 +227,72 @@ class MeanAbsoluteError(Metric):
         return np.abs(y_pred - y_true).mean(axis=-1)
 
 
+class RootMeanSquaredError(Metric):
+    """keras.metrics.RootMeanSquaredError: sqrt of the mean squared error over every
+    value seen (not the mean of per-batch roots)."""
+    _default_name = "root_mean_squared_error"
+
+    def _values(self, y_true, y_pred):
+        y_true, y_pred = _match_rank(y_true, y_pred)
+        return np.square(y_true - y_pred).reshape(-1)
+
+    def batch_sums(self, y_true, y_pred, sample_weight=None):
+        values = self._values(y_true, y_pred)
+        if sample_weight is None:
+            return float(values.sum()), float(values.size)
+        sw = np.broadcast_to(np.asarray(sample_weight, np.float64).reshape(-1, *(
+            [1] * (np.ndim(y_pred) - 1))), np.shape(y_pred)).reshape(-1)
+        return float((values * sw).sum()), float(sw.sum())
+
+    def result(self):
+        return _Scalar(math.sqrt(self.total / self.count) if self.count else 0.0)
+
+
+class TopKCategoricalAccuracy(Metric):
+    """keras.metrics.TopKCategoricalAccuracy: whether the true class (one-hot y_true) is
+    among the k highest outputs."""
+    _default_name = "top_k_categorical_accuracy"
+
+    def __init__(self, k=5, name=None, dtype=None):
+        self.k = _argcheck.integer(k, "k", "TopKCategoricalAccuracy", lo=1)
+        super().__init__(name=name, dtype=dtype)
+
+    def _label(self, y_true, y_pred):
+        return np.argmax(np.asarray(y_true), axis=-1)
+
+    def _values(self, y_true, y_pred):
+        p = np.asarray(y_pred, np.float64)
+        label = self._label(y_true, p)
+        true_score = np.take_along_axis(p, label[..., None].astype(np.intp), axis=-1)
+        # Keras' in_top_k: ties with the k-th score count as in the top k
+        return (np.sum(p > true_score, axis=-1) < self.k).astype(np.float64)
+
+    def get_config(self):
+        return {"name": self.name, "k": self.k}
+
+
+class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
+    """keras.metrics.SparseTopKCategoricalAccuracy: integer labels."""
+    _default_name = "sparse_top_k_categorical_accuracy"
+
+    def _label(self, y_true, y_pred):
+        return _squeeze_labels(y_true, y_pred).astype(np.int64)
+
+
 ALL_OBJECTS = {c.__name__: c for c in (Mean, BinaryAccuracy, SparseCategoricalAccuracy,
-                                       CategoricalAccuracy, MeanSquaredError, MeanAbsoluteError)}
+                                       CategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
+                                       RootMeanSquaredError, TopKCategoricalAccuracy,
+                                       SparseTopKCategoricalAccuracy)}
 _BY_NAME = {
     "binary_accuracy": BinaryAccuracy, "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "categorical_accuracy": CategoricalAccuracy, "mean_squared_error": MeanSquaredError,
     "mse": MeanSquaredError, "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "root_mean_squared_error": RootMeanSquaredError,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
 }
+# Keras also resolves a metric by its class name ("RootMeanSquaredError")
+_BY_NAME.update({name: cls for name, cls in ALL_OBJECTS.items() if name != "Mean"})
 _ACCURACY = ("accuracy", "acc")
 
 

@@ -7,3 +7,16 @@ def set_seed(seed):
     seeds TensorFlow's; Python's `random` and NumPy's global state are left alone
     (fastnn.utils.set_random_seed seeds those too, as keras.utils.set_random_seed)."""
     _utils.seed_generator(seed, "set_seed")
+
+
+# keras.random / tf.random samplers (fastnn.autodiff.random_ops, seeded from fastnn's
+# generator unless a seed is given), with TensorFlow's argument names where they differ
+from fastnn.autodiff.random_ops import (SeedGenerator, normal, randint,  # noqa: E402,F401
+                                        shuffle, truncated_normal)
+from fastnn.autodiff.random_ops import uniform as _uniform  # noqa: E402
+
+
+def uniform(shape, minval=0.0, maxval=None, dtype=None, seed=None, name=None):
+    """Values drawn uniformly from [minval, maxval) (maxval 1 when not given, as
+    tf.random.uniform and keras.random.uniform)."""
+    return _uniform(shape, minval, 1.0 if maxval is None else maxval, dtype, seed)

@@ -787,10 +787,16 @@ def _header(fmt):
             "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 
-def _check_model(model, what):
+def _check_model(model, what, kinds="Sequential"):
+    """The model a save or load works on: a Sequential (a whole model file), or any
+    built model (kinds="Model": its weights alone)."""
+    from fastnn.models import Model
     from fastnn.models.sequential import Sequential
-    if not isinstance(model, Sequential):
-        raise TypeError(f"{what}: model must be a fastnn Sequential, got {type(model).__name__}")
+    if not isinstance(model, Sequential if kinds == "Sequential" else Model):
+        hint = ("; save a functional or subclassed model's weights with "
+                "model.save_weights(path)" if isinstance(model, Model) else "")
+        raise TypeError(f"{what}: model must be a fastnn {kinds}, got "
+                        f"{type(model).__name__}{hint}")
     if not model.built:
         raise ValueError(f"{what}: the model is not built, so it has no weights to save; give it an "
                          "Input(shape), call it on data or fit it first")
@@ -963,7 +969,7 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_
 # ---------------------------------------------------------------------- weights only
 def save_weights(model, filepath, overwrite=True):
     """Write only ``model.get_weights()`` (Keras layout) to ``filepath``, atomically."""
-    _check_model(model, "save_weights")
+    _check_model(model, "save_weights", kinds="Model")
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"save_weights: {filepath!r} exists and overwrite=False")
@@ -974,7 +980,7 @@ def load_weights(model, filepath, max_bytes=None):
     """Set ``model``'s weights from a file written by save_weights (or a model file). The
     file's shapes are checked against the model before any array is read, and every
     value before anything is assigned; ``max_bytes`` as for load_model."""
-    _check_model(model, "load_weights")
+    _check_model(model, "load_weights", kinds="Model")
     max_bytes = _limit(max_bytes, "load_weights: max_bytes")
     with _Archive(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT), max_bytes) as archive:
         _check_declared_fit(archive.filepath, model.weights, archive.declared["weights"])

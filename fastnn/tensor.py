@@ -65,7 +65,24 @@ class Variable(Tensor):
     float32, Keras' floatx). `trainable` (default True) decides whether a
     `GradientTape` watches the variable by itself when an operation reads it."""
 
-    def __new__(cls, initial_value, trainable=True, name=None, dtype=None):
+    def __new__(cls, initial_value=None, trainable=True, name=None, dtype=None, shape=None,
+                initializer=None, **kwargs):
+        # Keras 3's keras.Variable(initializer, shape=..., dtype=...): an initializer (a
+        # name, an Initializer or a function of (shape, dtype)) and the shape to fill
+        unknown = sorted(set(kwargs) - {"autocast", "aggregation", "synchronization",
+                                        "validate_shape", "caching_device"})
+        if unknown:
+            raise TypeError(f"Variable: unexpected keyword argument(s) {unknown}")
+        if initializer is None and (isinstance(initial_value, str) or shape is not None):
+            initializer, initial_value = initial_value, None
+        if initializer is not None:
+            if shape is None:
+                raise ValueError("Variable: an initializer needs shape=, got none")
+            from fastnn import initializers
+            init = initializers.get(initializer)
+            initial_value = init(tuple(shape), dtype=dtype or "float32")
+        if initial_value is None:
+            raise ValueError("Variable: give initial values, or an initializer and a shape")
         if callable(initial_value):
             initial_value = initial_value()
         try:
@@ -102,6 +119,7 @@ class Variable(Tensor):
     # A class default: weights made by views (`array.view(Variable)`) are trainable.
     _trainable = True
     name = None
+    constraint = None       # Keras' weight constraint: fastnn's weights have none
 
     def __array_wrap__(self, arr, context=None, return_scalar=False):
         """A NumPy computation on a weight gives a Tensor (as tf.Variable arithmetic gives

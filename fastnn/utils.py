@@ -73,3 +73,30 @@ def to_categorical(x, num_classes=None):
     out = np.zeros(x.shape + (num_classes,), dtype=np.float32)
     np.put_along_axis(out, x[..., None], 1.0, axis=-1)
     return out
+
+
+def normalize(x, axis=-1, order=2):
+    """keras.utils.normalize: x divided by its `order`-norm along `axis` (rows of zeros
+    stay zeros)."""
+    x = _argcheck.real_array(x, "x", "normalize")
+    order = _argcheck.integer(order, "order", "normalize", lo=1)
+    norm = np.atleast_1d(np.linalg.norm(x, order, axis))
+    norm[norm == 0] = 1
+    return x / np.expand_dims(norm, axis)
+
+
+# keras.utils names that live with the data adapters (imported when first used)
+_LAZY = {"PyDataset": "py_dataset", "Sequence": "py_dataset",
+         "unpack_x_y_sample_weight": "data_adapter_utils",
+         "pack_x_y_sample_weight": "data_adapter_utils"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        module = importlib.import_module(f"fastnn.trainers.data_adapters.{_LAZY[name]}")
+        return getattr(module, name)
+    if name == "plot_model":
+        raise AttributeError("fastnn.utils has no plot_model: print the layers with "
+                             "model.summary()")
+    raise AttributeError(f"module 'fastnn.utils' has no attribute {name!r}")

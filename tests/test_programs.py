@@ -117,50 +117,26 @@ TOLERANCES = {
 # missing feature and the last line of the traceback. strict: a fix makes the test fail
 # until its mark is removed. Kept in step with tests/programs/README.md.
 XFAIL = {
-    "p02_dlwp_naive_dense_from_scratch":
-        "keras.Variable(shape=..., initializer='uniform') (a Variable made from a shape and "
-        "an initializer): TypeError: Variable.__new__() got an unexpected keyword argument "
-        "'shape'",
     "p04_dlwp_reuters":
-        "keras.metrics.TopKCategoricalAccuracy(k=3, name=...) is missing: AttributeError: "
-        "module 'fastnn.metrics' has no attribute 'TopKCategoricalAccuracy'",
-    "p08_dlwp_custom_metric":
-        "a keras.metrics.Metric subclass with add_weight state: fastnn's Metric.__init__ "
-        "calls reset_state() before the subclass made its weights, and Metric has no "
-        "add_weight: AttributeError: 'RootMeanSquaredError' object has no attribute 'mse_sum'",
+        "mismatch: test accuracy 0.52 on fastnn against 0.44 in the one Keras reference "
+        "run (tolerance 0.05); the metrics it needs (TopKCategoricalAccuracy) are there "
+        "now",
     "p09_dlwp_callbacks":
-        "ModelCheckpoint / model.save of a functional model: TypeError: save_model: model "
-        "must be a fastnn Sequential, got Functional",
-    "p10_dlwp_custom_train_step":
-        "model.compile(optimizer=...) without a loss, for a model whose train_step computes "
-        "its own: ValueError: compile: every output's loss is None; give at least one",
-    "p12_homl_regression_normalization":
-        "metrics=['RootMeanSquaredError'] (keras.metrics.RootMeanSquaredError) is missing: "
-        "ValueError: metric: unknown metric 'RootMeanSquaredError'",
-    "p13_homl_wide_and_deep":
-        "Functional.summary() is missing (then metrics=['RootMeanSquaredError']): "
-        "AttributeError: 'Functional' object has no attribute 'summary'",
+        "ModelCheckpoint / model.save of a functional model to a file: fastnn saves "
+        "Sequential models whole and other models' weights (save_weights) only",
     "p14_homl_multi_input_output":
-        "metrics=['RootMeanSquaredError'] (keras.metrics.RootMeanSquaredError) is missing: "
-        "ValueError: metric: unknown metric 'RootMeanSquaredError'",
+        "mismatch: the main output's test loss is 0.68 on fastnn against 0.47 under Keras"
+        " (allowed up to 0.61), a two-output model with loss_weights (0.9, 0.1); not yet "
+        "explained",
     "p15_homl_subclassed_wide_deep":
-        "metrics=['RootMeanSquaredError'] (keras.metrics.RootMeanSquaredError) is missing: "
-        "ValueError: metric: unknown metric 'RootMeanSquaredError'",
+        "mismatch: the weighted test loss is 0.85 on fastnn against 0.60 under Keras "
+        "(allowed up to 0.78), the same two-output model subclassed; not yet explained",
     "p16_homl_custom_huber_loss":
         "optimizer='nadam' (keras.optimizers.Nadam) is missing: ValueError: optimizer: "
         "unknown optimizer 'nadam'",
-    "p17_homl_custom_training_loop":
-        "Variable.constraint (None for a weight without a constraint) is missing: "
-        "AttributeError: 'Variable' object has no attribute 'constraint'",
-    "p18_dlwp2_linear_classifier":
-        "tf.random.uniform(shape=...) is missing: AttributeError: module 'fastnn.random' "
-        "has no attribute 'uniform'",
     "p21_keras_functional_api_guide":
-        "Functional.summary() is missing (then model.save of a functional model): "
-        "AttributeError: 'Functional' object has no attribute 'summary'",
-    "p22_keras_vae_subclassing_guide":
-        "keras.random.normal(shape=...) is missing: AttributeError: module 'fastnn.random' "
-        "has no attribute 'normal'",
+        "model.save of a functional model: fastnn saves Sequential models whole and other"
+        " models' weights (save_weights) only",
     "p23_keras_imbalanced_classification":
         "keras.metrics.FalseNegatives, FalsePositives, TrueNegatives, TruePositives, "
         "Precision, Recall are missing: AttributeError: module 'fastnn.metrics' has no "

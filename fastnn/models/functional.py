@@ -77,6 +77,11 @@ class Functional(Model):
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         if kwargs:
             raise TypeError(f"Model: unexpected keyword argument(s) {sorted(kwargs)}")
+        # a list of one is that one tensor (as Keras: the model takes and returns arrays)
+        if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+            inputs = inputs[0]
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            outputs = outputs[0]
         self._inputs_struct = _as_structure(inputs, "inputs")
         self._outputs_struct = _as_structure(outputs, "outputs")
         self._nodes, self._graph_layers = _graph(inputs, outputs)
@@ -153,6 +158,25 @@ class Functional(Model):
             chain.append(node.layer)
             prev = node.outputs[0]
         return chain if prev is self.outputs[0] and chain else None
+
+    def _summary_rows(self):
+        """One row per layer, with the tensors each of its calls takes
+        ('layer[node][tensor]', Keras' notation)."""
+        rows = []
+        for layer in self._graph_layers:
+            nodes = [n for n in layer._inbound_nodes if n in self._nodes]
+            shapes = [t.shape for n in nodes for t in n.outputs]
+            shape = str(shapes[0]) if len(shapes) == 1 else str(shapes)
+            params = f"{layer.count_params():,}" if layer.built else "0"
+            links = []
+            for n in nodes:
+                for t in n.inputs:
+                    src, node_i, tensor_i = t._keras_history
+                    kept = [m for m in src._inbound_nodes if m in self._nodes]
+                    links.append(f"{src.name}[{kept.index(src._inbound_nodes[node_i])}]"
+                                 f"[{tensor_i}]")
+            rows.append((layer, shape, params, links or None))
+        return rows
 
     # ------------------------------------------------------------------ calling
     def call(self, inputs, training=None):

@@ -159,6 +159,81 @@ class Model(Trainer, Layer):
                              f"{[layer.name for layer in layers]}")
         raise ValueError("get_layer: give a layer name or an index")
 
+    # ------------------------------------------------------------------ summary
+    def _summary_rows(self):
+        """(layer, output shape text, params text, connected-to text or None) per row."""
+        rows = []
+        for layer in self.layers:
+            if layer.built:
+                shape = layer.output_shape
+                params = f"{layer.count_params():,}"
+            else:
+                shape, params = "?", "0 (unbuilt)"
+            rows.append((layer, "?" if shape is None else str(shape), params, None))
+        return rows
+
+    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        """Keras 3's table: Layer (type) | Output Shape | Param # (| Connected to, for a
+        functional model), then the totals."""
+        rows = self._summary_rows()
+        connected = any(r[3] is not None for r in rows)
+        widths = [33, 24, 15] + ([26] if connected else [])
+        if line_length:
+            scale = line_length / sum(widths)
+            widths = [max(12, int(w * scale)) for w in widths]
+        align = ("<", "<", ">", "<")[:len(widths)]
+
+        def row(cells, left="│", mid="│", right="│"):
+            parts = []
+            for c, w, a in zip(cells, widths, align):
+                text = str(c)
+                if len(text) > w - 2:
+                    text = text[: w - 3] + "…"
+                parts.append(" " + format(text, f"{a}{w - 2}") + " ")
+            return left + mid.join(parts) + right
+
+        def rule(l, m, r, ch):
+            return l + m.join(ch * w for w in widths) + r
+
+        head = ("Layer (type)", "Output Shape", "Param #", "Connected to")[:len(widths)]
+        lines = [f'Model: "{self.name}"', rule("┏", "┳", "┓", "━"),
+                 row(head, "┃", "┃", "┃"), rule("┡", "╇", "┩", "━")]
+        for i, (layer, shape, params, conn) in enumerate(rows):
+            cells = [f"{layer.name} ({type(layer).__name__})", shape, params]
+            if connected:
+                links = conn or ["-"]
+                lines.append(row(cells + [links[0]]))
+                for more in links[1:]:
+                    lines.append(row(["", "", "", more]))
+            else:
+                lines.append(row(cells))
+            if i < len(rows) - 1:
+                lines.append(rule("├", "┼", "┤", "─"))
+        lines.append(rule("└", "┴", "┘", "─"))
+        itemsize = np.dtype(self.dtype).itemsize
+        trainable = sum(w.size for w in self.trainable_weights) if self.built else 0
+        total = sum(w.size for w in self.weights) if self.built else 0
+        non_trainable = total - trainable
+        opt_n = None
+        if getattr(self, "optimizer", None) is not None and self.optimizer.built:
+            # Keras counts its iterations and (non-schedule) learning_rate variables too,
+            # and adds the optimizer's variables to the total once it is built.
+            opt_n = sum(int(np.size(a)) for a in self.optimizer.get_state())
+            if not callable(self.optimizer._learning_rate):
+                opt_n += 1
+            total += opt_n
+        lines.append(f" Total params: {total:,} ({_human_bytes(total * itemsize)})")
+        lines.append(f" Trainable params: {trainable:,} ({_human_bytes(trainable * itemsize)})")
+        lines.append(f" Non-trainable params: {non_trainable:,} "
+                     f"({_human_bytes(non_trainable * itemsize)})")
+        if opt_n is not None:
+            lines.append(f" Optimizer params: {opt_n:,} ({_human_bytes(opt_n * itemsize)})")
+        text = "\n".join(lines)
+        if print_fn is None:
+            print(text)
+        else:
+            print_fn(text)
+
     # ------------------------------------------------------------------ saving
     def spec(self):
         """The architecture as model files and to_json store it:
@@ -197,6 +272,16 @@ class Model(Trainer, Layer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _human_bytes(n):
+    # Keras' readable_memory_size: 1024-based units, two decimals.
+    units = ["B", "KB", "MB", "GB", "TB"]
+    size = float(n)
+    for u in units:
+        if size < 1024 or u == units[-1]:
+            return f"{size:.2f} {u}"
+        size /= 1024
 
 
 def _shape_structure(input_shape):

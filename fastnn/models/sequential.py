@@ -9,16 +9,6 @@ from fastnn.backend import floatx
 from fastnn.models.model import Model
 
 
-def _human_bytes(n):
-    # Keras' readable_memory_size: 1024-based units, two decimals.
-    units = ["B", "KB", "MB", "GB", "TB"]
-    size = float(n)
-    for u in units:
-        if size < 1024 or u == units[-1]:
-            return f"{size:.2f} {u}"
-        size /= 1024
-
-
 class Sequential(Model):
     """A linear stack of layers. `Sequential([Dense(25, activation='relu'), ...])`."""
 
@@ -255,61 +245,6 @@ class Sequential(Model):
         return sum(layer.count_params() for layer in self._layers)
 
     # ------------------------------------------------------------------ summary
-    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
-        """Keras 3's table: Layer (type) | Output Shape | Param #, then the totals."""
-        widths = [33, 24, 15]
-        if line_length:
-            scale = line_length / sum(widths)
-            widths = [max(12, int(w * scale)) for w in widths]
-
-        def row(cells, left="│", mid="│", right="│", align=("<", "<", ">")):
-            parts = []
-            for c, w, a in zip(cells, widths, align):
-                text = str(c)
-                if len(text) > w - 2:
-                    text = text[: w - 3] + "…"
-                parts.append(" " + format(text, f"{a}{w - 2}") + " ")
-            return left + mid.join(parts) + right
-
-        def rule(l, m, r, ch):
-            return l + m.join(ch * w for w in widths) + r
-
-        lines = [f'Model: "{self.name}"',
-                 rule("┏", "┳", "┓", "━"),
-                 row(("Layer (type)", "Output Shape", "Param #"), "┃", "┃", "┃"),
-                 rule("┡", "╇", "┩", "━")]
-        for i, layer in enumerate(self._layers):
-            if layer.built:
-                shape, params = str(tuple(layer.output_shape)), f"{layer.count_params():,}"
-            else:
-                shape, params = "?", "0 (unbuilt)"
-            lines.append(row((f"{layer.name} ({type(layer).__name__})", shape, params)))
-            if i < len(self._layers) - 1:
-                lines.append(rule("├", "┼", "┤", "─"))
-        lines.append(rule("└", "┴", "┘", "─"))
-        itemsize = np.dtype(self.dtype).itemsize
-        trainable = sum(w.size for w in self.trainable_weights) if self.built else 0
-        total = sum(w.size for w in self.weights) if self.built else 0
-        non_trainable = total - trainable
-        opt_n = None
-        if self.optimizer is not None and self.optimizer.built:
-            # Keras counts its iterations and (non-schedule) learning_rate variables too,
-            # and adds the optimizer's variables to the total once it is built.
-            opt_n = sum(int(np.size(a)) for a in self.optimizer.get_state())
-            if not callable(self.optimizer._learning_rate):
-                opt_n += 1
-            total += opt_n
-        lines.append(f" Total params: {total:,} ({_human_bytes(total * itemsize)})")
-        lines.append(f" Trainable params: {trainable:,} ({_human_bytes(trainable * itemsize)})")
-        lines.append(f" Non-trainable params: {non_trainable:,} ({_human_bytes(non_trainable * itemsize)})")
-        if opt_n is not None:
-            lines.append(f" Optimizer params: {opt_n:,} ({_human_bytes(opt_n * itemsize)})")
-        text = "\n".join(lines)
-        if print_fn is None:
-            print(text)
-        else:
-            print_fn(text)
-
     # ------------------------------------------------------------------ config
     def get_config(self):
         layer_cfgs = []

@@ -94,9 +94,10 @@ class _Sums:
         self.count += n
         while len(self.metrics) < len(metric_sums):      # metrics made at the first step
             self.metrics.append([0.0, 0.0])
-        for acc, (t, c) in zip(self.metrics, metric_sums):
-            acc[0] += t
-            acc[1] += c
+        for acc, tc in zip(self.metrics, metric_sums):
+            if tc is not None:      # None: a metric that keeps its own state
+                acc[0] += tc[0]
+                acc[1] += tc[1]
 
     def logs(self, model):
         return model._logs(self.loss, self.count, self.metrics)
@@ -117,6 +118,14 @@ def _check_int(value, name, lo, owner, allow_none=False):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
         raise ValueError(f"{owner}: {name} must be an int >= {lo}, got {value!r}")
     return int(value)
+
+
+def _stateful(metric):
+    """A Metric subclass that keeps its own state (update_state / result of its own)
+    rather than fastnn's (total, count) sums."""
+    return type(metric)._values is metrics_mod.Metric._values \
+        and type(metric).update_state is not metrics_mod.Metric.update_state \
+        and not hasattr(metric, "_fastnn_loss_of")
 
 
 def _float_logs(logs):
@@ -268,7 +277,7 @@ class Trainer:
         self._on_batch_sums = None
         self.compiled = True
         names = compile_utils.output_names(self)
-        if names is not None:
+        if names is not None and loss is not None:
             self._resolve_losses(names)
 
     def _single_loss_weight(self):
@@ -563,7 +572,12 @@ class Trainer:
             if single else compile_utils.flat_outputs(y_pred)
         sums = []
         for m in self._metrics:
-            if hasattr(m, "_fastnn_loss_of"):
+            if _stateful(m):         # a Metric subclass with its own update_state
+                i = getattr(m, "_fastnn_output", 0)
+                with self._state_lock:
+                    m.update_state(ys[i], ps[i])
+                sums.append(None)
+            elif hasattr(m, "_fastnn_loss_of"):
                 v = each[m._fastnn_loss_of]
                 sums.append((0.0, 0.0) if v is None else (float(v) * n, float(n)))
             else:
@@ -591,6 +605,12 @@ class Trainer:
         out = self._forward(xb, training=False)
         total, each = self._total_loss(yb, out, swb)
         return self._step_sums(xb, yb, out, total, each)
+
+    def _reset_stateful_metrics(self):
+        with self._state_lock:
+            for m in self._metrics or ():
+                if _stateful(m):
+                    m.reset_state()
 
     def _ensure_metrics(self, y, out_shape):
         """The compiled metric objects of a one-output model, for labels like y and
@@ -653,7 +673,8 @@ class Trainer:
             self._loss_tracker.total, self._loss_tracker.count = loss_total, float(count)
             if msums is not None:
                 for m, (t, c) in zip(self._metrics, msums):
-                    m.total, m.count = t, c
+                    if not _stateful(m):
+                        m.total, m.count = t, c
             for m in self._metrics:
                 logs[prefix + m.name] = float(m.result())
         return dict(sorted(logs.items()))  # Keras 3 logs come out in sorted key order
@@ -667,6 +688,7 @@ class Trainer:
         # Batches are gathered from a permutation, never by copying the whole data set.
         perm = utils.epoch_orders(1, n)[0] if shuffle else None
         sums = _Sums(len(self._metrics))
+        self._reset_stateful_metrics()
         steps = math.ceil(n / batch_size)
         want_begin = callbacks.wants("on_train_batch_begin")
         for b in range(steps):
@@ -692,6 +714,7 @@ class Trainer:
             return plan.evaluate(x, y, sw, batch_size)
         n = x.shape[0]
         sums = _Sums(len(self._metrics))
+        self._reset_stateful_metrics()
         steps = math.ceil(n / batch_size)
         want_begin = callbacks is not None and callbacks.wants("on_test_batch_begin")
         want_end = callbacks is not None and callbacks.wants("on_test_batch_end")
@@ -1016,10 +1039,9 @@ class Trainer:
                     or isinstance(value, da.PyDataset) or da.is_fastnn_dataset(value) \
                     or da.is_tf_dataset(value):
                 return True
-            if isinstance(value, (list, tuple)) and not self._takes_array() and (
-                    n > 1 or (value and all(hasattr(v, "shape") for v in value)
-                              and not isinstance(value, np.ndarray) and len(value) == n > 1)):
-                return True
+            if isinstance(value, (list, tuple)) and not self._takes_array() and value and (
+                    n > 1 or all(isinstance(v, (np.ndarray, dict)) for v in value)):
+                return True     # a structure of arrays, not one array as nested lists
         return False
 
     def _adapter_for(self, x, y, sample_weight, batch_size, steps, shuffle, class_weight):

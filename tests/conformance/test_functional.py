@@ -64,7 +64,6 @@ def run_class_serialization_test(instance):
 
 
 # Keras: keras/src/models/functional_test.py::test_basic_flow_multi_input
-@pytest.mark.xfail(strict=True, reason=NO_SUMMARY)
 def test_basic_flow_multi_input(capsys):
     input_a = Input(shape=(3,), batch_size=2, name="input_a")
     input_b = Input(shape=(3,), batch_size=2, name="input_b")
@@ -92,7 +91,6 @@ def test_basic_flow_multi_input(capsys):
 
 
 # Keras: keras/src/models/functional_test.py::test_scalar_input
-@pytest.mark.xfail(strict=True, reason=NO_SUMMARY)
 def test_scalar_input(capsys):
     input_a = Input(shape=(3,), batch_size=2, name="input_a")
     input_b = Input(shape=(), batch_size=2, name="input_b")

@@ -1333,7 +1333,6 @@ def test_on_batch_methods_without_training(run_eagerly, jit_compile):
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_nested_input_predict
-@pytest.mark.xfail(strict=True, reason=NO_WEIGHTS)
 def test_nested_input_predict():
     # https://github.com/keras-team/keras/issues/325
 
@@ -1841,10 +1840,6 @@ def test_compute_loss_no_training_backwards_compatibility():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_loss_weights
-@pytest.mark.xfail(strict=True, reason="bug: compile(loss_weights=0.2) is ignored for a single-output "
-                   "model (loss and gradients unweighted: 15.579 where Keras gives 3.183); "
-                   "then the dict-input StructModel crashes building itself and a "
-                   "subclassed model's list of targets is read as one array")
 def test_loss_weights():
     epochs = 3
     batch_size = 20
