@@ -96,6 +96,7 @@ __all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT_V
 FORMAT_VERSION = 1
 MODEL_FORMAT = "fastnn.model"
 WEIGHTS_FORMAT = "fastnn.weights"
+TRAINING_FORMAT = "fastnn.training"   # BackupAndRestore's backups: weights, optimizer, epoch, RNG
 CONFIG_NAME = "config.json"
 _GROUPS = ("weights", "optimizer")
 _ALLOWED_KINDS = "fiub"  # float, signed/unsigned int, bool: never object/void/str
@@ -455,11 +456,15 @@ class _Archive:
         if not isinstance(config, dict):
             raise _bad(filepath, f"{CONFIG_NAME} must hold a JSON object")
         fmt = config.get("format")
-        if fmt not in (MODEL_FORMAT, WEIGHTS_FORMAT):
-            raise _bad(filepath, f"not a fastnn file: format is {fmt!r:.60}, expected {MODEL_FORMAT!r} or {WEIGHTS_FORMAT!r}")
+        if fmt not in (MODEL_FORMAT, WEIGHTS_FORMAT, TRAINING_FORMAT):
+            raise _bad(filepath, f"not a fastnn file: format is {fmt!r:.60}, expected {MODEL_FORMAT!r}, "
+                                 f"{WEIGHTS_FORMAT!r} or {TRAINING_FORMAT!r}")
         if fmt not in self.formats:
-            hint = ("use fastnn.models.load_model()" if fmt == MODEL_FORMAT else
-                    "it holds only weights: build the model and call model.load_weights()")
+            hint = {MODEL_FORMAT: "use fastnn.models.load_model()",
+                    WEIGHTS_FORMAT: "it holds only weights: build the model and call "
+                                    "model.load_weights()",
+                    TRAINING_FORMAT: "it is a training backup: fit() with a "
+                                     "callbacks.BackupAndRestore reads it"}[fmt]
             raise _bad(filepath, f"holds {fmt!r}, expected {self.formats[0]!r}: {hint}")
         version = config.get("format_version")
         if type(version) is not int or version != FORMAT_VERSION:
@@ -982,7 +987,141 @@ def load_weights(model, filepath, max_bytes=None):
     value before anything is assigned; ``max_bytes`` as for load_model."""
     _check_model(model, "load_weights", kinds="Model")
     max_bytes = _limit(max_bytes, "load_weights: max_bytes")
-    with _Archive(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT), max_bytes) as archive:
+    with _Archive(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT, TRAINING_FORMAT), max_bytes) as archive:
         _check_declared_fit(archive.filepath, model.weights, archive.declared["weights"])
         weights = archive.read("weights")
     _set_weights(archive.filepath, model, weights)
+
+
+# ---------------------------------------------------------------------- training backups
+# What callbacks.BackupAndRestore writes at the end of an epoch (or every few batches)
+# and reads when fit() starts again: the weights, the optimizer's step count and slots,
+# its learning rate when that is a number (callbacks change it), the epoch to continue
+# from, and the state of fastnn's random generator, from which fit draws each epoch's
+# shuffling. With all of these restored, the epochs after the backup run as they would
+# have without the interruption. One file, written atomically: a crash while saving
+# leaves the previous backup.
+_MAX_EPOCH = 2 ** 53
+
+
+def _rng_to_json(state):
+    """A bit generator's state with its integers as decimal strings (PCG64's are 128-bit,
+    beyond what config.json may hold as numbers)."""
+    if isinstance(state, dict):
+        return {k: _rng_to_json(v) for k, v in state.items()}
+    if isinstance(state, (bool, np.bool_)):
+        return int(state)
+    if isinstance(state, (int, np.integer)):
+        return str(int(state))
+    return state
+
+
+def _rng_from_json(obj):
+    if isinstance(obj, dict):
+        return {k: _rng_from_json(v) for k, v in obj.items()}
+    if isinstance(obj, str) and obj.isdigit() and len(obj) <= 80:
+        return int(obj)
+    return obj
+
+
+def save_training_state(model, filepath, epoch, batch=0):
+    """Write ``model``'s training state to ``filepath`` (atomically): the weights, the
+    optimizer's state and learning rate, fastnn's random generator and ``epoch`` (the
+    next epoch to run), ``batch`` (batches done in it)."""
+    from fastnn import utils
+    _check_model(model, "save_training_state", kinds="Model")
+    header = _header(TRAINING_FORMAT)
+    opt = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
+    lr = None
+    if opt is None:
+        state = []
+    else:
+        state = (opt.get_state(model.trainable_weights) if opt.knows(model.trainable_weights)
+                 else opt.get_state())
+        if not callable(opt._learning_rate):
+            lr = float(opt._learning_rate)
+    header["training"] = {"epoch": int(epoch), "batch": int(batch), "learning_rate": lr,
+                          "rng": _rng_to_json(utils.get_rng().bit_generator.state)}
+    _write_archive(filepath, header, {"weights": model.get_weights(), "optimizer": state})
+
+
+def _check_training(filepath, training, opt):
+    """config.json's "training" object: (epoch, batch, learning rate or None, RNG state)."""
+    from fastnn import utils
+    if not isinstance(training, dict):
+        raise _bad(filepath, "config.json: 'training' must be an object")
+    out = []
+    for key in ("epoch", "batch"):
+        v = training.get(key)
+        if type(v) is not int or not 0 <= v < _MAX_EPOCH:
+            raise _bad(filepath, f"config.json: training.{key} must be an integer in [0, 2**53), "
+                                 f"got {v!r:.40}")
+        out.append(v)
+    lr = training.get("learning_rate")
+    if lr is not None:
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 <= lr <= 3.4e38:
+            raise _bad(filepath, f"config.json: training.learning_rate must be null or a number "
+                                 f"in [0, float32's largest], got {lr!r:.40}")
+        if opt is None or callable(opt._learning_rate):
+            lr = None         # the optimizer's rate is a schedule (or there is none) now
+    out.append(lr)
+    rng = _rng_from_json(training.get("rng"))
+    gen = utils.get_rng().bit_generator
+    if not isinstance(rng, dict) or rng.get("bit_generator") != type(gen).__name__:
+        raise _bad(filepath, f"config.json: training.rng must be the state of a "
+                             f"{type(gen).__name__} bit generator")
+    try:
+        type(gen)().state = rng          # checked on a scratch generator
+    except (ValueError, TypeError, KeyError, OverflowError) as e:
+        raise _bad(filepath, f"config.json: training.rng is not a valid {type(gen).__name__} "
+                             f"state ({type(e).__name__}: {e})") from None
+    out.append(rng)
+    return out
+
+
+def load_training_state(model, filepath, max_bytes=None):
+    """Restore what save_training_state wrote into ``model`` and fastnn's random
+    generator, and return (epoch, batch). Everything in the file is checked against the
+    model first (as load_model checks); on any problem a ValueError names the file and
+    nothing has changed."""
+    from fastnn import utils
+    _check_model(model, "load_training_state", kinds="Model")
+    max_bytes = _limit(max_bytes, "load_training_state: max_bytes")
+    opt = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
+    with _Archive(filepath, TRAINING_FORMAT, max_bytes) as archive:
+        filepath = archive.filepath
+        epoch, batch, lr, rng = _check_training(filepath, archive.config.get("training"), opt)
+        _check_declared_fit(filepath, model.weights, archive.declared["weights"])
+        weights = archive.read("weights")
+        state = archive.read("optimizer")
+    for i, (w, a) in enumerate(zip(model.weights, weights)):
+        _check_values(filepath, f"weight {i} ({a.dtype} {a.shape})", a, w.dtype)
+    trainable = model.trainable_weights
+    if state and opt is None:
+        raise _bad(filepath, "holds an optimizer state, and the model is not compiled")
+    if state:
+        names = opt._slot_names_for()
+        if len(state) > 1 and len(state) != 1 + len(names) * len(trainable):
+            raise _bad(filepath, f"its optimizer state holds {len(state) - 1} slot arrays, and "
+                                 f"{type(opt).__name__} keeps {len(names)} for each of the "
+                                 f"model's {len(trainable)} trainable weights")
+        _check_optimizer_state(filepath, opt, trainable, state)
+        if len(state) > 1 and opt.built and not opt.knows(trainable):
+            raise _bad(filepath, f"the model's {type(opt).__name__} was built for other "
+                                 "variables than the model's trainable weights")
+    # Everything checked: from here on, only assignments.
+    model.set_weights(weights)
+    if state:
+        if len(state) > 1:
+            if not opt.built:
+                opt.build(trainable)
+            k = 1
+            for slots in opt.slots_for(trainable, "load_training_state"):
+                for name in names:
+                    slots[name][...] = state[k]
+                    k += 1
+        opt.iterations = int(state[0])
+    if lr is not None:
+        opt.learning_rate = lr
+    utils.get_rng().bit_generator.state = rng
+    return epoch, batch

@@ -176,11 +176,15 @@ class Variable(Tensor):
         self[...] = self.view(np.ndarray) - a
         return self
 
+    @property
     def value(self):
-        """The current values as a Tensor that shares this variable's memory."""
-        return self
+        """The current values, as a Tensor that shares this variable's memory (Keras 3's
+        ``variable.value``); it can also be called, as TensorFlow's ``variable.value()``."""
+        return self.view(_Value)
 
-    read_value = value
+    def read_value(self):
+        """The current values (TensorFlow's ``variable.read_value()``)."""
+        return self.view(Tensor)
 
     @property
     def shape(self):
@@ -195,6 +199,17 @@ class Variable(Tensor):
     def resize(self, *args, **kwargs):
         raise AttributeError(f"a weight's shape is fixed at {self.shape}; resize() would "
                              f"change it (use .assign() for new values)")
+
+
+class _Value(Tensor):
+    """A variable's ``.value``: a Tensor that returns itself when called, so both Keras 3's
+    ``v.value`` and TensorFlow's ``v.value()`` read the values."""
+
+    def __call__(self):
+        return self
+
+    def __array_wrap__(self, arr, context=None, return_scalar=False):
+        return arr.view(Tensor)      # v.value * 2 is a plain Tensor
 
 
 class Scalar(float):

@@ -1,10 +1,10 @@
 """Keras-style callbacks, importable from here as from keras.callbacks: the base class and
 the loop helpers (fastnn.callbacks.base) and the built-in callbacks (fastnn.callbacks.builtin)."""
 from fastnn.callbacks.base import Callback, CallbackList, History, ProgbarLogger
-from fastnn.callbacks.builtin import (CSVLogger, EarlyStopping, LambdaCallback,
+from fastnn.callbacks.builtin import (BackupAndRestore, CSVLogger, EarlyStopping, LambdaCallback,
                                       LearningRateScheduler, ModelCheckpoint,
                                       ReduceLROnPlateau, TerminateOnNaN)
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping",
-           "ModelCheckpoint", "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN",
+           "ModelCheckpoint", "BackupAndRestore", "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN",
            "CSVLogger", "LambdaCallback"]

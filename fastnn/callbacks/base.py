@@ -115,8 +115,15 @@ class CallbackList:
                                         "predict_begin", "predict_end")) else 1):
                 args, logs = args[:-1], args[-1]
             logs = {} if logs is None else logs
-            for cb in self.callbacks:
-                getattr(cb, hook)(*args, logs=logs, **kwargs)
+            # As Keras' CallbackList: the batch hooks get logs=, the others the logs
+            # positionally (a callback may name that parameter as it likes)
+            if batch_hook:
+                for cb in self.callbacks:
+                    getattr(cb, hook)(*args, logs=logs, **kwargs)
+            else:
+                for cb in self.callbacks:
+                    getattr(cb, hook)(*args, logs, **kwargs)
+        batch_hook = "batch" in hook
         # kept: fit calls each epoch hook once per epoch (many epochs per C call)
         setattr(self, hook, call)
         return call

@@ -1,7 +1,7 @@
 """The built-in callbacks, with Keras 3 semantics (keras/src/callbacks/*.py).
 
-EarlyStopping, ModelCheckpoint, LearningRateScheduler, ReduceLROnPlateau, TerminateOnNaN,
-CSVLogger and LambdaCallback. They talk to the model only through what Keras callbacks
+EarlyStopping, ModelCheckpoint, BackupAndRestore, LearningRateScheduler,
+ReduceLROnPlateau, TerminateOnNaN, CSVLogger and LambdaCallback. They talk to the model only through what Keras callbacks
 use: ``model.stop_training``, ``model.get_weights()/set_weights()``,
 ``model.optimizer.learning_rate``, ``model.save()/save_weights()`` and the ``logs`` dicts
 that ``fit`` passes to the hooks.
@@ -13,6 +13,12 @@ Differences from Keras, on purpose:
   crossentropy names go down, accuracy/AUC/precision/recall names go up) or from a
   ``_direction`` attribute of the model's metric objects, and raises ValueError when it
   cannot tell, as Keras does.
+- BackupAndRestore keeps one file, ``training_state.fastnn`` in ``backup_dir`` (Keras keeps
+  ``latest.weights.h5`` and ``training_metadata.json``), which also holds the optimizer's
+  learning rate and fastnn's random generator, so that a run resumed from an epoch's
+  backup continues exactly as the uninterrupted run would have. At the end of fit it
+  removes its own files and ``backup_dir`` only when that leaves it empty (Keras removes
+  the whole folder).
 - EarlyStopping forgets its best value in on_train_begin (Keras 3 resets the wait and the
   best weights there but keeps ``best``), so one instance can serve several fit() calls.
 """
@@ -29,7 +35,7 @@ from fastnn import _argcheck
 from fastnn.callbacks.base import Callback
 
 __all__ = [
-    "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "ReduceLROnPlateau",
+    "EarlyStopping", "ModelCheckpoint", "BackupAndRestore", "LearningRateScheduler", "ReduceLROnPlateau",
     "TerminateOnNaN", "CSVLogger", "LambdaCallback",
 ]
 
@@ -318,6 +324,117 @@ class ModelCheckpoint(Callback):
                 saving.save_weights(self.model, filepath)
         else:
             self.model.save(filepath)
+
+
+class BackupAndRestore(Callback):
+    """Back up the training state in ``backup_dir`` at the end of every epoch (or every
+    ``save_freq`` batches), and restore it when ``fit`` starts again, so a run killed or
+    interrupted (Ctrl-C, a crash, a preempted machine) continues where its last backup
+    left it: run the same script again, with this callback, and ``fit`` resumes from the
+    epoch after the backup.
+
+    The backup (``backup_dir/training_state.fastnn``) holds the weights, the optimizer's
+    step count, slots and learning rate, and the state of fastnn's random generator (each
+    epoch's shuffling and the layers' dropout draw from it). Restored from an epoch's
+    backup, the remaining epochs give the same weights, bit for bit, as a run that was
+    never interrupted (given the same data and script). A backup made within an epoch
+    (integer ``save_freq``) restores the weights and optimizer of that batch, and, as in
+    Keras, that epoch then runs again from its first batch.
+
+    ``double_checkpoint=True`` keeps the previous backup too (``.bkp``) and falls back to it
+    when the latest cannot be read. ``delete_checkpoint=True`` removes ``backup_dir`` when
+    fit completes (not when it is interrupted), and the folder too if nothing else is in it. The model must be built and compiled as
+    it was when the backup was made: a backup that does not fit raises ValueError."""
+
+    FILENAME = "training_state.fastnn"
+
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
+                 delete_checkpoint=True):
+        super().__init__()
+        owner = "BackupAndRestore"
+        if backup_dir is None or (isinstance(backup_dir, str) and not backup_dir):
+            raise ValueError(f"{owner}: backup_dir must name a directory, got {backup_dir!r}")
+        try:
+            backup_dir = os.fspath(backup_dir)
+        except TypeError:
+            raise TypeError(f"{owner}: backup_dir must be a str or a path, got "
+                            f"{type(backup_dir).__name__} {_argcheck.shown(backup_dir)}") from None
+        if not isinstance(backup_dir, str):
+            raise TypeError(f"{owner}: backup_dir must be a str or a path, got bytes "
+                            f"{_argcheck.shown(backup_dir)}")
+        if not backup_dir:
+            raise ValueError(f"{owner}: backup_dir must name a directory, got ''")
+        if not (isinstance(save_freq, str) and save_freq == "epoch") and (
+                isinstance(save_freq, (bool, np.bool_)) or
+                not isinstance(save_freq, (int, np.integer)) or save_freq < 1):
+            raise ValueError(f"{owner}: save_freq must be 'epoch' or a positive int (a number "
+                             f"of batches), got {_argcheck.shown(save_freq)}")
+        self.backup_dir = backup_dir
+        self.save_freq = save_freq if isinstance(save_freq, str) else int(save_freq)
+        self.double_checkpoint = _argcheck.boolean(double_checkpoint, "double_checkpoint", owner)
+        self.delete_checkpoint = _argcheck.boolean(delete_checkpoint, "delete_checkpoint", owner)
+        self._path = os.path.join(backup_dir, self.FILENAME)
+        self._prev_path = self._path + ".bkp"
+        self._current_epoch = 0
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen = 0
+
+    def on_train_begin(self, logs=None):
+        from fastnn import saving
+        if not os.path.exists(self._path) and not (self.double_checkpoint
+                                                   and os.path.exists(self._prev_path)):
+            return
+        try:
+            epoch, _ = saving.load_training_state(self.model, self._path)
+        except (OSError, ValueError):
+            # The latest backup is unreadable (or missing): the one before it, if kept.
+            if not (self.double_checkpoint and os.path.exists(self._prev_path)):
+                raise
+            epoch, _ = saving.load_training_state(self.model, self._prev_path)
+        self._current_epoch = epoch
+        self.model._initial_epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._current_epoch = epoch + 1
+        self._last_batch_seen = 0
+        if self.save_freq == "epoch":
+            self._save(epoch + 1, 0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        if batch <= self._last_batch_seen:  # a new epoch started (batches are 0-based)
+            add = batch + 1
+        else:
+            add = batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += add
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            self._save(self._current_epoch, batch + 1)
+
+    def _save(self, epoch, batch):
+        from fastnn import saving
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint and os.path.exists(self._path):
+            os.replace(self._path, self._prev_path)
+        saving.save_training_state(self.model, self._path, epoch, batch)
+
+    def on_train_end(self, logs=None):
+        if not self.delete_checkpoint:
+            return
+        # Only the backups, and the folder if that leaves it empty (Keras removes the
+        # whole folder, with whatever else it holds).
+        for path in (self._path, self._prev_path):
+            if os.path.exists(path):
+                os.remove(path)
+        try:
+            os.rmdir(self.backup_dir)
+        except OSError:
+            pass
 
 
 class LearningRateScheduler(Callback):

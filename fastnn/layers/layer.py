@@ -399,7 +399,14 @@ class Layer:
             self._build_for(tuple(input_shape))
         probe = np.zeros(tuple(2 if d is None else d for d in input_shape), dtype)
         has_training, has_var_kw, _ = _call_signature(type(self))
-        out = self.call(probe, **({"training": False} if has_training or has_var_kw else {}))
+        # Keras infers shapes symbolically, where a call's variable updates (a counter's
+        # assign_add) do not happen: the probe's are undone.
+        saved = [(w, np.array(w)) for w in self.weights]
+        try:
+            out = self.call(probe, **({"training": False} if has_training or has_var_kw else {}))
+        finally:
+            for w, before in saved:
+                np.copyto(w, before)
         self._losses = []
         shape = np.shape(out)
         return (input_shape[0],) + tuple(shape[1:]) if shape else ()

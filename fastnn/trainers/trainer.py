@@ -828,7 +828,7 @@ class Trainer:
         self._engine.fit_plan = engine.plan_for(self, xa, training=True)
         self._engine.user_batch_hooks = engine.user_batch_hooks(cbl)
         self.stop_training = False
-        cbl.on_train_begin()
+        initial_epoch = self._begin_training(cbl, initial_epoch)
         logs = {}
 
         def validates(epoch):   # Keras' validation_freq, counted from initial_epoch
@@ -1108,6 +1108,14 @@ class Trainer:
             Layer.__call__(self, x, training=False)
             self.built = True
 
+    def _begin_training(self, cbl, initial_epoch):
+        """on_train_begin, then the epoch fit starts from: `initial_epoch`, or the one a
+        callback restored (BackupAndRestore sets model._initial_epoch, as in Keras)."""
+        self._initial_epoch = None
+        cbl.on_train_begin()
+        restored, self._initial_epoch = self._initial_epoch, None
+        return initial_epoch if restored is None else restored
+
     def _fit_adapted(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
                      validation_data, shuffle, class_weight, sample_weight, initial_epoch,
                      steps_per_epoch, validation_steps, validation_batch_size,
@@ -1145,7 +1153,7 @@ class Trainer:
         history.history = {}
         self.history = history
         self.stop_training = False
-        cbl.on_train_begin()
+        initial_epoch = self._begin_training(cbl, initial_epoch)
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
