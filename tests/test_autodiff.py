@@ -368,6 +368,44 @@ def test_numpy_hooks_exist_only_while_a_tape_is_active():
     assert "__array_ufunc__" not in Tensor.__dict__ and not is_recording()
 
 
+def test_a_training_loop_holds_the_hooks_over_its_steps():
+    """fit on the layer path keeps the hooks on Tensor for the whole epoch (no set and
+    remove per step); outside any tape they compute as NumPy does, and they go when the
+    last holder ends."""
+    from fastnn.autodiff.tape import hooks_held
+    a = np.arange(6.0).reshape(2, 3)
+    t = a.view(Tensor)
+    plain = (np.exp(a) * 2).sum(axis=0)
+    with hooks_held():
+        assert "__array_ufunc__" in Tensor.__dict__ and not is_recording()
+        r = (np.exp(t) * 2).sum(axis=0)
+        assert type(r) is Tensor
+        np.testing.assert_array_equal(r, plain)
+        x = Variable(np.array([1.0, 2.0]))
+        with GradientTape() as g:
+            y = np.sum(x * x)
+        np.testing.assert_array_equal(g.gradient(y, x), [2.0, 4.0])
+        assert "__array_ufunc__" in Tensor.__dict__      # the tape's end keeps them
+        with hooks_held():
+            pass
+        assert "__array_ufunc__" in Tensor.__dict__
+    assert "__array_ufunc__" not in Tensor.__dict__
+    with pytest.raises(ZeroDivisionError):
+        with hooks_held():
+            1 / 0
+    assert "__array_ufunc__" not in Tensor.__dict__
+
+
+def test_fit_on_the_layer_path_leaves_no_hooks_behind():
+    import fastnn
+    from fastnn import layers
+    inp = layers.Input((3,))
+    m = fastnn.Model(inp, layers.Dense(2)(layers.Lambda(lambda v: v * 2.0)(inp)))
+    m.compile("sgd", lambda yt, yp: fastnn.ops.mean((yt - yp) ** 2))
+    m.fit(np.ones((8, 3), np.float32), np.zeros((8, 2), np.float32), epochs=2, verbose=0)
+    assert "__array_ufunc__" not in Tensor.__dict__ and not is_recording()
+
+
 def test_numpy_semantics_are_kept_under_a_tape_for_untracked_values():
     """Code that does NumPy on weights (validation, buffer-protocol kernels, in-place
     updates) runs as before while a tape records something else."""

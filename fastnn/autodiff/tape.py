@@ -85,6 +85,29 @@ def _pop(tape):
                 f()
 
 
+class hooks_held:
+    """A context in which NumPy's protocols stay on Tensor, tape or no tape: a training
+    loop that opens a tape per step holds them over all its steps instead of setting
+    and removing them at every step (about 50 class attribute changes a step, each
+    flushing Python's method caches). Nothing computes differently: without a
+    recording tape the protocols compute as NumPy does."""
+
+    def __enter__(self):
+        with _count_lock:
+            _active[0] += 1
+            if _active[0] == 1:
+                for f in _on_first:
+                    f()
+        return self
+
+    def __exit__(self, *exc):
+        with _count_lock:
+            _active[0] -= 1
+            if _active[0] == 0:
+                for f in _on_last:
+                    f()
+
+
 # -------------------------------------------------------------- tapes and nodes
 class _Node:
     __slots__ = ("in_ids", "out_ids", "outputs", "vjp", "name")

@@ -28,6 +28,17 @@ _TINY = float(np.finfo(np.float32).tiny)
 _F32_MAX = float(np.finfo(np.float32).max)
 
 
+_LARGEST = {}
+
+
+def _largest(dtype):
+    """float(np.finfo(dtype).max), looked up once per dtype (a step asks per variable)."""
+    top = _LARGEST.get(dtype)
+    if top is None:
+        top = _LARGEST[dtype] = float(np.finfo(dtype).max)
+    return top
+
+
 def _check_momentum(owner, value):
     """A momentum in [0, 1], 0 or a normal double: the kernels read denormals as 0, and a
     denormal momentum would keep a slot that the update never touches."""
@@ -143,6 +154,13 @@ class Optimizer:
         for v, sl in zip(variables, slots):
             ops._param_arrays(v, v, list(sl.items()))
         self._slots = slots
+        # What the update kernels take: 1-D plain-array views of each variable and its
+        # slots, made once (the arrays are only ever updated in place, so the views stay
+        # theirs; a Variable's own reshape would go through the autodiff hooks while a
+        # training loop holds them).
+        self._flat = [(np.ndarray.reshape(v.view(np.ndarray), -1),
+                       {n: a.reshape(-1) for n, a in sl.items()})
+                      for v, sl in zip(variables, slots)]
         # As in Keras, a step may update any subset of these variables (a layer frozen
         # since): found by identity, which holds as weights are only updated in place.
         # The list keeps the arrays alive, so their ids stay theirs.
@@ -194,7 +212,10 @@ class Optimizer:
                              f"{len(variables)} variables")
         if not self.built:
             self.build(variables)
-        slots = self.slots_for(variables, "apply")
+        index = self._index
+        for j, v in enumerate(variables):
+            if id(v) not in index:
+                self.slots_for(variables, "apply")     # raises, naming the variable
         owner = type(self).__name__
         grads = [None if g is None else np.ascontiguousarray(g, dtype=v.dtype)
                  for g, v in zip(grads, variables)]
@@ -210,15 +231,16 @@ class Optimizer:
         if lr < 0:
             raise ValueError(f"{owner}.apply: the learning rate must be >= 0, got {lr!r}")
         for v in variables:   # the update takes lr and wd*lr in the weights' dtype
-            top = float(np.finfo(v.dtype).max)
+            top = _largest(v.dtype)
             if lr > top or wd_lr > top:
                 raise ValueError(f"{owner}.apply: the learning rate {lr!r} (times weight_decay: "
                                  f"{wd_lr!r}) is beyond {v.dtype}'s largest number {top:g}: "
                                  f"the update would make the weights inf")
-        for g, v, sl in zip(grads, variables, slots):
+        for g, v in zip(grads, variables):
             if g is None:
                 continue
-            self._update(v, g, sl, lr, wd_lr)
+            flat_v, flat_slots = self._flat[index[id(v)]]
+            self._update(flat_v, g.reshape(-1), flat_slots, lr, wd_lr)
         self.iterations += 1
 
     def knows(self, variables):
@@ -244,6 +266,7 @@ class Optimizer:
         self.apply([g for g, _ in gv], [v for _, v in gv])
 
     def _update(self, var, grad, slots, lr, wd_lr):
+        """One variable's step, in place: `var`, `grad` and the `slots` are 1-D views."""
         raise NotImplementedError
 
     # Saving: iterations, then every slot of every variable in build order, or of the
@@ -323,9 +346,8 @@ class SGD(Optimizer):
         return ("momentum",) if self.momentum > 0 else ()
 
     def _update(self, var, grad, slots, lr, wd_lr):
-        m = slots.get("momentum")
-        _kernels.sgd_update(var.reshape(-1), grad.reshape(-1), None if m is None else m.reshape(-1),
-                            lr, self.momentum, self.nesterov, wd_lr)
+        _kernels.sgd_update(var, grad, slots.get("momentum"), lr, self.momentum,
+                            self.nesterov, wd_lr)
 
     def get_config(self):
         cfg = super().get_config()
@@ -351,14 +373,13 @@ class Adam(Optimizer):
     def _update(self, var, grad, slots, lr, wd_lr):
         t = self.iterations + 1
         alpha_t = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        if not alpha_t <= float(np.finfo(var.dtype).max):   # raised at the first variable
+        if not alpha_t <= _largest(var.dtype):   # raised at the first variable
             raise ValueError(f"{type(self).__name__}.apply: the step size learning_rate * "
                              f"sqrt(1 - beta_2**t) / (1 - beta_1**t) = {alpha_t!r} at step {t} "
                              f"is beyond {var.dtype}'s largest number (learning_rate={lr!r}, "
                              f"beta_1={self.beta_1!r})")
-        _kernels.adam_update(var.reshape(-1), grad.reshape(-1), slots["m"].reshape(-1),
-                             slots["v"].reshape(-1), alpha_t, self.beta_1, self.beta_2,
-                             self.epsilon, wd_lr)
+        _kernels.adam_update(var, grad, slots["m"], slots["v"], alpha_t, self.beta_1,
+                             self.beta_2, self.epsilon, wd_lr)
 
     def get_config(self):
         cfg = super().get_config()
@@ -397,11 +418,9 @@ class RMSprop(Optimizer):
         return tuple(names)
 
     def _update(self, var, grad, slots, lr, wd_lr):
-        mg, mom = slots.get("average_gradient"), slots.get("momentum")
-        _kernels.rmsprop_update(var.reshape(-1), grad.reshape(-1), slots["velocity"].reshape(-1),
-                                None if mg is None else mg.reshape(-1),
-                                None if mom is None else mom.reshape(-1), lr, self.rho,
-                                self.momentum, self.epsilon, self.centered, wd_lr)
+        _kernels.rmsprop_update(var, grad, slots["velocity"], slots.get("average_gradient"),
+                                slots.get("momentum"), lr, self.rho, self.momentum,
+                                self.epsilon, self.centered, wd_lr)
 
     def get_config(self):
         cfg = super().get_config()
@@ -430,8 +449,7 @@ class Adagrad(Optimizer):
         return np.full_like(var, self.initial_accumulator_value)
 
     def _update(self, var, grad, slots, lr, wd_lr):
-        _kernels.adagrad_update(var.reshape(-1), grad.reshape(-1),
-                                slots["accumulator"].reshape(-1), lr, self.epsilon, wd_lr)
+        _kernels.adagrad_update(var, grad, slots["accumulator"], lr, self.epsilon, wd_lr)
 
     def get_config(self):
         cfg = super().get_config()

@@ -25,6 +25,7 @@ from fastnn import utils
 from fastnn.trainers import compile_utils
 from fastnn.callbacks.base import Callback, CallbackList, History
 from fastnn.autodiff import GradientTape
+from fastnn.autodiff.tape import hooks_held
 from fastnn.layers.layer import Layer, _call_signature
 
 _SPARSE = "sparse_categorical_crossentropy"
@@ -691,19 +692,20 @@ class Trainer:
         self._reset_stateful_metrics()
         steps = math.ceil(n / batch_size)
         want_begin = callbacks.wants("on_train_batch_begin")
-        for b in range(steps):
-            if want_begin:
-                callbacks.on_train_batch_begin(b)
-            s = slice(b * batch_size, min(n, (b + 1) * batch_size))
-            if perm is not None:
-                s = perm[s]
-            # a Ctrl-C lands after the step and its sums, never between them
-            with _interrupt.Section():
-                sums.add(*self._train_step(x[s], y[s], None if sw is None else sw[s]))
-            if want_batch_logs:
-                callbacks.on_train_batch_end(b, sums.logs(self))
-            if self.stop_training:
-                break
+        with hooks_held():     # one tape a step: the autodiff hooks stay on meanwhile
+            for b in range(steps):
+                if want_begin:
+                    callbacks.on_train_batch_begin(b)
+                s = slice(b * batch_size, min(n, (b + 1) * batch_size))
+                if perm is not None:
+                    s = perm[s]
+                # a Ctrl-C lands after the step and its sums, never between them
+                with _interrupt.Section():
+                    sums.add(*self._train_step(x[s], y[s], None if sw is None else sw[s]))
+                if want_batch_logs:
+                    callbacks.on_train_batch_end(b, sums.logs(self))
+                if self.stop_training:
+                    break
         return sums.logs(self)
 
     def _evaluate_arrays(self, x, y, sw, batch_size, callbacks=None):
@@ -1159,12 +1161,13 @@ class Trainer:
             self.reset_metrics()
             cbl.on_epoch_begin(epoch)
             sums = _Sums(0)
-            for step, data, (xb, yb, swb) in self._batches(iterator):
-                cbl.on_train_batch_begin(step)
-                logs = self._run_step("train", data, xb, yb, swb, sums)
-                cbl.on_train_batch_end(step, logs)
-                if self.stop_training:
-                    break
+            with hooks_held():     # one tape a step: the autodiff hooks stay on meanwhile
+                for step, data, (xb, yb, swb) in self._batches(iterator):
+                    cbl.on_train_batch_begin(step)
+                    logs = self._run_step("train", data, xb, yb, swb, sums)
+                    cbl.on_train_batch_end(step, logs)
+                    if self.stop_training:
+                        break
             logs = dict(logs)
             if val_iter is not None and (epoch + 1 - initial_epoch) % vfreq == 0:
                 cbl.on_test_begin()
