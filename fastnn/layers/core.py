@@ -16,6 +16,10 @@ from fastnn.tensor import Tensor as _Tensor
 _LOGIT_ACTIVATIONS = ("softmax", "sigmoid")
 
 
+# activation name -> what kernel_ops._resolve_activation gives for it (the same every call)
+_RESOLVED = {}
+
+
 def _plain(a):
     """An array without its Tensor class (for the kernels)."""
     return a.view(np.ndarray) if isinstance(a, np.ndarray) else a
@@ -167,7 +171,10 @@ class Dense(_Activates, Layer):
 
     def _affine_activated(self, x2, name):
         """(z, a) from one kernel pass, each recorded with its C backward kernel."""
-        _, code, param, _ = ops._resolve_activation(name, {})
+        resolved = _RESOLVED.get(name)
+        if resolved is None:
+            resolved = _RESOLVED[name] = ops._resolve_activation(name, {})
+        _, code, param, _ = resolved
         z = np.empty((x2.shape[0], self.units), dtype=self.dtype)
         a = np.empty_like(z)
         if z.size:

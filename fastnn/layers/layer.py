@@ -358,7 +358,8 @@ class Layer:
         return out
 
     def _clear_losses(self):
-        self._losses = []
+        if self._losses:
+            self._losses = []
         for layer in self._sublayers():
             layer._clear_losses()
 
