@@ -581,9 +581,11 @@ class Trainer:
             elif hasattr(m, "_fastnn_loss_of"):
                 v = each[m._fastnn_loss_of]
                 sums.append((0.0, 0.0) if v is None else (float(v) * n, float(n)))
-            else:
+            else:      # a built-in metric: on the plain arrays (no autodiff dispatch)
                 i = getattr(m, "_fastnn_output", 0)
-                sums.append(m.batch_sums(ys[i], ps[i]))
+                p = ps[i]
+                sums.append(m.batch_sums(ys[i], p.view(np.ndarray)
+                                         if isinstance(p, np.ndarray) else p))
         return n, float(total) * n, sums
 
     def _apply(self, grads, variables):
