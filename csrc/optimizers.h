@@ -13,6 +13,13 @@
  *          inc = lr g / sqrt(den + eps); momentum > 0: mom = momentum mom + inc, w -= mom;
  *          else w -= inc. mg / mom may be NULL when unused.
  * Adagrad: acc += g^2; w -= lr g / sqrt(acc + eps).
+ * Nadam:   m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
+ *          w -= lr (c_m m + c_g g) / (sqrt(v / d2) + eps), with the step's Nesterov and
+ *          bias-correction factors c_m = u_{t+1} / (1 - prod_{k<=t+1} u_k),
+ *          c_g = (1 - u_t) / (1 - prod_{k<=t} u_k), u_k = b1 (1 - 0.5 * 0.96^k), and
+ *          d2 = 1 - b2^t passed in.
+ * Adamax:  m += (g - m)(1 - b1); u = max(b2 u, |g|); w -= lr m / (d1 (u + eps)) with
+ *          d1 = 1 - b1^t passed in.
  *
  * Denormals are flushed to zero inside the updates (inputs read as 0, results that would
  * be denormal stored as 0; the caller's floating-point mode is restored), as TensorFlow
@@ -41,6 +48,16 @@ void fnn_adagrad_f32(size_t n, float *w, const float *g, float *acc, double lr, 
                      double wd_lr);
 void fnn_adagrad_f64(size_t n, double *w, const double *g, double *acc, double lr, double eps,
                      double wd_lr);
+void fnn_nadam_f32(size_t n, float *w, const float *g, float *m, float *v, double lr,
+                   double c_m, double c_g, double d2, double beta1, double beta2, double eps,
+                   double wd_lr);
+void fnn_nadam_f64(size_t n, double *w, const double *g, double *m, double *v, double lr,
+                   double c_m, double c_g, double d2, double beta1, double beta2, double eps,
+                   double wd_lr);
+void fnn_adamax_f32(size_t n, float *w, const float *g, float *m, float *u, double lr,
+                    double d1, double beta1, double beta2, double eps, double wd_lr);
+void fnn_adamax_f64(size_t n, double *w, const double *g, double *m, double *u, double lr,
+                    double d1, double beta1, double beta2, double eps, double wd_lr);
 /* Sum of g^2 in double, in one fixed order (clipping by norm). */
 double fnn_sumsq_f32(size_t n, const float *g);
 double fnn_sumsq_f64(size_t n, const double *g);

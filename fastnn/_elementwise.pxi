@@ -134,6 +134,17 @@ cdef extern from "optimizers.h" nogil:
                          double eps, double wd_lr)
     void fnn_adagrad_f64(size_t n, double *w, const double *g, double *acc, double lr,
                          double eps, double wd_lr)
+    void fnn_nadam_f32(size_t n, float *w, const float *g, float *m, float *v, double lr,
+                       double c_m, double c_g, double d2, double beta1, double beta2,
+                       double eps, double wd_lr)
+    void fnn_nadam_f64(size_t n, double *w, const double *g, double *m, double *v,
+                       double lr, double c_m, double c_g, double d2, double beta1,
+                       double beta2, double eps, double wd_lr)
+    void fnn_adamax_f32(size_t n, float *w, const float *g, float *m, float *u, double lr,
+                        double d1, double beta1, double beta2, double eps, double wd_lr)
+    void fnn_adamax_f64(size_t n, double *w, const double *g, double *m, double *u,
+                        double lr, double d1, double beta1, double beta2, double eps,
+                        double wd_lr)
     double fnn_sumsq_f32(size_t n, const float *g)
     double fnn_sumsq_f64(size_t n, const double *g)
 
@@ -234,6 +245,41 @@ def adagrad_update(floating[::1] w not None, const floating[::1] g not None,
             fnn_adagrad_f32(n, &w[0], &g[0], &acc[0], lr, eps, wd_lr)
         else:
             fnn_adagrad_f64(n, &w[0], &g[0], &acc[0], lr, eps, wd_lr)
+
+
+def nadam_update(floating[::1] w not None, const floating[::1] g not None,
+                 floating[::1] m not None, floating[::1] v not None, double lr, double c_m,
+                 double c_g, double d2, double beta1, double beta2, double eps,
+                 double wd_lr):
+    cdef size_t n = w.shape[0]
+    _same_len("g", w.shape[0], g.shape[0])
+    _same_len("m", w.shape[0], m.shape[0])
+    _same_len("v", w.shape[0], v.shape[0])
+    if n == 0:
+        return
+    with nogil:
+        if floating is float:
+            fnn_nadam_f32(n, &w[0], &g[0], &m[0], &v[0], lr, c_m, c_g, d2, beta1, beta2,
+                          eps, wd_lr)
+        else:
+            fnn_nadam_f64(n, &w[0], &g[0], &m[0], &v[0], lr, c_m, c_g, d2, beta1, beta2,
+                          eps, wd_lr)
+
+
+def adamax_update(floating[::1] w not None, const floating[::1] g not None,
+                  floating[::1] m not None, floating[::1] u not None, double lr, double d1,
+                  double beta1, double beta2, double eps, double wd_lr):
+    cdef size_t n = w.shape[0]
+    _same_len("g", w.shape[0], g.shape[0])
+    _same_len("m", w.shape[0], m.shape[0])
+    _same_len("u", w.shape[0], u.shape[0])
+    if n == 0:
+        return
+    with nogil:
+        if floating is float:
+            fnn_adamax_f32(n, &w[0], &g[0], &m[0], &u[0], lr, d1, beta1, beta2, eps, wd_lr)
+        else:
+            fnn_adamax_f64(n, &w[0], &g[0], &m[0], &u[0], lr, d1, beta1, beta2, eps, wd_lr)
 
 
 cdef extern from "checks.h" nogil:

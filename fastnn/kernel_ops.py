@@ -26,7 +26,8 @@ __all__ = [
     "log_softmax", "logsumexp", "activation_forward", "activation_grad",
     "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
     "mean_squared_error", "mean_absolute_error", "huber", "mse", "mae", "loss_and_grad",
-    "sgd_update", "adam_update", "rmsprop_update", "adagrad_update",
+    "sgd_update", "adam_update", "rmsprop_update", "adagrad_update", "nadam_update",
+    "adamax_update",
 ]
 
 
@@ -551,6 +552,33 @@ def adam_update(w, g, m, v, alpha_t, beta1=0.9, beta2=0.999, epsilon=1e-7, wd_lr
             _check_real(wd_lr, "wd_lr")]
     flat = _param_arrays(w, g, [("m", m), ("v", v)])
     _kernels.adam_update(*flat, *args)
+
+
+def nadam_update(w, g, m, v, lr, c_m, c_g, d2, beta1=0.9, beta2=0.999, epsilon=1e-7,
+                 wd_lr=0.0):
+    """Keras Nadam step in place: m, v as Adam's; w -= lr (c_m m + c_g g) / (sqrt(v / d2)
+    + epsilon), with the step's factors c_m = u_{t+1} / (1 - prod_{k<=t+1} u_k), c_g =
+    (1 - u_t) / (1 - prod_{k<=t} u_k) (u_k = beta1 (1 - 0.5 * 0.96^k)) and d2 = 1 -
+    beta2^t (optimizers.Nadam computes them)."""
+    args = [_check_real(lr, "lr"), _check_real(c_m, "c_m"), _check_real(c_g, "c_g"),
+            _check_real(d2, "d2"), _check_real(beta1, "beta1"), _check_real(beta2, "beta2"),
+            _check_real(epsilon, "epsilon", nonneg=True), _check_real(wd_lr, "wd_lr")]
+    if not args[3] > 0:
+        raise ValueError(f"d2 (1 - beta2**t) must be > 0, got {args[3]!r}")
+    flat = _param_arrays(w, g, [("m", m), ("v", v)])
+    _kernels.nadam_update(*flat, *args)
+
+
+def adamax_update(w, g, m, u, lr, d1, beta1=0.9, beta2=0.999, epsilon=1e-7, wd_lr=0.0):
+    """Keras Adamax step in place: m += (g - m)(1 - beta1); u = max(beta2 u, |g|);
+    w -= lr m / (d1 (u + epsilon)) with d1 = 1 - beta1^t."""
+    args = [_check_real(lr, "lr"), _check_real(d1, "d1"), _check_real(beta1, "beta1"),
+            _check_real(beta2, "beta2"), _check_real(epsilon, "epsilon", nonneg=True),
+            _check_real(wd_lr, "wd_lr")]
+    if not args[1] > 0:
+        raise ValueError(f"d1 (1 - beta1**t) must be > 0, got {args[1]!r}")
+    flat = _param_arrays(w, g, [("m", m), ("u", u)])
+    _kernels.adamax_update(*flat, *args)
 
 
 def rmsprop_update(w, g, v, mg=None, mom=None, lr=0.001, rho=0.9, momentum=0.0,

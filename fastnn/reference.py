@@ -339,6 +339,30 @@ def adam_update(w, g, m, v, alpha_t, beta1=0.9, beta2=0.999, epsilon=1e-7, wd_lr
     w -= _c(w, alpha_t) * m / (np.sqrt(v) + _c(w, epsilon))
 
 
+def nadam_update(w, g, m, v, lr, c_m, c_g, d2, beta1=0.9, beta2=0.999, epsilon=1e-7,
+                 wd_lr=0.0):
+    _decay(w, wd_lr)
+    m += (g - m) * _c(w, 1 - beta1)
+    v += (g * g - v) * _c(w, 1 - beta2)
+    m_hat = _c(w, c_m) * m + _c(w, c_g) * g
+    w -= m_hat * _c(w, lr) / (np.sqrt(v / _c(w, d2)) + _c(w, epsilon))
+
+
+def adamax_update(w, g, m, u, lr, d1, beta1=0.9, beta2=0.999, epsilon=1e-7, wd_lr=0.0):
+    _decay(w, wd_lr)
+    m += (g - m) * _c(w, 1 - beta1)
+    u[...] = np.maximum(_c(w, beta2) * u, np.abs(g))
+    w -= _c(w, lr) * m / (_c(w, d1) * (u + _c(w, epsilon)))
+
+
+def nadam_factors(t, beta1=0.9):
+    """(c_m, c_g) of Nadam's step t (1-based), in double: u_k = beta1 (1 - 0.5 * 0.96^k),
+    c_m = u_{t+1} / (1 - prod_{k<=t+1} u_k), c_g = (1 - u_t) / (1 - prod_{k<=t} u_k)."""
+    u = [beta1 * (1 - 0.5 * 0.96 ** k) for k in range(1, t + 2)]
+    prod_t = float(np.prod(u[:t]))
+    return u[t] / (1 - prod_t * u[t]), (1 - u[t - 1]) / (1 - prod_t)
+
+
 def rmsprop_update(w, g, v, mg=None, mom=None, lr=0.001, rho=0.9, momentum=0.0,
                    epsilon=1e-7, centered=False, wd_lr=0.0):
     _decay(w, wd_lr)

@@ -125,7 +125,7 @@ _READ_CHUNK = 1 << 20
 _INT_LIMIT = 2 ** 63            # JSON integers must lie in [-2**63, 2**63)
 _MAX_DEPTH = 64                 # and JSON containers nest at most this deep
 # Slots that are running sums of squares: negative values make the next update NaN.
-_NONNEGATIVE_SLOTS = ("v", "velocity", "accumulator")
+_NONNEGATIVE_SLOTS = ("v", "velocity", "accumulator", "norm")
 # What a constructor or from_config raises on a value of the wrong type or range (a file
 # may hold anything JSON can); MemoryError is left alone: the checks above keep a file
 # from asking for memory, so one would be a real shortage, not a bad file.

@@ -26,6 +26,10 @@ CONFIGS = {
     "rmsprop_momentum_wd": ("rmsprop_update", {"v": 0.0, "mom": 0.0},
                             dict(lr=0.01, momentum=0.9, wd_lr=0.002)),
     "adagrad": ("adagrad_update", {"acc": 0.1}, dict(lr=0.05)),
+    "nadam": ("nadam_update", {"m": 0.0, "v": 0.0}, dict()),
+    "nadam_wd": ("nadam_update", {"m": 0.0, "v": 0.0}, dict(wd_lr=0.004 * 0.01)),
+    "adamax": ("adamax_update", {"m": 0.0, "u": 0.0}, dict()),
+    "adamax_wd": ("adamax_update", {"m": 0.0, "u": 0.0}, dict(wd_lr=0.004 * 0.01)),
 }
 
 
@@ -33,13 +37,24 @@ def _alpha(lr, t, b1=0.9, b2=0.999):
     return lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
 
 
+def _extra(fname, t, lr=0.01):
+    """The step-dependent arguments the optimizer classes compute for step t."""
+    if fname == "adam_update":
+        return dict(alpha_t=_alpha(lr, t))
+    if fname == "nadam_update":
+        c_m, c_g = R.nadam_factors(t)
+        return dict(lr=lr, c_m=c_m, c_g=c_g, d2=1 - 0.999 ** t)
+    if fname == "adamax_update":
+        return dict(lr=lr, d1=1 - 0.9 ** t)
+    return {}
+
+
 def _trajectory(mod, config, w0, grads):
     fname, slots, kw = CONFIGS[config]
     w = w0.copy()
     s = {k: np.full_like(w0, v) for k, v in slots.items()}
     for t, g in enumerate(grads, start=1):
-        extra = dict(alpha_t=_alpha(0.01, t)) if fname == "adam_update" else {}
-        getattr(mod, fname)(w, g, **s, **kw, **extra)
+        getattr(mod, fname)(w, g, **s, **kw, **_extra(fname, t))
     return w, s
 
 
@@ -62,8 +77,7 @@ def _steps(fname, n=3, **kw):
     w = np.array([1.0])
     g = np.array([1.0])
     for t in range(1, n + 1):
-        extra = dict(alpha_t=_alpha(0.1, t)) if fname == "adam_update" else {}
-        getattr(ops, fname)(w, g, **kw, **extra)
+        getattr(ops, fname)(w, g, **kw, **_extra(fname, t, 0.1))
     return w[0]
 
 
@@ -81,6 +95,16 @@ def test_known_values_by_hand():
                   lr=0.01, momentum=0.5, centered=True) == pytest.approx(0.924509399, abs=1e-9)
     assert _steps("adagrad_update", acc=np.full(1, 0.1), lr=0.1) == \
         pytest.approx(0.7788510086, abs=1e-9)
+    # Adamax with g = 1: m / (1 - b1^t) = 1 and u = 1 every step, so each step is
+    # lr / (1 + eps)
+    assert _steps("adamax_update", m=np.zeros(1), u=np.zeros(1)) == \
+        pytest.approx(1 - 3 * 0.1 / (1 + 1e-7), abs=1e-12)
+    # Nadam, one step with g = 1: m = 0.1, v = 0.001, v_hat = 1, and m_hat =
+    # u2 m / (1 - u1 u2) + (1 - u1) / (1 - u1), u_k = 0.9 (1 - 0.5 * 0.96^k)
+    u1, u2 = 0.9 * (1 - 0.5 * 0.96), 0.9 * (1 - 0.5 * 0.96 ** 2)
+    m_hat = u2 * 0.1 / (1 - u1 * u2) + 1.0
+    assert _steps("nadam_update", n=1, m=np.zeros(1), v=np.zeros(1)) == \
+        pytest.approx(1 - 0.1 * m_hat / (1 + 1e-7), abs=1e-12)
     # AdamW's decoupled decay alone (g = 0): w -= w * weight_decay * lr
     w = np.array([2.0])
     ops.adam_update(w, np.zeros(1), np.zeros(1), np.zeros(1), alpha_t=0.001,
@@ -108,7 +132,7 @@ def test_denormals_are_flushed_to_zero(config, dtype, threads):
     for mod in (ops, R):
         w = np.zeros(n, dtype)
         s = {k: np.full(n, tiny if k != "acc" else 0.1, dtype) for k in slots}
-        extra = dict(alpha_t=0.001) if fname == "adam_update" else {}
+        extra = _extra(fname, 1, 0.001)
         with np.errstate(under="ignore"):
             getattr(mod, fname)(w, g, **s, **kw, **extra)
         results[mod] = (w, s)
@@ -159,6 +183,16 @@ def test_bad_arguments_are_rejected_and_nothing_is_updated():
         (lambda: ops.rmsprop_update(w, g, m, momentum=0.5), ValueError, "mom .* required"),
         (lambda: ops.adagrad_update(w, g, m.astype(np.float64)), TypeError,
          "acc must have w's dtype"),
+        (lambda: ops.nadam_update(w, g, m, np.zeros(6, np.float32), 0.1, 1.0, 1.0, 0.1),
+         ValueError, "v must have w's shape"),
+        (lambda: ops.nadam_update(w, g, m, m.copy(), 0.1, 1.0, 1.0, 0.0), ValueError,
+         r"d2 \(1 - beta2\*\*t\) must be > 0"),
+        (lambda: ops.nadam_update(w, g, m, m.copy(), 0.1, float("inf"), 1.0, 0.1),
+         ValueError, "c_m must be finite"),
+        (lambda: ops.adamax_update(w, g, m, m.astype(np.float64), 0.1, 0.1), TypeError,
+         "u must have w's dtype"),
+        (lambda: ops.adamax_update(w, g, m, m.copy(), 0.1, -0.5), ValueError,
+         r"d1 \(1 - beta1\*\*t\) must be > 0"),
     ]
     for call, exc, match in cases:
         with pytest.raises(exc, match=match):

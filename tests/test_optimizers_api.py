@@ -30,6 +30,10 @@ def test_keras_defaults():
     assert (r.learning_rate, r.rho, r.momentum, r.epsilon, r.centered) == (0.001, 0.9, 0.0, 1e-7, False)
     ag = optimizers.Adagrad()
     assert (ag.learning_rate, ag.initial_accumulator_value, ag.epsilon) == (0.001, 0.1, 1e-7)
+    for cls in (optimizers.Nadam, optimizers.Adamax):
+        o = cls()
+        assert (o.learning_rate, o.beta_1, o.beta_2, o.epsilon, o.weight_decay) == \
+            (0.001, 0.9, 0.999, 1e-7, None)
 
 
 def test_sgd_plain_step():
@@ -252,7 +256,10 @@ def test_set_state_before_build_is_applied_on_build():
 @pytest.mark.parametrize("opt", [optimizers.SGD(0.2, momentum=0.3, nesterov=True), optimizers.Adam(0.02),
                                  optimizers.AdamW(0.01, weight_decay=0.1), optimizers.RMSprop(rho=0.8),
                                  optimizers.Adagrad(initial_accumulator_value=0.2),
-                                 optimizers.SGD(ExponentialDecay(0.1, 5, 0.9))])
+                                 optimizers.SGD(ExponentialDecay(0.1, 5, 0.9)),
+                                 optimizers.Nadam(0.5, beta_1=0.5, beta_2=0.67, epsilon=1e-5),
+                                 optimizers.Adamax(0.2, beta_1=0.85, beta_2=0.95,
+                                                   weight_decay=0.01)])
 def test_config_round_trip(opt):
     cfg = optimizers.serialize(opt)
     new = optimizers.get(cfg)
@@ -274,7 +281,7 @@ def test_compile_default_is_rmsprop():
     assert isinstance(m.optimizer, optimizers.RMSprop)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad", "Nadam", "Adamax"])
 def test_a_step_may_update_any_subset_of_the_built_variables(name):
     """As in Keras: built for [a, b, c], a step on [c, a] updates c and a with their own
     slots (as an optimizer built for them alone would), leaves b and its slots alone; a
@@ -324,3 +331,57 @@ def test_apply_checks_variables_once_and_gradients_every_step():
     with pytest.raises(ValueError, match="SGD.apply: the learning rate must be finite, got nan"):
         nan_lr.apply([np.ones((4, 3))], [w])
     assert np.array_equal(w, before) and nan_lr.iterations == 0
+
+
+@pytest.mark.parametrize("name", ["Nadam", "Adamax"])
+def test_state_round_trip_and_fit_with_the_newer_optimizers(name, tmp_path):
+    """Nadam's running product of its momentum factors follows from the step count, so
+    the saved state (step count and slots) continues bit for bit; both train a model
+    (on the layer path: the C engine has no step for them) and save with it."""
+    rng = np.random.default_rng(0)
+    a = getattr(optimizers, name)(0.01)
+    wa = W0.copy()
+    for _ in range(30):
+        a.apply([rng.standard_normal(4)], [wa])
+    b = getattr(optimizers, name)(0.01)
+    wb = wa.copy()
+    b.build([wb])
+    b.set_state(a.get_state())
+    for _ in range(5):
+        g = rng.standard_normal(4)
+        a.apply([g], [wa])
+        b.apply([g], [wb])
+    np.testing.assert_array_equal(wa, wb)
+
+    fastnn.utils.set_random_seed(0)
+    x = rng.standard_normal((64, 5)).astype(np.float32)
+    y = (x.sum(axis=1) > 0).astype(np.float32)
+    m = fastnn.Sequential([fastnn.layers.Input((5,)), fastnn.layers.Dense(8, activation="relu"),
+                           fastnn.layers.Dense(1, activation="sigmoid")])
+    m.compile(name.lower(), "binary_crossentropy")
+    assert type(m.optimizer).__name__ == name
+    h = m.fit(x, y, epochs=3, batch_size=16, verbose=0)
+    assert h.history["loss"][-1] < h.history["loss"][0]
+    path = str(tmp_path / "m.fastnn")
+    m.save(path)
+    m2 = fastnn.models.load_model(path)
+    assert type(m2.optimizer) is type(m.optimizer) and m2.optimizer.iterations == 12
+    m.fit(x, y, epochs=1, batch_size=64, shuffle=False, verbose=0)
+    m2.fit(x, y, epochs=1, batch_size=64, shuffle=False, verbose=0)
+    for p, q in zip(m.get_weights(), m2.get_weights()):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_weight_decay_exclusions():
+    """Keras' exclude_from_weight_decay: by variable or by a regular expression on the
+    name; only before the optimizer is built."""
+    v1 = fastnn.Variable(np.array([2.0]), name="kernel")
+    v2 = fastnn.Variable(np.array([2.0]), name="bias")
+    opt = optimizers.AdamW(1.0, weight_decay=0.1)
+    opt.exclude_from_weight_decay(var_names=["bias"])
+    opt.apply([np.zeros(1), np.zeros(1)], [v1, v2])
+    assert float(v1[0]) == pytest.approx(2.0 * 0.9) and float(v2[0]) == 2.0
+    with pytest.raises(ValueError, match="before the optimizer is built"):
+        opt.exclude_from_weight_decay(var_list=[v1])
+    with pytest.raises(ValueError, match="not a regular expression"):
+        optimizers.SGD().exclude_from_weight_decay(var_names=["("])

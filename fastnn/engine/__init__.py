@@ -203,6 +203,8 @@ def _optimizer_spec(opt):
 
 def _optimizer_kind(opt):
     wd = opt.weight_decay or 0.0
+    if wd and any(opt._no_decay):
+        raise Unsupported("weight-decay exclusions (exclude_from_weight_decay)")
     kind = type(opt)
     if kind is optimizers_mod.SGD:
         return {"kind": _OPT_SGD, "momentum": opt.momentum, "nesterov": opt.nesterov,

@@ -98,6 +98,7 @@ class Optimizer:
         self._learning_rate = self._check_lr(learning_rate)
         self.iterations = 0
         self._slots = None          # list (one per variable) of dicts slot name -> array
+        self._no_decay = ((), ())   # exclude_from_weight_decay: (variables, name patterns)
         self._pending_state = None  # set_state() before build()
 
     def _check_lr(self, lr):
@@ -173,6 +174,39 @@ class Optimizer:
     def _slot_names_for(self):
         return self._slot_names
 
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Keras' exclusions from the decoupled weight decay: the variables in `var_list`
+        and those whose name contains a match of one of the regular expressions
+        `var_names` are not decayed. Only before the optimizer is built, as in Keras."""
+        owner = type(self).__name__
+        if self.built:
+            raise ValueError(f"{owner}: exclude_from_weight_decay() can only be configured "
+                             f"before the optimizer is built")
+        import re
+        var_list = list(var_list or [])
+        names = []
+        for n in var_names or []:
+            n = _argcheck.string(n, "var_names", f"{owner}.exclude_from_weight_decay")
+            try:
+                re.compile(n)
+            except re.error as e:
+                raise ValueError(f"{owner}.exclude_from_weight_decay: var_names holds "
+                                 f"{n!r}, not a regular expression ({e})") from None
+            names.append(n)
+        self._no_decay = (tuple(var_list), tuple(names))
+
+    def _decays(self, variable):
+        """Whether the weight decay applies to `variable` (Keras' _use_weight_decay)."""
+        var_list, names = self._no_decay
+        if any(variable is v for v in var_list):
+            return False
+        if names:
+            import re
+            name = getattr(variable, "name", None) or ""
+            path = getattr(variable, "path", None) or name
+            return not any(re.search(n, path) or re.search(n, name) for n in names)
+        return True
+
     def _init_slot(self, name, var):
         return np.zeros_like(var)
 
@@ -217,7 +251,7 @@ class Optimizer:
             if id(v) not in index:
                 self.slots_for(variables, "apply")     # raises, naming the variable
         owner = type(self).__name__
-        grads = [None if g is None else np.ascontiguousarray(g, dtype=v.dtype)
+        grads = [None if g is None else np.asarray(g, dtype=v.dtype, order="C")
                  for g, v in zip(grads, variables)]
         for i, (g, v) in enumerate(zip(grads, variables)):
             if g is not None and g.shape != v.shape:
@@ -240,7 +274,8 @@ class Optimizer:
             if g is None:
                 continue
             flat_v, flat_slots = self._flat[index[id(v)]]
-            self._update(flat_v, g.reshape(-1), flat_slots, lr, wd_lr)
+            self._update(flat_v, g.reshape(-1), flat_slots, lr,
+                         wd_lr if wd_lr == 0.0 or self._decays(v) else 0.0)
         self.iterations += 1
 
     def knows(self, variables):
@@ -457,8 +492,90 @@ class Adagrad(Optimizer):
         return cfg
 
 
-ALL_OBJECTS = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad)}
-_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
+class Nadam(Optimizer):
+    """Adam with Nesterov momentum (keras.optimizers.Nadam, Dozat 2015), Keras 3's update:
+    m and v as Adam's; w -= lr * m_hat / (sqrt(v / (1 - b2^t)) + eps) with
+    m_hat = u_{t+1} m / (1 - prod_{k<=t+1} u_k) + (1 - u_t) g / (1 - prod_{k<=t} u_k),
+    u_k = b1 (1 - 0.5 * 0.96^k). The product of the u_k, a variable Keras keeps, follows
+    from the step count here (computed in double; Keras rounds it to the weights' dtype),
+    so the saved state is the step count and the slots, as for Adam."""
+    _slot_names = ("momentum", "velocity")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 name="nadam"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+        owner = type(self).__name__
+        self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, hi_open=True)
+        self.beta_2 = _check_float(owner, "beta_2", beta_2, 0, 1, hi_open=True)
+        self.epsilon = _check_epsilon(owner, epsilon)
+        self._product = (0, 1.0)      # (t, prod_{k<=t} u_k), advanced a step at a time
+
+    def _u(self, k):
+        return self.beta_1 * (1.0 - 0.5 * 0.96 ** k)
+
+    def _u_product(self, t):
+        """prod_{k<=t} u_k: one multiplication from the last step's, or from the start
+        after a set_state (the product reaches 0 within a few thousand steps)."""
+        t0, p = self._product
+        if t0 > t:
+            t0, p = 0, 1.0
+        while t0 < t and p != 0.0:
+            t0 += 1
+            p *= self._u(t0)
+        self._product = (t, p)
+        return p
+
+    def _factors(self, t):
+        key = getattr(self, "_factor_cache", None)
+        if key is not None and key[0] == t:
+            return key[1]
+        prod_t = self._u_product(t)
+        u_t, u_next = self._u(t), self._u(t + 1)
+        out = (u_next / (1.0 - prod_t * u_next), (1.0 - u_t) / (1.0 - prod_t),
+               1.0 - self.beta_2 ** t)
+        self._factor_cache = (t, out)
+        return out
+
+    def _update(self, var, grad, slots, lr, wd_lr):
+        c_m, c_g, d2 = self._factors(self.iterations + 1)
+        _kernels.nadam_update(var, grad, slots["momentum"], slots["velocity"], lr, c_m, c_g,
+                              d2, self.beta_1, self.beta_2, self.epsilon, wd_lr)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        return cfg
+
+
+class Adamax(Optimizer):
+    """Adam's infinity-norm variant (keras.optimizers.Adamax): m += (g - m)(1 - b1);
+    u = max(b2 u, |g|); w -= lr m / ((1 - b1^t)(u + eps))."""
+    _slot_names = ("momentum", "norm")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 name="adamax"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+        owner = type(self).__name__
+        self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, hi_open=True)
+        self.beta_2 = _check_float(owner, "beta_2", beta_2, 0, 1)
+        self.epsilon = _check_epsilon(owner, epsilon)
+
+    def _update(self, var, grad, slots, lr, wd_lr):
+        d1 = 1.0 - self.beta_1 ** (self.iterations + 1)
+        _kernels.adamax_update(var, grad, slots["momentum"], slots["norm"], lr, d1,
+                               self.beta_1, self.beta_2, self.epsilon, wd_lr)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        return cfg
+
+
+ALL_OBJECTS = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax)}
+_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad,
+            "nadam": Nadam, "adamax": Adamax}
 
 
 def known_names():
