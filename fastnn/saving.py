@@ -630,14 +630,52 @@ def _check_dims(value, where, allow_int=False):
                            f"size), got {value!r:.100}")
 
 
+def _check_layer_entry(lc, at):
+    """One layer's entry in a model config: {"class_name": ..., "config": {...}}, with
+    its shapes and sizes well formed."""
+    if not isinstance(lc, dict) or not isinstance(lc.get("class_name"), str):
+        raise _ConfigError(f"{at} must be an object {{\"class_name\": \"Dense\", \"config\": {{...}}}}, "
+                           f"got {lc!r:.100}")
+    lcfg = lc.get("config", {})
+    if not isinstance(lcfg, dict):
+        raise _ConfigError(f"{at}.config must be an object of the layer's arguments, got {lcfg!r:.100}")
+    for key in _SHAPE_KEYS:
+        if lcfg.get(key) is not None:
+            _check_dims(lcfg[key], f"{at}.config.{key}", allow_int=True)
+    for key in ("input_dim", "batch_size"):
+        v = lcfg.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise _ConfigError(f"{at}.config.{key} must be an int >= 1, got {v!r:.100}")
+
+
+_MODEL_KINDS = ("Sequential", "Functional", "Model")
+
+
 def _check_model_spec(spec, where):
-    """spec = {"class_name": "Sequential", "config": {...}} with well-formed layer entries.
-    `where` prefixes the messages and names the spec's place (e.g. "config.json: model")."""
-    if not isinstance(spec, dict) or spec.get("class_name") != "Sequential" \
+    """spec = {"class_name": "Sequential" | "Functional", "config": {...}} with well-formed
+    layer entries. `where` prefixes the messages and names the spec's place (e.g.
+    "config.json: model")."""
+    if not isinstance(spec, dict) or spec.get("class_name") not in _MODEL_KINDS \
             or not isinstance(spec.get("config"), dict):
-        raise _ConfigError(f"{where}: expected {{\"class_name\": \"Sequential\", \"config\": {{...}}}}, "
-                           f"got {str(spec)[:200]!r}")
+        raise _ConfigError(f"{where}: expected {{\"class_name\": \"Sequential\" or \"Functional\", "
+                           f"\"config\": {{...}}}}, got {str(spec)[:200]!r}")
     cfg = spec["config"]
+    if spec["class_name"] != "Sequential":
+        if cfg.get("name") is not None and not isinstance(cfg.get("name"), str):
+            raise _ConfigError(f"{where}.config.name must be a string, got {cfg['name']!r:.100}")
+        if not isinstance(cfg.get("trainable", True), bool):
+            raise _ConfigError(f"{where}.config.trainable must be true or false, got "
+                               f"{cfg['trainable']!r:.100}")
+        layers = cfg.get("layers")
+        if not isinstance(layers, list) or not layers:
+            raise _ConfigError(f"{where}.config.layers must be a list of layers, got {layers!r:.100}")
+        for i, lc in enumerate(layers):
+            _check_layer_entry(lc, f"{where}.config.layers[{i}]")
+        for key in ("input_layers", "output_layers"):
+            if key not in cfg:
+                raise _ConfigError(f"{where}.config has no {key!r} (the model's "
+                                   f"{key.split('_')[0]} tensors)")
+        return
     if cfg.get("name") is not None and not isinstance(cfg.get("name"), str):
         raise _ConfigError(f"{where}.config.name must be a string, got {cfg['name']!r:.100}")
     if not isinstance(cfg.get("trainable", True), bool):
@@ -648,20 +686,7 @@ def _check_model_spec(spec, where):
     if not isinstance(layers, list):
         raise _ConfigError(f"{where}.config.layers must be a list of layers, got {layers!r:.100}")
     for i, lc in enumerate(layers):
-        at = f"{where}.config.layers[{i}]"
-        if not isinstance(lc, dict) or not isinstance(lc.get("class_name"), str):
-            raise _ConfigError(f"{at} must be an object {{\"class_name\": \"Dense\", \"config\": {{...}}}}, "
-                               f"got {lc!r:.100}")
-        lcfg = lc.get("config", {})
-        if not isinstance(lcfg, dict):
-            raise _ConfigError(f"{at}.config must be an object of the layer's arguments, got {lcfg!r:.100}")
-        for key in _SHAPE_KEYS:
-            if lcfg.get(key) is not None:
-                _check_dims(lcfg[key], f"{at}.config.{key}", allow_int=True)
-        for key in ("input_dim", "batch_size"):
-            v = lcfg.get(key)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-                raise _ConfigError(f"{at}.config.{key} must be an int >= 1, got {v!r:.100}")
+        _check_layer_entry(lc, f"{where}.config.layers[{i}]")
 
 
 def _zeros(shape, dtype="float32"):
@@ -747,6 +772,8 @@ def _build_checked(spec, where, max_bytes, declared=None, zero_init=False, hint=
     where = f"{where}.config"
     index, patched = {}, []
     budget = _WeightBudget(where, index, max_bytes, declared, zero_init, hint)
+    if spec["class_name"] != "Sequential":
+        return _build_functional_checked(cfg, where, index, patched, budget, max_bytes, hint)
     try:
         # As Sequential.from_config, with each layer's add_weight routed through the budget.
         model = Sequential(name=cfg.get("name"), trainable=cfg.get("trainable", True))
@@ -786,6 +813,48 @@ def _build_checked(spec, where, max_bytes, declared=None, zero_init=False, hint=
             layer.__dict__.pop("add_weight", None)
 
 
+def _build_functional_checked(cfg, where, index, patched, budget, max_bytes, hint):
+    """_build_checked for a functional model's config: the layers are made and called in
+    the graph's order (fastnn.models.functional.build_from_config), each one's weights
+    through the budget, and every shape a call makes (the inputs' included) is checked
+    against max_bytes as it is made."""
+    from fastnn.models import functional
+
+    def check(shape, what, dtype):
+        try:
+            itemsize = np.dtype(dtype).itemsize
+        except TypeError:
+            itemsize = 4
+        n = math.prod(int(d) for d in shape[1:] if d is not None)
+        if n * itemsize > max_bytes:
+            raise _ConfigError(f"{where}: {what} has shape {tuple(shape)}: {n} values per "
+                               f"sample ({_human(n * itemsize)}), more than the limit of "
+                               f"{max_bytes} bytes; {hint}")
+
+    def on_layer(layer, i):
+        at = f"layers[{i}] ({type(layer).__name__} {layer.name!r})"
+        if layer._is_input_layer:
+            check((None,) + tuple(layer.shape), f"the input {at}", layer.dtype)
+        layer.add_weight = functools.partial(budget.add_weight, layer)   # this object only
+        patched.append(layer)
+        index[id(layer)] = i
+
+    def on_call(layer, i, outputs):
+        for t in outputs:
+            check(t.shape, f"the output of layers[{i}] ({type(layer).__name__} {layer.name!r})",
+                  t.dtype)
+    try:
+        return functional.build_from_config(cfg, on_layer=on_layer, on_call=on_call)
+    except _ConfigError:
+        raise
+    except _CONFIG_ERRORS as e:
+        raise _ConfigError(f"{where}: the functional model cannot be built "
+                           f"({type(e).__name__}: {e})") from None
+    finally:
+        for layer in patched:
+            layer.__dict__.pop("add_weight", None)
+
+
 # ---------------------------------------------------------------------- models
 def _header(fmt):
     return {"format": fmt, "format_version": FORMAT_VERSION, "fastnn_version": _fastnn_version(),
@@ -793,14 +862,19 @@ def _header(fmt):
 
 
 def _check_model(model, what, kinds="Sequential"):
-    """The model a save or load works on: a Sequential (a whole model file), or any
-    built model (kinds="Model": its weights alone)."""
-    from fastnn.models import Model
-    from fastnn.models.sequential import Sequential
-    if not isinstance(model, Sequential if kinds == "Sequential" else Model):
-        hint = ("; save a functional or subclassed model's weights with "
-                "model.save_weights(path)" if isinstance(model, Model) else "")
-        raise TypeError(f"{what}: model must be a fastnn {kinds}, got "
+    """The model a save or load works on: a Sequential or functional model (a whole
+    model file), or any built model (kinds="Model": its weights alone)."""
+    from fastnn.models import Model, MODEL_CLASSES
+    if kinds == "Model":
+        if not isinstance(model, Model):
+            raise TypeError(f"{what}: model must be a fastnn Model, got {type(model).__name__}")
+    elif MODEL_CLASSES.get(type(model).__name__) is not type(model):
+        hint = ""
+        if isinstance(model, Model):
+            hint = (": a subclassed model's architecture is its Python code, which a model "
+                    "file does not hold; save its weights with model.save_weights(path) and "
+                    "load them into a new instance with model.load_weights(path)")
+        raise TypeError(f"{what}: model must be a fastnn Sequential or functional Model, got "
                         f"{type(model).__name__}{hint}")
     if not model.built:
         raise ValueError(f"{what}: the model is not built, so it has no weights to save; give it an "
@@ -818,9 +892,9 @@ def save_model(model, filepath, overwrite=True, **kwargs):
         raise FileExistsError(f"save_model: {filepath!r} exists and overwrite=False")
     header = _header(MODEL_FORMAT)
     header["model"] = model.spec()
-    header["compile"] = model.compile_config
+    header["compile"] = _compile_settings(model)
     groups = {"weights": model.get_weights()}
-    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
+    optimizer = getattr(model, "optimizer", None) if header["compile"] is not None else None
     if optimizer is None:
         groups["optimizer"] = []
     elif optimizer.built and optimizer.knows(model.trainable_weights):
@@ -835,6 +909,62 @@ def save_model(model, filepath, overwrite=True, **kwargs):
         raise TypeError(f"save_model: the model's config cannot be stored as JSON ({e}); custom "
                         "objects (a Python function as activation or schedule) cannot be saved") from None
     _write_archive(filepath, header, groups)
+
+
+def _compile_settings(model):
+    """The model's compile settings as a model file stores them, or None (not compiled,
+    or compiled with an object that cannot be stored by name: a Python function as the
+    loss, a metric or loss class of the user's, a learning-rate function; the file is
+    then written without them, with a warning, and load_model returns the model
+    uncompiled, as Keras does when it cannot compile a loaded model)."""
+    from fastnn import losses, metrics, optimizers
+    from fastnn.trainers import trainer
+    if not getattr(model, "compiled", False):
+        return None
+    problem = None
+    try:
+        cfg = model.get_compile_config()
+        json.dumps(cfg, allow_nan=False)
+        # the settings must come back as the same kinds of objects
+        if type(optimizers.get(cfg["optimizer"])) is not type(model.optimizer):
+            problem = f"the optimizer {type(model.optimizer).__name__} is not fastnn's"
+
+        def same_loss(stored, given):
+            nonlocal problem
+            if given is not None and type(losses.get(stored)) is not type(
+                    trainer.compile_utils.get_loss(given)):
+                problem = f"the loss {given!r:.60} is not one of fastnn's"
+        _zip_leaves(same_loss, cfg["loss"], model._loss_identifier)
+
+        def same_metric(stored, given):
+            nonlocal problem
+            if not isinstance(stored, str) and type(metrics.get(stored)) is not type(given):
+                problem = f"the metric {given!r:.60} is not one of fastnn's"
+        _zip_leaves(same_metric, cfg["metrics"], model._metric_ids)
+    except (TypeError, ValueError, AttributeError, KeyError) as e:
+        problem = f"{type(e).__name__}: {e}"
+    if problem is None:
+        return cfg
+    warnings.warn(f"save_model: the file holds the architecture and weights without the "
+                  f"compile settings, which cannot be stored by name ({problem}); "
+                  f"load_model will return the model uncompiled: compile it again",
+                  stacklevel=3)
+    return None
+
+
+def _zip_leaves(fn, stored, given):
+    """fn(stored entry, given entry) over two compile arguments of the same structure."""
+    from fastnn.trainers.trainer import _is_serialized
+    if stored is None or given is None:
+        return
+    if isinstance(given, (list, tuple)):
+        for a, b in zip(stored, given):
+            _zip_leaves(fn, a, b)
+    elif isinstance(given, dict) and not _is_serialized(stored):
+        for k in given:
+            _zip_leaves(fn, stored[k], given[k])
+    else:
+        fn(stored, given)
 
 
 def _preserving_rng():

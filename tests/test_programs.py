@@ -8,10 +8,18 @@ tolerance stated below for that program. The reference runs use other random num
 (initial weights, shuffles, dropout masks) than fastnn, so the tolerances are what a
 different random stream justifies for a few epochs of training, not rounding error.
 
+On fastnn every program is seeded (tests/programs/standin.py: FASTNN_PROGRAM_SEED,
+default 0), so its figures are the same on every run and the verdict does not depend on
+the draw; the Keras reference runs are not seeded, and their spread is in the ranges.
+
 A program that does not run on fastnn yet, or whose figures differ, is marked
 xfail(strict=True) with the reason (tests/programs/README.md has the table): the test
 turns into an unexpected pass, and fails, as soon as fastnn runs it; then remove the
 mark. Run `python3 tests/test_programs.py` for a table of where every program stands.
+
+FASTNN_PROGRAM_FIGURES=0 checks only that every program runs to its end (and drops the
+marks of programs that run but give other figures): the sanitizer builds (.ci/sanitize)
+compile with -O1, whose other rounding grows over training into other figures.
 """
 import json
 import os
@@ -25,6 +33,8 @@ PROGRAM_DIR = os.path.join(HERE, "programs")
 ROOT = os.path.dirname(HERE)
 # Seconds one program may take (a few on an idle machine; far more under sanitizers).
 TIMEOUT = int(os.environ.get("FASTNN_PROGRAM_TIMEOUT", "600"))
+# "0": only that each program runs (see the docstring)
+COMPARE_FIGURES = os.environ.get("FASTNN_PROGRAM_FIGURES", "1") != "0"
 
 try:
     with open(os.path.join(PROGRAM_DIR, "reference.json")) as _f:
@@ -117,26 +127,11 @@ TOLERANCES = {
 # missing feature and the last line of the traceback. strict: a fix makes the test fail
 # until its mark is removed. Kept in step with tests/programs/README.md.
 XFAIL = {
-    "p04_dlwp_reuters":
-        "mismatch: test accuracy 0.52 on fastnn against 0.44 in the one Keras reference "
-        "run (tolerance 0.05); the metrics it needs (TopKCategoricalAccuracy) are there "
-        "now",
-    "p09_dlwp_callbacks":
-        "ModelCheckpoint / model.save of a functional model to a file: fastnn saves "
-        "Sequential models whole and other models' weights (save_weights) only",
-    "p14_homl_multi_input_output":
-        "mismatch: the main output's test loss is 0.68 on fastnn against 0.47 under Keras"
-        " (allowed up to 0.61), a two-output model with loss_weights (0.9, 0.1); not yet "
-        "explained",
-    "p15_homl_subclassed_wide_deep":
-        "mismatch: the weighted test loss is 0.85 on fastnn against 0.60 under Keras "
-        "(allowed up to 0.78), the same two-output model subclassed; not yet explained",
     "p16_homl_custom_huber_loss":
-        "optimizer='nadam' (keras.optimizers.Nadam) is missing: ValueError: optimizer: "
-        "unknown optimizer 'nadam'",
-    "p21_keras_functional_api_guide":
-        "model.save of a functional model: fastnn saves Sequential models whole and other"
-        " models' weights (save_weights) only",
+        "mismatch: validation loss 1.92 on fastnn against 0.67-0.96 in Keras' runs: the "
+        "draw of initial weights (the program seeds itself with 42); from the same initial "
+        "weights fastnn and Keras train to the same losses (tests/conformance/"
+        "test_custom_loss_training.py)",
     "p23_keras_imbalanced_classification":
         "keras.metrics.FalseNegatives, FalsePositives, TrueNegatives, TruePositives, "
         "Precision, Recall are missing: AttributeError: module 'fastnn.metrics' has no "
@@ -197,7 +192,7 @@ def check(name, tmp_dir):
     figures = figures_of(out)
     if figures is None:
         return "error", f"{name} printed no FIGURES line; its output ends:\n{out[-3000:]}"
-    bad = mismatches(name, figures)
+    bad = mismatches(name, figures) if COMPARE_FIGURES else []
     if bad:
         return "mismatch", f"{name}: figures differ from Keras':\n  " + "\n  ".join(bad)
     return None
@@ -210,8 +205,21 @@ def test_every_program_has_tolerances():
         assert set(ref) <= set(TOLERANCES[name]), name
 
 
+def expected_failure(name):
+    """The program's xfail reason, or None where it is expected to pass here."""
+    reason = XFAIL.get(name)
+    if reason is not None and reason.startswith("mismatch") and not COMPARE_FIGURES:
+        return None
+    return reason
+
+
+def test_every_xfail_names_a_program():
+    assert set(XFAIL) <= set(PROGRAMS)
+
+
 @pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=XFAIL[n])) if n in XFAIL else n
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=expected_failure(n)))
+    if expected_failure(n) else n
     for n in PROGRAMS])
 def test_program(name, tmp_path):
     problem = check(name, str(tmp_path))

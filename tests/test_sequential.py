@@ -479,6 +479,8 @@ def test_to_json_model_from_json_and_clone_model():
     with pytest.raises(ValueError, match="model_from_json: json_string is not JSON"):
         model_from_json("{nope")
     with pytest.raises(ValueError, match="expected .*Sequential"):
+        model_from_json('{"class_name": "Subclassed", "config": {}}')
+    with pytest.raises(ValueError, match="json_string.config.layers must be a list of layers"):
         model_from_json('{"class_name": "Functional", "config": {}}')
     with pytest.raises(ValueError, match="custom_objects are not supported"):
         model_from_json(text, custom_objects={"f": abs})

@@ -41,11 +41,12 @@ def model_from_json(json_string, custom_objects=None):
 def clone_model(model, input_tensors=None, clone_function=None, **kwargs):
     """A new model with `model`'s architecture and freshly initialised weights (as Keras:
     weights are not copied; use `clone.set_weights(model.get_weights())` for that)."""
-    if not isinstance(model, Sequential):
-        raise TypeError(f"clone_model: model must be a fastnn Sequential, got "
-                        f"{type(model).__name__}")
+    if MODEL_CLASSES.get(type(model).__name__) is not type(model):
+        raise TypeError(f"clone_model: model must be a fastnn Sequential or functional Model, "
+                        f"got {type(model).__name__} (a subclassed model is cloned by making "
+                        f"a new instance of its class)")
     if input_tensors is not None or clone_function is not None or kwargs:
         given = {"input_tensors": input_tensors, "clone_function": clone_function, **kwargs}
         raise ValueError("clone_model: only the model is supported, got "
                          f"{ {k: v for k, v in given.items() if v is not None} }")
-    return Sequential.from_config(model.get_config())
+    return type(model).from_config(model.get_config())

@@ -237,59 +237,149 @@ class Functional(Model):
                 "input_layers": tree_map(history, self._inputs_struct),
                 "output_layers": tree_map(history, self._outputs_struct)}
 
-    @classmethod
-    def from_config(cls, config):
-        """The model get_config() describes (new weights)."""
-        by_name, made = {}, {}
-        for lc in config["layers"]:
-            layer = _deserialize_layer({k: lc[k] for k in ("class_name", "config")})
-            by_name[lc["name"]] = (layer, lc.get("inbound_nodes", []))
-            made[lc["name"]] = []
-            if layer._is_input_layer:
-                made[lc["name"]].append(layer._inbound_nodes[0].outputs)
 
-        def tensor(ref):
-            name, node_i, tensor_i = ref
-            return made[name][node_i][tensor_i]
 
-        def arg(v):
-            if isinstance(v, dict) and v.get("class_name") == "__keras_tensor__":
-                return tensor(v["config"]["keras_history"])
-            if isinstance(v, list):
-                return [arg(x) for x in v]
-            if isinstance(v, tuple):
-                return tuple(arg(x) for x in v)
-            if isinstance(v, dict):
-                return {k: arg(x) for k, x in v.items()}
-            return v
-        # call each layer's nodes once their inputs exist, in passes
-        pending = [(name, i, node) for name, (layer, nodes) in by_name.items()
-                   for i, node in enumerate(nodes)]
-        while pending:
-            left = []
-            for name, i, node in pending:
-                try:
-                    args = arg(node["args"])
-                    kwargs = arg(node.get("kwargs", {}))
-                except (KeyError, IndexError):
-                    left.append((name, i, node))
-                    continue
-                out = by_name[name][0](*args, **kwargs)
-                made[name].append(tree_flatten(out))
-            if len(left) == len(pending):
-                raise ValueError("Model.from_config: the layers' nodes refer to tensors no "
-                                 "layer makes")
-            pending = left
-        inputs = _map_refs(tensor, config["input_layers"])
-        outputs = _map_refs(tensor, config["output_layers"])
-        return cls(inputs, outputs, name=config.get("name"),
-                   trainable=config.get("trainable", True))
+def _tensor_refs(value, out):
+    """The [layer name, node index, tensor index] references in a node's arguments."""
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        cfg = value.get("config")
+        ref = cfg.get("keras_history") if isinstance(cfg, dict) else None
+        if not (isinstance(ref, list) and len(ref) == 3 and isinstance(ref[0], str)
+                and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
+                        for i in ref[1:])):
+            raise ValueError(f"a tensor's keras_history must be [layer name, node index, "
+                             f"tensor index], got {ref!r:.100}")
+        out.append(tuple(ref))
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _tensor_refs(v, out)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _tensor_refs(v, out)
+    return out
+
+
+def build_from_config(config, cls=None, on_layer=None, on_call=None):
+    """A functional model from get_config()'s output: each layer made from its entry,
+    then each of its calls (nodes) made once the tensors it takes exist, in an order
+    found from the references (a node waits for the nodes it reads, and for its layer's
+    previous call); the inputs and outputs picked by reference.
+
+    on_layer(layer, i) sees each layer once made (before any call builds it); on_call(
+    layer, i, outputs) each call's symbolic outputs. ValueError names the layer entry
+    for a config whose references do not close (a tensor no layer makes, a cycle)."""
+    cls = cls or Functional
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ValueError(f"Model.from_config: expected a functional model's config (a dict "
+                         f"with 'layers', 'input_layers', 'output_layers'), got "
+                         f"{str(config)[:100]!r}")
+    by_name, made, entries = {}, {}, []
+    for i, lc in enumerate(config["layers"]):
+        name = lc.get("name") if isinstance(lc, dict) else None
+        if not isinstance(name, str):
+            raise ValueError(f"layers[{i}]: each layer entry needs its name (a string), got "
+                             f"{name!r:.100}")
+        if name in by_name:
+            raise ValueError(f"layers[{i}]: two layers are named {name!r}; a functional "
+                             f"model's layer names are unique")
+        layer = _deserialize_layer({k: lc[k] for k in ("class_name", "config") if k in lc})
+        if layer.name != name:
+            layer.name = name
+        if on_layer is not None:
+            on_layer(layer, i)
+        nodes = lc.get("inbound_nodes", [])
+        if not isinstance(nodes, list):
+            raise ValueError(f"layers[{i}] ({name!r}): inbound_nodes must be a list, got "
+                             f"{nodes!r:.100}")
+        by_name[name] = (layer, i)
+        made[name] = []
+        if layer._is_input_layer:
+            made[name].append(layer._inbound_nodes[0].outputs)
+            if nodes:
+                raise ValueError(f"layers[{i}] ({name!r}): an Input layer is called by no "
+                                 f"node, got {len(nodes)}")
+        for j, node in enumerate(nodes):
+            if not isinstance(node, dict) or not isinstance(node.get("args", []), list) \
+                    or not isinstance(node.get("kwargs", {}), dict):
+                raise ValueError(f"layers[{i}] ({name!r}).inbound_nodes[{j}] must be "
+                                 f"{{\"args\": [...], \"kwargs\": {{...}}}}, got {node!r:.100}")
+            needs = _tensor_refs([node.get("args", []), node.get("kwargs", {})], [])
+            entries.append((name, j, node, needs))
+
+    def tensor(ref):
+        name, node_i, tensor_i = ref
+        if name not in made:
+            raise ValueError(f"a tensor refers to layer {name!r}, which the config does not "
+                             f"have")
+        if node_i >= len(made[name]):
+            raise ValueError(f"a tensor refers to call {node_i} of layer {name!r}, which is "
+                             f"called {len(made[name])} times")
+        outs = made[name][node_i]
+        if tensor_i >= len(outs):
+            raise ValueError(f"a tensor refers to output {tensor_i} of layer {name!r}'s call "
+                             f"{node_i}, which has {len(outs)} outputs")
+        return outs[tensor_i]
+
+    def arg(v):
+        if isinstance(v, dict) and v.get("class_name") == "__keras_tensor__":
+            return tensor(v["config"]["keras_history"])
+        if isinstance(v, list):
+            return [arg(x) for x in v]
+        if isinstance(v, dict):
+            return {k: arg(x) for k, x in v.items()}
+        return v
+
+    # Each node waits for the calls it reads and its layer's previous call; a node is
+    # made when nothing it waits for is left (Kahn's order, config order among equals).
+    waiting, left = {}, []
+    for k, (name, j, node, needs) in enumerate(entries):
+        keys = {(n, ni) for n, ni, _ in needs}
+        if j > 0:
+            keys.add((name, j - 1))
+        keys = {key for key in keys if not (key[0] in made and key[1] < len(made[key[0]]))}
+        left.append(len(keys))
+        for key in keys:
+            waiting.setdefault(key, []).append(k)
+    ready = [k for k in range(len(entries)) if left[k] == 0]
+    done = 0
+    while ready:
+        ready.sort(reverse=True)
+        k = ready.pop()
+        name, j, node, _ = entries[k]
+        layer, i = by_name[name]
+        out = layer(*arg(node.get("args", [])), **arg(node.get("kwargs", {})))
+        flat = tree_flatten(out)
+        made[name].append(flat)
+        if on_call is not None:
+            on_call(layer, i, flat)
+        done += 1
+        for w in waiting.pop((name, len(made[name]) - 1), []):
+            left[w] -= 1
+            if left[w] == 0:
+                ready.append(w)
+    if done < len(entries):
+        stuck = [entries[k] for k in range(len(entries)) if left[k] > 0][0]
+        name, j = stuck[0], stuck[1]
+        missing = sorted({f"{n}[{ni}]" for n, ni, _ in stuck[3]
+                          if not (n in made and ni < len(made[n]))})
+        raise ValueError(f"layers[{by_name[name][1]}] ({name!r}).inbound_nodes[{j}] takes "
+                         f"tensors no call makes ({', '.join(missing) or 'its previous call'}): "
+                         f"they refer to a layer or call that does not exist, or in a cycle")
+    for what in ("input_layers", "output_layers"):
+        if what not in config:
+            raise ValueError(f"Model.from_config: the config has no {what!r}")
+    inputs = _map_refs(tensor, config["input_layers"])
+    outputs = _map_refs(tensor, config["output_layers"])
+    return cls(inputs, outputs, name=config.get("name"),
+               trainable=config.get("trainable", True))
 
 
 def _map_refs(fn, value):
     """input_layers / output_layers: fn of a [name, node, tensor] reference, or a list
     or dict of them."""
     if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+        if not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in value[1:]):
+            raise ValueError(f"Model.from_config: bad tensor reference {value!r:.100}")
         return fn(value)
     if isinstance(value, list):
         return [_map_refs(fn, v) for v in value]

@@ -264,6 +264,20 @@ class Model(Trainer, Layer):
         from fastnn.saving import load_weights
         return load_weights(self, filepath, *args, **kwargs)
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A model from its config: a functional model's config (layers, input_layers,
+        output_layers) makes that graph, as Keras' Model.from_config; otherwise the
+        config holds the arguments of a subclass's constructor."""
+        if isinstance(config, dict) and "layers" in config and "input_layers" in config \
+                and "output_layers" in config:
+            from fastnn.models.functional import Functional, build_from_config
+            if custom_objects:
+                raise ValueError("Model.from_config: custom_objects are not supported; "
+                                 "fastnn configs only name fastnn's own layers")
+            return build_from_config(config, cls if issubclass(cls, Functional) else Functional)
+        return super().from_config(config)
+
     def get_config(self):
         raise NotImplementedError(
             f"{type(self).__name__}: a subclassed model's architecture is its Python code; "

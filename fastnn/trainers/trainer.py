@@ -209,6 +209,24 @@ def _by_output(y, names, what):
                      f"got {type(y).__name__}")
 
 
+def _is_serialized(value):
+    """A serialised object: {"class_name": ..., "config": {...}} (not a dict by output)."""
+    return isinstance(value, dict) and set(value) == {"class_name", "config"} \
+        and isinstance(value["config"], dict)
+
+
+def _map_leaves(fn, value):
+    """fn applied to every entry of a compile argument (None kept), in its structure: a
+    single entry, a list (of lists) or a dict by output name."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_map_leaves(fn, v) for v in value]
+    if isinstance(value, dict) and not _is_serialized(value):
+        return {k: _map_leaves(fn, v) for k, v in value.items()}
+    return fn(value)
+
+
 class Trainer:
     """compile / fit / evaluate / predict and the rest of Keras' training API, for any
     model. A model provides its layers in order (_chain) where it is a chain; the
@@ -265,6 +283,9 @@ class Trainer:
                     compile_utils.check_metric(mm)
             elif m is not None:
                 compile_utils.check_metric(m)
+        if loss_weights is not None:
+            _map_leaves(lambda w: _argcheck.real(w, "loss_weights", "compile"),
+                        loss_weights)
         if weighted_metrics:
             raise ValueError(f"compile: weighted_metrics is not supported by fastnn, got "
                              f"{weighted_metrics!r}")
@@ -309,25 +330,32 @@ class Trainer:
         return out
 
     def get_compile_config(self):
-        """What saving needs to recompile: optimizer, loss and metrics, serialised."""
+        """What saving needs to recompile: the optimizer, the loss (one, or a list or
+        dict of them by output), loss_weights and the metrics, serialised in the
+        structure compile() was given. TypeError where one of them is a Python function
+        or a class of the user's (it cannot be stored by name)."""
         if not self.compiled:
             return None
-        if self.loss is None or not isinstance(self._metric_ids, list):
-            raise ValueError(f"{self.name}: only a model compiled with one loss and a list "
-                             f"of metrics can be saved with its compile settings")
+
+        def loss(item):
+            return losses_mod.serialize(compile_utils.get_loss(item))
         return {
             "optimizer": optimizers_mod.serialize(self.optimizer),
-            "loss": losses_mod.serialize(self.loss),
-            "metrics": [metrics_mod.serialize(m) for m in self._metric_ids],
+            "loss": _map_leaves(loss, self._loss_identifier),
+            "loss_weights": _map_leaves(float, self._loss_weights),
+            "metrics": _map_leaves(metrics_mod.serialize, self._metric_ids),
         }
 
     compile_config = property(get_compile_config)
 
     def compile_from_config(self, config):
+        """compile() again from get_compile_config()'s output."""
+        def metric(item):
+            return item if isinstance(item, str) else metrics_mod.get(item)
         self.compile(optimizer=optimizers_mod.get(config["optimizer"]),
-                     loss=losses_mod.get(config["loss"]),
-                     metrics=[m if isinstance(m, str) else metrics_mod.get(m)
-                              for m in config.get("metrics") or []])
+                     loss=_map_leaves(losses_mod.get, config["loss"]),
+                     loss_weights=config.get("loss_weights"),
+                     metrics=_map_leaves(metric, config.get("metrics") or []))
 
     @property
     def metrics_names(self):
@@ -894,8 +922,28 @@ class Trainer:
         float when there are no metrics)."""
         if return_dict:
             return logs
-        ordered = [logs["loss"]] + [logs[m.name] for m in self._metrics]
-        return ordered[0] if len(ordered) == 1 else ordered
+        return self._flatten_logs_in_order(logs)
+
+    def _flatten_logs_in_order(self, logs):
+        """evaluate's and *_on_batch's list, in Keras 3's order (Trainer.
+        _flatten_metrics_in_order): the values of model.metrics by name first, the
+        compiled metrics in compile order for a one-output model, and for several
+        outputs each output's loss in output order; then every other log in sorted key
+        order (a several-output model's metrics, '<output>_<metric>'). One value alone
+        is returned as a float."""
+        names = []
+        own = type(self).metrics is not Trainer.metrics
+        if own:
+            names = [m.name for m in self.metrics]
+        else:
+            names = ["loss"]
+            several = self._out_losses is not None and len(self._out_losses) > 1
+            for m in self._metrics or ():
+                if not several or hasattr(m, "_fastnn_loss_of"):
+                    names.append(m.name)
+        results = [logs[n] for n in names if n in logs]
+        results += [logs[k] for k in sorted(logs) if k not in names]
+        return results[0] if len(results) == 1 else results
 
     # ------------------------------------------------------------------ one batch
     def reset_metrics(self):
@@ -913,6 +961,9 @@ class Trainer:
     def _on_batch(self, what, training, x, y, sample_weight, class_weight, return_dict):
         _argcheck.boolean(return_dict, "return_dict", what)
         self._require_compiled(what)
+        if self._needs_adapter(x, y, None, "train" if training else "test"):
+            return self._on_batch_adapted(what, training, x, y, sample_weight, class_weight,
+                                          return_dict)
         xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
         swa = self._with_class_weights(class_weight, ya, swa, what)
         if not self.built:
@@ -935,6 +986,36 @@ class Trainer:
             sums = self._on_batch_sums
             sums.add(*batch_sums)
             return self._results(sums.logs(self), return_dict)
+
+    def _on_batch_adapted(self, what, training, x, y, sample_weight, class_weight,
+                          return_dict):
+        """*_on_batch for several inputs or outputs (lists or dicts of arrays) or a model
+        with a step of its own: the arrays as one batch through the data adapter, then
+        the step fit and evaluate run."""
+        from fastnn.trainers import data_adapters as da
+        if da.is_generator(x) or isinstance(x, da.PyDataset) or da.is_fastnn_dataset(x) \
+                or da.is_tf_dataset(x):
+            raise TypeError(f"{what}: x must be arrays (a list or dict of arrays for several "
+                            f"inputs), got {type(x).__name__}; use fit/evaluate for "
+                            f"generators and datasets")
+        flat = [v for v in compile_utils.flat_outputs(x) if v is not None]
+        n = np.shape(flat[0])[0] if flat and np.ndim(flat[0]) else None
+        if not n:
+            raise ValueError(f"{what}: x must hold at least one sample, got "
+                             f"{type(x).__name__} {_argcheck.shown(x)}")
+        iterator = self._adapter_for(x, y, sample_weight, int(n), None, False, class_weight)
+        mode = "train" if training else "test"
+        logs = {}
+        with self._state_lock:
+            if self._on_batch_sums is None:
+                self._on_batch_sums = _Sums(0)
+            sums = self._on_batch_sums
+        with hooks_held():
+            for _, data, (xb, yb, swb) in self._batches(iterator):
+                logs = self._run_step(mode, data, xb, yb, swb, sums)
+        if return_dict:
+            return dict(logs)
+        return self._flatten_logs_in_order(logs)
 
     @_holding_train_lock
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
@@ -1207,8 +1288,7 @@ class Trainer:
         cbl.on_test_end(logs)
         if return_dict:
             return logs
-        values = [logs["loss"]] + [v for k, v in logs.items() if k != "loss"]
-        return values[0] if len(values) == 1 else values
+        return self._flatten_logs_in_order(logs)
 
     def _predict_adapted(self, x, batch_size, verbose, steps, callbacks):
         from fastnn.trainers import data_adapters as da

@@ -11,9 +11,10 @@ again under TensorFlow (REFERENCE=tensorflow, KERAS_BACKEND=tensorflow, tf.keras
 Keras 3) in a second scratch environment (/tmp/tf-ref: `tensorflow-cpu`), unless
 --no-tensorflow is given; the torch error is kept in the JSON either way.
 
-Every program runs --runs times (each with its own random initial weights and
-shuffles, unless the program seeds itself), so the JSON holds the spread a different
-random stream gives; tests/test_programs.py compares fastnn's figures against it.
+Every program runs --runs times, each with its own random initial weights and shuffles
+(a program that seeds itself gets its seed plus the run's number: standin.py), so the
+JSON holds the spread a different random stream gives; tests/test_programs.py compares
+fastnn's figures against it.
 Nothing here is needed to run the tests: reference.json is committed.
 """
 import argparse
@@ -77,10 +78,12 @@ def run_once(py, name, env):
 
 
 def record(py, name, env, runs):
-    """Run a program `runs` times; {figures: {name: [values]}, seconds} or {error}."""
+    """Run a program `runs` times; {figures: {name: [values]}, seconds} or {error}.
+    Run i sets REFERENCE_SEED_SHIFT=i: a program that seeds itself runs with its seed
+    plus i (standin.py), so that its runs spread as an unseeded program's do."""
     all_figures, seconds = {}, []
     for i in range(runs):
-        figures, error, sec = run_once(py, name, env)
+        figures, error, sec = run_once(py, name, dict(env, REFERENCE_SEED_SHIFT=str(i)))
         if figures is None:
             return {"error": error}
         seconds.append(round(sec, 1))
