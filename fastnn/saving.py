@@ -15,7 +15,8 @@ A ZIP archive (members stored or deflated) holding exactly these members:
     {"format": "fastnn.model" | "fastnn.weights",
      "format_version": 1,
      "fastnn_version": "0.1.0",
-     "model": {"class_name": "Sequential", "config": <model.get_config()>},  # model files
+     "model": {"class_name": "Sequential" | "Functional",                   # model files
+               "config": <model.get_config()>},
      "compile": <model.compile_config> | null,                               # model files
      "arrays": {"weights":   [<entry>, ...],    # model.get_weights() order (Keras layout)
                 "optimizer": [<entry>, ...]}}   # optimizer.get_state(); absent/empty if none
@@ -1051,8 +1052,8 @@ def _check_learning_rate(filepath, opt):
 
 
 def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_bytes=None):
-    """Read a model written by save_model/model.save: a built Sequential with the saved
-    weights and, with ``compile=True`` (the default) and a compiled original, the same
+    """Read a model written by save_model/model.save: a built Sequential or functional
+    model with the saved weights and, with ``compile=True`` (the default) and a compiled original, the same
     optimizer (including its step count and slots), loss and metrics.
 
     ``max_bytes``: the most bytes the file's arrays may take together, as their declared

@@ -706,11 +706,57 @@ _NASTY = st.one_of(
 )
 
 
+@pytest.fixture(scope="module")
+def functional_base(tmp_path_factory):
+    """A trained functional model (two branches from one input, Concatenate, Add,
+    Normalization, BatchNormalization, a layer called twice): its file, as `base`."""
+    import fastnn as keras
+    from fastnn import layers
+    from fastnn.utils import set_random_seed
+    set_random_seed(4)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(32, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 32)
+    inp = keras.Input(shape=(6,), name="x")
+    norm = layers.Normalization()
+    norm.adapt(x)
+    shared = layers.Dense(6, activation="tanh", name="shared")
+    a = shared(norm(inp))
+    b = shared(layers.Add()([a, inp]))
+    h = layers.Concatenate()([a, b, inp])
+    h = layers.BatchNormalization()(layers.Dense(5, activation="relu")(h))
+    m = keras.Model(inp, layers.Dense(3)(h), name="graph")
+    m.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+              metrics=["accuracy"])
+    m.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    d = tmp_path_factory.mktemp("fuzz_functional")
+    m.save(d / "graph.fastnn")
+    config, arrays = saving._read_archive(d / "graph.fastnn", saving.MODEL_FORMAT)
+    return {"dir": d, "members": _members(d / "graph.fastnn"), "config": config,
+            "arrays": arrays, "model": m}
+
+
+def test_the_unmutated_functional_file_loads_correctly(functional_base):
+    assert _outcome(functional_base["dir"] / "graph.fastnn") == "loaded"
+
+
 @_FUZZ
 @given(data=st.data())
 def test_fuzz_config_fields(base, data):
     """Any field of config.json replaced by (or removed for) an awkward value, JSON's
     NaN/Infinity and 401-digit integers included: refused, or a correct load."""
+    _mutate_field_and_load(base, data)
+
+
+@_FUZZ
+@given(data=st.data())
+def test_fuzz_functional_config_fields(functional_base, data):
+    """The same for a functional model's file: its graph's references (layer names,
+    call and output indices), inbound nodes and input/output lists included."""
+    _mutate_field_and_load(functional_base, data)
+
+
+def _mutate_field_and_load(base, data):
     cfg = json.loads(json.dumps(base["config"]))
     paths = [p for p in _paths(cfg) if p]
     numbers = [p for p in paths if _leaf(cfg, p) is not True and _leaf(cfg, p) is not False
