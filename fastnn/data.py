@@ -1569,9 +1569,13 @@ def _flatten_up_to(specs, values):
 
 
 def _convert_to_spec(value, spec, strict):
-    """A generator's component converted to `spec` as TensorFlow does: with
-    output_signature (`strict`), NumPy values must have the spec's dtype and Python values
-    convert when they can without loss; with output_types, NumPy converts them."""
+    """A generator's component converted to `spec`'s dtype, as TensorFlow 2.21 converts
+    it (NumPy values of another dtype included: int64 to int32, float64 to float32), but
+    only where the values survive: a conversion that would change a value (an integer out
+    of the target's range, a fraction to an integer, a finite number to infinity) raises
+    TypeError where TensorFlow silently wraps, truncates or overflows (a deliberate
+    difference). `strict` (output_signature, not output_types) also refuses Python
+    floats with fractions for an integer spec, as TensorFlow does."""
     target = spec.dtype
 
     def cannot():
@@ -1586,24 +1590,29 @@ def _convert_to_spec(value, spec, strict):
             raise cannot() from None
         if isinstance(arr, Dataset) or arr.dtype != _STRING:
             raise cannot()
-    elif strict and (isinstance(value, (np.ndarray, np.generic))
-                     or callable(getattr(value, "numpy", None))):
-        arr = _to_array(value)
-        if arr.dtype != target:
-            raise TypeError(f"`generator` yielded an element of "
-                            f"{TensorSpec(arr.shape, arr.dtype)} where an element of {spec} "
-                            f"was expected.")
     else:
         try:
-            src = np.asarray(value)
-            if src.dtype.kind in "USO":
+            src = _to_array(value) if callable(getattr(value, "numpy", None)) \
+                else np.asarray(value)
+            if isinstance(src, Dataset) or src.dtype.kind in "USOV":
                 raise cannot()
-            arr = np.asarray(value, dtype=target)
+            with np.errstate(all="ignore"):
+                arr = np.asarray(src, dtype=target)
         except (TypeError, ValueError, OverflowError):
             raise cannot() from None
-        if strict and src.dtype.kind in "fc" and target.kind in "iub" and \
-                not np.array_equal(arr, src):
-            raise cannot()
+        if arr.dtype != src.dtype:
+            with np.errstate(all="ignore"):
+                if target.kind in "iub" and not np.array_equal(arr, src):
+                    raise TypeError(
+                        f"`generator` yielded an element of {TensorSpec(src.shape, src.dtype)} "
+                        f"whose values change when converted to {_dtype_name(target)} (out of "
+                        f"range, or fractions), where an element of {spec} was expected.")
+                if target.kind in "fc" and src.dtype.kind in "fciub" and \
+                        np.count_nonzero(np.isinf(arr)) != np.count_nonzero(np.isinf(src)):
+                    raise TypeError(
+                        f"`generator` yielded an element of {TensorSpec(src.shape, src.dtype)} "
+                        f"with values too large for {_dtype_name(target)}, where an element of "
+                        f"{spec} was expected.")
     if not _shape_compatible(spec.shape, arr.shape):
         raise TypeError(f"`generator` yielded an element of shape {arr.shape} where an element "
                         f"of shape {spec.shape} was expected.")

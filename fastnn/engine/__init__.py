@@ -105,7 +105,7 @@ def _dense_specs(model):
     flatten_first = False
     norm = None
     for i, layer in enumerate(model._chain()):
-        if isinstance(layer, layers_mod.InputLayer):
+        if isinstance(layer, layers_mod.InputLayer) or type(layer) is layers_mod.Identity:
             continue
         if isinstance(layer, layers_mod.Flatten):
             if specs or norm:

@@ -1,5 +1,5 @@
-"""Layers (keras.layers): Dense, Input/InputLayer, Activation, Dropout,
-BatchNormalization, Flatten.
+"""Layers (keras.layers): Dense, Identity, Input/InputLayer, Activation, Dropout,
+BatchNormalization, Normalization, Flatten, the merging layers and Lambda.
 
 A layer declares its weights in `build` and its math in `call` (inference) plus the
 training pair `forward` / `backward` that Sequential's layer-by-layer step uses.
@@ -7,7 +7,7 @@ Weights are C-contiguous NumPy arrays of the layer dtype, updated in place.
 """
 from fastnn import _registry
 from fastnn.layers.layer import Layer, _auto_name
-from fastnn.layers.core import Dense, Input, InputLayer
+from fastnn.layers.core import Dense, Identity, Input, InputLayer
 from fastnn.layers.activations import ELU, Activation, LeakyReLU, ReLU, Softmax
 from fastnn.layers.normalization import BatchNormalization, Normalization
 from fastnn.layers.regularization import Dropout
@@ -17,7 +17,7 @@ from fastnn.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Mini
                                    multiply, subtract)
 from fastnn.layers.lambda_layer import Lambda
 
-ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Activation, ReLU, LeakyReLU, ELU, Softmax,
+ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Activation, ReLU, LeakyReLU, ELU, Softmax,
                                        Dropout, BatchNormalization, Normalization, Flatten,
                                        Add, Subtract, Multiply, Average, Maximum, Minimum,
                                        Concatenate, Dot, Lambda)}

@@ -258,3 +258,14 @@ def op_node(fn, *args, **kwargs):
         fn = {"getitem": lambda x, key: x[key]}.get(fn) or getattr(_ops, fn)
     tensors = [t for t in tree_flatten((args, kwargs)) if isinstance(t, KerasTensor)]
     return OpLayer(fn, args, kwargs)(*tensors)
+
+
+class Identity(Layer):
+    """keras.layers.Identity: returns its inputs unchanged (one array, or a list, tuple
+    or dict of them). Useful as a placeholder; on the C engine it is skipped."""
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def call(self, inputs, training=None):
+        return tree_map(lambda x: x, inputs)

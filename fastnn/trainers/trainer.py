@@ -388,12 +388,14 @@ class Trainer:
         if arr.ndim == 0:
             raise ValueError(f"{what}: {argname} must be an array of samples, got a scalar")
         given = arr.shape
-        if arr.ndim == 1:
-            arr = arr.reshape(-1, 1)  # Keras 2 expanded 1-D inputs to one feature
+        exp = self._expected_input_shape() if self.built else None
+        if arr.ndim == 1 and not (exp is not None and len(exp) == 1):
+            # Keras 2 expanded 1-D inputs to one feature; a model built for one number
+            # per sample (Input(shape=())) takes them as they are
+            arr = arr.reshape(-1, 1)
         if arr.shape[0] == 0 or arr.size == 0:
             raise ValueError(f"{what}: {argname} must not be empty, got shape {arr.shape}")
         if self.built:
-            exp = self._expected_input_shape()
             if arr.ndim != len(exp) or any(e is not None and e != s for e, s in zip(exp[1:], arr.shape[1:])):
                 raise ValueError(f"{what}: {argname} expected shape {('N',) + tuple(exp[1:])} "
                                  f"(the model's input), got {given}")

@@ -274,7 +274,6 @@ STEPS_PER_EXECUTION = ("missing: compile(steps_per_execution=) is accepted and i
                        "with batch indices 0, spe, 2*spe, ...)")
 NO_LOSS = ("missing: training on add_loss() terms alone: compile() without a loss is "
            "accepted, fit() says 'has no loss to compute'")
-IDENTITY = "missing: layers.Identity"
 ACTIVITY_REG = "missing: activity_regularizer= on layers (refused: 'not supported by fastnn')"
 NO_WEIGHTS = ("bug: fit / evaluate / predict refuse a subclassed model that holds no layers "
               "(ValueError: 'the model has no layers; add some with model.add(...)'), "
@@ -712,7 +711,6 @@ SPE_1_50 = [(f"steps_per_execution_{spe}_mode_{mode}", spe, mode)
 # Keras: keras/src/trainers/trainer_test.py::test_predict_preserve_order
 # (tf.data.Dataset.from_generator -> fastnn.data.Dataset.from_generator.)
 @pytest.mark.parametrize("steps_per_execution,mode", params(SPE_1_50))
-@pytest.mark.xfail(strict=True, reason=IDENTITY)
 def test_predict_preserve_order(steps_per_execution, mode):
     def generate_uneven_batches():
         batch_sizes = [2, 3, 4]
@@ -754,7 +752,6 @@ def test_predict_preserve_order(steps_per_execution, mode):
 
 # Keras: keras/src/trainers/trainer_test.py::test_predict_generator
 @pytest.mark.parametrize("steps_per_execution,mode", params(SPE_1_50))
-@pytest.mark.xfail(strict=True, reason=IDENTITY)
 def test_predict_generator(steps_per_execution, mode):
     batch_size = 2
 
