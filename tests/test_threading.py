@@ -637,8 +637,11 @@ def test_team_sizes_of_the_engine_change_nothing(set_threads, dtype):
         # 38 steps: the hook's 7 steps on 1 thread, then searches from the whole team
         # (how many depends on what this machine's cores do meanwhile)
         assert states[1]["searches"] >= 1 and states[1]["max_team"] == 4
-        # 30 steps on 2 threads, then a search, still under way or over
-        assert states[2]["searches"] == 1
+        # 30 steps on 2 threads, then a search, still under way or over; on busy cores
+        # the size a short search chose can run three steps in a row at under half its
+        # best pace, and the engine then searches again (csrc/train.h): a second search
+        # within the 8 steps left is the policy working, not a fault
+        assert states[2]["searches"] in (1, 2)
         # on its own it searched from the whole team and timed the size it chose
         assert states[3]["searches"] >= 1 and states[3]["team"] in (1, 2, 4)
         assert states[3]["best_us_per_row"] > 0 or states[3]["searching"]
