@@ -134,25 +134,6 @@ XFAIL = {
         "(validation loss median 0.76 and 0.77, above 1.0 in 20% and 17% of runs), and from "
         "the same initial weights the same losses to 2e-5 "
         "(tests/conformance/test_custom_loss_training.py)",
-    "p23_keras_imbalanced_classification": dict(loss=rel(0.5), val_recall=absolute(0.15),
-                                                val_fraud_rows=absolute(0),
-                                                val_all_rows=absolute(0)),
-    # initial_loss: one example's loss under random initial weights (about ln 10 +- 1)
-    "p24_tf_quickstart_beginner": dict(initial_loss=absolute(1.5), loss=LOSS, test_loss=LOSS,
-                                       test_acc=ACC, prob_sum=SUM),
-    "p25_tf_basic_classification": dict(loss=LOSS, test_loss=LOSS, test_acc=ACC,
-                                        predicted_agrees=absolute(0)),
-}
-
-# Programs that do not run on fastnn today (or give other figures): the reason is the
-# missing feature and the last line of the traceback. strict: a fix makes the test fail
-# until its mark is removed. Kept in step with tests/programs/README.md.
-XFAIL = {
-    "p16_homl_custom_huber_loss":
-        "mismatch: validation loss 1.92 on fastnn against 0.67-0.96 in Keras' runs: the "
-        "draw of initial weights (the program seeds itself with 42); from the same initial "
-        "weights fastnn and Keras train to the same losses (tests/conformance/"
-        "test_custom_loss_training.py)",
     "p23_keras_imbalanced_classification":
         "keras.metrics.FalseNegatives, FalsePositives, TrueNegatives, TruePositives, "
         "Precision, Recall are missing: AttributeError: module 'fastnn.metrics' has no "
