@@ -255,6 +255,9 @@ def _metric_spec(model, specs, on_logits):
     """C metric code and, per compiled metric, which engine statistic feeds it."""
     code = _METRIC_NONE
     feeds = []
+    if getattr(model, "_weighted_metric_ids", None):
+        # the engine's statistics are unweighted; these metrics need the sample weights
+        raise Unsupported("weighted_metrics")
     for m in model._metrics or []:
         t = type(m)
         acc = {metrics_mod.SparseCategoricalAccuracy: _METRIC_SPARSE_ACC,

@@ -107,7 +107,12 @@ class Model(Trainer, Layer):
                     else layer.compute_output_shape(shape)
             return shape
         shape = tuple(1 if d is None else d for d in input_shape)
-        out = np.asarray(Layer.__call__(self, np.zeros(shape, self.dtype), training=False))
+        out = Layer.__call__(self, np.zeros(shape, self.dtype), training=False)
+        if isinstance(out, (dict, list, tuple)):
+            flat = _symbolic.tree_flatten(out)
+            if len(flat) == 1:        # one output in a dict or list ({"out": y}, [y])
+                out = flat[0]
+        out = np.asarray(out)
         return (input_shape[0],) + out.shape[1:]
 
     # ------------------------------------------------------------------ calling

@@ -209,6 +209,49 @@ def _by_output(y, names, what):
                      f"got {type(y).__name__}")
 
 
+def _metric_ids(metrics, argname):
+    """compile's metrics or weighted_metrics as a list or dict, each entry checked (a
+    bad name fails at compile time, listing the known ones)."""
+    if metrics is None:
+        ids = []
+    elif isinstance(metrics, (list, tuple, dict)):
+        ids = metrics
+    elif isinstance(metrics, (str, metrics_mod.Metric)) or callable(metrics):
+        ids = [metrics]
+    else:
+        raise TypeError(f"compile: {argname} must be a list of metric names, objects or "
+                        f"functions, got {metrics!r}")
+    for m in compile_utils.flat_outputs(ids):
+        if isinstance(m, (list, tuple)):
+            for mm in m:
+                compile_utils.check_metric(mm)
+        elif m is not None:
+            compile_utils.check_metric(m)
+    return ids
+
+
+def _only_output(y_pred):
+    """A one-output model's output given as [y] or {"name": y}: y."""
+    if isinstance(y_pred, (list, tuple)) and len(y_pred) == 1:
+        return y_pred[0]
+    if isinstance(y_pred, dict) and len(y_pred) == 1:
+        return next(iter(y_pred.values()))
+    return y_pred
+
+
+def _weighted(metric, metrics, prefix):
+    """A metric of compile's weighted_metrics: it takes the sample weights; named as Keras
+    3 names it (CompileMetrics.result): '<prefix><name>', or '<prefix>weighted_<name>'
+    when an unweighted metric has that name already."""
+    name = f"{prefix}{metric.name}"
+    metric._fastnn_order_name = metric.name     # what Keras orders the results by
+    if any(m.name == name for m in metrics):
+        name = f"{prefix}weighted_{metric.name}"
+    metric.name = name
+    metric._fastnn_weighted = True
+    return metric
+
+
 def _is_serialized(value):
     """A serialised object: {"class_name": ..., "config": {...}} (not a dict by output)."""
     return isinstance(value, dict) and set(value) == {"class_name", "config"} \
@@ -237,6 +280,7 @@ class Trainer:
         self.optimizer = None
         self.loss = None
         self._metric_ids = []
+        self._weighted_metric_ids = []
         self._metrics = None
         self._out_losses = None       # one (loss, weight) per output, once known
         self._loss_identifier = None
@@ -268,27 +312,12 @@ class Trainer:
         for item in (loss.values() if isinstance(loss, dict) else loss) if structured else [loss]:
             if item is not None:
                 compile_utils.get_loss(item)
-        if metrics is None:
-            metric_ids = []
-        elif isinstance(metrics, (list, tuple, dict)):
-            metric_ids = metrics
-        elif isinstance(metrics, (str, metrics_mod.Metric)) or callable(metrics):
-            metric_ids = [metrics]
-        else:
-            raise TypeError(f"compile: metrics must be a list of metric names, objects or "
-                            f"functions, got {metrics!r}")
-        for m in compile_utils.flat_outputs(metric_ids):
-            if isinstance(m, (list, tuple)):
-                for mm in m:
-                    compile_utils.check_metric(mm)
-            elif m is not None:
-                compile_utils.check_metric(m)
+        metric_ids = _metric_ids(metrics, "metrics")
+        weighted_ids = _metric_ids(weighted_metrics, "weighted_metrics")
         if loss_weights is not None:
             _map_leaves(lambda w: _argcheck.real(w, "loss_weights", "compile"),
                         loss_weights)
-        if weighted_metrics:
-            raise ValueError(f"compile: weighted_metrics is not supported by fastnn, got "
-                             f"{weighted_metrics!r}")
+        self._weighted_metric_ids = weighted_ids
         self.optimizer = opt
         self._loss_identifier = loss
         self._loss_weights = loss_weights
@@ -344,6 +373,7 @@ class Trainer:
             "loss": _map_leaves(loss, self._loss_identifier),
             "loss_weights": _map_leaves(float, self._loss_weights),
             "metrics": _map_leaves(metrics_mod.serialize, self._metric_ids),
+            "weighted_metrics": _map_leaves(metrics_mod.serialize, self._weighted_metric_ids),
         }
 
     compile_config = property(get_compile_config)
@@ -355,7 +385,8 @@ class Trainer:
         self.compile(optimizer=optimizers_mod.get(config["optimizer"]),
                      loss=_map_leaves(losses_mod.get, config["loss"]),
                      loss_weights=config.get("loss_weights"),
-                     metrics=_map_leaves(metric, config.get("metrics") or []))
+                     metrics=_map_leaves(metric, config.get("metrics") or []),
+                     weighted_metrics=_map_leaves(metric, config.get("weighted_metrics") or []))
 
     @property
     def metrics_names(self):
@@ -550,22 +581,30 @@ class Trainer:
             self._resolve_losses(_names_of(y_pred))
         if self._out_losses is None or len(self._out_losses) == 1:
             loss = self.loss if self._out_losses is None else self._out_losses[0][0]
-            p = y_pred[0] if isinstance(y_pred, (list, tuple)) and len(y_pred) == 1 else y_pred
+            p = _only_output(y_pred)
             value = compile_utils.loss_value(loss, y, p, sw)
             weight = self._single_loss_weight()
             return (value if weight == 1.0 else value * weight), [value]
         ys = _by_output(y, self._out_names, "y")
         ps = compile_utils.flat_outputs(y_pred)
+        sws = self._per_output_weights(sw, len(ys))
         total, each = None, []
-        for (loss, weight), yi, pi in zip(self._out_losses, ys, ps):
+        for (loss, weight), yi, pi, swi in zip(self._out_losses, ys, ps, sws):
             if loss is None or yi is None:
                 each.append(None)
                 continue
-            value = compile_utils.loss_value(loss, yi, pi, sw)
+            value = compile_utils.loss_value(loss, yi, pi, swi)
             each.append(value)
             term = value if weight == 1.0 else value * weight
             total = term if total is None else total + term
         return total, each
+
+    def _per_output_weights(self, sw, n):
+        """Sample weights for each of n outputs: one array for all (Keras repeats it),
+        or a list or dict by output name of arrays (None where an output has none)."""
+        if isinstance(sw, (list, tuple, dict)):
+            return _by_output(sw, self._out_names, "sample_weight")
+        return [sw] * n
 
     def _total_loss(self, y, y_pred, sw):
         """(the data loss plus every regularization and add_loss term (model.losses),
@@ -588,10 +627,11 @@ class Trainer:
         if variables:
             grads = tape.gradient(total, variables)
             self._apply(grads, variables)
-        return self._step_sums(xb, yb, out, total, each)
+        return self._step_sums(xb, yb, out, total, each, swb)
 
-    def _step_sums(self, x, y, y_pred, total, each):
-        """A batch's (samples, loss * samples, (total, count) per metric)."""
+    def _step_sums(self, x, y, y_pred, total, each, sw=None):
+        """A batch's (samples, loss * samples, (total, count) per metric); the weighted
+        metrics (compile's weighted_metrics) take the sample weights sw."""
         n = _batch_size_of(x)
         if self._metrics is None:
             self._ensure_metrics_for(y, y_pred)
@@ -599,23 +639,33 @@ class Trainer:
             return n, float(total) * n, []
         single = self._out_losses is None or len(self._out_losses) == 1
         ys = [y] if single else _by_output(y, self._out_names, "y")
-        ps = [y_pred[0] if isinstance(y_pred, (list, tuple)) and len(y_pred) == 1 else y_pred] \
+        ps = [_only_output(y_pred)] \
             if single else compile_utils.flat_outputs(y_pred)
         sums = []
+        sws = None
         for m in self._metrics:
+            i = getattr(m, "_fastnn_output", 0)
+            w = None
+            if getattr(m, "_fastnn_weighted", False) and sw is not None:
+                if sws is None:      # one array for every output, or one per output
+                    sws = self._per_output_weights(sw, len(ps)) if not single \
+                        else [_only_output(sw)]
+                w = sws[i]
+                w = None if w is None else np.asarray(w, np.float64).reshape(-1)
             if _stateful(m):         # a Metric subclass with its own update_state
-                i = getattr(m, "_fastnn_output", 0)
                 with self._state_lock:
-                    m.update_state(ys[i], ps[i])
+                    if w is None:
+                        m.update_state(ys[i], ps[i])
+                    else:
+                        m.update_state(ys[i], ps[i], sample_weight=w)
                 sums.append(None)
             elif hasattr(m, "_fastnn_loss_of"):
                 v = each[m._fastnn_loss_of]
                 sums.append((0.0, 0.0) if v is None else (float(v) * n, float(n)))
             else:      # a built-in metric: on the plain arrays (no autodiff dispatch)
-                i = getattr(m, "_fastnn_output", 0)
                 p = ps[i]
                 sums.append(m.batch_sums(ys[i], p.view(np.ndarray)
-                                         if isinstance(p, np.ndarray) else p))
+                                         if isinstance(p, np.ndarray) else p, w))
         return n, float(total) * n, sums
 
     def _apply(self, grads, variables):
@@ -637,7 +687,7 @@ class Trainer:
     def _test_step(self, xb, yb, swb):
         out = self._forward(xb, training=False)
         total, each = self._total_loss(yb, out, swb)
-        return self._step_sums(xb, yb, out, total, each)
+        return self._step_sums(xb, yb, out, total, each, swb)
 
     def _reset_stateful_metrics(self):
         with self._state_lock:
@@ -658,8 +708,19 @@ class Trainer:
                     ids = ids if isinstance(ids, (list, tuple)) else [ids]
                 elif len(ids) == 1 and isinstance(ids[0], (list, tuple)):
                     ids = ids[0]
-                self._metrics = [compile_utils.get_metric(m, yshape, tuple(out_shape))
-                                 for m in ids]
+                metrics = [compile_utils.get_metric(m, yshape, tuple(out_shape))
+                           for m in ids]
+                wids = self._weighted_metric_ids
+                if isinstance(wids, dict):
+                    wids = list(wids.values())[0] if len(wids) == 1 else wids
+                    wids = wids if isinstance(wids, (list, tuple)) else [wids]
+                elif len(wids) == 1 and isinstance(wids[0], (list, tuple)):
+                    wids = wids[0]
+                for ident in wids:
+                    metrics.append(_weighted(compile_utils.get_metric(ident, yshape,
+                                                                      tuple(out_shape)),
+                                             metrics, ""))
+                self._metrics = metrics
 
     def _ensure_metrics_for(self, y, y_pred):
         """The compiled metric objects for targets y and outputs y_pred (structures for
@@ -669,8 +730,7 @@ class Trainer:
             if self._metrics is not None:
                 return
             if self._out_losses is None or len(self._out_losses) == 1:
-                p = y_pred[0] if isinstance(y_pred, (list, tuple)) and len(y_pred) == 1 \
-                    else y_pred
+                p = _only_output(y_pred)
                 self._ensure_metrics(np.asarray(y), np.shape(p))
                 return
             names = self._out_names
@@ -693,6 +753,20 @@ class Trainer:
                 for ident in ids:
                     m = compile_utils.get_metric(ident, yshape, np.shape(ps[i]))
                     m.name = f"{name}_{m.name}"
+                    m._fastnn_output = i
+                    metrics.append(m)
+            wper = compile_utils.per_output(self._weighted_metric_ids, names,
+                                            "weighted_metrics") \
+                if self._weighted_metric_ids else [[] for _ in names]
+            for i, (name, ids) in enumerate(zip(names, wper)):
+                if ids is None or ys[i] is None:
+                    continue
+                ids = ids if isinstance(ids, (list, tuple)) else [ids]
+                op = getattr(self._out_losses[i][0], "_op", None)
+                yshape = np.shape(ys[i]) if op != _SPARSE else (np.shape(ys[i])[0],)
+                for ident in ids:
+                    m = _weighted(compile_utils.get_metric(ident, yshape, np.shape(ps[i])),
+                                  metrics, f"{name}_")
                     m._fastnn_output = i
                     metrics.append(m)
             self._metrics = metrics
@@ -942,7 +1016,10 @@ class Trainer:
             several = self._out_losses is not None and len(self._out_losses) > 1
             for m in self._metrics or ():
                 if not several or hasattr(m, "_fastnn_loss_of"):
-                    names.append(m.name)
+                    # a weighted metric renamed 'weighted_<name>' is ordered by its own
+                    # name, which its unweighted twin holds: it goes with the rest
+                    names.append(getattr(m, "_fastnn_order_name", m.name))
+        names = list(dict.fromkeys(names))      # each log once
         results = [logs[n] for n in names if n in logs]
         results += [logs[k] for k in sorted(logs) if k not in names]
         return results[0] if len(results) == 1 else results
