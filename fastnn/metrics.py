@@ -1,10 +1,13 @@
 """Metrics (keras.metrics): stateful mean-type objects with update_state/result/reset_state.
 
-Every metric here is a running mean, so its state is (total, count); `batch_sums`
+Most metrics here are running means, so their state is (total, count); `batch_sums`
 gives one batch's contribution and `update_sums` adds it. The training loop uses that
-pair so a fused engine can hand back sums without per-sample Python.
+pair so a fused engine can hand back sums without per-sample Python. The confusion-matrix
+metrics (TruePositives, FalsePositives, TrueNegatives, FalseNegatives, Precision, Recall)
+keep Keras' own state instead: count variables per threshold, updated by update_state.
 """
 import math
+import numbers
 
 import numpy as np
 from fastnn import _argcheck, _registry
@@ -279,10 +282,350 @@ class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
         return _squeeze_labels(y_true, y_pred).astype(np.int64)
 
 
+# ----------------------------------------------------------------- confusion metrics
+# Keras' metrics_utils.NEG_INF: the threshold of Precision / Recall with top_k and no
+# thresholds (every prediction among the top k counts as positive).
+_NEG_INF = -1e10
+_CONDITIONS = ("true_positives", "false_positives", "true_negatives", "false_negatives")
+
+
+def _parse_thresholds(thresholds, default, owner):
+    """Keras' parse_init_thresholds: None -> [default]; a number or a list (tuple, 1-d
+    array) of numbers, each in [0, 1] -> a list of floats."""
+    if thresholds is None:
+        return [default]
+    if isinstance(thresholds, np.ndarray) and thresholds.ndim == 0:
+        thresholds = thresholds[()]
+    if isinstance(thresholds, (list, tuple, np.ndarray)):
+        items = list(thresholds)
+        if not items:
+            raise ValueError(f"{owner}: thresholds must hold at least one threshold in "
+                             f"[0, 1], got {_argcheck.shown(thresholds)}")
+    else:
+        items = [thresholds]
+    out, bad = [], []
+    for t in items:
+        if t is None:
+            bad.append(t)
+            continue
+        t = _argcheck._scalar(t)
+        if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Real):
+            raise TypeError(f"{owner}: thresholds must be a float or a list of floats in "
+                            f"[0, 1], got {type(t).__name__} {_argcheck.shown(t)} in "
+                            f"thresholds={_argcheck.shown(thresholds)}")
+        try:
+            v = float(t)
+        except OverflowError:
+            v = math.inf
+        if not 0.0 <= v <= 1.0:       # NaN too
+            bad.append(t)
+        else:
+            out.append(v)
+    if bad:
+        # Keras' words, then the argument as given
+        raise ValueError(f"{owner}: Threshold values must be in [0, 1]. Received: {bad} "
+                         f"(thresholds={_argcheck.shown(thresholds)})")
+    return out
+
+
+def _evenly_distributed(thresholds):
+    """Keras' is_evenly_distributed_thresholds: three or more thresholds at i / (n - 1)
+    (to float32 closeness); Keras then counts by buckets (see _update_buckets)."""
+    n = len(thresholds)
+    if n < 3:
+        return False
+    even = np.arange(n, dtype=np.float32) / (n - 1)
+    return bool(np.allclose(thresholds, even, atol=1e-7))
+
+
+def _same_rank(x1, x2, expand_rank_1=True):
+    """Keras' squeeze_or_expand_to_same_rank (losses/loss.py)."""
+    if x1.ndim == x2.ndim + 1 and x1.shape[-1] == 1:
+        if x2.ndim == 1 and expand_rank_1:
+            x2 = x2[..., None]
+        else:
+            x1 = x1[..., 0]
+    if x2.ndim == x1.ndim + 1 and x2.shape[-1] == 1:
+        if x1.ndim == 1 and expand_rank_1:
+            x1 = x1[..., None]
+        else:
+            x2 = x2[..., 0]
+    return x1, x2
+
+
+class _ConfusionMatrixMetric(Metric):
+    """The common part of TruePositives, FalsePositives, TrueNegatives, FalseNegatives,
+    Precision and Recall (Keras' metrics_utils.update_confusion_matrix_variables).
+
+    The state is one variable per confusion-matrix cell the metric needs, of shape
+    (len(thresholds),), in the metric's dtype (float32 unless `dtype` is given), as in
+    Keras. The counts are plain NumPy (a comparison and a weighted sum per threshold):
+    no C kernel is needed, and the metric runs on the layer path of fit / evaluate."""
+    _cells = ()
+    _default_threshold = 0.5
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+        owner = type(self).__name__
+        super().__init__(name=name, dtype=dtype)
+        self._vdtype = np.dtype(dtype if dtype is not None else "float32")
+        if self._vdtype.kind != "f":
+            raise ValueError(f"{owner}: dtype must be a floating dtype such as 'float32', "
+                             f"got {_argcheck.shown(dtype)}")
+        self.top_k = _argcheck.integer(top_k, "top_k", owner, lo=1, allow_none=True)
+        self.class_id = _argcheck.integer(class_id, "class_id", owner, lo=0,
+                                          allow_none=True)
+        default = self._default_threshold if self.top_k is None else _NEG_INF
+        self.thresholds = _parse_thresholds(thresholds, default, owner)
+        # what get_config gives back: None, one float, or a list of floats
+        if thresholds is None:
+            self.init_thresholds = None
+        elif isinstance(thresholds, (list, tuple)) or (
+                isinstance(thresholds, np.ndarray) and thresholds.ndim > 0):
+            self.init_thresholds = list(self.thresholds)
+        else:
+            self.init_thresholds = self.thresholds[0]
+        self._thresholds_distributed_evenly = _evenly_distributed(self.thresholds)
+        for cell in self._cells:
+            setattr(self, cell, self.add_weight(name=cell, shape=(len(self.thresholds),),
+                                                initializer="zeros", dtype=self._vdtype))
+
+    @property
+    def _several(self):
+        return len(self.thresholds) > 1
+
+    def _prepared(self, y_true, y_pred, sample_weight, owner):
+        """(labels as bool, predictions, weights or None), all of one shape, in the
+        variable dtype, after Keras' rank matching, top_k and class_id."""
+        vd = self._vdtype
+        yt = _argcheck.real_array(y_true, "y_true", owner)
+        yp = _argcheck.real_array(y_pred, "y_pred", owner)
+        yt = np.asarray(yt).view(np.ndarray) if isinstance(yt, np.ndarray) else yt
+        yp = np.asarray(yp).view(np.ndarray) if isinstance(yp, np.ndarray) else yp
+        with np.errstate(over="ignore", invalid="ignore"):
+            yt = yt.astype(vd)
+            yp = yp.astype(vd)
+        _argcheck.finite_array(yt, "y_true", owner)
+        yp, yt = _same_rank(yp, yt)
+        if yt.shape != yp.shape:
+            raise ValueError(f"{owner}: y_true must have the shape of y_pred {yp.shape} "
+                             f"(or lack its last axis of 1), got {np.shape(y_true)}")
+        sw = None
+        if sample_weight is not None:
+            sw = _argcheck.real_array(sample_weight, "sample_weight", owner)
+            with np.errstate(over="ignore", invalid="ignore"):
+                sw = np.asarray(sw).view(np.ndarray).astype(vd)
+            _argcheck.finite_array(sw, "sample_weight", owner)
+            _, sw = _same_rank(yt, sw[..., None], expand_rank_1=False)
+            try:
+                sw = np.broadcast_to(sw, yp.shape)
+            except ValueError:
+                raise ValueError(f"{owner}: sample_weight must broadcast to the shape of "
+                                 f"y_true {yt.shape} (one weight per sample, per value, or "
+                                 f"one for all), got shape {np.shape(sample_weight)}") from None
+        if self.top_k is not None:
+            if yp.ndim == 0 or yp.shape[-1] < self.top_k:
+                raise ValueError(f"{owner}: top_k must be at most the size of the last axis "
+                                 f"of y_pred, got top_k={self.top_k} for y_pred of shape "
+                                 f"{yp.shape}")
+            # Keras' _filter_top_k: the k highest of each row kept (the lower index first
+            # among equals), the others set to NEG_INF
+            order = np.argsort(-yp, axis=-1, kind="stable")[..., :self.top_k]
+            keep = np.zeros(yp.shape, bool)
+            np.put_along_axis(keep, order, True, axis=-1)
+            yp = np.where(keep, yp, vd.type(_NEG_INF))
+        if self.class_id is not None:
+            if yp.ndim < 2:
+                raise ValueError("When class_id is provided, y_pred must be a 2D array with "
+                                 "shape (num_samples, num_classes), found shape: "
+                                 f"{yp.shape} ({owner}, class_id={self.class_id})")
+            if self.class_id >= yp.shape[-1]:
+                raise ValueError(f"{owner}: class_id must be less than the number of "
+                                 f"classes (the last axis of y_pred, {yp.shape[-1]}), got "
+                                 f"{self.class_id}")
+            yt, yp = yt[..., self.class_id], yp[..., self.class_id]
+            if sw is not None:
+                sw = sw[..., self.class_id]
+        return yt != 0, yp, sw
+
+    def _counts(self, labels, preds, weights):
+        """{cell: float64 array (len(thresholds),)} for this batch."""
+        labels = labels.reshape(-1)
+        preds = preds.reshape(-1)
+        w = np.ones(labels.shape, np.float64) if weights is None \
+            else weights.reshape(-1).astype(np.float64)
+        wt = np.where(labels, w, 0.0)          # weights of the true labels
+        wf = w - wt                            # ... of the false ones
+        if self._thresholds_distributed_evenly:
+            above = self._bucket_sums(preds, wt, wf)
+        else:
+            ts = np.asarray(self.thresholds, self._vdtype)
+            tp = np.empty(len(ts))
+            fp = np.empty(len(ts))
+            for i, t in enumerate(ts):
+                pos = preds > t                # NaN is never above
+                tp[i] = wt[pos].sum()
+                fp[i] = wf[pos].sum()
+            above = tp, fp
+        tp, fp = above
+        out = {"true_positives": tp, "false_positives": fp}
+        if "false_negatives" in self._cells:
+            out["false_negatives"] = wt.sum() - tp
+        if "true_negatives" in self._cells:
+            out["true_negatives"] = wf.sum() - fp
+        return out
+
+    def _bucket_sums(self, preds, wt, wf):
+        """Keras' _update_confusion_matrix_variables_optimized for evenly spaced
+        thresholds: predictions clipped to [0, 1], each in bucket ceil(p * (n - 1)) - 1
+        (computed in the variable dtype), counted as above every threshold up to its
+        bucket. The same as p > t except for predictions above 1 (not above the
+        threshold 1.0 here) and rounding exactly at a threshold."""
+        n = len(self.thresholds)
+        vd = self._vdtype
+        with np.errstate(invalid="ignore"):
+            b = np.ceil(np.clip(preds, vd.type(0), vd.type(1)) * vd.type(n - 1)) - vd.type(1)
+        b = np.where(np.isnan(b), -1, b).astype(np.int64) + 1    # 0: below every threshold
+        sums = []
+        for wv in (wt, wf):
+            buckets = np.bincount(b, weights=wv, minlength=n + 1)[1:n + 1]
+            sums.append(np.cumsum(buckets[::-1])[::-1])
+        return sums
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        owner = f"{type(self).__name__}.update_state"
+        labels, preds, weights = self._prepared(y_true, y_pred, sample_weight, owner)
+        counts = self._counts(labels, preds, weights)
+        for cell in self._cells:
+            var = getattr(self, cell)
+            var.assign(var.view(np.ndarray) + counts[cell].astype(self._vdtype))
+
+    def _out(self, values):
+        """One threshold: a float (with .numpy()); several: an array, one per threshold."""
+        from fastnn.tensor import as_tensor
+        values = np.asarray(values, self._vdtype)
+        if self._several:
+            return as_tensor(values.copy())
+        return _Scalar(float(values[0]))
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self._vdtype.name,
+                "thresholds": self.init_thresholds}
+
+    def __repr__(self):
+        r = self.result()
+        shown = f"{r:.4f}" if not self._several else np.array2string(np.asarray(r), precision=4)
+        return f"<{type(self).__name__} name={self.name!r} result={shown}>"
+
+
+class _ConditionCount(_ConfusionMatrixMetric):
+    """Keras' _ConfusionMatrixConditionCount: one cell of the confusion matrix, summed
+    (sample weights summed, when given) in the variable `accumulator`."""
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        super().__init__(thresholds=thresholds, name=name, dtype=dtype)
+
+    def add_weight(self, name=None, **kwargs):
+        return super().add_weight(name="accumulator", **kwargs)
+
+    @property
+    def _cells(self):
+        return (self._condition,)
+
+    @property
+    def accumulator(self):
+        return getattr(self, self._condition)
+
+    def result(self):
+        return self._out(self.accumulator)
+
+
+class TruePositives(_ConditionCount):
+    """keras.metrics.TruePositives(thresholds=None, name=None, dtype=None): the number
+    (the sum of sample weights) of predictions above a threshold whose label is true
+    (nonzero). thresholds: a float or a list of floats in [0, 1] (default 0.5); with a
+    list, result() is an array with one count per threshold.
+
+    Differences from Keras, all on input Keras takes without complaint: NaN, a bool or
+    an empty list as a threshold, non-finite labels or sample weights, and y_true and
+    y_pred of different shapes (Keras flattens both) are refused with an error; a tuple
+    or a 1-d array of thresholds is taken as a list. A NaN prediction counts as below
+    every threshold, as in Keras. Compiled into a model, the metric must have one
+    threshold (fit / evaluate log one number per metric)."""
+    _default_name = "true_positives"
+    _condition = "true_positives"
+
+
+class FalsePositives(_ConditionCount):
+    """keras.metrics.FalsePositives(thresholds=None, name=None, dtype=None): the number
+    (the sum of sample weights) of predictions above a threshold whose label is false
+    (zero). Thresholds and differences from Keras: see TruePositives."""
+    _default_name = "false_positives"
+    _condition = "false_positives"
+
+
+class TrueNegatives(_ConditionCount):
+    """keras.metrics.TrueNegatives(thresholds=None, name=None, dtype=None): the number
+    (the sum of sample weights) of predictions at or below a threshold whose label is
+    false. Thresholds and differences from Keras: see TruePositives."""
+    _default_name = "true_negatives"
+    _condition = "true_negatives"
+
+
+class FalseNegatives(_ConditionCount):
+    """keras.metrics.FalseNegatives(thresholds=None, name=None, dtype=None): the number
+    (the sum of sample weights) of predictions at or below a threshold whose label is
+    true. Thresholds and differences from Keras: see TruePositives."""
+    _default_name = "false_negatives"
+    _condition = "false_negatives"
+
+
+class _PrecisionRecall(_ConfusionMatrixMetric):
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+        super().__init__(thresholds=thresholds, top_k=top_k, class_id=class_id, name=name,
+                         dtype=dtype)
+
+    def result(self):
+        # Keras' divide_no_nan in the variable dtype: 0 where nothing was counted
+        tp = self.true_positives.view(np.ndarray)
+        den = tp + getattr(self, self._cells[1]).view(np.ndarray)
+        safe = np.where(den == 0, np.ones_like(den), den)
+        return self._out(np.where(den == 0, np.zeros_like(tp), tp / safe))
+
+    def get_config(self):
+        return {**super().get_config(), "top_k": self.top_k, "class_id": self.class_id}
+
+
+class Precision(_PrecisionRecall):
+    """keras.metrics.Precision(thresholds=None, top_k=None, class_id=None, name=None,
+    dtype=None): true_positives / (true_positives + false_positives), 0 while that sum is
+    0 (Keras' divide_no_nan). A prediction is positive when it is above the threshold
+    (default 0.5; with top_k and no thresholds, when it is among the k highest of its
+    row); top_k keeps only the k highest predictions of each row as candidates;
+    class_id looks at that class (the last axis of y_pred) alone. A list of thresholds
+    gives one precision per threshold. Labels are true when nonzero.
+
+    Differences from Keras: see TruePositives; also top_k above the number of classes
+    and class_id not below it are refused with an error naming them, and with class_id
+    a weight per value (the shape of y_true) weights that class's values (Keras cannot
+    broadcast such weights and fails)."""
+    _default_name = "precision"
+    _cells = ("true_positives", "false_positives")
+
+
+class Recall(_PrecisionRecall):
+    """keras.metrics.Recall(thresholds=None, top_k=None, class_id=None, name=None,
+    dtype=None): true_positives / (true_positives + false_negatives), 0 while that sum is
+    0 (Keras' divide_no_nan). Arguments and differences from Keras: see Precision."""
+    _default_name = "recall"
+    _cells = ("true_positives", "false_negatives")
+
+
 ALL_OBJECTS = {c.__name__: c for c in (Mean, BinaryAccuracy, SparseCategoricalAccuracy,
                                        CategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
                                        RootMeanSquaredError, TopKCategoricalAccuracy,
-                                       SparseTopKCategoricalAccuracy)}
+                                       SparseTopKCategoricalAccuracy, TruePositives,
+                                       FalsePositives, TrueNegatives, FalseNegatives,
+                                       Precision, Recall)}
 _BY_NAME = {
     "binary_accuracy": BinaryAccuracy, "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "categorical_accuracy": CategoricalAccuracy, "mean_squared_error": MeanSquaredError,
@@ -290,6 +633,9 @@ _BY_NAME = {
     "root_mean_squared_error": RootMeanSquaredError,
     "top_k_categorical_accuracy": TopKCategoricalAccuracy,
     "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+    "true_positives": TruePositives, "false_positives": FalsePositives,
+    "true_negatives": TrueNegatives, "false_negatives": FalseNegatives,
+    "precision": Precision, "recall": Recall,
 }
 # Keras also resolves a metric by its class name ("RootMeanSquaredError")
 _BY_NAME.update({name: cls for name, cls in ALL_OBJECTS.items() if name != "Mean"})
@@ -338,7 +684,12 @@ def check(identifier):
     """Validate a metric identifier at compile time (before shapes are known)."""
     if isinstance(identifier, str) and identifier.lower() in _ACCURACY:
         return
-    get(identifier)
+    metric = get(identifier)
+    if isinstance(metric, _ConfusionMatrixMetric) and metric._several:
+        # Keras logs an array for such a metric; fastnn's logs hold one number each
+        raise ValueError(f"compile: the metric {metric.name!r} has {len(metric.thresholds)} "
+                         f"thresholds {metric.thresholds}; a compiled metric must give one "
+                         f"value (one threshold): compile one metric per threshold")
 
 
 def serialize(metric):
