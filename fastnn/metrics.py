@@ -580,6 +580,8 @@ class FalseNegatives(_ConditionCount):
 
 
 class _PrecisionRecall(_ConfusionMatrixMetric):
+    _direction = "up"      # better when higher (Keras' attribute, read by callbacks)
+
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(thresholds=thresholds, top_k=top_k, class_id=class_id, name=name,
                          dtype=dtype)
