@@ -431,7 +431,9 @@ class FusedPlan:
         progress = callbacks.wants("on_train_batch_end")
         # Steps per C call: every step when a user callback hooks batches, a time slice
         # when only a terminal progress bar does, the whole epoch otherwise.
-        chunk = 1 if user_batch_hooks else steps
+        # (a user's hooks run once per execution: compile's steps_per_execution steps)
+        spe = getattr(model, "_steps_per_execution", 1)
+        chunk = spe if user_batch_hooks else steps
         t_step = None
         totals = np.zeros(_kernels.STATS_WIDTH)
         done = 0
@@ -456,7 +458,9 @@ class FusedPlan:
                     continue
                 t_step = (time.perf_counter() - t0) / k
                 if progress:
-                    callbacks.on_train_batch_end(done - 1, self._logs(totals))
+                    # Keras 3 numbers an execution's end begin + steps_per_execution - 1
+                    end = begun + spe - 1 if user_batch_hooks else done - 1
+                    callbacks.on_train_batch_end(end, self._logs(totals))
                 if model.stop_training:
                     break
         return self._logs(totals)

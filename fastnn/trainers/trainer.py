@@ -281,6 +281,7 @@ class Trainer:
         self.loss = None
         self._metric_ids = []
         self._weighted_metric_ids = []
+        self._steps_per_execution = 1
         self._metrics = None
         self._out_losses = None       # one (loss, weight) per output, once known
         self._loss_identifier = None
@@ -318,6 +319,8 @@ class Trainer:
             _map_leaves(lambda w: _argcheck.real(w, "loss_weights", "compile"),
                         loss_weights)
         self._weighted_metric_ids = weighted_ids
+        self._steps_per_execution = _check_int(steps_per_execution, "steps_per_execution", 1,
+                                               "compile")
         self.optimizer = opt
         self._loss_identifier = loss
         self._loss_weights = loss_weights
@@ -797,10 +800,11 @@ class Trainer:
         sums = _Sums(len(self._metrics))
         self._reset_stateful_metrics()
         steps = math.ceil(n / batch_size)
+        spe = self._steps_per_execution
         want_begin = callbacks.wants("on_train_batch_begin")
         with hooks_held():     # one tape a step: the autodiff hooks stay on meanwhile
             for b in range(steps):
-                if want_begin:
+                if want_begin and b % spe == 0:     # one call per execution (Keras 3)
                     callbacks.on_train_batch_begin(b)
                 s = slice(b * batch_size, min(n, (b + 1) * batch_size))
                 if perm is not None:
@@ -808,8 +812,10 @@ class Trainer:
                 # a Ctrl-C lands after the step and its sums, never between them
                 with _interrupt.Section():
                     sums.add(*self._train_step(x[s], y[s], None if sw is None else sw[s]))
+                if (b + 1) % spe and b < steps - 1:
+                    continue                   # within an execution
                 if want_batch_logs:
-                    callbacks.on_train_batch_end(b, sums.logs(self))
+                    callbacks.on_train_batch_end(b - b % spe + spe - 1, sums.logs(self))
                 if self.stop_training:
                     break
         return sums.logs(self)
@@ -826,13 +832,14 @@ class Trainer:
         steps = math.ceil(n / batch_size)
         want_begin = callbacks is not None and callbacks.wants("on_test_batch_begin")
         want_end = callbacks is not None and callbacks.wants("on_test_batch_end")
+        spe = self._steps_per_execution
         for b in range(steps):
             s = slice(b * batch_size, min(n, (b + 1) * batch_size))
-            if want_begin:
+            if want_begin and b % spe == 0:       # one call per execution (Keras 3)
                 callbacks.on_test_batch_begin(b)
             sums.add(*self._test_step(x[s], y[s], None if sw is None else sw[s]))
-            if want_end:
-                callbacks.on_test_batch_end(b, sums.logs(self))
+            if want_end and (b + 1 == steps or (b + 1) % spe == 0):
+                callbacks.on_test_batch_end(b - b % spe + spe - 1, sums.logs(self))
         return sums.logs(self)
 
     # ------------------------------------------------------------------ fit
@@ -1139,14 +1146,19 @@ class Trainer:
             cbl.on_predict_end()
             return out
         out = None
+        spe = self._steps_per_execution
         for b in range(steps_n):
             s = slice(b * batch_size, min(n, (b + 1) * batch_size))
-            cbl.on_predict_batch_begin(b)
+            if b % spe == 0:                      # one call per execution (Keras 3)
+                cbl.on_predict_batch_begin(b)
+                first = b * batch_size
             ob = self._call_arrays(xa[s], training=False)
             if out is None:
                 out = np.empty((n,) + ob.shape[1:], dtype=ob.dtype)
             out[s] = ob
-            cbl.on_predict_batch_end(b, {"outputs": ob})
+            if b + 1 == steps_n or (b + 1) % spe == 0:
+                cbl.on_predict_batch_end(b - b % spe + spe - 1,
+                                         {"outputs": out[first:s.stop]})
         cbl.on_predict_end()
         return out
 
@@ -1212,7 +1224,16 @@ class Trainer:
         from fastnn.trainers.data_adapters.epoch_iterator import EpochIterator
         return EpochIterator(x, y, sample_weight, batch_size=batch_size,
                              steps_per_epoch=steps, shuffle=shuffle, class_weight=class_weight,
-                             float_dtype=self.dtype)
+                             float_dtype=self.dtype,
+                             steps_per_execution=self._steps_per_execution)
+
+    def _executions(self, iterator):
+        """(begin step, end step, [(data, (x, y, sample_weight)) ...]) for each execution
+        of one epoch: compile's steps_per_execution batches, whose callbacks Keras 3
+        calls once, with batch indices begin and begin + steps_per_execution - 1."""
+        from fastnn.trainers.data_adapters import unpack_x_y_sample_weight
+        for begin, end, batches in iterator:
+            yield begin, end, [(data, unpack_x_y_sample_weight(data)) for data in batches]
 
     def _batches(self, iterator):
         """(step, (x, y, sample_weight)) for each batch of one epoch."""
@@ -1324,10 +1345,11 @@ class Trainer:
             cbl.on_epoch_begin(epoch)
             sums = _Sums(0)
             with hooks_held():     # one tape a step: the autodiff hooks stay on meanwhile
-                for step, data, (xb, yb, swb) in self._batches(iterator):
-                    cbl.on_train_batch_begin(step)
-                    logs = self._run_step("train", data, xb, yb, swb, sums)
-                    cbl.on_train_batch_end(step, logs)
+                for begin, end, batches in self._executions(iterator):
+                    cbl.on_train_batch_begin(begin)
+                    for data, (xb, yb, swb) in batches:
+                        logs = self._run_step("train", data, xb, yb, swb, sums)
+                    cbl.on_train_batch_end(end, logs)
                     if self.stop_training:
                         break
             logs = dict(logs)
@@ -1346,10 +1368,11 @@ class Trainer:
         self.reset_metrics()
         sums = _Sums(0)
         logs = {}
-        for step, data, (xb, yb, swb) in self._batches(iterator):
-            cbl.on_test_batch_begin(step)
-            logs = self._run_step("test", data, xb, yb, swb, sums)
-            cbl.on_test_batch_end(step, logs)
+        for begin, end, batches in self._executions(iterator):
+            cbl.on_test_batch_begin(begin)
+            for data, (xb, yb, swb) in batches:
+                logs = self._run_step("test", data, xb, yb, swb, sums)
+            cbl.on_test_batch_end(end, logs)
         return dict(logs)
 
     def _evaluate_adapted(self, x, y, batch_size, verbose, sample_weight, steps, callbacks,
@@ -1378,9 +1401,9 @@ class Trainer:
                            epochs=1, steps=iterator.num_batches, mode="predict")
         cbl.on_predict_begin()
         outs = []
-        for step, _, batches in iterator:
+        for begin, end, batches in iterator:
+            cbl.on_predict_batch_begin(begin)
             for data in batches:
-                cbl.on_predict_batch_begin(step)
                 xb, _, _ = da.unpack_x_y_sample_weight(data)
                 xb = self._one_input(xb)
                 if not self.built:
@@ -1388,7 +1411,7 @@ class Trainer:
                 out = self.predict_step((xb,)) if not self._overrides("predict_step") \
                     else self.predict_step(data)
                 outs.append(out)
-                cbl.on_predict_batch_end(step, {"outputs": out})
+            cbl.on_predict_batch_end(end, {"outputs": out})
         cbl.on_predict_end()
         if not outs:
             raise ValueError("predict: the input gave no batches")
