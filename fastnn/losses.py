@@ -1,10 +1,25 @@
 """Losses (keras.losses): classes, per-sample functions and string names.
 
-Reduction is Keras' default "sum_over_batch_size": sum(sample_weight * loss) / batch size.
+Reductions (the `reduction` argument, applied when a loss object is called), as Keras 3:
+"sum_over_batch_size" (the default) and "mean": sum(sample_weight * loss) / number of
+per-sample values; "sum": the weighted sum; "mean_with_sample_weight": the weighted sum
+divided by the sum of the sample weights (0 where that sum is 0); "none" or None: the
+weighted per-sample values. compile() trains on "sum_over_batch_size".
+
+Two kinds of losses:
+- MeanSquaredError, MeanAbsoluteError, Huber and the three cross-entropies compute value
+  and gradient in one C pass (`_op`), which the fused engine also runs;
+- the others (KLDivergence, Poisson, LogCosh, the hinges, CosineSimilarity,
+  MeanAbsolutePercentageError, MeanSquaredLogarithmicError, the focal cross-entropies,
+  Dice, Tversky) are written with fastnn.autodiff.ops (Keras' formulas): a GradientTape
+  differentiates them and a model compiled with one trains on the layer path.
+A cross-entropy with label_smoothing, or a SparseCategoricalCrossentropy with
+ignore_class, keeps its C kernel on the layer path and is refused by the fused engine
+(the model then trains on the layer path).
 """
 import numpy as np
 
-from fastnn import _argcheck, kernel_ops as ops
+from fastnn import _argcheck, backend as _backend, kernel_ops as ops
 from fastnn import _registry
 from fastnn.autodiff.tape import should_record
 from fastnn.tensor import Scalar as _Scalar, Tensor as _Tensor, as_tensor as _as_tensor
@@ -23,6 +38,55 @@ def _true(y_true, dtype, owner):
         return t.astype(dtype, copy=False)
 
 
+_REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+
+
+def _sample_weights(sample_weight, shape, owner):
+    """sample_weight as a float64 array that broadcasts against per-sample values of
+    `shape`: a scalar, that shape, that shape with a trailing 1 (squeezed, as Keras'
+    squeeze_or_expand_to_same_rank), or its leading dimensions (one weight per sample
+    of (N, T) values: expanded with trailing 1s)."""
+    sw = _argcheck.float_array(sample_weight, "sample_weight", owner, dtype=np.float64)
+    _argcheck.finite_array(sw, "sample_weight", owner)
+    shape = tuple(shape)
+    if sw.size == 1 and sw.ndim <= max(len(shape), 1):
+        return sw.reshape(())
+    if sw.shape == shape:
+        return sw
+    if sw.shape == shape + (1,):
+        return sw.reshape(shape)
+    if 0 < sw.ndim < len(shape) and sw.shape == shape[:sw.ndim]:
+        return sw.reshape(sw.shape + (1,) * (len(shape) - sw.ndim))
+    raise ValueError(f"{owner}: sample_weight must have one weight per sample, shape "
+                     f"{shape} (or {shape + (1,)}), or be a scalar, got shape {sw.shape}")
+
+
+def _reduce_values(values, sw, mask, reduction):
+    """Keras' reduce_weighted_values, differentiable (fastnn.autodiff.ops): values times
+    the sample weights (sw, from _sample_weights, or None) and the mask (bool array of
+    the values' shape, or None: entries to leave out, as Keras' masked losses), then
+    reduced. Under "sum_over_batch_size" / "mean" a mask reweights the kept entries by
+    total / kept, so that the mean is over the kept entries."""
+    from fastnn.autodiff import ops as K
+    values = K.convert_to_tensor(values)
+    if mask is not None:
+        m = np.asarray(mask, dtype=np.float64)
+        if reduction in ("mean", "sum_over_batch_size"):
+            kept = m.sum()
+            m = m * (m.size / kept if kept else 0.0)
+        sw = m if sw is None else sw * m
+    if sw is not None:
+        values = K.multiply(values, np.asarray(sw, dtype=values.dtype))
+    if reduction in ("none", None) or values.ndim == 0 or values.shape == (0,):
+        return values
+    total = K.sum(values)
+    if reduction == "sum":
+        return total
+    divisor = np.sum(sw) if reduction == "mean_with_sample_weight" and sw is not None \
+        else values.size
+    return K.divide_no_nan(total, np.asarray(divisor, dtype=values.dtype))
+
+
 class Loss:
     """Base class. Subclasses name their ops kernel (`_op`) and the per-sample function."""
     _op = None
@@ -31,12 +95,18 @@ class Loss:
     def __init__(self, name=None, reduction="sum_over_batch_size"):
         owner = type(self).__name__
         if not (reduction is None or isinstance(reduction, str)) or \
-                reduction not in ("sum_over_batch_size", "sum", "none", None):
-            raise ValueError(f"{owner}: reduction must be 'sum_over_batch_size', "
-                             f"'sum' or 'none', got {_argcheck.shown(reduction)}")
+                reduction not in _REDUCTIONS:
+            raise ValueError(f"{owner}: reduction must be 'sum_over_batch_size', 'sum', "
+                             f"'mean', 'mean_with_sample_weight', 'none' or None, got "
+                             f"{_argcheck.shown(reduction)}")
         self.name = _argcheck.string(name, "name", owner, allow_none=True) or self._default_name
         self.reduction = reduction
         self.from_logits = False
+
+    def _mask(self, y_true):
+        """The per-sample entries to leave out (SparseCategoricalCrossentropy's
+        ignore_class), or None."""
+        return None
 
     # Extra keyword arguments of ops.loss_and_grad (Huber's delta).
     def _op_kwargs(self):
@@ -50,7 +120,7 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         owner = type(self).__name__
-        reduced = self.reduction in ("sum_over_batch_size", "sum")
+        reduced = self.reduction not in ("none", None)
         if self._op is not None and reduced and isinstance(y_pred, _Tensor) \
                 and should_record((y_pred,) + ((getattr(y_pred, "_keras_logits", None) or
                                                 (None,))[0],)):
@@ -59,28 +129,16 @@ class Loss:
         logits = getattr(y_pred, "_keras_logits", None)
         if logits is not None and self._uses_logits_of(logits[1]):
             # a softmax / sigmoid output: the cross-entropy on its logits, as Keras does
-            per_fn = self.__class__(from_logits=True, reduction=self.reduction, name=self.name)
+            per_fn = self.from_config({**self.get_config(), "from_logits": True})
             return per_fn(y_true, logits[0], sample_weight)
         y_pred = _pred(y_pred, owner)
         y_true = self._prepare_true(y_true, y_pred)
         per = np.asarray(self._per_sample(y_true, y_pred), dtype=np.float64)
-        if sample_weight is not None:
-            sw = _argcheck.float_array(sample_weight, "sample_weight", owner, dtype=np.float64)
-            if sw.size == 1:
-                sw = sw.reshape(())
-            elif sw.size == per.size and sw.shape in (per.shape, per.shape + (1,)):
-                sw = sw.reshape(per.shape)
-            else:
-                raise ValueError(f"{owner}: sample_weight must have one weight per sample, "
-                                 f"shape {per.shape} (or {per.shape + (1,)}), or be a "
-                                 f"scalar, got shape {sw.shape}")
-            _argcheck.finite_array(sw, "sample_weight", owner)
-            per = per * sw
-        if self.reduction == "none" or self.reduction is None:
-            return _as_tensor(per.astype(y_pred.dtype))
-        if self.reduction == "sum":
-            return _Scalar(per.sum())
-        return _Scalar(per.sum() / max(per.size, 1))
+        sw = None if sample_weight is None else _sample_weights(sample_weight, per.shape, owner)
+        out = _reduce_values(per, sw, self._mask(y_true), self.reduction)
+        if not reduced:
+            return _as_tensor(np.asarray(out).astype(y_pred.dtype))
+        return _Scalar(float(out))
 
     def _uses_logits_of(self, activation):
         """Whether this loss on probabilities takes the logits of a softmax / sigmoid
@@ -94,17 +152,28 @@ class Loss:
     def _recorded(self, y_true, y_pred, sample_weight):
         from fastnn.trainers.compile_utils import loss_value
         owner = type(self).__name__
-        sw = None
+        sw = given = None
         if sample_weight is not None:
-            sw = _argcheck.float_array(sample_weight, "sample_weight", owner,
-                                       dtype=np.float64)
-            sw = np.broadcast_to(sw.reshape(-1) if sw.size > 1 else sw.reshape(()),
+            given = _argcheck.float_array(sample_weight, "sample_weight", owner,
+                                          dtype=np.float64)
+            sw = np.broadcast_to(given.reshape(-1) if given.size > 1 else given.reshape(()),
                                  (np.shape(y_pred)[0],)).astype(y_pred.dtype)
         y = self._prepare_true(y_true, np.asarray(y_pred))
-        value = loss_value(self, y, y_pred, sw)
+        value = loss_value(self, y, y_pred, sw)        # Keras' sum_over_batch_size
+        if self.reduction in ("sum_over_batch_size", "mean"):
+            return value
+        mask = self._mask(y)
+        count = float(np.prod(np.shape(y_pred)[:-1]) or 1) if mask is None \
+            else float(np.count_nonzero(mask))
         if self.reduction == "sum":
-            value = value * float(np.prod(np.shape(y_pred)[:-1]) or 1)
-        return value
+            return value * count
+        # mean_with_sample_weight: the weighted sum over the sum of the weights
+        if given is None and mask is None:
+            return value
+        w = given.reshape(-1) if given is not None and given.size > 1 else \
+            (given.reshape(()) if given is not None else 1.0)
+        divisor = float(np.sum(w * (1.0 if mask is None else mask.reshape(-1))))
+        return value * (count / divisor) if divisor else value * 0.0
 
     def loss_and_grad(self, y_true, y_pred, sample_weight=None, from_logits=None):
         """(batch-mean loss, d loss / d y_pred) through ops; from_logits overrides the
@@ -125,6 +194,19 @@ class Loss:
         return cls(**config)
 
 
+def _last_axis(axis, owner):
+    """The cross-entropy kernels reduce over the last axis: axis must be -1."""
+    axis = _argcheck.integer(axis, "axis", owner)
+    if axis != -1:
+        raise ValueError(f"{owner}: axis must be -1 (fastnn's cross-entropy kernels reduce "
+                         f"over the last axis), got {axis}")
+    return axis
+
+
+def _smoothing(value, owner):
+    return _argcheck.real(value, "label_smoothing", owner, lo=0.0, hi=1.0)
+
+
 class _CrossentropyBase(Loss):
     def __init__(self, from_logits=False, name=None, reduction="sum_over_batch_size"):
         super().__init__(name=name, reduction=reduction)
@@ -136,25 +218,77 @@ class _CrossentropyBase(Loss):
         return cfg
 
 
-class BinaryCrossentropy(_CrossentropyBase):
+class _SmoothedCrossentropy(_CrossentropyBase):
+    """BinaryCrossentropy and CategoricalCrossentropy: label_smoothing applied to y_true
+    before the C kernel (on every path: loss objects, fit, a GradientTape); the fused
+    engine refuses a smoothed loss and such a model trains on the layer path."""
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name=None):
+        super().__init__(from_logits=from_logits, name=name, reduction=reduction)
+        owner = type(self).__name__
+        self.label_smoothing = _smoothing(label_smoothing, owner)
+        self.axis = _last_axis(axis, owner)
+
+    def _smooth(self, y_true, k):
+        ls = self.label_smoothing
+        if not ls:
+            return y_true
+        y = np.asarray(y_true)
+        y = y.astype(np.float64) if y.dtype.kind != "f" else y
+        return y * (1.0 - ls) + (0.5 * ls if self._op == "binary_crossentropy" else ls / k)
+
+    def loss_and_grad(self, y_true, y_pred, sample_weight=None, from_logits=None):
+        return super().loss_and_grad(self._smooth(y_true, np.shape(y_pred)[-1]), y_pred,
+                                     sample_weight=sample_weight, from_logits=from_logits)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(label_smoothing=self.label_smoothing, axis=self.axis)
+        return cfg
+
+
+class BinaryCrossentropy(_SmoothedCrossentropy):
+    """Keras' BinaryCrossentropy(from_logits=False, label_smoothing=0.0, axis=-1,
+    reduction="sum_over_batch_size", name="binary_crossentropy"): mean over the last
+    axis of -(y log p + (1 - y) log(1 - p)), p clipped to [1e-7, 1 - 1e-7]; with
+    label_smoothing, y * (1 - label_smoothing) + 0.5 * label_smoothing. axis must be -1."""
     _op = "binary_crossentropy"
     _default_name = "binary_crossentropy"
 
     def _per_sample(self, y_true, y_pred):
-        return ops.binary_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+        return ops.binary_crossentropy(self._smooth(y_true, np.shape(y_pred)[-1]), y_pred,
+                                       from_logits=self.from_logits)
 
 
-class CategoricalCrossentropy(_CrossentropyBase):
+class CategoricalCrossentropy(_SmoothedCrossentropy):
+    """Keras' CategoricalCrossentropy(from_logits=False, label_smoothing=0.0, axis=-1,
+    reduction="sum_over_batch_size", name="categorical_crossentropy"); with
+    label_smoothing, y * (1 - label_smoothing) + label_smoothing / num_classes. axis
+    must be -1."""
     _op = "categorical_crossentropy"
     _default_name = "categorical_crossentropy"
 
     def _per_sample(self, y_true, y_pred):
-        return ops.categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+        return ops.categorical_crossentropy(self._smooth(y_true, np.shape(y_pred)[-1]), y_pred,
+                                            from_logits=self.from_logits)
 
 
 class SparseCategoricalCrossentropy(_CrossentropyBase):
+    """Keras' SparseCategoricalCrossentropy(from_logits=False, ignore_class=None,
+    reduction="sum_over_batch_size", axis=-1, name="sparse_categorical_crossentropy").
+    With ignore_class, samples of that label count 0 and are left out of the mean (Keras'
+    mask): on every path but the fused engine, which refuses it. axis must be -1."""
     _op = "sparse_categorical_crossentropy"
     _default_name = "sparse_categorical_crossentropy"
+
+    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
+                 axis=-1, name=None):
+        super().__init__(from_logits=from_logits, name=name, reduction=reduction)
+        owner = type(self).__name__
+        self.ignore_class = _argcheck.integer(ignore_class, "ignore_class", owner,
+                                              allow_none=True)
+        self.axis = _last_axis(axis, owner)
 
     def _prepare_true(self, y_true, y_pred):
         # Labels (N,) or (N, 1), cast to integers as Keras casts them (0.7 is class 0);
@@ -164,8 +298,43 @@ class SparseCategoricalCrossentropy(_CrossentropyBase):
             y = y.reshape(y.shape[:-1])
         return np.trunc(y) if y.dtype.kind == "f" else y
 
+    def _mask(self, y_true):
+        if self.ignore_class is None:
+            return None
+        y = np.asarray(y_true)
+        y = y.reshape(-1) if y.ndim == 2 and y.shape[-1] == 1 else y
+        return y != self.ignore_class
+
+    def _kept(self, y_true):
+        """(labels with the ignored ones as class 0, mask) for the kernels."""
+        mask = self._mask(y_true)
+        y = np.asarray(y_true)
+        return np.where(mask.reshape(y.shape), y, 0), mask
+
     def _per_sample(self, y_true, y_pred):
-        return ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+        mask = None
+        if self.ignore_class is not None:
+            y_true, mask = self._kept(y_true)
+        per = ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+        return per if mask is None else np.where(mask, per, 0)
+
+    def loss_and_grad(self, y_true, y_pred, sample_weight=None, from_logits=None):
+        if self.ignore_class is None:
+            return super().loss_and_grad(y_true, y_pred, sample_weight, from_logits)
+        y, mask = self._kept(y_true)
+        n = mask.size
+        w = mask.astype(np.float64)
+        if sample_weight is not None:
+            w = w * np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        value, grad = super().loss_and_grad(y, y_pred, w, from_logits)
+        kept = int(np.count_nonzero(mask))
+        scale = n / kept if kept else 0.0      # the mean over the kept samples, as Keras
+        return value * scale, grad * np.asarray(scale, dtype=grad.dtype)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(ignore_class=self.ignore_class, axis=self.axis)
+        return cfg
 
 
 class MeanSquaredError(Loss):
@@ -204,17 +373,332 @@ class Huber(Loss):
         return cfg
 
 
+# ------------------------------------------------------------------ losses on the tape
+def _same_rank(y_true, y_pred):
+    """Keras' squeeze_or_expand_to_same_rank(y_true, y_pred): a trailing axis of size 1
+    that one of them has more is squeezed (or the rank-1 one expanded)."""
+    from fastnn.autodiff import ops as K
+    rt, rp = y_true.ndim, y_pred.ndim
+    if rt == rp + 1 and y_true.shape[-1] == 1:
+        if rp == 1:
+            y_pred = K.expand_dims(y_pred, -1)
+        else:
+            y_true = y_true.reshape(y_true.shape[:-1])
+    elif rp == rt + 1 and y_pred.shape[-1] == 1:
+        if rt == 1:
+            y_true = y_true.reshape(y_true.shape + (1,))
+        else:
+            y_pred = K.squeeze(y_pred, -1)
+    return y_true, y_pred
+
+
+class _TapeLoss(Loss):
+    """A loss written with fastnn.autodiff.ops (Keras' LossFunctionWrapper): `call`
+    gives the per-sample values as a Tensor that a GradientTape differentiates; the
+    reduction and the sample weights are the base class' (`_reduce_values`). No C
+    kernel (`_op` is None): a model compiled with one trains on the layer path."""
+    _fn_args = ()      # the constructor arguments passed on to `call` and get_config
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        from fastnn.autodiff import ops as K
+        owner = type(self).__name__
+        _argcheck.real_array(np.asarray(y_pred).view(np.ndarray)
+                             if isinstance(y_pred, np.ndarray) else y_pred, "y_pred", owner)
+        p = K.convert_to_tensor(y_pred)
+        if p.dtype.kind != "f":
+            p = K.cast(p, "float32")
+        _argcheck.finite_array(np.asarray(p).view(np.ndarray), "y_pred", owner)
+        t = _true(np.asarray(y_true).view(np.ndarray) if isinstance(y_true, np.ndarray)
+                  else y_true, p.dtype, owner)
+        _argcheck.finite_array(t, "y_true", owner)
+        t, p = _same_rank(t, p)
+        values = self.call(t, p)
+        sw = None if sample_weight is None else \
+            _sample_weights(sample_weight, np.shape(values), owner)
+        return _reduce_values(values, sw, None, self.reduction)
+
+    def call(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({a: getattr(self, a) for a in self._fn_args})
+        return cfg
+
+
+def _eps():
+    return _backend.epsilon()
+
+
+def _hinge_labels(y):
+    """Keras' convert_binary_labels_to_hinge: labels all in {0, 1} become -1 / 1."""
+    return 2.0 * y - 1.0 if np.all((y == 0) | (y == 1)) else y
+
+
+def _axis_arg(axis, owner, allow_none=False):
+    """An int axis (or None, or a tuple of ints, where the loss reduces over several)."""
+    if axis is None and allow_none:
+        return None
+    if allow_none and isinstance(axis, (list, tuple)):
+        return tuple(_argcheck.integer(a, "axis", owner) for a in axis)
+    return _argcheck.integer(axis, "axis", owner)
+
+
+class KLDivergence(_TapeLoss):
+    """Keras' KLDivergence(reduction="sum_over_batch_size", name="kl_divergence"):
+    sum over the last axis of y * log(y / p), y and p clipped to [epsilon, 1]."""
+    _default_name = "kl_divergence"
+
+    def call(self, y_true, y_pred):
+        from fastnn.autodiff import ops as K
+        t = np.clip(y_true, _eps(), 1).astype(y_true.dtype)
+        p = K.clip(y_pred, _eps(), 1)
+        return K.sum(K.multiply(t, K.log(K.divide(t, p))), axis=-1)
+
+
+class Poisson(_TapeLoss):
+    """Keras' Poisson(reduction="sum_over_batch_size", name="poisson"): mean over the
+    last axis of p - y * log(p + epsilon)."""
+    _default_name = "poisson"
+
+    def call(self, y_true, y_pred):
+        from fastnn.autodiff import ops as K
+        return K.mean(K.subtract(y_pred, K.multiply(y_true, K.log(K.add(y_pred, _eps())))),
+                      axis=-1)
+
+
+class LogCosh(_TapeLoss):
+    """Keras' LogCosh(reduction="sum_over_batch_size", name="log_cosh"): mean over the
+    last axis of log(cosh(p - y)), computed as x + softplus(-2x) - log(2)."""
+    _default_name = "log_cosh"
+
+    def call(self, y_true, y_pred):
+        from fastnn.autodiff import ops as K
+        x = K.subtract(y_pred, y_true)
+        v = K.subtract(K.add(x, K.softplus(K.multiply(x, -2.0))),
+                       np.asarray(np.log(2.0), dtype=x.dtype))
+        return K.mean(v, axis=-1)
+
+
+class Hinge(_TapeLoss):
+    """Keras' Hinge(reduction="sum_over_batch_size", name="hinge"): mean over the last
+    axis of max(1 - y * p, 0); labels all in {0, 1} are taken as -1 / 1."""
+    _default_name = "hinge"
+
+    def call(self, y_true, y_pred):
+        from fastnn.autodiff import ops as K
+        y = _hinge_labels(y_true).astype(y_pred.dtype)
+        return K.mean(K.maximum(K.subtract(1.0, K.multiply(y, y_pred)), 0.0), axis=-1)
+
+
+class SquaredHinge(_TapeLoss):
+    """Keras' SquaredHinge(reduction="sum_over_batch_size", name="squared_hinge"): mean
+    over the last axis of max(1 - y * p, 0) ** 2; labels in {0, 1} taken as -1 / 1."""
+    _default_name = "squared_hinge"
+
+    def call(self, y_true, y_pred):
+        from fastnn.autodiff import ops as K
+        y = _hinge_labels(y_true).astype(y_pred.dtype)
+        return K.mean(K.square(K.maximum(K.subtract(1.0, K.multiply(y, y_pred)), 0.0)),
+                      axis=-1)
+
+
+class CategoricalHinge(_TapeLoss):
+    """Keras' CategoricalHinge(reduction="sum_over_batch_size", name="categorical_hinge"):
+    max(neg - pos + 1, 0) with pos = sum(y * p) and neg = max((1 - y) * p) over the last
+    axis."""
+    _default_name = "categorical_hinge"
+
+    def call(self, y_true, y_pred):
+        from fastnn.autodiff import ops as K
+        pos = K.sum(K.multiply(y_true, y_pred), axis=-1)
+        neg = K.max(K.multiply(1.0 - y_true, y_pred), axis=-1)
+        return K.maximum(K.add(K.subtract(neg, pos), 1.0), 0.0)
+
+
+class CosineSimilarity(_TapeLoss):
+    """Keras' CosineSimilarity(axis=-1, reduction="sum_over_batch_size",
+    name="cosine_similarity"): -sum(l2_normalize(y) * l2_normalize(p)) along axis (0
+    where either vector is 0)."""
+    _default_name = "cosine_similarity"
+    _fn_args = ("axis",)
+
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name=None):
+        super().__init__(name=name, reduction=reduction)
+        self.axis = _axis_arg(axis, type(self).__name__)
+
+    def call(self, y_true, y_pred):
+        from fastnn.autodiff import ops as K
+        t = K.normalize(y_true, axis=self.axis)
+        p = K.normalize(y_pred, axis=self.axis)
+        return K.negative(K.sum(K.multiply(t, p), axis=self.axis))
+
+
+class MeanAbsolutePercentageError(_TapeLoss):
+    """Keras' MeanAbsolutePercentageError(reduction="sum_over_batch_size",
+    name="mean_absolute_percentage_error"): 100 * mean over the last axis of
+    |(y - p) / max(|y|, epsilon)|."""
+    _default_name = "mean_absolute_percentage_error"
+
+    def call(self, y_true, y_pred):
+        from fastnn.autodiff import ops as K
+        den = np.maximum(np.abs(y_true), _eps()).astype(y_pred.dtype)
+        return K.multiply(K.mean(K.abs(K.divide(K.subtract(y_true, y_pred), den)), axis=-1),
+                          100.0)
+
+
+class MeanSquaredLogarithmicError(_TapeLoss):
+    """Keras' MeanSquaredLogarithmicError(reduction="sum_over_batch_size",
+    name="mean_squared_logarithmic_error"): mean over the last axis of
+    (log(max(p, epsilon) + 1) - log(max(y, epsilon) + 1)) ** 2."""
+    _default_name = "mean_squared_logarithmic_error"
+
+    def call(self, y_true, y_pred):
+        from fastnn.autodiff import ops as K
+        first = K.log(K.add(K.maximum(y_pred, _eps()), 1.0))
+        second = np.log(np.maximum(y_true, _eps()) + 1.0).astype(y_pred.dtype)
+        return K.mean(K.square(K.subtract(first, second)), axis=-1)
+
+
+class BinaryFocalCrossentropy(_TapeLoss):
+    """Keras' BinaryFocalCrossentropy(apply_class_balancing=False, alpha=0.25,
+    gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
+    reduction="sum_over_batch_size", name="binary_focal_crossentropy"): mean along axis
+    of (1 - p_t) ** gamma * bce, p_t = y p + (1 - y)(1 - p), times alpha for class 1
+    and 1 - alpha for class 0 with apply_class_balancing; labels smoothed towards 0.5.
+    alpha in [0, 1], gamma >= 0, label_smoothing in [0, 1]."""
+    _default_name = "binary_focal_crossentropy"
+    _fn_args = ("apply_class_balancing", "alpha", "gamma", "from_logits", "label_smoothing",
+                "axis")
+
+    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+                 label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size", name=None):
+        super().__init__(name=name, reduction=reduction)
+        owner = type(self).__name__
+        self.apply_class_balancing = _argcheck.boolean(apply_class_balancing,
+                                                       "apply_class_balancing", owner)
+        self.alpha = _argcheck.real(alpha, "alpha", owner, lo=0.0, hi=1.0)
+        self.gamma = _argcheck.real(gamma, "gamma", owner, lo=0.0)
+        self.from_logits = _argcheck.boolean(from_logits, "from_logits", owner)
+        self.label_smoothing = _smoothing(label_smoothing, owner)
+        self.axis = _axis_arg(axis, owner)
+
+    def call(self, y_true, y_pred):
+        from fastnn.autodiff import ops as K
+        y = y_true
+        if self.label_smoothing:
+            y = (y * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing)
+        y = np.asarray(y, dtype=y_pred.dtype)
+        p = K.sigmoid(y_pred) if self.from_logits else y_pred
+        bce = K.binary_crossentropy(y, p, from_logits=False)
+        p_t = K.add(K.multiply(y, p), K.multiply(1.0 - y, K.subtract(1.0, p)))
+        focal = K.multiply(K.power(K.subtract(1.0, p_t), self.gamma), bce)
+        if self.apply_class_balancing:
+            focal = K.multiply(y * self.alpha + (1.0 - y) * (1.0 - self.alpha), focal)
+        return K.mean(focal, axis=self.axis)
+
+
+class CategoricalFocalCrossentropy(_TapeLoss):
+    """Keras' CategoricalFocalCrossentropy(alpha=0.25, gamma=2.0, from_logits=False,
+    label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
+    name="categorical_focal_crossentropy"): sum along axis of alpha * (1 - q) ** gamma *
+    (-y log q), q = p / sum(p) clipped to [epsilon, 1 - epsilon] (p = softmax(logits)
+    with from_logits); labels smoothed as CategoricalCrossentropy's. alpha is a number
+    >= 0 or one per class (a list), gamma >= 0, label_smoothing in [0, 1]."""
+    _default_name = "categorical_focal_crossentropy"
+    _fn_args = ("alpha", "gamma", "from_logits", "label_smoothing", "axis")
+
+    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name=None):
+        super().__init__(name=name, reduction=reduction)
+        owner = type(self).__name__
+        if isinstance(alpha, (list, tuple, np.ndarray)):
+            self.alpha = [_argcheck.real(a, "alpha", owner, lo=0.0) for a in np.ravel(alpha)]
+            if not self.alpha:
+                raise ValueError(f"{owner}: alpha must be a number >= 0 or a list of one per "
+                                 f"class, got an empty {type(alpha).__name__}")
+        else:
+            self.alpha = _argcheck.real(alpha, "alpha", owner, lo=0.0)
+        self.gamma = _argcheck.real(gamma, "gamma", owner, lo=0.0)
+        self.from_logits = _argcheck.boolean(from_logits, "from_logits", owner)
+        self.label_smoothing = _smoothing(label_smoothing, owner)
+        self.axis = _axis_arg(axis, owner)
+
+    def call(self, y_true, y_pred):
+        from fastnn.autodiff import ops as K
+        axis = self.axis
+        y = y_true
+        if self.label_smoothing:
+            k = y_pred.shape[axis]
+            y = y * (1.0 - self.label_smoothing) + self.label_smoothing / k
+        y = np.asarray(y, dtype=y_pred.dtype)
+        p = K.softmax(y_pred, axis=axis) if self.from_logits else y_pred
+        q = K.divide(p, K.sum(p, axis=axis, keepdims=True))
+        q = K.clip(q, _eps(), 1.0 - _eps())
+        cce = K.multiply(-y, K.log(q))
+        alpha = np.asarray(self.alpha, dtype=y_pred.dtype)
+        focal = K.multiply(K.multiply(K.power(K.subtract(1.0, q), self.gamma), alpha), cce)
+        return K.sum(focal, axis=axis)
+
+
+class Dice(_TapeLoss):
+    """Keras' Dice(reduction="sum_over_batch_size", name="dice", axis=None):
+    1 - 2 sum(y p) / (sum(y) + sum(p) + epsilon), the sums over axis (None: all, one
+    value for the batch)."""
+    _default_name = "dice"
+    _fn_args = ("axis",)
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, axis=None):
+        super().__init__(name=name, reduction=reduction)
+        self.axis = _axis_arg(axis, type(self).__name__, allow_none=True)
+
+    def call(self, y_true, y_pred):
+        from fastnn.autodiff import ops as K
+        inter = K.sum(K.multiply(y_true, y_pred), axis=self.axis)
+        den = K.add(K.add(K.sum(y_pred, axis=self.axis), np.sum(y_true, axis=self.axis)), _eps())
+        return K.subtract(1.0, K.divide(K.multiply(inter, 2.0), den))
+
+
+class Tversky(_TapeLoss):
+    """Keras' Tversky(alpha=0.5, beta=0.5, reduction="sum_over_batch_size",
+    name="tversky", axis=None): 1 - TP / (TP + alpha FP + beta FN + epsilon) with
+    TP = sum(y p), FP = sum((1 - y) p), FN = sum(y (1 - p)) over axis. alpha, beta >= 0."""
+    _default_name = "tversky"
+    _fn_args = ("alpha", "beta", "axis")
+
+    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name=None,
+                 axis=None):
+        super().__init__(name=name, reduction=reduction)
+        owner = type(self).__name__
+        self.alpha = _argcheck.real(alpha, "alpha", owner, lo=0.0)
+        self.beta = _argcheck.real(beta, "beta", owner, lo=0.0)
+        self.axis = _axis_arg(axis, owner, allow_none=True)
+
+    def call(self, y_true, y_pred):
+        from fastnn.autodiff import ops as K
+        ax = self.axis
+        tp = K.sum(K.multiply(y_pred, y_true), axis=ax)
+        fp = K.sum(K.multiply(1.0 - y_true, y_pred), axis=ax)
+        fn = K.sum(K.multiply(y_true, K.subtract(1.0, y_pred)), axis=ax)
+        den = K.add(K.add(K.add(tp, K.multiply(fp, self.alpha)), K.multiply(fn, self.beta)),
+                    _eps())
+        return K.subtract(1.0, K.divide(tp, den))
+
+
 # Per-sample functions, as keras.losses.<name>(y_true, y_pred) -> (N,) array.
-def binary_crossentropy(y_true, y_pred, from_logits=False):
-    return BinaryCrossentropy(from_logits, reduction="none")(y_true, y_pred)
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    return BinaryCrossentropy(from_logits, label_smoothing, axis, reduction="none")(y_true, y_pred)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False):
-    return CategoricalCrossentropy(from_logits, reduction="none")(y_true, y_pred)
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    return CategoricalCrossentropy(from_logits, label_smoothing, axis,
+                                   reduction="none")(y_true, y_pred)
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
-    return SparseCategoricalCrossentropy(from_logits, reduction="none")(y_true, y_pred)
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
+                                    axis=-1):
+    return SparseCategoricalCrossentropy(from_logits, ignore_class, reduction="none",
+                                         axis=axis)(y_true, y_pred)
 
 
 def mean_squared_error(y_true, y_pred):
@@ -229,26 +713,101 @@ def huber(y_true, y_pred, delta=1.0):
     return Huber(delta, reduction="none")(y_true, y_pred)
 
 
+def kl_divergence(y_true, y_pred):
+    return KLDivergence(reduction="none")(y_true, y_pred)
+
+
+def poisson(y_true, y_pred):
+    return Poisson(reduction="none")(y_true, y_pred)
+
+
+def log_cosh(y_true, y_pred):
+    return LogCosh(reduction="none")(y_true, y_pred)
+
+
+def hinge(y_true, y_pred):
+    return Hinge(reduction="none")(y_true, y_pred)
+
+
+def squared_hinge(y_true, y_pred):
+    return SquaredHinge(reduction="none")(y_true, y_pred)
+
+
+def categorical_hinge(y_true, y_pred):
+    return CategoricalHinge(reduction="none")(y_true, y_pred)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    return CosineSimilarity(axis, reduction="none")(y_true, y_pred)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    return MeanAbsolutePercentageError(reduction="none")(y_true, y_pred)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    return MeanSquaredLogarithmicError(reduction="none")(y_true, y_pred)
+
+
+def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
+                              gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1):
+    return BinaryFocalCrossentropy(apply_class_balancing, alpha, gamma, from_logits,
+                                   label_smoothing, axis, reduction="none")(y_true, y_pred)
+
+
+def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
+                                   label_smoothing=0.0, axis=-1):
+    return CategoricalFocalCrossentropy(alpha, gamma, from_logits, label_smoothing, axis,
+                                        reduction="none")(y_true, y_pred)
+
+
+def dice(y_true, y_pred, axis=None):
+    return Dice(reduction="none", axis=axis)(y_true, y_pred)
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    return Tversky(alpha, beta, reduction="none", axis=axis)(y_true, y_pred)
+
+
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
-bce = binary_crossentropy
+bce = BCE = binary_crossentropy
+kld = KLD = kl_divergence
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+logcosh = log_cosh                     # Keras 2's name (keras._legacy in Keras 3)
+kullback_leibler_divergence = kl_divergence   # likewise
 
-ALL_OBJECTS = {c.__name__: c for c in (
-    BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
-    MeanSquaredError, MeanAbsoluteError, Huber)}
-# String names (Keras' function names and its aliases) -> class.
-_BY_NAME = {
-    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
-    "categorical_crossentropy": CategoricalCrossentropy,
-    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError, "MSE": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
-    "huber": Huber, "huber_loss": Huber,
-}
+_CLASSES = (BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+            MeanSquaredError, MeanAbsoluteError, Huber, KLDivergence, Poisson, LogCosh,
+            Hinge, SquaredHinge, CategoricalHinge, CosineSimilarity,
+            MeanAbsolutePercentageError, MeanSquaredLogarithmicError, BinaryFocalCrossentropy,
+            CategoricalFocalCrossentropy, Dice, Tversky)
+ALL_OBJECTS = {c.__name__: c for c in _CLASSES}
 _FUNCS = {binary_crossentropy: BinaryCrossentropy, categorical_crossentropy: CategoricalCrossentropy,
           sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
           mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
-          huber: Huber}
+          huber: Huber, kl_divergence: KLDivergence, poisson: Poisson, log_cosh: LogCosh,
+          hinge: Hinge, squared_hinge: SquaredHinge, categorical_hinge: CategoricalHinge,
+          cosine_similarity: CosineSimilarity,
+          mean_absolute_percentage_error: MeanAbsolutePercentageError,
+          mean_squared_logarithmic_error: MeanSquaredLogarithmicError,
+          binary_focal_crossentropy: BinaryFocalCrossentropy,
+          categorical_focal_crossentropy: CategoricalFocalCrossentropy, dice: Dice,
+          tversky: Tversky}
+# String names -> class: Keras 3's table (keras/src/losses/__init__.py: class names,
+# function names, and bce/BCE, kld/KLD, mae/MAE, mse/MSE, mape/MAPE, msle/MSLE), plus
+# Keras 2's "huber_loss", "logcosh" and "kullback_leibler_divergence".
+_BY_NAME = {fn.__name__: cls for fn, cls in _FUNCS.items()}
+_BY_NAME.update({
+    "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
+    "kld": KLDivergence, "KLD": KLDivergence,
+    "mse": MeanSquaredError, "MSE": MeanSquaredError,
+    "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+    "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+    "huber_loss": Huber, "logcosh": LogCosh, "kullback_leibler_divergence": KLDivergence,
+})
 
 
 def known_names():

@@ -214,6 +214,29 @@ minimum = register("minimum", args=("distinct", "distinct"), shapes=_BROADCAST,
                    ref=np.minimum)(_binary(P.minimum, "minimum"))
 
 
+def _ref_divide_no_nan(x1, x2):
+    x1, x2 = np.asarray(x1), np.asarray(x2)
+    zero = x2 == 0
+    return np.where(zero, 0, x1 / np.where(zero, 1, x2))
+
+
+@register("divide_no_nan", args=("x", "nz"), shapes=_BROADCAST, ref=_ref_divide_no_nan)
+def divide_no_nan(x1, x2):
+    """x1 / x2, and 0 where x2 is 0 (Keras' ops.divide_no_nan); the gradient is 0 there
+    too (the division runs on a denominator of 1 where x2 is 0)."""
+    a, b = _pair(x1, x2)
+    a = _float(a) if isinstance(a, Tensor) else a
+    b = _float(b) if isinstance(b, Tensor) else b
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype:
+        d = np.promote_types(a.dtype, b.dtype)
+        a, b = P.cast(a, d) if a.dtype != d else a, P.cast(b, d) if b.dtype != d else b
+    zero = np.asarray(_raw(b) == 0)
+    if not zero.any():
+        return P.divide(a, b)
+    safe = P.where(zero, 1, b) if isinstance(b, Tensor) else np.where(zero, 1, b)
+    return P.where(zero, 0, P.divide(a, safe))
+
+
 @register("power", args=("pos", "x"), shapes=_BROADCAST, ref=np.power)
 def power(x1, x2):
     a, b = _pair(x1, x2)

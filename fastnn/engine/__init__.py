@@ -243,6 +243,8 @@ def _loss_spec(model, specs):
             code, on_logits = LOSSES[op], False
         if getattr(loss, "label_smoothing", 0):
             raise Unsupported("label smoothing")
+        if getattr(loss, "ignore_class", None) is not None:
+            raise Unsupported("ignore_class")
         return code, 1.0, on_logits, 1 if op == "sparse_categorical_crossentropy" else k
     if op in ("mean_squared_error", "mean_absolute_error"):
         return LOSSES[op], 1.0, False, k

@@ -473,10 +473,13 @@ class Trainer:
                 raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must hold integer "
                                  f"class labels, got non-integer values such as "
                                  f"{float(lab[lab != np.floor(lab)][0])!r}")
-            lo, hi = lab.min(), lab.max()
+            ignore = getattr(self.loss, "ignore_class", None)
+            kept = lab if ignore is None else lab[lab != ignore]   # ignore_class: any label
+            lo, hi = (kept.min(), kept.max()) if kept.size else (0, 0)
             if lo < 0 or hi >= units:
-                raise ValueError(f"{what}: {argname} labels must be in [0, {units}) for a model with "
-                                 f"{units} output units, got values in [{lo}, {hi}]")
+                also = "" if ignore is None else f" (or ignore_class={ignore})"
+                raise ValueError(f"{what}: {argname} labels must be in [0, {units}){also} for a "
+                                 f"model with {units} output units, got values in [{lo}, {hi}]")
             return np.ascontiguousarray(lab, dtype=self.dtype)
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1)
