@@ -17,6 +17,8 @@ A cross-entropy with label_smoothing, or a SparseCategoricalCrossentropy with
 ignore_class, keeps its C kernel on the layer path and is refused by the fused engine
 (the model then trains on the layer path).
 """
+import warnings
+
 import numpy as np
 
 from fastnn import _argcheck, backend as _backend, kernel_ops as ops
@@ -627,6 +629,11 @@ class CategoricalFocalCrossentropy(_TapeLoss):
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
         axis = self.axis
+        if y_pred.ndim and y_pred.shape[axis] == 1:
+            warnings.warn(f"In loss categorical_focal_crossentropy, expected y_pred.shape to be "
+                          f"(batch_size, num_classes) with num_classes > 1. Received: "
+                          f"y_pred.shape={y_pred.shape}. Consider using 'binary_crossentropy' "
+                          f"if you only have 2 classes.", SyntaxWarning, stacklevel=3)
         y = y_true
         if self.label_smoothing:
             k = y_pred.shape[axis]
