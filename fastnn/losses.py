@@ -615,7 +615,8 @@ class CategoricalFocalCrossentropy(_TapeLoss):
         super().__init__(name=name, reduction=reduction)
         owner = type(self).__name__
         if isinstance(alpha, (list, tuple, np.ndarray)):
-            self.alpha = [_argcheck.real(a, "alpha", owner, lo=0.0) for a in np.ravel(alpha)]
+            items = alpha.ravel().tolist() if isinstance(alpha, np.ndarray) else list(alpha)
+            self.alpha = [_argcheck.real(a, "alpha", owner, lo=0.0) for a in items]
             if not self.alpha:
                 raise ValueError(f"{owner}: alpha must be a number >= 0 or a list of one per "
                                  f"class, got an empty {type(alpha).__name__}")

@@ -310,6 +310,113 @@ def loss_and_grad(name, y_true, y_pred, from_logits=False, sample_weight=None, d
     return loss, (g * wcol).astype(y_pred.dtype)
 
 
+# ------------------------------------------------------- losses computed on the tape
+# Keras 3's formulas (keras/src/losses/losses.py) in plain NumPy, per-sample values
+# (reduced over the last axis, or over `axis`); fastnn.losses computes them with
+# fastnn.autodiff.ops. epsilon is keras.backend.epsilon().
+def kl_divergence(y_true, y_pred):
+    t = np.clip(y_true, EPSILON, 1)
+    p = np.clip(y_pred, EPSILON, 1)
+    return np.sum(t * np.log(t / p), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    return np.mean(y_pred - y_true * np.log(y_pred + EPSILON), axis=-1)
+
+
+def log_cosh(y_true, y_pred):
+    return np.mean(np.log(np.cosh(y_pred - y_true)), axis=-1)
+
+
+def _hinge_labels(y):
+    return 2.0 * y - 1.0 if np.all((y == 0) | (y == 1)) else y
+
+
+def hinge(y_true, y_pred):
+    return np.mean(np.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    return np.mean(np.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0) ** 2, axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    pos = np.sum(y_true * y_pred, axis=-1)
+    neg = np.max((1.0 - y_true) * y_pred, axis=-1)
+    return np.maximum(neg - pos + 1.0, 0.0)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    def unit(x):
+        return x / np.maximum(np.sqrt(np.sum(x * x, axis=axis, keepdims=True)), EPSILON)
+    return -np.sum(unit(y_true) * unit(y_pred), axis=axis)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    return 100.0 * np.mean(np.abs((y_true - y_pred) / np.maximum(np.abs(y_true), EPSILON)),
+                           axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    return np.mean((np.log1p(np.maximum(y_pred, EPSILON)) -
+                    np.log1p(np.maximum(y_true, EPSILON))) ** 2, axis=-1)
+
+
+def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
+                              gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1):
+    y = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    p = 1.0 / (1.0 + np.exp(-y_pred)) if from_logits else y_pred
+    c = np.clip(p, EPSILON, 1 - EPSILON)
+    bce = -(y * np.log(c) + (1 - y) * np.log(1 - c))
+    p_t = y * p + (1 - y) * (1 - p)
+    focal = (1.0 - p_t) ** gamma * bce
+    if apply_class_balancing:
+        focal = (y * alpha + (1 - y) * (1 - alpha)) * focal
+    return np.mean(focal, axis=axis)
+
+
+def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
+                                   label_smoothing=0.0, axis=-1):
+    k = y_pred.shape[axis]
+    y = y_true * (1.0 - label_smoothing) + label_smoothing / k
+    if from_logits:
+        e = np.exp(y_pred - np.max(y_pred, axis=axis, keepdims=True))
+        y_pred = e / np.sum(e, axis=axis, keepdims=True)
+    q = np.clip(y_pred / np.sum(y_pred, axis=axis, keepdims=True), EPSILON, 1 - EPSILON)
+    return np.sum(np.asarray(alpha) * (1.0 - q) ** gamma * (-y * np.log(q)), axis=axis)
+
+
+def dice(y_true, y_pred, axis=None):
+    inter = np.sum(y_true * y_pred, axis=axis)
+    return 1.0 - 2.0 * inter / (np.sum(y_true, axis=axis) + np.sum(y_pred, axis=axis) + EPSILON)
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    tp = np.sum(y_true * y_pred, axis=axis)
+    fp = np.sum((1 - y_true) * y_pred, axis=axis)
+    fn = np.sum(y_true * (1 - y_pred), axis=axis)
+    return 1.0 - tp / (tp + alpha * fp + beta * fn + EPSILON)
+
+
+def reduce_loss(values, sample_weight=None, reduction="sum_over_batch_size"):
+    """Keras' reduce_weighted_values (no mask): the weighted values, summed, or divided
+    by their count ("sum_over_batch_size", "mean") or by the sum of the weights
+    ("mean_with_sample_weight"; 0 when that is 0)."""
+    values = np.asarray(values, dtype=np.float64)
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if sw is not None:
+        if sw.ndim == values.ndim + 1 and sw.shape[-1] == 1:
+            sw = sw[..., 0]
+        values = values * sw.reshape(sw.shape + (1,) * (values.ndim - sw.ndim))
+    if reduction in ("none", None) or values.ndim == 0:
+        return values
+    total = values.sum()
+    if reduction == "sum":
+        return total
+    d = sw.sum() if reduction == "mean_with_sample_weight" and sw is not None else values.size
+    return total / d if d else 0.0
+
+
 # ------------------------------------------------------------------------- optimizers
 # In place on w and the slots, Keras 3 formulas (csrc/optimizers.h); scalars are cast
 # to the parameter dtype as Keras casts the learning rate to the variable's dtype.
