@@ -16,6 +16,18 @@ Two kinds of losses:
 A cross-entropy with label_smoothing, or a SparseCategoricalCrossentropy with
 ignore_class, keeps its C kernel on the layer path and is refused by the fused engine
 (the model then trains on the layer path).
+
+Differences from Keras 3, on purpose:
+- no `dtype` argument: a loss computes in the dtype of y_pred (float32 or float64;
+  integers as float32), where Keras casts both to its floatx or the given dtype;
+- the C-kernel cross-entropies take `axis=-1` only (their kernels reduce over the last
+  axis; another axis is a ValueError), and SparseCategoricalCrossentropy takes
+  (N, classes) predictions;
+- `get(name)` returns a Loss object where Keras returns the function for a function
+  name; Keras 2's names "huber_loss", "logcosh" and "kullback_leibler_divergence" are
+  accepted too;
+- sample weights may also be given per sample for per-sample values of shape (N, T)
+  (shape (N,), expanded), which Keras refuses unless T == N.
 """
 import warnings
 
@@ -792,7 +804,8 @@ _CLASSES = (BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrosse
             MeanAbsolutePercentageError, MeanSquaredLogarithmicError, BinaryFocalCrossentropy,
             CategoricalFocalCrossentropy, Dice, Tversky)
 ALL_OBJECTS = {c.__name__: c for c in _CLASSES}
-_FUNCS = {binary_crossentropy: BinaryCrossentropy, categorical_crossentropy: CategoricalCrossentropy,
+_FUNCS = {binary_crossentropy: BinaryCrossentropy,
+          categorical_crossentropy: CategoricalCrossentropy,
           sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
           mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
           huber: Huber, kl_divergence: KLDivergence, poisson: Poisson, log_cosh: LogCosh,
