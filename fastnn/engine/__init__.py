@@ -149,7 +149,7 @@ def _dense_specs(model):
                                "gamma": layer.gamma, "beta": layer.beta,
                                "mmean": layer.moving_mean, "mvar": layer.moving_variance}
         elif type(layer) is layers_mod.Dropout and specs and not specs[-1]["dropout"] \
-                and i < len(model._chain()) - 1:
+                and layer.noise_shape is None and i < len(model._chain()) - 1:
             specs[-1]["dropout"] = layer.rate
             specs[-1]["dropout_layer"] = layer
         else:

@@ -1,5 +1,8 @@
-"""Layers (keras.layers): Dense, Identity, Input/InputLayer, Activation, Dropout,
-BatchNormalization, Normalization, Flatten, the merging layers and Lambda.
+"""Layers (keras.layers): Dense, Identity, Input/InputLayer, the activation layers,
+Dropout and the other regularization layers (GaussianNoise, GaussianDropout,
+AlphaDropout, ActivityRegularization), BatchNormalization, Normalization,
+LayerNormalization, UnitNormalization, Rescaling, the reshaping layers (Flatten,
+Reshape, Permute, RepeatVector), the merging layers and Lambda.
 
 A layer declares its weights in `build` and its math in `call` (inference) plus the
 training pair `forward` / `backward` that Sequential's layer-by-layer step uses.
@@ -9,16 +12,22 @@ from fastnn import _registry
 from fastnn.layers.layer import Layer, _auto_name
 from fastnn.layers.core import Dense, Identity, Input, InputLayer
 from fastnn.layers.activations import ELU, Activation, LeakyReLU, ReLU, Softmax
-from fastnn.layers.normalization import BatchNormalization, Normalization
-from fastnn.layers.regularization import Dropout
-from fastnn.layers.reshaping import Flatten
+from fastnn.layers.normalization import (BatchNormalization, LayerNormalization, Normalization,
+                                         UnitNormalization)
+from fastnn.layers.preprocessing import Rescaling
+from fastnn.layers.regularization import (ActivityRegularization, AlphaDropout, Dropout,
+                                          GaussianDropout, GaussianNoise)
+from fastnn.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from fastnn.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
                                    Subtract, add, average, concatenate, dot, maximum, minimum,
                                    multiply, subtract)
 from fastnn.layers.lambda_layer import Lambda
 
 ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Activation, ReLU, LeakyReLU, ELU, Softmax,
-                                       Dropout, BatchNormalization, Normalization, Flatten,
+                                       Dropout, GaussianNoise, GaussianDropout, AlphaDropout,
+                                       ActivityRegularization, BatchNormalization, Normalization,
+                                       LayerNormalization, UnitNormalization, Rescaling,
+                                       Flatten, Reshape, Permute, RepeatVector,
                                        Add, Subtract, Multiply, Average, Maximum, Minimum,
                                        Concatenate, Dot, Lambda)}
 

@@ -614,3 +614,21 @@ def _without_none(config, keys):
         if config.get(k) is None:
             config.pop(k, None)
     return config
+
+
+def _float_input(layer, x):
+    """A call's input in a float dtype: float inputs keep theirs unless the layer was
+    given a dtype; others (ints, bools) become the layer's dtype."""
+    dtype = np.dtype(x.dtype) if hasattr(x, "dtype") else None
+    if layer._explicit_dtype is not None:
+        want = layer._explicit_dtype
+    elif dtype is not None and dtype.kind == "f":
+        return x
+    else:
+        want = layer.dtype
+    return x if dtype == np.dtype(want) else _cast(x, want)
+
+
+def _cast(x, dtype):
+    from fastnn.autodiff import ops as _dops    # the autodiff package imports layers lazily
+    return _dops.cast(x, dtype)

@@ -1,10 +1,15 @@
-"""Normalization layers: BatchNormalization, Normalization."""
+"""Normalization layers: BatchNormalization, Normalization, LayerNormalization,
+UnitNormalization."""
+import numbers
+import warnings
+
 import numpy as np
 
 from fastnn import _argcheck, initializers, regularizers
 from fastnn import _kernels
+from fastnn.autodiff import ops as _dops
 from fastnn.autodiff.tape import record, should_record
-from fastnn.layers.layer import Layer, _initializer_config, _without_none
+from fastnn.layers.layer import Layer, _float_input, _initializer_config, _without_none
 from fastnn.tensor import Tensor, Variable as _Variable
 
 def _check_unit_interval(value, argname, owner):
@@ -288,3 +293,174 @@ class Normalization(Layer):
         if isinstance(config.get("axis"), list):
             config["axis"] = tuple(config["axis"])
         return super().from_config(config)
+
+
+def _axis_arg(axis, owner, message):
+    """An axis argument: an int, or a list of ints (from a list or tuple)."""
+    if isinstance(axis, (list, tuple)):
+        if all(isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.bool_))
+               for a in axis):
+            return [int(a) for a in axis]
+    elif isinstance(axis, numbers.Integral) and not isinstance(axis, (bool, np.bool_)):
+        return int(axis)
+    raise TypeError(f"{owner}: {message}, got {type(axis).__name__} {axis!r}")
+
+
+def _canonical_axes(axis, input_shape, owner):
+    """Keras' canonicalize_axes: the axes as indices in [0, rank) (ValueError for one out
+    of bounds)."""
+    ndim = len(input_shape)
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{owner}: axis {a} is out of bounds for an input of rank {ndim} "
+                             f"(shape {tuple(input_shape)}); axis={axis}")
+    return [a % ndim for a in axes]
+
+
+class LayerNormalization(Layer):
+    """keras.layers.LayerNormalization: each sample normalised over `axis` (default the
+    last), y = (x - mean) / sqrt(var + epsilon) * gamma + beta, with the mean and
+    (biased) variance of that sample; the same in training and at inference. gamma
+    (`scale`) and beta (`center`) span the normalised axes. rms_scaling=True (deprecated
+    in Keras 3, which warns; so does fastnn) gives y = x / sqrt(var + epsilon) * gamma,
+    without beta. Weight constraints are not supported (ValueError). Computed with
+    fastnn.autodiff ops (differentiable on the tape); the C engine does not run it."""
+
+    _INITIALIZERS = ("beta_initializer", "gamma_initializer")
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 **kwargs):
+        owner = "LayerNormalization"
+        rms_scaling = kwargs.pop("rms_scaling", False)
+        axis = _axis_arg(axis, owner, "expected an int or a list/tuple of ints for the "
+                                      "argument 'axis'")
+        epsilon = _argcheck.real(epsilon, "epsilon", owner, lo=0.0)
+        for argname, value in (("beta_constraint", beta_constraint),
+                               ("gamma_constraint", gamma_constraint)):
+            if value is not None:
+                raise ValueError(f"{owner}: {argname} is not supported by fastnn (weight "
+                                 f"constraints), got {value!r}")
+        center = _argcheck.boolean(center, "center", owner)
+        scale = _argcheck.boolean(scale, "scale", owner)
+        rms_scaling = _argcheck.boolean(rms_scaling, "rms_scaling", owner)
+        beta_initializer = initializers.get(beta_initializer)
+        gamma_initializer = initializers.get(gamma_initializer)
+        beta_regularizer = regularizers.get(beta_regularizer)
+        gamma_regularizer = regularizers.get(gamma_regularizer)
+        if rms_scaling:
+            warnings.warn("You passed `rms_scaling=True`, which is deprecated. This argument "
+                          "incorrectly scales the input by the variance, not the root mean "
+                          "square. To correctly use RMS Normalization, please use "
+                          "`keras.layers.RMSNormalization` instead.", stacklevel=2)
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.epsilon = float(epsilon)
+        self.center, self.scale, self.rms_scaling = center, scale, rms_scaling
+        self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
+        self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
+        self.beta_constraint = self.gamma_constraint = None
+        self.supports_masking = True
+        self.gamma = self.beta = None
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        axes = _canonical_axes(self.axis, input_shape, self.name)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"{self.name}: duplicate axes are not allowed; got "
+                             f"axis={self.axis} for inputs of rank {len(input_shape)}")
+        axes = sorted(axes)
+        shape = tuple(input_shape[d] for d in axes)
+        if None in shape:
+            raise ValueError(f"{self.name}: the normalised axes {axes} need known sizes, got "
+                             f"input shape {input_shape}")
+        self.axis = axes
+        self._weights, self._weight_regularizers = [], []
+        self.gamma = self.beta = None
+        if self.scale or self.rms_scaling:
+            self.gamma = self.add_weight(name="gamma", shape=shape,
+                                         initializer=self.gamma_initializer,
+                                         regularizer=self.gamma_regularizer)
+        if self.center and not self.rms_scaling:
+            self.beta = self.add_weight(name="beta", shape=shape,
+                                        initializer=self.beta_initializer,
+                                        regularizer=self.beta_regularizer)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        _canonical_axes(self.axis, input_shape, self.name)
+        return tuple(input_shape)
+
+    def call(self, inputs):
+        x = inputs
+        if np.dtype(x.dtype) != np.dtype(self.dtype):
+            x = _dops.cast(x, self.dtype)
+        ndim = x.ndim
+        axes = tuple(_canonical_axes(self.axis, x.shape, self.name))
+        bshape = [1] * ndim
+        for d in axes:
+            bshape[d] = x.shape[d]
+        bshape = tuple(bshape)
+        eps = np.asarray(self.epsilon, self.dtype)
+        var = _dops.var(x, axis=axes, keepdims=True)
+        inv = _dops.reciprocal(_dops.sqrt(_dops.add(var, eps)))
+        gamma = None if self.gamma is None else _dops.reshape(self.gamma, bshape)
+        if self.rms_scaling:
+            out = _dops.multiply(x, inv)
+            return out if gamma is None else _dops.multiply(out, gamma)
+        mean = _dops.mean(x, axis=axes, keepdims=True)
+        if gamma is not None:
+            inv = _dops.multiply(inv, gamma)
+        res = _dops.negative(_dops.multiply(mean, inv))
+        if self.beta is not None:
+            res = _dops.add(res, _dops.reshape(self.beta, bshape))
+        return _dops.add(_dops.multiply(x, inv), res)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale,
+                   rms_scaling=self.rms_scaling,
+                   **{k: _initializer_config(getattr(self, k)) for k in self._INITIALIZERS},
+                   beta_regularizer=regularizers.serialize(self.beta_regularizer),
+                   gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
+                   beta_constraint=None, gamma_constraint=None)
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        return super().from_config(_without_none(config, cls._INITIALIZERS))
+
+
+class UnitNormalization(Layer):
+    """keras.layers.UnitNormalization: each sample scaled to an L2 norm of 1 over `axis`
+    (an int or a list of ints; default the last axis): x / sqrt(max(sum(x**2),
+    1e-24)), as Keras' ops.normalize(x, axis, order=2, epsilon=1e-12). Stateless: built
+    at instantiation. Float inputs keep their dtype unless the layer was given one."""
+
+    _EPSILON = 1e-12
+
+    def __init__(self, axis=-1, **kwargs):
+        axis = _axis_arg(axis, "UnitNormalization", "invalid value for axis argument: "
+                                                    "expected an int or a list/tuple of ints")
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.supports_masking = True
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        _canonical_axes(self.axis, input_shape, self.name)
+        return tuple(input_shape)
+
+    def call(self, inputs):
+        x = _float_input(self, inputs)
+        axes = tuple(_canonical_axes(self.axis, x.shape, self.name))
+        ss = _dops.sum(_dops.square(x), axis=axes, keepdims=True)
+        floor = np.asarray(self._EPSILON * self._EPSILON, np.dtype(x.dtype))
+        return _dops.multiply(x, _dops.reciprocal(_dops.sqrt(_dops.maximum(ss, floor))))
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["axis"] = self.axis
+        return cfg

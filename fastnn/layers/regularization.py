@@ -1,7 +1,27 @@
-"""Regularization layers: Dropout."""
+"""Regularization layers: Dropout, GaussianNoise, GaussianDropout, AlphaDropout,
+ActivityRegularization (keras.layers, Keras 3's arguments).
+
+The noise layers change their inputs only in training (`training=True`, as fit's steps
+call them); at inference they return the inputs as they are. Their noise comes from
+fastnn's generator (`fastnn.utils.set_random_seed` fixes it) or, given `seed=`, from a
+stream of their own started from that seed (a new draw each call, as Keras'
+SeedGenerator). They are stateless and built at instantiation, as in Keras, and compute
+in their inputs' float dtype. Only Dropout (without noise_shape) runs on the C engine,
+folded into the Dense layer before it; a model with any of the others trains layer by
+layer, where the noise is applied with fastnn.autodiff ops and its gradient follows on
+the tape.
+
+Deliberate differences from Keras: a rate of exactly 1 is refused (ValueError) by
+Dropout, GaussianDropout and AlphaDropout, where Keras accepts it and then divides by
+zero (or drops everything) in training; AlphaDropout checks noise_shape as Dropout
+does."""
+import math
+import numbers
+
 import numpy as np
 
-from fastnn import _argcheck, utils
+from fastnn import _argcheck, regularizers, utils
+from fastnn.autodiff import ops as _dops
 from fastnn.autodiff.tape import record, should_record
 from fastnn.layers.layer import Layer
 
@@ -9,26 +29,95 @@ from fastnn.layers.layer import Layer
 def _plain(a):
     return a.view(np.ndarray) if isinstance(a, np.ndarray) else a
 
-class Dropout(Layer):
-    """Inverted dropout: in training, zero each unit with probability `rate` and scale the
-    kept ones by 1/(1-rate); identity at inference."""
+
+def _check_rate(rate, owner, argname="rate"):
+    """A rate in [0, 1): TypeError for a non-number, ValueError out of range (Keras'
+    wording: "Invalid value received for argument `rate`")."""
+    if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, numbers.Real):
+        raise TypeError(f"{owner}: invalid value received for argument {argname}: {argname} "
+                        f"must be a number in [0, 1), got {type(rate).__name__} "
+                        f"{_argcheck.shown(rate)}")
+    if not 0 <= rate < 1:
+        raise ValueError(f"{owner}: invalid value received for argument {argname}: {argname} "
+                         f"must be a number in [0, 1), got {rate!r}")
+    return float(rate)
+
+
+def _check_noise_shape(noise_shape, owner):
+    """Keras' Dropout._validate_noise_shape: None, or a tuple of ints >= 1 and None (a
+    list is taken as a tuple). ValueError for anything else, as Keras."""
+    if noise_shape is None:
+        return None
+    if isinstance(noise_shape, (str, bytes)):
+        raise ValueError(f"{owner}: invalid value received for argument noise_shape; expected "
+                         f"a tuple or list of integers, got noise_shape={noise_shape!r}")
+    try:
+        noise_shape = tuple(noise_shape)
+    except TypeError:
+        raise ValueError(f"{owner}: invalid value received for argument noise_shape; expected "
+                         f"an iterable of integers (e.g., a tuple or list), got "
+                         f"noise_shape={_argcheck.shown(noise_shape)}") from None
+    for i, d in enumerate(noise_shape):
+        if d is None:
+            continue
+        if isinstance(d, (bool, np.bool_)) or not isinstance(d, numbers.Integral):
+            raise ValueError(f"{owner}: invalid value received for argument noise_shape; "
+                             f"expected all elements to be integers or None, got "
+                             f"{_argcheck.shown(d)} (type: {type(d).__name__}) at index {i}")
+        if d <= 0:
+            raise ValueError(f"{owner}: invalid value received for argument noise_shape; "
+                             f"expected all dimensions to be positive integers or None, got "
+                             f"{d} at index {i}")
+    return tuple(None if d is None else int(d) for d in noise_shape)
+
+
+class _Noise(Layer):
+    """What the noise layers share: the seed, the generator, built at instantiation."""
+
+    def __init__(self, seed=None, **kwargs):
+        owner = type(self).__name__
+        seed = _argcheck.integer(seed, "seed", owner, lo=0, hi=2 ** 63 - 1, allow_none=True)
+        super().__init__(**kwargs)
+        self.seed = seed
+        self._rng = np.random.default_rng(seed) if seed is not None else None
+        self.supports_masking = True
+        self.built = True
+
+    def _generator(self):
+        return self._rng if self._rng is not None else utils.get_rng()
+
+    def _concrete_noise_shape(self, shape):
+        ns = getattr(self, "noise_shape", None)
+        if ns is None:
+            return tuple(shape)
+        if len(ns) != len(shape) or any(d is not None and d != s and d != 1
+                                        for d, s in zip(ns, shape)):
+            raise ValueError(f"{self.name}: noise_shape={ns} does not broadcast to the inputs' "
+                             f"shape {tuple(shape)} (each entry must be None, 1 or the "
+                             f"input's size)")
+        return tuple(s if d is None else d for d, s in zip(ns, shape))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+class Dropout(_Noise):
+    """keras.layers.Dropout. Inverted dropout: in training, zero each unit with
+    probability `rate` and scale the kept ones by 1/(1-rate); identity at inference.
+    noise_shape (a tuple, None for the input's size) shares one draw along the axes
+    where it is 1. Without noise_shape, after a Dense layer that is not the last, the C
+    engine applies it."""
 
     def __init__(self, rate, noise_shape=None, seed=None, name=None, **kwargs):
-        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) or not 0 <= rate < 1:
-            raise ValueError(f"Dropout: rate must be a number in [0, 1), got {rate!r}")
-        if noise_shape is not None:
-            raise ValueError(f"Dropout: noise_shape is not supported by fastnn, got {noise_shape!r}")
-        super().__init__(name=name, **kwargs)
-        self.rate = float(rate)
-        self.seed = _argcheck.integer(seed, "seed", "Dropout", lo=0, hi=2 ** 63 - 1,
-                                      allow_none=True)
-        seed = self.seed
-        self._rng = np.random.default_rng(seed) if seed is not None else None
+        rate = _check_rate(rate, "Dropout")
+        noise_shape = _check_noise_shape(noise_shape, "Dropout")
+        super().__init__(seed=seed, name=name, **kwargs)
+        self.rate = rate
+        self.noise_shape = noise_shape
         self._mask = None
 
     def _mask_for(self, shape, dtype):
-        rng = self._rng if self._rng is not None else utils.get_rng()
-        keep = rng.random(shape) >= self.rate
+        keep = self._generator().random(shape) >= self.rate
         return keep.astype(dtype) * np.asarray(1.0 / (1.0 - self.rate), dtype=dtype)
 
     def call(self, inputs, training=False):
@@ -37,7 +126,7 @@ class Dropout(Layer):
         x = inputs
         if not training or self.rate == 0:
             return x
-        mask = self._mask_for(x.shape, x.dtype)
+        mask = self._mask_for(self._concrete_noise_shape(x.shape), x.dtype)
         y = np.multiply(_plain(x), mask)
         if not should_record((x,)):
             return y
@@ -45,5 +134,159 @@ class Dropout(Layer):
 
     def get_config(self):
         cfg = super().get_config()
+        cfg.update(rate=self.rate, seed=self.seed, noise_shape=self.noise_shape)
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("noise_shape"), list):
+            config["noise_shape"] = tuple(config["noise_shape"])
+        return super().from_config(config)
+
+
+def _float_dtype(x):
+    dt = np.dtype(x.dtype)
+    return dt if dt.kind == "f" else np.dtype("float32")
+
+
+class GaussianNoise(_Noise):
+    """keras.layers.GaussianNoise: in training, x + noise drawn from N(0, stddev**2)
+    (stddev in [0, 1], as Keras checks); identity at inference."""
+
+    def __init__(self, stddev, seed=None, **kwargs):
+        owner = "GaussianNoise"
+        if isinstance(stddev, (bool, np.bool_)) or not isinstance(stddev, numbers.Real):
+            raise TypeError(f"{owner}: invalid value received for argument stddev; expected a "
+                            f"float value between 0 and 1, got {type(stddev).__name__} "
+                            f"{_argcheck.shown(stddev)}")
+        if not 0 <= stddev <= 1:
+            raise ValueError(f"{owner}: invalid value received for argument stddev; expected a "
+                             f"float value between 0 and 1, got stddev={stddev!r}")
+        super().__init__(seed=seed, **kwargs)
+        self.stddev = float(stddev)
+
+    def call(self, inputs, training=False):
+        x = inputs
+        if not training or self.stddev == 0:
+            return x
+        dt = _float_dtype(x)
+        noise = (self._generator().standard_normal(np.shape(x)) * self.stddev).astype(dt)
+        return _dops.add(x, noise)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(stddev=self.stddev, seed=self.seed)
+        return cfg
+
+
+class GaussianDropout(_Noise):
+    """keras.layers.GaussianDropout: in training, x times noise drawn from
+    N(1, rate / (1 - rate)); identity at inference."""
+
+    def __init__(self, rate, seed=None, **kwargs):
+        rate = _check_rate(rate, "GaussianDropout")
+        super().__init__(seed=seed, **kwargs)
+        self.rate = rate
+
+    def call(self, inputs, training=False):
+        x = inputs
+        if not training or self.rate == 0:
+            return x
+        stddev = math.sqrt(self.rate / (1.0 - self.rate))
+        dt = _float_dtype(x)
+        noise = (self._generator().standard_normal(np.shape(x)) * stddev + 1.0).astype(dt)
+        return _dops.multiply(x, noise)
+
+    def get_config(self):
+        cfg = super().get_config()
         cfg.update(rate=self.rate, seed=self.seed)
+        return cfg
+
+
+class AlphaDropout(_Noise):
+    """keras.layers.AlphaDropout: dropout that keeps the mean and variance of its inputs
+    (for SELU networks). In training each unit is kept with probability 1 - rate (a
+    uniform draw >= rate, shared along the axes where noise_shape is 1) or set to
+    -alpha*scale of SELU, then the whole is mapped by a*x + b with
+    a = ((1 - rate) * (1 + rate * alpha_p**2)) ** -0.5 and b = -a * alpha_p * rate;
+    identity at inference."""
+
+    _ALPHA = 1.6732632423543772848170429916717
+    _SCALE = 1.0507009873554804934193349852946
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        rate = _check_rate(rate, "AlphaDropout")
+        noise_shape = _check_noise_shape(noise_shape, "AlphaDropout")
+        super().__init__(seed=seed, **kwargs)
+        self.rate = rate
+        self.noise_shape = noise_shape
+
+    def call(self, inputs, training=False):
+        x = inputs
+        if not training or self.rate == 0:
+            return x
+        dt = _float_dtype(x)
+        rate = self.rate
+        alpha_p = -self._ALPHA * self._SCALE
+        shape = self._concrete_noise_shape(np.shape(x))
+        kept = (self._generator().uniform(size=shape) >= rate).astype(dt)
+        a = ((1 - rate) * (1 + rate * alpha_p ** 2)) ** -0.5
+        b = -a * alpha_p * rate
+        # a * (x * kept + alpha_p * (1 - kept)) + b: x times a * kept, plus a constant
+        const = (a * alpha_p * (1 - kept) + b).astype(dt)
+        return _dops.add(_dops.multiply(x, (a * kept).astype(dt)), const)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(rate=self.rate, seed=self.seed, noise_shape=self.noise_shape)
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("noise_shape"), list):
+            config["noise_shape"] = tuple(config["noise_shape"])
+        return super().from_config(config)
+
+
+class ActivityRegularization(Layer):
+    """keras.layers.ActivityRegularization: returns its inputs and adds the penalty
+    (l1 * sum(|x|) + l2 * sum(x**2)) / batch size to its losses (and so to
+    model.losses and the loss training minimises), in training and at inference, as
+    Keras' activity_regularizer does. The penalty is computed with fastnn.autodiff ops,
+    so its gradient reaches the layers before it. Stateless: built at instantiation."""
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        reg = regularizers.L1L2(l1=l1, l2=l2)       # checks: finite numbers >= 0
+        super().__init__(**kwargs)
+        self.l1, self.l2 = reg.l1, reg.l2
+        self.supports_masking = True
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def call(self, inputs):
+        x = inputs
+        dt = _float_dtype(x)
+        if np.dtype(x.dtype) != dt:
+            x = _dops.cast(x, dt)
+        loss = None
+        if self.l1:
+            loss = _dops.multiply(_dops.sum(_dops.abs(x)), np.asarray(self.l1, dt))
+        if self.l2:
+            term = _dops.multiply(_dops.sum(_dops.square(x)), np.asarray(self.l2, dt))
+            loss = term if loss is None else _dops.add(loss, term)
+        if loss is None:
+            loss = _dops.zeros((), dtype=dt.name)
+        if x.ndim > 0:
+            n = x.shape[0]
+            loss = _dops.divide(loss, np.asarray(n, dt)) if n else _dops.zeros((), dtype=dt.name)
+        self.add_loss(loss)
+        return inputs
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(l1=self.l1, l2=self.l2)
         return cfg

@@ -103,7 +103,8 @@ class Model(Trainer, Layer):
         if chain is not None:
             shape = tuple(input_shape)
             for layer in chain:
-                shape = (shape[0],) + tuple(layer.output_shape[1:]) if layer.built \
+                shape = (shape[0],) + tuple(layer.output_shape[1:]) \
+                    if layer.built and layer.output_shape is not None \
                     else layer.compute_output_shape(shape)
             return shape
         shape = tuple(1 if d is None else d for d in input_shape)

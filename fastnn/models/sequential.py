@@ -173,6 +173,8 @@ class Sequential(Model):
                 layer.dtype = dtype
                 layer._build_for(shape)
             if layer.output_shape is None:
+                if layer.input_shape is None:     # a stateless layer built at instantiation
+                    layer.input_shape = shape
                 layer.output_shape = layer._probed_output_shape(shape, dtype)
             shape = (shape[0],) + tuple(layer.output_shape[1:])
         self._build_input_shape = input_shape
