@@ -244,16 +244,24 @@ class _SmoothedCrossentropy(_CrossentropyBase):
         self.label_smoothing = _smoothing(label_smoothing, owner)
         self.axis = _last_axis(axis, owner)
 
-    def _smooth(self, y_true, k):
+    def _smooth(self, y_true, y_pred):
+        """y_true with label_smoothing applied (over y_pred's last axis, the classes);
+        y_true itself when there is none, for the loss to check as it checks any."""
         ls = self.label_smoothing
         if not ls:
             return y_true
-        y = np.asarray(y_true)
+        owner = type(self).__name__
+        shape = np.shape(y_pred)
+        if not shape:
+            raise ValueError(f"{owner}: y_pred must be an array of predictions (samples, "
+                             f"...), got {_argcheck.shown(y_pred)}")
+        y = _argcheck.real_array(y_true, "y_true", owner)
         y = y.astype(np.float64) if y.dtype.kind != "f" else y
+        k = shape[-1]
         return y * (1.0 - ls) + (0.5 * ls if self._op == "binary_crossentropy" else ls / k)
 
     def loss_and_grad(self, y_true, y_pred, sample_weight=None, from_logits=None):
-        return super().loss_and_grad(self._smooth(y_true, np.shape(y_pred)[-1]), y_pred,
+        return super().loss_and_grad(self._smooth(y_true, y_pred), y_pred,
                                      sample_weight=sample_weight, from_logits=from_logits)
 
     def get_config(self):
@@ -271,7 +279,7 @@ class BinaryCrossentropy(_SmoothedCrossentropy):
     _default_name = "binary_crossentropy"
 
     def _per_sample(self, y_true, y_pred):
-        return ops.binary_crossentropy(self._smooth(y_true, np.shape(y_pred)[-1]), y_pred,
+        return ops.binary_crossentropy(self._smooth(y_true, y_pred), y_pred,
                                        from_logits=self.from_logits)
 
 
@@ -284,7 +292,7 @@ class CategoricalCrossentropy(_SmoothedCrossentropy):
     _default_name = "categorical_crossentropy"
 
     def _per_sample(self, y_true, y_pred):
-        return ops.categorical_crossentropy(self._smooth(y_true, np.shape(y_pred)[-1]), y_pred,
+        return ops.categorical_crossentropy(self._smooth(y_true, y_pred), y_pred,
                                             from_logits=self.from_logits)
 
 

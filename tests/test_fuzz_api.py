@@ -110,7 +110,8 @@ INTERNAL = re.compile("|".join([
     r"truth value of an array", r"could not be broadcast", r"cannot reshape array",
     r"object is not", r"object cannot be interpreted", r"only integer scalar arrays",
     r"unhashable type", r"invalid literal", r"\w\(\) argument", r"zero-size array",
-    r"not understood", r"[Cc]annot cast", r"out of bounds", r"setting an array element",
+    r"not understood", r"[Cc]annot cast", r"out of bounds for (axis|array|size|dimension)",
+    r"index -?\d+ is out of bounds", r"setting an array element",
     r"has no attribute", r"must be real number, not", r"expected a sequence",
     r"Expected a bytes object", r"buffer source array",
 ]))
@@ -998,8 +999,22 @@ LAYERS = {
                                      "moving_mean_initializer", "moving_variance_initializer")),
     layers.Normalization: ({}, ("axis", "mean", "variance", "invert")),
     layers.Flatten: ({}, ()),
+    layers.Identity: ({}, ()),
+    layers.Reshape: ({"target_shape": (3,)}, ("target_shape",)),
+    layers.Permute: ({"dims": (1,)}, ("dims",)),
+    layers.RepeatVector: ({"n": 2}, ("n",)),
+    layers.Rescaling: ({"scale": 0.5}, ("scale", "offset")),
+    layers.LayerNormalization: ({}, ("axis", "epsilon", "center", "scale", "beta_initializer",
+                                     "gamma_initializer")),
+    layers.UnitNormalization: ({}, ("axis",)),
+    layers.GaussianNoise: ({"stddev": 0.1}, ("stddev", "seed")),
+    layers.GaussianDropout: ({"rate": 0.5}, ("rate", "seed")),
+    layers.AlphaDropout: ({"rate": 0.5}, ("rate", "noise_shape", "seed")),
+    layers.ActivityRegularization: ({}, ("l1", "l2")),
 }
 LAYERS = {c: (v, names + BASE) for c, (v, names) in LAYERS.items()}
+# layers whose call draws noise only in training
+_NOISY = (layers.Dropout, layers.GaussianNoise, layers.GaussianDropout, layers.AlphaDropout)
 SHAPE_ARGS = ("input_shape", "input_dim", "batch_input_shape", "shape", "batch_shape",
               "noise_shape")
 # A shape: the pool, or a tuple of the pool's scalars and small ints; no mid-size ints,
@@ -1073,7 +1088,7 @@ def fuzz_layers(data):
     if not ok:
         return
     x = np.linspace(-1, 1, 12).reshape(4, 3).astype(np.float32)
-    ok, out = rule(lambda: layer(x, training=True) if cls is layers.Dropout else layer(x))
+    ok, out = rule(lambda: layer(x, training=True) if cls in _NOISY else layer(x))
     if ok:
         out = np.asarray(out)
         assert np.isfinite(out).all(), (cls.__name__, arg, value, out)

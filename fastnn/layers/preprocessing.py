@@ -53,10 +53,27 @@ class Rescaling(Layer):
 
     def call(self, inputs):
         x = _float_input(self, inputs)
+        for argname, f in (("scale", self._scale), ("offset", self._offset)):
+            shape = np.shape(f)
+            try:
+                fits = np.broadcast_shapes(tuple(x.shape), shape) == tuple(x.shape)
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ValueError(f"{self.name}: {argname} of shape {shape} does not fit inputs "
+                                 f"of shape {tuple(x.shape)}: it must broadcast against their "
+                                 f"last axes without growing them")
         dtype = np.dtype(x.dtype)
-        y = _dops.multiply(x, np.asarray(self._scale, dtype))
-        if np.any(np.asarray(self._offset) != 0):
-            y = _dops.add(y, np.asarray(self._offset, dtype))
+        with np.errstate(over="ignore"):
+            scale, offset = np.asarray(self._scale, dtype), np.asarray(self._offset, dtype)
+        for argname, f in (("scale", scale), ("offset", offset)):
+            if not np.all(np.isfinite(f)):
+                raise ValueError(f"{self.name}: {argname} holds values too large for the "
+                                 f"inputs' {dtype} (largest {np.finfo(dtype).max:.4g}), got "
+                                 f"{_argcheck.shown(getattr(self, argname))}")
+        y = _dops.multiply(x, scale)
+        if np.any(offset != 0):
+            y = _dops.add(y, offset)
         return y
 
     def get_config(self):
