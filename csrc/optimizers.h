@@ -20,6 +20,13 @@
  *          d2 = 1 - b2^t passed in.
  * Adamax:  m += (g - m)(1 - b1); u = max(b2 u, |g|); w -= lr m / (d1 (u + eps)) with
  *          d1 = 1 - b1^t passed in.
+ * AMSGrad: Adam's m and v, then vhat = max(vhat, v); w -= alpha_t m / (sqrt(vhat) + eps)
+ *          (Adam and AdamW with amsgrad=True).
+ * Adadelta: ag = rho ag + (1 - rho) g^2; d = -(sqrt(ad + eps) g) / sqrt(ag + eps);
+ *          ad = rho ad + (1 - rho) d^2; w += lr d.
+ * Lion:    w -= lr sign(b1 m + c1 g); m = b2 m + c2 g, with c1 = 1 - b1 and c2 = 1 - b2
+ *          computed in the parameter's type from b1, b2 rounded to it (as Keras casts the
+ *          betas to the variable's dtype first); sign(0) = 0.
  *
  * Denormals are flushed to zero inside the updates (inputs read as 0, results that would
  * be denormal stored as 0; the caller's floating-point mode is restored), as TensorFlow
@@ -58,6 +65,20 @@ void fnn_adamax_f32(size_t n, float *w, const float *g, float *m, float *u, doub
                     double d1, double beta1, double beta2, double eps, double wd_lr);
 void fnn_adamax_f64(size_t n, double *w, const double *g, double *m, double *u, double lr,
                     double d1, double beta1, double beta2, double eps, double wd_lr);
+void fnn_adam_amsgrad_f32(size_t n, float *w, const float *g, float *m, float *v, float *vhat,
+                          double alpha_t, double beta1, double beta2, double eps,
+                          double wd_lr);
+void fnn_adam_amsgrad_f64(size_t n, double *w, const double *g, double *m, double *v,
+                          double *vhat, double alpha_t, double beta1, double beta2,
+                          double eps, double wd_lr);
+void fnn_adadelta_f32(size_t n, float *w, const float *g, float *ag, float *ad, double lr,
+                      double rho, double eps, double wd_lr);
+void fnn_adadelta_f64(size_t n, double *w, const double *g, double *ag, double *ad, double lr,
+                      double rho, double eps, double wd_lr);
+void fnn_lion_f32(size_t n, float *w, const float *g, float *m, double lr, double beta1,
+                  double beta2, double wd_lr);
+void fnn_lion_f64(size_t n, double *w, const double *g, double *m, double lr, double beta1,
+                  double beta2, double wd_lr);
 /* Sum of g^2 in double, in one fixed order (clipping by norm). */
 double fnn_sumsq_f32(size_t n, const float *g);
 double fnn_sumsq_f64(size_t n, const double *g);

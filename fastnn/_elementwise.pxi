@@ -145,6 +145,20 @@ cdef extern from "optimizers.h" nogil:
     void fnn_adamax_f64(size_t n, double *w, const double *g, double *m, double *u,
                         double lr, double d1, double beta1, double beta2, double eps,
                         double wd_lr)
+    void fnn_adam_amsgrad_f32(size_t n, float *w, const float *g, float *m, float *v,
+                              float *vhat, double alpha_t, double beta1, double beta2,
+                              double eps, double wd_lr)
+    void fnn_adam_amsgrad_f64(size_t n, double *w, const double *g, double *m, double *v,
+                              double *vhat, double alpha_t, double beta1, double beta2,
+                              double eps, double wd_lr)
+    void fnn_adadelta_f32(size_t n, float *w, const float *g, float *ag, float *ad, double lr,
+                          double rho, double eps, double wd_lr)
+    void fnn_adadelta_f64(size_t n, double *w, const double *g, double *ag, double *ad,
+                          double lr, double rho, double eps, double wd_lr)
+    void fnn_lion_f32(size_t n, float *w, const float *g, float *m, double lr, double beta1,
+                      double beta2, double wd_lr)
+    void fnn_lion_f64(size_t n, double *w, const double *g, double *m, double lr,
+                      double beta1, double beta2, double wd_lr)
     double fnn_sumsq_f32(size_t n, const float *g)
     double fnn_sumsq_f64(size_t n, const double *g)
 
@@ -280,6 +294,57 @@ def adamax_update(floating[::1] w not None, const floating[::1] g not None,
             fnn_adamax_f32(n, &w[0], &g[0], &m[0], &u[0], lr, d1, beta1, beta2, eps, wd_lr)
         else:
             fnn_adamax_f64(n, &w[0], &g[0], &m[0], &u[0], lr, d1, beta1, beta2, eps, wd_lr)
+
+
+def adam_amsgrad_update(floating[::1] w not None, const floating[::1] g not None,
+                        floating[::1] m not None, floating[::1] v not None,
+                        floating[::1] vhat not None, double alpha_t, double beta1,
+                        double beta2, double eps, double wd_lr):
+    cdef size_t n = w.shape[0]
+    _same_len("g", w.shape[0], g.shape[0])
+    _same_len("m", w.shape[0], m.shape[0])
+    _same_len("v", w.shape[0], v.shape[0])
+    _same_len("vhat", w.shape[0], vhat.shape[0])
+    if n == 0:
+        return
+    with nogil:
+        if floating is float:
+            fnn_adam_amsgrad_f32(n, &w[0], &g[0], &m[0], &v[0], &vhat[0], alpha_t, beta1,
+                                 beta2, eps, wd_lr)
+        else:
+            fnn_adam_amsgrad_f64(n, &w[0], &g[0], &m[0], &v[0], &vhat[0], alpha_t, beta1,
+                                 beta2, eps, wd_lr)
+
+
+def adadelta_update(floating[::1] w not None, const floating[::1] g not None,
+                    floating[::1] ag not None, floating[::1] ad not None, double lr,
+                    double rho, double eps, double wd_lr):
+    cdef size_t n = w.shape[0]
+    _same_len("g", w.shape[0], g.shape[0])
+    _same_len("ag", w.shape[0], ag.shape[0])
+    _same_len("ad", w.shape[0], ad.shape[0])
+    if n == 0:
+        return
+    with nogil:
+        if floating is float:
+            fnn_adadelta_f32(n, &w[0], &g[0], &ag[0], &ad[0], lr, rho, eps, wd_lr)
+        else:
+            fnn_adadelta_f64(n, &w[0], &g[0], &ag[0], &ad[0], lr, rho, eps, wd_lr)
+
+
+def lion_update(floating[::1] w not None, const floating[::1] g not None,
+                floating[::1] m not None, double lr, double beta1, double beta2,
+                double wd_lr):
+    cdef size_t n = w.shape[0]
+    _same_len("g", w.shape[0], g.shape[0])
+    _same_len("m", w.shape[0], m.shape[0])
+    if n == 0:
+        return
+    with nogil:
+        if floating is float:
+            fnn_lion_f32(n, &w[0], &g[0], &m[0], lr, beta1, beta2, wd_lr)
+        else:
+            fnn_lion_f64(n, &w[0], &g[0], &m[0], lr, beta1, beta2, wd_lr)
 
 
 cdef extern from "checks.h" nogil:

@@ -27,7 +27,7 @@ __all__ = [
     "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
     "mean_squared_error", "mean_absolute_error", "huber", "mse", "mae", "loss_and_grad",
     "sgd_update", "adam_update", "rmsprop_update", "adagrad_update", "nadam_update",
-    "adamax_update",
+    "adamax_update", "adadelta_update", "lion_update",
 ]
 
 
@@ -545,13 +545,38 @@ def sgd_update(w, g, m=None, lr=0.01, momentum=0.0, nesterov=False, wd_lr=0.0):
                         momentum, nesterov, wd_lr)
 
 
-def adam_update(w, g, m, v, alpha_t, beta1=0.9, beta2=0.999, epsilon=1e-7, wd_lr=0.0):
-    """Keras Adam step in place; alpha_t = lr sqrt(1 - beta2^t) / (1 - beta1^t)."""
+def adam_update(w, g, m, v, alpha_t, beta1=0.9, beta2=0.999, epsilon=1e-7, wd_lr=0.0,
+                vhat=None):
+    """Keras Adam step in place; alpha_t = lr sqrt(1 - beta2^t) / (1 - beta1^t). With the
+    slot vhat (AMSGrad, Keras' amsgrad=True): vhat = max(vhat, v), used in v's place."""
     args = [_check_real(alpha_t, "alpha_t"), _check_real(beta1, "beta1"),
             _check_real(beta2, "beta2"), _check_real(epsilon, "epsilon", nonneg=True),
             _check_real(wd_lr, "wd_lr")]
-    flat = _param_arrays(w, g, [("m", m), ("v", v)])
-    _kernels.adam_update(*flat, *args)
+    if vhat is None:
+        flat = _param_arrays(w, g, [("m", m), ("v", v)])
+        _kernels.adam_update(*flat, *args)
+    else:
+        flat = _param_arrays(w, g, [("m", m), ("v", v), ("vhat", vhat)])
+        _kernels.adam_amsgrad_update(*flat, *args)
+
+
+def adadelta_update(w, g, ag, ad, lr=0.001, rho=0.95, epsilon=1e-7, wd_lr=0.0):
+    """Keras Adadelta step in place: ag = rho ag + (1 - rho) g^2 (accumulated_grad);
+    d = -sqrt(ad + epsilon) g / sqrt(ag + epsilon); ad = rho ad + (1 - rho) d^2
+    (accumulated_delta_var); w += lr d."""
+    args = [_check_real(lr, "lr"), _check_real(rho, "rho"),
+            _check_real(epsilon, "epsilon", nonneg=True), _check_real(wd_lr, "wd_lr")]
+    flat = _param_arrays(w, g, [("ag", ag), ("ad", ad)])
+    _kernels.adadelta_update(*flat, *args)
+
+
+def lion_update(w, g, m, lr=0.001, beta1=0.9, beta2=0.99, wd_lr=0.0):
+    """Keras Lion step in place: w -= lr sign(beta1 m + (1 - beta1) g);
+    m = beta2 m + (1 - beta2) g (1 - beta taken in w's dtype, as Keras does)."""
+    args = [_check_real(lr, "lr"), _check_real(beta1, "beta1"), _check_real(beta2, "beta2"),
+            _check_real(wd_lr, "wd_lr")]
+    flat = _param_arrays(w, g, [("m", m)])
+    _kernels.lion_update(*flat, *args)
 
 
 def nadam_update(w, g, m, v, lr, c_m, c_g, d2, beta1=0.9, beta2=0.999, epsilon=1e-7,

@@ -439,11 +439,31 @@ def sgd_update(w, g, m=None, lr=0.01, momentum=0.0, nesterov=False, wd_lr=0.0):
         w += m
 
 
-def adam_update(w, g, m, v, alpha_t, beta1=0.9, beta2=0.999, epsilon=1e-7, wd_lr=0.0):
+def adam_update(w, g, m, v, alpha_t, beta1=0.9, beta2=0.999, epsilon=1e-7, wd_lr=0.0,
+                vhat=None):
     _decay(w, wd_lr)
     m += (g - m) * _c(w, 1 - beta1)
     v += (g * g - v) * _c(w, 1 - beta2)
+    if vhat is not None:            # AMSGrad
+        vhat[...] = np.maximum(vhat, v)
+        v = vhat
     w -= _c(w, alpha_t) * m / (np.sqrt(v) + _c(w, epsilon))
+
+
+def adadelta_update(w, g, ag, ad, lr=0.001, rho=0.95, epsilon=1e-7, wd_lr=0.0):
+    _decay(w, wd_lr)
+    ag[...] = _c(w, rho) * ag + _c(w, 1 - rho) * (g * g)
+    d = -(np.sqrt(ad + _c(w, epsilon)) * g / np.sqrt(ag + _c(w, epsilon)))
+    ad[...] = _c(w, rho) * ad + _c(w, 1 - rho) * (d * d)
+    w += _c(w, lr) * d
+
+
+def lion_update(w, g, m, lr=0.001, beta1=0.9, beta2=0.99, wd_lr=0.0):
+    _decay(w, wd_lr)
+    b1, b2 = _c(w, beta1), _c(w, beta2)
+    one = _c(w, 1)
+    w -= _c(w, lr) * np.sign(m * b1 + g * (one - b1))
+    m[...] = m * b2 + g * (one - b2)
 
 
 def nadam_update(w, g, m, v, lr, c_m, c_g, d2, beta1=0.9, beta2=0.999, epsilon=1e-7,

@@ -1,5 +1,6 @@
 """Optimizer kernels: trajectories against the reference and hand-computed Keras values,
 determinism across threads, validation of the in-place arguments."""
+import math
 import platform
 
 import numpy as np
@@ -30,6 +31,15 @@ CONFIGS = {
     "nadam_wd": ("nadam_update", {"m": 0.0, "v": 0.0}, dict(wd_lr=0.004 * 0.01)),
     "adamax": ("adamax_update", {"m": 0.0, "u": 0.0}, dict()),
     "adamax_wd": ("adamax_update", {"m": 0.0, "u": 0.0}, dict(wd_lr=0.004 * 0.01)),
+    "adam_amsgrad": ("adam_update", {"m": 0.0, "v": 0.0, "vhat": 0.0}, dict()),
+    "adamw_amsgrad": ("adam_update", {"m": 0.0, "v": 0.0, "vhat": 0.0},
+                      dict(beta1=0.8, beta2=0.95, wd_lr=0.004 * 0.01)),
+    "adadelta": ("adadelta_update", {"ag": 0.0, "ad": 0.0}, dict(lr=1.0)),
+    "adadelta_wd": ("adadelta_update", {"ag": 0.0, "ad": 0.0},
+                    dict(lr=0.5, rho=0.8, epsilon=1e-6, wd_lr=0.004 * 0.5)),
+    "lion": ("lion_update", {"m": 0.0}, dict(lr=0.01)),
+    "lion_wd": ("lion_update", {"m": 0.0}, dict(lr=0.01, beta1=0.8, beta2=0.95,
+                                                 wd_lr=0.004 * 0.01)),
 }
 
 
@@ -105,6 +115,27 @@ def test_known_values_by_hand():
     m_hat = u2 * 0.1 / (1 - u1 * u2) + 1.0
     assert _steps("nadam_update", n=1, m=np.zeros(1), v=np.zeros(1)) == \
         pytest.approx(1 - 0.1 * m_hat / (1 + 1e-7), abs=1e-12)
+    # AMSGrad with g = 1, 0: v falls at step 2 (0.001 -> 0.000999), vhat keeps 0.001
+    w, m, v, vh = np.array([1.0]), np.zeros(1), np.zeros(1), np.zeros(1)
+    for t, g in ((1, 1.0), (2, 0.0)):
+        ops.adam_update(w, np.array([g]), m, v, _alpha(0.1, t), vhat=vh)
+    assert v[0] == pytest.approx(0.000999, abs=1e-15) and vh[0] == pytest.approx(0.001, abs=1e-15)
+    m2 = 0.09
+    den = math.sqrt(0.001) + 1e-7       # both steps divide by sqrt(vhat) = sqrt(0.001)
+    assert w[0] == pytest.approx(1 - _alpha(0.1, 1) * 0.1 / den - _alpha(0.1, 2) * m2 / den,
+                                 abs=1e-12)
+    # Adadelta, one step with g = 1 (lr 1, rho 0.95): ag = 0.05,
+    # d = -sqrt(eps) / sqrt(0.05 + eps), ad = 0.05 d^2
+    w, ag, ad = np.array([1.0]), np.zeros(1), np.zeros(1)
+    ops.adadelta_update(w, np.ones(1), ag, ad, lr=1.0)
+    d = -math.sqrt(1e-7) / math.sqrt(0.05 + 1e-7)
+    assert ag[0] == pytest.approx(0.05, abs=1e-16) and ad[0] == pytest.approx(0.05 * d * d, rel=1e-14)
+    assert w[0] == pytest.approx(1 + d, abs=1e-15)
+    # Lion: sign steps of lr; m = 0.99 m + 0.01 g; a zero update direction moves nothing
+    assert _steps("lion_update", m=np.zeros(1), lr=0.1) == pytest.approx(0.7, abs=1e-15)
+    w, m = np.array([1.0, 2.0]), np.array([1.0, 0.0])
+    ops.lion_update(w, np.array([-1.0, 0.0]), m, lr=0.1, beta1=0.5, beta2=0.75)
+    assert w.tolist() == [1.0, 2.0] and m.tolist() == [0.5, 0.0]
     # AdamW's decoupled decay alone (g = 0): w -= w * weight_decay * lr
     w = np.array([2.0])
     ops.adam_update(w, np.zeros(1), np.zeros(1), np.zeros(1), alpha_t=0.001,
@@ -193,6 +224,16 @@ def test_bad_arguments_are_rejected_and_nothing_is_updated():
          "u must have w's dtype"),
         (lambda: ops.adamax_update(w, g, m, m.copy(), 0.1, -0.5), ValueError,
          r"d1 \(1 - beta1\*\*t\) must be > 0"),
+        (lambda: ops.adam_update(w, g, m, m.copy(), 0.1, vhat=np.zeros(6, np.float32)),
+         ValueError, "vhat must have w's shape"),
+        (lambda: ops.adadelta_update(w, g, m, m.astype(np.float64)), TypeError,
+         "ad must have w's dtype"),
+        (lambda: ops.adadelta_update(w, g, m, m.copy(), rho="0.9"), TypeError,
+         "rho must be a real number"),
+        (lambda: ops.adadelta_update(w, g, m, m.copy(), epsilon=-1.0), ValueError,
+         "epsilon must be"),
+        (lambda: ops.lion_update(w, g, None), TypeError, "m must be a numpy.ndarray"),
+        (lambda: ops.lion_update(w, g, m, lr=float("inf")), ValueError, "lr must be finite"),
     ]
     for call, exc, match in cases:
         with pytest.raises(exc, match=match):
