@@ -18,7 +18,12 @@
 #define FNN_TRAIN_H
 #include "fnn_common.h"
 
-enum { FNN_OPT_SGD = 0, FNN_OPT_ADAM, FNN_OPT_RMSPROP, FNN_OPT_ADAGRAD };
+/* Optimizer codes: fastnn/engine reads them from here (through _kernels.OPT_CODES).
+ * Slots (fnn_layer.slotW etc.): SGD momentum; Adam m, v (and vhat with amsgrad);
+ * RMSprop velocity, average_gradient, momentum; Adagrad accumulator; Adadelta
+ * accumulated_grad, accumulated_delta_var; Lion momentum. */
+enum { FNN_OPT_SGD = 0, FNN_OPT_ADAM, FNN_OPT_RMSPROP, FNN_OPT_ADAGRAD, FNN_OPT_ADADELTA,
+       FNN_OPT_LION };
 enum { FNN_METRIC_NONE = 0, FNN_METRIC_SPARSE_ACC, FNN_METRIC_CAT_ACC, FNN_METRIC_BIN_ACC };
 #define FNN_STATS 5
 
@@ -48,6 +53,7 @@ typedef struct {
     int kind;                 /* FNN_OPT_* */
     double beta1, beta2, eps, momentum, rho, weight_decay;
     int nesterov, centered;
+    int amsgrad;              /* Adam: AMSGrad (slot 2 holds vhat) */
     int clip_kind;            /* FNN_CLIP_*: Keras' clipvalue, clipnorm, global_clipnorm */
     double clip;              /* its threshold */
 } fnn_opt;

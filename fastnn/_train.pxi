@@ -30,10 +30,18 @@ cdef extern from "train.h" nogil:
         void *mvar
         void *slotG[3]
         void *slotBe[3]
+    enum:
+        FNN_OPT_SGD
+        FNN_OPT_ADAM
+        FNN_OPT_RMSPROP
+        FNN_OPT_ADAGRAD
+        FNN_OPT_ADADELTA
+        FNN_OPT_LION
     ctypedef struct fnn_opt:
         int kind
         double beta1, beta2, eps, momentum, rho, weight_decay
         int nesterov, centered
+        int amsgrad
         int clip_kind
         double clip
     enum: FNN_ADAPT_MAX_TRIED
@@ -331,6 +339,7 @@ cdef class FusedNet:
         self.net.opt.weight_decay = opt.get("weight_decay", 0.0)
         self.net.opt.nesterov = opt.get("nesterov", False)
         self.net.opt.centered = opt.get("centered", False)
+        self.net.opt.amsgrad = opt.get("amsgrad", False)
         self.net.opt.clip_kind = opt.get("clip_kind", 0)
         self.net.opt.clip = opt.get("clip", 0.0)
         self.net.seed = seed
@@ -558,15 +567,23 @@ cdef class FusedNet:
         return rc == 0
 
 
+# The engine's optimizer codes (csrc/train.h), by the optimizer they run.
+OPT_CODES = {"sgd": FNN_OPT_SGD, "adam": FNN_OPT_ADAM, "rmsprop": FNN_OPT_RMSPROP,
+             "adagrad": FNN_OPT_ADAGRAD, "adadelta": FNN_OPT_ADADELTA, "lion": FNN_OPT_LION}
+
+
 cdef int _check_slots(int kind, dict opt, void *w, void **slot, str name) except -1:
     """The optimizer slots the C update reads for the variable w (if present) are all
     there."""
     if w == NULL:
         return 0
-    need = {0: (opt.get("momentum", 0.0) != 0.0, False, False),        # SGD: momentum
-            1: (True, True, False),                                     # Adam: m, v
-            2: (True, bool(opt.get("centered", False)), opt.get("momentum", 0.0) > 0),
-            3: (True, False, False)}.get(kind)                          # Adagrad
+    need = {FNN_OPT_SGD: (opt.get("momentum", 0.0) != 0.0, False, False),   # momentum
+            FNN_OPT_ADAM: (True, True, bool(opt.get("amsgrad", False))),   # m, v, vhat
+            FNN_OPT_RMSPROP: (True, bool(opt.get("centered", False)),
+                              opt.get("momentum", 0.0) > 0),
+            FNN_OPT_ADAGRAD: (True, False, False),                      # accumulator
+            FNN_OPT_ADADELTA: (True, True, False),   # accumulated_grad, accumulated_delta_var
+            FNN_OPT_LION: (True, False, False)}.get(kind)               # momentum
     if need is None:
         raise ValueError(f"FusedNet: unknown optimizer kind {kind}")
     for j in range(3):

@@ -66,8 +66,9 @@ allocated, and any failure raises ValueError naming the file, the field and the 
    array with ``0 <= iterations < MAX_ITERATIONS`` (2**53: exact as a float, which
    schedules divide, and 285 years of training at a million steps a second, far from
    overflowing the engine's 64-bit counter); the slots are floating arrays of the shapes
-   of the model's trainable weights, finite, and the running sums of squares (``v``,
-   ``velocity``, ``accumulator``) non-negative; the learning rate (a schedule evaluated at
+   of the model's trainable weights, finite, and the running sums of squares and maxima (``v``,
+   ``velocity``, ``velocity_hat``, ``accumulator``, ``norm``, ``accumulated_grad``,
+   ``accumulated_delta_var``) non-negative; the learning rate (a schedule evaluated at
    the saved step) is a finite number >= 0.
 
 Writes are atomic: the archive goes to a temporary file in the target's directory, is
@@ -126,7 +127,8 @@ _READ_CHUNK = 1 << 20
 _INT_LIMIT = 2 ** 63            # JSON integers must lie in [-2**63, 2**63)
 _MAX_DEPTH = 64                 # and JSON containers nest at most this deep
 # Slots that are running sums of squares: negative values make the next update NaN.
-_NONNEGATIVE_SLOTS = ("v", "velocity", "accumulator", "norm")
+_NONNEGATIVE_SLOTS = ("v", "velocity", "velocity_hat", "accumulator", "norm",
+                      "accumulated_grad", "accumulated_delta_var")
 # What a constructor or from_config raises on a value of the wrong type or range (a file
 # may hold anything JSON can); MemoryError is left alone: the checks above keep a file
 # from asking for memory, so one would be a real shortage, not a bad file.

@@ -97,7 +97,7 @@ def test_predict_wrong_features():
 
 @pytest.mark.parametrize("kind,arg,match", [
     ("loss", "msee", r"unknown loss 'msee'; expected one of \[.*'mse'"),
-    ("optimizer", "adamm", r"unknown optimizer 'adamm'; expected one of \['adagrad', 'adam', 'adamax', 'adamw', 'nadam', 'rmsprop', 'sgd'\]"),
+    ("optimizer", "adamm", r"unknown optimizer 'adamm'; expected one of \['adadelta', 'adagrad', 'adam', 'adamax', 'adamw', 'lion', 'nadam', 'rmsprop', 'sgd'\]"),
     ("metrics", ["acc", "f1"], r"unknown metric 'f1'; expected one of \[.*'accuracy'"),
 ])
 def test_unknown_names_at_compile(kind, arg, match):
@@ -360,6 +360,16 @@ def _w():
     (lambda: optimizers.Adagrad(initial_accumulator_value=0.0, epsilon=0.0), ValueError,
      "Adagrad: epsilon or initial_accumulator_value must be >= 1.17549e-38"),
     (lambda: optimizers.Adagrad(epsilon=HUGE), ValueError, "Adagrad: epsilon must be a finite number"),
+    (lambda: optimizers.Adadelta(rho=1.5), ValueError, r"Adadelta: rho must be a finite number in \[0, 1\], got 1.5"),
+    (lambda: optimizers.Adadelta(rho=-0.1), ValueError, r"Adadelta: rho must be a finite number in \[0, 1\], got -0.1"),
+    (lambda: optimizers.Adadelta(rho="0.9"), TypeError, "Adadelta: rho must be a real number"),
+    (lambda: optimizers.Adadelta(epsilon=-1e-7), ValueError, "Adadelta: epsilon must be a finite number >= 0, got -1e-07"),
+    (lambda: optimizers.Adadelta(epsilon=0.0), ValueError, "Adadelta: epsilon must be >= 1.17549e-38"),
+    (lambda: optimizers.Lion(beta_1=0.0), ValueError, r"Lion: beta_1 must be a finite number in \(0, 1\], got 0.0"),
+    (lambda: optimizers.Lion(beta_1=1.1), ValueError, r"Lion: beta_1 must be a finite number in \(0, 1\], got 1.1"),
+    (lambda: optimizers.Lion(beta_2=NAN), ValueError, r"Lion: beta_2 must be a finite number in \[0, 1\], got nan"),
+    (lambda: optimizers.Lion(beta_2=[0.9]), TypeError, "Lion: beta_2 must be a real number"),
+    (lambda: optimizers.AdamW(amsgrad=None), TypeError, "AdamW: amsgrad must be True or False"),
     # schedules
     (lambda: schedules.ExponentialDecay(HUGE, 10, 0.9), ValueError, "ExponentialDecay: initial_learning_rate must be a finite number in \\[0, 3.40282e\\+38\\]"),
     (lambda: schedules.ExponentialDecay(INF, 10, 0.9), ValueError, r"initial_learning_rate must be a finite number in \[0, 3.40282e\+38\], got inf"),
@@ -385,6 +395,20 @@ def _w():
     (lambda: schedules.PiecewiseConstantDecay([20, 10], [0.1, 0.01, 0.001]), ValueError,
      r"boundaries must be strictly increasing, got boundaries\[0\]=20 and boundaries\[1\]=10"),
     (lambda: schedules.PiecewiseConstantDecay(10, [0.1, 0.01]), TypeError, "boundaries must be a list of numbers, got int 10"),
+    (lambda: schedules.PolynomialDecay(0.1, 0), ValueError, "PolynomialDecay: decay_steps must be a finite number > 0, got 0"),
+    (lambda: schedules.PolynomialDecay(0.1, 10, end_learning_rate=-1.0), ValueError, r"PolynomialDecay: end_learning_rate must be a finite number in \[0, 3.40282e\+38\]"),
+    (lambda: schedules.PolynomialDecay(0.1, 10, power=-1.0), ValueError, "PolynomialDecay: power must be a finite number >= 0"),
+    (lambda: schedules.PolynomialDecay(0.1, 10, cycle=1), TypeError, "PolynomialDecay: cycle must be True or False"),
+    (lambda: schedules.PolynomialDecay(0.1, 10)(-1), ValueError, "PolynomialDecay: step must be a finite number >= 0"),
+    (lambda: schedules.CosineDecay(0.1, 10, warmup_target=-0.1), ValueError, r"CosineDecay: warmup_target must be a finite number in \[0, 3.40282e\+38\], got -0.1"),
+    (lambda: schedules.CosineDecay(0.1, 10, warmup_target="0.1"), TypeError, "CosineDecay: warmup_target must be a real number"),
+    (lambda: schedules.CosineDecay(0.1, 10, warmup_target=0.2, warmup_steps=-1), ValueError, "CosineDecay: warmup_steps must be a finite number >= 0"),
+    (lambda: schedules.CosineDecayRestarts(0.1, 0), ValueError, "CosineDecayRestarts: first_decay_steps must be a finite number > 0"),
+    (lambda: schedules.CosineDecayRestarts(0.1, 10, t_mul=0.0), ValueError, "CosineDecayRestarts: t_mul must be a finite number > 0"),
+    (lambda: schedules.CosineDecayRestarts(0.1, 10, m_mul=-1.0), ValueError, "CosineDecayRestarts: m_mul must be a finite number >= 0"),
+    (lambda: schedules.CosineDecayRestarts(0.1, 10, alpha=NAN), ValueError, "CosineDecayRestarts: alpha must be a finite number"),
+    (lambda: schedules.CosineDecayRestarts(0.1, 10, t_mul=0.5)(20), ValueError,
+     r"CosineDecayRestarts: at step 20 the restarts are over: with t_mul = 0.5 < 1 all periods together last first_decay_steps / \(1 - t_mul\) = 20 steps"),
     # initializers
     (lambda: initializers.Constant(HUGE), ValueError, r"Constant: value must be a finite number, got 10000000\.\.\."),
     (lambda: initializers.Constant(INF), ValueError, "Constant: value must be a finite number, got inf"),

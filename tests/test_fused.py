@@ -134,6 +134,20 @@ OPTIMIZERS = {
     "adam_expdecay_staircase": lambda: O.Adam(schedules.ExponentialDecay(
         0.02, decay_steps=4, decay_rate=0.7, staircase=True)),
     "rmsprop_callable_lr": lambda: O.RMSprop(lambda step: 0.01 / (1.0 + step)),
+    "adam_amsgrad": lambda: O.Adam(0.01, amsgrad=True),
+    "adamw_amsgrad": lambda: O.AdamW(0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-5,
+                                     amsgrad=True),
+    "adadelta": lambda: O.Adadelta(1.0),
+    "adadelta_wd": lambda: O.Adadelta(0.5, rho=0.9, epsilon=1e-6, weight_decay=0.01),
+    "lion": lambda: O.Lion(0.003),
+    "lion_wd_clipnorm": lambda: O.Lion(0.003, beta_1=0.8, beta_2=0.95, weight_decay=0.01,
+                                       clipnorm=0.5),
+    "adadelta_cosine_restarts": lambda: O.Adadelta(schedules.CosineDecayRestarts(
+        1.0, 5, t_mul=1.5, m_mul=0.8, alpha=0.1)),
+    "lion_polynomial": lambda: O.Lion(schedules.PolynomialDecay(0.005, 8, 0.001, power=0.5,
+                                                                cycle=True)),
+    "adam_amsgrad_cosine_warmup": lambda: O.Adam(schedules.CosineDecay(
+        0.0, 10, alpha=0.1, warmup_target=0.02, warmup_steps=6), amsgrad=True),
 }
 
 
@@ -994,10 +1008,16 @@ def test_refused_models_train_on_the_layer_path(monkeypatch, case):
     assert h == hb
 
 
-def test_amsgrad_is_rejected_by_the_optimizer():
-    """amsgrad never reaches the plan: Adam refuses it when constructed."""
-    with pytest.raises(ValueError, match="amsgrad"):
-        O.Adam(amsgrad=True)
+def test_amsgrad_cannot_change_once_built():
+    """amsgrad decides the slots (velocity_hat): it may change until the optimizer is
+    built, never after (the engine and the layer path would lack the slot)."""
+    opt = O.Adam(amsgrad=True)
+    opt.amsgrad = False
+    w = np.ones(3)
+    opt.apply([np.ones(3)], [w])
+    with pytest.raises(ValueError, match="amsgrad can only be changed before"):
+        opt.amsgrad = True
+    assert opt.amsgrad is False and len(opt.get_state()) == 3
 
 
 @pytest.mark.parametrize("recompile", ["same_optimizer", "new_optimizer", "no"])
@@ -1410,12 +1430,14 @@ def test_plan_retried_after_the_refusal_is_lifted(monkeypatch):
         fastnn.utils.set_random_seed(0)
         m = make()
         m.compile(**compile_kw())
-        m.optimizer.amsgrad = True          # the layer path's Adam ignores it
+        # weight decay with exclusions: the engine has no per-variable decay
+        m.optimizer.exclude_from_weight_decay(var_names=["bias"])
+        m.optimizer.weight_decay = 0.01
         m.fit(x, y, batch_size=13, epochs=1, verbose=0)
         assert m._engine.fit_plan is None
         if fused:
-            assert "amsgrad" in m._engine.why
-        m.optimizer.amsgrad = False
+            assert "exclude_from_weight_decay" in m._engine.why
+        m.optimizer.weight_decay = None     # the exclusions no longer matter
         h = m.fit(x, y, batch_size=13, epochs=2, verbose=0).history
         assert (m._engine.fit_plan is not None) == fused
         res.append((m.get_weights(), h))

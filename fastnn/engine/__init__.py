@@ -31,7 +31,9 @@ from fastnn import utils
 from fastnn._codes import LOSSES
 from fastnn.callbacks.base import ProgbarLogger
 
-_OPT_SGD, _OPT_ADAM, _OPT_RMSPROP, _OPT_ADAGRAD = 0, 1, 2, 3
+# The C engine's optimizer codes, as csrc/train.h numbers them.
+_OPT_SGD, _OPT_ADAM, _OPT_RMSPROP, _OPT_ADAGRAD, _OPT_ADADELTA, _OPT_LION = (
+    _kernels.OPT_CODES[k] for k in ("sgd", "adam", "rmsprop", "adagrad", "adadelta", "lion"))
 _METRIC_NONE, _METRIC_SPARSE_ACC, _METRIC_CAT_ACC, _METRIC_BIN_ACC = 0, 1, 2, 3
 _STAT_LOSS, _STAT_N, _STAT_CORRECT, _STAT_SE, _STAT_AE = range(5)
 # Refresh a terminal progress bar about this often when no user callback wants every
@@ -210,16 +212,22 @@ def _optimizer_kind(opt):
         return {"kind": _OPT_SGD, "momentum": opt.momentum, "nesterov": opt.nesterov,
                 "weight_decay": wd}, ("momentum",)
     if kind in (optimizers_mod.Adam, optimizers_mod.AdamW):
-        if getattr(opt, "amsgrad", False):
-            raise Unsupported("amsgrad")
+        amsgrad = bool(opt.amsgrad)
         return {"kind": _OPT_ADAM, "beta1": opt.beta_1, "beta2": opt.beta_2,
-                "epsilon": opt.epsilon, "weight_decay": wd}, ("m", "v")
+                "epsilon": opt.epsilon, "amsgrad": amsgrad, "weight_decay": wd}, \
+            ("m", "v", "velocity_hat") if amsgrad else ("m", "v")
     if kind is optimizers_mod.RMSprop:
         return {"kind": _OPT_RMSPROP, "rho": opt.rho, "momentum": opt.momentum,
                 "epsilon": opt.epsilon, "centered": opt.centered, "weight_decay": wd}, \
             ("velocity", "average_gradient", "momentum")
     if kind is optimizers_mod.Adagrad:
         return {"kind": _OPT_ADAGRAD, "epsilon": opt.epsilon, "weight_decay": wd}, ("accumulator",)
+    if kind is optimizers_mod.Adadelta:
+        return {"kind": _OPT_ADADELTA, "rho": opt.rho, "epsilon": opt.epsilon,
+                "weight_decay": wd}, ("accumulated_grad", "accumulated_delta_var")
+    if kind is optimizers_mod.Lion:
+        return {"kind": _OPT_LION, "beta1": opt.beta_1, "beta2": opt.beta_2,
+                "weight_decay": wd}, ("momentum",)
     raise Unsupported(f"optimizer {type(opt).__name__}")
 
 

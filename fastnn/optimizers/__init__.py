@@ -391,7 +391,8 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Keras' epsilon-hat Adam: w -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps)."""
+    """Keras' epsilon-hat Adam: w -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps); with
+    amsgrad=True the slot velocity_hat = max(velocity_hat, v) takes v's place there."""
     _slot_names = ("m", "v")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
@@ -401,9 +402,25 @@ class Adam(Optimizer):
         self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, hi_open=True)
         self.beta_2 = _check_float(owner, "beta_2", beta_2, 0, 1, hi_open=True)
         self.epsilon = _check_epsilon(owner, epsilon)
-        if _argcheck.boolean(amsgrad, "amsgrad", owner):
-            raise ValueError(f"{owner}: amsgrad=True is not supported by fastnn, got amsgrad={amsgrad!r}")
-        self.amsgrad = False
+        self.amsgrad = amsgrad
+
+    # amsgrad decides the slots (velocity_hat, the running maximum of v): settable until
+    # the optimizer is built, as Keras creates that slot in build() only when set.
+    @property
+    def amsgrad(self):
+        return self._amsgrad
+
+    @amsgrad.setter
+    def amsgrad(self, value):
+        owner = type(self).__name__
+        value = _argcheck.boolean(value, "amsgrad", owner)
+        if self.built and value != self._amsgrad:
+            raise ValueError(f"{owner}: amsgrad can only be changed before the optimizer is "
+                             f"built (it decides the slots), got amsgrad={value!r}")
+        self._amsgrad = value
+
+    def _slot_names_for(self):
+        return ("m", "v", "velocity_hat") if self._amsgrad else ("m", "v")
 
     def _update(self, var, grad, slots, lr, wd_lr):
         t = self.iterations + 1
@@ -413,8 +430,13 @@ class Adam(Optimizer):
                              f"sqrt(1 - beta_2**t) / (1 - beta_1**t) = {alpha_t!r} at step {t} "
                              f"is beyond {var.dtype}'s largest number (learning_rate={lr!r}, "
                              f"beta_1={self.beta_1!r})")
-        _kernels.adam_update(var, grad, slots["m"], slots["v"], alpha_t, self.beta_1,
-                             self.beta_2, self.epsilon, wd_lr)
+        if self._amsgrad:
+            _kernels.adam_amsgrad_update(var, grad, slots["m"], slots["v"],
+                                         slots["velocity_hat"], alpha_t, self.beta_1,
+                                         self.beta_2, self.epsilon, wd_lr)
+        else:
+            _kernels.adam_update(var, grad, slots["m"], slots["v"], alpha_t, self.beta_1,
+                                 self.beta_2, self.epsilon, wd_lr)
 
     def get_config(self):
         cfg = super().get_config()
@@ -573,9 +595,57 @@ class Adamax(Optimizer):
         return cfg
 
 
-ALL_OBJECTS = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax)}
+class Adadelta(Optimizer):
+    """Adadelta (keras.optimizers.Adadelta, Zeiler 2012), Keras 3's update:
+    accumulated_grad = rho ag + (1 - rho) g^2; d = -sqrt(ad + eps) g / sqrt(ag + eps);
+    accumulated_delta_var = rho ad + (1 - rho) d^2; w += lr d (learning_rate=1.0 is the
+    paper's form; Keras' default is 0.001)."""
+    _slot_names = ("accumulated_grad", "accumulated_delta_var")
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="adadelta"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+        owner = type(self).__name__
+        self.rho = _check_float(owner, "rho", rho, 0, 1)
+        self.epsilon = _check_epsilon(owner, epsilon)
+
+    def _update(self, var, grad, slots, lr, wd_lr):
+        _kernels.adadelta_update(var, grad, slots["accumulated_grad"],
+                                 slots["accumulated_delta_var"], lr, self.rho, self.epsilon,
+                                 wd_lr)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(rho=self.rho, epsilon=self.epsilon)
+        return cfg
+
+
+class Lion(Optimizer):
+    """Lion (keras.optimizers.Lion, Chen et al. 2023): w -= lr sign(b1 m + (1 - b1) g);
+    then momentum = b2 m + (1 - b2) g. beta_1 in (0, 1] (0 would make it SignSGD, which
+    Keras refuses too), beta_2 in [0, 1]."""
+    _slot_names = ("momentum",)
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="lion"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+        owner = type(self).__name__
+        self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, lo_open=True)
+        self.beta_2 = _check_float(owner, "beta_2", beta_2, 0, 1)
+
+    def _update(self, var, grad, slots, lr, wd_lr):
+        _kernels.lion_update(var, grad, slots["momentum"], lr, self.beta_1, self.beta_2, wd_lr)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(beta_1=self.beta_1, beta_2=self.beta_2)
+        return cfg
+
+
+ALL_OBJECTS = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax,
+                                       Adadelta, Lion)}
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad,
-            "nadam": Nadam, "adamax": Adamax}
+            "nadam": Nadam, "adamax": Adamax, "adadelta": Adadelta, "lion": Lion}
 
 
 def known_names():
