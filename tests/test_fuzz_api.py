@@ -674,6 +674,10 @@ OPTIMIZER_ARGS = {
                          "weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "name"),
     optimizers.Adagrad: ("learning_rate", "initial_accumulator_value", "epsilon", "weight_decay",
                          "clipnorm", "clipvalue", "global_clipnorm", "name"),
+    optimizers.Adadelta: ("learning_rate", "rho", "epsilon", "weight_decay", "clipnorm",
+                          "clipvalue", "global_clipnorm", "name"),
+    optimizers.Lion: ("learning_rate", "beta_1", "beta_2", "weight_decay", "clipnorm",
+                      "clipvalue", "global_clipnorm", "name"),
 }
 
 
@@ -730,8 +734,16 @@ SCHEDULES = {
     schedules.InverseTimeDecay: (dict(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5),
                                  ("initial_learning_rate", "decay_steps", "decay_rate",
                                   "staircase", "name")),
-    schedules.CosineDecay: (dict(initial_learning_rate=0.1, decay_steps=100),
-                            ("initial_learning_rate", "decay_steps", "alpha", "name")),
+    schedules.CosineDecay: (dict(initial_learning_rate=0.1, decay_steps=100, warmup_target=0.5,
+                                 warmup_steps=5),
+                            ("initial_learning_rate", "decay_steps", "alpha", "name",
+                             "warmup_target", "warmup_steps")),
+    schedules.PolynomialDecay: (dict(initial_learning_rate=0.1, decay_steps=10, cycle=True),
+                                ("initial_learning_rate", "decay_steps", "end_learning_rate",
+                                 "power", "cycle", "name")),
+    schedules.CosineDecayRestarts: (dict(initial_learning_rate=0.1, first_decay_steps=10),
+                                    ("initial_learning_rate", "first_decay_steps", "t_mul",
+                                     "m_mul", "alpha", "name")),
     schedules.PiecewiseConstantDecay: (dict(boundaries=[10, 20], values=[0.1, 0.01, 0.001]),
                                        ("boundaries", "values", "name")),
 }

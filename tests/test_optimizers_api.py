@@ -6,6 +6,7 @@ import pytest
 
 import fastnn
 from fastnn import optimizers
+from fastnn.optimizers import schedules
 from fastnn.optimizers.schedules import ExponentialDecay
 
 W0 = np.array([1.0, -2.0, 3.0, 0.5])
@@ -34,6 +35,25 @@ def test_keras_defaults():
         o = cls()
         assert (o.learning_rate, o.beta_1, o.beta_2, o.epsilon, o.weight_decay) == \
             (0.001, 0.9, 0.999, 1e-7, None)
+    ad = optimizers.Adadelta()
+    assert (ad.learning_rate, ad.rho, ad.epsilon, ad.weight_decay) == (0.001, 0.95, 1e-7, None)
+    li = optimizers.Lion()
+    assert (li.learning_rate, li.beta_1, li.beta_2, li.weight_decay) == (0.001, 0.9, 0.99, None)
+    assert optimizers.Adam().amsgrad is False and optimizers.AdamW().amsgrad is False
+
+
+@pytest.mark.parametrize("opt, names", [
+    (optimizers.Adam(amsgrad=True), ("m", "v", "velocity_hat")),
+    (optimizers.AdamW(amsgrad=True), ("m", "v", "velocity_hat")),
+    (optimizers.Adam(), ("m", "v")),
+    (optimizers.Adadelta(), ("accumulated_grad", "accumulated_delta_var")),
+    (optimizers.Lion(), ("momentum",)),
+], ids=["adam_amsgrad", "adamw_amsgrad", "adam", "adadelta", "lion"])
+def test_slot_names(opt, names):
+    """Keras' slot names (Adam's m and v are fastnn's own, as before)."""
+    opt.build([np.zeros(3)])
+    assert tuple(opt.slots_for(opt._built_vars)[0]) == names
+    assert len(opt.get_state()) == 1 + len(names)
 
 
 def test_sgd_plain_step():
@@ -259,7 +279,19 @@ def test_set_state_before_build_is_applied_on_build():
                                  optimizers.SGD(ExponentialDecay(0.1, 5, 0.9)),
                                  optimizers.Nadam(0.5, beta_1=0.5, beta_2=0.67, epsilon=1e-5),
                                  optimizers.Adamax(0.2, beta_1=0.85, beta_2=0.95,
-                                                   weight_decay=0.01)])
+                                                   weight_decay=0.01),
+                                 optimizers.Adam(0.5, beta_1=0.5, beta_2=0.67, epsilon=1e-5,
+                                                 amsgrad=True),
+                                 optimizers.AdamW(0.5, weight_decay=0.008, amsgrad=True),
+                                 optimizers.Adadelta(0.5, rho=0.9, epsilon=1e-5),
+                                 optimizers.Lion(0.5, beta_1=0.5, beta_2=0.67,
+                                                 weight_decay=0.01, clipvalue=2.0),
+                                 optimizers.Lion(schedules.PolynomialDecay(0.1, 100, 0.005,
+                                                                           power=2.0, cycle=True)),
+                                 optimizers.Adadelta(schedules.CosineDecay(
+                                     0.05, 10, alpha=0.1, warmup_target=0.2, warmup_steps=2)),
+                                 optimizers.Adam(schedules.CosineDecayRestarts(
+                                     0.05, 10, t_mul=3.0, m_mul=0.5, alpha=0.1))])
 def test_config_round_trip(opt):
     cfg = optimizers.serialize(opt)
     new = optimizers.get(cfg)
@@ -281,7 +313,8 @@ def test_compile_default_is_rmsprop():
     assert isinstance(m.optimizer, optimizers.RMSprop)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad", "Nadam", "Adamax"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad", "Nadam", "Adamax",
+                                  "Adadelta", "Lion"])
 def test_a_step_may_update_any_subset_of_the_built_variables(name):
     """As in Keras: built for [a, b, c], a step on [c, a] updates c and a with their own
     slots (as an optimizer built for them alone would), leaves b and its slots alone; a
@@ -385,3 +418,159 @@ def test_weight_decay_exclusions():
         opt.exclude_from_weight_decay(var_list=[v1])
     with pytest.raises(ValueError, match="not a regular expression"):
         optimizers.SGD().exclude_from_weight_decay(var_names=["("])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: optimizers.Adadelta(1.0, rho=0.9),
+    lambda: optimizers.Lion(0.003, weight_decay=0.01),
+    lambda: optimizers.Adam(0.01, amsgrad=True),
+    lambda: optimizers.AdamW(schedules.CosineDecayRestarts(0.01, 5, alpha=0.1), amsgrad=True),
+    lambda: optimizers.Lion(schedules.PolynomialDecay(0.004, 6, 0.001, power=0.5, cycle=True)),
+], ids=["adadelta", "lion", "adam_amsgrad", "adamw_amsgrad_restarts", "lion_polynomial"])
+def test_state_save_load_and_continued_training(make, tmp_path):
+    """The slots (get_state / set_state, and a model file) carry the whole optimizer state:
+    training continues bit for bit after a round trip. These train on the C engine."""
+    rng = np.random.default_rng(0)
+    a = make()
+    wa = W0.copy()
+    for _ in range(30):
+        a.apply([rng.standard_normal(4)], [wa])
+    b = make()
+    wb = wa.copy()
+    b.build([wb])
+    b.set_state(a.get_state())
+    for _ in range(5):
+        g = rng.standard_normal(4)
+        a.apply([g], [wa])
+        b.apply([g], [wb])
+    np.testing.assert_array_equal(wa, wb)
+
+    fastnn.utils.set_random_seed(0)
+    x = rng.standard_normal((64, 5)).astype(np.float32)
+    y = (x.sum(axis=1) > 0).astype(np.float32)
+    m = fastnn.Sequential([fastnn.layers.Input((5,)), fastnn.layers.Dense(8, activation="relu"),
+                           fastnn.layers.Dense(1, activation="sigmoid")])
+    m.compile(make(), "binary_crossentropy")
+    h = m.fit(x, y, epochs=3, batch_size=16, verbose=0)
+    assert m._engine.fit_plan is not None, m._engine.why
+    assert h.history["loss"][-1] < h.history["loss"][0]
+    path = str(tmp_path / "m.fastnn")
+    m.save(path)
+    m2 = fastnn.models.load_model(path)
+    assert type(m2.optimizer) is type(m.optimizer) and m2.optimizer.iterations == 12
+    assert m2.optimizer.get_config() == m.optimizer.get_config()
+    for p, q in zip(m.optimizer.get_state(), m2.optimizer.get_state()):
+        np.testing.assert_array_equal(p, q)
+    m.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0)
+    m2.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0)
+    for p, q in zip(m.get_weights() + m.optimizer.get_state(),
+                    m2.get_weights() + m2.optimizer.get_state()):
+        np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("slot", ["velocity_hat", "accumulated_grad", "accumulated_delta_var"])
+def test_negative_sums_of_squares_are_refused_on_load(slot, tmp_path):
+    """The slots that are sums of squares or their running maximum cannot be negative in
+    a file (the next update would be NaN)."""
+    opt = optimizers.Adam(0.01, amsgrad=True) if slot == "velocity_hat" else optimizers.Adadelta(1.0)
+    m = fastnn.Sequential([fastnn.layers.Input((3,)), fastnn.layers.Dense(2)])
+    m.compile(opt, "mse")
+    m.fit(np.ones((4, 3), np.float32), np.ones((4, 2), np.float32), verbose=0)
+    names = opt._slot_names_for()
+    for st in opt.slots_for(opt._built_vars):
+        st[slot][...] = -1.0
+    path = str(tmp_path / "m.fastnn")
+    m.save(path)
+    with pytest.raises(ValueError, match=slot):
+        fastnn.models.load_model(path)
+    assert slot in names
+
+
+def _restarts_by_walking(step, first, t_mul, m_mul, alpha):
+    """Keras' test reference (np_cosine_decay_restarts): walk the periods one by one."""
+    fac, decay_steps = 1.0, first
+    while step >= decay_steps:
+        step -= decay_steps
+        decay_steps *= t_mul
+        fac *= m_mul
+    decay = fac * 0.5 * (1.0 + math.cos(math.pi * step / decay_steps))
+    return (1.0 - alpha) * decay + alpha
+
+
+@pytest.mark.parametrize("t_mul", [1.0, 1.5, 2.0, 3.0, 0.9])
+def test_cosine_decay_restarts_every_step(t_mul):
+    """Every step of the first periods, boundaries included (where the closed form's
+    logarithm can round to the period before), as walking the periods gives it."""
+    first, m_mul, alpha = 7, 0.8, 0.1
+    s = schedules.CosineDecayRestarts(2.0, first, t_mul=t_mul, m_mul=m_mul, alpha=alpha)
+    last = 60 if t_mul < 1 else 400       # t_mul = 0.9: all periods end at step 70
+    for step in range(last):
+        assert s(step) == pytest.approx(2.0 * _restarts_by_walking(step, first, t_mul, m_mul,
+                                                                   alpha), rel=1e-9, abs=1e-12)
+    # at each restart the rate is back at m_mul**i times the initial one
+    start = 0.0
+    for i in range(5 if t_mul < 1 else 8):
+        assert s(start) == pytest.approx(2.0 * ((1 - alpha) * m_mul ** i + alpha), rel=1e-12)
+        start += first * t_mul ** i
+        if t_mul != 1.0 and abs(start - round(start)) > 1e-9:
+            break
+
+
+def test_polynomial_and_cosine_warmup_values():
+    p = schedules.PolynomialDecay(0.1, 10, 0.01, power=2.0)
+    assert p(0) == 0.1 and p(10) == pytest.approx(0.01) and p(50) == pytest.approx(0.01)
+    assert p(5) == pytest.approx(0.09 * 0.25 + 0.01)
+    c = schedules.PolynomialDecay(0.1, 10, 0.01, cycle=True)
+    # cycle: step 15 decays over 20 steps, step 20 ends the second cycle
+    assert c(15) == pytest.approx(0.09 * 0.25 + 0.01) and c(20) == pytest.approx(0.01)
+    assert c(21) == pytest.approx(0.09 * (1 - 21 / 30) + 0.01)
+    w = schedules.CosineDecay(0.0, 10, alpha=0.2, warmup_target=1.0, warmup_steps=4)
+    assert [w(s) for s in range(5)] == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0])
+    assert w(9) == pytest.approx(0.2 + 0.8 * 0.5)        # half way through the decay
+    assert w(14) == pytest.approx(0.2) and w(1000) == pytest.approx(0.2)
+    # warmup_steps=0 with a target: the decay starts at the target
+    assert schedules.CosineDecay(0.5, 10, warmup_target=1.0)(0) == 1.0
+    # InverseTimeDecay's staircase floors step / decay_steps (Keras)
+    it = schedules.InverseTimeDecay(0.1, 10, 0.5, staircase=True)
+    assert it(9) == 0.1 and it(10) == pytest.approx(0.1 / 1.5) and it(29) == pytest.approx(0.05)
+
+
+def test_schedules_deserialize_keras_form():
+    """Keras' serialized form (with "module" and "registered_name") is read as well."""
+    cfg = {"module": "keras.optimizers.schedules", "class_name": "CosineDecayRestarts",
+           "config": {"initial_learning_rate": 0.05, "first_decay_steps": 10, "t_mul": 3.0,
+                      "m_mul": 4.0, "alpha": 0.1, "name": "my_cdr"},
+           "registered_name": None}
+    s = schedules.deserialize(cfg)
+    assert isinstance(s, schedules.CosineDecayRestarts) and s.get_config() == cfg["config"]
+    assert schedules.serialize(s) == {"class_name": "CosineDecayRestarts", "config": cfg["config"]}
+
+
+@pytest.mark.parametrize("schedule", [
+    schedules.PolynomialDecay(0.02, 5, 0.002, power=0.5, cycle=True),
+    schedules.CosineDecay(0.0, 6, alpha=0.1, warmup_target=0.02, warmup_steps=3),
+    schedules.CosineDecayRestarts(0.02, 4, t_mul=1.5, m_mul=0.7, alpha=0.05),
+    schedules.InverseTimeDecay(0.02, 3, 0.5, staircase=True),
+    schedules.PiecewiseConstantDecay([5, 9], [0.02, 0.01, 0.005]),
+], ids=["polynomial", "cosine_warmup", "cosine_restarts", "inverse_time", "piecewise"])
+def test_model_with_a_schedule_saves_and_continues(schedule, tmp_path):
+    """A model whose optimizer follows a schedule: the file keeps the schedule (its
+    config) and the step, and training continues with the same rates."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((40, 4)).astype(np.float32)
+    y = x[:, :2] * 0.5
+    fastnn.utils.set_random_seed(1)
+    m = fastnn.Sequential([fastnn.layers.Input((4,)), fastnn.layers.Dense(6, activation="tanh"),
+                           fastnn.layers.Dense(2)])
+    m.compile(optimizers.Adam(schedule), "mse")
+    m.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    path = str(tmp_path / "m.fastnn")
+    m.save(path)
+    m2 = fastnn.models.load_model(path)
+    lr2 = m2.optimizer._learning_rate
+    assert type(lr2) is type(schedule) and lr2.get_config() == schedule.get_config()
+    assert m2.optimizer.iterations == 10 and m2.optimizer.learning_rate == m.optimizer.learning_rate
+    m.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    m2.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    for p, q in zip(m.get_weights(), m2.get_weights()):
+        np.testing.assert_array_equal(p, q)
