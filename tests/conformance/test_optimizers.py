@@ -1,4 +1,5 @@
-"""Keras 3's `keras/src/optimizers/nadam_test.py` and `adamax_test.py`, ported to fastnn.
+"""Keras 3's `keras/src/optimizers/nadam_test.py`, `adamax_test.py`, `adadelta_test.py`,
+`lion_test.py` and the amsgrad cases of `adam_test.py` / `adamw_test.py`, ported to fastnn.
 
 Each test names the Keras test it comes from (`# Keras: <file>::<test>`). Imports are
 adapted (`keras.src.optimizers.nadam.Nadam` -> `fastnn.optimizers.Nadam`,
@@ -13,15 +14,21 @@ Not ported:
 | Keras test | reason |
 |---|---|
 | NadamTest::test_build_with_empty_var_list | Keras internals: the dtype of the `_u_product` variable; fastnn derives that product from the step count and keeps no variable for it |
+| LionTest::test_ema | use_ema (exponential moving average of the weights) is not implemented in fastnn |
+
+`LionTest::test_invalid_beta_1` keeps Keras' cases (beta_1 = -0.1, 0.0, 1.1 raise
+ValueError); the message is fastnn's, naming the argument and its range (0, 1].
 """
 import numpy as np
 import pytest
 
 import fastnn
 from fastnn import optimizers
-from fastnn.optimizers import Adamax, Nadam
+from fastnn.optimizers import Adadelta, Adam, Adamax, AdamW, Lion, Nadam
 
-SOURCES = ("keras/src/optimizers/nadam_test.py", "keras/src/optimizers/adamax_test.py")
+SOURCES = ("keras/src/optimizers/nadam_test.py", "keras/src/optimizers/adamax_test.py",
+           "keras/src/optimizers/adadelta_test.py", "keras/src/optimizers/lion_test.py",
+           "keras/src/optimizers/adam_test.py", "keras/src/optimizers/adamw_test.py")
 
 
 def _close(actual, desired, rtol=1e-6, atol=1e-6):
@@ -129,3 +136,79 @@ def test_clip_value(cls):
     grad = [np.array([100.0, 100.0])]
     clipped_grad = optimizer._clip(grad)
     _close(clipped_grad[0], [1.0, 1.0])
+
+
+# ---------------------------------------------------------------- Adadelta and Lion
+
+# Keras: adadelta_test.py::test_config
+def test_adadelta_config():
+    _round_trip(Adadelta(learning_rate=0.5, rho=0.9, epsilon=1e-5))
+
+
+# Keras: lion_test.py::test_config
+def test_lion_config():
+    _round_trip(Lion(learning_rate=0.5, beta_1=0.5, beta_2=0.67))
+
+
+# Keras: lion_test.py::test_invalid_beta_1
+@pytest.mark.parametrize("beta_1", [-0.1, 0.0, 1.1])
+def test_lion_invalid_beta_1(beta_1):
+    with pytest.raises(ValueError, match=r"Lion: beta_1 must be a finite number in \(0, 1\]"):
+        Lion(beta_1=beta_1)
+
+
+@pytest.mark.parametrize("cls, expected", [
+    (Adadelta, [0.9993, 1.9993, 2.9993, 3.9993]),  # Keras: adadelta_test.py::test_single_step
+    (Lion, [0.5, 1.5, 2.5, 3.5]),                  # Keras: lion_test.py::test_single_step
+], ids=["adadelta", "lion"])
+def test_single_step_adadelta_lion(cls, expected):
+    optimizer = cls(learning_rate=0.5)
+    grads = np.array([1.0, 6.0, 7.0, 2.0], np.float32)
+    vars = fastnn.Variable(np.array([1.0, 2.0, 3.0, 4.0], np.float32))
+    optimizer.apply_gradients(zip([grads], [vars]))
+    _close(vars, expected, rtol=1e-4, atol=1e-4)
+
+
+# Keras: adadelta_test.py::test_weight_decay, lion_test.py::test_weight_decay
+@pytest.mark.parametrize("cls", [Adadelta, Lion], ids=["adadelta", "lion"])
+def test_weight_decay_adadelta_lion(cls):
+    test_weight_decay(cls)
+
+
+@pytest.mark.parametrize("make, golden", [
+    # Keras: adadelta_test.py::test_correctness_with_golden
+    (lambda: Adadelta(learning_rate=1.0, rho=0.8, epsilon=1e-6),
+     np.tile([[0.9978], [0.9947], [0.9915], [0.9882], [0.9849]], (1, 10))),
+    # Keras: lion_test.py::test_correctness_with_golden
+    (lambda: Lion(), np.tile([[0.999], [0.998], [0.997], [0.996], [0.995]], (1, 10))),
+    # Keras: adam_test.py::test_correctness_with_golden (Adam(amsgrad=True))
+    (lambda: Adam(amsgrad=True),
+     np.tile([[0.999], [0.9982], [0.9974], [0.9965], [0.9955]], (1, 10))),
+], ids=["adadelta", "lion", "adam_amsgrad"])
+def test_correctness_with_golden_adadelta_lion_amsgrad(make, golden):
+    test_correctness_with_golden(make, golden)
+
+
+# Keras: adadelta_test.py::test_clip_norm, lion_test.py::test_clip_norm
+@pytest.mark.parametrize("cls", [Adadelta, Lion], ids=["adadelta", "lion"])
+def test_clip_norm_adadelta_lion(cls):
+    test_clip_norm(cls)
+
+
+# Keras: adadelta_test.py::test_clip_value, lion_test.py::test_clip_value
+@pytest.mark.parametrize("cls", [Adadelta, Lion], ids=["adadelta", "lion"])
+def test_clip_value_adadelta_lion(cls):
+    test_clip_value(cls)
+
+
+# ---------------------------------------------------------------- amsgrad
+
+# Keras: adam_test.py::test_config
+def test_adam_amsgrad_config():
+    _round_trip(Adam(learning_rate=0.5, beta_1=0.5, beta_2=0.67, epsilon=1e-5, amsgrad=True))
+
+
+# Keras: adamw_test.py::test_config
+def test_adamw_amsgrad_config():
+    _round_trip(AdamW(learning_rate=0.5, weight_decay=0.008, beta_1=0.5, beta_2=0.67,
+                      epsilon=1e-5, amsgrad=True))
