@@ -230,6 +230,15 @@ def _metric_ids(metrics, argname):
     return ids
 
 
+def _set_base(metric):
+    """Record what a metric holds after its reset_state() (zeros for fastnn's own; a
+    subclass may keep its state across epochs, as Keras allows): the loop's sums add
+    to it."""
+    if not _stateful(metric) and hasattr(metric, "total"):
+        base = (float(metric.total), float(metric.count))
+        metric._fastnn_base = None if base == (0.0, 0.0) else base
+
+
 def _only_output(y_pred):
     """A one-output model's output given as [y] or {"name": y}: y."""
     if isinstance(y_pred, (list, tuple)) and len(y_pred) == 1:
@@ -696,10 +705,13 @@ class Trainer:
         return self._step_sums(xb, yb, out, total, each, swb)
 
     def _reset_stateful_metrics(self):
+        """The compiled metrics at the start of a loop: each one's reset_state() (Keras'
+        reset_metrics), and for those whose sums the loop keeps, what reset_state() left
+        as the base the loop's sums add to (zero, unless a subclass keeps its state)."""
         with self._state_lock:
             for m in self._metrics or ():
-                if _stateful(m):
-                    m.reset_state()
+                m.reset_state()
+                _set_base(m)
 
     def _ensure_metrics(self, y, out_shape):
         """The compiled metric objects of a one-output model, for labels like y and
@@ -787,7 +799,8 @@ class Trainer:
             if msums is not None:
                 for m, (t, c) in zip(self._metrics, msums):
                     if not _stateful(m):
-                        m.total, m.count = t, c
+                        b = getattr(m, "_fastnn_base", None)
+                        m.total, m.count = (t, c) if b is None else (b[0] + t, b[1] + c)
             for m in self._metrics:
                 logs[prefix + m.name] = float(m.result())
         return dict(sorted(logs.items()))  # Keras 3 logs come out in sorted key order
@@ -1043,6 +1056,7 @@ class Trainer:
             self._loss_tracker.reset_state()
             for m in self._metrics or ():
                 m.reset_state()
+                _set_base(m)
             if type(self).metrics is not Trainer.metrics:
                 for m in self.metrics:       # a model's own metrics
                     m.reset_state()

@@ -269,10 +269,6 @@ def params(cases):
     return [pytest.param(*c[1:], id=c[0]) for c in cases]
 
 
-EPOCH_AGNOSTIC = ("bug: fit's loop restarts every metric's running sums at each epoch, "
-                  "even a metric whose reset_state() keeps its state "
-                  "(EpochAgnosticMeanSquaredError), so the logged 'mse' restarts where "
-                  "Keras' keeps accumulating")
 NO_LOSS = ("missing: training on add_loss() terms alone: compile() without a loss is "
            "accepted, fit() says 'has no loss to compute'")
 ACTIVITY_REG = "missing: activity_regularizer= on layers (refused: 'not supported by fastnn')"
@@ -852,9 +848,7 @@ SPE_EPOCH_CASES = [(f"steps_per_epoch_test_{t}_mode_{mode}", t, mode)
 
 # Keras: keras/src/trainers/trainer_test.py::test_steps_per_execution_steps_per_epoch
 @pytest.mark.parametrize("steps_per_epoch_test,mode", [
-    pytest.param(*c[1:], id=c[0], marks=pytest.mark.xfail(strict=True, reason=EPOCH_AGNOSTIC))
-    if c[1] == "match_multi_epoch" else pytest.param(*c[1:], id=c[0])
-    for c in SPE_EPOCH_CASES])
+    pytest.param(*c[1:], id=c[0]) for c in SPE_EPOCH_CASES])
 def test_steps_per_execution_steps_per_epoch(steps_per_epoch_test, mode):
     batch_size = 8
     epochs = 2
@@ -940,10 +934,7 @@ def test_steps_per_execution_steps_per_epoch(steps_per_epoch_test, mode):
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_steps_per_epoch
-@pytest.mark.parametrize("steps_per_epoch_test,mode", [
-    pytest.param(*c[1:], id=c[0], marks=pytest.mark.xfail(strict=True, reason=EPOCH_AGNOSTIC))
-    if c[1] == "match_multi_epoch"
-    else pytest.param(*c[1:], id=c[0]) for c in SPE_EPOCH_CASES])
+@pytest.mark.parametrize("steps_per_epoch_test,mode", params(SPE_EPOCH_CASES))
 def test_steps_per_epoch(steps_per_epoch_test, mode):
     batch_size = 8
     epochs = 4
@@ -1063,9 +1054,7 @@ SPE_UNKNOWN_CASES = [(f"steps_per_epoch_test_{t}_mode_{mode}", t, mode)
 # Keras: keras/src/trainers/trainer_test.py::test_steps_per_execution_steps_per_epoch_unknown_data_size
 # (tf.data.Dataset.from_generator -> fastnn.data.Dataset.from_generator.)
 @pytest.mark.parametrize("steps_per_epoch_test,mode", [
-    pytest.param(*c[1:], id=c[0], marks=pytest.mark.xfail(strict=True, reason=EPOCH_AGNOSTIC))
-    if c[1] == "match" else pytest.param(*c[1:], id=c[0])
-    for c in SPE_UNKNOWN_CASES])
+    pytest.param(*c[1:], id=c[0]) for c in SPE_UNKNOWN_CASES])
 def test_steps_per_execution_steps_per_epoch_unknown_data_size(steps_per_epoch_test, mode):
     batch_size = 8
     epochs = 2

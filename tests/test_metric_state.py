@@ -1,0 +1,45 @@
+"""fit and evaluate start each loop with every compiled metric's reset_state(), as
+Keras' reset_metrics() does: fastnn's own metrics restart at each epoch, and a subclass
+whose reset_state() keeps its state goes on accumulating (Keras allows both)."""
+import numpy as np
+
+import fastnn as keras
+from fastnn import layers
+
+
+class KeepsState(keras.metrics.MeanSquaredError):
+    def __init__(self):
+        super().__init__(name="kept_mse")
+
+    def reset_state(self):
+        pass
+
+
+def test_a_metric_that_keeps_its_state_accumulates_over_epochs():
+    rng = np.random.default_rng(0)
+    x, y = rng.random((40, 3)).astype(np.float32), rng.random((40, 1)).astype(np.float32)
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    m.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse", metrics=["mse", KeepsState()])
+    h = m.fit(x, y, epochs=3, batch_size=40, shuffle=False, verbose=0)
+    # learning rate 0: every epoch's batch is the same, so the running mean of the
+    # metric that keeps its state equals each epoch's own value as well
+    np.testing.assert_allclose(h.history["kept_mse"], h.history["mse"], rtol=1e-6)
+    kept = m._metrics[1]
+    assert kept.count == 3 * 40          # three epochs' samples, not one
+    # evaluate continues from there too; the plain mse starts afresh
+    m.evaluate(x, y, verbose=0)
+    assert kept.count == 4 * 40 and m._metrics[0].count == 40
+
+
+def test_the_kept_metric_is_the_running_mean_of_every_epoch():
+    rng = np.random.default_rng(1)
+    x, y = rng.random((40, 3)).astype(np.float32), rng.random((40, 1)).astype(np.float32)
+    keras.utils.set_random_seed(1)
+    m = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    m.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["mse", KeepsState()])
+    h = m.fit(x, y, epochs=4, batch_size=40, shuffle=False, verbose=0)
+    mse = np.array(h.history["mse"])           # one batch an epoch: its value before the step
+    assert len(set(np.round(mse, 6))) == 4
+    np.testing.assert_allclose(h.history["kept_mse"], np.cumsum(mse) / np.arange(1, 5),
+                               rtol=1e-6)
