@@ -375,10 +375,10 @@ def test_dense_on_3d_inputs_applies_to_last_axis():
         m2.fit(x, np.zeros(12), verbose=0)
 
 
-def test_train_on_batch_steps_like_fit_and_reports_running_means():
-    """Batches fed one by one give fit's weights bitwise (no shuffle, one epoch), and the
-    value returned after the last one is fit's epoch mean: Keras 3 accumulates the loss
-    and metrics of train_on_batch until fit, evaluate or reset_metrics()."""
+def test_train_on_batch_steps_like_fit_and_reports_the_batch():
+    """Batches fed one by one give fit's weights bitwise (no shuffle, one epoch); each
+    call returns its own batch's loss and metrics on the outputs before the step (Keras
+    3 resets the metrics at every call, keras-team/keras#22617)."""
     X, Y = _digits_like(96)
     runs = []
     for by_batch in (False, True):
@@ -386,30 +386,33 @@ def test_train_on_batch_steps_like_fit_and_reports_running_means():
         m = _seed_model()
         m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         if by_batch:
+            outs = []
             for b in range(0, 96, 32):
-                out = m.train_on_batch(X[b:b + 32], Y[b:b + 32])
-            logs = dict(zip(["loss", "accuracy"], out))
+                before = m.evaluate(X[b:b + 32], Y[b:b + 32], batch_size=32, verbose=0)
+                outs.append(m.train_on_batch(X[b:b + 32], Y[b:b + 32]))
+                # the batch's own values, before its step
+                assert outs[-1] == pytest.approx(before, rel=1e-6)
+            logs = {"loss": np.mean([o[0] for o in outs]),
+                    "accuracy": np.mean([o[1] for o in outs])}
         else:
             logs = {k: v[0] for k, v in
                     m.fit(X, Y, batch_size=32, shuffle=False, verbose=0).history.items()}
         runs.append((m.get_weights(), logs))
     for a, b in zip(runs[0][0], runs[1][0]):
         np.testing.assert_array_equal(a, b)
-    assert runs[1][1]["accuracy"] == runs[0][1]["accuracy"]
+    # equal batches: fit's epoch means are the means of the batches' values
+    assert runs[1][1]["accuracy"] == pytest.approx(runs[0][1]["accuracy"])
     assert runs[1][1]["loss"] == pytest.approx(runs[0][1]["loss"], rel=1e-6)
 
-    # reset_metrics(): the next value is that batch's alone; return_dict gives the logs
-    m.reset_metrics()
+    # test_on_batch: each call its own batch; return_dict gives the logs
     first = m.test_on_batch(X[:32], Y[:32], return_dict=True)
     assert sorted(first) == ["accuracy", "loss"]
     assert first["loss"] == pytest.approx(m.evaluate(X[:32], Y[:32], batch_size=32, verbose=0)[0],
                                           rel=1e-6)
-    # evaluate started the sums afresh; two batches then average over both
-    a = m.test_on_batch(X[:32], Y[:32])
-    both = m.test_on_batch(X[32:64], Y[32:64])
-    assert a == pytest.approx([first["loss"], first["accuracy"]])
-    whole = m.evaluate(X[:64], Y[:64], batch_size=64, verbose=0)
-    assert both == pytest.approx(whole, rel=1e-6)
+    second = m.test_on_batch(X[32:64], Y[32:64])
+    assert second == pytest.approx(m.evaluate(X[32:64], Y[32:64], batch_size=32, verbose=0),
+                                   rel=1e-6)
+    assert m.test_on_batch(X[:32], Y[:32]) == pytest.approx([first["loss"], first["accuracy"]])
 
 
 def test_train_on_batch_class_weight_forms_and_errors():

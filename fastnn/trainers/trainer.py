@@ -1082,12 +1082,11 @@ class Trainer:
                     return self._train_step(xb, yb, swb)
         else:
             step = self._test_step
+        self._reset_stateful_metrics()     # Keras 3 resets the metrics at every call
         batch_sums = step(xa, ya, swa)
-        with self._state_lock:     # the running sums, one batch at a time
-            if self._on_batch_sums is None:
-                self._on_batch_sums = _Sums(len(self._metrics))
-            sums = self._on_batch_sums
-            sums.add(*batch_sums)
+        sums = _Sums(len(self._metrics))   # this batch's own: each call (thread) its own
+        sums.add(*batch_sums)
+        with self._state_lock:
             return self._results(sums.logs(self), return_dict)
 
     def _on_batch_adapted(self, what, training, x, y, sample_weight, class_weight,
@@ -1109,10 +1108,8 @@ class Trainer:
         iterator = self._adapter_for(x, y, sample_weight, int(n), None, False, class_weight)
         mode = "train" if training else "test"
         logs = {}
-        with self._state_lock:
-            if self._on_batch_sums is None:
-                self._on_batch_sums = _Sums(0)
-            sums = self._on_batch_sums
+        self.reset_metrics()               # Keras 3 resets the metrics at every call
+        sums = _Sums(0)
         with hooks_held():
             for _, data, (xb, yb, swb) in self._batches(iterator):
                 logs = self._run_step(mode, data, xb, yb, swb, sums)
@@ -1122,14 +1119,15 @@ class Trainer:
 
     @_holding_train_lock
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One optimizer step on the batch (x, y). Returns, as Keras 3 does, the mean loss
-        (and metrics) over every batch since the last fit, evaluate or reset_metrics()."""
+        """One optimizer step on the batch (x, y). Returns, as Keras 3 does, the batch's
+        loss (and metrics), computed on the outputs before the step; the metrics are reset
+        first, at every call."""
         return self._on_batch("train_on_batch", True, x, y, sample_weight, class_weight,
                               return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """Loss (and metrics) of the batch (x, y) in inference mode, accumulated as
-        train_on_batch's are."""
+        """Loss (and metrics) of the batch (x, y) in inference mode (the metrics reset
+        first, as Keras 3 does)."""
         return self._on_batch("test_on_batch", False, x, y, sample_weight, None, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):

@@ -1235,10 +1235,6 @@ def test_training_arg():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_on_batch_methods
-@pytest.mark.xfail(strict=True, reason="bug: train_on_batch / test_on_batch return the running "
-                   "mean over every call since the last reset; Keras (since "
-                   "keras-team/keras#22617) resets the metrics at each call and returns "
-                   "the batch's own values (15.158 expected, 15.579 = mean(16, 15.158))")
 @pytest.mark.parametrize("run_eagerly,jit_compile", params(MODES3))
 def test_on_batch_methods(run_eagerly, jit_compile):
     model = ExampleModel(units=3)
