@@ -864,7 +864,7 @@ def _header(fmt):
             "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 
-def _check_model(model, what, kinds="Sequential"):
+def _check_model(model, what, kinds="Sequential", built=True):
     """The model a save or load works on: a Sequential or functional model (a whole
     model file), or any built model (kinds="Model": its weights alone)."""
     from fastnn.models import Model, MODEL_CLASSES
@@ -879,7 +879,7 @@ def _check_model(model, what, kinds="Sequential"):
                     "load them into a new instance with model.load_weights(path)")
         raise TypeError(f"{what}: model must be a fastnn Sequential or functional Model, got "
                         f"{type(model).__name__}{hint}")
-    if not model.built:
+    if built and not model.built:
         raise ValueError(f"{what}: the model is not built, so it has no weights to save; give it an "
                          "Input(shape), call it on data or fit it first")
 
@@ -1102,6 +1102,29 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_
         _restore_optimizer(filepath, model, state)
         _check_learning_rate(filepath, model.optimizer)
     return model
+
+
+def _model_file_bytes(model):
+    """The bytes of `model`'s file, as save_model writes it (for pickle)."""
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="fastnn-pickle-") as d:
+        path = os.path.join(d, "model.fastnn")
+        save_model(model, path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def _model_from_file_bytes(data):
+    """load_model of a model file's bytes (for pickle), with every check a file gets."""
+    import tempfile
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"a pickled fastnn model holds its model file's bytes, got "
+                        f"{type(data).__name__}")
+    with tempfile.TemporaryDirectory(prefix="fastnn-pickle-") as d:
+        path = os.path.join(d, "model.fastnn")
+        with open(path, "wb") as f:
+            f.write(data)
+        return load_model(path)
 
 
 # ---------------------------------------------------------------------- weights only

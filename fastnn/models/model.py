@@ -262,6 +262,17 @@ class Model(Trainer, Layer):
         from fastnn.saving import save_model
         return save_model(self, filepath, *args, **kwargs)
 
+    def __reduce__(self):
+        """pickle (and copy.deepcopy) a model as Keras 3 does: through its model file,
+        made in memory (fastnn.saving: architecture, weights, compile settings and
+        optimizer state; never pickled objects inside). A subclassed model cannot be
+        pickled (TypeError, as for model.save): its architecture is its Python code."""
+        from fastnn.saving import _check_model, _compile_settings, _model_file_bytes
+        if not self.built:        # no weights yet: the architecture and compile settings
+            _check_model(self, "pickle", kinds="Sequential", built=False)
+            return (_unpickle_unbuilt, (self.to_json(), _compile_settings(self)))
+        return (_unpickle_model, (_model_file_bytes(self),))
+
     def save_weights(self, filepath, *args, **kwargs):
         from fastnn.saving import save_weights
         return save_weights(self, filepath, *args, **kwargs)
@@ -292,6 +303,21 @@ class Model(Trainer, Layer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _unpickle_model(data):
+    """The model whose file's bytes pickle stored (Model.__reduce__)."""
+    from fastnn.saving import _model_from_file_bytes
+    return _model_from_file_bytes(data)
+
+
+def _unpickle_unbuilt(spec, compile_config):
+    """The unbuilt model a pickle describes by its architecture (Model.__reduce__)."""
+    from fastnn.models import model_from_json
+    model = model_from_json(spec)
+    if compile_config is not None:
+        model.compile_from_config(compile_config)
+    return model
 
 
 def _human_bytes(n):

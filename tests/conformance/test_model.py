@@ -350,9 +350,6 @@ def test_reviving_functional_from_config_custom_model():
 ], ids=["single_output_1", "single_output_2", "single_output_3", "single_output_4",
         "single_list_output_1", "single_list_output_2", "single_list_output_3",
         "single_list_output_4"])
-@pytest.mark.xfail(strict=True, reason="missing: compile() without a loss (fastnn: "
-                   "'every output's loss is None'); then pickling models (they hold "
-                   "threading locks)")
 def test_functional_pickling(model_fn):
     model = model_fn()
     assert isinstance(model, Functional)

@@ -426,8 +426,6 @@ def test_training_arg():
 
 
 # Keras: keras/src/models/sequential_test.py::test_pickleable
-@pytest.mark.xfail(strict=True, reason="missing: pickling models (a model holds "
-                   "threading locks; Keras models define __reduce__)")
 def test_pickleable():
     model = Sequential(name="seq")
     model.add(layers.Dense(4))
