@@ -53,6 +53,18 @@ class L1L2(Regularizer):
     def get_config(self):
         return {"l1": self.l1, "l2": self.l2}
 
+    def penalty(self, x):
+        """The penalty of a tensor as a differentiable value (fastnn.autodiff ops): what
+        an activity regularizer adds for a layer's output."""
+        from fastnn.autodiff import ops as K
+        dt = np.dtype(x.dtype) if np.dtype(x.dtype).kind == "f" else np.dtype("float32")
+        out = K.zeros((), dtype=dt.name)
+        if self.l1:
+            out = K.add(out, K.multiply(K.sum(K.abs(x)), np.asarray(self.l1, dt)))
+        if self.l2:
+            out = K.add(out, K.multiply(K.sum(K.square(x)), np.asarray(self.l2, dt)))
+        return out
+
 
 class L1(L1L2):
     def __init__(self, l1=0.01):

@@ -996,7 +996,8 @@ def fuzz_callbacks(data):
 
 
 # ===================================================== group: layers' constructors
-BASE = ("name", "trainable", "dtype", "input_shape", "input_dim", "batch_input_shape")
+BASE = ("name", "trainable", "dtype", "input_shape", "input_dim", "batch_input_shape",
+        "activity_regularizer")
 LAYERS = {
     layers.Dense: ({"units": 2}, ("units", "activation", "use_bias", "kernel_initializer",
                                   "bias_initializer", "kernel_regularizer", "bias_regularizer")),

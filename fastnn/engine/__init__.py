@@ -107,6 +107,8 @@ def _dense_specs(model):
     flatten_first = False
     norm = None
     for i, layer in enumerate(model._chain()):
+        if getattr(layer, "activity_regularizer", None) is not None:
+            raise Unsupported(f"activity_regularizer on {layer.name!r}")
         if isinstance(layer, layers_mod.InputLayer) or type(layer) is layers_mod.Identity:
             continue
         if isinstance(layer, layers_mod.Flatten):

@@ -9,6 +9,7 @@ import numpy as np
 
 from fastnn import _argcheck, initializers
 from fastnn import backend as _backend
+from fastnn import regularizers as _regularizers
 from fastnn.autodiff.tape import record, should_record
 from fastnn.layers import symbolic as _symbolic
 from fastnn.tensor import Tensor as _Tensor, Variable as _Variable
@@ -122,10 +123,15 @@ class Layer:
                  batch_input_shape=None, **kwargs):
         owner = type(self).__name__
         # Keras arguments without meaning here, accepted at their defaults
-        for key, default in (("autocast", True), ("dynamic", False), ("activity_regularizer", None),
-                             ("input_length", None)):
+        for key, default in (("autocast", True), ("dynamic", False), ("input_length", None)):
             if key in kwargs and kwargs.pop(key) not in (default,):
                 raise ValueError(f"{owner}: {key} is not supported by fastnn")
+        activity = kwargs.pop("activity_regularizer", None)
+        try:
+            # a penalty on the layer's output, added to its losses at every call (Keras)
+            self.activity_regularizer = _regularizers.get(activity)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"{owner}: activity_regularizer: {e}") from None
         if kwargs:
             raise TypeError(f"{owner}: unexpected keyword argument(s) {sorted(kwargs)}")
         if name is not None and not isinstance(name, str):
@@ -438,10 +444,26 @@ class Layer:
             if has_training or has_var_kw:
                 kwargs["training"] = bool(training)
             out = self.call(*args, **kwargs)
+            if self.activity_regularizer is not None:
+                self._add_activity_loss(out)
         finally:
             if entry:
                 ctx.entry, ctx.training = None, None
         return _symbolic.tree_map(_as_output, out)
+
+    def _add_activity_loss(self, outputs):
+        """Keras' activity regularization: each output's penalty, divided by its batch
+        size, joins this call's losses (and so the loss that training minimises)."""
+        from fastnn.autodiff import ops as K
+        reg = self.activity_regularizer
+        for out in _symbolic.tree_flatten(outputs):
+            if not isinstance(out, np.ndarray) or out.dtype.kind != "f":
+                continue
+            loss = reg.penalty(out) if hasattr(reg, "penalty") else reg(out)
+            if out.ndim > 0:
+                n = out.shape[0]
+                loss = K.divide(loss, np.asarray(n, loss.dtype)) if n else K.zeros_like(loss)
+            self.add_loss(loss)
 
     def _as_input(self, x):
         """A call's input as a NumPy array (Tensors stay as they are; numbers that are
@@ -518,6 +540,8 @@ class Layer:
     # -- config -------------------------------------------------------------------
     def get_config(self):
         cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if getattr(self, "activity_regularizer", None) is not None:
+            cfg["activity_regularizer"] = _regularizers.serialize(self.activity_regularizer)
         if self._input_shape_arg is not None:
             cfg["batch_input_shape"] = list(self._input_shape_arg)
         return cfg

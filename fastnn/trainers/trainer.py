@@ -579,6 +579,8 @@ class Trainer:
                 out = layer.call(out)
             else:
                 out = layer.call(out, training=training)
+            if layer.activity_regularizer is not None:
+                layer._add_activity_loss(out)
         return out
 
     def _data_loss(self, y, y_pred, sw):

@@ -271,7 +271,6 @@ def params(cases):
 
 NO_LOSS = ("missing: training on add_loss() terms alone: compile() without a loss is "
            "accepted, fit() says 'has no loss to compute'")
-ACTIVITY_REG = "missing: activity_regularizer= on layers (refused: 'not supported by fastnn')"
 NO_WEIGHTS = ("bug: fit / evaluate / predict refuse a subclassed model that holds no layers "
               "(ValueError: 'the model has no layers; add some with model.add(...)'), "
               "which Keras trains and runs")
@@ -1741,7 +1740,7 @@ def test_metric_update_in_compute_loss():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_fwd_pass_loss_presence_in_compute_loss
-@pytest.mark.xfail(strict=True, reason=ACTIVITY_REG + "; " + MODEL_METRICS)
+@pytest.mark.xfail(strict=True, reason=MODEL_METRICS)
 def test_fwd_pass_loss_presence_in_compute_loss():
     class MyModel(fastnn.Model):
         def __init__(self):
@@ -1768,7 +1767,7 @@ def test_fwd_pass_loss_presence_in_compute_loss():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_evaluate_with_custom_compute_loss
-@pytest.mark.xfail(strict=True, reason=ACTIVITY_REG + "; " + MODEL_METRICS)
+@pytest.mark.xfail(strict=True, reason=MODEL_METRICS)
 def test_evaluate_with_custom_compute_loss():
     class MyModel(fastnn.Model):
         def __init__(self):
@@ -1795,7 +1794,7 @@ def test_evaluate_with_custom_compute_loss():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_compute_loss_no_training_backwards_compatibility
-@pytest.mark.xfail(strict=True, reason=ACTIVITY_REG + "; " + MODEL_METRICS)
+@pytest.mark.xfail(strict=True, reason=MODEL_METRICS)
 def test_compute_loss_no_training_backwards_compatibility():
     class MyModel(fastnn.Model):
         def __init__(self):
