@@ -38,7 +38,7 @@ import frameworks  # noqa: E402
 from workloads import WORKLOADS, get_workload, load_data, samples_per_second  # noqa: E402
 
 RESULT_TAG = "COMPARE-RESULT "
-LABELS = {"fastnn": "fastnn", "fastnn-customloss": "fastnn, custom loss function (tape)",
+LABELS = {"fastnn": "fastnn", "fastnn-customloss": "fastnn, custom loss function",
           "fastnn-tape": "fastnn, GradientTape loop", "numpy": "NumPy reference",
           "torch": "PyTorch", "keras": "Keras (TensorFlow)",
           "sklearn": "scikit-learn MLPClassifier"}

@@ -140,8 +140,8 @@ def _keras_ops_loss(workload):
 
 
 class FastnnCustomLossRunner(FastnnRunner):
-    """fastnn with a custom loss function: the model trains on the layer path, by the
-    tape (the autodiff core composing the layers' C kernels), not the fused engine."""
+    """fastnn with a custom loss function: the network's steps on the C engine, the loss
+    function on the tape over each step's outputs (engine.custom_plan_for)."""
 
     def __init__(self, workload, data, seed=0):
         super().__init__(workload, data, seed)

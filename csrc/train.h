@@ -165,6 +165,27 @@ int fnn_train_steps_f64(const fnn_net *net, double *ws, size_t batch, const doub
                         size_t first, size_t n_steps, int64_t iteration0, const double *lr,
                         double *stats, long sig0, size_t *done);
 
+/* One training step in two parts, for a loss the caller computes (a loss function
+ * written in Python, differentiated on its tape): fnn_custom_forward gathers the rows
+ * perm[first * batch ...] (every index < n_rows: the caller's check) into ws, runs the
+ * forward in training mode (dropout masks keyed by the step t, as fnn_train_steps) and
+ * copies the outputs, last activation applied, to out (*nb_out rows x last out; 0 rows
+ * when first * batch >= n_rows). fnn_custom_backward then takes dout, the gradient of
+ * the loss (the batch mean the caller computed) with respect to those outputs, goes back
+ * through the network as fnn_train_steps does (regularizers' gradients added, clipping)
+ * and updates every trained variable with the step t's rate lr. ws must not be used by
+ * anything else between the two calls. Both return 0. */
+int fnn_custom_forward_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                           size_t n_rows, const int64_t *perm, size_t first, int64_t t,
+                           float *out, size_t *nb_out);
+int fnn_custom_forward_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                           size_t n_rows, const int64_t *perm, size_t first, int64_t t,
+                           double *out, size_t *nb_out);
+int fnn_custom_backward_f32(const fnn_net *net, float *ws, size_t batch, size_t nb,
+                            const float *dout, int64_t t, double lr);
+int fnn_custom_backward_f64(const fnn_net *net, double *ws, size_t batch, size_t nb,
+                            const double *dout, int64_t t, double lr);
+
 /* Inference: out (n_rows x last out) = the model's output, last activation applied.
  * Returns 0, or 1 when a SIGINT after sig0 stopped it early (out is then incomplete). */
 int fnn_forward_f32(const fnn_net *net, float *ws, size_t batch, const float *X,

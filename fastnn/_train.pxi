@@ -96,6 +96,16 @@ cdef extern from "train.h" nogil:
                             const double *Y, const double *SW, size_t n_rows, const int64_t *perm,
                             size_t first, size_t n_steps, int64_t iteration0, const double *lr,
                             double *stats, long sig0, size_t *done)
+    int fnn_custom_forward_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                               size_t n_rows, const int64_t *perm, size_t first, int64_t t,
+                               float *out, size_t *nb_out)
+    int fnn_custom_forward_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                               size_t n_rows, const int64_t *perm, size_t first, int64_t t,
+                               double *out, size_t *nb_out)
+    int fnn_custom_backward_f32(const fnn_net *net, float *ws, size_t batch, size_t nb,
+                                const float *dout, int64_t t, double lr)
+    int fnn_custom_backward_f64(const fnn_net *net, double *ws, size_t batch, size_t nb,
+                                const double *dout, int64_t t, double lr)
     int fnn_forward_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
                         size_t n_rows, float *out, long sig0)
     int fnn_forward_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
@@ -531,6 +541,58 @@ cdef class FusedNet:
                     _run_evaluate(&self.net, &vws[0], vbatch, &VX[0, 0], &VY[0, 0], vsw,
                                   n_val, &vstats[e, 0], FNN_NO_INTERRUPT)
         return rc, total
+
+    def custom_forward(self, floating[::1] ws, size_t batch, const floating[:, ::1] X,
+                       const int64_t[::1] perm, size_t first, int64_t t, floating[:, ::1] out):
+        """Part 1 of a step whose loss the caller computes (train.h): the rows
+        perm[first * batch ...] forward in training mode, their outputs into out's first
+        rows. Returns the number of rows (0 past the end). ws then holds the step for
+        custom_backward."""
+        cdef size_t n_rows = X.shape[0], nb = 0, lo, hi
+        cdef int ok
+        self._intact(True)
+        self._check_ws("custom_forward", ws.shape[0], batch)
+        if not self.trains:
+            raise ValueError("custom_forward: this engine was built for inference only")
+        if X.shape[1] != self.n_in or perm.shape[0] != n_rows or out.shape[1] != self.n_out \
+                or out.shape[0] < min(batch, n_rows):
+            raise ValueError("custom_forward: X/perm/out shapes do not match the network")
+        if batch == 0 or n_rows == 0 or first >= (n_rows + batch - 1) // batch:
+            return 0
+        lo = first * batch
+        hi = min(n_rows, lo + batch)
+        with nogil:
+            ok = _perm_in_range(&perm[lo], hi - lo, n_rows)
+        if not ok:
+            raise ValueError(f"custom_forward: perm must hold row indices in [0, {n_rows})")
+        with nogil:
+            if floating is float:
+                fnn_custom_forward_f32(&self.net, &ws[0], batch, &X[0, 0], n_rows, &perm[0],
+                                       first, t, &out[0, 0], &nb)
+            else:
+                fnn_custom_forward_f64(&self.net, &ws[0], batch, &X[0, 0], n_rows, &perm[0],
+                                       first, t, &out[0, 0], &nb)
+        return nb
+
+    def custom_backward(self, floating[::1] ws, size_t batch, const floating[:, ::1] dout,
+                        int64_t t, double lr):
+        """Part 2 (train.h): dout (the rows custom_forward gave x outputs) = the loss's
+        gradient with respect to those outputs; back through the network, every trained
+        variable updated at step t with rate lr. ws: custom_forward's, untouched since."""
+        cdef size_t nb = dout.shape[0]
+        self._intact(True)
+        self._check_ws("custom_backward", ws.shape[0], batch)
+        if not self.trains:
+            raise ValueError("custom_backward: this engine was built for inference only")
+        if dout.shape[1] != self.n_out or nb > batch:
+            raise ValueError("custom_backward: dout's shape does not match the network")
+        if nb == 0:
+            return
+        with nogil:
+            if floating is float:
+                fnn_custom_backward_f32(&self.net, &ws[0], batch, nb, &dout[0, 0], t, lr)
+            else:
+                fnn_custom_backward_f64(&self.net, &ws[0], batch, nb, &dout[0, 0], t, lr)
 
     def forward(self, floating[::1] ws, size_t batch, const floating[:, ::1] X,
                 floating[:, ::1] out, long sig0=FNN_NO_INTERRUPT):

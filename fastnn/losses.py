@@ -127,12 +127,23 @@ class Loss:
         return {}
 
     def _per_sample(self, y_true, y_pred):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}: a Loss subclass defines "
+                                  f"call(y_true, y_pred)")
+
+    def call(self, y_true, y_pred):
+        """The per-sample loss values (Keras' Loss.call): what a subclass of Loss
+        defines, with keras.ops (fastnn.ops), for the base class' __call__ to reduce
+        over the batch with the sample weights and the reduction."""
+        raise NotImplementedError(f"{type(self).__name__}: a Loss subclass defines "
+                                  f"call(y_true, y_pred)")
 
     def _prepare_true(self, y_true, y_pred):
         return _true(y_true, y_pred.dtype, type(self).__name__)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if type(self).call is not Loss.call and type(self)._per_sample is Loss._per_sample:
+            # a user's subclass that defines call(): differentiated on the tape
+            return _TapeLoss.__call__(self, y_true, y_pred, sample_weight)
         owner = type(self).__name__
         reduced = self.reduction not in ("none", None)
         if self._op is not None and reduced and isinstance(y_pred, _Tensor) \

@@ -61,10 +61,12 @@ class EngineState:
     not to lower, so it is not tried again until something changes), why the model
     does not lower, the plan of the fit in progress and whether a user callback hooks
     its batches."""
-    __slots__ = ("plan", "no_key", "why", "fit_plan", "user_batch_hooks")
+    __slots__ = ("plan", "no_key", "why", "fit_plan", "user_batch_hooks", "custom_plan",
+                 "custom_no_key")
 
     def __init__(self):
         self.plan = self.no_key = self.why = self.fit_plan = None
+        self.custom_plan = self.custom_no_key = None
         self.user_batch_hooks = False
 
 
@@ -233,8 +235,11 @@ def _optimizer_kind(opt):
     raise Unsupported(f"optimizer {type(opt).__name__}")
 
 
-def _loss_spec(model, specs):
-    """(C loss code, parameter, loss on logits?, y columns)."""
+def _loss_spec(model, specs, custom=False):
+    """(C loss code, parameter, loss on logits?, y columns). custom: the loss is computed
+    in Python (custom_step); the net's own loss head is never used."""
+    if custom:
+        return LOSSES["mean_squared_error"], 1.0, False, specs[-1]["out"]
     loss = model.loss
     if model._single_loss_weight() != 1.0:
         raise Unsupported("loss_weights")
@@ -263,10 +268,13 @@ def _loss_spec(model, specs):
     raise Unsupported(f"loss {type(loss).__name__}")
 
 
-def _metric_spec(model, specs, on_logits):
-    """C metric code and, per compiled metric, which engine statistic feeds it."""
+def _metric_spec(model, specs, on_logits, custom=False):
+    """C metric code and, per compiled metric, which engine statistic feeds it (custom:
+    none, the metrics are computed in Python on the step's outputs)."""
     code = _METRIC_NONE
     feeds = []
+    if custom:
+        return code, feeds
     if getattr(model, "_weighted_metric_ids", None):
         # the engine's statistics are unweighted; these metrics need the sample weights
         raise Unsupported("weighted_metrics")
@@ -296,8 +304,9 @@ def _metric_spec(model, specs, on_logits):
 class FusedPlan:
     """One model's C engine: the FusedNet, its workspace and how stats map to logs."""
 
-    def __init__(self, model, training):
+    def __init__(self, model, training, custom=False):
         self.model = model
+        self.custom = custom
         specs, self.flatten_first, norm = _dense_specs(model)
         self.dtype = np.dtype(model.dtype)
         for s in specs:
@@ -305,8 +314,11 @@ class FusedPlan:
             for arr in [s["W"], s["b"]] + [bn.get(k) for k in ("gamma", "beta", "mmean", "mvar")]:
                 if arr is not None and (arr.dtype != self.dtype or not arr.flags.c_contiguous):
                     raise Unsupported("weights of mixed dtype or layout")
-        self.loss_code, loss_param, self.on_logits, self.y_cols = _loss_spec(model, specs)
-        self.metric_code, self.feeds = _metric_spec(model, specs, self.on_logits)
+        self.loss_code, loss_param, self.on_logits, self.y_cols = _loss_spec(model, specs, custom)
+        self.metric_code, self.feeds = _metric_spec(model, specs, self.on_logits, custom)
+        self.n_out = specs[-1]["out"]
+        self._regularized = any(s[k] for s in specs for k in ("kl1", "kl2", "bl1", "bl2")) or \
+            any(s["bn"][k] for s in specs if "bn" in s for k in ("gl1", "gl2", "btl1", "btl2"))
         self.opt = model.optimizer
         opt_cfg, slot_names = _optimizer_spec(self.opt)
         # The weights that train (a frozen layer's have no slots and are never updated).
@@ -430,6 +442,37 @@ class FusedPlan:
         return lrs
 
     # ---------------------------------------------------------------- training
+    def custom_step(self, ws, batch, x2, perm, b, yb, swb):
+        """One training step on the rows perm[b * batch ...] whose loss is the model's own
+        Python code (a loss function, a Loss subclass): the network's forward, backward
+        and update in C, and on the tape only the loss of the outputs, whose gradient the
+        C backward takes (csrc/train.h, fnn_custom_forward / fnn_custom_backward).
+        Returns (samples, loss * samples, metric sums), as the layer path's step."""
+        from fastnn.autodiff.tape import GradientTape
+        from fastnn.tensor import as_tensor
+        model = self.model
+        opt = self.opt
+        t = opt.iterations + 1
+        lr = float(self._lrs(1)[0])
+        out = np.empty((min(batch, x2.shape[0]), self.n_out), self.dtype)
+        with _interrupt.Section():      # a Ctrl-C never splits a step
+            nb = self.net.custom_forward(ws, batch, x2, perm, b, t, out)
+            o = as_tensor(out[:nb])
+            with GradientTape(watch_accessed_variables=False) as tape:
+                tape.watch(o)
+                total, each = model._data_losses(yb, o, swb)
+            g = tape.gradient(total, o)
+            g = np.zeros((nb, self.n_out), self.dtype) if g is None else \
+                np.ascontiguousarray(np.asarray(g), dtype=self.dtype)
+            full = total
+            if self._regularized:    # the penalties the C backward differentiates, on
+                for term in model.losses:   # the step's weights, added as the layer path
+                    full = full + term      # adds them (the same rounding)
+            value = float(full)
+            self.net.custom_backward(ws, batch, g, t, lr)
+            opt.iterations += 1
+        return model._step_sums(o, yb, o, value, each, swb)
+
     def fit_epoch(self, x, y, sw, batch_size, shuffle, callbacks, user_batch_hooks):
         """One epoch; same contract as Sequential._fit_epoch."""
         model = self.model
@@ -633,6 +676,33 @@ class FusedPlan:
                         return out
         finally:
             self.give_workspace(rows, ws)
+
+
+def custom_plan_for(model, x):
+    """The FusedPlan that trains a model whose loss is Python code (custom_step), when
+    everything else lowers onto the engine; None otherwise (the layer path)."""
+    from fastnn.trainers import compile_utils
+    if not ENABLED or not model.compiled or not model.built or not model.trainable \
+            or model._chain() is None or model.loss is None \
+            or compile_utils.is_builtin(model.loss) or x.ndim < 2:
+        return None
+    state = model._engine
+    plan = state.custom_plan
+    key = FusedPlan._key(model)
+    if plan is None and state.custom_no_key == key:
+        return None
+    try:
+        if plan is None or plan.key != key or not plan.can_train \
+                or not plan.net.arrays_intact():
+            plan = FusedPlan(model, True, custom=True)
+    except Unsupported:
+        state.custom_no_key = key
+        state.custom_plan = None
+        return None
+    state.custom_plan = plan
+    if x.ndim != 2 and not (plan.flatten_first and x.ndim > 2):
+        return None
+    return plan
 
 
 def _rows_per_batch(batch_size, n):

@@ -7,6 +7,7 @@ epoch, or many, is one C call; elsewhere the steps run layer by layer with the s
 numbers. Threads: training calls on one model take turns (a per-model lock); inference
 calls may run at once, each on its own workspace.
 """
+import contextlib
 import functools
 import math
 import threading
@@ -820,16 +821,27 @@ class Trainer:
         steps = math.ceil(n / batch_size)
         spe = self._steps_per_execution
         want_begin = callbacks.wants("on_train_batch_begin")
-        with hooks_held():     # one tape a step: the autodiff hooks stay on meanwhile
+        # A loss written in Python on a model that otherwise lowers: the network's
+        # steps in C, the loss on the tape (engine.custom_plan_for)
+        cplan = engine.custom_plan_for(self, x) if batch_size <= n else None
+        if cplan is not None:
+            rows = perm if perm is not None else np.arange(n, dtype=np.int64)
+            x2 = cplan.x2d(x)
+        with hooks_held(), (cplan.workspace(batch_size) if cplan is not None
+                            else contextlib.nullcontext()) as ws:
             for b in range(steps):
                 if want_begin and b % spe == 0:     # one call per execution (Keras 3)
                     callbacks.on_train_batch_begin(b)
                 s = slice(b * batch_size, min(n, (b + 1) * batch_size))
                 if perm is not None:
                     s = perm[s]
-                # a Ctrl-C lands after the step and its sums, never between them
-                with _interrupt.Section():
-                    sums.add(*self._train_step(x[s], y[s], None if sw is None else sw[s]))
+                if cplan is not None:
+                    sums.add(*cplan.custom_step(ws, batch_size, x2, rows, b, y[s],
+                                                None if sw is None else sw[s]))
+                else:
+                    # a Ctrl-C lands after the step and its sums, never between them
+                    with _interrupt.Section():
+                        sums.add(*self._train_step(x[s], y[s], None if sw is None else sw[s]))
                 if (b + 1) % spe and b < steps - 1:
                     continue                   # within an execution
                 if want_batch_logs:

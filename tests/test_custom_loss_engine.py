@@ -1,0 +1,135 @@
+"""fit with a loss written in Python (a function of keras.ops, a Loss subclass) on a model
+that otherwise lowers onto the C engine: the network's forward, backward and update run
+in C, and only the loss of each step's outputs on the tape (engine.custom_plan_for,
+csrc/train.h fnn_custom_forward / fnn_custom_backward). The weights, losses and metrics
+are bitwise those of the layer-by-layer path."""
+import numpy as np
+import pytest
+
+import fastnn as keras
+from fastnn import engine, layers, ops
+
+
+def huber(y_true, y_pred):
+    err = y_true - y_pred
+    small = ops.abs(err) < 1.0
+    return ops.mean(ops.where(small, 0.5 * ops.square(err), ops.abs(err) - 0.5), axis=-1)
+
+
+def sparse_ce_logits(y_true, y_pred):
+    return ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)
+
+
+def cce_probs(y_true, y_pred):
+    return ops.categorical_crossentropy(y_true, y_pred)
+
+
+def bce_probs(y_true, y_pred):
+    return ops.mean(ops.binary_crossentropy(y_true, y_pred), axis=-1)
+
+
+class ScaledMSE(keras.losses.Loss):
+    def call(self, y_true, y_pred):
+        return 3.0 * ops.mean(ops.square(y_true - y_pred), axis=-1)
+
+
+def _data(kind, n, dtype):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, 6)).astype(dtype)
+    if kind == "regression":
+        return x, rng.standard_normal((n, 2)).astype(dtype)
+    if kind == "sparse":
+        return x, rng.integers(0, 4, n)
+    if kind == "onehot":
+        return x, np.eye(4, dtype=dtype)[rng.integers(0, 4, n)]
+    return x, rng.integers(0, 2, (n, 1)).astype(dtype)
+
+
+CASES = {
+    # name: (data kind, output units, output activation, loss, extra layer kwargs, optimizer)
+    "huber_relu_adam": ("regression", 2, None, huber, {}, "adam"),
+    "sparse_ce_logits_sgd_momentum": ("sparse", 4, None, sparse_ce_logits, {},
+                                      lambda: keras.optimizers.SGD(0.05, momentum=0.9)),
+    "cce_on_softmax_rmsprop": ("onehot", 4, "softmax", cce_probs, {}, "rmsprop"),
+    "bce_on_sigmoid_adagrad": ("binary", 1, "sigmoid", bce_probs, {}, "adagrad"),
+    "loss_subclass_l2_regularized": ("regression", 2, None, ScaledMSE(),
+                                     {"kernel_regularizer": keras.regularizers.L2(0.01),
+                                      "bias_regularizer": keras.regularizers.L1(0.01)},
+                                     lambda: keras.optimizers.Adam(clipnorm=0.5)),
+    "kl_divergence_builtin_on_the_tape": ("onehot", 4, "softmax",
+                                          keras.losses.KLDivergence(), {}, "lion"),
+}
+
+
+def _train(case, fused, dtype, monkeypatch, sample_weight=False, batchnorm=False,
+           frozen=False):
+    kind, units, act, loss, kw, opt = CASES[case]
+    monkeypatch.setattr(engine, "ENABLED", fused)
+    x, y = _data(kind, 100, dtype)
+    keras.utils.set_random_seed(7)
+    stack = [keras.Input((6,), dtype=dtype), layers.Dense(8, activation="relu", **kw)]
+    if batchnorm:
+        stack.append(layers.BatchNormalization())
+    stack += [layers.Dense(5, activation="tanh", **kw), layers.Dense(units, activation=act)]
+    m = keras.Sequential(stack)
+    if frozen:
+        m.layers[0].trainable = False
+    m.compile(optimizer=opt() if callable(opt) else opt, loss=loss,
+              metrics=["mae"] if kind == "regression" else ["accuracy"])
+    sw = np.linspace(0.5, 2.0, 100).astype(dtype) if sample_weight else None
+    h = m.fit(x, y, sample_weight=sw, epochs=3, batch_size=16, verbose=0)
+    return m, h.history
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bitwise_the_layer_path(case, dtype, monkeypatch):
+    a, ha = _train(case, True, dtype, monkeypatch)
+    assert a._engine.custom_plan is not None          # trained through the engine
+    b, hb = _train(case, False, dtype, monkeypatch)
+    assert b._engine.custom_plan is None
+    for u, v in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(u, v)
+    assert ha == hb
+    assert int(a.optimizer.iterations) == int(b.optimizer.iterations) == 21
+
+
+@pytest.mark.parametrize("variant", ["sample_weight", "batchnorm", "frozen"])
+def test_bitwise_with_sample_weights_batchnorm_frozen_layers(variant, monkeypatch):
+    kw = {variant: True}
+    a, ha = _train("huber_relu_adam", True, "float32", monkeypatch, **kw)
+    assert a._engine.custom_plan is not None
+    b, hb = _train("huber_relu_adam", False, "float32", monkeypatch, **kw)
+    for u, v in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(u, v)
+    assert ha == hb
+
+
+def test_dropout_trains_and_evaluates(monkeypatch):
+    """With Dropout the engine draws its masks from its own stream (as for the built-in
+    losses): other masks than the layer path's, the same training otherwise."""
+    x, y = _data("regression", 100, "float32")
+    keras.utils.set_random_seed(3)
+    m = keras.Sequential([keras.Input((6,)), layers.Dense(16, activation="relu"),
+                          layers.Dropout(0.3), layers.Dense(2)])
+    m.compile(optimizer="adam", loss=huber)
+    h = m.fit(x, y, epochs=20, batch_size=16, verbose=0)
+    assert m._engine.custom_plan is not None
+    assert h.history["loss"][-1] < h.history["loss"][0]
+    assert m.evaluate(x, y, verbose=0) == pytest.approx(
+        float(np.mean(np.asarray(huber(y, m.predict(x, verbose=0))))), rel=1e-5)
+
+
+def test_models_that_do_not_lower_keep_the_layer_path(monkeypatch):
+    x, y = _data("regression", 64, "float32")
+    inp = keras.Input((6,))
+    h = layers.Dense(4)(inp)
+    m = keras.Model(inp, layers.Dense(2)(layers.Concatenate()([h, inp])))
+    m.compile(optimizer="adam", loss=huber)
+    m.fit(x, y, epochs=1, verbose=0)
+    assert m._engine.custom_plan is None
+    # a built-in loss keeps the fused engine's whole-epoch path
+    s = keras.Sequential([keras.Input((6,)), layers.Dense(2)])
+    s.compile(optimizer="adam", loss="mse")
+    s.fit(x, y, epochs=1, verbose=0)
+    assert s._engine.custom_plan is None and s._engine.plan is not None
