@@ -133,3 +133,17 @@ def test_models_that_do_not_lower_keep_the_layer_path(monkeypatch):
     s.compile(optimizer="adam", loss="mse")
     s.fit(x, y, epochs=1, verbose=0)
     assert s._engine.custom_plan is None and s._engine.plan is not None
+
+
+def test_read_only_inputs_and_the_interrupt_guarantee(monkeypatch):
+    """Read-only (memory-mapped) data trains without a copy error, and a step is whole:
+    the weights and the step count agree after fit."""
+    x, y = _data("regression", 64, "float32")
+    x.setflags(write=False)
+    y.setflags(write=False)
+    keras.utils.set_random_seed(4)
+    m = keras.Sequential([keras.Input((6,)), layers.Dense(2)])
+    m.compile(optimizer="sgd", loss=huber)
+    m.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    assert m._engine.custom_plan is not None
+    assert int(m.optimizer.iterations) == 8
