@@ -747,9 +747,10 @@ def plan_for(model, x, training=False):
     return plan
 
 
-def user_batch_hooks(callbacks):
-    """True when a callback other than the progress bar hooks training batches."""
+def user_batch_hooks(callbacks, mode="train"):
+    """True when a callback other than the progress bar hooks the batches of `mode`
+    ("train", "test" or "predict")."""
     from fastnn.callbacks.base import _overrides
     return any(not isinstance(cb, ProgbarLogger) and
-               (_overrides(cb, "on_train_batch_end") or _overrides(cb, "on_train_batch_begin"))
+               (_overrides(cb, f"on_{mode}_batch_end") or _overrides(cb, f"on_{mode}_batch_begin"))
                for cb in callbacks)

@@ -64,8 +64,18 @@ class Model(Trainer, Layer):
     def _chain(self):
         """The model's layers in the order they compute, when the model is a chain of
         them (one input, one output, each layer once on the previous one's output);
-        None otherwise. The C engine and the chain steps of the trainer read it."""
-        return None
+        None otherwise. The C engine and the chain steps of the trainer read it.
+
+        A subclassed model's call() is traced once built: run on a symbolic input, in
+        training and in inference mode; when both give the same chain of the model's
+        own layers and nothing else happens (no add_loss, no other operation), the model
+        is that chain and trains on the engine as a Sequential of those layers would."""
+        if not self.built:
+            return None
+        cached = self.__dict__.get("_traced_chain")
+        if cached is None:
+            cached = self.__dict__["_traced_chain"] = (_trace_chain(self) or [],)
+        return cached[0] or None
 
     def _chain_or_layers(self):
         # a subclassed model may compute without layers (call() alone)
@@ -88,6 +98,7 @@ class Model(Trainer, Layer):
                 return [zeros(v) for v in shapes]
             return np.zeros(tuple(1 if d is None else int(d) for d in shapes), self.dtype)
         probe = zeros(_shape_structure(input_shape))
+        self.__dict__.pop("_traced_chain", None)
         self._build_input_shape = input_shape if isinstance(input_shape, dict) \
             else tuple(input_shape)
         self.built = True      # the call below must not build again
@@ -303,6 +314,63 @@ class Model(Trainer, Layer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _trace_chain(model):
+    """The layers of a subclassed model whose call() is a chain of its own layers (see
+    Model._chain), or None. The trace leaves no trace: the nodes it adds to the layers
+    and any loss it records are removed."""
+    from fastnn.layers.core import Input
+    from fastnn.layers.layer import _call_signature
+    shape = model._build_input_shape
+    if type(model).call is Model.call or not isinstance(shape, tuple) \
+            or not all(d is None or isinstance(d, (int, np.integer)) for d in shape):
+        return None
+    own = model._sublayers()
+    if not own or any(isinstance(layer, Model) for layer in own):
+        return None
+    before = {id(layer): len(layer._inbound_nodes) for layer in own}
+    has_training, has_var_kw, _ = _call_signature(type(model))
+    chains = []
+    try:
+        for training in (False, True):
+            inp = Input(batch_shape=shape, dtype=model.dtype, name="chain_trace")
+            out = model.call(inp, training=training) if has_training or has_var_kw \
+                else model.call(inp)
+            chains.append(_walk_chain(out, inp, own))
+            if chains[-1] is None or model._losses:
+                return None
+    except Exception:      # anything a symbolic input cannot go through: not a chain
+        return None
+    finally:
+        for layer in own:
+            del layer._inbound_nodes[before.get(id(layer), 0):]
+        model._clear_losses()
+    if chains[0] is None or [id(a) for a in chains[0]] != [id(b) for b in chains[1]]:
+        return None
+    return chains[0]
+
+
+def _walk_chain(out, inp, own):
+    """The layers from inp to out when each is one call of one of `own` on the previous
+    one's output (the training flag aside), or None."""
+    if not isinstance(out, _symbolic.KerasTensor):
+        return None
+    allowed = {id(layer) for layer in own}
+    chain, t = [], out
+    while t is not inp:
+        history = getattr(t, "_keras_history", None)
+        if history is None:
+            return None
+        layer, node_index, _ = history
+        node = layer._inbound_nodes[node_index]
+        if id(layer) not in allowed or layer in chain or len(node.outputs) != 1 \
+                or len(node.call_args) != 1 or set(node.call_kwargs) - {"training"} \
+                or not isinstance(node.call_args[0], _symbolic.KerasTensor):
+            return None
+        chain.append(layer)
+        t = node.call_args[0]
+    return chain[::-1] or None
 
 
 def _unpickle_model(data):

@@ -1166,7 +1166,7 @@ class Trainer:
                            epochs=1, steps=steps_n, mode="predict")
         cbl.on_predict_begin()
         plan = None
-        if not (cbl.wants("on_predict_batch_begin") and callbacks):
+        if not engine.user_batch_hooks(cbl, "predict"):   # else a call per batch
             plan = engine.plan_for(self, xa)
         if plan is not None:
             # One C call over every batch; the progress bar is told once at the end.
