@@ -78,10 +78,14 @@ def test_unbuilt_model_stays_unbuilt_on_error():
     assert not m.built
 
 
-def test_predict_never_built():
+def test_predict_on_a_model_never_built_builds_it_from_the_data():
+    """As Keras 3: the model is built for the data's shape (new weights) and predicts."""
     m = Sequential([Dense(3)])
-    with pytest.raises(ValueError, match=r"predict: the model was never built"):
-        m.predict(X)
+    out = m.predict(X, verbose=0)
+    assert m.built and out.shape == (len(X), 3)
+    np.testing.assert_allclose(out, X @ m.layers[0].kernel + m.layers[0].bias, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"predict: x expected shape \('N', 4\)"):
+        m.predict(np.zeros((2, 5)), verbose=0)
 
 
 def test_predict_wrong_features():

@@ -1153,12 +1153,11 @@ class Trainer:
         batch_size = _check_int(32 if batch_size is None else batch_size, "batch_size", 1, what)
         verbose = self._verbose(verbose, what)
         self._require_layers(what)
-        if not self.built and (self._takes_array() or self._chain() is not None):
-            raise ValueError(f"{what}: the model was never built, so it has no weights; give it an "
-                             f"Input(shape) or train it with fit() first")
         xa = self._convert_x(x, what)
-        if not self.built:       # a subclassed model: built from the first data
-            self.build((None,) + xa.shape[1:])
+        if not self.built:       # built from the data, as Keras builds it (new weights)
+            with self._train_lock:
+                if not self.built:
+                    self.build((None,) + xa.shape[1:])
         n = xa.shape[0]
         steps_n = math.ceil(n / batch_size)
         cbl = CallbackList(_callback_list(callbacks, "callbacks"), add_progbar=verbose != 0,
