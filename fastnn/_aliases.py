@@ -68,8 +68,7 @@ _INSTEAD = {
     "MaxPooling2D": "fastnn has no convolutions or pooling; use Flatten and Dense",
     "LSTM": "fastnn has no recurrent layers; use Dense layers on fixed-size inputs",
     "GRU": "fastnn has no recurrent layers; use Dense layers on fixed-size inputs",
-    "Embedding": "fastnn has no Embedding layer; one-hot encode the indices "
-                 "(fastnn.utils.to_categorical) and use Dense",
+    "SimpleRNN": "fastnn has no recurrent layers; use Dense layers on fixed-size inputs",
     "SparseTensor": "fastnn has no sparse tensors; use dense NumPy arrays",
     "RaggedTensor": "fastnn has no ragged tensors; pad the rows to one length",
     "distribute": "fastnn runs on one machine's CPU cores; set their number with "

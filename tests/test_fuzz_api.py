@@ -1024,6 +1024,11 @@ LAYERS = {
     layers.GaussianDropout: ({"rate": 0.5}, ("rate", "seed")),
     layers.AlphaDropout: ({"rate": 0.5}, ("rate", "noise_shape", "seed")),
     layers.ActivityRegularization: ({}, ("l1", "l2")),
+    layers.Embedding: ({"input_dim": 5, "output_dim": 2},
+                       ("input_dim", "output_dim", "embeddings_initializer",
+                        "embeddings_regularizer", "mask_zero")),
+    layers.GlobalAveragePooling1D: ({}, ("data_format", "keepdims")),
+    layers.GlobalMaxPooling1D: ({}, ("data_format", "keepdims")),
 }
 LAYERS = {c: (v, names + BASE) for c, (v, names) in LAYERS.items()}
 # layers whose call draws noise only in training

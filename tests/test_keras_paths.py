@@ -98,7 +98,7 @@ def test_keras_backend_settings():
 
 @pytest.mark.parametrize("where,name,words", [
     (fastnn, "distribute", "CPU cores"), (fastnn.layers, "Conv2D", "Dense"),
-    (fastnn.layers, "LSTM", "recurrent"), (fastnn.layers, "Embedding", "one-hot"),
+    (fastnn.layers, "LSTM", "recurrent"), (fastnn.layers, "SimpleRNN", "recurrent"),
     (fastnn, "lite", "model.save"), (fastnn.layers, "NoSuchLayer", "no attribute"),
 ])
 def test_missing_features_say_what_to_use(where, name, words):

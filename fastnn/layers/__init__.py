@@ -22,6 +22,7 @@ from fastnn.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Mini
                                    Subtract, add, average, concatenate, dot, maximum, minimum,
                                    multiply, subtract)
 from fastnn.layers.lambda_layer import Lambda
+from fastnn.layers.embedding import Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D
 
 ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Activation, ReLU, LeakyReLU, ELU, Softmax,
                                        Dropout, GaussianNoise, GaussianDropout, AlphaDropout,
@@ -29,7 +30,8 @@ ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Activation, 
                                        LayerNormalization, UnitNormalization, Rescaling,
                                        Flatten, Reshape, Permute, RepeatVector,
                                        Add, Subtract, Multiply, Average, Maximum, Minimum,
-                                       Concatenate, Dot, Lambda)}
+                                       Concatenate, Dot, Lambda, Embedding,
+                                       GlobalAveragePooling1D, GlobalMaxPooling1D)}
 
 
 def serialize(layer):

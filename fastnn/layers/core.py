@@ -72,20 +72,31 @@ class InputLayer(Layer):
         kwargs.pop("ragged", None) in (None, False) or _unsupported("ragged")
         kwargs.pop("optional", None) in (None, False) or _unsupported("optional")
         kwargs.pop("input_tensor", None) is None or _unsupported("input_tensor")
+        # Integer inputs (token ids for an Embedding, dtype="int64"): the tensor keeps
+        # that dtype; the layer, and the model, compute in the float type.
+        int_dtype = None
+        try:
+            if dtype is not None and isinstance(dtype, (str, type, np.dtype)) \
+                    and np.dtype(dtype).kind in "iu":
+                int_dtype, dtype = np.dtype(dtype).name, None
+        except TypeError:
+            pass
         super().__init__(name=_auto_name("input_layer") if name is None else name,
                          dtype=dtype, **kwargs)
+        self._int_dtype = int_dtype
         self.shape = _as_shape(shape, "shape", "Input")
         self.batch_size = batch_size
         self.build((batch_size,) + self.shape)
         # its symbolic tensor, made by a node with no inputs
-        tensor = KerasTensor((batch_size,) + self.shape, self.dtype, name=self.name)
+        tensor = KerasTensor((batch_size,) + self.shape, int_dtype or self.dtype, name=self.name)
         Node(self, (), {}, [tensor])
 
     def call(self, inputs, training=False):
         return inputs
 
     def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "batch_shape": [self.batch_size] + list(self.shape)}
+        return {"name": self.name, "dtype": self._int_dtype or self.dtype,
+                "batch_shape": [self.batch_size] + list(self.shape)}
 
     @classmethod
     def from_config(cls, config):

@@ -1,0 +1,142 @@
+"""Embedding (keras.layers.Embedding) and the global poolings over steps that bag-of-words
+text classifiers put after it (GlobalAveragePooling1D, GlobalMaxPooling1D). Their calls
+are fastnn.autodiff ops, so they train on a GradientTape (the embedding rows a batch
+uses get the gradient, summed where an index repeats); the C engine does not run them
+(a model with one trains layer by layer)."""
+import numpy as np
+
+from fastnn import _argcheck, initializers, regularizers
+from fastnn.autodiff import ops as _dops
+from fastnn.layers.layer import Layer
+
+
+class Embedding(Layer):
+    """keras.layers.Embedding(input_dim, output_dim, embeddings_initializer="uniform",
+    embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False): maps each
+    integer index in [0, input_dim) to a row of a trainable (input_dim, output_dim)
+    matrix; inputs (batch, ...) give outputs (batch, ..., output_dim).
+
+    Indices are checked before they are used: an index outside [0, input_dim), or a
+    non-integer value, raises ValueError naming it (Keras on TensorFlow's CPU raises too;
+    on a GPU it gives zeros). Inputs may come as floats (fit converts x to the model's
+    float type): whole numbers are taken as indices, exact up to 2**24 in float32.
+    mask_zero=True is refused: fastnn has no masking, and the layers after an Embedding
+    would average over the padding instead of leaving it out."""
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
+                 weights=None, lora_rank=None, input_length=None, **kwargs):
+        owner = "Embedding"
+        self.input_dim = _argcheck.integer(input_dim, "input_dim", owner, lo=1)
+        self.output_dim = _argcheck.integer(output_dim, "output_dim", owner, lo=1)
+        if _argcheck.boolean(mask_zero, "mask_zero", owner):
+            raise ValueError("Embedding: mask_zero=True is not supported by fastnn (it has no "
+                             "masking: the layers after would not leave the padding out)")
+        if embeddings_constraint is not None:
+            raise ValueError("Embedding: embeddings_constraint is not supported by fastnn, got "
+                             f"{_argcheck.shown(embeddings_constraint)}")
+        if lora_rank is not None:
+            raise ValueError(f"Embedding: lora_rank is not supported by fastnn, got "
+                             f"{_argcheck.shown(lora_rank)}")
+        if input_length is not None:       # Keras 2's argument, ignored by Keras 3 too
+            _argcheck.integer(input_length, "input_length", owner, lo=1)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.mask_zero = False
+        super().__init__(**kwargs)
+        self._initial_weights = weights
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
+                                          initializer=self.embeddings_initializer,
+                                          regularizer=self.embeddings_regularizer,
+                                          name="embeddings")
+        super().build(input_shape)
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights
+                             if isinstance(self._initial_weights, (list, tuple))
+                             else [self._initial_weights])
+            self._initial_weights = None
+
+    def _as_input(self, x):
+        return x          # indices stay as given (ints are not made floats)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def _indices(self, inputs):
+        raw = np.asarray(inputs).view(np.ndarray) if isinstance(inputs, np.ndarray) \
+            else np.asarray(inputs)
+        if raw.dtype.kind == "b" or raw.dtype.kind not in "iuf":
+            raise TypeError(f"{self.name}: inputs must be integer indices, got dtype "
+                            f"{raw.dtype}")
+        if raw.dtype.kind == "f":
+            if raw.size and not np.all(np.isfinite(raw) & (raw == np.floor(raw))):
+                raise ValueError(f"{self.name}: inputs must be whole numbers (indices), got "
+                                 f"{_argcheck.shown(raw)}")
+        if raw.size and (raw.min() < 0 or raw.max() >= self.input_dim):
+            raise ValueError(f"{self.name}: indices must be in [0, {self.input_dim}) "
+                             f"(input_dim), got values in [{raw.min()}, {raw.max()}]")
+        return raw.astype(np.int64)
+
+    def call(self, inputs):
+        return _dops.take(self.embeddings, self._indices(inputs), axis=0)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(input_dim=self.input_dim, output_dim=self.output_dim,
+                   embeddings_initializer=initializers.serialize(self.embeddings_initializer),
+                   embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
+                   mask_zero=False)
+        return cfg
+
+
+class _GlobalPooling1D(Layer):
+    _reduce = None
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        owner = type(self).__name__
+        fmt = "channels_last" if data_format is None else data_format
+        if fmt not in ("channels_last", "channels_first"):
+            raise ValueError(f"{owner}: data_format must be 'channels_last' or "
+                             f"'channels_first', got {_argcheck.shown(data_format)}")
+        self.data_format = fmt
+        self.keepdims = _argcheck.boolean(keepdims, "keepdims", owner)
+        super().__init__(**kwargs)
+
+    def _axis(self):
+        return 1 if self.data_format == "channels_last" else 2
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name}: expects inputs of rank 3 (batch, steps, features), "
+                             f"got shape {tuple(input_shape)}")
+        shape = list(input_shape)
+        if self.keepdims:
+            shape[self._axis()] = 1
+        else:
+            del shape[self._axis()]
+        return tuple(shape)
+
+    def call(self, inputs):
+        if np.ndim(inputs) != 3:
+            raise ValueError(f"{self.name}: expects inputs of rank 3 (batch, steps, features), "
+                             f"got shape {np.shape(inputs)}")
+        return type(self)._reduce(inputs, axis=self._axis(), keepdims=self.keepdims)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(data_format=self.data_format, keepdims=self.keepdims)
+        return cfg
+
+
+class GlobalAveragePooling1D(_GlobalPooling1D):
+    """keras.layers.GlobalAveragePooling1D(data_format="channels_last", keepdims=False):
+    the mean over the steps axis of (batch, steps, features) inputs."""
+    _reduce = staticmethod(_dops.mean)
+
+
+class GlobalMaxPooling1D(_GlobalPooling1D):
+    """keras.layers.GlobalMaxPooling1D(data_format="channels_last", keepdims=False): the
+    largest value over the steps axis of (batch, steps, features) inputs."""
+    _reduce = staticmethod(_dops.max)
