@@ -43,3 +43,31 @@ def test_the_kept_metric_is_the_running_mean_of_every_epoch():
     assert len(set(np.round(mse, 6))) == 4
     np.testing.assert_allclose(h.history["kept_mse"], np.cumsum(mse) / np.arange(1, 5),
                                rtol=1e-6)
+
+
+def test_metrics_held_by_the_model_are_logged_and_reset():
+    """Keras tracks Metric attributes of a model into model.metrics: fit logs them and
+    resets them at every epoch."""
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = layers.Dense(1)
+            self.seen = keras.metrics.Sum(name="seen") if hasattr(keras.metrics, "Sum") \
+                else keras.metrics.Mean(name="seen")
+
+        def call(self, x):
+            return self.d(x)
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+            self.seen.update_state(np.float32(len(x)))
+            return super().compute_loss(x, y, y_pred, sample_weight)
+
+    rng = np.random.default_rng(2)
+    x, y = rng.random((40, 3)).astype(np.float32), rng.random((40, 1)).astype(np.float32)
+    m = Net()
+    m.compile(optimizer="sgd", loss="mse")
+    h = m.fit(x, y, epochs=2, batch_size=10, verbose=0).history
+    assert m.seen in m.metrics
+    # four batches of 10 an epoch: a Mean gives 10, a Sum 40, each epoch afresh
+    want = [40.0, 40.0] if type(m.seen).__name__ == "Sum" else [10.0, 10.0]
+    assert h["seen"] == want

@@ -806,7 +806,29 @@ class Trainer:
                         m.total, m.count = (t, c) if b is None else (b[0] + t, b[1] + c)
             for m in self._metrics:
                 logs[prefix + m.name] = float(m.result())
+            for m in self._tracked_metrics():      # the model's own, as Keras logs them
+                logs.setdefault(prefix + m.name, float(m.result()))
         return dict(sorted(logs.items()))  # Keras 3 logs come out in sorted key order
+
+    def _tracked_metrics(self):
+        """Metric objects the model holds as attributes (self.custom = Mean(...)), which
+        Keras tracks into model.metrics: logged, and reset with the compiled ones."""
+        compiled = {id(m) for m in self._metrics or ()}
+        compiled.add(id(self.__dict__.get("_loss_tracker")))
+        out, seen = [], set()
+
+        def take(v):
+            if isinstance(v, metrics_mod.Metric):
+                if id(v) not in compiled and id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+            elif isinstance(v, (list, tuple)):
+                for item in v:
+                    take(item)
+        for name, v in self.__dict__.items():
+            if not name.startswith("_"):
+                take(v)
+        return out
 
     def _fit_epoch(self, x, y, sw, batch_size, shuffle, callbacks, want_batch_logs):
         """One epoch of batches over (x, y, sw); returns the epoch's training logs."""
@@ -1071,6 +1093,8 @@ class Trainer:
             for m in self._metrics or ():
                 m.reset_state()
                 _set_base(m)
+            for m in self._tracked_metrics():
+                m.reset_state()
             if type(self).metrics is not Trainer.metrics:
                 for m in self.metrics:       # a model's own metrics
                     m.reset_state()
@@ -1456,8 +1480,7 @@ class Trainer:
             variables = self.trainable_weights
             with GradientTape() as tape:
                 y_pred = self(x, training=True)
-                loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw,
-                                         training=True)
+                loss = self._call_compute_loss(x, y, y_pred, sw, True)
             self._apply(tape.gradient(loss, variables), variables)
             return self._running_add(_batch_size_of(x), float(loss), x, y, y_pred)
         return self._running_step(self._train_step, x, y, sw)
@@ -1468,10 +1491,22 @@ class Trainer:
         x, y, sw = unpack_x_y_sample_weight(data)
         if self._overrides("compute_loss"):
             y_pred = self(x, training=False)
-            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw,
-                                     training=False)
+            loss = self._call_compute_loss(x, y, y_pred, sw, False)
             return self._running_add(_batch_size_of(x), float(loss), x, y, y_pred)
         return self._running_step(self._test_step, x, y, sw)
+
+    def _call_compute_loss(self, x, y, y_pred, sw, training):
+        """The model's compute_loss, given `training` only where its signature takes it
+        (Keras 3 still calls overrides written before the argument existed)."""
+        import inspect
+        try:
+            params = inspect.signature(self.compute_loss).parameters
+            takes = "training" in params or any(
+                p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        except (TypeError, ValueError):
+            takes = True
+        kw = {"training": training} if takes else {}
+        return self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw, **kw)
 
     def predict_step(self, data):
         """The model's outputs for a batch (Keras 3's hook)."""
@@ -1527,7 +1562,8 @@ class Trainer:
     def metrics(self):
         """The loss tracker (a Mean named 'loss') and the compiled metrics (as one
         object, 'compile_metrics'), as Keras 3 lists them; a model may define its own."""
-        return [self._loss_tracker, self.compiled_metrics] if self.compiled else []
+        own = self._tracked_metrics()
+        return ([self._loss_tracker, self.compiled_metrics] if self.compiled else []) + own
 
     def get_metrics_result(self):
         """{name: result} of model.metrics, compile_metrics flattened to each metric."""

@@ -277,16 +277,13 @@ NO_WEIGHTS = ("bug: fit / evaluate / predict refuse a subclassed model that hold
 STRUCT_BUILD = ("bug: a subclassed model called on a list / tuple / dict of arrays crashes "
                 "building itself (Model.build takes the structure for one shape: TypeError "
                 "or ValueError from int())")
-MODEL_METRICS = ("missing: metrics held by a model as attributes (self.custom_metric = "
-                 "Mean(...)) are not part of model.metrics, so fit / evaluate do not log them")
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_metric_tracking
 # (Keras' `model.metrics[0] == model._loss_tracker` and `model.metrics[1] ==
 # model._compile_metrics` compare with internal attributes; here: the entries' names.)
-@pytest.mark.xfail(strict=True, reason="missing: a model's own metric attributes in "
-                   "model.metrics; Metric.variables and model.metrics_variables; "
-                   "compile(weighted_metrics=)")
+@pytest.mark.xfail(strict=True, reason="missing: Metric.variables and "
+                   "model.metrics_variables")
 def test_metric_tracking():
     class ModelWithMetric(ExampleModel):
         def __init__(self, units):
@@ -1713,7 +1710,6 @@ def test_callbacks_can_update_state_at_batch_boundary():
 # Keras: keras/src/trainers/trainer_test.py::test_metric_update_in_compute_loss
 # (Keras skips its `training` check while tracing symbolically, `in_symbolic_scope()`;
 # fastnn never traces, so the check runs at every call.)
-@pytest.mark.xfail(strict=True, reason=MODEL_METRICS)
 def test_metric_update_in_compute_loss():
     class MyModel(fastnn.Model):
         def __init__(self):
@@ -1740,7 +1736,6 @@ def test_metric_update_in_compute_loss():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_fwd_pass_loss_presence_in_compute_loss
-@pytest.mark.xfail(strict=True, reason=MODEL_METRICS)
 def test_fwd_pass_loss_presence_in_compute_loss():
     class MyModel(fastnn.Model):
         def __init__(self):
@@ -1767,7 +1762,6 @@ def test_fwd_pass_loss_presence_in_compute_loss():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_evaluate_with_custom_compute_loss
-@pytest.mark.xfail(strict=True, reason=MODEL_METRICS)
 def test_evaluate_with_custom_compute_loss():
     class MyModel(fastnn.Model):
         def __init__(self):
@@ -1794,7 +1788,6 @@ def test_evaluate_with_custom_compute_loss():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_compute_loss_no_training_backwards_compatibility
-@pytest.mark.xfail(strict=True, reason=MODEL_METRICS)
 def test_compute_loss_no_training_backwards_compatibility():
     class MyModel(fastnn.Model):
         def __init__(self):
