@@ -4,7 +4,8 @@ from fastnn.callbacks.base import Callback, CallbackList, History, ProgbarLogger
 from fastnn.callbacks.builtin import (BackupAndRestore, CSVLogger, EarlyStopping, LambdaCallback,
                                       LearningRateScheduler, ModelCheckpoint,
                                       ReduceLROnPlateau, TerminateOnNaN)
+from fastnn.callbacks.tensorboard import TensorBoard
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping",
            "ModelCheckpoint", "BackupAndRestore", "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN",
-           "CSVLogger", "LambdaCallback"]
+           "CSVLogger", "LambdaCallback", "TensorBoard"]
