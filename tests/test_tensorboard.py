@@ -228,14 +228,25 @@ def test_update_freq_epoch_hooks_no_batch(tmp_path):
     assert not CallbackList([tb]).wants("on_train_batch_end")
     assert not CallbackList([tb]).wants("on_test_batch_end")
     assert engine.user_batch_hooks(CallbackList([TensorBoard(tmp_path, update_freq=3)]))
+    x, y = _data()
+    model = _model()
+    model.fit(x, y, batch_size=8, epochs=2, callbacks=[tb], verbose=0)
+    assert tb._global_train_batch == 0      # no batch hook ran in fit
+
+
+def test_a_subclass_batch_hook_is_still_called(tmp_path):
     calls = []
 
-    class Spy(TensorBoard):
+    class Mine(TensorBoard):
         def on_train_batch_end(self, batch, logs=None):
+            super().on_train_batch_end(batch, logs)
             calls.append(batch)
+    tb = Mine(tmp_path)
+    assert engine.user_batch_hooks(CallbackList([tb]))
     x, y = _data()
-    _model().fit(x, y, batch_size=8, epochs=2, callbacks=[Spy(tmp_path)], verbose=0)
-    assert calls == []
+    _model().fit(x, y, batch_size=8, epochs=2, callbacks=[tb], verbose=0)
+    assert calls == [0, 1, 2] * 2
+    assert "batch_loss" not in read_run(tmp_path / "train")["scalars"]
 
 
 @pytest.mark.parametrize("freq,epochs", [(1, 2), (2, 5)])

@@ -338,14 +338,18 @@ class TensorBoard(Callback):
         self._val_dir = os.path.join(self.log_dir, "validation")
 
     # Batch hooks only when batch values are written: with update_freq="epoch" fit keeps
-    # its whole-epoch C calls (fastnn.engine.user_batch_hooks).
+    # its whole-epoch C calls (fastnn.engine.user_batch_hooks). A hook a subclass (or the
+    # instance) defines is always called.
     def _wants_hook(self, hook):
+        mine = getattr(type(self), hook, None)
+        if hook in getattr(self, "__dict__", {}) or mine is not getattr(TensorBoard, hook, None):
+            return True
         if hook in ("on_train_batch_begin", "on_train_batch_end"):
             return self.update_freq != "epoch"
         if hook in ("on_test_batch_begin", "on_test_batch_end", "on_predict_batch_begin",
                     "on_predict_batch_end", "on_predict_begin", "on_predict_end"):
             return False
-        return getattr(type(self), hook, None) is not getattr(Callback, hook)
+        return mine is not getattr(Callback, hook)
 
     def set_model(self, model):
         super().set_model(model)
