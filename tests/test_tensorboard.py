@@ -355,6 +355,22 @@ def test_pathlike_and_defaults(tmp_path):
     TensorBoard(profile_batch=(0, 0))
 
 
+def test_log_dir_that_is_a_file(tmp_path):
+    x, y = _data()
+    model = _model()
+    before = model.get_weights()
+    (tmp_path / "f").write_text("")
+    for log_dir in (tmp_path / "f", tmp_path):
+        if log_dir == tmp_path:
+            (tmp_path / "train").write_text("")
+        with pytest.raises(ValueError, match="log_dir"):
+            model.fit(x, y, epochs=1, callbacks=[TensorBoard(log_dir)], verbose=0)
+        with pytest.raises(ValueError, match="log_dir"):
+            model.evaluate(x, y, callbacks=[TensorBoard(tmp_path / "f")], verbose=0)
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("kwargs,exc,word", [
     (dict(log_dir=3), TypeError, "log_dir"),
     (dict(histogram_freq=-1), ValueError, "histogram_freq"),

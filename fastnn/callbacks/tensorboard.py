@@ -302,7 +302,7 @@ class TensorBoard(Callback):
                              "(weights as images); use write_images=False")
         self.write_steps_per_second = _boolean(write_steps_per_second,
                                                "write_steps_per_second")
-        if update_freq == "batch":
+        if isinstance(update_freq, str) and update_freq == "batch":
             update_freq = 1
         if isinstance(update_freq, str):
             if update_freq != "epoch":
@@ -383,7 +383,18 @@ class TensorBoard(Callback):
         return getattr(opt, "inner_optimizer", opt)
 
     # -------------------------------------------------------------- hooks
+    def _check_log_dir(self):
+        # before any step: a log_dir (or run folder) that is a file stops fit at once
+        for path in (self.log_dir, self._train_dir, self._val_dir):
+            if path and os.path.exists(path) and not os.path.isdir(path):
+                raise ValueError(f"TensorBoard: log_dir must be a folder (or a path to create "
+                                 f"one), but {path!r} is a file")
+
+    def on_test_begin(self, logs=None):
+        self._check_log_dir()
+
     def on_train_begin(self, logs=None):
+        self._check_log_dir()
         self._global_train_batch = 0
         self._previous_epoch_iterations = 0
 
