@@ -424,3 +424,25 @@ def test_tensorboards_own_reader_agrees(tmp_path):
                 assert list(v.bucket) == h["bucket"]
     assert sorted(acc.Tags()["scalars"]) == sorted(
         ["epoch_loss", "epoch_mae", "evaluation_loss_vs_iterations", "evaluation_mae_vs_iterations"])
+
+
+def test_tensorboards_dashboard_path_files_them_as_scalars_and_histograms(tmp_path):
+    # The TensorBoard server reads through plugin_event_accumulator, which files simple_value
+    # and histo summaries under the "scalars" and "histograms" plugins (data_compat).
+    pea = pytest.importorskip("tensorboard.backend.event_processing.plugin_event_accumulator")
+    tensor_util = pytest.importorskip("tensorboard.util.tensor_util")
+    x, y = _data()
+    hist = _model().fit(x, y, batch_size=8, epochs=2, verbose=0,
+                        callbacks=[TensorBoard(tmp_path, histogram_freq=1)]).history
+    acc = pea.EventAccumulator(str(tmp_path / "train"))
+    acc.Reload()
+    assert set(acc.PluginTagToContent("scalars")) == {"epoch_loss", "epoch_mae",
+                                                      "epoch_learning_rate"}
+    assert set(acc.PluginTagToContent("histograms")) == {
+        "dense/kernel/histogram", "dense/bias/histogram", "dense_1/kernel/histogram",
+        "dense_1/bias/histogram"}
+    got = [(t.step, float(tensor_util.make_ndarray(t.tensor_proto)))
+           for t in acc.Tensors("epoch_loss")]
+    assert got == [(e, f32(v)) for e, v in enumerate(hist["loss"])]
+    h = tensor_util.make_ndarray(acc.Tensors("dense/kernel/histogram")[0].tensor_proto)
+    assert h.shape == (30, 3) and h[:, 2].sum() == 12      # (left, right, count) rows
