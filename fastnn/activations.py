@@ -20,9 +20,7 @@ def _differentiable(name, fn, *args, **kwargs):
         slope, top, threshold = a["negative_slope"], a["max_value"], a["threshold"]
         if slope == 0.0 and top is None and threshold == 0.0:
             return K.relu(x)
-        out = K.where(K.greater_equal(x, threshold), x,
-                      K.multiply(K.subtract(x, threshold), slope))
-        return out if top is None else K.minimum(out, top)
+        return _relu_general(K, x, slope, top, threshold)
     if name == "linear":
         return x
     if name == "exponential":
@@ -64,18 +62,44 @@ def _named(name, **defaults):
 
 @_named("relu")
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """Keras 3's relu (keras.src.activations.ReLU.static_call, step by step): with a
+    threshold, x where x > threshold (strictly) else 0; clipped to [0, max_value]
+    when max_value is given; minus negative_slope * relu(threshold - x)."""
     negative_slope = _argcheck.real(negative_slope, "negative_slope", "relu")
     max_value = _argcheck.real(max_value, "max_value", "relu", allow_none=True)
     threshold = _argcheck.real(threshold, "threshold", "relu")
     x = _arr(x)
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return _forward("relu", x)
-    # The parametrised form (Keras' relu signature) is rare: plain NumPy.
-    with np.errstate(over="ignore"):   # a slope of 1e30 overflows float32 as in Keras
-        out = np.where(x >= threshold, x, negative_slope * (x - threshold)).astype(x.dtype)
-    if max_value is not None:
-        out = np.minimum(out, max_value).astype(x.dtype)
-    return out
+    return _relu_general(np, x, negative_slope, max_value, threshold)
+
+
+def _relu_general(B, x, slope, top, thr):
+    """Keras' parametrised relu in the backend B (NumPy, or fastnn.autodiff.ops)."""
+    dt = x.dtype
+    c = lambda v: np.asarray(v, dtype=dt)  # noqa: E731
+    if B is np:
+        relu_, where, minimum, maximum = (lambda t: np.maximum(t, c(0))), np.where, \
+            np.minimum, np.maximum
+        sub, mul, neg = np.subtract, np.multiply, np.negative
+    else:
+        relu_, where, minimum, maximum = B.relu, B.where, B.minimum, B.maximum
+        sub, mul, neg = B.subtract, B.multiply, B.negative
+    with np.errstate(over="ignore", invalid="ignore"):
+        if slope != 0.0:
+            if top is None and thr == 0.0:
+                if B is np:
+                    return _forward("leaky_relu", x, negative_slope=slope)
+                return B.leaky_relu(x, negative_slope=slope)
+            negative_part = relu_(sub(c(thr), x)) if thr != 0.0 else relu_(neg(x))
+        out = where(x > c(thr), x, c(0)) if thr != 0.0 else relu_(x)
+        if top is not None:
+            out = minimum(maximum(out, c(0)), c(top))
+        if slope != 0.0:
+            out = sub(out, mul(c(slope), negative_part))
+        if B is np:
+            out = np.asarray(out, dtype=dt)
+        return out
 
 
 @_named("sigmoid")
@@ -152,13 +176,175 @@ def log_softmax(x, axis=-1):
     return _forward("log_softmax", _arr(x), axis=axis)
 
 
+# ---------------------------------------------------------------- composed activations
+# Keras 3's other activations. fastnn's C kernels do not have them: each is composed of
+# fastnn.autodiff.ops (so it differentiates on a GradientTape), and a layer using one
+# runs it as a function (the C engine refuses such a model: it trains on the layer path).
+
+def _composed(name, **defaults):
+    """Register fn(x, ...) computed with fastnn.autodiff.ops; x arrives as a float array
+    (converted as fastnn.ops converts it) or as the recorded Tensor a tape follows."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def activation(x, *args, **kwargs):
+            if not (isinstance(x, _Tensor) and should_record((x,))):
+                x = _arr(x)
+            with np.errstate(over="ignore", under="ignore"):
+                out = fn(x, *args, **kwargs)
+            # a recorded result must stay the same object (the tape tracks it by id)
+            return out if isinstance(out, _Tensor) else _as_tensor(out)
+        activation._fastnn_name = name
+        activation._fastnn_defaults = defaults
+        activation._fastnn_kernel = False      # no C kernel: layers call the function
+        return activation
+    return deco
+
+
+def _K():
+    from fastnn.autodiff import ops as K
+    return K
+
+
+def _c(x, v):
+    return np.asarray(v, dtype=x.dtype)
+
+
+@_composed("relu6")
+def relu6(x):
+    """min(max(x, 0), 6)."""
+    K = _K()
+    return K.minimum(K.maximum(x, _c(x, 0)), _c(x, 6))
+
+
+@_composed("hard_silu")
+def hard_silu(x):
+    """x * hard_sigmoid(x): 0 for x < -3, x for x > 3, x * (x + 3) / 6 between."""
+    K = _K()
+    return K.multiply(x, K.hard_sigmoid(x))
+
+
+hard_swish = hard_silu
+
+
+@_composed("mish")
+def mish(x):
+    """x * tanh(softplus(x))."""
+    K = _K()
+    return K.multiply(x, K.tanh(K.softplus(x)))
+
+
+@_composed("celu", alpha=1.0)
+def celu(x, alpha=1.0):
+    """max(x, 0) + alpha * expm1(min(x, 0) / alpha)."""
+    alpha = _argcheck.real(alpha, "alpha", "celu")
+    if alpha == 0.0:
+        raise ValueError("celu: alpha must not be 0 (the formula divides by it)")
+    K = _K()
+    a = _c(x, alpha)
+    return K.add(K.maximum(x, _c(x, 0)),
+                 K.multiply(a, K.expm1(K.divide(K.minimum(x, _c(x, 0)), a))))
+
+
+@_composed("glu", axis=-1)
+def glu(x, axis=-1):
+    """a * sigmoid(b), where a and b are the two halves of x along `axis`."""
+    K = _K()
+    if np.ndim(x) == 0:
+        raise ValueError("glu: x must have at least 1 dimension, got a scalar")
+    ax = ops._check_axis(axis, np.ndim(x))
+    if np.shape(x)[ax] % 2:
+        raise ValueError(f"glu: axis size must be divisible by 2. Received: "
+                         f"x.shape={tuple(np.shape(x))} with axis={axis}")
+    a, b = K.split(x, 2, axis=ax)
+    return K.multiply(a, K.sigmoid(b))
+
+
+@_composed("log_sigmoid")
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x)."""
+    K = _K()
+    return K.negative(K.softplus(K.negative(x)))
+
+
+@_composed("sparse_plus")
+def sparse_plus(x):
+    """0 for x <= -1, (x + 1)**2 / 4 for -1 < x < 1, x for x >= 1."""
+    K = _K()
+    xv = np.asarray(x)
+    mid = K.multiply(_c(x, 0.25), K.square(K.add(x, _c(x, 1))))
+    return K.where(xv <= -1, _c(x, 0), K.where(xv < 1, mid, x))
+
+
+@_composed("sparse_sigmoid")
+def sparse_sigmoid(x):
+    """0 for x <= -1, (x + 1) / 2 for -1 < x < 1, 1 for x >= 1."""
+    K = _K()
+    xv = np.asarray(x)
+    mid = K.multiply(_c(x, 0.5), K.add(x, _c(x, 1)))
+    return K.where(xv <= -1, _c(x, 0), K.where(xv >= 1, _c(x, 1), mid))
+
+
+@_composed("squareplus", b=4)
+def squareplus(x, b=4):
+    """(x + sqrt(x**2 + b)) / 2."""
+    b = _argcheck.real(b, "b", "squareplus")
+    if b < 0:
+        raise ValueError(f"squareplus: b must be >= 0, got {_argcheck.shown(b)}")
+    K = _K()
+    return K.multiply(_c(x, 0.5), K.add(x, K.sqrt(K.add(K.square(x), _c(x, b)))))
+
+
+@_composed("soft_shrink", threshold=0.5)
+def soft_shrink(x, threshold=0.5):
+    """x - threshold for x > threshold, x + threshold for x < -threshold, else 0."""
+    threshold = _argcheck.real(threshold, "threshold", "soft_shrink")
+    K = _K()
+    xv = np.asarray(x)
+    t = _c(x, threshold)
+    return K.where(xv > t, K.subtract(x, t),
+                   K.where(xv < -t, K.add(x, t), _c(x, 0)))
+
+
+@_composed("hard_shrink", threshold=0.5)
+def hard_shrink(x, threshold=0.5):
+    """x where |x| > threshold, else 0."""
+    threshold = _argcheck.real(threshold, "threshold", "hard_shrink")
+    K = _K()
+    return K.where(np.abs(np.asarray(x)) > _c(x, threshold), x, _c(x, 0))
+
+
+@_composed("tanh_shrink")
+def tanh_shrink(x):
+    """x - tanh(x)."""
+    K = _K()
+    return K.subtract(x, K.tanh(x))
+
+
+@_composed("hard_tanh")
+def hard_tanh(x):
+    """x clipped to [-1, 1]."""
+    K = _K()
+    return K.minimum(K.maximum(x, _c(x, -1)), _c(x, 1))
+
+
+@_composed("threshold")
+def threshold(x, threshold, default_value):
+    """x where x > threshold, else default_value (both required, as in Keras)."""
+    threshold = _argcheck.real(threshold, "threshold", "threshold")
+    default_value = _argcheck.real(default_value, "default_value", "threshold")
+    K = _K()
+    return K.where(np.asarray(x) > _c(x, threshold), x, _c(x, default_value))
+
+
 # The registry: Keras names (and aliases) -> function. Also used by deserialisation.
 ALL_OBJECTS = {
     f._fastnn_name: f
     for f in (relu, sigmoid, tanh, leaky_relu, elu, selu, softplus, softsign, silu, gelu,
-              hard_sigmoid, exponential, linear, softmax, log_softmax)
+              hard_sigmoid, exponential, linear, softmax, log_softmax,
+              relu6, hard_silu, mish, celu, glu, log_sigmoid, sparse_plus, sparse_sigmoid,
+              squareplus, soft_shrink, hard_shrink, tanh_shrink, hard_tanh, threshold)
 }
-ALIASES = {"swish": "silu"}
+ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
 
 
 def _known():

@@ -74,6 +74,9 @@ def _act_code(layer):
     """The layer's activation as the engine's (name, code, parameter); a Python
     function as activation needs the layer path."""
     if layer.activation_name is None:
+        builtin = getattr(layer.activation, "_fastnn_name", None)
+        if builtin is not None:
+            raise Unsupported(f"layer {layer.name!r}: activation {builtin!r} has no C kernel")
         raise Unsupported(f"layer {layer.name!r} has a Python function as activation")
     name, code, param, _ = ops._resolve_activation(layer.activation_name,
                                                    dict(layer.activation_params))

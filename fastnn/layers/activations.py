@@ -30,11 +30,24 @@ def record_activation(z, a, code, param):
 
 def _activation_spec(activation, owner):
     """activation argument -> (name or None, params, function). The name is set for the
-    built-in activations (kernel path, saveable); a foreign callable gets name None."""
+    built-in activations that have a C kernel (kernel path); a foreign callable, or a
+    built-in activation composed of autodiff ops (mish, celu, ...: no C kernel), gets
+    name None and is called as a function (saving still names the built-in ones)."""
     fn = activations.get(activation)
     name = getattr(fn, "_fastnn_name", None)
+    if getattr(fn, "_fastnn_kernel", True) is False:
+        name = None
     params = dict(getattr(fn, "_fastnn_defaults", {}))
     return name, params, fn
+
+
+def activated_shape(fn, shape):
+    """The shape an activation gives for inputs of `shape`: glu halves the last axis
+    (keras.activations.glu splits it in two), the others keep it."""
+    shape = tuple(shape)
+    if getattr(fn, "_fastnn_name", None) == "glu" and shape and shape[-1] is not None:
+        return shape[:-1] + (shape[-1] // 2,)
+    return shape
 
 
 class _Activates:
@@ -58,6 +71,9 @@ class Activation(_Activates, Layer):
     def __init__(self, activation, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         self.activation = activation
+
+    def compute_output_shape(self, input_shape):
+        return activated_shape(self.activation, input_shape)
 
     def call(self, inputs, training=False):
         """The activation of the inputs: a built-in one by its C kernel (recorded with

@@ -6,7 +6,8 @@ from fastnn import kernel_ops as ops
 from fastnn import _kernels
 from fastnn.layers.layer import (Layer, _MAX_DIM, _as_shape, _auto_name, _initializer_config,
                                  _without_none)
-from fastnn.layers.activations import _Activates, record_activation as _record_activation
+from fastnn.layers.activations import _Activates, activated_shape as _activated_shape, \
+    record_activation as _record_activation
 from fastnn.layers.symbolic import KerasTensor, Node, tree_flatten, tree_map
 from fastnn.autodiff import ops as _dops
 from fastnn.autodiff.tape import record, should_record
@@ -151,7 +152,7 @@ class Dense(_Activates, Layer):
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
+        return _activated_shape(self.activation, tuple(input_shape[:-1]) + (self.units,))
 
     def call(self, inputs, training=False):
         """activation(inputs @ kernel + bias), over the last axis. Computed by the fused
