@@ -65,6 +65,7 @@ def build_info():
 
 from fastnn import utils  # noqa: E402
 from fastnn import activations, initializers, regularizers, losses, optimizers, metrics  # noqa: E402
+from fastnn import constraints  # noqa: E402
 from fastnn import layers, nn  # noqa: E402
 from fastnn import callbacks  # noqa: E402
 from fastnn.layers import Input  # noqa: E402

@@ -168,11 +168,17 @@ def linear(x):
 
 @_named("softmax", axis=-1)
 def softmax(x, axis=-1):
+    if isinstance(axis, (tuple, list)):     # over several axes at once (as Keras)
+        from fastnn.autodiff import ops as K
+        return K.softmax(_arr(x), axis=tuple(axis))
     return _forward("softmax", _arr(x), axis=axis)
 
 
 @_named("log_softmax", axis=-1)
 def log_softmax(x, axis=-1):
+    if isinstance(axis, (tuple, list)):     # over several axes at once (as Keras)
+        from fastnn.autodiff import ops as K
+        return K.log_softmax(_arr(x), axis=tuple(axis))
     return _forward("log_softmax", _arr(x), axis=axis)
 
 

@@ -119,7 +119,7 @@ class Variable(Tensor):
     # A class default: weights made by views (`array.view(Variable)`) are trainable.
     _trainable = True
     name = None
-    constraint = None       # Keras' weight constraint: fastnn's weights have none
+    constraint = None       # Keras' weight constraint (Layer.add_weight(constraint=...) sets one)
 
     def __array_wrap__(self, arr, context=None, return_scalar=False):
         """A NumPy computation on a weight gives a Tensor (as tf.Variable arithmetic gives

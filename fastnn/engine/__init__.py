@@ -125,6 +125,9 @@ def _dense_specs(model):
             norm = _input_norm(layer, np.dtype(model.dtype))
             continue
         if type(layer) is layers_mod.Dense:
+            if layer.kernel_constraint is not None or layer.bias_constraint is not None:
+                raise Unsupported(f"weight constraints on {layer.name!r} (the engine cannot "
+                                  f"apply them)")
             _check_dense_arrays(layer)
             name, code, param = _act_code(layer)
             kl1, kl2 = _reg_factors(layer.kernel_regularizer)

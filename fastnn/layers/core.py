@@ -1,7 +1,7 @@
 """Core layers: Input / InputLayer and Dense."""
 import numpy as np
 
-from fastnn import _argcheck, activations, initializers, regularizers
+from fastnn import _argcheck, activations, constraints, initializers, regularizers
 from fastnn import kernel_ops as ops
 from fastnn import _kernels
 from fastnn.layers.layer import (Layer, _MAX_DIM, _as_shape, _auto_name, _initializer_config,
@@ -122,7 +122,7 @@ class Dense(_Activates, Layer):
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, name=None,
-                 **kwargs):
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"Dense: units must be a positive int, got {_argcheck.shown(units)}")
         if units > _MAX_DIM:
@@ -135,6 +135,8 @@ class Dense(_Activates, Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.kernel = None
         self.bias = None
 
@@ -145,10 +147,12 @@ class Dense(_Activates, Layer):
                              f"feature count, got input shape {input_shape}")
         self._weights = []
         self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], self.units),
-                                      initializer=self.kernel_initializer)
+                                      initializer=self.kernel_initializer,
+                                      constraint=self.kernel_constraint)
         if self.use_bias:
             self.bias = self.add_weight(name="bias", shape=(self.units,),
-                                        initializer=self.bias_initializer)
+                                        initializer=self.bias_initializer,
+                                        constraint=self.bias_constraint)
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -231,7 +235,9 @@ class Dense(_Activates, Layer):
                    kernel_initializer=_initializer_config(self.kernel_initializer),
                    bias_initializer=_initializer_config(self.bias_initializer),
                    kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-                   bias_regularizer=regularizers.serialize(self.bias_regularizer))
+                   bias_regularizer=regularizers.serialize(self.bias_regularizer),
+                   kernel_constraint=constraints.serialize(self.kernel_constraint),
+                   bias_constraint=constraints.serialize(self.bias_constraint))
         return cfg
 
     @classmethod

@@ -202,8 +202,8 @@ class Layer:
         if unknown:
             raise TypeError(f"{owner}: unexpected keyword argument(s) {unknown}")
         if constraint is not None:
-            raise ValueError(f"{owner}: weight constraints are not supported by fastnn, got "
-                             f"{constraint!r}")
+            from fastnn import constraints
+            constraint = constraints.get(constraint)
         if trainable is None:
             trainable = True
         name = name or f"variable_{len(self._weights)}"
@@ -219,6 +219,8 @@ class Layer:
             raise ValueError(f"{owner}: the initializer gave shape {value.shape}, expected "
                              f"{shape}")
         value = np.array(value, dtype=dtype, order="C").view(_Variable)   # 0-d stays 0-d
+        if constraint is not None:
+            value.constraint = constraint     # applied after each optimizer update
         self._weights.append((name, value, bool(trainable)))
         if regularizer is not None:
             from fastnn import regularizers

@@ -276,6 +276,11 @@ class Optimizer:
             flat_v, flat_slots = self._flat[index[id(v)]]
             self._update(flat_v, g.reshape(-1), flat_slots, lr,
                          wd_lr if wd_lr == 0.0 or self._decays(v) else 0.0)
+        for g, v in zip(grads, variables):
+            # as Keras' optimizer: a weight's constraint projects it after the update
+            constraint = getattr(v, "constraint", None)
+            if g is not None and constraint is not None:
+                v[...] = np.asarray(constraint(v), dtype=v.dtype)
         self.iterations += 1
 
     def knows(self, variables):

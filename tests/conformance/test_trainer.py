@@ -1623,8 +1623,6 @@ def test_stop_loop(method, method_gerund, on_end_name):
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_constraints_are_applied
-@pytest.mark.xfail(strict=True, reason="missing: weight constraints (kernel_constraint="
-                   "'non_neg')")
 def test_constraints_are_applied():
     model = models.Sequential([layers.Dense(2, kernel_constraint="non_neg")])
     x = np.ones((2, 3))

@@ -1,0 +1,245 @@
+"""Keras 3's activations that fastnn composes of fastnn.autodiff ops (no C kernel):
+values against NumPy references in float32 and float64, gradients through the tape
+against finite differences, Dense / Activation layers with them train on the layer
+path (the C engine refuses them, saying why), saving keeps their names, bad arguments."""
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import activations, layers
+from fastnn.tensor import Tensor
+
+
+def _softplus(x):
+    return np.logaddexp(x, 0.0)
+
+
+def _sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+REFS = {
+    "relu6": (lambda x: np.minimum(np.maximum(x, 0), 6), [0.0, 6.0]),
+    "hard_silu": (lambda x: x * np.minimum(np.maximum(x + 3, 0), 6) / 6, [-3.0, 3.0]),
+    "mish": (lambda x: x * np.tanh(_softplus(x)), []),
+    "celu": (lambda x: np.maximum(x, 0) + np.expm1(np.minimum(x, 0)), [0.0]),
+    "log_sigmoid": (lambda x: -_softplus(-x), []),
+    "sparse_plus": (lambda x: np.where(x <= -1, 0, np.where(x < 1, (x + 1) ** 2 / 4, x)),
+                    [-1.0, 1.0]),
+    "sparse_sigmoid": (lambda x: np.where(x <= -1, 0, np.where(x >= 1, 1, (x + 1) / 2)),
+                       [-1.0, 1.0]),
+    "squareplus": (lambda x: (x + np.sqrt(x * x + 4)) / 2, []),
+    "soft_shrink": (lambda x: np.where(x > .5, x - .5, np.where(x < -.5, x + .5, 0)),
+                    [-0.5, 0.5]),
+    "hard_shrink": (lambda x: np.where(np.abs(x) > .5, x, 0), [-0.5, 0.5]),
+    "tanh_shrink": (lambda x: x - np.tanh(x), []),
+    "hard_tanh": (lambda x: np.clip(x, -1, 1), [-1.0, 1.0]),
+}
+NAMES = sorted(REFS) + ["glu", "threshold"]
+
+
+def _inputs(dtype, kinks=(), n=64, seed=0):
+    """Values over [-8, 8], at least 0.05 away from each kink (for finite differences)."""
+    x = np.random.default_rng(seed).uniform(-8, 8, size=(4, n // 4))
+    for k in kinks:
+        near = np.abs(x - k) < 0.05
+        x[near] = k + 0.1
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype,rtol", [("float32", 2e-6), ("float64", 1e-12)])
+@pytest.mark.parametrize("name", sorted(REFS))
+def test_values_match_numpy(name, dtype, rtol):
+    ref, kinks = REFS[name]
+    x = np.concatenate([_inputs(dtype, ()).ravel(), np.asarray(kinks, dtype),
+                        np.asarray([0.0, -1e4, 1e4, 30, -30], dtype)])
+    out = getattr(activations, name)(x)
+    assert isinstance(out, Tensor) and out.dtype == np.dtype(dtype)
+    # squareplus is Keras' formula (x + sqrt(x*x + b)) / 2, which cancels to 0 for large
+    # negative x in float32 as Keras' does: its reference runs in the input's dtype
+    want = ref(x) if name == "squareplus" else ref(x.astype(np.float64))
+    np.testing.assert_allclose(np.asarray(out, np.float64), want, rtol=rtol,
+                               atol=rtol * 10)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_glu_and_threshold_match_numpy(dtype):
+    x = _inputs(dtype)
+    a, b = np.split(x.astype(np.float64), 2, axis=-1)
+    np.testing.assert_allclose(activations.glu(x), a * _sig(b), rtol=2e-6)
+    a, b = np.split(x.astype(np.float64), 2, axis=0)
+    np.testing.assert_allclose(activations.glu(x, axis=0), a * _sig(b), rtol=2e-6)
+    out = activations.threshold(x, 1.5, -2.0)
+    assert out.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(out, np.where(x > 1.5, x, -2.0).astype(dtype))
+    assert activations.threshold(np.asarray([1.5], dtype), 1.5, 7.0)[0] == 7.0  # x == t
+
+
+def test_parameters_change_the_values():
+    x = np.linspace(-3, 3, 13)
+    np.testing.assert_allclose(activations.celu(x, alpha=0.5),
+                               np.maximum(x, 0) + 0.5 * np.expm1(np.minimum(x, 0) / 0.5))
+    np.testing.assert_allclose(activations.squareplus(x, b=1), (x + np.sqrt(x * x + 1)) / 2)
+    np.testing.assert_allclose(activations.soft_shrink(x, threshold=1.0),
+                               np.sign(x) * np.maximum(np.abs(x) - 1, 0))
+    np.testing.assert_allclose(activations.hard_shrink(x, threshold=1.0),
+                               np.where(np.abs(x) > 1, x, 0))
+    assert activations.hard_shrink(np.asarray([0.5, -0.5]))[0] == 0.0   # |x| == t: 0
+
+
+def test_python_numbers_and_lists_give_float32():
+    assert activations.mish([1.0, 2.0]).dtype == np.float32
+    assert activations.relu6(7).dtype == np.float32
+    assert float(activations.relu6(7)) == 6.0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gradient_matches_finite_differences(name):
+    kinks = REFS.get(name, (None, []))[1]
+    if name == "threshold":
+        kinks = [0.0]
+    x = _inputs("float64", kinks, seed=1)
+    w = np.random.default_rng(2).normal(size=(4, 8 if name == "glu" else 16))
+    fn = getattr(activations, name)
+    call = (lambda t: fn(t, 0.0, -1.0)) if name == "threshold" else fn
+    xv = fastnn.Variable(x)
+    with fastnn.GradientTape() as tape:
+        loss = fastnn.ops.sum(fastnn.ops.multiply(call(xv), w))
+    g = np.asarray(tape.gradient(loss, xv))
+    eps = 1e-6
+    num = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += eps
+        xm[i] -= eps
+        num[i] = (np.sum(np.asarray(call(xp)) * w) - np.sum(np.asarray(call(xm)) * w)) / (2 * eps)
+    np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-6)
+
+
+def _data(seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(256, 4)).astype("float32")
+    y = (x @ np.float32([[1.0], [-2.0], [0.5], [1.5]]) > 0).astype("float32")
+    return x, y
+
+
+@pytest.mark.parametrize("name", sorted(REFS) + ["glu", "hard_swish"])
+def test_dense_model_trains_on_the_layer_path(name):
+    x, y = _data()
+    fastnn.utils.set_random_seed(1)
+    model = fastnn.Sequential([fastnn.Input((4,)), layers.Dense(16, activation=name),
+                               layers.Activation(name), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=fastnn.optimizers.Adam(0.01), loss="binary_crossentropy")
+    history = model.fit(x, y, epochs=8, batch_size=32, verbose=0)
+    loss = history.history["loss"]
+    assert loss[-1] < loss[0], loss
+    key = "hard_silu" if name == "hard_swish" else name
+    assert model._engine.why == f"layer 'dense': activation {key!r} has no C kernel" or \
+        model._engine.why.endswith(f"activation {key!r} has no C kernel"), model._engine.why
+    assert model.layers[0].activation is activations.get(name)
+    # the output shape: glu halves the units
+    assert model.output_shape == (None, 1)
+    assert model.layers[0].compute_output_shape((None, 4)) == \
+        ((None, 8) if name == "glu" else (None, 16))
+
+
+def test_layer_path_matches_the_function():
+    x, _ = _data()
+    dense = layers.Dense(6, activation="mish")
+    out = dense(x)
+    z = x @ np.asarray(dense.kernel) + np.asarray(dense.bias)
+    np.testing.assert_allclose(out, REFS["mish"][0](z.astype(np.float64)), rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(layers.Activation("celu")(z), REFS["celu"][0](z), rtol=1e-6)
+
+
+def test_engine_still_takes_activations_with_c_kernels():
+    x, y = _data()
+    model = fastnn.Sequential([fastnn.Input((4,)), layers.Dense(8, activation="relu"),
+                               layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0)
+    assert model._engine.why is None
+
+
+def test_saving_keeps_the_activation(tmp_path):
+    x, y = _data()
+    model = fastnn.Sequential([fastnn.Input((4,)), layers.Dense(8, activation="mish"),
+                               layers.Activation("hard_swish"), layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    cfg = model.get_config()["layers"]
+    assert cfg[1]["config"]["activation"] == "mish"
+    assert cfg[2]["config"]["activation"] == "hard_silu"
+    path = tmp_path / "m.keras"
+    model.save(path)
+    back = fastnn.models.load_model(path)
+    np.testing.assert_array_equal(back.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert back.layers[0].activation is activations.mish
+
+
+def test_registry_and_aliases():
+    assert activations.get("hard_swish") is activations.hard_silu
+    assert activations.hard_swish is activations.hard_silu
+    for name in NAMES:
+        fn = activations.get(name)
+        assert activations.serialize(fn) == name
+        assert fastnn.keras.activations.get(name) is fn
+    with pytest.raises(ValueError, match="unknown activation"):
+        activations.get("mishh")
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="divisible by 2"):
+        activations.glu(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="at least 1 dimension"):
+        activations.glu(np.float32(1.0))
+    with pytest.raises(ValueError, match="axis"):
+        activations.glu(np.ones((2, 4)), axis=2)
+    with pytest.raises(ValueError, match="alpha must not be 0"):
+        activations.celu(np.ones(3), alpha=0.0)
+    with pytest.raises(TypeError, match="alpha"):
+        activations.celu(np.ones(3), alpha="1")
+    with pytest.raises(ValueError, match="b must be >= 0"):
+        activations.squareplus(np.ones(3), b=-1)
+    with pytest.raises(TypeError, match="threshold"):
+        activations.soft_shrink(np.ones(3), threshold=None)
+    with pytest.raises(TypeError):
+        activations.threshold(np.ones(3))            # threshold, default_value required
+    with pytest.raises(TypeError):
+        activations.mish("abc")
+    # "threshold" as a layer's activation: called with x only, as in Keras (TypeError)
+    with pytest.raises(TypeError):
+        layers.Activation("threshold")(np.ones((2, 3), np.float32))
+
+
+@pytest.mark.parametrize("kwargs,want", [
+    # Keras' ReLU.static_call at the boundaries: x == threshold gives 0 (strict >)
+    ({"threshold": 1.0}, [0.0, 0.0, 0.0, 0.0, 2.0]),
+    ({"threshold": -1.0}, [0.0, -0.5, 0.0, 1.0, 2.0]),
+    ({"threshold": -1.0, "max_value": 1.5}, [0.0, 0.0, 0.0, 1.0, 1.5]),
+    ({"threshold": 1.0, "negative_slope": 0.5}, [-1.5, -0.75, -0.5, 0.0, 2.0]),
+    ({"negative_slope": 0.5, "max_value": 1.0}, [-1.0, -0.25, 0.0, 1.0, 1.0]),
+    ({"max_value": 0.0}, [0.0, 0.0, 0.0, 0.0, 0.0]),
+])
+def test_relu_boundaries_as_keras(kwargs, want):
+    x = np.asarray([-2.0, -0.5, 0.0, 1.0, 2.0], np.float32)
+    out = activations.relu(x, **kwargs)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, np.float32(want))
+    xv = fastnn.Variable(x)
+    with fastnn.GradientTape() as tape:
+        y = activations.relu(xv, **kwargs)
+    np.testing.assert_array_equal(np.asarray(y), np.float32(want))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_over_any_axis(name):
+    x = np.random.default_rng(3).normal(size=(2, 3, 4)).astype("float32")
+    fn = getattr(activations, name)
+    for axis in (0, 1, -1, (1, 2), [0, 2]):
+        ax = tuple(axis) if isinstance(axis, (tuple, list)) else axis
+        m = x.astype(np.float64).max(axis=ax, keepdims=True)
+        lse = m + np.log(np.exp(x - m).sum(axis=ax, keepdims=True))
+        want = x - lse if name == "log_softmax" else np.exp(x - lse)
+        np.testing.assert_allclose(fn(x, axis=axis), want, rtol=2e-6, atol=1e-6)
