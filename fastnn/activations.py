@@ -169,16 +169,16 @@ def linear(x):
 @_named("softmax", axis=-1)
 def softmax(x, axis=-1):
     if isinstance(axis, (tuple, list)):     # over several axes at once (as Keras)
-        from fastnn.autodiff import ops as K
-        return K.softmax(_arr(x), axis=tuple(axis))
+        x = _arr(x)
+        return _K().softmax(x, axis=_axes(axis, x.ndim, "softmax"))
     return _forward("softmax", _arr(x), axis=axis)
 
 
 @_named("log_softmax", axis=-1)
 def log_softmax(x, axis=-1):
     if isinstance(axis, (tuple, list)):     # over several axes at once (as Keras)
-        from fastnn.autodiff import ops as K
-        return K.log_softmax(_arr(x), axis=tuple(axis))
+        x = _arr(x)
+        return _K().log_softmax(x, axis=_axes(axis, x.ndim, "log_softmax"))
     return _forward("log_softmax", _arr(x), axis=axis)
 
 
@@ -197,6 +197,10 @@ def _composed(name, **defaults):
                 x = _arr(x)
             with np.errstate(over="ignore", under="ignore"):
                 out = fn(x, *args, **kwargs)
+                if np.ndim(x) == 0 and np.ndim(out) != 0:
+                    # fastnn.autodiff.ops' C-kernel ops (softplus, tanh, hard_sigmoid)
+                    # give shape (1,) for a 0-d input: a scalar stays a scalar
+                    out = _K().reshape(out, ())
             # a recorded result must stay the same object (the tape tracks it by id)
             return out if isinstance(out, _Tensor) else _as_tensor(out)
         activation._fastnn_name = name
@@ -204,6 +208,20 @@ def _composed(name, **defaults):
         activation._fastnn_kernel = False      # no C kernel: layers call the function
         return activation
     return deco
+
+
+def _axes(axis, ndim, owner):
+    """A tuple or list of axes, each an int within [-ndim, ndim), none repeated."""
+    axes = tuple(ops._check_axis(a, ndim) for a in axis)
+    if not axes:
+        raise ValueError(f"{owner}: axis must name at least one axis, got {axis!r}")
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{owner}: repeated axis in {axis!r}")
+    return axes
+
+
+# parameters are cast to the input's dtype (as Keras does): within float32's range
+_F32_MAX = 3.4e38
 
 
 def _K():
@@ -242,9 +260,10 @@ def mish(x):
 @_composed("celu", alpha=1.0)
 def celu(x, alpha=1.0):
     """max(x, 0) + alpha * expm1(min(x, 0) / alpha)."""
-    alpha = _argcheck.real(alpha, "alpha", "celu")
-    if alpha == 0.0:
-        raise ValueError("celu: alpha must not be 0 (the formula divides by it)")
+    alpha = _argcheck.real(alpha, "alpha", "celu", lo=-_F32_MAX, hi=_F32_MAX)
+    if abs(alpha) < 1.18e-38:   # 0, or 0 once cast to float32
+        raise ValueError(f"celu: alpha must not be 0 (the formula divides by it); a "
+                         f"nonzero alpha must be at least 1.18e-38 in magnitude, got {alpha!r}")
     K = _K()
     a = _c(x, alpha)
     return K.add(K.maximum(x, _c(x, 0)),
@@ -293,7 +312,7 @@ def sparse_sigmoid(x):
 @_composed("squareplus", b=4)
 def squareplus(x, b=4):
     """(x + sqrt(x**2 + b)) / 2."""
-    b = _argcheck.real(b, "b", "squareplus")
+    b = _argcheck.real(b, "b", "squareplus", hi=_F32_MAX)
     if b < 0:
         raise ValueError(f"squareplus: b must be >= 0, got {_argcheck.shown(b)}")
     K = _K()
@@ -303,7 +322,7 @@ def squareplus(x, b=4):
 @_composed("soft_shrink", threshold=0.5)
 def soft_shrink(x, threshold=0.5):
     """x - threshold for x > threshold, x + threshold for x < -threshold, else 0."""
-    threshold = _argcheck.real(threshold, "threshold", "soft_shrink")
+    threshold = _argcheck.real(threshold, "threshold", "soft_shrink", lo=-_F32_MAX, hi=_F32_MAX)
     K = _K()
     xv = np.asarray(x)
     t = _c(x, threshold)
@@ -314,7 +333,7 @@ def soft_shrink(x, threshold=0.5):
 @_composed("hard_shrink", threshold=0.5)
 def hard_shrink(x, threshold=0.5):
     """x where |x| > threshold, else 0."""
-    threshold = _argcheck.real(threshold, "threshold", "hard_shrink")
+    threshold = _argcheck.real(threshold, "threshold", "hard_shrink", lo=-_F32_MAX, hi=_F32_MAX)
     K = _K()
     return K.where(np.abs(np.asarray(x)) > _c(x, threshold), x, _c(x, 0))
 
@@ -336,8 +355,8 @@ def hard_tanh(x):
 @_composed("threshold")
 def threshold(x, threshold, default_value):
     """x where x > threshold, else default_value (both required, as in Keras)."""
-    threshold = _argcheck.real(threshold, "threshold", "threshold")
-    default_value = _argcheck.real(default_value, "default_value", "threshold")
+    threshold = _argcheck.real(threshold, "threshold", "threshold", lo=-_F32_MAX, hi=_F32_MAX)
+    default_value = _argcheck.real(default_value, "default_value", "threshold", lo=-_F32_MAX, hi=_F32_MAX)
     K = _K()
     return K.where(np.asarray(x) > _c(x, threshold), x, _c(x, default_value))
 

@@ -87,6 +87,13 @@ def test_parameters_change_the_values():
     assert activations.hard_shrink(np.asarray([0.5, -0.5]))[0] == 0.0   # |x| == t: 0
 
 
+@pytest.mark.parametrize("name", sorted(REFS))
+def test_a_scalar_stays_a_scalar(name):
+    out = getattr(activations, name)(np.float64(0.7))
+    assert out.shape == () and out.dtype == np.float64
+    np.testing.assert_allclose(out, REFS[name][0](np.float64(0.7)), rtol=1e-12)
+
+
 def test_python_numbers_and_lists_give_float32():
     assert activations.mish([1.0, 2.0]).dtype == np.float32
     assert activations.relu6(7).dtype == np.float32
@@ -198,8 +205,20 @@ def test_bad_arguments():
         activations.glu(np.ones((2, 4)), axis=2)
     with pytest.raises(ValueError, match="alpha must not be 0"):
         activations.celu(np.ones(3), alpha=0.0)
+    with pytest.raises(ValueError, match="alpha must not be 0"):
+        activations.celu(np.ones(3), alpha=1e-75)         # 0 in float32
+    with pytest.raises(ValueError, match="alpha"):
+        activations.celu(np.ones(3), alpha=1e39)          # inf in float32
     with pytest.raises(TypeError, match="alpha"):
         activations.celu(np.ones(3), alpha="1")
+    with pytest.raises(ValueError, match="repeated axis"):
+        activations.softmax(np.ones((2, 3)), axis=(1, -1))
+    with pytest.raises(ValueError, match="axis"):
+        activations.log_softmax(np.ones((2, 3)), axis=(0, 2))
+    with pytest.raises(ValueError, match="at least one axis"):
+        activations.softmax(np.ones((2, 3)), axis=())
+    with pytest.raises(TypeError, match="axis"):
+        activations.softmax(np.ones((2, 3)), axis=[[1]])
     with pytest.raises(ValueError, match="b must be >= 0"):
         activations.squareplus(np.ones(3), b=-1)
     with pytest.raises(TypeError, match="threshold"):

@@ -503,7 +503,33 @@ def fuzz_ops_updates(data):
 # ========================================== group: activations, nn, utils (on ops)
 ACT_PARAMS = {"relu": ("negative_slope", "max_value", "threshold"),
               "leaky_relu": ("negative_slope",), "elu": ("alpha",), "gelu": ("approximate",),
-              "softmax": ("axis",), "log_softmax": ("axis",)}
+              "softmax": ("axis",), "log_softmax": ("axis",), "celu": ("alpha",),
+              "squareplus": ("b",), "soft_shrink": ("threshold",),
+              "hard_shrink": ("threshold",)}
+
+
+def _sp(t):
+    return np.logaddexp(t, 0.0)
+
+
+# Keras 3's activations fastnn composes of autodiff ops (no C kernel): NumPy references
+# (keras/src/backend/numpy/nn.py). glu and threshold (shape rule, required arguments)
+# are tested in tests/test_activations_keras3.py.
+COMPOSED_REFS = {
+    "relu6": lambda x: np.minimum(np.maximum(x, 0), 6),
+    "hard_silu": lambda x: x * np.clip(x / 6 + 0.5, 0, 1),
+    "mish": lambda x: x * np.tanh(_sp(x)),
+    "celu": lambda x, alpha=1.0: np.maximum(x, 0) + alpha * np.expm1(np.minimum(x, 0) / alpha),
+    "log_sigmoid": lambda x: -_sp(-x),
+    "sparse_plus": lambda x: np.where(x <= -1, 0, np.where(x < 1, (x + 1) ** 2 / 4, x)),
+    "sparse_sigmoid": lambda x: np.where(x <= -1, 0, np.where(x >= 1, 1, (x + 1) / 2)),
+    "squareplus": lambda x, b=4: (x + np.sqrt(x * x + b)) / 2,
+    "soft_shrink": lambda x, threshold=0.5: np.where(
+        x > threshold, x - threshold, np.where(x < -threshold, x + threshold, 0)),
+    "hard_shrink": lambda x, threshold=0.5: np.where(np.abs(x) > threshold, x, 0),
+    "tanh_shrink": lambda x: x - np.tanh(x),
+    "hard_tanh": lambda x: np.clip(x, -1, 1),
+}
 
 
 def _act_dtype(x):
@@ -516,24 +542,33 @@ def _act_dtype(x):
 
 
 def _relu_ref(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """Keras 3's ReLU.static_call (keras/src/activations/activations.py)."""
     with np.errstate(over="ignore", invalid="ignore"):
-        out = np.where(x >= threshold, x, negative_slope * (x - threshold))
+        if negative_slope != 0.0 and max_value is None and threshold == 0:
+            return np.maximum(x, negative_slope * x) if negative_slope <= 1 else \
+                np.where(x > 0, x, negative_slope * x)
+        neg = np.maximum(threshold - x, 0)
+        out = np.where(x > threshold, x, 0) if threshold != 0 else np.maximum(x, 0)
         if max_value is not None:
-            out = np.minimum(out, max_value)
+            out = np.clip(out, 0, max_value)
+        if negative_slope != 0.0:
+            out = out - negative_slope * neg
     return out
 
 
 @fuzz(300)
 @given(data=st.data())
 def fuzz_activations(data):
-    name = data.draw(st.sampled_from(sorted(activations.ALL_OBJECTS) + ["swish"]))
+    name = data.draw(st.sampled_from(sorted(set(activations.ALL_OBJECTS) - {"glu", "threshold"})
+                                     + ["swish", "hard_swish"]))
     fn = activations.get(name)
     shape = data.draw(st.sampled_from([(), (3,), (2, 3), (2, 2, 2), (0, 3)]))
     valid = {"x": data.draw(valid_array(shape, -20, 20))}
     for p in ACT_PARAMS.get(name, ()):
         valid[p] = data.draw(st.sampled_from({"negative_slope": [0.0, 0.1, 2], "max_value": [None, 1.5, 6],
                                               "threshold": [0.0, -1.0, 0.5], "alpha": [1.0, 0.3],
-                                              "approximate": [False, True], "axis": [-1, 0]}[p]))
+                                              "approximate": [False, True], "axis": [-1, 0],
+                                              "b": [4, 0.5]}[p]))
     args, bad = _maybe(data, valid, list(valid), fn=fn)
     ok, out = rule(lambda: fn(**args), bad)
     if not ok:
@@ -548,8 +583,17 @@ def fuzz_activations(data):
     key = activations.ALIASES.get(name, name)
     if key == "relu":
         ref = _relu_ref(xc, **kw) if kw else R.relu(xc)
+    elif key in COMPOSED_REFS:
+        with np.errstate(over="ignore", invalid="ignore"):
+            ref = COMPOSED_REFS[key](xc.astype(np.float64), **kw)
     elif key in ("softmax", "log_softmax") and xc.size == 0:
         return
+    elif key in ("softmax", "log_softmax") and isinstance(kw.get("axis"), (tuple, list)):
+        ax = tuple(kw["axis"])
+        t = xc.astype(np.float64)
+        lse = t.max(axis=ax, keepdims=True)
+        lse = lse + np.log(np.exp(t - lse).sum(axis=ax, keepdims=True))
+        ref = t - lse if key == "log_softmax" else np.exp(t - lse)
     else:
         ref = ref0(lambda t: R.activation_forward(key, t, **kw), xc)
     close(out, ref, dt, name, nan_known(key, dt, xc))
