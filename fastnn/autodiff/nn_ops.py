@@ -70,7 +70,7 @@ def _rows(a, axis):
 
 
 def _kernel_forward(code, param, xr, axis=None):
-    z = np.ascontiguousarray(xr)
+    z = np.asarray(xr, order="C")       # (ascontiguousarray makes a 0-d array 1-d)
     if axis is None:
         out = np.empty_like(z)
         if z.size:
@@ -84,10 +84,10 @@ def _kernel_forward(code, param, xr, axis=None):
 
 
 def _kernel_backward(code, param, xr, yr, g, axis=None):
-    gr = np.ascontiguousarray(_raw(g), dtype=xr.dtype)
+    gr = np.asarray(_raw(g), dtype=xr.dtype, order="C")
     if axis is None:
-        z = np.ascontiguousarray(xr)
-        a = np.ascontiguousarray(yr)
+        z = np.asarray(xr, order="C")
+        a = np.asarray(yr, order="C")
         dz = np.empty_like(z)
         if z.size:
             _kernels.act_backward(code, param, z.reshape(1, -1), a.reshape(1, -1),
