@@ -622,12 +622,691 @@ class Recall(_PrecisionRecall):
     _cells = ("true_positives", "false_negatives")
 
 
+# ------------------------------------------------------- Keras' MeanMetricWrapper family
+_EPS = 1e-7      # keras.backend.epsilon()
+
+
+def _samplewise(values, sample_weight, reduce_fn, owner):
+    """Keras' reduce_to_samplewise_values: (values reduced to one per sample and
+    weighted, the weights reduced to one per sample, or None)."""
+    values = np.asarray(values, np.float64)
+    sw = None
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight, np.float64)
+        values, sw = _same_rank(values, sw)
+        wn, vn = sw.ndim, values.ndim
+        if vn > wn:
+            values = reduce_fn(values, axis=tuple(range(wn, vn)))
+        try:
+            sw = np.broadcast_to(sw, values.shape)
+        except ValueError:
+            raise ValueError(f"{owner}: sample_weight must broadcast to the per-sample values "
+                             f"{values.shape} (one weight per sample, per value, or one for "
+                             f"all), got shape {np.shape(sample_weight)}") from None
+        values = values * sw
+        if wn > 1:
+            sw = reduce_fn(sw, axis=tuple(range(1, wn)))
+    if values.ndim > 1:
+        values = reduce_fn(values, axis=tuple(range(1, values.ndim)))
+    return values, sw
+
+
+def _dtype_name(dtype):
+    return np.dtype(dtype if dtype is not None else "float32").name
+
+
+class _MeanOfValues(Metric):
+    """The mean over samples of per-sample values computed from (y_true, y_pred), as
+    Keras' MeanMetricWrapper: values of more than one axis are averaged to one per
+    sample, and the count is the number of samples (the sum of their weights)."""
+
+    def batch_sums(self, y_true, y_pred, sample_weight=None):
+        owner = f"{type(self).__name__}.update_state"
+        values, sw = _samplewise(self._values(y_true, y_pred), sample_weight, np.mean, owner)
+        if sw is not None:
+            count = float(np.sum(sw))
+        else:
+            count = float(values.shape[0]) if values.ndim >= 1 else 1.0
+        return float(np.sum(values)), count
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        owner = f"{type(self).__name__}.update_state"
+        y_true = _values_array(y_true, "y_true", owner)
+        y_pred = _values_array(y_pred, "y_pred", owner)
+        self._check_shapes(y_true, y_pred, owner)
+        if sample_weight is not None:
+            sample_weight = _argcheck.finite_array(
+                _values_array(sample_weight, "sample_weight", owner), "sample_weight", owner)
+        self.update_sums(*self.batch_sums(y_true, y_pred, sample_weight))
+
+    def get_config(self):
+        return {"name": self.name, "dtype": _dtype_name(self.dtype)}
+
+
+def accuracy(y_true, y_pred):
+    """keras.metrics.Accuracy's function: 1.0 where y_true == y_pred (after Keras' rank
+    matching), else 0.0, per value."""
+    y_true, y_pred = _match_rank(y_true, y_pred)
+    return (y_true == y_pred).astype(np.float64)
+
+
+class Accuracy(_MeanOfValues):
+    """keras.metrics.Accuracy(name='accuracy', dtype=None): how often predictions equal
+    labels exactly (not thresholded: see BinaryAccuracy)."""
+    _default_name = "accuracy"
+    _direction = "up"
+
+    def _values(self, y_true, y_pred):
+        return accuracy(y_true, y_pred)
+
+
+class Sum(Metric):
+    """keras.metrics.Sum(name='sum', dtype=None): the (weighted) sum of the values given
+    to update_state(values, sample_weight=None)."""
+    _default_name = "sum"
+
+    def update_state(self, values, sample_weight=None):
+        owner = "Sum.update_state"
+        v = _values_array(values, "values", owner)
+        if sample_weight is not None:
+            sample_weight = _argcheck.finite_array(
+                _values_array(sample_weight, "sample_weight", owner), "sample_weight", owner)
+        v, _ = _samplewise(v, sample_weight, np.sum, owner)
+        self.total += float(np.sum(v))
+
+    def result(self):
+        return _Scalar(float(self.total))
+
+    def get_config(self):
+        return {"name": self.name, "dtype": _dtype_name(self.dtype)}
+
+
+def _fn_name(fn):
+    """A metric function's name for get_config: a function of fastnn.metrics or
+    fastnn.losses, saved by name; anything else cannot be saved."""
+    from fastnn import losses as losses_mod
+    name = getattr(fn, "__name__", None)
+    for mod in (globals(), vars(losses_mod)):
+        if name and mod.get(name) is fn:
+            return name
+    return None
+
+
+def _fn_by_name(name, owner):
+    from fastnn import losses as losses_mod
+    fn = globals().get(name) if name in _FUNCTIONS else getattr(losses_mod, name, None)
+    if not callable(fn) or isinstance(fn, type):
+        raise ValueError(f"{owner}: fn must name a metric or loss function of fastnn (such as "
+                         f"'mean_squared_error'), got {_argcheck.shown(name)}")
+    return fn
+
+
+class MeanMetricWrapper(_MeanOfValues):
+    """keras.metrics.MeanMetricWrapper(fn, name=None, dtype=None, **kwargs): the mean of
+    fn(y_true, y_pred, **kwargs), a function giving per-sample values (more axes are
+    averaged to one value per sample)."""
+    _default_name = "mean_metric_wrapper"
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        if isinstance(fn, str):
+            fn = _fn_by_name(fn, "MeanMetricWrapper")
+        if not callable(fn) or isinstance(fn, type):
+            raise TypeError(f"MeanMetricWrapper: fn must be a function fn(y_true, y_pred) "
+                            f"giving per-sample values, got {type(fn).__name__} "
+                            f"{_argcheck.shown(fn)}")
+        self._fn = fn
+        self._fn_kwargs = kwargs
+        super().__init__(name=name, dtype=dtype)
+
+    def _values(self, y_true, y_pred):
+        out = self._fn(y_true, y_pred, **self._fn_kwargs)
+        return np.asarray(out.numpy() if hasattr(out, "numpy") else out, np.float64)
+
+    def get_config(self):
+        name = _fn_name(self._fn)
+        if name is None:
+            raise ValueError(f"{self.name}: a MeanMetricWrapper of a Python function "
+                             f"({getattr(self._fn, '__name__', self._fn)!r}) cannot be saved; "
+                             f"only fastnn's metric and loss functions are saved by name")
+        return {**super().get_config(), "fn": name, **self._fn_kwargs}
+
+
+def _probs(y_true, y_pred):
+    y_true, y_pred = _match_rank(y_true, y_pred)
+    return y_true, y_pred
+
+
+def _log_softmax(x, axis):
+    m = np.max(x, axis=axis, keepdims=True)
+    z = x - m
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+def _bce_values(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    y_true, y_pred = _probs(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if from_logits:
+        x = y_pred
+        v = np.maximum(x, 0) - x * y_true + np.log1p(np.exp(-np.abs(x)))
+    else:
+        p = np.clip(y_pred, _EPS, 1.0 - _EPS)
+        v = -(y_true * np.log(p) + (1.0 - y_true) * np.log(1.0 - p))
+    return v.mean(axis=-1)
+
+
+def _cce_values(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    y_true = np.asarray(y_true, np.float64)
+    y_pred = np.asarray(y_pred, np.float64)
+    if label_smoothing:
+        n = y_true.shape[-1]
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / n
+    if from_logits:
+        logp = _log_softmax(y_pred, axis)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = y_pred / np.sum(y_pred, axis=axis, keepdims=True)
+        logp = np.log(np.clip(p, _EPS, 1.0 - _EPS))
+    return -np.sum(y_true * logp, axis=axis)
+
+
+def _scce_labels(y_true, y_pred, axis):
+    labels = np.asarray(y_true, np.float64)
+    if labels.ndim == y_pred.ndim and labels.shape[axis] == 1:
+        labels = np.squeeze(labels, axis=axis)
+    return labels
+
+
+def _scce_values(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+    y_pred = np.asarray(y_pred, np.float64)
+    labels = _scce_labels(y_true, y_pred, axis)
+    y_pred = np.moveaxis(y_pred, axis, -1)
+    if from_logits:
+        logp = _log_softmax(y_pred, -1)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = y_pred / np.sum(y_pred, axis=-1, keepdims=True)
+        logp = np.log(np.clip(p, _EPS, 1.0 - _EPS))
+    idx = labels.astype(np.int64)
+    valid = np.ones(idx.shape, bool) if ignore_class is None else idx != ignore_class
+    safe = np.where(valid, idx, 0)
+    v = -np.take_along_axis(logp, safe[..., None], axis=-1)[..., 0]
+    return np.where(valid, v, 0.0), valid
+
+
+def _kld_values(y_true, y_pred):
+    y_true, y_pred = _probs(y_true, y_pred)
+    t = np.clip(y_true, _EPS, 1.0)
+    p = np.clip(y_pred, _EPS, 1.0)
+    return np.sum(t * np.log(t / p), axis=-1)
+
+
+def _poisson_values(y_true, y_pred):
+    y_true, y_pred = _probs(y_true, y_pred)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.mean(y_pred - y_true * np.log(y_pred + _EPS), axis=-1)
+
+
+def _from_logits(value, owner):
+    return _argcheck.boolean(value, "from_logits", owner)
+
+
+def _smoothing(value, owner):
+    return _argcheck.real(value, "label_smoothing", owner, lo=0.0, hi=1.0)
+
+
+def _check_axis(axis, ndim, owner):
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{owner}: axis must be an axis of y_pred (of rank {ndim}), "
+                         f"got axis={axis}")
+
+
+class BinaryCrossentropy(_MeanOfValues):
+    """keras.metrics.BinaryCrossentropy(name='binary_crossentropy', dtype=None,
+    from_logits=False, label_smoothing=0): the mean binary cross-entropy."""
+    _default_name = "binary_crossentropy"
+    _direction = "down"
+
+    def __init__(self, name=None, dtype=None, from_logits=False, label_smoothing=0):
+        owner = type(self).__name__
+        self.from_logits = _from_logits(from_logits, owner)
+        self.label_smoothing = _smoothing(label_smoothing, owner)
+        super().__init__(name=name, dtype=dtype)
+
+    def _values(self, y_true, y_pred):
+        return _bce_values(y_true, y_pred, self.from_logits, self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing}
+
+
+class CategoricalCrossentropy(_MeanOfValues):
+    """keras.metrics.CategoricalCrossentropy(name='categorical_crossentropy', dtype=None,
+    from_logits=False, label_smoothing=0, axis=-1): the mean cross-entropy of one-hot
+    (or probability) labels."""
+    _default_name = "categorical_crossentropy"
+    _direction = "down"
+
+    def __init__(self, name=None, dtype=None, from_logits=False, label_smoothing=0, axis=-1):
+        owner = type(self).__name__
+        self.from_logits = _from_logits(from_logits, owner)
+        self.label_smoothing = _smoothing(label_smoothing, owner)
+        self.axis = _argcheck.integer(axis, "axis", owner)
+        super().__init__(name=name, dtype=dtype)
+
+    def _check_shapes(self, y_true, y_pred, owner):
+        _check_axis(self.axis, max(y_pred.ndim, 1), owner)
+        _check_classes(y_pred, owner)
+        if y_true.shape != y_pred.shape:
+            raise ValueError(f"{owner}: y_true must have the shape of y_pred {y_pred.shape} "
+                             f"(one-hot rows), got {y_true.shape}")
+
+    def _values(self, y_true, y_pred):
+        return _cce_values(y_true, y_pred, self.from_logits, self.label_smoothing, self.axis)
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing, "axis": self.axis}
+
+
+class SparseCategoricalCrossentropy(_MeanOfValues):
+    """keras.metrics.SparseCategoricalCrossentropy(name='sparse_categorical_crossentropy',
+    dtype=None, from_logits=False, ignore_class=None, axis=-1): the mean cross-entropy of
+    integer labels; labels equal to ignore_class are left out of the mean."""
+    _default_name = "sparse_categorical_crossentropy"
+    _direction = "down"
+
+    def __init__(self, name=None, dtype=None, from_logits=False, ignore_class=None, axis=-1):
+        owner = type(self).__name__
+        self.from_logits = _from_logits(from_logits, owner)
+        self.ignore_class = _argcheck.integer(ignore_class, "ignore_class", owner,
+                                              allow_none=True)
+        self.axis = _argcheck.integer(axis, "axis", owner)
+        super().__init__(name=name, dtype=dtype)
+
+    def _check_shapes(self, y_true, y_pred, owner):
+        _check_axis(self.axis, max(y_pred.ndim, 1), owner)
+        _check_classes(np.moveaxis(y_pred, self.axis, -1), owner)
+        labels = _scce_labels(y_true, y_pred, self.axis)
+        want = np.moveaxis(y_pred, self.axis, -1).shape[:-1]
+        if labels.shape != want:
+            raise ValueError(f"{owner}: y_true must hold one class index per row of y_pred "
+                             f"{y_pred.shape}, shape {want} or {want + (1,)}, got "
+                             f"{y_true.shape}")
+        k = y_pred.shape[self.axis]
+        bad = ~np.isfinite(labels) | (labels != np.round(labels)) | (labels < 0) | (labels >= k)
+        if self.ignore_class is not None:
+            bad &= labels != self.ignore_class
+        if bad.any():
+            raise ValueError(f"{owner}: y_true must hold class indices in [0, {k}), got "
+                             f"values such as {labels[bad][0]}")
+
+    def _values(self, y_true, y_pred):
+        return _scce_values(y_true, y_pred, self.from_logits, self.ignore_class, self.axis)[0]
+
+    def batch_sums(self, y_true, y_pred, sample_weight=None):
+        if self.ignore_class is None:
+            return super().batch_sums(y_true, y_pred, sample_weight)
+        # Keras masks the ignored labels out: their weight is 0
+        values, valid = _scce_values(y_true, y_pred, self.from_logits, self.ignore_class,
+                                     self.axis)
+        mask = valid.astype(np.float64)
+        if sample_weight is not None:
+            sw = np.asarray(sample_weight, np.float64)
+            mask, sw = _same_rank(mask, sw)
+            mask = mask * sw
+        owner = f"{type(self).__name__}.update_state"
+        v, sw = _samplewise(values, mask, np.mean, owner)
+        return float(np.sum(v)), float(np.sum(sw))
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "ignore_class": self.ignore_class, "axis": self.axis}
+
+
+class KLDivergence(_MeanOfValues):
+    """keras.metrics.KLDivergence(name='kl_divergence', dtype=None): the mean
+    Kullback-Leibler divergence sum(y_true * log(y_true / y_pred)), both clipped to
+    [1e-7, 1]."""
+    _default_name = "kl_divergence"
+
+    def _values(self, y_true, y_pred):
+        return _kld_values(y_true, y_pred)
+
+
+class Poisson(_MeanOfValues):
+    """keras.metrics.Poisson(name='poisson', dtype=None): the mean of
+    y_pred - y_true * log(y_pred + 1e-7)."""
+    _default_name = "poisson"
+
+    def _values(self, y_true, y_pred):
+        return _poisson_values(y_true, y_pred)
+
+
+def _mape_values(y_true, y_pred):
+    y_true, y_pred = _match_rank(y_true, y_pred)
+    diff = np.abs((y_true - y_pred) / np.maximum(np.abs(y_true), _EPS))
+    return 100.0 * np.mean(diff, axis=-1)
+
+
+def _msle_values(y_true, y_pred):
+    y_true, y_pred = _match_rank(y_true, y_pred)
+    first = np.log(np.maximum(y_pred, _EPS) + 1.0)
+    second = np.log(np.maximum(y_true, _EPS) + 1.0)
+    return np.mean(np.square(first - second), axis=-1)
+
+
+def _l2_normalize(x, axis):
+    sq = np.sum(np.square(x), axis=axis, keepdims=True)
+    return x / np.sqrt(np.maximum(sq, 1e-12))
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """keras.metrics' cosine similarity (positive, unlike the loss): the sum along axis
+    of the L2-normalized y_true and y_pred."""
+    y_true, y_pred = _match_rank(y_true, y_pred)
+    return np.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
+
+
+def _logcosh_values(y_true, y_pred):
+    y_true, y_pred = _match_rank(y_true, y_pred)
+    x = y_pred - y_true
+    # x + softplus(-2x) - log(2), as Keras (stable for large |x|)
+    return np.mean(x + np.logaddexp(0.0, -2.0 * x) - math.log(2.0), axis=-1)
+
+
+class MeanAbsolutePercentageError(_MeanOfValues):
+    """keras.metrics.MeanAbsolutePercentageError(name='mean_absolute_percentage_error',
+    dtype=None): 100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7))."""
+    _default_name = "mean_absolute_percentage_error"
+    _direction = "down"
+
+    def _values(self, y_true, y_pred):
+        return _mape_values(y_true, y_pred)
+
+
+class MeanSquaredLogarithmicError(_MeanOfValues):
+    """keras.metrics.MeanSquaredLogarithmicError(name='mean_squared_logarithmic_error',
+    dtype=None): mean((log(max(y_pred, 1e-7) + 1) - log(max(y_true, 1e-7) + 1)) ** 2)."""
+    _default_name = "mean_squared_logarithmic_error"
+    _direction = "down"
+
+    def _values(self, y_true, y_pred):
+        return _msle_values(y_true, y_pred)
+
+
+class CosineSimilarity(_MeanOfValues):
+    """keras.metrics.CosineSimilarity(name='cosine_similarity', dtype=None, axis=-1): the
+    mean cosine similarity of y_true and y_pred along axis. (Keras' get_config leaves
+    axis out; fastnn's keeps it, so a saved metric keeps its axis.)"""
+    _default_name = "cosine_similarity"
+    _direction = "up"
+
+    def __init__(self, name=None, dtype=None, axis=-1):
+        self.axis = _argcheck.integer(axis, "axis", "CosineSimilarity")
+        super().__init__(name=name, dtype=dtype)
+
+    def _check_shapes(self, y_true, y_pred, owner):
+        super()._check_shapes(y_true, y_pred, owner)
+        _check_axis(self.axis, max(y_pred.ndim, 1), owner)
+
+    def _values(self, y_true, y_pred):
+        return cosine_similarity(y_true, y_pred, self.axis)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class LogCoshError(_MeanOfValues):
+    """keras.metrics.LogCoshError(name='logcosh', dtype=None): the mean of
+    log(cosh(y_pred - y_true))."""
+    _default_name = "logcosh"
+    _direction = "down"
+
+    def _values(self, y_true, y_pred):
+        return _logcosh_values(y_true, y_pred)
+
+
+def _hinge_labels(y_true):
+    """Keras' convert_binary_labels_to_hinge: labels all 0 or 1 become -1 or 1."""
+    if np.all((y_true == 0) | (y_true == 1)):
+        return 2.0 * y_true - 1.0
+    return y_true
+
+
+def _hinge_values(y_true, y_pred):
+    y_true, y_pred = _match_rank(y_true, y_pred)
+    return np.mean(np.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0), axis=-1)
+
+
+def _squared_hinge_values(y_true, y_pred):
+    y_true, y_pred = _match_rank(y_true, y_pred)
+    return np.mean(np.square(np.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0)), axis=-1)
+
+
+def _categorical_hinge_values(y_true, y_pred):
+    y_true, y_pred = _match_rank(y_true, y_pred)
+    pos = np.sum(y_true * y_pred, axis=-1)
+    neg = np.max((1.0 - y_true) * y_pred, axis=-1)
+    return np.maximum(neg - pos + 1.0, 0.0)
+
+
+class Hinge(_MeanOfValues):
+    """keras.metrics.Hinge(name='hinge', dtype=None): the mean of
+    max(1 - y_true * y_pred, 0); labels all 0 or 1 are taken as -1 or 1."""
+    _default_name = "hinge"
+    _direction = "down"
+
+    def _values(self, y_true, y_pred):
+        return _hinge_values(y_true, y_pred)
+
+
+class SquaredHinge(_MeanOfValues):
+    """keras.metrics.SquaredHinge(name='squared_hinge', dtype=None): the mean of
+    max(1 - y_true * y_pred, 0) ** 2; labels all 0 or 1 are taken as -1 or 1."""
+    _default_name = "squared_hinge"
+    _direction = "down"
+
+    def _values(self, y_true, y_pred):
+        return _squared_hinge_values(y_true, y_pred)
+
+
+class CategoricalHinge(_MeanOfValues):
+    """keras.metrics.CategoricalHinge(name='categorical_hinge', dtype=None): the mean of
+    max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)."""
+    _default_name = "categorical_hinge"
+    _direction = "down"
+
+    def _check_shapes(self, y_true, y_pred, owner):
+        super()._check_shapes(y_true, y_pred, owner)
+        _check_classes(y_pred, owner)
+
+    def _values(self, y_true, y_pred):
+        return _categorical_hinge_values(y_true, y_pred)
+
+
+class R2Score(Metric):
+    """keras.metrics.R2Score(class_aggregation='uniform_average', num_regressors=0,
+    name='r2_score', dtype=None): the coefficient of determination over every sample
+    seen, per output column, aggregated by class_aggregation ('uniform_average',
+    'variance_weighted_average' or None: one score per column); num_regressors > 0
+    gives the adjusted R2. Inputs are 2-d (batch, outputs)."""
+    _default_name = "r2_score"
+    _direction = "up"
+    _AGGREGATIONS = (None, "uniform_average", "variance_weighted_average")
+
+    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name=None,
+                 dtype=None):
+        owner = "R2Score"
+        if class_aggregation not in self._AGGREGATIONS:
+            raise ValueError(f"{owner}: Invalid value for argument `class_aggregation`. "
+                             f"Expected one of {self._AGGREGATIONS}. Received: "
+                             f"class_aggregation={_argcheck.shown(class_aggregation)}")
+        self.class_aggregation = class_aggregation
+        self.num_regressors = _argcheck.integer(num_regressors, "num_regressors", owner, lo=0)
+        super().__init__(name=name, dtype=dtype)
+        self._vdtype = np.dtype(dtype if dtype is not None else "float32")
+        if self._vdtype.kind != "f":
+            raise ValueError(f"{owner}: dtype must be a floating dtype such as 'float32', "
+                             f"got {_argcheck.shown(dtype)}")
+        self.num_samples = self.add_weight(name="num_samples", shape=(), dtype=self._vdtype)
+        self._built = False
+
+    def _build(self, k):
+        for attr, name in (("squared_sum", "squared_sum"), ("sum", "sum"),
+                           ("total_mse", "residual"), ("count", "count")):
+            setattr(self, attr, self.add_weight(name=name, shape=(k,), dtype=self._vdtype))
+        self._built = True
+
+    def reset_state(self):
+        for var, initial in getattr(self, "_variables", ()):
+            var.assign(initial)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        owner = "R2Score.update_state"
+        vd = self._vdtype
+        yt = _values_array(y_true, "y_true", owner).astype(vd)
+        yp = _values_array(y_pred, "y_pred", owner).astype(vd)
+        yt, yp = _same_rank(yt, yp)
+        if yt.ndim != 2 or yp.ndim != 2:
+            raise ValueError(f"{owner}: R2Score expects 2D inputs with shape (batch_size, "
+                             f"output_dim). Received input shapes: y_pred.shape={yp.shape} "
+                             f"and y_true.shape={yt.shape}.")
+        if yt.shape != yp.shape:
+            raise ValueError(f"{owner}: y_true must have the shape of y_pred {yp.shape}, "
+                             f"got {yt.shape}")
+        if self._built and self.sum.shape[0] != yp.shape[1]:
+            raise ValueError(f"{owner}: y_pred must have the {self.sum.shape[0]} output "
+                             f"columns of the earlier batches, got shape {yp.shape}")
+        if sample_weight is None:
+            sw = np.ones(yt.shape, vd)
+        else:
+            sw = _argcheck.finite_array(_values_array(sample_weight, "sample_weight", owner),
+                                        "sample_weight", owner).astype(vd)
+            if sw.ndim == 1:
+                sw = sw[:, None]
+            try:
+                sw = np.broadcast_to(sw, yt.shape)
+            except ValueError:
+                raise ValueError(f"{owner}: sample_weight must broadcast to the shape of "
+                                 f"y_true {yt.shape} (one weight per sample, per value, or "
+                                 f"one for all), got shape {np.shape(sample_weight)}") from None
+        if not self._built:
+            self._build(yp.shape[1])
+        wyt = yt * sw
+
+        def add(var, delta):
+            var.assign(var.view(np.ndarray) + np.asarray(delta, vd))
+        add(self.sum, wyt.sum(axis=0))
+        add(self.squared_sum, (yt * wyt).sum(axis=0))
+        add(self.total_mse, (np.square(yt - yp) * sw).sum(axis=0))
+        add(self.count, sw.sum(axis=0))
+        add(self.num_samples, np.any(sw != 0, axis=-1).sum())
+
+    def result(self):
+        from fastnn.tensor import as_tensor
+        if not self._built:
+            return _Scalar(0.0)
+        vd = self._vdtype
+        s = self.sum.view(np.ndarray)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = s / self.count.view(np.ndarray)
+            total = self.squared_sum.view(np.ndarray) - s * mean
+            raw = vd.type(1) - self.total_mse.view(np.ndarray) / total
+            raw = np.where(np.isinf(raw), vd.type(0), raw).astype(vd)
+            if self.class_aggregation == "uniform_average":
+                r2 = np.mean(raw)
+            elif self.class_aggregation == "variance_weighted_average":
+                r2 = np.sum(total * raw) / np.sum(total)
+            else:
+                r2 = raw
+        if self.num_regressors != 0:
+            import warnings
+            n = float(self.num_samples.view(np.ndarray))
+            p = self.num_regressors
+            if p > n - 1:
+                warnings.warn("More independent predictors than datapoints in adjusted R2 "
+                              "score. Falling back to standard R2 score.", stacklevel=2)
+            elif p == n - 1:
+                warnings.warn("Division by zero in Adjusted R2 score. Falling back to "
+                              "standard R2 score.", stacklevel=2)
+            else:
+                r2 = 1.0 - (1.0 - np.asarray(r2, np.float32)) * np.float32(n - 1) \
+                    / np.float32(n - p - 1)
+        if self.class_aggregation is None:
+            return as_tensor(np.asarray(r2, vd).copy())
+        return _Scalar(float(r2))
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self._vdtype.name,
+                "class_aggregation": self.class_aggregation,
+                "num_regressors": self.num_regressors}
+
+    def __repr__(self):
+        r = self.result()
+        shown = np.array2string(np.asarray(r), precision=4) \
+            if self.class_aggregation is None else f"{r:.4f}"
+        return f"<R2Score name={self.name!r} result={shown}>"
+
+
+# keras.metrics' functions: per-sample values of a batch (the losses' functions are
+# fastnn.losses' own, as keras.metrics re-exports keras.losses')
+from fastnn.losses import (  # noqa: E402
+    binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+    categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh,
+    mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+    mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge)
+
+
+def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """keras.metrics.binary_accuracy: 1.0 where (y_pred > threshold) equals y_true, per
+    value (after Keras' rank matching)."""
+    y_true, y_pred = _match_rank(y_true, y_pred)
+    return (y_true == (y_pred > threshold)).astype(np.float64)
+
+
+def categorical_accuracy(y_true, y_pred):
+    """keras.metrics.categorical_accuracy: 1.0 where the argmax of y_pred is the argmax
+    of the one-hot y_true, per sample."""
+    return CategoricalAccuracy()._values(np.asarray(y_true, np.float64),
+                                         np.asarray(y_pred, np.float64))
+
+
+def sparse_categorical_accuracy(y_true, y_pred):
+    """keras.metrics.sparse_categorical_accuracy: 1.0 where the argmax of y_pred is the
+    integer label, per sample."""
+    return SparseCategoricalAccuracy()._values(np.asarray(y_true, np.float64),
+                                               np.asarray(y_pred, np.float64))
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """keras.metrics.top_k_categorical_accuracy: 1.0 where the true class (one-hot
+    y_true) is among the k highest outputs, per sample."""
+    return TopKCategoricalAccuracy(k=k)._values(y_true, y_pred)
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """keras.metrics.sparse_top_k_categorical_accuracy: as top_k_categorical_accuracy,
+    with integer labels."""
+    return SparseTopKCategoricalAccuracy(k=k)._values(y_true, y_pred)
+
+
+_FUNCTIONS = ("accuracy", "binary_accuracy", "categorical_accuracy",
+              "sparse_categorical_accuracy", "top_k_categorical_accuracy",
+              "sparse_top_k_categorical_accuracy", "cosine_similarity")
+
 ALL_OBJECTS = {c.__name__: c for c in (Mean, BinaryAccuracy, SparseCategoricalAccuracy,
                                        CategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
                                        RootMeanSquaredError, TopKCategoricalAccuracy,
                                        SparseTopKCategoricalAccuracy, TruePositives,
                                        FalsePositives, TrueNegatives, FalseNegatives,
-                                       Precision, Recall)}
+                                       Precision, Recall, Accuracy, Sum, MeanMetricWrapper,
+                                       BinaryCrossentropy, CategoricalCrossentropy,
+                                       SparseCategoricalCrossentropy, KLDivergence, Poisson,
+                                       MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
+                                       CosineSimilarity, LogCoshError, R2Score, Hinge,
+                                       SquaredHinge, CategoricalHinge)}
 _BY_NAME = {
     "binary_accuracy": BinaryAccuracy, "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "categorical_accuracy": CategoricalAccuracy, "mean_squared_error": MeanSquaredError,
@@ -638,9 +1317,24 @@ _BY_NAME = {
     "true_positives": TruePositives, "false_positives": FalsePositives,
     "true_negatives": TrueNegatives, "false_negatives": FalseNegatives,
     "precision": Precision, "recall": Recall,
+    # Keras' ALL_OBJECTS_DICT: each class by to_snake_case(class name), and the short names
+    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
+    "BCE": BinaryCrossentropy, "MSE": MeanSquaredError, "MAE": MeanAbsoluteError,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "kl_divergence": KLDivergence, "poisson": Poisson,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+    "cosine_similarity": CosineSimilarity, "log_cosh_error": LogCoshError,
+    "r2_score": R2Score, "hinge": Hinge, "squared_hinge": SquaredHinge,
+    "categorical_hinge": CategoricalHinge,
 }
-# Keras also resolves a metric by its class name ("RootMeanSquaredError")
-_BY_NAME.update({name: cls for name, cls in ALL_OBJECTS.items() if name != "Mean"})
+# Keras also resolves a metric by its class name ("RootMeanSquaredError"); Mean, Sum and
+# MeanMetricWrapper take other arguments than (y_true, y_pred) and are not compiled by name
+_BY_NAME.update({name: cls for name, cls in ALL_OBJECTS.items()
+                 if name not in ("Mean", "Sum", "MeanMetricWrapper")})
 _ACCURACY = ("accuracy", "acc")
 
 
@@ -692,6 +1386,14 @@ def check(identifier):
         raise ValueError(f"compile: the metric {metric.name!r} has {len(metric.thresholds)} "
                          f"thresholds {metric.thresholds}; a compiled metric must give one "
                          f"value (one threshold): compile one metric per threshold")
+    if isinstance(metric, R2Score) and metric.class_aggregation is None:
+        raise ValueError(f"compile: the metric {metric.name!r} has class_aggregation=None "
+                         f"(one score per output column); a compiled metric must give one "
+                         f"value: use 'uniform_average' or 'variance_weighted_average'")
+    if isinstance(metric, (Mean, Sum)):
+        raise ValueError(f"compile: the metric {metric.name!r} is a {type(metric).__name__}, "
+                         f"updated with update_state(values); compile takes metrics of "
+                         f"(y_true, y_pred), such as MeanMetricWrapper(fn)")
 
 
 def serialize(metric):
