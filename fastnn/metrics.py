@@ -1250,6 +1250,155 @@ class R2Score(Metric):
         return f"<R2Score name={self.name!r} result={shown}>"
 
 
+class FBetaScore(Metric):
+    """keras.metrics.FBetaScore(average=None, beta=1.0, threshold=None,
+    name='fbeta_score', dtype=None): the F-beta score of multi-label (or one-hot)
+    predictions, 2-d (batch, classes). threshold: a prediction above it is positive
+    (None: the highest of each row, when nonzero). average: None (one score per class),
+    'micro' (over every value), 'macro' (the mean of the class scores) or 'weighted'
+    (weighted by the class's true labels). As Keras, beta and threshold must be Python
+    floats (an int is refused)."""
+    _default_name = "fbeta_score"
+    _direction = "up"
+    _AVERAGES = (None, "micro", "macro", "weighted")
+
+    def __init__(self, average=None, beta=1.0, threshold=None, name=None, dtype=None):
+        owner = type(self).__name__
+        if average not in self._AVERAGES:
+            raise ValueError(f"{owner}: Invalid `average` argument value. Expected one of: "
+                             f"{{None, 'micro', 'macro', 'weighted'}}. Received: "
+                             f"average={_argcheck.shown(average)}")
+        if not isinstance(beta, float):
+            raise ValueError(f"{owner}: Invalid `beta` argument value. It should be a Python "
+                             f"float. Received: beta={beta!r:.60} of type '{type(beta)}'")
+        if not beta > 0.0:
+            raise ValueError(f"{owner}: Invalid `beta` argument value. It should be > 0. "
+                             f"Received: beta={beta}")
+        if threshold is not None:
+            if not isinstance(threshold, float):
+                raise ValueError(f"{owner}: Invalid `threshold` argument value. It should be "
+                                 f"a Python float. Received: threshold={threshold!s:.60} of "
+                                 f"type '{type(threshold)}'")
+            if not 0.0 < threshold <= 1.0:
+                raise ValueError(f"{owner}: Invalid `threshold` argument value. It should "
+                                 f"verify 0 < threshold <= 1. Received: threshold={threshold}")
+        self.average = average
+        self.beta = beta
+        self.threshold = threshold
+        self.axis = None if average == "micro" else 0
+        super().__init__(name=name, dtype=dtype)
+        self._vdtype = np.dtype(dtype if dtype is not None else "float32")
+        if self._vdtype.kind != "f":
+            raise ValueError(f"{owner}: dtype must be a floating dtype such as 'float32', "
+                             f"got {_argcheck.shown(dtype)}")
+        self._built = False
+
+    def _build(self, k):
+        shape = () if self.average == "micro" else (k,)
+        self._k = k
+        for name in ("true_positives", "false_positives", "false_negatives",
+                     "intermediate_weights"):
+            setattr(self, name, self.add_weight(name=name, shape=shape, dtype=self._vdtype))
+        self._built = True
+
+    def reset_state(self):
+        for var, initial in getattr(self, "_variables", ()):
+            var.assign(initial)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        owner = f"{type(self).__name__}.update_state"
+        vd = self._vdtype
+        yt = _values_array(y_true, "y_true", owner).astype(vd)
+        yp = _values_array(y_pred, "y_pred", owner).astype(vd)
+        if yt.ndim != 2 or yp.ndim != 2:
+            raise ValueError(f"{owner}: FBetaScore expects 2D inputs with shape (batch_size, "
+                             f"output_dim). Received input shapes: y_pred.shape={yp.shape} "
+                             f"and y_true.shape={yt.shape}.")
+        if yt.shape != yp.shape:
+            raise ValueError(f"{owner}: y_true must have the shape of y_pred {yp.shape}, "
+                             f"got {yt.shape}")
+        if self._built and self._k != yp.shape[1]:
+            raise ValueError(f"{owner}: y_pred must have the {self._k} classes of the "
+                             f"earlier batches, got shape {yp.shape}")
+        sw = None
+        if sample_weight is not None:
+            sw = _argcheck.finite_array(_values_array(sample_weight, "sample_weight", owner),
+                                        "sample_weight", owner).astype(vd)
+            if sw.ndim < yt.ndim:
+                sw = sw.reshape(sw.shape + (1,) * (yt.ndim - sw.ndim))
+            try:
+                np.broadcast_to(sw, yt.shape)
+            except ValueError:
+                raise ValueError(f"{owner}: sample_weight must broadcast to the shape of "
+                                 f"y_true {yt.shape} (one weight per sample, per value, or "
+                                 f"one for all), got shape {np.shape(sample_weight)}") from None
+        if not self._built:
+            self._build(yp.shape[1])
+        if self.threshold is None:
+            top = np.max(yp, axis=-1, keepdims=True) if yp.shape[-1] else yp
+            pred = (yp >= top) & (np.abs(yp) > 1e-9)
+        else:
+            pred = yp > vd.type(self.threshold)
+        pred = pred.astype(vd)
+
+        def wsum(v):
+            if sw is not None:
+                v = v * sw
+            return np.sum(v, axis=self.axis)
+
+        def add(var, delta):
+            var.assign(var.view(np.ndarray) + np.asarray(delta, vd))
+        add(self.true_positives, wsum(pred * yt))
+        add(self.false_positives, wsum(pred * (1 - yt)))
+        add(self.false_negatives, wsum((1 - pred) * yt))
+        add(self.intermediate_weights, wsum(yt))
+
+    def result(self):
+        from fastnn.tensor import as_tensor
+        if not self._built:
+            return _Scalar(0.0)
+        vd = self._vdtype
+        eps = vd.type(_EPS)
+        tp = self.true_positives.view(np.ndarray)
+        precision = tp / (tp + self.false_positives.view(np.ndarray) + eps)
+        recall = tp / (tp + self.false_negatives.view(np.ndarray) + eps)
+        b2 = vd.type(self.beta ** 2)
+        f = (precision * recall) / (b2 * precision + recall + eps) * (1 + b2)
+        if self.average == "weighted":
+            w = self.intermediate_weights.view(np.ndarray)
+            f = np.sum(f * (w / (np.sum(w) + eps)))
+        elif self.average is not None:
+            f = np.mean(f)
+        f = np.asarray(f, vd)
+        if f.ndim:
+            return as_tensor(f.copy())
+        return _Scalar(float(f))
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self._vdtype.name, "average": self.average,
+                "beta": self.beta, "threshold": self.threshold}
+
+    def __repr__(self):
+        r = self.result()
+        shown = np.array2string(np.asarray(r), precision=4) if np.ndim(r) else f"{r:.4f}"
+        return f"<{type(self).__name__} name={self.name!r} result={shown}>"
+
+
+class F1Score(FBetaScore):
+    """keras.metrics.F1Score(average=None, threshold=None, name='f1_score', dtype=None):
+    FBetaScore with beta=1.0."""
+    _default_name = "f1_score"
+
+    def __init__(self, average=None, threshold=None, name=None, dtype=None):
+        super().__init__(average=average, beta=1.0, threshold=threshold, name=name,
+                         dtype=dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["beta"]
+        return config
+
+
 # keras.metrics' functions: per-sample values of a batch (the losses' functions are
 # fastnn.losses' own, as keras.metrics re-exports keras.losses')
 from fastnn.losses import (  # noqa: E402
@@ -1306,7 +1455,7 @@ ALL_OBJECTS = {c.__name__: c for c in (Mean, BinaryAccuracy, SparseCategoricalAc
                                        SparseCategoricalCrossentropy, KLDivergence, Poisson,
                                        MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
                                        CosineSimilarity, LogCoshError, R2Score, Hinge,
-                                       SquaredHinge, CategoricalHinge)}
+                                       SquaredHinge, CategoricalHinge, FBetaScore, F1Score)}
 _BY_NAME = {
     "binary_accuracy": BinaryAccuracy, "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "categorical_accuracy": CategoricalAccuracy, "mean_squared_error": MeanSquaredError,
@@ -1329,7 +1478,7 @@ _BY_NAME = {
     "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
     "cosine_similarity": CosineSimilarity, "log_cosh_error": LogCoshError,
     "r2_score": R2Score, "hinge": Hinge, "squared_hinge": SquaredHinge,
-    "categorical_hinge": CategoricalHinge,
+    "categorical_hinge": CategoricalHinge, "f_beta_score": FBetaScore, "f1_score": F1Score,
 }
 # Keras also resolves a metric by its class name ("RootMeanSquaredError"); Mean, Sum and
 # MeanMetricWrapper take other arguments than (y_true, y_pred) and are not compiled by name
@@ -1386,6 +1535,10 @@ def check(identifier):
         raise ValueError(f"compile: the metric {metric.name!r} has {len(metric.thresholds)} "
                          f"thresholds {metric.thresholds}; a compiled metric must give one "
                          f"value (one threshold): compile one metric per threshold")
+    if isinstance(metric, FBetaScore) and metric.average is None:
+        raise ValueError(f"compile: the metric {metric.name!r} has average=None (one score "
+                         f"per class); a compiled metric must give one value: use "
+                         f"average='micro', 'macro' or 'weighted'")
     if isinstance(metric, R2Score) and metric.class_aggregation is None:
         raise ValueError(f"compile: the metric {metric.name!r} has class_aggregation=None "
                          f"(one score per output column); a compiled metric must give one "
