@@ -655,7 +655,46 @@ def _dtype_name(dtype):
     return np.dtype(dtype if dtype is not None else "float32").name
 
 
-class _MeanOfValues(Metric):
+class _VariableState:
+    """total (and count) kept in Variables (float64), as Keras' reduction metrics keep
+    theirs, so that metric.variables lists them; read and set as floats."""
+
+    def _state(self, name):
+        var = self.__dict__.get("_var_" + name)
+        if var is None:
+            from fastnn.tensor import Variable
+            zero = np.zeros((), np.float64)
+            var = Variable(zero.copy(), trainable=False, name=name, dtype=np.float64)
+            self.__dict__["_var_" + name] = var
+            if "_variables" not in self.__dict__:
+                self._variables = []
+            self._variables.append((var, zero))
+        return var
+
+    @property
+    def total(self):
+        return float(self._state("total").view(np.ndarray))
+
+    @total.setter
+    def total(self, value):
+        self._state("total").assign(np.asarray(value, np.float64))
+
+    @property
+    def _dtype(self):
+        return _dtype_name(self.dtype)
+
+
+class _VariableCount(_VariableState):
+    @property
+    def count(self):
+        return float(self._state("count").view(np.ndarray))
+
+    @count.setter
+    def count(self, value):
+        self._state("count").assign(np.asarray(value, np.float64))
+
+
+class _MeanOfValues(_VariableCount, Metric):
     """The mean over samples of per-sample values computed from (y_true, y_pred), as
     Keras' MeanMetricWrapper: values of more than one axis are averaged to one per
     sample, and the count is the number of samples (the sum of their weights)."""
@@ -700,7 +739,7 @@ class Accuracy(_MeanOfValues):
         return accuracy(y_true, y_pred)
 
 
-class Sum(Metric):
+class Sum(_VariableState, Metric):
     """keras.metrics.Sum(name='sum', dtype=None): the (weighted) sum of the values given
     to update_state(values, sample_weight=None)."""
     _default_name = "sum"
@@ -713,6 +752,22 @@ class Sum(Metric):
                 _values_array(sample_weight, "sample_weight", owner), "sample_weight", owner)
         v, _ = _samplewise(v, sample_weight, np.sum, owner)
         self.total += float(np.sum(v))
+
+    def __init__(self, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.reset_state()
+
+    def reset_state(self):
+        self.total = 0.0
+
+    def __init__(self, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.reset_state()
+
+    def reset_state(self):
+        self.total = 0.0
+        for var, initial in getattr(self, "_variables", ()):
+            var.assign(initial)
 
     def result(self):
         return _Scalar(float(self.total))
@@ -1159,6 +1214,10 @@ class R2Score(Metric):
             setattr(self, attr, self.add_weight(name=name, shape=(k,), dtype=self._vdtype))
         self._built = True
 
+    @property
+    def _dtype(self):
+        return self._vdtype.name
+
     def reset_state(self):
         for var, initial in getattr(self, "_variables", ()):
             var.assign(initial)
@@ -1300,6 +1359,10 @@ class FBetaScore(Metric):
                      "intermediate_weights"):
             setattr(self, name, self.add_weight(name=name, shape=shape, dtype=self._vdtype))
         self._built = True
+
+    @property
+    def _dtype(self):
+        return self._vdtype.name
 
     def reset_state(self):
         for var, initial in getattr(self, "_variables", ()):
