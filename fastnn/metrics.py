@@ -651,6 +651,17 @@ def _samplewise(values, sample_weight, reduce_fn, owner):
     return values, sw
 
 
+def _pair(y_true, y_pred):
+    """(y_true, y_pred) as Keras' metric functions take them: y_pred a float array
+    (float32 and float64 kept, anything else float32), y_true in y_pred's dtype, their
+    ranks matched (Keras' squeeze_or_expand_to_same_rank)."""
+    yp = _argcheck.float_array(y_pred, "y_pred")
+    yt = _argcheck.real_array(y_true, "y_true")
+    with np.errstate(over="ignore", invalid="ignore"):
+        yt = yt.astype(yp.dtype)
+    return _same_rank(yt, yp)
+
+
 def _dtype_name(dtype):
     return np.dtype(dtype if dtype is not None else "float32").name
 
@@ -710,8 +721,8 @@ class _MeanOfValues(_VariableCount, Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         owner = f"{type(self).__name__}.update_state"
-        y_true = _values_array(y_true, "y_true", owner)
-        y_pred = _values_array(y_pred, "y_pred", owner)
+        y_true = _argcheck.float_array(y_true, "y_true", owner)
+        y_pred = _argcheck.float_array(y_pred, "y_pred", owner)
         self._check_shapes(y_true, y_pred, owner)
         if sample_weight is not None:
             sample_weight = _argcheck.finite_array(
@@ -725,7 +736,7 @@ class _MeanOfValues(_VariableCount, Metric):
 def accuracy(y_true, y_pred):
     """keras.metrics.Accuracy's function: 1.0 where y_true == y_pred (after Keras' rank
     matching), else 0.0, per value."""
-    y_true, y_pred = _match_rank(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred)
     return (y_true == y_pred).astype(np.float64)
 
 
@@ -827,7 +838,7 @@ class MeanMetricWrapper(_MeanOfValues):
 
 
 def _probs(y_true, y_pred):
-    y_true, y_pred = _match_rank(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred)
     return y_true, y_pred
 
 
@@ -838,7 +849,7 @@ def _log_softmax(x, axis):
 
 
 def _bce_values(y_true, y_pred, from_logits=False, label_smoothing=0.0):
-    y_true, y_pred = _probs(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     if from_logits:
@@ -851,8 +862,8 @@ def _bce_values(y_true, y_pred, from_logits=False, label_smoothing=0.0):
 
 
 def _cce_values(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
-    y_true = np.asarray(y_true, np.float64)
-    y_pred = np.asarray(y_pred, np.float64)
+    y_pred = _argcheck.float_array(y_pred, "y_pred")
+    y_true = np.asarray(y_true).astype(y_pred.dtype)
     if label_smoothing:
         n = y_true.shape[-1]
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / n
@@ -866,14 +877,14 @@ def _cce_values(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1)
 
 
 def _scce_labels(y_true, y_pred, axis):
-    labels = np.asarray(y_true, np.float64)
+    labels = np.asarray(y_true)
     if labels.ndim == y_pred.ndim and labels.shape[axis] == 1:
         labels = np.squeeze(labels, axis=axis)
     return labels
 
 
 def _scce_values(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
-    y_pred = np.asarray(y_pred, np.float64)
+    y_pred = _argcheck.float_array(y_pred, "y_pred")
     labels = _scce_labels(y_true, y_pred, axis)
     y_pred = np.moveaxis(y_pred, axis, -1)
     if from_logits:
@@ -890,14 +901,14 @@ def _scce_values(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
 
 
 def _kld_values(y_true, y_pred):
-    y_true, y_pred = _probs(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred)
     t = np.clip(y_true, _EPS, 1.0)
     p = np.clip(y_pred, _EPS, 1.0)
     return np.sum(t * np.log(t / p), axis=-1)
 
 
 def _poisson_values(y_true, y_pred):
-    y_true, y_pred = _probs(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.mean(y_pred - y_true * np.log(y_pred + _EPS), axis=-1)
 
@@ -968,7 +979,8 @@ class CategoricalCrossentropy(_MeanOfValues):
 class SparseCategoricalCrossentropy(_MeanOfValues):
     """keras.metrics.SparseCategoricalCrossentropy(name='sparse_categorical_crossentropy',
     dtype=None, from_logits=False, ignore_class=None, axis=-1): the mean cross-entropy of
-    integer labels; labels equal to ignore_class are left out of the mean."""
+    integer labels. A label equal to ignore_class gives 0; as in Keras, it still counts
+    as a sample of the mean unless sample weights are given (then its weight is 0)."""
     _default_name = "sparse_categorical_crossentropy"
     _direction = "down"
 
@@ -1001,16 +1013,16 @@ class SparseCategoricalCrossentropy(_MeanOfValues):
         return _scce_values(y_true, y_pred, self.from_logits, self.ignore_class, self.axis)[0]
 
     def batch_sums(self, y_true, y_pred, sample_weight=None):
-        if self.ignore_class is None:
+        if self.ignore_class is None or sample_weight is None:
+            # Keras: without sample weights, an ignored label counts as a sample of 0
             return super().batch_sums(y_true, y_pred, sample_weight)
-        # Keras masks the ignored labels out: their weight is 0
+        # with sample weights, Keras masks the ignored labels out (their weight is 0)
         values, valid = _scce_values(y_true, y_pred, self.from_logits, self.ignore_class,
                                      self.axis)
         mask = valid.astype(np.float64)
-        if sample_weight is not None:
-            sw = np.asarray(sample_weight, np.float64)
-            mask, sw = _same_rank(mask, sw)
-            mask = mask * sw
+        sw = np.asarray(sample_weight, np.float64)
+        mask, sw = _same_rank(mask, sw)
+        mask = mask * sw
         owner = f"{type(self).__name__}.update_state"
         v, sw = _samplewise(values, mask, np.mean, owner)
         return float(np.sum(v)), float(np.sum(sw))
@@ -1040,13 +1052,13 @@ class Poisson(_MeanOfValues):
 
 
 def _mape_values(y_true, y_pred):
-    y_true, y_pred = _match_rank(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred)
     diff = np.abs((y_true - y_pred) / np.maximum(np.abs(y_true), _EPS))
     return 100.0 * np.mean(diff, axis=-1)
 
 
 def _msle_values(y_true, y_pred):
-    y_true, y_pred = _match_rank(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred)
     first = np.log(np.maximum(y_pred, _EPS) + 1.0)
     second = np.log(np.maximum(y_true, _EPS) + 1.0)
     return np.mean(np.square(first - second), axis=-1)
@@ -1060,12 +1072,12 @@ def _l2_normalize(x, axis):
 def cosine_similarity(y_true, y_pred, axis=-1):
     """keras.metrics' cosine similarity (positive, unlike the loss): the sum along axis
     of the L2-normalized y_true and y_pred."""
-    y_true, y_pred = _match_rank(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred)
     return np.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
 
 
 def _logcosh_values(y_true, y_pred):
-    y_true, y_pred = _match_rank(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred)
     x = y_pred - y_true
     # x + softplus(-2x) - log(2), as Keras (stable for large |x|)
     return np.mean(x + np.logaddexp(0.0, -2.0 * x) - math.log(2.0), axis=-1)
@@ -1131,17 +1143,17 @@ def _hinge_labels(y_true):
 
 
 def _hinge_values(y_true, y_pred):
-    y_true, y_pred = _match_rank(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred)
     return np.mean(np.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0), axis=-1)
 
 
 def _squared_hinge_values(y_true, y_pred):
-    y_true, y_pred = _match_rank(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred)
     return np.mean(np.square(np.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0)), axis=-1)
 
 
 def _categorical_hinge_values(y_true, y_pred):
-    y_true, y_pred = _match_rank(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred)
     pos = np.sum(y_true * y_pred, axis=-1)
     neg = np.max((1.0 - y_true) * y_pred, axis=-1)
     return np.maximum(neg - pos + 1.0, 0.0)
@@ -1181,6 +1193,19 @@ class CategoricalHinge(_MeanOfValues):
         return _categorical_hinge_values(y_true, y_pred)
 
 
+def _check_2d(who, y_true_shape, y_pred_shape, owner):
+    """Keras' _build checks of R2Score / FBetaScore (their words)."""
+    if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
+        raise ValueError(f"{owner}: {who} expects 2D inputs with shape (batch_size, "
+                         f"output_dim). Received input shapes: y_pred.shape="
+                         f"{tuple(y_pred_shape)} and y_true.shape={tuple(y_true_shape)}.")
+    if y_pred_shape[-1] is None or y_true_shape[-1] is None:
+        raise ValueError(f"{owner}: {who} expects 2D inputs with shape (batch_size, "
+                         f"output_dim), with output_dim fully defined (not None). Received "
+                         f"input shapes: y_pred.shape={tuple(y_pred_shape)} and "
+                         f"y_true.shape={tuple(y_true_shape)}.")
+
+
 class R2Score(Metric):
     """keras.metrics.R2Score(class_aggregation='uniform_average', num_regressors=0,
     name='r2_score', dtype=None): the coefficient of determination over every sample
@@ -1199,7 +1224,10 @@ class R2Score(Metric):
                              f"Expected one of {self._AGGREGATIONS}. Received: "
                              f"class_aggregation={_argcheck.shown(class_aggregation)}")
         self.class_aggregation = class_aggregation
-        self.num_regressors = _argcheck.integer(num_regressors, "num_regressors", owner, lo=0)
+        self.num_regressors = _argcheck.integer(num_regressors, "num_regressors", owner)
+        if self.num_regressors < 0:
+            raise ValueError(f"{owner}: Invalid value for argument `num_regressors`. Expected "
+                             f"a value >= 0. Received: num_regressors={num_regressors}")
         super().__init__(name=name, dtype=dtype)
         self._vdtype = np.dtype(dtype if dtype is not None else "float32")
         if self._vdtype.kind != "f":
@@ -1208,7 +1236,9 @@ class R2Score(Metric):
         self.num_samples = self.add_weight(name="num_samples", shape=(), dtype=self._vdtype)
         self._built = False
 
-    def _build(self, k):
+    def _build(self, y_true_shape, y_pred_shape):
+        _check_2d("R2Score", y_true_shape, y_pred_shape, "R2Score")
+        k = y_pred_shape[-1]
         for attr, name in (("squared_sum", "squared_sum"), ("sum", "sum"),
                            ("total_mse", "residual"), ("count", "count")):
             setattr(self, attr, self.add_weight(name=name, shape=(k,), dtype=self._vdtype))
@@ -1228,10 +1258,7 @@ class R2Score(Metric):
         yt = _values_array(y_true, "y_true", owner).astype(vd)
         yp = _values_array(y_pred, "y_pred", owner).astype(vd)
         yt, yp = _same_rank(yt, yp)
-        if yt.ndim != 2 or yp.ndim != 2:
-            raise ValueError(f"{owner}: R2Score expects 2D inputs with shape (batch_size, "
-                             f"output_dim). Received input shapes: y_pred.shape={yp.shape} "
-                             f"and y_true.shape={yt.shape}.")
+        _check_2d("R2Score", yt.shape, yp.shape, owner)
         if yt.shape != yp.shape:
             raise ValueError(f"{owner}: y_true must have the shape of y_pred {yp.shape}, "
                              f"got {yt.shape}")
@@ -1252,7 +1279,7 @@ class R2Score(Metric):
                                  f"y_true {yt.shape} (one weight per sample, per value, or "
                                  f"one for all), got shape {np.shape(sample_weight)}") from None
         if not self._built:
-            self._build(yp.shape[1])
+            self._build(yt.shape, yp.shape)
         wyt = yt * sw
 
         def add(var, delta):
@@ -1326,7 +1353,7 @@ class FBetaScore(Metric):
         if average not in self._AVERAGES:
             raise ValueError(f"{owner}: Invalid `average` argument value. Expected one of: "
                              f"{{None, 'micro', 'macro', 'weighted'}}. Received: "
-                             f"average={_argcheck.shown(average)}")
+                             f"average={average!s:.60}")
         if not isinstance(beta, float):
             raise ValueError(f"{owner}: Invalid `beta` argument value. It should be a Python "
                              f"float. Received: beta={beta!r:.60} of type '{type(beta)}'")
@@ -1352,7 +1379,9 @@ class FBetaScore(Metric):
                              f"got {_argcheck.shown(dtype)}")
         self._built = False
 
-    def _build(self, k):
+    def _build(self, y_true_shape, y_pred_shape):
+        _check_2d(type(self).__name__, y_true_shape, y_pred_shape, type(self).__name__)
+        k = y_pred_shape[-1]
         shape = () if self.average == "micro" else (k,)
         self._k = k
         for name in ("true_positives", "false_positives", "false_negatives",
@@ -1373,10 +1402,7 @@ class FBetaScore(Metric):
         vd = self._vdtype
         yt = _values_array(y_true, "y_true", owner).astype(vd)
         yp = _values_array(y_pred, "y_pred", owner).astype(vd)
-        if yt.ndim != 2 or yp.ndim != 2:
-            raise ValueError(f"{owner}: FBetaScore expects 2D inputs with shape (batch_size, "
-                             f"output_dim). Received input shapes: y_pred.shape={yp.shape} "
-                             f"and y_true.shape={yt.shape}.")
+        _check_2d(type(self).__name__, yt.shape, yp.shape, owner)
         if yt.shape != yp.shape:
             raise ValueError(f"{owner}: y_true must have the shape of y_pred {yp.shape}, "
                              f"got {yt.shape}")
@@ -1396,7 +1422,7 @@ class FBetaScore(Metric):
                                  f"y_true {yt.shape} (one weight per sample, per value, or "
                                  f"one for all), got shape {np.shape(sample_weight)}") from None
         if not self._built:
-            self._build(yp.shape[1])
+            self._build(yt.shape, yp.shape)
         if self.threshold is None:
             top = np.max(yp, axis=-1, keepdims=True) if yp.shape[-1] else yp
             pred = (yp >= top) & (np.abs(yp) > 1e-9)
