@@ -1318,8 +1318,8 @@ class R2Score(Metric):
                 warnings.warn("Division by zero in Adjusted R2 score. Falling back to "
                               "standard R2 score.", stacklevel=2)
             else:
-                r2 = 1.0 - (1.0 - np.asarray(r2, np.float32)) * np.float32(n - 1) \
-                    / np.float32(n - p - 1)
+                r2 = vd.type(1) - (vd.type(1) - np.asarray(r2, vd)) * vd.type(n - 1) \
+                    / vd.type(n - p - 1)
         if self.class_aggregation is None:
             return as_tensor(np.asarray(r2, vd).copy())
         return _Scalar(float(r2))
