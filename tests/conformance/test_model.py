@@ -47,8 +47,6 @@ TUPLE_BUILD = ('bug: a subclassed Model called on a tuple of arrays crashes buil
 FUNC_SUB = ('bug: functional subclassing (class M(Model) calling super().__init__(inputs=, '
             'outputs=)) gives an object that is not a Functional and lacks its API '
             '(model.outputs, get_config: NotImplementedError)')
-NO_BCE_METRIC = ("missing: the metric binary_crossentropy (alias 'bce'): fastnn's metrics are "
-                 'accuracy, mse, mae')
 EARLY_KEYS = ('bug (divergence): compile() already refuses loss / metrics keys that name no '
               'output (ValueError), where Keras accepts them and fit() raises')
 EARLY_KEYERROR = ('bug (divergence): compile() already refuses loss keys that name no output, with '
@@ -454,7 +452,6 @@ def test_functional_list_outputs_list_losses():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_list_outputs_list_losses_abbr
-@pytest.mark.xfail(strict=True, reason=NO_BCE_METRIC)
 def test_functional_list_outputs_list_losses_abbr():
     model = _get_model_multi_outputs_list()
     assert isinstance(model, Functional)
