@@ -247,6 +247,17 @@ class RootMeanSquaredError(Metric):
             [1] * (np.ndim(y_pred) - 1))), np.shape(y_pred)).reshape(-1)
         return float((values * sw).sum()), float(sw.sum())
 
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        owner = "RootMeanSquaredError.update_state"
+        y_true = _values_array(y_true, "y_true", owner)
+        y_pred = _values_array(y_pred, "y_pred", owner)
+        self._check_shapes(y_true, y_pred, owner)
+        if sample_weight is not None:
+            # one weight per sample (row), or one for all (Keras' Mean of the squares)
+            rows = y_pred.shape[0] if y_pred.ndim else 1
+            sample_weight = _weights_for(sample_weight, rows, owner)
+        self.update_sums(*self.batch_sums(y_true, y_pred, sample_weight))
+
     def result(self):
         return _Scalar(math.sqrt(self.total / self.count) if self.count else 0.0)
 
@@ -280,6 +291,10 @@ class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
 
     def _label(self, y_true, y_pred):
         return _squeeze_labels(y_true, y_pred).astype(np.int64)
+
+    # one class index per row, as SparseCategoricalAccuracy (update_state checked the
+    # shapes of one-hot labels before)
+    _check_shapes = SparseCategoricalAccuracy._check_shapes
 
 
 # ----------------------------------------------------------------- confusion metrics

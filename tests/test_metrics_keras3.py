@@ -395,3 +395,24 @@ def test_r2_and_f_scores_keep_their_number_of_columns():
         m.update_state(np.zeros((2, 2)), np.zeros((2, 2)))
         with pytest.raises(ValueError, match="2"):
             m.update_state(np.zeros((2, 3)), np.zeros((2, 3)))
+
+
+# ------------------------------------------------------------------ fixes to older metrics
+def test_sparse_top_k_update_state_takes_class_indices():
+    # Keras: accuracy_metrics_test.py::SparseTopKCategoricalAccuracyTest::test_unweighted
+    m = metrics.SparseTopKCategoricalAccuracy(k=1)
+    m.update_state(np.array([[1], [2]]), np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]]))
+    m.update_state(np.array([1, 0]), np.array([[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]]))
+    assert float(m.result()) == 0.75
+    with pytest.raises(ValueError, match="y_true"):
+        m.update_state(np.zeros((2, 3)), np.zeros((2, 3)))
+
+
+def test_root_mean_squared_error_takes_one_weight_per_sample():
+    t, p = np.ones((2, 3)), np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 3.0]])
+    m = metrics.RootMeanSquaredError()
+    m.update_state(t, p, sample_weight=[1.0, 3.0])
+    want = math.sqrt((1 * 3 + 3 * 4) / (1 * 3 + 3 * 3))
+    assert float(m.result()) == pytest.approx(want)
+    with pytest.raises(ValueError, match="sample_weight"):
+        m.update_state(t, p, sample_weight=[1.0, 2.0, 3.0])
