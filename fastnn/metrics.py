@@ -5,6 +5,15 @@ gives one batch's contribution and `update_sums` adds it. The training loop uses
 pair so a fused engine can hand back sums without per-sample Python. The confusion-matrix
 metrics (TruePositives, FalsePositives, TrueNegatives, FalseNegatives, Precision, Recall)
 keep Keras' own state instead: count variables per threshold, updated by update_state.
+
+Keras' MeanMetricWrapper family (Accuracy, MeanMetricWrapper(fn), the cross-entropies,
+KLDivergence, Poisson, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
+CosineSimilarity, LogCoshError, Hinge, SquaredHinge, CategoricalHinge) computes per-sample
+values in NumPy, in y_pred's float dtype as Keras does (float32 unless float64), and sums
+them as (total, count) as above, with Keras' reduction of values and sample weights to one
+per sample (reduce_to_samplewise_values). Sum, R2Score, FBetaScore and F1Score keep their
+own state. None of these has a C kernel: a model compiled with them trains on the layer
+path (the engine refuses a metric class it does not know).
 """
 import math
 import numbers
