@@ -524,7 +524,19 @@ class FusedPlan:
                     callbacks.on_train_batch_end(end, self._logs(totals))
                 if model.stop_training:
                     break
+                if user_batch_hooks and done < steps and self._key(model) != self.key:
+                    # a callback changed what this plan was built on (a layer frozen,
+                    # an activation swapped): the rest of the epoch goes on without it
+                    raise PlanChanged(done, perm, self._sums_of(totals))
         return self._logs(totals)
+
+    def _sums_of(self, totals):
+        """(samples, loss * samples, [(total, count) per compiled metric]) of these
+        engine statistics, as the layer path's loop keeps them."""
+        self._logs(totals)            # the fed metrics now hold their sums
+        metric_sums = [(getattr(m, "total", 0.0), getattr(m, "count", 0.0))
+                       for m in self.model._metrics or []]
+        return int(totals[_STAT_N]), float(totals[_STAT_LOSS]), metric_sums
 
     def fit_epochs(self, x, y, sw, batch_size, shuffle, epochs, callbacks, val=None,
                    val_batch_size=None, val_epoch=None):
@@ -682,6 +694,16 @@ class FusedPlan:
                         return out
         finally:
             self.give_workspace(rows, ws)
+
+
+class PlanChanged(Exception):
+    """Raised by FusedPlan.fit_epoch when a batch callback changed what the plan was
+    built on: `done` steps of the epoch ran on the plan, over the rows `perm`, with these
+    `sums`; the trainer runs the rest of the epoch another way."""
+
+    def __init__(self, done, perm, sums):
+        super().__init__("the engine's plan changed during an epoch")
+        self.done, self.perm, self.sums = done, perm, sums
 
 
 def custom_plan_for(model, x):

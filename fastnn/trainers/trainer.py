@@ -834,42 +834,62 @@ class Trainer:
         """One epoch of batches over (x, y, sw); returns the epoch's training logs."""
         n = x.shape[0]
         plan = self._engine.fit_plan
+        start, perm, sums = 0, None, _Sums(len(self._metrics or []))
         if plan is not None:
-            return plan.fit_epoch(x, y, sw, batch_size, shuffle, callbacks, self._engine.user_batch_hooks)
-        # Batches are gathered from a permutation, never by copying the whole data set.
-        perm = utils.epoch_orders(1, n)[0] if shuffle else None
-        sums = _Sums(len(self._metrics))
-        self._reset_stateful_metrics()
+            try:
+                return plan.fit_epoch(x, y, sw, batch_size, shuffle, callbacks,
+                                      self._engine.user_batch_hooks)
+            except engine.PlanChanged as change:
+                # a batch callback froze a layer (or the like): from the next step on,
+                # as on the layer path; later epochs get a plan for the model as it is
+                start, perm = change.done, change.perm if shuffle else None
+                sums.add(*change.sums)
+                self._engine.fit_plan = engine.plan_for(self, x, training=True)
+        else:
+            # Batches are gathered from a permutation, never by copying the whole data set.
+            perm = utils.epoch_orders(1, n)[0] if shuffle else None
+            sums = _Sums(len(self._metrics))
+            self._reset_stateful_metrics()
         steps = math.ceil(n / batch_size)
         spe = self._steps_per_execution
         want_begin = callbacks.wants("on_train_batch_begin")
+        hooked = engine.user_batch_hooks(callbacks)
         # A loss written in Python on a model that otherwise lowers: the network's
         # steps in C, the loss on the tape (engine.custom_plan_for)
         cplan = engine.custom_plan_for(self, x) if batch_size <= n else None
-        if cplan is not None:
-            rows = perm if perm is not None else np.arange(n, dtype=np.int64)
-            x2 = cplan.x2d(x)
-        with hooks_held(), (cplan.workspace(batch_size) if cplan is not None
-                            else contextlib.nullcontext()) as ws:
-            for b in range(steps):
-                if want_begin and b % spe == 0:     # one call per execution (Keras 3)
-                    callbacks.on_train_batch_begin(b)
-                s = slice(b * batch_size, min(n, (b + 1) * batch_size))
-                if perm is not None:
-                    s = perm[s]
-                if cplan is not None:
-                    sums.add(*cplan.custom_step(ws, batch_size, x2, rows, b, y[s],
-                                                None if sw is None else sw[s]))
-                else:
-                    # a Ctrl-C lands after the step and its sums, never between them
-                    with _interrupt.Section():
-                        sums.add(*self._train_step(x[s], y[s], None if sw is None else sw[s]))
-                if (b + 1) % spe and b < steps - 1:
-                    continue                   # within an execution
-                if want_batch_logs:
-                    callbacks.on_train_batch_end(b - b % spe + spe - 1, sums.logs(self))
-                if self.stop_training:
-                    break
+        rows = perm if perm is not None else np.arange(n, dtype=np.int64)
+        ws = cplan.take_workspace(batch_size) if cplan is not None else None
+        try:
+            with hooks_held():
+                for b in range(start, steps):
+                    if want_begin and b % spe == 0:     # one call per execution (Keras 3)
+                        callbacks.on_train_batch_begin(b)
+                    s = slice(b * batch_size, min(n, (b + 1) * batch_size))
+                    if perm is not None:
+                        s = perm[s]
+                    if cplan is not None:
+                        sums.add(*cplan.custom_step(ws, batch_size, cplan.x2d(x), rows, b, y[s],
+                                                    None if sw is None else sw[s]))
+                    else:
+                        # a Ctrl-C lands after the step and its sums, never between them
+                        with _interrupt.Section():
+                            sums.add(*self._train_step(x[s], y[s],
+                                                       None if sw is None else sw[s]))
+                    if (b + 1) % spe and b < steps - 1:
+                        continue                   # within an execution
+                    if want_batch_logs:
+                        callbacks.on_train_batch_end(b - b % spe + spe - 1, sums.logs(self))
+                    if self.stop_training:
+                        break
+                    if cplan is not None and hooked and cplan.key != engine.FusedPlan._key(self):
+                        # a callback changed the model: a plan for it as it is now
+                        cplan.give_workspace(batch_size, ws)
+                        ws, cplan = None, engine.custom_plan_for(self, x)
+                        if cplan is not None:
+                            ws = cplan.take_workspace(batch_size)
+        finally:
+            if cplan is not None and ws is not None:
+                cplan.give_workspace(batch_size, ws)
         return sums.logs(self)
 
     def _evaluate_arrays(self, x, y, sw, batch_size, callbacks=None):
