@@ -28,11 +28,18 @@ X = RNG.normal(size=(N, FEATURES)).astype(np.float32)
 Y = RNG.integers(0, CLASSES, N)
 
 
-def make_model(optimizer="adam"):
+def python_loss(y_true, y_pred):
+    """The same cross-entropy as a Python function: the engine's steps, the loss on the
+    tape (engine.custom_plan_for)."""
+    return fastnn.ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)
+
+
+def make_model(optimizer="adam", loss=None):
     fastnn.utils.set_random_seed(1)
     m = Sequential([Input((FEATURES,)), Dense(128, activation="relu"),
                     Dense(128, activation="relu"), Dense(CLASSES)])
-    m.compile(optimizers.get(optimizer), losses.SparseCategoricalCrossentropy(from_logits=True),
+    m.compile(optimizers.get(optimizer),
+              loss or losses.SparseCategoricalCrossentropy(from_logits=True),
               metrics=["accuracy"])
     return m
 
@@ -60,10 +67,10 @@ def interrupted(call, delay):
     return caught - sent[0]
 
 
-def replay(steps, weights0, optimizer="adam"):
+def replay(steps, weights0, optimizer="adam", loss=None):
     """A fresh model with the same initial weights trained for exactly `steps` steps on
     the batches fit(shuffle=False) takes, in order."""
-    m = make_model(optimizer)
+    m = make_model(optimizer, loss)
     m.set_weights(weights0)
     full, rest = divmod(steps, STEPS)
     if full:
@@ -99,6 +106,7 @@ PATHS = {
     "engine, epoch callbacks": dict(callbacks=[EpochEnd()]),
     "engine, batch callbacks": dict(callbacks=[BatchEnd()]),
     "layer path": dict(layer_path=True),
+    "engine, a loss written in Python": dict(loss=python_loss),
 }
 
 
@@ -107,10 +115,11 @@ def test_fit_stops_promptly_and_leaves_a_consistent_model(path, monkeypatch):
     kw = dict(PATHS[path])
     if kw.pop("layer_path", False):
         monkeypatch.setattr(engine, "ENABLED", False)
+    loss = kw.pop("loss", None)
     delays = np.random.default_rng(len(path)).uniform(0.15, 0.4, 2)
     trained = 0
     for delay in delays:
-        m = make_model()
+        m = make_model(loss=loss)
         w0 = m.get_weights()
         latency = interrupted(lambda: m.fit(X, Y, batch_size=BATCH, epochs=10 ** 6,
                                             shuffle=False, verbose=0, **kw), delay)
@@ -124,7 +133,9 @@ def test_fit_stops_promptly_and_leaves_a_consistent_model(path, monkeypatch):
         assert recorded == full or (steps % STEPS == 0 and recorded == full - 1)
         if "validation_data" in kw:
             assert len(m.history.history.get("val_loss", [])) == recorded
-        assert_same_state(m, replay(steps, w0))
+        assert_same_state(m, replay(steps, w0, loss=loss))
+        if loss is not None:
+            assert m._engine.custom_plan is not None
         # and training goes on from there
         m.fit(X, Y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
         assert m.optimizer.iterations == steps + STEPS
