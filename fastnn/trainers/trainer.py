@@ -320,6 +320,11 @@ class Trainer:
         fails at compile time, listing the known ones."""
         opt = optimizers_mod.get(optimizer)
         structured = isinstance(loss, (list, tuple, dict))
+        if structured:      # an output's loss given as a list of one, as Keras reads it
+            def one(item):
+                return item[0] if isinstance(item, (list, tuple)) and len(item) == 1 else item
+            loss = {k: one(v) for k, v in loss.items()} if isinstance(loss, dict) \
+                else [one(v) for v in loss]
         for item in (loss.values() if isinstance(loss, dict) else loss) if structured else [loss]:
             if item is not None:
                 compile_utils.get_loss(item)
