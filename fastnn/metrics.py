@@ -133,17 +133,157 @@ class Metric:
         return f"<{type(self).__name__} name={self.name!r} result={self.result():.4f}>"
 
 
-class Mean(Metric):
-    """Weighted mean of the values passed to update_state(values, sample_weight=None)."""
+_EPS = 1e-7      # keras.backend.epsilon()
+
+
+def _samplewise(values, sample_weight, reduce_fn, owner):
+    """Keras' reduce_to_samplewise_values: (values reduced to one per sample and
+    weighted, the weights reduced to one per sample, or None)."""
+    values = np.asarray(values, np.float64)
+    sw = None
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight, np.float64)
+        values, sw = _same_rank(values, sw)
+        wn, vn = sw.ndim, values.ndim
+        if vn > wn:
+            values = reduce_fn(values, axis=tuple(range(wn, vn)))
+        try:
+            sw = np.broadcast_to(sw, values.shape)
+        except ValueError:
+            raise ValueError(f"{owner}: sample_weight must broadcast to the per-sample values "
+                             f"{values.shape} (one weight per sample, per value, or one for "
+                             f"all), got shape {np.shape(sample_weight)}") from None
+        values = values * sw
+        if wn > 1:
+            sw = reduce_fn(sw, axis=tuple(range(1, wn)))
+    if values.ndim > 1:
+        values = reduce_fn(values, axis=tuple(range(1, values.ndim)))
+    return values, sw
+
+
+def _pair(y_true, y_pred):
+    """(y_true, y_pred) as Keras' metric functions take them: y_pred a float array
+    (float32 and float64 kept, anything else float32), y_true in y_pred's dtype, their
+    ranks matched (Keras' squeeze_or_expand_to_same_rank)."""
+    yp = _argcheck.float_array(y_pred, "y_pred")
+    yt = _argcheck.real_array(y_true, "y_true")
+    with np.errstate(over="ignore", invalid="ignore"):
+        yt = yt.astype(yp.dtype)
+    return _same_rank(yt, yp)
+
+
+def _dtype_name(dtype):
+    return np.dtype(dtype if dtype is not None else "float32").name
+
+
+class _VariableState:
+    """total (and count) kept in Variables (float64), as Keras' reduction metrics keep
+    theirs, so that metric.variables lists them; read and set as floats."""
+
+    def _state(self, name):
+        var = self.__dict__.get("_var_" + name)
+        if var is None:
+            from fastnn.tensor import Variable
+            zero = np.zeros((), np.float64)
+            var = Variable(zero.copy(), trainable=False, name=name, dtype=np.float64)
+            self.__dict__["_var_" + name] = var
+            if "_variables" not in self.__dict__:
+                self._variables = []
+            self._variables.append((var, zero))
+        return var
+
+    @property
+    def total(self):
+        return float(self._state("total").view(np.ndarray))
+
+    @total.setter
+    def total(self, value):
+        # in place: the training loops may hand back NaN sums (a diverged batch), which
+        # Variable.assign refuses
+        self._state("total").view(np.ndarray)[...] = value
+
+    @property
+    def _dtype(self):
+        return _dtype_name(self.dtype)
+
+
+class _VariableCount(_VariableState):
+    @property
+    def count(self):
+        return float(self._state("count").view(np.ndarray))
+
+    @count.setter
+    def count(self, value):
+        self._state("count").view(np.ndarray)[...] = value
+
+
+class _MeanOfValues(_VariableCount, Metric):
+    """The mean over samples of per-sample values computed from (y_true, y_pred), as
+    Keras' MeanMetricWrapper: values of more than one axis are averaged to one per
+    sample, and the count is the number of samples (the sum of their weights)."""
+
+    def batch_sums(self, y_true, y_pred, sample_weight=None):
+        owner = f"{type(self).__name__}.update_state"
+        values, sw = _samplewise(self._values(y_true, y_pred), sample_weight, np.mean, owner)
+        if sw is not None:
+            count = float(np.sum(sw))
+        else:
+            count = float(values.shape[0]) if values.ndim >= 1 else 1.0
+        return float(np.sum(values)), count
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        owner = f"{type(self).__name__}.update_state"
+        y_true = _argcheck.float_array(y_true, "y_true", owner)
+        y_pred = _argcheck.float_array(y_pred, "y_pred", owner)
+        self._check_shapes(y_true, y_pred, owner)
+        if sample_weight is not None:
+            sample_weight = _argcheck.finite_array(
+                _values_array(sample_weight, "sample_weight", owner), "sample_weight", owner)
+        self.update_sums(*self.batch_sums(y_true, y_pred, sample_weight))
+
+    def get_config(self):
+        return {"name": self.name, "dtype": _dtype_name(self.dtype)}
+
+
+class Mean(_VariableCount, Metric):
+    """keras.metrics.Mean(name='mean', dtype=None): the weighted mean of the values passed
+    to update_state(values, sample_weight=None). As Keras' Mean, values and weights of more
+    than one axis are reduced to one per sample (reduce_to_samplewise_values, with a
+    mean), and the count is the number of samples (the sum of their weights)."""
     _default_name = "mean"
 
     def update_state(self, values, sample_weight=None):
-        v = _values_array(values, "values", "Mean.update_state").reshape(-1)
-        if sample_weight is None:
-            self.update_sums(float(v.sum()), float(v.size))
+        owner = "Mean.update_state"
+        v = _values_array(values, "values", owner)
+        if sample_weight is not None:
+            sample_weight = _argcheck.finite_array(
+                _values_array(sample_weight, "sample_weight", owner), "sample_weight", owner)
+        v, sw = _samplewise(v, sample_weight, np.mean, owner)
+        if sw is not None:
+            count = float(np.sum(sw))
         else:
-            sw = _weights_for(sample_weight, v.size, "Mean.update_state")
-            self.update_sums(float((v * sw).sum()), float(sw.sum()))
+            count = float(v.shape[0]) if v.ndim >= 1 else 1.0
+        self.update_sums(float(np.sum(v)), count)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": _dtype_name(self.dtype)}
+
+
+class _WrappedMean(_MeanOfValues):
+    """A metric Keras builds as a MeanMetricWrapper of its function: per-sample (or
+    per-value) values reduced as Keras' reduce_to_samplewise_values does, so that
+    sample_weight may hold one weight per sample, per value, or broadcast to them. y_true
+    and y_pred are taken as float64 (class indices stay exact)."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        owner = f"{type(self).__name__}.update_state"
+        y_true = _values_array(y_true, "y_true", owner)
+        y_pred = _values_array(y_pred, "y_pred", owner)
+        self._check_shapes(y_true, y_pred, owner)
+        if sample_weight is not None:
+            sample_weight = _argcheck.finite_array(
+                _values_array(sample_weight, "sample_weight", owner), "sample_weight", owner)
+        self.update_sums(*self.batch_sums(y_true, y_pred, sample_weight))
 
 
 def _squeeze_labels(y_true, y_pred):
@@ -164,7 +304,9 @@ def _match_rank(y_true, y_pred):
     return y_true, y_pred
 
 
-class BinaryAccuracy(Metric):
+class BinaryAccuracy(_WrappedMean):
+    """keras.metrics.BinaryAccuracy(name='binary_accuracy', dtype=None, threshold=0.5):
+    per value, 1.0 where y_true equals (y_pred > threshold), as Keras' binary_accuracy."""
     _default_name = "binary_accuracy"
 
     def __init__(self, name=None, dtype=None, threshold=0.5):
@@ -175,11 +317,10 @@ class BinaryAccuracy(Metric):
 
     def _values(self, y_true, y_pred):
         y_true, y_pred = _match_rank(y_true, y_pred)
-        hit = (y_true == (y_pred > self.threshold)).astype(np.float64)
-        return hit.mean(axis=-1) if hit.ndim > 1 else hit
+        return (y_true == (y_pred > self.threshold)).astype(np.float64)
 
     def get_config(self):
-        return {"name": self.name, "threshold": self.threshold}
+        return {**super().get_config(), "threshold": self.threshold}
 
 
 def _check_classes(y_pred, owner):
@@ -190,26 +331,62 @@ def _check_classes(y_pred, owner):
                          f"one class), got shape {y_pred.shape}")
 
 
-class SparseCategoricalAccuracy(Metric):
+def _check_label_values(labels, owner):
+    if labels.size and not (np.isfinite(labels).all() and np.abs(labels).max() < 2 ** 62):
+        raise ValueError(f"{owner}: y_true must hold class indices (finite integers), "
+                         f"got values such as {labels[~np.isfinite(labels) | (np.abs(labels) >= 2 ** 62)][0]}")
+
+
+def _check_sparse_labels(y_true, y_pred, owner):
+    """One class index per row of y_pred: shape y_pred.shape[:-1], or that and an axis of 1."""
+    _check_classes(y_pred, owner)
+    labels = _squeeze_labels(y_true, y_pred)
+    if labels.shape != y_pred.shape[:-1]:
+        raise ValueError(f"{owner}: y_true must hold one class index per row of y_pred "
+                         f"{y_pred.shape}, shape {y_pred.shape[:-1]} or "
+                         f"{y_pred.shape[:-1] + (1,)}, got {y_true.shape}")
+    _check_label_values(labels, owner)
+
+
+def _sparse_categorical_accuracy(y_true, y_pred):
+    """Keras' sparse_categorical_accuracy: 1.0 where the argmax of y_pred equals the label;
+    a last axis of 1 of y_true (of y_pred's rank) is squeezed, the labels broadcast against
+    the argmax, and the matches take y_true's shape back where they can."""
+    y_pred = np.asarray(y_pred, np.float64)
+    y_true = np.asarray(y_true, np.float64)
+    org_shape = y_true.shape
+    reshape = False
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+        reshape = True
+    matches = (np.argmax(y_pred, axis=-1).astype(np.float64) == y_true).astype(np.float64)
+    if reshape and matches.size == math.prod(org_shape):
+        matches = matches.reshape(org_shape)
+    if matches.ndim > 1 and matches.shape[-1] == 1:
+        matches = matches[..., 0]
+    return matches
+
+
+class SparseCategoricalAccuracy(_WrappedMean):
     _default_name = "sparse_categorical_accuracy"
 
     def _check_shapes(self, y_true, y_pred, owner):
+        # Keras broadcasts the labels (a last axis of 1 squeezed) against argmax(y_pred)
         _check_classes(y_pred, owner)
         labels = _squeeze_labels(y_true, y_pred)
-        if labels.shape != y_pred.shape[:-1]:
+        try:
+            np.broadcast_shapes(labels.shape, y_pred.shape[:-1])
+        except ValueError:
             raise ValueError(f"{owner}: y_true must hold one class index per row of y_pred "
                              f"{y_pred.shape}, shape {y_pred.shape[:-1]} or "
-                             f"{y_pred.shape[:-1] + (1,)}, got {y_true.shape}")
-        if labels.size and not (np.isfinite(labels).all() and np.abs(labels).max() < 2 ** 62):
-            raise ValueError(f"{owner}: y_true must hold class indices (finite integers), "
-                             f"got values such as {labels[~np.isfinite(labels) | (np.abs(labels) >= 2 ** 62)][0]}")
+                             f"{y_pred.shape[:-1] + (1,)}, got {y_true.shape}") from None
+        _check_label_values(labels, owner)
 
     def _values(self, y_true, y_pred):
-        y_true = _squeeze_labels(y_true, y_pred)
-        return (np.argmax(y_pred, axis=-1) == y_true.astype(np.int64)).astype(np.float64)
+        return _sparse_categorical_accuracy(y_true, y_pred)
 
 
-class CategoricalAccuracy(Metric):
+class CategoricalAccuracy(_WrappedMean):
     _default_name = "categorical_accuracy"
 
     def _check_shapes(self, y_true, y_pred, owner):
@@ -222,7 +399,7 @@ class CategoricalAccuracy(Metric):
         return (np.argmax(y_pred, axis=-1) == np.argmax(y_true, axis=-1)).astype(np.float64)
 
 
-class MeanSquaredError(Metric):
+class MeanSquaredError(_WrappedMean):
     _default_name = "mean_squared_error"
 
     def _values(self, y_true, y_pred):
@@ -231,7 +408,7 @@ class MeanSquaredError(Metric):
         return (d * d).mean(axis=-1)
 
 
-class MeanAbsoluteError(Metric):
+class MeanAbsoluteError(_WrappedMean):
     _default_name = "mean_absolute_error"
 
     def _values(self, y_true, y_pred):
@@ -239,45 +416,26 @@ class MeanAbsoluteError(Metric):
         return np.abs(y_pred - y_true).mean(axis=-1)
 
 
-class RootMeanSquaredError(Metric):
-    """keras.metrics.RootMeanSquaredError: sqrt of the mean squared error over every
-    value seen (not the mean of per-batch roots)."""
+class RootMeanSquaredError(_WrappedMean):
+    """keras.metrics.RootMeanSquaredError: sqrt of Keras' Mean of the squared errors (not
+    the mean of per-batch roots); the squares are reduced to one per sample as Mean does."""
     _default_name = "root_mean_squared_error"
 
     def _values(self, y_true, y_pred):
         y_true, y_pred = _match_rank(y_true, y_pred)
-        return np.square(y_true - y_pred).reshape(-1)
-
-    def batch_sums(self, y_true, y_pred, sample_weight=None):
-        values = self._values(y_true, y_pred)
-        if sample_weight is None:
-            return float(values.sum()), float(values.size)
-        sw = np.broadcast_to(np.asarray(sample_weight, np.float64).reshape(-1, *(
-            [1] * (np.ndim(y_pred) - 1))), np.shape(y_pred)).reshape(-1)
-        return float((values * sw).sum()), float(sw.sum())
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        owner = "RootMeanSquaredError.update_state"
-        y_true = _values_array(y_true, "y_true", owner)
-        y_pred = _values_array(y_pred, "y_pred", owner)
-        self._check_shapes(y_true, y_pred, owner)
-        if sample_weight is not None:
-            # one weight per sample (row), or one for all (Keras' Mean of the squares)
-            rows = y_pred.shape[0] if y_pred.ndim else 1
-            sample_weight = _weights_for(sample_weight, rows, owner)
-        self.update_sums(*self.batch_sums(y_true, y_pred, sample_weight))
+        return np.square(y_pred - y_true)
 
     def result(self):
         return _Scalar(math.sqrt(self.total / self.count) if self.count else 0.0)
 
 
-class TopKCategoricalAccuracy(Metric):
+class TopKCategoricalAccuracy(_WrappedMean):
     """keras.metrics.TopKCategoricalAccuracy: whether the true class (one-hot y_true) is
     among the k highest outputs."""
     _default_name = "top_k_categorical_accuracy"
 
     def __init__(self, k=5, name=None, dtype=None):
-        self.k = _argcheck.integer(k, "k", "TopKCategoricalAccuracy", lo=1)
+        self.k = _argcheck.integer(k, "k", type(self).__name__, lo=1)
         super().__init__(name=name, dtype=dtype)
 
     def _label(self, y_true, y_pred):
@@ -291,19 +449,37 @@ class TopKCategoricalAccuracy(Metric):
         return (np.sum(p > true_score, axis=-1) < self.k).astype(np.float64)
 
     def get_config(self):
-        return {"name": self.name, "k": self.k}
+        return {**super().get_config(), "k": self.k}
 
 
 class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
-    """keras.metrics.SparseTopKCategoricalAccuracy: integer labels."""
+    """keras.metrics.SparseTopKCategoricalAccuracy(k=5, name=..., dtype=None,
+    from_sorted_ids=False): integer labels; with from_sorted_ids, y_pred holds class ids
+    sorted from the highest score down, and a label counts when among the first k."""
     _default_name = "sparse_top_k_categorical_accuracy"
+
+    def __init__(self, k=5, name=None, dtype=None, from_sorted_ids=False):
+        self.from_sorted_ids = _argcheck.boolean(
+            from_sorted_ids, "from_sorted_ids", "SparseTopKCategoricalAccuracy")
+        super().__init__(k=k, name=name, dtype=dtype)
 
     def _label(self, y_true, y_pred):
         return _squeeze_labels(y_true, y_pred).astype(np.int64)
 
-    # one class index per row, as SparseCategoricalAccuracy (update_state checked the
-    # shapes of one-hot labels before)
-    _check_shapes = SparseCategoricalAccuracy._check_shapes
+    def _values(self, y_true, y_pred):
+        if not self.from_sorted_ids:
+            return super()._values(y_true, y_pred)
+        ids = np.asarray(y_pred, np.float64)
+        label = _squeeze_labels(np.asarray(y_true, np.float64), ids)
+        return np.any(ids[..., :self.k] == label[..., None], axis=-1).astype(np.float64)
+
+    def get_config(self):
+        return {**super().get_config(), "from_sorted_ids": self.from_sorted_ids}
+
+    def _check_shapes(self, y_true, y_pred, owner):
+        # one class index per row, as SparseCategoricalAccuracy (update_state checked the
+        # shapes of one-hot labels before)
+        _check_sparse_labels(y_true, y_pred, owner)
 
 
 # ----------------------------------------------------------------- confusion metrics
@@ -647,116 +823,6 @@ class Recall(_PrecisionRecall):
 
 
 # ------------------------------------------------------- Keras' MeanMetricWrapper family
-_EPS = 1e-7      # keras.backend.epsilon()
-
-
-def _samplewise(values, sample_weight, reduce_fn, owner):
-    """Keras' reduce_to_samplewise_values: (values reduced to one per sample and
-    weighted, the weights reduced to one per sample, or None)."""
-    values = np.asarray(values, np.float64)
-    sw = None
-    if sample_weight is not None:
-        sw = np.asarray(sample_weight, np.float64)
-        values, sw = _same_rank(values, sw)
-        wn, vn = sw.ndim, values.ndim
-        if vn > wn:
-            values = reduce_fn(values, axis=tuple(range(wn, vn)))
-        try:
-            sw = np.broadcast_to(sw, values.shape)
-        except ValueError:
-            raise ValueError(f"{owner}: sample_weight must broadcast to the per-sample values "
-                             f"{values.shape} (one weight per sample, per value, or one for "
-                             f"all), got shape {np.shape(sample_weight)}") from None
-        values = values * sw
-        if wn > 1:
-            sw = reduce_fn(sw, axis=tuple(range(1, wn)))
-    if values.ndim > 1:
-        values = reduce_fn(values, axis=tuple(range(1, values.ndim)))
-    return values, sw
-
-
-def _pair(y_true, y_pred):
-    """(y_true, y_pred) as Keras' metric functions take them: y_pred a float array
-    (float32 and float64 kept, anything else float32), y_true in y_pred's dtype, their
-    ranks matched (Keras' squeeze_or_expand_to_same_rank)."""
-    yp = _argcheck.float_array(y_pred, "y_pred")
-    yt = _argcheck.real_array(y_true, "y_true")
-    with np.errstate(over="ignore", invalid="ignore"):
-        yt = yt.astype(yp.dtype)
-    return _same_rank(yt, yp)
-
-
-def _dtype_name(dtype):
-    return np.dtype(dtype if dtype is not None else "float32").name
-
-
-class _VariableState:
-    """total (and count) kept in Variables (float64), as Keras' reduction metrics keep
-    theirs, so that metric.variables lists them; read and set as floats."""
-
-    def _state(self, name):
-        var = self.__dict__.get("_var_" + name)
-        if var is None:
-            from fastnn.tensor import Variable
-            zero = np.zeros((), np.float64)
-            var = Variable(zero.copy(), trainable=False, name=name, dtype=np.float64)
-            self.__dict__["_var_" + name] = var
-            if "_variables" not in self.__dict__:
-                self._variables = []
-            self._variables.append((var, zero))
-        return var
-
-    @property
-    def total(self):
-        return float(self._state("total").view(np.ndarray))
-
-    @total.setter
-    def total(self, value):
-        self._state("total").assign(np.asarray(value, np.float64))
-
-    @property
-    def _dtype(self):
-        return _dtype_name(self.dtype)
-
-
-class _VariableCount(_VariableState):
-    @property
-    def count(self):
-        return float(self._state("count").view(np.ndarray))
-
-    @count.setter
-    def count(self, value):
-        self._state("count").assign(np.asarray(value, np.float64))
-
-
-class _MeanOfValues(_VariableCount, Metric):
-    """The mean over samples of per-sample values computed from (y_true, y_pred), as
-    Keras' MeanMetricWrapper: values of more than one axis are averaged to one per
-    sample, and the count is the number of samples (the sum of their weights)."""
-
-    def batch_sums(self, y_true, y_pred, sample_weight=None):
-        owner = f"{type(self).__name__}.update_state"
-        values, sw = _samplewise(self._values(y_true, y_pred), sample_weight, np.mean, owner)
-        if sw is not None:
-            count = float(np.sum(sw))
-        else:
-            count = float(values.shape[0]) if values.ndim >= 1 else 1.0
-        return float(np.sum(values)), count
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        owner = f"{type(self).__name__}.update_state"
-        y_true = _argcheck.float_array(y_true, "y_true", owner)
-        y_pred = _argcheck.float_array(y_pred, "y_pred", owner)
-        self._check_shapes(y_true, y_pred, owner)
-        if sample_weight is not None:
-            sample_weight = _argcheck.finite_array(
-                _values_array(sample_weight, "sample_weight", owner), "sample_weight", owner)
-        self.update_sums(*self.batch_sums(y_true, y_pred, sample_weight))
-
-    def get_config(self):
-        return {"name": self.name, "dtype": _dtype_name(self.dtype)}
-
-
 def accuracy(y_true, y_pred):
     """keras.metrics.Accuracy's function: 1.0 where y_true == y_pred (after Keras' rank
     matching), else 0.0, per value."""
@@ -1538,8 +1604,7 @@ def categorical_accuracy(y_true, y_pred):
 def sparse_categorical_accuracy(y_true, y_pred):
     """keras.metrics.sparse_categorical_accuracy: 1.0 where the argmax of y_pred is the
     integer label, per sample."""
-    return SparseCategoricalAccuracy()._values(np.asarray(y_true, np.float64),
-                                               np.asarray(y_pred, np.float64))
+    return _sparse_categorical_accuracy(y_true, y_pred)
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
@@ -1548,10 +1613,11 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
     return TopKCategoricalAccuracy(k=k)._values(y_true, y_pred)
 
 
-def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
     """keras.metrics.sparse_top_k_categorical_accuracy: as top_k_categorical_accuracy,
-    with integer labels."""
-    return SparseTopKCategoricalAccuracy(k=k)._values(y_true, y_pred)
+    with integer labels (from_sorted_ids: y_pred holds class ids, highest score first)."""
+    return SparseTopKCategoricalAccuracy(k=k, from_sorted_ids=from_sorted_ids)._values(
+        y_true, y_pred)
 
 
 _FUNCTIONS = ("accuracy", "binary_accuracy", "categorical_accuracy",

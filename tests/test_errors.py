@@ -455,7 +455,7 @@ def _w():
     (lambda: metrics.BinaryAccuracy(threshold=NAN), ValueError, r"threshold must be a finite number in \(0, 1\), got nan"),
     (lambda: metrics.Mean().update_state(HUGE), ValueError, "Mean.update_state: values must hold finite real numbers"),
     (lambda: metrics.Mean().update_state([1.0, 2.0], sample_weight=[1.0, 2.0, 3.0]), ValueError,
-     r"Mean.update_state: sample_weight must hold one weight per sample \(2\)"),
+     r"Mean.update_state: sample_weight must broadcast to the per-sample values \(2,\)"),
     (lambda: metrics.MeanSquaredError().update_state(np.ones(3), ONES), ValueError,
      r"MeanSquaredError.update_state: y_true must have the shape of y_pred \(2, 3\)"),
     (lambda: metrics.SparseCategoricalAccuracy().update_state([0, NAN], ONES), ValueError,
