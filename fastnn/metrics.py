@@ -14,6 +14,11 @@ them as (total, count) as above, with Keras' reduction of values and sample weig
 per sample (reduce_to_samplewise_values). Sum, R2Score, FBetaScore and F1Score keep their
 own state. None of these has a C kernel: a model compiled with them trains on the layer
 path (the engine refuses a metric class it does not know).
+
+The older metrics (Mean, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
+RootMeanSquaredError) reduce values and weights the same way (their count is the number of
+samples, the sum of their weights), in float64, and keep total / count in Variables.
 """
 import math
 import numbers
