@@ -689,6 +689,10 @@ class _ConfusionMatrixMetric(Metric):
         vd = self._vdtype
         with np.errstate(invalid="ignore"):
             b = np.ceil(np.clip(preds, vd.type(0), vd.type(1)) * vd.type(n - 1)) - vd.type(1)
+        if self.thresholds[0] < 0.0 or self.thresholds[-1] > 1.0:
+            # AUC's thresholds -epsilon .. 1 + epsilon: Keras' relu on the bucket (a
+            # prediction of 0 is above -epsilon)
+            b = np.maximum(b, vd.type(0))
         b = np.where(np.isnan(b), -1, b).astype(np.int64) + 1    # 0: below every threshold
         sums = []
         for wv in (wt, wf):
@@ -825,6 +829,370 @@ class Recall(_PrecisionRecall):
     0 (Keras' divide_no_nan). Arguments and differences from Keras: see Precision."""
     _default_name = "recall"
     _cells = ("true_positives", "false_negatives")
+
+
+def _divide_no_nan(a, b):
+    """Keras' ops.divide_no_nan: a / b, 0 where b is 0 (in a's dtype)."""
+    safe = np.where(b == 0, np.ones_like(b), b)
+    return np.where(b == 0, np.zeros_like(a), a / safe)
+
+
+def _unit_value(value, name, owner):
+    """A number in [0, 1] (recall, precision, sensitivity, specificity)."""
+    v = _argcheck._scalar(value)
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{owner}: Argument `{name}` must be a number in the range [0, 1], "
+                        f"got {type(v).__name__} {_argcheck.shown(value)}")
+    if not 0.0 <= float(v) <= 1.0:       # NaN too
+        raise ValueError(f"{owner}: Argument `{name}` must be in the range [0, 1]. "
+                         f"Received: {name}={_argcheck.shown(value)}")
+    return v
+
+
+class _SensitivitySpecificityBase(_ConfusionMatrixMetric):
+    """Keras' SensitivitySpecificityBase: the four confusion-matrix cells at
+    num_thresholds thresholds evenly spaced in [0, 1] (0.5 alone when num_thresholds is
+    1), and the best value of one rate where the other meets a constraint."""
+    _cells = _CONDITIONS
+    _direction = "up"
+    _arg = None
+
+    def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
+        owner = type(self).__name__
+        value = _unit_value(value, self._arg, owner)
+        num_thresholds = _argcheck.integer(num_thresholds, "num_thresholds", owner)
+        if num_thresholds <= 0:
+            raise ValueError(f"{owner}: Argument `num_thresholds` must be an integer > 0. "
+                             f"Received: num_thresholds={num_thresholds}")
+        if num_thresholds == 1:
+            thresholds = [0.5]
+        else:
+            thresholds = [0.0] + [(i + 1) * 1.0 / (num_thresholds - 1)
+                                  for i in range(num_thresholds - 2)] + [1.0]
+        super().__init__(thresholds=thresholds, class_id=class_id, name=name, dtype=dtype)
+        self._thresholds_distributed_evenly = num_thresholds > 1
+        self.value = value
+        setattr(self, self._arg, value)
+        self.num_thresholds = num_thresholds
+
+    @property
+    def _several(self):
+        return False            # one number whatever the thresholds
+
+    @property
+    def _dtype(self):
+        return self._vdtype.name
+
+    def _rates(self):
+        tp, fp, tn, fn = (getattr(self, c).view(np.ndarray) for c in
+                          ("true_positives", "false_positives", "true_negatives",
+                           "false_negatives"))
+        return {"recall": _divide_no_nan(tp, tp + fn),       # = sensitivity
+                "precision": _divide_no_nan(tp, tp + fp),
+                "specificity": _divide_no_nan(tn, tn + fp)}
+
+    def _max_under_constraint(self, constrained, dependent):
+        # Keras' _find_max_under_constraint with ops.greater_equal: the largest dependent
+        # value where constrained >= value, 0 if none
+        vd = self._vdtype
+        feasible = constrained >= vd.type(self.value)
+        return _Scalar(float(np.max(np.where(feasible, dependent, vd.type(0)),
+                                    initial=vd.type(0))))
+
+    def result(self):
+        r = self._rates()
+        return self._max_under_constraint(r[self._constrained], r[self._dependent])
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self._vdtype.name, "class_id": self.class_id,
+                "num_thresholds": self.num_thresholds, self._arg: self.value}
+
+
+class SensitivityAtSpecificity(_SensitivitySpecificityBase):
+    """keras.metrics.SensitivityAtSpecificity(specificity, num_thresholds=200,
+    class_id=None, name=None, dtype=None): the best sensitivity tp / (tp + fn) over the
+    thresholds where the specificity tn / (tn + fp) is >= `specificity` (0 if none).
+    Counting as Precision's (labels true when nonzero; class_id picks one class)."""
+    _default_name = "sensitivity_at_specificity"
+    _arg = "specificity"
+    _constrained, _dependent = "specificity", "recall"
+
+    def __init__(self, specificity, num_thresholds=200, class_id=None, name=None,
+                 dtype=None):
+        super().__init__(specificity, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+
+class SpecificityAtSensitivity(_SensitivitySpecificityBase):
+    """keras.metrics.SpecificityAtSensitivity(sensitivity, num_thresholds=200,
+    class_id=None, name=None, dtype=None): the best specificity where the sensitivity is
+    >= `sensitivity` (0 if none)."""
+    _default_name = "specificity_at_sensitivity"
+    _arg = "sensitivity"
+    _constrained, _dependent = "recall", "specificity"
+
+    def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None,
+                 dtype=None):
+        super().__init__(sensitivity, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+
+class PrecisionAtRecall(_SensitivitySpecificityBase):
+    """keras.metrics.PrecisionAtRecall(recall, num_thresholds=200, class_id=None,
+    name=None, dtype=None): the best precision where the recall is >= `recall`."""
+    _default_name = "precision_at_recall"
+    _arg = "recall"
+    _constrained, _dependent = "recall", "precision"
+
+    def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(recall, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+
+class RecallAtPrecision(_SensitivitySpecificityBase):
+    """keras.metrics.RecallAtPrecision(precision, num_thresholds=200, class_id=None,
+    name=None, dtype=None): the best recall where the precision is >= `precision`."""
+    _default_name = "recall_at_precision"
+    _arg = "precision"
+    _constrained, _dependent = "precision", "recall"
+
+    def __init__(self, precision, num_thresholds=200, class_id=None, name=None,
+                 dtype=None):
+        super().__init__(precision, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+
+_AUC_CURVES = {"ROC": "ROC", "roc": "ROC", "PR": "PR", "pr": "PR", "PRGAIN": "PRGAIN",
+               "prgain": "PRGAIN"}
+_AUC_SUMMATIONS = {"interpolation": "interpolation", "Interpolation": "interpolation",
+                   "majoring": "majoring", "Majoring": "majoring",
+                   "minoring": "minoring", "Minoring": "minoring"}
+
+
+class AUC(_ConfusionMatrixMetric):
+    """keras.metrics.AUC(num_thresholds=200, curve='ROC', summation_method='interpolation',
+    name=None, dtype=None, thresholds=None, multi_label=False, num_labels=None,
+    label_weights=None, from_logits=False): the area under the ROC curve (recall against
+    the false positive rate), the precision-recall curve ('PR') or the PR-gain curve
+    ('PRGAIN'), by a Riemann sum over the confusion matrices at num_thresholds thresholds
+    (-1e-7, i / (num_thresholds - 1) for 0 < i < num_thresholds - 1, 1 + 1e-7), or at
+    `thresholds` (sorted, with -1e-7 and 1 + 1e-7 added). summation_method:
+    'interpolation' (the trapezoid; for PR, Davis & Goadrich's interpolation of the
+    counts), 'minoring' or 'majoring'. multi_label=True keeps one curve per label (the
+    last axis of a rank-2 y_pred) and gives their mean (weighted by label_weights);
+    otherwise every value counts as one more sample, weighted by label_weights along the
+    last axis. from_logits applies a sigmoid to y_pred first.
+
+    Differences from Keras: `thresholds` must lie in [0, 1] (Keras takes any); the
+    arguments are checked with errors naming them (curve, summation_method, label_weights,
+    num_thresholds as an int); label_weights must be finite and >= 0, and get_config
+    gives them as a list."""
+    _default_name = "auc"
+    _cells = _CONDITIONS
+    _direction = "up"
+
+    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
+                 name=None, dtype=None, thresholds=None, multi_label=False, num_labels=None,
+                 label_weights=None, from_logits=False):
+        owner = type(self).__name__
+        if not isinstance(curve, str) or curve not in _AUC_CURVES:
+            raise ValueError(f'{owner}: Invalid AUC curve value: "{curve}". Expected values '
+                             f'are ["PR", "ROC", "PRGAIN"] (argument `curve`)')
+        if not isinstance(summation_method, str) or summation_method not in _AUC_SUMMATIONS:
+            raise ValueError(f'{owner}: Invalid AUC summation method value: '
+                             f'"{summation_method}". Expected values are ["interpolation", '
+                             f'"majoring", "minoring"] (argument `summation_method`)')
+        self.multi_label = _argcheck.boolean(multi_label, "multi_label", owner)
+        self._from_logits = _argcheck.boolean(from_logits, "from_logits", owner)
+        self.num_labels = _argcheck.integer(num_labels, "num_labels", owner, lo=1,
+                                            allow_none=True)
+        if self.num_labels and not self.multi_label:
+            raise ValueError(f"{owner}: `num_labels` is needed only when `multi_label` is "
+                             f"True. Received: num_labels={num_labels}, multi_label=False")
+        self._init_from_thresholds = thresholds is not None
+        if thresholds is not None:
+            inner = sorted(_parse_thresholds(thresholds, 0.5, owner))
+            self.num_thresholds = len(inner) + 2
+            even = _evenly_distributed([0.0] + inner + [1.0])
+        else:
+            num_thresholds = _argcheck.integer(num_thresholds, "num_thresholds", owner)
+            if num_thresholds <= 1:
+                raise ValueError(f"{owner}: Argument `num_thresholds` must be an integer "
+                                 f"> 1. Received: num_thresholds={num_thresholds}")
+            self.num_thresholds = num_thresholds
+            inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+            even = True
+        self.curve = _AUC_CURVES[curve]
+        self.summation_method = _AUC_SUMMATIONS[summation_method]
+        # the base parses thresholds in [0, 1]; the epsilons are set after it
+        Metric.__init__(self, name=name, dtype=dtype)
+        self._vdtype = np.dtype(dtype if dtype is not None else "float32")
+        if self._vdtype.kind != "f":
+            raise ValueError(f"{owner}: dtype must be a floating dtype such as 'float32', "
+                             f"got {_argcheck.shown(dtype)}")
+        self.top_k = None
+        self.class_id = None
+        self.thresholds = [0.0 - 1e-7] + list(inner) + [1.0 + 1e-7]
+        self._thresholds_distributed_evenly = even
+        if label_weights is not None:
+            lw = _argcheck.finite_array(
+                _values_array(label_weights, "label_weights", owner), "label_weights", owner)
+            if lw.ndim != 1 or (lw < 0).any():
+                raise ValueError(f"{owner}: label_weights must be a 1-d list of weights >= 0, "
+                                 f"one per label, got {_argcheck.shown(label_weights)}")
+            if self.multi_label and self.num_labels and lw.size != self.num_labels:
+                raise ValueError(f"{owner}: label_weights must hold num_labels="
+                                 f"{self.num_labels} weights, got {lw.size}")
+            self.label_weights = lw.astype(self._vdtype)
+        else:
+            self.label_weights = None
+        self._built = False
+        if self.multi_label:
+            if self.num_labels:
+                self._build((None, self.num_labels))
+        else:
+            self._build(None)
+
+    def _build(self, shape):
+        if self.multi_label:
+            if len(shape) != 2:
+                raise ValueError(f"{type(self).__name__}: `y_pred` must have rank 2 when "
+                                 f"`multi_label=True`. Found rank {len(shape)}. Full shape "
+                                 f"received for `y_pred`: {tuple(shape)}")
+            self._num_labels = shape[1]
+            vshape = (self.num_thresholds, self._num_labels)
+        else:
+            vshape = (self.num_thresholds,)
+        for cell in self._cells:
+            setattr(self, cell, Metric.add_weight(self, name=cell, shape=vshape,
+                                                  initializer="zeros", dtype=self._vdtype))
+        self._built = True
+
+    @property
+    def _several(self):
+        return False
+
+    @property
+    def _dtype(self):
+        return self._vdtype.name
+
+    def reset_state(self):
+        for var, initial in getattr(self, "_variables", ()):
+            var.assign(initial)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        owner = f"{type(self).__name__}.update_state"
+        if self.multi_label:
+            shape = np.shape(y_pred)
+            if not self._built:
+                self._build(shape)
+            elif len(shape) != 2 or shape[1] != self._num_labels:
+                raise ValueError(f"{owner}: y_pred must have shape (batch, "
+                                 f"{self._num_labels}) as the earlier batches "
+                                 f"(multi_label=True), got {tuple(shape)}")
+        labels, preds, weights = self._prepared(y_true, y_pred, sample_weight, owner)
+        vd = self._vdtype
+        if self._from_logits:
+            with np.errstate(over="ignore"):
+                preds = (vd.type(1) / (vd.type(1) + np.exp(-preds))).astype(vd)
+        if self.multi_label:
+            if labels.ndim != 2:
+                raise ValueError(f"{owner}: y_true must have the shape of y_pred "
+                                 f"{preds.shape} (multi_label=True), got {np.shape(y_true)}")
+            cols = [self._counts(labels[:, j], preds[:, j],
+                                 None if weights is None else weights[:, j])
+                    for j in range(preds.shape[1])]
+            counts = {c: np.stack([col[c] for col in cols], axis=1) for c in self._cells}
+        else:
+            if self.label_weights is not None:
+                try:
+                    lw = np.broadcast_to(self.label_weights, preds.shape)
+                except ValueError:
+                    raise ValueError(f"{owner}: label_weights ({self.label_weights.size}) "
+                                     f"must broadcast along the last axis of y_pred, got "
+                                     f"shape {preds.shape}") from None
+                weights = lw if weights is None else weights * lw
+            counts = self._counts(labels, preds, weights)
+        for cell in self._cells:
+            var = getattr(self, cell)
+            var.assign(var.view(np.ndarray) + counts[cell].astype(vd))
+
+    def _by_label(self, terms):
+        vd = self._vdtype
+        if self.multi_label:
+            by_label = np.sum(terms, axis=0)
+            if self.label_weights is None:
+                return np.mean(by_label)
+            lw = self.label_weights
+            return _divide_no_nan(np.sum(by_label * lw), np.sum(lw)).astype(vd)
+        return np.sum(terms)
+
+    def interpolate_pr_auc(self):
+        """Keras' interpolate_pr_auc (Davis & Goadrich 2006's interpolation, in Keras'
+        closed form)."""
+        vd = self._vdtype
+        n = self.num_thresholds
+        tp = self.true_positives.view(np.ndarray)
+        fp = self.false_positives.view(np.ndarray)
+        fn = self.false_negatives.view(np.ndarray)
+        zero = vd.type(0)
+        dtp = tp[:n - 1] - tp[1:]
+        p = tp + fp
+        dp = p[:n - 1] - p[1:]
+        prec_slope = _divide_no_nan(dtp, np.maximum(dp, zero))
+        intercept = tp[1:] - prec_slope * p[1:]
+        safe_p_ratio = np.where((p[:n - 1] > 0) & (p[1:] > 0),
+                                _divide_no_nan(p[:n - 1], np.maximum(p[1:], zero)),
+                                np.ones_like(p[1:]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inc = _divide_no_nan(prec_slope * (dtp + intercept * np.log(safe_p_ratio)),
+                                 np.maximum(tp[1:] + fn[1:], zero))
+        return self._by_label(inc.astype(vd))
+
+    def result(self):
+        if not self._built:
+            return _Scalar(0.0)
+        vd = self._vdtype
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            return _Scalar(float(self.interpolate_pr_auc()))
+        n = self.num_thresholds
+        tp = self.true_positives.view(np.ndarray)
+        fp = self.false_positives.view(np.ndarray)
+        tn = self.true_negatives.view(np.ndarray)
+        fn = self.false_negatives.view(np.ndarray)
+        recall = _divide_no_nan(tp, tp + fn)
+        if self.curve == "ROC":
+            x, y = _divide_no_nan(fp, fp + tn), recall
+        elif self.curve == "PR":
+            x, y = recall, _divide_no_nan(tp, tp + fp)
+        else:       # PRGAIN
+            scaling = _divide_no_nan(tp + fn, tn + fp)
+            one = vd.type(1)
+            recall_gain = one - scaling * _divide_no_nan(fn, tp)
+            precision_gain = one - scaling * _divide_no_nan(fp, tp)
+            recall_gain = np.where(tp == 0, vd.type(0), recall_gain)
+            precision_gain = np.where(tp == 0, one, precision_gain)
+            x, y = np.maximum(recall_gain, vd.type(0)), precision_gain
+        if self.summation_method == "interpolation":
+            heights = (y[:n - 1] + y[1:]) / vd.type(2)
+        elif self.summation_method == "minoring":
+            heights = np.minimum(y[:n - 1], y[1:])
+        else:
+            heights = np.maximum(y[:n - 1], y[1:])
+        terms = ((x[:n - 1] - x[1:]) * heights).astype(vd)
+        return _Scalar(float(np.asarray(self._by_label(terms), vd)))
+
+    def get_config(self):
+        config = {"name": self.name, "dtype": self._vdtype.name,
+                  "num_thresholds": self.num_thresholds, "curve": self.curve,
+                  "summation_method": self.summation_method,
+                  "multi_label": self.multi_label, "num_labels": self.num_labels,
+                  "label_weights": None if self.label_weights is None
+                  else [float(w) for w in self.label_weights],
+                  "from_logits": self._from_logits}
+        if self._init_from_thresholds:
+            config["thresholds"] = list(self.thresholds[1:-1])
+        return config
 
 
 # ------------------------------------------------------- Keras' MeanMetricWrapper family
@@ -1639,7 +2007,9 @@ ALL_OBJECTS = {c.__name__: c for c in (Mean, BinaryAccuracy, SparseCategoricalAc
                                        SparseCategoricalCrossentropy, KLDivergence, Poisson,
                                        MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
                                        CosineSimilarity, LogCoshError, R2Score, Hinge,
-                                       SquaredHinge, CategoricalHinge, FBetaScore, F1Score)}
+                                       SquaredHinge, CategoricalHinge, FBetaScore, F1Score,
+                                       AUC, PrecisionAtRecall, RecallAtPrecision,
+                                       SensitivityAtSpecificity, SpecificityAtSensitivity)}
 _BY_NAME = {
     "binary_accuracy": BinaryAccuracy, "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "categorical_accuracy": CategoricalAccuracy, "mean_squared_error": MeanSquaredError,
@@ -1663,11 +2033,20 @@ _BY_NAME = {
     "cosine_similarity": CosineSimilarity, "log_cosh_error": LogCoshError,
     "r2_score": R2Score, "hinge": Hinge, "squared_hinge": SquaredHinge,
     "categorical_hinge": CategoricalHinge, "f_beta_score": FBetaScore, "f1_score": F1Score,
+    "auc": AUC,
 }
+# Keras' names of the metrics that need an argument (recall=..., ...): known, but they
+# cannot be made from the name alone
+_NEEDS_ARGUMENT = {"precision_at_recall": ("PrecisionAtRecall", "recall"),
+                   "recall_at_precision": ("RecallAtPrecision", "precision"),
+                   "sensitivity_at_specificity": ("SensitivityAtSpecificity", "specificity"),
+                   "specificity_at_sensitivity": ("SpecificityAtSensitivity", "sensitivity")}
+_NEEDS_ARGUMENT.update({cls: (cls, arg) for cls, arg in _NEEDS_ARGUMENT.values()})
 # Keras also resolves a metric by its class name ("RootMeanSquaredError"); Mean, Sum and
 # MeanMetricWrapper take other arguments than (y_true, y_pred) and are not compiled by name
 _BY_NAME.update({name: cls for name, cls in ALL_OBJECTS.items()
-                 if name not in ("Mean", "Sum", "MeanMetricWrapper")})
+                 if name not in ("Mean", "Sum", "MeanMetricWrapper")
+                 and name not in _NEEDS_ARGUMENT})
 _ACCURACY = ("accuracy", "acc")
 
 
@@ -1702,6 +2081,10 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
                                  "shapes are known")
             return resolve_accuracy(y_true_shape, y_pred_shape)(name=identifier)
         cls = _BY_NAME.get(identifier)
+        if cls is None and identifier in _NEEDS_ARGUMENT:
+            cname, arg = _NEEDS_ARGUMENT[identifier]
+            raise TypeError(f"metric: {identifier!r} ({cname}) needs the argument `{arg}`; "
+                            f"pass metrics.{cname}({arg}=...) instead of its name")
         if cls is None:
             raise ValueError(f"metric: unknown metric {identifier!r}; expected one of {known_names()}")
         return cls(name=identifier)
