@@ -8,12 +8,9 @@ with the Keras test as the case id. Keras' expected values and tolerances are ke
 test gives its own). `metrics.X` -> `fastnn.metrics.X`; `self.assertRaisesRegex` ->
 `pytest.raises(match=)` with Keras' regex (fastnn's messages contain Keras' words).
 
-Not ported:
-
-| Keras test class | reason |
-|---|---|
-| SensitivityAtSpecificityTest, SpecificityAtSensitivityTest, PrecisionAtRecallTest, RecallAtPrecisionTest | those metrics are not in fastnn |
-| AUCTest, MultiAUCTest | AUC is not in fastnn |
+The file's other test classes (SensitivityAtSpecificityTest, SpecificityAtSensitivityTest,
+PrecisionAtRecallTest, RecallAtPrecisionTest, AUCTest, MultiAUCTest) are ported in
+test_auc_metrics.py.
 """
 import numpy as np
 import pytest
