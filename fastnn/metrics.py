@@ -4,7 +4,9 @@ Most metrics here are running means, so their state is (total, count); `batch_su
 gives one batch's contribution and `update_sums` adds it. The training loop uses that
 pair so a fused engine can hand back sums without per-sample Python. The confusion-matrix
 metrics (TruePositives, FalsePositives, TrueNegatives, FalseNegatives, Precision, Recall)
-keep Keras' own state instead: count variables per threshold, updated by update_state.
+keep Keras' own state instead: count variables per threshold, updated by update_state;
+so do AUC and PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity and
+SpecificityAtSensitivity, which count with the same helper (_ConfusionMatrixMetric).
 
 Keras' MeanMetricWrapper family (Accuracy, MeanMetricWrapper(fn), the cross-entropies,
 KLDivergence, Poisson, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
@@ -846,6 +848,8 @@ def _unit_value(value, name, owner):
     if not 0.0 <= float(v) <= 1.0:       # NaN too
         raise ValueError(f"{owner}: Argument `{name}` must be in the range [0, 1]. "
                          f"Received: {name}={_argcheck.shown(value)}")
+    if isinstance(v, np.generic):           # a NumPy scalar: a Python number (JSON)
+        v = v.item()
     return v
 
 
