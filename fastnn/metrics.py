@@ -265,6 +265,8 @@ class Mean(_VariableCount, Metric):
         if sample_weight is not None:
             sample_weight = _argcheck.finite_array(
                 _values_array(sample_weight, "sample_weight", owner), "sample_weight", owner)
+        if v.size == 0:     # nothing to add (Keras' mean of no values times a scalar
+            return          # weight would make the result NaN)
         v, sw = _samplewise(v, sample_weight, np.mean, owner)
         if sw is not None:
             count = float(np.sum(sw))

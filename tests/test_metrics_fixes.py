@@ -144,3 +144,16 @@ def test_mean_squared_error_nd_weights():
     m.update_state(np.zeros((2, 2, 2)), y_pred, sample_weight=[[1, 0], [0, 1]])
     per = (y_pred ** 2).mean(axis=-1) * [[1, 0], [0, 1]]
     assert float(m.result()) == pytest.approx(per.mean(axis=1).sum() / 1.0)
+
+
+def test_mean_of_no_values_adds_nothing():
+    """Found by the API fuzzing: Keras' reduction of an empty batch with a scalar weight
+    counts one sample of NaN; fastnn adds nothing (the result stays 0, then the mean of
+    what comes next)."""
+    import numpy as np
+    from fastnn import metrics
+    m = metrics.Mean()
+    m.update_state(np.array([]), sample_weight=1.0)
+    assert m.result() == 0.0 and m.count == 0
+    m.update_state([1.0, 3.0], sample_weight=2.0)
+    assert m.result() == 2.0
