@@ -1,7 +1,8 @@
 """Layers (keras.layers): Dense, Identity, Input/InputLayer, the activation layers,
 Dropout and the other regularization layers (GaussianNoise, GaussianDropout,
 AlphaDropout, ActivityRegularization), BatchNormalization, Normalization,
-LayerNormalization, UnitNormalization, Rescaling, the reshaping layers (Flatten,
+LayerNormalization, UnitNormalization, Rescaling, CategoryEncoding, Discretization,
+the reshaping layers (Flatten,
 Reshape, Permute, RepeatVector), the merging layers and Lambda.
 
 A layer declares its weights in `build` and its math in `call` (inference) plus the
@@ -14,7 +15,7 @@ from fastnn.layers.core import Dense, Identity, Input, InputLayer
 from fastnn.layers.activations import ELU, Activation, LeakyReLU, ReLU, Softmax
 from fastnn.layers.normalization import (BatchNormalization, LayerNormalization, Normalization,
                                          UnitNormalization)
-from fastnn.layers.preprocessing import Rescaling
+from fastnn.layers.preprocessing import CategoryEncoding, Discretization, Rescaling
 from fastnn.layers.regularization import (ActivityRegularization, AlphaDropout, Dropout,
                                           GaussianDropout, GaussianNoise)
 from fastnn.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
@@ -28,6 +29,7 @@ ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Activation, 
                                        Dropout, GaussianNoise, GaussianDropout, AlphaDropout,
                                        ActivityRegularization, BatchNormalization, Normalization,
                                        LayerNormalization, UnitNormalization, Rescaling,
+                                       CategoryEncoding, Discretization,
                                        Flatten, Reshape, Permute, RepeatVector,
                                        Add, Subtract, Multiply, Average, Maximum, Minimum,
                                        Concatenate, Dot, Lambda, Embedding,

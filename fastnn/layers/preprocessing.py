@@ -80,3 +80,296 @@ class Rescaling(Layer):
         cfg = super().get_config()
         cfg.update(scale=_config_value(self._scale), offset=_config_value(self._offset))
         return cfg
+
+
+# -- the categorical encodings (CategoryEncoding, Discretization, IntegerLookup) ---------
+
+_ENCODINGS = ("one_hot", "multi_hot", "count")
+
+
+def _raw(inputs):
+    a = inputs.view(np.ndarray) if isinstance(inputs, np.ndarray) else np.asarray(inputs)
+    return np.asarray(a)
+
+
+def _whole(raw, owner, what):
+    """raw as int64, refusing non-numbers, bools and floats that are not whole numbers
+    (fit hands integer columns over as floats)."""
+    if raw.dtype.kind not in "iuf":
+        raise TypeError(f"{owner}: inputs must be integer {what}, got dtype {raw.dtype}")
+    if raw.dtype.kind == "f":
+        if raw.size and not np.all(np.isfinite(raw) & (raw == np.floor(raw))):
+            bad = raw[~(np.isfinite(raw) & (raw == np.floor(raw)))]
+            raise ValueError(f"{owner}: inputs must be whole numbers ({what}), got "
+                             f"{_argcheck.shown(bad[:8].tolist())}")
+    return raw.astype(np.int64)
+
+
+def _encode(idx, mode, depth, dtype, count_weights=None):
+    """Keras' numerical_utils.encode_categorical_inputs on int64 indices already checked
+    to lie in [0, depth): one_hot adds an axis (dropping a trailing axis of 1),
+    multi_hot / count reduce the last axis (a rank-1 input is one sample)."""
+    if idx.ndim == 0:
+        idx = idx.reshape(1)
+    if mode == "one_hot":
+        if idx.ndim > 1 and idx.shape[-1] == 1:
+            idx = idx.reshape(idx.shape[:-1])
+        out = np.zeros(idx.shape + (depth,), dtype)
+        np.put_along_axis(out, idx[..., None], 1, axis=-1)
+        return out
+    lead = idx.shape[:-1]
+    flat = idx.reshape(-1, idx.shape[-1])
+    rows = np.repeat(np.arange(flat.shape[0]), flat.shape[1])
+    if mode == "multi_hot":
+        out = np.zeros((flat.shape[0], depth), dtype)
+        out[rows, flat.reshape(-1)] = 1
+    else:
+        if count_weights is not None:
+            w = np.broadcast_to(count_weights, idx.shape).reshape(-1)
+            dtype = w.dtype
+        else:
+            w = np.ones(flat.size, np.float64)
+        out = np.zeros((flat.shape[0], depth), np.float64)
+        np.add.at(out, (rows, flat.reshape(-1)), w)
+        out = out.astype(dtype)
+    return out.reshape(lead + (depth,))
+
+
+def _encoded_shape(input_shape, mode, depth):
+    input_shape = tuple(input_shape)
+    if len(input_shape) == 0:
+        return (depth,)
+    if mode == "one_hot":
+        if len(input_shape) > 1 and input_shape[-1] == 1:
+            return input_shape[:-1] + (depth,)
+        return input_shape + (depth,)
+    return input_shape[:-1] + (depth,)
+
+
+def _output_mode(value, owner, allowed):
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{owner}: output_mode must be one of {', '.join(map(repr, allowed))}, "
+                         f"got {_argcheck.shown(value)}")
+    return value
+
+
+class _Encoder(Layer):
+    """Shared by the encoding layers: no weights, no gradient to their inputs; inputs
+    are kept as given (ints stay ints) and outputs have the dtype the mode gives."""
+
+    def _as_input(self, x):
+        return x if isinstance(x, np.ndarray) or x is None else np.asarray(x)
+
+    def _out_dtype(self):
+        return self.dtype
+
+    def _output_spec(self, args, kwargs):
+        from fastnn.layers import symbolic as _symbolic
+        from fastnn.layers.layer import _shape_tree_to_tensors
+        shape = self.compute_output_shape(_symbolic.shape_of(args[0]))
+        return _shape_tree_to_tensors(shape, np.dtype(self._out_dtype()))
+
+    def _finish(self, out):
+        from fastnn.tensor import Tensor
+        return np.ascontiguousarray(out).view(Tensor)
+
+
+class CategoryEncoding(_Encoder):
+    """keras.layers.CategoryEncoding(num_tokens, output_mode="multi_hot", sparse=False):
+    integer indices in [0, num_tokens) to one-hot rows ("one_hot": a trailing axis of 1
+    is replaced), one multi-hot row per sample ("multi_hot": the last axis is reduced) or
+    counts ("count", optionally weighted by call's count_weights). Whole-number floats
+    are accepted as indices (fit hands columns over as floats); an index outside
+    [0, num_tokens) raises ValueError naming it (Keras' backends give a wrong row or
+    error). sparse=True is refused: fastnn has no sparse tensors."""
+
+    def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
+        owner = "CategoryEncoding"
+        if output_mode == "binary":
+            output_mode = "multi_hot"
+        self.output_mode = _output_mode(output_mode, owner, _ENCODINGS)
+        if num_tokens is None:
+            raise ValueError(f"{owner}: num_tokens must be set to use this layer. If the number "
+                             f"of tokens is not known beforehand, use the IntegerLookup layer "
+                             f"instead.")
+        self.num_tokens = _argcheck.integer(num_tokens, "num_tokens", owner, lo=1)
+        if _argcheck.boolean(sparse, "sparse", owner):
+            raise ValueError(f"{owner}: sparse=True is not supported (fastnn has no sparse "
+                             f"tensors), got sparse={sparse!r}")
+        self.sparse = False
+        super().__init__(**kwargs)
+
+    def compute_output_shape(self, input_shape):
+        return _encoded_shape(input_shape, self.output_mode, self.num_tokens)
+
+    def call(self, inputs, count_weights=None):
+        owner = self.name
+        if count_weights is not None:
+            if self.output_mode != "count":
+                raise ValueError(f"{owner}: count_weights is not used when output_mode is not "
+                                 f"'count'. Received count_weights={_argcheck.shown(count_weights)}")
+            count_weights = np.asarray(_raw(count_weights), dtype=self.dtype)
+        idx = _whole(_raw(inputs), owner, "indices")
+        if count_weights is not None and count_weights.shape != idx.shape:
+            raise ValueError(f"{owner}: count_weights must have the inputs' shape {idx.shape}, "
+                             f"got {count_weights.shape}")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.num_tokens):
+            bad = np.unique(idx[(idx < 0) | (idx >= self.num_tokens)])
+            raise ValueError(f"{owner}: indices must be in [0, {self.num_tokens}) (num_tokens), "
+                             f"got {_argcheck.shown(bad[:8].tolist())}")
+        return self._finish(_encode(idx, self.output_mode, self.num_tokens, self.dtype,
+                                    count_weights))
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(num_tokens=self.num_tokens, output_mode=self.output_mode, sparse=self.sparse)
+        return cfg
+
+
+# Keras' approximate quantile summary (keras/src/layers/preprocessing/discretization.py),
+# kept so that adapt() gives Keras' boundaries exactly.
+def _summarize(values, epsilon):
+    values = np.sort(np.reshape(values, [-1]))
+    num_buckets = 1.0 / epsilon
+    step = max(values.size / num_buckets, 1)
+    boundaries = values[int(step - 1)::int(step)]
+    return np.stack([boundaries, np.ones_like(boundaries) * step])
+
+
+def _compress_summary(summary, epsilon):
+    if summary.shape[1] * epsilon < 1:
+        return summary
+    percents = epsilon + np.arange(0.0, 1.0, epsilon)
+    cum_weights = summary[1].cumsum()
+    cum_weight_percents = cum_weights / cum_weights[-1]
+    new_bins = np.interp(percents, cum_weight_percents, summary[0])
+    cum_weights = np.interp(percents, cum_weight_percents, cum_weights)
+    new_weights = cum_weights - np.concatenate((np.array([0]), cum_weights[:-1]))
+    return np.stack((new_bins, new_weights)).astype("float32")
+
+
+def _merge_summaries(prev, nxt, epsilon):
+    merged = np.concatenate((prev, nxt), axis=1)
+    merged = np.take(merged, np.argsort(merged[0]), axis=1)
+    return _compress_summary(merged, epsilon)
+
+
+def _batches(data, owner):
+    """adapt's data: one array, or an iterable of batches (an (x, y) tuple gives x)."""
+    if isinstance(data, np.ndarray) or hasattr(data, "__array__"):
+        return [np.asarray(data)]
+    if hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict)):
+        return [np.asarray(b[0] if isinstance(b, tuple) else b) for b in data]
+    raise TypeError(f"{owner}: data must be an array or an iterable of batches, got "
+                    f"{type(data).__name__}")
+
+
+class Discretization(_Encoder):
+    """keras.layers.Discretization(bin_boundaries=None, num_bins=None, epsilon=0.01,
+    output_mode="int", sparse=False): the bucket of each value, as np.digitize(x,
+    bin_boundaries) (a value equal to a boundary goes to the bucket above it: with
+    boundaries [0., 1.], -1 -> 0, 0 -> 1, 0.5 -> 1, 1 -> 2), as int32 ("int") or encoded
+    over len(bin_boundaries) + 1 buckets ("one_hot", "multi_hot", "count"). adapt(data)
+    computes num_bins - 1 boundaries with Keras' own approximate quantile summary (the
+    same NumPy code, so the same boundaries as Keras; epsilon sets its precision). The
+    boundaries are in get_config, as in Keras, and so save with the model."""
+
+    def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int",
+                 sparse=False, **kwargs):
+        owner = "Discretization"
+        if _argcheck.boolean(sparse, "sparse", owner):
+            if output_mode == "int":
+                raise ValueError(f"{owner}: sparse=True may only be used if output_mode is "
+                                 f"'one_hot', 'multi_hot', or 'count'. Received: sparse={sparse} "
+                                 f"and output_mode={output_mode}")
+            raise ValueError(f"{owner}: sparse=True is not supported (fastnn has no sparse "
+                             f"tensors), got sparse={sparse!r}")
+        self.output_mode = _output_mode(output_mode, owner, ("int",) + _ENCODINGS)
+        if num_bins is not None:
+            num_bins = _argcheck.integer(num_bins, "num_bins", owner, lo=0)
+        if num_bins is not None and bin_boundaries is not None:
+            raise ValueError(f"{owner}: Both `num_bins` and `bin_boundaries` should not be set. "
+                             f"Received: `num_bins={num_bins}` and "
+                             f"`bin_boundaries={bin_boundaries}`")
+        if num_bins is None and bin_boundaries is None:
+            raise ValueError(f"{owner}: You need to set either `num_bins` or `bin_boundaries`.")
+        if bin_boundaries is not None:
+            bin_boundaries = self._check_boundaries(bin_boundaries, owner)
+        self.epsilon = _argcheck.real(epsilon, "epsilon", owner)
+        if not 0 < self.epsilon <= 1:
+            raise ValueError(f"{owner}: epsilon must be in (0, 1], got {epsilon!r}")
+        self.bin_boundaries, self.num_bins, self.sparse = bin_boundaries, num_bins, False
+        self.summary = None if bin_boundaries else np.array([[], []], dtype="float32")
+        super().__init__(**kwargs)
+
+    @staticmethod
+    def _check_boundaries(value, owner):
+        try:
+            b = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{owner}: bin_boundaries must be a list of numbers, got "
+                            f"{_argcheck.shown(value)}") from None
+        if b.ndim != 1 or not np.all(np.isfinite(b)) or np.any(np.diff(b) < 0):
+            raise ValueError(f"{owner}: bin_boundaries must be a flat, sorted list of finite "
+                             f"numbers, got {_argcheck.shown(value)}")
+        return [float(v) for v in b]
+
+    def _out_dtype(self):
+        return "int32" if self.output_mode == "int" else self.dtype
+
+    def compute_output_shape(self, input_shape):
+        if self.output_mode == "int":
+            return tuple(input_shape)
+        depth = len(self.bin_boundaries) + 1 if self.bin_boundaries is not None \
+            else self.num_bins
+        return _encoded_shape(input_shape, self.output_mode, depth)
+
+    def adapt(self, data, steps=None):
+        owner = f"{self.name}.adapt"
+        if self.num_bins is None:
+            raise ValueError(f"{owner}: Cannot adapt a Discretization layer that has been "
+                             f"initialized with `bin_boundaries`, use `num_bins` instead.")
+        batches = _batches(data, owner)
+        if steps is not None:
+            batches = batches[:_argcheck.integer(steps, "steps", owner, lo=1)]
+        self.summary = np.array([[], []], dtype="float32")
+        for b in batches:
+            if b.dtype.kind not in "biuf" or b.size == 0 or not np.all(np.isfinite(b)):
+                raise ValueError(f"{owner}: data must be non-empty arrays of finite numbers, "
+                                 f"got dtype {b.dtype} and shape {b.shape}")
+            self.summary = _merge_summaries(_summarize(b.astype("float32"), self.epsilon),
+                                            self.summary, self.epsilon)
+        self.bin_boundaries = _compress_summary(self.summary, 1.0 / self.num_bins)[0, :-1] \
+            .tolist() if self.num_bins else []
+
+    def call(self, inputs):
+        if self.bin_boundaries is None:
+            raise ValueError(f"{self.name}: You need to either pass the `bin_boundaries` "
+                             f"argument at construction time or call `adapt(dataset)` before "
+                             f"you can start using the `Discretization` layer.")
+        raw = _raw(inputs)
+        if raw.dtype.kind not in "biuf":
+            raise TypeError(f"{self.name}: inputs must be numbers, got dtype {raw.dtype}")
+        idx = np.digitize(raw.astype(np.float64), np.asarray(self.bin_boundaries, np.float64))
+        if self.output_mode == "int":
+            return self._finish(idx.astype(np.int32))
+        return self._finish(_encode(idx.astype(np.int64), self.output_mode,
+                                    len(self.bin_boundaries) + 1, self.dtype))
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(bin_boundaries=None if self.bin_boundaries is None
+                   else [float(v) for v in self.bin_boundaries],
+                   num_bins=self.num_bins, epsilon=self.epsilon, output_mode=self.output_mode,
+                   sparse=self.sparse)
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if config.get("bin_boundaries") is not None and config.get("num_bins") is not None:
+            b = config.pop("bin_boundaries")
+            layer = super().from_config(config)
+            layer.bin_boundaries = list(b)
+            return layer
+        return super().from_config(config)
