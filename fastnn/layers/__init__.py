@@ -2,7 +2,7 @@
 Dropout and the other regularization layers (GaussianNoise, GaussianDropout,
 AlphaDropout, ActivityRegularization), BatchNormalization, Normalization,
 LayerNormalization, UnitNormalization, Rescaling, CategoryEncoding, Discretization,
-the reshaping layers (Flatten,
+IntegerLookup, the reshaping layers (Flatten,
 Reshape, Permute, RepeatVector), the merging layers and Lambda.
 
 A layer declares its weights in `build` and its math in `call` (inference) plus the
@@ -15,7 +15,8 @@ from fastnn.layers.core import Dense, Identity, Input, InputLayer
 from fastnn.layers.activations import ELU, Activation, LeakyReLU, ReLU, Softmax
 from fastnn.layers.normalization import (BatchNormalization, LayerNormalization, Normalization,
                                          UnitNormalization)
-from fastnn.layers.preprocessing import CategoryEncoding, Discretization, Rescaling
+from fastnn.layers.preprocessing import (CategoryEncoding, Discretization, IntegerLookup,
+                                          Rescaling)
 from fastnn.layers.regularization import (ActivityRegularization, AlphaDropout, Dropout,
                                           GaussianDropout, GaussianNoise)
 from fastnn.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
@@ -29,7 +30,7 @@ ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Activation, 
                                        Dropout, GaussianNoise, GaussianDropout, AlphaDropout,
                                        ActivityRegularization, BatchNormalization, Normalization,
                                        LayerNormalization, UnitNormalization, Rescaling,
-                                       CategoryEncoding, Discretization,
+                                       CategoryEncoding, Discretization, IntegerLookup,
                                        Flatten, Reshape, Permute, RepeatVector,
                                        Add, Subtract, Multiply, Average, Maximum, Minimum,
                                        Concatenate, Dot, Lambda, Embedding,

@@ -373,3 +373,226 @@ class Discretization(_Encoder):
             layer.bin_boundaries = list(b)
             return layer
         return super().from_config(config)
+
+
+class IntegerLookup(_Encoder):
+    """keras.layers.IntegerLookup: integer tokens to indices of a vocabulary (given, or
+    learned by adapt(data): the max_tokens most frequent first, ties larger token first,
+    as Keras orders them). Indices: the mask (only when mask_token is set and
+    output_mode="int") is 0, then num_oov_indices OOV indices (an unknown token goes to
+    token % num_oov_indices, Keras' default oov_method "floormod"), then the vocabulary.
+    output_mode "int" gives int64 indices; "one_hot", "multi_hot", "count" encode them
+    over vocabulary_size() (max_tokens with pad_to_max_tokens=True). invert=True maps
+    indices back to tokens. Whole-number floats are taken as tokens (fit hands columns
+    over as floats). The vocabulary (learned or given) is kept in get_config, so it
+    saves with the model (Keras writes an adapted one as an asset file).
+    Not supported: output_mode="tf_idf" / idf_weights, sparse=True, oov_method="farmhash"."""
+
+    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1,
+                 vocabulary=None, vocabulary_dtype="int64", idf_weights=None, invert=False,
+                 output_mode="int", sparse=False, pad_to_max_tokens=False,
+                 oov_method="floormod", salt=None, **kwargs):
+        owner = "IntegerLookup"
+        if vocabulary_dtype != "int64":
+            raise ValueError(f"{owner}: Only `vocabulary_dtype='int64'` is supported at this "
+                             f"time. Received: vocabulary_dtype={vocabulary_dtype}")
+        if max_tokens is not None:
+            max_tokens = _argcheck.integer(max_tokens, "max_tokens", owner)
+            if max_tokens <= 1:
+                raise ValueError(f"{owner}: If `max_tokens` is set for `IntegerLookup`, it must "
+                                 f"be greater than 1. Received: max_tokens={max_tokens}")
+        if _argcheck.boolean(pad_to_max_tokens, "pad_to_max_tokens", owner) and max_tokens is None:
+            raise ValueError(f"{owner}: If pad_to_max_tokens is True, must set `max_tokens`. "
+                             f"Received: max_tokens={max_tokens}")
+        num_oov_indices = _argcheck.integer(num_oov_indices, "num_oov_indices", owner)
+        if num_oov_indices < 0:
+            raise ValueError(f"{owner}: The value of `num_oov_indices` argument for "
+                             f"`IntegerLookup` must >= 0. Received: "
+                             f"num_oov_indices={num_oov_indices}")
+        for argname, v in (("mask_token", mask_token), ("oov_token", oov_token)):
+            if v is not None and (isinstance(v, (bool, np.bool_))
+                                  or not isinstance(v, (int, np.integer))):
+                raise TypeError(f"{owner}: {argname} must be an int or None, got "
+                                f"{_argcheck.shown(v)}")
+        if oov_method != "floormod":
+            raise ValueError(f"{owner}: oov_method must be 'floormod' (fastnn has no "
+                             f"farmhash), got {_argcheck.shown(oov_method)}")
+        if salt is not None:
+            raise ValueError(f"{owner}: `salt` can only be used when `oov_method='farmhash'`. "
+                             f"Received: oov_method={oov_method}")
+        if output_mode == "binary":
+            output_mode = "multi_hot"
+        if output_mode in ("tf_idf", "tf-idf") or idf_weights is not None:
+            raise ValueError(f"{owner}: output_mode='tf_idf' and idf_weights are not supported "
+                             f"by fastnn, got output_mode={output_mode!r}")
+        self.output_mode = _output_mode(output_mode, owner, ("int",) + _ENCODINGS)
+        if _argcheck.boolean(invert, "invert", owner) and output_mode != "int":
+            raise ValueError(f"{owner}: `output_mode` must be `'int'` when `invert` is true. "
+                             f"Received: output_mode={output_mode}")
+        if _argcheck.boolean(sparse, "sparse", owner):
+            raise ValueError(f"{owner}: sparse=True is not supported (fastnn has no sparse "
+                             f"tensors), got sparse={sparse!r}")
+        self.max_tokens, self.num_oov_indices = max_tokens, num_oov_indices
+        self.mask_token = None if mask_token is None else int(mask_token)
+        self.oov_token = None if oov_token is None else int(oov_token)
+        self.vocabulary_dtype, self.invert, self.sparse = vocabulary_dtype, bool(invert), False
+        self.pad_to_max_tokens, self.oov_method, self.salt = bool(pad_to_max_tokens), oov_method, None
+        self._tokens = None           # the learned/given vocabulary, no special tokens
+        self.input_vocabulary = None
+        super().__init__(**kwargs)
+        if vocabulary is not None:
+            self.set_vocabulary(vocabulary)
+            self.input_vocabulary = [int(t) for t in self._tokens]
+
+    # -- indices ------------------------------------------------------------------------
+    def _oov_start(self):
+        return 1 if self.mask_token is not None and self.output_mode == "int" else 0
+
+    def _token_start(self):
+        return self._oov_start() + self.num_oov_indices
+
+    def vocabulary_size(self):
+        n = self._token_start() + (0 if self._tokens is None else len(self._tokens))
+        return self.max_tokens if self.pad_to_max_tokens else n
+
+    def get_vocabulary(self, include_special_tokens=True):
+        tokens = [] if self._tokens is None else [int(t) for t in self._tokens]
+        if not include_special_tokens:
+            return tokens
+        special = [self.mask_token] * self._oov_start() + [self.oov_token] * self.num_oov_indices
+        return special + tokens
+
+    def set_vocabulary(self, vocabulary, idf_weights=None):
+        owner = f"{self.name if hasattr(self, 'name') else 'IntegerLookup'}.set_vocabulary"
+        if idf_weights is not None:
+            raise ValueError(f"{owner}: idf_weights are only for output_mode='tf_idf', which "
+                             f"fastnn does not support")
+        if isinstance(vocabulary, str):
+            raise ValueError(f"{owner}: a vocabulary file is not supported; pass a list of "
+                             f"integers, got {vocabulary!r}")
+        v = np.asarray(vocabulary)
+        if v.dtype.kind == "f" and v.size and np.all(v == np.floor(v)):
+            v = v.astype(np.int64)
+        if v.dtype.kind not in "iu" and v.size:
+            raise TypeError(f"{owner}: vocabulary must be integers, got dtype {v.dtype}")
+        v = v.astype(np.int64).reshape(-1)
+        if v.size == 0:
+            raise ValueError(f"{owner}: Cannot set an empty vocabulary. Received: "
+                             f"vocabulary={list(vocabulary)}")
+        special = [self.mask_token] * self._oov_start() + [self.oov_token] * self.num_oov_indices
+        ts = len(special)
+        if len(v) >= ts and [int(t) for t in v[:ts]] == special:
+            v = v[ts:]
+        uniq, counts = np.unique(v, return_counts=True)
+        if np.any(counts > 1):
+            raise ValueError(f"{owner}: The passed vocabulary has at least one repeated term. "
+                             f"Please uniquify your dataset. The repeated terms are: "
+                             f"{uniq[counts > 1].tolist()}")
+        if self.mask_token is not None and self.mask_token in v:
+            raise ValueError(f"{owner}: Found reserved mask token at unexpected location in "
+                             f"`vocabulary`. Note that passed `vocabulary` does not need to "
+                             f"include the OOV and mask tokens. Either remove all mask and OOV "
+                             f"tokens, or include them only at the start of the vocabulary in "
+                             f"precisely this order: {special}. Received: mask_token="
+                             f"{self.mask_token} at vocabulary index "
+                             f"{int(np.argwhere(v == self.mask_token)[-1][0])}")
+        if self.oov_token is not None and self.invert and self.oov_token in v:
+            raise ValueError(f"{owner}: Found reserved OOV token at unexpected location in "
+                             f"`vocabulary`. Received: oov_token={self.oov_token}")
+        if self.max_tokens is not None and ts + len(v) > self.max_tokens:
+            raise ValueError(f"{owner}: Attempted to set a vocabulary larger than the maximum "
+                             f"vocab size. Received vocabulary size is {ts + len(v)}; "
+                             f"`max_tokens` is {self.max_tokens}.")
+        self._tokens = v
+        self._index = {int(t): ts + i for i, t in enumerate(v)}
+
+    def adapt(self, data, steps=None):
+        owner = f"{self.name}.adapt"
+        batches = _batches(data, owner)
+        if steps is not None:
+            batches = batches[:_argcheck.integer(steps, "steps", owner, lo=1)]
+        toks = np.concatenate([_whole(b, owner, "tokens").reshape(-1) for b in batches]) \
+            if batches else np.zeros(0, np.int64)
+        if self.mask_token is not None:
+            toks = toks[toks != self.mask_token]
+        if self.oov_token is not None:
+            toks = toks[toks != self.oov_token]
+        uniq, counts = np.unique(toks, return_counts=True)
+        order = np.lexsort((uniq, counts))[::-1]         # Keras: count, then token, descending
+        if self.max_tokens:
+            order = order[:max(self.max_tokens - self._token_start(), 0)]
+        self._tokens = uniq[order].astype(np.int64)
+        ts = self._token_start()
+        self._index = {int(t): ts + i for i, t in enumerate(self._tokens)}
+
+    def _out_dtype(self):
+        if self.output_mode == "int":
+            return self.vocabulary_dtype if self.invert else "int64"
+        return self.dtype
+
+    def compute_output_shape(self, input_shape):
+        if self.output_mode == "int":
+            return tuple(input_shape)
+        return _encoded_shape(input_shape, self.output_mode, self.vocabulary_size())
+
+    def call(self, inputs):
+        owner = self.name
+        if self._tokens is None:
+            raise ValueError(f"{owner}: the layer has no vocabulary; pass vocabulary= or call "
+                             f"adapt(data) first")
+        x = _whole(_raw(inputs), owner, "tokens")
+        if self.invert:
+            vocab = np.asarray(self.get_vocabulary(), dtype=np.int64)
+            ok = (x >= 0) & (x < len(vocab))
+            out = np.where(ok, vocab[np.clip(x, 0, max(len(vocab) - 1, 0))],
+                           -1 if self.oov_token is None else self.oov_token)
+            return self._finish(out.astype(self.vocabulary_dtype))
+        keys = np.array(sorted(self._index), dtype=np.int64)
+        vals = np.array([self._index[int(k)] for k in keys], dtype=np.int64)
+        pos = np.clip(np.searchsorted(keys, x), 0, max(len(keys) - 1, 0))
+        found = keys[pos] == x if len(keys) else np.zeros(x.shape, bool)
+        idx = np.where(found, vals[pos], -1)
+        oov = ~found
+        if self.mask_token is not None:
+            masked = x == self.mask_token
+            oov &= ~masked
+        if np.any(oov):
+            if self.num_oov_indices == 0:
+                raise ValueError(f"{owner}: When `num_oov_indices=0` all inputs should be in "
+                                 f"vocabulary, found OOV values "
+                                 f"{_argcheck.shown(np.unique(x[oov])[:8].tolist())}, consider "
+                                 f"setting `num_oov_indices=1`.")
+            idx = np.where(oov, np.mod(x, self.num_oov_indices) + self._oov_start(), idx)
+        if self.output_mode == "int":
+            if self.mask_token is not None:
+                idx = np.where(masked, 0, idx)
+            return self._finish(idx.astype(np.int64))
+        depth = self.vocabulary_size()
+        if self.mask_token is not None and np.any(masked):
+            # non-int modes: the mask has no index; masked tokens are not encoded
+            return self._finish(self._encode_masked(idx, masked, depth))
+        return self._finish(_encode(idx, self.output_mode, depth, self.dtype))
+
+    def _encode_masked(self, idx, masked, depth):
+        if self.output_mode == "one_hot":
+            out = _encode(np.where(masked, 0, idx), "one_hot", depth, self.dtype)
+            m = masked.reshape(masked.shape[:-1]) if masked.ndim > 1 and masked.shape[-1] == 1 \
+                else masked
+            out[m] = 0
+            return out
+        w = np.where(masked, 0.0, 1.0)
+        out = _encode(np.where(masked, 0, idx), "count", depth, self.dtype, w)
+        if self.output_mode == "multi_hot":
+            out = (out > 0)
+        return out.astype(self.dtype)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(max_tokens=self.max_tokens, num_oov_indices=self.num_oov_indices,
+                   mask_token=self.mask_token, oov_token=self.oov_token,
+                   vocabulary=None if self._tokens is None else [int(t) for t in self._tokens],
+                   vocabulary_dtype=self.vocabulary_dtype, idf_weights=None,
+                   invert=self.invert, output_mode=self.output_mode, sparse=self.sparse,
+                   pad_to_max_tokens=self.pad_to_max_tokens, oov_method=self.oov_method,
+                   salt=self.salt)
+        return cfg
