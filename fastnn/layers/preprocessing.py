@@ -108,7 +108,8 @@ def _whole(raw, owner, what):
 def _encode(idx, mode, depth, dtype, count_weights=None):
     """Keras' numerical_utils.encode_categorical_inputs on int64 indices already checked
     to lie in [0, depth): one_hot adds an axis (dropping a trailing axis of 1),
-    multi_hot / count reduce the last axis (a rank-1 input is one sample)."""
+    multi_hot / count reduce axis 1 (a rank-1 input is one sample), as Keras'
+    backends compute them."""
     if idx.ndim == 0:
         idx = idx.reshape(1)
     if mode == "one_hot":
@@ -117,6 +118,11 @@ def _encode(idx, mode, depth, dtype, count_weights=None):
         out = np.zeros(idx.shape + (depth,), dtype)
         np.put_along_axis(out, idx[..., None], 1, axis=-1)
         return out
+    # Keras (nn.multi_hot, the count path) reduces axis 1 (a rank-1 input: axis 0)
+    if idx.ndim > 2:
+        idx = np.moveaxis(idx, 1, -1)
+        if count_weights is not None:
+            count_weights = np.moveaxis(np.asarray(count_weights), 1, -1)
     lead = idx.shape[:-1]
     flat = idx.reshape(-1, idx.shape[-1])
     rows = np.repeat(np.arange(flat.shape[0]), flat.shape[1])
@@ -143,7 +149,9 @@ def _encoded_shape(input_shape, mode, depth):
         if len(input_shape) > 1 and input_shape[-1] == 1:
             return input_shape[:-1] + (depth,)
         return input_shape + (depth,)
-    return input_shape[:-1] + (depth,)
+    if len(input_shape) == 1:
+        return (depth,)
+    return input_shape[:1] + input_shape[2:] + (depth,)
 
 
 def _output_mode(value, owner, allowed):
@@ -156,6 +164,8 @@ def _output_mode(value, owner, allowed):
 class _Encoder(Layer):
     """Shared by the encoding layers: no weights, no gradient to their inputs; inputs
     are kept as given (ints stay ints) and outputs have the dtype the mode gives."""
+
+    supports_masking = False
 
     def _as_input(self, x):
         return x if isinstance(x, np.ndarray) or x is None else np.asarray(x)
@@ -187,12 +197,18 @@ class CategoryEncoding(_Encoder):
         owner = "CategoryEncoding"
         if output_mode == "binary":
             output_mode = "multi_hot"
-        self.output_mode = _output_mode(output_mode, owner, _ENCODINGS)
+        if output_mode not in _ENCODINGS:
+            raise ValueError(f"{owner}: Unknown arg for output_mode: {output_mode} (one of "
+                             f"'one_hot', 'multi_hot', 'count')")
+        self.output_mode = output_mode
         if num_tokens is None:
             raise ValueError(f"{owner}: num_tokens must be set to use this layer. If the number "
                              f"of tokens is not known beforehand, use the IntegerLookup layer "
                              f"instead.")
-        self.num_tokens = _argcheck.integer(num_tokens, "num_tokens", owner, lo=1)
+        self.num_tokens = _argcheck.integer(num_tokens, "num_tokens", owner)
+        if self.num_tokens < 1:
+            raise ValueError(f"{owner}: `num_tokens` must be >= 1. Received: "
+                             f"num_tokens={num_tokens}.")
         if _argcheck.boolean(sparse, "sparse", owner):
             raise ValueError(f"{owner}: sparse=True is not supported (fastnn has no sparse "
                              f"tensors), got sparse={sparse!r}")
@@ -206,8 +222,8 @@ class CategoryEncoding(_Encoder):
         owner = self.name
         if count_weights is not None:
             if self.output_mode != "count":
-                raise ValueError(f"{owner}: count_weights is not used when output_mode is not "
-                                 f"'count'. Received count_weights={_argcheck.shown(count_weights)}")
+                raise ValueError(f"{owner}: `count_weights` is not used when `output_mode` is "
+                                 f"not `'count'`. Received count_weights={_argcheck.shown(count_weights)}")
             count_weights = np.asarray(_raw(count_weights), dtype=self.dtype)
         idx = _whole(_raw(inputs), owner, "indices")
         if count_weights is not None and count_weights.shape != idx.shape:

@@ -1,14 +1,30 @@
-"""Keras 3's tests of the Rescaling layer, ported to fastnn.layers.
+"""Keras 3's tests of the Rescaling, CategoryEncoding, Discretization and IntegerLookup
+layers, ported to fastnn.layers.
 
 Source: keras-team/keras at 3422977a5e38,
-`keras/src/layers/preprocessing/rescaling_test.py` (RescalingTest). `run_layer_test` is
+`keras/src/layers/preprocessing/rescaling_test.py` (RescalingTest),
+`category_encoding_test.py`, `discretization_test.py`, `integer_lookup_test.py`. `run_layer_test` is
 tests/conformance/layer_testing.py.
 
 Not ported (out of scope): test_tf_data_compatibility and test_grain_compatibility
 (tf.data and grain pipelines), test_rescaling_with_channels_first_and_vector_scale
 (image data formats; a vector scale broadcasts against the last axes in fastnn, tested
-in tests/test_layers_keras3.py). The other preprocessing layers (image, text,
-category encodings, hashing, discretization...) are out of fastnn's scope.
+in tests/test_layers_keras3.py). The other preprocessing layers (image, text, hashing,
+StringLookup...) are out of fastnn's scope.
+
+Not ported from category_encoding_test.py: the sparse=True cases (fastnn has no sparse
+tensors: only the dense parametrization is ported), test_tf_data_compatibility, the
+symbolic call with count_weights as a keras.Input (fastnn's functional API takes
+symbolic tensors only as the first argument). From discretization_test.py:
+test_tf_data_compatibility, test_adapt_with_grain_dataset,
+test_adapt_with_infinite_generator_and_steps (fastnn's adapt reads a finite iterable
+into a list first), the sparse cases of test_correctness. From integer_lookup_test.py:
+the tf_idf part of test_adapt_flow and test_tf_idf_output_shape (no tf_idf),
+test_tf_data_compatibility, test_adapt_with_steps (a tf.data dataset),
+test_sparse_output, test_vocabulary_from_file (no vocabulary files), and the
+oov_method="farmhash" tests (test_oov_method_farmhash,
+test_oov_method_ignored_when_single_oov_index, test_oov_method_farmhash_output_is_correct,
+test_salt_siphash: fastnn has only "floormod").
 """
 import numpy as np
 
@@ -49,3 +65,319 @@ def test_rescaling_correctness():
 def test_numpy_args():
     # Keras: keras/src/layers/preprocessing/rescaling_test.py::RescalingTest::test_numpy_args
     _basic({"scale": np.array(1.0 / 255.0), "offset": np.array(0.5)})
+
+
+# -- CategoryEncoding ---------------------------------------------------------------------
+import os            # noqa: E402
+import tempfile      # noqa: E402
+
+import pytest        # noqa: E402
+
+import fastnn        # noqa: E402
+
+CE = "keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest"
+
+
+def _symbolic(layer, shape, expected_shape):
+    out = layer(layers.Input(batch_shape=shape, dtype="int32"))
+    assert tuple(out.shape) == tuple(expected_shape)
+    assert str(out.dtype) == "float32"
+
+
+def test_count_output():
+    # Keras: keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest::test_count_output
+    x = np.array([1, 2, 3, 1])
+    layer = layers.CategoryEncoding(num_tokens=6, output_mode="count")
+    out = layer(x)
+    assert out.shape == (6,)
+    assert_all_close(out, np.array([0, 2, 1, 1, 0, 0]))
+    _symbolic(layer, x.shape, (6,))
+
+
+def test_count_weighted_output():
+    # Keras: keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest::test_count_weighted_output
+    x = np.array([[0, 1], [0, 0], [1, 2], [3, 1]])
+    w = np.array([[0.1, 0.2], [0.1, 0.1], [0.2, 0.3], [0.4, 0.2]])
+    expected = np.array([[0.1, 0.2, 0, 0, 0, 0], [0.2, 0, 0, 0, 0, 0],
+                         [0, 0.2, 0.3, 0, 0, 0], [0, 0.2, 0, 0.4, 0, 0]])
+    layer = layers.CategoryEncoding(num_tokens=6, output_mode="count")
+    out = layer(x, count_weights=w)
+    assert out.shape == (4, 6)
+    assert_all_close(out, expected)
+
+
+def test_batched_count_output():
+    # Keras: keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest::test_batched_count_output
+    x = np.array([[1, 2, 3, 1], [0, 3, 1, 0]])
+    layer = layers.CategoryEncoding(num_tokens=6, output_mode="count")
+    out = layer(x)
+    assert out.shape == (2, 6)
+    assert_all_close(out, np.array([[0, 2, 1, 1, 0, 0], [2, 1, 0, 1, 0, 0]]))
+    _symbolic(layer, x.shape, (2, 6))
+
+
+def test_multi_hot():
+    # Keras: keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest::test_multi_hot
+    x = np.array([3, 2, 0, 1])
+    layer = layers.CategoryEncoding(num_tokens=6, output_mode="multi_hot")
+    out = layer(x)
+    assert out.shape == (6,)
+    assert_all_close(out, np.array([1, 1, 1, 1, 0, 0]))
+    _symbolic(layer, x.shape, (6,))
+
+
+def test_batched_multi_hot():
+    # Keras: keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest::test_batched_multi_hot
+    x = np.array([[3, 2, 0, 1], [3, 2, 0, 1]])
+    layer = layers.CategoryEncoding(num_tokens=6, output_mode="multi_hot")
+    out = layer(x)
+    assert out.shape == (2, 6)
+    assert_all_close(out, np.array([[1, 1, 1, 1, 0, 0]] * 2))
+    _symbolic(layer, x.shape, (2, 6))
+    x = np.array((4))
+    layer = layers.CategoryEncoding(num_tokens=6, output_mode="multi_hot")
+    assert layer(x).shape == layer.compute_output_shape(x.shape)
+
+
+def test_one_hot():
+    # Keras: keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest::test_one_hot
+    x = np.array([3, 2, 0, 1])
+    expected = np.array([[0, 0, 0, 1, 0, 0], [0, 0, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0],
+                         [0, 1, 0, 0, 0, 0]])
+    layer = layers.CategoryEncoding(num_tokens=6, output_mode="one_hot")
+    out = layer(x)
+    assert_all_close(out, expected)
+    assert out.shape == (4, 6)
+    _symbolic(layer, x.shape, (4, 6))
+    for x in (np.array([3, 2, 0, 1]), np.array([[3], [2], [0], [1]]), np.array((4,))):
+        layer = layers.CategoryEncoding(num_tokens=6, output_mode="one_hot")
+        assert layer(x).shape == layer.compute_output_shape(x.shape)
+
+
+def test_batched_one_hot():
+    # Keras: keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest::test_batched_one_hot
+    x = np.array([[3, 2, 0, 1], [3, 2, 0, 1]])
+    expected = np.array([[[0, 0, 0, 1, 0, 0], [0, 0, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0],
+                          [0, 1, 0, 0, 0, 0]]] * 2)
+    layer = layers.CategoryEncoding(num_tokens=6, output_mode="one_hot")
+    out = layer(x)
+    assert_all_close(out, expected)
+    assert out.shape == (2, 4, 6)
+    _symbolic(layer, x.shape, (2, 4, 6))
+
+
+def test_category_encoding_get_config():
+    # Keras: keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest::test_get_config
+    layer = layers.CategoryEncoding(num_tokens=4, output_mode="count")
+    config = layer.get_config()
+    assert config["num_tokens"] == 4 and config["output_mode"] == "count"
+    assert config["sparse"] is False
+    revived = layers.CategoryEncoding.from_config(config)
+    assert revived.num_tokens == 4 and revived.output_mode == "count"
+    assert revived.sparse is False
+
+
+def test_category_encoding_without_num_tokens():
+    # Keras: keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest::test_category_encoding_without_num_tokens
+    with pytest.raises(ValueError, match=r"num_tokens must be set to use this layer"):
+        layers.CategoryEncoding(output_mode="multi_hot")
+
+
+def test_category_encoding_with_invalid_num_tokens():
+    # Keras: keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest::test_category_encoding_with_invalid_num_tokens
+    for n in (0, -1):
+        with pytest.raises(ValueError, match=r"`num_tokens` must be >= 1"):
+            layers.CategoryEncoding(num_tokens=n, output_mode="multi_hot")
+
+
+def test_category_encoding_with_unnecessary_count_weights():
+    # Keras: keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest::test_category_encoding_with_unnecessary_count_weights
+    layer = layers.CategoryEncoding(num_tokens=4, output_mode="multi_hot")
+    with pytest.raises(ValueError, match=r"`count_weights` is not used when `output_mode`"):
+        layer(np.array([0, 1, 2, 3]), count_weights=np.array([0.1, 0.2, 0.3, 0.4]))
+
+
+def test_invalid_output_mode_raises_error():
+    # Keras: keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest::test_invalid_output_mode_raises_error
+    with pytest.raises(ValueError, match=r"Unknown arg for output_mode: invalid_mode"):
+        layers.CategoryEncoding(num_tokens=4, output_mode="invalid_mode")
+
+
+def test_encode_one_hot_single_sample():
+    # Keras: keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest::test_encode_one_hot_single_sample
+    layer = layers.CategoryEncoding(num_tokens=4, output_mode="one_hot")
+    assert_all_close(layer(np.array([1, 2, 3, 1])),
+                     np.array([[0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [0, 1, 0, 0]]))
+
+
+def test_encode_one_hot_batched_samples():
+    # Keras: keras/src/layers/preprocessing/category_encoding_test.py::CategoryEncodingTest::test_encode_one_hot_batched_samples
+    layer = layers.CategoryEncoding(num_tokens=4, output_mode="one_hot")
+    row = [[0, 0, 0, 1], [0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0]]
+    assert_all_close(layer(np.array([[3, 2, 0, 1], [3, 2, 0, 1]])), np.array([row, row]))
+
+
+# -- Discretization -----------------------------------------------------------------------
+
+def test_discretization_basics():
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_discretization_basics
+    run_layer_test(layers.Discretization, init_kwargs={"bin_boundaries": [0.0, 0.5, 1.0]},
+                   input_shape=(2, 3), expected_output_shape=(2, 3),
+                   expected_num_trainable_weights=0, expected_num_non_trainable_weights=0,
+                   expected_num_losses=0, supports_masking=False, run_training_check=False)
+
+
+def test_adapt_flow():
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_adapt_flow
+    layer = layers.Discretization(num_bins=4)
+    layer.adapt(np.random.random((32, 3)))
+    out = layer(np.array([[0.0, 0.1, 0.3]]))
+    assert str(out.dtype) == "int32"
+    assert len(layer.bin_boundaries) == 3
+
+
+def test_adapt_with_generator():
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_adapt_with_generator
+    def data_gen():
+        for _ in range(5):
+            yield np.random.uniform(0, 10, size=(20,))
+    layer = layers.Discretization(num_bins=4)
+    layer.adapt(data_gen())
+    assert len(layer.bin_boundaries) == 3
+    assert layer(np.array([[1.0, 5.0, 9.0]])).shape == (1, 3)
+
+
+def test_adapt_with_list_of_arrays():
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_adapt_with_list_of_arrays
+    layer = layers.Discretization(num_bins=3)
+    layer.adapt([np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])])
+    assert len(layer.bin_boundaries) == 2
+
+
+@pytest.mark.parametrize("output_mode,input_array,expected", [
+    ("int", [[-1.0, 0.0, 0.1, 0.8, 1.2]], [[0, 1, 1, 2, 3]]),
+    ("one_hot", [0.1, 0.8], [[0, 1, 0, 0], [0, 0, 1, 0]]),
+    ("multi_hot", [[0.1, 0.8]], [[0, 1, 1, 0]]),
+    ("one_hot", [[[0.15, 0.75], [0.85, 0.45]]],
+     [[[[0, 1, 0, 0], [0, 0, 1, 0]], [[0, 0, 1, 0], [0, 1, 0, 0]]]]),
+    ("multi_hot", [[[0.15, 0.75], [0.85, 0.45]]], [[[0, 1, 1, 0], [0, 1, 1, 0]]]),
+    ("count", [[0.1, 0.8, 0.9]], [[0, 1, 2, 0]]),
+])
+def test_correctness(output_mode, input_array, expected):
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_correctness
+    layer = layers.Discretization(bin_boundaries=[0.0, 0.5, 1.0], output_mode=output_mode)
+    out = layer(np.array(input_array))
+    assert isinstance(out, np.ndarray)
+    assert_all_close(out, np.array(expected))
+
+
+def test_discretization_serialization():
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_serialization
+    layer = layers.Discretization(num_bins=5)
+    config = layer.get_config()
+    assert layers.Discretization.from_config(config).get_config() == config
+    layer.adapt(np.array([0.0, 1.0, 5.0]))
+    config = layer.get_config()
+    assert layers.Discretization.from_config(config).get_config() == config
+    layer.adapt(np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]))
+    config = layer.get_config()
+    assert layers.Discretization.from_config(config).get_config() == config
+    layer = layers.Discretization(bin_boundaries=[0.0, 0.35, 0.5, 1.0])
+    config = layer.get_config()
+    assert layers.Discretization.from_config(config).get_config() == config
+
+
+def test_discretization_saving():
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_saving
+    fpath = os.path.join(tempfile.mkdtemp(), "model.keras")
+    layer = layers.Discretization(bin_boundaries=[0.0, 0.35, 0.5, 1.0])
+    model = fastnn.Sequential([layers.Input((2,)), layer])
+    model.save(fpath)
+    model = fastnn.saving.load_model(fpath)
+    x = np.array([[-1.0, 0.0, 0.1, 0.2, 0.4, 0.5, 1.0, 1.2, 0.98]])
+    assert_all_close(layer(x), np.array([[0, 1, 1, 1, 2, 3, 4, 4, 3]]))
+    layer = layers.Discretization(num_bins=4)
+    layer.adapt(np.random.random((32, 3)))
+    ref_input = np.random.random((1, 2))
+    ref_output = layer(ref_input)
+    model = fastnn.Sequential([layers.Input((2,)), layer])
+    model.save(fpath)
+    model = fastnn.saving.load_model(fpath)
+    assert_all_close(layer(ref_input), ref_output)
+    assert_all_close(model.predict(ref_input, verbose=0), ref_output)   # fastnn: the loaded one too
+
+
+def test_init_num_bins_and_bin_boundaries_raises():
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_init_num_bins_and_bin_boundaries_raises
+    with pytest.raises(ValueError, match="Both `num_bins` and `bin_boundaries`"):
+        layers.Discretization(num_bins=3, bin_boundaries=[0.0, 1.0])
+    with pytest.raises(ValueError, match="either `num_bins` or `bin_boundaries`"):
+        layers.Discretization()
+
+
+def test_call_before_adapt_raises():
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_call_before_adapt_raises
+    layer = layers.Discretization(num_bins=3)
+    with pytest.raises(ValueError, match="You need .* call .*adapt"):
+        layer([[0.1, 0.8, 0.9]])
+
+
+def test_model_call_vs_predict_consistency():
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_model_call_vs_predict_consistency
+    layer = layers.Discretization(bin_boundaries=[-0.5, 0, 0.1, 0.2, 3], output_mode="int")
+    x = np.array([[0.0, 0.15, 0.21, 0.3], [0.0, 0.17, 0.451, 7.8]])
+    inputs = layers.Input(shape=(4,), dtype="float32")
+    model = fastnn.Model(inputs=inputs, outputs=layer(inputs))
+    call_out = np.asarray(model(x))
+    predict_out = np.asarray(model.predict(x, verbose=0))
+    assert_all_close(call_out, predict_out)
+    assert call_out.dtype == predict_out.dtype
+    assert call_out.dtype.kind == "i"
+
+
+@pytest.mark.parametrize("output_mode,expected_shape", [
+    ("int", (None, 3, 4)), ("one_hot", (None, 3, 4, 5)), ("multi_hot", (None, 4, 5)),
+    ("count", (None, 4, 5))])
+def test_symbolic_tensor_output_shape(output_mode, expected_shape):
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_symbolic_tensor_output_shape
+    layer = layers.Discretization(bin_boundaries=[0.0, 1.0, 2.0, 5.0], output_mode=output_mode)
+    sym = layer(layers.Input(shape=(3, 4)))
+    assert tuple(sym.shape) == expected_shape
+    eager = layer(np.random.uniform(0, 3, size=(2, 3, 4)))
+    assert eager.shape[0] == 2 and sym.shape[0] is None
+    assert tuple(eager.shape[1:]) == tuple(sym.shape[1:])
+
+
+@pytest.mark.parametrize("output_mode,expected_shape", [
+    ("int", (None, 3, 4)), ("one_hot", (None, 3, 4, 3)), ("multi_hot", (None, 4, 3)),
+    ("count", (None, 4, 3))])
+def test_compute_output_shape_modes(output_mode, expected_shape):
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_compute_output_shape_modes
+    layer = layers.Discretization(bin_boundaries=[0.0, 1.0], output_mode=output_mode)
+    assert layer.compute_output_shape((None, 3, 4)) == expected_shape
+
+
+def test_compute_output_shape_edge_cases():
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_compute_output_shape_edge_cases
+    layer = layers.Discretization(bin_boundaries=[0.0, 1.0], output_mode="one_hot")
+    assert layer.compute_output_shape((None, 5, 1)) == (None, 5, 3)
+    assert layer.compute_output_shape(()) == (3,)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 5, 10])
+def test_batch_dimension_consistency(batch_size):
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_batch_dimension_consistency
+    layer = layers.Discretization(bin_boundaries=[0.0, 1.0, 2.0], output_mode="one_hot")
+    eager = layer(np.random.uniform(0, 3, size=(batch_size, 4, 3)))
+    sym = layer(layers.Input(shape=(4, 3)))
+    assert eager.shape[0] == batch_size and sym.shape[0] is None
+    assert tuple(eager.shape[1:]) == tuple(sym.shape[1:]) == (4, 3, 4)
+
+
+@pytest.mark.parametrize("num_bins,output_mode,input_shape,expected_shape", [
+    (3, "int", (None, 5, 4), (None, 5, 4)), (4, "one_hot", (None, 3, 2), (None, 3, 2, 4)),
+    (5, "multi_hot", (None, 6, 3), (None, 3, 5)), (6, "count", (None, 4, 2), (None, 2, 6))])
+def test_compute_output_shape_num_bins(num_bins, output_mode, input_shape, expected_shape):
+    # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_compute_output_shape_num_bins
+    layer = layers.Discretization(num_bins=num_bins, output_mode=output_mode)
+    assert layer.compute_output_shape(input_shape) == expected_shape
