@@ -381,3 +381,143 @@ def test_compute_output_shape_num_bins(num_bins, output_mode, input_shape, expec
     # Keras: keras/src/layers/preprocessing/discretization_test.py::DiscretizationTest::test_compute_output_shape_num_bins
     layer = layers.Discretization(num_bins=num_bins, output_mode=output_mode)
     assert layer.compute_output_shape(input_shape) == expected_shape
+
+
+# -- IntegerLookup ------------------------------------------------------------------------
+
+def test_integer_lookup_config():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_config
+    from tests.conformance.layer_testing import run_class_serialization_test
+    layer = layers.IntegerLookup(output_mode="int", vocabulary=[1, 2, 3], oov_token=1,
+                                 mask_token=0)
+    run_class_serialization_test(layer)
+
+
+def test_integer_lookup_adapt_flow():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_adapt_flow
+    adapt_data = [1, 1, 1, 2, 2, 3]
+    single, batch = [1, 2, 4], [[1, 2, 4], [2, 3, 5]]
+    layer = layers.IntegerLookup(output_mode="int")
+    layer.adapt(adapt_data)
+    assert_all_close(layer(single), np.array([1, 2, 0]))
+    assert_all_close(layer(batch), np.array([[1, 2, 0], [2, 3, 0]]))
+    layer = layers.IntegerLookup(output_mode="one_hot")
+    layer.adapt(adapt_data)
+    assert_all_close(layer(single), np.array([[0, 1, 0, 0], [0, 0, 1, 0], [1, 0, 0, 0]]))
+    layer = layers.IntegerLookup(output_mode="multi_hot")
+    layer.adapt(adapt_data)
+    assert_all_close(layer(single), np.array([1, 1, 1, 0]))
+    layer = layers.IntegerLookup(output_mode="count")
+    layer.adapt(adapt_data)
+    assert_all_close(layer([1, 2, 3, 4, 1, 2, 1]), np.array([1, 3, 2, 1]))
+
+
+def test_fixed_vocabulary():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_fixed_vocabulary
+    layer = layers.IntegerLookup(output_mode="int", vocabulary=[1, 2, 3, 4])
+    assert_all_close(layer([2, 3, 4, 5]), np.array([2, 3, 4, 0]))
+
+
+def test_set_vocabulary():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_set_vocabulary
+    layer = layers.IntegerLookup(output_mode="int")
+    layer.set_vocabulary([1, 2, 3, 4])
+    assert_all_close(layer([2, 3, 4, 5]), np.array([2, 3, 4, 0]))
+
+
+def test_one_hot_output_with_higher_rank_input():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_one_hot_output_with_higher_rank_input
+    x = np.array([[1, 2], [3, 0]])
+    layer = layers.IntegerLookup(vocabulary=[1, 2, 3], output_mode="one_hot")
+    out = layer(x)
+    assert out.shape == (2, 2, 4)
+    expected = np.array([[[0, 1, 0, 0], [0, 0, 1, 0]], [[0, 0, 0, 1], [1, 0, 0, 0]]])
+    assert_all_close(out, expected)
+    out3 = layer(np.expand_dims(x, axis=0))
+    assert out3.shape == (1, 2, 2, 4)
+    assert_all_close(out3, np.expand_dims(expected, axis=0))
+
+
+def test_multi_hot_output_shape():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_multi_hot_output_shape
+    layer = layers.IntegerLookup(vocabulary=[1, 2, 3], output_mode="multi_hot")
+    assert layer(np.array([[1, 2], [3, 0]])).shape == (2, 4)
+
+
+def test_count_output_shape():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_count_output_shape
+    layer = layers.IntegerLookup(vocabulary=[1, 2, 3], output_mode="count")
+    assert layer(np.array([[1, 2], [3, 0]])).shape == (2, 4)
+
+
+def test_max_tokens():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_max_tokens
+    layer = layers.IntegerLookup(output_mode="int", max_tokens=4)
+    layer.adapt([1, 2, 3, 4, 5, 6, 1, 1, 2, 2])
+    assert len(layer.get_vocabulary()) == 4
+
+
+def test_mask_token():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_mask_token
+    layer = layers.IntegerLookup(output_mode="int", vocabulary=[1, 2, 3], mask_token=0)
+    assert_all_close(layer([0, 1, 2, 3]), np.array([0, 2, 3, 4]))
+
+
+def test_invert():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_invert
+    layer = layers.IntegerLookup(vocabulary=[10, 20, 30], invert=True)
+    assert_all_close(layer([1, 2, 3, 0]), np.array([10, 20, 30, -1]))
+
+
+def test_pad_to_max_tokens():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_pad_to_max_tokens
+    layer = layers.IntegerLookup(vocabulary=[1, 2], output_mode="multi_hot", max_tokens=5,
+                                 pad_to_max_tokens=True)
+    assert layer([1, 2]).shape[-1] == 5
+
+
+def test_num_oov_indices():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_num_oov_indices
+    layer = layers.IntegerLookup(vocabulary=[1, 2, 3], num_oov_indices=2, output_mode="int")
+    out = np.asarray(layer([1, 2, 3, 999, 1000]))
+    assert_all_close(out[:3], np.array([2, 3, 4]))
+    assert all(o in [0, 1] for o in out[3:])
+
+
+def test_get_vocabulary():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_get_vocabulary
+    layer = layers.IntegerLookup(output_mode="int")
+    layer.adapt([5, 5, 5, 10, 10, 15])
+    vocab = layer.get_vocabulary()
+    assert vocab[0] == -1 and vocab[1] == 5
+
+
+def test_invalid_max_tokens():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_invalid_max_tokens
+    with pytest.raises(ValueError):
+        layers.IntegerLookup(max_tokens=1)
+
+
+def test_invalid_num_oov_indices():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_invalid_num_oov_indices
+    with pytest.raises(ValueError):
+        layers.IntegerLookup(num_oov_indices=-1)
+
+
+def test_invalid_vocabulary_dtype():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_invalid_vocabulary_dtype
+    with pytest.raises(ValueError):
+        layers.IntegerLookup(vocabulary_dtype="int32")
+
+
+def test_num_oov_indices_zero():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_num_oov_indices_zero
+    layer = layers.IntegerLookup(vocabulary=[1, 2, 3], num_oov_indices=0, output_mode="int")
+    assert_all_close(layer([1, 2, 3]), np.array([0, 1, 2]))
+
+
+def test_oov_method_invalid_value():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_oov_method_invalid_value
+    with pytest.raises(ValueError):
+        layers.IntegerLookup(vocabulary=[1, 2, 3], num_oov_indices=2,
+                             oov_method="invalid_method")
