@@ -1077,6 +1077,12 @@ LAYERS = {
                         "embeddings_regularizer", "mask_zero")),
     layers.GlobalAveragePooling1D: ({}, ("data_format", "keepdims")),
     layers.GlobalMaxPooling1D: ({}, ("data_format", "keepdims")),
+    layers.CategoryEncoding: ({"num_tokens": 4}, ("num_tokens", "output_mode", "sparse")),
+    layers.Discretization: ({"bin_boundaries": [0.0, 0.5]},
+                            ("bin_boundaries", "num_bins", "epsilon", "output_mode")),
+    layers.IntegerLookup: ({"vocabulary": [1, 2, 3]},
+                           ("max_tokens", "num_oov_indices", "mask_token", "oov_token",
+                            "vocabulary", "invert", "output_mode")),
 }
 LAYERS = {c: (v, names + BASE) for c, (v, names) in LAYERS.items()}
 # layers whose call draws noise only in training

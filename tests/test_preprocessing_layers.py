@@ -195,3 +195,21 @@ def test_bad_arguments_raise():
         layers.IntegerLookup(vocabulary=[1, 2, 3], max_tokens=3)
     with pytest.raises(ValueError, match="pad_to_max_tokens"):
         layers.IntegerLookup(pad_to_max_tokens=True)
+
+
+def test_bad_arguments_found_by_fuzzing():
+    """An array as output_mode, a number too large for an int or a float: ValueError or
+    TypeError naming the argument (NumPy's truth-value error and OverflowError escaped)."""
+    import numpy as np
+    import pytest
+    from fastnn import layers
+    with pytest.raises(ValueError, match="output_mode"):
+        layers.IntegerLookup(vocabulary=[1, 2], output_mode=np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="output_mode"):
+        layers.CategoryEncoding(num_tokens=3, output_mode=np.array([0.0, 1.0]))
+    with pytest.raises((ValueError, TypeError), match="num_oov_indices"):
+        layers.IntegerLookup(vocabulary=[1, 2], num_oov_indices=10 ** 400)
+    with pytest.raises((ValueError, TypeError), match="bin_boundaries"):
+        layers.Discretization(bin_boundaries=[10 ** 400])
+    with pytest.raises((ValueError, TypeError), match="num_tokens"):
+        layers.CategoryEncoding(num_tokens=2 ** 40)

@@ -154,6 +154,11 @@ def _encoded_shape(input_shape, mode, depth):
     return input_shape[:1] + input_shape[2:] + (depth,)
 
 
+# The most tokens (vocabulary entries, OOV indices, encoding width) a layer takes: an
+# encoding of more columns than this could not be allocated anyway.
+_MAX_TOKENS = 2 ** 31 - 1
+
+
 def _output_mode(value, owner, allowed):
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{owner}: output_mode must be one of {', '.join(map(repr, allowed))}, "
@@ -195,9 +200,9 @@ class CategoryEncoding(_Encoder):
 
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
         owner = "CategoryEncoding"
-        if output_mode == "binary":
+        if isinstance(output_mode, str) and output_mode == "binary":
             output_mode = "multi_hot"
-        if output_mode not in _ENCODINGS:
+        if not isinstance(output_mode, str) or output_mode not in _ENCODINGS:
             raise ValueError(f"{owner}: Unknown arg for output_mode: {output_mode} (one of "
                              f"'one_hot', 'multi_hot', 'count')")
         self.output_mode = output_mode
@@ -205,7 +210,7 @@ class CategoryEncoding(_Encoder):
             raise ValueError(f"{owner}: num_tokens must be set to use this layer. If the number "
                              f"of tokens is not known beforehand, use the IntegerLookup layer "
                              f"instead.")
-        self.num_tokens = _argcheck.integer(num_tokens, "num_tokens", owner)
+        self.num_tokens = _argcheck.integer(num_tokens, "num_tokens", owner, hi=_MAX_TOKENS)
         if self.num_tokens < 1:
             raise ValueError(f"{owner}: `num_tokens` must be >= 1. Received: "
                              f"num_tokens={num_tokens}.")
@@ -294,7 +299,7 @@ class Discretization(_Encoder):
                  sparse=False, **kwargs):
         owner = "Discretization"
         if _argcheck.boolean(sparse, "sparse", owner):
-            if output_mode == "int":
+            if isinstance(output_mode, str) and output_mode == "int":
                 raise ValueError(f"{owner}: sparse=True may only be used if output_mode is "
                                  f"'one_hot', 'multi_hot', or 'count'. Received: sparse={sparse} "
                                  f"and output_mode={output_mode}")
@@ -322,7 +327,7 @@ class Discretization(_Encoder):
     def _check_boundaries(value, owner):
         try:
             b = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise TypeError(f"{owner}: bin_boundaries must be a list of numbers, got "
                             f"{_argcheck.shown(value)}") from None
         if b.ndim != 1 or not np.all(np.isfinite(b)) or np.any(np.diff(b) < 0):
@@ -413,14 +418,15 @@ class IntegerLookup(_Encoder):
             raise ValueError(f"{owner}: Only `vocabulary_dtype='int64'` is supported at this "
                              f"time. Received: vocabulary_dtype={vocabulary_dtype}")
         if max_tokens is not None:
-            max_tokens = _argcheck.integer(max_tokens, "max_tokens", owner)
+            max_tokens = _argcheck.integer(max_tokens, "max_tokens", owner, hi=_MAX_TOKENS)
             if max_tokens <= 1:
                 raise ValueError(f"{owner}: If `max_tokens` is set for `IntegerLookup`, it must "
                                  f"be greater than 1. Received: max_tokens={max_tokens}")
         if _argcheck.boolean(pad_to_max_tokens, "pad_to_max_tokens", owner) and max_tokens is None:
             raise ValueError(f"{owner}: If pad_to_max_tokens is True, must set `max_tokens`. "
                              f"Received: max_tokens={max_tokens}")
-        num_oov_indices = _argcheck.integer(num_oov_indices, "num_oov_indices", owner)
+        num_oov_indices = _argcheck.integer(num_oov_indices, "num_oov_indices", owner,
+                                            hi=_MAX_TOKENS)
         if num_oov_indices < 0:
             raise ValueError(f"{owner}: The value of `num_oov_indices` argument for "
                              f"`IntegerLookup` must >= 0. Received: "
@@ -436,9 +442,10 @@ class IntegerLookup(_Encoder):
         if salt is not None:
             raise ValueError(f"{owner}: `salt` can only be used when `oov_method='farmhash'`. "
                              f"Received: oov_method={oov_method}")
-        if output_mode == "binary":
+        if isinstance(output_mode, str) and output_mode == "binary":
             output_mode = "multi_hot"
-        if output_mode in ("tf_idf", "tf-idf") or idf_weights is not None:
+        if (isinstance(output_mode, str) and output_mode in ("tf_idf", "tf-idf")) \
+                or idf_weights is not None:
             raise ValueError(f"{owner}: output_mode='tf_idf' and idf_weights are not supported "
                              f"by fastnn, got output_mode={output_mode!r}")
         self.output_mode = _output_mode(output_mode, owner, ("int",) + _ENCODINGS)
