@@ -1239,13 +1239,6 @@ class Sum(_VariableState, Metric):
 
     def reset_state(self):
         self.total = 0.0
-
-    def __init__(self, name=None, dtype=None):
-        super().__init__(name=name, dtype=dtype)
-        self.reset_state()
-
-    def reset_state(self):
-        self.total = 0.0
         for var, initial in getattr(self, "_variables", ()):
             var.assign(initial)
 

@@ -58,6 +58,8 @@ class L1L2(Regularizer):
         an activity regularizer adds for a layer's output."""
         from fastnn.autodiff import ops as K
         dt = np.dtype(x.dtype) if np.dtype(x.dtype).kind == "f" else np.dtype("float32")
+        if np.dtype(x.dtype) != dt:       # integer or bool values: as float32
+            x = K.cast(x, dt.name)
         out = K.zeros((), dtype=dt.name)
         if self.l1:
             out = K.add(out, K.multiply(K.sum(K.abs(x)), np.asarray(self.l1, dt)))

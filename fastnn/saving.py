@@ -744,6 +744,15 @@ class _WeightBudget:
         return method(*bound.args, **bound.kwargs)
 
 
+def _check_per_sample(shape, what, itemsize, where, max_bytes, hint):
+    """One per-sample shape (batch axis first) under max_bytes, or _ConfigError."""
+    n = math.prod(int(d) for d in shape[1:] if d is not None)
+    if n * itemsize > max_bytes:
+        raise _ConfigError(f"{where}: {what} has shape {tuple(shape)}: {n} values per sample "
+                           f"({_human(n * itemsize)}), more than the limit of {max_bytes} "
+                           f"bytes; {hint}")
+
+
 def _check_sample_shapes(model, input_shape, where, index, max_bytes, hint):
     """Every per-sample shape the layers compute (from the config alone, nothing built)
     stays under max_bytes: a layer may hold constants of that size (Normalization's
@@ -752,11 +761,7 @@ def _check_sample_shapes(model, input_shape, where, index, max_bytes, hint):
     shape = tuple(input_shape)
 
     def check(shape, what):
-        n = math.prod(int(d) for d in shape[1:] if d is not None)
-        if n * itemsize > max_bytes:
-            raise _ConfigError(f"{where}: {what} has shape {shape}: {n} values per sample "
-                               f"({_human(n * itemsize)}), more than the limit of {max_bytes} "
-                               f"bytes; {hint}")
+        _check_per_sample(shape, what, itemsize, where, max_bytes, hint)
 
     for layer in model._layers:
         check(shape, f"the input of layers[{index[id(layer)]}] ({type(layer).__name__} {layer.name!r})")
@@ -828,11 +833,7 @@ def _build_functional_checked(cfg, where, index, patched, budget, max_bytes, hin
             itemsize = np.dtype(dtype).itemsize
         except TypeError:
             itemsize = 4
-        n = math.prod(int(d) for d in shape[1:] if d is not None)
-        if n * itemsize > max_bytes:
-            raise _ConfigError(f"{where}: {what} has shape {tuple(shape)}: {n} values per "
-                               f"sample ({_human(n * itemsize)}), more than the limit of "
-                               f"{max_bytes} bytes; {hint}")
+        _check_per_sample(shape, what, itemsize, where, max_bytes, hint)
 
     def on_layer(layer, i):
         at = f"layers[{i}] ({type(layer).__name__} {layer.name!r})"

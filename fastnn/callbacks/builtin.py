@@ -187,6 +187,22 @@ class EarlyStopping(Callback):
         return bool(self.monitor_op(value - self.min_delta, reference))
 
 
+def _save_due(cb, batch):
+    """Whether an integer save_freq of batches has passed at this batch's end (Keras'
+    count, which a new epoch's batch numbers restarting from 0 does not lose); keeps
+    its count on cb (_last_batch_seen, _batches_seen_since_last_saving)."""
+    if batch <= cb._last_batch_seen:  # a new epoch started (batches are 0-based)
+        add = batch + 1
+    else:
+        add = batch - cb._last_batch_seen
+    cb._batches_seen_since_last_saving += add
+    cb._last_batch_seen = batch
+    if cb._batches_seen_since_last_saving >= cb.save_freq:
+        cb._batches_seen_since_last_saving = 0
+        return True
+    return False
+
+
 class ModelCheckpoint(Callback):
     """Save the model (or only its weights) every epoch or every ``save_freq`` batches.
 
@@ -252,18 +268,7 @@ class ModelCheckpoint(Callback):
             self._save_model(epoch, None, logs)
 
     def _should_save_on_batch(self, batch):
-        if self.save_freq == "epoch":
-            return False
-        if batch <= self._last_batch_seen:  # a new epoch started (batches are 0-based)
-            add = batch + 1
-        else:
-            add = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += add
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
+        return self.save_freq != "epoch" and _save_due(self, batch)
 
     def _get_file_path(self, epoch, batch, logs):
         logs = dict(logs or {})
@@ -404,16 +409,7 @@ class BackupAndRestore(Callback):
             self._save(epoch + 1, 0)
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq == "epoch":
-            return
-        if batch <= self._last_batch_seen:  # a new epoch started (batches are 0-based)
-            add = batch + 1
-        else:
-            add = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += add
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
+        if self.save_freq != "epoch" and _save_due(self, batch):
             self._save(self._current_epoch, batch + 1)
 
     def _save(self, epoch, batch):

@@ -714,23 +714,7 @@ def custom_plan_for(model, x):
             or model._chain() is None or model.loss is None \
             or compile_utils.is_builtin(model.loss) or x.ndim < 2:
         return None
-    state = model._engine
-    plan = state.custom_plan
-    key = FusedPlan._key(model)
-    if plan is None and state.custom_no_key == key:
-        return None
-    try:
-        if plan is None or plan.key != key or not plan.can_train \
-                or not plan.net.arrays_intact():
-            plan = FusedPlan(model, True, custom=True)
-    except Unsupported:
-        state.custom_no_key = key
-        state.custom_plan = None
-        return None
-    state.custom_plan = plan
-    if x.ndim != 2 and not (plan.flatten_first and x.ndim > 2):
-        return None
-    return plan
+    return _cached_plan(model, x, True, custom=True)
 
 
 def _rows_per_batch(batch_size, n):
@@ -752,24 +736,34 @@ def plan_for(model, x, training=False):
     if not ENABLED or not model.compiled or not model.built \
             or (training and not model.trainable) or model._chain() is None:
         return None
+    return _cached_plan(model, x, training, custom=False)
+
+
+def _cached_plan(model, x, training, custom):
+    """plan_for / custom_plan_for's cache on model._engine (plan and no_key, or
+    custom_plan and custom_no_key): the plan kept while the model is as it was built
+    for, None where the model is known not to lower (until something changes)."""
     state = model._engine
-    plan = state.plan
+    slot, no_slot = ("custom_plan", "custom_no_key") if custom else ("plan", "no_key")
+    plan = getattr(state, slot)
     key = FusedPlan._key(model)
-    if plan is None and state.no_key == key:
+    if plan is None and getattr(state, no_slot) == key:
         return None                       # known unsupported, nothing changed since
     try:
         # A plan whose arrays were swapped or reshaped since is built again (and the
         # layers' arrays checked against their shapes then).
         if plan is None or plan.key != key or (training and not plan.can_train) \
                 or not plan.net.arrays_intact():
-            plan = FusedPlan(model, training)
+            plan = FusedPlan(model, training, custom=custom)
     except Unsupported as why:
-        state.no_key = key
-        state.plan = None
-        state.why = str(why)
+        setattr(state, no_slot, key)
+        setattr(state, slot, None)
+        if not custom:
+            state.why = str(why)
         return None
-    state.plan = plan
-    state.why = None
+    setattr(state, slot, plan)
+    if not custom:
+        state.why = None
     if x.ndim != 2 and not (plan.flatten_first and x.ndim > 2):
         return None
     return plan

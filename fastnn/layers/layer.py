@@ -453,13 +453,14 @@ class Layer:
                 ctx.entry, ctx.training = None, None
         return _symbolic.tree_map(_as_output, out)
 
-    def _add_activity_loss(self, outputs):
-        """Keras' activity regularization: each output's penalty, divided by its batch
-        size, joins this call's losses (and so the loss that training minimises)."""
+    def _add_activity_loss(self, outputs, reg=None):
+        """Keras' activity regularization: each output's penalty under `reg` (default:
+        the layer's activity_regularizer), divided by its batch size, joins this call's
+        losses (and so the loss that training minimises)."""
         from fastnn.autodiff import ops as K
-        reg = self.activity_regularizer
+        reg = self.activity_regularizer if reg is None else reg
         for out in _symbolic.tree_flatten(outputs):
-            if not isinstance(out, np.ndarray) or out.dtype.kind != "f":
+            if not isinstance(out, np.ndarray) or out.dtype.kind not in "fiub":
                 continue
             loss = reg.penalty(out) if hasattr(reg, "penalty") else reg(out)
             if out.ndim > 0:

@@ -100,6 +100,20 @@ class _Noise(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
+    _config_keys = ("seed",)      # the constructor arguments get_config gives back
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({k: getattr(self, k) for k in self._config_keys})
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("noise_shape"), list):
+            config["noise_shape"] = tuple(config["noise_shape"])
+        return super().from_config(config)
+
 
 class Dropout(_Noise):
     """keras.layers.Dropout. Inverted dropout: in training, zero each unit with
@@ -107,6 +121,7 @@ class Dropout(_Noise):
     noise_shape (a tuple, None for the input's size) shares one draw along the axes
     where it is 1. Without noise_shape, after a Dense layer that is not the last, the C
     engine applies it."""
+    _config_keys = ("rate", "seed", "noise_shape")
 
     def __init__(self, rate, noise_shape=None, seed=None, name=None, **kwargs):
         rate = _check_rate(rate, "Dropout")
@@ -132,18 +147,6 @@ class Dropout(_Noise):
             return y
         return record((x,), y, lambda g: [np.multiply(g, mask)], name=f"{self.name} (Dropout)")
 
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(rate=self.rate, seed=self.seed, noise_shape=self.noise_shape)
-        return cfg
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("noise_shape"), list):
-            config["noise_shape"] = tuple(config["noise_shape"])
-        return super().from_config(config)
-
 
 def _float_dtype(x):
     dt = np.dtype(x.dtype)
@@ -153,6 +156,7 @@ def _float_dtype(x):
 class GaussianNoise(_Noise):
     """keras.layers.GaussianNoise: in training, x + noise drawn from N(0, stddev**2)
     (stddev in [0, 1], as Keras checks); identity at inference."""
+    _config_keys = ("stddev", "seed")
 
     def __init__(self, stddev, seed=None, **kwargs):
         owner = "GaussianNoise"
@@ -174,15 +178,11 @@ class GaussianNoise(_Noise):
         noise = (self._generator().standard_normal(np.shape(x)) * self.stddev).astype(dt)
         return _dops.add(x, noise)
 
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(stddev=self.stddev, seed=self.seed)
-        return cfg
-
 
 class GaussianDropout(_Noise):
     """keras.layers.GaussianDropout: in training, x times noise drawn from
     N(1, rate / (1 - rate)); identity at inference."""
+    _config_keys = ("rate", "seed")
 
     def __init__(self, rate, seed=None, **kwargs):
         rate = _check_rate(rate, "GaussianDropout")
@@ -198,11 +198,6 @@ class GaussianDropout(_Noise):
         noise = (self._generator().standard_normal(np.shape(x)) * stddev + 1.0).astype(dt)
         return _dops.multiply(x, noise)
 
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(rate=self.rate, seed=self.seed)
-        return cfg
-
 
 class AlphaDropout(_Noise):
     """keras.layers.AlphaDropout: dropout that keeps the mean and variance of its inputs
@@ -211,6 +206,7 @@ class AlphaDropout(_Noise):
     -alpha*scale of SELU, then the whole is mapped by a*x + b with
     a = ((1 - rate) * (1 + rate * alpha_p**2)) ** -0.5 and b = -a * alpha_p * rate;
     identity at inference."""
+    _config_keys = ("rate", "seed", "noise_shape")
 
     _ALPHA = 1.6732632423543772848170429916717
     _SCALE = 1.0507009873554804934193349852946
@@ -237,18 +233,6 @@ class AlphaDropout(_Noise):
         const = (a * alpha_p * (1 - kept) + b).astype(dt)
         return _dops.add(_dops.multiply(x, (a * kept).astype(dt)), const)
 
-    def get_config(self):
-        cfg = super().get_config()
-        cfg.update(rate=self.rate, seed=self.seed, noise_shape=self.noise_shape)
-        return cfg
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("noise_shape"), list):
-            config["noise_shape"] = tuple(config["noise_shape"])
-        return super().from_config(config)
-
 
 class ActivityRegularization(Layer):
     """keras.layers.ActivityRegularization: returns its inputs and adds the penalty
@@ -261,6 +245,7 @@ class ActivityRegularization(Layer):
         reg = regularizers.L1L2(l1=l1, l2=l2)       # checks: finite numbers >= 0
         super().__init__(**kwargs)
         self.l1, self.l2 = reg.l1, reg.l2
+        self._penalty = reg
         self.supports_masking = True
         self.built = True
 
@@ -268,22 +253,7 @@ class ActivityRegularization(Layer):
         return tuple(input_shape)
 
     def call(self, inputs):
-        x = inputs
-        dt = _float_dtype(x)
-        if np.dtype(x.dtype) != dt:
-            x = _dops.cast(x, dt)
-        loss = None
-        if self.l1:
-            loss = _dops.multiply(_dops.sum(_dops.abs(x)), np.asarray(self.l1, dt))
-        if self.l2:
-            term = _dops.multiply(_dops.sum(_dops.square(x)), np.asarray(self.l2, dt))
-            loss = term if loss is None else _dops.add(loss, term)
-        if loss is None:
-            loss = _dops.zeros((), dtype=dt.name)
-        if x.ndim > 0:
-            n = x.shape[0]
-            loss = _dops.divide(loss, np.asarray(n, dt)) if n else _dops.zeros((), dtype=dt.name)
-        self.add_loss(loss)
+        self._add_activity_loss(inputs, self._penalty)
         return inputs
 
     def get_config(self):

@@ -7,7 +7,6 @@ epoch, or many, is one C call; elsewhere the steps run layer by layer with the s
 numbers. Threads: training calls on one model take turns (a per-model lock); inference
 calls may run at once, each on its own workspace.
 """
-import contextlib
 import functools
 import math
 import threading
@@ -247,6 +246,17 @@ def _only_output(y_pred):
     if isinstance(y_pred, dict) and len(y_pred) == 1:
         return next(iter(y_pred.values()))
     return y_pred
+
+
+def _one_output_ids(ids):
+    """A one-output model's metrics argument as a flat list: a dict or list holding the
+    one output's list is that list."""
+    if isinstance(ids, dict):
+        ids = list(ids.values())[0] if len(ids) == 1 else ids
+        return ids if isinstance(ids, (list, tuple)) else [ids]
+    if len(ids) == 1 and isinstance(ids[0], (list, tuple)):
+        return ids[0]
+    return ids
 
 
 def _weighted(metric, metrics, prefix):
@@ -728,23 +738,11 @@ class Trainer:
             if self._metrics is None:
                 op = getattr(self.loss, "_op", None)
                 yshape = y.shape if op != _SPARSE else (y.shape[0],)
-                ids = self._metric_ids
-                if isinstance(ids, dict):
-                    ids = list(ids.values())[0] if len(ids) == 1 else ids
-                    ids = ids if isinstance(ids, (list, tuple)) else [ids]
-                elif len(ids) == 1 and isinstance(ids[0], (list, tuple)):
-                    ids = ids[0]
-                metrics = [compile_utils.get_metric(m, yshape, tuple(out_shape))
-                           for m in ids]
-                wids = self._weighted_metric_ids
-                if isinstance(wids, dict):
-                    wids = list(wids.values())[0] if len(wids) == 1 else wids
-                    wids = wids if isinstance(wids, (list, tuple)) else [wids]
-                elif len(wids) == 1 and isinstance(wids[0], (list, tuple)):
-                    wids = wids[0]
-                for ident in wids:
-                    metrics.append(_weighted(compile_utils.get_metric(ident, yshape,
-                                                                      tuple(out_shape)),
+                shape = tuple(out_shape)
+                metrics = [compile_utils.get_metric(m, yshape, shape)
+                           for m in _one_output_ids(self._metric_ids)]
+                for ident in _one_output_ids(self._weighted_metric_ids):
+                    metrics.append(_weighted(compile_utils.get_metric(ident, yshape, shape),
                                              metrics, ""))
                 self._metrics = metrics
 
@@ -770,31 +768,23 @@ class Trainer:
                     tracker = metrics_mod.Mean(name=f"{name}_loss")
                     tracker._fastnn_loss_of = i
                     metrics.append(tracker)
-            for i, (name, ids) in enumerate(zip(names, per)):
-                if ids is None or ys[i] is None:
-                    continue
-                ids = ids if isinstance(ids, (list, tuple)) else [ids]
-                op = getattr(self._out_losses[i][0], "_op", None)
-                yshape = np.shape(ys[i]) if op != _SPARSE else (np.shape(ys[i])[0],)
-                for ident in ids:
-                    m = compile_utils.get_metric(ident, yshape, np.shape(ps[i]))
-                    m.name = f"{name}_{m.name}"
-                    m._fastnn_output = i
-                    metrics.append(m)
             wper = compile_utils.per_output(self._weighted_metric_ids, names,
                                             "weighted_metrics") \
                 if self._weighted_metric_ids else [[] for _ in names]
-            for i, (name, ids) in enumerate(zip(names, wper)):
-                if ids is None or ys[i] is None:
-                    continue
-                ids = ids if isinstance(ids, (list, tuple)) else [ids]
-                op = getattr(self._out_losses[i][0], "_op", None)
-                yshape = np.shape(ys[i]) if op != _SPARSE else (np.shape(ys[i])[0],)
-                for ident in ids:
-                    m = _weighted(compile_utils.get_metric(ident, yshape, np.shape(ps[i])),
-                                  metrics, f"{name}_")
-                    m._fastnn_output = i
-                    metrics.append(m)
+            for weighted, per_output in ((False, per), (True, wper)):
+                for i, (name, ids) in enumerate(zip(names, per_output)):
+                    if ids is None or ys[i] is None:
+                        continue
+                    op = getattr(self._out_losses[i][0], "_op", None)
+                    yshape = np.shape(ys[i]) if op != _SPARSE else (np.shape(ys[i])[0],)
+                    for ident in ids if isinstance(ids, (list, tuple)) else [ids]:
+                        m = compile_utils.get_metric(ident, yshape, np.shape(ps[i]))
+                        if weighted:
+                            m = _weighted(m, metrics, f"{name}_")
+                        else:
+                            m.name = f"{name}_{m.name}"
+                        m._fastnn_output = i
+                        metrics.append(m)
             self._metrics = metrics
 
     def _logs(self, loss_total, count, msums=None, prefix=""):
@@ -864,6 +854,7 @@ class Trainer:
         cplan = engine.custom_plan_for(self, x) if batch_size <= n else None
         rows = perm if perm is not None else np.arange(n, dtype=np.int64)
         ws = cplan.take_workspace(batch_size) if cplan is not None else None
+        x2 = cplan.x2d(x) if cplan is not None else None
         try:
             with hooks_held():
                 for b in range(start, steps):
@@ -873,7 +864,7 @@ class Trainer:
                     if perm is not None:
                         s = perm[s]
                     if cplan is not None:
-                        sums.add(*cplan.custom_step(ws, batch_size, cplan.x2d(x), rows, b, y[s],
+                        sums.add(*cplan.custom_step(ws, batch_size, x2, rows, b, y[s],
                                                     None if sw is None else sw[s]))
                     else:
                         # a Ctrl-C lands after the step and its sums, never between them
@@ -891,7 +882,7 @@ class Trainer:
                         cplan.give_workspace(batch_size, ws)
                         ws, cplan = None, engine.custom_plan_for(self, x)
                         if cplan is not None:
-                            ws = cplan.take_workspace(batch_size)
+                            ws, x2 = cplan.take_workspace(batch_size), cplan.x2d(x)
         finally:
             if cplan is not None and ws is not None:
                 cplan.give_workspace(batch_size, ws)
