@@ -5,6 +5,12 @@ import pytest
 import fastnn
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: starts worker processes or a cluster (seconds); runs by default, "
+        "-m 'not slow' leaves it out")
+
+
 @pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
 def dtype(request):
     return np.dtype(request.param)

@@ -235,7 +235,7 @@ class SKLBase(BaseEstimator):
         return hasattr(self, "model_")
 
     # ------------------------------------------------------------------ public
-    def fit(self, X, y, sample_weight=None, **kwargs):
+    def fit(self, X, y=None, sample_weight=None, **kwargs):
         """Train a model on (X, y).
 
         A new model is built (a clone of `model`, or `model`'s result) unless
@@ -247,7 +247,7 @@ class SKLBase(BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             The input samples.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            The targets.
+            The targets (required: None raises ValueError).
         sample_weight : array-like of shape (n_samples,), optional
             A weight per sample for the loss (zero: the sample does not count).
         **kwargs
@@ -385,12 +385,12 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
         unknown = classes[index] != y
         if np.any(unknown):
             raise ValueError(f"{owner}: y holds labels not in classes_ "
-                             f"{_argcheck.shown(list(classes))}: "
-                             f"{_argcheck.shown(list(np.unique(np.asarray(y)[unknown])))}")
+                             f"{_argcheck.shown(classes.tolist())}: "
+                             f"{_argcheck.shown(np.unique(np.asarray(y)[unknown]).tolist())}")
         if reset:
             if len(classes) < 2:
                 raise ValueError(f"{owner}: y holds one class only "
-                                 f"({_argcheck.shown(classes[0])}); a classifier needs "
+                                 f"({_argcheck.shown(classes[:1].tolist()[0])}); a classifier needs "
                                  f"at least two classes")
             self.classes_ = classes
         onehot = np.zeros((len(index), len(classes)), dtype=np.float32)
@@ -402,10 +402,10 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
             weighted = np.flatnonzero(y_enc[sample_weight > 0].sum(axis=0))
             if len(weighted) < 2:
                 raise ValueError(f"{owner}: sample_weight leaves one class only "
-                                 f"({_argcheck.shown(self.classes_[weighted[0]])}) with a "
+                                 f"({_argcheck.shown(self.classes_[weighted[:1]].tolist()[0])}) with a "
                                  f"positive weight; a classifier needs two classes")
 
-    def fit(self, X, y, sample_weight=None, **kwargs):
+    def fit(self, X, y=None, sample_weight=None, **kwargs):
         """Train a model on (X, y).
 
         Parameters
@@ -453,8 +453,8 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
             given = np.unique(np.asarray(classes))
             if self._continuing() and not np.array_equal(given, self.classes_):
                 raise ValueError(f"{owner}: classes must equal classes_ of the first call "
-                                 f"{_argcheck.shown(list(self.classes_))}, got "
-                                 f"{_argcheck.shown(list(given))}")
+                                 f"{_argcheck.shown(self.classes_.tolist())}, got "
+                                 f"{_argcheck.shown(given.tolist())}")
             if not self._continuing():
                 self._given_classes = given
         try:
