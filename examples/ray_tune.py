@@ -47,7 +47,7 @@ def train_digits(config):
               validation_split=0.2, callbacks=[ReportToTune()], verbose=0)
 
 
-def main(epochs=5, verbose=True):
+def main(epochs=10, verbose=True):
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)

@@ -110,3 +110,42 @@ def test_an_example_runs_as_a_separate_process():
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "max |model - formula|" in proc.stdout
+
+
+def test_sklearn_grid_search():
+    pytest.importorskip("sklearn", reason="the example needs scikit-learn")
+    ns, out = run_example("sklearn_grid_search")
+    r = ns["result"]
+    assert r["test_accuracy"] >= 0.9 and "test accuracy of the best model" in out
+    scores = r["scores"]
+    assert scores.shape == (2,) and scores.max() > 0.8
+    # random_state: the same search on two worker processes gives the same scores.
+    again = ns["main"](n_jobs=2, verbose=False)
+    np.testing.assert_array_equal(again["scores"], scores)
+
+
+@pytest.mark.slow
+def test_dask_grid_search(monkeypatch):
+    pytest.importorskip("distributed", reason="the example needs dask[distributed]")
+    pytest.importorskip("sklearn", reason="the example needs scikit-learn")
+    monkeypatch.setattr(sys, "argv", ["dask_grid_search.py"])   # no scheduler address
+    ns, out = run_example("dask_grid_search")
+    r = ns["result"]
+    assert r["workers"] == 2 and "2 Dask workers" in out
+    assert r["test_accuracy"] >= 0.9
+
+
+@pytest.mark.slow
+def test_ray_tune():
+    pytest.importorskip("ray.tune", reason="the example needs ray[tune]")
+    ns, out = run_example("ray_tune")
+    r = ns["result"]
+    curves = r["curves"]
+    assert sorted(curves) == [0.001, 0.01]
+    assert all(len(c) == 10 for c in curves.values())     # one report per epoch
+    # The faster rate wins; the held-out last fifth of the training images is harder
+    # than the test set (about 0.89 after 10 epochs here, against 0.95 on the test set).
+    assert r["best_config"]["learning_rate"] == 0.01 and r["best_accuracy"] >= 0.85
+    assert curves[0.01][-1] > curves[0.001][-1] and curves[0.01][-1] > curves[0.01][0]
+    assert r["best_accuracy"] == curves[0.01][-1]
+    assert "validation accuracy per epoch" in out
