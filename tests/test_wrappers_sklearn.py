@@ -93,6 +93,29 @@ def test_import_fastnn_does_not_import_sklearn():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_without_sklearn_the_error_says_what_to_install():
+    code = ("import sys; sys.modules['sklearn'] = None\n"
+            "import fastnn.wrappers\n"
+            "try:\n"
+            "    fastnn.wrappers.SKLearnRegressor\n"
+            "except ImportError as e:\n"
+            "    print(e)\n")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "SKLearnRegressor requires scikit-learn: pip install scikit-learn" in proc.stdout
+
+
+def test_a_model_with_a_python_loss_is_refused_with_what_to_do(blobs):
+    X, y = blobs
+    model = Sequential([Input((4,)), Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss=lambda t, p: fastnn.ops.mean((t - p) ** 2))
+    with pytest.raises(ValueError, match="pass a function that builds and compiles"):
+        SKLearnClassifier(model).fit(X, y)
+    assert SKLearnClassifier(model, warm_start=True).fit(X, y).model_ is model
+
+
 def test_keras_import_path_gives_the_same_classes():
     from fastnn.keras.wrappers import SKLearnClassifier as Keras_path
     assert Keras_path is SKLearnClassifier

@@ -165,8 +165,15 @@ class SKLBase(BaseEstimator):
             if self.warm_start:
                 model = self.model
             else:
+                try:
+                    config = self.model.get_compile_config()
+                except (TypeError, ValueError) as e:
+                    raise ValueError(
+                        f"{owner}: a Model given as model is cloned for every fit, with "
+                        f"its compile settings, which must name fastnn's own losses, "
+                        f"metrics and optimizers ({e}); pass a function that builds and "
+                        f"compiles the model instead") from None
                 model = clone_model(self.model)
-                config = self.model.get_compile_config()
                 if config is None:
                     raise ValueError(f"{owner}: model must be compiled (model.compile("
                                      f"optimizer=..., loss=...)) before it is wrapped")
@@ -329,7 +336,9 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
         ``fit``'s own keywords take precedence.
     random_state : int, numpy.random.RandomState or None, default None
         Seeds fastnn's generator for the fit (initial weights, shuffles, dropout), so
-        equal seeds give equal models; None leaves the generator as it is.
+        equal seeds give equal models; None leaves the generator as it is. Fits that
+        run at once in threads of one process share that generator: run parallel
+        searches on processes (joblib's default backend, Dask, Ray) to reproduce them.
 
     Attributes
     ----------
