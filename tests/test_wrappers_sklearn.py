@@ -6,6 +6,7 @@ tests/conformance/test_sklearn_wrapper.py; these test what fastnn adds or does
 differently: random_state, clone keeping fit_kwargs, partial_fit, predict_proba, the
 binary decision_function, label encoding, argument errors, and the scale-out.
 """
+import functools
 import os
 import subprocess
 import sys
@@ -52,6 +53,16 @@ def digit_network(X, y, learning_rate=0.01):
 def epochs_scorer(estimator, X, y):
     """A scorer that reports how many epochs the candidate was trained."""
     return estimator.epoch_
+
+
+def elsewhere_scorer(estimator, X, y, main_pid):
+    """1 where the scoring (and so the fit before it) ran outside process main_pid."""
+    return float(os.getpid() != main_pid)
+
+
+def scoring_elsewhere():
+    return {"accuracy": "accuracy",
+            "elsewhere": functools.partial(elsewhere_scorer, main_pid=os.getpid())}
 
 
 def threads_scorer(estimator, X, y):
@@ -443,9 +454,10 @@ def test_joblib_worker_processes_give_the_same_results(digits_data, monkeypatch)
     # loky gives each of its n_jobs workers cpu_count() // n_jobs threads through
     # OMP_NUM_THREADS (unless the parent sets it): fastnn reads it at import.
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    parallel = digits_search(n_jobs=2, scoring={"accuracy": "accuracy",
+    parallel = digits_search(n_jobs=2, scoring={**scoring_elsewhere(),
                                                 "threads": threads_scorer},
                              refit="accuracy").fit(x_train, y_train)
+    assert parallel.cv_results_["mean_test_elsewhere"].tolist() == [1.0, 1.0]
     np.testing.assert_array_equal(parallel.cv_results_["mean_test_accuracy"],
                                   serial.cv_results_["mean_test_score"])
     expected = max(joblib.cpu_count() // 2, 1)
@@ -460,14 +472,12 @@ def test_dask_cluster_gives_the_same_results(digits_data):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
-        on_dask = digits_search(n_jobs=-1)
+        on_dask = digits_search(n_jobs=-1, scoring=scoring_elsewhere(), refit="accuracy")
         with joblib.parallel_config("dask"):
             on_dask.fit(x_train, y_train)
         assert len(client.scheduler_info()["workers"]) == 2
-        # Each fit ran on a worker process, not here.
-        ran_on = client.run(lambda: os.getpid())
-        assert os.getpid() not in ran_on.values()
-    np.testing.assert_array_equal(on_dask.cv_results_["mean_test_score"],
+    assert on_dask.cv_results_["mean_test_elsewhere"].tolist() == [1.0, 1.0]
+    np.testing.assert_array_equal(on_dask.cv_results_["mean_test_accuracy"],
                                   serial.cv_results_["mean_test_score"])
 
 
@@ -486,12 +496,13 @@ def test_ray_joblib_backend_gives_the_same_results(digits_data):
     ray.cloudpickle.register_pickle_by_value(here)
     try:
         register_ray()
-        on_ray = digits_search(n_jobs=2)
+        on_ray = digits_search(n_jobs=2, scoring=scoring_elsewhere(), refit="accuracy")
         with joblib.parallel_config("ray"):
             on_ray.fit(x_train, y_train)
     finally:
         ray.cloudpickle.unregister_pickle_by_value(here)
         if started:
             ray.shutdown()
-    np.testing.assert_array_equal(on_ray.cv_results_["mean_test_score"],
+    assert on_ray.cv_results_["mean_test_elsewhere"].tolist() == [1.0, 1.0]
+    np.testing.assert_array_equal(on_ray.cv_results_["mean_test_accuracy"],
                                   serial.cv_results_["mean_test_score"])
