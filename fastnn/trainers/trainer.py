@@ -19,7 +19,7 @@ from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
 from fastnn import _argcheck
-from fastnn import _interrupt
+from fastnn import _interrupt, _threads
 from fastnn import _kernels
 from fastnn import utils
 from fastnn.trainers import compile_utils
@@ -937,6 +937,7 @@ class Trainer:
         x and y: arrays (checked, and on the C engine where the model lowers), lists or
         dicts of arrays for several inputs or outputs, a generator or iterator, a
         keras.utils.PyDataset or a fastnn.data.Dataset (tf.data.Dataset) of batches."""
+        _threads.follow_env()
         if self._needs_adapter(x, y, steps_per_epoch, "train"):
             return self._fit_adapted(
                 x, y, batch_size, epochs, verbose, callbacks, validation_split,
@@ -1045,6 +1046,7 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         """Loss (and metrics) on (x, y): a float, a list [loss, *metrics], or a dict."""
+        _threads.follow_env()
         _argcheck.boolean(return_dict, "return_dict", "evaluate")
         if self._needs_adapter(x, y, steps, "test"):
             return self._evaluate_adapted(x, y, batch_size, verbose, sample_weight, steps,
@@ -1187,6 +1189,7 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for x, batch by batch, as one NumPy array of the model dtype (a
         list or dict of them for several outputs)."""
+        _threads.follow_env()
         if self._needs_adapter(x, None, steps, "predict"):
             return self._predict_adapted(x, batch_size, verbose, steps, callbacks)
         what = "predict"
