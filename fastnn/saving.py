@@ -18,6 +18,7 @@ A ZIP archive (members stored or deflated) holding exactly these members:
      "model": {"class_name": "Sequential" | "Functional",                   # model files
                "config": <model.get_config()>},
      "compile": <model.compile_config> | null,                               # model files
+     "dropout_seeds": ["<decimal>", ...],   # optional: the C engine's dropout stream keys
      "arrays": {"weights":   [<entry>, ...],    # model.get_weights() order (Keras layout)
                 "optimizer": [<entry>, ...]}}   # optimizer.get_state(); absent/empty if none
 
@@ -897,6 +898,8 @@ def save_model(model, filepath, overwrite=True, **kwargs):
     header = _header(MODEL_FORMAT)
     header["model"] = model.spec()
     header["compile"] = _compile_settings(model)
+    if getattr(model, "_dropout_draws", None):   # the engine's dropout stream (as strings:
+        header["dropout_seeds"] = [str(d) for d in model._dropout_draws]  # 62-bit ints)
     groups = {"weights": model.get_weights()}
     optimizer = getattr(model, "optimizer", None) if header["compile"] is not None else None
     if optimizer is None:
@@ -1054,6 +1057,19 @@ def _check_learning_rate(filepath, opt):
                              "a finite number >= 0")
 
 
+def _check_dropout_seeds(filepath, seeds, model):
+    """config.json's "dropout_seeds": decimal strings of integers in [0, 2**62), at most
+    one per layer of the model."""
+    if not isinstance(seeds, list) or len(seeds) > len(model.layers):
+        raise _bad(filepath, f"config.json: 'dropout_seeds' must be a list of at most "
+                             f"{len(model.layers)} seeds (one per layer)")
+    for s in seeds:
+        if not (isinstance(s, str) and s.isascii() and s.isdigit() and len(s) <= 19 and int(s) < 2 ** 62):
+            raise _bad(filepath, f"config.json: 'dropout_seeds' must hold decimal strings of "
+                                 f"integers in [0, 2**62), got {s!r:.40}")
+    return [int(s) for s in seeds]
+
+
 def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_bytes=None):
     """Read a model written by save_model/model.save: a built Sequential or functional
     model with the saved weights and, with ``compile=True`` (the default) and a compiled original, the same
@@ -1093,6 +1109,9 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_
         restore = compile and compile_cfg is not None
         state = archive.read("optimizer") if restore else []
     _set_weights(filepath, model, weights)
+    draws = _check_dropout_seeds(filepath, config.get("dropout_seeds", []), model)
+    if draws:
+        model._dropout_draws = draws
     if restore:
         if not isinstance(compile_cfg, dict):
             raise _bad(filepath, "config.json: 'compile' must be an object or null")

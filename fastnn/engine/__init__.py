@@ -352,13 +352,18 @@ class FusedPlan:
         # by the FusedNet) means no other object can take one of those ids meanwhile.
         self._pinned = (model.loss, list(model._metrics or []), self.opt._slots)
         # Dropout masks come from a counter-based stream keyed by this seed; like the
-        # layer path, only a model with dropout draws from fastnn's generator.
-        seed = 0
+        # layer path, only a model with dropout draws from fastnn's generator, once per
+        # model (kept in model._dropout_draws, which model files and pickles carry, so a
+        # rebuilt plan or a copy of the model draws the same masks at the same steps).
+        seed, draws, k = 0, model.__dict__.setdefault("_dropout_draws", []), 0
         for s in specs:
             if s["dropout"]:
                 own = getattr(s["dropout_layer"], "seed", None)
-                seed = seed * 1000003 + (own if own is not None
-                                         else int(utils.get_rng().integers(0, 2 ** 62)))
+                if own is None:
+                    if k == len(draws):
+                        draws.append(int(utils.get_rng().integers(0, 2 ** 62)))
+                    own, k = draws[k], k + 1
+                seed = seed * 1000003 + own
         seed %= 2 ** 64
         error_stats = any(stat in (_STAT_SE, _STAT_AE) for _, stat in self.feeds)
         self.net = _kernels.FusedNet(specs, self.loss_code, loss_param, self.on_logits,
