@@ -2,7 +2,7 @@
 Dropout and the other regularization layers (GaussianNoise, GaussianDropout,
 AlphaDropout, ActivityRegularization), BatchNormalization, Normalization,
 LayerNormalization, UnitNormalization, Rescaling, CategoryEncoding, Discretization,
-IntegerLookup, the reshaping layers (Flatten,
+IntegerLookup, StringLookup, the reshaping layers (Flatten,
 Reshape, Permute, RepeatVector), the merging layers and Lambda.
 
 A layer declares its weights in `build` and its math in `call` (inference) plus the
@@ -16,7 +16,7 @@ from fastnn.layers.activations import ELU, Activation, LeakyReLU, ReLU, Softmax
 from fastnn.layers.normalization import (BatchNormalization, LayerNormalization, Normalization,
                                          UnitNormalization)
 from fastnn.layers.preprocessing import (CategoryEncoding, Discretization, IntegerLookup,
-                                          Rescaling)
+                                          Rescaling, StringLookup)
 from fastnn.layers.regularization import (ActivityRegularization, AlphaDropout, Dropout,
                                           GaussianDropout, GaussianNoise)
 from fastnn.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
@@ -31,6 +31,7 @@ ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Activation, 
                                        ActivityRegularization, BatchNormalization, Normalization,
                                        LayerNormalization, UnitNormalization, Rescaling,
                                        CategoryEncoding, Discretization, IntegerLookup,
+                                       StringLookup,
                                        Flatten, Reshape, Permute, RepeatVector,
                                        Add, Subtract, Multiply, Average, Maximum, Minimum,
                                        Concatenate, Dot, Lambda, Embedding,
