@@ -4,6 +4,7 @@ import random as _random
 import numpy as np
 
 from fastnn import _argcheck, _kernels
+from fastnn.visualization import plot_history, plot_model  # matplotlib imported when used
 
 # One seeded Generator for initialisers, shuffling (one draw per epoch) and dropout:
 # set_random_seed(s) replaces it, so the same seed gives bitwise the same weights and
@@ -96,7 +97,8 @@ def __getattr__(name):
         import importlib
         module = importlib.import_module(f"fastnn.trainers.data_adapters.{_LAZY[name]}")
         return getattr(module, name)
-    if name == "plot_model":
-        raise AttributeError("fastnn.utils has no plot_model: print the layers with "
-                             "model.summary()")
+    if name == "model_to_dot":
+        raise AttributeError("fastnn.utils has no model_to_dot: Keras' returns a pydot graph "
+                             "for Graphviz, and fastnn draws models with matplotlib alone; "
+                             "use plot_model(model, to_file=...) for the picture")
     raise AttributeError(f"module 'fastnn.utils' has no attribute {name!r}")
