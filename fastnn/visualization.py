@@ -607,4 +607,5 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
         from IPython import display
     except ImportError:
         return None
-    return display.SVG(filename=path) if fmt == "svg" else display.Image(filename=path)
+    return display.SVG(filename=path) if fmt == "svg" else \
+        display.Image(filename=path, format="png")
