@@ -1,4 +1,5 @@
-"""Utilities: the one random Generator fastnn draws from, and small helpers."""
+"""Utilities: the one random Generator fastnn draws from, small helpers, and pictures
+(plot_history, plot_model; fastnn/visualization.py)."""
 import random as _random
 
 import numpy as np
