@@ -8,6 +8,7 @@ connection that skips ranks routed through its own lane) and drawn as boxes with
 """
 import math
 import os
+import sys
 
 import numpy as np
 
@@ -52,6 +53,15 @@ def _agg_figure(figsize, dpi):
     fig = Figure(figsize=figsize, dpi=dpi)
     FigureCanvasAgg(fig)
     return fig
+
+
+def _backend_chosen(matplotlib):
+    """Whether a matplotlib backend has been chosen (by MPLBACKEND, matplotlibrc,
+    matplotlib.use or pyplot's first figure)."""
+    get = getattr(matplotlib.rcParams, "_get_backend_or_none", None)
+    if get is not None:
+        return get() is not None
+    return "MPLBACKEND" in os.environ or "matplotlib.pyplot" in sys.modules
 
 
 def _save(fig, path, fmt, dpi):
@@ -104,10 +114,10 @@ def _quantities(series, metrics, what):
                             f"from the history, got {_argcheck.shown(metrics)}")
         names = []
         for m in metrics:
-            base = m[4:] if m.startswith("val_") and m[4:] in series else m
-            if base not in series and "val_" + base not in series:
+            if m not in series and "val_" + m not in series:
                 raise ValueError(f"{what}: metrics names {m!r}, which the history does "
                                  f"not hold; it holds {sorted(series)}")
+            base = m[4:] if m.startswith("val_") else m    # drawn with its training curve
             if base not in names:
                 names.append(base)
     return [(n, n if n in series else None, "val_" + n if "val_" + n in series else None)
@@ -175,7 +185,7 @@ def plot_history(history, path=None, metrics=None, title=None, figsize=None, dpi
                         for i, v in enumerate(figsize))
 
     epochs = getattr(history, "epoch", None)
-    if path is not None and matplotlib.rcParams._get_backend_or_none() is None:
+    if path is not None and not _backend_chosen(matplotlib):
         fig = _agg_figure(figsize, dpi)
     else:
         import matplotlib.pyplot as plt
@@ -197,16 +207,16 @@ def plot_history(history, path=None, metrics=None, title=None, figsize=None, dpi
             k = max(1, n // len(y))
             ax.plot(x[k - 1::k][:len(y)], y, style, marker=marker, markersize=3,
                     label=label)
-        ax.set_title(name)
+        ax.set_title(name, parse_math=False)            # names are text, never TeX
         ax.set_xlabel("epoch")
-        ax.set_ylabel(name)
+        ax.set_ylabel(name, parse_math=False)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3)
         ax.legend()
     for ax in axes[len(panels):]:
         ax.set_visible(False)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, parse_math=False)
     if path is not None:
         _save(fig, path, fmt, dpi)
     return fig
@@ -440,16 +450,16 @@ def _model_figure(model, show_shapes=False, show_dtype=False, show_layer_names=F
         ax.add_patch(band)
         band.set_clip_path(body)
         ax.text(x, top - head_h / 2, header, fontproperties=head_font, color="white",
-                ha="center", va="center", zorder=4)
+                ha="center", va="center", zorder=4, parse_math=False)
         for i, text in enumerate(lines):
             ax.text(x, top - head_h - 0.06 - (i + 0.5) * line_h, text,
                     fontproperties=body_font, color="black", ha="center", va="center",
-                    zorder=4)
+                    zorder=4, parse_math=False)
         if status:
             colour = "forestgreen" if status == "Trainable" else "firebrick"
             ax.text(x, top - head_h - 0.06 - (len(lines) + 0.5) * line_h, status,
                     fontproperties=body_font, color=colour, weight="bold", ha="center",
-                    va="center", zorder=4)
+                    va="center", zorder=4, parse_math=False)
 
     # An arrow leaves a box at its far side (the bottom for TB) and enters the next at
     # its near side, several arrows into one box spread along that side; a connection

@@ -285,6 +285,20 @@ def test_plot_history_validation_every_other_epoch():
     assert lines["validation"] == ([2, 4, 6], history.history["val_loss"])
 
 
+def test_plot_history_names_are_text_and_validation_alone_is_validation(tmp_path):
+    logs = {"val_loss": [0.9, 0.7], "cost$1$": [2.0, 1.0]}     # "$...$" is not TeX here
+    fig = plot_history(logs, tmp_path / "c.png", metrics=["val_loss", "cost$1$"])
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "cost$1$"]
+    assert _lines(fig.axes[0]) == {"validation": ([1, 2], [0.9, 0.7])}
+    assert is_png(tmp_path / "c.png")
+
+
+def test_plot_model_layer_names_are_text(tmp_path):
+    model = Sequential([Input((3,)), Dense(2, name="a$b$c")])
+    plot_model(model, to_file=tmp_path / "m.svg", show_layer_names=True)
+    assert "a$b$c (Dense)" in svg_texts(tmp_path / "m.svg")
+
+
 def test_plot_history_with_a_path_uses_agg_and_leaves_pyplot_alone(tmp_path):
     path = tmp_path / "c.png"
     code = ("import sys; from fastnn.utils import plot_history; "
