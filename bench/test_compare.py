@@ -52,7 +52,8 @@ def test_compare_plot_draws_the_medians_by_workload_in_words(capsys, tmp_path):
     texts = ["".join(e.itertext()) for e in root.iter() if e.tag.endswith("text")]
     joined = "\n".join(texts)
     w2 = compare.get_workload("W2", 0.01)
-    assert compare.describe(w2) == "digit network 64→25→15→10 on digits 0-9, batch 32, 1 epoch"
+    assert compare.describe(w2) == ("digit network 64→25→15→10 on digits 0-9, batch 32, "
+                                    "1 epoch")
     assert compare.describe(w2) in texts
     assert "fastnn" in texts and "NumPy reference" in texts
     assert any(t.strip().endswith("(1.00× fastnn)") for t in texts)   # fastnn's own bar

@@ -5,7 +5,8 @@ import random as _random
 import numpy as np
 
 from fastnn import _argcheck, _kernels
-from fastnn.visualization import plot_history, plot_model  # matplotlib imported when used
+# re-exported; matplotlib is imported only when they run
+from fastnn.visualization import plot_history, plot_model  # noqa: F401
 
 # One seeded Generator for initialisers, shuffling (one draw per epoch) and dropout:
 # set_random_seed(s) replaces it, so the same seed gives bitwise the same weights and
