@@ -10,6 +10,7 @@
 import numpy as np
 
 from fastnn import _argcheck
+from fastnn.tensor import get_keras_mask, set_keras_mask  # noqa: F401  (Keras' backend has them)
 
 _FLOATX = ["float32"]
 _EPSILON = [1e-7]

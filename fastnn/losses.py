@@ -36,7 +36,8 @@ import numpy as np
 from fastnn import _argcheck, backend as _backend, kernel_ops as ops
 from fastnn import _registry
 from fastnn.autodiff.tape import should_record
-from fastnn.tensor import Scalar as _Scalar, Tensor as _Tensor, as_tensor as _as_tensor
+from fastnn.tensor import (Scalar as _Scalar, Tensor as _Tensor, as_tensor as _as_tensor,
+                           get_keras_mask, set_keras_mask)
 
 
 def _pred(y_pred, owner):
@@ -101,6 +102,17 @@ def _reduce_values(values, sw, mask, reduction):
     return K.divide_no_nan(total, np.asarray(divisor, dtype=values.dtype))
 
 
+def _both_masks(own, out_mask, shape, owner):
+    """The entries to keep: the loss's own mask (ignore_class) and the mask the model's
+    output carries, both or either (None: keep all)."""
+    if out_mask is None:
+        return own
+    if out_mask.shape != tuple(shape):
+        raise ValueError(f"{owner}: the mask of y_pred has shape {out_mask.shape}, and the "
+                         f"loss values have shape {tuple(shape)}; they must be equal")
+    return out_mask if own is None else np.asarray(own, bool) & out_mask
+
+
 class Loss:
     """Base class. Subclasses name their ops kernel (`_op`) and the per-sample function."""
     _op = None
@@ -151,19 +163,40 @@ class Loss:
                                                 (None,))[0],)):
             # under a GradientTape: the C kernel's value and gradient, recorded
             return self._recorded(y_true, y_pred, sample_weight)
+        out_mask = get_keras_mask(y_pred)     # an output's mask (Embedding's mask_zero)
         logits = getattr(y_pred, "_keras_logits", None)
         if logits is not None and self._uses_logits_of(logits[1]):
             # a softmax / sigmoid output: the cross-entropy on its logits, as Keras does
             per_fn = self.from_config({**self.get_config(), "from_logits": True})
-            return per_fn(y_true, logits[0], sample_weight)
+            z = _as_tensor(logits[0])
+            if out_mask is not None:
+                z = z.view(_Tensor)
+                set_keras_mask(z, out_mask)
+            return per_fn(y_true, z, sample_weight)
         y_pred = _pred(y_pred, owner)
         y_true = self._prepare_true(y_true, y_pred)
-        per = np.asarray(self._per_sample(y_true, y_pred), dtype=np.float64)
+        per = np.asarray(self._rows_per_sample(y_true, y_pred), dtype=np.float64)
         sw = None if sample_weight is None else _sample_weights(sample_weight, per.shape, owner)
-        out = _reduce_values(per, sw, self._mask(y_true), self.reduction)
+        out = _reduce_values(per, sw, _both_masks(self._mask(y_true), out_mask, per.shape,
+                                                  owner), self.reduction)
         if not reduced:
             return _as_tensor(np.asarray(out).astype(y_pred.dtype))
         return _Scalar(float(out))
+
+    def _rows_per_sample(self, y_true, y_pred):
+        """_per_sample on (N, ..., k) outputs: the C kernels take rows, so the leading
+        axes are flattened and restored (values of shape (N, ...), as Keras')."""
+        y_pred_a = np.asarray(y_pred)
+        if self._op is None or y_pred_a.ndim <= 2:
+            return self._per_sample(y_true, y_pred)
+        lead, k = y_pred_a.shape[:-1], y_pred_a.shape[-1]
+        y_true_a = np.asarray(y_true)
+        if y_true_a.ndim == y_pred_a.ndim:
+            y_rows = y_true_a.reshape(-1, y_true_a.shape[-1])
+        else:
+            y_rows = y_true_a.reshape(-1)
+        per = self._per_sample(y_rows, y_pred_a.reshape(-1, k))
+        return np.asarray(per).reshape(lead)
 
     def _uses_logits_of(self, activation):
         """Whether this loss on probabilities takes the logits of a softmax / sigmoid
@@ -448,7 +481,8 @@ class _TapeLoss(Loss):
         values = self.call(t, p)
         sw = None if sample_weight is None else \
             _sample_weights(sample_weight, np.shape(values), owner)
-        return _reduce_values(values, sw, None, self.reduction)
+        mask = _both_masks(None, get_keras_mask(y_pred), np.shape(values), owner)
+        return _reduce_values(values, sw, mask, self.reduction)
 
     def call(self, y_true, y_pred):
         raise NotImplementedError

@@ -224,6 +224,22 @@ class _VariableCount(_VariableState):
         self._state("count").view(np.ndarray)[...] = value
 
 
+def _with_mask(sample_weight, y_pred):
+    """Keras' MeanMetricWrapper on an output with a mask (an Embedding's mask_zero, a
+    Masking layer): the masked entries weigh 0 (apply_mask with reduction "sum")."""
+    from fastnn.tensor import get_keras_mask
+    mask = get_keras_mask(y_pred)
+    if mask is None:
+        return sample_weight
+    m = mask.astype(np.float64)
+    if sample_weight is None:
+        return m
+    w = np.asarray(sample_weight, np.float64)
+    if w.ndim < m.ndim:
+        w = w.reshape(w.shape + (1,) * (m.ndim - w.ndim))
+    return w * m
+
+
 class _MeanOfValues(_VariableCount, Metric):
     """The mean over samples of per-sample values computed from (y_true, y_pred), as
     Keras' MeanMetricWrapper: values of more than one axis are averaged to one per
@@ -240,12 +256,14 @@ class _MeanOfValues(_VariableCount, Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         owner = f"{type(self).__name__}.update_state"
+        masked = y_pred
         y_true = _argcheck.float_array(y_true, "y_true", owner)
         y_pred = _argcheck.float_array(y_pred, "y_pred", owner)
         self._check_shapes(y_true, y_pred, owner)
         if sample_weight is not None:
             sample_weight = _argcheck.finite_array(
                 _values_array(sample_weight, "sample_weight", owner), "sample_weight", owner)
+        sample_weight = _with_mask(sample_weight, masked)
         self.update_sums(*self.batch_sums(y_true, y_pred, sample_weight))
 
     def get_config(self):
@@ -286,12 +304,14 @@ class _WrappedMean(_MeanOfValues):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         owner = f"{type(self).__name__}.update_state"
+        masked = y_pred
         y_true = _values_array(y_true, "y_true", owner)
         y_pred = _values_array(y_pred, "y_pred", owner)
         self._check_shapes(y_true, y_pred, owner)
         if sample_weight is not None:
             sample_weight = _argcheck.finite_array(
                 _values_array(sample_weight, "sample_weight", owner), "sample_weight", owner)
+        sample_weight = _with_mask(sample_weight, masked)
         self.update_sums(*self.batch_sums(y_true, y_pred, sample_weight))
 
 

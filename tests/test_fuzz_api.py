@@ -1083,6 +1083,10 @@ LAYERS = {
     layers.IntegerLookup: ({"vocabulary": [1, 2, 3]},
                            ("max_tokens", "num_oov_indices", "mask_token", "oov_token",
                             "vocabulary", "invert", "output_mode")),
+    layers.StringLookup: ({"vocabulary": ["a", "b", "c"]},
+                          ("max_tokens", "num_oov_indices", "mask_token", "oov_token",
+                           "vocabulary", "invert", "output_mode", "encoding")),
+    layers.Masking: ({}, ("mask_value",)),
 }
 LAYERS = {c: (v, names + BASE) for c, (v, names) in LAYERS.items()}
 # layers whose call draws noise only in training

@@ -1,4 +1,4 @@
-"""Layers (keras.layers): Dense, Identity, Input/InputLayer, the activation layers,
+"""Layers (keras.layers): Dense, Identity, Masking, Input/InputLayer, the activation layers,
 Dropout and the other regularization layers (GaussianNoise, GaussianDropout,
 AlphaDropout, ActivityRegularization), BatchNormalization, Normalization,
 LayerNormalization, UnitNormalization, Rescaling, CategoryEncoding, Discretization,
@@ -11,7 +11,7 @@ Weights are C-contiguous NumPy arrays of the layer dtype, updated in place.
 """
 from fastnn import _registry
 from fastnn.layers.layer import Layer, _auto_name
-from fastnn.layers.core import Dense, Identity, Input, InputLayer
+from fastnn.layers.core import Dense, Identity, Input, InputLayer, Masking
 from fastnn.layers.activations import ELU, Activation, LeakyReLU, ReLU, Softmax
 from fastnn.layers.normalization import (BatchNormalization, LayerNormalization, Normalization,
                                          UnitNormalization)
@@ -26,7 +26,7 @@ from fastnn.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Mini
 from fastnn.layers.lambda_layer import Lambda
 from fastnn.layers.embedding import Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D
 
-ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Activation, ReLU, LeakyReLU, ELU, Softmax,
+ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Masking, Activation, ReLU, LeakyReLU, ELU, Softmax,
                                        Dropout, GaussianNoise, GaussianDropout, AlphaDropout,
                                        ActivityRegularization, BatchNormalization, Normalization,
                                        LayerNormalization, UnitNormalization, Rescaling,

@@ -68,6 +68,8 @@ class _Activates:
 class Activation(_Activates, Layer):
     """Applies an activation function (by name or function) to its input."""
 
+    supports_masking = True     # the inputs' mask passes on (Keras)
+
     def __init__(self, activation, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         self.activation = activation

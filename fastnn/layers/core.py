@@ -120,6 +120,8 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, 
 class Dense(_Activates, Layer):
     """Fully connected: a = activation(x @ kernel + bias); kernel (in, units), bias (units,)."""
 
+    supports_masking = True     # the inputs' mask passes on (Keras)
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, name=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
@@ -282,8 +284,43 @@ class Identity(Layer):
     """keras.layers.Identity: returns its inputs unchanged (one array, or a list, tuple
     or dict of them). Useful as a placeholder; on the C engine it is skipped."""
 
+    supports_masking = True     # the inputs' mask passes on (Keras)
+
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def call(self, inputs, training=None):
         return tree_map(lambda x: x, inputs)
+
+
+class Masking(Layer):
+    """keras.layers.Masking(mask_value=0.0): masks the steps of (batch, steps, features)
+    inputs whose every feature equals `mask_value`: their outputs are 0, and the outputs
+    carry the mask (True for the steps kept) for the layers after it, as in Keras."""
+
+    supports_masking = True
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        mask_value = _argcheck.real(mask_value, "mask_value", "Masking")
+        super().__init__(**kwargs)
+        self.mask_value = mask_value
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def _keep(self, inputs):
+        return np.any(np.asarray(inputs).view(np.ndarray) != self.mask_value, axis=-1,
+                      keepdims=True)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return self._keep(inputs)[..., 0]
+
+    def call(self, inputs):
+        keep = self._keep(inputs)
+        return _dops.where(keep, inputs, np.zeros((), np.asarray(inputs).dtype))
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(mask_value=self.mask_value)
+        return cfg

@@ -12,7 +12,8 @@ from fastnn import backend as _backend
 from fastnn import regularizers as _regularizers
 from fastnn.autodiff.tape import record, should_record
 from fastnn.layers import symbolic as _symbolic
-from fastnn.tensor import Tensor as _Tensor, Variable as _Variable
+from fastnn.tensor import Tensor as _Tensor, Variable as _Variable, get_keras_mask, \
+    set_keras_mask
 
 _UIDS = {}
 
@@ -95,6 +96,28 @@ def _call_signature(cls):
     return cached
 
 
+def _call_takes_mask(cls):
+    """Whether cls.call has a `mask` argument (Keras then passes the inputs' mask)."""
+    cached = cls.__dict__.get("_fastnn_call_mask")
+    if cached is None:
+        try:
+            cached = "mask" in inspect.signature(cls.call).parameters
+        except (TypeError, ValueError):
+            cached = False
+        setattr(cls, "_fastnn_call_mask", cached)
+    return cached
+
+
+def _input_masks(inputs):
+    """The masks of a call's inputs in their structure, or None when none has one."""
+    flat = _symbolic.tree_flatten(inputs)
+    if not any(get_keras_mask(t) is not None for t in flat):
+        return None
+    if isinstance(inputs, np.ndarray):
+        return get_keras_mask(inputs)
+    return _symbolic.tree_map(get_keras_mask, inputs)
+
+
 def _take_inputs(layer, args, kwargs):
     """A call's arguments with its inputs first: given positionally, as inputs=, by the
     name call() gives its first argument, or as x= (what fastnn's models took)."""
@@ -118,6 +141,9 @@ class Layer:
     place."""
 
     _is_input_layer = False
+    # Keras' masking: a layer that supports it passes its inputs' mask on to its outputs
+    # (compute_mask), one that does not drops it, with a warning as in Keras.
+    supports_masking = False
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None,
                  batch_input_shape=None, **kwargs):
@@ -423,6 +449,37 @@ class Layer:
     def call(self, x, training=False):
         raise NotImplementedError(f"{type(self).__name__}: a layer must define call(inputs)")
 
+    def compute_mask(self, inputs, previous_mask=None):
+        """The mask of this layer's outputs, given its inputs and their mask
+        (`previous_mask`, None when they have none): by default the mask passes on
+        unchanged. Layers that make a mask (Embedding with mask_zero, Masking) or end
+        one (GlobalAveragePooling1D) override it, as in Keras."""
+        return previous_mask
+
+    def _mask_outputs(self, inputs, outputs, previous_mask):
+        """Attach the outputs' masks after a call, as Keras' Layer.__call__ does."""
+        if not self.supports_masking:
+            if previous_mask is not None:
+                import warnings
+                warnings.warn(f"Layer '{self.name}' (of type {type(self).__name__}) was passed "
+                              f"an input with a mask attached to it. However, this layer does "
+                              f"not support masking and will therefore destroy the mask "
+                              f"information. Downstream layers will not see the mask.",
+                              stacklevel=3)
+            return
+        if previous_mask is None and type(self).compute_mask is Layer.compute_mask:
+            return
+        flat = _symbolic.tree_flatten(outputs)
+        if all(get_keras_mask(o) is not None for o in flat):
+            return
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        for o, m in zip(flat, _symbolic.tree_flatten(masks) if not isinstance(masks, np.ndarray)
+                        else [masks]):
+            if m is not None and isinstance(o, _Tensor) and get_keras_mask(o) is None:
+                set_keras_mask(o, m)
+
     def __call__(self, *args, **kwargs):
         args = _take_inputs(self, args, kwargs)
         if _symbolic.is_symbolic((args, kwargs)):
@@ -442,6 +499,10 @@ class Layer:
         if entry:
             ctx.entry, ctx.training = self, training
             self._clear_losses()
+        previous_mask = _input_masks(inputs)
+        if previous_mask is not None and kwargs.get("mask") is None \
+                and _call_takes_mask(type(self)):
+            kwargs["mask"] = previous_mask
         try:
             if has_training or has_var_kw:
                 kwargs["training"] = bool(training)
@@ -451,7 +512,9 @@ class Layer:
         finally:
             if entry:
                 ctx.entry, ctx.training = None, None
-        return _symbolic.tree_map(_as_output, out)
+        out = _symbolic.tree_map(_as_output, out)
+        self._mask_outputs(inputs, out, previous_mask)
+        return out
 
     def _add_activity_loss(self, outputs, reg=None):
         """Keras' activity regularization: each output's penalty under `reg` (default:

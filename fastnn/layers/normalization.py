@@ -27,6 +27,8 @@ class BatchNormalization(Layer):
     statistics. y = gamma * (x - mean) / sqrt(var + epsilon) + beta. Weights: gamma,
     beta (trainable), moving_mean, moving_variance."""
 
+    supports_masking = True     # the inputs' mask passes on (Keras)
+
     _INITIALIZERS = ("beta_initializer", "gamma_initializer", "moving_mean_initializer",
                      "moving_variance_initializer")
 
@@ -144,6 +146,8 @@ class Normalization(Layer):
     or input is one feature per row, as fastnn's fit takes it. First in a model, per
     feature or by one scalar pair, the C engine applies it to each batch it gathers
     (fastnn.engine._input_norm); elsewhere the model runs on the layer-by-layer path."""
+
+    supports_masking = True     # the inputs' mask passes on (Keras)
 
     # Keras' backend.epsilon(), the floor of the standard deviation (and fnn_input_scale's)
     _EPSILON = 1e-7

@@ -113,12 +113,14 @@ def loss_value(loss, y, y_pred, sw):
         pred, from_logits = logits[0], True
     raw = np.asarray(pred).view(np.ndarray)
     yv = np.asarray(y).view(np.ndarray) if isinstance(y, np.ndarray) else np.asarray(y)
+    sw = _with_output_mask(sw, y_pred, raw.shape[:-1], loss.reduction)
     if raw.ndim > 2:
         # Outputs (N, ..., k): the loss kernels take rows; Keras' mean over every
         # per-row loss is the same as the mean over the N*... rows.
         shape = raw.shape
         rows = int(np.prod(shape[1:-1]))
-        swr = None if sw is None else np.repeat(sw, rows)
+        swr = None if sw is None else \
+            sw.reshape(-1) if np.ndim(sw) > 1 else np.repeat(sw, rows)   # (N, ...): masked
         value, grad = loss.loss_and_grad(yv.reshape(-1, shape[-1]), raw.reshape(-1, shape[-1]),
                                          sample_weight=swr, from_logits=from_logits)
         grad = grad.reshape(shape)
@@ -126,6 +128,28 @@ def loss_value(loss, y, y_pred, sw):
         value, grad = loss.loss_and_grad(yv, raw, sample_weight=sw, from_logits=from_logits)
     return record((pred,), np.asarray(value, np.float64), lambda g: [g * grad],
                   name=type(loss).__name__)
+
+
+def _with_output_mask(sw, y_pred, values_shape, reduction):
+    """The sample weights of a loss on y_pred with the mask y_pred carries (Keras'
+    apply_mask: masked entries weigh 0, and under "sum_over_batch_size" / "mean" the
+    kept ones total / kept, so that the mean is over the kept entries), of the shape of
+    the loss values; sw unchanged when y_pred has no mask."""
+    from fastnn.tensor import get_keras_mask
+    mask = get_keras_mask(y_pred)
+    if mask is None:
+        return sw
+    if mask.shape != tuple(values_shape):
+        raise ValueError(f"the mask of the model's output has shape {mask.shape}, and the "
+                         f"loss values have shape {tuple(values_shape)}; they must be equal")
+    m = mask.astype(np.float64)
+    if reduction in ("mean", "sum_over_batch_size"):
+        kept = m.sum()
+        m *= m.size / kept if kept else 0.0
+    if sw is None:
+        return m
+    w = np.asarray(sw, np.float64).reshape((-1,) + (1,) * (m.ndim - 1))
+    return w * m
 
 
 def per_output(value, names, what, allow_single=True):

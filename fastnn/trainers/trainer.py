@@ -26,7 +26,8 @@ from fastnn.trainers import compile_utils
 from fastnn.callbacks.base import Callback, CallbackList, History
 from fastnn.autodiff import GradientTape
 from fastnn.autodiff.tape import hooks_held
-from fastnn.layers.layer import Layer, _call_signature
+from fastnn.layers.layer import (Layer, _as_output, _call_signature, _call_takes_mask,
+                                 get_keras_mask)
 
 _SPARSE = "sparse_categorical_crossentropy"
 _BINARY = "binary_crossentropy"
@@ -591,12 +592,18 @@ class Trainer:
         self._clear_losses()        # add_loss terms are the current call's
         out = x
         for layer in chain:
+            mask = get_keras_mask(out)      # Keras' masking, as Layer.__call__ does it
+            kw = {} if mask is None or not _call_takes_mask(type(layer)) else {"mask": mask}
             if _call_signature(type(layer))[:2] == (False, False):
-                out = layer.call(out)
+                new = layer.call(out, **kw)
             else:
-                out = layer.call(out, training=training)
+                new = layer.call(out, training=training, **kw)
             if layer.activity_regularizer is not None:
-                layer._add_activity_loss(out)
+                layer._add_activity_loss(new)
+            if mask is not None or layer.supports_masking:
+                new = _as_output(new) if isinstance(new, np.ndarray) else new
+                layer._mask_outputs(out, new, mask)
+            out = new
         return out
 
     def _data_loss(self, y, y_pred, sw):
@@ -697,6 +704,8 @@ class Trainer:
                 sums.append((0.0, 0.0) if v is None else (float(v) * n, float(n)))
             else:      # a built-in metric: on the plain arrays (no autodiff dispatch)
                 p = ps[i]
+                if isinstance(m, metrics_mod._MeanOfValues):
+                    w = metrics_mod._with_mask(w, p)     # Keras' MeanMetricWrapper masks
                 sums.append(m.batch_sums(ys[i], p.view(np.ndarray)
                                          if isinstance(p, np.ndarray) else p, w))
         return n, float(total) * n, sums
