@@ -886,12 +886,40 @@ def _check_model(model, what, kinds="Sequential", built=True):
                          "Input(shape), call it on data or fit it first")
 
 
+def _suffix(filepath):
+    """The format a file name asks for: "keras" (Keras 3's .keras), "weights.h5" (Keras
+    3's weights file), "h5" (Keras' legacy HDF5) or None (fastnn's own format)."""
+    name = os.fspath(filepath)
+    name = (name.decode(errors="replace") if isinstance(name, bytes) else name).lower()
+    if name.endswith(".keras"):
+        return "keras"
+    if name.endswith(".weights.h5"):
+        return "weights.h5"
+    if name.endswith((".h5", ".hdf5")):
+        return "h5"
+    return None
+
+
+def _no_legacy_writes(filepath, what):
+    raise ValueError(f"{what}: {os.fspath(filepath)!r}: fastnn does not write Keras' legacy "
+                     "HDF5 format (.h5, .hdf5); use .keras for a Keras 3 model file, "
+                     ".weights.h5 for Keras 3 weights, or any other ending for fastnn's own format")
+
+
 def save_model(model, filepath, overwrite=True, **kwargs):
     """Write ``model`` (architecture, weights, compile settings, optimizer state) to
-    ``filepath`` atomically, in the format described in the module docstring."""
+    ``filepath`` atomically: a name ending in ``.keras`` gives Keras 3's format
+    (fastnn.saving_keras), any other ending (not ``.h5``) the format described in the
+    module docstring."""
     _check_model(model, "save_model")
     if kwargs:
         raise TypeError(f"save_model: unexpected arguments {sorted(kwargs)}")
+    kind = _suffix(filepath)
+    if kind == "keras":
+        from fastnn import saving_keras
+        return saving_keras.save_model(model, filepath, overwrite=overwrite)
+    if kind is not None:
+        _no_legacy_writes(filepath, "save_model")
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"save_model: {filepath!r} exists and overwrite=False")
@@ -1075,6 +1103,10 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_
     model with the saved weights and, with ``compile=True`` (the default) and a compiled original, the same
     optimizer (including its step count and slots), loss and metrics.
 
+    A name ending in ``.keras`` is read as Keras 3's format, ``.h5`` or ``.hdf5`` as
+    Keras' legacy HDF5 format (fastnn.saving_keras, with the same guarantees); any other
+    ending as fastnn's own format.
+
     ``max_bytes``: the most bytes the file's arrays may take together, as their declared
     shapes give them (default ``fastnn.saving.MAX_LOAD_BYTES``, 4 GiB). A file may also
     inflate to more than 32 MiB only up to ``fastnn.saving.MAX_COMPRESSION_RATIO`` (100)
@@ -1088,6 +1120,18 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_
     if custom_objects:
         raise ValueError("load_model: custom_objects are not supported; fastnn files only refer "
                          "to fastnn's built-in layers, activations, losses and optimizers")
+    kind = _suffix(filepath)
+    if kind == "keras":
+        from fastnn import saving_keras
+        return saving_keras.load_model(filepath, compile=compile, max_bytes=max_bytes)
+    if kind is not None:
+        from fastnn import saving_keras
+        return saving_keras.load_legacy_h5_model(filepath, compile=compile, max_bytes=max_bytes)
+    return _load_fastnn_model(filepath, compile=compile, max_bytes=max_bytes)
+
+
+def _load_fastnn_model(filepath, compile=True, max_bytes=None):
+    """load_model for fastnn's own format."""
     max_bytes = _limit(max_bytes, "load_model: max_bytes")
     with _Archive(filepath, MODEL_FORMAT, max_bytes) as archive:
         filepath, config, declared = archive.filepath, archive.config, archive.declared
@@ -1149,8 +1193,16 @@ def _model_from_file_bytes(data):
 
 # ---------------------------------------------------------------------- weights only
 def save_weights(model, filepath, overwrite=True):
-    """Write only ``model.get_weights()`` (Keras layout) to ``filepath``, atomically."""
+    """Write only ``model.get_weights()`` (Keras layout) to ``filepath``, atomically: a
+    name ending in ``.weights.h5`` gives Keras 3's weights file (fastnn.saving_keras), any
+    other ending (not ``.h5``) fastnn's own format."""
     _check_model(model, "save_weights", kinds="Model")
+    kind = _suffix(filepath)
+    if kind == "weights.h5":
+        from fastnn import saving_keras
+        return saving_keras.save_weights(model, filepath, overwrite=overwrite)
+    if kind is not None:
+        _no_legacy_writes(filepath, "save_weights")
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"save_weights: {filepath!r} exists and overwrite=False")
@@ -1160,8 +1212,13 @@ def save_weights(model, filepath, overwrite=True):
 def load_weights(model, filepath, max_bytes=None):
     """Set ``model``'s weights from a file written by save_weights (or a model file). The
     file's shapes are checked against the model before any array is read, and every
-    value before anything is assigned; ``max_bytes`` as for load_model."""
+    value before anything is assigned; ``max_bytes`` as for load_model. A name ending in
+    ``.weights.h5``, ``.h5`` or ``.hdf5`` is read as Keras' HDF5 weights (Keras 3's layout,
+    or the legacy one of a Keras 2 file)."""
     _check_model(model, "load_weights", kinds="Model")
+    if _suffix(filepath) in ("weights.h5", "h5"):
+        from fastnn import saving_keras
+        return saving_keras.load_weights(model, filepath, max_bytes=max_bytes)
     max_bytes = _limit(max_bytes, "load_weights: max_bytes")
     with _Archive(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT, TRAINING_FORMAT), max_bytes) as archive:
         _check_declared_fit(archive.filepath, model.weights, archive.declared["weights"])
