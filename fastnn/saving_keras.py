@@ -156,6 +156,9 @@ def _layer_to_keras(entry):
 
 
 def _model_to_keras(model):
+    from fastnn.layers import Lambda
+    if any(isinstance(layer, Lambda) for layer in model.layers):
+        _layer_to_keras({"class_name": "Lambda"})         # refused, with the reason
     spec = model.spec()
     cfg = dict(spec["config"])
     cfg["layers"] = [_layer_to_keras(lc) for lc in cfg.get("layers", [])]
