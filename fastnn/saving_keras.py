@@ -348,9 +348,9 @@ class _Converter:
     def __init__(self):
         self.tables = _tables()
 
-    def obj(self, kind, obj, where, strings=False):
-        if strings and isinstance(obj, str):
-            return obj
+    def obj(self, kind, obj, where):
+        """One serialized object of `kind` (a key of _tables()) as fastnn's
+        {"class_name", "config"} (a functional layer entry keeps its graph keys)."""
         if not isinstance(obj, dict) or not isinstance(obj.get("class_name"), str):
             raise ValueError(f"{where} must be a serialized {kind} {{\"class_name\": ..., "
                              f"\"config\": {{...}}}}, got {obj!r:.100}")
@@ -387,6 +387,8 @@ class _Converter:
         return out
 
     def args(self, kind, cls, cfg, where):
+        """The arguments `cfg` of `cls`, nested objects converted, Keras-only arguments
+        at their defaults dropped (any other value refused)."""
         accepted = _accepted(cls, kind)
         out = {}
         for key, value in cfg.items():
@@ -506,14 +508,24 @@ def _model_from_keras(conv, obj, where):
     return {"class_name": name, "config": out}
 
 
+# What a compile_config (or a legacy training_config) may hold; run_eagerly, jit_compile
+# and steps_per_execution do not change results and are not read.
+_COMPILE_KEYS = ("optimizer", "optimizer_config", "loss", "loss_weights", "metrics",
+                 "weighted_metrics", "run_eagerly", "jit_compile", "steps_per_execution")
+
+
 def _compile_from_keras(conv, cc, where):
     """Keras' compile_config (or a legacy training_config) -> fastnn's compile config."""
     if not isinstance(cc, dict):
         raise ValueError(f"{where} must be an object, got {cc!r:.80}")
+    unknown = set(cc) - set(_COMPILE_KEYS)
+    if unknown:
+        raise ValueError(f"{where}: compile arguments {sorted(unknown)[:5]} are not read by "
+                         f"fastnn (it reads {list(_COMPILE_KEYS)})")
     opt = cc.get("optimizer", cc.get("optimizer_config"))
     if isinstance(opt, str):
         opt = {"class_name": opt}
-    out = {"optimizer": conv.obj("optimizer", _opt_name_fix(opt), f"{where}.optimizer")}
+    out = {"optimizer": conv.obj("optimizer", opt, f"{where}.optimizer")}
 
     def leaves(kind, value, at):
         if value is None:
@@ -533,14 +545,6 @@ def _compile_from_keras(conv, cc, where):
     out["weighted_metrics"] = leaves("metric", cc.get("weighted_metrics"),
                                      f"{where}.weighted_metrics") or []
     return out
-
-
-def _opt_name_fix(opt):
-    """Keras writes the optimizer's module as its backend's (keras.src.backend.torch...)
-    and registered_name as the class name: both are Keras', nothing more."""
-    if isinstance(opt, dict) and opt.get("registered_name") == opt.get("class_name"):
-        opt = dict(opt, registered_name=None)
-    return opt
 
 
 # ------------------------------------------------------------------ the files
@@ -813,33 +817,43 @@ def _read_model_weights(h5, model):
     return [by_id[id(w)] for w in model.weights]
 
 
-def _optimizer_state(h5, model, filepath, path="optimizer"):
-    """fastnn's get_state() order from Keras' optimizer variables, or None (with a
-    warning, as Keras skips them) when they do not fit the optimizer."""
-    opt, trainable = model.optimizer, model.trainable_weights
+def _keras_optimizer_vars(h5, path="optimizer"):
+    """The datasets of a .keras file's optimizer group, in order: [(group, key, where)],
+    or None when the file has none."""
     g, n = _vars_of(h5, path, path)
-    if g is None:
+    return None if g is None else [(g, str(i), f"{path}/vars/{i}") for i in range(n)]
+
+
+def _optimizer_state(h5, model, filepath, found):
+    """fastnn's get_state() order from Keras' optimizer variables `found` (a list of
+    (group, key, where) in Keras' order), or None (with a warning, as Keras skips them)
+    when they do not fit the optimizer. Returns (state, the learning rate variable)."""
+    if found is None:
         return None
+    opt, trainable = model.optimizer, model.trainable_weights
+    n = len(found)
     groups = _slot_groups(opt)
     per_var = sum(len(gr) for gr in groups)
     lead = 2 if _has_lr_variable(opt) else 1
-    tail = 1 if type(opt).__name__ == "Nadam" else 0
+    tail = 1 if type(opt).__name__ == "Nadam" else 0     # its product of momentum factors
     full = lead + per_var * len(trainable) + tail
     if n not in (full, lead):
         warnings.warn(f"load: {filepath}: skipping the optimizer state: the file holds {n} "
                       f"optimizer variables, {type(opt).__name__} keeps {full} for this model; "
                       "the optimizer starts afresh", stacklevel=4)
         return None
-    step = h5.array(g, "0", np.zeros((), np.int64), f"{path}/vars/0")
-    lr = h5.array(g, "1", np.zeros((), np.float32), f"{path}/vars/1") if lead == 2 else None
-    state = [step]
+
+    def read(k, like):
+        return h5.array(*found[k][:2], like, found[k][2])
+    state = [read(0, np.zeros((), np.int64))]
+    lr = read(1, np.zeros((), np.float32)) if lead == 2 else None
     if n == full and per_var:
         slots = [dict() for _ in trainable]
         k = lead
         for group in groups:
             for i, w in enumerate(trainable):
                 for name in group:
-                    slots[i][name] = h5.array(g, str(k), w, f"{path}/vars/{k}")
+                    slots[i][name] = read(k, w)
                     k += 1
         for s in slots:
             state.extend(s[name] for name in opt._slot_names_for())
@@ -946,7 +960,8 @@ def load_model(filepath, compile=True, max_bytes=None):
         cc = config.get("compile_config")
         if compile and cc:
             if _compile(filepath, model, conv, cc, "config.json: compile_config"):
-                _restore_optimizer(filepath, model, _optimizer_state(h5, model, filepath))
+                _restore_optimizer(filepath, model, _optimizer_state(
+                    h5, model, filepath, _keras_optimizer_vars(h5)))
     finally:
         h5.close()
     return model
@@ -1113,47 +1128,20 @@ def _legacy_optimizer_state(h5, model, filepath):
     if g is None:
         return None
     names = _attr(h5, g, "weight_names", "optimizer_weights") or []
-    opt = model.optimizer
-    lead = ["iteration"] + (["learning_rate"] if _has_lr_variable(opt) else [])
+    lead = ["iteration"] + (["learning_rate"] if _has_lr_variable(model.optimizer) else [])
     if [n.rpartition("/")[2] for n in names[:len(lead)]] != lead:
         warnings.warn(f"load_model: {filepath}: skipping the optimizer state: it is not laid "
                       "out as Keras 3 writes it (Keras 2's optimizers keep other variables); "
                       "the optimizer starts afresh", stacklevel=3)
         return None
-
-    class _Flat:   # the same lookups as a .keras file's optimizer/vars group
-        def __init__(self):
-            self.datasets = {}
-            for i, n in enumerate(names):
-                parent, _, key = n.rpartition("/")
-                sub = h5.group(f"{g.name}/{parent}") if parent else g
-                if sub is None or key not in sub:
-                    raise h5._err(f"optimizer weight {n!r:.100} is missing")
-                self.datasets[str(i)] = (sub, key)
-    flat = _Flat()
-
-    class _View:
-        def __init__(self, h5):
-            self.h5 = h5
-
-        def group(self, path):
-            return _Group() if path in ("opt", "opt/vars") else None
-
-        def declared(self, group, key, where):
-            sub, k = flat.datasets[key]
-            return h5.declared(sub, k, where)
-
-        def array(self, group, key, like, where):
-            sub, k = flat.datasets[key]
-            return h5.array(sub, k, like, f"optimizer_weights/{names[int(key)]}")
-
-        def _err(self, msg):
-            return h5._err(msg)
-
-    class _Group:
-        def keys(self):
-            return list(flat.datasets)
-    return _optimizer_state(_View(h5), model, filepath, path="opt")
+    found = []
+    for n in names:
+        parent, _, key = n.rpartition("/")
+        sub = h5.group(f"{g.name}/{parent}") if parent else g
+        if sub is None:
+            raise h5._err(f"optimizer weight {n!r:.100} is missing")
+        found.append((sub, key, f"optimizer_weights/{n}"))
+    return _optimizer_state(h5, model, filepath, found)
 
 
 def load_legacy_h5_weights(model, filepath, max_bytes=None):
