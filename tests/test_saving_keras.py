@@ -540,55 +540,79 @@ def _keras_python():
 
 KERAS_CHECK = textwrap.dedent("""
     import json, sys
+    import h5py, zipfile, io
     import numpy as np
     import keras
     out = {}
     for name in sys.argv[1:]:
         x, y = np.load(name + ".x.npy"), np.load(name + ".y.npy")
         m = keras.saving.load_model(name, safe_mode=True)
-        p = m.predict(x, verbose=0)
-        before = int(m.optimizer.iterations.numpy())
+        r = {"diff": float(np.abs(m.predict(x, verbose=0) - np.load(name + ".pred.npy")).max()),
+             "iterations": int(m.optimizer.iterations.numpy()),
+             "optimizer": type(m.optimizer).__name__}
+        # the optimizer's variables are the file's (Keras skips them when they do not fit)
+        with zipfile.ZipFile(name) as zf:
+            with h5py.File(io.BytesIO(zf.read("model.weights.h5")), "r") as f:
+                saved = [f[f"optimizer/vars/{i}"][()] for i in range(len(f["optimizer/vars"]))]
+        have = [v.numpy() for v in m.optimizer.variables]
+        r["same_state"] = len(saved) == len(have) and all(
+            np.array_equal(np.asarray(a, np.float64), np.asarray(b, np.float64))
+            for a, b in zip(saved, have))
+        m.train_on_batch(x[:16], y[:16])
+        r["step"] = float(np.abs(m.predict(x, verbose=0) - np.load(name + ".step.npy")).max())
         m.fit(x, y, epochs=1, batch_size=32, verbose=0)
-        out[name] = {"diff": float(np.abs(p - np.load(name + ".pred.npy")).max()),
-                     "iterations": before, "after": int(m.optimizer.iterations.numpy()),
-                     "optimizer": type(m.optimizer).__name__}
+        r["after"] = int(m.optimizer.iterations.numpy())
+        out[name] = r
     print(json.dumps(out))
 """)
 
 
+def _no_dropout():
+    return fastnn.models.Sequential([L.Input((6,)), L.Dense(5, activation="relu"),
+                                     L.BatchNormalization(), L.Activation("elu"), L.Dense(3)])
+
+
 def test_real_keras_loads_fastnn_keras_files(tmp_path):
+    """Keras 3 loads fastnn's .keras files with safe_mode on, predicts the same, holds the
+    optimizer's step count and slots, takes the step fastnn takes and trains on."""
     exe = _keras_python()
     (xd, yd), _ = fastnn.datasets.digits.load_data()
-    xd = xd[:320] / 16.0
-    yd = yd[:320]
+    xd, yd = xd[:320] / 16.0, yd[:320]
     digits = fastnn.models.Sequential([L.Input((64,)), L.Dense(25, activation="relu"),
                                        L.Dense(15, activation="relu"), L.Dense(10)])
-    digits.compile(optimizer=optimizers.Adam(0.001),
-                   loss=fastnn.losses.SparseCategoricalCrossentropy(from_logits=True))
-    digits.fit(xd, yd, epochs=2, batch_size=32, verbose=0)
     x, y = _data(n=64)
-    norm = _sequential()
+    norm = fastnn.models.Sequential([L.Input((6,)), L.Normalization(), L.Dense(5, activation="relu"),
+                                     L.BatchNormalization(), L.Dropout(0.25), L.Activation("elu"),
+                                     L.Dense(3)])
     norm.layers[0].adapt(x)
-    norm.compile(optimizer=optimizers.Adam(amsgrad=True),
-                 loss=fastnn.losses.SparseCategoricalCrossentropy(from_logits=True),
-                 metrics=["accuracy"])
-    norm.fit(x, y, epochs=3, batch_size=16, verbose=0)
-    names = []
-    for name, model, xs, ys in (("digits.keras", digits, xd, yd), ("norm.keras", norm, x, y)):
-        path = str(tmp_path / name)
+    cases = [("digits", digits, optimizers.Adam(0.001), xd, yd, False),
+             ("norm", norm, optimizers.Adam(amsgrad=True), x, y, False)]
+    cases += [(f"opt{i}", _no_dropout(), make(), x, y, True) for i, make in enumerate(OPTIMIZERS)]
+    names, models = [], []
+    for name, model, opt, xs, ys, check_step in cases:
+        model.compile(optimizer=opt, loss=fastnn.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=["accuracy"])
+        model.fit(xs, ys, epochs=2, batch_size=16, verbose=0)
+        path = str(tmp_path / f"{name}.keras")
         model.save(path)
         np.save(path + ".x.npy", xs)
         np.save(path + ".y.npy", ys)
         np.save(path + ".pred.npy", model.predict(xs, verbose=0))
+        model.train_on_batch(xs[:16], ys[:16])
+        np.save(path + ".step.npy", model.predict(xs, verbose=0))
         names.append(path)
+        models.append((model, check_step))
     env = dict(os.environ, KERAS_BACKEND=os.environ.get("KERAS_BACKEND", "torch"))
     proc = subprocess.run([exe, "-c", KERAS_CHECK, *names], capture_output=True, text=True,
                           env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    for path, model in zip(names, (digits, norm)):
+    for path, (model, check_step) in zip(names, models):
         r = result[path]
-        assert r["diff"] <= 1e-6, r
-        assert r["optimizer"] == "Adam"
-        assert r["iterations"] == model.optimizer.iterations
+        assert r["diff"] <= 1e-6, (path, r)
+        assert r["optimizer"] == type(model.optimizer).__name__
+        assert r["iterations"] == model.optimizer.iterations - 1, (path, r)
+        assert r["same_state"], (path, r)
+        if check_step:        # (no dropout: the step is deterministic)
+            assert r["step"] <= 1e-6, (path, type(model.optimizer).__name__, r)
         assert r["after"] > r["iterations"]
