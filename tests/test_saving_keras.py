@@ -470,6 +470,19 @@ def test_hostile_weights_are_refused(tmp_path, edit, message):
         fastnn.models.load_model(path)
 
 
+def test_optimizer_state_of_another_size_is_skipped_with_a_warning(tmp_path):
+    """As Keras: the model loads, the optimizer starts afresh."""
+    def drop_last(f):
+        del f[f"optimizer/vars/{len(f['optimizer/vars']) - 1}"]
+    path = _rewrite_keras(fixture(SEQ), tmp_path / "m.keras", edit_h5=drop_last)
+    with pytest.warns(UserWarning, match="skipping the optimizer state: the file holds 13 "
+                                         "optimizer variables, Adam keeps 14"):
+        m = fastnn.models.load_model(path)
+    assert m.optimizer.iterations == 0 and not m.optimizer.built
+    np.testing.assert_allclose(m.predict(expected(SEQ, "x"), verbose=0), expected(SEQ, "pred"),
+                               rtol=0, atol=1e-6)
+
+
 def test_hostile_weights_file_leaves_the_model_untouched(tmp_path):
     src = tmp_path / "w.weights.h5"
     with open(fixture("sequential.weights.h5"), "rb") as f:
