@@ -259,6 +259,17 @@ def _optimizer_to_keras(opt, trainable):
     return out
 
 
+def _check_layout_model(model, what):
+    """Keras' HDF5 layout is written and read here for Sequential and functional models."""
+    from fastnn.models import MODEL_CLASSES, Model
+    if isinstance(model, Model) and MODEL_CLASSES.get(type(model).__name__) is not type(model):
+        raise TypeError(f"{what}: Keras' .weights.h5 and .h5 layouts are read and written for "
+                        f"Sequential and functional models only, got the subclassed model "
+                        f"{type(model).__name__}; use another file ending (fastnn's own format) "
+                        "for its weights")
+    _saving._check_model(model, what)
+
+
 def _write_h5(model, what, with_optimizer):
     h5py = _h5py()
     buf = io.BytesIO()
@@ -332,7 +343,7 @@ def save_weights(model, filepath, overwrite=True):
     overwrite : bool
         Whether an existing file may be replaced.
     """
-    _saving._check_model(model, "save_weights")
+    _check_layout_model(model, "save_weights")
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"save_weights: {filepath!r} exists and overwrite=False")
@@ -995,7 +1006,7 @@ def load_weights(model, filepath, max_bytes=None):
     max_bytes : int, optional
         As for load_model.
     """
-    _saving._check_model(model, "load_weights")
+    _check_layout_model(model, "load_weights")
     max_bytes = _saving._limit(max_bytes, "load_weights: max_bytes")
     filepath, h5 = _h5_file(filepath, max_bytes, "load_weights")
     try:

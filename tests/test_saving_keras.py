@@ -250,6 +250,26 @@ def _double(t):
     return t * 2
 
 
+class _Sub(fastnn.models.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = L.Dense(2)
+
+    def call(self, x):
+        return self.dense(x)
+
+
+def test_subclassed_models_weights_use_fastnn_format(tmp_path):
+    m = _Sub()
+    m(np.zeros((1, 3), "float32"))
+    for fn in (m.save_weights, m.load_weights):
+        with pytest.raises(TypeError, match="Sequential and functional models only, got the "
+                                            "subclassed model _Sub"):
+            fn(tmp_path / "s.weights.h5")
+    m.save_weights(tmp_path / "s.weights.fastnn")      # fastnn's format takes any model
+    m.load_weights(tmp_path / "s.weights.fastnn")
+
+
 def test_lambda_layers_are_not_written_to_keras_files(tmp_path):
     m = fastnn.models.Sequential([L.Input((3,)), L.Lambda(_double), L.Dense(2)])
     with pytest.raises(ValueError, match="a Lambda layer holds Python code"):

@@ -8,7 +8,7 @@ that ``fit`` passes to the hooks.
 
 Differences from Keras, on purpose:
 - ModelCheckpoint accepts any file name (Keras insists on ``.keras`` / ``.weights.h5``):
-  fastnn has one format, see ``fastnn.saving``.
+  those two endings give Keras' formats, any other fastnn's own, see ``fastnn.saving``.
 - ``mode='auto'`` infers the direction from the metric's name (``loss`` and error/
   crossentropy names go down, accuracy/AUC/precision/recall names go up) or from a
   ``_direction`` attribute of the model's metric objects, and raises ValueError when it
