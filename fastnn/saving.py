@@ -4,7 +4,9 @@
 round-trip a model's architecture, weights, compile settings and optimizer state, so
 that training resumes exactly where it stopped. ``save_weights(model, path)`` /
 ``load_weights(model, path)`` move only the weights (Keras layout) between models of the
-same architecture. Any file name works; ``.fastnn`` is the suggested ending.
+same architecture. ``.fastnn`` is the suggested ending; names ending in ``.keras``,
+``.weights.h5``, ``.h5`` or ``.hdf5`` choose Keras' formats instead (fastnn.saving_keras,
+docs/KERAS_FILES.md).
 
 File format (version 1; also in docs/FORMAT.md)
 ------------------------------------------------

@@ -390,11 +390,15 @@ class _Converter:
         if not isinstance(cfg, dict):
             raise ValueError(f"{where}.config must be an object of {name}'s arguments, got "
                              f"{cfg!r:.100}")
+        if name == "InputLayer" and "batch_input_shape" in cfg and "batch_shape" not in cfg:
+            cfg = dict(cfg)                  # Keras 2's name for it, as Keras 3 reads it
+            cfg["batch_shape"] = cfg.pop("batch_input_shape")
         out = {"class_name": name, "config": self.args(kind, cls, cfg, f"{where}.config")}
         if kind == "layer":
-            for key in ("name", "inbound_nodes"):
-                if key in obj:
-                    out[key] = obj[key]
+            if "name" in obj:
+                out["name"] = obj["name"]
+            if "inbound_nodes" in obj:
+                out["inbound_nodes"] = _nodes(obj["inbound_nodes"], f"{where}.inbound_nodes")
         return out
 
     def args(self, kind, cls, cfg, where):
@@ -423,6 +427,29 @@ class _Converter:
                                      f"has no such feature (only {key}={default!r} is read)")
             out[key] = value
         return out
+
+
+def _nodes(nodes, where):
+    """A functional layer's calls in Keras 3's form ({"args", "kwargs"}); Keras 2 wrote
+    each as a list of [layer name, node index, tensor index, kwargs] of its inputs."""
+    if not isinstance(nodes, list):
+        return nodes                                  # refused by the graph builder
+    out = []
+    for j, node in enumerate(nodes):
+        if not isinstance(node, list):
+            out.append(node)
+            continue
+        tensors, kwargs = [], {}
+        for ref in node:
+            if not (isinstance(ref, list) and len(ref) in (3, 4) and isinstance(ref[0], str)
+                    and (len(ref) == 3 or isinstance(ref[3], dict))):
+                raise ValueError(f"{where}[{j}] must list [layer name, node index, tensor "
+                                 f"index, kwargs] of each input, got {ref!r:.100}")
+            tensors.append({"class_name": "__keras_tensor__",
+                            "config": {"keras_history": list(ref[:3])}})
+            kwargs = ref[3] if len(ref) == 4 else {}
+        out.append({"args": [tensors[0] if len(tensors) == 1 else tensors], "kwargs": kwargs})
+    return out
 
 
 def _same(value, default):
@@ -1029,7 +1056,11 @@ def _attr(h5, obj, name, where, limit=_saving._MAX_CONFIG_BYTES):
     if aid.shape is not None and len(aid.shape) > 1:
         raise h5._err(f"{where} attribute {name!r} has shape {aid.shape}")
     count = math.prod(aid.shape) if aid.shape else 1
-    if count > _MAX_H5_LINKS or aid.get_storage_size() > limit:
+    try:
+        stored = aid.get_storage_size()
+    except RuntimeError:          # HDF5 reports an empty attribute's 0 bytes as an error
+        stored = 0
+    if count > _MAX_H5_LINKS or stored > limit:
         raise h5._err(f"{where} attribute {name!r} is larger than {limit} bytes")
     value = obj.attrs[name]
     if isinstance(value, np.ndarray):

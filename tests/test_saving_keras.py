@@ -103,6 +103,90 @@ def test_legacy_h5_weights_load_with_load_weights():
                                rtol=0, atol=1e-6)
 
 
+def _keras2_file(path):
+    """A file laid out as tf.keras 2 wrote model.save("x.h5"): a functional model in Keras
+    2's config format (batch_input_shape, node lists), weights named "kernel:0", a Keras 2
+    optimizer config and its optimizer_weights (which Keras 3's layout does not match)."""
+    rng = np.random.default_rng(5)
+    w = {n: rng.normal(size=s).astype("float32") for n, s in
+         [("dense/kernel:0", (4, 3)), ("dense/bias:0", (3,)),
+          ("dense_1/kernel:0", (4, 3)), ("dense_1/bias:0", (3,))]}
+    dense = {"units": 3, "activation": "linear", "use_bias": True, "trainable": True,
+             "dtype": "float32", "kernel_initializer": {"class_name": "GlorotUniform",
+                                                        "config": {"seed": None}},
+             "bias_initializer": {"class_name": "Zeros", "config": {}},
+             "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
+             "kernel_constraint": None, "bias_constraint": None}
+    config = {"class_name": "Functional", "config": {"name": "model", "layers": [
+        {"class_name": "InputLayer", "name": "input_1", "inbound_nodes": [],
+         "config": {"batch_input_shape": [None, 4], "dtype": "float32", "sparse": False,
+                    "ragged": False, "name": "input_1"}},
+        {"class_name": "Dense", "name": "dense", "config": dict(dense, name="dense"),
+         "inbound_nodes": [[["input_1", 0, 0, {}]]]},
+        {"class_name": "Dense", "name": "dense_1", "config": dict(dense, name="dense_1"),
+         "inbound_nodes": [[["input_1", 0, 0, {}]]]},
+        {"class_name": "Add", "name": "add", "config": {"name": "add", "trainable": True,
+                                                        "dtype": "float32"},
+         "inbound_nodes": [[["dense", 0, 0, {}], ["dense_1", 0, 0, {}]]]}],
+        "input_layers": [["input_1", 0, 0]], "output_layers": [["add", 0, 0]]}}
+    training = {"loss": "mse", "metrics": [[{"class_name": "MeanMetricWrapper",
+                                             "config": {"name": "mae", "dtype": "float32",
+                                                        "fn": "mean_absolute_error"}}]],
+                "weighted_metrics": None, "loss_weights": None,
+                "optimizer_config": {"class_name": "Adam", "config": {
+                    "name": "Adam", "weight_decay": None, "clipnorm": None,
+                    "global_clipnorm": None, "clipvalue": None, "use_ema": False,
+                    "ema_momentum": 0.99, "ema_overwrite_frequency": None, "jit_compile": True,
+                    "is_legacy_optimizer": False, "learning_rate": 0.0005, "beta_1": 0.9,
+                    "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}}}
+    with h5py.File(path, "w") as f:
+        f.attrs["keras_version"] = "2.13.1"
+        f.attrs["backend"] = "tensorflow"
+        f.attrs["model_config"] = json.dumps(config)
+        f.attrs["training_config"] = json.dumps(training)
+        g = f.create_group("model_weights")
+        g.attrs["layer_names"] = np.array([b"input_1", b"dense", b"dense_1", b"add"])
+        for layer in ("input_1", "dense", "dense_1", "add"):
+            names = [n for n in w if n.startswith(layer + "/")]
+            lg = g.create_group(layer)
+            lg.attrs["weight_names"] = np.array([n.encode() for n in names], dtype="S")
+            for n in names:
+                lg.create_dataset(n, data=w[n])
+        o = f.create_group("optimizer_weights")
+        o.attrs["weight_names"] = np.array([b"Adam/iter:0", b"Adam/m/dense/kernel:0"])
+        o.create_dataset("Adam/iter:0", data=np.int64(7))
+        o.create_dataset("Adam/m/dense/kernel:0", data=np.zeros((4, 3), "f4"))
+    return w
+
+
+def test_keras2_legacy_h5_model_loads(tmp_path):
+    path = tmp_path / "k2.h5"
+    w = _keras2_file(path)
+    with pytest.warns(UserWarning, match="skipping the optimizer state: it is not laid out as "
+                                         "Keras 3 writes it"):
+        m = fastnn.models.load_model(path)
+    x = np.random.default_rng(1).normal(size=(5, 4)).astype("float32")
+    want = x @ w["dense/kernel:0"] + w["dense/bias:0"] + x @ w["dense_1/kernel:0"] + w["dense_1/bias:0"]
+    np.testing.assert_allclose(m.predict(x, verbose=0), want, rtol=1e-6, atol=1e-6)
+    assert type(m.optimizer).__name__ == "Adam" and m.optimizer.learning_rate == 0.0005
+    assert m.optimizer.iterations == 0
+    m.fit(x, want, epochs=1, verbose=0)          # compiled: trains on
+    fresh = fastnn.models.load_model(path, compile=False)
+    assert not fresh.compiled
+    fresh.load_weights(path)                       # load_weights reads the same file
+
+
+def test_keras2_optimizer_argument_in_use_is_refused(tmp_path):
+    path = tmp_path / "k2.h5"
+    _keras2_file(path)
+    with h5py.File(path, "a") as f:
+        tc = json.loads(f.attrs["training_config"])
+        tc["optimizer_config"]["config"]["decay"] = 0.01
+        f.attrs["training_config"] = json.dumps(tc)
+    with pytest.raises(ValueError, match=r"Adam with decay=0.01: fastnn has no such feature"):
+        fastnn.models.load_model(path)
+
+
 # ------------------------------------------------------------------ fastnn round trips
 def _data(n=40, d=6, classes=3, seed=0):
     rng = np.random.default_rng(seed)
