@@ -606,7 +606,7 @@ class _Zip:
         self.size = st.st_size
         try:
             self.zf = zipfile.ZipFile(fp, "r")
-        except _saving._ZIP_ERRORS as e:
+        except _saving._ZIP_ERRORS + (OSError,) as e:
             raise _bad(fp, f"not a .keras file (not a readable ZIP archive: {e})") from None
         try:
             self._check()
@@ -658,7 +658,7 @@ class _Zip:
                         break
                     buf[got:got + len(chunk)] = chunk
                     got += len(chunk)
-        except _saving._ZIP_ERRORS as e:
+        except _saving._ZIP_ERRORS + (OSError,) as e:
             raise _bad(self.filepath, f"corrupted ZIP member {name} ({type(e).__name__}: {e})") from None
         if got != info.file_size:
             raise _bad(self.filepath, f"member {name} is truncated")
@@ -679,6 +679,33 @@ class _Zip:
         return obj
 
 
+# What h5py and the HDF5 library raise on a damaged file (found by flipping bytes of
+# Keras-written files): broken heaps and B-trees, impossible sizes.
+_H5_ERRORS = (OSError, RuntimeError, KeyError, OverflowError, TypeError, IndexError,
+              AttributeError)
+
+
+class _H5Errors:
+    """Turns what h5py raises on a damaged file into a ValueError naming the file."""
+
+    def __init__(self, filepath, label):
+        self.filepath, self.label = filepath, label
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, tb):
+        if kind is None or isinstance(e, FileNotFoundError):
+            return False
+        # A refusal worded here names the file first; anything else came from h5py
+        # (a ValueError such as an undecodable name or an impossible float type included).
+        ours = issubclass(kind, ValueError) and str(e).startswith(os.fspath(self.filepath))
+        if issubclass(kind, _H5_ERRORS + (ValueError,)) and not ours:
+            raise _bad(self.filepath, f"{self.label} is damaged or not a Keras HDF5 file "
+                                      f"({kind.__name__}: {str(e)[:200]})") from None
+        return False
+
+
 class _H5:
     """An HDF5 file opened read-only, every link in it checked first: hard links only
     (no soft or external links), groups and datasets only, no dataset stored outside
@@ -691,16 +718,24 @@ class _H5:
         self.filepath, self.label, self.size, self.read_bytes = filepath, label, size, 0
         try:
             self.f = h5py.File(source, "r")
-        except (OSError, ValueError) as e:
+        except (ValueError,) + _H5_ERRORS as e:
             raise _bad(filepath, f"{label} is not a readable HDF5 file ({e})") from None
         try:
-            self._check_links()
+            with _H5Errors(filepath, label):
+                self._check_links()
         except BaseException:
             self.f.close()
             raise
 
     def close(self):
         self.f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, tb):
+        self.close()
+        return _H5Errors(self.filepath, self.label).__exit__(kind, e, tb)
 
     def _err(self, msg):
         return _bad(self.filepath, f"{self.label}: {msg}")
@@ -991,7 +1026,7 @@ def load_model(filepath, compile=True, max_bytes=None):
     except ValueError as e:
         raise _bad(filepath, str(e)) from None
     h5 = _H5(io.BytesIO(weights_bytes), len(weights_bytes), filepath, _WEIGHTS)
-    try:
+    with h5:
         model = _build(filepath, spec, _declared_shapes(h5, spec), max_bytes)
         weights = _read_model_weights(h5, model)
         _saving._set_weights(filepath, model, weights)
@@ -1000,8 +1035,6 @@ def load_model(filepath, compile=True, max_bytes=None):
             if _compile(filepath, model, conv, cc, "config.json: compile_config"):
                 _restore_optimizer(filepath, model, _optimizer_state(
                     h5, model, filepath, _keras_optimizer_vars(h5)))
-    finally:
-        h5.close()
     return model
 
 
@@ -1036,13 +1069,11 @@ def load_weights(model, filepath, max_bytes=None):
     _check_layout_model(model, "load_weights")
     max_bytes = _saving._limit(max_bytes, "load_weights: max_bytes")
     filepath, h5 = _h5_file(filepath, max_bytes, "load_weights")
-    try:
+    with h5:
         if h5.group("model_weights") is not None or "layer_names" in h5.f.attrs:
             weights = _legacy_weights(h5, model)
         else:
             weights = _read_model_weights(h5, model)
-    finally:
-        h5.close()
     _saving._set_weights(filepath, model, weights)
 
 
@@ -1133,7 +1164,7 @@ def load_legacy_h5_model(filepath, compile=True, max_bytes=None):
     max_bytes = _saving._limit(max_bytes, "load_model: max_bytes")
     filepath, h5 = _h5_file(filepath, max_bytes, "load_model")
     conv = _Converter()
-    try:
+    with h5:
         text = _attr(h5, h5.f, "model_config", "the file")
         if text is None:
             raise h5._err("has no model_config attribute: it holds weights only (use "
@@ -1158,8 +1189,6 @@ def load_legacy_h5_model(filepath, compile=True, max_bytes=None):
                 raise _bad(filepath, str(e)) from None
             if _compile(filepath, model, conv, tc, "training_config"):
                 _restore_optimizer(filepath, model, _legacy_optimizer_state(h5, model, filepath))
-    finally:
-        h5.close()
     return model
 
 

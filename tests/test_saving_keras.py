@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 import zipfile
 
 import numpy as np
@@ -585,6 +586,39 @@ def test_optimizer_state_of_another_size_is_skipped_with_a_warning(tmp_path):
     assert m.optimizer.iterations == 0 and not m.optimizer.built
     np.testing.assert_allclose(m.predict(expected(SEQ, "x"), verbose=0), expected(SEQ, "pred"),
                                rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", [SEQ, "legacy.h5", "sequential.weights.h5"])
+def test_damaged_hdf5_bytes_give_value_errors(tmp_path, name):
+    """Bytes flipped anywhere in the HDF5 data: the load succeeds (values changed) or
+    raises ValueError naming the file, never another exception from h5py."""
+    rng = np.random.default_rng(7)
+    if name.endswith(".keras"):
+        with zipfile.ZipFile(fixture(name)) as zf:
+            members = {n: zf.read(n) for n in zf.namelist()}
+        data = members["model.weights.h5"]
+    else:
+        data = open(fixture(name), "rb").read()
+    path = tmp_path / name
+    for trial in range(40):
+        b = bytearray(data)
+        for i in rng.integers(0, len(b), size=int(rng.integers(1, 9))):
+            b[i] = int(rng.integers(0, 256))
+        if name.endswith(".keras"):
+            with zipfile.ZipFile(path, "w") as zf:
+                for n, d in dict(members, **{"model.weights.h5": bytes(b)}).items():
+                    zf.writestr(n, d)
+        else:
+            path.write_bytes(bytes(b))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                if name.endswith("weights.h5"):
+                    _weights_architecture().load_weights(path)
+                else:
+                    fastnn.models.load_model(path)
+            except ValueError as e:
+                assert str(path) in str(e)
 
 
 def test_hostile_weights_file_leaves_the_model_untouched(tmp_path):
