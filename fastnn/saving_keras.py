@@ -76,6 +76,11 @@ _KERAS_ONLY = {
     "loss_scale_factor": None, "gradient_accumulation_steps": None,
     "decay": 0.0, "is_legacy_optimizer": False,                              # Keras 2 optimizers
 }
+# Arguments fastnn's get_config writes that the Keras class does not take (left out of a
+# .keras file at these values).
+_NOT_IN_KERAS = {"Discretization": {"trainable": True}}
+# What Keras' get_config writes that follows from the other arguments (dropped on reading).
+_DERIVED = {"IntegerLookup": ("vocabulary_size",)}
 # Keras arguments that do not change what a model computes: accepted at any value.
 _IGNORED = {"optimizer": ("jit_compile",)}
 _DTYPE_POLICIES = ("DTypePolicy", "FloatDTypePolicy")
@@ -147,6 +152,9 @@ def _layer_to_keras(entry):
                          "(any other file ending) for this model")
     out = _wrap("layer", entry)
     cfg = out["config"]
+    for key, default in _NOT_IN_KERAS.get(entry["class_name"], {}).items():
+        if key in cfg and _same(cfg[key], default):
+            del cfg[key]                  # an argument the Keras class does not take
     if entry["class_name"] != "InputLayer" and isinstance(cfg.get("dtype"), str):
         cfg["dtype"] = _policy(cfg["dtype"])
     for key in ("name", "inbound_nodes"):          # a functional model's graph
@@ -417,7 +425,7 @@ class _Converter:
             elif key == "activation" and isinstance(value, dict):
                 value = _activation_name(value, f"{where}.{key}")
             if accepted is not None and key not in accepted:
-                if key in _IGNORED.get(kind, ()):
+                if key in _IGNORED.get(kind, ()) or key in _DERIVED.get(cls.__name__, ()):
                     continue
                 if key in _KERAS_ONLY:
                     default = _KERAS_ONLY[key]

@@ -428,6 +428,27 @@ def test_keras_only_arguments_are_read_only_at_their_defaults(tmp_path, edit, me
         fastnn.models.load_model(path)
 
 
+def test_preprocessing_layer_configs_as_keras_writes_them():
+    """IntegerLookup's config as Keras 3.15 writes it (with the derived vocabulary_size);
+    Discretization written without the trainable flag its Keras class does not take."""
+    conv = saving_keras._Converter()
+    keras_cfg = {"module": "keras.layers", "class_name": "IntegerLookup", "registered_name": None,
+                 "config": {"name": "integer_lookup", "trainable": True,
+                            "dtype": {"module": "keras", "class_name": "DTypePolicy",
+                                      "config": {"name": "float32"}, "registered_name": None},
+                            "invert": False, "max_tokens": None, "num_oov_indices": 1,
+                            "oov_token": -1, "mask_token": None, "output_mode": "int",
+                            "sparse": False, "pad_to_max_tokens": False,
+                            "vocabulary_dtype": "int64", "idf_weights": None,
+                            "vocabulary": [1, 2, 3], "vocabulary_size": 4,
+                            "oov_method": "floormod", "salt": None}}
+    layer = L.deserialize(conv.obj("layer", keras_cfg, "layer"))
+    assert layer.get_vocabulary() == [-1, 1, 2, 3]
+    m = fastnn.models.Sequential([L.Input((3,)), L.Discretization(bin_boundaries=[0.0, 1.0])])
+    cfg = saving_keras._model_to_keras(m)["config"]["layers"][1]["config"]
+    assert "trainable" not in cfg and cfg["bin_boundaries"] == [0.0, 1.0]
+
+
 # ------------------------------------------------------------------ hostile files
 @pytest.mark.parametrize("edit, message", [
     (lambda c: c["config"]["layers"][2].__setitem__("module", "os"), r"module 'os' is not Keras'"),
@@ -723,12 +744,27 @@ def _no_dropout():
                                      L.BatchNormalization(), L.Activation("elu"), L.Dense(3)])
 
 
+def _many_layers():
+    """fastnn's layers that Keras 3 has (without TensorFlow), in one model."""
+    return fastnn.models.Sequential([
+        L.Input((6,)), L.Rescaling(0.5, offset=0.1), L.Dense(8), L.LeakyReLU(0.2),
+        L.LayerNormalization(), L.ReLU(), L.Reshape((4, 2)), L.Permute((2, 1)), L.Flatten(),
+        L.UnitNormalization(),
+        L.Dense(6, kernel_regularizer="l2", kernel_constraint="max_norm",
+                activity_regularizer=fastnn.regularizers.L1(0.01)),
+        L.ELU(), L.GaussianNoise(0.1), L.GaussianDropout(0.1), L.AlphaDropout(0.1),
+        L.ActivityRegularization(0.01), L.RepeatVector(2), L.GlobalAveragePooling1D(),
+        L.Softmax(), L.Identity(), L.Discretization(bin_boundaries=[0.1, 0.2]),
+        L.Dense(3, activation="gelu")])
+
+
 def test_real_keras_loads_fastnn_keras_files(tmp_path):
     """Keras 3 loads fastnn's .keras files with safe_mode on, predicts the same, holds the
     optimizer's step count and slots, takes the step fastnn takes and trains on."""
     exe = _keras_python()
+    fastnn.utils.set_random_seed(0)
     (xd, yd), _ = fastnn.datasets.digits.load_data()
-    xd, yd = xd[:320] / 16.0, yd[:320]
+    xd = xd / 16.0
     digits = fastnn.models.Sequential([L.Input((64,)), L.Dense(25, activation="relu"),
                                        L.Dense(15, activation="relu"), L.Dense(10)])
     x, y = _data(n=64)
@@ -739,6 +775,7 @@ def test_real_keras_loads_fastnn_keras_files(tmp_path):
     cases = [("digits", digits, optimizers.Adam(0.001), xd, yd, False),
              ("norm", norm, optimizers.Adam(amsgrad=True), x, y, False)]
     cases += [(f"opt{i}", _no_dropout(), make(), x, y, True) for i, make in enumerate(OPTIMIZERS)]
+    cases.append(("layers", _many_layers(), optimizers.Nadam(), x, y, False))
     names, models = [], []
     for name, model, opt, xs, ys, check_step in cases:
         model.compile(optimizer=opt, loss=fastnn.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -764,6 +801,10 @@ def test_real_keras_loads_fastnn_keras_files(tmp_path):
         assert r["optimizer"] == type(model.optimizer).__name__
         assert r["iterations"] == model.optimizer.iterations - 1, (path, r)
         assert r["same_state"], (path, r)
-        if check_step:        # (no dropout: the step is deterministic)
-            assert r["step"] <= 1e-6, (path, type(model.optimizer).__name__, r)
+        # One training step (no dropout: deterministic) from the loaded state: the
+        # gradients are float32 sums in another order than torch's (a few ulps apart), and
+        # Adam-like updates divide them by sqrt(v), which passes relative differences on
+        # at full size; outputs of size ~1-5 (ulp up to 4.8e-7) then differ by a few ulps.
+        if check_step:
+            assert r["step"] <= 1e-5, (path, type(model.optimizer).__name__, r)
         assert r["after"] > r["iterations"]
