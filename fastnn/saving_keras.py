@@ -43,7 +43,7 @@ import numpy as np
 from fastnn import saving as _saving
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "load_legacy_h5_model",
-           "load_legacy_h5_weights", "KERAS_VERSION"]
+           "KERAS_VERSION"]
 
 #: The Keras version whose file format is written (``metadata.json``'s keras_version).
 KERAS_VERSION = "3.15.1"
@@ -412,7 +412,7 @@ class _Converter:
     def args(self, kind, cls, cfg, where):
         """The arguments `cfg` of `cls`, nested objects converted, Keras-only arguments
         at their defaults dropped (any other value refused)."""
-        accepted = _accepted(cls, kind)
+        accepted = _accepted(cls)
         out = {}
         for key, value in cfg.items():
             sub = _kind_of_key(key)
@@ -467,7 +467,7 @@ def _same(value, default):
     return isinstance(value, bool) == isinstance(default, bool) and value == default
 
 
-def _accepted(cls, kind):
+def _accepted(cls):
     """The argument names cls takes (None: any)."""
     from fastnn.layers.layer import Layer
     params = inspect.signature(cls.__init__).parameters
@@ -599,8 +599,8 @@ class _Zip:
     stored or deflated, unencrypted, unique, the expected ones only, inflating at most
     MAX_COMPRESSION_RATIO times the file's size; members read in bounded chunks."""
 
-    def __init__(self, filepath, max_bytes):
-        self.filepath, self.max_bytes = os.fspath(filepath), max_bytes
+    def __init__(self, filepath):
+        self.filepath = os.fspath(filepath)
 
     def __enter__(self):
         fp = self.filepath
@@ -1010,7 +1010,7 @@ def load_model(filepath, compile=True, max_bytes=None):
         The built model.
     """
     max_bytes = _saving._limit(max_bytes, "load_model: max_bytes")
-    with _Zip(filepath, max_bytes) as z:
+    with _Zip(filepath) as z:
         filepath = z.filepath
         names = z.member_names()
         if _WEIGHTS not in names and _CONFIG in names and any(n.startswith("weights/") for n in names):
@@ -1061,16 +1061,17 @@ def _h5_file(filepath, max_bytes, what):
 
 
 def load_weights(model, filepath, max_bytes=None):
-    """Set ``model``'s weights from a Keras 3 ``.weights.h5`` file (Keras' layout). Every
-    array is checked against the model before any is assigned; the optimizer state the
-    file may hold is not read.
+    """Set ``model``'s weights from a Keras 3 ``.weights.h5`` file (Keras' layout), or from
+    a legacy Keras ``.h5`` model or weights file (matched to the model's layers with
+    weights, in order, as Keras 2 matches them). Every array is checked against the model
+    before any is assigned; the optimizer state the file may hold is not read.
 
     Parameters
     ----------
     model : Sequential or functional Model
         A built model of the saved architecture.
     filepath : str or os.PathLike
-        The ``.weights.h5`` file.
+        The ``.weights.h5``, ``.h5`` or ``.hdf5`` file.
     max_bytes : int, optional
         As for load_model.
     """
@@ -1221,19 +1222,3 @@ def _legacy_optimizer_state(h5, model, filepath):
             raise h5._err(f"optimizer weight {n!r:.100} is missing")
         found.append((sub, key, f"optimizer_weights/{n}"))
     return _optimizer_state(h5, model, filepath, found)
-
-
-def load_legacy_h5_weights(model, filepath, max_bytes=None):
-    """``load_weights`` for a legacy Keras ``.h5`` file (a model file or Keras 2's
-    weights file): the weights are matched to the model's layers with weights, in order.
-
-    Parameters
-    ----------
-    model : Sequential or functional Model
-        A built model of the saved architecture.
-    filepath : str or os.PathLike
-        The ``.h5`` or ``.hdf5`` file.
-    max_bytes : int, optional
-        As for load_model.
-    """
-    load_weights(model, filepath, max_bytes=max_bytes)
