@@ -80,7 +80,7 @@ _KERAS_ONLY = {
 # .keras file at these values).
 _NOT_IN_KERAS = {"Discretization": {"trainable": True}}
 # What Keras' get_config writes that follows from the other arguments (dropped on reading).
-_DERIVED = {"IntegerLookup": ("vocabulary_size",)}
+_DERIVED = {"IntegerLookup": ("vocabulary_size",), "StringLookup": ("vocabulary_size",)}
 # Keras arguments that do not change what a model computes: accepted at any value.
 _IGNORED = {"optimizer": ("jit_compile",)}
 _DTYPE_POLICIES = ("DTypePolicy", "FloatDTypePolicy")
