@@ -292,6 +292,39 @@ class Model(Trainer, Layer):
         from fastnn.saving import load_weights
         return load_weights(self, filepath, *args, **kwargs)
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Export the model as an artifact for inference (Keras 3's ``Model.export``).
+
+        fastnn writes one of Keras' formats, ``"onnx"`` (it needs the ``onnx``
+        package: ``pip install "fastnn[onnx]"``); the others Keras knows raise a
+        ValueError, including the default ``"tf_saved_model"``, so pass
+        ``format="onnx"``. See ``fastnn.export.export_onnx`` for what is written.
+
+        Parameters
+        ----------
+        filepath : str or os.PathLike
+            Where to write the file.
+        format : str
+            The export format; only ``"onnx"`` is supported.
+        verbose : bool or None
+            Print a line naming the file once written (None: True, as Keras).
+        input_signature : None
+            Only None: the model's own inputs, with a symbolic batch dimension.
+        **kwargs
+            ``opset_version`` (int, default 17): the ONNX opset to write.
+        """
+        formats = ("tf_saved_model", "onnx", "openvino", "litert", "torch")
+        if not isinstance(format, str) or format not in formats:
+            raise ValueError(f"export: unrecognized format={format!r:.100}; supported formats "
+                             f"are: {list(formats)} (fastnn writes 'onnx')")
+        if format != "onnx":
+            raise ValueError(f"export: format={format!r} is not supported by fastnn; the only "
+                             f"format it writes is 'onnx' (model.export(path, format='onnx'))")
+        from fastnn.export.onnx import export_onnx
+        export_onnx(self, filepath, verbose=verbose, input_signature=input_signature,
+                    **kwargs)
+
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """A model from its config: a functional model's config (layers, input_layers,
