@@ -835,7 +835,6 @@ def _emit_functional(g, model, inputs):
             _refuse(f"layer {layer.name!r} ({type(layer).__name__}) with "
                     f"{len(node.outputs)} outputs")
         for t, v in zip(node.outputs, outs):
-            v = g.cast(v, t.dtype)            # the dtype fastnn computes in
             values[id(t)] = _Value(v.name, v.dtype, t.shape)
     return [values[id(t)] for t in model.outputs]
 
