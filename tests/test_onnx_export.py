@@ -251,6 +251,27 @@ def _case_embedding(dt):
                layers.Flatten()), ("int", (4, 5), 10)
 
 
+def _case_category_encoding(dt):
+    i = layers.Input((3,), dtype="int64")
+    for mode in ("one_hot", "multi_hot", "count"):
+        shape = (1,) if mode == "one_hot" else (3,)
+        i = layers.Input(shape, dtype="int64")
+        yield models.Model(i, layers.CategoryEncoding(5, output_mode=mode)(i)), \
+            ("int", (6,) + shape, 5)
+    yield _seq(dt, (2, 3), layers.CategoryEncoding(4, output_mode="count")), ("int", (5, 2, 3), 4)
+    yield _seq(dt, (3,), layers.CategoryEncoding(4, output_mode="one_hot"), layers.Flatten()), \
+        ("int", (5, 3), 4)
+
+
+def _case_discretization(dt):
+    for mode in ("int", "one_hot", "multi_hot", "count"):
+        yield _seq(dt, (4,), layers.Discretization(bin_boundaries=[-1.0, 0.0, 0.5, 2.0],
+                                                   output_mode=mode)), (7, 4)
+    d = layers.Discretization(num_bins=4)
+    d.adapt(_rng(9).normal(size=(200, 3)))
+    yield _seq(dt, (3,), d), (5, 3)
+
+
 def _case_pooling(cls):
     def case(dt):
         yield _seq(dt, (4, 3), cls()), (2, 4, 3)
@@ -303,6 +324,8 @@ LAYER_CASES = {
     "Concatenate": _case_merge(layers.Concatenate, n=3),
     "Dot": _case_dot,
     "Embedding": _case_embedding,
+    "CategoryEncoding": _case_category_encoding,
+    "Discretization": _case_discretization,
     "GlobalAveragePooling1D": _case_pooling(layers.GlobalAveragePooling1D),
     "GlobalMaxPooling1D": _case_pooling(layers.GlobalMaxPooling1D),
 }
@@ -345,9 +368,6 @@ def test_each_layer(name, dtype, tmp_path):
 @pytest.mark.parametrize("name", sorted(fx.REFUSED_LAYERS))
 def test_layers_without_onnx_form_are_refused(name, tmp_path):
     make = {"Lambda": lambda: layers.Lambda(lambda x: x * 2, name="twice"),
-            "CategoryEncoding": lambda: layers.CategoryEncoding(num_tokens=4,
-                                                                output_mode="one_hot"),
-            "Discretization": lambda: layers.Discretization(bin_boundaries=[0.0, 1.0]),
             "IntegerLookup": lambda: layers.IntegerLookup(vocabulary=[1, 2, 3])}[name]
     layer = make()
     model = _seq("float32", (3,), layer)

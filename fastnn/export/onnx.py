@@ -644,6 +644,49 @@ def _global_pooling(op_type):
     return convert
 
 
+def _encode(g, layer, idx, mode, depth, out_shape):
+    """Keras' encode_categorical_inputs on int64 indices (fastnn.layers.preprocessing
+    ._encode): one_hot adds an axis (replacing a trailing axis of 1), multi_hot and
+    count reduce axis 1."""
+    dt = np.dtype(layer.dtype)
+    x = idx.name
+    if mode == "one_hot":
+        if idx.rank > 1 and idx.shape[-1] == 1:
+            x = g.node("Squeeze", [x, g.ints([idx.rank - 1])])
+    elif idx.rank < 2:
+        _refuse(f"layer {layer.name!r} ({type(layer).__name__}, output_mode={mode!r}) on "
+                f"inputs of rank {idx.rank}", " (fastnn takes a rank-1 input as one sample, "
+                "without a batch axis)")
+    # idx[..., None] == arange(depth), as 0 / 1 (ONNX Runtime's OneHot has no float64)
+    eq = g.node("Equal", [g.node("Unsqueeze", [x, g.ints([-1])]), g.ints(np.arange(depth))])
+    hot = g.node("Cast", [eq], to=g.helper.np_dtype_to_tensor_dtype(dt))
+    if mode != "one_hot":
+        hot = g.reduce("ReduceMax" if mode == "multi_hot" else "ReduceSum", hot, [1],
+                       keepdims=False)
+    return _Value(hot, dt, out_shape)
+
+
+def _category_encoding(g, layer, x, out_shape):
+    idx = x if x.dtype == np.int64 else g.cast(x, np.int64)
+    return _encode(g, layer, idx, layer.output_mode, layer.num_tokens, out_shape)
+
+
+def _discretization(g, layer, x, out_shape):
+    # np.digitize(x, boundaries): the number of boundaries <= x, compared in float64
+    if layer.bin_boundaries is None:
+        _refuse(f"layer {layer.name!r} (Discretization) without bin_boundaries",
+                " (give bin_boundaries or call adapt() first)")
+    xd = g.cast(x, np.float64)
+    bounds = g.initializer(np.asarray(layer.bin_boundaries, np.float64), "bin_boundaries")
+    above = g.node("GreaterOrEqual", [g.node("Unsqueeze", [xd.name, g.ints([-1])]), bounds])
+    count = g.reduce("ReduceSum", g.node("Cast", [above], to=g.onnx.TensorProto.INT64), [x.rank],
+                     keepdims=False)
+    idx = _Value(count, np.int64, x.shape)
+    if layer.output_mode == "int":
+        return _Value(g.cast(idx, np.int32).name, np.int32, out_shape)
+    return _encode(g, layer, idx, layer.output_mode, len(layer.bin_boundaries) + 1, out_shape)
+
+
 def _merged_inputs(g, layer, xs):
     """The merging layers' inputs: one dtype (NumPy's promotion), and the same rank
     (axes of size 1 inserted after the batch axis, as Keras' Merge does)."""
@@ -727,6 +770,7 @@ def _layer_table():
         L.Flatten: _flatten, L.Reshape: _reshape, L.Permute: _permute,
         L.RepeatVector: _repeat_vector,
         L.Embedding: _embedding,
+        L.CategoryEncoding: _category_encoding, L.Discretization: _discretization,
         L.GlobalAveragePooling1D: _global_pooling("ReduceMean"),
         L.GlobalMaxPooling1D: _global_pooling("ReduceMax"),
         L.Add: _chained("Add"), L.Subtract: _chained("Sub"), L.Multiply: _chained("Mul"),
@@ -750,8 +794,6 @@ def layer_converters():
 #: The layer classes of fastnn.layers.ALL_OBJECTS with no ONNX form, and why.
 REFUSED_LAYERS = {
     "Lambda": "its function is Python code",
-    "CategoryEncoding": "not converted yet",
-    "Discretization": "not converted yet",
     "IntegerLookup": "not converted yet",
 }
 
