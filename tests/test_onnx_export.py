@@ -272,6 +272,31 @@ def _case_discretization(dt):
     yield _seq(dt, (3,), d), (5, 3)
 
 
+def _case_integer_lookup(dt):
+    vocab = [12, 36, 1138, 42, 7]
+    tokens = ("tokens", (6, 4), [12, 36, 1138, 42, 7, 0, -1, 5, 9, -13, 1000])
+    for kwargs in ({}, {"num_oov_indices": 3}, {"mask_token": 0}, {"num_oov_indices": 0},
+                   {"mask_token": 0, "oov_token": -2}):
+        i = layers.Input((4,), dtype="int64")
+        if kwargs.get("num_oov_indices") == 0:
+            data = ("tokens", (6, 4), vocab)       # fastnn raises on unknown tokens then
+        else:
+            data = tokens
+        yield models.Model(i, layers.IntegerLookup(vocabulary=vocab, **kwargs)(i)), data
+    for mode in ("one_hot", "multi_hot", "count"):
+        shape = (1,) if mode == "one_hot" else (4,)
+        for kwargs in ({}, {"mask_token": 0}, {"max_tokens": 12, "pad_to_max_tokens": True}):
+            i = layers.Input(shape, dtype="int64")
+            layer = layers.IntegerLookup(vocabulary=vocab, output_mode=mode, **kwargs)
+            yield models.Model(i, layer(i)), ("tokens", (6,) + shape, tokens[2])
+    i = layers.Input((4,), dtype="int64")
+    inv = layers.IntegerLookup(vocabulary=vocab, invert=True)
+    yield models.Model(i, inv(i)), ("int", (6, 4), 9)      # 6, 7, 8: outside the vocabulary
+    adapted = layers.IntegerLookup(max_tokens=4)
+    adapted.adapt(np.array([[1, 1, 2], [3, 3, 3], [4, 2, 2]]))
+    yield _seq(dt, (3,), adapted), ("tokens", (5, 3), [1, 2, 3, 4, 5, 6])
+
+
 def _case_pooling(cls):
     def case(dt):
         yield _seq(dt, (4, 3), cls()), (2, 4, 3)
@@ -326,6 +351,7 @@ LAYER_CASES = {
     "Embedding": _case_embedding,
     "CategoryEncoding": _case_category_encoding,
     "Discretization": _case_discretization,
+    "IntegerLookup": _case_integer_lookup,
     "GlobalAveragePooling1D": _case_pooling(layers.GlobalAveragePooling1D),
     "GlobalMaxPooling1D": _case_pooling(layers.GlobalMaxPooling1D),
 }
@@ -346,6 +372,9 @@ def _inputs(spec, dtype, seed):
     if spec[0] == "int":
         _, shape, n = spec
         return _rng(seed).integers(0, n, size=shape)
+    if spec[0] == "tokens":
+        _, shape, choices = spec
+        return _rng(seed).choice(np.asarray(choices, np.int64), size=shape)
     return _rng(seed).normal(scale=2.0, size=spec).astype(dtype)
 
 
@@ -356,7 +385,7 @@ def test_each_layer(name, dtype, tmp_path):
     assert cases
     for i, (model, spec) in enumerate(cases):
         xs = _inputs(spec, dtype, seed=i)
-        if not isinstance(spec, list) and spec[0] == "int" \
+        if not isinstance(spec, list) and spec[0] in ("int", "tokens") \
                 and not getattr(model, "_input_layer", None) is None \
                 and model._input_layer._int_dtype is None:
             xs = xs.astype(dtype)         # a float input holding indices
@@ -367,8 +396,7 @@ def test_each_layer(name, dtype, tmp_path):
 
 @pytest.mark.parametrize("name", sorted(fx.REFUSED_LAYERS))
 def test_layers_without_onnx_form_are_refused(name, tmp_path):
-    make = {"Lambda": lambda: layers.Lambda(lambda x: x * 2, name="twice"),
-            "IntegerLookup": lambda: layers.IntegerLookup(vocabulary=[1, 2, 3])}[name]
+    make = {"Lambda": lambda: layers.Lambda(lambda x: x * 2, name="twice")}[name]
     layer = make()
     model = _seq("float32", (3,), layer)
     model.predict(np.zeros((2, 3), np.float32), verbose=0)

@@ -644,26 +644,73 @@ def _global_pooling(op_type):
     return convert
 
 
-def _encode(g, layer, idx, mode, depth, out_shape):
+def _encode(g, layer, idx, mode, depth, out_shape, keep=None):
     """Keras' encode_categorical_inputs on int64 indices (fastnn.layers.preprocessing
     ._encode): one_hot adds an axis (replacing a trailing axis of 1), multi_hot and
-    count reduce axis 1."""
+    count reduce axis 1. `keep`: a bool tensor of idx's shape, False where a value is
+    not encoded (IntegerLookup's mask token)."""
     dt = np.dtype(layer.dtype)
     x = idx.name
     if mode == "one_hot":
         if idx.rank > 1 and idx.shape[-1] == 1:
             x = g.node("Squeeze", [x, g.ints([idx.rank - 1])])
+            if keep is not None:
+                keep = g.node("Squeeze", [keep, g.ints([idx.rank - 1])])
     elif idx.rank < 2:
         _refuse(f"layer {layer.name!r} ({type(layer).__name__}, output_mode={mode!r}) on "
                 f"inputs of rank {idx.rank}", " (fastnn takes a rank-1 input as one sample, "
                 "without a batch axis)")
     # idx[..., None] == arange(depth), as 0 / 1 (ONNX Runtime's OneHot has no float64)
     eq = g.node("Equal", [g.node("Unsqueeze", [x, g.ints([-1])]), g.ints(np.arange(depth))])
+    if keep is not None:
+        eq = g.node("And", [eq, g.node("Unsqueeze", [keep, g.ints([-1])])])
     hot = g.node("Cast", [eq], to=g.helper.np_dtype_to_tensor_dtype(dt))
     if mode != "one_hot":
         hot = g.reduce("ReduceMax" if mode == "multi_hot" else "ReduceSum", hot, [1],
                        keepdims=False)
     return _Value(hot, dt, out_shape)
+
+
+def _integer_lookup(g, layer, x, out_shape):
+    if layer._tokens is None or not len(layer._tokens):
+        _refuse(f"layer {layer.name!r} (IntegerLookup) without a vocabulary",
+                " (pass vocabulary= or call adapt() first)")
+    x = x if x.dtype == np.int64 else g.cast(x, np.int64)
+    i64 = g.onnx.TensorProto.INT64
+    if layer.invert:
+        # index -> token; an index outside the vocabulary gives oov_token (or -1)
+        vocab = np.asarray(layer.get_vocabulary(), dtype=np.int64)
+        inside = g.node("And", [g.node("GreaterOrEqual", [x.name, g.ints(0)]),
+                                g.node("Less", [x.name, g.ints(len(vocab))])])
+        clipped = g.node("Min", [g.node("Max", [x.name, g.ints(0)]), g.ints(len(vocab) - 1)])
+        token = g.node("Gather", [g.initializer(vocab, "vocabulary"), clipped], axis=0)
+        other = -1 if layer.oov_token is None else layer.oov_token
+        return _Value(g.node("Where", [inside, token, g.ints(other)]), np.int64, out_shape)
+    keys = np.array(sorted(layer._index), dtype=np.int64)
+    vals = np.array([layer._index[int(k)] for k in keys], dtype=np.int64)
+    # token -> its index: x[..., None] == keys selects at most one of vals
+    eq = g.node("Cast", [g.node("Equal", [g.node("Unsqueeze", [x.name, g.ints([-1])]),
+                                          g.initializer(keys, "keys")])], to=i64)
+    last = [x.rank]
+    idx = g.reduce("ReduceSum", g.node("Mul", [eq, g.initializer(vals, "indices")]), last,
+                   keepdims=False)
+    found = g.node("Greater", [g.reduce("ReduceSum", eq, last, keepdims=False), g.ints(0)])
+    if layer.num_oov_indices:
+        # an unknown token goes to token mod num_oov_indices (floor mod), after the mask
+        oov = g.node("Add", [g.node("Mod", [x.name, g.ints(layer.num_oov_indices)]),
+                             g.ints(layer._oov_start())])
+    else:
+        oov = g.ints(-1)     # fastnn raises; an ONNX graph cannot, it gives -1
+    idx = g.node("Where", [found, idx, oov])
+    masked = g.node("Equal", [x.name, g.ints(layer.mask_token)]) \
+        if layer.mask_token is not None else None
+    if layer.output_mode == "int":
+        if masked is not None:
+            idx = g.node("Where", [masked, g.ints(0), idx])
+        return _Value(idx, np.int64, out_shape)
+    keep = g.node("Not", [masked]) if masked is not None else None
+    return _encode(g, layer, _Value(idx, np.int64, x.shape), layer.output_mode,
+                   layer.vocabulary_size(), out_shape, keep)
 
 
 def _category_encoding(g, layer, x, out_shape):
@@ -771,6 +818,7 @@ def _layer_table():
         L.RepeatVector: _repeat_vector,
         L.Embedding: _embedding,
         L.CategoryEncoding: _category_encoding, L.Discretization: _discretization,
+        L.IntegerLookup: _integer_lookup,
         L.GlobalAveragePooling1D: _global_pooling("ReduceMean"),
         L.GlobalMaxPooling1D: _global_pooling("ReduceMax"),
         L.Add: _chained("Add"), L.Subtract: _chained("Sub"), L.Multiply: _chained("Mul"),
@@ -794,7 +842,6 @@ def layer_converters():
 #: The layer classes of fastnn.layers.ALL_OBJECTS with no ONNX form, and why.
 REFUSED_LAYERS = {
     "Lambda": "its function is Python code",
-    "IntegerLookup": "not converted yet",
 }
 
 
