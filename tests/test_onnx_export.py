@@ -131,7 +131,7 @@ def test_activation_function_with_parameters(name, params, dtype):
     x = _data((6, 8), dtype, seed=2)
     want = np.asarray(activations.get(name)(x, **params))
     g = fx._Graph(onnx, fx.DEFAULT_OPSET, {"x", "y"})
-    out = fx.emit_activation(g, name, params, fx._Value("x", dtype, (None, 8)))
+    out = fx._emit_activation(g, name, params, fx._Value("x", dtype, (None, 8)))
     h = onnx.helper
     t = h.np_dtype_to_tensor_dtype(np.dtype(dtype))
     nodes = list(g.nodes) + [h.make_node("Identity", [out.name], ["y"])]
@@ -362,7 +362,7 @@ def test_every_layer_class_is_converted_or_refused():
     reason to be refused."""
     assert set(LAYER_CASES) | set(fx.REFUSED_LAYERS) == set(layers.ALL_OBJECTS)
     assert not set(LAYER_CASES) & set(fx.REFUSED_LAYERS)
-    converted = {cls.__name__ for cls in fx.layer_converters()}
+    converted = {cls.__name__ for cls in fx._layer_converters()}
     assert converted == set(LAYER_CASES)
 
 
@@ -403,6 +403,20 @@ def test_layers_without_onnx_form_are_refused(name, tmp_path):
     with pytest.raises(ValueError, match=f"{layer.name}.*{name}.*no ONNX form"):
         model.export(tmp_path / "m.onnx", format="onnx", verbose=False)
     assert not (tmp_path / "m.onnx").exists()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_integer_inputs_to_float_layers(dtype, tmp_path):
+    """An int64 Input feeding float layers: cast to the layers' dtype, as fastnn's
+    layer call does."""
+    a = layers.Input((3,), dtype="int64", name="counts")
+    b = layers.Input((3,), dtype="int64", name="more")
+    h = layers.Dense(4, dtype=dtype)(a)
+    s = layers.Add(dtype=dtype)([layers.Activation("softplus", dtype=dtype)(b),
+                                 layers.Rescaling(0.5, dtype=dtype)(a)])
+    model = models.Model([a, b], [h, s])
+    xs = [_rng(1).integers(-5, 5, size=(4, 3)), _rng(2).integers(-5, 5, size=(4, 3))]
+    _matches(model, xs, tmp_path)
 
 
 def test_training_only_layers_are_left_out(tmp_path):

@@ -447,7 +447,7 @@ _ACTIVATIONS = {
 }
 
 
-def emit_activation(g, name, params, x):
+def _emit_activation(g, name, params, x):
     """The activation `name` (a key of fastnn.activations.ALL_OBJECTS) with its
     parameters applied to the _Value x; the result's _Value."""
     emit = _ACTIVATIONS.get(name)
@@ -499,14 +499,14 @@ def _dense(g, layer, x, out_shape):
             z = g.node("Add", [z, bias])
     z = _Value(z, layer.dtype, x.shape[:-1] + (layer.units,))
     name, params = _layer_activation(layer)
-    return emit_activation(g, name, params, z)
+    return _emit_activation(g, name, params, z)
 
 
 def _activation(g, layer, x, out_shape):
     name, params = _layer_activation(layer)
-    if layer.activation_name is not None and x.dtype.kind != "f":
-        x = g.cast(x, np.float32)          # the C kernels take ints as float32
-    return emit_activation(g, name, params, x)
+    if x.dtype.kind != "f":
+        x = g.cast(x, np.float32)          # fastnn.activations take bools as float32
+    return _emit_activation(g, name, params, x)
 
 
 def _batch_normalization(g, layer, x, out_shape):
@@ -831,7 +831,7 @@ def _layer_table():
 _LAYERS = None
 
 
-def layer_converters():
+def _layer_converters():
     """{layer class: converter} for every fastnn layer class with an ONNX form."""
     global _LAYERS
     if _LAYERS is None:
@@ -848,10 +848,15 @@ REFUSED_LAYERS = {
 # ====================================================================== models
 def _convert_layer(g, layer, x, out_shape):
     """One layer (or a nested model) applied to x."""
+    from fastnn.layers.layer import Layer
+    from fastnn.layers.symbolic import tree_map
     from fastnn.models.model import Model
     if isinstance(layer, Model):
         return _emit_model(g, layer, x)
-    convert = layer_converters().get(type(layer))
+    convert = _layer_converters().get(type(layer))
+    if convert is not None and type(layer)._as_input is Layer._as_input:
+        # Layer.__call__ gives integer inputs the layer's dtype
+        x = tree_map(lambda v: g.cast(v, layer.dtype) if v.dtype.kind in "iu" else v, x)
     if convert is None:
         why = REFUSED_LAYERS.get(type(layer).__name__)
         if why is None:
