@@ -860,18 +860,61 @@ def _convert_layer(g, layer, x, out_shape):
     if convert is None:
         why = REFUSED_LAYERS.get(type(layer).__name__)
         if why is None:
-            from fastnn.layers.core import OpLayer
-            if isinstance(layer, OpLayer):
-                why = (f"a keras.ops call ({getattr(layer.fn, '__name__', layer.fn)!r}) on "
-                       f"symbolic tensors; use a layer for it")
-            else:
-                why = "a layer class without an ONNX converter"
+            why = "a layer class without an ONNX converter"
         _refuse(f"layer {layer.name!r} ({type(layer).__name__})", f" ({why})")
     scope, g.scope = g.scope, layer.name
     try:
         return convert(g, layer, x, out_shape)
     finally:
         g.scope = scope
+
+
+# keras.ops functions called on symbolic tensors (x * 2.0, x + y, ops.exp(x), ...): the
+# fastnn.autodiff.ops function -> its ONNX operator, or a function of the operands.
+_OPS = {
+    "add": "Add", "subtract": "Sub", "multiply": "Mul", "divide": "Div",
+    "maximum": "Max", "minimum": "Min", "matmul": "MatMul", "power": "Pow",
+    "negative": "Neg", "abs": "Abs", "exp": "Exp", "log": "Log", "sqrt": "Sqrt",
+    "tanh": "Tanh", "sigmoid": "Sigmoid", "relu": "Relu",
+    "square": lambda g, x: g.node("Mul", [x, x]),
+}
+
+
+def _op_layer(g, layer, tensors, out):
+    """A keras.ops call on symbolic tensors (an OpLayer node): its tensor arguments the
+    _Values `tensors`, its other arguments constants; `out` is its KerasTensor."""
+    from fastnn.autodiff import ops as dops
+    from fastnn.layers.symbolic import KerasTensor, tree_map
+    fn = layer.fn
+    name = getattr(fn, "__name__", None)
+    emit = _OPS.get(name)
+    if emit is None or getattr(dops, name, None) is not fn or layer._kwargs:
+        _refuse(f"layer {layer.name!r} (a keras.ops call, {name or fn!r}, on symbolic "
+                f"tensors)", f" (the ONNX export converts {sorted(_OPS)} without keyword "
+                f"arguments; use a layer for anything else)")
+    it = iter(tensors)
+    args = tree_map(lambda v: next(it) if isinstance(v, KerasTensor) else v, layer._args)
+    # the dtype fastnn computes in: the function's on zeros of the operands' dtypes
+    with np.errstate(all="ignore"):
+        probe = fn(*[np.zeros((1,) * a.rank, a.dtype) if isinstance(a, _Value) else a
+                     for a in args])
+    dt = np.dtype(probe.dtype)
+    operands = []
+    for a in args:
+        if isinstance(a, _Value):
+            operands.append(g.cast(a, dt).name)
+        elif isinstance(a, (numbers.Real, np.ndarray, np.generic)) and \
+                np.asarray(a).dtype.kind in "biuf":
+            operands.append(g.const(a, dt))
+        else:
+            _refuse(f"layer {layer.name!r} (keras.ops.{name} on symbolic tensors) with the "
+                    f"argument {a!r:.60}")
+    arity = 1 if name in ("negative", "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu",
+                          "square") else 2
+    if len(operands) != arity:
+        _refuse(f"layer {layer.name!r} (keras.ops.{name} with {len(operands)} arguments)")
+    y = emit(g, *operands) if callable(emit) else g.node(emit, operands)
+    return _Value(y, dt, out.shape)
 
 
 def _chain_of(model):
@@ -906,6 +949,7 @@ def _emit_chain(g, layers, x):
 def _emit_functional(g, model, inputs):
     """The graph of a functional model, its inputs the _Values of `inputs` (in the
     order of model.inputs); its outputs as a list in the order of model.outputs."""
+    from fastnn.layers.core import OpLayer
     from fastnn.layers.symbolic import KerasTensor, tree_flatten, tree_map
     values = {id(t): v for t, v in zip(model.inputs, inputs)}
 
@@ -915,12 +959,20 @@ def _emit_functional(g, model, inputs):
         if node.is_input:
             continue
         layer = node.layer
+        if isinstance(layer, OpLayer):
+            scope, g.scope = g.scope, layer.name
+            try:
+                out = _op_layer(g, layer, [value(t) for t in node.call_args], node.outputs[0])
+            finally:
+                g.scope = scope
+            values[id(node.outputs[0])] = out
+            continue
         extra = set(node.call_kwargs) - {"training"}
         if len(node.call_args) != 1 or extra:
             _refuse(f"layer {layer.name!r} ({type(layer).__name__}) called with "
                     f"{'keyword arguments ' + str(sorted(extra)) if extra else 'several arguments'}")
         arg = tree_map(value, node.call_args[0])
-        if isinstance(arg, dict) or (isinstance(arg, tuple) and not isinstance(arg, _Value)):
+        if isinstance(arg, (dict, tuple)):
             arg = list(tree_flatten(arg))
         out_shape = tuple(node.outputs[0].shape)
         out = _convert_layer(g, layer, arg, out_shape)
