@@ -480,7 +480,7 @@ def test_keras_model_kinds(kind, tmp_path):
     if kind == "sequential":
         model = models.Sequential(stack)
     elif kind == "functional":
-        x = inp = layers.Input((10,))
+        x = inp = layers.Input((10,), name="features")
         for layer in stack:
             x = layer(x)
         model = models.Model(inp, x)
@@ -499,7 +499,11 @@ def test_keras_model_kinds(kind, tmp_path):
     x = _inputs((3, 10), "float32", 0)
     model(x)
     _randomize_bn(stack[1])
-    _matches(model, x, tmp_path)
+    proto = _matches(model, x, tmp_path)
+    names = {"sequential": "input_layer", "functional": "features", "subclass": "input_0"}
+    assert [i.name for i in proto.graph.input] == [names[kind]]
+    assert [o.name for o in proto.graph.output] == [stack[-1].name]
+    assert _ops(proto).count("Gemm") == 2
 
 
 def test_subclassed_model_that_is_not_a_chain_is_refused(tmp_path):
