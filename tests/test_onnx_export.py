@@ -568,6 +568,51 @@ def test_nested_models(tmp_path):
     _matches(model, _inputs((5, 4), "float32", 0), tmp_path)
 
 
+def test_export_with_input_names(tmp_path):
+    """Keras: keras/src/export/onnx_test.py::test_export_with_input_names (an Input
+    tensor in place of Keras' InputSpec, which fastnn does not have)."""
+    model = models.Sequential([layers.Dense(10, activation="relu"),
+                               layers.BatchNormalization(),
+                               layers.Dense(1, activation="sigmoid")])
+    x = _inputs((3, 10), "float32", 0)
+    want = model(x)
+    path = tmp_path / "exported_model"
+    model.export(path, format="onnx", verbose=False,
+                 input_signature=[layers.Input((10,), name="custom_input")])
+    proto = onnx.load(str(path))
+    assert [i.name for i in proto.graph.input] == ["custom_input"]
+    np.testing.assert_allclose(_run(path, x)[0], want, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional"])
+def test_dynamic_shapes_export(kind, tmp_path):
+    """Keras: keras/src/export/onnx_test.py::test_dynamic_shapes_export ("height_width",
+    with a steps axis of unknown size and the layers fastnn has in place of Conv2D):
+    the unknown sizes stay symbolic, and a signature may fix them."""
+    stack = [layers.Dense(16, activation="relu"), layers.GlobalAveragePooling1D(),
+             layers.Dense(10, activation="softmax")]
+    if kind == "sequential":
+        model = models.Sequential([layers.Input((None, 3))] + stack)
+    else:
+        x = inp = layers.Input((None, 3))
+        for layer in stack:
+            x = layer(x)
+        model = models.Model(inp, x)
+    path, _ = _export(model, tmp_path)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    info = session.get_inputs()[0]
+    assert info.shape == ["batch", "dim_0_1", 3]
+    for shape in [(1, 28, 3), (2, 64, 3), (4, 5, 3)]:
+        x = _inputs(shape, "float32", 0)
+        got = session.run(None, {info.name: x})[0]
+        np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=RTOL, atol=ATOL)
+    fixed = tmp_path / "fixed.onnx"
+    model.export(fixed, format="onnx", verbose=False,
+                 input_signature=layers.Input((7, 3), name="steps7"))
+    info = ort.InferenceSession(str(fixed), providers=["CPUExecutionProvider"]).get_inputs()[0]
+    assert (info.name, info.shape) == ("steps7", ["batch", 7, 3])
+
+
 @pytest.mark.parametrize("opset", [13, 14, 17, 18, 20, 21])
 def test_opset_versions(opset, tmp_path):
     """Operators whose form changed between opsets: Reduce* axes, Split, HardSwish,
@@ -605,9 +650,10 @@ def test_default_format_is_keras_and_refused(tmp_path):
         _model().export(tmp_path / "m")
 
 
-@pytest.mark.parametrize("fmt", ["ONNX", "pb", None, 3])
+@pytest.mark.parametrize("fmt", ["bad_format", "ONNX", "pb", None, 3])
 def test_unknown_format(fmt, tmp_path):
-    with pytest.raises(ValueError, match="unrecognized format"):
+    """Keras: keras/src/models/model_test.py::test_export_error (the bad format)."""
+    with pytest.raises(ValueError, match="Unrecognized format="):
         _model().export(tmp_path / "m", format=fmt)
 
 
@@ -621,8 +667,14 @@ def test_bad_opset_version(opset, err, tmp_path):
 
 def test_other_bad_arguments(tmp_path):
     model = _model()
-    with pytest.raises(ValueError, match="input_signature"):
+    with pytest.raises(TypeError, match="input_signature must be keras.Input tensors"):
         model.export(tmp_path / "m.onnx", format="onnx", input_signature=[(None, 3)])
+    for spec, match in (([layers.Input((4,))], r"shape \(None, 4\).*takes \(None, 3\)"),
+                        ([layers.Input((3,), dtype="float64")], "dtype float64.*float32"),
+                        ([layers.Input((3,)), layers.Input((3,))], "one tensor per model "
+                                                                   "input \\(1\\), got 2")):
+        with pytest.raises(ValueError, match=match):
+            model.export(tmp_path / "m.onnx", format="onnx", input_signature=spec)
     with pytest.raises(TypeError, match="unexpected keyword.*dynamo"):
         model.export(tmp_path / "m.onnx", format="onnx", dynamo=True)
     with pytest.raises(TypeError, match="filepath"):

@@ -55,9 +55,12 @@ def export_onnx(model, filepath, verbose=None, input_signature=None, opset_versi
     verbose : bool or None
         Print a line naming the file once written; None (the default) means True,
         as in Keras.
-    input_signature : None
-        Only None is accepted: the inputs are the model's own, with a symbolic batch
-        dimension.
+    input_signature : None, keras.Input tensor, or a list of them
+        None: the model's own inputs, named after its Input layers. Otherwise one
+        ``keras.Input(shape, dtype, name=...)`` per model input (in the order of
+        ``model.inputs``), as Keras takes them: its name names the ONNX input, and a
+        size the model leaves unknown may be fixed; its dtype and the sizes the model
+        knows must be the model's. The batch axis is symbolic either way.
     opset_version : int or None
         The ONNX opset to write, from 13 to the newest the installed ``onnx`` package
         knows; None means 17.
@@ -90,17 +93,13 @@ def export_onnx(model, filepath, verbose=None, input_signature=None, opset_versi
     if verbose is not None and not isinstance(verbose, (bool, np.bool_)):
         raise TypeError(f"export(format='onnx'): verbose must be True, False or None, got "
                         f"{type(verbose).__name__} {verbose!r:.100}")
-    if input_signature is not None:
-        raise ValueError("export(format='onnx'): input_signature is not supported by fastnn; "
-                         "the exported inputs are the model's own, with a symbolic batch "
-                         f"dimension. Got input_signature={input_signature!r:.100}")
     try:
         import onnx
     except ImportError:
         raise ImportError("export(format='onnx') needs the onnx package: "
                           "pip install \"fastnn[onnx]\" (or pip install onnx)") from None
     opset = _check_opset(opset_version, onnx)
-    proto = to_onnx(model, opset, onnx)
+    proto = to_onnx(model, opset, onnx, input_signature=input_signature)
     onnx.save_model(proto, os.fspath(filepath))
     if verbose is None or verbose:
         print(f"Saved artifact at '{os.fspath(filepath)}'.")
@@ -1034,7 +1033,37 @@ def _unique_names(names, taken):
     return out
 
 
-def to_onnx(model, opset=DEFAULT_OPSET, onnx=None):
+def _signed_inputs(ins, input_signature):
+    """The model's inputs [(name, dtype, shape)] renamed (and unknown sizes fixed) by
+    `input_signature`: keras.Input tensors, one per input."""
+    from fastnn.layers.symbolic import KerasTensor, tree_flatten
+    if input_signature is None:
+        return ins
+    where = "export(format='onnx'): input_signature"
+    specs = tree_flatten(input_signature)
+    if not specs or not all(isinstance(t, KerasTensor) for t in specs):
+        bad = next((t for t in specs if not isinstance(t, KerasTensor)), input_signature)
+        raise TypeError(f"{where} must be keras.Input tensors (one per model input) or None, "
+                        f"got {type(bad).__name__} {bad!r:.100}")
+    if len(specs) != len(ins):
+        raise ValueError(f"{where} must have one tensor per model input ({len(ins)}), got "
+                         f"{len(specs)}")
+    out = []
+    for i, ((name, dtype, shape), t) in enumerate(zip(ins, specs)):
+        want = (None,) + tuple(shape[1:])
+        got = (None,) + tuple(t.shape[1:])
+        if len(got) != len(want) or any(w is not None and g_ != w
+                                        for w, g_ in zip(want[1:], got[1:])):
+            raise ValueError(f"{where}[{i}] has the shape {t.shape}; the model's input "
+                             f"{name!r} takes {shape}")
+        if np.dtype(t.dtype) != dtype:
+            raise ValueError(f"{where}[{i}] has the dtype {t.dtype}; the model's input "
+                             f"{name!r} takes {dtype.name}")
+        out.append((t.name or name, dtype, got))
+    return out
+
+
+def to_onnx(model, opset=DEFAULT_OPSET, onnx=None, input_signature=None):
     """The ONNX ModelProto of a built fastnn model (see export_onnx).
 
     Parameters
@@ -1045,6 +1074,8 @@ def to_onnx(model, opset=DEFAULT_OPSET, onnx=None):
         The ONNX opset to write.
     onnx : module or None
         The onnx package (imported when None).
+    input_signature : None, keras.Input tensor, or a list of them
+        Names (and unknown sizes) for the inputs (see export_onnx).
 
     Returns
     -------
@@ -1059,13 +1090,18 @@ def to_onnx(model, opset=DEFAULT_OPSET, onnx=None):
                          f"built; build it (call it on data, fit it, or give it an Input) "
                          f"before exporting")
     ins, out_names, emit = _model_io(model)
+    ins = _signed_inputs(ins, input_signature)
     in_names = _unique_names([n for n, _, _ in ins], set())
     out_names = _unique_names(out_names, set(in_names))
     g = _Graph(onnx, opset, set(in_names) | set(out_names))
     helper = onnx.helper
 
-    def dims(shape, first_is_batch=True):
-        return [_BATCH if (i == 0 and first_is_batch) else d for i, d in enumerate(shape)]
+    def dims(shape, unknown=None):
+        """The batch axis "batch"; other unknown sizes named by `unknown` (inputs:
+        "dim_<input>_<axis>", as Keras names them) or left unnamed (outputs)."""
+        return [_BATCH if i == 0 else
+                (d if d is not None or unknown is None else unknown(i))
+                for i, d in enumerate(shape)]
 
     inputs = [_Value(n, dt, shape) for n, (_, dt, shape) in zip(in_names, ins)]
     outputs = emit(g, inputs)
@@ -1087,8 +1123,9 @@ def to_onnx(model, opset=DEFAULT_OPSET, onnx=None):
                 for i, n in enumerate(seq):
                     if n in rename:
                         seq[i] = rename[n]
-    in_infos = [helper.make_tensor_value_info(v.name, helper.np_dtype_to_tensor_dtype(v.dtype),
-                                              dims(v.shape)) for v in inputs]
+    in_infos = [helper.make_tensor_value_info(
+        v.name, helper.np_dtype_to_tensor_dtype(v.dtype),
+        dims(v.shape, lambda axis, k=k: f"dim_{k}_{axis}")) for k, v in enumerate(inputs)]
     graph = helper.make_graph(g.nodes, model.name, in_infos, out_infos, g.initializers)
     opset_id = helper.make_opsetid("", opset)
     proto = helper.make_model(graph, opset_imports=[opset_id], producer_name="fastnn",

@@ -309,14 +309,15 @@ class Model(Trainer, Layer):
             The export format; only ``"onnx"`` is supported.
         verbose : bool or None
             Print a line naming the file once written (None: True, as Keras).
-        input_signature : None
-            Only None: the model's own inputs, with a symbolic batch dimension.
+        input_signature : None, keras.Input tensor, or a list of them
+            Names for the inputs (and sizes for those the model leaves unknown); None:
+            the model's own.
         **kwargs
             ``opset_version`` (int, default 17): the ONNX opset to write.
         """
         formats = ("tf_saved_model", "onnx", "openvino", "litert", "torch")
         if not isinstance(format, str) or format not in formats:
-            raise ValueError(f"export: unrecognized format={format!r:.100}; supported formats "
+            raise ValueError(f"export: Unrecognized format={format!r:.100}. Supported formats "
                              f"are: {list(formats)} (fastnn writes 'onnx')")
         if format != "onnx":
             raise ValueError(f"export: format={format!r} is not supported by fastnn; the only "
