@@ -121,29 +121,57 @@ def _activation_cases():
     for name in BY_NAME:
         for params in PARAMS.get(name, [dict(activations.ALL_OBJECTS[name]._fastnn_defaults)]):
             for dtype in DTYPES:
-                yield pytest.param(name, params, dtype, id=f"{name}-{params}-{dtype}")
+                for opset in (13, fx.DEFAULT_OPSET, 21):
+                    yield pytest.param(name, params, dtype, opset,
+                                       id=f"{name}-{params}-{dtype}-opset{opset}")
 
 
-@pytest.mark.parametrize("name,params,dtype", list(_activation_cases()))
-def test_activation_function_with_parameters(name, params, dtype):
+@pytest.mark.parametrize("name,params,dtype,opset", list(_activation_cases()))
+def test_activation_function_with_parameters(name, params, dtype, opset):
     """The ONNX form of each activation function, with its parameters, against the
-    function itself (threshold has no default parameters, so no layer uses it by name)."""
+    function itself (threshold has no default parameters, so no layer uses it by name),
+    at opsets where the forms differ (HardSwish from 14, Mish and Split's num_outputs
+    from 18, Gelu from 20)."""
     x = _data((6, 8), dtype, seed=2)
     want = np.asarray(activations.get(name)(x, **params))
-    g = fx._Graph(onnx, fx.DEFAULT_OPSET, {"x", "y"})
+    g = fx._Graph(onnx, opset, {"x", "y"})
     out = fx._emit_activation(g, name, params, fx._Value("x", dtype, (None, 8)))
     h = onnx.helper
     t = h.np_dtype_to_tensor_dtype(np.dtype(dtype))
     nodes = list(g.nodes) + [h.make_node("Identity", [out.name], ["y"])]
     graph = h.make_graph(nodes, "activation", [h.make_tensor_value_info("x", t, [None, 8])],
                          [h.make_tensor_value_info("y", t, [None, None])], g.initializers)
-    proto = h.make_model(graph, opset_imports=[h.make_opsetid("", fx.DEFAULT_OPSET)])
-    proto.ir_version = 8
+    opset_id = h.make_opsetid("", opset)
+    proto = h.make_model(graph, opset_imports=[opset_id])
+    proto.ir_version = h.find_min_ir_version_for([opset_id])
     onnx.checker.check_model(proto, full_check=True)
     session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     got = session.run(None, {"x": x})[0]
     assert got.dtype == want.dtype and got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("name,params,opset,dtype,op", [
+    ("gelu", {"approximate": False}, 17, "float32", "Erf"),
+    ("gelu", {"approximate": False}, 20, "float32", "Gelu"),
+    ("gelu", {"approximate": True}, 20, "float64", "Gelu"),
+    ("gelu", {"approximate": False}, 20, "float64", "Erf"),
+    ("hard_silu", {}, 13, "float32", "HardSigmoid"),
+    ("hard_silu", {}, 14, "float32", "HardSwish"),
+    ("mish", {}, 17, "float32", "Softplus"),
+    ("mish", {}, 18, "float32", "Mish"),
+    ("elu", {}, 17, "float32", "Elu"),
+    ("elu", {}, 17, "float64", "Exp"),
+    ("selu", {}, 17, "float32", "Selu"),
+    ("softplus", {}, 17, "float32", "Softplus"),
+    ("leaky_relu", {}, 17, "float32", "LeakyRelu"),
+])
+def test_onnx_operator_chosen(name, params, opset, dtype, op):
+    """The ONNX operator of the activation where the opset has it and ONNX Runtime runs
+    it in that dtype; the composed formula otherwise."""
+    g = fx._Graph(onnx, opset, {"x"})
+    fx._emit_activation(g, name, params, fx._Value("x", dtype, (None, 4)))
+    assert op in [n.op_type for n in g.nodes]
 
 
 def test_hard_sigmoid_is_keras_3s_formula(tmp_path):

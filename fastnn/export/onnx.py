@@ -11,8 +11,9 @@ outputs are named after the model's input and output layers.
 
 Where ONNX Runtime has no float64 kernel for an ONNX operator (Elu, Selu, Softplus,
 HardSigmoid, ...), float64 models get the same formula composed of elementary
-operators; float32 models get the operator itself. ONNX Runtime has no float64 Erf:
-the exact gelu of a float64 model evaluates erf in float32 (Cast, Erf, Cast).
+operators; float32 models get the operator itself (those of newer opsets, Gelu, Mish,
+HardSwish, when the opset has them). ONNX Runtime has no float64 Erf: the exact gelu of
+a float64 model evaluates erf in float32 (Cast, Erf, Cast).
 
 Anything without an ONNX form (a Lambda layer, a keras.ops call on symbolic tensors,
 a layer class of your own, an activation that is a Python function, a subclassed
@@ -297,6 +298,8 @@ def _silu(g, x, dt):
 
 
 def _gelu(g, x, dt, approximate=False):
+    if g.opset >= 20 and (_f32(dt) or approximate):   # ONNX Runtime: no float64 erf form
+        return g.node("Gelu", [x], approximate="tanh" if approximate else "none")
     half_x = g.node("Mul", [g.const(0.5, dt), x])
     if approximate:
         # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
