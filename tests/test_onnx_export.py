@@ -712,6 +712,14 @@ def test_other_bad_arguments(tmp_path):
     assert not os.listdir(tmp_path)
 
 
+def test_bad_filepath(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        _model().export(tmp_path / "missing" / "m.onnx", format="onnx", verbose=False)
+    with pytest.raises(IsADirectoryError):
+        _model().export(tmp_path, format="onnx", verbose=False)
+    assert not os.listdir(tmp_path)
+
+
 def test_unbuilt_model_is_refused(tmp_path):
     model = models.Sequential([layers.Dense(2)])
     with pytest.raises(ValueError, match="not yet been built"):

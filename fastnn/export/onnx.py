@@ -52,7 +52,8 @@ def export_onnx(model, filepath, verbose=None, input_signature=None, opset_versi
         A built Sequential or functional model, or a subclassed model whose ``call``
         is a chain of its own layers.
     filepath : str or os.PathLike
-        Where to write the ``.onnx`` file (overwritten if it exists).
+        Where to write the ``.onnx`` file (replaced atomically if it exists: an
+        interrupted export leaves the old file or none).
     verbose : bool or None
         Print a line naming the file once written; None (the default) means True,
         as in Keras.
@@ -101,7 +102,9 @@ def export_onnx(model, filepath, verbose=None, input_signature=None, opset_versi
                           "pip install \"fastnn[onnx]\" (or pip install onnx)") from None
     opset = _check_opset(opset_version, onnx)
     proto = to_onnx(model, opset, onnx, input_signature=input_signature)
-    onnx.save_model(proto, os.fspath(filepath))
+    from fastnn.saving import _atomic_write
+    # as fastnn's model files: a temporary file beside filepath, then renamed over it
+    _atomic_write(filepath, lambda f: f.write(proto.SerializeToString()))
     if verbose is None or verbose:
         print(f"Saved artifact at '{os.fspath(filepath)}'.")
 
