@@ -587,6 +587,17 @@ def test_other_ops_calls_are_refused(tmp_path):
     assert not os.listdir(tmp_path)
 
 
+def test_shared_layer_writes_its_weights_once(tmp_path):
+    a = layers.Input((4,), name="a")
+    b = layers.Input((4,), name="b")
+    shared = layers.Dense(3, name="shared")
+    model = models.Model([a, b], layers.Subtract()([shared(a), shared(b)]))
+    proto = _matches(model, [_inputs((5, 4), "float32", 1), _inputs((5, 4), "float32", 2)],
+                     tmp_path)
+    assert _ops(proto) == ["Gemm", "Gemm", "Sub"]
+    assert sorted(i.name for i in proto.graph.initializer) == ["shared/bias", "shared/kernel"]
+
+
 def test_nested_models(tmp_path):
     inner_seq = models.Sequential([layers.Input((4,)), layers.Dense(3, activation="tanh")])
     i = layers.Input((3,))

@@ -148,7 +148,8 @@ class _Graph:
         self.nodes, self.initializers = [], []
         self.used = set(reserved)
         self.scope = ""
-        self._consts = {}
+        self.layer = None            # the layer being converted
+        self._consts, self._weights = {}, {}
 
     def unique(self, base):
         name, i = base, 1
@@ -166,12 +167,20 @@ class _Graph:
                                                 name=self.unique(base + ":node"), **attrs))
         return outputs[0] if n_outputs == 1 else outputs
 
-    def initializer(self, array, label):
-        """A weight or constant array as an initializer; its name."""
+    def initializer(self, array, label, per_layer=True):
+        """A weight or constant array as an initializer; its name. A layer called more
+        than once (shared weights) writes each of its arrays once: per_layer keys them
+        by the layer being converted and `label`."""
         array = np.ascontiguousarray(array)
+        key = (id(self.layer), label, array.shape, array.dtype.str) \
+            if per_layer and self.layer is not None else None
+        if key in self._weights:
+            return self._weights[key]
         base = f"{self.scope}/{label}" if self.scope else label
         name = self.unique(base)
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
+        if key is not None:
+            self._weights[key] = name
         return name
 
     def const(self, value, dtype):
@@ -180,7 +189,7 @@ class _Graph:
         key = (a.dtype.str, a.shape, a.tobytes())
         if key not in self._consts:
             scope, self.scope = self.scope, ""
-            self._consts[key] = self.initializer(a, "const")
+            self._consts[key] = self.initializer(a, "const", per_layer=False)
             self.scope = scope
         return self._consts[key]
 
@@ -867,11 +876,11 @@ def _convert_layer(g, layer, x, out_shape):
         if why is None:
             why = "a layer class without an ONNX converter"
         _refuse(f"layer {layer.name!r} ({type(layer).__name__})", f" ({why})")
-    scope, g.scope = g.scope, layer.name
+    scope, owner, g.scope, g.layer = g.scope, g.layer, layer.name, layer
     try:
         return convert(g, layer, x, out_shape)
     finally:
-        g.scope = scope
+        g.scope, g.layer = scope, owner
 
 
 # keras.ops functions called on symbolic tensors (x * 2.0, x + y, ops.exp(x), ...): the
@@ -965,11 +974,11 @@ def _emit_functional(g, model, inputs):
             continue
         layer = node.layer
         if isinstance(layer, OpLayer):
-            scope, g.scope = g.scope, layer.name
+            scope, owner, g.scope, g.layer = g.scope, g.layer, layer.name, layer
             try:
                 out = _op_layer(g, layer, [value(t) for t in node.call_args], node.outputs[0])
             finally:
-                g.scope = scope
+                g.scope, g.layer = scope, owner
             values[id(node.outputs[0])] = out
             continue
         extra = set(node.call_kwargs) - {"training"}
