@@ -731,6 +731,20 @@ def test_bad_filepath(tmp_path):
     assert not os.listdir(tmp_path)
 
 
+def test_onnx_is_imported_only_by_export():
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np, fastnn, fastnn.export\n"
+            "m = fastnn.Sequential([fastnn.Input((3,)), fastnn.layers.Dense(2)])\n"
+            "m.compile(loss='mse')\n"
+            "m.fit(np.zeros((4, 3)), np.zeros((4, 2)), epochs=1, verbose=0)\n"
+            "print('onnx' in sys.modules)")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=root, env={**os.environ, "PYTHONPATH": root})
+    assert out.stdout.strip() == "False"
+
+
 def test_unbuilt_model_is_refused(tmp_path):
     model = models.Sequential([layers.Dense(2)])
     with pytest.raises(ValueError, match="not yet been built"):
