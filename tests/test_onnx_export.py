@@ -502,7 +502,8 @@ def test_output_that_is_an_input_or_repeated(tmp_path):
 
 @pytest.mark.parametrize("kind", ["sequential", "functional", "subclass"])
 def test_keras_model_kinds(kind, tmp_path):
-    """keras/src/export/onnx_test.py's models: Dense, BatchNormalization, Dense."""
+    """Keras: keras/src/export/onnx_test.py::test_standard_model_export (sequential,
+    functional, subclass; its lstm case: fastnn has no recurrent layers)."""
     stack = [layers.Dense(10, activation="relu"), layers.BatchNormalization(),
              layers.Dense(1, activation="sigmoid")]
     if kind == "sequential":
@@ -532,6 +533,9 @@ def test_keras_model_kinds(kind, tmp_path):
     assert [i.name for i in proto.graph.input] == [names[kind]]
     assert [o.name for o in proto.graph.output] == [stack[-1].name]
     assert _ops(proto).count("Gemm") == 2
+    bigger = np.concatenate([x, x], axis=0)           # another batch size
+    np.testing.assert_allclose(_run(tmp_path / "model.onnx", bigger)[0],
+                               model.predict(bigger, verbose=0), rtol=RTOL, atol=ATOL)
 
 
 def test_subclassed_model_that_is_not_a_chain_is_refused(tmp_path):
@@ -654,8 +658,8 @@ def test_dynamic_shapes_export(kind, tmp_path):
 
 @pytest.mark.parametrize("opset", [13, 14, 17, 18, 20, 21])
 def test_opset_versions(opset, tmp_path):
-    """Operators whose form changed between opsets: Reduce* axes, Split, HardSwish,
-    Mish."""
+    """Keras: keras/src/export/onnx_test.py::test_export_with_opset_version, over the
+    opsets where operators fastnn uses changed: Reduce* axes, Split, HardSwish, Mish."""
     model = _seq("float32", (3, 8), layers.Dense(8, activation="hard_silu"),
                  layers.Activation("mish"), layers.Activation("glu"),
                  layers.LayerNormalization(), layers.GlobalMaxPooling1D(),
