@@ -424,10 +424,13 @@ def test_each_layer(name, dtype, tmp_path):
 
 @pytest.mark.parametrize("name", sorted(fx.REFUSED_LAYERS))
 def test_layers_without_onnx_form_are_refused(name, tmp_path):
-    make = {"Lambda": lambda: layers.Lambda(lambda x: x * 2, name="twice")}[name]
+    make = {"Lambda": lambda: layers.Lambda(lambda x: x * 2, name="twice"),
+            "Masking": lambda: layers.Masking(name="pad"),
+            "StringLookup": lambda: layers.StringLookup(vocabulary=["a"], name="words")}[name]
     layer = make()
     model = _seq("float32", (3,), layer)
-    model.predict(np.zeros((2, 3), np.float32), verbose=0)
+    if name != "StringLookup":                 # string inputs: no float model runs it
+        model.predict(np.zeros((2, 3), np.float32), verbose=0)
     with pytest.raises(ValueError, match=f"{layer.name}.*{name}.*no ONNX form"):
         model.export(tmp_path / "m.onnx", format="onnx", verbose=False)
     assert not (tmp_path / "m.onnx").exists()
@@ -753,3 +756,14 @@ def test_unbuilt_model_is_refused(tmp_path):
     model = models.Sequential([layers.Dense(2)])
     with pytest.raises(ValueError, match="not yet been built"):
         model.export(tmp_path / "m.onnx", format="onnx")
+
+
+def test_a_masked_embedding_is_refused(tmp_path):
+    """Masks are not exported, and a graph without them would average over the padding:
+    refused rather than silently different from predict."""
+    model = models.Sequential([layers.Input((4,), dtype="int32"),
+                              layers.Embedding(5, 2, mask_zero=True, name="tokens"),
+                              layers.GlobalAveragePooling1D()])
+    with pytest.raises(ValueError, match="tokens.*mask_zero=True.*no ONNX form"):
+        model.export(tmp_path / "m.onnx", format="onnx", verbose=False)
+    assert not (tmp_path / "m.onnx").exists()

@@ -646,6 +646,10 @@ def _repeat_vector(g, layer, x, out_shape):
 
 
 def _embedding(g, layer, x, out_shape):
+    if layer.mask_zero:
+        _refuse(f"layer {layer.name!r} (Embedding with mask_zero=True)",
+                " (masks are not exported: the layers after it would average and compute "
+                "over the padding steps)")
     idx = x if x.dtype == np.int64 else g.cast(x, np.int64)
     table = g.initializer(np.asarray(layer.embeddings, dtype=layer.dtype), "embeddings")
     return _Value(g.node("Gather", [table, idx.name], axis=0), layer.dtype, out_shape)
@@ -700,8 +704,8 @@ def _integer_lookup(g, layer, x, out_shape):
         token = g.node("Gather", [g.initializer(vocab, "vocabulary"), clipped], axis=0)
         other = -1 if layer.oov_token is None else layer.oov_token
         return _Value(g.node("Where", [inside, token, g.ints(other)]), np.int64, out_shape)
-    keys = np.array(sorted(layer._index), dtype=np.int64)
-    vals = np.array([layer._index[int(k)] for k in keys], dtype=np.int64)
+    keys = np.asarray(layer._sorted, dtype=np.int64)          # the vocabulary, sorted
+    vals = np.asarray(layer._sorted_index, dtype=np.int64)    # and each token's index
     # token -> its index: x[..., None] == keys selects at most one of vals
     eq = g.node("Cast", [g.node("Equal", [g.node("Unsqueeze", [x.name, g.ints([-1])]),
                                           g.initializer(keys, "keys")])], to=i64)
@@ -856,6 +860,9 @@ def _layer_converters():
 #: The layer classes of fastnn.layers.ALL_OBJECTS with no ONNX form, and why.
 REFUSED_LAYERS = {
     "Lambda": "its function is Python code",
+    "Masking": "masks are not exported: the graph would average and compute over the "
+               "masked steps",
+    "StringLookup": "string inputs are not exported",
 }
 
 
