@@ -138,7 +138,30 @@ class Layer:
     API's symbolic tensors (keras.Input) it returns symbolic tensors and records a node
     of the model's graph. Layers assigned as attributes are tracked: their weights are
     this layer's too. Weights are C-contiguous arrays of the layer's dtype, updated in
-    place."""
+    place.
+
+    Parameters
+    ----------
+    name : str, optional
+        The layer's name, unique within a model. Default None: made from the class name
+        (``dense``, ``dense_1``, ...).
+    trainable : bool
+        Whether the layer's weights are updated by training. Default True. Frozen
+        layers (``trainable=False``) keep their weights; a frozen BatchNormalization
+        also uses its moving statistics in training.
+    dtype : str, optional
+        The float type the layer's weights and computations use, ``'float32'`` or
+        ``'float64'``. Default None: ``keras.backend.floatx()`` (float32).
+    input_shape : tuple of int, optional
+        Keras 2 style: the shape of one input sample, without the batch axis, given to
+        the first layer of a Sequential model so that it builds at once. Keras 3
+        prefers an ``Input`` layer.
+    input_dim : int, optional
+        Keras 2 style: the number of input features, as ``input_shape=(input_dim,)``.
+    batch_input_shape : tuple, optional
+        Keras 2 style: the input shape with the batch axis first (``None`` for any
+        batch size).
+    """
 
     _is_input_layer = False
     # Keras' masking: a layer that supports it passes its inputs' mask on to its outputs

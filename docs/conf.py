@@ -1,0 +1,50 @@
+"""Sphinx configuration for fastnn's documentation.
+
+Build it from the repository root with::
+
+    python -m sphinx -W --keep-going -b html docs docs/_build/html
+"""
+import os
+import sys
+
+# Document the fastnn of this checkout (its compiled kernels built in place or installed).
+sys.path.insert(0, os.path.abspath(".."))
+
+import fastnn  # noqa: E402
+
+project = "fastnn"
+author = "the fastnn authors"
+copyright = "the fastnn authors"
+version = release = fastnn.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "myst_parser",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+root_doc = "index"
+exclude_patterns = ["_build"]
+
+# NumPy-style docstrings (Parameters / Returns sections).
+napoleon_numpy_docstring = True
+napoleon_google_docstring = False
+napoleon_use_rtype = False
+
+autodoc_default_options = {
+    "members": True,
+    "undoc-members": False,
+    "show-inheritance": True,
+    "member-order": "bysource",
+}
+autodoc_member_order = "bysource"
+autodoc_typehints = "none"
+# A class's page shows its docstring; the constructor's arguments are documented there.
+autoclass_content = "class"
+
+# Markdown pages: headings get anchors so that "PAGE.md#section" links resolve.
+myst_heading_anchors = 3
+
+html_theme = "alabaster"
+html_title = f"fastnn {release}"
