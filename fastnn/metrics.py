@@ -49,6 +49,22 @@ def _weights_for(sample_weight, n, owner):
 
 
 class Metric:
+    """keras.metrics.Metric: the base class of the metrics. A metric keeps a state (its
+    variables) that ``update_state(y_true, y_pred, sample_weight=None)`` accumulates batch
+    after batch; ``result()`` computes the value from the state and ``reset_state()`` starts
+    over. Calling the metric, ``metric(y_true, y_pred)``, updates the state and returns the
+    result. A subclass makes its variables with ``add_variable`` (or ``add_weight``) in
+    ``__init__`` and defines ``update_state`` and ``result``.
+
+    Parameters
+    ----------
+    name : str, optional
+        The metric's name, the key of its value in the logs of ``fit`` and
+        ``evaluate``. Default: the metric's snake-case name (e.g.
+        ``'binary_accuracy'``).
+    dtype : str, optional
+        The NumPy dtype of the metric's variables and result. Default None: float32.
+    """
     def __init__(self, name=None, dtype=None):
         owner = type(self).__name__
         self.name = _argcheck.string(name, "name", owner, allow_none=True) or self._default_name
@@ -335,7 +351,13 @@ def _match_rank(y_true, y_pred):
 
 class BinaryAccuracy(_WrappedMean):
     """keras.metrics.BinaryAccuracy(name='binary_accuracy', dtype=None, threshold=0.5):
-    per value, 1.0 where y_true equals (y_pred > threshold), as Keras' binary_accuracy."""
+    per value, 1.0 where y_true equals (y_pred > threshold), as Keras' binary_accuracy.
+
+    Parameters
+    ----------
+    threshold : float
+        A prediction above it counts as 1, else 0. Default 0.5.
+    """
     _default_name = "binary_accuracy"
 
     def __init__(self, name=None, dtype=None, threshold=0.5):
@@ -397,6 +419,8 @@ def _sparse_categorical_accuracy(y_true, y_pred):
 
 
 class SparseCategoricalAccuracy(_WrappedMean):
+    """keras.metrics.SparseCategoricalAccuracy(name='sparse_categorical_accuracy', dtype=None):
+    how often the argmax of the prediction is the integer label."""
     _default_name = "sparse_categorical_accuracy"
 
     def _check_shapes(self, y_true, y_pred, owner):
@@ -416,6 +440,8 @@ class SparseCategoricalAccuracy(_WrappedMean):
 
 
 class CategoricalAccuracy(_WrappedMean):
+    """keras.metrics.CategoricalAccuracy(name='categorical_accuracy', dtype=None): how often
+    the argmax of the prediction is the argmax of the one-hot label."""
     _default_name = "categorical_accuracy"
 
     def _check_shapes(self, y_true, y_pred, owner):
@@ -429,6 +455,8 @@ class CategoricalAccuracy(_WrappedMean):
 
 
 class MeanSquaredError(_WrappedMean):
+    """keras.metrics.MeanSquaredError(name='mean_squared_error', dtype=None): the mean of
+    ``(y_true - y_pred) ** 2``."""
     _default_name = "mean_squared_error"
 
     def _values(self, y_true, y_pred):
@@ -438,6 +466,8 @@ class MeanSquaredError(_WrappedMean):
 
 
 class MeanAbsoluteError(_WrappedMean):
+    """keras.metrics.MeanAbsoluteError(name='mean_absolute_error', dtype=None): the mean of
+    ``abs(y_true - y_pred)``."""
     _default_name = "mean_absolute_error"
 
     def _values(self, y_true, y_pred):
@@ -460,7 +490,13 @@ class RootMeanSquaredError(_WrappedMean):
 
 class TopKCategoricalAccuracy(_WrappedMean):
     """keras.metrics.TopKCategoricalAccuracy: whether the true class (one-hot y_true) is
-    among the k highest outputs."""
+    among the k highest outputs.
+
+    Parameters
+    ----------
+    k : int
+        How many of the highest outputs are looked at. Default 5.
+    """
     _default_name = "top_k_categorical_accuracy"
 
     def __init__(self, k=5, name=None, dtype=None):
@@ -484,7 +520,16 @@ class TopKCategoricalAccuracy(_WrappedMean):
 class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
     """keras.metrics.SparseTopKCategoricalAccuracy(k=5, name=..., dtype=None,
     from_sorted_ids=False): integer labels; with from_sorted_ids, y_pred holds class ids
-    sorted from the highest score down, and a label counts when among the first k."""
+    sorted from the highest score down, and a label counts when among the first k.
+
+    Parameters
+    ----------
+    k : int
+        How many of the highest outputs are looked at. Default 5.
+    from_sorted_ids : bool
+        Whether ``y_pred`` holds class ids sorted from the highest score down, instead
+        of scores. Default False.
+    """
     _default_name = "sparse_top_k_categorical_accuracy"
 
     def __init__(self, k=5, name=None, dtype=None, from_sorted_ids=False):
@@ -783,7 +828,15 @@ class TruePositives(_ConditionCount):
     y_pred of different shapes (Keras flattens both) are refused with an error; a tuple
     or a 1-d array of thresholds is taken as a list. A NaN prediction counts as below
     every threshold, as in Keras. Compiled into a model, the metric must have one
-    threshold (fit / evaluate log one number per metric)."""
+    threshold (fit / evaluate log one number per metric).
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
+        With a list, ``result()`` gives one value per threshold (compiled into a model,
+        a metric takes one threshold).
+    """
     _default_name = "true_positives"
     _condition = "true_positives"
 
@@ -791,7 +844,15 @@ class TruePositives(_ConditionCount):
 class FalsePositives(_ConditionCount):
     """keras.metrics.FalsePositives(thresholds=None, name=None, dtype=None): the number
     (the sum of sample weights) of predictions above a threshold whose label is false
-    (zero). Thresholds and differences from Keras: see TruePositives."""
+    (zero). Thresholds and differences from Keras: see TruePositives.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
+        With a list, ``result()`` gives one value per threshold (compiled into a model,
+        a metric takes one threshold).
+    """
     _default_name = "false_positives"
     _condition = "false_positives"
 
@@ -799,7 +860,15 @@ class FalsePositives(_ConditionCount):
 class TrueNegatives(_ConditionCount):
     """keras.metrics.TrueNegatives(thresholds=None, name=None, dtype=None): the number
     (the sum of sample weights) of predictions at or below a threshold whose label is
-    false. Thresholds and differences from Keras: see TruePositives."""
+    false. Thresholds and differences from Keras: see TruePositives.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
+        With a list, ``result()`` gives one value per threshold (compiled into a model,
+        a metric takes one threshold).
+    """
     _default_name = "true_negatives"
     _condition = "true_negatives"
 
@@ -807,7 +876,15 @@ class TrueNegatives(_ConditionCount):
 class FalseNegatives(_ConditionCount):
     """keras.metrics.FalseNegatives(thresholds=None, name=None, dtype=None): the number
     (the sum of sample weights) of predictions at or below a threshold whose label is
-    true. Thresholds and differences from Keras: see TruePositives."""
+    true. Thresholds and differences from Keras: see TruePositives.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
+        With a list, ``result()`` gives one value per threshold (compiled into a model,
+        a metric takes one threshold).
+    """
     _default_name = "false_negatives"
     _condition = "false_negatives"
 
@@ -842,7 +919,21 @@ class Precision(_PrecisionRecall):
     Differences from Keras: see TruePositives; also top_k above the number of classes
     and class_id not below it are refused with an error naming them, and with class_id
     a weight per value (the shape of y_true) weights that class's values (Keras cannot
-    broadcast such weights and fails)."""
+    broadcast such weights and fails).
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
+        With a list, ``result()`` gives one value per threshold (compiled into a model,
+        a metric takes one threshold).
+    top_k : int, optional
+        Only the k highest predictions of each row count as candidates for a positive.
+        Default None.
+    class_id : int, optional
+        Look at this class alone (an index into the last axis of ``y_pred``). Default
+        None: all values.
+    """
     _default_name = "precision"
     _cells = ("true_positives", "false_positives")
 
@@ -850,7 +941,21 @@ class Precision(_PrecisionRecall):
 class Recall(_PrecisionRecall):
     """keras.metrics.Recall(thresholds=None, top_k=None, class_id=None, name=None,
     dtype=None): true_positives / (true_positives + false_negatives), 0 while that sum is
-    0 (Keras' divide_no_nan). Arguments and differences from Keras: see Precision."""
+    0 (Keras' divide_no_nan). Arguments and differences from Keras: see Precision.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
+        With a list, ``result()`` gives one value per threshold (compiled into a model,
+        a metric takes one threshold).
+    top_k : int, optional
+        Only the k highest predictions of each row count as candidates for a positive.
+        Default None.
+    class_id : int, optional
+        Look at this class alone (an index into the last axis of ``y_pred``). Default
+        None: all values.
+    """
     _default_name = "recall"
     _cells = ("true_positives", "false_negatives")
 
@@ -938,7 +1043,19 @@ class SensitivityAtSpecificity(_SensitivitySpecificityBase):
     """keras.metrics.SensitivityAtSpecificity(specificity, num_thresholds=200,
     class_id=None, name=None, dtype=None): the best sensitivity tp / (tp + fn) over the
     thresholds where the specificity tn / (tn + fp) is >= `specificity` (0 if none).
-    Counting as Precision's (labels true when nonzero; class_id picks one class)."""
+    Counting as Precision's (labels true when nonzero; class_id picks one class).
+
+    Parameters
+    ----------
+    specificity : float
+        The least specificity, in [0, 1].
+    num_thresholds : int
+        The number of thresholds, spread evenly over [0, 1], the curve is computed at.
+        Default 200.
+    class_id : int, optional
+        Look at this class alone (an index into the last axis of ``y_pred``). Default
+        None: all values.
+    """
     _default_name = "sensitivity_at_specificity"
     _arg = "specificity"
     _constrained, _dependent = "specificity", "recall"
@@ -952,7 +1069,19 @@ class SensitivityAtSpecificity(_SensitivitySpecificityBase):
 class SpecificityAtSensitivity(_SensitivitySpecificityBase):
     """keras.metrics.SpecificityAtSensitivity(sensitivity, num_thresholds=200,
     class_id=None, name=None, dtype=None): the best specificity where the sensitivity is
-    >= `sensitivity` (0 if none)."""
+    >= `sensitivity` (0 if none).
+
+    Parameters
+    ----------
+    sensitivity : float
+        The least sensitivity, in [0, 1].
+    num_thresholds : int
+        The number of thresholds, spread evenly over [0, 1], the curve is computed at.
+        Default 200.
+    class_id : int, optional
+        Look at this class alone (an index into the last axis of ``y_pred``). Default
+        None: all values.
+    """
     _default_name = "specificity_at_sensitivity"
     _arg = "sensitivity"
     _constrained, _dependent = "recall", "specificity"
@@ -965,7 +1094,19 @@ class SpecificityAtSensitivity(_SensitivitySpecificityBase):
 
 class PrecisionAtRecall(_SensitivitySpecificityBase):
     """keras.metrics.PrecisionAtRecall(recall, num_thresholds=200, class_id=None,
-    name=None, dtype=None): the best precision where the recall is >= `recall`."""
+    name=None, dtype=None): the best precision where the recall is >= `recall`.
+
+    Parameters
+    ----------
+    recall : float
+        The least recall, in [0, 1].
+    num_thresholds : int
+        The number of thresholds, spread evenly over [0, 1], the curve is computed at.
+        Default 200.
+    class_id : int, optional
+        Look at this class alone (an index into the last axis of ``y_pred``). Default
+        None: all values.
+    """
     _default_name = "precision_at_recall"
     _arg = "recall"
     _constrained, _dependent = "recall", "precision"
@@ -977,7 +1118,19 @@ class PrecisionAtRecall(_SensitivitySpecificityBase):
 
 class RecallAtPrecision(_SensitivitySpecificityBase):
     """keras.metrics.RecallAtPrecision(precision, num_thresholds=200, class_id=None,
-    name=None, dtype=None): the best recall where the precision is >= `precision`."""
+    name=None, dtype=None): the best recall where the precision is >= `precision`.
+
+    Parameters
+    ----------
+    precision : float
+        The least precision, in [0, 1].
+    num_thresholds : int
+        The number of thresholds, spread evenly over [0, 1], the curve is computed at.
+        Default 200.
+    class_id : int, optional
+        Look at this class alone (an index into the last axis of ``y_pred``). Default
+        None: all values.
+    """
     _default_name = "recall_at_precision"
     _arg = "precision"
     _constrained, _dependent = "precision", "recall"
@@ -1012,7 +1165,37 @@ class AUC(_ConfusionMatrixMetric):
     Differences from Keras: `thresholds` must lie in [0, 1] (Keras takes any); the
     arguments are checked with errors naming them (curve, summation_method, label_weights,
     num_thresholds as an int); label_weights must be finite and >= 0, and get_config
-    gives them as a list."""
+    gives them as a list.
+
+    Parameters
+    ----------
+    num_thresholds : int
+        The number of thresholds the curve is discretised at, more than 1. Default 200.
+    curve : str
+        ``'ROC'`` (the default, the receiver operating characteristic) or ``'PR'``
+        (precision against recall).
+    summation_method : str
+        How the area is summed: ``'interpolation'`` (the default), ``'minoring'`` or
+        ``'majoring'``.
+    name : str, optional
+        The metric's name. Default ``'auc'``.
+    dtype : str, optional
+        The dtype of the result.
+    thresholds : list of float, optional
+        The thresholds to use instead of ``num_thresholds`` evenly spaced ones; 0 and 1
+        (just beyond) are added.
+    multi_label : bool
+        Whether each label column is a separate binary problem, with one curve each
+        (their AUCs averaged). Default False: all values are pooled.
+    num_labels : int, optional
+        The number of label columns, with ``multi_label=True``. Default None: taken
+        from the first batch.
+    label_weights : list of float, optional
+        Weights of the label columns in the average of a multi-label AUC. Default None:
+        equal.
+    from_logits : bool
+        Whether ``y_pred`` holds logits rather than probabilities. Default False.
+    """
     _default_name = "auc"
     _cells = _CONDITIONS
     _direction = "up"
@@ -1224,7 +1407,20 @@ class AUC(_ConfusionMatrixMetric):
 # ------------------------------------------------------- Keras' MeanMetricWrapper family
 def accuracy(y_true, y_pred):
     """keras.metrics.Accuracy's function: 1.0 where y_true == y_pred (after Keras' rank
-    matching), else 0.0, per value."""
+    matching), else 0.0, per value.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The labels.
+    y_pred : array-like
+        The predictions.
+
+    Returns
+    -------
+    array
+        1.0 where the values are equal, else 0.0.
+    """
     y_true, y_pred = _pair(y_true, y_pred)
     return (y_true == y_pred).astype(np.float64)
 
@@ -1292,7 +1488,17 @@ def _fn_by_name(name, owner):
 class MeanMetricWrapper(_MeanOfValues):
     """keras.metrics.MeanMetricWrapper(fn, name=None, dtype=None, **kwargs): the mean of
     fn(y_true, y_pred, **kwargs), a function giving per-sample values (more axes are
-    averaged to one value per sample)."""
+    averaged to one value per sample).
+
+    Parameters
+    ----------
+    fn : callable
+        A function ``fn(y_true, y_pred, **kwargs)`` that gives a value per sample.
+    name : str, optional
+        The metric's name.
+    dtype : str, optional
+        The dtype of the result.
+    """
     _default_name = "mean_metric_wrapper"
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
@@ -1411,7 +1617,15 @@ def _check_axis(axis, ndim, owner):
 
 class BinaryCrossentropy(_MeanOfValues):
     """keras.metrics.BinaryCrossentropy(name='binary_crossentropy', dtype=None,
-    from_logits=False, label_smoothing=0): the mean binary cross-entropy."""
+    from_logits=False, label_smoothing=0): the mean binary cross-entropy.
+
+    Parameters
+    ----------
+    from_logits : bool
+        Whether ``y_pred`` holds logits rather than probabilities. Default False.
+    label_smoothing : float
+        In [0, 1]: the labels are smoothed towards 0.5 by this amount. Default 0.
+    """
     _default_name = "binary_crossentropy"
     _direction = "down"
 
@@ -1432,7 +1646,18 @@ class BinaryCrossentropy(_MeanOfValues):
 class CategoricalCrossentropy(_MeanOfValues):
     """keras.metrics.CategoricalCrossentropy(name='categorical_crossentropy', dtype=None,
     from_logits=False, label_smoothing=0, axis=-1): the mean cross-entropy of one-hot
-    (or probability) labels."""
+    (or probability) labels.
+
+    Parameters
+    ----------
+    from_logits : bool
+        Whether ``y_pred`` holds logits rather than probabilities. Default False.
+    label_smoothing : float
+        In [0, 1]: the labels are smoothed towards the uniform distribution by this
+        amount. Default 0.
+    axis : int
+        The class axis. Default -1.
+    """
     _default_name = "categorical_crossentropy"
     _direction = "down"
 
@@ -1462,7 +1687,17 @@ class SparseCategoricalCrossentropy(_MeanOfValues):
     """keras.metrics.SparseCategoricalCrossentropy(name='sparse_categorical_crossentropy',
     dtype=None, from_logits=False, ignore_class=None, axis=-1): the mean cross-entropy of
     integer labels. A label equal to ignore_class gives 0; as in Keras, it still counts
-    as a sample of the mean unless sample weights are given (then its weight is 0)."""
+    as a sample of the mean unless sample weights are given (then its weight is 0).
+
+    Parameters
+    ----------
+    from_logits : bool
+        Whether ``y_pred`` holds logits rather than probabilities. Default False.
+    ignore_class : int, optional
+        A label whose samples give 0. Default None.
+    axis : int
+        The class axis. Default -1.
+    """
     _default_name = "sparse_categorical_crossentropy"
     _direction = "down"
 
@@ -1553,7 +1788,22 @@ def _l2_normalize(x, axis):
 
 def cosine_similarity(y_true, y_pred, axis=-1):
     """keras.metrics' cosine similarity (positive, unlike the loss): the sum along axis
-    of the L2-normalized y_true and y_pred."""
+    of the L2-normalized y_true and y_pred.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The labels.
+    y_pred : array-like
+        The predictions.
+    axis : int
+        The axis the vectors lie along. Default -1.
+
+    Returns
+    -------
+    array
+        The cosine similarity of each pair of vectors.
+    """
     y_true, y_pred = _pair(y_true, y_pred)
     return np.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
 
@@ -1588,7 +1838,13 @@ class MeanSquaredLogarithmicError(_MeanOfValues):
 class CosineSimilarity(_MeanOfValues):
     """keras.metrics.CosineSimilarity(name='cosine_similarity', dtype=None, axis=-1): the
     mean cosine similarity of y_true and y_pred along axis. (Keras' get_config leaves
-    axis out; fastnn's keeps it, so a saved metric keeps its axis.)"""
+    axis out; fastnn's keeps it, so a saved metric keeps its axis.)
+
+    Parameters
+    ----------
+    axis : int
+        The axis the vectors lie along. Default -1.
+    """
     _default_name = "cosine_similarity"
     _direction = "up"
 
@@ -1693,7 +1949,16 @@ class R2Score(Metric):
     name='r2_score', dtype=None): the coefficient of determination over every sample
     seen, per output column, aggregated by class_aggregation ('uniform_average',
     'variance_weighted_average' or None: one score per column); num_regressors > 0
-    gives the adjusted R2. Inputs are 2-d (batch, outputs)."""
+    gives the adjusted R2. Inputs are 2-d (batch, outputs).
+
+    Parameters
+    ----------
+    class_aggregation : str or None
+        How the per-column scores are combined: ``'uniform_average'`` (the default),
+        ``'variance_weighted_average'``, or None for one score per column.
+    num_regressors : int
+        The number of independent variables, for the adjusted R². Default 0: plain R².
+    """
     _default_name = "r2_score"
     _direction = "up"
     _AGGREGATIONS = (None, "uniform_average", "variance_weighted_average")
@@ -1825,7 +2090,20 @@ class FBetaScore(Metric):
     (None: the highest of each row, when nonzero). average: None (one score per class),
     'micro' (over every value), 'macro' (the mean of the class scores) or 'weighted'
     (weighted by the class's true labels). As Keras, beta and threshold must be Python
-    floats (an int is refused)."""
+    floats (an int is refused).
+
+    Parameters
+    ----------
+    average : str, optional
+        How the per-class scores are combined: None (the default: one score per class),
+        ``'micro'`` (over all values at once), ``'macro'`` (their mean) or
+        ``'weighted'`` (their mean weighted by each class's number of true labels).
+    beta : float
+        The weight of recall against precision; greater than 0. Default 1.
+    threshold : float, optional
+        A prediction above it is positive. Default None: the highest prediction of each
+        row is positive.
+    """
     _default_name = "fbeta_score"
     _direction = "up"
     _AVERAGES = (None, "micro", "macro", "weighted")
@@ -1957,7 +2235,17 @@ class FBetaScore(Metric):
 
 class F1Score(FBetaScore):
     """keras.metrics.F1Score(average=None, threshold=None, name='f1_score', dtype=None):
-    FBetaScore with beta=1.0."""
+    FBetaScore with beta=1.0.
+
+    Parameters
+    ----------
+    average : str, optional
+        None (one score per class), ``'micro'``, ``'macro'`` or ``'weighted'``; see
+        ``FBetaScore``.
+    threshold : float, optional
+        A prediction above it is positive. Default None: the highest prediction of each
+        row.
+    """
     _default_name = "f1_score"
 
     def __init__(self, average=None, threshold=None, name=None, dtype=None):
@@ -1981,33 +2269,107 @@ from fastnn.losses import (  # noqa: E402
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     """keras.metrics.binary_accuracy: 1.0 where (y_pred > threshold) equals y_true, per
-    value (after Keras' rank matching)."""
+    value (after Keras' rank matching).
+
+    Parameters
+    ----------
+    y_true : array-like
+        The labels.
+    y_pred : array-like
+        The predictions.
+    threshold : float
+        A prediction above it counts as 1. Default 0.5.
+
+    Returns
+    -------
+    array
+        1.0 where the thresholded prediction equals the label, else 0.0.
+    """
     y_true, y_pred = _match_rank(y_true, y_pred)
     return (y_true == (y_pred > threshold)).astype(np.float64)
 
 
 def categorical_accuracy(y_true, y_pred):
     """keras.metrics.categorical_accuracy: 1.0 where the argmax of y_pred is the argmax
-    of the one-hot y_true, per sample."""
+    of the one-hot y_true, per sample.
+
+    Parameters
+    ----------
+    y_true : array-like
+        One-hot labels.
+    y_pred : array-like
+        The predictions.
+
+    Returns
+    -------
+    array
+        One value per sample, 1.0 or 0.0.
+    """
     return CategoricalAccuracy()._values(np.asarray(y_true, np.float64),
                                          np.asarray(y_pred, np.float64))
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """keras.metrics.sparse_categorical_accuracy: 1.0 where the argmax of y_pred is the
-    integer label, per sample."""
+    integer label, per sample.
+
+    Parameters
+    ----------
+    y_true : array-like
+        Integer labels.
+    y_pred : array-like
+        The predictions.
+
+    Returns
+    -------
+    array
+        One value per sample, 1.0 or 0.0.
+    """
     return _sparse_categorical_accuracy(y_true, y_pred)
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
     """keras.metrics.top_k_categorical_accuracy: 1.0 where the true class (one-hot
-    y_true) is among the k highest outputs, per sample."""
+    y_true) is among the k highest outputs, per sample.
+
+    Parameters
+    ----------
+    y_true : array-like
+        One-hot labels.
+    y_pred : array-like
+        The predictions.
+    k : int
+        How many of the highest outputs are looked at. Default 5.
+
+    Returns
+    -------
+    array
+        One value per sample, 1.0 or 0.0.
+    """
     return TopKCategoricalAccuracy(k=k)._values(y_true, y_pred)
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
     """keras.metrics.sparse_top_k_categorical_accuracy: as top_k_categorical_accuracy,
-    with integer labels (from_sorted_ids: y_pred holds class ids, highest score first)."""
+    with integer labels (from_sorted_ids: y_pred holds class ids, highest score first).
+
+    Parameters
+    ----------
+    y_true : array-like
+        Integer labels.
+    y_pred : array-like
+        The predictions.
+    k : int
+        How many of the highest outputs are looked at. Default 5.
+    from_sorted_ids : bool
+        Whether ``y_pred`` holds class ids sorted from the highest score down. Default
+        False.
+
+    Returns
+    -------
+    array
+        One value per sample, 1.0 or 0.0.
+    """
     return SparseTopKCategoricalAccuracy(k=k, from_sorted_ids=from_sorted_ids)._values(
         y_true, y_pred)
 
@@ -2070,13 +2432,34 @@ _ACCURACY = ("accuracy", "acc")
 
 
 def known_names():
+    """The metric names ``get`` accepts, sorted.
+
+
+    Returns
+    -------
+    list of str
+        The names.
+    """
     return sorted(set(_BY_NAME) | set(_ACCURACY))
 
 
 def resolve_accuracy(y_true_shape, y_pred_shape):
     """Keras' choice for 'accuracy' (trainers/compile_utils.py): binary when the model
     outputs one unit, sparse when the labels have a lower rank (or one column against
-    several outputs), categorical otherwise."""
+    several outputs), categorical otherwise.
+
+    Parameters
+    ----------
+    y_true_shape : tuple
+        The labels' shape.
+    y_pred_shape : tuple
+        The predictions' shape.
+
+    Returns
+    -------
+    type
+        BinaryAccuracy, SparseCategoricalAccuracy or CategoricalAccuracy.
+    """
     if y_pred_shape[-1] == 1:
         return BinaryAccuracy
     if len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1 and y_pred_shape[-1] > 1):
@@ -2086,7 +2469,24 @@ def resolve_accuracy(y_true_shape, y_pred_shape):
 
 def get(identifier, y_true_shape=None, y_pred_shape=None):
     """Name / Metric / class -> Metric object. 'accuracy' needs the shapes to resolve;
-    the metric keeps the name it was asked for (as Keras logs it)."""
+    the metric keeps the name it was asked for (as Keras logs it).
+
+    Parameters
+    ----------
+    identifier : str, Metric or type
+        A metric name (``'accuracy'``, ``'mae'``, a class name), a Metric object
+        (returned as it is), a Metric class, or a config dict.
+    y_true_shape : tuple, optional
+        The labels' shape, which ``'accuracy'`` needs to choose its kind (binary,
+        categorical or sparse).
+    y_pred_shape : tuple, optional
+        The predictions' shape, likewise.
+
+    Returns
+    -------
+    Metric
+        The metric object.
+    """
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Metric):
@@ -2112,7 +2512,13 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
 
 
 def check(identifier):
-    """Validate a metric identifier at compile time (before shapes are known)."""
+    """Validate a metric identifier at compile time (before shapes are known).
+
+    Parameters
+    ----------
+    identifier : str, Metric, type or callable
+        What ``compile(metrics=...)`` was given; an unknown one raises ValueError.
+    """
     if isinstance(identifier, str) and identifier.lower() in _ACCURACY:
         return
     metric = get(identifier)
@@ -2136,6 +2542,18 @@ def check(identifier):
 
 
 def serialize(metric):
+    """A metric's configuration as Keras writes it (a name stays a name).
+
+    Parameters
+    ----------
+    metric : Metric or str
+        The metric.
+
+    Returns
+    -------
+    dict or str
+        ``{'class_name': ..., 'config': metric.get_config()}``, or the name.
+    """
     if isinstance(metric, str):
         return metric
     return {"class_name": type(metric).__name__, "config": metric.get_config()}
