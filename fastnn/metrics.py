@@ -63,7 +63,8 @@ class Metric:
         ``evaluate``. Default: the metric's snake-case name (e.g.
         ``'binary_accuracy'``).
     dtype : str, optional
-        The NumPy dtype of the metric's variables and result. Default None: float32.
+        The NumPy dtype the metric reports in its config (Keras' compute dtype).
+        Default None: float32.
     """
     def __init__(self, name=None, dtype=None):
         owner = type(self).__name__
