@@ -64,7 +64,15 @@ class LearningRate(_Scalar):
     the methods Keras code calls on the variable Keras returns there:
     ``.assign(value)`` sets the optimizer's rate (checked as the setter checks it) and
     ``.numpy()`` gives the value as float32. Like any read of a variable's value, the
-    float itself does not follow later changes: read the attribute again for those."""
+    float itself does not follow later changes: read the attribute again for those.
+
+    Parameters
+    ----------
+    value : float
+        The learning rate.
+    optimizer : Optimizer
+        The optimizer whose rate ``assign`` sets.
+    """
 
     def __new__(cls, value, optimizer):
         obj = super().__new__(cls, value)
@@ -80,6 +88,31 @@ class LearningRate(_Scalar):
 
 
 class Optimizer:
+    """keras.optimizers.Optimizer: the base class of the optimizers.
+    ``apply_gradients(grads_and_vars)`` (or ``apply(grads, variables)``) updates the
+    variables in place: the gradients are clipped if asked, weight decay is applied, then
+    the subclass's update rule runs. ``compile(optimizer=...)`` takes an optimizer object or
+    its name.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    weight_decay : float, optional
+        Decoupled weight decay: before each update, every decayed variable is shrunk by
+        ``w -= w * weight_decay * learning_rate``. Default None: none.
+    clipnorm : float, optional
+        Each gradient is rescaled so that its L2 norm is at most this. Default None.
+    clipvalue : float, optional
+        Each gradient's entries are clipped to ``[-clipvalue, clipvalue]``. Default
+        None.
+    global_clipnorm : float, optional
+        All gradients together are rescaled so that their joint L2 norm is at most
+        this. Default None. At most one of the three clipping arguments may be given.
+    name : str, optional
+        The optimizer's name.
+    """
     _slot_names = ()
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
@@ -374,7 +407,23 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """m = momentum*m - lr*g; w += m (Nesterov: w += momentum*m - lr*g)."""
+    """Gradient descent with optional momentum (keras.optimizers.SGD):
+    ``m = momentum*m - lr*g; w += m`` (Nesterov: ``w += momentum*m - lr*g``).
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.01.
+    momentum : float
+        In [0, 1]: how much of the previous update carries over, accelerating descent
+        in a consistent direction and damping oscillations. Default 0: plain gradient
+        descent.
+    nesterov : bool
+        Whether to use Nesterov momentum. Default False.
+    name : str
+        The optimizer's name. Default ``'SGD'``.
+    """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, name="SGD"):
@@ -396,8 +445,29 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Keras' epsilon-hat Adam: w -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps); with
-    amsgrad=True the slot velocity_hat = max(velocity_hat, v) takes v's place there."""
+    """Adam (keras.optimizers.Adam): stochastic gradient descent with adaptive
+    estimates of the gradient's first and second moments. Keras' epsilon-hat form:
+    ``w -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps)``; with amsgrad=True the slot
+    ``velocity_hat = max(velocity_hat, v)`` takes v's place there.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    beta_1 : float
+        The exponential decay rate of the first-moment (mean) estimates. Default 0.9.
+    beta_2 : float
+        The exponential decay rate of the second-moment (variance) estimates. Default
+        0.999.
+    epsilon : float
+        A small constant for numerical stability. Default 1e-7.
+    amsgrad : bool
+        Whether to use the AMSGrad variant, which divides by the largest second-moment
+        estimate so far. Default False.
+    name : str
+        The optimizer's name. Default ``'adam'``.
+    """
     _slot_names = ("m", "v")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
@@ -450,7 +520,28 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with Keras' decoupled weight decay (default 0.004): w -= w*wd*lr first."""
+    """Adam with Keras' decoupled weight decay (keras.optimizers.AdamW, default 0.004):
+    ``w -= w*wd*lr`` first, then Adam's step.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    weight_decay : float
+        The decoupled weight decay rate. Default 0.004.
+    beta_1 : float
+        The exponential decay rate of the first-moment (mean) estimates. Default 0.9.
+    beta_2 : float
+        The exponential decay rate of the second-moment (variance) estimates. Default
+        0.999.
+    epsilon : float
+        A small constant for numerical stability. Default 1e-7.
+    amsgrad : bool
+        Whether to use the AMSGrad variant. Default False.
+    name : str
+        The optimizer's name. Default ``'adamw'``.
+    """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adamw"):
@@ -461,7 +552,27 @@ class AdamW(Adam):
 
 
 class RMSprop(Optimizer):
-    """v = rho*v + (1-rho)*g^2; w -= lr*g / sqrt(v + eps) (eps inside the root, as Keras)."""
+    """RMSprop (keras.optimizers.RMSprop): divides the gradient by a moving root mean
+    square of past gradients, ``v = rho*v + (1-rho)*g^2; w -= lr*g / sqrt(v + eps)``
+    (eps inside the root, as Keras).
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    rho : float
+        The discount factor of the moving average of squared gradients. Default 0.9.
+    momentum : float
+        Momentum of the update. Default 0.
+    epsilon : float
+        A small constant for numerical stability. Default 1e-7.
+    centered : bool
+        If True, gradients are normalised by an estimate of their variance (the mean
+        square minus the squared mean) instead of the mean square. Default False.
+    name : str
+        The optimizer's name. Default ``'rmsprop'``.
+    """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="rmsprop"):
@@ -491,7 +602,22 @@ class RMSprop(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """acc += g^2; w -= lr*g / sqrt(acc + eps); acc starts at 0.1."""
+    """Adagrad (keras.optimizers.Adagrad): per-weight learning rates scaled by the
+    sum of past squared gradients, ``acc += g^2; w -= lr*g / sqrt(acc + eps)``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    initial_accumulator_value : float
+        The starting value of the per-weight sums of squared gradients; at least 0.
+        Default 0.1.
+    epsilon : float
+        A small constant for numerical stability. Default 1e-7.
+    name : str
+        The optimizer's name. Default ``'adagrad'``.
+    """
     _slot_names = ("accumulator",)
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
@@ -525,7 +651,23 @@ class Nadam(Optimizer):
     m_hat = u_{t+1} m / (1 - prod_{k<=t+1} u_k) + (1 - u_t) g / (1 - prod_{k<=t} u_k),
     u_k = b1 (1 - 0.5 * 0.96^k). The product of the u_k, a variable Keras keeps, follows
     from the step count here (computed in double; Keras rounds it to the weights' dtype),
-    so the saved state is the step count and the slots, as for Adam."""
+    so the saved state is the step count and the slots, as for Adam.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    beta_1 : float
+        The exponential decay rate of the first-moment (mean) estimates. Default 0.9.
+    beta_2 : float
+        The exponential decay rate of the second-moment (variance) estimates. Default
+        0.999.
+    epsilon : float
+        A small constant for numerical stability. Default 1e-7.
+    name : str
+        The optimizer's name. Default ``'nadam'``.
+    """
     _slot_names = ("momentum", "velocity")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
@@ -577,7 +719,22 @@ class Nadam(Optimizer):
 
 class Adamax(Optimizer):
     """Adam's infinity-norm variant (keras.optimizers.Adamax): m += (g - m)(1 - b1);
-    u = max(b2 u, |g|); w -= lr m / ((1 - b1^t)(u + eps))."""
+    u = max(b2 u, |g|); w -= lr m / ((1 - b1^t)(u + eps)).
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    beta_1 : float
+        The exponential decay rate of the first-moment (mean) estimates. Default 0.9.
+    beta_2 : float
+        The exponential decay rate of the weighted infinity norm. Default 0.999.
+    epsilon : float
+        A small constant for numerical stability. Default 1e-7.
+    name : str
+        The optimizer's name. Default ``'adamax'``.
+    """
     _slot_names = ("momentum", "norm")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
@@ -604,7 +761,20 @@ class Adadelta(Optimizer):
     """Adadelta (keras.optimizers.Adadelta, Zeiler 2012), Keras 3's update:
     accumulated_grad = rho ag + (1 - rho) g^2; d = -sqrt(ad + eps) g / sqrt(ag + eps);
     accumulated_delta_var = rho ad + (1 - rho) d^2; w += lr d (learning_rate=1.0 is the
-    paper's form; Keras' default is 0.001)."""
+    paper's form; Keras' default is 0.001).
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    rho : float
+        The decay rate of the moving averages, in [0, 1]. Default 0.95.
+    epsilon : float
+        A small constant for numerical stability. Default 1e-7.
+    name : str
+        The optimizer's name. Default ``'adadelta'``.
+    """
     _slot_names = ("accumulated_grad", "accumulated_delta_var")
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
@@ -628,7 +798,21 @@ class Adadelta(Optimizer):
 class Lion(Optimizer):
     """Lion (keras.optimizers.Lion, Chen et al. 2023): w -= lr sign(b1 m + (1 - b1) g);
     then momentum = b2 m + (1 - b2) g. beta_1 in (0, 1] (0 would make it SignSGD, which
-    Keras refuses too), beta_2 in [0, 1]."""
+    Keras refuses too), beta_2 in [0, 1].
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    beta_1 : float
+        The rate that mixes the momentum and the gradient into the update's sign, in
+        (0, 1]. Default 0.9.
+    beta_2 : float
+        The decay rate of the momentum, in [0, 1]. Default 0.99.
+    name : str
+        The optimizer's name. Default ``'lion'``.
+    """
     _slot_names = ("momentum",)
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None,
@@ -654,19 +838,65 @@ _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagr
 
 
 def known_names():
+    """The optimizer names ``get`` accepts (lower case; the class names are accepted too),
+    sorted.
+
+
+    Returns
+    -------
+    list of str
+        The names.
+    """
     return sorted(_BY_NAME)
 
 
 def serialize(optimizer):
+    """An optimizer's configuration as Keras writes it: ``{'class_name': ..., 'config':
+    optimizer.get_config()}``.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer to describe.
+
+    Returns
+    -------
+    dict
+        The class name and the optimizer's config.
+    """
     return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
 
 
 def deserialize(config):
+    """Make an optimizer from the dict ``serialize`` gives.
+
+    Parameters
+    ----------
+    config : dict
+        ``{'class_name': ..., 'config': ...}``.
+
+    Returns
+    -------
+    Optimizer
+        A new optimizer.
+    """
     return get(config)
 
 
 def get(identifier):
-    """Name ('adam', 'Adam', ...), Optimizer or config dict -> Optimizer."""
+    """Name ('adam', 'Adam', ...), Optimizer or config dict -> Optimizer.
+
+    Parameters
+    ----------
+    identifier : str, Optimizer or dict
+        An optimizer name (``'adam'``, ``'SGD'``, ...; made with its defaults), an
+        Optimizer (returned as it is) or a config dict.
+
+    Returns
+    -------
+    Optimizer
+        The optimizer.
+    """
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):
