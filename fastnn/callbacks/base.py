@@ -64,7 +64,19 @@ _ALIASES = {"on_train_batch_begin": ("on_batch_begin",), "on_train_batch_end": (
 
 
 class CallbackList:
-    """Calls every hook on each callback in order."""
+    """Calls every hook on each callback in order.
+
+    Parameters
+    ----------
+    callbacks : list of Callback, optional
+        The callbacks, called in this order.
+    add_history : bool
+        Whether to add a History callback if none is in the list. Default False.
+    add_progbar : bool
+        Whether to add a ProgbarLogger if none is in the list. Default False.
+    model : Model, optional
+        The model the callbacks are attached to (``callback.model``).
+    """
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
         self.callbacks = list(callbacks or [])

@@ -102,6 +102,29 @@ class EarlyStopping(Callback):
     epochs without one, ``model.stop_training`` is set. With ``baseline``, the wait counter
     only resets on values that also beat the baseline. ``restore_best_weights`` puts back
     the weights of the best epoch when training ends (even when it did not stop early).
+
+    Parameters
+    ----------
+    monitor : str
+        The log entry to watch, e.g. ``'val_loss'`` (the default) or ``'accuracy'``.
+    min_delta : float
+        The least change that counts as an improvement. Default 0.
+    patience : int
+        The number of epochs without an improvement after which training stops. Default
+        0.
+    verbose : int
+        1 prints a message when the callback acts; 0 (the default) is silent.
+    mode : str
+        ``'min'`` (improving means decreasing), ``'max'`` (increasing) or ``'auto'``
+        (the default: from the monitored name).
+    baseline : float, optional
+        A value the monitored quantity must beat; until it does, the wait counter does
+        not reset. Default None.
+    restore_best_weights : bool
+        Whether to put back the weights of the best epoch when training ends. Default
+        False: the last epoch's weights stay.
+    start_from_epoch : int
+        The number of warm-up epochs before improvements are looked for. Default 0.
     """
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
@@ -213,6 +236,28 @@ class ModelCheckpoint(Callback):
     name works; whole models go through ``model.save``, weights through
     ``model.save_weights`` (both the fastnn format, see fastnn.saving). Missing parent
     folders are created.
+
+    Parameters
+    ----------
+    filepath : str or path
+        Where to save, possibly with ``str.format`` fields (see above).
+    monitor : str
+        The log entry to watch, e.g. ``'val_loss'`` (the default) or ``'accuracy'``.
+    verbose : int
+        1 prints a message when the callback acts; 0 (the default) is silent.
+    save_best_only : bool
+        Whether to save only when the monitored value improved. Default False.
+    save_weights_only : bool
+        Whether to save only the weights (``model.save_weights``) instead of the whole
+        model. Default False.
+    mode : str
+        ``'min'`` (improving means decreasing), ``'max'`` (increasing) or ``'auto'``
+        (the default: from the monitored name).
+    save_freq : str or int
+        ``'epoch'`` (the default): at the end of every epoch; an int N: every N
+        training batches.
+    initial_value_threshold : float, optional
+        With ``save_best_only``, the value the first save must beat. Default None.
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
@@ -349,7 +394,20 @@ class BackupAndRestore(Callback):
     ``double_checkpoint=True`` keeps the previous backup too (``.bkp``) and falls back to it
     when the latest cannot be read. ``delete_checkpoint=True`` removes ``backup_dir`` when
     fit completes (not when it is interrupted), and the folder too if nothing else is in it. The model must be built and compiled as
-    it was when the backup was made: a backup that does not fit raises ValueError."""
+    it was when the backup was made: a backup that does not fit raises ValueError.
+
+    Parameters
+    ----------
+    backup_dir : str or path
+        The folder the backup is kept in; use one folder per training run.
+    save_freq : str or int
+        ``'epoch'`` (the default): at the end of every epoch; an int N: every N
+        training batches.
+    double_checkpoint : bool
+        Whether to keep the previous backup too, as a fallback. Default False.
+    delete_checkpoint : bool
+        Whether to remove the backup when ``fit`` completes. Default True.
+    """
 
     FILENAME = "training_state.fastnn"
 
@@ -439,6 +497,14 @@ class LearningRateScheduler(Callback):
     ``epoch`` is 0-based and ``lr`` the optimizer's current rate as a float; a schedule that
     takes only ``epoch`` also works (Keras' old API). The result must be a float. The rate in
     use is logged as ``logs["learning_rate"]`` at the end of the epoch.
+
+    Parameters
+    ----------
+    schedule : callable
+        A function ``schedule(epoch, lr)`` (or ``schedule(epoch)``) that returns the
+        learning rate, a float, for the epoch.
+    verbose : int
+        1 prints a message when the callback acts; 0 (the default) is silent.
     """
 
     def __init__(self, schedule, verbose=0):
@@ -483,6 +549,28 @@ class ReduceLROnPlateau(Callback):
     becomes ``max(lr * factor, min_lr)``, then ``cooldown`` epochs pass before counting
     again. In auto mode a name containing "acc" is maximised, anything else minimised
     (Keras' rule for this callback). Logs the rate as ``logs["learning_rate"]``.
+
+    Parameters
+    ----------
+    monitor : str
+        The log entry to watch, e.g. ``'val_loss'`` (the default) or ``'accuracy'``.
+    factor : float
+        The factor the rate is multiplied by, below 1. Default 0.1.
+    patience : int
+        The number of epochs without an improvement before the rate is reduced. Default
+        10.
+    verbose : int
+        1 prints a message when the callback acts; 0 (the default) is silent.
+    mode : str
+        ``'min'`` (improving means decreasing), ``'max'`` (increasing) or ``'auto'``
+        (the default: from the monitored name).
+    min_delta : float
+        The least change that counts as an improvement. Default 0.0001.
+    cooldown : int
+        The number of epochs to wait after a reduction before counting again. Default
+        0.
+    min_lr : float
+        The lowest rate. Default 0.
     """
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
@@ -560,6 +648,11 @@ class TerminateOnNaN(Callback):
 
     By default it sets ``model.stop_training`` (the other callbacks still get
     ``on_train_end``); with ``raise_error=True`` it raises RuntimeError at once.
+
+    Parameters
+    ----------
+    raise_error : bool
+        Whether to raise RuntimeError instead of stopping training. Default False.
     """
 
     def __init__(self, raise_error=False):
@@ -589,6 +682,15 @@ class CSVLogger(Callback):
     ``append=True`` continues an existing file (writing the header only when it is empty).
     Expected ``val_`` keys that are missing from an epoch's logs are written as ``NA``;
     1-D values are written as ``"[a, b]"``. The file is flushed after every row.
+
+    Parameters
+    ----------
+    filename : str or path
+        The CSV file to write.
+    separator : str
+        The column separator. Default ``','``.
+    append : bool
+        Whether to continue an existing file instead of overwriting it. Default False.
     """
 
     def __init__(self, filename, separator=",", append=False):
@@ -669,6 +771,21 @@ class LambdaCallback(Callback):
     ``on_train_batch_begin/on_train_batch_end(batch, logs)``; any other hook of Callback may
     be passed by name as a keyword (Keras 2's ``on_batch_begin/on_batch_end`` mean the
     train-batch hooks).
+
+    Parameters
+    ----------
+    on_epoch_begin : callable, optional
+        Called as ``f(epoch, logs)`` at the start of every epoch.
+    on_epoch_end : callable, optional
+        Called as ``f(epoch, logs)`` at the end of every epoch.
+    on_train_begin : callable, optional
+        Called as ``f(logs)`` when training starts.
+    on_train_end : callable, optional
+        Called as ``f(logs)`` when training ends.
+    on_train_batch_begin : callable, optional
+        Called as ``f(batch, logs)`` before every training batch.
+    on_train_batch_end : callable, optional
+        Called as ``f(batch, logs)`` after every training batch.
     """
 
     def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
