@@ -1552,7 +1552,6 @@ _BY_NAME.update({
 def known_names():
     """The loss names ``get`` accepts (class names and function names), sorted.
 
-
     Returns
     -------
     list of str

@@ -2435,7 +2435,6 @@ _ACCURACY = ("accuracy", "acc")
 def known_names():
     """The metric names ``get`` accepts, sorted.
 
-
     Returns
     -------
     list of str

@@ -230,7 +230,30 @@ class Layer:
         'glorot_uniform'), dtype (the layer's), trainable flag and regularizer (its
         loss joins layer.losses). Keras 3's order of positional arguments (shape,
         initializer, dtype, trainable) and Keras 2's (name, shape, dtype, initializer,
-        regularizer, trainable) are both taken."""
+        regularizer, trainable) are both taken.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The weight's shape; ``()`` for a scalar.
+        initializer : str, Initializer or callable
+            How the weight starts. Default ``'glorot_uniform'``.
+        dtype : str, optional
+            Its dtype. Default: the layer's.
+        trainable : bool
+            Whether training updates it. Default True.
+        regularizer : str or Regularizer, optional
+            A penalty on the weight, added to the layer's losses.
+        constraint : str or Constraint, optional
+            A constraint applied after each optimizer update.
+        name : str, optional
+            The weight's name.
+
+        Returns
+        -------
+        Variable
+            The new weight.
+        """
         owner = f"{self.name}.add_weight"
         if args:
             if isinstance(args[0], str):      # Keras 2: add_weight(name, shape, dtype, ...)
@@ -340,11 +363,25 @@ class Layer:
         return [n for n, _, t in self._weights if t] + [n for n, _, t in self._weights if not t]
 
     def get_weights(self):
+        """The layer's weights as a list of NumPy arrays (copies), trainable and non-trainable,
+        in the order ``set_weights`` takes.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            The weights.
+        """
         return [np.array(w) for w in self.weights]   # plain arrays, as Keras gives
 
     def set_weights(self, weights):
         """Copy `weights` (a list in get_weights() order) into the layer, after checking
-        the count and every shape; the layer is unchanged if any check fails."""
+        the count and every shape; the layer is unchanged if any check fails.
+
+        Parameters
+        ----------
+        weights : list of array
+            The new values, in ``get_weights()`` order, each of the weight's shape.
+        """
         mine = self.weights
         weights = list(weights)
         if len(weights) != len(mine):
@@ -376,6 +413,13 @@ class Layer:
         return [labels.get(id(w), "?") for w in self.weights]
 
     def count_params(self):
+        """The number of values in the layer's weights (the layer must be built).
+
+        Returns
+        -------
+        int
+            The count.
+        """
         return int(sum(w.size for w in self.weights))
 
     def _regularized(self):
@@ -398,7 +442,14 @@ class Layer:
     # -- losses ------------------------------------------------------------------
     def add_loss(self, loss):
         """Add a loss term (a scalar, e.g. computed in call()) to this layer's losses for
-        the current call: training minimises it with the model's loss."""
+        the current call: training minimises it with the model's loss.
+
+        Parameters
+        ----------
+        loss : scalar
+            The loss term, computed with ``fastnn.ops`` so that it is
+            differentiable.
+        """
         self._losses.append(loss)
 
     @property

@@ -10,7 +10,18 @@ from fastnn.models.model import Model
 
 
 class Sequential(Model):
-    """A linear stack of layers. `Sequential([Dense(25, activation='relu'), ...])`."""
+    """A linear stack of layers. `Sequential([Dense(25, activation='relu'), ...])`.
+
+    Parameters
+    ----------
+    layers : list of Layer, optional
+        The layers, in order; more can be added with ``add``. An ``Input`` (or
+        ``InputLayer``) first fixes the input shape and builds the model at once.
+    name : str, optional
+        The model's name.
+    trainable : bool
+        Whether the model's weights are trained. Default True.
+    """
 
     def __init__(self, layers=None, name=None, trainable=True):
         if name is not None and not isinstance(name, str):

@@ -841,7 +841,6 @@ def known_names():
     """The optimizer names ``get`` accepts (lower case; the class names are accepted too),
     sorted.
 
-
     Returns
     -------
     list of str

@@ -328,7 +328,36 @@ class Trainer:
         a list, or a dict by output name, weighted by loss_weights. Metrics are names,
         Metric objects or functions (a list for every output, or a list of lists or a
         dict per output). Everything is resolved here where it can be, so a bad name
-        fails at compile time, listing the known ones."""
+        fails at compile time, listing the known ones.
+
+        Parameters
+        ----------
+        optimizer : str or Optimizer
+            The optimizer, by name (``'adam'``) or as an object. Default
+            ``'rmsprop'``.
+        loss : str, Loss, callable, list or dict
+            The loss to minimise: a name, a ``fastnn.losses`` object, or a function
+            ``fn(y_true, y_pred)`` giving per-sample values; for several outputs
+            one loss for all, a list (one per output) or a dict by output name.
+        metrics : list or dict, optional
+            Metrics to report: names (``'accuracy'``), Metric objects or functions;
+            a list for every output, or a list of lists or a dict by output name.
+        loss_weights : list or dict, optional
+            Factors of the outputs' losses in the total loss, for several outputs.
+        weighted_metrics : list or dict, optional
+            Metrics computed with the sample weights (``sample_weight`` or
+            ``class_weight`` of ``fit``).
+        run_eagerly : bool
+            Accepted for Keras compatibility; fastnn always runs eagerly.
+        steps_per_execution : int
+            The number of batches run per call of the batch callbacks. Default 1.
+        jit_compile : bool or 'auto'
+            Accepted for Keras compatibility and ignored (fastnn's kernels are
+            compiled ahead of time).
+        auto_scale_loss : bool
+            Accepted for Keras compatibility and ignored (fastnn has no mixed
+            precision).
+        """
         opt = optimizers_mod.get(optimizer)
         structured = isinstance(loss, (list, tuple, dict))
         if structured:      # an output's loss given as a list of one, as Keras reads it
@@ -945,7 +974,64 @@ class Trainer:
         """Train for `epochs` epochs (counting from initial_epoch); returns a History.
         x and y: arrays (checked, and on the C engine where the model lowers), lists or
         dicts of arrays for several inputs or outputs, a generator or iterator, a
-        keras.utils.PyDataset or a fastnn.data.Dataset (tf.data.Dataset) of batches."""
+        keras.utils.PyDataset or a fastnn.data.Dataset (tf.data.Dataset) of batches.
+
+        Parameters
+        ----------
+        x : array, list, dict, Dataset, PyDataset or generator
+            The inputs: a NumPy array (or anything array-like), a list or dict of
+            arrays for a model with several inputs, a ``fastnn.data.Dataset``
+            (``tf.data.Dataset``), a ``keras.utils.PyDataset`` or a generator
+            yielding batches (``(x, y)`` or ``(x, y, sample_weight)``; then ``y``
+            is not given).
+        y : array, list or dict, optional
+            The targets, like ``x`` (one per output); not given when ``x`` yields
+            them.
+        batch_size : int, optional
+            The number of samples per batch. Default 32. Not given when ``x`` is a
+            dataset or generator, which makes its own batches.
+        epochs : int
+            The epoch to stop at (the last epoch's number, counting from
+            ``initial_epoch``). Default 1.
+        verbose : int or 'auto'
+            0: silent; 1: a progress bar; 2: one line per epoch. Default
+            ``'auto'``: 1.
+        callbacks : list of Callback, optional
+            Callbacks called during the run (``fastnn.callbacks``).
+        validation_split : float
+            In [0, 1): the fraction of the array data held out (the last samples,
+            before shuffling) to validate on at the end of each epoch. Default 0.
+        validation_data : tuple or Dataset, optional
+            ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight)``, or a dataset,
+            to validate on at the end of each epoch.
+        shuffle : bool
+            Whether to shuffle the samples before each epoch (arrays only). Default
+            True.
+        class_weight : dict, optional
+            ``{class index: weight}``: each sample's loss is scaled by the weight
+            of its class.
+        sample_weight : array, optional
+            A weight per sample (shape ``(samples,)``), or per value for outputs
+            with more axes, scaling each sample's loss.
+        initial_epoch : int
+            The epoch to start from (to resume a run). Default 0.
+        steps_per_epoch : int, optional
+            The number of batches per epoch when ``x`` is a dataset or generator.
+            Default None: until it is exhausted.
+        validation_steps : int, optional
+            The number of validation batches when ``validation_data`` is a dataset.
+            Default None: all of it.
+        validation_batch_size : int, optional
+            The batch size for validation. Default: ``batch_size``.
+        validation_freq : int
+            Validate every this many epochs. Default 1.
+
+        Returns
+        -------
+        History
+            Its ``history`` attribute maps each logged name (``'loss'``, metrics,
+            ``'val_loss'``, ...) to a list with one value per epoch.
+        """
         _threads.follow_env()
         if self._needs_adapter(x, y, steps_per_epoch, "train"):
             return self._fit_adapted(
@@ -1054,7 +1140,43 @@ class Trainer:
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
-        """Loss (and metrics) on (x, y): a float, a list [loss, *metrics], or a dict."""
+        """Loss (and metrics) on (x, y): a float, a list [loss, *metrics], or a dict.
+
+        Parameters
+        ----------
+        x : array, list, dict, Dataset, PyDataset or generator
+            The inputs: a NumPy array (or anything array-like), a list or dict of
+            arrays for a model with several inputs, a ``fastnn.data.Dataset``
+            (``tf.data.Dataset``), a ``keras.utils.PyDataset`` or a generator
+            yielding batches (``(x, y)`` or ``(x, y, sample_weight)``; then ``y``
+            is not given).
+        y : array, list or dict, optional
+            The targets, like ``x`` (one per output); not given when ``x`` yields
+            them.
+        batch_size : int, optional
+            The number of samples per batch. Default 32. Not given when ``x`` is a
+            dataset or generator, which makes its own batches.
+        verbose : int or 'auto'
+            0: silent; 1: a progress bar; 2: one line per epoch. Default
+            ``'auto'``: 1.
+        sample_weight : array, optional
+            A weight per sample (shape ``(samples,)``), or per value for outputs
+            with more axes, scaling each sample's loss.
+        steps : int, optional
+            The number of batches to evaluate when ``x`` is a dataset or generator.
+            Default None: until it is exhausted.
+        callbacks : list of Callback, optional
+            Callbacks called during the run (``fastnn.callbacks``).
+        return_dict : bool
+            Whether to return a dict ``{name: value}`` instead of a list. Default
+            False.
+
+        Returns
+        -------
+        float, list or dict
+            The loss alone when nothing else is compiled, else ``[loss,
+            *metrics]``, or a dict with ``return_dict=True``.
+        """
         _threads.follow_env()
         _argcheck.boolean(return_dict, "return_dict", "evaluate")
         if self._needs_adapter(x, y, steps, "test"):
@@ -1186,18 +1308,80 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on the batch (x, y). Returns, as Keras 3 does, the batch's
         loss (and metrics), computed on the outputs before the step; the metrics are reset
-        first, at every call."""
+        first, at every call.
+
+        Parameters
+        ----------
+        x : array, list or dict
+            One batch of inputs.
+        y : array, list or dict, optional
+            Its targets.
+        sample_weight : array, optional
+            A weight per sample (shape ``(samples,)``), or per value for outputs
+            with more axes, scaling each sample's loss.
+        class_weight : dict, optional
+            ``{class index: weight}`` (see ``fit``).
+        return_dict : bool
+            Whether to return a dict ``{name: value}`` instead of a list. Default
+            False.
+
+        Returns
+        -------
+        float, list or dict
+            The batch's loss (and metrics), as ``evaluate`` gives them.
+        """
         return self._on_batch("train_on_batch", True, x, y, sample_weight, class_weight,
                               return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) of the batch (x, y) in inference mode (the metrics reset
-        first, as Keras 3 does)."""
+        first, as Keras 3 does).
+
+        Parameters
+        ----------
+        x : array, list or dict
+            One batch of inputs.
+        y : array, list or dict, optional
+            Its targets.
+        sample_weight : array, optional
+            A weight per sample (shape ``(samples,)``), or per value for outputs
+            with more axes, scaling each sample's loss.
+        return_dict : bool
+            Whether to return a dict ``{name: value}`` instead of a list. Default
+            False.
+
+        Returns
+        -------
+        float, list or dict
+            The batch's loss (and metrics).
+        """
         return self._on_batch("test_on_batch", False, x, y, sample_weight, None, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for x, batch by batch, as one NumPy array of the model dtype (a
-        list or dict of them for several outputs)."""
+        list or dict of them for several outputs).
+
+        Parameters
+        ----------
+        x : array, list, dict, Dataset, PyDataset or generator
+            The inputs (see ``fit``).
+        batch_size : int, optional
+            The number of samples per batch. Default 32. Not given when ``x`` is a
+            dataset or generator, which makes its own batches.
+        verbose : int or 'auto'
+            0: silent; 1: a progress bar; 2: one line per epoch. Default
+            ``'auto'``: 1.
+        steps : int, optional
+            The number of batches to predict when ``x`` is a dataset or generator.
+            Default None: until it is exhausted.
+        callbacks : list of Callback, optional
+            Callbacks called during the run (``fastnn.callbacks``).
+
+        Returns
+        -------
+        numpy.ndarray, list or dict
+            The outputs, a list or dict of arrays for a model with several outputs.
+        """
         _threads.follow_env()
         if self._needs_adapter(x, None, steps, "predict"):
             return self._predict_adapted(x, batch_size, verbose, steps, callbacks)
@@ -1263,7 +1447,18 @@ class Trainer:
             return self._call_arrays(xa, training=True)
 
     def predict_on_batch(self, x):
-        """The outputs for one batch as a NumPy array, as Keras gives them."""
+        """The outputs for one batch as a NumPy array, as Keras gives them.
+
+        Parameters
+        ----------
+        x : array, list or dict
+            One batch of inputs.
+
+        Returns
+        -------
+        numpy.ndarray, list or dict
+            The outputs.
+        """
         return self._outputs(x, False, "predict_on_batch")
 
     # ------------------------------------------------------------------ any input
