@@ -179,11 +179,11 @@ class Dense(_Activates, Layer):
         An initializer for the bias: a name (e.g. 'zeros'), an initializer object or a
         callable ``(shape, dtype) -> array``. Default ``'zeros'``.
     kernel_regularizer : str or regularizer, optional
-        A regularizer for the kernel (a name such as ``'l2'``, a regularizer object or
-        a callable), whose penalty is added to the layer's losses. Default None.
+        A regularizer for the kernel (a name such as ``'l2'`` or a
+        Regularizer object), whose penalty is added to the layer's losses. Default None.
     bias_regularizer : str or regularizer, optional
-        A regularizer for the bias (a name such as ``'l2'``, a regularizer object or a
-        callable), whose penalty is added to the layer's losses. Default None.
+        A regularizer for the bias (a name such as ``'l2'`` or a Regularizer
+        object), whose penalty is added to the layer's losses. Default None.
     name : str, optional
         The layer's name (see ``Layer``).
     kernel_constraint : str or constraint, optional

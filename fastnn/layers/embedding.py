@@ -35,8 +35,8 @@ class Embedding(Layer):
     embeddings_initializer : str or initializer
         Initializer of the embedding matrix. Default ``'uniform'``.
     embeddings_regularizer : str or regularizer, optional
-        A regularizer for the embedding matrix (a name such as ``'l2'``, a regularizer
-        object or a callable), whose penalty is added to the layer's losses. Default
+        A regularizer for the embedding matrix (a name such as ``'l2'`` or a Regularizer
+        object), whose penalty is added to the layer's losses. Default
         None.
     embeddings_constraint : str or constraint, optional
         A constraint applied to the embedding matrix after each optimizer update (a

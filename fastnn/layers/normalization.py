@@ -49,11 +49,11 @@ class BatchNormalization(Layer):
     moving_variance_initializer : str or initializer
         Initializer of the moving variance. Default ``'ones'``.
     beta_regularizer : str or regularizer, optional
-        A regularizer for ``beta`` (a name such as ``'l2'``, a regularizer object or a
-        callable), whose penalty is added to the layer's losses. Default None.
+        A regularizer for ``beta`` (a name such as ``'l2'`` or a Regularizer
+        object), whose penalty is added to the layer's losses. Default None.
     gamma_regularizer : str or regularizer, optional
-        A regularizer for ``gamma`` (a name such as ``'l2'``, a regularizer object or a
-        callable), whose penalty is added to the layer's losses. Default None.
+        A regularizer for ``gamma`` (a name such as ``'l2'`` or a Regularizer
+        object), whose penalty is added to the layer's losses. Default None.
     beta_constraint : str or constraint, optional
         A constraint applied to ``beta`` after each optimizer update (a name or a
         constraint object). Default None.
@@ -404,11 +404,11 @@ class LayerNormalization(Layer):
     gamma_initializer : str or initializer
         Initializer of ``gamma``. Default ``'ones'``.
     beta_regularizer : str or regularizer, optional
-        A regularizer for ``beta`` (a name such as ``'l2'``, a regularizer object or a
-        callable), whose penalty is added to the layer's losses. Default None.
+        A regularizer for ``beta`` (a name such as ``'l2'`` or a Regularizer
+        object), whose penalty is added to the layer's losses. Default None.
     gamma_regularizer : str or regularizer, optional
-        A regularizer for ``gamma`` (a name such as ``'l2'``, a regularizer object or a
-        callable), whose penalty is added to the layer's losses. Default None.
+        A regularizer for ``gamma`` (a name such as ``'l2'`` or a Regularizer
+        object), whose penalty is added to the layer's losses. Default None.
     beta_constraint : None
         Not supported by fastnn: only None is accepted.
     gamma_constraint : None
