@@ -382,7 +382,17 @@ def _bool_arg(value, name, op):
 # ---------------------------------------------------------------- TensorSpec
 class TensorSpec:
     """The type of a component: `shape` (a tuple, None for an unknown dimension, or None
-    for an unknown rank) and `dtype` (a NumPy dtype; byte strings are object)."""
+    for an unknown rank) and `dtype` (a NumPy dtype; byte strings are object).
+
+    Parameters
+    ----------
+    shape : tuple or None
+        The shape; None entries for unknown sizes, None for an unknown rank.
+    dtype : str or numpy.dtype
+        The dtype. Default ``'float32'``.
+    name : str, optional
+        A name for the component.
+    """
 
     __slots__ = ("shape", "dtype", "name")
 

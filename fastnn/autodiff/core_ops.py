@@ -137,7 +137,18 @@ def custom_gradient(f=None):
 
     The operations inside f are not recorded; the decorated call is recorded as one
     operation whose VJP is grad_fn (itself recorded by an outer tape when written with
-    differentiable ops, for second derivatives)."""
+    differentiable ops, for second derivatives).
+
+    Parameters
+    ----------
+    f : callable
+        The function to decorate.
+
+    Returns
+    -------
+    callable
+        The decorated function.
+    """
     if f is None:
         return custom_gradient
     if not callable(f):
@@ -231,7 +242,22 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
              experimental_follow_type_hints=None, name=None):
     """TensorFlow's @tf.function, as a pass-through: fastnn runs eagerly, so the function
     is called as it is (its arguments are accepted and checked for type only).
-    Usable as `@function`, `@function(jit_compile=True)` or `function(f)`."""
+    Usable as `@function`, `@function(jit_compile=True)` or `function(f)`.
+
+    Parameters
+    ----------
+    func : callable, optional
+        The function; without it, ``function(...)`` returns a decorator.
+    input_signature, autograph, jit_compile, reduce_retracing, name : optional
+        TensorFlow's tracing options, accepted and checked for type only.
+    experimental_implements, experimental_autograph_options, experimental_attributes, experimental_relax_shapes, experimental_compile, experimental_follow_type_hints : optional
+        TensorFlow's experimental options, accepted and ignored.
+
+    Returns
+    -------
+    callable
+        ``func`` itself, or a decorator.
+    """
     for argname, v in (("autograph", autograph), ("reduce_retracing", reduce_retracing)):
         if not isinstance(v, (bool, np.bool_)):
             raise TypeError(f"function: {argname} must be True or False, got "

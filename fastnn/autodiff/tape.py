@@ -160,7 +160,18 @@ def should_record(inputs):
     """Whether `record(inputs, ...)` would record anything: a tape is recording in this
     thread and one of `inputs` is tracked there, or is a trainable Variable and that
     tape watches accessed variables. Lets a caller skip keeping what only the backward
-    pass needs. (Watches those Variables, as reading them does.)"""
+    pass needs. (Watches those Variables, as reading them does.)
+
+    Parameters
+    ----------
+    inputs : sequence
+        The inputs the operation would be recorded with.
+
+    Returns
+    -------
+    bool
+        Whether ``record`` would record.
+    """
     tapes = _state.tapes
     if not tapes:
         return False
@@ -196,22 +207,33 @@ def _tracked_anywhere(x):
 def record(inputs, outputs, vjp, *, name=None):
     """Record one operation computed outside the differentiable ops (a C kernel, say).
 
-    inputs: a sequence of the operation's inputs, as given to it (Tensors, Variables,
-        arrays, numbers or None). Only Tensors can be tracked: gradients flow to the
-        inputs that a recording tape watches or got from recorded operations.
-    outputs: the result, an array or a tuple/list of arrays.
-    vjp: `vjp(*output_grads)` -> a sequence with one entry per input: the gradient of
-        the sum of (output * output_grad) with respect to that input, an array of the
-        input's shape (broadcasting already summed away), or None for an input without
-        one (an integer input, a flag). It receives one gradient per output, each of
-        its output's shape, zeros for an output the target does not depend on.
-    name: a label shown in errors.
+    Without a recording tape this costs one thread-local check and a view per output.
+    For second derivatives, write ``vjp`` with ``fastnn.autodiff`` ops (it runs under the
+    outer tapes); a vjp built on C kernels gives first derivatives, and may test
+    ``is_recording()`` to choose between the two.
 
-    Returns the outputs as Tensors: use these, not the arrays passed in, from here on
-    (the tape knows these). Without a recording tape this costs one thread-local check
-    and a view per output. For second derivatives, write `vjp` with
-    `fastnn.autodiff` ops (it runs under the outer tapes); a vjp built on C kernels gives
-    first derivatives, and may test `is_recording()` to choose between the two.
+    Parameters
+    ----------
+    inputs : sequence
+        The operation's inputs, as given to it (Tensors, Variables, arrays, numbers or
+        None). Only Tensors can be tracked: gradients flow to the inputs that a recording
+        tape watches or got from recorded operations.
+    outputs : array or tuple or list of arrays
+        The operation's result.
+    vjp : callable
+        ``vjp(*output_grads)`` returns a sequence with one entry per input: the gradient
+        of the sum of ``output * output_grad`` with respect to that input, an array of
+        the input's shape (broadcasting already summed away), or None for an input
+        without one (an integer input, a flag). It receives one gradient per output, each
+        of its output's shape, zeros for an output the target does not depend on.
+    name : str, optional
+        A label shown in errors.
+
+    Returns
+    -------
+    Tensor or tuple of Tensors
+        The outputs as Tensors: use these, not the arrays passed in, from here on (the
+        tape knows these).
     """
     single = not isinstance(outputs, (tuple, list))
     outs = (outputs,) if single else tuple(outputs)
@@ -414,6 +436,15 @@ class GradientTape:
     own gradient of that result is a second derivative. A non-persistent tape gives one
     set of gradients (`gradient` or `jacobian`) and then releases what it recorded;
     `persistent=True` keeps it until the tape is deleted.
+
+    Parameters
+    ----------
+    persistent : bool
+        Whether the tape may compute gradients more than once. Default False: it
+        releases what it recorded after the first ``gradient`` or ``jacobian``.
+    watch_accessed_variables : bool
+        Whether trainable Variables read inside the block are watched by themselves.
+        Default True; with False only what ``watch`` is given is.
     """
 
     def __init__(self, persistent=False, watch_accessed_variables=True):
@@ -646,7 +677,13 @@ class GradientTape:
 
 
 def watch(tensor):
-    """Watch `tensor` on every tape recording in this thread."""
+    """Watch `tensor` on every tape recording in this thread.
+
+    Parameters
+    ----------
+    tensor : Tensor or list of Tensors
+        What to watch.
+    """
     for tape in _state.tapes:
         for t in _flatten(tensor):
             tape.watch(_check_watchable(t, "watch"))
