@@ -37,6 +37,8 @@ MODEL_METHODS = (
 
 # Public objects allowed to leave arguments undocumented, with the reason.
 EXEMPT = {
+    "fastnn.boolean_mask": "tf.boolean_mask is a lambda in the table of TensorFlow names; "
+                           "a docstring needs it rewritten as a function (a code change)",
 }
 
 

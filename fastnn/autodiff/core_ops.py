@@ -56,7 +56,21 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """x as a Tensor: a Tensor or Variable of that dtype is returned as it is (so the
     tape still knows it); an array is viewed without a copy; Python numbers and lists
     become float32 (floats), int32 (ints) or bool, as in Keras. With `dtype`, a cast
-    (differentiable)."""
+    (differentiable).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    dtype
+        The dtype to convert to. Default None: kept (numbers and lists: float32, int32
+        or bool).
+    sparse
+        Keras' sparse tensors; fastnn has none, so only None or False is accepted.
+    ragged
+        TensorFlow's ragged tensors; fastnn has none, so only None or False is
+        accepted.
+    """
     dt = standardize_dtype(dtype, "dtype", "convert_to_tensor")
     if isinstance(x, Tensor):
         if dt is None or x.dtype == dt:
@@ -93,18 +107,39 @@ def _leaves(x):
 
 
 def convert_to_numpy(x):
-    """x as a plain NumPy array (a copy for a Tensor, as .numpy())."""
+    """x as a plain NumPy array (a copy for a Tensor, as .numpy()).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return np.array(_raw(x))
 
 
 def is_tensor(x):
+    """Whether ``x`` is a fastnn Tensor.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return isinstance(x, Tensor)
 
 
 @register("cast", args=("x",), cases=({"dtype": "float64"},),
           ref=lambda x, dtype: np.asarray(x).astype(dtype))
 def cast(x, dtype):
-    """x converted to `dtype` (differentiable between float dtypes)."""
+    """x converted to `dtype` (differentiable between float dtypes).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    dtype
+        The dtype to convert to.
+    """
     dt = standardize_dtype(dtype, "dtype", "cast")
     x = convert_to_tensor(x)
     return P.cast(x, dt)
@@ -116,12 +151,24 @@ def shape(x):
 
 
 def dtype(x):
-    """The dtype name of x ('float32', ...)."""
+    """The dtype name of x ('float32', ...).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return np.asarray(_raw(x)).dtype.name
 
 
 def stop_gradient(variable):
-    """The same values, with no gradient flowing back through them."""
+    """The same values, with no gradient flowing back through them.
+
+    Parameters
+    ----------
+    variable
+        The input tensor.
+    """
     if isinstance(variable, (list, tuple)):
         return type(variable)(stop_gradient(v) for v in variable)
     return P.stop_gradient(variable if isinstance(variable, np.ndarray)
