@@ -43,6 +43,10 @@ autodoc_typehints = "none"
 # A class's page shows its docstring; the constructor's arguments are documented there.
 autoclass_content = "class"
 
+# A schema sketch in a ```json block (a "A" | "B" choice) is shown without colours
+# rather than failing the build.
+suppress_warnings = ["misc.highlighting_failure"]
+
 # Markdown pages: headings get anchors so that "PAGE.md#section" links resolve.
 myst_heading_anchors = 3
 

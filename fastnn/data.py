@@ -12,7 +12,7 @@ What follows TensorFlow (`tf.data.Dataset`'s documented behaviour):
   their dtype.
 - `as_numpy_iterator()` gives NumPy values (a 0-d component as a NumPy scalar, `b'A'` for
   a string); iterating the dataset itself gives the same values as fastnn Tensors
-  (NumPy arrays with `.numpy()`), as eager TensorFlow gives `tf.Tensor`s.
+  (NumPy arrays with `.numpy()`), as eager TensorFlow gives ``tf.Tensor`` objects.
 - `cardinality()` is known, `INFINITE_CARDINALITY` (-1) or `UNKNOWN_CARDINALITY` (-2),
   computed as TensorFlow computes it for each transformation; `len(ds)` raises TypeError
   when it is infinite or unknown.
@@ -946,7 +946,7 @@ class Dataset:
 
     @property
     def element_spec(self):
-        """The structure of `TensorSpec`s of an element (for a mapped dataset, read from its
+        """The structure of ``TensorSpec`` objects of an element (for a mapped dataset, read from its
         first element)."""
         if self._spec is None:
             self._spec = self._spec_fn()

@@ -7,17 +7,20 @@ divided by the sum of the sample weights (0 where that sum is 0); "none" or None
 weighted per-sample values. compile() trains on "sum_over_batch_size".
 
 Two kinds of losses:
+
 - MeanSquaredError, MeanAbsoluteError, Huber and the three cross-entropies compute value
   and gradient in one C pass (`_op`), which the fused engine also runs;
 - the others (KLDivergence, Poisson, LogCosh, the hinges, CosineSimilarity,
   MeanAbsolutePercentageError, MeanSquaredLogarithmicError, the focal cross-entropies,
   Dice, Tversky) are written with fastnn.autodiff.ops (Keras' formulas): a GradientTape
   differentiates them and a model compiled with one trains on the layer path.
+
 A cross-entropy with label_smoothing, or a SparseCategoricalCrossentropy with
 ignore_class, keeps its C kernel on the layer path and is refused by the fused engine
 (the model then trains on the layer path).
 
 Differences from Keras 3, on purpose:
+
 - no `dtype` argument: a loss computes in the dtype of y_pred (float32 or float64;
   integers as float32), where Keras casts both to its floatx or the given dtype;
 - the C-kernel cross-entropies take `axis=-1` only (their kernels reduce over the last

@@ -1487,8 +1487,8 @@ def _fn_by_name(name, owner):
 
 
 class MeanMetricWrapper(_MeanOfValues):
-    """keras.metrics.MeanMetricWrapper(fn, name=None, dtype=None, **kwargs): the mean of
-    fn(y_true, y_pred, **kwargs), a function giving per-sample values (more axes are
+    """``keras.metrics.MeanMetricWrapper(fn, name=None, dtype=None, **kwargs)``: the mean of
+    ``fn(y_true, y_pred, **kwargs)``, a function giving per-sample values (more axes are
     averaged to one value per sample).
 
     Parameters
@@ -1818,7 +1818,7 @@ def _logcosh_values(y_true, y_pred):
 
 class MeanAbsolutePercentageError(_MeanOfValues):
     """keras.metrics.MeanAbsolutePercentageError(name='mean_absolute_percentage_error',
-    dtype=None): 100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7))."""
+    dtype=None): ``100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7))``."""
     _default_name = "mean_absolute_percentage_error"
     _direction = "down"
 

@@ -71,7 +71,7 @@ def _labels_and_logits(what, labels, logits):
 
 
 def sigmoid_cross_entropy_with_logits(labels=None, logits=None):
-    """Element-wise max(z, 0) - z*y + log1p(exp(-|z|)) (same shape as logits).
+    """Element-wise ``max(z, 0) - z*y + log1p(exp(-|z|))`` (same shape as logits).
 
     Parameters
     ----------

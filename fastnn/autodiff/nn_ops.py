@@ -489,7 +489,7 @@ def _c2(a, dtype):
               _wrap(np.asarray(t)), _wrap(np.asarray(o)), from_logits))))
 def binary_crossentropy(target, output, from_logits=False):
     """Element-wise binary cross-entropy (the shape of output). On logits it uses
-    max(z, 0) - z*y + log1p(exp(-|z|)); on probabilities, clipped to [1e-7, 1 - 1e-7].
+    ``max(z, 0) - z*y + log1p(exp(-|z|))``; on probabilities, clipped to [1e-7, 1 - 1e-7].
 
     Parameters
     ----------

@@ -424,7 +424,7 @@ class GradientTape:
 
     Operations run inside `with GradientTape() as tape:` are recorded when one of their
     inputs is watched: a value passed to `tape.watch`, the output of a recorded
-    operation, or (by default) a trainable `Variable`.
+    operation, or (by default) a trainable `Variable`::
 
         x = fastnn.autodiff.convert_to_tensor(3.0)
         with GradientTape() as g:

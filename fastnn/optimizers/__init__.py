@@ -718,8 +718,8 @@ class Nadam(Optimizer):
 
 
 class Adamax(Optimizer):
-    """Adam's infinity-norm variant (keras.optimizers.Adamax): m += (g - m)(1 - b1);
-    u = max(b2 u, |g|); w -= lr m / ((1 - b1^t)(u + eps)).
+    """Adam's infinity-norm variant (keras.optimizers.Adamax):
+    ``m += (g - m)(1 - b1); u = max(b2 u, |g|); w -= lr m / ((1 - b1^t)(u + eps))``.
 
     Parameters
     ----------

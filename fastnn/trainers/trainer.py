@@ -1140,7 +1140,7 @@ class Trainer:
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
-        """Loss (and metrics) on (x, y): a float, a list [loss, *metrics], or a dict.
+        """Loss (and metrics) on (x, y): a float, a list ``[loss, *metrics]``, or a dict.
 
         Parameters
         ----------
