@@ -613,7 +613,7 @@ class FusedPlan:
     def _record_epochs(self, history, epochs, totals):
         """History.on_epoch_end for many epochs at once (fit_epochs' only callback), column
         by column: the floats _logs gives epoch by epoch, without a dict and a callback
-        call per epoch (a tenth of the seed's 5 ms fit). Returns the last epoch's logs."""
+        call per epoch (a tenth of the digit network's 5 ms fit). Returns the last epoch's logs."""
         n = totals[:, _STAT_N]
         cols = {"loss": (totals[:, _STAT_LOSS] / n).tolist()}
         for m, stat in self.feeds:     # every fused metric is total / count
