@@ -38,9 +38,8 @@ class Embedding(Layer):
         A regularizer for the embedding matrix (a name such as ``'l2'`` or a Regularizer
         object), whose penalty is added to the layer's losses. Default
         None.
-    embeddings_constraint : str or constraint, optional
-        A constraint applied to the embedding matrix after each optimizer update (a
-        name or a constraint object). Default None.
+    embeddings_constraint : None
+        Not supported by fastnn: only None is accepted.
     mask_zero : bool
         Whether index 0 is padding: the outputs then carry the mask ``inputs != 0``
         for the layers after. Default False.

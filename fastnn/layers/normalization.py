@@ -54,12 +54,10 @@ class BatchNormalization(Layer):
     gamma_regularizer : str or regularizer, optional
         A regularizer for ``gamma`` (a name such as ``'l2'`` or a Regularizer
         object), whose penalty is added to the layer's losses. Default None.
-    beta_constraint : str or constraint, optional
-        A constraint applied to ``beta`` after each optimizer update (a name or a
-        constraint object). Default None.
-    gamma_constraint : str or constraint, optional
-        A constraint applied to ``gamma`` after each optimizer update (a name or a
-        constraint object). Default None.
+    beta_constraint : None
+        Not supported by fastnn: only None is accepted.
+    gamma_constraint : None
+        Not supported by fastnn: only None is accepted.
     synchronized : bool
         Keras' cross-device synchronisation of the batch statistics; fastnn runs on one
         device, so only False is accepted.
