@@ -181,7 +181,7 @@ def transpose(a, perm=None, conjugate=False, name=None):
     perm
         The new order of the axes. Default None: reversed.
     conjugate
-        Complex conjugation; fastnn has no complex tensors, so only False is accepted.
+        Complex conjugation; fastnn has no complex tensors, so it changes nothing.
     name
         Accepted for TensorFlow compatibility and ignored.
     """
