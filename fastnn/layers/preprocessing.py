@@ -752,8 +752,9 @@ class IntegerLookup(_IndexLookup):
     oov_method : str
         How unknown tokens are spread over the OOV indices: ``'floormod'`` (the
         default; Keras' ``'farmhash'`` is not supported).
-    salt : int, optional
-        A seed for Keras' hashed OOV method; accepted for compatibility.
+    salt : None
+        A seed for Keras' ``'farmhash'`` OOV method, which fastnn does not support; only
+        None is accepted.
     """
 
     _owner = "IntegerLookup"
