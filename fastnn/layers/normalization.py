@@ -183,7 +183,7 @@ class Normalization(Layer):
     (non-trainable; count stays 0, as Keras 3 keeps it only for old files). A 1-D `data`
     or input is one feature per row, as fastnn's fit takes it. First in a model, per
     feature or by one scalar pair, the C engine applies it to each batch it gathers
-    (fastnn.engine._input_norm); elsewhere the model runs on the layer-by-layer path.
+   ; elsewhere the model runs on the layer-by-layer path.
 
     Parameters
     ----------
