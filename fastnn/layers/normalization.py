@@ -182,8 +182,8 @@ class Normalization(Layer):
     normalised values back. Adapted, its weights are mean, variance and Keras' count
     (non-trainable; count stays 0, as Keras 3 keeps it only for old files). A 1-D `data`
     or input is one feature per row, as fastnn's fit takes it. First in a model, per
-    feature or by one scalar pair, the C engine applies it to each batch it gathers
-   ; elsewhere the model runs on the layer-by-layer path.
+    feature or by one scalar pair, the C engine applies it to each batch it gathers;
+    elsewhere the model runs on the layer-by-layer path.
 
     Parameters
     ----------
