@@ -641,7 +641,20 @@ class Dataset:
     def from_tensor_slices(tensors, name=None):
         """A dataset whose elements are the slices of `tensors` along their first axis
         (every component must have the same first dimension). `tensors` may be an array,
-        a list (one tensor), or a tuple / dict / named tuple of them, nested."""
+        a list (one tensor), or a tuple / dict / named tuple of them, nested.
+
+        Parameters
+        ----------
+        tensors : array or structure of arrays
+            The data, sliced along the first axis.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The dataset.
+        """
         if isinstance(tensors, Dataset):
             raise TypeError("Dataset.from_tensor_slices: tensors must be arrays or a "
                             "structure of arrays, got a Dataset")
@@ -994,7 +1007,21 @@ class Dataset:
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
         """`map_func` applied to every element (a tuple element's components are its
         arguments); its result (a structure; a list is read as a tuple) is the new
-        element. Runs in order in the calling thread whatever `num_parallel_calls`."""
+        element. Runs in order in the calling thread whatever `num_parallel_calls`.
+
+        Parameters
+        ----------
+        map_func : callable
+            The function applied to each element.
+        num_parallel_calls, deterministic, name : optional
+            TensorFlow's options, accepted (the function runs in order in the
+            calling thread).
+
+        Returns
+        -------
+        Dataset
+            The mapped dataset.
+        """
         if not callable(map_func):
             raise TypeError(f"Dataset.map: map_func must be callable, got {_shown(map_func)}")
         _check_parallel(num_parallel_calls, "map")
@@ -1100,7 +1127,20 @@ class Dataset:
 
     def repeat(self, count=None, name=None):
         """The elements `count` times over (None or -1: without end; an empty dataset stays
-        empty). Each pass is a new iteration (a shuffle reshuffles)."""
+        empty). Each pass is a new iteration (a shuffle reshuffles).
+
+        Parameters
+        ----------
+        count : int, optional
+            The number of passes. Default None: without end.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The repeated dataset.
+        """
         count = -1 if count is None else _int_arg(count, "count", "repeat")
         n = self._card
         if count < 0:
@@ -1131,7 +1171,20 @@ class Dataset:
         return self._derived(lambda: passes(self._elements), card, kind="Repeat")
 
     def take(self, count, name=None):
-        """The first `count` elements (-1: all)."""
+        """The first `count` elements (-1: all).
+
+        Parameters
+        ----------
+        count : int
+            The number of elements (-1: all).
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The dataset of the first elements.
+        """
         count = _int_arg(count, "count", "take")
         n = self._card
         if n == UNKNOWN:
@@ -1193,7 +1246,24 @@ class Dataset:
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None, name=None):
         """The elements in a random order, by TensorFlow's buffer shuffle (see the module
-        notes): `buffer_size` >= the number of elements gives a uniform permutation."""
+        notes): `buffer_size` >= the number of elements gives a uniform permutation.
+
+        Parameters
+        ----------
+        buffer_size : int
+            The number of elements the shuffle draws from.
+        seed : int, optional
+            A seed for the order. Default None: fastnn's global generator.
+        reshuffle_each_iteration : bool, optional
+            Whether each iteration draws a new order. Default None: True.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The shuffled dataset.
+        """
         buffer_size = _int_arg(buffer_size, "buffer_size", "shuffle", lo=1)
         if seed is not None:
             seed = _int_arg(seed, "seed", "shuffle", lo=0)
@@ -1219,7 +1289,20 @@ class Dataset:
                              self._card, kind="Shuffle")
 
     def prefetch(self, buffer_size, name=None):
-        """Accepted for TensorFlow compatibility; the elements are computed when asked."""
+        """Accepted for TensorFlow compatibility; the elements are computed when asked.
+
+        Parameters
+        ----------
+        buffer_size : int
+            TensorFlow's number of elements to prepare ahead; accepted.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The same elements.
+        """
         buffer_size = _int_arg(buffer_size, "buffer_size", "prefetch", lo=-1)
         ds = self._derived(self._iter_fn, self._card, index=self._index)
         ds._plain_batches = self._plain_batches
@@ -1228,7 +1311,20 @@ class Dataset:
     def cache(self, filename="", name=None):
         """The elements of the first complete iteration kept in memory and given again by
         every later one (an iteration stopped early keeps nothing). A `filename` is
-        accepted, but the cache stays in memory."""
+        accepted, but the cache stays in memory.
+
+        Parameters
+        ----------
+        filename : str
+            Accepted; the cache stays in memory.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The cached dataset.
+        """
         if not isinstance(filename, str):
             raise TypeError(f"Dataset.cache: filename must be a string, got {_shown(filename)}")
         if filename:
@@ -1278,7 +1374,22 @@ class Dataset:
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
               deterministic=None, name=None):
         """Consecutive elements stacked along a new first axis, `batch_size` at a time (the
-        last batch smaller unless `drop_remainder`). Components must have equal shapes."""
+        last batch smaller unless `drop_remainder`). Components must have equal shapes.
+
+        Parameters
+        ----------
+        batch_size : int
+            The number of elements per batch.
+        drop_remainder : bool
+            Whether to drop a last, smaller batch. Default False.
+        num_parallel_calls, deterministic, name : optional
+            TensorFlow's options, accepted (fastnn batches in the calling thread).
+
+        Returns
+        -------
+        Dataset
+            The batched dataset.
+        """
         batch_size = _int_arg(batch_size, "batch_size", "batch", lo=1)
         drop = _bool_arg(drop_remainder, "drop_remainder", "batch")
         _check_parallel(num_parallel_calls, "batch")

@@ -165,7 +165,20 @@ class Loss:
     def call(self, y_true, y_pred):
         """The per-sample loss values (Keras' Loss.call): what a subclass of Loss
         defines, with keras.ops (fastnn.ops), for the base class' __call__ to reduce
-        over the batch with the sample weights and the reduction."""
+        over the batch with the sample weights and the reduction.
+
+        Parameters
+        ----------
+        y_true : array-like
+            The targets.
+        y_pred : array-like
+            The predictions.
+
+        Returns
+        -------
+        Tensor
+            The loss of each sample.
+        """
         raise NotImplementedError(f"{type(self).__name__}: a Loss subclass defines "
                                   f"call(y_true, y_pred)")
 

@@ -90,7 +90,25 @@ class Metric:
 
     def add_weight(self, name=None, shape=(), initializer="zeros", dtype=None, **kwargs):
         """A state variable of the metric (keras.metrics.Metric.add_weight): a Variable
-        (with .assign / .assign_add) that reset_state sets back to its initial value."""
+        (with .assign / .assign_add) that reset_state sets back to its initial value.
+
+        Parameters
+        ----------
+        name : str, optional
+            The variable's name.
+        shape : tuple of int
+            Its shape. Default ``()``, a scalar.
+        initializer : str or Initializer
+            Its initial value (and the value ``reset_state`` sets). Default
+            ``'zeros'``.
+        dtype : str, optional
+            Its dtype. Default: the metric's, float32.
+
+        Returns
+        -------
+        Variable
+            The new state variable.
+        """
         from fastnn import initializers
         from fastnn.tensor import Variable
         init = initializers.get(initializer)
@@ -104,6 +122,8 @@ class Metric:
         return [v for v, _ in getattr(self, "_variables", [])]
 
     def reset_state(self):
+        """Set the state back to its initial values (fit and evaluate call this at the start of
+        every epoch)."""
         self.total = 0.0
         self.count = 0.0
         for var, initial in getattr(self, "_variables", ()):
@@ -123,6 +143,18 @@ class Metric:
         self.count += count
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        """Accumulate the statistics of one batch into the metric's state.
+
+        Parameters
+        ----------
+        y_true : array-like
+            The labels (or targets) of the batch.
+        y_pred : array-like
+            The predictions, of the labels' shape (or with a last axis of 1 more or
+            less).
+        sample_weight : array-like, optional
+            A weight per sample (or per value). Default None: all 1.
+        """
         owner = f"{type(self).__name__}.update_state"
         y_true = _values_array(y_true, "y_true", owner)
         y_pred = _values_array(y_pred, "y_pred", owner)
@@ -141,6 +173,14 @@ class Metric:
                              f"(or lack its last axis of 1), got {y_true.shape}")
 
     def result(self):
+        """The metric's value from the state accumulated since the last reset.
+
+        Returns
+        -------
+        float
+            The value (a float with ``.numpy()``; an array for metrics with several
+            thresholds or classes).
+        """
         return _Scalar(self.total / self.count if self.count else 0.0)
 
     def _values(self, y_true, y_pred):

@@ -35,6 +35,21 @@ MODEL_METHODS = (
     "add_loss", "add_weight",
 )
 
+# Other methods users call or override, checked likewise. (Callback's hooks, one-line
+# no-ops, are documented in Callback's docstring.)
+OTHER_METHODS = {
+    "fastnn.Sequential": ("add", "pop"),
+    "fastnn.metrics.Metric": ("update_state", "result", "reset_state", "add_weight"),
+    "fastnn.optimizers.Optimizer": ("apply_gradients", "apply", "build"),
+    "fastnn.callbacks.Callback": ("set_model", "set_params"),
+    "fastnn.layers.Layer": ("build", "call", "compute_output_shape", "get_config",
+                            "from_config"),
+    "fastnn.losses.Loss": ("call",),
+    "fastnn.GradientTape": ("gradient", "jacobian", "batch_jacobian", "watch"),
+    "fastnn.data.Dataset": ("from_tensor_slices", "batch", "shuffle", "map", "repeat",
+                            "take", "prefetch", "cache"),
+}
+
 # Public objects allowed to leave arguments undocumented, with the reason.
 EXEMPT = {
     "fastnn.boolean_mask": "tf.boolean_mask is a lambda in the table of TensorFlow names; "
@@ -64,8 +79,14 @@ def _public_objects():
                 continue        # a helper the module imports for itself
             seen.setdefault(id(obj), (f"{modname}.{name}", obj))
     for name in MODEL_METHODS:
-        seen.setdefault(id(getattr(fastnn.Model, name)),
-                        (f"fastnn.Model.{name}", getattr(fastnn.Model, name)))
+        method = getattr(fastnn.Model, name)
+        seen.setdefault(id(getattr(method, "__func__", method)), (f"fastnn.Model.{name}", method))
+    for owner, names in OTHER_METHODS.items():
+        cls = importlib.import_module(owner.rsplit(".", 1)[0])
+        cls = getattr(cls, owner.rsplit(".", 1)[1])
+        for name in names:
+            method = getattr(cls, name)
+            seen.setdefault(id(getattr(method, "__func__", method)), (f"{owner}.{name}", method))
     return sorted(seen.values(), key=lambda item: item[0])
 
 

@@ -505,7 +505,13 @@ class GradientTape:
 
     # -- watching
     def watch(self, tensor):
-        """Track `tensor` (a Tensor or Variable, or a list / tuple / dict of them)."""
+        """Track `tensor` (a Tensor or Variable, or a list / tuple / dict of them).
+
+        Parameters
+        ----------
+        tensor : Tensor, Variable or structure of them
+            What to track.
+        """
         if self._tape is None:
             self._tape = _Tape(self._watch_accessed)
         for t in _flatten(tensor):
@@ -541,7 +547,26 @@ class GradientTape:
         when given (one array per target, of its shape). `sources`: a Tensor or
         Variable, or a list / tuple / dict / nest of them; the result has the same
         structure. A source the target does not depend on gives None, or zeros with
-        unconnected_gradients="zero"."""
+        unconnected_gradients="zero".
+
+        Parameters
+        ----------
+        target : Tensor or structure of Tensors
+            What to differentiate.
+        sources : Tensor, Variable or structure of them
+            What to differentiate with respect to.
+        output_gradients : array or list of arrays, optional
+            Weights of the target's elements, one array per target. Default None:
+            all 1.
+        unconnected_gradients : str
+            ``'none'`` (the default: None for a source the target does not depend
+            on) or ``'zero'`` (zeros).
+
+        Returns
+        -------
+        Tensor or structure of Tensors
+            The gradients, in the structure of ``sources``.
+        """
         how = _unconnected(unconnected_gradients)
         tape = self._take_tape("gradient")
         try:
@@ -600,7 +625,24 @@ class GradientTape:
                  parallel_iterations=None, experimental_use_pfor=True):
         """The Jacobian of `target` with respect to each source: an array of shape
         target.shape + source.shape per source (same structure as `sources`). One
-        backward pass per element of target."""
+        backward pass per element of target.
+
+        Parameters
+        ----------
+        target : Tensor
+            What to differentiate.
+        sources : Tensor, Variable or structure of them
+            What to differentiate with respect to.
+        unconnected_gradients : str
+            ``'none'`` (the default) or ``'zero'``, as in ``gradient``.
+        parallel_iterations, experimental_use_pfor : optional
+            TensorFlow's options, accepted and ignored.
+
+        Returns
+        -------
+        Tensor or structure of Tensors
+            The Jacobians.
+        """
         how = _unconnected(unconnected_gradients)
         tape = self._take_tape("jacobian")
         try:
@@ -616,7 +658,24 @@ class GradientTape:
     def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
                        parallel_iterations=None, experimental_use_pfor=True):
         """Per-example Jacobians: target (b, ...) and source (b, ...) whose rows are
-        independent give (b,) + target.shape[1:] + source.shape[1:]."""
+        independent give (b,) + target.shape[1:] + source.shape[1:].
+
+        Parameters
+        ----------
+        target : Tensor
+            What to differentiate, batch axis first.
+        source : Tensor
+            What to differentiate with respect to, batch axis first.
+        unconnected_gradients : str
+            ``'none'`` (the default) or ``'zero'``, as in ``gradient``.
+        parallel_iterations, experimental_use_pfor : optional
+            TensorFlow's options, accepted and ignored.
+
+        Returns
+        -------
+        Tensor
+            The per-example Jacobians.
+        """
         how = _unconnected(unconnected_gradients)
         tape = self._take_tape("batch_jacobian")
         try:

@@ -473,6 +473,15 @@ class Layer:
 
     # -- building and calling ---------------------------------------------------
     def build(self, input_shape):
+        """Create the layer's weights (with ``add_weight``) for inputs of ``input_shape``;
+        called once, by the first call. A subclass with weights defines it.
+
+        Parameters
+        ----------
+        input_shape : tuple
+            The shape of the inputs, batch axis first (None for any size); for
+            several inputs, a list of shapes.
+        """
         self.input_shape = tuple(input_shape) if _is_shape(input_shape) else input_shape
         if type(self).compute_output_shape is not Layer.compute_output_shape \
                 or _is_shape(input_shape):
@@ -492,6 +501,18 @@ class Layer:
         self.built = True
 
     def compute_output_shape(self, input_shape):
+        """The shape of the outputs for inputs of ``input_shape``, without computing them.
+
+        Parameters
+        ----------
+        input_shape : tuple
+            The inputs' shape, batch axis first.
+
+        Returns
+        -------
+        tuple
+            The output shape.
+        """
         return tuple(input_shape)
 
     def _defines_output_shape(self):
@@ -521,6 +542,22 @@ class Layer:
         return (input_shape[0],) + tuple(shape[1:]) if shape else ()
 
     def call(self, x, training=False):
+        """The layer's computation, what a subclass defines; calling the layer (``layer(x)``)
+        builds it if needed and runs this.
+
+        Parameters
+        ----------
+        x : Tensor or list of Tensors
+            The inputs.
+        training : bool
+            Whether the call is in training mode (dropout and noise active, batch
+            statistics used). Default False.
+
+        Returns
+        -------
+        Tensor
+            The outputs.
+        """
         raise NotImplementedError(f"{type(self).__name__}: a layer must define call(inputs)")
 
     def compute_mask(self, inputs, previous_mask=None):
@@ -679,6 +716,14 @@ class Layer:
 
     # -- config -------------------------------------------------------------------
     def get_config(self):
+        """The layer's constructor arguments as a JSON-friendly dict (``from_config`` makes the
+        layer again; saving writes it).
+
+        Returns
+        -------
+        dict
+            The configuration.
+        """
         cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if getattr(self, "activity_regularizer", None) is not None:
             cfg["activity_regularizer"] = _regularizers.serialize(self.activity_regularizer)
@@ -688,6 +733,18 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
+        """A new layer from the dict ``get_config`` gave.
+
+        Parameters
+        ----------
+        config : dict
+            The configuration.
+
+        Returns
+        -------
+        Layer
+            The layer, unbuilt.
+        """
         config = dict(config)
         if "batch_input_shape" in config and config["batch_input_shape"] is not None:
             config["batch_input_shape"] = tuple(config["batch_input_shape"])

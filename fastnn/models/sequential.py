@@ -84,7 +84,16 @@ class Sequential(Model):
     def add(self, layer, rebuild=True):
         """Append a layer. A Sequential given here contributes its own layers (the same
         objects, so the two models share their weights, as Keras' nested model does),
-        and its Input if this model has none yet; model.layers lists them one by one."""
+        and its Input if this model has none yet; model.layers lists them one by one.
+
+        Parameters
+        ----------
+        layer : Layer or Sequential
+            The layer to append (an ``Input`` first fixes the input shape).
+        rebuild : bool
+            Whether to build the model again at once when its input shape is known.
+            Default True.
+        """
         if isinstance(layer, Sequential):
             if layer is self:
                 raise ValueError("Sequential.add: a model cannot be added to itself")
@@ -133,6 +142,14 @@ class Sequential(Model):
             self._maybe_build()
 
     def pop(self):
+        """Remove the last layer. The model is built again from its input when it knows its
+        input shape.
+
+        Returns
+        -------
+        Layer
+            The layer removed.
+        """
         if not self._layers:
             raise IndexError("Sequential.pop: there are no layers to remove")
         layer = self._layers.pop()

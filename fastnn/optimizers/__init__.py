@@ -179,7 +179,13 @@ class Optimizer:
         return self._slots is not None
 
     def build(self, variables):
-        """Create the slots for `variables` (zeros, or the subclass' initial value)."""
+        """Create the slots for `variables` (zeros, or the subclass' initial value).
+
+        Parameters
+        ----------
+        variables : list of Variable
+            The variables the optimizer will update.
+        """
         variables = list(variables)
         slots = [{n: self._init_slot(n, v) for n in self._slot_names_for()} for v in variables]
         # Checked once here (same-shape, same-dtype, C-contiguous, writeable float arrays):
@@ -271,7 +277,15 @@ class Optimizer:
         return grads
 
     def apply(self, grads, variables):
-        """One step: clip, decoupled weight decay and the update, in place; iterations += 1."""
+        """One step: clip, decoupled weight decay and the update, in place; iterations += 1.
+
+        Parameters
+        ----------
+        grads : list of array
+            One gradient per variable, of its shape.
+        variables : list of Variable
+            The variables to update in place, e.g. ``model.trainable_variables``.
+        """
         grads = list(grads)
         variables = list(variables)
         if len(grads) != len(variables):
@@ -335,6 +349,15 @@ class Optimizer:
         return out
 
     def apply_gradients(self, grads_and_vars):
+        """One optimizer step (Keras' ``apply_gradients``): ``apply`` on pairs of gradients and
+        variables.
+
+        Parameters
+        ----------
+        grads_and_vars : iterable of (gradient, variable) pairs
+            The gradients, e.g. from ``GradientTape.gradient``, each with the
+            variable it updates; a None gradient is skipped.
+        """
         gv = list(grads_and_vars)
         self.apply([g for g, _ in gv], [v for _, v in gv])
 
