@@ -5,9 +5,9 @@
 #
 # Arguments are float32 or float64 arrays (one dtype per call; the kernels are the _f32
 # or _f64 variants), read through the buffer protocol directly rather than typed
-# memoryviews: small layers (batch 32, 64 -> 25) are a few microseconds of math, and acquiring typed
-# memoryviews plus the fused-type dispatch cost more than that. Accepted layouts are
-# those of `floating[:, ::1]` (C-contiguous), except that gemm also takes a row stride
+# memoryviews: small layers (batch 32, 64 -> 25) are a few microseconds of math, and
+# acquiring typed memoryviews plus the fused-type dispatch cost more than that.
+# Accepted layouts are those of `floating[:, ::1]` (C-contiguous), except that gemm also takes a row stride
 # larger than the row (a leading dimension, e.g. a column slice of a bigger array).
 
 from cpython.buffer cimport (PyObject_GetBuffer, PyBuffer_Release, PyBUF_STRIDES,

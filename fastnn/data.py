@@ -959,8 +959,8 @@ class Dataset:
 
     @property
     def element_spec(self):
-        """The structure of ``TensorSpec`` objects of an element (for a mapped dataset, read from its
-        first element)."""
+        """The structure of ``TensorSpec`` objects of an element (for a mapped dataset, read
+        from its first element)."""
         if self._spec is None:
             self._spec = self._spec_fn()
         return self._spec

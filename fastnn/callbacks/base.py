@@ -15,8 +15,9 @@ class Callback:
     - ``on_train_batch_begin(batch, logs)``, ``on_train_batch_end(batch, logs)``
       (``batch``: the index within the epoch; a callback with batch hooks makes ``fit``
       run a step per call);
-    - ``on_test_begin``/``on_test_end(logs)``, ``on_test_batch_begin``/``on_test_batch_end(batch, logs)``
-      (``evaluate`` and validation);
+    - ``on_test_begin``/``on_test_end(logs)``,
+      ``on_test_batch_begin``/``on_test_batch_end(batch, logs)`` (``evaluate`` and
+      validation);
     - ``on_predict_begin``/``on_predict_end(logs)``,
       ``on_predict_batch_begin``/``on_predict_batch_end(batch, logs)``.
 

@@ -470,7 +470,8 @@ def _batch_dot(x, y, a1, a2):
 
 # ------------------------------------------------------------------ functional forms
 def add(inputs, **kwargs):
-    """keras.layers.add: ``Add(**kwargs)(inputs)``, the Add layer applied to ``inputs``.
+    """keras.layers.add: ``Add(**kwargs)(inputs)``, the Add layer applied to
+    ``inputs``.
 
     Parameters
     ----------
@@ -481,7 +482,8 @@ def add(inputs, **kwargs):
 
 
 def subtract(inputs, **kwargs):
-    """keras.layers.subtract: ``Subtract(**kwargs)(inputs)``, the Subtract layer applied to ``inputs``.
+    """keras.layers.subtract: ``Subtract(**kwargs)(inputs)``, the Subtract layer applied to
+    ``inputs``.
 
     Parameters
     ----------
@@ -492,7 +494,8 @@ def subtract(inputs, **kwargs):
 
 
 def multiply(inputs, **kwargs):
-    """keras.layers.multiply: ``Multiply(**kwargs)(inputs)``, the Multiply layer applied to ``inputs``.
+    """keras.layers.multiply: ``Multiply(**kwargs)(inputs)``, the Multiply layer applied to
+    ``inputs``.
 
     Parameters
     ----------
@@ -503,7 +506,8 @@ def multiply(inputs, **kwargs):
 
 
 def average(inputs, **kwargs):
-    """keras.layers.average: ``Average(**kwargs)(inputs)``, the Average layer applied to ``inputs``.
+    """keras.layers.average: ``Average(**kwargs)(inputs)``, the Average layer applied to
+    ``inputs``.
 
     Parameters
     ----------
@@ -514,7 +518,8 @@ def average(inputs, **kwargs):
 
 
 def maximum(inputs, **kwargs):
-    """keras.layers.maximum: ``Maximum(**kwargs)(inputs)``, the Maximum layer applied to ``inputs``.
+    """keras.layers.maximum: ``Maximum(**kwargs)(inputs)``, the Maximum layer applied to
+    ``inputs``.
 
     Parameters
     ----------
@@ -525,7 +530,8 @@ def maximum(inputs, **kwargs):
 
 
 def minimum(inputs, **kwargs):
-    """keras.layers.minimum: ``Minimum(**kwargs)(inputs)``, the Minimum layer applied to ``inputs``.
+    """keras.layers.minimum: ``Minimum(**kwargs)(inputs)``, the Minimum layer applied to
+    ``inputs``.
 
     Parameters
     ----------
