@@ -7,8 +7,9 @@
 # or _f64 variants), read through the buffer protocol directly rather than typed
 # memoryviews: small layers (batch 32, 64 -> 25) are a few microseconds of math, and
 # acquiring typed memoryviews plus the fused-type dispatch cost more than that.
-# Accepted layouts are those of `floating[:, ::1]` (C-contiguous), except that gemm also takes a row stride
-# larger than the row (a leading dimension, e.g. a column slice of a bigger array).
+# Accepted layouts are those of `floating[:, ::1]` (C-contiguous), except that gemm
+# also takes a row stride larger than the row (a leading dimension, e.g. a column slice
+# of a bigger array).
 
 from cpython.buffer cimport (PyObject_GetBuffer, PyBuffer_Release, PyBUF_STRIDES,
                              PyBUF_FORMAT, PyBUF_WRITABLE)
