@@ -688,7 +688,20 @@ class Dataset:
 
     @staticmethod
     def from_tensors(tensors, name=None):
-        """A dataset of one element: `tensors` (a structure of arrays) whole."""
+        """A dataset of one element: `tensors` (a structure of arrays) whole.
+
+        Parameters
+        ----------
+        tensors : array or structure of arrays
+            The one element.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         struct = _nmap(lambda v: _source_array(v, "Dataset.from_tensors: a component"),
                        tensors)
         spec = _spec_of(struct)
@@ -697,7 +710,20 @@ class Dataset:
     @staticmethod
     def range(*args, output_type=np.int64, name=None):
         """`range(stop)`, `range(start, stop)` or `range(start, stop, step)`, as Python's
-        range, as int64 (or `output_type`)."""
+        range, as int64 (or `output_type`).
+
+        Parameters
+        ----------
+        output_type : dtype
+            The integer dtype of the elements. Default int64.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if not 1 <= len(args) <= 3:
             raise ValueError(f"Dataset.range takes 1 to 3 arguments (start, stop, step), got "
                              f"{len(args)}")
@@ -717,7 +743,24 @@ class Dataset:
 
     @staticmethod
     def counter(start=0, step=1, dtype=np.int64, name=None):
-        """`start, start + step, ...` without end."""
+        """`start, start + step, ...` without end.
+
+        Parameters
+        ----------
+        start : int
+            The first value. Default 0.
+        step : int
+            The increment. Default 1.
+        dtype : dtype
+            The dtype of the elements. Default int64.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         start = _int_arg(start, "start", "counter")
         step = _int_arg(step, "step", "counter")
         dt = _as_dtype(dtype, "Dataset.counter: dtype")
@@ -730,7 +773,20 @@ class Dataset:
     def zip(*args, datasets=None, name=None):
         """A dataset of the elements of the given datasets side by side, as Python's zip:
         `zip(a, b)`, `zip((a, b))` or any nested tuple / dict of datasets; as long as the
-        shortest."""
+        shortest.
+
+        Parameters
+        ----------
+        datasets : Dataset or structure of Datasets, optional
+            The datasets, as one structure (instead of positional arguments).
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if datasets is not None and args:
             raise TypeError("Dataset.zip: give the datasets either as positional arguments "
                             "or as `datasets`, not both")
@@ -768,7 +824,30 @@ class Dataset:
                        output_signature=None, name=None):
         """A dataset of what `generator()` (a callable: called again for each iteration)
         yields, each element converted to `output_signature` (a structure of
-        `TensorSpec`), or to `output_types` (dtypes) and `output_shapes`."""
+        `TensorSpec`), or to `output_types` (dtypes) and `output_shapes`.
+
+        Parameters
+        ----------
+        generator : callable
+            Called with no arguments (or with ``args``) for each iteration; returns
+            an iterator of elements.
+        output_types : dtype or structure of dtypes, optional
+            The elements' dtypes (with ``output_shapes``), instead of
+            ``output_signature``.
+        output_shapes : shape or structure of shapes, optional
+            The elements' shapes, with ``output_types``.
+        args : tuple, optional
+            Arguments passed to ``generator``.
+        output_signature : TensorSpec or structure of TensorSpec, optional
+            The elements' types and shapes.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if not callable(generator):
             raise TypeError(f"`generator` must be a Python callable, got "
                             f"{type(generator).__name__}")
@@ -832,7 +911,24 @@ class Dataset:
     def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
         """Element k is the next element of `datasets[choice_k]`, where `choice_dataset`
         gives int64 scalars in [0, len(datasets)); with `stop_on_empty_dataset` the result
-        ends when a chosen dataset has run out (else that choice is skipped)."""
+        ends when a chosen dataset has run out (else that choice is skipped).
+
+        Parameters
+        ----------
+        datasets : list of Dataset
+            The datasets to choose from.
+        choice_dataset : Dataset
+            A dataset of int64 scalars, the index of the dataset each element comes
+            from.
+        stop_on_empty_dataset : bool
+            Whether the result ends when a chosen dataset has run out (else that
+            choice is skipped). Default True.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         datasets = _check_datasets(datasets, "choose_from_datasets")
         if not isinstance(choice_dataset, Dataset):
             raise TypeError(f"Dataset.choose_from_datasets: choice_dataset must be a Dataset "
@@ -880,7 +976,27 @@ class Dataset:
         exhausted dataset ends the result (`stop_on_empty_dataset`) or drops out of the
         draw. The draws come from fastnn's generator (a seed is drawn when this is called,
         unless `seed` is given); the same sequence every iteration unless
-        `rerandomize_each_iteration`."""
+        `rerandomize_each_iteration`.
+
+        Parameters
+        ----------
+        datasets : list of Dataset
+            The datasets to draw from.
+        weights : list of float, optional
+            The probability of each dataset. Default None: uniform.
+        seed : int, optional
+            A seed for the draws. Default None: fastnn's global generator.
+        stop_on_empty_dataset : bool
+            Whether an exhausted dataset ends the result (else it drops out of the
+            draw). Default False.
+        rerandomize_each_iteration : bool, optional
+            Whether each iteration draws anew.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         datasets = _check_datasets(datasets, "sample_from_datasets")
         if weights is None:
             w = np.ones(len(datasets))
@@ -969,6 +1085,21 @@ class Dataset:
         return self._options
 
     def with_options(self, options, name=None):
+        """The same dataset with ``options`` (a ``fastnn.data.Options``) attached; they do not
+        change the elements.
+
+        Parameters
+        ----------
+        options : Options
+            The options.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if not isinstance(options, Options):
             raise TypeError(f"Dataset.with_options: options must be a tf.data.Options, got "
                             f"{_shown(options)}")
@@ -998,7 +1129,18 @@ class Dataset:
 
     # -------------------------------------------------------- transformations
     def apply(self, transformation_func):
-        """`transformation_func(self)`, which must return a Dataset."""
+        """`transformation_func(self)`, which must return a Dataset.
+
+        Parameters
+        ----------
+        transformation_func : callable
+            A function of a dataset returning a dataset.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         ds = transformation_func(self)
         if not isinstance(ds, Dataset):
             raise TypeError(f"`transformation_func` must return a Dataset. Got {_shown(ds)}.")
@@ -1041,7 +1183,20 @@ class Dataset:
                          "read from a first element")
 
     def filter(self, predicate, name=None):
-        """The elements for which `predicate(element)` is True (a scalar boolean)."""
+        """The elements for which `predicate(element)` is True (a scalar boolean).
+
+        Parameters
+        ----------
+        predicate : callable
+            A function of an element returning a scalar boolean.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if not callable(predicate):
             raise TypeError(f"Dataset.filter: predicate must be callable, got "
                             f"{_shown(predicate)}")
@@ -1054,7 +1209,20 @@ class Dataset:
         return self._derived(it, UNKNOWN, kind="Filter")
 
     def take_while(self, predicate, name=None):
-        """The elements up to the first for which `predicate(element)` is False."""
+        """The elements up to the first for which `predicate(element)` is False.
+
+        Parameters
+        ----------
+        predicate : callable
+            A function of an element returning a scalar boolean.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if not callable(predicate):
             raise TypeError(f"Dataset.take_while: predicate must be callable, got "
                             f"{_shown(predicate)}")
@@ -1068,13 +1236,47 @@ class Dataset:
         return self._derived(it, UNKNOWN, kind="TakeWhile")
 
     def flat_map(self, map_func, name=None):
-        """`map_func(element)` (a Dataset) for every element, one after the other."""
+        """`map_func(element)` (a Dataset) for every element, one after the other.
+
+        Parameters
+        ----------
+        map_func : callable
+            A function of an element returning a Dataset.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         return self._interleave(map_func, 1, 1, "FlatMap")
 
     def interleave(self, map_func, cycle_length=None, block_length=None,
                    num_parallel_calls=None, deterministic=None, name=None):
         """`map_func(element)` (a Dataset) for `cycle_length` elements at a time, taking
-        `block_length` consecutive elements from each in turn (TensorFlow's order)."""
+        `block_length` consecutive elements from each in turn (TensorFlow's order).
+
+        Parameters
+        ----------
+        map_func : callable
+            A function of an element returning a Dataset.
+        cycle_length : int, optional
+            How many input elements are open at once. Default None: the number of
+        CPUs, as TensorFlow.
+        block_length : int, optional
+            How many consecutive elements are taken from each. Default None: 1.
+        num_parallel_calls, deterministic : optional
+            TensorFlow's options, accepted (the elements are computed in order in
+            the calling thread).
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if cycle_length is None or cycle_length == AUTOTUNE:
             cycle_length = os.cpu_count() or 1
         cycle_length = _int_arg(cycle_length, "cycle_length", "interleave", lo=1)
@@ -1203,7 +1405,20 @@ class Dataset:
                              kind="Take")
 
     def skip(self, count, name=None):
-        """All but the first `count` elements (-1: none)."""
+        """All but the first `count` elements (-1: none).
+
+        Parameters
+        ----------
+        count : int
+            The number of elements to skip (-1: all).
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         count = _int_arg(count, "count", "skip")
         n = self._card
         if n in (INFINITE, UNKNOWN):
@@ -1225,7 +1440,22 @@ class Dataset:
         return self._derived(lambda: rest(self._elements), card, kind="Skip")
 
     def shard(self, num_shards, index, name=None):
-        """Every `num_shards`-th element, starting at `index`."""
+        """Every `num_shards`-th element, starting at `index`.
+
+        Parameters
+        ----------
+        num_shards : int
+            The number of shards.
+        index : int
+            This shard's index, in ``[0, num_shards)``.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         num_shards = _int_arg(num_shards, "num_shards", "shard", lo=1)
         index = _int_arg(index, "index", "shard", lo=0)
         if index >= num_shards:
@@ -1346,7 +1576,20 @@ class Dataset:
         return self._derived(it, self._card, kind="Cache")
 
     def concatenate(self, dataset, name=None):
-        """This dataset's elements, then `dataset`'s (the element types must match)."""
+        """This dataset's elements, then `dataset`'s (the element types must match).
+
+        Parameters
+        ----------
+        dataset : Dataset
+            The dataset whose elements follow.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if not isinstance(dataset, Dataset):
             raise TypeError(f"Dataset.concatenate: dataset must be a Dataset, got "
                             f"{_shown(dataset)}")
@@ -1367,7 +1610,20 @@ class Dataset:
                              static=self._static and dataset._static, inputs=(self, dataset))
 
     def enumerate(self, start=0, name=None):
-        """`(index, element)` pairs, the index counting from `start` (int64)."""
+        """`(index, element)` pairs, the index counting from `start` (int64).
+
+        Parameters
+        ----------
+        start : int
+            The first index. Default 0.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         start = _int_arg(start, "start", "enumerate")
         return Dataset.zip((Dataset.range(start, _INT64_MAX), self))
 
@@ -1427,7 +1683,27 @@ class Dataset:
                      drop_remainder=False, name=None):
         """Like `batch`, with every component padded to `padded_shapes` (a None dimension:
         the longest in the batch; default: the longest of every dimension) with
-        `padding_values` (default 0, or b'' for strings)."""
+        `padding_values` (default 0, or b'' for strings).
+
+        Parameters
+        ----------
+        batch_size : int
+            The number of elements per batch.
+        padded_shapes : shape or structure of shapes, optional
+            The shape each component is padded to (None dimensions: the longest in
+            the batch). Default: the longest of every dimension.
+        padding_values : scalar or structure of scalars, optional
+            The values padded with. Default: 0 (``b''`` for strings).
+        drop_remainder : bool
+            Whether to drop a last, smaller batch. Default False.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         batch_size = _int_arg(batch_size, "batch_size", "padded_batch", lo=1)
         drop = _bool_arg(drop_remainder, "drop_remainder", "padded_batch")
         card = _batched_card(self._card, batch_size, drop)
@@ -1473,7 +1749,18 @@ class Dataset:
         return self._derived(it, card, spec, "PaddedBatch")
 
     def unbatch(self, name=None):
-        """Each element split along its first axis into that many elements."""
+        """Each element split along its first axis into that many elements.
+
+        Parameters
+        ----------
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         n = self._card
         card = UNKNOWN
         if n in (INFINITE, UNKNOWN):
@@ -1514,7 +1801,27 @@ class Dataset:
 
     def window(self, size, shift=None, stride=1, drop_remainder=False, name=None):
         """Windows of `size` elements, each a structure of datasets (one per component),
-        starting every `shift` elements and taking every `stride`-th."""
+        starting every `shift` elements and taking every `stride`-th.
+
+        Parameters
+        ----------
+        size : int
+            The number of elements in a window.
+        shift : int, optional
+            How many elements the window moves by. Default None: ``size``.
+        stride : int
+            Take every ``stride``-th element within a window. Default 1.
+        drop_remainder : bool
+            Whether to drop windows smaller than ``size`` at the end. Default
+            False.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         size = _int_arg(size, "size", "window", lo=1)
         shift = size if shift is None else _int_arg(shift, "shift", "window", lo=1)
         stride = _int_arg(stride, "stride", "window", lo=1)
@@ -1559,7 +1866,22 @@ class Dataset:
 
     def reduce(self, initial_state, reduce_func, name=None):
         """`reduce_func(state, element)` folded over the elements from `initial_state`;
-        the final state, as Tensors."""
+        the final state, as Tensors.
+
+        Parameters
+        ----------
+        initial_state : structure of tensors
+            The starting state.
+        reduce_func : callable
+            ``reduce_func(state, element)`` returns the new state.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        structure of Tensors
+            The final state.
+        """
         if not callable(reduce_func):
             raise TypeError(f"Dataset.reduce: reduce_func must be callable, got "
                             f"{_shown(reduce_func)}")
@@ -1576,7 +1898,22 @@ class Dataset:
 
     def scan(self, initial_state, scan_func, name=None):
         """Like `map` with a state: `scan_func(state, element)` returns
-        `(new_state, output_element)`; the outputs are the new dataset."""
+        `(new_state, output_element)`; the outputs are the new dataset.
+
+        Parameters
+        ----------
+        initial_state : structure of tensors
+            The starting state.
+        scan_func : callable
+            ``scan_func(state, element)`` returns ``(new_state, output_element)``.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if not callable(scan_func):
             raise TypeError(f"Dataset.scan: scan_func must be callable, got "
                             f"{_shown(scan_func)}")
@@ -1603,7 +1940,18 @@ class Dataset:
 
     def unique(self, name=None):
         """The elements without repeats, in the order they first appear (elements must be
-        integer or string scalars, as TensorFlow requires)."""
+        integer or string scalars, as TensorFlow requires).
+
+        Parameters
+        ----------
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         spec = self.element_spec
         if not isinstance(spec, TensorSpec) or spec.shape not in ((), None) or \
                 not (spec.dtype.kind in "iu" or spec.dtype == _STRING):
@@ -1621,7 +1969,18 @@ class Dataset:
         return self._derived(it, UNKNOWN, kind="Unique")
 
     def get_single_element(self, name=None):
-        """The one element of a dataset that has exactly one (as Tensors)."""
+        """The one element of a dataset that has exactly one (as Tensors).
+
+        Parameters
+        ----------
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        structure of Tensors
+            The element.
+        """
         it = self._elements()
         for first in it:
             for _ in it:
