@@ -31,6 +31,10 @@ exclude_patterns = ["_build"]
 napoleon_numpy_docstring = True
 napoleon_google_docstring = False
 napoleon_use_rtype = False
+# Argument types are shown as written, not resolved as cross-references (a type named
+# "dtype" or "shape" would match several attributes and fail the build).
+napoleon_use_param = False
+napoleon_use_keyword = False
 
 autodoc_default_options = {
     "members": True,
@@ -52,3 +56,12 @@ myst_heading_anchors = 3
 
 html_theme = "alabaster"
 html_title = f"fastnn {release}"
+
+
+def _public_bases(app, name, obj, options, bases):
+    """Show only public base classes ("Bases: Layer", not the private mixins)."""
+    bases[:] = [b for b in bases if not getattr(b, "__name__", "").startswith("_")]
+
+
+def setup(app):
+    app.connect("autodoc-process-bases", _public_bases)

@@ -714,7 +714,7 @@ class Dataset:
 
         Parameters
         ----------
-        output_type : dtype
+        output_type : str or numpy.dtype
             The integer dtype of the elements. Default int64.
         name : str, optional
             Accepted for TensorFlow compatibility.
@@ -751,7 +751,7 @@ class Dataset:
             The first value. Default 0.
         step : int
             The increment. Default 1.
-        dtype : dtype
+        dtype : str or numpy.dtype
             The dtype of the elements. Default int64.
         name : str, optional
             Accepted for TensorFlow compatibility.
@@ -831,10 +831,10 @@ class Dataset:
         generator : callable
             Called with no arguments (or with ``args``) for each iteration; returns
             an iterator of elements.
-        output_types : dtype or structure of dtypes, optional
+        output_types : numpy.dtype or structure of them, optional
             The elements' dtypes (with ``output_shapes``), instead of
             ``output_signature``.
-        output_shapes : shape or structure of shapes, optional
+        output_shapes : tuple or structure of tuples, optional
             The elements' shapes, with ``output_types``.
         args : tuple, optional
             Arguments passed to ``generator``.
@@ -1263,7 +1263,7 @@ class Dataset:
             A function of an element returning a Dataset.
         cycle_length : int, optional
             How many input elements are open at once. Default None: the number of
-        CPUs, as TensorFlow.
+            CPUs, as TensorFlow.
         block_length : int, optional
             How many consecutive elements are taken from each. Default None: 1.
         num_parallel_calls, deterministic : optional
@@ -1689,7 +1689,7 @@ class Dataset:
         ----------
         batch_size : int
             The number of elements per batch.
-        padded_shapes : shape or structure of shapes, optional
+        padded_shapes : tuple or structure of tuples, optional
             The shape each component is padded to (None dimensions: the longest in
             the batch). Default: the longest of every dimension.
         padding_values : scalar or structure of scalars, optional
