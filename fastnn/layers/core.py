@@ -370,7 +370,14 @@ class Identity(Layer):
 class Masking(Layer):
     """keras.layers.Masking(mask_value=0.0): masks the steps of (batch, steps, features)
     inputs whose every feature equals `mask_value`: their outputs are 0, and the outputs
-    carry the mask (True for the steps kept) for the layers after it, as in Keras."""
+    carry the mask (True for the steps kept) for the layers after it, as in Keras.
+
+    Parameters
+    ----------
+    mask_value : float
+        The value that marks a step to mask when every feature of the step holds it.
+        Default 0.0.
+    """
 
     supports_masking = True
 
