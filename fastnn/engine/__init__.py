@@ -214,6 +214,10 @@ def _optimizer_spec(opt):
 
 
 def _optimizer_kind(opt):
+    if opt.use_ema:
+        raise Unsupported("use_ema (the engine keeps no moving averages of the weights)")
+    if opt.gradient_accumulation_steps:
+        raise Unsupported("gradient_accumulation_steps (the engine updates at every step)")
     wd = opt.weight_decay or 0.0
     if wd and any(opt._no_decay):
         raise Unsupported("weight-decay exclusions (exclude_from_weight_decay)")

@@ -116,7 +116,9 @@ class Optimizer:
     _slot_names = ()
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, name=None):
+                 global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
         owner = type(self).__name__
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(f"{owner}: only one of clipnorm, clipvalue and global_clipnorm may be "
@@ -129,8 +131,13 @@ class Optimizer:
         self.weight_decay = None if weight_decay is None else _check_float(owner, "weight_decay", weight_decay, 0)
         self.name = _argcheck.string(name, "name", owner, allow_none=True) or owner.lower()
         self._learning_rate = self._check_lr(learning_rate)
-        self.iterations = 0
         self._slots = None          # list (one per variable) of dicts slot name -> array
+        self.use_ema = use_ema
+        self.ema_momentum = _check_float(owner, "ema_momentum", ema_momentum, 0, 1)
+        self.ema_overwrite_frequency = _argcheck.integer(
+            ema_overwrite_frequency, "ema_overwrite_frequency", owner, lo=1, allow_none=True)
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self._iterations = 0        # apply() calls; `iterations` counts the updates
         self._no_decay = ((), ())   # exclude_from_weight_decay: (variables, name patterns)
         self._pending_state = None  # set_state() before build()
 
@@ -140,6 +147,49 @@ class Optimizer:
         # At most float32's largest: the update of a float32 weight takes the rate as a
         # float32, where anything larger is inf (and the weights NaN).
         return _check_float(type(self).__name__, "learning_rate", lr, 0, _F32_MAX)
+
+    # use_ema and gradient_accumulation_steps decide the slots (the moving averages, the
+    # gradient sums): settable until the optimizer is built, as Keras creates those
+    # variables in build().
+    @property
+    def use_ema(self):
+        return self._use_ema
+
+    @use_ema.setter
+    def use_ema(self, value):
+        owner = type(self).__name__
+        value = _argcheck.boolean(value, "use_ema", owner)
+        if self.built and value != self._use_ema:
+            raise ValueError(f"{owner}: use_ema can only be changed before the optimizer is "
+                             f"built (it decides the slots), got use_ema={value!r}")
+        self._use_ema = value
+
+    @property
+    def gradient_accumulation_steps(self):
+        return self._accumulation
+
+    @gradient_accumulation_steps.setter
+    def gradient_accumulation_steps(self, value):
+        owner = type(self).__name__
+        value = _argcheck.integer(value, "gradient_accumulation_steps", owner, lo=2,
+                                  allow_none=True)
+        if self.built and value != self._accumulation:
+            raise ValueError(f"{owner}: gradient_accumulation_steps can only be changed "
+                             f"before the optimizer is built (it decides the slots), got "
+                             f"gradient_accumulation_steps={value!r}")
+        self._accumulation = value
+
+    @property
+    def iterations(self):
+        """The number of updates made: the number of apply() calls, divided (rounded
+        down) by gradient_accumulation_steps where gradients are accumulated, as Keras
+        counts them. Setting it sets the number of apply() calls."""
+        steps = self._accumulation
+        return self._iterations // steps if steps else self._iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        self._iterations = int(value)
 
     # learning_rate reads the current value (a schedule is evaluated at `iterations`)
     # and can be assigned a float, as callbacks do, or through .assign() (LearningRate).
@@ -153,12 +203,14 @@ class Optimizer:
     def _scheduled(self, schedule):
         """A schedule's (or callable's) rate at the current step as a float; a value that
         is no real number is refused here, a non-finite or negative one by apply."""
-        value = schedule(self.iterations)
+        # Keras evaluates a schedule at the number of apply() calls, also where gradients
+        # are accumulated (`iterations` then counts the updates)
+        value = schedule(self._iterations)
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise TypeError(f"{type(self).__name__}: learning_rate (a schedule) must give a "
-                            f"number, at step {self.iterations} it gave "
+                            f"number, at step {self._iterations} it gave "
                             f"{type(value).__name__} {_argcheck.shown(value)}")
         try:
             return float(value)
@@ -187,7 +239,9 @@ class Optimizer:
             The variables the optimizer will update.
         """
         variables = list(variables)
-        slots = [{n: self._init_slot(n, v) for n in self._slot_names_for()} for v in variables]
+        own = self._own_slot_names()
+        slots = [{n: self._init_slot(n, v) if n in own else np.zeros_like(v)
+                  for n in self._slot_names_for()} for v in variables]
         # Checked once here (same-shape, same-dtype, C-contiguous, writeable float arrays):
         # a step only takes these very arrays (slots_for), so _update calls the kernels
         # without checking them again.
@@ -211,6 +265,14 @@ class Optimizer:
             self.set_state(state)
 
     def _slot_names_for(self):
+        """Every slot of a variable, in the order of the saved state: the update's own,
+        then "average" (use_ema) and "gradient_accumulator" (gradient accumulation)."""
+        extra = (("average",) if self._use_ema else ()) + \
+            (("gradient_accumulator",) if self._accumulation else ())
+        return tuple(self._own_slot_names()) + extra
+
+    def _own_slot_names(self):
+        """The slots the update formula keeps (a subclass may depend on its arguments)."""
         return self._slot_names
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
@@ -304,7 +366,6 @@ class Optimizer:
             if g is not None and g.shape != v.shape:
                 raise ValueError(f"{owner}.apply: gradient {i} has shape {g.shape}, its "
                                  f"variable {v.shape}")
-        grads = self._clip(grads)
         lr = self.learning_rate
         wd_lr = (self.weight_decay or 0.0) * lr
         if not (math.isfinite(lr) and math.isfinite(wd_lr)):
@@ -317,18 +378,84 @@ class Optimizer:
                 raise ValueError(f"{owner}.apply: the learning rate {lr!r} (times weight_decay: "
                                  f"{wd_lr!r}) is beyond {v.dtype}'s largest number {top:g}: "
                                  f"the update would make the weights inf")
-        for g, v in zip(grads, variables):
-            if g is None:
-                continue
-            flat_v, flat_slots = self._flat[index[id(v)]]
-            self._update(flat_v, g.reshape(-1), flat_slots, lr,
-                         wd_lr if wd_lr == 0.0 or self._decays(v) else 0.0)
-        for g, v in zip(grads, variables):
+        updated = [g is not None for g in grads]
+        steps = self._accumulation
+        if steps:
+            # Keras' gradient accumulation: the gradients are summed over `steps` calls;
+            # every steps-th call updates with their mean (clipped then) and starts over.
+            accs = [None if g is None else self._flat[index[id(v)]][1]["gradient_accumulator"]
+                    for g, v in zip(grads, variables)]
+            if (self._iterations + 1) % steps:
+                for g, acc in zip(grads, accs):
+                    if g is not None:
+                        acc += g.reshape(-1)
+                grads = None
+            else:
+                grads = [None if g is None else (g.reshape(-1) + acc) / g.dtype.type(steps)
+                         for g, acc in zip(grads, accs)]
+        if grads is not None:
+            grads = self._clip(grads)
+            for g, v in zip(grads, variables):
+                if g is None:
+                    continue
+                flat_v, flat_slots = self._flat[index[id(v)]]
+                self._update(flat_v, g.reshape(-1), flat_slots, lr,
+                             wd_lr if wd_lr == 0.0 or self._decays(v) else 0.0)
+            if steps:
+                for _, flat_slots in self._flat:
+                    flat_slots["gradient_accumulator"][...] = 0
+        if self._use_ema:
+            self._update_moving_averages()
+        for has_grad, v in zip(updated, variables):
             # as Keras' optimizer: a weight's constraint projects it after the update
             constraint = getattr(v, "constraint", None)
-            if g is not None and constraint is not None:
+            if has_grad and constraint is not None:
                 v[...] = np.asarray(constraint(v), dtype=v.dtype)
-        self.iterations += 1
+        self._iterations += 1
+
+    def _update_moving_averages(self):
+        """Keras' EMA step over every variable the optimizer was built with: average =
+        m * average + (1 - m) * variable in the variable's dtype, m = ema_momentum (0 at
+        the first update, so the average starts at the variable); then, every
+        ema_overwrite_frequency updates, the variables take their averages."""
+        first = self.iterations == 0
+        for flat_v, flat_slots in self._flat:
+            avg = flat_slots["average"]
+            one = avg.dtype.type(1)
+            m = avg.dtype.type(0 if first else self.ema_momentum)
+            avg[...] = m * avg + (one - m) * flat_v
+        freq = self.ema_overwrite_frequency
+        if freq and (self.iterations + 1) % freq == 0:
+            for flat_v, flat_slots in self._flat:
+                flat_v[...] = flat_slots["average"]
+
+    def _moving_averages(self, variables=None):
+        """(variable, its moving average) for `variables` (default: every variable the
+        optimizer was built with); the averages are the optimizer's own arrays."""
+        owner = type(self).__name__
+        if not self._use_ema:
+            raise ValueError(f"{owner}: the optimizer keeps no moving averages of the weights "
+                             f"(use_ema={self._use_ema!r}); create it with use_ema=True")
+        if not self.built:
+            return []
+        variables = self._built_vars if variables is None else list(variables)
+        return [(v, s["average"]) for v, s in
+                zip(variables, self.slots_for(variables, "finalize_variable_values"))]
+
+    def finalize_variable_values(self, var_list):
+        """Set the variables of `var_list` to their final values (Keras' method, which
+        `fit` calls after its last epoch): with use_ema=True, each takes its moving
+        average; otherwise nothing changes.
+
+        Parameters
+        ----------
+        var_list : list of arrays
+            Variables the optimizer was built with (a model's trainable weights).
+        """
+        if not self._use_ema or not self.built:
+            return
+        for v, avg in self._moving_averages(var_list):
+            v[...] = avg
 
     def knows(self, variables):
         """Whether the optimizer is built and has slots for every one of `variables`."""
@@ -368,7 +495,7 @@ class Optimizer:
     # Saving: iterations, then every slot of every variable in build order, or of the
     # given variables (those it was built with, in any order) in their order.
     def get_state(self, variables=None):
-        out = [np.array(self.iterations, dtype=np.int64)]
+        out = [np.array(self._iterations, dtype=np.int64)]
         if variables is None:
             slots = self._slots or []
         else:
@@ -381,7 +508,7 @@ class Optimizer:
         state = list(state)
         if not self.built:
             if len(state) == 1:
-                self.iterations = int(np.asarray(state[0]))
+                self._iterations = int(np.asarray(state[0]))
             else:
                 self._pending_state = state
             return
@@ -404,7 +531,7 @@ class Optimizer:
             for n in names:
                 s[n][...] = state[k]
                 k += 1
-        self.iterations = int(np.asarray(state[0]))
+        self._iterations = int(np.asarray(state[0]))
 
     @property
     def variables(self):
@@ -418,11 +545,16 @@ class Optimizer:
             lr = self.learning_rate
         return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
                 "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
-                "global_clipnorm": self.global_clipnorm}
+                "global_clipnorm": self.global_clipnorm, "use_ema": self.use_ema,
+                "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency,
+                "gradient_accumulation_steps": self.gradient_accumulation_steps}
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        if "loss_scale_factor" in config and config["loss_scale_factor"] is None:
+            del config["loss_scale_factor"]     # Keras' configs hold it (mixed precision)
         lr = config.get("learning_rate")
         if isinstance(lr, dict):
             config["learning_rate"] = schedules.deserialize(lr)
@@ -449,12 +581,17 @@ class SGD(Optimizer):
     """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="SGD"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="SGD"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         self.momentum = _check_momentum("SGD", momentum)
         self.nesterov = _argcheck.boolean(nesterov, "nesterov", "SGD")
 
-    def _slot_names_for(self):
+    def _own_slot_names(self):
         return ("momentum",) if self.momentum > 0 else ()
 
     def _update(self, var, grad, slots, lr, wd_lr):
@@ -494,8 +631,13 @@ class Adam(Optimizer):
     _slot_names = ("m", "v")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adam"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adam"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, hi_open=True)
         self.beta_2 = _check_float(owner, "beta_2", beta_2, 0, 1, hi_open=True)
@@ -517,7 +659,7 @@ class Adam(Optimizer):
                              f"built (it decides the slots), got amsgrad={value!r}")
         self._amsgrad = value
 
-    def _slot_names_for(self):
+    def _own_slot_names(self):
         return ("m", "v", "velocity_hat") if self._amsgrad else ("m", "v")
 
     def _update(self, var, grad, slots, lr, wd_lr):
@@ -567,11 +709,16 @@ class AdamW(Adam):
     """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adamw"):
+                 amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adamw"):
         if weight_decay is None:
             raise ValueError("AdamW: weight_decay must be a number >= 0, got None")
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, clipnorm,
-                         clipvalue, global_clipnorm, name)
+                         clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
 
 
 class RMSprop(Optimizer):
@@ -598,14 +745,19 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="rmsprop"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="rmsprop"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         self.rho = _check_float("RMSprop", "rho", rho, 0, 1)
         self.momentum = _check_momentum("RMSprop", momentum)
         self.epsilon = _check_epsilon("RMSprop", epsilon)
         self.centered = _argcheck.boolean(centered, "centered", "RMSprop")
 
-    def _slot_names_for(self):
+    def _own_slot_names(self):
         names = ["velocity"]
         if self.centered:
             names.append("average_gradient")
@@ -644,8 +796,13 @@ class Adagrad(Optimizer):
     _slot_names = ("accumulator",)
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adagrad"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adagrad"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         self.initial_accumulator_value = _check_float("Adagrad", "initial_accumulator_value",
                                                       initial_accumulator_value, 0)
         self.epsilon = _check_float("Adagrad", "epsilon", epsilon, 0)
@@ -695,8 +852,12 @@ class Nadam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 name="nadam"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="nadam"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, hi_open=True)
         self.beta_2 = _check_float(owner, "beta_2", beta_2, 0, 1, hi_open=True)
@@ -762,8 +923,12 @@ class Adamax(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 name="adamax"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adamax"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, hi_open=True)
         self.beta_2 = _check_float(owner, "beta_2", beta_2, 0, 1)
@@ -801,8 +966,13 @@ class Adadelta(Optimizer):
     _slot_names = ("accumulated_grad", "accumulated_delta_var")
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="adadelta"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adadelta"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.rho = _check_float(owner, "rho", rho, 0, 1)
         self.epsilon = _check_epsilon(owner, epsilon)
@@ -839,8 +1009,13 @@ class Lion(Optimizer):
     _slot_names = ("momentum",)
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="lion"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="lion"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, lo_open=True)
         self.beta_2 = _check_float(owner, "beta_2", beta_2, 0, 1)
@@ -854,10 +1029,106 @@ class Lion(Optimizer):
         return cfg
 
 
+
+class Ftrl(Optimizer):
+    """Follow The Regularized Leader (keras.optimizers.Ftrl, McMahan et al. 2013), Keras
+    3's update, in the weights' dtype, with g' = g + 2 * l2_shrinkage * w:
+
+        n_new = n + g^2
+        z += g' - (n_new^(-p) - n^(-p)) / lr * w          (p = learning_rate_power)
+        w = (clip(z, -l1, l1) - z) / (n_new^(-p) / lr + 2 * (l2 + beta / (2 lr)))
+        n = n_new
+
+    with the slots n ("accumulator", starting at initial_accumulator_value) and z
+    ("linear", starting at 0). Computed in NumPy (no C kernel): a model compiled with
+    Ftrl trains on the layer path.
+
+    Parameters
+    ----------
+    learning_rate : float, LearningRateSchedule or callable, default 0.001
+        Must be > 0 when a step is taken (the update divides by it).
+    learning_rate_power : float, default -0.5
+        <= 0; 0 gives a fixed learning rate.
+    initial_accumulator_value : float, default 0.1
+        >= 0, the accumulator's starting value.
+    l1_regularization_strength, l2_regularization_strength : float, default 0.0
+        >= 0, the L1 and the (stabilising) L2 penalty of the paper.
+    l2_shrinkage_regularization_strength : float, default 0.0
+        >= 0, an L2 penalty on the weights' magnitude, added to the gradient.
+    beta : float, default 0.0
+        The paper's beta.
+    weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
+    ema_overwrite_frequency, gradient_accumulation_steps, name
+        As for every optimizer (see `Optimizer`).
+    """
+    _slot_names = ("accumulator", "linear")
+
+    def __init__(self, learning_rate=0.001, learning_rate_power=-0.5,
+                 initial_accumulator_value=0.1, l1_regularization_strength=0.0,
+                 l2_regularization_strength=0.0, l2_shrinkage_regularization_strength=0.0,
+                 beta=0.0, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None,
+                 name="ftrl"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
+        owner = type(self).__name__
+        self.learning_rate_power = _check_float(owner, "learning_rate_power",
+                                                learning_rate_power, hi=0)
+        self.initial_accumulator_value = _check_float(owner, "initial_accumulator_value",
+                                                      initial_accumulator_value, 0)
+        self.l1_regularization_strength = _check_float(owner, "l1_regularization_strength",
+                                                       l1_regularization_strength, 0)
+        self.l2_regularization_strength = _check_float(owner, "l2_regularization_strength",
+                                                       l2_regularization_strength, 0)
+        self.l2_shrinkage_regularization_strength = _check_float(
+            owner, "l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength,
+            0)
+        self.beta = _check_float(owner, "beta", beta)
+
+    def _init_slot(self, name, var):
+        if name == "accumulator":
+            return np.full_like(var, self.initial_accumulator_value)
+        return np.zeros_like(var)
+
+    def _update(self, var, grad, slots, lr, wd_lr):
+        if not lr > 0:
+            raise ValueError(f"{type(self).__name__}.apply: the learning rate must be > 0 "
+                             f"(the update divides by it), got {lr!r}")
+        dt = var.dtype.type
+        lr_t = dt(lr)
+        if wd_lr:       # Keras' decoupled weight decay, before the update
+            var -= var * dt(self.weight_decay) * lr_t
+        accum, linear = slots["accumulator"], slots["linear"]
+        power = dt(-self.learning_rate_power)
+        l2 = dt(self.l2_regularization_strength) + dt(self.beta) / (dt(2.0) * lr_t)
+        l1 = dt(self.l1_regularization_strength)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            g_shrunk = grad + dt(2 * self.l2_shrinkage_regularization_strength) * var
+            new_accum = accum + np.square(grad)
+            new_pow = np.power(new_accum, power)
+            linear += g_shrunk - (new_pow - np.power(accum, power)) / lr_t * var
+            quadratic = new_pow / lr_t + dt(2) * l2
+            var[...] = (np.clip(linear, -l1, l1) - linear) / quadratic
+        accum[...] = new_accum
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(learning_rate_power=self.learning_rate_power,
+                   initial_accumulator_value=self.initial_accumulator_value,
+                   l1_regularization_strength=self.l1_regularization_strength,
+                   l2_regularization_strength=self.l2_regularization_strength,
+                   l2_shrinkage_regularization_strength=self.l2_shrinkage_regularization_strength,
+                   beta=self.beta)
+        return cfg
+
 ALL_OBJECTS = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax,
-                                       Adadelta, Lion)}
+                                       Adadelta, Lion, Ftrl)}
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad,
-            "nadam": Nadam, "adamax": Adamax, "adadelta": Adadelta, "lion": Lion}
+            "nadam": Nadam, "adamax": Adamax, "adadelta": Adadelta, "lion": Lion,
+            "ftrl": Ftrl}
 
 
 def known_names():
