@@ -1,7 +1,7 @@
 """The built-in callbacks, with Keras 3 semantics (keras/src/callbacks/*.py).
 
 EarlyStopping, ModelCheckpoint, BackupAndRestore, LearningRateScheduler,
-ReduceLROnPlateau, TerminateOnNaN, CSVLogger and LambdaCallback. They talk to the model only through what Keras callbacks
+ReduceLROnPlateau, TerminateOnNaN, SwapEMAWeights, CSVLogger and LambdaCallback. They talk to the model only through what Keras callbacks
 use: ``model.stop_training``, ``model.get_weights()/set_weights()``,
 ``model.optimizer.learning_rate``, ``model.save()/save_weights()`` and the ``logs`` dicts
 that ``fit`` passes to the hooks.
@@ -675,6 +675,78 @@ class TerminateOnNaN(Callback):
     # Keras' older hook name routes here too.
     on_batch_end = on_train_batch_end
 
+
+class SwapEMAWeights(Callback):
+    """Evaluate with the optimizer's moving averages of the weights (keras.callbacks.
+    SwapEMAWeights): before evaluation (fit's validation, evaluate, predict) the model's
+    trainable weights and their moving averages kept by the optimizer swap places, in
+    place, and swap back after it. The model's optimizer must have ``use_ema=True``.
+
+    Parameters
+    ----------
+    swap_on_epoch : bool, default False
+        Also swap at the end of each epoch and back at the start of the next, so that
+        callbacks after this one (ModelCheckpoint) see the averaged weights. After the
+        last epoch the averages are set to the weights, since fit then gives the
+        weights their averages (``finalize_variable_values``).
+
+    Notes
+    -----
+    Keras' on_predict_end does not swap back (it tests the flag the wrong way round),
+    leaving the averages in the model after predict; here predict swaps back as
+    evaluate does.
+    """
+
+    def __init__(self, swap_on_epoch=False):
+        super().__init__()
+        self.swap_on_epoch = _argcheck.boolean(swap_on_epoch, "swap_on_epoch",
+                                               "SwapEMAWeights")
+        self._ema_weights_in_model = False
+
+    def _pairs(self):
+        opt = getattr(self.model, "optimizer", None)
+        if opt is None or not getattr(opt, "use_ema", False):
+            raise ValueError("SwapEMAWeights must be used when `use_ema=True` is set on the "
+                             f"optimizer. Received: use_ema={getattr(opt, 'use_ema', None)} "
+                             f"({type(opt).__name__})")
+        return opt._moving_averages()
+
+    def _swap(self):
+        for var, average in self._pairs():
+            weights = np.array(var, copy=True)
+            var[...] = average
+            average[...] = weights
+
+    def on_train_begin(self, logs=None):
+        self._pairs()            # refused before any step (Keras: at the first swap)
+        self._ema_weights_in_model = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.swap_on_epoch and self._ema_weights_in_model:
+            self._swap()
+            self._ema_weights_in_model = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.swap_on_epoch and not self._ema_weights_in_model:
+            self._swap()
+            self._ema_weights_in_model = True
+            if epoch == self.params.get("epochs", 0) - 1:
+                # fit's finalize_variable_values sets the weights to the averages next
+                for var, average in self._pairs():
+                    average[...] = var
+
+    def on_test_begin(self, logs=None):
+        if not self._ema_weights_in_model:
+            self._swap()
+            self._ema_weights_in_model = True
+
+    def on_test_end(self, logs=None):
+        if self._ema_weights_in_model:
+            self._swap()
+            self._ema_weights_in_model = False
+
+    on_predict_begin = on_test_begin
+    on_predict_end = on_test_end
 
 class CSVLogger(Callback):
     """Stream each epoch's ``logs`` to a CSV file: an ``epoch`` column, then the keys sorted.

@@ -1120,6 +1120,7 @@ class Trainer:
             logs = self._engine.fit_plan.fit_epochs(
                 xa, ya, swa, batch_size, bool(shuffle), range(initial_epoch, epochs), cbl,
                 val=val, val_batch_size=vbs or batch_size, val_epoch=validates)
+            self._finalize_optimizer(epochs)
             cbl.on_train_end(logs)
             return history
         for epoch in range(initial_epoch, epochs):
@@ -1134,6 +1135,7 @@ class Trainer:
             cbl.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        self._finalize_optimizer(epochs)
         cbl.on_train_end(logs)
         return history
 
@@ -1568,6 +1570,14 @@ class Trainer:
             Layer.__call__(self, x, training=False)
             self.built = True
 
+    def _finalize_optimizer(self, epochs):
+        """Keras' end of fit: the optimizer's finalize_variable_values on the trainable
+        weights (with use_ema=True they take their moving averages), when fit had epochs
+        to run and the optimizer took a step."""
+        opt = self.optimizer
+        if epochs > 0 and opt is not None and opt.built and getattr(opt, "use_ema", False):
+            opt.finalize_variable_values([w for w in self.trainable_weights if opt.knows([w])])
+
     def _begin_training(self, cbl, initial_epoch):
         """on_train_begin, then the epoch fit starts from: `initial_epoch`, or the one a
         callback restored (BackupAndRestore sets model._initial_epoch, as in Keras)."""
@@ -1636,6 +1646,7 @@ class Trainer:
             cbl.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        self._finalize_optimizer(epochs)
         cbl.on_train_end(logs)
         return history
 
