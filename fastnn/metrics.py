@@ -2299,6 +2299,420 @@ class F1Score(FBetaScore):
         return config
 
 
+# ------------------------------------------------------------------ IoU (iou_metrics.py)
+
+def _class_id(value, name, owner):
+    return _argcheck.integer(value, name, owner)
+
+
+class _IoUBase(Metric):
+    """The confusion matrix of class ids, as Keras' _IoUBase: total_cm[i, j] sums the
+    weights of the values whose true class is i and predicted class j. Labels (and
+    predictions) are class ids, or scores whose argmax along `axis` is taken
+    (sparse_y_true / sparse_y_pred False); inputs of any rank are flattened; values
+    outside [0, num_classes), and those whose true class is `ignore_class`, are left
+    out. The matrix is kept in the metric's dtype (int32 by default, as Keras: float
+    labels and weights are then truncated to integers)."""
+    _direction = "up"
+
+    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
+                 sparse_y_true=True, sparse_y_pred=True, axis=-1):
+        owner = type(self).__name__
+        self.num_classes = _argcheck.integer(num_classes, "num_classes", owner, lo=1)
+        self.ignore_class = None if ignore_class is None else \
+            _class_id(ignore_class, "ignore_class", owner)
+        self.sparse_y_true = _argcheck.boolean(sparse_y_true, "sparse_y_true", owner)
+        self.sparse_y_pred = _argcheck.boolean(sparse_y_pred, "sparse_y_pred", owner)
+        self.axis = _argcheck.integer(axis, "axis", owner)
+        try:
+            cm_dtype = np.dtype("int32" if dtype is None or dtype == "int" else dtype)
+        except TypeError:
+            cm_dtype = None
+        if cm_dtype is None or cm_dtype.kind not in "iuf":
+            raise ValueError(f"{owner}: dtype must be None (int32), an integer or a floating "
+                             f"dtype such as 'float32', got {_argcheck.shown(dtype)}")
+        super().__init__(name=name, dtype=cm_dtype.name)
+        self._cm_dtype = cm_dtype
+        self.total_cm = self.add_weight(name="total_confusion_matrix",
+                                        shape=(self.num_classes, self.num_classes),
+                                        dtype=cm_dtype)
+
+    @property
+    def _dtype(self):
+        return self._cm_dtype.name
+
+    def reset_state(self):
+        for var, initial in getattr(self, "_variables", ()):
+            var.assign(initial)
+
+    def _ids(self, y, sparse, name, owner):
+        """y as float64 class ids (argmax along axis unless sparse), flattened."""
+        y = _argcheck.real_array(y, name, owner)
+        if not sparse:
+            if y.ndim == 0:
+                raise ValueError(f"{owner}: {name} must hold scores along axis {self.axis} "
+                                 f"(sparse_{name}=False), got a scalar")
+            _check_axis(self.axis, y.ndim, owner)
+            y = np.argmax(y, axis=self.axis)
+        y = np.asarray(y, np.float64).reshape(-1)
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"{owner}: {name} must hold finite class ids, got "
+                             f"{_argcheck.shown(y[~np.isfinite(y)][0])}")
+        return np.trunc(y)      # as the cast to the integer dtype
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Add a batch to the confusion matrix.
+
+        Parameters
+        ----------
+        y_true, y_pred : array-like
+            Class ids (or scores, see sparse_y_true / sparse_y_pred), of any shape; the
+            same number of values once flattened.
+        sample_weight : array-like, optional
+            One weight for all values, or one per value (flattened; default 1).
+        """
+        owner = f"{type(self).__name__}.update_state"
+        self._add(self._ids(y_true, self.sparse_y_true, "y_true", owner),
+                  self._ids(y_pred, self.sparse_y_pred, "y_pred", owner), sample_weight, owner)
+
+    def _add(self, yt, yp, sample_weight, owner):
+        if yt.size != yp.size:
+            raise ValueError(f"{owner}: y_true and y_pred must hold as many values, got "
+                             f"{yt.size} and {yp.size} (flattened)")
+        dt = self._cm_dtype
+        if sample_weight is None:
+            sw = np.ones(yt.size, np.float64)
+        else:
+            given = sample_weight
+            sw = _argcheck.finite_array(_values_array(sample_weight, "sample_weight", owner),
+                                        "sample_weight", owner).reshape(-1)
+            if sw.size == 1:
+                sw = np.full(yt.size, sw[0])
+            elif sw.size != yt.size:
+                raise ValueError(f"{owner}: sample_weight must hold one weight for all values "
+                                 f"or one per value ({yt.size}), got shape "
+                                 f"{np.shape(given)}")
+            if dt.kind != "f":
+                if getattr(given, "dtype", None) is not None and \
+                        np.asarray(given).dtype.kind == "f":
+                    import warnings
+                    warnings.warn(f"{owner}: sample_weight is float, but the metric's dtype "
+                                  f"is {dt.name}: the weights are truncated to integers by "
+                                  f"casting; use integer weights or dtype='float32'",
+                                  stacklevel=3)
+                sw = np.trunc(sw)
+        n = self.num_classes
+        keep = (yt >= 0) & (yt < n) & (yp >= 0) & (yp < n)
+        if self.ignore_class is not None:
+            keep &= yt != self.ignore_class
+        idx = yt[keep].astype(np.int64) * n + yp[keep].astype(np.int64)
+        counts = np.bincount(idx, weights=sw[keep], minlength=n * n).reshape(n, n)
+        total = self.total_cm.view(np.ndarray)
+        with np.errstate(over="ignore"):
+            total[...] = total + counts.astype(dt)
+
+    def result(self):
+        """The IoU of the target classes (see the class), a float32 scalar."""
+        dt = self._cm_dtype
+        cm = self.total_cm.view(np.ndarray)
+        with np.errstate(over="ignore"):
+            rows = cm.sum(axis=0).astype(dt)
+            cols = cm.sum(axis=1).astype(dt)
+            tp = np.diagonal(cm).astype(dt)
+            denominator = rows + cols - tp
+        ids = self.target_class_ids
+        tp = tp[ids].astype(np.float32)
+        denominator = denominator[ids].astype(np.float32)
+        valid = denominator > np.float32(1e-9)
+        eps = np.float32(_EPS)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            iou = np.where(valid, tp / (denominator + eps), np.float32(0))
+        value = np.sum(iou, dtype=np.float32) / (np.float32(np.sum(valid)) + eps)
+        return _Scalar(float(np.float32(value)))
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} result={self.result():.4f}>"
+
+
+def _target_ids(ids, num_classes, owner):
+    if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+        raise TypeError(f"{owner}: target_class_ids must be a list or tuple of class ids, "
+                        f"got {_argcheck.shown(ids)}")
+    ids = [_class_id(i, "target_class_ids", owner) for i in ids]
+    if not ids:
+        raise ValueError(f"{owner}: target_class_ids must name at least one class, got []")
+    bad = [i for i in ids if not 0 <= i < num_classes]
+    if bad:
+        raise ValueError(f"{owner}: target_class_ids: class id {bad[0]} is out of range, "
+                         f"which is [0, {num_classes}) (num_classes={num_classes})")
+    return ids
+
+
+class IoU(_IoUBase):
+    """keras.metrics.IoU(num_classes, target_class_ids, name='io_u', dtype=None,
+    ignore_class=None, sparse_y_true=True, sparse_y_pred=True, axis=-1): the
+    intersection over union of the classes `target_class_ids`, averaged over those of
+    them that occur,
+
+        iou_c = cm[c, c] / (sum_j cm[c, j] + sum_i cm[i, c] - cm[c, c]),
+
+    from the confusion matrix of every batch seen (see `_IoUBase`); a class that is
+    neither true nor predicted anywhere counts 0 and is left out of the mean.
+
+    Parameters
+    ----------
+    num_classes : int
+        The number of classes (the confusion matrix is num_classes x num_classes).
+    target_class_ids : list or tuple of int
+        The classes whose IoU is averaged, each in [0, num_classes).
+    name : str, optional
+    dtype : str or numpy dtype, optional
+        The confusion matrix' dtype: int32 (default; weights are truncated to
+        integers) or a floating dtype for fractional weights.
+    ignore_class : int, optional
+        A class id whose values are left out (a "void" class such as -1 or 255).
+    sparse_y_true, sparse_y_pred : bool, default True
+        False: the labels (predictions) are scores, their argmax along `axis` the class.
+    axis : int, default -1
+        The class axis of scores.
+    """
+    _default_name = "io_u"
+
+    def __init__(self, num_classes, target_class_ids, name=None, dtype=None,
+                 ignore_class=None, sparse_y_true=True, sparse_y_pred=True, axis=-1):
+        super().__init__(num_classes, name=name, dtype=dtype, ignore_class=ignore_class,
+                         sparse_y_true=sparse_y_true, sparse_y_pred=sparse_y_pred, axis=axis)
+        self.target_class_ids = _target_ids(target_class_ids, self.num_classes,
+                                            type(self).__name__)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self._dtype, "num_classes": self.num_classes,
+                "target_class_ids": list(self.target_class_ids),
+                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
+                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+
+
+class BinaryIoU(IoU):
+    """keras.metrics.BinaryIoU(target_class_ids=(0, 1), threshold=0.5,
+    name='binary_io_u', dtype=None): IoU of two classes where a prediction >= threshold
+    (compared in float32) is class 1 and any other class 0; labels are 0 or 1.
+
+    Parameters
+    ----------
+    target_class_ids : list or tuple of int, default (0, 1)
+        [0], [1] or [0, 1]: the classes whose IoU is averaged.
+    threshold : float, default 0.5
+    name : str, optional
+    dtype : str or numpy dtype, optional
+        As for IoU.
+    """
+    _default_name = "binary_io_u"
+
+    def __init__(self, target_class_ids=(0, 1), threshold=0.5, name=None, dtype=None):
+        super().__init__(num_classes=2, target_class_ids=target_class_ids, name=name,
+                         dtype=dtype)
+        self.threshold = _argcheck.real(threshold, "threshold", "BinaryIoU")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Add a batch: y_pred thresholded to 0 / 1, then as IoU.update_state."""
+        owner = "BinaryIoU.update_state"
+        yp = _argcheck.float_array(y_pred, "y_pred", owner, dtype=np.float32)
+        if np.isnan(yp).any():
+            raise ValueError(f"{owner}: y_pred must not hold NaN")
+        yp = (yp >= np.float32(self.threshold)).astype(np.float64).reshape(-1)
+        self._add(self._ids(y_true, True, "y_true", owner), yp, sample_weight, owner)
+
+    def get_config(self):
+        return {"target_class_ids": list(self.target_class_ids), "threshold": self.threshold,
+                "name": self.name, "dtype": self._dtype}
+
+
+class MeanIoU(IoU):
+    """keras.metrics.MeanIoU(num_classes, name='mean_io_u', dtype=None,
+    ignore_class=None, sparse_y_true=True, sparse_y_pred=True, axis=-1): the IoU
+    averaged over every class that occurs (IoU with target_class_ids = all classes).
+    The arguments are IoU's."""
+    _default_name = "mean_io_u"
+
+    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
+                 sparse_y_true=True, sparse_y_pred=True, axis=-1):
+        n = _argcheck.integer(num_classes, "num_classes", type(self).__name__, lo=1)
+        super().__init__(n, list(range(n)), name=name, dtype=dtype,
+                         ignore_class=ignore_class, sparse_y_true=sparse_y_true,
+                         sparse_y_pred=sparse_y_pred, axis=axis)
+
+    def get_config(self):
+        return {"num_classes": self.num_classes, "name": self.name, "dtype": self._dtype,
+                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
+                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+
+
+class OneHotIoU(IoU):
+    """keras.metrics.OneHotIoU(num_classes, target_class_ids, name='one_hot_io_u',
+    dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1): IoU with one-hot
+    labels (their argmax along `axis` is the class) and, by default, scores as
+    predictions. The arguments are IoU's."""
+    _default_name = "one_hot_io_u"
+
+    def __init__(self, num_classes, target_class_ids, name=None, dtype=None,
+                 ignore_class=None, sparse_y_pred=False, axis=-1):
+        super().__init__(num_classes, target_class_ids, name=name, dtype=dtype,
+                         ignore_class=ignore_class, sparse_y_true=False,
+                         sparse_y_pred=sparse_y_pred, axis=axis)
+
+    def get_config(self):
+        return {"num_classes": self.num_classes,
+                "target_class_ids": list(self.target_class_ids), "name": self.name,
+                "dtype": self._dtype, "ignore_class": self.ignore_class,
+                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+
+
+class OneHotMeanIoU(MeanIoU):
+    """keras.metrics.OneHotMeanIoU(num_classes, name='one_hot_mean_io_u', dtype=None,
+    ignore_class=None, sparse_y_pred=False, axis=-1): MeanIoU with one-hot labels and,
+    by default, scores as predictions. The arguments are IoU's."""
+    _default_name = "one_hot_mean_io_u"
+
+    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
+                 sparse_y_pred=False, axis=-1):
+        super().__init__(num_classes, name=name, dtype=dtype, ignore_class=ignore_class,
+                         sparse_y_true=False, sparse_y_pred=sparse_y_pred, axis=axis)
+
+    def get_config(self):
+        return {"num_classes": self.num_classes, "name": self.name, "dtype": self._dtype,
+                "ignore_class": self.ignore_class, "sparse_y_pred": self.sparse_y_pred,
+                "axis": self.axis}
+
+
+# ------------------------------------------------------------------ correlation_metrics.py
+
+def _correlation_pair(y_true, y_pred, axis, owner):
+    y_true, y_pred = _pair(y_true, y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"{owner}: y_true must have the shape of y_pred {y_pred.shape}, got "
+                         f"{y_true.shape}")
+    for a in (axis if isinstance(axis, tuple) else (axis,)):
+        _check_axis(a, max(y_pred.ndim, 1), owner)
+    return y_true, y_pred
+
+
+def pearson_correlation(y_true, y_pred, axis=-1):
+    """keras.metrics.pearson_correlation: the Pearson correlation coefficient of y_true
+    and y_pred along `axis`, mean((t - mean t) / std t * (p - mean p) / std p) (std the
+    population one), in y_pred's float dtype.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like
+        Of the same shape (after Keras' matching of a last axis of 1).
+    axis : int or tuple of int, default -1
+
+    Returns
+    -------
+    numpy.ndarray
+        One coefficient per position of the other axes (NaN where a side is constant).
+    """
+    axis = _correlation_axis(axis, "pearson_correlation")
+    y_true, y_pred = _correlation_pair(y_true, y_pred, axis, "pearson_correlation")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = y_true - np.mean(y_true, axis=axis, keepdims=True)
+        p = y_pred - np.mean(y_pred, axis=axis, keepdims=True)
+        t = t / np.std(t, axis=axis, keepdims=True)
+        p = p / np.std(p, axis=axis, keepdims=True)
+        return np.mean(t * p, axis=axis)
+
+
+def concordance_correlation(y_true, y_pred, axis=-1):
+    """keras.metrics.concordance_correlation: Lin's concordance correlation coefficient
+    of y_true and y_pred along `axis`, as Keras computes it:
+    mean(2 (t - mean p)(p - mean p) / (var t + var p + (mean t - mean p)^2 + 1e-7)), in
+    y_pred's float dtype.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like
+        Of the same shape (after Keras' matching of a last axis of 1).
+    axis : int or tuple of int, default -1
+
+    Returns
+    -------
+    numpy.ndarray
+        One coefficient per position of the other axes.
+    """
+    axis = _correlation_axis(axis, "concordance_correlation")
+    y_true, y_pred = _correlation_pair(y_true, y_pred, axis, "concordance_correlation")
+    mt = np.mean(y_true, axis=axis, keepdims=True)
+    mp = np.mean(y_pred, axis=axis, keepdims=True)
+    vt = np.var(y_true - mt, axis=axis, keepdims=True)
+    vp = np.var(y_pred - mp, axis=axis, keepdims=True)
+    covar = (y_true - mp) * (y_pred - mp)
+    norm = vt + vp + np.square(mt - mp)
+    eps = y_pred.dtype.type(_EPS)
+    return np.mean(y_pred.dtype.type(2) * covar / (norm + eps), axis=axis)
+
+
+def _correlation_axis(axis, owner):
+    if isinstance(axis, (tuple, list)):
+        if not axis:
+            raise ValueError(f"{owner}: axis must be an int or a non-empty tuple of ints, "
+                             f"got {axis!r}")
+        return tuple(_argcheck.integer(a, "axis", owner) for a in axis)
+    return _argcheck.integer(axis, "axis", owner)
+
+
+class _Correlation(_MeanOfValues):
+    _direction = "up"
+
+    def __init__(self, name=None, dtype=None, axis=-1):
+        self.axis = _correlation_axis(axis, type(self).__name__)
+        super().__init__(name=name, dtype=dtype)
+
+    def _check_shapes(self, y_true, y_pred, owner):
+        super()._check_shapes(y_true, y_pred, owner)
+        for a in (self.axis if isinstance(self.axis, tuple) else (self.axis,)):
+            _check_axis(a, max(y_pred.ndim, 1), owner)
+
+    def get_config(self):
+        axis = list(self.axis) if isinstance(self.axis, tuple) else self.axis
+        return {"name": self.name, "dtype": _dtype_name(self.dtype), "axis": axis}
+
+
+class PearsonCorrelation(_Correlation):
+    """keras.metrics.PearsonCorrelation(name='pearson_correlation', dtype=None, axis=-1):
+    the mean over samples of pearson_correlation(y_true, y_pred, axis) (weighted by the
+    sample weights). 1: a perfect positive linear relation, -1 a negative one.
+
+    Parameters
+    ----------
+    name : str, optional
+    dtype : str or numpy dtype, optional
+    axis : int or tuple of int, default -1
+        The axis along which each coefficient is computed.
+    """
+    _default_name = "pearson_correlation"
+
+    def _values(self, y_true, y_pred):
+        return pearson_correlation(y_true, y_pred, self.axis)
+
+
+class ConcordanceCorrelation(_Correlation):
+    """keras.metrics.ConcordanceCorrelation(name='concordance_correlation', dtype=None,
+    axis=-1): the mean over samples of concordance_correlation(y_true, y_pred, axis)
+    (weighted by the sample weights): agreement of predictions and labels, 1 when they
+    are equal.
+
+    Parameters
+    ----------
+    name : str, optional
+    dtype : str or numpy dtype, optional
+    axis : int or tuple of int, default -1
+        The axis along which each coefficient is computed.
+    """
+    _default_name = "concordance_correlation"
+
+    def _values(self, y_true, y_pred):
+        return concordance_correlation(y_true, y_pred, self.axis)
+
 # keras.metrics' functions: per-sample values of a batch (the losses' functions are
 # fastnn.losses' own, as keras.metrics re-exports keras.losses')
 from fastnn.losses import (  # noqa: E402
@@ -2417,7 +2831,8 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
 
 _FUNCTIONS = ("accuracy", "binary_accuracy", "categorical_accuracy",
               "sparse_categorical_accuracy", "top_k_categorical_accuracy",
-              "sparse_top_k_categorical_accuracy", "cosine_similarity")
+              "sparse_top_k_categorical_accuracy", "cosine_similarity", "pearson_correlation",
+              "concordance_correlation")
 
 ALL_OBJECTS = {c.__name__: c for c in (Mean, BinaryAccuracy, SparseCategoricalAccuracy,
                                        CategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
@@ -2431,7 +2846,9 @@ ALL_OBJECTS = {c.__name__: c for c in (Mean, BinaryAccuracy, SparseCategoricalAc
                                        CosineSimilarity, LogCoshError, R2Score, Hinge,
                                        SquaredHinge, CategoricalHinge, FBetaScore, F1Score,
                                        AUC, PrecisionAtRecall, RecallAtPrecision,
-                                       SensitivityAtSpecificity, SpecificityAtSensitivity)}
+                                       SensitivityAtSpecificity, SpecificityAtSensitivity,
+                                       IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
+                                       PearsonCorrelation, ConcordanceCorrelation)}
 _BY_NAME = {
     "binary_accuracy": BinaryAccuracy, "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "categorical_accuracy": CategoricalAccuracy, "mean_squared_error": MeanSquaredError,
@@ -2455,14 +2872,18 @@ _BY_NAME = {
     "cosine_similarity": CosineSimilarity, "log_cosh_error": LogCoshError,
     "r2_score": R2Score, "hinge": Hinge, "squared_hinge": SquaredHinge,
     "categorical_hinge": CategoricalHinge, "f_beta_score": FBetaScore, "f1_score": F1Score,
-    "auc": AUC,
+    "auc": AUC, "binary_io_u": BinaryIoU, "pearson_correlation": PearsonCorrelation,
+    "concordance_correlation": ConcordanceCorrelation,
 }
 # Keras' names of the metrics that need an argument (recall=..., ...): known, but they
 # cannot be made from the name alone
 _NEEDS_ARGUMENT = {"precision_at_recall": ("PrecisionAtRecall", "recall"),
                    "recall_at_precision": ("RecallAtPrecision", "precision"),
                    "sensitivity_at_specificity": ("SensitivityAtSpecificity", "specificity"),
-                   "specificity_at_sensitivity": ("SpecificityAtSensitivity", "sensitivity")}
+                   "specificity_at_sensitivity": ("SpecificityAtSensitivity", "sensitivity"),
+                   "io_u": ("IoU", "num_classes"), "mean_io_u": ("MeanIoU", "num_classes"),
+                   "one_hot_io_u": ("OneHotIoU", "num_classes"),
+                   "one_hot_mean_io_u": ("OneHotMeanIoU", "num_classes")}
 _NEEDS_ARGUMENT.update({cls: (cls, arg) for cls, arg in _NEEDS_ARGUMENT.values()})
 # Keras also resolves a metric by its class name ("RootMeanSquaredError"); Mean, Sum and
 # MeanMetricWrapper take other arguments than (y_true, y_pred) and are not compiled by name
