@@ -979,7 +979,7 @@ def _compile_settings(model):
 
         def same_loss(stored, given):
             nonlocal problem
-            if given is not None and type(losses.get(stored)) is not type(
+            if given is not None and type(trainer.compile_utils.get_loss(stored)) is not type(
                     trainer.compile_utils.get_loss(given)):
                 problem = f"the loss {given!r:.60} is not one of fastnn's"
         _zip_leaves(same_loss, cfg["loss"], model._loss_identifier)

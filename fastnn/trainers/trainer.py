@@ -425,7 +425,10 @@ class Trainer:
             return None
 
         def loss(item):
-            return losses_mod.serialize(compile_utils.get_loss(item))
+            obj = compile_utils.get_loss(item)
+            if isinstance(obj, compile_utils.CrossentropyByShapes):
+                return obj.identifier          # resolved from the shapes again
+            return losses_mod.serialize(obj)
         return {
             "optimizer": optimizers_mod.serialize(self.optimizer),
             "loss": _map_leaves(loss, self._loss_identifier),
@@ -441,7 +444,7 @@ class Trainer:
         def metric(item):
             return item if isinstance(item, str) else metrics_mod.get(item)
         self.compile(optimizer=optimizers_mod.get(config["optimizer"]),
-                     loss=_map_leaves(losses_mod.get, config["loss"]),
+                     loss=_map_leaves(compile_utils.get_loss, config["loss"]),
                      loss_weights=config.get("loss_weights"),
                      metrics=_map_leaves(metric, config.get("metrics") or []),
                      weighted_metrics=_map_leaves(metric, config.get("weighted_metrics") or []))
@@ -510,6 +513,11 @@ class Trainer:
                 and not _all_finite(arr.astype(self.dtype)):
             _raise_not_finite(arr, arr.astype(self.dtype), what, argname)
         units = out_shape[-1]
+        if isinstance(self.loss, compile_utils.CrossentropyByShapes):
+            # "crossentropy": the loss the labels and outputs call for, from now on
+            self.loss = self.loss.resolve(arr.shape, out_shape)
+            if self._out_losses is not None and len(self._out_losses) == 1:
+                self._out_losses = [(self.loss, self._out_losses[0][1])]
         op = getattr(self.loss, "_op", None)
         if op is None:
             # a loss of the user's own: the targets as given (floats in the model's
