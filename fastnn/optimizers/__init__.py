@@ -1193,6 +1193,10 @@ def get(identifier):
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):
+        name = identifier.get("class_name")
+        if isinstance(name, str) and name not in ALL_OBJECTS and name.lower() in _BY_NAME:
+            # Keras' deserialize takes the lower-case names too ("adam")
+            identifier = dict(identifier, class_name=_BY_NAME[name.lower()].__name__)
         return _registry.from_dict("optimizer", identifier, ALL_OBJECTS)
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier.lower())
