@@ -110,6 +110,20 @@ class Optimizer:
     global_clipnorm : float, optional
         All gradients together are rescaled so that their joint L2 norm is at most
         this. Default None. At most one of the three clipping arguments may be given.
+    use_ema : bool, default False
+        Keep an exponential moving average of each variable (a slot ``"average"``):
+        average = ema_momentum * average + (1 - ema_momentum) * variable after every
+        step (the average starts at the variable). ``fit`` gives the weights their
+        averages after its last epoch (``finalize_variable_values``);
+        ``callbacks.SwapEMAWeights`` evaluates with them.
+    ema_momentum : float, default 0.99
+        In [0, 1].
+    ema_overwrite_frequency : int, optional
+        With use_ema: every this many updates the variables take their averages.
+    gradient_accumulation_steps : int, optional
+        At least 2: the gradients are summed (a slot ``"gradient_accumulator"``) and every
+        n-th call updates the variables with their mean; ``iterations`` then counts the
+        updates, while a learning-rate schedule reads the number of calls (as Keras).
     name : str, optional
         The optimizer's name.
     """
