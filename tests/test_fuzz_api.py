@@ -722,7 +722,15 @@ OPTIMIZER_ARGS = {
                           "clipvalue", "global_clipnorm", "name"),
     optimizers.Lion: ("learning_rate", "beta_1", "beta_2", "weight_decay", "clipnorm",
                       "clipvalue", "global_clipnorm", "name"),
+    optimizers.Ftrl: ("learning_rate", "learning_rate_power", "initial_accumulator_value",
+                      "l1_regularization_strength", "l2_regularization_strength",
+                      "l2_shrinkage_regularization_strength", "beta", "weight_decay",
+                      "clipnorm", "clipvalue", "global_clipnorm", "name"),
 }
+# the options every optimizer takes from Keras' base optimizer
+for _cls in OPTIMIZER_ARGS:
+    OPTIMIZER_ARGS[_cls] += ("use_ema", "ema_momentum", "ema_overwrite_frequency",
+                             "gradient_accumulation_steps")
 
 
 def _steps_stay_finite(opt, dtype=np.float64, steps=2):

@@ -374,3 +374,32 @@ def test_summary_counts_the_extra_slots():
     n = sum(w.size for w in m.trainable_weights)
     # iterations + learning rate + an average and a gradient sum per weight
     assert f"Optimizer params: {2 * n + 2:,}" in out.getvalue()
+
+
+def test_ftrl_refuses_a_zero_accumulator_that_would_give_nan():
+    """With n = 0, no L2 and no beta, a weight whose gradient is 0 would be 0/0."""
+    with pytest.raises(ValueError, match="initial_accumulator_value"):
+        O.Ftrl(initial_accumulator_value=0.0)
+    for ok in ({"l2_regularization_strength": 0.1}, {"beta": 0.5},
+               {"learning_rate_power": 0.0}):
+        opt = O.Ftrl(initial_accumulator_value=0.0, **ok)
+        v = fastnn.Variable(np.array([1.0, 2.0], np.float32))
+        opt.apply_gradients([(np.array([0.0, 1.0], np.float32), v)])
+        assert np.isfinite(v).all()
+
+
+def test_ftrl_step_that_overflows_changes_nothing():
+    """A step giving inf or NaN (here 16.1^314 overflows) is refused before any variable,
+    slot or the step count changes (Keras writes the infinities)."""
+    opt = O.Ftrl(learning_rate=0.001, learning_rate_power=-314.0)
+    vs = [fastnn.Variable(np.array([0.5, 0.0], np.float64)),
+          fastnn.Variable(np.array([1.0, -2.0, 0.0, 3.0], np.float64))]
+    before = _copy(vs)
+    with pytest.raises(ValueError, match="non-finite.*nothing was changed"):
+        opt.apply_gradients(zip([np.array([0.1, 0.2]), np.array([4.0, 0.0, -1.0, 1e-3])], vs))
+    for a, b in zip(vs, before):
+        np.testing.assert_array_equal(a, b)
+    assert opt.iterations == 0
+    for s in opt.slots_for(vs):
+        np.testing.assert_array_equal(s["accumulator"], 0.1)
+        assert not s["linear"].any()

@@ -409,12 +409,9 @@ class Optimizer:
                          for g, acc in zip(grads, accs)]
         if grads is not None:
             grads = self._clip(grads)
-            for g, v in zip(grads, variables):
-                if g is None:
-                    continue
-                flat_v, flat_slots = self._flat[index[id(v)]]
-                self._update(flat_v, g.reshape(-1), flat_slots, lr,
-                             wd_lr if wd_lr == 0.0 or self._decays(v) else 0.0)
+            self._apply_updates([(self._flat[index[id(v)]], g.reshape(-1),
+                                  wd_lr if wd_lr == 0.0 or self._decays(v) else 0.0)
+                                 for g, v in zip(grads, variables) if g is not None], lr)
             if steps:
                 for _, flat_slots in self._flat:
                     flat_slots["gradient_accumulator"][...] = 0
@@ -426,6 +423,11 @@ class Optimizer:
             if has_grad and constraint is not None:
                 v[...] = np.asarray(constraint(v), dtype=v.dtype)
         self._iterations += 1
+
+    def _apply_updates(self, items, lr):
+        """The update of each ((flat variable, flat slots), flat gradient, wd * lr)."""
+        for (flat_v, flat_slots), g, wd_lr in items:
+            self._update(flat_v, g, flat_slots, lr, wd_lr)
 
     def _update_moving_averages(self):
         """Keras' EMA step over every variable the optimizer was built with: average =
@@ -1101,32 +1103,68 @@ class Ftrl(Optimizer):
             owner, "l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength,
             0)
         self.beta = _check_float(owner, "beta", beta)
+        if self.initial_accumulator_value < _TINY and self.learning_rate_power < 0 and \
+                self.l2_regularization_strength == 0 and self.beta == 0:
+            # w = (clip(z) - z) / (n^-p / lr + 2 l2 + beta / lr): a weight whose gradients
+            # were all 0 so far (n = 0) would be 0/0 = NaN
+            raise ValueError(f"{owner}: initial_accumulator_value must be >= {_TINY:g} "
+                             f"(float32's smallest normal number) unless "
+                             f"l2_regularization_strength or beta is > 0 or "
+                             f"learning_rate_power is 0: otherwise a weight whose gradients "
+                             f"are 0 becomes 0/0 = NaN; got initial_accumulator_value="
+                             f"{initial_accumulator_value!r}")
 
     def _init_slot(self, name, var):
         if name == "accumulator":
             return np.full_like(var, self.initial_accumulator_value)
         return np.zeros_like(var)
 
-    def _update(self, var, grad, slots, lr, wd_lr):
+    def _apply_updates(self, items, lr):
+        """Every variable's step computed first, written only when all are finite: a
+        step that overflows (a large learning_rate_power, or l2 shrinkage times a
+        weight) raises and changes nothing (Keras writes inf / NaN)."""
+        owner = type(self).__name__
         if not lr > 0:
-            raise ValueError(f"{type(self).__name__}.apply: the learning rate must be > 0 "
-                             f"(the update divides by it), got {lr!r}")
+            raise ValueError(f"{owner}.apply: the learning rate must be > 0 (the update "
+                             f"divides by it), got {lr!r}")
+        staged = [self._step(flat_v, g, flat_slots, lr, wd_lr)
+                  for (flat_v, flat_slots), g, wd_lr in items]
+        for new in staged:
+            if not all(np.isfinite(a).all() for a in new):
+                raise ValueError(
+                    f"{owner}.apply: the step gives non-finite weights or slots "
+                    f"(learning_rate={lr!r}, learning_rate_power={self.learning_rate_power!r}, "
+                    f"l2_shrinkage_regularization_strength="
+                    f"{self.l2_shrinkage_regularization_strength!r}); nothing was changed")
+        for ((flat_v, flat_slots), _, _), (w, n, z) in zip(items, staged):
+            flat_v[...] = w
+            flat_slots["accumulator"][...] = n
+            flat_slots["linear"][...] = z
+
+    def _update(self, var, grad, slots, lr, wd_lr):
+        w, n, z = self._step(var, grad, slots, lr, wd_lr)
+        var[...] = w
+        slots["accumulator"][...] = n
+        slots["linear"][...] = z
+
+    def _step(self, var, grad, slots, lr, wd_lr):
+        """(new weights, accumulator, linear) of one variable; nothing written."""
         dt = var.dtype.type
         lr_t = dt(lr)
-        if wd_lr:       # Keras' decoupled weight decay, before the update
-            var -= var * dt(self.weight_decay) * lr_t
-        accum, linear = slots["accumulator"], slots["linear"]
-        power = dt(-self.learning_rate_power)
-        l2 = dt(self.l2_regularization_strength) + dt(self.beta) / (dt(2.0) * lr_t)
-        l1 = dt(self.l1_regularization_strength)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if wd_lr:       # Keras' decoupled weight decay, before the update
+                var = var - var * dt(self.weight_decay) * lr_t
+            accum, linear = slots["accumulator"], slots["linear"]
+            power = dt(-self.learning_rate_power)
+            l2 = dt(self.l2_regularization_strength) + dt(self.beta) / (dt(2.0) * lr_t)
+            l1 = dt(self.l1_regularization_strength)
             g_shrunk = grad + dt(2 * self.l2_shrinkage_regularization_strength) * var
             new_accum = accum + np.square(grad)
             new_pow = np.power(new_accum, power)
-            linear += g_shrunk - (new_pow - np.power(accum, power)) / lr_t * var
+            new_linear = linear + (g_shrunk - (new_pow - np.power(accum, power)) / lr_t * var)
             quadratic = new_pow / lr_t + dt(2) * l2
-            var[...] = (np.clip(linear, -l1, l1) - linear) / quadratic
-        accum[...] = new_accum
+            w = (np.clip(new_linear, -l1, l1) - new_linear) / quadratic
+        return w, new_accum, new_linear
 
     def get_config(self):
         cfg = super().get_config()
