@@ -2305,6 +2305,9 @@ def _class_id(value, name, owner):
     return _argcheck.integer(value, name, owner)
 
 
+_MAX_IOU_CLASSES = 2 ** 14
+
+
 class _IoUBase(Metric):
     """The confusion matrix of class ids, as Keras' _IoUBase: total_cm[i, j] sums the
     weights of the values whose true class is i and predicted class j. Labels (and
@@ -2318,7 +2321,9 @@ class _IoUBase(Metric):
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
                  sparse_y_true=True, sparse_y_pred=True, axis=-1):
         owner = type(self).__name__
-        self.num_classes = _argcheck.integer(num_classes, "num_classes", owner, lo=1)
+        # at most 2**14 classes: the confusion matrix (num_classes^2 counts) stays <= 2 GiB
+        self.num_classes = _argcheck.integer(num_classes, "num_classes", owner, lo=1,
+                                             hi=_MAX_IOU_CLASSES)
         self.ignore_class = None if ignore_class is None else \
             _class_id(ignore_class, "ignore_class", owner)
         self.sparse_y_true = _argcheck.boolean(sparse_y_true, "sparse_y_true", owner)
@@ -2536,7 +2541,8 @@ class MeanIoU(IoU):
 
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
                  sparse_y_true=True, sparse_y_pred=True, axis=-1):
-        n = _argcheck.integer(num_classes, "num_classes", type(self).__name__, lo=1)
+        n = _argcheck.integer(num_classes, "num_classes", type(self).__name__, lo=1,
+                              hi=_MAX_IOU_CLASSES)
         super().__init__(n, list(range(n)), name=name, dtype=dtype,
                          ignore_class=ignore_class, sparse_y_true=sparse_y_true,
                          sparse_y_pred=sparse_y_pred, axis=axis)

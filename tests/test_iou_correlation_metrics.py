@@ -113,6 +113,7 @@ def test_names_as_keras():
 @pytest.mark.parametrize("make, word", [
     (lambda: M.IoU(0, [0]), "num_classes"),
     (lambda: M.IoU(2.0, [0]), "num_classes"),
+    (lambda: M.MeanIoU(10 ** 9), "num_classes"),       # a 10**18-cell matrix
     (lambda: M.IoU(2, [2]), "target_class_ids"),
     (lambda: M.IoU(2, [-1]), "target_class_ids"),
     (lambda: M.IoU(2, []), "target_class_ids"),
