@@ -2467,7 +2467,8 @@ class IoU(_IoUBase):
     Parameters
     ----------
     num_classes : int
-        The number of classes (the confusion matrix is num_classes x num_classes).
+        The number of classes, 1 to 2**14 (the confusion matrix is num_classes x
+        num_classes).
     target_class_ids : list or tuple of int
         The classes whose IoU is averaged, each in [0, num_classes).
     name : str, optional
