@@ -274,3 +274,20 @@ def test_crossentropy_loss_called_directly_picks_by_shape():
     got = float(loss(np.array([1, 0]), y_pred))
     want = float(fastnn.losses.SparseCategoricalCrossentropy()(np.array([1, 0]), y_pred))
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("metric, monitor", [
+    (lambda: M.OneHotMeanIoU(3, name="seg"), "val_seg"),
+    (lambda: M.MeanIoU(3, sparse_y_true=False, sparse_y_pred=False), "val_mean_io_u"),
+    (lambda: M.PearsonCorrelation(name="pcc"), "pcc"),
+])
+def test_callbacks_maximize_these_metrics(metric, monitor):
+    """mode='auto' reads the compiled metric's direction (up), as Keras does."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype(np.float32)
+    m = fastnn.Sequential([fastnn.Input((4,)), layers.Dense(3, activation="softmax")])
+    m.compile("adam", "mse", metrics=[metric()])
+    es = fastnn.callbacks.EarlyStopping(monitor=monitor, patience=5)
+    m.fit(x, np.eye(3, dtype=np.float32)[rng.integers(0, 3, 32)], epochs=1,
+          validation_split=0.25, callbacks=[es], verbose=0)
+    assert es.monitor_op is np.greater

@@ -42,7 +42,7 @@ __all__ = [
 _MODES = ("auto", "min", "max")
 # Metric names whose better direction is up (Keras' metric `_direction == "up"`).
 _UP_NAMES = ("accuracy", "acc", "auc", "precision", "recall", "f1_score", "fbeta_score",
-             "r2_score", "cosine_similarity", "iou")
+             "r2_score", "cosine_similarity", "iou", "io_u", "correlation")
 _DOWN_NAMES = ("loss", "mse", "mae", "mape", "msle", "crossentropy", "error", "hinge",
                "divergence", "kld", "poisson", "logcosh", "huber")
 
@@ -68,7 +68,11 @@ def _infer_direction(owner, monitor, model):
     name = monitor[4:] if monitor.startswith("val_") else monitor
     if name == "loss":
         return "min"
+    found = []
     for m in getattr(model, "metrics", None) or []:
+        inner = getattr(m, "metrics", None)     # the compiled metrics' container, as Keras
+        found.extend(inner if isinstance(inner, list) else [m])
+    for m in found:
         direction = getattr(m, "_direction", None) or getattr(m, "direction", None)
         if getattr(m, "name", None) == name and direction in ("up", "down"):
             return "max" if direction == "up" else "min"
