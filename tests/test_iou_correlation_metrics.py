@@ -291,3 +291,45 @@ def test_callbacks_maximize_these_metrics(metric, monitor):
     m.fit(x, np.eye(3, dtype=np.float32)[rng.integers(0, 3, 32)], epochs=1,
           validation_split=0.25, callbacks=[es], verbose=0)
     assert es.monitor_op is np.greater
+
+
+def test_compiled_metrics_reset_at_every_epoch():
+    """One batch per epoch and a large learning rate: each epoch's value is the metric
+    of the predictions of the weights that epoch started from (not a sum over epochs)."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(60, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 60)
+    yr = rng.normal(size=(60, 3)).astype(np.float32)
+    m = _classifier([M.MeanIoU(3, sparse_y_pred=False), M.IoU(3, [0], sparse_y_pred=False)],
+                    lr=5.0)
+    starts = []
+
+    class Snapshot(fastnn.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            starts.append(self.model.get_weights())
+
+    h = m.fit(x, y, epochs=3, batch_size=60, verbose=0, callbacks=[Snapshot()])
+    probe = _classifier([])
+    direct_mean, direct_iou = [], []
+    for w in starts:
+        probe.set_weights(w)
+        p = probe.predict(x, verbose=0)
+        a, b = M.MeanIoU(3, sparse_y_pred=False), M.IoU(3, [0], sparse_y_pred=False)
+        a.update_state(y, p)
+        b.update_state(y, p)
+        direct_mean.append(float(a.result()))
+        direct_iou.append(float(b.result()))
+    assert len(set(direct_mean)) == 3          # the predictions moved between epochs
+    np.testing.assert_allclose(h.history["mean_io_u"], direct_mean, rtol=1e-6)
+    np.testing.assert_allclose(h.history["io_u"], direct_iou, rtol=1e-6)
+    # a correlation metric too (a running mean over samples)
+    r = fastnn.Sequential([fastnn.Input((4,)), layers.Dense(3)])
+    r.compile(fastnn.optimizers.SGD(0.5), "mse", metrics=[M.ConcordanceCorrelation()])
+    starts.clear()
+    h = r.fit(x, yr, epochs=3, batch_size=60, verbose=0, callbacks=[Snapshot()])
+    probe = fastnn.Sequential([fastnn.Input((4,)), layers.Dense(3)])
+    want = []
+    for w in starts:
+        probe.set_weights(w)
+        want.append(float(np.mean(M.concordance_correlation(yr, probe.predict(x, verbose=0)))))
+    np.testing.assert_allclose(h.history["concordance_correlation"], want, rtol=1e-5)
