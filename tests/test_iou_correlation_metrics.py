@@ -333,3 +333,17 @@ def test_compiled_metrics_reset_at_every_epoch():
         probe.set_weights(w)
         want.append(float(np.mean(M.concordance_correlation(yr, probe.predict(x, verbose=0)))))
     np.testing.assert_allclose(h.history["concordance_correlation"], want, rtol=1e-5)
+
+
+def test_crossentropy_refused_labels_leave_the_loss_unresolved():
+    """Labels refused at the first fit do not fix the loss: the next fit, with good
+    labels, resolves it from those."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(16, 3)).astype(np.float32)
+    m = fastnn.Sequential([fastnn.Input((3,)), layers.Dense(3, activation="softmax")])
+    m.compile("sgd", "crossentropy")
+    with pytest.raises(ValueError):
+        m.fit(x, np.ones((16, 5), np.float32), verbose=0)   # 5 columns for 3 outputs
+    assert type(m.loss).__name__ == "CrossentropyByShapes"
+    m.fit(x, rng.integers(0, 3, 16), verbose=0)
+    assert type(m.loss).__name__ == "SparseCategoricalCrossentropy"

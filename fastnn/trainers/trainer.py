@@ -500,7 +500,19 @@ class Trainer:
     def _convert_y(self, y, n, out_shape, what, argname="y"):
         """y -> array checked against the loss and the output shape: sparse labels
         integer in [0, units) as (N,); binary labels in [0, 1]; others shaped like the
-        output. Converted to the model dtype."""
+        output. Converted to the model dtype. loss="crossentropy" takes the loss these
+        labels call for, kept only when they pass."""
+        pending = self.loss if isinstance(self.loss, compile_utils.CrossentropyByShapes) \
+            else None
+        out_losses = self._out_losses
+        try:
+            return self._convert_y_checked(y, n, out_shape, what, argname)
+        except BaseException:
+            if pending is not None:         # refused labels leave the loss unresolved
+                self.loss, self._out_losses = pending, out_losses
+            raise
+
+    def _convert_y_checked(self, y, n, out_shape, what, argname):
         arr = _numeric_array(y, what, argname)
         if arr.ndim == 0 or arr.shape[0] == 0:
             raise ValueError(f"{what}: {argname} must not be empty, got shape {arr.shape}")
