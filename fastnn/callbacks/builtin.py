@@ -1,10 +1,11 @@
 """The built-in callbacks, with Keras 3 semantics (keras/src/callbacks/*.py).
 
 EarlyStopping, ModelCheckpoint, BackupAndRestore, LearningRateScheduler,
-ReduceLROnPlateau, TerminateOnNaN, SwapEMAWeights, CSVLogger and LambdaCallback. They talk to the model only through what Keras callbacks
-use: ``model.stop_training``, ``model.get_weights()/set_weights()``,
-``model.optimizer.learning_rate``, ``model.save()/save_weights()`` and the ``logs`` dicts
-that ``fit`` passes to the hooks.
+ReduceLROnPlateau, TerminateOnNaN, SwapEMAWeights, CSVLogger and LambdaCallback. They
+talk to the model only through what Keras callbacks use: ``model.stop_training``,
+``model.get_weights()/set_weights()``, ``model.optimizer.learning_rate`` (and, for
+SwapEMAWeights, the optimizer's moving averages of the weights),
+``model.save()/save_weights()`` and the ``logs`` dicts that ``fit`` passes to the hooks.
 
 Differences from Keras, on purpose:
 - ModelCheckpoint accepts any file name (Keras insists on ``.keras`` / ``.weights.h5``):
