@@ -4,6 +4,7 @@
     python bench/compare.py [--runs 3] [--workloads W1,W2,W3,W4]
                             [--frameworks fastnn,numpy,torch,keras,sklearn]
                             [--scale 1.0] [--threads N] [--timeout 900] [--json results.json]
+                            [--plot peers.png]
 
 Every run of every (framework, workload) is its own process (``compare.py --child
 FRAMEWORK WORKLOAD``): it loads the data, builds the model (untimed), waits
@@ -13,7 +14,9 @@ FRAMEWORK WORKLOAD``): it loads the data, builds the model (untimed), waits
 ``/usr/bin/time -v`` reports as "Maximum resident set size"), so memory is that of the
 whole process: interpreter, framework, data and model. Runs of the frameworks are
 interleaved (run 1 of each, then run 2 of each...) so a noisy machine hurts all alike;
-the table shows medians and every ratio against fastnn.
+the table shows medians and every ratio against fastnn. ``--plot`` draws the medians
+as a bar chart (one panel per workload, each bar labelled with its ratio to fastnn; needs
+matplotlib).
 
 Peers are optional: a framework whose module is not importable is listed as skipped.
 torch runs with its default thread count, Keras is tf.keras (TensorFlow's CPU build),
@@ -134,8 +137,8 @@ def run_child(framework, name, scale, seed, timeout, threads=None):
     return {"error": f"exit {proc.returncode}: {tail[:200]}"}
 
 
-def machine_description():
-    lines = []
+def _cpu():
+    """(CPU model name, logical cores, cores this process may use)."""
     cpu = "unknown CPU"
     try:
         with open("/proc/cpuinfo") as f:
@@ -149,6 +152,12 @@ def machine_description():
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = os.cpu_count()
+    return cpu, os.cpu_count(), usable
+
+
+def machine_description():
+    lines = []
+    cpu, _, usable = _cpu()
     mem = ""
     try:
         with open("/proc/meminfo") as f:
@@ -244,6 +253,62 @@ def _secs(t):
     return f"{t:.3f}" if t >= 0.1 else f"{t:.4f}" if t >= 0.01 else f"{t:.5f}"
 
 
+def describe(workload):
+    """What a workload is, in words: its network, data, batch size and length."""
+    w = workload
+    net = "→".join(str(n) for n in (w.n_features,) + tuple(u for u, _ in w.layers))
+    if w.output_activation not in ("linear", "softmax"):
+        net += f" ({w.output_activation})"
+    if w.kind == "predict":
+        return f"predict, network {net}, {w.n_train:,} rows, batch {w.batch_size}"
+    if w.data.startswith("digits"):
+        data = "digits 0/1" if w.data == "digits01" else "digits 0-9"
+        text = f"digit network {net} on {data}"
+    else:
+        text = f"network {net} on {w.n_train:,} synthetic rows"
+    return f"{text}, batch {w.batch_size}, {w.epochs} epoch{'s' if w.epochs != 1 else ''}"
+
+
+def plot_chart(path, names, fws, summary, runs, scale):
+    """Bar chart of the median times in `summary`: one panel per workload, a bar per
+    framework that ran, each labelled with its time and its ratio to fastnn; the
+    machine (CPU, cores) and the date in the title. Writes `path`, returns the figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    import matplotlib
+
+    cpu, logical, usable = _cpu()
+    fig = Figure(figsize=(9.0, 0.6 + 1.9 * len(names)), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(names), 1, squeeze=False)[:, 0]
+    colours = matplotlib.colormaps["tab10"]
+    for ax, name in zip(axes, names):
+        w = get_workload(name, scale)
+        ran = [fw for fw in fws if "seconds" in summary.get((fw, name), {})]
+        base = summary.get(("fastnn", name), {}).get("seconds")
+        times = [summary[(fw, name)]["seconds"] for fw in ran]
+        bars = ax.barh(range(len(ran)), times,
+                       color=[colours(fws.index(fw) % 10) for fw in ran])
+        ax.set_yticks(range(len(ran)), [LABELS[fw] for fw in ran])
+        ax.invert_yaxis()
+        for bar, t in zip(bars, times):
+            ratio = f" ({t / base:.2f}× fastnn)" if base else ""
+            ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
+                    f" {_secs(t)} s{ratio}", va="center", fontsize=8)
+        missing = [LABELS[fw] for fw in fws if fw not in ran]
+        title = describe(w) + (f"  [not run: {', '.join(missing)}]" if missing else "")
+        ax.set_title(title, fontsize=9, loc="left")
+        ax.set_xlabel("median seconds (lower is faster)", fontsize=8)
+        ax.margins(x=0.35)
+        ax.tick_params(labelsize=8)
+    fig.suptitle(f"fastnn and its peers, {runs} run{'s' if runs > 1 else ''} per bar: "
+                 f"{cpu}, {logical} cores ({usable} usable), "
+                 f"{time.strftime('%Y-%m-%d', time.gmtime())}", fontsize=9)
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(path)
+    return fig
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -258,6 +323,9 @@ def main(argv=None):
                         help="run every framework with this many threads (default: each "
                              "framework's own default)")
     parser.add_argument("--json", help="also write every run's result to this file")
+    parser.add_argument("--plot", metavar="PATH",
+                        help="also draw the medians as a bar chart to PATH (.png, .svg or "
+                             ".pdf; needs matplotlib)")
     parser.add_argument("--child", nargs=2, metavar=("FRAMEWORK", "WORKLOAD"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
@@ -275,6 +343,13 @@ def main(argv=None):
         parser.error(f"--threads: expected an integer >= 1, got {args.threads}")
     if args.threads:
         os.environ.update({var: str(args.threads) for var in THREAD_ENV})
+    if args.plot is not None:
+        if not args.plot.lower().endswith((".png", ".svg", ".pdf")):
+            parser.error(f"--plot: expected a .png, .svg or .pdf file, got {args.plot!r}")
+        try:
+            import matplotlib  # noqa: F401  (checked before the runs, not after)
+        except ImportError:
+            parser.error('--plot: needs matplotlib (pip install "fastnn[plot]")')
     names = [n.strip() for n in args.workloads.split(",") if n.strip()]
     fws = [f.strip() for f in args.frameworks.split(",") if f.strip()]
     for n in names:
@@ -320,6 +395,9 @@ def main(argv=None):
     if "W4" in names:
         print("W4 predicts with batch 128 in every framework but scikit-learn, whose "
               "MLPClassifier.predict_proba takes all rows in one pass.")
+    if args.plot:
+        plot_chart(args.plot, names, fws, summary, args.runs, scale)
+        print(f"Chart: {args.plot}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"command": sys.argv, "scale": scale, "machine": machine_description(),

@@ -1,4 +1,8 @@
 """compare.py keeps working: tiny workloads, one run each, real child processes."""
+import xml.etree.ElementTree as ET
+
+import pytest
+
 import compare
 
 
@@ -36,3 +40,28 @@ def test_fastnn_child_reports_where_the_team_size_search_ended():
     # one thread: no search, nothing to report
     r1 = compare.run_child("fastnn", "W3", 0.01, seed=0, timeout=120, threads=1)
     assert "error" not in r1 and "team" not in r1
+
+
+def test_compare_plot_draws_the_medians_by_workload_in_words(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    chart = tmp_path / "peers.svg"
+    assert compare.main(["--runs", "1", "--scale", "0.01", "--workloads", "W2",
+                         "--frameworks", "fastnn,numpy", "--plot", str(chart)]) == 0
+    assert f"Chart: {chart}" in capsys.readouterr().out
+    root = ET.parse(chart).getroot()                     # a valid SVG
+    texts = ["".join(e.itertext()) for e in root.iter() if e.tag.endswith("text")]
+    joined = "\n".join(texts)
+    w2 = compare.get_workload("W2", 0.01)
+    assert compare.describe(w2) == ("digit network 64→25→15→10 on digits 0-9, batch 32, "
+                                    "1 epoch")
+    assert compare.describe(w2) in texts
+    assert "fastnn" in texts and "NumPy reference" in texts
+    assert any(t.strip().endswith("(1.00× fastnn)") for t in texts)   # fastnn's own bar
+    cpu, cores, _ = compare._cpu()
+    assert cpu in joined and f"{cores} cores" in joined
+    assert not any(f"W{i}" in joined for i in range(1, 5))   # no internal labels
+
+
+def test_compare_plot_refuses_an_unknown_format(tmp_path):
+    with pytest.raises(SystemExit):
+        compare.main(["--runs", "1", "--plot", str(tmp_path / "peers.gif")])

@@ -31,7 +31,9 @@ double fnn_wtime(void)
 }
 
 static int g_simd = -1;      /* -1: not yet detected */
-static int g_threads = 0;    /* 0: not yet initialised */
+static int g_threads_set = 0;   /* fnn_set_num_threads' count; 0: follow OpenMP */
+static int g_threads_seen = 0;  /* the count fnn_serial_below was settled for */
+static int g_threads_max = 0;   /* fnn_set_max_threads' limit; 0: none */
 
 int fnn_simd_detect(void)
 {
@@ -73,15 +75,22 @@ int fnn_openmp_enabled(void)
 
 int fnn_get_num_threads(void)
 {
-    if (g_threads <= 0) {
+    int n = g_threads_set;
+    if (n > 0) return n;
 #ifdef _OPENMP
-        g_threads = omp_get_max_threads();   /* follows OMP_NUM_THREADS */
+    /* The calling thread's nthreads-var: OMP_NUM_THREADS at start-up, then whatever
+     * omp_set_num_threads made it (threadpoolctl's threadpool_limits calls that). */
+    n = omp_get_max_threads();
 #else
-        g_threads = 1;
+    n = 1;
 #endif
-        if (g_threads < 1) g_threads = 1;
+    if (n < 1) n = 1;
+    if (g_threads_max > 0 && n > g_threads_max) n = g_threads_max;
+    if (n != g_threads_seen) {   /* changed under us: the fast path's bound is stale */
+        g_threads_seen = n;
+        fnn_serial_below = 0.0;
     }
-    return g_threads;
+    return n;
 }
 
 /* The threshold is kept per team size (and SIMD path), so this is all a new count needs:
@@ -97,11 +106,31 @@ void fnn_set_num_threads(int n)
 {
     fnn_serial_below = 0.0;
 #ifdef _OPENMP
-    g_threads = n < 1 ? 1 : n;
+    g_threads_set = n < 0 ? 0 : n;
 #else
     (void)n;
-    g_threads = 1;
+    g_threads_set = 1;
 #endif
+}
+
+int fnn_num_threads_set(void)
+{
+    return g_threads_set;
+}
+
+void fnn_set_openmp_threads(int n)
+{
+#ifdef _OPENMP
+    if (n >= 1) omp_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
+
+void fnn_set_max_threads(int n)
+{
+    fnn_serial_below = 0.0;
+    g_threads_max = n < 0 ? 0 : n;
 }
 
 /* ------------------------------------------------------------ the parallel threshold
@@ -369,7 +398,10 @@ int fnn_threads_for_slow(double work)
     double pmw;
     uint64_t d = 0;
     if (nt_all <= 1) {
-        fnn_serial_below = INFINITY;
+        /* Settled for good only when the count cannot change behind fastnn's back;
+         * following OpenMP, each call asks again (a few ns), so that a count raised by
+         * omp_set_num_threads is seen. */
+        if (g_threads_set > 0) fnn_serial_below = INFINITY;
         return 1;
     }
     if (g_thread_cap > 0 && nt > g_thread_cap) nt = g_thread_cap;

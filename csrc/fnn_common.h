@@ -88,9 +88,19 @@ int fnn_set_simd_level(int level);
 int fnn_openmp_enabled(void);
 /* Wall-clock seconds from an arbitrary origin (omp_get_wtime, or a monotonic clock). */
 double fnn_wtime(void);
+/* The team size the kernels use now (>= 1): fnn_set_num_threads' count when one is set,
+ * else the calling thread's OpenMP count (omp_get_max_threads: OMP_NUM_THREADS, or what
+ * omp_set_num_threads / threadpoolctl made it), at most fnn_set_max_threads' limit. */
 int fnn_get_num_threads(void);
-/* Sets the team size (>= 1); each size has its own threshold, measured on first use. */
+/* Sets the team size (>= 1) for every thread, over OpenMP's count; 0 follows OpenMP's
+ * count again. Each size has its own threshold, measured on first use. */
 void fnn_set_num_threads(int n);
+/* fnn_set_num_threads' count (0: following OpenMP's). */
+int fnn_num_threads_set(void);
+/* omp_set_num_threads(n) for the calling thread (n >= 1; nothing without OpenMP). */
+void fnn_set_openmp_threads(int n);
+/* At most `n` threads when following OpenMP's count (0: no limit). */
+void fnn_set_max_threads(int n);
 /* At most `cap` threads for the kernels this thread launches (0: no cap). The fused
  * engine caps itself at the team size it found fastest for its steps (train.h, fnn_adapt). */
 void fnn_set_thread_cap(int cap);

@@ -12,32 +12,10 @@ from fastnn import _kernels
 __version__ = "0.1.0"
 
 
-# The most threads the kernels may use: 4 per CPU, at least 64. libgomp cannot start
-# thousands of threads (measured here: 32,768 end the process with "Thread creation
-# failed", 65,536 segfault), and past a few per CPU more threads only wait on each other.
-MAX_THREADS = max(64, 4 * (_os.cpu_count() or 1))
+from fastnn._threads import MAX_THREADS, get_num_threads, set_num_threads  # noqa: E402
+from fastnn import _threads  # noqa: E402
 
-
-def set_num_threads(n):
-    """Set the number of OpenMP threads the kernels may use (1 <= n <= MAX_THREADS)."""
-    import numbers
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= MAX_THREADS:
-        raise ValueError(f"set_num_threads: n must be an int in [1, {MAX_THREADS}] "
-                         f"(fastnn.MAX_THREADS: 4 per CPU, at least 64), got {n!r}")
-    _kernels.set_num_threads(int(n))
-
-
-if _kernels.get_num_threads() > MAX_THREADS:   # OMP_NUM_THREADS asked for more
-    import warnings as _warnings
-    _warnings.warn(f"fastnn: OMP_NUM_THREADS={_os.environ.get('OMP_NUM_THREADS')!r} asks for "
-                   f"{_kernels.get_num_threads()} threads, more than fastnn.MAX_THREADS "
-                   f"({MAX_THREADS}); using {MAX_THREADS}", RuntimeWarning, stacklevel=2)
-    _kernels.set_num_threads(MAX_THREADS)
-
-
-def get_num_threads():
-    """Number of threads the kernels may use (OMP_NUM_THREADS or the core count)."""
-    return _kernels.get_num_threads()
+_threads._warn_if_env_too_high()
 
 
 def build_info():
@@ -46,7 +24,14 @@ def build_info():
     goes parallel, on the whole team, from twice par_min_work units of work (float32
     multiply-adds): calibrated at run time from the fork/join cost (threshold_source
     'calibrated'), fixed by the FASTNN_PAR_MIN_WORK environment variable ('env'), or
-    'default' at one thread."""
+    'default' at one thread.
+
+    Returns
+    -------
+    dict
+        The version, OpenMP support, thread count, SIMD paths and the parallel
+        threshold.
+    """
     thr = _kernels.threading_info()
     return {
         "version": __version__,

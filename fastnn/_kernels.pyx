@@ -14,6 +14,9 @@ cdef extern from "fnn_common.h" nogil:
     int fnn_openmp_enabled()
     int fnn_get_num_threads()
     void fnn_set_num_threads(int n)
+    int fnn_num_threads_set()
+    void fnn_set_max_threads(int n)
+    void fnn_set_openmp_threads(int n)
     int fnn_threads_for(double work)
     int FNN_THR_DEFAULT
     int FNN_THR_CALIBRATED
@@ -47,7 +50,22 @@ def get_num_threads():
 
 
 def set_num_threads(int n):
+    """n >= 1: that many threads for every thread's kernels; 0: follow OpenMP's count."""
     fnn_set_num_threads(n)
+
+
+def num_threads_set():
+    """set_num_threads' count, 0 when following OpenMP's."""
+    return fnn_num_threads_set()
+
+
+def set_max_threads(int n):
+    fnn_set_max_threads(n)
+
+
+def set_openmp_threads(int n):
+    """omp_set_num_threads(n) for the calling thread."""
+    fnn_set_openmp_threads(n)
 
 
 def threads_for(double work):

@@ -34,8 +34,8 @@ def executing_eagerly():
 def _set_threads(num_threads):
     import fastnn
     num_threads = _argcheck.integer(num_threads, "num_threads", "config.threading", lo=0)
-    if num_threads:       # 0: the system picks (TensorFlow's meaning): leave it
-        fastnn.set_num_threads(min(num_threads, fastnn.MAX_THREADS))
+    # 0: the system picks (TensorFlow's meaning): OpenMP's count, as at start-up
+    fastnn.set_num_threads(min(num_threads, fastnn.MAX_THREADS) if num_threads else None)
 
 
 def _get_threads():

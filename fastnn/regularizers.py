@@ -11,6 +11,9 @@ def _weights(w, owner):
 
 
 class Regularizer:
+    """keras.regularizers.Regularizer: the base class of the weight regularizers. Called on a
+    weight, ``regularizer(w)``, it returns the penalty added to the loss; a subclass defines
+    ``__call__`` (and, in fastnn, ``grad(w)``, the penalty's gradient) and ``get_config``."""
     def __call__(self, w):
         raise NotImplementedError
 
@@ -26,6 +29,15 @@ class Regularizer:
 
 
 class L1L2(Regularizer):
+    """keras.regularizers.L1L2: the penalty ``l1 * sum(abs(w)) + l2 * sum(w ** 2)``.
+
+    Parameters
+    ----------
+    l1 : float
+        The L1 factor, at least 0. Default 0.
+    l2 : float
+        The L2 factor, at least 0. Default 0.
+    """
     def __init__(self, l1=0.0, l2=0.0):
         # Keras' validate_float_arg: a finite number >= 0 (None means 0)
         owner = type(self).__name__
@@ -69,6 +81,13 @@ class L1L2(Regularizer):
 
 
 class L1(L1L2):
+    """keras.regularizers.L1: the penalty ``l1 * sum(abs(w))``.
+
+    Parameters
+    ----------
+    l1 : float
+        The factor, at least 0. Default 0.01.
+    """
     def __init__(self, l1=0.01):
         super().__init__(l1=l1)
 
@@ -77,6 +96,13 @@ class L1(L1L2):
 
 
 class L2(L1L2):
+    """keras.regularizers.L2: the penalty ``l2 * sum(w ** 2)``.
+
+    Parameters
+    ----------
+    l2 : float
+        The factor, at least 0. Default 0.01.
+    """
     def __init__(self, l2=0.01):
         super().__init__(l2=l2)
 
@@ -90,10 +116,35 @@ ALIASES = {"l1": L1, "l2": L2, "l1_l2": L1L2}
 
 
 def serialize(reg):
+    """A regularizer's configuration as Keras writes it (None stays None).
+
+    Parameters
+    ----------
+    reg : Regularizer or None
+        The regularizer.
+
+    Returns
+    -------
+    dict or None
+        ``{'class_name': ..., 'config': ...}``.
+    """
     return None if reg is None else {"class_name": type(reg).__name__, "config": reg.get_config()}
 
 
 def get(identifier):
+    """The regularizer an argument names.
+
+    Parameters
+    ----------
+    identifier : str, Regularizer, dict or None
+        A name (``'l1'``, ``'l2'``, ``'l1_l2'`` or a class name, made with its default
+        factors), a Regularizer (returned as it is), a config dict, or None.
+
+    Returns
+    -------
+    Regularizer or None
+        The regularizer.
+    """
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, dict):

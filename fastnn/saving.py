@@ -4,7 +4,9 @@
 round-trip a model's architecture, weights, compile settings and optimizer state, so
 that training resumes exactly where it stopped. ``save_weights(model, path)`` /
 ``load_weights(model, path)`` move only the weights (Keras layout) between models of the
-same architecture. Any file name works; ``.fastnn`` is the suggested ending.
+same architecture. ``.fastnn`` is the suggested ending; names ending in ``.keras``,
+``.weights.h5``, ``.h5`` or ``.hdf5`` choose Keras' formats instead (fastnn.saving_keras,
+docs/KERAS_FILES.md).
 
 File format (version 1; also in docs/FORMAT.md)
 ------------------------------------------------
@@ -18,6 +20,7 @@ A ZIP archive (members stored or deflated) holding exactly these members:
      "model": {"class_name": "Sequential" | "Functional",                   # model files
                "config": <model.get_config()>},
      "compile": <model.compile_config> | null,                               # model files
+     "dropout_seeds": ["<decimal>", ...],   # optional: the C engine's dropout stream keys
      "arrays": {"weights":   [<entry>, ...],    # model.get_weights() order (Keras layout)
                 "optimizer": [<entry>, ...]}}   # optimizer.get_state(); absent/empty if none
 
@@ -885,18 +888,59 @@ def _check_model(model, what, kinds="Sequential", built=True):
                          "Input(shape), call it on data or fit it first")
 
 
+def _suffix(filepath):
+    """The format a file name asks for: "keras" (Keras 3's .keras), "weights.h5" (Keras
+    3's weights file), "h5" (Keras' legacy HDF5) or None (fastnn's own format)."""
+    name = os.fspath(filepath)
+    name = (name.decode(errors="replace") if isinstance(name, bytes) else name).lower()
+    if name.endswith(".keras"):
+        return "keras"
+    if name.endswith(".weights.h5"):
+        return "weights.h5"
+    if name.endswith((".h5", ".hdf5")):
+        return "h5"
+    return None
+
+
+def _no_legacy_writes(filepath, what):
+    raise ValueError(f"{what}: {os.fspath(filepath)!r}: fastnn does not write Keras' legacy "
+                     "HDF5 format (.h5, .hdf5); use .keras for a Keras 3 model file, "
+                     ".weights.h5 for Keras 3 weights, or any other ending for fastnn's own format")
+
+
 def save_model(model, filepath, overwrite=True, **kwargs):
     """Write ``model`` (architecture, weights, compile settings, optimizer state) to
-    ``filepath`` atomically, in the format described in the module docstring."""
+    ``filepath`` atomically: a name ending in ``.keras`` gives Keras 3's format
+    (fastnn.saving_keras), any other ending (not ``.h5``) the format described in the
+    module docstring.
+
+    Parameters
+    ----------
+    model : Sequential or functional Model
+        The model to save (subclassed models cannot be saved: their architecture is
+        their Python code).
+    filepath : str or path
+        The file to write.
+    overwrite : bool
+        Whether an existing file may be replaced. Default True.
+    """
     _check_model(model, "save_model")
     if kwargs:
         raise TypeError(f"save_model: unexpected arguments {sorted(kwargs)}")
+    kind = _suffix(filepath)
+    if kind == "keras":
+        from fastnn import saving_keras
+        return saving_keras.save_model(model, filepath, overwrite=overwrite)
+    if kind is not None:
+        _no_legacy_writes(filepath, "save_model")
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"save_model: {filepath!r} exists and overwrite=False")
     header = _header(MODEL_FORMAT)
     header["model"] = model.spec()
     header["compile"] = _compile_settings(model)
+    if getattr(model, "_dropout_draws", None):   # the engine's dropout stream (as strings:
+        header["dropout_seeds"] = [str(d) for d in model._dropout_draws]  # 62-bit ints)
     groups = {"weights": model.get_weights()}
     optimizer = getattr(model, "optimizer", None) if header["compile"] is not None else None
     if optimizer is None:
@@ -935,7 +979,7 @@ def _compile_settings(model):
 
         def same_loss(stored, given):
             nonlocal problem
-            if given is not None and type(losses.get(stored)) is not type(
+            if given is not None and type(trainer.compile_utils.get_loss(stored)) is not type(
                     trainer.compile_utils.get_loss(given)):
                 problem = f"the loss {given!r:.60} is not one of fastnn's"
         _zip_leaves(same_loss, cfg["loss"], model._loss_identifier)
@@ -1054,10 +1098,27 @@ def _check_learning_rate(filepath, opt):
                              "a finite number >= 0")
 
 
+def _check_dropout_seeds(filepath, seeds, model):
+    """config.json's "dropout_seeds": decimal strings of integers in [0, 2**62), at most
+    one per layer of the model."""
+    if not isinstance(seeds, list) or len(seeds) > len(model.layers):
+        raise _bad(filepath, f"config.json: 'dropout_seeds' must be a list of at most "
+                             f"{len(model.layers)} seeds (one per layer)")
+    for s in seeds:
+        if not (isinstance(s, str) and s.isascii() and s.isdigit() and len(s) <= 19 and int(s) < 2 ** 62):
+            raise _bad(filepath, f"config.json: 'dropout_seeds' must hold decimal strings of "
+                                 f"integers in [0, 2**62), got {s!r:.40}")
+    return [int(s) for s in seeds]
+
+
 def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_bytes=None):
     """Read a model written by save_model/model.save: a built Sequential or functional
     model with the saved weights and, with ``compile=True`` (the default) and a compiled original, the same
     optimizer (including its step count and slots), loss and metrics.
+
+    A name ending in ``.keras`` is read as Keras 3's format, ``.h5`` or ``.hdf5`` as
+    Keras' legacy HDF5 format (fastnn.saving_keras, with the same guarantees); any other
+    ending as fastnn's own format.
 
     ``max_bytes``: the most bytes the file's arrays may take together, as their declared
     shapes give them (default ``fastnn.saving.MAX_LOAD_BYTES``, 4 GiB). A file may also
@@ -1068,10 +1129,41 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_
     or malformed file, before the data in question is allocated (the checks are listed
     in the module doc and docs/FORMAT.md); nothing from the file is ever executed.
     ``custom_objects`` is not supported; ``safe_mode`` is always on.
+
+    Parameters
+    ----------
+    filepath : str or path
+        The file to read.
+    compile : bool
+        Whether to compile the model as it was saved. Default True.
+    custom_objects : None
+        Not supported: only None (or an empty dict) is accepted.
+    safe_mode : bool
+        Accepted for Keras compatibility; loading is always safe (nothing from the file
+        is executed).
+    max_bytes : int, optional
+        The most bytes the file's arrays may take together. Default ``MAX_LOAD_BYTES``.
+
+    Returns
+    -------
+    Model
+        The model.
     """
     if custom_objects:
         raise ValueError("load_model: custom_objects are not supported; fastnn files only refer "
                          "to fastnn's built-in layers, activations, losses and optimizers")
+    kind = _suffix(filepath)
+    if kind == "keras":
+        from fastnn import saving_keras
+        return saving_keras.load_model(filepath, compile=compile, max_bytes=max_bytes)
+    if kind is not None:
+        from fastnn import saving_keras
+        return saving_keras.load_legacy_h5_model(filepath, compile=compile, max_bytes=max_bytes)
+    return _load_fastnn_model(filepath, compile=compile, max_bytes=max_bytes)
+
+
+def _load_fastnn_model(filepath, compile=True, max_bytes=None):
+    """load_model for fastnn's own format."""
     max_bytes = _limit(max_bytes, "load_model: max_bytes")
     with _Archive(filepath, MODEL_FORMAT, max_bytes) as archive:
         filepath, config, declared = archive.filepath, archive.config, archive.declared
@@ -1093,6 +1185,9 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_
         restore = compile and compile_cfg is not None
         state = archive.read("optimizer") if restore else []
     _set_weights(filepath, model, weights)
+    draws = _check_dropout_seeds(filepath, config.get("dropout_seeds", []), model)
+    if draws:
+        model._dropout_draws = draws
     if restore:
         if not isinstance(compile_cfg, dict):
             raise _bad(filepath, "config.json: 'compile' must be an object or null")
@@ -1130,8 +1225,26 @@ def _model_from_file_bytes(data):
 
 # ---------------------------------------------------------------------- weights only
 def save_weights(model, filepath, overwrite=True):
-    """Write only ``model.get_weights()`` (Keras layout) to ``filepath``, atomically."""
+    """Write only ``model.get_weights()`` (Keras layout) to ``filepath``, atomically: a
+    name ending in ``.weights.h5`` gives Keras 3's weights file (fastnn.saving_keras), any
+    other ending (not ``.h5``) fastnn's own format.
+
+    Parameters
+    ----------
+    model : Model
+        The model whose weights are saved.
+    filepath : str or path
+        The file to write.
+    overwrite : bool
+        Whether an existing file may be replaced. Default True.
+    """
     _check_model(model, "save_weights", kinds="Model")
+    kind = _suffix(filepath)
+    if kind == "weights.h5":
+        from fastnn import saving_keras
+        return saving_keras.save_weights(model, filepath, overwrite=overwrite)
+    if kind is not None:
+        _no_legacy_writes(filepath, "save_weights")
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"save_weights: {filepath!r} exists and overwrite=False")
@@ -1141,8 +1254,23 @@ def save_weights(model, filepath, overwrite=True):
 def load_weights(model, filepath, max_bytes=None):
     """Set ``model``'s weights from a file written by save_weights (or a model file). The
     file's shapes are checked against the model before any array is read, and every
-    value before anything is assigned; ``max_bytes`` as for load_model."""
+    value before anything is assigned; ``max_bytes`` as for load_model. A name ending in
+    ``.weights.h5``, ``.h5`` or ``.hdf5`` is read as Keras' HDF5 weights (Keras 3's layout,
+    or the legacy one of a Keras 2 file).
+
+    Parameters
+    ----------
+    model : Model
+        The model to set the weights of (built, with the same architecture).
+    filepath : str or path
+        A file written by ``save_weights`` or ``save_model``.
+    max_bytes : int, optional
+        The most bytes the file's arrays may take together. Default ``MAX_LOAD_BYTES``.
+    """
     _check_model(model, "load_weights", kinds="Model")
+    if _suffix(filepath) in ("weights.h5", "h5"):
+        from fastnn import saving_keras
+        return saving_keras.load_weights(model, filepath, max_bytes=max_bytes)
     max_bytes = _limit(max_bytes, "load_weights: max_bytes")
     with _Archive(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT, TRAINING_FORMAT), max_bytes) as archive:
         _check_declared_fit(archive.filepath, model.weights, archive.declared["weights"])

@@ -24,7 +24,7 @@ plain NumPy arrays at plain NumPy speed. `Tensor._autodiff_install(attrs)` and
 """
 import numpy as np
 
-__all__ = ["Tensor", "Variable", "Scalar", "as_tensor"]
+__all__ = ["Tensor", "Variable", "Scalar", "as_tensor", "get_keras_mask", "set_keras_mask"]
 
 
 class Tensor(np.ndarray):
@@ -226,3 +226,16 @@ class Scalar(float):
 def as_tensor(a):
     """`a` (an array or anything numpy.asarray takes) viewed as a Tensor, without a copy."""
     return np.asarray(a).view(Tensor)
+
+
+def get_keras_mask(x):
+    """The mask a layer attached to its output `x` (a boolean array over its leading
+    axes: False marks an entry to leave out), or None; Keras' backend.get_keras_mask."""
+    return getattr(x, "_keras_mask", None) if isinstance(x, Tensor) else None
+
+
+def set_keras_mask(x, mask):
+    """Attach `mask` to the Tensor `x` (None removes it); Keras' backend.set_keras_mask."""
+    if mask is not None:
+        mask = np.asarray(mask).view(np.ndarray).astype(bool, copy=False)
+    x._keras_mask = mask

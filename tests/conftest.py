@@ -16,10 +16,15 @@ def dtype(request):
     return np.dtype(request.param)
 
 
+def _set_count():
+    """fastnn.set_num_threads' count, or None while fastnn follows OpenMP's count."""
+    return fastnn._kernels.num_threads_set() or None
+
+
 @pytest.fixture(params=[1, 2], ids=["1thr", "2thr"])
 def threads(request):
-    """Run the test at 1 and at 2 threads; restores the previous count afterwards."""
-    old = fastnn.get_num_threads()
+    """Run the test at 1 and at 2 threads; restores the previous setting afterwards."""
+    old = _set_count()
     fastnn.set_num_threads(request.param)
     try:
         yield request.param
@@ -29,8 +34,8 @@ def threads(request):
 
 @pytest.fixture
 def set_threads():
-    """set_threads(n) inside a test; the count is restored afterwards."""
-    old = fastnn.get_num_threads()
+    """set_threads(n) inside a test; the previous setting is restored afterwards."""
+    old = _set_count()
     yield fastnn.set_num_threads
     fastnn.set_num_threads(old)
 

@@ -30,11 +30,11 @@ def test_set_num_threads_round_trip():
         fastnn.set_num_threads(old)
 
 
-@pytest.mark.parametrize("bad", [0, -2, 1.5, "2", None, True, 100_000, 10**12])
+@pytest.mark.parametrize("bad", [0, -2, 1.5, "2", True, 100_000, 10**12])
 def test_set_num_threads_rejects_bad_values(bad):
     old = fastnn.get_num_threads()
     with pytest.raises(ValueError, match=rf"set_num_threads: n must be an int in \[1, "
-                                         rf"{fastnn.MAX_THREADS}\].*got {bad!r}"):
+                                         rf"{fastnn.MAX_THREADS}\] .*or None, got {bad!r}"):
         fastnn.set_num_threads(bad)
     assert fastnn.get_num_threads() == old
 

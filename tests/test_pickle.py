@@ -91,3 +91,59 @@ def test_a_subclassed_model_is_refused_with_the_way_out():
     n(np.zeros((1, 3), np.float32))
     with pytest.raises(TypeError, match="subclassed model's architecture is its Python code"):
         pickle.dumps(n)
+
+
+def _dropout_model():
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((5,)), layers.Dense(8, activation="relu"),
+                          layers.Dropout(0.3), layers.Dense(8, activation="relu"),
+                          layers.Dropout(0.2), layers.Dense(3)])
+    m.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return m
+
+
+def _cloudpickle_round_trip(m):
+    cloudpickle = pytest.importorskip("cloudpickle")
+    return cloudpickle.loads(cloudpickle.dumps(m))
+
+
+@pytest.mark.parametrize("clone", [lambda m: pickle.loads(pickle.dumps(m)), copy.deepcopy,
+                                   _cloudpickle_round_trip],
+                         ids=["pickle", "deepcopy", "cloudpickle"])
+def test_training_goes_on_bitwise_after_a_round_trip_dropout_included(data, clone):
+    """What joblib, Dask and Ray do to a model: ship it, and train it on there. The copy
+    carries the engine's dropout keys, so with fastnn's generator in the same state the
+    copy's next epochs equal the original's bit for bit."""
+    x, y = data
+    m = _dropout_model()
+    m.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    assert len(m._dropout_draws) == 2
+    r = clone(m)
+    assert r._dropout_draws == m._dropout_draws
+    for model in (m, r):
+        keras.utils.set_random_seed(7)
+        model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    for a, b in zip(m.get_weights(), r.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_saved_model_keeps_its_dropout_keys_and_a_bad_key_is_refused(data, tmp_path):
+    import json
+    import zipfile
+    x, y = data
+    m = _dropout_model()
+    m.fit(x, y, epochs=1, verbose=0)
+    path = tmp_path / "m.fastnn"
+    m.save(path)
+    assert keras.models.load_model(path)._dropout_draws == m._dropout_draws
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    for bad in (["-1"], [str(2 ** 62)], ["1²"], [5], "12", ["0"] * 100):
+        cfg = json.loads(members["config.json"])
+        cfg["dropout_seeds"] = bad
+        bad_path = tmp_path / "bad.fastnn"
+        with zipfile.ZipFile(bad_path, "w") as z:
+            for n, b in members.items():
+                z.writestr(n, json.dumps(cfg) if n == "config.json" else b)
+        with pytest.raises(ValueError, match="dropout_seeds"):
+            keras.models.load_model(bad_path)

@@ -213,3 +213,64 @@ def test_bad_arguments_found_by_fuzzing():
         layers.Discretization(bin_boundaries=[10 ** 400])
     with pytest.raises((ValueError, TypeError), match="num_tokens"):
         layers.CategoryEncoding(num_tokens=2 ** 40)
+
+
+# -- StringLookup ---------------------------------------------------------------------------
+
+def test_string_lookup_matches_keras_on_special_tokens_and_encodings():
+    """Figures from Keras 3.15.1 (TensorFlow backend, the only one StringLookup runs on)."""
+    from fastnn.layers import StringLookup
+    l = StringLookup(vocabulary=["a", "b", "c"], output_mode="one_hot", mask_token="")
+    np.testing.assert_array_equal(l(["a", "", "z"]), [[0, 1, 0, 0], [0, 0, 0, 0], [1, 0, 0, 0]])
+    l = StringLookup(vocabulary=["a", "b"], mask_token="[M]")
+    np.testing.assert_array_equal(l(np.array([b"a", b"b", b"[M]", b"x"], dtype=object)),
+                                  [2, 3, 0, 1])
+    l = StringLookup(vocabulary=["a", "b", "c"], output_mode="multi_hot")
+    np.testing.assert_array_equal(l([["a", "b"], ["c", "z"]]), [[0, 1, 1, 0], [1, 0, 0, 1]])
+    l = StringLookup(vocabulary=["a", "b", "c"], output_mode="count", pad_to_max_tokens=True,
+                     max_tokens=6)
+    np.testing.assert_array_equal(l([["a", "a"], ["c", "z"]]),
+                                  [[0, 2, 0, 0, 0, 0], [1, 0, 0, 1, 0, 0]])
+    l = StringLookup()
+    l.adapt(["b", "a", "c", "b", "a", "d"])
+    assert l.get_vocabulary() == ["[UNK]", "b", "a", "d", "c"]
+    l = StringLookup(vocabulary=["a", "b"], mask_token="[M]", invert=True)
+    assert l(np.array([0, 1, 2, 3, 7])).tolist() == ["[M]", "[UNK]", "a", "b", "[UNK]"]
+
+
+def test_string_lookup_bytes_and_encodings():
+    from fastnn.layers import StringLookup
+    l = StringLookup(vocabulary=["é", "b"], encoding="latin-1")
+    np.testing.assert_array_equal(l(np.array(["é".encode("latin-1"), b"b", b"q"])), [1, 2, 0])
+    with pytest.raises(ValueError, match="not valid utf-8"):
+        StringLookup(vocabulary=["a"])(np.array([b"\xff"]))
+    with pytest.raises(ValueError, match="unknown encoding"):
+        StringLookup(encoding="no-such-codec")
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(num_oov_indices=2), ValueError, "num_oov_indices > 1"),
+    (dict(oov_method="farmhash"), ValueError, "oov_method"),
+    (dict(mask_token=0), TypeError, "mask_token must be a string"),
+    (dict(encoding=5), TypeError, "encoding must be a str"),
+    (dict(output_mode="tf_idf"), ValueError, "tf_idf"),
+    (dict(vocabulary=["a", "a"]), ValueError, "repeated term"),
+    (dict(vocabulary="/no/such/vocabulary.txt"), ValueError, "cannot read the vocabulary file"),
+])
+def test_string_lookup_bad_arguments(kwargs, exc, match):
+    from fastnn.layers import StringLookup
+    with pytest.raises(exc, match=match):
+        StringLookup(**kwargs)
+
+
+@pytest.mark.parametrize("bad", [np.array([1.0, 2.0]), [1, 2], np.array([None, "a"], dtype=object)])
+def test_string_lookup_refuses_non_strings(bad):
+    from fastnn.layers import StringLookup
+    with pytest.raises(TypeError, match="inputs must be strings"):
+        StringLookup(vocabulary=["a"])(bad)
+
+
+def test_string_lookup_without_vocabulary_says_so():
+    from fastnn.layers import StringLookup
+    with pytest.raises(ValueError, match="no vocabulary"):
+        StringLookup()(["a"])

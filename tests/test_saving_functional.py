@@ -306,7 +306,7 @@ def test_bad_functional_configs_are_refused(tmp_path, data, fn, message):
     m = _mlp()
     m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     m.fit(x, y, epochs=1, verbose=0)
-    path = tmp_path / "bad.keras"
+    path = tmp_path / "bad.fastnn"
     m.save(path)
     _tamper_config(path, fn)
     with pytest.raises(ValueError, match=message):
@@ -315,12 +315,12 @@ def test_bad_functional_configs_are_refused(tmp_path, data, fn, message):
 
 def test_a_refused_file_leaves_the_random_stream_alone(tmp_path, data):
     m = _mlp()
-    m.save(tmp_path / "r.keras")
-    _tamper_config(tmp_path / "r.keras", lambda c: _layer(c, "probs").__setitem__("name", "hidden"))
+    m.save(tmp_path / "r.fastnn")
+    _tamper_config(tmp_path / "r.fastnn", lambda c: _layer(c, "probs").__setitem__("name", "hidden"))
     set_random_seed(5)
     before = keras.utils.get_rng().bit_generator.state
     with pytest.raises(ValueError):
-        saving.load_model(tmp_path / "r.keras")
+        saving.load_model(tmp_path / "r.fastnn")
     assert keras.utils.get_rng().bit_generator.state == before
 
 

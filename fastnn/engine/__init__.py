@@ -214,6 +214,10 @@ def _optimizer_spec(opt):
 
 
 def _optimizer_kind(opt):
+    if opt.use_ema:
+        raise Unsupported("use_ema (the engine keeps no moving averages of the weights)")
+    if opt.gradient_accumulation_steps:
+        raise Unsupported("gradient_accumulation_steps (the engine updates at every step)")
     wd = opt.weight_decay or 0.0
     if wd and any(opt._no_decay):
         raise Unsupported("weight-decay exclusions (exclude_from_weight_decay)")
@@ -352,13 +356,18 @@ class FusedPlan:
         # by the FusedNet) means no other object can take one of those ids meanwhile.
         self._pinned = (model.loss, list(model._metrics or []), self.opt._slots)
         # Dropout masks come from a counter-based stream keyed by this seed; like the
-        # layer path, only a model with dropout draws from fastnn's generator.
-        seed = 0
+        # layer path, only a model with dropout draws from fastnn's generator, once per
+        # model (kept in model._dropout_draws, which model files and pickles carry, so a
+        # rebuilt plan or a copy of the model draws the same masks at the same steps).
+        seed, draws, k = 0, model.__dict__.setdefault("_dropout_draws", []), 0
         for s in specs:
             if s["dropout"]:
                 own = getattr(s["dropout_layer"], "seed", None)
-                seed = seed * 1000003 + (own if own is not None
-                                         else int(utils.get_rng().integers(0, 2 ** 62)))
+                if own is None:
+                    if k == len(draws):
+                        draws.append(int(utils.get_rng().integers(0, 2 ** 62)))
+                    own, k = draws[k], k + 1
+                seed = seed * 1000003 + own
         seed %= 2 ** 64
         error_stats = any(stat in (_STAT_SE, _STAT_AE) for _, stat in self.feeds)
         self.net = _kernels.FusedNet(specs, self.loss_code, loss_param, self.on_logits,
@@ -608,7 +617,7 @@ class FusedPlan:
     def _record_epochs(self, history, epochs, totals):
         """History.on_epoch_end for many epochs at once (fit_epochs' only callback), column
         by column: the floats _logs gives epoch by epoch, without a dict and a callback
-        call per epoch (a tenth of the seed's 5 ms fit). Returns the last epoch's logs."""
+        call per epoch (a tenth of the digit network's 5 ms fit). Returns the last epoch's logs."""
         n = totals[:, _STAT_N]
         cols = {"loss": (totals[:, _STAT_LOSS] / n).tolist()}
         for m, stat in self.feeds:     # every fused metric is total / count

@@ -1,8 +1,8 @@
-"""Layers (keras.layers): Dense, Identity, Input/InputLayer, the activation layers,
+"""Layers (keras.layers): Dense, Identity, Masking, Input/InputLayer, the activation layers,
 Dropout and the other regularization layers (GaussianNoise, GaussianDropout,
 AlphaDropout, ActivityRegularization), BatchNormalization, Normalization,
 LayerNormalization, UnitNormalization, Rescaling, CategoryEncoding, Discretization,
-IntegerLookup, the reshaping layers (Flatten,
+IntegerLookup, StringLookup, the reshaping layers (Flatten,
 Reshape, Permute, RepeatVector), the merging layers and Lambda.
 
 A layer declares its weights in `build` and its math in `call` (inference) plus the
@@ -11,12 +11,12 @@ Weights are C-contiguous NumPy arrays of the layer dtype, updated in place.
 """
 from fastnn import _registry
 from fastnn.layers.layer import Layer, _auto_name
-from fastnn.layers.core import Dense, Identity, Input, InputLayer
+from fastnn.layers.core import Dense, Identity, Input, InputLayer, Masking
 from fastnn.layers.activations import ELU, Activation, LeakyReLU, ReLU, Softmax
 from fastnn.layers.normalization import (BatchNormalization, LayerNormalization, Normalization,
                                          UnitNormalization)
 from fastnn.layers.preprocessing import (CategoryEncoding, Discretization, IntegerLookup,
-                                          Rescaling)
+                                          Rescaling, StringLookup)
 from fastnn.layers.regularization import (ActivityRegularization, AlphaDropout, Dropout,
                                           GaussianDropout, GaussianNoise)
 from fastnn.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
@@ -26,11 +26,12 @@ from fastnn.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Mini
 from fastnn.layers.lambda_layer import Lambda
 from fastnn.layers.embedding import Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D
 
-ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Activation, ReLU, LeakyReLU, ELU, Softmax,
+ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Masking, Activation, ReLU, LeakyReLU, ELU, Softmax,
                                        Dropout, GaussianNoise, GaussianDropout, AlphaDropout,
                                        ActivityRegularization, BatchNormalization, Normalization,
                                        LayerNormalization, UnitNormalization, Rescaling,
                                        CategoryEncoding, Discretization, IntegerLookup,
+                                       StringLookup,
                                        Flatten, Reshape, Permute, RepeatVector,
                                        Add, Subtract, Multiply, Average, Maximum, Minimum,
                                        Concatenate, Dot, Lambda, Embedding,
@@ -38,14 +39,52 @@ ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Activation, 
 
 
 def serialize(layer):
+    """A layer's configuration as Keras writes it: ``{'class_name': ..., 'config':
+    layer.get_config()}``.
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer to describe.
+
+    Returns
+    -------
+    dict
+        The class name and the layer's config.
+    """
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
 def deserialize(config):
+    """Make a layer from the dict ``serialize`` gives (built-in layers, or registered custom
+    ones).
+
+    Parameters
+    ----------
+    config : dict
+        ``{'class_name': ..., 'config': ...}``.
+
+    Returns
+    -------
+    Layer
+        A new, unbuilt layer.
+    """
     return _registry.from_dict("layer", config, ALL_OBJECTS)
 
 
 def get(identifier):
+    """A layer from a Layer (returned as it is) or a config dict (made with ``deserialize``).
+
+    Parameters
+    ----------
+    identifier : Layer or dict
+        What to resolve; anything else raises ValueError.
+
+    Returns
+    -------
+    Layer
+        The layer.
+    """
     if isinstance(identifier, Layer):
         return identifier
     if isinstance(identifier, dict):

@@ -20,8 +20,38 @@ class Embedding(Layer):
     non-integer value, raises ValueError naming it (Keras on TensorFlow's CPU raises too;
     on a GPU it gives zeros). Inputs may come as floats (fit converts x to the model's
     float type): whole numbers are taken as indices, exact up to 2**24 in float32.
-    mask_zero=True is refused: fastnn has no masking, and the layers after an Embedding
-    would average over the padding instead of leaving it out."""
+    mask_zero=True: index 0 is padding; the outputs carry the mask ``inputs != 0``, which
+    the layers after pass on (Dense, Dropout, ...) or use (GlobalAveragePooling1D
+    averages over the other steps; a loss or metric on a masked output leaves the
+    masked steps out), as in Keras. input_dim must then leave room for the padding
+    index (index 0 still has a row, as in Keras).
+
+    Parameters
+    ----------
+    input_dim : int
+        The size of the vocabulary: indices run from 0 to ``input_dim - 1``.
+    output_dim : int
+        The size of each embedding vector.
+    embeddings_initializer : str or initializer
+        Initializer of the embedding matrix. Default ``'uniform'``.
+    embeddings_regularizer : str or regularizer, optional
+        A regularizer for the embedding matrix (a name such as ``'l2'`` or a Regularizer
+        object), whose penalty is added to the layer's losses. Default
+        None.
+    embeddings_constraint : None
+        Not supported by fastnn: only None is accepted.
+    mask_zero : bool
+        Whether index 0 is padding: the outputs then carry the mask ``inputs != 0``
+        for the layers after. Default False.
+    weights : list of array, optional
+        Keras 2 style initial weights: a list holding one ``(input_dim, output_dim)``
+        matrix.
+    lora_rank : None
+        Keras' low-rank adaptation; not supported by fastnn, only None is accepted.
+    input_length : int, optional
+        Keras 2 argument, accepted and ignored (the input's length comes from the
+        data).
+    """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
@@ -29,9 +59,7 @@ class Embedding(Layer):
         owner = "Embedding"
         self.input_dim = _argcheck.integer(input_dim, "input_dim", owner, lo=1)
         self.output_dim = _argcheck.integer(output_dim, "output_dim", owner, lo=1)
-        if _argcheck.boolean(mask_zero, "mask_zero", owner):
-            raise ValueError("Embedding: mask_zero=True is not supported by fastnn (it has no "
-                             "masking: the layers after would not leave the padding out)")
+        mask_zero = _argcheck.boolean(mask_zero, "mask_zero", owner)
         if embeddings_constraint is not None:
             raise ValueError("Embedding: embeddings_constraint is not supported by fastnn, got "
                              f"{_argcheck.shown(embeddings_constraint)}")
@@ -42,16 +70,20 @@ class Embedding(Layer):
             _argcheck.integer(input_length, "input_length", owner, lo=1)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.mask_zero = False
+        self.mask_zero = mask_zero
         super().__init__(**kwargs)
+        self.supports_masking = mask_zero
         self._initial_weights = weights
 
-    def build(self, input_shape):
+    def build(self, input_shape=None):
         self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
                                           initializer=self.embeddings_initializer,
                                           regularizer=self.embeddings_regularizer,
                                           name="embeddings")
-        super().build(input_shape)
+        if input_shape is None:      # Keras' build() takes no shape: the weights are all
+            self.built = True
+        else:
+            super().build(input_shape)
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights
                              if isinstance(self._initial_weights, (list, tuple))
@@ -82,12 +114,18 @@ class Embedding(Layer):
     def call(self, inputs):
         return _dops.take(self.embeddings, self._indices(inputs), axis=0)
 
+    def compute_mask(self, inputs, previous_mask=None):
+        """Keras': `inputs != 0` with mask_zero, else None."""
+        if not self.mask_zero:
+            return None
+        return np.asarray(inputs).view(np.ndarray) != 0
+
     def get_config(self):
         cfg = super().get_config()
         cfg.update(input_dim=self.input_dim, output_dim=self.output_dim,
                    embeddings_initializer=initializers.serialize(self.embeddings_initializer),
                    embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
-                   mask_zero=False)
+                   mask_zero=self.mask_zero)
         return cfg
 
 
@@ -118,11 +156,22 @@ class _GlobalPooling1D(Layer):
             del shape[self._axis()]
         return tuple(shape)
 
-    def call(self, inputs):
+    def _check_rank(self, inputs):
         if np.ndim(inputs) != 3:
             raise ValueError(f"{self.name}: expects inputs of rank 3 (batch, steps, features), "
                              f"got shape {np.shape(inputs)}")
+
+    def call(self, inputs):
+        self._check_rank(inputs)
         return type(self)._reduce(inputs, axis=self._axis(), keepdims=self.keepdims)
+
+    def _check_mask(self, inputs, mask):
+        steps = np.shape(inputs)[self._axis()]
+        m = np.asarray(mask).view(np.ndarray)
+        if m.shape != (np.shape(inputs)[0], steps):
+            raise ValueError(f"{self.name}: mask must have shape (batch, steps) = "
+                             f"{(np.shape(inputs)[0], steps)}, got {m.shape}")
+        return m.astype(bool)
 
     def get_config(self):
         cfg = super().get_config()
@@ -132,11 +181,47 @@ class _GlobalPooling1D(Layer):
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
     """keras.layers.GlobalAveragePooling1D(data_format="channels_last", keepdims=False):
-    the mean over the steps axis of (batch, steps, features) inputs."""
+    the mean over the steps axis of (batch, steps, features) inputs. Given a mask
+    (batch, steps), as an Embedding with mask_zero attaches, the mean over the unmasked
+    steps only (a row with every step masked gives NaN, as Keras' 0 / 0); the mask ends
+    here.
+
+    Parameters
+    ----------
+    data_format : str
+        ``'channels_last'`` (the default: inputs are ``(batch, steps, features)``) or
+        ``'channels_first'`` (``(batch, features, steps)``).
+    keepdims : bool
+        Whether to keep the pooled axis, of size 1. Default False.
+    """
     _reduce = staticmethod(_dops.mean)
+    supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        self._check_rank(inputs)
+        m = self._check_mask(inputs, mask)
+        w = np.expand_dims(m, 2 if self._axis() == 1 else 1).astype(np.asarray(inputs).dtype)
+        total = _dops.sum(_dops.multiply(inputs, w), axis=self._axis(), keepdims=self.keepdims)
+        count = np.sum(w, axis=self._axis(), keepdims=self.keepdims)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return _dops.divide(total, count)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return None
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):
     """keras.layers.GlobalMaxPooling1D(data_format="channels_last", keepdims=False): the
-    largest value over the steps axis of (batch, steps, features) inputs."""
+    largest value over the steps axis of (batch, steps, features) inputs.
+
+    Parameters
+    ----------
+    data_format : str
+        ``'channels_last'`` (the default: inputs are ``(batch, steps, features)``) or
+        ``'channels_first'`` (``(batch, features, steps)``).
+    keepdims : bool
+        Whether to keep the pooled axis, of size 1. Default False.
+    """
     _reduce = staticmethod(_dops.max)

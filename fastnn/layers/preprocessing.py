@@ -1,4 +1,5 @@
 """Preprocessing layers: Rescaling (keras.layers.Rescaling)."""
+import itertools
 import numbers
 
 import numpy as np
@@ -38,7 +39,15 @@ class Rescaling(Layer):
     (scale=1/255 maps [0, 255] to [0, 1]; scale=1/127.5, offset=-1 maps it to [-1, 1]).
     scale and offset are numbers or arrays broadcast against the input's last axes.
     Integer inputs become the layer's dtype; float inputs keep theirs unless the layer
-    was given a dtype (Keras casts every input to the layer's compute dtype)."""
+    was given a dtype (Keras casts every input to the layer's compute dtype).
+
+    Parameters
+    ----------
+    scale : float or array
+        The factor inputs are multiplied by.
+    offset : float or array
+        The value added after scaling. Default 0.
+    """
 
     def __init__(self, scale, offset=0.0, **kwargs):
         owner = "Rescaling"
@@ -196,7 +205,17 @@ class CategoryEncoding(_Encoder):
     counts ("count", optionally weighted by call's count_weights). Whole-number floats
     are accepted as indices (fit hands columns over as floats); an index outside
     [0, num_tokens) raises ValueError naming it (Keras' backends give a wrong row or
-    error). sparse=True is refused: fastnn has no sparse tensors."""
+    error). sparse=True is refused: fastnn has no sparse tensors.
+
+    Parameters
+    ----------
+    num_tokens : int
+        The number of categories; inputs are integer indices in ``[0, num_tokens)``.
+    output_mode : str
+        ``'one_hot'``, ``'multi_hot'`` (the default) or ``'count'``.
+    sparse : bool
+        Keras' sparse output; fastnn has no sparse tensors, so only False is accepted.
+    """
 
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
         owner = "CategoryEncoding"
@@ -275,12 +294,19 @@ def _merge_summaries(prev, nxt, epsilon):
     return _compress_summary(merged, epsilon)
 
 
-def _batches(data, owner):
-    """adapt's data: one array, or an iterable of batches (an (x, y) tuple gives x)."""
+def _batches(data, owner, steps=None):
+    """adapt's data: one array, or an iterable of batches (an (x, y) tuple gives x), at
+    most `steps` of them (so an endless generator can be given with steps)."""
+    if steps is not None:
+        steps = _argcheck.integer(steps, "steps", owner, lo=1)
     if isinstance(data, np.ndarray) or hasattr(data, "__array__"):
         return [np.asarray(data)]
+    if isinstance(data, (list, tuple)) and data and not isinstance(data[0], (list, tuple)) \
+            and not hasattr(data[0], "__array__"):
+        return [np.asarray(data)]           # one batch given as a list of values
     if hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict)):
-        return [np.asarray(b[0] if isinstance(b, tuple) else b) for b in data]
+        return [np.asarray(b[0] if isinstance(b, tuple) else b)
+                for b in itertools.islice(data, steps)]
     raise TypeError(f"{owner}: data must be an array or an iterable of batches, got "
                     f"{type(data).__name__}")
 
@@ -293,7 +319,24 @@ class Discretization(_Encoder):
     over len(bin_boundaries) + 1 buckets ("one_hot", "multi_hot", "count"). adapt(data)
     computes num_bins - 1 boundaries with Keras' own approximate quantile summary (the
     same NumPy code, so the same boundaries as Keras; epsilon sets its precision). The
-    boundaries are in get_config, as in Keras, and so save with the model."""
+    boundaries are in get_config, as in Keras, and so save with the model.
+
+    Parameters
+    ----------
+    bin_boundaries : list of float, optional
+        The sorted bucket boundaries. Either these or ``num_bins`` (then ``adapt``
+        computes them).
+    num_bins : int, optional
+        The number of buckets ``adapt`` computes boundaries for.
+    epsilon : float
+        The error tolerance of the approximate quantiles ``adapt`` computes. Default
+        0.01.
+    output_mode : str
+        ``'int'`` (the default, the bucket index), ``'one_hot'``, ``'multi_hot'`` or
+        ``'count'``.
+    sparse : bool
+        Keras' sparse output; fastnn has no sparse tensors, so only False is accepted.
+    """
 
     def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int",
                  sparse=False, **kwargs):
@@ -350,9 +393,7 @@ class Discretization(_Encoder):
         if self.num_bins is None:
             raise ValueError(f"{owner}: Cannot adapt a Discretization layer that has been "
                              f"initialized with `bin_boundaries`, use `num_bins` instead.")
-        batches = _batches(data, owner)
-        if steps is not None:
-            batches = batches[:_argcheck.integer(steps, "steps", owner, lo=1)]
+        batches = _batches(data, owner, steps)
         self.summary = np.array([[], []], dtype="float32")
         for b in batches:
             if b.dtype.kind not in "biuf" or b.size == 0 or not np.all(np.isfinite(b)):
@@ -396,31 +437,54 @@ class Discretization(_Encoder):
         return super().from_config(config)
 
 
-class IntegerLookup(_Encoder):
-    """keras.layers.IntegerLookup: integer tokens to indices of a vocabulary (given, or
-    learned by adapt(data): the max_tokens most frequent first, ties larger token first,
-    as Keras orders them). Indices: the mask (only when mask_token is set and
-    output_mode="int") is 0, then num_oov_indices OOV indices (an unknown token goes to
-    token % num_oov_indices, Keras' default oov_method "floormod"), then the vocabulary.
-    output_mode "int" gives int64 indices; "one_hot", "multi_hot", "count" encode them
-    over vocabulary_size() (max_tokens with pad_to_max_tokens=True). invert=True maps
-    indices back to tokens. Whole-number floats are taken as tokens (fit hands columns
-    over as floats). The vocabulary (learned or given) is kept in get_config, so it
-    saves with the model (Keras writes an adapted one as an asset file).
-    Not supported: output_mode="tf_idf" / idf_weights, sparse=True, oov_method="farmhash"."""
+def _strings(raw, owner, encoding):
+    """raw as a NumPy unicode array: str kept, bytes decoded with `encoding`; anything
+    else is refused (a number is not a string token)."""
+    if raw.dtype.kind == "U":
+        return raw
+    if raw.dtype.kind == "S":
+        try:
+            return np.char.decode(raw, encoding)
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{owner}: inputs are not valid {encoding} ({e})") from None
+    if raw.dtype.kind == "O":
+        flat = raw.reshape(-1)
+        out = []
+        for v in flat:
+            if isinstance(v, bytes):
+                try:
+                    v = v.decode(encoding)
+                except UnicodeDecodeError as e:
+                    raise ValueError(f"{owner}: inputs are not valid {encoding} ({e})") from None
+            elif not isinstance(v, str):
+                raise TypeError(f"{owner}: inputs must be strings, got an element of type "
+                                f"{type(v).__name__} {_argcheck.shown(v)}")
+            out.append(v)
+        return np.array(out, dtype=str).reshape(raw.shape) if out else \
+            np.zeros(raw.shape, dtype="<U1")
+    raise TypeError(f"{owner}: inputs must be strings, got dtype {raw.dtype}")
 
-    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1,
-                 vocabulary=None, vocabulary_dtype="int64", idf_weights=None, invert=False,
-                 output_mode="int", sparse=False, pad_to_max_tokens=False,
-                 oov_method="floormod", salt=None, **kwargs):
-        owner = "IntegerLookup"
-        if vocabulary_dtype != "int64":
-            raise ValueError(f"{owner}: Only `vocabulary_dtype='int64'` is supported at this "
-                             f"time. Received: vocabulary_dtype={vocabulary_dtype}")
+
+class _IndexLookup(_Encoder):
+    """What IntegerLookup and StringLookup share (Keras' IndexLookup): tokens to indices
+    of a vocabulary (given, or learned by adapt(data): the max_tokens most frequent
+    first, ties larger token first, as Keras orders them). Indices: the mask (only when
+    mask_token is set and output_mode="int") is 0, then num_oov_indices OOV indices,
+    then the vocabulary. output_mode "int" gives int64 indices; "one_hot", "multi_hot",
+    "count" encode them over vocabulary_size() (max_tokens with pad_to_max_tokens=True).
+    invert=True maps indices back to tokens. The vocabulary (learned or given) is kept
+    in get_config, so it saves with the model (Keras writes an adapted one as an asset
+    file). Not supported: output_mode="tf_idf" / idf_weights, sparse=True."""
+
+    _owner = "IndexLookup"
+
+    def __init__(self, max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
+                 idf_weights, invert, output_mode, sparse, pad_to_max_tokens, **kwargs):
+        owner = self._owner
         if max_tokens is not None:
             max_tokens = _argcheck.integer(max_tokens, "max_tokens", owner, hi=_MAX_TOKENS)
             if max_tokens <= 1:
-                raise ValueError(f"{owner}: If `max_tokens` is set for `IntegerLookup`, it must "
+                raise ValueError(f"{owner}: If `max_tokens` is set for `{owner}`, it must "
                                  f"be greater than 1. Received: max_tokens={max_tokens}")
         if _argcheck.boolean(pad_to_max_tokens, "pad_to_max_tokens", owner) and max_tokens is None:
             raise ValueError(f"{owner}: If pad_to_max_tokens is True, must set `max_tokens`. "
@@ -429,19 +493,12 @@ class IntegerLookup(_Encoder):
                                             hi=_MAX_TOKENS)
         if num_oov_indices < 0:
             raise ValueError(f"{owner}: The value of `num_oov_indices` argument for "
-                             f"`IntegerLookup` must >= 0. Received: "
+                             f"`{owner}` must >= 0. Received: "
                              f"num_oov_indices={num_oov_indices}")
         for argname, v in (("mask_token", mask_token), ("oov_token", oov_token)):
-            if v is not None and (isinstance(v, (bool, np.bool_))
-                                  or not isinstance(v, (int, np.integer))):
-                raise TypeError(f"{owner}: {argname} must be an int or None, got "
+            if v is not None and not self._is_token(v):
+                raise TypeError(f"{owner}: {argname} must be {self._token_kind} or None, got "
                                 f"{_argcheck.shown(v)}")
-        if oov_method != "floormod":
-            raise ValueError(f"{owner}: oov_method must be 'floormod' (fastnn has no "
-                             f"farmhash), got {_argcheck.shown(oov_method)}")
-        if salt is not None:
-            raise ValueError(f"{owner}: `salt` can only be used when `oov_method='farmhash'`. "
-                             f"Received: oov_method={oov_method}")
         if isinstance(output_mode, str) and output_mode == "binary":
             output_mode = "multi_hot"
         if (isinstance(output_mode, str) and output_mode in ("tf_idf", "tf-idf")) \
@@ -456,16 +513,33 @@ class IntegerLookup(_Encoder):
             raise ValueError(f"{owner}: sparse=True is not supported (fastnn has no sparse "
                              f"tensors), got sparse={sparse!r}")
         self.max_tokens, self.num_oov_indices = max_tokens, num_oov_indices
-        self.mask_token = None if mask_token is None else int(mask_token)
-        self.oov_token = None if oov_token is None else int(oov_token)
-        self.vocabulary_dtype, self.invert, self.sparse = vocabulary_dtype, bool(invert), False
-        self.pad_to_max_tokens, self.oov_method, self.salt = bool(pad_to_max_tokens), oov_method, None
+        self.mask_token = None if mask_token is None else self._token(mask_token)
+        self.oov_token = None if oov_token is None else self._token(oov_token)
+        self.invert, self.sparse = bool(invert), False
+        self.pad_to_max_tokens = bool(pad_to_max_tokens)
         self._tokens = None           # the learned/given vocabulary, no special tokens
         self.input_vocabulary = None
+        kwargs.pop("vocabulary_size", None)   # in Keras' configs; the vocabulary gives it
         super().__init__(**kwargs)
         if vocabulary is not None:
             self.set_vocabulary(vocabulary)
-            self.input_vocabulary = [int(t) for t in self._tokens]
+            self.input_vocabulary = [self._token(t) for t in self._tokens]
+
+    # -- what differs between integer and string tokens ---------------------------------
+    def _is_token(self, v):
+        raise NotImplementedError
+
+    def _token(self, v):
+        """A token as get_vocabulary and get_config give it (int or str)."""
+        raise NotImplementedError
+
+    def _tokens_in(self, raw, owner, what):
+        """Inputs (or a vocabulary) as a NumPy array of tokens (int64 or unicode)."""
+        raise NotImplementedError
+
+    def _oov_index(self, x, oov):
+        """Index offsets in [0, num_oov_indices) of the OOV tokens x[oov]."""
+        raise NotImplementedError
 
     # -- indices ------------------------------------------------------------------------
     def _oov_start(self):
@@ -475,36 +549,43 @@ class IntegerLookup(_Encoder):
         return self._oov_start() + self.num_oov_indices
 
     def vocabulary_size(self):
+        """The number of indices: special tokens and vocabulary (max_tokens when
+        pad_to_max_tokens)."""
         n = self._token_start() + (0 if self._tokens is None else len(self._tokens))
         return self.max_tokens if self.pad_to_max_tokens else n
 
+    def _special(self):
+        return [self.mask_token] * self._oov_start() + [self.oov_token] * self.num_oov_indices
+
     def get_vocabulary(self, include_special_tokens=True):
-        tokens = [] if self._tokens is None else [int(t) for t in self._tokens]
-        if not include_special_tokens:
-            return tokens
-        special = [self.mask_token] * self._oov_start() + [self.oov_token] * self.num_oov_indices
-        return special + tokens
+        """The vocabulary in index order, with the mask and OOV tokens first unless
+        include_special_tokens=False."""
+        tokens = [] if self._tokens is None else [self._token(t) for t in self._tokens]
+        return self._special() + tokens if include_special_tokens else tokens
+
+    def _read_vocabulary(self, vocabulary, owner):
+        if isinstance(vocabulary, str):
+            raise ValueError(f"{owner}: a vocabulary file is not supported; pass a list of "
+                             f"{self._token_kind} tokens, got {vocabulary!r}")
+        return vocabulary
 
     def set_vocabulary(self, vocabulary, idf_weights=None):
-        owner = f"{self.name if hasattr(self, 'name') else 'IntegerLookup'}.set_vocabulary"
+        """Replace the vocabulary with `vocabulary` (a list or array of distinct tokens,
+        optionally starting with the special tokens in index order)."""
+        owner = f"{self.name if hasattr(self, 'name') else self._owner}.set_vocabulary"
         if idf_weights is not None:
             raise ValueError(f"{owner}: idf_weights are only for output_mode='tf_idf', which "
                              f"fastnn does not support")
-        if isinstance(vocabulary, str):
-            raise ValueError(f"{owner}: a vocabulary file is not supported; pass a list of "
-                             f"integers, got {vocabulary!r}")
-        v = np.asarray(vocabulary)
-        if v.dtype.kind == "f" and v.size and np.all(v == np.floor(v)):
-            v = v.astype(np.int64)
-        if v.dtype.kind not in "iu" and v.size:
-            raise TypeError(f"{owner}: vocabulary must be integers, got dtype {v.dtype}")
-        v = v.astype(np.int64).reshape(-1)
-        if v.size == 0:
+        vocabulary = self._read_vocabulary(vocabulary, owner)
+        given = np.asarray(vocabulary, dtype=object if isinstance(vocabulary, (list, tuple))
+                           and not vocabulary else None)
+        if given.size == 0:
             raise ValueError(f"{owner}: Cannot set an empty vocabulary. Received: "
                              f"vocabulary={list(vocabulary)}")
-        special = [self.mask_token] * self._oov_start() + [self.oov_token] * self.num_oov_indices
+        v = self._tokens_in(given, owner, "vocabulary").reshape(-1)
+        special = self._special()
         ts = len(special)
-        if len(v) >= ts and [int(t) for t in v[:ts]] == special:
+        if len(v) >= ts and [self._token(t) for t in v[:ts]] == special:
             v = v[ts:]
         uniq, counts = np.unique(v, return_counts=True)
         if np.any(counts > 1):
@@ -526,16 +607,24 @@ class IntegerLookup(_Encoder):
             raise ValueError(f"{owner}: Attempted to set a vocabulary larger than the maximum "
                              f"vocab size. Received vocabulary size is {ts + len(v)}; "
                              f"`max_tokens` is {self.max_tokens}.")
-        self._tokens = v
-        self._index = {int(t): ts + i for i, t in enumerate(v)}
+        self._set_tokens(v)
+
+    def _set_tokens(self, tokens):
+        self._tokens = tokens
+        order = np.argsort(tokens, kind="stable")
+        self._sorted = tokens[order]                       # for the lookup's binary search
+        self._sorted_index = order.astype(np.int64) + self._token_start()
 
     def adapt(self, data, steps=None):
+        """Learn the vocabulary from `data` (an array, or an iterable of batches; `steps`
+        limits the batches): the tokens by count, the most frequent first."""
         owner = f"{self.name}.adapt"
-        batches = _batches(data, owner)
-        if steps is not None:
-            batches = batches[:_argcheck.integer(steps, "steps", owner, lo=1)]
-        toks = np.concatenate([_whole(b, owner, "tokens").reshape(-1) for b in batches]) \
-            if batches else np.zeros(0, np.int64)
+        batches = _batches(data, owner, steps)
+        parts = [self._tokens_in(b, owner, "tokens").reshape(-1) for b in batches]
+        toks = np.concatenate(parts) if parts else self._tokens_in(np.zeros(0, np.int64)
+                                                                   if self._token_kind == "an int"
+                                                                   else np.zeros(0, "<U1"),
+                                                                   owner, "tokens")
         if self.mask_token is not None:
             toks = toks[toks != self.mask_token]
         if self.oov_token is not None:
@@ -544,14 +633,7 @@ class IntegerLookup(_Encoder):
         order = np.lexsort((uniq, counts))[::-1]         # Keras: count, then token, descending
         if self.max_tokens:
             order = order[:max(self.max_tokens - self._token_start(), 0)]
-        self._tokens = uniq[order].astype(np.int64)
-        ts = self._token_start()
-        self._index = {int(t): ts + i for i, t in enumerate(self._tokens)}
-
-    def _out_dtype(self):
-        if self.output_mode == "int":
-            return self.vocabulary_dtype if self.invert else "int64"
-        return self.dtype
+        self._set_tokens(uniq[order])
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":
@@ -563,15 +645,10 @@ class IntegerLookup(_Encoder):
         if self._tokens is None:
             raise ValueError(f"{owner}: the layer has no vocabulary; pass vocabulary= or call "
                              f"adapt(data) first")
-        x = _whole(_raw(inputs), owner, "tokens")
         if self.invert:
-            vocab = np.asarray(self.get_vocabulary(), dtype=np.int64)
-            ok = (x >= 0) & (x < len(vocab))
-            out = np.where(ok, vocab[np.clip(x, 0, max(len(vocab) - 1, 0))],
-                           -1 if self.oov_token is None else self.oov_token)
-            return self._finish(out.astype(self.vocabulary_dtype))
-        keys = np.array(sorted(self._index), dtype=np.int64)
-        vals = np.array([self._index[int(k)] for k in keys], dtype=np.int64)
+            return self._invert(_whole(_raw(inputs), owner, "indices"))
+        x = self._tokens_in(_raw(inputs), owner, "tokens")
+        keys, vals = self._sorted, self._sorted_index
         pos = np.clip(np.searchsorted(keys, x), 0, max(len(keys) - 1, 0))
         found = keys[pos] == x if len(keys) else np.zeros(x.shape, bool)
         idx = np.where(found, vals[pos], -1)
@@ -585,7 +662,7 @@ class IntegerLookup(_Encoder):
                                  f"vocabulary, found OOV values "
                                  f"{_argcheck.shown(np.unique(x[oov])[:8].tolist())}, consider "
                                  f"setting `num_oov_indices=1`.")
-            idx = np.where(oov, np.mod(x, self.num_oov_indices) + self._oov_start(), idx)
+            idx = np.where(oov, self._oov_index(x, oov) + self._oov_start(), idx)
         if self.output_mode == "int":
             if self.mask_token is not None:
                 idx = np.where(masked, 0, idx)
@@ -595,6 +672,16 @@ class IntegerLookup(_Encoder):
             # non-int modes: the mask has no index; masked tokens are not encoded
             return self._finish(self._encode_masked(idx, masked, depth))
         return self._finish(_encode(idx, self.output_mode, depth, self.dtype))
+
+    def _invert_table(self):
+        return np.asarray(self.get_vocabulary())
+
+    def _invert(self, x):
+        vocab = self._invert_table()
+        ok = (x >= 0) & (x < len(vocab))
+        out = np.where(ok, vocab[np.clip(x, 0, max(len(vocab) - 1, 0))],
+                       self._invert_oov())
+        return self._finish(out.astype(vocab.dtype))
 
     def _encode_masked(self, idx, masked, depth):
         if self.output_mode == "one_hot":
@@ -613,9 +700,238 @@ class IntegerLookup(_Encoder):
         cfg = super().get_config()
         cfg.update(max_tokens=self.max_tokens, num_oov_indices=self.num_oov_indices,
                    mask_token=self.mask_token, oov_token=self.oov_token,
-                   vocabulary=None if self._tokens is None else [int(t) for t in self._tokens],
-                   vocabulary_dtype=self.vocabulary_dtype, idf_weights=None,
-                   invert=self.invert, output_mode=self.output_mode, sparse=self.sparse,
-                   pad_to_max_tokens=self.pad_to_max_tokens, oov_method=self.oov_method,
+                   vocabulary=None if self._tokens is None
+                   else [self._token(t) for t in self._tokens],
+                   idf_weights=None, invert=self.invert, output_mode=self.output_mode,
+                   sparse=self.sparse, pad_to_max_tokens=self.pad_to_max_tokens)
+        return cfg
+
+
+class IntegerLookup(_IndexLookup):
+    """keras.layers.IntegerLookup: integer tokens to indices of a vocabulary (given, or
+    learned by adapt(data): the max_tokens most frequent first, ties larger token first,
+    as Keras orders them). Indices: the mask (only when mask_token is set and
+    output_mode="int") is 0, then num_oov_indices OOV indices (an unknown token goes to
+    token % num_oov_indices, Keras' default oov_method "floormod"), then the vocabulary.
+    output_mode "int" gives int64 indices; "one_hot", "multi_hot", "count" encode them
+    over vocabulary_size() (max_tokens with pad_to_max_tokens=True). invert=True maps
+    indices back to tokens. Whole-number floats are taken as tokens (fit hands columns
+    over as floats). The vocabulary (learned or given) is kept in get_config, so it
+    saves with the model (Keras writes an adapted one as an asset file).
+    Not supported: output_mode="tf_idf" / idf_weights, sparse=True, oov_method="farmhash".
+
+    Parameters
+    ----------
+    max_tokens : int, optional
+        The largest vocabulary size, counting the mask and OOV indices. Default None:
+        no limit.
+    num_oov_indices : int
+        The number of indices for out-of-vocabulary tokens. Default 1.
+    mask_token : int, optional
+        A token that stands for padding and maps to index 0. Default None: no mask
+        token.
+    oov_token : int
+        The token an OOV index maps back to when ``invert=True``. Default -1.
+    vocabulary : list of int or array, optional
+        The vocabulary to use instead of calling ``adapt``.
+    vocabulary_dtype : str
+        The integer type of the tokens. Default ``'int64'``.
+    idf_weights : None
+        Used by Keras' ``'tf_idf'`` mode, which fastnn does not support; only None is
+        accepted.
+    invert : bool
+        If True, the layer maps indices back to tokens. Default False.
+    output_mode : str
+        ``'int'`` (the default, the indices), ``'one_hot'``, ``'multi_hot'`` or
+        ``'count'``.
+    sparse : bool
+        Keras' sparse output; fastnn has no sparse tensors, so only False is accepted.
+    pad_to_max_tokens : bool
+        If True, encoded outputs have ``max_tokens`` columns even when the vocabulary
+        is smaller. Default False.
+    oov_method : str
+        How unknown tokens are spread over the OOV indices: ``'floormod'`` (the
+        default; Keras' ``'farmhash'`` is not supported).
+    salt : None
+        A seed for Keras' ``'farmhash'`` OOV method, which fastnn does not support; only
+        None is accepted.
+    """
+
+    _owner = "IntegerLookup"
+    _token_kind = "an int"
+
+    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1,
+                 vocabulary=None, vocabulary_dtype="int64", idf_weights=None, invert=False,
+                 output_mode="int", sparse=False, pad_to_max_tokens=False,
+                 oov_method="floormod", salt=None, **kwargs):
+        owner = self._owner
+        if vocabulary_dtype != "int64":
+            raise ValueError(f"{owner}: Only `vocabulary_dtype='int64'` is supported at this "
+                             f"time. Received: vocabulary_dtype={vocabulary_dtype}")
+        if oov_method != "floormod":
+            raise ValueError(f"{owner}: oov_method must be 'floormod' (fastnn has no "
+                             f"farmhash), got {_argcheck.shown(oov_method)}")
+        if salt is not None:
+            raise ValueError(f"{owner}: `salt` can only be used when `oov_method='farmhash'`. "
+                             f"Received: oov_method={oov_method}")
+        self.vocabulary_dtype, self.oov_method, self.salt = vocabulary_dtype, oov_method, None
+        super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
+                         idf_weights, invert, output_mode, sparse, pad_to_max_tokens, **kwargs)
+
+    def _is_token(self, v):
+        return not isinstance(v, (bool, np.bool_)) and isinstance(v, (int, np.integer))
+
+    def _token(self, v):
+        return int(v)
+
+    def _tokens_in(self, raw, owner, what):
+        if what == "vocabulary":
+            if raw.dtype.kind == "f" and raw.size and np.all(raw == np.floor(raw)):
+                raw = raw.astype(np.int64)
+            if raw.dtype.kind not in "iu":
+                raise TypeError(f"{owner}: vocabulary must be integers, got dtype {raw.dtype}")
+            return raw.astype(np.int64)
+        return _whole(raw, owner, what)
+
+    def _oov_index(self, x, oov):
+        return np.mod(x, max(self.num_oov_indices, 1))
+
+    def _invert_oov(self):
+        return -1 if self.oov_token is None else self.oov_token
+
+    def _invert_table(self):
+        return np.asarray(self.get_vocabulary(), dtype=np.int64)
+
+    def _out_dtype(self):
+        if self.output_mode == "int":
+            return self.vocabulary_dtype if self.invert else "int64"
+        return self.dtype
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(vocabulary_dtype=self.vocabulary_dtype, oov_method=self.oov_method,
                    salt=self.salt)
+        return cfg
+
+
+class StringLookup(_IndexLookup):
+    """keras.layers.StringLookup: string tokens to indices of a vocabulary (given as a
+    list, an array or a text file with one token per line, or learned by adapt(data):
+    the max_tokens most frequent first, ties larger token first, as Keras orders them).
+    Indices: the mask (only when mask_token is set and output_mode="int") is 0, then the
+    OOV index (every unknown token; oov_token, "[UNK]" by default, is what invert=True
+    gives for an unknown index), then the vocabulary. output_mode "int" gives int64
+    indices; "one_hot", "multi_hot", "count" encode them over vocabulary_size().
+    Inputs: str or bytes (decoded with `encoding`), as lists or NumPy arrays; invert=True
+    gives a NumPy array of str. The vocabulary is kept in get_config, so it saves with
+    the model (Keras writes it as an asset file and its config holds None).
+    Not supported: num_oov_indices > 1 (Keras hashes the OOV tokens with FarmHash, which
+    fastnn does not have), output_mode="tf_idf" / idf_weights, sparse=True.
+
+    Parameters
+    ----------
+    max_tokens : int, optional
+        The largest vocabulary size, counting the mask and OOV indices. Default None:
+        no limit.
+    num_oov_indices : int
+        The number of indices for out-of-vocabulary tokens: 0 or 1. Default 1.
+    mask_token : str, optional
+        A token that stands for padding and maps to index 0. Default None: no mask
+        token.
+    oov_token : str
+        The token an OOV index maps back to when ``invert=True``. Default ``'[UNK]'``.
+    vocabulary : list of str, array or str, optional
+        The vocabulary to use instead of calling ``adapt``: the tokens, or the path of
+        a text file with one token per line.
+    idf_weights : None
+        Used by Keras' ``'tf_idf'`` mode, which fastnn does not support; only None is
+        accepted.
+    invert : bool
+        If True, the layer maps indices back to tokens. Default False.
+    output_mode : str
+        ``'int'`` (the default, the indices), ``'one_hot'``, ``'multi_hot'`` or
+        ``'count'``.
+    pad_to_max_tokens : bool
+        If True, encoded outputs have ``max_tokens`` columns even when the vocabulary
+        is smaller. Default False.
+    sparse : bool
+        Keras' sparse output; fastnn has no sparse tensors, so only False is accepted.
+    encoding : str
+        The text encoding of bytes inputs and of a vocabulary file. Default
+        ``'utf-8'``.
+    name : str, optional
+        The layer's name.
+    salt : None
+        A seed for Keras' hashed OOV method; only None is accepted.
+    oov_method : str
+        Only ``'floormod'`` (Keras' default) is accepted.
+    """
+
+    _owner = "StringLookup"
+    _token_kind = "a string"
+
+    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token="[UNK]",
+                 vocabulary=None, idf_weights=None, invert=False, output_mode="int",
+                 pad_to_max_tokens=False, sparse=False, encoding="utf-8", name=None, salt=None,
+                 oov_method="floormod", **kwargs):
+        owner = self._owner
+        if oov_method != "floormod" or salt is not None:
+            raise ValueError(f"{owner}: oov_method must be 'floormod' and salt None (fastnn "
+                             f"has no FarmHash), got oov_method={_argcheck.shown(oov_method)}, "
+                             f"salt={_argcheck.shown(salt)}")
+        self.oov_method, self.salt = oov_method, None
+        if not isinstance(encoding, str):
+            raise TypeError(f"{owner}: encoding must be a str, got {_argcheck.shown(encoding)}")
+        try:
+            "".encode(encoding)
+        except LookupError:
+            raise ValueError(f"{owner}: unknown encoding {encoding!r}") from None
+        self.encoding = encoding
+        if _argcheck.integer(num_oov_indices, "num_oov_indices", owner, hi=_MAX_TOKENS) > 1:
+            raise ValueError(f"{owner}: num_oov_indices > 1 is not supported (Keras spreads "
+                             f"unknown strings over them with FarmHash, which fastnn does not "
+                             f"have), got num_oov_indices={num_oov_indices}")
+        kwargs.pop("vocabulary_dtype", None)    # Keras' configs never hold another
+        super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
+                         idf_weights, invert, output_mode, sparse, pad_to_max_tokens,
+                         name=name, **kwargs)
+
+    def _is_token(self, v):
+        return isinstance(v, (str, bytes))
+
+    def _token(self, v):
+        return v.decode(self.encoding) if isinstance(v, bytes) else str(v)
+
+    def _read_vocabulary(self, vocabulary, owner):
+        if isinstance(vocabulary, str):            # a file: one token per line
+            try:
+                with open(vocabulary, encoding=self.encoding) as f:
+                    return [line.rstrip("\n").rstrip("\r") for line in f]
+            except OSError as e:
+                raise ValueError(f"{owner}: cannot read the vocabulary file {vocabulary!r} "
+                                 f"({e.strerror})") from None
+        return vocabulary
+
+    def _tokens_in(self, raw, owner, what):
+        return _strings(raw, owner, self.encoding)
+
+    def _oov_index(self, x, oov):
+        return np.zeros(x.shape, np.int64)
+
+    def _invert_oov(self):
+        return "" if self.oov_token is None else self.oov_token
+
+    def _out_dtype(self):
+        if self.output_mode == "int":
+            return "str" if self.invert else "int64"
+        return self.dtype
+
+    def _finish(self, out):
+        if out.dtype.kind == "U":
+            return np.ascontiguousarray(out)
+        return super()._finish(out)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(encoding=self.encoding, oov_method=self.oov_method, salt=self.salt)
         return cfg

@@ -28,7 +28,19 @@ def _functional_args(args, kwargs):
 
 class Model(Trainer, Layer):
     """A model: layers plus training. `keras.Model(inputs, outputs)` makes a functional
-    model; subclass it and define `call` for a model of your own."""
+    model; subclass it and define `call` for a model of your own.
+
+    Parameters
+    ----------
+    inputs : KerasTensor or list or dict of KerasTensor
+        Functional API: the model's inputs, made with ``keras.Input``.
+    outputs : KerasTensor or list or dict of KerasTensor
+        Functional API: the outputs, computed from ``inputs`` by calling layers.
+    name : str, optional
+        The model's name.
+    trainable : bool
+        Whether the model's weights are trained. Default True.
+    """
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and _functional_args(args, kwargs):
@@ -87,7 +99,14 @@ class Model(Trainer, Layer):
 
     def build(self, input_shape=None):
         """Create the weights of every layer for inputs of `input_shape` (batch axis
-        included), by calling the model once on zeros of that shape."""
+        included), by calling the model once on zeros of that shape.
+
+        Parameters
+        ----------
+        input_shape : tuple
+            The shape of a batch of inputs, batch axis first (None for any batch
+            size).
+        """
         if input_shape is None:
             raise ValueError(f"{self.name}.build: input_shape is required, got None")
 
@@ -156,7 +175,20 @@ class Model(Trainer, Layer):
 
     # ------------------------------------------------------------------ layers by name
     def get_layer(self, name=None, index=None):
-        """The layer called `name`, or at position `index` of model.layers (not both)."""
+        """The layer called `name`, or at position `index` of model.layers (not both).
+
+        Parameters
+        ----------
+        name : str, optional
+            The layer's name.
+        index : int, optional
+            Its position in ``model.layers``.
+
+        Returns
+        -------
+        Layer
+            The layer.
+        """
         layers = self.layers
         if name is not None and index is not None:
             raise ValueError(f"get_layer: give a layer name or an index, not both; got "
@@ -191,7 +223,18 @@ class Model(Trainer, Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
         """Keras 3's table: Layer (type) | Output Shape | Param # (| Connected to, for a
-        functional model), then the totals."""
+        functional model), then the totals.
+
+        Parameters
+        ----------
+        line_length : int, optional
+            The width of the table. Default: Keras' width for the model's kind.
+        positions : list of float, optional
+            Where the columns end, as fractions of the width (or absolute
+            positions).
+        print_fn : callable, optional
+            Called with the summary's text instead of ``print``.
+        """
         rows = self._summary_rows()
         connected = any(r[3] is not None for r in rows)
         widths = [33, 24, 15] + ([26] if connected else [])
@@ -266,10 +309,24 @@ class Model(Trainer, Layer):
 
     def to_json(self, **kwargs):
         """The architecture as a JSON string (no weights); fastnn.models.model_from_json
-        rebuilds it. `kwargs` go to json.dumps."""
+        rebuilds it. `kwargs` go to json.dumps.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
         return json.dumps(self.spec(), **kwargs)
 
     def save(self, filepath, *args, **kwargs):
+        """Save the whole model, architecture, weights, compile settings and optimizer state,
+        to one file (see ``fastnn.saving.save_model``, which this calls).
+
+        Parameters
+        ----------
+        filepath : str or path
+            The file to write (its format: see ``fastnn.saving.save_model``).
+        """
         from fastnn.saving import save_model
         return save_model(self, filepath, *args, **kwargs)
 
@@ -285,18 +342,81 @@ class Model(Trainer, Layer):
         return (_unpickle_model, (_model_file_bytes(self),))
 
     def save_weights(self, filepath, *args, **kwargs):
+        """Save only the weights, in ``get_weights()`` order, to one file (see
+        ``fastnn.saving.save_weights``).
+
+        Parameters
+        ----------
+        filepath : str or path
+            The file to write.
+        """
         from fastnn.saving import save_weights
         return save_weights(self, filepath, *args, **kwargs)
 
     def load_weights(self, filepath, *args, **kwargs):
+        """Set the weights from a file written by ``save_weights`` or ``save`` (see
+        ``fastnn.saving.load_weights``); the shapes are checked before anything is set.
+
+        Parameters
+        ----------
+        filepath : str or path
+            The file to read.
+        """
         from fastnn.saving import load_weights
         return load_weights(self, filepath, *args, **kwargs)
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Export the model as an artifact for inference (Keras 3's ``Model.export``).
+
+        fastnn writes one of Keras' formats, ``"onnx"`` (it needs the ``onnx``
+        package: ``pip install "fastnn[onnx]"``); the others Keras knows raise a
+        ValueError, including the default ``"tf_saved_model"``, so pass
+        ``format="onnx"``. See ``fastnn.export.export_onnx`` for what is written.
+
+        Parameters
+        ----------
+        filepath : str or os.PathLike
+            Where to write the file.
+        format : str
+            The export format; only ``"onnx"`` is supported.
+        verbose : bool or None
+            Print a line naming the file once written (None: True, as Keras).
+        input_signature : None, keras.Input tensor, or a list of them
+            Names for the inputs (and sizes for those the model leaves unknown); None:
+            the model's own.
+        **kwargs
+            ``opset_version`` (int, default 17): the ONNX opset to write.
+        """
+        formats = ("tf_saved_model", "onnx", "openvino", "litert", "torch")
+        if not isinstance(format, str) or format not in formats:
+            raise ValueError(f"export: Unrecognized format={format!r:.100}. Supported formats "
+                             f"are: {list(formats)} (fastnn writes 'onnx')")
+        if format != "onnx":
+            raise ValueError(f"export: format={format!r} is not supported by fastnn; the only "
+                             f"format it writes is 'onnx' (model.export(path, format='onnx'))")
+        from fastnn.export.onnx import export_onnx
+        export_onnx(self, filepath, verbose=verbose, input_signature=input_signature,
+                    **kwargs)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """A model from its config: a functional model's config (layers, input_layers,
         output_layers) makes that graph, as Keras' Model.from_config; otherwise the
-        config holds the arguments of a subclass's constructor."""
+        config holds the arguments of a subclass's constructor.
+
+        Parameters
+        ----------
+        config : dict
+            What ``get_config()`` returned.
+        custom_objects : dict, optional
+            Not supported for functional configs; only None is accepted there.
+
+        Returns
+        -------
+        Model
+            A new model.
+        """
         if isinstance(config, dict) and "layers" in config and "input_layers" in config \
                 and "output_layers" in config:
             from fastnn.models.functional import Functional, build_from_config

@@ -46,9 +46,56 @@ class FunctionMetric(metrics_mod.Metric):
         return np.asarray(self.fn(y_true, y_pred), dtype=np.float64)
 
 
+_BY_SHAPES = ("crossentropy", "ce")
+
+
+def is_binary_or_sparse_categorical(y_shape, pred_shape):
+    """Keras' reading of labels against outputs: (binary: one output unit, sparse: the
+    labels have a lower rank, or one column against several outputs)."""
+    binary = pred_shape[-1] == 1
+    sparse = len(y_shape) < len(pred_shape) or (y_shape[-1] == 1 and pred_shape[-1] > 1)
+    return binary, sparse
+
+
+class CrossentropyByShapes(losses_mod.Loss):
+    """compile(loss="crossentropy") or "ce" (Keras' compile_utils.get_loss): the
+    cross-entropy that fits the labels and outputs, chosen from their shapes when they
+    are first seen: BinaryCrossentropy for one output unit, SparseCategoricalCrossentropy
+    for labels of a lower rank (or one column against several outputs),
+    CategoricalCrossentropy otherwise (each on probabilities, as Keras' choice).
+
+    Parameters
+    ----------
+    identifier : str
+        The name compile() was given ("crossentropy" or "ce"); the loss' name.
+    """
+
+    def __init__(self, identifier="crossentropy"):
+        super().__init__(name=identifier)
+        self.identifier = identifier
+
+    def resolve(self, y_shape, pred_shape):
+        """The cross-entropy Loss for labels of y_shape and outputs of pred_shape."""
+        binary, sparse = is_binary_or_sparse_categorical(tuple(y_shape), tuple(pred_shape))
+        cls = losses_mod.BinaryCrossentropy if binary else \
+            losses_mod.SparseCategoricalCrossentropy if sparse else \
+            losses_mod.CategoricalCrossentropy
+        return cls(name=self.identifier)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        return loss_value(self.resolve(np.shape(y_true), np.shape(y_pred)), y_true, y_pred,
+                          sample_weight)
+
+    def get_config(self):
+        return {"name": self.identifier}
+
+
 def get_loss(identifier, owner="compile"):
-    """A loss argument as a Loss: a name, a Loss (object or class), a fastnn loss
-    function, or any Python function fn(y_true, y_pred)."""
+    """A loss argument as a Loss: a name ("crossentropy" / "ce": CrossentropyByShapes),
+    a Loss (object or class), a fastnn loss function, or any Python function
+    fn(y_true, y_pred)."""
+    if isinstance(identifier, str) and identifier.lower() in _BY_SHAPES:
+        return CrossentropyByShapes(identifier)
     try:
         loss = losses_mod.get(identifier)
     except ValueError:
@@ -113,12 +160,14 @@ def loss_value(loss, y, y_pred, sw):
         pred, from_logits = logits[0], True
     raw = np.asarray(pred).view(np.ndarray)
     yv = np.asarray(y).view(np.ndarray) if isinstance(y, np.ndarray) else np.asarray(y)
+    sw = _with_output_mask(sw, y_pred, raw.shape[:-1], loss.reduction)
     if raw.ndim > 2:
         # Outputs (N, ..., k): the loss kernels take rows; Keras' mean over every
         # per-row loss is the same as the mean over the N*... rows.
         shape = raw.shape
         rows = int(np.prod(shape[1:-1]))
-        swr = None if sw is None else np.repeat(sw, rows)
+        swr = None if sw is None else \
+            sw.reshape(-1) if np.ndim(sw) > 1 else np.repeat(sw, rows)   # (N, ...): masked
         value, grad = loss.loss_and_grad(yv.reshape(-1, shape[-1]), raw.reshape(-1, shape[-1]),
                                          sample_weight=swr, from_logits=from_logits)
         grad = grad.reshape(shape)
@@ -126,6 +175,28 @@ def loss_value(loss, y, y_pred, sw):
         value, grad = loss.loss_and_grad(yv, raw, sample_weight=sw, from_logits=from_logits)
     return record((pred,), np.asarray(value, np.float64), lambda g: [g * grad],
                   name=type(loss).__name__)
+
+
+def _with_output_mask(sw, y_pred, values_shape, reduction):
+    """The sample weights of a loss on y_pred with the mask y_pred carries (Keras'
+    apply_mask: masked entries weigh 0, and under "sum_over_batch_size" / "mean" the
+    kept ones total / kept, so that the mean is over the kept entries), of the shape of
+    the loss values; sw unchanged when y_pred has no mask."""
+    from fastnn.tensor import get_keras_mask
+    mask = get_keras_mask(y_pred)
+    if mask is None:
+        return sw
+    if mask.shape != tuple(values_shape):
+        raise ValueError(f"the mask of the model's output has shape {mask.shape}, and the "
+                         f"loss values have shape {tuple(values_shape)}; they must be equal")
+    m = mask.astype(np.float64)
+    if reduction in ("mean", "sum_over_batch_size"):
+        kept = m.sum()
+        m *= m.size / kept if kept else 0.0
+    if sw is None:
+        return m
+    w = np.asarray(sw, np.float64).reshape((-1,) + (1,) * (m.ndim - 1))
+    return w * m
 
 
 def per_output(value, names, what, allow_single=True):

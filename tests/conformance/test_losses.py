@@ -923,8 +923,6 @@ class TestCategoricalCrossentropy:
 
 class TestSparseCategoricalCrossentropy:
     # Keras: keras/src/losses/losses_test.py::SparseCategoricalCrossentropyTest::test_ignore_class
-    @pytest.mark.xfail(strict=True, reason="missing: SparseCategoricalCrossentropy on "
-                       "(N, T, classes) outputs (its C kernel takes (N, classes))")
     def test_ignore_class(self):
         y_true = np.array([[-1, 2]])
         logits = np.array([[[0.854, 0.698, 0.598], [0.088, 0.86, 0.018]]])
