@@ -50,6 +50,10 @@ from fastnn.layers import Input  # noqa: E402
 from fastnn.models import Model, Sequential  # noqa: E402
 
 from fastnn import backend  # noqa: E402
+from fastnn import mixed_precision  # noqa: E402
+# keras.DTypePolicy, keras.dtype_policies.*: the policies live in fastnn.mixed_precision
+from fastnn.mixed_precision import DTypePolicy, FloatDTypePolicy  # noqa: E402
+dtype_policies = mixed_precision
 from fastnn import compat as _compat  # noqa: E402
 from fastnn.autodiff import (GradientTape, Variable, custom_gradient, function,  # noqa: E402
                              stop_gradient)

@@ -112,6 +112,9 @@ def _dense_specs(model):
     flatten_first = False
     norm = None
     for i, layer in enumerate(model._chain()):
+        if getattr(layer, "_rounds_bf16", False):
+            raise Unsupported(f"{layer.name!r} under the mixed_bfloat16 dtype policy (the "
+                              f"engine has no bfloat16 matrix products)")
         if getattr(layer, "activity_regularizer", None) is not None:
             raise Unsupported(f"activity_regularizer on {layer.name!r}")
         if isinstance(layer, layers_mod.InputLayer) or type(layer) is layers_mod.Identity:
@@ -390,7 +393,8 @@ class FusedPlan:
                        getattr(layer, "rate", None), getattr(layer, "momentum", None),
                        getattr(layer, "epsilon", None), layer.trainable,
                        id(getattr(layer, "activation", None)), getattr(layer, "invert", None),
-                       id(getattr(layer, "mean", None)))
+                       id(getattr(layer, "mean", None)),
+                       getattr(layer, "_rounds_bf16", False))
                       for layer in model._chain()))
 
     def take_workspace(self, batch):

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 
 from fastnn import _argcheck, initializers
-from fastnn import backend as _backend
+from fastnn import mixed_precision as _mixed_precision
 from fastnn import regularizers as _regularizers
 from fastnn.autodiff.tape import record, should_record
 from fastnn.layers import symbolic as _symbolic
@@ -164,8 +164,11 @@ class Layer:
             raise TypeError(f"{owner}: name must be a string, got {name!r}")
         self.name = name or _auto_name(_snake(owner))
         self.trainable = _argcheck.boolean(trainable, "trainable", owner)
-        self._explicit_dtype = _check_dtype(dtype, owner)
-        self.dtype = self._explicit_dtype or _backend.floatx()
+        # dtype: a policy (name, DTypePolicy or its config) or a float dtype; None takes
+        # the global policy. self.dtype is the weights' (variable) dtype.
+        self._dtype_policy = _mixed_precision._layer_policy(dtype, owner)
+        self._explicit_dtype = None if dtype is None else self._dtype_policy.variable_dtype
+        self.dtype = self._dtype_policy.variable_dtype
         self.built = False
         self._weights = []          # list of (name, array, trainable)
         self._weight_regularizers = []   # (regularizer, weight) from add_weight(regularizer=)
@@ -603,9 +606,50 @@ class Layer:
         """The symbolic output of the layer's first call in a functional model."""
         return self._node_tensors("output")
 
+    # -- dtype policy ----------------------------------------------------------------
+    @property
+    def dtype_policy(self):
+        """The layer's DTypePolicy (keras.DTypePolicy): its `dtype` argument, else the
+        global policy when the layer was made; a model that builds the layer in another
+        float dtype gives it that dtype's policy."""
+        policy = self._dtype_policy
+        if policy.variable_dtype != self.dtype:
+            policy = self._dtype_policy = _mixed_precision.DTypePolicy(self.dtype)
+        return policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        policy = _mixed_precision._layer_policy(value, self.name)
+        if self.built and policy.variable_dtype != self.dtype:
+            raise ValueError(f"{self.name}: dtype_policy {policy.name!r} keeps weights in "
+                             f"{policy.variable_dtype}, but the layer's weights are "
+                             f"{self.dtype} already; set it before the layer is built")
+        self._dtype_policy = policy
+        self.dtype = policy.variable_dtype
+        if self._explicit_dtype is not None:
+            self._explicit_dtype = policy.variable_dtype
+
+    @property
+    def compute_dtype(self):
+        """The dtype the layer computes in: 'bfloat16' under mixed_bfloat16 (where fastnn
+        rounds the operands of its matrix products to bfloat16 values kept in float32
+        arrays), else the weights' dtype."""
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        """The dtype of the layer's weights (the same as `dtype`)."""
+        return self.dtype
+
+    @property
+    def _rounds_bf16(self):
+        """Whether the layer's matrix products take bfloat16-rounded operands."""
+        return self.dtype_policy.compute_dtype == "bfloat16"
+
     # -- config -------------------------------------------------------------------
     def get_config(self):
-        cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        cfg = {"name": self.name, "trainable": self.trainable,
+               "dtype": self.dtype_policy.name}
         if getattr(self, "activity_regularizer", None) is not None:
             cfg["activity_regularizer"] = _regularizers.serialize(self.activity_regularizer)
         if self._input_shape_arg is not None:
