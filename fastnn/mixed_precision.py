@@ -304,8 +304,8 @@ def round_bfloat16(x):
 def _round(a):
     """A float32 array's values rounded to bfloat16, in a new C-contiguous float32 array
     (the layers' helper: no checks beyond the kernel binding's)."""
-    src = np.ascontiguousarray(a.view(np.ndarray) if isinstance(a, np.ndarray) else a,
-                               dtype=np.float32)
+    src = np.asarray(a.view(np.ndarray) if isinstance(a, np.ndarray) else a,
+                     dtype=np.float32, order="C")
     out = np.empty(src.shape, np.float32)
     _kernels.round_bf16(src.reshape(-1), out.reshape(-1))
     return out
