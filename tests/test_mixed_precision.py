@@ -472,3 +472,13 @@ def test_a_policy_change_takes_the_model_off_the_engine_and_back():
         layer.dtype_policy = "float32"
     m.fit(x, y[:200], epochs=1, verbose=0)
     assert m._engine.fit_plan is not None, m._engine.why
+
+
+def test_onnx_export_refuses_a_mixed_model(tmp_path):
+    """A float32 Gemm would not compute what the model computes: refused, not exported."""
+    pytest.importorskip("onnx")
+    m = _digits_model("mixed_bfloat16")
+    with pytest.raises(ValueError, match="'dense.*' under the mixed_bfloat16 dtype policy has "
+                                         "no ONNX form"):
+        m.export(tmp_path / "m.onnx", format="onnx")
+    assert not (tmp_path / "m.onnx").exists()

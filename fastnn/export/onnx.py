@@ -501,6 +501,9 @@ def _passthrough(g, layer, x, out_shape):
 
 
 def _dense(g, layer, x, out_shape):
+    if getattr(layer, "_rounds_bf16", False):     # a float32 Gemm would compute otherwise
+        _refuse(f"layer {layer.name!r} under the mixed_bfloat16 dtype policy",
+                " (its products take bfloat16-rounded operands)")
     x = g.cast(x, layer.dtype)
     kernel = g.initializer(np.asarray(layer.kernel, dtype=layer.dtype), "kernel")
     bias = g.initializer(np.asarray(layer.bias, dtype=layer.dtype), "bias") \
