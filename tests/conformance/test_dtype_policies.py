@@ -26,7 +26,7 @@ import pickle
 import numpy as np
 import pytest
 
-from fastnn import layers
+from fastnn import layers, mixed_precision
 from fastnn.mixed_precision import (DTypePolicy, FloatDTypePolicy, deserialize, dtype_policy,
                                     get, serialize, set_dtype_policy)
 
@@ -36,10 +36,11 @@ REFUSED = "is not supported by fastnn"
 
 @pytest.fixture(autouse=True)
 def _global_policy():
-    """Keras' setUp/tearDown: record the global policy, restore it afterwards."""
-    before = dtype_policy()
+    """Keras' setUp/tearDown: record the global policy, restore it afterwards (here: the
+    unset state too, in which the global policy follows keras.backend.floatx())."""
+    before = mixed_precision._GLOBAL[0]
     yield
-    set_dtype_policy(before)
+    mixed_precision._GLOBAL[0] = before
 
 
 def test_initialization_valid_name():
