@@ -1,6 +1,8 @@
-/* bfloat16 rounding (contract: bf16.h). */
+/* bfloat16 rounding and the bfloat16 GEMM (contract: bf16.h). */
+#include <stdlib.h>
 #include <string.h>
 #include "bf16.h"
+#include "gemm.h"
 #if FNN_X86_DISPATCH
 #include <immintrin.h>
 #endif
@@ -165,4 +167,171 @@ void fnn_pack_bf16(size_t n, const float *x, uint16_t *y)
         const size_t i0 = (size_t)b * BF16_BLOCK;
         pack_block(fast, n - i0 < BF16_BLOCK ? n - i0 : BF16_BLOCK, x + i0, y + i0);
     });
+}
+
+/* ==================================================================== bfloat16 GEMM
+ *
+ * C = op(A) op(B) with both operands rounded to bfloat16 (contract: bf16.h).
+ *
+ * AVX512_BF16 path: the operands are packed as pairs of bfloat16 along K (one uint32 per
+ * pair, the low half the even k), A row by row (Ap[i][p]), B as rows of pairs padded to
+ * a multiple of GEMM_NR columns (Bp[p][j]); odd K is padded with a bfloat16 zero. The
+ * micro-kernel keeps a GEMM_MR x GEMM_NR tile of C in 12 zmm accumulators and, per pair
+ * p, broadcasts Ap[i][p] and multiplies it into two zmm of Bp[p] with vdpbf16ps
+ * (acc += a[2p+1] b[2p+1], then += a[2p] b[2p], each step rounded to float32; the
+ * instruction reads denormal operands as zero and flushes denormal results to zero).
+ * Each C element is summed by one thread, over p in order: the same bits at every
+ * thread count. Rows are shared between threads in GEMM_MR-row blocks.
+ *
+ * Portable path: the operands rounded to bfloat16 (fnn_round_bf16) and multiplied by the
+ * float32 GEMM (fnn_gemm_f32), which sums each element in an order fixed by K. The two
+ * paths agree within the float32 summation error, not bit for bit.
+ */
+#define GEMM_MR 6
+#define GEMM_NR 32
+
+/* op(A)[i][k] of a row-major A (M x K, or K x M when trans). */
+static FNN_ALWAYS_INLINE float op_at(int trans, const float *a, size_t ld, size_t i, size_t k)
+{
+    return trans ? a[k * ld + i] : a[i * ld + k];
+}
+
+static FNN_ALWAYS_INLINE uint32_t bf16_of(float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    return bf16_bits(u);
+}
+
+#if FNN_HAVE_BF16_ISA
+/* C rows [0, mr) x columns [0, nc) (nc <= GEMM_NR) of one tile; mr <= GEMM_MR. The
+ * full tile keeps 12 accumulators in registers; mr below GEMM_MR skips rows. */
+FNN_TARGET_BF16 static void gemm_bf16_tile(size_t mr, size_t nc, size_t kp,
+                                           const uint32_t *ap, size_t lda_p,
+                                           const uint32_t *bp, size_t ldb_p,
+                                           float *c, size_t ldc)
+{
+    __m512 acc[GEMM_MR][2];
+    for (int r = 0; r < GEMM_MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    if (mr == GEMM_MR) {
+        for (size_t p = 0; p < kp; p++) {
+            const __m512bh b0 = (__m512bh)_mm512_loadu_si512((const void *)(bp + p * ldb_p));
+            const __m512bh b1 =
+                (__m512bh)_mm512_loadu_si512((const void *)(bp + p * ldb_p + 16));
+            for (int r = 0; r < GEMM_MR; r++) {
+                const __m512bh a = (__m512bh)_mm512_set1_epi32((int)ap[r * lda_p + p]);
+                acc[r][0] = _mm512_dpbf16_ps(acc[r][0], a, b0);          /* vdpbf16ps */
+                acc[r][1] = _mm512_dpbf16_ps(acc[r][1], a, b1);
+            }
+        }
+    } else {
+        for (size_t p = 0; p < kp; p++) {
+            const __m512bh b0 = (__m512bh)_mm512_loadu_si512((const void *)(bp + p * ldb_p));
+            const __m512bh b1 =
+                (__m512bh)_mm512_loadu_si512((const void *)(bp + p * ldb_p + 16));
+            for (size_t r = 0; r < mr; r++) {
+                const __m512bh a = (__m512bh)_mm512_set1_epi32((int)ap[r * lda_p + p]);
+                acc[r][0] = _mm512_dpbf16_ps(acc[r][0], a, b0);
+                acc[r][1] = _mm512_dpbf16_ps(acc[r][1], a, b1);
+            }
+        }
+    }
+    {
+        const __mmask16 m0 = nc >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1u);
+        const __mmask16 m1 = nc >= 32 ? (__mmask16)0xFFFF
+                             : nc > 16 ? (__mmask16)((1u << (nc - 16)) - 1u) : (__mmask16)0;
+        for (size_t r = 0; r < mr; r++) {
+            _mm512_mask_storeu_ps(c + r * ldc, m0, acc[r][0]);
+            _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc[r][1]);
+        }
+    }
+}
+
+/* The AVX512_BF16 path; -1 if its packing buffers cannot be allocated. */
+static int gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                            const float *A, size_t lda, const float *B, size_t ldb,
+                            float *C, size_t ldc)
+{
+    const size_t kp = (K + 1) / 2, np = (N + GEMM_NR - 1) / GEMM_NR * GEMM_NR;
+    const size_t mb = (M + GEMM_MR - 1) / GEMM_MR, nb = np / GEMM_NR;
+    uint32_t *ap = (uint32_t *)malloc((M * kp + 1) * sizeof *ap);
+    uint32_t *bp = (uint32_t *)malloc((kp * np + 1) * sizeof *bp);
+    const int nt = fnn_threads_for((double)M * (double)N * (double)K);
+    if (!ap || !bp) {
+        free(ap);
+        free(bp);
+        return -1;
+    }
+    FNN_PAR_FOR(nt, i, M, {
+        for (size_t p = 0; p < kp; p++) {
+            const size_t k = 2 * (size_t)p;
+            const uint32_t lo = bf16_of(op_at(trans_a, A, lda, (size_t)i, k));
+            const uint32_t hi = k + 1 < K ? bf16_of(op_at(trans_a, A, lda, (size_t)i, k + 1)) : 0u;
+            ap[(size_t)i * kp + p] = lo | hi << 16;
+        }
+    });
+    FNN_PAR_FOR(nt, p, kp, {
+        const size_t k = 2 * (size_t)p;
+        uint32_t *row = bp + (size_t)p * np;
+        for (size_t j = 0; j < N; j++) {
+            /* op(B)[k][j]: B is K x N, or N x K when trans_b */
+            /* op(B)[k][j] is B[k][j], or B[j][k] when trans_b (op_at with i = k) */
+            const uint32_t lo = bf16_of(op_at(trans_b, B, ldb, k, j));
+            const uint32_t hi = k + 1 < K ? bf16_of(op_at(trans_b, B, ldb, k + 1, j)) : 0u;
+            row[j] = lo | hi << 16;
+        }
+        for (size_t j = N; j < np; j++) row[j] = 0u;
+    });
+    FNN_PAR_FOR(nt, b, mb, {
+        const size_t i0 = (size_t)b * GEMM_MR;
+        const size_t mr = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
+        for (size_t jb = 0; jb < nb; jb++) {
+            const size_t j0 = jb * GEMM_NR;
+            gemm_bf16_tile(mr, N - j0 < GEMM_NR ? N - j0 : GEMM_NR, kp, ap + i0 * kp, kp,
+                           bp + j0, np, C + i0 * ldc + j0, ldc);
+        }
+    });
+    free(ap);
+    free(bp);
+    return 0;
+}
+#endif
+
+/* op(X) (rows x cols of the stored layout, leading dimension ld) rounded into a new
+ * contiguous array; NULL when it cannot be allocated. */
+static float *rounded_copy(size_t rows, size_t cols, const float *x, size_t ld)
+{
+    float *out = (float *)malloc((rows * cols + 1) * sizeof *out);
+    if (!out) return NULL;
+    for (size_t r = 0; r < rows; r++) fnn_round_bf16(cols, x + r * ld, out + r * cols);
+    return out;
+}
+
+int fnn_gemm_bf16(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                  const float *A, size_t lda, const float *B, size_t ldb,
+                  float *C, size_t ldc)
+{
+    float *ar, *br;
+    if (M == 0 || N == 0) return 0;
+    if (K == 0) {
+        for (size_t i = 0; i < M; i++) memset(C + i * ldc, 0, N * sizeof *C);
+        return 0;
+    }
+#if FNN_HAVE_BF16_ISA
+    if (fnn_bf16_avx512())
+        return gemm_bf16_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
+#endif
+    /* stored layouts: A is M x K (K x M when trans_a), B is K x N (N x K when trans_b) */
+    ar = rounded_copy(trans_a ? K : M, trans_a ? M : K, A, lda);
+    br = rounded_copy(trans_b ? N : K, trans_b ? K : N, B, ldb);
+    if (!ar || !br) {
+        free(ar);
+        free(br);
+        return -1;
+    }
+    fnn_gemm_f32(trans_a, trans_b, M, N, K, 1.0f, ar, trans_a ? M : K, br, trans_b ? K : N,
+                 0.0f, C, ldc);
+    free(ar);
+    free(br);
+    return 0;
 }

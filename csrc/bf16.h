@@ -29,9 +29,24 @@
 void fnn_round_bf16(size_t n, const float *x, float *y);
 void fnn_pack_bf16(size_t n, const float *x, uint16_t *y);
 
+/* fnn_gemm_bf16: C = op(A) op(B) with every operand rounded to bfloat16 as above and
+ * the products summed in float32; row-major, op(A) M x K (A is M x K with lda >= K, or
+ * K x M with lda >= M when trans_a), op(B) K x N (B is K x N with ldb >= N, or N x K
+ * with ldb >= K when trans_b), C M x N with ldc >= N, write-only. A and B are read, not
+ * changed. Returns 0, or -1 (C unwritten) when its packing buffers cannot be allocated.
+ *   AVX512_BF16 path (vdpbf16ps): each element summed over pairs of k in order (within a
+ *   pair k+1, then k), every step rounded to float32, denormal operands read as zero and
+ *   denormal results flushed to zero (the instruction's arithmetic).
+ *   Portable path: the float32 GEMM (gemm.h) on the rounded operands.
+ *   Either path gives the same bits at every thread count; the two paths agree within
+ *   the float32 summation error (and the flushed denormals), not bit for bit. */
+int fnn_gemm_bf16(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                  const float *A, size_t lda, const float *B, size_t ldb,
+                  float *C, size_t ldc);
+
 /* 1 if the CPU has AVX512_BF16 (and AVX-512F). */
 int fnn_bf16_avx512_supported(void);
-/* 1 if fnn_round_bf16 / fnn_pack_bf16 take the AVX-512 BF16 path now. */
+/* 1 if fnn_round_bf16 / fnn_pack_bf16 / fnn_gemm_bf16 take the AVX-512 BF16 path now. */
 int fnn_bf16_avx512(void);
 /* Test hook: AVX-512 BF16 path on (1) or off (0, portable C); returns -1 (and changes
  * nothing) if on is asked of a CPU without it. */

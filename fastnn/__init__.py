@@ -24,7 +24,9 @@ def build_info():
     goes parallel, on the whole team, from twice par_min_work units of work (float32
     multiply-adds): calibrated at run time from the fork/join cost (threshold_source
     'calibrated'), fixed by the FASTNN_PAR_MIN_WORK environment variable ('env'), or
-    'default' at one thread."""
+    'default' at one thread. bf16_gemm: how the mixed_bfloat16 policy's products run,
+    'avx512_bf16' (the vdpbf16ps instruction, CPUs with AVX512_BF16) or 'portable'
+    (the float32 GEMM on bfloat16-rounded operands)."""
     thr = _kernels.threading_info()
     return {
         "version": __version__,
@@ -33,6 +35,7 @@ def build_info():
         "simd": _kernels.simd_path(),
         "simd_best": _kernels.simd_best(),
         "gemm_avx512": _kernels.gemm_avx512(),
+        "bf16_gemm": "avx512_bf16" if _kernels.bf16_avx512() else "portable",
         "omp_num_threads_env": _os.environ.get("OMP_NUM_THREADS"),
         "par_min_work": thr["par_min_work"],
         "fork_join_us": thr["fork_join_us"],

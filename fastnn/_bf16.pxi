@@ -11,6 +11,9 @@ cdef extern from "bf16.h" nogil:
     int fnn_bf16_avx512_supported()
     int fnn_bf16_avx512()
     int fnn_bf16_set_avx512(int on)
+    int fnn_gemm_bf16(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                      const float *A, size_t lda, const float *B, size_t ldb,
+                      float *C, size_t ldc)
 
 
 cdef inline int _bf16_check(size_t nx, size_t ny, uintptr_t px, uintptr_t py,
@@ -60,3 +63,36 @@ def _bf16_set_avx512(bint on):
     """Test hook: the AVX-512 BF16 path on or off. Returns False (and changes nothing)
     if the CPU has no AVX512_BF16."""
     return fnn_bf16_set_avx512(on) == 0
+
+
+def gemm_bf16(bint trans_a, bint trans_b, const float[:, ::1] a not None,
+              const float[:, ::1] b not None, float[:, ::1] c not None):
+    """c = op(a) @ op(b) with both operands rounded to bfloat16 and float32 sums
+    (op: transposed when trans_*). c must not overlap a or b."""
+    cdef size_t M = a.shape[1] if trans_a else a.shape[0]
+    cdef size_t K = a.shape[0] if trans_a else a.shape[1]
+    cdef size_t Kb = b.shape[1] if trans_b else b.shape[0]
+    cdef size_t N = b.shape[0] if trans_b else b.shape[1]
+    cdef int rc
+    if Kb != K:
+        raise ValueError(f"op(b) must have {K} rows (op(a) has {K} columns), got {Kb}")
+    if <size_t>c.shape[0] != M or <size_t>c.shape[1] != N:
+        raise ValueError(f"c must have shape ({M}, {N}), got ({c.shape[0]}, {c.shape[1]})")
+    if M == 0 or N == 0:
+        return
+    cdef uintptr_t pc = <uintptr_t>&c[0, 0], end_c = pc + M * N * sizeof(float)
+    for name, mv in (("a", a), ("b", b)):
+        if mv.shape[0] and mv.shape[1]:
+            lo = <uintptr_t>_bf16_address(mv)
+            if lo < end_c and pc < lo + <size_t>mv.shape[0] * <size_t>mv.shape[1] * sizeof(float):
+                raise ValueError(f"c overlaps {name}: give a separate output array")
+    with nogil:
+        rc = fnn_gemm_bf16(trans_a, trans_b, M, N, K,
+                           &a[0, 0] if K else NULL, a.shape[1],
+                           &b[0, 0] if K else NULL, b.shape[1], &c[0, 0], N)
+    if rc != 0:
+        raise MemoryError("gemm_bf16: no memory for the packed bfloat16 operands")
+
+
+cdef uintptr_t _bf16_address(const float[:, ::1] m):
+    return <uintptr_t>&m[0, 0]

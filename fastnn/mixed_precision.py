@@ -37,7 +37,7 @@ from fastnn import backend as _backend
 
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "Policy", "dtype_policy", "global_policy",
            "set_dtype_policy", "set_global_policy", "get", "serialize", "deserialize",
-           "round_bfloat16"]
+           "round_bfloat16", "matmul"]
 
 # name -> (compute dtype, variable dtype)
 _POLICIES = {"float32": ("float32", "float32"), "float64": ("float64", "float64"),
@@ -309,6 +309,68 @@ def _round(a):
     out = np.empty(src.shape, np.float32)
     _kernels.round_bf16(src.reshape(-1), out.reshape(-1))
     return out
+
+
+def matmul(a, b):
+    """a @ b with bfloat16 operands: what a Dense layer under mixed_bfloat16 multiplies.
+
+    Both operands are rounded to the nearest bfloat16 (as round_bfloat16) and the
+    products summed in float32: on CPUs with AVX512_BF16 by its dot-product instruction
+    (vdpbf16ps, which reads denormal operands as zero and flushes denormal sums to zero),
+    elsewhere by the float32 GEMM on the rounded operands (fastnn.build_info()
+    'bf16_gemm' says which). The two agree within float32 rounding, not bit for bit;
+    each gives the same bits at every thread count.
+
+    Parameters
+    ----------
+    a : array_like, shape (M, K)
+    b : array_like, shape (K, N)
+        Real numbers (converted to float32 first).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape (M, N).
+    """
+    arrs = []
+    for name, x in (("a", a), ("b", b)):
+        x = np.asarray(x)
+        if x.dtype.kind not in "fiub":
+            raise TypeError(f"matmul: {name} must hold real numbers, got dtype {x.dtype}")
+        if x.ndim != 2:
+            raise ValueError(f"matmul: {name} must be a matrix (2-D), got shape {x.shape}")
+        arrs.append(np.ascontiguousarray(x, dtype=np.float32))
+    a, b = arrs
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(f"matmul: b must have {a.shape[1]} rows to match a's columns "
+                         f"(a.shape={a.shape}), got b.shape={b.shape}")
+    c = np.empty((a.shape[0], b.shape[1]), np.float32)
+    _kernels.gemm_bf16(False, False, a, b, c)
+    return c
+
+
+def _dense_forward(x, kernel, bias, act, param, z, a):
+    """The C dense_forward's contract (x: M x K, kernel: K x N, float32, C-contiguous;
+    z may be a; bias may be None) with the product on bfloat16 operands: z = x @ kernel
+    + bias, a = activation(z)."""
+    out = a if z is None else z
+    _kernels.gemm_bf16(False, False, x, kernel, out)
+    if bias is not None:
+        np.add(out, bias, out=out)
+    if act != 0 or out is not a:
+        _kernels.act_forward(act, param, out, a)
+
+
+def _dense_backward(x, kernel, gz, dk, db, dx):
+    """The C dense_backward's contract (dk = x^T gz, db = column sums of gz or None,
+    dx = gz kernel^T or None) with bfloat16 operands: gz is rounded too, and db sums
+    the rounded gz (the gradient that reaches a bfloat16 product)."""
+    gzr = _round(gz)
+    _kernels.gemm_bf16(True, False, x, gzr, dk)
+    if db is not None:
+        np.sum(gzr, axis=0, dtype=np.float32, out=db)
+    if dx is not None:
+        _kernels.gemm_bf16(False, True, gzr, kernel, dx)
 
 
 def is_mixed(policy):

@@ -174,9 +174,108 @@ def test_paths_and_thread_counts_give_the_same_bits(set_threads):
         np.testing.assert_array_equal(o, outs[0])
 
 
-def test_build_info_names_the_bf16_path():
+def test_build_info_names_the_bf16_path(bf16_path):
+    assert fastnn.build_info()["bf16_gemm"] == bf16_path
+
+
+def test_default_bf16_path_follows_the_cpu():
     assert _kernels.bf16_avx512() == (_kernels.bf16_avx512_supported()
                                       and fastnn.build_info()["simd"] == "avx2+fma")
+
+
+# ------------------------------------------------------------------ the bfloat16 GEMM
+def _gemm_ref(a, b, ta, tb):
+    """(op(a) @ op(b) on the rounded operands in float64, the summation bound)."""
+    A, B = ref_round(a).astype(np.float64), ref_round(b).astype(np.float64)
+    A, B = (A.T if ta else A), (B.T if tb else B)
+    k = A.shape[1] + 1
+    gamma = k * U32 / (1 - k * U32)
+    # + k * 2**-126: the AVX512_BF16 instruction flushes denormal sums to zero
+    return A @ B, gamma * (np.abs(A) @ np.abs(B)) + k * 2.0 ** -126
+
+
+@pytest.mark.parametrize("m, n, k", [(1, 1, 1), (7, 33, 5), (6, 32, 2), (13, 70, 64),
+                                     (32, 25, 64), (100, 17, 129), (5, 3, 0), (0, 4, 3)])
+@pytest.mark.parametrize("ta, tb", [(0, 0), (1, 0), (0, 1), (1, 1)])
+def test_gemm_bf16_within_the_summation_bound(bf16_path, threads, m, n, k, ta, tb):
+    """Every tile edge (6-row blocks, 32-column tiles), odd K (a padded pair), both
+    transposes; the rounding of both operands shows far outside the bound."""
+    rng = np.random.default_rng(m * 1000 + n * 10 + k)
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    c = np.full((m, n), np.nan, np.float32)
+    _kernels.gemm_bf16(ta, tb, a, b, c)
+    want, bound = _gemm_ref(a, b, ta, tb)
+    assert np.all(np.abs(c - want) <= bound)
+    if m * n * k > 100:   # not the float32 product: the operands were rounded
+        plain = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
+        assert np.max(np.abs(plain - want) - bound) > 0
+
+
+def test_gemm_bf16_same_bits_at_every_thread_count(bf16_path, set_threads):
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((301, 150)).astype(np.float32)
+    b = rng.standard_normal((150, 77)).astype(np.float32)
+    outs = []
+    try:
+        for nt in (1, 2, 3):
+            set_threads(nt)
+            _kernels.set_par_min_work(1 if nt > 1 else 2 ** 32)
+            c = np.empty((301, 77), np.float32)
+            _kernels.gemm_bf16(False, False, a, b, c)
+            outs.append(c)
+    finally:
+        _kernels.set_par_min_work(0)
+    for c in outs[1:]:
+        np.testing.assert_array_equal(c, outs[0])
+
+
+def test_gemm_bf16_propagates_nan_and_inf(bf16_path):
+    a = np.ones((2, 4), np.float32)
+    a[0, 1] = np.nan
+    a[1, 2] = np.inf
+    c = np.empty((2, 3), np.float32)
+    _kernels.gemm_bf16(False, False, a, np.ones((4, 3), np.float32), c)
+    assert np.isnan(c[0]).all() and np.isposinf(c[1]).all()
+
+
+def test_matmul_public_function(bf16_path):
+    rng = np.random.default_rng(8)
+    a, b = rng.standard_normal((9, 40)), rng.standard_normal((40, 11))
+    c = mixed_precision.matmul(a, b)
+    assert c.dtype == np.float32 and c.shape == (9, 11)
+    want, bound = _gemm_ref(a.astype(np.float32), b.astype(np.float32), 0, 0)
+    assert np.all(np.abs(c - want) <= bound)
+    with pytest.raises(ValueError, match=r"matmul: b must have 40 rows to match a's columns"):
+        mixed_precision.matmul(a, b.T)
+    with pytest.raises(ValueError, match=r"matmul: a must be a matrix \(2-D\), got shape \(3,\)"):
+        mixed_precision.matmul(np.ones(3), b)
+    with pytest.raises(TypeError, match="matmul: b must hold real numbers"):
+        mixed_precision.matmul(a, np.array([["x"]]))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: _kernels.gemm_bf16(False, False, np.ones((2, 3), np.float32),
+                                np.ones((4, 2), np.float32), np.ones((2, 2), np.float32)),
+     r"op\(b\) must have 3 rows \(op\(a\) has 3 columns\), got 4"),
+    (lambda: _kernels.gemm_bf16(False, True, np.ones((2, 3), np.float32),
+                                np.ones((4, 3), np.float32), np.ones((2, 5), np.float32)),
+     r"c must have shape \(2, 4\), got \(2, 5\)"),
+    (lambda: _kernels.gemm_bf16(False, False, np.ones((2, 3), np.float64),
+                                np.ones((3, 2), np.float32), np.ones((2, 2), np.float32)),
+     "Buffer dtype mismatch"),
+])
+def test_gemm_bf16_binding_checks(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_gemm_bf16_refuses_an_output_overlapping_an_operand():
+    buf = np.ones((4, 4), np.float32)
+    with pytest.raises(ValueError, match="c overlaps a: give a separate output array"):
+        _kernels.gemm_bf16(False, False, buf, np.ones((4, 4), np.float32), buf)
+    with pytest.raises(ValueError, match="c overlaps b"):
+        _kernels.gemm_bf16(False, False, np.ones((4, 4), np.float32), buf, buf)
 
 
 @pytest.mark.parametrize("call, exc, message", [
@@ -364,7 +463,7 @@ def _bound(a, b, bias):
                     + np.abs(bias)) + 1e-30
 
 
-def test_dense_forward_equals_the_bf16_reference():
+def test_dense_forward_equals_the_bf16_reference(bf16_path):
     """z = bf16(x) @ bf16(W) + b summed in float32: within the summation bound of the
     float64 reference; and not the float32 product (the rounding happens)."""
     rng = np.random.default_rng(1)
@@ -389,7 +488,7 @@ def test_dense_forward_equals_the_bf16_reference():
     np.testing.assert_array_equal(np.asarray(d2(x, training=True)), np.maximum(z, 0))
 
 
-def test_dense_backward_takes_bf16_operands():
+def test_dense_backward_takes_bf16_operands(bf16_path):
     """Gradients of sum(g * (x @ W + b)): dW = bf16(x)^T bf16(g), db = sum bf16(g),
     dx = bf16(g) bf16(W)^T, each within its summation bound; all float32."""
     rng = np.random.default_rng(2)
@@ -413,7 +512,7 @@ def test_dense_backward_takes_bf16_operands():
     assert np.all(np.abs(db - gr.astype(np.float64).sum(0)) <= _bound(ones, gr, zero)[0])
 
 
-def test_mixed_model_trains_on_the_layer_path_like_float32():
+def test_mixed_model_trains_on_the_layer_path_like_float32(bf16_path):
     """The digits network (64-25-15-10, Adam, 30 epochs): under mixed_bfloat16 it runs
     on the layer path (the engine says why), its test accuracy is within one point of
     float32's, and its weights and optimizer state stay float32."""
@@ -436,7 +535,7 @@ def test_mixed_model_trains_on_the_layer_path_like_float32():
     assert abs(acc["mixed_bfloat16"] - acc["float32"]) <= 0.01, acc
 
 
-def test_mixed_training_is_bitwise_identical_at_1_and_2_threads(set_threads):
+def test_mixed_training_is_bitwise_identical_at_1_and_2_threads(bf16_path, set_threads):
     if not fastnn.build_info()["openmp"]:
         pytest.skip("built without OpenMP")
     (x, y), _ = fastnn.datasets.digits.load_data()

@@ -169,15 +169,13 @@ class Dense(_Activates, Layer):
         probabilities uses instead, as Keras does."""
         x2, lead = _rows(inputs, self.dtype)
         name = self.activation_name
-        if self._rounds_bf16 and name is not None and name not in _LOGIT_ACTIVATIONS \
-                and not should_record((x2, self.kernel, self.bias)):
-            xb, kb = self._gemm_operands(x2)     # mixed_bfloat16 inference
-            return _unrows(ops.dense(xb, kb, self.bias, activation=name), lead)
         if name is None:
             z = self._affine(x2)
             a = self.activation(z)
         elif name in _LOGIT_ACTIVATIONS or should_record((x2, self.kernel, self.bias)):
             z, a = self._affine_activated(x2, name)
+        elif self._rounds_bf16:    # inference under mixed_bfloat16
+            return _unrows(self._affine_activated(x2, name)[1], lead)
         else:      # inference: the kernel writes only the activations
             return _unrows(ops.dense(x2, self.kernel, self.bias, activation=name), lead)
         a = _unrows(a, lead)
@@ -185,20 +183,19 @@ class Dense(_Activates, Layer):
             a._keras_logits = (_unrows(z, lead), name)
         return a
 
-    def _gemm_operands(self, x2):
-        """(x2, kernel) as the product takes them: under mixed_bfloat16 rounded to
-        bfloat16 values (float32 arrays), else the arrays themselves."""
-        if not self._rounds_bf16:
-            return x2, self.kernel
-        return _mixed_precision._round(x2), _mixed_precision._round(self.kernel)
+    def _kernels(self):
+        """The dense forward and backward kernels: the C ones, or under mixed_bfloat16
+        their bfloat16-GEMM counterparts (same arguments)."""
+        if self._rounds_bf16:
+            return _mixed_precision._dense_forward, _mixed_precision._dense_backward
+        return _kernels.dense_forward, _kernels.dense_backward
 
     def _affine(self, x2):
         """x2 @ kernel + bias (recorded)."""
         z = np.empty((x2.shape[0], self.units), dtype=self.dtype)
-        xb, kb = self._gemm_operands(x2)
         if z.size:
-            _kernels.dense_forward(_plain(xb), _plain(kb), self.bias, 0, 0.0, z, z)
-        return self._record_affine(x2, z, xb, kb)
+            self._kernels()[0](_plain(x2), _plain(self.kernel), self.bias, 0, 0.0, z, z)
+        return self._record_affine(x2, z)
 
     def _affine_activated(self, x2, name):
         """(z, a) from one kernel pass, each recorded with its C backward kernel."""
@@ -208,34 +205,28 @@ class Dense(_Activates, Layer):
         _, code, param, _ = resolved
         z = np.empty((x2.shape[0], self.units), dtype=self.dtype)
         a = np.empty_like(z)
-        xb, kb = self._gemm_operands(x2)
         if z.size:
-            _kernels.dense_forward(_plain(xb), _plain(kb), self.bias, code, param, z, a)
-        z = self._record_affine(x2, z, xb, kb)
+            self._kernels()[0](_plain(x2), _plain(self.kernel), self.bias, code, param, z, a)
+        z = self._record_affine(x2, z)
         if code == 0:               # linear: a is z
             return z, z
         return z, _record_activation(z, a, code, param)
 
-    def _record_affine(self, x2, z, xb, kb):
-        """z = x2 @ kernel + bias recorded for the tape; xb, kb: the product's operands
-        (x2 and kernel, or under mixed_bfloat16 their bfloat16 roundings, whose
-        gradients pass the rounding straight through, as a cast's do)."""
+    def _record_affine(self, x2, z):
         inputs = (x2, self.kernel, self.bias)
         if not should_record(inputs):
             return z
         kernel, bias, dtype = self.kernel, self.bias, self.dtype
         need_dx = should_record((x2,))
-        bf16 = self._rounds_bf16
+        backward = self._kernels()[1]
 
         def vjp(gz):
             gz = np.ascontiguousarray(gz, dtype=dtype)
-            if bf16:      # the backward products take bfloat16 operands too
-                gz = _mixed_precision._round(gz)
             dk = np.zeros(kernel.shape, dtype=dtype)
             db = np.zeros(kernel.shape[1], dtype=dtype) if bias is not None else None
             dx = np.zeros(x2.shape, dtype=dtype) if need_dx else None
             if x2.shape[0]:
-                _kernels.dense_backward(_plain(xb), _plain(kb), gz, dk, db, dx)
+                backward(_plain(x2), _plain(kernel), gz, dk, db, dx)
             return [dx, dk, db]
         return record(inputs, z, vjp, name=f"{self.name} (Dense)")
 
