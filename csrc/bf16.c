@@ -117,7 +117,10 @@ int fnn_bf16_avx512_supported(void)
 
 int fnn_bf16_avx512(void)
 {
-    if (g_bf16_avx512 < 0) g_bf16_avx512 = fnn_bf16_avx512_supported();
+    if (g_bf16_avx512 < 0) {
+        const char *env = getenv("FASTNN_BF16_AVX512");   /* "0": the portable path */
+        g_bf16_avx512 = fnn_bf16_avx512_supported() && !(env && env[0] == '0');
+    }
     return g_bf16_avx512 && fnn_simd_level() == FNN_SIMD_AVX2;
 }
 
@@ -174,21 +177,24 @@ void fnn_pack_bf16(size_t n, const float *x, uint16_t *y)
  * C = op(A) op(B) with both operands rounded to bfloat16 (contract: bf16.h).
  *
  * AVX512_BF16 path: the operands are packed as pairs of bfloat16 along K (one uint32 per
- * pair, the low half the even k), A row by row (Ap[i][p]), B as rows of pairs padded to
- * a multiple of GEMM_NR columns (Bp[p][j]); odd K is padded with a bfloat16 zero. The
+ * pair, the low half the even k; odd K padded with a bfloat16 zero), A in blocks of
+ * GEMM_MR rows, B in panels of GEMM_NR columns (layouts at gemm_bf16_avx512). The
  * micro-kernel keeps a GEMM_MR x GEMM_NR tile of C in 12 zmm accumulators and, per pair
- * p, broadcasts Ap[i][p] and multiplies it into two zmm of Bp[p] with vdpbf16ps
+ * p, broadcasts A's pair and multiplies it into two zmm of B's pairs with vdpbf16ps
  * (acc += a[2p+1] b[2p+1], then += a[2p] b[2p], each step rounded to float32; the
  * instruction reads denormal operands as zero and flushes denormal results to zero).
- * Each C element is summed by one thread, over p in order: the same bits at every
- * thread count. Rows are shared between threads in GEMM_MR-row blocks.
+ * Each C element is summed by one thread, over p in order (K blocks continue from the
+ * float32 partial sums stored in C): the same bits at every thread count.
  *
  * Portable path: the operands rounded to bfloat16 (fnn_round_bf16) and multiplied by the
  * float32 GEMM (fnn_gemm_f32), which sums each element in an order fixed by K. The two
  * paths agree within the float32 summation error, not bit for bit.
  */
+/* Register tile GEMM_MR x GEMM_NR (12 zmm accumulators, as the float32 AVX-512 kernel);
+ * K blocks of GEMM_KCP pairs (256 values of k). */
 #define GEMM_MR 6
 #define GEMM_NR 32
+#define GEMM_KCP 128
 
 /* op(A)[i][k] of a row-major A (M x K, or K x M when trans). */
 static FNN_ALWAYS_INLINE float op_at(int trans, const float *a, size_t ld, size_t i, size_t k)
@@ -196,101 +202,127 @@ static FNN_ALWAYS_INLINE float op_at(int trans, const float *a, size_t ld, size_
     return trans ? a[k * ld + i] : a[i * ld + k];
 }
 
-static FNN_ALWAYS_INLINE uint32_t bf16_of(float v)
+/* The bits of a float32 that holds a bfloat16 value, its low half zero. */
+static FNN_ALWAYS_INLINE uint32_t hi_half(float v)
 {
     uint32_t u;
     memcpy(&u, &v, sizeof u);
-    return bf16_bits(u);
+    return u & 0xffff0000u;
 }
+
+static float *rounded_copy(size_t rows, size_t cols, const float *x, size_t ld);
 
 #if FNN_HAVE_BF16_ISA
-/* C rows [0, mr) x columns [0, nc) (nc <= GEMM_NR) of one tile; mr <= GEMM_MR. The
- * full tile keeps 12 accumulators in registers; mr below GEMM_MR skips rows. */
-FNN_TARGET_BF16 static void gemm_bf16_tile(size_t mr, size_t nc, size_t kp,
-                                           const uint32_t *ap, size_t lda_p,
-                                           const uint32_t *bp, size_t ldb_p,
-                                           float *c, size_t ldc)
+/* One GEMM_MR x GEMM_NR tile of C over the pairs [0, kc) of a K block: ap holds the
+ * block's GEMM_MR rows of A pairs interleaved (ap[p * GEMM_MR + r]; missing rows are
+ * zero), bp its GEMM_NR-column panel of B pairs (bp[p * GEMM_NR + j]; missing columns
+ * zero). The 12 accumulators start from zero (first K block) or from C (later blocks:
+ * the float32 partial sums stored there, so blocking does not change a bit); rows
+ * [0, mr) and columns [0, nc) are written. */
+FNN_TARGET_BF16 static void gemm_bf16_tile(size_t mr, size_t nc, size_t kc, int first,
+                                           const uint32_t *restrict ap,
+                                           const uint32_t *restrict bp,
+                                           float *restrict c, size_t ldc)
 {
+    const __mmask16 m0 = nc >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1u);
+    const __mmask16 m1 = nc >= 32 ? (__mmask16)0xFFFF
+                         : nc > 16 ? (__mmask16)((1u << (nc - 16)) - 1u) : (__mmask16)0;
     __m512 acc[GEMM_MR][2];
-    for (int r = 0; r < GEMM_MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-    if (mr == GEMM_MR) {
-        for (size_t p = 0; p < kp; p++) {
-            const __m512bh b0 = (__m512bh)_mm512_loadu_si512((const void *)(bp + p * ldb_p));
-            const __m512bh b1 =
-                (__m512bh)_mm512_loadu_si512((const void *)(bp + p * ldb_p + 16));
-            for (int r = 0; r < GEMM_MR; r++) {
-                const __m512bh a = (__m512bh)_mm512_set1_epi32((int)ap[r * lda_p + p]);
-                acc[r][0] = _mm512_dpbf16_ps(acc[r][0], a, b0);          /* vdpbf16ps */
-                acc[r][1] = _mm512_dpbf16_ps(acc[r][1], a, b1);
-            }
-        }
-    } else {
-        for (size_t p = 0; p < kp; p++) {
-            const __m512bh b0 = (__m512bh)_mm512_loadu_si512((const void *)(bp + p * ldb_p));
-            const __m512bh b1 =
-                (__m512bh)_mm512_loadu_si512((const void *)(bp + p * ldb_p + 16));
-            for (size_t r = 0; r < mr; r++) {
-                const __m512bh a = (__m512bh)_mm512_set1_epi32((int)ap[r * lda_p + p]);
-                acc[r][0] = _mm512_dpbf16_ps(acc[r][0], a, b0);
-                acc[r][1] = _mm512_dpbf16_ps(acc[r][1], a, b1);
-            }
+    for (int r = 0; r < GEMM_MR; r++) {
+        if (first || (size_t)r >= mr) {
+            acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+        } else {
+            acc[r][0] = _mm512_maskz_loadu_ps(m0, c + (size_t)r * ldc);
+            acc[r][1] = _mm512_maskz_loadu_ps(m1, c + (size_t)r * ldc + 16);
         }
     }
-    {
-        const __mmask16 m0 = nc >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1u);
-        const __mmask16 m1 = nc >= 32 ? (__mmask16)0xFFFF
-                             : nc > 16 ? (__mmask16)((1u << (nc - 16)) - 1u) : (__mmask16)0;
-        for (size_t r = 0; r < mr; r++) {
-            _mm512_mask_storeu_ps(c + r * ldc, m0, acc[r][0]);
-            _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc[r][1]);
+    for (size_t p = 0; p < kc; p++) {
+        const __m512bh b0 = (__m512bh)_mm512_loadu_si512((const void *)(bp + p * GEMM_NR));
+        const __m512bh b1 = (__m512bh)_mm512_loadu_si512((const void *)(bp + p * GEMM_NR + 16));
+        for (int r = 0; r < GEMM_MR; r++) {
+            const __m512bh a = (__m512bh)_mm512_set1_epi32((int)ap[p * GEMM_MR + r]);
+            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], a, b0);              /* vdpbf16ps */
+            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], a, b1);
         }
+    }
+    for (size_t r = 0; r < mr; r++) {
+        _mm512_mask_storeu_ps(c + r * ldc, m0, acc[r][0]);
+        _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc[r][1]);
     }
 }
 
-/* The AVX512_BF16 path; -1 if its packing buffers cannot be allocated. */
+/* The AVX512_BF16 path; -1 if its packing buffers cannot be allocated. Packed layouts:
+ * A by blocks of GEMM_MR rows, ap[(b * kp + p) * GEMM_MR + r]; B by panels of GEMM_NR
+ * columns, bp[(jb * kp + p) * GEMM_NR + j]; K in blocks of GEMM_KCP pairs, the loop
+ * over K blocks outermost (each block's B, GEMM_KCP * N * 4 bytes, stays in L2 while
+ * every row block passes over it; a micro-panel, GEMM_KCP * GEMM_NR * 4 = 16 KiB, in
+ * L1). Threads share the row blocks of one K block at a time. */
 static int gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_t K,
                             const float *A, size_t lda, const float *B, size_t ldb,
                             float *C, size_t ldc)
 {
-    const size_t kp = (K + 1) / 2, np = (N + GEMM_NR - 1) / GEMM_NR * GEMM_NR;
-    const size_t mb = (M + GEMM_MR - 1) / GEMM_MR, nb = np / GEMM_NR;
-    uint32_t *ap = (uint32_t *)malloc((M * kp + 1) * sizeof *ap);
-    uint32_t *bp = (uint32_t *)malloc((kp * np + 1) * sizeof *bp);
+    const size_t kp = (K + 1) / 2, nb = (N + GEMM_NR - 1) / GEMM_NR;
+    const size_t mb = (M + GEMM_MR - 1) / GEMM_MR;
+    uint32_t *ap = (uint32_t *)malloc((mb * kp * GEMM_MR + 1) * sizeof *ap);
+    uint32_t *bp = (uint32_t *)malloc((nb * kp * GEMM_NR + 1) * sizeof *bp);
     const int nt = fnn_threads_for((double)M * (double)N * (double)K);
+    float *ar = NULL, *br = NULL;
     if (!ap || !bp) {
         free(ap);
         free(bp);
         return -1;
     }
-    FNN_PAR_FOR(nt, i, M, {
-        for (size_t p = 0; p < kp; p++) {
-            const size_t k = 2 * (size_t)p;
-            const uint32_t lo = bf16_of(op_at(trans_a, A, lda, (size_t)i, k));
-            const uint32_t hi = k + 1 < K ? bf16_of(op_at(trans_a, A, lda, (size_t)i, k + 1)) : 0u;
-            ap[(size_t)i * kp + p] = lo | hi << 16;
-        }
-    });
-    FNN_PAR_FOR(nt, p, kp, {
-        const size_t k = 2 * (size_t)p;
-        uint32_t *row = bp + (size_t)p * np;
-        for (size_t j = 0; j < N; j++) {
-            /* op(B)[k][j]: B is K x N, or N x K when trans_b */
-            /* op(B)[k][j] is B[k][j], or B[j][k] when trans_b (op_at with i = k) */
-            const uint32_t lo = bf16_of(op_at(trans_b, B, ldb, k, j));
-            const uint32_t hi = k + 1 < K ? bf16_of(op_at(trans_b, B, ldb, k + 1, j)) : 0u;
-            row[j] = lo | hi << 16;
-        }
-        for (size_t j = N; j < np; j++) row[j] = 0u;
-    });
+    /* The operands rounded first (vectorised, fnn_round_bf16), so that packing only
+     * moves the upper halves of their bits. */
+    ar = rounded_copy(trans_a ? K : M, trans_a ? M : K, A, lda);
+    br = rounded_copy(trans_b ? N : K, trans_b ? K : N, B, ldb);
+    if (!ar || !br) {
+        free(ap); free(bp); free(ar); free(br);
+        return -1;
+    }
+    lda = trans_a ? M : K;
+    ldb = trans_b ? K : N;
     FNN_PAR_FOR(nt, b, mb, {
-        const size_t i0 = (size_t)b * GEMM_MR;
-        const size_t mr = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
-        for (size_t jb = 0; jb < nb; jb++) {
-            const size_t j0 = jb * GEMM_NR;
-            gemm_bf16_tile(mr, N - j0 < GEMM_NR ? N - j0 : GEMM_NR, kp, ap + i0 * kp, kp,
-                           bp + j0, np, C + i0 * ldc + j0, ldc);
+        for (size_t r = 0; r < GEMM_MR; r++) {
+            const size_t i = (size_t)b * GEMM_MR + r;
+            uint32_t *dst = ap + (size_t)b * kp * GEMM_MR + r;
+            if (i >= M) {
+                for (size_t p = 0; p < kp; p++) dst[p * GEMM_MR] = 0u;
+                continue;
+            }
+            for (size_t p = 0; p < K / 2; p++)
+                dst[p * GEMM_MR] = hi_half(op_at(trans_a, ar, lda, i, 2 * p + 1))
+                                   | hi_half(op_at(trans_a, ar, lda, i, 2 * p)) >> 16;
+            if (K % 2)
+                dst[(kp - 1) * GEMM_MR] = hi_half(op_at(trans_a, ar, lda, i, K - 1)) >> 16;
         }
     });
+    FNN_PAR_FOR(nt, jb, nb, {
+        const size_t j0 = (size_t)jb * GEMM_NR, nc = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
+        for (size_t p = 0; p < kp; p++) {
+            uint32_t *row = bp + ((size_t)jb * kp + p) * GEMM_NR;
+            const int pair = 2 * p + 1 < K;
+            for (size_t jj = 0; jj < nc; jj++)   /* op(B)[k][j]: op_at with i and k swapped */
+                row[jj] = (pair ? hi_half(op_at(trans_b, br, ldb, 2 * p + 1, j0 + jj)) : 0u)
+                          | hi_half(op_at(trans_b, br, ldb, 2 * p, j0 + jj)) >> 16;
+            for (size_t jj = nc; jj < GEMM_NR; jj++) row[jj] = 0u;
+        }
+    });
+    free(ar);
+    free(br);
+    for (size_t p0 = 0; p0 < kp; p0 += GEMM_KCP) {
+        const size_t kc = kp - p0 < GEMM_KCP ? kp - p0 : GEMM_KCP;
+        FNN_PAR_FOR(nt, b, mb, {
+            const size_t i0 = (size_t)b * GEMM_MR;
+            const size_t mr = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
+            for (size_t jb = 0; jb < nb; jb++) {
+                const size_t j0 = jb * GEMM_NR;
+                gemm_bf16_tile(mr, N - j0 < GEMM_NR ? N - j0 : GEMM_NR, kc, p0 == 0,
+                               ap + ((size_t)b * kp + p0) * GEMM_MR,
+                               bp + (jb * kp + p0) * GEMM_NR, C + i0 * ldc + j0, ldc);
+            }
+        });
+    }
     free(ap);
     free(bp);
     return 0;

@@ -12,7 +12,10 @@ The bound is rigorous, so these tests never flake, and a missing rounding of any
 shows as an error of about 2**-9 relative, far above it.
 """
 import copy
+import os
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -178,9 +181,17 @@ def test_build_info_names_the_bf16_path(bf16_path):
     assert fastnn.build_info()["bf16_gemm"] == bf16_path
 
 
-def test_default_bf16_path_follows_the_cpu():
-    assert _kernels.bf16_avx512() == (_kernels.bf16_avx512_supported()
-                                      and fastnn.build_info()["simd"] == "avx2+fma")
+def test_default_bf16_path_follows_the_cpu_and_the_environment():
+    if os.environ.get("FASTNN_BF16_AVX512", "").startswith("0"):
+        assert not _kernels.bf16_avx512()
+    else:
+        assert _kernels.bf16_avx512() == (_kernels.bf16_avx512_supported()
+                                          and fastnn.build_info()["simd"] == "avx2+fma")
+    env = dict(os.environ, FASTNN_BF16_AVX512="0")
+    out = subprocess.run([sys.executable, "-c",
+                          "import fastnn; print(fastnn.build_info()['bf16_gemm'])"],
+                         env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "portable"
 
 
 # ------------------------------------------------------------------ the bfloat16 GEMM
