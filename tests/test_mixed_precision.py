@@ -206,11 +206,13 @@ def _gemm_ref(a, b, ta, tb):
 
 
 @pytest.mark.parametrize("m, n, k", [(1, 1, 1), (7, 33, 5), (6, 32, 2), (13, 70, 64),
-                                     (32, 25, 64), (100, 17, 129), (5, 3, 0), (0, 4, 3)])
+                                     (32, 25, 64), (100, 17, 129), (20, 40, 601),
+                                     (5, 3, 0), (0, 4, 3)])
 @pytest.mark.parametrize("ta, tb", [(0, 0), (1, 0), (0, 1), (1, 1)])
 def test_gemm_bf16_within_the_summation_bound(bf16_path, threads, m, n, k, ta, tb):
-    """Every tile edge (6-row blocks, 32-column tiles), odd K (a padded pair), both
-    transposes; the rounding of both operands shows far outside the bound."""
+    """Every tile edge (6-row blocks, 32-column tiles), odd K (a padded pair), several
+    K blocks (128 pairs each), both transposes; the rounding of both operands shows far
+    outside the bound."""
     rng = np.random.default_rng(m * 1000 + n * 10 + k)
     a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
     b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
@@ -225,8 +227,8 @@ def test_gemm_bf16_within_the_summation_bound(bf16_path, threads, m, n, k, ta, t
 
 def test_gemm_bf16_same_bits_at_every_thread_count(bf16_path, set_threads):
     rng = np.random.default_rng(5)
-    a = rng.standard_normal((301, 150)).astype(np.float32)
-    b = rng.standard_normal((150, 77)).astype(np.float32)
+    a = rng.standard_normal((301, 450)).astype(np.float32)     # 2 K blocks
+    b = rng.standard_normal((450, 77)).astype(np.float32)
     outs = []
     try:
         for nt in (1, 2, 3):
