@@ -644,7 +644,8 @@ class Layer:
     @property
     def _rounds_bf16(self):
         """Whether the layer's matrix products take bfloat16-rounded operands."""
-        return self.dtype_policy.compute_dtype == "bfloat16"
+        policy = self._dtype_policy        # (dtype_policy's check, inlined: every call)
+        return policy.compute_dtype == "bfloat16" and policy.variable_dtype == self.dtype
 
     # -- config -------------------------------------------------------------------
     def get_config(self):
