@@ -84,12 +84,14 @@ def _act_code(layer):
 
 
 def _reg_factors(reg):
+    """(l1, l2) of fastnn's own L1 / L2 / L1L2 (the C kernels add their gradient); any
+    other regularizer (a subclass, a function) trains on the layer path."""
+    from fastnn import regularizers
     if reg is None:
         return 0.0, 0.0
-    l1, l2 = getattr(reg, "l1", None), getattr(reg, "l2", None)
-    if l1 is None or l2 is None:
+    if type(reg) not in (regularizers.L1L2, regularizers.L1, regularizers.L2):
         raise Unsupported(f"regularizer {type(reg).__name__}")
-    return float(l1), float(l2)
+    return float(reg.l1), float(reg.l2)
 
 
 def _input_norm(layer, dtype):
