@@ -26,7 +26,14 @@ def build_info():
     'calibrated'), fixed by the FASTNN_PAR_MIN_WORK environment variable ('env'), or
     'default' at one thread. bf16_gemm: how the mixed_bfloat16 policy's products run,
     'avx512_bf16' (the vdpbf16ps instruction, CPUs with AVX512_BF16) or 'portable'
-    (the float32 GEMM on bfloat16-rounded operands)."""
+    (the float32 GEMM on bfloat16-rounded operands).
+
+    Returns
+    -------
+    dict
+        The version, OpenMP support, thread count, SIMD paths, the parallel threshold
+        and the bfloat16 GEMM's path.
+    """
     thr = _kernels.threading_info()
     return {
         "version": __version__,

@@ -118,12 +118,28 @@ class DTypePolicy:
         return None
 
     def get_config(self):
-        """{'name': the policy's name}."""
+        """The policy's configuration.
+
+        Returns
+        -------
+        dict
+            ``{"name": the policy's name}``.
+        """
         return {"name": self._name}
 
     @classmethod
     def from_config(cls, config):
-        """The policy get_config describes."""
+        """The policy a configuration describes.
+
+        Parameters
+        ----------
+        config : dict
+            What get_config returns, ``{"name": ...}``.
+
+        Returns
+        -------
+        DTypePolicy
+        """
         if not isinstance(config, dict):
             raise TypeError(f"DTypePolicy.from_config: config must be a dict such as "
                             f"{{'name': 'float32'}}, got {type(config).__name__}")
