@@ -149,9 +149,13 @@ class Layer:
         Whether the layer's weights are updated by training. Default True. Frozen
         layers (``trainable=False``) keep their weights; a frozen BatchNormalization
         also uses its moving statistics in training.
-    dtype : str, optional
-        The float type the layer's weights and computations use, ``'float32'`` or
-        ``'float64'``. Default None: ``keras.backend.floatx()`` (float32).
+    dtype : str, DTypePolicy or dict, optional
+        The layer's dtype policy (``fastnn.mixed_precision``): ``'float32'`` or
+        ``'float64'`` (weights and computations in that type), ``'mixed_bfloat16'``
+        (float32 weights, matrix products on bfloat16-rounded operands), a
+        ``DTypePolicy``, or a policy as Keras serializes it. Default None: the global
+        policy, which is ``keras.backend.floatx()`` (float32) unless
+        ``keras.mixed_precision.set_global_policy`` set another.
     input_shape : tuple of int, optional
         Keras 2 style: the shape of one input sample, without the batch axis, given to
         the first layer of a Sequential model so that it builds at once. Keras 3
