@@ -12,6 +12,7 @@ A bucket is the hash modulo the number of buckets (``hash_buckets`` does this fo
 array of byte strings). Arithmetic is on Python ints masked to 64 bits, so it wraps
 around exactly as the C definitions do.
 """
+import numbers
 import struct
 
 import numpy as np
@@ -251,6 +252,34 @@ def hash_buckets(keys, num_buckets, salt=None):
         key = (int(salt[0]), int(salt[1]))
         out = [siphash64(key, k) % num_buckets for k in keys]
     return np.array(out, dtype=np.int64).reshape(len(out))
+
+
+def salt_pair(salt, owner):
+    """Keras' `salt` argument checked: None, or the SipHash key as the list [k0, k1].
+
+    Parameters
+    ----------
+    salt : None, int or tuple / list of two int
+        One int is used for both halves of the key. Each must be within the int64 range,
+        as TensorFlow's key attribute takes them.
+    owner : str
+        The layer class named in error messages.
+
+    Returns
+    -------
+    list of two int or None
+    """
+    if salt is None:
+        return None
+    if isinstance(salt, (tuple, list)) and len(salt) == 2:
+        pair = list(salt)
+    elif isinstance(salt, numbers.Integral) and not isinstance(salt, (bool, np.bool_)):
+        pair = [salt, salt]
+    else:
+        raise ValueError(f"{owner}: The `salt` argument for `{owner}` can only be a tuple of "
+                         f"size 2 integers, or a single integer. Received: "
+                         f"salt={_argcheck.shown(salt)}.")
+    return [_argcheck.integer(v, "salt", owner, lo=-(2 ** 63), hi=2 ** 63 - 1) for v in pair]
 
 
 _INT64_LIMIT = 2.0 ** 63

@@ -863,6 +863,7 @@ REFUSED_LAYERS = {
     "Masking": "masks are not exported: the graph would average and compute over the "
                "masked steps",
     "StringLookup": "string inputs are not exported",
+    "Hashing": "string hashing has no ONNX operator",
 }
 
 

@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from fastnn import _argcheck
+from fastnn import _argcheck, _hashing
 from fastnn.autodiff import ops as _dops
 from fastnn.layers.layer import Layer, _float_input
 
@@ -430,6 +430,24 @@ def _strings(raw, owner, encoding):
     raise TypeError(f"{owner}: inputs must be strings, got dtype {raw.dtype}")
 
 
+def _oov_method(value, owner):
+    if not isinstance(value, str) or value not in ("floormod", "farmhash"):
+        raise ValueError(f"{owner}: Unknown value for `oov_method` argument of {owner}. "
+                         f"Allowed values are: ('floormod', 'farmhash'). Received: "
+                         f"oov_method={_argcheck.shown(value)}")
+    return value
+
+
+def _hashed_oov_index(x, oov, n, salt, owner):
+    """Keras' OOV buckets when they are hashed: the FarmHash Fingerprint64 (SipHash-2-4
+    keyed by `salt` when set) of each OOV token x[oov] -- a string's UTF-8 bytes, an
+    integer's decimal digits -- modulo n, as TensorFlow's to_hash_bucket_fast /
+    to_hash_bucket_strong give it."""
+    out = np.zeros(x.shape, np.int64)
+    out[oov] = _hashing.bucketize(x[oov], n, salt, owner)
+    return out
+
+
 class _IndexLookup(_Encoder):
     """What IntegerLookup and StringLookup share (Keras' IndexLookup): tokens to indices
     of a vocabulary (given, or learned by adapt(data): the max_tokens most frequent
@@ -696,13 +714,12 @@ class IntegerLookup(_IndexLookup):
         if vocabulary_dtype != "int64":
             raise ValueError(f"{owner}: Only `vocabulary_dtype='int64'` is supported at this "
                              f"time. Received: vocabulary_dtype={vocabulary_dtype}")
-        if oov_method != "floormod":
-            raise ValueError(f"{owner}: oov_method must be 'floormod' (fastnn has no "
-                             f"farmhash), got {_argcheck.shown(oov_method)}")
-        if salt is not None:
+        oov_method = _oov_method(oov_method, owner)
+        if salt is not None and oov_method != "farmhash":
             raise ValueError(f"{owner}: `salt` can only be used when `oov_method='farmhash'`. "
                              f"Received: oov_method={oov_method}")
-        self.vocabulary_dtype, self.oov_method, self.salt = vocabulary_dtype, oov_method, None
+        self.vocabulary_dtype, self.oov_method = vocabulary_dtype, oov_method
+        self.salt = _hashing.salt_pair(salt, owner)
         super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
                          idf_weights, invert, output_mode, sparse, pad_to_max_tokens, **kwargs)
 
@@ -722,7 +739,10 @@ class IntegerLookup(_IndexLookup):
         return _whole(raw, owner, what)
 
     def _oov_index(self, x, oov):
-        return np.mod(x, max(self.num_oov_indices, 1))
+        n = max(self.num_oov_indices, 1)
+        if self.oov_method != "farmhash" or n == 1:
+            return np.mod(x, n)
+        return _hashed_oov_index(x, oov, n, self.salt, self.name)
 
     def _invert_oov(self):
         return -1 if self.oov_token is None else self.oov_token
@@ -764,11 +784,8 @@ class StringLookup(_IndexLookup):
                  pad_to_max_tokens=False, sparse=False, encoding="utf-8", name=None, salt=None,
                  oov_method="floormod", **kwargs):
         owner = self._owner
-        if oov_method != "floormod" or salt is not None:
-            raise ValueError(f"{owner}: oov_method must be 'floormod' and salt None (fastnn "
-                             f"has no FarmHash), got oov_method={_argcheck.shown(oov_method)}, "
-                             f"salt={_argcheck.shown(salt)}")
-        self.oov_method, self.salt = oov_method, None
+        self.oov_method = _oov_method(oov_method, owner)
+        self.salt = _hashing.salt_pair(salt, owner)
         if not isinstance(encoding, str):
             raise TypeError(f"{owner}: encoding must be a str, got {_argcheck.shown(encoding)}")
         try:
@@ -776,10 +793,6 @@ class StringLookup(_IndexLookup):
         except LookupError:
             raise ValueError(f"{owner}: unknown encoding {encoding!r}") from None
         self.encoding = encoding
-        if _argcheck.integer(num_oov_indices, "num_oov_indices", owner, hi=_MAX_TOKENS) > 1:
-            raise ValueError(f"{owner}: num_oov_indices > 1 is not supported (Keras spreads "
-                             f"unknown strings over them with FarmHash, which fastnn does not "
-                             f"have), got num_oov_indices={num_oov_indices}")
         kwargs.pop("vocabulary_dtype", None)    # Keras' configs never hold another
         super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
                          idf_weights, invert, output_mode, sparse, pad_to_max_tokens,
@@ -805,7 +818,10 @@ class StringLookup(_IndexLookup):
         return _strings(raw, owner, self.encoding)
 
     def _oov_index(self, x, oov):
-        return np.zeros(x.shape, np.int64)
+        n = max(self.num_oov_indices, 1)
+        if n == 1:
+            return np.zeros(x.shape, np.int64)
+        return _hashed_oov_index(x, oov, n, self.salt, self.name)
 
     def _invert_oov(self):
         return "" if self.oov_token is None else self.oov_token
