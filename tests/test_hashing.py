@@ -149,6 +149,15 @@ def test_hashing_str_bytes_and_object_inputs_agree():
     assert np.asarray(out).tolist() == [raw["fast"][3]]
 
 
+def test_hashing_numeric_mask_values():
+    # compared before floats are cut to int64, as Keras compares them
+    out = layers.Hashing(num_bins=5, mask_value=3.0)(np.array([3.0, 3.5, 4.0]))
+    assert np.asarray(out).tolist() == [0, 2, 4]             # Keras 3.15.1's bins
+    big = np.array([2 ** 64 - 1, 7], np.uint64)
+    out = layers.Hashing(num_bins=5, mask_value=2 ** 64 - 1)(big)
+    assert np.asarray(out)[0] == 0 and np.asarray(out)[1] != 0
+
+
 def test_hashing_output_dtypes_and_shapes():
     x = np.array([["a", "b"], ["c", "a"]])
     assert layers.Hashing(num_bins=3)(x).dtype == np.int64
@@ -196,6 +205,9 @@ def test_hashing_model_saves_and_loads(fmt, tmp_path):
     (dict(num_bins=3, salt=[1, -(2 ** 63) - 1]), ValueError, "salt"),
     (dict(num_bins=3, mask_value=[1]), TypeError, "mask_value"),
     (dict(num_bins=3, mask_value=b"x"), TypeError, "mask_value"),
+    (dict(num_bins=3, mask_value=True), TypeError, "mask_value"),
+    (dict(num_bins=3, mask_value=10 ** 40), ValueError, "mask_value"),
+    (dict(num_bins=3, mask_value=float("nan")), ValueError, "mask_value"),
     (dict(num_bins=3, dtype="int8"), ValueError, "dtype"),
     (dict(num_bins=3, output_mode="one_hot", dtype="int32"), ValueError, "dtype"),
     (dict(num_bins=3, output_mode="multi_hot", sparse=True), ValueError, "sparse"),

@@ -87,9 +87,11 @@ class Hashing(_Encoder):
                                        isinstance(mask_value, (str, numbers.Real))):
             raise TypeError(f"{owner}: mask_value must be a str, an int, a float or None, got "
                             f"{type(mask_value).__name__} {_argcheck.shown(mask_value)}")
-        if isinstance(mask_value, numbers.Real) and not isinstance(mask_value, str):
-            mask_value = int(mask_value) if isinstance(mask_value, numbers.Integral) \
-                else float(mask_value)
+        if isinstance(mask_value, numbers.Integral):
+            mask_value = _argcheck.integer(mask_value, "mask_value", owner,
+                                           lo=-(2 ** 63), hi=2 ** 64 - 1)
+        elif isinstance(mask_value, numbers.Real):
+            mask_value = _argcheck.real(mask_value, "mask_value", owner)
         self.salt = _hashing.salt_pair(salt, owner)
         self.num_bins, self.mask_value = num_bins, mask_value
         self.strong_hash = self.salt is not None
