@@ -695,13 +695,16 @@ class IntegerLookup(_IndexLookup):
     learned by adapt(data): the max_tokens most frequent first, ties larger token first,
     as Keras orders them). Indices: the mask (only when mask_token is set and
     output_mode="int") is 0, then num_oov_indices OOV indices (an unknown token goes to
-    token % num_oov_indices, Keras' default oov_method "floormod"), then the vocabulary.
+    token % num_oov_indices, Keras' default oov_method "floormod"; with
+    oov_method="farmhash", to the FarmHash Fingerprint64 of its decimal digits modulo
+    num_oov_indices, or their SipHash-2-4 keyed by `salt` -- an int or a pair of ints --
+    bit-exact with Keras), then the vocabulary.
     output_mode "int" gives int64 indices; "one_hot", "multi_hot", "count" encode them
     over vocabulary_size() (max_tokens with pad_to_max_tokens=True). invert=True maps
     indices back to tokens. Whole-number floats are taken as tokens (fit hands columns
     over as floats). The vocabulary (learned or given) is kept in get_config, so it
     saves with the model (Keras writes an adapted one as an asset file).
-    Not supported: output_mode="tf_idf" / idf_weights, sparse=True, oov_method="farmhash"."""
+    Not supported: output_mode="tf_idf" / idf_weights, sparse=True."""
 
     _owner = "IntegerLookup"
     _token_kind = "an int"
@@ -766,15 +769,17 @@ class StringLookup(_IndexLookup):
     """keras.layers.StringLookup: string tokens to indices of a vocabulary (given as a
     list, an array or a text file with one token per line, or learned by adapt(data):
     the max_tokens most frequent first, ties larger token first, as Keras orders them).
-    Indices: the mask (only when mask_token is set and output_mode="int") is 0, then the
-    OOV index (every unknown token; oov_token, "[UNK]" by default, is what invert=True
-    gives for an unknown index), then the vocabulary. output_mode "int" gives int64
+    Indices: the mask (only when mask_token is set and output_mode="int") is 0, then
+    num_oov_indices OOV indices (with more than one, an unknown token goes to the FarmHash
+    Fingerprint64 of its UTF-8 bytes modulo num_oov_indices, or their SipHash-2-4 keyed
+    by `salt` -- an int or a pair of ints --, bit-exact with Keras; oov_method is accepted
+    as in Keras and changes nothing for strings; oov_token, "[UNK]" by default, is what
+    invert=True gives for an unknown index), then the vocabulary. output_mode "int" gives int64
     indices; "one_hot", "multi_hot", "count" encode them over vocabulary_size().
     Inputs: str or bytes (decoded with `encoding`), as lists or NumPy arrays; invert=True
     gives a NumPy array of str. The vocabulary is kept in get_config, so it saves with
     the model (Keras writes it as an asset file and its config holds None).
-    Not supported: num_oov_indices > 1 (Keras hashes the OOV tokens with FarmHash, which
-    fastnn does not have), output_mode="tf_idf" / idf_weights, sparse=True."""
+    Not supported: output_mode="tf_idf" / idf_weights, sparse=True."""
 
     _owner = "StringLookup"
     _token_kind = "a string"
