@@ -195,6 +195,17 @@ def test_hashing_model_saves_and_loads(fmt, tmp_path):
     assert want[1, 0] == 0                     # the mask value's bin
 
 
+def test_a_keras_written_model_with_hashing_loads_and_predicts_the_same():
+    import fastnn
+    ref = REF["keras_file"]
+    path = os.path.join(os.path.dirname(_REF), ref["file"])
+    model = fastnn.saving.load_model(path)
+    outs = model.predict(np.array(ref["input"], np.int64), verbose=0)
+    assert [np.asarray(o).tolist() for o in outs] == ref["outputs"]
+    salted = model.get_layer("salted")
+    assert (salted.num_bins, salted.mask_value, salted.salt) == (9, 2, [5, 11])
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(num_bins="3"), TypeError, "num_bins"),
     (dict(num_bins=2.5), TypeError, "num_bins"),
