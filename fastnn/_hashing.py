@@ -286,10 +286,17 @@ _INT64_LIMIT = 2.0 ** 63
 
 
 def _key_of(v, owner):
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v.item()
     if isinstance(v, bytes):
         return v
     if isinstance(v, str):
         return v.encode("utf-8")
+    if isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)):
+        if not -(2 ** 63) <= int(v) < 2 ** 64:
+            raise ValueError(f"{owner}: integer inputs must fit int64 or uint64, got "
+                             f"{_argcheck.shown(v)}")
+        return str(int(v)).encode("ascii")
     raise TypeError(f"{owner}: inputs must be strings (str or bytes) or integers, got an "
                     f"element of type {type(v).__name__} {_argcheck.shown(v)}")
 
@@ -303,7 +310,7 @@ def input_keys(raw, owner):
     ----------
     raw : numpy.ndarray
         The inputs (any shape): a unicode, bytes, integer, float, bool or object array
-        (of str and bytes).
+        (of str, bytes and integers within int64 or uint64).
     owner : str
         The name error messages give.
 

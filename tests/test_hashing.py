@@ -96,6 +96,9 @@ def test_input_keys_of_floats_bools_and_unsigned_ints():
     assert _hashing.input_keys(np.array([True, False]), "t")[0] == [b"false", b"true"]
     big = np.array([2 ** 64 - 1], np.uint64)
     assert _hashing.input_keys(big, "t")[0] == [b"18446744073709551615"]
+    # Python ints in an object array: their decimal digits too
+    assert _hashing.input_keys(np.array([2 ** 64 - 1, "7", 7], dtype=object), "t")[0] == \
+        [b"18446744073709551615", b"7"]
     # the same key in several places is hashed once and given to each
     keys, inverse = _hashing.input_keys(np.array([["a", "b"], ["b", "a"]]), "t")
     assert keys == [b"a", b"b"] and inverse.tolist() == [[0, 1], [1, 0]]
@@ -104,7 +107,8 @@ def test_input_keys_of_floats_bools_and_unsigned_ints():
 @pytest.mark.parametrize("raw, error, match", [
     (np.array([1.0, np.nan]), ValueError, "finite"),
     (np.array([1e19]), ValueError, "int64 range"),
-    (np.array(["a", 3], dtype=object), TypeError, "element of type int"),
+    (np.array(["a", None], dtype=object), TypeError, "element of type NoneType"),
+    (np.array([2 ** 64], dtype=object), ValueError, "fit int64 or uint64"),
     (np.array([1 + 2j]), TypeError, "dtype complex128"),
 ])
 def test_input_keys_refuse_what_has_no_key(raw, error, match):
