@@ -53,8 +53,8 @@ class Hashing(_Encoder):
                  **kwargs):
         owner = "Hashing"
         dtype = kwargs.pop("dtype", None)
-        if isinstance(dtype, dict):        # a Keras dtype policy, as Keras' configs hold it
-            dtype = dtype.get("config", {}).get("name", dtype)
+        if isinstance(dtype, dict) and isinstance(dtype.get("config"), dict):
+            dtype = dtype["config"].get("name", dtype)   # a Keras dtype policy
         if num_bins is None or (isinstance(num_bins, numbers.Real)
                                 and not isinstance(num_bins, (bool, np.bool_))
                                 and num_bins <= 0):
@@ -66,7 +66,7 @@ class Hashing(_Encoder):
             name = "int64" if dtype is None else _dtype_name(dtype)
             if name not in ("int32", "int64"):
                 raise ValueError(f"{owner}: When `output_mode=\"int\"`, `dtype` should be an "
-                                 f"integer type, 'int32' or 'int64'. Received: dtype={dtype}")
+                                 f"integer type, 'int32' or 'int64'. Received: dtype={_argcheck.shown(dtype)}")
             int_dtype, dtype = name, None
         if not isinstance(output_mode, str) or output_mode not in ("int",) + _ENCODINGS:
             raise ValueError(f"{owner}: Invalid value for argument `output_mode`. Expected one "
@@ -154,5 +154,5 @@ class Hashing(_Encoder):
 def _dtype_name(dtype):
     try:
         return np.dtype(dtype).name
-    except TypeError:
+    except (TypeError, ValueError):
         return None
