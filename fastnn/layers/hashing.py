@@ -66,7 +66,8 @@ class Hashing(_Encoder):
             name = "int64" if dtype is None else _dtype_name(dtype)
             if name not in ("int32", "int64"):
                 raise ValueError(f"{owner}: When `output_mode=\"int\"`, `dtype` should be an "
-                                 f"integer type, 'int32' or 'int64'. Received: dtype={_argcheck.shown(dtype)}")
+                                 f"integer type, 'int32' or 'int64'. Received: "
+                                 f"dtype={_argcheck.shown(dtype)}")
             int_dtype, dtype = name, None
         if not isinstance(output_mode, str) or output_mode not in ("int",) + _ENCODINGS:
             raise ValueError(f"{owner}: Invalid value for argument `output_mode`. Expected one "
