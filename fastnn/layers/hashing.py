@@ -36,8 +36,9 @@ class Hashing(_Encoder):
     output_mode : str
         "int" (the default): the bin indices. "one_hot": a one-hot row per input of
         width num_bins (a trailing axis of 1 is replaced). "multi_hot": one row per
-        sample, 1 at each bin present (the last axis is reduced). "count": as
-        multi_hot, with the number of times each bin occurs.
+        sample, 1 at each bin present (the sample axis is reduced: the last of a
+        rank-2 input, axis 1 of a higher rank, as in Keras). "count": as multi_hot,
+        with the number of times each bin occurs.
     sparse : bool
         Keras' sparse outputs; fastnn has no sparse tensors, so only False is
         accepted (True with output_mode="int" raises Keras' error).
