@@ -3,7 +3,7 @@ engine and on the layer-by-layer path, interleaved.
 
     python bench/engine_coverage.py [--epochs 4] [--repeats 5]
 
-The seed's digit network (64-25-15-10, batch 32, Adam) on the bundled digits, as it is
+The digit network (64-25-15-10, batch 32, Adam) on the bundled digits, as it is
 and with what a Keras user adds: gradient clipping, BatchNormalization after or before
 the activation, a frozen first layer, a train_on_batch loop. Each repeat runs every
 variant on both paths in turn (a fresh model after a one-epoch warm-up), so a drifting

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """How much of a fastnn ``fit`` is Python: the fit's wall time against the time spent
-inside the fused engine's C calls (issue 4, deliverable 2).
+inside the fused engine's C calls.
 
     python bench/python_share.py [--workloads W1,W2] [--runs 7] [--scale 1.0]
 

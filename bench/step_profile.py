@@ -115,7 +115,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--repeats", type=int, default=200)
-    p.add_argument("--scale", type=float, default=None, help="W3's rows (see workloads.py)")
+    p.add_argument("--scale", type=float, default=None, help="scale of the 784-512-256-10 benchmark's rows (W3, see workloads.py)")
     args = p.parse_args(argv)
     import fastnn
     if args.threads:

@@ -5,7 +5,7 @@
                                                                    # case runs once, checked
 Each benchmark group holds fastnn and NumPy on the same inputs, side by side; the
 GFLOP/s of every entry (from its median) is in extra_info["gflops"]. Shapes (M, K, N):
-the seed's first layer (batch 32, 64 -> 25), an MNIST-sized layer and two squares.
+the digit network's first layer (batch 32, 64 -> 25), an MNIST-sized layer and two squares.
 NumPy's own thread count is whatever OpenBLAS picked (both cores here); fastnn is set to
 2 threads for the module and restored afterwards.
 """

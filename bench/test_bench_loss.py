@@ -1,4 +1,4 @@
-"""The loss kernel of the seed's networks against the NumPy reference, float32, 1 thread.
+"""The loss kernel of the digit networks against the NumPy reference, float32, 1 thread.
 
     python -m pytest bench/test_bench_loss.py                      # timings
     python -m pytest bench/test_bench_loss.py --benchmark-disable  # smoke (CI)

@@ -1,4 +1,4 @@
-"""Whole-training benchmarks W1-W4 (issue 4): fastnn and the NumPy reference side by side
+"""Whole-training benchmarks W1-W4 (see workloads.py): fastnn and the NumPy reference side by side
 in one run, one pytest-benchmark group per workload.
 
     python -m pytest bench/test_bench_training.py                  # full size, ~1-2 min

@@ -1,4 +1,4 @@
-"""The benchmark workloads W1-W4 (issue 4), defined once for bench/test_bench_training.py
+"""The benchmark workloads W1-W4, defined once for bench/test_bench_training.py
 and bench/compare.py.
 
 A workload is an architecture, a loss, a batch size, an epoch count and a data set. Every
@@ -75,7 +75,7 @@ class Workload:
         return self.layers[-1][1]
 
 
-# The seed's networks (lecture slides, shared/seeds): 25 relu -> 15 relu -> output.
+# The digit networks: 25 relu -> 15 relu -> output (1 sigmoid unit, or 10 logits).
 _SEED_HIDDEN = ((25, "relu"), (15, "relu"))
 
 WORKLOADS = {

@@ -1,4 +1,4 @@
-"""Is it a 0 or a 1? The seed's binary network: 64 -> 25 (relu) -> 15 (relu) -> 1 (sigmoid).
+"""Is it a 0 or a 1? A binary classifier: 64 -> 25 (relu) -> 15 (relu) -> 1 (sigmoid).
 
 The output is P(y = 1 | x); predict 1 where it is >= 0.5. Trained on the 0s and 1s of the
 bundled 8x8 digits (pixels scaled to [0, 1]) with binary cross-entropy.

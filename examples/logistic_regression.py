@@ -1,6 +1,6 @@
 """Logistic regression trained by hand-written gradient descent on fastnn ops.
 
-The seed's first slide, line by line:
+The classic formulation, line by line:
 
     z = np.dot(w, x) + b            # the model
     f_x = 1/(1+np.exp(-z))          # sigmoid

@@ -1,10 +1,10 @@
-"""Choosing the output activation for regression (the seed's "activation in TensorFlow").
+"""Choosing the output activation for regression (which activation for the last layer).
 
 - Targets of either sign (a stock's change from the previous day) -> a linear output.
 - Targets that are never negative (the price of a home) -> a ReLU output: the network can
   only predict values >= 0.
 
-Both use the seed's hidden layers (25 relu, 15 relu) on synthetic data and the mean
+Both use the digit network's hidden layers (25 relu, 15 relu) on synthetic data and the mean
 squared error; we compare each against the constant predictor (the targets' mean).
 
 Run: python examples/regression_outputs.py

@@ -1,4 +1,4 @@
-"""ReLU units add up to any piecewise-linear function: the seed's slide, weight for weight.
+"""ReLU units add up to any piecewise-linear function: a worked example, weight for weight.
 
 Hidden layer (4 relu units): w = [1, 1, 1, 1], b = [0, -1, -2, -3]
   -> relu(x), relu(x - 1), relu(x - 2), relu(x - 3)

@@ -1,4 +1,4 @@
-"""Multiclass: softmax output vs linear output + from_logits=True (the seed's last slides).
+"""Multiclass: softmax output vs linear output + from_logits=True (and why the latter is exact).
 
 Both digit networks (64 -> 25 relu -> 15 relu -> 10) train on the bundled digits; the
 second outputs logits and the loss applies softmax itself ("more accurate"), and

@@ -24,7 +24,14 @@ def build_info():
     goes parallel, on the whole team, from twice par_min_work units of work (float32
     multiply-adds): calibrated at run time from the fork/join cost (threshold_source
     'calibrated'), fixed by the FASTNN_PAR_MIN_WORK environment variable ('env'), or
-    'default' at one thread."""
+    'default' at one thread.
+
+    Returns
+    -------
+    dict
+        The version, OpenMP support, thread count, SIMD paths and the parallel
+        threshold.
+    """
     thr = _kernels.threading_info()
     return {
         "version": __version__,

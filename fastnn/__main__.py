@@ -1,4 +1,4 @@
-"""``python -m fastnn``: train the seed's digit network on the bundled 8x8 digits.
+"""python -m fastnn: train the digit network (64-25-15-10) on the bundled 8x8 digits.
 
 64 inputs -> Dense(25, relu) -> Dense(15, relu) -> Dense(10, linear), trained with
 SparseCategoricalCrossentropy(from_logits=True) and Adam on pixels scaled to [0, 1],

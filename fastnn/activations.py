@@ -64,7 +64,24 @@ def _named(name, **defaults):
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """Keras 3's relu (keras.src.activations.ReLU.static_call, step by step): with a
     threshold, x where x > threshold (strictly) else 0; clipped to [0, max_value]
-    when max_value is given; minus negative_slope * relu(threshold - x)."""
+    when max_value is given; minus negative_slope * relu(threshold - x).
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+    negative_slope : float
+        The slope below the threshold. Default 0.
+    max_value : float, optional
+        The largest output. Default None: no limit.
+    threshold : float
+        Values at or below it are 0 (or follow ``negative_slope``). Default 0.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     negative_slope = _argcheck.real(negative_slope, "negative_slope", "relu")
     max_value = _argcheck.real(max_value, "max_value", "relu", allow_none=True)
     threshold = _argcheck.real(threshold, "threshold", "relu")
@@ -104,41 +121,144 @@ def _relu_general(B, x, slope, top, thr):
 
 @_named("sigmoid")
 def sigmoid(x):
+    """The logistic sigmoid, ``1 / (1 + exp(-x))``, with outputs in (0, 1).
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     return _forward("sigmoid", _arr(x))
 
 
 @_named("tanh")
 def tanh(x):
+    """The hyperbolic tangent, with outputs in (-1, 1).
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     return _forward("tanh", _arr(x))
 
 
 @_named("leaky_relu", negative_slope=0.2)
 def leaky_relu(x, negative_slope=0.2):
+    """The leaky rectified linear unit: ``x`` where ``x >= 0``, ``negative_slope * x``
+    elsewhere.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+    negative_slope : float
+        The slope for negative inputs. Default 0.2.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     return _forward("leaky_relu", _arr(x), negative_slope=negative_slope)
 
 
 @_named("elu", alpha=1.0)
 def elu(x, alpha=1.0):
+    """The exponential linear unit: ``x`` where ``x > 0``, ``alpha * (exp(x) - 1)`` elsewhere.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+    alpha : float
+        The scale of the negative part. Default 1.0.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     return _forward("elu", _arr(x), alpha=alpha)
 
 
 @_named("selu")
 def selu(x):
+    """The scaled exponential linear unit: ``scale * x`` where ``x > 0`` and ``scale * alpha *
+    (exp(x) - 1)`` elsewhere, with Keras' constants ``alpha = 1.67326...`` and ``scale =
+    1.05070...`` (use with ``lecun_normal`` initialisation and AlphaDropout).
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     return _forward("selu", _arr(x))
 
 
 @_named("softplus")
 def softplus(x):
+    """The softplus, ``log(exp(x) + 1)``, computed stably.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     return _forward("softplus", _arr(x))
 
 
 @_named("softsign")
 def softsign(x):
+    """The softsign, ``x / (abs(x) + 1)``.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     return _forward("softsign", _arr(x))
 
 
 @_named("silu")
 def silu(x):
+    """The sigmoid linear unit (swish), ``x * sigmoid(x)``.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     return _forward("silu", _arr(x))
 
 
@@ -147,27 +267,93 @@ swish = silu
 
 @_named("gelu", approximate=False)
 def gelu(x, approximate=False):
+    """The Gaussian error linear unit, ``x * P(X <= x)`` for a standard normal X: ``0.5 * x *
+    (1 + erf(x / sqrt(2)))``.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+    approximate : bool
+        Whether to use the tanh approximation, ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x
+        + 0.044715 * x**3)))``. Default False.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     return _forward("gelu", _arr(x), approximate=approximate)
 
 
 @_named("hard_sigmoid")
 def hard_sigmoid(x):
-    """Keras 3 form: clip(x/6 + 0.5, 0, 1) (Keras 2 used 0.2x + 0.5)."""
+    """Keras 3 form: clip(x/6 + 0.5, 0, 1) (Keras 2 used 0.2x + 0.5).
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     return _forward("hard_sigmoid", _arr(x))
 
 
 @_named("exponential")
 def exponential(x):
+    """The exponential, ``exp(x)``.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     return _forward("exponential", _arr(x))
 
 
 @_named("linear")
 def linear(x):
+    """The identity, ``x`` unchanged (the activation of a layer without one).
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     return _arr(x)
 
 
 @_named("softmax", axis=-1)
 def softmax(x, axis=-1):
+    """The softmax, ``exp(x) / sum(exp(x))`` along ``axis``: probabilities that sum to 1.
+    Computed stably (the maximum subtracted first).
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+    axis : int
+        The axis it normalises over. Default -1, the last.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     if isinstance(axis, (tuple, list)):     # over several axes at once (as Keras)
         x = _arr(x)
         return _K().softmax(x, axis=_axes(axis, x.ndim, "softmax"))
@@ -176,6 +362,20 @@ def softmax(x, axis=-1):
 
 @_named("log_softmax", axis=-1)
 def log_softmax(x, axis=-1):
+    """The logarithm of the softmax, ``x - logsumexp(x)`` along ``axis``, computed stably.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+    axis : int
+        The axis it normalises over. Default -1, the last.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     if isinstance(axis, (tuple, list)):     # over several axes at once (as Keras)
         x = _arr(x)
         return _K().log_softmax(x, axis=_axes(axis, x.ndim, "log_softmax"))
@@ -235,14 +435,36 @@ def _c(x, v):
 
 @_composed("relu6")
 def relu6(x):
-    """min(max(x, 0), 6)."""
+    """min(max(x, 0), 6).
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     K = _K()
     return K.minimum(K.maximum(x, _c(x, 0)), _c(x, 6))
 
 
 @_composed("hard_silu")
 def hard_silu(x):
-    """x * hard_sigmoid(x): 0 for x < -3, x for x > 3, x * (x + 3) / 6 between."""
+    """x * hard_sigmoid(x): 0 for x < -3, x for x > 3, x * (x + 3) / 6 between.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     K = _K()
     return K.multiply(x, K.hard_sigmoid(x))
 
@@ -252,14 +474,38 @@ hard_swish = hard_silu
 
 @_composed("mish")
 def mish(x):
-    """x * tanh(softplus(x))."""
+    """x * tanh(softplus(x)).
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     K = _K()
     return K.multiply(x, K.tanh(K.softplus(x)))
 
 
 @_composed("celu", alpha=1.0)
 def celu(x, alpha=1.0):
-    """max(x, 0) + alpha * expm1(min(x, 0) / alpha)."""
+    """max(x, 0) + alpha * expm1(min(x, 0) / alpha).
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+    alpha : float
+        The scale of the negative part. Default 1.0.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     alpha = _argcheck.real(alpha, "alpha", "celu", lo=-_F32_MAX, hi=_F32_MAX)
     if abs(alpha) < 1.18e-38:   # 0, or 0 once cast to float32
         raise ValueError(f"celu: alpha must not be 0 (the formula divides by it); a "
@@ -272,7 +518,20 @@ def celu(x, alpha=1.0):
 
 @_composed("glu", axis=-1)
 def glu(x, axis=-1):
-    """a * sigmoid(b), where a and b are the two halves of x along `axis`."""
+    """a * sigmoid(b), where a and b are the two halves of x along `axis`.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+    axis : int
+        The axis split into two halves (of even size). Default -1.
+
+    Returns
+    -------
+    Tensor
+        Half the size of ``x`` along ``axis``.
+    """
     K = _K()
     if np.ndim(x) == 0:
         raise ValueError("glu: x must have at least 1 dimension, got a scalar")
@@ -286,14 +545,36 @@ def glu(x, axis=-1):
 
 @_composed("log_sigmoid")
 def log_sigmoid(x):
-    """log(sigmoid(x)) = -softplus(-x)."""
+    """log(sigmoid(x)) = -softplus(-x).
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     K = _K()
     return K.negative(K.softplus(K.negative(x)))
 
 
 @_composed("sparse_plus")
 def sparse_plus(x):
-    """0 for x <= -1, (x + 1)**2 / 4 for -1 < x < 1, x for x >= 1."""
+    """0 for x <= -1, (x + 1)**2 / 4 for -1 < x < 1, x for x >= 1.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     K = _K()
     xv = np.asarray(x)
     mid = K.multiply(_c(x, 0.25), K.square(K.add(x, _c(x, 1))))
@@ -302,7 +583,18 @@ def sparse_plus(x):
 
 @_composed("sparse_sigmoid")
 def sparse_sigmoid(x):
-    """0 for x <= -1, (x + 1) / 2 for -1 < x < 1, 1 for x >= 1."""
+    """0 for x <= -1, (x + 1) / 2 for -1 < x < 1, 1 for x >= 1.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     K = _K()
     xv = np.asarray(x)
     mid = K.multiply(_c(x, 0.5), K.add(x, _c(x, 1)))
@@ -311,7 +603,20 @@ def sparse_sigmoid(x):
 
 @_composed("squareplus", b=4)
 def squareplus(x, b=4):
-    """(x + sqrt(x**2 + b)) / 2."""
+    """(x + sqrt(x**2 + b)) / 2.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+    b : float
+        The smoothness of the curve near 0, at least 0. Default 4.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     b = _argcheck.real(b, "b", "squareplus", hi=_F32_MAX)
     if b < 0:
         raise ValueError(f"squareplus: b must be >= 0, got {_argcheck.shown(b)}")
@@ -321,7 +626,20 @@ def squareplus(x, b=4):
 
 @_composed("soft_shrink", threshold=0.5)
 def soft_shrink(x, threshold=0.5):
-    """x - threshold for x > threshold, x + threshold for x < -threshold, else 0."""
+    """x - threshold for x > threshold, x + threshold for x < -threshold, else 0.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+    threshold : float
+        The width of the band around 0 mapped to 0. Default 0.5.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     threshold = _argcheck.real(threshold, "threshold", "soft_shrink", lo=-_F32_MAX, hi=_F32_MAX)
     K = _K()
     xv = np.asarray(x)
@@ -332,7 +650,20 @@ def soft_shrink(x, threshold=0.5):
 
 @_composed("hard_shrink", threshold=0.5)
 def hard_shrink(x, threshold=0.5):
-    """x where |x| > threshold, else 0."""
+    """``x`` where ``|x| > threshold``, else 0.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+    threshold : float
+        Values with an absolute value up to it become 0. Default 0.5.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     threshold = _argcheck.real(threshold, "threshold", "hard_shrink", lo=-_F32_MAX, hi=_F32_MAX)
     K = _K()
     return K.where(np.abs(np.asarray(x)) > _c(x, threshold), x, _c(x, 0))
@@ -340,21 +671,58 @@ def hard_shrink(x, threshold=0.5):
 
 @_composed("tanh_shrink")
 def tanh_shrink(x):
-    """x - tanh(x)."""
+    """x - tanh(x).
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     K = _K()
     return K.subtract(x, K.tanh(x))
 
 
 @_composed("hard_tanh")
 def hard_tanh(x):
-    """x clipped to [-1, 1]."""
+    """x clipped to [-1, 1].
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     K = _K()
     return K.minimum(K.maximum(x, _c(x, -1)), _c(x, 1))
 
 
 @_composed("threshold")
 def threshold(x, threshold, default_value):
-    """x where x > threshold, else default_value (both required, as in Keras)."""
+    """x where x > threshold, else default_value (both required, as in Keras).
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+    threshold : float
+        Values above it pass unchanged.
+    default_value : float
+        The value given to the others.
+
+    Returns
+    -------
+    Tensor
+        The activation of ``x``, element-wise, of its shape.
+    """
     threshold = _argcheck.real(threshold, "threshold", "threshold", lo=-_F32_MAX, hi=_F32_MAX)
     default_value = _argcheck.real(default_value, "default_value", "threshold", lo=-_F32_MAX, hi=_F32_MAX)
     K = _K()
@@ -377,7 +745,19 @@ def _known():
 
 
 def get(identifier):
-    """Name, callable or None -> activation function. Unknown names raise ValueError."""
+    """Name, callable or None -> activation function. Unknown names raise ValueError.
+
+    Parameters
+    ----------
+    identifier : str, callable or None
+        A name (``'relu'``), a function (returned as it is) or None (the linear
+        activation).
+
+    Returns
+    -------
+    callable
+        The activation function.
+    """
     if identifier is None:
         return linear
     if isinstance(identifier, dict):
@@ -401,7 +781,18 @@ def get(identifier):
 
 
 def serialize(activation):
-    """Activation function -> its Keras name (the string saving stores)."""
+    """Activation function -> its Keras name (the string saving stores).
+
+    Parameters
+    ----------
+    activation : callable
+        A built-in activation function of this module.
+
+    Returns
+    -------
+    str
+        Its name.
+    """
     name = getattr(activation, "_fastnn_name", None)
     if name is None:
         raise ValueError(
@@ -411,4 +802,16 @@ def serialize(activation):
 
 
 def deserialize(name):
+    """The activation function for a name that ``serialize`` gave.
+
+    Parameters
+    ----------
+    name : str
+        The activation's name, e.g. ``'relu'``.
+
+    Returns
+    -------
+    callable
+        The function.
+    """
     return get(name)

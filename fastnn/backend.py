@@ -23,7 +23,13 @@ def floatx():
 
 def set_floatx(value):
     """Set the default float type of layers and models made from now on: 'float32' or
-    'float64' (fastnn's kernels have no float16)."""
+    'float64' (fastnn's kernels have no float16).
+
+    Parameters
+    ----------
+    value : str
+        ``'float32'`` or ``'float64'``.
+    """
     name = np.dtype(value).name if isinstance(value, (str, type, np.dtype)) else None
     if name not in ("float32", "float64"):
         raise ValueError(f"set_floatx: value must be 'float32' or 'float64', got "
@@ -37,12 +43,25 @@ def epsilon():
 
 
 def set_epsilon(value):
+    """Set the fuzz factor ``epsilon()`` returns (Keras' ``keras.backend.set_epsilon``).
+
+    Parameters
+    ----------
+    value : float
+        The new value, at least 0.
+    """
     _EPSILON[0] = _argcheck.real(value, "value", "set_epsilon", lo=0.0)
 
 
 def clear_session(free_memory=True):
     """Start layer and model names afresh (dense, dense_1, ... again), as Keras does.
-    Models already made keep working."""
+    Models already made keep working.
+
+    Parameters
+    ----------
+    free_memory : bool
+        Accepted for Keras compatibility (fastnn holds no graph to free).
+    """
     from fastnn.layers.layer import _UIDS
     _UIDS.clear()
 
@@ -53,10 +72,25 @@ def backend():
 
 
 def image_data_format():
+    """The image data format, always ``'channels_last'`` in fastnn.
+
+    Returns
+    -------
+    str
+        ``'channels_last'``.
+    """
     return "channels_last"
 
 
 def set_image_data_format(data_format):
+    """Set the image data format: fastnn has no convolutions, and accepts only
+    ``'channels_last'``.
+
+    Parameters
+    ----------
+    data_format : str
+        ``'channels_last'``.
+    """
     if data_format != "channels_last":
         raise ValueError(f"set_image_data_format: fastnn has no convolutions; only "
                          f"'channels_last' is accepted, got {_argcheck.shown(data_format)}")

@@ -40,7 +40,9 @@ def _norms(w, axis, owner):
 
 
 class Constraint:
-    """The base class: the identity projection."""
+    """The base class: the identity projection.
+
+    """
 
     def __call__(self, w):
         return w
@@ -55,7 +57,16 @@ class Constraint:
 
 class MaxNorm(Constraint):
     """Rescales each weight vector (the norm over `axis`) to a norm of at most max_value:
-    w * clip(norms, 0, max_value) / (epsilon + norms)."""
+    w * clip(norms, 0, max_value) / (epsilon + norms).
+
+    Parameters
+    ----------
+    max_value : float
+        The largest norm. Default 2.
+    axis : int or list of int
+        The axis (or axes) the norm of each weight vector is taken over. Default 0: for
+        a Dense kernel ``(in, units)``, one vector per unit.
+    """
 
     def __init__(self, max_value=2, axis=0):
         self.max_value = _argcheck.real(max_value, "max_value", "MaxNorm", lo=0.0)
@@ -82,7 +93,14 @@ class NonNeg(Constraint):
 
 
 class UnitNorm(Constraint):
-    """w / (epsilon + norms): each weight vector (the norm over `axis`) to norm 1."""
+    """w / (epsilon + norms): each weight vector (the norm over `axis`) to norm 1.
+
+    Parameters
+    ----------
+    axis : int or list of int
+        The axis (or axes) the norm of each weight vector is taken over. Default 0: for
+        a Dense kernel ``(in, units)``, one vector per unit.
+    """
 
     def __init__(self, axis=0):
         self.axis = _axis(axis, "UnitNorm")
@@ -98,7 +116,21 @@ class UnitNorm(Constraint):
 
 class MinMaxNorm(Constraint):
     """w * desired / (epsilon + norms), desired = rate * clip(norms, min_value,
-    max_value) + (1 - rate) * norms."""
+    max_value) + (1 - rate) * norms.
+
+    Parameters
+    ----------
+    min_value : float
+        The smallest norm. Default 0.
+    max_value : float
+        The largest norm. Default 1.
+    rate : float
+        How far each step moves the norm into the range: 1 (the default) all the way,
+        less for a gradual constraint.
+    axis : int or list of int
+        The axis (or axes) the norm of each weight vector is taken over. Default 0: for
+        a Dense kernel ``(in, units)``, one vector per unit.
+    """
 
     def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
         owner = "MinMaxNorm"
@@ -131,7 +163,18 @@ ALIASES = {"constraint": Constraint, "max_norm": MaxNorm, "min_max_norm": MinMax
 
 
 def serialize(constraint):
-    """Constraint -> {"class_name", "config"} (None stays None)."""
+    """Constraint -> {"class_name", "config"} (None stays None).
+
+    Parameters
+    ----------
+    constraint : Constraint or None
+        The constraint.
+
+    Returns
+    -------
+    dict or None
+        The class name and config.
+    """
     if constraint is None:
         return None
     if not isinstance(constraint, Constraint):
@@ -141,6 +184,20 @@ def serialize(constraint):
 
 
 def deserialize(config, custom_objects=None):
+    """Make a constraint from the dict ``serialize`` gives.
+
+    Parameters
+    ----------
+    config : dict
+        ``{'class_name': ..., 'config': ...}``.
+    custom_objects : dict, optional
+        Constraint classes of your own, by name.
+
+    Returns
+    -------
+    Constraint
+        A new constraint.
+    """
     table = dict(ALL_OBJECTS)
     table.update(custom_objects or {})
     return _registry.from_dict("constraint", config, table)
@@ -148,7 +205,18 @@ def deserialize(config, custom_objects=None):
 
 def get(identifier):
     """None, a name ("max_norm", "MaxNorm", ...), a config dict, a Constraint or a
-    callable -> the constraint (None stays None). Unknown names raise ValueError."""
+    callable -> the constraint (None stays None). Unknown names raise ValueError.
+
+    Parameters
+    ----------
+    identifier : str, Constraint, dict, callable or None
+        What to resolve.
+
+    Returns
+    -------
+    Constraint, callable or None
+        The constraint.
+    """
     if identifier is None:
         return None
     if isinstance(identifier, dict):

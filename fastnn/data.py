@@ -12,7 +12,7 @@ What follows TensorFlow (`tf.data.Dataset`'s documented behaviour):
   their dtype.
 - `as_numpy_iterator()` gives NumPy values (a 0-d component as a NumPy scalar, `b'A'` for
   a string); iterating the dataset itself gives the same values as fastnn Tensors
-  (NumPy arrays with `.numpy()`), as eager TensorFlow gives `tf.Tensor`s.
+  (NumPy arrays with `.numpy()`), as eager TensorFlow gives ``tf.Tensor`` objects.
 - `cardinality()` is known, `INFINITE_CARDINALITY` (-1) or `UNKNOWN_CARDINALITY` (-2),
   computed as TensorFlow computes it for each transformation; `len(ds)` raises TypeError
   when it is infinite or unknown.
@@ -382,7 +382,17 @@ def _bool_arg(value, name, op):
 # ---------------------------------------------------------------- TensorSpec
 class TensorSpec:
     """The type of a component: `shape` (a tuple, None for an unknown dimension, or None
-    for an unknown rank) and `dtype` (a NumPy dtype; byte strings are object)."""
+    for an unknown rank) and `dtype` (a NumPy dtype; byte strings are object).
+
+    Parameters
+    ----------
+    shape : tuple or None
+        The shape; None entries for unknown sizes, None for an unknown rank.
+    dtype : str or numpy.dtype
+        The dtype. Default ``'float32'``.
+    name : str, optional
+        A name for the component.
+    """
 
     __slots__ = ("shape", "dtype", "name")
 
@@ -631,7 +641,20 @@ class Dataset:
     def from_tensor_slices(tensors, name=None):
         """A dataset whose elements are the slices of `tensors` along their first axis
         (every component must have the same first dimension). `tensors` may be an array,
-        a list (one tensor), or a tuple / dict / named tuple of them, nested."""
+        a list (one tensor), or a tuple / dict / named tuple of them, nested.
+
+        Parameters
+        ----------
+        tensors : array or structure of arrays
+            The data, sliced along the first axis.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The dataset.
+        """
         if isinstance(tensors, Dataset):
             raise TypeError("Dataset.from_tensor_slices: tensors must be arrays or a "
                             "structure of arrays, got a Dataset")
@@ -665,7 +688,20 @@ class Dataset:
 
     @staticmethod
     def from_tensors(tensors, name=None):
-        """A dataset of one element: `tensors` (a structure of arrays) whole."""
+        """A dataset of one element: `tensors` (a structure of arrays) whole.
+
+        Parameters
+        ----------
+        tensors : array or structure of arrays
+            The one element.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         struct = _nmap(lambda v: _source_array(v, "Dataset.from_tensors: a component"),
                        tensors)
         spec = _spec_of(struct)
@@ -674,7 +710,20 @@ class Dataset:
     @staticmethod
     def range(*args, output_type=np.int64, name=None):
         """`range(stop)`, `range(start, stop)` or `range(start, stop, step)`, as Python's
-        range, as int64 (or `output_type`)."""
+        range, as int64 (or `output_type`).
+
+        Parameters
+        ----------
+        output_type : str or numpy.dtype
+            The integer dtype of the elements. Default int64.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if not 1 <= len(args) <= 3:
             raise ValueError(f"Dataset.range takes 1 to 3 arguments (start, stop, step), got "
                              f"{len(args)}")
@@ -694,7 +743,24 @@ class Dataset:
 
     @staticmethod
     def counter(start=0, step=1, dtype=np.int64, name=None):
-        """`start, start + step, ...` without end."""
+        """`start, start + step, ...` without end.
+
+        Parameters
+        ----------
+        start : int
+            The first value. Default 0.
+        step : int
+            The increment. Default 1.
+        dtype : str or numpy.dtype
+            The dtype of the elements. Default int64.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         start = _int_arg(start, "start", "counter")
         step = _int_arg(step, "step", "counter")
         dt = _as_dtype(dtype, "Dataset.counter: dtype")
@@ -707,7 +773,20 @@ class Dataset:
     def zip(*args, datasets=None, name=None):
         """A dataset of the elements of the given datasets side by side, as Python's zip:
         `zip(a, b)`, `zip((a, b))` or any nested tuple / dict of datasets; as long as the
-        shortest."""
+        shortest.
+
+        Parameters
+        ----------
+        datasets : Dataset or structure of Datasets, optional
+            The datasets, as one structure (instead of positional arguments).
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if datasets is not None and args:
             raise TypeError("Dataset.zip: give the datasets either as positional arguments "
                             "or as `datasets`, not both")
@@ -745,7 +824,30 @@ class Dataset:
                        output_signature=None, name=None):
         """A dataset of what `generator()` (a callable: called again for each iteration)
         yields, each element converted to `output_signature` (a structure of
-        `TensorSpec`), or to `output_types` (dtypes) and `output_shapes`."""
+        `TensorSpec`), or to `output_types` (dtypes) and `output_shapes`.
+
+        Parameters
+        ----------
+        generator : callable
+            Called with no arguments (or with ``args``) for each iteration; returns
+            an iterator of elements.
+        output_types : numpy.dtype or structure of them, optional
+            The elements' dtypes (with ``output_shapes``), instead of
+            ``output_signature``.
+        output_shapes : tuple or structure of tuples, optional
+            The elements' shapes, with ``output_types``.
+        args : tuple, optional
+            Arguments passed to ``generator``.
+        output_signature : TensorSpec or structure of TensorSpec, optional
+            The elements' types and shapes.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if not callable(generator):
             raise TypeError(f"`generator` must be a Python callable, got "
                             f"{type(generator).__name__}")
@@ -809,7 +911,24 @@ class Dataset:
     def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
         """Element k is the next element of `datasets[choice_k]`, where `choice_dataset`
         gives int64 scalars in [0, len(datasets)); with `stop_on_empty_dataset` the result
-        ends when a chosen dataset has run out (else that choice is skipped)."""
+        ends when a chosen dataset has run out (else that choice is skipped).
+
+        Parameters
+        ----------
+        datasets : list of Dataset
+            The datasets to choose from.
+        choice_dataset : Dataset
+            A dataset of int64 scalars, the index of the dataset each element comes
+            from.
+        stop_on_empty_dataset : bool
+            Whether the result ends when a chosen dataset has run out (else that
+            choice is skipped). Default True.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         datasets = _check_datasets(datasets, "choose_from_datasets")
         if not isinstance(choice_dataset, Dataset):
             raise TypeError(f"Dataset.choose_from_datasets: choice_dataset must be a Dataset "
@@ -857,7 +976,27 @@ class Dataset:
         exhausted dataset ends the result (`stop_on_empty_dataset`) or drops out of the
         draw. The draws come from fastnn's generator (a seed is drawn when this is called,
         unless `seed` is given); the same sequence every iteration unless
-        `rerandomize_each_iteration`."""
+        `rerandomize_each_iteration`.
+
+        Parameters
+        ----------
+        datasets : list of Dataset
+            The datasets to draw from.
+        weights : list of float, optional
+            The probability of each dataset. Default None: uniform.
+        seed : int, optional
+            A seed for the draws. Default None: fastnn's global generator.
+        stop_on_empty_dataset : bool
+            Whether an exhausted dataset ends the result (else it drops out of the
+            draw). Default False.
+        rerandomize_each_iteration : bool, optional
+            Whether each iteration draws anew.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         datasets = _check_datasets(datasets, "sample_from_datasets")
         if weights is None:
             w = np.ones(len(datasets))
@@ -936,8 +1075,8 @@ class Dataset:
 
     @property
     def element_spec(self):
-        """The structure of `TensorSpec`s of an element (for a mapped dataset, read from its
-        first element)."""
+        """The structure of ``TensorSpec`` objects of an element (for a mapped dataset, read
+        from its first element)."""
         if self._spec is None:
             self._spec = self._spec_fn()
         return self._spec
@@ -946,6 +1085,21 @@ class Dataset:
         return self._options
 
     def with_options(self, options, name=None):
+        """The same dataset with ``options`` (a ``fastnn.data.Options``) attached; they do not
+        change the elements.
+
+        Parameters
+        ----------
+        options : Options
+            The options.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if not isinstance(options, Options):
             raise TypeError(f"Dataset.with_options: options must be a tf.data.Options, got "
                             f"{_shown(options)}")
@@ -975,7 +1129,18 @@ class Dataset:
 
     # -------------------------------------------------------- transformations
     def apply(self, transformation_func):
-        """`transformation_func(self)`, which must return a Dataset."""
+        """`transformation_func(self)`, which must return a Dataset.
+
+        Parameters
+        ----------
+        transformation_func : callable
+            A function of a dataset returning a dataset.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         ds = transformation_func(self)
         if not isinstance(ds, Dataset):
             raise TypeError(f"`transformation_func` must return a Dataset. Got {_shown(ds)}.")
@@ -984,7 +1149,21 @@ class Dataset:
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
         """`map_func` applied to every element (a tuple element's components are its
         arguments); its result (a structure; a list is read as a tuple) is the new
-        element. Runs in order in the calling thread whatever `num_parallel_calls`."""
+        element. Runs in order in the calling thread whatever `num_parallel_calls`.
+
+        Parameters
+        ----------
+        map_func : callable
+            The function applied to each element.
+        num_parallel_calls, deterministic, name : optional
+            TensorFlow's options, accepted (the function runs in order in the
+            calling thread).
+
+        Returns
+        -------
+        Dataset
+            The mapped dataset.
+        """
         if not callable(map_func):
             raise TypeError(f"Dataset.map: map_func must be callable, got {_shown(map_func)}")
         _check_parallel(num_parallel_calls, "map")
@@ -1004,7 +1183,20 @@ class Dataset:
                          "read from a first element")
 
     def filter(self, predicate, name=None):
-        """The elements for which `predicate(element)` is True (a scalar boolean)."""
+        """The elements for which `predicate(element)` is True (a scalar boolean).
+
+        Parameters
+        ----------
+        predicate : callable
+            A function of an element returning a scalar boolean.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if not callable(predicate):
             raise TypeError(f"Dataset.filter: predicate must be callable, got "
                             f"{_shown(predicate)}")
@@ -1017,7 +1209,20 @@ class Dataset:
         return self._derived(it, UNKNOWN, kind="Filter")
 
     def take_while(self, predicate, name=None):
-        """The elements up to the first for which `predicate(element)` is False."""
+        """The elements up to the first for which `predicate(element)` is False.
+
+        Parameters
+        ----------
+        predicate : callable
+            A function of an element returning a scalar boolean.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if not callable(predicate):
             raise TypeError(f"Dataset.take_while: predicate must be callable, got "
                             f"{_shown(predicate)}")
@@ -1031,13 +1236,47 @@ class Dataset:
         return self._derived(it, UNKNOWN, kind="TakeWhile")
 
     def flat_map(self, map_func, name=None):
-        """`map_func(element)` (a Dataset) for every element, one after the other."""
+        """`map_func(element)` (a Dataset) for every element, one after the other.
+
+        Parameters
+        ----------
+        map_func : callable
+            A function of an element returning a Dataset.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         return self._interleave(map_func, 1, 1, "FlatMap")
 
     def interleave(self, map_func, cycle_length=None, block_length=None,
                    num_parallel_calls=None, deterministic=None, name=None):
         """`map_func(element)` (a Dataset) for `cycle_length` elements at a time, taking
-        `block_length` consecutive elements from each in turn (TensorFlow's order)."""
+        `block_length` consecutive elements from each in turn (TensorFlow's order).
+
+        Parameters
+        ----------
+        map_func : callable
+            A function of an element returning a Dataset.
+        cycle_length : int, optional
+            How many input elements are open at once. Default None: the number of
+            CPUs, as TensorFlow.
+        block_length : int, optional
+            How many consecutive elements are taken from each. Default None: 1.
+        num_parallel_calls, deterministic : optional
+            TensorFlow's options, accepted (the elements are computed in order in
+            the calling thread).
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if cycle_length is None or cycle_length == AUTOTUNE:
             cycle_length = os.cpu_count() or 1
         cycle_length = _int_arg(cycle_length, "cycle_length", "interleave", lo=1)
@@ -1090,7 +1329,20 @@ class Dataset:
 
     def repeat(self, count=None, name=None):
         """The elements `count` times over (None or -1: without end; an empty dataset stays
-        empty). Each pass is a new iteration (a shuffle reshuffles)."""
+        empty). Each pass is a new iteration (a shuffle reshuffles).
+
+        Parameters
+        ----------
+        count : int, optional
+            The number of passes. Default None: without end.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The repeated dataset.
+        """
         count = -1 if count is None else _int_arg(count, "count", "repeat")
         n = self._card
         if count < 0:
@@ -1121,7 +1373,20 @@ class Dataset:
         return self._derived(lambda: passes(self._elements), card, kind="Repeat")
 
     def take(self, count, name=None):
-        """The first `count` elements (-1: all)."""
+        """The first `count` elements (-1: all).
+
+        Parameters
+        ----------
+        count : int
+            The number of elements (-1: all).
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The dataset of the first elements.
+        """
         count = _int_arg(count, "count", "take")
         n = self._card
         if n == UNKNOWN:
@@ -1140,7 +1405,20 @@ class Dataset:
                              kind="Take")
 
     def skip(self, count, name=None):
-        """All but the first `count` elements (-1: none)."""
+        """All but the first `count` elements (-1: none).
+
+        Parameters
+        ----------
+        count : int
+            The number of elements to skip (-1: all).
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         count = _int_arg(count, "count", "skip")
         n = self._card
         if n in (INFINITE, UNKNOWN):
@@ -1162,7 +1440,22 @@ class Dataset:
         return self._derived(lambda: rest(self._elements), card, kind="Skip")
 
     def shard(self, num_shards, index, name=None):
-        """Every `num_shards`-th element, starting at `index`."""
+        """Every `num_shards`-th element, starting at `index`.
+
+        Parameters
+        ----------
+        num_shards : int
+            The number of shards.
+        index : int
+            This shard's index, in ``[0, num_shards)``.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         num_shards = _int_arg(num_shards, "num_shards", "shard", lo=1)
         index = _int_arg(index, "index", "shard", lo=0)
         if index >= num_shards:
@@ -1183,7 +1476,24 @@ class Dataset:
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None, name=None):
         """The elements in a random order, by TensorFlow's buffer shuffle (see the module
-        notes): `buffer_size` >= the number of elements gives a uniform permutation."""
+        notes): `buffer_size` >= the number of elements gives a uniform permutation.
+
+        Parameters
+        ----------
+        buffer_size : int
+            The number of elements the shuffle draws from.
+        seed : int, optional
+            A seed for the order. Default None: fastnn's global generator.
+        reshuffle_each_iteration : bool, optional
+            Whether each iteration draws a new order. Default None: True.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The shuffled dataset.
+        """
         buffer_size = _int_arg(buffer_size, "buffer_size", "shuffle", lo=1)
         if seed is not None:
             seed = _int_arg(seed, "seed", "shuffle", lo=0)
@@ -1209,7 +1519,20 @@ class Dataset:
                              self._card, kind="Shuffle")
 
     def prefetch(self, buffer_size, name=None):
-        """Accepted for TensorFlow compatibility; the elements are computed when asked."""
+        """Accepted for TensorFlow compatibility; the elements are computed when asked.
+
+        Parameters
+        ----------
+        buffer_size : int
+            TensorFlow's number of elements to prepare ahead; accepted.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The same elements.
+        """
         buffer_size = _int_arg(buffer_size, "buffer_size", "prefetch", lo=-1)
         ds = self._derived(self._iter_fn, self._card, index=self._index)
         ds._plain_batches = self._plain_batches
@@ -1218,7 +1541,20 @@ class Dataset:
     def cache(self, filename="", name=None):
         """The elements of the first complete iteration kept in memory and given again by
         every later one (an iteration stopped early keeps nothing). A `filename` is
-        accepted, but the cache stays in memory."""
+        accepted, but the cache stays in memory.
+
+        Parameters
+        ----------
+        filename : str
+            Accepted; the cache stays in memory.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The cached dataset.
+        """
         if not isinstance(filename, str):
             raise TypeError(f"Dataset.cache: filename must be a string, got {_shown(filename)}")
         if filename:
@@ -1240,7 +1576,20 @@ class Dataset:
         return self._derived(it, self._card, kind="Cache")
 
     def concatenate(self, dataset, name=None):
-        """This dataset's elements, then `dataset`'s (the element types must match)."""
+        """This dataset's elements, then `dataset`'s (the element types must match).
+
+        Parameters
+        ----------
+        dataset : Dataset
+            The dataset whose elements follow.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if not isinstance(dataset, Dataset):
             raise TypeError(f"Dataset.concatenate: dataset must be a Dataset, got "
                             f"{_shown(dataset)}")
@@ -1261,14 +1610,42 @@ class Dataset:
                              static=self._static and dataset._static, inputs=(self, dataset))
 
     def enumerate(self, start=0, name=None):
-        """`(index, element)` pairs, the index counting from `start` (int64)."""
+        """`(index, element)` pairs, the index counting from `start` (int64).
+
+        Parameters
+        ----------
+        start : int
+            The first index. Default 0.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         start = _int_arg(start, "start", "enumerate")
         return Dataset.zip((Dataset.range(start, _INT64_MAX), self))
 
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
               deterministic=None, name=None):
         """Consecutive elements stacked along a new first axis, `batch_size` at a time (the
-        last batch smaller unless `drop_remainder`). Components must have equal shapes."""
+        last batch smaller unless `drop_remainder`). Components must have equal shapes.
+
+        Parameters
+        ----------
+        batch_size : int
+            The number of elements per batch.
+        drop_remainder : bool
+            Whether to drop a last, smaller batch. Default False.
+        num_parallel_calls, deterministic, name : optional
+            TensorFlow's options, accepted (fastnn batches in the calling thread).
+
+        Returns
+        -------
+        Dataset
+            The batched dataset.
+        """
         batch_size = _int_arg(batch_size, "batch_size", "batch", lo=1)
         drop = _bool_arg(drop_remainder, "drop_remainder", "batch")
         _check_parallel(num_parallel_calls, "batch")
@@ -1306,7 +1683,27 @@ class Dataset:
                      drop_remainder=False, name=None):
         """Like `batch`, with every component padded to `padded_shapes` (a None dimension:
         the longest in the batch; default: the longest of every dimension) with
-        `padding_values` (default 0, or b'' for strings)."""
+        `padding_values` (default 0, or b'' for strings).
+
+        Parameters
+        ----------
+        batch_size : int
+            The number of elements per batch.
+        padded_shapes : tuple or structure of tuples, optional
+            The shape each component is padded to (None dimensions: the longest in
+            the batch). Default: the longest of every dimension.
+        padding_values : scalar or structure of scalars, optional
+            The values padded with. Default: 0 (``b''`` for strings).
+        drop_remainder : bool
+            Whether to drop a last, smaller batch. Default False.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         batch_size = _int_arg(batch_size, "batch_size", "padded_batch", lo=1)
         drop = _bool_arg(drop_remainder, "drop_remainder", "padded_batch")
         card = _batched_card(self._card, batch_size, drop)
@@ -1352,7 +1749,18 @@ class Dataset:
         return self._derived(it, card, spec, "PaddedBatch")
 
     def unbatch(self, name=None):
-        """Each element split along its first axis into that many elements."""
+        """Each element split along its first axis into that many elements.
+
+        Parameters
+        ----------
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         n = self._card
         card = UNKNOWN
         if n in (INFINITE, UNKNOWN):
@@ -1393,7 +1801,27 @@ class Dataset:
 
     def window(self, size, shift=None, stride=1, drop_remainder=False, name=None):
         """Windows of `size` elements, each a structure of datasets (one per component),
-        starting every `shift` elements and taking every `stride`-th."""
+        starting every `shift` elements and taking every `stride`-th.
+
+        Parameters
+        ----------
+        size : int
+            The number of elements in a window.
+        shift : int, optional
+            How many elements the window moves by. Default None: ``size``.
+        stride : int
+            Take every ``stride``-th element within a window. Default 1.
+        drop_remainder : bool
+            Whether to drop windows smaller than ``size`` at the end. Default
+            False.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         size = _int_arg(size, "size", "window", lo=1)
         shift = size if shift is None else _int_arg(shift, "shift", "window", lo=1)
         stride = _int_arg(stride, "stride", "window", lo=1)
@@ -1438,7 +1866,22 @@ class Dataset:
 
     def reduce(self, initial_state, reduce_func, name=None):
         """`reduce_func(state, element)` folded over the elements from `initial_state`;
-        the final state, as Tensors."""
+        the final state, as Tensors.
+
+        Parameters
+        ----------
+        initial_state : structure of tensors
+            The starting state.
+        reduce_func : callable
+            ``reduce_func(state, element)`` returns the new state.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        structure of Tensors
+            The final state.
+        """
         if not callable(reduce_func):
             raise TypeError(f"Dataset.reduce: reduce_func must be callable, got "
                             f"{_shown(reduce_func)}")
@@ -1455,7 +1898,22 @@ class Dataset:
 
     def scan(self, initial_state, scan_func, name=None):
         """Like `map` with a state: `scan_func(state, element)` returns
-        `(new_state, output_element)`; the outputs are the new dataset."""
+        `(new_state, output_element)`; the outputs are the new dataset.
+
+        Parameters
+        ----------
+        initial_state : structure of tensors
+            The starting state.
+        scan_func : callable
+            ``scan_func(state, element)`` returns ``(new_state, output_element)``.
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         if not callable(scan_func):
             raise TypeError(f"Dataset.scan: scan_func must be callable, got "
                             f"{_shown(scan_func)}")
@@ -1482,7 +1940,18 @@ class Dataset:
 
     def unique(self, name=None):
         """The elements without repeats, in the order they first appear (elements must be
-        integer or string scalars, as TensorFlow requires)."""
+        integer or string scalars, as TensorFlow requires).
+
+        Parameters
+        ----------
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        Dataset
+            The new dataset.
+        """
         spec = self.element_spec
         if not isinstance(spec, TensorSpec) or spec.shape not in ((), None) or \
                 not (spec.dtype.kind in "iu" or spec.dtype == _STRING):
@@ -1500,7 +1969,18 @@ class Dataset:
         return self._derived(it, UNKNOWN, kind="Unique")
 
     def get_single_element(self, name=None):
-        """The one element of a dataset that has exactly one (as Tensors)."""
+        """The one element of a dataset that has exactly one (as Tensors).
+
+        Parameters
+        ----------
+        name : str, optional
+            Accepted for TensorFlow compatibility.
+
+        Returns
+        -------
+        structure of Tensors
+            The element.
+        """
         it = self._elements()
         for first in it:
             for _ in it:

@@ -60,6 +60,11 @@ def _fits(owner, out, dtype, what):
 
 
 class Initializer:
+    """keras.initializers.Initializer: the base class of the initializers. Called as
+    ``initializer(shape, dtype='float32')``, an initializer returns a new array of that
+    shape and dtype; a subclass defines ``__call__`` (and ``get_config`` when it has
+    arguments). Layers take initializers, their names (``'glorot_uniform'``) or any callable
+    ``(shape, dtype) -> array``."""
     def __call__(self, shape, dtype="float32"):
         raise NotImplementedError
 
@@ -82,16 +87,25 @@ class Initializer:
 
 
 class Zeros(Initializer):
+    """keras.initializers.Zeros: all values 0."""
     def __call__(self, shape, dtype="float32"):
         return np.zeros(*self._args(shape, dtype, "biuf"))
 
 
 class Ones(Initializer):
+    """keras.initializers.Ones: all values 1."""
     def __call__(self, shape, dtype="float32"):
         return np.ones(*self._args(shape, dtype, "biuf"))
 
 
 class Constant(Initializer):
+    """keras.initializers.Constant: all values equal to ``value``.
+
+    Parameters
+    ----------
+    value : float
+        The value. Default 0.
+    """
     def __init__(self, value=0.0):
         self.value = _argcheck.real(value, "value", "Constant")
 
@@ -109,6 +123,18 @@ def _normal_args(owner, mean, stddev, seed):
 
 
 class RandomNormal(Initializer):
+    """keras.initializers.RandomNormal: values drawn from a normal distribution.
+
+    Parameters
+    ----------
+    mean : float
+        The mean. Default 0.
+    stddev : float
+        The standard deviation. Default 0.05.
+    seed : int, optional
+        A seed: a seeded initializer gives the same values at every call. Default None:
+        draws from fastnn's global generator (``keras.utils.set_random_seed``).
+    """
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = _normal_args("RandomNormal", mean, stddev, seed)
 
@@ -123,6 +149,18 @@ class RandomNormal(Initializer):
 
 
 class RandomUniform(Initializer):
+    """keras.initializers.RandomUniform: values drawn uniformly from ``[minval, maxval)``.
+
+    Parameters
+    ----------
+    minval : float
+        The lower bound. Default -0.05.
+    maxval : float
+        The upper bound. Default 0.05.
+    seed : int, optional
+        A seed: a seeded initializer gives the same values at every call. Default None:
+        draws from fastnn's global generator (``keras.utils.set_random_seed``).
+    """
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         owner = "RandomUniform"
         self.minval = _argcheck.real(minval, "minval", owner)
@@ -154,6 +192,19 @@ def _truncated_normal(rng, mean, stddev, shape):
 
 
 class TruncatedNormal(Initializer):
+    """keras.initializers.TruncatedNormal: values drawn from a normal distribution, redrawn
+    when more than two standard deviations from the mean.
+
+    Parameters
+    ----------
+    mean : float
+        The mean. Default 0.
+    stddev : float
+        The standard deviation before truncation. Default 0.05.
+    seed : int, optional
+        A seed: a seeded initializer gives the same values at every call. Default None:
+        draws from fastnn's global generator (``keras.utils.set_random_seed``).
+    """
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = _normal_args("TruncatedNormal", mean, stddev, seed)
 
@@ -169,6 +220,25 @@ class TruncatedNormal(Initializer):
 
 
 class VarianceScaling(Initializer):
+    """keras.initializers.VarianceScaling: values whose scale adapts to the weight's shape.
+    With ``n`` the number of inputs (``fan_in``), outputs (``fan_out``) or their mean
+    (``fan_avg``), values are drawn with variance ``scale / n``: from a truncated or
+    untruncated normal distribution, or uniformly from ``[-limit, limit]`` with ``limit =
+    sqrt(3 * scale / n)``.
+
+    Parameters
+    ----------
+    scale : float
+        The scaling factor, greater than 0. Default 1.
+    mode : str
+        ``'fan_in'`` (the default), ``'fan_out'`` or ``'fan_avg'``.
+    distribution : str
+        ``'truncated_normal'`` (the default), ``'untruncated_normal'`` or
+        ``'uniform'``.
+    seed : int, optional
+        A seed: a seeded initializer gives the same values at every call. Default None:
+        draws from fastnn's global generator (``keras.utils.set_random_seed``).
+    """
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         owner = type(self).__name__
         self.scale = _argcheck.real(scale, "scale", owner, lo=0, lo_open=True)
@@ -200,7 +270,15 @@ class VarianceScaling(Initializer):
 
 
 class GlorotUniform(VarianceScaling):
-    """U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out))."""
+    """keras.initializers.GlorotUniform (Xavier uniform), the default kernel initializer:
+    uniform on ``[-limit, limit]`` with ``limit = sqrt(6 / (fan_in + fan_out))``.
+
+    Parameters
+    ----------
+    seed : int, optional
+        A seed: a seeded initializer gives the same values at every call. Default None:
+        draws from fastnn's global generator (``keras.utils.set_random_seed``).
+    """
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_avg", "uniform", seed)
 
@@ -209,6 +287,15 @@ class GlorotUniform(VarianceScaling):
 
 
 class GlorotNormal(VarianceScaling):
+    """keras.initializers.GlorotNormal (Xavier normal): a truncated normal distribution with
+    ``stddev = sqrt(2 / (fan_in + fan_out))``.
+
+    Parameters
+    ----------
+    seed : int, optional
+        A seed: a seeded initializer gives the same values at every call. Default None:
+        draws from fastnn's global generator (``keras.utils.set_random_seed``).
+    """
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_avg", "truncated_normal", seed)
 
@@ -217,6 +304,15 @@ class GlorotNormal(VarianceScaling):
 
 
 class HeNormal(VarianceScaling):
+    """keras.initializers.HeNormal: a truncated normal distribution with ``stddev = sqrt(2 /
+    fan_in)``, suited to ReLU layers.
+
+    Parameters
+    ----------
+    seed : int, optional
+        A seed: a seeded initializer gives the same values at every call. Default None:
+        draws from fastnn's global generator (``keras.utils.set_random_seed``).
+    """
     def __init__(self, seed=None):
         super().__init__(2.0, "fan_in", "truncated_normal", seed)
 
@@ -225,6 +321,15 @@ class HeNormal(VarianceScaling):
 
 
 class HeUniform(VarianceScaling):
+    """keras.initializers.HeUniform: uniform on ``[-limit, limit]`` with ``limit = sqrt(6 /
+    fan_in)``.
+
+    Parameters
+    ----------
+    seed : int, optional
+        A seed: a seeded initializer gives the same values at every call. Default None:
+        draws from fastnn's global generator (``keras.utils.set_random_seed``).
+    """
     def __init__(self, seed=None):
         super().__init__(2.0, "fan_in", "uniform", seed)
 
@@ -233,6 +338,15 @@ class HeUniform(VarianceScaling):
 
 
 class LecunNormal(VarianceScaling):
+    """keras.initializers.LecunNormal: a truncated normal distribution with ``stddev = sqrt(1 /
+    fan_in)``, suited to SELU networks.
+
+    Parameters
+    ----------
+    seed : int, optional
+        A seed: a seeded initializer gives the same values at every call. Default None:
+        draws from fastnn's global generator (``keras.utils.set_random_seed``).
+    """
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_in", "truncated_normal", seed)
 
@@ -241,6 +355,15 @@ class LecunNormal(VarianceScaling):
 
 
 class LecunUniform(VarianceScaling):
+    """keras.initializers.LecunUniform: uniform on ``[-limit, limit]`` with ``limit = sqrt(3 /
+    fan_in)``.
+
+    Parameters
+    ----------
+    seed : int, optional
+        A seed: a seeded initializer gives the same values at every call. Default None:
+        draws from fastnn's global generator (``keras.utils.set_random_seed``).
+    """
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_in", "uniform", seed)
 
@@ -264,10 +387,36 @@ ALIASES = {
 
 
 def serialize(initializer):
+    """An initializer's configuration as Keras writes it: ``{'class_name': ..., 'config':
+    initializer.get_config()}``.
+
+    Parameters
+    ----------
+    initializer : Initializer
+        The initializer to describe.
+
+    Returns
+    -------
+    dict
+        The class name and config.
+    """
     return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
 
 
 def get(identifier):
+    """The initializer an argument names.
+
+    Parameters
+    ----------
+    identifier : str, Initializer, dict or callable
+        A name (``'glorot_uniform'``, ``'he_normal'``, a class name), an Initializer or
+        callable (returned as it is), or a config dict.
+
+    Returns
+    -------
+    Initializer or callable
+        The initializer.
+    """
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, dict):

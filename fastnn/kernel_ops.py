@@ -51,13 +51,42 @@ def _float_dtype(*arrays_and_originals):
 def _prepare(dtype, arr):
     """C-contiguous copy-if-needed in `dtype` (a copy too when a cast is needed, and for
     a read-only array: the kernels' typed memoryviews take writeable buffers only)."""
-    with np.errstate(over="ignore"):   # float64 beyond float32's range is inf there
-        out = np.asarray(arr, dtype=dtype, order="C")  # keeps 0-d (ascontiguousarray won't)
+    if arr.dtype == dtype:
+        flags = arr.flags
+        if flags.c_contiguous and flags.writeable:   # the common case: as it is, at once
+            return arr if type(arr) is np.ndarray else arr.view(np.ndarray)
+        out = np.asarray(arr, order="C")
+    else:
+        with np.errstate(over="ignore"):   # float64 beyond float32's range is inf there
+            out = np.asarray(arr, dtype=dtype, order="C")  # keeps 0-d (ascontiguousarray won't)
     return out if out.flags.writeable else out.copy()
+
+
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def _floats(**named):
     """Validate and convert the named arguments to one common float dtype."""
+    # The common case first, at a fraction of the cost: NumPy arrays (or Tensors) all
+    # float32 or all float64, C-contiguous and writeable, taken as they are.
+    dtype = None
+    for v in named.values():
+        if not isinstance(v, np.ndarray):
+            break
+        d = v.dtype
+        if dtype is None:
+            if d != _F32 and d != _F64:
+                break
+            dtype = d
+        elif d != dtype:
+            break
+        flags = v.flags
+        if not (flags.c_contiguous and flags.writeable):
+            break
+    else:
+        if dtype is not None:
+            return dtype, {k: v if type(v) is np.ndarray else v.view(np.ndarray)
+                           for k, v in named.items()}
     arrs = {k: _as_array(v, k) for k, v in named.items()}
     dtype = _float_dtype(*[(arrs[k], named[k]) for k in named])
     return dtype, {k: _prepare(dtype, a) for k, a in arrs.items()}
@@ -151,7 +180,15 @@ def _rows_view(arr, axis):
 
 
 def activation_forward(name, z, **params):
-    """a = f(z) for the registry activation `name` (fastnn._codes.ACTIVATIONS)."""
+    """a = f(z) for the registry activation `name` (fastnn._codes.ACTIVATIONS).
+
+    Parameters
+    ----------
+    name
+        The activation's name.
+    z
+        The pre-activation values.
+    """
     return _activate(name, z, "z", params, "name")
 
 
@@ -177,7 +214,19 @@ def _activate(name, z, argname, params, name_arg="activation"):
 
 
 def activation_grad(name, z, a, da, **params):
-    """dz = da * f'(z) (for softmax / log_softmax the vector-Jacobian product); a = f(z)."""
+    """dz = da * f'(z) (for softmax / log_softmax the vector-Jacobian product); a = f(z).
+
+    Parameters
+    ----------
+    name
+        The activation's name.
+    z
+        The pre-activation values.
+    a
+        The activation's output, ``f(z)``.
+    da
+        The gradient with respect to the output.
+    """
     name, code, param, axis = _resolve_activation(name, params, "name")
     dtype, arrs = _floats(z=z, a=a, da=da)
     z, a, da = arrs["z"], arrs["a"], arrs["da"]
@@ -204,6 +253,13 @@ def activation_grad(name, z, a, da, **params):
 
 
 def linear(x):
+    """``x`` unchanged, on fastnn's activation kernel.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return _activate("linear", x, "x", {})
 
 
@@ -255,6 +311,13 @@ def hard_sigmoid(x):
 
 
 def exponential(x):
+    """The exponential of ``x``, element-wise, on fastnn's activation kernel.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return _activate("exponential", x, "x", {})
 
 
@@ -326,7 +389,19 @@ def _dense_args(x, kernel, bias):
 
 
 def dense_forward(x, kernel, bias=None, activation="linear"):
-    """(z, a): z = x @ kernel + bias and a = activation(z), fused in one kernel call."""
+    """(z, a): z = x @ kernel + bias and a = activation(z), fused in one kernel call.
+
+    Parameters
+    ----------
+    x
+        The inputs, ``(batch, in)``.
+    kernel
+        The weight matrix, ``(in, units)``.
+    bias
+        The bias vector, ``(units,)``, or None.
+    activation
+        The activation's name (e.g. ``'relu'``). Default ``'linear'``.
+    """
     name, code, param, _ = _resolve_activation(activation, {})
     dtype, x, kernel, b = _dense_args(x, kernel, bias)
     z = np.empty((x.shape[0], kernel.shape[1]), dtype=dtype)
@@ -337,7 +412,19 @@ def dense_forward(x, kernel, bias=None, activation="linear"):
 
 
 def dense(x, kernel, bias=None, activation="linear"):
-    """activation(x @ kernel + bias), like keras.layers.Dense.call."""
+    """activation(x @ kernel + bias), like keras.layers.Dense.call.
+
+    Parameters
+    ----------
+    x
+        The inputs, ``(batch, in)``.
+    kernel
+        The weight matrix, ``(in, units)``.
+    bias
+        The bias vector, ``(units,)``, or None.
+    activation
+        The activation's name (e.g. ``'relu'``). Default ``'linear'``.
+    """
     name, code, param, _ = _resolve_activation(activation, {})
     dtype, x, kernel, b = _dense_args(x, kernel, bias)
     a = np.empty((x.shape[0], kernel.shape[1]), dtype=dtype)
@@ -348,7 +435,19 @@ def dense(x, kernel, bias=None, activation="linear"):
 
 def dense_backward(x, kernel, dz, need_dx=True):
     """Gradients of z = x @ kernel + bias: (dkernel = x^T dz, dbias = sum dz, dx = dz
-    kernel^T or None)."""
+    kernel^T or None).
+
+    Parameters
+    ----------
+    x
+        The layer's inputs, ``(batch, in)``.
+    kernel
+        The weight matrix, ``(in, units)``.
+    dz
+        The gradient with respect to ``z``, ``(batch, units)``.
+    need_dx
+        Whether to compute the gradient with respect to ``x``. Default True.
+    """
     need_dx = _check_bool(need_dx, "need_dx")
     dtype, arrs = _floats(x=x, kernel=kernel, dz=dz)
     x, kernel, dz = arrs["x"], arrs["kernel"], arrs["dz"]
@@ -457,14 +556,43 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
 
 
 def mean_squared_error(y_true, y_pred):
+    """The mean squared error of each sample, on fastnn's loss kernel.
+
+    Parameters
+    ----------
+    y_true
+        The targets.
+    y_pred
+        The predictions.
+    """
     return _per_sample("mean_squared_error", y_true, y_pred)
 
 
 def mean_absolute_error(y_true, y_pred):
+    """The mean absolute error of each sample, on fastnn's loss kernel.
+
+    Parameters
+    ----------
+    y_true
+        The targets.
+    y_pred
+        The predictions.
+    """
     return _per_sample("mean_absolute_error", y_true, y_pred)
 
 
 def huber(y_true, y_pred, delta=1.0):
+    """The Huber loss of each sample, on fastnn's loss kernel.
+
+    Parameters
+    ----------
+    y_true
+        The targets.
+    y_pred
+        The predictions.
+    delta
+        Where the loss turns from quadratic to linear. Default 1.
+    """
     return _per_sample("huber", y_true, y_pred, delta=delta)
 
 
@@ -474,7 +602,25 @@ mae = mean_absolute_error
 
 def loss_and_grad(name, y_true, y_pred, from_logits=False, sample_weight=None, delta=1.0):
     """(loss, grad): Keras' "sum_over_batch_size" loss sum_i w_i l_i / n as a float and
-    its gradient with respect to y_pred (the shape and dtype of the converted y_pred)."""
+    its gradient with respect to y_pred (the shape and dtype of the converted y_pred).
+
+    Parameters
+    ----------
+    name
+        The loss's name: ``'mean_squared_error'``, ``'mean_absolute_error'``,
+        ``'huber'``, ``'binary_crossentropy'``, ``'categorical_crossentropy'`` or
+        ``'sparse_categorical_crossentropy'``.
+    y_true
+        The targets.
+    y_pred
+        The predictions.
+    from_logits
+        Whether ``y_pred`` holds logits. Default False.
+    sample_weight
+        A weight per sample. Default None.
+    delta
+        Huber's delta. Default 1.
+    """
     code, param, yt, yp, shape, dtype = _loss_args(name, y_true, y_pred, from_logits,
                                                    delta)
     n = yp.shape[0]
@@ -532,7 +678,25 @@ _TINY64 = float(np.finfo(np.float64).tiny)
 
 def sgd_update(w, g, m=None, lr=0.01, momentum=0.0, nesterov=False, wd_lr=0.0):
     """Keras SGD step in place: m = momentum m - lr g; w += m (nesterov: w += momentum m
-    - lr g); plain w -= lr g when momentum is 0."""
+    - lr g); plain w -= lr g when momentum is 0.
+
+    Parameters
+    ----------
+    w
+        The weights, updated in place.
+    g
+        The gradient.
+    m
+        The momentum slot, updated in place (None without momentum).
+    lr
+        The learning rate.
+    momentum
+        The momentum factor.
+    nesterov
+        Whether to use Nesterov momentum.
+    wd_lr
+        The decoupled weight decay times the learning rate (0: none).
+    """
     lr = _check_real(lr, "lr")
     momentum = _check_momentum(momentum)
     nesterov = _check_bool(nesterov, "nesterov")
@@ -548,7 +712,31 @@ def sgd_update(w, g, m=None, lr=0.01, momentum=0.0, nesterov=False, wd_lr=0.0):
 def adam_update(w, g, m, v, alpha_t, beta1=0.9, beta2=0.999, epsilon=1e-7, wd_lr=0.0,
                 vhat=None):
     """Keras Adam step in place; alpha_t = lr sqrt(1 - beta2^t) / (1 - beta1^t). With the
-    slot vhat (AMSGrad, Keras' amsgrad=True): vhat = max(vhat, v), used in v's place."""
+    slot vhat (AMSGrad, Keras' amsgrad=True): vhat = max(vhat, v), used in v's place.
+
+    Parameters
+    ----------
+    w
+        The weights, updated in place.
+    g
+        The gradient.
+    m
+        The first-moment slot, updated in place.
+    v
+        The second-moment slot, updated in place.
+    alpha_t
+        The step size with the bias corrections of step t folded in.
+    beta1
+        The first moment's decay rate.
+    beta2
+        The second moment's decay rate.
+    epsilon
+        A small constant for numerical stability.
+    wd_lr
+        The decoupled weight decay times the learning rate (0: none).
+    vhat
+        AMSGrad's slot, the largest second moment so far, or None.
+    """
     args = [_check_real(alpha_t, "alpha_t"), _check_real(beta1, "beta1"),
             _check_real(beta2, "beta2"), _check_real(epsilon, "epsilon", nonneg=True),
             _check_real(wd_lr, "wd_lr")]
@@ -608,7 +796,33 @@ def adamax_update(w, g, m, u, lr, d1, beta1=0.9, beta2=0.999, epsilon=1e-7, wd_l
 
 def rmsprop_update(w, g, v, mg=None, mom=None, lr=0.001, rho=0.9, momentum=0.0,
                    epsilon=1e-7, centered=False, wd_lr=0.0):
-    """Keras RMSprop step in place (epsilon inside the square root)."""
+    """Keras RMSprop step in place (epsilon inside the square root).
+
+    Parameters
+    ----------
+    w
+        The weights, updated in place.
+    g
+        The gradient.
+    v
+        The mean-square slot, updated in place.
+    mg
+        The mean-gradient slot (``centered=True``), or None.
+    mom
+        The momentum slot, or None.
+    lr
+        The learning rate.
+    rho
+        The mean square's decay rate.
+    momentum
+        The momentum factor.
+    epsilon
+        A small constant for numerical stability.
+    centered
+        Whether to divide by the estimated variance instead of the mean square.
+    wd_lr
+        The decoupled weight decay times the learning rate (0: none).
+    """
     lr = _check_real(lr, "lr")
     rho = _check_real(rho, "rho")
     momentum = _check_momentum(momentum)
@@ -633,7 +847,23 @@ def rmsprop_update(w, g, v, mg=None, mom=None, lr=0.001, rho=0.9, momentum=0.0,
 
 
 def adagrad_update(w, g, acc, lr=0.001, epsilon=1e-7, wd_lr=0.0):
-    """Keras Adagrad step in place: acc += g^2; w -= lr g / sqrt(acc + epsilon)."""
+    """Keras Adagrad step in place: acc += g^2; w -= lr g / sqrt(acc + epsilon).
+
+    Parameters
+    ----------
+    w
+        The weights, updated in place.
+    g
+        The gradient.
+    acc
+        The sum of squared gradients, updated in place.
+    lr
+        The learning rate.
+    epsilon
+        A small constant for numerical stability.
+    wd_lr
+        The decoupled weight decay times the learning rate (0: none).
+    """
     args = [_check_real(lr, "lr"), _check_real(epsilon, "epsilon", nonneg=True),
             _check_real(wd_lr, "wd_lr")]
     flat = _param_arrays(w, g, [("acc", acc)])

@@ -7,17 +7,20 @@ divided by the sum of the sample weights (0 where that sum is 0); "none" or None
 weighted per-sample values. compile() trains on "sum_over_batch_size".
 
 Two kinds of losses:
+
 - MeanSquaredError, MeanAbsoluteError, Huber and the three cross-entropies compute value
   and gradient in one C pass (`_op`), which the fused engine also runs;
 - the others (KLDivergence, Poisson, LogCosh, the hinges, CosineSimilarity,
   MeanAbsolutePercentageError, MeanSquaredLogarithmicError, the focal cross-entropies,
   Dice, Tversky) are written with fastnn.autodiff.ops (Keras' formulas): a GradientTape
   differentiates them and a model compiled with one trains on the layer path.
+
 A cross-entropy with label_smoothing, or a SparseCategoricalCrossentropy with
 ignore_class, keeps its C kernel on the layer path and is refused by the fused engine
 (the model then trains on the layer path).
 
 Differences from Keras 3, on purpose:
+
 - no `dtype` argument: a loss computes in the dtype of y_pred (float32 or float64;
   integers as float32), where Keras casts both to its floatx or the given dtype;
 - the C-kernel cross-entropies take `axis=-1` only (their kernels reduce over the last
@@ -114,7 +117,24 @@ def _both_masks(own, out_mask, shape, owner):
 
 
 class Loss:
-    """Base class. Subclasses name their ops kernel (`_op`) and the per-sample function."""
+    """keras.losses.Loss: the base class of the losses. Calling a loss object,
+    ``loss(y_true, y_pred, sample_weight=None)``, computes the per-sample values
+    (``call``), weights them and reduces them as ``reduction`` says. A subclass defines
+    ``call(y_true, y_pred)`` with ``fastnn.ops``; it is then differentiable and can be
+    given to ``compile``.
+
+    Parameters
+    ----------
+    name : str, optional
+        The loss's name, shown in logs and written in configs. Default: the snake-case
+        name of the class.
+    reduction : str or None
+        How calling the loss reduces the weighted per-sample values:
+        ``'sum_over_batch_size'`` (the default) or ``'mean'`` divide their sum by the
+        number of values; ``'sum'`` gives the sum; ``'mean_with_sample_weight'``
+        divides the weighted sum by the sum of the sample weights; ``'none'`` or None
+        gives the weighted per-sample values.
+    """
     _op = None
     _default_name = None
 
@@ -145,7 +165,20 @@ class Loss:
     def call(self, y_true, y_pred):
         """The per-sample loss values (Keras' Loss.call): what a subclass of Loss
         defines, with keras.ops (fastnn.ops), for the base class' __call__ to reduce
-        over the batch with the sample weights and the reduction."""
+        over the batch with the sample weights and the reduction.
+
+        Parameters
+        ----------
+        y_true : array-like
+            The targets.
+        y_pred : array-like
+            The predictions.
+
+        Returns
+        -------
+        Tensor
+            The loss of each sample.
+        """
         raise NotImplementedError(f"{type(self).__name__}: a Loss subclass defines "
                                   f"call(y_true, y_pred)")
 
@@ -318,7 +351,27 @@ class BinaryCrossentropy(_SmoothedCrossentropy):
     """Keras' BinaryCrossentropy(from_logits=False, label_smoothing=0.0, axis=-1,
     reduction="sum_over_batch_size", name="binary_crossentropy"): mean over the last
     axis of -(y log p + (1 - y) log(1 - p)), p clipped to [1e-7, 1 - 1e-7]; with
-    label_smoothing, y * (1 - label_smoothing) + 0.5 * label_smoothing. axis must be -1."""
+    label_smoothing, y * (1 - label_smoothing) + 0.5 * label_smoothing. axis must be -1.
+
+    Parameters
+    ----------
+    from_logits : bool
+        Whether ``y_pred`` holds logits (unbounded scores) rather than probabilities.
+        Default False. Logits are more accurate: the loss then uses a numerically
+        stable formula.
+    label_smoothing : float
+        In [0, 1]: the labels are smoothed towards 0.5 by this amount. Default 0: no
+        smoothing.
+    axis : int
+        The axis the loss is computed along. Default -1, the last (the C-kernel
+        cross-entropies accept only -1).
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    """
     _op = "binary_crossentropy"
     _default_name = "binary_crossentropy"
 
@@ -331,7 +384,27 @@ class CategoricalCrossentropy(_SmoothedCrossentropy):
     """Keras' CategoricalCrossentropy(from_logits=False, label_smoothing=0.0, axis=-1,
     reduction="sum_over_batch_size", name="categorical_crossentropy"); with
     label_smoothing, y * (1 - label_smoothing) + label_smoothing / num_classes. axis
-    must be -1."""
+    must be -1.
+
+    Parameters
+    ----------
+    from_logits : bool
+        Whether ``y_pred`` holds logits (unbounded scores) rather than probabilities.
+        Default False. Logits are more accurate: the loss then uses a numerically
+        stable formula.
+    label_smoothing : float
+        In [0, 1]: the labels are smoothed towards the uniform distribution over the
+        classes by this amount. Default 0: no smoothing.
+    axis : int
+        The axis the loss is computed along. Default -1, the last (the C-kernel
+        cross-entropies accept only -1).
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    """
     _op = "categorical_crossentropy"
     _default_name = "categorical_crossentropy"
 
@@ -344,7 +417,26 @@ class SparseCategoricalCrossentropy(_CrossentropyBase):
     """Keras' SparseCategoricalCrossentropy(from_logits=False, ignore_class=None,
     reduction="sum_over_batch_size", axis=-1, name="sparse_categorical_crossentropy").
     With ignore_class, samples of that label count 0 and are left out of the mean (Keras'
-    mask): on every path but the fused engine, which refuses it. axis must be -1."""
+    mask): on every path but the fused engine, which refuses it. axis must be -1.
+
+    Parameters
+    ----------
+    from_logits : bool
+        Whether ``y_pred`` holds logits (unbounded scores) rather than probabilities.
+        Default False. Logits are more accurate: the loss then uses a numerically
+        stable formula.
+    ignore_class : int, optional
+        A label whose samples are left out of the loss (e.g. padding). Default None.
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    axis : int
+        The axis the loss is computed along. Default -1, the last (the C-kernel
+        cross-entropies accept only -1).
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    """
     _op = "sparse_categorical_crossentropy"
     _default_name = "sparse_categorical_crossentropy"
 
@@ -404,6 +496,17 @@ class SparseCategoricalCrossentropy(_CrossentropyBase):
 
 
 class MeanSquaredError(Loss):
+    """Keras' MeanSquaredError: the mean over the last axis of ``(y_true - y_pred) ** 2``.
+
+    Parameters
+    ----------
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    """
     _op = "mean_squared_error"
     _default_name = "mean_squared_error"
 
@@ -412,6 +515,17 @@ class MeanSquaredError(Loss):
 
 
 class MeanAbsoluteError(Loss):
+    """Keras' MeanAbsoluteError: the mean over the last axis of ``abs(y_true - y_pred)``.
+
+    Parameters
+    ----------
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    """
     _op = "mean_absolute_error"
     _default_name = "mean_absolute_error"
 
@@ -420,6 +534,21 @@ class MeanAbsoluteError(Loss):
 
 
 class Huber(Loss):
+    """Keras' Huber loss: the mean over the last axis of ``0.5 * e ** 2`` where ``abs(e) <=
+    delta`` and ``delta * (abs(e) - 0.5 * delta)`` elsewhere, with ``e = y_true - y_pred``:
+    quadratic for small errors, linear for large ones.
+
+    Parameters
+    ----------
+    delta : float
+        Where the loss turns from quadratic to linear; greater than 0. Default 1.0.
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    """
     _op = "huber"
     _default_name = "huber_loss"
 
@@ -513,7 +642,17 @@ def _axis_arg(axis, owner, allow_none=False):
 
 class KLDivergence(_TapeLoss):
     """Keras' KLDivergence(reduction="sum_over_batch_size", name="kl_divergence"):
-    sum over the last axis of y * log(y / p), y and p clipped to [epsilon, 1]."""
+    sum over the last axis of y * log(y / p), y and p clipped to [epsilon, 1].
+
+    Parameters
+    ----------
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    """
     _default_name = "kl_divergence"
 
     def call(self, y_true, y_pred):
@@ -525,7 +664,17 @@ class KLDivergence(_TapeLoss):
 
 class Poisson(_TapeLoss):
     """Keras' Poisson(reduction="sum_over_batch_size", name="poisson"): mean over the
-    last axis of p - y * log(p + epsilon)."""
+    last axis of p - y * log(p + epsilon).
+
+    Parameters
+    ----------
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    """
     _default_name = "poisson"
 
     def call(self, y_true, y_pred):
@@ -536,7 +685,17 @@ class Poisson(_TapeLoss):
 
 class LogCosh(_TapeLoss):
     """Keras' LogCosh(reduction="sum_over_batch_size", name="log_cosh"): mean over the
-    last axis of log(cosh(p - y)), computed as x + softplus(-2x) - log(2)."""
+    last axis of log(cosh(p - y)), computed as x + softplus(-2x) - log(2).
+
+    Parameters
+    ----------
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    """
     _default_name = "log_cosh"
 
     def call(self, y_true, y_pred):
@@ -549,7 +708,17 @@ class LogCosh(_TapeLoss):
 
 class Hinge(_TapeLoss):
     """Keras' Hinge(reduction="sum_over_batch_size", name="hinge"): mean over the last
-    axis of max(1 - y * p, 0); labels all in {0, 1} are taken as -1 / 1."""
+    axis of max(1 - y * p, 0); labels all in {0, 1} are taken as -1 / 1.
+
+    Parameters
+    ----------
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    """
     _default_name = "hinge"
 
     def call(self, y_true, y_pred):
@@ -560,7 +729,17 @@ class Hinge(_TapeLoss):
 
 class SquaredHinge(_TapeLoss):
     """Keras' SquaredHinge(reduction="sum_over_batch_size", name="squared_hinge"): mean
-    over the last axis of max(1 - y * p, 0) ** 2; labels in {0, 1} taken as -1 / 1."""
+    over the last axis of max(1 - y * p, 0) ** 2; labels in {0, 1} taken as -1 / 1.
+
+    Parameters
+    ----------
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    """
     _default_name = "squared_hinge"
 
     def call(self, y_true, y_pred):
@@ -573,7 +752,17 @@ class SquaredHinge(_TapeLoss):
 class CategoricalHinge(_TapeLoss):
     """Keras' CategoricalHinge(reduction="sum_over_batch_size", name="categorical_hinge"):
     max(neg - pos + 1, 0) with pos = sum(y * p) and neg = max((1 - y) * p) over the last
-    axis."""
+    axis.
+
+    Parameters
+    ----------
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    """
     _default_name = "categorical_hinge"
 
     def call(self, y_true, y_pred):
@@ -586,7 +775,19 @@ class CategoricalHinge(_TapeLoss):
 class CosineSimilarity(_TapeLoss):
     """Keras' CosineSimilarity(axis=-1, reduction="sum_over_batch_size",
     name="cosine_similarity"): -sum(l2_normalize(y) * l2_normalize(p)) along axis (0
-    where either vector is 0)."""
+    where either vector is 0).
+
+    Parameters
+    ----------
+    axis : int
+        The axis the vectors lie along. Default -1.
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    """
     _default_name = "cosine_similarity"
     _fn_args = ("axis",)
 
@@ -604,7 +805,17 @@ class CosineSimilarity(_TapeLoss):
 class MeanAbsolutePercentageError(_TapeLoss):
     """Keras' MeanAbsolutePercentageError(reduction="sum_over_batch_size",
     name="mean_absolute_percentage_error"): 100 * mean over the last axis of
-    |(y - p) / max(|y|, epsilon)|."""
+    ``|(y - p) / max(|y|, epsilon)|``.
+
+    Parameters
+    ----------
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    """
     _default_name = "mean_absolute_percentage_error"
 
     def call(self, y_true, y_pred):
@@ -617,7 +828,17 @@ class MeanAbsolutePercentageError(_TapeLoss):
 class MeanSquaredLogarithmicError(_TapeLoss):
     """Keras' MeanSquaredLogarithmicError(reduction="sum_over_batch_size",
     name="mean_squared_logarithmic_error"): mean over the last axis of
-    (log(max(p, epsilon) + 1) - log(max(y, epsilon) + 1)) ** 2."""
+    (log(max(p, epsilon) + 1) - log(max(y, epsilon) + 1)) ** 2.
+
+    Parameters
+    ----------
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    """
     _default_name = "mean_squared_logarithmic_error"
 
     def call(self, y_true, y_pred):
@@ -633,7 +854,36 @@ class BinaryFocalCrossentropy(_TapeLoss):
     reduction="sum_over_batch_size", name="binary_focal_crossentropy"): mean along axis
     of (1 - p_t) ** gamma * bce, p_t = y p + (1 - y)(1 - p), times alpha for class 1
     and 1 - alpha for class 0 with apply_class_balancing; labels smoothed towards 0.5.
-    alpha in [0, 1], gamma >= 0, label_smoothing in [0, 1]."""
+    alpha in [0, 1], gamma >= 0, label_smoothing in [0, 1].
+
+    Parameters
+    ----------
+    apply_class_balancing : bool
+        Whether to weight class 1 by ``alpha`` and class 0 by ``1 - alpha``. Default
+        False.
+    alpha : float
+        The weight of class 1 when ``apply_class_balancing`` is True (class 0 gets ``1
+        - alpha``). Default 0.25.
+    gamma : float
+        The focusing exponent: how much well-classified examples are down-weighted, by
+        ``(1 - p_t) ** gamma``. Default 2.
+    from_logits : bool
+        Whether ``y_pred`` holds logits (unbounded scores) rather than probabilities.
+        Default False. Logits are more accurate: the loss then uses a numerically
+        stable formula.
+    label_smoothing : float
+        In [0, 1]: the labels are smoothed towards 0.5 by this amount. Default 0: no
+        smoothing.
+    axis : int
+        The axis the loss is computed along. Default -1, the last (the C-kernel
+        cross-entropies accept only -1).
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    """
     _default_name = "binary_focal_crossentropy"
     _fn_args = ("apply_class_balancing", "alpha", "gamma", "from_logits", "label_smoothing",
                 "axis")
@@ -671,7 +921,32 @@ class CategoricalFocalCrossentropy(_TapeLoss):
     name="categorical_focal_crossentropy"): sum along axis of alpha * (1 - q) ** gamma *
     (-y log q), q = p / sum(p) clipped to [epsilon, 1 - epsilon] (p = softmax(logits)
     with from_logits); labels smoothed as CategoricalCrossentropy's. alpha is a number
-    >= 0 or one per class (a list), gamma >= 0, label_smoothing in [0, 1]."""
+    >= 0 or one per class (a list), gamma >= 0, label_smoothing in [0, 1].
+
+    Parameters
+    ----------
+    alpha : float
+        A weighting factor applied to every class. Default 0.25.
+    gamma : float
+        The focusing exponent: how much well-classified examples are down-weighted, by
+        ``(1 - p_t) ** gamma``. Default 2.
+    from_logits : bool
+        Whether ``y_pred`` holds logits (unbounded scores) rather than probabilities.
+        Default False. Logits are more accurate: the loss then uses a numerically
+        stable formula.
+    label_smoothing : float
+        In [0, 1]: the labels are smoothed towards the uniform distribution over the
+        classes by this amount. Default 0: no smoothing.
+    axis : int
+        The axis the loss is computed along. Default -1, the last (the C-kernel
+        cross-entropies accept only -1).
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    """
     _default_name = "categorical_focal_crossentropy"
     _fn_args = ("alpha", "gamma", "from_logits", "label_smoothing", "axis")
 
@@ -717,7 +992,20 @@ class CategoricalFocalCrossentropy(_TapeLoss):
 class Dice(_TapeLoss):
     """Keras' Dice(reduction="sum_over_batch_size", name="dice", axis=None):
     1 - 2 sum(y p) / (sum(y) + sum(p) + epsilon), the sums over axis (None: all, one
-    value for the batch)."""
+    value for the batch).
+
+    Parameters
+    ----------
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    axis : int, tuple of int or None
+        The axes the sums run over. Default None: all of them, one value for the whole
+        batch.
+    """
     _default_name = "dice"
     _fn_args = ("axis",)
 
@@ -735,7 +1023,24 @@ class Dice(_TapeLoss):
 class Tversky(_TapeLoss):
     """Keras' Tversky(alpha=0.5, beta=0.5, reduction="sum_over_batch_size",
     name="tversky", axis=None): 1 - TP / (TP + alpha FP + beta FN + epsilon) with
-    TP = sum(y p), FP = sum((1 - y) p), FN = sum(y (1 - p)) over axis. alpha, beta >= 0."""
+    TP = sum(y p), FP = sum((1 - y) p), FN = sum(y (1 - p)) over axis. alpha, beta >= 0.
+
+    Parameters
+    ----------
+    alpha : float
+        The weight of false positives, at least 0. Default 0.5.
+    beta : float
+        The weight of false negatives, at least 0. Default 0.5.
+    reduction : str or None
+        How the per-sample losses are reduced when the loss object is called (see
+        ``Loss``). Default ``'sum_over_batch_size'``.
+    name : str, optional
+        The loss's name (in logs and configs). Default: the snake-case name of the
+        class.
+    axis : int, tuple of int or None
+        The axes the sums run over. Default None: all of them, one value for the whole
+        batch.
+    """
     _default_name = "tversky"
     _fn_args = ("alpha", "beta", "axis")
 
@@ -760,85 +1065,461 @@ class Tversky(_TapeLoss):
 
 # Per-sample functions, as keras.losses.<name>(y_true, y_pred) -> (N,) array.
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Keras' binary cross-entropy of each sample (see ``BinaryCrossentropy``): the mean over
+    ``axis``.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+    from_logits : bool
+        Whether ``y_pred`` holds logits (unbounded scores) rather than probabilities.
+        Default False. Logits are more accurate: the loss then uses a numerically
+        stable formula.
+    label_smoothing : float
+        In [0, 1]: the labels are smoothed towards 0.5 by this amount. Default 0: no
+        smoothing.
+    axis : int
+        The axis the loss is computed along. Default -1, the last (the C-kernel
+        cross-entropies accept only -1).
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return BinaryCrossentropy(from_logits, label_smoothing, axis, reduction="none")(y_true, y_pred)
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Keras' categorical cross-entropy of each sample, on one-hot (or probability) targets
+    (see ``CategoricalCrossentropy``).
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+    from_logits : bool
+        Whether ``y_pred`` holds logits (unbounded scores) rather than probabilities.
+        Default False. Logits are more accurate: the loss then uses a numerically
+        stable formula.
+    label_smoothing : float
+        In [0, 1]: the labels are smoothed towards the uniform distribution over the
+        classes by this amount. Default 0: no smoothing.
+    axis : int
+        The axis the loss is computed along. Default -1, the last (the C-kernel
+        cross-entropies accept only -1).
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return CategoricalCrossentropy(from_logits, label_smoothing, axis,
                                    reduction="none")(y_true, y_pred)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
                                     axis=-1):
+    """Keras' sparse categorical cross-entropy of each sample, on integer class labels (see
+    ``SparseCategoricalCrossentropy``).
+
+    Parameters
+    ----------
+    y_true : array-like
+        The integer class labels, shape ``(N,)`` (or ``(N, 1)``).
+    y_pred : array-like
+        The predicted scores, shape ``(N, classes)``.
+    from_logits : bool
+        Whether ``y_pred`` holds logits (unbounded scores) rather than probabilities.
+        Default False. Logits are more accurate: the loss then uses a numerically
+        stable formula.
+    ignore_class : int, optional
+        A label whose samples get a loss of 0. Default None.
+    axis : int
+        The axis the loss is computed along. Default -1, the last (the C-kernel
+        cross-entropies accept only -1).
+
+    Returns
+    -------
+    array
+        The loss of each sample, shape ``(N,)``.
+    """
     return SparseCategoricalCrossentropy(from_logits, ignore_class, reduction="none",
                                          axis=axis)(y_true, y_pred)
 
 
 def mean_squared_error(y_true, y_pred):
+    """The mean squared error of each sample: the mean over the last axis of ``(y_true -
+    y_pred) ** 2``.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return MeanSquaredError(reduction="none")(y_true, y_pred)
 
 
 def mean_absolute_error(y_true, y_pred):
+    """The mean absolute error of each sample: the mean over the last axis of ``abs(y_true -
+    y_pred)``.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return MeanAbsoluteError(reduction="none")(y_true, y_pred)
 
 
 def huber(y_true, y_pred, delta=1.0):
+    """The Huber loss of each sample (see ``Huber``).
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+    delta : float
+        Where the loss turns from quadratic to linear. Default 1.0.
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return Huber(delta, reduction="none")(y_true, y_pred)
 
 
 def kl_divergence(y_true, y_pred):
+    """The Kullback-Leibler divergence of each sample: the sum over the last axis of ``y_true *
+    log(y_true / y_pred)``, both clipped to [epsilon, 1].
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return KLDivergence(reduction="none")(y_true, y_pred)
 
 
 def poisson(y_true, y_pred):
+    """The Poisson loss of each sample: the mean over the last axis of ``y_pred - y_true *
+    log(y_pred + epsilon)``.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return Poisson(reduction="none")(y_true, y_pred)
 
 
 def log_cosh(y_true, y_pred):
+    """The log-cosh loss of each sample: the mean over the last axis of ``log(cosh(y_pred -
+    y_true))``.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return LogCosh(reduction="none")(y_true, y_pred)
 
 
 def hinge(y_true, y_pred):
+    """The hinge loss of each sample: the mean over the last axis of ``max(1 - y_true * y_pred,
+    0)``; labels in {0, 1} are taken as -1 and 1.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return Hinge(reduction="none")(y_true, y_pred)
 
 
 def squared_hinge(y_true, y_pred):
+    """The squared hinge loss of each sample: the mean over the last axis of ``max(1 - y_true *
+    y_pred, 0) ** 2``; labels in {0, 1} are taken as -1 and 1.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return SquaredHinge(reduction="none")(y_true, y_pred)
 
 
 def categorical_hinge(y_true, y_pred):
+    """The categorical hinge loss of each sample: ``max(neg - pos + 1, 0)`` with ``pos =
+    sum(y_true * y_pred)`` and ``neg = max((1 - y_true) * y_pred)`` over the last axis.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return CategoricalHinge(reduction="none")(y_true, y_pred)
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
+    """The negative cosine similarity of each sample: ``-sum(l2_normalize(y_true) *
+    l2_normalize(y_pred))`` along ``axis``.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+    axis : int
+        The axis the vectors lie along. Default -1.
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return CosineSimilarity(axis, reduction="none")(y_true, y_pred)
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
+    """The mean absolute percentage error of each sample: ``100 * mean(abs((y_true - y_pred) /
+    max(abs(y_true), epsilon)))`` over the last axis.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return MeanAbsolutePercentageError(reduction="none")(y_true, y_pred)
 
 
 def mean_squared_logarithmic_error(y_true, y_pred):
+    """The mean squared logarithmic error of each sample: the mean over the last axis of
+    ``(log(y_pred + 1) - log(y_true + 1)) ** 2`` (both at least epsilon).
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return MeanSquaredLogarithmicError(reduction="none")(y_true, y_pred)
 
 
 def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
                               gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Keras' binary focal cross-entropy of each sample (see ``BinaryFocalCrossentropy``).
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+    apply_class_balancing : bool
+        Whether to weight class 1 by ``alpha`` and class 0 by ``1 - alpha``. Default
+        False.
+    alpha : float
+        The weight of class 1 when ``apply_class_balancing`` is True (class 0 gets ``1
+        - alpha``). Default 0.25.
+    gamma : float
+        The focusing exponent: how much well-classified examples are down-weighted, by
+        ``(1 - p_t) ** gamma``. Default 2.
+    from_logits : bool
+        Whether ``y_pred`` holds logits (unbounded scores) rather than probabilities.
+        Default False. Logits are more accurate: the loss then uses a numerically
+        stable formula.
+    label_smoothing : float
+        In [0, 1]: the labels are smoothed towards 0.5 by this amount. Default 0: no
+        smoothing.
+    axis : int
+        The axis the loss is computed along. Default -1, the last (the C-kernel
+        cross-entropies accept only -1).
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return BinaryFocalCrossentropy(apply_class_balancing, alpha, gamma, from_logits,
                                    label_smoothing, axis, reduction="none")(y_true, y_pred)
 
 
 def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
                                    label_smoothing=0.0, axis=-1):
+    """Keras' categorical focal cross-entropy of each sample (see
+    ``CategoricalFocalCrossentropy``).
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+    alpha : float
+        A weighting factor applied to every class. Default 0.25.
+    gamma : float
+        The focusing exponent: how much well-classified examples are down-weighted, by
+        ``(1 - p_t) ** gamma``. Default 2.
+    from_logits : bool
+        Whether ``y_pred`` holds logits (unbounded scores) rather than probabilities.
+        Default False. Logits are more accurate: the loss then uses a numerically
+        stable formula.
+    label_smoothing : float
+        In [0, 1]: the labels are smoothed towards the uniform distribution over the
+        classes by this amount. Default 0: no smoothing.
+    axis : int
+        The axis the loss is computed along. Default -1, the last (the C-kernel
+        cross-entropies accept only -1).
+
+    Returns
+    -------
+    array
+        The loss of each sample: the shape of ``y_true`` without its last axis (the
+        reduced axis).
+    """
     return CategoricalFocalCrossentropy(alpha, gamma, from_logits, label_smoothing, axis,
                                         reduction="none")(y_true, y_pred)
 
 
 def dice(y_true, y_pred, axis=None):
+    """The Dice loss, ``1 - 2 * sum(y_true * y_pred) / (sum(y_true) + sum(y_pred) + epsilon)``
+    with the sums over ``axis``.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+    axis : int, tuple of int or None
+        The axes the sums run over. Default None: all of them, one value for the whole
+        batch.
+
+    Returns
+    -------
+    array
+        One value per sample, or one for the batch when ``axis`` is None.
+    """
     return Dice(reduction="none", axis=axis)(y_true, y_pred)
 
 
 def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """The Tversky loss, ``1 - TP / (TP + alpha * FP + beta * FN + epsilon)`` with the sums
+    over ``axis`` (see ``Tversky``).
+
+    Parameters
+    ----------
+    y_true : array-like
+        The targets.
+    y_pred : array-like
+        The predictions, of the same shape as ``y_true``.
+    alpha : float
+        The weight of false positives. Default 0.5.
+    beta : float
+        The weight of false negatives. Default 0.5.
+    axis : int, tuple of int or None
+        The axes the sums run over. Default None: all of them, one value for the whole
+        batch.
+
+    Returns
+    -------
+    array
+        One value per sample, or one for the batch when ``axis`` is None.
+    """
     return Tversky(alpha, beta, reduction="none", axis=axis)(y_true, y_pred)
 
 
@@ -885,15 +1566,48 @@ _BY_NAME.update({
 
 
 def known_names():
+    """The loss names ``get`` accepts (class names and function names), sorted.
+
+    Returns
+    -------
+    list of str
+        The names.
+    """
     return sorted(set(_BY_NAME) | set(ALL_OBJECTS))
 
 
 def serialize(loss):
+    """A loss object's configuration as Keras writes it: ``{'class_name': ..., 'config':
+    loss.get_config()}``.
+
+    Parameters
+    ----------
+    loss : Loss
+        The loss to describe.
+
+    Returns
+    -------
+    dict
+        The class name and the loss's config.
+    """
     return {"class_name": type(loss).__name__, "config": loss.get_config()}
 
 
 def get(identifier):
-    """Name, Loss object, loss function or config dict -> Loss object."""
+    """Name, Loss object, loss function or config dict -> Loss object.
+
+    Parameters
+    ----------
+    identifier : str, Loss, callable or dict
+        A loss name (``'mse'``, ``'binary_crossentropy'``, a class name), a Loss object
+        (returned as it is), a Loss class, one of this module's loss functions, or a
+        config dict from ``serialize``.
+
+    Returns
+    -------
+    Loss
+        The loss object.
+    """
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, dict):

@@ -49,6 +49,23 @@ def _weights_for(sample_weight, n, owner):
 
 
 class Metric:
+    """keras.metrics.Metric: the base class of the metrics. A metric keeps a state (its
+    variables) that ``update_state(y_true, y_pred, sample_weight=None)`` accumulates batch
+    after batch; ``result()`` computes the value from the state and ``reset_state()`` starts
+    over. Calling the metric, ``metric(y_true, y_pred)``, updates the state and returns the
+    result. A subclass makes its variables with ``add_variable`` (or ``add_weight``) in
+    ``__init__`` and defines ``update_state`` and ``result``.
+
+    Parameters
+    ----------
+    name : str, optional
+        The metric's name, the key of its value in the logs of ``fit`` and
+        ``evaluate``. Default: the metric's snake-case name (e.g.
+        ``'binary_accuracy'``).
+    dtype : str, optional
+        The NumPy dtype the metric reports in its config (Keras' compute dtype).
+        Default None: float32.
+    """
     def __init__(self, name=None, dtype=None):
         owner = type(self).__name__
         self.name = _argcheck.string(name, "name", owner, allow_none=True) or self._default_name
@@ -73,7 +90,25 @@ class Metric:
 
     def add_weight(self, name=None, shape=(), initializer="zeros", dtype=None, **kwargs):
         """A state variable of the metric (keras.metrics.Metric.add_weight): a Variable
-        (with .assign / .assign_add) that reset_state sets back to its initial value."""
+        (with .assign / .assign_add) that reset_state sets back to its initial value.
+
+        Parameters
+        ----------
+        name : str, optional
+            The variable's name.
+        shape : tuple of int
+            Its shape. Default ``()``, a scalar.
+        initializer : str or Initializer
+            Its initial value (and the value ``reset_state`` sets). Default
+            ``'zeros'``.
+        dtype : str, optional
+            Its dtype. Default: the metric's, float32.
+
+        Returns
+        -------
+        Variable
+            The new state variable.
+        """
         from fastnn import initializers
         from fastnn.tensor import Variable
         init = initializers.get(initializer)
@@ -87,6 +122,8 @@ class Metric:
         return [v for v, _ in getattr(self, "_variables", [])]
 
     def reset_state(self):
+        """Set the state back to its initial values (fit and evaluate call this at the start of
+        every epoch)."""
         self.total = 0.0
         self.count = 0.0
         for var, initial in getattr(self, "_variables", ()):
@@ -106,6 +143,18 @@ class Metric:
         self.count += count
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        """Accumulate the statistics of one batch into the metric's state.
+
+        Parameters
+        ----------
+        y_true : array-like
+            The labels (or targets) of the batch.
+        y_pred : array-like
+            The predictions, of the labels' shape (or with a last axis of 1 more or
+            less).
+        sample_weight : array-like, optional
+            A weight per sample (or per value). Default None: all 1.
+        """
         owner = f"{type(self).__name__}.update_state"
         y_true = _values_array(y_true, "y_true", owner)
         y_pred = _values_array(y_pred, "y_pred", owner)
@@ -124,6 +173,14 @@ class Metric:
                              f"(or lack its last axis of 1), got {y_true.shape}")
 
     def result(self):
+        """The metric's value from the state accumulated since the last reset.
+
+        Returns
+        -------
+        float
+            The value (a float with ``.numpy()``; an array for metrics with several
+            thresholds or classes).
+        """
         return _Scalar(self.total / self.count if self.count else 0.0)
 
     def _values(self, y_true, y_pred):
@@ -335,7 +392,13 @@ def _match_rank(y_true, y_pred):
 
 class BinaryAccuracy(_WrappedMean):
     """keras.metrics.BinaryAccuracy(name='binary_accuracy', dtype=None, threshold=0.5):
-    per value, 1.0 where y_true equals (y_pred > threshold), as Keras' binary_accuracy."""
+    per value, 1.0 where y_true equals (y_pred > threshold), as Keras' binary_accuracy.
+
+    Parameters
+    ----------
+    threshold : float
+        A prediction above it counts as 1, else 0. Default 0.5.
+    """
     _default_name = "binary_accuracy"
 
     def __init__(self, name=None, dtype=None, threshold=0.5):
@@ -397,6 +460,8 @@ def _sparse_categorical_accuracy(y_true, y_pred):
 
 
 class SparseCategoricalAccuracy(_WrappedMean):
+    """keras.metrics.SparseCategoricalAccuracy(name='sparse_categorical_accuracy', dtype=None):
+    how often the argmax of the prediction is the integer label."""
     _default_name = "sparse_categorical_accuracy"
 
     def _check_shapes(self, y_true, y_pred, owner):
@@ -416,6 +481,8 @@ class SparseCategoricalAccuracy(_WrappedMean):
 
 
 class CategoricalAccuracy(_WrappedMean):
+    """keras.metrics.CategoricalAccuracy(name='categorical_accuracy', dtype=None): how often
+    the argmax of the prediction is the argmax of the one-hot label."""
     _default_name = "categorical_accuracy"
 
     def _check_shapes(self, y_true, y_pred, owner):
@@ -429,6 +496,8 @@ class CategoricalAccuracy(_WrappedMean):
 
 
 class MeanSquaredError(_WrappedMean):
+    """keras.metrics.MeanSquaredError(name='mean_squared_error', dtype=None): the mean of
+    ``(y_true - y_pred) ** 2``."""
     _default_name = "mean_squared_error"
 
     def _values(self, y_true, y_pred):
@@ -438,6 +507,8 @@ class MeanSquaredError(_WrappedMean):
 
 
 class MeanAbsoluteError(_WrappedMean):
+    """keras.metrics.MeanAbsoluteError(name='mean_absolute_error', dtype=None): the mean of
+    ``abs(y_true - y_pred)``."""
     _default_name = "mean_absolute_error"
 
     def _values(self, y_true, y_pred):
@@ -460,7 +531,13 @@ class RootMeanSquaredError(_WrappedMean):
 
 class TopKCategoricalAccuracy(_WrappedMean):
     """keras.metrics.TopKCategoricalAccuracy: whether the true class (one-hot y_true) is
-    among the k highest outputs."""
+    among the k highest outputs.
+
+    Parameters
+    ----------
+    k : int
+        How many of the highest outputs are looked at. Default 5.
+    """
     _default_name = "top_k_categorical_accuracy"
 
     def __init__(self, k=5, name=None, dtype=None):
@@ -484,7 +561,16 @@ class TopKCategoricalAccuracy(_WrappedMean):
 class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
     """keras.metrics.SparseTopKCategoricalAccuracy(k=5, name=..., dtype=None,
     from_sorted_ids=False): integer labels; with from_sorted_ids, y_pred holds class ids
-    sorted from the highest score down, and a label counts when among the first k."""
+    sorted from the highest score down, and a label counts when among the first k.
+
+    Parameters
+    ----------
+    k : int
+        How many of the highest outputs are looked at. Default 5.
+    from_sorted_ids : bool
+        Whether ``y_pred`` holds class ids sorted from the highest score down, instead
+        of scores. Default False.
+    """
     _default_name = "sparse_top_k_categorical_accuracy"
 
     def __init__(self, k=5, name=None, dtype=None, from_sorted_ids=False):
@@ -783,7 +869,15 @@ class TruePositives(_ConditionCount):
     y_pred of different shapes (Keras flattens both) are refused with an error; a tuple
     or a 1-d array of thresholds is taken as a list. A NaN prediction counts as below
     every threshold, as in Keras. Compiled into a model, the metric must have one
-    threshold (fit / evaluate log one number per metric)."""
+    threshold (fit / evaluate log one number per metric).
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
+        With a list, ``result()`` gives one value per threshold (compiled into a model,
+        a metric takes one threshold).
+    """
     _default_name = "true_positives"
     _condition = "true_positives"
 
@@ -791,7 +885,15 @@ class TruePositives(_ConditionCount):
 class FalsePositives(_ConditionCount):
     """keras.metrics.FalsePositives(thresholds=None, name=None, dtype=None): the number
     (the sum of sample weights) of predictions above a threshold whose label is false
-    (zero). Thresholds and differences from Keras: see TruePositives."""
+    (zero). Thresholds and differences from Keras: see TruePositives.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
+        With a list, ``result()`` gives one value per threshold (compiled into a model,
+        a metric takes one threshold).
+    """
     _default_name = "false_positives"
     _condition = "false_positives"
 
@@ -799,7 +901,15 @@ class FalsePositives(_ConditionCount):
 class TrueNegatives(_ConditionCount):
     """keras.metrics.TrueNegatives(thresholds=None, name=None, dtype=None): the number
     (the sum of sample weights) of predictions at or below a threshold whose label is
-    false. Thresholds and differences from Keras: see TruePositives."""
+    false. Thresholds and differences from Keras: see TruePositives.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
+        With a list, ``result()`` gives one value per threshold (compiled into a model,
+        a metric takes one threshold).
+    """
     _default_name = "true_negatives"
     _condition = "true_negatives"
 
@@ -807,7 +917,15 @@ class TrueNegatives(_ConditionCount):
 class FalseNegatives(_ConditionCount):
     """keras.metrics.FalseNegatives(thresholds=None, name=None, dtype=None): the number
     (the sum of sample weights) of predictions at or below a threshold whose label is
-    true. Thresholds and differences from Keras: see TruePositives."""
+    true. Thresholds and differences from Keras: see TruePositives.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
+        With a list, ``result()`` gives one value per threshold (compiled into a model,
+        a metric takes one threshold).
+    """
     _default_name = "false_negatives"
     _condition = "false_negatives"
 
@@ -842,7 +960,21 @@ class Precision(_PrecisionRecall):
     Differences from Keras: see TruePositives; also top_k above the number of classes
     and class_id not below it are refused with an error naming them, and with class_id
     a weight per value (the shape of y_true) weights that class's values (Keras cannot
-    broadcast such weights and fails)."""
+    broadcast such weights and fails).
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
+        With a list, ``result()`` gives one value per threshold (compiled into a model,
+        a metric takes one threshold).
+    top_k : int, optional
+        Only the k highest predictions of each row count as candidates for a positive.
+        Default None.
+    class_id : int, optional
+        Look at this class alone (an index into the last axis of ``y_pred``). Default
+        None: all values.
+    """
     _default_name = "precision"
     _cells = ("true_positives", "false_positives")
 
@@ -850,7 +982,21 @@ class Precision(_PrecisionRecall):
 class Recall(_PrecisionRecall):
     """keras.metrics.Recall(thresholds=None, top_k=None, class_id=None, name=None,
     dtype=None): true_positives / (true_positives + false_negatives), 0 while that sum is
-    0 (Keras' divide_no_nan). Arguments and differences from Keras: see Precision."""
+    0 (Keras' divide_no_nan). Arguments and differences from Keras: see Precision.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
+        With a list, ``result()`` gives one value per threshold (compiled into a model,
+        a metric takes one threshold).
+    top_k : int, optional
+        Only the k highest predictions of each row count as candidates for a positive.
+        Default None.
+    class_id : int, optional
+        Look at this class alone (an index into the last axis of ``y_pred``). Default
+        None: all values.
+    """
     _default_name = "recall"
     _cells = ("true_positives", "false_negatives")
 
@@ -938,7 +1084,19 @@ class SensitivityAtSpecificity(_SensitivitySpecificityBase):
     """keras.metrics.SensitivityAtSpecificity(specificity, num_thresholds=200,
     class_id=None, name=None, dtype=None): the best sensitivity tp / (tp + fn) over the
     thresholds where the specificity tn / (tn + fp) is >= `specificity` (0 if none).
-    Counting as Precision's (labels true when nonzero; class_id picks one class)."""
+    Counting as Precision's (labels true when nonzero; class_id picks one class).
+
+    Parameters
+    ----------
+    specificity : float
+        The least specificity, in [0, 1].
+    num_thresholds : int
+        The number of thresholds, spread evenly over [0, 1], the curve is computed at.
+        Default 200.
+    class_id : int, optional
+        Look at this class alone (an index into the last axis of ``y_pred``). Default
+        None: all values.
+    """
     _default_name = "sensitivity_at_specificity"
     _arg = "specificity"
     _constrained, _dependent = "specificity", "recall"
@@ -952,7 +1110,19 @@ class SensitivityAtSpecificity(_SensitivitySpecificityBase):
 class SpecificityAtSensitivity(_SensitivitySpecificityBase):
     """keras.metrics.SpecificityAtSensitivity(sensitivity, num_thresholds=200,
     class_id=None, name=None, dtype=None): the best specificity where the sensitivity is
-    >= `sensitivity` (0 if none)."""
+    >= `sensitivity` (0 if none).
+
+    Parameters
+    ----------
+    sensitivity : float
+        The least sensitivity, in [0, 1].
+    num_thresholds : int
+        The number of thresholds, spread evenly over [0, 1], the curve is computed at.
+        Default 200.
+    class_id : int, optional
+        Look at this class alone (an index into the last axis of ``y_pred``). Default
+        None: all values.
+    """
     _default_name = "specificity_at_sensitivity"
     _arg = "sensitivity"
     _constrained, _dependent = "recall", "specificity"
@@ -965,7 +1135,19 @@ class SpecificityAtSensitivity(_SensitivitySpecificityBase):
 
 class PrecisionAtRecall(_SensitivitySpecificityBase):
     """keras.metrics.PrecisionAtRecall(recall, num_thresholds=200, class_id=None,
-    name=None, dtype=None): the best precision where the recall is >= `recall`."""
+    name=None, dtype=None): the best precision where the recall is >= `recall`.
+
+    Parameters
+    ----------
+    recall : float
+        The least recall, in [0, 1].
+    num_thresholds : int
+        The number of thresholds, spread evenly over [0, 1], the curve is computed at.
+        Default 200.
+    class_id : int, optional
+        Look at this class alone (an index into the last axis of ``y_pred``). Default
+        None: all values.
+    """
     _default_name = "precision_at_recall"
     _arg = "recall"
     _constrained, _dependent = "recall", "precision"
@@ -977,7 +1159,19 @@ class PrecisionAtRecall(_SensitivitySpecificityBase):
 
 class RecallAtPrecision(_SensitivitySpecificityBase):
     """keras.metrics.RecallAtPrecision(precision, num_thresholds=200, class_id=None,
-    name=None, dtype=None): the best recall where the precision is >= `precision`."""
+    name=None, dtype=None): the best recall where the precision is >= `precision`.
+
+    Parameters
+    ----------
+    precision : float
+        The least precision, in [0, 1].
+    num_thresholds : int
+        The number of thresholds, spread evenly over [0, 1], the curve is computed at.
+        Default 200.
+    class_id : int, optional
+        Look at this class alone (an index into the last axis of ``y_pred``). Default
+        None: all values.
+    """
     _default_name = "recall_at_precision"
     _arg = "precision"
     _constrained, _dependent = "precision", "recall"
@@ -1012,7 +1206,37 @@ class AUC(_ConfusionMatrixMetric):
     Differences from Keras: `thresholds` must lie in [0, 1] (Keras takes any); the
     arguments are checked with errors naming them (curve, summation_method, label_weights,
     num_thresholds as an int); label_weights must be finite and >= 0, and get_config
-    gives them as a list."""
+    gives them as a list.
+
+    Parameters
+    ----------
+    num_thresholds : int
+        The number of thresholds the curve is discretised at, more than 1. Default 200.
+    curve : str
+        ``'ROC'`` (the default, the receiver operating characteristic) or ``'PR'``
+        (precision against recall).
+    summation_method : str
+        How the area is summed: ``'interpolation'`` (the default), ``'minoring'`` or
+        ``'majoring'``.
+    name : str, optional
+        The metric's name. Default ``'auc'``.
+    dtype : str, optional
+        The dtype of the result.
+    thresholds : list of float, optional
+        The thresholds to use instead of ``num_thresholds`` evenly spaced ones; 0 and 1
+        (just beyond) are added.
+    multi_label : bool
+        Whether each label column is a separate binary problem, with one curve each
+        (their AUCs averaged). Default False: all values are pooled.
+    num_labels : int, optional
+        The number of label columns, with ``multi_label=True``. Default None: taken
+        from the first batch.
+    label_weights : list of float, optional
+        Weights of the label columns in the average of a multi-label AUC. Default None:
+        equal.
+    from_logits : bool
+        Whether ``y_pred`` holds logits rather than probabilities. Default False.
+    """
     _default_name = "auc"
     _cells = _CONDITIONS
     _direction = "up"
@@ -1224,7 +1448,20 @@ class AUC(_ConfusionMatrixMetric):
 # ------------------------------------------------------- Keras' MeanMetricWrapper family
 def accuracy(y_true, y_pred):
     """keras.metrics.Accuracy's function: 1.0 where y_true == y_pred (after Keras' rank
-    matching), else 0.0, per value."""
+    matching), else 0.0, per value.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The labels.
+    y_pred : array-like
+        The predictions.
+
+    Returns
+    -------
+    array
+        1.0 where the values are equal, else 0.0.
+    """
     y_true, y_pred = _pair(y_true, y_pred)
     return (y_true == y_pred).astype(np.float64)
 
@@ -1290,9 +1527,19 @@ def _fn_by_name(name, owner):
 
 
 class MeanMetricWrapper(_MeanOfValues):
-    """keras.metrics.MeanMetricWrapper(fn, name=None, dtype=None, **kwargs): the mean of
-    fn(y_true, y_pred, **kwargs), a function giving per-sample values (more axes are
-    averaged to one value per sample)."""
+    """``keras.metrics.MeanMetricWrapper(fn, name=None, dtype=None, **kwargs)``: the mean of
+    ``fn(y_true, y_pred, **kwargs)``, a function giving per-sample values (more axes are
+    averaged to one value per sample).
+
+    Parameters
+    ----------
+    fn : callable
+        A function ``fn(y_true, y_pred, **kwargs)`` that gives a value per sample.
+    name : str, optional
+        The metric's name.
+    dtype : str, optional
+        The dtype of the result.
+    """
     _default_name = "mean_metric_wrapper"
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
@@ -1411,7 +1658,15 @@ def _check_axis(axis, ndim, owner):
 
 class BinaryCrossentropy(_MeanOfValues):
     """keras.metrics.BinaryCrossentropy(name='binary_crossentropy', dtype=None,
-    from_logits=False, label_smoothing=0): the mean binary cross-entropy."""
+    from_logits=False, label_smoothing=0): the mean binary cross-entropy.
+
+    Parameters
+    ----------
+    from_logits : bool
+        Whether ``y_pred`` holds logits rather than probabilities. Default False.
+    label_smoothing : float
+        In [0, 1]: the labels are smoothed towards 0.5 by this amount. Default 0.
+    """
     _default_name = "binary_crossentropy"
     _direction = "down"
 
@@ -1432,7 +1687,18 @@ class BinaryCrossentropy(_MeanOfValues):
 class CategoricalCrossentropy(_MeanOfValues):
     """keras.metrics.CategoricalCrossentropy(name='categorical_crossentropy', dtype=None,
     from_logits=False, label_smoothing=0, axis=-1): the mean cross-entropy of one-hot
-    (or probability) labels."""
+    (or probability) labels.
+
+    Parameters
+    ----------
+    from_logits : bool
+        Whether ``y_pred`` holds logits rather than probabilities. Default False.
+    label_smoothing : float
+        In [0, 1]: the labels are smoothed towards the uniform distribution by this
+        amount. Default 0.
+    axis : int
+        The class axis. Default -1.
+    """
     _default_name = "categorical_crossentropy"
     _direction = "down"
 
@@ -1462,7 +1728,17 @@ class SparseCategoricalCrossentropy(_MeanOfValues):
     """keras.metrics.SparseCategoricalCrossentropy(name='sparse_categorical_crossentropy',
     dtype=None, from_logits=False, ignore_class=None, axis=-1): the mean cross-entropy of
     integer labels. A label equal to ignore_class gives 0; as in Keras, it still counts
-    as a sample of the mean unless sample weights are given (then its weight is 0)."""
+    as a sample of the mean unless sample weights are given (then its weight is 0).
+
+    Parameters
+    ----------
+    from_logits : bool
+        Whether ``y_pred`` holds logits rather than probabilities. Default False.
+    ignore_class : int, optional
+        A label whose samples give 0. Default None.
+    axis : int
+        The class axis. Default -1.
+    """
     _default_name = "sparse_categorical_crossentropy"
     _direction = "down"
 
@@ -1553,7 +1829,22 @@ def _l2_normalize(x, axis):
 
 def cosine_similarity(y_true, y_pred, axis=-1):
     """keras.metrics' cosine similarity (positive, unlike the loss): the sum along axis
-    of the L2-normalized y_true and y_pred."""
+    of the L2-normalized y_true and y_pred.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The labels.
+    y_pred : array-like
+        The predictions.
+    axis : int
+        The axis the vectors lie along. Default -1.
+
+    Returns
+    -------
+    array
+        The cosine similarity of each pair of vectors.
+    """
     y_true, y_pred = _pair(y_true, y_pred)
     return np.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
 
@@ -1567,7 +1858,7 @@ def _logcosh_values(y_true, y_pred):
 
 class MeanAbsolutePercentageError(_MeanOfValues):
     """keras.metrics.MeanAbsolutePercentageError(name='mean_absolute_percentage_error',
-    dtype=None): 100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7))."""
+    dtype=None): ``100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7))``."""
     _default_name = "mean_absolute_percentage_error"
     _direction = "down"
 
@@ -1588,7 +1879,13 @@ class MeanSquaredLogarithmicError(_MeanOfValues):
 class CosineSimilarity(_MeanOfValues):
     """keras.metrics.CosineSimilarity(name='cosine_similarity', dtype=None, axis=-1): the
     mean cosine similarity of y_true and y_pred along axis. (Keras' get_config leaves
-    axis out; fastnn's keeps it, so a saved metric keeps its axis.)"""
+    axis out; fastnn's keeps it, so a saved metric keeps its axis.)
+
+    Parameters
+    ----------
+    axis : int
+        The axis the vectors lie along. Default -1.
+    """
     _default_name = "cosine_similarity"
     _direction = "up"
 
@@ -1693,7 +1990,16 @@ class R2Score(Metric):
     name='r2_score', dtype=None): the coefficient of determination over every sample
     seen, per output column, aggregated by class_aggregation ('uniform_average',
     'variance_weighted_average' or None: one score per column); num_regressors > 0
-    gives the adjusted R2. Inputs are 2-d (batch, outputs)."""
+    gives the adjusted R2. Inputs are 2-d (batch, outputs).
+
+    Parameters
+    ----------
+    class_aggregation : str or None
+        How the per-column scores are combined: ``'uniform_average'`` (the default),
+        ``'variance_weighted_average'``, or None for one score per column.
+    num_regressors : int
+        The number of independent variables, for the adjusted R². Default 0: plain R².
+    """
     _default_name = "r2_score"
     _direction = "up"
     _AGGREGATIONS = (None, "uniform_average", "variance_weighted_average")
@@ -1825,7 +2131,20 @@ class FBetaScore(Metric):
     (None: the highest of each row, when nonzero). average: None (one score per class),
     'micro' (over every value), 'macro' (the mean of the class scores) or 'weighted'
     (weighted by the class's true labels). As Keras, beta and threshold must be Python
-    floats (an int is refused)."""
+    floats (an int is refused).
+
+    Parameters
+    ----------
+    average : str, optional
+        How the per-class scores are combined: None (the default: one score per class),
+        ``'micro'`` (over all values at once), ``'macro'`` (their mean) or
+        ``'weighted'`` (their mean weighted by each class's number of true labels).
+    beta : float
+        The weight of recall against precision; greater than 0. Default 1.
+    threshold : float, optional
+        A prediction above it is positive. Default None: the highest prediction of each
+        row is positive.
+    """
     _default_name = "fbeta_score"
     _direction = "up"
     _AVERAGES = (None, "micro", "macro", "weighted")
@@ -1957,7 +2276,17 @@ class FBetaScore(Metric):
 
 class F1Score(FBetaScore):
     """keras.metrics.F1Score(average=None, threshold=None, name='f1_score', dtype=None):
-    FBetaScore with beta=1.0."""
+    FBetaScore with beta=1.0.
+
+    Parameters
+    ----------
+    average : str, optional
+        None (one score per class), ``'micro'``, ``'macro'`` or ``'weighted'``; see
+        ``FBetaScore``.
+    threshold : float, optional
+        A prediction above it is positive. Default None: the highest prediction of each
+        row.
+    """
     _default_name = "f1_score"
 
     def __init__(self, average=None, threshold=None, name=None, dtype=None):
@@ -1970,6 +2299,427 @@ class F1Score(FBetaScore):
         return config
 
 
+# ------------------------------------------------------------------ IoU (iou_metrics.py)
+
+def _class_id(value, name, owner):
+    return _argcheck.integer(value, name, owner)
+
+
+_MAX_IOU_CLASSES = 2 ** 14
+
+
+class _IoUBase(Metric):
+    """The confusion matrix of class ids, as Keras' _IoUBase: total_cm[i, j] sums the
+    weights of the values whose true class is i and predicted class j. Labels (and
+    predictions) are class ids, or scores whose argmax along `axis` is taken
+    (sparse_y_true / sparse_y_pred False); inputs of any rank are flattened; values
+    outside [0, num_classes), and those whose true class is `ignore_class`, are left
+    out. The matrix is kept in the metric's dtype (int32 by default, as Keras: float
+    labels and weights are then truncated to integers)."""
+    _direction = "up"
+
+    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
+                 sparse_y_true=True, sparse_y_pred=True, axis=-1):
+        owner = type(self).__name__
+        # at most 2**14 classes: the confusion matrix (num_classes^2 counts) stays <= 2 GiB
+        self.num_classes = _argcheck.integer(num_classes, "num_classes", owner, lo=1,
+                                             hi=_MAX_IOU_CLASSES)
+        self.ignore_class = None if ignore_class is None else \
+            _class_id(ignore_class, "ignore_class", owner)
+        self.sparse_y_true = _argcheck.boolean(sparse_y_true, "sparse_y_true", owner)
+        self.sparse_y_pred = _argcheck.boolean(sparse_y_pred, "sparse_y_pred", owner)
+        self.axis = _argcheck.integer(axis, "axis", owner)
+        try:
+            cm_dtype = np.dtype("int32" if dtype is None or dtype == "int" else dtype)
+        except TypeError:
+            cm_dtype = None
+        if cm_dtype is None or cm_dtype.kind not in "iuf":
+            raise ValueError(f"{owner}: dtype must be None (int32), an integer or a floating "
+                             f"dtype such as 'float32', got {_argcheck.shown(dtype)}")
+        super().__init__(name=name, dtype=cm_dtype.name)
+        self._cm_dtype = cm_dtype
+        self.total_cm = self.add_weight(name="total_confusion_matrix",
+                                        shape=(self.num_classes, self.num_classes),
+                                        dtype=cm_dtype)
+
+    @property
+    def _dtype(self):
+        return self._cm_dtype.name
+
+    def reset_state(self):
+        for var, initial in getattr(self, "_variables", ()):
+            var.assign(initial)
+
+    def _ids(self, y, sparse, name, owner):
+        """y as float64 class ids (argmax along axis unless sparse), flattened."""
+        y = _argcheck.real_array(y, name, owner)
+        if not sparse:
+            if y.ndim == 0:
+                raise ValueError(f"{owner}: {name} must hold scores along axis {self.axis} "
+                                 f"(sparse_{name}=False), got a scalar")
+            _check_axis(self.axis, y.ndim, owner)
+            y = np.argmax(y, axis=self.axis)
+        y = np.asarray(y, np.float64).reshape(-1)
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"{owner}: {name} must hold finite class ids, got "
+                             f"{_argcheck.shown(y[~np.isfinite(y)][0])}")
+        return np.trunc(y)      # as the cast to the integer dtype
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Add a batch to the confusion matrix.
+
+        Parameters
+        ----------
+        y_true, y_pred : array-like
+            Class ids (or scores, see sparse_y_true / sparse_y_pred), of any shape; the
+            same number of values once flattened.
+        sample_weight : array-like, optional
+            One weight for all values, or one per value (flattened; default 1).
+        """
+        owner = f"{type(self).__name__}.update_state"
+        self._add(self._ids(y_true, self.sparse_y_true, "y_true", owner),
+                  self._ids(y_pred, self.sparse_y_pred, "y_pred", owner), sample_weight, owner)
+
+    def _add(self, yt, yp, sample_weight, owner):
+        if yt.size != yp.size:
+            raise ValueError(f"{owner}: y_true and y_pred must hold as many values, got "
+                             f"{yt.size} and {yp.size} (flattened)")
+        dt = self._cm_dtype
+        if sample_weight is None:
+            sw = np.ones(yt.size, np.float64)
+        else:
+            given = sample_weight
+            sw = _argcheck.finite_array(_values_array(sample_weight, "sample_weight", owner),
+                                        "sample_weight", owner).reshape(-1)
+            if sw.size == 1:
+                sw = np.full(yt.size, sw[0])
+            elif sw.size != yt.size:
+                raise ValueError(f"{owner}: sample_weight must hold one weight for all values "
+                                 f"or one per value ({yt.size}), got shape "
+                                 f"{np.shape(given)}")
+            if dt.kind != "f":
+                if getattr(given, "dtype", None) is not None and \
+                        np.asarray(given).dtype.kind == "f":
+                    import warnings
+                    warnings.warn(f"{owner}: sample_weight is float, but the metric's dtype "
+                                  f"is {dt.name}: the weights are truncated to integers by "
+                                  f"casting; use integer weights or dtype='float32'",
+                                  stacklevel=3)
+                sw = np.trunc(sw)
+        n = self.num_classes
+        keep = (yt >= 0) & (yt < n) & (yp >= 0) & (yp < n)
+        if self.ignore_class is not None:
+            keep &= yt != self.ignore_class
+        idx = yt[keep].astype(np.int64) * n + yp[keep].astype(np.int64)
+        counts = np.bincount(idx, weights=sw[keep], minlength=n * n).reshape(n, n)
+        total = self.total_cm.view(np.ndarray)
+        with np.errstate(over="ignore"):
+            total[...] = total + counts.astype(dt)
+
+    def result(self):
+        """The IoU of the target classes (see the class), a float32 scalar."""
+        dt = self._cm_dtype
+        cm = self.total_cm.view(np.ndarray)
+        with np.errstate(over="ignore"):
+            rows = cm.sum(axis=0).astype(dt)
+            cols = cm.sum(axis=1).astype(dt)
+            tp = np.diagonal(cm).astype(dt)
+            denominator = rows + cols - tp
+        ids = self.target_class_ids
+        tp = tp[ids].astype(np.float32)
+        denominator = denominator[ids].astype(np.float32)
+        valid = denominator > np.float32(1e-9)
+        eps = np.float32(_EPS)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            iou = np.where(valid, tp / (denominator + eps), np.float32(0))
+        value = np.sum(iou, dtype=np.float32) / (np.float32(np.sum(valid)) + eps)
+        return _Scalar(float(np.float32(value)))
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} result={self.result():.4f}>"
+
+
+def _target_ids(ids, num_classes, owner):
+    if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+        raise TypeError(f"{owner}: target_class_ids must be a list or tuple of class ids, "
+                        f"got {_argcheck.shown(ids)}")
+    ids = [_class_id(i, "target_class_ids", owner) for i in ids]
+    if not ids:
+        raise ValueError(f"{owner}: target_class_ids must name at least one class, got []")
+    bad = [i for i in ids if not 0 <= i < num_classes]
+    if bad:
+        raise ValueError(f"{owner}: target_class_ids: class id {bad[0]} is out of range, "
+                         f"which is [0, {num_classes}) (num_classes={num_classes})")
+    return ids
+
+
+class IoU(_IoUBase):
+    """keras.metrics.IoU(num_classes, target_class_ids, name='io_u', dtype=None,
+    ignore_class=None, sparse_y_true=True, sparse_y_pred=True, axis=-1): the
+    intersection over union of the classes `target_class_ids`, averaged over those of
+    them that occur,
+
+        iou_c = cm[c, c] / (sum_j cm[c, j] + sum_i cm[i, c] - cm[c, c]),
+
+    from the confusion matrix of every batch seen (see `_IoUBase`); a class that is
+    neither true nor predicted anywhere counts 0 and is left out of the mean.
+
+    Parameters
+    ----------
+    num_classes : int
+        The number of classes, 1 to 2**14 (the confusion matrix is num_classes x
+        num_classes).
+    target_class_ids : list or tuple of int
+        The classes whose IoU is averaged, each in [0, num_classes).
+    name : str, optional
+    dtype : str or numpy dtype, optional
+        The confusion matrix' dtype: int32 (default; weights are truncated to
+        integers) or a floating dtype for fractional weights.
+    ignore_class : int, optional
+        A class id whose values are left out (a "void" class such as -1 or 255).
+    sparse_y_true, sparse_y_pred : bool, default True
+        False: the labels (predictions) are scores, their argmax along `axis` the class.
+    axis : int, default -1
+        The class axis of scores.
+    """
+    _default_name = "io_u"
+
+    def __init__(self, num_classes, target_class_ids, name=None, dtype=None,
+                 ignore_class=None, sparse_y_true=True, sparse_y_pred=True, axis=-1):
+        super().__init__(num_classes, name=name, dtype=dtype, ignore_class=ignore_class,
+                         sparse_y_true=sparse_y_true, sparse_y_pred=sparse_y_pred, axis=axis)
+        self.target_class_ids = _target_ids(target_class_ids, self.num_classes,
+                                            type(self).__name__)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self._dtype, "num_classes": self.num_classes,
+                "target_class_ids": list(self.target_class_ids),
+                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
+                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+
+
+class BinaryIoU(IoU):
+    """keras.metrics.BinaryIoU(target_class_ids=(0, 1), threshold=0.5,
+    name='binary_io_u', dtype=None): IoU of two classes where a prediction >= threshold
+    (compared in float32) is class 1 and any other class 0; labels are 0 or 1.
+
+    Parameters
+    ----------
+    target_class_ids : list or tuple of int, default (0, 1)
+        [0], [1] or [0, 1]: the classes whose IoU is averaged.
+    threshold : float, default 0.5
+    name : str, optional
+    dtype : str or numpy dtype, optional
+        As for IoU.
+    """
+    _default_name = "binary_io_u"
+
+    def __init__(self, target_class_ids=(0, 1), threshold=0.5, name=None, dtype=None):
+        super().__init__(num_classes=2, target_class_ids=target_class_ids, name=name,
+                         dtype=dtype)
+        self.threshold = _argcheck.real(threshold, "threshold", "BinaryIoU")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Add a batch: y_pred thresholded to 0 / 1, then as IoU.update_state."""
+        owner = "BinaryIoU.update_state"
+        yp = _argcheck.float_array(y_pred, "y_pred", owner, dtype=np.float32)
+        if np.isnan(yp).any():
+            raise ValueError(f"{owner}: y_pred must not hold NaN")
+        yp = (yp >= np.float32(self.threshold)).astype(np.float64).reshape(-1)
+        self._add(self._ids(y_true, True, "y_true", owner), yp, sample_weight, owner)
+
+    def get_config(self):
+        return {"target_class_ids": list(self.target_class_ids), "threshold": self.threshold,
+                "name": self.name, "dtype": self._dtype}
+
+
+class MeanIoU(IoU):
+    """keras.metrics.MeanIoU(num_classes, name='mean_io_u', dtype=None,
+    ignore_class=None, sparse_y_true=True, sparse_y_pred=True, axis=-1): the IoU
+    averaged over every class that occurs (IoU with target_class_ids = all classes).
+    The arguments are IoU's."""
+    _default_name = "mean_io_u"
+
+    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
+                 sparse_y_true=True, sparse_y_pred=True, axis=-1):
+        n = _argcheck.integer(num_classes, "num_classes", type(self).__name__, lo=1,
+                              hi=_MAX_IOU_CLASSES)
+        super().__init__(n, list(range(n)), name=name, dtype=dtype,
+                         ignore_class=ignore_class, sparse_y_true=sparse_y_true,
+                         sparse_y_pred=sparse_y_pred, axis=axis)
+
+    def get_config(self):
+        return {"num_classes": self.num_classes, "name": self.name, "dtype": self._dtype,
+                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
+                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+
+
+class OneHotIoU(IoU):
+    """keras.metrics.OneHotIoU(num_classes, target_class_ids, name='one_hot_io_u',
+    dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1): IoU with one-hot
+    labels (their argmax along `axis` is the class) and, by default, scores as
+    predictions. The arguments are IoU's."""
+    _default_name = "one_hot_io_u"
+
+    def __init__(self, num_classes, target_class_ids, name=None, dtype=None,
+                 ignore_class=None, sparse_y_pred=False, axis=-1):
+        super().__init__(num_classes, target_class_ids, name=name, dtype=dtype,
+                         ignore_class=ignore_class, sparse_y_true=False,
+                         sparse_y_pred=sparse_y_pred, axis=axis)
+
+    def get_config(self):
+        return {"num_classes": self.num_classes,
+                "target_class_ids": list(self.target_class_ids), "name": self.name,
+                "dtype": self._dtype, "ignore_class": self.ignore_class,
+                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+
+
+class OneHotMeanIoU(MeanIoU):
+    """keras.metrics.OneHotMeanIoU(num_classes, name='one_hot_mean_io_u', dtype=None,
+    ignore_class=None, sparse_y_pred=False, axis=-1): MeanIoU with one-hot labels and,
+    by default, scores as predictions. The arguments are IoU's."""
+    _default_name = "one_hot_mean_io_u"
+
+    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
+                 sparse_y_pred=False, axis=-1):
+        super().__init__(num_classes, name=name, dtype=dtype, ignore_class=ignore_class,
+                         sparse_y_true=False, sparse_y_pred=sparse_y_pred, axis=axis)
+
+    def get_config(self):
+        return {"num_classes": self.num_classes, "name": self.name, "dtype": self._dtype,
+                "ignore_class": self.ignore_class, "sparse_y_pred": self.sparse_y_pred,
+                "axis": self.axis}
+
+
+# ------------------------------------------------------------------ correlation_metrics.py
+
+def _correlation_pair(y_true, y_pred, axis, owner):
+    y_true, y_pred = _pair(y_true, y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"{owner}: y_true must have the shape of y_pred {y_pred.shape}, got "
+                         f"{y_true.shape}")
+    for a in (axis if isinstance(axis, tuple) else (axis,)):
+        _check_axis(a, max(y_pred.ndim, 1), owner)
+    return y_true, y_pred
+
+
+def pearson_correlation(y_true, y_pred, axis=-1):
+    """keras.metrics.pearson_correlation: the Pearson correlation coefficient of y_true
+    and y_pred along `axis`, mean((t - mean t) / std t * (p - mean p) / std p) (std the
+    population one), in y_pred's float dtype.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like
+        Of the same shape (after Keras' matching of a last axis of 1).
+    axis : int or tuple of int, default -1
+
+    Returns
+    -------
+    numpy.ndarray
+        One coefficient per position of the other axes (NaN where a side is constant).
+    """
+    axis = _correlation_axis(axis, "pearson_correlation")
+    y_true, y_pred = _correlation_pair(y_true, y_pred, axis, "pearson_correlation")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = y_true - np.mean(y_true, axis=axis, keepdims=True)
+        p = y_pred - np.mean(y_pred, axis=axis, keepdims=True)
+        t = t / np.std(t, axis=axis, keepdims=True)
+        p = p / np.std(p, axis=axis, keepdims=True)
+        return np.mean(t * p, axis=axis)
+
+
+def concordance_correlation(y_true, y_pred, axis=-1):
+    """keras.metrics.concordance_correlation: Lin's concordance correlation coefficient
+    of y_true and y_pred along `axis`, as Keras computes it:
+    mean(2 (t - mean p)(p - mean p) / (var t + var p + (mean t - mean p)^2 + 1e-7)), in
+    y_pred's float dtype.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like
+        Of the same shape (after Keras' matching of a last axis of 1).
+    axis : int or tuple of int, default -1
+
+    Returns
+    -------
+    numpy.ndarray
+        One coefficient per position of the other axes.
+    """
+    axis = _correlation_axis(axis, "concordance_correlation")
+    y_true, y_pred = _correlation_pair(y_true, y_pred, axis, "concordance_correlation")
+    mt = np.mean(y_true, axis=axis, keepdims=True)
+    mp = np.mean(y_pred, axis=axis, keepdims=True)
+    vt = np.var(y_true - mt, axis=axis, keepdims=True)
+    vp = np.var(y_pred - mp, axis=axis, keepdims=True)
+    covar = (y_true - mp) * (y_pred - mp)
+    norm = vt + vp + np.square(mt - mp)
+    eps = y_pred.dtype.type(_EPS)
+    return np.mean(y_pred.dtype.type(2) * covar / (norm + eps), axis=axis)
+
+
+def _correlation_axis(axis, owner):
+    if isinstance(axis, (tuple, list)):
+        if not axis:
+            raise ValueError(f"{owner}: axis must be an int or a non-empty tuple of ints, "
+                             f"got {axis!r}")
+        return tuple(_argcheck.integer(a, "axis", owner) for a in axis)
+    return _argcheck.integer(axis, "axis", owner)
+
+
+class _Correlation(_MeanOfValues):
+    _direction = "up"
+
+    def __init__(self, name=None, dtype=None, axis=-1):
+        self.axis = _correlation_axis(axis, type(self).__name__)
+        super().__init__(name=name, dtype=dtype)
+
+    def _check_shapes(self, y_true, y_pred, owner):
+        super()._check_shapes(y_true, y_pred, owner)
+        for a in (self.axis if isinstance(self.axis, tuple) else (self.axis,)):
+            _check_axis(a, max(y_pred.ndim, 1), owner)
+
+    def get_config(self):
+        axis = list(self.axis) if isinstance(self.axis, tuple) else self.axis
+        return {"name": self.name, "dtype": _dtype_name(self.dtype), "axis": axis}
+
+
+class PearsonCorrelation(_Correlation):
+    """keras.metrics.PearsonCorrelation(name='pearson_correlation', dtype=None, axis=-1):
+    the mean over samples of pearson_correlation(y_true, y_pred, axis) (weighted by the
+    sample weights). 1: a perfect positive linear relation, -1 a negative one.
+
+    Parameters
+    ----------
+    name : str, optional
+    dtype : str or numpy dtype, optional
+    axis : int or tuple of int, default -1
+        The axis along which each coefficient is computed.
+    """
+    _default_name = "pearson_correlation"
+
+    def _values(self, y_true, y_pred):
+        return pearson_correlation(y_true, y_pred, self.axis)
+
+
+class ConcordanceCorrelation(_Correlation):
+    """keras.metrics.ConcordanceCorrelation(name='concordance_correlation', dtype=None,
+    axis=-1): the mean over samples of concordance_correlation(y_true, y_pred, axis)
+    (weighted by the sample weights): agreement of predictions and labels, 1 when they
+    are equal.
+
+    Parameters
+    ----------
+    name : str, optional
+    dtype : str or numpy dtype, optional
+    axis : int or tuple of int, default -1
+        The axis along which each coefficient is computed.
+    """
+    _default_name = "concordance_correlation"
+
+    def _values(self, y_true, y_pred):
+        return concordance_correlation(y_true, y_pred, self.axis)
+
 # keras.metrics' functions: per-sample values of a batch (the losses' functions are
 # fastnn.losses' own, as keras.metrics re-exports keras.losses')
 from fastnn.losses import (  # noqa: E402
@@ -1981,40 +2731,115 @@ from fastnn.losses import (  # noqa: E402
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     """keras.metrics.binary_accuracy: 1.0 where (y_pred > threshold) equals y_true, per
-    value (after Keras' rank matching)."""
+    value (after Keras' rank matching).
+
+    Parameters
+    ----------
+    y_true : array-like
+        The labels.
+    y_pred : array-like
+        The predictions.
+    threshold : float
+        A prediction above it counts as 1. Default 0.5.
+
+    Returns
+    -------
+    array
+        1.0 where the thresholded prediction equals the label, else 0.0.
+    """
     y_true, y_pred = _match_rank(y_true, y_pred)
     return (y_true == (y_pred > threshold)).astype(np.float64)
 
 
 def categorical_accuracy(y_true, y_pred):
     """keras.metrics.categorical_accuracy: 1.0 where the argmax of y_pred is the argmax
-    of the one-hot y_true, per sample."""
+    of the one-hot y_true, per sample.
+
+    Parameters
+    ----------
+    y_true : array-like
+        One-hot labels.
+    y_pred : array-like
+        The predictions.
+
+    Returns
+    -------
+    array
+        One value per sample, 1.0 or 0.0.
+    """
     return CategoricalAccuracy()._values(np.asarray(y_true, np.float64),
                                          np.asarray(y_pred, np.float64))
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """keras.metrics.sparse_categorical_accuracy: 1.0 where the argmax of y_pred is the
-    integer label, per sample."""
+    integer label, per sample.
+
+    Parameters
+    ----------
+    y_true : array-like
+        Integer labels.
+    y_pred : array-like
+        The predictions.
+
+    Returns
+    -------
+    array
+        One value per sample, 1.0 or 0.0.
+    """
     return _sparse_categorical_accuracy(y_true, y_pred)
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
     """keras.metrics.top_k_categorical_accuracy: 1.0 where the true class (one-hot
-    y_true) is among the k highest outputs, per sample."""
+    y_true) is among the k highest outputs, per sample.
+
+    Parameters
+    ----------
+    y_true : array-like
+        One-hot labels.
+    y_pred : array-like
+        The predictions.
+    k : int
+        How many of the highest outputs are looked at. Default 5.
+
+    Returns
+    -------
+    array
+        One value per sample, 1.0 or 0.0.
+    """
     return TopKCategoricalAccuracy(k=k)._values(y_true, y_pred)
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
     """keras.metrics.sparse_top_k_categorical_accuracy: as top_k_categorical_accuracy,
-    with integer labels (from_sorted_ids: y_pred holds class ids, highest score first)."""
+    with integer labels (from_sorted_ids: y_pred holds class ids, highest score first).
+
+    Parameters
+    ----------
+    y_true : array-like
+        Integer labels.
+    y_pred : array-like
+        The predictions.
+    k : int
+        How many of the highest outputs are looked at. Default 5.
+    from_sorted_ids : bool
+        Whether ``y_pred`` holds class ids sorted from the highest score down. Default
+        False.
+
+    Returns
+    -------
+    array
+        One value per sample, 1.0 or 0.0.
+    """
     return SparseTopKCategoricalAccuracy(k=k, from_sorted_ids=from_sorted_ids)._values(
         y_true, y_pred)
 
 
 _FUNCTIONS = ("accuracy", "binary_accuracy", "categorical_accuracy",
               "sparse_categorical_accuracy", "top_k_categorical_accuracy",
-              "sparse_top_k_categorical_accuracy", "cosine_similarity")
+              "sparse_top_k_categorical_accuracy", "cosine_similarity", "pearson_correlation",
+              "concordance_correlation")
 
 ALL_OBJECTS = {c.__name__: c for c in (Mean, BinaryAccuracy, SparseCategoricalAccuracy,
                                        CategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
@@ -2028,7 +2853,9 @@ ALL_OBJECTS = {c.__name__: c for c in (Mean, BinaryAccuracy, SparseCategoricalAc
                                        CosineSimilarity, LogCoshError, R2Score, Hinge,
                                        SquaredHinge, CategoricalHinge, FBetaScore, F1Score,
                                        AUC, PrecisionAtRecall, RecallAtPrecision,
-                                       SensitivityAtSpecificity, SpecificityAtSensitivity)}
+                                       SensitivityAtSpecificity, SpecificityAtSensitivity,
+                                       IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
+                                       PearsonCorrelation, ConcordanceCorrelation)}
 _BY_NAME = {
     "binary_accuracy": BinaryAccuracy, "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "categorical_accuracy": CategoricalAccuracy, "mean_squared_error": MeanSquaredError,
@@ -2052,14 +2879,18 @@ _BY_NAME = {
     "cosine_similarity": CosineSimilarity, "log_cosh_error": LogCoshError,
     "r2_score": R2Score, "hinge": Hinge, "squared_hinge": SquaredHinge,
     "categorical_hinge": CategoricalHinge, "f_beta_score": FBetaScore, "f1_score": F1Score,
-    "auc": AUC,
+    "auc": AUC, "binary_io_u": BinaryIoU, "pearson_correlation": PearsonCorrelation,
+    "concordance_correlation": ConcordanceCorrelation,
 }
 # Keras' names of the metrics that need an argument (recall=..., ...): known, but they
 # cannot be made from the name alone
 _NEEDS_ARGUMENT = {"precision_at_recall": ("PrecisionAtRecall", "recall"),
                    "recall_at_precision": ("RecallAtPrecision", "precision"),
                    "sensitivity_at_specificity": ("SensitivityAtSpecificity", "specificity"),
-                   "specificity_at_sensitivity": ("SpecificityAtSensitivity", "sensitivity")}
+                   "specificity_at_sensitivity": ("SpecificityAtSensitivity", "sensitivity"),
+                   "io_u": ("IoU", "num_classes"), "mean_io_u": ("MeanIoU", "num_classes"),
+                   "one_hot_io_u": ("OneHotIoU", "num_classes"),
+                   "one_hot_mean_io_u": ("OneHotMeanIoU", "num_classes")}
 _NEEDS_ARGUMENT.update({cls: (cls, arg) for cls, arg in _NEEDS_ARGUMENT.values()})
 # Keras also resolves a metric by its class name ("RootMeanSquaredError"); Mean, Sum and
 # MeanMetricWrapper take other arguments than (y_true, y_pred) and are not compiled by name
@@ -2070,13 +2901,33 @@ _ACCURACY = ("accuracy", "acc")
 
 
 def known_names():
+    """The metric names ``get`` accepts, sorted.
+
+    Returns
+    -------
+    list of str
+        The names.
+    """
     return sorted(set(_BY_NAME) | set(_ACCURACY))
 
 
 def resolve_accuracy(y_true_shape, y_pred_shape):
     """Keras' choice for 'accuracy' (trainers/compile_utils.py): binary when the model
     outputs one unit, sparse when the labels have a lower rank (or one column against
-    several outputs), categorical otherwise."""
+    several outputs), categorical otherwise.
+
+    Parameters
+    ----------
+    y_true_shape : tuple
+        The labels' shape.
+    y_pred_shape : tuple
+        The predictions' shape.
+
+    Returns
+    -------
+    type
+        BinaryAccuracy, SparseCategoricalAccuracy or CategoricalAccuracy.
+    """
     if y_pred_shape[-1] == 1:
         return BinaryAccuracy
     if len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1 and y_pred_shape[-1] > 1):
@@ -2086,7 +2937,24 @@ def resolve_accuracy(y_true_shape, y_pred_shape):
 
 def get(identifier, y_true_shape=None, y_pred_shape=None):
     """Name / Metric / class -> Metric object. 'accuracy' needs the shapes to resolve;
-    the metric keeps the name it was asked for (as Keras logs it)."""
+    the metric keeps the name it was asked for (as Keras logs it).
+
+    Parameters
+    ----------
+    identifier : str, Metric or type
+        A metric name (``'accuracy'``, ``'mae'``, a class name), a Metric object
+        (returned as it is), a Metric class, or a config dict.
+    y_true_shape : tuple, optional
+        The labels' shape, which ``'accuracy'`` needs to choose its kind (binary,
+        categorical or sparse).
+    y_pred_shape : tuple, optional
+        The predictions' shape, likewise.
+
+    Returns
+    -------
+    Metric
+        The metric object.
+    """
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Metric):
@@ -2112,7 +2980,13 @@ def get(identifier, y_true_shape=None, y_pred_shape=None):
 
 
 def check(identifier):
-    """Validate a metric identifier at compile time (before shapes are known)."""
+    """Validate a metric identifier at compile time (before shapes are known).
+
+    Parameters
+    ----------
+    identifier : str, Metric, type or callable
+        What ``compile(metrics=...)`` was given; an unknown one raises ValueError.
+    """
     if isinstance(identifier, str) and identifier.lower() in _ACCURACY:
         return
     metric = get(identifier)
@@ -2136,6 +3010,18 @@ def check(identifier):
 
 
 def serialize(metric):
+    """A metric's configuration as Keras writes it (a name stays a name).
+
+    Parameters
+    ----------
+    metric : Metric or str
+        The metric.
+
+    Returns
+    -------
+    dict or str
+        ``{'class_name': ..., 'config': metric.get_config()}``, or the name.
+    """
     if isinstance(metric, str):
         return metric
     return {"class_name": type(metric).__name__, "config": metric.get_config()}

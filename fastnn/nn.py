@@ -21,13 +21,38 @@ log_softmax = _act.log_softmax
 
 
 def leaky_relu(features, alpha=0.2):
-    """tf.nn.leaky_relu (its slope argument is `alpha`, default 0.2)."""
+    """tf.nn.leaky_relu (its slope argument is `alpha`, default 0.2).
+
+    Parameters
+    ----------
+    features : array-like
+        The input tensor.
+    alpha : float
+        The slope for negative inputs. Default 0.2.
+
+    Returns
+    -------
+    Tensor
+        The activation, of the input's shape.
+    """
     alpha = _argcheck.real(alpha, "alpha", "leaky_relu")
     x = _act._arr(features, "features")
     return _as_tensor(_act._forward("leaky_relu", x, "features", negative_slope=alpha))
 
 
 def relu6(x):
+    """tf.nn.relu6: ``min(max(x, 0), 6)``, element-wise.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor.
+
+    Returns
+    -------
+    Tensor
+        The activation, of the input's shape.
+    """
     r = _act.relu(x)
     return _as_tensor(np.minimum(r, 6).astype(r.dtype))
 
@@ -46,20 +71,61 @@ def _labels_and_logits(what, labels, logits):
 
 
 def sigmoid_cross_entropy_with_logits(labels=None, logits=None):
-    """Element-wise max(z, 0) - z*y + log1p(exp(-|z|)) (same shape as logits)."""
+    """Element-wise ``max(z, 0) - z*y + log1p(exp(-|z|))`` (same shape as logits).
+
+    Parameters
+    ----------
+    labels : array-like
+        The targets, in [0, 1], of the logits' shape.
+    logits : array-like
+        The unbounded scores.
+
+    Returns
+    -------
+    Tensor
+        The loss of each value.
+    """
     y, z = _labels_and_logits("sigmoid_cross_entropy_with_logits", labels, logits)
     return _as_tensor(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
 
 
 def softmax_cross_entropy_with_logits(labels=None, logits=None, axis=-1):
-    """Per-row -sum(labels * log_softmax(logits))."""
+    """Per-row -sum(labels * log_softmax(logits)).
+
+    Parameters
+    ----------
+    labels : array-like
+        A probability distribution over the classes for each row (one-hot labels, say).
+    logits : array-like
+        The unbounded scores, of the labels' shape.
+    axis : int
+        The class axis. Default -1.
+
+    Returns
+    -------
+    Tensor
+        The loss of each row.
+    """
     y, z = _labels_and_logits("softmax_cross_entropy_with_logits", labels, logits)
     ls = _act.log_softmax(z, axis=axis)
     return _as_tensor(-(y * ls).sum(axis=axis))
 
 
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None):
-    """Per-row cross-entropy against integer class labels."""
+    """Per-row cross-entropy against integer class labels.
+
+    Parameters
+    ----------
+    labels : array-like
+        The integer class of each row.
+    logits : array-like
+        The unbounded scores, ``(rows, classes)``.
+
+    Returns
+    -------
+    Tensor
+        The loss of each row.
+    """
     return _as_tensor(_ops._per_sample("sparse_categorical_crossentropy", labels, logits,
                                        from_logits=True, names=("labels", "logits")))
 

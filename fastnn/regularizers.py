@@ -11,11 +11,28 @@ def _weights(w, owner):
 
 
 class Regularizer:
+    """keras.regularizers.Regularizer: the base class of the weight regularizers. Called on a
+    weight, ``regularizer(w)``, it returns the penalty added to the loss; a subclass defines
+    ``__call__`` with fastnn's (TensorFlow's) tensor functions, as in Keras, and
+    ``get_config``. Its gradient comes from fastnn.autodiff differentiating ``__call__``;
+    a subclass may define ``grad(w)``, the gradient in closed form, instead."""
     def __call__(self, w):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}: a Regularizer subclass defines "
+                                  f"__call__(w), the penalty of a weight")
 
     def grad(self, w):
-        raise NotImplementedError
+        """The gradient of ``self(w)`` with respect to ``w`` (an array of w's shape and
+        dtype), by fastnn.autodiff; zeros where the penalty does not depend on w."""
+        from fastnn.autodiff import GradientTape
+        from fastnn.autodiff import ops as K
+        w = np.asarray(w)
+        x = K.convert_to_tensor(np.array(w))
+        with GradientTape() as tape:
+            tape.watch(x)
+            value = self(x)
+        _check_penalty(value, self)
+        g = tape.gradient(value, x)
+        return np.zeros_like(w) if g is None else np.asarray(g, dtype=w.dtype).reshape(w.shape)
 
     def get_config(self):
         return {}
@@ -26,6 +43,15 @@ class Regularizer:
 
 
 class L1L2(Regularizer):
+    """keras.regularizers.L1L2: the penalty ``l1 * sum(abs(w)) + l2 * sum(w ** 2)``.
+
+    Parameters
+    ----------
+    l1 : float
+        The L1 factor, at least 0. Default 0.
+    l2 : float
+        The L2 factor, at least 0. Default 0.
+    """
     def __init__(self, l1=0.0, l2=0.0):
         # Keras' validate_float_arg: a finite number >= 0 (None means 0)
         owner = type(self).__name__
@@ -69,6 +95,13 @@ class L1L2(Regularizer):
 
 
 class L1(L1L2):
+    """keras.regularizers.L1: the penalty ``l1 * sum(abs(w))``.
+
+    Parameters
+    ----------
+    l1 : float
+        The factor, at least 0. Default 0.01.
+    """
     def __init__(self, l1=0.01):
         super().__init__(l1=l1)
 
@@ -77,11 +110,39 @@ class L1(L1L2):
 
 
 class L2(L1L2):
+    """keras.regularizers.L2: the penalty ``l2 * sum(w ** 2)``.
+
+    Parameters
+    ----------
+    l2 : float
+        The factor, at least 0. Default 0.01.
+    """
     def __init__(self, l2=0.01):
         super().__init__(l2=l2)
 
     def get_config(self):
         return {"l2": self.l2}
+
+
+def _check_penalty(value, reg):
+    """A penalty must be one finite-or-not real number (a 0-d or size-1 array)."""
+    v = np.asarray(value)
+    if v.dtype.kind not in "fiu" or v.size != 1:
+        raise TypeError(f"regularizer {getattr(reg, 'name', type(reg).__name__)}: the penalty "
+                        f"must be a single number, got {type(value).__name__} of shape "
+                        f"{v.shape} and dtype {v.dtype}")
+
+
+class _FunctionRegularizer(Regularizer):
+    """A Python function ``fn(w) -> penalty`` used as a regularizer (Keras takes any
+    callable): its gradient comes from fastnn.autodiff."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.name = getattr(fn, "__name__", type(fn).__name__)
+
+    def __call__(self, w):
+        return self.fn(w)
 
 
 l1, l2, l1_l2 = L1, L2, L1L2
@@ -90,10 +151,37 @@ ALIASES = {"l1": L1, "l2": L2, "l1_l2": L1L2}
 
 
 def serialize(reg):
+    """A regularizer's configuration as Keras writes it (None stays None).
+
+    Parameters
+    ----------
+    reg : Regularizer or None
+        The regularizer.
+
+    Returns
+    -------
+    dict or None
+        ``{'class_name': ..., 'config': ...}``.
+    """
+    if isinstance(reg, _FunctionRegularizer):
+        return reg.fn         # a function has no config: configs and files cannot hold it
     return None if reg is None else {"class_name": type(reg).__name__, "config": reg.get_config()}
 
 
 def get(identifier):
+    """The regularizer an argument names.
+
+    Parameters
+    ----------
+    identifier : str, Regularizer, dict or None
+        A name (``'l1'``, ``'l2'``, ``'l1_l2'`` or a class name, made with its default
+        factors), a Regularizer (returned as it is), a config dict, or None.
+
+    Returns
+    -------
+    Regularizer or None
+        The regularizer.
+    """
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, dict):
@@ -104,4 +192,7 @@ def get(identifier):
             raise ValueError(f"regularizer: unknown regularizer {identifier!r}; expected one of "
                              f"{sorted(ALIASES)}")
         return cls()
-    raise TypeError(f"regularizer: expected a name, a Regularizer or None, got {identifier!r}")
+    if callable(identifier):     # a function of the weight, as Keras takes
+        return _FunctionRegularizer(identifier)
+    raise TypeError(f"regularizer: expected a name, a Regularizer, a function or None, got "
+                    f"{identifier!r}")

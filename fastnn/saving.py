@@ -912,7 +912,18 @@ def save_model(model, filepath, overwrite=True, **kwargs):
     """Write ``model`` (architecture, weights, compile settings, optimizer state) to
     ``filepath`` atomically: a name ending in ``.keras`` gives Keras 3's format
     (fastnn.saving_keras), any other ending (not ``.h5``) the format described in the
-    module docstring."""
+    module docstring.
+
+    Parameters
+    ----------
+    model : Sequential or functional Model
+        The model to save (subclassed models cannot be saved: their architecture is
+        their Python code).
+    filepath : str or path
+        The file to write.
+    overwrite : bool
+        Whether an existing file may be replaced. Default True.
+    """
     _check_model(model, "save_model")
     if kwargs:
         raise TypeError(f"save_model: unexpected arguments {sorted(kwargs)}")
@@ -968,7 +979,7 @@ def _compile_settings(model):
 
         def same_loss(stored, given):
             nonlocal problem
-            if given is not None and type(losses.get(stored)) is not type(
+            if given is not None and type(trainer.compile_utils.get_loss(stored)) is not type(
                     trainer.compile_utils.get_loss(given)):
                 problem = f"the loss {given!r:.60} is not one of fastnn's"
         _zip_leaves(same_loss, cfg["loss"], model._loss_identifier)
@@ -1118,6 +1129,25 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_
     or malformed file, before the data in question is allocated (the checks are listed
     in the module doc and docs/FORMAT.md); nothing from the file is ever executed.
     ``custom_objects`` is not supported; ``safe_mode`` is always on.
+
+    Parameters
+    ----------
+    filepath : str or path
+        The file to read.
+    compile : bool
+        Whether to compile the model as it was saved. Default True.
+    custom_objects : None
+        Not supported: only None (or an empty dict) is accepted.
+    safe_mode : bool
+        Accepted for Keras compatibility; loading is always safe (nothing from the file
+        is executed).
+    max_bytes : int, optional
+        The most bytes the file's arrays may take together. Default ``MAX_LOAD_BYTES``.
+
+    Returns
+    -------
+    Model
+        The model.
     """
     if custom_objects:
         raise ValueError("load_model: custom_objects are not supported; fastnn files only refer "
@@ -1197,7 +1227,17 @@ def _model_from_file_bytes(data):
 def save_weights(model, filepath, overwrite=True):
     """Write only ``model.get_weights()`` (Keras layout) to ``filepath``, atomically: a
     name ending in ``.weights.h5`` gives Keras 3's weights file (fastnn.saving_keras), any
-    other ending (not ``.h5``) fastnn's own format."""
+    other ending (not ``.h5``) fastnn's own format.
+
+    Parameters
+    ----------
+    model : Model
+        The model whose weights are saved.
+    filepath : str or path
+        The file to write.
+    overwrite : bool
+        Whether an existing file may be replaced. Default True.
+    """
     _check_model(model, "save_weights", kinds="Model")
     kind = _suffix(filepath)
     if kind == "weights.h5":
@@ -1216,7 +1256,17 @@ def load_weights(model, filepath, max_bytes=None):
     file's shapes are checked against the model before any array is read, and every
     value before anything is assigned; ``max_bytes`` as for load_model. A name ending in
     ``.weights.h5``, ``.h5`` or ``.hdf5`` is read as Keras' HDF5 weights (Keras 3's layout,
-    or the legacy one of a Keras 2 file)."""
+    or the legacy one of a Keras 2 file).
+
+    Parameters
+    ----------
+    model : Model
+        The model to set the weights of (built, with the same architecture).
+    filepath : str or path
+        A file written by ``save_weights`` or ``save_model``.
+    max_bytes : int, optional
+        The most bytes the file's arrays may take together. Default ``MAX_LOAD_BYTES``.
+    """
     _check_model(model, "load_weights", kinds="Model")
     if _suffix(filepath) in ("weights.h5", "h5"):
         from fastnn import saving_keras

@@ -72,8 +72,7 @@ _KERAS_ONLY = {
     "data_format": "channels_last",                                          # Flatten
     "rms_scaling": False,                                                    # LayerNormalization
     "input_axes": None, "output_axes": None,                                 # initializers
-    "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,  # optimizers
-    "loss_scale_factor": None, "gradient_accumulation_steps": None,
+    "loss_scale_factor": None,                                               # optimizers
     "decay": 0.0, "is_legacy_optimizer": False,                              # Keras 2 optimizers
 }
 # Arguments fastnn's get_config writes that the Keras class does not take (left out of a
@@ -229,7 +228,15 @@ def _keras_vars(layer, what):
 # -- optimizer state: Keras' variables <-> fastnn's get_state()
 def _slot_groups(opt):
     """The slots in the order the Keras optimizer's build() makes them: one tuple per
-    add_optimizer_variables call, whose names interleave per variable."""
+    add_optimizer_variables call, whose names interleave per variable. The base
+    optimizer's build() makes its own first: the moving averages (use_ema), then the
+    gradient accumulators (gradient_accumulation_steps)."""
+    base = ([("average",)] if opt._use_ema else []) + \
+        ([("gradient_accumulator",)] if opt._accumulation else [])
+    return base + _own_slot_groups(opt)
+
+
+def _own_slot_groups(opt):
     name = type(opt).__name__
     if name == "SGD":
         return [("momentum",)] if opt.momentum != 0 else []
@@ -240,7 +247,7 @@ def _slot_groups(opt):
                 + ([("average_gradient",)] if opt.centered else []))
     return {"Adagrad": [("accumulator",)], "Adadelta": [("accumulated_grad", "accumulated_delta_var")],
             "Adamax": [("momentum", "norm")], "Nadam": [("momentum", "velocity")],
-            "Lion": [("momentum",)]}[name]
+            "Lion": [("momentum",)], "Ftrl": [("accumulator", "linear")]}[name]
 
 
 def _has_lr_variable(opt):
@@ -252,7 +259,9 @@ def _has_lr_variable(opt):
 def _optimizer_to_keras(opt, trainable):
     """The Keras optimizer's variables for `opt` built on `trainable`: step count,
     learning rate (unless a schedule), slots, and Nadam's product of momentum factors."""
-    out = [np.asarray(opt.iterations, dtype=np.int64)]
+    # Keras' "iteration" variable counts apply() calls (its `iterations` divides them by
+    # gradient_accumulation_steps), as fastnn's _iterations does
+    out = [np.asarray(opt._iterations, dtype=np.int64)]
     if _has_lr_variable(opt):
         out.append(np.asarray(opt._learning_rate, dtype=np.float32))
     if opt.knows(trainable):

@@ -15,14 +15,33 @@ _RNG = np.random.default_rng()
 
 
 def set_random_seed(seed):
-    """Seed fastnn (and Python's `random` and NumPy's legacy global state, as Keras)."""
+    """Seed fastnn (and Python's `random` and NumPy's legacy global state, as Keras).
+
+    Parameters
+    ----------
+    seed : int
+        The seed, at least 0.
+    """
     seed = seed_generator(seed, "set_random_seed")
     _random.seed(seed)
     np.random.seed(seed % (2 ** 32))
 
 
 def seed_generator(seed, what="seed_generator"):
-    """Seed fastnn's own generator only (weights, shuffles, dropout); returns the seed."""
+    """Seed fastnn's own generator only (weights, shuffles, dropout); returns the seed.
+
+    Parameters
+    ----------
+    seed : int
+        The seed.
+    what : str
+        The name shown in errors.
+
+    Returns
+    -------
+    int
+        The seed.
+    """
     global _RNG
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"{what}: seed must be a non-negative int, got {_argcheck.shown(seed)}")
@@ -40,7 +59,22 @@ def epoch_orders(count, n, shuffle=True):
     """Row orders of the next `count` epochs, a (count, n) int64 array: random
     permutations, each keyed by one draw from fastnn's generator (drawing one epoch at a
     time or many at once consumes the stream alike: the same orders), or 0..n-1 when
-    shuffle is False (nothing drawn)."""
+    shuffle is False (nothing drawn).
+
+    Parameters
+    ----------
+    count : int
+        The number of epochs.
+    n : int
+        The number of rows.
+    shuffle : bool
+        Whether to shuffle. Default True.
+
+    Returns
+    -------
+    numpy.ndarray
+        A ``(count, n)`` int64 array.
+    """
     count = _argcheck.integer(count, "count", "epoch_orders", lo=0, hi=2 ** 48)
     n = _argcheck.integer(n, "n", "epoch_orders", lo=0, hi=2 ** 48)
     if not shuffle:
@@ -49,7 +83,20 @@ def epoch_orders(count, n, shuffle=True):
 
 
 def to_categorical(x, num_classes=None):
-    """Integer labels -> one-hot float32 matrix (as keras.utils.to_categorical)."""
+    """Integer labels -> one-hot float32 matrix (as keras.utils.to_categorical).
+
+    Parameters
+    ----------
+    x : array-like
+        The integer class labels, in ``[0, num_classes)``.
+    num_classes : int, optional
+        The number of classes. Default None: the largest label plus one.
+
+    Returns
+    -------
+    numpy.ndarray
+        One row per label, with a trailing axis of size ``num_classes``.
+    """
     what = "to_categorical"
     x = _argcheck.real_array(x, "x", what)
     if x.ndim > 1 and x.shape[-1] == 1:
@@ -80,7 +127,22 @@ def to_categorical(x, num_classes=None):
 
 def normalize(x, axis=-1, order=2):
     """keras.utils.normalize: x divided by its `order`-norm along `axis` (rows of zeros
-    stay zeros)."""
+    stay zeros).
+
+    Parameters
+    ----------
+    x : array-like
+        The array.
+    axis : int
+        The axis of the norm. Default -1.
+    order : int
+        The order of the norm. Default 2.
+
+    Returns
+    -------
+    numpy.ndarray
+        The normalised array.
+    """
     x = _argcheck.real_array(x, "x", "normalize")
     order = _argcheck.integer(order, "order", "normalize", lo=1)
     norm = np.atleast_1d(np.linalg.norm(x, order, axis))

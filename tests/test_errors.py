@@ -101,7 +101,7 @@ def test_predict_wrong_features():
 
 @pytest.mark.parametrize("kind,arg,match", [
     ("loss", "msee", r"unknown loss 'msee'; expected one of \[.*'mse'"),
-    ("optimizer", "adamm", r"unknown optimizer 'adamm'; expected one of \['adadelta', 'adagrad', 'adam', 'adamax', 'adamw', 'lion', 'nadam', 'rmsprop', 'sgd'\]"),
+    ("optimizer", "adamm", r"unknown optimizer 'adamm'; expected one of \['adadelta', 'adagrad', 'adam', 'adamax', 'adamw', 'ftrl', 'lion', 'nadam', 'rmsprop', 'sgd'\]"),
     ("metrics", ["acc", "f1"], r"unknown metric 'f1'; expected one of \[.*'accuracy'"),
 ])
 def test_unknown_names_at_compile(kind, arg, match):

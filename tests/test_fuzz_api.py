@@ -722,7 +722,15 @@ OPTIMIZER_ARGS = {
                           "clipvalue", "global_clipnorm", "name"),
     optimizers.Lion: ("learning_rate", "beta_1", "beta_2", "weight_decay", "clipnorm",
                       "clipvalue", "global_clipnorm", "name"),
+    optimizers.Ftrl: ("learning_rate", "learning_rate_power", "initial_accumulator_value",
+                      "l1_regularization_strength", "l2_regularization_strength",
+                      "l2_shrinkage_regularization_strength", "beta", "weight_decay",
+                      "clipnorm", "clipvalue", "global_clipnorm", "name"),
 }
+# the options every optimizer takes from Keras' base optimizer
+for _cls in OPTIMIZER_ARGS:
+    OPTIMIZER_ARGS[_cls] += ("use_ema", "ema_momentum", "ema_overwrite_frequency",
+                             "gradient_accumulation_steps")
 
 
 def _steps_stay_finite(opt, dtype=np.float64, steps=2):
@@ -979,6 +987,64 @@ def fuzz_metrics(data):
     if not ok:
         assert r == 0.0 and m.count == 0   # a refused update adds nothing
 
+
+
+_IOU_ARGS = ("num_classes", "name", "dtype", "ignore_class", "sparse_y_true", "sparse_y_pred",
+             "axis")
+STATE_METRICS = {
+    metrics.IoU: (dict(num_classes=3, target_class_ids=[0, 2]),
+                  _IOU_ARGS + ("target_class_ids",)),
+    metrics.BinaryIoU: (dict(), ("target_class_ids", "threshold", "name", "dtype")),
+    metrics.MeanIoU: (dict(num_classes=3), _IOU_ARGS),
+    metrics.OneHotIoU: (dict(num_classes=3, target_class_ids=[1]),
+                        ("num_classes", "target_class_ids", "name", "dtype", "ignore_class",
+                         "sparse_y_pred", "axis")),
+    metrics.OneHotMeanIoU: (dict(num_classes=3), ("num_classes", "name", "dtype",
+                                                  "ignore_class", "sparse_y_pred", "axis")),
+    metrics.PearsonCorrelation: (dict(), ("name", "dtype", "axis")),
+    metrics.ConcordanceCorrelation: (dict(), ("name", "dtype", "axis")),
+}
+
+
+@fuzz(250)
+@given(data=st.data())
+def fuzz_iou_correlation_metrics(data):
+    """The IoU and correlation metrics: bad arguments and inputs refused naming them, a
+    refused update leaves the state as it was, configs round-trip, results are finite
+    (IoU within [0, 1] for non-negative weights)."""
+    cls = data.draw(st.sampled_from(list(STATE_METRICS)))
+    base, names = STATE_METRICS[cls]
+    kw, bad = dict(base), None
+    if data.draw(st.booleans()):
+        bad = data.draw(st.sampled_from(names))
+        kw[bad] = data.draw(nasty, label=bad)
+    ok, m = rule(lambda: cls(**kw), bad)
+    if not ok:
+        return
+    cfg = m.get_config()
+    assert type(m).from_config(cfg).get_config() == cfg
+    n = data.draw(st.integers(1, 4))
+    iou = isinstance(m, metrics.IoU)
+    valid = {"y_true": data.draw(valid_array((n, 3), 0, 3, integers=True)),
+             "y_pred": data.draw(valid_array((n, 3), 0, 3, integers=iou))}
+    valid["sample_weight"] = data.draw(st.sampled_from([None, np.linspace(0.5, 1, n), 2]))
+    if iou and valid["sample_weight"] is not None and np.ndim(valid["sample_weight"]):
+        valid["sample_weight"] = np.repeat(valid["sample_weight"], 3) \
+            if m.sparse_y_true and m.sparse_y_pred else valid["sample_weight"]
+    args, bad = _maybe(data, valid, list(valid), fn=type(m)(**kw).update_state,
+                       related=("y_true", "y_pred", "sample_weight"))
+    state = [np.array(v, copy=True) for v in m.variables]
+    ok, _ = rule(lambda: m.update_state(**args), bad)
+    if not ok:
+        for a, b in zip(m.variables, state):
+            np.testing.assert_array_equal(a, b)
+    r = m.result()
+    assert isinstance(r, float)
+    if iou:
+        assert math.isfinite(r)
+        sw = args["sample_weight"]
+        if ok and (sw is None or np.min(np.asarray(sw, float)) >= 0):
+            assert 0 <= r <= 1 + 1e-6, r
 
 # ================================================== group: callbacks (with fit)
 def _tiny_model(seed=0, out="softmax", units=2, loss="sparse_categorical_crossentropy"):
@@ -1323,7 +1389,8 @@ GROUPS = {
     "activations_nn_utils": [fuzz_activations, fuzz_nn, fuzz_utils],
     "optimizers_schedules": [fuzz_optimizers, fuzz_schedules],
     "initializers_regularizers_losses_metrics": [fuzz_initializers, fuzz_regularizers,
-                                                 fuzz_losses, fuzz_metrics],
+                                                 fuzz_losses, fuzz_metrics,
+                                                 fuzz_iou_correlation_metrics],
     "callbacks": [fuzz_callbacks],
     "layers": [fuzz_layers, fuzz_input],
     "fit_predict_evaluate": [fuzz_fit, fuzz_predict_evaluate],

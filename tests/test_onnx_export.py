@@ -759,6 +759,19 @@ def test_unbuilt_model_is_refused(tmp_path):
         model.export(tmp_path / "m.onnx", format="onnx")
 
 
+def test_a_hashed_integer_lookup_is_refused(tmp_path):
+    """oov_method='farmhash' spreads unknown tokens by a hash ONNX cannot compute: refused
+    rather than exported as floormod; with one OOV index there is nothing to hash."""
+    i = layers.Input((4,), dtype="int64")
+    hashed = layers.IntegerLookup(vocabulary=[1, 2], num_oov_indices=3, oov_method="farmhash",
+                                  name="ids")
+    with pytest.raises(ValueError, match="ids.*IntegerLookup.*farmhash.*no ONNX form"):
+        models.Model(i, hashed(i)).export(tmp_path / "m.onnx", format="onnx", verbose=False)
+    assert not (tmp_path / "m.onnx").exists()
+    one = layers.IntegerLookup(vocabulary=[1, 2], oov_method="farmhash")
+    _matches(models.Model(i, one(i)), np.array([[1, 2, 3, -4]] * 3), tmp_path)
+
+
 def test_a_masked_embedding_is_refused(tmp_path):
     """Masks are not exported, and a graph without them would average over the padding:
     refused rather than silently different from predict."""

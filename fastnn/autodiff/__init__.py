@@ -1,5 +1,5 @@
 """Reverse-mode automatic differentiation for fastnn: TensorFlow's GradientTape, and the
-`keras.ops` functions it differentiates.
+`keras.ops` functions it differentiates::
 
     from fastnn.autodiff import GradientTape, ops
     w = fastnn.Variable(np.zeros((3, 1)))            # trainable: watched by itself
@@ -7,7 +7,8 @@
         loss = ops.mean(ops.square(y - x @ w))       # or np.mean((y - x @ w) ** 2)
     dw = tape.gradient(loss, w)
 
-Layout
+Layout::
+
   tape.py        the thread-local tape stack, `record`, `GradientTape`, the backward pass
   primitives.py  differentiable primitives with NumPy's semantics (their VJPs use them)
   dispatch.py    NumPy operators and functions on Tensors, recorded while a tape is active
@@ -29,7 +30,7 @@ is then watched: `tape.watched_variables()`). Tapes track values by identity, so
 the objects an operation returns (a copy made with numpy.array(t) is a new, untracked
 value, as `stop_gradient(t)` is on purpose).
 
-Contract for composite operations (a layer whose forward and backward are C kernels):
+Contract for composite operations (a layer whose forward and backward are C kernels)::
 
     out = record(inputs, outputs, vjp, name=None)
 

@@ -56,7 +56,21 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """x as a Tensor: a Tensor or Variable of that dtype is returned as it is (so the
     tape still knows it); an array is viewed without a copy; Python numbers and lists
     become float32 (floats), int32 (ints) or bool, as in Keras. With `dtype`, a cast
-    (differentiable)."""
+    (differentiable).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    dtype
+        The dtype to convert to. Default None: kept (numbers and lists: float32, int32
+        or bool).
+    sparse
+        Keras' sparse tensors; fastnn has none, so only None or False is accepted.
+    ragged
+        TensorFlow's ragged tensors; fastnn has none, so only None or False is
+        accepted.
+    """
     dt = standardize_dtype(dtype, "dtype", "convert_to_tensor")
     if isinstance(x, Tensor):
         if dt is None or x.dtype == dt:
@@ -93,18 +107,39 @@ def _leaves(x):
 
 
 def convert_to_numpy(x):
-    """x as a plain NumPy array (a copy for a Tensor, as .numpy())."""
+    """x as a plain NumPy array (a copy for a Tensor, as .numpy()).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return np.array(_raw(x))
 
 
 def is_tensor(x):
+    """Whether ``x`` is a fastnn Tensor.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return isinstance(x, Tensor)
 
 
 @register("cast", args=("x",), cases=({"dtype": "float64"},),
           ref=lambda x, dtype: np.asarray(x).astype(dtype))
 def cast(x, dtype):
-    """x converted to `dtype` (differentiable between float dtypes)."""
+    """x converted to `dtype` (differentiable between float dtypes).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    dtype
+        The dtype to convert to.
+    """
     dt = standardize_dtype(dtype, "dtype", "cast")
     x = convert_to_tensor(x)
     return P.cast(x, dt)
@@ -116,12 +151,24 @@ def shape(x):
 
 
 def dtype(x):
-    """The dtype name of x ('float32', ...)."""
+    """The dtype name of x ('float32', ...).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return np.asarray(_raw(x)).dtype.name
 
 
 def stop_gradient(variable):
-    """The same values, with no gradient flowing back through them."""
+    """The same values, with no gradient flowing back through them.
+
+    Parameters
+    ----------
+    variable
+        The input tensor.
+    """
     if isinstance(variable, (list, tuple)):
         return type(variable)(stop_gradient(v) for v in variable)
     return P.stop_gradient(variable if isinstance(variable, np.ndarray)
@@ -137,7 +184,18 @@ def custom_gradient(f=None):
 
     The operations inside f are not recorded; the decorated call is recorded as one
     operation whose VJP is grad_fn (itself recorded by an outer tape when written with
-    differentiable ops, for second derivatives)."""
+    differentiable ops, for second derivatives).
+
+    Parameters
+    ----------
+    f : callable
+        The function to decorate.
+
+    Returns
+    -------
+    callable
+        The decorated function.
+    """
     if f is None:
         return custom_gradient
     if not callable(f):
@@ -231,7 +289,22 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
              experimental_follow_type_hints=None, name=None):
     """TensorFlow's @tf.function, as a pass-through: fastnn runs eagerly, so the function
     is called as it is (its arguments are accepted and checked for type only).
-    Usable as `@function`, `@function(jit_compile=True)` or `function(f)`."""
+    Usable as `@function`, `@function(jit_compile=True)` or `function(f)`.
+
+    Parameters
+    ----------
+    func : callable, optional
+        The function; without it, ``function(...)`` returns a decorator.
+    input_signature, autograph, jit_compile, reduce_retracing, name : optional
+        TensorFlow's tracing options, accepted and checked for type only.
+    experimental_implements, experimental_autograph_options, experimental_attributes, experimental_relax_shapes, experimental_compile, experimental_follow_type_hints : optional
+        TensorFlow's experimental options, accepted and ignored.
+
+    Returns
+    -------
+    callable
+        ``func`` itself, or a decorator.
+    """
     for argname, v in (("autograph", autograph), ("reduce_retracing", reduce_retracing)):
         if not isinstance(v, (bool, np.bool_)):
             raise TypeError(f"function: {argname} must be True or False, got "

@@ -186,55 +186,130 @@ def _ref(name):
 
 @register("relu", ref=_ref("relu"), args=("nz",))
 def relu(x):
+    """The rectified linear unit, ``max(x, 0)``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return _activation(x, "relu", 0.0, FORMULAS["relu"])
 
 
 @register("relu6", ref=lambda x: np.minimum(np.maximum(x, 0), 6), args=("nz",))
 def relu6(x):
+    """``min(max(x, 0), 6)``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     x = _float(x)
     return P.minimum(P.maximum(x, _c(x, 0)), _c(x, 6))
 
 
 @register("sigmoid", ref=_ref("sigmoid"))
 def sigmoid(x):
+    """The logistic sigmoid ``1 / (1 + exp(-x))``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return _activation(x, "sigmoid", 0.0, FORMULAS["sigmoid"])
 
 
 @register("tanh", ref=np.tanh)
 def tanh(x):
+    """The hyperbolic tangent of ``x``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return _activation(x, "tanh", 0.0, FORMULAS["tanh"])
 
 
 @register("leaky_relu", args=("nz",), cases=({}, {"negative_slope": 0.1}),
           ref=_ref("leaky_relu"))
 def leaky_relu(x, negative_slope=0.2):
+    """The leaky rectified linear unit of ``x``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    negative_slope
+        The slope for negative inputs. Default 0.2.
+    """
     s = _real(negative_slope, "negative_slope", "leaky_relu")
     return _activation(x, "leaky_relu", s, FORMULAS["leaky_relu"], negative_slope=s)
 
 
 @register("elu", args=("nz",), cases=({}, {"alpha": 0.5}), ref=_ref("elu"))
 def elu(x, alpha=1.0):
+    """The exponential linear unit of ``x``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    alpha
+        The scale of the negative part. Default 1.
+    """
     a = _real(alpha, "alpha", "elu")
     return _activation(x, "elu", a, FORMULAS["elu"], alpha=a)
 
 
 @register("selu", args=("nz",), ref=_ref("selu"))
 def selu(x):
+    """The scaled exponential linear unit of ``x``, element-wise (see
+    ``fastnn.activations.selu``).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return _activation(x, "selu", 0.0, FORMULAS["selu"])
 
 
 @register("softplus", ref=_ref("softplus"))
 def softplus(x):
+    """``log(exp(x) + 1)``, element-wise, computed stably.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return _activation(x, "softplus", 0.0, FORMULAS["softplus"])
 
 
 @register("softsign", args=("nz",), ref=_ref("softsign"))
 def softsign(x):
+    """``x / (abs(x) + 1)``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return _activation(x, "softsign", 0.0, FORMULAS["softsign"])
 
 
 @register("silu", ref=_ref("silu"))
 def silu(x):
+    """The sigmoid linear unit (swish), ``x * sigmoid(x)``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return _activation(x, "silu", 0.0, FORMULAS["silu"])
 
 
@@ -244,7 +319,15 @@ swish = silu
 @register("gelu", cases=({}, {"approximate": False}), ref=_ref("gelu"))
 def gelu(x, approximate=True):
     """Keras' ops.gelu: the tanh approximation by default (the exact erf form with
-    approximate=False)."""
+    approximate=False).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    approximate
+        Whether to use the tanh approximation. Default True, as Keras' ``ops.gelu``.
+    """
     if not isinstance(approximate, (bool, np.bool_)):
         raise TypeError(f"gelu: approximate must be True or False, got "
                         f"{type(approximate).__name__} {approximate!r}")
@@ -254,12 +337,25 @@ def gelu(x, approximate=True):
 
 @register("hard_sigmoid", args=("x",), ref=_ref("hard_sigmoid"))
 def hard_sigmoid(x):
-    """Keras 3's hard_sigmoid: clip(x / 6 + 0.5, 0, 1)."""
+    """Keras 3's hard_sigmoid: clip(x / 6 + 0.5, 0, 1).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return _activation(x, "hard_sigmoid", 0.0, FORMULAS["hard_sigmoid"])
 
 
 @register("hard_silu", args=("x",), ref=lambda x: x * np.clip(x / 6 + 0.5, 0, 1))
 def hard_silu(x):
+    """``x * hard_sigmoid(x)``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     x = _float(x)
     return P.multiply(x, hard_sigmoid(x))
 
@@ -269,12 +365,28 @@ hard_swish = hard_silu
 
 @register("log_sigmoid", ref=lambda x: -np.logaddexp(0, -x))
 def log_sigmoid(x):
+    """``log(sigmoid(x))``, element-wise, computed stably.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return P.negative(softplus(P.negative(_float(x))))
 
 
 @register("softmax", shapes=((2, 3, 4),), cases=({}, {"axis": 1}, {"axis": 0}),
           ref=_ref("softmax"))
 def softmax(x, axis=-1):
+    """The softmax of ``x`` along ``axis``: probabilities that sum to 1.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis it normalises over. Default -1.
+    """
     if isinstance(axis, (tuple, list)) or axis is None:
         x = _float(x)
         return _softmax_formula(x, axis=tuple(axis) if axis is not None else None)
@@ -284,6 +396,15 @@ def softmax(x, axis=-1):
 @register("log_softmax", shapes=((2, 3, 4),), cases=({}, {"axis": 1}),
           ref=_ref("log_softmax"))
 def log_softmax(x, axis=-1):
+    """The logarithm of the softmax of ``x`` along ``axis``, computed stably.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis it normalises over. Default -1.
+    """
     if isinstance(axis, (tuple, list)) or axis is None:
         x = _float(x)
         return _log_softmax_formula(x, axis=tuple(axis) if axis is not None else None)
@@ -297,7 +418,13 @@ _erf_obj = np.frompyfunc(math.erf, 1, 1)
 @register("erf", ref=lambda x: np.asarray(_erf_obj(np.asarray(x, np.float64)),
                                           np.float64).astype(np.asarray(x).dtype))
 def erf(x):
-    """The error function (element by element through math.erf: exact, not vectorised)."""
+    """The error function (element by element through math.erf: exact, not vectorised).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     x = _float(x)
     xr = _raw(x)
     out = _wrap(np.asarray(_erf_obj(xr.astype(np.float64)), np.float64).astype(xr.dtype))
@@ -362,7 +489,17 @@ def _c2(a, dtype):
               _wrap(np.asarray(t)), _wrap(np.asarray(o)), from_logits))))
 def binary_crossentropy(target, output, from_logits=False):
     """Element-wise binary cross-entropy (the shape of output). On logits it uses
-    max(z, 0) - z*y + log1p(exp(-|z|)); on probabilities, clipped to [1e-7, 1 - 1e-7]."""
+    ``max(z, 0) - z*y + log1p(exp(-|z|))``; on probabilities, clipped to [1e-7, 1 - 1e-7].
+
+    Parameters
+    ----------
+    target
+        The targets.
+    output
+        The predictions.
+    from_logits
+        Whether ``output`` holds logits rather than probabilities. Default False.
+    """
     if not isinstance(from_logits, (bool, np.bool_)):
         raise TypeError(f"binary_crossentropy: from_logits must be True or False, got "
                         f"{type(from_logits).__name__} {from_logits!r}")
@@ -404,7 +541,19 @@ def _class_rows(a, axis):
               _wrap(np.asarray(t)), _wrap(np.asarray(o)), from_logits))))
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """-sum(target * log p) over `axis`, p = softmax(output) with from_logits, else output
-    renormalised to sum 1 and clipped to [1e-7, 1 - 1e-7], as Keras."""
+    renormalised to sum 1 and clipped to [1e-7, 1 - 1e-7], as Keras.
+
+    Parameters
+    ----------
+    target
+        The targets.
+    output
+        The predictions.
+    from_logits
+        Whether ``output`` holds logits rather than probabilities. Default False.
+    axis
+        The class axis. Default -1.
+    """
     if not isinstance(from_logits, (bool, np.bool_)):
         raise TypeError(f"categorical_crossentropy: from_logits must be True or False, got "
                         f"{type(from_logits).__name__} {from_logits!r}")
@@ -449,7 +598,19 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
               _wrap(np.asarray(t)), _wrap(np.asarray(o)), from_logits))))
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Cross-entropy against integer class indices `target` (output.shape without the
-    class axis, or with it of size 1)."""
+    class axis, or with it of size 1).
+
+    Parameters
+    ----------
+    target
+        The integer class labels.
+    output
+        The predicted scores, with a class axis.
+    from_logits
+        Whether ``output`` holds logits rather than probabilities. Default False.
+    axis
+        The class axis. Default -1.
+    """
     if not isinstance(from_logits, (bool, np.bool_)):
         raise TypeError(f"sparse_categorical_crossentropy: from_logits must be True or "
                         f"False, got {type(from_logits).__name__} {from_logits!r}")
@@ -503,7 +664,22 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
 # ------------------------------------------------------------------------- others
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     """One-hot rows of `num_classes` for the integer indices x (float32 by default); an
-    index outside [0, num_classes) gives a row of zeros, as TensorFlow's one_hot."""
+    index outside [0, num_classes) gives a row of zeros, as TensorFlow's one_hot.
+
+    Parameters
+    ----------
+    x
+        The integer class indices.
+    num_classes
+        The number of classes.
+    axis
+        Where the new class axis goes. Default -1, last.
+    dtype
+        The dtype of the result. Default None: from the inputs (float32 for new
+        tensors).
+    sparse
+        Keras' sparse tensors; fastnn has none, so only None or False is accepted.
+    """
     if isinstance(num_classes, (bool, np.bool_)) or \
             not isinstance(num_classes, numbers.Integral) or num_classes < 1:
         raise ValueError(f"one_hot: num_classes must be an int >= 1, got {num_classes!r}")
@@ -527,14 +703,34 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
 
 
 def moments(x, axes, keepdims=False):
-    """(mean, variance) of x over `axes`."""
+    """(mean, variance) of x over `axes`.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axes
+        The axes to compute the mean and variance over.
+    keepdims
+        Whether to keep the reduced axes. Default False.
+    """
     x = _float(x)
     ax = tuple(axes) if isinstance(axes, (list, tuple)) else axes
     return (P.mean(x, axis=ax, keepdims=keepdims), P.var(x, axis=ax, keepdims=keepdims))
 
 
 def normalize(x, axis=-1, order=2):
-    """x divided by its `order`-norm along axis (Keras' ops.normalize)."""
+    """x divided by its `order`-norm along axis (Keras' ops.normalize).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis of the norm. Default -1.
+    order
+        The order of the norm. Default 2.
+    """
     x = _float(x)
     n = P.norm(x, ord=order, axis=axis, keepdims=True)
     if n is NotImplemented:

@@ -102,42 +102,127 @@ def _dt(dtype, owner, default=FLOATX):
 
 
 def array(x, dtype=None):
-    """A new Tensor holding a copy of x (Keras' ops.array)."""
+    """A new Tensor holding a copy of x (Keras' ops.array).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    dtype
+        The dtype. Default None: from ``x``.
+    """
     t = convert_to_tensor(x, dtype=dtype)
     return _wrap(np.array(_raw(t), copy=True))
 
 
 def zeros(shape, dtype=None):
+    """A new tensor of ``shape`` filled with zeros.
+
+    Parameters
+    ----------
+    shape
+        The shape of the result.
+    dtype
+        The dtype of the result. Default None: from the inputs (float32 for new
+        tensors).
+    """
     return _wrap(np.zeros(_check_shape(shape, owner="zeros"), _dt(dtype, "zeros")))
 
 
 def ones(shape, dtype=None):
+    """A new tensor of ``shape`` filled with ones.
+
+    Parameters
+    ----------
+    shape
+        The shape of the result.
+    dtype
+        The dtype of the result. Default None: from the inputs (float32 for new
+        tensors).
+    """
     return _wrap(np.ones(_check_shape(shape, owner="ones"), _dt(dtype, "ones")))
 
 
 def full(shape, fill_value, dtype=None):
+    """A new tensor of ``shape`` filled with ``fill_value``.
+
+    Parameters
+    ----------
+    shape
+        The shape of the result.
+    fill_value
+        The value.
+    dtype
+        The dtype of the result. Default None: from the inputs (float32 for new
+        tensors).
+    """
     fv = _raw(fill_value)
     return _wrap(np.full(_check_shape(shape, owner="full"), fv, _dt(dtype, "full")))
 
 
 def zeros_like(x, dtype=None):
+    """A new tensor of ``x``'s shape filled with zeros.
+
+    Parameters
+    ----------
+    x
+        The tensor whose shape (and by default dtype) the result takes.
+    dtype
+        The dtype of the result. Default None: from the inputs (float32 for new
+        tensors).
+    """
     x = _t(x)
     return _wrap(np.zeros(x.shape, _dt(dtype, "zeros_like", x.dtype)))
 
 
 def ones_like(x, dtype=None):
+    """A new tensor of ``x``'s shape filled with ones.
+
+    Parameters
+    ----------
+    x
+        The tensor whose shape (and by default dtype) the result takes.
+    dtype
+        The dtype of the result. Default None: from the inputs (float32 for new
+        tensors).
+    """
     x = _t(x)
     return _wrap(np.ones(x.shape, _dt(dtype, "ones_like", x.dtype)))
 
 
 def full_like(x, fill_value, dtype=None):
+    """A new tensor of ``x``'s shape filled with ``fill_value``.
+
+    Parameters
+    ----------
+    x
+        The tensor whose shape (and by default dtype) the result takes.
+    fill_value
+        The value.
+    dtype
+        The dtype of the result. Default None: from the inputs (float32 for new
+        tensors).
+    """
     x = _t(x)
     return _wrap(np.full(x.shape, _raw(fill_value), _dt(dtype, "full_like", x.dtype)))
 
 
 def arange(start, stop=None, step=None, dtype=None):
     """Evenly spaced values in [start, stop); float32 if any bound is a float, else int32
-    (unless dtype says otherwise)."""
+    (unless dtype says otherwise).
+
+    Parameters
+    ----------
+    start
+        The first value (or, alone, the bound: ``arange(n)`` is 0 .. n-1).
+    stop
+        The bound, excluded.
+    step
+        The step. Default 1.
+    dtype
+        The dtype of the result. Default None: from the inputs (float32 for new
+        tensors).
+    """
     if step is None:
         step = 1
     vals = [v for v in (start, stop, step) if v is not None]
@@ -156,6 +241,26 @@ def arange(start, stop=None, step=None, dtype=None):
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """``num`` evenly spaced values from ``start`` to ``stop``.
+
+    Parameters
+    ----------
+    start
+        The first value.
+    stop
+        The last value (or the bound, with ``endpoint=False``).
+    num
+        The number of values. Default 50.
+    endpoint
+        Whether ``stop`` is included. Default True.
+    retstep
+        Whether to return the step too, as ``(values, step)``. Default False.
+    dtype
+        The dtype of the result. Default None: from the inputs (float32 for new
+        tensors).
+    axis
+        Where the values go in the result, for array bounds. Default 0.
+    """
     if isinstance(num, np.ndarray) and num.ndim == 0 and num.dtype.kind in "iu":
         num = int(num)
     if isinstance(num, (bool, np.bool_)) or not isinstance(num, numbers.Integral) or num < 0:
@@ -168,6 +273,20 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 
 
 def eye(N, M=None, k=0, dtype=None):
+    """A 2-D array with ones on a diagonal and zeros elsewhere.
+
+    Parameters
+    ----------
+    N
+        The number of rows.
+    M
+        The number of columns. Default None: ``N``.
+    k
+        The diagonal: 0 the main one, positive above, negative below. Default 0.
+    dtype
+        The dtype of the result. Default None: from the inputs (float32 for new
+        tensors).
+    """
     for nm, v in (("N", N), ("M", M), ("k", k)):
         if v is not None and (isinstance(v, (bool, np.bool_)) or
                               not isinstance(v, numbers.Integral)):
@@ -176,16 +295,57 @@ def eye(N, M=None, k=0, dtype=None):
 
 
 def identity(n, dtype=None):
+    """The ``n`` by ``n`` identity matrix.
+
+    Parameters
+    ----------
+    n
+        The size.
+    dtype
+        The dtype of the result. Default None: from the inputs (float32 for new
+        tensors).
+    """
     return eye(n, dtype=dtype)
 
 
 def tri(N, M=None, k=0, dtype=None):
+    """A 2-D array with ones at and below the ``k``-th diagonal and zeros elsewhere.
+
+    Parameters
+    ----------
+    N
+        The number of rows.
+    M
+        The number of columns. Default None: ``N``.
+    k
+        The diagonal: 0 the main one, positive above, negative below. Default 0.
+    dtype
+        The dtype of the result. Default None: from the inputs (float32 for new
+        tensors).
+    """
     return _wrap(np.tri(N, M, k, dtype=_dt(dtype, "tri")))
 
 
 # ==================================================================== arithmetic
 def _binary(prim, name, *, floats=False):
     def op(x1, x2):
+        """keras.ops' element-wise arithmetic on two operands: the NumPy function of the same
+        name (``fastnn.ops.add`` computes ``numpy.add``), with broadcasting and Keras' dtype
+        promotion. Differentiable under a GradientTape, and usable on the functional API's
+        symbolic tensors.
+
+        Parameters
+        ----------
+        x1
+            The first operand.
+        x2
+            The second operand, broadcast against ``x1``.
+
+        Returns
+        -------
+        Tensor
+            The result.
+        """
         a, b = _pair(x1, x2)
         if floats:
             a = _float(a) if isinstance(a, Tensor) else a
@@ -223,7 +383,15 @@ def _ref_divide_no_nan(x1, x2):
 @register("divide_no_nan", args=("x", "nz"), shapes=_BROADCAST, ref=_ref_divide_no_nan)
 def divide_no_nan(x1, x2):
     """x1 / x2, and 0 where x2 is 0 (Keras' ops.divide_no_nan); the gradient is 0 there
-    too (the division runs on a denominator of 1 where x2 is 0)."""
+    too (the division runs on a denominator of 1 where x2 is 0).
+
+    Parameters
+    ----------
+    x1
+        The numerator.
+    x2
+        The denominator.
+    """
     a, b = _pair(x1, x2)
     a = _float(a) if isinstance(a, Tensor) else a
     b = _float(b) if isinstance(b, Tensor) else b
@@ -239,12 +407,36 @@ def divide_no_nan(x1, x2):
 
 @register("power", args=("pos", "x"), shapes=_BROADCAST, ref=np.power)
 def power(x1, x2):
+    """``x1 ** x2``, element-wise, with broadcasting.
+
+    Parameters
+    ----------
+    x1
+        The first operand.
+    x2
+        The second operand, broadcast against ``x1``.
+    """
     a, b = _pair(x1, x2)
     return P.power(a, b)
 
 
 def _unary(prim, name, ref, kind="x", floats=True, **kw):
     def op(x):
+        """keras.ops' element-wise math functions: the NumPy function of the same name applied
+        to ``x`` (``fastnn.ops.exp`` computes ``numpy.exp``; integer inputs are computed in
+        float32, as Keras does). Differentiable under a GradientTape, and usable on the
+        functional API's symbolic tensors.
+
+        Parameters
+        ----------
+        x
+            The input tensor (an array, a Tensor or a number).
+
+        Returns
+        -------
+        Tensor
+            The result, of ``x``'s shape.
+        """
         return prim(_float(x) if floats else _t(x))
     op.__name__ = name
     return register(name, args=(kind,), ref=ref, **kw)(op)
@@ -276,37 +468,92 @@ arctanh = _unary(P.arctanh, "arctanh", np.arctanh, "unit")
 
 @register("abs", args=("nz",), ref=np.abs)
 def abs(x):
+    """The absolute value of ``x``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return P.absolute(_t(x))
 
 
 @register("absolute", args=("nz",), ref=np.absolute)
 def absolute(x):
+    """The absolute value of ``x``, element-wise (as ``abs``).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return P.absolute(_t(x))
 
 
 @register("sign", args=("nz",), ref=np.sign, grad=False)
 def sign(x):
+    """The sign of ``x`` (-1, 0 or 1), element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return _wrap(np.sign(_raw(_t(x))))
 
 
 @register("floor", args=("x",), ref=np.floor, grad=False)
 def floor(x):
+    """The largest integer at most ``x``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return _wrap(np.floor(_raw(_float(x))))
 
 
 @register("ceil", args=("x",), ref=np.ceil, grad=False)
 def ceil(x):
+    """The smallest integer at least ``x``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return _wrap(np.ceil(_raw(_float(x))))
 
 
 @register("round", args=("x",), cases=({}, {"decimals": 1}), ref=np.round, grad=False)
 def round(x, decimals=0):
+    """``x`` rounded to ``decimals`` decimals (halves to even), element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    decimals
+        The number of decimals. Default 0.
+    """
     return _wrap(np.round(_raw(_t(x)), decimals))
 
 
 @register("clip", args=("x",), cases=({"x_min": -0.5, "x_max": 0.7},),
           ref=lambda x, x_min, x_max: np.clip(x, x_min, x_max))
 def clip(x, x_min, x_max):
+    """``x`` with its values limited to ``[x_min, x_max]``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    x_min
+        The lower bound.
+    x_max
+        The upper bound.
+    """
     x = _t(x)
     if x.dtype == np.bool_:
         x = P.cast(x, np.int32)
@@ -319,7 +566,17 @@ def clip(x, x_min, x_max):
 @register("where", args=("bool", "x", "x"), shapes=((3, 4), (3, 4), (4,)), ref=np.where)
 def where(condition, x1=None, x2=None):
     """Elements of x1 where condition holds, else of x2; with neither, the indices of
-    the non-zero elements of condition (a tuple of int arrays)."""
+    the non-zero elements of condition (a tuple of int arrays).
+
+    Parameters
+    ----------
+    condition
+        A boolean tensor.
+    x1
+        The values where ``condition`` holds.
+    x2
+        The values elsewhere.
+    """
     c = np.asarray(_raw(condition))
     if x1 is None and x2 is None:
         return tuple(_wrap(i.astype(np.int32)) for i in np.nonzero(c))
@@ -333,30 +590,76 @@ def where(condition, x1=None, x2=None):
 
 @register("logaddexp", args=("x", "x"), ref=np.logaddexp)
 def logaddexp(x1, x2):
+    """``log(exp(x1) + exp(x2))``, element-wise, computed stably.
+
+    Parameters
+    ----------
+    x1
+        The first operand.
+    x2
+        The second operand, broadcast against ``x1``.
+    """
     a, b = _pair(_float(x1), _float(x2))
     return P.logaddexp(a, b)
 
 
 @register("hypot", args=("nz", "nz"), ref=np.hypot)
 def hypot(x1, x2):
+    """``sqrt(x1 ** 2 + x2 ** 2)``, element-wise.
+
+    Parameters
+    ----------
+    x1
+        The first operand.
+    x2
+        The second operand, broadcast against ``x1``.
+    """
     a, b = _pair(_float(x1), _float(x2))
     return P.ufunc_call(np.hypot, (a, b), {})
 
 
 @register("arctan2", args=("nz", "nz"), ref=np.arctan2)
 def arctan2(x1, x2):
+    """The angle of the point ``(x2, x1)``, ``arctan(x1 / x2)`` in the right quadrant,
+    element-wise.
+
+    Parameters
+    ----------
+    x1
+        The first operand.
+    x2
+        The second operand, broadcast against ``x1``.
+    """
     a, b = _pair(_float(x1), _float(x2))
     return P.ufunc_call(np.arctan2, (a, b), {})
 
 
 @register("mod", args=("x", "pos"), ref=np.mod)
 def mod(x1, x2):
+    """The remainder of ``x1 / x2``, element-wise (the sign of ``x2``).
+
+    Parameters
+    ----------
+    x1
+        The first operand.
+    x2
+        The second operand, broadcast against ``x1``.
+    """
     a, b = _pair(x1, x2)
     return P.ufunc_call(np.remainder, (a, b), {})
 
 
 @register("floor_divide", args=("x", "pos"), ref=np.floor_divide, grad=False)
 def floor_divide(x1, x2):
+    """``x1 // x2``, element-wise, with broadcasting.
+
+    Parameters
+    ----------
+    x1
+        The first operand.
+    x2
+        The second operand, broadcast against ``x1``.
+    """
     a, b = _pair(x1, x2)
     return _wrap(np.floor_divide(_raw(a), _raw(b)))
 
@@ -373,6 +676,17 @@ _RED_SHAPE = ((2, 3, 4),)
 
 @register("sum", shapes=_RED_SHAPE, cases=_RED_CASES, ref=np.sum)
 def sum(x, axis=None, keepdims=False):
+    """The sum along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
     x, axis, keepdims = _reduce_args(x, axis, keepdims, "sum")
     if x.dtype == np.bool_:
         x = P.cast(x, np.int32)
@@ -381,12 +695,36 @@ def sum(x, axis=None, keepdims=False):
 
 @register("mean", shapes=_RED_SHAPE, cases=_RED_CASES, ref=np.mean)
 def mean(x, axis=None, keepdims=False):
+    """The mean along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
     x, axis, keepdims = _reduce_args(x, axis, keepdims, "mean")
     return P.mean(_float(x), axis=axis, keepdims=keepdims)
 
 
 @register("max", args=("distinct",), shapes=_RED_SHAPE, cases=_RED_CASES, ref=np.max)
 def max(x, axis=None, keepdims=False, initial=None):
+    """The largest value along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    initial
+        A starting value for the reduction (NumPy's ``initial``). Default None.
+    """
     x, axis, keepdims = _reduce_args(x, axis, keepdims, "max")
     if initial is not None and x.size == 0:
         return _wrap(np.max(_raw(x), axis=axis, keepdims=keepdims, initial=_raw(initial)))
@@ -396,6 +734,19 @@ def max(x, axis=None, keepdims=False, initial=None):
 
 @register("min", args=("distinct",), shapes=_RED_SHAPE, cases=_RED_CASES, ref=np.min)
 def min(x, axis=None, keepdims=False, initial=None):
+    """The smallest value along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    initial
+        A starting value for the reduction (NumPy's ``initial``). Default None.
+    """
     x, axis, keepdims = _reduce_args(x, axis, keepdims, "min")
     if initial is not None and x.size == 0:
         return _wrap(np.min(_raw(x), axis=axis, keepdims=keepdims, initial=_raw(initial)))
@@ -408,6 +759,19 @@ amax, amin = max, min
 
 @register("prod", args=("nz",), shapes=((2, 3, 2),), cases=_RED_CASES, ref=np.prod)
 def prod(x, axis=None, keepdims=False, dtype=None):
+    """The product along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    dtype
+        The dtype of the result. Default None: from ``x``.
+    """
     x, axis, keepdims = _reduce_args(x, axis, keepdims, "prod")
     if dtype is not None:
         x = P.cast(x, standardize_dtype(dtype, "dtype", "prod"))
@@ -416,18 +780,57 @@ def prod(x, axis=None, keepdims=False, dtype=None):
 
 @register("var", shapes=_RED_SHAPE, cases=_RED_CASES, ref=np.var)
 def var(x, axis=None, keepdims=False):
+    """The variance along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
     x, axis, keepdims = _reduce_args(x, axis, keepdims, "var")
     return P.var(_float(x), axis=axis, keepdims=keepdims)
 
 
 @register("std", shapes=_RED_SHAPE, cases=_RED_CASES, ref=np.std)
 def std(x, axis=None, keepdims=False):
+    """The standard deviation along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
     x, axis, keepdims = _reduce_args(x, axis, keepdims, "std")
     return P.std(_float(x), axis=axis, keepdims=keepdims)
 
 
 def _arg_extreme(np_fn, name):
     def op(x, axis=None, keepdims=False):
+        """keras.ops' ``argmax`` and ``argmin``: the index of the largest (smallest) value
+        along ``axis``, as int32.
+
+        Parameters
+        ----------
+        x
+            The input tensor (an array, a Tensor or a number).
+        axis
+            The axis to search along. Default None: over the flattened values.
+        keepdims
+            Whether to keep the reduced axes, with size 1. Default False.
+
+        Returns
+        -------
+        Tensor
+            The indices, int32.
+        """
         x, axis, keepdims = _reduce_args(x, axis, keepdims, name)
         if isinstance(axis, tuple):
             raise TypeError(f"{name}: axis must be an int or None, got a tuple {axis}")
@@ -445,6 +848,17 @@ argmin = _arg_extreme(np.argmin, "argmin")
 
 @register("cumsum", shapes=_RED_SHAPE, cases=({}, {"axis": 1}, {"axis": -1}), ref=np.cumsum)
 def cumsum(x, axis=None, dtype=None):
+    """The cumulative sum along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis to sum along. Default None: over the flattened values.
+    dtype
+        The dtype of the result. Default None: from ``x``.
+    """
     x = _t(x)
     axis = _check_axis(axis, x.ndim, owner="cumsum")
     if isinstance(axis, tuple):
@@ -464,13 +878,39 @@ def _ref_logsumexp(x, axis=None, keepdims=False):
 
 @register("logsumexp", shapes=_RED_SHAPE, cases=_RED_CASES, ref=_ref_logsumexp)
 def logsumexp(x, axis=None, keepdims=False):
-    """log(sum(exp(x))) over axis, shifted by the maximum so it never overflows."""
+    """log(sum(exp(x))) over axis, shifted by the maximum so it never overflows.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
     x, axis, keepdims = _reduce_args(x, axis, keepdims, "logsumexp")
     return P.logsumexp(_float(x), axis=axis, keepdims=keepdims)
 
 
 def _logical_reduce(np_fn, name):
     def op(x, axis=None, keepdims=False):
+        """keras.ops' ``all`` and ``any``: whether all (any) values along ``axis`` are true.
+
+        Parameters
+        ----------
+        x
+            The input tensor (an array, a Tensor or a number).
+        axis
+            The axis (or axes) to reduce over. Default None: all of them.
+        keepdims
+            Whether to keep the reduced axes, with size 1. Default False.
+
+        Returns
+        -------
+        Tensor
+            A boolean tensor.
+        """
         x, axis, keepdims = _reduce_args(x, axis, keepdims, name)
         return _wrap(np.asarray(np_fn(_raw(x), axis=axis, keepdims=keepdims)))
     op.__name__ = name
@@ -486,6 +926,16 @@ any = _logical_reduce(np.any, "any")
 # ================================================================ linear algebra
 @register("matmul", args=("x", "x"), shapes=((3, 4), (4, 2)), ref=np.matmul)
 def matmul(x1, x2):
+    """The matrix product of ``x1`` and ``x2`` (batched over leading axes, as
+    ``numpy.matmul``).
+
+    Parameters
+    ----------
+    x1
+        The first operand.
+    x2
+        The second operand, broadcast against ``x1``.
+    """
     a, b = _pair(x1, x2)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: x1 and x2 must have at least 1 dimension, got shapes "
@@ -506,6 +956,15 @@ register("matmul_vector", args=("x", "x"), shapes=((4,), (2, 4, 3)),
 
 @register("dot", args=("x", "x"), shapes=((2, 3, 4), (4, 2)), ref=np.dot)
 def dot(x1, x2):
+    """The dot product of ``x1`` and ``x2`` (as ``numpy.dot``).
+
+    Parameters
+    ----------
+    x1
+        The first operand.
+    x2
+        The second operand, broadcast against ``x1``.
+    """
     a, b = _pair(x1, x2)
     return P.dot(a, b)
 
@@ -513,18 +972,48 @@ def dot(x1, x2):
 @register("tensordot", args=("x", "x"), shapes=((2, 3, 4), (4, 3, 5)),
           cases=({"axes": 1}, {"axes": ([1, 2], [1, 0])}), ref=np.tensordot)
 def tensordot(x1, x2, axes=2):
+    """The sum of products of ``x1`` and ``x2`` over the given axes.
+
+    Parameters
+    ----------
+    x1
+        The first operand.
+    x2
+        The second operand, broadcast against ``x1``.
+    axes
+        An int N (the last N axes of ``x1`` with the first N of ``x2``) or a pair of
+        axis lists. Default 2.
+    """
     a, b = _pair(x1, x2)
     return P.tensordot(a, b, axes=axes)
 
 
 @register("outer", args=("x", "x"), shapes=((3,), (2, 2)), ref=np.outer)
 def outer(x1, x2):
+    """The outer product of ``x1`` and ``x2`` (both flattened).
+
+    Parameters
+    ----------
+    x1
+        The first operand.
+    x2
+        The second operand, broadcast against ``x1``.
+    """
     a, b = _pair(x1, x2)
     return P.outer(a, b)
 
 
 @register("inner", args=("x", "x"), shapes=((2, 4), (3, 4)), ref=np.inner)
 def inner(x1, x2):
+    """The inner product of ``x1`` and ``x2`` over their last axes.
+
+    Parameters
+    ----------
+    x1
+        The first operand.
+    x2
+        The second operand, broadcast against ``x1``.
+    """
     a, b = _pair(x1, x2)
     if a.ndim == 0 or b.ndim == 0:
         return P.multiply(a, b)
@@ -534,6 +1023,15 @@ def inner(x1, x2):
 @register("transpose", shapes=((2, 3, 4),), cases=({}, {"axes": (1, 0, 2)}, {"axes": (2, 0, 1)}),
           ref=np.transpose)
 def transpose(x, axes=None):
+    """``x`` with its axes permuted.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axes
+        The new order of the axes. Default None: reversed.
+    """
     x = _t(x)
     if axes is not None:
         axes = _check_axis(tuple(axes), x.ndim, "axes", "transpose")
@@ -545,6 +1043,19 @@ def transpose(x, axes=None):
 
 @register("trace", args=("x",), shapes=((3, 3),), ref=np.trace)
 def trace(x, offset=0, axis1=0, axis2=1):
+    """The sum along a diagonal of ``x``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    offset
+        The diagonal's offset from the main one. Default 0.
+    axis1
+        The first axis of the 2-D planes. Default 0.
+    axis2
+        The second axis of the 2-D planes. Default 1.
+    """
     x = _t(x)
     d = diagonal(x, offset, axis1, axis2)
     return P.sum(d, axis=-1)
@@ -553,6 +1064,19 @@ def trace(x, offset=0, axis1=0, axis2=1):
 @register("diagonal", args=("x",), shapes=((3, 4),), cases=({}, {"offset": 1}),
           ref=np.diagonal)
 def diagonal(x, offset=0, axis1=0, axis2=1):
+    """The diagonal of ``x`` over two of its axes.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    offset
+        The diagonal's offset from the main one. Default 0.
+    axis1
+        The first axis of the 2-D planes. Default 0.
+    axis2
+        The second axis of the 2-D planes. Default 1.
+    """
     x = _t(x)
     a1 = _check_axis(axis1, x.ndim, "axis1", "diagonal", False, False) % builtins.max(x.ndim, 1)
     a2 = _check_axis(axis2, x.ndim, "axis2", "diagonal", False, False) % builtins.max(x.ndim, 1)
@@ -572,6 +1096,15 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
                                                  {"newshape": (4, -1, 2)}),
           ref=lambda x, newshape: np.reshape(x, newshape))
 def reshape(x, newshape):
+    """``x`` with a new shape and the same values.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    newshape
+        The new shape; one entry may be -1.
+    """
     x = _t(x)
     shape = _check_shape(newshape, "newshape", "reshape")
     known = [s for s in shape if s != -1]
@@ -591,6 +1124,15 @@ def reshape(x, newshape):
 @register("expand_dims", shapes=((3, 4),), cases=({"axis": 0}, {"axis": -1}, {"axis": (0, 2)}),
           ref=np.expand_dims)
 def expand_dims(x, axis):
+    """``x`` with a new axis of size 1 at ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        Where the new axis goes.
+    """
     x = _t(x)
     _check_axis(axis, x.ndim + (len(axis) if isinstance(axis, (tuple, list)) else 1),
                 owner="expand_dims", allow_none=False)
@@ -600,6 +1142,15 @@ def expand_dims(x, axis):
 @register("squeeze", shapes=((3, 1, 4, 1),), cases=({}, {"axis": 1}, {"axis": (1, 3)}),
           ref=np.squeeze)
 def squeeze(x, axis=None):
+    """``x`` without its axes of size 1 (or the given ones).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis (or axes) to remove. Default None: all of size 1.
+    """
     x = _t(x)
     axis = _check_axis(axis, x.ndim, owner="squeeze")
     if axis is not None:
@@ -612,6 +1163,13 @@ def squeeze(x, axis=None):
 
 @register("ravel", shapes=((2, 3, 2),), ref=np.ravel)
 def ravel(x):
+    """``x`` flattened to one axis.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return P.ravel(_t(x))
 
 
@@ -625,7 +1183,15 @@ def _concatenate_test(*xs, axis=0):
 
 
 def concatenate(xs, axis=0):
-    """xs joined along an existing axis (None: flattened first)."""
+    """xs joined along an existing axis (None: flattened first).
+
+    Parameters
+    ----------
+    xs
+        The tensors to join.
+    axis
+        The axis to join along. Default 0 (None: the inputs are flattened first).
+    """
     xs = [_t(x) for x in xs]
     if not xs:
         raise ValueError("concatenate: xs must hold at least one array, got none")
@@ -646,7 +1212,15 @@ def _stack_test(*xs, axis=0):
 
 
 def stack(x, axis=0):
-    """The arrays x (same shape) stacked along a new axis."""
+    """The arrays x (same shape) stacked along a new axis.
+
+    Parameters
+    ----------
+    x
+        The tensors to stack, all of one shape.
+    axis
+        The position of the new axis. Default 0.
+    """
     xs = [_t(v) for v in x]
     if not xs:
         raise ValueError("stack: x must hold at least one array, got none")
@@ -663,6 +1237,17 @@ def stack(x, axis=0):
                                            {"indices_or_sections": 2, "axis": 1}),
           ref=np.split)
 def split(x, indices_or_sections, axis=0):
+    """``x`` split into several tensors along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    indices_or_sections
+        An int (that many equal parts) or the indices to split at.
+    axis
+        The axis to split along. Default 0.
+    """
     x = _t(x)
     axis = _check_axis(axis, x.ndim, owner="split", allow_none=False, allow_tuple=False)
     if isinstance(indices_or_sections, numbers.Integral) and \
@@ -677,6 +1262,17 @@ def split(x, indices_or_sections, axis=0):
 @register("take", args=("x", "int"), shapes=((3, 4), (2, 2)),
           cases=({}, {"axis": 0}, {"axis": 1}), ref=np.take)
 def take(x, indices, axis=None):
+    """The values of ``x`` at ``indices`` along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    indices
+        The integer indices.
+    axis
+        The axis to take along. Default None: from the flattened values.
+    """
     x = _t(x)
     axis = _check_axis(axis, x.ndim, owner="take", allow_tuple=False)
     idx = np.asarray(_raw(indices))
@@ -698,6 +1294,18 @@ def take(x, indices, axis=None):
 @register("take_along_axis", args=("x", "int"), shapes=((3, 4), (3, 2)),
           cases=({"axis": 1},), ref=np.take_along_axis)
 def take_along_axis(x, indices, axis=None):
+    """The values of ``x`` at ``indices``, matched along ``axis`` (as
+    ``numpy.take_along_axis``).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    indices
+        The integer indices, of ``x``'s rank.
+    axis
+        The axis to take along.
+    """
     x = _t(x)
     axis = _check_axis(axis, x.ndim, owner="take_along_axis", allow_tuple=False)
     idx = np.asarray(_raw(indices))
@@ -713,6 +1321,15 @@ def take_along_axis(x, indices, axis=None):
 @register("tile", shapes=((2, 3),), cases=({"repeats": 2}, {"repeats": (2, 1, 3)}),
           ref=lambda x, repeats: np.tile(x, repeats))
 def tile(x, repeats):
+    """``x`` repeated ``repeats`` times along each axis.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    repeats
+        The repetitions per axis.
+    """
     x = _t(x)
     reps = repeats if isinstance(repeats, (list, tuple)) else [repeats]
     for r in reps:
@@ -725,6 +1342,17 @@ def tile(x, repeats):
                                              {"repeats": [1, 0, 2], "axis": 1}),
           ref=np.repeat)
 def repeat(x, repeats, axis=None):
+    """Each value of ``x`` repeated ``repeats`` times along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    repeats
+        How many times each value is repeated.
+    axis
+        The axis to repeat along. Default None: over the flattened values.
+    """
     x = _t(x)
     axis = _check_axis(axis, x.ndim, owner="repeat", allow_tuple=False)
     r = np.asarray(_raw(repeats))
@@ -736,6 +1364,15 @@ def repeat(x, repeats, axis=None):
 @register("broadcast_to", shapes=((3, 1),), cases=({"shape": (2, 3, 4)},),
           ref=lambda x, shape: np.broadcast_to(x, shape))
 def broadcast_to(x, shape):
+    """``x`` broadcast to ``shape``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    shape
+        The shape to broadcast to.
+    """
     x = _t(x)
     shape = _check_shape(shape, owner="broadcast_to")
     try:
@@ -749,6 +1386,17 @@ def broadcast_to(x, shape):
 @register("swapaxes", shapes=((2, 3, 4),), cases=({"axis1": 0, "axis2": 2},),
           ref=np.swapaxes)
 def swapaxes(x, axis1, axis2):
+    """``x`` with two axes exchanged.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis1
+        The first axis.
+    axis2
+        The second axis.
+    """
     x = _t(x)
     _check_axis(axis1, x.ndim, "axis1", "swapaxes", False, False)
     _check_axis(axis2, x.ndim, "axis2", "swapaxes", False, False)
@@ -759,6 +1407,17 @@ def swapaxes(x, axis1, axis2):
                                                   {"source": (0, 1), "destination": (2, 0)}),
           ref=np.moveaxis)
 def moveaxis(x, source, destination):
+    """``x`` with axes moved from ``source`` to ``destination``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    source
+        The axis (or axes) to move.
+    destination
+        Where they go.
+    """
     x = _t(x)
     _check_axis(source, x.ndim, "source", "moveaxis", False)
     _check_axis(destination, x.ndim, "destination", "moveaxis", False)
@@ -767,6 +1426,15 @@ def moveaxis(x, source, destination):
 
 @register("flip", shapes=((2, 3, 4),), cases=({}, {"axis": 1}, {"axis": (0, 2)}), ref=np.flip)
 def flip(x, axis=None):
+    """``x`` with the order of its values reversed along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis (or axes) to reverse. Default None: all.
+    """
     x = _t(x)
     axis = _check_axis(axis, x.ndim, owner="flip")
     return P.flip(x, axis)
@@ -777,6 +1445,19 @@ def flip(x, axis=None):
           ref=lambda x, pad_width, constant_values=0: np.pad(
               x, pad_width, constant_values=constant_values))
 def pad(x, pad_width, mode="constant", constant_values=None):
+    """``x`` padded with ``pad_width`` values on each side of each axis.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    pad_width
+        ``((before, after), ...)`` per axis, or one pair for all.
+    mode
+        Only ``'constant'`` (the default) is supported.
+    constant_values
+        The value padded with in ``'constant'`` mode. Default None: 0.
+    """
     x = _t(x)
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
@@ -784,26 +1465,61 @@ def pad(x, pad_width, mode="constant", constant_values=None):
 
 
 def size(x):
-    """The number of elements of x."""
+    """The number of elements of x.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return int(np.size(_raw(x)))
 
 
 def ndim(x):
-    """The number of dimensions of x."""
+    """The number of dimensions of x.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return int(np.ndim(_raw(x)))
 
 
 def shape(x):
+    """The shape of ``x``, a tuple.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return tuple(np.shape(_raw(x)))
 
 
 @register("copy", ref=np.copy)
 def copy(x):
+    """A copy of ``x``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return P.copy(_t(x))
 
 
 @register("tril", shapes=((3, 4),), cases=({}, {"k": 1}), ref=np.tril)
 def tril(x, k=0):
+    """``x`` with the values above the ``k``-th diagonal set to zero.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    k
+        The diagonal: 0 the main one, positive above, negative below. Default 0.
+    """
     x = _t(x)
     m = np.tri(x.shape[-2], x.shape[-1], k, dtype=bool)
     return P.where(m, x, 0)
@@ -811,6 +1527,15 @@ def tril(x, k=0):
 
 @register("triu", shapes=((3, 4),), cases=({}, {"k": -1}), ref=np.triu)
 def triu(x, k=0):
+    """``x`` with the values below the ``k``-th diagonal set to zero.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    k
+        The diagonal: 0 the main one, positive above, negative below. Default 0.
+    """
     x = _t(x)
     m = ~np.tri(x.shape[-2], x.shape[-1], k - 1, dtype=bool)
     return P.where(m, x, 0)
@@ -819,6 +1544,22 @@ def triu(x, k=0):
 # ============================================================ comparison & logic
 def _compare(np_fn, name, kinds=("distinct", "distinct")):
     def op(x1, x2):
+        """keras.ops' element-wise comparisons and logical operations: the NumPy function of
+        the same name (``fastnn.ops.greater`` computes ``numpy.greater``), with
+        broadcasting. The result is boolean, without a gradient.
+
+        Parameters
+        ----------
+        x1
+            The first operand.
+        x2
+            The second operand, broadcast against ``x1``.
+
+        Returns
+        -------
+        Tensor
+            A boolean tensor.
+        """
         a, b = _pair(x1, x2)
         return _wrap(np.asarray(np_fn(_raw(a), _raw(b))))
     op.__name__ = name
@@ -838,11 +1579,31 @@ logical_xor = _compare(np.logical_xor, "logical_xor", ("bool", "bool"))
 
 @register("logical_not", args=("bool",), ref=np.logical_not, grad=False)
 def logical_not(x):
+    """The logical NOT of ``x``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     return _wrap(np.logical_not(_raw(_t(x))))
 
 
 def _test(np_fn, name):
     def op(x):
+        """keras.ops' value tests, ``isnan``, ``isinf`` and ``isfinite``: the NumPy function of
+        the same name, element-wise.
+
+        Parameters
+        ----------
+        x
+            The input tensor (an array, a Tensor or a number).
+
+        Returns
+        -------
+        Tensor
+            A boolean tensor of ``x``'s shape.
+        """
         return _wrap(np.asarray(np_fn(_raw(_t(x)))))
     op.__name__ = name
     return register(name, args=("x",), ref=np_fn, grad=False)(op)
@@ -854,16 +1615,56 @@ isfinite = _test(np.isfinite, "isfinite")
 
 
 def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """Whether all values of ``x1`` and ``x2`` are close: ``abs(x1 - x2) <= atol + rtol *
+    abs(x2)``.
+
+    Parameters
+    ----------
+    x1
+        The first operand.
+    x2
+        The second operand, broadcast against ``x1``.
+    rtol
+        The relative tolerance. Default 1e-5.
+    atol
+        The absolute tolerance. Default 1e-8.
+    equal_nan
+        Whether NaNs compare equal. Default False.
+    """
     return _wrap(np.asarray(np.allclose(_raw(_t(x1)), _raw(_t(x2)), rtol, atol, equal_nan)))
 
 
 def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """Whether each value of ``x1`` is close to ``x2``'s: ``abs(x1 - x2) <= atol + rtol *
+    abs(x2)``.
+
+    Parameters
+    ----------
+    x1
+        The first operand.
+    x2
+        The second operand, broadcast against ``x1``.
+    rtol
+        The relative tolerance. Default 1e-5.
+    atol
+        The absolute tolerance. Default 1e-8.
+    equal_nan
+        Whether NaNs compare equal. Default False.
+    """
     return _wrap(np.isclose(_raw(_t(x1)), _raw(_t(x2)), rtol, atol, equal_nan))
 
 
 @register("sort", args=("distinct",), shapes=((3, 4),), cases=({}, {"axis": 0}), ref=np.sort)
 def sort(x, axis=-1):
-    """Sorted along axis; the gradient goes back to each element's place."""
+    """Sorted along axis; the gradient goes back to each element's place.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis to sort along. Default -1.
+    """
     x = _t(x)
     axis = _check_axis(axis, x.ndim, owner="sort", allow_tuple=False)
     if axis is None:
@@ -875,6 +1676,15 @@ def sort(x, axis=-1):
 @register("argsort", args=("distinct",), shapes=((3, 4),), cases=({}, {"axis": 0}),
           ref=np.argsort, grad=False)
 def argsort(x, axis=-1):
+    """The indices that sort ``x`` along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    axis
+        The axis to sort along. Default -1.
+    """
     x = _t(x)
     axis = _check_axis(axis, x.ndim, owner="argsort", allow_tuple=False)
     return _wrap(np.argsort(_raw(x), axis=axis, kind="stable").astype(np.int32))

@@ -645,7 +645,13 @@ def copy(x):
 
 
 def identity(x):
-    """x as a new Tensor sharing its memory (a distinct value for the tape)."""
+    """x as a new Tensor sharing its memory (a distinct value for the tape).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
     out = _wrap(_raw(x))
     if _state.tapes:
         _rec("identity", (x,), out, lambda g: (g,))

@@ -160,7 +160,18 @@ def should_record(inputs):
     """Whether `record(inputs, ...)` would record anything: a tape is recording in this
     thread and one of `inputs` is tracked there, or is a trainable Variable and that
     tape watches accessed variables. Lets a caller skip keeping what only the backward
-    pass needs. (Watches those Variables, as reading them does.)"""
+    pass needs. (Watches those Variables, as reading them does.)
+
+    Parameters
+    ----------
+    inputs : sequence
+        The inputs the operation would be recorded with.
+
+    Returns
+    -------
+    bool
+        Whether ``record`` would record.
+    """
     tapes = _state.tapes
     if not tapes:
         return False
@@ -196,22 +207,33 @@ def _tracked_anywhere(x):
 def record(inputs, outputs, vjp, *, name=None):
     """Record one operation computed outside the differentiable ops (a C kernel, say).
 
-    inputs: a sequence of the operation's inputs, as given to it (Tensors, Variables,
-        arrays, numbers or None). Only Tensors can be tracked: gradients flow to the
-        inputs that a recording tape watches or got from recorded operations.
-    outputs: the result, an array or a tuple/list of arrays.
-    vjp: `vjp(*output_grads)` -> a sequence with one entry per input: the gradient of
-        the sum of (output * output_grad) with respect to that input, an array of the
-        input's shape (broadcasting already summed away), or None for an input without
-        one (an integer input, a flag). It receives one gradient per output, each of
-        its output's shape, zeros for an output the target does not depend on.
-    name: a label shown in errors.
+    Without a recording tape this costs one thread-local check and a view per output.
+    For second derivatives, write ``vjp`` with ``fastnn.autodiff`` ops (it runs under the
+    outer tapes); a vjp built on C kernels gives first derivatives, and may test
+    ``is_recording()`` to choose between the two.
 
-    Returns the outputs as Tensors: use these, not the arrays passed in, from here on
-    (the tape knows these). Without a recording tape this costs one thread-local check
-    and a view per output. For second derivatives, write `vjp` with
-    `fastnn.autodiff` ops (it runs under the outer tapes); a vjp built on C kernels gives
-    first derivatives, and may test `is_recording()` to choose between the two.
+    Parameters
+    ----------
+    inputs : sequence
+        The operation's inputs, as given to it (Tensors, Variables, arrays, numbers or
+        None). Only Tensors can be tracked: gradients flow to the inputs that a recording
+        tape watches or got from recorded operations.
+    outputs : array or tuple or list of arrays
+        The operation's result.
+    vjp : callable
+        ``vjp(*output_grads)`` returns a sequence with one entry per input: the gradient
+        of the sum of ``output * output_grad`` with respect to that input, an array of
+        the input's shape (broadcasting already summed away), or None for an input
+        without one (an integer input, a flag). It receives one gradient per output, each
+        of its output's shape, zeros for an output the target does not depend on.
+    name : str, optional
+        A label shown in errors.
+
+    Returns
+    -------
+    Tensor or tuple of Tensors
+        The outputs as Tensors: use these, not the arrays passed in, from here on (the
+        tape knows these).
     """
     single = not isinstance(outputs, (tuple, list))
     outs = (outputs,) if single else tuple(outputs)
@@ -402,7 +424,7 @@ class GradientTape:
 
     Operations run inside `with GradientTape() as tape:` are recorded when one of their
     inputs is watched: a value passed to `tape.watch`, the output of a recorded
-    operation, or (by default) a trainable `Variable`.
+    operation, or (by default) a trainable `Variable`::
 
         x = fastnn.autodiff.convert_to_tensor(3.0)
         with GradientTape() as g:
@@ -414,6 +436,15 @@ class GradientTape:
     own gradient of that result is a second derivative. A non-persistent tape gives one
     set of gradients (`gradient` or `jacobian`) and then releases what it recorded;
     `persistent=True` keeps it until the tape is deleted.
+
+    Parameters
+    ----------
+    persistent : bool
+        Whether the tape may compute gradients more than once. Default False: it
+        releases what it recorded after the first ``gradient`` or ``jacobian``.
+    watch_accessed_variables : bool
+        Whether trainable Variables read inside the block are watched by themselves.
+        Default True; with False only what ``watch`` is given is.
     """
 
     def __init__(self, persistent=False, watch_accessed_variables=True):
@@ -474,7 +505,13 @@ class GradientTape:
 
     # -- watching
     def watch(self, tensor):
-        """Track `tensor` (a Tensor or Variable, or a list / tuple / dict of them)."""
+        """Track `tensor` (a Tensor or Variable, or a list / tuple / dict of them).
+
+        Parameters
+        ----------
+        tensor : Tensor, Variable or structure of them
+            What to track.
+        """
         if self._tape is None:
             self._tape = _Tape(self._watch_accessed)
         for t in _flatten(tensor):
@@ -510,7 +547,26 @@ class GradientTape:
         when given (one array per target, of its shape). `sources`: a Tensor or
         Variable, or a list / tuple / dict / nest of them; the result has the same
         structure. A source the target does not depend on gives None, or zeros with
-        unconnected_gradients="zero"."""
+        unconnected_gradients="zero".
+
+        Parameters
+        ----------
+        target : Tensor or structure of Tensors
+            What to differentiate.
+        sources : Tensor, Variable or structure of them
+            What to differentiate with respect to.
+        output_gradients : array or list of arrays, optional
+            Weights of the target's elements, one array per target. Default None:
+            all 1.
+        unconnected_gradients : str
+            ``'none'`` (the default: None for a source the target does not depend
+            on) or ``'zero'`` (zeros).
+
+        Returns
+        -------
+        Tensor or structure of Tensors
+            The gradients, in the structure of ``sources``.
+        """
         how = _unconnected(unconnected_gradients)
         tape = self._take_tape("gradient")
         try:
@@ -569,7 +625,24 @@ class GradientTape:
                  parallel_iterations=None, experimental_use_pfor=True):
         """The Jacobian of `target` with respect to each source: an array of shape
         target.shape + source.shape per source (same structure as `sources`). One
-        backward pass per element of target."""
+        backward pass per element of target.
+
+        Parameters
+        ----------
+        target : Tensor
+            What to differentiate.
+        sources : Tensor, Variable or structure of them
+            What to differentiate with respect to.
+        unconnected_gradients : str
+            ``'none'`` (the default) or ``'zero'``, as in ``gradient``.
+        parallel_iterations, experimental_use_pfor : optional
+            TensorFlow's options, accepted and ignored.
+
+        Returns
+        -------
+        Tensor or structure of Tensors
+            The Jacobians.
+        """
         how = _unconnected(unconnected_gradients)
         tape = self._take_tape("jacobian")
         try:
@@ -585,7 +658,24 @@ class GradientTape:
     def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
                        parallel_iterations=None, experimental_use_pfor=True):
         """Per-example Jacobians: target (b, ...) and source (b, ...) whose rows are
-        independent give (b,) + target.shape[1:] + source.shape[1:]."""
+        independent give (b,) + target.shape[1:] + source.shape[1:].
+
+        Parameters
+        ----------
+        target : Tensor
+            What to differentiate, batch axis first.
+        source : Tensor
+            What to differentiate with respect to, batch axis first.
+        unconnected_gradients : str
+            ``'none'`` (the default) or ``'zero'``, as in ``gradient``.
+        parallel_iterations, experimental_use_pfor : optional
+            TensorFlow's options, accepted and ignored.
+
+        Returns
+        -------
+        Tensor
+            The per-example Jacobians.
+        """
         how = _unconnected(unconnected_gradients)
         tape = self._take_tape("batch_jacobian")
         try:
@@ -646,7 +736,13 @@ class GradientTape:
 
 
 def watch(tensor):
-    """Watch `tensor` on every tape recording in this thread."""
+    """Watch `tensor` on every tape recording in this thread.
+
+    Parameters
+    ----------
+    tensor : Tensor or list of Tensors
+        What to watch.
+    """
     for tape in _state.tapes:
         for t in _flatten(tensor):
             tape.watch(_check_watchable(t, "watch"))

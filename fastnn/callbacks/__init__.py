@@ -3,9 +3,10 @@ the loop helpers (fastnn.callbacks.base) and the built-in callbacks (fastnn.call
 from fastnn.callbacks.base import Callback, CallbackList, History, ProgbarLogger
 from fastnn.callbacks.builtin import (BackupAndRestore, CSVLogger, EarlyStopping, LambdaCallback,
                                       LearningRateScheduler, ModelCheckpoint,
-                                      ReduceLROnPlateau, TerminateOnNaN)
+                                      ReduceLROnPlateau, SwapEMAWeights,
+                                      TerminateOnNaN)
 from fastnn.callbacks.tensorboard import TensorBoard
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping",
            "ModelCheckpoint", "BackupAndRestore", "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN",
-           "CSVLogger", "LambdaCallback", "TensorBoard"]
+           "SwapEMAWeights", "CSVLogger", "LambdaCallback", "TensorBoard"]

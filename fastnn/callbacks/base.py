@@ -5,16 +5,49 @@ import time
 
 
 class Callback:
-    """Base class with Keras' hook names. `self.model` and `self.params` are set by fit."""
+    """keras.callbacks.Callback: the base class of the callbacks. Subclass it and define the
+    hooks you need; ``fit``, ``evaluate`` and ``predict`` call them, with ``self.model``
+    and ``self.params`` set. The hooks, as in Keras 3, each with a ``logs`` dict (the
+    current loss and metric values; may be empty):
+
+    - ``on_train_begin(logs)``, ``on_train_end(logs)``;
+    - ``on_epoch_begin(epoch, logs)``, ``on_epoch_end(epoch, logs)`` (``epoch`` from 0);
+    - ``on_train_batch_begin(batch, logs)``, ``on_train_batch_end(batch, logs)``
+      (``batch``: the index within the epoch; a callback with batch hooks makes ``fit``
+      run a step per call);
+    - ``on_test_begin``/``on_test_end(logs)``,
+      ``on_test_batch_begin``/``on_test_batch_end(batch, logs)`` (``evaluate`` and
+      validation);
+    - ``on_predict_begin``/``on_predict_end(logs)``,
+      ``on_predict_batch_begin``/``on_predict_batch_end(batch, logs)``.
+
+    Setting ``self.model.stop_training = True`` ends ``fit`` after the current epoch.
+    """
 
     def __init__(self):
         self.model = None
         self.params = {}
 
     def set_model(self, model):
+        """Attach the model the callback acts on (``self.model``); ``fit``, ``evaluate`` and
+        ``predict`` call this.
+
+        Parameters
+        ----------
+        model : Model
+            The model.
+        """
         self.model = model
 
     def set_params(self, params):
+        """Set the run's parameters (``self.params``: ``verbose``, ``epochs``, ``steps``);
+        ``fit`` calls this.
+
+        Parameters
+        ----------
+        params : dict
+            The parameters.
+        """
         self.params = params
 
     def on_train_begin(self, logs=None): pass
@@ -64,7 +97,19 @@ _ALIASES = {"on_train_batch_begin": ("on_batch_begin",), "on_train_batch_end": (
 
 
 class CallbackList:
-    """Calls every hook on each callback in order."""
+    """Calls every hook on each callback in order.
+
+    Parameters
+    ----------
+    callbacks : list of Callback, optional
+        The callbacks, called in this order.
+    add_history : bool
+        Whether to add a History callback if none is in the list. Default False.
+    add_progbar : bool
+        Whether to add a ProgbarLogger if none is in the list. Default False.
+    model : Model, optional
+        The model the callbacks are attached to (``callback.model``).
+    """
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
         self.callbacks = list(callbacks or [])

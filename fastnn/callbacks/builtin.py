@@ -1,10 +1,11 @@
 """The built-in callbacks, with Keras 3 semantics (keras/src/callbacks/*.py).
 
 EarlyStopping, ModelCheckpoint, BackupAndRestore, LearningRateScheduler,
-ReduceLROnPlateau, TerminateOnNaN, CSVLogger and LambdaCallback. They talk to the model only through what Keras callbacks
-use: ``model.stop_training``, ``model.get_weights()/set_weights()``,
-``model.optimizer.learning_rate``, ``model.save()/save_weights()`` and the ``logs`` dicts
-that ``fit`` passes to the hooks.
+ReduceLROnPlateau, TerminateOnNaN, SwapEMAWeights, CSVLogger and LambdaCallback. They
+talk to the model only through what Keras callbacks use: ``model.stop_training``,
+``model.get_weights()/set_weights()``, ``model.optimizer.learning_rate`` (and, for
+SwapEMAWeights, the optimizer's moving averages of the weights),
+``model.save()/save_weights()`` and the ``logs`` dicts that ``fit`` passes to the hooks.
 
 Differences from Keras, on purpose:
 - ModelCheckpoint accepts any file name (Keras insists on ``.keras`` / ``.weights.h5``):
@@ -42,7 +43,7 @@ __all__ = [
 _MODES = ("auto", "min", "max")
 # Metric names whose better direction is up (Keras' metric `_direction == "up"`).
 _UP_NAMES = ("accuracy", "acc", "auc", "precision", "recall", "f1_score", "fbeta_score",
-             "r2_score", "cosine_similarity", "iou")
+             "r2_score", "cosine_similarity", "iou", "io_u", "correlation")
 _DOWN_NAMES = ("loss", "mse", "mae", "mape", "msle", "crossentropy", "error", "hinge",
                "divergence", "kld", "poisson", "logcosh", "huber")
 
@@ -68,7 +69,11 @@ def _infer_direction(owner, monitor, model):
     name = monitor[4:] if monitor.startswith("val_") else monitor
     if name == "loss":
         return "min"
+    found = []
     for m in getattr(model, "metrics", None) or []:
+        inner = getattr(m, "metrics", None)     # the compiled metrics' container, as Keras
+        found.extend(inner if isinstance(inner, list) else [m])
+    for m in found:
         direction = getattr(m, "_direction", None) or getattr(m, "direction", None)
         if getattr(m, "name", None) == name and direction in ("up", "down"):
             return "max" if direction == "up" else "min"
@@ -102,6 +107,29 @@ class EarlyStopping(Callback):
     epochs without one, ``model.stop_training`` is set. With ``baseline``, the wait counter
     only resets on values that also beat the baseline. ``restore_best_weights`` puts back
     the weights of the best epoch when training ends (even when it did not stop early).
+
+    Parameters
+    ----------
+    monitor : str
+        The log entry to watch, e.g. ``'val_loss'`` (the default) or ``'accuracy'``.
+    min_delta : float
+        The least change that counts as an improvement. Default 0.
+    patience : int
+        The number of epochs without an improvement after which training stops. Default
+        0.
+    verbose : int
+        1 prints a message when the callback acts; 0 (the default) is silent.
+    mode : str
+        ``'min'`` (improving means decreasing), ``'max'`` (increasing) or ``'auto'``
+        (the default: from the monitored name).
+    baseline : float, optional
+        A value the monitored quantity must beat; until it does, the wait counter does
+        not reset. Default None.
+    restore_best_weights : bool
+        Whether to put back the weights of the best epoch when training ends. Default
+        False: the last epoch's weights stay.
+    start_from_epoch : int
+        The number of warm-up epochs before improvements are looked for. Default 0.
     """
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
@@ -213,6 +241,28 @@ class ModelCheckpoint(Callback):
     name works; whole models go through ``model.save``, weights through
     ``model.save_weights`` (both the fastnn format, see fastnn.saving). Missing parent
     folders are created.
+
+    Parameters
+    ----------
+    filepath : str or path
+        Where to save, possibly with ``str.format`` fields (see above).
+    monitor : str
+        The log entry to watch, e.g. ``'val_loss'`` (the default) or ``'accuracy'``.
+    verbose : int
+        1 prints a message when the callback acts; 0 (the default) is silent.
+    save_best_only : bool
+        Whether to save only when the monitored value improved. Default False.
+    save_weights_only : bool
+        Whether to save only the weights (``model.save_weights``) instead of the whole
+        model. Default False.
+    mode : str
+        ``'min'`` (improving means decreasing), ``'max'`` (increasing) or ``'auto'``
+        (the default: from the monitored name).
+    save_freq : str or int
+        ``'epoch'`` (the default): at the end of every epoch; an int N: every N
+        training batches.
+    initial_value_threshold : float, optional
+        With ``save_best_only``, the value the first save must beat. Default None.
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
@@ -349,7 +399,20 @@ class BackupAndRestore(Callback):
     ``double_checkpoint=True`` keeps the previous backup too (``.bkp``) and falls back to it
     when the latest cannot be read. ``delete_checkpoint=True`` removes ``backup_dir`` when
     fit completes (not when it is interrupted), and the folder too if nothing else is in it. The model must be built and compiled as
-    it was when the backup was made: a backup that does not fit raises ValueError."""
+    it was when the backup was made: a backup that does not fit raises ValueError.
+
+    Parameters
+    ----------
+    backup_dir : str or path
+        The folder the backup is kept in; use one folder per training run.
+    save_freq : str or int
+        ``'epoch'`` (the default): at the end of every epoch; an int N: every N
+        training batches.
+    double_checkpoint : bool
+        Whether to keep the previous backup too, as a fallback. Default False.
+    delete_checkpoint : bool
+        Whether to remove the backup when ``fit`` completes. Default True.
+    """
 
     FILENAME = "training_state.fastnn"
 
@@ -439,6 +502,14 @@ class LearningRateScheduler(Callback):
     ``epoch`` is 0-based and ``lr`` the optimizer's current rate as a float; a schedule that
     takes only ``epoch`` also works (Keras' old API). The result must be a float. The rate in
     use is logged as ``logs["learning_rate"]`` at the end of the epoch.
+
+    Parameters
+    ----------
+    schedule : callable
+        A function ``schedule(epoch, lr)`` (or ``schedule(epoch)``) that returns the
+        learning rate, a float, for the epoch.
+    verbose : int
+        1 prints a message when the callback acts; 0 (the default) is silent.
     """
 
     def __init__(self, schedule, verbose=0):
@@ -483,6 +554,28 @@ class ReduceLROnPlateau(Callback):
     becomes ``max(lr * factor, min_lr)``, then ``cooldown`` epochs pass before counting
     again. In auto mode a name containing "acc" is maximised, anything else minimised
     (Keras' rule for this callback). Logs the rate as ``logs["learning_rate"]``.
+
+    Parameters
+    ----------
+    monitor : str
+        The log entry to watch, e.g. ``'val_loss'`` (the default) or ``'accuracy'``.
+    factor : float
+        The factor the rate is multiplied by, below 1. Default 0.1.
+    patience : int
+        The number of epochs without an improvement before the rate is reduced. Default
+        10.
+    verbose : int
+        1 prints a message when the callback acts; 0 (the default) is silent.
+    mode : str
+        ``'min'`` (improving means decreasing), ``'max'`` (increasing) or ``'auto'``
+        (the default: from the monitored name).
+    min_delta : float
+        The least change that counts as an improvement. Default 0.0001.
+    cooldown : int
+        The number of epochs to wait after a reduction before counting again. Default
+        0.
+    min_lr : float
+        The lowest rate. Default 0.
     """
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
@@ -560,6 +653,11 @@ class TerminateOnNaN(Callback):
 
     By default it sets ``model.stop_training`` (the other callbacks still get
     ``on_train_end``); with ``raise_error=True`` it raises RuntimeError at once.
+
+    Parameters
+    ----------
+    raise_error : bool
+        Whether to raise RuntimeError instead of stopping training. Default False.
     """
 
     def __init__(self, raise_error=False):
@@ -583,12 +681,93 @@ class TerminateOnNaN(Callback):
     on_batch_end = on_train_batch_end
 
 
+class SwapEMAWeights(Callback):
+    """Evaluate with the optimizer's moving averages of the weights (keras.callbacks.
+    SwapEMAWeights): before evaluation (fit's validation, evaluate, predict) the model's
+    trainable weights and their moving averages kept by the optimizer swap places, in
+    place, and swap back after it. The model's optimizer must have ``use_ema=True``.
+
+    Parameters
+    ----------
+    swap_on_epoch : bool, default False
+        Also swap at the end of each epoch and back at the start of the next, so that
+        callbacks after this one (ModelCheckpoint) see the averaged weights. After the
+        last epoch the averages are set to the weights, since fit then gives the
+        weights their averages (``finalize_variable_values``).
+
+    Notes
+    -----
+    Keras' on_predict_end does not swap back (it tests the flag the wrong way round),
+    leaving the averages in the model after predict; here predict swaps back as
+    evaluate does.
+    """
+
+    def __init__(self, swap_on_epoch=False):
+        super().__init__()
+        self.swap_on_epoch = _argcheck.boolean(swap_on_epoch, "swap_on_epoch",
+                                               "SwapEMAWeights")
+        self._ema_weights_in_model = False
+
+    def _pairs(self):
+        opt = getattr(self.model, "optimizer", None)
+        if opt is None or not getattr(opt, "use_ema", False):
+            raise ValueError("SwapEMAWeights must be used when `use_ema=True` is set on the "
+                             f"optimizer. Received: use_ema={getattr(opt, 'use_ema', None)} "
+                             f"({type(opt).__name__})")
+        return opt._moving_averages()
+
+    def _swap(self):
+        for var, average in self._pairs():
+            weights = np.array(var, copy=True)
+            var[...] = average
+            average[...] = weights
+
+    def on_train_begin(self, logs=None):
+        self._pairs()            # refused before any step (Keras: at the first swap)
+        self._ema_weights_in_model = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.swap_on_epoch and self._ema_weights_in_model:
+            self._swap()
+            self._ema_weights_in_model = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.swap_on_epoch and not self._ema_weights_in_model:
+            self._swap()
+            self._ema_weights_in_model = True
+            if epoch == self.params.get("epochs", 0) - 1:
+                # fit's finalize_variable_values sets the weights to the averages next
+                for var, average in self._pairs():
+                    average[...] = var
+
+    def on_test_begin(self, logs=None):
+        if not self._ema_weights_in_model:
+            self._swap()
+            self._ema_weights_in_model = True
+
+    def on_test_end(self, logs=None):
+        if self._ema_weights_in_model:
+            self._swap()
+            self._ema_weights_in_model = False
+
+    on_predict_begin = on_test_begin
+    on_predict_end = on_test_end
+
 class CSVLogger(Callback):
     """Stream each epoch's ``logs`` to a CSV file: an ``epoch`` column, then the keys sorted.
 
     ``append=True`` continues an existing file (writing the header only when it is empty).
     Expected ``val_`` keys that are missing from an epoch's logs are written as ``NA``;
     1-D values are written as ``"[a, b]"``. The file is flushed after every row.
+
+    Parameters
+    ----------
+    filename : str or path
+        The CSV file to write.
+    separator : str
+        The column separator. Default ``','``.
+    append : bool
+        Whether to continue an existing file instead of overwriting it. Default False.
     """
 
     def __init__(self, filename, separator=",", append=False):
@@ -669,6 +848,21 @@ class LambdaCallback(Callback):
     ``on_train_batch_begin/on_train_batch_end(batch, logs)``; any other hook of Callback may
     be passed by name as a keyword (Keras 2's ``on_batch_begin/on_batch_end`` mean the
     train-batch hooks).
+
+    Parameters
+    ----------
+    on_epoch_begin : callable, optional
+        Called as ``f(epoch, logs)`` at the start of every epoch.
+    on_epoch_end : callable, optional
+        Called as ``f(epoch, logs)`` at the end of every epoch.
+    on_train_begin : callable, optional
+        Called as ``f(logs)`` when training starts.
+    on_train_end : callable, optional
+        Called as ``f(logs)`` when training ends.
+    on_train_batch_begin : callable, optional
+        Called as ``f(batch, logs)`` before every training batch.
+    on_train_batch_end : callable, optional
+        Called as ``f(batch, logs)`` after every training batch.
     """
 
     def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,

@@ -282,6 +282,28 @@ class TensorBoard(Callback):
     profile_batch other than 0 and embeddings_freq > 0 raise ValueError (Keras itself
     refuses profile_batch on its numpy and torch backends); embeddings_metadata is only
     used with embeddings, so it is accepted and ignored.
+
+    Parameters
+    ----------
+    log_dir : str or path
+        The folder the event files are written to. Default ``'logs'``.
+    histogram_freq : int
+        Every how many epochs to write weight histograms; 0 (the default) writes none.
+    write_graph : bool
+        Accepted and ignored: fastnn has no graph to write.
+    write_images : bool
+        Not supported: only False is accepted.
+    write_steps_per_second : bool
+        Whether to log the training speed. Default False.
+    update_freq : str or int
+        ``'epoch'`` (the default), ``'batch'``, or an int N: write batch-level values
+        every N batches.
+    profile_batch : int
+        Not supported: only 0 is accepted.
+    embeddings_freq : int
+        Not supported: only 0 is accepted.
+    embeddings_metadata : dict, optional
+        Used only with embeddings; accepted and ignored.
     """
 
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,

@@ -1,4 +1,4 @@
-"""The 8x8 handwritten digits bundled with fastnn (the seed's 64-feature network input).
+"""The 8x8 handwritten digits bundled with fastnn (the 64 inputs of the digit network).
 
 Source: the test part of the UCI "Optical Recognition of Handwritten Digits" data set
 (E. Alpaydin, C. Kaynak, 1998), CC BY 4.0, https://doi.org/10.24432/C50P49 (see
@@ -8,7 +8,7 @@ Source: the test part of the UCI "Optical Recognition of Handwritten Digits" dat
 ``load_data()`` returns the fixed split ``(x_train, y_train), (x_test, y_test)``:
 
 - ``x_*``: float32 arrays of shape ``(n, 64)`` holding the raw intensities, 0.0 to 16.0
-  (divide by 16 for ``[0, 1]``; the seed's snippets feed them as they are).
+  (divide by 16 for ``[0, 1]``; Keras-style examples often feed them as they are).
 - ``y_*``: int64 arrays of shape ``(n,)``, the digit 0-9.
 
 The split is deterministic and stratified without any random generator (so it is the same

@@ -96,6 +96,11 @@ def load_data(path=None):
     ``path``: the folder holding the four files (see the module doc); None means
     ``default_path()``. Raises FileNotFoundError listing what is missing and where to
     put it, ValueError for a malformed file.
+
+    Parameters
+    ----------
+    path : str or path, optional
+        The folder holding the four IDX files. Default None: ``default_path()``.
     """
     folder = default_path() if path is None else os.fspath(path)
     folder = os.path.expanduser(folder)

@@ -84,12 +84,14 @@ def _act_code(layer):
 
 
 def _reg_factors(reg):
+    """(l1, l2) of fastnn's own L1 / L2 / L1L2 (the C kernels add their gradient); any
+    other regularizer (a subclass, a function) trains on the layer path."""
+    from fastnn import regularizers
     if reg is None:
         return 0.0, 0.0
-    l1, l2 = getattr(reg, "l1", None), getattr(reg, "l2", None)
-    if l1 is None or l2 is None:
+    if type(reg) not in (regularizers.L1L2, regularizers.L1, regularizers.L2):
         raise Unsupported(f"regularizer {type(reg).__name__}")
-    return float(l1), float(l2)
+    return float(reg.l1), float(reg.l2)
 
 
 def _input_norm(layer, dtype):
@@ -214,6 +216,10 @@ def _optimizer_spec(opt):
 
 
 def _optimizer_kind(opt):
+    if opt.use_ema:
+        raise Unsupported("use_ema (the engine keeps no moving averages of the weights)")
+    if opt.gradient_accumulation_steps:
+        raise Unsupported("gradient_accumulation_steps (the engine updates at every step)")
     wd = opt.weight_decay or 0.0
     if wd and any(opt._no_decay):
         raise Unsupported("weight-decay exclusions (exclude_from_weight_decay)")
@@ -613,7 +619,7 @@ class FusedPlan:
     def _record_epochs(self, history, epochs, totals):
         """History.on_epoch_end for many epochs at once (fit_epochs' only callback), column
         by column: the floats _logs gives epoch by epoch, without a dict and a callback
-        call per epoch (a tenth of the seed's 5 ms fit). Returns the last epoch's logs."""
+        call per epoch (a tenth of the digit network's 5 ms fit). Returns the last epoch's logs."""
         n = totals[:, _STAT_N]
         cols = {"loss": (totals[:, _STAT_LOSS] / n).tolist()}
         for m, stat in self.feeds:     # every fused metric is total / count

@@ -40,14 +40,52 @@ ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Masking, Act
 
 
 def serialize(layer):
+    """A layer's configuration as Keras writes it: ``{'class_name': ..., 'config':
+    layer.get_config()}``.
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer to describe.
+
+    Returns
+    -------
+    dict
+        The class name and the layer's config.
+    """
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
 def deserialize(config):
+    """Make a layer from the dict ``serialize`` gives (built-in layers, or registered custom
+    ones).
+
+    Parameters
+    ----------
+    config : dict
+        ``{'class_name': ..., 'config': ...}``.
+
+    Returns
+    -------
+    Layer
+        A new, unbuilt layer.
+    """
     return _registry.from_dict("layer", config, ALL_OBJECTS)
 
 
 def get(identifier):
+    """A layer from a Layer (returned as it is) or a config dict (made with ``deserialize``).
+
+    Parameters
+    ----------
+    identifier : Layer or dict
+        What to resolve; anything else raises ValueError.
+
+    Returns
+    -------
+    Layer
+        The layer.
+    """
     if isinstance(identifier, Layer):
         return identifier
     if isinstance(identifier, dict):

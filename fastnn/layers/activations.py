@@ -66,7 +66,16 @@ class _Activates:
 
 
 class Activation(_Activates, Layer):
-    """Applies an activation function (by name or function) to its input."""
+    """Applies an activation function (by name or function) to its input.
+
+    Parameters
+    ----------
+    activation : str or callable
+        The activation function: a name such as ``'relu'`` or ``'softmax'``, a function
+        from ``fastnn.activations``, or any callable on arrays.
+    name : str, optional
+        The layer's name.
+    """
 
     supports_masking = True     # the inputs' mask passes on (Keras)
 
@@ -102,7 +111,13 @@ class Activation(_Activates, Layer):
 
 
 class ReLU(Activation):
-    """keras.layers.ReLU (default form: max(x, 0))."""
+    """keras.layers.ReLU (default form: max(x, 0)).
+
+    Parameters
+    ----------
+    name : str, optional
+        The layer's name.
+    """
 
     def __init__(self, name=None, **kwargs):
         super().__init__("relu", name=name, **kwargs)
@@ -114,7 +129,18 @@ class ReLU(Activation):
 
 
 class LeakyReLU(Activation):
-    """keras.layers.LeakyReLU: the layer's slope defaults to 0.3 (the function's is 0.2)."""
+    """keras.layers.LeakyReLU: the layer's slope defaults to 0.3 (the function's is 0.2).
+
+    Parameters
+    ----------
+    negative_slope : float
+        The slope for negative inputs, ``x * negative_slope`` where ``x < 0``; at least
+        0. Default 0.3.
+    name : str, optional
+        The layer's name.
+    alpha : float, optional
+        Keras 2 spelling of ``negative_slope``; it takes precedence when given.
+    """
 
     def __init__(self, negative_slope=0.3, name=None, alpha=None, **kwargs):
         if alpha is not None:  # Keras 2 spelling
@@ -133,6 +159,17 @@ class LeakyReLU(Activation):
 
 
 class ELU(Activation):
+    """keras.layers.ELU: the exponential linear unit, ``x`` where ``x > 0`` and ``alpha *
+    (exp(x) - 1)`` elsewhere.
+
+    Parameters
+    ----------
+    alpha : float
+        The scale of the negative part (the value the output tends to for large
+        negative inputs is ``-alpha``). Default 1.0.
+    name : str, optional
+        The layer's name.
+    """
     def __init__(self, alpha=1.0, name=None, **kwargs):
         alpha = _argcheck.real(alpha, "alpha", "ELU", lo=-3.4e38, hi=3.4e38)
         super().__init__("elu", name=name, **kwargs)
@@ -147,7 +184,15 @@ class ELU(Activation):
 
 
 class Softmax(Activation):
-    """keras.layers.Softmax over the last axis."""
+    """keras.layers.Softmax over the last axis.
+
+    Parameters
+    ----------
+    axis : int
+        The axis the softmax normalises over. Default -1, the last.
+    name : str, optional
+        The layer's name.
+    """
 
     def __init__(self, axis=-1, name=None, **kwargs):
         if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)) \

@@ -50,7 +50,26 @@ def _unrows(a, lead):
 class InputLayer(Layer):
     """The layer behind keras.Input: it declares the input's shape (without the batch
     axis) and dtype, and makes the symbolic tensor (KerasTensor) that a functional
-    model starts from; first in a Sequential, it fixes the model's input shape."""
+    model starts from; first in a Sequential, it fixes the model's input shape.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The shape of one sample, without the batch axis (``None`` for a size that
+        varies).
+    batch_size : int, optional
+        A fixed batch size. Default None: any.
+    dtype : str, optional
+        The input's dtype (a float type, or an integer type for token indices).
+        Default: ``keras.backend.floatx()``.
+    name : str, optional
+        The layer's name (and the model input's name, used for dict inputs).
+    input_shape : tuple of int, optional
+        Keras 2 spelling of ``shape``.
+    batch_shape : tuple, optional
+        The batch size (or None) followed by the sample shape, instead of ``shape`` and
+        ``batch_size``.
+    """
 
     _is_input_layer = True
 
@@ -111,14 +130,69 @@ def _unsupported(argname):
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, **kwargs):
     """keras.Input: a symbolic tensor (KerasTensor) of shape (batch_size,) + shape, the
     start of a functional model (keras.Model(inputs, outputs)). First in a Sequential,
-    it fixes the model's input shape (the model builds at once)."""
+    it fixes the model's input shape (the model builds at once).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The shape of one sample, without the batch axis, e.g. ``(64,)``; ``None``
+        entries for sizes that vary.
+    batch_size : int, optional
+        A fixed batch size. Default None: any.
+    dtype : str, optional
+        The input's dtype: a float type, or an integer type for token indices fed to an
+        Embedding. Default: ``keras.backend.floatx()``.
+    name : str, optional
+        The input's name, which also names it in dict inputs to ``fit`` and
+        ``predict``.
+    batch_shape : tuple, optional
+        The batch size (or None) followed by the sample shape, instead of ``shape`` and
+        ``batch_size``.
+
+    Returns
+    -------
+    KerasTensor
+        A symbolic tensor to call layers on and to pass to ``Model(inputs, outputs)``.
+    """
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
                        batch_shape=batch_shape, **kwargs)
     return layer.output
 
 
 class Dense(_Activates, Layer):
-    """Fully connected: a = activation(x @ kernel + bias); kernel (in, units), bias (units,)."""
+    """Fully connected: a = activation(x @ kernel + bias); kernel (in, units), bias (units,).
+
+    Parameters
+    ----------
+    units : int
+        Number of output units (the size of the output's last axis).
+    activation : str, callable or None
+        The activation applied to the output: a name such as ``'relu'``, a function
+        from ``fastnn.activations`` or any callable on arrays. Default None: no
+        activation (linear).
+    use_bias : bool
+        Whether the layer adds a bias vector. Default True.
+    kernel_initializer : str or initializer
+        An initializer for the kernel: a name (e.g. 'glorot_uniform'), an initializer
+        object or a callable ``(shape, dtype) -> array``. Default ``'glorot_uniform'``.
+    bias_initializer : str or initializer
+        An initializer for the bias: a name (e.g. 'zeros'), an initializer object or a
+        callable ``(shape, dtype) -> array``. Default ``'zeros'``.
+    kernel_regularizer : str or regularizer, optional
+        A regularizer for the kernel (a name such as ``'l2'`` or a
+        Regularizer object), whose penalty is added to the layer's losses. Default None.
+    bias_regularizer : str or regularizer, optional
+        A regularizer for the bias (a name such as ``'l2'`` or a Regularizer
+        object), whose penalty is added to the layer's losses. Default None.
+    name : str, optional
+        The layer's name (see ``Layer``).
+    kernel_constraint : str or constraint, optional
+        A constraint applied to the kernel after each optimizer update (a name or a
+        constraint object). Default None.
+    bias_constraint : str or constraint, optional
+        A constraint applied to the bias after each optimizer update (a name or a
+        constraint object). Default None.
+    """
 
     supports_masking = True     # the inputs' mask passes on (Keras)
 
@@ -296,7 +370,14 @@ class Identity(Layer):
 class Masking(Layer):
     """keras.layers.Masking(mask_value=0.0): masks the steps of (batch, steps, features)
     inputs whose every feature equals `mask_value`: their outputs are 0, and the outputs
-    carry the mask (True for the steps kept) for the layers after it, as in Keras."""
+    carry the mask (True for the steps kept) for the layers after it, as in Keras.
+
+    Parameters
+    ----------
+    mask_value : float
+        The value that marks a step to mask when every feature of the step holds it.
+        Default 0.0.
+    """
 
     supports_masking = True
 

@@ -20,11 +20,38 @@ class Embedding(Layer):
     non-integer value, raises ValueError naming it (Keras on TensorFlow's CPU raises too;
     on a GPU it gives zeros). Inputs may come as floats (fit converts x to the model's
     float type): whole numbers are taken as indices, exact up to 2**24 in float32.
-    mask_zero=True: index 0 is padding; the outputs carry the mask `inputs != 0`, which
+    mask_zero=True: index 0 is padding; the outputs carry the mask ``inputs != 0``, which
     the layers after pass on (Dense, Dropout, ...) or use (GlobalAveragePooling1D
     averages over the other steps; a loss or metric on a masked output leaves the
     masked steps out), as in Keras. input_dim must then leave room for the padding
-    index (index 0 still has a row, as in Keras)."""
+    index (index 0 still has a row, as in Keras).
+
+    Parameters
+    ----------
+    input_dim : int
+        The size of the vocabulary: indices run from 0 to ``input_dim - 1``.
+    output_dim : int
+        The size of each embedding vector.
+    embeddings_initializer : str or initializer
+        Initializer of the embedding matrix. Default ``'uniform'``.
+    embeddings_regularizer : str or regularizer, optional
+        A regularizer for the embedding matrix (a name such as ``'l2'`` or a Regularizer
+        object), whose penalty is added to the layer's losses. Default
+        None.
+    embeddings_constraint : None
+        Not supported by fastnn: only None is accepted.
+    mask_zero : bool
+        Whether index 0 is padding: the outputs then carry the mask ``inputs != 0``
+        for the layers after. Default False.
+    weights : list of array, optional
+        Keras 2 style initial weights: a list holding one ``(input_dim, output_dim)``
+        matrix.
+    lora_rank : None
+        Keras' low-rank adaptation; not supported by fastnn, only None is accepted.
+    input_length : int, optional
+        Keras 2 argument, accepted and ignored (the input's length comes from the
+        data).
+    """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
@@ -157,7 +184,16 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
     the mean over the steps axis of (batch, steps, features) inputs. Given a mask
     (batch, steps), as an Embedding with mask_zero attaches, the mean over the unmasked
     steps only (a row with every step masked gives NaN, as Keras' 0 / 0); the mask ends
-    here."""
+    here.
+
+    Parameters
+    ----------
+    data_format : str
+        ``'channels_last'`` (the default: inputs are ``(batch, steps, features)``) or
+        ``'channels_first'`` (``(batch, features, steps)``).
+    keepdims : bool
+        Whether to keep the pooled axis, of size 1. Default False.
+    """
     _reduce = staticmethod(_dops.mean)
     supports_masking = True
 
@@ -178,5 +214,14 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
 
 class GlobalMaxPooling1D(_GlobalPooling1D):
     """keras.layers.GlobalMaxPooling1D(data_format="channels_last", keepdims=False): the
-    largest value over the steps axis of (batch, steps, features) inputs."""
+    largest value over the steps axis of (batch, steps, features) inputs.
+
+    Parameters
+    ----------
+    data_format : str
+        ``'channels_last'`` (the default: inputs are ``(batch, steps, features)``) or
+        ``'channels_first'`` (``(batch, features, steps)``).
+    keepdims : bool
+        Whether to keep the pooled axis, of size 1. Default False.
+    """
     _reduce = staticmethod(_dops.max)

@@ -228,8 +228,22 @@ def _accepts(function):
 # ------------------------------------------------------------------------ the layer
 class Lambda(Layer):
     """keras.layers.Lambda(function, output_shape=None, mask=None, arguments=None): a
-    layer that returns function(inputs, **arguments). See the module docstring for the
-    output shape on symbolic inputs, gradients and what can be saved."""
+    layer that returns ``function(inputs, **arguments)``. See the module docstring for the
+    output shape on symbolic inputs, gradients and what can be saved.
+
+    Parameters
+    ----------
+    function : callable
+        The function to wrap, called as ``function(inputs, **arguments)``; written with
+        ``fastnn.ops`` (or NumPy) it is differentiable.
+    output_shape : tuple, callable or None
+        The output shape without the batch axis, or a function of the input shape
+        giving it. Default None: found by running the function on symbolic inputs.
+    mask : None
+        Keras' output mask; fastnn has no masking, so only None is accepted.
+    arguments : dict, optional
+        Extra keyword arguments passed to ``function``.
+    """
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)

@@ -140,7 +140,30 @@ class Layer:
     API's symbolic tensors (keras.Input) it returns symbolic tensors and records a node
     of the model's graph. Layers assigned as attributes are tracked: their weights are
     this layer's too. Weights are C-contiguous arrays of the layer's dtype, updated in
-    place."""
+    place.
+
+    Parameters
+    ----------
+    name : str, optional
+        The layer's name, unique within a model. Default None: made from the class name
+        (``dense``, ``dense_1``, ...).
+    trainable : bool
+        Whether the layer's weights are updated by training. Default True. Frozen
+        layers (``trainable=False``) keep their weights; a frozen BatchNormalization
+        also uses its moving statistics in training.
+    dtype : str, optional
+        The float type the layer's weights and computations use, ``'float32'`` or
+        ``'float64'``. Default None: ``keras.backend.floatx()`` (float32).
+    input_shape : tuple of int, optional
+        Keras 2 style: the shape of one input sample, without the batch axis, given to
+        the first layer of a Sequential model so that it builds at once. Keras 3
+        prefers an ``Input`` layer.
+    input_dim : int, optional
+        Keras 2 style: the number of input features, as ``input_shape=(input_dim,)``.
+    batch_input_shape : tuple, optional
+        Keras 2 style: the input shape with the batch axis first (``None`` for any
+        batch size).
+    """
 
     _is_input_layer = False
     # Keras' masking: a layer that supports it passes its inputs' mask on to its outputs
@@ -209,7 +232,30 @@ class Layer:
         'glorot_uniform'), dtype (the layer's), trainable flag and regularizer (its
         loss joins layer.losses). Keras 3's order of positional arguments (shape,
         initializer, dtype, trainable) and Keras 2's (name, shape, dtype, initializer,
-        regularizer, trainable) are both taken."""
+        regularizer, trainable) are both taken.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The weight's shape; ``()`` for a scalar.
+        initializer : str, Initializer or callable
+            How the weight starts. Default ``'glorot_uniform'``.
+        dtype : str, optional
+            Its dtype. Default: the layer's.
+        trainable : bool
+            Whether training updates it. Default True.
+        regularizer : str or Regularizer, optional
+            A penalty on the weight, added to the layer's losses.
+        constraint : str or Constraint, optional
+            A constraint applied after each optimizer update.
+        name : str, optional
+            The weight's name.
+
+        Returns
+        -------
+        Variable
+            The new weight.
+        """
         owner = f"{self.name}.add_weight"
         if args:
             if isinstance(args[0], str):      # Keras 2: add_weight(name, shape, dtype, ...)
@@ -319,11 +365,25 @@ class Layer:
         return [n for n, _, t in self._weights if t] + [n for n, _, t in self._weights if not t]
 
     def get_weights(self):
+        """The layer's weights as a list of NumPy arrays (copies), trainable and non-trainable,
+        in the order ``set_weights`` takes.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            The weights.
+        """
         return [np.array(w) for w in self.weights]   # plain arrays, as Keras gives
 
     def set_weights(self, weights):
         """Copy `weights` (a list in get_weights() order) into the layer, after checking
-        the count and every shape; the layer is unchanged if any check fails."""
+        the count and every shape; the layer is unchanged if any check fails.
+
+        Parameters
+        ----------
+        weights : list of array
+            The new values, in ``get_weights()`` order, each of the weight's shape.
+        """
         mine = self.weights
         weights = list(weights)
         if len(weights) != len(mine):
@@ -355,6 +415,13 @@ class Layer:
         return [labels.get(id(w), "?") for w in self.weights]
 
     def count_params(self):
+        """The number of values in the layer's weights (the layer must be built).
+
+        Returns
+        -------
+        int
+            The count.
+        """
         return int(sum(w.size for w in self.weights))
 
     def _regularized(self):
@@ -377,7 +444,14 @@ class Layer:
     # -- losses ------------------------------------------------------------------
     def add_loss(self, loss):
         """Add a loss term (a scalar, e.g. computed in call()) to this layer's losses for
-        the current call: training minimises it with the model's loss."""
+        the current call: training minimises it with the model's loss.
+
+        Parameters
+        ----------
+        loss : scalar
+            The loss term, computed with ``fastnn.ops`` so that it is
+            differentiable.
+        """
         self._losses.append(loss)
 
     @property
@@ -401,6 +475,15 @@ class Layer:
 
     # -- building and calling ---------------------------------------------------
     def build(self, input_shape):
+        """Create the layer's weights (with ``add_weight``) for inputs of ``input_shape``;
+        called once, by the first call. A subclass with weights defines it.
+
+        Parameters
+        ----------
+        input_shape : tuple
+            The shape of the inputs, batch axis first (None for any size); for
+            several inputs, a list of shapes.
+        """
         self.input_shape = tuple(input_shape) if _is_shape(input_shape) else input_shape
         if type(self).compute_output_shape is not Layer.compute_output_shape \
                 or _is_shape(input_shape):
@@ -420,6 +503,18 @@ class Layer:
         self.built = True
 
     def compute_output_shape(self, input_shape):
+        """The shape of the outputs for inputs of ``input_shape``, without computing them.
+
+        Parameters
+        ----------
+        input_shape : tuple
+            The inputs' shape, batch axis first.
+
+        Returns
+        -------
+        tuple
+            The output shape.
+        """
         return tuple(input_shape)
 
     def _defines_output_shape(self):
@@ -449,6 +544,22 @@ class Layer:
         return (input_shape[0],) + tuple(shape[1:]) if shape else ()
 
     def call(self, x, training=False):
+        """The layer's computation, what a subclass defines; calling the layer (``layer(x)``)
+        builds it if needed and runs this.
+
+        Parameters
+        ----------
+        x : Tensor or list of Tensors
+            The inputs.
+        training : bool
+            Whether the call is in training mode (dropout and noise active, batch
+            statistics used). Default False.
+
+        Returns
+        -------
+        Tensor
+            The outputs.
+        """
         raise NotImplementedError(f"{type(self).__name__}: a layer must define call(inputs)")
 
     def compute_mask(self, inputs, previous_mask=None):
@@ -607,6 +718,14 @@ class Layer:
 
     # -- config -------------------------------------------------------------------
     def get_config(self):
+        """The layer's constructor arguments as a JSON-friendly dict (``from_config`` makes the
+        layer again; saving writes it).
+
+        Returns
+        -------
+        dict
+            The configuration.
+        """
         cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if getattr(self, "activity_regularizer", None) is not None:
             cfg["activity_regularizer"] = _regularizers.serialize(self.activity_regularizer)
@@ -616,6 +735,18 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
+        """A new layer from the dict ``get_config`` gave.
+
+        Parameters
+        ----------
+        config : dict
+            The configuration.
+
+        Returns
+        -------
+        Layer
+            The layer, unbuilt.
+        """
         config = dict(config)
         if "batch_input_shape" in config and config["batch_input_shape"] is not None:
             config["batch_input_shape"] = tuple(config["batch_input_shape"])

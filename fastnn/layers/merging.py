@@ -244,7 +244,13 @@ def _int_arg(value, name, owner):
 
 class Concatenate(Merge):
     """Joins a list of inputs along `axis` (keras.layers.Concatenate); their shapes must
-    agree on every other axis."""
+    agree on every other axis.
+
+    Parameters
+    ----------
+    axis : int
+        The axis to join along. Default -1, the last.
+    """
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -340,6 +346,15 @@ class Dot(Merge):
     axis 0 cannot be summed over. `normalize=True` L2-normalises both inputs along
     their axes first (the output is then the cosine similarity). The output keeps the
     first input's other axes, then the second's; a result of rank 1 becomes (batch, 1).
+
+    Parameters
+    ----------
+    axes : int or tuple of two ints
+        The axis summed over: one for both inputs, or one per input. Not the batch axis
+        0.
+    normalize : bool
+        Whether to L2-normalise both inputs along ``axes`` first, which makes the
+        output the cosine similarity. Default False.
     """
 
     def __init__(self, axes, normalize=False, **kwargs):
@@ -455,41 +470,99 @@ def _batch_dot(x, y, a1, a2):
 
 # ------------------------------------------------------------------ functional forms
 def add(inputs, **kwargs):
-    """keras.layers.add: Add(**kwargs)(inputs)."""
+    """keras.layers.add: ``Add(**kwargs)(inputs)``, the Add layer applied to
+    ``inputs``.
+
+    Parameters
+    ----------
+    inputs : list
+        The tensors to merge (at least two; symbolic tensors or arrays).
+    """
     return Add(**kwargs)(inputs)
 
 
 def subtract(inputs, **kwargs):
-    """keras.layers.subtract: Subtract(**kwargs)(inputs)."""
+    """keras.layers.subtract: ``Subtract(**kwargs)(inputs)``, the Subtract layer applied to
+    ``inputs``.
+
+    Parameters
+    ----------
+    inputs : list
+        Exactly two tensors of the same shape.
+    """
     return Subtract(**kwargs)(inputs)
 
 
 def multiply(inputs, **kwargs):
-    """keras.layers.multiply: Multiply(**kwargs)(inputs)."""
+    """keras.layers.multiply: ``Multiply(**kwargs)(inputs)``, the Multiply layer applied to
+    ``inputs``.
+
+    Parameters
+    ----------
+    inputs : list
+        The tensors to merge (at least two; symbolic tensors or arrays).
+    """
     return Multiply(**kwargs)(inputs)
 
 
 def average(inputs, **kwargs):
-    """keras.layers.average: Average(**kwargs)(inputs)."""
+    """keras.layers.average: ``Average(**kwargs)(inputs)``, the Average layer applied to
+    ``inputs``.
+
+    Parameters
+    ----------
+    inputs : list
+        The tensors to merge (at least two; symbolic tensors or arrays).
+    """
     return Average(**kwargs)(inputs)
 
 
 def maximum(inputs, **kwargs):
-    """keras.layers.maximum: Maximum(**kwargs)(inputs)."""
+    """keras.layers.maximum: ``Maximum(**kwargs)(inputs)``, the Maximum layer applied to
+    ``inputs``.
+
+    Parameters
+    ----------
+    inputs : list
+        The tensors to merge (at least two; symbolic tensors or arrays).
+    """
     return Maximum(**kwargs)(inputs)
 
 
 def minimum(inputs, **kwargs):
-    """keras.layers.minimum: Minimum(**kwargs)(inputs)."""
+    """keras.layers.minimum: ``Minimum(**kwargs)(inputs)``, the Minimum layer applied to
+    ``inputs``.
+
+    Parameters
+    ----------
+    inputs : list
+        The tensors to merge (at least two; symbolic tensors or arrays).
+    """
     return Minimum(**kwargs)(inputs)
 
 
 def concatenate(inputs, axis=-1, **kwargs):
-    """keras.layers.concatenate: Concatenate(axis, **kwargs)(inputs)."""
+    """keras.layers.concatenate: ``Concatenate(axis, **kwargs)(inputs)``.
+
+    Parameters
+    ----------
+    inputs : list
+        The tensors to merge (at least two; symbolic tensors or arrays).
+    axis : int
+        The axis to join along. Default -1.
+    """
     return Concatenate(axis=axis, **kwargs)(inputs)
 
 
 def dot(inputs, axes=-1, **kwargs):
-    """keras.layers.dot: Dot(axes, **kwargs)(inputs) (normalize=True for the cosine
-    similarity)."""
+    """keras.layers.dot: ``Dot(axes, **kwargs)(inputs)`` (normalize=True for the cosine
+    similarity).
+
+    Parameters
+    ----------
+    inputs : list
+        Two tensors.
+    axes : int or tuple of two ints
+        The axis summed over, for both inputs or one per input. Default -1.
+    """
     return Dot(axes=axes, **kwargs)(inputs)

@@ -25,7 +25,45 @@ class BatchNormalization(Layer):
     move towards them, moving = moving * momentum + batch * (1 - momentum). Inference,
     and training while the layer is frozen (trainable=False, as in Keras): the moving
     statistics. y = gamma * (x - mean) / sqrt(var + epsilon) + beta. Weights: gamma,
-    beta (trainable), moving_mean, moving_variance."""
+    beta (trainable), moving_mean, moving_variance.
+
+    Parameters
+    ----------
+    axis : int
+        The feature axis, normalised per index. Default -1, the last (the only one
+        fastnn supports).
+    momentum : float
+        The weight of the old value in the moving mean and variance. Default 0.99.
+    epsilon : float
+        A small number added to the variance before the square root. Default 0.001.
+    center : bool
+        Whether to add the learned offset ``beta``. Default True.
+    scale : bool
+        Whether to multiply by the learned ``gamma``. Default True.
+    beta_initializer : str or initializer
+        Initializer of ``beta``. Default ``'zeros'``.
+    gamma_initializer : str or initializer
+        Initializer of ``gamma``. Default ``'ones'``.
+    moving_mean_initializer : str or initializer
+        Initializer of the moving mean. Default ``'zeros'``.
+    moving_variance_initializer : str or initializer
+        Initializer of the moving variance. Default ``'ones'``.
+    beta_regularizer : str or regularizer, optional
+        A regularizer for ``beta`` (a name such as ``'l2'`` or a Regularizer
+        object), whose penalty is added to the layer's losses. Default None.
+    gamma_regularizer : str or regularizer, optional
+        A regularizer for ``gamma`` (a name such as ``'l2'`` or a Regularizer
+        object), whose penalty is added to the layer's losses. Default None.
+    beta_constraint : None
+        Not supported by fastnn: only None is accepted.
+    gamma_constraint : None
+        Not supported by fastnn: only None is accepted.
+    synchronized : bool
+        Keras' cross-device synchronisation of the batch statistics; fastnn runs on one
+        device, so only False is accepted.
+    name : str, optional
+        The layer's name.
+    """
 
     supports_masking = True     # the inputs' mask passes on (Keras)
 
@@ -144,8 +182,26 @@ class Normalization(Layer):
     normalised values back. Adapted, its weights are mean, variance and Keras' count
     (non-trainable; count stays 0, as Keras 3 keeps it only for old files). A 1-D `data`
     or input is one feature per row, as fastnn's fit takes it. First in a model, per
-    feature or by one scalar pair, the C engine applies it to each batch it gathers
-    (fastnn.engine._input_norm); elsewhere the model runs on the layer-by-layer path."""
+    feature or by one scalar pair, the C engine applies it to each batch it gathers;
+    elsewhere the model runs on the layer-by-layer path.
+
+    Parameters
+    ----------
+    axis : int, tuple of int or None
+        The axis (or axes) that keep a mean and variance per index. Default -1: one
+        pair per feature. None: one scalar pair for all values.
+    mean : float or array, optional
+        The mean to subtract; given together with ``variance``, instead of calling
+        ``adapt``.
+    variance : float or array, optional
+        The variance to divide by (through its square root); given together with
+        ``mean``.
+    invert : bool
+        If True, the layer maps normalised values back: ``x * sqrt(variance) + mean``.
+        Default False.
+    name : str, optional
+        The layer's name.
+    """
 
     supports_masking = True     # the inputs' mask passes on (Keras)
 
@@ -329,7 +385,33 @@ class LayerNormalization(Layer):
     (`scale`) and beta (`center`) span the normalised axes. rms_scaling=True (deprecated
     in Keras 3, which warns; so does fastnn) gives y = x / sqrt(var + epsilon) * gamma,
     without beta. Weight constraints are not supported (ValueError). Computed with
-    fastnn.autodiff ops (differentiable on the tape); the C engine does not run it."""
+    fastnn.autodiff ops (differentiable on the tape); the C engine does not run it.
+
+    Parameters
+    ----------
+    axis : int or list of int
+        The axis or axes each sample is normalised over. Default -1, the last.
+    epsilon : float
+        A small number added to the variance before the square root. Default 0.001.
+    center : bool
+        Whether to add the learned offset ``beta``. Default True.
+    scale : bool
+        Whether to multiply by the learned ``gamma``. Default True.
+    beta_initializer : str or initializer
+        Initializer of ``beta``. Default ``'zeros'``.
+    gamma_initializer : str or initializer
+        Initializer of ``gamma``. Default ``'ones'``.
+    beta_regularizer : str or regularizer, optional
+        A regularizer for ``beta`` (a name such as ``'l2'`` or a Regularizer
+        object), whose penalty is added to the layer's losses. Default None.
+    gamma_regularizer : str or regularizer, optional
+        A regularizer for ``gamma`` (a name such as ``'l2'`` or a Regularizer
+        object), whose penalty is added to the layer's losses. Default None.
+    beta_constraint : None
+        Not supported by fastnn: only None is accepted.
+    gamma_constraint : None
+        Not supported by fastnn: only None is accepted.
+    """
 
     _INITIALIZERS = ("beta_initializer", "gamma_initializer")
 
@@ -441,7 +523,13 @@ class UnitNormalization(Layer):
     """keras.layers.UnitNormalization: each sample scaled to an L2 norm of 1 over `axis`
     (an int or a list of ints; default the last axis): x / sqrt(max(sum(x**2),
     1e-24)), as Keras' ops.normalize(x, axis, order=2, epsilon=1e-12). Stateless: built
-    at instantiation. Float inputs keep their dtype unless the layer was given one."""
+    at instantiation. Float inputs keep their dtype unless the layer was given one.
+
+    Parameters
+    ----------
+    axis : int or list of int
+        The axis or axes the L2 norm is taken over. Default -1, the last.
+    """
 
     _EPSILON = 1e-12
 

@@ -39,7 +39,15 @@ class Rescaling(Layer):
     (scale=1/255 maps [0, 255] to [0, 1]; scale=1/127.5, offset=-1 maps it to [-1, 1]).
     scale and offset are numbers or arrays broadcast against the input's last axes.
     Integer inputs become the layer's dtype; float inputs keep theirs unless the layer
-    was given a dtype (Keras casts every input to the layer's compute dtype)."""
+    was given a dtype (Keras casts every input to the layer's compute dtype).
+
+    Parameters
+    ----------
+    scale : float or array
+        The factor inputs are multiplied by.
+    offset : float or array
+        The value added after scaling. Default 0.
+    """
 
     def __init__(self, scale, offset=0.0, **kwargs):
         owner = "Rescaling"
@@ -197,7 +205,17 @@ class CategoryEncoding(_Encoder):
     counts ("count", optionally weighted by call's count_weights). Whole-number floats
     are accepted as indices (fit hands columns over as floats); an index outside
     [0, num_tokens) raises ValueError naming it (Keras' backends give a wrong row or
-    error). sparse=True is refused: fastnn has no sparse tensors."""
+    error). sparse=True is refused: fastnn has no sparse tensors.
+
+    Parameters
+    ----------
+    num_tokens : int
+        The number of categories; inputs are integer indices in ``[0, num_tokens)``.
+    output_mode : str
+        ``'one_hot'``, ``'multi_hot'`` (the default) or ``'count'``.
+    sparse : bool
+        Keras' sparse output; fastnn has no sparse tensors, so only False is accepted.
+    """
 
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
         owner = "CategoryEncoding"
@@ -301,7 +319,24 @@ class Discretization(_Encoder):
     over len(bin_boundaries) + 1 buckets ("one_hot", "multi_hot", "count"). adapt(data)
     computes num_bins - 1 boundaries with Keras' own approximate quantile summary (the
     same NumPy code, so the same boundaries as Keras; epsilon sets its precision). The
-    boundaries are in get_config, as in Keras, and so save with the model."""
+    boundaries are in get_config, as in Keras, and so save with the model.
+
+    Parameters
+    ----------
+    bin_boundaries : list of float, optional
+        The sorted bucket boundaries. Either these or ``num_bins`` (then ``adapt``
+        computes them).
+    num_bins : int, optional
+        The number of buckets ``adapt`` computes boundaries for.
+    epsilon : float
+        The error tolerance of the approximate quantiles ``adapt`` computes. Default
+        0.01.
+    output_mode : str
+        ``'int'`` (the default, the bucket index), ``'one_hot'``, ``'multi_hot'`` or
+        ``'count'``.
+    sparse : bool
+        Keras' sparse output; fastnn has no sparse tensors, so only False is accepted.
+    """
 
     def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int",
                  sparse=False, **kwargs):
@@ -704,7 +739,46 @@ class IntegerLookup(_IndexLookup):
     indices back to tokens. Whole-number floats are taken as tokens (fit hands columns
     over as floats). The vocabulary (learned or given) is kept in get_config, so it
     saves with the model (Keras writes an adapted one as an asset file).
-    Not supported: output_mode="tf_idf" / idf_weights, sparse=True."""
+    Not supported: output_mode="tf_idf" / idf_weights, sparse=True.
+
+    Parameters
+    ----------
+    max_tokens : int, optional
+        The largest vocabulary size, counting the mask and OOV indices. Default None:
+        no limit.
+    num_oov_indices : int
+        The number of indices for out-of-vocabulary tokens. Default 1.
+    mask_token : int, optional
+        A token that stands for padding and maps to index 0. Default None: no mask
+        token.
+    oov_token : int
+        The token an OOV index maps back to when ``invert=True``. Default -1.
+    vocabulary : list of int or array, optional
+        The vocabulary to use instead of calling ``adapt``.
+    vocabulary_dtype : str
+        The integer type of the tokens. Default ``'int64'``.
+    idf_weights : None
+        Used by Keras' ``'tf_idf'`` mode, which fastnn does not support; only None is
+        accepted.
+    invert : bool
+        If True, the layer maps indices back to tokens. Default False.
+    output_mode : str
+        ``'int'`` (the default, the indices), ``'one_hot'``, ``'multi_hot'`` or
+        ``'count'``.
+    sparse : bool
+        Keras' sparse output; fastnn has no sparse tensors, so only False is accepted.
+    pad_to_max_tokens : bool
+        If True, encoded outputs have ``max_tokens`` columns even when the vocabulary
+        is smaller. Default False.
+    oov_method : str
+        How unknown tokens are spread over the OOV indices when there are more than
+        one: ``'floormod'`` (the default: token modulo num_oov_indices) or
+        ``'farmhash'`` (the FarmHash Fingerprint64 of the token's decimal digits modulo
+        num_oov_indices, bit-exact with Keras).
+    salt : int or tuple of two int, optional
+        With ``oov_method='farmhash'``: hash with SipHash-2-4 keyed by these two 64-bit
+        integers (one int: used for both) instead of FarmHash. Default None.
+    """
 
     _owner = "IntegerLookup"
     _token_kind = "an int"
@@ -774,12 +848,56 @@ class StringLookup(_IndexLookup):
     Fingerprint64 of its UTF-8 bytes modulo num_oov_indices, or their SipHash-2-4 keyed
     by `salt` -- an int or a pair of ints --, bit-exact with Keras; oov_method is accepted
     as in Keras and changes nothing for strings; oov_token, "[UNK]" by default, is what
-    invert=True gives for an unknown index), then the vocabulary. output_mode "int" gives int64
-    indices; "one_hot", "multi_hot", "count" encode them over vocabulary_size().
+    invert=True gives for an unknown index), then the vocabulary. output_mode "int"
+    gives int64 indices; "one_hot", "multi_hot", "count" encode them over
+    vocabulary_size().
     Inputs: str or bytes (decoded with `encoding`), as lists or NumPy arrays; invert=True
     gives a NumPy array of str. The vocabulary is kept in get_config, so it saves with
     the model (Keras writes it as an asset file and its config holds None).
-    Not supported: output_mode="tf_idf" / idf_weights, sparse=True."""
+    Not supported: output_mode="tf_idf" / idf_weights, sparse=True.
+
+    Parameters
+    ----------
+    max_tokens : int, optional
+        The largest vocabulary size, counting the mask and OOV indices. Default None:
+        no limit.
+    num_oov_indices : int
+        The number of indices for out-of-vocabulary tokens. Default 1. With more than
+        one, an unknown token goes to the FarmHash Fingerprint64 of its UTF-8 bytes
+        modulo num_oov_indices (SipHash-2-4 with ``salt``), bit-exact with Keras.
+    mask_token : str, optional
+        A token that stands for padding and maps to index 0. Default None: no mask
+        token.
+    oov_token : str
+        The token an OOV index maps back to when ``invert=True``. Default ``'[UNK]'``.
+    vocabulary : list of str, array or str, optional
+        The vocabulary to use instead of calling ``adapt``: the tokens, or the path of
+        a text file with one token per line.
+    idf_weights : None
+        Used by Keras' ``'tf_idf'`` mode, which fastnn does not support; only None is
+        accepted.
+    invert : bool
+        If True, the layer maps indices back to tokens. Default False.
+    output_mode : str
+        ``'int'`` (the default, the indices), ``'one_hot'``, ``'multi_hot'`` or
+        ``'count'``.
+    pad_to_max_tokens : bool
+        If True, encoded outputs have ``max_tokens`` columns even when the vocabulary
+        is smaller. Default False.
+    sparse : bool
+        Keras' sparse output; fastnn has no sparse tensors, so only False is accepted.
+    encoding : str
+        The text encoding of bytes inputs and of a vocabulary file. Default
+        ``'utf-8'``.
+    name : str, optional
+        The layer's name.
+    salt : int or tuple of two int, optional
+        Hash unknown tokens with SipHash-2-4 keyed by these two 64-bit integers (one
+        int: used for both) instead of FarmHash. Default None.
+    oov_method : str
+        ``'floormod'`` (Keras' default) or ``'farmhash'``: accepted as Keras accepts
+        them; strings are always hashed.
+    """
 
     _owner = "StringLookup"
     _token_kind = "a string"

@@ -120,7 +120,22 @@ class Dropout(_Noise):
     probability `rate` and scale the kept ones by 1/(1-rate); identity at inference.
     noise_shape (a tuple, None for the input's size) shares one draw along the axes
     where it is 1. Without noise_shape, after a Dense layer that is not the last, the C
-    engine applies it."""
+    engine applies it.
+
+    Parameters
+    ----------
+    rate : float
+        The fraction of units to drop in training, in [0, 1).
+    noise_shape : tuple of int, optional
+        The shape of the drop mask, broadcast against the input (1 on the axes where
+        all units share one draw, e.g. ``(batch, 1, features)`` drops the same features
+        at every step). Default None: the input's shape.
+    seed : int, optional
+        Seed of the random draws, for reproducible noise. Default None: draws from
+        fastnn's global generator (``keras.utils.set_random_seed``).
+    name : str, optional
+        The layer's name.
+    """
     _config_keys = ("rate", "seed", "noise_shape")
 
     def __init__(self, rate, noise_shape=None, seed=None, name=None, **kwargs):
@@ -155,7 +170,16 @@ def _float_dtype(x):
 
 class GaussianNoise(_Noise):
     """keras.layers.GaussianNoise: in training, x + noise drawn from N(0, stddev**2)
-    (stddev in [0, 1], as Keras checks); identity at inference."""
+    (stddev in [0, 1], as Keras checks); identity at inference.
+
+    Parameters
+    ----------
+    stddev : float
+        The standard deviation of the added noise, in [0, 1].
+    seed : int, optional
+        Seed of the random draws, for reproducible noise. Default None: draws from
+        fastnn's global generator (``keras.utils.set_random_seed``).
+    """
     _config_keys = ("stddev", "seed")
 
     def __init__(self, stddev, seed=None, **kwargs):
@@ -181,7 +205,17 @@ class GaussianNoise(_Noise):
 
 class GaussianDropout(_Noise):
     """keras.layers.GaussianDropout: in training, x times noise drawn from
-    N(1, rate / (1 - rate)); identity at inference."""
+    N(1, rate / (1 - rate)); identity at inference.
+
+    Parameters
+    ----------
+    rate : float
+        The drop probability of the equivalent dropout, in [0, 1): the noise has
+        standard deviation ``sqrt(rate / (1 - rate))``.
+    seed : int, optional
+        Seed of the random draws, for reproducible noise. Default None: draws from
+        fastnn's global generator (``keras.utils.set_random_seed``).
+    """
     _config_keys = ("rate", "seed")
 
     def __init__(self, rate, seed=None, **kwargs):
@@ -205,7 +239,19 @@ class AlphaDropout(_Noise):
     uniform draw >= rate, shared along the axes where noise_shape is 1) or set to
     -alpha*scale of SELU, then the whole is mapped by a*x + b with
     a = ((1 - rate) * (1 + rate * alpha_p**2)) ** -0.5 and b = -a * alpha_p * rate;
-    identity at inference."""
+    identity at inference.
+
+    Parameters
+    ----------
+    rate : float
+        The probability of dropping a unit, in [0, 1).
+    noise_shape : tuple of int, optional
+        The shape of the drop mask, broadcast against the input (1 on the axes where
+        all units share one draw). Default None: the input's shape.
+    seed : int, optional
+        Seed of the random draws, for reproducible noise. Default None: draws from
+        fastnn's global generator (``keras.utils.set_random_seed``).
+    """
     _config_keys = ("rate", "seed", "noise_shape")
 
     _ALPHA = 1.6732632423543772848170429916717
@@ -236,10 +282,18 @@ class AlphaDropout(_Noise):
 
 class ActivityRegularization(Layer):
     """keras.layers.ActivityRegularization: returns its inputs and adds the penalty
-    (l1 * sum(|x|) + l2 * sum(x**2)) / batch size to its losses (and so to
+    ``(l1 * sum(|x|) + l2 * sum(x**2)) / batch size`` to its losses (and so to
     model.losses and the loss training minimises), in training and at inference, as
     Keras' activity_regularizer does. The penalty is computed with fastnn.autodiff ops,
-    so its gradient reaches the layers before it. Stateless: built at instantiation."""
+    so its gradient reaches the layers before it. Stateless: built at instantiation.
+
+    Parameters
+    ----------
+    l1 : float
+        The L1 factor. Default 0.
+    l2 : float
+        The L2 factor. Default 0.
+    """
 
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
         reg = regularizers.L1L2(l1=l1, l2=l2)       # checks: finite numbers >= 0

@@ -62,10 +62,17 @@ def _reshaped(input_shape, target_shape, owner):
 
 
 class Reshape(Layer):
-    """keras.layers.Reshape: (batch, ...) -> (batch, *target_shape). One entry of
+    """keras.layers.Reshape: ``(batch, ...) -> (batch, *target_shape)``. One entry of
     target_shape may be -1, the size that keeps the number of values (computed for
     each call, so inputs of several sizes pass). Stateless: built at instantiation, as
-    Keras."""
+    Keras.
+
+    Parameters
+    ----------
+    target_shape : tuple of int
+        The output shape without the batch axis; one entry may be -1, computed from the
+        number of values.
+    """
 
     def __init__(self, target_shape, **kwargs):
         owner = "Reshape"
@@ -98,7 +105,14 @@ class Reshape(Layer):
 class Permute(Layer):
     """keras.layers.Permute: the axes after the batch axis reordered by `dims`, a
     permutation of 1..rank-1 (indexing starts at 1: (2, 1) swaps the two axes of a
-    (batch, a, b) input)."""
+    (batch, a, b) input).
+
+    Parameters
+    ----------
+    dims : tuple of int
+        A permutation of ``1 .. rank - 1``: the new order of the axes after the batch
+        axis.
+    """
 
     def __init__(self, dims, **kwargs):
         owner = "Permute"
@@ -135,7 +149,13 @@ class Permute(Layer):
 
 class RepeatVector(Layer):
     """keras.layers.RepeatVector: (batch, features) -> (batch, n, features), the input
-    repeated n times."""
+    repeated n times.
+
+    Parameters
+    ----------
+    n : int
+        How many times the input is repeated (the size of the new axis 1).
+    """
 
     def __init__(self, n, **kwargs):
         owner = "RepeatVector"

@@ -20,7 +20,21 @@ def model_from_json(json_string, custom_objects=None):
     bits, each layer an object {"class_name": ..., "config": {...}}, shapes lists of
     positive sizes; a model whose weights (or any per-sample shape) would take more than
     ``fastnn.saving.MAX_LOAD_BYTES`` is refused before its layers allocate them. Every
-    problem is a ValueError naming the field."""
+    problem is a ValueError naming the field.
+
+    Parameters
+    ----------
+    json_string : str
+        What ``model.to_json()`` returned.
+    custom_objects : None
+        Not supported: fastnn models refer only to fastnn's built-in layers and
+        activations.
+
+    Returns
+    -------
+    Model
+        A new model.
+    """
     if custom_objects:
         raise ValueError("model_from_json: custom_objects are not supported; fastnn models "
                          "only refer to fastnn's built-in layers and activations")
@@ -40,7 +54,22 @@ def model_from_json(json_string, custom_objects=None):
 
 def clone_model(model, input_tensors=None, clone_function=None, **kwargs):
     """A new model with `model`'s architecture and freshly initialised weights (as Keras:
-    weights are not copied; use `clone.set_weights(model.get_weights())` for that)."""
+    weights are not copied; use `clone.set_weights(model.get_weights())` for that).
+
+    Parameters
+    ----------
+    model : Sequential or functional Model
+        The model to copy the architecture of.
+    input_tensors : None
+        Keras' new inputs for the clone; not supported, only None is accepted.
+    clone_function : None
+        Keras' per-layer cloning function; not supported, only None is accepted.
+
+    Returns
+    -------
+    Model
+        A new model of the same class.
+    """
     if MODEL_CLASSES.get(type(model).__name__) is not type(model):
         raise TypeError(f"clone_model: model must be a fastnn Sequential or functional Model, "
                         f"got {type(model).__name__} (a subclassed model is cloned by making "

@@ -72,7 +72,19 @@ def _graph(inputs, outputs):
 
 
 class Functional(Model):
-    """A model defined by its graph: Model(inputs, outputs)."""
+    """A model defined by its graph: Model(inputs, outputs).
+
+    Parameters
+    ----------
+    inputs : KerasTensor or list or dict of KerasTensor
+        The model's inputs, made with ``keras.Input``.
+    outputs : KerasTensor or list or dict of KerasTensor
+        The outputs, computed from ``inputs`` by calling layers.
+    name : str, optional
+        The model's name.
+    trainable : bool
+        Whether the model's weights are trained. Default True.
+    """
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         if kwargs:

@@ -28,7 +28,19 @@ def _functional_args(args, kwargs):
 
 class Model(Trainer, Layer):
     """A model: layers plus training. `keras.Model(inputs, outputs)` makes a functional
-    model; subclass it and define `call` for a model of your own."""
+    model; subclass it and define `call` for a model of your own.
+
+    Parameters
+    ----------
+    inputs : KerasTensor or list or dict of KerasTensor
+        Functional API: the model's inputs, made with ``keras.Input``.
+    outputs : KerasTensor or list or dict of KerasTensor
+        Functional API: the outputs, computed from ``inputs`` by calling layers.
+    name : str, optional
+        The model's name.
+    trainable : bool
+        Whether the model's weights are trained. Default True.
+    """
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and _functional_args(args, kwargs):
@@ -87,7 +99,14 @@ class Model(Trainer, Layer):
 
     def build(self, input_shape=None):
         """Create the weights of every layer for inputs of `input_shape` (batch axis
-        included), by calling the model once on zeros of that shape."""
+        included), by calling the model once on zeros of that shape.
+
+        Parameters
+        ----------
+        input_shape : tuple
+            The shape of a batch of inputs, batch axis first (None for any batch
+            size).
+        """
         if input_shape is None:
             raise ValueError(f"{self.name}.build: input_shape is required, got None")
 
@@ -156,7 +175,20 @@ class Model(Trainer, Layer):
 
     # ------------------------------------------------------------------ layers by name
     def get_layer(self, name=None, index=None):
-        """The layer called `name`, or at position `index` of model.layers (not both)."""
+        """The layer called `name`, or at position `index` of model.layers (not both).
+
+        Parameters
+        ----------
+        name : str, optional
+            The layer's name.
+        index : int, optional
+            Its position in ``model.layers``.
+
+        Returns
+        -------
+        Layer
+            The layer.
+        """
         layers = self.layers
         if name is not None and index is not None:
             raise ValueError(f"get_layer: give a layer name or an index, not both; got "
@@ -191,7 +223,18 @@ class Model(Trainer, Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
         """Keras 3's table: Layer (type) | Output Shape | Param # (| Connected to, for a
-        functional model), then the totals."""
+        functional model), then the totals.
+
+        Parameters
+        ----------
+        line_length : int, optional
+            The width of the table. Default: Keras' width for the model's kind.
+        positions : list of float, optional
+            Where the columns end, as fractions of the width (or absolute
+            positions).
+        print_fn : callable, optional
+            Called with the summary's text instead of ``print``.
+        """
         rows = self._summary_rows()
         connected = any(r[3] is not None for r in rows)
         widths = [33, 24, 15] + ([26] if connected else [])
@@ -266,10 +309,24 @@ class Model(Trainer, Layer):
 
     def to_json(self, **kwargs):
         """The architecture as a JSON string (no weights); fastnn.models.model_from_json
-        rebuilds it. `kwargs` go to json.dumps."""
+        rebuilds it. `kwargs` go to json.dumps.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
         return json.dumps(self.spec(), **kwargs)
 
     def save(self, filepath, *args, **kwargs):
+        """Save the whole model, architecture, weights, compile settings and optimizer state,
+        to one file (see ``fastnn.saving.save_model``, which this calls).
+
+        Parameters
+        ----------
+        filepath : str or path
+            The file to write (its format: see ``fastnn.saving.save_model``).
+        """
         from fastnn.saving import save_model
         return save_model(self, filepath, *args, **kwargs)
 
@@ -285,10 +342,26 @@ class Model(Trainer, Layer):
         return (_unpickle_model, (_model_file_bytes(self),))
 
     def save_weights(self, filepath, *args, **kwargs):
+        """Save only the weights, in ``get_weights()`` order, to one file (see
+        ``fastnn.saving.save_weights``).
+
+        Parameters
+        ----------
+        filepath : str or path
+            The file to write.
+        """
         from fastnn.saving import save_weights
         return save_weights(self, filepath, *args, **kwargs)
 
     def load_weights(self, filepath, *args, **kwargs):
+        """Set the weights from a file written by ``save_weights`` or ``save`` (see
+        ``fastnn.saving.load_weights``); the shapes are checked before anything is set.
+
+        Parameters
+        ----------
+        filepath : str or path
+            The file to read.
+        """
         from fastnn.saving import load_weights
         return load_weights(self, filepath, *args, **kwargs)
 
@@ -330,7 +403,20 @@ class Model(Trainer, Layer):
     def from_config(cls, config, custom_objects=None):
         """A model from its config: a functional model's config (layers, input_layers,
         output_layers) makes that graph, as Keras' Model.from_config; otherwise the
-        config holds the arguments of a subclass's constructor."""
+        config holds the arguments of a subclass's constructor.
+
+        Parameters
+        ----------
+        config : dict
+            What ``get_config()`` returned.
+        custom_objects : dict, optional
+            Not supported for functional configs; only None is accepted there.
+
+        Returns
+        -------
+        Model
+            A new model.
+        """
         if isinstance(config, dict) and "layers" in config and "input_layers" in config \
                 and "output_layers" in config:
             from fastnn.models.functional import Functional, build_from_config

@@ -10,7 +10,18 @@ from fastnn.models.model import Model
 
 
 class Sequential(Model):
-    """A linear stack of layers. `Sequential([Dense(25, activation='relu'), ...])`."""
+    """A linear stack of layers. `Sequential([Dense(25, activation='relu'), ...])`.
+
+    Parameters
+    ----------
+    layers : list of Layer, optional
+        The layers, in order; more can be added with ``add``. An ``Input`` (or
+        ``InputLayer``) first fixes the input shape and builds the model at once.
+    name : str, optional
+        The model's name.
+    trainable : bool
+        Whether the model's weights are trained. Default True.
+    """
 
     def __init__(self, layers=None, name=None, trainable=True):
         if name is not None and not isinstance(name, str):
@@ -73,7 +84,16 @@ class Sequential(Model):
     def add(self, layer, rebuild=True):
         """Append a layer. A Sequential given here contributes its own layers (the same
         objects, so the two models share their weights, as Keras' nested model does),
-        and its Input if this model has none yet; model.layers lists them one by one."""
+        and its Input if this model has none yet; model.layers lists them one by one.
+
+        Parameters
+        ----------
+        layer : Layer or Sequential
+            The layer to append (an ``Input`` first fixes the input shape).
+        rebuild : bool
+            Whether to build the model again at once when its input shape is known.
+            Default True.
+        """
         if isinstance(layer, Sequential):
             if layer is self:
                 raise ValueError("Sequential.add: a model cannot be added to itself")
@@ -122,6 +142,14 @@ class Sequential(Model):
             self._maybe_build()
 
     def pop(self):
+        """Remove the last layer. The model is built again from its input when it knows its
+        input shape.
+
+        Returns
+        -------
+        Layer
+            The layer removed.
+        """
         if not self._layers:
             raise IndexError("Sequential.pop: there are no layers to remove")
         layer = self._layers.pop()

@@ -64,7 +64,15 @@ class LearningRate(_Scalar):
     the methods Keras code calls on the variable Keras returns there:
     ``.assign(value)`` sets the optimizer's rate (checked as the setter checks it) and
     ``.numpy()`` gives the value as float32. Like any read of a variable's value, the
-    float itself does not follow later changes: read the attribute again for those."""
+    float itself does not follow later changes: read the attribute again for those.
+
+    Parameters
+    ----------
+    value : float
+        The learning rate.
+    optimizer : Optimizer
+        The optimizer whose rate ``assign`` sets.
+    """
 
     def __new__(cls, value, optimizer):
         obj = super().__new__(cls, value)
@@ -80,10 +88,51 @@ class LearningRate(_Scalar):
 
 
 class Optimizer:
+    """keras.optimizers.Optimizer: the base class of the optimizers.
+    ``apply_gradients(grads_and_vars)`` (or ``apply(grads, variables)``) updates the
+    variables in place: the gradients are clipped if asked, weight decay is applied, then
+    the subclass's update rule runs. ``compile(optimizer=...)`` takes an optimizer object or
+    its name.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    weight_decay : float, optional
+        Decoupled weight decay: before each update, every decayed variable is shrunk by
+        ``w -= w * weight_decay * learning_rate``. Default None: none.
+    clipnorm : float, optional
+        Each gradient is rescaled so that its L2 norm is at most this. Default None.
+    clipvalue : float, optional
+        Each gradient's entries are clipped to ``[-clipvalue, clipvalue]``. Default
+        None.
+    global_clipnorm : float, optional
+        All gradients together are rescaled so that their joint L2 norm is at most
+        this. Default None. At most one of the three clipping arguments may be given.
+    use_ema : bool, default False
+        Keep an exponential moving average of each variable (a slot ``"average"``):
+        average = ema_momentum * average + (1 - ema_momentum) * variable after every
+        step (the average starts at the variable). ``fit`` gives the weights their
+        averages after its last epoch (``finalize_variable_values``);
+        ``callbacks.SwapEMAWeights`` evaluates with them.
+    ema_momentum : float, default 0.99
+        In [0, 1].
+    ema_overwrite_frequency : int, optional
+        With use_ema: every this many updates the variables take their averages.
+    gradient_accumulation_steps : int, optional
+        At least 2: the gradients are summed (a slot ``"gradient_accumulator"``) and every
+        n-th call updates the variables with their mean; ``iterations`` then counts the
+        updates, while a learning-rate schedule reads the number of calls (as Keras).
+    name : str, optional
+        The optimizer's name.
+    """
     _slot_names = ()
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, name=None):
+                 global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
         owner = type(self).__name__
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(f"{owner}: only one of clipnorm, clipvalue and global_clipnorm may be "
@@ -96,8 +145,13 @@ class Optimizer:
         self.weight_decay = None if weight_decay is None else _check_float(owner, "weight_decay", weight_decay, 0)
         self.name = _argcheck.string(name, "name", owner, allow_none=True) or owner.lower()
         self._learning_rate = self._check_lr(learning_rate)
-        self.iterations = 0
         self._slots = None          # list (one per variable) of dicts slot name -> array
+        self.use_ema = use_ema
+        self.ema_momentum = _check_float(owner, "ema_momentum", ema_momentum, 0, 1)
+        self.ema_overwrite_frequency = _argcheck.integer(
+            ema_overwrite_frequency, "ema_overwrite_frequency", owner, lo=1, allow_none=True)
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self._iterations = 0        # apply() calls; `iterations` counts the updates
         self._no_decay = ((), ())   # exclude_from_weight_decay: (variables, name patterns)
         self._pending_state = None  # set_state() before build()
 
@@ -107,6 +161,49 @@ class Optimizer:
         # At most float32's largest: the update of a float32 weight takes the rate as a
         # float32, where anything larger is inf (and the weights NaN).
         return _check_float(type(self).__name__, "learning_rate", lr, 0, _F32_MAX)
+
+    # use_ema and gradient_accumulation_steps decide the slots (the moving averages, the
+    # gradient sums): settable until the optimizer is built, as Keras creates those
+    # variables in build().
+    @property
+    def use_ema(self):
+        return self._use_ema
+
+    @use_ema.setter
+    def use_ema(self, value):
+        owner = type(self).__name__
+        value = _argcheck.boolean(value, "use_ema", owner)
+        if self.built and value != self._use_ema:
+            raise ValueError(f"{owner}: use_ema can only be changed before the optimizer is "
+                             f"built (it decides the slots), got use_ema={value!r}")
+        self._use_ema = value
+
+    @property
+    def gradient_accumulation_steps(self):
+        return self._accumulation
+
+    @gradient_accumulation_steps.setter
+    def gradient_accumulation_steps(self, value):
+        owner = type(self).__name__
+        value = _argcheck.integer(value, "gradient_accumulation_steps", owner, lo=2,
+                                  allow_none=True)
+        if self.built and value != self._accumulation:
+            raise ValueError(f"{owner}: gradient_accumulation_steps can only be changed "
+                             f"before the optimizer is built (it decides the slots), got "
+                             f"gradient_accumulation_steps={value!r}")
+        self._accumulation = value
+
+    @property
+    def iterations(self):
+        """The number of updates made: the number of apply() calls, divided (rounded
+        down) by gradient_accumulation_steps where gradients are accumulated, as Keras
+        counts them. Setting it sets the number of apply() calls."""
+        steps = self._accumulation
+        return self._iterations // steps if steps else self._iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        self._iterations = int(value)
 
     # learning_rate reads the current value (a schedule is evaluated at `iterations`)
     # and can be assigned a float, as callbacks do, or through .assign() (LearningRate).
@@ -120,12 +217,14 @@ class Optimizer:
     def _scheduled(self, schedule):
         """A schedule's (or callable's) rate at the current step as a float; a value that
         is no real number is refused here, a non-finite or negative one by apply."""
-        value = schedule(self.iterations)
+        # Keras evaluates a schedule at the number of apply() calls, also where gradients
+        # are accumulated (`iterations` then counts the updates)
+        value = schedule(self._iterations)
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise TypeError(f"{type(self).__name__}: learning_rate (a schedule) must give a "
-                            f"number, at step {self.iterations} it gave "
+                            f"number, at step {self._iterations} it gave "
                             f"{type(value).__name__} {_argcheck.shown(value)}")
         try:
             return float(value)
@@ -146,9 +245,17 @@ class Optimizer:
         return self._slots is not None
 
     def build(self, variables):
-        """Create the slots for `variables` (zeros, or the subclass' initial value)."""
+        """Create the slots for `variables` (zeros, or the subclass' initial value).
+
+        Parameters
+        ----------
+        variables : list of Variable
+            The variables the optimizer will update.
+        """
         variables = list(variables)
-        slots = [{n: self._init_slot(n, v) for n in self._slot_names_for()} for v in variables]
+        own = self._own_slot_names()
+        slots = [{n: self._init_slot(n, v) if n in own else np.zeros_like(v)
+                  for n in self._slot_names_for()} for v in variables]
         # Checked once here (same-shape, same-dtype, C-contiguous, writeable float arrays):
         # a step only takes these very arrays (slots_for), so _update calls the kernels
         # without checking them again.
@@ -172,6 +279,14 @@ class Optimizer:
             self.set_state(state)
 
     def _slot_names_for(self):
+        """Every slot of a variable, in the order of the saved state: the update's own,
+        then "average" (use_ema) and "gradient_accumulator" (gradient accumulation)."""
+        extra = (("average",) if self._use_ema else ()) + \
+            (("gradient_accumulator",) if self._accumulation else ())
+        return tuple(self._own_slot_names()) + extra
+
+    def _own_slot_names(self):
+        """The slots the update formula keeps (a subclass may depend on its arguments)."""
         return self._slot_names
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
@@ -238,7 +353,15 @@ class Optimizer:
         return grads
 
     def apply(self, grads, variables):
-        """One step: clip, decoupled weight decay and the update, in place; iterations += 1."""
+        """One step: clip, decoupled weight decay and the update, in place; iterations += 1.
+
+        Parameters
+        ----------
+        grads : list of array
+            One gradient per variable, of its shape.
+        variables : list of Variable
+            The variables to update in place, e.g. ``model.trainable_variables``.
+        """
         grads = list(grads)
         variables = list(variables)
         if len(grads) != len(variables):
@@ -257,7 +380,6 @@ class Optimizer:
             if g is not None and g.shape != v.shape:
                 raise ValueError(f"{owner}.apply: gradient {i} has shape {g.shape}, its "
                                  f"variable {v.shape}")
-        grads = self._clip(grads)
         lr = self.learning_rate
         wd_lr = (self.weight_decay or 0.0) * lr
         if not (math.isfinite(lr) and math.isfinite(wd_lr)):
@@ -270,18 +392,86 @@ class Optimizer:
                 raise ValueError(f"{owner}.apply: the learning rate {lr!r} (times weight_decay: "
                                  f"{wd_lr!r}) is beyond {v.dtype}'s largest number {top:g}: "
                                  f"the update would make the weights inf")
-        for g, v in zip(grads, variables):
-            if g is None:
-                continue
-            flat_v, flat_slots = self._flat[index[id(v)]]
-            self._update(flat_v, g.reshape(-1), flat_slots, lr,
-                         wd_lr if wd_lr == 0.0 or self._decays(v) else 0.0)
-        for g, v in zip(grads, variables):
+        updated = [g is not None for g in grads]
+        steps = self._accumulation
+        if steps:
+            # Keras' gradient accumulation: the gradients are summed over `steps` calls;
+            # every steps-th call updates with their mean (clipped then) and starts over.
+            accs = [None if g is None else self._flat[index[id(v)]][1]["gradient_accumulator"]
+                    for g, v in zip(grads, variables)]
+            if (self._iterations + 1) % steps:
+                for g, acc in zip(grads, accs):
+                    if g is not None:
+                        acc += g.reshape(-1)
+                grads = None
+            else:
+                grads = [None if g is None else (g.reshape(-1) + acc) / g.dtype.type(steps)
+                         for g, acc in zip(grads, accs)]
+        if grads is not None:
+            grads = self._clip(grads)
+            self._apply_updates([(self._flat[index[id(v)]], g.reshape(-1),
+                                  wd_lr if wd_lr == 0.0 or self._decays(v) else 0.0)
+                                 for g, v in zip(grads, variables) if g is not None], lr)
+            if steps:
+                for _, flat_slots in self._flat:
+                    flat_slots["gradient_accumulator"][...] = 0
+        if self._use_ema:
+            self._update_moving_averages()
+        for has_grad, v in zip(updated, variables):
             # as Keras' optimizer: a weight's constraint projects it after the update
             constraint = getattr(v, "constraint", None)
-            if g is not None and constraint is not None:
+            if has_grad and constraint is not None:
                 v[...] = np.asarray(constraint(v), dtype=v.dtype)
-        self.iterations += 1
+        self._iterations += 1
+
+    def _apply_updates(self, items, lr):
+        """The update of each ((flat variable, flat slots), flat gradient, wd * lr)."""
+        for (flat_v, flat_slots), g, wd_lr in items:
+            self._update(flat_v, g, flat_slots, lr, wd_lr)
+
+    def _update_moving_averages(self):
+        """Keras' EMA step over every variable the optimizer was built with: average =
+        m * average + (1 - m) * variable in the variable's dtype, m = ema_momentum (0 at
+        the first update, so the average starts at the variable); then, every
+        ema_overwrite_frequency updates, the variables take their averages."""
+        first = self.iterations == 0
+        for flat_v, flat_slots in self._flat:
+            avg = flat_slots["average"]
+            one = avg.dtype.type(1)
+            m = avg.dtype.type(0 if first else self.ema_momentum)
+            avg[...] = m * avg + (one - m) * flat_v
+        freq = self.ema_overwrite_frequency
+        if freq and (self.iterations + 1) % freq == 0:
+            for flat_v, flat_slots in self._flat:
+                flat_v[...] = flat_slots["average"]
+
+    def _moving_averages(self, variables=None):
+        """(variable, its moving average) for `variables` (default: every variable the
+        optimizer was built with); the averages are the optimizer's own arrays."""
+        owner = type(self).__name__
+        if not self._use_ema:
+            raise ValueError(f"{owner}: the optimizer keeps no moving averages of the weights "
+                             f"(use_ema={self._use_ema!r}); create it with use_ema=True")
+        if not self.built:
+            return []
+        variables = self._built_vars if variables is None else list(variables)
+        return [(v, s["average"]) for v, s in
+                zip(variables, self.slots_for(variables, "finalize_variable_values"))]
+
+    def finalize_variable_values(self, var_list):
+        """Set the variables of `var_list` to their final values (Keras' method, which
+        `fit` calls after its last epoch): with use_ema=True, each takes its moving
+        average; otherwise nothing changes.
+
+        Parameters
+        ----------
+        var_list : list of arrays
+            Variables the optimizer was built with (a model's trainable weights).
+        """
+        if not self._use_ema or not self.built:
+            return
+        for v, avg in self._moving_averages(var_list):
+            v[...] = avg
 
     def knows(self, variables):
         """Whether the optimizer is built and has slots for every one of `variables`."""
@@ -302,6 +492,15 @@ class Optimizer:
         return out
 
     def apply_gradients(self, grads_and_vars):
+        """One optimizer step (Keras' ``apply_gradients``): ``apply`` on pairs of gradients and
+        variables.
+
+        Parameters
+        ----------
+        grads_and_vars : iterable of (gradient, variable) pairs
+            The gradients, e.g. from ``GradientTape.gradient``, each with the
+            variable it updates; a None gradient is skipped.
+        """
         gv = list(grads_and_vars)
         self.apply([g for g, _ in gv], [v for _, v in gv])
 
@@ -312,7 +511,7 @@ class Optimizer:
     # Saving: iterations, then every slot of every variable in build order, or of the
     # given variables (those it was built with, in any order) in their order.
     def get_state(self, variables=None):
-        out = [np.array(self.iterations, dtype=np.int64)]
+        out = [np.array(self._iterations, dtype=np.int64)]
         if variables is None:
             slots = self._slots or []
         else:
@@ -325,7 +524,7 @@ class Optimizer:
         state = list(state)
         if not self.built:
             if len(state) == 1:
-                self.iterations = int(np.asarray(state[0]))
+                self._iterations = int(np.asarray(state[0]))
             else:
                 self._pending_state = state
             return
@@ -348,7 +547,7 @@ class Optimizer:
             for n in names:
                 s[n][...] = state[k]
                 k += 1
-        self.iterations = int(np.asarray(state[0]))
+        self._iterations = int(np.asarray(state[0]))
 
     @property
     def variables(self):
@@ -362,11 +561,16 @@ class Optimizer:
             lr = self.learning_rate
         return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
                 "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
-                "global_clipnorm": self.global_clipnorm}
+                "global_clipnorm": self.global_clipnorm, "use_ema": self.use_ema,
+                "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency,
+                "gradient_accumulation_steps": self.gradient_accumulation_steps}
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        if "loss_scale_factor" in config and config["loss_scale_factor"] is None:
+            del config["loss_scale_factor"]     # Keras' configs hold it (mixed precision)
         lr = config.get("learning_rate")
         if isinstance(lr, dict):
             config["learning_rate"] = schedules.deserialize(lr)
@@ -374,15 +578,36 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """m = momentum*m - lr*g; w += m (Nesterov: w += momentum*m - lr*g)."""
+    """Gradient descent with optional momentum (keras.optimizers.SGD):
+    ``m = momentum*m - lr*g; w += m`` (Nesterov: ``w += momentum*m - lr*g``).
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.01.
+    momentum : float
+        In [0, 1]: how much of the previous update carries over, accelerating descent
+        in a consistent direction and damping oscillations. Default 0: plain gradient
+        descent.
+    nesterov : bool
+        Whether to use Nesterov momentum. Default False.
+    name : str
+        The optimizer's name. Default ``'SGD'``.
+    """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="SGD"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="SGD"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         self.momentum = _check_momentum("SGD", momentum)
         self.nesterov = _argcheck.boolean(nesterov, "nesterov", "SGD")
 
-    def _slot_names_for(self):
+    def _own_slot_names(self):
         return ("momentum",) if self.momentum > 0 else ()
 
     def _update(self, var, grad, slots, lr, wd_lr):
@@ -396,13 +621,39 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Keras' epsilon-hat Adam: w -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps); with
-    amsgrad=True the slot velocity_hat = max(velocity_hat, v) takes v's place there."""
+    """Adam (keras.optimizers.Adam): stochastic gradient descent with adaptive
+    estimates of the gradient's first and second moments. Keras' epsilon-hat form:
+    ``w -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps)``; with amsgrad=True the slot
+    ``velocity_hat = max(velocity_hat, v)`` takes v's place there.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    beta_1 : float
+        The exponential decay rate of the first-moment (mean) estimates. Default 0.9.
+    beta_2 : float
+        The exponential decay rate of the second-moment (variance) estimates. Default
+        0.999.
+    epsilon : float
+        A small constant for numerical stability. Default 1e-7.
+    amsgrad : bool
+        Whether to use the AMSGrad variant, which divides by the largest second-moment
+        estimate so far. Default False.
+    name : str
+        The optimizer's name. Default ``'adam'``.
+    """
     _slot_names = ("m", "v")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adam"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adam"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, hi_open=True)
         self.beta_2 = _check_float(owner, "beta_2", beta_2, 0, 1, hi_open=True)
@@ -424,7 +675,7 @@ class Adam(Optimizer):
                              f"built (it decides the slots), got amsgrad={value!r}")
         self._amsgrad = value
 
-    def _slot_names_for(self):
+    def _own_slot_names(self):
         return ("m", "v", "velocity_hat") if self._amsgrad else ("m", "v")
 
     def _update(self, var, grad, slots, lr, wd_lr):
@@ -450,28 +701,79 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with Keras' decoupled weight decay (default 0.004): w -= w*wd*lr first."""
+    """Adam with Keras' decoupled weight decay (keras.optimizers.AdamW, default 0.004):
+    ``w -= w*wd*lr`` first, then Adam's step.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    weight_decay : float
+        The decoupled weight decay rate. Default 0.004.
+    beta_1 : float
+        The exponential decay rate of the first-moment (mean) estimates. Default 0.9.
+    beta_2 : float
+        The exponential decay rate of the second-moment (variance) estimates. Default
+        0.999.
+    epsilon : float
+        A small constant for numerical stability. Default 1e-7.
+    amsgrad : bool
+        Whether to use the AMSGrad variant. Default False.
+    name : str
+        The optimizer's name. Default ``'adamw'``.
+    """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adamw"):
+                 amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adamw"):
         if weight_decay is None:
             raise ValueError("AdamW: weight_decay must be a number >= 0, got None")
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, clipnorm,
-                         clipvalue, global_clipnorm, name)
+                         clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
 
 
 class RMSprop(Optimizer):
-    """v = rho*v + (1-rho)*g^2; w -= lr*g / sqrt(v + eps) (eps inside the root, as Keras)."""
+    """RMSprop (keras.optimizers.RMSprop): divides the gradient by a moving root mean
+    square of past gradients, ``v = rho*v + (1-rho)*g^2; w -= lr*g / sqrt(v + eps)``
+    (eps inside the root, as Keras).
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    rho : float
+        The discount factor of the moving average of squared gradients. Default 0.9.
+    momentum : float
+        Momentum of the update. Default 0.
+    epsilon : float
+        A small constant for numerical stability. Default 1e-7.
+    centered : bool
+        If True, gradients are normalised by an estimate of their variance (the mean
+        square minus the squared mean) instead of the mean square. Default False.
+    name : str
+        The optimizer's name. Default ``'rmsprop'``.
+    """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="rmsprop"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="rmsprop"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         self.rho = _check_float("RMSprop", "rho", rho, 0, 1)
         self.momentum = _check_momentum("RMSprop", momentum)
         self.epsilon = _check_epsilon("RMSprop", epsilon)
         self.centered = _argcheck.boolean(centered, "centered", "RMSprop")
 
-    def _slot_names_for(self):
+    def _own_slot_names(self):
         names = ["velocity"]
         if self.centered:
             names.append("average_gradient")
@@ -491,12 +793,32 @@ class RMSprop(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """acc += g^2; w -= lr*g / sqrt(acc + eps); acc starts at 0.1."""
+    """Adagrad (keras.optimizers.Adagrad): per-weight learning rates scaled by the
+    sum of past squared gradients, ``acc += g^2; w -= lr*g / sqrt(acc + eps)``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    initial_accumulator_value : float
+        The starting value of the per-weight sums of squared gradients; at least 0.
+        Default 0.1.
+    epsilon : float
+        A small constant for numerical stability. Default 1e-7.
+    name : str
+        The optimizer's name. Default ``'adagrad'``.
+    """
     _slot_names = ("accumulator",)
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adagrad"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adagrad"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         self.initial_accumulator_value = _check_float("Adagrad", "initial_accumulator_value",
                                                       initial_accumulator_value, 0)
         self.epsilon = _check_float("Adagrad", "epsilon", epsilon, 0)
@@ -525,13 +847,33 @@ class Nadam(Optimizer):
     m_hat = u_{t+1} m / (1 - prod_{k<=t+1} u_k) + (1 - u_t) g / (1 - prod_{k<=t} u_k),
     u_k = b1 (1 - 0.5 * 0.96^k). The product of the u_k, a variable Keras keeps, follows
     from the step count here (computed in double; Keras rounds it to the weights' dtype),
-    so the saved state is the step count and the slots, as for Adam."""
+    so the saved state is the step count and the slots, as for Adam.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    beta_1 : float
+        The exponential decay rate of the first-moment (mean) estimates. Default 0.9.
+    beta_2 : float
+        The exponential decay rate of the second-moment (variance) estimates. Default
+        0.999.
+    epsilon : float
+        A small constant for numerical stability. Default 1e-7.
+    name : str
+        The optimizer's name. Default ``'nadam'``.
+    """
     _slot_names = ("momentum", "velocity")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 name="nadam"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="nadam"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, hi_open=True)
         self.beta_2 = _check_float(owner, "beta_2", beta_2, 0, 1, hi_open=True)
@@ -576,14 +918,33 @@ class Nadam(Optimizer):
 
 
 class Adamax(Optimizer):
-    """Adam's infinity-norm variant (keras.optimizers.Adamax): m += (g - m)(1 - b1);
-    u = max(b2 u, |g|); w -= lr m / ((1 - b1^t)(u + eps))."""
+    """Adam's infinity-norm variant (keras.optimizers.Adamax):
+    ``m += (g - m)(1 - b1); u = max(b2 u, |g|); w -= lr m / ((1 - b1^t)(u + eps))``.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    beta_1 : float
+        The exponential decay rate of the first-moment (mean) estimates. Default 0.9.
+    beta_2 : float
+        The exponential decay rate of the weighted infinity norm. Default 0.999.
+    epsilon : float
+        A small constant for numerical stability. Default 1e-7.
+    name : str
+        The optimizer's name. Default ``'adamax'``.
+    """
     _slot_names = ("momentum", "norm")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 name="adamax"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adamax"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, hi_open=True)
         self.beta_2 = _check_float(owner, "beta_2", beta_2, 0, 1)
@@ -604,12 +965,30 @@ class Adadelta(Optimizer):
     """Adadelta (keras.optimizers.Adadelta, Zeiler 2012), Keras 3's update:
     accumulated_grad = rho ag + (1 - rho) g^2; d = -sqrt(ad + eps) g / sqrt(ag + eps);
     accumulated_delta_var = rho ad + (1 - rho) d^2; w += lr d (learning_rate=1.0 is the
-    paper's form; Keras' default is 0.001)."""
+    paper's form; Keras' default is 0.001).
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    rho : float
+        The decay rate of the moving averages, in [0, 1]. Default 0.95.
+    epsilon : float
+        A small constant for numerical stability. Default 1e-7.
+    name : str
+        The optimizer's name. Default ``'adadelta'``.
+    """
     _slot_names = ("accumulated_grad", "accumulated_delta_var")
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="adadelta"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adadelta"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.rho = _check_float(owner, "rho", rho, 0, 1)
         self.epsilon = _check_epsilon(owner, epsilon)
@@ -628,12 +1007,31 @@ class Adadelta(Optimizer):
 class Lion(Optimizer):
     """Lion (keras.optimizers.Lion, Chen et al. 2023): w -= lr sign(b1 m + (1 - b1) g);
     then momentum = b2 m + (1 - b2) g. beta_1 in (0, 1] (0 would make it SignSGD, which
-    Keras refuses too), beta_2 in [0, 1]."""
+    Keras refuses too), beta_2 in [0, 1].
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step. Default 0.001.
+    beta_1 : float
+        The rate that mixes the momentum and the gradient into the update's sign, in
+        (0, 1]. Default 0.9.
+    beta_2 : float
+        The decay rate of the momentum, in [0, 1]. Default 0.99.
+    name : str
+        The optimizer's name. Default ``'lion'``.
+    """
     _slot_names = ("momentum",)
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="lion"):
-        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, name)
+                 clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="lion"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, lo_open=True)
         self.beta_2 = _check_float(owner, "beta_2", beta_2, 0, 1)
@@ -647,29 +1045,210 @@ class Lion(Optimizer):
         return cfg
 
 
+
+class Ftrl(Optimizer):
+    """Follow The Regularized Leader (keras.optimizers.Ftrl, McMahan et al. 2013), Keras
+    3's update, in the weights' dtype, with g' = g + 2 * l2_shrinkage * w:
+
+        n_new = n + g^2
+        z += g' - (n_new^(-p) - n^(-p)) / lr * w          (p = learning_rate_power)
+        w = (clip(z, -l1, l1) - z) / (n_new^(-p) / lr + 2 * (l2 + beta / (2 lr)))
+        n = n_new
+
+    with the slots n ("accumulator", starting at initial_accumulator_value) and z
+    ("linear", starting at 0). Computed in NumPy (no C kernel): a model compiled with
+    Ftrl trains on the layer path.
+
+    Parameters
+    ----------
+    learning_rate : float, LearningRateSchedule or callable, default 0.001
+        Must be > 0 when a step is taken (the update divides by it).
+    learning_rate_power : float, default -0.5
+        <= 0; 0 gives a fixed learning rate.
+    initial_accumulator_value : float, default 0.1
+        >= 0, the accumulator's starting value.
+    l1_regularization_strength, l2_regularization_strength : float, default 0.0
+        >= 0, the L1 and the (stabilising) L2 penalty of the paper.
+    l2_shrinkage_regularization_strength : float, default 0.0
+        >= 0, an L2 penalty on the weights' magnitude, added to the gradient.
+    beta : float, default 0.0
+        The paper's beta.
+    weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
+    ema_overwrite_frequency, gradient_accumulation_steps, name
+        As for every optimizer (see `Optimizer`).
+    """
+    _slot_names = ("accumulator", "linear")
+
+    def __init__(self, learning_rate=0.001, learning_rate_power=-0.5,
+                 initial_accumulator_value=0.1, l1_regularization_strength=0.0,
+                 l2_regularization_strength=0.0, l2_shrinkage_regularization_strength=0.0,
+                 beta=0.0, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None,
+                 name="ftrl"):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
+                         use_ema=use_ema, ema_momentum=ema_momentum,
+                         ema_overwrite_frequency=ema_overwrite_frequency,
+                         gradient_accumulation_steps=gradient_accumulation_steps, name=name)
+        owner = type(self).__name__
+        self.learning_rate_power = _check_float(owner, "learning_rate_power",
+                                                learning_rate_power, hi=0)
+        self.initial_accumulator_value = _check_float(owner, "initial_accumulator_value",
+                                                      initial_accumulator_value, 0)
+        self.l1_regularization_strength = _check_float(owner, "l1_regularization_strength",
+                                                       l1_regularization_strength, 0)
+        self.l2_regularization_strength = _check_float(owner, "l2_regularization_strength",
+                                                       l2_regularization_strength, 0)
+        self.l2_shrinkage_regularization_strength = _check_float(
+            owner, "l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength,
+            0)
+        self.beta = _check_float(owner, "beta", beta)
+        if self.initial_accumulator_value < _TINY and self.learning_rate_power < 0 and \
+                self.l2_regularization_strength == 0 and self.beta == 0:
+            # w = (clip(z) - z) / (n^-p / lr + 2 l2 + beta / lr): a weight whose gradients
+            # were all 0 so far (n = 0) would be 0/0 = NaN
+            raise ValueError(f"{owner}: initial_accumulator_value must be >= {_TINY:g} "
+                             f"(float32's smallest normal number) unless "
+                             f"l2_regularization_strength or beta is > 0 or "
+                             f"learning_rate_power is 0: otherwise a weight whose gradients "
+                             f"are 0 becomes 0/0 = NaN; got initial_accumulator_value="
+                             f"{initial_accumulator_value!r}")
+
+    def _init_slot(self, name, var):
+        if name == "accumulator":
+            return np.full_like(var, self.initial_accumulator_value)
+        return np.zeros_like(var)
+
+    def _apply_updates(self, items, lr):
+        """Every variable's step computed first, written only when all are finite: a
+        step that overflows (a large learning_rate_power, or l2 shrinkage times a
+        weight) raises and changes nothing (Keras writes inf / NaN)."""
+        owner = type(self).__name__
+        if not lr > 0:
+            raise ValueError(f"{owner}.apply: the learning rate must be > 0 (the update "
+                             f"divides by it), got {lr!r}")
+        staged = [self._step(flat_v, g, flat_slots, lr, wd_lr)
+                  for (flat_v, flat_slots), g, wd_lr in items]
+        for new in staged:
+            if not all(np.isfinite(a).all() for a in new):
+                raise ValueError(
+                    f"{owner}.apply: the step gives non-finite weights or slots "
+                    f"(learning_rate={lr!r}, learning_rate_power={self.learning_rate_power!r}, "
+                    f"l2_shrinkage_regularization_strength="
+                    f"{self.l2_shrinkage_regularization_strength!r}); nothing was changed")
+        for ((flat_v, flat_slots), _, _), (w, n, z) in zip(items, staged):
+            flat_v[...] = w
+            flat_slots["accumulator"][...] = n
+            flat_slots["linear"][...] = z
+
+    def _update(self, var, grad, slots, lr, wd_lr):
+        w, n, z = self._step(var, grad, slots, lr, wd_lr)
+        var[...] = w
+        slots["accumulator"][...] = n
+        slots["linear"][...] = z
+
+    def _step(self, var, grad, slots, lr, wd_lr):
+        """(new weights, accumulator, linear) of one variable; nothing written."""
+        dt = var.dtype.type
+        lr_t = dt(lr)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if wd_lr:       # Keras' decoupled weight decay, before the update
+                var = var - var * dt(self.weight_decay) * lr_t
+            accum, linear = slots["accumulator"], slots["linear"]
+            power = dt(-self.learning_rate_power)
+            l2 = dt(self.l2_regularization_strength) + dt(self.beta) / (dt(2.0) * lr_t)
+            l1 = dt(self.l1_regularization_strength)
+            g_shrunk = grad + dt(2 * self.l2_shrinkage_regularization_strength) * var
+            new_accum = accum + np.square(grad)
+            new_pow = np.power(new_accum, power)
+            new_linear = linear + (g_shrunk - (new_pow - np.power(accum, power)) / lr_t * var)
+            quadratic = new_pow / lr_t + dt(2) * l2
+            w = (np.clip(new_linear, -l1, l1) - new_linear) / quadratic
+        return w, new_accum, new_linear
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(learning_rate_power=self.learning_rate_power,
+                   initial_accumulator_value=self.initial_accumulator_value,
+                   l1_regularization_strength=self.l1_regularization_strength,
+                   l2_regularization_strength=self.l2_regularization_strength,
+                   l2_shrinkage_regularization_strength=self.l2_shrinkage_regularization_strength,
+                   beta=self.beta)
+        return cfg
+
 ALL_OBJECTS = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax,
-                                       Adadelta, Lion)}
+                                       Adadelta, Lion, Ftrl)}
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad,
-            "nadam": Nadam, "adamax": Adamax, "adadelta": Adadelta, "lion": Lion}
+            "nadam": Nadam, "adamax": Adamax, "adadelta": Adadelta, "lion": Lion,
+            "ftrl": Ftrl}
 
 
 def known_names():
+    """The optimizer names ``get`` accepts (lower case; the class names are accepted too),
+    sorted.
+
+    Returns
+    -------
+    list of str
+        The names.
+    """
     return sorted(_BY_NAME)
 
 
 def serialize(optimizer):
+    """An optimizer's configuration as Keras writes it: ``{'class_name': ..., 'config':
+    optimizer.get_config()}``.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer to describe.
+
+    Returns
+    -------
+    dict
+        The class name and the optimizer's config.
+    """
     return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
 
 
 def deserialize(config):
+    """Make an optimizer from the dict ``serialize`` gives.
+
+    Parameters
+    ----------
+    config : dict
+        ``{'class_name': ..., 'config': ...}``.
+
+    Returns
+    -------
+    Optimizer
+        A new optimizer.
+    """
     return get(config)
 
 
 def get(identifier):
-    """Name ('adam', 'Adam', ...), Optimizer or config dict -> Optimizer."""
+    """Name ('adam', 'Adam', ...), Optimizer or config dict -> Optimizer.
+
+    Parameters
+    ----------
+    identifier : str, Optimizer or dict
+        An optimizer name (``'adam'``, ``'SGD'``, ...; made with its defaults), an
+        Optimizer (returned as it is) or a config dict.
+
+    Returns
+    -------
+    Optimizer
+        The optimizer.
+    """
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):
+        name = identifier.get("class_name")
+        if isinstance(name, str) and name not in ALL_OBJECTS and name.lower() in _BY_NAME:
+            # Keras' deserialize takes the lower-case names too ("adam")
+            identifier = dict(identifier, class_name=_BY_NAME[name.lower()].__name__)
         return _registry.from_dict("optimizer", identifier, ALL_OBJECTS)
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier.lower())

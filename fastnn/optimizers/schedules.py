@@ -12,6 +12,10 @@ from fastnn import _registry
 
 
 class LearningRateSchedule:
+    """keras.optimizers.schedules.LearningRateSchedule: the base class of the learning-rate
+    schedules. A schedule is called with the optimizer's step count (``schedule(step)``) and
+    gives the learning rate for that step; pass it as an optimizer's ``learning_rate``. A
+    subclass defines ``__call__(step)`` and ``get_config()``."""
     def __call__(self, step):
         raise NotImplementedError
 
@@ -93,7 +97,22 @@ class _Decay(LearningRateSchedule):
 
 
 class ExponentialDecay(_Decay):
-    """lr * decay_rate ** (step / decay_steps) (integer division if staircase)."""
+    """lr * decay_rate ** (step / decay_steps) (integer division if staircase).
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The learning rate at step 0.
+    decay_steps : int
+        The number of steps the decay is measured in; greater than 0.
+    decay_rate : float
+        The factor the rate is multiplied by every ``decay_steps`` steps.
+    staircase : bool
+        If True, the rate drops in steps (the exponent is ``step // decay_steps``).
+        Default False.
+    name : str, optional
+        The schedule's name, kept in its config.
+    """
     _formula = "initial_learning_rate * decay_rate ** (step / decay_steps)"
 
     def _decay(self, p):
@@ -101,7 +120,21 @@ class ExponentialDecay(_Decay):
 
 
 class InverseTimeDecay(_Decay):
-    """lr / (1 + decay_rate * step / decay_steps)."""
+    """lr / (1 + decay_rate * step / decay_steps).
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The learning rate at step 0.
+    decay_steps : int
+        The number of steps the decay is measured in; greater than 0.
+    decay_rate : float
+        How fast the rate falls.
+    staircase : bool
+        If True, ``step / decay_steps`` is rounded down. Default False.
+    name : str, optional
+        The schedule's name, kept in its config.
+    """
     _formula = "initial_learning_rate / (1 + decay_rate * step / decay_steps)"
 
     def _decay(self, p):
@@ -125,7 +158,17 @@ def _numbers(owner, name, seq, **limits):
 
 class PiecewiseConstantDecay(LearningRateSchedule):
     """values[0] while step <= boundaries[0], values[1] while step <= boundaries[1], ...,
-    values[-1] after the last boundary (boundaries strictly increasing)."""
+    values[-1] after the last boundary (boundaries strictly increasing).
+
+    Parameters
+    ----------
+    boundaries : list of int
+        The steps where the rate changes, strictly increasing.
+    values : list of float
+        The rates, one more than ``boundaries``.
+    name : str
+        The schedule's name. Default ``'PiecewiseConstant'``.
+    """
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         owner = "PiecewiseConstantDecay"
@@ -157,7 +200,24 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 class PolynomialDecay(LearningRateSchedule):
     """(initial_learning_rate - end_learning_rate) * (1 - step / decay_steps) ** power
     + end_learning_rate, the step held at decay_steps after it; with cycle=True,
-    decay_steps is multiplied by ceil(step / decay_steps) (1 at step 0) instead."""
+    decay_steps is multiplied by ceil(step / decay_steps) (1 at step 0) instead.
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The learning rate at step 0.
+    decay_steps : int
+        The number of steps the decay is measured in; greater than 0.
+    end_learning_rate : float
+        The rate reached at ``decay_steps``. Default 0.0001.
+    power : float
+        The exponent of the polynomial, at least 0. Default 1: linear.
+    cycle : bool
+        If True, the decay restarts past ``decay_steps`` with a longer period. Default
+        False.
+    name : str
+        The schedule's name. Default ``'PolynomialDecay'``.
+    """
     _formula = ("(initial_learning_rate - end_learning_rate) * (1 - step / decay_steps) "
                 "** power + end_learning_rate")
 
@@ -203,7 +263,24 @@ def _cosine(fraction, alpha):
 class CosineDecay(LearningRateSchedule):
     """Cosine decay from the initial rate to alpha times it over decay_steps; with
     warmup_target, first a linear warmup from initial_learning_rate to warmup_target over
-    warmup_steps, then the decay from warmup_target (to alpha * warmup_target)."""
+    warmup_steps, then the decay from warmup_target (to alpha * warmup_target).
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The learning rate at step 0.
+    decay_steps : int
+        The number of steps the decay is measured in; greater than 0.
+    alpha : float
+        The final rate as a fraction of the initial (or warm-up target) rate. Default
+        0.
+    name : str
+        The schedule's name. Default ``'CosineDecay'``.
+    warmup_target : float, optional
+        The rate a linear warm-up climbs to before the decay. Default None: no warm-up.
+    warmup_steps : int
+        The length of the warm-up. Default 0.
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
@@ -251,7 +328,23 @@ class CosineDecayRestarts(LearningRateSchedule):
     The period a step falls in comes from Keras' closed form (floor of a logarithm),
     corrected to the exact period where rounding puts it one off at a boundary. With
     t_mul < 1 the periods shrink and end for good after first_decay_steps / (1 - t_mul)
-    steps: a step there has no rate (ValueError; Keras gives NaN)."""
+    steps: a step there has no rate (ValueError; Keras gives NaN).
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The learning rate at step 0.
+    first_decay_steps : int
+        The length of the first period; greater than 0.
+    t_mul : float
+        Each period lasts ``t_mul`` times as long as the one before. Default 2.
+    m_mul : float
+        Each period starts at ``m_mul`` times the previous starting rate. Default 1.
+    alpha : float
+        The rate at the end of a period, as a fraction of its starting rate. Default 0.
+    name : str
+        The schedule's name. Default ``'SGDRDecay'``.
+    """
 
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0,
                  alpha=0.0, name="SGDRDecay"):
@@ -315,10 +408,34 @@ ALL_OBJECTS = {c.__name__: c for c in (ExponentialDecay, InverseTimeDecay, Piece
 
 
 def serialize(schedule):
+    """A schedule's configuration as Keras writes it: ``{'class_name': ..., 'config':
+    schedule.get_config()}``.
+
+    Parameters
+    ----------
+    schedule : LearningRateSchedule
+        The schedule to describe.
+
+    Returns
+    -------
+    dict
+        The class name and the schedule's config.
+    """
     return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
 
 
 def deserialize(config):
     """A schedule from serialize()'s {"class_name": ..., "config": {...}} (Keras' form,
-    with its "module" and "registered_name" keys, is read too)."""
+    with its "module" and "registered_name" keys, is read too).
+
+    Parameters
+    ----------
+    config : dict
+        ``{'class_name': ..., 'config': ...}``.
+
+    Returns
+    -------
+    LearningRateSchedule
+        A new schedule.
+    """
     return _registry.from_dict("schedule", config, ALL_OBJECTS)

@@ -46,9 +46,56 @@ class FunctionMetric(metrics_mod.Metric):
         return np.asarray(self.fn(y_true, y_pred), dtype=np.float64)
 
 
+_BY_SHAPES = ("crossentropy", "ce")
+
+
+def is_binary_or_sparse_categorical(y_shape, pred_shape):
+    """Keras' reading of labels against outputs: (binary: one output unit, sparse: the
+    labels have a lower rank, or one column against several outputs)."""
+    binary = pred_shape[-1] == 1
+    sparse = len(y_shape) < len(pred_shape) or (y_shape[-1] == 1 and pred_shape[-1] > 1)
+    return binary, sparse
+
+
+class CrossentropyByShapes(losses_mod.Loss):
+    """compile(loss="crossentropy") or "ce" (Keras' compile_utils.get_loss): the
+    cross-entropy that fits the labels and outputs, chosen from their shapes when they
+    are first seen: BinaryCrossentropy for one output unit, SparseCategoricalCrossentropy
+    for labels of a lower rank (or one column against several outputs),
+    CategoricalCrossentropy otherwise (each on probabilities, as Keras' choice).
+
+    Parameters
+    ----------
+    identifier : str
+        The name compile() was given ("crossentropy" or "ce"); the loss' name.
+    """
+
+    def __init__(self, identifier="crossentropy"):
+        super().__init__(name=identifier)
+        self.identifier = identifier
+
+    def resolve(self, y_shape, pred_shape):
+        """The cross-entropy Loss for labels of y_shape and outputs of pred_shape."""
+        binary, sparse = is_binary_or_sparse_categorical(tuple(y_shape), tuple(pred_shape))
+        cls = losses_mod.BinaryCrossentropy if binary else \
+            losses_mod.SparseCategoricalCrossentropy if sparse else \
+            losses_mod.CategoricalCrossentropy
+        return cls(name=self.identifier)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        return loss_value(self.resolve(np.shape(y_true), np.shape(y_pred)), y_true, y_pred,
+                          sample_weight)
+
+    def get_config(self):
+        return {"name": self.identifier}
+
+
 def get_loss(identifier, owner="compile"):
-    """A loss argument as a Loss: a name, a Loss (object or class), a fastnn loss
-    function, or any Python function fn(y_true, y_pred)."""
+    """A loss argument as a Loss: a name ("crossentropy" / "ce": CrossentropyByShapes),
+    a Loss (object or class), a fastnn loss function, or any Python function
+    fn(y_true, y_pred)."""
+    if isinstance(identifier, str) and identifier.lower() in _BY_SHAPES:
+        return CrossentropyByShapes(identifier)
     try:
         loss = losses_mod.get(identifier)
     except ValueError:

@@ -328,7 +328,36 @@ class Trainer:
         a list, or a dict by output name, weighted by loss_weights. Metrics are names,
         Metric objects or functions (a list for every output, or a list of lists or a
         dict per output). Everything is resolved here where it can be, so a bad name
-        fails at compile time, listing the known ones."""
+        fails at compile time, listing the known ones.
+
+        Parameters
+        ----------
+        optimizer : str or Optimizer
+            The optimizer, by name (``'adam'``) or as an object. Default
+            ``'rmsprop'``.
+        loss : str, Loss, callable, list or dict
+            The loss to minimise: a name, a ``fastnn.losses`` object, or a function
+            ``fn(y_true, y_pred)`` giving per-sample values; for several outputs
+            one loss for all, a list (one per output) or a dict by output name.
+        metrics : list or dict, optional
+            Metrics to report: names (``'accuracy'``), Metric objects or functions;
+            a list for every output, or a list of lists or a dict by output name.
+        loss_weights : list or dict, optional
+            Factors of the outputs' losses in the total loss, for several outputs.
+        weighted_metrics : list or dict, optional
+            Metrics computed with the sample weights (``sample_weight`` or
+            ``class_weight`` of ``fit``).
+        run_eagerly : bool
+            Accepted for Keras compatibility; fastnn always runs eagerly.
+        steps_per_execution : int
+            The number of batches run per call of the batch callbacks. Default 1.
+        jit_compile : bool or 'auto'
+            Accepted for Keras compatibility and ignored (fastnn's kernels are
+            compiled ahead of time).
+        auto_scale_loss : bool
+            Accepted for Keras compatibility and ignored (fastnn has no mixed
+            precision).
+        """
         opt = optimizers_mod.get(optimizer)
         structured = isinstance(loss, (list, tuple, dict))
         if structured:      # an output's loss given as a list of one, as Keras reads it
@@ -396,7 +425,10 @@ class Trainer:
             return None
 
         def loss(item):
-            return losses_mod.serialize(compile_utils.get_loss(item))
+            obj = compile_utils.get_loss(item)
+            if isinstance(obj, compile_utils.CrossentropyByShapes):
+                return obj.identifier          # resolved from the shapes again
+            return losses_mod.serialize(obj)
         return {
             "optimizer": optimizers_mod.serialize(self.optimizer),
             "loss": _map_leaves(loss, self._loss_identifier),
@@ -412,7 +444,7 @@ class Trainer:
         def metric(item):
             return item if isinstance(item, str) else metrics_mod.get(item)
         self.compile(optimizer=optimizers_mod.get(config["optimizer"]),
-                     loss=_map_leaves(losses_mod.get, config["loss"]),
+                     loss=_map_leaves(compile_utils.get_loss, config["loss"]),
                      loss_weights=config.get("loss_weights"),
                      metrics=_map_leaves(metric, config.get("metrics") or []),
                      weighted_metrics=_map_leaves(metric, config.get("weighted_metrics") or []))
@@ -468,7 +500,19 @@ class Trainer:
     def _convert_y(self, y, n, out_shape, what, argname="y"):
         """y -> array checked against the loss and the output shape: sparse labels
         integer in [0, units) as (N,); binary labels in [0, 1]; others shaped like the
-        output. Converted to the model dtype."""
+        output. Converted to the model dtype. loss="crossentropy" takes the loss these
+        labels call for, kept only when they pass."""
+        pending = self.loss if isinstance(self.loss, compile_utils.CrossentropyByShapes) \
+            else None
+        out_losses = self._out_losses
+        try:
+            return self._convert_y_checked(y, n, out_shape, what, argname)
+        except BaseException:
+            if pending is not None:         # refused labels leave the loss unresolved
+                self.loss, self._out_losses = pending, out_losses
+            raise
+
+    def _convert_y_checked(self, y, n, out_shape, what, argname):
         arr = _numeric_array(y, what, argname)
         if arr.ndim == 0 or arr.shape[0] == 0:
             raise ValueError(f"{what}: {argname} must not be empty, got shape {arr.shape}")
@@ -481,6 +525,11 @@ class Trainer:
                 and not _all_finite(arr.astype(self.dtype)):
             _raise_not_finite(arr, arr.astype(self.dtype), what, argname)
         units = out_shape[-1]
+        if isinstance(self.loss, compile_utils.CrossentropyByShapes):
+            # "crossentropy": the loss the labels and outputs call for, from now on
+            self.loss = self.loss.resolve(arr.shape, out_shape)
+            if self._out_losses is not None and len(self._out_losses) == 1:
+                self._out_losses = [(self.loss, self._out_losses[0][1])]
         op = getattr(self.loss, "_op", None)
         if op is None:
             # a loss of the user's own: the targets as given (floats in the model's
@@ -945,7 +994,64 @@ class Trainer:
         """Train for `epochs` epochs (counting from initial_epoch); returns a History.
         x and y: arrays (checked, and on the C engine where the model lowers), lists or
         dicts of arrays for several inputs or outputs, a generator or iterator, a
-        keras.utils.PyDataset or a fastnn.data.Dataset (tf.data.Dataset) of batches."""
+        keras.utils.PyDataset or a fastnn.data.Dataset (tf.data.Dataset) of batches.
+
+        Parameters
+        ----------
+        x : array, list, dict, Dataset, PyDataset or generator
+            The inputs: a NumPy array (or anything array-like), a list or dict of
+            arrays for a model with several inputs, a ``fastnn.data.Dataset``
+            (``tf.data.Dataset``), a ``keras.utils.PyDataset`` or a generator
+            yielding batches (``(x, y)`` or ``(x, y, sample_weight)``; then ``y``
+            is not given).
+        y : array, list or dict, optional
+            The targets, like ``x`` (one per output); not given when ``x`` yields
+            them.
+        batch_size : int, optional
+            The number of samples per batch. Default 32. Not given when ``x`` is a
+            dataset or generator, which makes its own batches.
+        epochs : int
+            The epoch to stop at (the last epoch's number, counting from
+            ``initial_epoch``). Default 1.
+        verbose : int or 'auto'
+            0: silent; 1: a progress bar; 2: one line per epoch. Default
+            ``'auto'``: 1.
+        callbacks : list of Callback, optional
+            Callbacks called during the run (``fastnn.callbacks``).
+        validation_split : float
+            In [0, 1): the fraction of the array data held out (the last samples,
+            before shuffling) to validate on at the end of each epoch. Default 0.
+        validation_data : tuple or Dataset, optional
+            ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight)``, or a dataset,
+            to validate on at the end of each epoch.
+        shuffle : bool
+            Whether to shuffle the samples before each epoch (arrays only). Default
+            True.
+        class_weight : dict, optional
+            ``{class index: weight}``: each sample's loss is scaled by the weight
+            of its class.
+        sample_weight : array, optional
+            A weight per sample (shape ``(samples,)``), or per value for outputs
+            with more axes, scaling each sample's loss.
+        initial_epoch : int
+            The epoch to start from (to resume a run). Default 0.
+        steps_per_epoch : int, optional
+            The number of batches per epoch when ``x`` is a dataset or generator.
+            Default None: until it is exhausted.
+        validation_steps : int, optional
+            The number of validation batches when ``validation_data`` is a dataset.
+            Default None: all of it.
+        validation_batch_size : int, optional
+            The batch size for validation. Default: ``batch_size``.
+        validation_freq : int
+            Validate every this many epochs. Default 1.
+
+        Returns
+        -------
+        History
+            Its ``history`` attribute maps each logged name (``'loss'``, metrics,
+            ``'val_loss'``, ...) to a list with one value per epoch.
+        """
         _threads.follow_env()
         if self._needs_adapter(x, y, steps_per_epoch, "train"):
             return self._fit_adapted(
@@ -1034,6 +1140,7 @@ class Trainer:
             logs = self._engine.fit_plan.fit_epochs(
                 xa, ya, swa, batch_size, bool(shuffle), range(initial_epoch, epochs), cbl,
                 val=val, val_batch_size=vbs or batch_size, val_epoch=validates)
+            self._finalize_optimizer(epochs)
             cbl.on_train_end(logs)
             return history
         for epoch in range(initial_epoch, epochs):
@@ -1048,13 +1155,50 @@ class Trainer:
             cbl.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        self._finalize_optimizer(epochs)
         cbl.on_train_end(logs)
         return history
 
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
-        """Loss (and metrics) on (x, y): a float, a list [loss, *metrics], or a dict."""
+        """Loss (and metrics) on (x, y): a float, a list ``[loss, *metrics]``, or a dict.
+
+        Parameters
+        ----------
+        x : array, list, dict, Dataset, PyDataset or generator
+            The inputs: a NumPy array (or anything array-like), a list or dict of
+            arrays for a model with several inputs, a ``fastnn.data.Dataset``
+            (``tf.data.Dataset``), a ``keras.utils.PyDataset`` or a generator
+            yielding batches (``(x, y)`` or ``(x, y, sample_weight)``; then ``y``
+            is not given).
+        y : array, list or dict, optional
+            The targets, like ``x`` (one per output); not given when ``x`` yields
+            them.
+        batch_size : int, optional
+            The number of samples per batch. Default 32. Not given when ``x`` is a
+            dataset or generator, which makes its own batches.
+        verbose : int or 'auto'
+            0: silent; 1: a progress bar; 2: one line per epoch. Default
+            ``'auto'``: 1.
+        sample_weight : array, optional
+            A weight per sample (shape ``(samples,)``), or per value for outputs
+            with more axes, scaling each sample's loss.
+        steps : int, optional
+            The number of batches to evaluate when ``x`` is a dataset or generator.
+            Default None: until it is exhausted.
+        callbacks : list of Callback, optional
+            Callbacks called during the run (``fastnn.callbacks``).
+        return_dict : bool
+            Whether to return a dict ``{name: value}`` instead of a list. Default
+            False.
+
+        Returns
+        -------
+        float, list or dict
+            The loss alone when nothing else is compiled, else ``[loss,
+            *metrics]``, or a dict with ``return_dict=True``.
+        """
         _threads.follow_env()
         _argcheck.boolean(return_dict, "return_dict", "evaluate")
         if self._needs_adapter(x, y, steps, "test"):
@@ -1186,18 +1330,80 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on the batch (x, y). Returns, as Keras 3 does, the batch's
         loss (and metrics), computed on the outputs before the step; the metrics are reset
-        first, at every call."""
+        first, at every call.
+
+        Parameters
+        ----------
+        x : array, list or dict
+            One batch of inputs.
+        y : array, list or dict, optional
+            Its targets.
+        sample_weight : array, optional
+            A weight per sample (shape ``(samples,)``), or per value for outputs
+            with more axes, scaling each sample's loss.
+        class_weight : dict, optional
+            ``{class index: weight}`` (see ``fit``).
+        return_dict : bool
+            Whether to return a dict ``{name: value}`` instead of a list. Default
+            False.
+
+        Returns
+        -------
+        float, list or dict
+            The batch's loss (and metrics), as ``evaluate`` gives them.
+        """
         return self._on_batch("train_on_batch", True, x, y, sample_weight, class_weight,
                               return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) of the batch (x, y) in inference mode (the metrics reset
-        first, as Keras 3 does)."""
+        first, as Keras 3 does).
+
+        Parameters
+        ----------
+        x : array, list or dict
+            One batch of inputs.
+        y : array, list or dict, optional
+            Its targets.
+        sample_weight : array, optional
+            A weight per sample (shape ``(samples,)``), or per value for outputs
+            with more axes, scaling each sample's loss.
+        return_dict : bool
+            Whether to return a dict ``{name: value}`` instead of a list. Default
+            False.
+
+        Returns
+        -------
+        float, list or dict
+            The batch's loss (and metrics).
+        """
         return self._on_batch("test_on_batch", False, x, y, sample_weight, None, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for x, batch by batch, as one NumPy array of the model dtype (a
-        list or dict of them for several outputs)."""
+        list or dict of them for several outputs).
+
+        Parameters
+        ----------
+        x : array, list, dict, Dataset, PyDataset or generator
+            The inputs (see ``fit``).
+        batch_size : int, optional
+            The number of samples per batch. Default 32. Not given when ``x`` is a
+            dataset or generator, which makes its own batches.
+        verbose : int or 'auto'
+            0: silent; 1: a progress bar; 2: one line per epoch. Default
+            ``'auto'``: 1.
+        steps : int, optional
+            The number of batches to predict when ``x`` is a dataset or generator.
+            Default None: until it is exhausted.
+        callbacks : list of Callback, optional
+            Callbacks called during the run (``fastnn.callbacks``).
+
+        Returns
+        -------
+        numpy.ndarray, list or dict
+            The outputs, a list or dict of arrays for a model with several outputs.
+        """
         _threads.follow_env()
         if self._needs_adapter(x, None, steps, "predict"):
             return self._predict_adapted(x, batch_size, verbose, steps, callbacks)
@@ -1263,7 +1469,18 @@ class Trainer:
             return self._call_arrays(xa, training=True)
 
     def predict_on_batch(self, x):
-        """The outputs for one batch as a NumPy array, as Keras gives them."""
+        """The outputs for one batch as a NumPy array, as Keras gives them.
+
+        Parameters
+        ----------
+        x : array, list or dict
+            One batch of inputs.
+
+        Returns
+        -------
+        numpy.ndarray, list or dict
+            The outputs.
+        """
         return self._outputs(x, False, "predict_on_batch")
 
     # ------------------------------------------------------------------ any input
@@ -1373,6 +1590,14 @@ class Trainer:
             Layer.__call__(self, x, training=False)
             self.built = True
 
+    def _finalize_optimizer(self, epochs):
+        """Keras' end of fit: the optimizer's finalize_variable_values on the trainable
+        weights (with use_ema=True they take their moving averages), when fit had epochs
+        to run and the optimizer took a step."""
+        opt = self.optimizer
+        if epochs > 0 and opt is not None and opt.built and getattr(opt, "use_ema", False):
+            opt.finalize_variable_values([w for w in self.trainable_weights if opt.knows([w])])
+
     def _begin_training(self, cbl, initial_epoch):
         """on_train_begin, then the epoch fit starts from: `initial_epoch`, or the one a
         callback restored (BackupAndRestore sets model._initial_epoch, as in Keras)."""
@@ -1441,6 +1666,7 @@ class Trainer:
             cbl.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        self._finalize_optimizer(epochs)
         cbl.on_train_end(logs)
         return history
 

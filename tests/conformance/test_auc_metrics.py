@@ -137,8 +137,6 @@ class TestSensitivityAtSpecificity(_TC):
 
     # Keras: keras/src/metrics/confusion_metrics_test.py::SensitivityAtSpecificityTest::test_handles_sas_metrics
     # (Keras: @pytest.mark.requires_trainable_backend)
-    @pytest.mark.xfail(strict=True, reason="missing: the loss name 'crossentropy' "
-                       "(Keras' alias resolved by the output shape); fastnn.losses lacks it")
     def test_handles_sas_metrics(self):
         # Test for https://github.com/keras-team/keras/issues/19376
         model = models.Sequential(

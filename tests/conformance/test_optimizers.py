@@ -14,7 +14,6 @@ Not ported:
 | Keras test | reason |
 |---|---|
 | NadamTest::test_build_with_empty_var_list | Keras internals: the dtype of the `_u_product` variable; fastnn derives that product from the step count and keeps no variable for it |
-| LionTest::test_ema | use_ema (exponential moving average of the weights) is not implemented in fastnn |
 
 `LionTest::test_invalid_beta_1` keeps Keras' cases (beta_1 = -0.1, 0.0, 1.1 raise
 ValueError); the message is fastnn's, naming the argument and its range (0, 1].
@@ -212,3 +211,13 @@ def test_adam_amsgrad_config():
 def test_adamw_amsgrad_config():
     _round_trip(AdamW(learning_rate=0.5, weight_decay=0.008, beta_1=0.5, beta_2=0.67,
                       epsilon=1e-5, amsgrad=True))
+
+
+# Keras: lion_test.py::test_ema
+def test_lion_ema():
+    # TODO: test correctness
+    model = fastnn.Sequential([fastnn.layers.Dense(10)])
+    model.compile(optimizer=Lion(use_ema=True), loss="mse")
+    x = np.zeros((1, 5), np.float32)
+    y = np.zeros((1, 10), np.float32)
+    model.fit(x, y)
