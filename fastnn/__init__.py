@@ -20,7 +20,8 @@ def _import_kernels():
         here = _os.path.dirname(_os.path.abspath(__file__))
         found = [f for f in glob.glob(_os.path.join(here, "_kernels*"))
                  if f.endswith((".so", ".pyd"))]
-        if any(f.endswith(tuple(EXTENSION_SUFFIXES)) for f in found):
+        loadable = {"_kernels" + suffix for suffix in EXTENSION_SUFFIXES}
+        if any(_os.path.basename(f) in loadable for f in found):
             raise    # built for this Python but unloadable: the loader's message says why
         root = _os.path.dirname(here)
         other = (f" (the folder holds {', '.join(_os.path.basename(f) for f in found)}, "
