@@ -69,9 +69,11 @@ def openmp_flags(compiler):
             f.write(OPENMP_PROBE)
         for cflags, lflags in candidates:
             try:
+                # linked as the module will be (a shared object, with LDFLAGS: where a
+                # Homebrew libomp lives on macOS), not as an executable
                 objs = compiler.compile([src], output_dir=tmp, extra_postargs=cflags)
-                compiler.link_executable(objs, "probe", output_dir=tmp,
-                                         extra_postargs=lflags)
+                compiler.link_shared_object(objs, compiler.shared_object_filename("probe"),
+                                            output_dir=tmp, extra_postargs=lflags)
                 return cflags, lflags
             except Exception:
                 continue
