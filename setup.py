@@ -97,13 +97,16 @@ def warn_no_openmp(why):
 
 
 def drop_build_rpath(compiler):
-    """Remove -Wl,-rpath,<dir> (and -R<dir>) from the link command of a Unix compiler."""
+    """Remove from a Unix compiler's link command the run-time library paths that Python's
+    own build configuration put there (LDSHARED: e.g. -Wl,-rpath,<Python's lib dir>);
+    those given in LDFLAGS stay."""
+    import sysconfig
+    ours = {a for a in (sysconfig.get_config_var("LDSHARED") or "").split()
+            if a.startswith(("-Wl,-rpath", "-Wl,-R", "-R"))}
     for attr in ("linker_so", "linker_so_cxx"):
         cmd = getattr(compiler, attr, None)
-        if not cmd:
-            continue
-        setattr(compiler, attr, [a for a in cmd
-                                 if not a.startswith(("-Wl,-rpath", "-Wl,-R", "-R/"))])
+        if cmd and ours:
+            setattr(compiler, attr, [a for a in cmd if a not in ours])
 
 
 class BuildExt(build_ext):
