@@ -5,7 +5,7 @@ built single-threaded and says so (fastnn.build_info()). No host-specific -march
 paths carry their own target attributes and are picked at run time.
 
 Build options (environment variables read at build time; the default build uses neither):
-  FASTNN_NO_OPENMP=1   build without OpenMP (single-threaded module).
+  FASTNN_NO_OPENMP=1   build without OpenMP (single-threaded module); "" or "0" is unset.
   FASTNN_SANITIZE=...  build an instrumented module for the sanitizer CI jobs (.ci/sanitize):
                        the value goes to -fsanitize= (e.g. "address,undefined" or "thread"),
                        with -fno-sanitize-recover=all (the first report ends the process),
@@ -51,9 +51,14 @@ int main(void) {
 """
 
 
+def no_openmp_asked():
+    """FASTNN_NO_OPENMP set to anything but "" or "0"."""
+    return os.environ.get("FASTNN_NO_OPENMP", "").strip() not in ("", "0")
+
+
 def openmp_flags(compiler):
     """Return (compile_flags, link_flags) that enable OpenMP, or None if none work."""
-    if os.environ.get("FASTNN_NO_OPENMP"):
+    if no_openmp_asked():
         return None
     if compiler.compiler_type == "msvc":
         # /openmp:llvm (Visual Studio 2019 16.9+): OpenMP 3.1 on LLVM's runtime; /openmp
@@ -113,7 +118,7 @@ class BuildExt(build_ext):
     def build_extensions(self):
         flags = openmp_flags(self.compiler)
         if flags is None:
-            warn_no_openmp("FASTNN_NO_OPENMP is set." if os.environ.get("FASTNN_NO_OPENMP")
+            warn_no_openmp("FASTNN_NO_OPENMP is set." if no_openmp_asked()
                            else "The C compiler has no usable OpenMP (GCC: -fopenmp; Clang: "
                                 "install libomp; MSVC: Visual Studio 2019 16.9 or later).")
         msvc = self.compiler.compiler_type == "msvc"
