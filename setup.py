@@ -144,7 +144,88 @@ class BuildExt(build_ext):
         for ext in self.extensions:
             ext.extra_compile_args = base + (flags[0] if flags else [])
             ext.extra_link_args = link + (flags[1] if flags else [])
+        if self.reuse_built_module():
+            return
         super().build_extensions()
+        self.write_stamps()
+
+    # pip builds a local project afresh on every install, so a second
+    # `pip install -e ".[extras]"` would compile the kernels again. In place and editable
+    # builds reuse the module the last such build left in the source tree when nothing it
+    # is made from has changed: the sources, the compiler and flags, Python and Cython
+    # (a stamp beside the module records them, with the module's own digest).
+    def run(self):
+        # setuptools builds into build_lib and then copies the module into the source
+        # tree (inplace is False meanwhile): remember where the module ends up
+        self._to_tree = bool(self.inplace or getattr(self, "editable_mode", False))
+        super().run()
+
+    def _in_place(self):
+        return getattr(self, "_to_tree", False)
+
+    def _tree_module(self, ext):
+        here = os.path.dirname(os.path.abspath(__file__))
+        return os.path.join(here, *ext.name.split(".")[:-1],
+                            os.path.basename(self.get_ext_filename(ext.name)))
+
+    def _key(self, ext):
+        import hashlib
+        import Cython
+        h = hashlib.sha256()
+        for part in (sys.version, Cython.__version__, self.compiler.compiler_type,
+                     repr(getattr(self.compiler, "compiler_so", "")),
+                     repr(getattr(self.compiler, "linker_so", "")), repr(ext.extra_compile_args),
+                     repr(ext.extra_link_args), repr(sorted(os.environ.get(k, "") for k in (
+                         "CC", "CFLAGS", "LDFLAGS", "FASTNN_NO_OPENMP", "FASTNN_SANITIZE")))):
+            h.update(part.encode() + b"\0")
+        here = os.path.dirname(os.path.abspath(__file__))
+        files = [f for f in ext.sources if not f.endswith("_kernels.c")] + list(ext.depends) \
+            + ["fastnn/_kernels.pyx", "setup.py"]
+        for f in sorted(set(files)):
+            with open(os.path.join(here, f), "rb") as fh:
+                h.update(f.encode() + b"\0" + hashlib.sha256(fh.read()).digest())
+        return h.hexdigest()
+
+    @staticmethod
+    def _digest(path):
+        import hashlib
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+
+    def reuse_built_module(self):
+        import json
+        if not self._in_place() or self.force:
+            return False
+        plans = []
+        for ext in self.extensions:
+            module = self._tree_module(ext)
+            try:
+                with open(module + ".stamp") as fh:
+                    stamp = json.load(fh)
+                ok = stamp.get("key") == self._key(ext) and \
+                    stamp.get("module") == self._digest(module)
+            except (OSError, ValueError):
+                ok = False
+            if not ok:
+                return False
+            plans.append((module, self.get_ext_fullpath(ext.name)))
+        for module, target in plans:
+            if os.path.abspath(module) != os.path.abspath(target):
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copy2(module, target)
+            print(f"fastnn: {os.path.basename(module)} is up to date with its sources, "
+                  "compiler and flags: not compiled again", file=sys.stderr)
+        return True
+
+    def write_stamps(self):
+        import json
+        if not self._in_place():
+            return
+        for ext in self.extensions:
+            built = self.get_ext_fullpath(ext.name)
+            stamp = {"key": self._key(ext), "module": self._digest(built)}
+            with open(self._tree_module(ext) + ".stamp", "w") as fh:
+                json.dump(stamp, fh)
 
 
 def extensions():
