@@ -7,9 +7,42 @@ import importlib as _importlib
 import os as _os
 import sys as _sys
 
-from fastnn import _kernels
+from fastnn._version import __version__
 
-__version__ = "0.1.0"
+
+def _import_kernels():
+    """Import the compiled extension, or say why it is missing and what to run."""
+    try:
+        from fastnn import _kernels
+    except ImportError as err:
+        import glob
+        from importlib.machinery import EXTENSION_SUFFIXES
+        here = _os.path.dirname(_os.path.abspath(__file__))
+        found = [f for f in glob.glob(_os.path.join(here, "_kernels*"))
+                 if f.endswith((".so", ".pyd"))]
+        loadable = {"_kernels" + suffix for suffix in EXTENSION_SUFFIXES}
+        if any(_os.path.basename(f) in loadable for f in found):
+            raise    # built for this Python but unloadable: the loader's message says why
+        root = _os.path.dirname(here)
+        other = (f" (the folder holds {', '.join(_os.path.basename(f) for f in found)}, "
+                 f"built for another Python)" if found else "")
+        raise ImportError(
+            f"fastnn's compiled extension fastnn._kernels is not built for this Python in "
+            f"{here}{other}. This looks like a source checkout without the built extension. "
+            f"To use it in place, run `pip install -e .` (or `python setup.py build_ext "
+            f"--inplace`) in {root}; if fastnn is installed (`pip install .`), run Python "
+            f"from outside that folder, where it does not shadow the installed package.",
+            name="fastnn._kernels") from err
+    if not _kernels.openmp_enabled():
+        import warnings
+        warnings.warn("fastnn was built without OpenMP: its kernels run on one thread "
+                      "(fastnn.build_info()['openmp'] is False). Rebuild with a compiler "
+                      "that has OpenMP, without FASTNN_NO_OPENMP, for multi-threaded "
+                      "kernels.", RuntimeWarning, stacklevel=3)
+    return _kernels
+
+
+_kernels = _import_kernels()
 
 
 from fastnn._threads import MAX_THREADS, get_num_threads, set_num_threads  # noqa: E402

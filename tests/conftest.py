@@ -1,6 +1,16 @@
 """Shared fixtures: dtypes, thread counts, tolerances."""
+import os
+import sys
+
 import numpy as np
 import pytest
+
+# `tests.conformance...` imports work wherever pytest is started (python -m pytest
+# /path/to/tests, as on an installed wheel): the folder holding tests/ goes last on the
+# path, so an installed fastnn still comes first.
+_PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _PROJECT not in sys.path:
+    sys.path.append(_PROJECT)
 
 import fastnn
 

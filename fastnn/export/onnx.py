@@ -696,6 +696,9 @@ def _integer_lookup(g, layer, x, out_shape):
     if layer._tokens is None or not len(layer._tokens):
         _refuse(f"layer {layer.name!r} (IntegerLookup) without a vocabulary",
                 " (pass vocabulary= or call adapt() first)")
+    if not layer.invert and layer.oov_method == "farmhash" and layer.num_oov_indices > 1:
+        _refuse(f"layer {layer.name!r} (IntegerLookup) with oov_method='farmhash'",
+                " (its hash of the unknown tokens has no ONNX operator)")
     x = x if x.dtype == np.int64 else g.cast(x, np.int64)
     i64 = g.onnx.TensorProto.INT64
     if layer.invert:
@@ -866,6 +869,7 @@ REFUSED_LAYERS = {
     "Masking": "masks are not exported: the graph would average and compute over the "
                "masked steps",
     "StringLookup": "string inputs are not exported",
+    "Hashing": "string hashing has no ONNX operator",
 }
 
 

@@ -32,6 +32,8 @@ def _snake(name):
 
 def _as_shape(shape, argname, owner):
     """A shape argument (an int, or a sequence of ints >= 1 and None) as a tuple."""
+    if isinstance(shape, np.ndarray) and shape.ndim == 0:
+        shape = shape.item()                 # a 0-d array: its one value (not iterable)
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
         shape = (shape,)
     if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
