@@ -14,6 +14,13 @@ if _PROJECT not in sys.path:
 
 import fastnn
 
+# The Python processes the tests start import the fastnn under test (the one imported
+# here: a checkout's, or an installed wheel's), whatever else is installed.
+_HOME = os.path.dirname(os.path.dirname(os.path.abspath(fastnn.__file__)))
+_PATH = os.environ.get("PYTHONPATH", "")
+if _PATH.split(os.pathsep)[:1] != [_HOME]:
+    os.environ["PYTHONPATH"] = _HOME + (os.pathsep + _PATH if _PATH else "")
+
 
 @pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
 def dtype(request):
