@@ -19,8 +19,8 @@
  *
  * Paths, chosen at run time: the AVX-512 BF16 instructions (vcvtneps2bf16 for rounding,
  * vcvtne2ps2bf16 for packing) where the CPU has AVX512_BF16 and the SIMD path is AVX2
- * (fnn_simd_level) and the environment variable FASTNN_BF16_AVX512 is not "0", else
- * portable C. The instructions treat denormal inputs as zero;
+ * (fnn_simd_level) and the environment variable FASTNN_BF16_AVX512 is "1" (they
+ * are not faster than the portable path on the CPUs measured so far), else portable C. The instructions treat denormal inputs as zero;
  * the AVX-512 path recomputes those lanes by the formula above, so both paths agree.
  */
 #ifndef FNN_BF16_H
