@@ -118,9 +118,10 @@ int fnn_bf16_avx512_supported(void)
 int fnn_bf16_avx512(void)
 {
     if (g_bf16_avx512 < 0) {
-        /* Opt-in ("1"): measured on this project's 2-core VM (it reports an Intel Xeon with AVX512_BF16; 2 threads, idle, 2026-12-06), the
-         * vdpbf16ps GEMM with its packing took 1.7x the float32 GEMM's time, the portable
-         * path (rounding, then the float32 GEMM) 1.3x: bench/test_bench_bf16.py. */
+        /* Opt-in ("1"): measured on a 2-core VM with AVX512_BF16 (2 threads, idle,
+         * 2026-12-06), the vdpbf16ps GEMM with its packing took 1.7x the float32 GEMM's
+         * time, the portable path (rounding, then the float32 GEMM) 1.3x
+         * (bench/test_bench_bf16.py, bench/PERFORMANCE.md). */
         const char *env = getenv("FASTNN_BF16_AVX512");
         g_bf16_avx512 = fnn_bf16_avx512_supported() && env && env[0] == '1';
     }
