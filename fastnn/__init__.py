@@ -7,9 +7,42 @@ import importlib as _importlib
 import os as _os
 import sys as _sys
 
-from fastnn import _kernels
+from fastnn._version import __version__
 
-__version__ = "0.1.0"
+
+def _import_kernels():
+    """Import the compiled extension, or say why it is missing and what to run."""
+    try:
+        from fastnn import _kernels
+    except ImportError as err:
+        import glob
+        from importlib.machinery import EXTENSION_SUFFIXES
+        here = _os.path.dirname(_os.path.abspath(__file__))
+        found = [f for f in glob.glob(_os.path.join(here, "_kernels*"))
+                 if f.endswith((".so", ".pyd"))]
+        loadable = {"_kernels" + suffix for suffix in EXTENSION_SUFFIXES}
+        if any(_os.path.basename(f) in loadable for f in found):
+            raise    # built for this Python but unloadable: the loader's message says why
+        root = _os.path.dirname(here)
+        other = (f" (the folder holds {', '.join(_os.path.basename(f) for f in found)}, "
+                 f"built for another Python)" if found else "")
+        raise ImportError(
+            f"fastnn's compiled extension fastnn._kernels is not built for this Python in "
+            f"{here}{other}. This looks like a source checkout without the built extension. "
+            f"To use it in place, run `pip install -e .` (or `python setup.py build_ext "
+            f"--inplace`) in {root}; if fastnn is installed (`pip install .`), run Python "
+            f"from outside that folder, where it does not shadow the installed package.",
+            name="fastnn._kernels") from err
+    if not _kernels.openmp_enabled():
+        import warnings
+        warnings.warn("fastnn was built without OpenMP: its kernels run on one thread "
+                      "(fastnn.build_info()['openmp'] is False). Rebuild with a compiler "
+                      "that has OpenMP, without FASTNN_NO_OPENMP, for multi-threaded "
+                      "kernels.", RuntimeWarning, stacklevel=3)
+    return _kernels
+
+
+_kernels = _import_kernels()
 
 
 from fastnn._threads import MAX_THREADS, get_num_threads, set_num_threads  # noqa: E402
@@ -24,13 +57,15 @@ def build_info():
     goes parallel, on the whole team, from twice par_min_work units of work (float32
     multiply-adds): calibrated at run time from the fork/join cost (threshold_source
     'calibrated'), fixed by the FASTNN_PAR_MIN_WORK environment variable ('env'), or
-    'default' at one thread.
+    'default' at one thread. bf16_gemm: how the mixed_bfloat16 policy's products run,
+    'avx512_bf16' (the vdpbf16ps instruction, CPUs with AVX512_BF16) or 'portable'
+    (the float32 GEMM on bfloat16-rounded operands).
 
     Returns
     -------
     dict
-        The version, OpenMP support, thread count, SIMD paths and the parallel
-        threshold.
+        The version, OpenMP support, thread count, SIMD paths, the parallel threshold
+        and the bfloat16 GEMM's path.
     """
     thr = _kernels.threading_info()
     return {
@@ -40,6 +75,7 @@ def build_info():
         "simd": _kernels.simd_path(),
         "simd_best": _kernels.simd_best(),
         "gemm_avx512": _kernels.gemm_avx512(),
+        "bf16_gemm": "avx512_bf16" if _kernels.bf16_avx512() else "portable",
         "omp_num_threads_env": _os.environ.get("OMP_NUM_THREADS"),
         "par_min_work": thr["par_min_work"],
         "fork_join_us": thr["fork_join_us"],
@@ -57,6 +93,10 @@ from fastnn.layers import Input  # noqa: E402
 from fastnn.models import Model, Sequential  # noqa: E402
 
 from fastnn import backend  # noqa: E402
+from fastnn import mixed_precision  # noqa: E402
+# keras.DTypePolicy, keras.dtype_policies.*: the policies live in fastnn.mixed_precision
+from fastnn.mixed_precision import DTypePolicy, FloatDTypePolicy  # noqa: E402
+dtype_policies = mixed_precision
 from fastnn import compat as _compat  # noqa: E402
 from fastnn.autodiff import (GradientTape, Variable, custom_gradient, function,  # noqa: E402
                              stop_gradient)

@@ -26,7 +26,7 @@ _RENAMED = {
     "layers.reshaping": "layers", "layers.activations": "layers", "optimizers.legacy":
     "optimizers", "optimizers.schedules": "optimizers.schedules", "utils.data_utils": "utils",
     "preprocessing": "layers", "ops.numpy": "ops", "ops.nn": "ops", "ops.core": "ops",
-    "ops.math": "ops", "backend.common": "backend",
+    "ops.math": "ops", "backend.common": "backend", "dtype_policies": "mixed_precision",
 }
 
 

@@ -68,6 +68,10 @@ def set_num_threads(n):
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= MAX_THREADS:
         raise ValueError(f"set_num_threads: n must be an int in [1, {MAX_THREADS}] "
                          f"(fastnn.MAX_THREADS: 4 per CPU, at least 64) or None, got {n!r}")
+    if n > 1 and not _kernels.openmp_enabled():   # warn rather than ignore it
+        warnings.warn(f"fastnn.set_num_threads({n}): fastnn was built without OpenMP, so its "
+                      f"kernels run on one thread whatever the setting (fastnn.build_info()"
+                      f"['openmp'] is False)", RuntimeWarning, stacklevel=2)
     _kernels.set_num_threads(int(n))
 
 

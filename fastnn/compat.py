@@ -49,7 +49,21 @@ class _Device(types.SimpleNamespace):
 
 _CPU = _Device(name="/physical_device:CPU:0", device_type="CPU")
 
+def _set_dtype_policy(policy):
+    """keras.config.set_dtype_policy (fastnn.mixed_precision.set_dtype_policy)."""
+    from fastnn import mixed_precision
+    mixed_precision.set_dtype_policy(policy)
+
+
+def _dtype_policy():
+    """keras.config.dtype_policy (fastnn.mixed_precision.dtype_policy)."""
+    from fastnn import mixed_precision
+    return mixed_precision.dtype_policy()
+
+
 config = types.SimpleNamespace(
+    set_dtype_policy=_set_dtype_policy,
+    dtype_policy=_dtype_policy,
     threading=types.SimpleNamespace(
         set_intra_op_parallelism_threads=_set_threads,
         get_intra_op_parallelism_threads=_get_threads,

@@ -51,13 +51,42 @@ def _float_dtype(*arrays_and_originals):
 def _prepare(dtype, arr):
     """C-contiguous copy-if-needed in `dtype` (a copy too when a cast is needed, and for
     a read-only array: the kernels' typed memoryviews take writeable buffers only)."""
-    with np.errstate(over="ignore"):   # float64 beyond float32's range is inf there
-        out = np.asarray(arr, dtype=dtype, order="C")  # keeps 0-d (ascontiguousarray won't)
+    if arr.dtype == dtype:
+        flags = arr.flags
+        if flags.c_contiguous and flags.writeable:   # the common case: as it is, at once
+            return arr if type(arr) is np.ndarray else arr.view(np.ndarray)
+        out = np.asarray(arr, order="C")
+    else:
+        with np.errstate(over="ignore"):   # float64 beyond float32's range is inf there
+            out = np.asarray(arr, dtype=dtype, order="C")  # keeps 0-d (ascontiguousarray won't)
     return out if out.flags.writeable else out.copy()
+
+
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def _floats(**named):
     """Validate and convert the named arguments to one common float dtype."""
+    # The common case first, at a fraction of the cost: NumPy arrays (or Tensors) all
+    # float32 or all float64, C-contiguous and writeable, taken as they are.
+    dtype = None
+    for v in named.values():
+        if not isinstance(v, np.ndarray):
+            break
+        d = v.dtype
+        if dtype is None:
+            if d != _F32 and d != _F64:
+                break
+            dtype = d
+        elif d != dtype:
+            break
+        flags = v.flags
+        if not (flags.c_contiguous and flags.writeable):
+            break
+    else:
+        if dtype is not None:
+            return dtype, {k: v if type(v) is np.ndarray else v.view(np.ndarray)
+                           for k, v in named.items()}
     arrs = {k: _as_array(v, k) for k, v in named.items()}
     dtype = _float_dtype(*[(arrs[k], named[k]) for k in named])
     return dtype, {k: _prepare(dtype, a) for k, a in arrs.items()}

@@ -13,12 +13,26 @@ def _weights(w, owner):
 class Regularizer:
     """keras.regularizers.Regularizer: the base class of the weight regularizers. Called on a
     weight, ``regularizer(w)``, it returns the penalty added to the loss; a subclass defines
-    ``__call__`` (and, in fastnn, ``grad(w)``, the penalty's gradient) and ``get_config``."""
+    ``__call__`` with fastnn's (TensorFlow's) tensor functions, as in Keras, and
+    ``get_config``. Its gradient comes from fastnn.autodiff differentiating ``__call__``;
+    a subclass may define ``grad(w)``, the gradient in closed form, instead."""
     def __call__(self, w):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}: a Regularizer subclass defines "
+                                  f"__call__(w), the penalty of a weight")
 
     def grad(self, w):
-        raise NotImplementedError
+        """The gradient of ``self(w)`` with respect to ``w`` (an array of w's shape and
+        dtype), by fastnn.autodiff; zeros where the penalty does not depend on w."""
+        from fastnn.autodiff import GradientTape
+        from fastnn.autodiff import ops as K
+        w = np.asarray(w)
+        x = K.convert_to_tensor(np.array(w))
+        with GradientTape() as tape:
+            tape.watch(x)
+            value = self(x)
+        _check_penalty(value, self)
+        g = tape.gradient(value, x)
+        return np.zeros_like(w) if g is None else np.asarray(g, dtype=w.dtype).reshape(w.shape)
 
     def get_config(self):
         return {}
@@ -110,6 +124,27 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
+def _check_penalty(value, reg):
+    """A penalty must be one finite-or-not real number (a 0-d or size-1 array)."""
+    v = np.asarray(value)
+    if v.dtype.kind not in "fiu" or v.size != 1:
+        raise TypeError(f"regularizer {getattr(reg, 'name', type(reg).__name__)}: the penalty "
+                        f"must be a single number, got {type(value).__name__} of shape "
+                        f"{v.shape} and dtype {v.dtype}")
+
+
+class _FunctionRegularizer(Regularizer):
+    """A Python function ``fn(w) -> penalty`` used as a regularizer (Keras takes any
+    callable): its gradient comes from fastnn.autodiff."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.name = getattr(fn, "__name__", type(fn).__name__)
+
+    def __call__(self, w):
+        return self.fn(w)
+
+
 l1, l2, l1_l2 = L1, L2, L1L2
 ALL_OBJECTS = {"L1": L1, "L2": L2, "L1L2": L1L2}
 ALIASES = {"l1": L1, "l2": L2, "l1_l2": L1L2}
@@ -128,6 +163,8 @@ def serialize(reg):
     dict or None
         ``{'class_name': ..., 'config': ...}``.
     """
+    if isinstance(reg, _FunctionRegularizer):
+        return reg.fn         # a function has no config: configs and files cannot hold it
     return None if reg is None else {"class_name": type(reg).__name__, "config": reg.get_config()}
 
 
@@ -155,4 +192,7 @@ def get(identifier):
             raise ValueError(f"regularizer: unknown regularizer {identifier!r}; expected one of "
                              f"{sorted(ALIASES)}")
         return cls()
-    raise TypeError(f"regularizer: expected a name, a Regularizer or None, got {identifier!r}")
+    if callable(identifier):     # a function of the weight, as Keras takes
+        return _FunctionRegularizer(identifier)
+    raise TypeError(f"regularizer: expected a name, a Regularizer, a function or None, got "
+                    f"{identifier!r}")

@@ -902,6 +902,24 @@ def _suffix(filepath):
     return None
 
 
+def _keras_layout(model):
+    """Whether Keras' HDF5 weights layout is written for `model` (Sequential and
+    functional models; a subclassed model's weights go in fastnn's own format)."""
+    from fastnn.models import MODEL_CLASSES
+    return MODEL_CLASSES.get(type(model).__name__) is type(model)
+
+
+def _is_zip(filepath):
+    """Whether the file starts as a ZIP archive does (fastnn's own format), so that a
+    subclassed model's .weights.h5 written by fastnn reads back; anything else goes to
+    the HDF5 reader, which checks it."""
+    try:
+        with open(filepath, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
 def _no_legacy_writes(filepath, what):
     raise ValueError(f"{what}: {os.fspath(filepath)!r}: fastnn does not write Keras' legacy "
                      "HDF5 format (.h5, .hdf5); use .keras for a Keras 3 model file, "
@@ -1240,9 +1258,16 @@ def save_weights(model, filepath, overwrite=True):
     """
     _check_model(model, "save_weights", kinds="Model")
     kind = _suffix(filepath)
-    if kind == "weights.h5":
+    if kind == "weights.h5" and _keras_layout(model):
         from fastnn import saving_keras
         return saving_keras.save_weights(model, filepath, overwrite=overwrite)
+    if kind == "weights.h5":
+        warnings.warn(f"save_weights: {os.fspath(filepath)!r}: fastnn writes Keras' "
+                      f".weights.h5 layout for Sequential and functional models; the weights "
+                      f"of the subclassed model {type(model).__name__} go in fastnn's own format "
+                      f"under this name, which fastnn's load_weights reads and Keras does not",
+                      stacklevel=3)
+        kind = None
     if kind is not None:
         _no_legacy_writes(filepath, "save_weights")
     filepath = os.fspath(filepath)
@@ -1268,7 +1293,7 @@ def load_weights(model, filepath, max_bytes=None):
         The most bytes the file's arrays may take together. Default ``MAX_LOAD_BYTES``.
     """
     _check_model(model, "load_weights", kinds="Model")
-    if _suffix(filepath) in ("weights.h5", "h5"):
+    if _suffix(filepath) in ("weights.h5", "h5") and not _is_zip(filepath):
         from fastnn import saving_keras
         return saving_keras.load_weights(model, filepath, max_bytes=max_bytes)
     max_bytes = _limit(max_bytes, "load_weights: max_bytes")

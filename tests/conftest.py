@@ -1,8 +1,25 @@
 """Shared fixtures: dtypes, thread counts, tolerances."""
+import os
+import sys
+
 import numpy as np
 import pytest
 
+# `tests.conformance...` imports work wherever pytest is started (python -m pytest
+# /path/to/tests, as on an installed wheel): the folder holding tests/ goes last on the
+# path, so an installed fastnn still comes first.
+_PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _PROJECT not in sys.path:
+    sys.path.append(_PROJECT)
+
 import fastnn
+
+# The Python processes the tests start import the fastnn under test (the one imported
+# here: a checkout's, or an installed wheel's), whatever else is installed.
+_HOME = os.path.dirname(os.path.dirname(os.path.abspath(fastnn.__file__)))
+_PATH = os.environ.get("PYTHONPATH", "")
+if _PATH.split(os.pathsep)[:1] != [_HOME]:
+    os.environ["PYTHONPATH"] = _HOME + (os.pathsep + _PATH if _PATH else "")
 
 
 def pytest_configure(config):

@@ -9,8 +9,14 @@ import sys
 import numpy as np
 import pytest
 
+import fastnn
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples")
+# The folder the fastnn under test is imported from: this checkout, or site-packages
+# when the tests run against an installed wheel (the checkout's own fastnn/ has no
+# compiled module then, and must not shadow the installed one in a child process).
+FASTNN_HOME = os.path.dirname(os.path.dirname(os.path.abspath(fastnn.__file__)))
 
 
 def run_example(name):
@@ -105,7 +111,7 @@ def test_softmax_vs_logits():
 
 def test_an_example_runs_as_a_separate_process():
     """`python examples/NAME.py` works from a shell (not only through runpy)."""
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=FASTNN_HOME + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run([sys.executable, os.path.join(EXAMPLES, "relu_piecewise.py")],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr

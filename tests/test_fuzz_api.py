@@ -1152,6 +1152,7 @@ LAYERS = {
     layers.StringLookup: ({"vocabulary": ["a", "b", "c"]},
                           ("max_tokens", "num_oov_indices", "mask_token", "oov_token",
                            "vocabulary", "invert", "output_mode", "encoding")),
+    layers.Hashing: ({"num_bins": 3}, ("num_bins", "mask_value", "salt", "output_mode")),
     layers.Masking: ({}, ("mask_value",)),
 }
 LAYERS = {c: (v, names + BASE) for c, (v, names) in LAYERS.items()}

@@ -6,13 +6,18 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import fastnn
+
+# The folder the fastnn under test is imported from: this checkout, or site-packages
+# when the tests run against an installed wheel (the checkout's own fastnn/ has no
+# compiled module then, and must not shadow the installed one in a child process).
+FASTNN_HOME = os.path.dirname(os.path.dirname(os.path.abspath(fastnn.__file__)))
 
 
 def run_main(*args):
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=FASTNN_HOME + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.run([sys.executable, "-m", "fastnn", *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=300)
+                          env=env, cwd=FASTNN_HOME, timeout=300)
 
 
 def test_main_job_reaches_095_with_progress_bar():

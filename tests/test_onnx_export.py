@@ -426,10 +426,11 @@ def test_each_layer(name, dtype, tmp_path):
 def test_layers_without_onnx_form_are_refused(name, tmp_path):
     make = {"Lambda": lambda: layers.Lambda(lambda x: x * 2, name="twice"),
             "Masking": lambda: layers.Masking(name="pad"),
-            "StringLookup": lambda: layers.StringLookup(vocabulary=["a"], name="words")}[name]
+            "StringLookup": lambda: layers.StringLookup(vocabulary=["a"], name="words"),
+            "Hashing": lambda: layers.Hashing(num_bins=4, name="buckets")}[name]
     layer = make()
     model = _seq("float32", (3,), layer)
-    if name != "StringLookup":                 # string inputs: no float model runs it
+    if name not in ("StringLookup", "Hashing"):    # string inputs: no float model runs it
         model.predict(np.zeros((2, 3), np.float32), verbose=0)
     with pytest.raises(ValueError, match=f"{layer.name}.*{name}.*no ONNX form"):
         model.export(tmp_path / "m.onnx", format="onnx", verbose=False)
@@ -756,6 +757,19 @@ def test_unbuilt_model_is_refused(tmp_path):
     model = models.Sequential([layers.Dense(2)])
     with pytest.raises(ValueError, match="not yet been built"):
         model.export(tmp_path / "m.onnx", format="onnx")
+
+
+def test_a_hashed_integer_lookup_is_refused(tmp_path):
+    """oov_method='farmhash' spreads unknown tokens by a hash ONNX cannot compute: refused
+    rather than exported as floormod; with one OOV index there is nothing to hash."""
+    i = layers.Input((4,), dtype="int64")
+    hashed = layers.IntegerLookup(vocabulary=[1, 2], num_oov_indices=3, oov_method="farmhash",
+                                  name="ids")
+    with pytest.raises(ValueError, match="ids.*IntegerLookup.*farmhash.*no ONNX form"):
+        models.Model(i, hashed(i)).export(tmp_path / "m.onnx", format="onnx", verbose=False)
+    assert not (tmp_path / "m.onnx").exists()
+    one = layers.IntegerLookup(vocabulary=[1, 2], oov_method="farmhash")
+    _matches(models.Model(i, one(i)), np.array([[1, 2, 3, -4]] * 3), tmp_path)
 
 
 def test_a_masked_embedding_is_refused(tmp_path):

@@ -249,8 +249,11 @@ def test_string_lookup_bytes_and_encodings():
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(num_oov_indices=2), ValueError, "num_oov_indices > 1"),
-    (dict(oov_method="farmhash"), ValueError, "oov_method"),
+    (dict(num_oov_indices=-1), ValueError, "num_oov_indices"),
+    (dict(oov_method="murmur"), ValueError, "oov_method"),
+    (dict(salt="pepper"), ValueError, "salt"),
+    (dict(salt=[1, 2.5]), TypeError, "salt"),
+    (dict(salt=[1, 2 ** 63]), ValueError, "salt"),
     (dict(mask_token=0), TypeError, "mask_token must be a string"),
     (dict(encoding=5), TypeError, "encoding must be a str"),
     (dict(output_mode="tf_idf"), ValueError, "tf_idf"),

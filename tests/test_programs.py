@@ -28,9 +28,14 @@ import sys
 
 import pytest
 
+import fastnn
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAM_DIR = os.path.join(HERE, "programs")
-ROOT = os.path.dirname(HERE)
+# The folder the fastnn under test is imported from: this checkout, or site-packages
+# when the tests run against an installed wheel (the checkout's own fastnn/ has no
+# compiled module then, and must not shadow the installed one in a child process).
+FASTNN_HOME = os.path.dirname(os.path.dirname(os.path.abspath(fastnn.__file__)))
 # Seconds one program may take (a few on an idle machine; far more under sanitizers).
 TIMEOUT = int(os.environ.get("FASTNN_PROGRAM_TIMEOUT", "600"))
 # "0": only that each program runs (see the docstring)
@@ -145,7 +150,7 @@ def run_program(name, tmp_dir):
     """Run tests/programs/<name>.py on fastnn: (returncode, stdout, stderr)."""
     env = {k: v for k, v in os.environ.items() if k not in ("REFERENCE", "KERAS_BACKEND")}
     env["PYTHONPATH"] = os.pathsep.join(
-        [PROGRAM_DIR, ROOT] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        [PROGRAM_DIR, FASTNN_HOME] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env.setdefault("MPLBACKEND", "Agg")
     proc = subprocess.run([sys.executable, os.path.join(PROGRAM_DIR, name + ".py")],
                           cwd=tmp_dir, env=env, capture_output=True, text=True,

@@ -84,12 +84,14 @@ def _act_code(layer):
 
 
 def _reg_factors(reg):
+    """(l1, l2) of fastnn's own L1 / L2 / L1L2 (the C kernels add their gradient); any
+    other regularizer (a subclass, a function) trains on the layer path."""
+    from fastnn import regularizers
     if reg is None:
         return 0.0, 0.0
-    l1, l2 = getattr(reg, "l1", None), getattr(reg, "l2", None)
-    if l1 is None or l2 is None:
+    if type(reg) not in (regularizers.L1L2, regularizers.L1, regularizers.L2):
         raise Unsupported(f"regularizer {type(reg).__name__}")
-    return float(l1), float(l2)
+    return float(reg.l1), float(reg.l2)
 
 
 def _input_norm(layer, dtype):
@@ -112,6 +114,9 @@ def _dense_specs(model):
     flatten_first = False
     norm = None
     for i, layer in enumerate(model._chain()):
+        if getattr(layer, "_rounds_bf16", False):
+            raise Unsupported(f"{layer.name!r} under the mixed_bfloat16 dtype policy (the "
+                              f"engine has no bfloat16 matrix products)")
         if getattr(layer, "activity_regularizer", None) is not None:
             raise Unsupported(f"activity_regularizer on {layer.name!r}")
         if isinstance(layer, layers_mod.InputLayer) or type(layer) is layers_mod.Identity:
@@ -394,7 +399,8 @@ class FusedPlan:
                        getattr(layer, "rate", None), getattr(layer, "momentum", None),
                        getattr(layer, "epsilon", None), layer.trainable,
                        id(getattr(layer, "activation", None)), getattr(layer, "invert", None),
-                       id(getattr(layer, "mean", None)))
+                       id(getattr(layer, "mean", None)),
+                       getattr(layer, "_rounds_bf16", False))
                       for layer in model._chain()))
 
     def take_workspace(self, batch):

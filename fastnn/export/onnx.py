@@ -501,6 +501,9 @@ def _passthrough(g, layer, x, out_shape):
 
 
 def _dense(g, layer, x, out_shape):
+    if getattr(layer, "_rounds_bf16", False):     # a float32 Gemm would compute otherwise
+        _refuse(f"layer {layer.name!r} under the mixed_bfloat16 dtype policy",
+                " (its products take bfloat16-rounded operands)")
     x = g.cast(x, layer.dtype)
     kernel = g.initializer(np.asarray(layer.kernel, dtype=layer.dtype), "kernel")
     bias = g.initializer(np.asarray(layer.bias, dtype=layer.dtype), "bias") \
@@ -693,6 +696,9 @@ def _integer_lookup(g, layer, x, out_shape):
     if layer._tokens is None or not len(layer._tokens):
         _refuse(f"layer {layer.name!r} (IntegerLookup) without a vocabulary",
                 " (pass vocabulary= or call adapt() first)")
+    if not layer.invert and layer.oov_method == "farmhash" and layer.num_oov_indices > 1:
+        _refuse(f"layer {layer.name!r} (IntegerLookup) with oov_method='farmhash'",
+                " (its hash of the unknown tokens has no ONNX operator)")
     x = x if x.dtype == np.int64 else g.cast(x, np.int64)
     i64 = g.onnx.TensorProto.INT64
     if layer.invert:
@@ -863,6 +869,7 @@ REFUSED_LAYERS = {
     "Masking": "masks are not exported: the graph would average and compute over the "
                "masked steps",
     "StringLookup": "string inputs are not exported",
+    "Hashing": "string hashing has no ONNX operator",
 }
 
 

@@ -2,7 +2,7 @@
 Dropout and the other regularization layers (GaussianNoise, GaussianDropout,
 AlphaDropout, ActivityRegularization), BatchNormalization, Normalization,
 LayerNormalization, UnitNormalization, Rescaling, CategoryEncoding, Discretization,
-IntegerLookup, StringLookup, the reshaping layers (Flatten,
+IntegerLookup, StringLookup, Hashing, the reshaping layers (Flatten,
 Reshape, Permute, RepeatVector), the merging layers and Lambda.
 
 A layer declares its weights in `build` and its math in `call` (inference) plus the
@@ -17,6 +17,7 @@ from fastnn.layers.normalization import (BatchNormalization, LayerNormalization,
                                          UnitNormalization)
 from fastnn.layers.preprocessing import (CategoryEncoding, Discretization, IntegerLookup,
                                           Rescaling, StringLookup)
+from fastnn.layers.hashing import Hashing
 from fastnn.layers.regularization import (ActivityRegularization, AlphaDropout, Dropout,
                                           GaussianDropout, GaussianNoise)
 from fastnn.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
@@ -31,7 +32,7 @@ ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Masking, Act
                                        ActivityRegularization, BatchNormalization, Normalization,
                                        LayerNormalization, UnitNormalization, Rescaling,
                                        CategoryEncoding, Discretization, IntegerLookup,
-                                       StringLookup,
+                                       StringLookup, Hashing,
                                        Flatten, Reshape, Permute, RepeatVector,
                                        Add, Subtract, Multiply, Average, Maximum, Minimum,
                                        Concatenate, Dot, Lambda, Embedding,

@@ -3,6 +3,7 @@ import numpy as np
 
 from fastnn import _argcheck, activations, constraints, initializers, regularizers
 from fastnn import kernel_ops as ops
+from fastnn import mixed_precision as _mixed_precision
 from fastnn import _kernels
 from fastnn.layers.layer import (Layer, _MAX_DIM, _as_shape, _auto_name, _initializer_config,
                                  _without_none)
@@ -247,6 +248,8 @@ class Dense(_Activates, Layer):
             a = self.activation(z)
         elif name in _LOGIT_ACTIVATIONS or should_record((x2, self.kernel, self.bias)):
             z, a = self._affine_activated(x2, name)
+        elif self._rounds_bf16:    # inference under mixed_bfloat16
+            return _unrows(self._affine_activated(x2, name)[1], lead)
         else:      # inference: the kernel writes only the activations
             return _unrows(ops.dense(x2, self.kernel, self.bias, activation=name), lead)
         a = _unrows(a, lead)
@@ -254,11 +257,18 @@ class Dense(_Activates, Layer):
             a._keras_logits = (_unrows(z, lead), name)
         return a
 
+    def _kernels(self):
+        """The dense forward and backward kernels: the C ones, or under mixed_bfloat16
+        their bfloat16-GEMM counterparts (same arguments)."""
+        if self._rounds_bf16:
+            return _mixed_precision._dense_forward, _mixed_precision._dense_backward
+        return _kernels.dense_forward, _kernels.dense_backward
+
     def _affine(self, x2):
         """x2 @ kernel + bias (recorded)."""
         z = np.empty((x2.shape[0], self.units), dtype=self.dtype)
         if z.size:
-            _kernels.dense_forward(x2, self.kernel, self.bias, 0, 0.0, z, z)
+            self._kernels()[0](_plain(x2), _plain(self.kernel), self.bias, 0, 0.0, z, z)
         return self._record_affine(x2, z)
 
     def _affine_activated(self, x2, name):
@@ -270,7 +280,7 @@ class Dense(_Activates, Layer):
         z = np.empty((x2.shape[0], self.units), dtype=self.dtype)
         a = np.empty_like(z)
         if z.size:
-            _kernels.dense_forward(x2, self.kernel, self.bias, code, param, z, a)
+            self._kernels()[0](_plain(x2), _plain(self.kernel), self.bias, code, param, z, a)
         z = self._record_affine(x2, z)
         if code == 0:               # linear: a is z
             return z, z
@@ -282,6 +292,7 @@ class Dense(_Activates, Layer):
             return z
         kernel, bias, dtype = self.kernel, self.bias, self.dtype
         need_dx = should_record((x2,))
+        backward = self._kernels()[1]
 
         def vjp(gz):
             gz = np.ascontiguousarray(gz, dtype=dtype)
@@ -289,7 +300,7 @@ class Dense(_Activates, Layer):
             db = np.zeros(kernel.shape[1], dtype=dtype) if bias is not None else None
             dx = np.zeros(x2.shape, dtype=dtype) if need_dx else None
             if x2.shape[0]:
-                _kernels.dense_backward(_plain(x2), _plain(kernel), gz, dk, db, dx)
+                backward(_plain(x2), _plain(kernel), gz, dk, db, dx)
             return [dx, dk, db]
         return record(inputs, z, vjp, name=f"{self.name} (Dense)")
 

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 
 from fastnn import _argcheck, initializers
-from fastnn import backend as _backend
+from fastnn import mixed_precision as _mixed_precision
 from fastnn import regularizers as _regularizers
 from fastnn.autodiff.tape import record, should_record
 from fastnn.layers import symbolic as _symbolic
@@ -32,6 +32,8 @@ def _snake(name):
 
 def _as_shape(shape, argname, owner):
     """A shape argument (an int, or a sequence of ints >= 1 and None) as a tuple."""
+    if isinstance(shape, np.ndarray) and shape.ndim == 0:
+        shape = shape.item()                 # a 0-d array: its one value (not iterable)
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
         shape = (shape,)
     if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
@@ -149,9 +151,13 @@ class Layer:
         Whether the layer's weights are updated by training. Default True. Frozen
         layers (``trainable=False``) keep their weights; a frozen BatchNormalization
         also uses its moving statistics in training.
-    dtype : str, optional
-        The float type the layer's weights and computations use, ``'float32'`` or
-        ``'float64'``. Default None: ``keras.backend.floatx()`` (float32).
+    dtype : str, DTypePolicy or dict, optional
+        The layer's dtype policy (``fastnn.mixed_precision``): ``'float32'`` or
+        ``'float64'`` (weights and computations in that type), ``'mixed_bfloat16'``
+        (float32 weights, matrix products on bfloat16-rounded operands), a
+        ``DTypePolicy``, or a policy as Keras serializes it. Default None: the global
+        policy, which is ``keras.backend.floatx()`` (float32) unless
+        ``keras.mixed_precision.set_global_policy`` set another.
     input_shape : tuple of int, optional
         Keras 2 style: the shape of one input sample, without the batch axis, given to
         the first layer of a Sequential model so that it builds at once. Keras 3
@@ -187,8 +193,11 @@ class Layer:
             raise TypeError(f"{owner}: name must be a string, got {name!r}")
         self.name = name or _auto_name(_snake(owner))
         self.trainable = _argcheck.boolean(trainable, "trainable", owner)
-        self._explicit_dtype = _check_dtype(dtype, owner)
-        self.dtype = self._explicit_dtype or _backend.floatx()
+        # dtype: a policy (name, DTypePolicy or its config) or a float dtype; None takes
+        # the global policy. self.dtype is the weights' (variable) dtype.
+        self._dtype_policy = _mixed_precision._layer_policy(dtype, owner)
+        self._explicit_dtype = None if dtype is None else self._dtype_policy.variable_dtype
+        self.dtype = self._dtype_policy.variable_dtype
         self.built = False
         self._weights = []          # list of (name, array, trainable)
         self._weight_regularizers = []   # (regularizer, weight) from add_weight(regularizer=)
@@ -714,6 +723,47 @@ class Layer:
         """The symbolic output of the layer's first call in a functional model."""
         return self._node_tensors("output")
 
+    # -- dtype policy ----------------------------------------------------------------
+    @property
+    def dtype_policy(self):
+        """The layer's DTypePolicy (keras.DTypePolicy): its `dtype` argument, else the
+        global policy when the layer was made; a model that builds the layer in another
+        float dtype gives it that dtype's policy."""
+        policy = self._dtype_policy
+        if policy.variable_dtype != self.dtype:
+            policy = self._dtype_policy = _mixed_precision.DTypePolicy(self.dtype)
+        return policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        policy = _mixed_precision._layer_policy(value, self.name)
+        if self.built and policy.variable_dtype != self.dtype:
+            raise ValueError(f"{self.name}: dtype_policy {policy.name!r} keeps weights in "
+                             f"{policy.variable_dtype}, but the layer's weights are "
+                             f"{self.dtype} already; set it before the layer is built")
+        self._dtype_policy = policy
+        self.dtype = policy.variable_dtype
+        if self._explicit_dtype is not None:
+            self._explicit_dtype = policy.variable_dtype
+
+    @property
+    def compute_dtype(self):
+        """The dtype the layer computes in: 'bfloat16' under mixed_bfloat16 (where fastnn
+        rounds the operands of its matrix products to bfloat16 values kept in float32
+        arrays), else the weights' dtype."""
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        """The dtype of the layer's weights (the same as `dtype`)."""
+        return self.dtype
+
+    @property
+    def _rounds_bf16(self):
+        """Whether the layer's matrix products take bfloat16-rounded operands."""
+        policy = self._dtype_policy        # (dtype_policy's check, inlined: every call)
+        return policy.compute_dtype == "bfloat16" and policy.variable_dtype == self.dtype
+
     # -- config -------------------------------------------------------------------
     def get_config(self):
         """The layer's constructor arguments as a JSON-friendly dict (``from_config`` makes the
@@ -724,7 +774,8 @@ class Layer:
         dict
             The configuration.
         """
-        cfg = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        cfg = {"name": self.name, "trainable": self.trainable,
+               "dtype": self.dtype_policy.name}
         if getattr(self, "activity_regularizer", None) is not None:
             cfg["activity_regularizer"] = _regularizers.serialize(self.activity_regularizer)
         if self._input_shape_arg is not None:

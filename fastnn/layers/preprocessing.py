@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from fastnn import _argcheck
+from fastnn import _argcheck, _hashing
 from fastnn.autodiff import ops as _dops
 from fastnn.layers.layer import Layer, _float_input
 
@@ -465,6 +465,24 @@ def _strings(raw, owner, encoding):
     raise TypeError(f"{owner}: inputs must be strings, got dtype {raw.dtype}")
 
 
+def _oov_method(value, owner):
+    if not isinstance(value, str) or value not in ("floormod", "farmhash"):
+        raise ValueError(f"{owner}: Unknown value for `oov_method` argument of {owner}. "
+                         f"Allowed values are: ('floormod', 'farmhash'). Received: "
+                         f"oov_method={_argcheck.shown(value)}")
+    return value
+
+
+def _hashed_oov_index(x, oov, n, salt, owner):
+    """Keras' OOV buckets when they are hashed: the FarmHash Fingerprint64 (SipHash-2-4
+    keyed by `salt` when set) of each OOV token x[oov] -- a string's UTF-8 bytes, an
+    integer's decimal digits -- modulo n, as TensorFlow's to_hash_bucket_fast /
+    to_hash_bucket_strong give it."""
+    out = np.zeros(x.shape, np.int64)
+    out[oov] = _hashing.bucketize(x[oov], n, salt, owner)
+    return out
+
+
 class _IndexLookup(_Encoder):
     """What IntegerLookup and StringLookup share (Keras' IndexLookup): tokens to indices
     of a vocabulary (given, or learned by adapt(data): the max_tokens most frequent
@@ -712,13 +730,16 @@ class IntegerLookup(_IndexLookup):
     learned by adapt(data): the max_tokens most frequent first, ties larger token first,
     as Keras orders them). Indices: the mask (only when mask_token is set and
     output_mode="int") is 0, then num_oov_indices OOV indices (an unknown token goes to
-    token % num_oov_indices, Keras' default oov_method "floormod"), then the vocabulary.
+    token % num_oov_indices, Keras' default oov_method "floormod"; with
+    oov_method="farmhash", to the FarmHash Fingerprint64 of its decimal digits modulo
+    num_oov_indices, or their SipHash-2-4 keyed by `salt` -- an int or a pair of ints --
+    bit-exact with Keras), then the vocabulary.
     output_mode "int" gives int64 indices; "one_hot", "multi_hot", "count" encode them
     over vocabulary_size() (max_tokens with pad_to_max_tokens=True). invert=True maps
     indices back to tokens. Whole-number floats are taken as tokens (fit hands columns
     over as floats). The vocabulary (learned or given) is kept in get_config, so it
     saves with the model (Keras writes an adapted one as an asset file).
-    Not supported: output_mode="tf_idf" / idf_weights, sparse=True, oov_method="farmhash".
+    Not supported: output_mode="tf_idf" / idf_weights, sparse=True.
 
     Parameters
     ----------
@@ -750,11 +771,13 @@ class IntegerLookup(_IndexLookup):
         If True, encoded outputs have ``max_tokens`` columns even when the vocabulary
         is smaller. Default False.
     oov_method : str
-        How unknown tokens are spread over the OOV indices: ``'floormod'`` (the
-        default; Keras' ``'farmhash'`` is not supported).
-    salt : None
-        A seed for Keras' ``'farmhash'`` OOV method, which fastnn does not support; only
-        None is accepted.
+        How unknown tokens are spread over the OOV indices when there are more than
+        one: ``'floormod'`` (the default: token modulo num_oov_indices) or
+        ``'farmhash'`` (the FarmHash Fingerprint64 of the token's decimal digits modulo
+        num_oov_indices, bit-exact with Keras).
+    salt : int or tuple of two int, optional
+        With ``oov_method='farmhash'``: hash with SipHash-2-4 keyed by these two 64-bit
+        integers (one int: used for both) instead of FarmHash. Default None.
     """
 
     _owner = "IntegerLookup"
@@ -768,13 +791,12 @@ class IntegerLookup(_IndexLookup):
         if vocabulary_dtype != "int64":
             raise ValueError(f"{owner}: Only `vocabulary_dtype='int64'` is supported at this "
                              f"time. Received: vocabulary_dtype={vocabulary_dtype}")
-        if oov_method != "floormod":
-            raise ValueError(f"{owner}: oov_method must be 'floormod' (fastnn has no "
-                             f"farmhash), got {_argcheck.shown(oov_method)}")
-        if salt is not None:
+        oov_method = _oov_method(oov_method, owner)
+        if salt is not None and oov_method != "farmhash":
             raise ValueError(f"{owner}: `salt` can only be used when `oov_method='farmhash'`. "
                              f"Received: oov_method={oov_method}")
-        self.vocabulary_dtype, self.oov_method, self.salt = vocabulary_dtype, oov_method, None
+        self.vocabulary_dtype, self.oov_method = vocabulary_dtype, oov_method
+        self.salt = _hashing.salt_pair(salt, owner)
         super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
                          idf_weights, invert, output_mode, sparse, pad_to_max_tokens, **kwargs)
 
@@ -794,7 +816,10 @@ class IntegerLookup(_IndexLookup):
         return _whole(raw, owner, what)
 
     def _oov_index(self, x, oov):
-        return np.mod(x, max(self.num_oov_indices, 1))
+        n = max(self.num_oov_indices, 1)
+        if self.oov_method != "farmhash" or n == 1:
+            return np.mod(x, n)
+        return _hashed_oov_index(x, oov, n, self.salt, self.name)
 
     def _invert_oov(self):
         return -1 if self.oov_token is None else self.oov_token
@@ -818,15 +843,18 @@ class StringLookup(_IndexLookup):
     """keras.layers.StringLookup: string tokens to indices of a vocabulary (given as a
     list, an array or a text file with one token per line, or learned by adapt(data):
     the max_tokens most frequent first, ties larger token first, as Keras orders them).
-    Indices: the mask (only when mask_token is set and output_mode="int") is 0, then the
-    OOV index (every unknown token; oov_token, "[UNK]" by default, is what invert=True
-    gives for an unknown index), then the vocabulary. output_mode "int" gives int64
-    indices; "one_hot", "multi_hot", "count" encode them over vocabulary_size().
+    Indices: the mask (only when mask_token is set and output_mode="int") is 0, then
+    num_oov_indices OOV indices (with more than one, an unknown token goes to the FarmHash
+    Fingerprint64 of its UTF-8 bytes modulo num_oov_indices, or their SipHash-2-4 keyed
+    by `salt` -- an int or a pair of ints --, bit-exact with Keras; oov_method is accepted
+    as in Keras and changes nothing for strings; oov_token, "[UNK]" by default, is what
+    invert=True gives for an unknown index), then the vocabulary. output_mode "int"
+    gives int64 indices; "one_hot", "multi_hot", "count" encode them over
+    vocabulary_size().
     Inputs: str or bytes (decoded with `encoding`), as lists or NumPy arrays; invert=True
     gives a NumPy array of str. The vocabulary is kept in get_config, so it saves with
     the model (Keras writes it as an asset file and its config holds None).
-    Not supported: num_oov_indices > 1 (Keras hashes the OOV tokens with FarmHash, which
-    fastnn does not have), output_mode="tf_idf" / idf_weights, sparse=True.
+    Not supported: output_mode="tf_idf" / idf_weights, sparse=True.
 
     Parameters
     ----------
@@ -834,7 +862,9 @@ class StringLookup(_IndexLookup):
         The largest vocabulary size, counting the mask and OOV indices. Default None:
         no limit.
     num_oov_indices : int
-        The number of indices for out-of-vocabulary tokens: 0 or 1. Default 1.
+        The number of indices for out-of-vocabulary tokens. Default 1. With more than
+        one, an unknown token goes to the FarmHash Fingerprint64 of its UTF-8 bytes
+        modulo num_oov_indices (SipHash-2-4 with ``salt``), bit-exact with Keras.
     mask_token : str, optional
         A token that stands for padding and maps to index 0. Default None: no mask
         token.
@@ -861,10 +891,12 @@ class StringLookup(_IndexLookup):
         ``'utf-8'``.
     name : str, optional
         The layer's name.
-    salt : None
-        A seed for Keras' hashed OOV method; only None is accepted.
+    salt : int or tuple of two int, optional
+        Hash unknown tokens with SipHash-2-4 keyed by these two 64-bit integers (one
+        int: used for both) instead of FarmHash. Default None.
     oov_method : str
-        Only ``'floormod'`` (Keras' default) is accepted.
+        ``'floormod'`` (Keras' default) or ``'farmhash'``: accepted as Keras accepts
+        them; strings are always hashed.
     """
 
     _owner = "StringLookup"
@@ -875,11 +907,8 @@ class StringLookup(_IndexLookup):
                  pad_to_max_tokens=False, sparse=False, encoding="utf-8", name=None, salt=None,
                  oov_method="floormod", **kwargs):
         owner = self._owner
-        if oov_method != "floormod" or salt is not None:
-            raise ValueError(f"{owner}: oov_method must be 'floormod' and salt None (fastnn "
-                             f"has no FarmHash), got oov_method={_argcheck.shown(oov_method)}, "
-                             f"salt={_argcheck.shown(salt)}")
-        self.oov_method, self.salt = oov_method, None
+        self.oov_method = _oov_method(oov_method, owner)
+        self.salt = _hashing.salt_pair(salt, owner)
         if not isinstance(encoding, str):
             raise TypeError(f"{owner}: encoding must be a str, got {_argcheck.shown(encoding)}")
         try:
@@ -887,10 +916,6 @@ class StringLookup(_IndexLookup):
         except LookupError:
             raise ValueError(f"{owner}: unknown encoding {encoding!r}") from None
         self.encoding = encoding
-        if _argcheck.integer(num_oov_indices, "num_oov_indices", owner, hi=_MAX_TOKENS) > 1:
-            raise ValueError(f"{owner}: num_oov_indices > 1 is not supported (Keras spreads "
-                             f"unknown strings over them with FarmHash, which fastnn does not "
-                             f"have), got num_oov_indices={num_oov_indices}")
         kwargs.pop("vocabulary_dtype", None)    # Keras' configs never hold another
         super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
                          idf_weights, invert, output_mode, sparse, pad_to_max_tokens,
@@ -916,7 +941,10 @@ class StringLookup(_IndexLookup):
         return _strings(raw, owner, self.encoding)
 
     def _oov_index(self, x, oov):
-        return np.zeros(x.shape, np.int64)
+        n = max(self.num_oov_indices, 1)
+        if n == 1:
+            return np.zeros(x.shape, np.int64)
+        return _hashed_oov_index(x, oov, n, self.salt, self.name)
 
     def _invert_oov(self):
         return "" if self.oov_token is None else self.oov_token

@@ -38,8 +38,21 @@ tree_flatten = _tree_flatten
 
 
 def is_symbolic(structure):
-    """Whether any leaf of the structure is a KerasTensor."""
-    return any(isinstance(leaf, KerasTensor) for leaf in _tree_flatten(structure))
+    """Whether any leaf of the structure is a KerasTensor (every op call asks: arrays,
+    the common leaves, are answered first, and no list of leaves is built)."""
+    if isinstance(structure, np.ndarray):
+        return False
+    if isinstance(structure, (list, tuple)):
+        for item in structure:
+            if is_symbolic(item):
+                return True
+        return False
+    if isinstance(structure, dict):
+        for item in structure.values():
+            if is_symbolic(item):
+                return True
+        return False
+    return isinstance(structure, KerasTensor)
 
 
 class KerasTensor:

@@ -5,7 +5,7 @@ from fastnn.layers import Dense, InputLayer, Layer, serialize as _serialize_laye
     deserialize as _deserialize_layer
 from fastnn.layers.layer import _auto_name
 from fastnn.layers.symbolic import KerasTensor
-from fastnn.backend import floatx
+from fastnn.mixed_precision import dtype_policy
 from fastnn.models.model import Model
 
 
@@ -54,13 +54,13 @@ class Sequential(Model):
 
     @property
     def dtype(self):
-        """The first dtype a layer was given explicitly (its Input's first), else
-        float32: the model computes in it."""
+        """The first dtype a layer was given explicitly (its Input's first), else the
+        global dtype policy's weight dtype (floatx() unless set): the model computes in it."""
         cands = ([self._input_layer] if self._input_layer else []) + self._layers
         for layer in cands:
             if layer._explicit_dtype is not None:
                 return layer._explicit_dtype
-        return floatx()
+        return dtype_policy().variable_dtype
 
     @dtype.setter
     def dtype(self, value):

@@ -1,16 +1,17 @@
-"""Keras 3's tests of the Rescaling, CategoryEncoding, Discretization and IntegerLookup
-layers, ported to fastnn.layers.
+"""Keras 3's tests of the Rescaling, CategoryEncoding, Discretization, IntegerLookup and
+StringLookup layers, ported to fastnn.layers.
 
 Source: keras-team/keras at 3422977a5e38,
 `keras/src/layers/preprocessing/rescaling_test.py` (RescalingTest),
-`category_encoding_test.py`, `discretization_test.py`, `integer_lookup_test.py`. `run_layer_test` is
+`category_encoding_test.py`, `discretization_test.py`, `integer_lookup_test.py`,
+`string_lookup_test.py`. `run_layer_test` is
 tests/conformance/layer_testing.py.
 
 Not ported (out of scope): test_tf_data_compatibility and test_grain_compatibility
 (tf.data and grain pipelines), test_rescaling_with_channels_first_and_vector_scale
 (image data formats; a vector scale broadcasts against the last axes in fastnn, tested
-in tests/test_layers_keras3.py). The other preprocessing layers (image, text, hashing,
-StringLookup...) are out of fastnn's scope.
+in tests/test_layers_keras3.py). Hashing's tests are in test_layers_hashing.py; the
+other preprocessing layers (image, text...) are out of fastnn's scope.
 
 Not ported from category_encoding_test.py: the sparse=True cases (fastnn has no sparse
 tensors: only the dense parametrization is ported), test_tf_data_compatibility, the
@@ -21,10 +22,12 @@ test_adapt_with_infinite_generator_and_steps (fastnn's adapt reads a finite iter
 into a list first), the sparse cases of test_correctness. From integer_lookup_test.py:
 the tf_idf part of test_adapt_flow and test_tf_idf_output_shape (no tf_idf),
 test_tf_data_compatibility, test_adapt_with_steps (a tf.data dataset),
-test_sparse_output, test_vocabulary_from_file (no vocabulary files), and the
-oov_method="farmhash" tests (test_oov_method_farmhash,
-test_oov_method_ignored_when_single_oov_index, test_oov_method_farmhash_output_is_correct,
-test_salt_siphash: fastnn has only "floormod").
+test_sparse_output and test_vocabulary_from_file (no vocabulary files).
+From string_lookup_test.py (StringLookup, ported below the IntegerLookup tests):
+test_adapt_with_grain_dataset, test_torch_backend_compatibility and the sparse cases
+(test_sparse_inputs, test_sparse_output_in_multi_hot); test_one_hot_symbolic_output_shape_nested_input
+is ported without its symbolic half (fastnn's Input takes numeric dtypes only, no
+dtype="string").
 """
 import numpy as np
 
@@ -523,6 +526,48 @@ def test_oov_method_invalid_value():
                              oov_method="invalid_method")
 
 
+def test_oov_method_farmhash():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_oov_method_farmhash
+    vocab = [12, 36, 1138, 42]
+    layer = layers.IntegerLookup(vocabulary=vocab, num_oov_indices=2, oov_method="farmhash")
+    output = np.asarray(layer(np.array([12, 36, 1138, 42, 100, 200])))
+    # in-vocabulary tokens map after the num_oov_indices=2 OOV indices
+    assert_all_close(output[:4], np.array([2, 3, 4, 5]))
+    # OOV tokens land in [0, num_oov_indices)
+    assert all(o in [0, 1] for o in output[4:])
+
+
+def test_oov_method_ignored_when_single_oov_index():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_oov_method_ignored_when_single_oov_index
+    layer_floormod = layers.IntegerLookup(vocabulary=[1, 2, 3], num_oov_indices=1,
+                                          oov_method="floormod")
+    layer_farmhash = layers.IntegerLookup(vocabulary=[1, 2, 3], num_oov_indices=1,
+                                          oov_method="farmhash")
+    oov_values = [99, 100, 101]
+    assert_all_close(layer_floormod(oov_values), layer_farmhash(oov_values))
+
+
+def test_oov_method_farmhash_output_is_correct():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_oov_method_farmhash_output_is_correct
+    # Keras' expected values: tf.strings.to_hash_bucket_fast(
+    #     tf.strings.as_string([100, 200, 300, 400]), num_buckets=4)
+    layer = layers.IntegerLookup(vocabulary=[10, 20, 30], num_oov_indices=4,
+                                 oov_method="farmhash")
+    assert_all_close(layer([100, 200, 300, 400]), [3, 1, 3, 1])
+
+
+def test_integer_lookup_salt_siphash():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_salt_siphash
+    vocab = [10, 20, 30]
+    layer_farmhash = layers.IntegerLookup(vocabulary=vocab, num_oov_indices=4,
+                                          oov_method="farmhash")
+    layer_siphash = layers.IntegerLookup(vocabulary=vocab, num_oov_indices=4,
+                                         oov_method="farmhash", salt=[137, 42])
+    oov_values = np.array([100, 300, 700, 1100, 1700, 2000])
+    assert not np.array_equal(np.asarray(layer_farmhash(oov_values)),
+                              np.asarray(layer_siphash(oov_values)))
+
+
 # -- StringLookup -------------------------------------------------------------------------
 
 def test_string_lookup_config():
@@ -654,9 +699,6 @@ def test_string_lookup_get_vocabulary_include_special_tokens_false():
     assert layer.get_vocabulary(include_special_tokens=False) == ["a", "b", "c"]
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="num_oov_indices > 1 for strings: Keras hashes them with FarmHash, "
-                          "which fastnn does not have (docs/DIFFERENCES.md)")
 def test_string_lookup_one_hot_symbolic_output_shape_nested_input():
     # Keras: keras/src/layers/preprocessing/string_lookup_test.py::StringLookupTest::test_one_hot_symbolic_output_shape_nested_input
     layer = layers.StringLookup(max_tokens=20, num_oov_indices=4, oov_token="[UNK]",
@@ -664,3 +706,13 @@ def test_string_lookup_one_hot_symbolic_output_shape_nested_input():
                                 pad_to_max_tokens=True, sparse=False)
     eager_output = layer(np.array([[["a", "b"], ["c", "d"]], [["a", "b"], ["c", "d"]]]))
     assert eager_output.shape == (2, 2, 2, 20)
+
+
+def test_string_lookup_salt_siphash():
+    # Keras: keras/src/layers/preprocessing/string_lookup_test.py::StringLookupTest::test_salt_siphash
+    vocab = ["a", "b", "c"]
+    layer_farmhash = layers.StringLookup(vocabulary=vocab, num_oov_indices=4)
+    layer_siphash = layers.StringLookup(vocabulary=vocab, num_oov_indices=4, salt=[137, 42])
+    oov_values = ["x", "y", "z", "w", "v", "u"]
+    assert not np.array_equal(np.asarray(layer_farmhash(oov_values)),
+                              np.asarray(layer_siphash(oov_values)))

@@ -1,0 +1,55 @@
+/* bfloat16 rounding: what the mixed_bfloat16 policy feeds its matrix products.
+ *
+ * bfloat16 is float32 with the low 16 mantissa bits dropped (1 sign, 8 exponent and 7
+ * mantissa bits). A float32 x becomes the bfloat16 value
+ *     b = (u + 0x7FFF + ((u >> 16) & 1)) >> 16,     u = the bits of x as uint32,
+ * i.e. rounded to the nearest bfloat16, ties to the even one, for every x that is not
+ * NaN: denormals round like any other value (to a bfloat16 denormal or to +-0), +-0 and
+ * +-inf stay themselves, values at or above 0x1.FFp127 in magnitude (the largest
+ * bfloat16 plus half its last place) become +-inf. A NaN stays a NaN: its sign and top
+ * 9 payload bits are kept and the quiet bit is set, b = (u >> 16) | 0x0040.
+ *
+ * fnn_round_bf16(n, x, y): y[i] = the float32 holding b (b << 16), for i < n. y may be x
+ *     (in place); otherwise the two must not overlap.
+ * fnn_pack_bf16(n, x, y):  y[i] = b as uint16 (the operand layout of a bfloat16 GEMM).
+ *
+ * Both read x[0..n) and write y[0..n) only, allocate nothing, and give the same bits on
+ * every path and at every thread count (each element is rounded on its own; large
+ * arrays are split over threads in fixed-size blocks).
+ *
+ * Paths, chosen at run time: the AVX-512 BF16 instructions (vcvtneps2bf16 for rounding,
+ * vcvtne2ps2bf16 for packing) where the CPU has AVX512_BF16 and the SIMD path is AVX2
+ * (fnn_simd_level) and the environment variable FASTNN_BF16_AVX512 is "1" (they
+ * are not faster than the portable path on the CPUs measured so far), else portable C. The instructions treat denormal inputs as zero;
+ * the AVX-512 path recomputes those lanes by the formula above, so both paths agree.
+ */
+#ifndef FNN_BF16_H
+#define FNN_BF16_H
+#include "fnn_common.h"
+
+void fnn_round_bf16(size_t n, const float *x, float *y);
+void fnn_pack_bf16(size_t n, const float *x, uint16_t *y);
+
+/* fnn_gemm_bf16: C = op(A) op(B) with every operand rounded to bfloat16 as above and
+ * the products summed in float32; row-major, op(A) M x K (A is M x K with lda >= K, or
+ * K x M with lda >= M when trans_a), op(B) K x N (B is K x N with ldb >= N, or N x K
+ * with ldb >= K when trans_b), C M x N with ldc >= N, write-only. A and B are read, not
+ * changed. Returns 0, or -1 (C unwritten) when its packing buffers cannot be allocated.
+ *   AVX512_BF16 path (vdpbf16ps): each element summed over pairs of k in order (within a
+ *   pair k+1, then k), every step rounded to float32, denormal operands read as zero and
+ *   denormal results flushed to zero (the instruction's arithmetic).
+ *   Portable path: the float32 GEMM (gemm.h) on the rounded operands.
+ *   Either path gives the same bits at every thread count; the two paths agree within
+ *   the float32 summation error (and the flushed denormals), not bit for bit. */
+int fnn_gemm_bf16(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                  const float *A, size_t lda, const float *B, size_t ldb,
+                  float *C, size_t ldc);
+
+/* 1 if the CPU has AVX512_BF16 (and AVX-512F). */
+int fnn_bf16_avx512_supported(void);
+/* 1 if fnn_round_bf16 / fnn_pack_bf16 / fnn_gemm_bf16 take the AVX-512 BF16 path now. */
+int fnn_bf16_avx512(void);
+/* Test hook: AVX-512 BF16 path on (1) or off (0, portable C); returns -1 (and changes
+ * nothing) if on is asked of a CPU without it. */
+int fnn_bf16_set_avx512(int on);
+#endif

@@ -1,0 +1,600 @@
+"""The mixed_bfloat16 policy: the bfloat16 rounding kernel (csrc/bf16.c) bit for bit
+against a NumPy reference, the policy API on layers and models, and training under the
+policy on the layer-by-layer path.
+
+Tolerance of the numerical tests. Under mixed_bfloat16 a product's operands are bfloat16
+values (8 significant bits), so each product a_k b_k (16 bits) is exact in float32; the
+only error is the float32 summation, |fl(s) - s| <= gamma_n sum |terms| with gamma_n =
+n u / (1 - n u), u = 2**-24, for n terms summed in any order (Higham, Accuracy and
+Stability of Numerical Algorithms, eq. 3.5). The reference rounds the same operands to
+bfloat16, sums in float64 and rounds to float32 (one more u); the bias adds one term.
+The bound is rigorous, so these tests never flake, and a missing rounding of any operand
+shows as an error of about 2**-9 relative, far above it.
+"""
+import copy
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import _kernels, layers, mixed_precision
+from fastnn.mixed_precision import DTypePolicy
+
+U32 = 2.0 ** -24
+
+
+@pytest.fixture(autouse=True)
+def _global_policy_restored():
+    """Every test leaves the global policy as it found it."""
+    before = mixed_precision._GLOBAL[0]
+    yield
+    mixed_precision._GLOBAL[0] = before
+
+
+# ------------------------------------------------------------------ the reference
+def ref_bits(x):
+    """NumPy reference of the rounding: the bfloat16 bits (uint16) of float32 x."""
+    u = np.ascontiguousarray(x, np.float32).view(np.uint32).astype(np.uint64)
+    out = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+    nan = np.isnan(np.asarray(x, np.float32))
+    out[nan] = ((u[nan] >> 16) | 0x40).astype(np.uint16)    # NaN: quiet, sign kept
+    return out
+
+
+def ref_round(x):
+    """The float32 holding the bfloat16 value of x."""
+    return (ref_bits(x).astype(np.uint32) << 16).view(np.float32)
+
+
+def _f32(bits):
+    return np.array(bits, dtype=np.uint32).view(np.float32)
+
+
+# Boundary inputs, as float32 bit patterns, with the bfloat16 each must give.
+BOUNDARY = [
+    (0x00000000, 0x0000), (0x80000000, 0x8000),                # +-0
+    (0x7F800000, 0x7F80), (0xFF800000, 0xFF80),                # +-inf
+    (0x3F808000, 0x3F80),   # tie, even below: stays
+    (0x3F818000, 0x3F82),   # tie, odd below: rounds up to even
+    (0x3F807FFF, 0x3F80), (0x3F808001, 0x3F81),                # just below / above a tie
+    (0xBF818000, 0xBF82),   # negative tie to even
+    (0x7F7FFFFF, 0x7F80),   # float32 max -> inf
+    (0xFF7FFFFF, 0xFF80),   # -max -> -inf
+    (0x7F7F7FFF, 0x7F7F),   # just below the halfway point to inf: the largest bfloat16
+    (0x7F7F8000, 0x7F80),   # halfway between the largest bfloat16 and inf, odd below: inf
+    (0x00000001, 0x0000),   # smallest denormal -> +0
+    (0x80000001, 0x8000),   # -smallest denormal -> -0
+    (0x00008000, 0x0000),   # denormal tie, even below: 0
+    (0x00018000, 0x0002),   # denormal tie, odd below: up
+    (0x00010000, 0x0001),   # smallest bfloat16 denormal, exact
+    (0x007FFFFF, 0x0080),   # largest denormal -> smallest normal
+    (0x00400000, 0x0040),   # a denormal that is exact
+    (0x00800000, 0x0080),   # smallest normal
+    (0x7FC00000, 0x7FC0), (0xFFC00000, 0xFFC0),                # quiet NaNs
+    (0x7F800001, 0x7FC0),   # signalling NaN with a low payload: quieted, stays NaN
+    (0x7FFFFFFF, 0x7FFF), (0xFFFFFFFF, 0xFFFF),                # NaN near the carry
+    (0x7FA00000, 0x7FE0),   # signalling NaN with a top payload bit: kept, quieted
+]
+
+
+@pytest.fixture(params=["portable", "avx512_bf16"])
+def bf16_path(request):
+    """Run on the portable C path and on the AVX-512 BF16 one (skipped where the CPU
+    has no AVX512_BF16); the default is restored afterwards."""
+    default = _kernels.bf16_avx512()
+    if request.param == "avx512_bf16":
+        if not _kernels.bf16_avx512_supported() or fastnn.build_info()["simd"] != "avx2+fma":
+            pytest.skip("this CPU has no AVX512_BF16 (or the SIMD path is generic)")
+        assert _kernels._bf16_set_avx512(True)
+        assert _kernels.bf16_avx512()
+    else:
+        _kernels._bf16_set_avx512(False)
+        assert not _kernels.bf16_avx512()
+    yield request.param
+    _kernels._bf16_set_avx512(default)
+
+
+@pytest.fixture(params=[1, 2])
+def threads(request, set_threads):
+    """At 1 thread, and at 2 with every kernel forced parallel (blocks of the rounding
+    shared between the threads)."""
+    if request.param > 1 and not fastnn.build_info()["openmp"]:
+        pytest.skip("built without OpenMP")
+    set_threads(request.param)
+    _kernels.set_par_min_work(1 if request.param > 1 else 2 ** 32)
+    yield request.param
+    _kernels.set_par_min_work(0)
+
+
+# ------------------------------------------------------------------ the kernel
+def test_reference_agrees_with_the_boundary_table():
+    """The NumPy reference itself on the hand-written table (so a wrong reference cannot
+    make the kernel tests pass)."""
+    x = _f32([b for b, _ in BOUNDARY])
+    np.testing.assert_array_equal(ref_bits(x), np.array([r for _, r in BOUNDARY], np.uint16))
+
+
+@pytest.mark.parametrize("n", [0, 1, 15, 16, 17, 31, 32, 33, 1000, 70_001])
+def test_round_and_pack_match_the_reference_bit_for_bit(bf16_path, threads, n):
+    """Random bit patterns (every class: normals, denormals, NaNs, infinities), with
+    the boundary table spliced in, at lengths that exercise the vector tails and the
+    thread blocks (16384 elements)."""
+    rng = np.random.default_rng(n)
+    bits = rng.integers(0, 2 ** 32, n, dtype=np.uint64).astype(np.uint32)
+    table = np.array([b for b, _ in BOUNDARY], np.uint32)
+    for start in range(0, n, max(1, n // 3)):       # the table at several offsets
+        m = min(len(table), n - start)
+        bits[start:start + m] = table[:m]
+    x = bits.view(np.float32)
+    expected = ref_bits(x)
+    packed = np.full(n, 0xABCD, np.uint16)
+    _kernels.pack_bf16(x, packed)
+    np.testing.assert_array_equal(packed, expected)
+    rounded = np.full(n, 7.0, np.float32)
+    _kernels.round_bf16(x, rounded)
+    np.testing.assert_array_equal(rounded.view(np.uint32), expected.astype(np.uint32) << 16)
+
+
+def test_round_in_place_and_on_small_magnitudes(bf16_path):
+    """In place (y is x); and ordinary data (floats of every scale), whose rounded
+    values are within half a bfloat16 ulp of the inputs."""
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(5000) * 10.0 ** rng.integers(-40, 38, 5000)).astype(np.float32)
+    expected = ref_round(x)
+    y = x.copy()
+    _kernels.round_bf16(y, y)
+    np.testing.assert_array_equal(y.view(np.uint32), expected.view(np.uint32))
+    # half a bfloat16 ulp (2**(e-8) for 2**e <= |x|) where neither over- nor underflows
+    normal = (np.abs(x) >= np.finfo(np.float32).tiny) & np.isfinite(y)
+    assert normal.sum() > 4000
+    assert np.all(np.abs(y - x)[normal] <= 2.0 ** -8 * np.abs(x)[normal])
+
+
+def test_paths_and_thread_counts_give_the_same_bits(set_threads):
+    """Every path at every thread count: the same bits (the determinism guarantee)."""
+    bits = np.random.default_rng(9).integers(0, 2 ** 32, 100_003, dtype=np.uint64)
+    x = bits.astype(np.uint32).view(np.float32)
+    outs = []
+    default = _kernels.bf16_avx512()
+    paths = [False] + ([True] if _kernels.bf16_avx512_supported() else [])
+    try:
+        for on in paths:
+            _kernels._bf16_set_avx512(on)
+            for nt in (1, 2, 3):
+                set_threads(nt)
+                _kernels.set_par_min_work(1)
+                y = np.empty_like(x)
+                _kernels.round_bf16(x, y)
+                outs.append(y.view(np.uint32))
+    finally:
+        _kernels._bf16_set_avx512(default)
+        _kernels.set_par_min_work(0)
+    for o in outs[1:]:
+        np.testing.assert_array_equal(o, outs[0])
+
+
+def test_build_info_names_the_bf16_path(bf16_path):
+    assert fastnn.build_info()["bf16_gemm"] == bf16_path
+
+
+def test_default_bf16_path_follows_the_cpu_and_the_environment():
+    """The portable path by default (the faster one where measured); FASTNN_BF16_AVX512=1
+    asks for the AVX512_BF16 instructions where the CPU has them."""
+    if os.environ.get("FASTNN_BF16_AVX512", "").startswith("1"):
+        assert _kernels.bf16_avx512() == (_kernels.bf16_avx512_supported()
+                                          and fastnn.build_info()["simd"] == "avx2+fma")
+    else:
+        assert not _kernels.bf16_avx512()
+    code = "import fastnn; print(fastnn.build_info()['bf16_gemm'])"
+    for value, want in [("0", "portable"), ("1", "avx512_bf16" if _kernels.bf16_avx512_supported()
+                                          and fastnn.build_info()["simd"] == "avx2+fma"
+                                          else "portable")]:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=dict(os.environ, FASTNN_BF16_AVX512=value), check=True)
+        assert out.stdout.strip() == want
+
+
+# ------------------------------------------------------------------ the bfloat16 GEMM
+def _gemm_ref(a, b, ta, tb):
+    """(op(a) @ op(b) on the rounded operands in float64, the summation bound)."""
+    A, B = ref_round(a).astype(np.float64), ref_round(b).astype(np.float64)
+    A, B = (A.T if ta else A), (B.T if tb else B)
+    k = A.shape[1] + 1
+    gamma = k * U32 / (1 - k * U32)
+    # + k * 2**-126: the AVX512_BF16 instruction flushes denormal sums to zero
+    return A @ B, gamma * (np.abs(A) @ np.abs(B)) + k * 2.0 ** -126
+
+
+@pytest.mark.parametrize("m, n, k", [(1, 1, 1), (7, 33, 5), (6, 32, 2), (13, 70, 64),
+                                     (32, 25, 64), (100, 17, 129), (20, 40, 601),
+                                     (5, 3, 0), (0, 4, 3)])
+@pytest.mark.parametrize("ta, tb", [(0, 0), (1, 0), (0, 1), (1, 1)])
+def test_gemm_bf16_within_the_summation_bound(bf16_path, threads, m, n, k, ta, tb):
+    """Every tile edge (6-row blocks, 32-column tiles), odd K (a padded pair), several
+    K blocks (128 pairs each), both transposes; the rounding of both operands shows far
+    outside the bound."""
+    rng = np.random.default_rng(m * 1000 + n * 10 + k)
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    c = np.full((m, n), np.nan, np.float32)
+    _kernels.gemm_bf16(ta, tb, a, b, c)
+    want, bound = _gemm_ref(a, b, ta, tb)
+    assert np.all(np.abs(c - want) <= bound)
+    if m * n * k > 100:   # not the float32 product: the operands were rounded
+        plain = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
+        assert np.max(np.abs(plain - want) - bound) > 0
+
+
+def test_gemm_bf16_same_bits_at_every_thread_count(bf16_path, set_threads):
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((301, 450)).astype(np.float32)     # 2 K blocks
+    b = rng.standard_normal((450, 77)).astype(np.float32)
+    outs = []
+    try:
+        for nt in (1, 2, 3):
+            set_threads(nt)
+            _kernels.set_par_min_work(1 if nt > 1 else 2 ** 32)
+            c = np.empty((301, 77), np.float32)
+            _kernels.gemm_bf16(False, False, a, b, c)
+            outs.append(c)
+    finally:
+        _kernels.set_par_min_work(0)
+    for c in outs[1:]:
+        np.testing.assert_array_equal(c, outs[0])
+
+
+def test_gemm_bf16_propagates_nan_and_inf(bf16_path):
+    a = np.ones((2, 4), np.float32)
+    a[0, 1] = np.nan
+    a[1, 2] = np.inf
+    c = np.empty((2, 3), np.float32)
+    _kernels.gemm_bf16(False, False, a, np.ones((4, 3), np.float32), c)
+    assert np.isnan(c[0]).all() and np.isposinf(c[1]).all()
+
+
+def test_matmul_public_function(bf16_path):
+    rng = np.random.default_rng(8)
+    a, b = rng.standard_normal((9, 40)), rng.standard_normal((40, 11))
+    c = mixed_precision.matmul(a, b)
+    assert c.dtype == np.float32 and c.shape == (9, 11)
+    want, bound = _gemm_ref(a.astype(np.float32), b.astype(np.float32), 0, 0)
+    assert np.all(np.abs(c - want) <= bound)
+    with pytest.raises(ValueError, match=r"matmul: b must have 40 rows to match a's columns"):
+        mixed_precision.matmul(a, b.T)
+    with pytest.raises(ValueError, match=r"matmul: a must be a matrix \(2-D\), got shape \(3,\)"):
+        mixed_precision.matmul(np.ones(3), b)
+    with pytest.raises(TypeError, match="matmul: b must hold real numbers"):
+        mixed_precision.matmul(a, np.array([["x"]]))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: _kernels.gemm_bf16(False, False, np.ones((2, 3), np.float32),
+                                np.ones((4, 2), np.float32), np.ones((2, 2), np.float32)),
+     r"op\(b\) must have 3 rows \(op\(a\) has 3 columns\), got 4"),
+    (lambda: _kernels.gemm_bf16(False, True, np.ones((2, 3), np.float32),
+                                np.ones((4, 3), np.float32), np.ones((2, 5), np.float32)),
+     r"c must have shape \(2, 4\), got \(2, 5\)"),
+    (lambda: _kernels.gemm_bf16(False, False, np.ones((2, 3), np.float64),
+                                np.ones((3, 2), np.float32), np.ones((2, 2), np.float32)),
+     "Buffer dtype mismatch"),
+])
+def test_gemm_bf16_binding_checks(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_gemm_bf16_refuses_an_output_overlapping_an_operand():
+    buf = np.ones((4, 4), np.float32)
+    with pytest.raises(ValueError, match="c overlaps a: give a separate output array"):
+        _kernels.gemm_bf16(False, False, buf, np.ones((4, 4), np.float32), buf)
+    with pytest.raises(ValueError, match="c overlaps b"):
+        _kernels.gemm_bf16(False, False, np.ones((4, 4), np.float32), buf, buf)
+
+
+@pytest.mark.parametrize("call, exc, message", [
+    (lambda: _kernels.round_bf16(np.zeros(3, np.float32), np.zeros(4, np.float32)),
+     ValueError, r"y must have 3 elements \(as x\), got 4"),
+    (lambda: _kernels.pack_bf16(np.zeros(3, np.float32), np.zeros(2, np.uint16)),
+     ValueError, r"y must have 3 elements \(as x\), got 2"),
+    (lambda: _kernels.round_bf16(np.zeros(3, np.float64), np.zeros(3, np.float32)),
+     ValueError, "Buffer dtype mismatch"),
+    (lambda: _kernels.pack_bf16(np.zeros(3, np.float32), np.zeros(3, np.int32)),
+     ValueError, "Buffer dtype mismatch"),
+    (lambda: _kernels.round_bf16(np.zeros(6, np.float32)[::2], np.zeros(3, np.float32)),
+     ValueError, "contiguous"),
+    (lambda: _kernels.round_bf16(None, np.zeros(3, np.float32)), TypeError, "x"),
+])
+def test_binding_checks_before_the_c_call(call, exc, message):
+    with pytest.raises(exc, match=message):
+        call()
+
+
+def test_binding_refuses_overlapping_buffers():
+    buf = np.zeros(10, np.float32)
+    with pytest.raises(ValueError, match="y overlaps x without being x"):
+        _kernels.round_bf16(buf[:8], buf[2:])
+    raw = np.zeros(16, np.uint8)
+    with pytest.raises(ValueError, match="y overlaps x without being x"):
+        _kernels.pack_bf16(raw[:12].view(np.float32), raw[4:10].view(np.uint16))
+
+
+def test_round_bfloat16_public_function():
+    x = np.array([[1.0 + 2.0 ** -8, 3.14159], [np.nan, -np.inf]])
+    y = mixed_precision.round_bfloat16(x)
+    assert y.dtype == np.float32 and y.shape == (2, 2)
+    np.testing.assert_array_equal(y, ref_round(x.astype(np.float32)))
+    assert mixed_precision.round_bfloat16(2).shape == () and mixed_precision.round_bfloat16(2) == 2
+    with pytest.raises(TypeError, match="round_bfloat16: x must hold real numbers, got dtype"):
+        mixed_precision.round_bfloat16(np.array(["a"]))
+
+
+# ------------------------------------------------------------------ the policy API
+@pytest.mark.parametrize("name, compute, variable", [
+    ("float32", "float32", "float32"), ("float64", "float64", "float64"),
+    ("mixed_bfloat16", "bfloat16", "float32")])
+def test_policy_properties(name, compute, variable):
+    p = DTypePolicy(name)
+    assert (p.name, p.compute_dtype, p.variable_dtype, p.quantization_mode) == \
+        (name, compute, variable, None)
+    assert repr(p) == f'<DTypePolicy "{name}">'
+    assert p.get_config() == {"name": name}
+    assert DTypePolicy.from_config(p.get_config()) == p
+    assert pickle.loads(pickle.dumps(p)) == p and copy.deepcopy(p) == p
+
+
+@pytest.mark.parametrize("name, message", [
+    ("bfloat16", "NumPy does not have"),
+    ("float16", "no float16 kernels"),
+    ("mixed_float16", "no float16 kernels; use 'mixed_bfloat16'"),
+    ("int8_from_float32", "quantized policies"),
+    ("int32", r"name must be 'float32', 'float64' or 'mixed_bfloat16', got 'int32'"),
+    ("", r"got ''"),
+])
+def test_policies_fastnn_cannot_run_are_refused_with_the_reason(name, message):
+    with pytest.raises(ValueError, match=message):
+        DTypePolicy(name)
+    with pytest.raises(ValueError, match=message):
+        mixed_precision.set_global_policy(name)
+    with pytest.raises(ValueError, match=f"Dense: dtype: .*{message}"):
+        layers.Dense(2, dtype=name)
+
+
+def test_global_policy_set_and_read_through_every_keras_path():
+    from fastnn import keras
+    assert mixed_precision.global_policy() == DTypePolicy("float32")
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    for read in (keras.mixed_precision.global_policy, keras.mixed_precision.dtype_policy,
+                 keras.config.dtype_policy):
+        assert read().name == "mixed_bfloat16"
+    keras.config.set_dtype_policy(keras.DTypePolicy("float64"))
+    assert keras.mixed_precision.global_policy().variable_dtype == "float64"
+    keras.mixed_precision.set_dtype_policy(keras.mixed_precision.Policy("float32"))
+    assert keras.dtype_policies.get(None).name == "float32"
+    assert keras.FloatDTypePolicy("mixed_bfloat16") == keras.DTypePolicy("mixed_bfloat16")
+    with pytest.raises(ValueError, match="set_dtype_policy: policy must be a policy name"):
+        keras.config.set_dtype_policy(None)
+
+
+def test_global_policy_follows_floatx_until_set():
+    fastnn.backend.set_floatx("float64")
+    try:
+        assert mixed_precision.global_policy().name == "float64"
+        assert layers.Dense(2).dtype == "float64"
+    finally:
+        fastnn.backend.set_floatx("float32")
+
+
+def test_get_serialize_deserialize():
+    p = DTypePolicy("mixed_bfloat16")
+    s = mixed_precision.serialize(p)
+    assert s == {"module": "keras", "class_name": "DTypePolicy",
+                 "config": {"name": "mixed_bfloat16"}, "registered_name": None}
+    assert mixed_precision.deserialize(s) == p and mixed_precision.get(s) == p
+    assert mixed_precision.get("mixed_bfloat16") == p and mixed_precision.get(p) is p
+    assert mixed_precision.get(np.float64).name == "float64"
+    assert mixed_precision.get({"class_name": "FloatDTypePolicy",
+                                "config": {"name": "float32"}}).name == "float32"
+    with pytest.raises(ValueError, match="dtype must be a policy name .* got int 123"):
+        mixed_precision.get(123)
+    with pytest.raises(ValueError, match="a serialized dtype policy must be"):
+        mixed_precision.deserialize({"class_name": "Dense", "config": {"name": "float32"}})
+    with pytest.raises(ValueError, match="module 'torch'"):
+        mixed_precision.deserialize({"module": "torch", "class_name": "DTypePolicy",
+                                     "config": {"name": "float32"}})
+    with pytest.raises(TypeError, match="serialize: policy must be a DTypePolicy, got str"):
+        mixed_precision.serialize("float32")
+
+
+def test_layer_policy_per_layer_and_global():
+    d = layers.Dense(3, dtype="mixed_bfloat16")
+    assert (d.dtype, d.variable_dtype, d.compute_dtype) == ("float32", "float32", "bfloat16")
+    assert d.dtype_policy == DTypePolicy("mixed_bfloat16")
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    g, f = layers.Dense(3), layers.Dense(3, dtype="float32")
+    assert g.dtype_policy.name == "mixed_bfloat16" and f.dtype_policy.name == "float32"
+    g.build((None, 4))
+    assert g.kernel.dtype == np.float32 and g.bias.dtype == np.float32
+    d2 = layers.Dense(3, dtype=DTypePolicy("float64"))
+    assert d2.dtype == "float64" and d2.compute_dtype == "float64"
+
+
+def test_layer_policy_setter():
+    d = layers.Dense(3)
+    d.dtype_policy = "mixed_bfloat16"
+    assert d.compute_dtype == "bfloat16"
+    d.build((None, 2))
+    d.dtype_policy = "float32"                    # same weight dtype: allowed when built
+    assert d.compute_dtype == "float32"
+    with pytest.raises(ValueError, match="keeps weights in float64, but the layer's weights "
+                                         "are float32 already"):
+        d.dtype_policy = "float64"
+    assert d.dtype_policy.name == "float32"       # unchanged by the refusal
+
+
+@pytest.mark.parametrize("dtype", ["mixed_bfloat16",
+                                   {"module": "keras", "class_name": "DTypePolicy",
+                                    "config": {"name": "mixed_bfloat16"},
+                                    "registered_name": None}])
+def test_config_round_trip_takes_the_name_or_keras_dict(dtype):
+    d = layers.Dense(4, activation="relu", dtype=dtype)
+    cfg = d.get_config()
+    assert cfg["dtype"] == "mixed_bfloat16"
+    back = layers.Dense.from_config(cfg)
+    assert back.dtype_policy.name == "mixed_bfloat16"
+    assert layers.Dense.from_config(dict(cfg, dtype=mixed_precision.serialize(
+        DTypePolicy("mixed_bfloat16")))).compute_dtype == "bfloat16"
+
+
+def _digits_model(policy, seed=0):
+    fastnn.utils.set_random_seed(seed)
+    m = fastnn.Sequential([layers.Input((64,)),
+                           layers.Dense(25, activation="relu", dtype=policy),
+                           layers.Dense(15, activation="relu", dtype=policy),
+                           layers.Dense(10, activation="softmax", dtype=policy)])
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return m
+
+
+@pytest.mark.parametrize("ext", [".fastnn", ".keras"])
+def test_saved_model_keeps_the_policy_and_the_predictions(tmp_path, ext):
+    if ext == ".keras":
+        pytest.importorskip("h5py")
+    x = np.random.default_rng(0).random((20, 64)).astype(np.float32)
+    m = _digits_model("mixed_bfloat16")
+    m.save(tmp_path / f"m{ext}")
+    back = fastnn.models.load_model(tmp_path / f"m{ext}")
+    assert [layer.dtype_policy.name for layer in back.layers] == ["mixed_bfloat16"] * 3
+    np.testing.assert_array_equal(back.predict(x, verbose=0), m.predict(x, verbose=0))
+
+
+# ------------------------------------------------------------------ the numerics
+def _bound(a, b, bias):
+    """The summation bound of the module docstring for rows a @ b + bias."""
+    k = a.shape[1] + 2
+    gamma = k * U32 / (1 - k * U32)
+    return gamma * (np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64))
+                    + np.abs(bias)) + 1e-30
+
+
+def test_dense_forward_equals_the_bf16_reference(bf16_path):
+    """z = bf16(x) @ bf16(W) + b summed in float32: within the summation bound of the
+    float64 reference; and not the float32 product (the rounding happens)."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((33, 70)).astype(np.float32)
+    d = layers.Dense(19, dtype="mixed_bfloat16", bias_initializer="random_normal")
+    d.build((None, 70))
+    xr, kr = ref_round(x), ref_round(d.kernel)
+    z_ref = (xr.astype(np.float64) @ kr.astype(np.float64) + d.bias).astype(np.float32)
+    bound = _bound(xr, kr, d.bias)
+    z = np.asarray(d(x))
+    assert z.dtype == np.float32
+    assert np.all(np.abs(z - z_ref) <= bound)
+    np.testing.assert_array_equal(np.asarray(d.logits(x)), z)
+    # the plain float32 product is farther away than the bound allows
+    z32 = x.astype(np.float64) @ np.asarray(d.kernel, np.float64) + d.bias
+    assert np.max(np.abs(z32 - z_ref) - bound) > 0
+    # with an activation: relu of the same z (inference and training calls)
+    d2 = layers.Dense(19, activation="relu", dtype="mixed_bfloat16")
+    d2.build((None, 70))
+    d2.set_weights(d.get_weights())
+    np.testing.assert_array_equal(np.asarray(d2(x)), np.maximum(z, 0))
+    np.testing.assert_array_equal(np.asarray(d2(x, training=True)), np.maximum(z, 0))
+
+
+def test_dense_backward_takes_bf16_operands(bf16_path):
+    """Gradients of sum(g * (x @ W + b)): dW = bf16(x)^T bf16(g), db = sum bf16(g),
+    dx = bf16(g) bf16(W)^T, each within its summation bound; all float32."""
+    rng = np.random.default_rng(2)
+    x = fastnn.Variable(rng.standard_normal((40, 30)).astype(np.float32))
+    g = rng.standard_normal((40, 12)).astype(np.float32)
+    d = layers.Dense(12, dtype="mixed_bfloat16")
+    d.build((None, 30))
+    with fastnn.GradientTape() as tape:
+        loss = fastnn.reduce_sum(d(x) * g)
+    dk, db, dx = tape.gradient(loss, [d.kernel, d.bias, x])
+    xr, kr, gr = ref_round(np.asarray(x)), ref_round(d.kernel), ref_round(g)
+    zero = np.zeros(1)
+    for got, a, b in ((dk, xr.T, gr), (dx, gr, kr.T)):
+        got = np.asarray(got)
+        assert got.dtype == np.float32
+        want = a.astype(np.float64) @ b.astype(np.float64)
+        assert np.all(np.abs(got - want) <= _bound(a, b, zero))
+    db = np.asarray(db)
+    ones = np.ones((1, 40), np.float32)
+    assert db.dtype == np.float32
+    assert np.all(np.abs(db - gr.astype(np.float64).sum(0)) <= _bound(ones, gr, zero)[0])
+
+
+def test_mixed_model_trains_on_the_layer_path_like_float32(bf16_path):
+    """The digits network (64-25-15-10, Adam, 30 epochs): under mixed_bfloat16 it runs
+    on the layer path (the engine says why), its test accuracy is within one point of
+    float32's, and its weights and optimizer state stay float32."""
+    (x, y), (xt, yt) = fastnn.datasets.digits.load_data()
+    x, xt = (x / 16).astype(np.float32), (xt / 16).astype(np.float32)
+    acc = {}
+    for policy in ("float32", "mixed_bfloat16"):
+        m = _digits_model(policy)
+        h = m.fit(x, y, epochs=30, batch_size=32, verbose=0)
+        if policy == "mixed_bfloat16":
+            assert m._engine.fit_plan is None
+            assert "mixed_bfloat16" in m._engine.why
+            assert all(w.dtype == np.float32 for w in m.weights)
+            slots = [np.asarray(v) for v in m.optimizer.variables
+                     if np.asarray(v).dtype.kind == "f"]       # (the step count is int64)
+            assert len(slots) == 12 and all(v.dtype == np.float32 for v in slots)
+            assert np.isfinite(h.history["loss"]).all()
+        acc[policy] = m.evaluate(xt, yt, verbose=0)[1]
+    assert acc["float32"] > 0.9
+    assert abs(acc["mixed_bfloat16"] - acc["float32"]) <= 0.01, acc
+
+
+def test_mixed_training_is_bitwise_identical_at_1_and_2_threads(bf16_path, set_threads):
+    if not fastnn.build_info()["openmp"]:
+        pytest.skip("built without OpenMP")
+    (x, y), _ = fastnn.datasets.digits.load_data()
+    x = (x[:600] / 16).astype(np.float32)
+    runs = []
+    try:
+        for nt in (1, 2):
+            set_threads(nt)
+            _kernels.set_par_min_work(1 if nt > 1 else 2 ** 32)   # every kernel parallel at 2
+            m = _digits_model("mixed_bfloat16")
+            h = m.fit(x, y[:600], epochs=3, batch_size=64, verbose=0)
+            runs.append((m.get_weights(), h.history["loss"], m.predict(x, verbose=0)))
+    finally:
+        _kernels.set_par_min_work(0)
+    (w1, l1, p1), (w2, l2, p2) = runs
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
+    assert l1 == l2
+    np.testing.assert_array_equal(p1, p2)
+
+
+def test_a_policy_change_takes_the_model_off_the_engine_and_back():
+    (x, y), _ = fastnn.datasets.digits.load_data()
+    x = (x[:200] / 16).astype(np.float32)
+    m = _digits_model("float32")
+    m.fit(x, y[:200], epochs=1, verbose=0)
+    assert m._engine.fit_plan is not None, m._engine.why
+    for layer in m.layers:
+        layer.dtype_policy = "mixed_bfloat16"
+    m.fit(x, y[:200], epochs=1, verbose=0)
+    assert m._engine.fit_plan is None and "mixed_bfloat16" in m._engine.why
+    for layer in m.layers:
+        layer.dtype_policy = "float32"
+    m.fit(x, y[:200], epochs=1, verbose=0)
+    assert m._engine.fit_plan is not None, m._engine.why
+
+
+def test_onnx_export_refuses_a_mixed_model(tmp_path):
+    """A float32 Gemm would not compute what the model computes: refused, not exported."""
+    pytest.importorskip("onnx")
+    m = _digits_model("mixed_bfloat16")
+    with pytest.raises(ValueError, match="'dense.*' under the mixed_bfloat16 dtype policy has "
+                                         "no ONNX form"):
+        m.export(tmp_path / "m.onnx", format="onnx")
+    assert not (tmp_path / "m.onnx").exists()
