@@ -120,7 +120,8 @@ _sys.modules.setdefault(__name__ + ".keras", keras)
 from fastnn import _aliases  # noqa: E402,F401  (installs the import aliases)
 
 # Modules written by other parts of the project resolve lazily (fastnn.models, ...).
-_LAZY = ("saving", "datasets", "ops", "kernel_ops", "reference", "random", "data")
+_LAZY = ("saving", "datasets", "ops", "kernel_ops", "reference", "random", "data", "wrappers",
+         "export", "mixed_precision")
 
 
 def __getattr__(name):

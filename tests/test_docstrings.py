@@ -10,6 +10,7 @@ or on a fastnn base class it inherits them from (``name`` and ``dtype`` on
 ``Layer``/``Metric``, the clipping arguments on ``Optimizer``), as Keras documents
 them once."""
 import importlib
+import importlib.util
 import inspect
 import re
 
@@ -24,8 +25,8 @@ MODULES = (
     "fastnn.activations", "fastnn.initializers", "fastnn.regularizers", "fastnn.constraints",
     "fastnn.ops", "fastnn.nn", "fastnn.autodiff", "fastnn.saving", "fastnn.utils",
     "fastnn.backend", "fastnn.random", "fastnn.data", "fastnn.datasets",
-    "fastnn.datasets.digits", "fastnn.datasets.mnist", "fastnn",
-)
+    "fastnn.datasets.digits", "fastnn.datasets.mnist", "fastnn", "fastnn.mixed_precision",
+) + (("fastnn.wrappers",) if importlib.util.find_spec("sklearn") else ())
 
 # The methods of a model that Keras users call, checked as the functions are.
 MODEL_METHODS = (
