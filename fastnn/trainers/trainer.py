@@ -1499,12 +1499,14 @@ class Trainer:
         """Whether fit / evaluate / predict take the data through the data adapters
         (structures of several inputs or outputs, generators, datasets, a number of
         steps, a step of the model's own) rather than the checked array path."""
-        from fastnn.trainers import data_adapters as da
         step = {"train": "train_step", "test": "test_step", "predict": "predict_step"}[mode]
         if steps is not None or self._overrides(step) or self._n_outputs() > 1 \
                 or self._n_inputs() > 1 \
                 or (mode != "predict" and self._overrides("compute_loss")):
             return True
+        if isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray)):
+            return False      # arrays, the common case: answered without the adapters
+        from fastnn.trainers import data_adapters as da
         for value, n in ((x, self._n_inputs()), (y, self._n_outputs())):
             if value is None:
                 continue
