@@ -54,6 +54,7 @@ def test_threadpool_limits_limits_the_kernels(following):
 def test_threadpool_limits_can_raise_the_count_after_one_thread(following):
     """At one thread the kernels used to settle 'serial' for good; a count raised later
     (by threadpoolctl, or omp_set_num_threads) must be seen."""
+    pytest.importorskip("threadpoolctl")
     out = _run("import fastnn, threadpoolctl\n"
                "from fastnn import _kernels\n"
                "print(fastnn.get_num_threads(), _kernels.threads_for(1e12))\n"
