@@ -1,9 +1,9 @@
 """Linear hidden layers collapse into one linear map (why hidden layers need ReLU & co).
 
-a1 = x W1 + b1,  a2 = a1 W2 + b2 = x (W1 W2) + (b1 W2 + b2) = x W + b.
+a1 = x K1 + b1,  a2 = a1 K2 + b2 = x (K1 K2) + (b1 K2 + b2) = x K + b.
 
-We give a 3-layer all-linear network random weights, compute W = W1 W2 W3 and
-b = (b1 W2 + b2) W3 + b3, load them into a single Dense layer with set_weights, and check
+We give a 3-layer all-linear network random weights, compute K = K1 K2 K3 and
+b = (b1 K2 + b2) K3 + b3, load them into a single Dense layer with set_weights, and check
 both models give the same outputs (to float64 round-off). The same stack with ReLU hidden
 layers does not collapse: no single linear map reproduces it.
 
@@ -20,7 +20,7 @@ def random_weights(model, rng):
 
 
 def collapse(weights):
-    """[W1, b1, W2, b2, ...] -> (W, b) of the equivalent single linear layer."""
+    """[K1, b1, K2, b2, ...] -> (K, b) of the equivalent single linear layer."""
     W, b = weights[0], weights[1]
     for Wk, bk in zip(weights[2::2], weights[3::2]):
         W, b = W @ Wk, b @ Wk + bk
@@ -55,8 +55,8 @@ def main(verbose=True):
     coef, *_ = np.linalg.lstsq(A, y, rcond=None)
     relu_residual = float(np.max(np.abs(A @ coef - y)))
     if verbose:
-        print(f"all-linear 64-25-15-1 network vs one Dense(1) with W = W1 W2 W3, b = (b1 W2 + b2) W3 + b3:")
-        print(f"  W has shape {W.shape}, b has shape {b.shape}")
+        print(f"all-linear 64-25-15-1 network vs one Dense(1) with K = K1 K2 K3, b = (b1 K2 + b2) K3 + b3:")
+        print(f"  K has shape {W.shape}, b has shape {b.shape}")
         print(f"  max |difference| = {diff:.3e} (outputs up to {scale:.3e})")
         print(f"same weights with ReLU hidden layers: best linear fit misses by up to {relu_residual:.3e}")
     return {"W": W, "b": b, "max_abs_diff": diff, "scale": scale, "relu_residual": relu_residual,

@@ -25,9 +25,9 @@ def build():
     model = Sequential([Dense(4, activation="relu"), Dense(1, activation="linear")])
     model(np.zeros((1, 1), dtype=np.float32))  # build for one input feature
     model.set_weights([
-        np.array([[1.0, 1.0, 1.0, 1.0]]),        # W1: (1, 4)
+        np.array([[1.0, 1.0, 1.0, 1.0]]),        # kernel K1: (1, 4)
         np.array([0.0, -1.0, -2.0, -3.0]),       # b1: (4,)
-        np.array([[1.0], [1.0], [-1.0], [-1.0]]),  # W2: (4, 1)
+        np.array([[1.0], [1.0], [-1.0], [-1.0]]),  # kernel K2: (4, 1)
         np.array([0.0]),                          # b2: (1,)
     ])
     return model
