@@ -8,6 +8,8 @@
 #include "losses.h"
 #include "optimizers.h"
 #include "batchnorm.h"
+#include "layernorm.h"
+#include "noise.h"
 #include "interrupt.h"
 
 #define FNN_MAX_LAYERS 64
@@ -45,7 +47,7 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
          * bytes (16 elements of padding, 8-byte elements) */
         if (fnn_mul(fnn_add(fnn_mul(L->in, L->out), 16), 8) == SIZE_MAX) return FNN_NET_OVERFLOW;
         if (!L->W) return FNN_NET_MISSING;
-        if (L->bn && (!L->mmean || !L->mvar)) return FNN_NET_MISSING;
+        if (L->bn && !L->ln && (!L->mmean || !L->mvar)) return FNN_NET_MISSING;
     }
     *bad_layer = -1;
     return FNN_NET_OK;
@@ -62,10 +64,12 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
         const fnn_layer *L = &net->layers[l];
         const size_t bo = fnn_pad16s(fnn_mul(batch, L->out));
         n = fnn_add(n, fnn_mul(3, bo));                              /* Z, A, dZ */
-        if (L->dropout > 0) n = fnn_add(n, fnn_mul(2, bo));          /* mask, dropped-out A */
+        if (L->dropout > 0 || L->noise) n = fnn_add(n, fnn_mul(2, bo));   /* mask, dropped-out A */
         n = fnn_add(n, fnn_add(fnn_pad16s(fnn_mul(L->in, L->out)), fnn_pad16s(L->out)));  /* dW, db */
         if (L->bn)                                                   /* N, xhat; inv, dgamma, dbeta */
             n = fnn_add(n, fnn_add(fnn_mul(2, bo), fnn_mul(3, fnn_pad16s(L->out))));
+        if (L->bn && L->ln)                                          /* LayerNormalization: mean, inv per row */
+            n = fnn_add(n, fnn_pad16s(fnn_mul(2, batch)));
     }
     /* in bytes it must fit too (the caller allocates n elements of up to 8 bytes) */
     return fnn_mul(n, 8) == SIZE_MAX ? 0 : n;

@@ -12,7 +12,8 @@
  *   [1] n_b, [2] correct predictions (accuracy metric), [3] sum of squared errors / k,
  *   [4] sum of absolute errors / k ([3] and [4] stay 0 unless net->error_stats).
  * Determinism: the batch is processed by kernels whose results do not depend on the
- * thread count; dropout masks come from a counter-based hash of (seed, step, row, column).
+ * thread count; dropout masks come from a counter-based hash of (seed, step, row, column),
+ * and so does the noise of GaussianNoise, GaussianDropout and AlphaDropout (noise.h).
  */
 #ifndef FNN_TRAIN_H
 #define FNN_TRAIN_H
@@ -45,6 +46,17 @@ typedef struct {
     double gl1, gl2, btl1, btl2;   /* gamma and beta regularizer factors */
     void *gamma, *beta, *mmean, *mvar;
     void *slotG[3], *slotBe[3];
+    /* With bn != 0: ln = 1 makes the normalisation a LayerNormalization over the layer's
+     * outputs (layernorm.h: per row, no moving statistics; mmean / mvar unused and may
+     * be NULL; bn_momentum unused), ln_rms its rms_scaling. bn_pre, bn_eps, gamma, beta,
+     * their regularizers and slots mean what they mean for a BatchNormalization. */
+    int ln, ln_rms;
+    /* A noise layer after this layer's output in training (noise.h: FNN_NOISE_*; 0 =
+     * none; never with dropout, never after the last layer): its parameter (stddev or
+     * rate) and its seed; step t's noise is keyed by fnn_noise_key(noise_seed, t). */
+    int noise;
+    double noise_param;
+    uint64_t noise_seed;
 } fnn_layer;
 
 enum { FNN_CLIP_NONE = 0, FNN_CLIP_VALUE, FNN_CLIP_NORM, FNN_CLIP_GLOBAL_NORM };

@@ -30,6 +30,10 @@ cdef extern from "train.h" nogil:
         void *mvar
         void *slotG[3]
         void *slotBe[3]
+        int ln, ln_rms
+        int noise
+        double noise_param
+        uint64_t noise_seed
     enum:
         FNN_OPT_SGD
         FNN_OPT_ADAM
@@ -288,6 +292,7 @@ cdef class FusedNet:
             L.out = spec["out"]
             L.W = <void *>1        # placeholders for the check; bound below
             L.bn = spec.get("bn") is not None
+            L.ln = bool(L.bn and spec["bn"].get("ln"))
             L.mmean = L.mvar = <void *>1
         rc = fnn_net_check(&self.net, &bad)
         if rc != FNN_NET_OK:
@@ -312,6 +317,18 @@ cdef class FusedNet:
             L.bn = bn is not None
             L.bn_pre = bool(bn and bn.get("pre"))
             L.bn_momentum = L.bn_eps = L.gl1 = L.gl2 = L.btl1 = L.btl2 = 0.0
+            # a LayerNormalization takes BatchNormalization's place (no moving statistics)
+            L.ln = bool(bn and bn.get("ln"))
+            L.ln_rms = bool(bn and bn.get("rms"))
+            # a noise layer after the output (csrc/noise.h), keyed by its own seed
+            L.noise = spec.get("noise", 0)
+            L.noise_param = spec.get("noise_param", 0.0)
+            L.noise_seed = <uint64_t>spec.get("noise_seed", 0)
+            if not 0 <= L.noise <= FNN_NOISE_ALPHA_DROPOUT:
+                raise ValueError(f"FusedNet: layer {i} noise kind must be 0..{FNN_NOISE_ALPHA_DROPOUT}, "
+                                 f"got {L.noise}")
+            if L.noise and L.dropout > 0:
+                raise ValueError(f"FusedNet: layer {i} has both a dropout and a noise layer")
             if bn:
                 L.bn_momentum, L.bn_eps = bn["momentum"], bn["epsilon"]
                 L.gl1, L.gl2, L.btl1, L.btl2 = bn["gl1"], bn["gl2"], bn["btl1"], bn["btl2"]
@@ -323,7 +340,7 @@ cdef class FusedNet:
             # the moving statistics move in training mode unless the layer is frozen
             L.mmean = self._bind(bn["mmean"] if bn else None, n_out, f"layer {i} moving mean", w)
             L.mvar = self._bind(bn["mvar"] if bn else None, n_out, f"layer {i} moving variance", w)
-            if bn and (L.mmean == NULL or L.mvar == NULL):
+            if bn and not L.ln and (L.mmean == NULL or L.mvar == NULL):
                 raise ValueError(f"FusedNet: layer {i} BatchNormalization needs its moving statistics")
             for j in range(3):
                 L.slotW[j] = self._bind(spec["slotsW"][j], n_in * n_out, f"layer {i} W slot {j}", True)

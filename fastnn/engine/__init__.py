@@ -1,8 +1,9 @@
 """The C engine's side of a model: where a model lowers onto csrc/train.c and how.
 
 A model whose layers form a chain of Dense layers (with Dropout, Activation,
-BatchNormalization, a leading Flatten or Normalization) — a Sequential, a functional
-chain — is trained, evaluated and run by the C engine: one C call for many steps, on a
+BatchNormalization, LayerNormalization over the last axis, GaussianNoise,
+GaussianDropout, AlphaDropout, a leading Flatten or Normalization) — a Sequential, a
+functional chain — is trained, evaluated and run by the C engine: one C call for many steps, on a
 workspace per call, with the model's own weight and optimizer-slot arrays updated in
 place. This module is the one place that decides: `plan_for(model, x)` returns the
 model's FusedPlan, or None with the reason kept in `model._engine.why` when the model
@@ -24,6 +25,7 @@ import numpy as np
 from fastnn import _interrupt
 from fastnn import _kernels
 from fastnn import layers as layers_mod
+from fastnn.layers import regularization
 from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
 from fastnn import kernel_ops as ops
@@ -107,9 +109,42 @@ def _input_norm(layer, dtype):
             "invert": layer.invert}
 
 
+def _layer_norm_spec(layer, spec):
+    """A LayerNormalization after a Dense layer as the engine's normalisation stage
+    (csrc/train.h: bn with ln set): over the last axis alone, trainable like the Dense
+    layer, its regularizers fastnn's own."""
+    if list(layer.axis) != [len(layer.input_shape) - 1] or len(layer.input_shape) != 2:
+        raise Unsupported(f"{layer.name!r} (LayerNormalization) over axis {layer.axis} (the "
+                          f"engine normalises the last axis of 2-D outputs only)")
+    if layer.trainable != spec["layer"].trainable:
+        raise Unsupported(f"{layer.name!r} trainable unlike the Dense layer before it")
+    _check_vectors(layer, spec["out"], ("gamma", "beta"))
+    gl1, gl2 = _reg_factors(layer.gamma_regularizer)
+    btl1, btl2 = _reg_factors(layer.beta_regularizer)
+    return {"ln": True, "rms": bool(layer.rms_scaling), "momentum": 0.0,
+            "epsilon": layer.epsilon, "gl1": gl1, "gl2": gl2, "btl1": btl1, "btl2": btl2,
+            "gamma": layer.gamma, "beta": None if layer.rms_scaling else layer.beta,
+            "mmean": None, "mvar": None, "layer": layer}
+
+
+def _noise_spec(layer):
+    """A GaussianNoise, GaussianDropout or AlphaDropout as (C noise code, parameter):
+    (0, 0.0) when it draws no noise (a rate or stddev of 0)."""
+    if getattr(layer, "noise_shape", None) is not None:
+        raise Unsupported(f"{layer.name!r} ({type(layer).__name__}) with a noise_shape")
+    param = layer.stddev if type(layer) is layers_mod.GaussianNoise else layer.rate
+    if param == 0:
+        return 0, 0.0
+    return _kernels.NOISE_CODES[type(layer).__name__], float(param)
+
+
+_NOISE_LAYERS = (layers_mod.GaussianNoise, layers_mod.GaussianDropout, layers_mod.AlphaDropout)
+
+
 def _dense_specs(model):
-    """The model's layers as C layer specs (Dense with folded Activation/Dropout), whether
-    a Flatten comes first, and a leading Normalization (or None)."""
+    """The model's layers as C layer specs (Dense with folded Activation, Dropout, noise,
+    BatchNormalization or LayerNormalization), whether a Flatten comes first, and a
+    leading Normalization (or None)."""
     specs = []
     flatten_first = False
     norm = None
@@ -139,21 +174,34 @@ def _dense_specs(model):
             bl1, bl2 = _reg_factors(layer.bias_regularizer)
             specs.append({"in": layer.kernel.shape[0], "out": layer.units, "act": code,
                           "act_name": name, "act_param": param, "dropout": 0.0,
+                          "noise": 0, "noise_param": 0.0, "noise_seed": 0,
                           "kl1": kl1, "kl2": kl2, "bl1": bl1, "bl2": bl2,
                           "W": layer.kernel, "b": layer.bias if layer.use_bias else None,
                           "frozen": not layer.trainable, "layer": layer})
         elif isinstance(layer, layers_mod.Activation) and specs and specs[-1]["act_name"] == "linear" \
-                and not specs[-1]["dropout"] and not specs[-1].get("bn", {}).get("pre"):
+                and not specs[-1]["dropout"] and not specs[-1]["noise"] \
+                and not specs[-1].get("bn", {}).get("pre"):
             name, code, param = _act_code(layer)
             if "bn" in specs[-1]:
-                # Dense -> BatchNormalization -> Activation: the engine normalises the
-                # GEMM's output, then activates it element-wise in place
+                # Dense -> BatchNormalization (or LayerNormalization) -> Activation: the
+                # engine normalises the GEMM's output, then activates it element-wise
+                # in place
                 if name in ("softmax", "log_softmax"):
-                    raise Unsupported(f"{name} after a BatchNormalization")
+                    raise Unsupported(f"{name} after a "
+                                      f"{'LayerNormalization' if specs[-1]['bn'].get('ln') else 'BatchNormalization'}")
                 specs[-1]["bn"]["pre"] = True
             specs[-1].update(act=code, act_name=name, act_param=param)
+        elif type(layer) is layers_mod.LayerNormalization and specs and \
+                not specs[-1]["dropout"] and not specs[-1]["noise"] and "bn" not in specs[-1]:
+            # after the Dense layer's activation, or before it (an Activation next)
+            specs[-1]["bn"] = _layer_norm_spec(layer, specs[-1])
+        elif type(layer) in _NOISE_LAYERS and specs and not specs[-1]["dropout"] \
+                and not specs[-1]["noise"] and i < len(model._chain()) - 1:
+            code, param = _noise_spec(layer)
+            specs[-1]["noise"], specs[-1]["noise_param"] = code, param
+            specs[-1]["noise_layer"] = layer
         elif type(layer) is layers_mod.BatchNormalization and specs and \
-                not specs[-1]["dropout"] and "bn" not in specs[-1]:
+                not specs[-1]["dropout"] and not specs[-1]["noise"] and "bn" not in specs[-1]:
             # after the Dense layer's activation (csrc/train_impl.inc: the stage after it)
             if layer.trainable != specs[-1]["layer"].trainable:
                 raise Unsupported(f"{layer.name!r} trainable unlike the Dense layer before it")
@@ -166,7 +214,7 @@ def _dense_specs(model):
                                "gamma": layer.gamma, "beta": layer.beta,
                                "mmean": layer.moving_mean, "mvar": layer.moving_variance}
         elif type(layer) is layers_mod.Dropout and specs and not specs[-1]["dropout"] \
-                and layer.noise_shape is None and i < len(model._chain()) - 1:
+                and not specs[-1]["noise"] and layer.noise_shape is None and i < len(model._chain()) - 1:
             specs[-1]["dropout"] = layer.rate
             specs[-1]["dropout_layer"] = layer
         else:
@@ -176,7 +224,8 @@ def _dense_specs(model):
     if specs[-1]["dropout"]:
         raise Unsupported("Dropout after the last Dense layer")
     if "bn" in specs[-1]:
-        raise Unsupported("BatchNormalization after the last Dense layer")
+        raise Unsupported(f"{'LayerNormalization' if specs[-1]['bn'].get('ln') else 'BatchNormalization'} "
+                          f"after the last Dense layer")
     return specs, flatten_first, norm
 
 
@@ -364,15 +413,17 @@ class FusedPlan:
         # layer path, only a model with dropout draws from fastnn's generator, once per
         # model (kept in model._dropout_draws, which model files and pickles carry, so a
         # rebuilt plan or a copy of the model draws the same masks at the same steps).
-        seed, draws, k = 0, model.__dict__.setdefault("_dropout_draws", []), 0
+        # The noise layers' streams are keyed by each layer's seed (drawn the same way,
+        # in the chain's order, by regularization.stream_seeds, which the layer path's
+        # noise layers use too).
+        seed = 0
+        own = regularization.stream_seeds(model) \
+            if any(s["dropout"] or s["noise"] for s in specs) else {}
         for s in specs:
             if s["dropout"]:
-                own = getattr(s["dropout_layer"], "seed", None)
-                if own is None:
-                    if k == len(draws):
-                        draws.append(int(utils.get_rng().integers(0, 2 ** 62)))
-                    own, k = draws[k], k + 1
-                seed = seed * 1000003 + own
+                seed = seed * 1000003 + own[id(s["dropout_layer"])]
+            if s["noise"]:
+                s["noise_seed"] = own[id(s["noise_layer"])]
         seed %= 2 ** 64
         error_stats = any(stat in (_STAT_SE, _STAT_AE) for _, stat in self.feeds)
         self.net = _kernels.FusedNet(specs, self.loss_code, loss_param, self.on_logits,
@@ -395,7 +446,8 @@ class FusedPlan:
                       for k, v in sorted(cfg.items())),
                 tuple(id(w) for w in model.weights), id(opt), id(model.loss),
                 tuple(id(m) for m in model._metrics or []), id(opt._slots),
-                tuple((getattr(layer, "units", None),
+                tuple((getattr(layer, "units", None), getattr(layer, "stddev", None),
+                       getattr(layer, "rms_scaling", None), getattr(layer, "seed", None),
                        getattr(layer, "rate", None), getattr(layer, "momentum", None),
                        getattr(layer, "epsilon", None), layer.trainable,
                        id(getattr(layer, "activation", None)), getattr(layer, "invert", None),
@@ -725,6 +777,7 @@ def custom_plan_for(model, x):
     """The FusedPlan that trains a model whose loss is Python code (custom_step), when
     everything else lowers onto the engine; None otherwise (the layer path)."""
     from fastnn.trainers import compile_utils
+    regularization.prepare_streams(model)
     if not ENABLED or not model.compiled or not model.built or not model.trainable \
             or model._chain() is None or model.loss is None \
             or compile_utils.is_builtin(model.loss) or x.ndim < 2:
@@ -747,7 +800,10 @@ def with_val_logs(logs, val_logs):
 
 def plan_for(model, x, training=False):
     """The model's FusedPlan for inputs like x (cached while valid), or None for the
-    layer-by-layer path. training=True builds the optimizer's slots if needed."""
+    layer-by-layer path. training=True builds the optimizer's slots if needed (and draws
+    the noise layers' seeds, on either path, see regularization.prepare_streams)."""
+    if training:
+        regularization.prepare_streams(model)
     if not ENABLED or not model.compiled or not model.built \
             or (training and not model.trainable) or model._chain() is None:
         return None

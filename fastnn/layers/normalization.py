@@ -384,8 +384,11 @@ class LayerNormalization(Layer):
     (biased) variance of that sample; the same in training and at inference. gamma
     (`scale`) and beta (`center`) span the normalised axes. rms_scaling=True (deprecated
     in Keras 3, which warns; so does fastnn) gives y = x / sqrt(var + epsilon) * gamma,
-    without beta. Weight constraints are not supported (ValueError). Computed with
-    fastnn.autodiff ops (differentiable on the tape); the C engine does not run it.
+    without beta. Weight constraints are not supported (ValueError). Over the last
+    axis alone, in float32 or float64, computed by C kernels (the C engine's, so a model
+    trains the same on either path; recorded on the tape with the C backward kernel);
+    over other axes, with fastnn.autodiff ops. After a Dense layer that is not the last,
+    normalising its outputs (before or after its activation), the C engine runs it.
 
     Parameters
     ----------
@@ -480,11 +483,16 @@ class LayerNormalization(Layer):
         return tuple(input_shape)
 
     def call(self, inputs):
+        """Normalise each sample over `axis`: by the C kernels over the last axis alone
+        (float32, float64), else by fastnn.autodiff ops; differentiable on the tape."""
         x = inputs
         if np.dtype(x.dtype) != np.dtype(self.dtype):
             x = _dops.cast(x, self.dtype)
         ndim = x.ndim
         axes = tuple(_canonical_axes(self.axis, x.shape, self.name))
+        if axes == (ndim - 1,) and np.dtype(x.dtype) in (np.float32, np.float64) \
+                and x.shape[-1] > 0:
+            return self._call_kernel(x)
         bshape = [1] * ndim
         for d in axes:
             bshape[d] = x.shape[d]
@@ -503,6 +511,40 @@ class LayerNormalization(Layer):
         if self.beta is not None:
             res = _dops.add(res, _dops.reshape(self.beta, bshape))
         return _dops.add(_dops.multiply(x, inv), res)
+
+    def _call_kernel(self, x):
+        """The last axis by csrc/layernorm.h's kernels (those of the C engine)."""
+        k = x.shape[-1]
+        raw = np.ascontiguousarray(x.view(np.ndarray) if isinstance(x, np.ndarray) else x)
+        raw = raw.reshape(-1, k)
+        dtype = raw.dtype
+        gamma, beta, rms = self.gamma, self.beta, self.rms_scaling
+        g = None if gamma is None else np.ascontiguousarray(gamma, dtype=dtype).reshape(k)
+        b = None if beta is None or rms else np.ascontiguousarray(beta, dtype=dtype).reshape(k)
+        y = np.empty_like(raw)
+        inputs_ = (x, gamma, beta)
+        if not should_record(inputs_):
+            _kernels.ln_forward(raw, g, b, self.epsilon, rms, None, None, y)
+            return y.reshape(x.shape).view(Tensor)
+        xhat = np.empty_like(raw)
+        stat = np.empty(2 * raw.shape[0], dtype)
+        _kernels.ln_forward(raw, g, b, self.epsilon, rms, xhat, stat, y)
+
+        def vjp(grad):
+            dy = np.ascontiguousarray(np.reshape(grad, raw.shape), dtype=dtype)
+            dx = np.empty_like(dy)
+            dgamma = None if gamma is None or raw.shape[0] == 0 else np.empty(k, dtype)
+            dbeta = None if beta is None or raw.shape[0] == 0 else np.empty(k, dtype)
+            if raw.shape[0]:
+                _kernels.ln_backward(dy, xhat, stat, g, rms, dx, dgamma, dbeta)
+            elif gamma is not None or beta is not None:
+                dgamma = None if gamma is None else np.zeros(k, dtype)
+                dbeta = None if beta is None else np.zeros(k, dtype)
+            return [dx.reshape(x.shape),
+                    None if dgamma is None else dgamma.reshape(gamma.shape),
+                    None if dbeta is None else dbeta.reshape(beta.shape)]
+        return record(inputs_, y.reshape(x.shape), vjp,
+                      name=f"{self.name} (LayerNormalization)")
 
     def get_config(self):
         cfg = super().get_config()

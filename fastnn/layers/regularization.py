@@ -6,21 +6,32 @@ call them); at inference they return the inputs as they are. Their noise comes f
 fastnn's generator (`fastnn.utils.set_random_seed` fixes it) or, given `seed=`, from a
 stream of their own started from that seed (a new draw each call, as Keras'
 SeedGenerator). They are stateless and built at instantiation, as in Keras, and compute
-in their inputs' float dtype. Only Dropout (without noise_shape) runs on the C engine,
-folded into the Dense layer before it; a model with any of the others trains layer by
-layer, where the noise is applied with fastnn.autodiff ops and its gradient follows on
-the tape.
+in their inputs' float dtype.
+
+GaussianNoise, GaussianDropout and AlphaDropout (without noise_shape) draw their noise
+from a counter-based stream (csrc/noise.h): the noise of one element is a function of a
+64-bit key and the element's index alone, so it does not depend on the thread count.
+While a model trains (fit, train_on_batch) the key is that of the layer's seed and the
+training step, the same on the C engine and on the layer-by-layer path, which therefore
+train the same weights bit for bit; the seed is the layer's own or, without one, drawn
+once per model from fastnn's generator and kept with the model (its files and pickles
+carry it). Called on its own with training=True, a layer draws a new key from its
+generator at every call. Dropout (without noise_shape) and those three run on the C
+engine after a Dense layer that is not the last; a model with any other noise layer
+trains layer by layer, where the noise is applied with fastnn.autodiff ops and its
+gradient follows on the tape.
 
 Deliberate differences from Keras: a rate of exactly 1 is refused (ValueError) by
 Dropout, GaussianDropout and AlphaDropout, where Keras accepts it and then divides by
 zero (or drops everything) in training; AlphaDropout checks noise_shape as Dropout
 does."""
-import math
+import contextlib
 import numbers
+import threading
 
 import numpy as np
 
-from fastnn import _argcheck, regularizers, utils
+from fastnn import _argcheck, _kernels, regularizers, utils
 from fastnn.autodiff import ops as _dops
 from fastnn.autodiff.tape import record, should_record
 from fastnn.layers.layer import Layer
@@ -71,6 +82,57 @@ def _check_noise_shape(noise_shape, owner):
     return tuple(None if d is None else int(d) for d in noise_shape)
 
 
+_STEP = threading.local()      # .model, .step: the training step of this thread
+
+
+@contextlib.contextmanager
+def training_step(model, step):
+    """While a model's training step runs its layers one by one: its noise layers key
+    their noise by (their seed, step), as the C engine does at that step (step: the
+    optimizer's update count before the step, plus 1)."""
+    before = getattr(_STEP, "state", None)
+    _STEP.state = (model, int(step))
+    try:
+        yield
+    finally:
+        _STEP.state = before
+
+
+def stream_seeds(model):
+    """{id(layer): seed} for the layers of a model's chain that draw from a counter-based
+    stream keyed by a seed (Dropout with a rate > 0, GaussianNoise, GaussianDropout and
+    AlphaDropout): the layer's own seed, or one drawn from fastnn's generator, in chain
+    order, the first time a model needs it and then kept in model._dropout_draws (which
+    model files and pickles carry)."""
+    chain = model._chain() or []
+    draws = model.__dict__.setdefault("_dropout_draws", [])
+    seeds, k = {}, 0
+    for layer in chain:
+        if not isinstance(layer, (Dropout, GaussianNoise, GaussianDropout, AlphaDropout)):
+            continue
+        if getattr(layer, "rate", getattr(layer, "stddev", 0.0)) == 0:
+            continue            # draws nothing
+        own = layer.seed
+        if own is None:
+            if k == len(draws):
+                draws.append(int(utils.get_rng().integers(0, 2 ** 62)))
+            own, k = draws[k], k + 1
+        seeds[id(layer)] = own
+    return seeds
+
+
+def prepare_streams(model):
+    """Draw the seeds of a model's noise layers (stream_seeds) now, when a training call
+    starts, where the C engine draws them when it builds its plan: both paths then take
+    the same draws from fastnn's generator. A model without a GaussianNoise,
+    GaussianDropout or AlphaDropout draws nothing here (a Dropout's seed is drawn by the
+    engine's plan, as before)."""
+    chain = model._chain() if model.built else None
+    if chain and any(isinstance(layer, (GaussianNoise, GaussianDropout, AlphaDropout))
+                     for layer in chain):
+        stream_seeds(model)
+
+
 class _Noise(Layer):
     """What the noise layers share: the seed, the generator, built at instantiation."""
 
@@ -85,6 +147,39 @@ class _Noise(Layer):
 
     def _generator(self):
         return self._rng if self._rng is not None else utils.get_rng()
+
+    def _stream_key(self):
+        """The key of this call's noise (csrc/noise.h): (the layer's seed in the model, the
+        step) inside a model's training step, else a fresh draw from the generator."""
+        state = getattr(_STEP, "state", None)
+        if state is not None:
+            model, step = state
+            seed = stream_seeds(model).get(id(self))
+            if seed is not None:
+                return _kernels.noise_key(seed, step)
+        return _kernels.noise_key(int(self._generator().integers(0, 2 ** 62)), 0)
+
+    def _stream_noise(self, inputs, param):
+        """The inputs with this layer's noise from the counter-based stream, by the C
+        kernel the engine uses; recorded with the kernel's derivative as the gradient."""
+        x = inputs
+        dt = _float_dtype(x)
+        cdt = dt if dt in (np.float32, np.float64) else np.dtype(np.float32)
+        raw = np.ascontiguousarray(_plain(x), dtype=cdt).reshape(-1)
+        kind = _kernels.NOISE_CODES[type(self).__name__]
+        y = np.empty_like(raw)
+        mult = None if type(self) is GaussianNoise else np.empty_like(raw)
+        _kernels.noise_forward(kind, param, self._stream_key(), raw, mult, y)
+        shape = np.shape(x)
+        y = y.reshape(shape).astype(dt, copy=False)
+        if not should_record((x,)):
+            return y
+        if mult is None:
+            vjp = lambda g: [np.asarray(g)]
+        else:
+            mult = mult.reshape(shape).astype(dt, copy=False)
+            vjp = lambda g: [np.multiply(g, mult)]
+        return record((x,), y, vjp, name=f"{self.name} ({type(self).__name__})")
 
     def _concrete_noise_shape(self, shape):
         ns = getattr(self, "noise_shape", None)
@@ -195,12 +290,12 @@ class GaussianNoise(_Noise):
         self.stddev = float(stddev)
 
     def call(self, inputs, training=False):
+        """In training, the inputs plus noise from the counter-based stream (see the
+        module's notes); at inference, the inputs as they are."""
         x = inputs
         if not training or self.stddev == 0:
             return x
-        dt = _float_dtype(x)
-        noise = (self._generator().standard_normal(np.shape(x)) * self.stddev).astype(dt)
-        return _dops.add(x, noise)
+        return self._stream_noise(x, self.stddev)
 
 
 class GaussianDropout(_Noise):
@@ -224,13 +319,12 @@ class GaussianDropout(_Noise):
         self.rate = rate
 
     def call(self, inputs, training=False):
+        """In training, the inputs times noise from the counter-based stream (see the
+        module's notes); at inference, the inputs as they are."""
         x = inputs
         if not training or self.rate == 0:
             return x
-        stddev = math.sqrt(self.rate / (1.0 - self.rate))
-        dt = _float_dtype(x)
-        noise = (self._generator().standard_normal(np.shape(x)) * stddev + 1.0).astype(dt)
-        return _dops.multiply(x, noise)
+        return self._stream_noise(x, self.rate)
 
 
 class AlphaDropout(_Noise):
@@ -265,9 +359,14 @@ class AlphaDropout(_Noise):
         self.noise_shape = noise_shape
 
     def call(self, inputs, training=False):
+        """In training, the inputs with alpha dropout (without noise_shape from the
+        counter-based stream, see the module's notes; with it from the generator); at
+        inference, the inputs as they are."""
         x = inputs
         if not training or self.rate == 0:
             return x
+        if self.noise_shape is None:
+            return self._stream_noise(x, self.rate)
         dt = _float_dtype(x)
         rate = self.rate
         alpha_p = -self._ALPHA * self._SCALE

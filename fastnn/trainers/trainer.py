@@ -26,6 +26,7 @@ from fastnn.trainers import compile_utils
 from fastnn.callbacks.base import Callback, CallbackList, History
 from fastnn.autodiff import GradientTape
 from fastnn.autodiff.tape import hooks_held
+from fastnn.layers import regularization
 from fastnn.layers.layer import (Layer, _as_output, _call_signature, _call_takes_mask,
                                  get_keras_mask)
 
@@ -711,7 +712,9 @@ class Trainer:
         with GradientTape(watch_accessed_variables=False) as tape:
             for v in variables:
                 tape.watch(v)
-            out = self._forward(xb, training=True)
+            # the noise layers key their noise by the step, as the C engine does
+            with regularization.training_step(self, getattr(self.optimizer, "_iterations", 0) + 1):
+                out = self._forward(xb, training=True)
             total, each = self._total_loss(yb, out, swb)
         if variables:
             grads = tape.gradient(total, variables)
