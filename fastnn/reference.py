@@ -546,3 +546,90 @@ def batch_norm_backward(dy, xhat, inv, gamma, batch_stats=True):
     else:
         dx = g * inv
     return dx, (dy * xhat).sum(axis=0), dy.sum(axis=0)
+
+
+# ---------------------------------------------------------------- layer normalization
+# Over the last axis of 2-D x (csrc/layernorm.h), in float64; gamma / beta may be None.
+def layer_norm(x, gamma=None, beta=None, epsilon=1e-3, rms_scaling=False):
+    """Keras 3's LayerNormalization over the last axis: (x - mean) / sqrt(var + epsilon)
+    * gamma + beta per row; with rms_scaling (deprecated in Keras) x / sqrt(var +
+    epsilon) * gamma, beta unused."""
+    x = np.asarray(x, np.float64)
+    mean, var = x.mean(axis=-1, keepdims=True), x.var(axis=-1, keepdims=True)
+    y = (x if rms_scaling else x - mean) / np.sqrt(var + epsilon)
+    if gamma is not None:
+        y = y * gamma
+    return y if beta is None or rms_scaling else y + beta
+
+
+def layer_norm_backward(dy, x, gamma=None, epsilon=1e-3, rms_scaling=False):
+    """(dx, dgamma, dbeta) of layer_norm from dy, derived from the formula (not the
+    kernel's arrangement of it)."""
+    dy, x = np.asarray(dy, np.float64), np.asarray(x, np.float64)
+    k = x.shape[-1]
+    mean, var = x.mean(axis=-1, keepdims=True), x.var(axis=-1, keepdims=True)
+    inv = 1.0 / np.sqrt(var + epsilon)
+    c = (x - mean) * inv                       # the centred, normalised x
+    h = x * inv if rms_scaling else c          # what gamma multiplies
+    g = dy if gamma is None else dy * gamma
+    if rms_scaling:   # d(x_j inv)/dx_i = inv delta_ij - x_j inv^3 (x_i - mean) / k
+        dx = inv * g - c * inv * (g * h).sum(axis=-1, keepdims=True) / k
+    else:
+        dx = inv * (g - g.mean(axis=-1, keepdims=True)
+                    - c * (g * c).mean(axis=-1, keepdims=True))
+    return dx, (dy * h).sum(axis=0), dy.sum(axis=0)
+
+
+# ------------------------------------------------------ the noise layers' random stream
+# csrc/noise.h: a counter-based stream, splitmix64's finaliser on uint64 (wrapping).
+_M64 = (1 << 64) - 1
+
+
+def _mix64(z):
+    """splitmix64's finaliser of uint64 array z (wrapping arithmetic)."""
+    z = np.asarray(z, np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def noise_key(seed, step):
+    """The key of the noise a layer seeded `seed` draws at training step `step`."""
+    inner = int(_mix64(np.array([(step * 0x100000001B3 + 0x6E6F697365) & _M64]))[0])
+    return int(_mix64(np.array([(seed ^ inner) & _M64]))[0])
+
+
+def noise_uniform(key, n, offset=0, stride=1):
+    """u(key, offset + stride * i) for i < n: (mix64(key + index) >> 11) * 2**-53."""
+    idx = (np.uint64(key) + np.uint64(offset) + np.uint64(stride) * np.arange(n, dtype=np.uint64))
+    return (_mix64(idx) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+
+
+def noise_normal(key, n):
+    """z(key, i) for i < n: Box-Muller on u(key, 2i) and u(key, 2i + 1)."""
+    u1 = 1.0 - noise_uniform(key, n, 0, 2)
+    u2 = noise_uniform(key, n, 1, 2)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+
+
+def noise_forward(kind, param, key, x):
+    """(y, dy/dx) of GaussianNoise (param = stddev), GaussianDropout or AlphaDropout
+    (param = rate) on flat x, by name, in x's dtype (the noise rounded to it as the
+    kernel does)."""
+    x = np.asarray(x)
+    dt = x.dtype
+    n = x.size
+    if kind == "GaussianNoise":
+        return x + (param * noise_normal(key, n)).astype(dt), np.ones(n, dt)
+    if kind == "GaussianDropout":
+        m = (1.0 + np.sqrt(param / (1.0 - param)) * noise_normal(key, n)).astype(dt)
+        return x * m, m
+    if kind == "AlphaDropout":
+        alpha_p = -SELU_ALPHA * SELU_SCALE
+        a = ((1 - param) * (1 + param * alpha_p ** 2)) ** -0.5
+        b = -a * alpha_p * param
+        kept = noise_uniform(key, n) >= param
+        m = np.where(kept, a, 0.0).astype(dt)
+        c = np.where(kept, b, a * alpha_p + b).astype(dt)
+        return x * m + c, m
+    raise ValueError(f"noise_forward: unknown kind {kind!r}")
