@@ -16,6 +16,11 @@ uint64_t fnn_noise_key(uint64_t seed, uint64_t step)
     return noise_mix64(seed ^ noise_mix64(step * 0x100000001B3ULL + 0x6E6F697365ULL));
 }
 
+uint64_t fnn_dropout_key(uint64_t net_seed, uint64_t step, uint64_t l)
+{
+    return noise_mix64(net_seed ^ noise_mix64(step * 0x100000001B3ULL + l));
+}
+
 static inline double noise_uniform(uint64_t key, uint64_t i)
 {
     return (double)(noise_mix64(key + i) >> 11) * (1.0 / 9007199254740992.0);

@@ -30,6 +30,15 @@ enum { FNN_NOISE_NONE = 0, FNN_NOISE_GAUSSIAN, FNN_NOISE_GAUSSIAN_DROPOUT,
        FNN_NOISE_ALPHA_DROPOUT };
 
 uint64_t fnn_noise_key(uint64_t seed, uint64_t step);
+
+/* Dropout's stream (the C engine's since its start): the key of the mask after layer
+ * l of a net whose dropout seed is net_seed at step `step`, and the inverted-dropout
+ * forward: mask[i] = u(key, i) >= rate ? (REAL)(1 / (1 - rate)) : 0, y = x * mask. */
+uint64_t fnn_dropout_key(uint64_t net_seed, uint64_t step, uint64_t l);
+void fnn_dropout_forward_f32(double rate, uint64_t key, size_t n, const float *x,
+                             float *mask, float *y);
+void fnn_dropout_forward_f64(double rate, uint64_t key, size_t n, const double *x,
+                             double *mask, double *y);
 int fnn_noise_forward_f32(int kind, double param, uint64_t key, size_t n, const float *x,
                           float *mult, float *y);
 int fnn_noise_forward_f64(int kind, double param, uint64_t key, size_t n, const double *x,

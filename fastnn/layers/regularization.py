@@ -122,14 +122,12 @@ def stream_seeds(model):
 
 
 def prepare_streams(model):
-    """Draw the seeds of a model's noise layers (stream_seeds) now, when a training call
-    starts, where the C engine draws them when it builds its plan: both paths then take
-    the same draws from fastnn's generator. A model without a GaussianNoise,
-    GaussianDropout or AlphaDropout draws nothing here (a Dropout's seed is drawn by the
-    engine's plan, as before)."""
+    """Draw the seeds of a model's Dropout and noise layers (stream_seeds) now, when a
+    training call starts, where the C engine draws them when it builds its plan: both
+    paths then take the same draws from fastnn's generator."""
     chain = model._chain() if model.built else None
-    if chain and any(isinstance(layer, (GaussianNoise, GaussianDropout, AlphaDropout))
-                     for layer in chain):
+    if chain and any(isinstance(layer, (Dropout, GaussianNoise, GaussianDropout,
+                                        AlphaDropout)) for layer in chain):
         stream_seeds(model)
 
 
@@ -245,14 +243,49 @@ class Dropout(_Noise):
         keep = self._generator().random(shape) >= self.rate
         return keep.astype(dtype) * np.asarray(1.0 / (1.0 - self.rate), dtype=dtype)
 
+    def _engine_stream(self):
+        """(net seed, Dense index) of the C engine's dropout stream for this layer inside
+        a model's training step (the net seed folds the seeds of every Dropout of the
+        chain, in order; the index counts the Dense layers before this one), or None
+        outside one or after no Dense layer."""
+        state = getattr(_STEP, "state", None)
+        if state is None or self.noise_shape is not None:
+            return None
+        model, step = state
+        seeds = stream_seeds(model)
+        if id(self) not in seeds:
+            return None
+        from fastnn.layers.core import Dense
+        net, dense, at = 0, -1, None
+        for layer in model._chain() or []:
+            if type(layer) is Dense:
+                dense += 1
+            elif type(layer) is Dropout and layer.noise_shape is None and id(layer) in seeds:
+                net = net * 1000003 + seeds[id(layer)]
+                if layer is self:
+                    at = dense
+        if at is None or at < 0:
+            return None
+        return net % 2 ** 64, step, at
+
     def call(self, inputs, training=False):
         """In training, the inputs times a fresh mask (recorded with the mask as its
-        gradient); at inference, the inputs as they are."""
+        gradient): inside a model's training step, after a Dense layer and without
+        noise_shape, the C engine's mask for that step; else one from the generator. At
+        inference, the inputs as they are."""
         x = inputs
         if not training or self.rate == 0:
             return x
-        mask = self._mask_for(self._concrete_noise_shape(x.shape), x.dtype)
-        y = np.multiply(_plain(x), mask)
+        stream = self._engine_stream()
+        dt = np.dtype(x.dtype)
+        if stream is not None and dt in (np.float32, np.float64):
+            raw = np.ascontiguousarray(_plain(x)).reshape(-1)
+            mask, y = np.empty_like(raw), np.empty_like(raw)
+            _kernels.dropout_forward(self.rate, _kernels.dropout_key(*stream), raw, mask, y)
+            mask, y = mask.reshape(np.shape(x)), y.reshape(np.shape(x))
+        else:
+            mask = self._mask_for(self._concrete_noise_shape(x.shape), x.dtype)
+            y = np.multiply(_plain(x), mask)
         if not should_record((x,)):
             return y
         return record((x,), y, lambda g: [np.multiply(g, mask)], name=f"{self.name} (Dropout)")
