@@ -9,17 +9,18 @@ SeedGenerator). They are stateless and built at instantiation, as in Keras, and 
 in their inputs' float dtype.
 
 GaussianNoise, GaussianDropout and AlphaDropout (without noise_shape) draw their noise
-from a counter-based stream (csrc/noise.h): the noise of one element is a function of a
-64-bit key and the element's index alone, so it does not depend on the thread count.
-While a model trains (fit, train_on_batch) the key is that of the layer's seed and the
-training step, the same on the C engine and on the layer-by-layer path, which therefore
-train the same weights bit for bit; the seed is the layer's own or, without one, drawn
-once per model from fastnn's generator and kept with the model (its files and pickles
-carry it). Called on its own with training=True, a layer draws a new key from its
-generator at every call. Dropout (without noise_shape) and those three run on the C
-engine after a Dense layer that is not the last; a model with any other noise layer
-trains layer by layer, where the noise is applied with fastnn.autodiff ops and its
-gradient follows on the tape.
+from a counter-based stream: the noise of one element is a function of a 64-bit key and
+the element's index alone, so it does not depend on the thread count. While a model
+trains (fit, train_on_batch) the key is that of the layer's seed and the training step,
+the same on the C engine and on the layer-by-layer path, which therefore train the same
+weights bit for bit; the seed is the layer's own or, without one, drawn once per model
+from fastnn's generator and kept with the model (its files and pickles carry it).
+Called on its own with training=True, such a layer draws a new key from its generator
+at every call. Dropout (without noise_shape, after a Dense layer) takes its masks from
+the C engine's stream in the same way while a model trains, and from its generator
+otherwise. Dropout and those three run on the C engine after a Dense layer that is not
+the last; a model with any other noise layer (or one with noise_shape) trains layer by
+layer, where the noise and its gradient follow on the tape.
 
 Deliberate differences from Keras: a rate of exactly 1 is refused (ValueError) by
 Dropout, GaussianDropout and AlphaDropout, where Keras accepts it and then divides by
@@ -213,7 +214,8 @@ class Dropout(_Noise):
     probability `rate` and scale the kept ones by 1/(1-rate); identity at inference.
     noise_shape (a tuple, None for the input's size) shares one draw along the axes
     where it is 1. Without noise_shape, after a Dense layer that is not the last, the C
-    engine applies it.
+    engine applies it; inside a model's training step the layer-by-layer path draws
+    the engine's masks for that step (see the module's notes), else the generator's.
 
     Parameters
     ----------
