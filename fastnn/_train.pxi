@@ -444,6 +444,12 @@ cdef class FusedNet:
     def set_seed(self, unsigned long long seed):
         self.net.seed = seed
 
+    def set_noise_seed(self, int layer, unsigned long long seed):
+        """The seed of the noise layer after `layer` (csrc/train.h, noise_seed)."""
+        if not 0 <= layer < self.net.n_layers or not self.net.layers[layer].noise:
+            raise ValueError(f"set_noise_seed: layer {layer} has no noise layer after it")
+        self.net.layers[layer].noise_seed = seed
+
     def workspace_size(self, size_t batch):
         """Elements of the workspace for `batch` rows (ValueError when too large)."""
         cdef size_t n = fnn_net_workspace_size(&self.net, batch)

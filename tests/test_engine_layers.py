@@ -23,6 +23,9 @@ from fastnn.layers import regularization
 
 from cases import central_diff
 
+# rms_scaling is deprecated (Keras warns, so does fastnn, whenever such a layer is made)
+pytestmark = pytest.mark.filterwarnings("ignore:You passed `rms_scaling=True`")
+
 DTYPES = ["float32", "float64"]
 TOL = {"float32": dict(rtol=2e-5, atol=2e-5), "float64": dict(rtol=1e-12, atol=1e-12)}
 NOISE_KINDS = {"GaussianNoise": 0.4, "GaussianDropout": 0.3, "AlphaDropout": 0.2}
@@ -260,6 +263,11 @@ MODELS = {
         L.AlphaDropout(0.1, dtype=dt), L.Dense(10, dtype=dt),
         L.BatchNormalization(dtype=dt), L.GaussianDropout(0.2, dtype=dt),
         L.Dense(8, activation="tanh", dtype=dt), _ln(rms_scaling=True, dtype=dt)],
+    "noisy_stack": lambda dt: [
+        L.Dense(16, activation="relu", dtype=dt), _ln(dtype=dt), L.GaussianNoise(0.1, dtype=dt),
+        L.Dense(12, activation="relu", dtype=dt), L.Dropout(0.2, dtype=dt),
+        L.Dense(12, activation="selu", dtype=dt), L.AlphaDropout(0.1, dtype=dt),
+        L.Dense(10, activation="tanh", dtype=dt), L.GaussianDropout(0.2, dtype=dt)],
 }
 OPTIMIZERS = {"adam": lambda: keras.optimizers.Adam(0.01),
               "sgd_momentum": lambda: keras.optimizers.SGD(0.05, momentum=0.9)}
@@ -458,20 +466,22 @@ def test_seeds_follow_the_layer_seed_or_the_global_generator(monkeypatch):
 
 
 @pytest.mark.parametrize("clone", [lambda m: pickle.loads(pickle.dumps(m)),
-                                   "save"], ids=["pickle", "model_file"])
+                                   "save", "keras"], ids=["pickle", "model_file", "keras_file"])
 def test_a_copy_goes_on_training_bitwise(monkeypatch, tmp_path, clone):
-    """The noise layers' drawn seeds travel with the model (model._dropout_draws): a
-    copy trained on, from the same global generator state, equals the original."""
+    """A copy trained on from the same state of fastnn's generator equals the original:
+    every training call draws the unseeded layers' seeds anew (they also travel with
+    the model, model._dropout_draws, in fastnn's model files and pickles)."""
     x, y = _data("float32")
-    m, _ = _fit(monkeypatch, True, "all_together", "float32", epochs=1)
+    m, _ = _fit(monkeypatch, True, "noisy_stack", "float32", epochs=1)
     assert len(m._dropout_draws) == 4        # 3 noise layers and a Dropout, unseeded
-    if clone == "save":
-        path = tmp_path / "m.fastnn"
+    if clone in ("save", "keras"):
+        path = tmp_path / ("m.fastnn" if clone == "save" else "m.keras")
         m.save(path)
         r = keras.models.load_model(path)
     else:
         r = clone(m)
-    assert r._dropout_draws == m._dropout_draws
+    if clone != "keras":            # Keras' own file format has no place for them
+        assert r._dropout_draws == m._dropout_draws
     for model in (m, r):
         keras.utils.set_random_seed(9)
         model.fit(x, y, epochs=2, batch_size=8, verbose=0)
@@ -506,3 +516,30 @@ def test_the_models_the_engine_leaves_to_the_layer_path_say_why(name):
     m.compile(optimizer="adam", loss="mse")
     assert engine.plan_for(m, x, training=True) is None
     assert why in m._engine.why
+
+
+def test_each_training_call_draws_new_seeds_and_inference_draws_none(monkeypatch):
+    """An evaluate or predict before fit draws nothing (on the engine as on the layer
+    path, so the two stay bit for bit alike); each fit / train_on_batch draws the
+    unseeded layers' seeds anew, seeded layers keep theirs."""
+    x, y = _data("float32")
+    runs = []
+    for on in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", on)
+        keras.utils.set_random_seed(0)
+        m = keras.Sequential([keras.Input((6,)), L.Dense(8, activation="relu"),
+                              L.GaussianNoise(0.2), L.Dense(8, activation="relu"),
+                              L.GaussianDropout(0.2, seed=3), L.Dense(3)])
+        m.compile(optimizer="adam", loss="mse")
+        m.evaluate(x, y, verbose=0)
+        m.predict(x, verbose=0)
+        assert not m.__dict__.get("_dropout_draws")
+        m.fit(x, y, epochs=1, batch_size=8, verbose=0)
+        first = list(m._dropout_draws)
+        assert len(first) == 1                       # the seeded layer takes none
+        m.train_on_batch(x, y)
+        assert len(m._dropout_draws) == 1 and m._dropout_draws != first
+        m.fit(x, y, epochs=1, batch_size=8, verbose=0)
+        runs.append(m.get_weights())
+    for u, v in zip(*runs):
+        np.testing.assert_array_equal(u, v)

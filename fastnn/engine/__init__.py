@@ -413,18 +413,10 @@ class FusedPlan:
         # layer path, only a model with dropout draws from fastnn's generator, once per
         # model (kept in model._dropout_draws, which model files and pickles carry, so a
         # rebuilt plan or a copy of the model draws the same masks at the same steps).
-        # The noise layers' streams are keyed by each layer's seed (drawn the same way,
-        # in the chain's order, by regularization.stream_seeds, which the layer path's
-        # noise layers use too).
-        seed = 0
-        own = regularization.stream_seeds(model) \
-            if any(s["dropout"] or s["noise"] for s in specs) else {}
-        for s in specs:
-            if s["dropout"]:
-                seed = seed * 1000003 + own[id(s["dropout_layer"])]
-            if s["noise"]:
-                s["noise_seed"] = own[id(s["noise_layer"])]
-        seed %= 2 ** 64
+        # The noise layers' streams are keyed by each layer's seed, the same as the layer
+        # path's (regularization.stream_seeds; drawn when a training call starts).
+        self._streams = any(s["dropout"] or s["noise"] for s in specs)
+        seed = self._stream_seeds(training or custom)
         error_stats = any(stat in (_STAT_SE, _STAT_AE) for _, stat in self.feeds)
         self.net = _kernels.FusedNet(specs, self.loss_code, loss_param, self.on_logits,
                                      self.y_cols, self.metric_code, opt_cfg, seed, self.dtype,
@@ -433,6 +425,28 @@ class FusedPlan:
         # back, so calls from several threads never share one.
         self._ws = {}
         self._ws_lock = threading.Lock()
+
+    def _stream_seeds(self, draw):
+        """The dropout seed of the net (folded over its Dropout layers, in order) and each
+        noise layer's seed into its spec, from the model's draws as they are now (those
+        missing drawn when `draw`, else 0); remembers which draws they came from."""
+        seed = 0
+        own = regularization.stream_seeds(self.model, draw) if self._streams else {}
+        for s in self.specs:
+            if s["dropout"]:
+                seed = seed * 1000003 + own[id(s["dropout_layer"])]
+            if s["noise"]:
+                s["noise_seed"] = own[id(s["noise_layer"])]
+        self.draws = tuple(self.model.__dict__.get("_dropout_draws", ()))
+        return seed % 2 ** 64
+
+    def sync_streams(self, draw):
+        """After the model's draws changed (a new training call): the net takes them."""
+        seed = self._stream_seeds(draw)
+        self.net.set_seed(seed)
+        for i, s in enumerate(self.specs):
+            if s["noise"]:
+                self.net.set_noise_seed(i, s["noise_seed"])
 
     @staticmethod
     def _key(model):
@@ -777,7 +791,6 @@ def custom_plan_for(model, x):
     """The FusedPlan that trains a model whose loss is Python code (custom_step), when
     everything else lowers onto the engine; None otherwise (the layer path)."""
     from fastnn.trainers import compile_utils
-    regularization.prepare_streams(model)
     if not ENABLED or not model.compiled or not model.built or not model.trainable \
             or model._chain() is None or model.loss is None \
             or compile_utils.is_builtin(model.loss) or x.ndim < 2:
@@ -800,10 +813,7 @@ def with_val_logs(logs, val_logs):
 
 def plan_for(model, x, training=False):
     """The model's FusedPlan for inputs like x (cached while valid), or None for the
-    layer-by-layer path. training=True builds the optimizer's slots if needed (and draws
-    the noise layers' seeds, on either path, see regularization.prepare_streams)."""
-    if training:
-        regularization.prepare_streams(model)
+    layer-by-layer path. training=True builds the optimizer's slots if needed."""
     if not ENABLED or not model.compiled or not model.built \
             or (training and not model.trainable) or model._chain() is None:
         return None
@@ -832,6 +842,8 @@ def _cached_plan(model, x, training, custom):
         if not custom:
             state.why = str(why)
         return None
+    if plan._streams and plan.draws != tuple(model.__dict__.get("_dropout_draws", ())):
+        plan.sync_streams(training or custom)      # a training call drew new seeds
     setattr(state, slot, plan)
     if not custom:
         state.why = None

@@ -99,23 +99,30 @@ def training_step(model, step):
         _STEP.state = before
 
 
-def stream_seeds(model):
+def _stream_layers(model):
+    """The layers of a model's chain that draw from a counter-based stream keyed by a
+    seed (Dropout with a rate > 0, GaussianNoise, GaussianDropout, AlphaDropout)."""
+    chain = (model._chain() if model.built else None) or []
+    return [layer for layer in chain
+            if isinstance(layer, (Dropout, GaussianNoise, GaussianDropout, AlphaDropout))
+            and getattr(layer, "rate", getattr(layer, "stddev", 0.0)) != 0]
+
+
+def stream_seeds(model, draw=True):
     """{id(layer): seed} for the layers of a model's chain that draw from a counter-based
-    stream keyed by a seed (Dropout with a rate > 0, GaussianNoise, GaussianDropout and
-    AlphaDropout): the layer's own seed, or one drawn from fastnn's generator, in chain
-    order, the first time a model needs it and then kept in model._dropout_draws (which
-    model files and pickles carry)."""
-    chain = model._chain() or []
+    stream: the layer's own seed, or else the model's draw for it (model._dropout_draws,
+    in chain order, which model files and pickles carry; prepare_streams draws them
+    anew when a training call starts). A draw missing is taken from fastnn's generator
+    now (draw=True), or given as 0 (draw=False: nothing is drawn)."""
     draws = model.__dict__.setdefault("_dropout_draws", [])
     seeds, k = {}, 0
-    for layer in chain:
-        if not isinstance(layer, (Dropout, GaussianNoise, GaussianDropout, AlphaDropout)):
-            continue
-        if getattr(layer, "rate", getattr(layer, "stddev", 0.0)) == 0:
-            continue            # draws nothing
+    for layer in _stream_layers(model):
         own = layer.seed
         if own is None:
             if k == len(draws):
+                if not draw:
+                    seeds[id(layer)] = 0
+                    continue
                 draws.append(int(utils.get_rng().integers(0, 2 ** 62)))
             own, k = draws[k], k + 1
         seeds[id(layer)] = own
@@ -123,12 +130,14 @@ def stream_seeds(model):
 
 
 def prepare_streams(model):
-    """Draw the seeds of a model's Dropout and noise layers (stream_seeds) now, when a
-    training call starts, where the C engine draws them when it builds its plan: both
-    paths then take the same draws from fastnn's generator."""
-    chain = model._chain() if model.built else None
-    if chain and any(isinstance(layer, (Dropout, GaussianNoise, GaussianDropout,
-                                        AlphaDropout)) for layer in chain):
+    """When a training call (fit, train_on_batch) starts: new seeds from fastnn's
+    generator for the model's unseeded Dropout and noise layers (stream_seeds), on the C
+    engine and on the layer path alike, so both draw the same masks and noise, and a
+    model's copy (a pickle, a model file) trains on as the original does from the same
+    generator state."""
+    layers = _stream_layers(model)
+    if layers:
+        model.__dict__["_dropout_draws"] = []
         stream_seeds(model)
 
 

@@ -1127,6 +1127,7 @@ class Trainer:
         self.history = history
         want_batch_logs = cbl.wants("on_train_batch_end")
         # Dense stacks train in the C engine, many steps per call (csrc/train.c).
+        regularization.prepare_streams(self)       # the noise layers' seeds, either path
         self._engine.fit_plan = engine.plan_for(self, xa, training=True)
         self._engine.user_batch_hooks = engine.user_batch_hooks(cbl)
         self.stop_training = False
@@ -1285,6 +1286,8 @@ class Trainer:
             self.build((None,) + xa.shape[1:])
         self._ensure_metrics(ya, out_shape)
         # One C call on a Dense stack, the layer path otherwise (the same numbers).
+        if training:
+            regularization.prepare_streams(self)   # the noise layers' seeds, either path
         plan = engine.plan_for(self, xa, training=training)
         if plan is not None:
             step = plan.train_batch if training else plan.test_batch
@@ -1559,6 +1562,8 @@ class Trainer:
             xa, ya, swa, out_shape = self._prepare_xy(x, y, sw, "fit" if mode == "train"
                                                       else "evaluate")
             self._ensure_metrics(ya, out_shape)
+            if mode == "train":
+                regularization.prepare_streams(self)   # the noise layers' seeds
             plan = engine.plan_for(self, xa, training=mode == "train")
             if plan is not None:
                 step = plan.train_batch if mode == "train" else plan.test_batch
