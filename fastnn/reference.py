@@ -599,6 +599,21 @@ def noise_key(seed, step):
     return int(_mix64(np.array([(seed ^ inner) & _M64]))[0])
 
 
+def dropout_key(net_seed, step, layer):
+    """The key of the C engine's dropout mask after its Dense layer `layer` at `step`."""
+    inner = int(_mix64(np.array([(step * 0x100000001B3 + layer) & _M64]))[0])
+    return int(_mix64(np.array([(net_seed ^ inner) & _M64]))[0])
+
+
+def dropout_forward(rate, key, x):
+    """(y, mask) of inverted dropout on flat x: mask = 1 / (1 - rate) where u(key, i) >=
+    rate, else 0 (in x's dtype), y = x * mask."""
+    x = np.asarray(x)
+    keep = np.asarray(1.0 / (1.0 - rate), x.dtype)
+    mask = np.where(noise_uniform(key, x.size) >= rate, keep, np.zeros((), x.dtype))
+    return x * mask, mask
+
+
 def noise_uniform(key, n, offset=0, stride=1):
     """u(key, offset + stride * i) for i < n: (mix64(key + index) >> 11) * 2**-53."""
     idx = (np.uint64(key) + np.uint64(offset) + np.uint64(stride) * np.arange(n, dtype=np.uint64))

@@ -861,7 +861,7 @@ def test_batch_normalization_in_the_row_block_engine(monkeypatch, dtype, placeme
 def test_frozen_layers_train_on_the_engine_with_the_layer_path_numbers(monkeypatch, frozen):
     """Fine-tuning: frozen layers get no gradient and no update on the engine (below the
     lowest trainable one no backward at all), the rest train exactly as on the layer
-    path, regularizers included (dropout draws its masks differently on the two paths)."""
+    path, regularizers included."""
     x, y = _data(k=3)
 
     def make():

@@ -13,8 +13,9 @@ from a counter-based stream: the noise of one element is a function of a 64-bit 
 the element's index alone, so it does not depend on the thread count. While a model
 trains (fit, train_on_batch) the key is that of the layer's seed and the training step,
 the same on the C engine and on the layer-by-layer path, which therefore train the same
-weights bit for bit; the seed is the layer's own or, without one, drawn once per model
-from fastnn's generator and kept with the model (its files and pickles carry it).
+weights bit for bit; the seed is the layer's own or, without one, drawn from fastnn's
+generator when each fit or train_on_batch starts (kept with the model, whose fastnn
+files and pickles carry it).
 Called on its own with training=True, such a layer draws a new key from its generator
 at every call. Dropout (without noise_shape, after a Dense layer) takes its masks from
 the C engine's stream in the same way while a model trains, and from its generator
