@@ -327,6 +327,10 @@ cdef class FusedNet:
             if not 0 <= L.noise <= FNN_NOISE_ALPHA_DROPOUT:
                 raise ValueError(f"FusedNet: layer {i} noise kind must be 0..{FNN_NOISE_ALPHA_DROPOUT}, "
                                  f"got {L.noise}")
+            if L.noise and not (0 <= L.noise_param <= 1 if L.noise == FNN_NOISE_GAUSSIAN
+                                else 0 <= L.noise_param < 1):
+                raise ValueError(f"FusedNet: layer {i} noise_param must be a stddev in [0, 1] "
+                                 f"or a rate in [0, 1), got {L.noise_param!r}")
             if L.noise and L.dropout > 0:
                 raise ValueError(f"FusedNet: layer {i} has both a dropout and a noise layer")
             if bn:

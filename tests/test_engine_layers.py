@@ -562,3 +562,29 @@ def test_each_training_call_draws_new_seeds_and_inference_draws_none(monkeypatch
         runs.append(m.get_weights())
     for u, v in zip(*runs):
         np.testing.assert_array_equal(u, v)
+
+
+def _raw_net(**extra):
+    """A one-layer FusedNet from a raw spec (as fastnn/engine builds them) with `extra`."""
+    W, b = np.zeros((3, 2)), np.zeros(2)
+    spec = {"in": 3, "out": 2, "act": 0, "act_param": 0.0, "dropout": 0.0, "kl1": 0.0,
+            "kl2": 0.0, "bl1": 0.0, "bl2": 0.0, "W": W, "b": b, "slotsW": [None] * 3,
+            "slotsb": [None] * 3, **extra}
+    return K.FusedNet([spec], 0, 1.0, False, 2, 0, {"kind": K.OPT_CODES["sgd"]}, 1,
+                      np.float64)
+
+
+@pytest.mark.parametrize("extra,match", [
+    (dict(noise=7, noise_param=0.1), "noise kind must be 0..3"),
+    (dict(noise=K.NOISE_CODES["GaussianDropout"], noise_param=1.0), "noise_param must be"),
+    (dict(noise=K.NOISE_CODES["GaussianNoise"], noise_param=-0.1), "noise_param must be"),
+    (dict(noise=K.NOISE_CODES["GaussianNoise"], noise_param=0.1, dropout=0.2),
+     "both a dropout and a noise layer"),
+])
+def test_the_engine_checks_its_noise_description(extra, match):
+    with pytest.raises(ValueError, match=match):
+        _raw_net(**extra)
+    net = _raw_net(noise=K.NOISE_CODES["GaussianNoise"], noise_param=0.1)
+    net.set_noise_seed(0, 5)
+    with pytest.raises(ValueError, match="layer 1 has no noise layer"):
+        net.set_noise_seed(1, 5)

@@ -24,7 +24,7 @@ def mapped(tmp_path_factory):
 
 def _model(engine_path):
     keras.utils.set_random_seed(0)
-    mid = [] if engine_path else [layers.LayerNormalization()]   # a layer-path model
+    mid = [] if engine_path else [layers.UnitNormalization()]    # a layer-path model
     m = keras.Sequential([keras.Input((D,)), layers.Dense(25, activation="relu"), *mid,
                           layers.Dense(10)])
     m.compile(optimizer="adam", metrics=["accuracy"],
