@@ -555,7 +555,9 @@ class FusedPlan:
                                                   stats[done:done + k], sig0=sec.sig0,
                                                   y_pred=y_pred)
                     self.opt.iterations += got
-                    totals += stats[done:done + got].sum(axis=0)
+                    # row by row in step order onto the sums so far, as the layer path
+                    # adds its steps (adding a chunk's own sum would round differently)
+                    totals = np.concatenate((totals[None], stats[done:done + got])).sum(axis=0)
                     if py is not None:
                         self._py_steps(py, y_pred, y, sw, perm, done, got, batch_size)
                     done += got
