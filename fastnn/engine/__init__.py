@@ -12,7 +12,9 @@ whenever something it depends on changes.
 What it reads of a model: `_chain()` (its layers in order, or None), `dtype`, `built`,
 `compiled`, `trainable`, `loss`, `optimizer`, `_metrics` (the compiled metric
 objects), `_trains_on_logits()`, `_state_lock`, `history`, `stop_training`, and its
-`_engine` (an EngineState).
+`_engine` (an EngineState). The metrics the engine does not sum in C are computed from
+the outputs its calls write, by the model's `_step_sums(..., only=...)` (after
+`_reset_stateful_metrics()` where a loop starts), as the layer path computes them.
 """
 import contextlib
 import math
@@ -632,7 +634,10 @@ class FusedPlan:
         epochs per C call (the same orders as epoch by epoch), then each epoch's
         begin/end hooks in order. With val = (x, y, sw), the epochs where val_epoch(epoch)
         is true end with evaluate() on it, in the same call. Same numbers as fit_epoch and
-        evaluate, epoch by epoch. Interrupted, the History holds the epochs that ended."""
+        evaluate, epoch by epoch. Interrupted, the History holds the epochs that ended.
+        Not for a plan with py_metrics (these calls write no outputs): the trainer runs
+        such a model epoch by epoch."""
+        assert not self.py_metrics
         n = x.shape[0]
         x2, y2 = self.x2d(x), self.y2d(y)
         batch_size = _rows_per_batch(batch_size, n)

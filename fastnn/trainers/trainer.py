@@ -1138,7 +1138,8 @@ class Trainer:
                 not self._engine.fit_plan.py_metrics and \
                 (val is None or engine.plan_for(self, val[0]) is self._engine.fit_plan):
             # Nothing to run between epochs but History's record (and the validation, in
-            # the same C call): many epochs per C call.
+            # the same C call): many epochs per C call. (Not with metrics computed in
+            # Python from the engine's outputs: those go epoch by epoch.)
             logs = self._engine.fit_plan.fit_epochs(
                 xa, ya, swa, batch_size, bool(shuffle), range(initial_epoch, epochs), cbl,
                 val=val, val_batch_size=vbs or batch_size, val_epoch=validates)
