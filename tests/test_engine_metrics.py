@@ -442,3 +442,40 @@ def test_evaluate_out_adds_up_over_row_ranges(case, n, dtype, monkeypatch):
     with pytest.raises(ValueError, match=r"y_pred must have shape \(50, "):
         plan.net.evaluate_out(ws, batch, x[:50], y2[:50], None, parts, y_pred[:49])
     plan.give_workspace(batch, ws)
+
+
+def _batches(x, y, batch):
+    """An endless generator of (x, y) batches in order, as a user's data pipeline."""
+    while True:
+        for r0 in range(0, x.shape[0], batch):
+            yield x[r0:r0 + batch], y[r0:r0 + batch]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_generator_input_runs_a_c_call_per_batch(dtype, monkeypatch):
+    """Data from a generator (the data adapters): one engine call per batch
+    (train_on_batch's), the metrics computed from its outputs; the layer path's numbers."""
+    x, y = _data("onehot", dtype)
+    calls = []
+    for name in ("train_batch", "test_batch"):
+        real = getattr(engine.FusedPlan, name)
+
+        def spy(self, *args, _real=real, _name=name):
+            calls.append(_name)
+            return _real(self, *args)
+        monkeypatch.setattr(engine.FusedPlan, name, spy)
+    runs = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _model("categorical", dtype)
+        h = m.fit(_batches(x, y, 16), steps_per_epoch=8, epochs=2, verbose=0, shuffle=False)
+        ev = m.evaluate(_batches(x[:48], y[:48], 16), steps=3, verbose=0, return_dict=True)
+        if fused:
+            assert m._engine.why is None
+            assert calls == ["train_batch"] * 16 + ["test_batch"] * 3
+        runs.append((m.get_weights(), h.history, ev, _state(m)))
+    (wa, ha, ea, sa), (wb, hb, eb, sb) = runs
+    for u, v in zip(wa, wb):
+        np.testing.assert_array_equal(u, v)
+    assert ha == hb and ea == eb
+    _assert_same_state(sa, sb)
