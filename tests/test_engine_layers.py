@@ -588,3 +588,30 @@ def test_the_engine_checks_its_noise_description(extra, match):
     net.set_noise_seed(0, 5)
     with pytest.raises(ValueError, match="layer 1 has no noise layer"):
         net.set_noise_seed(1, 5)
+
+
+def test_mixed_bfloat16_models_with_them_train_bitwise_alike(monkeypatch):
+    """Under mixed_bfloat16 (Dense products on bfloat16 operands, the rest float32) the
+    engine trains LayerNormalization and the noise layers as the layer path does."""
+    x, y = _data("float32")
+    runs = []
+    old = keras.mixed_precision.global_policy()
+    try:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        for on in (True, False):
+            monkeypatch.setattr(engine, "ENABLED", on)
+            keras.utils.set_random_seed(0)
+            m = keras.Sequential([keras.Input((6,)), L.Dense(16), L.LayerNormalization(),
+                                  L.Activation("relu"), L.GaussianDropout(0.2),
+                                  L.Dense(8, activation="tanh"), L.AlphaDropout(0.1),
+                                  L.Dense(3)])
+            m.compile(optimizer="adam", loss="mse")
+            keras.utils.set_random_seed(1)
+            m.fit(x, y, epochs=2, batch_size=8, verbose=0)
+            if on:
+                assert m._engine.why is None and m._engine.fit_plan is not None
+            runs.append(m.get_weights())
+    finally:
+        keras.mixed_precision.set_global_policy(old)
+    for u, v in zip(*runs):
+        np.testing.assert_array_equal(u, v)
