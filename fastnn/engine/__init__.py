@@ -430,12 +430,11 @@ class FusedPlan:
         # The key holds ids: keeping these objects alive (the weights and slots are kept
         # by the FusedNet) means no other object can take one of those ids meanwhile.
         self._pinned = (model.loss, list(model._metrics or []), self.opt._slots)
-        # Dropout masks come from a counter-based stream keyed by this seed; like the
-        # layer path, only a model with dropout draws from fastnn's generator, once per
-        # model (kept in model._dropout_draws, which model files and pickles carry, so a
-        # rebuilt plan or a copy of the model draws the same masks at the same steps).
-        # The noise layers' streams are keyed by each layer's seed, the same as the layer
-        # path's (regularization.stream_seeds; drawn when a training call starts).
+        # Dropout masks and the noise layers' noise come from counter-based streams
+        # (csrc/noise.h) keyed by the layers' seeds and the step, the same keys as the
+        # layer path's: regularization.stream_seeds, whose draws for unseeded layers
+        # (model._dropout_draws, which model files and pickles carry) are made when each
+        # training call starts (regularization.prepare_streams), on either path.
         self._streams = any(s["dropout"] or s["noise"] for s in specs)
         seed = self._stream_seeds(training or custom)
         error_stats = any(stat in (_STAT_SE, _STAT_AE) for _, stat in self.feeds)
