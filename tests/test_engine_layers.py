@@ -594,8 +594,9 @@ def test_mixed_bfloat16_models_with_them_train_bitwise_alike(monkeypatch):
     """Under mixed_bfloat16 (Dense products on bfloat16 operands, the rest float32) the
     engine trains LayerNormalization and the noise layers as the layer path does."""
     x, y = _data("float32")
+    from fastnn import mixed_precision
     runs = []
-    old = keras.mixed_precision.global_policy()
+    old = mixed_precision._GLOBAL[0]       # None while the policy follows floatx
     try:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
         for on in (True, False):
@@ -612,6 +613,6 @@ def test_mixed_bfloat16_models_with_them_train_bitwise_alike(monkeypatch):
                 assert m._engine.why is None and m._engine.fit_plan is not None
             runs.append(m.get_weights())
     finally:
-        keras.mixed_precision.set_global_policy(old)
+        mixed_precision._GLOBAL[0] = old    # as it was, "not set" included
     for u, v in zip(*runs):
         np.testing.assert_array_equal(u, v)
