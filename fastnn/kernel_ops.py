@@ -349,7 +349,23 @@ def logsumexp(x, axis=None, keepdims=False):
 
 # ------------------------------------------------------------------ matmul, dense
 def matmul(a, b):
-    """a @ b for 2-D (or 1-D, as numpy.matmul treats them) a and b."""
+    """a @ b for 2-D (or 1-D, as numpy.matmul treats them) a and b.
+
+    Parameters
+    ----------
+    a
+        The first operand, ``(M, K)`` or ``(K,)``.
+    b
+        The second operand, ``(K, N)`` or ``(K,)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The product (``(M, N)``, 1-D or 0-D as numpy.matmul gives it).
+    """
+    out = _kernels.fast_matmul(a, b, np.ndarray)   # 2-D float arrays read as they are
+    if out is not None:
+        return out
     dtype, arrs = _floats(a=a, b=b)
     a, b = arrs["a"], arrs["b"]
     _check_ndim(a, "a", (1, 2))
@@ -425,12 +441,26 @@ def dense(x, kernel, bias=None, activation="linear"):
     activation
         The activation's name (e.g. ``'relu'``). Default ``'linear'``.
     """
+    if type(activation) is str:
+        resolved = _DENSE_ACTS.get(activation)
+        if resolved is None:
+            name, code, param, _ = _resolve_activation(activation, {})
+            resolved = _DENSE_ACTS[activation] = (code, param)
+        # arrays of one float dtype that the kernel reads as they are: one C entry
+        # (None for anything else, then the general path below)
+        out = _kernels.fast_dense(x, kernel, bias, resolved[0], resolved[1], np.ndarray)
+        if out is not None:
+            return out
     name, code, param, _ = _resolve_activation(activation, {})
     dtype, x, kernel, b = _dense_args(x, kernel, bias)
     a = np.empty((x.shape[0], kernel.shape[1]), dtype=dtype)
     if a.size:
         _kernels.dense_forward(x, kernel, b, code, param, None, a)
     return a
+
+
+# activation name -> (code, param) as _resolve_activation gives them with no parameters
+_DENSE_ACTS = {}
 
 
 def dense_backward(x, kernel, dz, need_dx=True):
