@@ -229,6 +229,9 @@ static void fnn_pack_free(void *p)
 #define ZMUL(a, b) _mm512_mul_ps((a), (b))
 #define ZADD(a, b) _mm512_add_ps((a), (b))
 #define ZSET1(x) _mm512_set1_ps(x)
+#define ZMASK_T __mmask16
+#define ZMLOADU(k, p) _mm512_maskz_loadu_ps((k), (p))
+#define ZMSTOREU(p, k, v) _mm512_mask_storeu_ps((p), (k), (v))
 #include "gemm_avx512.inc"
 #endif
 #include "gemm_impl.inc"
@@ -271,6 +274,9 @@ static void fnn_pack_free(void *p)
 #undef ZMUL
 #undef ZADD
 #undef ZSET1
+#undef ZMASK_T
+#undef ZMLOADU
+#undef ZMSTOREU
 #endif
 
 /* ------------------------------------------------------------------ float64 */
@@ -314,6 +320,9 @@ static void fnn_pack_free(void *p)
 #define ZMUL(a, b) _mm512_mul_pd((a), (b))
 #define ZADD(a, b) _mm512_add_pd((a), (b))
 #define ZSET1(x) _mm512_set1_pd(x)
+#define ZMASK_T __mmask8
+#define ZMLOADU(k, p) _mm512_maskz_loadu_pd((k), (p))
+#define ZMSTOREU(p, k, v) _mm512_mask_storeu_pd((p), (k), (v))
 #include "gemm_avx512.inc"
 #endif
 #include "gemm_impl.inc"
