@@ -2,6 +2,7 @@
 equivalent in the same run.
 
     python bench/ops_overhead.py [--number 2000] [--repeat 15] [--limit-us 1.5]
+                                 [--threads N]
 
 Each op runs on a 4 x 4 input, where the arithmetic is a few nanoseconds and the time
 is the op's fixed cost (argument checks, dispatch, the result's allocation), and on the
@@ -9,7 +10,9 @@ shapes of a small dense layer (batch 32, 64 -> 25). Times are the minimum over -
 timeit runs of --number calls each, in microseconds per call: the minimum is the figure
 least disturbed by other work on the machine. The ratio is NumPy's time over fastnn's
 (above 1: fastnn is faster). Rows whose fixed cost (the 4 x 4 case) is --limit-us or
-more are marked.
+more are marked. --threads sets both libraries' thread count (NumPy's BLAS through
+threadpoolctl): on a busy machine, OpenBLAS's threads make its small products (the
+32 x 64 x 25 ones) several times slower while they wait for each other.
 """
 import argparse
 import sys
@@ -71,12 +74,24 @@ def main(argv=None):
                    help="timeit runs; the minimum is reported (default 15)")
     p.add_argument("--limit-us", type=float, default=1.5,
                    help="fixed-cost budget in microseconds (default 1.5)")
+    p.add_argument("--threads", type=_positive_int, default=None,
+                   help="threads for both libraries (default: each library's own count)")
     args = p.parse_args(argv)
     if not args.limit_us > 0:
         p.error(f"--limit-us: expected a positive number, got {args.limit_us}")
     import fastnn
-    print(f"fastnn {fastnn.__version__}, NumPy {np.__version__}; minimum of {args.repeat} x "
-          f"{args.number} calls, microseconds per call")
+    limiter = None
+    if args.threads:
+        fastnn.set_num_threads(args.threads)
+        try:
+            from threadpoolctl import threadpool_limits
+            limiter = threadpool_limits(args.threads, user_api="blas")
+        except ImportError:
+            print("threadpoolctl is not installed: NumPy's BLAS keeps its own thread count",
+                  file=sys.stderr)
+    print(f"fastnn {fastnn.__version__} ({fastnn.get_num_threads()} threads), NumPy "
+          f"{np.__version__}; minimum of {args.repeat} x {args.number} calls, microseconds "
+          f"per call")
     print("| op | fastnn us | NumPy us | ratio |")
     print("|---|---:|---:|---:|")
     over = []
@@ -92,6 +107,8 @@ def main(argv=None):
               flush=True)
     if over:
         print(f"fixed cost at or over {args.limit_us} us: {', '.join(over)}")
+    if limiter is not None:
+        limiter.restore_original_limits()
     return 0
 
 
