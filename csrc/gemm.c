@@ -11,8 +11,9 @@
  * thread its own rectangle of C, the direct path its own groups of rows, or, with K in
  * several blocks, its own run of them (gemm_direct_ksplit).
  * The SIMD path (AVX2+FMA or portable C) is picked at run time from fnn_simd_level();
- * on the AVX2 path, CPUs with AVX-512F run the packed path's micro-kernel in 512-bit
- * registers (gemm_avx512.inc; same bits, see there), unless FASTNN_AVX512=0.
+ * on the AVX2 path, CPUs with AVX-512F run the packed path's micro-kernel, the direct
+ * path's strips and its few-column weight-gradient kernel in 512-bit registers
+ * (gemm_avx512.inc; same bits, see there), unless FASTNN_AVX512=0.
  */
 #include <stdlib.h>
 #include <string.h>
