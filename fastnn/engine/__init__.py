@@ -46,6 +46,12 @@ _EPOCH_INDEX_BUDGET = 1 << 22
 # free ones per size (for calls from several threads at once).
 _WS_SIZES_KEPT = 3
 _WS_KEPT_PER_SIZE = 2
+# FusedPlan._key: config values kept as they are (others as their repr), and the
+# weights property of layers whose weights are their own (_weights) alone
+_PLAIN_TYPES = frozenset((type(None), bool, int, float, str))
+_LAYER_WEIGHTS = layers_mod.Layer.weights
+# The largest finite value of each float dtype a plan runs in (the learning-rate check).
+_DTYPE_MAX = {np.dtype(t).char: float(np.finfo(t).max) for t in (np.float32, np.float64)}
 
 
 # Tests switch this off to compare against the layer-by-layer path.
@@ -385,23 +391,38 @@ class FusedPlan:
 
     @staticmethod
     def _key(model):
-        """What the plan depends on: rebuilt when any of it changes."""
+        """What the plan depends on: rebuilt when any of it changes. Computed on every
+        fit / predict / evaluate call, so written as one pass over the chain."""
         opt = model.optimizer
         cfg = opt.get_config()
         cfg.pop("learning_rate", None)     # read at every step, not baked into the net
         # Plain values as they are (repr of floats would cost more than the rest of the
         # key); anything else as its repr, a snapshot that a later change cannot alter.
-        return (tuple((k, v if v is None or type(v) in (bool, int, float, str) else repr(v))
-                      for k, v in sorted(cfg.items())),
-                tuple(id(w) for w in model.weights), id(opt), id(model.loss),
-                tuple(id(m) for m in model._metrics or []), id(opt._slots),
-                tuple((getattr(layer, "units", None),
-                       getattr(layer, "rate", None), getattr(layer, "momentum", None),
-                       getattr(layer, "epsilon", None), layer.trainable,
-                       id(getattr(layer, "activation", None)), getattr(layer, "invert", None),
-                       id(getattr(layer, "mean", None)),
-                       getattr(layer, "_rounds_bf16", False))
-                      for layer in model._chain()))
+        # (In get_config's order: the same optimizer object, id(opt) below, gives its
+        # keys in the same order.)
+        opt_key = tuple([(k, v if type(v) in _PLAIN_TYPES else repr(v))
+                         for k, v in cfg.items()])
+        layer_keys = []
+        weight_ids = []
+        for layer in model._chain() or ():
+            cls = type(layer)
+            if cls.weights is _LAYER_WEIGHTS and not layer._sublayers():
+                # a layer's own weights, as Layer.weights lists them, and each one's
+                # trainable flag (which moves it between the two halves of that list)
+                weight_ids += [(id(w), t) for _, w, t in layer._weights]
+            else:
+                weight_ids += [id(w) for w in layer.weights]
+            layer_keys.append((getattr(layer, "units", None),
+                               getattr(layer, "rate", None), getattr(layer, "momentum", None),
+                               getattr(layer, "epsilon", None), layer.trainable,
+                               id(getattr(layer, "activation", None)),
+                               getattr(layer, "invert", None),
+                               id(getattr(layer, "mean", None)),
+                               getattr(layer, "_rounds_bf16", False)))
+        metrics = model._metrics
+        return (opt_key, tuple(weight_ids), id(opt), id(model.loss),
+                tuple([id(m) for m in metrics]) if metrics else (), id(opt._slots),
+                tuple(layer_keys))
 
     def take_workspace(self, batch):
         """The engine's scratch for `batch` rows, this call's alone until give_workspace:
@@ -444,15 +465,18 @@ class FusedPlan:
     def _lrs(self, n_steps):
         opt = self.opt
         lr = opt._learning_rate        # a callback may swap a float for a schedule
+        # as the layer path's Optimizer.apply checks them: a rate the weights' dtype
+        # cannot hold, or NaN / negative, would train the weights into NaN (or uphill)
+        top = _DTYPE_MAX.get(self.dtype.char) or float(np.finfo(self.dtype).max)
+        wd = float(getattr(opt, "weight_decay", None) or 0.0)
         if isinstance(lr, (int, float, np.floating)):
-            lrs = np.full(n_steps, float(lr))
+            v = float(lr)
+            if 0 <= v <= top and v * wd <= top:     # the common case: checked as a number
+                return np.full(n_steps, v)
+            lrs = np.full(n_steps, v)
         else:
             it0 = opt.iterations
             lrs = np.array([float(lr(it0 + s)) for s in range(n_steps)])
-        # as the layer path's Optimizer.apply checks them: a rate the weights' dtype
-        # cannot hold, or NaN / negative, would train the weights into NaN (or uphill)
-        top = float(np.finfo(self.dtype).max)
-        wd = float(getattr(opt, "weight_decay", None) or 0.0)
         if not (np.all(np.isfinite(lrs)) and np.all(lrs >= 0) and np.all(lrs <= top)
                 and np.all(lrs * wd <= top)):
             bad = next(float(v) for v in lrs if not (np.isfinite(v) and 0 <= v <= top
