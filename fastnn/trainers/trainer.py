@@ -488,7 +488,9 @@ class Trainer:
         if arr.shape[0] == 0 or arr.size == 0:
             raise ValueError(f"{what}: {argname} must not be empty, got shape {arr.shape}")
         if self.built:
-            if arr.ndim != len(exp) or any(e is not None and e != s for e, s in zip(exp[1:], arr.shape[1:])):
+            if arr.shape[1:] != exp[1:] and (  # equal: the common case, nothing to compare
+                    arr.ndim != len(exp)
+                    or any(e is not None and e != s for e, s in zip(exp[1:], arr.shape[1:]))):
                 raise ValueError(f"{what}: {argname} expected shape {('N',) + tuple(exp[1:])} "
                                  f"(the model's input), got {given}")
         given_arr = arr
