@@ -50,6 +50,10 @@ _WS_KEPT_PER_SIZE = 2
 # weights property of layers whose weights are their own (_weights) alone
 _PLAIN_TYPES = frozenset((type(None), bool, int, float, str))
 _LAYER_WEIGHTS = layers_mod.Layer.weights
+# The layer attributes in the key, and per layer class those of them the class itself
+# defines (properties, class attributes): the others are read from the instance's dict.
+_KEY_ATTRS = ("units", "rate", "momentum", "epsilon", "activation", "invert", "mean")
+_CLASS_KEY_ATTRS = {}
 # The largest finite value of each float dtype a plan runs in (the learning-rate check).
 _DTYPE_MAX = {np.dtype(t).char: float(np.finfo(t).max) for t in (np.float32, np.float64)}
 
@@ -412,13 +416,18 @@ class FusedPlan:
                 weight_ids += [(id(w), t) for _, w, t in layer._weights]
             else:
                 weight_ids += [id(w) for w in layer.weights]
-            layer_keys.append((getattr(layer, "units", None),
-                               getattr(layer, "rate", None), getattr(layer, "momentum", None),
-                               getattr(layer, "epsilon", None), layer.trainable,
-                               id(getattr(layer, "activation", None)),
-                               getattr(layer, "invert", None),
-                               id(getattr(layer, "mean", None)),
-                               getattr(layer, "_rounds_bf16", False)))
+            # units, rate, momentum, epsilon, activation, invert, mean: as getattr(layer,
+            # name, None) gives them, without the AttributeError of each missing one
+            on_cls = _CLASS_KEY_ATTRS.get(cls)
+            if on_cls is None:
+                on_cls = _CLASS_KEY_ATTRS[cls] = frozenset(
+                    n for n in _KEY_ATTRS if hasattr(cls, n))
+            own = layer.__dict__
+            units, rate, momentum, epsilon, act, invert, mean = [
+                getattr(layer, n) if n in on_cls else own[n] if n in own else None
+                for n in _KEY_ATTRS]
+            layer_keys.append((units, rate, momentum, epsilon, layer.trainable, id(act),
+                               invert, id(mean), getattr(layer, "_rounds_bf16", False)))
         metrics = model._metrics
         return (opt_key, tuple(weight_ids), id(opt), id(model.loss),
                 tuple([id(m) for m in metrics]) if metrics else (), id(opt._slots),

@@ -37,6 +37,11 @@ _CATEGORICAL = "categorical_crossentropy"
 def _numeric_array(value, what, argname):
     """value (anything numpy.asarray takes) -> an array of real numbers, or a clear
     error naming the argument."""
+    if type(value) is np.ndarray:      # the common case: no conversion to try
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"{what}: {argname} must hold real numbers, got dtype "
+                            f"{value.dtype}")
+        return value
     if value is None:
         raise ValueError(f"{what}: {argname} is required, got None")
     if isinstance(value, dict) or (not hasattr(value, "__array__") and not hasattr(value, "__len__")
@@ -1124,10 +1129,8 @@ class Trainer:
         history = cbl.history
         history.history = {}
         self.history = history
-        want_batch_logs = cbl.wants("on_train_batch_end")
         # Dense stacks train in the C engine, many steps per call (csrc/train.c).
         self._engine.fit_plan = engine.plan_for(self, xa, training=True)
-        self._engine.user_batch_hooks = engine.user_batch_hooks(cbl)
         self.stop_training = False
         initial_epoch = self._begin_training(cbl, initial_epoch)
         logs = {}
@@ -1145,6 +1148,9 @@ class Trainer:
             self._finalize_optimizer(epochs)
             cbl.on_train_end(logs)
             return history
+        # epoch by epoch: what the callbacks listen to decides the steps' grouping
+        want_batch_logs = cbl.wants("on_train_batch_end")
+        self._engine.user_batch_hooks = engine.user_batch_hooks(cbl)
         for epoch in range(initial_epoch, epochs):
             cbl.on_epoch_begin(epoch)
             logs = self._fit_epoch(xa, ya, swa, batch_size, bool(shuffle), cbl, want_batch_logs)
@@ -1420,12 +1426,20 @@ class Trainer:
                     self.build((None,) + xa.shape[1:])
         n = xa.shape[0]
         steps_n = math.ceil(n / batch_size)
-        cbl = CallbackList(_callback_list(callbacks, "callbacks"), add_progbar=verbose != 0,
+        callbacks = _callback_list(callbacks, "callbacks")
+        plan = None
+        quiet = not callbacks and verbose == 0
+        if quiet:
+            # nobody to tell (no callbacks, no progress bar): one C call where the model
+            # lowers, without the callback list around it
+            plan = engine.plan_for(self, xa)
+            if plan is not None:
+                return plan.predict(xa, batch_size)
+        cbl = CallbackList(callbacks, add_progbar=verbose != 0,
                            model=self, verbose=verbose,
                            epochs=1, steps=steps_n, mode="predict")
         cbl.on_predict_begin()
-        plan = None
-        if not engine.user_batch_hooks(cbl, "predict"):   # else a call per batch
+        if not quiet and not engine.user_batch_hooks(cbl, "predict"):   # else a call per batch
             plan = engine.plan_for(self, xa)
         if plan is not None:
             # One C call over every batch; the progress bar is told once at the end.
