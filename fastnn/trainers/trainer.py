@@ -885,8 +885,8 @@ class Trainer:
             elif isinstance(v, (list, tuple)):
                 for item in v:
                     take(item)
-        for name, v in self.__dict__.items():
-            if not name.startswith("_"):
+        for name, v in self.__dict__.items():     # (every call that logs: kept cheap)
+            if name[:1] != "_" and isinstance(v, (metrics_mod.Metric, list, tuple)):
                 take(v)
         return out
 
