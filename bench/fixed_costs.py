@@ -168,7 +168,8 @@ def main(argv=None):
     p.add_argument("--net", default="digits")
     a = p.parse_args(argv)
     if a.child:
-        return child(a.child, a.net, a.calls, a.child_tree)
+        child(a.child, a.net, a.calls, a.child_tree)
+        return 0
     if a.calls < 1 or a.rounds < 1:
         p.error("--calls and --rounds must be >= 1")
     nets = [n for n in a.nets.split(",") if n]
@@ -224,7 +225,8 @@ def main(argv=None):
     if a.json:
         with open(a.json, "w") as f:
             json.dump(table, f, indent=1)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

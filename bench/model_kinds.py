@@ -204,7 +204,8 @@ def main(argv=None):
         for k in slow:
             print(f"\n{k}: one epoch under cProfile, top {a.profile} by own time\n")
             print(profile_epoch(models[k], x, y, a.batch, a.profile))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
