@@ -53,7 +53,22 @@ _LAYER_WEIGHTS = layers_mod.Layer.weights
 # The layer attributes in the key, and per layer class those of them the class itself
 # defines (properties, class attributes): the others are read from the instance's dict.
 _KEY_ATTRS = ("units", "rate", "momentum", "epsilon", "activation", "invert", "mean")
-_CLASS_KEY_ATTRS = {}
+_CLASS_KEY_INFO = {}
+
+
+def _class_key_info(cls):
+    """(own_weights, on_cls) of a layer class for FusedPlan._key: own_weights True when
+    its weights are its own alone (Layer.weights, and fastnn's own layers hold no other
+    layers), None when that depends on the instance (layer._sublayers()), False when
+    the class lists them itself; on_cls, the names of _KEY_ATTRS the class defines."""
+    if cls.weights is not _LAYER_WEIGHTS:
+        own_weights = False
+    elif cls.__module__.startswith("fastnn.layers") \
+            and cls._sublayers is layers_mod.Layer._sublayers:
+        own_weights = True
+    else:
+        own_weights = None
+    return own_weights, frozenset(n for n in _KEY_ATTRS if hasattr(cls, n))
 # The largest finite value of each float dtype a plan runs in (the learning-rate check).
 _DTYPE_MAX = {np.dtype(t).char: float(np.finfo(t).max) for t in (np.float32, np.float64)}
 
@@ -410,7 +425,11 @@ class FusedPlan:
         weight_ids = []
         for layer in model._chain() or ():
             cls = type(layer)
-            if cls.weights is _LAYER_WEIGHTS and not layer._sublayers():
+            info = _CLASS_KEY_INFO.get(cls)
+            if info is None:
+                info = _CLASS_KEY_INFO[cls] = _class_key_info(cls)
+            own_weights, on_cls = info
+            if own_weights or (own_weights is None and not layer._sublayers()):
                 # a layer's own weights, as Layer.weights lists them, and each one's
                 # trainable flag (which moves it between the two halves of that list)
                 weight_ids += [(id(w), t) for _, w, t in layer._weights]
@@ -418,16 +437,10 @@ class FusedPlan:
                 weight_ids += [id(w) for w in layer.weights]
             # units, rate, momentum, epsilon, activation, invert, mean: as getattr(layer,
             # name, None) gives them, without the AttributeError of each missing one
-            on_cls = _CLASS_KEY_ATTRS.get(cls)
-            if on_cls is None:
-                on_cls = _CLASS_KEY_ATTRS[cls] = frozenset(
-                    n for n in _KEY_ATTRS if hasattr(cls, n))
             own = layer.__dict__
-            units, rate, momentum, epsilon, act, invert, mean = [
-                getattr(layer, n) if n in on_cls else own[n] if n in own else None
-                for n in _KEY_ATTRS]
-            layer_keys.append((units, rate, momentum, epsilon, layer.trainable, id(act),
-                               invert, id(mean), getattr(layer, "_rounds_bf16", False)))
+            layer_keys += [getattr(layer, n) if n in on_cls else own[n] if n in own else None
+                           for n in _KEY_ATTRS]
+            layer_keys += (layer.trainable, getattr(layer, "_rounds_bf16", False))
         metrics = model._metrics
         return (opt_key, tuple(weight_ids), id(opt), id(model.loss),
                 tuple([id(m) for m in metrics]) if metrics else (), id(opt._slots),
