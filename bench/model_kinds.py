@@ -3,7 +3,7 @@
 and what does an epoch cost next to the Sequential's?
 
     python bench/model_kinds.py [--rows 8192] [--batch 128] [--runs 5]
-                                [--widths 784,512,256,10] [--profile 12]
+                                [--widths 784,512,256,10] [--profile 12] [--threads N]
 
 The kinds, all the same Dense layers (glorot weights from one seed, Adam 1e-3, sparse
 cross-entropy from logits, metrics=['accuracy']):
@@ -156,6 +156,8 @@ def main(argv=None):
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--widths", default="784,512,256,10")
     p.add_argument("--kinds", default=",".join(KINDS))
+    p.add_argument("--threads", type=int, default=None,
+                   help="fastnn.set_num_threads(N) first (default: fastnn's own count)")
     p.add_argument("--profile", type=int, default=12,
                    help="top N functions of one epoch of each model that did not lower "
                         "(0: no profile)")
@@ -165,6 +167,10 @@ def main(argv=None):
         p.error(f"--widths: expected at least 3 positive ints, got {a.widths!r}")
     if a.rows < 1 or a.batch < 1 or a.runs < 1:
         p.error("--rows, --batch and --runs must be >= 1")
+    if a.threads is not None:
+        if a.threads < 1:
+            p.error(f"--threads: expected an int >= 1, got {a.threads}")
+        keras.set_num_threads(a.threads)
     kinds = [k for k in a.kinds.split(",") if k]
     for k in kinds:
         if k not in KINDS:
