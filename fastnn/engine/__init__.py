@@ -50,6 +50,8 @@ _WS_KEPT_PER_SIZE = 2
 # weights property of layers whose weights are their own (_weights) alone
 _PLAIN_TYPES = frozenset((type(None), bool, int, float, str))
 _LAYER_WEIGHTS = layers_mod.Layer.weights
+# The largest finite value of each float dtype a plan runs in (the learning-rate check).
+_DTYPE_MAX = {np.dtype(t).char: float(np.finfo(t).max) for t in (np.float32, np.float64)}
 # The layer attributes in the key, and per layer class those of them the class itself
 # defines (properties, class attributes): the others are read from the instance's dict.
 _KEY_ATTRS = ("units", "rate", "momentum", "epsilon", "activation", "invert", "mean")
@@ -69,8 +71,6 @@ def _class_key_info(cls):
     else:
         own_weights = None
     return own_weights, frozenset(n for n in _KEY_ATTRS if hasattr(cls, n))
-# The largest finite value of each float dtype a plan runs in (the learning-rate check).
-_DTYPE_MAX = {np.dtype(t).char: float(np.finfo(t).max) for t in (np.float32, np.float64)}
 
 
 # Tests switch this off to compare against the layer-by-layer path.
