@@ -20,6 +20,8 @@ from fastnn.layers import symbolic as _symbolic
 from fastnn.tensor import Tensor as _Tensor, as_tensor as _as_tensor
 from fastnn.trainers.trainer import Trainer
 
+_FLAGS = (bool, type(None))    # training= values that are not a symbolic tensor
+
 
 def _functional_args(args, kwargs):
     """Whether Model(...) was given a graph's inputs and outputs."""
@@ -152,7 +154,11 @@ class Model(Trainer, Layer):
         .numpy()), building the model on the first data; on keras.Input tensors, the
         symbolic outputs (the model becomes a layer of a functional model)."""
         args = _take_inputs(self, args, kwargs)
-        if _symbolic.is_symbolic((args, kwargs)):
+        # one array (and at most training=True/False/None), the common case: not
+        # symbolic, without walking the arguments
+        plain = len(args) == 1 and type(args[0]) is np.ndarray and (
+            not kwargs or (len(kwargs) == 1 and type(kwargs.get("training", 0)) in _FLAGS))
+        if not plain and _symbolic.is_symbolic((args, kwargs)):
             return Layer.__call__(self, *args, **kwargs)
         x = args[0]
         extra = args[1:] or set(kwargs) - {"training"}
