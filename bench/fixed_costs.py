@@ -6,14 +6,17 @@ kernels (argument checks, the engine's plan look-up, callbacks, History).
     python bench/fixed_costs.py [--calls 2000] [--rounds 3] [--nets binary,digits]
                                 [--frameworks fastnn,torch,keras]
                                 [--tree /path/to/another/fastnn/checkout:label ...]
-                                [--keras-python /path/to/python] [--json out.json]
+                                [--keras-python /path/to/python] [--keras-calls 200]
+                                [--json out.json]
 
 Each (framework, round) is a fresh process. It builds the network (64→25 relu→15
 relu→1 sigmoid with binary cross-entropy, or 64→25 relu→15 relu→10 logits with sparse
 cross-entropy, Adam 1e-3, metrics=['accuracy']), warms every entry point up, then
-times ``--calls`` calls of each one by one (``time.perf_counter_ns`` around each call)
-and reports the median. Entry points are interleaved call by call, so a slow patch of
-a shared machine lands on all of them alike. The table gives the median over rounds.
+times ``--calls`` calls of each (``--keras-calls`` for Keras), one by one
+(``time.perf_counter_ns`` around each call), and reports the median. Entry points are
+interleaved call by call, so a slow patch of a shared machine lands on all of them
+alike. The table gives the median over rounds, and each column's ratio to the first
+column's (fastnn, this checkout, when it is measured).
 
 ``--tree PATH:LABEL`` adds a column for the fastnn found at PATH (e.g. an older
 checkout exported with ``git archive``, its compiled extension copied in): a
@@ -160,6 +163,8 @@ def main(argv=None):
     p.add_argument("--frameworks", default="fastnn,torch,keras")
     p.add_argument("--tree", action="append", default=[],
                    help="PATH:LABEL of another fastnn checkout to measure alongside")
+    p.add_argument("--keras-calls", type=int, default=200,
+                   help="calls per entry point for Keras (milliseconds a call: fewer)")
     p.add_argument("--keras-python", default=sys.executable,
                    help="the Python whose environment has Keras 3 (default: this one)")
     p.add_argument("--json")
@@ -170,8 +175,8 @@ def main(argv=None):
     if a.child:
         child(a.child, a.net, a.calls, a.child_tree)
         return 0
-    if a.calls < 1 or a.rounds < 1:
-        p.error("--calls and --rounds must be >= 1")
+    if a.calls < 1 or a.rounds < 1 or a.keras_calls < 1:
+        p.error("--calls, --keras-calls and --rounds must be >= 1")
     nets = [n for n in a.nets.split(",") if n]
     for n in nets:
         if n not in NETS:
@@ -194,19 +199,21 @@ def main(argv=None):
     for r in range(a.rounds):
         for net in nets:
             for label, fw, python, tree in columns:
-                res = run_child(python, fw, net, a.calls, tree)
+                res = run_child(python, fw, net, a.keras_calls if fw == "keras" else a.calls,
+                                tree)
                 results.setdefault((net, label), []).append(res)
                 shown = res.get("error") or ", ".join(
                     f"{k} {v:.1f}" for k, v in res["us"].items())
                 print(f"  [round {r + 1}/{a.rounds}] {net} {label}: {shown}", flush=True)
     print(f"\nMedian µs per call over {a.rounds} rounds (each the median of {a.calls} "
-          f"calls in a fresh process); ratios: the column over fastnn's")
+          f"calls in a fresh process, {a.keras_calls} for Keras); ratios: the column over "
+          f"the first column's")
     table = {}
     for net in nets:
         print(f"\n#### {NETS[net]}, one row\n")
         labels = [c[0] for c in columns]
-        print("| call | " + " | ".join(f"{lb} (µs)" for lb in labels) + " | " +
-              " | ".join(f"{lb} / fastnn" for lb in labels[1:]) + " |")
+        print("| call | " + " | ".join([f"{lb} (µs)" for lb in labels] +
+                                       [f"{lb} / {labels[0]}" for lb in labels[1:]]) + " |")
         print("|---|" + "---:|" * (2 * len(labels) - 1))
         for ep in ENTRY_POINTS:
             vals = []
@@ -217,7 +224,7 @@ def main(argv=None):
             cells = ["skipped" if v is None else f"{v:.1f}" for v in vals]
             ratios = ["" if v is None or vals[0] is None else f"{v / vals[0]:.2f}×"
                       for v in vals[1:]]
-            print(f"| `{ep}` | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+            print(f"| `{ep}` | " + " | ".join(cells + ratios) + " |")
         for lb in labels:
             errs = [res["error"] for res in results[(net, lb)] if "error" in res]
             if errs:
