@@ -18,8 +18,8 @@ cross-entropy from logits, metrics=['accuracy']):
   Sequential of the same layers without the skip
 
 All models live in one process and their fits alternate (one epoch each, ``--runs``
-times after one warm-up epoch), so the ratios compare like with like on a loaded
-machine. For each model: the median epoch time, its ratio to the Sequential with the
+times after one warm-up epoch, each kind first in turn, a garbage collection and one
+untimed step before each), so the ratios compare like with like on a loaded machine. For each model: the median epoch time, its ratio to the Sequential with the
 same layers, whether it lowered (``model._engine.why`` says why not), and for a model
 that did not lower its per-step Python overhead (the epoch's time over the Sequential's,
 per step) and, with ``--profile N``, the top N functions of one epoch under cProfile.
@@ -29,6 +29,7 @@ lists with their share.
 """
 import argparse
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -185,8 +186,14 @@ def main(argv=None):
     for m in models.values():         # warm-up epoch: plans, workspaces, imports
         m.fit(x, y, batch_size=a.batch, epochs=1, verbose=0)
     times = {k: [] for k in kinds}
-    for _ in range(a.runs):
-        for k, m in models.items():
+    for r in range(a.runs):
+        order = kinds[r % len(kinds):] + kinds[:r % len(kinds)]   # each kind first in turn
+        for k in order:
+            m = models[k]
+            # the layer path's garbage is not charged to the next fit, and after the
+            # collection one untimed step (NumPy's first calls after one are slower)
+            gc.collect()
+            m.fit(x[:a.batch], y[:a.batch], batch_size=a.batch, epochs=1, verbose=0)
             t0 = time.perf_counter()
             m.fit(x, y, batch_size=a.batch, epochs=1, verbose=0)
             times[k].append(time.perf_counter() - t0)
@@ -202,7 +209,7 @@ def main(argv=None):
         ok, why = lowered(models[k])
         over = "" if ok else f"{(med[k] - med[ref]) / steps * 1e6:,.0f}"
         label = k if ref == "sequential" or k == ref else f"{k} (vs {ref})"
-        print(f"| {label} | {med[k]:.4f} | {med[k] / med[ref]:.2f}× | "
+        print(f"| {label} | {med[k]:.4g} | {med[k] / med[ref]:.2f}× | "
               f"{'yes' if ok else 'no'} | {over} | {why or ''} |")
         if not ok:
             slow.append(k)
