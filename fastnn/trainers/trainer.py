@@ -30,6 +30,7 @@ from fastnn.layers.layer import (Layer, _as_output, _call_signature, _call_takes
                                  get_keras_mask)
 
 _SPARSE = "sparse_categorical_crossentropy"
+_FEW_LABELS = 64      # up to this many labels, their range is found without NumPy
 _BINARY = "binary_crossentropy"
 _CATEGORICAL = "categorical_crossentropy"
 
@@ -557,7 +558,11 @@ class Trainer:
                                  f"{float(lab[lab != np.floor(lab)][0])!r}")
             ignore = getattr(self.loss, "ignore_class", None)
             kept = lab if ignore is None else lab[lab != ignore]   # ignore_class: any label
-            lo, hi = (kept.min(), kept.max()) if kept.size else (0, 0)
+            if kept.size > _FEW_LABELS:
+                lo, hi = kept.min(), kept.max()
+            else:       # a few labels (one batch): one pass in Python beats two reductions
+                few = kept.tolist()   # (integer values here: printed as NumPy prints them)
+                lo, hi = (min(few), max(few)) if few else (0, 0)
             if lo < 0 or hi >= units:
                 also = "" if ignore is None else f" (or ignore_class={ignore})"
                 raise ValueError(f"{what}: {argname} labels must be in [0, {units}){also} for a "
