@@ -1236,9 +1236,9 @@ class Trainer:
         return self._results(logs, return_dict)
 
     def _results(self, logs, return_dict):
-        return_dict = _argcheck.boolean(return_dict, "return_dict", "evaluate")
         """Keras' return value: the logs dict, or loss then metrics in compile order (a
-        float when there are no metrics)."""
+        float when there are no metrics). return_dict was checked by the caller
+        (evaluate, *_on_batch)."""
         if return_dict:
             return logs
         return self._flatten_logs_in_order(logs)
