@@ -176,3 +176,62 @@ def test_a_custom_layer_with_sublayers_in_the_key():
     block.inner = layers.Dense(3)
     block.inner.build((None, 4))
     assert engine.FusedPlan._key(m) != k1
+
+
+def test_inference_keeps_the_plan_over_optimizer_settings_and_fit_rebuilds_it(monkeypatch):
+    # predict / evaluate run no optimizer step: a changed optimizer setting keeps their
+    # plan (the same outputs as the layer path), and the next fit builds a new one that
+    # trains as the layer path does
+    x, y = _data()
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _model()
+        m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+        plan = m._engine.plan
+        m.optimizer.beta_1 = 0.5
+        p = m.predict(x, verbose=0)
+        e = m.evaluate(x, y, verbose=0)
+        if fused:
+            assert m._engine.plan is plan
+        h = m.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+        if fused:
+            assert m._engine.plan is not plan
+        out.append((p, e, h, m.get_weights()))
+    (pa, ea, ha, wa), (pb, eb, hb, wb) = out
+    np.testing.assert_array_equal(pa, pb)
+    assert ea == eb and ha == hb
+    for a, b in zip(wa, wb):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_model_that_does_not_lower_is_not_retried_at_every_call(monkeypatch):
+    # known not to lower (a key without the optimizer's settings kept by an inference
+    # call, or with them by fit): neither kind of call builds a plan again until
+    # something changes
+    built = []
+    real = engine.FusedPlan.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(engine.FusedPlan, "__init__", counting)
+    x, y = _data()
+    m = _model()
+    m.compile(optimizer=keras.optimizers.Adam(1e-2, use_ema=True),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    m.predict(x, verbose=0)
+    if m._engine.plan is not None:
+        pytest.skip("the engine runs this optimizer: nothing to check here")
+    n = len(built)
+    m.predict(x, verbose=0)
+    m.evaluate(x, y, verbose=0)
+    assert len(built) == n
+    m.fit(x, y, epochs=1, verbose=0)   # a training key (and the slots the first fit made)
+    m.fit(x, y, epochs=1, verbose=0)
+    n = len(built)
+    m.fit(x, y, epochs=1, verbose=0)
+    m.predict(x, verbose=0)
+    m.evaluate(x, y, verbose=0)
+    assert len(built) == n
+    assert m._engine.why

@@ -409,18 +409,23 @@ class FusedPlan:
         self._ws_lock = threading.Lock()
 
     @staticmethod
-    def _key(model):
+    def _key(model, optimizer=True):
         """What the plan depends on: rebuilt when any of it changes. Computed on every
-        fit / predict / evaluate call, so written as one pass over the chain."""
+        fit / predict / evaluate call, so written as one pass over the chain.
+
+        (net, settings): settings are the optimizer's (what only training reads); with
+        optimizer=False they are not read and are None (see _same_key)."""
         opt = model.optimizer
-        cfg = opt.get_config()
-        cfg.pop("learning_rate", None)     # read at every step, not baked into the net
-        # Plain values as they are (repr of floats would cost more than the rest of the
-        # key); anything else as its repr, a snapshot that a later change cannot alter.
-        # (In get_config's order: the same optimizer object, id(opt) below, gives its
-        # keys in the same order.)
-        opt_key = tuple([(k, v if type(v) in _PLAIN_TYPES else repr(v))
-                         for k, v in cfg.items()])
+        settings = None
+        if optimizer:
+            cfg = opt.get_config()
+            cfg.pop("learning_rate", None)     # read at every step, not baked into the net
+            # Plain values as they are (repr of floats would cost more than the rest of
+            # the key); anything else as its repr, a snapshot a later change cannot alter.
+            # (In get_config's order: the same optimizer object, id(opt) in the net part,
+            # gives its keys in the same order.)
+            settings = tuple([(k, v if type(v) in _PLAIN_TYPES else repr(v))
+                              for k, v in cfg.items()])
         layer_keys = []
         weight_ids = []
         for layer in model._chain() or ():
@@ -442,9 +447,9 @@ class FusedPlan:
                            for n in _KEY_ATTRS]
             layer_keys += (layer.trainable, getattr(layer, "_rounds_bf16", False))
         metrics = model._metrics
-        return (opt_key, tuple(weight_ids), id(opt), id(model.loss),
-                tuple([id(m) for m in metrics]) if metrics else (), id(opt._slots),
-                tuple(layer_keys))
+        return ((tuple(weight_ids), id(opt), id(model.loss),
+                 tuple([id(m) for m in metrics]) if metrics else (), id(opt._slots),
+                 tuple(layer_keys)), settings)
 
     def take_workspace(self, batch):
         """The engine's scratch for `batch` rows, this call's alone until give_workspace:
@@ -807,13 +812,15 @@ def _cached_plan(model, x, training, custom):
     state = model._engine
     slot, no_slot = ("custom_plan", "custom_no_key") if custom else ("plan", "no_key")
     plan = getattr(state, slot)
-    key = FusedPlan._key(model)
-    if plan is None and getattr(state, no_slot) == key:
+    # Inference (predict, evaluate, model(x)) runs no optimizer step: its key leaves the
+    # optimizer's settings out, and fit's (training=True) puts them in.
+    key = FusedPlan._key(model, optimizer=training or custom)
+    if plan is None and _same_key(getattr(state, no_slot), key):
         return None                       # known unsupported, nothing changed since
     try:
         # A plan whose arrays were swapped or reshaped since is built again (and the
         # layers' arrays checked against their shapes then).
-        if plan is None or plan.key != key or (training and not plan.can_train) \
+        if plan is None or not _same_key(plan.key, key) or (training and not plan.can_train) \
                 or not plan.net.arrays_intact():
             plan = FusedPlan(model, training, custom=custom)
     except Unsupported as why:
@@ -828,6 +835,16 @@ def _cached_plan(model, x, training, custom):
     if x.ndim != 2 and not (plan.flatten_first and x.ndim > 2):
         return None
     return plan
+
+
+def _same_key(known, key):
+    """Whether `known` (a key kept: a plan's, or one that did not lower) matches `key`,
+    a key just computed: the same net part, and the same optimizer settings unless `key`
+    leaves them out (None: an inference call's). A key kept without settings never
+    matches one with them."""
+    if known is None or known[0] != key[0]:
+        return False
+    return key[1] is None or known[1] == key[1]
 
 
 def user_batch_hooks(callbacks, mode="train"):
