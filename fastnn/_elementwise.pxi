@@ -159,6 +159,18 @@ cdef extern from "optimizers.h" nogil:
                       double beta2, double wd_lr)
     void fnn_lion_f64(size_t n, double *w, const double *g, double *m, double lr,
                       double beta1, double beta2, double wd_lr)
+    void fnn_ftrl_f32(size_t n, float *w, const float *g, float *acc, float *z, double lr,
+                      double lr_power, double l1, double l2, double shrinkage, double beta,
+                      double wd)
+    void fnn_ftrl_f64(size_t n, double *w, const double *g, double *acc, double *z,
+                      double lr, double lr_power, double l1, double l2, double shrinkage,
+                      double beta, double wd)
+    int fnn_ftrl_finite_f32(size_t n, const float *w, const float *g, const float *acc,
+                            const float *z, double lr, double lr_power, double l1,
+                            double l2, double shrinkage, double beta, double wd)
+    int fnn_ftrl_finite_f64(size_t n, const double *w, const double *g, const double *acc,
+                            const double *z, double lr, double lr_power, double l1,
+                            double l2, double shrinkage, double beta, double wd)
     double fnn_sumsq_f32(size_t n, const float *g)
     double fnn_sumsq_f64(size_t n, const double *g)
 
@@ -345,6 +357,38 @@ def lion_update(floating[::1] w not None, const floating[::1] g not None,
             fnn_lion_f32(n, &w[0], &g[0], &m[0], lr, beta1, beta2, wd_lr)
         else:
             fnn_lion_f64(n, &w[0], &g[0], &m[0], lr, beta1, beta2, wd_lr)
+
+
+def ftrl_update(floating[::1] w not None, const floating[::1] g not None,
+                floating[::1] acc not None, floating[::1] z not None, double lr,
+                double lr_power, double l1, double l2, double shrinkage, double beta,
+                double wd, bint check_only=False):
+    """Ftrl's step in place (csrc/optimizers.h, fnn_ftrl); with check_only, nothing is
+    written and the result says whether every new value would be finite."""
+    cdef size_t n = w.shape[0]
+    cdef int ok = 1
+    _same_len("g", w.shape[0], g.shape[0])
+    _same_len("acc", w.shape[0], acc.shape[0])
+    _same_len("z", w.shape[0], z.shape[0])
+    if not lr > 0:
+        raise ValueError(f"ftrl_update: lr must be > 0, got {lr!r}")
+    if n == 0:
+        return True
+    with nogil:
+        if check_only:
+            if floating is float:
+                ok = fnn_ftrl_finite_f32(n, &w[0], &g[0], &acc[0], &z[0], lr, lr_power, l1,
+                                         l2, shrinkage, beta, wd)
+            else:
+                ok = fnn_ftrl_finite_f64(n, &w[0], &g[0], &acc[0], &z[0], lr, lr_power, l1,
+                                         l2, shrinkage, beta, wd)
+        elif floating is float:
+            fnn_ftrl_f32(n, &w[0], &g[0], &acc[0], &z[0], lr, lr_power, l1, l2, shrinkage,
+                         beta, wd)
+        else:
+            fnn_ftrl_f64(n, &w[0], &g[0], &acc[0], &z[0], lr, lr_power, l1, l2, shrinkage,
+                         beta, wd)
+    return bool(ok)
 
 
 cdef extern from "checks.h" nogil:

@@ -30,6 +30,15 @@ cdef extern from "train.h" nogil:
         void *mvar
         void *slotG[3]
         void *slotBe[3]
+        void *accW
+        void *accb
+        void *accG
+        void *accBe
+        void *emaW
+        void *emab
+        void *emaG
+        void *emaBe
+        unsigned no_decay
     enum:
         FNN_OPT_SGD
         FNN_OPT_ADAM
@@ -37,6 +46,10 @@ cdef extern from "train.h" nogil:
         FNN_OPT_ADAGRAD
         FNN_OPT_ADADELTA
         FNN_OPT_LION
+        FNN_OPT_NADAM
+        FNN_OPT_ADAMAX
+        FNN_OPT_FTRL
+    int FNN_TRAIN_REFUSED
     ctypedef struct fnn_opt:
         int kind
         double beta1, beta2, eps, momentum, rho, weight_decay
@@ -44,6 +57,12 @@ cdef extern from "train.h" nogil:
         int amsgrad
         int clip_kind
         double clip
+        int accum_steps
+        int use_ema
+        double ema_momentum
+        int64_t ema_every
+        double lr_power, l1, l2, shrinkage, ftrl_beta
+        double *nadam_cache
     enum: FNN_ADAPT_MAX_TRIED
     ctypedef struct fnn_adapt:
         int enabled
@@ -195,6 +214,7 @@ cdef class FusedNet:
     it points to alive. Built by fastnn._fused.FusedTrainer; not for direct use."""
     cdef fnn_net net
     cdef fnn_adapt adapt
+    cdef double nadam_cache[2]   # Nadam's (t, product of u_k) cache (fnn_opt.nadam_cache)
     cdef object _keep
     cdef object _bound        # (array, name, shape, data address, writable) per array
     cdef object _phase
@@ -330,6 +350,33 @@ cdef class FusedNet:
                 L.slotb[j] = self._bind(spec["slotsb"][j], n_out, f"layer {i} b slot {j}", True)
                 L.slotG[j] = self._bind(bn["slotsG"][j] if bn else None, n_out, f"layer {i} gamma slot {j}", True)
                 L.slotBe[j] = self._bind(bn["slotsBe"][j] if bn else None, n_out, f"layer {i} beta slot {j}", True)
+            # the optimizer options: [3] gradient accumulator, [4] moving average,
+            # [5] whether the weight decay applies (engine/__init__.py, FusedPlan)
+            L.no_decay = 0
+            for j, (key, has, n_el, name) in enumerate(
+                    (("slotsW", L.W != NULL, n_in * n_out, "W"),
+                     ("slotsb", L.b != NULL, n_out, "b"),
+                     ("slotsG", L.gamma != NULL, n_out, "gamma"),
+                     ("slotsBe", L.beta != NULL, n_out, "beta"))):
+                extra = (spec if j < 2 else (bn or {})).get(key) or []
+                extra = list(extra[3:6]) + [None, None, True][len(extra[3:6]):]
+                acc = self._bind(extra[0], n_el, f"layer {i} {name} gradient accumulator", True)
+                ema = self._bind(extra[1], n_el, f"layer {i} {name} moving average", True)
+                if j == 0:
+                    L.accW, L.emaW = acc, ema
+                elif j == 1:
+                    L.accb, L.emab = acc, ema
+                elif j == 2:
+                    L.accG, L.emaG = acc, ema
+                else:
+                    L.accBe, L.emaBe = acc, ema
+                if not extra[2]:
+                    L.no_decay |= <unsigned>(1 << j)
+                if trains and not L.frozen and has:
+                    if opt.get("accum_steps", 0) and acc == NULL:
+                        raise ValueError(f"FusedNet: layer {i} {name} lacks its gradient accumulator")
+                    if opt.get("use_ema", False) and ema == NULL:
+                        raise ValueError(f"FusedNet: layer {i} {name} lacks its moving average")
             if trains and not L.frozen:
                 _check_slots(kind, opt, L.W, L.slotW, f"layer {i} W")
                 _check_slots(kind, opt, L.b, L.slotb, f"layer {i} b")
@@ -352,6 +399,18 @@ cdef class FusedNet:
         self.net.opt.amsgrad = opt.get("amsgrad", False)
         self.net.opt.clip_kind = opt.get("clip_kind", 0)
         self.net.opt.clip = opt.get("clip", 0.0)
+        self.net.opt.accum_steps = opt.get("accum_steps", 0)
+        self.net.opt.use_ema = opt.get("use_ema", False)
+        self.net.opt.ema_momentum = opt.get("ema_momentum", 0.99)
+        self.net.opt.ema_every = opt.get("ema_every", 0)
+        self.net.opt.lr_power = opt.get("lr_power", -0.5)
+        self.net.opt.l1 = opt.get("l1", 0.0)
+        self.net.opt.l2 = opt.get("l2", 0.0)
+        self.net.opt.shrinkage = opt.get("shrinkage", 0.0)
+        self.net.opt.ftrl_beta = opt.get("ftrl_beta", 0.0)
+        self.nadam_cache[0] = 0.0
+        self.nadam_cache[1] = 1.0
+        self.net.opt.nadam_cache = &self.nadam_cache[0]
         self.net.seed = seed
         self.net.in_mean = self.net.in_var = NULL
         self.net.in_stride = 0
@@ -460,8 +519,9 @@ cdef class FusedNet:
                     size_t first, size_t n_steps, int64_t iteration0, const double[::1] lr,
                     double[:, ::1] stats, long sig0=FNN_NO_INTERRUPT):
         """Run n_steps training steps on the rows perm[first * batch ...]. Returns
-        (status, steps done): status 0, or -1 if a loss was not finite; fewer steps than
-        asked when the rows ran out or a SIGINT came after the baseline sig0."""
+        (status, steps done): status 0, -1 if a loss was not finite, or TRAIN_REFUSED
+        when an Ftrl step was refused (train.h); fewer steps than asked when the rows ran
+        out or a SIGINT came after the baseline sig0."""
         cdef size_t n_rows = X.shape[0], done = 0, lo, hi
         cdef const floating *sw = self._check_data("train_steps", ws, batch, X, Y, SW)
         cdef int rc, ok
@@ -504,7 +564,7 @@ cdef class FusedNet:
         cdef const floating *sw = self._check_data("train_epochs", ws, batch, X, Y, SW)
         cdef const floating *vsw = NULL
         cdef bint val = VX is not None, ok = True
-        cdef int rc = 0
+        cdef int rc = 0, r = 0
         if not self.trains:
             raise ValueError("train_epochs: this engine was built for inference only")
         if n_rows == 0:
@@ -530,11 +590,15 @@ cdef class FusedNet:
         with nogil:
             for e in range(start // steps, n_epochs):
                 first = start - e * steps if e == start // steps else 0
-                rc |= _run_steps(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, n_rows,
-                                 &perms[e, 0], first, steps - first,
-                                 iteration0 + <int64_t>(e * steps + first),
-                                 &lr[e * steps + first], &stats[e * steps + first, 0], sig0, &got)
+                r = _run_steps(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, n_rows,
+                               &perms[e, 0], first, steps - first,
+                               iteration0 + <int64_t>(e * steps + first),
+                               &lr[e * steps + first], &stats[e * steps + first, 0], sig0, &got)
                 total += got
+                if r == FNN_TRAIN_REFUSED:
+                    rc = r           # an Ftrl step refused: the caller raises
+                    break
+                rc |= r
                 if first + got < steps:
                     break            # interrupted: the caller records what ran
                 if val and vflags[e] and n_val:
@@ -578,8 +642,10 @@ cdef class FusedNet:
                         int64_t t, double lr):
         """Part 2 (train.h): dout (the rows custom_forward gave x outputs) = the loss's
         gradient with respect to those outputs; back through the network, every trained
-        variable updated at step t with rate lr. ws: custom_forward's, untouched since."""
+        variable updated at step t with rate lr. ws: custom_forward's, untouched since.
+        Returns 0, or TRAIN_REFUSED when an Ftrl step was refused (nothing updated)."""
         cdef size_t nb = dout.shape[0]
+        cdef int rc = 0
         self._intact(True)
         self._check_ws("custom_backward", ws.shape[0], batch)
         if not self.trains:
@@ -587,12 +653,13 @@ cdef class FusedNet:
         if dout.shape[1] != self.n_out or nb > batch:
             raise ValueError("custom_backward: dout's shape does not match the network")
         if nb == 0:
-            return
+            return 0
         with nogil:
             if floating is float:
-                fnn_custom_backward_f32(&self.net, &ws[0], batch, nb, &dout[0, 0], t, lr)
+                rc = fnn_custom_backward_f32(&self.net, &ws[0], batch, nb, &dout[0, 0], t, lr)
             else:
-                fnn_custom_backward_f64(&self.net, &ws[0], batch, nb, &dout[0, 0], t, lr)
+                rc = fnn_custom_backward_f64(&self.net, &ws[0], batch, nb, &dout[0, 0], t, lr)
+        return rc
 
     def forward(self, floating[::1] ws, size_t batch, const floating[:, ::1] X,
                 floating[:, ::1] out, long sig0=FNN_NO_INTERRUPT):
@@ -631,7 +698,10 @@ cdef class FusedNet:
 
 # The engine's optimizer codes (csrc/train.h), by the optimizer they run.
 OPT_CODES = {"sgd": FNN_OPT_SGD, "adam": FNN_OPT_ADAM, "rmsprop": FNN_OPT_RMSPROP,
-             "adagrad": FNN_OPT_ADAGRAD, "adadelta": FNN_OPT_ADADELTA, "lion": FNN_OPT_LION}
+             "adagrad": FNN_OPT_ADAGRAD, "adadelta": FNN_OPT_ADADELTA, "lion": FNN_OPT_LION,
+             "nadam": FNN_OPT_NADAM, "adamax": FNN_OPT_ADAMAX, "ftrl": FNN_OPT_FTRL}
+# A training call's status when an Ftrl step was refused (train.h, FNN_TRAIN_REFUSED).
+TRAIN_REFUSED = FNN_TRAIN_REFUSED
 
 
 cdef int _check_slots(int kind, dict opt, void *w, void **slot, str name) except -1:
@@ -645,7 +715,10 @@ cdef int _check_slots(int kind, dict opt, void *w, void **slot, str name) except
                               opt.get("momentum", 0.0) > 0),
             FNN_OPT_ADAGRAD: (True, False, False),                      # accumulator
             FNN_OPT_ADADELTA: (True, True, False),   # accumulated_grad, accumulated_delta_var
-            FNN_OPT_LION: (True, False, False)}.get(kind)               # momentum
+            FNN_OPT_LION: (True, False, False),                         # momentum
+            FNN_OPT_NADAM: (True, True, False),                         # momentum, velocity
+            FNN_OPT_ADAMAX: (True, True, False),                        # momentum, norm
+            FNN_OPT_FTRL: (True, True, False)}.get(kind)                # accumulator, linear
     if need is None:
         raise ValueError(f"FusedNet: unknown optimizer kind {kind}")
     for j in range(3):

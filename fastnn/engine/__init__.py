@@ -34,6 +34,7 @@ from fastnn.callbacks.base import ProgbarLogger
 # The C engine's optimizer codes, as csrc/train.h numbers them.
 _OPT_SGD, _OPT_ADAM, _OPT_RMSPROP, _OPT_ADAGRAD, _OPT_ADADELTA, _OPT_LION = (
     _kernels.OPT_CODES[k] for k in ("sgd", "adam", "rmsprop", "adagrad", "adadelta", "lion"))
+_OPT_NADAM, _OPT_ADAMAX, _OPT_FTRL = (_kernels.OPT_CODES[k] for k in ("nadam", "adamax", "ftrl"))
 _METRIC_NONE, _METRIC_SPARSE_ACC, _METRIC_CAT_ACC, _METRIC_BIN_ACC = 0, 1, 2, 3
 _STAT_LOSS, _STAT_N, _STAT_CORRECT, _STAT_SE, _STAT_AE = range(5)
 # Refresh a terminal progress bar about this often when no user callback wants every
@@ -210,22 +211,27 @@ _CLIP_VALUE, _CLIP_NORM, _CLIP_GLOBAL_NORM = 1, 2, 3      # csrc/train.h FNN_CLI
 
 
 def _optimizer_spec(opt):
+    """The optimizer as the C engine's fnn_opt (a dict for FusedNet) and the names of the
+    update's slots in the engine's order, its clipping, gradient accumulation and moving
+    averages included (the accumulators and averages are bound per variable by
+    FusedPlan)."""
     spec, slots = _optimizer_kind(opt)
     for code, threshold in ((_CLIP_VALUE, opt.clipvalue), (_CLIP_NORM, opt.clipnorm),
                             (_CLIP_GLOBAL_NORM, opt.global_clipnorm)):
         if threshold is not None:
             spec.update(clip_kind=code, clip=float(threshold))
+    if opt.gradient_accumulation_steps:
+        spec["accum_steps"] = int(opt.gradient_accumulation_steps)
+    if opt.use_ema:
+        spec.update(use_ema=True, ema_momentum=float(opt.ema_momentum),
+                    ema_every=int(opt.ema_overwrite_frequency or 0))
     return spec, slots
 
 
 def _optimizer_kind(opt):
-    if opt.use_ema:
-        raise Unsupported("use_ema (the engine keeps no moving averages of the weights)")
-    if opt.gradient_accumulation_steps:
-        raise Unsupported("gradient_accumulation_steps (the engine updates at every step)")
+    """(fnn_opt fields, slot names) of the optimizer's update rule; Unsupported for an
+    optimizer the engine has no update for (a user's subclass, for one)."""
     wd = opt.weight_decay or 0.0
-    if wd and any(opt._no_decay):
-        raise Unsupported("weight-decay exclusions (exclude_from_weight_decay)")
     kind = type(opt)
     if kind is optimizers_mod.SGD:
         return {"kind": _OPT_SGD, "momentum": opt.momentum, "nesterov": opt.nesterov,
@@ -247,6 +253,16 @@ def _optimizer_kind(opt):
     if kind is optimizers_mod.Lion:
         return {"kind": _OPT_LION, "beta1": opt.beta_1, "beta2": opt.beta_2,
                 "weight_decay": wd}, ("momentum",)
+    if kind in (optimizers_mod.Nadam, optimizers_mod.Adamax):
+        return {"kind": _OPT_NADAM if kind is optimizers_mod.Nadam else _OPT_ADAMAX,
+                "beta1": opt.beta_1, "beta2": opt.beta_2, "epsilon": opt.epsilon,
+                "weight_decay": wd}, \
+            ("momentum", "velocity") if kind is optimizers_mod.Nadam else ("momentum", "norm")
+    if kind is optimizers_mod.Ftrl:
+        return {"kind": _OPT_FTRL, "lr_power": opt.learning_rate_power,
+                "l1": opt.l1_regularization_strength, "l2": opt.l2_regularization_strength,
+                "shrinkage": opt.l2_shrinkage_regularization_strength,
+                "ftrl_beta": opt.beta, "weight_decay": wd}, ("accumulator", "linear")
     raise Unsupported(f"optimizer {type(opt).__name__}")
 
 
@@ -344,12 +360,20 @@ class FusedPlan:
         if self.can_train and not self.opt.knows(variables):
             # the layer path raises the optimizer's error for it
             raise Unsupported("optimizer built for other variables")
+        if self.can_train and (self.opt.use_ema or self.opt.gradient_accumulation_steps) \
+                and len(self.opt._built_vars) != len(variables):
+            # the layer path averages / resets every variable the optimizer was built with
+            raise Unsupported("use_ema or gradient_accumulation_steps with an optimizer "
+                              "built for variables that no longer train")
         slots = iter(self.opt.slots_for(variables) if self.can_train else [])
 
         def take(spec, arr):
-            """arr's slot arrays (in the C layout of 3), taken in _spec_params' order."""
+            """arr's slot arrays (in the C layout of 3), taken in _spec_params' order,
+            then its gradient accumulator, moving average and whether it is decayed."""
             sl = {} if spec["frozen"] or arr is None else next(slots, {})
-            return [sl.get(n) for n in slot_names] + [None] * (3 - len(slot_names))
+            return [sl.get(n) for n in slot_names] + [None] * (3 - len(slot_names)) + \
+                [sl.get("gradient_accumulator"), sl.get("average"),
+                 arr is None or self.opt._decays(arr)]
         for s in specs:
             s["slotsW"], s["slotsb"] = take(s, s["W"]), take(s, s["b"])
             if "bn" in s:
@@ -447,7 +471,7 @@ class FusedPlan:
         if isinstance(lr, (int, float, np.floating)):
             lrs = np.full(n_steps, float(lr))
         else:
-            it0 = opt.iterations
+            it0 = opt._iterations      # a schedule reads the apply() calls, as Keras
             lrs = np.array([float(lr(it0 + s)) for s in range(n_steps)])
         # as the layer path's Optimizer.apply checks them: a rate the weights' dtype
         # cannot hold, or NaN / negative, would train the weights into NaN (or uphill)
@@ -462,6 +486,17 @@ class FusedPlan:
                              f"times it too), got {bad!r} at step {opt.iterations}")
         return lrs
 
+    def _check_refused(self, rc, lrs, step):
+        """Raise the layer path optimizer's error when the engine refused an Ftrl step
+        (status TRAIN_REFUSED: lrs[step] was its rate; it changed no weight or slot)."""
+        if rc != _kernels.TRAIN_REFUSED:
+            return
+        opt, lr = self.opt, float(lrs[step])
+        if not lr > 0:
+            raise ValueError(f"{type(opt).__name__}.apply: the learning rate must be > 0 "
+                             f"(the update divides by it), got {lr!r}")
+        raise ValueError(opt._non_finite_message(lr))
+
     # ---------------------------------------------------------------- training
     def custom_step(self, ws, batch, x2, perm, b, yb, swb):
         """One training step on the rows perm[b * batch ...] whose loss is the model's own
@@ -473,7 +508,7 @@ class FusedPlan:
         from fastnn.tensor import as_tensor
         model = self.model
         opt = self.opt
-        t = opt.iterations + 1
+        t = opt._iterations + 1         # the call's number (train.h)
         lr = float(self._lrs(1)[0])
         out = np.empty((min(batch, x2.shape[0]), self.n_out), self.dtype)
         with _interrupt.Section():      # a Ctrl-C never splits a step
@@ -490,8 +525,8 @@ class FusedPlan:
                 for term in model.losses:   # the step's weights, added as the layer path
                     full = full + term      # adds them (the same rounding)
             value = float(full)
-            self.net.custom_backward(ws, batch, g, t, lr)
-            opt.iterations += 1
+            self._check_refused(self.net.custom_backward(ws, batch, g, t, lr), [lr], 0)
+            opt._iterations += 1
         return model._step_sums(o, yb, o, value, each, swb)
 
     def fit_epoch(self, x, y, sw, batch_size, shuffle, callbacks, user_batch_hooks):
@@ -524,10 +559,12 @@ class FusedPlan:
                     begun = done
                 t0 = time.perf_counter()
                 with _interrupt.Section() as sec:
-                    _, got = self.net.train_steps(ws, batch_size, x2, y2, sw, perm, done, k,
-                                                  self.opt.iterations, self._lrs(k),
-                                                  stats[done:done + k], sig0=sec.sig0)
-                    self.opt.iterations += got
+                    lrs = self._lrs(k)
+                    rc, got = self.net.train_steps(ws, batch_size, x2, y2, sw, perm, done, k,
+                                                   self.opt._iterations, lrs,
+                                                   stats[done:done + k], sig0=sec.sig0)
+                    self.opt._iterations += got
+                    self._check_refused(rc, lrs, got)
                     totals += stats[done:done + got].sum(axis=0)
                     done += got
                 if got < k:        # stopped by a SIGINT whose handler did not raise
@@ -581,20 +618,21 @@ class FusedPlan:
                 if val is not None:
                     vargs["vflags"] = np.array([bool(val_epoch(e)) for e in chunk], np.uint8)
                     vargs["vstats"] = np.zeros((len(chunk), _kernels.STATS_WIDTH))
-                it0 = self.opt.iterations
+                it0 = self.opt._iterations
                 lrs = self._lrs(len(chunk) * steps)
                 start = 0
                 while start < len(chunk) * steps:
                     with _interrupt.Section() as sec:
-                        _, got = self.net.train_epochs(ws, batch_size, x2, y2, sw, perms, it0,
-                                                       lrs, stats, start=start, sig0=sec.sig0,
-                                                       **vargs)
-                        self.opt.iterations += got
+                        rc, got = self.net.train_epochs(ws, batch_size, x2, y2, sw, perms, it0,
+                                                        lrs, stats, start=start, sig0=sec.sig0,
+                                                        **vargs)
+                        self.opt._iterations += got
                         e0, start = start // steps, start + got
                         if start // steps > e0:
                             logs = self._end_epochs(callbacks, chunk, e0, start // steps,
                                                     stats, steps, vargs.get("vflags"),
                                                     vargs.get("vstats"))
+                        self._check_refused(rc, lrs, start)
         finally:
             self.give_workspace(batch_size, ws)
             if val is not None:
@@ -659,10 +697,12 @@ class FusedPlan:
             got = 0
             while not got:     # 0: a SIGINT came first, and its handler did not raise
                 with _interrupt.Section() as sec:
-                    _, got = self.net.train_steps(ws, n, self.x2d(x), self.y2d(y), sw, perm, 0,
-                                                  1, self.opt.iterations, self._lrs(1), stats,
-                                                  sec.sig0)
-                    self.opt.iterations += got
+                    lrs = self._lrs(1)
+                    rc, got = self.net.train_steps(ws, n, self.x2d(x), self.y2d(y), sw, perm, 0,
+                                                   1, self.opt._iterations, lrs, stats,
+                                                   sec.sig0)
+                    self.opt._iterations += got
+                    self._check_refused(rc, lrs, got)
         finally:
             self.give_workspace(n, ws)
         return self._batch_sums(stats[0])
