@@ -225,7 +225,7 @@ def test_custom_loss_trains_as_the_layer_path(monkeypatch, name):
 
 # ------------------------------------------------------------ resuming from a file
 @pytest.mark.parametrize("name, option", [("nadam", "accumulation_ema_clipnorm"),
-                                          ("adamax", "exclude_from_weight_decay"),
+                                          ("adamax", "weight_decay"),
                                           ("ftrl", "accumulation"),
                                           ("sgd", "use_ema")])
 def test_resume_from_a_file_equals_going_on(tmp_path, name, option, dtype):
@@ -386,3 +386,33 @@ def test_ftrl_step_refused_alike_on_both_paths(monkeypatch, bad):
         results.append((_state(m), m.optimizer._iterations))
     assert results[0][1] == results[1][1]
     assert_same_arrays(results[0][0], results[1][0])
+
+
+@pytest.mark.parametrize("how", ["var_list", "var_names"])
+def test_exclude_from_weight_decay_excludes_on_the_engine(monkeypatch, how):
+    """The excluded variables (by object or by name) are not decayed on the engine, as
+    on the layer path, and the exclusion changes the result."""
+    x, y = _data(np.float32)
+
+    def make_model(exclude):
+        fastnn.utils.set_random_seed(0)
+        m = _model(np.float32)
+        opt = O.AdamW(0.01, weight_decay=0.1)
+        if exclude and how == "var_list":
+            opt.exclude_from_weight_decay(var_list=[m.layers[0].kernel, m.layers[4].bias])
+        elif exclude:
+            opt.exclude_from_weight_decay(var_names=["gamma", "beta"])
+        m.compile(optimizer=opt, loss="sparse_categorical_crossentropy")
+        return m
+
+    states = []
+    for fused, exclude in ((True, True), (False, True), (True, False)):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = make_model(exclude)
+        fastnn.utils.set_random_seed(3)
+        m.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        assert (m._engine.fit_plan is not None) == fused
+        states.append(m.get_weights())
+    assert_same_arrays(states[0], states[1])
+    changed = [not np.array_equal(a, b) for a, b in zip(states[0], states[2])]
+    assert any(changed)

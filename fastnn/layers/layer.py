@@ -300,6 +300,7 @@ class Layer:
             raise ValueError(f"{owner}: the initializer gave shape {value.shape}, expected "
                              f"{shape}")
         value = np.array(value, dtype=dtype, order="C").view(_Variable)   # 0-d stays 0-d
+        value.name = name     # Keras' variable.name: exclude_from_weight_decay's var_names
         if constraint is not None:
             value.constraint = constraint     # applied after each optimizer update
         self._weights.append((name, value, bool(trainable)))
