@@ -9,6 +9,12 @@ model's FusedPlan, or None with the reason kept in `model._engine.why` when the 
 needs the layer-by-layer path (same numbers, more Python). The plan is rebuilt cheaply
 whenever something it depends on changes.
 
+Every built-in optimizer (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Lion, Nadam,
+Adamax, Ftrl) trains in the engine, with clipping, weight decay and its exclusions,
+use_ema and gradient_accumulation_steps, as the layer path's optimizer does. A subclass
+of an optimizer, and use_ema or gradient accumulation on an optimizer that was built
+with variables which no longer train (a layer frozen since), need the layer path.
+
 What it reads of a model: `_chain()` (its layers in order, or None), `dtype`, `built`,
 `compiled`, `trainable`, `loss`, `optimizer`, `_metrics` (the compiled metric
 objects), `_trains_on_logits()`, `_state_lock`, `history`, `stop_training`, and its
