@@ -416,3 +416,25 @@ def test_exclude_from_weight_decay_excludes_on_the_engine(monkeypatch, how):
     assert_same_arrays(states[0], states[1])
     changed = [not np.array_equal(a, b) for a, b in zip(states[0], states[2])]
     assert any(changed)
+
+
+@pytest.mark.parametrize("name", ["nadam", "ftrl"])
+def test_options_with_a_layer_frozen_from_the_start(monkeypatch, name):
+    """A frozen first layer (with its BatchNormalization): the optimizer knows only the
+    rest, so the engine averages and accumulates exactly those, as the layer path."""
+    x, y = _data(np.float64)
+    states = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        fastnn.utils.set_random_seed(0)
+        m = _model(np.float64)
+        m.layers[0].trainable = m.layers[1].trainable = False
+        m.compile(optimizer=_opt(name, "accumulation_ema_clipnorm"),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        fastnn.utils.set_random_seed(9)
+        h = m.fit(x, y, batch_size=16, epochs=3, verbose=0).history
+        assert (m._engine.fit_plan is not None) == fused, m._engine.why
+        assert len(m.optimizer._slots) == 4         # the two trained Dense layers
+        states.append((_state(m), h))
+    assert_same_arrays(states[0][0], states[1][0])
+    assert_same_history(states[0][1], states[1][1])
