@@ -134,11 +134,18 @@ class Loss:
         number of values; ``'sum'`` gives the sum; ``'mean_with_sample_weight'``
         divides the weighted sum by the sum of the sample weights; ``'none'`` or None
         gives the weighted per-sample values.
+    dtype : str, numpy dtype or DTypePolicy, optional
+        The dtype the loss computes in: ``'float32'`` or ``'float64'`` (a policy gives
+        its compute dtype). The targets and predictions are converted to it, the
+        per-sample values come out in it, and in training the gradient is converted
+        back to the predictions' dtype; a reduced value is a 0-d array of that dtype.
+        Default None: the dtype of the predictions (Keras: ``keras.backend.floatx()``).
     """
     _op = None
     _default_name = None
+    _dtype = None
 
-    def __init__(self, name=None, reduction="sum_over_batch_size"):
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         owner = type(self).__name__
         if not (reduction is None or isinstance(reduction, str)) or \
                 reduction not in _REDUCTIONS:
@@ -148,6 +155,20 @@ class Loss:
         self.name = _argcheck.string(name, "name", owner, allow_none=True) or self._default_name
         self.reduction = reduction
         self.from_logits = False
+        self._dtype = _loss_dtype(dtype, owner)
+
+    @property
+    def dtype(self):
+        """The dtype the loss computes in (``'float32'`` or ``'float64'``), or None:
+        the dtype of the predictions."""
+        return self._dtype
+
+    def _in_dtype(self, a):
+        """`a` (targets or predictions, a NumPy array) in the loss' dtype, if it has one."""
+        if self._dtype is None or a.dtype.kind != "f" or a.dtype == self._dtype:
+            return a
+        with np.errstate(over="ignore"):      # as the dtype holds it, as Keras casts it
+            return a.astype(self._dtype)
 
     def _mask(self, y_true):
         """The per-sample entries to leave out (SparseCategoricalCrossentropy's
@@ -206,7 +227,7 @@ class Loss:
                 z = z.view(_Tensor)
                 set_keras_mask(z, out_mask)
             return per_fn(y_true, z, sample_weight)
-        y_pred = _pred(y_pred, owner)
+        y_pred = self._in_dtype(_pred(y_pred, owner))
         y_true = self._prepare_true(y_true, y_pred)
         per = np.asarray(self._rows_per_sample(y_true, y_pred), dtype=np.float64)
         sw = None if sample_weight is None else _sample_weights(sample_weight, per.shape, owner)
@@ -214,6 +235,8 @@ class Loss:
                                                   owner), self.reduction)
         if not reduced:
             return _as_tensor(np.asarray(out).astype(y_pred.dtype))
+        if self._dtype is not None:       # a given dtype: the value in it, as Keras gives
+            return _as_tensor(np.asarray(out, dtype=self._dtype))
         return _Scalar(float(out))
 
     def _rows_per_sample(self, y_true, y_pred):
@@ -272,17 +295,54 @@ class Loss:
         fl = self.from_logits if from_logits is None else from_logits
         kw = {"from_logits": fl} if self._is_crossentropy() else {}
         kw.update(self._op_kwargs())
+        if self._dtype is not None:
+            # computed in the loss' dtype; the gradient in the predictions' dtype
+            given = np.asarray(y_pred).dtype
+            y_t, y_p = np.asarray(y_true), np.asarray(y_pred)
+            value, grad = ops.loss_and_grad(self._op, self._in_dtype(y_t) if y_t.dtype ==
+                                            given else y_t, self._in_dtype(y_p),
+                                            sample_weight=sample_weight, **kw)
+            return value, np.asarray(grad).astype(given, copy=False)
         return ops.loss_and_grad(self._op, y_true, y_pred, sample_weight=sample_weight, **kw)
 
     def _is_crossentropy(self):
         return self._op.endswith("crossentropy")
 
     def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
+        cfg = {"name": self.name, "reduction": self.reduction}
+        if self._dtype is not None:        # Keras' configs leave it out; read back as given
+            cfg["dtype"] = self._dtype
+        return cfg
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _loss_dtype(dtype, owner):
+    """A loss' dtype argument as 'float32' / 'float64', or None."""
+    if dtype is None:
+        return None
+    from fastnn import mixed_precision
+    name = None
+    if isinstance(dtype, mixed_precision.DTypePolicy):
+        name = dtype.compute_dtype
+    elif isinstance(dtype, dict):
+        name = dtype.get("config", {}).get("name") if isinstance(dtype.get("config"), dict) \
+            else None
+    elif isinstance(dtype, str):
+        name = dtype
+    elif isinstance(dtype, (type, np.dtype)):
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            name = None
+    if name not in ("float32", "float64"):
+        raise ValueError(f"{owner}: dtype must be 'float32' or 'float64' (fastnn computes "
+                         f"losses in these; NumPy has no bfloat16 and fastnn has no float16 "
+                         f"kernels), a float dtype or a DTypePolicy of them, got "
+                         f"{_argcheck.shown(dtype)}")
+    return name
 
 
 def _last_axis(axis, owner):
@@ -299,8 +359,9 @@ def _smoothing(value, owner):
 
 
 class _CrossentropyBase(Loss):
-    def __init__(self, from_logits=False, name=None, reduction="sum_over_batch_size"):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, from_logits=False, name=None, reduction="sum_over_batch_size",
+                 dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.from_logits = _argcheck.boolean(from_logits, "from_logits", type(self).__name__)
 
     def get_config(self):
@@ -315,8 +376,8 @@ class _SmoothedCrossentropy(_CrossentropyBase):
     engine refuses a smoothed loss and such a model trains on the layer path."""
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name=None):
-        super().__init__(from_logits=from_logits, name=name, reduction=reduction)
+                 reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(from_logits=from_logits, name=name, reduction=reduction, dtype=dtype)
         owner = type(self).__name__
         self.label_smoothing = _smoothing(label_smoothing, owner)
         self.axis = _last_axis(axis, owner)
@@ -441,8 +502,8 @@ class SparseCategoricalCrossentropy(_CrossentropyBase):
     _default_name = "sparse_categorical_crossentropy"
 
     def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
-                 axis=-1, name=None):
-        super().__init__(from_logits=from_logits, name=name, reduction=reduction)
+                 axis=-1, name=None, dtype=None):
+        super().__init__(from_logits=from_logits, name=name, reduction=reduction, dtype=dtype)
         owner = type(self).__name__
         self.ignore_class = _argcheck.integer(ignore_class, "ignore_class", owner,
                                               allow_none=True)
@@ -552,8 +613,8 @@ class Huber(Loss):
     _op = "huber"
     _default_name = "huber_loss"
 
-    def __init__(self, delta=1.0, name=None, reduction="sum_over_batch_size"):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, delta=1.0, name=None, reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.delta = _argcheck.real(delta, "delta", "Huber", lo=0, lo_open=True)
 
     def _op_kwargs(self):
@@ -602,6 +663,8 @@ class _TapeLoss(Loss):
         p = K.convert_to_tensor(y_pred)
         if p.dtype.kind != "f":
             p = K.cast(p, "float32")
+        if self._dtype is not None and p.dtype != self._dtype:
+            p = K.cast(p, self._dtype)
         _argcheck.finite_array(np.asarray(p).view(np.ndarray), "y_pred", owner)
         t = _true(np.asarray(y_true).view(np.ndarray) if isinstance(y_true, np.ndarray)
                   else y_true, p.dtype, owner)
@@ -791,8 +854,8 @@ class CosineSimilarity(_TapeLoss):
     _default_name = "cosine_similarity"
     _fn_args = ("axis",)
 
-    def __init__(self, axis=-1, reduction="sum_over_batch_size", name=None):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.axis = _axis_arg(axis, type(self).__name__)
 
     def call(self, y_true, y_pred):
@@ -889,8 +952,9 @@ class BinaryFocalCrossentropy(_TapeLoss):
                 "axis")
 
     def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
-                 label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size", name=None):
-        super().__init__(name=name, reduction=reduction)
+                 label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size", name=None,
+                 dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         owner = type(self).__name__
         self.apply_class_balancing = _argcheck.boolean(apply_class_balancing,
                                                        "apply_class_balancing", owner)
@@ -951,8 +1015,9 @@ class CategoricalFocalCrossentropy(_TapeLoss):
     _fn_args = ("alpha", "gamma", "from_logits", "label_smoothing", "axis")
 
     def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name=None):
-        super().__init__(name=name, reduction=reduction)
+                 reduction="sum_over_batch_size", name=None,
+                 dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         owner = type(self).__name__
         if isinstance(alpha, (list, tuple, np.ndarray)):
             items = alpha.ravel().tolist() if isinstance(alpha, np.ndarray) else list(alpha)
@@ -1009,8 +1074,8 @@ class Dice(_TapeLoss):
     _default_name = "dice"
     _fn_args = ("axis",)
 
-    def __init__(self, reduction="sum_over_batch_size", name=None, axis=None):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, reduction="sum_over_batch_size", name=None, axis=None, dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.axis = _axis_arg(axis, type(self).__name__, allow_none=True)
 
     def call(self, y_true, y_pred):
@@ -1045,8 +1110,8 @@ class Tversky(_TapeLoss):
     _fn_args = ("alpha", "beta", "axis")
 
     def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name=None,
-                 axis=None):
-        super().__init__(name=name, reduction=reduction)
+                 axis=None, dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         owner = type(self).__name__
         self.alpha = _argcheck.real(alpha, "alpha", owner, lo=0.0)
         self.beta = _argcheck.real(beta, "beta", owner, lo=0.0)
