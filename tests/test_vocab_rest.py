@@ -262,3 +262,145 @@ def test_loss_dtype_saved_with_the_compile_settings(tmp_path, name):
     loaded = fastnn.models.load_model(tmp_path / name)
     assert type(loaded.loss).__name__ == "Huber"
     assert loaded.loss.dtype == "float64" and loaded.loss.delta == 0.5
+
+
+# -- BatchNormalization and Softmax with a mask -------------------------------------------
+
+def _np_masked_bn(x, mask, gamma, beta, eps, backend_eps=1e-7):
+    """NumPy reference of Keras' masked moments and batch_normalization."""
+    axes = tuple(range(x.ndim - 1))
+    keep = np.broadcast_to(mask[..., None], x.shape)
+    count = keep.sum(axis=axes) + backend_eps
+    mean = np.where(keep, x, 0).sum(axis=axes) / count
+    var = np.square(np.where(keep, x - mean, 0)).sum(axis=axes) / count
+    return (x - mean) / np.sqrt(var + eps) * gamma + beta, mean, var
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_masked_batch_normalization_matches_numpy(dtype):
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((4, 5, 3)) * 3 + 2).astype(dtype)
+    mask = rng.random((4, 5)) > 0.4
+    bn = layers.BatchNormalization(momentum=0.75, dtype=dtype, gamma_initializer="ones")
+    bn.build(x.shape)
+    bn.gamma[...] = [0.5, 2.0, -1.0]
+    bn.beta[...] = [0.1, 0.0, 3.0]
+    mm0, mv0 = bn.moving_mean.copy(), bn.moving_variance.copy()
+    y = bn(x, mask=mask, training=True)
+    ref, mean, var = _np_masked_bn(x.astype(np.float64), mask, bn.gamma.astype(np.float64),
+                                   bn.beta.astype(np.float64), bn.epsilon)
+    tol = dict(rtol=2e-5, atol=2e-5) if dtype == "float32" else dict(rtol=1e-12, atol=1e-12)
+    assert y.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(y, ref, **tol)
+    np.testing.assert_allclose(bn.moving_mean, mm0 * 0.75 + mean * 0.25, **tol)
+    np.testing.assert_allclose(bn.moving_variance, mv0 * 0.75 + var * 0.25, **tol)
+    # masked positions do not move the statistics; inference ignores the mask
+    x2 = x.copy()
+    x2[~mask] = 1e3
+    bn2 = layers.BatchNormalization(momentum=0.75, dtype=dtype)
+    bn3 = layers.BatchNormalization(momentum=0.75, dtype=dtype)
+    bn2(x, mask=mask, training=True)
+    bn3(x2, mask=mask, training=True)
+    np.testing.assert_allclose(bn2.moving_mean, bn3.moving_mean, **tol)
+    np.testing.assert_array_equal(bn2(x, mask=mask), bn2(x))
+
+
+def test_masked_batch_normalization_gradients_match_central_differences():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 4, 2)) * 2 + 1
+    w = rng.standard_normal((3, 4, 2))
+    mask = np.array([[1, 1, 0, 1], [0, 1, 1, 1], [1, 0, 0, 1]], bool)
+
+    def make():
+        bn = layers.BatchNormalization(dtype="float64")
+        bn.build(x.shape)
+        bn.gamma[...] = [1.5, -0.5]
+        bn.beta[...] = [0.2, 0.3]
+        return bn
+
+    bn = make()
+    xt = fastnn.autodiff.convert_to_tensor(x)
+    with fastnn.autodiff.GradientTape() as tape:
+        tape.watch(xt)
+        tape.watch(bn.gamma)
+        tape.watch(bn.beta)
+        y = bn(xt, mask=mask, training=True)
+    gx, gg, gb = tape.gradient(y, [xt, bn.gamma, bn.beta], output_gradients=w)
+
+    def f(xv, gamma, beta):
+        b = make()
+        b.gamma[...] = gamma
+        b.beta[...] = beta
+        return float((np.asarray(b(xv, mask=mask, training=True)) * w).sum())
+
+    h = 1e-6
+    g0, b0 = np.array([1.5, -0.5]), np.array([0.2, 0.3])
+    num_x = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        d = np.zeros_like(x)
+        d[i] = h
+        num_x[i] = (f(x + d, g0, b0) - f(x - d, g0, b0)) / (2 * h)
+    num_g = np.array([(f(x, g0 + h * e, b0) - f(x, g0 - h * e, b0)) / (2 * h)
+                      for e in np.eye(2)])
+    num_b = np.array([(f(x, g0, b0 + h * e) - f(x, g0, b0 - h * e)) / (2 * h)
+                      for e in np.eye(2)])
+    np.testing.assert_allclose(gx, num_x, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gg, num_g, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gb, num_b, rtol=1e-6, atol=1e-7)
+
+
+def test_masked_batch_normalization_bad_masks():
+    bn = layers.BatchNormalization()
+    x = np.ones((2, 3, 4), np.float32)
+    with pytest.raises(ValueError, match="one dimension less than the inputs"):
+        bn(x, mask=np.ones((2, 3, 4), bool), training=True)
+    with pytest.raises(ValueError, match=r"shape without their last axis, \(2, 3\)"):
+        bn(x, mask=np.ones((2, 4), bool), training=True)
+    with pytest.raises(TypeError, match="mask must be booleans or numbers"):
+        bn(x, mask=np.full((2, 3), "a"), training=True)
+
+
+def test_embedding_mask_reaches_batch_normalization_in_fit(monkeypatch):
+    """Embedding(mask_zero=True) -> BatchNormalization: fit's statistics leave the
+    padding out, as Keras' do (the model trains on the layer path)."""
+    tokens = np.array([[1, 2, 0, 0], [3, 1, 2, 0]] * 4)
+    inp = fastnn.Input((4,), dtype="int64")
+    emb = layers.Embedding(4, 2, mask_zero=True)
+    bn = layers.BatchNormalization(momentum=0.0)
+    out = layers.GlobalAveragePooling1D()(bn(emb(inp)))
+    model = fastnn.Model(inp, out)
+    model.compile("sgd", "mse")
+    table = np.array(emb.embeddings)          # the step's forward pass sees these
+    model.fit(tokens, np.zeros((8, 2), np.float32), batch_size=8, epochs=1, verbose=0)
+    # the batch statistics of the forward pass: the embeddings at the kept tokens only
+    kept = table[tokens[tokens != 0]]
+    np.testing.assert_allclose(bn.moving_mean, kept.mean(axis=0), rtol=1e-5, atol=1e-6)
+
+
+def test_masked_softmax_gradient_and_dtype():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((3, 4))
+    w = rng.standard_normal((3, 4))
+    mask = np.array([[1, 0, 1, 1], [0, 0, 0, 0], [1, 1, 1, 0]], bool)
+    layer = layers.Softmax()
+    xt = fastnn.autodiff.convert_to_tensor(x)
+    with fastnn.autodiff.GradientTape() as tape:
+        tape.watch(xt)
+        y = layer(xt, mask=mask)
+    g = tape.gradient(y, xt, output_gradients=w)
+    e = np.where(mask, np.exp(x - x.max(axis=1, keepdims=True)), 0)
+    ref = np.where(mask, e / np.maximum(e.sum(axis=1, keepdims=True), 1e-300), 0)
+    np.testing.assert_allclose(y, ref, rtol=1e-12, atol=1e-15)
+    # d/dx of sum(w * softmax): s * (w - sum(w * s)) on the kept entries, 0 elsewhere
+    ref_g = np.where(mask, ref * (w - (w * ref).sum(axis=1, keepdims=True)), 0)
+    np.testing.assert_allclose(g, ref_g, rtol=1e-10, atol=1e-12)
+    assert layer(x.astype(np.float32), mask=mask).dtype == np.float32
+
+
+def test_softmax_refuses_a_sequence_mask_on_wider_inputs_as_keras_does():
+    """Embedding's (N, T) mask reaching a Softmax over (N, T, D): Keras' Softmax
+    raises (the mask must broadcast against the inputs from their last axis)."""
+    emb = layers.Embedding(5, 3, mask_zero=True)
+    h = emb(np.array([[1, 2, 0, 0], [3, 0, 0, 0]]))
+    with pytest.raises(ValueError, match="must be broadcastable to `inputs`"):
+        layers.Softmax()(h)

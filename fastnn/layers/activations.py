@@ -184,7 +184,10 @@ class ELU(Activation):
 
 
 class Softmax(Activation):
-    """keras.layers.Softmax over the last axis.
+    """keras.layers.Softmax over the last axis. Called with a `mask` (True or > 0.5:
+    keep), the masked entries get the logit -1e9 before the softmax and 0 after it (a
+    row masked whole gives zeros), as in Keras; the mask must broadcast against the
+    inputs from their last axis, each of its axes 1 or the inputs' size.
 
     Parameters
     ----------
@@ -201,6 +204,42 @@ class Softmax(Activation):
                              f"{_argcheck.shown(axis)}")
         super().__init__("softmax", name=name, **kwargs)
         self.axis = -1
+
+    def call(self, inputs, training=False, mask=None):
+        """The softmax of the inputs over the last axis; with `mask`, of the unmasked
+        entries only (Keras' Softmax.call)."""
+        if mask is None:
+            return super().call(inputs, training=training)
+        from fastnn.autodiff import ops as _dops
+        keep = self._check_mask(inputs, mask)
+        x = inputs if isinstance(inputs, np.ndarray) else np.asarray(inputs)
+        if x.dtype.kind != "f":
+            x = x.astype(np.float32)
+        dtype = np.dtype(x.dtype)
+        big = dtype.type(-3e4 if dtype == np.float16 else -1e9)
+        a = super().call(_dops.where(keep, x, big), training=training)
+        out = _dops.where(keep, a, dtype.type(0))
+        return out
+
+    def _check_mask(self, inputs, mask):
+        m = np.asarray(mask.view(np.ndarray) if isinstance(mask, np.ndarray) else mask)
+        shape = tuple(np.shape(inputs))
+        if m.ndim > len(shape):
+            raise ValueError(f"{self.name}: The `mask` must be broadcastable to `inputs` and "
+                             f"must not have more dimensions. Received: inputs.shape={shape}, "
+                             f"mask.shape={m.shape}")
+        for md, xd in zip(m.shape[::-1], shape[::-1]):
+            if md != 1 and md != xd:
+                raise ValueError(f"{self.name}: The `mask` must be broadcastable to `inputs`. "
+                                 f"Each mask dimension must be 1 or match the corresponding "
+                                 f"input dimension. Received: inputs.shape={shape}, "
+                                 f"mask.shape={m.shape}")
+        if m.dtype.kind == "b":
+            return m
+        if m.dtype.kind not in "iuf":
+            raise TypeError(f"{self.name}: mask must be booleans or numbers, got dtype "
+                            f"{m.dtype}")
+        return m > 0.5
 
     def get_config(self):
         cfg = super().get_config()

@@ -558,7 +558,8 @@ class Trainer:
             return np.ascontiguousarray(lab, dtype=self.dtype)
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1)
-        if arr.shape[1:] != tuple(out_shape[1:]):
+        if len(arr.shape) != len(out_shape) or any(
+                d is not None and d != a for a, d in zip(arr.shape[1:], out_shape[1:])):
             hint = ""
             if op == _CATEGORICAL and arr.shape[1:] == (1,):
                 hint = " (integer labels need SparseCategoricalCrossentropy)"
