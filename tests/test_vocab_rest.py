@@ -404,3 +404,82 @@ def test_softmax_refuses_a_sequence_mask_on_wider_inputs_as_keras_does():
     h = emb(np.array([[1, 2, 0, 0], [3, 0, 0, 0]]))
     with pytest.raises(ValueError, match="must be broadcastable to `inputs`"):
         layers.Softmax()(h)
+
+
+# -- metrics with one value per class in compile (F1Score(average=None), ...) -------------
+
+def _f1_model():
+    fastnn.utils.set_random_seed(2)
+    rng = np.random.default_rng(0)
+    x = rng.random((60, 4)).astype("float32")
+    y = np.eye(3, dtype="float32")[(x[:, 0] * 3).astype(int).clip(0, 2)]
+    m = fastnn.Sequential([fastnn.Input((4,)), layers.Dense(3, activation="softmax")])
+    m.compile(fastnn.optimizers.Adam(0.05), "categorical_crossentropy",
+              metrics=[fastnn.metrics.F1Score(average=None),
+                       fastnn.metrics.FBetaScore(beta=2.0, average=None, name="fb"),
+                       "accuracy"])
+    return m, x, y
+
+
+def test_vector_metrics_in_fit_evaluate_and_callbacks(tmp_path, capsys):
+    m, x, y = _f1_model()
+    seen = []
+
+    class Record(fastnn.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(("batch", logs))
+
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(("epoch", logs))
+
+    csv = tmp_path / "log.csv"
+    h = m.fit(x, y, epochs=3, batch_size=20, verbose=2, validation_data=(x, y),
+              callbacks=[Record(), fastnn.callbacks.CSVLogger(str(csv))])
+    # history, as Keras: one float32 array per epoch for each vector metric
+    for key in ("f1_score", "fb", "val_f1_score", "val_fb"):
+        assert len(h.history[key]) == 3
+        assert all(isinstance(v, np.ndarray) and v.shape == (3,) and v.dtype == np.float32
+                   for v in h.history[key])
+    assert isinstance(h.history["accuracy"][0], float)
+    assert h.history["f1_score"][0] is not h.history["f1_score"][1]
+    for kind, logs in seen:
+        assert isinstance(logs["f1_score"], np.ndarray) and logs["f1_score"].shape == (3,)
+    # evaluate: the arrays a standalone metric gives on the predictions
+    pred = m.predict(x, verbose=0)
+    ref_f1 = fastnn.metrics.F1Score(average=None)
+    ref_f1.update_state(y, pred)
+    ref_fb = fastnn.metrics.FBetaScore(beta=2.0, average=None)
+    ref_fb.update_state(y, pred)
+    loss, f1, fb, acc = m.evaluate(x, y, verbose=0)
+    np.testing.assert_allclose(f1, ref_f1.result(), rtol=1e-6)
+    np.testing.assert_allclose(fb, ref_fb.result(), rtol=1e-6)
+    np.testing.assert_array_equal(h.history["val_f1_score"][-1], f1)
+    d = m.evaluate(x, y, verbose=0, return_dict=True)
+    np.testing.assert_array_equal(d["fb"], fb)
+    assert isinstance(m.test_on_batch(x, y, return_dict=True)["f1_score"], np.ndarray)
+    # the progress bar shows an array's mean, as Keras does
+    out = capsys.readouterr().out
+    last = h.history["f1_score"][-1]
+    assert f"f1_score: {float(np.mean(last)):.4f}" in out
+    # CSVLogger writes the array as Keras writes it
+    rows = csv.read_text().splitlines()
+    assert '"[' in rows[1] and rows[0].split(",")[0] == "epoch"
+
+
+def test_several_threshold_and_per_column_metrics_compile():
+    rng = np.random.default_rng(4)
+    x = rng.random((30, 4)).astype("float32")
+    y = rng.integers(0, 2, (30, 3)).astype("float32")
+    m = fastnn.Sequential([fastnn.Input((4,)), layers.Dense(3, activation="sigmoid")])
+    m.compile("sgd", "binary_crossentropy",
+              metrics=[fastnn.metrics.Recall(thresholds=[0.2, 0.5, 0.8]),
+                       fastnn.metrics.R2Score(class_aggregation=None)])
+    m.fit(x, y, epochs=1, verbose=0)
+    d = m.evaluate(x, y, verbose=0, return_dict=True)
+    pred = m.predict(x, verbose=0)
+    r = fastnn.metrics.Recall(thresholds=[0.2, 0.5, 0.8])
+    r.update_state(y, pred)
+    r2 = fastnn.metrics.R2Score(class_aggregation=None)
+    r2.update_state(y, pred)
+    np.testing.assert_allclose(d["recall"], r.result(), rtol=1e-6)
+    np.testing.assert_allclose(d["r2_score"], r2.result(), rtol=1e-5, atol=1e-6)

@@ -130,15 +130,23 @@ def _stateful(metric):
         and not hasattr(metric, "_fastnn_loss_of")
 
 
+def _log_value(value):
+    """A metric's result as a log value: a float, or a NumPy array (a copy) for a metric
+    with one value per class or threshold (F1Score(average=None), ...), which Keras
+    logs as an array."""
+    a = np.asarray(value)
+    return float(a) if a.ndim == 0 else np.array(a)
+
+
 def _float_logs(logs):
     """A step's returned logs as floats by name (nested dicts flattened, as Keras
-    flattens a CompileMetrics result)."""
+    flattens a CompileMetrics result); array values stay arrays."""
     out = {}
     for k, v in (logs or {}).items():
         if isinstance(v, dict):
             out.update(_float_logs(v))
         else:
-            out[k] = float(np.asarray(v))
+            out[k] = _log_value(v)
     return out
 
 
@@ -860,9 +868,9 @@ class Trainer:
                         b = getattr(m, "_fastnn_base", None)
                         m.total, m.count = (t, c) if b is None else (b[0] + t, b[1] + c)
             for m in self._metrics:
-                logs[prefix + m.name] = float(m.result())
+                logs[prefix + m.name] = _log_value(m.result())
             for m in self._tracked_metrics():      # the model's own, as Keras logs them
-                logs.setdefault(prefix + m.name, float(m.result()))
+                logs.setdefault(prefix + m.name, _log_value(m.result()))
         return dict(sorted(logs.items()))  # Keras 3 logs come out in sorted key order
 
     def _tracked_metrics(self):
@@ -1831,7 +1839,7 @@ class Trainer:
         for m in self.metrics:
             r = m.result()
             if isinstance(r, dict):
-                out.update({k: float(v) for k, v in r.items()})
+                out.update({k: _log_value(v) for k, v in r.items()})
             else:
-                out[m.name] = float(r)
+                out[m.name] = _log_value(r)
         return out
