@@ -876,7 +876,7 @@ class TruePositives(_ConditionCount):
     thresholds : float or list of float, optional
         Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
         With a list, ``result()`` gives one value per threshold (compiled into a model,
-        a metric takes one threshold).
+        the logs hold that array).
     """
     _default_name = "true_positives"
     _condition = "true_positives"
@@ -892,7 +892,7 @@ class FalsePositives(_ConditionCount):
     thresholds : float or list of float, optional
         Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
         With a list, ``result()`` gives one value per threshold (compiled into a model,
-        a metric takes one threshold).
+        the logs hold that array).
     """
     _default_name = "false_positives"
     _condition = "false_positives"
@@ -908,7 +908,7 @@ class TrueNegatives(_ConditionCount):
     thresholds : float or list of float, optional
         Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
         With a list, ``result()`` gives one value per threshold (compiled into a model,
-        a metric takes one threshold).
+        the logs hold that array).
     """
     _default_name = "true_negatives"
     _condition = "true_negatives"
@@ -924,7 +924,7 @@ class FalseNegatives(_ConditionCount):
     thresholds : float or list of float, optional
         Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
         With a list, ``result()`` gives one value per threshold (compiled into a model,
-        a metric takes one threshold).
+        the logs hold that array).
     """
     _default_name = "false_negatives"
     _condition = "false_negatives"
@@ -967,7 +967,7 @@ class Precision(_PrecisionRecall):
     thresholds : float or list of float, optional
         Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
         With a list, ``result()`` gives one value per threshold (compiled into a model,
-        a metric takes one threshold).
+        the logs hold that array).
     top_k : int, optional
         Only the k highest predictions of each row count as candidates for a positive.
         Default None.
@@ -989,7 +989,7 @@ class Recall(_PrecisionRecall):
     thresholds : float or list of float, optional
         Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
         With a list, ``result()`` gives one value per threshold (compiled into a model,
-        a metric takes one threshold).
+        the logs hold that array).
     top_k : int, optional
         Only the k highest predictions of each row count as candidates for a positive.
         Default None.
