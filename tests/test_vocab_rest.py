@@ -483,3 +483,86 @@ def test_several_threshold_and_per_column_metrics_compile():
     r2.update_state(y, pred)
     np.testing.assert_allclose(d["recall"], r.result(), rtol=1e-6)
     np.testing.assert_allclose(d["r2_score"], r2.result(), rtol=1e-5, atol=1e-6)
+
+
+# -- Input(dtype="string") feeding a StringLookup ------------------------------------------
+
+def _string_model():
+    """The structured-data tutorials' pattern: a text column through a StringLookup,
+    a numeric column normalised, concatenated into a small classifier."""
+    fastnn.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    n = 200
+    thal = rng.choice(["fixed", "normal", "reversible"], n).astype(object)
+    age = rng.uniform(20, 80, n).astype("float32")
+    y = ((thal == "normal") ^ (age > 50)).astype("float32")
+    t_in = fastnn.Input(shape=(1,), dtype="string", name="thal")
+    a_in = fastnn.Input(shape=(1,), name="age")
+    lookup = layers.StringLookup(output_mode="one_hot")
+    lookup.adapt(thal)
+    h = layers.Concatenate()([lookup(t_in), layers.Normalization(mean=50.0, variance=300.0)(a_in)])
+    out = layers.Dense(1, activation="sigmoid")(layers.Dense(8, activation="relu")(h))
+    model = fastnn.Model([t_in, a_in], out)
+    return model, {"thal": thal.reshape(-1, 1), "age": age.reshape(-1, 1)}, y
+
+
+@pytest.mark.parametrize("name", ["m.fastnn", "m.keras"])
+def test_string_input_model_fits_predicts_saves_and_loads(tmp_path, name):
+    model, x, y = _string_model()
+    assert model.inputs[0].dtype == "string"
+    model.compile(fastnn.optimizers.Adam(0.05), "binary_crossentropy", metrics=["accuracy"])
+    h = model.fit(x, y, epochs=20, batch_size=32, verbose=0, validation_split=0.2)
+    assert h.history["loss"][-1] < h.history["loss"][0] * 0.5
+    loss, acc = model.evaluate(x, y, verbose=0)
+    assert acc > 0.9
+    pred = model.predict(x, verbose=0)
+    # the same rows as a list in input order, and as str (not object) arrays
+    as_list = model.predict([x["thal"], x["age"]], verbose=0)
+    as_str = model.predict({"thal": x["thal"].astype(str), "age": x["age"]}, verbose=0)
+    np.testing.assert_array_equal(pred, as_list)
+    np.testing.assert_array_equal(pred, as_str)
+    model.save(tmp_path / name)
+    loaded = fastnn.models.load_model(tmp_path / name)
+    assert loaded.inputs[0].dtype == "string"
+    assert loaded.get_config()["layers"][0]["config"]["dtype"] == "string"
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), pred)
+
+
+def test_string_input_single_chain_and_sequential(tmp_path):
+    lookup = layers.StringLookup(vocabulary=["a", "b", "c"], output_mode="count")
+    inp = fastnn.Input((3,), dtype="string")
+    dense = layers.Dense(1, kernel_initializer="ones")
+    model = fastnn.Model(inp, dense(lookup(inp)))
+    x = np.array([["a", "b", "zz"], ["c", "c", "c"]])
+    counts = np.asarray(lookup(x))
+    np.testing.assert_allclose(model.predict(x, verbose=0), counts.sum(1, keepdims=True))
+    np.testing.assert_allclose(model(x), counts.sum(1, keepdims=True))
+    np.testing.assert_allclose(model.predict(x.astype(bytes), verbose=0),
+                               counts.sum(1, keepdims=True))
+    seq = fastnn.Sequential([fastnn.Input((1,), dtype="string"),
+                             layers.StringLookup(vocabulary=["a", "b"], output_mode="one_hot"),
+                             layers.Dense(1)])
+    seq.compile("sgd", "mse")
+    seq.fit(np.array([["a"], ["b"]]), np.array([1.0, 2.0]), verbose=0)
+    seq.save(tmp_path / "s.fastnn")
+    np.testing.assert_array_equal(
+        fastnn.models.load_model(tmp_path / "s.fastnn").predict(np.array([["b"]]), verbose=0),
+        seq.predict(np.array([["b"]]), verbose=0))
+
+
+def test_string_input_bad_data():
+    lookup = layers.StringLookup(vocabulary=["a", "b"], output_mode="one_hot")
+    inp = fastnn.Input((1,), dtype="string")
+    model = fastnn.Model(inp, layers.Dense(1)(lookup(inp)))
+    with pytest.raises(TypeError, match=r"x must be an array of strings \(the model's input "
+                                        r"is Input\(dtype='string'\)\), got ndarray of "
+                                        r"dtype float"):
+        model.predict(np.ones((2, 1)), verbose=0)
+    with pytest.raises(ValueError, match=r"expected shape \('N', 1\).*got \(2, 3\)"):
+        model.predict(np.full((2, 3), "a"), verbose=0)
+    with pytest.raises(TypeError, match="inputs must be strings, got an element of type int"):
+        model.predict(np.array([["a"], [3]], dtype=object), verbose=0)
+    # a numeric model still refuses text
+    num = fastnn.Sequential([fastnn.Input((1,)), layers.Dense(1)])
+    with pytest.raises(TypeError, match="x must hold real numbers"):
+        num.predict(np.array([["a"]]), verbose=0)

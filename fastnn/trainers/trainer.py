@@ -481,9 +481,24 @@ class Trainer:
         if not self._chain_or_layers():
             raise ValueError(f"{what}: the model has no layers; add some with model.add(...) first")
 
+    def _string_input(self):
+        """Whether the model's input is a keras.Input(dtype="string")."""
+        first = getattr(self, "_input_layer", None)      # a Sequential's Input
+        if first is not None:
+            return getattr(first, "_int_dtype", None) == "string"
+        try:
+            inputs = getattr(self, "inputs", None) or ()
+        except (AttributeError, ValueError, TypeError):
+            return False
+        return any(getattr(t, "dtype", None) == "string" for t in inputs)
+
     def _convert_x(self, x, what, argname="x"):
         """x -> C-contiguous array of the model dtype (a new array when a cast is needed,
-        never a mutated caller array), checked against the built input shape."""
+        never a mutated caller array), checked against the built input shape. A model
+        whose input is Input(dtype="string") takes an array of str, bytes or objects
+        (its StringLookup checks the elements)."""
+        if self._string_input():
+            return self._convert_strings(x, what, argname)
         arr = _numeric_array(x, what, argname)
         if arr.ndim == 0:
             raise ValueError(f"{what}: {argname} must be an array of samples, got a scalar")
@@ -503,6 +518,24 @@ class Trainer:
         arr = np.ascontiguousarray(arr, dtype=self.dtype)
         if not _all_finite(arr):
             _raise_not_finite(given_arr, arr, what, argname)
+        return arr
+
+    def _convert_strings(self, x, what, argname):
+        try:
+            arr = np.asarray(x)
+        except Exception:
+            arr = np.asarray(None)
+        if arr.dtype.kind not in "USO" or arr.ndim == 0:
+            raise TypeError(f"{what}: {argname} must be an array of strings (the model's input "
+                            f"is Input(dtype='string')), got {type(x).__name__} of dtype "
+                            f"{arr.dtype}")
+        exp = self._expected_input_shape()
+        if arr.ndim == 1 and len(exp) == 2 and exp[1] == 1:
+            arr = arr.reshape(-1, 1)
+        if arr.ndim != len(exp) or any(e is not None and e != g
+                                       for e, g in zip(exp[1:], arr.shape[1:])):
+            raise ValueError(f"{what}: {argname} expected shape {('N',) + tuple(exp[1:])} "
+                             f"(the model's input), got {arr.shape}")
         return arr
 
     def _convert_y(self, y, n, out_shape, what, argname="y"):
@@ -1516,6 +1549,8 @@ class Trainer:
                 or self._n_inputs() > 1 \
                 or (mode != "predict" and self._overrides("compute_loss")):
             return True
+        if self._string_input():
+            return True       # Input(dtype="string"): text arrays, not numbers
         if isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray)):
             return False      # arrays, the common case: answered without the adapters
         from fastnn.trainers import data_adapters as da

@@ -24,9 +24,7 @@ test_tf_data_compatibility, test_adapt_with_steps (a tf.data dataset),
 test_sparse_output and test_vocabulary_from_file (no vocabulary files).
 From string_lookup_test.py (StringLookup, ported below the IntegerLookup tests):
 test_adapt_with_grain_dataset, test_torch_backend_compatibility and the sparse cases
-(test_sparse_inputs, test_sparse_output_in_multi_hot); test_one_hot_symbolic_output_shape_nested_input
-is ported without its symbolic half (fastnn's Input takes numeric dtypes only, no
-dtype="string").
+(test_sparse_inputs, test_sparse_output_in_multi_hot).
 """
 import numpy as np
 
@@ -713,6 +711,8 @@ def test_string_lookup_one_hot_symbolic_output_shape_nested_input():
     layer = layers.StringLookup(max_tokens=20, num_oov_indices=4, oov_token="[UNK]",
                                 vocabulary=list("abcdefghi"), output_mode="one_hot",
                                 pad_to_max_tokens=True, sparse=False)
+    symbolic_output = layer(layers.Input(shape=(2, 2), dtype="string"))
+    assert tuple(symbolic_output.shape) == (None, 2, 2, 20)
     eager_output = layer(np.array([[["a", "b"], ["c", "d"]], [["a", "b"], ["c", "d"]]]))
     assert eager_output.shape == (2, 2, 2, 20)
 
