@@ -566,3 +566,12 @@ def test_string_input_bad_data():
     num = fastnn.Sequential([fastnn.Input((1,)), layers.Dense(1)])
     with pytest.raises(TypeError, match="x must hold real numbers"):
         num.predict(np.array([["a"]]), verbose=0)
+
+
+def test_string_input_model_is_refused_by_the_onnx_export(tmp_path):
+    inp = fastnn.Input((1,), dtype="string")
+    model = fastnn.Model(inp, layers.Dense(1)(
+        layers.StringLookup(vocabulary=["a"], output_mode="one_hot")(inp)))
+    with pytest.raises(ValueError, match=r"export\(format='onnx'\): a model with an "
+                                         r"Input\(dtype='string'\) has no ONNX form"):
+        model.export(str(tmp_path / "m.onnx"), format="onnx")

@@ -1038,6 +1038,10 @@ def _model_io(model):
     """[(input name, dtype, shape)], the output names, and a function that emits the
     graph on the input _Values and returns the output _Values."""
     from fastnn.models.functional import Functional
+    if model._string_input():
+        _refuse("a model with an Input(dtype='string')",
+                " (string inputs are not exported: the layers that take them, StringLookup "
+                "and Hashing, are not)")
     if isinstance(model, Functional):
         ins = [(t._keras_history[0].name, np.dtype(t.dtype), t.shape) for t in model.inputs]
         outs = list(model.output_names)
