@@ -238,8 +238,6 @@ def test_loss_dtype_trains_on_the_layer_path(monkeypatch):
     np.testing.assert_allclose(l64, l32, rtol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="the C engine computes every loss in the model's "
-                   "dtype: its loss lowering must decline a loss whose dtype differs")
 def test_loss_dtype_engine_matches_layer_path(monkeypatch):
     a, _ = _fit_with_loss_dtype(monkeypatch, True, "float64")
     b, _ = _fit_with_loss_dtype(monkeypatch, False, "float64")

@@ -259,6 +259,9 @@ def _loss_spec(model, specs, custom=False):
     if custom:
         return LOSSES["mean_squared_error"], 1.0, False, specs[-1]["out"]
     loss = model.loss
+    if getattr(loss, "dtype", None) not in (None, np.dtype(model.dtype).name):
+        raise Unsupported(f"a loss computed in {loss.dtype} (the engine computes it in "
+                          f"the model's {np.dtype(model.dtype).name})")
     if model._single_loss_weight() != 1.0:
         raise Unsupported("loss_weights")
     op = getattr(loss, "_op", None)
@@ -726,8 +729,9 @@ class FusedPlan:
                     b = getattr(m, "_fastnn_base", None)
                     m.total, m.count = (tc[0], tc[1]) if b is None else \
                         (b[0] + tc[0], b[1] + tc[1])
+            from fastnn.trainers.trainer import _log_value     # (imports the engine)
             for m in self.model._metrics or []:
-                logs[prefix + m.name] = float(m.result())
+                logs[prefix + m.name] = _log_value(m.result())
         return dict(sorted(logs.items()))
 
     # ---------------------------------------------------------------- one batch
