@@ -119,6 +119,9 @@ typedef struct {
     void *in_mean, *in_var;
     size_t in_stride;
     int in_invert;
+    /* The loss's further parameters: params[1..3] of fnn_loss_params (losses.h), after
+     * loss_param as params[0] (focal gamma, label smoothing, class balancing). */
+    double loss_extra[3];
 } fnn_net;
 
 /* Phases of a training step timed into net->phase_s (diagnostics: bench/step_profile.py):

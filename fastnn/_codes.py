@@ -23,15 +23,13 @@ ACTIVATIONS = {
 }
 ACTIVATION_ALIASES = {"swish": "silu", None: "linear"}
 
-# C loss codes (csrc/losses.h).
-LOSSES = {
-    "sparse_categorical_crossentropy_logits": 0,
-    "categorical_crossentropy_logits": 1,
-    "binary_crossentropy_logits": 2,
-    "sparse_categorical_crossentropy": 3,
-    "categorical_crossentropy": 4,
-    "binary_crossentropy": 5,
-    "mean_squared_error": 6,
-    "mean_absolute_error": 7,
-    "huber": 8,
-}
+# LOSSES: the C loss codes (csrc/losses.h), name -> code, read from the extension
+# (_kernels.LOSS_CODES); a "_logits" name is the loss on logits (its last activation
+# folded in). Made on first use (PEP 562): the extension imports this module while it
+# initialises, before its table exists.
+def __getattr__(name):
+    if name == "LOSSES":
+        from fastnn import _kernels
+        table = globals()["LOSSES"] = dict(_kernels.LOSS_CODES)
+        return table
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -65,24 +65,92 @@ def act_backward(int act, double param, const floating[:, ::1] z not None,
 
 cdef extern from "losses.h" nogil:
     int FNN_LOSS_SPARSE_CCE_LOGITS
+    int FNN_LOSS_CCE_LOGITS
+    int FNN_LOSS_BCE_LOGITS
     int FNN_LOSS_SPARSE_CCE_PROBS
+    int FNN_LOSS_CCE_PROBS
+    int FNN_LOSS_BCE_PROBS
+    int FNN_LOSS_MSE
+    int FNN_LOSS_MAE
+    int FNN_LOSS_HUBER
+    int FNN_LOSS_KLD
+    int FNN_LOSS_POISSON
+    int FNN_LOSS_LOG_COSH
+    int FNN_LOSS_HINGE
+    int FNN_LOSS_SQUARED_HINGE
+    int FNN_LOSS_CAT_HINGE
+    int FNN_LOSS_COSINE
+    int FNN_LOSS_MAPE
+    int FNN_LOSS_MSLE
+    int FNN_LOSS_BFOCAL_PROBS
+    int FNN_LOSS_BFOCAL_LOGITS
+    int FNN_LOSS_CFOCAL_PROBS
+    int FNN_LOSS_CFOCAL_LOGITS
     int FNN_LOSS_COUNT
+    int FNN_LOSS_NPARAMS
     double fnn_loss_f32(int loss, double param, size_t n, size_t k, const float *y_true,
                         const float *y_pred, const float *sw, float grad_scale,
                         float *grad, float *per_sample)
     double fnn_loss_f64(int loss, double param, size_t n, size_t k, const double *y_true,
                         const double *y_pred, const double *sw, double grad_scale,
                         double *grad, double *per_sample)
+    double fnn_loss_params_f32(int loss, const double *params, size_t n, size_t k,
+                               const float *y_true, const float *y_pred, const float *sw,
+                               float grad_scale, float *grad, float *per_sample)
+    double fnn_loss_params_f64(int loss, const double *params, size_t n, size_t k,
+                               const double *y_true, const double *y_pred, const double *sw,
+                               double grad_scale, double *grad, double *per_sample)
+
+
+# The loss kernels' codes (csrc/losses.h), by the name fastnn._codes.LOSSES gives them.
+LOSS_CODES = {
+    "sparse_categorical_crossentropy_logits": FNN_LOSS_SPARSE_CCE_LOGITS,
+    "categorical_crossentropy_logits": FNN_LOSS_CCE_LOGITS,
+    "binary_crossentropy_logits": FNN_LOSS_BCE_LOGITS,
+    "sparse_categorical_crossentropy": FNN_LOSS_SPARSE_CCE_PROBS,
+    "categorical_crossentropy": FNN_LOSS_CCE_PROBS,
+    "binary_crossentropy": FNN_LOSS_BCE_PROBS,
+    "mean_squared_error": FNN_LOSS_MSE,
+    "mean_absolute_error": FNN_LOSS_MAE,
+    "huber": FNN_LOSS_HUBER,
+    "kl_divergence": FNN_LOSS_KLD,
+    "poisson": FNN_LOSS_POISSON,
+    "log_cosh": FNN_LOSS_LOG_COSH,
+    "hinge": FNN_LOSS_HINGE,
+    "squared_hinge": FNN_LOSS_SQUARED_HINGE,
+    "categorical_hinge": FNN_LOSS_CAT_HINGE,
+    "cosine_similarity": FNN_LOSS_COSINE,
+    "mean_absolute_percentage_error": FNN_LOSS_MAPE,
+    "mean_squared_logarithmic_error": FNN_LOSS_MSLE,
+    "binary_focal_crossentropy": FNN_LOSS_BFOCAL_PROBS,
+    "binary_focal_crossentropy_logits": FNN_LOSS_BFOCAL_LOGITS,
+    "categorical_focal_crossentropy": FNN_LOSS_CFOCAL_PROBS,
+    "categorical_focal_crossentropy_logits": FNN_LOSS_CFOCAL_LOGITS,
+}
+LOSS_COUNT = FNN_LOSS_COUNT
+LOSS_NPARAMS = FNN_LOSS_NPARAMS
 
 
 def loss(int kind, double param, const floating[:, ::1] y_true not None,
          const floating[:, ::1] y_pred not None,
          const floating[::1] sw, double grad_scale, floating[:, ::1] grad,
-         floating[::1] per_sample):
+         floating[::1] per_sample, params=None):
     """sum_i w_i l_i (a float); grad (n x k) and per_sample (n) are optional outputs.
-    y_true is n x 1 class indices for the sparse kinds, else n x k. sw may be None."""
+    y_true is n x 1 class indices for the sparse kinds, else n x k. sw may be None.
+    params: None (the parameters are (param, 0, 0, 0)) or a sequence of LOSS_NPARAMS
+    floats (csrc/losses.h: fnn_loss_params), which param then does not count."""
     if kind < 0 or kind >= FNN_LOSS_COUNT:
         raise ValueError(f"loss code must be in [0, {FNN_LOSS_COUNT}), got {kind}")
+    cdef double pr[8]
+    cdef int pi
+    if params is None:
+        params = (param,)
+    params = tuple(float(v) for v in params)
+    if len(params) > FNN_LOSS_NPARAMS:
+        raise ValueError(f"params must hold at most {FNN_LOSS_NPARAMS} numbers, got "
+                         f"{len(params)}")
+    for pi in range(FNN_LOSS_NPARAMS):
+        pr[pi] = params[pi] if pi < len(params) else 0.0
     cdef size_t n = y_pred.shape[0], k = y_pred.shape[1], i
     cdef bint sparse = kind == FNN_LOSS_SPARSE_CCE_LOGITS or kind == FNN_LOSS_SPARSE_CCE_PROBS
     _same_shape2("y_true", (y_pred.shape[0], 1 if sparse else y_pred.shape[1]),
@@ -107,11 +175,11 @@ def loss(int kind, double param, const floating[:, ::1] y_true not None,
     cdef double out
     with nogil:
         if floating is float:
-            out = fnn_loss_f32(kind, param, n, k, &y_true[0, 0], &y_pred[0, 0], psw,
-                               <float>grad_scale, pg, pps)
+            out = fnn_loss_params_f32(kind, pr, n, k, &y_true[0, 0], &y_pred[0, 0], psw,
+                                      <float>grad_scale, pg, pps)
         else:
-            out = fnn_loss_f64(kind, param, n, k, &y_true[0, 0], &y_pred[0, 0], psw,
-                               grad_scale, pg, pps)
+            out = fnn_loss_params_f64(kind, pr, n, k, &y_true[0, 0], &y_pred[0, 0], psw,
+                                      grad_scale, pg, pps)
     return out
 
 

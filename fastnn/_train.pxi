@@ -80,6 +80,7 @@ cdef extern from "train.h" nogil:
         void *in_var
         size_t in_stride
         int in_invert
+        double loss_extra[3]
     int FNN_PHASE_STEPS, FNN_PHASE_GATHER, FNN_PHASE_LOSS
     int FNN_PHASE_OF(int l)
     int FNN_PHASES(int n_layers)
@@ -265,7 +266,8 @@ cdef class FusedNet:
 
     def __init__(self, list layers, int loss, double loss_param, bint loss_on_logits,
                  size_t y_cols, int metric, dict opt, unsigned long long seed, dtype,
-                 bint error_stats=True, dict norm=None, bint trains=True):
+                 bint error_stats=True, dict norm=None, bint trains=True,
+                 tuple loss_extra=None):
         cdef int i, j, bad = -1, rc
         cdef fnn_layer *L
         if not layers or len(layers) > 64:
@@ -337,6 +339,13 @@ cdef class FusedNet:
                 _check_slots(kind, opt, L.beta, L.slotBe, f"layer {i} beta")
         self.net.loss = loss
         self.net.loss_param = loss_param
+        # the loss's further parameters (csrc/losses.h: fnn_loss_params' params[1..3])
+        extra = tuple(float(v) for v in (loss_extra or ()))
+        if len(extra) > 3:
+            raise ValueError(f"FusedNet: loss_extra must hold at most 3 numbers, got "
+                             f"{len(extra)}")
+        for j in range(3):
+            self.net.loss_extra[j] = extra[j] if j < len(extra) else 0.0
         self.net.loss_on_logits = loss_on_logits
         self.net.metric = metric
         self.net.error_stats = error_stats
