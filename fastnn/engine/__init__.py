@@ -24,6 +24,7 @@ import numpy as np
 from fastnn import _interrupt
 from fastnn import _kernels
 from fastnn import layers as layers_mod
+from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
 from fastnn import kernel_ops as ops
@@ -251,10 +252,11 @@ def _optimizer_kind(opt):
 
 
 def _loss_spec(model, specs, custom=False):
-    """(C loss code, parameter, loss on logits?, y columns). custom: the loss is computed
-    in Python (custom_step); the net's own loss head is never used."""
+    """(C loss code, parameters, loss on logits?, y columns); the parameters are the
+    kernel's (csrc/losses.h: fnn_loss_params), a tuple of 4 floats. custom: the loss is
+    computed in Python (custom_step); the net's own loss head is never used."""
     if custom:
-        return LOSSES["mean_squared_error"], 1.0, False, specs[-1]["out"]
+        return LOSSES["mean_squared_error"], (1.0, 0.0, 0.0, 0.0), False, specs[-1]["out"]
     loss = model.loss
     if model._single_loss_weight() != 1.0:
         raise Unsupported("loss_weights")
@@ -271,15 +273,26 @@ def _loss_spec(model, specs, custom=False):
             on_logits = True
         else:
             code, on_logits = LOSSES[op], False
-        if getattr(loss, "label_smoothing", 0):
-            raise Unsupported("label smoothing")
         if getattr(loss, "ignore_class", None) is not None:
             raise Unsupported("ignore_class")
-        return code, 1.0, on_logits, 1 if op == "sparse_categorical_crossentropy" else k
+        params = (1.0, 0.0, float(getattr(loss, "label_smoothing", 0.0)), 0.0)
+        return code, params, on_logits, 1 if op == "sparse_categorical_crossentropy" else k
     if op in ("mean_squared_error", "mean_absolute_error"):
-        return LOSSES[op], 1.0, False, k
+        return LOSSES[op], (1.0, 0.0, 0.0, 0.0), False, k
     if op == "huber":
-        return LOSSES[op], float(loss.delta), False, k
+        return LOSSES[op], (float(loss.delta), 0.0, 0.0, 0.0), False, k
+    if op is not None and hasattr(loss, "_kernel_name") and \
+            type(loss).loss_and_grad is losses_mod._KernelLoss.loss_and_grad:
+        # the other kernel losses (fastnn.losses._KernelLoss): the loss object's own
+        # kernel and parameters, as the layer path runs them
+        if loss.from_logits and last["act_name"] != "linear":
+            raise Unsupported("from_logits loss after a non-linear output")
+        code = LOSSES[loss._kernel_name(loss.from_logits)]
+        return code, tuple(float(v) for v in loss._kernel_params()), False, k
+    if isinstance(loss, losses_mod.Loss) and type(loss).__call__ is losses_mod.Loss.__call__ \
+            and getattr(loss, "_name", None) is not None:
+        raise Unsupported(f"loss {type(loss).__name__} with options its C kernel does not "
+                          f"take (axis other than -1, or one alpha per class)")
     raise Unsupported(f"loss {type(loss).__name__}")
 
 
@@ -375,9 +388,10 @@ class FusedPlan:
                 seed = seed * 1000003 + own
         seed %= 2 ** 64
         error_stats = any(stat in (_STAT_SE, _STAT_AE) for _, stat in self.feeds)
-        self.net = _kernels.FusedNet(specs, self.loss_code, loss_param, self.on_logits,
+        self.net = _kernels.FusedNet(specs, self.loss_code, loss_param[0], self.on_logits,
                                      self.y_cols, self.metric_code, opt_cfg, seed, self.dtype,
-                                     error_stats=error_stats, norm=norm, trains=self.can_train)
+                                     error_stats=error_stats, norm=norm, trains=self.can_train,
+                                     loss_extra=tuple(loss_param[1:]))
         # Free workspaces per batch size: a call takes one (or makes one) and gives it
         # back, so calls from several threads never share one.
         self._ws = {}
