@@ -8,16 +8,19 @@ weighted per-sample values. compile() trains on "sum_over_batch_size".
 
 Two kinds of losses:
 
-- MeanSquaredError, MeanAbsoluteError, Huber and the three cross-entropies compute value
-  and gradient in one C pass (`_op`), which the fused engine also runs;
-- the others (KLDivergence, Poisson, LogCosh, the hinges, CosineSimilarity,
-  MeanAbsolutePercentageError, MeanSquaredLogarithmicError, the focal cross-entropies,
-  Dice, Tversky) are written with fastnn.autodiff.ops (Keras' formulas): a GradientTape
-  differentiates them and a model compiled with one trains on the layer path.
+- MeanSquaredError, MeanAbsoluteError, Huber, the three cross-entropies, KLDivergence,
+  Poisson, LogCosh, the hinges, CosineSimilarity, MeanAbsolutePercentageError,
+  MeanSquaredLogarithmicError and the focal cross-entropies compute value and gradient
+  in one C pass (`_op`), which the fused engine also runs (label_smoothing included);
+  the last eight are also written with fastnn.autodiff.ops (Keras' formulas, `call`),
+  which serves the options their kernels do not take (an axis other than -1, one alpha
+  per class) and per-sample values (reduction "none") under a GradientTape;
+- Dice and Tversky (reductions over the whole batch) are written with
+  fastnn.autodiff.ops only: a GradientTape differentiates them and a model compiled
+  with one trains on the layer path.
 
-A cross-entropy with label_smoothing, or a SparseCategoricalCrossentropy with
-ignore_class, keeps its C kernel on the layer path and is refused by the fused engine
-(the model then trains on the layer path).
+A SparseCategoricalCrossentropy with ignore_class keeps its C kernel on the layer path
+and is refused by the fused engine (the model then trains on the layer path).
 
 Differences from Keras 3, on purpose:
 
