@@ -311,20 +311,29 @@ class Loss:
                                           dtype=np.float64)
             sw = np.broadcast_to(given.reshape(-1) if given.size > 1 else given.reshape(()),
                                  (np.shape(y_pred)[0],)).astype(y_pred.dtype)
+            if given.size == 1:
+                given = given.reshape(())   # a scalar: Keras divides by it, not n times it
         y = self._prepare_true(y_true, np.asarray(y_pred))
-        value = loss_value(self, y, y_pred, sw)        # Keras' sum_over_batch_size
+        return loss_value(self, y, y_pred, sw, given)   # reduced as self.reduction says
+
+    def _reduce_mean(self, value, y, pred_shape, sw):
+        """value, Keras' "sum_over_batch_size" of a C-kernel loss (a scalar a tape may
+        follow), turned into this loss' reduction: times the number of values for
+        "sum"; for "mean_with_sample_weight", times that number over the sum of the
+        sample weights sw (one per sample, a scalar, or None) of the kept values (0 when
+        that sum is 0)."""
         if self.reduction in ("sum_over_batch_size", "mean"):
             return value
         mask = self._mask(y)
-        count = float(np.prod(np.shape(y_pred)[:-1]) or 1) if mask is None \
+        count = float(np.prod(pred_shape[:-1]) or 1) if mask is None \
             else float(np.count_nonzero(mask))
         if self.reduction == "sum":
             return value * count
         # mean_with_sample_weight: the weighted sum over the sum of the weights
-        if given is None and mask is None:
+        if sw is None and mask is None:
             return value
-        w = given.reshape(-1) if given is not None and given.size > 1 else \
-            (given.reshape(()) if given is not None else 1.0)
+        w = 1.0 if sw is None else np.asarray(sw, np.float64)
+        w = w.reshape(-1) if np.ndim(w) else w
         divisor = float(np.sum(w * (1.0 if mask is None else mask.reshape(-1))))
         return value * (count / divisor) if divisor else value * 0.0
 

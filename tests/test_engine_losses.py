@@ -452,3 +452,73 @@ def test_a_subclass_with_its_own_call_is_differentiated_on_the_tape():
     assert Doubled()._op is None and losses.LogCosh()._op == "log_cosh"
     assert float(Doubled()(y, p)) == pytest.approx(2 * float(losses.LogCosh()(y, p)),
                                                    rel=1e-12)
+
+
+# ------------------------------------------------------------------------ reductions
+def _reduction_model(loss, lr=0.0, seed=6):
+    fastnn.utils.set_random_seed(seed)
+    model = fastnn.Sequential([Input((5,)), Dense(3, activation="softmax")])
+    model.compile(optimizer=fastnn.optimizers.SGD(lr), loss=loss)
+    return model
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean_with_sample_weight"])
+@pytest.mark.parametrize("make, ref", [
+    (losses.KLDivergence, R.kl_divergence),
+    (losses.MeanSquaredError, lambda t, p: np.mean((t - p) ** 2, axis=-1)),
+    # a loss on the tape: one alpha per class
+    (lambda reduction: losses.CategoricalFocalCrossentropy(alpha=[0.2, 0.3, 0.5],
+                                                           reduction=reduction),
+     lambda t, p: R.categorical_focal_crossentropy(t, p, [0.2, 0.3, 0.5])),
+])
+def test_other_reductions_train_on_the_layer_path_as_keras(make, ref, reduction):
+    """Keras trains on the loss as its reduction gives it: the batch sum for "sum", the
+    weighted sum over the sum of the weights for "mean_with_sample_weight"; the logged
+    loss is the batches' losses averaged by batch size. The engine refuses them."""
+    rng = np.random.default_rng(25)
+    x = rng.normal(size=(40, 5)).astype("float64")
+    y = _simplex(rng, (40, 3))
+    sw = rng.uniform(0.2, 2.0, 40)
+    model = _reduction_model(make(reduction=reduction))
+    x32 = x.astype("float32")
+    hist = model.fit(x32, y.astype("float32"), sample_weight=sw.astype("float32"),
+                     batch_size=16, epochs=1, shuffle=False, verbose=0).history["loss"]
+    assert model._engine.why == f"loss reduction {reduction!r}"
+    p = model.predict(x32, verbose=0).astype(np.float64)
+    y32, sw32 = y.astype("float32").astype(np.float64), sw.astype("float32").astype(np.float64)
+    want, n = 0.0, 0
+    for b in range(0, 40, 16):
+        t, q, w = y32[b:b + 16], p[b:b + 16], sw32[b:b + 16]
+        total = np.sum(w * ref(t, q))
+        value = total if reduction == "sum" else total / w.sum()
+        want += value * len(t)
+        n += len(t)
+    assert hist[0] == pytest.approx(want / n, rel=1e-5)
+
+
+def test_a_summed_loss_steps_like_the_mean_with_the_rate_times_the_batch():
+    rng = np.random.default_rng(26)
+    x = rng.normal(size=(32, 5)).astype("float64")
+    y = _simplex(rng, (32, 3))
+    a = _reduction_model(losses.KLDivergence(reduction="sum"), lr=0.01)
+    b = _reduction_model(losses.KLDivergence(), lr=0.01 * 32)
+    for m in (a, b):
+        m.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+    assert a._engine.why == "loss reduction 'sum'" and b._engine.why is None
+    for u, v in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-7)
+
+
+def test_mean_is_the_batch_mean_on_the_engine(monkeypatch):
+    make_mean = lambda: losses.Poisson(reduction="mean")   # noqa: E731
+    a, ha, ea = _fit(make_mean, "softplus", "count", "float32", True, monkeypatch)
+    assert a._engine.why is None
+    b, hb, eb = _fit(losses.Poisson, "softplus", "count", "float32", True, monkeypatch)
+    assert ha == hb and ea == eb
+
+
+def test_reduction_none_cannot_train():
+    model = fastnn.Sequential([Input((5,)), Dense(3)])
+    with pytest.raises(ValueError, match=r"compile: a loss with reduction='none' gives one "
+                                         r"value per sample, and training needs one number"):
+        model.compile(optimizer="sgd", loss=losses.LogCosh(reduction="none"))

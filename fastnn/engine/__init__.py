@@ -260,6 +260,10 @@ def _loss_spec(model, specs, custom=False):
     loss = model.loss
     if model._single_loss_weight() != 1.0:
         raise Unsupported("loss_weights")
+    reduction = getattr(loss, "reduction", "sum_over_batch_size")
+    if reduction not in ("sum_over_batch_size", "mean"):
+        # the layer path scales the batch mean; the engine's sums would round otherwise
+        raise Unsupported(f"loss reduction {reduction!r}")
     op = getattr(loss, "_op", None)
     last = specs[-1]
     k = last["out"]
