@@ -33,12 +33,19 @@
  *                class balancing, else 1
  *   CFOCAL_*     sum alpha (1 - c)^gamma (-y log c): P = p or softmax(z), c = clip(P /
  *                sum P)
+ *   DICE, TVERSKY: one value L for the whole call (Keras' axis=None), over all n x k:
+ *                DICE L = 1 - 2 I / (sum y + sum p + eps), I = sum y p;
+ *                TVERSKY L = 1 - TP / (TP + alpha FP + beta FN + eps), TP = sum y p,
+ *                FP = sum (1 - y) p, FN = sum y (1 - p) (sums in double, element order).
+ *                Every row's l_i is L: the call returns (sum_i w_i) L, per_sample[i] = L
+ *                and grad = grad_scale (sum_i w_i) dL/dp_ij (Keras weights a scalar loss
+ *                by the sample weights' mean under "sum_over_batch_size").
  * Where a clip or max holds a value at its bound, the gradient through it is 0 (a
  * value exactly at the bound included, as for the cross-entropies above).
  *
  * fnn_loss_params takes the parameters as an array of FNN_LOSS_NPARAMS doubles:
- *   [0] Huber's delta; the focal losses' alpha
- *   [1] the focal losses' gamma (>= 0)
+ *   [0] Huber's delta; the focal losses' alpha; Tversky's alpha
+ *   [1] the focal losses' gamma (>= 0); Tversky's beta
  *   [2] label_smoothing in [0, 1] of BCE_*, CCE_* and the focal losses: y becomes
  *       y (1 - ls) + ls / 2 (binary) or y (1 - ls) + ls / k (categorical), in the
  *       float type, before anything else (0: y as it is, bitwise)
@@ -72,6 +79,8 @@ enum {
     FNN_LOSS_BFOCAL_LOGITS,
     FNN_LOSS_CFOCAL_PROBS,
     FNN_LOSS_CFOCAL_LOGITS,
+    FNN_LOSS_DICE,
+    FNN_LOSS_TVERSKY,
     FNN_LOSS_COUNT
 };
 

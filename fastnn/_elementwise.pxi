@@ -86,6 +86,8 @@ cdef extern from "losses.h" nogil:
     int FNN_LOSS_BFOCAL_LOGITS
     int FNN_LOSS_CFOCAL_PROBS
     int FNN_LOSS_CFOCAL_LOGITS
+    int FNN_LOSS_DICE
+    int FNN_LOSS_TVERSKY
     int FNN_LOSS_COUNT
     int FNN_LOSS_NPARAMS
     double fnn_loss_f32(int loss, double param, size_t n, size_t k, const float *y_true,
@@ -126,6 +128,8 @@ LOSS_CODES = {
     "binary_focal_crossentropy_logits": FNN_LOSS_BFOCAL_LOGITS,
     "categorical_focal_crossentropy": FNN_LOSS_CFOCAL_PROBS,
     "categorical_focal_crossentropy_logits": FNN_LOSS_CFOCAL_LOGITS,
+    "dice": FNN_LOSS_DICE,
+    "tversky": FNN_LOSS_TVERSKY,
 }
 LOSS_COUNT = FNN_LOSS_COUNT
 LOSS_NPARAMS = FNN_LOSS_NPARAMS

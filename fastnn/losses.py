@@ -10,14 +10,14 @@ Two kinds of losses:
 
 - MeanSquaredError, MeanAbsoluteError, Huber, the three cross-entropies, KLDivergence,
   Poisson, LogCosh, the hinges, CosineSimilarity, MeanAbsolutePercentageError,
-  MeanSquaredLogarithmicError and the focal cross-entropies compute value and gradient
-  in one C pass (`_op`), which the fused engine also runs (label_smoothing included);
-  the last eight are also written with fastnn.autodiff.ops (Keras' formulas, `call`),
+  MeanSquaredLogarithmicError, the focal cross-entropies, Dice and Tversky compute value
+  and gradient in one C pass (`_op`), which the fused engine also runs (label_smoothing
+  included);
+- the last ten are also written with fastnn.autodiff.ops (Keras' formulas, `call`),
   which serves the options their kernels do not take (an axis other than -1, one alpha
-  per class) and per-sample values (reduction "none") under a GradientTape;
-- Dice and Tversky (reductions over the whole batch) are written with
-  fastnn.autodiff.ops only: a GradientTape differentiates them and a model compiled
-  with one trains on the layer path.
+  per class; for Dice and Tversky, an axis, and any use but the batch mean in training
+  or under a GradientTape) and per-sample values (reduction "none") under a
+  GradientTape.
 
 A SparseCategoricalCrossentropy with ignore_class keeps its C kernel on the layer path
 and is refused by the fused engine (the model then trains on the layer path).
@@ -246,11 +246,7 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         reduced = self.reduction not in ("none", None)
-        if type(self).call is not Loss.call and (
-                type(self)._per_sample is Loss._per_sample or self._op is None or
-                (not reduced and isinstance(y_pred, _Tensor) and should_record((y_pred,)))):
-            # a user's subclass that defines call(), a loss whose options its C kernel
-            # does not take, or per-sample values a GradientTape follows: on the tape
+        if self._on_tape(y_pred, reduced):
             return _TapeLoss.__call__(self, y_true, y_pred, sample_weight)
         owner = type(self).__name__
         if self._op is not None and reduced and isinstance(y_pred, _Tensor) \
@@ -277,6 +273,21 @@ class Loss:
         if not reduced:
             return _as_tensor(np.asarray(out).astype(y_pred.dtype))
         return _Scalar(float(out))
+
+    def _on_tape(self, y_pred, reduced):
+        """Whether a call of this loss runs its `call` with fastnn.autodiff.ops (the
+        tape) rather than its C kernel: a user's subclass that defines call(), a loss
+        whose options its kernel does not take, per-sample values a GradientTape
+        follows, and a loss of one value for the whole batch (Dice, Tversky) anywhere
+        but as the batch mean under a GradientTape."""
+        if type(self).call is Loss.call:
+            return False
+        if type(self)._per_sample is Loss._per_sample or self._op is None:
+            return True
+        recording = isinstance(y_pred, _Tensor) and should_record((y_pred,))
+        if getattr(self, "_whole_batch", False):
+            return not (reduced and recording)
+        return not reduced and recording
 
     def _rows_per_sample(self, y_true, y_pred):
         """_per_sample on (N, ..., k) outputs: the C kernels take rows, so the leading
@@ -1135,7 +1146,7 @@ class CategoricalFocalCrossentropy(_KernelLoss):
         return K.sum(focal, axis=axis)
 
 
-class Dice(_TapeLoss):
+class Dice(_KernelLoss):
     """Keras' Dice(reduction="sum_over_batch_size", name="dice", axis=None):
     1 - 2 sum(y p) / (sum(y) + sum(p) + epsilon), the sums over axis (None: all, one
     value for the batch).
@@ -1153,11 +1164,17 @@ class Dice(_TapeLoss):
         batch.
     """
     _default_name = "dice"
+    _name = "dice"
+    _whole_batch = True
     _fn_args = ("axis",)
 
     def __init__(self, reduction="sum_over_batch_size", name=None, axis=None):
         super().__init__(name=name, reduction=reduction)
         self.axis = _axis_arg(axis, type(self).__name__, allow_none=True)
+
+    def _kernel_ok(self):
+        # the kernel: one value for the whole batch (axis None), as its batch mean
+        return self.axis is None and self.reduction in ("sum_over_batch_size", "mean")
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -1166,7 +1183,7 @@ class Dice(_TapeLoss):
         return K.subtract(1.0, K.divide(K.multiply(inter, 2.0), den))
 
 
-class Tversky(_TapeLoss):
+class Tversky(_KernelLoss):
     """Keras' Tversky(alpha=0.5, beta=0.5, reduction="sum_over_batch_size",
     name="tversky", axis=None): 1 - TP / (TP + alpha FP + beta FN + epsilon) with
     TP = sum(y p), FP = sum((1 - y) p), FN = sum(y (1 - p)) over axis. alpha, beta >= 0.
@@ -1188,7 +1205,16 @@ class Tversky(_TapeLoss):
         batch.
     """
     _default_name = "tversky"
+    _name = "tversky"
+    _whole_batch = True
     _fn_args = ("alpha", "beta", "axis")
+
+    def _kernel_ok(self):
+        # the kernel: one value for the whole batch (axis None), as its batch mean
+        return self.axis is None and self.reduction in ("sum_over_batch_size", "mean")
+
+    def _kernel_params(self):
+        return (self.alpha, self.beta, 0.0, 0.0)
 
     def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name=None,
                  axis=None):

@@ -56,9 +56,10 @@ CASES = {
                                      {"kernel_regularizer": keras.regularizers.L2(0.01),
                                       "bias_regularizer": keras.regularizers.L1(0.01)},
                                      lambda: keras.optimizers.Adam(clipnorm=0.5)),
-    # a built-in loss without a C kernel (Tversky reduces over the whole batch)
-    "tversky_builtin_on_the_tape": ("onehot", 4, "softmax",
-                                    keras.losses.Tversky(alpha=0.3, beta=0.7), {}, "lion"),
+    # a built-in loss on the tape: one alpha per class, which its C kernel does not take
+    "focal_alpha_per_class_builtin_on_the_tape": (
+        "onehot", 4, "softmax",
+        keras.losses.CategoricalFocalCrossentropy(alpha=[0.1, 0.2, 0.3, 0.4]), {}, "lion"),
 }
 
 

@@ -1,7 +1,8 @@
 """The loss kernels added to the fused engine's loss head (csrc/losses.h): KLDivergence,
 Poisson, LogCosh, Hinge, SquaredHinge, CategoricalHinge, CosineSimilarity, MAPE, MSLE,
-the binary and categorical focal cross-entropies (probabilities and logits), and label
-smoothing inside the binary / categorical cross-entropy kernels.
+the binary and categorical focal cross-entropies (probabilities and logits), Dice and
+Tversky (one value for the whole batch), and label smoothing inside the binary /
+categorical cross-entropy kernels; the reductions in training.
 
 - the codes: fastnn._codes.LOSSES is read from the extension, one name per C code;
 - each kernel, float32 and float64: per-sample values against the NumPy references
@@ -136,7 +137,14 @@ KERNELS = [
      _cce_smoothed(0.2, False), "cat"),
     ("cce_logits_smoothed", "categorical_crossentropy_logits", (0.0, 0.0, 0.2, 0.0),
      _cce_smoothed(0.2, True), "catlogits"),
+    # one value for the whole call (every row's value)
+    ("dice", "dice", (), R.dice, "binary"),
+    ("dice_soft", "dice", (), R.dice, "soft"),
+    ("tversky", "tversky", (0.3, 0.7, 0.0, 0.0), lambda t, p: R.tversky(t, p, 0.3, 0.7),
+     "binary"),
+    ("tversky_default", "tversky", (0.5, 0.5, 0.0, 0.0), R.tversky, "soft"),
 ]
+WHOLE = ("dice", "tversky")
 KIDS = [c[0] for c in KERNELS]
 
 
@@ -189,8 +197,14 @@ def test_kernel_matches_numpy_reference(case, dtype, threads):
     total_w, grad_w, per_w = _run(name, params, yt, yp, sw=sw, scale=0.25)
     np.testing.assert_array_equal(per_w, per)
     assert total_w == pytest.approx(float(np.sum(sw.astype(np.float64) * per)), rel=1e-6)
-    np.testing.assert_allclose(grad_w, grad * (sw[:, None] * dtype.type(0.25)),
-                               rtol=1e-6 if dtype == np.float32 else 1e-14, atol=0)
+    if name in WHOLE:
+        # one value L for the call: the gradient is scale * sum(w) * dL/dp, and the
+        # unweighted one n * dL/dp
+        want_w = grad.astype(np.float64) * (0.25 * np.sum(sw, dtype=np.float64) / len(sw))
+    else:
+        want_w = grad * (sw[:, None] * dtype.type(0.25))
+    np.testing.assert_allclose(grad_w, want_w, rtol=1e-6 if dtype == np.float32 else 1e-14,
+                               atol=0)
 
 
 @pytest.mark.parametrize("case", KERNELS, ids=KIDS)
@@ -285,6 +299,8 @@ KERAS_KERNELS = {
     "categorical_crossentropy_smoothed": ("categorical_crossentropy", (0.0, 0.0, 0.2, 0.0)),
     "categorical_crossentropy_logits_smoothed": ("categorical_crossentropy_logits",
                                                  (0.0, 0.0, 0.2, 0.0)),
+    "dice": ("dice", ()),
+    "tversky": ("tversky", (0.3, 0.7, 0.0, 0.0)),
 }
 
 
@@ -298,6 +314,8 @@ def test_kernel_matches_keras(case, dtype):
     with np.load(FIXTURE) as f:
         yt, yp, per, grad = (f[f"{case}.{k}"] for k in ("y_true", "y_pred", "per", "grad"))
     _, g, p = _run(name, params, yt.astype(dtype), yp.astype(dtype))
+    if name in WHOLE:      # Keras: the one value and its gradient; here every row's
+        g = g / len(p)
     if dtype == np.float64:
         # Keras 3.15.1 on torch rounds some float64 steps through float32 (its mean over
         # an axis, the hinge labels, normalize): agreement to float32's precision there
@@ -362,7 +380,8 @@ TRAIN = [
      "onehot"),
     ("cce_logits_smoothed", lambda: losses.CategoricalCrossentropy(from_logits=True,
                                                                    label_smoothing=0.3),
-     "linear", "onehot"),
+     "linear", "onehot"),    ("dice", lambda: losses.Dice(), "sigmoid", "binary"),
+    ("tversky", lambda: losses.Tversky(alpha=0.3, beta=0.7), "softmax", "onehot"),
 ]
 TIDS = [c[0] for c in TRAIN]
 
@@ -416,8 +435,8 @@ def test_engine_metrics_follow_a_new_loss(monkeypatch):
     (lambda: losses.CosineSimilarity(axis=0), "options its C kernel does not take"),
     (lambda: losses.CategoricalFocalCrossentropy(alpha=[0.2, 0.3, 0.5]),
      "options its C kernel does not take"),
-    (lambda: losses.Dice(), "loss Dice"),
-    (lambda: losses.Tversky(), "loss Tversky"),
+    (lambda: losses.Dice(axis=1), "options its C kernel does not take"),
+    (lambda: losses.Tversky(axis=-1), "options its C kernel does not take"),
 ])
 def test_options_the_kernels_do_not_take_train_on_the_layer_path(make, why, monkeypatch):
     rng = np.random.default_rng(22)
