@@ -238,6 +238,25 @@ def test_gradient_may_overwrite_the_predictions(case, dtype):
     np.testing.assert_array_equal(buf, grad)
 
 
+@pytest.mark.parametrize("case", KERNELS, ids=KIDS)
+def test_threads_change_no_bit(case, set_threads):
+    """Rows in blocks of a fixed size, summed in a fixed order: 1 thread and 2 give the
+    same bits (500 rows: several blocks)."""
+    _, name, params, _, kind = case
+    rng = np.random.default_rng(16)
+    out = []
+    for dt in (np.float32, np.float64):
+        yt, yp = (a.astype(dt) for a in _data(kind, rng, (500, 6)))
+        sw = rng.uniform(0.1, 2.0, 500).astype(dt)
+        for n_threads in (1, 2):
+            set_threads(n_threads)
+            out.append(_run(name, params, yt, yp, sw=sw, scale=1 / 500))
+        (t1, g1, p1), (t2, g2, p2) = out[-2:]
+        assert t1 == t2
+        np.testing.assert_array_equal(g1, g2)
+        np.testing.assert_array_equal(p1, p2)
+
+
 def test_hinge_labels_are_converted_only_when_all_are_0_or_1():
     """Keras' convert_binary_labels_to_hinge looks at all the labels of the call: one
     label outside {0, 1} keeps every label as it is."""
