@@ -119,7 +119,7 @@ def _both_masks(own, out_mask, shape, owner):
     return out_mask if own is None else np.asarray(own, bool) & out_mask
 
 
-def _kernel_rows(y_true, y_pred, owner):
+def _kernel_rows(y_true, y_pred, owner, one_row=False):
     """(y_true, y_pred) as C-contiguous n x k arrays of one float dtype for a loss kernel
     over the last axis (no class indices), and y_pred's shape: y_pred of 1 or 2
     dimensions, y_true of its shape ((n,) and (n, 1) taken as each other)."""
@@ -131,11 +131,13 @@ def _kernel_rows(y_true, y_pred, owner):
     if yp.ndim not in (1, 2):
         raise ValueError(f"{owner}: y_pred must have 1 or 2 dimensions (samples, values), "
                          f"got shape {shape}")
-    yp = yp.reshape(-1, 1) if yp.ndim == 1 else yp
+    if yp.ndim == 1:      # one vector: one sample for a loss that reduces over a row
+        yp = yp.reshape(1, -1) if one_row else yp.reshape(-1, 1)
     n, k = yp.shape
     if n == 0 or k == 0:
         raise ValueError(f"{owner}: y_pred must not be empty, got shape {shape}")
-    if yt.shape != shape and not (yt.size == n * k and {yt.shape, shape} <= {(n,), (n, 1)}):
+    if yt.shape != shape and not (yt.size == n * k and
+                                  {yt.shape, shape} <= {(n * k,), (n * k, 1)}):
         raise ValueError(f"{owner}: y_true must have the shape of y_pred {shape}, got "
                          f"{yt.shape}")
     return ops._prepare(dtype, yt).reshape(n, k), yp, shape
@@ -153,7 +155,8 @@ def _kernel_loss(loss, y_true, y_pred, from_logits, sample_weight=None, grad=Fal
         code, _, yt, yp, shape, dtype = ops._loss_args(loss._op, y_true, y_pred,
                                                        from_logits, 1.0)
     else:
-        yt, yp, shape = _kernel_rows(y_true, y_pred, owner)
+        yt, yp, shape = _kernel_rows(y_true, y_pred, owner,
+                                     one_row=getattr(loss, "_rowwise", False))
         code, dtype = LOSSES[name], yp.dtype
     params = loss._kernel_params()
     n = yp.shape[0]
@@ -246,7 +249,7 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         reduced = self.reduction not in ("none", None)
-        if self._on_tape(y_pred, reduced):
+        if self._on_tape(y_true, y_pred, reduced):
             return _TapeLoss.__call__(self, y_true, y_pred, sample_weight)
         owner = type(self).__name__
         if self._op is not None and reduced and isinstance(y_pred, _Tensor) \
@@ -274,15 +277,19 @@ class Loss:
             return _as_tensor(np.asarray(out).astype(y_pred.dtype))
         return _Scalar(float(out))
 
-    def _on_tape(self, y_pred, reduced):
+    def _on_tape(self, y_true, y_pred, reduced):
         """Whether a call of this loss runs its `call` with fastnn.autodiff.ops (the
         tape) rather than its C kernel: a user's subclass that defines call(), a loss
-        whose options its kernel does not take, per-sample values a GradientTape
-        follows, and a loss of one value for the whole batch (Dice, Tversky) anywhere
-        but as the batch mean under a GradientTape."""
+        whose options its kernel does not take, shapes the kernel does not take (one
+        vector, or targets that broadcast against the predictions), per-sample values a
+        GradientTape follows, and a loss of one value for the whole batch (Dice,
+        Tversky) anywhere but as the batch mean under a GradientTape."""
         if type(self).call is Loss.call:
             return False
         if type(self)._per_sample is Loss._per_sample or self._op is None:
+            return True
+        sp, st = np.shape(y_pred), np.shape(y_true)
+        if len(sp) < 2 or not (st == sp or (st == sp[:-1] and sp[-1] == 1)):
             return True
         recording = isinstance(y_pred, _Tensor) and should_record((y_pred,))
         if getattr(self, "_whole_batch", False):
@@ -705,6 +712,7 @@ class _KernelLoss(_TapeLoss):
     logits) and may define `_kernel_ok` and `_kernel_params`."""
     __call__ = Loss.__call__     # Loss' dispatch: the C kernel, or the tape
     _name = None
+    _rowwise = False   # True: the loss of a row is not the mean of its elements' losses
 
     @property
     def _op(self):
@@ -772,6 +780,7 @@ class KLDivergence(_KernelLoss):
     """
     _default_name = "kl_divergence"
     _name = "kl_divergence"
+    _rowwise = True
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -887,6 +896,7 @@ class CategoricalHinge(_KernelLoss):
     """
     _default_name = "categorical_hinge"
     _name = "categorical_hinge"
+    _rowwise = True
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -913,6 +923,7 @@ class CosineSimilarity(_KernelLoss):
     """
     _default_name = "cosine_similarity"
     _name = "cosine_similarity"
+    _rowwise = True
     _fn_args = ("axis",)
 
     def __init__(self, axis=-1, reduction="sum_over_batch_size", name=None):
@@ -1086,6 +1097,7 @@ class CategoricalFocalCrossentropy(_KernelLoss):
     """
     _default_name = "categorical_focal_crossentropy"
     _name = "categorical_focal_crossentropy"
+    _rowwise = True
     _fn_args = ("alpha", "gamma", "from_logits", "label_smoothing", "axis")
 
     def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
@@ -1165,6 +1177,7 @@ class Dice(_KernelLoss):
     """
     _default_name = "dice"
     _name = "dice"
+    _rowwise = True
     _whole_batch = True
     _fn_args = ("axis",)
 
@@ -1206,6 +1219,7 @@ class Tversky(_KernelLoss):
     """
     _default_name = "tversky"
     _name = "tversky"
+    _rowwise = True
     _whole_batch = True
     _fn_args = ("alpha", "beta", "axis")
 

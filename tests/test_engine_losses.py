@@ -560,3 +560,18 @@ def test_reduction_none_cannot_train():
     with pytest.raises(ValueError, match=r"compile: a loss with reduction='none' gives one "
                                          r"value per sample, and training needs one number"):
         model.compile(optimizer="sgd", loss=losses.LogCosh(reduction="none"))
+
+
+def test_shapes_the_kernels_do_not_take_are_computed_on_the_tape_as_keras():
+    """One vector is one sample (a loss over a row gives one value for it), and targets
+    that broadcast against the predictions broadcast, as in Keras."""
+    y, p = np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 1.0])
+    assert float(losses.CosineSimilarity()(y, p)) == pytest.approx(
+        float(R.cosine_similarity(y, p)), rel=1e-12)
+    t, q = _simplex(np.random.default_rng(27), (2, 3)), np.array([[0.2, 0.3, 0.5]])
+    assert float(losses.KLDivergence()(t, q)) == pytest.approx(
+        float(np.mean(R.kl_divergence(t, np.broadcast_to(q, t.shape)))), rel=1e-12)
+    # the kernel's own reading of one vector (training on a 1-D output): one sample
+    value, grad = losses.KLDivergence().loss_and_grad(t[0], q[0])
+    assert value == pytest.approx(float(R.kl_divergence(t[0], q[0])), rel=1e-12)
+    assert grad.shape == (3,)
