@@ -50,7 +50,9 @@
  *       y (1 - ls) + ls / 2 (binary) or y (1 - ls) + ls / k (categorical), in the
  *       float type, before anything else (0: y as it is, bitwise)
  *   [3] BFOCAL_*: apply_class_balancing (0 or 1)
- * fnn_loss(loss, param, ...) is fnn_loss_params with {param, 0, 0, 0}.
+ * class_alpha: NULL, or CFOCAL_*'s alpha of each of the k classes (k doubles), which
+ * then stands for params[0].
+ * fnn_loss(loss, param, ...) is fnn_loss_params with {param, 0, 0, 0} and no class_alpha.
  */
 #ifndef FNN_LOSSES_H
 #define FNN_LOSSES_H
@@ -92,10 +94,12 @@ double fnn_loss_f64(int loss, double param, size_t n, size_t k, const double *y_
                     double *per_sample);
 
 #define FNN_LOSS_NPARAMS 4
-double fnn_loss_params_f32(int loss, const double *params, size_t n, size_t k,
-                           const float *y_true, const float *y_pred, const float *sw,
-                           float grad_scale, float *grad, float *per_sample);
-double fnn_loss_params_f64(int loss, const double *params, size_t n, size_t k,
-                           const double *y_true, const double *y_pred, const double *sw,
-                           double grad_scale, double *grad, double *per_sample);
+double fnn_loss_params_f32(int loss, const double *params, const double *class_alpha,
+                           size_t n, size_t k, const float *y_true, const float *y_pred,
+                           const float *sw, float grad_scale, float *grad,
+                           float *per_sample);
+double fnn_loss_params_f64(int loss, const double *params, const double *class_alpha,
+                           size_t n, size_t k, const double *y_true, const double *y_pred,
+                           const double *sw, double grad_scale, double *grad,
+                           double *per_sample);
 #endif

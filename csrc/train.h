@@ -122,6 +122,7 @@ typedef struct {
     /* The loss's further parameters: params[1..3] of fnn_loss_params (losses.h), after
      * loss_param as params[0] (focal gamma, label smoothing, class balancing). */
     double loss_extra[3];
+    const double *loss_class_alpha;   /* fnn_loss_params' class_alpha (NULL: none) */
 } fnn_net;
 
 /* Phases of a training step timed into net->phase_s (diagnostics: bench/step_profile.py):

@@ -96,12 +96,14 @@ cdef extern from "losses.h" nogil:
     double fnn_loss_f64(int loss, double param, size_t n, size_t k, const double *y_true,
                         const double *y_pred, const double *sw, double grad_scale,
                         double *grad, double *per_sample)
-    double fnn_loss_params_f32(int loss, const double *params, size_t n, size_t k,
-                               const float *y_true, const float *y_pred, const float *sw,
-                               float grad_scale, float *grad, float *per_sample)
-    double fnn_loss_params_f64(int loss, const double *params, size_t n, size_t k,
-                               const double *y_true, const double *y_pred, const double *sw,
-                               double grad_scale, double *grad, double *per_sample)
+    double fnn_loss_params_f32(int loss, const double *params, const double *class_alpha,
+                               size_t n, size_t k, const float *y_true, const float *y_pred,
+                               const float *sw, float grad_scale, float *grad,
+                               float *per_sample)
+    double fnn_loss_params_f64(int loss, const double *params, const double *class_alpha,
+                               size_t n, size_t k, const double *y_true, const double *y_pred,
+                               const double *sw, double grad_scale, double *grad,
+                               double *per_sample)
 
 
 # The loss kernels' codes (csrc/losses.h), by the name fastnn._codes.LOSSES gives them.
@@ -138,11 +140,12 @@ LOSS_NPARAMS = FNN_LOSS_NPARAMS
 def loss(int kind, double param, const floating[:, ::1] y_true not None,
          const floating[:, ::1] y_pred not None,
          const floating[::1] sw, double grad_scale, floating[:, ::1] grad,
-         floating[::1] per_sample, params=None):
+         floating[::1] per_sample, params=None, class_alpha=None):
     """sum_i w_i l_i (a float); grad (n x k) and per_sample (n) are optional outputs.
     y_true is n x 1 class indices for the sparse kinds, else n x k. sw may be None.
     params: None (the parameters are (param, 0, 0, 0)) or a sequence of LOSS_NPARAMS
-    floats (csrc/losses.h: fnn_loss_params), which param then does not count."""
+    floats (csrc/losses.h: fnn_loss_params), which param then does not count.
+    class_alpha: None, or the focal cross-entropy's alpha of each of the k classes."""
     if kind < 0 or kind >= FNN_LOSS_COUNT:
         raise ValueError(f"loss code must be in [0, {FNN_LOSS_COUNT}), got {kind}")
     cdef double pr[8]
@@ -155,6 +158,15 @@ def loss(int kind, double param, const floating[:, ::1] y_true not None,
                          f"{len(params)}")
     for pi in range(FNN_LOSS_NPARAMS):
         pr[pi] = params[pi] if pi < len(params) else 0.0
+    cdef const double[::1] ca
+    cdef const double *pca = NULL
+    if class_alpha is not None:
+        ca = np.ascontiguousarray(class_alpha, dtype=np.float64).reshape(-1)
+        if <size_t>ca.shape[0] != <size_t>y_pred.shape[1]:
+            raise ValueError(f"class_alpha must hold one number per class "
+                             f"({y_pred.shape[1]}), got {ca.shape[0]}")
+        if ca.shape[0]:
+            pca = &ca[0]
     cdef size_t n = y_pred.shape[0], k = y_pred.shape[1], i
     cdef bint sparse = kind == FNN_LOSS_SPARSE_CCE_LOGITS or kind == FNN_LOSS_SPARSE_CCE_PROBS
     _same_shape2("y_true", (y_pred.shape[0], 1 if sparse else y_pred.shape[1]),
@@ -179,11 +191,11 @@ def loss(int kind, double param, const floating[:, ::1] y_true not None,
     cdef double out
     with nogil:
         if floating is float:
-            out = fnn_loss_params_f32(kind, pr, n, k, &y_true[0, 0], &y_pred[0, 0], psw,
-                                      <float>grad_scale, pg, pps)
+            out = fnn_loss_params_f32(kind, pr, pca, n, k, &y_true[0, 0], &y_pred[0, 0],
+                                      psw, <float>grad_scale, pg, pps)
         else:
-            out = fnn_loss_params_f64(kind, pr, n, k, &y_true[0, 0], &y_pred[0, 0], psw,
-                                      grad_scale, pg, pps)
+            out = fnn_loss_params_f64(kind, pr, pca, n, k, &y_true[0, 0], &y_pred[0, 0],
+                                      psw, grad_scale, pg, pps)
     return out
 
 

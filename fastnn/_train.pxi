@@ -81,6 +81,7 @@ cdef extern from "train.h" nogil:
         size_t in_stride
         int in_invert
         double loss_extra[3]
+        const double *loss_class_alpha
     int FNN_PHASE_STEPS, FNN_PHASE_GATHER, FNN_PHASE_LOSS
     int FNN_PHASE_OF(int l)
     int FNN_PHASES(int n_layers)
@@ -267,7 +268,7 @@ cdef class FusedNet:
     def __init__(self, list layers, int loss, double loss_param, bint loss_on_logits,
                  size_t y_cols, int metric, dict opt, unsigned long long seed, dtype,
                  bint error_stats=True, dict norm=None, bint trains=True,
-                 tuple loss_extra=None):
+                 tuple loss_extra=None, loss_class_alpha=None):
         cdef int i, j, bad = -1, rc
         cdef fnn_layer *L
         if not layers or len(layers) > 64:
@@ -346,6 +347,18 @@ cdef class FusedNet:
                              f"{len(extra)}")
         for j in range(3):
             self.net.loss_extra[j] = extra[j] if j < len(extra) else 0.0
+        # a focal loss' alpha per class: one float64 per output unit, kept alive here
+        cdef const double[::1] class_alpha
+        self.net.loss_class_alpha = NULL
+        if loss_class_alpha is not None:
+            arr = np.ascontiguousarray(loss_class_alpha, dtype=np.float64).reshape(-1)
+            n_out = layers[len(layers) - 1]["out"]
+            if arr.shape[0] != n_out:
+                raise ValueError(f"FusedNet: loss_class_alpha must hold one number per "
+                                 f"output unit ({n_out}), got {arr.shape[0]}")
+            self._keep.append(arr)
+            class_alpha = arr
+            self.net.loss_class_alpha = &class_alpha[0]
         self.net.loss_on_logits = loss_on_logits
         self.net.metric = metric
         self.net.error_stats = error_stats

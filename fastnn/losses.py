@@ -14,10 +14,9 @@ Two kinds of losses:
   and gradient in one C pass (`_op`), which the fused engine also runs (label_smoothing
   included);
 - the last ten are also written with fastnn.autodiff.ops (Keras' formulas, `call`),
-  which serves the options their kernels do not take (an axis other than -1, one alpha
-  per class; for Dice and Tversky, an axis, and any use but the batch mean in training
-  or under a GradientTape) and per-sample values (reduction "none") under a
-  GradientTape.
+  which serves the options their kernels do not take (an axis other than -1; for Dice
+  and Tversky, an axis, and any use but the batch mean in training or under a
+  GradientTape) and per-sample values (reduction "none") under a GradientTape.
 
 A SparseCategoricalCrossentropy with ignore_class keeps its C kernel on the layer path
 and is refused by the fused engine (the model then trains on the layer path).
@@ -160,9 +159,11 @@ def _kernel_loss(loss, y_true, y_pred, from_logits, sample_weight=None, grad=Fal
         code, dtype = LOSSES[name], yp.dtype
     params = loss._kernel_params()
     n = yp.shape[0]
+    ca = loss._kernel_class_alpha(yp.shape[1])
     if not grad:
         out = np.empty(n, dtype=dtype)
-        _kernels.loss(code, 0.0, yt, yp, None, 1.0, None, out, params=params)
+        _kernels.loss(code, 0.0, yt, yp, None, 1.0, None, out, params=params,
+                      class_alpha=ca)
         return out
     sw = None
     if sample_weight is not None:
@@ -174,7 +175,8 @@ def _kernel_loss(loss, y_true, y_pred, from_logits, sample_weight=None, grad=Fal
         if not np.all(np.isfinite(sw)):
             raise ValueError(f"{owner}: sample_weight must be finite")
     g = np.empty_like(yp)
-    total = _kernels.loss(code, 0.0, yt, yp, sw, 1.0 / n, g, None, params=params)
+    total = _kernels.loss(code, 0.0, yt, yp, sw, 1.0 / n, g, None, params=params,
+                          class_alpha=ca)
     return total / n, g.reshape(shape)
 
 
@@ -415,6 +417,9 @@ class _SmoothedCrossentropy(_CrossentropyBase):
 
     def _kernel_params(self):
         return (0.0, 0.0, self.label_smoothing, 0.0)
+
+    def _kernel_class_alpha(self, k):
+        return None
 
     def loss_and_grad(self, y_true, y_pred, sample_weight=None, from_logits=None):
         fl = self.from_logits if from_logits is None else from_logits
@@ -706,8 +711,8 @@ class _TapeLoss(Loss):
 class _KernelLoss(_TapeLoss):
     """A loss computed by a C kernel (value and gradient in one pass, the kernel the
     fused engine runs too) whose formula is also written in `call` with
-    fastnn.autodiff.ops: the tape takes the options the kernel does not (another axis,
-    per-class weights; `_op` is then None) and per-sample values under a GradientTape.
+    fastnn.autodiff.ops: the tape takes the options the kernel does not (another axis;
+    `_op` is then None) and per-sample values under a GradientTape.
     A subclass sets `_name` (its kernel, fastnn._codes.LOSSES; "_logits" appended on
     logits) and may define `_kernel_ok` and `_kernel_params`."""
     __call__ = Loss.__call__     # Loss' dispatch: the C kernel, or the tape
@@ -729,6 +734,10 @@ class _KernelLoss(_TapeLoss):
 
     def _kernel_params(self):
         return (0.0, 0.0, 0.0, 0.0)
+
+    def _kernel_class_alpha(self, k):
+        """The focal loss' alpha of each of the k classes (float64), or None."""
+        return None
 
     def _is_crossentropy(self):
         return False          # no logits of a softmax / sigmoid output taken instead
@@ -1118,11 +1127,19 @@ class CategoricalFocalCrossentropy(_KernelLoss):
         self.axis = _axis_arg(axis, owner)
 
     def _kernel_ok(self):
-        # the kernel reduces over the last axis, with one alpha for every class
-        return self.axis == -1 and not isinstance(self.alpha, list)
+        return self.axis == -1      # the kernel reduces over the last axis
 
     def _kernel_params(self):
-        return (self.alpha, self.gamma, self.label_smoothing, 0.0)
+        alpha = 0.0 if isinstance(self.alpha, list) else self.alpha
+        return (alpha, self.gamma, self.label_smoothing, 0.0)
+
+    def _kernel_class_alpha(self, k):
+        if not isinstance(self.alpha, list):
+            return None
+        if len(self.alpha) != k:
+            raise ValueError(f"{type(self).__name__}: alpha must hold one weight per class "
+                             f"({k} for predictions of {k} classes), got {len(self.alpha)}")
+        return np.asarray(self.alpha, dtype=np.float64)
 
     def _per_sample(self, y_true, y_pred):
         self._warn_one_class(y_pred)

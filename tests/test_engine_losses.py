@@ -129,6 +129,13 @@ KERNELS = [
      lambda t, p: R.categorical_focal_crossentropy(t, p, 0.5, 1.5, False, 0.2), "cat"),
     ("cfce_logits", "categorical_focal_crossentropy_logits", (0.3, 1.0, 0.1, 0.0),
      lambda t, p: R.categorical_focal_crossentropy(t, p, 0.3, 1.0, True, 0.1), "catlogits"),
+    ("cfce_alpha_per_class", "categorical_focal_crossentropy",
+     (0.0, 2.0, 0.0, 0.0, [0.1, 0.2, 0.3, 0.4]),
+     lambda t, p: R.categorical_focal_crossentropy(t, p, [0.1, 0.2, 0.3, 0.4]), "cat"),
+    ("cfce_logits_alpha_per_class", "categorical_focal_crossentropy_logits",
+     (0.0, 1.0, 0.1, 0.0, [0.4, 0.3, 0.2, 0.1]),
+     lambda t, p: R.categorical_focal_crossentropy(t, p, [0.4, 0.3, 0.2, 0.1], 1.0, True, 0.1),
+     "catlogits"),
     ("bce_smoothed", "binary_crossentropy", (0.0, 0.0, 0.3, 0.0), _bce_smoothed(0.3, False),
      "soft"),
     ("bce_logits_smoothed", "binary_crossentropy_logits", (0.0, 0.0, 0.3, 0.0),
@@ -149,10 +156,15 @@ KIDS = [c[0] for c in KERNELS]
 
 
 def _run(name, params, yt, yp, sw=None, scale=1.0):
-    """(total, gradient, per-sample values) of the kernel `name` on yt, yp (their dtype)."""
+    """(total, gradient, per-sample values) of the kernel `name` on yt, yp (their dtype);
+    params may end with the alpha of each class (a list) after the 4 numbers."""
     yt, yp = np.ascontiguousarray(yt), np.ascontiguousarray(yp)
     grad, per = np.empty_like(yp), np.empty(yp.shape[0], yp.dtype)
-    total = _kernels.loss(LOSSES[name], 0.0, yt, yp, sw, scale, grad, per, params=params)
+    params, ca = tuple(params), None
+    if params and isinstance(params[-1], list):
+        params, ca = params[:-1], params[-1]
+    total = _kernels.loss(LOSSES[name], 0.0, yt, yp, sw, scale, grad, per, params=params,
+                          class_alpha=ca)
     return total, grad, per
 
 
@@ -169,6 +181,18 @@ def test_each_c_code_has_exactly_one_name():
     assert LOSSES == _kernels.LOSS_CODES
     for name in ("kl_divergence", "binary_focal_crossentropy_logits", "huber"):
         assert name in LOSSES
+
+
+def test_a_focal_alpha_per_class_must_match_the_classes():
+    y, p = np.eye(3)[[0, 2]], np.full((2, 3), 1 / 3)
+    with pytest.raises(ValueError, match=r"CategoricalFocalCrossentropy: alpha must hold one "
+                                         r"weight per class \(3 for predictions of 3 "
+                                         r"classes\), got 2"):
+        losses.CategoricalFocalCrossentropy(alpha=[0.5, 0.5])(y, p)
+    with pytest.raises(ValueError, match=r"class_alpha must hold one number per class \(3\), "
+                                         r"got 2"):
+        _kernels.loss(LOSSES["categorical_focal_crossentropy"], 0.0, y, p, None, 1.0, None,
+                      None, class_alpha=[0.5, 0.5])
 
 
 def test_a_bad_code_or_too_many_parameters_are_refused():
@@ -232,7 +256,9 @@ def test_gradient_may_overwrite_the_predictions(case, dtype):
     total, grad, per = _run(name, params, yt, yp)
     buf = yp.copy()
     per2 = np.empty_like(per)
-    total2 = _kernels.loss(LOSSES[name], 0.0, yt, buf, None, 1.0, buf, per2, params=params)
+    ca = params[-1] if params and isinstance(params[-1], list) else None
+    total2 = _kernels.loss(LOSSES[name], 0.0, yt, buf, None, 1.0, buf, per2,
+                           params=params[:4], class_alpha=ca)
     assert total2 == total
     np.testing.assert_array_equal(per2, per)
     np.testing.assert_array_equal(buf, grad)
@@ -246,7 +272,7 @@ def test_threads_change_no_bit(case, set_threads):
     rng = np.random.default_rng(16)
     out = []
     for dt in (np.float32, np.float64):
-        yt, yp = (a.astype(dt) for a in _data(kind, rng, (500, 6)))
+        yt, yp = (a.astype(dt) for a in _data(kind, rng, (500, 4)))
         sw = rng.uniform(0.1, 2.0, 500).astype(dt)
         for n_threads in (1, 2):
             set_threads(n_threads)
@@ -311,6 +337,8 @@ KERAS_KERNELS = {
     "binary_focal_crossentropy_logits": ("binary_focal_crossentropy_logits",
                                          (0.25, 3.0, 0.0, 0.0)),
     "categorical_focal_crossentropy": ("categorical_focal_crossentropy", (0.25, 2.0, 0.0, 0.0)),
+    "categorical_focal_crossentropy_alpha_per_class": (
+        "categorical_focal_crossentropy", (0.0, 1.5, 0.0, 0.0, [0.1, 0.2, 0.3, 0.4])),
     "categorical_focal_crossentropy_logits_smoothed": ("categorical_focal_crossentropy_logits",
                                                        (0.3, 1.0, 0.1, 0.0)),
     "binary_crossentropy_smoothed": ("binary_crossentropy", (0.0, 0.0, 0.3, 0.0)),
@@ -386,6 +414,8 @@ TRAIN = [
     ("cfce", lambda: losses.CategoricalFocalCrossentropy(), "softmax", "onehot"),
     ("cfce_logits_smoothed", lambda: losses.CategoricalFocalCrossentropy(
         alpha=0.5, gamma=1.0, from_logits=True, label_smoothing=0.1), "linear", "onehot"),
+    ("cfce_alpha_per_class", lambda: losses.CategoricalFocalCrossentropy(
+        alpha=[0.2, 0.3, 0.5], gamma=1.5), "softmax", "onehot"),
     ("bce_smoothed", lambda: losses.BinaryCrossentropy(label_smoothing=0.2), "sigmoid", "soft"),
     ("bce_logits_smoothed", lambda: losses.BinaryCrossentropy(from_logits=True,
                                                               label_smoothing=0.2),
@@ -452,7 +482,7 @@ def test_engine_metrics_follow_a_new_loss(monkeypatch):
 
 @pytest.mark.parametrize("make, why", [
     (lambda: losses.CosineSimilarity(axis=0), "options its C kernel does not take"),
-    (lambda: losses.CategoricalFocalCrossentropy(alpha=[0.2, 0.3, 0.5]),
+    (lambda: losses.CategoricalFocalCrossentropy(axis=0),
      "options its C kernel does not take"),
     (lambda: losses.Dice(axis=1), "options its C kernel does not take"),
     (lambda: losses.Tversky(axis=-1), "options its C kernel does not take"),
@@ -504,7 +534,7 @@ def _reduction_model(loss, lr=0.0, seed=6):
 @pytest.mark.parametrize("make, ref", [
     (losses.KLDivergence, R.kl_divergence),
     (losses.MeanSquaredError, lambda t, p: np.mean((t - p) ** 2, axis=-1)),
-    # a loss on the tape: one alpha per class
+    # one alpha per class
     (lambda reduction: losses.CategoricalFocalCrossentropy(alpha=[0.2, 0.3, 0.5],
                                                            reduction=reduction),
      lambda t, p: R.categorical_focal_crossentropy(t, p, [0.2, 0.3, 0.5])),

@@ -253,7 +253,8 @@ def _optimizer_kind(opt):
 
 def _loss_spec(model, specs, custom=False):
     """(C loss code, parameters, loss on logits?, y columns); the parameters are the
-    kernel's (csrc/losses.h: fnn_loss_params), a tuple of 4 floats. custom: the loss is
+    kernel's (csrc/losses.h: fnn_loss_params), a tuple of 4 floats, and a fifth entry,
+    the alpha of each class (float64 array), for a focal loss with one. custom: the loss is
     computed in Python (custom_step); the net's own loss head is never used."""
     if custom:
         return LOSSES["mean_squared_error"], (1.0, 0.0, 0.0, 0.0), False, specs[-1]["out"]
@@ -292,11 +293,13 @@ def _loss_spec(model, specs, custom=False):
         if loss.from_logits and last["act_name"] != "linear":
             raise Unsupported("from_logits loss after a non-linear output")
         code = LOSSES[loss._kernel_name(loss.from_logits)]
-        return code, tuple(float(v) for v in loss._kernel_params()), False, k
+        params = tuple(float(v) for v in loss._kernel_params())
+        class_alpha = loss._kernel_class_alpha(k)     # a focal loss' alpha per class
+        return code, params + ((class_alpha,) if class_alpha is not None else ()), False, k
     if isinstance(loss, losses_mod.Loss) and type(loss).__call__ is losses_mod.Loss.__call__ \
             and getattr(loss, "_name", None) is not None:
         raise Unsupported(f"loss {type(loss).__name__} with options its C kernel does not "
-                          f"take (axis other than -1, or one alpha per class)")
+                          f"take (an axis it does not reduce over)")
     raise Unsupported(f"loss {type(loss).__name__}")
 
 
@@ -395,7 +398,9 @@ class FusedPlan:
         self.net = _kernels.FusedNet(specs, self.loss_code, loss_param[0], self.on_logits,
                                      self.y_cols, self.metric_code, opt_cfg, seed, self.dtype,
                                      error_stats=error_stats, norm=norm, trains=self.can_train,
-                                     loss_extra=tuple(loss_param[1:]))
+                                     loss_extra=tuple(loss_param[1:4]),
+                                     loss_class_alpha=loss_param[4] if len(loss_param) > 4
+                                     else None)
         # Free workspaces per batch size: a call takes one (or makes one) and gives it
         # back, so calls from several threads never share one.
         self._ws = {}
