@@ -30,7 +30,7 @@ enum { FNN_METRIC_NONE = 0, FNN_METRIC_SPARSE_ACC, FNN_METRIC_CAT_ACC, FNN_METRI
 typedef struct {
     size_t in, out;
     int act;                  /* activation code (activations.h) of the forward pass */
-    double act_param;
+    double act_param[3];      /* the activation's parameters (FNN_ACT_NPARAM, activations.h) */
     double dropout;           /* rate of a Dropout after this layer; 0 = none */
     double kl1, kl2, bl1, bl2;/* kernel and bias regularizer factors */
     void *W, *b;              /* in x out and out (b may be NULL) */

@@ -12,7 +12,7 @@ cdef extern from "train.h" nogil:
         size_t in_ "in"
         size_t out
         int act
-        double act_param
+        double act_param[3]
         double dropout
         double kl1, kl2, bl1, bl2
         void *W
@@ -303,7 +303,7 @@ cdef class FusedNet:
             L = &self.net.layers[i]
             n_in, n_out = spec["in"], spec["out"]
             L.act = spec["act"]
-            L.act_param = spec["act_param"]
+            _act_params(spec["act_param"], L.act_param)
             L.dropout = spec["dropout"]
             L.kl1, L.kl2 = spec["kl1"], spec["kl2"]
             L.bl1, L.bl2 = spec["bl1"], spec["bl2"]
