@@ -71,10 +71,14 @@ class EngineState:
 
 
 def _act_code(layer):
-    """The layer's activation as the engine's (name, code, parameter); a Python
-    function as activation needs the layer path."""
+    """The layer's activation as the engine's (name, code, parameter(s)); a Python
+    function as activation needs the layer path, and so does glu (it halves the width:
+    the engine's layers keep it)."""
     if layer.activation_name is None:
         builtin = getattr(layer.activation, "_fastnn_name", None)
+        if builtin == "glu":
+            raise Unsupported(f"layer {layer.name!r}: activation 'glu' halves the layer's "
+                              f"width (the engine's activations keep it)")
         if builtin is not None:
             raise Unsupported(f"layer {layer.name!r}: activation {builtin!r} has no C kernel")
         raise Unsupported(f"layer {layer.name!r} has a Python function as activation")
