@@ -289,7 +289,7 @@ def _derivative(name, z, a, params):
         s = _squareplus_s(z, b)
         with np.errstate(divide="ignore", invalid="ignore"):
             pos = np.where(s > 0, (one + z / s) / 2, _c(z, 0.5))
-            neg = _c(z, b) / (2 * s * (s - z))
+            neg = (_c(z, b) / s) / (s - z) / 2     # b / (2 s (s - z)), no underflow
         return np.where(z >= 0, pos, neg).astype(z.dtype)
     if name == "soft_shrink":
         t = _c(z, params.get("threshold", 0.5))
@@ -316,8 +316,8 @@ def _resolve(name, params):
     name = ACTIVATION_ALIASES.get(name, name)
     if name == "gelu" and params.get("approximate", False):
         name = "gelu_tanh"
-    if name == "relu" and any(params.get(k) not in (None, 0, 0.0) for k in
-                              ("negative_slope", "max_value", "threshold")):
+    if name == "relu" and (params.get("negative_slope", 0) != 0 or params.get("threshold", 0) != 0
+                           or params.get("max_value") is not None):
         name = "relu_general"
     return name
 
