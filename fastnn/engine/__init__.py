@@ -9,6 +9,11 @@ model's FusedPlan, or None with the reason kept in `model._engine.why` when the 
 needs the layer-by-layer path (same numbers, more Python). The plan is rebuilt cheaply
 whenever something it depends on changes.
 
+Activations: every built-in activation of fastnn.activations runs in the engine (a C
+kernel with its parameters: relu's negative_slope / max_value / threshold, celu's alpha,
+...), except glu, which halves the layer's width (the engine's layers keep it) and so
+trains on the layer path, as does a Python function given as an activation.
+
 What it reads of a model: `_chain()` (its layers in order, or None), `dtype`, `built`,
 `compiled`, `trainable`, `loss`, `optimizer`, `_metrics` (the compiled metric
 objects), `_trains_on_logits()`, `_state_lock`, `history`, `stop_training`, and its
