@@ -437,3 +437,40 @@ def test_glu_stays_on_the_layer_path(monkeypatch):
     model.fit(x, y, epochs=1, verbose=0)
     assert model._engine.fit_plan is None
     assert "activation 'glu' halves the layer's width" in model._engine.why
+
+
+@pytest.mark.parametrize("kw", [dict(max_value=6.0), dict(threshold=0.5),
+                                dict(max_value=2.0, negative_slope=0.1, threshold=0.5),
+                                dict(negative_slope=0.2)])
+def test_relu_layer_options_as_keras(monkeypatch, kw, dtype):
+    """keras.layers.ReLU(max_value, negative_slope, threshold): the values of
+    keras.activations.relu, its config, and the engine folding it into the Dense before."""
+    x = np.asarray([[-10, -5, -0.5, 0.0, 0.5, 1.0, 5, 10]], dtype)
+    layer = L.ReLU(**kw)
+    np.testing.assert_array_equal(layer(x), activations.relu(x, **kw))
+    cfg = layer.get_config()
+    assert {k: cfg[k] for k in ("max_value", "negative_slope", "threshold")} == \
+        {"max_value": None, "negative_slope": 0.0, "threshold": 0.0, **kw}
+    back = L.ReLU.from_config(cfg)
+    np.testing.assert_array_equal(back(x), layer(x))
+    xs, y = _data(dtype)
+
+    def make():
+        return fastnn.Sequential([L.Input((6,), dtype=dtype.name), L.Dense(8), L.ReLU(**kw),
+                                  L.Dense(3, activation="softmax")])
+    ma, ha = _fit(monkeypatch, True, make, xs, y)
+    mb, hb = _fit(monkeypatch, False, make, xs, y)
+    assert len(ma._engine.fit_plan.specs) == 2     # folded into the first Dense
+    for wa, wb in zip(ma.get_weights(), mb.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    np.testing.assert_allclose(ha["loss"], hb["loss"], rtol=1e-13)
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(max_value=-1.0), "ReLU: max_value must be a finite number in \\[0"),
+    (dict(negative_slope=-0.1), "ReLU: negative_slope"),
+    (dict(threshold=None), "ReLU: threshold"),
+])
+def test_relu_layer_refuses_what_keras_refuses(kw, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        L.ReLU(**kw)
