@@ -466,11 +466,13 @@ def test_relu_layer_options_as_keras(monkeypatch, kw, dtype):
     np.testing.assert_allclose(ha["loss"], hb["loss"], rtol=1e-13)
 
 
-@pytest.mark.parametrize("kw,match", [
-    (dict(max_value=-1.0), "ReLU: max_value must be a finite number in \\[0"),
-    (dict(negative_slope=-0.1), "ReLU: negative_slope"),
-    (dict(threshold=None), "ReLU: threshold"),
+@pytest.mark.parametrize("kw,exc,match", [
+    (dict(max_value=-1.0), ValueError, "max_value of a ReLU layer cannot be a negative value"),
+    (dict(negative_slope=-0.1), ValueError, "negative_slope of a ReLU layer cannot be None"),
+    (dict(threshold=None), ValueError, "threshold of a ReLU layer cannot be None"),
+    (dict(max_value="6"), TypeError, "ReLU: max_value must be a real number"),
+    (dict(max_value=1e39), ValueError, "ReLU: max_value must be a finite number"),
 ])
-def test_relu_layer_refuses_what_keras_refuses(kw, match):
-    with pytest.raises((ValueError, TypeError), match=match):
+def test_relu_layer_refuses_what_keras_refuses(kw, exc, match):
+    with pytest.raises(exc, match=match):
         L.ReLU(**kw)

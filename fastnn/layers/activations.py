@@ -129,17 +129,24 @@ class ReLU(Activation):
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, name=None,
                  **kwargs):
-        max_value = _argcheck.real(max_value, "max_value", "ReLU", lo=0.0, hi=3.4e38,
-                                   allow_none=True)
-        negative_slope = _argcheck.real(negative_slope, "negative_slope", "ReLU", lo=0.0,
-                                        hi=3.4e38)
-        threshold = _argcheck.real(threshold, "threshold", "ReLU", lo=0.0, hi=3.4e38)
+        # Keras' checks and wording (a negative value); then finite, within float32
+        if max_value is not None and _argcheck.real(max_value, "max_value", "ReLU") < 0:
+            raise ValueError(f"max_value of a ReLU layer cannot be a negative value. "
+                             f"Received: max_value={max_value}")
+        for arg, v in (("negative_slope", negative_slope), ("threshold", threshold)):
+            if v is None or _argcheck.real(v, arg, "ReLU") < 0:
+                raise ValueError(f"{arg} of a ReLU layer cannot be None or a negative "
+                                 f"value. Received: {arg}={v}")
+        max_value = _argcheck.real(max_value, "max_value", "ReLU", hi=3.4e38, allow_none=True)
+        negative_slope = _argcheck.real(negative_slope, "negative_slope", "ReLU", hi=3.4e38)
+        threshold = _argcheck.real(threshold, "threshold", "ReLU", hi=3.4e38)
         super().__init__("relu", name=name, **kwargs)
         self.max_value, self.negative_slope, self.threshold = \
             max_value, negative_slope, threshold
         if max_value is not None or negative_slope or threshold:
             self.activation_params = {"negative_slope": negative_slope,
                                       "max_value": max_value, "threshold": threshold}
+        self.built = True       # stateless: built when created, as Keras' ReLU
 
     def get_config(self):
         cfg = super().get_config()
