@@ -243,8 +243,9 @@ def test_celu_with_negative_alpha_matches_its_formula():
 # --------------------------------------------------- position, threads, SIMD, aliasing
 @pytest.mark.parametrize("name,params", CASES, ids=IDS)
 def test_element_result_does_not_depend_on_its_position(name, params, dtype, simd_path):
-    """An element gives the same bits wherever it sits (vector body, odd tails, chunks,
-    threads) and on every SIMD path."""
+    """An element gives the same bits wherever it sits (vector body, odd tails, chunks),
+    on each SIMD path; the paths agree to a few ulp (float32 has AVX2 forms of mish,
+    log_sigmoid and celu; float64 runs the same C on both)."""
     _, code, param = _resolved(name, params)
     z = np.random.default_rng(12).normal(scale=3.0, size=(1, 8195)).astype(dtype)
     da = np.random.default_rng(13).normal(size=z.shape).astype(dtype)
@@ -257,8 +258,13 @@ def test_element_result_does_not_depend_on_its_position(name, params, dtype, sim
             _bwd(code, param, part, full[:, lo:hi].copy(), np.ascontiguousarray(da[:, lo:hi])),
             full_grad[:, lo:hi])
     _kernels.set_simd_path("generic")
-    np.testing.assert_array_equal(_fwd(code, param, z), full)
-    np.testing.assert_array_equal(_bwd(code, param, z, full, da), full_grad)
+    if np.dtype(dtype) == np.float64:
+        np.testing.assert_array_equal(_fwd(code, param, z), full)
+        np.testing.assert_array_equal(_bwd(code, param, z, full, da), full_grad)
+    else:
+        np.testing.assert_allclose(_fwd(code, param, z), full, rtol=2e-6, atol=1e-30)
+        np.testing.assert_allclose(_bwd(code, param, z, full, da), full_grad, rtol=4e-6,
+                                   atol=1e-6)
 
 
 @pytest.mark.parametrize("name,params", CASES, ids=IDS)
