@@ -45,6 +45,8 @@ typedef struct {
     double gl1, gl2, btl1, btl2;   /* gamma and beta regularizer factors */
     void *gamma, *beta, *mmean, *mvar;
     void *slotG[3], *slotBe[3];
+    int bf16;                 /* mixed_bfloat16: the layer's products on bfloat16 operands
+                               * (bf16.h, fnn_dense_*_bf16); float32 nets only */
 } fnn_layer;
 
 enum { FNN_CLIP_NONE = 0, FNN_CLIP_VALUE, FNN_CLIP_NORM, FNN_CLIP_GLOBAL_NORM };

@@ -30,6 +30,7 @@ cdef extern from "train.h" nogil:
         void *mvar
         void *slotG[3]
         void *slotBe[3]
+        int bf16
     enum:
         FNN_OPT_SGD
         FNN_OPT_ADAM
@@ -308,6 +309,10 @@ cdef class FusedNet:
             L.kl1, L.kl2 = spec["kl1"], spec["kl2"]
             L.bl1, L.bl2 = spec["bl1"], spec["bl2"]
             L.frozen = bool(spec.get("frozen", False))
+            L.bf16 = bool(spec.get("bf16", False))
+            if L.bf16 and self.dtype != np.float32:
+                raise ValueError(f"FusedNet: layer {i} has bfloat16 products, which need "
+                                 f"float32 weights, got {self.dtype}")
             bn = spec.get("bn")      # a BatchNormalization after the activation, or None
             L.bn = bn is not None
             L.bn_pre = bool(bn and bn.get("pre"))

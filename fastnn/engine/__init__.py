@@ -123,9 +123,6 @@ def _dense_specs(model):
     flatten_first = False
     norm = None
     for i, layer in enumerate(model._chain()):
-        if getattr(layer, "_rounds_bf16", False):
-            raise Unsupported(f"{layer.name!r} under the mixed_bfloat16 dtype policy (the "
-                              f"engine has no bfloat16 matrix products)")
         if getattr(layer, "activity_regularizer", None) is not None:
             raise Unsupported(f"activity_regularizer on {layer.name!r}")
         if isinstance(layer, layers_mod.InputLayer) or type(layer) is layers_mod.Identity:
@@ -150,7 +147,8 @@ def _dense_specs(model):
                           "act_name": name, "act_param": param, "dropout": 0.0,
                           "kl1": kl1, "kl2": kl2, "bl1": bl1, "bl2": bl2,
                           "W": layer.kernel, "b": layer.bias if layer.use_bias else None,
-                          "frozen": not layer.trainable, "layer": layer})
+                          "frozen": not layer.trainable, "layer": layer,
+                          "bf16": bool(getattr(layer, "_rounds_bf16", False))})
         elif isinstance(layer, layers_mod.Activation) and specs and specs[-1]["act_name"] == "linear" \
                 and not specs[-1]["dropout"] and not specs[-1].get("bn", {}).get("pre"):
             name, code, param = _act_code(layer)
