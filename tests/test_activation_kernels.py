@@ -482,3 +482,20 @@ def test_relu_layer_options_as_keras(monkeypatch, kw, dtype):
 def test_relu_layer_refuses_what_keras_refuses(kw, exc, match):
     with pytest.raises(exc, match=match):
         L.ReLU(**kw)
+
+
+@pytest.mark.parametrize("name,params", [("relu", {"max_value": 2.0, "threshold": 0.5}),
+                                         ("threshold", {"threshold": 0.3,
+                                                        "default_value": -1.0}),
+                                         ("celu", {"alpha": 0.5}), ("mish", {})])
+def test_bfloat16_dense_passes_the_parameters_on(name, params):
+    """The mixed_bfloat16 Dense kernel's activation (csrc/bf16.h) is act_forward with the
+    same parameters on its Z."""
+    _, code, param = _resolved(name, params)
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(9, 7)).astype(np.float32)
+    k = rng.normal(size=(7, 6)).astype(np.float32)
+    b = rng.normal(size=6).astype(np.float32)
+    z, a = np.empty((9, 6), np.float32), np.empty((9, 6), np.float32)
+    _kernels.dense_forward_bf16(x, k, b, code, param, z, a)
+    np.testing.assert_array_equal(a, _fwd(code, param, z))
