@@ -167,6 +167,24 @@ int fnn_train_steps_f64(const fnn_net *net, double *ws, size_t batch, const doub
                         size_t first, size_t n_steps, int64_t iteration0, const double *lr,
                         double *stats, long sig0, size_t *done);
 
+/* fnn_train_steps, also writing each step's model outputs for metrics the caller
+ * computes: step s's nb rows (in the order of perm) into y_pred + s * batch * k (k = the
+ * last layer's outputs), the last activation applied, bit for bit what the layer path's
+ * Dense layer outputs (a loss folded onto the logits gets them activated by
+ * fnn_act_forward, the kernel of that layer's epilogue). y_pred holds at least
+ * (steps run - 1) * batch + the last step's rows, times k; NULL: as fnn_train_steps.
+ * The outputs are the caller's buffer, so calls on one net may run at once. */
+int fnn_train_steps_out_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                            const float *Y, const float *SW, size_t n_rows,
+                            const int64_t *perm, size_t first, size_t n_steps,
+                            int64_t iteration0, const double *lr, double *stats, long sig0,
+                            size_t *done, float *y_pred);
+int fnn_train_steps_out_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                            const double *Y, const double *SW, size_t n_rows,
+                            const int64_t *perm, size_t first, size_t n_steps,
+                            int64_t iteration0, const double *lr, double *stats, long sig0,
+                            size_t *done, double *y_pred);
+
 /* One training step in two parts, for a loss the caller computes (a loss function
  * written in Python, differentiated on its tape): fnn_custom_forward gathers the rows
  * perm[first * batch ...] (every index < n_rows: the caller's check) into ws, runs the
@@ -201,4 +219,16 @@ int fnn_evaluate_f32(const fnn_net *net, float *ws, size_t batch, const float *X
                      const float *Y, const float *SW, size_t n_rows, double *stats, long sig0);
 int fnn_evaluate_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
                      const double *Y, const double *SW, size_t n_rows, double *stats, long sig0);
+
+/* fnn_evaluate that ADDS to stats (the caller zeroes them once, so that calls over
+ * consecutive row ranges, each a multiple of batch rows but the last, sum exactly as one
+ * call does) and writes the outputs, last activation applied as fnn_train_steps_out
+ * does, to y_pred (n_rows x k; NULL: none). Returns 0, or 1 when a SIGINT after sig0
+ * stopped it early (stats and y_pred incomplete). */
+int fnn_evaluate_out_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                         const float *Y, const float *SW, size_t n_rows, double *stats,
+                         long sig0, float *y_pred);
+int fnn_evaluate_out_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                         const double *Y, const double *SW, size_t n_rows, double *stats,
+                         long sig0, double *y_pred);
 #endif
