@@ -4,15 +4,68 @@
 
 cdef extern from "activations.h" nogil:
     int FNN_ACT_COUNT
-    void fnn_act_forward_f32(int act, double param, size_t rows, size_t cols,
+    int FNN_ACT_NPARAM
+    enum:
+        FNN_ACT_LINEAR
+        FNN_ACT_RELU
+        FNN_ACT_SIGMOID
+        FNN_ACT_TANH
+        FNN_ACT_LEAKY_RELU
+        FNN_ACT_ELU
+        FNN_ACT_SELU
+        FNN_ACT_SOFTPLUS
+        FNN_ACT_SOFTSIGN
+        FNN_ACT_SILU
+        FNN_ACT_GELU
+        FNN_ACT_GELU_TANH
+        FNN_ACT_HARD_SIGMOID
+        FNN_ACT_EXPONENTIAL
+        FNN_ACT_SOFTMAX
+        FNN_ACT_LOG_SOFTMAX
+        FNN_ACT_RELU6
+        FNN_ACT_HARD_SILU
+        FNN_ACT_MISH
+        FNN_ACT_CELU
+        FNN_ACT_LOG_SIGMOID
+        FNN_ACT_SPARSE_PLUS
+        FNN_ACT_SPARSE_SIGMOID
+        FNN_ACT_SQUAREPLUS
+        FNN_ACT_SOFT_SHRINK
+        FNN_ACT_HARD_SHRINK
+        FNN_ACT_TANH_SHRINK
+        FNN_ACT_HARD_TANH
+        FNN_ACT_THRESHOLD
+        FNN_ACT_RELU_GENERAL
+    void fnn_act_forward_f32(int act, const double *param, size_t rows, size_t cols,
                              const float *z, float *a)
-    void fnn_act_forward_f64(int act, double param, size_t rows, size_t cols,
+    void fnn_act_forward_f64(int act, const double *param, size_t rows, size_t cols,
                              const double *z, double *a)
-    void fnn_act_backward_f32(int act, double param, size_t rows, size_t cols,
+    void fnn_act_backward_f32(int act, const double *param, size_t rows, size_t cols,
                               const float *z, const float *a, const float *da, float *dz)
-    void fnn_act_backward_f64(int act, double param, size_t rows, size_t cols,
+    void fnn_act_backward_f64(int act, const double *param, size_t rows, size_t cols,
                               const double *z, const double *a, const double *da,
                               double *dz)
+
+
+# The activation codes (csrc/activations.h), by the name fastnn._codes.ACTIVATIONS gives
+# them: one name for every code.
+ACT_CODES = {
+    "linear": FNN_ACT_LINEAR, "relu": FNN_ACT_RELU, "sigmoid": FNN_ACT_SIGMOID,
+    "tanh": FNN_ACT_TANH, "leaky_relu": FNN_ACT_LEAKY_RELU, "elu": FNN_ACT_ELU,
+    "selu": FNN_ACT_SELU, "softplus": FNN_ACT_SOFTPLUS, "softsign": FNN_ACT_SOFTSIGN,
+    "silu": FNN_ACT_SILU, "gelu": FNN_ACT_GELU, "gelu_tanh": FNN_ACT_GELU_TANH,
+    "hard_sigmoid": FNN_ACT_HARD_SIGMOID, "exponential": FNN_ACT_EXPONENTIAL,
+    "softmax": FNN_ACT_SOFTMAX, "log_softmax": FNN_ACT_LOG_SOFTMAX,
+    "relu6": FNN_ACT_RELU6, "hard_silu": FNN_ACT_HARD_SILU, "mish": FNN_ACT_MISH,
+    "celu": FNN_ACT_CELU, "log_sigmoid": FNN_ACT_LOG_SIGMOID,
+    "sparse_plus": FNN_ACT_SPARSE_PLUS, "sparse_sigmoid": FNN_ACT_SPARSE_SIGMOID,
+    "squareplus": FNN_ACT_SQUAREPLUS, "soft_shrink": FNN_ACT_SOFT_SHRINK,
+    "hard_shrink": FNN_ACT_HARD_SHRINK, "tanh_shrink": FNN_ACT_TANH_SHRINK,
+    "hard_tanh": FNN_ACT_HARD_TANH, "threshold": FNN_ACT_THRESHOLD,
+    "relu_general": FNN_ACT_RELU_GENERAL,
+}
+ACT_COUNT = FNN_ACT_COUNT
+ACT_NPARAM = FNN_ACT_NPARAM
 
 
 cdef inline int _check_act(int act) except -1:
@@ -21,32 +74,66 @@ cdef inline int _check_act(int act) except -1:
     return 0
 
 
+cdef int _act_params(object param, double *out) except -1:
+    """An activation's parameters (csrc/activations.h) into out[0:3]: one number (the
+    first parameter, the others 0) or a tuple/list of up to 3 numbers."""
+    cdef Py_ssize_t i, n
+    out[0] = out[1] = out[2] = 0.0
+    if type(param) is float or type(param) is int:
+        out[0] = param
+        return 0
+    if isinstance(param, (tuple, list)):
+        n = len(param)
+        if n > FNN_ACT_NPARAM:
+            raise ValueError(f"activation parameters: at most {FNN_ACT_NPARAM} numbers, "
+                             f"got {n}")
+        for i in range(n):
+            out[i] = _act_number(param[i])
+        return 0
+    out[0] = _act_number(param)
+    return 0
+
+
+cdef double _act_number(object v) except? -1.0:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer,
+                                                             np.floating)):
+        raise TypeError(f"activation parameters must be real numbers, got "
+                        f"{type(v).__name__} {v!r}")
+    return float(v)
+
+
 cdef inline int _same_shape2(str name, tuple expected, tuple given) except -1:
     if expected != given:
         raise ValueError(f"{name} must have shape {expected}, got {given}")
     return 0
 
 
-def act_forward(int act, double param, const floating[:, ::1] z not None,
+def act_forward(int act, param, const floating[:, ::1] z not None,
                 floating[:, ::1] a not None):
-    """a = f(z) on a 2-D C-contiguous block (a may be z). Softmax kinds work per row."""
+    """a = f(z) on a 2-D C-contiguous block (a may be z). Softmax kinds work per row.
+    param: the activation's parameter, or a tuple of up to ACT_NPARAM of them."""
     _check_act(act)
+    cdef double p[3]
+    _act_params(param, p)
     cdef size_t rows = z.shape[0], cols = z.shape[1]
     _same_shape2("a", (z.shape[0], z.shape[1]), (a.shape[0], a.shape[1]))
     if rows == 0 or cols == 0:
         return
     with nogil:
         if floating is float:
-            fnn_act_forward_f32(act, param, rows, cols, &z[0, 0], &a[0, 0])
+            fnn_act_forward_f32(act, p, rows, cols, &z[0, 0], &a[0, 0])
         else:
-            fnn_act_forward_f64(act, param, rows, cols, &z[0, 0], &a[0, 0])
+            fnn_act_forward_f64(act, p, rows, cols, &z[0, 0], &a[0, 0])
 
 
-def act_backward(int act, double param, const floating[:, ::1] z not None,
+def act_backward(int act, param, const floating[:, ::1] z not None,
                  const floating[:, ::1] a not None,
                  const floating[:, ::1] da not None, floating[:, ::1] dz not None):
-    """dz = da * f'(z) (vector-Jacobian product for softmax kinds); dz may be da."""
+    """dz = da * f'(z) (vector-Jacobian product for softmax kinds); dz may be da.
+    param: as act_forward's."""
     _check_act(act)
+    cdef double p[3]
+    _act_params(param, p)
     cdef size_t rows = z.shape[0], cols = z.shape[1]
     shape = (z.shape[0], z.shape[1])
     _same_shape2("a", shape, (a.shape[0], a.shape[1]))
@@ -56,10 +143,10 @@ def act_backward(int act, double param, const floating[:, ::1] z not None,
         return
     with nogil:
         if floating is float:
-            fnn_act_backward_f32(act, param, rows, cols, &z[0, 0], &a[0, 0], &da[0, 0],
+            fnn_act_backward_f32(act, p, rows, cols, &z[0, 0], &a[0, 0], &da[0, 0],
                                  &dz[0, 0])
         else:
-            fnn_act_backward_f64(act, param, rows, cols, &z[0, 0], &a[0, 0], &da[0, 0],
+            fnn_act_backward_f64(act, p, rows, cols, &z[0, 0], &a[0, 0], &da[0, 0],
                                  &dz[0, 0])
 
 

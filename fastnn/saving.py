@@ -983,7 +983,7 @@ def _compile_settings(model):
     loss, a metric or loss class of the user's, a learning-rate function; the file is
     then written without them, with a warning, and load_model returns the model
     uncompiled, as Keras does when it cannot compile a loaded model)."""
-    from fastnn import losses, metrics, optimizers
+    from fastnn import metrics, optimizers
     from fastnn.trainers import trainer
     if not getattr(model, "compiled", False):
         return None

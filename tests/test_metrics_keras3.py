@@ -315,15 +315,18 @@ def test_compiled_model_saves_and_loads(tmp_path):
         np.testing.assert_allclose(after[k], before[k], rtol=1e-6)
 
 
-def test_new_metrics_leave_the_c_engine_for_the_layer_path():
+def test_new_metrics_are_computed_from_the_c_engines_outputs():
+    """The engine sums no cross-entropy metric: it trains the model in C and the metric
+    is computed in Python from the outputs it writes."""
     from fastnn import engine
     m = fastnn.Sequential([layers.Input((5,)), layers.Dense(1, activation="sigmoid")])
     m.compile("sgd", "binary_crossentropy", metrics=[metrics.BinaryCrossentropy()])
     x = np.zeros((4, 5), "float32")
     y = np.zeros((4, 1), "float32")
     m.fit(x, y, verbose=0)              # builds the metrics
-    with pytest.raises(engine.Unsupported, match="BinaryCrossentropy"):
-        engine._metric_spec(m, [{"act_name": "sigmoid"}], False)
+    code, feeds, rest = engine._metric_spec(m, [{"act_name": "sigmoid"}], False)
+    assert feeds == [] and rest == m._metrics
+    assert m._engine.why is None and m._engine.fit_plan is not None
 
 
 # ------------------------------------------------------------------ bad arguments

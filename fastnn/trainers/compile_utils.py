@@ -6,7 +6,6 @@ metrics, and the objects custom training code reads (`model.compiled_loss`,
 """
 import numpy as np
 
-from fastnn import _argcheck
 from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
 from fastnn.layers.symbolic import tree_flatten
@@ -290,6 +289,3 @@ class CompiledMetrics(metrics_mod.Metric):
         for m in self.metrics if hasattr(self, "_model") else ():
             m.reset_state()
 
-
-def shown(value):
-    return _argcheck.shown(value)

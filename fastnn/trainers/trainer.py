@@ -718,9 +718,10 @@ class Trainer:
             self._apply(grads, variables)
         return self._step_sums(xb, yb, out, total, each, swb)
 
-    def _step_sums(self, x, y, y_pred, total, each, sw=None):
+    def _step_sums(self, x, y, y_pred, total, each, sw=None, only=None):
         """A batch's (samples, loss * samples, (total, count) per metric); the weighted
-        metrics (compile's weighted_metrics) take the sample weights sw."""
+        metrics (compile's weighted_metrics) take the sample weights sw. only: these of
+        the compiled metrics alone (the engine sums the others), their sums in order."""
         n = _batch_size_of(x)
         if self._metrics is None:
             self._ensure_metrics_for(y, y_pred)
@@ -732,7 +733,7 @@ class Trainer:
             if single else compile_utils.flat_outputs(y_pred)
         sums = []
         sws = None
-        for m in self._metrics:
+        for m in self._metrics if only is None else only:
             i = getattr(m, "_fastnn_output", 0)
             w = None
             if getattr(m, "_fastnn_weighted", False) and sw is not None:
@@ -1134,9 +1135,11 @@ class Trainer:
             return (epoch + 1 - initial_epoch) % vfreq == 0
 
         if self._engine.fit_plan is not None and all(type(cb) is History for cb in cbl) and \
+                not self._engine.fit_plan.py_metrics and \
                 (val is None or engine.plan_for(self, val[0]) is self._engine.fit_plan):
             # Nothing to run between epochs but History's record (and the validation, in
-            # the same C call): many epochs per C call.
+            # the same C call): many epochs per C call. (Not with metrics computed in
+            # Python from the engine's outputs: those go epoch by epoch.)
             logs = self._engine.fit_plan.fit_epochs(
                 xa, ya, swa, batch_size, bool(shuffle), range(initial_epoch, epochs), cbl,
                 val=val, val_batch_size=vbs or batch_size, val_epoch=validates)
