@@ -1,7 +1,7 @@
 """The one table of kernel codes: names the Python layers use -> the C enums in
 csrc/activations.h and csrc/losses.h. The activation codes are read from the compiled
-extension (fastnn._kernels.ACT_CODES, csrc/activations.h); the loss codes' order must
-match the C enum."""
+extension (fastnn._kernels.ACT_CODES, csrc/activations.h), and so are the loss codes
+(fastnn._kernels.LOSS_CODES, csrc/losses.h)."""
 import math
 
 from fastnn import _kernels
