@@ -30,7 +30,7 @@ enum { FNN_METRIC_NONE = 0, FNN_METRIC_SPARSE_ACC, FNN_METRIC_CAT_ACC, FNN_METRI
 typedef struct {
     size_t in, out;
     int act;                  /* activation code (activations.h) of the forward pass */
-    double act_param;
+    double act_param[3];      /* the activation's parameters (FNN_ACT_NPARAM, activations.h) */
     double dropout;           /* rate of a Dropout after this layer; 0 = none */
     double kl1, kl2, bl1, bl2;/* kernel and bias regularizer factors */
     void *W, *b;              /* in x out and out (b may be NULL) */
@@ -121,6 +121,10 @@ typedef struct {
     void *in_mean, *in_var;
     size_t in_stride;
     int in_invert;
+    /* The loss's further parameters: params[1..3] of fnn_loss_params (losses.h), after
+     * loss_param as params[0] (focal gamma, label smoothing, class balancing). */
+    double loss_extra[3];
+    const double *loss_class_alpha;   /* fnn_loss_params' class_alpha (NULL: none) */
 } fnn_net;
 
 /* Phases of a training step timed into net->phase_s (diagnostics: bench/step_profile.py):

@@ -12,7 +12,7 @@ cdef extern from "train.h" nogil:
         size_t in_ "in"
         size_t out
         int act
-        double act_param
+        double act_param[3]
         double dropout
         double kl1, kl2, bl1, bl2
         void *W
@@ -81,6 +81,8 @@ cdef extern from "train.h" nogil:
         void *in_var
         size_t in_stride
         int in_invert
+        double loss_extra[3]
+        const double *loss_class_alpha
     int FNN_PHASE_STEPS, FNN_PHASE_GATHER, FNN_PHASE_LOSS
     int FNN_PHASE_OF(int l)
     int FNN_PHASES(int n_layers)
@@ -305,7 +307,8 @@ cdef class FusedNet:
 
     def __init__(self, list layers, int loss, double loss_param, bint loss_on_logits,
                  size_t y_cols, int metric, dict opt, unsigned long long seed, dtype,
-                 bint error_stats=True, dict norm=None, bint trains=True):
+                 bint error_stats=True, dict norm=None, bint trains=True,
+                 tuple loss_extra=None, loss_class_alpha=None):
         cdef int i, j, bad = -1, rc
         cdef fnn_layer *L
         if not layers or len(layers) > 64:
@@ -343,7 +346,7 @@ cdef class FusedNet:
             L = &self.net.layers[i]
             n_in, n_out = spec["in"], spec["out"]
             L.act = spec["act"]
-            L.act_param = spec["act_param"]
+            _act_params(spec["act_param"], L.act_param)
             L.dropout = spec["dropout"]
             L.kl1, L.kl2 = spec["kl1"], spec["kl2"]
             L.bl1, L.bl2 = spec["bl1"], spec["bl2"]
@@ -381,6 +384,25 @@ cdef class FusedNet:
                 _check_slots(kind, opt, L.beta, L.slotBe, f"layer {i} beta")
         self.net.loss = loss
         self.net.loss_param = loss_param
+        # the loss's further parameters (csrc/losses.h: fnn_loss_params' params[1..3])
+        extra = tuple(float(v) for v in (loss_extra or ()))
+        if len(extra) > 3:
+            raise ValueError(f"FusedNet: loss_extra must hold at most 3 numbers, got "
+                             f"{len(extra)}")
+        for j in range(3):
+            self.net.loss_extra[j] = extra[j] if j < len(extra) else 0.0
+        # a focal loss' alpha per class: one float64 per output unit, kept alive here
+        cdef const double[::1] class_alpha
+        self.net.loss_class_alpha = NULL
+        if loss_class_alpha is not None:
+            arr = np.ascontiguousarray(loss_class_alpha, dtype=np.float64).reshape(-1)
+            n_out = layers[len(layers) - 1]["out"]
+            if arr.shape[0] != n_out:
+                raise ValueError(f"FusedNet: loss_class_alpha must hold one number per "
+                                 f"output unit ({n_out}), got {arr.shape[0]}")
+            self._keep.append(arr)
+            class_alpha = arr
+            self.net.loss_class_alpha = &class_alpha[0]
         self.net.loss_on_logits = loss_on_logits
         self.net.metric = metric
         self.net.error_stats = error_stats

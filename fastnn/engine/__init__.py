@@ -9,6 +9,11 @@ model's FusedPlan, or None with the reason kept in `model._engine.why` when the 
 needs the layer-by-layer path (same numbers, more Python). The plan is rebuilt cheaply
 whenever something it depends on changes.
 
+Activations: every built-in activation of fastnn.activations runs in the engine (a C
+kernel with its parameters: relu's negative_slope / max_value / threshold, celu's alpha,
+...), except glu, which halves the layer's width (the engine's layers keep it) and so
+trains on the layer path, as does a Python function given as an activation.
+
 What it reads of a model: `_chain()` (its layers in order, or None), `dtype`, `built`,
 `compiled`, `trainable`, `loss`, `optimizer`, `_metrics` (the compiled metric
 objects), `_trains_on_logits()`, `_state_lock`, `history`, `stop_training`, and its
@@ -26,6 +31,7 @@ import numpy as np
 from fastnn import _interrupt
 from fastnn import _kernels
 from fastnn import layers as layers_mod
+from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
 from fastnn import kernel_ops as ops
@@ -76,10 +82,14 @@ class EngineState:
 
 
 def _act_code(layer):
-    """The layer's activation as the engine's (name, code, parameter); a Python
-    function as activation needs the layer path."""
+    """The layer's activation as the engine's (name, code, parameter(s)); a Python
+    function as activation needs the layer path, and so does glu (it halves the width:
+    the engine's layers keep it)."""
     if layer.activation_name is None:
         builtin = getattr(layer.activation, "_fastnn_name", None)
+        if builtin == "glu":
+            raise Unsupported(f"layer {layer.name!r}: activation 'glu' halves the layer's "
+                              f"width (the engine's activations keep it)")
         if builtin is not None:
             raise Unsupported(f"layer {layer.name!r}: activation {builtin!r} has no C kernel")
         raise Unsupported(f"layer {layer.name!r} has a Python function as activation")
@@ -254,16 +264,22 @@ def _optimizer_kind(opt):
 
 
 def _loss_spec(model, specs, custom=False):
-    """(C loss code, parameter, loss on logits?, y columns). custom: the loss is computed
-    in Python (custom_step); the net's own loss head is never used."""
+    """(C loss code, parameters, loss on logits?, y columns); the parameters are the
+    kernel's (csrc/losses.h: fnn_loss_params), a tuple of 4 floats, and a fifth entry,
+    the alpha of each class (float64 array), for a focal loss with one. custom: the loss is
+    computed in Python (custom_step); the net's own loss head is never used."""
     if custom:
-        return LOSSES["mean_squared_error"], 1.0, False, specs[-1]["out"]
+        return LOSSES["mean_squared_error"], (1.0, 0.0, 0.0, 0.0), False, specs[-1]["out"]
     loss = model.loss
     if getattr(loss, "dtype", None) not in (None, np.dtype(model.dtype).name):
         raise Unsupported(f"a loss computed in {loss.dtype} (the engine computes it in "
                           f"the model's {np.dtype(model.dtype).name})")
     if model._single_loss_weight() != 1.0:
         raise Unsupported("loss_weights")
+    reduction = getattr(loss, "reduction", "sum_over_batch_size")
+    if reduction not in ("sum_over_batch_size", "mean"):
+        # the layer path scales the batch mean; the engine's sums would round otherwise
+        raise Unsupported(f"loss reduction {reduction!r}")
     op = getattr(loss, "_op", None)
     last = specs[-1]
     k = last["out"]
@@ -277,15 +293,28 @@ def _loss_spec(model, specs, custom=False):
             on_logits = True
         else:
             code, on_logits = LOSSES[op], False
-        if getattr(loss, "label_smoothing", 0):
-            raise Unsupported("label smoothing")
         if getattr(loss, "ignore_class", None) is not None:
             raise Unsupported("ignore_class")
-        return code, 1.0, on_logits, 1 if op == "sparse_categorical_crossentropy" else k
+        params = (1.0, 0.0, float(getattr(loss, "label_smoothing", 0.0)), 0.0)
+        return code, params, on_logits, 1 if op == "sparse_categorical_crossentropy" else k
     if op in ("mean_squared_error", "mean_absolute_error"):
-        return LOSSES[op], 1.0, False, k
+        return LOSSES[op], (1.0, 0.0, 0.0, 0.0), False, k
     if op == "huber":
-        return LOSSES[op], float(loss.delta), False, k
+        return LOSSES[op], (float(loss.delta), 0.0, 0.0, 0.0), False, k
+    if op is not None and hasattr(loss, "_kernel_name") and \
+            type(loss).loss_and_grad is losses_mod._KernelLoss.loss_and_grad:
+        # the other kernel losses (fastnn.losses._KernelLoss): the loss object's own
+        # kernel and parameters, as the layer path runs them
+        if loss.from_logits and last["act_name"] != "linear":
+            raise Unsupported("from_logits loss after a non-linear output")
+        code = LOSSES[loss._kernel_name(loss.from_logits)]
+        params = tuple(float(v) for v in loss._kernel_params())
+        class_alpha = loss._kernel_class_alpha(k)     # a focal loss' alpha per class
+        return code, params + ((class_alpha,) if class_alpha is not None else ()), False, k
+    if isinstance(loss, losses_mod.Loss) and type(loss).__call__ is losses_mod.Loss.__call__ \
+            and getattr(loss, "_name", None) is not None:
+        raise Unsupported(f"loss {type(loss).__name__} with options its C kernel does not "
+                          f"take (an axis it does not reduce over)")
     raise Unsupported(f"loss {type(loss).__name__}")
 
 
@@ -399,9 +428,12 @@ class FusedPlan:
                 seed = seed * 1000003 + own
         seed %= 2 ** 64
         error_stats = any(stat in (_STAT_SE, _STAT_AE) for _, stat in self.feeds)
-        self.net = _kernels.FusedNet(specs, self.loss_code, loss_param, self.on_logits,
+        self.net = _kernels.FusedNet(specs, self.loss_code, loss_param[0], self.on_logits,
                                      self.y_cols, self.metric_code, opt_cfg, seed, self.dtype,
-                                     error_stats=error_stats, norm=norm, trains=self.can_train)
+                                     error_stats=error_stats, norm=norm, trains=self.can_train,
+                                     loss_extra=tuple(loss_param[1:4]),
+                                     loss_class_alpha=loss_param[4] if len(loss_param) > 4
+                                     else None)
         # Free workspaces per batch size: a call takes one (or makes one) and gives it
         # back, so calls from several threads never share one.
         self._ws = {}

@@ -111,20 +111,48 @@ class Activation(_Activates, Layer):
 
 
 class ReLU(Activation):
-    """keras.layers.ReLU (default form: max(x, 0)).
+    """keras.layers.ReLU: ``keras.activations.relu`` with the layer's options (default
+    form: max(x, 0)).
 
     Parameters
     ----------
+    max_value : float, optional
+        The largest output, at least 0. Default None: no limit.
+    negative_slope : float
+        The slope below the threshold, at least 0. Default 0.
+    threshold : float
+        Values at or below it give 0 (or follow ``negative_slope``); at least 0.
+        Default 0.
     name : str, optional
         The layer's name.
     """
 
-    def __init__(self, name=None, **kwargs):
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, name=None,
+                 **kwargs):
+        # Keras' checks and wording (a negative value); then finite, within float32
+        if max_value is not None and _argcheck.real(max_value, "max_value", "ReLU") < 0:
+            raise ValueError(f"max_value of a ReLU layer cannot be a negative value. "
+                             f"Received: max_value={max_value}")
+        for arg, v in (("negative_slope", negative_slope), ("threshold", threshold)):
+            if v is None or _argcheck.real(v, arg, "ReLU") < 0:
+                raise ValueError(f"{arg} of a ReLU layer cannot be None or a negative "
+                                 f"value. Received: {arg}={v}")
+        max_value = _argcheck.real(max_value, "max_value", "ReLU", hi=3.4e38, allow_none=True)
+        negative_slope = _argcheck.real(negative_slope, "negative_slope", "ReLU", hi=3.4e38)
+        threshold = _argcheck.real(threshold, "threshold", "ReLU", hi=3.4e38)
         super().__init__("relu", name=name, **kwargs)
+        self.max_value, self.negative_slope, self.threshold = \
+            max_value, negative_slope, threshold
+        if max_value is not None or negative_slope or threshold:
+            self.activation_params = {"negative_slope": negative_slope,
+                                      "max_value": max_value, "threshold": threshold}
+        self.built = True       # stateless: built when created, as Keras' ReLU
 
     def get_config(self):
         cfg = super().get_config()
         cfg.pop("activation")
+        cfg.update(max_value=self.max_value, negative_slope=self.negative_slope,
+                   threshold=self.threshold)
         return cfg
 
 
