@@ -31,7 +31,7 @@ enum { FNN_METRIC_NONE = 0, FNN_METRIC_SPARSE_ACC, FNN_METRIC_CAT_ACC, FNN_METRI
 typedef struct {
     size_t in, out;
     int act;                  /* activation code (activations.h) of the forward pass */
-    double act_param;
+    double act_param[3];      /* the activation's parameters (FNN_ACT_NPARAM, activations.h) */
     double dropout;           /* rate of a Dropout after this layer; 0 = none */
     double kl1, kl2, bl1, bl2;/* kernel and bias regularizer factors */
     void *W, *b;              /* in x out and out (b may be NULL) */
@@ -53,6 +53,8 @@ typedef struct {
     void *accW, *accb, *accG, *accBe;
     void *emaW, *emab, *emaG, *emaBe;
     unsigned no_decay;
+    int bf16;                 /* mixed_bfloat16: the layer's products on bfloat16 operands
+                               * (bf16.h, fnn_dense_*_bf16); float32 nets only */
 } fnn_layer;
 
 enum { FNN_CLIP_NONE = 0, FNN_CLIP_VALUE, FNN_CLIP_NORM, FNN_CLIP_GLOBAL_NORM };
@@ -146,6 +148,10 @@ typedef struct {
     void *in_mean, *in_var;
     size_t in_stride;
     int in_invert;
+    /* The loss's further parameters: params[1..3] of fnn_loss_params (losses.h), after
+     * loss_param as params[0] (focal gamma, label smoothing, class balancing). */
+    double loss_extra[3];
+    const double *loss_class_alpha;   /* fnn_loss_params' class_alpha (NULL: none) */
 } fnn_net;
 
 /* Phases of a training step timed into net->phase_s (diagnostics: bench/step_profile.py):
@@ -198,6 +204,24 @@ int fnn_train_steps_f64(const fnn_net *net, double *ws, size_t batch, const doub
                         size_t first, size_t n_steps, int64_t iteration0, const double *lr,
                         double *stats, long sig0, size_t *done);
 
+/* fnn_train_steps, also writing each step's model outputs for metrics the caller
+ * computes: step s's nb rows (in the order of perm) into y_pred + s * batch * k (k = the
+ * last layer's outputs), the last activation applied, bit for bit what the layer path's
+ * Dense layer outputs (a loss folded onto the logits gets them activated by
+ * fnn_act_forward, the kernel of that layer's epilogue). y_pred holds at least
+ * (steps run - 1) * batch + the last step's rows, times k; NULL: as fnn_train_steps.
+ * The outputs are the caller's buffer, so calls on one net may run at once. */
+int fnn_train_steps_out_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                            const float *Y, const float *SW, size_t n_rows,
+                            const int64_t *perm, size_t first, size_t n_steps,
+                            int64_t iteration0, const double *lr, double *stats, long sig0,
+                            size_t *done, float *y_pred);
+int fnn_train_steps_out_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                            const double *Y, const double *SW, size_t n_rows,
+                            const int64_t *perm, size_t first, size_t n_steps,
+                            int64_t iteration0, const double *lr, double *stats, long sig0,
+                            size_t *done, double *y_pred);
+
 /* One training step in two parts, for a loss the caller computes (a loss function
  * written in Python, differentiated on its tape): fnn_custom_forward gathers the rows
  * perm[first * batch ...] (every index < n_rows: the caller's check) into ws, runs the
@@ -234,4 +258,16 @@ int fnn_evaluate_f32(const fnn_net *net, float *ws, size_t batch, const float *X
                      const float *Y, const float *SW, size_t n_rows, double *stats, long sig0);
 int fnn_evaluate_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
                      const double *Y, const double *SW, size_t n_rows, double *stats, long sig0);
+
+/* fnn_evaluate that ADDS to stats (the caller zeroes them once, so that calls over
+ * consecutive row ranges, each a multiple of batch rows but the last, sum exactly as one
+ * call does) and writes the outputs, last activation applied as fnn_train_steps_out
+ * does, to y_pred (n_rows x k; NULL: none). Returns 0, or 1 when a SIGINT after sig0
+ * stopped it early (stats and y_pred incomplete). */
+int fnn_evaluate_out_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                         const float *Y, const float *SW, size_t n_rows, double *stats,
+                         long sig0, float *y_pred);
+int fnn_evaluate_out_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                         const double *Y, const double *SW, size_t n_rows, double *stats,
+                         long sig0, double *y_pred);
 #endif

@@ -12,7 +12,7 @@ cdef extern from "train.h" nogil:
         size_t in_ "in"
         size_t out
         int act
-        double act_param
+        double act_param[3]
         double dropout
         double kl1, kl2, bl1, bl2
         void *W
@@ -39,6 +39,7 @@ cdef extern from "train.h" nogil:
         void *emaG
         void *emaBe
         unsigned no_decay
+        int bf16
     enum:
         FNN_OPT_SGD
         FNN_OPT_ADAM
@@ -99,6 +100,8 @@ cdef extern from "train.h" nogil:
         void *in_var
         size_t in_stride
         int in_invert
+        double loss_extra[3]
+        const double *loss_class_alpha
     int FNN_PHASE_STEPS, FNN_PHASE_GATHER, FNN_PHASE_LOSS
     int FNN_PHASE_OF(int l)
     int FNN_PHASES(int n_layers)
@@ -135,6 +138,22 @@ cdef extern from "train.h" nogil:
     int fnn_evaluate_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
                          const double *Y, const double *SW, size_t n_rows, double *stats,
                          long sig0)
+    int fnn_train_steps_out_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                                const float *Y, const float *SW, size_t n_rows,
+                                const int64_t *perm, size_t first, size_t n_steps,
+                                int64_t iteration0, const double *lr, double *stats,
+                                long sig0, size_t *done, float *y_pred)
+    int fnn_train_steps_out_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                                const double *Y, const double *SW, size_t n_rows,
+                                const int64_t *perm, size_t first, size_t n_steps,
+                                int64_t iteration0, const double *lr, double *stats,
+                                long sig0, size_t *done, double *y_pred)
+    int fnn_evaluate_out_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
+                             const float *Y, const float *SW, size_t n_rows, double *stats,
+                             long sig0, float *y_pred)
+    int fnn_evaluate_out_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
+                             const double *Y, const double *SW, size_t n_rows, double *stats,
+                             long sig0, double *y_pred)
 
 cdef extern from "interrupt.h" nogil:
     long FNN_NO_INTERRUPT
@@ -194,6 +213,29 @@ cdef inline int _run_evaluate(const fnn_net *net, floating *ws, size_t batch,
         return fnn_evaluate_f32(net, ws, batch, X, Y, sw, n_rows, stats, sig0)
     else:
         return fnn_evaluate_f64(net, ws, batch, X, Y, sw, n_rows, stats, sig0)
+
+
+cdef inline int _run_steps_out(const fnn_net *net, floating *ws, size_t batch,
+                               const floating *X, const floating *Y, const floating *sw,
+                               size_t n_rows, const int64_t *perm, size_t first,
+                               size_t n_steps, int64_t it0, const double *lr, double *stats,
+                               long sig0, size_t *done, floating *y_pred) noexcept nogil:
+    if floating is float:
+        return fnn_train_steps_out_f32(net, ws, batch, X, Y, sw, n_rows, perm, first,
+                                       n_steps, it0, lr, stats, sig0, done, y_pred)
+    else:
+        return fnn_train_steps_out_f64(net, ws, batch, X, Y, sw, n_rows, perm, first,
+                                       n_steps, it0, lr, stats, sig0, done, y_pred)
+
+
+cdef inline int _run_evaluate_out(const fnn_net *net, floating *ws, size_t batch,
+                                  const floating *X, const floating *Y, const floating *sw,
+                                  size_t n_rows, double *stats, long sig0,
+                                  floating *y_pred) noexcept nogil:
+    if floating is float:
+        return fnn_evaluate_out_f32(net, ws, batch, X, Y, sw, n_rows, stats, sig0, y_pred)
+    else:
+        return fnn_evaluate_out_f64(net, ws, batch, X, Y, sw, n_rows, stats, sig0, y_pred)
 
 
 cdef int _perm_in_range(const int64_t *perm, size_t count, size_t n_rows) noexcept nogil:
@@ -285,7 +327,8 @@ cdef class FusedNet:
 
     def __init__(self, list layers, int loss, double loss_param, bint loss_on_logits,
                  size_t y_cols, int metric, dict opt, unsigned long long seed, dtype,
-                 bint error_stats=True, dict norm=None, bint trains=True):
+                 bint error_stats=True, dict norm=None, bint trains=True,
+                 tuple loss_extra=None, loss_class_alpha=None):
         cdef int i, j, bad = -1, rc
         cdef fnn_layer *L
         if not layers or len(layers) > 64:
@@ -323,11 +366,15 @@ cdef class FusedNet:
             L = &self.net.layers[i]
             n_in, n_out = spec["in"], spec["out"]
             L.act = spec["act"]
-            L.act_param = spec["act_param"]
+            _act_params(spec["act_param"], L.act_param)
             L.dropout = spec["dropout"]
             L.kl1, L.kl2 = spec["kl1"], spec["kl2"]
             L.bl1, L.bl2 = spec["bl1"], spec["bl2"]
             L.frozen = bool(spec.get("frozen", False))
+            L.bf16 = bool(spec.get("bf16", False))
+            if L.bf16 and self.dtype != np.float32:
+                raise ValueError(f"FusedNet: layer {i} has bfloat16 products, which need "
+                                 f"float32 weights, got {self.dtype}")
             bn = spec.get("bn")      # a BatchNormalization after the activation, or None
             L.bn = bn is not None
             L.bn_pre = bool(bn and bn.get("pre"))
@@ -384,6 +431,25 @@ cdef class FusedNet:
                 _check_slots(kind, opt, L.beta, L.slotBe, f"layer {i} beta")
         self.net.loss = loss
         self.net.loss_param = loss_param
+        # the loss's further parameters (csrc/losses.h: fnn_loss_params' params[1..3])
+        extra = tuple(float(v) for v in (loss_extra or ()))
+        if len(extra) > 3:
+            raise ValueError(f"FusedNet: loss_extra must hold at most 3 numbers, got "
+                             f"{len(extra)}")
+        for j in range(3):
+            self.net.loss_extra[j] = extra[j] if j < len(extra) else 0.0
+        # a focal loss' alpha per class: one float64 per output unit, kept alive here
+        cdef const double[::1] class_alpha
+        self.net.loss_class_alpha = NULL
+        if loss_class_alpha is not None:
+            arr = np.ascontiguousarray(loss_class_alpha, dtype=np.float64).reshape(-1)
+            n_out = layers[len(layers) - 1]["out"]
+            if arr.shape[0] != n_out:
+                raise ValueError(f"FusedNet: loss_class_alpha must hold one number per "
+                                 f"output unit ({n_out}), got {arr.shape[0]}")
+            self._keep.append(arr)
+            class_alpha = arr
+            self.net.loss_class_alpha = &class_alpha[0]
         self.net.loss_on_logits = loss_on_logits
         self.net.metric = metric
         self.net.error_stats = error_stats
@@ -517,11 +583,14 @@ cdef class FusedNet:
     def train_steps(self, floating[::1] ws, size_t batch, const floating[:, ::1] X,
                     const floating[:, ::1] Y, const floating[::1] SW, const int64_t[::1] perm,
                     size_t first, size_t n_steps, int64_t iteration0, const double[::1] lr,
-                    double[:, ::1] stats, long sig0=FNN_NO_INTERRUPT):
+                    double[:, ::1] stats, long sig0=FNN_NO_INTERRUPT,
+                    floating[:, ::1] y_pred=None):
         """Run n_steps training steps on the rows perm[first * batch ...]. Returns
         (status, steps done): status 0, -1 if a loss was not finite, or TRAIN_REFUSED
         when an Ftrl step was refused (train.h); fewer steps than asked when the rows ran
-        out or a SIGINT came after the baseline sig0."""
+        out or a SIGINT came after the baseline sig0. With y_pred (rows x outputs), step
+        s's outputs (last activation applied) go to its rows s * batch ... (train.h,
+        fnn_train_steps_out)."""
         cdef size_t n_rows = X.shape[0], done = 0, lo, hi
         cdef const floating *sw = self._check_data("train_steps", ws, batch, X, Y, SW)
         cdef int rc, ok
@@ -538,6 +607,16 @@ cdef class FusedNet:
             ok = _perm_in_range(&perm[lo], hi - lo, n_rows)
         if not ok:
             raise ValueError(f"train_steps: perm must hold row indices in [0, {n_rows})")
+        if y_pred is not None:
+            if y_pred.shape[1] != self.n_out or <size_t>y_pred.shape[0] < hi - lo:
+                raise ValueError(f"train_steps: y_pred must have at least {hi - lo} rows of "
+                                 f"{self.n_out} outputs, got shape ({y_pred.shape[0]}, "
+                                 f"{y_pred.shape[1]})")
+            with nogil:
+                rc = _run_steps_out(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, n_rows,
+                                    &perm[0], first, n_steps, iteration0, &lr[0], &stats[0, 0],
+                                    sig0, &done, &y_pred[0, 0])
+            return rc, done
         with nogil:
             rc = _run_steps(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, n_rows, &perm[0],
                             first, n_steps, iteration0, &lr[0], &stats[0, 0], sig0, &done)
@@ -693,6 +772,27 @@ cdef class FusedNet:
         with nogil:
             rc = _run_evaluate(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, X.shape[0],
                                &stats[0], sig0)
+        return rc == 0
+
+    def evaluate_out(self, floating[::1] ws, size_t batch, const floating[:, ::1] X,
+                     const floating[:, ::1] Y, const floating[::1] SW, double[::1] stats,
+                     floating[:, ::1] y_pred, long sig0=FNN_NO_INTERRUPT):
+        """evaluate() that adds to stats (zeroed by the caller, once for calls over
+        consecutive row ranges of whole batches) and writes the outputs, last activation
+        applied, to y_pred (rows of X x outputs). Returns True when done, False when a
+        SIGINT after sig0 stopped it (stats and y_pred incomplete)."""
+        cdef const floating *sw = self._check_data("evaluate_out", ws, batch, X, Y, SW)
+        cdef int rc = 0
+        if stats.shape[0] != FNN_STATS:
+            raise ValueError("evaluate_out: stats must have FNN_STATS entries")
+        if y_pred is None or y_pred.shape[0] != X.shape[0] or y_pred.shape[1] != self.n_out:
+            raise ValueError(f"evaluate_out: y_pred must have shape ({X.shape[0]}, "
+                             f"{self.n_out})")
+        if X.shape[0] == 0:
+            return True
+        with nogil:
+            rc = _run_evaluate_out(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw,
+                                   X.shape[0], &stats[0], sig0, &y_pred[0, 0])
         return rc == 0
 
 

@@ -385,7 +385,8 @@ class Layer:
 
     def set_weights(self, weights):
         """Copy `weights` (a list in get_weights() order) into the layer, after checking
-        the count and every shape; the layer is unchanged if any check fails.
+        the count and every shape; the layer is unchanged if any check fails. NaN and
+        Inf are taken as they are, as Keras takes them.
 
         Parameters
         ----------
@@ -407,9 +408,6 @@ class Layer:
             if a.dtype.kind not in "fiub":
                 raise TypeError(f"{self.name}.set_weights: weight {i} ({names[i]}) must be "
                                 f"numeric, got dtype {a.dtype}")
-            if not np.all(np.isfinite(a)):
-                raise ValueError(f"{self.name}.set_weights: weight {i} ({names[i]}) "
-                                 f"contains NaN or Inf")
             arrays.append(a)
         for w, a in zip(mine, arrays):
             w[...] = a  # in place: the arrays stay the model's own, C-contiguous
