@@ -2,6 +2,7 @@
 import math
 import sys
 import time
+import numpy as np
 
 
 class Callback:
@@ -261,7 +262,9 @@ class Progbar:
             finalize = current >= self.target
         now = time.perf_counter()
         t_step = self._step_time(current, now)
-        metrics = "".join(f" - {k}: {_fmt_value(float(v))}" for k, v in (values or {}).items())
+        # an array value (a metric with one value per class) shows its mean, as in Keras
+        metrics = "".join(f" - {k}: {_fmt_value(float(np.mean(v)))}"
+                          for k, v in (values or {}).items())
         if self.verbose == 1:
             if not finalize and (not self.dynamic or now - self._last_update < self.interval):
                 return

@@ -75,6 +75,13 @@ class Model(Trainer, Layer):
         attributes, in order)."""
         return self._sublayers()
 
+    def _as_input(self, x):
+        """A call's input: text arrays (for an Input(dtype="string")) pass as they are, to
+        the layers that take them; the rest as any layer converts its inputs."""
+        if isinstance(x, np.ndarray) and x.dtype.kind in "USO":
+            return x
+        return super()._as_input(x)
+
     def _chain(self):
         """The model's layers in the order they compute, when the model is a chain of
         them (one input, one output, each layer once on the previous one's output);

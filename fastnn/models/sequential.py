@@ -261,9 +261,10 @@ class Sequential(Model):
                 if a.shape != w.shape:
                     raise ValueError(f"Sequential.set_weights: weights[{k}] ({layer.name}/"
                                      f"{layer.weight_names[j]}) expected shape {w.shape}, got {a.shape}")
-                if a.dtype.kind not in "fiub" or not np.all(np.isfinite(a)):
+                if a.dtype.kind not in "fiub":
                     raise ValueError(f"Sequential.set_weights: weights[{k}] ({layer.name}/"
-                                     f"{layer.weight_names[j]}) must be finite numbers")
+                                     f"{layer.weight_names[j]}) must be numbers, got dtype "
+                                     f"{a.dtype}")
                 k += 1
         k = 0
         for layer in self._layers:
