@@ -4,9 +4,9 @@
     python -m pytest bench/test_bench_bf16.py --benchmark-disable  # smoke (CI): each
                                                                    # case runs once, checked
 Each benchmark group holds, on the same inputs, side by side: the float32 GEMM
-(fastnn's packed/direct GEMM), the bfloat16 GEMM on the path this CPU takes by default
-(fastnn.build_info()["bf16_gemm"]: 'avx512_bf16', the vdpbf16ps micro-kernel, or
-'portable') and, where the CPU has AVX512_BF16, the portable path too (rounding plus the
+(fastnn's packed/direct GEMM) and the bfloat16 GEMM on each path this CPU has: AMX
+('bf16-amx', TDPBF16PS tiles, the default where the CPU and OS give it), AVX512_BF16
+('bf16-avx512', the vdpbf16ps micro-kernel) and the portable one (rounding plus the
 float32 GEMM). The bfloat16 entries include packing (or rounding) both operands on every
 call, as a Dense layer does. GFLOP/s of every entry (from its median) are in
 extra_info["gflops"]. Compare medians only within one run on an idle machine: a loaded
@@ -35,9 +35,10 @@ def two_threads():
 @pytest.fixture
 def bf16_default():
     """Restores the default bfloat16 path after a case that switched it."""
-    default = _kernels.bf16_avx512()
+    default, default_amx = _kernels.bf16_avx512(), _kernels.bf16_amx()
     yield
     _kernels._bf16_set_avx512(default)
+    _kernels._bf16_set_amx(default_amx)
 
 
 def _data(M, K, N):
@@ -62,7 +63,7 @@ def _rounded(a):
     return out
 
 
-@pytest.mark.parametrize("impl", ["float32", "bf16", "bf16-portable"])
+@pytest.mark.parametrize("impl", ["float32", "bf16-amx", "bf16-avx512", "bf16-portable"])
 @pytest.mark.parametrize("shape", SHAPES, ids=IDS)
 def test_gemm_float32_vs_bf16(benchmark, bf16_default, shape, impl):
     M, K, N = shape
@@ -72,10 +73,15 @@ def test_gemm_float32_vs_bf16(benchmark, bf16_default, shape, impl):
         fn = lambda: _kernels.gemm(False, False, X, W, C)          # noqa: E731
         A, B = X.astype(np.float64), W.astype(np.float64)
     else:
-        if impl == "bf16-portable":
-            if not _kernels.bf16_avx512():
-                pytest.skip("the default path is the portable one already")
-            _kernels._bf16_set_avx512(False)
+        if impl == "bf16-amx":
+            if not _kernels._bf16_set_amx(True):
+                pytest.skip("this CPU (or OS) gives no AMX-BF16")
+        else:
+            _kernels._bf16_set_amx(False)
+            if not _kernels._bf16_set_avx512(impl == "bf16-avx512"):
+                pytest.skip("this CPU has no AVX512_BF16")
+            if impl == "bf16-avx512" and fastnn.build_info()["simd"] != "avx2+fma":
+                pytest.skip("the SIMD path is the generic one")
         fn = lambda: _kernels.gemm_bf16(False, False, X, W, C)     # noqa: E731
         A, B = _rounded(X).astype(np.float64), _rounded(W).astype(np.float64)
     benchmark.extra_info["bf16_path"] = fastnn.build_info()["bf16_gemm"]

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "bf16.h"
 #include "gemm.h"
+#include "activations.h"
 #if FNN_X86_DISPATCH
 #include <immintrin.h>
 #endif
@@ -10,6 +11,15 @@
 /* Elements per block handed to a thread: results never depend on how blocks are
  * shared out, since each element is rounded on its own. */
 #define BF16_BLOCK 16384
+
+/* The next `bytes` of the scratch at *p, 64-byte aligned (fnn_gemm_bf16_scratch
+ * counts the padding). */
+static void *bf16_carve(unsigned char **p, size_t bytes)
+{
+    unsigned char *q = (unsigned char *)(((uintptr_t)*p + 63) & ~(uintptr_t)63);
+    *p = q + bytes;
+    return q;
+}
 
 /* The rounding of bf16.h on the bits of one float32. */
 static FNN_ALWAYS_INLINE uint16_t bf16_bits(uint32_t u)
@@ -102,6 +112,14 @@ FNN_TARGET_BF16 static void pack_avx512(size_t n, const float *x, uint16_t *y)
 #define FNN_HAVE_BF16_ISA 0
 #endif
 
+#if FNN_HAVE_BF16_ISA && defined(__linux__) && \
+    ((defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && __GNUC__ >= 11))
+#define FNN_HAVE_AMX 1
+#else
+#define FNN_HAVE_AMX 0
+#endif
+#include "bf16_amx.inc"
+
 /* ---------------------------------------------------------------- dispatch */
 static int g_bf16_avx512 = -1;   /* -1: not yet decided */
 
@@ -132,6 +150,35 @@ int fnn_bf16_set_avx512(int on)
 {
     if (on && !fnn_bf16_avx512_supported()) return -1;
     g_bf16_avx512 = on != 0;
+    return 0;
+}
+
+static int g_amx_supported = -1, g_amx = -1;    /* -1: not yet decided */
+
+int fnn_bf16_amx_supported(void)
+{
+#if FNN_HAVE_AMX
+    if (g_amx_supported < 0) g_amx_supported = amx_request();
+    return g_amx_supported;
+#else
+    return 0;
+#endif
+}
+
+int fnn_bf16_amx(void)
+{
+    if (g_amx < 0) {
+        /* On by default where the CPU and the OS give it; FASTNN_BF16_AMX=0 turns it off. */
+        const char *env = getenv("FASTNN_BF16_AMX");
+        g_amx = fnn_bf16_amx_supported() && !(env && env[0] == '0');
+    }
+    return g_amx;
+}
+
+int fnn_bf16_set_amx(int on)
+{
+    if (on && !fnn_bf16_amx_supported()) return -1;
+    g_amx = on != 0;
     return 0;
 }
 
@@ -214,7 +261,7 @@ static FNN_ALWAYS_INLINE uint32_t hi_half(float v)
     return u & 0xffff0000u;
 }
 
-static float *rounded_copy(size_t rows, size_t cols, const float *x, size_t ld);
+static void rounded_copy(size_t rows, size_t cols, const float *x, size_t ld, float *out);
 
 #if FNN_HAVE_BF16_ISA
 /* One GEMM_MR x GEMM_NR tile of C over the pairs [0, kc) of a K block: ap holds the
@@ -255,35 +302,28 @@ FNN_TARGET_BF16 static void gemm_bf16_tile(size_t mr, size_t nc, size_t kc, int 
     }
 }
 
-/* The AVX512_BF16 path; -1 if its packing buffers cannot be allocated. Packed layouts:
+/* The AVX512_BF16 path, on the caller's scratch (bf16_scratch bytes). Packed layouts:
  * A by blocks of GEMM_MR rows, ap[(b * kp + p) * GEMM_MR + r]; B by panels of GEMM_NR
  * columns, bp[(jb * kp + p) * GEMM_NR + j]; K in blocks of GEMM_KCP pairs, the loop
  * over K blocks outermost (each block's B, GEMM_KCP * N * 4 bytes, stays in L2 while
  * every row block passes over it; a micro-panel, GEMM_KCP * GEMM_NR * 4 = 16 KiB, in
  * L1). Threads share the row blocks of one K block at a time. */
-static int gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_t K,
-                            const float *A, size_t lda, const float *B, size_t ldb,
-                            float *C, size_t ldc)
+static void gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                             const float *A, size_t lda, const float *B, size_t ldb,
+                             float *C, size_t ldc, unsigned char *scratch)
 {
     const size_t kp = (K + 1) / 2, nb = (N + GEMM_NR - 1) / GEMM_NR;
     const size_t mb = (M + GEMM_MR - 1) / GEMM_MR;
-    uint32_t *ap = (uint32_t *)malloc((mb * kp * GEMM_MR + 1) * sizeof *ap);
-    uint32_t *bp = (uint32_t *)malloc((nb * kp * GEMM_NR + 1) * sizeof *bp);
+    unsigned char *p = scratch;
+    uint32_t *ap = (uint32_t *)bf16_carve(&p, mb * kp * GEMM_MR * sizeof(uint32_t));
+    uint32_t *bp = (uint32_t *)bf16_carve(&p, nb * kp * GEMM_NR * sizeof(uint32_t));
+    float *ar = (float *)bf16_carve(&p, M * K * sizeof(float));
+    float *br = (float *)bf16_carve(&p, K * N * sizeof(float));
     const int nt = fnn_threads_for((double)M * (double)N * (double)K);
-    float *ar = NULL, *br = NULL;
-    if (!ap || !bp) {
-        free(ap);
-        free(bp);
-        return -1;
-    }
     /* The operands rounded first (vectorised, fnn_round_bf16), so that packing only
      * moves the upper halves of their bits. */
-    ar = rounded_copy(trans_a ? K : M, trans_a ? M : K, A, lda);
-    br = rounded_copy(trans_b ? N : K, trans_b ? K : N, B, ldb);
-    if (!ar || !br) {
-        free(ap); free(bp); free(ar); free(br);
-        return -1;
-    }
+    rounded_copy(trans_a ? K : M, trans_a ? M : K, A, lda, ar);
+    rounded_copy(trans_b ? N : K, trans_b ? K : N, B, ldb, br);
     lda = trans_a ? M : K;
     ldb = trans_b ? K : N;
     FNN_PAR_FOR(nt, b, mb, {
@@ -312,8 +352,6 @@ static int gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_t
             for (size_t jj = nc; jj < GEMM_NR; jj++) row[jj] = 0u;
         }
     });
-    free(ar);
-    free(br);
     for (size_t p0 = 0; p0 < kp; p0 += GEMM_KCP) {
         const size_t kc = kp - p0 < GEMM_KCP ? kp - p0 : GEMM_KCP;
         FNN_PAR_FOR(nt, b, mb, {
@@ -327,47 +365,125 @@ static int gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_t
             }
         });
     }
-    free(ap);
-    free(bp);
-    return 0;
 }
 #endif
 
-/* op(X) (rows x cols of the stored layout, leading dimension ld) rounded into a new
- * contiguous array; NULL when it cannot be allocated. */
-static float *rounded_copy(size_t rows, size_t cols, const float *x, size_t ld)
+/* op(X) (rows x cols of the stored layout, leading dimension ld) rounded into out
+ * (rows * cols, contiguous). */
+static void rounded_copy(size_t rows, size_t cols, const float *x, size_t ld, float *out)
 {
-    float *out = (float *)malloc((rows * cols + 1) * sizeof *out);
-    if (!out) return NULL;
     for (size_t r = 0; r < rows; r++) fnn_round_bf16(cols, x + r * ld, out + r * cols);
-    return out;
+}
+
+/* Bytes of a piece of the scratch, padded for bf16_carve's alignment; SIZE_MAX on
+ * overflow. */
+static size_t piece(size_t a, size_t b, size_t c)
+{
+    size_t n = fnn_mul(fnn_mul(a, b), c);
+    return n == SIZE_MAX ? n : fnn_add(n, 64);
+}
+
+size_t fnn_gemm_bf16_scratch(size_t M, size_t N, size_t K)
+{
+    /* the largest of the paths (a test hook may switch path between calls) */
+    size_t portable = fnn_add(piece(M, K, sizeof(float)), piece(K, N, sizeof(float)));
+    size_t need = fnn_add(portable, 64);
+#if FNN_HAVE_BF16_ISA
+    {
+        const size_t kp = (K + 1) / 2;
+        const size_t mb = (M + GEMM_MR - 1) / GEMM_MR, nb = (N + GEMM_NR - 1) / GEMM_NR;
+        size_t v = fnn_add(portable, fnn_add(piece(mb * GEMM_MR, kp, sizeof(uint32_t)),
+                                              piece(nb * GEMM_NR, kp, sizeof(uint32_t))));
+        if (v > need) need = fnn_add(v, 64);
+    }
+#endif
+#if FNN_HAVE_AMX
+    {
+        const size_t nkb = (K + 31) / 32, mb2 = (M + 31) / 32, nb2 = (N + 31) / 32;
+        size_t v = fnn_add(piece(2 * mb2 * nkb, AMX_TILE, sizeof(uint16_t)),
+                           piece(2 * nb2 * nkb, AMX_TILE, sizeof(uint16_t)));
+        if (v > need) need = fnn_add(v, 64);
+    }
+#endif
+    return need;
+}
+
+void fnn_gemm_bf16_ws(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                      const float *A, size_t lda, const float *B, size_t ldb,
+                      float *C, size_t ldc, void *scratch)
+{
+    unsigned char *p = (unsigned char *)scratch;
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+        for (size_t i = 0; i < M; i++) memset(C + i * ldc, 0, N * sizeof *C);
+        return;
+    }
+#if FNN_HAVE_AMX
+    if (fnn_bf16_amx()) {
+        gemm_bf16_amx(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, p);
+        return;
+    }
+#endif
+#if FNN_HAVE_BF16_ISA
+    if (fnn_bf16_avx512()) {
+        gemm_bf16_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, p);
+        return;
+    }
+#endif
+    /* stored layouts: A is M x K (K x M when trans_a), B is K x N (N x K when trans_b) */
+    float *ar = (float *)bf16_carve(&p, M * K * sizeof(float));
+    float *br = (float *)bf16_carve(&p, K * N * sizeof(float));
+    rounded_copy(trans_a ? K : M, trans_a ? M : K, A, lda, ar);
+    rounded_copy(trans_b ? N : K, trans_b ? K : N, B, ldb, br);
+    fnn_gemm_f32(trans_a, trans_b, M, N, K, 1.0f, ar, trans_a ? M : K, br, trans_b ? K : N,
+                 0.0f, C, ldc);
 }
 
 int fnn_gemm_bf16(int trans_a, int trans_b, size_t M, size_t N, size_t K,
                   const float *A, size_t lda, const float *B, size_t ldb,
                   float *C, size_t ldc)
 {
-    float *ar, *br;
-    if (M == 0 || N == 0) return 0;
-    if (K == 0) {
-        for (size_t i = 0; i < M; i++) memset(C + i * ldc, 0, N * sizeof *C);
+    const size_t bytes = fnn_gemm_bf16_scratch(M, N, K);
+    void *scratch;
+    if (M == 0 || N == 0 || K == 0) {
+        fnn_gemm_bf16_ws(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, NULL);
         return 0;
     }
-#if FNN_HAVE_BF16_ISA
-    if (fnn_bf16_avx512())
-        return gemm_bf16_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc);
-#endif
-    /* stored layouts: A is M x K (K x M when trans_a), B is K x N (N x K when trans_b) */
-    ar = rounded_copy(trans_a ? K : M, trans_a ? M : K, A, lda);
-    br = rounded_copy(trans_b ? N : K, trans_b ? K : N, B, ldb);
-    if (!ar || !br) {
-        free(ar);
-        free(br);
-        return -1;
-    }
-    fnn_gemm_f32(trans_a, trans_b, M, N, K, 1.0f, ar, trans_a ? M : K, br, trans_b ? K : N,
-                 0.0f, C, ldc);
-    free(ar);
-    free(br);
+    scratch = bytes == SIZE_MAX ? NULL : malloc(bytes);
+    if (!scratch) return -1;
+    fnn_gemm_bf16_ws(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, scratch);
+    free(scratch);
     return 0;
+}
+
+/* ==================================================================== Dense layers */
+size_t fnn_dense_bf16_scratch(size_t M, size_t K, size_t N)
+{
+    size_t f = fnn_gemm_bf16_scratch(M, N, K);             /* Z = X W */
+    size_t w = fnn_gemm_bf16_scratch(K, N, M);             /* dW = X^T dZ */
+    size_t x = fnn_gemm_bf16_scratch(M, K, N);             /* dX = dZ W^T */
+    return f > w ? (f > x ? f : x) : (w > x ? w : x);
+}
+
+void fnn_dense_forward_bf16(size_t M, size_t K, size_t N, const float *X, const float *W,
+                            const float *b, int act, const double *act_param, float *Z, float *A,
+                            void *scratch)
+{
+    float *C = Z ? Z : A;
+    fnn_gemm_bf16_ws(0, 0, M, N, K, X, K, W, N, C, N, scratch);
+    if (b)
+        for (size_t i = 0; i < M; i++) {
+            float *row = C + i * N;
+            for (size_t j = 0; j < N; j++) row[j] += b[j];
+        }
+    if (act != FNN_ACT_LINEAR || C != A) fnn_act_forward_f32(act, act_param, M, N, C, A);
+}
+
+void fnn_dense_backward_bf16(size_t M, size_t K, size_t N, const float *X, const float *W,
+                             float *dZ, float *dW, float *db, float *dX, void *scratch)
+{
+    fnn_round_bf16(M * N, dZ, dZ);
+    if (dW) fnn_gemm_bf16_ws(1, 0, K, N, M, X, K, dZ, N, dW, N, scratch);
+    if (db) fnn_dense_backward_f32(M, K, N, X, W, dZ, NULL, db, NULL);
+    if (dX) fnn_gemm_bf16_ws(0, 1, M, K, N, dZ, N, W, N, dX, K, scratch);
 }

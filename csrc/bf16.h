@@ -35,15 +35,47 @@ void fnn_pack_bf16(size_t n, const float *x, uint16_t *y);
  * K x M with lda >= M when trans_a), op(B) K x N (B is K x N with ldb >= N, or N x K
  * with ldb >= K when trans_b), C M x N with ldc >= N, write-only. A and B are read, not
  * changed. Returns 0, or -1 (C unwritten) when its packing buffers cannot be allocated.
+ *   AMX-BF16 path (TDPBF16PS, bf16_amx.inc): each element summed over K tiles of 32 in
+ *   order, within a tile in the instruction's order, denormal operands read as zero and
+ *   denormal results flushed to zero.
  *   AVX512_BF16 path (vdpbf16ps): each element summed over pairs of k in order (within a
  *   pair k+1, then k), every step rounded to float32, denormal operands read as zero and
  *   denormal results flushed to zero (the instruction's arithmetic).
  *   Portable path: the float32 GEMM (gemm.h) on the rounded operands.
- *   Either path gives the same bits at every thread count; the two paths agree within
- *   the float32 summation error (and the flushed denormals), not bit for bit. */
+ *   Each path gives the same bits at every thread count; the paths agree within the
+ *   float32 summation error (and the flushed denormals), not bit for bit. The AMX path
+ *   is taken where the CPU has AMX-BF16 and the OS grants it (Linux) unless the
+ *   environment variable FASTNN_BF16_AMX is "0"; else the AVX512_BF16 path where
+ *   fnn_bf16_avx512(); else the portable one. */
 int fnn_gemm_bf16(int trans_a, int trans_b, size_t M, size_t N, size_t K,
                   const float *A, size_t lda, const float *B, size_t ldb,
                   float *C, size_t ldc);
+
+/* fnn_gemm_bf16 on the caller's scratch, allocating nothing: scratch holds
+ * fnn_gemm_bf16_scratch(M, N, K) bytes (any alignment; SIZE_MAX: too large to exist),
+ * enough for every path. */
+size_t fnn_gemm_bf16_scratch(size_t M, size_t N, size_t K);
+void fnn_gemm_bf16_ws(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                      const float *A, size_t lda, const float *B, size_t ldb,
+                      float *C, size_t ldc, void *scratch);
+
+/* A Dense layer under the mixed_bfloat16 policy (float32 arrays, row-major, contiguous),
+ * in one fixed sequence that the layer-by-layer path and the C engine share:
+ * fnn_dense_forward_bf16: C = Z (or A when Z is NULL) = fnn_gemm_bf16(X (M x K),
+ *   W (K x N)); then C += b row by row (b may be NULL); then A = act(C)
+ *   (fnn_act_forward_f32 with act_param, its FNN_ACT_NPARAM parameters or NULL; skipped
+ *   when act is linear and C is A).
+ * fnn_dense_backward_bf16: dZ (M x N) is first rounded to bfloat16 in place (the gradient
+ *   that reaches a bfloat16 product); then dW (K x N) = X^T dZ, db = the column sums of
+ *   the rounded dZ in row order (fnn_dense_backward_f32's), dX (M x K) = dZ W^T, the
+ *   products by fnn_gemm_bf16; any of dW, db, dX may be NULL.
+ * scratch: fnn_dense_bf16_scratch(M, K, N) bytes, enough for all three products. */
+size_t fnn_dense_bf16_scratch(size_t M, size_t K, size_t N);
+void fnn_dense_forward_bf16(size_t M, size_t K, size_t N, const float *X, const float *W,
+                            const float *b, int act, const double *act_param, float *Z, float *A,
+                            void *scratch);
+void fnn_dense_backward_bf16(size_t M, size_t K, size_t N, const float *X, const float *W,
+                             float *dZ, float *dW, float *db, float *dX, void *scratch);
 
 /* 1 if the CPU has AVX512_BF16 (and AVX-512F). */
 int fnn_bf16_avx512_supported(void);
@@ -52,4 +84,11 @@ int fnn_bf16_avx512(void);
 /* Test hook: AVX-512 BF16 path on (1) or off (0, portable C); returns -1 (and changes
  * nothing) if on is asked of a CPU without it. */
 int fnn_bf16_set_avx512(int on);
+/* 1 if the CPU has AMX-BF16 and the OS let this process use it (asked once, Linux). */
+int fnn_bf16_amx_supported(void);
+/* 1 if fnn_gemm_bf16 takes the AMX path now. */
+int fnn_bf16_amx(void);
+/* Test hook: the AMX path on (1) or off (0); -1 (nothing changed) if on is asked where
+ * fnn_bf16_amx_supported() is 0. */
+int fnn_bf16_set_amx(int on);
 #endif

@@ -179,4 +179,16 @@ void fnn_set_par_min_work(double units);
         }                                                                          \
     } while (0)
 
+/* a * b, or SIZE_MAX when it overflows (every later sum with it then overflows too). */
+static inline size_t fnn_mul(size_t a, size_t b)
+{
+    return (a != 0 && b > SIZE_MAX / a) ? SIZE_MAX : a * b;
+}
+
+/* a + b, saturating at SIZE_MAX. */
+static inline size_t fnn_add(size_t a, size_t b)
+{
+    return b > SIZE_MAX - a ? SIZE_MAX : a + b;
+}
+
 #endif

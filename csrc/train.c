@@ -8,24 +8,13 @@
 #include "losses.h"
 #include "optimizers.h"
 #include "batchnorm.h"
+#include "bf16.h"
 #include "interrupt.h"
 
 #define FNN_MAX_LAYERS 64
 
 /* Sub-buffers start on 64-byte boundaries (16 floats) so GEMM loads stay aligned. */
 static size_t fnn_pad16(size_t n) { return (n + 15) & ~(size_t)15; }
-
-/* a * b, or SIZE_MAX when it overflows (every later sum with it then overflows too). */
-static size_t fnn_mul(size_t a, size_t b)
-{
-    return (a != 0 && b > SIZE_MAX / a) ? SIZE_MAX : a * b;
-}
-
-/* a + b, saturating at SIZE_MAX. */
-static size_t fnn_add(size_t a, size_t b)
-{
-    return b > SIZE_MAX - a ? SIZE_MAX : a + b;
-}
 
 /* fnn_pad16 that saturates instead of wrapping. */
 static size_t fnn_pad16s(size_t n) { return n > SIZE_MAX - 15 ? SIZE_MAX : fnn_pad16(n); }
@@ -67,6 +56,13 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
         if (L->bn)                                                   /* N, xhat; inv, dgamma, dbeta */
             n = fnn_add(n, fnn_add(fnn_mul(2, bo), fnn_mul(3, fnn_pad16s(L->out))));
     }
+    size_t bf16 = 0;      /* the mixed layers' packing space, in 4-byte elements */
+    for (int l = 0; l < net->n_layers; l++) {
+        const fnn_layer *L = &net->layers[l];
+        const size_t need = L->bf16 ? fnn_dense_bf16_scratch(batch, L->in, L->out) : 0;
+        if (need / 4 + 1 > bf16) bf16 = need == SIZE_MAX ? SIZE_MAX : need / 4 + 1;
+    }
+    n = fnn_add(n, bf16);
     /* in bytes it must fit too (the caller allocates n elements of up to 8 bytes) */
     return fnn_mul(n, 8) == SIZE_MAX ? 0 : n;
 }
@@ -201,9 +197,12 @@ void fnn_adapt_step(fnn_adapt *a, double t)
 
 #define REAL float
 #define SFX(name) name##_f32
+#define FNN_TRAIN_F32 1     /* the float pass: mixed_bfloat16 layers exist only here */
 #include "train_impl.inc"
 #undef REAL
 #undef SFX
+#undef FNN_TRAIN_F32
+#define FNN_TRAIN_F32 0
 
 #define REAL double
 #define SFX(name) name##_f64

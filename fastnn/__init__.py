@@ -58,8 +58,10 @@ def build_info():
     multiply-adds): calibrated at run time from the fork/join cost (threshold_source
     'calibrated'), fixed by the FASTNN_PAR_MIN_WORK environment variable ('env'), or
     'default' at one thread. bf16_gemm: how the mixed_bfloat16 policy's products run,
-    'avx512_bf16' (the vdpbf16ps instruction, CPUs with AVX512_BF16) or 'portable'
-    (the float32 GEMM on bfloat16-rounded operands).
+    'amx_bf16' (AMX tiles, the default on CPUs with AMX-BF16 unless
+    FASTNN_BF16_AMX=0), 'avx512_bf16' (the vdpbf16ps instruction, CPUs with AVX512_BF16,
+    asked for by FASTNN_BF16_AVX512=1) or 'portable' (the float32 GEMM on
+    bfloat16-rounded operands).
 
     Returns
     -------
@@ -75,7 +77,7 @@ def build_info():
         "simd": _kernels.simd_path(),
         "simd_best": _kernels.simd_best(),
         "gemm_avx512": _kernels.gemm_avx512(),
-        "bf16_gemm": "avx512_bf16" if _kernels.bf16_avx512() else "portable",
+        "bf16_gemm": _kernels.bf16_gemm_path(),
         "omp_num_threads_env": _os.environ.get("OMP_NUM_THREADS"),
         "par_min_work": thr["par_min_work"],
         "fork_join_us": thr["fork_join_us"],

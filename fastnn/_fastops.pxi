@@ -125,7 +125,7 @@ def fast_matmul(A, B, cls):
         PyBuffer_Release(&vb)
 
 
-def fast_act(int act, double param, X, cls):
+def fast_act(int act, param, X, cls):
     """f(X) element-wise for the activation code `act` (not a row-wise one: softmax kinds
     need an axis) as a new `cls` array of X's shape, for a C-contiguous float32 or float64
     X of any number of dimensions (computed as one row, as fastnn.ops does); None for
@@ -134,9 +134,11 @@ def fast_act(int act, double param, X, cls):
     cdef int size
     cdef Py_ssize_t n = 1, i
     cdef char *po
+    cdef double p3[3]
     if act < 0 or act >= _N_ACT:
         raise ValueError(f"fast_act: act must be an activation code in [0, {_N_ACT}), "
                          f"got {act}")
+    _act_params(param, p3)
     size = _peek(&vx, X)
     if size == 0:
         return None
@@ -151,22 +153,22 @@ def fast_act(int act, double param, X, cls):
             return out
         if size == 4:
             if n < _NOGIL_WORK:
-                fnn_act_forward_f32(act, param, 1, n, <float *>vx.buf, <float *>po)
+                fnn_act_forward_f32(act, p3, 1, n, <float *>vx.buf, <float *>po)
             else:
                 with nogil:
-                    fnn_act_forward_f32(act, param, 1, n, <float *>vx.buf, <float *>po)
+                    fnn_act_forward_f32(act, p3, 1, n, <float *>vx.buf, <float *>po)
         else:
             if n < _NOGIL_WORK:
-                fnn_act_forward_f64(act, param, 1, n, <double *>vx.buf, <double *>po)
+                fnn_act_forward_f64(act, p3, 1, n, <double *>vx.buf, <double *>po)
             else:
                 with nogil:
-                    fnn_act_forward_f64(act, param, 1, n, <double *>vx.buf, <double *>po)
+                    fnn_act_forward_f64(act, p3, 1, n, <double *>vx.buf, <double *>po)
         return out
     finally:
         PyBuffer_Release(&vx)
 
 
-def fast_dense(X, W, b, int act, double act_param, cls):
+def fast_dense(X, W, b, int act, act_param, cls):
     """act(X @ W + b) as a new `cls` array (M, N), for C-contiguous X (M, K), W (K, N) and
     b (N,) or None, one dtype (float32 or float64): the fused dense kernel as
     fastnn.ops.dense calls it; None for anything else (nothing done)."""
@@ -178,9 +180,11 @@ def fast_dense(X, W, b, int act, double act_param, cls):
     cdef char *pb = NULL
     cdef char *po
     cdef double work
+    cdef double p3[3]
     if act < 0 or act >= _N_ACT:
         raise ValueError(f"fast_dense: act must be an activation code in [0, {_N_ACT}), "
                          f"got {act}")
+    _act_params(act_param, p3)
     sx = _peek(&vx, X)
     if sx == 0:
         return None
@@ -214,19 +218,19 @@ def fast_dense(X, W, b, int act, double act_param, cls):
         if sx == 4:
             if work < _NOGIL_WORK:
                 fnn_dense_forward_f32(M, K, N, <float *>px, <float *>pw, <float *>pb, act,
-                                      act_param, NULL, <float *>po)
+                                      p3, NULL, <float *>po)
             else:
                 with nogil:
                     fnn_dense_forward_f32(M, K, N, <float *>px, <float *>pw, <float *>pb,
-                                          act, act_param, NULL, <float *>po)
+                                          act, p3, NULL, <float *>po)
         else:
             if work < _NOGIL_WORK:
                 fnn_dense_forward_f64(M, K, N, <double *>px, <double *>pw, <double *>pb,
-                                      act, act_param, NULL, <double *>po)
+                                      act, p3, NULL, <double *>po)
             else:
                 with nogil:
                     fnn_dense_forward_f64(M, K, N, <double *>px, <double *>pw,
-                                          <double *>pb, act, act_param, NULL, <double *>po)
+                                          <double *>pb, act, p3, NULL, <double *>po)
         return out
     finally:
         PyBuffer_Release(&vx)

@@ -48,6 +48,7 @@ import warnings
 
 import numpy as np
 
+from fastnn import _argcheck
 from fastnn import utils as _utils
 from fastnn.tensor import as_tensor as _as_tensor
 
@@ -65,12 +66,7 @@ _STRING = np.dtype(object)
 
 
 def _shown(value, limit=80):
-    try:
-        r = repr(value)
-    except Exception:
-        r = f"<{type(value).__name__}>"
-    r = " ".join(r.split())
-    return r if len(r) <= limit else r[:limit - 3] + "..."
+    return _argcheck.shown(value, limit)
 
 
 # ---------------------------------------------------------------- structures (tf.nest)

@@ -133,8 +133,32 @@ def _check_axis(axis, ndim, name="axis"):
 
 # -------------------------------------------------------------------- activations
 _ACT_PARAMS = {"leaky_relu": ("negative_slope",), "elu": ("alpha",),
-               "gelu": ("approximate",), "softmax": ("axis",), "log_softmax": ("axis",)}
+               "gelu": ("approximate",), "softmax": ("axis",), "log_softmax": ("axis",),
+               "relu": ("negative_slope", "max_value", "threshold"), "celu": ("alpha",),
+               "squareplus": ("b",), "soft_shrink": ("threshold",),
+               "hard_shrink": ("threshold",), "threshold": ("threshold", "default_value")}
 _ROWWISE = ("softmax", "log_softmax")
+# Parameters are cast to the input's dtype (as Keras casts them): within float32's range.
+_F32_MAX = 3.4e38
+
+
+def _act_real(params, key, owner, **bounds):
+    return _argcheck.real(params[key], key, owner, **bounds)
+
+
+def _relu_options(params):
+    """keras.activations.relu's options -> (name, param) of the kernel that computes
+    them: relu, leaky_relu (a slope alone, as Keras' relu hands it to leaky_relu) or
+    relu_general (negative_slope, max_value (NaN: none), threshold)."""
+    slope = _act_real(params, "negative_slope", "relu") if "negative_slope" in params else 0.0
+    top = params.get("max_value")
+    top = None if top is None else _argcheck.real(top, "max_value", "relu", allow_none=True)
+    thr = _act_real(params, "threshold", "relu") if "threshold" in params else 0.0
+    if top is None and thr == 0.0:
+        if slope == 0.0:
+            return "relu", ACTIVATIONS["relu"][1]
+        return "leaky_relu", slope
+    return "relu_general", (slope, math.nan if top is None else top, thr)
 
 
 def _resolve_activation(name, params, argname="activation"):
@@ -165,7 +189,55 @@ def _resolve_activation(name, params, argname="activation"):
     if name == "gelu" and _check_bool(params.get("approximate", False), "approximate"):
         name = "gelu_tanh"
         code, param = ACTIVATIONS[name]
+    if params and name in _CHECKS:
+        name, param = _CHECKS[name](params, param)
+        code = ACTIVATIONS[name][0]
+    elif name == "threshold":
+        raise TypeError("activation 'threshold' needs its parameters threshold and "
+                        "default_value (keras.activations.threshold has no defaults), got "
+                        "none")
     return name, code, param, axis
+
+
+def _celu_alpha(params, param):
+    alpha = _act_real(params, "alpha", "celu", lo=-_F32_MAX, hi=_F32_MAX)
+    if abs(alpha) < 1.18e-38:   # 0, or 0 once cast to float32
+        raise ValueError(f"celu: alpha must not be 0 (the formula divides by it); a "
+                         f"nonzero alpha must be at least 1.18e-38 in magnitude, got "
+                         f"{_argcheck.shown(params['alpha'])}")
+    return "celu", alpha
+
+
+def _squareplus_b(params, param):
+    b = _act_real(params, "b", "squareplus", hi=_F32_MAX)
+    if b < 0:
+        raise ValueError(f"squareplus: b must be >= 0, got {_argcheck.shown(params['b'])}")
+    return "squareplus", b
+
+
+def _threshold_pair(params, param):
+    missing = [k for k in ("threshold", "default_value") if k not in params]
+    if missing:
+        raise TypeError(f"activation 'threshold' needs its parameter(s) "
+                        f"{' and '.join(missing)} (keras.activations.threshold has no "
+                        f"defaults)")
+    return "threshold", (_act_real(params, "threshold", "threshold", lo=-_F32_MAX, hi=_F32_MAX),
+                         _act_real(params, "default_value", "threshold", lo=-_F32_MAX,
+                                   hi=_F32_MAX))
+
+
+# Activations whose parameters the resolver validates and packs: params dict and the
+# default parameter -> (kernel name, parameter(s)).
+_CHECKS = {
+    "relu": lambda params, param: _relu_options(params),
+    "celu": _celu_alpha,
+    "squareplus": _squareplus_b,
+    "soft_shrink": lambda params, param: ("soft_shrink", _act_real(
+        params, "threshold", "soft_shrink", lo=-_F32_MAX, hi=_F32_MAX)),
+    "hard_shrink": lambda params, param: ("hard_shrink", _act_real(
+        params, "threshold", "hard_shrink", lo=-_F32_MAX, hi=_F32_MAX)),
+    "threshold": _threshold_pair,
+}
 
 
 def _rows_view(arr, axis):

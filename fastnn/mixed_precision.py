@@ -331,10 +331,11 @@ def matmul(a, b):
     """a @ b with bfloat16 operands: what a Dense layer under mixed_bfloat16 multiplies.
 
     Both operands are rounded to the nearest bfloat16 (as round_bfloat16) and the
-    products summed in float32: on CPUs with AVX512_BF16 by its dot-product instruction
-    (vdpbf16ps, which reads denormal operands as zero and flushes denormal sums to zero),
+    products summed in float32: on CPUs with AMX-BF16 by its tile instruction
+    (TDPBF16PS), optionally on CPUs with AVX512_BF16 by its dot-product instruction
+    (vdpbf16ps; both read denormal operands as zero and flush denormal sums to zero),
     elsewhere by the float32 GEMM on the rounded operands (fastnn.build_info()
-    'bf16_gemm' says which). The two agree within float32 rounding, not bit for bit;
+    'bf16_gemm' says which). The paths agree within float32 rounding, not bit for bit;
     each gives the same bits at every thread count.
 
     Parameters
@@ -368,25 +369,15 @@ def matmul(a, b):
 def _dense_forward(x, kernel, bias, act, param, z, a):
     """The C dense_forward's contract (x: M x K, kernel: K x N, float32, C-contiguous;
     z may be a; bias may be None) with the product on bfloat16 operands: z = x @ kernel
-    + bias, a = activation(z)."""
-    out = a if z is None else z
-    _kernels.gemm_bf16(False, False, x, kernel, out)
-    if bias is not None:
-        np.add(out, bias, out=out)
-    if act != 0 or out is not a:
-        _kernels.act_forward(act, param, out, a)
+    + bias, a = activation(z). The C engine runs the same kernel (bitwise the same)."""
+    _kernels.dense_forward_bf16(x, kernel, bias, act, param, z, a)
 
 
 def _dense_backward(x, kernel, gz, dk, db, dx):
     """The C dense_backward's contract (dk = x^T gz, db = column sums of gz or None,
-    dx = gz kernel^T or None) with bfloat16 operands: gz is rounded too, and db sums
-    the rounded gz (the gradient that reaches a bfloat16 product)."""
-    gzr = _round(gz)
-    _kernels.gemm_bf16(True, False, x, gzr, dk)
-    if db is not None:
-        np.sum(gzr, axis=0, dtype=np.float32, out=db)
-    if dx is not None:
-        _kernels.gemm_bf16(False, True, gzr, kernel, dx)
+    dx = gz kernel^T or None) with bfloat16 operands: gz is rounded too (a copy), and
+    db sums the rounded gz (the gradient that reaches a bfloat16 product)."""
+    _kernels.dense_backward_bf16(x, kernel, np.array(gz, np.float32, order="C"), dk, db, dx)
 
 
 def is_mixed(policy):

@@ -81,21 +81,32 @@ BOUNDARY = [
 ]
 
 
-@pytest.fixture(params=["portable", "avx512_bf16"])
+@pytest.fixture(params=["portable", "avx512_bf16", "amx_bf16"])
 def bf16_path(request):
-    """Run on the portable C path and on the AVX-512 BF16 one (skipped where the CPU
-    has no AVX512_BF16); the default is restored afterwards."""
-    default = _kernels.bf16_avx512()
-    if request.param == "avx512_bf16":
-        if not _kernels.bf16_avx512_supported() or fastnn.build_info()["simd"] != "avx2+fma":
-            pytest.skip("this CPU has no AVX512_BF16 (or the SIMD path is generic)")
-        assert _kernels._bf16_set_avx512(True)
-        assert _kernels.bf16_avx512()
+    """Run on the portable C path, the AVX-512 BF16 one and the AMX one (each skipped
+    where the CPU, or the OS for AMX, does not have it); the defaults are restored
+    afterwards."""
+    default, default_amx = _kernels.bf16_avx512(), _kernels.bf16_amx()
+    if request.param == "amx_bf16":
+        if not _kernels.bf16_amx_supported():
+            pytest.skip("this CPU has no AMX-BF16 (or the OS does not grant it)")
+        assert _kernels._bf16_set_amx(True)
+        assert _kernels.bf16_amx()
     else:
-        _kernels._bf16_set_avx512(False)
-        assert not _kernels.bf16_avx512()
+        _kernels._bf16_set_amx(False)
+        assert not _kernels.bf16_amx()
+        if request.param == "avx512_bf16":
+            if not _kernels.bf16_avx512_supported() or \
+                    fastnn.build_info()["simd"] != "avx2+fma":
+                pytest.skip("this CPU has no AVX512_BF16 (or the SIMD path is generic)")
+            assert _kernels._bf16_set_avx512(True)
+            assert _kernels.bf16_avx512()
+        else:
+            _kernels._bf16_set_avx512(False)
+            assert not _kernels.bf16_avx512()
     yield request.param
     _kernels._bf16_set_avx512(default)
+    _kernels._bf16_set_amx(default_amx)
 
 
 @pytest.fixture(params=[1, 2])
@@ -182,20 +193,37 @@ def test_build_info_names_the_bf16_path(bf16_path):
 
 
 def test_default_bf16_path_follows_the_cpu_and_the_environment():
-    """The portable path by default (the faster one where measured); FASTNN_BF16_AVX512=1
-    asks for the AVX512_BF16 instructions where the CPU has them."""
-    if os.environ.get("FASTNN_BF16_AVX512", "").startswith("1"):
-        assert _kernels.bf16_avx512() == (_kernels.bf16_avx512_supported()
-                                          and fastnn.build_info()["simd"] == "avx2+fma")
-    else:
-        assert not _kernels.bf16_avx512()
+    """AMX where the CPU and the OS have it (FASTNN_BF16_AMX=0 turns it off); otherwise
+    the portable path (the faster one where measured), unless FASTNN_BF16_AVX512=1 asks
+    for the AVX512_BF16 instructions where the CPU has them."""
+    avx512 = _kernels.bf16_avx512_supported() and fastnn.build_info()["simd"] == "avx2+fma"
+    amx = _kernels.bf16_amx_supported()
     code = "import fastnn; print(fastnn.build_info()['bf16_gemm'])"
-    for value, want in [("0", "portable"), ("1", "avx512_bf16" if _kernels.bf16_avx512_supported()
-                                          and fastnn.build_info()["simd"] == "avx2+fma"
-                                          else "portable")]:
+    for amx_env, avx_env, want in [
+            ("", "0", "amx_bf16" if amx else "portable"),
+            ("", "1", "amx_bf16" if amx else "avx512_bf16" if avx512 else "portable"),
+            ("0", "0", "portable"),
+            ("0", "1", "avx512_bf16" if avx512 else "portable"),
+            ("1", "0", "amx_bf16" if amx else "portable")]:
+        env = dict(os.environ, FASTNN_BF16_AVX512=avx_env, FASTNN_BF16_AMX=amx_env)
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             env=dict(os.environ, FASTNN_BF16_AVX512=value), check=True)
-        assert out.stdout.strip() == want
+                             env=env, check=True)
+        assert out.stdout.strip() == want, (amx_env, avx_env)
+
+
+def test_amx_is_asked_of_the_os_only_where_the_cpu_has_it():
+    """bf16_amx_supported() is the CPU's AMX-BF16 flag (/proc/cpuinfo) granted by Linux:
+    never true on a CPU without the flag."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f
+                          if line.startswith("flags")), [])
+    except OSError:
+        pytest.skip("no /proc/cpuinfo")
+    if "amx_bf16" not in flags:
+        assert not _kernels.bf16_amx_supported()
+    elif sys.platform == "linux":
+        assert _kernels.bf16_amx_supported()   # Linux 5.16+ grants it when asked
 
 
 # ------------------------------------------------------------------ the bfloat16 GEMM
@@ -211,7 +239,7 @@ def _gemm_ref(a, b, ta, tb):
 
 @pytest.mark.parametrize("m, n, k", [(1, 1, 1), (7, 33, 5), (6, 32, 2), (13, 70, 64),
                                      (32, 25, 64), (100, 17, 129), (20, 40, 601),
-                                     (5, 3, 0), (0, 4, 3)])
+                                     (5, 3, 0), (0, 4, 3), (70, 45, 100), (33, 65, 32)])
 @pytest.mark.parametrize("ta, tb", [(0, 0), (1, 0), (0, 1), (1, 1)])
 def test_gemm_bf16_within_the_summation_bound(bf16_path, threads, m, n, k, ta, tb):
     """Every tile edge (6-row blocks, 32-column tiles), odd K (a padded pair), several
@@ -529,10 +557,10 @@ def test_dense_backward_takes_bf16_operands(bf16_path):
     assert np.all(np.abs(db - gr.astype(np.float64).sum(0)) <= _bound(ones, gr, zero)[0])
 
 
-def test_mixed_model_trains_on_the_layer_path_like_float32(bf16_path):
-    """The digits network (64-25-15-10, Adam, 30 epochs): under mixed_bfloat16 it runs
-    on the layer path (the engine says why), its test accuracy is within one point of
-    float32's, and its weights and optimizer state stay float32."""
+def test_mixed_model_trains_in_the_engine_like_float32(bf16_path):
+    """The digits network (64-25-15-10, Adam, 30 epochs): under mixed_bfloat16 the C
+    engine trains it, its test accuracy is within one point of float32's, and its
+    weights and optimizer state stay float32."""
     (x, y), (xt, yt) = fastnn.datasets.digits.load_data()
     x, xt = (x / 16).astype(np.float32), (xt / 16).astype(np.float32)
     acc = {}
@@ -540,8 +568,8 @@ def test_mixed_model_trains_on_the_layer_path_like_float32(bf16_path):
         m = _digits_model(policy)
         h = m.fit(x, y, epochs=30, batch_size=32, verbose=0)
         if policy == "mixed_bfloat16":
-            assert m._engine.fit_plan is None
-            assert "mixed_bfloat16" in m._engine.why
+            assert m._engine.fit_plan is not None, m._engine.why
+            assert all(s["bf16"] for s in m._engine.fit_plan.specs)
             assert all(w.dtype == np.float32 for w in m.weights)
             slots = [np.asarray(v) for v in m.optimizer.variables
                      if np.asarray(v).dtype.kind == "f"]       # (the step count is int64)
@@ -550,6 +578,139 @@ def test_mixed_model_trains_on_the_layer_path_like_float32(bf16_path):
         acc[policy] = m.evaluate(xt, yt, verbose=0)[1]
     assert acc["float32"] > 0.9
     assert abs(acc["mixed_bfloat16"] - acc["float32"]) <= 0.01, acc
+
+
+def _mixed_chain(kind, policy="mixed_bfloat16"):
+    """Small mixed models of every shape the engine lowers, and how they compile."""
+    fastnn.utils.set_random_seed(7)
+    d = lambda units, act=None: layers.Dense(units, activation=act, dtype=policy)  # noqa: E731
+    body = {"adam": [d(33, "relu"), d(17, "tanh"), d(4, "softmax")],
+            "sgd_bn": [d(33, "relu"), layers.BatchNormalization(dtype=policy),
+                       d(4, "softmax")],
+            "bn_pre": [d(33), layers.BatchNormalization(dtype=policy),
+                       layers.Activation("relu", dtype=policy), d(4, "softmax")],
+            "logits": [d(33, "relu"), d(4)],
+            "frozen": [d(33, "relu"), d(17, "relu"), d(4, "softmax")],
+            "regression": [d(33, "silu"), d(3)]}[kind]
+    m = fastnn.Sequential([layers.Input((20,))] + body)
+    if kind == "frozen":
+        m.layers[0].trainable = False
+    loss = {"logits": fastnn.losses.SparseCategoricalCrossentropy(from_logits=True),
+            "regression": "mse"}.get(kind, "sparse_categorical_crossentropy")
+    opt = fastnn.optimizers.SGD(0.05, momentum=0.9) if kind == "sgd_bn" else "adam"
+    m.compile(optimizer=opt, loss=loss,
+              metrics=["mae"] if kind == "regression" else ["accuracy"])
+    return m
+
+
+@pytest.mark.parametrize("kind", ["adam", "sgd_bn", "bn_pre", "logits", "frozen",
+                                  "regression"])
+def test_mixed_engine_equals_the_layer_path_bitwise(bf16_path, kind, monkeypatch):
+    """The C engine runs a mixed layer's products through the same bfloat16 kernels as
+    the layer path, in the same order: weights, optimizer state, history, predict
+    (600 rows: more than the row-parallel inference takes) and evaluate, bit for bit."""
+    from fastnn import engine
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((600, 20)).astype(np.float32)
+    y = rng.standard_normal((600, 3)).astype(np.float32) if kind == "regression" \
+        else rng.integers(0, 4, 600)
+    runs = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _mixed_chain(kind)
+        h = m.fit(x, y, batch_size=64, epochs=2, verbose=0, validation_split=0.2)
+        if fused:
+            assert m._engine.fit_plan is not None, m._engine.why
+        runs.append((m.get_weights(), [np.asarray(v) for v in m.optimizer.variables],
+                     h.history, m.predict(x, verbose=0), m.evaluate(x, y, verbose=0)))
+    (w1, s1, h1, p1, e1), (w2, s2, h2, p2, e2) = runs
+    for a, b in zip(w1 + s1, w2 + s2):
+        np.testing.assert_array_equal(a, b)
+    assert h1.keys() == h2.keys()
+    for k in h1:
+        if "loss" in k or "acc" in k:
+            assert h1[k] == h2[k], k
+        else:   # mae: the engine adds the absolute errors up in another order (as in
+            # float32), so the last bit of the float64 mean may differ
+            np.testing.assert_allclose(h1[k], h2[k], rtol=1e-13, atol=0)
+    np.testing.assert_array_equal(p1, p2)
+    assert e1[0] == e2[0]
+    np.testing.assert_allclose(e1[1:], e2[1:], rtol=1e-13, atol=0)
+    # and it is not the float32 model's arithmetic
+    f32 = _mixed_chain(kind, "float32")
+    f32.set_weights(w1)
+    assert not np.array_equal(f32.predict(x, verbose=0), p1)
+
+
+def test_dense_bf16_kernels_against_numpy(bf16_path):
+    """fnn_dense_forward_bf16 / fnn_dense_backward_bf16: the products within the float32
+    summation bound of the float64 reference on rounded operands; the bias added after
+    the product, the activation after that; gz rounded in place; db the row-order float32
+    sums of the rounded gz, bit for bit."""
+    rng = np.random.default_rng(4)
+    M, K, N = 45, 70, 37
+    x = rng.standard_normal((M, K)).astype(np.float32)
+    w = rng.standard_normal((K, N)).astype(np.float32)
+    b = rng.standard_normal(N).astype(np.float32)
+    z, a = np.empty((M, N), np.float32), np.empty((M, N), np.float32)
+    _kernels.dense_forward_bf16(x, w, b, 1, 0.0, z, a)          # 1: relu
+    xr, wr = ref_round(x), ref_round(w)
+    prod = np.empty((M, N), np.float32)
+    _kernels.gemm_bf16(False, False, x, w, prod)
+    np.testing.assert_array_equal(z, prod + b)                  # the bias after the product
+    np.testing.assert_array_equal(a, np.maximum(z, 0))
+    want = xr.astype(np.float64) @ wr.astype(np.float64) + b
+    assert np.all(np.abs(z - want) <= _bound(xr, wr, b))
+    a2 = np.empty_like(a)
+    _kernels.dense_forward_bf16(x, w, None, 0, 0.0, None, a2)   # no bias, linear, no z
+    np.testing.assert_array_equal(a2, prod)
+    gz = rng.standard_normal((M, N)).astype(np.float32)
+    g = gz.copy()
+    dk, db, dx = (np.empty((K, N), np.float32), np.empty(N, np.float32),
+                  np.empty((M, K), np.float32))
+    _kernels.dense_backward_bf16(x, w, g, dk, db, dx)
+    gr = ref_round(gz)
+    np.testing.assert_array_equal(g, gr)                        # rounded in place
+    seq = np.zeros(N, np.float32)
+    for row in gr:
+        seq = seq + row
+    np.testing.assert_array_equal(db, seq)
+    zero = np.zeros(1)
+    assert np.all(np.abs(dk - xr.T.astype(np.float64) @ gr) <= _bound(xr.T, gr, zero))
+    assert np.all(np.abs(dx - gr.astype(np.float64) @ wr.T) <= _bound(gr, wr.T, zero))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: _kernels.dense_forward_bf16(np.ones((2, 3), np.float32),
+                                         np.ones((4, 2), np.float32), None, 0, 0.0, None,
+                                         np.empty((2, 2), np.float32)),
+     "kernel must have 3 rows"),
+    (lambda: _kernels.dense_forward_bf16(np.ones((2, 3), np.float32),
+                                         np.ones((3, 2), np.float32), np.ones(3, np.float32),
+                                         0, 0.0, None, np.empty((2, 2), np.float32)),
+     r"bias must have shape \(2,\)"),
+    (lambda: _kernels.dense_forward_bf16(np.ones((2, 3), np.float32),
+                                         np.ones((3, 2), np.float32), None, 99, 0.0, None,
+                                         np.empty((2, 2), np.float32)),
+     "act must be an activation code"),
+    (lambda: _kernels.dense_backward_bf16(np.ones((2, 3), np.float32),
+                                          np.ones((3, 2), np.float32),
+                                          np.ones((2, 2), np.float32),
+                                          np.empty((3, 3), np.float32), None, None),
+     r"dk must have shape \(3, 2\)"),
+])
+def test_dense_bf16_binding_checks(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_dense_bf16_refuses_overlapping_outputs():
+    buf = np.zeros((4, 4), np.float32)
+    with pytest.raises(ValueError, match="a overlaps x"):
+        _kernels.dense_forward_bf16(buf, np.ones((4, 4), np.float32), None, 0, 0.0, None, buf)
+    with pytest.raises(ValueError, match="gz overlaps dk"):
+        _kernels.dense_backward_bf16(np.ones((4, 4), np.float32), np.ones((4, 4), np.float32),
+                                     buf, buf, None, None)
 
 
 def test_mixed_training_is_bitwise_identical_at_1_and_2_threads(bf16_path, set_threads):
@@ -574,20 +735,29 @@ def test_mixed_training_is_bitwise_identical_at_1_and_2_threads(bf16_path, set_t
     np.testing.assert_array_equal(p1, p2)
 
 
-def test_a_policy_change_takes_the_model_off_the_engine_and_back():
+def test_a_policy_change_rebuilds_the_engine_plan():
+    """A layer's policy changed after a fit: the engine's next call computes with the
+    new policy (bfloat16 products, then float32 again), as the layer path does."""
+    from fastnn import engine
     (x, y), _ = fastnn.datasets.digits.load_data()
     x = (x[:200] / 16).astype(np.float32)
     m = _digits_model("float32")
     m.fit(x, y[:200], epochs=1, verbose=0)
     assert m._engine.fit_plan is not None, m._engine.why
+    p32 = m.predict(x, verbose=0)
     for layer in m.layers:
         layer.dtype_policy = "mixed_bfloat16"
-    m.fit(x, y[:200], epochs=1, verbose=0)
-    assert m._engine.fit_plan is None and "mixed_bfloat16" in m._engine.why
+    pmixed = m.predict(x, verbose=0)
+    assert m._engine.plan is not None and all(s["bf16"] for s in m._engine.plan.specs)
+    engine.ENABLED = False
+    try:
+        np.testing.assert_array_equal(pmixed, m.predict(x, verbose=0))
+    finally:
+        engine.ENABLED = True
+    assert not np.array_equal(pmixed, p32)
     for layer in m.layers:
         layer.dtype_policy = "float32"
-    m.fit(x, y[:200], epochs=1, verbose=0)
-    assert m._engine.fit_plan is not None, m._engine.why
+    np.testing.assert_array_equal(m.predict(x, verbose=0), p32)
 
 
 def test_onnx_export_refuses_a_mixed_model(tmp_path):

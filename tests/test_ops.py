@@ -13,6 +13,8 @@ from fastnn._codes import ACTIVATIONS
 from cases import tol
 
 ELEMENTWISE = [n for n in sorted(ACTIVATIONS) if n not in ("softmax", "log_softmax")]
+# parameters an activation requires (keras.activations.threshold has no defaults)
+REQUIRED = {"threshold": {"threshold": 0.3, "default_value": -1.0}}
 
 
 # ------------------------------------------------------------------ dtype rules
@@ -55,8 +57,9 @@ def test_scalar_and_empty_inputs():
 def test_non_contiguous_inputs_are_copied_not_misread(name):
     base = np.random.default_rng(0).normal(size=(6, 10))
     for view in (base[:, ::2], base.T, base[::-1]):
-        got = ops.activation_forward(name, view)
-        np.testing.assert_allclose(got, R.activation_forward(name, np.ascontiguousarray(view)),
+        kw = REQUIRED.get(name, {})
+        got = ops.activation_forward(name, view, **kw)
+        np.testing.assert_allclose(got, R.activation_forward(name, np.ascontiguousarray(view), **kw),
                                    rtol=1e-12, atol=1e-14)
 
 
@@ -97,12 +100,13 @@ def test_activation_registry():
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_elementwise_on_3d(name, dtype):
     z = np.random.default_rng(1).normal(size=(2, 3, 5)).astype(dtype)
-    a = ops.activation_forward(name, z)
+    kw = REQUIRED.get(name, {})
+    a = ops.activation_forward(name, z, **kw)
     assert a.shape == z.shape and a.dtype == dtype
-    np.testing.assert_allclose(a, R.activation_forward(name, z), **tol(dtype))
+    np.testing.assert_allclose(a, R.activation_forward(name, z, **kw), **tol(dtype))
     da = np.ones_like(z)
-    np.testing.assert_allclose(ops.activation_grad(name, z, a, da),
-                               R.activation_grad(name, z, a, da), **tol(dtype))
+    np.testing.assert_allclose(ops.activation_grad(name, z, a, da, **kw),
+                               R.activation_grad(name, z, a, da, **kw), **tol(dtype))
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])

@@ -13,6 +13,7 @@ import numbers
 
 import numpy as np
 
+from fastnn import _argcheck
 from fastnn.trainers.data_adapters import tree
 
 __all__ = ["DataTypeError", "can_slice_array", "to_numpy", "convert_structure",
@@ -33,12 +34,7 @@ def shown(value, limit=80):
             return f"{type(value).__name__} of shape {tuple(shape)} and dtype {dtype}"
         except TypeError:
             pass
-    try:
-        r = repr(value)
-    except Exception:   # a foreign object whose repr fails
-        r = f"<{type(value).__name__}>"
-    r = " ".join(r.split())
-    return r if len(r) <= limit else r[:limit - 3] + "..."
+    return _argcheck.shown(value, limit)
 
 
 def _module(x):
