@@ -36,39 +36,28 @@ from fastnn import _kernels, engine, losses, reference as R
 from fastnn._codes import LOSSES
 from fastnn.layers import Dense, Input
 
-from cases import central_diff
+from cases import away_from, central_diff, simplex
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "keras",
                        "losses.npz")
 
 
 # ------------------------------------------------------------------------------ data
-def _simplex(rng, shape):
-    a = rng.uniform(0.1, 1.0, shape)
-    return a / a.sum(axis=-1, keepdims=True)
-
-
-def _away(a, point, gap=0.05):
-    """a with the entries within gap of point moved to point +- 2 gap."""
-    near = np.abs(a - point) < gap
-    return np.where(near, point + 2 * gap * np.where(a >= point, 1, -1), a)
-
-
 def _data(kind, rng, shape=(7, 4)):
     if kind == "prob":
-        return _simplex(rng, shape), _simplex(rng, shape)
+        return simplex(rng, shape), simplex(rng, shape)
     if kind == "count":
         return rng.poisson(1.5, shape).astype(float), rng.uniform(0.3, 3.0, shape)
     if kind == "real":
         return rng.normal(size=shape), rng.normal(size=shape)
     if kind == "pct":
         y = rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
-        return y, y + _away(rng.normal(size=shape), 0.0)
+        return y, y + away_from(rng.normal(size=shape), 0.0)
     if kind == "positive":
         return rng.uniform(0.0, 3.0, shape), rng.uniform(0.1, 3.0, shape)
     if kind in ("sign", "binsign"):     # hinge labels -1 / 1 or 0 / 1, margins away from 1
         y = rng.choice([-1.0, 1.0], shape)
-        p = _away(y * rng.normal(scale=1.5, size=shape), 1.0) * y
+        p = away_from(y * rng.normal(scale=1.5, size=shape), 1.0) * y
         return ((y + 1) / 2 if kind == "binsign" else y), p
     if kind == "onehot":                # categorical hinge: margins away from 0
         y = np.eye(shape[-1])[rng.integers(0, shape[-1], shape[0])]
@@ -376,7 +365,7 @@ def test_kernel_matches_keras(case, dtype):
 # ----------------------------------------------------------------- engine vs layer path
 def _targets(kind, rng, n, k=3):
     if kind == "prob":
-        return _simplex(rng, (n, k))
+        return simplex(rng, (n, k))
     if kind == "count":
         return rng.poisson(2.0, (n, k)).astype(float)
     if kind == "real":
@@ -545,7 +534,7 @@ def test_other_reductions_train_on_the_layer_path_as_keras(make, ref, reduction)
     loss is the batches' losses averaged by batch size. The engine refuses them."""
     rng = np.random.default_rng(25)
     x = rng.normal(size=(40, 5)).astype("float64")
-    y = _simplex(rng, (40, 3))
+    y = simplex(rng, (40, 3))
     sw = rng.uniform(0.2, 2.0, 40)
     model = _reduction_model(make(reduction=reduction))
     x32 = x.astype("float32")
@@ -567,7 +556,7 @@ def test_other_reductions_train_on_the_layer_path_as_keras(make, ref, reduction)
 def test_a_summed_loss_steps_like_the_mean_with_the_rate_times_the_batch():
     rng = np.random.default_rng(26)
     x = rng.normal(size=(32, 5)).astype("float64")
-    y = _simplex(rng, (32, 3))
+    y = simplex(rng, (32, 3))
     a = _reduction_model(losses.KLDivergence(reduction="sum"), lr=0.01)
     b = _reduction_model(losses.KLDivergence(), lr=0.01 * 32)
     for m in (a, b):
@@ -598,7 +587,7 @@ def test_shapes_the_kernels_do_not_take_are_computed_on_the_tape_as_keras():
     y, p = np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 1.0])
     assert float(losses.CosineSimilarity()(y, p)) == pytest.approx(
         float(R.cosine_similarity(y, p)), rel=1e-12)
-    t, q = _simplex(np.random.default_rng(27), (2, 3)), np.array([[0.2, 0.3, 0.5]])
+    t, q = simplex(np.random.default_rng(27), (2, 3)), np.array([[0.2, 0.3, 0.5]])
     assert float(losses.KLDivergence()(t, q)) == pytest.approx(
         float(np.mean(R.kl_divergence(t, np.broadcast_to(q, t.shape)))), rel=1e-12)
     # the kernel's own reading of one vector (training on a 1-D output): one sample
