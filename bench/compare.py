@@ -3,6 +3,7 @@
 
     python bench/compare.py [--runs 3] [--workloads W1,W2,W3,W4]
                             [--frameworks fastnn,numpy,torch,keras,sklearn]
+    python bench/compare.py --workloads W3,W4 --frameworks fastnn,fastnn-bf16,torch,torch-bf16
                             [--scale 1.0] [--threads N] [--timeout 900] [--json results.json]
                             [--plot peers.png]
 
@@ -21,6 +22,9 @@ matplotlib).
 Peers are optional: a framework whose module is not importable is listed as skipped.
 torch runs with its default thread count, Keras is tf.keras (TensorFlow's CPU build),
 scikit-learn is MLPClassifier; see bench/frameworks.py for the exact code of each.
+``fastnn-bf16`` (the mixed_bfloat16 dtype policy) and ``torch-bf16``
+(``torch.autocast("cpu", dtype=torch.bfloat16)``) run when named; each table then ends
+with their time over the float32 run of the same library, and both accuracies.
 """
 import argparse
 import json
@@ -44,7 +48,11 @@ RESULT_TAG = "COMPARE-RESULT "
 LABELS = {"fastnn": "fastnn", "fastnn-customloss": "fastnn, custom loss function",
           "fastnn-tape": "fastnn, GradientTape loop", "numpy": "NumPy reference",
           "torch": "PyTorch", "keras": "Keras (TensorFlow)",
-          "sklearn": "scikit-learn MLPClassifier"}
+          "sklearn": "scikit-learn MLPClassifier",
+          "fastnn-bf16": "fastnn, mixed_bfloat16",
+          "torch-bf16": "PyTorch, bfloat16 autocast"}
+# bfloat16 run -> the float32 run of the same library its ratio is taken against
+BF16_OF = {"fastnn-bf16": "fastnn", "torch-bf16": "torch"}
 # Distributions whose versions describe the run (the first one installed of each group).
 DISTRIBUTIONS = (("numpy",), ("torch",), ("tensorflow", "tensorflow-cpu"), ("keras",),
                  ("scikit-learn",))
@@ -55,7 +63,7 @@ THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 def _limit_threads(framework, n):
     """Pin the child's framework to n threads (the BLAS and OpenMP pools follow the
     environment the parent set; torch and TensorFlow keep their own pools)."""
-    if framework == "torch":
+    if framework.startswith("torch"):
         import torch
         torch.set_num_threads(n)
     elif framework == "keras":
@@ -79,7 +87,7 @@ def child(framework, name, scale, seed, threads=None):
         "accuracy": runner.test_accuracy(), "final_loss": runner.final_loss(),
         "rows": len(data.x_train),
     }
-    if framework == "torch":
+    if framework.startswith("torch"):
         import torch
         result["threads"] = torch.get_num_threads()
     elif framework.startswith("fastnn"):
@@ -248,6 +256,22 @@ def markdown_table(workload, fws, summary, skipped):
     return "\n".join(lines)
 
 
+def bf16_lines(workload, fws, summary):
+    """One line per bfloat16 run in this table: its median time over the float32 run of
+    the same library (below 1: bfloat16 is faster), and the two accuracies."""
+    lines = []
+    for fw, base in BF16_OF.items():
+        s, b = summary.get((fw, workload.name), {}), summary.get((base, workload.name), {})
+        if fw not in fws or not s.get("seconds") or not b.get("seconds"):
+            continue
+        acc = ""
+        if s.get("accuracy") is not None and b.get("accuracy") is not None:
+            acc = f"; test accuracy {s['accuracy']:.4f} against {b['accuracy']:.4f}"
+        lines.append(f"- {LABELS[fw]} / {LABELS[base]} (float32): "
+                     f"{s['seconds'] / b['seconds']:.2f}× the time{acc}")
+    return "\n".join(lines)
+
+
 def _secs(t):
     """Seconds to 3 significant digits at least (W1 takes milliseconds)."""
     return f"{t:.3f}" if t >= 0.1 else f"{t:.4f}" if t >= 0.01 else f"{t:.5f}"
@@ -313,7 +337,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workloads", default=",".join(sorted(WORKLOADS)))
-    parser.add_argument("--frameworks", default=",".join(frameworks.FRAMEWORKS))
+    parser.add_argument("--frameworks", default=",".join(frameworks.DEFAULT_FRAMEWORKS),
+                        help="comma-separated, from " + ",".join(frameworks.FRAMEWORKS) +
+                             " (default: all but the bfloat16 runs)")
     parser.add_argument("--scale", type=float, default=None,
                         help="shrink every workload (0 < scale <= 1; default "
                              "$FASTNN_BENCH_SCALE or 1)")
@@ -387,9 +413,14 @@ def main(argv=None):
                 print(f"  [{name} run {run + 1}/{args.runs}] {fw}: {state}",
                       file=sys.stderr, flush=True)
         print(markdown_table(w, fws, summarise(results), skipped) + "\n", flush=True)
+        bf16 = bf16_lines(w, fws, summarise(results))
+        if bf16:
+            print(bf16 + "\n", flush=True)
 
     summary = summarise(results)
-    torch_threads = summary.get(("torch", names[0]), {}).get("threads")
+    torch_threads = next((summary.get((fw, names[0]), {}).get("threads")
+                          for fw in ("torch", "torch-bf16")
+                          if summary.get((fw, names[0]), {}).get("threads")), None)
     if torch_threads:
         print(f"PyTorch ran with torch.get_num_threads() = {torch_threads}.")
     if "W4" in names:

@@ -9,11 +9,14 @@ A runner builds its model in ``__init__`` (not timed), does the timed work in ``
 - torch: a plain torch.nn loop, torch.optim.Adam(lr=1e-3, eps=1e-7) (Keras' epsilon),
   glorot-uniform weights and zero biases (Keras' initialisation), default threads,
   running loss and accuracy per epoch (as Keras' fit with metrics=['accuracy']).
+- fastnn-bf16 / torch-bf16: fastnn under the mixed_bfloat16 dtype policy, and the torch
+  loop under torch.autocast("cpu", dtype=torch.bfloat16) (float32 weights both).
 - sklearn: MLPClassifier(solver='adam', learning_rate_init=1e-3, epsilon=1e-7, alpha=0,
   tol=0, n_iter_no_change=max_iter) so it runs exactly ``epochs`` epochs.
 
 Only numpy is imported at module level: peers are optional and imported by their runner.
 """
+import contextlib
 import importlib
 import importlib.util
 import time
@@ -25,10 +28,14 @@ from workloads import accuracy, loss_value
 from numpy_mlp import NumpyMLP
 
 FRAMEWORKS = ("fastnn", "fastnn-customloss", "fastnn-tape", "numpy", "torch", "keras",
-              "sklearn")
+              "sklearn", "fastnn-bf16", "torch-bf16")
+# The frameworks compare.py runs when --frameworks is not given: the bfloat16 runs are
+# asked for by name (their rows are about the 784-512-256-10 network).
+DEFAULT_FRAMEWORKS = FRAMEWORKS[:7]
 # The import that decides whether a framework is there (found without importing it).
 _MODULES = {"fastnn": "fastnn", "fastnn-customloss": "fastnn", "fastnn-tape": "fastnn",
-            "numpy": "numpy", "torch": "torch", "keras": "tensorflow", "sklearn": "sklearn"}
+            "numpy": "numpy", "torch": "torch", "keras": "tensorflow", "sklearn": "sklearn",
+            "fastnn-bf16": "fastnn", "torch-bf16": "torch"}
 
 
 def available(framework):
@@ -120,6 +127,18 @@ class KerasRunner(Runner):
 
 class FastnnRunner(KerasRunner):
     package = "fastnn"
+
+
+class FastnnBf16Runner(KerasRunner):
+    """fastnn under the mixed_bfloat16 dtype policy (set for the whole process before
+    the model is built: float32 weights, bfloat16 matrix products)."""
+
+    package = "fastnn"
+
+    def __init__(self, workload, data, seed=0):
+        from fastnn import mixed_precision
+        mixed_precision.set_global_policy("mixed_bfloat16")
+        super().__init__(workload, data, seed=seed)
 
 
 class TfKerasRunner(KerasRunner):
@@ -233,6 +252,10 @@ class TorchRunner(Runner):
         self.losses = []
         self.outputs = None
 
+    def autocast(self):
+        """The context the forward pass (and the loss) runs in: float32 as it is."""
+        return contextlib.nullcontext()
+
     def run(self):
         torch, w = self.torch, self.w
         if w.kind != "fit":
@@ -248,8 +271,9 @@ class TorchRunner(Runner):
                 idx = perm[start:start + bs]
                 xb, yb = X[idx], Y[idx]
                 opt.zero_grad()
-                out = model(xb)
-                loss = loss_fn(out, yb)
+                with self.autocast():
+                    out = model(xb)
+                    loss = loss_fn(out, yb)
                 loss.backward()
                 opt.step()
                 running += loss.item() * len(idx)
@@ -260,9 +284,9 @@ class TorchRunner(Runner):
     def _predict(self, X, batch_size):
         torch = self.torch
         self.model.eval()
-        with torch.inference_mode():
+        with torch.inference_mode(), self.autocast():
             out = torch.cat([self.model(xb) for xb in X.split(batch_size)])
-        return out.numpy()
+        return out.float().numpy()
 
     def final_loss(self):
         return self.losses[-1] if self.losses else None
@@ -272,6 +296,16 @@ class TorchRunner(Runner):
         if self.w.output_activation == "sigmoid":      # the loss took the logits
             out = 1.0 / (1.0 + np.exp(-out))
         return out
+
+
+class TorchBf16Runner(TorchRunner):
+    """The same loop under PyTorch's automatic mixed precision on the CPU:
+    ``torch.autocast("cpu", dtype=torch.bfloat16)`` around the forward pass and the
+    loss (float32 weights and optimizer; the linear layers run in bfloat16), as
+    PyTorch's AMP recipe has it; backward outside the context."""
+
+    def autocast(self):
+        return self.torch.autocast("cpu", dtype=self.torch.bfloat16)
 
 
 class SklearnRunner(Runner):
@@ -324,7 +358,8 @@ class SklearnRunner(Runner):
 
 RUNNERS = {"fastnn": FastnnRunner, "fastnn-customloss": FastnnCustomLossRunner,
            "fastnn-tape": FastnnTapeRunner, "numpy": NumpyRunner, "torch": TorchRunner,
-           "keras": TfKerasRunner, "sklearn": SklearnRunner}
+           "keras": TfKerasRunner, "sklearn": SklearnRunner, "fastnn-bf16": FastnnBf16Runner,
+           "torch-bf16": TorchBf16Runner}
 
 
 # Pause between the untimed set-up and the timed run. Generating W3/W4's labels uses a

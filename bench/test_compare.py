@@ -1,6 +1,7 @@
 """compare.py keeps working: tiny workloads, one run each, real child processes."""
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 import compare
@@ -65,3 +66,43 @@ def test_compare_plot_draws_the_medians_by_workload_in_words(capsys, tmp_path):
 def test_compare_plot_refuses_an_unknown_format(tmp_path):
     with pytest.raises(SystemExit):
         compare.main(["--runs", "1", "--plot", str(tmp_path / "peers.gif")])
+
+
+def test_bf16_runs_end_the_table_with_their_ratio_to_float32(capsys):
+    # the default list leaves the bfloat16 runs out; named, each gets its ratio line
+    assert "fastnn-bf16" not in compare.frameworks.DEFAULT_FRAMEWORKS
+    fws = ["fastnn", "fastnn-bf16"]
+    try:
+        import torch  # noqa: F401
+        fws += ["torch", "torch-bf16"]
+    except ImportError:
+        pass
+    assert compare.main(["--runs", "1", "--scale", "0.01", "--workloads", "W3",
+                         "--frameworks", ",".join(fws)]) == 0
+    text = capsys.readouterr().out
+    assert "| fastnn, mixed_bfloat16 |" in text
+    line = next(ln for ln in text.splitlines()
+                if ln.startswith("- fastnn, mixed_bfloat16 / fastnn (float32): "))
+    ratio = float(line.split(": ")[1].split("×")[0])
+    assert ratio > 0 and "test accuracy" in line
+    if "torch-bf16" in fws:
+        assert "- PyTorch, bfloat16 autocast / PyTorch (float32): " in text
+
+
+def test_torch_bf16_runner_predicts_in_bfloat16_and_returns_float32():
+    torch = pytest.importorskip("torch")
+    import frameworks
+    import workloads
+    w = workloads.get_workload("W4", 0.01)
+    data = workloads.load_data(w)
+    f32 = frameworks.TorchRunner(w, data, seed=0)
+    bf = frameworks.TorchBf16Runner(w, data, seed=0)
+    f32.run()
+    bf.run()
+    assert bf.outputs.dtype == np.float32 and bf.outputs.shape == f32.outputs.shape
+    # the same weights (same seed); bfloat16 products differ from float32 ones a little
+    assert not np.array_equal(bf.outputs, f32.outputs)
+    np.testing.assert_allclose(bf.outputs, f32.outputs, atol=0.1 * np.abs(f32.outputs).max())
+    with bf.autocast():     # a matrix product in it runs in bfloat16
+        prod = torch.ones(2, 3) @ torch.ones(3, 2)
+    assert prod.dtype == torch.bfloat16

@@ -21,6 +21,9 @@ static double act_cost(int act)
     switch (act) {
     case FNN_ACT_LINEAR: case FNN_ACT_RELU: case FNN_ACT_LEAKY_RELU:
     case FNN_ACT_HARD_SIGMOID: case FNN_ACT_SOFTSIGN:
+    case FNN_ACT_RELU6: case FNN_ACT_HARD_SILU: case FNN_ACT_SPARSE_PLUS:
+    case FNN_ACT_SPARSE_SIGMOID: case FNN_ACT_SOFT_SHRINK: case FNN_ACT_HARD_SHRINK:
+    case FNN_ACT_HARD_TANH: case FNN_ACT_THRESHOLD: case FNN_ACT_RELU_GENERAL:
         return 1.0;
     default:
         return 16.0;

@@ -466,7 +466,7 @@ size_t fnn_dense_bf16_scratch(size_t M, size_t K, size_t N)
 }
 
 void fnn_dense_forward_bf16(size_t M, size_t K, size_t N, const float *X, const float *W,
-                            const float *b, int act, double act_param, float *Z, float *A,
+                            const float *b, int act, const double *act_param, float *Z, float *A,
                             void *scratch)
 {
     float *C = Z ? Z : A;

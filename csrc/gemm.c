@@ -11,8 +11,9 @@
  * thread its own rectangle of C, the direct path its own groups of rows, or, with K in
  * several blocks, its own run of them (gemm_direct_ksplit).
  * The SIMD path (AVX2+FMA or portable C) is picked at run time from fnn_simd_level();
- * on the AVX2 path, CPUs with AVX-512F run the packed path's micro-kernel in 512-bit
- * registers (gemm_avx512.inc; same bits, see there), unless FASTNN_AVX512=0.
+ * on the AVX2 path, CPUs with AVX-512F run the packed path's micro-kernel, the direct
+ * path's strips and its few-column weight-gradient kernel in 512-bit registers
+ * (gemm_avx512.inc; same bits, see there), unless FASTNN_AVX512=0.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -229,6 +230,9 @@ static void fnn_pack_free(void *p)
 #define ZMUL(a, b) _mm512_mul_ps((a), (b))
 #define ZADD(a, b) _mm512_add_ps((a), (b))
 #define ZSET1(x) _mm512_set1_ps(x)
+#define ZMASK_T __mmask16
+#define ZMLOADU(k, p) _mm512_maskz_loadu_ps((k), (p))
+#define ZMSTOREU(p, k, v) _mm512_mask_storeu_ps((p), (k), (v))
 #include "gemm_avx512.inc"
 #endif
 #include "gemm_impl.inc"
@@ -271,6 +275,9 @@ static void fnn_pack_free(void *p)
 #undef ZMUL
 #undef ZADD
 #undef ZSET1
+#undef ZMASK_T
+#undef ZMLOADU
+#undef ZMSTOREU
 #endif
 
 /* ------------------------------------------------------------------ float64 */
@@ -314,6 +321,9 @@ static void fnn_pack_free(void *p)
 #define ZMUL(a, b) _mm512_mul_pd((a), (b))
 #define ZADD(a, b) _mm512_add_pd((a), (b))
 #define ZSET1(x) _mm512_set1_pd(x)
+#define ZMASK_T __mmask8
+#define ZMLOADU(k, p) _mm512_maskz_loadu_pd((k), (p))
+#define ZMSTOREU(p, k, v) _mm512_mask_storeu_pd((p), (k), (v))
 #include "gemm_avx512.inc"
 #endif
 #include "gemm_impl.inc"

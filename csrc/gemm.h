@@ -9,7 +9,8 @@
  *   blocks of at most KC terms), whatever the thread count or the path (for alpha = 1
  *   both paths give the same bits: a row's result does not depend on M).
  *
- * fnn_dense_forward_*: Z = X W + b; A = act(Z) (activation codes in activations.h),
+ * fnn_dense_forward_*: Z = X W + b; A = act(Z) (activation codes in activations.h; act_param:
+ *   its FNN_ACT_NPARAM parameters, or NULL),
  *   X: M x K, W: K x N, b: N or NULL, Z: M x N or NULL (kept for the backward pass),
  *   A: M x N (may equal Z). Bias and activation run in the GEMM epilogue.
  *
@@ -29,9 +30,9 @@ void fnn_gemm_f64(int trans_a, int trans_b, size_t M, size_t N, size_t K,
                   double beta, double *C, size_t ldc);
 
 void fnn_dense_forward_f32(size_t M, size_t K, size_t N, const float *X, const float *W,
-                           const float *b, int act, double act_param, float *Z, float *A);
+                           const float *b, int act, const double *act_param, float *Z, float *A);
 void fnn_dense_forward_f64(size_t M, size_t K, size_t N, const double *X, const double *W,
-                           const double *b, int act, double act_param, double *Z, double *A);
+                           const double *b, int act, const double *act_param, double *Z, double *A);
 
 /* 1 when this CPU can run the packed GEMM's AVX-512 micro-kernel (AVX-512F). */
 int fnn_gemm_avx512_supported(void);

@@ -27,6 +27,15 @@
  * Lion:    w -= lr sign(b1 m + c1 g); m = b2 m + c2 g, with c1 = 1 - b1 and c2 = 1 - b2
  *          computed in the parameter's type from b1, b2 rounded to it (as Keras casts the
  *          betas to the variable's dtype first); sign(0) = 0.
+ * Ftrl:    (keras/src/optimizers/ftrl.py) with p = -lr_power, l2' = l2 + beta / (2 lr),
+ *          everything in the parameter's type: its own weight decay first,
+ *          w -= (w * wd) * lr (wd = weight_decay, 0 disables it; Keras' form, with wd and
+ *          lr each rounded to the type); then gs = g + (2 shrinkage) w, na = acc + g^2,
+ *          z += gs - (na^p - acc^p) / lr * w, acc = na,
+ *          w = (clip(z, -l1, l1) - z) / (na^p / lr + 2 l2'). lr must be > 0.
+ *          fnn_ftrl_finite_* computes the same step and writes nothing: it returns 1
+ *          when every new w, acc and z would be finite, else 0 (the caller refuses such
+ *          a step, changing nothing).
  *
  * Denormals are flushed to zero inside the updates (inputs read as 0, results that would
  * be denormal stored as 0; the caller's floating-point mode is restored), as TensorFlow
@@ -79,6 +88,18 @@ void fnn_lion_f32(size_t n, float *w, const float *g, float *m, double lr, doubl
                   double beta2, double wd_lr);
 void fnn_lion_f64(size_t n, double *w, const double *g, double *m, double lr, double beta1,
                   double beta2, double wd_lr);
+void fnn_ftrl_f32(size_t n, float *w, const float *g, float *acc, float *z, double lr,
+                  double lr_power, double l1, double l2, double shrinkage, double beta,
+                  double wd);
+void fnn_ftrl_f64(size_t n, double *w, const double *g, double *acc, double *z, double lr,
+                  double lr_power, double l1, double l2, double shrinkage, double beta,
+                  double wd);
+int fnn_ftrl_finite_f32(size_t n, const float *w, const float *g, const float *acc,
+                        const float *z, double lr, double lr_power, double l1, double l2,
+                        double shrinkage, double beta, double wd);
+int fnn_ftrl_finite_f64(size_t n, const double *w, const double *g, const double *acc,
+                        const double *z, double lr, double lr_power, double l1, double l2,
+                        double shrinkage, double beta, double wd);
 /* Sum of g^2 in double, in one fixed order (clipping by norm). */
 double fnn_sumsq_f32(size_t n, const float *g);
 double fnn_sumsq_f64(size_t n, const double *g);

@@ -22,16 +22,17 @@
 /* Optimizer codes: fastnn/engine reads them from here (through _kernels.OPT_CODES).
  * Slots (fnn_layer.slotW etc.): SGD momentum; Adam m, v (and vhat with amsgrad);
  * RMSprop velocity, average_gradient, momentum; Adagrad accumulator; Adadelta
- * accumulated_grad, accumulated_delta_var; Lion momentum. */
+ * accumulated_grad, accumulated_delta_var; Lion momentum; Nadam momentum, velocity;
+ * Adamax momentum, norm; Ftrl accumulator, linear. */
 enum { FNN_OPT_SGD = 0, FNN_OPT_ADAM, FNN_OPT_RMSPROP, FNN_OPT_ADAGRAD, FNN_OPT_ADADELTA,
-       FNN_OPT_LION };
+       FNN_OPT_LION, FNN_OPT_NADAM, FNN_OPT_ADAMAX, FNN_OPT_FTRL };
 enum { FNN_METRIC_NONE = 0, FNN_METRIC_SPARSE_ACC, FNN_METRIC_CAT_ACC, FNN_METRIC_BIN_ACC };
 #define FNN_STATS 5
 
 typedef struct {
     size_t in, out;
     int act;                  /* activation code (activations.h) of the forward pass */
-    double act_param;
+    double act_param[3];      /* the activation's parameters (FNN_ACT_NPARAM, activations.h) */
     double dropout;           /* rate of a Dropout after this layer; 0 = none */
     double kl1, kl2, bl1, bl2;/* kernel and bias regularizer factors */
     void *W, *b;              /* in x out and out (b may be NULL) */
@@ -46,6 +47,13 @@ typedef struct {
     double gl1, gl2, btl1, btl2;   /* gamma and beta regularizer factors */
     void *gamma, *beta, *mmean, *mvar;
     void *slotG[3], *slotBe[3];
+    /* Optimizer options per trained variable (W, b, gamma, beta): the gradient
+     * accumulators (fnn_opt.accum_steps > 0) and the moving averages (fnn_opt.use_ema),
+     * NULL where unused; no_decay bit 0 (W), 1 (b), 2 (gamma), 3 (beta): the variable is
+     * left out of the weight decay (Keras' exclude_from_weight_decay). */
+    void *accW, *accb, *accG, *accBe;
+    void *emaW, *emab, *emaG, *emaBe;
+    unsigned no_decay;
     int bf16;                 /* mixed_bfloat16: the layer's products on bfloat16 operands
                                * (bf16.h, fnn_dense_*_bf16); float32 nets only */
     /* With bn != 0: ln = 1 makes the normalisation a LayerNormalization over the layer's
@@ -62,6 +70,7 @@ typedef struct {
 } fnn_layer;
 
 enum { FNN_CLIP_NONE = 0, FNN_CLIP_VALUE, FNN_CLIP_NORM, FNN_CLIP_GLOBAL_NORM };
+#define FNN_TRAIN_REFUSED (-2)
 
 typedef struct {
     int kind;                 /* FNN_OPT_* */
@@ -70,6 +79,24 @@ typedef struct {
     int amsgrad;              /* Adam: AMSGrad (slot 2 holds vhat) */
     int clip_kind;            /* FNN_CLIP_*: Keras' clipvalue, clipnorm, global_clipnorm */
     double clip;              /* its threshold */
+    /* Keras' gradient_accumulation_steps (0: none): call c (0-based, counting every
+     * training step) adds its gradients to the accumulators, and when (c + 1) % accum_steps
+     * == 0 updates with (g + acc) / accum_steps (clipped then) and zeroes them. The
+     * optimizer's step number t of an update (Adam's bias correction) is then
+     * c / accum_steps + 1, the updates so far plus one. */
+    int accum_steps;
+    /* Keras' use_ema: after every call, avg = m avg + (1 - m) w for every trained variable
+     * (m = 0 while no update was made before this call, ema_momentum after), and when
+     * ema_every > 0 and (k + 1) % ema_every == 0 (k = the updates before this call) the
+     * variables take their averages. */
+    int use_ema;
+    double ema_momentum;
+    int64_t ema_every;
+    double lr_power, l1, l2, shrinkage, ftrl_beta;   /* Ftrl's (fnn_ftrl) */
+    /* Nadam: the caller's 2 doubles, (t, prod_{k<=t} u_k) of the last step the engine
+     * computed (a cache: the product is advanced a factor at a time, from 1 at t = 0
+     * after a restart, as fastnn's Nadam does); NULL: none (the product is recomputed). */
+    double *nadam_cache;
 } fnn_opt;
 
 /* Team size of the engine's steps. Every kernel of a step uses the same team (see
@@ -133,6 +160,10 @@ typedef struct {
     void *in_mean, *in_var;
     size_t in_stride;
     int in_invert;
+    /* The loss's further parameters: params[1..3] of fnn_loss_params (losses.h), after
+     * loss_param as params[0] (focal gamma, label smoothing, class balancing). */
+    double loss_extra[3];
+    const double *loss_class_alpha;   /* fnn_loss_params' class_alpha (NULL: none) */
 } fnn_net;
 
 /* Phases of a training step timed into net->phase_s (diagnostics: bench/step_profile.py):
@@ -165,7 +196,13 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch);
 void fnn_permutation(uint64_t seed, size_t n, int64_t *out);
 
 /* Returns 0, or -1 if a step met a non-finite loss (the step's update is still done,
- * as in Keras; the caller stops). lr holds the learning rate of each of the n_steps.
+ * as in Keras; the caller stops), or FNN_TRAIN_REFUSED when an Ftrl update step had a
+ * rate <= 0 or would make a weight or slot non-finite: that step's forward ran (the
+ * BatchNormalization statistics moved) but it changed no weight, slot or accumulator,
+ * and is not counted in *done (the caller raises, as the layer path's optimizer does).
+ * lr holds the learning rate of each of the n_steps. iteration0 is the number of steps
+ * (the optimizer's apply() calls) before the first: step s is call iteration0 + s
+ * (fnn_opt.accum_steps); dropout masks are keyed by iteration0 + s + 1.
  * Every index perm[first * batch ...] the steps read must be < n_rows (the caller's
  * check). *done = the steps completed: n_steps (fewer when the data ran out), or fewer
  * when a SIGINT came after the baseline sig0 (interrupt.h): a step is never left half
@@ -206,7 +243,9 @@ int fnn_train_steps_out_f64(const fnn_net *net, double *ws, size_t batch, const 
  * the loss (the batch mean the caller computed) with respect to those outputs, goes back
  * through the network as fnn_train_steps does (regularizers' gradients added, clipping)
  * and updates every trained variable with the step t's rate lr. ws must not be used by
- * anything else between the two calls. Both return 0. */
+ * anything else between the two calls. t is the call's number (iteration0 + 1 of
+ * fnn_train_steps). fnn_custom_forward returns 0; fnn_custom_backward 0 or
+ * FNN_TRAIN_REFUSED (as fnn_train_steps: nothing updated). */
 int fnn_custom_forward_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
                            size_t n_rows, const int64_t *perm, size_t first, int64_t t,
                            float *out, size_t *nb_out);

@@ -20,7 +20,7 @@ cdef extern from "bf16.h" nogil:
                       float *C, size_t ldc)
     size_t fnn_dense_bf16_scratch(size_t M, size_t K, size_t N)
     void fnn_dense_forward_bf16(size_t M, size_t K, size_t N, const float *X, const float *W,
-                                const float *b, int act, double act_param, float *Z, float *A,
+                                const float *b, int act, const double *act_param, float *Z, float *A,
                                 void *scratch)
     void fnn_dense_backward_bf16(size_t M, size_t K, size_t N, const float *X, const float *W,
                                  float *dZ, float *dW, float *db, float *dX, void *scratch)
@@ -147,10 +147,11 @@ cdef _bf16_apart(str owner, str out_name, uintptr_t out, size_t out_n, list othe
 
 
 def dense_forward_bf16(const float[:, ::1] x not None, const float[:, ::1] kernel not None,
-                       bias, int act, double act_param, z, float[:, ::1] a not None):
+                       bias, int act, act_param, z, float[:, ::1] a not None):
     """A Dense layer's forward under mixed_bfloat16 (csrc/bf16.h fnn_dense_forward_bf16):
     z (or a when z is None) = x @ kernel on bfloat16 operands, + bias; a = act(z). All
-    float32 and C-contiguous; z may be a."""
+    float32 and C-contiguous; z may be a. act_param: the activation's parameter or a tuple
+    of up to ACT_NPARAM, as act_forward's."""
     cdef size_t M = x.shape[0], K = x.shape[1], N = kernel.shape[1]
     cdef const float[::1] b
     cdef float[:, ::1] zz
@@ -158,6 +159,8 @@ def dense_forward_bf16(const float[:, ::1] x not None, const float[:, ::1] kerne
     cdef float *pz = NULL
     cdef void *scratch
     cdef size_t need
+    cdef double ap[3]
+    _act_params(act_param, ap)
     if <size_t>kernel.shape[0] != K:
         raise ValueError(f"dense_forward_bf16: kernel must have {K} rows (x has {K} "
                          f"columns), got {kernel.shape[0]}")
@@ -197,7 +200,7 @@ def dense_forward_bf16(const float[:, ::1] x not None, const float[:, ::1] kerne
     try:
         with nogil:
             fnn_dense_forward_bf16(M, K, N, &x[0, 0] if K else NULL,
-                                   &kernel[0, 0] if K else NULL, pb, act, act_param, pz,
+                                   &kernel[0, 0] if K else NULL, pb, act, ap, pz,
                                    &a[0, 0], scratch)
     finally:
         free(scratch)

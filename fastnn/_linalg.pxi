@@ -22,9 +22,9 @@ cdef extern from "gemm.h" nogil:
                       double alpha, const double *A, size_t lda, const double *B, size_t ldb,
                       double beta, double *C, size_t ldc)
     void fnn_dense_forward_f32(size_t M, size_t K, size_t N, const float *X, const float *W,
-                               const float *b, int act, double act_param, float *Z, float *A)
+                               const float *b, int act, const double *act_param, float *Z, float *A)
     void fnn_dense_forward_f64(size_t M, size_t K, size_t N, const double *X, const double *W,
-                               const double *b, int act, double act_param, double *Z, double *A)
+                               const double *b, int act, const double *act_param, double *Z, double *A)
     void fnn_dense_backward_f32(size_t M, size_t K, size_t N, const float *X, const float *W,
                                 const float *dZ, float *dW, float *db, float *dX)
     void fnn_dense_backward_f64(size_t M, size_t K, size_t N, const double *X, const double *W,
@@ -42,9 +42,7 @@ cdef extern from *:
     int fnn_gemm_set_avx512(int on)
 
 import sys as _sys
-from fastnn._codes import ACTIVATIONS as _ACT_TABLE
-
-cdef int _N_ACT = len(_ACT_TABLE)
+cdef int _N_ACT = FNN_ACT_COUNT     # csrc/activations.h (declared in _elementwise.pxi)
 cdef char _NATIVE_ORDER = b'<' if _sys.byteorder == "little" else b'>'
 
 
@@ -224,14 +222,17 @@ def gemm(bint trans_a, bint trans_b, A, B, C, double alpha=1.0, double beta=0.0)
         _release(&c)
 
 
-def dense_forward(X, W, b, int act, double act_param, Z, A):
-    """Z = X @ W + b, A = act(Z) (activation codes: fastnn._codes.ACTIVATIONS).
+def dense_forward(X, W, b, int act, act_param, Z, A):
+    """Z = X @ W + b, A = act(Z) (activation codes: fastnn._codes.ACTIVATIONS; act_param:
+    the activation's parameter or a tuple of up to ACT_NPARAM, as act_forward's).
 
     X (M, K), W (K, N), b (N,) or None, Z (M, N) or None, A (M, N): C-contiguous,
     one dtype (float32 or float64). A may be the same array as Z."""
     cdef _Arg x, w, bb, z, a
     cdef int size = 0
     cdef Py_ssize_t M, K, N
+    cdef double ap[3]
+    _act_params(act_param, ap)
     x.held = w.held = bb.held = z.held = a.held = False
     bb.data = z.data = NULL
     try:
@@ -270,11 +271,11 @@ def dense_forward(X, W, b, int act, double act_param, Z, A):
         with nogil:
             if size == 4:
                 fnn_dense_forward_f32(M, K, N, <float *>x.data, <float *>w.data,
-                                      <float *>bb.data, act, act_param, <float *>z.data,
+                                      <float *>bb.data, act, ap, <float *>z.data,
                                       <float *>a.data)
             else:
                 fnn_dense_forward_f64(M, K, N, <double *>x.data, <double *>w.data,
-                                      <double *>bb.data, act, act_param, <double *>z.data,
+                                      <double *>bb.data, act, ap, <double *>z.data,
                                       <double *>a.data)
     finally:
         _release(&x)

@@ -12,7 +12,7 @@ cdef extern from "train.h" nogil:
         size_t in_ "in"
         size_t out
         int act
-        double act_param
+        double act_param[3]
         double dropout
         double kl1, kl2, bl1, bl2
         void *W
@@ -30,6 +30,15 @@ cdef extern from "train.h" nogil:
         void *mvar
         void *slotG[3]
         void *slotBe[3]
+        void *accW
+        void *accb
+        void *accG
+        void *accBe
+        void *emaW
+        void *emab
+        void *emaG
+        void *emaBe
+        unsigned no_decay
         int bf16
         int ln, ln_rms
         int noise
@@ -42,6 +51,10 @@ cdef extern from "train.h" nogil:
         FNN_OPT_ADAGRAD
         FNN_OPT_ADADELTA
         FNN_OPT_LION
+        FNN_OPT_NADAM
+        FNN_OPT_ADAMAX
+        FNN_OPT_FTRL
+    int FNN_TRAIN_REFUSED
     ctypedef struct fnn_opt:
         int kind
         double beta1, beta2, eps, momentum, rho, weight_decay
@@ -49,6 +62,12 @@ cdef extern from "train.h" nogil:
         int amsgrad
         int clip_kind
         double clip
+        int accum_steps
+        int use_ema
+        double ema_momentum
+        int64_t ema_every
+        double lr_power, l1, l2, shrinkage, ftrl_beta
+        double *nadam_cache
     enum: FNN_ADAPT_MAX_TRIED
     ctypedef struct fnn_adapt:
         int enabled
@@ -85,6 +104,8 @@ cdef extern from "train.h" nogil:
         void *in_var
         size_t in_stride
         int in_invert
+        double loss_extra[3]
+        const double *loss_class_alpha
     int FNN_PHASE_STEPS, FNN_PHASE_GATHER, FNN_PHASE_LOSS
     int FNN_PHASE_OF(int l)
     int FNN_PHASES(int n_layers)
@@ -239,6 +260,7 @@ cdef class FusedNet:
     it points to alive. Built by fastnn._fused.FusedTrainer; not for direct use."""
     cdef fnn_net net
     cdef fnn_adapt adapt
+    cdef double nadam_cache[2]   # Nadam's (t, product of u_k) cache (fnn_opt.nadam_cache)
     cdef object _keep
     cdef object _bound        # (array, name, shape, data address, writable) per array
     cdef object _phase
@@ -309,7 +331,8 @@ cdef class FusedNet:
 
     def __init__(self, list layers, int loss, double loss_param, bint loss_on_logits,
                  size_t y_cols, int metric, dict opt, unsigned long long seed, dtype,
-                 bint error_stats=True, dict norm=None, bint trains=True):
+                 bint error_stats=True, dict norm=None, bint trains=True,
+                 tuple loss_extra=None, loss_class_alpha=None):
         cdef int i, j, bad = -1, rc
         cdef fnn_layer *L
         if not layers or len(layers) > 64:
@@ -348,7 +371,7 @@ cdef class FusedNet:
             L = &self.net.layers[i]
             n_in, n_out = spec["in"], spec["out"]
             L.act = spec["act"]
-            L.act_param = spec["act_param"]
+            _act_params(spec["act_param"], L.act_param)
             L.dropout = spec["dropout"]
             L.kl1, L.kl2 = spec["kl1"], spec["kl2"]
             L.bl1, L.bl2 = spec["bl1"], spec["bl2"]
@@ -395,6 +418,33 @@ cdef class FusedNet:
                 L.slotb[j] = self._bind(spec["slotsb"][j], n_out, f"layer {i} b slot {j}", True)
                 L.slotG[j] = self._bind(bn["slotsG"][j] if bn else None, n_out, f"layer {i} gamma slot {j}", True)
                 L.slotBe[j] = self._bind(bn["slotsBe"][j] if bn else None, n_out, f"layer {i} beta slot {j}", True)
+            # the optimizer options: [3] gradient accumulator, [4] moving average,
+            # [5] whether the weight decay applies (engine/__init__.py, FusedPlan)
+            L.no_decay = 0
+            for j, (key, has, n_el, name) in enumerate(
+                    (("slotsW", L.W != NULL, n_in * n_out, "W"),
+                     ("slotsb", L.b != NULL, n_out, "b"),
+                     ("slotsG", L.gamma != NULL, n_out, "gamma"),
+                     ("slotsBe", L.beta != NULL, n_out, "beta"))):
+                extra = (spec if j < 2 else (bn or {})).get(key) or []
+                extra = list(extra[3:6]) + [None, None, True][len(extra[3:6]):]
+                acc = self._bind(extra[0], n_el, f"layer {i} {name} gradient accumulator", True)
+                ema = self._bind(extra[1], n_el, f"layer {i} {name} moving average", True)
+                if j == 0:
+                    L.accW, L.emaW = acc, ema
+                elif j == 1:
+                    L.accb, L.emab = acc, ema
+                elif j == 2:
+                    L.accG, L.emaG = acc, ema
+                else:
+                    L.accBe, L.emaBe = acc, ema
+                if not extra[2]:
+                    L.no_decay |= <unsigned>(1 << j)
+                if trains and not L.frozen and has:
+                    if opt.get("accum_steps", 0) and acc == NULL:
+                        raise ValueError(f"FusedNet: layer {i} {name} lacks its gradient accumulator")
+                    if opt.get("use_ema", False) and ema == NULL:
+                        raise ValueError(f"FusedNet: layer {i} {name} lacks its moving average")
             if trains and not L.frozen:
                 _check_slots(kind, opt, L.W, L.slotW, f"layer {i} W")
                 _check_slots(kind, opt, L.b, L.slotb, f"layer {i} b")
@@ -402,6 +452,25 @@ cdef class FusedNet:
                 _check_slots(kind, opt, L.beta, L.slotBe, f"layer {i} beta")
         self.net.loss = loss
         self.net.loss_param = loss_param
+        # the loss's further parameters (csrc/losses.h: fnn_loss_params' params[1..3])
+        extra = tuple(float(v) for v in (loss_extra or ()))
+        if len(extra) > 3:
+            raise ValueError(f"FusedNet: loss_extra must hold at most 3 numbers, got "
+                             f"{len(extra)}")
+        for j in range(3):
+            self.net.loss_extra[j] = extra[j] if j < len(extra) else 0.0
+        # a focal loss' alpha per class: one float64 per output unit, kept alive here
+        cdef const double[::1] class_alpha
+        self.net.loss_class_alpha = NULL
+        if loss_class_alpha is not None:
+            arr = np.ascontiguousarray(loss_class_alpha, dtype=np.float64).reshape(-1)
+            n_out = layers[len(layers) - 1]["out"]
+            if arr.shape[0] != n_out:
+                raise ValueError(f"FusedNet: loss_class_alpha must hold one number per "
+                                 f"output unit ({n_out}), got {arr.shape[0]}")
+            self._keep.append(arr)
+            class_alpha = arr
+            self.net.loss_class_alpha = &class_alpha[0]
         self.net.loss_on_logits = loss_on_logits
         self.net.metric = metric
         self.net.error_stats = error_stats
@@ -417,6 +486,18 @@ cdef class FusedNet:
         self.net.opt.amsgrad = opt.get("amsgrad", False)
         self.net.opt.clip_kind = opt.get("clip_kind", 0)
         self.net.opt.clip = opt.get("clip", 0.0)
+        self.net.opt.accum_steps = opt.get("accum_steps", 0)
+        self.net.opt.use_ema = opt.get("use_ema", False)
+        self.net.opt.ema_momentum = opt.get("ema_momentum", 0.99)
+        self.net.opt.ema_every = opt.get("ema_every", 0)
+        self.net.opt.lr_power = opt.get("lr_power", -0.5)
+        self.net.opt.l1 = opt.get("l1", 0.0)
+        self.net.opt.l2 = opt.get("l2", 0.0)
+        self.net.opt.shrinkage = opt.get("shrinkage", 0.0)
+        self.net.opt.ftrl_beta = opt.get("ftrl_beta", 0.0)
+        self.nadam_cache[0] = 0.0
+        self.nadam_cache[1] = 1.0
+        self.net.opt.nadam_cache = &self.nadam_cache[0]
         self.net.seed = seed
         self.net.in_mean = self.net.in_var = NULL
         self.net.in_stride = 0
@@ -532,10 +613,11 @@ cdef class FusedNet:
                     double[:, ::1] stats, long sig0=FNN_NO_INTERRUPT,
                     floating[:, ::1] y_pred=None):
         """Run n_steps training steps on the rows perm[first * batch ...]. Returns
-        (status, steps done): status 0, or -1 if a loss was not finite; fewer steps than
-        asked when the rows ran out or a SIGINT came after the baseline sig0. With y_pred
-        (rows x outputs), step s's outputs (last activation applied) go to its rows
-        s * batch ... (train.h, fnn_train_steps_out)."""
+        (status, steps done): status 0, -1 if a loss was not finite, or TRAIN_REFUSED
+        when an Ftrl step was refused (train.h); fewer steps than asked when the rows ran
+        out or a SIGINT came after the baseline sig0. With y_pred (rows x outputs), step
+        s's outputs (last activation applied) go to its rows s * batch ... (train.h,
+        fnn_train_steps_out)."""
         cdef size_t n_rows = X.shape[0], done = 0, lo, hi
         cdef const floating *sw = self._check_data("train_steps", ws, batch, X, Y, SW)
         cdef int rc, ok
@@ -588,7 +670,7 @@ cdef class FusedNet:
         cdef const floating *sw = self._check_data("train_epochs", ws, batch, X, Y, SW)
         cdef const floating *vsw = NULL
         cdef bint val = VX is not None, ok = True
-        cdef int rc = 0
+        cdef int rc = 0, r = 0
         if not self.trains:
             raise ValueError("train_epochs: this engine was built for inference only")
         if n_rows == 0:
@@ -614,11 +696,15 @@ cdef class FusedNet:
         with nogil:
             for e in range(start // steps, n_epochs):
                 first = start - e * steps if e == start // steps else 0
-                rc |= _run_steps(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, n_rows,
-                                 &perms[e, 0], first, steps - first,
-                                 iteration0 + <int64_t>(e * steps + first),
-                                 &lr[e * steps + first], &stats[e * steps + first, 0], sig0, &got)
+                r = _run_steps(&self.net, &ws[0], batch, &X[0, 0], &Y[0, 0], sw, n_rows,
+                               &perms[e, 0], first, steps - first,
+                               iteration0 + <int64_t>(e * steps + first),
+                               &lr[e * steps + first], &stats[e * steps + first, 0], sig0, &got)
                 total += got
+                if r == FNN_TRAIN_REFUSED:
+                    rc = r           # an Ftrl step refused: the caller raises
+                    break
+                rc |= r
                 if first + got < steps:
                     break            # interrupted: the caller records what ran
                 if val and vflags[e] and n_val:
@@ -662,8 +748,10 @@ cdef class FusedNet:
                         int64_t t, double lr):
         """Part 2 (train.h): dout (the rows custom_forward gave x outputs) = the loss's
         gradient with respect to those outputs; back through the network, every trained
-        variable updated at step t with rate lr. ws: custom_forward's, untouched since."""
+        variable updated at step t with rate lr. ws: custom_forward's, untouched since.
+        Returns 0, or TRAIN_REFUSED when an Ftrl step was refused (nothing updated)."""
         cdef size_t nb = dout.shape[0]
+        cdef int rc = 0
         self._intact(True)
         self._check_ws("custom_backward", ws.shape[0], batch)
         if not self.trains:
@@ -671,12 +759,13 @@ cdef class FusedNet:
         if dout.shape[1] != self.n_out or nb > batch:
             raise ValueError("custom_backward: dout's shape does not match the network")
         if nb == 0:
-            return
+            return 0
         with nogil:
             if floating is float:
-                fnn_custom_backward_f32(&self.net, &ws[0], batch, nb, &dout[0, 0], t, lr)
+                rc = fnn_custom_backward_f32(&self.net, &ws[0], batch, nb, &dout[0, 0], t, lr)
             else:
-                fnn_custom_backward_f64(&self.net, &ws[0], batch, nb, &dout[0, 0], t, lr)
+                rc = fnn_custom_backward_f64(&self.net, &ws[0], batch, nb, &dout[0, 0], t, lr)
+        return rc
 
     def forward(self, floating[::1] ws, size_t batch, const floating[:, ::1] X,
                 floating[:, ::1] out, long sig0=FNN_NO_INTERRUPT):
@@ -736,7 +825,10 @@ cdef class FusedNet:
 
 # The engine's optimizer codes (csrc/train.h), by the optimizer they run.
 OPT_CODES = {"sgd": FNN_OPT_SGD, "adam": FNN_OPT_ADAM, "rmsprop": FNN_OPT_RMSPROP,
-             "adagrad": FNN_OPT_ADAGRAD, "adadelta": FNN_OPT_ADADELTA, "lion": FNN_OPT_LION}
+             "adagrad": FNN_OPT_ADAGRAD, "adadelta": FNN_OPT_ADADELTA, "lion": FNN_OPT_LION,
+             "nadam": FNN_OPT_NADAM, "adamax": FNN_OPT_ADAMAX, "ftrl": FNN_OPT_FTRL}
+# A training call's status when an Ftrl step was refused (train.h, FNN_TRAIN_REFUSED).
+TRAIN_REFUSED = FNN_TRAIN_REFUSED
 
 
 cdef int _check_slots(int kind, dict opt, void *w, void **slot, str name) except -1:
@@ -750,7 +842,10 @@ cdef int _check_slots(int kind, dict opt, void *w, void **slot, str name) except
                               opt.get("momentum", 0.0) > 0),
             FNN_OPT_ADAGRAD: (True, False, False),                      # accumulator
             FNN_OPT_ADADELTA: (True, True, False),   # accumulated_grad, accumulated_delta_var
-            FNN_OPT_LION: (True, False, False)}.get(kind)               # momentum
+            FNN_OPT_LION: (True, False, False),                         # momentum
+            FNN_OPT_NADAM: (True, True, False),                         # momentum, velocity
+            FNN_OPT_ADAMAX: (True, True, False),                        # momentum, norm
+            FNN_OPT_FTRL: (True, True, False)}.get(kind)                # accumulator, linear
     if need is None:
         raise ValueError(f"FusedNet: unknown optimizer kind {kind}")
     for j in range(3):

@@ -9,7 +9,9 @@ from fastnn.tensor import Tensor as _Tensor, as_tensor as _as_tensor
 
 
 def _differentiable(name, fn, *args, **kwargs):
-    """The activation `name` through fastnn.autodiff's ops (recorded on the tape)."""
+    """The activation `name` through fastnn.autodiff's ops (recorded on the tape). Those
+    with a C kernel record it with its C backward kernel (a nested tape differentiates
+    their formula instead: second derivatives)."""
     import inspect
     from fastnn.autodiff import ops as K
     bound = inspect.signature(fn).bind(*args, **kwargs)
@@ -17,10 +19,15 @@ def _differentiable(name, fn, *args, **kwargs):
     a = dict(bound.arguments)
     x = a.pop("x")
     if name == "relu":
-        slope, top, threshold = a["negative_slope"], a["max_value"], a["threshold"]
-        if slope == 0.0 and top is None and threshold == 0.0:
+        kname, _, param, _ = ops._resolve_activation("relu", a)
+        if kname == "relu":
             return K.relu(x)
-        return _relu_general(K, x, slope, top, threshold)
+        if kname == "leaky_relu":
+            return K.leaky_relu(x, negative_slope=param)
+        return _recorded(x, kname, param, _relu_formula, **a)
+    if name in _FORMULAS:
+        kname, _, param, _ = ops._resolve_activation(name, a)
+        return _recorded(x, kname, param, _FORMULAS[name], **a)
     if name == "linear":
         return x
     if name == "exponential":
@@ -28,6 +35,13 @@ def _differentiable(name, fn, *args, **kwargs):
     if name == "gelu":
         return K.gelu(x, approximate=a["approximate"])
     return getattr(K, name)(x, **a)
+
+
+def _recorded(x, kname, param, formula, **params):
+    """The C kernel `kname` on x, recorded with its C backward kernel
+    (fastnn.autodiff.nn_ops); a nested tape takes formula(x, **params)'s VJP."""
+    from fastnn.autodiff import nn_ops
+    return nn_ops._activation(x, kname, param, formula, **params)
 
 
 def _arr(x, argname="x"):
@@ -82,41 +96,25 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     Tensor
         The activation of ``x``, element-wise, of its shape.
     """
-    negative_slope = _argcheck.real(negative_slope, "negative_slope", "relu")
-    max_value = _argcheck.real(max_value, "max_value", "relu", allow_none=True)
-    threshold = _argcheck.real(threshold, "threshold", "relu")
-    x = _arr(x)
-    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
-        return _forward("relu", x)
-    return _relu_general(np, x, negative_slope, max_value, threshold)
+    return _forward("relu", _arr(x), negative_slope=negative_slope, max_value=max_value,
+                    threshold=threshold)
 
 
-def _relu_general(B, x, slope, top, thr):
-    """Keras' parametrised relu in the backend B (NumPy, or fastnn.autodiff.ops)."""
-    dt = x.dtype
-    c = lambda v: np.asarray(v, dtype=dt)  # noqa: E731
-    if B is np:
-        relu_, where, minimum, maximum = (lambda t: np.maximum(t, c(0))), np.where, \
-            np.minimum, np.maximum
-        sub, mul, neg = np.subtract, np.multiply, np.negative
-    else:
-        relu_, where, minimum, maximum = B.relu, B.where, B.minimum, B.maximum
-        sub, mul, neg = B.subtract, B.multiply, B.negative
-    with np.errstate(over="ignore", invalid="ignore"):
-        if slope != 0.0:
-            if top is None and thr == 0.0:
-                if B is np:
-                    return _forward("leaky_relu", x, negative_slope=slope)
-                return B.leaky_relu(x, negative_slope=slope)
-            negative_part = relu_(sub(c(thr), x)) if thr != 0.0 else relu_(neg(x))
-        out = where(x > c(thr), x, c(0)) if thr != 0.0 else relu_(x)
-        if top is not None:
-            out = minimum(maximum(out, c(0)), c(top))
-        if slope != 0.0:
-            out = sub(out, mul(c(slope), negative_part))
-        if B is np:
-            out = np.asarray(out, dtype=dt)
-        return out
+def _relu_formula(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """Keras' parametrised relu (ReLU.static_call) in fastnn.autodiff.ops: the formula
+    a nested tape differentiates."""
+    K = _K()
+    slope, top, thr = negative_slope, max_value, threshold
+    if slope != 0.0:
+        if top is None and thr == 0.0:
+            return K.leaky_relu(x, negative_slope=slope)
+        negative_part = K.relu(K.subtract(_c(x, thr), x)) if thr != 0.0 else K.relu(K.negative(x))
+    out = K.where(np.asarray(x) > _c(x, thr), x, _c(x, 0)) if thr != 0.0 else K.relu(x)
+    if top is not None:
+        out = K.minimum(K.maximum(out, _c(x, 0)), _c(x, top))
+    if slope != 0.0:
+        out = K.subtract(out, K.multiply(_c(x, slope), negative_part))
+    return out
 
 
 @_named("sigmoid")
@@ -382,10 +380,12 @@ def log_softmax(x, axis=-1):
     return _forward("log_softmax", _arr(x), axis=axis)
 
 
-# ---------------------------------------------------------------- composed activations
-# Keras 3's other activations. fastnn's C kernels do not have them: each is composed of
-# fastnn.autodiff.ops (so it differentiates on a GradientTape), and a layer using one
-# runs it as a function (the C engine refuses such a model: it trains on the layer path).
+# ------------------------------------------------------------- Keras 3's newer ones
+# Each runs its C kernel (csrc/activations.h), so a layer using one trains in the C
+# engine and on the layer path alike; under a GradientTape the kernel is recorded with
+# its C backward kernel, and its formula below (fastnn.autodiff.ops) is what a nested
+# tape differentiates for second derivatives. glu (which halves its input) is composed
+# of fastnn.autodiff.ops and runs as a function.
 
 def _composed(name, **defaults):
     """Register fn(x, ...) computed with fastnn.autodiff.ops; x arrives as a float array
@@ -420,10 +420,6 @@ def _axes(axis, ndim, owner):
     return axes
 
 
-# parameters are cast to the input's dtype (as Keras does): within float32's range
-_F32_MAX = 3.4e38
-
-
 def _K():
     from fastnn.autodiff import ops as K
     return K
@@ -433,7 +429,90 @@ def _c(x, v):
     return np.asarray(v, dtype=x.dtype)
 
 
-@_composed("relu6")
+# The formulas (Keras 3's, in fastnn.autodiff.ops) of the activations below.
+def _relu6_formula(x):
+    K = _K()
+    return K.minimum(K.maximum(x, _c(x, 0)), _c(x, 6))
+
+
+def _hard_silu_formula(x):
+    K = _K()
+    return K.multiply(x, K.hard_sigmoid(x))
+
+
+def _mish_formula(x):
+    K = _K()
+    return K.multiply(x, K.tanh(K.softplus(x)))
+
+
+def _celu_formula(x, alpha=1.0):
+    K = _K()
+    a = _c(x, alpha)
+    return K.add(K.maximum(x, _c(x, 0)),
+                 K.multiply(a, K.expm1(K.divide(K.minimum(x, _c(x, 0)), a))))
+
+
+def _log_sigmoid_formula(x):
+    K = _K()
+    return K.negative(K.softplus(K.negative(x)))
+
+
+def _sparse_plus_formula(x):
+    K = _K()
+    xv = np.asarray(x)
+    mid = K.multiply(_c(x, 0.25), K.square(K.add(x, _c(x, 1))))
+    return K.where(xv <= -1, _c(x, 0), K.where(xv < 1, mid, x))
+
+
+def _sparse_sigmoid_formula(x):
+    K = _K()
+    xv = np.asarray(x)
+    mid = K.multiply(_c(x, 0.5), K.add(x, _c(x, 1)))
+    return K.where(xv <= -1, _c(x, 0), K.where(xv >= 1, _c(x, 1), mid))
+
+
+def _squareplus_formula(x, b=4):
+    K = _K()
+    return K.multiply(_c(x, 0.5), K.add(x, K.sqrt(K.add(K.square(x), _c(x, b)))))
+
+
+def _soft_shrink_formula(x, threshold=0.5):
+    K = _K()
+    xv = np.asarray(x)
+    t = _c(x, threshold)
+    return K.where(xv > t, K.subtract(x, t), K.where(xv < -t, K.add(x, t), _c(x, 0)))
+
+
+def _hard_shrink_formula(x, threshold=0.5):
+    K = _K()
+    return K.where(np.abs(np.asarray(x)) > _c(x, threshold), x, _c(x, 0))
+
+
+def _tanh_shrink_formula(x):
+    K = _K()
+    return K.subtract(x, K.tanh(x))
+
+
+def _hard_tanh_formula(x):
+    K = _K()
+    return K.minimum(K.maximum(x, _c(x, -1)), _c(x, 1))
+
+
+def _threshold_formula(x, threshold, default_value):
+    K = _K()
+    return K.where(np.asarray(x) > _c(x, threshold), x, _c(x, default_value))
+
+
+_FORMULAS = {"relu6": _relu6_formula, "hard_silu": _hard_silu_formula,
+             "mish": _mish_formula, "celu": _celu_formula,
+             "log_sigmoid": _log_sigmoid_formula, "sparse_plus": _sparse_plus_formula,
+             "sparse_sigmoid": _sparse_sigmoid_formula, "squareplus": _squareplus_formula,
+             "soft_shrink": _soft_shrink_formula, "hard_shrink": _hard_shrink_formula,
+             "tanh_shrink": _tanh_shrink_formula, "hard_tanh": _hard_tanh_formula,
+             "threshold": _threshold_formula}
+
+
+@_named("relu6")
 def relu6(x):
     """min(max(x, 0), 6).
 
@@ -447,13 +526,12 @@ def relu6(x):
     Tensor
         The activation of ``x``, element-wise, of its shape.
     """
-    K = _K()
-    return K.minimum(K.maximum(x, _c(x, 0)), _c(x, 6))
+    return _forward("relu6", _arr(x))
 
 
-@_composed("hard_silu")
+@_named("hard_silu")
 def hard_silu(x):
-    """x * hard_sigmoid(x): 0 for x < -3, x for x > 3, x * (x + 3) / 6 between.
+    """x * hard_sigmoid(x): 0 for x <= -3, x for x >= 3, x * (x + 3) / 6 between.
 
     Parameters
     ----------
@@ -465,14 +543,13 @@ def hard_silu(x):
     Tensor
         The activation of ``x``, element-wise, of its shape.
     """
-    K = _K()
-    return K.multiply(x, K.hard_sigmoid(x))
+    return _forward("hard_silu", _arr(x))
 
 
 hard_swish = hard_silu
 
 
-@_composed("mish")
+@_named("mish")
 def mish(x):
     """x * tanh(softplus(x)).
 
@@ -486,11 +563,10 @@ def mish(x):
     Tensor
         The activation of ``x``, element-wise, of its shape.
     """
-    K = _K()
-    return K.multiply(x, K.tanh(K.softplus(x)))
+    return _forward("mish", _arr(x))
 
 
-@_composed("celu", alpha=1.0)
+@_named("celu", alpha=1.0)
 def celu(x, alpha=1.0):
     """max(x, 0) + alpha * expm1(min(x, 0) / alpha).
 
@@ -499,21 +575,14 @@ def celu(x, alpha=1.0):
     x : array-like
         The input tensor.
     alpha : float
-        The scale of the negative part. Default 1.0.
+        The scale of the negative part; not 0. Default 1.0.
 
     Returns
     -------
     Tensor
         The activation of ``x``, element-wise, of its shape.
     """
-    alpha = _argcheck.real(alpha, "alpha", "celu", lo=-_F32_MAX, hi=_F32_MAX)
-    if abs(alpha) < 1.18e-38:   # 0, or 0 once cast to float32
-        raise ValueError(f"celu: alpha must not be 0 (the formula divides by it); a "
-                         f"nonzero alpha must be at least 1.18e-38 in magnitude, got {alpha!r}")
-    K = _K()
-    a = _c(x, alpha)
-    return K.add(K.maximum(x, _c(x, 0)),
-                 K.multiply(a, K.expm1(K.divide(K.minimum(x, _c(x, 0)), a))))
+    return _forward("celu", _arr(x), alpha=alpha)
 
 
 @_composed("glu", axis=-1)
@@ -543,9 +612,9 @@ def glu(x, axis=-1):
     return K.multiply(a, K.sigmoid(b))
 
 
-@_composed("log_sigmoid")
+@_named("log_sigmoid")
 def log_sigmoid(x):
-    """log(sigmoid(x)) = -softplus(-x).
+    """log(sigmoid(x)) = -softplus(-x), computed stably.
 
     Parameters
     ----------
@@ -557,11 +626,10 @@ def log_sigmoid(x):
     Tensor
         The activation of ``x``, element-wise, of its shape.
     """
-    K = _K()
-    return K.negative(K.softplus(K.negative(x)))
+    return _forward("log_sigmoid", _arr(x))
 
 
-@_composed("sparse_plus")
+@_named("sparse_plus")
 def sparse_plus(x):
     """0 for x <= -1, (x + 1)**2 / 4 for -1 < x < 1, x for x >= 1.
 
@@ -575,13 +643,10 @@ def sparse_plus(x):
     Tensor
         The activation of ``x``, element-wise, of its shape.
     """
-    K = _K()
-    xv = np.asarray(x)
-    mid = K.multiply(_c(x, 0.25), K.square(K.add(x, _c(x, 1))))
-    return K.where(xv <= -1, _c(x, 0), K.where(xv < 1, mid, x))
+    return _forward("sparse_plus", _arr(x))
 
 
-@_composed("sparse_sigmoid")
+@_named("sparse_sigmoid")
 def sparse_sigmoid(x):
     """0 for x <= -1, (x + 1) / 2 for -1 < x < 1, 1 for x >= 1.
 
@@ -595,15 +660,12 @@ def sparse_sigmoid(x):
     Tensor
         The activation of ``x``, element-wise, of its shape.
     """
-    K = _K()
-    xv = np.asarray(x)
-    mid = K.multiply(_c(x, 0.5), K.add(x, _c(x, 1)))
-    return K.where(xv <= -1, _c(x, 0), K.where(xv >= 1, _c(x, 1), mid))
+    return _forward("sparse_sigmoid", _arr(x))
 
 
-@_composed("squareplus", b=4)
+@_named("squareplus", b=4)
 def squareplus(x, b=4):
-    """(x + sqrt(x**2 + b)) / 2.
+    """(x + sqrt(x**2 + b)) / 2, computed without overflow or cancellation.
 
     Parameters
     ----------
@@ -617,14 +679,10 @@ def squareplus(x, b=4):
     Tensor
         The activation of ``x``, element-wise, of its shape.
     """
-    b = _argcheck.real(b, "b", "squareplus", hi=_F32_MAX)
-    if b < 0:
-        raise ValueError(f"squareplus: b must be >= 0, got {_argcheck.shown(b)}")
-    K = _K()
-    return K.multiply(_c(x, 0.5), K.add(x, K.sqrt(K.add(K.square(x), _c(x, b)))))
+    return _forward("squareplus", _arr(x), b=b)
 
 
-@_composed("soft_shrink", threshold=0.5)
+@_named("soft_shrink", threshold=0.5)
 def soft_shrink(x, threshold=0.5):
     """x - threshold for x > threshold, x + threshold for x < -threshold, else 0.
 
@@ -640,15 +698,10 @@ def soft_shrink(x, threshold=0.5):
     Tensor
         The activation of ``x``, element-wise, of its shape.
     """
-    threshold = _argcheck.real(threshold, "threshold", "soft_shrink", lo=-_F32_MAX, hi=_F32_MAX)
-    K = _K()
-    xv = np.asarray(x)
-    t = _c(x, threshold)
-    return K.where(xv > t, K.subtract(x, t),
-                   K.where(xv < -t, K.add(x, t), _c(x, 0)))
+    return _forward("soft_shrink", _arr(x), threshold=threshold)
 
 
-@_composed("hard_shrink", threshold=0.5)
+@_named("hard_shrink", threshold=0.5)
 def hard_shrink(x, threshold=0.5):
     """``x`` where ``|x| > threshold``, else 0.
 
@@ -664,14 +717,12 @@ def hard_shrink(x, threshold=0.5):
     Tensor
         The activation of ``x``, element-wise, of its shape.
     """
-    threshold = _argcheck.real(threshold, "threshold", "hard_shrink", lo=-_F32_MAX, hi=_F32_MAX)
-    K = _K()
-    return K.where(np.abs(np.asarray(x)) > _c(x, threshold), x, _c(x, 0))
+    return _forward("hard_shrink", _arr(x), threshold=threshold)
 
 
-@_composed("tanh_shrink")
+@_named("tanh_shrink")
 def tanh_shrink(x):
-    """x - tanh(x).
+    """x - tanh(x), accurate also for small ``|x|`` (where the difference cancels).
 
     Parameters
     ----------
@@ -683,11 +734,10 @@ def tanh_shrink(x):
     Tensor
         The activation of ``x``, element-wise, of its shape.
     """
-    K = _K()
-    return K.subtract(x, K.tanh(x))
+    return _forward("tanh_shrink", _arr(x))
 
 
-@_composed("hard_tanh")
+@_named("hard_tanh")
 def hard_tanh(x):
     """x clipped to [-1, 1].
 
@@ -701,11 +751,10 @@ def hard_tanh(x):
     Tensor
         The activation of ``x``, element-wise, of its shape.
     """
-    K = _K()
-    return K.minimum(K.maximum(x, _c(x, -1)), _c(x, 1))
+    return _forward("hard_tanh", _arr(x))
 
 
-@_composed("threshold")
+@_named("threshold")
 def threshold(x, threshold, default_value):
     """x where x > threshold, else default_value (both required, as in Keras).
 
@@ -723,10 +772,7 @@ def threshold(x, threshold, default_value):
     Tensor
         The activation of ``x``, element-wise, of its shape.
     """
-    threshold = _argcheck.real(threshold, "threshold", "threshold", lo=-_F32_MAX, hi=_F32_MAX)
-    default_value = _argcheck.real(default_value, "default_value", "threshold", lo=-_F32_MAX, hi=_F32_MAX)
-    K = _K()
-    return K.where(np.asarray(x) > _c(x, threshold), x, _c(x, default_value))
+    return _forward("threshold", _arr(x), threshold=threshold, default_value=default_value)
 
 
 # The registry: Keras names (and aliases) -> function. Also used by deserialisation.

@@ -133,8 +133,32 @@ def _check_axis(axis, ndim, name="axis"):
 
 # -------------------------------------------------------------------- activations
 _ACT_PARAMS = {"leaky_relu": ("negative_slope",), "elu": ("alpha",),
-               "gelu": ("approximate",), "softmax": ("axis",), "log_softmax": ("axis",)}
+               "gelu": ("approximate",), "softmax": ("axis",), "log_softmax": ("axis",),
+               "relu": ("negative_slope", "max_value", "threshold"), "celu": ("alpha",),
+               "squareplus": ("b",), "soft_shrink": ("threshold",),
+               "hard_shrink": ("threshold",), "threshold": ("threshold", "default_value")}
 _ROWWISE = ("softmax", "log_softmax")
+# Parameters are cast to the input's dtype (as Keras casts them): within float32's range.
+_F32_MAX = 3.4e38
+
+
+def _act_real(params, key, owner, **bounds):
+    return _argcheck.real(params[key], key, owner, **bounds)
+
+
+def _relu_options(params):
+    """keras.activations.relu's options -> (name, param) of the kernel that computes
+    them: relu, leaky_relu (a slope alone, as Keras' relu hands it to leaky_relu) or
+    relu_general (negative_slope, max_value (NaN: none), threshold)."""
+    slope = _act_real(params, "negative_slope", "relu") if "negative_slope" in params else 0.0
+    top = params.get("max_value")
+    top = None if top is None else _argcheck.real(top, "max_value", "relu", allow_none=True)
+    thr = _act_real(params, "threshold", "relu") if "threshold" in params else 0.0
+    if top is None and thr == 0.0:
+        if slope == 0.0:
+            return "relu", ACTIVATIONS["relu"][1]
+        return "leaky_relu", slope
+    return "relu_general", (slope, math.nan if top is None else top, thr)
 
 
 def _resolve_activation(name, params, argname="activation"):
@@ -165,7 +189,55 @@ def _resolve_activation(name, params, argname="activation"):
     if name == "gelu" and _check_bool(params.get("approximate", False), "approximate"):
         name = "gelu_tanh"
         code, param = ACTIVATIONS[name]
+    if params and name in _CHECKS:
+        name, param = _CHECKS[name](params, param)
+        code = ACTIVATIONS[name][0]
+    elif name == "threshold":
+        raise TypeError("activation 'threshold' needs its parameters threshold and "
+                        "default_value (keras.activations.threshold has no defaults), got "
+                        "none")
     return name, code, param, axis
+
+
+def _celu_alpha(params, param):
+    alpha = _act_real(params, "alpha", "celu", lo=-_F32_MAX, hi=_F32_MAX)
+    if abs(alpha) < 1.18e-38:   # 0, or 0 once cast to float32
+        raise ValueError(f"celu: alpha must not be 0 (the formula divides by it); a "
+                         f"nonzero alpha must be at least 1.18e-38 in magnitude, got "
+                         f"{_argcheck.shown(params['alpha'])}")
+    return "celu", alpha
+
+
+def _squareplus_b(params, param):
+    b = _act_real(params, "b", "squareplus", hi=_F32_MAX)
+    if b < 0:
+        raise ValueError(f"squareplus: b must be >= 0, got {_argcheck.shown(params['b'])}")
+    return "squareplus", b
+
+
+def _threshold_pair(params, param):
+    missing = [k for k in ("threshold", "default_value") if k not in params]
+    if missing:
+        raise TypeError(f"activation 'threshold' needs its parameter(s) "
+                        f"{' and '.join(missing)} (keras.activations.threshold has no "
+                        f"defaults)")
+    return "threshold", (_act_real(params, "threshold", "threshold", lo=-_F32_MAX, hi=_F32_MAX),
+                         _act_real(params, "default_value", "threshold", lo=-_F32_MAX,
+                                   hi=_F32_MAX))
+
+
+# Activations whose parameters the resolver validates and packs: params dict and the
+# default parameter -> (kernel name, parameter(s)).
+_CHECKS = {
+    "relu": lambda params, param: _relu_options(params),
+    "celu": _celu_alpha,
+    "squareplus": _squareplus_b,
+    "soft_shrink": lambda params, param: ("soft_shrink", _act_real(
+        params, "threshold", "soft_shrink", lo=-_F32_MAX, hi=_F32_MAX)),
+    "hard_shrink": lambda params, param: ("hard_shrink", _act_real(
+        params, "threshold", "hard_shrink", lo=-_F32_MAX, hi=_F32_MAX)),
+    "threshold": _threshold_pair,
+}
 
 
 def _rows_view(arr, axis):
@@ -349,7 +421,23 @@ def logsumexp(x, axis=None, keepdims=False):
 
 # ------------------------------------------------------------------ matmul, dense
 def matmul(a, b):
-    """a @ b for 2-D (or 1-D, as numpy.matmul treats them) a and b."""
+    """a @ b for 2-D (or 1-D, as numpy.matmul treats them) a and b.
+
+    Parameters
+    ----------
+    a
+        The first operand, ``(M, K)`` or ``(K,)``.
+    b
+        The second operand, ``(K, N)`` or ``(K,)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The product (``(M, N)``, 1-D or 0-D as numpy.matmul gives it).
+    """
+    out = _kernels.fast_matmul(a, b, np.ndarray)   # 2-D float arrays read as they are
+    if out is not None:
+        return out
     dtype, arrs = _floats(a=a, b=b)
     a, b = arrs["a"], arrs["b"]
     _check_ndim(a, "a", (1, 2))
@@ -425,12 +513,26 @@ def dense(x, kernel, bias=None, activation="linear"):
     activation
         The activation's name (e.g. ``'relu'``). Default ``'linear'``.
     """
+    if type(activation) is str:
+        resolved = _DENSE_ACTS.get(activation)
+        if resolved is None:
+            name, code, param, _ = _resolve_activation(activation, {})
+            resolved = _DENSE_ACTS[activation] = (code, param)
+        # arrays of one float dtype that the kernel reads as they are: one C entry
+        # (None for anything else, then the general path below)
+        out = _kernels.fast_dense(x, kernel, bias, resolved[0], resolved[1], np.ndarray)
+        if out is not None:
+            return out
     name, code, param, _ = _resolve_activation(activation, {})
     dtype, x, kernel, b = _dense_args(x, kernel, bias)
     a = np.empty((x.shape[0], kernel.shape[1]), dtype=dtype)
     if a.size:
         _kernels.dense_forward(x, kernel, b, code, param, None, a)
     return a
+
+
+# activation name -> (code, param) as _resolve_activation gives them with no parameters
+_DENSE_ACTS = {}
 
 
 def dense_backward(x, kernel, dz, need_dx=True):

@@ -8,16 +8,18 @@ weighted per-sample values. compile() trains on "sum_over_batch_size".
 
 Two kinds of losses:
 
-- MeanSquaredError, MeanAbsoluteError, Huber and the three cross-entropies compute value
-  and gradient in one C pass (`_op`), which the fused engine also runs;
-- the others (KLDivergence, Poisson, LogCosh, the hinges, CosineSimilarity,
-  MeanAbsolutePercentageError, MeanSquaredLogarithmicError, the focal cross-entropies,
-  Dice, Tversky) are written with fastnn.autodiff.ops (Keras' formulas): a GradientTape
-  differentiates them and a model compiled with one trains on the layer path.
+- MeanSquaredError, MeanAbsoluteError, Huber, the three cross-entropies, KLDivergence,
+  Poisson, LogCosh, the hinges, CosineSimilarity, MeanAbsolutePercentageError,
+  MeanSquaredLogarithmicError, the focal cross-entropies, Dice and Tversky compute value
+  and gradient in one C pass (`_op`), which the fused engine also runs (label_smoothing
+  included);
+- the last ten are also written with fastnn.autodiff.ops (Keras' formulas, `call`),
+  which serves the options their kernels do not take (an axis other than -1; for Dice
+  and Tversky, an axis, and any use but the batch mean in training or under a
+  GradientTape) and per-sample values (reduction "none") under a GradientTape.
 
-A cross-entropy with label_smoothing, or a SparseCategoricalCrossentropy with
-ignore_class, keeps its C kernel on the layer path and is refused by the fused engine
-(the model then trains on the layer path).
+A SparseCategoricalCrossentropy with ignore_class keeps its C kernel on the layer path
+and is refused by the fused engine (the model then trains on the layer path).
 
 Differences from Keras 3, on purpose:
 
@@ -36,7 +38,7 @@ import warnings
 
 import numpy as np
 
-from fastnn import _argcheck, backend as _backend, kernel_ops as ops
+from fastnn import _argcheck, _kernels, backend as _backend, kernel_ops as ops
 from fastnn import _registry
 from fastnn.autodiff.tape import should_record
 from fastnn.tensor import (Scalar as _Scalar, Tensor as _Tensor, as_tensor as _as_tensor,
@@ -116,6 +118,68 @@ def _both_masks(own, out_mask, shape, owner):
     return out_mask if own is None else np.asarray(own, bool) & out_mask
 
 
+def _kernel_rows(y_true, y_pred, owner, one_row=False):
+    """(y_true, y_pred) as C-contiguous n x k arrays of one float dtype for a loss kernel
+    over the last axis (no class indices), and y_pred's shape: y_pred of 1 or 2
+    dimensions, y_true of its shape ((n,) and (n, 1) taken as each other)."""
+    yp = ops._as_array(y_pred, "y_pred")
+    yt = ops._as_array(y_true, "y_true")
+    dtype = ops._float_dtype((yp, y_pred), (yt, y_true))
+    yp = ops._prepare(dtype, yp)
+    shape = yp.shape
+    if yp.ndim not in (1, 2):
+        raise ValueError(f"{owner}: y_pred must have 1 or 2 dimensions (samples, values), "
+                         f"got shape {shape}")
+    if yp.ndim == 1:      # one vector: one sample for a loss that reduces over a row
+        yp = yp.reshape(1, -1) if one_row else yp.reshape(-1, 1)
+    n, k = yp.shape
+    if n == 0 or k == 0:
+        raise ValueError(f"{owner}: y_pred must not be empty, got shape {shape}")
+    if yt.shape != shape and not (yt.size == n * k and
+                                  {yt.shape, shape} <= {(n * k,), (n * k, 1)}):
+        raise ValueError(f"{owner}: y_true must have the shape of y_pred {shape}, got "
+                         f"{yt.shape}")
+    return ops._prepare(dtype, yt).reshape(n, k), yp, shape
+
+
+def _kernel_loss(loss, y_true, y_pred, from_logits, sample_weight=None, grad=False):
+    """Run `loss`'s C kernel (fastnn._codes.LOSSES[loss._kernel_name(from_logits)] with
+    the parameters loss._kernel_params()): the per-sample values (n,) when grad is
+    False, else (sum_i w_i l_i / n, d / d y_pred in y_pred's shape), Keras'
+    "sum_over_batch_size" value and its gradient."""
+    from fastnn._codes import LOSSES
+    owner = type(loss).__name__
+    name = loss._kernel_name(from_logits)
+    if loss._op in ops._LOSS_NAMES:        # the cross-entropies: class indices and all
+        code, _, yt, yp, shape, dtype = ops._loss_args(loss._op, y_true, y_pred,
+                                                       from_logits, 1.0)
+    else:
+        yt, yp, shape = _kernel_rows(y_true, y_pred, owner,
+                                     one_row=getattr(loss, "_rowwise", False))
+        code, dtype = LOSSES[name], yp.dtype
+    params = loss._kernel_params()
+    n = yp.shape[0]
+    ca = loss._kernel_class_alpha(yp.shape[1])
+    if not grad:
+        out = np.empty(n, dtype=dtype)
+        _kernels.loss(code, 0.0, yt, yp, None, 1.0, None, out, params=params,
+                      class_alpha=ca)
+        return out
+    sw = None
+    if sample_weight is not None:
+        sw = ops._as_array(sample_weight, "sample_weight")
+        if sw.shape not in ((n,), (n, 1)):
+            raise ValueError(f"{owner}: sample_weight must have shape ({n},) or ({n}, 1), "
+                             f"got {sw.shape}")
+        sw = ops._prepare(dtype, sw).reshape(n)
+        if not np.all(np.isfinite(sw)):
+            raise ValueError(f"{owner}: sample_weight must be finite")
+    g = np.empty_like(yp)
+    total = _kernels.loss(code, 0.0, yt, yp, sw, 1.0 / n, g, None, params=params,
+                          class_alpha=ca)
+    return total / n, g.reshape(shape)
+
+
 class Loss:
     """keras.losses.Loss: the base class of the losses. Calling a loss object,
     ``loss(y_true, y_pred, sample_weight=None)``, computes the per-sample values
@@ -134,11 +198,18 @@ class Loss:
         number of values; ``'sum'`` gives the sum; ``'mean_with_sample_weight'``
         divides the weighted sum by the sum of the sample weights; ``'none'`` or None
         gives the weighted per-sample values.
+    dtype : str, numpy dtype or DTypePolicy, optional
+        The dtype the loss computes in: ``'float32'`` or ``'float64'`` (a policy gives
+        its compute dtype). The targets and predictions are converted to it, the
+        per-sample values come out in it, and in training the gradient is converted
+        back to the predictions' dtype; a reduced value is a 0-d array of that dtype.
+        Default None: the dtype of the predictions (Keras: ``keras.backend.floatx()``).
     """
     _op = None
     _default_name = None
+    _dtype = None
 
-    def __init__(self, name=None, reduction="sum_over_batch_size"):
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         owner = type(self).__name__
         if not (reduction is None or isinstance(reduction, str)) or \
                 reduction not in _REDUCTIONS:
@@ -148,6 +219,20 @@ class Loss:
         self.name = _argcheck.string(name, "name", owner, allow_none=True) or self._default_name
         self.reduction = reduction
         self.from_logits = False
+        self._dtype = _loss_dtype(dtype, owner)
+
+    @property
+    def dtype(self):
+        """The dtype the loss computes in (``'float32'`` or ``'float64'``), or None:
+        the dtype of the predictions."""
+        return self._dtype
+
+    def _in_dtype(self, a):
+        """`a` (targets or predictions, a NumPy array) in the loss' dtype, if it has one."""
+        if self._dtype is None or a.dtype.kind != "f" or a.dtype == self._dtype:
+            return a
+        with np.errstate(over="ignore"):      # as the dtype holds it, as Keras casts it
+            return a.astype(self._dtype)
 
     def _mask(self, y_true):
         """The per-sample entries to leave out (SparseCategoricalCrossentropy's
@@ -186,11 +271,10 @@ class Loss:
         return _true(y_true, y_pred.dtype, type(self).__name__)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        if type(self).call is not Loss.call and type(self)._per_sample is Loss._per_sample:
-            # a user's subclass that defines call(): differentiated on the tape
+        reduced = self.reduction not in ("none", None)
+        if self._on_tape(y_true, y_pred, reduced):
             return _TapeLoss.__call__(self, y_true, y_pred, sample_weight)
         owner = type(self).__name__
-        reduced = self.reduction not in ("none", None)
         if self._op is not None and reduced and isinstance(y_pred, _Tensor) \
                 and should_record((y_pred,) + ((getattr(y_pred, "_keras_logits", None) or
                                                 (None,))[0],)):
@@ -206,7 +290,7 @@ class Loss:
                 z = z.view(_Tensor)
                 set_keras_mask(z, out_mask)
             return per_fn(y_true, z, sample_weight)
-        y_pred = _pred(y_pred, owner)
+        y_pred = self._in_dtype(_pred(y_pred, owner))
         y_true = self._prepare_true(y_true, y_pred)
         per = np.asarray(self._rows_per_sample(y_true, y_pred), dtype=np.float64)
         sw = None if sample_weight is None else _sample_weights(sample_weight, per.shape, owner)
@@ -214,7 +298,28 @@ class Loss:
                                                   owner), self.reduction)
         if not reduced:
             return _as_tensor(np.asarray(out).astype(y_pred.dtype))
+        if self._dtype is not None:       # a given dtype: the value in it, as Keras gives
+            return _as_tensor(np.asarray(out, dtype=self._dtype))
         return _Scalar(float(out))
+
+    def _on_tape(self, y_true, y_pred, reduced):
+        """Whether a call of this loss runs its `call` with fastnn.autodiff.ops (the
+        tape) rather than its C kernel: a user's subclass that defines call(), a loss
+        whose options its kernel does not take, shapes the kernel does not take (one
+        vector, or targets that broadcast against the predictions), per-sample values a
+        GradientTape follows, and a loss of one value for the whole batch (Dice,
+        Tversky) anywhere but as the batch mean under a GradientTape."""
+        if type(self).call is Loss.call:
+            return False
+        if type(self)._per_sample is Loss._per_sample or self._op is None:
+            return True
+        sp, st = np.shape(y_pred), np.shape(y_true)
+        if len(sp) < 2 or not (st == sp or (st == sp[:-1] and sp[-1] == 1)):
+            return True
+        recording = isinstance(y_pred, _Tensor) and should_record((y_pred,))
+        if getattr(self, "_whole_batch", False):
+            return not (reduced and recording)
+        return not reduced and recording
 
     def _rows_per_sample(self, y_true, y_pred):
         """_per_sample on (N, ..., k) outputs: the C kernels take rows, so the leading
@@ -249,20 +354,29 @@ class Loss:
                                           dtype=np.float64)
             sw = np.broadcast_to(given.reshape(-1) if given.size > 1 else given.reshape(()),
                                  (np.shape(y_pred)[0],)).astype(y_pred.dtype)
+            if given.size == 1:
+                given = given.reshape(())   # a scalar: Keras divides by it, not n times it
         y = self._prepare_true(y_true, np.asarray(y_pred))
-        value = loss_value(self, y, y_pred, sw)        # Keras' sum_over_batch_size
+        return loss_value(self, y, y_pred, sw, given)   # reduced as self.reduction says
+
+    def _reduce_mean(self, value, y, pred_shape, sw):
+        """value, Keras' "sum_over_batch_size" of a C-kernel loss (a scalar a tape may
+        follow), turned into this loss' reduction: times the number of values for
+        "sum"; for "mean_with_sample_weight", times that number over the sum of the
+        sample weights sw (one per sample, a scalar, or None) of the kept values (0 when
+        that sum is 0)."""
         if self.reduction in ("sum_over_batch_size", "mean"):
             return value
         mask = self._mask(y)
-        count = float(np.prod(np.shape(y_pred)[:-1]) or 1) if mask is None \
+        count = float(np.prod(pred_shape[:-1]) or 1) if mask is None \
             else float(np.count_nonzero(mask))
         if self.reduction == "sum":
             return value * count
         # mean_with_sample_weight: the weighted sum over the sum of the weights
-        if given is None and mask is None:
+        if sw is None and mask is None:
             return value
-        w = given.reshape(-1) if given is not None and given.size > 1 else \
-            (given.reshape(()) if given is not None else 1.0)
+        w = 1.0 if sw is None else np.asarray(sw, np.float64)
+        w = w.reshape(-1) if np.ndim(w) else w
         divisor = float(np.sum(w * (1.0 if mask is None else mask.reshape(-1))))
         return value * (count / divisor) if divisor else value * 0.0
 
@@ -272,17 +386,54 @@ class Loss:
         fl = self.from_logits if from_logits is None else from_logits
         kw = {"from_logits": fl} if self._is_crossentropy() else {}
         kw.update(self._op_kwargs())
+        if self._dtype is not None:
+            # computed in the loss' dtype; the gradient in the predictions' dtype
+            given = np.asarray(y_pred).dtype
+            y_t, y_p = np.asarray(y_true), np.asarray(y_pred)
+            value, grad = ops.loss_and_grad(self._op, self._in_dtype(y_t) if y_t.dtype ==
+                                            given else y_t, self._in_dtype(y_p),
+                                            sample_weight=sample_weight, **kw)
+            return value, np.asarray(grad).astype(given, copy=False)
         return ops.loss_and_grad(self._op, y_true, y_pred, sample_weight=sample_weight, **kw)
 
     def _is_crossentropy(self):
         return self._op.endswith("crossentropy")
 
     def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
+        cfg = {"name": self.name, "reduction": self.reduction}
+        if self._dtype is not None:        # Keras' configs leave it out; read back as given
+            cfg["dtype"] = self._dtype
+        return cfg
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _loss_dtype(dtype, owner):
+    """A loss' dtype argument as 'float32' / 'float64', or None."""
+    if dtype is None:
+        return None
+    from fastnn import mixed_precision
+    name = None
+    if isinstance(dtype, mixed_precision.DTypePolicy):
+        name = dtype.compute_dtype
+    elif isinstance(dtype, dict):
+        name = dtype.get("config", {}).get("name") if isinstance(dtype.get("config"), dict) \
+            else None
+    elif isinstance(dtype, str):
+        name = dtype
+    elif isinstance(dtype, (type, np.dtype)):
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            name = None
+    if name not in ("float32", "float64"):
+        raise ValueError(f"{owner}: dtype must be 'float32' or 'float64' (fastnn computes "
+                         f"losses in these; NumPy has no bfloat16 and fastnn has no float16 "
+                         f"kernels), a float dtype or a DTypePolicy of them, got "
+                         f"{_argcheck.shown(dtype)}")
+    return name
 
 
 def _last_axis(axis, owner):
@@ -299,8 +450,9 @@ def _smoothing(value, owner):
 
 
 class _CrossentropyBase(Loss):
-    def __init__(self, from_logits=False, name=None, reduction="sum_over_batch_size"):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, from_logits=False, name=None, reduction="sum_over_batch_size",
+                 dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.from_logits = _argcheck.boolean(from_logits, "from_logits", type(self).__name__)
 
     def get_config(self):
@@ -310,36 +462,29 @@ class _CrossentropyBase(Loss):
 
 
 class _SmoothedCrossentropy(_CrossentropyBase):
-    """BinaryCrossentropy and CategoricalCrossentropy: label_smoothing applied to y_true
-    before the C kernel (on every path: loss objects, fit, a GradientTape); the fused
-    engine refuses a smoothed loss and such a model trains on the layer path."""
+    """BinaryCrossentropy and CategoricalCrossentropy: label_smoothing is applied to
+    y_true inside the C kernel (on every path: loss objects, fit, a GradientTape, the
+    fused engine)."""
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name=None):
-        super().__init__(from_logits=from_logits, name=name, reduction=reduction)
+                 reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(from_logits=from_logits, name=name, reduction=reduction, dtype=dtype)
         owner = type(self).__name__
         self.label_smoothing = _smoothing(label_smoothing, owner)
         self.axis = _last_axis(axis, owner)
 
-    def _smooth(self, y_true, y_pred):
-        """y_true with label_smoothing applied (over y_pred's last axis, the classes);
-        y_true itself when there is none, for the loss to check as it checks any."""
-        ls = self.label_smoothing
-        if not ls:
-            return y_true
-        owner = type(self).__name__
-        shape = np.shape(y_pred)
-        if not shape:
-            raise ValueError(f"{owner}: y_pred must be an array of predictions (samples, "
-                             f"...), got {_argcheck.shown(y_pred)}")
-        y = _argcheck.real_array(y_true, "y_true", owner)
-        y = y.astype(np.float64) if y.dtype.kind != "f" else y
-        k = shape[-1]
-        return y * (1.0 - ls) + (0.5 * ls if self._op == "binary_crossentropy" else ls / k)
+    def _kernel_name(self, from_logits):
+        return self._op + ("_logits" if from_logits else "")
+
+    def _kernel_params(self):
+        return (0.0, 0.0, self.label_smoothing, 0.0)
+
+    def _kernel_class_alpha(self, k):
+        return None
 
     def loss_and_grad(self, y_true, y_pred, sample_weight=None, from_logits=None):
-        return super().loss_and_grad(self._smooth(y_true, y_pred), y_pred,
-                                     sample_weight=sample_weight, from_logits=from_logits)
+        fl = self.from_logits if from_logits is None else from_logits
+        return _kernel_loss(self, y_true, y_pred, fl, sample_weight, grad=True)
 
     def get_config(self):
         cfg = super().get_config()
@@ -376,8 +521,9 @@ class BinaryCrossentropy(_SmoothedCrossentropy):
     _default_name = "binary_crossentropy"
 
     def _per_sample(self, y_true, y_pred):
-        return ops.binary_crossentropy(self._smooth(y_true, y_pred), y_pred,
-                                       from_logits=self.from_logits)
+        if self.label_smoothing:
+            return _kernel_loss(self, y_true, y_pred, self.from_logits)
+        return ops.binary_crossentropy(y_true, y_pred, from_logits=self.from_logits)
 
 
 class CategoricalCrossentropy(_SmoothedCrossentropy):
@@ -409,8 +555,9 @@ class CategoricalCrossentropy(_SmoothedCrossentropy):
     _default_name = "categorical_crossentropy"
 
     def _per_sample(self, y_true, y_pred):
-        return ops.categorical_crossentropy(self._smooth(y_true, y_pred), y_pred,
-                                            from_logits=self.from_logits)
+        if self.label_smoothing:
+            return _kernel_loss(self, y_true, y_pred, self.from_logits)
+        return ops.categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
 
 
 class SparseCategoricalCrossentropy(_CrossentropyBase):
@@ -441,8 +588,8 @@ class SparseCategoricalCrossentropy(_CrossentropyBase):
     _default_name = "sparse_categorical_crossentropy"
 
     def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
-                 axis=-1, name=None):
-        super().__init__(from_logits=from_logits, name=name, reduction=reduction)
+                 axis=-1, name=None, dtype=None):
+        super().__init__(from_logits=from_logits, name=name, reduction=reduction, dtype=dtype)
         owner = type(self).__name__
         self.ignore_class = _argcheck.integer(ignore_class, "ignore_class", owner,
                                               allow_none=True)
@@ -552,8 +699,8 @@ class Huber(Loss):
     _op = "huber"
     _default_name = "huber_loss"
 
-    def __init__(self, delta=1.0, name=None, reduction="sum_over_batch_size"):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, delta=1.0, name=None, reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.delta = _argcheck.real(delta, "delta", "Huber", lo=0, lo_open=True)
 
     def _op_kwargs(self):
@@ -602,6 +749,8 @@ class _TapeLoss(Loss):
         p = K.convert_to_tensor(y_pred)
         if p.dtype.kind != "f":
             p = K.cast(p, "float32")
+        if self._dtype is not None and p.dtype != self._dtype:
+            p = K.cast(p, self._dtype)
         _argcheck.finite_array(np.asarray(p).view(np.ndarray), "y_pred", owner)
         t = _true(np.asarray(y_true).view(np.ndarray) if isinstance(y_true, np.ndarray)
                   else y_true, p.dtype, owner)
@@ -622,6 +771,54 @@ class _TapeLoss(Loss):
         return cfg
 
 
+class _KernelLoss(_TapeLoss):
+    """A loss computed by a C kernel (value and gradient in one pass, the kernel the
+    fused engine runs too) whose formula is also written in `call` with
+    fastnn.autodiff.ops: the tape takes the options the kernel does not (another axis;
+    `_op` is then None) and per-sample values under a GradientTape.
+    A subclass sets `_name` (its kernel, fastnn._codes.LOSSES; "_logits" appended on
+    logits) and may define `_kernel_ok` and `_kernel_params`."""
+    __call__ = Loss.__call__     # Loss' dispatch: the C kernel, or the tape
+    _name = None
+    _rowwise = False   # True: the loss of a row is not the mean of its elements' losses
+
+    @property
+    def _op(self):
+        # a subclass of the user's that writes its own call() is differentiated on the tape
+        if type(self).call.__module__ != __name__ or not self._kernel_ok():
+            return None
+        return self._name
+
+    def _kernel_ok(self):
+        return True
+
+    def _kernel_name(self, from_logits):
+        return self._name + ("_logits" if from_logits else "")
+
+    def _kernel_params(self):
+        return (0.0, 0.0, 0.0, 0.0)
+
+    def _kernel_class_alpha(self, k):
+        """The focal loss' alpha of each of the k classes (float64), or None."""
+        return None
+
+    def _is_crossentropy(self):
+        return False          # no logits of a softmax / sigmoid output taken instead
+
+    def _per_sample(self, y_true, y_pred):
+        owner = type(self).__name__
+        _argcheck.finite_array(np.asarray(y_pred), "y_pred", owner)
+        _argcheck.finite_array(np.asarray(y_true), "y_true", owner)
+        return _kernel_loss(self, y_true, y_pred, self.from_logits)
+
+    def loss_and_grad(self, y_true, y_pred, sample_weight=None, from_logits=None):
+        """(batch-mean loss, d loss / d y_pred) by the C kernel (Keras'
+        "sum_over_batch_size" with the sample weights); from_logits overrides the loss'
+        own flag."""
+        fl = self.from_logits if from_logits is None else from_logits
+        return _kernel_loss(self, y_true, y_pred, fl, sample_weight, grad=True)
+
+
 def _eps():
     return _backend.epsilon()
 
@@ -640,7 +837,7 @@ def _axis_arg(axis, owner, allow_none=False):
     return _argcheck.integer(axis, "axis", owner)
 
 
-class KLDivergence(_TapeLoss):
+class KLDivergence(_KernelLoss):
     """Keras' KLDivergence(reduction="sum_over_batch_size", name="kl_divergence"):
     sum over the last axis of y * log(y / p), y and p clipped to [epsilon, 1].
 
@@ -654,6 +851,8 @@ class KLDivergence(_TapeLoss):
         ``Loss``). Default ``'sum_over_batch_size'``.
     """
     _default_name = "kl_divergence"
+    _name = "kl_divergence"
+    _rowwise = True
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -662,7 +861,7 @@ class KLDivergence(_TapeLoss):
         return K.sum(K.multiply(t, K.log(K.divide(t, p))), axis=-1)
 
 
-class Poisson(_TapeLoss):
+class Poisson(_KernelLoss):
     """Keras' Poisson(reduction="sum_over_batch_size", name="poisson"): mean over the
     last axis of p - y * log(p + epsilon).
 
@@ -676,6 +875,7 @@ class Poisson(_TapeLoss):
         ``Loss``). Default ``'sum_over_batch_size'``.
     """
     _default_name = "poisson"
+    _name = "poisson"
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -683,7 +883,7 @@ class Poisson(_TapeLoss):
                       axis=-1)
 
 
-class LogCosh(_TapeLoss):
+class LogCosh(_KernelLoss):
     """Keras' LogCosh(reduction="sum_over_batch_size", name="log_cosh"): mean over the
     last axis of log(cosh(p - y)), computed as x + softplus(-2x) - log(2).
 
@@ -697,6 +897,7 @@ class LogCosh(_TapeLoss):
         ``Loss``). Default ``'sum_over_batch_size'``.
     """
     _default_name = "log_cosh"
+    _name = "log_cosh"
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -706,7 +907,7 @@ class LogCosh(_TapeLoss):
         return K.mean(v, axis=-1)
 
 
-class Hinge(_TapeLoss):
+class Hinge(_KernelLoss):
     """Keras' Hinge(reduction="sum_over_batch_size", name="hinge"): mean over the last
     axis of max(1 - y * p, 0); labels all in {0, 1} are taken as -1 / 1.
 
@@ -720,6 +921,7 @@ class Hinge(_TapeLoss):
         ``Loss``). Default ``'sum_over_batch_size'``.
     """
     _default_name = "hinge"
+    _name = "hinge"
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -727,7 +929,7 @@ class Hinge(_TapeLoss):
         return K.mean(K.maximum(K.subtract(1.0, K.multiply(y, y_pred)), 0.0), axis=-1)
 
 
-class SquaredHinge(_TapeLoss):
+class SquaredHinge(_KernelLoss):
     """Keras' SquaredHinge(reduction="sum_over_batch_size", name="squared_hinge"): mean
     over the last axis of max(1 - y * p, 0) ** 2; labels in {0, 1} taken as -1 / 1.
 
@@ -741,6 +943,7 @@ class SquaredHinge(_TapeLoss):
         ``Loss``). Default ``'sum_over_batch_size'``.
     """
     _default_name = "squared_hinge"
+    _name = "squared_hinge"
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -749,7 +952,7 @@ class SquaredHinge(_TapeLoss):
                       axis=-1)
 
 
-class CategoricalHinge(_TapeLoss):
+class CategoricalHinge(_KernelLoss):
     """Keras' CategoricalHinge(reduction="sum_over_batch_size", name="categorical_hinge"):
     max(neg - pos + 1, 0) with pos = sum(y * p) and neg = max((1 - y) * p) over the last
     axis.
@@ -764,6 +967,8 @@ class CategoricalHinge(_TapeLoss):
         ``Loss``). Default ``'sum_over_batch_size'``.
     """
     _default_name = "categorical_hinge"
+    _name = "categorical_hinge"
+    _rowwise = True
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -772,7 +977,7 @@ class CategoricalHinge(_TapeLoss):
         return K.maximum(K.add(K.subtract(neg, pos), 1.0), 0.0)
 
 
-class CosineSimilarity(_TapeLoss):
+class CosineSimilarity(_KernelLoss):
     """Keras' CosineSimilarity(axis=-1, reduction="sum_over_batch_size",
     name="cosine_similarity"): -sum(l2_normalize(y) * l2_normalize(p)) along axis (0
     where either vector is 0).
@@ -789,11 +994,16 @@ class CosineSimilarity(_TapeLoss):
         class.
     """
     _default_name = "cosine_similarity"
+    _name = "cosine_similarity"
+    _rowwise = True
     _fn_args = ("axis",)
 
-    def __init__(self, axis=-1, reduction="sum_over_batch_size", name=None):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.axis = _axis_arg(axis, type(self).__name__)
+
+    def _kernel_ok(self):
+        return self.axis == -1      # the kernel reduces over the last axis
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -802,7 +1012,7 @@ class CosineSimilarity(_TapeLoss):
         return K.negative(K.sum(K.multiply(t, p), axis=self.axis))
 
 
-class MeanAbsolutePercentageError(_TapeLoss):
+class MeanAbsolutePercentageError(_KernelLoss):
     """Keras' MeanAbsolutePercentageError(reduction="sum_over_batch_size",
     name="mean_absolute_percentage_error"): 100 * mean over the last axis of
     ``|(y - p) / max(|y|, epsilon)|``.
@@ -817,6 +1027,7 @@ class MeanAbsolutePercentageError(_TapeLoss):
         ``Loss``). Default ``'sum_over_batch_size'``.
     """
     _default_name = "mean_absolute_percentage_error"
+    _name = "mean_absolute_percentage_error"
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -825,7 +1036,7 @@ class MeanAbsolutePercentageError(_TapeLoss):
                           100.0)
 
 
-class MeanSquaredLogarithmicError(_TapeLoss):
+class MeanSquaredLogarithmicError(_KernelLoss):
     """Keras' MeanSquaredLogarithmicError(reduction="sum_over_batch_size",
     name="mean_squared_logarithmic_error"): mean over the last axis of
     (log(max(p, epsilon) + 1) - log(max(y, epsilon) + 1)) ** 2.
@@ -840,6 +1051,7 @@ class MeanSquaredLogarithmicError(_TapeLoss):
         ``Loss``). Default ``'sum_over_batch_size'``.
     """
     _default_name = "mean_squared_logarithmic_error"
+    _name = "mean_squared_logarithmic_error"
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -848,7 +1060,7 @@ class MeanSquaredLogarithmicError(_TapeLoss):
         return K.mean(K.square(K.subtract(first, second)), axis=-1)
 
 
-class BinaryFocalCrossentropy(_TapeLoss):
+class BinaryFocalCrossentropy(_KernelLoss):
     """Keras' BinaryFocalCrossentropy(apply_class_balancing=False, alpha=0.25,
     gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
     reduction="sum_over_batch_size", name="binary_focal_crossentropy"): mean along axis
@@ -885,12 +1097,14 @@ class BinaryFocalCrossentropy(_TapeLoss):
         class.
     """
     _default_name = "binary_focal_crossentropy"
+    _name = "binary_focal_crossentropy"
     _fn_args = ("apply_class_balancing", "alpha", "gamma", "from_logits", "label_smoothing",
                 "axis")
 
     def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
-                 label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size", name=None):
-        super().__init__(name=name, reduction=reduction)
+                 label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size", name=None,
+                 dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         owner = type(self).__name__
         self.apply_class_balancing = _argcheck.boolean(apply_class_balancing,
                                                        "apply_class_balancing", owner)
@@ -899,6 +1113,13 @@ class BinaryFocalCrossentropy(_TapeLoss):
         self.from_logits = _argcheck.boolean(from_logits, "from_logits", owner)
         self.label_smoothing = _smoothing(label_smoothing, owner)
         self.axis = _axis_arg(axis, owner)
+
+    def _kernel_ok(self):
+        return self.axis == -1      # the kernel reduces over the last axis
+
+    def _kernel_params(self):
+        return (self.alpha, self.gamma, self.label_smoothing,
+                1.0 if self.apply_class_balancing else 0.0)
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -915,7 +1136,7 @@ class BinaryFocalCrossentropy(_TapeLoss):
         return K.mean(focal, axis=self.axis)
 
 
-class CategoricalFocalCrossentropy(_TapeLoss):
+class CategoricalFocalCrossentropy(_KernelLoss):
     """Keras' CategoricalFocalCrossentropy(alpha=0.25, gamma=2.0, from_logits=False,
     label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
     name="categorical_focal_crossentropy"): sum along axis of alpha * (1 - q) ** gamma *
@@ -948,11 +1169,14 @@ class CategoricalFocalCrossentropy(_TapeLoss):
         class.
     """
     _default_name = "categorical_focal_crossentropy"
+    _name = "categorical_focal_crossentropy"
+    _rowwise = True
     _fn_args = ("alpha", "gamma", "from_logits", "label_smoothing", "axis")
 
     def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name=None):
-        super().__init__(name=name, reduction=reduction)
+                 reduction="sum_over_batch_size", name=None,
+                 dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         owner = type(self).__name__
         if isinstance(alpha, (list, tuple, np.ndarray)):
             items = alpha.ravel().tolist() if isinstance(alpha, np.ndarray) else list(alpha)
@@ -966,6 +1190,33 @@ class CategoricalFocalCrossentropy(_TapeLoss):
         self.from_logits = _argcheck.boolean(from_logits, "from_logits", owner)
         self.label_smoothing = _smoothing(label_smoothing, owner)
         self.axis = _axis_arg(axis, owner)
+
+    def _kernel_ok(self):
+        return self.axis == -1      # the kernel reduces over the last axis
+
+    def _kernel_params(self):
+        alpha = 0.0 if isinstance(self.alpha, list) else self.alpha
+        return (alpha, self.gamma, self.label_smoothing, 0.0)
+
+    def _kernel_class_alpha(self, k):
+        if not isinstance(self.alpha, list):
+            return None
+        if len(self.alpha) != k:
+            raise ValueError(f"{type(self).__name__}: alpha must hold one weight per class "
+                             f"({k} for predictions of {k} classes), got {len(self.alpha)}")
+        return np.asarray(self.alpha, dtype=np.float64)
+
+    def _per_sample(self, y_true, y_pred):
+        self._warn_one_class(y_pred)
+        return super()._per_sample(y_true, y_pred)
+
+    def _warn_one_class(self, y_pred):
+        if np.ndim(y_pred) and np.shape(y_pred)[self.axis] == 1:
+            warnings.warn(f"In loss categorical_focal_crossentropy, expected y_pred.shape to be "
+                          f"(batch_size, num_classes) with num_classes > 1. Received: "
+                          f"y_pred.shape={np.shape(y_pred)}. Consider using "
+                          f"'binary_crossentropy' if you only have 2 classes.",
+                          SyntaxWarning, stacklevel=4)
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -989,7 +1240,7 @@ class CategoricalFocalCrossentropy(_TapeLoss):
         return K.sum(focal, axis=axis)
 
 
-class Dice(_TapeLoss):
+class Dice(_KernelLoss):
     """Keras' Dice(reduction="sum_over_batch_size", name="dice", axis=None):
     1 - 2 sum(y p) / (sum(y) + sum(p) + epsilon), the sums over axis (None: all, one
     value for the batch).
@@ -1007,11 +1258,18 @@ class Dice(_TapeLoss):
         batch.
     """
     _default_name = "dice"
+    _name = "dice"
+    _rowwise = True
+    _whole_batch = True
     _fn_args = ("axis",)
 
-    def __init__(self, reduction="sum_over_batch_size", name=None, axis=None):
-        super().__init__(name=name, reduction=reduction)
+    def __init__(self, reduction="sum_over_batch_size", name=None, axis=None, dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.axis = _axis_arg(axis, type(self).__name__, allow_none=True)
+
+    def _kernel_ok(self):
+        # the kernel: one value for the whole batch (axis None), as its batch mean
+        return self.axis is None and self.reduction in ("sum_over_batch_size", "mean")
 
     def call(self, y_true, y_pred):
         from fastnn.autodiff import ops as K
@@ -1020,7 +1278,7 @@ class Dice(_TapeLoss):
         return K.subtract(1.0, K.divide(K.multiply(inter, 2.0), den))
 
 
-class Tversky(_TapeLoss):
+class Tversky(_KernelLoss):
     """Keras' Tversky(alpha=0.5, beta=0.5, reduction="sum_over_batch_size",
     name="tversky", axis=None): 1 - TP / (TP + alpha FP + beta FN + epsilon) with
     TP = sum(y p), FP = sum((1 - y) p), FN = sum(y (1 - p)) over axis. alpha, beta >= 0.
@@ -1042,11 +1300,21 @@ class Tversky(_TapeLoss):
         batch.
     """
     _default_name = "tversky"
+    _name = "tversky"
+    _rowwise = True
+    _whole_batch = True
     _fn_args = ("alpha", "beta", "axis")
 
+    def _kernel_ok(self):
+        # the kernel: one value for the whole batch (axis None), as its batch mean
+        return self.axis is None and self.reduction in ("sum_over_batch_size", "mean")
+
+    def _kernel_params(self):
+        return (self.alpha, self.beta, 0.0, 0.0)
+
     def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name=None,
-                 axis=None):
-        super().__init__(name=name, reduction=reduction)
+                 axis=None, dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
         owner = type(self).__name__
         self.alpha = _argcheck.real(alpha, "alpha", owner, lo=0.0)
         self.beta = _argcheck.real(beta, "beta", owner, lo=0.0)

@@ -868,15 +868,15 @@ class TruePositives(_ConditionCount):
     an empty list as a threshold, non-finite labels or sample weights, and y_true and
     y_pred of different shapes (Keras flattens both) are refused with an error; a tuple
     or a 1-d array of thresholds is taken as a list. A NaN prediction counts as below
-    every threshold, as in Keras. Compiled into a model, the metric must have one
-    threshold (fit / evaluate log one number per metric).
+    every threshold, as in Keras. Compiled into a model with several thresholds, the
+    logs hold an array with one value per threshold, as in Keras.
 
     Parameters
     ----------
     thresholds : float or list of float, optional
         Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
         With a list, ``result()`` gives one value per threshold (compiled into a model,
-        a metric takes one threshold).
+        the logs hold that array).
     """
     _default_name = "true_positives"
     _condition = "true_positives"
@@ -892,7 +892,7 @@ class FalsePositives(_ConditionCount):
     thresholds : float or list of float, optional
         Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
         With a list, ``result()`` gives one value per threshold (compiled into a model,
-        a metric takes one threshold).
+        the logs hold that array).
     """
     _default_name = "false_positives"
     _condition = "false_positives"
@@ -908,7 +908,7 @@ class TrueNegatives(_ConditionCount):
     thresholds : float or list of float, optional
         Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
         With a list, ``result()`` gives one value per threshold (compiled into a model,
-        a metric takes one threshold).
+        the logs hold that array).
     """
     _default_name = "true_negatives"
     _condition = "true_negatives"
@@ -924,7 +924,7 @@ class FalseNegatives(_ConditionCount):
     thresholds : float or list of float, optional
         Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
         With a list, ``result()`` gives one value per threshold (compiled into a model,
-        a metric takes one threshold).
+        the logs hold that array).
     """
     _default_name = "false_negatives"
     _condition = "false_negatives"
@@ -967,7 +967,7 @@ class Precision(_PrecisionRecall):
     thresholds : float or list of float, optional
         Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
         With a list, ``result()`` gives one value per threshold (compiled into a model,
-        a metric takes one threshold).
+        the logs hold that array).
     top_k : int, optional
         Only the k highest predictions of each row count as candidates for a positive.
         Default None.
@@ -989,7 +989,7 @@ class Recall(_PrecisionRecall):
     thresholds : float or list of float, optional
         Threshold(s) in [0, 1]: a prediction above one is positive. Default None: 0.5.
         With a list, ``result()`` gives one value per threshold (compiled into a model,
-        a metric takes one threshold).
+        the logs hold that array).
     top_k : int, optional
         Only the k highest predictions of each row count as candidates for a positive.
         Default None.
@@ -2990,19 +2990,6 @@ def check(identifier):
     if isinstance(identifier, str) and identifier.lower() in _ACCURACY:
         return
     metric = get(identifier)
-    if isinstance(metric, _ConfusionMatrixMetric) and metric._several:
-        # Keras logs an array for such a metric; fastnn's logs hold one number each
-        raise ValueError(f"compile: the metric {metric.name!r} has {len(metric.thresholds)} "
-                         f"thresholds {metric.thresholds}; a compiled metric must give one "
-                         f"value (one threshold): compile one metric per threshold")
-    if isinstance(metric, FBetaScore) and metric.average is None:
-        raise ValueError(f"compile: the metric {metric.name!r} has average=None (one score "
-                         f"per class); a compiled metric must give one value: use "
-                         f"average='micro', 'macro' or 'weighted'")
-    if isinstance(metric, R2Score) and metric.class_aggregation is None:
-        raise ValueError(f"compile: the metric {metric.name!r} has class_aggregation=None "
-                         f"(one score per output column); a compiled metric must give one "
-                         f"value: use 'uniform_average' or 'variance_weighted_average'")
     if isinstance(metric, (Mean, Sum)):
         raise ValueError(f"compile: the metric {metric.name!r} is a {type(metric).__name__}, "
                          f"updated with update_state(values); compile takes metrics of "

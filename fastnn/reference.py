@@ -123,6 +123,103 @@ def log_softmax(x, axis=-1):
     return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
 
 
+def relu6(x):
+    return np.minimum(np.maximum(x, _c(x, 0)), _c(x, 6))
+
+
+def hard_silu(x):
+    return x * hard_sigmoid(x)
+
+
+def mish(x):
+    return x * np.tanh(softplus(x))
+
+
+def celu(x, alpha=1.0):
+    a = _c(x, alpha)
+    return np.where(x > 0, x, a * np.expm1(np.minimum(x, _c(x, 0)) / a))
+
+
+def log_sigmoid(x):
+    return -softplus(-x)
+
+
+def sparse_plus(x):
+    return np.where(x <= -1, _c(x, 0), np.where(x < 1, _c(x, 0.25) * (x + 1) ** 2, x))
+
+
+def sparse_sigmoid(x):
+    return np.where(x <= -1, _c(x, 0), np.where(x >= 1, _c(x, 1), _c(x, 0.5) * (x + 1)))
+
+
+def _squareplus_s(x, b):
+    """sqrt(x**2 + b) without overflowing x**2."""
+    return np.hypot(x, np.sqrt(_c(x, b)))
+
+
+def squareplus(x, b=4):
+    # (x + s) / 2; for x < 0 the same value as b / (2 (s - x)), which does not cancel
+    s = _squareplus_s(x, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        neg = _c(x, b) / (2 * (s - x))
+    return np.where(x >= 0, x / 2 + s / 2, neg).astype(x.dtype)
+
+
+def soft_shrink(x, threshold=0.5):
+    t = _c(x, threshold)
+    return np.where(x > t, x - t, np.where(x < -t, x + t, _c(x, 0)))
+
+
+def hard_shrink(x, threshold=0.5):
+    return np.where(np.abs(x) > _c(x, threshold), x, _c(x, 0))
+
+
+# x - tanh(x) = sum_k c_k x^(2k+1): c_k from the Bernoulli numbers (tanh's series),
+# for small |x| where the difference cancels.
+def _tanh_series_coefficients(count):
+    from fractions import Fraction
+    bern = [Fraction(1)]
+    for m in range(1, 2 * count + 4):
+        bern.append(-sum(math.comb(m + 1, k) * bern[k] for k in range(m)) / (m + 1))
+    # tanh x = sum_{n>=1} 2^2n (2^2n - 1) B_2n x^(2n-1) / (2n)!
+    return [float(-Fraction(2 ** (2 * n) * (2 ** (2 * n) - 1)) * bern[2 * n]
+                  / math.factorial(2 * n)) for n in range(2, count + 2)]
+
+
+_TANH_SHRINK_C = _tanh_series_coefficients(16)
+
+
+def tanh_shrink(x):
+    d = x.astype(np.float64)
+    s = d * d
+    series = np.zeros_like(d)
+    for c in reversed(_TANH_SHRINK_C):
+        series = series * s + c
+    return np.where(np.abs(d) < 0.3, d * s * series, d - np.tanh(d)).astype(x.dtype)
+
+
+def hard_tanh(x):
+    return np.clip(x, _c(x, -1), _c(x, 1))
+
+
+def threshold(x, threshold=0.0, default_value=0.0):
+    # Keras requires both parameters; the defaults are fastnn._codes' table defaults
+    return np.where(x > _c(x, threshold), x, _c(x, default_value))
+
+
+def relu_general(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """keras.activations.relu with its options (ReLU.static_call's steps)."""
+    if max_value is not None and math.isnan(max_value):
+        max_value = None
+    t = _c(x, threshold)
+    out = np.where(x > t, x, _c(x, 0)) if threshold != 0 else relu(x)
+    if max_value is not None:
+        out = np.minimum(np.maximum(out, _c(x, 0)), _c(x, max_value))
+    if negative_slope != 0:
+        out = out - _c(x, negative_slope) * relu(t - x)
+    return out
+
+
 def logsumexp(x, axis=None, keepdims=False):
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
@@ -169,6 +266,49 @@ def _derivative(name, z, a, params):
         return np.where((z > -3) & (z < 3), _c(z, 1 / 6), _c(z, 0))
     if name == "exponential":
         return a
+    zero = _c(z, 0)
+    if name == "relu6":
+        return ((z > 0) & (z < 6)).astype(z.dtype)
+    if name == "hard_silu":
+        h = z / _c(z, 6) + _c(z, 0.5)
+        return np.where(h <= 0, zero, np.where(h >= 1, one, h + z / _c(z, 6)))
+    if name == "mish":
+        t = np.tanh(softplus(z))
+        return t + z * (one - t * t) * sigmoid(z)
+    if name == "celu":
+        alpha = _c(z, params.get("alpha", 1.0))
+        return np.where(z > 0, one, np.exp(np.minimum(z, zero) / alpha))
+    if name == "log_sigmoid":
+        return sigmoid(-z)
+    if name == "sparse_plus":
+        return np.where(z <= -1, zero, np.where(z < 1, _c(z, 0.5) * (z + 1), one))
+    if name == "sparse_sigmoid":
+        return np.where((z > -1) & (z < 1), _c(z, 0.5), zero)
+    if name == "squareplus":
+        b = params.get("b", 4.0)
+        s = _squareplus_s(z, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pos = np.where(s > 0, (one + z / s) / 2, _c(z, 0.5))
+            neg = (_c(z, b) / s) / (s - z) / 2     # b / (2 s (s - z)), no underflow
+        return np.where(z >= 0, pos, neg).astype(z.dtype)
+    if name == "soft_shrink":
+        t = _c(z, params.get("threshold", 0.5))
+        return ((z > t) | (z < -t)).astype(z.dtype)
+    if name == "hard_shrink":
+        return (np.abs(z) > _c(z, params.get("threshold", 0.5))).astype(z.dtype)
+    if name == "tanh_shrink":
+        return np.tanh(z) ** 2
+    if name == "hard_tanh":
+        return ((z > -1) & (z < 1)).astype(z.dtype)
+    if name == "threshold":
+        return (z > _c(z, params.get("threshold", 0.0))).astype(z.dtype)
+    if name == "relu_general":
+        slope, top = params.get("negative_slope", 0.0), params.get("max_value")
+        t = _c(z, params.get("threshold", 0.0))
+        keep = z > t
+        if top is not None and not math.isnan(top):
+            keep &= (z > 0) & (z < _c(z, top))
+        return keep.astype(z.dtype) + np.where(z < t, _c(z, slope), zero)
     raise ValueError(f"no derivative for activation {name!r}")
 
 
@@ -176,7 +316,16 @@ def _resolve(name, params):
     name = ACTIVATION_ALIASES.get(name, name)
     if name == "gelu" and params.get("approximate", False):
         name = "gelu_tanh"
+    if name == "relu" and (params.get("negative_slope", 0) != 0 or params.get("threshold", 0) != 0
+                           or params.get("max_value") is not None):
+        name = "relu_general"
     return name
+
+
+_PARAMS = {"leaky_relu": ("negative_slope",), "elu": ("alpha",), "celu": ("alpha",),
+           "squareplus": ("b",), "soft_shrink": ("threshold",), "hard_shrink": ("threshold",),
+           "threshold": ("threshold", "default_value"),
+           "relu_general": ("negative_slope", "max_value", "threshold")}
 
 
 def activation_forward(name, z, **params):
@@ -185,7 +334,7 @@ def activation_forward(name, z, **params):
         return gelu(z, approximate=True)
     if name in ("softmax", "log_softmax"):
         return globals()[name](z, axis=params.get("axis", -1))
-    kw = {k: v for k, v in params.items() if k in ("negative_slope", "alpha")}
+    kw = {k: v for k, v in params.items() if k in _PARAMS.get(name, ())}
     return globals()[name](z, **kw)
 
 

@@ -64,14 +64,16 @@ allocated, and any failure raises ValueError naming the file, the field and the 
 5. The members: read in chunks up to the size the directory states (never more), each
    must match its SHA-256 digest, and its ``.npy`` header must declare exactly its
    entry's shape and dtype, in C order, before an array is made of it. The weights must
-   be finite and representable in the model's dtype.
+   be representable in the model's dtype; NaN and Inf (a model saved after it diverged)
+   are loaded as they are, with a RuntimeWarning naming the arrays, as Keras loads them.
 6. The optimizer state (``load_model`` with compile): the step count is a 0-d integer
    array with ``0 <= iterations < MAX_ITERATIONS`` (2**53: exact as a float, which
    schedules divide, and 285 years of training at a million steps a second, far from
    overflowing the engine's 64-bit counter); the slots are floating arrays of the shapes
-   of the model's trainable weights, finite, and the running sums of squares and maxima (``v``,
-   ``velocity``, ``velocity_hat``, ``accumulator``, ``norm``, ``accumulated_grad``,
-   ``accumulated_delta_var``) non-negative; the learning rate (a schedule evaluated at
+   of the model's trainable weights (NaN and Inf loaded as the weights' are), and the
+   running sums of squares and maxima (``v``, ``velocity``, ``velocity_hat``,
+   ``accumulator``, ``norm``, ``accumulated_grad``, ``accumulated_delta_var``)
+   non-negative; the learning rate (a schedule evaluated at
    the saved step) is a finite number >= 0.
 
 Writes are atomic: the archive goes to a temporary file in the target's directory, is
@@ -595,23 +597,45 @@ def _check_declared_fit(filepath, model_weights, declared):
             raise _bad(filepath, f"weight {i} has dtype {dtype}, the model's is {want}")
 
 
-def _check_values(filepath, what, arr, want):
-    """arr holds only finite values that `want` (a dtype) can represent."""
+def _check_values(filepath, what, arr, want, nonfinite=None):
+    """arr's finite values are ones `want` (a dtype) can represent. NaN and Inf are taken
+    as they are (a model that diverged saves them; Keras loads them): `what` is appended
+    to the list `nonfinite` for each array holding some, so the caller can warn."""
     if arr.size == 0 or arr.dtype.kind != "f":
         return
     lo, hi = arr.min(), arr.max()               # NaN propagates; no boolean temporary
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise _bad(filepath, f"{what} holds NaN or Inf")
+        if nonfinite is not None:
+            nonfinite.append(what)
+        finite = arr[np.isfinite(arr)]
+        if finite.size == 0:
+            return
+        lo, hi = finite.min(), finite.max()
     if want.kind == "f" and max(-float(lo), float(hi)) > float(np.finfo(want).max):
         raise _bad(filepath, f"{what} holds values up to {max(-float(lo), float(hi)):.3g} in magnitude, "
                              f"beyond what the model's {want} can hold")
 
 
-def _set_weights(filepath, model, arrays):
+def _warn_nonfinite(filepath, caller, nonfinite):
+    """One warning for the arrays of a file that hold NaN or Inf (loaded as they are)."""
+    if nonfinite:
+        shown = ", ".join(nonfinite[:4]) + (f" and {len(nonfinite) - 4} more"
+                                            if len(nonfinite) > 4 else "")
+        warnings.warn(f"{caller}: {os.fspath(filepath)!s}: {shown} hold NaN or Inf (the model "
+                      f"had diverged when it was saved); loaded as they are",
+                      RuntimeWarning, stacklevel=4)
+
+
+def _set_weights(filepath, model, arrays, caller="load_model", pending=None):
+    """Check and set the weights; the arrays holding NaN or Inf are warned about here,
+    or appended to `pending` for the caller's one warning."""
     weights = model.weights
     _check_declared_fit(filepath, weights, arrays)
+    nonfinite = [] if pending is None else pending
     for i, (w, a) in enumerate(zip(weights, arrays)):
-        _check_values(filepath, f"weight {i} ({a.dtype} {a.shape})", a, w.dtype)
+        _check_values(filepath, f"weight {i} ({a.dtype} {a.shape})", a, w.dtype, nonfinite)
+    if pending is None:
+        _warn_nonfinite(filepath, caller, nonfinite)
     try:
         model.set_weights(arrays)
     except (ValueError, TypeError) as e:
@@ -1053,6 +1077,7 @@ def _preserving_rng():
 def _check_optimizer_state(filepath, opt, trainable, state):
     """The step count and the slots, before the optimizer takes any of them."""
     what = "arrays.optimizer[0] (the step count, optimizer.iterations)"
+    nonfinite = []
     it = state[0]
     if it.shape != () or it.dtype.kind not in "iu":
         raise _bad(filepath, f"{what} must be a 0-d integer array, got {it.dtype} {it.shape}")
@@ -1061,7 +1086,7 @@ def _check_optimizer_state(filepath, opt, trainable, state):
         shown = "2**53" if bound == 2 ** 53 else str(bound)
         raise _bad(filepath, f"{what} must be in [0, {shown}) (fastnn.saving.MAX_ITERATIONS), got {n}")
     if len(state) == 1:
-        return
+        return nonfinite
     names = opt._slot_names_for()
     k = 1
     for i, w in enumerate(trainable):
@@ -1072,14 +1097,15 @@ def _check_optimizer_state(filepath, opt, trainable, state):
                                      f"shape {a.shape}, the weight has {w.shape}")
             if a.dtype.kind != "f":
                 raise _bad(filepath, f"{where} must be floating-point, got {a.dtype}")
-            _check_values(filepath, where, a, w.dtype)
-            if name in _NONNEGATIVE_SLOTS and a.size and a.min() < 0:
+            _check_values(filepath, where, a, w.dtype, nonfinite)
+            if name in _NONNEGATIVE_SLOTS and a.size and np.nanmin(a) < 0:
                 raise _bad(filepath, f"{where} is a sum of squares, so it cannot be negative; "
-                                     f"it holds {float(a.min()):.3g}")
+                                     f"it holds {float(np.nanmin(a)):.3g}")
             k += 1
+    return nonfinite
 
 
-def _restore_optimizer(filepath, model, state):
+def _restore_optimizer(filepath, model, state, pending=()):
     opt = model.optimizer
     per_var = len(opt._slot_names_for())
     trainable = model.trainable_weights
@@ -1090,10 +1116,13 @@ def _restore_optimizer(filepath, model, state):
                       f"{len(state) - 1} slot arrays, and {type(opt).__name__} keeps "
                       f"{per_var} for each of the model's {len(trainable)} trainable "
                       "weights; the optimizer starts afresh", stacklevel=3)
+        _warn_nonfinite(filepath, "load_model", list(pending))
         return
     if not state:
+        _warn_nonfinite(filepath, "load_model", list(pending))
         return
-    _check_optimizer_state(filepath, opt, trainable, state)
+    _warn_nonfinite(filepath, "load_model",
+                    list(pending) + _check_optimizer_state(filepath, opt, trainable, state))
     try:
         if len(state) > 1:
             # Build the slots for the model's trainable weights now, so set_state
@@ -1202,7 +1231,8 @@ def _load_fastnn_model(filepath, compile=True, max_bytes=None):
         compile_cfg = config.get("compile")
         restore = compile and compile_cfg is not None
         state = archive.read("optimizer") if restore else []
-    _set_weights(filepath, model, weights)
+    nonfinite = []
+    _set_weights(filepath, model, weights, pending=nonfinite)
     draws = _check_dropout_seeds(filepath, config.get("dropout_seeds", []), model)
     if draws:
         model._dropout_draws = draws
@@ -1213,8 +1243,10 @@ def _load_fastnn_model(filepath, compile=True, max_bytes=None):
             model.compile_from_config(compile_cfg)
         except _CONFIG_ERRORS as e:
             raise _bad(filepath, f"config.json: the compile settings cannot be restored ({type(e).__name__}: {e})") from None
-        _restore_optimizer(filepath, model, state)
+        _restore_optimizer(filepath, model, state, nonfinite)
         _check_learning_rate(filepath, model.optimizer)
+    else:
+        _warn_nonfinite(filepath, "load_model", nonfinite)
     return model
 
 
@@ -1300,7 +1332,7 @@ def load_weights(model, filepath, max_bytes=None):
     with _Archive(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT, TRAINING_FORMAT), max_bytes) as archive:
         _check_declared_fit(archive.filepath, model.weights, archive.declared["weights"])
         weights = archive.read("weights")
-    _set_weights(archive.filepath, model, weights)
+    _set_weights(archive.filepath, model, weights, "load_weights")
 
 
 # ---------------------------------------------------------------------- training backups
@@ -1404,8 +1436,9 @@ def load_training_state(model, filepath, max_bytes=None):
         _check_declared_fit(filepath, model.weights, archive.declared["weights"])
         weights = archive.read("weights")
         state = archive.read("optimizer")
+    nonfinite = []
     for i, (w, a) in enumerate(zip(model.weights, weights)):
-        _check_values(filepath, f"weight {i} ({a.dtype} {a.shape})", a, w.dtype)
+        _check_values(filepath, f"weight {i} ({a.dtype} {a.shape})", a, w.dtype, nonfinite)
     trainable = model.trainable_weights
     if state and opt is None:
         raise _bad(filepath, "holds an optimizer state, and the model is not compiled")
@@ -1415,11 +1448,12 @@ def load_training_state(model, filepath, max_bytes=None):
             raise _bad(filepath, f"its optimizer state holds {len(state) - 1} slot arrays, and "
                                  f"{type(opt).__name__} keeps {len(names)} for each of the "
                                  f"model's {len(trainable)} trainable weights")
-        _check_optimizer_state(filepath, opt, trainable, state)
+        nonfinite += _check_optimizer_state(filepath, opt, trainable, state)
         if len(state) > 1 and opt.built and not opt.knows(trainable):
             raise _bad(filepath, f"the model's {type(opt).__name__} was built for other "
                                  "variables than the model's trainable weights")
     # Everything checked: from here on, only assignments.
+    _warn_nonfinite(filepath, "load_training_state", nonfinite)
     model.set_weights(weights)
     if state:
         if len(state) > 1:

@@ -23,3 +23,16 @@ def central_diff(f, x, h=1e-6):
         xm[idx] -= h
         g[idx] = (f(xp) - f(xm)) / (2 * h)
     return g
+
+
+def simplex(rng, shape):
+    """Random probability rows (each last-axis slice sums to 1, entries >= 0.1 / its sum)."""
+    a = rng.uniform(0.1, 1.0, shape)
+    return a / a.sum(axis=-1, keepdims=True)
+
+
+def away_from(a, point, gap=0.05):
+    """a with the entries within gap of point moved to point +- 2 gap (kinks and
+    boundaries kept out of finite differences)."""
+    near = np.abs(a - point) < gap
+    return np.where(near, point + 2 * gap * np.where(a >= point, 1, -1), a)

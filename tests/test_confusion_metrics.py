@@ -269,11 +269,16 @@ def test_string_names_in_compile_and_sample_weight_in_evaluate():
     assert logs["precision"] == pytest.approx(want["precision"], rel=1e-6)
 
 
-def test_compiled_metric_needs_one_threshold():
+def test_compiled_metric_with_several_thresholds_logs_an_array():
+    """As Keras: one value per threshold in the logs, as a NumPy array."""
+    x, y = _data(120, 3)
     model = _sequential()
-    with pytest.raises(ValueError, match=r"compile: the metric 'precision' has 2 thresholds"):
-        model.compile(loss="mse", metrics=[metrics.Precision(thresholds=[0.3, 0.6])])
-    model.compile(loss="mse", metrics=[metrics.Precision(thresholds=[0.3])])
+    model.compile(loss="mse", metrics=[metrics.Precision(thresholds=[0.3, 0.6])])
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    ref = metrics.Precision(thresholds=[0.3, 0.6])
+    ref.update_state(y, model.predict(x, verbose=0))
+    assert isinstance(logs["precision"], np.ndarray) and logs["precision"].shape == (2,)
+    np.testing.assert_allclose(logs["precision"], ref.result(), rtol=1e-6)
 
 
 def test_compile_metrics_object_takes_sample_weight():

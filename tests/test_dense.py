@@ -230,8 +230,10 @@ def test_dense_forward_bad_inputs_raise():
         fwd(X, W, b, 0, 0.0, np.zeros((4, 6), f), A)
     with pytest.raises(ValueError, match=r"A must have shape \(4, 5\), got \(5, 4\)"):
         fwd(X, W, b, 0, 0.0, Z, np.zeros((5, 4), f))
-    with pytest.raises(ValueError, match=r"act must be an activation code in \[0, 16\), got 16"):
-        fwd(X, W, b, 16, 0.0, Z, A)
+    n_act = len(ACTIVATIONS)
+    with pytest.raises(ValueError, match=rf"act must be an activation code in \[0, {n_act}\), "
+                                         rf"got {n_act}"):
+        fwd(X, W, b, n_act, 0.0, Z, A)
     with pytest.raises(ValueError, match="act must be"):
         fwd(X, W, b, -1, 0.0, Z, A)
     with pytest.raises(ValueError, match="output A must not share memory with X"):

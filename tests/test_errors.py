@@ -275,13 +275,14 @@ def test_empty_model():
         m(X)
 
 
-def test_compile_rejects_a_loss_reduction_fit_would_ignore():
+def test_compile_rejects_a_loss_reduction_training_cannot_use():
+    # "none" gives one value per sample (fit trains on "sum" and the others as Keras does)
     from fastnn import Sequential
     from fastnn.layers import Dense
     from fastnn.losses import MeanSquaredError
     model = Sequential([Dense(1)])
-    with pytest.raises(ValueError, match="reduction='sum'"):
-        model.compile(optimizer="sgd", loss=MeanSquaredError(reduction="sum"))
+    with pytest.raises(ValueError, match="reduction='none'"):
+        model.compile(optimizer="sgd", loss=MeanSquaredError(reduction="none"))
     assert not model.compiled
 
 

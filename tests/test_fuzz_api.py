@@ -315,7 +315,8 @@ def fuzz_ops_activation_forward_and_grad(data):
     shape = data.draw(st.sampled_from([(3,), (2, 3), (1, 1), (0, 2), (2, 2, 2)]))
     z = data.draw(valid_array(shape, -5, 5))
     p = {"leaky_relu": {"negative_slope": 0.3}, "elu": {"alpha": 0.5},
-         "softmax": {"axis": -1}, "log_softmax": {"axis": 0}}.get(name, {})
+         "softmax": {"axis": -1}, "log_softmax": {"axis": 0},
+         "threshold": {"threshold": 0.3, "default_value": -1.0}}.get(name, {})
     args, bad = _maybe(data, dict({"name": name, "z": z}, **p), ["name", "z"] + list(p),
                        fn=ops.activation_forward)
     ok, a = rule(lambda: ops.activation_forward(**args), bad)

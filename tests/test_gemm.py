@@ -280,6 +280,76 @@ def test_avx512_kernel_gives_the_avx2_bits(dtype, M, N, K, ta, tb):
 
 
 @needs_avx512
+@pytest.mark.parametrize("M", [1, 5, 6, 7, 13, 32])
+@pytest.mark.parametrize("K", [1, 9, 300])
+def test_avx512_direct_strips_give_the_avx2_bits(dtype, M, K):
+    """The direct path's AVX-512 strips (6 x 2-zmm tiles, the last N % 32 float or
+    N % 16 double columns under lane masks) against the AVX2 strips (6 x 2-ymm tiles, an
+    overlapping or zero-padded last tile): bitwise equal for alpha = 1 with beta 0, 1 and
+    0.5, every transpose, with and without a bias and activation (dense_forward), for
+    column counts around both tile widths; another alpha runs the AVX2 strip itself."""
+    rng = np.random.default_rng(M * 1000 + K)
+    _kernels._gemm_force_path("direct")
+    for N in (1, 3, 8, 15, 16, 17, 24, 25, 31, 32, 33, 40, 47, 48, 64, 70):
+        for ta, tb in ((0, 0), (1, 0), (0, 1)):
+            A, B = _operands(rng, M, N, K, ta, tb, dtype)
+            C0 = _rand(rng, (M, N), dtype)
+            for alpha, beta in ((1.0, 0.0), (1.0, 1.0), (1.0, 0.5), (-1.5, 0.25)):
+                out = []
+                for simd in ("avx2+fma", "avx2+fma+avx512"):
+                    _use(simd)
+                    C = C0.copy()
+                    _kernels.gemm(bool(ta), bool(tb), A, B, C, alpha, beta)
+                    out.append(C)
+                assert np.array_equal(out[0], out[1]), (N, ta, tb, alpha, beta)
+        X, W = _rand(rng, (M, K), dtype), _rand(rng, (K, N), dtype)
+        bias = _rand(rng, (N,), dtype)
+        for act in ("linear", "relu", "softmax"):
+            code = fastnn._codes.ACTIVATIONS[act][0]
+            out = []
+            for simd in ("avx2+fma", "avx2+fma+avx512"):
+                _use(simd)
+                Z, Y = np.empty((M, N), dtype), np.empty((M, N), dtype)
+                _kernels.dense_forward(X, W, bias, code, 0.0, Z, Y)
+                out.append((Z, Y))
+            assert np.array_equal(out[0][0], out[1][0]) and \
+                np.array_equal(out[0][1], out[1][1]), (N, act)
+    _kernels._gemm_force_path("auto")
+
+
+@needs_avx512
+@pytest.mark.parametrize("M", [32, 37, 100, 256])
+@pytest.mark.parametrize("K", [1, 128, 300])
+def test_avx512_weight_gradient_columns_give_the_avx2_bits(dtype, threads, M, K):
+    """dW = X^T dZ of a layer with few units (2..10 columns) runs vectors down the rows
+    with the AVX-512 kernels (rows split over the threads): bitwise the AVX2 direct
+    path's result and the packed path's, for every thread count, row counts off the
+    vector width (masked last rows), one and several K blocks; 11 and 12 columns (the
+    column tiles) and beta != 0 are checked alongside."""
+    from fastnn import kernel_ops as ops
+    rng = np.random.default_rng(M + K)
+    for N in range(1, 13):
+        X, dZ = _rand(rng, (M, K), dtype), _rand(rng, (M, N), dtype)
+        out = []
+        for simd, algo in (("avx2+fma", "direct"), ("avx2+fma+avx512", "auto"),
+                           ("avx2+fma+avx512", "packed")):
+            _use(simd)
+            _kernels._gemm_force_path(algo)
+            C = np.full((K, N), np.nan, dtype)
+            _kernels.gemm(True, False, X, dZ, C, 1.0, 0.0)
+            C1 = _rand(np.random.default_rng(N), (K, N), dtype)
+            _kernels.gemm(True, False, X, dZ, C1, 1.0, 1.0)
+            dw, db, _ = ops.dense_backward(X, np.zeros((K, N), dtype), dZ, need_dx=False)
+            out.append((C, C1, dw))
+        _kernels._gemm_force_path("auto")
+        for got in out[1:]:
+            for a, b in zip(out[0], got):
+                assert np.array_equal(a, b), N
+        ref, bound = _oracle_and_bound(X, dZ, np.zeros((K, N), dtype), True, False, 1.0, 0.0)
+        assert np.all(np.abs(out[1][0] - ref) <= bound), N
+
+
+@needs_avx512
 def test_avx512_kernel_trains_and_predicts_the_avx2_bits(dtype):
     """A fit and a predict large enough for the packed path (and its pre-packed inference
     weights) end with the same weights and outputs bitwise with either micro-kernel."""

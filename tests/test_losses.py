@@ -33,6 +33,17 @@ def _data(name, from_logits, shape, dtype, seed=0):
         # unnormalised positive probabilities: exercises the renormalisation
         yp = z if from_logits else rng.uniform(0.05, 1.0, size=shape)
         return yt.astype(dtype), yp.astype(dtype)
+    if name == "categorical_focal_crossentropy":
+        return _data("categorical_crossentropy", from_logits, shape, dtype, seed)
+    if name == "binary_focal_crossentropy":
+        return _data("binary_crossentropy", from_logits, shape, dtype, seed)
+    if name == "kl_divergence":          # two distributions
+        a, b = rng.uniform(0.1, 1.0, size=shape), rng.uniform(0.1, 1.0, size=shape)
+        return ((a / a.sum(-1, keepdims=True)).astype(dtype),
+                (b / b.sum(-1, keepdims=True)).astype(dtype))
+    if name in ("poisson", "mean_squared_logarithmic_error"):    # positive predictions
+        return (rng.poisson(1.5, size=shape).astype(dtype),
+                rng.uniform(0.3, 3.0, size=shape).astype(dtype))
     if name == "binary_crossentropy":
         yt = rng.uniform(size=shape).round(1)
         yp = z if from_logits else rng.uniform(0.02, 0.98, size=shape)

@@ -383,12 +383,10 @@ def test_bad_update_arguments(metric, args, exc, words):
         metric.update_state(*args)
 
 
-def test_metrics_with_several_values_or_other_inputs_are_refused_by_compile():
+def test_metrics_of_other_inputs_are_refused_by_compile():
     m = fastnn.Sequential([layers.Input((5,)), layers.Dense(2)])
-    for bad, words in ((metrics.R2Score(class_aggregation=None), "class_aggregation"),
-                       (metrics.F1Score(), "average"), (metrics.Sum(), "update_state")):
-        with pytest.raises(ValueError, match=words):
-            m.compile("sgd", "mse", metrics=[bad])
+    with pytest.raises(ValueError, match="update_state"):
+        m.compile("sgd", "mse", metrics=[metrics.Sum()])
     with pytest.raises(ValueError, match="sum"):
         metrics.get("sum")
 

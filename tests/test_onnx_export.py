@@ -317,6 +317,11 @@ def _case_integer_lookup(dt):
             i = layers.Input(shape, dtype="int64")
             layer = layers.IntegerLookup(vocabulary=vocab, output_mode=mode, **kwargs)
             yield models.Model(i, layer(i)), ("tokens", (6,) + shape, tokens[2])
+    for kwargs in ({}, {"mask_token": 0}, {"max_tokens": 12, "pad_to_max_tokens": True}):
+        i = layers.Input((4,), dtype="int64")
+        layer = layers.IntegerLookup(vocabulary=vocab, output_mode="tf_idf",
+                                     idf_weights=[0.5, 1.5, 2.0, 0.25, 1.0], **kwargs)
+        yield models.Model(i, layer(i)), ("tokens", (6, 4), tokens[2])
     i = layers.Input((4,), dtype="int64")
     inv = layers.IntegerLookup(vocabulary=vocab, invert=True)
     yield models.Model(i, inv(i)), ("int", (6, 4), 9)      # 6, 7, 8: outside the vocabulary

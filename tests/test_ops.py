@@ -13,6 +13,8 @@ from fastnn._codes import ACTIVATIONS
 from cases import tol
 
 ELEMENTWISE = [n for n in sorted(ACTIVATIONS) if n not in ("softmax", "log_softmax")]
+# parameters an activation requires (keras.activations.threshold has no defaults)
+REQUIRED = {"threshold": {"threshold": 0.3, "default_value": -1.0}}
 
 
 # ------------------------------------------------------------------ dtype rules
@@ -55,8 +57,9 @@ def test_scalar_and_empty_inputs():
 def test_non_contiguous_inputs_are_copied_not_misread(name):
     base = np.random.default_rng(0).normal(size=(6, 10))
     for view in (base[:, ::2], base.T, base[::-1]):
-        got = ops.activation_forward(name, view)
-        np.testing.assert_allclose(got, R.activation_forward(name, np.ascontiguousarray(view)),
+        kw = REQUIRED.get(name, {})
+        got = ops.activation_forward(name, view, **kw)
+        np.testing.assert_allclose(got, R.activation_forward(name, np.ascontiguousarray(view), **kw),
                                    rtol=1e-12, atol=1e-14)
 
 
@@ -97,12 +100,13 @@ def test_activation_registry():
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_elementwise_on_3d(name, dtype):
     z = np.random.default_rng(1).normal(size=(2, 3, 5)).astype(dtype)
-    a = ops.activation_forward(name, z)
+    kw = REQUIRED.get(name, {})
+    a = ops.activation_forward(name, z, **kw)
     assert a.shape == z.shape and a.dtype == dtype
-    np.testing.assert_allclose(a, R.activation_forward(name, z), **tol(dtype))
+    np.testing.assert_allclose(a, R.activation_forward(name, z, **kw), **tol(dtype))
     da = np.ones_like(z)
-    np.testing.assert_allclose(ops.activation_grad(name, z, a, da),
-                               R.activation_grad(name, z, a, da), **tol(dtype))
+    np.testing.assert_allclose(ops.activation_grad(name, z, a, da, **kw),
+                               R.activation_grad(name, z, a, da, **kw), **tol(dtype))
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
@@ -307,3 +311,171 @@ def test_any_shapes_either_work_or_raise_value_error(sa, sb):
         assert "must" in str(exc)
     else:
         assert np.isfinite(loss) and grad.shape == b.shape
+
+
+# ------------------------------------------- the public ops' one-call fast paths
+# fastnn.ops.matmul / relu / ... / add and kernel_ops.dense / matmul take float arrays of
+# one dtype straight to one C entry (fastnn._kernels.fast_*); everything else goes the
+# general way. Both must give the same bits, the same types and the same errors.
+import fastnn  # noqa: E402
+from fastnn import _kernels  # noqa: E402
+from fastnn.autodiff import GradientTape  # noqa: E402
+from fastnn.tensor import Tensor, Variable  # noqa: E402
+
+FAST_ACTS = ("relu", "sigmoid", "tanh", "selu", "softplus", "softsign", "silu",
+             "hard_sigmoid")
+
+
+def _layouts(rng, shape, dtype):
+    """The same values C-contiguous, as the transpose of a C-contiguous array, and
+    strided (which the fast path leaves to the general one)."""
+    a = rng.standard_normal(shape).astype(dtype)
+    t = np.ascontiguousarray(a.T).T
+    big = np.zeros((shape[0], 2 * shape[1] + 1), dtype)
+    big[:, ::2][:, :shape[1]] = a
+    return {"c": a, "t": t, "strided": big[:, ::2][:, :shape[1]]}
+
+
+def _bits(x):
+    return np.asarray(x).tobytes(), np.asarray(x).shape, np.asarray(x).dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("M, K, N", [(1, 1, 1), (4, 4, 4), (32, 64, 25), (7, 300, 13),
+                                     (130, 257, 70), (0, 3, 2), (3, 0, 2), (3, 2, 0),
+                                     (1, 5, 9), (9, 5, 1)])
+def test_fast_matmul_gives_the_general_paths_bits(dtype, M, K, N):
+    rng = np.random.default_rng(M * 1000 + K * 10 + N)
+    A, B = _layouts(rng, (M, K), dtype), _layouts(rng, (K, N), dtype)
+    general = fastnn.ops.matmul.__wrapped__          # the autodiff op, unchanged
+    want = np.matmul(A["c"].astype(np.float64), B["c"].astype(np.float64))
+    for la in A:
+        for lb in B:
+            got = fastnn.ops.matmul(A[la], B[lb])
+            assert type(got) is Tensor
+            assert _bits(got) == _bits(general(A[la], B[lb])), (la, lb)
+            # kernel_ops.matmul: the fast entry reads transposed operands in place, the
+            # general path copies them to C order first; the GEMM sums in the same order
+            k = ops.matmul(A[la], B[lb])
+            assert type(k) is np.ndarray
+            assert _bits(k) == _bits(got), (la, lb)
+            u = np.finfo(dtype).eps
+            np.testing.assert_allclose(got, want, rtol=0, atol=4 * u * max(K, 1) *
+                                       (np.abs(want).max() if want.size else 1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", FAST_ACTS)
+def test_fast_activations_give_the_general_paths_bits(dtype, name):
+    rng = np.random.default_rng(1)
+    fn = getattr(fastnn.ops, name)
+    for shape in [(), (0, 3), (5,), (3, 4), (2, 3, 5)]:
+        x = (rng.standard_normal(shape) * 4).astype(dtype)
+        for arg in (x, x.view(Tensor), Variable(x) if x.ndim else x):
+            got = fn(arg)
+            assert type(got) is Tensor and got.dtype == dtype and got.shape == x.shape
+            assert _bits(got) == _bits(fn.__wrapped__(arg)), (name, shape)
+    x = rng.standard_normal((6, 8)).astype(dtype)[:, ::2]      # strided: general path
+    assert _bits(fn(x)) == _bits(fn.__wrapped__(np.ascontiguousarray(x)))
+    ints = np.arange(-3, 3)                                       # ints: float32
+    assert fn(ints).dtype == np.float32
+    assert _bits(fn(ints)) == _bits(fn(ints.astype(np.float32)))
+    assert fastnn.ops.swish is fastnn.ops.silu
+
+
+@pytest.mark.parametrize("name, ufunc", [("add", np.add), ("subtract", np.subtract),
+                                         ("multiply", np.multiply)])
+def test_fast_arithmetic_is_the_ufunc(name, ufunc):
+    rng = np.random.default_rng(2)
+    fn = getattr(fastnn.ops, name)
+    for a, b in [(rng.standard_normal((3, 4)).astype(np.float32),
+                  rng.standard_normal(4).astype(np.float32)),
+                 (np.float64(2.5) * np.ones(()), np.ones(())),
+                 (np.arange(6).reshape(2, 3), np.arange(3))]:
+        for x1, x2 in [(a, b), (a.view(Tensor), b), (a, b.view(Tensor))]:
+            got = fn(x1, x2)
+            assert type(got) is Tensor
+            assert _bits(got) == _bits(ufunc(a, b))
+            assert _bits(got) == _bits(fn.__wrapped__(x1, x2))
+    # mixed dtypes keep Keras' promotion (the general path)
+    i, f = np.arange(3, dtype=np.int64), np.ones(3, np.float32)
+    assert fn(i, f).dtype == fn.__wrapped__(i, f).dtype == np.float32
+    with pytest.raises(ValueError):
+        fn(np.ones((2, 3), np.float32), np.ones((4,), np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("act", ["linear", "relu", "sigmoid", "softmax", "tanh"])
+def test_fast_dense_gives_the_general_paths_bits(dtype, act):
+    rng = np.random.default_rng(3)
+    for M, K, N in [(32, 64, 25), (1, 3, 1), (130, 200, 70), (0, 4, 3), (4, 0, 3), (4, 3, 0)]:
+        x = rng.standard_normal((M, K)).astype(dtype)
+        w = rng.standard_normal((K, N)).astype(dtype)
+        b = rng.standard_normal(N).astype(dtype)
+        for bias in (b, None):
+            got = ops.dense(x, w, bias, act)
+            assert type(got) is np.ndarray and got.dtype == dtype and got.shape == (M, N)
+            # an activation given as a function, not a name, takes the general path
+            slow = ops.dense(x, w, bias, getattr(ops, act))
+            assert _bits(got) == _bits(slow)
+            assert _bits(got) == _bits(fastnn.ops.dense(x.view(Tensor), w, bias, act))
+            z, a = ops.dense_forward(x, w, bias, act)
+            assert _bits(got) == _bits(a)
+
+
+def test_fast_entries_decline_what_they_do_not_take():
+    f32 = np.ones((2, 3), np.float32)
+    g32 = np.ones((3, 2), np.float32)
+    assert _kernels.fast_matmul(f32, g32, Tensor) is not None
+    for a, b in [(f32, g32.astype(np.float64)), (f32.astype(np.int32), g32),
+                 (f32, np.ones((4, 2), np.float32)), (f32[None], g32),
+                 (f32[:, ::2], np.ones((2, 2), np.float32)), ([[1.0]], [[2.0]]),
+                 (f32.astype(np.float16), g32.astype(np.float16)), (f32, None)]:
+        assert _kernels.fast_matmul(a, b, Tensor) is None
+    assert _kernels.fast_act(0, 0.0, f32, Tensor) is not None
+    for x in (f32[:, ::2], f32.astype(np.int64), [1.0, 2.0], f32.astype(">f4"), None):
+        assert _kernels.fast_act(0, 0.0, x, Tensor) is None
+    b2 = np.ones(2, np.float32)
+    assert _kernels.fast_dense(f32, g32, b2, 0, 0.0, np.ndarray) is not None
+    for x, w, b in [(f32, g32, np.ones(3, np.float32)), (f32, g32, b2.astype(np.float64)),
+                    (f32, g32.T, None), (f32, np.ones((4, 2), np.float32), None),
+                    (f32.T, f32, None), (f32, g32, np.ones((1, 2), np.float32))]:
+        assert _kernels.fast_dense(x, w, b, 0, 0.0, np.ndarray) is None
+    with pytest.raises(ValueError, match="act"):
+        _kernels.fast_act(10 ** 6, 0.0, f32, Tensor)
+    with pytest.raises(ValueError, match="act"):
+        _kernels.fast_dense(f32, g32, None, -1, 0.0, np.ndarray)
+
+
+def test_fast_paths_keep_the_errors_that_name_the_argument():
+    f32 = np.ones((2, 3), np.float32)
+    with pytest.raises(ValueError, match="x2"):
+        fastnn.ops.matmul(f32, f32)
+    with pytest.raises(ValueError, match="b must have 3 rows"):
+        ops.matmul(f32, f32)
+    with pytest.raises(ValueError, match="kernel must have 3 rows"):
+        ops.dense(f32, f32, None, "relu")
+    with pytest.raises(ValueError, match="bias must have shape"):
+        ops.dense(f32, f32.T, np.ones(3, np.float32), "relu")
+    with pytest.raises(ValueError, match="activation"):
+        ops.dense(f32, f32.T, None, "no_such_activation")
+    with pytest.raises(TypeError, match="x"):
+        ops.dense("abc", f32.T)
+
+
+def test_fast_paths_still_record_on_a_tape_and_build_graphs():
+    x = np.arange(6, dtype=np.float32).reshape(2, 3).view(Tensor)
+    w = np.ones((3, 2), np.float32).view(Tensor)
+    with GradientTape() as tape:
+        tape.watch([x, w])
+        y = fastnn.ops.add(fastnn.ops.relu(fastnn.ops.matmul(x, w)), x[:, :2])
+    gx, gw = tape.gradient(y, [x, w])
+    np.testing.assert_array_equal(gx, [[3, 3, 2], [3, 3, 2]])
+    np.testing.assert_array_equal(gw, np.repeat(x.sum(0)[:, None], 2, 1))
+    # after the tape, the fast path again (and the same values)
+    np.testing.assert_array_equal(fastnn.ops.matmul(x, w), np.asarray(x) @ np.asarray(w))
+    inp = fastnn.keras.Input((3,))
+    out = fastnn.ops.relu(fastnn.ops.matmul(inp, np.ones((3, 2), np.float32)))
+    assert type(out).__name__ == "KerasTensor" and out.shape == (None, 2)
+    model = fastnn.keras.Model(inp, out)
+    np.testing.assert_array_equal(model(np.asarray(x)), np.maximum(np.asarray(x) @ w, 0))

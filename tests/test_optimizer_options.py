@@ -242,19 +242,23 @@ def _data(seed=1):
     return rng.normal(size=(40, 4)).astype(np.float32), rng.integers(0, 3, 40)
 
 
-@pytest.mark.parametrize("kw, reason", [
-    ({"use_ema": True}, "use_ema"),
-    ({"gradient_accumulation_steps": 2}, "gradient_accumulation_steps"),
-])
-def test_engine_declines_with_the_reason_and_the_layer_path_trains(kw, reason):
+@pytest.mark.parametrize("kw", [{"use_ema": True}, {"gradient_accumulation_steps": 2}],
+                         ids=["use_ema", "gradient_accumulation_steps"])
+def test_engine_runs_the_option_with_the_layer_path_numbers(monkeypatch, kw):
+    """The C engine trains with these options (csrc/train_impl.inc), bitwise as the
+    layer path (tests/test_engine_optimizers.py has the rest)."""
     x, y = _data()
     m = _model(O.Adam(0.01, **kw))
+    fastnn.utils.set_random_seed(3)    # the same batches on both paths
     m.fit(x, y, epochs=1, batch_size=8, verbose=0)
-    assert reason in m._engine.why
-    # the same optimizer without the option runs on the engine
-    plain = _model(O.Adam(0.01))
-    plain.fit(x, y, epochs=1, batch_size=8, verbose=0)
-    assert plain._engine.why is None
+    assert m._engine.why is None and m._engine.fit_plan is not None
+    monkeypatch.setattr(engine, "ENABLED", False)
+    ref = _model(O.Adam(0.01, **kw))
+    fastnn.utils.set_random_seed(3)
+    ref.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    for a, b in zip(m.get_weights() + m.optimizer.get_state(),
+                    ref.get_weights() + ref.optimizer.get_state()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_fit_ends_with_the_moving_averages_as_the_weights():

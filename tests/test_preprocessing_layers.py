@@ -181,8 +181,10 @@ def test_bad_arguments_raise():
         layers.Discretization(num_bins=3, epsilon=0)
     with pytest.raises(ValueError, match="Cannot adapt"):
         layers.Discretization(bin_boundaries=[0.]).adapt(np.ones(3))
-    with pytest.raises(ValueError, match="tf_idf"):
-        layers.IntegerLookup(output_mode="tf_idf")
+    with pytest.raises(ValueError, match="idf_weights"):
+        layers.IntegerLookup(output_mode="tf_idf", vocabulary=[1, 2])
+    with pytest.raises(ValueError, match="idf_weights"):
+        layers.IntegerLookup(output_mode="count", vocabulary=[1, 2], idf_weights=[1., 1.])
     with pytest.raises(ValueError, match="invert"):
         layers.IntegerLookup(invert=True, output_mode="one_hot")
     with pytest.raises(ValueError, match="repeated"):
@@ -256,7 +258,11 @@ def test_string_lookup_bytes_and_encodings():
     (dict(salt=[1, 2 ** 63]), ValueError, "salt"),
     (dict(mask_token=0), TypeError, "mask_token must be a string"),
     (dict(encoding=5), TypeError, "encoding must be a str"),
-    (dict(output_mode="tf_idf"), ValueError, "tf_idf"),
+    (dict(output_mode="tf_idf", vocabulary=["a"]), ValueError, "idf_weights"),
+    (dict(output_mode="tf_idf", vocabulary=["a"], idf_weights=[1., 2.]), ValueError,
+     "same length"),
+    (dict(output_mode="tf_idf", vocabulary=["a"], idf_weights=[np.inf]), ValueError,
+     "finite"),
     (dict(vocabulary=["a", "a"]), ValueError, "repeated term"),
     (dict(vocabulary="/no/such/vocabulary.txt"), ValueError, "cannot read the vocabulary file"),
 ])

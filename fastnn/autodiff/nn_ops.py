@@ -174,7 +174,10 @@ FORMULAS = {
                                      _c(x, 0), _c(x, 1)),
     "softmax": _softmax_formula,
     "log_softmax": _log_softmax_formula,
+    "relu6": lambda x: P.minimum(P.maximum(x, _c(x, 0)), _c(x, 6)),
+    "log_sigmoid": lambda x: P.negative(FORMULAS["softplus"](P.negative(x))),
 }
+FORMULAS["hard_silu"] = lambda x: P.multiply(x, FORMULAS["hard_sigmoid"](x))
 
 
 def _ref(name):
@@ -205,8 +208,7 @@ def relu6(x):
     x
         The input tensor (an array, a Tensor or a number).
     """
-    x = _float(x)
-    return P.minimum(P.maximum(x, _c(x, 0)), _c(x, 6))
+    return _activation(x, "relu6", 0.0, FORMULAS["relu6"])
 
 
 @register("sigmoid", ref=_ref("sigmoid"))
@@ -356,8 +358,7 @@ def hard_silu(x):
     x
         The input tensor (an array, a Tensor or a number).
     """
-    x = _float(x)
-    return P.multiply(x, hard_sigmoid(x))
+    return _activation(x, "hard_silu", 0.0, FORMULAS["hard_silu"])
 
 
 hard_swish = hard_silu
@@ -372,7 +373,7 @@ def log_sigmoid(x):
     x
         The input tensor (an array, a Tensor or a number).
     """
-    return P.negative(softplus(P.negative(_float(x))))
+    return _activation(x, "log_sigmoid", 0.0, FORMULAS["log_sigmoid"])
 
 
 @register("softmax", shapes=((2, 3, 4),), cases=({}, {"axis": 1}, {"axis": 0}),

@@ -2,6 +2,7 @@
 import math
 import sys
 import time
+import numpy as np
 
 
 class Callback:
@@ -87,10 +88,14 @@ def _overrides(cb, hook):
     wants = getattr(cb, "_wants_hook", None)
     if wants is not None:
         return wants(hook)
-    names = (hook,) + _ALIASES.get(hook, ())
-    own = getattr(cb, "__dict__", {})      # a hook assigned to the instance counts too
-    return any(h in own or getattr(type(cb), h, None) is not getattr(Callback, h)
-               for h in names)
+    own = getattr(cb, "__dict__", None) or {}   # a hook assigned to the instance counts too
+    cls = type(cb)
+    if hook in own or getattr(cls, hook, None) is not getattr(Callback, hook):
+        return True
+    for h in _ALIASES.get(hook, ()):
+        if h in own or getattr(cls, h, None) is not getattr(Callback, h):
+            return True
+    return False
 
 
 _ALIASES = {"on_train_batch_begin": ("on_batch_begin",), "on_train_batch_end": ("on_batch_end",)}
@@ -152,6 +157,10 @@ class CallbackList:
     def __getattr__(self, hook):
         if hook not in _HOOKS:
             raise AttributeError(hook)
+        if not self.callbacks:
+            # nobody to call (predict with verbose=0): not kept, a callback may be
+            # appended later
+            return _call_nobody
 
         def call(*args, logs=None, **kwargs):
             # Keras 3's CallbackList gives every hook a dict: {} where there are no logs
@@ -172,6 +181,10 @@ class CallbackList:
         # kept: fit calls each epoch hook once per epoch (many epochs per C call)
         setattr(self, hook, call)
         return call
+
+
+def _call_nobody(*args, **kwargs):
+    """A hook of a CallbackList without callbacks."""
 
 
 class History(Callback):
@@ -249,7 +262,9 @@ class Progbar:
             finalize = current >= self.target
         now = time.perf_counter()
         t_step = self._step_time(current, now)
-        metrics = "".join(f" - {k}: {_fmt_value(float(v))}" for k, v in (values or {}).items())
+        # an array value (a metric with one value per class) shows its mean, as in Keras
+        metrics = "".join(f" - {k}: {_fmt_value(float(np.mean(v)))}"
+                          for k, v in (values or {}).items())
         if self.verbose == 1:
             if not finalize and (not self.dynamic or now - self._last_update < self.interval):
                 return

@@ -10,6 +10,17 @@ model's FusedPlan, or None with the reason kept in `model._engine.why` when the 
 needs the layer-by-layer path (same numbers, more Python). The plan is rebuilt cheaply
 whenever something it depends on changes.
 
+Every built-in optimizer (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Lion, Nadam,
+Adamax, Ftrl) trains in the engine, with clipping, weight decay and its exclusions,
+use_ema and gradient_accumulation_steps, as the layer path's optimizer does. A subclass
+of an optimizer, and use_ema or gradient accumulation on an optimizer that was built
+with variables which no longer train (a layer frozen since), need the layer path.
+
+Activations: every built-in activation of fastnn.activations runs in the engine (a C
+kernel with its parameters: relu's negative_slope / max_value / threshold, celu's alpha,
+...), except glu, which halves the layer's width (the engine's layers keep it) and so
+trains on the layer path, as does a Python function given as an activation.
+
 What it reads of a model: `_chain()` (its layers in order, or None), `dtype`, `built`,
 `compiled`, `trainable`, `loss`, `optimizer`, `_metrics` (the compiled metric
 objects), `_trains_on_logits()`, `_state_lock`, `history`, `stop_training`, and its
@@ -27,6 +38,7 @@ import numpy as np
 from fastnn import _interrupt
 from fastnn import _kernels
 from fastnn import layers as layers_mod
+from fastnn import losses as losses_mod
 from fastnn.layers import regularization
 from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
@@ -38,6 +50,7 @@ from fastnn.callbacks.base import ProgbarLogger
 # The C engine's optimizer codes, as csrc/train.h numbers them.
 _OPT_SGD, _OPT_ADAM, _OPT_RMSPROP, _OPT_ADAGRAD, _OPT_ADADELTA, _OPT_LION = (
     _kernels.OPT_CODES[k] for k in ("sgd", "adam", "rmsprop", "adagrad", "adadelta", "lion"))
+_OPT_NADAM, _OPT_ADAMAX, _OPT_FTRL = (_kernels.OPT_CODES[k] for k in ("nadam", "adamax", "ftrl"))
 _METRIC_NONE, _METRIC_SPARSE_ACC, _METRIC_CAT_ACC, _METRIC_BIN_ACC = 0, 1, 2, 3
 _STAT_LOSS, _STAT_N, _STAT_CORRECT, _STAT_SE, _STAT_AE = range(5)
 # Refresh a terminal progress bar about this often when no user callback wants every
@@ -53,6 +66,32 @@ _OUTPUT_BUDGET = 1 << 22
 # free ones per size (for calls from several threads at once).
 _WS_SIZES_KEPT = 3
 _WS_KEPT_PER_SIZE = 2
+# FusedPlan._key: config values kept as they are (others as their repr), and the
+# weights property of layers whose weights are their own (_weights) alone
+_PLAIN_TYPES = frozenset((type(None), bool, int, float, str))
+_LAYER_WEIGHTS = layers_mod.Layer.weights
+# The largest finite value of each float dtype a plan runs in (the learning-rate check).
+_DTYPE_MAX = {np.dtype(t).char: float(np.finfo(t).max) for t in (np.float32, np.float64)}
+# The layer attributes in the key, and per layer class those of them the class itself
+# defines (properties, class attributes): the others are read from the instance's dict.
+_KEY_ATTRS = ("units", "rate", "momentum", "epsilon", "activation", "invert", "mean",
+              "stddev", "rms_scaling", "seed")
+_CLASS_KEY_INFO = {}
+
+
+def _class_key_info(cls):
+    """(own_weights, on_cls) of a layer class for FusedPlan._key: own_weights True when
+    its weights are its own alone (Layer.weights, and fastnn's own layers hold no other
+    layers), None when that depends on the instance (layer._sublayers()), False when
+    the class lists them itself; on_cls, the names of _KEY_ATTRS the class defines."""
+    if cls.weights is not _LAYER_WEIGHTS:
+        own_weights = False
+    elif cls.__module__.startswith("fastnn.layers") \
+            and cls._sublayers is layers_mod.Layer._sublayers:
+        own_weights = True
+    else:
+        own_weights = None
+    return own_weights, frozenset(n for n in _KEY_ATTRS if hasattr(cls, n))
 
 
 # Tests switch this off to compare against the layer-by-layer path.
@@ -78,10 +117,14 @@ class EngineState:
 
 
 def _act_code(layer):
-    """The layer's activation as the engine's (name, code, parameter); a Python
-    function as activation needs the layer path."""
+    """The layer's activation as the engine's (name, code, parameter(s)); a Python
+    function as activation needs the layer path, and so does glu (it halves the width:
+    the engine's layers keep it)."""
     if layer.activation_name is None:
         builtin = getattr(layer.activation, "_fastnn_name", None)
+        if builtin == "glu":
+            raise Unsupported(f"layer {layer.name!r}: activation 'glu' halves the layer's "
+                              f"width (the engine's activations keep it)")
         if builtin is not None:
             raise Unsupported(f"layer {layer.name!r}: activation {builtin!r} has no C kernel")
         raise Unsupported(f"layer {layer.name!r} has a Python function as activation")
@@ -262,22 +305,27 @@ _CLIP_VALUE, _CLIP_NORM, _CLIP_GLOBAL_NORM = 1, 2, 3      # csrc/train.h FNN_CLI
 
 
 def _optimizer_spec(opt):
+    """The optimizer as the C engine's fnn_opt (a dict for FusedNet) and the names of the
+    update's slots in the engine's order, its clipping, gradient accumulation and moving
+    averages included (the accumulators and averages are bound per variable by
+    FusedPlan)."""
     spec, slots = _optimizer_kind(opt)
     for code, threshold in ((_CLIP_VALUE, opt.clipvalue), (_CLIP_NORM, opt.clipnorm),
                             (_CLIP_GLOBAL_NORM, opt.global_clipnorm)):
         if threshold is not None:
             spec.update(clip_kind=code, clip=float(threshold))
+    if opt.gradient_accumulation_steps:
+        spec["accum_steps"] = int(opt.gradient_accumulation_steps)
+    if opt.use_ema:
+        spec.update(use_ema=True, ema_momentum=float(opt.ema_momentum),
+                    ema_every=int(opt.ema_overwrite_frequency or 0))
     return spec, slots
 
 
 def _optimizer_kind(opt):
-    if opt.use_ema:
-        raise Unsupported("use_ema (the engine keeps no moving averages of the weights)")
-    if opt.gradient_accumulation_steps:
-        raise Unsupported("gradient_accumulation_steps (the engine updates at every step)")
+    """(fnn_opt fields, slot names) of the optimizer's update rule; Unsupported for an
+    optimizer the engine has no update for (a user's subclass, for one)."""
     wd = opt.weight_decay or 0.0
-    if wd and any(opt._no_decay):
-        raise Unsupported("weight-decay exclusions (exclude_from_weight_decay)")
     kind = type(opt)
     if kind is optimizers_mod.SGD:
         return {"kind": _OPT_SGD, "momentum": opt.momentum, "nesterov": opt.nesterov,
@@ -299,17 +347,36 @@ def _optimizer_kind(opt):
     if kind is optimizers_mod.Lion:
         return {"kind": _OPT_LION, "beta1": opt.beta_1, "beta2": opt.beta_2,
                 "weight_decay": wd}, ("momentum",)
+    if kind in (optimizers_mod.Nadam, optimizers_mod.Adamax):
+        return {"kind": _OPT_NADAM if kind is optimizers_mod.Nadam else _OPT_ADAMAX,
+                "beta1": opt.beta_1, "beta2": opt.beta_2, "epsilon": opt.epsilon,
+                "weight_decay": wd}, \
+            ("momentum", "velocity") if kind is optimizers_mod.Nadam else ("momentum", "norm")
+    if kind is optimizers_mod.Ftrl:
+        return {"kind": _OPT_FTRL, "lr_power": opt.learning_rate_power,
+                "l1": opt.l1_regularization_strength, "l2": opt.l2_regularization_strength,
+                "shrinkage": opt.l2_shrinkage_regularization_strength,
+                "ftrl_beta": opt.beta, "weight_decay": wd}, ("accumulator", "linear")
     raise Unsupported(f"optimizer {type(opt).__name__}")
 
 
 def _loss_spec(model, specs, custom=False):
-    """(C loss code, parameter, loss on logits?, y columns). custom: the loss is computed
-    in Python (custom_step); the net's own loss head is never used."""
+    """(C loss code, parameters, loss on logits?, y columns); the parameters are the
+    kernel's (csrc/losses.h: fnn_loss_params), a tuple of 4 floats, and a fifth entry,
+    the alpha of each class (float64 array), for a focal loss with one. custom: the loss is
+    computed in Python (custom_step); the net's own loss head is never used."""
     if custom:
-        return LOSSES["mean_squared_error"], 1.0, False, specs[-1]["out"]
+        return LOSSES["mean_squared_error"], (1.0, 0.0, 0.0, 0.0), False, specs[-1]["out"]
     loss = model.loss
+    if getattr(loss, "dtype", None) not in (None, np.dtype(model.dtype).name):
+        raise Unsupported(f"a loss computed in {loss.dtype} (the engine computes it in "
+                          f"the model's {np.dtype(model.dtype).name})")
     if model._single_loss_weight() != 1.0:
         raise Unsupported("loss_weights")
+    reduction = getattr(loss, "reduction", "sum_over_batch_size")
+    if reduction not in ("sum_over_batch_size", "mean"):
+        # the layer path scales the batch mean; the engine's sums would round otherwise
+        raise Unsupported(f"loss reduction {reduction!r}")
     op = getattr(loss, "_op", None)
     last = specs[-1]
     k = last["out"]
@@ -323,15 +390,28 @@ def _loss_spec(model, specs, custom=False):
             on_logits = True
         else:
             code, on_logits = LOSSES[op], False
-        if getattr(loss, "label_smoothing", 0):
-            raise Unsupported("label smoothing")
         if getattr(loss, "ignore_class", None) is not None:
             raise Unsupported("ignore_class")
-        return code, 1.0, on_logits, 1 if op == "sparse_categorical_crossentropy" else k
+        params = (1.0, 0.0, float(getattr(loss, "label_smoothing", 0.0)), 0.0)
+        return code, params, on_logits, 1 if op == "sparse_categorical_crossentropy" else k
     if op in ("mean_squared_error", "mean_absolute_error"):
-        return LOSSES[op], 1.0, False, k
+        return LOSSES[op], (1.0, 0.0, 0.0, 0.0), False, k
     if op == "huber":
-        return LOSSES[op], float(loss.delta), False, k
+        return LOSSES[op], (float(loss.delta), 0.0, 0.0, 0.0), False, k
+    if op is not None and hasattr(loss, "_kernel_name") and \
+            type(loss).loss_and_grad is losses_mod._KernelLoss.loss_and_grad:
+        # the other kernel losses (fastnn.losses._KernelLoss): the loss object's own
+        # kernel and parameters, as the layer path runs them
+        if loss.from_logits and last["act_name"] != "linear":
+            raise Unsupported("from_logits loss after a non-linear output")
+        code = LOSSES[loss._kernel_name(loss.from_logits)]
+        params = tuple(float(v) for v in loss._kernel_params())
+        class_alpha = loss._kernel_class_alpha(k)     # a focal loss' alpha per class
+        return code, params + ((class_alpha,) if class_alpha is not None else ()), False, k
+    if isinstance(loss, losses_mod.Loss) and type(loss).__call__ is losses_mod.Loss.__call__ \
+            and getattr(loss, "_name", None) is not None:
+        raise Unsupported(f"loss {type(loss).__name__} with options its C kernel does not "
+                          f"take (an axis it does not reduce over)")
     raise Unsupported(f"loss {type(loss).__name__}")
 
 
@@ -414,12 +494,20 @@ class FusedPlan:
         if self.can_train and not self.opt.knows(variables):
             # the layer path raises the optimizer's error for it
             raise Unsupported("optimizer built for other variables")
+        if self.can_train and (self.opt.use_ema or self.opt.gradient_accumulation_steps) \
+                and len(self.opt._built_vars) != len(variables):
+            # the layer path averages / resets every variable the optimizer was built with
+            raise Unsupported("use_ema or gradient_accumulation_steps with an optimizer "
+                              "built for variables that no longer train")
         slots = iter(self.opt.slots_for(variables) if self.can_train else [])
 
         def take(spec, arr):
-            """arr's slot arrays (in the C layout of 3), taken in _spec_params' order."""
+            """arr's slot arrays (in the C layout of 3), taken in _spec_params' order,
+            then its gradient accumulator, moving average and whether it is decayed."""
             sl = {} if spec["frozen"] or arr is None else next(slots, {})
-            return [sl.get(n) for n in slot_names] + [None] * (3 - len(slot_names))
+            return [sl.get(n) for n in slot_names] + [None] * (3 - len(slot_names)) + \
+                [sl.get("gradient_accumulator"), sl.get("average"),
+                 arr is None or self.opt._decays(arr)]
         for s in specs:
             s["slotsW"], s["slotsb"] = take(s, s["W"]), take(s, s["b"])
             if "bn" in s:
@@ -438,9 +526,12 @@ class FusedPlan:
         self._streams = any(s["dropout"] or s["noise"] for s in specs)
         seed = self._stream_seeds(training or custom)
         error_stats = any(stat in (_STAT_SE, _STAT_AE) for _, stat in self.feeds)
-        self.net = _kernels.FusedNet(specs, self.loss_code, loss_param, self.on_logits,
+        self.net = _kernels.FusedNet(specs, self.loss_code, loss_param[0], self.on_logits,
                                      self.y_cols, self.metric_code, opt_cfg, seed, self.dtype,
-                                     error_stats=error_stats, norm=norm, trains=self.can_train)
+                                     error_stats=error_stats, norm=norm, trains=self.can_train,
+                                     loss_extra=tuple(loss_param[1:4]),
+                                     loss_class_alpha=loss_param[4] if len(loss_param) > 4
+                                     else None)
         # Free workspaces per batch size: a call takes one (or makes one) and gives it
         # back, so calls from several threads never share one.
         self._ws = {}
@@ -469,25 +560,48 @@ class FusedPlan:
                 self.net.set_noise_seed(i, s["noise_seed"])
 
     @staticmethod
-    def _key(model):
-        """What the plan depends on: rebuilt when any of it changes."""
+    def _key(model, optimizer=True):
+        """What the plan depends on: rebuilt when any of it changes. Computed on every
+        fit / predict / evaluate call, so written as one pass over the chain.
+
+        (net, settings): settings are the optimizer's (what only training reads); with
+        optimizer=False they are not read and are None (see _same_key)."""
         opt = model.optimizer
-        cfg = opt.get_config()
-        cfg.pop("learning_rate", None)     # read at every step, not baked into the net
-        # Plain values as they are (repr of floats would cost more than the rest of the
-        # key); anything else as its repr, a snapshot that a later change cannot alter.
-        return (tuple((k, v if v is None or type(v) in (bool, int, float, str) else repr(v))
-                      for k, v in sorted(cfg.items())),
-                tuple(id(w) for w in model.weights), id(opt), id(model.loss),
-                tuple(id(m) for m in model._metrics or []), id(opt._slots),
-                tuple((getattr(layer, "units", None), getattr(layer, "stddev", None),
-                       getattr(layer, "rms_scaling", None), getattr(layer, "seed", None),
-                       getattr(layer, "rate", None), getattr(layer, "momentum", None),
-                       getattr(layer, "epsilon", None), layer.trainable,
-                       id(getattr(layer, "activation", None)), getattr(layer, "invert", None),
-                       id(getattr(layer, "mean", None)),
-                       getattr(layer, "_rounds_bf16", False))
-                      for layer in model._chain()))
+        settings = None
+        if optimizer:
+            cfg = opt.get_config()
+            cfg.pop("learning_rate", None)     # read at every step, not baked into the net
+            # Plain values as they are (repr of floats would cost more than the rest of
+            # the key); anything else as its repr, a snapshot a later change cannot alter.
+            # (In get_config's order: the same optimizer object, id(opt) in the net part,
+            # gives its keys in the same order.)
+            settings = tuple([(k, v if type(v) in _PLAIN_TYPES else repr(v))
+                              for k, v in cfg.items()])
+        layer_keys = []
+        weight_ids = []
+        for layer in model._chain() or ():
+            cls = type(layer)
+            info = _CLASS_KEY_INFO.get(cls)
+            if info is None:
+                info = _CLASS_KEY_INFO[cls] = _class_key_info(cls)
+            own_weights, on_cls = info
+            if own_weights or (own_weights is None and not layer._sublayers()):
+                # a layer's own weights, as Layer.weights lists them, and each one's
+                # trainable flag (which moves it between the two halves of that list)
+                weight_ids += [(id(w), t) for _, w, t in layer._weights]
+            else:
+                weight_ids += [id(w) for w in layer.weights]
+            # units, rate, momentum, epsilon, activation, invert, mean, stddev,
+            # rms_scaling, seed: as getattr(layer, name, None) gives them, without the
+            # AttributeError of each missing one
+            own = layer.__dict__
+            layer_keys += [getattr(layer, n) if n in on_cls else own[n] if n in own else None
+                           for n in _KEY_ATTRS]
+            layer_keys += (layer.trainable, getattr(layer, "_rounds_bf16", False))
+        metrics = model._metrics
+        return ((tuple(weight_ids), id(opt), id(model.loss),
+                 tuple([id(m) for m in metrics]) if metrics else (), id(opt._slots),
+                 tuple(layer_keys)), settings)
 
     def take_workspace(self, batch):
         """The engine's scratch for `batch` rows, this call's alone until give_workspace:
@@ -530,15 +644,18 @@ class FusedPlan:
     def _lrs(self, n_steps):
         opt = self.opt
         lr = opt._learning_rate        # a callback may swap a float for a schedule
-        if isinstance(lr, (int, float, np.floating)):
-            lrs = np.full(n_steps, float(lr))
-        else:
-            it0 = opt.iterations
-            lrs = np.array([float(lr(it0 + s)) for s in range(n_steps)])
         # as the layer path's Optimizer.apply checks them: a rate the weights' dtype
         # cannot hold, or NaN / negative, would train the weights into NaN (or uphill)
-        top = float(np.finfo(self.dtype).max)
+        top = _DTYPE_MAX.get(self.dtype.char) or float(np.finfo(self.dtype).max)
         wd = float(getattr(opt, "weight_decay", None) or 0.0)
+        if isinstance(lr, (int, float, np.floating)):
+            v = float(lr)
+            if 0 <= v <= top and v * wd <= top:     # the common case: checked as a number
+                return np.full(n_steps, v)
+            lrs = np.full(n_steps, v)
+        else:
+            it0 = opt._iterations      # a schedule reads the apply() calls, as Keras
+            lrs = np.array([float(lr(it0 + s)) for s in range(n_steps)])
         if not (np.all(np.isfinite(lrs)) and np.all(lrs >= 0) and np.all(lrs <= top)
                 and np.all(lrs * wd <= top)):
             bad = next(float(v) for v in lrs if not (np.isfinite(v) and 0 <= v <= top
@@ -547,6 +664,17 @@ class FusedPlan:
                              f"number >= 0 that {self.dtype} weights can take (weight_decay "
                              f"times it too), got {bad!r} at step {opt.iterations}")
         return lrs
+
+    def _check_refused(self, rc, lrs, step):
+        """Raise the layer path optimizer's error when the engine refused an Ftrl step
+        (status TRAIN_REFUSED: lrs[step] was its rate; it changed no weight or slot)."""
+        if rc != _kernels.TRAIN_REFUSED:
+            return
+        opt, lr = self.opt, float(lrs[step])
+        if not lr > 0:
+            raise ValueError(f"{type(opt).__name__}.apply: the learning rate must be > 0 "
+                             f"(the update divides by it), got {lr!r}")
+        raise ValueError(opt._non_finite_message(lr))
 
     # ---------------------------------------------------------------- training
     def custom_step(self, ws, batch, x2, perm, b, yb, swb):
@@ -559,7 +687,7 @@ class FusedPlan:
         from fastnn.tensor import as_tensor
         model = self.model
         opt = self.opt
-        t = opt.iterations + 1
+        t = opt._iterations + 1         # the call's number (train.h)
         lr = float(self._lrs(1)[0])
         out = np.empty((min(batch, x2.shape[0]), self.n_out), self.dtype)
         with _interrupt.Section():      # a Ctrl-C never splits a step
@@ -576,8 +704,8 @@ class FusedPlan:
                 for term in model.losses:   # the step's weights, added as the layer path
                     full = full + term      # adds them (the same rounding)
             value = float(full)
-            self.net.custom_backward(ws, batch, g, t, lr)
-            opt.iterations += 1
+            self._check_refused(self.net.custom_backward(ws, batch, g, t, lr), [lr], 0)
+            opt._iterations += 1
         return model._step_sums(o, yb, o, value, each, swb)
 
     def fit_epoch(self, x, y, sw, batch_size, shuffle, callbacks, user_batch_hooks):
@@ -617,11 +745,13 @@ class FusedPlan:
                 y_pred = None if py is None else np.empty((k * batch_size, self.n_out),
                                                           self.dtype)
                 with _interrupt.Section() as sec:
-                    _, got = self.net.train_steps(ws, batch_size, x2, y2, sw, perm, done, k,
-                                                  self.opt.iterations, self._lrs(k),
-                                                  stats[done:done + k], sig0=sec.sig0,
-                                                  y_pred=y_pred)
-                    self.opt.iterations += got
+                    lrs = self._lrs(k)
+                    rc, got = self.net.train_steps(ws, batch_size, x2, y2, sw, perm, done, k,
+                                                   self.opt._iterations, lrs,
+                                                   stats[done:done + k], sig0=sec.sig0,
+                                                   y_pred=y_pred)
+                    self.opt._iterations += got
+                    self._check_refused(rc, lrs, got)
                     # row by row in step order onto the sums so far, as the layer path
                     # adds its steps (adding a chunk's own sum would round differently)
                     totals = np.concatenate((totals[None], stats[done:done + got])).sum(axis=0)
@@ -724,20 +854,21 @@ class FusedPlan:
                 if val is not None:
                     vargs["vflags"] = np.array([bool(val_epoch(e)) for e in chunk], np.uint8)
                     vargs["vstats"] = np.zeros((len(chunk), _kernels.STATS_WIDTH))
-                it0 = self.opt.iterations
+                it0 = self.opt._iterations
                 lrs = self._lrs(len(chunk) * steps)
                 start = 0
                 while start < len(chunk) * steps:
                     with _interrupt.Section() as sec:
-                        _, got = self.net.train_epochs(ws, batch_size, x2, y2, sw, perms, it0,
-                                                       lrs, stats, start=start, sig0=sec.sig0,
-                                                       **vargs)
-                        self.opt.iterations += got
+                        rc, got = self.net.train_epochs(ws, batch_size, x2, y2, sw, perms, it0,
+                                                        lrs, stats, start=start, sig0=sec.sig0,
+                                                        **vargs)
+                        self.opt._iterations += got
                         e0, start = start // steps, start + got
                         if start // steps > e0:
                             logs = self._end_epochs(callbacks, chunk, e0, start // steps,
                                                     stats, steps, vargs.get("vflags"),
                                                     vargs.get("vstats"))
+                        self._check_refused(rc, lrs, start)
         finally:
             self.give_workspace(batch_size, ws)
             if val is not None:
@@ -791,8 +922,9 @@ class FusedPlan:
                     b = getattr(m, "_fastnn_base", None)
                     m.total, m.count = (tc[0], tc[1]) if b is None else \
                         (b[0] + tc[0], b[1] + tc[1])
+            from fastnn.trainers.trainer import _log_value     # (imports the engine)
             for m in self.model._metrics or []:
-                logs[prefix + m.name] = float(m.result())
+                logs[prefix + m.name] = _log_value(m.result())
         return dict(sorted(logs.items()))
 
     # ---------------------------------------------------------------- one batch
@@ -810,10 +942,12 @@ class FusedPlan:
             got = 0
             while not got:     # 0: a SIGINT came first, and its handler did not raise
                 with _interrupt.Section() as sec:
-                    _, got = self.net.train_steps(ws, n, self.x2d(x), self.y2d(y), sw, perm, 0,
-                                                  1, self.opt.iterations, self._lrs(1), stats,
-                                                  sec.sig0, y_pred=y_pred)
-                    self.opt.iterations += got
+                    lrs = self._lrs(1)
+                    rc, got = self.net.train_steps(ws, n, self.x2d(x), self.y2d(y), sw, perm, 0,
+                                                   1, self.opt._iterations, lrs, stats,
+                                                   sec.sig0, y_pred=y_pred)
+                    self.opt._iterations += got
+                    self._check_refused(rc, lrs, got)
                     if got and py is not None:
                         self._py_batch(py, y_pred, y, sw)
         finally:
@@ -960,13 +1094,15 @@ def _cached_plan(model, x, training, custom):
     state = model._engine
     slot, no_slot = ("custom_plan", "custom_no_key") if custom else ("plan", "no_key")
     plan = getattr(state, slot)
-    key = FusedPlan._key(model)
-    if plan is None and getattr(state, no_slot) == key:
+    # Inference (predict, evaluate, model(x)) runs no optimizer step: its key leaves the
+    # optimizer's settings out, and fit's (training=True) puts them in.
+    key = FusedPlan._key(model, optimizer=training or custom)
+    if plan is None and _same_key(getattr(state, no_slot), key):
         return None                       # known unsupported, nothing changed since
     try:
         # A plan whose arrays were swapped or reshaped since is built again (and the
         # layers' arrays checked against their shapes then).
-        if plan is None or plan.key != key or (training and not plan.can_train) \
+        if plan is None or not _same_key(plan.key, key) or (training and not plan.can_train) \
                 or not plan.net.arrays_intact():
             plan = FusedPlan(model, training, custom=custom)
     except Unsupported as why:
@@ -983,6 +1119,16 @@ def _cached_plan(model, x, training, custom):
     if x.ndim != 2 and not (plan.flatten_first and x.ndim > 2):
         return None
     return plan
+
+
+def _same_key(known, key):
+    """Whether `known` (a key kept: a plan's, or one that did not lower) matches `key`,
+    a key just computed: the same net part, and the same optimizer settings unless `key`
+    leaves them out (None: an inference call's). A key kept without settings never
+    matches one with them."""
+    if known is None or known[0] != key[0]:
+        return False
+    return key[1] is None or known[1] == key[1]
 
 
 def user_batch_hooks(callbacks, mode="train"):

@@ -733,8 +733,14 @@ def _integer_lookup(g, layer, x, out_shape):
             idx = g.node("Where", [masked, g.ints(0), idx])
         return _Value(idx, np.int64, out_shape)
     keep = g.node("Not", [masked]) if masked is not None else None
-    return _encode(g, layer, _Value(idx, np.int64, x.shape), layer.output_mode,
-                   layer.vocabulary_size(), out_shape, keep)
+    tf_idf = layer.output_mode == "tf_idf"
+    out = _encode(g, layer, _Value(idx, np.int64, x.shape),
+                  "count" if tf_idf else layer.output_mode, layer.vocabulary_size(), out_shape,
+                  keep)
+    if tf_idf:      # the counts times each index's inverse document frequency
+        w = g.initializer(np.asarray(layer.idf_weights, dtype=out.dtype), "idf_weights")
+        out = _Value(g.node("Mul", [out.name, w]), out.dtype, out_shape)
+    return out
 
 
 def _category_encoding(g, layer, x, out_shape):
@@ -1032,6 +1038,10 @@ def _model_io(model):
     """[(input name, dtype, shape)], the output names, and a function that emits the
     graph on the input _Values and returns the output _Values."""
     from fastnn.models.functional import Functional
+    if model._string_input():
+        _refuse("a model with an Input(dtype='string')",
+                " (string inputs are not exported: the layers that take them, StringLookup "
+                "and Hashing, are not)")
     if isinstance(model, Functional):
         ins = [(t._keras_history[0].name, np.dtype(t.dtype), t.shape) for t in model.inputs]
         outs = list(model.output_names)

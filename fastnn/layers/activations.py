@@ -111,20 +111,48 @@ class Activation(_Activates, Layer):
 
 
 class ReLU(Activation):
-    """keras.layers.ReLU (default form: max(x, 0)).
+    """keras.layers.ReLU: ``keras.activations.relu`` with the layer's options (default
+    form: max(x, 0)).
 
     Parameters
     ----------
+    max_value : float, optional
+        The largest output, at least 0. Default None: no limit.
+    negative_slope : float
+        The slope below the threshold, at least 0. Default 0.
+    threshold : float
+        Values at or below it give 0 (or follow ``negative_slope``); at least 0.
+        Default 0.
     name : str, optional
         The layer's name.
     """
 
-    def __init__(self, name=None, **kwargs):
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, name=None,
+                 **kwargs):
+        # Keras' checks and wording (a negative value); then finite, within float32
+        if max_value is not None and _argcheck.real(max_value, "max_value", "ReLU") < 0:
+            raise ValueError(f"max_value of a ReLU layer cannot be a negative value. "
+                             f"Received: max_value={max_value}")
+        for arg, v in (("negative_slope", negative_slope), ("threshold", threshold)):
+            if v is None or _argcheck.real(v, arg, "ReLU") < 0:
+                raise ValueError(f"{arg} of a ReLU layer cannot be None or a negative "
+                                 f"value. Received: {arg}={v}")
+        max_value = _argcheck.real(max_value, "max_value", "ReLU", hi=3.4e38, allow_none=True)
+        negative_slope = _argcheck.real(negative_slope, "negative_slope", "ReLU", hi=3.4e38)
+        threshold = _argcheck.real(threshold, "threshold", "ReLU", hi=3.4e38)
         super().__init__("relu", name=name, **kwargs)
+        self.max_value, self.negative_slope, self.threshold = \
+            max_value, negative_slope, threshold
+        if max_value is not None or negative_slope or threshold:
+            self.activation_params = {"negative_slope": negative_slope,
+                                      "max_value": max_value, "threshold": threshold}
+        self.built = True       # stateless: built when created, as Keras' ReLU
 
     def get_config(self):
         cfg = super().get_config()
         cfg.pop("activation")
+        cfg.update(max_value=self.max_value, negative_slope=self.negative_slope,
+                   threshold=self.threshold)
         return cfg
 
 
@@ -184,7 +212,10 @@ class ELU(Activation):
 
 
 class Softmax(Activation):
-    """keras.layers.Softmax over the last axis.
+    """keras.layers.Softmax over the last axis. Called with a `mask` (True or > 0.5:
+    keep), the masked entries get the logit -1e9 before the softmax and 0 after it (a
+    row masked whole gives zeros), as in Keras; the mask must broadcast against the
+    inputs from their last axis, each of its axes 1 or the inputs' size.
 
     Parameters
     ----------
@@ -201,6 +232,42 @@ class Softmax(Activation):
                              f"{_argcheck.shown(axis)}")
         super().__init__("softmax", name=name, **kwargs)
         self.axis = -1
+
+    def call(self, inputs, training=False, mask=None):
+        """The softmax of the inputs over the last axis; with `mask`, of the unmasked
+        entries only (Keras' Softmax.call)."""
+        if mask is None:
+            return super().call(inputs, training=training)
+        from fastnn.autodiff import ops as _dops
+        keep = self._check_mask(inputs, mask)
+        x = inputs if isinstance(inputs, np.ndarray) else np.asarray(inputs)
+        if x.dtype.kind != "f":
+            x = x.astype(np.float32)
+        dtype = np.dtype(x.dtype)
+        big = dtype.type(-3e4 if dtype == np.float16 else -1e9)
+        a = super().call(_dops.where(keep, x, big), training=training)
+        out = _dops.where(keep, a, dtype.type(0))
+        return out
+
+    def _check_mask(self, inputs, mask):
+        m = np.asarray(mask.view(np.ndarray) if isinstance(mask, np.ndarray) else mask)
+        shape = tuple(np.shape(inputs))
+        if m.ndim > len(shape):
+            raise ValueError(f"{self.name}: The `mask` must be broadcastable to `inputs` and "
+                             f"must not have more dimensions. Received: inputs.shape={shape}, "
+                             f"mask.shape={m.shape}")
+        for md, xd in zip(m.shape[::-1], shape[::-1]):
+            if md != 1 and md != xd:
+                raise ValueError(f"{self.name}: The `mask` must be broadcastable to `inputs`. "
+                                 f"Each mask dimension must be 1 or match the corresponding "
+                                 f"input dimension. Received: inputs.shape={shape}, "
+                                 f"mask.shape={m.shape}")
+        if m.dtype.kind == "b":
+            return m
+        if m.dtype.kind not in "iuf":
+            raise TypeError(f"{self.name}: mask must be booleans or numbers, got dtype "
+                            f"{m.dtype}")
+        return m > 0.5
 
     def get_config(self):
         cfg = super().get_config()

@@ -61,8 +61,9 @@ class InputLayer(Layer):
     batch_size : int, optional
         A fixed batch size. Default None: any.
     dtype : str, optional
-        The input's dtype (a float type, or an integer type for token indices).
-        Default: ``keras.backend.floatx()``.
+        The input's dtype (a float type, an integer type for token indices, or
+        ``'string'`` for the tokens of a StringLookup). Default:
+        ``keras.backend.floatx()``.
     name : str, optional
         The layer's name (and the model input's name, used for dict inputs).
     input_shape : tuple of int, optional
@@ -102,6 +103,11 @@ class InputLayer(Layer):
                 int_dtype, dtype = np.dtype(dtype).name, None
         except TypeError:
             pass
+        # String inputs (dtype="string": the tokens of a StringLookup), as NumPy arrays
+        # of str, bytes or objects; the layer, and the model, compute in the float type.
+        if (isinstance(dtype, str) and dtype in ("string", "str")) or dtype is str \
+                or (isinstance(dtype, np.dtype) and dtype.kind in "US"):
+            int_dtype, dtype = "string", None
         super().__init__(name=_auto_name("input_layer") if name is None else name,
                          dtype=dtype, **kwargs)
         self._int_dtype = int_dtype
@@ -141,8 +147,10 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, 
     batch_size : int, optional
         A fixed batch size. Default None: any.
     dtype : str, optional
-        The input's dtype: a float type, or an integer type for token indices fed to an
-        Embedding. Default: ``keras.backend.floatx()``.
+        The input's dtype: a float type, an integer type for token indices fed to an
+        Embedding or IntegerLookup, or ``'string'`` for text tokens fed to a
+        StringLookup (given to fit / predict as NumPy arrays of str, bytes or objects).
+        Default: ``keras.backend.floatx()``.
     name : str, optional
         The input's name, which also names it in dict inputs to ``fit`` and
         ``predict``.

@@ -300,6 +300,7 @@ class Layer:
             raise ValueError(f"{owner}: the initializer gave shape {value.shape}, expected "
                              f"{shape}")
         value = np.array(value, dtype=dtype, order="C").view(_Variable)   # 0-d stays 0-d
+        value.name = name     # Keras' variable.name: exclude_from_weight_decay's var_names
         if constraint is not None:
             value.constraint = constraint     # applied after each optimizer update
         self._weights.append((name, value, bool(trainable)))
@@ -384,7 +385,8 @@ class Layer:
 
     def set_weights(self, weights):
         """Copy `weights` (a list in get_weights() order) into the layer, after checking
-        the count and every shape; the layer is unchanged if any check fails.
+        the count and every shape; the layer is unchanged if any check fails. NaN and
+        Inf are taken as they are, as Keras takes them.
 
         Parameters
         ----------
@@ -406,9 +408,6 @@ class Layer:
             if a.dtype.kind not in "fiub":
                 raise TypeError(f"{self.name}.set_weights: weight {i} ({names[i]}) must be "
                                 f"numeric, got dtype {a.dtype}")
-            if not np.all(np.isfinite(a)):
-                raise ValueError(f"{self.name}.set_weights: weight {i} ({names[i]}) "
-                                 f"contains NaN or Inf")
             arrays.append(a)
         for w, a in zip(mine, arrays):
             w[...] = a  # in place: the arrays stay the model's own, C-contiguous

@@ -25,7 +25,10 @@ class BatchNormalization(Layer):
     move towards them, moving = moving * momentum + batch * (1 - momentum). Inference,
     and training while the layer is frozen (trainable=False, as in Keras): the moving
     statistics. y = gamma * (x - mean) / sqrt(var + epsilon) + beta. Weights: gamma,
-    beta (trainable), moving_mean, moving_variance.
+    beta (trainable), moving_mean, moving_variance. With a mask (from Masking or
+    Embedding(mask_zero=True), or call's `mask`: one boolean per input position, the
+    input's shape without its last axis), training computes the batch statistics over
+    the unmasked positions only, as Keras does; every position is normalised.
 
     Parameters
     ----------
@@ -120,10 +123,16 @@ class BatchNormalization(Layer):
                                                trainable=False)
         super().build(input_shape)
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=False, mask=None):
         """Normalise the last axis: with the batch's statistics in training (moving the
         moving statistics), else with the moving ones; by the C kernels, recorded under
-        a GradientTape with the C backward kernel."""
+        a GradientTape with the C backward kernel. With a mask in training, the
+        statistics are the unmasked positions' (Keras' masked moments), computed with
+        fastnn.autodiff's ops."""
+        if mask is not None:
+            mask = self._check_mask(inputs, mask)
+            if training and self.trainable:
+                return self._masked_train(inputs, mask)
         x = inputs
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         if x2.dtype != self.dtype or not x2.flags.c_contiguous:
@@ -157,6 +166,48 @@ class BatchNormalization(Layer):
                         dbeta if center else None]
             return record(inputs_, y.reshape(x.shape), vjp, name=f"{self.name} (BatchNormalization)")
         return y.reshape(x.shape).view(Tensor)
+
+    def _check_mask(self, inputs, mask):
+        """The mask as a boolean array of the inputs' shape without the last axis."""
+        m = np.asarray(mask.view(np.ndarray) if isinstance(mask, np.ndarray) else mask)
+        shape = tuple(np.shape(inputs))
+        if m.ndim != len(shape) - 1:
+            raise ValueError(f"{self.name}: The mask provided should be one dimension less "
+                             f"than the inputs. Received: mask.shape={m.shape}, "
+                             f"inputs.shape={shape}")
+        if m.shape != shape[:-1]:
+            raise ValueError(f"{self.name}: the mask must have the inputs' shape without "
+                             f"their last axis, {shape[:-1]}, got mask.shape={m.shape}")
+        if m.dtype.kind not in "biuf":
+            raise TypeError(f"{self.name}: mask must be booleans or numbers, got dtype "
+                            f"{m.dtype}")
+        return m.astype(bool)
+
+    def _masked_train(self, inputs, mask):
+        """Training with a mask: Keras' masked moments (the sums over the unmasked
+        positions divided by their count plus backend.epsilon()), the moving statistics
+        moved towards them, and x * inv + (beta - mean * inv) with inv = gamma /
+        sqrt(var + epsilon) on every position (Keras' batch_normalization), recorded
+        on the tape through fastnn.autodiff's ops."""
+        from fastnn import backend as _backend
+        dtype = np.dtype(self.dtype)
+        x = _dops.cast(inputs, dtype) if np.dtype(inputs.dtype) != dtype else inputs
+        axes = tuple(range(np.ndim(x) - 1))
+        keep = np.broadcast_to(mask[..., None], np.shape(x))
+        count = keep.sum(axis=axes, dtype=dtype) + dtype.type(_backend.epsilon())
+        mean = _dops.divide(_dops.sum(_dops.where(keep, x, dtype.type(0)), axis=axes), count)
+        diff = _dops.where(keep, _dops.subtract(x, mean), dtype.type(0))
+        var = _dops.divide(_dops.sum(_dops.square(diff), axis=axes), count)
+        m = self.momentum
+        self.moving_mean[...] = self.moving_mean * m + np.asarray(mean) * (1.0 - m)
+        self.moving_variance[...] = self.moving_variance * m + np.asarray(var) * (1.0 - m)
+        inv = _dops.divide(dtype.type(1), _dops.sqrt(_dops.add(var, dtype.type(self.epsilon))))
+        if self.scale:
+            inv = _dops.multiply(inv, self.gamma)
+        res = _dops.multiply(_dops.negative(mean), inv)
+        if self.center:
+            res = _dops.add(res, self.beta)
+        return _dops.add(_dops.multiply(x, inv), res)
 
     def _regularized(self):
         return ((self.gamma_regularizer, self.gamma), (self.beta_regularizer, self.beta))

@@ -490,9 +490,11 @@ class _IndexLookup(_Encoder):
     mask_token is set and output_mode="int") is 0, then num_oov_indices OOV indices,
     then the vocabulary. output_mode "int" gives int64 indices; "one_hot", "multi_hot",
     "count" encode them over vocabulary_size() (max_tokens with pad_to_max_tokens=True).
+    "tf_idf" multiplies the counts by each index's inverse document frequency
+    (idf_weights, given with the vocabulary or computed by adapt).
     invert=True maps indices back to tokens. The vocabulary (learned or given) is kept
     in get_config, so it saves with the model (Keras writes an adapted one as an asset
-    file). Not supported: output_mode="tf_idf" / idf_weights, sparse=True."""
+    file). Not supported: sparse=True."""
 
     _owner = "IndexLookup"
 
@@ -519,11 +521,16 @@ class _IndexLookup(_Encoder):
                                 f"{_argcheck.shown(v)}")
         if isinstance(output_mode, str) and output_mode == "binary":
             output_mode = "multi_hot"
-        if (isinstance(output_mode, str) and output_mode in ("tf_idf", "tf-idf")) \
-                or idf_weights is not None:
-            raise ValueError(f"{owner}: output_mode='tf_idf' and idf_weights are not supported "
-                             f"by fastnn, got output_mode={output_mode!r}")
-        self.output_mode = _output_mode(output_mode, owner, ("int",) + _ENCODINGS)
+        if isinstance(output_mode, str) and output_mode == "tf-idf":
+            output_mode = "tf_idf"
+        self.output_mode = _output_mode(output_mode, owner, ("int",) + _ENCODINGS + ("tf_idf",))
+        if idf_weights is not None and self.output_mode != "tf_idf":
+            raise ValueError(f"{owner}: `idf_weights` should only be set if `output_mode` is "
+                             f"`'tf_idf'`. Received: idf_weights={_argcheck.shown(idf_weights)} "
+                             f"and output_mode={output_mode}")
+        if self.output_mode == "tf_idf" and vocabulary is not None and idf_weights is None:
+            raise ValueError(f"{owner}: When specifying the `vocabulary` argument, in TF-IDF "
+                             f"output mode, the `idf_weights` argument must also be provided.")
         if _argcheck.boolean(invert, "invert", owner) and output_mode != "int":
             raise ValueError(f"{owner}: `output_mode` must be `'int'` when `invert` is true. "
                              f"Received: output_mode={output_mode}")
@@ -537,10 +544,12 @@ class _IndexLookup(_Encoder):
         self.pad_to_max_tokens = bool(pad_to_max_tokens)
         self._tokens = None           # the learned/given vocabulary, no special tokens
         self.input_vocabulary = None
+        # tf_idf: one weight per index (special tokens first), set with the vocabulary
+        self.idf_weights = None
         kwargs.pop("vocabulary_size", None)   # in Keras' configs; the vocabulary gives it
         super().__init__(**kwargs)
         if vocabulary is not None:
-            self.set_vocabulary(vocabulary)
+            self.set_vocabulary(vocabulary, idf_weights)
             self.input_vocabulary = [self._token(t) for t in self._tokens]
 
     # -- what differs between integer and string tokens ---------------------------------
@@ -588,12 +597,29 @@ class _IndexLookup(_Encoder):
         return vocabulary
 
     def set_vocabulary(self, vocabulary, idf_weights=None):
-        """Replace the vocabulary with `vocabulary` (a list or array of distinct tokens,
-        optionally starting with the special tokens in index order)."""
+        """Replace the vocabulary.
+
+        Parameters
+        ----------
+        vocabulary : list or array
+            Distinct tokens, optionally starting with the special tokens in index order.
+        idf_weights : list of float or array, optional
+            With ``output_mode='tf_idf'`` (then required): one inverse document
+            frequency per entry of ``vocabulary``; special tokens not in ``vocabulary``
+            get their average.
+        """
         owner = f"{self.name if hasattr(self, 'name') else self._owner}.set_vocabulary"
-        if idf_weights is not None:
-            raise ValueError(f"{owner}: idf_weights are only for output_mode='tf_idf', which "
-                             f"fastnn does not support")
+        if self.output_mode == "tf_idf":
+            if idf_weights is None:
+                raise ValueError(f"{owner}: `idf_weights` must be set if output_mode is "
+                                 f"'tf_idf'.")
+            if isinstance(vocabulary, str):
+                raise ValueError(f"{owner}: output_mode `'tf_idf'` does not support loading a "
+                                 f"vocabulary from file, got vocabulary={vocabulary!r}")
+        elif idf_weights is not None:
+            raise ValueError(f"{owner}: `idf_weights` should only be set if output_mode is "
+                             f"`'tf_idf'`. Received: output_mode={self.output_mode} and "
+                             f"idf_weights={_argcheck.shown(idf_weights)}")
         vocabulary = self._read_vocabulary(vocabulary, owner)
         given = np.asarray(vocabulary, dtype=object if isinstance(vocabulary, (list, tuple))
                            and not vocabulary else None)
@@ -603,7 +629,10 @@ class _IndexLookup(_Encoder):
         v = self._tokens_in(given, owner, "vocabulary").reshape(-1)
         special = self._special()
         ts = len(special)
-        if len(v) >= ts and [self._token(t) for t in v[:ts]] == special:
+        found_special = len(v) >= ts and [self._token(t) for t in v[:ts]] == special
+        if idf_weights is not None:
+            idf = self._check_idf_weights(idf_weights, len(v), owner)
+        if found_special:
             v = v[ts:]
         uniq, counts = np.unique(v, return_counts=True)
         if np.any(counts > 1):
@@ -626,6 +655,40 @@ class _IndexLookup(_Encoder):
                              f"vocab size. Received vocabulary size is {ts + len(v)}; "
                              f"`max_tokens` is {self.max_tokens}.")
         self._set_tokens(v)
+        if idf_weights is not None:
+            # Keras: a vocabulary given without its special tokens gets the average weight
+            # for them (no document frequency is known for them)
+            self._set_idf(idf, None if found_special else np.mean(idf))
+
+    @staticmethod
+    def _check_idf_weights(idf_weights, n, owner):
+        try:
+            idf = np.asarray(_raw(idf_weights))
+        except (TypeError, ValueError):
+            idf = np.asarray(None)
+        if idf.dtype.kind not in "iuf" or idf.ndim != 1:
+            raise ValueError(f"{owner}: TF-IDF data must be a 1-index array of numbers. "
+                             f"Received: idf_weights={_argcheck.shown(idf_weights)}")
+        if len(idf) != n:
+            raise ValueError(f"{owner}: `idf_weights` must be the same length as vocabulary. "
+                             f"len(idf_weights) is {len(idf)}; len(vocabulary) is {n}")
+        if not np.all(np.isfinite(idf)):
+            raise ValueError(f"{owner}: idf_weights must be finite, got "
+                             f"{_argcheck.shown(idf.tolist())}")
+        return idf
+
+    def _set_idf(self, idf, front):
+        """The weights of the tf_idf mode, one per index: `front` (None: idf starts
+        with the special tokens' weights) for the special tokens, then idf, then zeros
+        up to max_tokens with pad_to_max_tokens, in the layer's float dtype."""
+        dtype = np.dtype(self.dtype)
+        idf = np.asarray(idf).astype(dtype)
+        if front is not None:
+            idf = np.concatenate([np.full(self._token_start(), front, dtype), idf])
+        if self.pad_to_max_tokens and self.max_tokens is not None \
+                and len(idf) < self.max_tokens:
+            idf = np.concatenate([idf, np.zeros(self.max_tokens - len(idf), dtype)])
+        self.idf_weights = idf
 
     def _set_tokens(self, tokens):
         self._tokens = tokens
@@ -637,8 +700,12 @@ class _IndexLookup(_Encoder):
         """Learn the vocabulary from `data` (an array, or an iterable of batches; `steps`
         limits the batches): the tokens by count, the most frequent first."""
         owner = f"{self.name}.adapt"
+        whole = isinstance(data, (list, tuple, np.ndarray)) or hasattr(data, "__array__")
         batches = _batches(data, owner, steps)
-        parts = [self._tokens_in(b, owner, "tokens").reshape(-1) for b in batches]
+        parts = [self._tokens_in(b, owner, "tokens") for b in batches]
+        if self.output_mode == "tf_idf":
+            doc_tokens, num_documents = self._documents(parts, whole, owner)
+        parts = [p.reshape(-1) for p in parts]
         toks = np.concatenate(parts) if parts else self._tokens_in(np.zeros(0, np.int64)
                                                                    if self._token_kind == "an int"
                                                                    else np.zeros(0, "<U1"),
@@ -652,11 +719,48 @@ class _IndexLookup(_Encoder):
         if self.max_tokens:
             order = order[:max(self.max_tokens - self._token_start(), 0)]
         self._set_tokens(uniq[order])
+        if self.output_mode == "tf_idf":
+            # Keras: log(1 + documents / (1 + documents holding the token)), then the
+            # average of those for the special tokens
+            d_uniq, d_counts = np.unique(doc_tokens, return_counts=True)
+            pos = np.clip(np.searchsorted(d_uniq, self._tokens), 0, max(len(d_uniq) - 1, 0))
+            held = np.where(d_uniq[pos] == self._tokens, d_counts[pos], 0) if len(d_uniq) \
+                else np.zeros(len(self._tokens), np.int64)
+            idf = np.log(1 + num_documents / (1 + held.astype(np.float64)))
+            idf = idf.astype(np.dtype(self.dtype))
+            self._set_idf(idf, np.mean(idf) if len(idf) else 0)
+
+    @staticmethod
+    def _documents(parts, whole, owner):
+        """tf_idf's adapt: the tokens of every document, each counted once per document,
+        and the number of documents. A document is a row of a 2-D batch; a 1-D batch is
+        one document, except when the data was given whole (one array or list), where
+        each element is one (as Keras reads them)."""
+        rows, n = [], 0
+        for p in parts:
+            if p.ndim == 0:
+                p = p.reshape(1, 1)
+            elif p.ndim == 1:
+                p = p[:, None] if whole else p[None, :]
+            elif p.ndim > 2:
+                raise ValueError(f"{owner}: with output_mode='tf_idf' the data must be "
+                                 f"documents of tokens (a 1-D or 2-D array per batch), got a "
+                                 f"batch of shape {p.shape}")
+            n += p.shape[0]
+            if p.size == 0:
+                continue
+            srt = np.sort(p, axis=1)
+            first = np.ones(srt.shape, bool)
+            first[:, 1:] = srt[:, 1:] != srt[:, :-1]
+            rows.append(srt[first])
+        return (np.concatenate(rows) if rows else np.zeros(0, parts[0].dtype if parts
+                                                            else np.int64)), n
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":
             return tuple(input_shape)
-        return _encoded_shape(input_shape, self.output_mode, self.vocabulary_size())
+        mode = "count" if self.output_mode == "tf_idf" else self.output_mode
+        return _encoded_shape(input_shape, mode, self.vocabulary_size())
 
     def call(self, inputs):
         owner = self.name
@@ -686,10 +790,16 @@ class _IndexLookup(_Encoder):
                 idx = np.where(masked, 0, idx)
             return self._finish(idx.astype(np.int64))
         depth = self.vocabulary_size()
+        mode = "count" if self.output_mode == "tf_idf" else self.output_mode
         if self.mask_token is not None and np.any(masked):
             # non-int modes: the mask has no index; masked tokens are not encoded
-            return self._finish(self._encode_masked(idx, masked, depth))
-        return self._finish(_encode(idx, self.output_mode, depth, self.dtype))
+            out = self._encode_masked(idx, masked, depth, mode)
+        else:
+            out = _encode(idx, mode, depth, self.dtype)
+        if self.output_mode == "tf_idf":
+            # Keras: the counts times each index's inverse document frequency
+            out = out * self.idf_weights
+        return self._finish(out)
 
     def _invert_table(self):
         return np.asarray(self.get_vocabulary())
@@ -701,8 +811,8 @@ class _IndexLookup(_Encoder):
                        self._invert_oov())
         return self._finish(out.astype(vocab.dtype))
 
-    def _encode_masked(self, idx, masked, depth):
-        if self.output_mode == "one_hot":
+    def _encode_masked(self, idx, masked, depth, mode):
+        if mode == "one_hot":
             out = _encode(np.where(masked, 0, idx), "one_hot", depth, self.dtype)
             m = masked.reshape(masked.shape[:-1]) if masked.ndim > 1 and masked.shape[-1] == 1 \
                 else masked
@@ -710,17 +820,28 @@ class _IndexLookup(_Encoder):
             return out
         w = np.where(masked, 0.0, 1.0)
         out = _encode(np.where(masked, 0, idx), "count", depth, self.dtype, w)
-        if self.output_mode == "multi_hot":
+        if mode == "multi_hot":
             out = (out > 0)
         return out.astype(self.dtype)
 
     def get_config(self):
         cfg = super().get_config()
+        vocabulary = None if self._tokens is None else [self._token(t) for t in self._tokens]
+        idf_weights = None
+        if self.idf_weights is not None and vocabulary is not None:
+            # the weights of the special tokens too: the vocabulary is written with its
+            # special tokens first (Keras reads both back as given)
+            n = self._token_start() + len(vocabulary)
+            special = self._special()
+            if all(t is not None for t in special):
+                vocabulary = special + vocabulary
+                idf_weights = self.idf_weights[:n].tolist()
+            else:
+                idf_weights = self.idf_weights[self._token_start():n].tolist()
         cfg.update(max_tokens=self.max_tokens, num_oov_indices=self.num_oov_indices,
                    mask_token=self.mask_token, oov_token=self.oov_token,
-                   vocabulary=None if self._tokens is None
-                   else [self._token(t) for t in self._tokens],
-                   idf_weights=None, invert=self.invert, output_mode=self.output_mode,
+                   vocabulary=vocabulary,
+                   idf_weights=idf_weights, invert=self.invert, output_mode=self.output_mode,
                    sparse=self.sparse, pad_to_max_tokens=self.pad_to_max_tokens)
         return cfg
 
@@ -739,7 +860,11 @@ class IntegerLookup(_IndexLookup):
     indices back to tokens. Whole-number floats are taken as tokens (fit hands columns
     over as floats). The vocabulary (learned or given) is kept in get_config, so it
     saves with the model (Keras writes an adapted one as an asset file).
-    Not supported: output_mode="tf_idf" / idf_weights, sparse=True.
+    output_mode "tf_idf" gives the counts times each index's inverse document frequency:
+    adapt computes log(1 + documents / (1 + documents holding the token)) for each token
+    (a document is a row of a 2-D batch, or one element of 1-D data given whole) and
+    gives the special tokens the average, as Keras does; with a given vocabulary,
+    idf_weights must be given too. Not supported: sparse=True.
 
     Parameters
     ----------
@@ -757,14 +882,17 @@ class IntegerLookup(_IndexLookup):
         The vocabulary to use instead of calling ``adapt``.
     vocabulary_dtype : str
         The integer type of the tokens. Default ``'int64'``.
-    idf_weights : None
-        Used by Keras' ``'tf_idf'`` mode, which fastnn does not support; only None is
-        accepted.
+    idf_weights : list of float or array, optional
+        With ``output_mode='tf_idf'`` and a given vocabulary (then required): the
+        inverse document frequency of each vocabulary entry, one per entry of
+        ``vocabulary`` (the special tokens get the average unless the vocabulary starts
+        with them). Only for ``'tf_idf'``.
     invert : bool
         If True, the layer maps indices back to tokens. Default False.
     output_mode : str
-        ``'int'`` (the default, the indices), ``'one_hot'``, ``'multi_hot'`` or
-        ``'count'``.
+        ``'int'`` (the default, the indices), ``'one_hot'``, ``'multi_hot'``,
+        ``'count'`` or ``'tf_idf'`` (the counts times the inverse document
+        frequencies).
     sparse : bool
         Keras' sparse output; fastnn has no sparse tensors, so only False is accepted.
     pad_to_max_tokens : bool
@@ -854,7 +982,11 @@ class StringLookup(_IndexLookup):
     Inputs: str or bytes (decoded with `encoding`), as lists or NumPy arrays; invert=True
     gives a NumPy array of str. The vocabulary is kept in get_config, so it saves with
     the model (Keras writes it as an asset file and its config holds None).
-    Not supported: output_mode="tf_idf" / idf_weights, sparse=True.
+    output_mode "tf_idf" gives the counts times each index's inverse document frequency:
+    adapt computes log(1 + documents / (1 + documents holding the token)) for each token
+    (a document is a row of a 2-D batch, or one element of 1-D data given whole) and
+    gives the special tokens the average, as Keras does; with a given vocabulary,
+    idf_weights must be given too. Not supported: sparse=True.
 
     Parameters
     ----------
@@ -873,14 +1005,17 @@ class StringLookup(_IndexLookup):
     vocabulary : list of str, array or str, optional
         The vocabulary to use instead of calling ``adapt``: the tokens, or the path of
         a text file with one token per line.
-    idf_weights : None
-        Used by Keras' ``'tf_idf'`` mode, which fastnn does not support; only None is
-        accepted.
+    idf_weights : list of float or array, optional
+        With ``output_mode='tf_idf'`` and a given vocabulary (then required): the
+        inverse document frequency of each vocabulary entry, one per entry of
+        ``vocabulary`` (the special tokens get the average unless the vocabulary starts
+        with them). Only for ``'tf_idf'``.
     invert : bool
         If True, the layer maps indices back to tokens. Default False.
     output_mode : str
-        ``'int'`` (the default, the indices), ``'one_hot'``, ``'multi_hot'`` or
-        ``'count'``.
+        ``'int'`` (the default, the indices), ``'one_hot'``, ``'multi_hot'``,
+        ``'count'`` or ``'tf_idf'`` (the counts times the inverse document
+        frequencies).
     pad_to_max_tokens : bool
         If True, encoded outputs have ``max_tokens`` columns even when the vocabulary
         is smaller. Default False.

@@ -62,7 +62,9 @@ class KerasTensor:
 
     def __init__(self, shape, dtype="float32", name=None, history=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = np.dtype(dtype).name
+        # "string": Keras' dtype of text inputs (NumPy arrays of str or objects)
+        self.dtype = "string" if dtype in ("string", "str") or (
+            isinstance(dtype, np.dtype) and dtype.kind in "USO") else np.dtype(dtype).name
         self.name = name
         self._keras_history = history      # (layer, node_index, tensor_index)
 

@@ -99,7 +99,8 @@ class Functional(Model):
         self._nodes, self._graph_layers = _graph(inputs, outputs)
         dtypes = [t.dtype for t in tree_flatten(inputs)]
         Layer.__init__(self, name=name, trainable=trainable,
-                       dtype=dtypes[0] if dtypes and np.dtype(dtypes[0]).kind == "f" else None)
+                       dtype=dtypes[0] if dtypes and dtypes[0] != "string"
+                       and np.dtype(dtypes[0]).kind == "f" else None)
         self._init_trainer()
         flat_in = tree_flatten(inputs)
         self._build_input_shape = flat_in[0].shape if len(flat_in) == 1 else \

@@ -20,6 +20,8 @@ from fastnn.layers import symbolic as _symbolic
 from fastnn.tensor import Tensor as _Tensor, as_tensor as _as_tensor
 from fastnn.trainers.trainer import Trainer
 
+_FLAGS = (bool, type(None))    # training= values that are not a symbolic tensor
+
 
 def _functional_args(args, kwargs):
     """Whether Model(...) was given a graph's inputs and outputs."""
@@ -72,6 +74,13 @@ class Model(Trainer, Layer):
         """The layers the model holds (for a subclassed model, those assigned as its
         attributes, in order)."""
         return self._sublayers()
+
+    def _as_input(self, x):
+        """A call's input: text arrays (for an Input(dtype="string")) pass as they are, to
+        the layers that take them; the rest as any layer converts its inputs."""
+        if isinstance(x, np.ndarray) and x.dtype.kind in "USO":
+            return x
+        return super()._as_input(x)
 
     def _chain(self):
         """The model's layers in the order they compute, when the model is a chain of
@@ -152,7 +161,11 @@ class Model(Trainer, Layer):
         .numpy()), building the model on the first data; on keras.Input tensors, the
         symbolic outputs (the model becomes a layer of a functional model)."""
         args = _take_inputs(self, args, kwargs)
-        if _symbolic.is_symbolic((args, kwargs)):
+        # one array (and at most training=True/False/None), the common case: not
+        # symbolic, without walking the arguments
+        plain = len(args) == 1 and type(args[0]) is np.ndarray and (
+            not kwargs or (len(kwargs) == 1 and type(kwargs.get("training", 0)) in _FLAGS))
+        if not plain and _symbolic.is_symbolic((args, kwargs)):
             return Layer.__call__(self, *args, **kwargs)
         x = args[0]
         extra = args[1:] or set(kwargs) - {"training"}

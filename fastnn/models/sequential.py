@@ -56,8 +56,9 @@ class Sequential(Model):
     def dtype(self):
         """The first dtype a layer was given explicitly (its Input's first), else the
         global dtype policy's weight dtype (floatx() unless set): the model computes in it."""
-        cands = ([self._input_layer] if self._input_layer else []) + self._layers
-        for layer in cands:
+        if self._input_layer is not None and self._input_layer._explicit_dtype is not None:
+            return self._input_layer._explicit_dtype
+        for layer in self._layers:
             if layer._explicit_dtype is not None:
                 return layer._explicit_dtype
         return dtype_policy().variable_dtype
@@ -168,8 +169,9 @@ class Sequential(Model):
         for layer in self._layers:
             if layer.built and layer.output_shape is not None:
                 exp = layer.input_shape
-                if len(exp) != len(shape) or any(e is not None and s is not None and e != s
-                                                 for e, s in zip(exp[1:], shape[1:])):
+                if exp[1:] != shape[1:] and (  # equal: the common case, nothing to compare
+                        len(exp) != len(shape) or any(e is not None and s is not None and e != s
+                                                      for e, s in zip(exp[1:], shape[1:]))):
                     raise ValueError(f"{layer.name}: expected input shape {exp}, got {shape}")
                 shape = (shape[0],) + tuple(layer.output_shape[1:])
             elif layer._defines_output_shape():
@@ -259,9 +261,10 @@ class Sequential(Model):
                 if a.shape != w.shape:
                     raise ValueError(f"Sequential.set_weights: weights[{k}] ({layer.name}/"
                                      f"{layer.weight_names[j]}) expected shape {w.shape}, got {a.shape}")
-                if a.dtype.kind not in "fiub" or not np.all(np.isfinite(a)):
+                if a.dtype.kind not in "fiub":
                     raise ValueError(f"Sequential.set_weights: weights[{k}] ({layer.name}/"
-                                     f"{layer.weight_names[j]}) must be finite numbers")
+                                     f"{layer.weight_names[j]}) must be numbers, got dtype "
+                                     f"{a.dtype}")
                 k += 1
         k = 0
         for layer in self._layers:

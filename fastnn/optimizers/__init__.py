@@ -1056,8 +1056,8 @@ class Ftrl(Optimizer):
         n = n_new
 
     with the slots n ("accumulator", starting at initial_accumulator_value) and z
-    ("linear", starting at 0). Computed in NumPy (no C kernel): a model compiled with
-    Ftrl trains on the layer path.
+    ("linear", starting at 0). Computed by a C kernel, the same on the layer path and in
+    the C engine.
 
     Parameters
     ----------
@@ -1119,52 +1119,40 @@ class Ftrl(Optimizer):
             return np.full_like(var, self.initial_accumulator_value)
         return np.zeros_like(var)
 
+    def _kernel_args(self, lr, wd_lr):
+        """fnn_ftrl's scalars after the arrays: lr, lr_power, l1, l2, shrinkage, beta and
+        the weight decay (0 where this variable is not decayed)."""
+        return (lr, self.learning_rate_power, self.l1_regularization_strength,
+                self.l2_regularization_strength, self.l2_shrinkage_regularization_strength,
+                self.beta, (self.weight_decay or 0.0) if wd_lr else 0.0)
+
     def _apply_updates(self, items, lr):
-        """Every variable's step computed first, written only when all are finite: a
-        step that overflows (a large learning_rate_power, or l2 shrinkage times a
-        weight) raises and changes nothing (Keras writes inf / NaN)."""
+        """Every variable's step checked first, written only when all are finite: a step
+        that overflows (a large learning_rate_power, or l2 shrinkage times a weight)
+        raises and changes nothing (Keras writes inf / NaN). The step is the C kernel's
+        (csrc/optimizers.h, fnn_ftrl), which the C engine runs too."""
         owner = type(self).__name__
         if not lr > 0:
             raise ValueError(f"{owner}.apply: the learning rate must be > 0 (the update "
                              f"divides by it), got {lr!r}")
-        staged = [self._step(flat_v, g, flat_slots, lr, wd_lr)
-                  for (flat_v, flat_slots), g, wd_lr in items]
-        for new in staged:
-            if not all(np.isfinite(a).all() for a in new):
-                raise ValueError(
-                    f"{owner}.apply: the step gives non-finite weights or slots "
-                    f"(learning_rate={lr!r}, learning_rate_power={self.learning_rate_power!r}, "
-                    f"l2_shrinkage_regularization_strength="
-                    f"{self.l2_shrinkage_regularization_strength!r}); nothing was changed")
-        for ((flat_v, flat_slots), _, _), (w, n, z) in zip(items, staged):
-            flat_v[...] = w
-            flat_slots["accumulator"][...] = n
-            flat_slots["linear"][...] = z
+        for (flat_v, flat_slots), g, wd_lr in items:
+            if not _kernels.ftrl_update(flat_v, g, flat_slots["accumulator"],
+                                        flat_slots["linear"], *self._kernel_args(lr, wd_lr),
+                                        check_only=True):
+                raise ValueError(self._non_finite_message(lr))
+        for (flat_v, flat_slots), g, wd_lr in items:
+            self._update(flat_v, g, flat_slots, lr, wd_lr)
+
+    def _non_finite_message(self, lr):
+        """The error of a step that would give non-finite weights or slots."""
+        return (f"{type(self).__name__}.apply: the step gives non-finite weights or slots "
+                f"(learning_rate={lr!r}, learning_rate_power={self.learning_rate_power!r}, "
+                f"l2_shrinkage_regularization_strength="
+                f"{self.l2_shrinkage_regularization_strength!r}); nothing was changed")
 
     def _update(self, var, grad, slots, lr, wd_lr):
-        w, n, z = self._step(var, grad, slots, lr, wd_lr)
-        var[...] = w
-        slots["accumulator"][...] = n
-        slots["linear"][...] = z
-
-    def _step(self, var, grad, slots, lr, wd_lr):
-        """(new weights, accumulator, linear) of one variable; nothing written."""
-        dt = var.dtype.type
-        lr_t = dt(lr)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if wd_lr:       # Keras' decoupled weight decay, before the update
-                var = var - var * dt(self.weight_decay) * lr_t
-            accum, linear = slots["accumulator"], slots["linear"]
-            power = dt(-self.learning_rate_power)
-            l2 = dt(self.l2_regularization_strength) + dt(self.beta) / (dt(2.0) * lr_t)
-            l1 = dt(self.l1_regularization_strength)
-            g_shrunk = grad + dt(2 * self.l2_shrinkage_regularization_strength) * var
-            new_accum = accum + np.square(grad)
-            new_pow = np.power(new_accum, power)
-            new_linear = linear + (g_shrunk - (new_pow - np.power(accum, power)) / lr_t * var)
-            quadratic = new_pow / lr_t + dt(2) * l2
-            w = (np.clip(new_linear, -l1, l1) - new_linear) / quadratic
-        return w, new_accum, new_linear
+        _kernels.ftrl_update(var, grad, slots["accumulator"], slots["linear"],
+                             *self._kernel_args(lr, wd_lr))
 
     def get_config(self):
         cfg = super().get_config()

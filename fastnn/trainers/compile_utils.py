@@ -101,9 +101,11 @@ def get_loss(identifier, owner="compile"):
         if callable(identifier) and not isinstance(identifier, type):
             return FunctionLoss(identifier)
         raise
-    if getattr(loss, "reduction", "sum_over_batch_size") != "sum_over_batch_size":
-        raise ValueError(f"{owner}: fastnn trains on the batch mean of the loss (reduction="
-                         f"'sum_over_batch_size'); got reduction={loss.reduction!r}")
+    if getattr(loss, "reduction", "sum_over_batch_size") in ("none", None):
+        raise ValueError(f"{owner}: a loss with reduction={loss.reduction!r} gives one value "
+                         f"per sample, and training needs one number per batch; use "
+                         f"reduction 'sum_over_batch_size', 'mean', 'sum' or "
+                         f"'mean_with_sample_weight'")
     return loss
 
 
@@ -143,12 +145,15 @@ def reduce_weighted(values, sample_weight):
     return K.mean(K.multiply(values, w))
 
 
-def loss_value(loss, y, y_pred, sw):
+def loss_value(loss, y, y_pred, sw, given_sw=None):
     """loss(y, y_pred) weighted by sw and averaged over the batch, as a scalar that a
     GradientTape follows. A built-in loss computes value and gradient in one C pass and
     is recorded with that gradient; on a softmax or sigmoid output that carries its
     logits (`_keras_logits`) the matching cross-entropy on probabilities takes the
-    logits instead (log-sum-exp stable, as Keras does)."""
+    logits instead (log-sum-exp stable, as Keras does). The value is then reduced as the
+    loss' `reduction` says ("sum", "mean_with_sample_weight": from the batch mean), with
+    given_sw, the sample weights as the caller gave them (default sw; a scalar stays a
+    scalar, which Keras' "mean_with_sample_weight" divides by once)."""
     from fastnn.autodiff.tape import record
     if not is_builtin(loss):
         return loss(y, y_pred, sample_weight=sw)
@@ -159,6 +164,7 @@ def loss_value(loss, y, y_pred, sw):
         pred, from_logits = logits[0], True
     raw = np.asarray(pred).view(np.ndarray)
     yv = np.asarray(y).view(np.ndarray) if isinstance(y, np.ndarray) else np.asarray(y)
+    given_sw = sw if given_sw is None else given_sw
     sw = _with_output_mask(sw, y_pred, raw.shape[:-1], loss.reduction)
     if raw.ndim > 2:
         # Outputs (N, ..., k): the loss kernels take rows; Keras' mean over every
@@ -172,8 +178,10 @@ def loss_value(loss, y, y_pred, sw):
         grad = grad.reshape(shape)
     else:
         value, grad = loss.loss_and_grad(yv, raw, sample_weight=sw, from_logits=from_logits)
-    return record((pred,), np.asarray(value, np.float64), lambda g: [g * grad],
-                  name=type(loss).__name__)
+    value = record((pred,), np.asarray(value, np.float64), lambda g: [g * grad],
+                   name=type(loss).__name__)
+    # the loss' own reduction ("sum", "mean_with_sample_weight"), from the batch mean
+    return loss._reduce_mean(value, yv, raw.shape, given_sw)
 
 
 def _with_output_mask(sw, y_pred, values_shape, reduction):

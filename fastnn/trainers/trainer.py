@@ -31,6 +31,7 @@ from fastnn.layers.layer import (Layer, _as_output, _call_signature, _call_takes
                                  get_keras_mask)
 
 _SPARSE = "sparse_categorical_crossentropy"
+_FEW_LABELS = 64      # up to this many labels, their range is found without NumPy
 _BINARY = "binary_crossentropy"
 _CATEGORICAL = "categorical_crossentropy"
 
@@ -38,6 +39,11 @@ _CATEGORICAL = "categorical_crossentropy"
 def _numeric_array(value, what, argname):
     """value (anything numpy.asarray takes) -> an array of real numbers, or a clear
     error naming the argument."""
+    if type(value) is np.ndarray:      # the common case: no conversion to try
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"{what}: {argname} must hold real numbers, got dtype "
+                            f"{value.dtype}")
+        return value
     if value is None:
         raise ValueError(f"{what}: {argname} is required, got None")
     if isinstance(value, dict) or (not hasattr(value, "__array__") and not hasattr(value, "__len__")
@@ -131,15 +137,23 @@ def _stateful(metric):
         and not hasattr(metric, "_fastnn_loss_of")
 
 
+def _log_value(value):
+    """A metric's result as a log value: a float, or a NumPy array (a copy) for a metric
+    with one value per class or threshold (F1Score(average=None), ...), which Keras
+    logs as an array."""
+    a = np.asarray(value)
+    return float(a) if a.ndim == 0 else np.array(a)
+
+
 def _float_logs(logs):
     """A step's returned logs as floats by name (nested dicts flattened, as Keras
-    flattens a CompileMetrics result)."""
+    flattens a CompileMetrics result); array values stay arrays."""
     out = {}
     for k, v in (logs or {}).items():
         if isinstance(v, dict):
             out.update(_float_logs(v))
         else:
-            out[k] = float(np.asarray(v))
+            out[k] = _log_value(v)
     return out
 
 
@@ -474,9 +488,24 @@ class Trainer:
         if not self._chain_or_layers():
             raise ValueError(f"{what}: the model has no layers; add some with model.add(...) first")
 
+    def _string_input(self):
+        """Whether the model's input is a keras.Input(dtype="string")."""
+        first = getattr(self, "_input_layer", None)      # a Sequential's Input
+        if first is not None:
+            return getattr(first, "_int_dtype", None) == "string"
+        try:
+            inputs = getattr(self, "inputs", None) or ()
+        except (AttributeError, ValueError, TypeError):
+            return False
+        return any(getattr(t, "dtype", None) == "string" for t in inputs)
+
     def _convert_x(self, x, what, argname="x"):
         """x -> C-contiguous array of the model dtype (a new array when a cast is needed,
-        never a mutated caller array), checked against the built input shape."""
+        never a mutated caller array), checked against the built input shape. A model
+        whose input is Input(dtype="string") takes an array of str, bytes or objects
+        (its StringLookup checks the elements)."""
+        if self._string_input():
+            return self._convert_strings(x, what, argname)
         arr = _numeric_array(x, what, argname)
         if arr.ndim == 0:
             raise ValueError(f"{what}: {argname} must be an array of samples, got a scalar")
@@ -489,13 +518,33 @@ class Trainer:
         if arr.shape[0] == 0 or arr.size == 0:
             raise ValueError(f"{what}: {argname} must not be empty, got shape {arr.shape}")
         if self.built:
-            if arr.ndim != len(exp) or any(e is not None and e != s for e, s in zip(exp[1:], arr.shape[1:])):
+            if arr.shape[1:] != exp[1:] and (  # equal: the common case, nothing to compare
+                    arr.ndim != len(exp)
+                    or any(e is not None and e != s for e, s in zip(exp[1:], arr.shape[1:]))):
                 raise ValueError(f"{what}: {argname} expected shape {('N',) + tuple(exp[1:])} "
                                  f"(the model's input), got {given}")
         given_arr = arr
         arr = np.ascontiguousarray(arr, dtype=self.dtype)
         if not _all_finite(arr):
             _raise_not_finite(given_arr, arr, what, argname)
+        return arr
+
+    def _convert_strings(self, x, what, argname):
+        try:
+            arr = np.asarray(x)
+        except Exception:
+            arr = np.asarray(None)
+        if arr.dtype.kind not in "USO" or arr.ndim == 0:
+            raise TypeError(f"{what}: {argname} must be an array of strings (the model's input "
+                            f"is Input(dtype='string')), got {type(x).__name__} of dtype "
+                            f"{arr.dtype}")
+        exp = self._expected_input_shape()
+        if arr.ndim == 1 and len(exp) == 2 and exp[1] == 1:
+            arr = arr.reshape(-1, 1)
+        if arr.ndim != len(exp) or any(e is not None and e != g
+                                       for e, g in zip(exp[1:], arr.shape[1:])):
+            raise ValueError(f"{what}: {argname} expected shape {('N',) + tuple(exp[1:])} "
+                             f"(the model's input), got {arr.shape}")
         return arr
 
     def _convert_y(self, y, n, out_shape, what, argname="y"):
@@ -551,7 +600,11 @@ class Trainer:
                                  f"{float(lab[lab != np.floor(lab)][0])!r}")
             ignore = getattr(self.loss, "ignore_class", None)
             kept = lab if ignore is None else lab[lab != ignore]   # ignore_class: any label
-            lo, hi = (kept.min(), kept.max()) if kept.size else (0, 0)
+            if kept.size > _FEW_LABELS:
+                lo, hi = kept.min(), kept.max()
+            else:       # a few labels (one batch): one pass in Python beats two reductions
+                few = kept.tolist()   # (integer values here: printed as NumPy prints them)
+                lo, hi = (min(few), max(few)) if few else (0, 0)
             if lo < 0 or hi >= units:
                 also = "" if ignore is None else f" (or ignore_class={ignore})"
                 raise ValueError(f"{what}: {argname} labels must be in [0, {units}){also} for a "
@@ -559,7 +612,8 @@ class Trainer:
             return np.ascontiguousarray(lab, dtype=self.dtype)
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1)
-        if arr.shape[1:] != tuple(out_shape[1:]):
+        if len(arr.shape) != len(out_shape) or any(
+                d is not None and d != a for a, d in zip(arr.shape[1:], out_shape[1:])):
             hint = ""
             if op == _CATEGORICAL and arr.shape[1:] == (1,):
                 hint = " (integer labels need SparseCategoricalCrossentropy)"
@@ -862,9 +916,9 @@ class Trainer:
                         b = getattr(m, "_fastnn_base", None)
                         m.total, m.count = (t, c) if b is None else (b[0] + t, b[1] + c)
             for m in self._metrics:
-                logs[prefix + m.name] = float(m.result())
+                logs[prefix + m.name] = _log_value(m.result())
             for m in self._tracked_metrics():      # the model's own, as Keras logs them
-                logs.setdefault(prefix + m.name, float(m.result()))
+                logs.setdefault(prefix + m.name, _log_value(m.result()))
         return dict(sorted(logs.items()))  # Keras 3 logs come out in sorted key order
 
     def _tracked_metrics(self):
@@ -882,8 +936,8 @@ class Trainer:
             elif isinstance(v, (list, tuple)):
                 for item in v:
                     take(item)
-        for name, v in self.__dict__.items():
-            if not name.startswith("_"):
+        for name, v in self.__dict__.items():     # (every call that logs: kept cheap)
+            if name[:1] != "_" and isinstance(v, (metrics_mod.Metric, list, tuple)):
                 take(v)
         return out
 
@@ -1126,11 +1180,9 @@ class Trainer:
         history = cbl.history
         history.history = {}
         self.history = history
-        want_batch_logs = cbl.wants("on_train_batch_end")
         # Dense stacks train in the C engine, many steps per call (csrc/train.c).
         regularization.prepare_streams(self)       # the noise layers' seeds, either path
         self._engine.fit_plan = engine.plan_for(self, xa, training=True)
-        self._engine.user_batch_hooks = engine.user_batch_hooks(cbl)
         self.stop_training = False
         initial_epoch = self._begin_training(cbl, initial_epoch)
         logs = {}
@@ -1150,6 +1202,9 @@ class Trainer:
             self._finalize_optimizer(epochs)
             cbl.on_train_end(logs)
             return history
+        # epoch by epoch: what the callbacks listen to decides the steps' grouping
+        want_batch_logs = cbl.wants("on_train_batch_end")
+        self._engine.user_batch_hooks = engine.user_batch_hooks(cbl)
         for epoch in range(initial_epoch, epochs):
             cbl.on_epoch_begin(epoch)
             logs = self._fit_epoch(xa, ya, swa, batch_size, bool(shuffle), cbl, want_batch_logs)
@@ -1230,9 +1285,9 @@ class Trainer:
         return self._results(logs, return_dict)
 
     def _results(self, logs, return_dict):
-        return_dict = _argcheck.boolean(return_dict, "return_dict", "evaluate")
         """Keras' return value: the logs dict, or loss then metrics in compile order (a
-        float when there are no metrics)."""
+        float when there are no metrics). return_dict was checked by the caller
+        (evaluate, *_on_batch)."""
         if return_dict:
             return logs
         return self._flatten_logs_in_order(logs)
@@ -1427,12 +1482,20 @@ class Trainer:
                     self.build((None,) + xa.shape[1:])
         n = xa.shape[0]
         steps_n = math.ceil(n / batch_size)
-        cbl = CallbackList(_callback_list(callbacks, "callbacks"), add_progbar=verbose != 0,
+        callbacks = _callback_list(callbacks, "callbacks")
+        plan = None
+        quiet = not callbacks and verbose == 0
+        if quiet:
+            # nobody to tell (no callbacks, no progress bar): one C call where the model
+            # lowers, without the callback list around it
+            plan = engine.plan_for(self, xa)
+            if plan is not None:
+                return plan.predict(xa, batch_size)
+        cbl = CallbackList(callbacks, add_progbar=verbose != 0,
                            model=self, verbose=verbose,
                            epochs=1, steps=steps_n, mode="predict")
         cbl.on_predict_begin()
-        plan = None
-        if not engine.user_batch_hooks(cbl, "predict"):   # else a call per batch
+        if not quiet and not engine.user_batch_hooks(cbl, "predict"):   # else a call per batch
             plan = engine.plan_for(self, xa)
         if plan is not None:
             # One C call over every batch; the progress bar is told once at the end.
@@ -1513,6 +1576,8 @@ class Trainer:
                 or self._n_inputs() > 1 \
                 or (mode != "predict" and self._overrides("compute_loss")):
             return True
+        if self._string_input():
+            return True       # Input(dtype="string"): text arrays, not numbers
         if isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray)):
             return False      # arrays, the common case: answered without the adapters
         from fastnn.trainers import data_adapters as da
@@ -1838,7 +1903,7 @@ class Trainer:
         for m in self.metrics:
             r = m.result()
             if isinstance(r, dict):
-                out.update({k: float(v) for k, v in r.items()})
+                out.update({k: _log_value(v) for k, v in r.items()})
             else:
-                out[m.name] = float(r)
+                out[m.name] = _log_value(r)
         return out

@@ -8,9 +8,7 @@ Not ported: the tf.SparseTensor cases (test_hash_sparse_input_farmhash,
 test_hash_sparse_input_mask_value_farmhash, test_hash_sparse_int_input_farmhash,
 test_hash_sparse_input_siphash, test_hash_sparse_int_input_siphash: fastnn has no sparse
 tensors) and the ragged ones, which Keras itself keeps commented out.
-test_tf_data_compatibility runs on fastnn.data.Dataset. Ported as strict xfails: the
-cases on a symbolic string input (keras.Input(dtype="string"): fastnn's Input takes
-numeric dtypes).
+test_tf_data_compatibility runs on fastnn.data.Dataset.
 """
 import numpy as np
 import pytest
@@ -22,7 +20,6 @@ from fastnn.autodiff import ops
 from tests.conformance.layer_testing import assert_all_close, run_class_serialization_test
 
 SRC = "keras/src/layers/preprocessing/hashing_test.py::HashingTest"
-NO_STRING_INPUT = "missing: keras.Input(dtype='string') (fastnn's Input takes numeric dtypes)"
 
 
 class ArrayLike:
@@ -234,7 +231,6 @@ def test_count_output(input_value, expected_output, expected_output_shape):
     assert_all_close(output_data, expected_output)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=NO_STRING_INPUT)
 @pytest.mark.parametrize("dtype", ["int32", "int64"])
 def test_int_output_dtype(dtype):
     # Keras: keras/src/layers/preprocessing/hashing_test.py::HashingTest::test_int_output_dtype
@@ -244,7 +240,6 @@ def test_int_output_dtype(dtype):
     assert output.dtype == dtype
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=NO_STRING_INPUT)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_one_hot_output_dtype(dtype):
     # Keras: keras/src/layers/preprocessing/hashing_test.py::HashingTest::test_one_hot_output_dtype
@@ -262,7 +257,6 @@ def test_config_with_custom_name():
     assert layer_1.name == layer.name
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=NO_STRING_INPUT)
 def test_saving(tmp_path):
     # Keras: keras/src/layers/preprocessing/hashing_test.py::HashingTest::test_saving
     input_data = np.array(["omar", "stringer", "marlo", "wire", "skywalker"])

@@ -20,14 +20,11 @@ symbolic tensors only as the first argument). From discretization_test.py:
 test_tf_data_compatibility, test_adapt_with_grain_dataset,
 test_adapt_with_infinite_generator_and_steps (fastnn's adapt reads a finite iterable
 into a list first), the sparse cases of test_correctness. From integer_lookup_test.py:
-the tf_idf part of test_adapt_flow and test_tf_idf_output_shape (no tf_idf),
 test_tf_data_compatibility, test_adapt_with_steps (a tf.data dataset),
 test_sparse_output and test_vocabulary_from_file (no vocabulary files).
 From string_lookup_test.py (StringLookup, ported below the IntegerLookup tests):
 test_adapt_with_grain_dataset, test_torch_backend_compatibility and the sparse cases
-(test_sparse_inputs, test_sparse_output_in_multi_hot); test_one_hot_symbolic_output_shape_nested_input
-is ported without its symbolic half (fastnn's Input takes numeric dtypes only, no
-dtype="string").
+(test_sparse_inputs, test_sparse_output_in_multi_hot).
 """
 import numpy as np
 
@@ -410,6 +407,9 @@ def test_integer_lookup_adapt_flow():
     layer = layers.IntegerLookup(output_mode="multi_hot")
     layer.adapt(adapt_data)
     assert_all_close(layer(single), np.array([1, 1, 1, 0]))
+    layer = layers.IntegerLookup(output_mode="tf_idf")
+    layer.adapt(adapt_data)
+    assert_all_close(layer(single), np.array([1.133732, 0.916291, 1.098612, 0.0]))
     layer = layers.IntegerLookup(output_mode="count")
     layer.adapt(adapt_data)
     assert_all_close(layer([1, 2, 3, 4, 1, 2, 1]), np.array([1, 3, 2, 1]))
@@ -450,6 +450,13 @@ def test_multi_hot_output_shape():
 def test_count_output_shape():
     # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_count_output_shape
     layer = layers.IntegerLookup(vocabulary=[1, 2, 3], output_mode="count")
+    assert layer(np.array([[1, 2], [3, 0]])).shape == (2, 4)
+
+
+def test_tf_idf_output_shape():
+    # Keras: keras/src/layers/preprocessing/integer_lookup_test.py::IntegerLookupTest::test_tf_idf_output_shape
+    layer = layers.IntegerLookup(vocabulary=[1, 2, 3], idf_weights=[1.0, 1.0, 1.0],
+                                 output_mode="tf_idf")
     assert layer(np.array([[1, 2], [3, 0]])).shape == (2, 4)
 
 
@@ -704,6 +711,8 @@ def test_string_lookup_one_hot_symbolic_output_shape_nested_input():
     layer = layers.StringLookup(max_tokens=20, num_oov_indices=4, oov_token="[UNK]",
                                 vocabulary=list("abcdefghi"), output_mode="one_hot",
                                 pad_to_max_tokens=True, sparse=False)
+    symbolic_output = layer(layers.Input(shape=(2, 2), dtype="string"))
+    assert tuple(symbolic_output.shape) == (None, 2, 2, 20)
     eager_output = layer(np.array([[["a", "b"], ["c", "d"]], [["a", "b"], ["c", "d"]]]))
     assert eager_output.shape == (2, 2, 2, 20)
 

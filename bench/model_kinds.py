@@ -1,0 +1,224 @@
+#!/usr/bin/env python
+"""One network written as each kind of Keras model: does it lower onto the C engine,
+and what does an epoch cost next to the Sequential's?
+
+    python bench/model_kinds.py [--rows 8192] [--batch 128] [--runs 5]
+                                [--widths 784,512,256,10] [--profile 12] [--threads N]
+
+The kinds, all the same Dense layers (glorot weights from one seed, Adam 1e-3, sparse
+cross-entropy from logits, metrics=['accuracy']):
+
+- ``sequential``: ``keras.Sequential([Input, Dense, Dense, Dense])``
+- ``functional``: ``Input`` → Dense → Dense → Dense, ``keras.Model(inputs, outputs)``
+- ``subclassed``: a ``keras.Model`` subclass whose ``call`` chains its three Dense layers
+- ``custom_layer``: a Sequential holding one custom ``Layer`` whose ``call`` chains
+  three Dense layers it owns (a layer with its own call: the layer-by-layer path)
+- ``residual``: a functional model with a skip connection (``Add``) around one more
+  Dense layer of the last hidden width; it is compared with ``sequential_extra``, a
+  Sequential of the same layers without the skip
+
+All models live in one process and their fits alternate (one epoch each, ``--runs``
+times after one warm-up epoch, each kind first in turn, a garbage collection and one
+untimed step before each), so the ratios compare like with like on a loaded machine. For each model: the median epoch time, its ratio to the Sequential with the
+same layers, whether it lowered (``model._engine.why`` says why not), and for a model
+that did not lower its per-step Python overhead (the epoch's time over the Sequential's,
+per step) and, with ``--profile N``, the top N functions of one epoch under cProfile.
+That difference is not all Python: a model off the engine runs the layer path's own
+kernels (a Dense forward, its vjp, the optimizer update per weight), which the profile
+lists with their share.
+"""
+import argparse
+import cProfile
+import gc
+import io
+import os
+import pstats
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.dirname(HERE), HERE]
+
+import numpy as np  # noqa: E402
+
+import fastnn as keras  # noqa: E402
+from fastnn import layers  # noqa: E402
+
+
+def _data(rows, n_in, n_out, seed=0):
+    """Standard-normal rows, labels from the argmax of a fixed random linear teacher
+    (as the 784-512-256-10 workload of bench/workloads.py)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((rows, n_in), dtype=np.float32)
+    teacher = rng.standard_normal((n_in, n_out))
+    return x, np.argmax(x.astype(np.float64) @ teacher, axis=1)
+
+
+def _dense(widths, extra=False):
+    """The hidden and output Dense layers for widths (in, h1, ..., out)."""
+    out = [layers.Dense(w, activation="relu") for w in widths[1:-1]]
+    if extra:
+        out.append(layers.Dense(widths[-2], activation="relu"))
+    return out + [layers.Dense(widths[-1])]
+
+
+class ChainModel(keras.Model):
+    """A subclassed model whose call chains its Dense layers."""
+
+    def __init__(self, widths):
+        super().__init__()
+        self.blocks = _dense(widths)
+
+    def call(self, x):
+        for layer in self.blocks:
+            x = layer(x)
+        return x
+
+
+class DenseStack(layers.Layer):
+    """A custom layer: its own call over the Dense layers it owns."""
+
+    def __init__(self, widths, **kwargs):
+        super().__init__(**kwargs)
+        self.blocks = _dense(widths)
+
+    def call(self, x):
+        for layer in self.blocks:
+            x = layer(x)
+        return x
+
+
+def build(kind, widths):
+    """The model of `kind` for widths (in, ..., out), compiled; weights from seed 0."""
+    keras.utils.set_random_seed(0)
+    n_in = widths[0]
+    if kind in ("sequential", "sequential_extra"):
+        model = keras.Sequential([keras.Input((n_in,))] +
+                                 _dense(widths, extra=kind == "sequential_extra"))
+    elif kind == "functional":
+        inp = keras.Input((n_in,))
+        h = inp
+        for layer in _dense(widths):
+            h = layer(h)
+        model = keras.Model(inp, h)
+    elif kind == "subclassed":
+        model = ChainModel(widths)
+        model.build((None, n_in))
+    elif kind == "custom_layer":
+        model = keras.Sequential([keras.Input((n_in,)), DenseStack(widths)])
+    elif kind == "residual":
+        inp = keras.Input((n_in,))
+        h = inp
+        for w in widths[1:-1]:
+            h = layers.Dense(w, activation="relu")(h)
+        r = layers.Dense(widths[-2], activation="relu")(h)
+        h = layers.Add()([h, r])
+        model = keras.Model(inp, layers.Dense(widths[-1])(h))
+    else:
+        raise ValueError(f"kind: expected one of {KINDS}, got {kind!r}")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+KINDS = ("sequential", "functional", "subclassed", "custom_layer", "residual",
+         "sequential_extra")
+REFERENCE = {"residual": "sequential_extra"}     # else the plain sequential
+
+
+def lowered(model):
+    """(True, None) when fit ran on the engine, else (False, why)."""
+    why = model._engine.why
+    if model._engine.plan is not None and why is None:
+        return True, None
+    if why is None and model._chain() is None:
+        why = "not a chain of layers (model._chain() is None): the engine runs chains only"
+    return False, why
+
+
+def profile_epoch(model, x, y, batch, top):
+    pr = cProfile.Profile()
+    pr.enable()
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    pr.disable()
+    out = io.StringIO()
+    pstats.Stats(pr, stream=out).sort_stats("tottime").print_stats(top)
+    lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
+    start = next(i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls"))
+    return "\n".join(lines[start:start + top + 1])
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--rows", type=int, default=8192)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--widths", default="784,512,256,10")
+    p.add_argument("--kinds", default=",".join(KINDS))
+    p.add_argument("--threads", type=int, default=None,
+                   help="fastnn.set_num_threads(N) first (default: fastnn's own count)")
+    p.add_argument("--profile", type=int, default=12,
+                   help="top N functions of one epoch of each model that did not lower "
+                        "(0: no profile)")
+    a = p.parse_args(argv)
+    widths = [int(w) for w in a.widths.split(",")]
+    if len(widths) < 3 or min(widths) < 1:
+        p.error(f"--widths: expected at least 3 positive ints, got {a.widths!r}")
+    if a.rows < 1 or a.batch < 1 or a.runs < 1:
+        p.error("--rows, --batch and --runs must be >= 1")
+    if a.threads is not None:
+        if a.threads < 1:
+            p.error(f"--threads: expected an int >= 1, got {a.threads}")
+        keras.set_num_threads(a.threads)
+    kinds = [k for k in a.kinds.split(",") if k]
+    for k in kinds:
+        if k not in KINDS:
+            p.error(f"--kinds: expected names from {KINDS}, got {k!r}")
+    for k in list(kinds):      # each ratio needs its reference in the run
+        ref = REFERENCE.get(k, "sequential")
+        if ref not in kinds:
+            kinds.append(ref)
+    x, y = _data(a.rows, widths[0], widths[-1])
+    steps = -(-a.rows // a.batch)
+    models = {k: build(k, widths) for k in kinds}
+    for m in models.values():         # warm-up epoch: plans, workspaces, imports
+        m.fit(x, y, batch_size=a.batch, epochs=1, verbose=0)
+    times = {k: [] for k in kinds}
+    for r in range(a.runs):
+        order = kinds[r % len(kinds):] + kinds[:r % len(kinds)]   # each kind first in turn
+        for k in order:
+            m = models[k]
+            # the layer path's garbage is not charged to the next fit, and after the
+            # collection one untimed step (NumPy's first calls after one are slower)
+            gc.collect()
+            m.fit(x[:a.batch], y[:a.batch], batch_size=a.batch, epochs=1, verbose=0)
+            t0 = time.perf_counter()
+            m.fit(x, y, batch_size=a.batch, epochs=1, verbose=0)
+            times[k].append(time.perf_counter() - t0)
+    med = {k: statistics.median(ts) for k, ts in times.items()}
+    print(f"{a.rows} rows, network {'-'.join(map(str, widths))}, batch {a.batch} "
+          f"({steps} steps an epoch), one epoch per fit, median of {a.runs} alternating "
+          f"runs in one process; fastnn threads: {keras.get_num_threads()}\n")
+    print("| model | epoch (s) | / Sequential | lowered | per-step overhead (µs) | why not |")
+    print("|---|---:|---:|---|---:|---|")
+    slow = []
+    for k in kinds:
+        ref = REFERENCE.get(k, "sequential")
+        ok, why = lowered(models[k])
+        over = "" if ok else f"{(med[k] - med[ref]) / steps * 1e6:,.0f}"
+        label = k if ref == "sequential" or k == ref else f"{k} (vs {ref})"
+        print(f"| {label} | {med[k]:.4g} | {med[k] / med[ref]:.2f}× | "
+              f"{'yes' if ok else 'no'} | {over} | {why or ''} |")
+        if not ok:
+            slow.append(k)
+    if a.profile:
+        for k in slow:
+            print(f"\n{k}: one epoch under cProfile, top {a.profile} by own time\n")
+            print(profile_epoch(models[k], x, y, a.batch, a.profile))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

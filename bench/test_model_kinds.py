@@ -1,0 +1,54 @@
+"""model_kinds.py keeps working, and the model kinds that are chains of Dense layers
+lower onto the engine while the others say why not."""
+import numpy as np
+import pytest
+
+import model_kinds
+
+
+@pytest.mark.parametrize("kind", model_kinds.KINDS)
+def test_each_kind_lowers_or_says_why(kind):
+    widths = [12, 8, 6, 3]
+    x, y = model_kinds._data(64, widths[0], widths[-1])
+    m = model_kinds.build(kind, widths)
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    ok, why = model_kinds.lowered(m)
+    if kind in ("custom_layer", "residual"):
+        assert not ok and why
+    else:
+        assert ok, why
+
+
+def test_chains_train_alike_whatever_the_model_kind():
+    # the same layers from the same seed: the chain kinds give the Sequential's weights
+    widths = [12, 8, 6, 3]
+    x, y = model_kinds._data(64, widths[0], widths[-1])
+    out = {}
+    for kind in ("sequential", "functional", "subclassed", "custom_layer"):
+        m = model_kinds.build(kind, widths)
+        m.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        out[kind] = m.predict(x, verbose=0)
+    for kind in ("functional", "subclassed"):
+        np.testing.assert_array_equal(out[kind], out["sequential"])
+    np.testing.assert_allclose(out["custom_layer"], out["sequential"], rtol=1e-4, atol=1e-5)
+
+
+def test_the_table_and_the_profiles(capsys):
+    assert model_kinds.main(["--rows", "256", "--runs", "1", "--widths", "20,16,8,3",
+                             "--profile", "3"]) == 0
+    text = capsys.readouterr().out
+    rows = {ln.split("|")[1].strip().split(" ")[0]: [c.strip() for c in ln.split("|")[1:-1]]
+            for ln in text.splitlines() if ln.startswith("| ") and "---" not in ln
+            and not ln.startswith("| model")}
+    assert set(rows) == set(model_kinds.KINDS)
+    assert rows["sequential"][2] == "1.00×" and rows["sequential"][3] == "yes"
+    assert rows["functional"][3] == rows["subclassed"][3] == "yes"
+    assert rows["residual"][3] == rows["custom_layer"][3] == "no"
+    assert "residual: one epoch under cProfile" in text
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(SystemExit):
+        model_kinds.main(["--widths", "10,3"])
+    with pytest.raises(SystemExit):
+        model_kinds.main(["--kinds", "transformer"])

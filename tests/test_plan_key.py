@@ -1,0 +1,237 @@
+"""The engine keeps a model's plan between calls while the key of what it was built on
+(engine.FusedPlan._key) is unchanged. Each change below, made between two calls, must
+give a new plan, and training after it must be bitwise what the layer-by-layer path
+gives; a call with nothing changed must reuse the plan (the per-call cost)."""
+import numpy as np
+import pytest
+
+import fastnn as keras
+from fastnn import engine, layers
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    return rng.random((48, 6)).astype("float32"), rng.integers(0, 3, 48)
+
+
+def _model():
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((6,)), layers.Dense(8, activation="relu"),
+                          layers.Dense(5, activation="relu"), layers.Dense(3)])
+    m.compile(optimizer=keras.optimizers.Adam(1e-2),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+              metrics=["accuracy"])
+    return m
+
+
+def _swap_second_layer(m):
+    # a new layer object with new weight arrays in place of the second one
+    old = m.layers[1]
+    m.pop()
+    m.pop()
+    m.add(layers.Dense(5, activation="relu", name=old.name + "_new"))
+    m.add(layers.Dense(3))
+
+
+def _rebuild_first_layer(m):
+    # build() again: the same layer object, new weight arrays of the same shape
+    layer = m.layers[0]
+    old = [w.copy() for w in layer.get_weights()]
+    layer.built = False
+    layer.build((None, 6))
+    layer.set_weights([o * 0.5 for o in old])
+
+
+def _recompile_loss(m):
+    m.compile(optimizer=m.optimizer, loss=keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True), metrics=["accuracy"])
+
+
+CHANGES = {
+    "beta_1": lambda m: setattr(m.optimizer, "beta_1", 0.5),
+    "epsilon": lambda m: setattr(m.optimizer, "epsilon", 1e-3),
+    "clipnorm": lambda m: setattr(m.optimizer, "clipnorm", 0.05),
+    "activation": lambda m: setattr(m.layers[1], "activation", keras.activations.get("tanh")),
+    "freeze_layer": lambda m: setattr(m.layers[0], "trainable", False),
+    "recompiled_loss": _recompile_loss,
+}
+
+
+def _train(fused, change, monkeypatch):
+    monkeypatch.setattr(engine, "ENABLED", fused)
+    x, y = _data()
+    m = _model()
+    h1 = m.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+    plan = m._engine.plan
+    if change is not None:
+        CHANGES[change](m)
+    h2 = m.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+    return m, h1, h2, plan
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_change_between_calls_rebuilds_the_plan(change, monkeypatch):
+    m, h1, h2, plan = _train(True, change, monkeypatch)
+    assert plan is not None, m._engine.why
+    assert m._engine.plan is not plan, f"the plan was not rebuilt after {change}"
+    ref, r1, r2, _ = _train(False, change, monkeypatch)
+    assert (h1, h2) == (r1, r2)
+    for a, b in zip(m.get_weights(), ref.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    x, _ = _data()
+    np.testing.assert_array_equal(m.predict(x, verbose=0), ref.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("change", [_swap_second_layer, _rebuild_first_layer],
+                         ids=["new_layer", "rebuilt_weights"])
+def test_new_weight_arrays_rebuild_the_inference_plan(change, monkeypatch):
+    # (the optimizer, once built, refuses weights it was not built for: these changes
+    # are made before any training, between two predicts)
+    x, _ = _data()
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _model()
+        p1 = m.predict(x, verbose=0)
+        plan = m._engine.plan
+        change(m)
+        p2 = m.predict(x, verbose=0)
+        if fused:
+            assert plan is not None and m._engine.plan is not None
+            assert m._engine.plan is not plan
+        out.append((p1, p2))
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(out[0][0], out[0][1])
+
+
+def test_nothing_changed_keeps_the_plan(monkeypatch):
+    m, _, _, plan = _train(True, None, monkeypatch)
+    assert plan is not None and m._engine.plan is plan
+    x, y = _data()
+    m.predict(x, verbose=0)
+    m.evaluate(x, y, verbose=0)
+    m.train_on_batch(x[:4], y[:4])
+    assert m._engine.plan is plan
+
+
+def test_learning_rate_change_keeps_the_plan_and_takes_effect(monkeypatch):
+    # the rate is read at every step, not part of the key: same plan, new rate used
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        x, y = _data()
+        m = _model()
+        m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+        plan = m._engine.plan
+        m.optimizer.learning_rate = 0.5
+        m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+        if fused:
+            assert m._engine.plan is plan
+        out.append(m.get_weights())
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("rate", [float("nan"), -1.0, float("inf"), 1e39])
+def test_a_bad_constant_learning_rate_is_refused_before_any_step(rate):
+    # the optimizer's setter refuses these; the engine checks again what it is given
+    # (a rate stored past the setter), before any step
+    x, y = _data()
+    m = _model()
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    before = m.get_weights()
+    m.optimizer._learning_rate = rate
+    with pytest.raises(ValueError, match="learning rate"):
+        m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_weight_decay_times_the_rate_past_float32_is_refused():
+    x, y = _data()
+    m = _model()
+    m.compile(optimizer=keras.optimizers.AdamW(1e30, weight_decay=1e10),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    with pytest.raises(ValueError, match="weight_decay"):
+        m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+
+
+def test_a_custom_layer_with_sublayers_in_the_key():
+    # a layer holding other layers: its weights are its sublayers' (Layer.weights), and
+    # the key follows them when they change
+    class Block(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = layers.Dense(3)
+
+        def call(self, x):
+            return self.inner(x)
+
+    m = keras.Sequential([keras.Input((6,)), layers.Dense(4), Block()])
+    m.compile(optimizer="adam", loss="mse")
+    k1 = engine.FusedPlan._key(m)
+    assert engine.FusedPlan._key(m) == k1
+    block = m.layers[1]
+    block.inner = layers.Dense(3)
+    block.inner.build((None, 4))
+    assert engine.FusedPlan._key(m) != k1
+
+
+def test_inference_keeps_the_plan_over_optimizer_settings_and_fit_rebuilds_it(monkeypatch):
+    # predict / evaluate run no optimizer step: a changed optimizer setting keeps their
+    # plan (the same outputs as the layer path), and the next fit builds a new one that
+    # trains as the layer path does
+    x, y = _data()
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _model()
+        m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+        plan = m._engine.plan
+        m.optimizer.beta_1 = 0.5
+        p = m.predict(x, verbose=0)
+        e = m.evaluate(x, y, verbose=0)
+        if fused:
+            assert m._engine.plan is plan
+        h = m.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+        if fused:
+            assert m._engine.plan is not plan
+        out.append((p, e, h, m.get_weights()))
+    (pa, ea, ha, wa), (pb, eb, hb, wb) = out
+    np.testing.assert_array_equal(pa, pb)
+    assert ea == eb and ha == hb
+    for a, b in zip(wa, wb):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_model_that_does_not_lower_is_not_retried_at_every_call(monkeypatch):
+    # known not to lower (a key without the optimizer's settings kept by an inference
+    # call, or with them by fit): neither kind of call builds a plan again until
+    # something changes
+    built = []
+    real = engine.FusedPlan.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(engine.FusedPlan, "__init__", counting)
+    x, y = _data()
+    m = _model()
+    m.compile(optimizer=keras.optimizers.Adam(1e-2, use_ema=True),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    m.predict(x, verbose=0)
+    if m._engine.plan is not None:
+        pytest.skip("the engine runs this optimizer: nothing to check here")
+    n = len(built)
+    m.predict(x, verbose=0)
+    m.evaluate(x, y, verbose=0)
+    assert len(built) == n
+    m.fit(x, y, epochs=1, verbose=0)   # a training key (and the slots the first fit made)
+    m.fit(x, y, epochs=1, verbose=0)
+    n = len(built)
+    m.fit(x, y, epochs=1, verbose=0)
+    m.predict(x, verbose=0)
+    m.evaluate(x, y, verbose=0)
+    assert len(built) == n
+    assert m._engine.why
