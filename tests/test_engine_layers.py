@@ -616,3 +616,17 @@ def test_mixed_bfloat16_models_with_them_train_bitwise_alike(monkeypatch):
         mixed_precision._GLOBAL[0] = old    # as it was, "not set" included
     for u, v in zip(*runs):
         np.testing.assert_array_equal(u, v)
+
+
+def test_a_changed_stddev_or_rate_rebuilds_the_plan(monkeypatch):
+    """The plan bakes in the noise layers' settings: changed between fits, they are
+    what the next fit's engine uses."""
+    x, y = _data("float32")
+    m, _ = _fit(monkeypatch, True, "gaussian_noise", "float32", epochs=1)
+    assert m._engine.fit_plan.specs[0]["noise_param"] == pytest.approx(0.3)
+    m.layers[1].stddev = 0.1
+    m.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert m._engine.fit_plan.specs[0]["noise_param"] == pytest.approx(0.1)
+    m.layers[1].stddev = 0.0
+    m.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert m._engine.fit_plan.specs[0]["noise"] == 0
