@@ -375,7 +375,7 @@ def main(argv=None):
         try:
             import matplotlib  # noqa: F401  (checked before the runs, not after)
         except ImportError:
-            parser.error('--plot: needs matplotlib (pip install "fastnn[plot]")')
+            parser.error('--plot: needs matplotlib (pip install "fastnn-cpu[plot]")')
     names = [n.strip() for n in args.workloads.split(",") if n.strip()]
     fws = [f.strip() for f in args.frameworks.split(",") if f.strip()]
     for n in names:

@@ -63,7 +63,7 @@ def main(argv=None):
             import matplotlib  # noqa: F401  (checked before training, not after)
         except ImportError:
             sys.exit('--plot draws with matplotlib, which is not installed: '
-                     'pip install "fastnn[plot]"')
+                     'pip install "fastnn-cpu[plot]"')
         validation = {"validation_data": (x_test, y_test)}
     else:
         validation = {}

@@ -4,7 +4,7 @@ legacy ``.h5`` model and weights files (read).
 ``fastnn.saving`` chooses these by the file name's ending (``model.save("m.keras")``,
 ``fastnn.models.load_model("m.keras")``, ``model.save_weights("w.weights.h5")``,
 ``load_model("old.h5")``); every other ending keeps fastnn's own format. The HDF5 files
-need the optional package h5py (``pip install fastnn[keras]``), imported only here.
+need the optional package h5py (``pip install "fastnn-cpu[keras]"``), imported only here.
 Neither Keras nor TensorFlow is ever imported.
 
 What a ``.keras`` file holds (Keras 3's ``saving_lib``): a ZIP archive of
@@ -92,7 +92,8 @@ def _h5py():
         import h5py
     except ImportError:
         raise ImportError("reading and writing Keras' HDF5 files (.keras, .weights.h5, .h5) "
-                          "needs the package h5py: pip install h5py (or fastnn[keras])") from None
+                          "needs the package h5py: pip install h5py (or pip install "
+                          "'fastnn-cpu[keras]')") from None
     return h5py
 
 

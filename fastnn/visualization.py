@@ -1,7 +1,7 @@
 """Pictures of training and of models: `plot_history` (learning curves per epoch) and
 `plot_model` (Keras' `keras.utils.plot_model`, drawn with matplotlib alone).
 
-matplotlib is an optional dependency (``pip install "fastnn[plot]"``), imported only when
+matplotlib is an optional dependency (``pip install "fastnn-cpu[plot]"``), imported only when
 one of these functions runs. `plot_model` needs neither pydot nor Graphviz: the layers are
 placed in ranks (each layer one rank below the layers it takes its inputs from, a
 connection that skips ranks routed through its own lane) and drawn as boxes with arrows.
@@ -24,7 +24,7 @@ def _matplotlib(what):
         import matplotlib
     except ImportError:
         raise ImportError(f"{what} draws with matplotlib, which is not installed: "
-                          f'pip install "fastnn[plot]" (or pip install matplotlib)') from None
+                          f'pip install "fastnn-cpu[plot]" (or pip install matplotlib)') from None
     return matplotlib
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 onnx = pytest.importorskip("onnx", reason="the ONNX export needs the onnx package "
-                                          "(pip install \"fastnn[onnx]\")")
+                                          "(pip install \"fastnn-cpu[onnx]\")")
 ort = pytest.importorskip("onnxruntime", reason="the exported graphs are run by onnxruntime")
 
 from fastnn import activations, layers, models  # noqa: E402

@@ -226,9 +226,9 @@ def test_model_to_dot_is_absent_and_says_why():
 
 def test_missing_matplotlib_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)     # import matplotlib fails
-    with pytest.raises(ImportError, match=r'pip install "fastnn\[plot\]"'):
+    with pytest.raises(ImportError, match=r'pip install "fastnn-cpu\[plot\]"'):
         plot_model(digit_network(), to_file=tmp_path / "m.png")
-    with pytest.raises(ImportError, match=r'pip install "fastnn\[plot\]"'):
+    with pytest.raises(ImportError, match=r'pip install "fastnn-cpu\[plot\]"'):
         plot_history({"loss": [1.0, 0.5]})
 
 

@@ -99,7 +99,7 @@ def export_onnx(model, filepath, verbose=None, input_signature=None, opset_versi
         import onnx
     except ImportError:
         raise ImportError("export(format='onnx') needs the onnx package: "
-                          "pip install \"fastnn[onnx]\" (or pip install onnx)") from None
+                          "pip install \"fastnn-cpu[onnx]\" (or pip install onnx)") from None
     opset = _check_opset(opset_version, onnx)
     proto = to_onnx(model, opset, onnx, input_signature=input_signature)
     from fastnn.saving import _atomic_write

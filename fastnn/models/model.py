@@ -383,7 +383,7 @@ class Model(Trainer, Layer):
         """Export the model as an artifact for inference (Keras 3's ``Model.export``).
 
         fastnn writes one of Keras' formats, ``"onnx"`` (it needs the ``onnx``
-        package: ``pip install "fastnn[onnx]"``); the others Keras knows raise a
+        package: ``pip install "fastnn-cpu[onnx]"``); the others Keras knows raise a
         ValueError, including the default ``"tf_saved_model"``, so pass
         ``format="onnx"``. See ``fastnn.export.export_onnx`` for what is written.
 
