@@ -155,15 +155,8 @@ def main(argv=None):
         p.error(f"--pause: expected a number >= 0, got {args.pause}")
 
     import fastnn
-    limiter = None
-    if args.threads:
-        fastnn.set_num_threads(args.threads)
-        try:
-            from threadpoolctl import threadpool_limits
-            limiter = threadpool_limits(args.threads, user_api="blas")
-        except ImportError:
-            print("threadpoolctl is not installed: NumPy's BLAS keeps its own thread count",
-                  file=sys.stderr)
+    from workloads import limit_threads
+    limiter = limit_threads(args.threads) if args.threads else None
     shapes = sweep_shapes(args.max_size)
     if args.only:
         want = {s.strip() for s in args.only.split(",")}

@@ -80,15 +80,8 @@ def main(argv=None):
     if not args.limit_us > 0:
         p.error(f"--limit-us: expected a positive number, got {args.limit_us}")
     import fastnn
-    limiter = None
-    if args.threads:
-        fastnn.set_num_threads(args.threads)
-        try:
-            from threadpoolctl import threadpool_limits
-            limiter = threadpool_limits(args.threads, user_api="blas")
-        except ImportError:
-            print("threadpoolctl is not installed: NumPy's BLAS keeps its own thread count",
-                  file=sys.stderr)
+    from workloads import limit_threads
+    limiter = limit_threads(args.threads) if args.threads else None
     print(f"fastnn {fastnn.__version__} ({fastnn.get_num_threads()} threads), NumPy "
           f"{np.__version__}; minimum of {args.repeat} x {args.number} calls, microseconds "
           f"per call")

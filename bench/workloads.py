@@ -243,3 +243,19 @@ def loss_value(workload, outputs, y):
         return float(np.mean(lse - out[rows, labels]))
     p = out / out.sum(axis=1, keepdims=True)
     return float(-np.mean(np.log(np.clip(p[rows, labels], eps, 1 - eps))))
+
+
+def limit_threads(n):
+    """fastnn and NumPy's BLAS both at n threads (the BLAS through threadpoolctl, where it
+    is installed; a note on stderr otherwise). Returns the threadpoolctl limiter (its
+    restore_original_limits() undoes the BLAS part) or None."""
+    import sys
+    import fastnn
+    fastnn.set_num_threads(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        print("threadpoolctl is not installed: NumPy's BLAS keeps its own thread count",
+              file=sys.stderr)
+        return None
+    return threadpool_limits(n, user_api="blas")

@@ -25,6 +25,18 @@ def central_diff(f, x, h=1e-6):
     return g
 
 
+def vjp_central_diff(f, z, da, h=1e-6):
+    """Central differences of sum(f(z) * da) with respect to each element of z (the
+    vector-Jacobian product a backward kernel computes)."""
+    g = np.empty_like(z)
+    for idx in np.ndindex(z.shape):
+        zp, zm = z.copy(), z.copy()
+        zp[idx] += h
+        zm[idx] -= h
+        g[idx] = np.sum((f(zp) - f(zm)) * da) / (2 * h)
+    return g
+
+
 def simplex(rng, shape):
     """Random probability rows (each last-axis slice sums to 1, entries >= 0.1 / its sum)."""
     a = rng.uniform(0.1, 1.0, shape)

@@ -19,7 +19,7 @@ from fastnn import optimizers as O
 from fastnn import reference as R
 from fastnn._codes import ACTIVATIONS
 
-from cases import tol
+from cases import tol, vjp_central_diff
 
 # (Keras name, parameters): every new kernel, with default and other parameters.
 CASES = [
@@ -146,16 +146,6 @@ def test_float32_within_ulps_of_float64(name, params, simd_path):
     np.testing.assert_allclose(g, ref_g, rtol=2e-6, atol=1e-7 if name == "mish" else atol)
 
 
-def _fd(f, z, da, h=1e-6):
-    """Central differences of sum(f(z) * da) with respect to each element of z."""
-    g = np.empty_like(z)
-    for idx in np.ndindex(z.shape):
-        zp, zm = z.copy(), z.copy()
-        zp[idx] += h
-        zm[idx] -= h
-        g[idx] = np.sum((f(zp) - f(zm)) * da) / (2 * h)
-    return g
-
 
 @pytest.mark.parametrize("name,params", CASES, ids=IDS)
 def test_backward_matches_finite_differences(name, params):
@@ -167,7 +157,7 @@ def test_backward_matches_finite_differences(name, params):
     da = np.random.default_rng(3).normal(size=z.shape)
     a = _fwd(code, param, z)
     np.testing.assert_allclose(_bwd(code, param, z, a, da),
-                               _fd(lambda t: _fwd(code, param, t), z, da),
+                               vjp_central_diff(lambda t: _fwd(code, param, t), z, da),
                                rtol=1e-6, atol=1e-7)
 
 

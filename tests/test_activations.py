@@ -6,7 +6,7 @@ from fastnn import _kernels, kernel_ops as ops
 from fastnn import reference as R
 from fastnn._codes import ACTIVATIONS
 
-from cases import SHAPES, tol
+from cases import SHAPES, tol, vjp_central_diff
 
 NAMES = sorted(ACTIVATIONS)
 ROWWISE = ("softmax", "log_softmax")
@@ -96,23 +96,13 @@ def test_element_result_does_not_depend_on_its_position(name, simd_path):
                                                     part, da), full_grad[:, lo:hi])
 
 
-def _fd_grad(f, z, da, h=1e-6):
-    """Central differences of sum(f(z) * da) with respect to each element of z."""
-    g = np.empty_like(z)
-    for idx in np.ndindex(z.shape):
-        zp, zm = z.copy(), z.copy()
-        zp[idx] += h
-        zm[idx] -= h
-        g[idx] = np.sum((f(zp) - f(zm)) * da) / (2 * h)
-    return g
-
 
 @pytest.mark.parametrize("name", NAMES)
 def test_gradients_match_finite_differences(name):
     z = _inputs((3, 4), np.float64, seed=2, name=name)
     da = np.random.default_rng(3).normal(size=z.shape)
-    fd_kernel = _fd_grad(lambda t: _raw_forward(name, t), z, da)
-    fd_ref = _fd_grad(lambda t: R.activation_forward(name, t), z, da)
+    fd_kernel = vjp_central_diff(lambda t: _raw_forward(name, t), z, da)
+    fd_ref = vjp_central_diff(lambda t: R.activation_forward(name, t), z, da)
     a = _raw_forward(name, z)
     np.testing.assert_allclose(_raw_backward(name, z, a, da), fd_kernel, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(R.activation_grad(name, z, R.activation_forward(name, z), da),
