@@ -57,6 +57,10 @@ def real(value, name, owner=None, *, lo=None, hi=None, lo_open=False, hi_open=Fa
          allow_none=False):
     """`value` as a finite float, within [lo, hi] (bounds open when asked); None passes
     through when allow_none. Bools, strings, arrays: TypeError."""
+    if type(value) is float and (lo is None or (value > lo if lo_open else value >= lo)) \
+            and (hi is None or (value < hi if hi_open else value <= hi)) \
+            and value - value == 0.0:        # the common case: a finite float in range
+        return value
     if value is None and allow_none:
         return None
     value = _scalar(value)
@@ -83,6 +87,8 @@ def real(value, name, owner=None, *, lo=None, hi=None, lo_open=False, hi_open=Fa
 def integer(value, name, owner=None, *, lo=None, hi=None, allow_none=False):
     """`value` as an int within [lo, hi]; None passes through when allow_none. Bools,
     floats, strings: TypeError."""
+    if type(value) is int and (lo is None or value >= lo) and (hi is None or value <= hi):
+        return value                         # the common case: an int in range
     if value is None and allow_none:
         return None
     value = _scalar(value)

@@ -79,7 +79,18 @@ def epoch_orders(count, n, shuffle=True):
     n = _argcheck.integer(n, "n", "epoch_orders", lo=0, hi=2 ** 48)
     if not shuffle:
         return np.tile(np.arange(n, dtype=np.int64), (count, 1))
-    return _kernels.permutations(_RNG.integers(0, 2 ** 63, size=count), n)
+    return _kernels.permutations(_epoch_keys(_RNG, count), n)
+
+
+def _epoch_keys(rng, count):
+    """`count` draws of rng.integers(0, 2 ** 63): the same values, and the same stream
+    consumed (one 64-bit output each, its top 63 bits: NumPy's bounded draw for a
+    power-of-two range never rejects), for a tenth of the call's fixed cost (6 us of a
+    one-row fit). Other bit generators than PCG64 take integers itself."""
+    bg = rng.bit_generator
+    if type(bg) is not np.random.PCG64:
+        return rng.integers(0, 2 ** 63, size=count)
+    return (bg.random_raw(count) >> np.uint64(1)).astype(np.int64)
 
 
 def to_categorical(x, num_classes=None):

@@ -83,3 +83,21 @@ def test_fit_shuffles_reproducibly():
     a, b, c = run(True), run(True), run(False)
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 11, 2 ** 40 + 3])
+@pytest.mark.parametrize("count", [0, 1, 5, 1000])
+def test_epoch_keys_are_generator_integers(seed, count):
+    """The epoch keys are Generator.integers(0, 2**63) draws, taken from the bit
+    generator's raw output (cheaper): the same values, and the stream left where
+    integers leaves it."""
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    want = a.integers(0, 2 ** 63, size=count)
+    got = utils._epoch_keys(b, count)
+    assert got.dtype == np.int64 and np.array_equal(got, want)
+    assert a.integers(0, 2 ** 63) == b.integers(0, 2 ** 63)
+
+
+def test_epoch_keys_of_other_bit_generators_are_generator_integers():
+    a, b = np.random.Generator(np.random.Philox(5)), np.random.Generator(np.random.Philox(5))
+    assert np.array_equal(utils._epoch_keys(a, 7), b.integers(0, 2 ** 63, size=7))

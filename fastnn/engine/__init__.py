@@ -83,7 +83,8 @@ def _class_key_info(cls):
     """(own_weights, on_cls) of a layer class for FusedPlan._key: own_weights True when
     its weights are its own alone (Layer.weights, and fastnn's own layers hold no other
     layers), None when that depends on the instance (layer._sublayers()), False when
-    the class lists them itself; on_cls, the names of _KEY_ATTRS the class defines."""
+    the class lists them itself; on_cls, (position, name) of each name of _KEY_ATTRS the
+    class defines (read with getattr; the others come from the instance's dict)."""
     if cls.weights is not _LAYER_WEIGHTS:
         own_weights = False
     elif cls.__module__.startswith("fastnn.layers") \
@@ -91,7 +92,7 @@ def _class_key_info(cls):
         own_weights = True
     else:
         own_weights = None
-    return own_weights, frozenset(n for n in _KEY_ATTRS if hasattr(cls, n))
+    return own_weights, tuple((i, n) for i, n in enumerate(_KEY_ATTRS) if hasattr(cls, n))
 
 
 # Tests switch this off to compare against the layer-by-layer path.
@@ -575,8 +576,11 @@ class FusedPlan:
             # the key); anything else as its repr, a snapshot a later change cannot alter.
             # (In get_config's order: the same optimizer object, id(opt) in the net part,
             # gives its keys in the same order.)
-            settings = tuple([(k, v if type(v) in _PLAIN_TYPES else repr(v))
-                              for k, v in cfg.items()])
+            if _PLAIN_TYPES.issuperset(map(type, cfg.values())):   # (no Python loop)
+                settings = tuple(cfg.items())
+            else:
+                settings = tuple([(k, v if type(v) in _PLAIN_TYPES else repr(v))
+                                  for k, v in cfg.items()])
         layer_keys = []
         weight_ids = []
         for layer in model._chain() or ():
@@ -594,9 +598,10 @@ class FusedPlan:
             # units, rate, momentum, epsilon, activation, invert, mean, stddev,
             # rms_scaling, seed: as getattr(layer, name, None) gives them, without the
             # AttributeError of each missing one
-            own = layer.__dict__
-            layer_keys += [getattr(layer, n) if n in on_cls else own[n] if n in own else None
-                           for n in _KEY_ATTRS]
+            values = list(map(layer.__dict__.get, _KEY_ATTRS))    # (no Python loop)
+            for i, n in on_cls:
+                values[i] = getattr(layer, n)
+            layer_keys += values
             layer_keys += (layer.trainable, getattr(layer, "_rounds_bf16", False))
         metrics = model._metrics
         return ((tuple(weight_ids), id(opt), id(model.loss),
@@ -912,11 +917,12 @@ class FusedPlan:
         """The logs of these sums (and py, the sums of the metrics computed in Python);
         the compiled metrics are left holding them (as after Keras' loops), under the
         model's lock so that concurrent calls each read their own."""
-        count = totals[_STAT_N]
-        logs = {prefix + "loss": float(totals[_STAT_LOSS] / count) if count else 0.0}
+        sums = totals.tolist()          # floats: no NumPy scalar per read below
+        count = sums[_STAT_N]
+        logs = {prefix + "loss": sums[_STAT_LOSS] / count if count else 0.0}
         with self.model._state_lock:
             for m, stat in self.feeds:
-                m.total, m.count = float(totals[stat]), float(count)
+                m.total, m.count = sums[stat], count
             for m, tc in zip(self.py_metrics, py or ()):
                 if tc is not None:    # as the layer path: on what reset_state left
                     b = getattr(m, "_fastnn_base", None)
