@@ -1,6 +1,7 @@
 """Where one W3 training step spends its time, kernel by kernel, at one thread count.
 
     python bench/step_profile.py [--threads N] [--repeats 200] [--scale 1.0]
+    python bench/step_profile.py --workload W2 [--threads 1]     # a digit network's step
 
 Times each kernel the fused step calls (csrc/train_impl.inc, fnn_train_steps) on W3's
 shapes (batch 128, 784-512-256-10, Adam), in the step's order, through fastnn._kernels;
@@ -85,29 +86,27 @@ def kernel_times(repeats, batch=128, sizes=(784, 512, 256, 10)):
     return rows
 
 
-def step_times(scale=None, batch=128):
-    """Microseconds per step of one epoch of fit on W3's rows (scaled as workloads.py
-    scales them), with the team-size policy on and off, and the policy's state after."""
-    import fastnn
+def step_times(scale=None, workload="W3"):
+    """Microseconds per step of fit on a workload's rows (scaled as workloads.py scales
+    them; its epochs, at least one), the model built and compiled as bench/compare.py
+    builds it, with the team-size policy on and off, and the policy's state after."""
+    import frameworks
     from workloads import get_workload, load_data
-    w = get_workload("W3", scale)
+    w = get_workload(workload, scale)
     data = load_data(w)
-    x, y = data.x_train, data.y_train
+    x, y, batch, epochs = data.x_train, data.y_train, w.batch_size, max(1, w.epochs)
     out = {}
     for adapt in (True, False):
-        fastnn.utils.set_random_seed(0)
-        model = fastnn.Sequential([fastnn.layers.Input((w.n_features,))] +
-                                  [fastnn.layers.Dense(u, activation=a) for u, a in w.layers])
-        model.compile(optimizer=fastnn.optimizers.Adam(1e-3),
-                      loss=fastnn.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model = frameworks.FastnnRunner(w, data, seed=0).model
         model.fit(x[:batch * 4], y[:batch * 4], batch_size=batch, epochs=1, verbose=0)
         net = model._engine.fit_plan.net
         net.set_adapt(adapt)
         net.set_phase_timing(not adapt)   # the policy-off fit also reports its phases
         t = time.perf_counter()
-        model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True)
+        model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, shuffle=True)
         dt = time.perf_counter() - t
-        out[adapt] = (1e6 * dt / -(-len(x) // batch), net.adapt_state(), net.phase_times())
+        out[adapt] = (1e6 * dt / (-(-len(x) // batch) * epochs), net.adapt_state(),
+                      net.phase_times())
     return out
 
 
@@ -115,21 +114,25 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--repeats", type=int, default=200)
-    p.add_argument("--scale", type=float, default=None, help="scale of the 784-512-256-10 benchmark's rows (W3, see workloads.py)")
+    p.add_argument("--scale", type=float, default=None, help="scale of the workload's rows or epochs (see workloads.py)")
+    p.add_argument("--workload", default="W3",
+                   help="the fit to time step by step: W3 (784-512-256-10, with its kernels "
+                        "timed one by one first), W1 or W2 (the digit networks, 100 epochs)")
     args = p.parse_args(argv)
     import fastnn
     if args.threads:
         fastnn.set_num_threads(args.threads)
     print(f"threads {fastnn.get_num_threads()}, {fastnn.build_info()}", flush=True)
-    rows = kernel_times(args.repeats)
-    for name, us in rows:
-        print(f"  {name:34s} {us:9.1f} us")
-    total = sum(us for name, us in rows if not name.startswith("numpy"))
-    print(f"  {'kernels, sum':34s} {total:9.1f} us")
-    for adapt, (us, state, phases) in step_times(args.scale).items():
-        print(f"  {'fit step, policy ' + ('on' if adapt else 'off'):34s} {us:9.1f} us   {state}")
+    if args.workload == "W3":
+        rows = kernel_times(args.repeats)
+        for name, us in rows:
+            print(f"  {name:34s} {us:9.1f} us")
+        total = sum(us for name, us in rows if not name.startswith("numpy"))
+        print(f"  {'kernels, sum':34s} {total:9.1f} us")
+    for adapt, (us, state, phases) in step_times(args.scale, args.workload).items():
+        print(f"  {'fit step, policy ' + ('on' if adapt else 'off'):34s} {us:9.2f} us   {state}")
         for name, phase_us in (phases or {}).items():
-            print(f"    {'phase ' + name:32s} {phase_us:9.1f} us")
+            print(f"    {'phase ' + name:32s} {phase_us:9.2f} us")
     return 0
 
 

@@ -11,3 +11,10 @@ def test_step_profile_times_every_kernel_and_the_step(capsys):
     out = capsys.readouterr().out
     assert "kernels, sum" in out and "fit step, policy on" in out and "policy off" in out
     assert "phase forward 0" in out and "phase update 2" in out
+
+
+def test_step_profile_times_a_digit_network_step_by_phase(capsys):
+    assert step_profile.main(["--workload", "W2", "--scale", "0.02"]) == 0
+    out = capsys.readouterr().out
+    assert "kernels, sum" not in out and "fit step, policy off" in out
+    assert "phase forward 0" in out and "phase update 2" in out and "phase loss" in out
