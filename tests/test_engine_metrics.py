@@ -479,3 +479,36 @@ def test_generator_input_runs_a_c_call_per_batch(dtype, monkeypatch):
         np.testing.assert_array_equal(u, v)
     assert ha == hb and ea == eb
     _assert_same_state(sa, sb)
+
+
+@pytest.mark.parametrize("k", [2, 3, 8, 10, 16, 17])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_engine_accuracy_argmax_takes_the_first_of_tied_maxima_on_every_kernel(k, dtype):
+    """The engine's accuracy picks the first largest output of a row, as Keras' argmax,
+    whether its vector argmax runs (rows of up to one vector, with the AVX-512 kernels)
+    or its loop: ties, signed zeros and rows wider than a vector."""
+    from fastnn import _kernels
+    rng = np.random.default_rng(k)
+    n = 257
+    x = rng.integers(-2, 3, (n, k)).astype(dtype)       # many ties
+    x[::7, 0] = -0.0
+    x[::11] = 0.0                                        # whole rows of +0 ...
+    x[::13, 1] = -0.0                                    # ... with a -0 in them
+    want = np.argmax(x, axis=1)
+    y = rng.integers(0, k, n)
+    y[::3] = want[::3]
+    model = keras.Sequential([layers.Input((k,), dtype=dtype),
+                              layers.Dense(k, use_bias=False, dtype=dtype)])
+    model.set_weights([np.eye(k, dtype=dtype)])       # the outputs are the inputs
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    expected = float(np.mean(want == y))
+    had = _kernels.gemm_avx512_supported()
+    try:
+        for on in ((True, False) if had else (False,)):
+            _kernels._gemm_set_avx512(on)
+            got = model.evaluate(x, y, batch_size=64, verbose=0, return_dict=True)
+            assert model._engine.why is None
+            assert got["accuracy"] == pytest.approx(expected, abs=1e-12), on
+    finally:
+        _kernels._gemm_set_avx512(had)
