@@ -59,6 +59,27 @@ def _fits(owner, out, dtype, what):
     return out
 
 
+def _axes(owner, name, axes):
+    """VarianceScaling's input_axes / output_axes: None, or a list of ints."""
+    if axes is None:
+        return None
+    if not isinstance(axes, (list, tuple)):
+        raise TypeError(f"{owner}: {name} must be a list of axes (ints) or None, got "
+                        f"{type(axes).__name__} {_argcheck.shown(axes)}")
+    return [_argcheck.integer(a, f"{name}[{i}]", owner) for i, a in enumerate(axes)]
+
+
+def _axes_size(owner, name, axes, shape):
+    """The product of shape's sizes along axes (negative axes count from the end)."""
+    n = 1
+    for a in axes:
+        if not -len(shape) <= a < len(shape):
+            raise ValueError(f"{owner}: {name} holds axis {a}, out of range for the shape "
+                             f"{shape}")
+        n *= shape[a]
+    return n
+
+
 class Initializer:
     """keras.initializers.Initializer: the base class of the initializers. Called as
     ``initializer(shape, dtype='float32')``, an initializer returns a new array of that
@@ -99,22 +120,36 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
-    """keras.initializers.Constant: all values equal to ``value``.
+    """keras.initializers.Constant: all values equal to ``value``, or ``value``'s array
+    broadcast to the shape.
 
     Parameters
     ----------
-    value : float
-        The value. Default 0.
+    value : float or array
+        The value, or an array of finite real numbers that broadcasts to the shapes
+        asked for. Default 0.
     """
     def __init__(self, value=0.0):
-        self.value = _argcheck.real(value, "value", "Constant")
+        if isinstance(value, (np.ndarray, list, tuple)):
+            arr = _argcheck.real_array(value, "value", "Constant").astype(np.float64)
+            if not np.isfinite(arr).all():
+                raise ValueError(f"Constant: value must hold finite numbers, got "
+                                 f"{_argcheck.shown(value)}")
+            self.value = arr
+        else:
+            self.value = _argcheck.real(value, "value", "Constant")
 
     def __call__(self, shape, dtype="float32"):
         shape, dtype = self._args(shape, dtype)
-        return _fits("Constant", np.full(shape, self.value), dtype, f"value={self.value!r} would")
+        try:
+            out = np.broadcast_to(self.value, shape)
+        except ValueError:
+            raise ValueError(f"Constant: value of shape {np.shape(self.value)} does not "
+                             f"broadcast to the shape {shape}") from None
+        return _fits("Constant", np.array(out), dtype, f"value={_argcheck.shown(self.value)} would")
 
     def get_config(self):
-        return {"value": self.value}
+        return {"value": self.value.tolist() if isinstance(self.value, np.ndarray) else self.value}
 
 
 def _normal_args(owner, mean, stddev, seed):
@@ -233,24 +268,41 @@ class VarianceScaling(Initializer):
     mode : str
         ``'fan_in'`` (the default), ``'fan_out'`` or ``'fan_avg'``.
     distribution : str
-        ``'truncated_normal'`` (the default), ``'untruncated_normal'`` or
-        ``'uniform'``.
+        ``'truncated_normal'`` (the default; ``'normal'`` is the same, any case),
+        ``'untruncated_normal'`` or ``'uniform'``.
     seed : int, optional
         A seed: a seeded initializer gives the same values at every call. Default None:
         draws from fastnn's global generator (``keras.utils.set_random_seed``).
+    input_axes, output_axes : list of int, optional
+        The axes of the shape that count as inputs and as outputs: fan_in and fan_out
+        are the products of their sizes (a kernel of shape ``(512, 8, 64)`` with
+        ``input_axes=[0]``, ``output_axes=[1, 2]``: 512 and 512). Both or neither;
+        default None: the last axis is the outputs, the one before it the inputs, and
+        any axes before those multiply both (Keras' rule for kernels).
     """
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):
         owner = type(self).__name__
         self.scale = _argcheck.real(scale, "scale", owner, lo=0, lo_open=True)
         self.mode = _argcheck.string(mode, "mode", owner, choices=("fan_in", "fan_out", "fan_avg"))
+        if isinstance(distribution, str):
+            distribution = distribution.lower()
+            if distribution == "normal":
+                distribution = "truncated_normal"
         self.distribution = _argcheck.string(
             distribution, "distribution", owner,
             choices=("truncated_normal", "untruncated_normal", "uniform"))
         self.seed = _argcheck.seed(seed, "seed", owner)
+        self.input_axes = _axes(owner, "input_axes", input_axes)
+        self.output_axes = _axes(owner, "output_axes", output_axes)
 
     def __call__(self, shape, dtype="float32"):
         shape, dtype = self._args(shape, dtype)
-        fan_in, fan_out = _fans(shape)
+        if self.input_axes is not None and self.output_axes is not None:
+            fan_in = _axes_size(type(self).__name__, "input_axes", self.input_axes, shape)
+            fan_out = _axes_size(type(self).__name__, "output_axes", self.output_axes, shape)
+        else:
+            fan_in, fan_out = _fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         var = self.scale / max(1.0, n)
         rng = self._rng()
@@ -266,7 +318,8 @@ class VarianceScaling(Initializer):
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "seed": self.seed}
+                "seed": self.seed, "input_axes": self.input_axes,
+                "output_axes": self.output_axes}
 
 
 class GlorotUniform(VarianceScaling):
@@ -371,18 +424,81 @@ class LecunUniform(VarianceScaling):
         return {"seed": self.seed}
 
 
+class Identity(Initializer):
+    """keras.initializers.Identity: ``gain`` times the identity matrix, for 2-D shapes
+    (a rectangular one gets ``gain`` on its main diagonal and zeros elsewhere).
+
+    Parameters
+    ----------
+    gain : float
+        The factor on the identity. Default 1.
+    """
+    def __init__(self, gain=1.0):
+        self.gain = _argcheck.real(gain, "gain", "Identity")
+
+    def __call__(self, shape, dtype="float32"):
+        shape, dtype = self._args(shape, dtype, "biuf")
+        if len(shape) != 2:
+            raise ValueError(f"Identity: shape must be 2-D (a matrix), got {shape} of rank "
+                             f"{len(shape)}")
+        return _fits("Identity", self.gain * np.eye(*shape), dtype, f"gain={self.gain!r} would")
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+class Orthogonal(Initializer):
+    """keras.initializers.Orthogonal: an orthogonal matrix times ``gain``, from the QR
+    decomposition of a matrix of standard-normal values, each column's sign made that of
+    R's diagonal (so the distribution is uniform). A shape with more than two axes is taken
+    as a matrix of ``prod(shape[:-1])`` rows and ``shape[-1]`` columns; with fewer rows
+    than columns the rows are the orthonormal ones.
+
+    Parameters
+    ----------
+    gain : float
+        The factor on the matrix. Default 1.
+    seed : int, optional
+        A seed: a seeded initializer gives the same values at every call. Default None:
+        draws from fastnn's global generator (``keras.utils.set_random_seed``).
+    """
+    def __init__(self, gain=1.0, seed=None):
+        self.gain = _argcheck.real(gain, "gain", "Orthogonal")
+        self.seed = _argcheck.seed(seed, "seed", "Orthogonal")
+
+    def __call__(self, shape, dtype="float32"):
+        shape, dtype = self._args(shape, dtype)
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal: shape must have at least 2 axes, got {shape} of "
+                             f"rank {len(shape)}")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        a = self._rng().standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return _fits("Orthogonal", self.gain * q.reshape(shape), dtype,
+                     f"gain={self.gain!r} would")
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
 ALL_OBJECTS = {c.__name__: c for c in (
-    Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
-    GlorotUniform, GlorotNormal, HeNormal, HeUniform, LecunNormal, LecunUniform)}
+    Zeros, Ones, Constant, Identity, RandomNormal, RandomUniform, TruncatedNormal,
+    VarianceScaling, GlorotUniform, GlorotNormal, HeNormal, HeUniform, LecunNormal,
+    LecunUniform, Orthogonal)}
 # Keras' snake_case string names.
 ALIASES = {
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
     "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
     "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
     "glorot_normal": GlorotNormal, "he_normal": HeNormal, "he_uniform": HeUniform,
-    "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform,
-    # Keras' short names
+    "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform, "identity": Identity,
+    "orthogonal": Orthogonal,
+    # Keras' short names, and the class names it keeps for compatibility
     "uniform": RandomUniform, "normal": RandomNormal, "zero": Zeros, "one": Ones,
+    "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal,
 }
 
 
@@ -403,22 +519,44 @@ def serialize(initializer):
     return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
 
 
+def _array_initializer(values):
+    """keras.initializers.get of an array: an initializer giving a copy of it, for its own
+    shape only."""
+    values = _argcheck.real_array(values, "identifier", "initializer")
+
+    def initialize(shape, dtype="float32"):
+        shape, dt = Initializer()._args(shape, dtype, "biuf")
+        if shape != values.shape:
+            raise ValueError(f"initializer: Expected `shape` to be {values.shape} for an "
+                             f"array as initializer, got shape={shape}")
+        return _fits("initializer", np.array(values), dt, "the array's values")
+    return initialize
+
+
 def get(identifier):
     """The initializer an argument names.
 
     Parameters
     ----------
-    identifier : str, Initializer, dict or callable
+    identifier : str, Initializer, class, dict, array, callable or None
         A name (``'glorot_uniform'``, ``'he_normal'``, a class name), an Initializer or
-        callable (returned as it is), or a config dict.
+        callable (returned as it is), an initializer class (a new instance), a config
+        dict, an array (an initializer giving its values, for its shape), or None
+        (returned as it is: the layer's default then applies).
 
     Returns
     -------
-    Initializer or callable
+    Initializer, callable or None
         The initializer.
     """
+    if identifier is None:
+        return None
     if isinstance(identifier, Initializer):
         return identifier
+    if isinstance(identifier, type) and callable(identifier):
+        return identifier()                 # a class: a new instance, as Keras
+    if isinstance(identifier, (np.ndarray, np.generic)):
+        return _array_initializer(identifier)
     if isinstance(identifier, dict):
         return _registry.from_dict("initializer", identifier, ALL_OBJECTS)
     if isinstance(identifier, str):
