@@ -558,7 +558,7 @@ def get(identifier):
     if isinstance(identifier, (np.ndarray, np.generic)):
         return _array_initializer(identifier)
     if isinstance(identifier, dict):
-        return _registry.from_dict("initializer", identifier, ALL_OBJECTS)
+        return deserialize(identifier)
     if isinstance(identifier, str):
         cls = ALIASES.get(identifier) or ALL_OBJECTS.get(identifier)
         if cls is None:
@@ -568,3 +568,33 @@ def get(identifier):
     if callable(identifier):
         return identifier
     raise TypeError(f"initializer: expected a name, an Initializer or a callable, got {identifier!r}")
+
+
+def deserialize(config, custom_objects=None):
+    """Make an initializer from the dict ``serialize`` gives.
+
+    Parameters
+    ----------
+    config : dict
+        ``{'class_name': ..., 'config': ...}``.
+    custom_objects : dict, optional
+        Initializer classes of your own, by name.
+
+    Returns
+    -------
+    Initializer
+        A new initializer.
+    """
+    table = dict(ALL_OBJECTS)
+    table.update({k: v for k, v in ALIASES.items() if k[0].isupper()})   # compatibility names
+    table.update(custom_objects or {})
+    return _registry.from_dict("initializer", config, table)
+
+
+# Keras' snake_case names (keras.initializers.he_normal(seed=1)) and compatibility names.
+constant, zeros, ones, identity, orthogonal = Constant, Zeros, Ones, Identity, Orthogonal
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling = VarianceScaling
+glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
+he_normal, he_uniform, lecun_normal, lecun_uniform = HeNormal, HeUniform, LecunNormal, LecunUniform
+IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal

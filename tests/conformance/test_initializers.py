@@ -438,3 +438,25 @@ def test_new_initializers_train_in_a_saved_model(tmp_path, name):
     again = keras.models.load_model(path)
     np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
     assert type(again.layers[0].kernel_initializer) is type(model.layers[0].kernel_initializer)
+
+
+def test_keras_snake_case_names_and_deserialize():
+    """keras.initializers.he_normal(seed=1), keras.initializers.deserialize, and the
+    compatibility class names, as Keras' initializers module has them."""
+    for name, cls in (("constant", initializers.Constant), ("identity", initializers.Identity),
+                      ("orthogonal", initializers.Orthogonal),
+                      ("he_normal", initializers.HeNormal),
+                      ("glorot_uniform", initializers.GlorotUniform),
+                      ("variance_scaling", initializers.VarianceScaling),
+                      ("IdentityInitializer", initializers.Identity),
+                      ("OrthogonalInitializer", initializers.Orthogonal)):
+        assert getattr(initializers, name) is cls
+    np.testing.assert_array_equal(initializers.he_normal(seed=1)((3, 2)),
+                                  initializers.HeNormal(seed=1)((3, 2)))
+    again = initializers.deserialize({"class_name": "OrthogonalInitializer",
+                                      "config": {"gain": 2.0, "seed": 3}})
+    assert type(again) is initializers.Orthogonal and again.gain == 2.0
+    assert type(initializers.get({"class_name": "IdentityInitializer", "config": {}})) \
+        is initializers.Identity
+    with pytest.raises(ValueError):
+        initializers.deserialize({"class_name": "NoSuchInitializer", "config": {}})
