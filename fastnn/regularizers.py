@@ -145,9 +145,54 @@ class _FunctionRegularizer(Regularizer):
         return self.fn(w)
 
 
-l1, l2, l1_l2 = L1, L2, L1L2
-ALL_OBJECTS = {"L1": L1, "L2": L2, "L1L2": L1L2}
-ALIASES = {"l1": L1, "l2": L2, "l1_l2": L1L2}
+class OrthogonalRegularizer(Regularizer):
+    """keras.regularizers.OrthogonalRegularizer: a penalty on a 2-D kernel's rows (or
+    columns) for not being orthogonal to one another. With the rows (columns) scaled to
+    unit length, it is ``factor * 0.5 * sum(|u_i . u_j|)`` over the pairs ``i != j``,
+    divided by the number of pairs ``n (n - 1) / 2``.
+
+    Parameters
+    ----------
+    factor : float
+        The factor, at least 0. Default 0.01.
+    mode : str
+        ``'rows'`` (the default) or ``'columns'``: which vectors should be orthogonal.
+    """
+    def __init__(self, factor=0.01, mode="rows"):
+        self.factor = _argcheck.real(factor, "factor", "OrthogonalRegularizer", lo=0)
+        if mode not in ("rows", "columns"):
+            raise ValueError('Invalid value for argument `mode`. Expected one of '
+                             f'{{"rows", "columns"}}. Received: mode={mode}')
+        self.mode = mode
+
+    def __call__(self, w):
+        from fastnn.autodiff import ops as K
+        x = K.convert_to_tensor(w)
+        if len(x.shape) != 2:
+            raise ValueError("Inputs to OrthogonalRegularizer must have rank 2. "
+                             f"Received: inputs.shape={tuple(x.shape)}")
+        if np.dtype(x.dtype).kind != "f":
+            x = K.cast(x, "float32")
+        if self.mode == "rows":
+            x = K.normalize(x, axis=1)
+            product = K.matmul(x, K.transpose(x))
+            size = x.shape[0]
+        else:
+            x = K.normalize(x, axis=0)
+            product = K.matmul(K.transpose(x), x)
+            size = x.shape[1]
+        off = K.multiply(product, 1.0 - K.eye(size, dtype=x.dtype))
+        pairs = size * (size - 1.0) / 2.0
+        return K.divide(K.multiply(K.sum(K.absolute(off)), self.factor * 0.5), pairs)
+
+    def get_config(self):
+        return {"factor": float(self.factor), "mode": self.mode}
+
+
+l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
+ALL_OBJECTS = {"L1": L1, "L2": L2, "L1L2": L1L2, "OrthogonalRegularizer": OrthogonalRegularizer}
+ALIASES = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2,
+           "orthogonal_regularizer": OrthogonalRegularizer}
 
 
 def serialize(reg):
@@ -168,14 +213,35 @@ def serialize(reg):
     return None if reg is None else {"class_name": type(reg).__name__, "config": reg.get_config()}
 
 
+def deserialize(config, custom_objects=None):
+    """Make a regularizer from the dict ``serialize`` gives.
+
+    Parameters
+    ----------
+    config : dict
+        ``{'class_name': ..., 'config': ...}``.
+    custom_objects : dict, optional
+        Regularizer classes of your own, by name.
+
+    Returns
+    -------
+    Regularizer
+        A new regularizer.
+    """
+    table = dict(ALL_OBJECTS)
+    table.update(custom_objects or {})
+    return _registry.from_dict("regularizer", config, table)
+
+
 def get(identifier):
     """The regularizer an argument names.
 
     Parameters
     ----------
     identifier : str, Regularizer, dict or None
-        A name (``'l1'``, ``'l2'``, ``'l1_l2'`` or a class name, made with its default
-        factors), a Regularizer (returned as it is), a config dict, or None.
+        A name (``'l1'``, ``'l2'``, ``'l1_l2'``, ``'orthogonal_regularizer'`` or a class
+        name, made with its default factors), a Regularizer (returned as it is), a config
+        dict, or None.
 
     Returns
     -------
@@ -185,7 +251,7 @@ def get(identifier):
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, dict):
-        return _registry.from_dict("regularizer", identifier, ALL_OBJECTS)
+        return deserialize(identifier)
     if isinstance(identifier, str):
         cls = ALIASES.get(identifier) or ALL_OBJECTS.get(identifier)
         if cls is None:
