@@ -2,10 +2,13 @@
 object: each kind (layer, loss, optimizer, ...) passes its own name -> class table."""
 
 
-def from_dict(kind, config, all_objects):
-    """A new object of the class named by config["class_name"], built with from_config.
-    Anything else than {"class_name": <a known name>, "config": {...}} (the "config" may
-    be left out) is a ValueError naming the kind and what was given."""
+def from_dict(kind, config, all_objects, custom_objects=None):
+    """A new object of the class named by config["class_name"] (in all_objects, or in
+    custom_objects, which come first), built with from_config. Anything else than
+    {"class_name": <a known name>, "config": {...}} (the "config" may be left out) is a
+    ValueError naming the kind and what was given."""
+    if custom_objects:
+        all_objects = {**all_objects, **custom_objects}
     if not isinstance(config, dict):
         raise ValueError(f"{kind}: expected an object {{\"class_name\": ..., \"config\": {{...}}}}, "
                          f"got {type(config).__name__} {config!r:.100}")

@@ -198,9 +198,7 @@ def deserialize(config, custom_objects=None):
     Constraint
         A new constraint.
     """
-    table = dict(ALL_OBJECTS)
-    table.update(custom_objects or {})
-    return _registry.from_dict("constraint", config, table)
+    return _registry.from_dict("constraint", config, ALL_OBJECTS, custom_objects)
 
 
 def get(identifier):

@@ -500,6 +500,9 @@ ALIASES = {
     "uniform": RandomUniform, "normal": RandomNormal, "zero": Zeros, "one": Ones,
     "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal,
 }
+# The class names a config may hold: fastnn's, and those Keras keeps for compatibility.
+_DESERIALIZABLE = {**ALL_OBJECTS, "IdentityInitializer": Identity,
+                   "OrthogonalInitializer": Orthogonal}
 
 
 def serialize(initializer):
@@ -585,10 +588,7 @@ def deserialize(config, custom_objects=None):
     Initializer
         A new initializer.
     """
-    table = dict(ALL_OBJECTS)
-    table.update({k: v for k, v in ALIASES.items() if k[0].isupper()})   # compatibility names
-    table.update(custom_objects or {})
-    return _registry.from_dict("initializer", config, table)
+    return _registry.from_dict("initializer", config, _DESERIALIZABLE, custom_objects)
 
 
 # Keras' snake_case names (keras.initializers.he_normal(seed=1)) and compatibility names.

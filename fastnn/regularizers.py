@@ -228,9 +228,7 @@ def deserialize(config, custom_objects=None):
     Regularizer
         A new regularizer.
     """
-    table = dict(ALL_OBJECTS)
-    table.update(custom_objects or {})
-    return _registry.from_dict("regularizer", config, table)
+    return _registry.from_dict("regularizer", config, ALL_OBJECTS, custom_objects)
 
 
 def get(identifier):

@@ -1,9 +1,9 @@
 """Keras 3's `keras/src/initializers/constant_initializers_test.py` and
 `keras/src/initializers/random_initializers_test.py`, ported to fastnn.
 
-The test bodies are Keras' own, with three kinds of change. `testing.TestCase` becomes a
-small unittest shim: `assertAllClose` and `assertAlmostEqual` keep Keras' tolerances and
-`run_class_serialization_test` round-trips the config. `backend.convert_to_numpy` becomes
+The test bodies are Keras' own, with three kinds of change. `testing.TestCase` becomes the
+shim of `config_testing.py`, with Keras' tolerances and a config round trip for
+`run_class_serialization_test`. `backend.convert_to_numpy` becomes
 numpy.asarray. Where fastnn words an error differently, the pattern is fastnn's. Each test
 names its source (`# Keras: <file>::<test>`).
 
@@ -14,17 +14,12 @@ Not ported, and why:
   or None (docs/DIFFERENCES.md);
 - the MultiHeadAttention kernel's variance: fastnn has no MultiHeadAttention.
 """
-import json
-import unittest
-
 import numpy as np
 import pytest
 
 from fastnn import initializers, utils
 from fastnn.initializers import _fans
-
-CONST = "keras/src/initializers/constant_initializers_test.py"
-RANDOM = "keras/src/initializers/random_initializers_test.py"
+from tests.conformance import config_testing
 
 
 class backend:                                 # noqa: N801 (Keras' module name)
@@ -41,27 +36,8 @@ def compute_fans(shape, input_axes=None, output_axes=None):
     return _fans(shape)
 
 
-class _TestCase(unittest.TestCase):
-    def assertAllClose(self, x1, x2, atol=1e-6, rtol=1e-6, msg=None):
-        np.testing.assert_allclose(np.asarray(x1), np.asarray(x2), atol=atol, rtol=rtol,
-                                   err_msg=msg or "")
-
-    def assertAlmostEqual(self, actual, desired, decimal=3, msg=None):
-        # Keras' TestCase: numpy's assert_almost_equal to 3 decimals
-        np.testing.assert_almost_equal(actual, desired, decimal=decimal, err_msg=msg or "")
-
-    def assertNotAllClose(self, x1, x2, atol=1e-6, rtol=1e-6):
-        self.assertFalse(np.allclose(np.asarray(x1), np.asarray(x2), atol=atol, rtol=rtol))
-
-    def run_class_serialization_test(self, instance):
-        cls = type(instance)
-        config = instance.get_config()
-        json.dumps(config)
-        revived = cls.from_config(config)
-        self.assertEqual(revived.get_config(), config)
-        again = initializers.get(json.loads(json.dumps(initializers.serialize(instance))))
-        self.assertIs(type(again), cls)
-        self.assertEqual(again.get_config(), config)
+class _TestCase(config_testing.TestCase):
+    module = initializers
 
 
 class ConstantInitializersTest(_TestCase):

@@ -1,7 +1,7 @@
 """Keras 3's `keras/src/regularizers/regularizers_test.py`, ported to fastnn.
 
 The test bodies are Keras' own (text unchanged but for a TPU-only tolerance argument).
-`testing.TestCase` becomes a small unittest shim: `assertAllClose` and
+`testing.TestCase` becomes the shim of `config_testing.py`: `assertAllClose` and
 `assertAlmostEqual` keep Keras' tolerances, and `run_class_serialization_test`
 round-trips the config. `backend.Variable` is fastnn's Variable and
 `backend.convert_to_numpy` is numpy.asarray. Each test names its source
@@ -10,15 +10,13 @@ round-trips the config. `backend.Variable` is fastnn's Variable and
 Not ported: `ValidateFloatArgTest`, which tests `validate_float_arg`, a Keras-internal
 helper. fastnn checks the same arguments with its own messages, in tests/test_errors.py.
 """
-import json
-import unittest
-
 import numpy as np
 import pytest
 
 import fastnn
 from fastnn import regularizers
 from fastnn.tensor import Variable
+from tests.conformance import config_testing
 
 
 class backend:                                 # noqa: N801 (Keras' module name)
@@ -26,24 +24,8 @@ class backend:                                 # noqa: N801 (Keras' module name)
     convert_to_numpy = staticmethod(np.asarray)
 
 
-class _TestCase(unittest.TestCase):
-    def assertAllClose(self, x1, x2, atol=1e-6, rtol=1e-6, msg=None):
-        np.testing.assert_allclose(np.asarray(x1), np.asarray(x2), atol=atol, rtol=rtol,
-                                   err_msg=msg or "")
-
-    def assertAlmostEqual(self, actual, desired, decimal=3, msg=None):
-        # Keras' TestCase: numpy's assert_almost_equal, 3 decimals unless given
-        np.testing.assert_almost_equal(actual, desired, decimal=decimal, err_msg=msg or "")
-
-    def run_class_serialization_test(self, instance):
-        cls = type(instance)
-        config = instance.get_config()
-        json.dumps(config)
-        revived = cls.from_config(config)
-        self.assertEqual(revived.get_config(), config)
-        again = regularizers.get(json.loads(json.dumps(regularizers.serialize(instance))))
-        self.assertIs(type(again), cls)
-        self.assertEqual(again.get_config(), config)
+class _TestCase(config_testing.TestCase):
+    module = regularizers
 
 
 class RegularizersTest(_TestCase):
