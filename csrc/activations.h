@@ -71,4 +71,7 @@ void fnn_act_backward_f32(int act, const double *param, size_t rows, size_t cols
                           const float *z, const float *a, const float *da, float *dz);
 void fnn_act_backward_f64(int act, const double *param, size_t rows, size_t cols,
                           const double *z, const double *a, const double *da, double *dz);
+/* SELU's constants (Keras'), in double: the selu kernels and AlphaDropout's (noise.c). */
+#define FNN_SELU_ALPHA 1.6732632423543772848170429916717
+#define FNN_SELU_SCALE 1.0507009873554804934193349852946
 #endif

@@ -1,29 +1,28 @@
 /* The noise layers' counter-based stream (contract: noise.h). */
 #include <math.h>
+#include "activations.h"
 #include "noise.h"
 
-/* splitmix64's finaliser (as train.c's dropout stream) */
-static inline uint64_t noise_mix64(uint64_t z)
+/* A draw's key from a seed, the step and what draws (a salt): both hashed, so that
+ * neighbouring seeds and steps give unrelated keys. */
+static uint64_t stream_key(uint64_t seed, uint64_t step, uint64_t salt)
 {
-    z += 0x9E3779B97F4A7C15ULL;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
+    return fnn_mix64(seed ^ fnn_mix64(step * 0x100000001B3ULL + salt));
 }
 
 uint64_t fnn_noise_key(uint64_t seed, uint64_t step)
 {
-    return noise_mix64(seed ^ noise_mix64(step * 0x100000001B3ULL + 0x6E6F697365ULL));
+    return stream_key(seed, step, 0x6E6F697365ULL);   /* "noise" */
 }
 
 uint64_t fnn_dropout_key(uint64_t net_seed, uint64_t step, uint64_t l)
 {
-    return noise_mix64(net_seed ^ noise_mix64(step * 0x100000001B3ULL + l));
+    return stream_key(net_seed, step, l);
 }
 
 static inline double noise_uniform(uint64_t key, uint64_t i)
 {
-    return (double)(noise_mix64(key + i) >> 11) * (1.0 / 9007199254740992.0);
+    return (double)(fnn_mix64(key + i) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static inline double noise_normal(uint64_t key, uint64_t i)

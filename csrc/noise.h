@@ -29,6 +29,16 @@
 enum { FNN_NOISE_NONE = 0, FNN_NOISE_GAUSSIAN, FNN_NOISE_GAUSSIAN_DROPOUT,
        FNN_NOISE_ALPHA_DROPOUT };
 
+/* splitmix64's finaliser: the hash behind every counter-based stream of fastnn (the
+ * noise and dropout draws here, the epochs' row orders in train.c). */
+static inline uint64_t fnn_mix64(uint64_t z)
+{
+    z += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
 uint64_t fnn_noise_key(uint64_t seed, uint64_t step);
 
 /* Dropout's stream (the C engine's since its start): the key of the mask after layer

@@ -71,16 +71,6 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     return fnn_mul(n, 8) == SIZE_MAX ? 0 : n;
 }
 
-/* splitmix64 finaliser: a counter-based stream, so dropout masks do not depend on the
- * order in which threads or steps draw them. */
-static inline uint64_t fnn_mix64(uint64_t z)
-{
-    z += 0x9E3779B97F4A7C15ULL;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 /* A uniformly random order of n rows from one 64-bit seed: Fisher-Yates driven by a
  * splitmix64 stream. Draws are exactly uniform: Lemire's multiply-shift with rejection
  * below 2^32, else modulo with rejection. */

@@ -742,16 +742,20 @@ def _mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
+def _stream_key(seed, step, salt):
+    """A draw's key: mix64(seed ^ mix64(step * 0x100000001B3 + salt))."""
+    inner = int(_mix64(np.array([(step * 0x100000001B3 + salt) & _M64]))[0])
+    return int(_mix64(np.array([(seed ^ inner) & _M64]))[0])
+
+
 def noise_key(seed, step):
     """The key of the noise a layer seeded `seed` draws at training step `step`."""
-    inner = int(_mix64(np.array([(step * 0x100000001B3 + 0x6E6F697365) & _M64]))[0])
-    return int(_mix64(np.array([(seed ^ inner) & _M64]))[0])
+    return _stream_key(seed, step, 0x6E6F697365)
 
 
 def dropout_key(net_seed, step, layer):
     """The key of the C engine's dropout mask after its Dense layer `layer` at `step`."""
-    inner = int(_mix64(np.array([(step * 0x100000001B3 + layer) & _M64]))[0])
-    return int(_mix64(np.array([(net_seed ^ inner) & _M64]))[0])
+    return _stream_key(net_seed, step, layer)
 
 
 def dropout_forward(rate, key, x):

@@ -542,15 +542,13 @@ class FusedPlan:
         """The dropout seed of the net (folded over its Dropout layers, in order) and each
         noise layer's seed into its spec, from the model's draws as they are now (those
         missing drawn when `draw`, else 0); remembers which draws they came from."""
-        seed = 0
         own = regularization.stream_seeds(self.model, draw) if self._streams else {}
         for s in self.specs:
-            if s["dropout"]:
-                seed = seed * 1000003 + own[id(s["dropout_layer"])]
             if s["noise"]:
                 s["noise_seed"] = own[id(s["noise_layer"])]
         self.draws = tuple(self.model.__dict__.get("_dropout_draws", ()))
-        return seed % 2 ** 64
+        return regularization.fold_dropout_seeds(
+            [own[id(s["dropout_layer"])] for s in self.specs if s["dropout"]])
 
     def sync_streams(self, draw):
         """After the model's draws changed (a new training call): the net takes them."""

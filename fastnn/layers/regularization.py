@@ -130,6 +130,15 @@ def stream_seeds(model, draw=True):
     return seeds
 
 
+def fold_dropout_seeds(seeds):
+    """The C engine's one dropout seed for a net, folded over its Dropout layers' seeds
+    in chain order (the engine keys each layer's masks by it and the layer's index)."""
+    net = 0
+    for s in seeds:
+        net = net * 1000003 + s
+    return net % 2 ** 64
+
+
 def prepare_streams(model):
     """When a training call (fit, train_on_batch) starts: new seeds from fastnn's
     generator for the model's unseeded Dropout and noise layers (stream_seeds), on the C
@@ -268,17 +277,17 @@ class Dropout(_Noise):
         if id(self) not in seeds:
             return None
         from fastnn.layers.core import Dense
-        net, dense, at = 0, -1, None
+        folded, dense, at = [], -1, None
         for layer in model._chain() or []:
             if type(layer) is Dense:
                 dense += 1
             elif type(layer) is Dropout and layer.noise_shape is None and id(layer) in seeds:
-                net = net * 1000003 + seeds[id(layer)]
+                folded.append(seeds[id(layer)])
                 if layer is self:
                     at = dense
         if at is None or at < 0:
             return None
-        return net % 2 ** 64, step, at
+        return fold_dropout_seeds(folded), step, at
 
     def call(self, inputs, training=False):
         """In training, the inputs times a fresh mask (recorded with the mask as its
