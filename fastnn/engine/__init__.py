@@ -187,6 +187,11 @@ def _noise_spec(layer):
     return _kernels.NOISE_CODES[type(layer).__name__], float(param)
 
 
+def _norm_name(spec):
+    """The class name of the normalisation stage folded into a layer spec."""
+    return "LayerNormalization" if spec["bn"].get("ln") else "BatchNormalization"
+
+
 _NOISE_LAYERS = (layers_mod.GaussianNoise, layers_mod.GaussianDropout, layers_mod.AlphaDropout)
 
 
@@ -234,8 +239,7 @@ def _dense_specs(model):
                 # engine normalises the GEMM's output, then activates it element-wise
                 # in place
                 if name in ("softmax", "log_softmax"):
-                    raise Unsupported(f"{name} after a "
-                                      f"{'LayerNormalization' if specs[-1]['bn'].get('ln') else 'BatchNormalization'}")
+                    raise Unsupported(f"{name} after a {_norm_name(specs[-1])}")
                 specs[-1]["bn"]["pre"] = True
             specs[-1].update(act=code, act_name=name, act_param=param)
         elif type(layer) is layers_mod.LayerNormalization and specs and \
@@ -271,8 +275,7 @@ def _dense_specs(model):
     if specs[-1]["dropout"]:
         raise Unsupported("Dropout after the last Dense layer")
     if "bn" in specs[-1]:
-        raise Unsupported(f"{'LayerNormalization' if specs[-1]['bn'].get('ln') else 'BatchNormalization'} "
-                          f"after the last Dense layer")
+        raise Unsupported(f"{_norm_name(specs[-1])} after the last Dense layer")
     return specs, flatten_first, norm
 
 
