@@ -584,13 +584,10 @@ class LayerNormalization(Layer):
         def vjp(grad):
             dy = np.ascontiguousarray(np.reshape(grad, raw.shape), dtype=dtype)
             dx = np.empty_like(dy)
-            dgamma = None if gamma is None or raw.shape[0] == 0 else np.empty(k, dtype)
-            dbeta = None if beta is None or raw.shape[0] == 0 else np.empty(k, dtype)
+            dgamma = None if gamma is None else np.zeros(k, dtype)   # zeros: no rows
+            dbeta = None if beta is None else np.zeros(k, dtype)
             if raw.shape[0]:
                 _kernels.ln_backward(dy, xhat, stat, g, rms, dx, dgamma, dbeta)
-            elif gamma is not None or beta is not None:
-                dgamma = None if gamma is None else np.zeros(k, dtype)
-                dbeta = None if beta is None else np.zeros(k, dtype)
             return [dx.reshape(x.shape),
                     None if dgamma is None else dgamma.reshape(gamma.shape),
                     None if dbeta is None else dbeta.reshape(beta.shape)]
