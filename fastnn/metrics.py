@@ -236,6 +236,14 @@ def _pair(y_true, y_pred):
     return _same_rank(yt, yp)
 
 
+def _log_value(value):
+    """A metric's result as a log value: a float, or a NumPy array (a copy) for a metric
+    with one value per class or threshold (F1Score(average=None), ...), which Keras
+    logs as an array."""
+    a = np.asarray(value)
+    return float(a) if a.ndim == 0 else np.array(a)
+
+
 def _dtype_name(dtype):
     return np.dtype(dtype if dtype is not None else "float32").name
 

@@ -198,7 +198,16 @@ def dtype_policy():
     DTypePolicy
     """
     policy = _GLOBAL[0]
-    return policy if policy is not None else DTypePolicy(_backend.floatx())
+    if policy is not None:
+        return policy
+    floatx = _backend.floatx()
+    policy = _FLOATX_POLICIES.get(floatx)     # (read-only objects: one per floatx)
+    if policy is None:
+        policy = _FLOATX_POLICIES[floatx] = DTypePolicy(floatx)
+    return policy
+
+
+_FLOATX_POLICIES = {}
 
 
 global_policy = dtype_policy

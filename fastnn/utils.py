@@ -77,6 +77,11 @@ def epoch_orders(count, n, shuffle=True):
     """
     count = _argcheck.integer(count, "count", "epoch_orders", lo=0, hi=2 ** 48)
     n = _argcheck.integer(n, "n", "epoch_orders", lo=0, hi=2 ** 48)
+    return _epoch_orders(count, n, shuffle)
+
+
+def _epoch_orders(count, n, shuffle):
+    """epoch_orders for counts the caller has checked (the training loops)."""
     if not shuffle:
         return np.tile(np.arange(n, dtype=np.int64), (count, 1))
     return _kernels.permutations(_epoch_keys(_RNG, count), n)
@@ -90,7 +95,10 @@ def _epoch_keys(rng, count):
     bg = rng.bit_generator
     if type(bg) is not np.random.PCG64:
         return rng.integers(0, 2 ** 63, size=count)
-    return (bg.random_raw(count) >> np.uint64(1)).astype(np.int64)
+    return (bg.random_raw(count) >> _ONE).astype(np.int64)
+
+
+_ONE = np.uint64(1)
 
 
 def to_categorical(x, num_classes=None):

@@ -592,3 +592,34 @@ def test_reduce_lr_on_plateau_keras2_epsilon():
     with pytest.warns(UserWarning, match="epsilon"):
         cb = callbacks.ReduceLROnPlateau(epsilon=0.5)
     assert cb.min_delta == 0.5
+
+
+@pytest.mark.parametrize("rows", [10, 200])     # a few labels (checked in Python), many (NumPy)
+@pytest.mark.parametrize("y_of,match", [
+    (lambda y: y + 0.25, r"non-integer values such as 0.25"),
+    (lambda y: np.where(np.arange(y.size) == y.size - 1, 2.5, y), r"non-integer values such as 2.5"),
+    (lambda y: np.where(y == 2, 7, y), r"labels must be in \[0, 3\).*got values in \[0\.0, 7\.0\]"),
+    (lambda y: np.where(y == 1, -2, y), r"labels must be in \[0, 3\).*got values in \[-2\.0, 2\.0\]"),
+])
+def test_sparse_label_checks_either_side_of_the_python_pass(rows, y_of, match):
+    x = np.random.default_rng(1).normal(size=(rows, 4))
+    y = (np.arange(rows) % 3).astype(np.float64)
+    m = _model()
+    before = m.get_weights()
+    with pytest.raises(ValueError, match=match):
+        m.fit(x, y_of(y), verbose=0)
+    _unchanged(m, before)
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_ignore_class_labels_are_outside_the_range_check(rows):
+    from fastnn import losses
+    x = np.random.default_rng(2).normal(size=(rows, 4))
+    y = np.where(np.arange(rows) % 4 == 0, -1, np.arange(rows) % 3)
+    m = _model()
+    m.compile(optimizer="adam", loss=losses.SparseCategoricalCrossentropy(ignore_class=-1))
+    m.fit(x, y, verbose=0)                                  # -1 is ignored, not refused
+    m.fit(x, np.full(rows, -1), verbose=0)                  # every label ignored
+    with pytest.raises(ValueError, match=r"\(or ignore_class=-1\).*got values in \[-1, 5\]|"
+                                         r"\(or ignore_class=-1\).*got values in \[0, 5\]"):
+        m.fit(x, np.where(np.arange(rows) == 1, 5, y), verbose=0)

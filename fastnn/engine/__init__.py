@@ -53,6 +53,7 @@ _OPT_SGD, _OPT_ADAM, _OPT_RMSPROP, _OPT_ADAGRAD, _OPT_ADADELTA, _OPT_LION = (
 _OPT_NADAM, _OPT_ADAMAX, _OPT_FTRL = (_kernels.OPT_CODES[k] for k in ("nadam", "adamax", "ftrl"))
 _METRIC_NONE, _METRIC_SPARSE_ACC, _METRIC_CAT_ACC, _METRIC_BIN_ACC = 0, 1, 2, 3
 _STAT_LOSS, _STAT_N, _STAT_CORRECT, _STAT_SE, _STAT_AE = range(5)
+_FEW_EPOCHS = 8     # up to this many epochs' logs are made in Python, more with NumPy
 # Refresh a terminal progress bar about this often when no user callback wants every
 # batch: the engine then runs that many steps per C call.
 _PROGRESS_INTERVAL_S = 0.1
@@ -720,7 +721,7 @@ class FusedPlan:
         assert self.can_train
         n = x.shape[0]
         x2, y2 = self.x2d(x), self.y2d(y)
-        perm = utils.epoch_orders(1, n, shuffle)[0]
+        perm = utils._epoch_orders(1, n, shuffle)[0]
         batch_size = _rows_per_batch(batch_size, n)
         steps = math.ceil(n / batch_size)
         stats = np.zeros((steps, _kernels.STATS_WIDTH))
@@ -855,7 +856,7 @@ class FusedPlan:
         try:
             for c in range(0, len(epochs), per_call):
                 chunk = epochs[c:c + per_call]
-                perms = utils.epoch_orders(len(chunk), n, shuffle)
+                perms = utils._epoch_orders(len(chunk), n, shuffle)
                 stats = np.zeros((len(chunk) * steps, _kernels.STATS_WIDTH))
                 if val is not None:
                     vargs["vflags"] = np.array([bool(val_epoch(e)) for e in chunk], np.uint8)
@@ -884,8 +885,10 @@ class FusedPlan:
     def _end_epochs(self, callbacks, chunk, e0, e1, stats, steps, vflags, vstats):
         """Epoch-end bookkeeping for the epochs chunk[e0:e1], whose steps (and
         validation) ran: their logs, in order, to the callbacks. Returns the last logs."""
-        # Row by row in step order, as fit_epoch adds them: the same sums.
-        totals = stats[e0 * steps:e1 * steps].reshape(e1 - e0, steps, -1).sum(axis=1)
+        if steps == 1:      # each epoch's one row is its sums
+            totals = stats[e0:e1]
+        else:               # row by row in step order, as fit_epoch adds them: the same sums
+            totals = stats[e0 * steps:e1 * steps].reshape(e1 - e0, steps, -1).sum(axis=1)
         want_begin = callbacks.wants("on_epoch_begin")
         if vflags is None and not want_begin:
             return self._record_epochs(callbacks.history, chunk[e0:e1], totals)
@@ -904,10 +907,16 @@ class FusedPlan:
         """History.on_epoch_end for many epochs at once (fit_epochs' only callback), column
         by column: the floats _logs gives epoch by epoch, without a dict and a callback
         call per epoch (a tenth of the digit network's 5 ms fit). Returns the last epoch's logs."""
-        n = totals[:, _STAT_N]
-        cols = {"loss": (totals[:, _STAT_LOSS] / n).tolist()}
-        for m, stat in self.feeds:     # every fused metric is total / count
-            cols[m.name] = (totals[:, stat] / n).tolist()
+        if len(totals) <= _FEW_EPOCHS:     # in Python: no NumPy call per column
+            rows = totals.tolist()
+            cols = {"loss": [r[_STAT_LOSS] / r[_STAT_N] for r in rows]}
+            for m, stat in self.feeds:     # every fused metric is total / count
+                cols[m.name] = [r[stat] / r[_STAT_N] for r in rows]
+        else:
+            n = totals[:, _STAT_N]
+            cols = {"loss": (totals[:, _STAT_LOSS] / n).tolist()}
+            for m, stat in self.feeds:
+                cols[m.name] = (totals[:, stat] / n).tolist()
         history.epoch.extend(epochs)
         for k in sorted(cols):
             history.history.setdefault(k, []).extend(cols[k])
@@ -921,17 +930,19 @@ class FusedPlan:
         sums = totals.tolist()          # floats: no NumPy scalar per read below
         count = sums[_STAT_N]
         logs = {prefix + "loss": sums[_STAT_LOSS] / count if count else 0.0}
+        fed = {}     # a fused metric's result() is total / count: no need to read it back
         with self.model._state_lock:
             for m, stat in self.feeds:
                 m.total, m.count = sums[stat], count
+                fed[id(m)] = sums[stat] / count if count else 0.0
             for m, tc in zip(self.py_metrics, py or ()):
                 if tc is not None:    # as the layer path: on what reset_state left
                     b = getattr(m, "_fastnn_base", None)
                     m.total, m.count = (tc[0], tc[1]) if b is None else \
                         (b[0] + tc[0], b[1] + tc[1])
-            from fastnn.trainers.trainer import _log_value     # (imports the engine)
             for m in self.model._metrics or []:
-                logs[prefix + m.name] = _log_value(m.result())
+                v = fed.get(id(m))
+                logs[prefix + m.name] = metrics_mod._log_value(m.result()) if v is None else v
         return dict(sorted(logs.items()))
 
     # ---------------------------------------------------------------- one batch

@@ -137,12 +137,7 @@ def _stateful(metric):
         and not hasattr(metric, "_fastnn_loss_of")
 
 
-def _log_value(value):
-    """A metric's result as a log value: a float, or a NumPy array (a copy) for a metric
-    with one value per class or threshold (F1Score(average=None), ...), which Keras
-    logs as an array."""
-    a = np.asarray(value)
-    return float(a) if a.ndim == 0 else np.array(a)
+_log_value = metrics_mod._log_value
 
 
 def _float_logs(logs):
@@ -594,16 +589,20 @@ class Trainer:
                 raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must be integer "
                                  f"class labels of shape ({n},) or ({n}, 1), got {arr.shape}")
             lab = arr.reshape(-1)
-            if arr.dtype.kind == "f" and np.any(lab != np.floor(lab)):
-                raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must hold integer "
-                                 f"class labels, got non-integer values such as "
-                                 f"{float(lab[lab != np.floor(lab)][0])!r}")
             ignore = getattr(self.loss, "ignore_class", None)
-            kept = lab if ignore is None else lab[lab != ignore]   # ignore_class: any label
-            if kept.size > _FEW_LABELS:
-                lo, hi = kept.min(), kept.max()
-            else:       # a few labels (one batch): one pass in Python beats two reductions
-                few = kept.tolist()   # (integer values here: printed as NumPy prints them)
+            if lab.size > _FEW_LABELS:
+                if arr.dtype.kind == "f" and np.any(lab != np.floor(lab)):
+                    self._raise_not_labels(lab[lab != np.floor(lab)][0], what, argname)
+                kept = lab if ignore is None else lab[lab != ignore]   # ignore_class: any label
+                lo, hi = (kept.min(), kept.max()) if kept.size else (0, 0)
+            else:       # a few labels (one batch): passes in Python beat NumPy's reductions
+                few = lab.tolist()    # (integer values here: printed as NumPy prints them)
+                if arr.dtype.kind == "f":
+                    for v in few:
+                        if not v.is_integer():
+                            self._raise_not_labels(v, what, argname)
+                if ignore is not None:
+                    few = [v for v in few if v != ignore]
                 lo, hi = (min(few), max(few)) if few else (0, 0)
             if lo < 0 or hi >= units:
                 also = "" if ignore is None else f" (or ignore_class={ignore})"
@@ -626,6 +625,10 @@ class Trainer:
                 raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must be 0/1 labels "
                                  f"(or probabilities in [0, 1]), got values in [{lo}, {hi}]")
         return np.ascontiguousarray(arr, dtype=self.dtype)
+
+    def _raise_not_labels(self, value, what, argname):
+        raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must hold integer "
+                         f"class labels, got non-integer values such as {float(value)!r}")
 
     def _convert_sw(self, sample_weight, n, what, argname="sample_weight"):
         if sample_weight is None:
