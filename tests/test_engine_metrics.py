@@ -512,3 +512,31 @@ def test_engine_accuracy_argmax_takes_the_first_of_tied_maxima_on_every_kernel(k
             assert got["accuracy"] == pytest.approx(expected, abs=1e-12), on
     finally:
         _kernels._gemm_set_avx512(had)
+
+
+@pytest.mark.parametrize("rows,batch", [(1, 32), (40, 8)])     # one step an epoch, several
+@pytest.mark.parametrize("epochs", [1, 3, 12])
+def test_epoch_logs_in_python_and_with_numpy_agree(monkeypatch, rows, batch, epochs):
+    """fit's epoch logs, made in Python for a few epochs and with NumPy for many: the same
+    floats, also those of the layer-by-layer path, and the metrics left holding the last."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(rows, 6)).astype(np.float32)
+    y = rng.integers(0, 4, rows)
+
+    def run(few, fused=True):
+        monkeypatch.setattr(engine, "_FEW_EPOCHS", few)
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        keras.utils.set_random_seed(5)
+        m = keras.Sequential([layers.Input((6,)), layers.Dense(5, activation="relu"),
+                              layers.Dense(4)])
+        m.compile(optimizer="adam", metrics=["accuracy", "mae"],
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        h = m.fit(x, y, batch_size=batch, epochs=epochs, verbose=0).history
+        return h, {k: float(v) for k, v in m.get_metrics_result().items()}
+
+    (h_py, r_py), (h_np, r_np) = run(10 ** 6), run(0)
+    h_layer, r_layer = run(0, fused=False)
+    assert sorted(h_py) == ["accuracy", "loss", "mae"] and len(h_py["loss"]) == epochs
+    assert h_py == h_np == h_layer
+    assert r_py == r_np == r_layer
+    assert r_py == {k: v[-1] for k, v in h_py.items()}

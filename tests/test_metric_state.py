@@ -71,3 +71,29 @@ def test_metrics_held_by_the_model_are_logged_and_reset():
     # four batches of 10 an epoch: a Mean gives 10, a Sum 40, each epoch afresh
     want = [40.0, 40.0] if type(m.seen).__name__ == "Sum" else [10.0, 10.0]
     assert h["seen"] == want
+
+
+import pytest  # noqa: E402
+
+from fastnn import engine  # noqa: E402
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("epochs", [1, 2, 12])
+def test_get_metrics_result_holds_the_last_loop_loss(monkeypatch, fused, epochs):
+    """As in Keras: model.metrics' "loss" tracker is left holding the last epoch's loss
+    after fit, the validation's when fit validates, and evaluate's after evaluate."""
+    monkeypatch.setattr(engine, "ENABLED", fused)
+    rng = np.random.default_rng(4)
+    x, y = rng.random((30, 3)).astype(np.float32), rng.integers(0, 3, 30)
+    keras.utils.set_random_seed(4)
+    m = keras.Sequential([keras.Input((3,)), layers.Dense(4, activation="relu"), layers.Dense(3)])
+    m.compile(optimizer="adam", metrics=["accuracy"],
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    h = m.fit(x, y, epochs=epochs, batch_size=8, verbose=0).history
+    assert m.get_metrics_result() == {"loss": h["loss"][-1], "accuracy": h["accuracy"][-1]}
+    assert m.get_metrics_result()["loss"] > 0
+    h = m.fit(x, y, epochs=epochs, batch_size=8, verbose=0, validation_data=(x[:10], y[:10])).history
+    assert m.get_metrics_result() == {"loss": h["val_loss"][-1], "accuracy": h["val_accuracy"][-1]}
+    loss, acc = m.evaluate(x, y, verbose=0)
+    assert m.get_metrics_result() == {"loss": loss, "accuracy": acc}

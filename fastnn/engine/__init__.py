@@ -932,6 +932,9 @@ class FusedPlan:
         logs = {prefix + "loss": sums[_STAT_LOSS] / count if count else 0.0}
         fed = {}     # a fused metric's result() is total / count: no need to read it back
         with self.model._state_lock:
+            tracker = self.model.__dict__.get("_loss_tracker")    # model.metrics' "loss"
+            if tracker is not None:
+                tracker.total, tracker.count = sums[_STAT_LOSS], count
             for m, stat in self.feeds:
                 m.total, m.count = sums[stat], count
                 fed[id(m)] = sums[stat] / count if count else 0.0
