@@ -25,6 +25,10 @@ class Callback:
     Setting ``self.model.stop_training = True`` ends ``fit`` after the current epoch.
     """
 
+    # a callback that listens to hooks it does not define names them with a method of
+    # this name (_overrides); None: the hooks it defines
+    _wants_hook = None
+
     def __init__(self):
         self.model = None
         self.params = {}
