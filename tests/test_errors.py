@@ -623,3 +623,17 @@ def test_ignore_class_labels_are_outside_the_range_check(rows):
     with pytest.raises(ValueError, match=r"\(or ignore_class=-1\).*got values in \[-1, 5\]|"
                                          r"\(or ignore_class=-1\).*got values in \[0, 5\]"):
         m.fit(x, np.where(np.arange(rows) == 1, 5, y), verbose=0)
+
+
+@pytest.mark.parametrize("rows", [10, 200])     # a few labels (checked in Python), many (NumPy)
+@pytest.mark.parametrize("bad,match", [(2, r"\[0, 2\]"), (-1, r"\[-1, 1\]"), (1.5, r"\[0\.0, 1\.5\]")])
+def test_binary_label_range_either_side_of_the_python_pass(rows, bad, match):
+    x = np.random.default_rng(5).normal(size=(rows, 4))
+    y = (np.arange(rows) % 2).reshape(-1, 1)
+    y = np.where(np.arange(rows).reshape(-1, 1) == rows // 2, bad, y)
+    m = _model(loss="binary_crossentropy", units=1, act="sigmoid")
+    before = m.get_weights()
+    with pytest.raises(ValueError, match=r"must be 0/1 labels.*got values in " + match):
+        m.fit(x, y, verbose=0)
+    _unchanged(m, before)
+    m.fit(x, np.clip(y, 0, 1), verbose=0)       # in range: trains

@@ -620,7 +620,11 @@ class Trainer:
                              f"(the model's output) for {type(self.loss).__name__}, got "
                              f"{arr.shape}{hint}")
         if op == _BINARY:
-            lo, hi = arr.min(), arr.max()
+            if arr.size > _FEW_LABELS:
+                lo, hi = arr.min(), arr.max()
+            else:       # one batch's labels: one pass in Python beats two reductions
+                few = arr.ravel().tolist()
+                lo, hi = min(few), max(few)
             if lo < 0 or hi > 1:
                 raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must be 0/1 labels "
                                  f"(or probabilities in [0, 1]), got values in [{lo}, {hi}]")
