@@ -14,8 +14,10 @@ Policies fastnn runs:
   bfloat16 value (ties to even; NaN stays NaN), and the products are summed in
   float32. NumPy has no bfloat16 array type, so these values are kept in float32
   arrays that hold bfloat16 values exactly; a layer's outputs are float32 arrays
-  (Keras' are bfloat16 tensors). Models under this policy train on the layer-by-layer
-  path, not on the C engine.
+  (Keras' are bfloat16 tensors). Dense stacks under this policy train on the C engine
+  as float32 ones do. Their products run on the CPU's AMX or AVX512_BF16 instructions
+  where it has them; elsewhere on the float32 GEMM applied to the rounded values, which
+  is correct but not faster than float32 (the paths agree within float32 rounding).
 
 Refused, with the reason: ``"bfloat16"`` (bfloat16 weights: NumPy has no bfloat16 array
 type to hold them), ``"float16"`` and ``"mixed_float16"`` (fastnn has no float16
