@@ -280,31 +280,54 @@ def test_csv_logger_writes_sorted_keys_and_appends(tmp_path):
     cb.on_epoch_end(0, {"loss": 0.5, "accuracy": 0.75})
     cb.on_epoch_end(1, {"loss": 0.25, "accuracy": 0.875})
     cb.on_train_end()
-    assert _read_csv(path) == [["epoch", "accuracy", "loss"], ["0", "0.75", "0.5"], ["1", "0.875", "0.25"]]
+    # Keras 3.15: no val_ key in the first logs -> a val_<key> column for every key, NA
+    assert _read_csv(path) == [["epoch", "accuracy", "loss", "val_accuracy", "val_loss"],
+                               ["0", "0.75", "0.5", "NA", "NA"],
+                               ["1", "0.875", "0.25", "NA", "NA"]]
     cb2 = CSVLogger(path, append=True)
     cb2.set_model(FakeModel())
     cb2.on_train_begin()
-    cb2.on_epoch_end(2, {"loss": 0.125, "accuracy": 1.0})
+    cb2.on_epoch_end(2, {"loss": 0.125, "accuracy": 1.0, "val_loss": 0.5, "val_accuracy": 0.25})
     cb2.on_train_end()
     rows = _read_csv(path)
-    assert len(rows) == 4 and rows[-1] == ["2", "1.0", "0.125"]  # no second header
+    # no second header; the appended logs have val_ keys, so their columns are the keys
+    assert len(rows) == 4 and rows[-1] == ["2", "1.0", "0.125", "0.25", "0.5"]
     cb3 = CSVLogger(path)  # append=False truncates
     cb3.set_model(FakeModel())
     cb3.on_train_begin()
     cb3.on_epoch_end(0, {"loss": 1.0})
     cb3.on_train_end()
-    assert _read_csv(path) == [["epoch", "loss"], ["0", "1.0"]]
+    assert _read_csv(path) == [["epoch", "loss", "val_loss"], ["0", "1.0", "NA"]]
+    cb4 = CSVLogger(path)  # logs with a val_ key: no columns added
+    cb4.set_model(FakeModel())
+    cb4.on_train_begin()
+    cb4.on_epoch_end(0, {"loss": 1.0, "val_loss": 2.0})
+    cb4.on_epoch_end(1, {"loss": 0.5})
+    cb4.on_train_end()
+    assert _read_csv(path) == [["epoch", "loss", "val_loss"], ["0", "1.0", "2.0"], ["1", "0.5", "NA"]]
+    cb5 = CSVLogger(path)  # no logs at all: the epoch column only
+    cb5.on_train_begin()
+    cb5.on_epoch_end(0, {})
+    cb5.on_train_end()
+    assert _read_csv(path) == [["epoch"], ["0"]]
 
 
 def test_csv_logger_separator_missing_val_keys_and_arrays(tmp_path):
     path = str(tmp_path / "log.tsv")
     cb = CSVLogger(path, separator="\t")
-    cb.set_model(FakeModel(metrics_names=["loss", "val_loss"]))
+    # metrics_names plays no part (fastnn's rule before Keras 3.15's): the columns come
+    # from the first logs' keys
+    cb.set_model(FakeModel(metrics_names=["loss", "val_loss", "val_accuracy"]))
     cb.on_train_begin()
-    cb.on_epoch_end(0, {"loss": np.float32(0.5), "per_class": np.array([1, 2])})
+    cb.on_epoch_end(0, {"loss": np.float32(0.5), "per_class": np.array([1, 2]),
+                        "zero_d": np.array(0.25, np.float32)})
+    cb.on_epoch_end(1, {"loss": 0.25, "per_class": [3, 4], "zero_d": np.array(0.5),
+                        "val_loss": 1.5, "val_per_class": np.array([5, 6])})
     cb.on_train_end()
-    assert _read_csv(path, "\t") == [["epoch", "loss", "per_class", "val_loss"],
-                                     ["0", "0.5", '"[1, 2]"', "NA"]]  # Keras quotes arrays itself
+    assert _read_csv(path, "\t") == [
+        ["epoch", "loss", "per_class", "zero_d", "val_loss", "val_per_class", "val_zero_d"],
+        ["0", "0.5", '"[1, 2]"', "0.25", "NA", "NA", "NA"],  # Keras quotes arrays itself
+        ["1", "0.25", '"[3, 4]"', "0.5", "1.5", '"[5, 6]"', "NA"]]
 
 
 # ------------------------------------------------------------------ LambdaCallback
@@ -402,6 +425,21 @@ def test_fit_lambda_and_csv_logger(tmp_path):
     assert rows[0] == ["epoch", "loss", "val_loss"]
     assert [float(r[1]) for r in rows[1:]] == pytest.approx(h.history["loss"])
     assert [float(r[2]) for r in rows[1:]] == pytest.approx(h.history["val_loss"])
+
+
+def test_fit_csv_logger_with_validation_freq(tmp_path):
+    """Keras 3.15: validation only every 2nd epoch still gives val_ columns, NA between."""
+    x, y = _data()
+    m = _model()
+    path = tmp_path / "train.csv"
+    h = m.fit(x, y, epochs=4, batch_size=16, verbose=0, validation_split=0.25,
+              validation_freq=2, callbacks=[CSVLogger(str(path))])
+    rows = _read_csv(path)
+    assert rows[0] == ["epoch", "loss", "val_loss"]
+    assert [r[0] for r in rows[1:]] == ["0", "1", "2", "3"]
+    assert [r[2] for r in rows[1:]][0::2] == ["NA", "NA"]
+    assert [float(r[2]) for r in rows[2::2]] == pytest.approx(h.history["val_loss"])
+    assert [float(r[1]) for r in rows[1:]] == pytest.approx(h.history["loss"])
 
 
 def test_fit_model_checkpoint_best_model_loads(tmp_path):

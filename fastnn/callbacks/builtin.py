@@ -757,8 +757,11 @@ class CSVLogger(Callback):
     """Stream each epoch's ``logs`` to a CSV file: an ``epoch`` column, then the keys sorted.
 
     ``append=True`` continues an existing file (writing the header only when it is empty).
-    Expected ``val_`` keys that are missing from an epoch's logs are written as ``NA``;
-    1-D values are written as ``"[a, b]"``. The file is flushed after every row.
+    The columns are fixed by the first epoch's logs; when those have no ``val_`` key, a
+    ``val_<key>`` column is added for every key (as Keras 3.15 does, so that epochs
+    validated later with ``validation_freq > 1`` fit), and a value missing from an
+    epoch's logs is written as ``NA``. 1-D values are written as ``"[a, b]"``. The file
+    is flushed after every row.
 
     Parameters
     ----------
@@ -808,19 +811,21 @@ class CSVLogger(Callback):
         logs = logs or {}
 
         def handle_value(v):
+            # Keras': a 0-d array is written as it is (str()), other iterables as "[a, b]"
             if isinstance(v, str):
                 return v
-            if isinstance(v, np.ndarray) and v.ndim == 0:
-                return v.item()
-            if isinstance(v, collections.abc.Iterable):
+            if isinstance(v, collections.abc.Iterable) and not (
+                    isinstance(v, np.ndarray) and v.ndim == 0):
                 return f'"[{", ".join(map(str, v))}]"'
             return v
 
         if self.keys is None:
             self.keys = sorted(logs.keys())
-            for name in getattr(self.model, "metrics_names", None) or []:
-                if name.startswith("val_") and name not in self.keys:
-                    self.keys.append(name)
+            # Keras 3.15: without any val_ key in the first epoch's logs, a val_<key>
+            # column is added for every key, so that epochs validated later (validation_freq
+            # > 1) fit the header; absent values are written as NA.
+            if self.keys and not any(k.startswith("val_") for k in self.keys):
+                self.keys.extend([f"val_{k}" for k in self.keys])
         if self.writer is None:
             sep = self.sep
 
