@@ -203,6 +203,18 @@ def test_learning_rate_scheduler_rejects_non_float():
     cb.set_model(FakeModel())
     with pytest.raises(ValueError, match="should be a float"):
         cb.on_epoch_begin(0)
+    # Keras refuses an int (its rule: float, np.float32 or np.float64)
+    for bad in (1, np.int64(1), True, np.float16(0.5)):
+        cb = LearningRateScheduler(lambda epoch, lr, bad=bad: bad)
+        cb.set_model(FakeModel())
+        with pytest.raises(ValueError, match="should be a float"):
+            cb.on_epoch_begin(0)
+    for good in (0.5, np.float32(0.5), np.float64(0.5)):
+        model = FakeModel()
+        cb = LearningRateScheduler(lambda epoch, lr, good=good: good)
+        cb.set_model(model)
+        cb.on_epoch_begin(0)
+        assert model.optimizer.learning_rate == 0.5
     with pytest.raises(TypeError, match="callable"):
         LearningRateScheduler(0.1)
 
@@ -247,6 +259,49 @@ def test_reduce_lr_on_plateau_accuracy_is_maximised_and_factor_checked():
     assert model.optimizer.learning_rate == 0.5
     with pytest.raises(ValueError, match="factor"):
         ReduceLROnPlateau(factor=1.0)
+
+
+def test_monitor_callbacks_follow_keras_monitor_callback():
+    """Keras' MonitorCallback: best starts at None (the first value is an improvement),
+    the sign of min_delta is ignored, auto mode finds the direction from the name."""
+    # auc goes up (Keras 3.15 for ReduceLROnPlateau too; the old 'acc' rule read it as down)
+    cb = ReduceLROnPlateau(monitor="val_auc", factor=0.5, patience=1)
+    model = FakeModel(lr=1.0)
+    cb.set_model(model)
+    cb.on_train_begin()
+    assert cb.best is None
+    for epoch, v in enumerate([0.5, 0.6, 0.7]):
+        cb.on_epoch_end(epoch, {"val_auc": v})
+    assert model.optimizer.learning_rate == 1.0 and cb.best == 0.7
+    cb.on_epoch_end(3, {"val_auc": 0.65})
+    assert model.optimizer.learning_rate == 0.5
+    # a negative min_delta is its absolute value
+    cb = ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=-0.5)
+    model = FakeModel(lr=1.0)
+    cb.set_model(model)
+    cb.on_train_begin()
+    cb.on_epoch_end(0, {"loss": 1.0})
+    cb.on_epoch_end(1, {"loss": 0.6})        # better by 0.4 < 0.5: no improvement
+    assert model.optimizer.learning_rate == 0.5
+    # EarlyStopping: a NaN first value is the best one (Keras: best is None until then)
+    es = EarlyStopping(monitor="loss", patience=1)
+    ran, _ = drive(es, [float("nan"), 1.0, 0.5, 0.25])
+    assert ran == 2 and es.stopped_epoch == 1 and math.isnan(es.best)
+
+
+def test_model_checkpoint_verbose_and_directory(tmp_path, capsys):
+    path = str(tmp_path / "m-{epoch}.f")
+    drive(ModelCheckpoint(path, verbose=1), [1.0])
+    out = capsys.readouterr().out
+    assert f"Epoch 1: saving model to {tmp_path}/m-1.f" in out
+    assert f"Epoch 1: finished saving model to {tmp_path}/m-1.f" in out
+    # a folder in the way is an error only when a file would be written (Keras)
+    (tmp_path / "d").mkdir()
+    cb = ModelCheckpoint(str(tmp_path / "d"), monitor="loss", save_best_only=True,
+                         initial_value_threshold=0.5)
+    drive(cb, [1.0])
+    with pytest.raises(IsADirectoryError, match="non-directory"):
+        drive(ModelCheckpoint(str(tmp_path / "d"), monitor="loss"), [1.0])
 
 
 # ------------------------------------------------------------------ TerminateOnNaN
@@ -349,6 +404,9 @@ def test_lambda_callback_calls_given_functions():
     assert events == ["tb", ("eb", 0), ("be", 0), ("ee", 0, 2.0), "test", "te"]
     with pytest.raises(ValueError, match="on_epoch_ned"):
         LambdaCallback(on_epoch_ned=print)
+    # other keywords become attributes, as in Keras (not called as hooks)
+    extra = LambdaCallback(custom_method=print, threshold=3)
+    assert extra.custom_method is print and extra.threshold == 3
 
 
 # ------------------------------------------------------------------ inside a real fit()

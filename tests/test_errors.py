@@ -516,7 +516,12 @@ def test_bad_arguments_are_refused_by_name(call, exc, match):
 def test_learning_rate_scheduler_refuses_a_rate_beyond_the_floats():
     m = _model()
     before = m.get_weights()
+    # an int is not a float (Keras' rule), however large
     cb = callbacks.LearningRateScheduler(lambda epoch, lr: 10 ** 400)
+    with pytest.raises(ValueError, match="should be a float .*got int .* at epoch 0"):
+        m.fit(X, Y, epochs=2, verbose=0, callbacks=[cb])
+    _unchanged(m, before)
+    cb = callbacks.LearningRateScheduler(lambda epoch, lr: float("inf"))
     with pytest.raises(ValueError, match="schedule returned an invalid learning rate .* at epoch 0"):
         m.fit(X, Y, epochs=2, verbose=0, callbacks=[cb])
     _unchanged(m, before)

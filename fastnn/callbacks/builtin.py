@@ -10,18 +10,21 @@ SwapEMAWeights, the optimizer's moving averages of the weights),
 Differences from Keras, on purpose:
 - ModelCheckpoint accepts any file name (Keras insists on ``.keras`` / ``.weights.h5``):
   those two endings give Keras' formats, any other fastnn's own, see ``fastnn.saving``.
-- ``mode='auto'`` infers the direction from the metric's name (``loss`` and error/
-  crossentropy names go down, accuracy/AUC/precision/recall names go up) or from a
-  ``_direction`` attribute of the model's metric objects, and raises ValueError when it
-  cannot tell, as Keras does.
+- ``mode='auto'`` takes the direction from ``loss`` or from the ``_direction`` of the
+  model's metric object of that name, as Keras does, and otherwise from the metric's
+  name (error/crossentropy names go down, accuracy/AUC/precision/recall names go up);
+  it raises ValueError when it cannot tell (Keras raises for every name it does not find
+  among the model's metrics).
 - BackupAndRestore keeps one file, ``training_state.fastnn`` in ``backup_dir`` (Keras keeps
   ``latest.weights.h5`` and ``training_metadata.json``), which also holds the optimizer's
   learning rate and fastnn's random generator, so that a run resumed from an epoch's
   backup continues exactly as the uninterrupted run would have. At the end of fit it
   removes its own files and ``backup_dir`` only when that leaves it empty (Keras removes
   the whole folder).
-- EarlyStopping forgets its best value in on_train_begin (Keras 3 resets the wait and the
-  best weights there but keeps ``best``), so one instance can serve several fit() calls.
+- LambdaCallback refuses a keyword that starts with ``on_`` and names no hook (a typo
+  such as ``on_epoch_ned``); Keras stores it as an attribute that is never called.
+- ReduceLROnPlateau reads Keras 2's ``epsilon`` as ``min_delta`` (with a warning) and
+  refuses other unknown keywords; Keras 3 accepts any keyword and ignores it.
 """
 import collections
 import csv
@@ -36,7 +39,7 @@ from fastnn import _argcheck
 from fastnn.callbacks.base import Callback
 
 __all__ = [
-    "EarlyStopping", "ModelCheckpoint", "BackupAndRestore", "LearningRateScheduler", "ReduceLROnPlateau",
+    "MonitorCallback", "EarlyStopping", "ModelCheckpoint", "BackupAndRestore", "LearningRateScheduler", "ReduceLROnPlateau",
     "TerminateOnNaN", "CSVLogger", "LambdaCallback",
 ]
 
@@ -99,7 +102,53 @@ def _as_scalar(value):
     return float(arr)
 
 
-class EarlyStopping(Callback):
+class MonitorCallback(Callback):
+    """The base of the callbacks that watch a logged value (Keras'
+    ``keras.src.callbacks.MonitorCallback``): EarlyStopping, ModelCheckpoint and
+    ReduceLROnPlateau.
+
+    ``_set_monitor_op()`` (called at the first epoch end, once the model's metrics are
+    known) sets ``monitor_op`` to ``np.less`` or ``np.greater`` from ``mode``, and makes
+    ``min_delta`` negative when lower is better; ``_is_improvement(value, reference)``
+    is ``monitor_op(value - min_delta, reference)``, and True when ``reference`` is None
+    (nothing seen yet).
+
+    Parameters
+    ----------
+    monitor : str
+        The log entry to watch. Default ``'val_loss'``.
+    mode : str
+        ``'min'``, ``'max'`` or ``'auto'`` (the default: from the monitored name).
+    baseline : float, optional
+        The first value of ``best``. Default None.
+    min_delta : float
+        The least change that counts as an improvement (its sign is ignored). Default 0.
+    """
+
+    def __init__(self, monitor="val_loss", mode="auto", baseline=None, min_delta=0):
+        super().__init__()
+        owner = type(self).__name__
+        self.monitor = _argcheck.string(monitor, "monitor", owner)
+        self.mode = _check_mode(owner, mode)
+        self.best = _argcheck.real(baseline, "baseline", owner, allow_none=True)
+        self.min_delta = abs(_argcheck.real(min_delta, "min_delta", owner))
+        self.monitor_op = None
+
+    def _set_monitor_op(self):
+        mode = self.mode
+        if mode == "auto":
+            mode = _infer_direction(type(self).__name__, self.monitor, self.model)
+        self.monitor_op = np.less if mode == "min" else np.greater
+        # Keras: min_delta *= -1 when lower is better (set once)
+        self.min_delta = -abs(self.min_delta) if mode == "min" else abs(self.min_delta)
+
+    def _is_improvement(self, monitor_value, reference_value):
+        if reference_value is None:
+            return True
+        return bool(self.monitor_op(monitor_value - self.min_delta, reference_value))
+
+
+class EarlyStopping(MonitorCallback):
     """Stop training when a monitored quantity has stopped improving (Keras 3 semantics).
 
     At the end of every epoch (from ``start_from_epoch`` on) the monitored value counts as an
@@ -134,13 +183,11 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
-        super().__init__()
-        owner = "EarlyStopping"
-        self.monitor = _argcheck.string(monitor, "monitor", owner)
+        super().__init__(monitor, mode, min_delta=min_delta)
+        owner = type(self).__name__
         self.patience = _argcheck.integer(patience, "patience", owner, lo=0)
         self.verbose = _argcheck.verbose(verbose, owner)
         self.baseline = _argcheck.real(baseline, "baseline", owner, allow_none=True)
-        self.min_delta = abs(_argcheck.real(min_delta, "min_delta", owner))
         self.wait = 0
         self.stopped_epoch = 0
         self.restore_best_weights = _argcheck.boolean(restore_best_weights,
@@ -148,27 +195,14 @@ class EarlyStopping(Callback):
         self.best_weights = None
         self.best_epoch = 0
         self.start_from_epoch = _argcheck.integer(start_from_epoch, "start_from_epoch", owner, lo=0)
-        self.mode = _check_mode(owner, mode)
-        self.monitor_op = None
-        self.best = None
-
-    def _set_monitor_op(self):
-        mode = self.mode
-        if mode == "auto":
-            mode = _infer_direction("EarlyStopping", self.monitor, self.model)
-        self.monitor_op = np.less if mode == "min" else np.greater
-        # The sign of min_delta makes "improvement" mean "better by more than min_delta".
-        self.min_delta = -abs(self.min_delta) if mode == "min" else abs(self.min_delta)
-        self.best = math.inf if mode == "min" else -math.inf
 
     def on_train_begin(self, logs=None):
         # Allow instances to be re-used across fit() calls.
         self.wait = 0
         self.stopped_epoch = 0
+        self.best = None
         self.best_weights = None
         self.best_epoch = 0
-        if self.monitor_op is not None:
-            self.best = math.inf if self.monitor_op is np.less else -math.inf
 
     def on_epoch_end(self, epoch, logs=None):
         if self.monitor_op is None:
@@ -211,9 +245,6 @@ class EarlyStopping(Callback):
             return None
         return value
 
-    def _is_improvement(self, value, reference):
-        return bool(self.monitor_op(value - self.min_delta, reference))
-
 
 def _save_due(cb, batch):
     """Whether an integer save_freq of batches has passed at this batch's end (Keras'
@@ -231,7 +262,7 @@ def _save_due(cb, batch):
     return False
 
 
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(MonitorCallback):
     """Save the model (or only its weights) every epoch or every ``save_freq`` batches.
 
     ``filepath`` may hold ``str.format`` fields filled with ``epoch`` (1-based), ``batch``
@@ -268,23 +299,23 @@ class ModelCheckpoint(Callback):
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch",
                  initial_value_threshold=None):
-        super().__init__()
-        owner = "ModelCheckpoint"
+        owner = type(self).__name__
         try:
-            self.filepath = os.fspath(filepath)
+            filepath = os.fspath(filepath)
         except TypeError:
             raise TypeError(f"ModelCheckpoint: filepath must be a str or a path, got "
                             f"{type(filepath).__name__} {_argcheck.shown(filepath)}") from None
-        if not isinstance(self.filepath, str):
+        if not isinstance(filepath, str):
             raise TypeError(f"ModelCheckpoint: filepath must be a str or a path, got bytes "
                             f"{_argcheck.shown(filepath)}")
-        if not self.filepath:
+        if not filepath:
             raise ValueError("ModelCheckpoint: filepath must name a file, got ''")
-        self.monitor = _argcheck.string(monitor, "monitor", owner)
+        super().__init__(monitor, mode, _argcheck.real(
+            initial_value_threshold, "initial_value_threshold", owner, allow_none=True))
+        self.filepath = filepath
         self.verbose = _argcheck.verbose(verbose, owner)
         self.save_best_only = _argcheck.boolean(save_best_only, "save_best_only", owner)
         self.save_weights_only = _argcheck.boolean(save_weights_only, "save_weights_only", owner)
-        self.mode = _check_mode(owner, mode)
         if not (isinstance(save_freq, str) and save_freq == "epoch") and (
                 isinstance(save_freq, (bool, np.bool_)) or
                 not isinstance(save_freq, (int, np.integer)) or save_freq < 1):
@@ -292,19 +323,9 @@ class ModelCheckpoint(Callback):
                 f"ModelCheckpoint: save_freq must be 'epoch' or a positive int, got "
                 f"{_argcheck.shown(save_freq)}")
         self.save_freq = save_freq if isinstance(save_freq, str) else int(save_freq)
-        self.best = _argcheck.real(initial_value_threshold, "initial_value_threshold", owner,
-                                   allow_none=True)
-        self.monitor_op = None
-        self.min_delta = 0.0
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = 0
         self._current_epoch = 0
-
-    def _set_monitor_op(self):
-        mode = self.mode
-        if mode == "auto":
-            mode = _infer_direction("ModelCheckpoint", self.monitor, self.model)
-        self.monitor_op = np.less if mode == "min" else np.greater
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
@@ -314,6 +335,9 @@ class ModelCheckpoint(Callback):
             self._save_model(self._current_epoch, batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:
+            # as Keras: set up once the model's metrics are built, saving best only or not
+            self._set_monitor_op()
         if self.save_freq == "epoch":
             self._save_model(epoch, None, logs)
 
@@ -350,7 +374,7 @@ class ModelCheckpoint(Callback):
                 "Falling back to `save_best_only=False`.", stacklevel=3)
             return True
         best_str = "None" if self.best is None else f"{self.best:.5f}"
-        if self.best is None or bool(self.monitor_op(current, self.best)):
+        if self._is_improvement(current, self.best):
             if self.verbose > 0:
                 _print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to "
                        f"{current:.5f}, saving model to {filepath}")
@@ -362,12 +386,12 @@ class ModelCheckpoint(Callback):
 
     def _save_model(self, epoch, batch, logs):
         filepath = self._get_file_path(epoch, batch, logs)
+        if not self._should_save_model(epoch, logs, filepath):
+            return
         if os.path.isdir(filepath):
             raise IsADirectoryError(
                 "ModelCheckpoint: please specify a non-directory filepath; the filepath "
                 f"used is an existing directory: {filepath}")
-        if not self._should_save_model(epoch, logs, filepath):
-            return
         dirname = os.path.dirname(filepath)
         if dirname:
             os.makedirs(dirname, exist_ok=True)
@@ -379,6 +403,8 @@ class ModelCheckpoint(Callback):
                 saving.save_weights(self.model, filepath)
         else:
             self.model.save(filepath)
+        if self.verbose > 0:
+            _print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
 
 
 class BackupAndRestore(Callback):
@@ -500,7 +526,8 @@ class LearningRateScheduler(Callback):
     """Set the learning rate at the start of every epoch to ``schedule(epoch, lr)``.
 
     ``epoch`` is 0-based and ``lr`` the optimizer's current rate as a float; a schedule that
-    takes only ``epoch`` also works (Keras' old API). The result must be a float. The rate in
+    takes only ``epoch`` also works (Keras' old API). The result must be a float (a Python
+    float, ``np.float32`` or ``np.float64``; an int is refused, as in Keras). The rate in
     use is logged as ``logs["learning_rate"]`` at the end of the epoch.
 
     Parameters
@@ -528,17 +555,16 @@ class LearningRateScheduler(Callback):
             lr = self.schedule(epoch, float(optimizer.learning_rate))
         except TypeError:  # one-argument schedules, as Keras still supports
             lr = self.schedule(epoch)
-        if isinstance(lr, bool) or not isinstance(lr, (float, int, np.floating, np.integer)):
-            raise ValueError(f"The output of the `schedule` function should be a float. Got: {lr!r}")
-        try:
-            lr = float(lr)
-        except OverflowError:   # a Python int beyond the float range
-            lr = math.inf
+        # Keras' rule: a Python float, np.float32 or np.float64 (not an int)
+        if not isinstance(lr, (float, np.float32, np.float64)):
+            raise ValueError(f"LearningRateScheduler: the output of the `schedule` function "
+                             f"should be a float (float, np.float32 or np.float64), got "
+                             f"{type(lr).__name__} {_argcheck.shown(lr)} at epoch {epoch}")
         if not math.isfinite(lr) or lr < 0:
             raise ValueError(f"LearningRateScheduler: schedule returned an invalid learning rate "
                              f"(a finite number >= 0 is expected) at epoch {epoch}: "
                              f"{_argcheck.shown(lr)}")
-        optimizer.learning_rate = lr
+        optimizer.learning_rate = float(lr)
         if self.verbose > 0:
             _print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
 
@@ -547,13 +573,13 @@ class LearningRateScheduler(Callback):
             logs["learning_rate"] = float(self.model.optimizer.learning_rate)
 
 
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiply the learning rate by ``factor`` when ``monitor`` stops improving.
 
     After ``patience`` epochs without an improvement larger than ``min_delta`` the rate
     becomes ``max(lr * factor, min_lr)``, then ``cooldown`` epochs pass before counting
-    again. In auto mode a name containing "acc" is maximised, anything else minimised
-    (Keras' rule for this callback). Logs the rate as ``logs["learning_rate"]``.
+    again. ``mode='auto'`` decides the direction as EarlyStopping does. Logs the rate as
+    ``logs["learning_rate"]``.
 
     Parameters
     ----------
@@ -580,8 +606,7 @@ class ReduceLROnPlateau(Callback):
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
                  min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
-        super().__init__()
-        owner = "ReduceLROnPlateau"
+        owner = type(self).__name__
         if "epsilon" in kwargs:   # Keras 2's name of min_delta
             warnings.warn("ReduceLROnPlateau: `epsilon` is deprecated, use `min_delta` instead.",
                           stacklevel=2)
@@ -592,25 +617,17 @@ class ReduceLROnPlateau(Callback):
         factor = _argcheck.real(factor, "factor", owner, lo=0)
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}")
-        self.monitor = _argcheck.string(monitor, "monitor", owner)
+        super().__init__(monitor, mode, min_delta=min_delta)
         self.factor = factor
         self.min_lr = _argcheck.real(min_lr, "min_lr", owner, lo=0)
-        self.min_delta = _argcheck.real(min_delta, "min_delta", owner)
         self.patience = _argcheck.integer(patience, "patience", owner, lo=0)
         self.verbose = _argcheck.verbose(verbose, owner)
         self.cooldown = _argcheck.integer(cooldown, "cooldown", owner, lo=0)
         self.cooldown_counter = 0
         self.wait = 0
-        self.mode = _check_mode("ReduceLROnPlateau", mode)
-        self._reset()
 
     def _reset(self):
-        if self.mode == "min" or (self.mode == "auto" and "acc" not in self.monitor):
-            self.monitor_op = lambda a, b: np.less(a, b - self.min_delta)
-            self.best = math.inf
-        else:
-            self.monitor_op = lambda a, b: np.greater(a, b + self.min_delta)
-            self.best = -math.inf
+        self.best = None
         self.cooldown_counter = 0
         self.wait = 0
 
@@ -621,6 +638,9 @@ class ReduceLROnPlateau(Callback):
         return self.cooldown_counter > 0
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:
+            # Keras: set up at the first epoch end, once the model's metrics are built
+            self._set_monitor_op()
         logs = logs if logs is not None else {}
         logs["learning_rate"] = float(self.model.optimizer.learning_rate)
         current = logs.get(self.monitor)
@@ -632,7 +652,7 @@ class ReduceLROnPlateau(Callback):
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
-        if self.monitor_op(current, self.best):
+        if self._is_improvement(current, self.best):
             self.best = current
             self.wait = 0
         elif not self.in_cooldown():
@@ -852,7 +872,7 @@ class LambdaCallback(Callback):
     ``on_epoch_begin/on_epoch_end(epoch, logs)``, ``on_train_begin/on_train_end(logs)``,
     ``on_train_batch_begin/on_train_batch_end(batch, logs)``; any other hook of Callback may
     be passed by name as a keyword (Keras 2's ``on_batch_begin/on_batch_end`` mean the
-    train-batch hooks).
+    train-batch hooks). Other keywords become attributes of the callback, as in Keras.
 
     Parameters
     ----------
@@ -873,10 +893,14 @@ class LambdaCallback(Callback):
     def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
                  on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None, **kwargs):
         super().__init__()
-        for name, fn in kwargs.items():
-            if not name.startswith("on_") or not hasattr(Callback, name):
-                raise ValueError(f"LambdaCallback: unknown hook {name!r}; hooks are the on_* methods of Callback")
-        given = dict(kwargs, on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end,
+        # As Keras, other keywords become attributes of the callback (the hooks among them
+        # are called); a name that starts with on_ but is no hook is refused (a typo)
+        for name in kwargs:
+            if name.startswith("on_") and not hasattr(Callback, name):
+                raise ValueError(f"LambdaCallback: unknown hook {name!r}; hooks are the on_* "
+                                 "methods of Callback")
+        given = dict({k: v for k, v in kwargs.items() if k.startswith("on_")},
+                     on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end,
                      on_train_begin=on_train_begin, on_train_end=on_train_end,
                      on_train_batch_begin=on_train_batch_begin,
                      on_train_batch_end=on_train_batch_end)
