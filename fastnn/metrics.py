@@ -117,6 +117,31 @@ class Metric:
         self._variables.append((var, value.copy()))
         return var
 
+    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
+        """A state variable of the metric: Keras 3's form of ``add_weight``, with the
+        shape and the initializer first.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            Its shape; ``()`` for a scalar.
+        initializer : str or Initializer
+            Its initial value (and the value ``reset_state`` sets), e.g. ``'zeros'``.
+        dtype : str, optional
+            Its dtype. Default float32.
+        aggregation : str
+            Accepted for Keras' signature (how distributed replicas combine it); fastnn
+            runs on one machine.
+        name : str, optional
+            The variable's name.
+
+        Returns
+        -------
+        Variable
+            The new state variable.
+        """
+        return self.add_weight(name=name, shape=shape, initializer=initializer, dtype=dtype)
+
     @property
     def variables(self):
         return [v for v, _ in getattr(self, "_variables", [])]

@@ -1,5 +1,6 @@
 """The Layer base class (keras.layers.Layer) and what every layer family shares:
 automatic names, shape and dtype arguments, config helpers."""
+import contextlib
 import inspect
 import math
 import re
@@ -66,12 +67,34 @@ def _check_dtype(dtype, owner):
 
 class _CallContext(threading.local):
     """The outermost layer call in progress on this thread and its training flag: inner
-    layers called without `training=` take the outer call's (as in Keras)."""
+    layers called without `training=` take the outer call's (as in Keras); and, during a
+    probe call (_probe_undone), the weights made meanwhile with their first values."""
     entry = None
     training = None
+    probe_made = None
 
 
 _CONTEXT = _CallContext()
+
+
+@contextlib.contextmanager
+def _probe_undone(layer):
+    """Around a probe call: a call on zeros that only builds the layer or finds its output
+    shape. Keras makes these calls symbolically, where a call's variable updates (a
+    counter's assign_add) do not happen; here the weights are put back afterwards, those
+    that existed before the probe and those it made (to the values they were made with),
+    and the add_loss() terms it added are dropped."""
+    saved = [(w, np.array(w)) for w in layer.weights]
+    outer, _CONTEXT.probe_made = _CONTEXT.probe_made, []
+    try:
+        yield
+    finally:
+        made, _CONTEXT.probe_made = _CONTEXT.probe_made, outer
+        if outer is not None:
+            outer.extend(made)          # a probe inside a probe: the outer one undoes them
+        for w, before in saved + made:
+            np.copyto(w, before)
+        layer._clear_losses()
 
 # Keyword arguments of add_weight that Keras takes and fastnn has no use for (they
 # concern distribution strategies, mixed precision and partitioning).
@@ -304,10 +327,45 @@ class Layer:
         if constraint is not None:
             value.constraint = constraint     # applied after each optimizer update
         self._weights.append((name, value, bool(trainable)))
+        if _CONTEXT.probe_made is not None:     # made by a probe call: undone to this value
+            _CONTEXT.probe_made.append((value, np.array(value)))
         if regularizer is not None:
             from fastnn import regularizers
             self._weight_regularizers.append((regularizers.get(regularizer), value))
         return value
+
+    def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True,
+                     regularizer=None, constraint=None, name=None):
+        """A new weight of this layer: Keras 3's alias of ``add_weight`` with the shape
+        and the initializer first.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The weight's shape; ``()`` for a scalar.
+        initializer : str, Initializer or callable
+            How the weight starts.
+        dtype : str, optional
+            Its dtype. Default: the layer's.
+        trainable : bool
+            Whether training updates it. Default True.
+        autocast : bool
+            Accepted for Keras' signature; fastnn has no autocasting to turn off.
+        regularizer : str or Regularizer, optional
+            A penalty on the weight, added to the layer's losses.
+        constraint : str or Constraint, optional
+            A constraint applied after each optimizer update.
+        name : str, optional
+            The weight's name.
+
+        Returns
+        -------
+        Variable
+            The new weight.
+        """
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype,
+                               trainable=trainable, regularizer=regularizer,
+                               constraint=constraint, name=name)
 
     def _sublayers(self):
         """The layers this one holds as attributes (or in lists, tuples and dicts of
@@ -537,15 +595,8 @@ class Layer:
             self._build_for(tuple(input_shape))
         probe = np.zeros(tuple(2 if d is None else d for d in input_shape), dtype)
         has_training, has_var_kw, _ = _call_signature(type(self))
-        # Keras infers shapes symbolically, where a call's variable updates (a counter's
-        # assign_add) do not happen: the probe's are undone.
-        saved = [(w, np.array(w)) for w in self.weights]
-        try:
+        with _probe_undone(self):
             out = self.call(probe, **({"training": False} if has_training or has_var_kw else {}))
-        finally:
-            for w, before in saved:
-                np.copyto(w, before)
-        self._losses = []
         shape = np.shape(out)
         return (input_shape[0],) + tuple(shape[1:]) if shape else ()
 

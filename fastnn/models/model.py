@@ -15,7 +15,7 @@ import json
 
 import numpy as np
 
-from fastnn.layers.layer import Layer, _CONTEXT, _take_inputs
+from fastnn.layers.layer import Layer, _CONTEXT, _probe_undone, _take_inputs
 from fastnn.layers import symbolic as _symbolic
 from fastnn.tensor import Tensor as _Tensor, as_tensor as _as_tensor
 from fastnn.trainers.trainer import Trainer
@@ -131,7 +131,8 @@ class Model(Trainer, Layer):
             else tuple(input_shape)
         self.built = True      # the call below must not build again
         try:
-            Layer.__call__(self, probe, training=False)
+            with _probe_undone(self):
+                Layer.__call__(self, probe, training=False)
         except BaseException:
             self.built = False
             raise
@@ -147,7 +148,8 @@ class Model(Trainer, Layer):
                     else layer.compute_output_shape(shape)
             return shape
         shape = tuple(1 if d is None else d for d in input_shape)
-        out = Layer.__call__(self, np.zeros(shape, self.dtype), training=False)
+        with _probe_undone(self):
+            out = Layer.__call__(self, np.zeros(shape, self.dtype), training=False)
         if isinstance(out, (dict, list, tuple)):
             flat = _symbolic.tree_flatten(out)
             if len(flat) == 1:        # one output in a dict or list ({"out": y}, [y])
@@ -452,7 +454,8 @@ class Model(Trainer, Layer):
 def _trace_chain(model):
     """The layers of a subclassed model whose call() is a chain of its own layers (see
     Model._chain), or None. The trace leaves no trace: the nodes it adds to the layers
-    and any loss it records are removed."""
+    and any loss it records are removed, and a variable it assigns is put back (such a
+    call is not a chain: the engine would skip the assignment)."""
     from fastnn.layers.core import Input
     from fastnn.layers.layer import _call_signature
     shape = model._build_input_shape
@@ -465,6 +468,8 @@ def _trace_chain(model):
     before = {id(layer): len(layer._inbound_nodes) for layer in own}
     has_training, has_var_kw, _ = _call_signature(type(model))
     chains = []
+    values = [(w, np.array(w)) for w in model.weights]
+    assigned = False
     try:
         for training in (False, True):
             inp = Input(batch_shape=shape, dtype=model.dtype, name="chain_trace")
@@ -479,6 +484,12 @@ def _trace_chain(model):
         for layer in own:
             del layer._inbound_nodes[before.get(id(layer), 0):]
         model._clear_losses()
+        for w, value in values:     # a call that assigns a variable (a counter): undone
+            if not np.array_equal(w, value, equal_nan=True):
+                assigned = True
+                np.copyto(w, value)
+    if assigned:      # ... and not a chain: the engine would not run the assignment
+        return None
     if chains[0] is None or [id(a) for a in chains[0]] != [id(b) for b in chains[1]]:
         return None
     return chains[0]

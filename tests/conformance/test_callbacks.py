@@ -68,12 +68,6 @@ except ImportError:
 INF_TARGETS = ("bug (divergence, on purpose: docs/DIFFERENCES.md): fit refuses NaN/Inf "
                "targets (ValueError: 'fit: y must be finite'), where Keras trains on them; "
                "these tests make the loss Inf with an Inf target")
-NO_ADD_VARIABLE = ("missing: Model.add_variable (Keras 3's name; fastnn has add_weight). With "
-                   "add_weight the test fails next: fit runs the model's call twice before "
-                   "the first step (building it), so the counter reads 3, 4, 5, 6 at the "
-                   "ends of batches 0-3 (Keras: 1, 2, 3, 4)")
-
-
 class TestCase(unittest.TestCase):
     """What these tests use from `keras.src.testing.TestCase`."""
 
@@ -1796,7 +1790,6 @@ class LambdaCallbackTest(TestCase):
 # -------------------------------------------------------------------- callback_test.py
 class CallbackTest(TestCase):
     # Keras: keras/src/callbacks/callback_test.py::CallbackTest::test_model_state_is_current_on_epoch_end
-    @pytest.mark.xfail(strict=True, reason=NO_ADD_VARIABLE)
     def test_model_state_is_current_on_epoch_end(self):
         test_obj = self
 
