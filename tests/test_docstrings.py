@@ -33,7 +33,7 @@ MODEL_METHODS = (
     "compile", "fit", "evaluate", "predict", "train_on_batch", "test_on_batch",
     "predict_on_batch", "save", "save_weights", "load_weights", "summary", "get_layer",
     "to_json", "build", "from_config", "get_weights", "set_weights", "count_params",
-    "add_loss", "add_weight",
+    "add_loss", "add_weight", "add_variable",
 )
 
 # Other methods users call or override, checked likewise. (Callback's hooks, one-line
