@@ -280,3 +280,81 @@ def test_leaky_relu_layer_gradient_uses_its_slope():
         tape.watch(x)
         y = d(x)
     np.testing.assert_allclose(tape.gradient(y, x), [[0.1, 1.0]])
+
+
+# -- Keras 3's core-layer rules (tests/conformance/test_layers_core.py has Keras' own) --
+
+def test_dense_symbolic_call_checks_the_built_feature_count():
+    d = Dense(2)
+    d(fastnn.Input(batch_shape=(1, 2)))
+    with pytest.raises(ValueError, match=r'Input 0 of layer "[a-z_0-9]+" is incompatible with '
+                       r"the layer: expected axis -1 of input shape to have value 2, but "
+                       r"received input with shape \(1, 3\)"):
+        d(fastnn.Input(batch_shape=(1, 3)))
+    assert d(fastnn.Input(shape=(2,))).shape == (None, 2)     # an unknown batch is fine
+
+
+def test_input_layer_keras3_arguments():
+    from fastnn.layers import InputLayer
+    from fastnn.layers.symbolic import KerasTensor
+    with pytest.raises(ValueError, match=r"both `shape` and `batch_shape`.*shape=\(2, 3\)"):
+        InputLayer(shape=(2, 3), batch_shape=(None, 2, 3))
+    with pytest.raises(ValueError, match=r"both `batch_size` and `batch_shape`.*batch_size=4"):
+        InputLayer(batch_size=4, batch_shape=(None, 3))
+    with pytest.raises(ValueError, match="you must pass a `shape` argument"):
+        InputLayer()
+    with pytest.warns(UserWarning, match="`input_shape` is deprecated"):
+        layer = InputLayer(input_shape=(3,))
+    assert layer.batch_shape == (None, 3) and not layer.sparse and not layer.ragged
+    assert InputLayer(batch_input_shape=(None, 5)).batch_shape == (None, 5)
+    assert InputLayer(shape=(2,)).call() is None
+    t = KerasTensor((None, 4), "float32")
+    layer = InputLayer(input_tensor=t)
+    assert layer.output is t and layer.batch_shape == (None, 4)
+    assert fastnn.Input(tensor=KerasTensor((2, 4))).shape == (2, 4)
+    with pytest.raises(ValueError, match="`input_tensor` must be a KerasTensor, got ndarray"):
+        InputLayer(input_tensor=np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"incompatible `dtype`.*dtype='int32'"):
+        InputLayer(input_tensor=KerasTensor((None, 4)), dtype="int32")
+    with pytest.raises(ValueError, match=r"incompatible `shape`.*shape=\(5,\)"):
+        InputLayer(input_tensor=KerasTensor((None, 4)), shape=(5,))
+
+
+def test_identity_is_built_at_instantiation():
+    from fastnn.layers import Identity
+    layer = Identity()
+    assert layer.built and layer.weights == []
+
+
+def test_embedding_dims_constraint_and_weights_like_keras3():
+    from fastnn import constraints
+    from fastnn.layers import Embedding
+    for bad in (4.0, "3", True, None, 0, -1):
+        with pytest.raises(ValueError, match=r"Embedding: `input_dim` must be a positive "
+                                             r"integer, got"):
+            Embedding(bad, 2)
+        with pytest.raises(ValueError, match=r"Embedding: `output_dim` must be a positive "
+                                             r"integer, got"):
+            Embedding(3, bad)
+    assert Embedding(np.int64(3), 2).input_dim == 3          # NumPy integers pass
+    # weights=: built at once with those values
+    layer = Embedding(3, 2, weights=np.arange(6.0).reshape(3, 2))
+    assert layer.built
+    np.testing.assert_array_equal(layer.embeddings, np.arange(6.0).reshape(3, 2))
+    layer.build((None, 4))                                    # a second build keeps them
+    assert len(layer.weights) == 1
+    # embeddings_constraint: kept in the config and applied after each update
+    layer = Embedding(5, 2, embeddings_constraint="non_neg")
+    assert isinstance(layer.embeddings_constraint, constraints.NonNeg)
+    assert layer.get_config()["embeddings_constraint"] == {"class_name": "NonNeg", "config": {}}
+    assert isinstance(Embedding.from_config(layer.get_config()).embeddings_constraint,
+                      constraints.NonNeg)
+    for constraint, nonneg in (("non_neg", True), (None, False)):
+        model = fastnn.Sequential([
+            Input((3,), dtype="int32"),
+            Embedding(5, 2, embeddings_constraint=constraint, embeddings_initializer="ones"),
+            fastnn.layers.Flatten(),
+            Dense(1, kernel_initializer="ones", trainable=False)])
+        model.compile("sgd", "mse")
+        model.fit(np.array([[1, 2, 3]] * 8), np.full((8, 1), -100.0), epochs=2, verbose=0)
+        assert (np.asarray(model.layers[0].embeddings).min() >= 0) == nonneg

@@ -67,18 +67,74 @@ class InputLayer(Layer):
     name : str, optional
         The layer's name (and the model input's name, used for dict inputs).
     input_shape : tuple of int, optional
-        Keras 2 spelling of ``shape``.
+        Keras 2 spelling of ``shape`` (deprecated: a warning, as in Keras).
     batch_shape : tuple, optional
         The batch size (or None) followed by the sample shape, instead of ``shape`` and
         ``batch_size``.
+    input_tensor : KerasTensor, optional
+        An existing symbolic tensor to wrap: its shape and dtype are the layer's, and it
+        is the layer's output. The other arguments may repeat them, not contradict them.
     """
 
     _is_input_layer = True
 
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None,
-                 batch_shape=None, **kwargs):
-        if shape is None and input_shape is not None:
-            shape = input_shape
+                 batch_shape=None, input_tensor=None, **kwargs):
+        if input_shape is not None:
+            import warnings
+            warnings.warn("Argument `input_shape` is deprecated. Use `shape` instead.",
+                          stacklevel=2)
+            if shape is None:
+                shape = input_shape
+        if "batch_input_shape" in kwargs:            # Keras 2's name, as Keras 3 takes it
+            batch_input_shape = kwargs.pop("batch_input_shape")
+            if batch_shape is None:
+                batch_shape = batch_input_shape
+        sparse, ragged = kwargs.pop("sparse", None), kwargs.pop("ragged", None)
+        if input_tensor is not None:
+            # Keras: the layer wraps a given KerasTensor, whose shape and dtype the other
+            # arguments may repeat but not contradict.
+            if not isinstance(input_tensor, KerasTensor):
+                raise ValueError(f"Input: Argument `input_tensor` must be a KerasTensor, got "
+                                 f"{type(input_tensor).__name__} "
+                                 f"{_argcheck.shown(input_tensor)}")
+            given = input_tensor.shape
+            if batch_size is not None and (len(given) < 1 or given[0] != batch_size):
+                raise ValueError(f"Input: when providing the `input_tensor` argument, you "
+                                 f"cannot provide an incompatible `batch_size` argument: "
+                                 f"got batch_size={_argcheck.shown(batch_size)} and an "
+                                 f"input_tensor of shape {given}")
+            if shape is not None and tuple(shape) != given[1:]:
+                raise ValueError(f"Input: when providing the `input_tensor` argument, you "
+                                 f"cannot provide an incompatible `shape` argument: got "
+                                 f"shape={_argcheck.shown(shape)} and an input_tensor of "
+                                 f"shape {given}")
+            if batch_shape is not None and tuple(batch_shape) != given:
+                raise ValueError(f"Input: when providing the `input_tensor` argument, you "
+                                 f"cannot provide an incompatible `batch_shape` argument: "
+                                 f"got batch_shape={_argcheck.shown(batch_shape)} and an "
+                                 f"input_tensor of shape {given}")
+            if dtype is not None and _dtype_name(dtype) != input_tensor.dtype:
+                raise ValueError(f"Input: when providing the `input_tensor` argument, you "
+                                 f"cannot provide an incompatible `dtype` argument: got "
+                                 f"dtype={_argcheck.shown(dtype)} and an input_tensor of "
+                                 f"dtype {input_tensor.dtype}")
+            if sparse is not None and bool(sparse) != input_tensor.sparse:
+                raise ValueError(f"Input: when providing the `input_tensor` argument, you "
+                                 f"cannot provide an incompatible `sparse` argument: got "
+                                 f"sparse={_argcheck.shown(sparse)} and a dense input_tensor")
+            shape, batch_size, batch_shape = None, None, given
+            dtype = input_tensor.dtype
+        else:
+            if shape is not None and batch_shape is not None:
+                raise ValueError(f"Input: you cannot pass both `shape` and `batch_shape` at "
+                                 f"the same time, got shape={_argcheck.shown(shape)} and "
+                                 f"batch_shape={_argcheck.shown(batch_shape)}")
+            if batch_size is not None and batch_shape is not None:
+                raise ValueError(f"Input: you cannot pass both `batch_size` and `batch_shape` "
+                                 f"at the same time, got batch_size="
+                                 f"{_argcheck.shown(batch_size)} and batch_shape="
+                                 f"{_argcheck.shown(batch_shape)}")
         if batch_shape is not None:
             batch_shape = _as_shape(batch_shape, "batch_shape", "Input")
             if not batch_shape:
@@ -88,12 +144,12 @@ class InputLayer(Layer):
         batch_size = _argcheck.integer(batch_size, "batch_size", "Input", lo=1, hi=_MAX_DIM,
                                        allow_none=True)
         if shape is None:
-            raise ValueError("Input: shape is required (the shape of one sample, without the batch "
-                             "axis, e.g. shape=(64,)), got None")
-        kwargs.pop("sparse", None) in (None, False) or _unsupported("sparse")
-        kwargs.pop("ragged", None) in (None, False) or _unsupported("ragged")
+            raise ValueError("Input: you must pass a `shape` argument (the shape of one "
+                             "sample, without the batch axis, e.g. shape=(64,)) or a "
+                             "`batch_shape`, got neither")
+        sparse in (None, False) or _unsupported("sparse")
+        ragged in (None, False) or _unsupported("ragged")
         kwargs.pop("optional", None) in (None, False) or _unsupported("optional")
-        kwargs.pop("input_tensor", None) is None or _unsupported("input_tensor")
         # Integer inputs (token ids for an Embedding, dtype="int64"): the tensor keeps
         # that dtype; the layer, and the model, compute in the float type.
         int_dtype = None
@@ -113,13 +169,21 @@ class InputLayer(Layer):
         self._int_dtype = int_dtype
         self.shape = _as_shape(shape, "shape", "Input")
         self.batch_size = batch_size
+        self.sparse = False          # Keras' flags: fastnn has neither kind of tensor
+        self.ragged = False
         self.build((batch_size,) + self.shape)
         # its symbolic tensor, made by a node with no inputs
-        tensor = KerasTensor((batch_size,) + self.shape, int_dtype or self.dtype, name=self.name)
+        tensor = input_tensor if input_tensor is not None else \
+            KerasTensor((batch_size,) + self.shape, int_dtype or self.dtype, name=self.name)
         Node(self, (), {}, [tensor])
 
-    def call(self, inputs, training=False):
-        return inputs
+    @property
+    def batch_shape(self):
+        """Keras' batch_shape: the batch size (or None) followed by the sample shape."""
+        return (self.batch_size,) + self.shape
+
+    def call(self, inputs=None, training=False):
+        return inputs       # Keras' InputLayer.call() takes nothing and gives None
 
     def get_config(self):
         return {"name": self.name, "dtype": self._int_dtype or self.dtype,
@@ -130,11 +194,19 @@ class InputLayer(Layer):
         return cls(**config)
 
 
+def _dtype_name(dtype):
+    try:
+        return KerasTensor((), dtype).dtype
+    except TypeError:
+        return dtype
+
+
 def _unsupported(argname):
     raise ValueError(f"Input: {argname} inputs are not supported by fastnn")
 
 
-def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, **kwargs):
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, tensor=None,
+          **kwargs):
     """keras.Input: a symbolic tensor (KerasTensor) of shape (batch_size,) + shape, the
     start of a functional model (keras.Model(inputs, outputs)). First in a Sequential,
     it fixes the model's input shape (the model builds at once).
@@ -157,6 +229,9 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, 
     batch_shape : tuple, optional
         The batch size (or None) followed by the sample shape, instead of ``shape`` and
         ``batch_size``.
+    tensor : KerasTensor, optional
+        An existing symbolic tensor to wrap (Keras' ``tensor``): its shape and dtype are
+        the input's, and it is the tensor returned.
 
     Returns
     -------
@@ -164,7 +239,7 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, 
         A symbolic tensor to call layers on and to pass to ``Model(inputs, outputs)``.
     """
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
-                       batch_shape=batch_shape, **kwargs)
+                       batch_shape=batch_shape, input_tensor=tensor, **kwargs)
     return layer.output
 
 
@@ -241,6 +316,14 @@ class Dense(_Activates, Layer):
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
+        kernel = self.kernel
+        if kernel is not None and input_shape and input_shape[-1] is not None \
+                and input_shape[-1] != kernel.shape[0]:
+            # Keras' input_spec (axis -1 fixed at build), checked on every call
+            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the layer: '
+                             f'expected axis -1 of input shape to have value '
+                             f'{kernel.shape[0]}, but received input with shape '
+                             f'{tuple(input_shape)}')
         return _activated_shape(self.activation, tuple(input_shape[:-1]) + (self.units,))
 
     def call(self, inputs, training=False):
@@ -378,6 +461,10 @@ class Identity(Layer):
     or dict of them). Useful as a placeholder; on the C engine it is skipped."""
 
     supports_masking = True     # the inputs' mask passes on (Keras)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.built = True       # stateless: built when created, as Keras' Identity
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -5,7 +5,9 @@ uses get the gradient, summed where an index repeats); the C engine does not run
 (a model with one trains layer by layer)."""
 import numpy as np
 
-from fastnn import _argcheck, initializers, regularizers
+import numbers
+
+from fastnn import _argcheck, constraints, initializers, regularizers
 from fastnn.autodiff import ops as _dops
 from fastnn.layers.layer import Layer
 
@@ -38,14 +40,15 @@ class Embedding(Layer):
         A regularizer for the embedding matrix (a name such as ``'l2'`` or a Regularizer
         object), whose penalty is added to the layer's losses. Default
         None.
-    embeddings_constraint : None
-        Not supported by fastnn: only None is accepted.
+    embeddings_constraint : str or constraint, optional
+        A constraint applied to the embedding matrix after each optimizer update (a
+        name such as ``'non_neg'`` or a Constraint object). Default None.
     mask_zero : bool
         Whether index 0 is padding: the outputs then carry the mask ``inputs != 0``
         for the layers after. Default False.
-    weights : list of array, optional
-        Keras 2 style initial weights: a list holding one ``(input_dim, output_dim)``
-        matrix.
+    weights : array or list of array, optional
+        Initial embeddings: an ``(input_dim, output_dim)`` matrix, or a list holding
+        one. Given, the layer is built at once (as in Keras).
     lora_rank : None
         Keras' low-rank adaptation; not supported by fastnn, only None is accepted.
     input_length : int, optional
@@ -57,12 +60,9 @@ class Embedding(Layer):
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
                  weights=None, lora_rank=None, input_length=None, **kwargs):
         owner = "Embedding"
-        self.input_dim = _argcheck.integer(input_dim, "input_dim", owner, lo=1)
-        self.output_dim = _argcheck.integer(output_dim, "output_dim", owner, lo=1)
+        self.input_dim = _positive_dim(input_dim, "input_dim")
+        self.output_dim = _positive_dim(output_dim, "output_dim")
         mask_zero = _argcheck.boolean(mask_zero, "mask_zero", owner)
-        if embeddings_constraint is not None:
-            raise ValueError("Embedding: embeddings_constraint is not supported by fastnn, got "
-                             f"{_argcheck.shown(embeddings_constraint)}")
         if lora_rank is not None:
             raise ValueError(f"Embedding: lora_rank is not supported by fastnn, got "
                              f"{_argcheck.shown(lora_rank)}")
@@ -70,25 +70,27 @@ class Embedding(Layer):
             _argcheck.integer(input_length, "input_length", owner, lo=1)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = mask_zero
         super().__init__(**kwargs)
         self.supports_masking = mask_zero
-        self._initial_weights = weights
+        if weights is not None:          # Keras: built at once, with these values
+            self.build()
+            self.set_weights(weights if isinstance(weights, list) and len(weights) == 1
+                             else [weights])
 
     def build(self, input_shape=None):
+        if self.built:                   # built at instantiation (weights=), as Keras
+            return
         self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
                                           initializer=self.embeddings_initializer,
                                           regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint,
                                           name="embeddings")
         if input_shape is None:      # Keras' build() takes no shape: the weights are all
             self.built = True
         else:
             super().build(input_shape)
-        if self._initial_weights is not None:
-            self.set_weights(self._initial_weights
-                             if isinstance(self._initial_weights, (list, tuple))
-                             else [self._initial_weights])
-            self._initial_weights = None
 
     def _as_input(self, x):
         return x          # indices stay as given (ints are not made floats)
@@ -125,8 +127,19 @@ class Embedding(Layer):
         cfg.update(input_dim=self.input_dim, output_dim=self.output_dim,
                    embeddings_initializer=initializers.serialize(self.embeddings_initializer),
                    embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
+                   embeddings_constraint=constraints.serialize(self.embeddings_constraint),
                    mask_zero=self.mask_zero)
         return cfg
+
+
+def _positive_dim(value, argname):
+    """Keras' rule for input_dim / output_dim: a positive integer (not a bool, a float
+    such as 4.0 or a string); NumPy integers pass too."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
+            or value <= 0:
+        raise ValueError(f"Embedding: `{argname}` must be a positive integer, got "
+                         f"{type(value).__name__} {_argcheck.shown(value)}")
+    return int(value)
 
 
 class _GlobalPooling1D(Layer):

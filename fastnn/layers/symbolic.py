@@ -60,6 +60,9 @@ class KerasTensor:
     one. It has a shape and a dtype but no values; models are built from them with
     keras.Model(inputs, outputs) and then called on data."""
 
+    sparse = False      # Keras' flags: fastnn has no sparse or ragged tensors
+    ragged = False
+
     def __init__(self, shape, dtype="float32", name=None, history=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
         # "string": Keras' dtype of text inputs (NumPy arrays of str or objects)

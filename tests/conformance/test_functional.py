@@ -894,7 +894,8 @@ def test_list_input_with_dict_build():
 
 LEGACY = ("missing: Keras 2's functional config format (InputLayer 'batch_input_shape', "
           "inbound_nodes as [[layer, node, tensor, kwargs]] lists), which Keras 3's "
-          "from_config still reads; fastnn stops at the InputLayer ('shape is required')")
+          "from_config still reads; fastnn reads the InputLayer's batch_input_shape but stops at "
+          "the inbound_nodes lists ('must be {\"args\": [...], \"kwargs\": {...}}')")
 
 
 # Keras: keras/src/models/functional_test.py::test_invalid_config_deserialization_loop
