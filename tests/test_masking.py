@@ -140,3 +140,20 @@ def test_no_mask_no_warning_and_mask_zero_saves():
 def test_a_mask_of_the_wrong_shape_is_refused():
     with pytest.raises(ValueError, match="mask must have shape"):
         layers.GlobalAveragePooling1D()(np.ones((2, 3, 4), np.float32), np.ones((2, 4)))
+
+
+def test_batchnorm_mask_broadcasts_like_keras():
+    # Keras' _moments: the mask, with a last axis added, is broadcast to the inputs
+    from fastnn.layers import BatchNormalization
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 2, 3, 5)).astype("float32")
+    mask = np.array([[1, 0]] * 4, dtype=bool)[..., None]          # (4, 2, 1)
+    a = BatchNormalization(momentum=0.0)
+    b = BatchNormalization(momentum=0.0)
+    ya = a(x, training=True, mask=mask)
+    yb = b(x, training=True, mask=np.broadcast_to(mask, (4, 2, 3)))
+    np.testing.assert_allclose(ya, yb, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(a.moving_mean, x[:, 0].mean(axis=(0, 1)), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"mask must broadcast to the inputs' shape without "
+                                         r"their last axis, \(4, 2, 3\), got mask.shape=\(4, 3, 1\)"):
+        a(x, training=True, mask=np.ones((4, 3, 1)))

@@ -168,7 +168,9 @@ class BatchNormalization(Layer):
         return y.reshape(x.shape).view(Tensor)
 
     def _check_mask(self, inputs, mask):
-        """The mask as a boolean array of the inputs' shape without the last axis."""
+        """The mask as a boolean array of the inputs' shape without the last axis (a
+        mask that broadcasts to it, as (batch, steps, 1) for (batch, steps, h, features)
+        inputs, is broadcast, as in Keras)."""
         m = np.asarray(mask.view(np.ndarray) if isinstance(mask, np.ndarray) else mask)
         shape = tuple(np.shape(inputs))
         if m.ndim != len(shape) - 1:
@@ -176,8 +178,13 @@ class BatchNormalization(Layer):
                              f"than the inputs. Received: mask.shape={m.shape}, "
                              f"inputs.shape={shape}")
         if m.shape != shape[:-1]:
-            raise ValueError(f"{self.name}: the mask must have the inputs' shape without "
-                             f"their last axis, {shape[:-1]}, got mask.shape={m.shape}")
+            # Keras broadcasts the mask (with a last axis added) to the inputs' shape
+            try:
+                m = np.broadcast_to(m, shape[:-1])
+            except ValueError:
+                raise ValueError(f"{self.name}: the mask must broadcast to the inputs' shape "
+                                 f"without their last axis, {shape[:-1]}, got "
+                                 f"mask.shape={m.shape}") from None
         if m.dtype.kind not in "biuf":
             raise TypeError(f"{self.name}: mask must be booleans or numbers, got dtype "
                             f"{m.dtype}")
