@@ -232,3 +232,27 @@ def test_bad_arguments_name_the_argument():
         layer.adapt([[0., 7., 4.], [2., 9., 6.]])
     for a, b in zip(layer.get_weights(), before):
         np.testing.assert_array_equal(a, b)
+
+
+def test_adapt_iterable_of_batches_like_keras3():
+    from fastnn.layers import Normalization
+    with pytest.raises(ValueError, match="empty iterable"):
+        Normalization().adapt([])
+    with pytest.raises(ValueError, match=r"batch with incompatible shape: expected \(None, 4\), "
+                                         r"got \(8, 6\)"):
+        Normalization().adapt(iter([np.ones((8, 4)), np.ones((8, 6))]))
+    with pytest.raises(TypeError, match=r"arrays, got int \(without a `.shape` attribute\)"):
+        Normalization().adapt(iter([42]))
+    # the reduced axes may differ from batch to batch (the kept one may not)
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(4, 3, 2)), rng.normal(size=(5, 7, 2))
+    layer = Normalization(axis=-1)
+    layer.adapt([a, b])
+    pooled = np.concatenate([a.reshape(-1, 2), b.reshape(-1, 2)])
+    np.testing.assert_allclose(layer.mean, pooled.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(layer.variance, pooled.var(axis=0), rtol=1e-6)
+    # a kept axis that is not the last, over batches
+    x = rng.normal(size=(6, 3, 4))
+    layer = Normalization(axis=1)
+    layer.adapt([x[:2], x[2:]])
+    np.testing.assert_allclose(layer.mean, x.mean(axis=(0, 2)), rtol=1e-6)

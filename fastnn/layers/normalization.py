@@ -278,8 +278,9 @@ class Normalization(Layer):
         else:
             raise TypeError(f"{owner}: axis must be an int, a tuple of ints or None, got {axis!r}")
         if (mean is None) != (variance is None):
-            raise ValueError(f"{owner}: mean and variance must be given together, got "
-                             f"mean={mean!r} and variance={variance!r}")
+            raise ValueError(f"{owner}: mean and variance must be given together (Keras: both "
+                             f"`mean` and `variance` must be set), got mean={mean!r} and "
+                             f"variance={variance!r}")
         if mean is not None:
             m, v = np.asarray(mean, dtype=np.float64), np.asarray(variance, dtype=np.float64)
             if m.shape != v.shape:
@@ -304,14 +305,16 @@ class Normalization(Layer):
         ndim = len(input_shape)
         if any(not -ndim <= a < ndim for a in self.axis):
             raise ValueError(f"{self.name}: axis {self.axis} is out of range for inputs of "
-                             f"shape {input_shape}")
+                             f"shape {input_shape} (All `axis` values must be in the range "
+                             f"[-ndim, ndim), ndim={ndim})")
         keep = sorted(a % ndim for a in self.axis)
         if 0 in keep:
             raise ValueError(f"{self.name}: axis {self.axis} keeps the batch axis; normalise "
                              f"over the samples with axis=-1 (per feature) or None")
         if any(input_shape[a] is None for a in keep):
-            raise ValueError(f"{self.name}: the kept axes {tuple(keep)} need a known size, got "
-                             f"input shape {input_shape}")
+            raise ValueError(f"{self.name}: the kept axes {tuple(keep)} need a known size (All "
+                             f"`axis` values to be kept must have a known shape), got input "
+                             f"shape {input_shape}")
         self._keep = tuple(keep)
         self._reduce = tuple(d for d in range(ndim) if d not in keep)
         self._stats_shape = tuple(input_shape[d] if d in keep else 1 for d in range(1, ndim))
@@ -349,17 +352,19 @@ class Normalization(Layer):
         if isinstance(data, np.ndarray) or hasattr(data, "__array__"):
             x = np.asarray(data)
         elif hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict)):
-            # Keras: an iterable is batches, each an array ((x, y) tuples give x)
-            batches = [b[0] if isinstance(b, tuple) else b for b in data]
-            bad = [type(b).__name__ for b in batches if not hasattr(b, "shape")]
-            if not batches or bad:
-                raise TypeError(f"{owner}: an iterable data must yield batches that are arrays, "
-                                f"got {bad[0] if bad else 'no batch'}; pass one array of samples "
-                                f"as np.array(data)")
-            x = np.concatenate([np.asarray(b) for b in batches], axis=0)
+            # Keras: an iterable is batches, each an array ((x, y) tuples give x), whose
+            # kept axes agree; the other axes may differ from batch to batch
+            return self._adapt_batches(data, owner)
         else:
             raise TypeError(f"{owner}: data must be an array of samples or an iterable of "
                             f"batches, got {type(data).__name__}")
+        x = self._checked_data(x, owner)
+        self._build_for_data(x, owner)
+        x = x.astype(np.float64, copy=False)
+        self.mean[...] = x.mean(axis=self._reduce).reshape(self.mean.shape)
+        self.variance[...] = x.var(axis=self._reduce).reshape(self.variance.shape)
+
+    def _checked_data(self, x, owner):
         if x.dtype.kind not in "biuf" or x.ndim == 0 or x.shape[0] == 0:
             raise ValueError(f"{owner}: data must be a non-empty array of real numbers, got "
                              f"dtype {x.dtype} and shape {x.shape}")
@@ -367,15 +372,44 @@ class Normalization(Layer):
             x = x.reshape(-1, 1)
         if not np.all(np.isfinite(x)):
             raise ValueError(f"{owner}: data must be finite")
+        return x
+
+    def _build_for_data(self, x, owner):
         if not self.built:
             self.build((None,) + x.shape[1:])
         elif x.ndim != len(self.input_shape) or any(x.shape[d] != self.input_shape[d]
                                                      for d in self._keep):
             raise ValueError(f"{owner}: the layer was built for inputs of shape "
-                             f"{self.input_shape}, got data of shape {x.shape}")
-        x = x.astype(np.float64, copy=False)
-        self.mean[...] = x.mean(axis=self._reduce).reshape(self.mean.shape)
-        self.variance[...] = x.var(axis=self._reduce).reshape(self.variance.shape)
+                             f"{self.input_shape}, got data of shape {x.shape} (an "
+                             f"incompatible shape)")
+
+    def _adapt_batches(self, data, owner):
+        """adapt() on an iterable of batches: each batch's values per index of the kept
+        axes, pooled (the moments of all of them, as Keras' running update)."""
+        rows, first = [], None
+        for b in data:
+            b = b[0] if isinstance(b, tuple) else b
+            if not hasattr(b, "shape"):
+                raise TypeError(f"{owner}: an iterable data must yield batches that are arrays, "
+                                f"got {type(b).__name__} (without a `.shape` attribute); pass "
+                                f"one array of samples as np.array(data)")
+            x = self._checked_data(np.asarray(b), owner)
+            if first is None:
+                first = x.shape
+                self._build_for_data(x, owner)
+            elif x.ndim != len(first) or any(x.shape[d] != first[d] for d in self._keep):
+                raise ValueError(f"{owner}: adapt() yielded a batch with incompatible shape: "
+                                 f"expected {(None,) + first[1:]}, got {x.shape}")
+            keep = self._keep
+            moved = np.moveaxis(x, keep, tuple(range(x.ndim - len(keep), x.ndim)))
+            rows.append(moved.reshape((-1,) + tuple(x.shape[d] for d in keep))
+                        .astype(np.float64, copy=False))
+        if first is None:
+            raise ValueError(f"{owner}: adapt() received an empty iterable (no batches); pass "
+                             f"a non-empty iterable of arrays, e.g. layer.adapt([x])")
+        x = np.concatenate(rows, axis=0)
+        self.mean[...] = x.mean(axis=0).reshape(self.mean.shape)
+        self.variance[...] = x.var(axis=0).reshape(self.variance.shape)
 
     def _scale(self):
         return np.maximum(np.sqrt(self.variance), self._EPSILON).reshape(self._stats_shape)
