@@ -358,3 +358,10 @@ def test_embedding_dims_constraint_and_weights_like_keras3():
         model.compile("sgd", "mse")
         model.fit(np.array([[1, 2, 3]] * 8), np.full((8, 1), -100.0), epochs=2, verbose=0)
         assert (np.asarray(model.layers[0].embeddings).min() >= 0) == nonneg
+
+
+def test_layer_trainable_argument_is_a_boolean_like_keras3():
+    for bad in ("yes", 1, None):
+        with pytest.raises(ValueError, match=r"Dense: Expected `trainable` to be a boolean"):
+            Dense(2, trainable=bad)
+    assert Dense(2, trainable=np.bool_(False)).trainable is False

@@ -215,7 +215,10 @@ class Layer:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{owner}: name must be a string, got {name!r}")
         self.name = name or _auto_name(_snake(owner))
-        self.trainable = _argcheck.boolean(trainable, "trainable", owner)
+        if not isinstance(trainable, (bool, np.bool_)):    # Keras: a ValueError
+            raise ValueError(f"{owner}: Expected `trainable` to be a boolean (True or False), "
+                             f"got {type(trainable).__name__} {_argcheck.shown(trainable)}")
+        self.trainable = bool(trainable)
         # dtype: a policy (name, DTypePolicy or its config) or a float dtype; None takes
         # the global policy. self.dtype is the weights' (variable) dtype.
         self._dtype_policy = _mixed_precision._layer_policy(dtype, owner)
