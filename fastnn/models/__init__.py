@@ -4,6 +4,7 @@ from fastnn import saving as _saving
 from fastnn.models.model import Model
 from fastnn.models.sequential import Sequential
 from fastnn.models.functional import Functional
+from fastnn.models.cloning import clone_model
 from fastnn.saving import load_model, save_model
 
 __all__ = ["Model", "Sequential", "Functional", "clone_model", "load_model",
@@ -50,32 +51,3 @@ def model_from_json(json_string, custom_objects=None):
         return _saving._build_checked(spec, where, max_bytes, hint=_saving._limit_hint("json"))
     except _saving._ConfigError as e:
         raise ValueError(str(e)) from None
-
-
-def clone_model(model, input_tensors=None, clone_function=None, **kwargs):
-    """A new model with `model`'s architecture and freshly initialised weights (as Keras:
-    weights are not copied; use `clone.set_weights(model.get_weights())` for that).
-
-    Parameters
-    ----------
-    model : Sequential or functional Model
-        The model to copy the architecture of.
-    input_tensors : None
-        Keras' new inputs for the clone; not supported, only None is accepted.
-    clone_function : None
-        Keras' per-layer cloning function; not supported, only None is accepted.
-
-    Returns
-    -------
-    Model
-        A new model of the same class.
-    """
-    if MODEL_CLASSES.get(type(model).__name__) is not type(model):
-        raise TypeError(f"clone_model: model must be a fastnn Sequential or functional Model, "
-                        f"got {type(model).__name__} (a subclassed model is cloned by making "
-                        f"a new instance of its class)")
-    if input_tensors is not None or clone_function is not None or kwargs:
-        given = {"input_tensors": input_tensors, "clone_function": clone_function, **kwargs}
-        raise ValueError("clone_model: only the model is supported, got "
-                         f"{ {k: v for k, v in given.items() if v is not None} }")
-    return type(model).from_config(model.get_config())
