@@ -102,21 +102,25 @@ _ONE = np.uint64(1)
 
 
 def to_categorical(x, num_classes=None):
-    """Integer labels -> one-hot float32 matrix (as keras.utils.to_categorical).
+    """Integer labels -> one-hot matrix (as keras.utils.to_categorical): float64 for
+    NumPy arrays and lists (Keras 3's dtype), a float32 fastnn Tensor for a Tensor
+    (Keras' one_hot of a backend tensor). A trailing axis of size 1 is dropped first.
 
     Parameters
     ----------
-    x : array-like
+    x : array-like or Tensor
         The integer class labels, in ``[0, num_classes)``.
     num_classes : int, optional
         The number of classes. Default None: the largest label plus one.
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray or Tensor
         One row per label, with a trailing axis of size ``num_classes``.
     """
     what = "to_categorical"
+    from fastnn.tensor import Tensor
+    tensor_in = isinstance(x, Tensor)
     x = _argcheck.real_array(x, "x", what)
     if x.ndim > 1 and x.shape[-1] == 1:
         x = x.reshape(x.shape[:-1])
@@ -139,8 +143,11 @@ def to_categorical(x, num_classes=None):
     x = x.astype(np.int64)
     if num_classes is None:
         num_classes = int(x.max()) + 1 if x.size else 0
-    out = np.zeros(x.shape + (num_classes,), dtype=np.float32)
+    out = np.zeros(x.shape + (num_classes,), dtype=np.float32 if tensor_in else np.float64)
     np.put_along_axis(out, x[..., None], 1.0, axis=-1)
+    if tensor_in:
+        from fastnn.autodiff.core_ops import convert_to_tensor
+        return convert_to_tensor(out)
     return out
 
 

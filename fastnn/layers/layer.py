@@ -1,6 +1,7 @@
 """The Layer base class (keras.layers.Layer) and what every layer family shares:
 automatic names, shape and dtype arguments, config helpers."""
 import contextlib
+import functools
 import inspect
 import math
 import re
@@ -541,6 +542,24 @@ class Layer:
             layer._clear_losses()
 
     # -- building and calling ---------------------------------------------------
+    def __init_subclass__(cls, **kwargs):
+        """A build() of the user's marks the layer built when it returns, called
+        directly (``model.build((None, 2))``) or by the first call, as Keras' build
+        wrapper does; fastnn's own layers set ``built`` themselves."""
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is None or cls.__module__.split(".")[0] == "fastnn" \
+                or getattr(build, "_marks_built", False):
+            return
+
+        @functools.wraps(build)
+        def build_wrapper(self, *args, **kw):
+            out = build(self, *args, **kw)
+            self.built = True
+            return out
+        build_wrapper._marks_built = True
+        cls.build = build_wrapper
+
     def build(self, input_shape):
         """Create the layer's weights (with ``add_weight``) for inputs of ``input_shape``;
         called once, by the first call. A subclass with weights defines it.

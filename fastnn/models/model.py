@@ -291,7 +291,23 @@ class Model(Trainer, Layer):
             positions).
         print_fn : callable, optional
             Called with the summary's text instead of ``print``.
+        show_trainable : bool
+            Whether to add Keras' "Trainable" column: Y or N for a layer with weights,
+            - for one without. Default False.
+        expand_nested, layer_range
+            Keras' nested rows and row range: not supported, only their defaults
+            (False, None) are accepted.
         """
+        show_trainable = kwargs.pop("show_trainable", False)
+        if not isinstance(show_trainable, bool):
+            raise TypeError(f"summary: show_trainable must be a bool, got "
+                            f"{type(show_trainable).__name__} {show_trainable!r}")
+        for key, default in (("expand_nested", False), ("layer_range", None)):
+            if key in kwargs and kwargs.pop(key) != default:
+                raise ValueError(f"summary: {key} is not supported by fastnn; only "
+                                 f"{key}={default} is accepted")
+        if kwargs:
+            raise TypeError(f"summary: unexpected keyword argument(s) {sorted(kwargs)}")
         rows = self._summary_rows()
         connected = any(r[3] is not None for r in rows)
         widths = [33, 24, 15] + ([26] if connected else [])
@@ -299,6 +315,9 @@ class Model(Trainer, Layer):
             scale = line_length / sum(widths)
             widths = [max(12, int(w * scale)) for w in widths]
         align = ("<", "<", ">", "<")[:len(widths)]
+        if show_trainable:
+            widths.append(12)
+            align = align + ("^",)
 
         def row(cells, left="│", mid="│", right="│"):
             parts = []
@@ -312,18 +331,21 @@ class Model(Trainer, Layer):
         def rule(l, m, r, ch):
             return l + m.join(ch * w for w in widths) + r
 
-        head = ("Layer (type)", "Output Shape", "Param #", "Connected to")[:len(widths)]
+        head = ("Layer (type)", "Output Shape", "Param #", "Connected to")[
+            :3 + connected] + (("Trainable",) if show_trainable else ())
         lines = [f'Model: "{self.name}"', rule("┏", "┳", "┓", "━"),
                  row(head, "┃", "┃", "┃"), rule("┡", "╇", "┩", "━")]
         for i, (layer, shape, params, conn) in enumerate(rows):
             cells = [f"{layer.name} ({type(layer).__name__})", shape, params]
+            flag = [("Y" if layer.trainable else "N") if layer.weights else "-"] \
+                if show_trainable else []
             if connected:
                 links = conn or ["-"]
-                lines.append(row(cells + [links[0]]))
+                lines.append(row(cells + [links[0]] + flag))
                 for more in links[1:]:
-                    lines.append(row(["", "", "", more]))
+                    lines.append(row(["", "", "", more] + [""] * len(flag)))
             else:
-                lines.append(row(cells))
+                lines.append(row(cells + flag))
             if i < len(rows) - 1:
                 lines.append(rule("├", "┼", "┤", "─"))
         lines.append(rule("└", "┴", "┘", "─"))
