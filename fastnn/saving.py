@@ -967,8 +967,32 @@ def save_model(model, filepath, overwrite=True, **kwargs):
         Whether an existing file may be replaced. Default True.
     """
     _check_model(model, "save_model")
+    # Keras 3's saving_api.save_model: save_format is deprecated (refused unless the
+    # file name says .keras or .h5), include_optimizer only matters for legacy .h5
+    # files, zipped=False writes a directory; any other keyword is a ValueError.
+    include_optimizer = kwargs.pop("include_optimizer", True)
+    save_format = kwargs.pop("save_format", False)
+    zipped = kwargs.pop("zipped", None)
+    if save_format:
+        if str(filepath).endswith((".h5", ".hdf5", ".keras")):
+            warnings.warn(f"save_model: the `save_format` argument is deprecated in Keras 3 "
+                          f"and unused: the file name gives the format. Received: "
+                          f"save_format={save_format}", stacklevel=2)
+        else:
+            raise ValueError("save_model: The `save_format` argument is deprecated in Keras "
+                             "3. Please remove this argument and pass a file path with "
+                             "either `.keras` or `.h5` extension. Received: "
+                             f"save_format={save_format}")
     if kwargs:
-        raise TypeError(f"save_model: unexpected arguments {sorted(kwargs)}")
+        raise ValueError(f"save_model: The following argument(s) are not supported: "
+                         f"{list(kwargs)}")
+    if include_optimizer is not True:
+        raise ValueError(f"save_model: include_optimizer={include_optimizer!r} is not "
+                         f"supported: Keras uses it only for legacy .h5 files, which fastnn "
+                         f"does not write; the optimizer's state is always saved")
+    if zipped not in (None, True):
+        raise ValueError(f"save_model: zipped={zipped!r} (Keras' unzipped model directory) "
+                         f"is not supported by fastnn; save to one file")
     kind = _suffix(filepath)
     if kind == "keras":
         from fastnn import saving_keras

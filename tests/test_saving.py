@@ -685,3 +685,25 @@ def test_load_model_builds_without_random_initialisation(tmp_path, data, monkeyp
     assert all("add_weight" not in vars(layer) for layer in m2.layers)
     m2.layers[0].build((None, 64))       # the layers' own add_weight again afterwards
     assert len(calls) == 1
+
+
+def test_save_model_keywords_follow_keras_saving_api(tmp_path):
+    """Keras 3's saving_api.save_model: save_format is deprecated (a warning with a .keras
+    or .h5 name, else ValueError), unknown keywords are a ValueError; fastnn refuses
+    include_optimizer=False and zipped=False rather than ignore them."""
+    import fastnn as keras
+    m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    with pytest.warns(UserWarning, match="save_format` argument is deprecated"):
+        keras.saving.save_model(m, tmp_path / "m.keras", save_format="keras")
+    assert keras.saving.load_model(tmp_path / "m.keras").get_config() == m.get_config()
+    with pytest.raises(ValueError, match="save_format` argument is deprecated.*"
+                                         "Received: save_format=tf"):
+        m.save(tmp_path / "m", save_format="tf")
+    with pytest.raises(ValueError, match=r"The following argument\(s\) are not supported: "
+                                         r"\['bad'\]"):
+        m.save(tmp_path / "m.keras", bad=1)
+    with pytest.raises(ValueError, match="include_optimizer=False is not supported"):
+        m.save(tmp_path / "m.keras", include_optimizer=False)
+    with pytest.raises(ValueError, match="zipped=False .* is not supported"):
+        m.save(tmp_path / "m_dir", zipped=False)
+    m.save(tmp_path / "m2.keras", include_optimizer=True, zipped=True)
