@@ -666,7 +666,7 @@ def fuzz_utils(data):
             lab = np.asarray(args["x"])
             if lab.ndim > 1 and lab.shape[-1] == 1:
                 lab = lab.reshape(lab.shape[:-1])
-            assert out.dtype == np.float32 and out.shape[:-1] == lab.shape
+            assert out.dtype == np.float64 and out.shape[:-1] == lab.shape  # Keras 3: float64 for NumPy input
             if lab.size:
                 np.testing.assert_array_equal(out.sum(axis=-1), 1)
                 np.testing.assert_array_equal(out.argmax(axis=-1), lab.astype(np.int64))

@@ -51,7 +51,7 @@ def branchy_model():
     y = Dense(6, name="d3")(y)
     r = Add(name="skip_add")([x, y])
     c = Concatenate(name="merge")([r, b])
-    shared = Dense(6, name="shared")
+    shared = Dense(10, name="shared")    # called on its own output: units = its input's
     z = shared(c)
     out = Add(name="twice_add")([z, shared(z)])
     return Model([a, b], out)

@@ -16,13 +16,13 @@ def _lines(model, **kwargs):
 
 def test_summary_show_trainable_column():
     m = models.Sequential([layers.Input((2,)), layers.Dense(3, name="t"),
-                           layers.Dense(3, name="f", trainable=False), layers.Dropout(0.1)])
+                           layers.Dense(3, name="f", trainable=False), layers.Dropout(0.1, name="drop")])
     lines = _lines(m, show_trainable=True)
     assert "Trainable" in lines[2]
     row = {ln.split()[1]: ln for ln in lines if ln.startswith("│ ")}
     assert row["t"].rstrip("│ ").endswith("Y")
     assert row["f"].rstrip("│ ").endswith("N")
-    assert row["dropout"].rstrip("│ ").endswith("-")
+    assert row["drop"].rstrip("│ ").endswith("-")
     assert "Trainable" not in _lines(m)[2]
 
 
