@@ -93,6 +93,14 @@ from fastnn import layers, nn  # noqa: E402
 from fastnn import callbacks  # noqa: E402
 from fastnn.layers import Input  # noqa: E402
 from fastnn.models import Model, Sequential  # noqa: E402
+# Keras 3's top-level base classes (keras.Layer, keras.Loss, ...) and keras.KerasTensor
+from fastnn.layers import Layer  # noqa: E402
+from fastnn.layers.symbolic import KerasTensor  # noqa: E402
+from fastnn.losses import Loss  # noqa: E402
+from fastnn.metrics import Metric  # noqa: E402
+from fastnn.initializers import Initializer  # noqa: E402
+from fastnn.regularizers import Regularizer  # noqa: E402
+from fastnn.optimizers import Optimizer  # noqa: E402
 
 from fastnn import backend  # noqa: E402
 from fastnn import mixed_precision  # noqa: E402

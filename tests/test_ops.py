@@ -479,3 +479,58 @@ def test_fast_paths_still_record_on_a_tape_and_build_graphs():
     assert type(out).__name__ == "KerasTensor" and out.shape == (None, 2)
     model = fastnn.keras.Model(inp, out)
     np.testing.assert_array_equal(model(np.asarray(x)), np.maximum(np.asarray(x) @ w, 0))
+
+
+def test_op_on_keras_tensors_knows_which_dimensions_are_unknown():
+    # Keras' compute_output_spec: an unknown dimension anywhere stays unknown, and a
+    # reduced batch axis has its real size (fastnn probes the op with the unknown
+    # dimensions 2, then 3)
+    x = fastnn.KerasTensor((None, 3, None))
+    assert fastnn.ops.relu(x).shape == (None, 3, None)
+    assert fastnn.ops.cast(fastnn.KerasTensor((3, 5, None)), "float64").shape == (3, 5, None)
+    x = fastnn.KerasTensor((None, 3, 4))
+    assert fastnn.ops.moments(x, axes=[0])[1].shape == (3, 4)
+    assert fastnn.ops.logsumexp(x, keepdims=True).shape == (1, 1, 1)
+    assert fastnn.ops.sum(x, axis=(0, 1)).shape == (4,)
+    # a reshape that only the first probe allows keeps the first dimension unknown
+    assert fastnn.ops.reshape(fastnn.KerasTensor((None, 2)), (-1, 4)).shape == (None, 4)
+    for name in ("Layer", "Loss", "Metric", "Optimizer", "Initializer", "Regularizer"):
+        assert isinstance(getattr(fastnn, name), type)
+
+
+def test_normalize_follows_keras():
+    x = np.array([[3.0, 4.0], [0.0, 0.0]], np.float32)
+    # L2: x * rsqrt(max(sum(x**2), eps**2)); the zero row stays zero
+    np.testing.assert_allclose(fastnn.ops.normalize(x), [[0.6, 0.8], [0, 0]], rtol=1e-6)
+    # any int order >= 1 (a vector norm over one axis), epsilon the lower bound
+    np.testing.assert_allclose(fastnn.ops.normalize(x, order=3),
+                               x / np.maximum(np.cbrt(np.sum(x ** 3, -1, keepdims=True)),
+                                              1e-7), rtol=1e-6)
+    np.testing.assert_allclose(fastnn.ops.normalize(x, order=1, epsilon=100.0), x / 100.0)
+    # order 1 over all the axes of a matrix is numpy's matrix 1-norm (max column sum)
+    np.testing.assert_allclose(fastnn.ops.normalize(x, axis=None, order=1), x / 4.0)
+    assert fastnn.ops.normalize(np.float32(2.0)).shape == (1,)
+    for bad in (np.inf, 2.5, 0, True, "2"):
+        with pytest.raises(ValueError, match="Argument `order` must be an int >= 1"):
+            fastnn.ops.normalize(x, order=bad)
+    with pytest.raises(ValueError, match="matrix norm, of order 1 or 2 only"):
+        fastnn.ops.normalize(x, axis=None, order=3)
+    with pytest.raises(ValueError, match=r"normalize: axis 2 is out of bounds"):
+        fastnn.ops.normalize(x, axis=2)
+    # the default epsilon is fastnn.backend.epsilon(), read at the call
+    old = fastnn.backend.epsilon()
+    try:
+        fastnn.backend.set_epsilon(10.0)
+        np.testing.assert_allclose(fastnn.ops.normalize(x), x / 10.0, rtol=1e-6)
+    finally:
+        fastnn.backend.set_epsilon(old)
+
+
+def test_softmax_over_an_axis_of_size_one_warns_as_keras():
+    with pytest.warns(UserWarning, match=r"softmax over axis 1 of a tensor of shape \(2, 1\)"):
+        fastnn.ops.softmax(np.ones((2, 1)), axis=1)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fastnn.ops.softmax(np.ones((2, 1)), axis=0)
+        fastnn.ops.softmax(np.ones((2, 1)), axis=(0, 1))

@@ -10,6 +10,7 @@ tests compare the kernels with.
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -48,8 +49,9 @@ def _check_axis(axis, ndim, owner):
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"{owner}: axis must be an int, got {type(axis).__name__} {axis!r}")
     if not -ndim <= axis < ndim:
-        raise ValueError(f"{owner}: axis must be in [{-ndim}, {ndim}) for a {ndim}-D "
-                         f"input, got {axis}")
+        raise ValueError(f"{owner}: axis {axis} is out of bounds for an array with "
+                         f"dimension {ndim}: axis must be in [{-ndim}, {ndim}) for a "
+                         f"{ndim}-D input, got {axis}")
     return int(axis) % ndim
 
 
@@ -388,8 +390,14 @@ def softmax(x, axis=-1):
     axis
         The axis it normalises over. Default -1.
     """
+    x = _float(x)
+    if isinstance(axis, numbers.Integral) and not isinstance(axis, (bool, np.bool_)) and \
+            -x.ndim <= axis < x.ndim and x.shape[axis] == 1:
+        warnings.warn(f"You are using a softmax over axis {axis} of a tensor of shape "
+                      f"{x.shape}. This axis has size 1. The softmax operation will always "
+                      f"return the value 1, which is likely not what you intended. Did you "
+                      f"mean to use a sigmoid instead?", stacklevel=2)
     if isinstance(axis, (tuple, list)) or axis is None:
-        x = _float(x)
         return _softmax_formula(x, axis=tuple(axis) if axis is not None else None)
     return _activation(x, "softmax", 0.0, FORMULAS["softmax"], axis=axis)
 
@@ -720,20 +728,59 @@ def moments(x, axes, keepdims=False):
     return (P.mean(x, axis=ax, keepdims=keepdims), P.var(x, axis=ax, keepdims=keepdims))
 
 
-def normalize(x, axis=-1, order=2):
-    """x divided by its `order`-norm along axis (Keras' ops.normalize).
+def normalize(x, axis=-1, order=2, epsilon=None):
+    """x divided by its `order`-norm along axis, ``x / max(norm(x), epsilon)`` (Keras'
+    ops.normalize). The L2 norm (order=2) is ``x * rsqrt(max(sum(x**2), epsilon**2))``,
+    as Keras: a zero vector has a finite gradient.
 
     Parameters
     ----------
     x
-        The input tensor (an array, a Tensor or a number).
+        The input tensor (an array, a Tensor or a number; a number is taken as a vector
+        of one value).
     axis
-        The axis of the norm. Default -1.
+        The axis or axes of the norm (None: all of them). Default -1.
     order
-        The order of the norm. Default 2.
+        The order of the norm, an int >= 1. Default 2.
+    epsilon
+        The lower bound of the norm. Default None: ``fastnn.backend.epsilon()``.
     """
+    if isinstance(order, (bool, np.bool_)) or not isinstance(order, numbers.Integral) \
+            or not order >= 1:
+        raise ValueError(f"normalize: Argument `order` must be an int >= 1. Received: "
+                         f"order={order!r}")
+    if epsilon is None:
+        from fastnn import backend
+        epsilon = backend.epsilon()
+    epsilon = _real(epsilon, "epsilon", "normalize")
     x = _float(x)
-    n = P.norm(x, ord=order, axis=axis, keepdims=True)
-    if n is NotImplemented:
-        raise ValueError(f"normalize: order must be 1, 2 or inf, got {order!r}")
-    return P.divide(x, P.maximum(n, _c(x, EPSILON)))
+    if x.ndim == 0:
+        x = P.reshape(x, (1,))
+    if axis is not None:
+        axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+        for a in axes:
+            _check_axis(a, x.ndim, "normalize")
+        axis = tuple(axis) if isinstance(axis, (tuple, list)) else axis
+    if order == 2:
+        square_sum = P.sum(P.square(x), axis=axis, keepdims=True)
+        inv_norm = P.divide(1, P.sqrt(P.maximum(square_sum, _c(x, epsilon * epsilon))))
+        return P.multiply(x, inv_norm)
+    # numpy.linalg.norm's rules (Keras' NumPy backend): a vector norm over one axis, a
+    # matrix norm over two (order 1 only, among the ints >= 1 but 2)
+    axes = tuple(range(x.ndim)) if axis is None else \
+        tuple(a % x.ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+    if len(axes) == 1:
+        n = P.power(P.sum(P.power(P.absolute(x), _c(x, order)), axis=axes, keepdims=True),
+                    _c(x, 1.0 / order))
+    elif len(axes) == 2 and order == 1:
+        n = P.max(P.sum(P.absolute(x), axis=axes[0], keepdims=True), axis=axes[1],
+                  keepdims=True)
+    elif len(axes) == 2:
+        raise ValueError(f"normalize: the norm over 2 axes is a matrix norm, of order 1 or "
+                         f"2 only (numpy.linalg.norm's), got order={order} over axes "
+                         f"{axes} of a {x.ndim}-D input")
+    else:
+        raise ValueError(f"normalize: a norm of order {order} is over 1 axis (a vector "
+                         f"norm) or 2 (a matrix norm), got axis={axis!r} for a {x.ndim}-D "
+                         f"input")
+    return P.divide(x, P.maximum(n, _c(x, epsilon)))

@@ -1,4 +1,6 @@
 """Core layers: Input / InputLayer and Dense."""
+import warnings
+
 import numpy as np
 
 from fastnn import _argcheck, activations, constraints, initializers, regularizers
@@ -439,6 +441,47 @@ class OpLayer(Layer):
         args = tree_map(lambda v: next(it) if isinstance(v, KerasTensor) else v, self._args)
         kwargs = tree_map(lambda v: next(it) if isinstance(v, KerasTensor) else v, self._kwargs)
         return self.fn(*args, **kwargs)
+
+    def _output_spec(self, args, kwargs):
+        """The output KerasTensors, as Keras' compute_output_spec gives them: the
+        function called on zeros twice, every unknown dimension (None, wherever it is)
+        2 in the first call and 3 in the second; an output dimension that differs
+        between the two is unknown (None), one that does not is known (an op that
+        reduces the batch axis gives its real size). Where only the first call runs
+        (a reshape that needs the size 2, say), the rule of Layer: the first dimension
+        is unknown when a batch size is."""
+        def probe(size):
+            def z(t):
+                if not isinstance(t, KerasTensor):
+                    return t
+                return np.zeros(tuple(size if d is None else d for d in t.shape), t.dtype)
+            kw = tree_map(z, kwargs)
+            kw.setdefault("training", False)
+            return self.call(*tree_map(z, args), **kw)
+
+        if not any(d is None for t in tree_flatten(args) if isinstance(t, KerasTensor)
+                   for d in t.shape):
+            return super()._output_spec(args, kwargs)
+        try:
+            first = probe(2)
+        except Exception as e:
+            raise type(e)(f"{self.name}: calling the layer on symbolic inputs failed ({e}); "
+                          f"define compute_output_shape(input_shape) for it") from None
+        try:
+            with warnings.catch_warnings():     # the first call gave the warnings
+                warnings.simplefilter("ignore")
+                second = probe(3)
+        except Exception:
+            return super()._output_spec(args, kwargs)
+        flat1, flat2 = tree_flatten(first), tree_flatten(second)
+        if len(flat1) != len(flat2) or any(np.ndim(a) != np.ndim(b)
+                                           for a, b in zip(flat1, flat2)):
+            return super()._output_spec(args, kwargs)
+        specs = iter([KerasTensor(tuple(d1 if d1 == d2 else None
+                                        for d1, d2 in zip(np.shape(a), np.shape(b))),
+                                  np.asarray(a).dtype)
+                      for a, b in zip(flat1, flat2)])
+        return tree_map(lambda a: next(specs), first)
 
     def get_config(self):
         raise ValueError(f"{self.name}: a model with a keras.ops call on its tensors "

@@ -1,0 +1,629 @@
+"""Keras 3's own tests of keras.ops' neural-network functions (keras/src/ops/nn_test.py),
+ported to fastnn.ops for the functions fastnn.ops has: relu, relu6, sigmoid, softplus,
+softsign, silu, log_sigmoid, leaky_relu, hard_sigmoid, hard_silu, elu, selu, gelu,
+softmax, log_softmax, one_hot, binary / categorical / sparse_categorical_crossentropy,
+moments and normalize.
+
+Each test names its source (`# Keras: keras/src/ops/nn_test.py::<class>::<test>`). The
+shape tests run on fastnn's symbolic tensors (`fastnn.layers.symbolic.KerasTensor`,
+what `keras.Input` returns); the dtype tests compare with the input's float dtype
+(float32 as Keras, and float64, which fastnn also computes in), the symbolic call
+(`knn.Elu().symbolic_call(x)`: Keras' operation classes, which fastnn does not have) as
+the function called on a KerasTensor. Keras' assertAllClose defaults (rtol = atol =
+1e-6) are kept.
+
+Not ported:
+- functions fastnn.ops does not have: sparse_sigmoid, celu, glu, tanh_shrink,
+  hard_tanh, hard_shrink, threshold, squareplus, soft_shrink, sparse_plus, sparsemax
+  (fastnn.activations has most of them: tests/conformance/test_activations.py), polar,
+  multi_hot, psnr, batch_normalization, rms_normalization, layer_normalization,
+  unfold / fold, depth_to_space / space_to_depth;
+- convolutions, pooling, ctc_loss / ctc_decode and dot_product_attention (fastnn has no
+  such ops);
+- sparse tensors (`sparse=True`), float16 / bfloat16 (the float16 case of
+  test_moments), moments' `synchronized` (TensorFlow's distribution strategies) and the
+  JAX-on-TPU test.
+"""
+import warnings
+from itertools import combinations
+
+import numpy as np
+import pytest
+
+import fastnn as keras
+from fastnn import layers, losses, models
+from fastnn import ops
+from fastnn import ops as knn
+from fastnn import KerasTensor
+
+SRC = "keras/src/ops/nn_test.py"
+ACTS = ["relu", "relu6", "sigmoid", "softplus", "softsign", "silu", "log_sigmoid",
+        "leaky_relu", "hard_sigmoid", "hard_silu", "elu", "selu", "gelu"]
+
+
+def assert_all_close(a, b, rtol=1e-6, atol=1e-6):
+    if isinstance(b, (tuple, list)) and isinstance(a, (tuple, list)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_all_close(x, y, rtol, atol)
+        return
+    np.testing.assert_allclose(np.asarray(a, dtype=np.float64), np.asarray(b, np.float64),
+                               rtol=rtol, atol=atol)
+
+
+def standardize_dtype(d):
+    return np.dtype(d).name
+
+
+# ---------------------------------------------------------------- NNOpsDynamicShapeTest
+@pytest.mark.parametrize("name", ACTS)
+def test_dynamic_shape_activations(name):
+    # Keras: keras/src/ops/nn_test.py::NNOpsDynamicShapeTest::test_relu, test_relu6,
+    # test_sigmoid, test_softplus, test_softsign, test_silu, test_log_sigmoid,
+    # test_leaky_relu, test_hard_sigmoid, test_hard_silu, test_elu, test_selu, test_gelu
+    x = KerasTensor([None, 2, 3])
+    assert getattr(knn, name)(x).shape == (None, 2, 3)
+
+
+def test_dynamic_shape_softmax():
+    # Keras: keras/src/ops/nn_test.py::NNOpsDynamicShapeTest::test_softmax
+    x = KerasTensor([None, 2, 3])
+    assert knn.softmax(x).shape == (None, 2, 3)
+    assert knn.softmax(x, axis=1).shape == (None, 2, 3)
+    assert knn.softmax(x, axis=-1).shape == (None, 2, 3)
+
+
+def test_softmax_in_graph():
+    # Keras: keras/src/ops/nn_test.py::NNOpsDynamicShapeTest::test_softmax_in_graph
+    class SoftmaxLayer(keras.Layer):
+        def call(self, x):
+            return ops.softmax(x, axis=-1)
+
+    class Model(keras.Model):
+        def __init__(self):
+            x = keras.Input(shape=(None,))
+            y = SoftmaxLayer()(x)
+            super().__init__(inputs=x, outputs=y)
+
+    # Make sure Keras is able to compile the model graph
+    model = Model()
+    x = ops.array([[1.0, 2.0, 3.0, 4.0]])
+    model.predict(x)
+
+
+def test_dynamic_shape_log_softmax():
+    # Keras: keras/src/ops/nn_test.py::NNOpsDynamicShapeTest::test_log_softmax
+    x = KerasTensor([None, 2, 3])
+    assert knn.log_softmax(x).shape == (None, 2, 3)
+    assert knn.log_softmax(x, axis=1).shape == (None, 2, 3)
+    assert knn.log_softmax(x, axis=-1).shape == (None, 2, 3)
+    with pytest.raises(ValueError):
+        knn.log_softmax(x, axis=3)
+
+
+def test_dynamic_shape_one_hot():
+    # Keras: keras/src/ops/nn_test.py::NNOpsDynamicShapeTest::test_one_hot (not the
+    # sparse=True line: fastnn has no sparse tensors)
+    x = KerasTensor([None, 3, 1])
+    assert knn.one_hot(x, 5).shape == (None, 3, 1, 5)
+    assert knn.one_hot(x, 5, 1).shape == (None, 5, 3, 1)
+    assert knn.one_hot(x, 5, 2).shape == (None, 3, 5, 1)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32", "bool"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_one_hot_dtype(dtype, sparse):
+    # Keras: keras/src/ops/nn_test.py::NNOpsDynamicShapeTest::test_one_hot_dtype
+    if sparse:
+        pytest.skip("fastnn has no sparse tensors (Keras skips where the backend has none)")
+    x = np.arange(5)
+    out = knn.one_hot(x, 5, axis=0, dtype=dtype, sparse=sparse)
+    assert standardize_dtype(out.dtype) == dtype
+
+
+def test_dynamic_shape_moments():
+    # Keras: keras/src/ops/nn_test.py::NNOpsDynamicShapeTest::test_moments
+    x = KerasTensor([None, 3, 4])
+    assert knn.moments(x, axes=[0])[0].shape == (3, 4)
+    assert knn.moments(x, axes=[0, 1])[0].shape == (4,)
+    assert knn.moments(x, axes=[0, 1], keepdims=True)[0].shape == (1, 1, 4)
+
+    assert knn.moments(x, axes=[1])[0].shape == (None, 4)
+    assert knn.moments(x, axes=[1, 2])[0].shape == (None,)
+    assert knn.moments(x, axes=[1, 2], keepdims=True)[0].shape == (None, 1, 1)
+
+
+def test_dynamic_shape_normalize():
+    # Keras: keras/src/ops/nn_test.py::NNOpsDynamicShapeTest::test_normalize
+    x = KerasTensor([None, 2, 3])
+    assert knn.normalize(x).shape == (None, 2, 3)
+
+
+# ----------------------------------------------------------------- NNOpsStaticShapeTest
+@pytest.mark.parametrize("name", ACTS)
+def test_static_shape_activations(name):
+    # Keras: keras/src/ops/nn_test.py::NNOpsStaticShapeTest::test_relu, test_relu6,
+    # test_sigmoid, test_softplus, test_softsign, test_silu, test_log_sigmoid,
+    # test_leaky_relu, test_hard_sigmoid, test_hard_silu, test_elu, test_selu, test_gelu
+    x = KerasTensor([1, 2, 3])
+    assert getattr(knn, name)(x).shape == (1, 2, 3)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_static_shape_softmax(name):
+    # Keras: keras/src/ops/nn_test.py::NNOpsStaticShapeTest::test_softmax,
+    # test_log_softmax
+    f = getattr(knn, name)
+    x = KerasTensor([1, 2, 3])
+    assert f(x).shape == (1, 2, 3)
+    assert f(x, axis=1).shape == (1, 2, 3)
+    assert f(x, axis=-1).shape == (1, 2, 3)
+
+
+def test_static_shape_one_hot():
+    # Keras: keras/src/ops/nn_test.py::NNOpsStaticShapeTest::test_one_hot (not the
+    # sparse=True line: fastnn has no sparse tensors)
+    x = KerasTensor([2, 3, 1])
+    assert knn.one_hot(x, 5).shape == (2, 3, 1, 5)
+    assert knn.one_hot(x, 5, 1).shape == (2, 5, 3, 1)
+    assert knn.one_hot(x, 5, 2).shape == (2, 3, 5, 1)
+
+
+def test_static_shape_binary_crossentropy():
+    # Keras: keras/src/ops/nn_test.py::NNOpsStaticShapeTest::test_binary_crossentropy
+    x1 = KerasTensor([2, 3, 1])
+    x2 = KerasTensor([2, 3, 1])
+    assert knn.binary_crossentropy(x1, x2).shape == (2, 3, 1)
+
+
+def test_static_shape_categorical_crossentropy():
+    # Keras: keras/src/ops/nn_test.py::NNOpsStaticShapeTest::test_categorical_crossentropy
+    x1 = KerasTensor([2, 3, 4])
+    x2 = KerasTensor([2, 3, 4])
+    assert knn.categorical_crossentropy(x1, x2).shape == (2, 3)
+
+
+def test_static_shape_sparse_categorical_crossentropy():
+    # Keras: keras/src/ops/nn_test.py::NNOpsStaticShapeTest::
+    # test_sparse_categorical_crossentropy
+    x1 = KerasTensor([2, 3], dtype="int32")
+    x2 = KerasTensor([2, 3, 4])
+    assert knn.sparse_categorical_crossentropy(x1, x2).shape == (2, 3)
+    x1 = KerasTensor([2, 4], dtype="int32")
+    x2 = KerasTensor([2, 3, 4])
+    assert knn.sparse_categorical_crossentropy(x1, x2, axis=1).shape == (2, 4)
+    with pytest.raises(ValueError):
+        knn.sparse_categorical_crossentropy(x1, x2, axis=3)
+
+
+def test_static_shape_moments():
+    # Keras: keras/src/ops/nn_test.py::NNOpsStaticShapeTest::test_moments
+    x = KerasTensor([2, 3, 4])
+    assert knn.moments(x, axes=[0])[0].shape == (3, 4)
+    assert knn.moments(x, axes=[0, 1])[0].shape == (4,)
+    assert knn.moments(x, axes=[0, 1], keepdims=True)[0].shape == (1, 1, 4)
+
+
+def test_static_shape_normalize():
+    # Keras: keras/src/ops/nn_test.py::NNOpsStaticShapeTest::test_normalize
+    x = KerasTensor([1, 2, 3])
+    assert knn.normalize(x).shape == (1, 2, 3)
+
+
+# ----------------------------------------------------------------- NNOpsCorrectnessTest
+def test_relu():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_relu
+    x = np.array([-1, 0, 1, 2, 3], dtype=np.float32)
+    assert_all_close(knn.relu(x), [0, 0, 1, 2, 3])
+
+
+def test_relu6():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_relu6
+    x = np.array([-1, 0, 1, 2, 3, 4, 5, 6, 7], dtype=np.float32)
+    assert_all_close(knn.relu6(x), [0, 0, 1, 2, 3, 4, 5, 6, 6])
+
+
+def test_sigmoid():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_sigmoid
+    x = np.array([-1, 0, 1, 2, 3], dtype=np.float32)
+    assert_all_close(knn.sigmoid(x), [0.26894143, 0.5, 0.7310586, 0.880797, 0.95257413])
+
+
+def test_softplus():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_softplus
+    x = np.array([-1, 0, 1, 2, 3], dtype=np.float32)
+    assert_all_close(knn.softplus(x),
+                     [0.31326166, 0.6931472, 1.3132616, 2.126928, 3.0485873])
+
+
+def test_softsign():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_softsign
+    x = np.array([-1, 0, 1, 2, 3], dtype=np.float32)
+    assert_all_close(knn.softsign(x), [-0.5, 0, 0.5, 0.6666667, 0.75])
+
+
+def test_silu():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_silu
+    x = np.array([-1, 0, 1, 2, 3], dtype=np.float32)
+    assert_all_close(knn.silu(x), [-0.26894143, 0, 0.7310586, 1.7615942, 2.8577223])
+
+
+def test_log_sigmoid():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_log_sigmoid
+    x = np.array([-1, 0, 1, 2, 3], dtype=np.float32)
+    assert_all_close(knn.log_sigmoid(x),
+                     [-1.3132616, -0.6931472, -0.31326166, -0.126928, -0.04858732])
+
+
+def test_leaky_relu():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_leaky_relu
+    x = np.array([-1, 0, 1, 2, 3], dtype=np.float32)
+    assert_all_close(knn.leaky_relu(x), [-0.2, 0, 1, 2, 3])
+
+
+def test_hard_sigmoid():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_hard_sigmoid
+    x = np.array([-1, 0, 1, 2, 3], dtype=np.float32)
+    assert_all_close(knn.hard_sigmoid(x), [0.33333334, 0.5, 0.6666667, 0.8333334, 1.0])
+
+
+def test_hard_silu():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_hard_silu
+    x = np.array([-3, -2, -1, 0, 1, 2, 3], dtype=np.float32)
+    assert_all_close(knn.hard_silu(x),
+                     [-0.0, -0.333333, -0.333333, 0.0, 0.6666667, 1.6666667, 3.0])
+
+
+def test_elu():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_elu
+    x = np.array([-1, 0, 1, 2, 3], dtype=np.float32)
+    assert_all_close(knn.elu(x), [-0.63212055, 0, 1, 2, 3])
+    assert_all_close(knn.elu(x, alpha=0.5), [-0.31606027, 0, 1, 2, 3])
+
+
+def test_selu():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_selu
+    x = np.array([-1, 0, 1, 2, 3], dtype=np.float32)
+    assert_all_close(knn.selu(x), [-1.1113307, 0.0, 1.050701, 2.101402, 3.152103])
+
+
+def test_gelu():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_gelu
+    x = np.array([-1, 0, 1, 2, 3], dtype=np.float32)
+    assert_all_close(knn.gelu(x), [-0.15880796, 0.0, 0.841192, 1.9545977, 2.9963627])
+
+
+def test_softmax():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_softmax
+    x = np.array([[1, 2, 3], [1, 2, 3]], dtype=np.float32)
+    assert_all_close(
+        knn.softmax(x, axis=None),  # Reduce on all axes.
+        [[0.045015, 0.122364, 0.33262], [0.045015, 0.122364, 0.33262]],
+    )
+    assert_all_close(knn.softmax(x, axis=0), [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]])
+    assert_all_close(
+        knn.softmax(x, axis=-1),
+        [[0.09003057, 0.24472848, 0.66524094], [0.09003057, 0.24472848, 0.66524094]],
+    )
+    assert_all_close(
+        knn.softmax(x),  # Default axis should be -1.
+        [[0.09003057, 0.24472848, 0.66524094], [0.09003057, 0.24472848, 0.66524094]],
+    )
+
+
+def test_softmax_correctness_with_axis_tuple():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::
+    # test_softmax_correctness_with_axis_tuple
+    input = np.array([[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]])
+    combination = combinations(range(3), 2)
+    for axis in list(combination):
+        result = keras.ops.softmax(input, axis=axis)
+        normalized_sum_by_axis = np.sum(ops.convert_to_numpy(result), axis=axis)
+        assert_all_close(normalized_sum_by_axis, 1.0)
+
+
+def test_log_softmax():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_log_softmax
+    x = np.array([[1, 2, 3], [1, 2, 3]], dtype=np.float32)
+    assert_all_close(
+        knn.log_softmax(x, axis=None),  # Reduce on all axes.
+        [[-3.100753, -2.100753, -1.100753], [-3.100753, -2.100753, -1.100753]],
+    )
+    assert_all_close(
+        knn.log_softmax(x, axis=0),
+        [[-0.693147, -0.693147, -0.693147], [-0.693147, -0.693147, -0.693147]],
+    )
+    assert_all_close(
+        knn.log_softmax(x, axis=-1),
+        [[-2.407606, -1.407606, -0.407606], [-2.407606, -1.407606, -0.407606]],
+    )
+    assert_all_close(
+        knn.log_softmax(x),  # Default axis should be -1.
+        [[-2.407606, -1.407606, -0.407606], [-2.407606, -1.407606, -0.407606]],
+    )
+
+
+def test_log_softmax_correctness_with_axis_tuple():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::
+    # test_log_softmax_correctness_with_axis_tuple
+    input = np.array([[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]])
+    combination = combinations(range(3), 2)
+    for axis in list(combination):
+        result = keras.ops.log_softmax(input, axis=axis)
+        normalized_sum_by_axis = np.sum(np.exp(ops.convert_to_numpy(result)), axis=axis)
+        assert_all_close(normalized_sum_by_axis, 1.0)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_one_hot(sparse):
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_one_hot
+    # (assertSparse(output, False) holds for every fastnn tensor: left out)
+    if sparse:
+        pytest.skip("fastnn has no sparse tensors (Keras skips where the backend has none)")
+    # Test 1D one-hot.
+    indices_1d = np.array([0, 1, 2, 3])
+    output_1d = knn.one_hot(indices_1d, 4, sparse=sparse)
+    assert_all_close(output_1d, np.eye(4)[indices_1d])
+    output_1d = knn.one_hot(indices_1d, 4, axis=0, sparse=sparse)
+    assert_all_close(output_1d, np.eye(4)[indices_1d])
+
+    # Test 1D list one-hot.
+    indices_1d = [0, 1, 2, 3]
+    output_1d = knn.one_hot(indices_1d, 4, sparse=sparse)
+    assert_all_close(output_1d, np.eye(4)[indices_1d])
+    output_1d = knn.one_hot(indices_1d, 4, axis=0, sparse=sparse)
+    assert_all_close(output_1d, np.eye(4)[indices_1d])
+
+    # Test 2D one-hot.
+    indices_2d = np.array([[0, 1], [2, 3]])
+    output_2d = knn.one_hot(indices_2d, 4, sparse=sparse)
+    assert_all_close(output_2d, np.eye(4)[indices_2d])
+    output_2d = knn.one_hot(indices_2d, 4, axis=2, sparse=sparse)
+    assert_all_close(output_2d, np.eye(4)[indices_2d])
+    output_2d = knn.one_hot(indices_2d, 4, axis=1, sparse=sparse)
+    assert_all_close(output_2d, np.transpose(np.eye(4)[indices_2d], (0, 2, 1)))
+
+    # Test 1D one-hot with 1 extra dimension.
+    indices_1d = np.array([[0], [1], [2], [3]])
+    output_1d = knn.one_hot(indices_1d, 4, sparse=sparse)
+    assert_all_close(output_1d, np.eye(4)[indices_1d])
+    output_1d = knn.one_hot(indices_1d, 4, axis=0, sparse=sparse)
+    assert_all_close(output_1d, np.eye(4)[indices_1d].swapaxes(1, 2))
+
+    # Test 1D one-hot with negative inputs
+    indices_1d = np.array([0, -1, -1, 3])
+    output_1d = knn.one_hot(indices_1d, 4, sparse=sparse)
+    assert_all_close(
+        output_1d,
+        np.array([[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]],
+                 dtype=np.float32),
+    )
+
+
+def test_binary_crossentropy():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_binary_crossentropy
+    # Test with from_logits=False
+    target = np.array([[0.1], [0.9], [0.2], [1.0]])
+    output = np.array([[0.1], [0.2], [0.3], [0.4]])
+    result = knn.binary_crossentropy(target, output, from_logits=False)
+    assert_all_close(result,
+                     np.array([[0.32508277], [1.47080801], [0.52613434], [0.91629048]]))
+
+    # Test with from_logits=True
+    target = np.array([[0.1], [0.9], [0.2], [1.0]])
+    output = np.array([[0.1], [0.2], [0.3], [0.4]])
+    result = knn.binary_crossentropy(target, output, from_logits=True)
+    assert_all_close(result,
+                     np.array([[0.73439666], [0.61813887], [0.79435524], [0.51301525]]))
+
+    # Test with output clipping
+    target = np.array([[0.1], [0.9], [0.2], [1.0]])
+    output = np.array([[0.99], [-0.2], [0.9], [-0.4]])
+    result = knn.binary_crossentropy(target, output, from_logits=True)
+    assert_all_close(result, np.array([[1.206961], [0.778139], [1.061154], [0.913015]]))
+
+
+def test_categorical_crossentropy():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_categorical_crossentropy
+    target = np.array([[0.33008796, 0.0391289, 0.9503603],
+                       [0.80376694, 0.92363342, 0.19147756]])
+    output = np.array([[0.23446431, 0.35822914, 0.06683268],
+                       [0.3413979, 0.05420256, 0.81619654]])
+
+    # Test from_logits=False
+    result = knn.categorical_crossentropy(target, output, from_logits=False, axis=-1)
+    assert_all_close(result, np.array([2.54095299, 3.96374412]))
+
+    # Test axis
+    result = knn.categorical_crossentropy(target, output, from_logits=False, axis=0)
+    assert_all_close(result, np.array([0.71683073, 1.87988172, 2.46810762]))
+
+    # Test from_logits=True
+    result = knn.categorical_crossentropy(target, output, from_logits=True, axis=-1)
+    assert_all_close(result, np.array([1.59419954, 2.49880593]))
+
+    # Test with output clipping
+    output = np.array([[1.23446431, -0.35822914, 1.06683268],
+                       [0.3413979, -0.05420256, 0.81619654]])
+    result = knn.categorical_crossentropy(target, output, from_logits=True, axis=-1)
+    assert_all_close(result, np.array([1.16825923, 2.55436813]))
+
+
+def test_sparse_categorical_crossentropy():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::
+    # test_sparse_categorical_crossentropy
+    target = np.array([0, 1, 2])
+    output = np.array([[0.9, 0.05, 0.05], [0.05, 0.89, 0.06], [0.05, 0.01, 0.94]])
+    result = knn.sparse_categorical_crossentropy(target, output)
+    assert_all_close(result, [0.105361, 0.116534, 0.061875])
+
+    output = np.array([[8.0, 1.0, 1.0], [0.0, 9.0, 1.0], [2.0, 3.0, 5.0]])
+    result = knn.sparse_categorical_crossentropy(target, output, from_logits=True)
+    assert_all_close(result, [0.001822, 0.000459, 0.169846])
+
+
+def test_moments():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_moments (not the
+    # float16 overflow case: fastnn has no float16)
+    # Test 1D moments
+    x = np.array([0, 1, 2, 3, 4, 100, -200]).astype(np.float32)
+    mean, variance = knn.moments(x, axes=[0])
+    assert_all_close(mean, np.mean(x), atol=1e-5, rtol=1e-5)
+    assert_all_close(variance, np.var(x), atol=1e-5, rtol=1e-5)
+
+    # Test batch statistics for 4D moments (batch, height, width, channels)
+    x = np.random.uniform(size=(2, 28, 28, 3)).astype(np.float32)
+    mean, variance = knn.moments(x, axes=[0])
+    assert_all_close(mean, np.mean(x, axis=0), atol=1e-5, rtol=1e-5)
+    assert_all_close(variance, np.var(x, axis=0), atol=1e-5, rtol=1e-5)
+
+    # Test global statistics for 4D moments (batch, height, width, channels)
+    x = np.random.uniform(size=(2, 28, 28, 3)).astype(np.float32)
+    mean, variance = knn.moments(x, axes=[0, 1, 2])
+    expected_mean = np.mean(x, axis=(0, 1, 2))
+    expected_variance = np.var(x, axis=(0, 1, 2))
+    assert_all_close(mean, expected_mean, atol=1e-5, rtol=1e-5)
+    assert_all_close(variance, expected_variance, atol=1e-5, rtol=1e-5)
+
+    # Test keepdims
+    x = np.random.uniform(size=(2, 28, 28, 3)).astype(np.float32)
+    mean, variance = knn.moments(x, axes=[0, 1, 2], keepdims=True)
+    expected_mean = np.mean(x, axis=(0, 1, 2), keepdims=True)
+    expected_variance = np.var(x, axis=(0, 1, 2), keepdims=True)
+    assert_all_close(mean, expected_mean, atol=1e-5, rtol=1e-5)
+    assert_all_close(variance, expected_variance, atol=1e-5, rtol=1e-5)
+
+
+def test_normalize():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::test_normalize
+    x = np.array([[1, 2, 3], [1, 2, 3]], dtype=np.float32)
+    assert_all_close(
+        knn.normalize(x, axis=None),
+        [[0.18898225, 0.3779645, 0.56694674], [0.18898225, 0.3779645, 0.56694674]],
+    )
+    assert_all_close(
+        knn.normalize(x, axis=0),
+        [[0.70710677, 0.70710677, 0.70710677], [0.70710677, 0.70710677, 0.70710677]],
+    )
+    assert_all_close(
+        knn.normalize(x, axis=-1),
+        [[0.26726124, 0.53452247, 0.8017837], [0.26726124, 0.53452247, 0.8017837]],
+    )
+    assert_all_close(
+        knn.normalize(x, order=3),
+        [[0.30285344, 0.6057069, 0.9085603], [0.30285344, 0.6057069, 0.9085603]],
+    )
+
+    # linalg.norm(x, ...) < epsilon
+    x = np.array([[1e-6, 1e-8]], dtype=np.float32)
+    assert_all_close(knn.normalize(x, axis=-1, order=2, epsilon=1e-5), [[1e-1, 1e-3]])
+
+
+def test_normalize_l2_zero_vector_gradients():
+    # Keras: keras/src/ops/nn_test.py::NNOpsCorrectnessTest::
+    # test_normalize_l2_zero_vector_gradients (the TensorFlow branch, on fastnn's
+    # GradientTape)
+    epsilon = 1e-3
+    expected_grad = np.full((3,), 1.0 / epsilon, dtype="float32")
+
+    x = keras.Variable([0.0, 0.0, 0.0])
+    with keras.GradientTape() as tape:
+        y = knn.normalize(x, axis=-1, order=2, epsilon=epsilon)
+        loss = ops.sum(y)
+    x_grad = tape.gradient(loss, x)
+
+    x_grad = ops.convert_to_numpy(x_grad)
+    assert not np.isnan(x_grad).any()
+    assert_all_close(x_grad, expected_grad)
+
+
+# ------------------------------------------------------------------------ NNOpsDtypeTest
+DTYPE_OPS = ["elu", "gelu", "hard_sigmoid", "hard_silu", "leaky_relu", "log_sigmoid",
+             "log_softmax", "relu", "relu6", "selu", "sigmoid", "silu", "softplus",
+             "softmax", "softsign"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", DTYPE_OPS)
+def test_dtype(name, dtype):
+    # Keras: keras/src/ops/nn_test.py::NNOpsDtypeTest::test_elu, test_gelu,
+    # test_hard_sigmoid, test_hard_silu, test_leaky_relu, test_log_sigmoid,
+    # test_log_softmax, test_relu, test_relu6, test_selu, test_sigmoid, test_silu,
+    # test_softplus, test_softmax, test_softsign. JAX keeps the float dtype of the input
+    # (float64 with x64 enabled), Keras' expected dtype.
+    f = getattr(knn, name)
+    shape = (10,) if name in ("softmax", "log_softmax") else ()
+    x = ops.ones(shape, dtype=dtype)
+    expected_dtype = dtype
+    assert standardize_dtype(f(x).dtype) == expected_dtype
+    assert standardize_dtype(f(KerasTensor(shape, dtype=dtype)).dtype) == expected_dtype
+    if name == "gelu":  # approximate = False
+        assert standardize_dtype(f(x, False).dtype) == expected_dtype
+        assert standardize_dtype(f(KerasTensor(shape, dtype=dtype), False).dtype) == \
+            expected_dtype
+
+
+# ---------------------------------------------------------------------- NNOpsBehaviorTest
+def test_logit_recovery_binary_crossentropy():
+    # Keras: keras/src/ops/nn_test.py::NNOpsBehaviorTest::
+    # test_logit_recovery_binary_crossentropy
+    layer = layers.Dense(4, activation="sigmoid", use_bias=False, kernel_initializer="ones")
+    loss = losses.BinaryCrossentropy()
+    x = np.array([[1.4, 1.6, 0.8]])
+    y = np.array([[0.2, 0.6, 0.1, 0.3]])
+    loss_value = loss(y, layer(x))
+    assert_all_close(loss_value, 2.682124)
+
+    model = models.Sequential([layer])
+    model.compile(loss="binary_crossentropy", optimizer="sgd")
+    out = model.evaluate(x, y)
+    assert_all_close(out, 2.682124, atol=1e-3, rtol=1e-3)
+
+
+def test_softmax_on_axis_with_size_one_warns():
+    # Keras: keras/src/ops/nn_test.py::NNOpsBehaviorTest::
+    # test_softmax_on_axis_with_size_one_warns
+    x = np.array([[1.0]])
+    # Applying softmax on the second axis, which has size 1
+    axis = 1
+
+    # Expected warning message
+    expected_warning_regex = (
+        r"You are using a softmax over axis 1 "
+        r"of a tensor of shape \(1, 1\)\. This axis "
+        r"has size 1\. The softmax operation will always return "
+        r"the value 1, which is likely not what you intended\. "
+        r"Did you mean to use a sigmoid instead\?"
+    )
+
+    with pytest.warns(UserWarning, match=expected_warning_regex):
+        knn.softmax(x, axis)
+
+
+def test_softmax_and_normalize_reject_out_of_range_axis():
+    # Keras: keras/src/ops/nn_test.py::NNOpsBehaviorTest::
+    # test_softmax_and_normalize_reject_out_of_range_axis
+    a = KerasTensor((3, 4))
+    with pytest.raises(ValueError, match="axis 10 is out of bounds"):
+        knn.softmax(a, axis=10)
+    with pytest.raises(ValueError, match="axis 10 is out of bounds"):
+        knn.normalize(a, axis=10)
+
+
+def test_normalize_order_validation():
+    # Keras: keras/src/ops/nn_test.py::NNOpsBehaviorTest::test_normalize_order_validation
+    # Test with a non-integer order
+    with pytest.raises(ValueError, match="Argument `order` must be an int >= 1"):
+        knn.normalize(np.array([1, 2, 3]), order="a")
+
+    # Test with a negative integer
+    with pytest.raises(ValueError, match="Argument `order` must be an int >= 1"):
+        knn.normalize(np.array([1, 2, 3]), order=-1)
+
+    # Test with zero
+    with pytest.raises(ValueError, match="Argument `order` must be an int >= 1"):
+        knn.normalize(np.array([1, 2, 3]), order=0)
+
+    # Test with a floating-point number
+    with pytest.raises(ValueError, match="Argument `order` must be an int >= 1"):
+        knn.normalize(np.array([1, 2, 3]), order=2.5)
