@@ -100,6 +100,30 @@ add = _fast_binary(add, _np.add)  # noqa: F821
 subtract = _fast_binary(subtract, _np.subtract)  # noqa: F821
 multiply = _fast_binary(multiply, _np.multiply)  # noqa: F821
 random = _ops.random
+
+
+# Functions that read a KerasTensor's spec rather than make a node of the graph (Keras'
+# ops.shape / ops.dtype return the symbolic tensor's shape and dtype, is_tensor is
+# False for it, and convert_to_numpy refuses it: it has no values).
+def _spec_aware(general, on_symbolic):
+    def op(x, *args, **kwargs):
+        if type(x) not in _PLAIN and _is_symbolic(x):
+            return on_symbolic(x)
+        return general(x, *args, **kwargs)
+    return _functools.update_wrapper(op, general)
+
+
+def _no_numpy(x):
+    raise ValueError(f"convert_to_numpy: x is a symbolic KerasTensor {x!r}, a placeholder "
+                     f"for a shape and a dtype with no values: it cannot be converted to a "
+                     f"NumPy array. Build a model with keras.Model(inputs, outputs) and call "
+                     f"it on data")
+
+
+shape = _spec_aware(_ops.shape, lambda x: tuple(x.shape))
+dtype = _spec_aware(_ops.dtype, lambda x: x.dtype)
+is_tensor = _spec_aware(_ops.is_tensor, lambda x: False)
+convert_to_numpy = _spec_aware(_ops.convert_to_numpy, _no_numpy)
 for _n in ("dense", "dense_forward", "dense_backward", "activation_forward", "activation_grad",
            "loss_and_grad", "sgd_update", "adam_update", "rmsprop_update", "adagrad_update",
            "mean_squared_error", "mean_absolute_error", "huber", "mse", "mae", "linear",

@@ -534,3 +534,16 @@ def test_softmax_over_an_axis_of_size_one_warns_as_keras():
         warnings.simplefilter("error")
         fastnn.ops.softmax(np.ones((2, 1)), axis=0)
         fastnn.ops.softmax(np.ones((2, 1)), axis=(0, 1))
+
+
+def test_spec_functions_read_a_keras_tensor_without_making_a_node():
+    # Keras: ops.shape / ops.dtype of a KerasTensor are its shape and dtype, is_tensor is
+    # False for it (not a backend tensor), convert_to_numpy refuses it (no values)
+    x = fastnn.KerasTensor((None, 3, None), dtype="float64")
+    assert fastnn.ops.shape(x) == (None, 3, None)
+    assert fastnn.ops.dtype(x) == "float64"
+    assert fastnn.ops.is_tensor(x) is False
+    with pytest.raises(ValueError, match="convert_to_numpy: x is a symbolic KerasTensor"):
+        fastnn.ops.convert_to_numpy(x)
+    assert fastnn.ops.shape(np.ones((2, 3))) == (2, 3)
+    assert fastnn.ops.dtype(np.ones(2, np.int32)) == "int32"

@@ -5,9 +5,10 @@ softmax, log_softmax, one_hot, binary / categorical / sparse_categorical_crossen
 moments and normalize.
 
 Each test names its source (`# Keras: keras/src/ops/nn_test.py::<class>::<test>`). The
-shape tests run on fastnn's symbolic tensors (`fastnn.layers.symbolic.KerasTensor`,
+shape tests run on fastnn's symbolic tensors (`fastnn.KerasTensor`,
 what `keras.Input` returns); the dtype tests compare with the input's float dtype
-(float32 as Keras, and float64, which fastnn also computes in), the symbolic call
+(float32 as Keras, and float64, which fastnn also computes in; not float16 or
+bfloat16: fastnn computes its nn ops in float32 or float64), the symbolic call
 (`knn.Elu().symbolic_call(x)`: Keras' operation classes, which fastnn does not have) as
 the function called on a KerasTensor. Keras' assertAllClose defaults (rtol = atol =
 1e-6) are kept.
