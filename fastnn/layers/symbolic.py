@@ -58,7 +58,20 @@ def is_symbolic(structure):
 class KerasTensor:
     """A symbolic tensor: what keras.Input returns and what layers return when called on
     one. It has a shape and a dtype but no values; models are built from them with
-    keras.Model(inputs, outputs) and then called on data."""
+    keras.Model(inputs, outputs) and then called on data.
+
+    Parameters
+    ----------
+    shape : tuple
+        The shape, None for a dimension not known (the batch size, say).
+    dtype : str or numpy.dtype
+        The dtype. Default "float32".
+    name : str or None
+        A name. Default None.
+    history : tuple or None
+        fastnn's record of where the tensor comes from in a graph, (layer, node index,
+        tensor index); None (the default) for a tensor made directly.
+    """
 
     sparse = False      # Keras' flags: fastnn has no sparse or ragged tensors
     ragged = False
