@@ -69,7 +69,6 @@ _KERAS_ONLY = {
     "beta_constraint": None, "gamma_constraint": None, "embeddings_constraint": None,
     "kernel_constraint": None, "bias_constraint": None,
     "max_value": None, "negative_slope": 0.0, "threshold": 0.0,             # ReLU
-    "data_format": "channels_last",                                          # Flatten
     "rms_scaling": False,                                                    # LayerNormalization
     "input_axes": None, "output_axes": None,                                 # initializers
     "loss_scale_factor": None,                                               # optimizers

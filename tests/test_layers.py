@@ -282,6 +282,47 @@ def test_leaky_relu_layer_gradient_uses_its_slope():
     np.testing.assert_allclose(tape.gradient(y, x), [[0.1, 1.0]])
 
 
+# -- Keras 3's rules the conformance files found missing (test_layers_activations.py,
+# test_layers_reshaping.py, test_layers_pooling.py) -----------------------------------
+
+def test_flatten_channels_first_moves_the_channels_last():
+    x = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+    f = Flatten(data_format="Channels_First")    # lower-cased, as Keras
+    assert f.data_format == "channels_first"
+    np.testing.assert_array_equal(f(x), np.transpose(x, (0, 2, 3, 1)).reshape(2, -1))
+    np.testing.assert_array_equal(Flatten(data_format="channels_first")(x[:, :, 0]),
+                                  np.transpose(x[:, :, 0], (0, 2, 1)).reshape(2, -1))
+    assert Flatten().get_config()["data_format"] == "channels_last"
+    assert layers.deserialize(layers.serialize(f)).data_format == "channels_first"
+    with pytest.raises(ValueError, match=r"Flatten: The `data_format` argument must be one of "
+                                         r"\{'channels_first', 'channels_last'\}. Received: "
+                                         r"data_format='nhwc'"):
+        Flatten(data_format="nhwc")
+    with pytest.raises(ValueError, match=r"at least 1 dimension"):
+        Flatten()(np.float32(1.0))
+
+
+def test_flatten_channels_first_fits_on_the_layer_path_like_a_permute():
+    from fastnn import engine
+    x = np.random.default_rng(0).standard_normal((8, 3, 4)).astype("float32")
+    y = np.random.default_rng(1).standard_normal((8, 2)).astype("float32")
+
+    def model(*head):
+        fastnn.utils.set_random_seed(3)
+        m = fastnn.Sequential([Input((3, 4)), *head, Dense(2)])
+        m.compile(optimizer="sgd", loss="mse")
+        return m
+    cf = model(Flatten(data_format="channels_first"))
+    assert engine.plan_for(cf, x, training=True) is None
+    assert "data_format='channels_first'" in cf._engine.why
+    ref = model(layers.Permute((2, 1)), Flatten())
+    for m in (cf, ref):
+        m.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(cf.get_weights(), ref.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(cf.predict(x, verbose=0), ref.predict(x, verbose=0))
+
+
 # -- Keras 3's core-layer rules (tests/conformance/test_layers_core.py has Keras' own) --
 
 def test_dense_symbolic_call_checks_the_built_feature_count():

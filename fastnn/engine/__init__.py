@@ -211,6 +211,9 @@ def _dense_specs(model):
         if isinstance(layer, layers_mod.Flatten):
             if specs or norm:
                 raise Unsupported("Flatten after a Dense or Normalization layer")
+            if layer.data_format != "channels_last":
+                raise Unsupported(f"{layer.name!r} (Flatten) with data_format="
+                                  f"{layer.data_format!r} (the engine reads rows as they lie)")
             flatten_first = True
             continue
         if type(layer) is layers_mod.Normalization and not specs and norm is None:

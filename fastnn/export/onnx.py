@@ -618,7 +618,12 @@ def _rescaling(g, layer, x, out_shape):
 
 
 def _flatten(g, layer, x, out_shape):
-    return _Value(g.node("Flatten", [x.name], axis=1), x.dtype, out_shape)
+    name = x.name
+    if layer.data_format == "channels_first" and len(x.shape) > 2:
+        # Keras: (batch, channels, ...) -> (batch, ..., channels) first
+        rank = len(x.shape)
+        name = g.node("Transpose", [name], perm=[0, *range(2, rank), 1])
+    return _Value(g.node("Flatten", [name], axis=1), x.dtype, out_shape)
 
 
 def _reshape(g, layer, x, out_shape):

@@ -27,9 +27,24 @@ def _int_tuple(value, argname, owner):
 
 
 class Flatten(Layer):
-    """(batch, d1, d2, ...) -> (batch, d1*d2*...)."""
+    """keras.layers.Flatten: ``(batch, d1, d2, ...) -> (batch, d1*d2*...)``; inputs
+    ``(batch,)`` without a feature axis give ``(batch, 1)``.
+
+    Parameters
+    ----------
+    data_format : str, optional
+        ``'channels_last'`` (the default, fastnn's image_data_format) or
+        ``'channels_first'``: the inputs are ``(batch, channels, ...)`` and are moved to
+        ``(batch, ..., channels)`` before flattening, so the values come out in the
+        order of channels-last data (Keras' rule).
+    """
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _data_format(data_format, "Flatten")
 
     def compute_output_shape(self, input_shape):
+        _check_min_rank(self, input_shape)
         rest = input_shape[1:]
         # Python ints: a product such as 2**32 * 2**32 must not wrap around in int64
         n = None if any(d is None for d in rest) else math.prod(rest)
@@ -37,7 +52,37 @@ class Flatten(Layer):
 
     def call(self, inputs, training=False):
         x = inputs
+        _check_min_rank(self, np.shape(x))
+        if self.data_format == "channels_first" and x.ndim > 2:
+            # to channels-last: (batch, channels, ...) -> (batch, ..., channels)
+            x = _dops.transpose(x, (0, *range(2, x.ndim), 1))
         return _dops.reshape(x, (x.shape[0], -1))
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["data_format"] = self.data_format
+        return cfg
+
+
+def _check_min_rank(layer, shape):
+    """Keras' InputSpec(min_ndim=1): inputs with a batch axis at least."""
+    if len(shape) < 1:
+        raise ValueError(f"{layer.name}: expects inputs with at least 1 dimension (the batch "
+                         f"axis), got shape {tuple(shape)}")
+
+
+def _data_format(value, owner):
+    """Keras' backend.standardize_data_format: None is image_data_format()
+    ('channels_last' in fastnn); any other value, lower-cased, must be 'channels_first'
+    or 'channels_last'."""
+    if value is None:
+        return "channels_last"
+    fmt = str(value).lower()
+    if fmt not in ("channels_first", "channels_last"):
+        raise ValueError(f"{owner}: The `data_format` argument must be one of "
+                         f"{{'channels_first', 'channels_last'}}. Received: "
+                         f"data_format={_argcheck.shown(value)}")
+    return fmt
 
 
 def _reshaped(input_shape, target_shape, owner):
