@@ -285,6 +285,81 @@ def test_leaky_relu_layer_gradient_uses_its_slope():
 # -- Keras 3's rules the conformance files found missing (test_layers_activations.py,
 # test_layers_reshaping.py, test_layers_pooling.py) -----------------------------------
 
+def _softmax_ref(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@pytest.mark.parametrize("axis, ref_axis", [(0, 0), (1, 1), (-2, 1), ((1, 2), (1, 2)),
+                                            ([0], 0), ((2,), 2), ((0, -1), (0, 2))])
+def test_softmax_layer_over_any_axis_values_and_gradient(axis, ref_axis):
+    # Keras: an int axis is activations.softmax over it; a list or tuple of one axis the
+    # same; of several, exp(x - logsumexp(x, axis))
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    layer = layers.Softmax(axis=axis)
+    np.testing.assert_allclose(layer(x), _softmax_ref(x, ref_axis), rtol=1e-12, atol=1e-15)
+    assert layer.get_config()["axis"] == axis
+    assert layers.deserialize(layers.serialize(layer)).axis == axis
+    t = fastnn.autodiff.convert_to_tensor(x)
+    w = np.random.default_rng(1).standard_normal(x.shape)
+    with fastnn.autodiff.GradientTape() as tape:
+        tape.watch(t)
+        y = fastnn.autodiff.ops.sum(layer(t) * w)
+    g = np.asarray(tape.gradient(y, t))
+    p = _softmax_ref(x, ref_axis)
+    want = p * (w - (p * w).sum(axis=ref_axis, keepdims=True))
+    np.testing.assert_allclose(g, want, rtol=1e-10, atol=1e-12)
+
+
+def test_softmax_layer_axis_errors_name_the_argument():
+    with pytest.raises(TypeError, match=r"Softmax: axis must be an int or a list or tuple of "
+                                        r"ints, got float 1.5"):
+        layers.Softmax(axis=1.5)
+    with pytest.raises(TypeError, match=r"got tuple \(1, 'a'\)"):
+        layers.Softmax(axis=(1, "a"))
+    with pytest.raises(ValueError, match=r"axis must name at least one axis, got \(\)"):
+        layers.Softmax(axis=())
+    with pytest.raises(ValueError, match=r"axis 3 is out of bounds for inputs of rank 3 "
+                                         r"\(Softmax axis=3\)"):
+        layers.Softmax(axis=3)(np.ones((2, 3, 4)))
+    with pytest.raises(ValueError, match=r"repeated axis in axis=\(1, -2\)"):
+        layers.Softmax(axis=(1, -2))(np.ones((2, 3, 4)))
+
+
+def test_softmax_layer_over_the_batch_axis_trains_on_the_layer_path():
+    # the engine's softmax and the trainer's logits shortcut take the last axis only
+    from fastnn import engine
+    x = np.random.default_rng(0).standard_normal((16, 4)).astype("float32")
+    y = np.eye(3, dtype="float32")[np.arange(16) % 3]
+
+    def model(axis):
+        fastnn.utils.set_random_seed(3)
+        m = fastnn.Sequential([Input((4,)), Dense(3), layers.Softmax(axis=axis)])
+        m.compile(optimizer="sgd", loss="categorical_crossentropy")
+        return m
+    last = model(-1)
+    assert engine.plan_for(last, x, training=True) is not None
+    assert model(1)._trains_on_logits() is False
+    m = model(0)
+    assert m._trains_on_logits() is False
+    assert engine.plan_for(m, x, training=True) is None
+    assert "softmax over axis 0" in m._engine.why
+    w0 = [w.copy() for w in m.get_weights()]
+    m.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    # one SGD step on categorical_crossentropy of softmax over the batch axis (NumPy)
+    k, b = w0
+    z = x.astype(np.float64) @ k + b
+    p = _softmax_ref(z, 0)
+    pc = np.clip(p / p.sum(axis=-1, keepdims=True), 1e-7, 1 - 1e-7)
+    # d(mean_i -sum_j y log pc)/dp, through the row renormalisation and the softmax
+    gpc = -y / pc / len(x)
+    s = p.sum(axis=-1, keepdims=True)
+    gp = gpc / s - (gpc * p).sum(axis=-1, keepdims=True) / s ** 2
+    gz = p * (gp - (p * gp).sum(axis=0, keepdims=True))
+    np.testing.assert_allclose(m.get_weights()[0], k - 0.01 * (x.T @ gz), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(m.get_weights()[1], b - 0.01 * gz.sum(0), rtol=1e-4, atol=1e-6)
+
+
 def test_flatten_channels_first_moves_the_channels_last():
     x = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
     f = Flatten(data_format="Channels_First")    # lower-cased, as Keras

@@ -193,6 +193,14 @@ def test_foreign_activation_is_refused(tmp_path):
     assert not (tmp_path / "m.onnx").exists()
 
 
+def test_softmax_layer_over_several_axes_is_refused(tmp_path):
+    # ONNX's Softmax normalises over one axis; Keras' Softmax(axis=(1, 2)) over both
+    model = models.Sequential([layers.Input((2, 3)), layers.Softmax(axis=(1, 2))])
+    with pytest.raises(ValueError, match=r"softmax over the axes \(1, 2\)"):
+        model.export(tmp_path / "m.onnx", format="onnx", verbose=False)
+    assert not (tmp_path / "m.onnx").exists()
+
+
 # ====================================================================== layers
 def _seq(dtype, input_shape, *stack, input_dtype=None):
     return models.Sequential([layers.Input(input_shape, dtype=input_dtype or dtype), *stack])
@@ -345,7 +353,9 @@ LAYER_CASES = {
     "ReLU": lambda dt: iter([(_seq(dt, (3,), layers.ReLU()), (4, 3))]),
     "LeakyReLU": lambda dt: iter([(_seq(dt, (3,), layers.LeakyReLU()), (4, 3))]),
     "ELU": lambda dt: iter([(_seq(dt, (3,), layers.ELU(alpha=0.5)), (4, 3))]),
-    "Softmax": lambda dt: iter([(_seq(dt, (2, 3), layers.Softmax()), (4, 2, 3))]),
+    "Softmax": lambda dt: iter([(_seq(dt, (2, 3), layers.Softmax()), (4, 2, 3)),
+                                (_seq(dt, (2, 3), layers.Softmax(axis=1)), (4, 2, 3)),
+                                (_seq(dt, (2, 3), layers.Softmax(axis=(-2,))), (4, 2, 3))]),
     "Dropout": lambda dt: iter([(_seq(dt, (3,), layers.Dense(4), layers.Dropout(0.5),
                                       layers.Dense(2)), (4, 3))]),
     "GaussianNoise": lambda dt: iter([(_seq(dt, (3,), layers.GaussianNoise(0.5)), (4, 3))]),

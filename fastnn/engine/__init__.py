@@ -130,8 +130,11 @@ def _act_code(layer):
         if builtin is not None:
             raise Unsupported(f"layer {layer.name!r}: activation {builtin!r} has no C kernel")
         raise Unsupported(f"layer {layer.name!r} has a Python function as activation")
-    name, code, param, _ = ops._resolve_activation(layer.activation_name,
-                                                   dict(layer.activation_params))
+    name, code, param, axis = ops._resolve_activation(layer.activation_name,
+                                                      dict(layer.activation_params))
+    if axis != -1:
+        raise Unsupported(f"layer {layer.name!r}: {name} over axis {axis!r} (the engine's "
+                          f"activations run over the last axis)")
     return name, code, param
 
 

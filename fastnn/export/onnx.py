@@ -335,6 +335,8 @@ def _hard_sigmoid(g, x, dt):
 
 
 def _softmax(g, x, dt, axis=-1):
+    if isinstance(axis, (list, tuple)) and len(axis) == 1:
+        axis = axis[0]          # a Softmax layer's axis=(k,): over axis k (Keras)
     if not isinstance(axis, numbers.Integral):
         _refuse(f"softmax over the axes {axis!r}", " (ONNX's Softmax takes one axis)")
     return g.node("Softmax", [x], axis=int(axis))

@@ -1,5 +1,7 @@
 """Activation layers: Activation, ReLU, LeakyReLU, ELU, Softmax (and the `activation`
 attribute Dense shares with them)."""
+import numbers
+
 import numpy as np
 
 from fastnn import _argcheck, activations
@@ -65,6 +67,20 @@ class _Activates:
             _activation_spec(value, type(self).__name__)
 
 
+def _softmax_axis(axis):
+    """Softmax's axis argument as a tuple of ints: an int, or a non-empty list or tuple
+    of ints (TypeError / ValueError naming the argument otherwise)."""
+    axes = axis if isinstance(axis, (list, tuple)) else (axis,)
+    for a in axes:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, numbers.Integral):
+            raise TypeError(f"Softmax: axis must be an int or a list or tuple of ints, got "
+                            f"{type(axis).__name__} {_argcheck.shown(axis)}")
+    if not axes:
+        raise ValueError(f"Softmax: axis must name at least one axis, got "
+                         f"{_argcheck.shown(axis)}")
+    return tuple(int(a) for a in axes)
+
+
 class Activation(_Activates, Layer):
     """Applies an activation function (by name or function) to its input.
 
@@ -93,10 +109,14 @@ class Activation(_Activates, Layer):
         name = self.activation_name
         if name is None:
             return self.activation(inputs)
-        x = inputs
-        a = ops.activation_forward(name, x, **self.activation_params)
+        return self._kernel_call(inputs, name, self.activation_params)
+
+    def _kernel_call(self, x, name, params):
+        """The built-in activation `name` with `params` by its C kernel (over the last
+        axis for softmax), recorded with its C backward kernel under a GradientTape."""
+        a = ops.activation_forward(name, x, **params)
         if should_record((x,)):
-            _, code, param, _ = ops._resolve_activation(name, dict(self.activation_params))
+            _, code, param, _ = ops._resolve_activation(name, dict(params))
             a = record_activation(x, a, code, param)
         else:
             a = a.view(Tensor)
@@ -212,32 +232,56 @@ class ELU(Activation):
 
 
 class Softmax(Activation):
-    """keras.layers.Softmax over the last axis. Called with a `mask` (True or > 0.5:
-    keep), the masked entries get the logit -1e9 before the softmax and 0 after it (a
-    row masked whole gives zeros), as in Keras; the mask must broadcast against the
-    inputs from their last axis, each of its axes 1 or the inputs' size.
+    """keras.layers.Softmax over `axis` (the last by default). Called with a `mask`
+    (True or > 0.5: keep), the masked entries get the logit -1e9 before the softmax and
+    0 after it (a row masked whole gives zeros), as in Keras; the mask must broadcast
+    against the inputs from their last axis, each of its axes 1 or the inputs' size.
 
     Parameters
     ----------
-    axis : int
-        The axis the softmax normalises over. Default -1, the last.
+    axis : int or tuple of int
+        The axis the softmax normalises over, or several axes normalised together
+        (``exp(x - logsumexp(x, axis))``, as Keras). Default -1, the last. Over the
+        last axis alone the C kernels run it (and the C engine, after a Dense layer);
+        over other axes fastnn's differentiable ops, on the layer path.
     name : str, optional
         The layer's name.
     """
 
     def __init__(self, axis=-1, name=None, **kwargs):
-        if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)) \
-                or axis != -1:
-            raise ValueError(f"Softmax: only axis=-1 is supported by fastnn, got "
-                             f"{_argcheck.shown(axis)}")
+        _softmax_axis(axis)
         super().__init__("softmax", name=name, **kwargs)
-        self.axis = -1
+        self.axis = axis        # as given, as Keras (get_config writes it back)
+        if _softmax_axis(axis) != (-1,):
+            # the engine and the trainer's logits shortcut take the last axis only:
+            # they read the axis here and leave any other to the layer path
+            self.activation_params = {"axis": axis}
+
+    def _over_last(self, ndim):
+        """Whether the layer's axis is the inputs' last one alone (the C kernel's)."""
+        axes = _softmax_axis(self.axis)
+        for a in axes:
+            if not -ndim <= a < ndim:
+                raise ValueError(f"{self.name}: axis {a} is out of bounds for inputs of rank "
+                                 f"{ndim} (Softmax axis={_argcheck.shown(self.axis)})")
+        canon = [a % ndim for a in axes]
+        if len(set(canon)) != len(canon):
+            raise ValueError(f"{self.name}: repeated axis in axis={_argcheck.shown(self.axis)}")
+        return canon == [ndim - 1]
+
+    def _softmax(self, x):
+        if self._over_last(np.ndim(x)):
+            return self._kernel_call(x, "softmax", {"axis": -1})
+        from fastnn.autodiff import ops as _dops
+        axes = _softmax_axis(self.axis)
+        # Keras: one axis -> activations.softmax over it; several -> exp(x - logsumexp)
+        return _dops.softmax(x, axis=axes[0] if len(axes) == 1 else axes)
 
     def call(self, inputs, training=False, mask=None):
-        """The softmax of the inputs over the last axis; with `mask`, of the unmasked
+        """The softmax of the inputs over the layer's axis; with `mask`, of the unmasked
         entries only (Keras' Softmax.call)."""
         if mask is None:
-            return super().call(inputs, training=training)
+            return self._softmax(inputs)
         from fastnn.autodiff import ops as _dops
         keep = self._check_mask(inputs, mask)
         x = inputs if isinstance(inputs, np.ndarray) else np.asarray(inputs)
@@ -245,7 +289,7 @@ class Softmax(Activation):
             x = x.astype(np.float32)
         dtype = np.dtype(x.dtype)
         big = dtype.type(-3e4 if dtype == np.float16 else -1e9)
-        a = super().call(_dops.where(keep, x, big), training=training)
+        a = self._softmax(_dops.where(keep, x, big))
         out = _dops.where(keep, a, dtype.type(0))
         return out
 

@@ -691,6 +691,8 @@ class Trainer:
             return False
         last = self._chain()[-1]
         act = getattr(last, "activation_name", None)
+        if (getattr(last, "activation_params", None) or {}).get("axis", -1) != -1:
+            return False        # a Softmax over another axis than the last
         op = self.loss._op
         return (act == "softmax" and op in (_SPARSE, _CATEGORICAL)) or (act == "sigmoid" and op == _BINARY)
 

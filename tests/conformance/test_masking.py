@@ -174,7 +174,6 @@ def test_bachnorm_ignore_masked_values(mask_value):
 
 # -- the Softmax layer with a mask ---------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="missing: Softmax over several axes (axis=(1, 0))")
 def test_softmax_correctness_with_mask():
     # Keras: keras/src/layers/activations/softmax_test.py::SoftmaxTest::test_softmax_correctness_with_mask
     softmax_layer = layers.Softmax(axis=(1, 0))
