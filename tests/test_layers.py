@@ -398,6 +398,41 @@ def test_flatten_channels_first_fits_on_the_layer_path_like_a_permute():
     np.testing.assert_array_equal(cf.predict(x, verbose=0), ref.predict(x, verbose=0))
 
 
+def test_global_average_pooling1d_mask_drops_masked_inf_and_nan():
+    # Keras: where(mask, inputs, 0), so a masked step's inf or NaN does not reach the mean
+    x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype("float32")
+    x[0, 2, :] = np.inf
+    x[1, 0, 0] = np.nan
+    mask = np.array([[1, 1, 0], [0, 1, 1]])
+    out = layers.GlobalAveragePooling1D()(x, mask=mask)
+    np.testing.assert_allclose(out, [x[0, :2].mean(0), x[1, 1:].mean(0)], rtol=1e-6)
+    out = layers.GlobalAveragePooling1D(data_format="channels_first")(
+        np.swapaxes(x, 1, 2), mask=mask)
+    np.testing.assert_allclose(out, [x[0, :2].mean(0), x[1, 1:].mean(0)], rtol=1e-6)
+
+
+def test_stateless_layers_are_built_when_created():
+    # Keras' _build_at_init (Flatten is not: Keras builds it on its first call)
+    for layer in (Activation("relu"), layers.ELU(), layers.LeakyReLU(), layers.Softmax(),
+                  layers.ReLU(), layers.GlobalAveragePooling1D(), layers.GlobalMaxPooling1D()):
+        assert layer.built, type(layer).__name__
+    assert not Flatten().built
+
+
+def test_leaky_relu_keras_checks_and_alpha_warning():
+    for bad in (None, -1, -0.5):
+        with pytest.raises(ValueError, match=r"The negative_slope value of a Leaky ReLU layer "
+                                             r"cannot be None or negative value. Expected a "
+                                             r"float. Received: negative_slope="):
+            layers.LeakyReLU(negative_slope=bad)
+    with pytest.warns(UserWarning, match="Argument `alpha` is deprecated. Use "
+                                         "`negative_slope` instead."):
+        layer = layers.LeakyReLU(alpha=0.1)
+    assert layer.negative_slope == 0.1
+    with pytest.raises(TypeError, match="LeakyReLU: negative_slope must be a real number"):
+        layers.LeakyReLU(negative_slope="0.1")
+
+
 # -- Keras 3's core-layer rules (tests/conformance/test_layers_core.py has Keras' own) --
 
 def test_dense_symbolic_call_checks_the_built_feature_count():

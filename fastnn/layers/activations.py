@@ -1,6 +1,7 @@
 """Activation layers: Activation, ReLU, LeakyReLU, ELU, Softmax (and the `activation`
 attribute Dense shares with them)."""
 import numbers
+import warnings
 
 import numpy as np
 
@@ -10,6 +11,11 @@ from fastnn import _kernels
 from fastnn.autodiff.tape import record, should_record
 from fastnn.layers.layer import Layer
 from fastnn.tensor import Tensor
+
+
+def _is_real(v):
+    """A real number (not a bool), that an order comparison applies to."""
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
 
 
 def record_activation(z, a, code, param):
@@ -98,6 +104,7 @@ class Activation(_Activates, Layer):
     def __init__(self, activation, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         self.activation = activation
+        self.built = True       # stateless: built when created, as Keras' _build_at_init
 
     def compute_output_shape(self, input_shape):
         return activated_shape(self.activation, input_shape)
@@ -166,7 +173,6 @@ class ReLU(Activation):
         if max_value is not None or negative_slope or threshold:
             self.activation_params = {"negative_slope": negative_slope,
                                       "max_value": max_value, "threshold": threshold}
-        self.built = True       # stateless: built when created, as Keras' ReLU
 
     def get_config(self):
         cfg = super().get_config()
@@ -187,12 +193,20 @@ class LeakyReLU(Activation):
     name : str, optional
         The layer's name.
     alpha : float, optional
-        Keras 2 spelling of ``negative_slope``; it takes precedence when given.
+        Keras 2 spelling of ``negative_slope``, deprecated (a warning, as Keras 3); it
+        takes precedence when given.
     """
 
     def __init__(self, negative_slope=0.3, name=None, alpha=None, **kwargs):
         if alpha is not None:  # Keras 2 spelling
             negative_slope = alpha
+            warnings.warn("Argument `alpha` is deprecated. Use `negative_slope` instead.",
+                          stacklevel=2)
+        # Keras' check and wording; then a finite real number within float32
+        if negative_slope is None or (_is_real(negative_slope) and negative_slope < 0):
+            raise ValueError(f"The negative_slope value of a Leaky ReLU layer cannot be None "
+                             f"or negative value. Expected a float. Received: "
+                             f"negative_slope={negative_slope}")
         negative_slope = _argcheck.real(negative_slope, "negative_slope", "LeakyReLU", lo=0.0,
                                         hi=3.4e38)
         super().__init__("leaky_relu", name=name, **kwargs)

@@ -146,14 +146,12 @@ class _GlobalPooling1D(Layer):
     _reduce = None
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
+        from fastnn.layers.reshaping import _data_format
         owner = type(self).__name__
-        fmt = "channels_last" if data_format is None else data_format
-        if fmt not in ("channels_last", "channels_first"):
-            raise ValueError(f"{owner}: data_format must be 'channels_last' or "
-                             f"'channels_first', got {_argcheck.shown(data_format)}")
-        self.data_format = fmt
+        self.data_format = _data_format(data_format, owner)
         self.keepdims = _argcheck.boolean(keepdims, "keepdims", owner)
         super().__init__(**kwargs)
+        self.built = True       # stateless: built when created, as Keras' _build_at_init
 
     def _axis(self):
         return 1 if self.data_format == "channels_last" else 2
@@ -215,8 +213,12 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
             return super().call(inputs)
         self._check_rank(inputs)
         m = self._check_mask(inputs, mask)
-        w = np.expand_dims(m, 2 if self._axis() == 1 else 1).astype(np.asarray(inputs).dtype)
-        total = _dops.sum(_dops.multiply(inputs, w), axis=self._axis(), keepdims=self.keepdims)
+        keep = np.expand_dims(m, 2 if self._axis() == 1 else 1)
+        w = keep.astype(np.asarray(inputs).dtype)
+        # Keras: where(mask, inputs, 0), so that a masked step's inf or NaN drops out
+        # (inf * 0 would be NaN)
+        kept = _dops.where(keep, inputs, np.zeros((), w.dtype))
+        total = _dops.sum(kept, axis=self._axis(), keepdims=self.keepdims)
         count = np.sum(w, axis=self._axis(), keepdims=self.keepdims)
         with np.errstate(invalid="ignore", divide="ignore"):
             return _dops.divide(total, count)
