@@ -49,6 +49,12 @@
 #define BLK_AVX2_KC_F64 192
 #define BLK_AVX2_MC_F64 96
 #define BLK_AVX2_NC_F64 2040
+/* AVX-512 set (same KC and NC as AVX2, so the same K blocks): a smaller A block, MC 96
+ * (96*256*4 = 96 KiB). Measured on a 2-core Sapphire Rapids VM (L2 2 MiB), 1 thread,
+ * float32, 2048^3..4096^3 with the 12 x 32 pair kernel: +3..4% against MC 144 (48..96
+ * alike, 120 and up as 144). */
+#define BLK_AVX512_MC_F32 96
+#define BLK_AVX512_MC_F64 BLK_AVX2_MC_F64
 /* Portable path: 4 x 8 (f32) and 4 x 4 (f64) tiles fit 8 SSE/NEON registers. */
 #define BLK_GEN_KC_F32 256
 #define BLK_GEN_MC_F32 128
@@ -196,6 +202,7 @@ static void fnn_pack_free(void *p)
 #define GEN_MR 4
 #define GEN_NR 8
 #define BLK_AVX2_MC BLK_AVX2_MC_F32
+#define BLK_AVX512_MC BLK_AVX512_MC_F32
 #define BLK_AVX2_KC BLK_AVX2_KC_F32
 #define BLK_AVX2_NC BLK_AVX2_NC_F32
 #define BLK_GEN_MC BLK_GEN_MC_F32
@@ -243,6 +250,7 @@ static void fnn_pack_free(void *p)
 #undef GEN_MR
 #undef GEN_NR
 #undef BLK_AVX2_MC
+#undef BLK_AVX512_MC
 #undef BLK_AVX2_KC
 #undef BLK_AVX2_NC
 #undef BLK_GEN_MC
@@ -288,6 +296,7 @@ static void fnn_pack_free(void *p)
 #define GEN_MR 4
 #define GEN_NR 4
 #define BLK_AVX2_MC BLK_AVX2_MC_F64
+#define BLK_AVX512_MC BLK_AVX512_MC_F64
 #define BLK_AVX2_KC BLK_AVX2_KC_F64
 #define BLK_AVX2_NC BLK_AVX2_NC_F64
 #define BLK_GEN_MC BLK_GEN_MC_F64

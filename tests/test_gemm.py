@@ -258,13 +258,16 @@ needs_avx512 = pytest.mark.skipif(not _can_run("avx2+fma+avx512"), reason="no AV
 
 @needs_avx512
 @pytest.mark.parametrize("M,N,K", [(6, 32, 1), (128, 512, 784), (23, 784, 300), (13, 47, 513),
-                                   (50, 17, 70), (7, 16, 9), (150, 33, 260)])
+                                   (50, 17, 70), (7, 16, 9), (150, 33, 260),
+                                   (97, 64, 1031)])
 @pytest.mark.parametrize("ta,tb", [(0, 0), (1, 0), (0, 1), (1, 1)])
 def test_avx512_kernel_gives_the_avx2_bits(dtype, M, N, K, ta, tb):
     """The AVX-512 micro-kernel changes speed only: the same K blocks and per-element FMA
     chains as the AVX2 one, so the same bits for alpha = 1 (every use in fastnn), with
     beta 0 or 1, on full tiles, on edges of 1-15 and 17-31 columns (the half-width
-    remainder takes the AVX2 kernel) and with op(B) = B^T packing."""
+    remainder takes the AVX2 kernel), on pairs of full tiles (the 12 x 32 float kernel,
+    with K blocks that are not a multiple of its 8-step loop) and with op(B) = B^T
+    packing."""
     rng = np.random.default_rng(M + N + K)
     A, B = _operands(rng, M, N, K, ta, tb, dtype)
     C0 = _rand(rng, (M, N), dtype)
