@@ -17,8 +17,8 @@ def set_seed(seed):
 
 # keras.random / tf.random samplers (fastnn.autodiff.random_ops, seeded from fastnn's
 # generator unless a seed is given), with TensorFlow's argument names where they differ
-from fastnn.autodiff.random_ops import (SeedGenerator, normal, randint,  # noqa: E402,F401
-                                        shuffle, truncated_normal)
+from fastnn.autodiff.random_ops import (SeedGenerator, dropout, normal,  # noqa: E402,F401
+                                        randint, shuffle, truncated_normal)
 from fastnn.autodiff.random_ops import uniform as _uniform  # noqa: E402
 
 

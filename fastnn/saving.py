@@ -97,8 +97,17 @@ import zlib
 
 import numpy as np
 
+# keras.saving's serialization and registration functions (configs, not files)
+from fastnn.serialization import (CustomObjectScope, custom_object_scope,  # noqa: F401
+                                  deserialize_keras_object, get_custom_objects,
+                                  get_registered_name, get_registered_object,
+                                  register_keras_serializable, serialize_keras_object)
+
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT_VERSION",
-           "MAX_LOAD_BYTES", "MAX_COMPRESSION_RATIO", "MAX_ITERATIONS"]
+           "MAX_LOAD_BYTES", "MAX_COMPRESSION_RATIO", "MAX_ITERATIONS", "CustomObjectScope",
+           "custom_object_scope", "get_custom_objects", "get_registered_name",
+           "get_registered_object", "register_keras_serializable", "serialize_keras_object",
+           "deserialize_keras_object"]
 
 FORMAT_VERSION = 1
 MODEL_FORMAT = "fastnn.model"

@@ -7,6 +7,11 @@ import numpy as np
 from fastnn import _argcheck, _kernels
 # re-exported; matplotlib is imported only when they run
 from fastnn.visualization import plot_history, plot_model  # noqa: F401
+# keras.utils' names for keras.saving's serialization and registration functions
+from fastnn.serialization import (CustomObjectScope, custom_object_scope,  # noqa: F401
+                                  deserialize_keras_object, get_custom_objects,
+                                  get_registered_name, get_registered_object,
+                                  register_keras_serializable, serialize_keras_object)
 
 # One seeded Generator for initialisers, shuffling (one draw per epoch) and dropout:
 # set_random_seed(s) replaces it, so the same seed gives bitwise the same weights and

@@ -5,6 +5,7 @@
 call, as Keras' integer seeds do; a `SeedGenerator` gives a new draw each call from its
 own stream."""
 import numbers
+import random as python_random
 
 import numpy as np
 
@@ -18,16 +19,46 @@ __all__ = ["SeedGenerator", "normal", "uniform", "truncated_normal", "randint",
 
 
 class SeedGenerator:
-    """A random stream of its own (Keras' keras.random.SeedGenerator)."""
+    """A random stream of its own (Keras' keras.random.SeedGenerator): each draw given it
+    as `seed` continues the stream. Its state is a NumPy Generator (fastnn's numbers are
+    not Keras'); `get_config()` gives the seed and the name it was made with.
 
-    def __init__(self, seed=None):
+    Parameters
+    ----------
+    seed : int, optional
+        The seed, at least 0. Default None: a seed drawn from fastnn's generator.
+    name : str, optional
+        The name. Default None: ``"seed_generator"`` with a number when taken.
+    """
+
+    def __init__(self, seed=None, name=None, **kwargs):
+        if kwargs:
+            raise ValueError(f"SeedGenerator: Unrecognized keyword arguments: {kwargs}")
         if seed is not None and (isinstance(seed, (bool, np.bool_)) or
                                  not isinstance(seed, numbers.Integral) or seed < 0):
-            raise ValueError(f"SeedGenerator: seed must be an int >= 0 or None, got {seed!r}")
-        self._rng = np.random.default_rng(seed if seed is None else int(seed))
+            raise ValueError(f"SeedGenerator: Argument `seed` must be an integer (>= 0) or "
+                             f"None. Received: seed={seed!r}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"SeedGenerator: name must be a str or None, got "
+                            f"{type(name).__name__} {name!r:.100}")
+        if name is None:
+            from fastnn.layers.layer import _auto_name
+            name = _auto_name("seed_generator")
+        self.name = name
+        self._initial_seed = None if seed is None else int(seed)
+        if seed is None:        # Keras' make_default_seed: Python's random module
+            seed = python_random.randint(1, int(1e9))
+        self._rng = np.random.default_rng(int(seed))
 
     def generator(self):
         return self._rng
+
+    def get_config(self):
+        return {"seed": self._initial_seed, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 def _rng(seed, owner):
@@ -56,6 +87,9 @@ def _shape(shape, owner):
 def _float_dtype(dtype, owner):
     d = standardize_dtype(dtype, "dtype", owner) or FLOATX
     if d.kind != "f":
+        if owner == "uniform":      # Keras' check (a ValueError) for uniform
+            raise ValueError(f"`keras.random.uniform` requires a floating point `dtype`. "
+                             f"Received: dtype={dtype}")
         raise TypeError(f"{owner}: dtype must be a float dtype, got {d}")
     return d
 
@@ -89,7 +123,10 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
-    d = standardize_dtype(dtype, "dtype", "randint")
+    d = standardize_dtype("int32" if dtype is None else dtype, "dtype", "randint")
+    if d is None or d.kind not in "iu":
+        raise ValueError(f"`keras.random.randint` requires an integer `dtype`. Received: "
+                         f"dtype={dtype}")
     return _wrap(_rng(seed, "randint").integers(int(minval), int(maxval),
                                                 _shape(shape, "randint")).astype(d))
 

@@ -13,6 +13,8 @@ layers it holds and their weights) and a Trainer (compile, fit, evaluate, predic
 """
 import json
 
+import inspect
+
 import numpy as np
 
 from fastnn.layers.layer import Layer, _CONTEXT, _probe_undone, _take_inputs
@@ -502,7 +504,7 @@ class Model(Trainer, Layer):
             if custom_objects:
                 raise ValueError("Model.from_config: custom_objects are not supported; "
                                  "fastnn configs only name fastnn's own layers")
-            return build_from_config(config, cls if issubclass(cls, Functional) else Functional)
+            return build_from_config(config, cls if _revivable_as_functional(cls) else Functional)
         return super().from_config(config)
 
     def get_config(self):
@@ -513,6 +515,19 @@ class Model(Trainer, Layer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _revivable_as_functional(cls):
+    """Whether a functional config makes an instance of `cls` itself (Keras'
+    Model.from_config rule): Model, Functional and their subclasses whose constructor takes
+    Functional's arguments or (*args, **kwargs) (a subclass that only adds methods)."""
+    from fastnn.models.functional import Functional
+    if cls is Model or issubclass(cls, Functional):
+        return True
+    spec = inspect.getfullargspec(cls.__init__)
+    functional_args = inspect.getfullargspec(Functional.__init__).args[1:]
+    return spec.args[1:] == functional_args or (spec.varargs == "args"
+                                                 and spec.varkw == "kwargs")
 
 
 def _trace_chain(model):

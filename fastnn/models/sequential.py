@@ -291,8 +291,22 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config):
+        if not isinstance(config, dict) or "name" not in config or "layers" not in config:
+            # Keras' Sequential.from_config requires the name (and reads the layers)
+            raise ValueError(f"Sequential.from_config: A Sequential model configuration must "
+                             f"be a dictionary containing the 'name' and 'layers' keys. "
+                             f"Received: config={str(config)[:200]}")
+        if not isinstance(config["layers"], list):
+            raise ValueError(f"Sequential.from_config: 'layers' must be a list of layer "
+                             f"configs, got {type(config['layers']).__name__}")
+        for i, lc in enumerate(config["layers"]):
+            if not isinstance(lc, dict) or "config" not in lc:
+                raise ValueError(f"Sequential.from_config: layers[{i}]: The provided "
+                                 f"configuration is not a valid Keras configuration. Expected "
+                                 f"a dictionary containing a 'config' key. Received: "
+                                 f"config={str(lc)[:200]}")
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for lc in config.get("layers", []):
+        for lc in config["layers"]:
             model.add(_deserialize_layer(lc), rebuild=False)
         model._maybe_build()
         bis = config.get("build_input_shape")
