@@ -3,10 +3,10 @@ architecture of a Sequential, functional or subclassed model, its layers made ag
 (fresh weights) or by a function of the user's."""
 import inspect
 
-from fastnn.layers import Input, InputLayer
+from fastnn.layers import Input
 from fastnn.layers.core import OpLayer
 from fastnn.layers.symbolic import KerasTensor, tree_flatten, tree_map
-from fastnn.models.functional import Functional
+from fastnn.models.functional import Functional, run_graph
 from fastnn.models.model import Model
 from fastnn.models.sequential import Sequential
 
@@ -176,27 +176,17 @@ def _clone_functional_model(model, clone_function, input_tensors, call_function)
         input_tensors = tree_map(
             lambda t: Input(batch_shape=t.shape, dtype=t.dtype, name=t.name), model.input)
 
-    # Keras' Functional._run_through_graph: every layer call of the graph, in order, on
-    # the new tensors
-    values = {id(t): v for t, v in zip(tree_flatten(model.input), tree_flatten(input_tensors))}
-    for node in model._nodes:
-        if node.is_input:
-            continue
-
-        def value(t):
-            return values[id(t)] if isinstance(t, KerasTensor) else t
-        args = tree_map(value, node.call_args)
-        kwargs = tree_map(value, node.call_kwargs)
-        layer = clone_function(node.layer)
-        if call_function is not None:
-            outputs = call_function(layer, *args, **kwargs)
-        else:
-            outputs = layer(*args, **kwargs)
-        for t, v in zip(node.outputs, tree_flatten(outputs)):
-            values[id(t)] = v
-    output_tensors = tree_map(lambda t: values[id(t)], model.output)
+    def call_clone(layer, args, kwargs):      # every layer call of the graph, in order
+        clone = clone_function(layer)
+        return (call_function or _call)(clone, *args, **kwargs)
+    output_tensors = run_graph(model._nodes, tree_flatten(model.input),
+                               tree_flatten(input_tensors), model.output, call_clone)
     clone = Functional(input_tensors, output_tensors, name=model.name)
     return _compile_like(clone, model)
+
+
+def _call(layer, *args, **kwargs):
+    return layer(*args, **kwargs)
 
 
 def _clone_subclassed_model(model):

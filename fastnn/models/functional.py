@@ -71,6 +71,25 @@ def _graph(inputs, outputs):
     return order, layers
 
 
+def run_graph(nodes, inputs, values, outputs, call_layer):
+    """Every layer call of a graph, in order, on new values: `inputs` (the graph's input
+    KerasTensors) take `values`, each node's layer runs as call_layer(layer, args, kwargs)
+    on what its arguments became, and the structure `outputs` (of KerasTensors) is
+    returned with what each became."""
+    got = {id(t): v for t, v in zip(inputs, values)}
+
+    def value(t):
+        return got[id(t)] if isinstance(t, KerasTensor) else t
+    for node in nodes:
+        if node.is_input:
+            continue
+        out = call_layer(node.layer, tree_map(value, node.call_args),
+                         tree_map(value, node.call_kwargs))
+        for t, v in zip(node.outputs, tree_flatten(out)):
+            got[id(t)] = v
+    return tree_map(lambda t: got[id(t)], outputs)
+
+
 class Functional(Model):
     """A model defined by its graph: Model(inputs, outputs).
 
@@ -194,25 +213,13 @@ class Functional(Model):
     # ------------------------------------------------------------------ calling
     def call(self, inputs, training=None):
         """Run the graph on `inputs` (the structure the model was made with)."""
-        values = {}
-        flat_in = self.inputs
         given = _flatten_like(inputs, self._inputs_struct, self.name)
-        for t, v in zip(flat_in, given):
-            values[id(t)] = v
-        for node in self._nodes:
-            if node.is_input:
-                continue
 
-            def value(t):
-                return values[id(t)] if isinstance(t, KerasTensor) else t
-            args = tree_map(value, node.call_args)
-            kwargs = tree_map(value, node.call_kwargs)
+        def call_layer(layer, args, kwargs):
             if training is not None and "training" not in kwargs:
                 kwargs["training"] = training
-            out = node.layer(*args, **kwargs)
-            for t, v in zip(node.outputs, tree_flatten(out)):
-                values[id(t)] = v
-        return tree_map(lambda t: values[id(t)], self._outputs_struct)
+            return layer(*args, **kwargs)
+        return run_graph(self._nodes, self.inputs, given, self._outputs_struct, call_layer)
 
     def _expected_input_shape(self):
         return self._build_input_shape
