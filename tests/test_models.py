@@ -324,3 +324,77 @@ def test_activations_and_tf_nn_functions_are_differentiable_under_a_tape():
         num = (float(np.sum(np.asarray(f(np.asarray(x) @ up)) * np.arange(3.0)))
                - float(np.sum(np.asarray(f(np.asarray(x) @ down)) * np.arange(3.0)))) / (2 * eps)
         assert g[i] == pytest.approx(num, rel=1e-5, abs=1e-8)
+
+
+# ---------------------------------------------------------------- functional subclassing
+def test_functional_subclass_is_a_functional_of_its_class_and_revives_from_config():
+    # Keras 3's functional subclassing: a Model subclass that hands its graph to
+    # Model.__init__ is a Functional of that class; from_config gives the extra config
+    # keys of its get_config to its constructor (Keras' functional_from_config)
+    from fastnn.models.functional import Functional
+
+    class Scaled(keras.Model):
+        def __init__(self, *args, param=1, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.param = param
+
+        def get_config(self):
+            return super().get_config() | {"param": self.param}
+
+    inputs = keras.Input((3,))
+    model = Scaled(inputs=inputs, outputs=layers.Dense(5)(inputs), param=3)
+    assert isinstance(model, Scaled) and isinstance(model, Functional)
+    assert len(model.outputs) == 1 and model.output_shape == (None, 5)
+    x = np.random.default_rng(0).random((4, 3)).astype("float32")
+    assert model(x).shape == (4, 5)
+    config = model.get_config()
+    assert config["param"] == 3 and "layers" in config
+    revived = Scaled.from_config(config)
+    assert isinstance(revived, Scaled) and revived.param == 3
+    revived.set_weights(model.get_weights())
+    np.testing.assert_allclose(revived.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def _two_loss_model():
+    class TwoLoss(keras.Model):
+        def __init__(self):
+            inputs = keras.Input(shape=(3,), name="inputs")
+            outputs = layers.Dense(1, name="a")(inputs)
+            super().__init__(inputs=inputs, outputs=outputs)
+
+        def compute_loss(self, x, y, y_pred, sample_weight=None, **kwargs):
+            return super().compute_loss(x=x, y=y, y_pred=[y_pred, y_pred],
+                                        sample_weight=sample_weight, **kwargs)
+    return TwoLoss()
+
+
+def test_functional_subclass_compute_loss_may_restructure_the_outputs():
+    # compile takes a loss per output of what compute_loss gives the compiled loss (Keras
+    # builds its compiled loss at the first call); each loss is logged by its name, the
+    # metrics unprefixed, as Keras does when the outputs have no names
+    rng = np.random.default_rng(0)
+    x = rng.random((8, 3))
+    y1, y2 = rng.random((8, 1)), rng.integers(0, 2, (8, 1)).astype("float64")
+    model = _two_loss_model()
+    model.compile(optimizer="sgd", loss=["mean_squared_error", "binary_crossentropy"],
+                  metrics=[["mae"], ["accuracy"]])
+    hist = model.fit(x, (y1, y2), batch_size=2, epochs=1, verbose=0, shuffle=False)
+    assert sorted(hist.history) == ["accuracy", "binary_crossentropy_loss", "loss", "mae",
+                                    "mean_squared_error_loss"]
+    logs = model.evaluate(x, (y1, y2), verbose=0, return_dict=True)
+    p = model.predict(x, verbose=0)
+    mse = float(np.mean((y1 - p) ** 2))
+    pc = np.clip(p, 1e-7, 1 - 1e-7)
+    bce = float(np.mean(-(y2 * np.log(pc) + (1 - y2) * np.log(1 - pc))))
+    np.testing.assert_allclose(logs["mean_squared_error_loss"], mse, rtol=1e-4)
+    np.testing.assert_allclose(logs["binary_crossentropy_loss"], bce, rtol=1e-3)
+    np.testing.assert_allclose(logs["loss"], mse + bce, rtol=1e-3)
+    np.testing.assert_allclose(logs["mae"], float(np.mean(np.abs(y1 - p))), rtol=1e-4)
+
+
+def test_a_wrong_number_of_losses_is_still_refused_at_compile_without_compute_loss():
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, layers.Dense(1, name="a")(inputs))
+    with pytest.raises(ValueError, match=r"loss must have one entry per output \(1: \['a'\]\), "
+                                         r"got 2"):
+        model.compile(optimizer="sgd", loss=["mse", "mse"])

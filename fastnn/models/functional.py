@@ -390,8 +390,18 @@ def build_from_config(config, cls=None, on_layer=None, on_call=None):
             raise ValueError(f"Model.from_config: the config has no {what!r}")
     inputs = _map_refs(tensor, config["input_layers"])
     outputs = _map_refs(tensor, config["output_layers"])
+    extra = {}
+    if cls is not Functional and cls is not Model:
+        # a functional subclass's own arguments (its get_config adds them to the
+        # graph's): handed to its constructor, as Keras' functional_from_config
+        extra = {k: v for k, v in config.items() if k not in _GRAPH_KEYS}
     return cls(inputs, outputs, name=config.get("name"),
-               trainable=config.get("trainable", True))
+               trainable=config.get("trainable", True), **extra)
+
+
+# the keys of a functional config that describe the graph (the rest of a subclass's
+# config goes to its constructor)
+_GRAPH_KEYS = ("name", "trainable", "layers", "input_layers", "output_layers")
 
 
 def _map_refs(fn, value):

@@ -397,7 +397,16 @@ class Trainer:
         self.compiled = True
         names = compile_utils.output_names(self)
         if names is not None and loss is not None:
-            self._resolve_losses(names)
+            if self._overrides("compute_loss") or self._overrides("train_step"):
+                # a compute_loss / train_step of the model's own may hand the compiled
+                # loss another structure of outputs than the model's (Keras builds its
+                # compiled loss at the first call): resolved then, unless it fits now
+                try:
+                    self._resolve_losses(names)
+                except ValueError:
+                    self._out_losses = None
+            else:
+                self._resolve_losses(names)
 
     def _single_loss_weight(self):
         """compile's loss_weights for a one-output model (a number, or a one-entry list
@@ -731,7 +740,7 @@ class Trainer:
                              f"give the model a train_step of its own")
         if self._out_losses is None and (isinstance(y_pred, (list, tuple, dict))
                                          or self.loss is None):
-            self._resolve_losses(_names_of(y_pred))
+            self._resolve_losses(self._names_for(y_pred))
         if self._out_losses is None or len(self._out_losses) == 1:
             loss = self.loss if self._out_losses is None else self._out_losses[0][0]
             p = _only_output(y_pred)
@@ -751,6 +760,18 @@ class Trainer:
             term = value if weight == 1.0 else value * weight
             total = term if total is None else total + term
         return total, each
+
+    def _names_for(self, y_pred):
+        """The output names of outputs y_pred at the first loss computed: the model's
+        when it has as many outputs, None for each when it has another number of them
+        (a compute_loss of the model's own that reshapes them: as Keras, each output's
+        loss is then logged by the loss's name, its metrics without a prefix), else
+        _names_of(y_pred)."""
+        names = compile_utils.output_names(self)
+        n = len(compile_utils.flat_outputs(y_pred))
+        if names is not None and len(names) != n and not isinstance(y_pred, dict):
+            return [None] * n
+        return names if names is not None and len(names) == n else _names_of(y_pred)
 
     def _per_output_weights(self, sw, n):
         """Sample weights for each of n outputs: one array for all (Keras repeats it),
@@ -890,7 +911,8 @@ class Trainer:
             metrics = []
             for i, name in enumerate(names):
                 if self._out_losses[i][0] is not None:
-                    tracker = metrics_mod.Mean(name=f"{name}_loss")
+                    label = self._out_losses[i][0].name if name is None else name
+                    tracker = metrics_mod.Mean(name=f"{label}_loss")
                     tracker._fastnn_loss_of = i
                     metrics.append(tracker)
             wper = compile_utils.per_output(self._weighted_metric_ids, names,
@@ -904,10 +926,11 @@ class Trainer:
                     yshape = np.shape(ys[i]) if op != _SPARSE else (np.shape(ys[i])[0],)
                     for ident in ids if isinstance(ids, (list, tuple)) else [ids]:
                         m = compile_utils.get_metric(ident, yshape, np.shape(ps[i]))
+                        prefix = "" if name is None else f"{name}_"
                         if weighted:
-                            m = _weighted(m, metrics, f"{name}_")
+                            m = _weighted(m, metrics, prefix)
                         else:
-                            m.name = f"{name}_{m.name}"
+                            m.name = f"{prefix}{m.name}"
                         m._fastnn_output = i
                         metrics.append(m)
             self._metrics = metrics
@@ -1867,9 +1890,15 @@ class Trainer:
             return self._on_batch_sums.logs(self)
 
     def _running_add(self, n, loss, x, y, y_pred):
+        each, seen = self.__dict__.pop("_last_losses", (None, None))
+        k = len(self._out_losses) if self._out_losses else self._n_outputs()
+        if each is None or len(each) != k:
+            each = [loss] * k
+        elif len(compile_utils.flat_outputs(seen)) != len(compile_utils.flat_outputs(y_pred)):
+            y_pred = seen      # compute_loss restructured the outputs: its structure
         if self._metrics is None:
             self._ensure_metrics_for(y, y_pred)
-        _, _, msums = self._step_sums(x, y, y_pred, loss, [loss] * self._n_outputs())
+        _, _, msums = self._step_sums(x, y, y_pred, loss, each)
         with self._state_lock:
             if self._on_batch_sums is None:
                 self._on_batch_sums = _Sums(len(self._metrics))
@@ -1880,7 +1909,10 @@ class Trainer:
         """The loss Keras 3's train_step minimises: the compiled loss of (y, y_pred)
         plus every regularization and add_loss term (model.losses), as a scalar a
         GradientTape follows."""
-        return self._total_loss(y, y_pred, sample_weight)[0]
+        total, each = self._total_loss(y, y_pred, sample_weight)
+        # the per-output losses the step logs, and the outputs they were computed on
+        self.__dict__["_last_losses"] = (each, y_pred)
+        return total
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Update the compiled metrics with a batch; returns get_metrics_result()."""

@@ -44,9 +44,6 @@ SRC = "keras/src/models/model_test.py"
 
 TUPLE_BUILD = ('bug: a subclassed Model called on a tuple of arrays crashes building itself '
                '(TypeError in Model.build: int() of a tuple)')
-FUNC_SUB = ('bug: functional subclassing (class M(Model) calling super().__init__(inputs=, '
-            'outputs=)) gives an object that is not a Functional and lacks its API '
-            '(model.outputs, get_config: NotImplementedError)')
 EARLY_KEYS = ('bug (divergence): compile() already refuses loss / metrics keys that name no '
               'output (ValueError), where Keras accepts them and fit() raises')
 EARLY_KEYERROR = ('bug (divergence): compile() already refuses loss keys that name no output, with '
@@ -319,7 +316,6 @@ def test_reviving_functional_from_config_custom_layer():
 
 
 # Keras: keras/src/models/model_test.py::test_reviving_functional_from_config_custom_model
-@pytest.mark.xfail(strict=True, reason=FUNC_SUB)
 def test_reviving_functional_from_config_custom_model():
     class CustomModel(Model):
         def __init__(self, *args, param=1, **kwargs):
@@ -745,7 +741,6 @@ def test_functional_dict_outputs_with_single_tensor():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_list_outputs_with_custom_compute_loss
-@pytest.mark.xfail(strict=True, reason=FUNC_SUB)
 def test_functional_list_outputs_with_custom_compute_loss():
     model = _get_model_with_custom_compute_loss()
     assert isinstance(model, Functional)
