@@ -307,6 +307,14 @@ def test_get_by_name_and_unknown():
         optimizers.get("adamx")
 
 
+def test_get_none_is_none_as_keras_3():
+    # Keras 3's optimizers.get: None is returned as it is (compile(optimizer=None))
+    assert optimizers.get(None) is None
+    with pytest.raises(ValueError, match=r"expected an optimizer name or a fastnn Optimizer, "
+                                         r"got 3"):
+        optimizers.get(3)
+
+
 def test_compile_default_is_rmsprop():
     m = fastnn.Sequential([fastnn.layers.Dense(1)])
     m.compile(loss="mse")

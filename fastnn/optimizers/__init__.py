@@ -1221,15 +1221,18 @@ def get(identifier):
 
     Parameters
     ----------
-    identifier : str, Optimizer or dict
+    identifier : str, Optimizer, dict or None
         An optimizer name (``'adam'``, ``'SGD'``, ...; made with its defaults), an
-        Optimizer (returned as it is) or a config dict.
+        Optimizer (returned as it is), a config dict, or None (returned as it is, as
+        Keras 3 does).
 
     Returns
     -------
-    Optimizer
+    Optimizer or None
         The optimizer.
     """
+    if identifier is None:
+        return None
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):

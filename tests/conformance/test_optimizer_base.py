@@ -218,8 +218,6 @@ class TestOptimizer(_TC):
         self.assertAlmostEqual(np.min(v), 0.0)
 
     # Keras: keras/src/optimizers/optimizer_test.py::OptimizerTest::test_get_method
-    @pytest.mark.xfail(strict=True, reason="missing: optimizers.get(None) raises "
-                                           "ValueError instead of returning None")
     def test_get_method(self):
         obj = optimizers.get("sgd")
         self.assertTrue(isinstance(obj, optimizers.SGD))
