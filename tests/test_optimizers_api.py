@@ -582,3 +582,26 @@ def test_model_with_a_schedule_saves_and_continues(schedule, tmp_path):
     m2.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     for p, q in zip(m.get_weights(), m2.get_weights()):
         np.testing.assert_array_equal(p, q)
+
+
+def test_compile_without_an_optimizer_evaluates_and_predicts_but_does_not_train():
+    # Keras 3 compiles with optimizer=None (for evaluate / predict); its fit then fails
+    # on the missing optimizer (AttributeError): fastnn refuses by name, before any step
+    from fastnn.trainers.trainer import NoOptimizerError
+    m = fastnn.Sequential([fastnn.Input((3,)), fastnn.layers.Dense(2)])
+    m.compile(optimizer=None, loss="mse", metrics=["mae"])
+    assert m.optimizer is None
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 2), "float32")
+    logs = m.evaluate(x, y, verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "mae"}
+    assert m.predict(x, verbose=0).shape == (4, 2)
+    before = [w.copy() for w in m.get_weights()]
+    for train in (lambda: m.fit(x, y, verbose=0), lambda: m.train_on_batch(x, y)):
+        with pytest.raises(NoOptimizerError, match=r"compiled with optimizer=None, so it "
+                                                   r"cannot train; expected an optimizer.*got None"):
+            train()
+    assert issubclass(NoOptimizerError, AttributeError) and issubclass(NoOptimizerError,
+                                                                        ValueError)
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert m.get_compile_config()["optimizer"] is None

@@ -1086,7 +1086,7 @@ def custom_plan_for(model, x):
     everything else lowers onto the engine; None otherwise (the layer path)."""
     from fastnn.trainers import compile_utils
     if not ENABLED or not model.compiled or not model.built or not model.trainable \
-            or model._chain() is None or model.loss is None \
+            or model._chain() is None or model.loss is None or model.optimizer is None \
             or compile_utils.is_builtin(model.loss) or x.ndim < 2:
         return None
     return _cached_plan(model, x, True, custom=True)
@@ -1109,7 +1109,8 @@ def plan_for(model, x, training=False):
     """The model's FusedPlan for inputs like x (cached while valid), or None for the
     layer-by-layer path. training=True builds the optimizer's slots if needed."""
     if not ENABLED or not model.compiled or not model.built \
-            or (training and not model.trainable) or model._chain() is None:
+            or (training and not model.trainable) or model._chain() is None \
+            or model.optimizer is None:      # compile(optimizer=None): the layer path
         return None
     return _cached_plan(model, x, training, custom=False)
 

@@ -301,6 +301,12 @@ def _map_leaves(fn, value):
     return fn(value)
 
 
+class NoOptimizerError(AttributeError, ValueError):
+    """fit / train_on_batch of a model compiled with optimizer=None: an AttributeError,
+    as Keras' (whose fit calls the missing optimizer's apply), and a ValueError, as
+    fastnn's other refusals of a model's setup."""
+
+
 class Trainer:
     """compile / fit / evaluate / predict and the rest of Keras' training API, for any
     model. A model provides its layers in order (_chain) where it is a chain; the
@@ -342,9 +348,10 @@ class Trainer:
 
         Parameters
         ----------
-        optimizer : str or Optimizer
+        optimizer : str, Optimizer or None
             The optimizer, by name (``'adam'``) or as an object. Default
-            ``'rmsprop'``.
+            ``'rmsprop'``. None compiles the model without one, for evaluate and
+            predict (fit and train_on_batch then refuse to run, as Keras' fail).
         loss : str, Loss, callable, list or dict
             The loss to minimise: a name, a ``fastnn.losses`` object, or a function
             ``fn(y_true, y_pred)`` giving per-sample values; for several outputs
@@ -449,7 +456,8 @@ class Trainer:
                 return obj.identifier          # resolved from the shapes again
             return losses_mod.serialize(obj)
         return {
-            "optimizer": optimizers_mod.serialize(self.optimizer),
+            "optimizer": None if self.optimizer is None
+            else optimizers_mod.serialize(self.optimizer),
             "loss": _map_leaves(loss, self._loss_identifier),
             "loss_weights": _map_leaves(float, self._loss_weights),
             "metrics": _map_leaves(metrics_mod.serialize, self._metric_ids),
@@ -483,6 +491,14 @@ class Trainer:
         if not self.compiled:
             raise ValueError(f"{what}: the model must be compiled first; call "
                              f"model.compile(optimizer=..., loss=...) before {what}()")
+        if what in ("fit", "train_on_batch") and self.optimizer is None \
+                and not self._overrides("train_step"):
+            # Keras compiles without an optimizer (for evaluate and predict); its fit
+            # then fails on the missing optimizer's apply (AttributeError)
+            raise NoOptimizerError(
+                f"{what}: {self.name} was compiled with optimizer=None, so it cannot "
+                f"train; expected an optimizer, e.g. model.compile(optimizer='adam', "
+                f"...), got None (evaluate and predict need none)")
         if self._loss_identifier is None and not any(
                 self._overrides(n) for n in ("train_step", "test_step", "compute_loss")):
             raise ValueError(f"{what}: {self.name} has no loss to compute: give compile() a "

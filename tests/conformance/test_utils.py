@@ -127,9 +127,7 @@ def test_normalize_numpy_axis_zero():
 
 # Keras: keras/src/utils/summary_utils_test.py::SummaryUtilsTest::test_print_model_summary
 # (adam, None)
-@pytest.mark.parametrize("optimizer", ["adam", pytest.param(None, marks=pytest.mark.xfail(
-    strict=True, reason="missing: compile(optimizer=None) (Keras compiles a model without "
-    "an optimizer, for evaluate and predict; fastnn refuses None)"))])
+@pytest.mark.parametrize("optimizer", ["adam", None])
 def test_print_model_summary(optimizer):
     inputs = layers.Input((2,))
     outputs = layers.Dense(3)(inputs)
