@@ -534,3 +534,140 @@ def test_a_sequential_added_to_a_sequential_shares_its_layers(tmp_path):
     with pytest.raises(ValueError, match="layer names must be unique, got a second"):
         stacked.add(Sequential([Dense(2), head.layers[0]]))
     assert stacked.layers == before
+
+
+# -- the symbolic graph of a built Sequential (Keras' model.inputs / layer.output) --------
+def _extractor_stack():
+    fastnn.utils.set_random_seed(3)
+    return Sequential([Input((6,)), Dense(5, activation="relu", name="h"), Dense(3, name="o")])
+
+
+def _relu_dense(layer, x):
+    kernel, bias = layer.get_weights()
+    return np.maximum(x @ kernel + bias, 0)
+
+
+def test_feature_extractor_from_an_input_first_sequential():
+    m = _extractor_stack()
+    assert len(m.inputs) == 1 and len(m.outputs) == 1
+    assert m.inputs[0].shape == (None, 6) and m.outputs[0].shape == (None, 3)
+    assert m.layers[0].input is m.inputs[0]
+    assert m.layers[1].input is m.layers[0].output
+    assert m.outputs[0] is m.layers[-1].output
+    x = np.random.default_rng(0).normal(size=(7, 6)).astype("float32")
+    for out in (m.layers[-2].output, m.get_layer("h").output):
+        extractor = fastnn.Model(inputs=m.inputs, outputs=out)
+        assert [l.name for l in extractor.layers][1:] == ["h"]
+        assert extractor.layers[1] is m.layers[0]
+        np.testing.assert_allclose(extractor.predict(x, verbose=0),
+                                   _relu_dense(m.layers[0], x), rtol=1e-5, atol=1e-6)
+    # the whole stack as a functional model computes what the Sequential does
+    whole = fastnn.Model(m.inputs, m.outputs)
+    np.testing.assert_allclose(whole.predict(x, verbose=0), m.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    # as Keras: the Sequential itself was never called on symbolic inputs
+    for name in ("input", "output"):
+        with pytest.raises(AttributeError):
+            getattr(m, name)
+
+
+def test_feature_extractor_after_build_and_after_a_first_call():
+    x = np.random.default_rng(1).normal(size=(4, 6)).astype("float32")
+    m = Sequential([Dense(5, activation="relu"), Dense(3)])
+    m.build((None, 6))
+    assert m.inputs[0].shape == (None, 6)
+    first = m.layers[0].output
+    m.build((None, 6))                        # the same shape: the same graph
+    assert m.layers[0].output is first and m.outputs[0] is m.layers[-1].output
+    np.testing.assert_allclose(fastnn.Model(m.inputs, first).predict(x, verbose=0),
+                               _relu_dense(m.layers[0], x), rtol=1e-5, atol=1e-6)
+    called = Sequential([Dense(5, activation="relu"), Dense(3)])
+    called(x)                                 # built by its first call on data
+    assert called.inputs[0].shape == (None, 6)
+    np.testing.assert_allclose(
+        fastnn.Model(called.inputs, called.layers[0].output).predict(x, verbose=0),
+        _relu_dense(called.layers[0], x), rtol=1e-5, atol=1e-6)
+
+
+def test_adding_and_popping_layers_rebuilds_the_graph():
+    m = _extractor_stack()
+    m.add(Dense(2, name="z"))
+    assert m.built and m.outputs[0].shape == (None, 2) and m.outputs[0] is m.layers[-1].output
+    m.pop()
+    assert m.outputs[0].shape == (None, 3)
+    m.pop()
+    assert m.outputs[0].shape == (None, 5) and m.inputs[0].shape == (None, 6)
+    built = Sequential([Dense(4)])
+    built.build((None, 3))
+    built.add(Dense(2))                       # Keras builds it again from its input shape
+    assert built.built and built.outputs[0].shape == (None, 2)
+    built.pop()
+    assert built.built and built.outputs[0].shape == (None, 4)
+
+
+def test_an_unbuilt_sequential_has_no_inputs():
+    m = Sequential([Dense(5), Dense(3)])
+    for name in ("inputs", "outputs", "input", "output"):
+        assert not hasattr(m, name)
+    with pytest.raises(AttributeError, match="no defined inputs"):
+        m.inputs
+    with pytest.raises(AttributeError):
+        m.layers[0].output
+    assert not hasattr(Sequential(), "inputs")
+
+
+def test_the_extractor_shares_the_sequentials_weights():
+    m = _extractor_stack()
+    extractor = fastnn.Model(m.inputs, m.get_layer("h").output)
+    x = np.random.default_rng(2).normal(size=(32, 6)).astype("float32")
+    y = np.random.default_rng(3).normal(size=(32, 3)).astype("float32")
+    before = extractor.predict(x, verbose=0)
+    m.compile(optimizer="sgd", loss="mse")
+    m.fit(x, y, epochs=2, verbose=0)
+    after = extractor.predict(x, verbose=0)
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(after, _relu_dense(m.layers[0], x), rtol=1e-5, atol=1e-6)
+
+
+def test_a_graph_sequential_saves_plots_clones_and_summarises_as_before(tmp_path):
+    m = _extractor_stack()
+    x = np.random.default_rng(4).normal(size=(5, 6)).astype("float32")
+    extractor = fastnn.Model(m.inputs, m.layers[0].output)
+    config = m.get_config()
+    assert [l["class_name"] for l in config["layers"]] == ["InputLayer", "Dense", "Dense"]
+    for path in (tmp_path / "m.keras", tmp_path / "m.fastnn"):
+        m.save(path)
+        loaded = fastnn.models.load_model(path)
+        assert type(loaded) is Sequential
+        np.testing.assert_allclose(loaded.predict(x, verbose=0), m.predict(x, verbose=0),
+                                   rtol=1e-6)
+        assert loaded.inputs[0].shape == (None, 6)
+    # the extractor saves its own graph only (the Sequential's second layer is not in it)
+    extractor.save(tmp_path / "e.keras")
+    e2 = fastnn.models.load_model(tmp_path / "e.keras")
+    assert [l.name for l in e2.layers][1:] == ["h"]
+    np.testing.assert_allclose(e2.predict(x, verbose=0), extractor.predict(x, verbose=0),
+                               rtol=1e-6)
+    # a second use of a layer in a functional model: its node is that model's own
+    inp = Input((6,))
+    f = fastnn.Model(inp, m.layers[0](inp))
+    cfg = f.get_config()
+    assert cfg["layers"][1]["inbound_nodes"][0]["args"][0]["config"]["keras_history"][1:] == [0, 0]
+    assert len(fastnn.Model.from_config(cfg).layers) == 2
+    lines = []
+    m.summary(print_fn=lines.append)
+    assert "Connected to" not in lines[0] and "input_layer" not in lines[0]
+    assert "h (Dense)" in lines[0] and "o (Dense)" in lines[0]
+    from fastnn.visualization import _graph_of
+    layers, edges, _ = _graph_of(m)
+    assert [l.name for l in layers] == ["h", "o"] and len(edges) == 1
+    layers, edges, _ = _graph_of(extractor)
+    assert [l.name for l in layers][1:] == ["h"] and len(edges) == 1
+    clone = fastnn.models.clone_model(m)
+    assert type(clone) is Sequential and clone.inputs[0].shape == (None, 6)
+    assert all(a is not b for a, b in zip(clone.layers, m.layers))
+    assert fastnn.Model(clone.inputs, clone.layers[0].output).layers[1] is clone.layers[0]
+    clone = fastnn.models.clone_model(m, input_tensors=m.inputs[0])
+    assert clone.outputs[0].shape == (None, 3)
+    clone_e = fastnn.models.clone_model(extractor)
+    assert [l.name for l in clone_e.layers][1:] == ["h"]

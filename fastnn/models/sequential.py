@@ -3,7 +3,7 @@ import numpy as np
 
 from fastnn.layers import Dense, InputLayer, Layer, serialize as _serialize_layer, \
     deserialize as _deserialize_layer
-from fastnn.layers.layer import _auto_name
+from fastnn.layers.layer import _auto_name, _probe_undone
 from fastnn.layers.symbolic import KerasTensor
 from fastnn.mixed_precision import dtype_policy
 from fastnn.models.model import Model
@@ -31,6 +31,8 @@ class Sequential(Model):
         Layer.__init__(self, name=name or _auto_name("sequential"), trainable=trainable)
         self._init_trainer()
         self._build_input_shape = None
+        self._graph = None              # (input, output, layers) of the symbolic graph
+        self._graph_input_layer = None  # the InputLayer build(shape) made (no Input given)
         if layers is not None:
             if isinstance(layers, (Layer, KerasTensor)):
                 layers = [layers]
@@ -47,6 +49,28 @@ class Sequential(Model):
     @property
     def input_shape(self):
         return self._build_input_shape
+
+    # Keras' Sequential, once its input shape is known, is also a functional graph: an
+    # Input and each layer called on the previous one's output (symbolic calls, so each
+    # layer has its .input / .output, and keras.Model(model.inputs, layer.output) is a
+    # model of the first layers, sharing their weights).
+    def _symbolic_graph(self):
+        graph = self._graph
+        if not self.built or graph is None or [id(l) for l in self._layers] != graph[2]:
+            raise AttributeError(
+                f"Sequential model {self.name!r} has no defined inputs yet: give it an Input "
+                f"first, or build it (build(input_shape), or a call on data)")
+        return graph
+
+    @property
+    def inputs(self):
+        """The symbolic input of the model's graph, in a list (a built model only)."""
+        return [self._symbolic_graph()[0]]
+
+    @property
+    def outputs(self):
+        """The symbolic output of the model's graph, in a list (a built model only)."""
+        return [self._symbolic_graph()[1]]
 
     @property
     def output_shape(self):
@@ -160,8 +184,54 @@ class Sequential(Model):
         return layer
 
     def _maybe_build(self):
-        if self._input_layer is not None and self._layers:
+        if not self._layers:
+            self._graph = None
+        elif self._input_layer is not None:
             self.build((self._input_layer.batch_size,) + self._input_layer.shape)
+        elif self._graph_input_layer is not None:
+            # built before from an input shape (build() or a call on data): Keras builds
+            # the model again from it when a layer is added or removed
+            self.build(self._graph_input_layer._inbound_nodes[0].outputs[0].shape)
+
+    def _make_graph(self, input_shape):
+        """The symbolic graph of the built stack for inputs of input_shape: the Input's
+        tensor (the model's Input, else one made for that shape and kept for the next
+        builds) and each layer called on the previous output. Kept as it is when it is
+        already the graph of these layers for this input; none when a layer cannot be
+        called on a symbolic tensor (its nodes of this attempt removed)."""
+        ref = self._input_layer
+        if ref is not None and (ref.batch_size,) + tuple(ref.shape) == input_shape:
+            input_layer = ref
+        else:
+            input_layer = self._graph_input_layer
+            if input_layer is None or input_layer._inbound_nodes[0].outputs[0].shape \
+                    != input_shape:
+                input_layer = InputLayer(batch_shape=input_shape, dtype=self.dtype)
+                self._graph_input_layer = input_layer
+        inp = input_layer._inbound_nodes[0].outputs[0]
+        ids = [id(l) for l in self._layers]
+        if self._graph is not None and self._graph[0] is inp and self._graph[2] == ids:
+            return
+        self._graph = None
+        x, called = inp, []
+        try:
+            for layer in self._layers:
+                called.append((layer, len(layer._inbound_nodes)))
+                if type(layer).compute_output_shape is Layer.compute_output_shape \
+                        or isinstance(layer, Model):
+                    # its symbolic call runs call() on zeros: as in Keras, the call's
+                    # variable updates (a counter's assign_add) do not happen
+                    with _probe_undone(layer):
+                        x = layer(x)
+                else:
+                    x = layer(x)
+                if not isinstance(x, KerasTensor):
+                    raise TypeError("a layer of a Sequential returns one tensor")
+        except Exception:   # a layer with no symbolic call: no graph (as Keras)
+            for layer, n in called:
+                del layer._inbound_nodes[n:]
+            return
+        self._graph = (inp, x, ids)
 
     def _output_shape_for(self, input_shape):
         """Output shape of the stack for `input_shape`, without building anything."""
@@ -209,6 +279,7 @@ class Sequential(Model):
             shape = (shape[0],) + tuple(layer.output_shape[1:])
         self._build_input_shape = input_shape
         self.built = True
+        self._make_graph(input_shape)
 
     # ------------------------------------------------------------------ weights
     @property

@@ -27,9 +27,6 @@ from fastnn.models import clone_model
 
 SRC = "keras/src/models/cloning_test.py"
 
-NO_SEQ_INPUTS = ("missing: Sequential.inputs / Sequential.outputs (the symbolic tensors of "
-                 "a built Sequential), which the test reads to get an input tensor")
-
 
 def assert_all_close(actual, desired, atol=1e-6, rtol=1e-6):
     np.testing.assert_allclose(np.asarray(actual), np.asarray(desired), atol=atol, rtol=rtol)
@@ -228,10 +225,8 @@ def test_custom_clone_function(model_fn):
 # (cnn_functional, cnn_sequential, cnn_sequential_noinputlayer)
 @pytest.mark.parametrize("model_fn", [
     get_cnn_functional_model,
-    pytest.param(get_cnn_sequential_model, marks=pytest.mark.xfail(
-        strict=True, reason=NO_SEQ_INPUTS)),
-    pytest.param(lambda: get_cnn_sequential_model(explicit_input=False),
-                 marks=pytest.mark.xfail(strict=True, reason=NO_SEQ_INPUTS)),
+    get_cnn_sequential_model,
+    lambda: get_cnn_sequential_model(explicit_input=False),
 ], ids=["cnn_functional", "cnn_sequential", "cnn_sequential_noinputlayer"])
 def test_input_tensors(model_fn):
     ref_input = np.random.random((2, 7, 3))

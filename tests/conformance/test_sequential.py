@@ -142,8 +142,6 @@ def test_legacy_flow_with_input_shape():
 
 
 # Keras: keras/src/models/sequential_test.py::test_basic_flow_deferred
-@pytest.mark.xfail(strict=True, reason="bug: pop() on a Sequential built by its first call "
-                   "leaves it unbuilt (Keras rebuilds it from its first layer's input shape)")
 def test_basic_flow_deferred(capsys):
     model = Sequential(name="seq")
     model.add(layers.Dense(4))
@@ -399,8 +397,6 @@ def test_serialization_with_lambda_layer(tmp_path):
 
 
 # Keras: keras/src/models/sequential_test.py::test_functional_properties
-@pytest.mark.xfail(strict=True, reason="missing: Sequential.inputs / Sequential.outputs "
-                   "(the symbolic tensors of a Sequential with an Input)")
 def test_functional_properties():
     model = Sequential(name="seq")
     inputs = Input(shape=(2,))
@@ -466,8 +462,7 @@ def test_compute_output_shape():
 
 # Keras: keras/src/models/sequential_test.py::test_hasattr
 @pytest.mark.xfail(strict=True, reason="bug: an unbuilt Sequential has input_shape / "
-                   "output_shape attributes (None) where Keras raises AttributeError; "
-                   "missing: Sequential.inputs / outputs on a built one")
+                   "output_shape attributes (None) where Keras raises AttributeError")
 def test_hasattr():
     model = Sequential()
     assert not hasattr(model, "input_shape")

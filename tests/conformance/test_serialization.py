@@ -414,7 +414,6 @@ class SerializationLibTest(config_testing.TestCase):
         self.assertIs(new_layers[0].activation, new_layers[1].activation)
 
     # Keras: keras/src/saving/serialization_lib_test.py::SerializationLibTest::test_layer_sharing
-    @pytest.mark.xfail(strict=True, reason="missing: Sequential.inputs / Sequential.outputs")
     def test_layer_sharing(self):
         seq = keras.Sequential(
             [
