@@ -84,17 +84,21 @@ def _probe_undone(layer):
     shape. Keras makes these calls symbolically, where a call's variable updates (a
     counter's assign_add) do not happen; here the weights are put back afterwards, those
     that existed before the probe and those it made (to the values they were made with),
-    and the add_loss() terms it added are dropped."""
+    and the add_loss() terms it added are dropped. Yields a dict whose "assigned" is
+    True afterwards when the probe had changed a weight."""
     saved = [(w, np.array(w)) for w in layer.weights]
     outer, _CONTEXT.probe_made = _CONTEXT.probe_made, []
+    report = {"assigned": False}
     try:
-        yield
+        yield report
     finally:
         made, _CONTEXT.probe_made = _CONTEXT.probe_made, outer
         if outer is not None:
             outer.extend(made)          # a probe inside a probe: the outer one undoes them
         for w, before in saved + made:
-            np.copyto(w, before)
+            if not np.array_equal(w, before, equal_nan=True):
+                report["assigned"] = True
+                np.copyto(w, before)
         layer._clear_losses()
 
 # Keyword arguments of add_weight that Keras takes and fastnn has no use for (they

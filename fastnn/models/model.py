@@ -547,28 +547,22 @@ def _trace_chain(model):
     before = {id(layer): len(layer._inbound_nodes) for layer in own}
     has_training, has_var_kw, _ = _call_signature(type(model))
     chains = []
-    values = [(w, np.array(w)) for w in model.weights]
-    assigned = False
     try:
-        for training in (False, True):
-            inp = Input(batch_shape=shape, dtype=model.dtype, name="chain_trace")
-            out = model.call(inp, training=training) if has_training or has_var_kw \
-                else model.call(inp)
-            chains.append(_walk_chain(out, inp, own))
-            if chains[-1] is None or model._losses:
-                return None
+        with _probe_undone(model) as probe:
+            for training in (False, True):
+                inp = Input(batch_shape=shape, dtype=model.dtype, name="chain_trace")
+                out = model.call(inp, training=training) if has_training or has_var_kw \
+                    else model.call(inp)
+                chains.append(_walk_chain(out, inp, own))
+                if chains[-1] is None or model._losses:
+                    return None
     except Exception:      # anything a symbolic input cannot go through: not a chain
         return None
     finally:
         for layer in own:
             del layer._inbound_nodes[before.get(id(layer), 0):]
-        model._clear_losses()
-        for w, value in values:     # a call that assigns a variable (a counter): undone
-            if not np.array_equal(w, value, equal_nan=True):
-                assigned = True
-                np.copyto(w, value)
-    if assigned:      # ... and not a chain: the engine would not run the assignment
-        return None
+    if probe["assigned"]:     # a call that assigns a variable (a counter) is not a chain:
+        return None           # the engine would not run the assignment
     if chains[0] is None or [id(a) for a in chains[0]] != [id(b) for b in chains[1]]:
         return None
     return chains[0]
