@@ -83,7 +83,6 @@ class InputLayer(Layer):
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None,
                  batch_shape=None, input_tensor=None, **kwargs):
         if input_shape is not None:
-            import warnings
             warnings.warn("Argument `input_shape` is deprecated. Use `shape` instead.",
                           stacklevel=2)
             if shape is None:
@@ -101,30 +100,19 @@ class InputLayer(Layer):
                                  f"{type(input_tensor).__name__} "
                                  f"{_argcheck.shown(input_tensor)}")
             given = input_tensor.shape
-            if batch_size is not None and (len(given) < 1 or given[0] != batch_size):
-                raise ValueError(f"Input: when providing the `input_tensor` argument, you "
-                                 f"cannot provide an incompatible `batch_size` argument: "
-                                 f"got batch_size={_argcheck.shown(batch_size)} and an "
-                                 f"input_tensor of shape {given}")
-            if shape is not None and tuple(shape) != given[1:]:
-                raise ValueError(f"Input: when providing the `input_tensor` argument, you "
-                                 f"cannot provide an incompatible `shape` argument: got "
-                                 f"shape={_argcheck.shown(shape)} and an input_tensor of "
-                                 f"shape {given}")
-            if batch_shape is not None and tuple(batch_shape) != given:
-                raise ValueError(f"Input: when providing the `input_tensor` argument, you "
-                                 f"cannot provide an incompatible `batch_shape` argument: "
-                                 f"got batch_shape={_argcheck.shown(batch_shape)} and an "
-                                 f"input_tensor of shape {given}")
-            if dtype is not None and _dtype_name(dtype) != input_tensor.dtype:
-                raise ValueError(f"Input: when providing the `input_tensor` argument, you "
-                                 f"cannot provide an incompatible `dtype` argument: got "
-                                 f"dtype={_argcheck.shown(dtype)} and an input_tensor of "
-                                 f"dtype {input_tensor.dtype}")
-            if sparse is not None and bool(sparse) != input_tensor.sparse:
-                raise ValueError(f"Input: when providing the `input_tensor` argument, you "
-                                 f"cannot provide an incompatible `sparse` argument: got "
-                                 f"sparse={_argcheck.shown(sparse)} and a dense input_tensor")
+            clashes = (
+                ("batch_size", batch_size, lambda v: len(given) < 1 or given[0] != v),
+                ("shape", shape, lambda v: tuple(v) != given[1:]),
+                ("batch_shape", batch_shape, lambda v: tuple(v) != given),
+                ("dtype", dtype, lambda v: _dtype_name(v) != input_tensor.dtype),
+                ("sparse", sparse, lambda v: bool(v) != input_tensor.sparse))
+            for arg, value, differs in clashes:
+                if value is not None and differs(value):
+                    raise ValueError(f"Input: when providing the `input_tensor` argument, you "
+                                     f"cannot provide an incompatible `{arg}` argument: got "
+                                     f"{arg}={_argcheck.shown(value)} and a dense "
+                                     f"input_tensor of shape {given} and dtype "
+                                     f"{input_tensor.dtype}")
             shape, batch_size, batch_shape = None, None, given
             dtype = input_tensor.dtype
         else:
