@@ -438,33 +438,25 @@ class OpLayer(Layer):
         reduces the batch axis gives its real size). Where only the first call runs
         (a reshape that needs the size 2, say), the rule of Layer: the first dimension
         is unknown when a batch size is."""
-        def probe(size):
-            def z(t):
-                if not isinstance(t, KerasTensor):
-                    return t
-                return np.zeros(tuple(size if d is None else d for d in t.shape), t.dtype)
-            kw = tree_map(z, kwargs)
-            kw.setdefault("training", False)
-            return self.call(*tree_map(z, args), **kw)
-
         if not any(d is None for t in tree_flatten(args) if isinstance(t, KerasTensor)
                    for d in t.shape):
             return super()._output_spec(args, kwargs)
         try:
-            first = probe(2)
+            first = self._probe_call(args, kwargs, 2)
         except Exception as e:
             raise type(e)(f"{self.name}: calling the layer on symbolic inputs failed ({e}); "
                           f"define compute_output_shape(input_shape) for it") from None
         try:
             with warnings.catch_warnings():     # the first call gave the warnings
                 warnings.simplefilter("ignore")
-                second = probe(3)
+                second = self._probe_call(args, kwargs, 3)
         except Exception:
-            return super()._output_spec(args, kwargs)
-        flat1, flat2 = tree_flatten(first), tree_flatten(second)
-        if len(flat1) != len(flat2) or any(np.ndim(a) != np.ndim(b)
-                                           for a, b in zip(flat1, flat2)):
-            return super()._output_spec(args, kwargs)
+            second = None
+        flat1 = tree_flatten(first)
+        flat2 = None if second is None else tree_flatten(second)
+        if flat2 is None or len(flat1) != len(flat2) or any(
+                np.ndim(a) != np.ndim(b) for a, b in zip(flat1, flat2)):
+            return self._specs_of(first, args[0])      # Layer's rule, from the first call
         specs = iter([KerasTensor(tuple(d1 if d1 == d2 else None
                                         for d1, d2 in zip(np.shape(a), np.shape(b))),
                                   np.asarray(a).dtype)

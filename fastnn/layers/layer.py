@@ -757,27 +757,37 @@ class Layer:
             shape = self.compute_output_shape(_symbolic.tree_map(_symbolic.shape_of, inputs))
             dtype = _first_dtype(inputs, self.dtype)
             return _shape_tree_to_tensors(shape, dtype)
-        probe_args = _symbolic.tree_map(
-            lambda t: _zeros_like_spec(t) if isinstance(t, _symbolic.KerasTensor) else t, args)
-        probe_kwargs = _symbolic.tree_map(
-            lambda t: _zeros_like_spec(t) if isinstance(t, _symbolic.KerasTensor) else t, kwargs)
-        batch_unknown = any(t.shape[:1] == (None,) for t in _symbolic.tree_flatten(inputs)
-                            if isinstance(t, _symbolic.KerasTensor))
-        has_training, has_var_kw, _ = _call_signature(type(self))
-        if (has_training or has_var_kw) and "training" not in probe_kwargs:
-            probe_kwargs["training"] = False
         try:
-            out = self.call(*probe_args, **probe_kwargs)
+            out = self._probe_call(args, kwargs)
         except Exception as e:
             raise type(e)(f"{self.name}: calling the layer on symbolic inputs failed ({e}); "
                           f"define compute_output_shape(input_shape) for it") from None
+        return self._specs_of(out, inputs)
+
+    def _probe_call(self, args, kwargs, size=2):
+        """self.call on zeros shaped like the symbolic arguments (each unknown size as
+        `size`), with training=False where call takes it."""
+        def zeros(t):
+            return _zeros_like_spec(t, size) if isinstance(t, _symbolic.KerasTensor) else t
+        probe_kwargs = _symbolic.tree_map(zeros, kwargs)
+        has_training, has_var_kw, _ = _call_signature(type(self))
+        if (has_training or has_var_kw) and "training" not in probe_kwargs:
+            probe_kwargs["training"] = False
+        return self.call(*_symbolic.tree_map(zeros, args), **probe_kwargs)
+
+    @staticmethod
+    def _specs_of(out, inputs):
+        """KerasTensors shaped like a probe call's outputs, the first axis unknown when
+        an input's batch size is."""
+        batch_unknown = any(t.shape[:1] == (None,) for t in _symbolic.tree_flatten(inputs)
+                            if isinstance(t, _symbolic.KerasTensor))
 
         def spec(a):
             a = np.asarray(a)
             shape = a.shape
             if batch_unknown and shape:
                 shape = (None,) + shape[1:]
-            return _symbolic.KerasTensor(shape, a.dtype if a.dtype.kind == "f" else a.dtype)
+            return _symbolic.KerasTensor(shape, a.dtype)
         return _symbolic.tree_map(spec, out)
 
     # -- functional API ----------------------------------------------------------
@@ -938,8 +948,8 @@ def _shape_tree_to_tensors(shape, dtype):
     raise TypeError(f"compute_output_shape returned {shape!r}, not a shape")
 
 
-def _zeros_like_spec(t):
-    shape = tuple(2 if d is None else d for d in t.shape)
+def _zeros_like_spec(t, size=2):
+    shape = tuple(size if d is None else d for d in t.shape)
     return np.zeros(shape, t.dtype)
 
 
