@@ -26,7 +26,8 @@ class SeedGenerator:
     Parameters
     ----------
     seed : int, optional
-        The seed, at least 0. Default None: a seed drawn from fastnn's generator.
+        The seed, at least 0. Default None: a seed drawn from Python's ``random``
+        module, as Keras draws it (``keras.utils.set_random_seed`` seeds that too).
     name : str, optional
         The name. Default None: ``"seed_generator"`` with a number when taken.
     """
