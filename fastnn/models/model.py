@@ -34,7 +34,6 @@ def _auto_config(cls, args, kwargs):
     they do not bind, when a value is not a str, number, bool or None (or a list, tuple
     or dict of them), or when the constructor takes positional-only arguments or was
     given *args."""
-    import inspect
     try:
         signature = inspect.signature(cls.__init__)
         bound = signature.bind(None, *args, **kwargs)
