@@ -388,6 +388,40 @@ def test_ftrl_step_refused_alike_on_both_paths(monkeypatch, bad):
     assert_same_arrays(results[0][0], results[1][0])
 
 
+def test_callable_learning_rate_of_no_argument_on_both_paths(monkeypatch):
+    """A learning rate given as a function of no argument is called so at each step, as
+    Keras calls it, on the engine and the layer path alike; a function of one argument
+    gets the step. Both give the rates they say: the no-argument function that returns
+    what the step function gives for the same step trains the same weights."""
+    x, y = _data(np.float64)
+    results = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        for form in ("no_argument", "step"):
+            calls = []
+            if form == "step":
+                def lr(step):
+                    calls.append(step)
+                    return 0.05 / (1 + step)
+            else:
+                def lr():
+                    calls.append(None)
+                    return 0.05 / (1 + m.optimizer._iterations)
+            m = _compiled(np.float64, lambda: O.SGD(lr))
+            fastnn.utils.set_random_seed(1)
+            m.fit(x, y, batch_size=16, epochs=2, verbose=0)
+            if fused:
+                assert m._engine.why is None
+            assert m.optimizer._iterations == 10
+            if form == "step":
+                assert set(range(10)) <= set(calls) <= set(range(11))
+            else:
+                assert len(calls) >= 10 and set(calls) == {None}
+            results.append(_state(m))
+    for r in results[1:]:
+        assert_same_arrays(results[0], r)
+
+
 @pytest.mark.parametrize("how", ["var_list", "var_names"])
 def test_exclude_from_weight_decay_excludes_on_the_engine(monkeypatch, how):
     """The excluded variables (by object or by name) are not decayed on the engine, as

@@ -667,8 +667,16 @@ class FusedPlan:
                 return np.full(n_steps, v)
             lrs = np.full(n_steps, v)
         else:
-            it0 = opt._iterations      # a schedule reads the apply() calls, as Keras
-            lrs = np.array([float(lr(it0 + s)) for s in range(n_steps)])
+            # a schedule reads the apply() calls, as Keras; a function of no argument
+            # may read optimizer.iterations, which reads as it would at each step
+            it0 = opt._iterations
+            lrs = np.empty(n_steps)
+            try:
+                for s in range(n_steps):
+                    opt._iterations = it0 + s
+                    lrs[s] = float(opt._rate_at(it0 + s))
+            finally:
+                opt._iterations = it0
         if not (np.all(np.isfinite(lrs)) and np.all(lrs >= 0) and np.all(lrs <= top)
                 and np.all(lrs * wd <= top)):
             bad = next(float(v) for v in lrs if not (np.isfinite(v) and 0 <= v <= top

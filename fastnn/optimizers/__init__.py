@@ -4,6 +4,7 @@ The base class does the bookkeeping once (learning-rate schedule, clipping, slot
 creation, iterations, state for saving); each subclass names its slots and calls
 its in-place fastnn.ops update.
 """
+import inspect
 import math
 import numbers
 
@@ -26,6 +27,21 @@ def _check_float(owner, name, value, lo=None, hi=None, lo_open=False, hi_open=Fa
 # and an epsilon of 0 turns a zero gradient (a dead ReLU unit's) into 0/0 = NaN.
 _TINY = float(np.finfo(np.float32).tiny)
 _F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _takes_no_argument(lr):
+    """Whether the callable learning rate `lr` is called with no argument: Keras calls a
+    callable that is not a LearningRateSchedule so. One that needs an argument (fastnn
+    also takes a plain function of the step, as a schedule) gets the step."""
+    if isinstance(lr, LearningRateSchedule):
+        return False
+    try:
+        inspect.signature(lr).bind()
+    except TypeError:           # it needs an argument: the step
+        return False
+    except ValueError:          # no signature to read (some built-ins): as Keras
+        pass
+    return True
 
 
 _LARGEST = {}
@@ -96,9 +112,10 @@ class Optimizer:
 
     Parameters
     ----------
-    learning_rate : float or LearningRateSchedule
-        The step size: a number, or a schedule from ``fastnn.optimizers.schedules``
-        giving it for each step. Default 0.001.
+    learning_rate : float, LearningRateSchedule or callable
+        The step size: a number, a schedule from ``fastnn.optimizers.schedules``
+        giving it for each step, or a function called at each step: with no argument
+        (as Keras calls one) if it takes none, else with the step. Default 0.001.
     weight_decay : float, optional
         Decoupled weight decay: before each update, every decayed variable is shrunk by
         ``w -= w * weight_decay * learning_rate``. Default None: none.
@@ -127,6 +144,10 @@ class Optimizer:
     name : str, optional
         The optimizer's name.
     """
+    # a callable learning rate that is called with no argument, as Keras calls one
+    # (set by _check_lr)
+    _rate_no_argument = False
+
     _slot_names = ()
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
@@ -156,7 +177,9 @@ class Optimizer:
         self._pending_state = None  # set_state() before build()
 
     def _check_lr(self, lr):
+        """lr as given, checked (a number, a schedule or a callable)."""
         if isinstance(lr, LearningRateSchedule) or (callable(lr) and not isinstance(lr, (int, float))):
+            self._rate_no_argument = _takes_no_argument(lr)
             return lr
         # At most float32's largest: the update of a float32 weight takes the rate as a
         # float32, where anything larger is inf (and the weights NaN).
@@ -211,20 +234,25 @@ class Optimizer:
     def learning_rate(self):
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule) or callable(lr):
-            return self._scheduled(lr)
+            # Keras evaluates a schedule at the number of apply() calls, also where
+            # gradients are accumulated (`iterations` then counts the updates)
+            return self._scheduled(self._iterations)
         return LearningRate(lr, self)
 
-    def _scheduled(self, schedule):
-        """A schedule's (or callable's) rate at the current step as a float; a value that
-        is no real number is refused here, a non-finite or negative one by apply."""
-        # Keras evaluates a schedule at the number of apply() calls, also where gradients
-        # are accumulated (`iterations` then counts the updates)
-        value = schedule(self._iterations)
+    def _rate_at(self, step):
+        """The rate of a schedule or callable learning rate at `step`, as it gives it."""
+        lr = self._learning_rate
+        return lr() if self._rate_no_argument else lr(step)
+
+    def _scheduled(self, step):
+        """A schedule's (or callable's) rate at `step` as a float; a value that is no
+        real number is refused here, a non-finite or negative one by apply."""
+        value = self._rate_at(step)
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise TypeError(f"{type(self).__name__}: learning_rate (a schedule) must give a "
-                            f"number, at step {self._iterations} it gave "
+                            f"number, at step {step} it gave "
                             f"{type(value).__name__} {_argcheck.shown(value)}")
         try:
             return float(value)

@@ -306,8 +306,6 @@ class TestOptimizer(_TC):
         self.assertAllClose(optimizer.iterations, 1)
 
     # Keras: keras/src/optimizers/optimizer_test.py::OptimizerTest::test_callable_learning_rate
-    @pytest.mark.xfail(strict=True, reason="missing: a learning rate given as a function "
-                                           "of no arguments (fastnn calls it with the step)")
     def test_callable_learning_rate(self):
         v = backend.Variable([[1.0, 2.0], [3.0, 4.0]])
         grads = backend.convert_to_tensor([[1.0, 1.0], [1.0, 1.0]])
