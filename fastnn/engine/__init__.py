@@ -21,7 +21,9 @@ kernel with its parameters: relu's negative_slope / max_value / threshold, celu'
 ...), except glu, which halves the layer's width (the engine's layers keep it) and so
 trains on the layer path, as does a Python function given as an activation.
 
-What it reads of a model: `_chain()` (its layers in order, or None), `dtype`, `built`,
+What it reads of a model: `_chain()` (its layers in order, or None) and `_flat_chain()`
+(the same with nested models and the user's layers that chain their own layers
+expanded: the layers it runs), `dtype`, `built`,
 `compiled`, `trainable`, `loss`, `optimizer`, `_metrics` (the compiled metric
 objects), `_trains_on_logits()`, `_state_lock`, `history`, `stop_training`, and its
 `_engine` (an EngineState). The metrics the engine does not sum in C are computed from
@@ -206,7 +208,8 @@ def _dense_specs(model):
     specs = []
     flatten_first = False
     norm = None
-    for i, layer in enumerate(model._chain()):
+    chain = model._flat_chain()
+    for i, layer in enumerate(chain):
         if getattr(layer, "activity_regularizer", None) is not None:
             raise Unsupported(f"activity_regularizer on {layer.name!r}")
         if isinstance(layer, layers_mod.InputLayer) or type(layer) is layers_mod.Identity:
@@ -254,7 +257,7 @@ def _dense_specs(model):
             # after the Dense layer's activation, or before it (an Activation next)
             specs[-1]["bn"] = _layer_norm_spec(layer, specs[-1])
         elif type(layer) in _NOISE_LAYERS and specs and not specs[-1]["dropout"] \
-                and not specs[-1]["noise"] and i < len(model._chain()) - 1:
+                and not specs[-1]["noise"] and i < len(chain) - 1:
             code, param = _noise_spec(layer)
             specs[-1]["noise"], specs[-1]["noise_param"] = code, param
             specs[-1]["noise_layer"] = layer
@@ -272,7 +275,7 @@ def _dense_specs(model):
                                "gamma": layer.gamma, "beta": layer.beta,
                                "mmean": layer.moving_mean, "mvar": layer.moving_variance}
         elif type(layer) is layers_mod.Dropout and specs and not specs[-1]["dropout"] \
-                and not specs[-1]["noise"] and layer.noise_shape is None and i < len(model._chain()) - 1:
+                and not specs[-1]["noise"] and layer.noise_shape is None and i < len(chain) - 1:
             specs[-1]["dropout"] = layer.rate
             specs[-1]["dropout_layer"] = layer
         else:
@@ -591,7 +594,7 @@ class FusedPlan:
                                   for k, v in cfg.items()])
         layer_keys = []
         weight_ids = []
-        for layer in model._chain() or ():
+        for layer in model._flat_chain() or ():
             cls = type(layer)
             info = _CLASS_KEY_INFO.get(cls)
             if info is None:

@@ -575,8 +575,10 @@ class Layer:
             several inputs, a list of shapes.
         """
         self.input_shape = tuple(input_shape) if _is_shape(input_shape) else input_shape
+        # (a user's layer that does not say its output shape is probed by a call: its
+        # output need not have its input's shape)
         if type(self).compute_output_shape is not Layer.compute_output_shape \
-                or _is_shape(input_shape):
+                or (_is_shape(input_shape) and self._defines_output_shape()):
             self.output_shape = self.compute_output_shape(self.input_shape)
         self.built = True
 
@@ -893,7 +895,7 @@ class Layer:
 
 # Attributes of a layer that hold layers without owning them.
 _UNTRACKED = frozenset(("_inbound_nodes", "_keras_history", "_engine",
-                        "_input_layers", "_output_layers"))
+                        "_input_layers", "_output_layers", "_traced_chain"))
 
 
 def _regularization_term(reg, w):

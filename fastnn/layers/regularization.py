@@ -103,7 +103,7 @@ def training_step(model, step):
 def _stream_layers(model):
     """The layers of a model's chain that draw from a counter-based stream keyed by a
     seed (Dropout with a rate > 0, GaussianNoise, GaussianDropout, AlphaDropout)."""
-    chain = (model._chain() if model.built else None) or []
+    chain = (model._flat_chain() if model.built else None) or []
     return [layer for layer in chain
             if isinstance(layer, (Dropout, GaussianNoise, GaussianDropout, AlphaDropout))
             and getattr(layer, "rate", getattr(layer, "stddev", 0.0)) != 0]
@@ -278,7 +278,7 @@ class Dropout(_Noise):
             return None
         from fastnn.layers.core import Dense
         folded, dense, at = [], -1, None
-        for layer in model._chain() or []:
+        for layer in model._flat_chain() or []:
             if type(layer) is Dense:
                 dense += 1
             elif type(layer) is Dropout and layer.noise_shape is None and id(layer) in seeds:

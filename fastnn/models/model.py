@@ -130,16 +130,19 @@ class Model(Trainer, Layer):
         them (one input, one output, each layer once on the previous one's output);
         None otherwise. The C engine and the chain steps of the trainer read it.
 
-        A subclassed model's call() is traced once built: run on a symbolic input, in
-        training and in inference mode; when both give the same chain of the model's
-        own layers and nothing else happens (no add_loss, no other operation), the model
-        is that chain and trains on the engine as a Sequential of those layers would."""
+        A subclassed model's call() is traced once built (and again when the layers it
+        holds change): run on a symbolic input, in training and in inference mode; when
+        both give the same chain of the model's own layers and nothing else happens (no
+        add_loss, no other operation), the model is that chain and trains on the engine
+        as a Sequential of those layers would."""
         if not self.built:
             return None
-        cached = self.__dict__.get("_traced_chain")
-        if cached is None:
-            cached = self.__dict__["_traced_chain"] = (_trace_chain(self) or [],)
-        return cached[0] or None
+        return _traced_chain(self, self._build_input_shape)
+
+    def _flat_chain(self):
+        """_chain() with nested models and layers whose call is a chain of their own
+        layers expanded: the layers the C engine runs (see flat_chain)."""
+        return flat_chain(self)
 
     def _chain_or_layers(self):
         # a subclassed model may compute without layers (call() alone)
@@ -529,15 +532,15 @@ def _revivable_as_functional(cls):
                                                  and spec.varkw == "kwargs")
 
 
-def _trace_chain(model):
-    """The layers of a subclassed model whose call() is a chain of its own layers (see
-    Model._chain), or None. The trace leaves no trace: the nodes it adds to the layers
-    and any loss it records are removed, and a variable it assigns is put back (such a
-    call is not a chain: the engine would skip the assignment)."""
+def _trace_chain(model, shape):
+    """The layers of a subclassed model (or layer) whose call() on inputs of `shape` is a
+    chain of its own layers (see Model._chain), or None. The trace leaves no trace: the
+    nodes it adds to the layers and any loss it records are removed, and a variable it
+    assigns is put back (such a call is not a chain: the engine would skip the
+    assignment)."""
     from fastnn.layers.core import Input
     from fastnn.layers.layer import _call_signature
-    shape = model._build_input_shape
-    if type(model).call is Model.call or not isinstance(shape, tuple) \
+    if type(model).call in (Model.call, Layer.call) or not isinstance(shape, tuple) \
             or not all(d is None or isinstance(d, (int, np.integer)) for d in shape):
         return None
     own = model._sublayers()
@@ -587,6 +590,67 @@ def _walk_chain(out, inp, own):
         chain.append(layer)
         t = node.call_args[0]
     return chain[::-1] or None
+
+
+def flat_chain(model):
+    """The layers `model` computes with, in order, when it is a chain (Model._chain), with
+    each nested model that is a chain, and each layer of the user's whose call() is a
+    chain of its own layers, replaced by those layers (recursively); None when the model
+    is no chain.
+
+    A layer that holds other layers is expanded only when nothing else happens in its
+    call (no activity regularizer of its own and, for a traced call, no other operation,
+    loss or assignment), and, when it is not trainable, only when none of the layers it
+    expands to is (each layer's own flag then says what the container's does)."""
+    chain = model._chain()
+    if chain is None or _LEAVES.issuperset(map(type, chain)):   # the common case
+        return chain
+    out = []
+    _expand(chain, out)
+    return out
+
+
+# Classes known to be computed as one layer: fastnn's own layers hold no other layers.
+_LEAVES = set()
+
+
+def _expand(chain, out):
+    for layer in chain:
+        cls = type(layer)
+        inner = None
+        if cls not in _LEAVES:
+            if cls.__module__.startswith("fastnn.layers"):
+                _LEAVES.add(cls)
+            else:
+                inner = _inner_chain(layer)
+        if inner is not None:
+            expanded = []
+            _expand(inner, expanded)
+            if layer.trainable or not any(sub.trainable for sub in expanded):
+                out += expanded
+                continue
+        out.append(layer)
+
+
+def _inner_chain(layer):
+    """The layers a nested model or a layer of the user's computes with, when its call is
+    a chain of them and nothing else, or None."""
+    if not layer.built or getattr(layer, "activity_regularizer", None) is not None:
+        return None
+    if isinstance(layer, Model):
+        return layer._chain()
+    return _traced_chain(layer, getattr(layer, "input_shape", None))
+
+
+def _traced_chain(owner, shape):
+    """_trace_chain(owner, shape), traced again only when the layers the owner holds or
+    the shape have changed since the last trace."""
+    key = (tuple(map(id, owner._sublayers())), shape)
+    cached = owner.__dict__.get("_traced_chain")
+    if cached is None or cached[0] != key:
+        owner.__dict__["_traced_chain"] = (key, None)   # a call inside the trace: no chain
+        cached = owner.__dict__["_traced_chain"] = (key, _trace_chain(owner, shape))
+    return cached[1]
 
 
 def _unpickle_model(data):
