@@ -241,7 +241,9 @@ def _graph_of(model):
         shapes = {id(l): (l.input_shape, l.output_shape, l.dtype) for l in layers}
         return layers, edges, shapes
     if isinstance(model, Functional):
-        layers, edges, seen, shapes = model.layers, [], set(), {}
+        # every operation of the graph, the keras.ops calls too (model.layers lists the
+        # layers only), as Keras draws them
+        layers, edges, seen, shapes = list(model._graph_layers), [], set(), {}
         for node in model._nodes:
             for t in node.inputs:
                 src = t._keras_history[0]

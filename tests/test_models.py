@@ -109,7 +109,7 @@ def test_functional_config_round_trip_gives_the_same_predictions():
 
 
 def test_functional_api_errors_are_clear():
-    with pytest.raises(TypeError, match="call the layer on a tensor"):
+    with pytest.raises(ValueError, match="call the layer on a tensor"):
         keras.Model(keras.Input((3,)), layers.Dense(2))
     other = keras.Input((3,))
     with pytest.raises(ValueError, match="not among the model's inputs"):
@@ -398,3 +398,4 @@ def test_a_wrong_number_of_losses_is_still_refused_at_compile_without_compute_lo
     with pytest.raises(ValueError, match=r"loss must have one entry per output \(1: \['a'\]\), "
                                          r"got 2"):
         model.compile(optimizer="sgd", loss=["mse", "mse"])
+

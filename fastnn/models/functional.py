@@ -10,13 +10,15 @@ or a dict; the model is then called with (and returns) the same structure.
 import numpy as np
 
 from fastnn.layers import deserialize as _deserialize_layer, serialize as _serialize_layer
+from fastnn.layers.core import OpLayer
 from fastnn.layers.layer import Layer
 from fastnn.layers.symbolic import KerasTensor, tree_flatten, tree_map
 from fastnn.models.model import Model
 
 
 def _as_structure(value, what):
-    """A model's inputs or outputs: a KerasTensor, or a list/tuple/dict of them."""
+    """A model's inputs or outputs: a KerasTensor, or a (nested) list/tuple/dict of
+    them; anything else is a ValueError, as in Keras."""
     flat = tree_flatten(value)
     if not flat:
         raise ValueError(f"Model: {what} must be keras.Input tensors or layer outputs, got "
@@ -27,8 +29,8 @@ def _as_structure(value, what):
             if isinstance(t, Layer):
                 hint = (" (a layer object: call the layer on a tensor, x = Dense(8)(inputs), "
                         "and pass the result)")
-            raise TypeError(f"Model: {what} must be symbolic tensors made by keras.Input and "
-                            f"layer calls, got {type(t).__name__}{hint}")
+            raise ValueError(f"Model: {what} must be symbolic tensors made by keras.Input and "
+                             f"layer calls, got {type(t).__name__} {t!r:.60}{hint}")
     return value
 
 
@@ -108,13 +110,16 @@ class Functional(Model):
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         if kwargs:
             raise TypeError(f"Model: unexpected keyword argument(s) {sorted(kwargs)}")
+        _as_structure(inputs, "inputs")
+        _as_structure(outputs, "outputs")
+        # the config keeps the structures as given ([x] stays [x], as in Keras)
+        self._config_structs = (tree_map(lambda t: t, inputs), tree_map(lambda t: t, outputs))
         # a list of one is that one tensor (as Keras: the model takes and returns arrays)
         if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
             inputs = inputs[0]
         if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
             outputs = outputs[0]
-        self._inputs_struct = _as_structure(inputs, "inputs")
-        self._outputs_struct = _as_structure(outputs, "outputs")
+        self._inputs_struct, self._outputs_struct = inputs, outputs
         self._nodes, self._graph_layers = _graph(inputs, outputs)
         dtypes = [t.dtype for t in tree_flatten(inputs)]
         Layer.__init__(self, name=name, trainable=trainable,
@@ -129,8 +134,10 @@ class Functional(Model):
     # ------------------------------------------------------------------ structure
     @property
     def layers(self):
-        """Every layer of the graph, its Input layers first (as Keras 3)."""
-        return list(self._graph_layers)
+        """Every layer of the graph, its Input layers first (as Keras 3). The keras.ops
+        calls on the graph's tensors (x + y, ops.mean(x)) are operations, not layers:
+        they are not listed (the summary and the config still show them)."""
+        return [layer for layer in self._graph_layers if not isinstance(layer, OpLayer)]
 
     def _sublayers(self):
         return [layer for layer in self._graph_layers if not layer._is_input_layer]
@@ -213,13 +220,43 @@ class Functional(Model):
     # ------------------------------------------------------------------ calling
     def call(self, inputs, training=None):
         """Run the graph on `inputs` (the structure the model was made with)."""
-        given = _flatten_like(inputs, self._inputs_struct, self.name)
+        given = self._given_inputs(inputs, self.name)
 
         def call_layer(layer, args, kwargs):
             if training is not None and "training" not in kwargs:
                 kwargs["training"] = training
             return layer(*args, **kwargs)
         return run_graph(self._nodes, self.inputs, given, self._outputs_struct, call_layer)
+
+    def _given_inputs(self, inputs, what):
+        """The inputs of a call, flat in the order of model.inputs, each checked: None
+        (every input is required) or an array whose shape differs from its Input's is a
+        ValueError naming the input."""
+        given = _flatten_like(inputs, self._inputs_struct, what)
+        for value, tensor in zip(given, self.inputs):
+            if value is None:
+                raise ValueError(f"{what}: the input {tensor.name!r} is not optional, but None "
+                                 f"was passed; give an array for it")
+            shape = getattr(value, "shape", None)
+            if shape is not None and len(shape) == len(tensor.shape) and any(
+                    e is not None and g is not None and e != g
+                    for e, g in zip(tensor.shape[1:], shape[1:])):
+                raise ValueError(f"{what}: the input {tensor.name!r} expected "
+                                 f"shape={tensor.shape}, found shape={tuple(shape)}")
+        return given
+
+    def _one_input(self, x):
+        """A batch's inputs for fit / evaluate / predict: a model of one input takes its
+        array in a list of one or a dict by name too (None is refused by name)."""
+        if len(self.inputs) != 1 or not isinstance(x, (dict, list, tuple)):
+            return x
+        return self._given_inputs(x, self.name)[0]
+
+    def _convert_x(self, x, what, argname="x"):
+        if len(self.inputs) == 1 and isinstance(x, (list, tuple)) and x \
+                and all(v is None or isinstance(v, np.ndarray) for v in x):
+            x = self._given_inputs(x, what)[0]     # [array]; [None] and [a, b] refused
+        return super()._convert_x(x, what, argname)
 
     def _expected_input_shape(self):
         return self._build_input_shape
@@ -253,9 +290,10 @@ class Functional(Model):
                 {"args": tree_map(arg, list(n.call_args)), "kwargs": tree_map(arg, n.call_kwargs)}
                 for n in layer._inbound_nodes if n in self._nodes and not n.is_input]
             layer_cfgs.append(cfg)
+        inputs, outputs = self._config_structs
         return {"name": self.name, "trainable": self.trainable, "layers": layer_cfgs,
-                "input_layers": tree_map(history, self._inputs_struct),
-                "output_layers": tree_map(history, self._outputs_struct)}
+                "input_layers": tree_map(history, inputs),
+                "output_layers": tree_map(history, outputs)}
 
 
 
@@ -405,49 +443,89 @@ _GRAPH_KEYS = ("name", "trainable", "layers", "input_layers", "output_layers")
 
 
 def _map_refs(fn, value):
-    """input_layers / output_layers: fn of a [name, node, tensor] reference, or a list
-    or dict of them."""
+    """input_layers / output_layers: fn of a [name, node, tensor] reference, or a
+    (nested) list, tuple or dict of them."""
     if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
         if not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in value[1:]):
             raise ValueError(f"Model.from_config: bad tensor reference {value!r:.100}")
         return fn(value)
     if isinstance(value, list):
         return [_map_refs(fn, v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_map_refs(fn, v) for v in value)
     if isinstance(value, dict):
         return {k: _map_refs(fn, v) for k, v in value.items()}
     raise ValueError(f"Model.from_config: bad tensor reference {value!r}")
 
 
 def _flatten_like(value, structure, owner):
-    """The model's inputs given as `value`, flat in the order of `structure` (a single
-    tensor, a list, or a dict by input name)."""
+    """The model's inputs given as `value`, flat in the order of `structure` (the
+    structure the model was made with: one tensor, or lists, tuples and dicts of them,
+    nested). A model of several inputs also takes a dict by input name, or a flat list;
+    a model of one input takes its array alone, in a list of one, or in a dict by name.
+    Anything else is a ValueError saying what the model expects."""
     flat = tree_flatten(structure)
-    if isinstance(structure, dict):
-        if not isinstance(value, dict):
-            if len(flat) == 1:
-                return [value]
-            raise ValueError(f"{owner}: expected a dict of inputs with keys "
-                             f"{sorted(structure)}, got {type(value).__name__}")
-        missing = sorted(set(structure) - set(value))
-        if missing:
-            raise ValueError(f"{owner}: missing inputs {missing}")
-        return [value[k] for k in sorted(structure)]
     if len(flat) == 1:
-        if isinstance(value, (list, tuple)) and len(value) == 1:
-            return [value[0]]
-        if isinstance(value, dict):
-            name = flat[0].name
-            if name in value:
-                return [value[name]]
-        return [value]
-    if isinstance(value, dict):
+        if isinstance(value, dict) and isinstance(structure, dict):
+            return _match(value, structure, owner)
+        return [_one_input_value(value, flat[0], owner)]
+    if isinstance(value, dict) and not isinstance(structure, dict):
         names = [t.name for t in flat]
         missing = [n for n in names if n not in value]
         if missing:
             raise ValueError(f"{owner}: missing inputs {missing} (the inputs are {names})")
         return [value[n] for n in names]
-    if not isinstance(value, (list, tuple)) or len(value) != len(flat):
-        raise ValueError(f"{owner}: expected {len(flat)} inputs (a list), got "
-                         f"{type(value).__name__} of length "
-                         f"{len(value) if hasattr(value, '__len__') else '?'}")
-    return list(value)
+    if isinstance(structure, (list, tuple)) and isinstance(value, (list, tuple)) \
+            and len(value) == len(flat) != len(structure):
+        return list(value)       # a flat list for a nested list of inputs
+    return _match(value, structure, owner)
+
+
+def _one_input_value(value, tensor, owner):
+    """The value of a one-input model's input: the value itself, the one item of a list,
+    or the entry of a dict under the input's name."""
+    if isinstance(value, dict):
+        if tensor.name in value:
+            return value[tensor.name]
+        raise ValueError(f"{owner}: expects 1 input, named {tensor.name!r}; got a dict with "
+                         f"keys {sorted(value, key=str)}")
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1:
+            return value[0]
+        if value and all(v is None or hasattr(v, "shape") for v in value):
+            raise ValueError(f"{owner}: expects 1 input, got {_describe(value)}")
+    return value      # one array, or nested lists of numbers
+
+
+def _match(value, structure, owner):
+    """The leaves of `value` where it has the structure `structure` (dicts by key),
+    flat in the structure's order."""
+    if isinstance(structure, dict):
+        if not isinstance(value, dict):
+            keys = sorted(structure)
+            example = ", ".join(f"{k!r}: ..." for k in keys)
+            raise ValueError(f"{owner}: expected a dict of inputs with keys {keys} (the model "
+                             f"takes {len(keys)} named input(s) with keys, one value each: "
+                             f"{{{example}}}), got {_describe(value)}")
+        missing = sorted(set(structure) - set(value))
+        if missing:
+            raise ValueError(f"{owner}: missing inputs {missing}")
+        return [leaf for k in sorted(structure) for leaf in _match(value[k], structure[k], owner)]
+    if isinstance(structure, (list, tuple)):
+        if not isinstance(value, (list, tuple)) or len(value) != len(structure):
+            raise ValueError(f"{owner}: expects {len(structure)} inputs (a list), got "
+                             f"{_describe(value)}")
+        return [leaf for v, s in zip(value, structure) for leaf in _match(v, s, owner)]
+    return [value]
+
+
+def _describe(value):
+    """A short description of what was given, for error messages."""
+    if isinstance(value, dict):
+        return f"a dict with keys {sorted(value, key=str)}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"{type(value).__name__} of shape {tuple(shape)}"
+    return type(value).__name__

@@ -138,8 +138,6 @@ def test_basic_flow_multi_output():
 
 
 # Keras: keras/src/models/functional_test.py::test_basic_flow_dict_io
-@pytest.mark.xfail(strict=True, reason="bug: a non-tensor in a model's `inputs` / "
-                   "`outputs` raises TypeError where Keras raises ValueError")
 def test_basic_flow_dict_io():
     input_a = Input(shape=(3,), batch_size=2, name="a")
     input_b = Input(shape=(3,), batch_size=2, name="b")
@@ -285,9 +283,7 @@ def test_input_dict_with_extra_field():
 # Keras: keras/src/models/functional_test.py::test_restored_multi_output_type
 @pytest.mark.parametrize("out_type", [
     list,
-    pytest.param(tuple, marks=pytest.mark.xfail(
-        strict=True, reason="bug: Functional.from_config(model.get_config()) fails for a "
-        "tuple of outputs (ValueError: bad tensor reference)")),
+    tuple,
     dict,
 ], ids=["list", "tuple", "dict"])
 def test_restored_multi_output_type(out_type):
@@ -313,9 +309,6 @@ def test_restored_multi_output_type(out_type):
 
 
 # Keras: keras/src/models/functional_test.py::test_restored_nested_input
-@pytest.mark.xfail(strict=True, reason="bug: a functional model made with nested input "
-                   "lists (Functional([[x]], y)) loses one level of nesting in its config "
-                   "after a round trip through model_from_json")
 def test_restored_nested_input():
     input_a = Input(shape=(3,), batch_size=2, name="input_a")
     x = layers.Dense(5)(input_a)
@@ -343,8 +336,6 @@ def test_functional_input_shape_and_type():
 
 # Keras: keras/src/models/functional_test.py::test_layer_getters
 # (Keras also asserts len(model._operations) == 5: an internal attribute, left out.)
-@pytest.mark.xfail(strict=True, reason="bug: the keras.ops node of `input_a + input_b` (an "
-                   "OpLayer) is listed in model.layers (5 entries); Keras lists layers only (4)")
 def test_layer_getters():
     # Test mixing ops and layers
     input_a = Input(shape=(3,), batch_size=2, name="input_a")
@@ -504,9 +495,6 @@ def test_serialization():
 
 
 # Keras: keras/src/models/functional_test.py::test_bad_input_spec
-@pytest.mark.xfail(strict=True, reason="bug: two arrays given to a one-input model crash "
-                   "in its Dense (AttributeError: 'list' object has no attribute 'shape') "
-                   "where Keras raises ValueError 'expects 1 input'")
 def test_bad_input_spec():
     # Single input
     inputs = Input(shape=(4,))
@@ -591,9 +579,6 @@ def test_functional_slicing():
 
 
 # Keras: keras/src/models/functional_test.py::test_deeply_nested_model
-@pytest.mark.xfail(strict=True, reason="bug: nested dicts of inputs ({'1': i1, 'others': "
-                   "{'2': i2, '3': i3}}) crash the call (AttributeError: 'dict' object has "
-                   "no attribute 'shape')")
 def test_deeply_nested_model(tmp_path):
     i1, i2, i3 = Input((1,)), Input((2,)), Input((3,))
     o1, o2, o3 = (
@@ -734,8 +719,6 @@ def test_disconnected_output():
 
 
 # Keras: keras/src/models/functional_test.py::test_required_input_none_raises
-@pytest.mark.xfail(strict=True, reason="bug: None given for a required (non-optional) "
-                   "input is passed on to the layers instead of raising ValueError")
 def test_required_input_none_raises():
     i1 = Input((2,), name="input1")
     i2 = Input((2,), name="input2", optional=False)
@@ -765,9 +748,6 @@ def test_optional_and_required_mixed_structures():
 
 
 # Keras: keras/src/models/functional_test.py::test_required_none_raises_in_fit
-@pytest.mark.xfail(strict=True, reason="bug: fit([None], y) on a one-input model raises "
-                   "TypeError ('x must hold real numbers') where Keras raises ValueError "
-                   "('not optional')")
 def test_required_none_raises_in_fit():
     # Small trainable model where input is required. fit should error
     x = layers.Input((3,), name="x")
