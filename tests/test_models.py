@@ -399,3 +399,38 @@ def test_a_wrong_number_of_losses_is_still_refused_at_compile_without_compute_lo
                                          r"got 2"):
         model.compile(optimizer="sgd", loss=["mse", "mse"])
 
+
+@pytest.mark.filterwarnings("ignore:.*gradients do not exist")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_outputs_losses_are_logged_one_by_one_only_when_several_outputs_have_one(dtype):
+    # Keras 3 logs '<output>_loss' for each output with a loss when more than one has
+    # one; with a loss for one output only, that loss is the total, logged as 'loss'
+    def make():
+        keras.utils.set_random_seed(2)
+        inp = keras.Input((3,), name="x", dtype=dtype)
+        return keras.Model(inp, {
+            "a": layers.Dense(1, name="a", dtype=dtype)(inp),
+            "b": layers.Dense(1, name="b", activation="sigmoid", dtype=dtype)(inp),
+            "c": layers.Dense(1, name="c", dtype=dtype)(inp)})
+    rng = np.random.default_rng(5)
+    x = rng.random((8, 3)).astype(dtype)
+    y = {"a": rng.random((8, 1)).astype(dtype), "b": rng.integers(0, 2, (8, 1)).astype(dtype),
+         "c": rng.random((8, 1)).astype(dtype)}
+    for loss, metrics, keys in (
+            ({"b": "binary_crossentropy"}, None, ["loss"]),
+            ({"b": "binary_crossentropy", "a": None}, {"a": ["mae"]}, ["a_mae", "loss"]),
+            ({"b": "binary_crossentropy", "a": "mse"}, None, ["a_loss", "b_loss", "loss"])):
+        m = make()
+        m.compile(optimizer="sgd", loss=loss, metrics=metrics)
+        assert sorted(m.fit(x, y, batch_size=4, epochs=1, verbose=0).history) == keys
+        logs = m.evaluate(x, y, verbose=0, return_dict=True)
+        assert sorted(logs) == keys
+        p = m.predict(x, verbose=0)
+        pb = np.clip(p["b"].astype(np.float64), 1e-7, 1 - 1e-7)
+        bce = float(np.mean(-(y["b"] * np.log(pb) + (1 - y["b"]) * np.log(1 - pb))))
+        mse = float(np.mean((y["a"] - p["a"]) ** 2))
+        total = bce + (mse if "a_loss" in keys else 0.0)
+        assert logs["loss"] == pytest.approx(total, rel=1e-4)
+        if "a_loss" in keys:
+            assert logs["a_loss"] == pytest.approx(mse, rel=1e-4)
+            assert logs["b_loss"] == pytest.approx(bce, rel=1e-4)

@@ -910,8 +910,8 @@ class Trainer:
 
     def _ensure_metrics_for(self, y, y_pred):
         """The compiled metric objects for targets y and outputs y_pred (structures for
-        several outputs: each output's metrics named after it, and its loss tracked as
-        '<output>_loss', as Keras 3 logs them)."""
+        several outputs: each output's metrics named after it, and, where more than one
+        output has a loss, each loss tracked as '<output>_loss', as Keras 3 logs them)."""
         with self._state_lock:
             if self._metrics is not None:
                 return
@@ -925,8 +925,11 @@ class Trainer:
             per = compile_utils.per_output(self._metric_ids, names, "metrics") \
                 if self._metric_ids else [[] for _ in names]
             metrics = []
+            # each output's loss is logged when several outputs have one (Keras 3: with
+            # a loss for one output only, its loss is the total, logged as 'loss' alone)
+            with_loss = sum(fn is not None for fn, _ in self._out_losses)
             for i, name in enumerate(names):
-                if self._out_losses[i][0] is not None:
+                if self._out_losses[i][0] is not None and with_loss > 1:
                     label = self._out_losses[i][0].name if name is None else name
                     tracker = metrics_mod.Mean(name=f"{label}_loss")
                     tracker._fastnn_loss_of = i

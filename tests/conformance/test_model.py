@@ -557,8 +557,6 @@ def test_functional_dict_outputs_dict_losses():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_dict_outputs_dict_losses_with_undefined_loss
-@pytest.mark.xfail(strict=True, reason="bug: with a loss for one output of two, Keras logs "
-                   "no per-output '<output>_loss' entries; fastnn logs 'output_b_loss'")
 def test_functional_dict_outputs_dict_losses_with_undefined_loss():
     model = _get_model_multi_outputs_dict()
     assert isinstance(model, Functional)
