@@ -1,7 +1,8 @@
 """model.summary()'s Keras arguments (show_trainable; expand_nested and layer_range
 refused unless at their defaults), keras.utils.to_categorical's output types (float64
-for NumPy input, a Tensor for a Tensor, as Keras 3) and a user's build() marking the
-layer built, as Keras' build wrapper does."""
+for NumPy input, a Tensor for a Tensor, as Keras 3), a user's build() marking the
+layer built, as Keras' build wrapper does, and the output shapes the summary of a
+subclassed model shows (those of the call that built it, as Keras)."""
 import numpy as np
 import pytest
 
@@ -74,3 +75,61 @@ def test_a_users_build_marks_the_model_built():
     layer.build((None, 3))
     assert layer.built
     np.testing.assert_array_equal(np.asarray(layer(np.ones((1, 3), np.float32))).shape, (1, 3))
+
+
+class _TwoHeads(layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.a = layers.Dense(2)
+        self.b = layers.Dense(3)
+
+    def call(self, x):
+        return {"a": self.a(x), "b": self.b(x)}
+
+    def compute_output_shape(self, input_shape):
+        return {"a": self.a.compute_output_shape(input_shape),
+                "b": self.b.compute_output_shape(input_shape)}
+
+
+class _OneHead(layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.head = layers.Dense(10)
+
+    def call(self, x):
+        return {"head": self.head(x)}
+
+    def compute_output_shape(self, input_shape):
+        return {"head": self.head.compute_output_shape(input_shape)}
+
+
+class _Subclassed(models.Model):
+    def __init__(self, head):
+        super().__init__()
+        self.dense = layers.Dense(4)
+        self.head = head
+
+    def call(self, x):
+        return self.head(self.dense(x))
+
+
+def _shapes_column(model):
+    return [ln.split("│")[2].strip() for ln in _lines(model) if ln.startswith("│ ")]
+
+
+def test_a_subclassed_model_built_by_a_call_shows_the_shapes_of_that_call():
+    model = _Subclassed(_TwoHeads())
+    model(np.zeros((7, 2)))
+    model(np.zeros((3, 2)))        # a later call changes nothing
+    assert _shapes_column(model) == ["(7, 4)", "{a: (7, 2), b: (7, 3)}"]
+    model = _Subclassed(_OneHead())
+    model(np.zeros((1, 16)))
+    assert _shapes_column(model) == ["(1, 4)", "(1, 10)"]     # one shape: shown alone
+    # built by build(): the batch size stays unknown
+    model = _Subclassed(_OneHead())
+    model.build((None, 16))
+    assert _shapes_column(model) == ["(None, 4)", "(None, 10)"]
+    # a Sequential called on data: its layers' shapes keep an unknown batch size
+    seq = models.Sequential([layers.Dense(3)])
+    seq(np.zeros((5, 2)))
+    assert _shapes_column(seq) == ["(None, 3)"]

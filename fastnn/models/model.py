@@ -223,7 +223,15 @@ class Model(Trainer, Layer):
             out = self._outputs(x, kwargs.get("training") or False, "__call__")
             # a Tensor a tape may be following stays that object
             return out if isinstance(out, _Tensor) else _as_tensor(out)
-        return Layer.__call__(self, *args, **kwargs)
+        if self.built:
+            return Layer.__call__(self, *args, **kwargs)
+        # the call that builds the model: its batch size is remembered for the summary
+        # of a subclassed model (Keras shows its layers' shapes for that call)
+        out = Layer.__call__(self, *args, **kwargs)
+        batch = np.shape(_symbolic.tree_flatten(x)[0])[:1]
+        if self.built and batch:
+            self.__dict__["_built_batch"] = batch[0]
+        return out
 
     def _takes_array(self):
         """Whether the model's input is always one array (lists given to it are data,
@@ -271,7 +279,11 @@ class Model(Trainer, Layer):
 
     # ------------------------------------------------------------------ summary
     def _summary_rows(self):
-        """(layer, output shape text, params text, connected-to text or None) per row."""
+        """(layer, output shape text, params text, connected-to text or None) per row.
+        A subclassed model built by a call on data shows its layers' shapes for that
+        call (its batch size where theirs is unknown), as Keras does."""
+        from fastnn.models.sequential import Sequential
+        batch = None if isinstance(self, Sequential) else self.__dict__.get("_built_batch")
         rows = []
         for layer in self.layers:
             if layer.built:
@@ -279,7 +291,9 @@ class Model(Trainer, Layer):
                 params = f"{layer.count_params():,}"
             else:
                 shape, params = "?", "0 (unbuilt)"
-            rows.append((layer, "?" if shape is None else str(shape), params, None))
+            if batch is not None and shape not in (None, "?"):
+                shape = _with_batch(shape, batch)
+            rows.append((layer, "?" if shape is None else _shape_text(shape), params, None))
         return rows
 
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
@@ -666,6 +680,44 @@ def _unpickle_unbuilt(spec, compile_config):
     if compile_config is not None:
         model.compile_from_config(compile_config)
     return model
+
+
+def _is_shape_tuple(v):
+    return isinstance(v, tuple) and all(d is None or isinstance(d, (int, np.integer)) for d in v)
+
+
+def _with_batch(shape, batch):
+    """A (structure of) output shape(s), each unknown first axis as `batch`."""
+    if _is_shape_tuple(shape):
+        return (batch,) + shape[1:] if shape[:1] == (None,) else shape
+    if isinstance(shape, dict):
+        return {k: _with_batch(v, batch) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)):
+        return type(shape)(_with_batch(v, batch) for v in shape)
+    return shape
+
+
+def _shape_text(shape):
+    """A layer's output shape as the summary shows it (Keras' format): one shape as a
+    tuple, a structure of one shape as that shape, a structure of several without the
+    quotes of its keys."""
+    if isinstance(shape, (dict, list)) or (isinstance(shape, tuple)
+                                           and not _is_shape_tuple(shape)):
+        leaves = _shape_leaves(shape)
+        if len(leaves) == 1:
+            return str(leaves[0])
+        return str(shape).replace("'", "")
+    return str(shape)
+
+
+def _shape_leaves(shape):
+    if _is_shape_tuple(shape):
+        return [shape]
+    if isinstance(shape, dict):
+        return [leaf for k in shape for leaf in _shape_leaves(shape[k])]
+    if isinstance(shape, (list, tuple)):
+        return [leaf for v in shape for leaf in _shape_leaves(v)]
+    return [shape]
 
 
 def _human_bytes(n):

@@ -219,10 +219,6 @@ def test_print_model_summary_op_as_layer():
 
 
 # Keras: keras/src/utils/summary_utils_test.py::SummaryUtilsTest::test_print_model_summary_dict_output
-@pytest.mark.xfail(strict=True, reason="bug: the summary of a subclassed model built by a call "
-                   "shows each layer's output shape with None for the batch axis, "
-                   "'{'head1': (None, 10)}'; Keras shows the shape of the call that built it, "
-                   "'{head1: (1, 10)}'")
 def test_print_model_summary_dict_output():
     """model.summary() should not crash when a layer returns a dict."""
 
