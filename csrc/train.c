@@ -37,6 +37,13 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
         if (fnn_mul(fnn_add(fnn_mul(L->in, L->out), 16), 8) == SIZE_MAX) return FNN_NET_OVERFLOW;
         if (!L->W) return FNN_NET_MISSING;
         if (L->bn && !L->ln && (!L->mmean || !L->mvar)) return FNN_NET_MISSING;
+        if (L->skip) {
+            const int s = L->skip - 1;
+            if (s < 0 || s >= l || l == net->n_layers - 1 || net->layers[s].out != L->out)
+                return FNN_NET_BAD_SKIP;
+            for (int k = s + 1; k < l; k++)   /* one residual connection from each layer */
+                if (net->layers[k].skip == L->skip) return FNN_NET_BAD_SKIP;
+        }
     }
     *bad_layer = -1;
     return FNN_NET_OK;
@@ -59,6 +66,7 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
             n = fnn_add(n, fnn_add(fnn_mul(2, bo), fnn_mul(3, fnn_pad16s(L->out))));
         if (L->bn && L->ln)                                          /* LayerNormalization: mean, inv per row */
             n = fnn_add(n, fnn_pad16s(fnn_mul(2, batch)));
+        if (L->skip) n = fnn_add(n, fnn_mul(2, bo));   /* the sum; its gradient for layer skip - 1 */
     }
     size_t bf16 = 0;      /* the mixed layers' packing space, in 4-byte elements */
     for (int l = 0; l < net->n_layers; l++) {

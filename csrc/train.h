@@ -67,6 +67,12 @@ typedef struct {
     int noise;
     double noise_param;
     uint64_t noise_seed;
+    /* A residual connection (Keras' Add of two tensors): skip = s > 0 adds layer s - 1's
+     * output (what it hands to layer s) to this layer's output (after its normalisation,
+     * activation and dropout or noise), and the next layer takes the sum. s - 1 < this
+     * layer, the same width; never on the last layer; a layer's output is added to at
+     * most one other (fnn_net_check). 0 = none. */
+    int skip;
 } fnn_layer;
 
 enum { FNN_CLIP_NONE = 0, FNN_CLIP_VALUE, FNN_CLIP_NORM, FNN_CLIP_GLOBAL_NORM };
@@ -177,14 +183,16 @@ enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_
 #define FNN_PHASES(n_layers) FNN_PHASE_OF(n_layers)                    /* the array's size */
 
 /* Validates a description once, when it is made: 1..64 layers, every size positive,
- * each layer's input width equal to the previous layer's output width, W (and a
+ * each layer's input width equal to the previous layer's output width, each residual
+ * connection (skip) from an earlier layer of the same width, not on the last layer,
+ * and no layer's output added to two others (FNN_NET_BAD_SKIP), W (and a
  * BatchNormalization's moving statistics) present, and every element count the engine
  * forms from one layer representable in bytes. Returns FNN_NET_OK or the first problem
  * (its layer in *bad_layer, -1 for the whole net). The arrays themselves (their sizes:
  * W in x out, b / gamma / beta / mmean / mvar / slots out or in x out, the input
  * Normalization's in or 1) are the caller's to check. */
 enum { FNN_NET_OK = 0, FNN_NET_BAD_COUNT, FNN_NET_BAD_SIZE, FNN_NET_BAD_CHAIN,
-       FNN_NET_OVERFLOW, FNN_NET_MISSING };
+       FNN_NET_OVERFLOW, FNN_NET_MISSING, FNN_NET_BAD_SKIP };
 int fnn_net_check(const fnn_net *net, int *bad_layer);
 
 /* Elements of the workspace for `batch` rows, or 0 when that many bytes would not fit

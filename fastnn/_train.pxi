@@ -44,6 +44,7 @@ cdef extern from "train.h" nogil:
         int noise
         double noise_param
         uint64_t noise_seed
+        int skip
     enum:
         FNN_OPT_SGD
         FNN_OPT_ADAM
@@ -110,7 +111,7 @@ cdef extern from "train.h" nogil:
     int FNN_PHASE_OF(int l)
     int FNN_PHASES(int n_layers)
     int FNN_NET_OK, FNN_NET_BAD_COUNT, FNN_NET_BAD_SIZE, FNN_NET_BAD_CHAIN, FNN_NET_OVERFLOW
-    int FNN_NET_MISSING
+    int FNN_NET_MISSING, FNN_NET_BAD_SKIP
     int fnn_net_check(const fnn_net *net, int *bad_layer)
     size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     void fnn_permutation(uint64_t seed, size_t n, int64_t *out)
@@ -357,12 +358,17 @@ cdef class FusedNet:
             L.bn = spec.get("bn") is not None
             L.ln = bool(L.bn and spec["bn"].get("ln"))
             L.mmean = L.mvar = <void *>1
+            # a residual connection: 1 + the layer whose output is added (0: none)
+            L.skip = spec.get("skip", 0)
         rc = fnn_net_check(&self.net, &bad)
         if rc != FNN_NET_OK:
             where = f"layer {bad}" if bad >= 0 else "the network"
             why = {FNN_NET_BAD_COUNT: "1 to 64 layers", FNN_NET_BAD_SIZE: "sizes > 0",
                    FNN_NET_BAD_CHAIN: "an input width equal to the previous output width",
-                   FNN_NET_OVERFLOW: "sizes whose products fit in memory"}.get(rc, "its arrays")
+                   FNN_NET_OVERFLOW: "sizes whose products fit in memory",
+                   FNN_NET_BAD_SKIP: "a residual connection (skip) from an earlier layer of its "
+                                     "width, not into the last layer, and each layer's output "
+                                     "added once"}.get(rc, "its arrays")
             shapes = [(sp["in"], sp["out"]) for sp in layers]
             raise ValueError(f"FusedNet: {where} needs {why}; got layers (in, out) {shapes} "
                              f"and {y_cols} label columns")

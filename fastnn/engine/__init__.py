@@ -209,9 +209,29 @@ def _dense_specs(model):
     flatten_first = False
     norm = None
     chain = model._flat_chain()
+    skips = model._chain_skips()
+    spec_at = []        # per position: the spec its output belongs to (None before any)
+    last_at = {}        # per spec: the last position folded into it
     for i, layer in enumerate(chain):
+        if i:
+            spec_at.append(len(specs) - 1 if specs else None)
+            if specs:
+                last_at[len(specs) - 1] = i - 1
         if getattr(layer, "activity_regularizer", None) is not None:
             raise Unsupported(f"activity_regularizer on {layer.name!r}")
+        if specs and "skip" in specs[-1] and type(layer) is not layers_mod.Dense:
+            raise Unsupported(f"layer {layer.name!r} ({type(layer).__name__}) after an Add "
+                              f"(the engine's residual sum goes straight to a Dense layer)")
+        if i in skips:      # an Add: the output so far plus an earlier layer's
+            src = spec_at[skips[i]]
+            if src is None or src >= len(specs) - 1 or last_at[src] != skips[i] \
+                    or "skip" in specs[-1] or any(s.get("skip") == src + 1 for s in specs) \
+                    or specs[src]["out"] != specs[-1]["out"]:
+                raise Unsupported(f"{layer.name!r} (Add): the engine adds the output of an "
+                                  f"earlier Dense layer (after its activation, normalisation "
+                                  f"and dropout) to a later one's of the same width")
+            specs[-1]["skip"] = src + 1
+            continue
         if isinstance(layer, layers_mod.InputLayer) or type(layer) is layers_mod.Identity:
             continue
         if isinstance(layer, layers_mod.Flatten):
@@ -286,6 +306,8 @@ def _dense_specs(model):
         raise Unsupported("Dropout after the last Dense layer")
     if "bn" in specs[-1]:
         raise Unsupported(f"{_norm_name(specs[-1])} after the last Dense layer")
+    if "skip" in specs[-1]:
+        raise Unsupported("an Add after the last Dense layer")
     return specs, flatten_first, norm
 
 
@@ -1097,7 +1119,7 @@ def custom_plan_for(model, x):
     everything else lowers onto the engine; None otherwise (the layer path)."""
     from fastnn.trainers import compile_utils
     if not ENABLED or not model.compiled or not model.built or not model.trainable \
-            or model._chain() is None or model.loss is None or model.optimizer is None \
+            or model._flat_chain() is None or model.loss is None or model.optimizer is None \
             or compile_utils.is_builtin(model.loss) or x.ndim < 2:
         return None
     return _cached_plan(model, x, True, custom=True)
@@ -1120,7 +1142,7 @@ def plan_for(model, x, training=False):
     """The model's FusedPlan for inputs like x (cached while valid), or None for the
     layer-by-layer path. training=True builds the optimizer's slots if needed."""
     if not ENABLED or not model.compiled or not model.built \
-            or (training and not model.trainable) or model._chain() is None \
+            or (training and not model.trainable) or model._flat_chain() is None \
             or model.optimizer is None:      # compile(optimizer=None): the layer path
         return None
     return _cached_plan(model, x, training, custom=False)

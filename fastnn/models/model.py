@@ -144,6 +144,12 @@ class Model(Trainer, Layer):
         layers expanded: the layers the C engine runs (see flat_chain)."""
         return flat_chain(self)
 
+    def _chain_skips(self):
+        """{position in _flat_chain(): position} of each residual connection: an Add
+        there adds the output of the layer at the other position to its input. Only
+        functional models have them."""
+        return {}
+
     def _chain_or_layers(self):
         # a subclassed model may compute without layers (call() alone)
         return self._chain() or self.layers or (

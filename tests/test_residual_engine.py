@@ -1,0 +1,180 @@
+"""A functional model that is a chain of layers with residual connections (Keras' Add of
+a layer's output and an earlier layer's output, as in a residual MLP) trains on the C
+engine: the engine adds the earlier output after the later layer's activation,
+normalisation and dropout, and in the backward pass hands the sum's gradient to both.
+Its predictions are the layer path's bit for bit; its training follows the layer path's
+(the layer path computes the loss's gradient through the tape, in another order of the
+same operations: rounding apart), and its gradient is checked against finite
+differences. Other graphs keep the layer path."""
+import numpy as np
+import pytest
+
+import fastnn as keras
+from fastnn import _kernels, engine, layers
+
+
+def _residual(kind="one", rate=0.0, dtype="float64", width=12, optimizer="adam", loss=None):
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((9,), dtype=dtype)
+    h1 = layers.Dense(width, activation="relu", dtype=dtype)(inp)
+    if kind == "bn":
+        h1 = layers.BatchNormalization(dtype=dtype)(h1)
+    if rate:
+        h1 = layers.Dropout(rate, dtype=dtype)(h1)
+    h2 = layers.Dense(width, activation="tanh", dtype=dtype)(h1)
+    if rate:
+        h2 = layers.Dropout(rate, dtype=dtype)(h2)
+    s = layers.Add(dtype=dtype)([h1, h2])
+    if kind == "two":           # a second block, its sum second in the Add
+        h3 = layers.Dense(width, activation="relu", dtype=dtype)(s)
+        h4 = layers.Dense(width, dtype=dtype)(h3)
+        s = layers.Add(dtype=dtype)([h4, s])
+    out = layers.Dense(3, activation="softmax", dtype=dtype)(s)
+    m = keras.Model(inp, out)
+    m.compile(optimizer=optimizer, loss=loss or "sparse_categorical_crossentropy",
+              metrics=["accuracy"])
+    return m
+
+
+def _data(n=120, dtype="float64"):
+    rng = np.random.default_rng(1)
+    return rng.standard_normal((n, 9)).astype(dtype), rng.integers(0, 3, n)
+
+
+@pytest.mark.parametrize("dtype,rtol", [("float64", 1e-12), ("float32", 1e-4)])
+@pytest.mark.parametrize("rate", [0.0, 0.3])
+@pytest.mark.parametrize("kind", ["one", "bn", "two"])
+def test_a_residual_model_trains_on_the_engine_as_on_the_layer_path(monkeypatch, kind, rate,
+                                                                      dtype, rtol):
+    x, y = _data(dtype=dtype)
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _residual(kind, rate, dtype)
+        before = m.predict(x, verbose=0)
+        h = m.fit(x, y, batch_size=16, epochs=3, verbose=0).history
+        if fused:
+            assert m._engine.why is None and m._engine.plan is not None
+            assert any(s.get("skip") for s in m._engine.plan.specs)
+        out.append((before, h["loss"], m.get_weights(), m.evaluate(x, y, verbose=0)))
+    (p1, l1, w1, e1), (p2, l2, w2, e2) = out
+    assert np.array_equal(p1, p2)           # the forward pass: the same bits
+    np.testing.assert_allclose(l1, l2, rtol=rtol)
+    np.testing.assert_allclose(e1, e2, rtol=rtol)
+    for a, b in zip(w1, w2):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max())
+
+
+@pytest.mark.parametrize("kind", ["one", "two"])
+def test_the_engine_gradient_through_a_residual_connection_matches_finite_differences(kind):
+    """One SGD step of rate 1 on all rows: the weights move by minus the gradient, which
+    central differences of the loss reproduce for every weight of every layer. (Random
+    biases: with zero ones, a row whose ReLU units are all off gives exact zeros after
+    the sum, on the ReLU's kink, where differences do not tell its derivative.)"""
+    x, y = _data(40)
+    m = _residual(kind, optimizer=keras.optimizers.SGD(1.0), width=5)
+    rng = np.random.default_rng(3)
+    m.set_weights([w if w.ndim == 2 else rng.normal(0, 0.5, w.shape) for w in m.get_weights()])
+    w0 = [w.copy() for w in m.get_weights()]
+    m.fit(x, y, batch_size=40, epochs=1, shuffle=False, verbose=0)
+    assert m._engine.plan is not None
+    grads = [a - b for a, b in zip(w0, m.get_weights())]
+    m.set_weights(w0)
+    rng = np.random.default_rng(0)
+    eps = 1e-6
+    for k, w in enumerate(w0):
+        for idx in [tuple(rng.integers(0, n) for n in w.shape) for _ in range(3)]:
+            f = []
+            for sign in (1, -1):
+                ws = [v.copy() for v in w0]
+                ws[k][idx] += sign * eps
+                m.set_weights(ws)
+                f.append(m.evaluate(x, y, batch_size=40, verbose=0)[0])
+            assert abs((f[0] - f[1]) / (2 * eps) - grads[k][idx]) < 1e-7, (k, idx)
+    m.set_weights(w0)
+
+
+def test_team_sizes_change_nothing(set_threads):
+    x, y = _data(dtype="float32")
+    out = []
+    for n in (1, 2):
+        set_threads(n)
+        m = _residual("two", 0.3, "float32")
+        m.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        out.append(m.get_weights() + [m.predict(x, verbose=0)])
+    assert all(np.array_equal(a, b) for a, b in zip(*out))
+
+
+def test_a_custom_loss_trains_a_residual_model_on_the_engine(monkeypatch):
+    def loss(y_true, y_pred):
+        return keras.ops.mean(keras.ops.square(y_true - y_pred))
+    x, _ = _data()
+    y = np.random.default_rng(2).random((120, 3))
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _residual(loss=loss)
+        m.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        if fused:
+            assert m._engine.custom_plan is not None
+        out.append(m.get_weights())
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def _graph(case):
+    inp = keras.Input((6,))
+    h1 = layers.Dense(6, activation="relu")(inp)
+    h2 = layers.Dense(6)(h1)
+    if case == "add_at_the_output":
+        out = layers.Add()([h1, h2])
+    elif case == "add_of_the_input":
+        out = layers.Dense(2)(layers.Add()([inp, h2]))
+    elif case == "dropout_after_the_add":
+        out = layers.Dense(2)(layers.Dropout(0.2)(layers.Add()([h1, h2])))
+    elif case == "two_branches":
+        h3 = layers.Dense(6)(h1)
+        out = layers.Dense(2)(layers.Add()([h2, h3]))
+    elif case == "three_inputs":
+        out = layers.Dense(2)(layers.Add()([h1, h2, layers.Dense(6)(h2)]))
+    else:                       # one output added twice
+        s = layers.Add()([h1, h2])
+        h3 = layers.Dense(6)(s)
+        out = layers.Dense(2)(layers.Add()([h1, h3]))
+    m = keras.Model(inp, out)
+    m.compile(optimizer="adam", loss="mse")
+    return m
+
+
+@pytest.mark.parametrize("case", ["add_at_the_output", "add_of_the_input",
+                                  "dropout_after_the_add", "two_branches", "three_inputs",
+                                  "one_output_added_twice"])
+def test_other_graphs_keep_the_layer_path(case):
+    m = _graph(case)
+    x = np.random.default_rng(0).random((32, 6)).astype(np.float32)
+    y = np.random.default_rng(1).random((32, m.outputs[0].shape[-1])).astype(np.float32)
+    h = m.fit(x, y, batch_size=8, epochs=2, verbose=0).history
+    assert np.all(np.isfinite(h["loss"]))
+    assert m._engine.plan is None
+
+
+def _spec(n_in, n_out, skip=0):
+    W = np.zeros((n_in, n_out))
+    return {"in": n_in, "out": n_out, "act": 0, "act_param": 0.0, "dropout": 0.0,
+            "kl1": 0.0, "kl2": 0.0, "bl1": 0.0, "bl2": 0.0, "W": W, "b": np.zeros(n_out),
+            "slotsW": [None] * 3, "slotsb": [None] * 3, "frozen": False, "skip": skip}
+
+
+@pytest.mark.parametrize("skips", [(0, 2, 0), (0, 0, 1), (1, 0, 0), (0, 1, 1, 0), (0, -1, 0)])
+def test_the_net_refuses_a_bad_residual_connection(skips):
+    # a connection from a later layer (or the layer itself), into the last layer, or
+    # two from one layer; widths all equal so only the connection is wrong
+    specs = [_spec(4, 4, s) for s in skips]
+    with pytest.raises(ValueError, match="residual connection"):
+        _kernels.FusedNet(specs, 0, 1.0, False, 4, 0, {"kind": _kernels.OPT_CODES["sgd"]}, 1,
+                          np.float64)
+
+
+def test_the_net_takes_a_good_residual_connection():
+    _kernels.FusedNet([_spec(4, 4, s) for s in (0, 1, 0, 3, 0)], 0, 1.0, False, 4, 0,
+                      {"kind": _kernels.OPT_CODES["sgd"]}, 1, np.float64)
