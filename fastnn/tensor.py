@@ -144,6 +144,19 @@ class Variable(Tensor):
                             f"{value!r}")
         self._trainable = bool(value)
 
+    def __reduce__(self):
+        # pickle and copy keep the variable's trainable flag and name (NumPy's own
+        # reduction keeps only the array)
+        rebuild, args, state = super().__reduce__()
+        return rebuild, args, (state, dict(self.__dict__))
+
+    def __setstate__(self, state):
+        if isinstance(state, tuple) and len(state) == 2 and isinstance(state[1], dict):
+            super().__setstate__(state[0])
+            self.__dict__.update(state[1])
+        else:
+            super().__setstate__(state)
+
     def _checked(self, value, what):
         try:
             a = np.asarray(value)

@@ -516,3 +516,99 @@ def test_layer_trainable_argument_is_a_boolean_like_keras3():
         with pytest.raises(ValueError, match=r"Dense: Expected `trainable` to be a boolean"):
             Dense(2, trainable=bad)
     assert Dense(2, trainable=np.bool_(False)).trainable is False
+
+
+def test_a_weights_trainable_flag_follows_its_layer_like_keras3():
+    """Setting layer.trainable sets the flag of each weight made trainable (and the
+    layer's sublayers'); weights made non-trainable stay so; the weight lists do not
+    count a weight twice."""
+    class Inner(layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(2,), initializer="ones")
+            self.frozen = self.add_weight(shape=(), initializer="ones", trainable=False)
+
+        def call(self, x):
+            return x * self.w
+
+    class Outer(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = Inner()
+
+        def build(self, input_shape):
+            self.inner.build(input_shape)
+            self.v = self.add_weight(shape=(2,), initializer="ones")
+
+        def call(self, x):
+            return self.inner(x) * self.v
+
+    layer = Outer()
+    layer.build((None, 2))
+    flags = lambda: (layer.v.trainable, layer.inner.w.trainable, layer.inner.frozen.trainable)
+    assert flags() == (True, True, False)
+    layer.trainable = False
+    assert flags() == (False, False, False) and not layer.inner.trainable
+    assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 3
+    layer.trainable = True
+    assert flags() == (True, True, False) and layer.inner.trainable
+    assert len(layer.trainable_weights) == 2 and len(layer.weights) == 3
+    # a weight made in a frozen layer is frozen until the layer is unfrozen
+    dense = Dense(3, trainable=False)
+    dense.build((None, 2))
+    assert not dense.kernel.trainable and not dense.bias.trainable
+    dense.trainable = True
+    assert dense.kernel.trainable and dense.bias.trainable
+    # a model made of layers leaves their flags as they are
+    inp = Input((2,))
+    frozen = Dense(1, trainable=False)
+    model = fastnn.Model(inp, frozen(Dense(2)(inp)))
+    assert not frozen.trainable and not frozen.kernel.trainable
+    assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
+    # and the flags survive pickling a layer
+    import pickle
+    copy = pickle.loads(pickle.dumps(dense))
+    dense.trainable = False
+    copy2 = pickle.loads(pickle.dumps(dense))
+    assert copy.kernel.trainable and not copy2.kernel.trainable and not copy2.trainable
+
+
+def test_a_gradient_tape_does_not_watch_the_weights_of_a_frozen_layer():
+    dense = Dense(2, kernel_initializer="ones")
+    x = np.ones((3, 4), np.float32)
+    dense(x)
+    for trainable in (True, False, True):
+        dense.trainable = trainable
+        with fastnn.GradientTape() as tape:
+            loss = fastnn.ops.sum(dense(x))
+        grads = tape.gradient(loss, [dense.kernel, dense.bias])
+        if trainable:
+            np.testing.assert_allclose(grads[0], np.full((4, 2), 3.0))
+            np.testing.assert_allclose(grads[1], [3.0, 3.0])
+        else:
+            assert grads == [None, None]
+
+
+@pytest.mark.parametrize("on_engine", [True, False])
+def test_freezing_and_unfreezing_a_layer_between_fits(monkeypatch, on_engine):
+    """fit after layer.trainable changes trains the weights the flags say (the engine's
+    plan and the layer-by-layer path alike)."""
+    from fastnn import engine
+    monkeypatch.setattr(engine, "ENABLED", on_engine)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    y = rng.normal(size=(64, 1)).astype(np.float32)
+    first, second = Dense(3), Dense(1)
+    model = fastnn.Sequential([Input((4,)), first, second])
+    model.compile("sgd", "mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    first.trainable = False
+    assert not first.kernel.trainable and second.kernel.trainable
+    before = [np.array(w) for w in model.weights]
+    model.fit(x, y, epochs=1, verbose=0)
+    after = [np.array(w) for w in model.weights]
+    np.testing.assert_array_equal(before[0], after[0])
+    np.testing.assert_array_equal(before[1], after[1])
+    assert not np.array_equal(before[2], after[2])
+    first.trainable = True
+    model.fit(x, y, epochs=1, verbose=0)
+    assert not np.array_equal(after[0], np.array(first.kernel))

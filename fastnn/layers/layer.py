@@ -223,7 +223,8 @@ class Layer:
         if not isinstance(trainable, (bool, np.bool_)):    # Keras: a ValueError
             raise ValueError(f"{owner}: Expected `trainable` to be a boolean (True or False), "
                              f"got {type(trainable).__name__} {_argcheck.shown(trainable)}")
-        self.trainable = bool(trainable)
+        # set, not propagated: the layers a model is made of keep their own flags
+        self.__dict__["_trainable"] = bool(trainable)
         # dtype: a policy (name, DTypePolicy or its config) or a float dtype; None takes
         # the global policy. self.dtype is the weights' (variable) dtype.
         self._dtype_policy = _mixed_precision._layer_policy(dtype, owner)
@@ -247,6 +248,23 @@ class Layer:
                 setattr(self, attr, None)
 
     # -- weights -----------------------------------------------------------------
+    @property
+    def trainable(self):
+        """Whether training updates the layer's weights. Setting it sets the layer's
+        sublayers' too, and the ``trainable`` flag of each weight made trainable (those
+        made with ``trainable=False`` stay frozen), as in Keras."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        self.__dict__["_trainable"] = value
+        for _, w, made_trainable in self.__dict__.get("_weights", ()):
+            if made_trainable and isinstance(w, _Variable):
+                w.trainable = value
+        for layer in self._sublayers():
+            layer.trainable = value
+
     def __setattr__(self, name, value):
         # Assigning to an attribute that holds one of the layer's weights (layer.kernel =
         # ..., as Keras code sometimes does instead of .assign) sets its values in place:
@@ -332,6 +350,8 @@ class Layer:
                              f"{shape}")
         value = np.array(value, dtype=dtype, order="C").view(_Variable)   # 0-d stays 0-d
         value.name = name     # Keras' variable.name: exclude_from_weight_decay's var_names
+        # a trainable weight of a frozen layer is frozen until the layer is unfrozen
+        value.trainable = bool(trainable) and self.trainable
         if constraint is not None:
             value.constraint = constraint     # applied after each optimizer update
         self._weights.append((name, value, bool(trainable)))

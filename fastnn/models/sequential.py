@@ -286,17 +286,9 @@ class Sequential(Model):
     def weights(self):
         return [w for layer in self._layers for w in layer.weights]
 
-    # As in Keras, setting it sets every layer's (a frozen BatchNormalization then
-    # normalises with its moving statistics); the layers can be changed one by one after.
-    @property
-    def trainable(self):
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value):
-        self._trainable = bool(value)
-        for layer in self._layers:
-            layer.trainable = self._trainable
+    # model.trainable: Layer's, which sets every layer's too, as in Keras (a frozen
+    # BatchNormalization then normalises with its moving statistics); the layers can be
+    # changed one by one after.
 
     @property
     def trainable_weights(self):

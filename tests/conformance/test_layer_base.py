@@ -178,9 +178,6 @@ def test_training_arg_value_resolution():
     assert ops.min(y) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a weight's Variable.trainable does not follow "
-                   "layer.trainable (layer.w1.trainable stays True after layer.trainable = "
-                   "False); the weight lists do")
 def test_trainable_setting():
     # Keras: keras/src/layers/layer_test.py::LayerTest::test_trainable_setting
     # (without the SeedGenerator and the non_trainable_variables counts holding it)
