@@ -220,7 +220,8 @@ def test_bad_layer_arguments():
         Dense(0)
     with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['unitz'\]"):
         Dense(3, unitz=4)
-    with pytest.raises(TypeError, match="must be a fastnn Layer"):
+    # a ValueError, as Keras raises for what is not a layer
+    with pytest.raises(ValueError, match="layer must be a fastnn Layer"):
         Sequential([lambda x: x])
 
 

@@ -671,3 +671,153 @@ def test_a_graph_sequential_saves_plots_clones_and_summarises_as_before(tmp_path
     assert clone.outputs[0].shape == (None, 3)
     clone_e = fastnn.models.clone_model(extractor)
     assert [l.name for l in clone_e.layers][1:] == ["h"]
+
+
+# ---------------------------------------------------------------- Keras 3's behaviours
+def test_a_functional_model_first_builds_the_sequential_from_its_input_shape():
+    inputs = Input((5,))
+    functional = fastnn.Model(inputs, Dense(4, activation="relu")(inputs))
+    head = Dense(2)
+    m = Sequential([functional, head])
+    assert m.built and head.built and m.input_shape == (None, 5)
+    assert m.output_shape == (None, 2) and m.outputs[0].shape == (None, 2)
+    x = np.random.default_rng(0).normal(size=(6, 5)).astype("float32")
+    np.testing.assert_allclose(m(x), head(functional(x)), rtol=1e-6)
+    np.testing.assert_allclose(m.predict(x, verbose=0), head(functional(x)), rtol=1e-6)
+    # alone it is not built (Keras builds from it once a layer follows)
+    alone = Sequential([fastnn.Model(inputs, Dense(3)(inputs))])
+    assert not alone.built
+    alone.add(Dense(1))
+    assert alone.built and alone.output_shape == (None, 1)
+
+
+class _Recorder(fastnn.layers.Layer):
+    """Records what its call is given and returns the sum of the arrays in it."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def call(self, inputs):
+        self.seen.append(inputs)
+        parts = list(inputs.values()) if isinstance(inputs, dict) else list(inputs)
+        return parts[0] + parts[1]
+
+
+def test_a_dict_or_a_list_of_arrays_goes_to_the_first_layer_as_it_is():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    for given in ({"a": a, "b": b}, [a, b], (a, b)):
+        first = _Recorder()
+        m = Sequential([first, Dense(1, kernel_initializer="ones")])
+        out = m(given)
+        assert type(first.seen[-1]) is type(given) and len(first.seen[-1]) == 2
+        np.testing.assert_allclose(out, (a + b).sum(axis=1, keepdims=True), rtol=1e-6)
+        assert m.built and first.built
+        m(given)                          # and on later calls
+        assert type(first.seen[-1]) is type(given)
+
+
+def test_nested_lists_of_numbers_are_still_one_array_of_samples():
+    m = Sequential([Dense(2, kernel_initializer="ones")])
+    rows = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    np.testing.assert_allclose(m(rows), [[3.0, 3.0], [7.0, 7.0], [11.0, 11.0]])
+    assert m.input_shape == (None, 2)
+
+
+def test_a_built_sequential_refuses_a_dict_by_name():
+    m = Sequential([Input((2,)), Dense(3)])
+    with pytest.raises(TypeError, match="x must be an array of samples"):
+        m({"a": np.ones((2, 2)), "b": np.ones((2, 2))})
+
+
+def test_add_refuses_what_is_not_a_layer_with_a_value_error():
+    m = Sequential()
+    with pytest.raises(ValueError, match=r"Sequential.add: layer must be a fastnn Layer.*"
+                                         r"got dict \{\}"):
+        m.add({})
+    x = Input((3,))
+    with pytest.raises(ValueError, match="a symbolic tensor can only be added when it comes "
+                                         "from keras.Input"):
+        m.add(Dense(2)(x))
+    assert m.layers == []
+
+
+def test_build_refuses_a_layer_whose_call_needs_more_than_its_input():
+    class TwoInputs(fastnn.layers.Layer):
+        def call(self, inputs, training):
+            return inputs
+
+    class NoInput(fastnn.layers.Layer):
+        def call(self):
+            return np.zeros(1)
+
+    class Fine(fastnn.layers.Layer):
+        def call(self, inputs, training=None, mask=None):
+            return inputs
+
+    m = Sequential([TwoInputs()])
+    with pytest.raises(ValueError, match=r"single required positional argument, the input "
+                                         r"tensor; TwoInputs.call has several: "
+                                         r"\['inputs', 'training'\]"):
+        m.build((None, 2))
+    assert not m.built
+    with pytest.raises(ValueError, match="NoInput.call has no positional arguments"):
+        Sequential([Input((2,)), NoInput()])
+    m = Sequential([Input((2,)), Fine()])
+    assert m.built and m.output_shape == (None, 2)
+
+
+def test_compute_output_shape_is_the_stacks_and_builds_nothing():
+    m = Sequential([Dense(4), Dense(8), fastnn.layers.Reshape((2, 4))])
+    assert m.compute_output_shape((None, 2)) == (None, 2, 4)
+    assert m.compute_output_shape([5, 3]) == (5, 2, 4)
+    assert not m.built and not m.layers[0].built and not m.layers[1].built
+    m.build((None, 2))
+    assert m.compute_output_shape((7, 2)) == (7, 2, 4) == (7,) + m.output_shape[1:]
+    with pytest.raises(ValueError, match="expected input shape"):
+        m.compute_output_shape((None, 3))
+    with pytest.raises(ValueError, match=r"compute_output_shape: input_shape must be a tuple "
+                                         r"of sizes \(int or None\), got 'abc'"):
+        m.compute_output_shape("abc")
+    with pytest.raises(ValueError, match="the model has no layers"):
+        Sequential().compute_output_shape((None, 2))
+    # on symbolic inputs a Sequential still runs its stack (its output's dtype is its own)
+    inp = Input((2,), dtype="float64")
+    assert Sequential([Dense(3, dtype="float32")])(inp).dtype == "float32"
+
+
+def test_an_unbuilt_sequential_has_no_input_or_output_shape():
+    m = Sequential([Dense(3)])
+    for name in ("input_shape", "output_shape"):
+        assert not hasattr(m, name)
+        with pytest.raises(AttributeError, match=f"no defined {name.replace('_', ' ')} yet"):
+            getattr(m, name)
+    m.summary(print_fn=lambda text: None)       # the summary of an unbuilt model still works
+    m.build((None, 4))
+    assert m.input_shape == (None, 4) and m.output_shape == (None, 3)
+    m.add(Dense(2))                              # rebuilt from its input shape
+    assert m.output_shape == (None, 2)
+
+
+def test_a_sequential_in_a_sequential_takes_one_number_per_sample():
+    class LossLayer(fastnn.layers.Layer):
+        def call(self, x):
+            self.add_loss(fastnn.ops.sum(x))
+            return x * 2.0
+
+    layer = LossLayer()
+    x = np.array([1.0, 2.0, 3.0], np.float32)
+    layer(x)
+    inner = Sequential([layer])
+    np.testing.assert_allclose(inner(x), 2 * x)
+    assert inner.input_shape == (None,)
+    outer = Sequential([inner])
+    np.testing.assert_allclose(outer(x), 2 * x)
+    assert outer.input_shape == (None,)
+    assert len(outer.losses) == 1
+    np.testing.assert_allclose(outer.losses[0], 6.0)
+    # a model whose first layer is not built for 1-D inputs still takes them as one
+    # feature per row
+    np.testing.assert_allclose(Sequential([Dense(1, kernel_initializer="ones")])(x),
+                               x[:, None])

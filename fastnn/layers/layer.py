@@ -779,12 +779,16 @@ class Layer:
             shape = self.compute_output_shape(_symbolic.tree_map(_symbolic.shape_of, inputs))
             dtype = _first_dtype(inputs, self.dtype)
             return _shape_tree_to_tensors(shape, dtype)
+        return self._probed_spec(args, kwargs)
+
+    def _probed_spec(self, args, kwargs):
+        """The KerasTensors of a call on zeros shaped like the symbolic arguments."""
         try:
             out = self._probe_call(args, kwargs)
         except Exception as e:
             raise type(e)(f"{self.name}: calling the layer on symbolic inputs failed ({e}); "
                           f"define compute_output_shape(input_shape) for it") from None
-        return self._specs_of(out, inputs)
+        return self._specs_of(out, args[0])
 
     def _probe_call(self, args, kwargs, size=2):
         """self.call on zeros shaped like the symbolic arguments (each unknown size as

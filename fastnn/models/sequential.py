@@ -1,9 +1,11 @@
 """keras.Sequential: a linear stack of layers (a Model whose layers form a chain)."""
+import inspect
+
 import numpy as np
 
 from fastnn.layers import Dense, InputLayer, Layer, serialize as _serialize_layer, \
     deserialize as _deserialize_layer
-from fastnn.layers.layer import _auto_name, _probe_undone
+from fastnn.layers.layer import _auto_name, _is_shape, _probe_undone, _take_inputs
 from fastnn.layers.symbolic import KerasTensor
 from fastnn.mixed_precision import dtype_policy
 from fastnn.models.model import Model
@@ -33,6 +35,7 @@ class Sequential(Model):
         self._build_input_shape = None
         self._graph = None              # (input, output, layers) of the symbolic graph
         self._graph_input_layer = None  # the InputLayer build(shape) made (no Input given)
+        self._structured = False        # built for a dict or list of inputs (no chain)
         if layers is not None:
             if isinstance(layers, (Layer, KerasTensor)):
                 layers = [layers]
@@ -48,6 +51,11 @@ class Sequential(Model):
 
     @property
     def input_shape(self):
+        """The shape of the model's input, batch axis first (a built model only, as in
+        Keras: an unbuilt one has no such attribute)."""
+        if not self.built:
+            raise AttributeError(f"Sequential model {self.name!r} has no defined input shape "
+                                 f"yet: give it an Input first, or build it")
         return self._build_input_shape
 
     # Keras' Sequential, once its input shape is known, is also a functional graph: an
@@ -74,7 +82,11 @@ class Sequential(Model):
 
     @property
     def output_shape(self):
-        return self._layers[-1].output_shape if self.built and self._layers else None
+        """The shape of the model's output (a built model only, as in Keras)."""
+        if not self.built:
+            raise AttributeError(f"Sequential model {self.name!r} has no defined output shape "
+                                 f"yet: give it an Input first, or build it")
+        return self._layers[-1].output_shape if self._layers else None
 
     @property
     def dtype(self):
@@ -92,13 +104,25 @@ class Sequential(Model):
         pass    # Layer.__init__ sets its default; the layers decide
 
     def _chain(self):
-        return self._layers
+        return None if self._structured else self._layers
 
     def _sublayers(self):
         return list(self._layers)
 
     def _takes_array(self):
         return True
+
+    def __call__(self, *args, **kwargs):
+        """model(x): as Model's. A model not built for one input shape hands a dict of
+        inputs, or a list or tuple of several arrays, as it is to its first layer (as in
+        Keras); nested lists of numbers are one array of samples."""
+        args = _take_inputs(self, args, kwargs)
+        x = args[0]
+        if (not self.built or self._structured) and (isinstance(x, dict) or (
+                isinstance(x, (list, tuple)) and len(x) > 1 and all(
+                    isinstance(v, dict) or (isinstance(v, np.ndarray) and v.ndim) for v in x))):
+            return Layer.__call__(self, *args, **kwargs)
+        return super().__call__(*args, **kwargs)
 
     def call(self, inputs, training=None):
         out = inputs
@@ -141,12 +165,12 @@ class Sequential(Model):
             # keras.Input(...) as the first element: its InputLayer
             history = layer._keras_history
             if history is None or not history[0]._is_input_layer:
-                raise TypeError("Sequential.add: a symbolic tensor can only be added when it "
-                                f"comes from keras.Input, got {layer!r}")
+                raise ValueError("Sequential.add: a symbolic tensor can only be added when it "
+                                 f"comes from keras.Input, got {layer!r}")
             layer = history[0]
-        if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential.add: layer must be a fastnn Layer (e.g. Dense(10)), got "
-                            f"{type(layer).__name__} {layer!r}")
+        if not isinstance(layer, Layer):   # a ValueError, as Keras raises
+            raise ValueError(f"Sequential.add: layer must be a fastnn Layer (e.g. Dense(10)), "
+                             f"got {type(layer).__name__} {layer!r}")
         if isinstance(layer, InputLayer):
             if self._layers or self._input_layer is not None:
                 raise ValueError(f"Sequential.add: an Input can only be the first element, got "
@@ -192,6 +216,11 @@ class Sequential(Model):
             # built before from an input shape (build() or a call on data): Keras builds
             # the model again from it when a layer is added or removed
             self.build(self._graph_input_layer._inbound_nodes[0].outputs[0].shape)
+        elif len(self._layers) > 1 and isinstance(self._layers[0], Model) \
+                and _is_shape(getattr(self._layers[0], "input_shape", None)):
+            # a model first (a functional one) that knows its input shape: built from it,
+            # as Keras builds it
+            self.build(self._layers[0].input_shape)
 
     def _make_graph(self, input_shape):
         """The symbolic graph of the built stack for inputs of input_shape: the Input's
@@ -233,6 +262,42 @@ class Sequential(Model):
             return
         self._graph = (inp, x, ids)
 
+    def compute_output_shape(self, input_shape):
+        """The shape of the stack's output for inputs of `input_shape` (batch axis
+        first), without building the layers.
+
+        Parameters
+        ----------
+        input_shape : tuple
+            The inputs' shape, batch axis first (None for any size).
+
+        Returns
+        -------
+        tuple
+            The output shape.
+        """
+        if not _is_shape(tuple(input_shape) if isinstance(input_shape, list) else input_shape):
+            raise ValueError(f"Sequential.compute_output_shape: input_shape must be a tuple of "
+                             f"sizes (int or None), got {input_shape!r}")
+        if not self._layers:
+            raise ValueError("Sequential.compute_output_shape: the model has no layers; add "
+                             "some first")
+        return self._output_shape_for(tuple(input_shape))
+
+    def _output_spec(self, args, kwargs):
+        # on symbolic inputs the stack runs on zeros: each layer's dtype and structure
+        # as its call gives them
+        return self._probed_spec(args, kwargs)
+
+    def _convert_x(self, x, what, argname="x"):
+        # an unbuilt model whose first layer was built for 1-D inputs (one number per
+        # sample) is built for them, so they are not taken as one feature per row
+        if not self.built and self._layers and np.ndim(x) == 1:
+            first = self._layers[0]
+            if first.built and _is_shape(first.input_shape) and len(first.input_shape) == 1:
+                self.build(first.input_shape)
+        return super()._convert_x(x, what, argname)
+
     def _output_shape_for(self, input_shape):
         """Output shape of the stack for `input_shape`, without building anything."""
         shape = tuple(input_shape)
@@ -256,15 +321,25 @@ class Sequential(Model):
         return shape
 
     def build(self, input_shape=None):
-        """Create every layer's weights for inputs of `input_shape` (batch axis included)."""
+        """Create every layer's weights for inputs of `input_shape` (batch axis included).
+        For a structure of inputs (a dict or list of shapes) the model is only marked
+        built: each layer builds on its first call, as in Keras."""
         if input_shape is None:
             if self._input_layer is None:
                 raise ValueError("Sequential.build: input_shape is required when the model has no "
                                  "Input, got None")
             input_shape = (self._input_layer.batch_size,) + self._input_layer.shape
-        input_shape = tuple(None if d is None else int(d) for d in input_shape)
         if not self._layers:
             raise ValueError("Sequential.build: the model has no layers; add some first")
+        if isinstance(input_shape, dict) or (isinstance(input_shape, (list, tuple)) and any(
+                isinstance(d, (dict, list, tuple)) for d in input_shape)):
+            self._build_input_shape = input_shape
+            self._structured, self._graph, self.built = True, None, True
+            return
+        input_shape = tuple(None if d is None else int(d) for d in input_shape)
+        for layer in self._layers:
+            _check_call_arguments(layer)
+        self._structured = False
         self._output_shape_for(input_shape)  # validates against already-built layers
         dtype = self.dtype
         shape = input_shape
@@ -348,7 +423,7 @@ class Sequential(Model):
             layer_cfgs.append(_serialize_layer(self._input_layer))
         layer_cfgs += [_serialize_layer(l) for l in self._layers]
         cfg = {"name": self.name, "trainable": self.trainable, "layers": layer_cfgs}
-        if self.built:
+        if self.built and not self._structured:
             cfg["build_input_shape"] = list(self._build_input_shape)
         return cfg
 
@@ -379,3 +454,23 @@ class Sequential(Model):
 
     def __repr__(self):
         return f"<Sequential name={self.name}, built={self.built}, layers={len(self._layers)}>"
+
+
+def _check_call_arguments(layer):
+    """A layer of a Sequential model is called on its input alone: its call() must take
+    one positional argument and require no other (Keras refuses the others at build)."""
+    try:
+        params = list(inspect.signature(layer.call).parameters.values())
+    except (TypeError, ValueError):
+        return
+    positional = [p for p in params if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                                  inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    if not positional and not any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        raise ValueError(f"Sequential: layers of a Sequential model should have a single "
+                         f"positional argument, the input tensor; {type(layer).__name__}.call "
+                         f"has no positional arguments")
+    required = [p.name for p in positional if p.default is inspect.Parameter.empty]
+    if len(required) > 1:
+        raise ValueError(f"Sequential: layers of a Sequential model can only have a single "
+                         f"required positional argument, the input tensor; "
+                         f"{type(layer).__name__}.call has several: {required}")

@@ -72,9 +72,6 @@ def test_activity_regularization_batch_normalization(batch_size):
     assert_all_close(layer.losses[0], expected_loss)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a Sequential holding a Sequential, called on "
-                   "1-D inputs of shape (1,), refuses them ('expected input shape (None,), "
-                   "got (None, 1)')")
 def test_add_loss():
     # Keras: keras/src/layers/layer_test.py::LayerTest::test_add_loss
     class LossLayer(layers.Layer):

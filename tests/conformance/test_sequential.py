@@ -187,8 +187,6 @@ def test_basic_flow_deferred(capsys):
 
 # Keras: keras/src/models/sequential_test.py::test_basic_flow_with_functional_model_as_first_layer
 # (Conv2D(4, 3, padding="same") -> Dense(4): the same output shape (None, 16, 16, 4).)
-@pytest.mark.xfail(strict=True, reason="bug: a Sequential whose first layer is a functional "
-                   "model (which knows its input shape) is not built at construction")
 def test_basic_flow_with_functional_model_as_first_layer(capsys):
     # Build functional model
     inputs = Input((16, 16, 3))
@@ -238,9 +236,6 @@ def test_basic_flow_with_sequential_model_as_first_layer(capsys):
 
 
 # Keras: keras/src/models/sequential_test.py::test_dict_inputs
-@pytest.mark.xfail(strict=True, reason="bug: a Sequential called on a dict refuses it "
-                   "(TypeError: x must be an array of samples) instead of handing it to its "
-                   "first layer")
 def test_dict_inputs(capsys):
     seen = []
 
@@ -259,9 +254,6 @@ def test_dict_inputs(capsys):
 
 
 # Keras: keras/src/models/sequential_test.py::test_list_inputs
-@pytest.mark.xfail(strict=True, reason="bug (divergence): a Sequential takes a list of "
-                   "arrays as one array (fastnn's choice, commit 5958bc1), so its first layer "
-                   "gets an ndarray where Keras hands it the list")
 def test_list_inputs(capsys):
     seen = []
 
@@ -431,9 +423,6 @@ def test_pickleable():
 
 
 # Keras: keras/src/models/sequential_test.py::test_bad_layer
-@pytest.mark.xfail(strict=True, reason="bug: Sequential.add({}) raises TypeError where "
-                   "Keras raises ValueError; a layer whose call() requires a second "
-                   "positional argument is not refused at build")
 def test_bad_layer():
     model = Sequential(name="seq")
     # Keras: "Only instances of"
@@ -452,8 +441,6 @@ def test_bad_layer():
 
 
 # Keras: keras/src/models/sequential_test.py::test_compute_output_shape
-@pytest.mark.xfail(strict=True, reason="bug: Sequential.compute_output_shape returns its "
-                   "input shape ((1, 2)) instead of the stack's output shape ((1, 8))")
 def test_compute_output_shape():
     layer = Sequential([layers.Dense(4), layers.Dense(8)])
     output_shape = layer.compute_output_shape((1, 2))
@@ -461,8 +448,6 @@ def test_compute_output_shape():
 
 
 # Keras: keras/src/models/sequential_test.py::test_hasattr
-@pytest.mark.xfail(strict=True, reason="bug: an unbuilt Sequential has input_shape / "
-                   "output_shape attributes (None) where Keras raises AttributeError")
 def test_hasattr():
     model = Sequential()
     assert not hasattr(model, "input_shape")
