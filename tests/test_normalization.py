@@ -36,14 +36,20 @@ def test_axes_against_numpy(dtype):
         reduce = tuple(d for d in range(3) if d not in keep)
         x64 = x.astype(np.float64)
         mean, var = x64.mean(axis=reduce, keepdims=True), x64.var(axis=reduce, keepdims=True)
-        np.testing.assert_allclose(layer.mean, mean.reshape(layer.mean.shape), rtol=1e-6)
-        np.testing.assert_allclose(layer.variance, var.reshape(layer.variance.shape), rtol=1e-6)
+        # layer.mean / layer.variance have the inputs' rank (Keras' broadcast shape)
+        assert layer.mean.shape == mean.shape and layer.variance.shape == var.shape
+        np.testing.assert_allclose(layer.mean, mean, rtol=1e-6)
+        np.testing.assert_allclose(layer.variance, var, rtol=1e-6)
         out = layer(x)
         assert out.dtype == dtype and out.shape == x.shape
         np.testing.assert_allclose(out, (x64 - mean) / np.sqrt(var), rtol=1e-4, atol=1e-5)
-        # the stats are weights: mean, variance, then Keras' count (0)
+        # the stats are weights over the kept axes: mean, variance, then Keras' count (0)
         w = layer.get_weights()
-        assert [a.shape for a in w] == [layer.mean.shape, layer.variance.shape, ()]
+        kept = tuple(x.shape[d] for d in keep)
+        assert [a.shape for a in w] == [kept, kept, ()]
+        assert w[0] is not layer.adapt_mean and np.shares_memory(layer.mean, layer.adapt_mean)
+        np.testing.assert_array_equal(w[0], layer.adapt_mean)
+        np.testing.assert_array_equal(w[1], layer.adapt_variance)
         assert w[2] == 0 and w[2].dtype == np.int64 and layer.trainable_weights == []
 
 
@@ -114,7 +120,7 @@ def test_trains_inside_a_model_as_pre_normalised_data_does():
     np.testing.assert_allclose(h.history["loss"], hp.history["loss"], rtol=1e-6)
     assert h.history["loss"][-1] < h.history["loss"][0]
     # the layer's statistics are not trained
-    np.testing.assert_array_equal(model.layers[0].mean, x.astype(np.float64).mean(axis=0)
+    np.testing.assert_array_equal(model.layers[0].adapt_mean, x.astype(np.float64).mean(axis=0)
                                   .astype(np.float32))
     # 3 + 3 + 1 non-trainable parameters, as Keras counts them
     assert model.layers[0].count_params() == 7
@@ -249,10 +255,91 @@ def test_adapt_iterable_of_batches_like_keras3():
     layer = Normalization(axis=-1)
     layer.adapt([a, b])
     pooled = np.concatenate([a.reshape(-1, 2), b.reshape(-1, 2)])
-    np.testing.assert_allclose(layer.mean, pooled.mean(axis=0), rtol=1e-6)
-    np.testing.assert_allclose(layer.variance, pooled.var(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(layer.adapt_mean, pooled.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(layer.adapt_variance, pooled.var(axis=0), rtol=1e-6)
     # a kept axis that is not the last, over batches
     x = rng.normal(size=(6, 3, 4))
     layer = Normalization(axis=1)
     layer.adapt([x[:2], x[2:]])
-    np.testing.assert_allclose(layer.mean, x.mean(axis=(0, 2)), rtol=1e-6)
+    np.testing.assert_allclose(layer.adapt_mean, x.mean(axis=(0, 2)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mean_and_variance_have_the_inputs_rank_like_keras(dtype):
+    """layer.mean / layer.variance are broadcast to the inputs' rank (size 1 on the batch
+    axis and the normalised axes), as Keras' are; the weights keep the kept axes' shape,
+    and the broadcast statistics follow them (adapt, set_weights)."""
+    name = np.dtype(dtype).name
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(20, 4, 5, 3)).astype(dtype)
+    layer = Normalization(axis=(1, 3), dtype=name)
+    assert layer.mean is None and layer.variance is None      # not built yet
+    layer.adapt(x)
+    assert layer.mean.shape == layer.variance.shape == (1, 4, 1, 3)
+    assert layer.adapt_mean.shape == layer.adapt_variance.shape == (4, 3)
+    assert [w.shape for w in layer.weights] == [(4, 3), (4, 3), ()]
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(layer.mean, x64.mean(axis=(0, 2), keepdims=True), rtol=1e-6)
+    np.testing.assert_allclose(layer.variance, x64.var(axis=(0, 2), keepdims=True), rtol=1e-5)
+    # the layer computes with them: NumPy's broadcasting of the same arrays
+    np.testing.assert_allclose(layer(x), (x64 - layer.mean) / np.sqrt(layer.variance),
+                               rtol=1e-4, atol=1e-5)
+    new_mean = rng.normal(size=(4, 3)).astype(dtype)
+    layer.set_weights([new_mean, np.full((4, 3), 4.0, dtype), np.array(0)])
+    np.testing.assert_array_equal(layer.mean[0, :, 0, :], new_mean)
+    np.testing.assert_array_equal(layer.variance, np.full((1, 4, 1, 3), 4.0, dtype))
+    assert layer.mean.dtype == dtype
+
+
+@pytest.mark.parametrize("mean,variance,input_shape,axis,aligned,want", [
+    (5.0, 2.0, (3, 7), -1, (1, 1), (1, 7)),
+    # a mean of fewer dimensions than kept axes lines up with the last ones (Keras)
+    (np.arange(1.0, 6.0), np.arange(1.0, 6.0) / 2, (2, 7, 5, 3), (1, 2), (1, 1, 5, 1),
+     (1, 7, 5, 1)),
+    (np.arange(12.0).reshape(4, 3), np.ones((4, 3)), (None, 4, 3), (1, 2), (1, 4, 3),
+     (1, 4, 3)),
+    (1.5, 4.0, (None, 6), None, (1, 1), (1, 1)),
+])
+def test_given_mean_and_variance_are_broadcast_to_the_inputs_rank(mean, variance,
+                                                                  input_shape, axis,
+                                                                  aligned, want):
+    layer = Normalization(axis=axis, mean=mean, variance=variance)
+    layer.build(input_shape)
+    assert layer.mean.shape == layer.variance.shape == want
+    assert layer.weights == []
+    expected_mean = np.broadcast_to(np.reshape(mean, aligned), want)
+    expected_var = np.broadcast_to(np.reshape(variance, aligned), want)
+    np.testing.assert_array_equal(layer.mean, expected_mean.astype(np.float32))
+    np.testing.assert_array_equal(layer.variance, expected_var.astype(np.float32))
+    shape = tuple(2 if d is None else d for d in input_shape)
+    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    np.testing.assert_allclose(layer(x), (x - expected_mean) / np.sqrt(expected_var),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_given_statistics_on_the_engine_and_the_layer_path_give_the_same_bits(monkeypatch,
+                                                                            dtype):
+    """A Normalization given mean= and variance=, first in a model: the C engine takes
+    its statistics over the kept axis, as the layer path computes them."""
+    from fastnn import engine
+    name = np.dtype(dtype).name
+    rng = np.random.default_rng(5)
+    x = rng.normal([10., -2., 0.5], [3., 1., 0.1], size=(200, 3)).astype(dtype)
+    y = (x[:, 0] / 3 + x[:, 1] > 1).astype(int)
+    results = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        fastnn.utils.set_random_seed(2)
+        norm = Normalization(mean=[10., -2., 0.5], variance=[9., 1., 0.01], dtype=name)
+        m = Sequential([Input((3,), dtype=name), norm, Dense(8, activation="relu"), Dense(2)])
+        assert norm.mean.shape == (1, 3)
+        m.compile("adam", fastnn.losses.SparseCategoricalCrossentropy(from_logits=True))
+        h = m.fit(x, y, batch_size=32, epochs=2, verbose=0)
+        assert (m._engine.fit_plan is not None) == fused
+        results.append((m.get_weights(), h.history["loss"], m.predict(x, verbose=0)))
+    (wa, la, pa), (wb, lb, pb) = results
+    for a, b in zip(wa, wb):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(la, lb, rtol=1e-9)
+    np.testing.assert_array_equal(pa, pb)

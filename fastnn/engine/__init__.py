@@ -77,7 +77,9 @@ _LAYER_WEIGHTS = layers_mod.Layer.weights
 _DTYPE_MAX = {np.dtype(t).char: float(np.finfo(t).max) for t in (np.float32, np.float64)}
 # The layer attributes in the key, and per layer class those of them the class itself
 # defines (properties, class attributes): the others are read from the instance's dict.
-_KEY_ATTRS = ("units", "rate", "momentum", "epsilon", "activation", "invert", "mean",
+# (Normalization's statistics over the kept axes, its weights or the constants it was
+# given, are _kept_mean: its mean property is a new view at each read.)
+_KEY_ATTRS = ("units", "rate", "momentum", "epsilon", "activation", "invert", "_kept_mean",
               "stddev", "rms_scaling", "seed")
 _CLASS_KEY_INFO = {}
 
@@ -154,13 +156,14 @@ def _reg_factors(reg):
 def _input_norm(layer, dtype):
     """A Normalization before the first Dense layer as the C engine takes it (the net's
     in_* fields): its own mean and variance arrays, per feature or one scalar pair."""
-    if not layer.built or layer.mean.dtype != dtype or layer.variance.dtype != dtype:
+    mean, var = layer._kept_mean, layer._kept_variance     # over the kept axes
+    if not layer.built or mean is None or mean.dtype != dtype or var.dtype != dtype:
         raise Unsupported(f"{layer.name!r} (Normalization) not built in the model's dtype")
     shape = layer.input_shape
     if len(shape) != 2 or layer._keep not in ((), (1,)):
         raise Unsupported(f"{layer.name!r} (Normalization) over axes {layer.axis} of inputs "
                           f"{shape}")
-    return {"mean": layer.mean, "var": layer.variance, "stride": 1 if layer._keep else 0,
+    return {"mean": mean, "var": var, "stride": 1 if layer._keep else 0,
             "invert": layer.invert}
 
 
@@ -628,7 +631,7 @@ class FusedPlan:
                 weight_ids += [(id(w), t) for _, w, t in layer._weights]
             else:
                 weight_ids += [id(w) for w in layer.weights]
-            # units, rate, momentum, epsilon, activation, invert, mean, stddev,
+            # units, rate, momentum, epsilon, activation, invert, _kept_mean, stddev,
             # rms_scaling, seed: as getattr(layer, name, None) gives them, without the
             # AttributeError of each missing one
             values = list(map(layer.__dict__.get, _KEY_ATTRS))    # (no Python loop)

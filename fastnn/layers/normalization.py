@@ -238,7 +238,10 @@ class Normalization(Layer):
     mean and variance per index of the kept `axis` (-1: per feature; None: one scalar
     pair), learned by adapt(data) or given as mean= and variance=; invert=True maps
     normalised values back. Adapted, its weights are mean, variance and Keras' count
-    (non-trainable; count stays 0, as Keras 3 keeps it only for old files). A 1-D `data`
+    (non-trainable; count stays 0, as Keras 3 keeps it only for old files), over the
+    kept axes (attributes ``adapt_mean`` and ``adapt_variance``); ``layer.mean`` and
+    ``layer.variance`` are the statistics broadcast to the inputs' rank (size 1 on the
+    batch axis and the normalised axes), as in Keras. A 1-D `data`
     or input is one feature per row, as fastnn's fit takes it. First in a model, per
     feature or by one scalar pair, the C engine applies it to each batch it gathers;
     elsewhere the model runs on the layer-by-layer path.
@@ -295,8 +298,28 @@ class Normalization(Layer):
         self.axis = axes
         self.invert = _argcheck.boolean(invert, "invert", owner)
         self.input_mean, self.input_variance = mean, variance
-        self.mean = self.variance = self.count = None
+        self.count = None
+        self._kept_mean = self._kept_variance = None    # over the kept axes
         self._stats_shape = None
+
+    # Keras' mean / variance: the statistics with the inputs' rank, ready to broadcast
+    # (views of the weights, so they follow adapt(), set_weights and loading)
+    @property
+    def mean(self):
+        """The mean broadcast to the inputs' rank (1 on the batch and normalised axes);
+        None before the layer is built."""
+        return self._broadcast(self._kept_mean)
+
+    @property
+    def variance(self):
+        """The variance broadcast to the inputs' rank (1 on the batch and normalised
+        axes); None before the layer is built."""
+        return self._broadcast(self._kept_variance)
+
+    def _broadcast(self, kept):
+        if kept is None:
+            return None
+        return np.ndarray.view(kept, np.ndarray).reshape((1,) + self._stats_shape).view(Tensor)
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
@@ -321,11 +344,13 @@ class Normalization(Layer):
         stats = tuple(input_shape[d] for d in keep)
         self._weights = []
         if self.input_mean is None:
-            self.mean = self.add_weight(name="mean", shape=stats, initializer="zeros",
-                                        trainable=False)
-            self.variance = self.add_weight(name="variance", shape=stats, initializer="ones",
-                                            trainable=False)
+            self.adapt_mean = self.add_weight(name="mean", shape=stats, initializer="zeros",
+                                              trainable=False)
+            self.adapt_variance = self.add_weight(name="variance", shape=stats,
+                                                  initializer="ones", trainable=False)
+            self._kept_mean, self._kept_variance = self.adapt_mean, self.adapt_variance
             self.count = np.zeros((), np.int64).view(_Variable)
+            self.count.trainable = False
             self._weights.append(("count", self.count, False))
         else:   # given: constants broadcast to the kept axes, not weights (as Keras)
             def kept(value):
@@ -339,7 +364,8 @@ class Normalization(Layer):
                 except ValueError:
                     raise ValueError(f"{self.name}: mean of shape {a.shape} does not broadcast "
                                      f"to the kept axes' shape {stats}") from None
-            self.mean, self.variance = kept(self.input_mean), kept(self.input_variance)
+            self._kept_mean = kept(self.input_mean)
+            self._kept_variance = kept(self.input_variance)
         super().build(input_shape)
 
     def adapt(self, data):
@@ -361,8 +387,8 @@ class Normalization(Layer):
         x = self._checked_data(x, owner)
         self._build_for_data(x, owner)
         x = x.astype(np.float64, copy=False)
-        self.mean[...] = x.mean(axis=self._reduce).reshape(self.mean.shape)
-        self.variance[...] = x.var(axis=self._reduce).reshape(self.variance.shape)
+        self.adapt_mean[...] = x.mean(axis=self._reduce).reshape(self.adapt_mean.shape)
+        self.adapt_variance[...] = x.var(axis=self._reduce).reshape(self.adapt_variance.shape)
 
     def _checked_data(self, x, owner):
         if x.dtype.kind not in "biuf" or x.ndim == 0 or x.shape[0] == 0:
@@ -408,11 +434,11 @@ class Normalization(Layer):
             raise ValueError(f"{owner}: adapt() received an empty iterable (no batches); pass "
                              f"a non-empty iterable of arrays, e.g. layer.adapt([x])")
         x = np.concatenate(rows, axis=0)
-        self.mean[...] = x.mean(axis=0).reshape(self.mean.shape)
-        self.variance[...] = x.var(axis=0).reshape(self.variance.shape)
+        self.adapt_mean[...] = x.mean(axis=0).reshape(self.adapt_mean.shape)
+        self.adapt_variance[...] = x.var(axis=0).reshape(self.adapt_variance.shape)
 
     def _scale(self):
-        return np.maximum(np.sqrt(self.variance), self._EPSILON).reshape(self._stats_shape)
+        return np.maximum(np.sqrt(self._kept_variance), self._EPSILON).reshape(self._stats_shape)
 
     def call(self, inputs, training=False):
         x = inputs
@@ -421,7 +447,7 @@ class Normalization(Layer):
                          dtype=self.dtype)
         if raw.ndim == 1:
             raw = raw.reshape(-1, 1)
-        mean = self.mean.reshape(self._stats_shape)
+        mean = self._kept_mean.reshape(self._stats_shape)
         scale = self._scale()
         y = mean + raw * scale if self.invert else (raw - mean) / scale
         y = y.astype(self.dtype, copy=False).reshape(shape)

@@ -21,11 +21,6 @@ from fastnn.trainers.data_adapters import PyDataset
 
 from tests.conformance.layer_testing import assert_all_close, run_layer_test
 
-BROADCAST = pytest.mark.xfail(
-    strict=True, reason="bug: layer.mean / layer.variance keep the kept axes' shape ((5,), "
-    "(10, 13)), where Keras' are broadcast to the inputs' rank ((1, 1, 5, 1), (1, 10, 13, 1)); "
-    "the weights (Keras' adapt_mean / adapt_variance) have the kept axes' shape in both")
-
 def test_normalization_basics():
     # Keras: keras/src/layers/preprocessing/normalization_test.py::NormalizationTest::test_normalization_basics
     run_layer_test(
@@ -215,7 +210,6 @@ def test_adapt_pydataset_compat(pydataset_type):
     output = normalizer(sample_input)
     assert output.shape == (1, 32, 32, 3)
 
-@BROADCAST
 def test_broadcast_non_scalar_middle_axis():
     # Keras: keras/src/layers/preprocessing/normalization_test.py::NormalizationTest::test_broadcast_non_scalar_middle_axis
     """
@@ -237,7 +231,6 @@ def test_broadcast_non_scalar_middle_axis():
     assert tuple(layer.mean.shape) == (1, 1, 5, 1)
     assert_all_close(layer.mean[0, 0, :, 0], custom_mean)
 
-@BROADCAST
 def test_broadcast_multiple_axes():
     # Keras: keras/src/layers/preprocessing/normalization_test.py::NormalizationTest::test_broadcast_multiple_axes
     """
@@ -258,7 +251,6 @@ def test_broadcast_multiple_axes():
     # The expected broadcast shape should be (1, 10, 13, 1)
     assert tuple(layer.mean.shape) == (1, 10, 13, 1)
 
-@BROADCAST
 def test_broadcast_partial_keep_axis():
     # Keras: keras/src/layers/preprocessing/normalization_test.py::NormalizationTest::test_broadcast_partial_keep_axis
     """
@@ -286,7 +278,6 @@ def test_broadcast_partial_keep_axis():
     assert_all_close(layer.mean[:, 0:1, :, :], expected_values)
     assert_all_close(layer.mean[:, 6:7, :, :], expected_values)
 
-@BROADCAST
 def test_scalar_broadcast():
     # Keras: keras/src/layers/preprocessing/normalization_test.py::NormalizationTest::test_scalar_broadcast
     """
