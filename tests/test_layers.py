@@ -612,3 +612,34 @@ def test_freezing_and_unfreezing_a_layer_between_fits(monkeypatch, on_engine):
     first.trainable = True
     model.fit(x, y, epochs=1, verbose=0)
     assert not np.array_equal(after[0], np.array(first.kernel))
+
+
+@pytest.mark.parametrize("on_engine", [True, False])
+def test_a_weight_frozen_on_its_own_is_not_trained(monkeypatch, on_engine):
+    """As in Keras, setting one weight's trainable flag moves it between the weight
+    lists, and fit leaves it as it is (the engine hands such a model to the layer-by-layer
+    path); setting the layer's flag again sets the weight's."""
+    from fastnn import engine
+    monkeypatch.setattr(engine, "ENABLED", on_engine)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    y = rng.normal(size=(64, 2)).astype(np.float32)
+    dense = Dense(2)
+    model = fastnn.Sequential([Input((4,)), dense])
+    model.compile("sgd", "mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    dense.kernel.trainable = False
+    assert [id(w) for w in dense.trainable_weights] == [id(dense.bias)]
+    assert [id(w) for w in dense.non_trainable_weights] == [id(dense.kernel)]
+    assert [id(w) for w in model.trainable_weights] == [id(dense.bias)]
+    assert len(dense.weights) == 2 and dense.weights[0] is dense.kernel
+    kernel, bias = np.array(dense.kernel), np.array(dense.bias)
+    model.fit(x, y, epochs=1, verbose=0)
+    np.testing.assert_array_equal(dense.kernel, kernel)
+    assert not np.array_equal(dense.bias, bias)
+    assert model._engine.fit_plan is None
+    dense.trainable = True                 # the layer's flag sets its weights' again
+    assert dense.kernel.trainable and len(model.trainable_weights) == 2
+    model.fit(x, y, epochs=1, verbose=0)
+    assert not np.array_equal(dense.kernel, kernel)
+    assert (model._engine.fit_plan is not None) == on_engine

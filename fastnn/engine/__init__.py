@@ -222,6 +222,11 @@ def _dense_specs(model):
                 last_at[len(specs) - 1] = i - 1
         if getattr(layer, "activity_regularizer", None) is not None:
             raise Unsupported(f"activity_regularizer on {layer.name!r}")
+        if any(getattr(w, "trainable", t) != (t and layer.trainable) for _, w, t in layer._weights):
+            # the engine freezes whole layers; a weight frozen (or unfrozen) on its own
+            # trains on the layer-by-layer path
+            raise Unsupported(f"a weight of {layer.name!r} whose trainable flag is not its "
+                              f"layer's")
         if specs and "skip" in specs[-1] and type(layer) is not layers_mod.Dense:
             raise Unsupported(f"layer {layer.name!r} ({type(layer).__name__}) after an Add "
                               f"(the engine's residual sum goes straight to a Dense layer)")
@@ -627,10 +632,12 @@ class FusedPlan:
             own_weights, on_cls = info
             if own_weights or (own_weights is None and not layer._sublayers()):
                 # a layer's own weights, as Layer.weights lists them, and each one's
-                # trainable flag (which moves it between the two halves of that list)
-                weight_ids += [(id(w), t) for _, w, t in layer._weights]
+                # trainable flags (as made, which moves it between the two halves of that
+                # list, and its own now)
+                weight_ids += [(id(w), t, getattr(w, "trainable", t))
+                               for _, w, t in layer._weights]
             else:
-                weight_ids += [id(w) for w in layer.weights]
+                weight_ids += [(id(w), getattr(w, "trainable", True)) for w in layer.weights]
             # units, rate, momentum, epsilon, activation, invert, _kept_mean, stddev,
             # rms_scaling, seed: as getattr(layer, name, None) gives them, without the
             # AttributeError of each missing one

@@ -435,19 +435,19 @@ class Layer:
         own = self._own_weights(True) + self._own_weights(False)
         return self._unique(own + [w for layer in self._sublayers() for w in layer.weights])
 
+    # As in Keras, a trainable layer's weights are split by each weight's own flag (which
+    # layer.trainable sets, and which may be set on one weight alone).
     @property
     def trainable_weights(self):
         if not self.trainable:
             return []
-        return self._unique(self._own_weights(True) + [
-            w for layer in self._sublayers() for w in layer.trainable_weights])
+        return [w for w in self.weights if getattr(w, "trainable", True)]
 
     @property
     def non_trainable_weights(self):
         if not self.trainable:
             return self.weights
-        return self._unique(self._own_weights(False) + [
-            w for layer in self._sublayers() for w in layer.non_trainable_weights])
+        return [w for w in self.weights if not getattr(w, "trainable", True)]
 
     # Keras names for the same lists
     variables = property(lambda self: self.weights)
