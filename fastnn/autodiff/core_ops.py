@@ -1,7 +1,14 @@
-"""keras.ops core functions: conversion, casting, shapes, stop_gradient, and
-TensorFlow's `custom_gradient` and `function`."""
+"""keras.ops core functions: conversion, casting, shapes, stop_gradient, control flow
+(cond, switch, while_loop, fori_loop, scan, associative_scan, map, vectorized_map),
+slicing and scattering, and TensorFlow's `custom_gradient` and `function`.
+
+fastnn runs eagerly: `cond` calls the branch `pred` chooses, and the loops are Python
+loops over the functions given; gradients flow through whatever those functions compute.
+Structures (tuples, lists and dicts of tensors, nested) are kept as Keras documents."""
+import builtins
 import functools
 import inspect
+import numbers
 
 import numpy as np
 
@@ -12,7 +19,10 @@ from fastnn.autodiff.registry import register
 from fastnn.autodiff.tape import _raw, _state, _wrap
 
 __all__ = ["convert_to_tensor", "convert_to_numpy", "is_tensor", "cast", "shape", "dtype",
-           "stop_gradient", "custom_gradient", "function", "standardize_dtype", "FLOATX"]
+           "stop_gradient", "custom_gradient", "function", "standardize_dtype", "FLOATX",
+           "saturate_cast", "cond", "switch", "while_loop", "fori_loop", "scan",
+           "associative_scan", "map", "vectorized_map", "slice", "slice_update", "scatter",
+           "scatter_update", "unstack", "get_item"]
 
 FLOATX = np.dtype(np.float32)     # Keras' floatx
 _PY_DTYPES = {bool: "bool", int: "int32", float: "float32"}
@@ -332,3 +342,707 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
         wrapped.input_signature = input_signature
         return wrapped
     return wrap if func is None else wrap(func)
+
+
+# ------------------------------------------------------------------ saturate_cast
+def _ref_saturate_cast(x, dtype):
+    d = np.dtype(dtype)
+    lo, hi = (np.finfo(d).min, np.finfo(d).max) if d.kind == "f" else \
+        (np.iinfo(d).min, np.iinfo(d).max)
+    return np.clip(np.asarray(x, np.float64), lo, hi).astype(d)
+
+
+@register("saturate_cast", args=("x",), cases=({"dtype": "float64"},),
+          ref=_ref_saturate_cast)
+def saturate_cast(x, dtype):
+    """x converted to `dtype` with its values first limited to the range `dtype` can
+    hold (a plain cast wraps around or overflows: cast of 256.0 to uint8 is 0, a
+    saturating cast 255). Differentiable between float dtypes (zero gradient where a
+    value was limited).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    dtype
+        The dtype to convert to.
+    """
+    dt = standardize_dtype(dtype, "dtype", "saturate_cast")
+    x = convert_to_tensor(x)
+    src = x.dtype
+    if dt.kind == "b" or src.kind == "b":
+        return P.cast(x, dt)
+    if dt.kind == "f":
+        lo, hi = np.finfo(dt).min, np.finfo(dt).max
+    elif dt.kind in "iu":
+        lo, hi = np.iinfo(dt).min, np.iinfo(dt).max
+    else:
+        return P.cast(x, dt)
+    if src.kind == "f":
+        # the limits as values of x's dtype that do not exceed them (float32 rounds
+        # int32's largest value up to 2**31, which would overflow)
+        if dt.kind == "f" and src.itemsize <= dt.itemsize:
+            return P.cast(x, dt)            # as wide a float holds every value
+        flo, fhi = np.array(lo, src), np.array(hi, src)
+        if dt.kind in "iu":
+            if int(fhi) > hi:
+                fhi = np.nextafter(fhi, np.array(0, src))
+            if int(flo) < lo:
+                flo = np.nextafter(flo, np.array(0, src))
+        if dt.kind in "iu":
+            x = P.where(np.isnan(_raw(x)), np.zeros((), src), x)
+        return P.cast(P.clip(x, flo, fhi), dt)
+    # integer to integer (or float): limits in the wider of the two
+    info = np.iinfo(src)
+    lo, hi = builtins.max(int(lo), info.min), builtins.min(int(hi), info.max)
+    return P.cast(_wrap(np.clip(_raw(x), np.array(lo, src), np.array(hi, src))), dt)
+
+
+# -------------------------------------------------------------------- structures
+def _is_nest(x):
+    return isinstance(x, (list, tuple, dict))
+
+
+def _leaves_of(x):
+    return _tape._flatten(x)
+
+
+def _pack(structure, flat):
+    """`flat` (leaves in _leaves_of order) in the shape of `structure`."""
+    it = iter(flat)
+
+    def build(s):
+        if isinstance(s, dict):
+            vals = {k: build(s[k]) for k in sorted(s, key=_tape._sort_key)}
+            return type(s)((k, vals[k]) for k in s) if type(s) is not dict else \
+                {k: vals[k] for k in s}
+        if isinstance(s, (list, tuple)):
+            items = [build(v) for v in s]
+            if isinstance(s, tuple) and hasattr(s, "_fields"):
+                return type(s)(*items)
+            return type(s)(items)
+        return next(it)
+    return build(structure)
+
+
+def _map_leaves(fn, x):
+    return _pack(x, [fn(v) for v in _leaves_of(x)])
+
+
+def _to_tensor_leaf(v):
+    return v if v is None else convert_to_tensor(v)
+
+
+def _same_structure(a, b, owner, what):
+    """ValueError unless a and b are nests of the same shape (leaves may differ)."""
+    def kind(x):
+        if isinstance(x, dict):
+            return ("dict", tuple(sorted(builtins.map(str, x))))
+        if isinstance(x, (list, tuple)):
+            return ("seq", len(x))
+        return ("leaf",)
+
+    def walk(x, y):
+        kx, ky = kind(x), kind(y)
+        if kx != ky:
+            raise ValueError(f"{owner}: {what} must have the structure of the initial "
+                             f"value {_describe(a)}, got {_describe(b)}")
+        if kx[0] == "dict":
+            for k in x:
+                walk(x[k], y[k])
+        elif kx[0] == "seq":
+            for u, v in zip(x, y):
+                walk(u, v)
+    walk(a, b)
+
+
+def _describe(x):
+    if isinstance(x, dict):
+        return "{" + ", ".join(f"{k!r}: {_describe(v)}" for k, v in x.items()) + "}"
+    if isinstance(x, (list, tuple)):
+        inner = ", ".join(_describe(v) for v in x)
+        return f"[{inner}]" if isinstance(x, list) else f"({inner}{',' if len(x) == 1 else ''})"
+    return "tensor" if isinstance(x, np.ndarray) else type(x).__name__
+
+
+def _callable(f, name, owner):
+    if not callable(f):
+        raise TypeError(f"{owner}: {name} must be a callable, got {type(f).__name__} {f!r}")
+
+
+def _scalar_pred(pred, name, owner):
+    a = np.asarray(_raw(pred))
+    if a.size != 1:
+        raise ValueError(f"{owner}: {name} must be a scalar (one value), got an array of "
+                         f"shape {a.shape}")
+    return bool(a.reshape(()))
+
+
+def _int_arg(v, name, owner, allow_none=False):
+    if v is None and allow_none:
+        return None
+    a = np.asarray(_raw(v))
+    if a.ndim != 0 or a.dtype.kind not in "iu":
+        if isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)):
+            return int(v)
+        raise TypeError(f"{owner}: {name} must be an integer scalar"
+                        f"{' or None' if allow_none else ''}, got {type(v).__name__} {v!r}")
+    return int(a)
+
+
+# -------------------------------------------------------------------- control flow
+def cond(pred, true_fn, false_fn):
+    """The result of `true_fn()` if `pred` is true, else of `false_fn()`. Only the
+    chosen function runs.
+
+    Parameters
+    ----------
+    pred
+        A boolean scalar (a Python bool or a one-element tensor).
+    true_fn : callable
+        Called with no arguments when `pred` is true.
+    false_fn : callable
+        Called with no arguments when `pred` is false.
+    """
+    _callable(true_fn, "true_fn", "cond")
+    _callable(false_fn, "false_fn", "cond")
+    return true_fn() if _scalar_pred(pred, "pred", "cond") else false_fn()
+
+
+def switch(index, branches, *operands):
+    """`branches[index](*operands)`, with `index` clamped to `[0, len(branches) - 1]`.
+    Only the chosen branch runs.
+
+    Parameters
+    ----------
+    index
+        An integer scalar choosing the branch.
+    branches : sequence of callables
+        The functions to choose from.
+    *operands
+        The arguments passed to the chosen branch.
+    """
+    if not isinstance(branches, (list, tuple)) or not branches:
+        raise TypeError(f"switch: branches must be a non-empty list or tuple of "
+                        f"callables, got {type(branches).__name__} {branches!r}")
+    for i, b in enumerate(branches):
+        _callable(b, f"branches[{i}]", "switch")
+    i = _int_arg(index, "index", "switch")
+    return branches[builtins.min(builtins.max(i, 0), len(branches) - 1)](*operands)
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """Runs `loop_vars = body(loop_vars)` while `cond(loop_vars)` is true (and at most
+    `maximum_iterations` times), and returns the final loop variables.
+
+    A tuple or list of loop variables is passed to `cond` and `body` as separate
+    positional arguments and returned as a tuple; any other value (a tensor, a number,
+    a dict) is passed as one argument and returned as it is. Numbers become tensors
+    (float32, int32 or bool, as convert_to_tensor makes them). `body` must return the
+    loop variables' structure.
+
+    Parameters
+    ----------
+    cond : callable
+        The loop condition; returns a boolean scalar.
+    body : callable
+        The loop body; returns the new loop variables.
+    loop_vars
+        The initial loop variables: a tensor, or a nest (tuple, list, dict) of them.
+    maximum_iterations : int, optional
+        The most iterations to run (default None: no limit).
+    """
+    _callable(cond, "cond", "while_loop")
+    _callable(body, "body", "while_loop")
+    limit = _int_arg(maximum_iterations, "maximum_iterations", "while_loop",
+                     allow_none=True)
+    if limit is not None and limit < 0:
+        raise ValueError(f"while_loop: maximum_iterations must be >= 0 or None, got {limit}")
+    seq = isinstance(loop_vars, (list, tuple))
+    state = tuple(_map_leaves(_to_tensor_leaf, v) for v in loop_vars) if seq else \
+        _map_leaves(_to_tensor_leaf, loop_vars)
+    n = 0
+    while limit is None or n < limit:
+        if not _scalar_pred(cond(*state) if seq else cond(state), "the value cond returns",
+                            "while_loop"):
+            break
+        new = body(*state) if seq else body(state)
+        if seq and len(state) == 1 and not isinstance(new, (list, tuple)):
+            new = (new,)
+        _same_structure(state, tuple(new) if seq and isinstance(new, list) else new,
+                        "while_loop", "the value body returns")
+        state = tuple(_map_leaves(_to_tensor_leaf, v) for v in new) if seq else \
+            _map_leaves(_to_tensor_leaf, new)
+        n += 1
+    return state
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    """Runs `val = body_fun(i, val)` for i from `lower` to `upper - 1` and returns the
+    final `val` (`init_val` when `upper <= lower`).
+
+    Parameters
+    ----------
+    lower
+        The first value of the loop index (an integer scalar).
+    upper
+        The loop stops before this index (an integer scalar).
+    body_fun : callable
+        Called as `body_fun(i, val)`; returns the new `val`.
+    init_val
+        The initial value: a tensor, a number or a nest of them.
+    """
+    _callable(body_fun, "body_fun", "fori_loop")
+    lo = _int_arg(lower, "lower", "fori_loop")
+    hi = _int_arg(upper, "upper", "fori_loop")
+    val = init_val
+    for i in range(lo, hi):
+        val = body_fun(i, val)
+    return val
+
+
+def _leading(leaves, owner, name):
+    """The common leading-axis length of array leaves (ValueError if they differ)."""
+    n = None
+    for v in leaves:
+        s = np.shape(_raw(v))
+        if not s:
+            raise ValueError(f"{owner}: each tensor of {name} must have a leading axis to "
+                             f"iterate over, got a scalar")
+        if n is None:
+            n = s[0]
+        elif s[0] != n:
+            raise ValueError(f"{owner}: the tensors of {name} must have the same leading "
+                             f"axis length, got {n} and {s[0]}")
+    return n
+
+
+def _stack_steps(steps, owner):
+    """One stacked tensor per leaf of a list of equally structured step outputs."""
+    first = steps[0]
+    flat = [_leaves_of(s) for s in steps]
+    for s in steps[1:]:
+        _same_structure(first, s, owner, "each step's output")
+    out = []
+    for k in range(len(flat[0])):
+        col = [f[k] for f in flat]
+        if builtins.all(c is None for c in col):
+            out.append(None)
+        else:
+            out.append(P.stack([convert_to_tensor(c) for c in col]))
+    return _pack(first, out)
+
+
+def _empty_like_steps(step):
+    """Stacks of zero steps of a step output's structure."""
+    def empty(v):
+        if v is None:
+            return None
+        v = convert_to_tensor(v)
+        return _wrap(np.zeros((0,) + v.shape, v.dtype))
+    return _map_leaves(empty, step)
+
+
+def _element(xs, i):
+    return _map_leaves(lambda v: None if v is None else P.getitem(convert_to_tensor(v), i), xs)
+
+
+def _zero_element(xs):
+    return _map_leaves(lambda v: None if v is None else
+                       _wrap(np.zeros(np.shape(_raw(v))[1:], np.asarray(_raw(v)).dtype)), xs)
+
+
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    """Scans `f` over the leading axis of `xs` carrying a state: for each slice `x`,
+    `carry, y = f(carry, x)`. Returns the final carry and the `y`s stacked along a new
+    leading axis (in the order of `xs`, also when `reverse` is True).
+
+    Parameters
+    ----------
+    f : callable
+        Called as `f(carry, x)`; returns `(new_carry, y)`, the carry with the structure
+        of `init` and `y` a tensor, a nest of tensors or None.
+    init
+        The initial carry: a tensor, a number or a nest of them.
+    xs
+        The values to scan over along their leading axis: a tensor or a nest of them
+        (default None: `f` receives None, `length` times).
+    length : int, optional
+        The number of steps; required when `xs` is None, and if given must equal the
+        leading axis length of `xs`.
+    reverse : bool
+        Scan from the last slice to the first (default False).
+    unroll : int or bool
+        Accepted for compatibility (an eager loop has nothing to unroll); must be a
+        positive int or a bool.
+    """
+    _callable(f, "f", "scan")
+    if not isinstance(reverse, (bool, np.bool_)):
+        raise TypeError(f"scan: reverse must be True or False, got {type(reverse).__name__} "
+                        f"{reverse!r}")
+    if not isinstance(unroll, (bool, np.bool_)) and not (
+            isinstance(unroll, numbers.Integral) and unroll >= 1):
+        raise ValueError(f"scan: unroll must be a positive int or a bool, got {unroll!r}")
+    length = _int_arg(length, "length", "scan", allow_none=True)
+    if xs is None:
+        if length is None:
+            raise ValueError("scan: give xs or length (the number of steps); got neither")
+        n = length
+    else:
+        xs = _map_leaves(_to_tensor_leaf, xs)
+        n = _leading([v for v in _leaves_of(xs) if v is not None], "scan", "xs")
+        if length is not None and length != n:
+            raise ValueError(f"scan: length ({length}) must equal the leading axis length "
+                             f"of xs ({n})")
+    if n < 0:
+        raise ValueError(f"scan: length must be >= 0, got {n}")
+    carry = _map_leaves(_to_tensor_leaf, init)
+    ys = []
+    order = range(n - 1, -1, -1) if reverse else range(n)
+    for i in order:
+        out = f(carry, None if xs is None else _element(xs, i))
+        if not (isinstance(out, (list, tuple)) and len(out) == 2):
+            raise ValueError(f"scan: f must return a pair (new_carry, y), got "
+                             f"{_describe(out)}")
+        new, y = out
+        _same_structure(carry, new, "scan", "the carry f returns")
+        carry = _map_leaves(_to_tensor_leaf, new)
+        ys.append(y)
+    if not ys:
+        _, y = f(carry, None if xs is None else _zero_element(xs))
+        return carry, _empty_like_steps(y)
+    if reverse:
+        ys.reverse()
+    return carry, _stack_steps(ys, "scan")
+
+
+def associative_scan(f, elems, reverse=False, axis=0):
+    """The inclusive prefix combination of `elems` along `axis` with the associative
+    binary function `f` (with `f = add`, a cumulative sum): result[i] = f(...f(f(e[0],
+    e[1]), e[2])..., e[i]). `f` is called on whole arrays (slices of `elems` along
+    `axis`), about log2(n) times.
+
+    Parameters
+    ----------
+    f : callable
+        An associative function `f(a, b)` of two values with the structure of `elems`,
+        applied element-wise along `axis`; returns a value of that structure.
+    elems
+        A tensor or a nest of tensors, all of the same length along `axis`.
+    reverse : bool
+        Combine from the last element to the first (default False).
+    axis : int
+        The axis to scan along (default 0).
+    """
+    _callable(f, "f", "associative_scan")
+    if not isinstance(reverse, (bool, np.bool_)):
+        raise TypeError(f"associative_scan: reverse must be True or False, got "
+                        f"{type(reverse).__name__} {reverse!r}")
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"associative_scan: axis must be an int, got "
+                        f"{type(axis).__name__} {axis!r}")
+    elems = _map_leaves(convert_to_tensor, elems)
+    leaves = _leaves_of(elems)
+    if not leaves:
+        raise ValueError("associative_scan: elems must hold at least one tensor")
+    axes = []
+    for v in leaves:
+        if not -v.ndim <= axis < builtins.max(v.ndim, 0) or v.ndim == 0:
+            raise ValueError(f"associative_scan: axis {axis} is out of range for a tensor "
+                             f"of shape {v.shape}")
+        axes.append(axis % v.ndim)
+    sizes = {v.shape[a] for v, a in zip(leaves, axes)}
+    if len(sizes) != 1:
+        raise ValueError(f"associative_scan: the tensors of elems must have the same "
+                         f"length along axis {axis}, got {sorted(sizes)}")
+    n = sizes.pop()
+
+    def part(vals, start, stop):
+        return [P.getitem(v, (builtins.slice(None),) * a + (builtins.slice(start, stop),))
+                for v, a in zip(vals, axes)]
+
+    cur = [P.flip(v, a) for v, a in zip(leaves, axes)] if reverse else leaves
+    d = 1
+    while d < n:
+        # Hillis-Steele step: element i combines with element i - d
+        lo = _pack(elems, part(cur, 0, n - d))
+        hi = _pack(elems, part(cur, d, n))
+        comb = f(lo, hi) if not reverse else f(hi, lo)
+        _same_structure(elems, comb, "associative_scan", "the value f returns")
+        comb = [convert_to_tensor(c) for c in _leaves_of(comb)]
+        cur = [P.concatenate([h, c], axis=a) for h, c, a in zip(part(cur, 0, d), comb, axes)]
+        d *= 2
+    if reverse:
+        cur = [P.flip(v, a) for v, a in zip(cur, axes)]
+    return _pack(elems, cur)
+
+
+def map(f, xs):
+    """`f` applied to each slice of `xs` along its leading axis, the results stacked
+    along a new leading axis (as `stack([f(x) for x in xs])`, for nests leaf by leaf).
+
+    Parameters
+    ----------
+    f : callable
+        Called on one slice of `xs` (of the structure of `xs`).
+    xs
+        A tensor or a nest of tensors with a common leading axis length.
+    """
+    return _map_over(f, xs, "map", "f", "xs")
+
+
+def vectorized_map(function, elements):
+    """`function` applied to each slice of `elements` along axis 0, the results stacked
+    along a new axis 0. With a tuple or list of tensors, `function` receives a tuple or
+    list of their slices. (fastnn runs the calls one after another.)
+
+    Parameters
+    ----------
+    function : callable
+        Called on one slice of `elements`.
+    elements
+        A tensor or a nest of tensors with a common leading axis length.
+    """
+    return _map_over(function, elements, "vectorized_map", "function", "elements")
+
+
+def _map_over(f, xs, owner, fname, xname):
+    _callable(f, fname, owner)
+    xs = _map_leaves(convert_to_tensor, xs)
+    leaves = _leaves_of(xs)
+    if not leaves:
+        raise ValueError(f"{owner}: {xname} must hold at least one tensor")
+    n = _leading(leaves, owner, xname)
+    outs = [f(_element(xs, i)) for i in range(n)]
+    if not outs:
+        return _empty_like_steps(f(_zero_element(xs)))
+    return _stack_steps(outs, owner)
+
+
+# ---------------------------------------------------------------- slices, scatter
+def _index_vector(v, name, owner, n):
+    a = np.asarray(_raw(v))
+    if a.dtype.kind not in "iu" and not (a.dtype.kind == "f" and a.size and
+                                         np.all(a == np.round(a))) and a.size:
+        raise TypeError(f"{owner}: {name} must hold integers, got dtype {a.dtype}")
+    a = a.astype(np.int64).reshape(-1) if a.ndim <= 1 else None
+    if a is None or a.size != n:
+        raise ValueError(f"{owner}: {name} must be {n} integers (one per axis of a "
+                         f"{n}-D input), got {np.asarray(_raw(v)).tolist()!r}")
+    return a
+
+
+def _slices(start, size, shape, owner):
+    key = []
+    for ax, (s, k, d) in enumerate(zip(start, size, shape)):
+        if k < 0 or k > d:
+            raise ValueError(f"{owner}: the size along axis {ax} must be in [0, {d}], got "
+                             f"{k}")
+        if s < 0 or s + k > d:
+            raise ValueError(f"{owner}: the slice along axis {ax} starts at {s} with size "
+                             f"{k}, which does not fit in the axis length {d}")
+        key.append(builtins.slice(int(s), int(s + k)))
+    return tuple(key)
+
+
+def slice(inputs, start_indices, shape):
+    """The block of `inputs` that starts at `start_indices` and has the given `shape`:
+    `inputs[s0:s0 + n0, s1:s1 + n1, ...]`. Differentiable.
+
+    Parameters
+    ----------
+    inputs
+        The input tensor.
+    start_indices
+        One starting index per axis of `inputs` (a list, tuple or integer tensor).
+    shape
+        The size of the block along each axis.
+    """
+    x = convert_to_tensor(inputs)
+    start = _index_vector(start_indices, "start_indices", "slice", x.ndim)
+    size = _index_vector(shape, "shape", "slice", x.ndim)
+    return P.getitem(x, _slices(start, size, x.shape, "slice"))
+
+
+def slice_update(inputs, start_indices, updates):
+    """A copy of `inputs` with the block that starts at `start_indices` replaced by
+    `updates` (`inputs[s0:s0 + updates.shape[0], ...] = updates`). Differentiable with
+    respect to both.
+
+    Parameters
+    ----------
+    inputs
+        The input tensor.
+    start_indices
+        One starting index per axis of `inputs` (a list, tuple or integer tensor).
+    updates
+        The new values: a tensor of the same rank as `inputs` (cast to its dtype).
+    """
+    x = convert_to_tensor(inputs)
+    u = convert_to_tensor(updates)
+    if u.ndim != x.ndim:
+        raise ValueError(f"slice_update: updates must have the rank of inputs ({x.ndim}), "
+                         f"got shape {u.shape} for inputs of shape {x.shape}")
+    start = _index_vector(start_indices, "start_indices", "slice_update", x.ndim)
+    key = _slices(start, u.shape, x.shape, "slice_update")
+    return P.index_update(x, key, u if u.dtype == x.dtype else P.cast(u, x.dtype))
+
+
+def _scatter_key(indices, shape, owner, name="indices"):
+    """indices (N, k) as a NumPy index key for the first k axes of `shape`."""
+    idx = np.asarray(_raw(indices))
+    if idx.dtype.kind not in "iu":
+        if idx.size == 0:
+            idx = idx.astype(np.int64)
+        else:
+            raise TypeError(f"{owner}: {name} must hold integers, got dtype {idx.dtype}")
+    if idx.ndim < 1:
+        raise ValueError(f"{owner}: {name} must have shape (..., k) with k index "
+                         f"components, got a scalar")
+    k = idx.shape[-1]
+    if k > len(shape):
+        raise ValueError(f"{owner}: each index of {name} has {k} components, more than "
+                         f"the {len(shape)} axes of the shape {tuple(shape)}")
+    for ax in range(k):
+        col = idx[..., ax]
+        if col.size and (col.min() < 0 or col.max() >= shape[ax]):
+            raise ValueError(f"{owner}: {name} along axis {ax} must be in [0, "
+                             f"{shape[ax]}), got values from {col.min()} to {col.max()}")
+    return tuple(idx[..., ax] for ax in range(k)), idx.shape[:-1] + tuple(shape[k:])
+
+
+def scatter(indices, values, shape):
+    """A tensor of `shape`, zero except at `indices`, where it holds `values` (values
+    at a repeated index add up). Differentiable with respect to `values`.
+
+    Parameters
+    ----------
+    indices
+        Integer indices of shape `(N, k)` (or `(..., k)`): each row one position of the
+        first `k` axes.
+    values
+        The values, of shape `indices.shape[:-1] + shape[k:]`.
+    shape
+        The shape of the result.
+    """
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, (bool, np.bool_)):
+        shape = (int(shape),)
+    try:
+        shp = tuple(int(s) for s in np.asarray(_raw(shape)).reshape(-1))
+    except (TypeError, ValueError):
+        raise TypeError(f"scatter: shape must be a tuple of ints, got {shape!r}") from None
+    v = convert_to_tensor(values)
+    key, vshape = _scatter_key(indices, shp, "scatter")
+    if v.shape != vshape:
+        v = P.broadcast_to(v, vshape) if _broadcastable(v.shape, vshape) else None
+        if v is None:
+            raise ValueError(f"scatter: values must have shape {vshape} (the indices' "
+                             f"leading shape and then shape[k:]), got "
+                             f"{np.shape(_raw(values))}")
+    return P.scatter(v, key, shp)
+
+
+def _broadcastable(src, dst):
+    try:
+        return np.broadcast_shapes(src, dst) == tuple(dst)
+    except ValueError:
+        return False
+
+
+_REDUCTIONS = {"add": np.add, "max": np.maximum, "min": np.minimum, "mul": np.multiply}
+
+
+def scatter_update(inputs, indices, updates, reduction=None):
+    """A copy of `inputs` with `updates` written at `indices` (`inputs[indices] =
+    updates`), or combined with the values there by `reduction`.
+
+    Parameters
+    ----------
+    inputs
+        The input tensor.
+    indices
+        Integer indices of shape `(N, k)`: each row one position of the first `k` axes
+        of `inputs`.
+    updates
+        The values, of shape `(N,) + inputs.shape[k:]` (cast to the dtype of `inputs`).
+    reduction : str, optional
+        None (default): the updates replace the values (of a repeated index the last
+        one wins); "add", "max", "min" or "mul": they are combined with them (and with
+        each other at a repeated index). Differentiable for None and "add".
+    """
+    x = convert_to_tensor(inputs)
+    if reduction is not None and reduction not in _REDUCTIONS:
+        raise ValueError(f"scatter_update: reduction must be None, 'add', 'max', 'min' or "
+                         f"'mul', got {reduction!r}")
+    key, ushape = _scatter_key(indices, x.shape, "scatter_update")
+    u = convert_to_tensor(updates)
+    if u.shape != ushape:
+        if not _broadcastable(u.shape, ushape):
+            raise ValueError(f"scatter_update: updates must have shape {ushape} (the "
+                             f"indices' leading shape and then inputs.shape[k:]), got "
+                             f"{u.shape}")
+        u = P.broadcast_to(u, ushape)
+    if u.dtype != x.dtype:
+        u = P.cast(u, x.dtype)
+    if reduction is None:
+        return P.index_update(x, key, u)
+    if reduction == "add":
+        return P.add(x, P.scatter(u, key, x.shape))
+    out = np.array(_raw(x), copy=True)
+    _REDUCTIONS[reduction].at(out, key, _raw(u))
+    return _tape._wrap(out) if not _tape.should_record((x, u)) else \
+        _no_gradient_result(out, (x, u), f"scatter_update with reduction={reduction!r}")
+
+
+def _no_gradient_result(out, inputs, what):
+    def vjp(*_):
+        raise LookupError(f"{what} has no gradient in fastnn (use reduction=None or "
+                          f"'add' where a gradient is needed)")
+    return _tape.record(inputs, out, vjp, name=what)
+
+
+def unstack(x, num=None, axis=0):
+    """The slices of `x` along `axis`, as a list of tensors of rank `x.ndim - 1`.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    num : int, optional
+        The length of `axis`; if given it must match.
+    axis : int
+        The axis to unstack along (default 0).
+    """
+    x = convert_to_tensor(x)
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"unstack: axis must be an int, got {type(axis).__name__} {axis!r}")
+    if x.ndim == 0:
+        raise ValueError("unstack: x must have at least one axis, got a scalar")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"unstack: axis must be in [{-x.ndim}, {x.ndim}) for a "
+                         f"{x.ndim}-D input, got {axis}")
+    ax = axis % x.ndim
+    n = x.shape[ax]
+    if num is not None and _int_arg(num, "num", "unstack") != n:
+        raise ValueError(f"unstack: num ({num}) must equal the length of axis {axis} "
+                         f"({n})")
+    return [P.getitem(x, (builtins.slice(None),) * ax + (i,)) for i in range(n)]
+
+
+def get_item(x, key):
+    """`x[key]`: NumPy indexing (ints, slices, None, Ellipsis, integer or boolean
+    arrays). Differentiable.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    key
+        The index.
+    """
+    x = convert_to_tensor(x)
+    try:
+        return P.getitem(x, key)
+    except IndexError as e:
+        raise IndexError(f"get_item: the key {key!r} does not index a tensor of shape "
+                         f"{x.shape}: {e}") from None

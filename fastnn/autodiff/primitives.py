@@ -958,3 +958,246 @@ def norm(x, ord=None, axis=None, keepdims=False):
         f = max if ord > 0 else min
         return f(absolute(x), axis=axis, keepdims=keepdims)
     return NotImplemented
+
+
+# ---- core and linalg ops (batch 2)
+def index_update(x, key, v):
+    """A copy of x with `v` written at `key` (x[key] = v; of repeated indices the last
+    write wins): scatter_update's and slice_update's primitive."""
+    xr = _raw(x)
+    out_r = np.array(xr, copy=True)
+    key = _plain_key(key)
+    out_r[key] = _raw(v)
+    out = _wrap(out_r)
+    if _state.tapes:
+        hit = np.zeros(xr.shape, bool)
+        hit[key] = True
+        if _basic_key(key):
+            kept = None
+        else:
+            # which of the written values survive (the last write of a repeated index)
+            ids = np.broadcast_to(np.arange(np.size(_raw(v))).reshape(np.shape(_raw(v))),
+                                  np.shape(xr[key]))
+            last = np.full(xr.shape, -1, np.int64)
+            last[key] = ids
+            kept = last[key] == ids
+
+        def vjp(g):
+            gx = where(hit, 0, g) if _floating(x) else None
+            gv = None
+            if _floating(v):
+                gv = getitem(g, key)
+                if kept is not None:
+                    gv = where(kept, gv, 0)
+                gv = _sum_to(gv, v)
+            return gx, gv
+        _rec("index_update", (x, v), out, vjp)
+    return out
+
+
+def _mT(x):
+    return swapaxes(x, -1, -2)
+
+
+def _col(g):
+    """A batch of scalars (..., ) as (..., 1, 1)."""
+    return expand_dims(expand_dims(g, -1), -1)
+
+
+def det(x):
+    xr = _raw(x)
+    out = _wrap(np.asarray(np.linalg.det(xr), xr.dtype))
+    if _state.tapes:
+        _rec("det", (x,), out,
+             lambda g: (multiply(_col(multiply(g, out)), _mT(inv(x))),))
+    return out
+
+
+def inv(x):
+    out = _wrap(np.linalg.inv(_raw(x)))
+    if _state.tapes:
+        _rec("inv", (x,), out,
+             lambda g: (negative(matmul(_mT(out), matmul(g, _mT(out)))),))
+    return out
+
+
+def _as_matrix_rhs(a, b):
+    """b of a solve as (..., M, K) and whether it was a batch of vectors (..., M)."""
+    return np.ndim(_raw(b)) == np.ndim(_raw(a)) - 1
+
+
+def solve(a, b):
+    vec = _as_matrix_rhs(a, b)
+    bm = expand_dims(b, -1) if vec and _is_t(b) else (np.expand_dims(b, -1) if vec else b)
+    ar, br = _raw(a), _raw(bm)
+    xr = np.linalg.solve(ar, br)
+    out = _wrap(xr[..., 0] if vec else xr)
+    if _state.tapes:
+        def vjp(g):
+            gm = expand_dims(g, -1) if vec else g
+            gb = solve(_mT(a), gm)
+            ga = None
+            if _floating(a):
+                xm = expand_dims(out, -1) if vec else out
+                ga = _sum_to_shape(negative(matmul(gb, _mT(xm))), ar.shape)
+            if vec:
+                gb = squeeze(gb, -1)
+            return ga, (_sum_to(gb, b) if _floating(b) else None)
+        _rec("solve", (a, b), out, vjp)
+    return out
+
+
+def _triangle(a, lower):
+    n = np.shape(_raw(a))[-1]
+    mask = np.tri(n, dtype=bool) if lower else np.tri(n, dtype=bool).T
+    return mask
+
+
+def solve_triangular(a, b, lower=False):
+    """The solution of a x = b reading only the lower (or upper) triangle of a."""
+    vec = _as_matrix_rhs(a, b)
+    mask = _triangle(a, lower)
+    ar = _raw(a)
+    tri = np.where(mask, ar, np.zeros((), ar.dtype))
+    br = _raw(b)
+    br = br[..., None] if vec else br
+    xr = np.linalg.solve(tri, br)
+    out = _wrap(xr[..., 0] if vec else xr)
+    if _state.tapes:
+        def vjp(g):
+            gm = expand_dims(g, -1) if vec else g
+            gb = solve_triangular(_mT(a), gm, lower=not lower)
+            ga = None
+            if _floating(a):
+                xm = expand_dims(out, -1) if vec else out
+                ga = where(mask, negative(matmul(gb, _mT(xm))), 0)
+                ga = _sum_to_shape(ga, ar.shape)
+            if vec:
+                gb = squeeze(gb, -1)
+            return ga, (_sum_to(gb, b) if _floating(b) else None)
+        _rec("solve_triangular", (a, b), out, vjp)
+    return out
+
+
+def cholesky(x):
+    """The lower Cholesky factor L of x (x = L L^T; only x's lower triangle is read)."""
+    xr = _raw(x)
+    out = _wrap(np.linalg.cholesky(xr))
+    if _state.tapes:
+        n = xr.shape[-1]
+        low = np.tri(n, dtype=bool)
+        half = np.where(np.eye(n, dtype=bool), 0.5, 1.0).astype(xr.dtype)
+
+        def vjp(g):
+            # Phi(L^T G): its lower triangle with the diagonal halved; then
+            # S = L^-T Phi L^-1, symmetrised, read by the lower triangle
+            phi = multiply(where(low, matmul(_mT(out), g), 0), half)
+            s = solve_triangular(_mT(out), phi, lower=False)
+            s = _mT(solve_triangular(_mT(out), _mT(s), lower=False))
+            sym = multiply(add(s, _mT(s)), 0.5)
+            return (where(low, multiply(sym, add(half, half)), 0),)
+        _rec("cholesky", (x,), out, vjp)
+    return out
+
+
+def _gap_inverse(v):
+    """F[..., i, j] = 1 / (v[j] - v[i]) off the diagonal, 0 on it and where two values
+    are equal; differentiable in v (the SVD and eigh VJPs use it)."""
+    n = np.shape(_raw(v))[-1]
+    diff = subtract(expand_dims(v, -2), expand_dims(v, -1))
+    ok = ~np.eye(n, dtype=bool) & (_raw(diff) != 0)
+    return where(ok, divide(1, where(ok, diff, 1)), 0)
+
+
+def eigh(x):
+    """Eigenvalues (ascending) and eigenvectors of the symmetric x (its lower triangle
+    is read)."""
+    xr = _raw(x)
+    w, v = np.linalg.eigh(xr)
+    outs = (_wrap(w), _wrap(v))
+    if _state.tapes:
+        n = xr.shape[-1]
+        low = np.tri(n, dtype=bool)
+        eye = np.eye(n, dtype=bool)
+
+        def vjp(gw, gv):
+            wv, vv = outs
+            inner = add(multiply(_gap_inverse(wv), matmul(_mT(vv), gv)),
+                        multiply(expand_dims(gw, -1), _wrap(eye.astype(xr.dtype))))
+            full = matmul(vv, matmul(inner, _mT(vv)))
+            # x enters through its lower triangle: the symmetric gradient folded onto it
+            return (where(low, where(eye, full, add(full, _mT(full))), 0),)
+        _record((x,), outs, vjp, "eigh")
+    return outs
+
+
+def svd(x):
+    """The reduced SVD of x: (u, s, vt) with x = u @ diag(s) @ vt, s descending."""
+    xr = _raw(x)
+    u, s, vt = np.linalg.svd(xr, full_matrices=False)
+    outs = (_wrap(u), _wrap(s), _wrap(vt))
+    if _state.tapes:
+        m, n = xr.shape[-2:]
+        k = _b.min(m, n)
+        eye = np.eye(k, dtype=xr.dtype)
+
+        def vjp(gu, gs, gvt):
+            uu, ss, vtt = outs
+            vv = _mT(vtt)
+            gv = _mT(gvt)
+            f = _gap_inverse(square(ss))
+            ut_gu = matmul(_mT(uu), gu)
+            vt_gv = matmul(vtt, gv)
+            j = multiply(f, subtract(ut_gu, _mT(ut_gu)))
+            kk = multiply(f, subtract(vt_gv, _mT(vt_gv)))
+            core = add(add(multiply(j, expand_dims(ss, -2)),
+                           multiply(expand_dims(gs, -1), _wrap(eye))),
+                       multiply(expand_dims(ss, -1), kk))
+            ga = matmul(uu, matmul(core, vtt))
+            sr = _raw(ss)
+            inv_s = where(sr != 0, divide(1, where(sr != 0, ss, 1)), 0)
+            if m > k:            # the part of gu outside u's columns
+                rest = subtract(gu, matmul(uu, ut_gu))
+                ga = add(ga, matmul(multiply(rest, expand_dims(inv_s, -2)), vtt))
+            if n > k:            # the part of gv outside v's columns
+                rest = subtract(gv, matmul(vv, vt_gv))
+                ga = add(ga, matmul(multiply(uu, expand_dims(inv_s, -2)), _mT(rest)))
+            return (ga,)
+        _record((x,), outs, vjp, "svd")
+    return outs
+
+
+def singular_values(x):
+    """The singular values of x (..., min(M, N)), largest first."""
+    if not _state.tapes:
+        return _wrap(np.linalg.svd(_raw(x), compute_uv=False))
+    return svd(x)[1]
+
+
+def qr(x, mode="reduced"):
+    """The QR decomposition of x (numpy.linalg.qr's "reduced" or "complete"), with a
+    gradient where it is unique: M >= N ("reduced"), or a square x."""
+    xr = _raw(x)
+    q, r = np.linalg.qr(xr, mode=mode)
+    outs = (_wrap(q), _wrap(r))
+    if _state.tapes:
+        m, n = xr.shape[-2:]
+        if m < n or (mode == "complete" and m != n):
+            def vjp(*_):
+                raise LookupError("qr has no gradient in fastnn for a matrix with more "
+                                  "columns than rows, or with mode='complete' of a "
+                                  "non-square one")
+        else:
+            low = np.tri(n, dtype=bool)
+            strict = np.tri(n, k=-1, dtype=bool)
+
+            def vjp(gq, gr):
+                qq, rr = outs
+                mm = subtract(matmul(rr, _mT(gr)), matmul(_mT(gq), qq))
+                # copyltu(M): M's lower triangle mirrored onto the upper one
+                sym = add(where(low, mm, 0), _mT(where(strict, mm, 0)))
+                rhs = add(gq, matmul(qq, sym))
+                # rhs @ R^-T
+                return (_mT(solve_triangular(rr, _mT(rhs), lower=False)),)
+        _record((x,), outs, vjp, "qr")
+    return outs
