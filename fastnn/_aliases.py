@@ -25,7 +25,7 @@ _RENAMED = {
     "layers.normalization": "layers", "layers.regularization": "layers",
     "layers.reshaping": "layers", "layers.activations": "layers", "optimizers.legacy":
     "optimizers", "optimizers.schedules": "optimizers.schedules", "utils.data_utils": "utils",
-    "preprocessing": "layers", "ops.numpy": "ops", "ops.nn": "ops", "ops.core": "ops",
+    "preprocessing": "layers", "ops.core": "ops",
     "ops.math": "ops", "backend.common": "backend", "dtype_policies": "mixed_precision",
 }
 

@@ -8,6 +8,7 @@ fastnn's kernel-level functions that keras.ops does not have (`dense`,
 fastnn.kernel_ops.
 """
 import functools as _functools
+import sys as _sys
 
 import numpy as _np
 
@@ -130,3 +131,12 @@ for _n in ("dense", "dense_forward", "dense_backward", "activation_forward", "ac
            "exponential"):
     globals().setdefault(_n, getattr(_kernel_ops, _n))
 __all__ = sorted(n for n in globals() if not n.startswith("_"))
+
+# keras.ops.nn, keras.ops.numpy, keras.ops.linalg: modules of the functions above that
+# Keras lists in each (fastnn/_ops_namespaces.py)
+# (an empty __path__ lets `import keras.ops.nn` find them as submodules of this module)
+from fastnn import _ops_namespaces  # noqa: E402
+
+__path__ = []
+globals().update(_ops_namespaces.build(_sys.modules[__name__]))
+__all__ += sorted(_ops_namespaces.KERAS_NAMES)
