@@ -467,7 +467,8 @@ def _describe(x):
 
 def _callable(f, name, owner):
     if not callable(f):
-        raise TypeError(f"{owner}: {name} must be a callable, got {type(f).__name__} {f!r}")
+        raise TypeError(f"{owner}: {name} should be a callable, got {type(f).__name__} "
+                        f"{f!r}")
 
 
 def _scalar_pred(pred, name, owner):
@@ -507,6 +508,32 @@ def cond(pred, true_fn, false_fn):
     _callable(true_fn, "true_fn", "cond")
     _callable(false_fn, "false_fn", "cond")
     return true_fn() if _scalar_pred(pred, "pred", "cond") else false_fn()
+
+
+def _cond_spec(pred, true_fn, false_fn):
+    """cond on a symbolic pred: both branches run, and must agree in structure, shapes
+    and dtypes (the result's spec)."""
+    from fastnn.layers.symbolic import KerasTensor
+    _callable(true_fn, "true_fn", "cond")
+    _callable(false_fn, "false_fn", "cond")
+    if tuple(getattr(pred, "shape", ())) not in ((), (1,)):
+        raise ValueError(f"cond: pred must be a scalar (one value), got shape {pred.shape}")
+    a, b = true_fn(), false_fn()
+    _same_structure(a, b, "cond", "the value false_fn returns")
+
+    def spec(v):
+        return (tuple(v.shape), np.dtype(v.dtype).name) if v is not None and hasattr(
+            v, "shape") else (tuple(np.shape(v)), np.asarray(v).dtype.name) \
+            if v is not None else None
+    sa, sb = [spec(v) for v in _leaves_of(a)], [spec(v) for v in _leaves_of(b)]
+    if sa != sb:
+        raise ValueError(f"cond: true_fn and false_fn must return tensors of the same "
+                         f"shapes and dtypes, got {sa} and {sb}")
+    return _map_leaves(lambda v: None if v is None else
+                       KerasTensor(*spec(v)), a)
+
+
+cond.compute_output_spec = _cond_spec
 
 
 def switch(index, branches, *operands):
@@ -682,11 +709,13 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
                         f"{reverse!r}")
     if not isinstance(unroll, (bool, np.bool_)) and not (
             isinstance(unroll, numbers.Integral) and unroll >= 1):
-        raise ValueError(f"scan: unroll must be a positive int or a bool, got {unroll!r}")
+        raise ValueError(f"scan: unroll must be a positive integer or boolean, got "
+                         f"{unroll!r}")
     length = _int_arg(length, "length", "scan", allow_none=True)
     if xs is None:
         if length is None:
-            raise ValueError("scan: give xs or length (the number of steps); got neither")
+            raise ValueError("scan: xs and length are both None: give xs to scan over and/or "
+                             "length, the number of steps")
         n = length
     else:
         xs = _map_leaves(_to_tensor_leaf, xs)
@@ -754,7 +783,8 @@ def associative_scan(f, elems, reverse=False, axis=0):
     sizes = {v.shape[a] for v, a in zip(leaves, axes)}
     if len(sizes) != 1:
         raise ValueError(f"associative_scan: the tensors of elems must have the same "
-                         f"length along axis {axis}, got {sorted(sizes)}")
+                         f"length along axis {axis} (the first dimension scanned), got "
+                         f"{sorted(sizes)}")
     n = sizes.pop()
 
     def part(vals, start, stop):
@@ -820,24 +850,31 @@ def _map_over(f, xs, owner, fname, xname):
 
 
 # ---------------------------------------------------------------- slices, scatter
-def _index_vector(v, name, owner, n):
+def _index_vector(v, name, owner, n, what="inputs"):
     a = np.asarray(_raw(v))
-    if a.dtype.kind not in "iu" and not (a.dtype.kind == "f" and a.size and
-                                         np.all(a == np.round(a))) and a.size:
+    if a.size and a.dtype.kind not in "iu" and not (a.dtype.kind == "f" and
+                                                   np.all(a == np.round(a))):
         raise TypeError(f"{owner}: {name} must hold integers, got dtype {a.dtype}")
-    a = a.astype(np.int64).reshape(-1) if a.ndim <= 1 else None
-    if a is None or a.size != n:
-        raise ValueError(f"{owner}: {name} must be {n} integers (one per axis of a "
-                         f"{n}-D input), got {np.asarray(_raw(v)).tolist()!r}")
+    if a.ndim > 1:
+        raise ValueError(f"{owner}: {name} must be a list of integers, got an array of "
+                         f"shape {a.shape}")
+    a = a.astype(np.int64).reshape(-1)
+    if a.size != n:
+        first, second = (what, name) if name == "shape" else (name, what)
+        raise ValueError(f"{owner}: the number of dimensions in `{first}` must match the "
+                         f"number of dimensions in `{second}`: {what} has {n}, {name} "
+                         f"has {a.size} ({a.tolist()!r})")
     return a
 
 
 def _slices(start, size, shape, owner):
     key = []
     for ax, (s, k, d) in enumerate(zip(start, size, shape)):
+        if k == -1:
+            k = d - s
         if k < 0 or k > d:
-            raise ValueError(f"{owner}: the size along axis {ax} must be in [0, {d}], got "
-                             f"{k}")
+            raise ValueError(f"{owner}: the size along axis {ax} must be -1 (to the end) "
+                             f"or in [0, {d}], got {k}")
         if s < 0 or s + k > d:
             raise ValueError(f"{owner}: the slice along axis {ax} starts at {s} with size "
                              f"{k}, which does not fit in the axis length {d}")
@@ -847,7 +884,8 @@ def _slices(start, size, shape, owner):
 
 def slice(inputs, start_indices, shape):
     """The block of `inputs` that starts at `start_indices` and has the given `shape`:
-    `inputs[s0:s0 + n0, s1:s1 + n1, ...]`. Differentiable.
+    `inputs[s0:s0 + n0, s1:s1 + n1, ...]`, a size of -1 meaning "to the end of the
+    axis". Differentiable.
 
     Parameters
     ----------
@@ -856,12 +894,37 @@ def slice(inputs, start_indices, shape):
     start_indices
         One starting index per axis of `inputs` (a list, tuple or integer tensor).
     shape
-        The size of the block along each axis.
+        The size of the block along each axis (-1: the rest of the axis).
     """
     x = convert_to_tensor(inputs)
-    start = _index_vector(start_indices, "start_indices", "slice", x.ndim)
     size = _index_vector(shape, "shape", "slice", x.ndim)
+    start = _index_vector(start_indices, "start_indices", "slice", x.ndim)
     return P.getitem(x, _slices(start, size, x.shape, "slice"))
+
+
+def _slice_spec(inputs, start_indices, shape):
+    from fastnn.layers.symbolic import KerasTensor, is_symbolic
+    ishape = tuple(inputs.shape)
+    size = _index_vector(shape, "shape", "slice", len(ishape))
+    symbolic_start = is_symbolic(start_indices)
+    if not symbolic_start:
+        start = _index_vector(start_indices, "start_indices", "slice", len(ishape))
+    elif len(start_indices.shape) != 1 or start_indices.shape[0] not in (None, len(ishape)):
+        raise ValueError(f"slice: the number of dimensions in `start_indices` must match "
+                         f"the number of dimensions in `inputs` ({len(ishape)}), got "
+                         f"shape {start_indices.shape}")
+    out = []
+    for ax, (k, d) in enumerate(zip(size, ishape)):
+        if k != -1:
+            out.append(int(k))
+        elif symbolic_start or d is None:
+            out.append(None)
+        else:
+            out.append(d - int(start[ax]))
+    return KerasTensor(tuple(out), inputs.dtype)
+
+
+slice.compute_output_spec = _slice_spec
 
 
 def slice_update(inputs, start_indices, updates):
@@ -1019,14 +1082,39 @@ def unstack(x, num=None, axis=0):
     if x.ndim == 0:
         raise ValueError("unstack: x must have at least one axis, got a scalar")
     if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"unstack: axis must be in [{-x.ndim}, {x.ndim}) for a "
-                         f"{x.ndim}-D input, got {axis}")
+        raise ValueError(f"unstack: axis {axis} is out of bounds for a {x.ndim}-D input "
+                         f"(it must be in [{-x.ndim}, {x.ndim}))")
     ax = axis % x.ndim
     n = x.shape[ax]
     if num is not None and _int_arg(num, "num", "unstack") != n:
         raise ValueError(f"unstack: num ({num}) must equal the length of axis {axis} "
                          f"({n})")
     return [P.getitem(x, (builtins.slice(None),) * ax + (i,)) for i in range(n)]
+
+
+def _unstack_spec(x, num=None, axis=0):
+    from fastnn.layers.symbolic import KerasTensor
+    shape = tuple(x.shape)
+    nd = len(shape)
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"unstack: axis must be an int, got {type(axis).__name__} {axis!r}")
+    if not -nd <= axis < nd:
+        raise ValueError(f"unstack: axis {axis} is out of bounds for a {nd}-D input "
+                         f"(it must be in [{-nd}, {nd}))")
+    ax = axis % nd
+    n = shape[ax]
+    if n is None:
+        if num is None:
+            raise ValueError(f"unstack: the length of axis {axis} is unknown. Cannot infer "
+                             f"argument `num` from shape {shape}; give num")
+        n = _int_arg(num, "num", "unstack")
+    elif num is not None and _int_arg(num, "num", "unstack") != n:
+        raise ValueError(f"unstack: num ({num}) must equal the length of axis {axis} "
+                         f"({n})")
+    return [KerasTensor(shape[:ax] + shape[ax + 1:], x.dtype) for _ in range(n)]
+
+
+unstack.compute_output_spec = _unstack_spec
 
 
 def get_item(x, key):

@@ -672,3 +672,59 @@ def jvp(fun, primals, tangents, has_aux=False):
     out_vals = _pack(res, [_wrap(_raw(o)) for o in outs])
     tan_vals = _pack(res, [_wrap(_raw(t)) for t in touts])
     return (out_vals, tan_vals, aux) if has_aux else (out_vals, tan_vals)
+
+
+# ------------------------------------------------- specs on symbolic tensors
+# The functions whose call on zeros (the functional API's shape probe) fails because
+# zeros are singular give their result's spec by these rules.
+def _spec_matrix(x, owner, name="x"):
+    """x's shape, checked as _matrix checks values: rank >= 2, a known square matrix."""
+    shape = tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+    if len(shape) < 2:
+        raise ValueError(f"{owner}: {name} must have rank >= 2 (a matrix or a batch of "
+                         f"them), got shape {shape}")
+    if shape[-1] is None or shape[-2] is None:
+        raise ValueError(f"{owner}: the last two axes of {name} must be known, got shape "
+                         f"{shape}")
+    if shape[-1] != shape[-2]:
+        raise ValueError(f"{owner}: {name} must be square in its last two axes, got shape "
+                         f"{shape}")
+    return shape
+
+
+def _spec_dtype(*xs):
+    dts = [np.dtype(getattr(x, "dtype", None) or np.asarray(x).dtype) for x in xs]
+    floats = [d for d in dts if d.kind == "f"]
+    return np.result_type(*floats) if floats else FLOATX
+
+
+def _keras_tensor(shape, dtype):
+    from fastnn.layers.symbolic import KerasTensor
+    return KerasTensor(tuple(shape), np.dtype(dtype).name)
+
+
+def _spec_same(owner):
+    def rule(x, *args, **kwargs):
+        return _keras_tensor(_spec_matrix(x, owner), _spec_dtype(x))
+    return rule
+
+
+def _spec_solve(owner):
+    def rule(a, b, *args, **kwargs):
+        sa = _spec_matrix(a, owner, "a")
+        sb = tuple(b.shape) if hasattr(b, "shape") else np.shape(b)
+        vec = len(sb) == len(sa) - 1
+        if not sb:
+            raise ValueError(f"{owner}: b must have rank >= 1, got a scalar")
+        rows = sb[-1] if vec else sb[-2] if len(sb) >= 2 else sb[0]
+        if rows != sa[-1]:
+            raise ValueError(f"{owner}: b must have {sa[-1]} rows (a's last axis), got "
+                             f"shape {sb} for a of shape {sa}")
+        return _keras_tensor(sb, _spec_dtype(a, b))
+    return rule
+
+
+for _f in (inv, cholesky, cholesky_inverse, matrix_power):
+    _f.compute_output_spec = _spec_same(_f.__name__)
+for _f in (solve, solve_triangular):
+    _f.compute_output_spec = _spec_solve(_f.__name__)

@@ -437,7 +437,13 @@ class OpLayer(Layer):
         between the two is unknown (None), one that does not is known (an op that
         reduces the batch axis gives its real size). Where only the first call runs
         (a reshape that needs the size 2, say), the rule of Layer: the first dimension
-        is unknown when a batch size is."""
+        is unknown when a batch size is. A function whose result on zeros is not its
+        result's spec (an inverse: zeros are singular) gives its own rule as its
+        attribute `compute_output_spec(*args, **kwargs)`, called with the function's
+        arguments (KerasTensors among them)."""
+        rule = getattr(self.fn, "compute_output_spec", None)
+        if rule is not None:
+            return rule(*self._args, **self._kwargs)
         if not any(d is None for t in tree_flatten(args) if isinstance(t, KerasTensor)
                    for d in t.shape):
             return super()._output_spec(args, kwargs)
