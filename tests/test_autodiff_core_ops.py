@@ -626,7 +626,8 @@ def test_qr(mode, shape):
             s = ops.sum(ops.qr(t, mode=mode)[0])
         with pytest.raises(LookupError, match="qr has no gradient"):
             tape.gradient(s, t)
-    with pytest.raises(ValueError, match="qr: mode must be 'reduced' or 'complete', got 'r'"):
+    with pytest.raises(ValueError, match="qr: `mode` argument value not supported. Expected one of "
+                                         "{'reduced', 'complete'}. Received: mode=r"):
         ops.qr(a, mode="r")
 
 

@@ -483,6 +483,8 @@ def _int_arg(v, name, owner, allow_none=False):
     if v is None and allow_none:
         return None
     a = np.asarray(_raw(v))
+    if a.ndim == 0 and a.dtype.kind == "f" and float(a) == int(a):
+        return int(a)                   # an integral float (a symbolic tensor's probe)
     if a.ndim != 0 or a.dtype.kind not in "iu":
         if isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)):
             return int(v)
@@ -602,6 +604,23 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
             _map_leaves(_to_tensor_leaf, new)
         n += 1
     return state
+
+
+def _while_loop_spec(cond, body, loop_vars, maximum_iterations=None):
+    """The loop variables' specs (the loop keeps their shapes and dtypes)."""
+    from fastnn.layers.symbolic import KerasTensor
+
+    def spec(v):
+        if isinstance(v, KerasTensor):
+            return KerasTensor(tuple(v.shape), v.dtype)
+        t = convert_to_tensor(v)
+        return KerasTensor(t.shape, t.dtype.name)
+    if isinstance(loop_vars, (list, tuple)):
+        return tuple(_map_leaves(spec, v) for v in loop_vars)
+    return _map_leaves(spec, loop_vars)
+
+
+while_loop.compute_output_spec = _while_loop_spec
 
 
 def fori_loop(lower, upper, body_fun, init_val):
@@ -955,8 +974,8 @@ def _scatter_key(indices, shape, owner, name="indices"):
     """indices (N, k) as a NumPy index key for the first k axes of `shape`."""
     idx = np.asarray(_raw(indices))
     if idx.dtype.kind not in "iu":
-        if idx.size == 0:
-            idx = idx.astype(np.int64)
+        if idx.dtype.kind == "f" and np.all(idx == np.round(idx)):
+            idx = idx.astype(np.int64)      # integral floats (a symbolic tensor's probe)
         else:
             raise TypeError(f"{owner}: {name} must hold integers, got dtype {idx.dtype}")
     if idx.ndim < 1:

@@ -314,7 +314,8 @@ def qr(x, mode="reduced"):
         "complete": q is `(..., M, M)` and r `(..., M, N)`.
     """
     if mode not in ("reduced", "complete"):
-        raise ValueError(f"qr: mode must be 'reduced' or 'complete', got {mode!r}")
+        raise ValueError(f"qr: `mode` argument value not supported. Expected one of "
+                         f"{{'reduced', 'complete'}}. Received: mode={mode}")
     x, dt = _matrix(x, "qr", square=False)
     q, r = P.qr(x, mode)
     return _back(q, dt), _back(r, dt)
