@@ -818,3 +818,58 @@ def test_functional_models_with_core_and_linalg_ops():
     a = spd(3, seed=21, batch=(2,)).astype(np.float32)
     np.testing.assert_allclose(model.predict(a, verbose=0),
                                np.linalg.inv(a) @ a[:, :, :1], rtol=1e-4, atol=1e-5)
+
+
+def test_linalg_errors_name_the_function():
+    for fn, args in ((ops.inv, (np.zeros((2, 2)),)), (ops.solve, (np.zeros((2, 2)), np.ones(2))),
+                     (ops.solve_triangular, (np.zeros((2, 2)), np.ones(2))),
+                     (ops.matrix_power, (np.zeros((2, 2)), -1))):
+        with pytest.raises(np.linalg.LinAlgError, match=rf"{fn.__name__}: .* is singular"):
+            fn(*args)
+    # empty batches and matrices
+    lu, piv = ops.lu_factor(np.zeros((0, 2, 2)))
+    assert lu.shape == (0, 2, 2) and piv.shape == (0, 2)
+    lu, piv = ops.lu_factor(np.zeros((0, 0)))
+    assert lu.shape == (0, 0) and piv.shape == (0,)
+    assert ops.det(np.zeros((0, 2, 2))).shape == (0,)
+
+
+# ======================================================================== rearrange
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rearrange(dtype):
+    x = rng(22).standard_normal((2, 6, 4)).astype(dtype)
+    cases = [
+        ("a b c -> c a b", {}, x.transpose(2, 0, 1)),
+        ("a b c -> (a b) c", {}, x.reshape(12, 4)),
+        ("a b c -> a (c b)", {}, x.transpose(0, 2, 1).reshape(2, 24)),
+        ("a (h w) c -> a h w c", {"h": 2}, x.reshape(2, 2, 3, 4)),
+        ("a (h w) c -> (w a) c h", {"w": 3},
+         x.reshape(2, 2, 3, 4).transpose(2, 0, 3, 1).reshape(6, 4, 2)),
+        ("a b c -> a b c", {}, x),
+    ]
+    for pattern, kw, want in cases:
+        got = ops.rearrange(x, pattern, **kw)
+        assert got.dtype == dtype and got.shape == want.shape, pattern
+        np.testing.assert_array_equal(got, want)
+    check_gradients(lambda v: ops.rearrange(v, "a (h w) c -> (w a) c h", w=3),
+                    [x.astype(np.float64)])
+
+
+def test_rearrange_errors_and_specs():
+    x = np.zeros((2, 6, 4))
+    for pattern, kw, msg in (
+            ("a b -> b a", {}, "the input side of the pattern 'a b -> b a' has 2 axes"),
+            ("a b c -> a b", {}, r"must name the same axes; only on one side: \['c'\]"),
+            ("a (b c) d -> a b c d", {}, "give the lengths of all but one of the axes"),
+            ("a (b c) d -> a b c d", {"b": 4}, "cannot be split"),
+            ("a (b c) d -> a b c d", {"b": 2, "c": 2}, "does not match the lengths"),
+            ("a b c -> a b c", {"q": 2}, r"axes_lengths names axes .* \['q'\]"),
+            ("a b b -> a b b", {}, "an axis name repeats"),
+            ("a (b c -> a b c", {}, r"unbalanced '\('"),
+            ("... c -> c ...", {}, "axis names \\(identifiers\\) and parentheses only"),
+            ("a b c", {}, "pattern must be a string 'input axes -> output axes'")):
+        with pytest.raises(ValueError, match=msg):
+            ops.rearrange(x, pattern, **kw)
+    assert ops.rearrange(fastnn.KerasTensor((None, 6, 8)), "b (h w) c -> b c h w",
+                         h=2).shape == (None, 8, 2, 3)
+    assert ops.rearrange(fastnn.KerasTensor((None, 4)), "b c -> (b c)").shape == (None,)

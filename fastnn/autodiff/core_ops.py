@@ -22,7 +22,7 @@ __all__ = ["convert_to_tensor", "convert_to_numpy", "is_tensor", "cast", "shape"
            "stop_gradient", "custom_gradient", "function", "standardize_dtype", "FLOATX",
            "saturate_cast", "cond", "switch", "while_loop", "fori_loop", "scan",
            "associative_scan", "map", "vectorized_map", "slice", "slice_update", "scatter",
-           "scatter_update", "unstack", "get_item"]
+           "scatter_update", "unstack", "get_item", "rearrange"]
 
 FLOATX = np.dtype(np.float32)     # Keras' floatx
 _PY_DTYPES = {bool: "bool", int: "int32", float: "float32"}
@@ -1153,3 +1153,120 @@ def get_item(x, key):
     except IndexError as e:
         raise IndexError(f"get_item: the key {key!r} does not index a tensor of shape "
                          f"{x.shape}: {e}") from None
+
+
+# ------------------------------------------------------------------------ rearrange
+def _rearrange_side(text, pattern):
+    """One side of an einops pattern as a list of groups (lists of axis names)."""
+    groups, current = [], None
+    for tok in text.replace("(", " ( ").replace(")", " ) ").split():
+        if tok == "(":
+            if current is not None:
+                raise ValueError(f"rearrange: nested parentheses in the pattern {pattern!r}")
+            current = []
+        elif tok == ")":
+            if current is None:
+                raise ValueError(f"rearrange: unbalanced ')' in the pattern {pattern!r}")
+            groups.append(current)
+            current = None
+        elif tok.isidentifier():
+            (groups if current is None else current).append(tok if current is not None
+                                                             else [tok])
+        else:
+            raise ValueError(f"rearrange: the pattern {pattern!r} may hold axis names "
+                             f"(identifiers) and parentheses only, got {tok!r}")
+    if current is not None:
+        raise ValueError(f"rearrange: unbalanced '(' in the pattern {pattern!r}")
+    names = [n for g in groups for n in g]
+    if len(set(names)) != len(names):
+        raise ValueError(f"rearrange: an axis name repeats on one side of the pattern "
+                         f"{pattern!r}")
+    return groups, names
+
+
+def _rearrange_plan(shape, pattern, axes_lengths):
+    """(the lengths of the input's axes split into single names, the order of those
+    names in the output, the output shape); lengths may be None (unknown)."""
+    if not isinstance(pattern, str) or pattern.count("->") != 1:
+        raise ValueError(f"rearrange: pattern must be a string 'input axes -> output "
+                         f"axes', got {pattern!r}")
+    left, right = pattern.split("->")
+    lgroups, lnames = _rearrange_side(left, pattern)
+    rgroups, rnames = _rearrange_side(right, pattern)
+    if set(lnames) != set(rnames):
+        raise ValueError(f"rearrange: both sides of the pattern {pattern!r} must name the "
+                         f"same axes; only on one side: "
+                         f"{sorted(set(lnames) ^ set(rnames))}")
+    extra = sorted(set(axes_lengths) - set(lnames))
+    if extra:
+        raise ValueError(f"rearrange: axes_lengths names axes the pattern {pattern!r} does "
+                         f"not have: {extra}")
+    for k, v in axes_lengths.items():
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) or v < 1:
+            raise ValueError(f"rearrange: the length of axis {k!r} must be a positive int, "
+                             f"got {v!r}")
+    if len(lgroups) != len(shape):
+        raise ValueError(f"rearrange: the input side of the pattern {pattern!r} has "
+                         f"{len(lgroups)} axes, the tensor {len(shape)} (shape "
+                         f"{tuple(shape)})")
+    lengths = {}
+    for group, dim in zip(lgroups, shape):
+        known = [int(axes_lengths[n]) for n in group if n in axes_lengths]
+        unknown = [n for n in group if n not in axes_lengths]
+        prod = int(np.prod(known)) if known else 1
+        if len(unknown) > 1:
+            raise ValueError(f"rearrange: give the lengths of all but one of the axes "
+                             f"{group} (as keyword arguments); unknown: {unknown}")
+        if unknown:
+            if dim is None:
+                lengths[unknown[0]] = None
+            elif dim % prod:
+                raise ValueError(f"rearrange: the axis of length {dim} cannot be split "
+                                 f"into {group} with the lengths given")
+            else:
+                lengths[unknown[0]] = dim // prod
+        elif dim is not None and dim != prod:
+            raise ValueError(f"rearrange: the axis of length {dim} does not match the "
+                             f"lengths of {group} (product {prod})")
+        for n in group:
+            if n in axes_lengths:
+                lengths[n] = int(axes_lengths[n])
+
+    def product(names):
+        vals = [lengths[n] for n in names]
+        return None if any(v is None for v in vals) else int(np.prod(vals, dtype=np.int64))
+    out_shape = tuple(product(g) for g in rgroups)
+    return [lengths[n] for n in lnames], [lnames.index(n) for n in rnames], out_shape
+
+
+def rearrange(tensor, pattern, **axes_lengths):
+    """The axes of `tensor` reordered, split and merged as an einops pattern says:
+    `rearrange(x, "b h w c -> b c h w")` moves an axis, `"b h w c -> (b h) w c"` merges
+    two, `"(h w) c -> h w c"` with `h=2` splits one (the lengths of all but one axis of
+    a split given as keyword arguments). Differentiable.
+
+    Parameters
+    ----------
+    tensor
+        The input tensor.
+    pattern : str
+        "input axes -> output axes": axis names (identifiers), a parenthesised group of
+        names standing for one axis of their lengths' product.
+    **axes_lengths
+        The lengths of axes that a split needs (`h=2`).
+    """
+    x = convert_to_tensor(tensor)
+    split, order, out_shape = _rearrange_plan(x.shape, pattern, axes_lengths)
+    y = P.reshape(x, tuple(split)) if tuple(split) != x.shape else x
+    if order != sorted(order):
+        y = P.transpose(y, order)
+    return P.reshape(y, out_shape) if out_shape != y.shape else y
+
+
+def _rearrange_spec(tensor, pattern, **axes_lengths):
+    from fastnn.layers.symbolic import KerasTensor
+    _, _, out_shape = _rearrange_plan(tuple(tensor.shape), pattern, axes_lengths)
+    return KerasTensor(out_shape, tensor.dtype)
+
+
+rearrange.compute_output_spec = _rearrange_spec

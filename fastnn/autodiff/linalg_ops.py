@@ -49,6 +49,23 @@ def _compute_dtype(x):
     return x, x.dtype
 
 
+class _Singular:
+    """Turns NumPy's "Singular matrix" into an error naming the function and argument
+    (still numpy.linalg.LinAlgError, a ValueError)."""
+
+    def __init__(self, owner, name):
+        self.owner, self.name = owner, name
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, tb):
+        if kind is not None and issubclass(kind, np.linalg.LinAlgError):
+            raise np.linalg.LinAlgError(f"{self.owner}: {self.name} is singular (not "
+                                        f"invertible): {err}") from None
+        return False
+
+
 def _back(y, dt):
     return y if y.dtype == dt or y.dtype.kind == "c" else P.cast(y, dt)
 
@@ -88,7 +105,8 @@ def inv(x):
         A square matrix or a batch of them, `(..., M, M)`.
     """
     x, dt = _matrix(x, "inv")
-    return _back(P.inv(x), dt)
+    with _Singular("inv", "x"):
+        return _back(P.inv(x), dt)
 
 
 def _pair(a, b, owner):
@@ -128,7 +146,8 @@ def solve(a, b):
         its rank is one less than that of `a`.
     """
     a, b, dt = _pair(a, b, "solve")
-    return _back(P.solve(a, b), dt)
+    with _Singular("solve", "a"):
+        return _back(P.solve(a, b), dt)
 
 
 def _ref_solve_triangular(a, b, lower=False):
@@ -156,7 +175,8 @@ def solve_triangular(a, b, lower=False):
         raise TypeError(f"solve_triangular: lower must be True or False, got "
                         f"{type(lower).__name__} {lower!r}")
     a, b, dt = _pair(a, b, "solve_triangular")
-    return _back(P.solve_triangular(a, b, lower=bool(lower)), dt)
+    with _Singular("solve_triangular", "a"):
+        return _back(P.solve_triangular(a, b, lower=bool(lower)), dt)
 
 
 def _check_upper(upper, owner):
@@ -237,7 +257,8 @@ def matrix_power(x, n):
     if n == 0:
         return _back(_wrap(np.broadcast_to(np.eye(x.shape[-1], dtype=x.dtype),
                                            x.shape).copy()), dt)
-    base = P.inv(x) if n < 0 else x
+    with _Singular("matrix_power", "x (with a negative n)"):
+        base = P.inv(x) if n < 0 else x
     k = abs(n)
     result = None
     while k:                                  # binary powering
@@ -393,7 +414,7 @@ def lu_factor(x):
     xr = _raw(x)
     batch = xr.shape[:-2]
     m, n = xr.shape[-2:]
-    flat = xr.reshape((-1, m, n))
+    flat = xr.reshape((int(np.prod(batch)), m, n))
     lus, pivs = [], []
     for a in flat:
         lu, piv = _lu_one(a)

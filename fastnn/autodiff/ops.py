@@ -5,8 +5,9 @@ how the tests exercise them (fastnn/autodiff/registry.py)."""
 from fastnn.autodiff.core_ops import (cast, convert_to_numpy, convert_to_tensor,  # noqa: F401
                                       custom_gradient, dtype, is_tensor, stop_gradient)
 from fastnn.autodiff.core_ops import (  # noqa: F401
-    associative_scan, cond, fori_loop, get_item, map, saturate_cast, scan, scatter,
-    scatter_update, slice, slice_update, switch, unstack, vectorized_map, while_loop)
+    associative_scan, cond, fori_loop, get_item, map, rearrange, saturate_cast, scan,
+    scatter, scatter_update, slice, slice_update, switch, unstack, vectorized_map,
+    while_loop)
 from fastnn.autodiff.linalg_ops import (  # noqa: F401
     cholesky, cholesky_inverse, det, eig, eigh, inv, jvp, lstsq, lu_factor, matrix_power,
     matrix_rank, norm, pinv, qr, solve, solve_triangular, svd)

@@ -1,6 +1,6 @@
 """Keras 3's own tests of keras.ops' core control flow, slicing and scattering
-(keras/src/ops/core_test.py) and of keras.ops.linalg (keras/src/ops/linalg_test.py),
-ported to fastnn.ops: associative_scan, cond, fori_loop, map, saturate_cast, scan,
+(keras/src/ops/core_test.py), of keras.ops.linalg (keras/src/ops/linalg_test.py) and of
+rearrange (keras/src/ops/einops_test.py), ported to fastnn.ops: associative_scan, cond, fori_loop, map, saturate_cast, scan,
 scatter, scatter_update, slice, slice_update, switch, vectorized_map, while_loop,
 unstack and tensor indexing (core); cholesky, cholesky_inverse, det, eig, eigh, inv,
 lu_factor, matrix_power, matrix_rank, norm, pinv, qr, solve, solve_triangular, svd,
@@ -29,6 +29,7 @@ from fastnn import KerasTensor
 from fastnn import ops
 from fastnn import ops as core
 from fastnn.ops import linalg
+from fastnn.ops import rearrange
 
 # Keras' dtypes.ALLOWED_DTYPES less string, complex, float8, bfloat16 (fastnn has no
 # bfloat16) and the 64-bit ones (left out of Keras' CoreOpsDtypeTest)
@@ -1271,3 +1272,49 @@ def test_jvp_symbolic():
     assert primals_out.shape == primals.shape
     assert tangents_out.shape == tangents.shape
     assert aux.shape == (None, 1)
+
+
+# ============================================================ einops_test.py
+@pytest.mark.parametrize("symbolic", [False, True])
+def test_basic_rearrangement(symbolic):
+    # Keras: keras/src/ops/einops_test.py::RearrangeTest::test_basic_rearrangement (and
+    # _symbolic)
+    if symbolic:
+        x = KerasTensor((2, 3, 4))
+        y = rearrange(x, "b c h -> b h c")
+        assert isinstance(y, KerasTensor)
+        assert y.shape == (2, 4, 3)
+        return
+    x = np.random.uniform(size=(2, 3, 4))
+    y = rearrange(x, "b c h -> b h c")
+    assert y.shape == (2, 4, 3)
+    assert ops.all(ops.equal(y, ops.transpose(x, (0, 2, 1))))
+
+
+def test_output_composition():
+    # Keras: keras/src/ops/einops_test.py::RearrangeTest::test_output_composition
+    x = np.random.uniform(size=(2, 4, 4, 3))
+    y = rearrange(x, "b h w c -> (b h) w c")
+    assert y.shape == (8, 4, 3)
+    assert ops.all(ops.equal(y, ops.reshape(x, (8, 4, 3))))
+
+
+@pytest.mark.parametrize("symbolic", [False, True])
+def test_basic_decomposition_and_rearrangement(symbolic):
+    # Keras: keras/src/ops/einops_test.py::RearrangeTest::
+    # test_basic_decomposition_and_rearrangement (and _symbolic)
+    x = KerasTensor((6, 8)) if symbolic else np.random.uniform(size=(6, 8))
+    y = rearrange(x, "(h w) c -> h w c", h=2, w=3)
+    assert isinstance(y, KerasTensor) == symbolic
+    assert y.shape == (2, 3, 8)
+
+
+@pytest.mark.parametrize("symbolic", [False, True])
+def test_unchanged_shape(symbolic):
+    # Keras: keras/src/ops/einops_test.py::RearrangeTest::test_unchanged_shape (and
+    # _symbolic)
+    x = KerasTensor((2, 3, 4)) if symbolic else ops.ones([2, 3, 4])
+    y = rearrange(x, "b h c -> b h c")
+    assert x.shape == y.shape
+    if not symbolic:
+        assert ops.all(ops.equal(y, x))
