@@ -411,13 +411,24 @@ def test_scatter_update(dtype):
         ops.scatter_update(x, idx, np.ones(2))
 
 
-def test_scatter_update_reductions_without_a_gradient_say_so():
-    x = ops.convert_to_tensor(np.ones((2, 2)))
-    with GradientTape() as tape:
-        tape.watch(x)
-        y = ops.sum(ops.scatter_update(x, [[0, 0]], np.array([3.0]), reduction="max"))
-    with pytest.raises(LookupError, match="reduction='max' has no gradient"):
-        tape.gradient(y, x)
+@pytest.mark.parametrize("reduction", ["max", "min", "mul"])
+def test_scatter_update_reduction_gradients(reduction):
+    x = rng(23).standard_normal((3, 4))
+    idx = np.array([[0, 1], [2, 3], [0, 1], [1, 0]])
+    u = rng(24).standard_normal(4) * 2
+    check_gradients(lambda a, b: ops.scatter_update(a, idx, b, reduction=reduction) * a,
+                    [x, u])
+    if reduction == "mul":        # a zero update: the product of the others, no division
+        u0 = u.copy()
+        u0[0] = 0.0
+        check_gradients(lambda a, b: ops.scatter_update(a, idx, b, reduction="mul"),
+                        [x, u0])
+    # row updates (indices of the first axis only), with a repeated row
+    rows = rng(25).standard_normal((3, 4))
+    if reduction == "mul":
+        rows[2, 1] = 0.0
+    check_gradients(lambda a, b: ops.scatter_update(a, [[2], [0], [2]], b,
+                                                    reduction=reduction) * a, [x, rows])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -1031,7 +1031,7 @@ def _broadcastable(src, dst):
         return False
 
 
-_REDUCTIONS = {"add": np.add, "max": np.maximum, "min": np.minimum, "mul": np.multiply}
+_REDUCTIONS = ("add", "max", "min", "mul")
 
 
 def scatter_update(inputs, indices, updates, reduction=None):
@@ -1050,7 +1050,8 @@ def scatter_update(inputs, indices, updates, reduction=None):
     reduction : str, optional
         None (default): the updates replace the values (of a repeated index the last
         one wins); "add", "max", "min" or "mul": they are combined with them (and with
-        each other at a repeated index). Differentiable for None and "add".
+        each other at a repeated index). Differentiable with respect to `inputs` and
+        `updates` (for "max" and "min" the gradient goes to the value kept).
     """
     x = convert_to_tensor(inputs)
     if reduction is not None and reduction not in _REDUCTIONS:
@@ -1070,17 +1071,7 @@ def scatter_update(inputs, indices, updates, reduction=None):
         return P.index_update(x, key, u)
     if reduction == "add":
         return P.add(x, P.scatter(u, key, x.shape))
-    out = np.array(_raw(x), copy=True)
-    _REDUCTIONS[reduction].at(out, key, _raw(u))
-    return _tape._wrap(out) if not _tape.should_record((x, u)) else \
-        _no_gradient_result(out, (x, u), f"scatter_update with reduction={reduction!r}")
-
-
-def _no_gradient_result(out, inputs, what):
-    def vjp(*_):
-        raise LookupError(f"{what} has no gradient in fastnn (use reduction=None or "
-                          f"'add' where a gradient is needed)")
-    return _tape.record(inputs, out, vjp, name=what)
+    return P.index_reduce(x, key, u, reduction)
 
 
 def unstack(x, num=None, axis=0):

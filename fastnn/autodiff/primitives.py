@@ -1201,3 +1201,68 @@ def qr(x, mode="reduced"):
                 return (_mT(solve_triangular(rr, _mT(rhs), lower=False)),)
         _record((x,), outs, vjp, "qr")
     return outs
+
+
+_INDEX_REDUCE = {"max": np.maximum, "min": np.minimum, "mul": np.multiply}
+
+
+def _positions(key, v_shape, x_shape):
+    """The flat position in x of each element of v written at x[key] (key: a tuple of
+    integer arrays for x's leading axes; v: their shape, then x's remaining axes)."""
+    trail = x_shape[len(key):]
+    comps = [np.broadcast_to(np.reshape(k, np.shape(k) + (1,) * len(trail)), v_shape)
+             for k in key]
+    for i, t in enumerate(trail):
+        shape = [1] * len(v_shape)
+        shape[len(v_shape) - len(trail) + i] = t
+        comps.append(np.broadcast_to(np.arange(t).reshape(shape), v_shape))
+    return np.ravel_multi_index(tuple(comps), x_shape)
+
+
+def index_reduce(x, key, v, kind):
+    """A copy of x with the values v combined into x[key] by `kind` ("max", "min" or
+    "mul"; values at a repeated index all combine): scatter_update's reductions. The
+    gradient of max / min goes to the value kept (x's where it ties with an update,
+    else the first update among equal ones)."""
+    xr, vr = _raw(x), _raw(v)
+    key = _plain_key(key)
+    out_r = np.array(xr, copy=True)
+    _INDEX_REDUCE[kind].at(out_r, key, vr)
+    out = _wrap(out_r)
+    if _state.tapes:
+        hit = np.zeros(xr.shape, bool)
+        hit[key] = True
+        if kind == "mul":
+            def vjp(g):
+                ones = _wrap(np.ones(xr.shape, xr.dtype))
+                prod = index_reduce(ones, key, v, "mul")       # the updates' product
+                gx = multiply(g, prod) if _floating(x) else None
+                gv = None
+                if _floating(v):
+                    # product of the other updates at the same index, times x
+                    nz = vr != 0
+                    others = divide(getitem(prod, key), where(nz, v, 1))
+                    if not np.all(nz):
+                        exact = np.ones(vr.shape, vr.dtype)
+                        flat_ids = _positions(key, vr.shape, xr.shape)
+                        for i in zip(*np.nonzero(~nz)):
+                            same = flat_ids == flat_ids[i]
+                            same[i] = False
+                            exact[i] = np.prod(vr[same])
+                        others = where(nz, others, _wrap(exact))
+                    gv = _sum_to(multiply(getitem(multiply(g, x), key), others), v)
+                return gx, gv
+        else:
+            keep_x = hit & (xr == out_r)
+            cand = (vr == out_r[key]) & ~keep_x[key]
+            ids = np.arange(vr.size).reshape(vr.shape)
+            first = np.full(xr.shape, vr.size, np.int64)
+            np.minimum.at(first, key, np.where(cand, ids, vr.size))
+            win = cand & (ids == first[key])
+
+            def vjp(g):
+                gx = where(hit & ~keep_x, 0, g) if _floating(x) else None
+                gv = _sum_to(where(win, getitem(g, key), 0), v) if _floating(v) else None
+                return gx, gv
+        _rec("index_reduce", (x, v), out, vjp)
+    return out
