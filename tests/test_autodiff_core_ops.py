@@ -884,3 +884,51 @@ def test_rearrange_errors_and_specs():
     assert ops.rearrange(fastnn.KerasTensor((None, 6, 8)), "b (h w) c -> b c h w",
                          h=2).shape == (None, 8, 2, 3)
     assert ops.rearrange(fastnn.KerasTensor((None, 4)), "b c -> (b c)").shape == (None,)
+
+
+# ============================================================= second derivatives
+def _second(f, x, seed=3):
+    """d/dx sum(v * d/dx sum(w * f(x))) by nested tapes, and by finite differences of
+    the first-order tape gradient (h = 1e-5: rtol 1e-5, atol 1e-6, as in
+    tests/test_autodiff_ops.py)."""
+    r = rng(seed)
+    w = [r.standard_normal(np.shape(o)) for o in _outs(f(x))]
+    v = r.standard_normal(np.shape(x))
+
+    def first(a):
+        t = np.asarray(a, np.float64).view(Tensor)
+        with GradientTape() as tape:
+            tape.watch(t)
+            total = sum(ops.sum(o * wi) for o, wi in zip(_outs(f(t)), w))
+        return tape.gradient(total, t)
+    t = np.asarray(x, np.float64).view(Tensor)
+    with GradientTape() as outer:
+        outer.watch(t)
+        with GradientTape() as inner:
+            inner.watch(t)
+            total = sum(ops.sum(o * wi) for o, wi in zip(_outs(f(t)), w))
+        g = inner.gradient(total, t)
+        s = ops.sum(g * v)
+    h2 = outer.gradient(s, t)
+    np.testing.assert_allclose(h2, _fd(lambda a: float(np.sum(first(a) * v)), [x], 0,
+                                       h=1e-5), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["cholesky", "cholesky_upper", "cholesky_inverse",
+                                  "eigh_vectors", "svd_wide", "qr_square", "scan",
+                                  "scatter_update_mul", "lstsq"])
+def test_second_derivatives(name):
+    a = spd(3, seed=30)
+    f = {
+        "cholesky": lambda x: ops.cholesky(x),
+        "cholesky_upper": lambda x: ops.cholesky(x, upper=True),
+        "cholesky_inverse": lambda x: ops.cholesky_inverse(x + 3 * np.eye(3)),
+        "eigh_vectors": lambda x: ops.eigh(x)[1] * ops.eigh(x)[1],
+        "svd_wide": lambda x: ops.svd(x[:2], full_matrices=False),
+        "qr_square": lambda x: ops.qr(x),
+        "scan": lambda x: ops.scan(lambda c, r: (ops.tanh(c * r), c * r), x[0], x[1:]),
+        "scatter_update_mul": lambda x: ops.scatter_update(x, [[0, 1], [0, 1]], x[2, :2],
+                                                           reduction="mul"),
+        "lstsq": lambda x: ops.lstsq(x, x[:, 0] * 2 + 1),
+    }[name]
+    _second(f, a if name != "scan" else rng(31).standard_normal((4, 3)))

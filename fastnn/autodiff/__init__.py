@@ -12,7 +12,7 @@ Layout::
   tape.py        the thread-local tape stack, `record`, `GradientTape`, the backward pass
   primitives.py  differentiable primitives with NumPy's semantics (their VJPs use them)
   dispatch.py    NumPy operators and functions on Tensors, recorded while a tape is active
-  numpy_ops.py, nn_ops.py, core_ops.py, random_ops.py
+  numpy_ops.py, nn_ops.py, core_ops.py, linalg_ops.py, random_ops.py
                  the keras.ops functions (Keras' argument conversion and checks); the
                  activations and cross-entropies run fastnn's C kernels
   ops.py         the keras.ops namespace (and REGISTRY, the table the tests run over)
