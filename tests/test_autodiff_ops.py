@@ -50,6 +50,9 @@ def _sample(kind, shape, rng, dtype, k_next, n_distinct):
         a = a / a.sum(axis=-1, keepdims=True)
     elif kind == "onehot":
         a = np.eye(shape[-1])[rng.integers(0, shape[-1], shape[:-1])]
+    elif kind == "spd":
+        m = rng.standard_normal(shape)
+        a = m @ np.swapaxes(m, -1, -2) / shape[-1] + np.eye(shape[-1])
     elif kind == "labels":
         return rng.integers(0, k_next, shape)
     elif kind == "int":

@@ -29,5 +29,8 @@ from fastnn.autodiff.nn_ops import (  # noqa: F401
     hard_swish, leaky_relu, log_sigmoid, log_softmax, moments, normalize, one_hot, relu,
     relu6, selu, sigmoid, silu, softmax, softplus, softsign, sparse_categorical_crossentropy,
     swish, tanh)
+from fastnn.autodiff.math_ops import (  # noqa: F401
+    erfinv, extract_sequences, fft, fft2, ifft2, in_top_k, irfft, logdet, rfft, rsqrt,
+    segment_max, segment_min, segment_prod, segment_sum, top_k)
 from fastnn.autodiff import random_ops as random  # noqa: F401
 from fastnn.autodiff.registry import OPS as REGISTRY  # noqa: F401

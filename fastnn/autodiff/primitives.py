@@ -1265,4 +1265,33 @@ def index_reduce(x, key, v, kind):
                 gv = _sum_to(where(win, getitem(g, key), 0), v) if _floating(v) else None
                 return gx, gv
         _rec("index_reduce", (x, v), out, vjp)
-    return out
+
+# ---- nn and math ops (batch 2)
+def fftn(re, im, axes, inverse=False):
+    """The discrete Fourier transform (inverse=True: its inverse, scaled by 1/n) of the
+    complex array re + i*im over `axes`, as the pair (real part, imaginary part) in the
+    dtype of the inputs. Both are linear, and each is its adjoint's multiple: the VJP of
+    the forward transform is n times the inverse one of the output gradients, and the
+    VJP of the inverse transform is the forward one divided by n."""
+    rr, ir = _raw(re), _raw(im)
+    dtype = np.result_type(rr, ir)
+    z = rr + 1j * ir if dtype.kind == "f" else rr.astype(np.complex128) + 1j * ir
+    c = np.fft.ifftn(z, axes=axes) if inverse else np.fft.fftn(z, axes=axes)
+    if dtype.kind != "f":
+        dtype = np.dtype(np.float32)
+    outs = (_wrap(np.ascontiguousarray(c.real, dtype=dtype)),
+            _wrap(np.ascontiguousarray(c.imag, dtype=dtype)))
+    if _state.tapes:
+        n = 1
+        for a in axes:
+            n *= rr.shape[a]
+
+        def vjp(gr, gi):
+            br, bi = fftn(gr, gi, axes, inverse=not inverse)
+            k = 1.0 / n if inverse else float(n)
+            return (multiply(br, k) if _floating(re) else None,
+                    multiply(bi, k) if _floating(im) else None)
+        _record((re, im), outs, vjp, "ifftn" if inverse else "fftn")
+    return outs
+
+

@@ -14,13 +14,14 @@ Sample argument kinds (the tests draw the values):
   "onehot"   one-hot rows              "labels"   class indices for the last axis of
                                                    the next argument
   "int"      small integers            "bool"     booleans
+  "spd"      symmetric positive-definite matrices (in the last two axes)
 Gradients are checked for the float kinds (all but labels, int and bool).
 """
 
 __all__ = ["OPS", "OpSpec", "register"]
 
 FLOAT_KINDS = frozenset({"x", "pos", "unit", "gt1", "nz", "prob", "distinct", "simplex",
-                         "onehot"})
+                         "onehot", "spd"})
 
 
 class OpSpec:

@@ -1,0 +1,594 @@
+"""keras.ops' math functions beyond NumPy's (keras/src/ops/math.py): rsqrt, erfinv,
+top_k / in_top_k, the segment reductions, logdet, extract_sequences and the Fourier
+transforms, differentiable where Keras' are.
+
+A complex tensor is a pair (real part, imaginary part) of float tensors of one shape,
+as in Keras' fft functions.
+"""
+import math
+
+import numpy as np
+
+from fastnn import _argcheck
+from fastnn.tensor import Tensor
+from fastnn.autodiff import primitives as P
+from fastnn.autodiff.core_ops import convert_to_tensor
+from fastnn.autodiff.nn_ops import _erf_obj, _float
+from fastnn.autodiff.registry import register
+from fastnn.autodiff.tape import _raw, _record, _state, _wrap
+
+__all__ = ["rsqrt", "erfinv", "top_k", "in_top_k", "segment_sum", "segment_max",
+           "segment_min", "segment_prod", "logdet", "extract_sequences", "fft", "fft2",
+           "ifft2", "rfft", "irfft"]
+
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else convert_to_tensor(x)
+
+
+# ====================================================================== element-wise
+@register("rsqrt", args=("pos",), ref=lambda x: 1 / np.sqrt(x))
+def rsqrt(x):
+    """The reciprocal of the square root of x, ``1 / sqrt(x)``, element-wise (ints and
+    bools are computed in float32).
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
+    x = _float(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return P.reciprocal(P.sqrt(x))
+
+
+# Coefficients of M. Giles' single-precision approximation of erfinv ("Approximating
+# the erfinv function", GPU Computing Gems, 2011), refined below by Newton steps.
+_GILES_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
+                  0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941)
+_GILES_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844,
+               0.00573950773, -0.0076224613, 0.00943887047, 1.00167406, 2.83297682)
+
+
+def _horner(coefs, w):
+    p = np.full_like(w, coefs[0])
+    for c in coefs[1:]:
+        p = p * w + c
+    return p
+
+
+def _erfinv_raw(x):
+    """erfinv in float64: Giles' approximation and three Newton steps on math.erf."""
+    x = np.asarray(x, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = -np.log((1.0 - x) * (1.0 + x))
+        central = _horner(_GILES_CENTRAL, w - 2.5)
+        tail = _horner(_GILES_TAIL, np.sqrt(np.maximum(w, 0)) - 3.0)
+        y = np.where(w < 5.0, central, tail) * x
+        inside = np.abs(x) < 1
+        y = np.where(inside, y, 0.0)
+        k = 2.0 / math.sqrt(math.pi)
+        for _ in range(3):
+            err = np.asarray(_erf_obj(y), np.float64) - x
+            step = err / (k * np.exp(-y * y))
+            y = np.where(inside & np.isfinite(step), y - step, y)
+        return np.where(inside, y, np.where(np.abs(x) == 1, np.sign(x) * np.inf, np.nan))
+
+
+@register("erfinv", args=("unit",),
+          ref=lambda x: _erfinv_raw(x).astype(np.asarray(x).dtype))
+def erfinv(x):
+    """The inverse of the error function, element-wise: y with erf(y) = x for x in
+    (-1, 1); +-inf at +-1 and nan outside [-1, 1].
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
+    x = _float(x)
+    xr = _raw(x)
+    out = _wrap(_erfinv_raw(xr).astype(xr.dtype))
+    if _state.tapes:
+        k = math.sqrt(math.pi) / 2
+        _record((x,), (out,),
+                lambda g: (P.multiply(g, P.multiply(P.exp(P.square(out)),
+                                                    np.asarray(k, xr.dtype))),), "erfinv")
+    return out
+
+
+# ======================================================================== top k
+def _stable_descending(a):
+    """Indices sorting a along its last axis in descending order, equal values in their
+    original order (NaN first, as the largest)."""
+    n = a.shape[-1]
+    return (n - 1 - np.argsort(a[..., ::-1], axis=-1, kind="stable"))[..., ::-1]
+
+
+@register("top_k", args=("distinct",), cases=({"k": 2}, {"k": 4, "sorted": False}),
+          ref=lambda x, k, sorted=True: (
+              -np.sort(-np.asarray(x), axis=-1)[..., :k],
+              np.argsort(-np.asarray(x), axis=-1, kind="stable")[..., :k].astype(np.int32)))
+def top_k(x, k, sorted=True, is_stable=True):
+    """The k largest values along the last axis of x and their indices.
+
+    Parameters
+    ----------
+    x
+        The input tensor, at least 1-D.
+    k
+        How many values to take, an int in [0, x.shape[-1]].
+    sorted
+        Whether the values come in descending order. Default True (fastnn returns them
+        in descending order either way).
+    is_stable
+        Whether equal values keep their order (lower index first). Default True (fastnn's
+        order is stable either way).
+
+    Returns
+    -------
+    tuple
+        (values, indices): values of x's dtype, indices int32, both of shape
+        ``x.shape[:-1] + (k,)``.
+    """
+    _argcheck.boolean(sorted, "sorted", "top_k")
+    _argcheck.boolean(is_stable, "is_stable", "top_k")
+    x = _tensor(x)
+    if x.ndim == 0:
+        raise ValueError("top_k: x must have at least 1 dimension, got a scalar")
+    n = x.shape[-1]
+    k = _argcheck.integer(k, "k", "top_k", lo=0, hi=n)
+    idx = _stable_descending(_raw(x))[..., :k]
+    values = P.take_along_axis(x, idx, axis=-1) if x.dtype.kind == "f" else \
+        _wrap(np.take_along_axis(_raw(x), idx, axis=-1))
+    return values, _wrap(idx.astype(np.int32))
+
+
+@register("in_top_k", args=("labels", "x"), shapes=((3,), (3, 4)), grad=False,
+          cases=({"k": 1}, {"k": 2}),
+          ref=lambda t, p, k: (np.sum(p > np.take_along_axis(
+              p, np.asarray(t)[:, None], axis=1), axis=1) < k))
+def in_top_k(targets, predictions, k):
+    """Whether each target class is among the k largest predictions of its row (a tie
+    with the k-th largest counts as in; a non-finite prediction for the target does
+    not).
+
+    Parameters
+    ----------
+    targets
+        The integer class of each row, shape (batch,).
+    predictions
+        The scores, shape (batch, classes).
+    k
+        How many of the largest scores count, an int >= 0.
+
+    Returns
+    -------
+    Tensor
+        bool, shape (batch,).
+    """
+    t = np.asarray(_raw(targets))
+    p = np.asarray(_raw(predictions))
+    k = _argcheck.integer(k, "k", "in_top_k", lo=0)
+    if p.ndim != 2:
+        raise ValueError(f"in_top_k: predictions must be 2-D (batch, classes), got shape "
+                         f"{p.shape}")
+    if t.shape != (p.shape[0],):
+        raise ValueError(f"in_top_k: targets must have shape ({p.shape[0]},) (one class "
+                         f"per row of predictions), got {t.shape}")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"in_top_k: targets must hold integer class indices, got dtype "
+                        f"{t.dtype}")
+    if t.size and (t.min() < 0 or t.max() >= p.shape[1]):
+        raise ValueError(f"in_top_k: targets must be in [0, {p.shape[1]}), got values in "
+                         f"[{t.min()}, {t.max()}]")
+    own = np.take_along_axis(p, t.astype(np.int64)[:, None], axis=1)
+    with np.errstate(invalid="ignore"):
+        above = np.sum(p > own, axis=1)
+    ok = (above < k)
+    if p.dtype.kind == "f":
+        ok &= np.isfinite(own[:, 0])
+    return _wrap(ok)
+
+
+# ============================================================= segment reductions
+def _segments(data, segment_ids, num_segments, sorted, owner):
+    """(data Tensor, int64 ids, number of segments, mask of the ids in range)."""
+    data = _tensor(data)
+    ids = np.asarray(_raw(segment_ids))
+    _argcheck.boolean(sorted, "sorted", owner)
+    if ids.ndim != 1:
+        raise ValueError(f"{owner}: Argument `segment_ids` should be an 1-D vector, got "
+                         f"shape {ids.shape}. Flatten it with segment_ids.reshape(-1) and "
+                         f"data with data.reshape((-1,) + data.shape[segment_ids.ndim:])")
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"{owner}: segment_ids must hold integers, got dtype {ids.dtype}")
+    if data.ndim == 0 or data.shape[0] != ids.shape[0]:
+        raise ValueError(f"{owner}: Argument `segment_ids` and `data` should have same "
+                         f"leading dimension. Got {ids.shape} v.s. {data.shape}.")
+    if num_segments is None:
+        n = int(ids.max()) + 1 if ids.size else 0
+        n = max(n, 0)
+    else:
+        n = _argcheck.integer(num_segments, "num_segments", owner, lo=0)
+    ids = ids.astype(np.int64)
+    valid = (ids >= 0) & (ids < n)
+    return data, ids, n, valid
+
+
+def _gather_back(g, ids, valid):
+    """The output gradient g (num_segments, ...) gathered to each data row (zero for
+    the rows of no segment)."""
+    rows = P.getitem(g, (np.where(valid, ids, 0),))
+    if valid.all():
+        return rows
+    shape = (-1,) + (1,) * (np.ndim(_raw(g)) - 1)
+    return P.multiply(rows, _wrap(valid.reshape(shape).astype(rows.dtype)))
+
+
+_SEG_DOC = """The {what} of the rows of `data` in each segment: output[i] is the {what}
+    of the data[j] with segment_ids[j] == i ({empty} for a segment with no row).
+
+    Parameters
+    ----------
+    data
+        The input tensor, its first axis the rows to reduce.
+    segment_ids
+        The segment of each row, a 1-D int tensor of length data.shape[0]; rows whose id
+        is outside [0, num_segments) are left out.
+    num_segments
+        The number of segments. Default None: the largest id + 1.
+    sorted
+        Whether segment_ids is sorted (it may be either way; the result is the same).
+        Default False.
+
+    Returns
+    -------
+    Tensor
+        Shape ``(num_segments,) + data.shape[1:]``, of data's dtype.
+    """
+
+
+def _seg_ref(reduce, empty=0):
+    """The NumPy reference of a segment reduction."""
+    return lambda d, segment_ids, num_segments=None: np.stack(
+        [reduce(d[segment_ids == i], axis=0) if (segment_ids == i).any()
+         else np.full(d.shape[1:], empty, d.dtype)
+         for i in range(num_segments or segment_ids.max() + 1)])
+
+
+_SEG_IDS = np.array([0, 2, 2])      # segment 1 is empty
+
+
+@register("segment_sum", args=("x",), shapes=((3, 4),),
+          cases=({"segment_ids": _SEG_IDS}, {"segment_ids": _SEG_IDS, "num_segments": 4}),
+          ref=_seg_ref(np.sum))
+def segment_sum(data, segment_ids, num_segments=None, sorted=False):
+    data, ids, n, valid = _segments(data, segment_ids, num_segments, sorted, "segment_sum")
+    shape = (n,) + data.shape[1:]
+    rows = np.nonzero(valid)[0]
+    if data.dtype.kind == "f":
+        return P.scatter(P.getitem(data, (rows,)), (ids[rows],), shape)
+    out = np.zeros(shape, data.dtype)
+    np.add.at(out, ids[rows], _raw(data)[rows])
+    return _wrap(out)
+
+
+def _extreme(ufunc, name, empty):
+    def reduce(data, segment_ids, num_segments=None, sorted=False):
+        data, ids, n, valid = _segments(data, segment_ids, num_segments, sorted, name)
+        dr = _raw(data)
+        if dr.dtype.kind == "f":
+            fill = empty
+        elif dr.dtype.kind == "b":
+            fill = empty < 0
+        else:
+            info = np.iinfo(dr.dtype)
+            fill = info.min if empty < 0 else info.max
+        out = np.full((n,) + dr.shape[1:], fill, dr.dtype)
+        ufunc.at(out, ids[valid], dr[valid])
+        out = _wrap(out)
+        if _state.tapes and dr.dtype.kind == "f":
+            def vjp(g):
+                hit = (dr == _raw(out)[np.where(valid, ids, 0)]) & \
+                    valid.reshape((-1,) + (1,) * (dr.ndim - 1))
+                count = np.zeros(out.shape, dr.dtype)
+                np.add.at(count, ids[valid], hit[valid].astype(dr.dtype))
+                share = hit / np.maximum(count[np.where(valid, ids, 0)], 1)
+                return (P.multiply(_gather_back(g, ids, valid),
+                                   _wrap(share.astype(dr.dtype))),)
+            _record((data,), (out,), vjp, name)
+        return out
+    reduce.__name__ = name
+    return reduce
+
+
+_SEG_IDS_FULL = np.array([1, 0, 1])      # no empty segment (max and min would be -inf)
+segment_max = register("segment_max", args=("distinct",), shapes=((3, 4),),
+                       cases=({"segment_ids": _SEG_IDS_FULL},), ref=_seg_ref(np.max))(
+    _extreme(np.maximum, "segment_max", -np.inf))
+segment_min = register("segment_min", args=("distinct",), shapes=((3, 4),),
+                       cases=({"segment_ids": _SEG_IDS_FULL},), ref=_seg_ref(np.min))(
+    _extreme(np.minimum, "segment_min", np.inf))
+
+
+@register("segment_prod", args=("nz",), shapes=((3, 4),),
+          cases=({"segment_ids": _SEG_IDS},),
+          ref=_seg_ref(np.prod, 1))
+def segment_prod(data, segment_ids, num_segments=None, sorted=False):
+    data, ids, n, valid = _segments(data, segment_ids, num_segments, sorted,
+                                    "segment_prod")
+    dr = _raw(data)
+    out = np.ones((n,) + dr.shape[1:], dr.dtype)
+    np.multiply.at(out, ids[valid], dr[valid])
+    out = _wrap(out)
+    if _state.tapes and dr.dtype.kind == "f":
+        def vjp(g):
+            gb = _gather_back(g, ids, valid)
+            if np.all(dr != 0):
+                return (P.multiply(gb, P.divide(P.getitem(out, (np.where(valid, ids, 0),)),
+                                                data)),)
+            # zeros: the product of the other rows of the segment
+            others = np.zeros_like(dr)
+            for s in np.unique(ids[valid]):
+                rows = np.nonzero(valid & (ids == s))[0]
+                others[rows] = P._prod_others(dr[rows], (0,))
+            return (P.multiply(gb, _wrap(others)),)
+        _record((data,), (out,), vjp, "segment_prod")
+    return out
+
+
+for _f, _what, _empty in ((segment_sum, "sum", "0"), (segment_max, "maximum",
+                                                       "the dtype's lowest value, -inf"),
+                          (segment_min, "minimum", "the dtype's highest value, inf"),
+                          (segment_prod, "product", "1")):
+    _f.__doc__ = _SEG_DOC.format(what=_what, empty=_empty)
+
+
+# ======================================================================= logdet
+@register("logdet", args=("spd",), shapes=((2, 3, 3),),
+          ref=lambda x: np.linalg.slogdet(x)[1])
+def logdet(x):
+    """The natural logarithm of the determinant of each square matrix in the last two
+    axes of x (nan where the determinant is negative, -inf where it is 0).
+
+    Parameters
+    ----------
+    x
+        The input tensor, shape (..., n, n).
+    """
+    x = _float(x)
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"logdet: x must hold square matrices in its last two axes, shape "
+                         f"(..., n, n), got shape {x.shape}")
+    xr = _raw(x)
+    sign, logabs = np.linalg.slogdet(xr)
+    with np.errstate(invalid="ignore"):
+        r = np.where(sign > 0, logabs, np.where(sign == 0, -np.inf, np.nan))
+    out = _wrap(np.asarray(r, xr.dtype))
+    if _state.tapes:
+        def vjp(g):
+            gm = P.reshape(g, np.shape(_raw(g)) + (1, 1))
+            return (P.multiply(gm, P.swapaxes(P.inv(x), -1, -2)),)
+        _record((x,), (out,), vjp, "logdet")
+    return out
+
+
+# ============================================================ extract_sequences
+@register("extract_sequences", shapes=((2, 7),),
+          cases=({"sequence_length": 3, "sequence_stride": 2},
+                 {"sequence_length": 4, "sequence_stride": 1}),
+          ref=lambda x, sequence_length, sequence_stride: np.stack(
+              [x[..., i:i + sequence_length] for i in
+               range(0, x.shape[-1] - sequence_length + 1, sequence_stride)], axis=-2))
+def extract_sequences(x, sequence_length, sequence_stride):
+    """Frames of `sequence_length` consecutive values along the last axis of x, every
+    `sequence_stride` values.
+
+    Parameters
+    ----------
+    x
+        The input tensor, at least 1-D.
+    sequence_length
+        The length of each frame, an int >= 1.
+    sequence_stride
+        The step between the starts of two frames, an int >= 1.
+
+    Returns
+    -------
+    Tensor
+        Shape ``x.shape[:-1] + (num_frames, sequence_length)`` with
+        ``num_frames = 1 + (x.shape[-1] - sequence_length) // sequence_stride`` (0 when
+        x.shape[-1] < sequence_length).
+    """
+    x = _tensor(x)
+    if x.ndim < 1:
+        raise ValueError(f"extract_sequences: Input should have rank >= 1. Received: "
+                         f"input.shape = {x.shape}")
+    length = _argcheck.integer(sequence_length, "sequence_length", "extract_sequences",
+                               lo=1)
+    stride = _argcheck.integer(sequence_stride, "sequence_stride", "extract_sequences",
+                               lo=1)
+    n = x.shape[-1]
+    frames = max(0, 1 + (n - length) // stride) if n >= length else 0
+    idx = np.arange(frames)[:, None] * stride + np.arange(length)[None, :]
+    return P.getitem(x, (Ellipsis, idx))
+
+
+# ======================================================================= Fourier
+def _complex_pair(x, owner, min_rank):
+    if not isinstance(x, (tuple, list)) or len(x) != 2:
+        raise ValueError(f"{owner}: Input `x` should be a tuple of two tensors - real and "
+                         f"imaginary. Received: x={_argcheck.shown(x)}")
+    re, im = _float(x[0]), _float(x[1])
+    if re.dtype != im.dtype:
+        dt = np.result_type(re.dtype, im.dtype)
+        re, im = P.cast(re, dt), P.cast(im, dt)
+    if re.shape != im.shape:
+        raise ValueError(f"{owner}: Both the real and imaginary parts should have the same "
+                         f"shape. Received: x[0].shape = {re.shape}, x[1].shape = "
+                         f"{im.shape}")
+    if re.ndim < min_rank:
+        raise ValueError(f"{owner}: Input should have rank >= {min_rank}. Received: "
+                         f"input.shape = {re.shape}")
+    return re, im
+
+
+def _zeros(x):
+    return _wrap(np.zeros(x.shape, x.dtype))
+
+
+def _fft_ref(fn, axes_kw):
+    def ref(re, im):
+        c = fn(np.asarray(re) + 1j * np.asarray(im), **axes_kw)
+        return c.real.astype(np.asarray(re).dtype), c.imag.astype(np.asarray(re).dtype)
+    return ref
+
+
+def _fft_pair(fn):
+    return lambda re, im: fn((re, im))
+
+
+def fft(x):
+    """The discrete Fourier transform along the last axis of a complex tensor.
+
+    Parameters
+    ----------
+    x
+        A tuple (real, imag) of float tensors of one shape, at least 1-D.
+
+    Returns
+    -------
+    tuple
+        (real, imag) of the transform, of x's shape.
+    """
+    re, im = _complex_pair(x, "fft", 1)
+    return P.fftn(re, im, (re.ndim - 1,))
+
+
+def fft2(x):
+    """The 2-D discrete Fourier transform over the last two axes of a complex tensor.
+
+    Parameters
+    ----------
+    x
+        A tuple (real, imag) of float tensors of one shape, at least 2-D.
+
+    Returns
+    -------
+    tuple
+        (real, imag) of the transform, of x's shape.
+    """
+    re, im = _complex_pair(x, "fft2", 2)
+    return P.fftn(re, im, (re.ndim - 2, re.ndim - 1))
+
+
+def ifft2(x):
+    """The inverse of fft2: the 2-D inverse discrete Fourier transform over the last
+    two axes (scaled by 1 / (rows * columns)).
+
+    Parameters
+    ----------
+    x
+        A tuple (real, imag) of float tensors of one shape, at least 2-D.
+
+    Returns
+    -------
+    tuple
+        (real, imag) of the transform, of x's shape.
+    """
+    re, im = _complex_pair(x, "ifft2", 2)
+    return P.fftn(re, im, (re.ndim - 2, re.ndim - 1), inverse=True)
+
+
+register("fft", args=("x", "x"), ref=_fft_ref(np.fft.fft, {}))(_fft_pair(fft))
+register("fft2", args=("x", "x"), ref=_fft_ref(np.fft.fft2, {}))(_fft_pair(fft2))
+register("ifft2", args=("x", "x"), ref=_fft_ref(np.fft.ifft2, {}))(_fft_pair(ifft2))
+
+
+def _fit_last(x, n):
+    """x cropped or zero-padded to length n along its last axis."""
+    m = x.shape[-1]
+    if m > n:
+        return P.getitem(x, (Ellipsis, slice(0, n)))
+    if m < n:
+        return P.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, n - m)])
+    return x
+
+
+def _fft_length(fft_length, default, owner):
+    if fft_length is None:
+        return default
+    return _argcheck.integer(fft_length, "fft_length", owner, lo=1)
+
+
+@register("rfft", cases=({}, {"fft_length": 6}),
+          ref=lambda x, fft_length=None: tuple(
+              p.astype(np.asarray(x).dtype) for p in (
+                  np.fft.rfft(x, n=fft_length).real, np.fft.rfft(x, n=fft_length).imag)))
+def rfft(x, fft_length=None):
+    """The discrete Fourier transform of a real tensor along its last axis, the
+    ``fft_length // 2 + 1`` non-negative frequencies.
+
+    Parameters
+    ----------
+    x
+        The real input tensor, at least 1-D.
+    fft_length
+        The length of the transform: x is cropped or zero-padded to it along its last
+        axis. Default None: x.shape[-1].
+
+    Returns
+    -------
+    tuple
+        (real, imag), shape ``x.shape[:-1] + (fft_length // 2 + 1,)``.
+    """
+    x = _float(x)
+    if x.ndim < 1:
+        raise ValueError(f"rfft: Input should have rank >= 1. Received: input.shape = "
+                         f"{x.shape}")
+    n = _fft_length(fft_length, x.shape[-1], "rfft")
+    xs = _fit_last(x, n)
+    re, im = P.fftn(xs, _zeros(xs), (xs.ndim - 1,))
+    half = (Ellipsis, slice(0, n // 2 + 1))
+    return P.getitem(re, half), P.getitem(im, half)
+
+
+def irfft(x, fft_length=None):
+    """The inverse of rfft: the real signal of length `fft_length` whose discrete Fourier
+    transform has the non-negative frequencies x (the others are their conjugates).
+
+    Parameters
+    ----------
+    x
+        A tuple (real, imag) of float tensors of one shape, at least 1-D: the
+        non-negative frequencies along the last axis.
+    fft_length
+        The length of the output. Default None: ``2 * (x.shape[-1] - 1)``. The input is
+        cropped or zero-padded to ``fft_length // 2 + 1`` frequencies.
+
+    Returns
+    -------
+    Tensor
+        The real signal, shape ``x.shape[:-1] + (fft_length,)``.
+    """
+    re, im = _complex_pair(x, "irfft", 1)
+    n = _fft_length(fft_length, 2 * (re.shape[-1] - 1), "irfft")
+    if n < 1:
+        raise ValueError(f"irfft: the output length must be >= 1; with fft_length None it "
+                         f"is 2 * (x.shape[-1] - 1), got x.shape[-1] = {re.shape[-1]}")
+    m = n // 2 + 1
+    re, im = _fit_last(re, m), _fit_last(im, m)
+    # the negative frequencies: conjugates of frequencies n - m .. 1, reversed
+    mirror = (Ellipsis, np.arange(n - m, 0, -1))
+    full_re = P.concatenate([re, P.getitem(re, mirror)], axis=-1)
+    full_im = P.concatenate([im, P.negative(P.getitem(im, mirror))], axis=-1)
+    out, _ = P.fftn(full_re, full_im, (full_re.ndim - 1,), inverse=True)
+    return out
+
+
+register("irfft", args=("x", "x"), shapes=((2, 4), (2, 4)), cases=({}, {"fft_length": 5}),
+         ref=lambda re, im, fft_length=None: np.fft.irfft(
+             np.asarray(re) + 1j * np.asarray(im), n=fft_length).astype(
+                 np.asarray(re).dtype))(
+    lambda re, im, fft_length=None: irfft((re, im), fft_length))
