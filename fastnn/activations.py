@@ -4,6 +4,7 @@ import functools
 import numpy as np
 
 from fastnn import _argcheck, kernel_ops as ops
+from fastnn.autodiff import nn_ops
 from fastnn.autodiff.tape import should_record
 from fastnn.tensor import Tensor as _Tensor, as_tensor as _as_tensor
 
@@ -383,9 +384,10 @@ def log_softmax(x, axis=-1):
 # ------------------------------------------------------------- Keras 3's newer ones
 # Each runs its C kernel (csrc/activations.h), so a layer using one trains in the C
 # engine and on the layer path alike; under a GradientTape the kernel is recorded with
-# its C backward kernel, and its formula below (fastnn.autodiff.ops) is what a nested
-# tape differentiates for second derivatives. glu (which halves its input) is composed
-# of fastnn.autodiff.ops and runs as a function.
+# its C backward kernel, and its formula (fastnn.autodiff.nn_ops.FORMULAS, or below) is
+# what a nested tape differentiates for second derivatives. glu (which halves its input)
+# and sparsemax (a projection onto the simplex) are keras.ops functions
+# (fastnn.autodiff.ops) with no C kernel: layers call them as functions.
 
 def _composed(name, **defaults):
     """Register fn(x, ...) computed with fastnn.autodiff.ops; x arrives as a float array
@@ -445,71 +447,17 @@ def _mish_formula(x):
     return K.multiply(x, K.tanh(K.softplus(x)))
 
 
-def _celu_formula(x, alpha=1.0):
-    K = _K()
-    a = _c(x, alpha)
-    return K.add(K.maximum(x, _c(x, 0)),
-                 K.multiply(a, K.expm1(K.divide(K.minimum(x, _c(x, 0)), a))))
-
-
 def _log_sigmoid_formula(x):
     K = _K()
     return K.negative(K.softplus(K.negative(x)))
 
 
-def _sparse_plus_formula(x):
-    K = _K()
-    xv = np.asarray(x)
-    mid = K.multiply(_c(x, 0.25), K.square(K.add(x, _c(x, 1))))
-    return K.where(xv <= -1, _c(x, 0), K.where(xv < 1, mid, x))
-
-
-def _sparse_sigmoid_formula(x):
-    K = _K()
-    xv = np.asarray(x)
-    mid = K.multiply(_c(x, 0.5), K.add(x, _c(x, 1)))
-    return K.where(xv <= -1, _c(x, 0), K.where(xv >= 1, _c(x, 1), mid))
-
-
-def _squareplus_formula(x, b=4):
-    K = _K()
-    return K.multiply(_c(x, 0.5), K.add(x, K.sqrt(K.add(K.square(x), _c(x, b)))))
-
-
-def _soft_shrink_formula(x, threshold=0.5):
-    K = _K()
-    xv = np.asarray(x)
-    t = _c(x, threshold)
-    return K.where(xv > t, K.subtract(x, t), K.where(xv < -t, K.add(x, t), _c(x, 0)))
-
-
-def _hard_shrink_formula(x, threshold=0.5):
-    K = _K()
-    return K.where(np.abs(np.asarray(x)) > _c(x, threshold), x, _c(x, 0))
-
-
-def _tanh_shrink_formula(x):
-    K = _K()
-    return K.subtract(x, K.tanh(x))
-
-
-def _hard_tanh_formula(x):
-    K = _K()
-    return K.minimum(K.maximum(x, _c(x, -1)), _c(x, 1))
-
-
-def _threshold_formula(x, threshold, default_value):
-    K = _K()
-    return K.where(np.asarray(x) > _c(x, threshold), x, _c(x, default_value))
-
-
 _FORMULAS = {"relu6": _relu6_formula, "hard_silu": _hard_silu_formula,
-             "mish": _mish_formula, "celu": _celu_formula,
-             "log_sigmoid": _log_sigmoid_formula, "sparse_plus": _sparse_plus_formula,
-             "sparse_sigmoid": _sparse_sigmoid_formula, "squareplus": _squareplus_formula,
-             "soft_shrink": _soft_shrink_formula, "hard_shrink": _hard_shrink_formula,
-             "tanh_shrink": _tanh_shrink_formula, "hard_tanh": _hard_tanh_formula,
-             "threshold": _threshold_formula}
+             "mish": _mish_formula, "log_sigmoid": _log_sigmoid_formula}
+# the formulas of keras.ops' parametrised activations (fastnn.autodiff.nn_ops)
+_FORMULAS.update((name, nn_ops.FORMULAS[name]) for name in (
+    "celu", "sparse_plus", "sparse_sigmoid", "squareplus", "soft_shrink", "hard_shrink",
+    "tanh_shrink", "hard_tanh", "threshold"))
 
 
 @_named("relu6")
@@ -601,15 +549,28 @@ def glu(x, axis=-1):
     Tensor
         Half the size of ``x`` along ``axis``.
     """
-    K = _K()
-    if np.ndim(x) == 0:
-        raise ValueError("glu: x must have at least 1 dimension, got a scalar")
-    ax = ops._check_axis(axis, np.ndim(x))
-    if np.shape(x)[ax] % 2:
-        raise ValueError(f"glu: axis size must be divisible by 2. Received: "
-                         f"x.shape={tuple(np.shape(x))} with axis={axis}")
-    a, b = K.split(x, 2, axis=ax)
-    return K.multiply(a, K.sigmoid(b))
+    return _K().glu(x, axis=axis)
+
+
+@_composed("sparsemax", axis=-1)
+def sparsemax(x, axis=-1):
+    """The sparsemax of x along `axis`: the Euclidean projection of x onto the
+    probability simplex, ``max(x - tau, 0)`` with tau such that it sums to 1. Unlike
+    softmax it gives exact zeros.
+
+    Parameters
+    ----------
+    x : array-like
+        The input tensor, at least 1-D.
+    axis : int
+        The axis it normalises over. Default -1.
+
+    Returns
+    -------
+    Tensor
+        Of the shape of ``x``.
+    """
+    return _K().sparsemax(x, axis=axis)
 
 
 @_named("log_sigmoid")
@@ -781,7 +742,8 @@ ALL_OBJECTS = {
     for f in (relu, sigmoid, tanh, leaky_relu, elu, selu, softplus, softsign, silu, gelu,
               hard_sigmoid, exponential, linear, softmax, log_softmax,
               relu6, hard_silu, mish, celu, glu, log_sigmoid, sparse_plus, sparse_sigmoid,
-              squareplus, soft_shrink, hard_shrink, tanh_shrink, hard_tanh, threshold)
+              squareplus, soft_shrink, hard_shrink, tanh_shrink, hard_tanh, threshold,
+              sparsemax)
 }
 ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
 

@@ -1,7 +1,8 @@
-"""Keras 3's newer activations (C kernels, and glu composed of fastnn.autodiff ops):
-values against NumPy references in float32 and float64, gradients through the tape
-against finite differences, Dense / Activation layers with them train (in the C engine;
-glu on the layer path, the engine saying why), saving keeps their names, bad arguments."""
+"""Keras 3's newer activations (C kernels, and glu and sparsemax composed of
+fastnn.autodiff ops): values against NumPy references in float32 and float64, gradients
+through the tape against finite differences, Dense / Activation layers with them train
+(in the C engine; glu and sparsemax on the layer path, the engine saying why), saving
+keeps their names, bad arguments."""
 import numpy as np
 import pytest
 
@@ -35,7 +36,7 @@ REFS = {
     "tanh_shrink": (lambda x: x - np.tanh(x), []),
     "hard_tanh": (lambda x: np.clip(x, -1, 1), [-1.0, 1.0]),
 }
-NAMES = sorted(REFS) + ["glu", "threshold"]
+NAMES = sorted(REFS) + ["glu", "threshold", "sparsemax"]
 
 
 def _inputs(dtype, kinks=(), n=64, seed=0):
@@ -74,6 +75,31 @@ def test_glu_and_threshold_match_numpy(dtype):
     assert out.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(out, np.where(x > 1.5, x, -2.0).astype(dtype))
     assert activations.threshold(np.asarray([1.5], dtype), 1.5, 7.0)[0] == 7.0  # x == t
+
+
+def _sparsemax(z):
+    """The projection onto the simplex of each row, by bisection on tau (independent
+    of the sort-based formula fastnn uses)."""
+    lo = z.max(axis=-1, keepdims=True) - 1
+    hi = z.max(axis=-1, keepdims=True)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        over = np.maximum(z - mid, 0).sum(axis=-1, keepdims=True) > 1
+        lo, hi = np.where(over, mid, lo), np.where(over, hi, mid)
+    return np.maximum(z - (lo + hi) / 2, 0)
+
+
+@pytest.mark.parametrize("dtype,rtol", [("float32", 2e-6), ("float64", 1e-12)])
+def test_sparsemax_matches_numpy(dtype, rtol):
+    x = _inputs(dtype) / 4
+    out = activations.sparsemax(x)
+    assert isinstance(out, Tensor) and out.dtype == np.dtype(dtype)
+    want = _sparsemax(x.astype(np.float64))
+    np.testing.assert_allclose(np.asarray(out, np.float64), want, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(np.asarray(out, np.float64).sum(axis=-1), 1, rtol=rtol * 10)
+    assert (np.asarray(out) == 0).any()       # exact zeros, unlike softmax
+    np.testing.assert_allclose(np.asarray(activations.sparsemax(x, axis=0), np.float64),
+                               _sparsemax(x.astype(np.float64).T).T, rtol=rtol, atol=rtol)
 
 
 def test_parameters_change_the_values():
@@ -131,7 +157,7 @@ def _data(seed=0):
     return x, y
 
 
-@pytest.mark.parametrize("name", sorted(REFS) + ["glu", "hard_swish"])
+@pytest.mark.parametrize("name", sorted(REFS) + ["glu", "hard_swish", "sparsemax"])
 def test_dense_model_trains(name):
     x, y = _data()
     fastnn.utils.set_random_seed(1)
@@ -146,6 +172,9 @@ def test_dense_model_trains(name):
     if name == "glu":    # it halves the width: the layer path
         assert model._engine.why == f"layer {model.layers[0].name!r}: activation 'glu' " \
             f"halves the layer's width (the engine's activations keep it)", model._engine.why
+    elif name == "sparsemax":    # no C kernel: the layer path
+        assert model._engine.why == f"layer {model.layers[0].name!r}: activation " \
+            f"'sparsemax' has no C kernel", model._engine.why
     else:                # a C kernel: the engine trains it
         assert model._engine.why is None, model._engine.why
     assert model.layers[0].activation is activations.get(name)
@@ -163,6 +192,35 @@ def test_layer_path_matches_the_function():
     np.testing.assert_allclose(out, REFS["mish"][0](z.astype(np.float64)), rtol=1e-5,
                                atol=1e-6)
     np.testing.assert_allclose(layers.Activation("celu")(z), REFS["celu"][0](z), rtol=1e-6)
+
+
+def test_sparsemax_layer_path_gradients_match_finite_differences():
+    """A Dense layer with sparsemax trains on the layer path: its output is the
+    function's, and its gradients (through the tape) match finite differences."""
+    x, _ = _data()
+    x = x[:6].astype(np.float64)
+    dense = layers.Dense(5, activation="sparsemax", dtype="float64")
+    out = dense(x)
+    w0, b0 = np.asarray(dense.kernel), np.asarray(dense.bias)
+    np.testing.assert_allclose(out, _sparsemax(x @ w0 + b0), rtol=1e-10, atol=1e-12)
+    wts = np.random.default_rng(3).normal(size=(6, 5))
+    with fastnn.GradientTape() as tape:
+        loss = fastnn.ops.sum(fastnn.ops.multiply(dense(x), wts))
+    gk, gb = tape.gradient(loss, [dense.kernel, dense.bias])
+
+    def f(w, b):
+        return float(np.sum(_sparsemax(x @ w + b) * wts))
+    eps = 1e-6
+    for got, base, which in ((gk, w0, 0), (gb, b0, 1)):
+        num = np.zeros_like(base)
+        for i in np.ndindex(base.shape):
+            up, dn = base.copy(), base.copy()
+            up[i] += eps
+            dn[i] -= eps
+            args_up = (up, b0) if which == 0 else (w0, up)
+            args_dn = (dn, b0) if which == 0 else (w0, dn)
+            num[i] = (f(*args_up) - f(*args_dn)) / (2 * eps)
+        np.testing.assert_allclose(np.asarray(got), num, rtol=1e-5, atol=1e-6)
 
 
 def test_engine_still_takes_activations_with_c_kernels():

@@ -182,6 +182,45 @@ FORMULAS = {
 FORMULAS["hard_silu"] = lambda x: P.multiply(x, FORMULAS["hard_sigmoid"](x))
 
 
+def _celu_formula(x, alpha=1.0):
+    a = _c(x, alpha)
+    return P.add(P.maximum(x, _c(x, 0)),
+                 P.multiply(a, P.expm1(P.divide(P.minimum(x, _c(x, 0)), a))))
+
+
+def _sparse_plus_formula(x):
+    xv = _raw(x)
+    mid = P.multiply(P.square(P.add(x, _c(x, 1))), _c(x, 0.25))
+    return P.where(xv <= -1, _c(x, 0), P.where(xv < 1, mid, x))
+
+
+def _sparse_sigmoid_formula(x):
+    xv = _raw(x)
+    mid = P.multiply(P.add(x, _c(x, 1)), _c(x, 0.5))
+    return P.where(xv <= -1, _c(x, 0), P.where(xv >= 1, _c(x, 1), mid))
+
+
+def _soft_shrink_formula(x, threshold=0.5):
+    xv, t = _raw(x), _c(x, threshold)
+    return P.where(xv > t, P.subtract(x, t), P.where(xv < -t, P.add(x, t), _c(x, 0)))
+
+
+FORMULAS.update({
+    "celu": _celu_formula,
+    "sparse_plus": _sparse_plus_formula,
+    "sparse_sigmoid": _sparse_sigmoid_formula,
+    "squareplus": lambda x, b=4: P.multiply(
+        P.add(x, P.sqrt(P.add(P.square(x), _c(x, b)))), _c(x, 0.5)),
+    "soft_shrink": _soft_shrink_formula,
+    "hard_shrink": lambda x, threshold=0.5: P.where(
+        np.abs(_raw(x)) > _c(x, threshold), x, _c(x, 0)),
+    "tanh_shrink": lambda x: P.subtract(x, P.tanh(x)),
+    "hard_tanh": lambda x: P.minimum(P.maximum(x, _c(x, -1)), _c(x, 1)),
+    "threshold": lambda x, threshold, default_value: P.where(
+        _raw(x) > _c(x, threshold), x, _c(x, default_value)),
+})
+
+
 def _ref(name):
     """The formula on plain arrays, as a NumPy reference for the tests."""
     def ref(x, **kw):
@@ -784,3 +823,609 @@ def normalize(x, axis=-1, order=2, epsilon=None):
                          f"norm) or 2 (a matrix norm), got axis={axis!r} for a {x.ndim}-D "
                          f"input")
     return P.divide(x, P.maximum(n, _c(x, epsilon)))
+
+
+# ===================================================== parametrised activations
+def _param_activation(x, name, **params):
+    """The activation `name` with its parameters validated as fastnn.activations does,
+    by its C kernel, recorded (a nested tape differentiates its formula)."""
+    from fastnn.kernel_ops import _resolve_activation
+    kname, _, param, _ = _resolve_activation(name, params, name)
+    params = {k: (_real(v, k, name) if k != "axis" else v) for k, v in params.items()}
+    return _activation(x, kname, param, FORMULAS[name], **params)
+
+
+@register("celu", args=("nz",), cases=({}, {"alpha": 0.5}),
+          ref=lambda x, alpha=1.0: np.maximum(x, 0) + alpha * np.expm1(
+              np.minimum(x, 0) / alpha))
+def celu(x, alpha=1.0):
+    """The continuously differentiable exponential linear unit,
+    ``max(x, 0) + alpha * (exp(min(x, 0) / alpha) - 1)``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    alpha
+        The scale of the negative part; not 0. Default 1.
+    """
+    return _param_activation(x, "celu", alpha=alpha)
+
+
+@register("sparse_plus", args=("x",),
+          ref=lambda x: np.where(x <= -1, 0, np.where(x < 1, (x + 1) ** 2 / 4, x)))
+def sparse_plus(x):
+    """0 for x <= -1, ``(x + 1)**2 / 4`` for -1 < x < 1 and x for x >= 1, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
+    return _param_activation(x, "sparse_plus")
+
+
+@register("sparse_sigmoid", args=("x",),
+          ref=lambda x: np.clip((x + 1) / 2, 0, 1))
+def sparse_sigmoid(x):
+    """0 for x <= -1, ``(x + 1) / 2`` for -1 < x < 1 and 1 for x >= 1, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
+    return _param_activation(x, "sparse_sigmoid")
+
+
+@register("squareplus", args=("x",), cases=({}, {"b": 1.5}),
+          ref=lambda x, b=4: (x + np.sqrt(x * x + b)) / 2)
+def squareplus(x, b=4):
+    """``(x + sqrt(x**2 + b)) / 2``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    b
+        The smoothness of the curve near 0, at least 0. Default 4.
+    """
+    return _param_activation(x, "squareplus", b=b)
+
+
+@register("soft_shrink", args=("x",), cases=({}, {"threshold": 1.0}),
+          ref=lambda x, threshold=0.5: np.sign(x) * np.maximum(np.abs(x) - threshold, 0))
+def soft_shrink(x, threshold=0.5):
+    """``x - threshold`` for x > threshold, ``x + threshold`` for x < -threshold and 0
+    between, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    threshold
+        The half-width of the band around 0 mapped to 0. Default 0.5.
+    """
+    return _param_activation(x, "soft_shrink", threshold=threshold)
+
+
+@register("hard_shrink", args=("x",), cases=({}, {"threshold": 1.0}),
+          ref=lambda x, threshold=0.5: np.where(np.abs(x) > threshold, x, 0))
+def hard_shrink(x, threshold=0.5):
+    """x where ``|x| > threshold``, else 0, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    threshold
+        Values with an absolute value up to it become 0. Default 0.5.
+    """
+    return _param_activation(x, "hard_shrink", threshold=threshold)
+
+
+@register("tanh_shrink", args=("x",), ref=lambda x: x - np.tanh(x))
+def tanh_shrink(x):
+    """``x - tanh(x)``, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
+    return _param_activation(x, "tanh_shrink")
+
+
+@register("hard_tanh", args=("x",), ref=lambda x: np.clip(x, -1, 1))
+def hard_tanh(x):
+    """x clipped to [-1, 1], element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
+    return _param_activation(x, "hard_tanh")
+
+
+@register("threshold", args=("x",), cases=({"threshold": 0.3, "default_value": -2.0},),
+          ref=lambda x, threshold, default_value: np.where(x > threshold, x,
+                                                           default_value))
+def threshold(x, threshold, default_value):
+    """x where x > threshold, else default_value, element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    threshold
+        Values above it pass unchanged.
+    default_value
+        The value given to the others.
+    """
+    return _param_activation(x, "threshold", threshold=threshold,
+                             default_value=default_value)
+
+
+def _glu_ref(x, axis=-1):
+    a, b = np.split(x, 2, axis=axis)
+    return a / (1 + np.exp(-b))
+
+
+@register("glu", shapes=((4, 6),), cases=({}, {"axis": 0}), ref=_glu_ref)
+def glu(x, axis=-1):
+    """The gated linear unit: ``a * sigmoid(b)``, where a and b are the two halves of x
+    along `axis`.
+
+    Parameters
+    ----------
+    x
+        The input tensor, its size along `axis` even.
+    axis
+        The axis split into two halves. Default -1.
+
+    Returns
+    -------
+    Tensor
+        Half the size of x along `axis`.
+    """
+    x = _float(x)
+    if x.ndim == 0:
+        raise ValueError("glu: x must have at least 1 dimension, got a scalar")
+    ax = _check_axis(axis, x.ndim, "glu")
+    if x.shape[ax] % 2:
+        raise ValueError(f"glu: axis size must be divisible by 2. Received: "
+                         f"x.shape={x.shape} with axis={axis}")
+    a, b = P.split(x, 2, axis=ax)
+    return P.multiply(a, sigmoid(b))
+
+
+def _sparsemax_ref(x, axis=-1):
+    z = np.moveaxis(np.asarray(x, np.float64), axis, -1)
+    s = -np.sort(-z, axis=-1)
+    k = np.arange(1, z.shape[-1] + 1)
+    cum = np.cumsum(s, axis=-1)
+    support = np.sum(1 + k * s > cum, axis=-1, keepdims=True)
+    tau = (np.take_along_axis(cum, support - 1, axis=-1) - 1) / support
+    return np.moveaxis(np.maximum(z - tau, 0), -1, axis).astype(np.asarray(x).dtype)
+
+
+@register("sparsemax", args=("distinct",), shapes=((3, 5),), cases=({}, {"axis": 0}),
+          ref=_sparsemax_ref)
+def sparsemax(x, axis=-1):
+    """The sparsemax of x along `axis` (Martins & Astudillo, 2016): the Euclidean
+    projection of x onto the probability simplex, ``max(x - tau, 0)`` with tau such that
+    the result sums to 1. Unlike softmax it gives exact zeros.
+
+    Parameters
+    ----------
+    x
+        The input tensor, at least 1-D.
+    axis
+        The axis it normalises over. Default -1.
+    """
+    x = _float(x)
+    if x.ndim == 0:
+        raise ValueError("sparsemax: x must have at least 1 dimension, got a scalar")
+    ax = _check_axis(axis, x.ndim, "sparsemax")
+    xr = np.moveaxis(_raw(x), ax, -1)
+    srt = -np.sort(-xr, axis=-1)
+    cum = np.cumsum(srt, axis=-1)
+    ranks = np.arange(1, xr.shape[-1] + 1, dtype=xr.dtype)
+    size = np.sum(1 + ranks * srt > cum, axis=-1, keepdims=True)
+    size = np.maximum(size, 1)
+    tau = (np.take_along_axis(cum, size - 1, axis=-1) - 1) / size.astype(xr.dtype)
+    res = np.maximum(xr - tau, 0)
+    out = _wrap(np.ascontiguousarray(np.moveaxis(res, -1, ax)))
+    if _state.tapes:
+        support = np.moveaxis(res > 0, -1, ax)
+        on = _wrap(support.astype(xr.dtype))
+        count = np.maximum(support.sum(axis=ax, keepdims=True), 1).astype(xr.dtype)
+
+        def vjp(g):
+            # the Jacobian on the support: identity minus the mean over the support
+            mean = P.divide(P.sum(P.multiply(g, on), axis=ax, keepdims=True), count)
+            return (P.multiply(P.subtract(g, mean), on),)
+        _record((x,), (out,), vjp, "sparsemax")
+    return out
+
+
+# ================================================================ encodings
+def _multi_hot_ref(x, num_classes, axis=-1):
+    x = np.asarray(x)
+    out = (x[..., None] == np.arange(num_classes)).any(axis=-2).astype(np.float32)
+    return np.moveaxis(out, -1, axis)
+
+
+@register("multi_hot", args=("int",), grad=False, cases=({"num_classes": 4},),
+          ref=_multi_hot_ref)
+def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
+    """Multi-hot rows for integer labels: 1 at each class that the row of `inputs` (its
+    last axis) names, 0 elsewhere. A 1-D input is one row.
+
+    Parameters
+    ----------
+    inputs
+        The integer labels; labels outside [0, num_classes) are left out.
+    num_classes
+        The number of classes (``num_tokens`` is accepted as its other name).
+    axis
+        Where the class axis goes. Default -1, last.
+    dtype
+        The dtype of the result. Default None: float32.
+    sparse
+        Keras' sparse tensors; fastnn has none, so only False is accepted.
+
+    Returns
+    -------
+    Tensor
+        ``inputs.shape[:-1]`` with a class axis of size num_classes at `axis`.
+    """
+    if num_classes is None and "num_tokens" in kwargs:
+        num_classes = kwargs.pop("num_tokens")
+    if kwargs:
+        raise TypeError(f"multi_hot: unexpected keyword argument(s) "
+                        f"{', '.join(sorted(kwargs))}")
+    if num_classes is None:
+        raise ValueError("multi_hot: Argument `num_classes` must be specified.")
+    num_classes = _argcheck.integer(num_classes, "num_classes", "multi_hot", lo=1)
+    xi = np.asarray(_raw(inputs))
+    if xi.ndim == 0:
+        raise ValueError("multi_hot: inputs must have at least 1 dimension, got a scalar")
+    hot = one_hot(xi, num_classes, axis=-1, dtype=dtype, sparse=sparse)
+    out = np.max(_raw(hot), axis=-2) if xi.shape[-1] else \
+        np.zeros(xi.shape[:-1] + (num_classes,), hot.dtype)
+    if axis != -1:
+        out = np.moveaxis(out, -1, _check_axis(axis, out.ndim, "multi_hot"))
+    return _wrap(np.ascontiguousarray(out))
+
+
+# ============================================================ normalisations
+def _epsilon(epsilon, owner):
+    if epsilon is None:
+        from fastnn import backend
+        return backend.epsilon()
+    return _real(epsilon, "epsilon", owner)
+
+
+def _norm_axes(axis, ndim, owner):
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    if not axes:
+        raise ValueError(f"{owner}: axis must name at least one axis, got {axis!r}")
+    axes = tuple(sorted(_check_axis(a, ndim, owner) for a in axes))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{owner}: repeated axis in {axis!r}")
+    return axes
+
+
+def _param_along(v, x, axes, name, owner):
+    """A scale or offset for the axes `axes` of x, as a float Tensor that broadcasts
+    against x (a vector of the one axis' size, or x's sizes on the axes)."""
+    v = v if isinstance(v, Tensor) else convert_to_tensor(v)
+    if v.dtype != x.dtype:
+        v = P.cast(v, x.dtype)
+    sizes = tuple(x.shape[a] for a in axes)
+    if v.shape == sizes and v.ndim != x.ndim:
+        return P.reshape(v, tuple(x.shape[i] if i in axes else 1 for i in range(x.ndim)))
+    try:
+        np.broadcast_shapes(v.shape, x.shape)
+    except ValueError:
+        raise ValueError(f"{owner}: {name} must have the shape {sizes} of x along axis "
+                         f"{axes if len(axes) > 1 else axes[0]} (or broadcast against x of "
+                         f"shape {x.shape}), got shape {v.shape}") from None
+    return v
+
+
+def _back_to(out, dtype):
+    """out cast back to the input's dtype where it was not float (as Keras)."""
+    return out if out.dtype == dtype else P.cast(out, dtype)
+
+
+def _rsqrt(x):
+    return P.reciprocal(P.sqrt(x))
+
+
+@register("rms_normalization", args=("x", "x"), shapes=((3, 4), (4,)),
+          cases=({}, {"epsilon": 0.1}),
+          ref=lambda x, scale, epsilon=1e-7: x / np.sqrt(
+              np.mean(x * x, axis=-1, keepdims=True) + epsilon) * scale)
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """Root-mean-square normalisation (Zhang & Sennrich, 2019):
+    ``x / sqrt(mean(x**2, axis) + epsilon) * scale``.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    scale
+        The scale (over the normalised axes). Default None: none.
+    axis
+        The axis or axes of the mean. Default -1.
+    epsilon
+        Added to the mean square. Default None: ``fastnn.backend.epsilon()``.
+    """
+    eps = _epsilon(epsilon, "rms_normalization")
+    t = x if isinstance(x, Tensor) else convert_to_tensor(x)
+    dtype = t.dtype
+    x = _float(t)
+    if x.ndim == 0:
+        x = P.reshape(x, (1,))
+    axes = _norm_axes(axis, x.ndim, "rms_normalization")
+    ms = P.mean(P.square(x), axis=axes, keepdims=True)
+    out = P.multiply(x, _rsqrt(P.add(ms, _c(x, eps))))
+    if scale is not None:
+        out = P.multiply(out, _param_along(scale, x, axes, "scale", "rms_normalization"))
+    return _back_to(out, dtype)
+
+
+def _layer_norm_ref(x, gamma, beta, epsilon=1e-7):
+    m = x.mean(axis=-1, keepdims=True)
+    v = x.var(axis=-1, keepdims=True)
+    return (x - m) / np.sqrt(v + epsilon) * gamma + beta
+
+
+@register("layer_normalization", args=("x", "x", "x"), shapes=((3, 4), (4,), (4,)),
+          cases=({}, {"epsilon": 0.1}), ref=_layer_norm_ref)
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
+    """Layer normalisation (Ba et al., 2016):
+    ``(x - mean) / sqrt(variance + epsilon) * gamma + beta`` with the mean and variance
+    over `axis`.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    gamma
+        The scale (over the normalised axes). Default None: none.
+    beta
+        The offset (over the normalised axes). Default None: none.
+    axis
+        The axis or axes of the mean and variance. Default -1.
+    epsilon
+        Added to the variance. Default None: ``fastnn.backend.epsilon()``.
+    rms_scaling
+        Deprecated (as in Keras): True divides by ``sqrt(variance + epsilon)`` without
+        centring and ignores beta; use rms_normalization for the RMS norm. Default False.
+    """
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    if kwargs:
+        raise TypeError(f"layer_normalization: unexpected keyword argument(s) "
+                        f"{', '.join(sorted(kwargs))}")
+    _argcheck.boolean(rms_scaling, "rms_scaling", "layer_normalization")
+    if rms_scaling:
+        warnings.warn("You passed `rms_scaling=True`, which is deprecated. This argument "
+                      "incorrectly scales the input by the variance, not the root mean "
+                      "square. To correctly use RMS Normalization, please use "
+                      "`keras.ops.rms_normalization` / `keras.ops.nn.rms_normalization` "
+                      "instead.", stacklevel=2)
+    eps = _epsilon(epsilon, "layer_normalization")
+    t = x if isinstance(x, Tensor) else convert_to_tensor(x)
+    dtype = t.dtype
+    x = _float(t)
+    axes = _norm_axes(axis, x.ndim, "layer_normalization")
+    var = P.var(x, axis=axes, keepdims=True)
+    inv = _rsqrt(P.add(var, _c(x, eps)))
+    if rms_scaling:
+        out = P.multiply(x, inv)
+    else:
+        out = P.multiply(P.subtract(x, P.mean(x, axis=axes, keepdims=True)), inv)
+    if gamma is not None:
+        out = P.multiply(out, _param_along(gamma, x, axes, "gamma", "layer_normalization"))
+    if beta is not None and not rms_scaling:
+        out = P.add(out, _param_along(beta, x, axes, "beta", "layer_normalization"))
+    return _back_to(out, dtype)
+
+
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """``(x - mean) / sqrt(variance + epsilon) * scale + offset``, the statistics and
+    parameters vectors along `axis` of x (batch normalisation's step).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    mean
+        The mean, a vector of the size of x along `axis`.
+    variance
+        The variance, a vector of the size of x along `axis`.
+    axis
+        The axis the vectors run along (the channels).
+    offset
+        Added after the scaling. Default None: none.
+    scale
+        Multiplies the normalised values. Default None: none.
+    epsilon
+        Added to the variance. Default 1e-3.
+    """
+    x = _float(x)
+    if x.ndim == 0:
+        raise ValueError("batch_normalization: x must have at least 1 dimension, got a "
+                         "scalar")
+    ax = _check_axis(axis, x.ndim, "batch_normalization")
+    eps = _real(epsilon, "epsilon", "batch_normalization")
+    shape = tuple(x.shape[ax] if i == ax else 1 for i in range(x.ndim))
+
+    def vector(v, name):
+        v = v if isinstance(v, Tensor) else convert_to_tensor(v)
+        if v.dtype != x.dtype:
+            v = P.cast(v, x.dtype)
+        if v.size != x.shape[ax] or v.ndim not in (1, x.ndim) or \
+                (v.ndim == x.ndim and v.shape != shape):
+            raise ValueError(f"batch_normalization: {name} must be a vector of the size "
+                             f"of x along axis {axis} ({x.shape[ax]}), got shape {v.shape}")
+        return P.reshape(v, shape)
+
+    inv = _rsqrt(P.add(vector(variance, "variance"), _c(x, eps)))
+    if scale is not None:
+        inv = P.multiply(inv, vector(scale, "scale"))
+    out = P.multiply(P.subtract(x, vector(mean, "mean")), inv)
+    if offset is not None:
+        out = P.add(out, vector(offset, "offset"))
+    return out
+
+
+register("batch_normalization", args=("x", "x", "pos", "x", "x"),
+         shapes=((3, 4), (4,), (4,), (4,), (4,)), cases=({"axis": -1},),
+         ref=lambda x, m, v, o, s, axis: (x - m) / np.sqrt(v + 1e-3) * s + o)(
+    lambda x, mean, variance, offset, scale, axis: batch_normalization(
+        x, mean, variance, axis, offset, scale))
+
+
+@register("psnr", args=("x", "x"), cases=({"max_val": 1.0}, {"max_val": 255}),
+          ref=lambda a, b, max_val: np.asarray(
+              20 * np.log10(max_val) - 10 * np.log10(np.mean((a - b) ** 2)), a.dtype))
+def psnr(x1, x2, max_val):
+    """The peak signal-to-noise ratio of x2 against x1, in decibels:
+    ``20 * log10(max_val) - 10 * log10(mean((x1 - x2)**2))`` (inf for equal signals).
+
+    Parameters
+    ----------
+    x1
+        The first signal.
+    x2
+        The second signal, of x1's shape.
+    max_val
+        The largest value a signal can take (1.0 for images in [0, 1], 255 for bytes).
+
+    Returns
+    -------
+    Tensor
+        A scalar.
+    """
+    a, b = _pair_float(x1, x2, "psnr")
+    if a.shape != b.shape:
+        raise ValueError(f"psnr: x1 and x2 must have the same shape, got x1.shape="
+                         f"{a.shape}, x2.shape={b.shape}")
+    peak = _argcheck.real(max_val, "max_val", "psnr", lo=0, lo_open=True)
+    mse = P.mean(P.square(P.subtract(a, b)))
+    with np.errstate(divide="ignore"):
+        noise = P.multiply(P.log(mse), _c(a, 10 / math.log(10)))
+    return P.subtract(_c(a, 20 * math.log10(peak)), noise)
+
+
+# ================================================================= attention
+def _attention_ref(q, k, v, scale=None, is_causal=False):
+    logits = np.einsum("btnh,bsnh->bnts", q, k) * (
+        1 / np.sqrt(q.shape[-1]) if scale is None else scale)
+    if is_causal:
+        logits = np.where(np.tril(np.ones(logits.shape[-2:], bool)), logits, -np.inf)
+    p = np.exp(logits - logits.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    return np.einsum("bnts,bsnh->btnh", p, v).astype(q.dtype)
+
+
+@register("dot_product_attention", args=("x", "x", "x"),
+          shapes=((2, 3, 2, 4), (2, 5, 2, 4), (2, 5, 2, 4)),
+          cases=({}, {"is_causal": True}, {"scale": 0.5}), ref=_attention_ref)
+def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
+                          is_causal=False, flash_attention=None, attn_logits_soft_cap=None):
+    """Scaled dot-product attention: ``softmax(query . key / sqrt(H) + bias) . value``
+    per batch element and head, over the key positions.
+
+    Shapes: B batch, T query length, S key length, N query heads, K key / value heads,
+    H head size.
+
+    Parameters
+    ----------
+    query
+        Shape (B, T, N, H).
+    key
+        Shape (B, S, K, H). K == N is multi-head attention; K dividing N is grouped-query
+        attention (each key / value head serves N // K query heads).
+    value
+        Shape (B, S, K, H), as key.
+    bias
+        Added to the logits, broadcastable to (B, N, T, S). Default None.
+    mask
+        Boolean, broadcastable to (B, N, T, S): True where a query position may attend
+        to a key position. Default None.
+    scale
+        The logits' scale. Default None: ``1 / sqrt(H)``.
+    is_causal
+        Whether query position t attends only to key positions s <= t. Default False.
+    flash_attention
+        fastnn computes attention one way (this plain form): only None or False.
+    attn_logits_soft_cap
+        Only None (Keras supports it with JAX on TPU only).
+
+    Returns
+    -------
+    Tensor
+        Shape (B, T, N, H).
+    """
+    if attn_logits_soft_cap is not None:
+        raise ValueError("dot_product_attention: attn_logits_soft_cap is only supported "
+                         "for JAX on TPU. Set attn_logits_soft_cap=None")
+    if flash_attention:
+        raise ValueError("dot_product_attention: flash attention is not supported by "
+                         "fastnn: set flash_attention to None or False")
+    _argcheck.boolean(is_causal, "is_causal", "dot_product_attention")
+    ts = [t if isinstance(t, Tensor) else convert_to_tensor(t) for t in (query, key, value)]
+    dt = np.result_type(*[t.dtype for t in ts])
+    if dt.kind != "f" or dt not in _F:
+        dt = FLOATX if dt.kind != "f" or dt.itemsize < 8 else np.dtype(np.float64)
+    q, k, v = [t if t.dtype == dt else P.cast(t, dt) for t in ts]
+    if q.ndim != 4 or k.ndim != 4 or v.ndim != 4:
+        raise ValueError(f"dot_product_attention: query, key and value must be 4-D, "
+                         f"(batch, length, heads, head size). Received: query.shape="
+                         f"{q.shape}, key.shape={k.shape}, value.shape={v.shape}")
+    if k.shape != v.shape:
+        raise ValueError(f"dot_product_attention: key and value must have the same shape, "
+                         f"got key.shape={k.shape}, value.shape={v.shape}")
+    b, t, n, h = q.shape
+    if k.shape[0] != b or k.shape[3] != h:
+        raise ValueError(f"dot_product_attention: key must have query's batch size and "
+                         f"head size, (B, S, K, H) = ({b}, S, K, {h}), got key.shape="
+                         f"{k.shape}")
+    groups = k.shape[2]
+    if groups == 0 or n % groups:
+        raise ValueError(f"dot_product_attention: the number of key / value heads must "
+                         f"divide the number of query heads, got {groups} and {n}")
+    if groups != n:
+        k = P.repeat(k, n // groups, axis=2)
+        v = P.repeat(v, n // groups, axis=2)
+    s = k.shape[1]
+    scale = 1.0 / math.sqrt(h) if scale is None else _real(scale, "scale",
+                                                           "dot_product_attention")
+    logits = P.matmul(P.transpose(q, (0, 2, 1, 3)), P.transpose(k, (0, 2, 3, 1)))
+    logits = P.multiply(logits, _c(logits, scale))
+    if bias is not None:
+        bt = bias if isinstance(bias, Tensor) else convert_to_tensor(bias)
+        logits = P.add(logits, bt if bt.dtype == dt else P.cast(bt, dt))
+    keep = None
+    if mask is not None:
+        keep = np.asarray(_raw(mask)).astype(bool)
+    if is_causal:
+        causal = np.tril(np.ones((t, s), bool))
+        keep = causal if keep is None else keep & causal
+    if keep is not None:
+        try:
+            keep = np.broadcast_to(keep, logits.shape)
+        except ValueError:
+            raise ValueError(f"dot_product_attention: mask must broadcast to (B, N, T, S) "
+                             f"= {logits.shape}, got shape {np.shape(_raw(mask))}") from None
+        # masked logits get a large negative value (a fully masked row: uniform weights)
+        logits = P.where(keep, logits, _c(logits, -0.7 * float(np.finfo(dt).max)))
+    probs = softmax(logits, axis=-1)
+    out = P.matmul(probs, P.transpose(v, (0, 2, 1, 3)))
+    return P.transpose(out, (0, 2, 1, 3))

@@ -25,10 +25,13 @@ from fastnn.autodiff.numpy_ops import (  # noqa: F401
     take_along_axis, tan, tensordot, tile, trace, transpose, tri, tril, triu, true_divide,
     var, where, zeros, zeros_like)
 from fastnn.autodiff.nn_ops import (  # noqa: F401
-    binary_crossentropy, categorical_crossentropy, elu, erf, gelu, hard_sigmoid, hard_silu,
-    hard_swish, leaky_relu, log_sigmoid, log_softmax, moments, normalize, one_hot, relu,
-    relu6, selu, sigmoid, silu, softmax, softplus, softsign, sparse_categorical_crossentropy,
-    swish, tanh)
+    batch_normalization, binary_crossentropy, categorical_crossentropy, celu,
+    dot_product_attention, elu, erf, gelu, glu, hard_shrink, hard_sigmoid, hard_silu,
+    hard_swish, hard_tanh, layer_normalization, leaky_relu, log_sigmoid, log_softmax,
+    moments, multi_hot, normalize, one_hot, psnr, relu, relu6, rms_normalization, selu,
+    sigmoid, silu, soft_shrink, softmax, softplus, softsign, sparse_categorical_crossentropy,
+    sparse_plus, sparse_sigmoid, sparsemax, squareplus, swish, tanh, tanh_shrink,
+    threshold)
 from fastnn.autodiff.math_ops import (  # noqa: F401
     erfinv, extract_sequences, fft, fft2, ifft2, in_top_k, irfft, logdet, rfft, rsqrt,
     segment_max, segment_min, segment_prod, segment_sum, top_k)

@@ -18,8 +18,9 @@ with variables which no longer train (a layer frozen since), need the layer path
 
 Activations: every built-in activation of fastnn.activations runs in the engine (a C
 kernel with its parameters: relu's negative_slope / max_value / threshold, celu's alpha,
-...), except glu, which halves the layer's width (the engine's layers keep it) and so
-trains on the layer path, as does a Python function given as an activation.
+...), except glu, which halves the layer's width (the engine's layers keep it), and
+sparsemax, which has no C kernel: they train on the layer path, as does a Python
+function given as an activation.
 
 What it reads of a model: `_chain()` (its layers in order, or None) and `_flat_chain()`
 (the same with nested models and the user's layers that chain their own layers
