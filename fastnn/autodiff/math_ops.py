@@ -149,45 +149,52 @@ def top_k(x, k, sorted=True, is_stable=True):
           ref=lambda t, p, k: (np.sum(p > np.take_along_axis(
               p, np.asarray(t)[:, None], axis=1), axis=1) < k))
 def in_top_k(targets, predictions, k):
-    """Whether each target class is among the k largest predictions of its row (a tie
-    with the k-th largest counts as in; a non-finite prediction for the target does
-    not).
+    """Whether each target class is among the k largest predictions for it: its score
+    is at least the k-th largest one (a tie with it counts as in). A NaN score counts as
+    the largest; a target whose own score is NaN is never in.
 
     Parameters
     ----------
     targets
-        The integer class of each row, shape (batch,).
+        The integer class of each row, shape ``predictions.shape[:-1]``.
     predictions
-        The scores, shape (batch, classes).
+        The scores, shape (..., classes).
     k
         How many of the largest scores count, an int >= 0.
 
     Returns
     -------
     Tensor
-        bool, shape (batch,).
+        bool, of the shape of targets.
     """
     t = np.asarray(_raw(targets))
     p = np.asarray(_raw(predictions))
     k = _argcheck.integer(k, "k", "in_top_k", lo=0)
-    if p.ndim != 2:
-        raise ValueError(f"in_top_k: predictions must be 2-D (batch, classes), got shape "
-                         f"{p.shape}")
-    if t.shape != (p.shape[0],):
-        raise ValueError(f"in_top_k: targets must have shape ({p.shape[0]},) (one class "
-                         f"per row of predictions), got {t.shape}")
+    if p.ndim < 1:
+        raise ValueError("in_top_k: predictions must have at least 1 dimension (the "
+                         "classes), got a scalar")
+    if t.shape != p.shape[:-1]:
+        raise ValueError(f"in_top_k: targets must have the shape {p.shape[:-1]} of "
+                         f"predictions without its last axis (one class per row), got "
+                         f"{t.shape}")
+    if t.dtype.kind == "f" and np.all(t == np.floor(t)):
+        t = t.astype(np.int64)
     if t.dtype.kind not in "iu":
         raise TypeError(f"in_top_k: targets must hold integer class indices, got dtype "
-                        f"{t.dtype}")
-    if t.size and (t.min() < 0 or t.max() >= p.shape[1]):
-        raise ValueError(f"in_top_k: targets must be in [0, {p.shape[1]}), got values in "
+                        f"{t.dtype}" + (" with non-integer values" if t.dtype.kind == "f"
+                                        else ""))
+    n = p.shape[-1]
+    if t.size and (t.min() < 0 or t.max() >= n):
+        raise ValueError(f"in_top_k: targets must be in [0, {n}), got values in "
                          f"[{t.min()}, {t.max()}]")
-    own = np.take_along_axis(p, t.astype(np.int64)[:, None], axis=1)
+    own = np.take_along_axis(p, t.astype(np.int64)[..., None], axis=-1)
     with np.errstate(invalid="ignore"):
-        above = np.sum(p > own, axis=1)
-    ok = (above < k)
+        above = p > own
     if p.dtype.kind == "f":
-        ok &= np.isfinite(own[:, 0])
+        above |= np.isnan(p)
+    ok = np.sum(above, axis=-1) < k
+    if p.dtype.kind == "f":
+        ok &= ~np.isnan(own[..., 0])
     return _wrap(ok)
 
 

@@ -1051,17 +1051,18 @@ def sparsemax(x, axis=-1):
 
 
 # ================================================================ encodings
-def _multi_hot_ref(x, num_classes, axis=-1):
+def _multi_hot_ref(x, num_classes):
     x = np.asarray(x)
-    out = (x[..., None] == np.arange(num_classes)).any(axis=-2).astype(np.float32)
-    return np.moveaxis(out, -1, axis)
+    return (x[..., None] == np.arange(num_classes)).any(axis=1).astype(np.float32)
 
 
 @register("multi_hot", args=("int",), grad=False, cases=({"num_classes": 4},),
           ref=_multi_hot_ref)
 def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
-    """Multi-hot rows for integer labels: 1 at each class that the row of `inputs` (its
-    last axis) names, 0 elsewhere. A 1-D input is one row.
+    """Multi-hot encoding of integer labels: one_hot(inputs, num_classes, axis) with
+    its axis 1 reduced by a maximum (axis 0 for a 1-D input), as Keras: a (batch, labels)
+    input gives (batch, num_classes), 1 at each class that the row names, and a 1-D
+    input a single row.
 
     Parameters
     ----------
@@ -1070,16 +1071,11 @@ def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwa
     num_classes
         The number of classes (``num_tokens`` is accepted as its other name).
     axis
-        Where the class axis goes. Default -1, last.
+        Where one_hot puts the class axis. Default -1, last.
     dtype
         The dtype of the result. Default None: float32.
     sparse
         Keras' sparse tensors; fastnn has none, so only False is accepted.
-
-    Returns
-    -------
-    Tensor
-        ``inputs.shape[:-1]`` with a class axis of size num_classes at `axis`.
     """
     if num_classes is None and "num_tokens" in kwargs:
         num_classes = kwargs.pop("num_tokens")
@@ -1092,12 +1088,9 @@ def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwa
     xi = np.asarray(_raw(inputs))
     if xi.ndim == 0:
         raise ValueError("multi_hot: inputs must have at least 1 dimension, got a scalar")
-    hot = one_hot(xi, num_classes, axis=-1, dtype=dtype, sparse=sparse)
-    out = np.max(_raw(hot), axis=-2) if xi.shape[-1] else \
-        np.zeros(xi.shape[:-1] + (num_classes,), hot.dtype)
-    if axis != -1:
-        out = np.moveaxis(out, -1, _check_axis(axis, out.ndim, "multi_hot"))
-    return _wrap(np.ascontiguousarray(out))
+    hot = _raw(one_hot(xi, num_classes, axis=axis, dtype=dtype, sparse=sparse))
+    out = np.any(hot != 0, axis=1 if xi.ndim > 1 else 0).astype(hot.dtype)
+    return _wrap(out)
 
 
 # ============================================================ normalisations
@@ -1271,8 +1264,9 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
             v = P.cast(v, x.dtype)
         if v.size != x.shape[ax] or v.ndim not in (1, x.ndim) or \
                 (v.ndim == x.ndim and v.shape != shape):
-            raise ValueError(f"batch_normalization: {name} must be a vector of the size "
-                             f"of x along axis {axis} ({x.shape[ax]}), got shape {v.shape}")
+            raise ValueError(f"batch_normalization: `{name}` must be a vector of length "
+                             f"x.shape[axis] = {x.shape[ax]} (axis={axis}), got shape "
+                             f"{v.shape}")
         return P.reshape(v, shape)
 
     inv = _rsqrt(P.add(vector(variance, "variance"), _c(x, eps)))
