@@ -1,15 +1,15 @@
 """Keras 3's `keras/src/activations/activations_test.py`, ported to fastnn: the cases of
 the activations fastnn added from Keras 3 (relu6, hard_silu, mish, celu, glu,
 log_sigmoid, sparse_plus, sparse_sigmoid, squareplus, soft_shrink, hard_shrink,
-tanh_shrink, hard_tanh, threshold), relu's parameters, softmax / log_softmax on an axis,
-and `get`.
+tanh_shrink, hard_tanh, threshold, sparsemax), relu's parameters, softmax / log_softmax
+on an axis, and `get`.
 
 The test bodies are Keras' own (text unchanged); `testing.TestCase` becomes a small
 unittest shim whose `assertAllClose` keeps Keras' tolerances (atol = rtol = 1e-6 unless
 the test gives its own). Each test names its source (`# Keras: <file>::<test>`).
 
 Not ported here: the cases of activations fastnn had before (sigmoid, softplus, ...:
-tests/test_activations.py covers them) and sparsemax (fastnn does not have it).
+tests/test_activations.py covers them).
 """
 import unittest
 
@@ -582,6 +582,56 @@ class ActivationsTest(_TestCase):
         result_large = activations.mish(x_large)
         expected_large = x_large * np.tanh(_ref_softplus(x_large))
         self.assertAllClose(result_large, expected_large, rtol=1e-5)
+
+    # Keras: keras/src/activations/activations_test.py::ActivationsTest::test_sparsemax
+    def test_sparsemax(self):
+        # result check with 1d
+        x_1d = np.linspace(1, 12, num=12)
+        expected_result = np.zeros_like(x_1d)
+        expected_result[-1] = 1.0
+        self.assertAllClose(activations.sparsemax(x_1d), expected_result)
+
+        # result check with 2d
+        x_2d = np.linspace(1, 12, num=12).reshape(-1, 2)
+        expected_result = np.zeros_like(x_2d)
+        expected_result[:, -1] = 1.0
+        self.assertAllClose(activations.sparsemax(x_2d), expected_result)
+
+        # result check with 3d
+        x_3d = np.linspace(1, 12, num=12).reshape(-1, 1, 3)
+        expected_result = np.zeros_like(x_3d)
+        expected_result[:, :, -1] = 1.0
+        self.assertAllClose(activations.sparsemax(x_3d), expected_result)
+
+        # result check with axis=-2 with 2d input
+        x_2d = np.linspace(1, 12, num=12).reshape(-1, 2)
+        expected_result = np.zeros_like(x_2d)
+        expected_result[-1, :] = 1.0
+        self.assertAllClose(
+            activations.sparsemax(x_2d, axis=-2), expected_result
+        )
+
+        # result check with axis=-2 with 3d input
+        x_3d = np.linspace(1, 12, num=12).reshape(-1, 1, 3)
+        expected_result = np.ones_like(x_3d)
+        self.assertAllClose(
+            activations.sparsemax(x_3d, axis=-2), expected_result
+        )
+
+        # result check with axis=-3 with 3d input
+        x_3d = np.linspace(1, 12, num=12).reshape(-1, 1, 3)
+        expected_result = np.zeros_like(x_3d)
+        expected_result[-1, :, :] = 1.0
+        self.assertAllClose(
+            activations.sparsemax(x_3d, axis=-3), expected_result
+        )
+
+        # result check with axis=-3 with 4d input
+        x_4d = np.linspace(1, 12, num=12).reshape(-1, 1, 1, 2)
+        expected_result = np.ones_like(x_4d)
+        self.assertAllClose(
+            activations.sparsemax(x_4d, axis=-3), expected_result
+        )
 
     # Keras: keras/src/activations/activations_test.py::ActivationsTest::test_get_method
     def test_get_method(self):
