@@ -1,11 +1,13 @@
 """keras.ops' math functions beyond NumPy's (keras/src/ops/math.py): rsqrt, erfinv,
 top_k / in_top_k, the segment reductions, logdet, extract_sequences and the Fourier
-transforms, differentiable where Keras' are.
+transforms (fft, fft2, ifft2, rfft, irfft, stft, istft), differentiable where Keras'
+are.
 
 A complex tensor is a pair (real part, imaginary part) of float tensors of one shape,
 as in Keras' fft functions.
 """
 import math
+import numbers
 
 import numpy as np
 
@@ -19,7 +21,7 @@ from fastnn.autodiff.tape import _raw, _record, _state, _wrap
 
 __all__ = ["rsqrt", "erfinv", "top_k", "in_top_k", "segment_sum", "segment_max",
            "segment_min", "segment_prod", "logdet", "extract_sequences", "fft", "fft2",
-           "ifft2", "rfft", "irfft"]
+           "ifft2", "rfft", "irfft", "stft", "istft"]
 
 
 def _tensor(x):
@@ -599,3 +601,202 @@ register("irfft", args=("x", "x"), shapes=((2, 4), (2, 4)), cases=({}, {"fft_len
              np.asarray(re) + 1j * np.asarray(im), n=fft_length).astype(
                  np.asarray(re).dtype))(
     lambda re, im, fft_length=None: irfft((re, im), fft_length))
+
+
+# ================================================================ STFT / ISTFT
+def _stft_window(window, sequence_length, fft_length, dtype, owner):
+    """The analysis window of `sequence_length` values (a periodic Hann or Hamming
+    window by name, the given values, or ones for None), zero-padded in the middle of
+    `fft_length` values."""
+    if window is None:
+        return np.ones(fft_length, dtype)
+    if isinstance(window, str):
+        if window not in ("hann", "hamming"):
+            raise ValueError(f"{owner}: If a string is passed to `window`, it must be one "
+                             f"of `\"hann\"`, `\"hamming\"`. Received: window={window!r}")
+        if sequence_length == 1:
+            win = np.ones(1)
+        else:
+            a = 0.5 if window == "hann" else 0.54
+            win = a - (1 - a) * np.cos(2 * np.pi * np.arange(sequence_length) /
+                                       sequence_length)
+    else:
+        win = np.asarray(_raw(window), np.float64)
+        if win.ndim != 1 or win.shape[0] != sequence_length:
+            raise ValueError(f"{owner}: The shape of `window` must be equal to "
+                             f"[sequence_length] = [{sequence_length}]. Received: window "
+                             f"shape={win.shape}")
+    left = (fft_length - sequence_length) // 2
+    return np.pad(win, (left, fft_length - sequence_length - left)).astype(dtype)
+
+
+def _stft_lengths(sequence_length, sequence_stride, fft_length, owner):
+    if isinstance(sequence_stride, (bool, np.bool_)) or \
+            not isinstance(sequence_stride, numbers.Integral) or sequence_stride <= 0:
+        raise ValueError(f"{owner}: `sequence_stride` must be a positive integer. "
+                         f"Received: sequence_stride={sequence_stride!r}")
+    length = _argcheck.integer(sequence_length, "sequence_length", owner, lo=1)
+    n = _argcheck.integer(fft_length, "fft_length", owner, lo=1)
+    if n < length:
+        raise ValueError(f"{owner}: `fft_length` must equal or larger than "
+                         f"`sequence_length`. Received: sequence_length={length}, "
+                         f"fft_length={n}")
+    return length, int(sequence_stride), n
+
+
+def _reflect_indices(n, pad):
+    """Indices of an axis of n values padded by `pad` on each side by reflection (the
+    edge value not repeated), as numpy.pad's mode 'reflect'."""
+    idx = np.arange(-pad, n + pad)
+    if n == 1:
+        return np.zeros_like(idx)
+    period = 2 * (n - 1)
+    idx = np.mod(idx, period)
+    return np.where(idx >= n, period - idx, idx)
+
+
+def _stft_ref(x, sequence_length, sequence_stride, fft_length, window="hann",
+              center=True):
+    x = np.asarray(x, np.float64)
+    if center:
+        x = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(fft_length // 2,) * 2], mode="reflect")
+    win = _stft_window(window, sequence_length, fft_length, np.float64, "stft")
+    starts = range(0, x.shape[-1] - fft_length + 1, sequence_stride)
+    spec = np.stack([np.fft.rfft(x[..., s:s + fft_length] * win) for s in starts], -2)
+    return spec.real, spec.imag
+
+
+@register("stft", shapes=((2, 20),),
+          cases=({"sequence_length": 8, "sequence_stride": 4, "fft_length": 8},
+                 {"sequence_length": 5, "sequence_stride": 3, "fft_length": 8,
+                  "window": "hamming", "center": False},
+                 {"sequence_length": 6, "sequence_stride": 2, "fft_length": 6,
+                  "window": None}),
+          ref=lambda x, **kw: tuple(p.astype(x.dtype) for p in _stft_ref(x, **kw)))
+def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=True):
+    """The short-time Fourier transform along the last axis of x: the discrete Fourier
+    transforms (fft_length // 2 + 1 frequencies) of windowed frames of x every
+    `sequence_stride` values.
+
+    Parameters
+    ----------
+    x
+        The real input tensor, float32 or float64, at least 1-D.
+    sequence_length
+        The length of the window, at most fft_length (the window is zero-padded to
+        fft_length, centred).
+    sequence_stride
+        The step between the starts of two frames, an int >= 1.
+    fft_length
+        The length of each frame and of its Fourier transform.
+    window
+        "hann" or "hamming" (periodic windows of sequence_length values), the window's
+        values (sequence_length of them), or None (no windowing). Default "hann".
+    center
+        Whether x is padded by reflection with fft_length // 2 values on each side, so
+        that frame t is centred on x[t * sequence_stride]. Default True.
+
+    Returns
+    -------
+    tuple
+        (real, imag), shape ``x.shape[:-1] + (num_frames, fft_length // 2 + 1)``.
+    """
+    length, stride, n = _stft_lengths(sequence_length, sequence_stride, fft_length, "stft")
+    x = _tensor(x)
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"stft: Invalid input type. Expected `float32` or `float64`. "
+                        f"Received: input type={x.dtype}")
+    if x.ndim < 1:
+        raise ValueError(f"stft: Input should have rank >= 1. Received: input.shape = "
+                         f"{x.shape}")
+    _argcheck.boolean(center, "center", "stft")
+    win = _stft_window(window, length, n, x.dtype, "stft")
+    if center:
+        x = P.getitem(x, (Ellipsis, _reflect_indices(x.shape[-1], n // 2)))
+    frames = P.multiply(extract_sequences(x, n, stride), _wrap(win))
+    return rfft(frames)
+
+
+def _istft_ref(x_re, x_im, sequence_length, sequence_stride, fft_length, length=None,
+               window="hann", center=True):
+    frames = np.fft.irfft(np.asarray(x_re) + 1j * np.asarray(x_im), n=fft_length)
+    num = frames.shape[-2]
+    total = fft_length + sequence_stride * (num - 1)
+    out = np.zeros(frames.shape[:-2] + (total,))
+    norm = np.zeros(total)
+    win = _stft_window(window, sequence_length, fft_length, np.float64, "istft")
+    for t in range(num):
+        s = t * sequence_stride
+        out[..., s:s + fft_length] += frames[..., t, :] * (win if window is not None else 1)
+        norm[s:s + fft_length] += win * win
+    if window is not None:
+        out = np.where(norm > 1e-10, out / np.where(norm > 1e-10, norm, 1), out)
+    start = fft_length // 2 if center else 0
+    end = start + length if length is not None else total - (start if center else 0)
+    return out[..., start:end].astype(np.asarray(x_re).dtype)
+
+
+def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="hann",
+          center=True):
+    """The inverse of stft: the frames' inverse Fourier transforms, windowed and
+    overlap-added, divided by the overlap-added squared window (where it is not ~0), so
+    that istft(stft(x)) gives x back with the same arguments. With window=None the
+    frames are overlap-added as they are.
+
+    Parameters
+    ----------
+    x
+        A tuple (real, imag) of float tensors of one shape (..., num_frames, frequencies),
+        at least 2-D.
+    sequence_length
+        The length of the window, at most fft_length.
+    sequence_stride
+        The step between the starts of two frames, an int >= 1.
+    fft_length
+        The length of each frame's inverse Fourier transform.
+    length
+        The length of the output (cropped or zero-padded to it). Default None: all the
+        overlap-added values, less the padding of center.
+    window
+        "hann", "hamming", the window's values or None, as in stft. Default "hann".
+    center
+        Whether stft padded its input (the fft_length // 2 values on each side are
+        dropped). Default True.
+
+    Returns
+    -------
+    Tensor
+        Shape ``x.shape[:-2] + (output length,)``.
+    """
+    seq, stride, n = _stft_lengths(sequence_length, sequence_stride, fft_length, "istft")
+    re, im = _complex_pair(x, "istft", 2)
+    _argcheck.boolean(center, "center", "istft")
+    length = _argcheck.integer(length, "length", "istft", lo=0, allow_none=True)
+    win = _stft_window(window, seq, n, re.dtype, "istft")
+    frames = irfft((re, im), fft_length=n)
+    num = frames.shape[-2]
+    total = n + stride * (num - 1)
+    idx = np.arange(num)[:, None] * stride + np.arange(n)[None, :]
+    if window is not None:
+        frames = P.multiply(frames, _wrap(win))
+    out = P.scatter(frames, (Ellipsis, idx), frames.shape[:-2] + (total,))
+    if window is not None:
+        norm = np.zeros(total, re.dtype)
+        np.add.at(norm, idx, np.broadcast_to(win * win, idx.shape))
+        big = norm > 1e-10
+        out = P.multiply(out, _wrap(np.where(big, 1 / np.where(big, norm, 1), 1)
+                                    .astype(re.dtype)))
+    start = n // 2 if center else 0
+    end = start + length if length is not None else total - (start if center else 0)
+    if end > total:
+        out = P.pad(out, [(0, 0)] * (out.ndim - 1) + [(0, end - total)])
+    return P.getitem(out, (Ellipsis, slice(start, end)))
+
+
+register("istft", args=("x", "x"), shapes=((2, 5, 5), (2, 5, 5)),
+         cases=({"sequence_length": 8, "sequence_stride": 4, "fft_length": 8},
+                {"sequence_length": 6, "sequence_stride": 2, "fft_length": 8,
+                 "window": "hamming", "center": False, "length": 12},
+                {"sequence_length": 8, "sequence_stride": 4, "fft_length": 8,
+                 "window": None}),
+         ref=_istft_ref)(lambda re, im, **kw: istft((re, im), **kw))

@@ -1206,11 +1206,10 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
                         f"{', '.join(sorted(kwargs))}")
     _argcheck.boolean(rms_scaling, "rms_scaling", "layer_normalization")
     if rms_scaling:
-        warnings.warn("You passed `rms_scaling=True`, which is deprecated. This argument "
-                      "incorrectly scales the input by the variance, not the root mean "
-                      "square. To correctly use RMS Normalization, please use "
-                      "`keras.ops.rms_normalization` / `keras.ops.nn.rms_normalization` "
-                      "instead.", stacklevel=2)
+        warnings.warn("You passed `rms_scaling=True`, which is deprecated: it divides "
+                      "the input by the square root of its variance (not of its mean "
+                      "square) and ignores beta. For RMS normalization, use "
+                      "keras.ops.rms_normalization.", stacklevel=2)
     eps = _epsilon(epsilon, "layer_normalization")
     t = x if isinstance(x, Tensor) else convert_to_tensor(x)
     dtype = t.dtype

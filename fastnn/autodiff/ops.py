@@ -33,7 +33,7 @@ from fastnn.autodiff.nn_ops import (  # noqa: F401
     sparse_plus, sparse_sigmoid, sparsemax, squareplus, swish, tanh, tanh_shrink,
     threshold)
 from fastnn.autodiff.math_ops import (  # noqa: F401
-    erfinv, extract_sequences, fft, fft2, ifft2, in_top_k, irfft, logdet, rfft, rsqrt,
-    segment_max, segment_min, segment_prod, segment_sum, top_k)
+    erfinv, extract_sequences, fft, fft2, ifft2, in_top_k, irfft, istft, logdet, rfft,
+    rsqrt, segment_max, segment_min, segment_prod, segment_sum, stft, top_k)
 from fastnn.autodiff import random_ops as random  # noqa: F401
 from fastnn.autodiff.registry import OPS as REGISTRY  # noqa: F401
