@@ -1422,3 +1422,281 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
     probs = softmax(logits, axis=-1)
     out = P.matmul(probs, P.transpose(v, (0, 2, 1, 3)))
     return P.transpose(out, (0, 2, 1, 3))
+
+
+# ======================================================================== CTC
+_CTC_NEG = -1e5        # "log 0" of the CTC recursions: finite, so gradients stay finite
+
+
+def _ctc_ints(v, name, owner):
+    """v as an int64 array: integers, or floats with integer values (Keras casts them)."""
+    a = np.asarray(_raw(v))
+    if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.floor(a)):
+        a = a.astype(np.int64)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"{owner}: {name} must hold integers, got dtype {a.dtype}"
+                        + (" with non-integer values" if a.dtype.kind == "f" else ""))
+    return a.astype(np.int64)
+
+
+def _ctc_lengths(v, name, batch, hi, owner):
+    a = _ctc_ints(v, name, owner)
+    if a.shape != (batch,):
+        raise ValueError(f"{owner}: {name} must be {batch} integers (one per batch "
+                         f"element), got shape {a.shape}")
+    if a.size and (a.min() < 0 or a.max() > hi):
+        raise ValueError(f"{owner}: {name} must be in [0, {hi}], got values in "
+                         f"[{a.min()}, {a.max()}]")
+    return a
+
+
+def _ctc_labels(target, target_length, output_length, batch, steps, owner):
+    """(int64 targets (B, N), their lengths (B,), the output lengths (B,)) validated."""
+    t = _ctc_ints(target, "target", owner)
+    if t.ndim != 2 or t.shape[0] != batch:
+        raise ValueError(f"{owner}: target must have shape (batch_size, max_length) with "
+                         f"the batch size {batch} of output, got shape {t.shape}")
+    return (t, _ctc_lengths(target_length, "target_length", batch, t.shape[1], owner),
+            _ctc_lengths(output_length, "output_length", batch, steps, owner))
+
+
+def ctc_loss(target, output, target_length, output_length, mask_index=0):
+    """The connectionist temporal classification loss (Graves et al., 2006): for each
+    batch element, minus the log of the total probability, over every alignment of its
+    first output_length steps, of its first target_length labels (the class mask_index
+    being the blank).
+
+    Parameters
+    ----------
+    target
+        The labels, integers of shape (batch_size, max_label_length).
+    output
+        The logits (not softmax-normalised), shape (batch_size, max_length,
+        num_classes).
+    target_length
+        The number of labels of each element, shape (batch_size,).
+    output_length
+        The number of steps of each element, shape (batch_size,).
+    mask_index
+        The class of the blank. Default 0.
+
+    Returns
+    -------
+    Tensor
+        The losses, shape (batch_size,).
+    """
+    out = _float(output)
+    if out.ndim != 3:
+        raise ValueError(f"ctc_loss: output must have shape (batch_size, max_length, "
+                         f"num_classes), got shape {out.shape}")
+    b, steps, k = out.shape
+    blank = _argcheck.integer(mask_index, "mask_index", "ctc_loss", lo=0, hi=k - 1)
+    labels, lab_len, out_len = _ctc_labels(target, target_length, output_length, b, steps,
+                                           "ctc_loss")
+    n = labels.shape[1]
+    if np.any((labels[np.arange(n)[None, :] < lab_len[:, None]] < 0) |
+              (labels[np.arange(n)[None, :] < lab_len[:, None]] >= k)):
+        raise ValueError(f"ctc_loss: target labels must be in [0, {k}) within "
+                         f"target_length")
+    # the extended sequences: a blank before, between and after the labels
+    s = 2 * n + 1
+    ext = np.full((b, s), blank, np.int64)
+    ext[:, 1::2] = np.clip(labels, 0, k - 1)
+    skip = np.zeros((b, s), bool)        # s - 2 -> s: a label unlike the one before it
+    skip[:, 3::2] = ext[:, 3::2] != ext[:, 1:-2:2]
+    lp = log_softmax(out, axis=-1)
+    emit = P.take_along_axis(lp, np.broadcast_to(ext[:, None, :], (b, steps, s)), axis=2)
+    neg = _c(out, _CTC_NEG)
+    first = np.zeros((b, s), bool)
+    first[:, :2] = True
+    alpha = P.where(first, P.getitem(emit, (slice(None), 0)), neg)
+    pad1 = _wrap(np.full((b, 1), _CTC_NEG, out.dtype))
+    pad2 = _wrap(np.full((b, 2), _CTC_NEG, out.dtype))
+    for t in range(1, steps):
+        live = (t < out_len)[:, None]
+        if not live.any():
+            break
+        stay = P.getitem(alpha, (slice(None), slice(0, s - 1)))
+        one = P.concatenate([pad1, stay], axis=1)
+        two = P.where(skip, P.concatenate(
+            [pad2, P.getitem(alpha, (slice(None), slice(0, s - 2)))], axis=1), neg)
+        new = P.add(P.logaddexp(P.logaddexp(alpha, one), two),
+                    P.getitem(emit, (slice(None), t)))
+        alpha = P.where(live, new, alpha)
+    rows = np.arange(b)
+    last = P.getitem(alpha, (rows, 2 * lab_len))
+    before = P.where(lab_len > 0, P.getitem(alpha, (rows, np.maximum(2 * lab_len - 1, 0))),
+                     neg)
+    total = P.logaddexp(last, before)
+    return P.negative(P.where(out_len > 0, total, _c(out, 0)))
+
+
+def _ctc_collapse(path, blank, merge_repeated=True):
+    """The labels of an alignment: repeats merged (when asked) and blanks dropped."""
+    labels, prev = [], None
+    for c in path:
+        if c != blank and not (merge_repeated and c == prev):
+            labels.append(int(c))
+        prev = c
+    return labels
+
+
+def _ctc_beam_search(lp, beam_width, top_paths, blank):
+    """Prefix beam search over log-probabilities lp (steps, classes): the top_paths
+    label sequences of highest total probability (over their alignments, as the beams
+    keep them) and their log-probabilities."""
+    # each prefix: (log p of its alignments ending in a blank, ... in a label)
+    beams = {(): (0.0, -np.inf)}
+    for row in lp:
+        nxt = {}
+
+        def add(prefix, pb, pnb):
+            ob, onb = nxt.get(prefix, (-np.inf, -np.inf))
+            nxt[prefix] = (np.logaddexp(ob, pb), np.logaddexp(onb, pnb))
+        for prefix, (pb, pnb) in beams.items():
+            total = np.logaddexp(pb, pnb)
+            add(prefix, total + row[blank], -np.inf)
+            for c in range(len(row)):
+                if c == blank:
+                    continue
+                if prefix and prefix[-1] == c:
+                    add(prefix, -np.inf, pnb + row[c])           # the repeat, merged
+                    add(prefix + (c,), -np.inf, pb + row[c])     # a new c after a blank
+                else:
+                    add(prefix + (c,), -np.inf, total + row[c])
+        ranked = sorted(nxt.items(), key=lambda kv: -np.logaddexp(*kv[1]))
+        beams = dict(ranked[:beam_width])
+    ranked = sorted(beams.items(), key=lambda kv: -np.logaddexp(*kv[1]))[:top_paths]
+    return [(list(p), float(np.logaddexp(*v))) for p, v in ranked]
+
+
+def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
+               merge_repeated=True, mask_index=0):
+    """Decodes the output of a CTC model into label sequences.
+
+    Parameters
+    ----------
+    inputs
+        The logits (not softmax-normalised), shape (batch_size, max_length,
+        num_classes).
+    sequence_lengths
+        The number of steps of each element, shape (batch_size,).
+    strategy
+        "greedy" (the best class at each step) or "beam_search" (a prefix beam search
+        for the label sequences of highest probability). Default "greedy".
+    beam_width
+        The number of prefixes the beam search keeps. Default 100.
+    top_paths
+        The number of sequences the beam search returns per element. Default 1.
+    merge_repeated
+        Whether the greedy strategy merges repeated classes (the beam search always
+        does, as CTC defines). Default True.
+    mask_index
+        The class of the blank. Default 0.
+
+    Returns
+    -------
+    tuple
+        (decoded, scores): decoded int32 of shape (paths, batch_size, max_length), the
+        labels of each sequence followed by -1 (paths is 1 for greedy, top_paths for
+        beam search); scores of shape (batch_size, paths): minus the sum of the chosen
+        logits (greedy), or the log-probability of each sequence (beam search).
+    """
+    _argcheck.string(strategy, "strategy", "ctc_decode", choices=("greedy", "beam_search"))
+    x = _float(inputs)
+    if x.ndim != 3:
+        raise ValueError(f"ctc_decode: inputs must have shape (batch_size, max_length, "
+                         f"num_classes), got shape {x.shape}")
+    b, steps, k = x.shape
+    blank = _argcheck.integer(mask_index, "mask_index", "ctc_decode", lo=0, hi=k - 1)
+    lens = _ctc_lengths(sequence_lengths, "sequence_lengths", b, steps, "ctc_decode")
+    xr = _raw(x)
+    if strategy == "greedy":
+        _argcheck.boolean(merge_repeated, "merge_repeated", "ctc_decode")
+        decoded = np.full((1, b, steps), -1, np.int32)
+        scores = np.empty((b, 1), xr.dtype)
+        for i in range(b):
+            best = np.argmax(xr[i, :lens[i]], axis=-1)
+            labels = _ctc_collapse(best, blank, bool(merge_repeated))
+            decoded[0, i, :len(labels)] = labels
+            scores[i, 0] = -np.sum(np.max(xr[i, :lens[i]], axis=-1))
+        return _wrap(decoded), _wrap(scores)
+    width = _argcheck.integer(beam_width, "beam_width", "ctc_decode", lo=1)
+    paths = _argcheck.integer(top_paths, "top_paths", "ctc_decode", lo=1, hi=width)
+    lp = _raw(log_softmax(x, axis=-1)).astype(np.float64)
+    decoded = np.full((paths, b, steps), -1, np.int32)
+    scores = np.full((b, paths), -np.inf, xr.dtype)
+    for i in range(b):
+        for j, (labels, score) in enumerate(_ctc_beam_search(lp[i, :lens[i]], width, paths,
+                                                             blank)):
+            decoded[j, i, :len(labels)] = labels
+            scores[i, j] = score
+    return _wrap(decoded), _wrap(scores)
+
+
+def _ctc_alignments(steps, k):
+    return np.stack(np.meshgrid(*[np.arange(k)] * steps, indexing="ij"), -1).reshape(-1, steps)
+
+
+def _ctc_brute_force(output, target, target_length, output_length, blank=0):
+    """-log of the summed probability of every alignment that collapses to the labels,
+    by enumerating all alignments (a reference for small sizes)."""
+    out = np.asarray(output, np.float64)
+    lp = out - out.max(-1, keepdims=True)
+    lp = lp - np.log(np.exp(lp).sum(-1, keepdims=True))
+    losses = []
+    for i in range(out.shape[0]):
+        n = int(output_length[i])
+        want = [int(c) for c in target[i, :target_length[i]]]
+        total = -np.inf
+        for path in _ctc_alignments(n, out.shape[2]):
+            if _ctc_collapse(path, blank) == want:
+                total = np.logaddexp(total, lp[i, np.arange(n), path].sum())
+        losses.append(-total)
+    return np.asarray(losses, np.asarray(output).dtype)
+
+
+_CTC_CASE = {"target": np.array([[1, 2, 2], [2, 1, 0]]), "target_length": np.array([3, 2]),
+             "output_length": np.array([5, 4])}
+register("ctc_loss", shapes=((2, 5, 3),), cases=(_CTC_CASE,),
+         ref=lambda o, target, target_length, output_length: _ctc_brute_force(
+             o, target, target_length, output_length))(
+    lambda output, target, target_length, output_length: ctc_loss(
+        target, output, target_length, output_length))
+
+
+def _ctc_decode_ref(x, sequence_lengths, strategy="greedy", top_paths=1):
+    """Greedy: the best class per step, collapsed; beam search with a beam that keeps
+    every prefix: the most probable label sequences over all their alignments."""
+    dtype = np.asarray(x).dtype
+    x = np.asarray(x, np.float64)
+    b, steps, k = x.shape
+    paths = 1 if strategy == "greedy" else top_paths
+    decoded = np.full((paths, b, steps), -1, np.int32)
+    scores = np.zeros((b, paths))
+    for i in range(b):
+        n = int(sequence_lengths[i])
+        if strategy == "greedy":
+            labels = _ctc_collapse(np.argmax(x[i, :n], -1), 0)
+            decoded[0, i, :len(labels)] = labels
+            scores[i, 0] = -x[i, :n].max(-1).sum()
+            continue
+        lp = x[i, :n] - np.log(np.exp(x[i, :n]).sum(-1, keepdims=True))
+        probs = {}
+        for path in _ctc_alignments(n, k):
+            key = tuple(_ctc_collapse(path, 0))
+            probs[key] = np.logaddexp(probs.get(key, -np.inf), lp[np.arange(n), path].sum())
+        best = sorted(probs.items(), key=lambda kv: -kv[1])[:paths]
+        for j, (labels, score) in enumerate(best):
+            decoded[j, i, :len(labels)] = labels
+            scores[i, j] = score
+    return decoded, scores.astype(dtype)
+
+
+register("ctc_decode", shapes=((2, 4, 3),), grad=False,
+         cases=({"sequence_lengths": np.array([4, 3])},
+                {"sequence_lengths": np.array([4, 3]), "strategy": "beam_search",
+                 "top_paths": 3}),
+         ref=lambda x, **kw: _ctc_decode_ref(x, **kw), rtol=1e-5)(
+    lambda x, sequence_lengths, strategy="greedy", top_paths=1: ctc_decode(
+        x, sequence_lengths, strategy=strategy, top_paths=top_paths))

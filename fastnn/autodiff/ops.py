@@ -25,8 +25,8 @@ from fastnn.autodiff.numpy_ops import (  # noqa: F401
     take_along_axis, tan, tensordot, tile, trace, transpose, tri, tril, triu, true_divide,
     var, where, zeros, zeros_like)
 from fastnn.autodiff.nn_ops import (  # noqa: F401
-    batch_normalization, binary_crossentropy, categorical_crossentropy, celu,
-    dot_product_attention, elu, erf, gelu, glu, hard_shrink, hard_sigmoid, hard_silu,
+    batch_normalization, binary_crossentropy, categorical_crossentropy, celu, ctc_decode,
+    ctc_loss, dot_product_attention, elu, erf, gelu, glu, hard_shrink, hard_sigmoid, hard_silu,
     hard_swish, hard_tanh, layer_normalization, leaky_relu, log_sigmoid, log_softmax,
     moments, multi_hot, normalize, one_hot, psnr, relu, relu6, rms_normalization, selu,
     sigmoid, silu, soft_shrink, softmax, softplus, softsign, sparse_categorical_crossentropy,
