@@ -514,8 +514,8 @@ def _sp(t):
 
 
 # Keras 3's activations fastnn composes of autodiff ops (no C kernel): NumPy references
-# (keras/src/backend/numpy/nn.py). glu and threshold (shape rule, required arguments)
-# are tested in tests/test_activations_keras3.py.
+# (keras/src/backend/numpy/nn.py). glu, sparsemax and threshold (shape rules, required
+# arguments) are tested in tests/test_activations_keras3.py.
 COMPOSED_REFS = {
     "relu6": lambda x: np.minimum(np.maximum(x, 0), 6),
     "hard_silu": lambda x: x * np.clip(x / 6 + 0.5, 0, 1),
@@ -560,7 +560,8 @@ def _relu_ref(x, negative_slope=0.0, max_value=None, threshold=0.0):
 @fuzz(300)
 @given(data=st.data())
 def fuzz_activations(data):
-    name = data.draw(st.sampled_from(sorted(set(activations.ALL_OBJECTS) - {"glu", "threshold"})
+    name = data.draw(st.sampled_from(sorted(set(activations.ALL_OBJECTS) -
+                                            {"glu", "threshold", "sparsemax"})
                                      + ["swish", "hard_swish"]))
     fn = activations.get(name)
     shape = data.draw(st.sampled_from([(), (3,), (2, 3), (2, 2, 2), (0, 3)]))

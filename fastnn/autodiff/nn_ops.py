@@ -1028,6 +1028,8 @@ def sparsemax(x, axis=-1):
     if x.ndim == 0:
         raise ValueError("sparsemax: x must have at least 1 dimension, got a scalar")
     ax = _check_axis(axis, x.ndim, "sparsemax")
+    if x.shape[ax] == 0:
+        return P.multiply(x, _c(x, 1))      # nothing to normalise
     xr = np.moveaxis(_raw(x), ax, -1)
     srt = -np.sort(-xr, axis=-1)
     cum = np.cumsum(srt, axis=-1)
@@ -1088,6 +1090,10 @@ def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwa
     xi = np.asarray(_raw(inputs))
     if xi.ndim == 0:
         raise ValueError("multi_hot: inputs must have at least 1 dimension, got a scalar")
+    if xi.dtype.kind not in "biu" and not (xi.dtype.kind == "f" and np.all(
+            xi == np.floor(xi))):
+        raise TypeError(f"multi_hot: inputs must hold integer labels, got dtype {xi.dtype}"
+                        + (" with non-integer values" if xi.dtype.kind == "f" else ""))
     hot = _raw(one_hot(xi, num_classes, axis=axis, dtype=dtype, sparse=sparse))
     out = np.any(hot != 0, axis=1 if xi.ndim > 1 else 0).astype(hot.dtype)
     return _wrap(out)
@@ -1404,6 +1410,11 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
     logits = P.multiply(logits, _c(logits, scale))
     if bias is not None:
         bt = bias if isinstance(bias, Tensor) else convert_to_tensor(bias)
+        try:
+            np.broadcast_shapes(bt.shape, logits.shape)
+        except ValueError:
+            raise ValueError(f"dot_product_attention: bias must broadcast to (B, N, T, S) = "
+                             f"{logits.shape}, got shape {bt.shape}") from None
         logits = P.add(logits, bt if bt.dtype == dt else P.cast(bt, dt))
     keep = None
     if mask is not None:
