@@ -290,7 +290,7 @@ def _extreme(ufunc, name, empty):
         if dr.dtype.kind == "f":
             fill = empty
         elif dr.dtype.kind == "b":
-            fill = empty < 0
+            fill = empty > 0           # max: False, min: True
         else:
             info = np.iinfo(dr.dtype)
             fill = info.min if empty < 0 else info.max
