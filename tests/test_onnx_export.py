@@ -91,6 +91,7 @@ PARAMS = {
     "log_softmax": [{}, {"axis": 0}],
     "celu": [{}, {"alpha": 0.5}, {"alpha": -0.5}],
     "glu": [{}, {"axis": 0}],
+    "sparsemax": [{}, {"axis": 0}],
     "squareplus": [{}, {"b": 1.0}],
     "soft_shrink": [{}, {"threshold": 0.3}],
     "hard_shrink": [{}, {"threshold": 0.3}],

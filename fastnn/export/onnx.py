@@ -424,6 +424,25 @@ def _threshold(g, x, dt, threshold, default_value):
                             g.const(default_value, dt)])
 
 
+def _sparsemax(g, x, dt, axis=-1):
+    # max(x - tau, 0): with z sorted in descending order along the axis, the support is
+    # the first k values with 1 + k z_k > z_1 + ... + z_k, and tau = (their sum - 1) / k
+    axis = int(axis)
+    size = g.node("Gather", [g.node("Shape", [x]), g.ints([axis])])
+    srt = g.node("TopK", [x, size], n_outputs=2, axis=axis, largest=1, sorted=1)[0]
+    cum = g.node("CumSum", [srt, g.ints(axis)])
+    ranks = g.node("CumSum", [g.node("Expand", [g.const(1, dt), g.node("Shape", [x])]),
+                              g.ints(axis)])
+    on = g.node("Cast", [g.node("Greater", [g.node("Add", [g.const(1, dt),
+                                                            g.node("Mul", [ranks, srt])]),
+                                            cum])],
+                to=g.helper.np_dtype_to_tensor_dtype(np.dtype(dt)))
+    count = g.reduce("ReduceSum", on, [axis])
+    total = g.reduce("ReduceSum", g.node("Mul", [srt, on]), [axis])
+    tau = g.node("Div", [g.node("Sub", [total, g.const(1, dt)]), count])
+    return g.node("Relu", [g.node("Sub", [x, tau])])
+
+
 def _unary(op_type):
     def emit(g, x, dt):
         return g.node(op_type, [x])
@@ -460,6 +479,7 @@ _ACTIVATIONS = {
     "tanh_shrink": _tanh_shrink,
     "hard_tanh": _hard_tanh,
     "threshold": _threshold,
+    "sparsemax": _sparsemax,
 }
 
 
