@@ -1265,6 +1265,8 @@ def index_reduce(x, key, v, kind):
                 gv = _sum_to(where(win, getitem(g, key), 0), v) if _floating(v) else None
                 return gx, gv
         _rec("index_reduce", (x, v), out, vjp)
+    return out
+
 
 # ---- nn and math ops (batch 2)
 def fftn(re, im, axes, inverse=False):
