@@ -1688,3 +1688,2137 @@ def argsort(x, axis=-1):
     x = _t(x)
     axis = _check_axis(axis, x.ndim, owner="argsort", allow_tuple=False)
     return _wrap(np.argsort(_raw(x), axis=axis, kind="stable").astype(np.int32))
+
+
+# ===================================================== more NumPy functions (batch 2)
+def _same_int(out, dtype):
+    """out in the integer dtype the input had (NumPy accumulates small integers in
+    int64; Keras keeps the input's dtype)."""
+    return P.cast(out, dtype) if dtype.kind in "iu" and out.dtype != dtype else out
+
+
+def _promote(xs):
+    """The Tensors xs cast to one dtype as Keras promotes them: the widest float if any
+    is a float (an integer never widens a float), else NumPy's integer / bool rule."""
+    dts = [x.dtype for x in xs]
+    if len(set(dts)) <= 1:
+        return list(xs)
+    floats = [d for d in dts if d.kind in "fc"]
+    d = np.result_type(*floats) if floats else np.result_type(*dts)
+    return [x if x.dtype == d else P.cast(x, d) for x in xs]
+
+
+def _int_arg(v, name, owner, low=None):
+    """v as a Python int (an int or a 0-d integer array), at least ``low``."""
+    if isinstance(v, (np.ndarray, Tensor)) and v.ndim == 0 and v.dtype.kind in "iu":
+        v = int(v)
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be an int, got {type(v).__name__} {v!r}")
+    if low is not None and v < low:
+        raise ValueError(f"{owner}: {name} must be an int >= {low}, got {v}")
+    return int(v)
+
+
+def _min_ndim(x, n, owner, name="x"):
+    if x.ndim < n:
+        raise ValueError(f"{owner}: {name} must have at least {n} dimension"
+                         f"{'s' if n > 1 else ''}, got shape {x.shape}")
+
+
+def _axes_tuple(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, tuple):
+        return tuple(sorted(a % ndim for a in axis))
+    return (axis % ndim,)
+
+
+@register("einsum", args=("x", "x"), shapes=((2, 3), (3, 4)),
+          cases=({"subscripts": "ij,jk->ik"}, {"subscripts": "ij,jk"},
+                 {"subscripts": "ij,jk->k"}),
+          ref=lambda a, b, subscripts: np.einsum(subscripts, a, b))
+def _einsum_test(a, b, subscripts):
+    return einsum(subscripts, a, b)
+
+
+register("einsum_diagonal", args=("x", "x"), shapes=((3, 3), (2, 3)),
+         ref=lambda a, b: np.einsum("ii,ji->j", a, b))(
+    lambda a, b: einsum("ii,ji->j", a, b))
+register("einsum_ellipsis", args=("x", "x"), shapes=((2, 3, 4), (1, 4, 2)),
+         ref=lambda a, b: np.einsum("...ij,...jk->...ik", a, b))(
+    lambda a, b: einsum("...ij,...jk->...ik", a, b))
+
+
+def einsum(subscripts, *operands, **kwargs):
+    """The Einstein summation ``subscripts`` over ``operands`` (as ``numpy.einsum``):
+    ``einsum("ij,jk->ik", a, b)`` is the matrix product, ``einsum("ii", a)`` the trace.
+
+    Parameters
+    ----------
+    subscripts
+        The subscripts: a letter per axis, operands separated by commas, ``->`` and the
+        output's letters (optional), ``...`` for broadcast axes.
+    *operands
+        The tensors.
+    **kwargs
+        Accepted for Keras compatibility; NumPy's ``optimize`` only (the result is the
+        same either way).
+    """
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum: subscripts must be a string, got "
+                        f"{type(subscripts).__name__} {subscripts!r}")
+    unknown = set(kwargs) - {"optimize"}
+    if unknown:
+        raise TypeError(f"einsum: unexpected keyword arguments {sorted(unknown)}")
+    xs = _promote([_t(o) for o in operands])
+    if xs and xs[0].dtype in (np.int8, np.int16, np.uint8, np.uint16):
+        xs = [P.cast(x, np.int32) for x in xs]
+    probe = np.empty((), np.int8)
+    try:
+        np.einsum_path(subscripts, *[np.broadcast_to(probe, x.shape) for x in xs])
+    except ValueError as e:
+        raise ValueError(f"einsum: subscripts {subscripts!r} do not fit the operands of "
+                         f"shapes {[x.shape for x in xs]}: {e}") from None
+    return P.einsum(subscripts, *xs)
+
+
+@register("append", args=("x", "x"), shapes=((2, 3), (1, 3)),
+          cases=({}, {"axis": 0}), ref=np.append)
+def append(x1, x2, axis=None):
+    """``x2`` appended to ``x1``: both flattened first, or joined along ``axis``.
+
+    Parameters
+    ----------
+    x1
+        The first tensor.
+    x2
+        The values appended.
+    axis
+        The axis to join along. Default None: both flattened.
+    """
+    a, b = _promote([_t(x1), _t(x2)])
+    if axis is None:
+        return P.concatenate([P.ravel(a), P.ravel(b)], axis=0)
+    _check_axis(axis, a.ndim, owner="append", allow_tuple=False)
+    if a.ndim != b.ndim:
+        raise ValueError(f"append: x1 and x2 must have the same number of dimensions with "
+                         f"an axis, got shapes {a.shape} and {b.shape}")
+    return P.concatenate([a, b], axis=axis)
+
+
+def _ref_average(x, axis=None, weights=None):
+    return np.average(x, axis=axis, weights=weights)
+
+
+@register("average", args=("x", "pos"), shapes=((3, 4), (4,)), cases=({"axis": 1},),
+          ref=lambda x, w, axis: np.average(x, axis=axis, weights=w))
+def _average_test(x, w, axis):
+    return average(x, axis=axis, weights=w)
+
+
+register("average_unweighted", shapes=((2, 3, 4),), cases=({}, {"axis": 0}),
+         ref=_ref_average)(lambda x, axis=None: average(x, axis=axis))
+
+
+def average(x, axis=None, weights=None):
+    """The weighted average along ``axis``: ``sum(x * weights) / sum(weights)``.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    axis
+        The axis (or axes) to average over. Default None: all of them.
+    weights
+        The weights: of ``x``'s shape, or 1-D of the length of ``axis``. Default None:
+        equal weights (the mean).
+    """
+    x = _float(x)
+    axis = _check_axis(axis, x.ndim, owner="average")
+    if weights is None:
+        return P.mean(x, axis=axis)
+    w = _float(weights)
+    x, w = _promote([x, w])
+    if w.shape != x.shape:
+        one = axis[0] if isinstance(axis, tuple) and len(axis) == 1 else axis
+        if one is None or isinstance(one, tuple):
+            raise ValueError(f"average: weights must have x's shape {x.shape} unless axis is "
+                             f"one axis, got weights of shape {w.shape} with axis={axis}")
+        if w.ndim != 1 or w.shape[0] != x.shape[one]:
+            raise ValueError(f"average: weights must have x's shape {x.shape} or be 1-D of "
+                             f"length {x.shape[one]} (the size of axis {one}), got shape "
+                             f"{w.shape}")
+        shape = [1] * x.ndim
+        shape[one] = -1
+        w = P.reshape(w, shape)
+    num = P.sum(P.multiply(x, w), axis=axis)
+    den = P.sum(P.broadcast_to(w, x.shape), axis=axis)
+    return P.divide(num, den)
+
+
+@register("cumprod", args=("nz",), shapes=((2, 3, 4),), cases=({}, {"axis": 1}, {"axis": -1}),
+          ref=np.cumprod)
+def cumprod(x, axis=None, dtype=None):
+    """The cumulative product along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    axis
+        The axis to multiply along. Default None: over the flattened values.
+    dtype
+        The dtype of the result. Default None: from ``x`` (booleans give int32).
+    """
+    x = _t(x)
+    axis = _check_axis(axis, x.ndim, owner="cumprod", allow_tuple=False)
+    if dtype is not None:
+        x = P.cast(x, standardize_dtype(dtype, "dtype", "cumprod"))
+    elif x.dtype == np.bool_:
+        x = P.cast(x, np.int32)
+    return _same_int(P.cumprod(x, axis=axis), x.dtype)
+
+
+register("cumprod_zeros", shapes=((3, 4),), cases=({"axis": 1},),
+         ref=lambda x, axis: np.cumprod(np.where(np.abs(x) < 0.5, 0, x), axis=axis))(
+    lambda x, axis: cumprod(P.where(np.abs(_raw(x)) < 0.5, 0, x), axis=axis))
+
+
+@register("diff", shapes=((3, 5),), cases=({}, {"n": 2}, {"axis": 0}, {"n": 0}), ref=np.diff)
+def diff(a, n=1, axis=-1):
+    """The ``n``-th discrete difference along ``axis``: ``a[i + 1] - a[i]``, ``n`` times.
+
+    Parameters
+    ----------
+    a
+        The input tensor.
+    n
+        How many times to take differences. Default 1.
+    axis
+        The axis. Default -1.
+    """
+    a = _t(a)
+    n = _int_arg(n, "n", "diff", low=0)
+    _min_ndim(a, 1, "diff", "a")
+    axis = _check_axis(axis, a.ndim, owner="diff", allow_none=False, allow_tuple=False)
+    for _ in range(n):
+        hi = (slice(None),) * (axis % a.ndim) + (slice(1, None),)
+        lo = (slice(None),) * (axis % a.ndim) + (slice(None, -1),)
+        if a.dtype == np.bool_:
+            a = _wrap(np.not_equal(_raw(a)[hi], _raw(a)[lo]))
+        else:
+            a = P.subtract(P.getitem(a, hi), P.getitem(a, lo))
+    return a
+
+
+@register("diag", shapes=((4,),), cases=({}, {"k": 1}, {"k": -2}), ref=np.diag)
+def diag(x, k=0):
+    """The ``k``-th diagonal of a 2-D ``x``, or a 2-D tensor with the 1-D ``x`` on its
+    ``k``-th diagonal.
+
+    Parameters
+    ----------
+    x
+        A 1-D or 2-D tensor.
+    k
+        The diagonal: 0 the main one, positive above, negative below. Default 0.
+    """
+    x = _t(x)
+    k = _int_arg(k, "k", "diag")
+    if x.ndim == 1:
+        n = x.shape[0] + builtins.abs(k)
+        i = np.arange(x.shape[0])
+        key = (i - builtins.min(k, 0), i + builtins.max(k, 0))
+        return P.scatter(x, key, (n, n))
+    if x.ndim == 2:
+        r0, c0 = builtins.max(-k, 0), builtins.max(k, 0)
+        m = builtins.max(0, builtins.min(x.shape[0] - r0, x.shape[1] - c0))
+        i = np.arange(m)
+        return P.getitem(x, (i + r0, i + c0))
+    raise ValueError(f"diag: x must be 1-D or 2-D, got shape {x.shape}")
+
+
+register("diag_2d", shapes=((3, 4),), cases=({}, {"k": 1}, {"k": -1}, {"k": 5}),
+         ref=np.diag)(diag)
+
+
+@register("diagflat", shapes=((2, 2),), cases=({}, {"k": 1}), ref=np.diagflat)
+def diagflat(x, k=0):
+    """A 2-D tensor with the flattened ``x`` on its ``k``-th diagonal.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    k
+        The diagonal: 0 the main one, positive above, negative below. Default 0.
+    """
+    return diag(P.ravel(_t(x)), k)
+
+
+def _joined(xs, owner):
+    if isinstance(xs, (Tensor, np.ndarray)) or not hasattr(xs, "__iter__"):
+        raise TypeError(f"{owner}: xs must be a list or tuple of tensors, got "
+                        f"{type(xs).__name__}")
+    xs = [_t(x) for x in xs]
+    if not xs:
+        raise ValueError(f"{owner}: xs must hold at least one tensor, got none")
+    return _promote(xs)
+
+
+def _concat(xs, axis, owner):
+    nd = xs[0].ndim
+    for x in xs[1:]:
+        if x.ndim != nd or builtins.any(s != t for i, (s, t) in enumerate(zip(x.shape, xs[0].shape))
+                                        if i != axis % builtins.max(nd, 1)):
+            raise ValueError(f"{owner}: the tensors must have the same shape except along "
+                             f"axis {axis}, got shapes {[v.shape for v in xs]}")
+    return P.concatenate(xs, axis=axis)
+
+
+def _at_least(x, n):
+    """x with axes of size 1 added as numpy.atleast_2d / atleast_3d add them."""
+    if x.ndim >= n:
+        return x
+    if x.ndim == 0:
+        return P.reshape(x, (1,) * n)
+    if n == 2:
+        return P.reshape(x, (1,) + x.shape)
+    return P.reshape(x, (1,) + x.shape + (1,) if x.ndim == 1 else x.shape + (1,))
+
+
+def hstack(xs):
+    """The tensors ``xs`` joined along their second axis (the first for 1-D tensors).
+
+    Parameters
+    ----------
+    xs
+        The tensors.
+    """
+    xs = _joined(xs, "hstack")
+    xs = [P.reshape(x, (1,)) if x.ndim == 0 else x for x in xs]
+    return _concat(xs, 0 if xs[0].ndim == 1 else 1, "hstack")
+
+
+def vstack(xs):
+    """The tensors ``xs`` joined along their first axis (1-D tensors as rows).
+
+    Parameters
+    ----------
+    xs
+        The tensors.
+    """
+    xs = [_at_least(x, 2) for x in _joined(xs, "vstack")]
+    return _concat(xs, 0, "vstack")
+
+
+def dstack(xs):
+    """The tensors ``xs`` joined along their third axis (as ``numpy.dstack``: 1-D and 2-D
+    tensors gain axes first).
+
+    Parameters
+    ----------
+    xs
+        The tensors.
+    """
+    xs = [_at_least(x, 3) for x in _joined(xs, "dstack")]
+    return _concat(xs, 2, "dstack")
+
+
+def column_stack(xs):
+    """The tensors ``xs`` joined as columns: 1-D tensors become columns of a 2-D result,
+    others join along their second axis.
+
+    Parameters
+    ----------
+    xs
+        The tensors.
+    """
+    xs = _joined(xs, "column_stack")
+    xs = [P.reshape(x, (-1, 1)) if x.ndim < 2 else x for x in xs]
+    return _concat(xs, 1, "column_stack")
+
+
+for _name, _fn, _shapes in (("hstack", hstack, ((2, 3), (2, 1))),
+                            ("vstack", vstack, ((3,), (2, 3))),
+                            ("dstack", dstack, ((2, 3), (2, 3))),
+                            ("column_stack", column_stack, ((3,), (3, 2)))):
+    register(_name, args=("x", "x"), shapes=_shapes,
+             ref=(lambda f: lambda a, b: f([a, b]))(getattr(np, _name)))(
+        (lambda f: lambda a, b: f([a, b]))(_fn))
+
+
+def _sections(x, ios, axis, owner, equal):
+    """indices_or_sections checked, as the split indices along axis."""
+    n = x.shape[axis]
+    if isinstance(ios, (np.ndarray, Tensor)) and _raw(ios).ndim == 0:
+        ios = int(_raw(ios))
+    if isinstance(ios, numbers.Integral) and not isinstance(ios, (bool, np.bool_)):
+        k = int(ios)
+        if k <= 0:
+            raise ValueError(f"{owner}: indices_or_sections must be a positive int or a list "
+                             f"of indices, got {k}")
+        if equal:
+            if n % k:
+                raise ValueError(f"{owner}: indices_or_sections={k} must divide the size {n} "
+                                 f"of axis {axis} into equal parts")
+            return k
+        q, r = divmod(n, k)
+        sizes = [q + 1] * r + [q] * (k - r)
+        return [int(v) for v in np.cumsum(sizes)[:-1]]
+    idx = np.asarray(_raw(ios))
+    if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
+        raise TypeError(f"{owner}: indices_or_sections must be an int or a 1-D list of ints, "
+                        f"got {ios!r}")
+    return [int(v) for v in idx]
+
+
+def array_split(x, indices_or_sections, axis=0):
+    """``x`` split into parts along ``axis``: an int ``n`` makes ``n`` parts whose sizes
+    differ by at most one (the first ones larger); a list gives the split indices.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    indices_or_sections
+        The number of parts, or the indices to split at.
+    axis
+        The axis. Default 0.
+    """
+    x = _t(x)
+    _min_ndim(x, 1, "array_split")
+    axis = _check_axis(axis, x.ndim, owner="array_split", allow_none=False,
+                       allow_tuple=False) % x.ndim
+    return P.split(x, _sections(x, indices_or_sections, axis, "array_split", False), axis)
+
+
+def _fixed_split(x, indices_or_sections, axis, need, owner):
+    x = _t(x)
+    _min_ndim(x, need, owner)
+    if owner == "hsplit" and x.ndim == 1:
+        axis = 0
+    return P.split(x, _sections(x, indices_or_sections, axis, owner, True), axis)
+
+
+def hsplit(x, indices_or_sections):
+    """``x`` split along its second axis (the first for a 1-D ``x``) into equal parts or
+    at the given indices.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    indices_or_sections
+        The number of equal parts, or the indices to split at.
+    """
+    return _fixed_split(x, indices_or_sections, 1, 1, "hsplit")
+
+
+def vsplit(x, indices_or_sections):
+    """``x`` (at least 2-D) split along its first axis into equal parts or at the given
+    indices.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    indices_or_sections
+        The number of equal parts, or the indices to split at.
+    """
+    return _fixed_split(x, indices_or_sections, 0, 2, "vsplit")
+
+
+def dsplit(x, indices_or_sections):
+    """``x`` (at least 3-D) split along its third axis into equal parts or at the given
+    indices.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    indices_or_sections
+        The number of equal parts, or the indices to split at.
+    """
+    return _fixed_split(x, indices_or_sections, 2, 3, "dsplit")
+
+
+for _name, _fn, _shape, _ios in (("array_split", array_split, (5, 3), 3),
+                                 ("hsplit", hsplit, (2, 6), [1, 4]),
+                                 ("vsplit", vsplit, (4, 3), 2),
+                                 ("dsplit", dsplit, (2, 1, 4), 2)):
+    register(_name, shapes=(_shape,), cases=({"indices_or_sections": _ios},),
+             ref=getattr(np, _name))(_fn)
+
+
+@register("roll", shapes=((3, 4),), cases=({"shift": 2}, {"shift": -1, "axis": 1},
+                                          {"shift": (1, 2), "axis": (0, 1)}), ref=np.roll)
+def roll(x, shift, axis=None):
+    """``x`` with its values shifted by ``shift`` places along ``axis``, those past the
+    end coming back at the start.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    shift
+        The number of places (an int, or one per axis).
+    axis
+        The axis (or axes). Default None: over the flattened values, keeping the shape.
+    """
+    x = _t(x)
+    if isinstance(axis, (np.ndarray, Tensor)):
+        axis = tuple(int(a) for a in np.ravel(_raw(axis)))
+    axis = _check_axis(axis, x.ndim, owner="roll")
+    if isinstance(shift, (np.ndarray, Tensor)):
+        shift = [int(v) for v in np.ravel(_raw(shift))]
+    shifts = shift if isinstance(shift, (list, tuple)) else [shift]
+    shifts = [_int_arg(s, "shift", "roll") for s in shifts]
+    if axis is None:
+        if len(shifts) != 1:
+            raise ValueError(f"roll: shift must be one int when axis is None, got {shift!r}")
+        if x.size == 0:
+            return P.copy(x)
+        return P.reshape(P.take(P.ravel(x), np.roll(np.arange(x.size), shifts[0])), x.shape)
+    axes = list(axis) if isinstance(axis, tuple) else [axis]
+    if len(shifts) == 1:
+        shifts = shifts * len(axes)
+    elif len(axes) == 1:
+        axes = axes * len(shifts)
+    elif len(shifts) != len(axes):
+        raise ValueError(f"roll: shift and axis must have the same length (or one of them "
+                         f"length 1), got {shift!r} and {axis!r}")
+    total = {}
+    for s, a in zip(shifts, axes):
+        total[a % x.ndim] = total.get(a % x.ndim, 0) + s
+    key = tuple(np.roll(np.arange(n), total[d]) if d in total else slice(None)
+                for d, n in enumerate(x.shape))
+    out = x
+    for d, k in enumerate(key):
+        if not isinstance(k, slice):
+            out = P.take(out, k, axis=d)
+    return out
+
+
+@register("trunc", args=("x",), ref=np.trunc, grad=False)
+def trunc(x):
+    """``x`` rounded toward zero, element-wise (integers unchanged).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    """
+    x = _t(x)
+    return _wrap(np.trunc(_raw(x)) if x.dtype.kind in "fc" else np.array(_raw(x)))
+
+
+# -------------------------------------------------------------------- quantiles
+_Q_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(x, q, axis, method, keepdims, owner, skip_nan, scale=1.0):
+    x = _float(x)
+    qa = np.asarray(_raw(q), dtype=np.float64) / scale
+    if qa.ndim > 1:
+        raise ValueError(f"{owner}: q must be a number or a 1-D list, got shape {qa.shape}")
+    top = "100" if scale != 1.0 else "1"
+    if np.isnan(qa).any() or (qa < 0).any() or (qa > 1).any():
+        raise ValueError(f"{owner}: q must be in [0, {top}], got {_raw(q)!r}")
+    if method not in _Q_METHODS:
+        raise ValueError(f"{owner}: method must be one of {', '.join(_Q_METHODS)}, got "
+                         f"{method!r}")
+    keepdims = _bool(keepdims, "keepdims", owner)
+    axis = _check_axis(axis, x.ndim, owner=owner)
+    if x.ndim == 0:
+        x = P.reshape(x, (1,))
+        axis, keepdims, scalar_in = None, False, True
+    else:
+        scalar_in = False
+    axes = _axes_tuple(axis, x.ndim)
+    rest = [d for d in range(x.ndim) if d not in axes]
+    rest_shape = tuple(x.shape[d] for d in rest)
+    xm = P.reshape(P.transpose(x, rest + list(axes)), rest_shape + (-1,))
+    xr = _raw(xm)
+    m = xr.shape[-1]
+    if m == 0:
+        raise ValueError(f"{owner}: x must have values along the reduced axes, got shape "
+                         f"{x.shape}")
+    order = np.argsort(xr, axis=-1, kind="stable")              # NaN sorts last
+    s = P.take_along_axis(xm, order, -1)
+    nan = np.isnan(xr)
+    n = (m - nan.sum(axis=-1)) if skip_nan else np.full(rest_shape, m)
+    qv = qa.reshape((-1,) + (1,) * len(rest_shape))
+    pos = qv * np.maximum(n - 1, 0)                              # (Q,) + rest_shape
+    lo = np.floor(pos)
+    hi = np.ceil(pos)
+    frac = pos - lo
+    if method == "lower":
+        hi = lo
+    elif method == "higher":
+        lo = hi
+    elif method == "nearest":
+        lo = hi = np.around(pos)
+    elif method == "midpoint":
+        frac = np.where(hi > lo, 0.5, 0.0)
+
+    def gather(idx):
+        idx = np.moveaxis(idx.astype(np.int64), 0, -1)           # rest_shape + (Q,)
+        return P.take_along_axis(s, idx, -1)
+    v_lo = gather(lo)
+    if method in ("lower", "higher", "nearest"):
+        out = v_lo
+    else:
+        f = np.moveaxis(frac, 0, -1).astype(x.dtype)
+        v_hi = gather(hi)
+        with np.errstate(invalid="ignore"):
+            out = P.add(v_lo, P.multiply(P.subtract(v_hi, v_lo), f))
+        lo_r = _raw(v_lo)
+        same = (f == 0) | (np.isinf(lo_r) & (lo_r == _raw(v_hi)))  # no step, or inf to inf
+        if same.any():
+            out = P.where(same, v_lo, out)
+    bad = (n == 0) if skip_nan else nan.any(axis=-1)
+    if bad.any():
+        out = P.where(bad[..., None], np.nan, out)
+    out = P.moveaxis(out, -1, 0)                                 # (Q,) + rest_shape
+    if keepdims:
+        out = P.reshape(out, (qv.shape[0],) + tuple(
+            1 if d in axes else x.shape[d] for d in range(x.ndim)))
+    if qa.ndim == 0:
+        out = P.reshape(out, out.shape[1:])
+    if scalar_in and out.ndim and qa.ndim == 0:
+        out = P.reshape(out, ())
+    return out
+
+
+_QCASES = ({"q": 0.3}, {"q": [0.0, 0.5, 1.0], "axis": 1},
+           {"q": 0.7, "axis": (0, 2), "keepdims": True})
+
+
+@register("quantile", shapes=_RED_SHAPE, cases=_QCASES + (
+    {"q": [0.2, 0.6], "axis": -1, "method": "lower"}, {"q": 0.4, "method": "higher"},
+    {"q": 0.45, "axis": 1, "method": "nearest"}, {"q": 0.3, "axis": 0, "method": "midpoint"}),
+    ref=lambda x, q, **kw: np.quantile(x, q, **kw).astype(x.dtype))
+def quantile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th quantiles of ``x`` along ``axis`` (``q`` in [0, 1]); with a list of
+    ``q`` the quantiles stack along a new first axis.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    q
+        The quantile, or a 1-D list of them, in [0, 1].
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    method
+        How a quantile between two values is taken: ``'linear'`` (the default),
+        ``'lower'``, ``'higher'``, ``'midpoint'`` or ``'nearest'``.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
+    return _quantile(x, q, axis, method, keepdims, "quantile", False)
+
+
+@register("percentile", shapes=_RED_SHAPE,
+          cases=({"q": 30.0}, {"q": [0.0, 50.0, 100.0], "axis": 1},
+                 {"q": 70.0, "axis": (0, 2), "keepdims": True}),
+          ref=lambda x, q, **kw: np.percentile(x, q, **kw).astype(x.dtype))
+def percentile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th percentiles of ``x`` along ``axis`` (``q`` in [0, 100]); with a list
+    of ``q`` the percentiles stack along a new first axis.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    q
+        The percentile, or a 1-D list of them, in [0, 100].
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    method
+        How a percentile between two values is taken: ``'linear'`` (the default),
+        ``'lower'``, ``'higher'``, ``'midpoint'`` or ``'nearest'``.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
+    return _quantile(x, q, axis, method, keepdims, "percentile", False, 100.0)
+
+
+@register("median", shapes=_RED_SHAPE, cases=_RED_CASES, ref=np.median)
+def median(x, axis=None, keepdims=False):
+    """The median along ``axis`` (the mean of the two middle values for an even count).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
+    return _quantile(x, 0.5, axis, "linear", keepdims, "median", False)
+
+
+@register("nan_to_num", args=("x",), cases=({}, {"nan": 1.5, "posinf": 9.0, "neginf": -9.0}),
+          ref=lambda x, **kw: np.nan_to_num(np.where(np.abs(x) > 1.5, np.inf * x, x), **kw))
+def _nan_to_num_test(x, **kw):
+    return nan_to_num(P.where(np.abs(_raw(x)) > 1.5, _raw(x) * np.inf, x), **kw)
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """``x`` with NaN replaced by ``nan`` and infinities by ``posinf`` / ``neginf``
+    (default: the largest finite values of the dtype). The gradient flows through the
+    finite values only.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    nan
+        The value for NaN. Default 0.0.
+    posinf
+        The value for +inf. Default None: the dtype's largest finite value.
+    neginf
+        The value for -inf. Default None: the dtype's smallest finite value.
+    """
+    x = _t(x)
+    for nm, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if v is not None and (isinstance(v, (bool, np.bool_)) or
+                              not isinstance(_raw(v), (numbers.Real, np.ndarray))):
+            raise TypeError(f"nan_to_num: {nm} must be a number, got {type(v).__name__} "
+                            f"{v!r}")
+    if x.dtype.kind not in "fc":
+        return P.copy(x)
+    xr = _raw(x)
+    fin = np.isfinite(xr)
+    if fin.all():
+        return P.copy(x)
+    info = np.finfo(x.dtype)
+    repl = np.where(np.isnan(xr), nan, np.where(
+        xr > 0, info.max if posinf is None else posinf,
+        info.min if neginf is None else neginf)).astype(x.dtype)
+    return P.where(fin, x, repl)
+
+
+def meshgrid(*x, indexing="xy"):
+    """Coordinate tensors from 1-D coordinate vectors: ``meshgrid(a, b)`` gives two
+    tensors of shape ``(len(b), len(a))`` (``indexing='xy'``) or ``(len(a), len(b))``
+    (``'ij'``).
+
+    Parameters
+    ----------
+    *x
+        The 1-D coordinate tensors.
+    indexing
+        ``'xy'`` (Cartesian, the default) or ``'ij'`` (matrix indexing).
+    """
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    xs = [P.ravel(_t(v)) for v in x]
+    n = len(xs)
+    shape = [v.shape[0] for v in xs]
+    if indexing == "xy" and n > 1:
+        shape[0], shape[1] = shape[1], shape[0]
+    out = []
+    for i, v in enumerate(xs):
+        d = i
+        if indexing == "xy" and n > 1 and i < 2:
+            d = 1 - i
+        s = [1] * n
+        s[d] = -1
+        out.append(P.broadcast_to(P.reshape(v, s), tuple(shape)))
+    return out
+
+
+register("meshgrid", args=("x", "x"), shapes=((3,), (2,)), cases=({}, {"indexing": "ij"}),
+         ref=np.meshgrid)(meshgrid)
+
+
+@register("isin", args=("int", "int"), shapes=((3, 4), (3,)),
+          cases=({}, {"invert": True}, {"assume_unique": True}), ref=np.isin, grad=False)
+def isin(x1, x2, assume_unique=False, invert=False):
+    """Whether each value of ``x1`` is among the values of ``x2`` (a boolean tensor of
+    ``x1``'s shape).
+
+    Parameters
+    ----------
+    x1
+        The values tested.
+    x2
+        The values looked for.
+    assume_unique
+        Whether both hold unique values (a speed hint). Default False.
+    invert
+        Whether to return the opposite (not in ``x2``). Default False.
+    """
+    a, b = _t(x1), _t(x2)
+    return _wrap(np.isin(_raw(a), _raw(b), assume_unique=_bool(assume_unique, "assume_unique",
+                                                              "isin"),
+                         invert=_bool(invert, "invert", "isin")))
+
+
+@register("count_nonzero", args=("int",), shapes=_RED_SHAPE,
+          cases=({}, {"axis": 1}, {"axis": (0, 2)}),
+          ref=lambda x, axis=None: np.asarray(np.count_nonzero(x, axis=axis), np.int32),
+          grad=False)
+def count_nonzero(x, axis=None):
+    """The number of non-zero values along ``axis``, int32.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    axis
+        The axis (or axes) to count over. Default None: all of them.
+    """
+    x = _t(x)
+    axis = _check_axis(axis, x.ndim, owner="count_nonzero")
+    return _wrap(np.asarray(np.count_nonzero(_raw(x), axis=axis), np.int32))
+
+
+@register("ptp", args=("distinct",), shapes=_RED_SHAPE, cases=_RED_CASES, ref=np.ptp)
+def ptp(x, axis=None, keepdims=False):
+    """The range (maximum minus minimum) along ``axis``.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
+    x, axis, keepdims = _reduce_args(x, axis, keepdims, "ptp")
+    if x.dtype == np.bool_:
+        raise TypeError("ptp: x must be numeric, got dtype bool")
+    return P.subtract(P.max(x, axis=axis, keepdims=keepdims),
+                      P.min(x, axis=axis, keepdims=keepdims))
+
+
+def select(condlist, choicelist, default=0):
+    """Per element, the value of the first choice whose condition holds, else
+    ``default``.
+
+    Parameters
+    ----------
+    condlist
+        The boolean tensors.
+    choicelist
+        The tensors to choose from, one per condition.
+    default
+        The value where no condition holds. Default 0.
+    """
+    if not isinstance(condlist, (list, tuple)) or not isinstance(choicelist, (list, tuple)):
+        raise TypeError(f"select: condlist and choicelist must be lists, got "
+                        f"{type(condlist).__name__} and {type(choicelist).__name__}")
+    if len(condlist) != len(choicelist) or not condlist:
+        raise ValueError(f"select: condlist and choicelist must have the same, non-zero "
+                         f"length, got {len(condlist)} and {len(choicelist)}")
+    conds = [np.asarray(_raw(c)) for c in condlist]
+    for c in conds:
+        if c.dtype != np.bool_:
+            raise TypeError(f"select: condlist must hold boolean tensors, got dtype {c.dtype}")
+    choices = _promote([_t(c) for c in choicelist])
+    out = _operand(default)
+    if isinstance(out, Tensor):
+        out, *choices = _promote([out] + choices)
+    for c, v in zip(conds[::-1], choices[::-1]):
+        out = P.where(c, v, out)
+    return out
+
+
+register("select", args=("bool", "x", "bool", "x"), ref=lambda c1, x1, c2, x2: np.select(
+    [c1, c2], [x1, x2], -1.0))(lambda c1, x1, c2, x2: select([c1, c2], [x1, x2], -1.0))
+
+
+@register("vdot", args=("x", "x"), shapes=((3, 4), (12,)), ref=np.vdot)
+def vdot(x1, x2):
+    """The dot product of the flattened ``x1`` and ``x2`` (``x1`` conjugated).
+
+    Parameters
+    ----------
+    x1
+        The first tensor.
+    x2
+        The second tensor, with as many values.
+    """
+    a, b = _promote([_t(x1), _t(x2)])
+    if a.size != b.size:
+        raise ValueError(f"vdot: x1 and x2 must have the same number of values, got shapes "
+                         f"{a.shape} and {b.shape}")
+    if a.dtype.kind == "c":
+        a = P.ufunc_call(np.conjugate, (a,), {})
+    return P.sum(P.multiply(P.ravel(a), P.ravel(b)))
+
+
+@register("kron", args=("x", "x"), shapes=((2, 3), (2, 2)), ref=np.kron)
+def kron(x1, x2):
+    """The Kronecker product of ``x1`` and ``x2``: blocks of ``x2`` scaled by each value
+    of ``x1``.
+
+    Parameters
+    ----------
+    x1
+        The first tensor.
+    x2
+        The second tensor.
+    """
+    a, b = _promote([_t(x1), _t(x2)])
+    nd = builtins.max(a.ndim, b.ndim)
+    sa = (1,) * (nd - a.ndim) + a.shape
+    sb = (1,) * (nd - b.ndim) + b.shape
+    ai = P.reshape(a, tuple(v for s in sa for v in (s, 1)))
+    bi = P.reshape(b, tuple(v for s in sb for v in (1, s)))
+    return P.reshape(P.multiply(ai, bi), tuple(p * q for p, q in zip(sa, sb)))
+
+
+register("kron_1d", args=("x", "x"), shapes=((3,), (2, 2)), ref=np.kron)(kron)
+
+
+@register("cross", args=("x", "x"), shapes=((4, 3), (4, 3)),
+          cases=({}, {"axis": 1}), ref=np.cross)
+def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """The cross product of the 2- or 3-vectors of ``x1`` and ``x2`` (along ``axisa`` and
+    ``axisb``; a 2-vector has z = 0, and two 2-vectors give the z component only).
+
+    Parameters
+    ----------
+    x1
+        The first vectors.
+    x2
+        The second vectors.
+    axisa
+        The axis of ``x1`` holding the vectors. Default -1.
+    axisb
+        The axis of ``x2`` holding the vectors. Default -1.
+    axisc
+        The axis of the result holding the vectors. Default -1.
+    axis
+        If given, the one axis for all three. Default None.
+    """
+    a, b = _promote([_t(x1), _t(x2)])
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    _min_ndim(a, 1, "cross", "x1")
+    _min_ndim(b, 1, "cross", "x2")
+    axisa = _check_axis(axisa, a.ndim, "axisa", "cross", False, False)
+    axisb = _check_axis(axisb, b.ndim, "axisb", "cross", False, False)
+    a, b = P.moveaxis(a, axisa, -1), P.moveaxis(b, axisb, -1)
+    na, nb = a.shape[-1], b.shape[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError(f"cross: the vectors must have 2 or 3 components, got {na} (x1) "
+                         f"and {nb} (x2)")
+    try:
+        np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+    except ValueError:
+        raise ValueError(f"cross: x1 and x2 must broadcast apart from the vector axis, got "
+                         f"shapes {x1.shape if hasattr(x1, 'shape') else a.shape} and "
+                         f"{x2.shape if hasattr(x2, 'shape') else b.shape}") from None
+
+    def comp(v, i):
+        return P.getitem(v, (Ellipsis, i))
+    a0, a1, b0, b1 = comp(a, 0), comp(a, 1), comp(b, 0), comp(b, 1)
+    z = P.subtract(P.multiply(a0, b1), P.multiply(a1, b0))
+    if na == 2 and nb == 2:
+        return z
+    a2 = comp(a, 2) if na == 3 else None
+    b2 = comp(b, 2) if nb == 3 else None
+    if a2 is None:
+        c0, c1 = P.multiply(a1, b2), P.negative(P.multiply(a0, b2))
+    elif b2 is None:
+        c0, c1 = P.negative(P.multiply(a2, b1)), P.multiply(a2, b0)
+    else:
+        c0 = P.subtract(P.multiply(a1, b2), P.multiply(a2, b1))
+        c1 = P.subtract(P.multiply(a2, b0), P.multiply(a0, b2))
+    shp = np.broadcast_shapes(c0.shape, c1.shape, z.shape)
+    out = P.stack([P.broadcast_to(c, shp) for c in (c0, c1, z)], axis=-1)
+    axisc = _check_axis(axisc, out.ndim, "axisc", "cross", False, False)
+    return P.moveaxis(out, -1, axisc)
+
+
+register("cross_2d", args=("x", "x"), shapes=((4, 2), (4, 3)),
+         ref=lambda a, b: np.cross(np.pad(a, ((0, 0), (0, 1))), b))(cross)
+
+
+@register("signbit", args=("x",), ref=np.signbit, grad=False)
+def signbit(x):
+    """Whether the sign bit of each value is set (true for negative values and -0.0).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    """
+    x = _t(x)
+    return _wrap(np.asarray(np.signbit(_raw(x)) if x.dtype != np.bool_ else
+                            np.zeros(x.shape, bool)))
+
+
+def _float_ufunc(ufunc, name, kind="x", doc=None):
+    def op(x):
+        return P.ufunc_call(ufunc, (_float(x),), {})
+    op.__name__ = name
+    op.__doc__ = doc
+    return register(name, args=(kind,), ref=ufunc)(op)
+
+
+_UFUNC_DOC = """{what}, element-wise (integer inputs computed in float32).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    """
+deg2rad = _float_ufunc(np.deg2rad, "deg2rad", doc=_UFUNC_DOC.format(
+    what="``x`` converted from degrees to radians"))
+rad2deg = _float_ufunc(np.rad2deg, "rad2deg", doc=_UFUNC_DOC.format(
+    what="``x`` converted from radians to degrees"))
+cbrt = _float_ufunc(np.cbrt, "cbrt", "nz", doc=_UFUNC_DOC.format(
+    what="The cube root of ``x``"))
+fabs = _float_ufunc(np.fabs, "fabs", "nz", doc=_UFUNC_DOC.format(
+    what="The absolute value of ``x`` as a float"))
+
+
+@register("fliplr", shapes=((3, 4),), ref=np.fliplr)
+def fliplr(x):
+    """``x`` (at least 2-D) with its columns (second axis) in reverse order.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    """
+    x = _t(x)
+    _min_ndim(x, 2, "fliplr")
+    return P.flip(x, 1)
+
+
+@register("flipud", shapes=((3, 4),), ref=np.flipud)
+def flipud(x):
+    """``x`` (at least 1-D) with its rows (first axis) in reverse order.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    """
+    x = _t(x)
+    _min_ndim(x, 1, "flipud")
+    return P.flip(x, 0)
+
+
+@register("rot90", shapes=((2, 3, 4),), cases=({}, {"k": 2}, {"k": -1, "axes": (1, 2)},
+                                               {"k": 3, "axes": (2, 0)}),
+          ref=lambda x, k=1, axes=(0, 1): np.rot90(x, k, axes))
+def rot90(array, k=1, axes=(0, 1)):
+    """``array`` rotated by 90 degrees ``k`` times in the plane of ``axes`` (from the
+    first axis toward the second).
+
+    Parameters
+    ----------
+    array
+        The input tensor, at least 2-D.
+    k
+        The number of quarter turns (negative: the other way). Default 1.
+    axes
+        The two axes of the plane. Default (0, 1).
+    """
+    x = _t(array)
+    _min_ndim(x, 2, "rot90", "array")
+    k = _int_arg(k, "k", "rot90")
+    if not isinstance(axes, (list, tuple)) or len(axes) != 2:
+        raise ValueError(f"rot90: axes must be a pair of axes, got {axes!r}")
+    a0 = _check_axis(axes[0], x.ndim, "axes", "rot90", False, False) % x.ndim
+    a1 = _check_axis(axes[1], x.ndim, "axes", "rot90", False, False) % x.ndim
+    if a0 == a1:
+        raise ValueError(f"rot90: axes must be two different axes, got {tuple(axes)}")
+    k %= 4
+    if k == 0:
+        return P.copy(x)
+    if k == 2:
+        return P.flip(x, (a0, a1))
+    perm = list(range(x.ndim))
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    if k == 1:
+        return P.transpose(P.flip(x, a1), perm)
+    return P.flip(P.transpose(x, perm), a1)
+
+
+def empty(shape, dtype=None):
+    """A new tensor of ``shape`` (its values are zeros here; Keras leaves them
+    unspecified).
+
+    Parameters
+    ----------
+    shape
+        The shape of the result.
+    dtype
+        The dtype of the result. Default None: float32.
+    """
+    return zeros(shape, dtype)
+
+
+def empty_like(x, dtype=None):
+    """A new tensor of ``x``'s shape (its values are zeros here; Keras leaves them
+    unspecified).
+
+    Parameters
+    ----------
+    x
+        The tensor whose shape (and by default dtype) the result takes.
+    dtype
+        The dtype of the result. Default None: ``x``'s.
+    """
+    return zeros_like(x, dtype)
+
+
+def _space_num(num, owner):
+    return _int_arg(num, "num", owner, low=0)
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
+    """``num`` values spaced evenly on a log scale: ``base ** linspace(start, stop)``.
+
+    Parameters
+    ----------
+    start
+        The first exponent.
+    stop
+        The last exponent (or the bound, with ``endpoint=False``).
+    num
+        The number of values. Default 50.
+    endpoint
+        Whether ``stop`` is included. Default True.
+    base
+        The base. Default 10.
+    dtype
+        The dtype of the result. Default None: float32.
+    axis
+        Where the values go in the result, for array bounds. Default 0.
+    """
+    num = _space_num(num, "logspace")
+    endpoint = _bool(endpoint, "endpoint", "logspace")
+    return _wrap(np.asarray(np.logspace(_raw(start), _raw(stop), num, endpoint, _raw(base),
+                                        axis=axis)).astype(_dt(dtype, "logspace")))
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """``num`` values spaced evenly on a log scale from ``start`` to ``stop`` (a geometric
+    progression; both must be non-zero).
+
+    Parameters
+    ----------
+    start
+        The first value.
+    stop
+        The last value (or the bound, with ``endpoint=False``).
+    num
+        The number of values. Default 50.
+    endpoint
+        Whether ``stop`` is included. Default True.
+    dtype
+        The dtype of the result. Default None: float32.
+    axis
+        Where the values go in the result, for array bounds. Default 0.
+    """
+    num = _space_num(num, "geomspace")
+    endpoint = _bool(endpoint, "endpoint", "geomspace")
+    if np.any(np.asarray(_raw(start)) == 0) or np.any(np.asarray(_raw(stop)) == 0):
+        raise ValueError(f"geomspace: start and stop must be non-zero, got {start!r} and "
+                         f"{stop!r}")
+    return _wrap(np.asarray(np.geomspace(_raw(start), _raw(stop), num, endpoint,
+                                         axis=axis)).astype(_dt(dtype, "geomspace")))
+
+
+@register("nonzero", args=("int",), ref=lambda x: tuple(
+    i.astype(np.int32) for i in np.nonzero(x)), grad=False)
+def nonzero(x):
+    """The indices of the non-zero values of ``x``: one int32 tensor per axis.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    """
+    return tuple(_wrap(i.astype(np.int32)) for i in np.nonzero(np.atleast_1d(_raw(_t(x)))))
+
+
+@register("searchsorted", args=("distinct", "x"), shapes=((6,), (3, 2)),
+          cases=({}, {"side": "right"}),
+          ref=lambda s, v, side="left": np.searchsorted(np.sort(s), v, side).astype(np.int32),
+          grad=False)
+def _searchsorted_test(s, v, side="left"):
+    return searchsorted(sort(s), v, side)
+
+
+def searchsorted(sorted_sequence, values, side="left"):
+    """The int32 indices where ``values`` would be inserted in the 1-D ascending
+    ``sorted_sequence`` to keep it sorted.
+
+    Parameters
+    ----------
+    sorted_sequence
+        A 1-D tensor sorted in ascending order.
+    values
+        The values to place.
+    side
+        ``'left'`` (the default: the first suitable index) or ``'right'`` (the last).
+    """
+    s, v = _t(sorted_sequence), _t(values)
+    if s.ndim != 1:
+        raise ValueError(f"searchsorted: sorted_sequence must be 1-D, got shape {s.shape}")
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    return _wrap(np.asarray(np.searchsorted(_raw(s), _raw(v), side), np.int32))
+
+
+@register("digitize", args=("x", "distinct"), shapes=((3, 4), (5,)),
+          ref=lambda x, b: np.digitize(x, np.sort(b)).astype(np.int32), grad=False)
+def _digitize_test(x, b):
+    return digitize(x, sort(b))
+
+
+def digitize(x, bins):
+    """For each value of ``x``, the int32 index of the bin it falls in: ``i`` with
+    ``bins[i - 1] <= x < bins[i]`` for increasing ``bins``.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    bins
+        A 1-D tensor of bin edges, increasing or decreasing.
+    """
+    x, b = _t(x), _t(bins)
+    if b.ndim != 1:
+        raise ValueError(f"digitize: bins must be 1-D, got shape {b.shape}")
+    try:
+        return _wrap(np.asarray(np.digitize(_raw(x), _raw(b)), np.int32))
+    except ValueError:
+        raise ValueError("digitize: bins must be monotonically increasing or "
+                         "decreasing") from None
+
+
+@register("bincount", args=("int",), shapes=((7,),), cases=({}, {"minlength": 5}),
+          ref=lambda x, minlength=0: np.bincount(x, minlength=minlength).astype(np.int32),
+          grad=False)
+def bincount(x, weights=None, minlength=0, sparse=False):
+    """The number of occurrences of each value 0, 1, ... in the non-negative integer ``x``
+    (or the sum of ``weights`` per value); a 2-D ``x`` counts per row.
+
+    Parameters
+    ----------
+    x
+        A 1-D or 2-D tensor of non-negative integers.
+    weights
+        Weights of ``x``'s shape. Default None: each occurrence counts 1.
+    minlength
+        The least length of the result. Default 0.
+    sparse
+        Whether to return a sparse tensor: only False is supported.
+    """
+    x = _t(x)
+    if sparse:
+        raise ValueError("bincount: sparse=True is not supported (fastnn has no sparse "
+                         "tensors)")
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"bincount: x must hold integers, got dtype {x.dtype}")
+    if x.ndim not in (1, 2):
+        raise ValueError(f"bincount: x must be 1-D or 2-D, got shape {x.shape}")
+    minlength = _int_arg(minlength, "minlength", "bincount", low=0)
+    xr = _raw(x)
+    if xr.size and xr.min() < 0:
+        raise ValueError(f"bincount: x must be non-negative, got a minimum of {xr.min()}")
+    w = None
+    if weights is not None:
+        w = _raw(_t(weights))
+        if w.shape != xr.shape:
+            raise ValueError(f"bincount: weights must have x's shape {xr.shape}, got "
+                             f"{w.shape}")
+    dt = np.dtype(np.int32) if w is None else (
+        w.dtype if w.dtype.kind in "fc" or w.dtype.itemsize >= 4 else np.dtype(np.int32))
+    n = builtins.max(minlength, int(xr.max()) + 1 if xr.size else 0)
+    rows = xr.reshape(-1, xr.shape[-1])
+    wr = None if w is None else w.reshape(rows.shape)
+    out = np.stack([np.bincount(r, None if wr is None else wr[i], n)
+                    for i, r in enumerate(rows)]) if rows.shape[0] else np.zeros((0, n))
+    return _wrap(out.astype(dt).reshape(xr.shape[:-1] + (n,)))
+
+
+@register("unravel_index", args=("int",), shapes=((5,),), cases=({"shape": (3, 4)},),
+          ref=np.unravel_index, grad=False)
+def unravel_index(indices, shape):
+    """The coordinates in an array of ``shape`` of the flat ``indices``: one tensor per
+    axis, of ``indices``' dtype.
+
+    Parameters
+    ----------
+    indices
+        The flat integer indices.
+    shape
+        The shape of the array.
+    """
+    idx = _t(indices)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"unravel_index: indices must be integers, got dtype {idx.dtype}")
+    shape = _check_shape(shape, owner="unravel_index")
+    total = int(np.prod(shape))
+    r = _raw(idx)
+    if r.size and (r.min() < 0 or r.max() >= total):
+        raise ValueError(f"unravel_index: indices must be in [0, {total}) for shape "
+                         f"{shape}, got values in [{r.min()}, {r.max()}]")
+    return tuple(_wrap(c.astype(idx.dtype)) for c in np.unravel_index(r, shape))
+
+
+@register("argpartition", args=("distinct",), shapes=((3, 5),), cases=({"kth": 2},
+                                                                       {"kth": 1, "axis": 0}),
+          ref=lambda x, kth, axis=-1: np.sort(np.take_along_axis(
+              x, np.argpartition(x, kth, axis), axis), axis), grad=False)
+def _argpartition_test(x, kth, axis=-1):
+    # argpartition's order within each side is unspecified: compare the partitioned
+    # values, sorted
+    part = np.take_along_axis(_raw(x), _raw(argpartition(x, kth, axis)), axis)
+    return _wrap(np.sort(part, axis))
+
+
+def argpartition(x, kth, axis=-1):
+    """The int32 indices that partition ``x`` along ``axis``: the ``kth`` value in sorted
+    order lands at index ``kth``, smaller ones before it and the others after (in no
+    particular order).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    kth
+        The index of the value to place.
+    axis
+        The axis. Default -1 (None: over the flattened values).
+    """
+    x = _t(x)
+    _min_ndim(x, 1, "argpartition")
+    axis = _check_axis(axis, x.ndim, owner="argpartition", allow_tuple=False)
+    if axis is None:
+        x, axis = P.ravel(x), 0
+    kth = _int_arg(kth, "kth", "argpartition")
+    n = x.shape[axis]
+    if not -n <= kth < n:
+        raise ValueError(f"argpartition: kth must be in [{-n}, {n}) for an axis of size "
+                         f"{n}, got {kth}")
+    return _wrap(np.argpartition(_raw(x), kth, axis).astype(np.int32))
+
+
+@register("trapezoid", shapes=((3, 5),), cases=({}, {"dx": 0.5, "axis": 0}), ref=np.trapezoid)
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """The integral of ``y`` along ``axis`` by the trapezoidal rule, at the sample points
+    ``x`` (or spaced ``dx`` apart).
+
+    Parameters
+    ----------
+    y
+        The values.
+    x
+        The sample points: 1-D of ``y``'s length along ``axis``, or of ``y``'s shape.
+        Default None: spaced ``dx`` apart.
+    dx
+        The spacing when ``x`` is None. Default 1.0.
+    axis
+        The axis to integrate along. Default -1.
+    """
+    y = _float(y)
+    _min_ndim(y, 1, "trapezoid", "y")
+    axis = _check_axis(axis, y.ndim, owner="trapezoid", allow_none=False,
+                       allow_tuple=False) % y.ndim
+    lead = (slice(None),) * axis
+    mid = P.divide(P.add(P.getitem(y, lead + (slice(1, None),)),
+                         P.getitem(y, lead + (slice(None, -1),))), 2.0)
+    if x is None:
+        if isinstance(dx, (bool, np.bool_)) or not isinstance(_raw(dx), (numbers.Real,
+                                                                         np.ndarray)):
+            raise TypeError(f"trapezoid: dx must be a number, got {type(dx).__name__} {dx!r}")
+        return P.multiply(P.sum(mid, axis=axis), _raw(dx))
+    xs = _float(x)
+    y, xs = _promote([y, xs])
+    if xs.ndim == 1:
+        if xs.shape[0] != y.shape[axis]:
+            raise ValueError(f"trapezoid: x must have {y.shape[axis]} values (y's length "
+                             f"along axis {axis}), got shape {xs.shape}")
+        shape = [1] * y.ndim
+        shape[axis] = -1
+        xs = P.reshape(xs, shape)
+    elif xs.shape != y.shape:
+        raise ValueError(f"trapezoid: x must be 1-D or of y's shape {y.shape}, got shape "
+                         f"{xs.shape}")
+    d = diff(xs, axis=axis)
+    return P.sum(P.multiply(mid, d), axis=axis)
+
+
+register("trapezoid_x", args=("x", "distinct"), shapes=((3, 5), (5,)),
+         ref=lambda y, x: np.trapezoid(y, x))(lambda y, x: trapezoid(y, x))
+
+
+@register("heaviside", args=("x", "x"), shapes=((3, 4), (4,)), ref=np.heaviside, grad=False)
+def heaviside(x1, x2):
+    """The Heaviside step function: 0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where
+    ``x1 > 0``.
+
+    Parameters
+    ----------
+    x1
+        The input tensor.
+    x2
+        The value at zero, broadcast against ``x1``.
+    """
+    a, b = _t(x1), _t(x2)
+    if a.dtype == np.bool_ and b.dtype == np.bool_:
+        return _wrap(np.asarray(np.where(_raw(a), True, _raw(b))))
+    a, b = _promote([_float(a), _float(b)])
+    return _wrap(np.asarray(np.heaviside(_raw(a), _raw(b))))
+
+
+@register("sinc", args=("x",), ref=np.sinc)
+def sinc(x):
+    """The normalized sinc function, ``sin(pi x) / (pi x)`` (1 at 0), element-wise.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    """
+    x = _float(x)
+    zero = np.asarray(_raw(x) == 0)
+    px = P.multiply(P.where(zero, 1, x) if zero.any() else x, np.pi)
+    out = P.divide(P.sin(px), px)
+    return P.where(zero, 1, out) if zero.any() else out
+
+
+@register("logaddexp2", args=("x", "x"), ref=np.logaddexp2)
+def logaddexp2(x1, x2):
+    """``log2(2 ** x1 + 2 ** x2)``, element-wise, computed stably.
+
+    Parameters
+    ----------
+    x1
+        The first operand.
+    x2
+        The second operand, broadcast against ``x1``.
+    """
+    a, b = _promote([_float(x1), _float(x2)])
+    return P.ufunc_call(np.logaddexp2, (a, b), {})
+
+
+@register("ldexp", args=("x", "int"), ref=lambda a, b: np.ldexp(a, b.astype(np.int32)))
+def ldexp(x1, x2):
+    """``x1 * 2 ** x2``, element-wise, for integer ``x2``.
+
+    Parameters
+    ----------
+    x1
+        The mantissas.
+    x2
+        The integer exponents, broadcast against ``x1``.
+    """
+    a, b = _float(x1), _t(x2)
+    if b.dtype.kind not in "iub":
+        raise TypeError(f"ldexp: x2 must hold integers, got dtype {b.dtype}")
+    scale = np.ldexp(np.ones((), a.dtype), _raw(b).astype(np.int32))
+    return P.multiply(a, scale.astype(a.dtype))
+
+
+def _value_test(fn, name, doc):
+    def op(x):
+        return _wrap(np.asarray(fn(_raw(_t(x)))))
+    op.__name__ = name
+    op.__doc__ = doc
+    return register(name, args=("x",), ref=fn, grad=False)(op)
+
+
+_TEST_DOC = """Whether each value of ``x`` {what} (a boolean tensor).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    """
+isneginf = _value_test(lambda x: np.isneginf(x) if x.dtype.kind in "fc" else
+                       np.zeros(np.shape(x), bool), "isneginf",
+                       _TEST_DOC.format(what="is negative infinity"))
+isposinf = _value_test(lambda x: np.isposinf(x) if x.dtype.kind in "fc" else
+                       np.zeros(np.shape(x), bool), "isposinf",
+                       _TEST_DOC.format(what="is positive infinity"))
+isreal = _value_test(np.isreal, "isreal", _TEST_DOC.format(
+    what="is real (a zero imaginary part)"))
+
+
+@register("real", ref=np.real)
+def real(x):
+    """The real part of ``x`` (``x`` itself for real tensors).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    """
+    x = _t(x)
+    if x.dtype.kind == "c":
+        return _wrap(np.real(_raw(x)).copy())
+    return P.copy(x)
+
+
+@register("imag", ref=np.imag, grad=False)
+def imag(x):
+    """The imaginary part of ``x`` (zeros for real tensors).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    """
+    x = _t(x)
+    return _wrap(np.imag(_raw(x)).copy() if x.dtype.kind == "c" else np.zeros(x.shape, x.dtype))
+
+
+@register("conjugate", ref=np.conjugate)
+def conjugate(x):
+    """The complex conjugate of ``x``, element-wise (``x`` itself for real tensors).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    """
+    x = _t(x)
+    return P.ufunc_call(np.conjugate, (x,), {}) if x.dtype.kind in "fc" else P.copy(x)
+
+
+conj = conjugate
+
+
+@register("fmod", args=("x", "pos"), ref=np.fmod)
+def fmod(x1, x2):
+    """The remainder of ``x1 / x2`` truncated toward zero (the sign of ``x1``),
+    element-wise.
+
+    Parameters
+    ----------
+    x1
+        The dividend.
+    x2
+        The divisor, broadcast against ``x1``.
+    """
+    a, b = _pair(x1, x2)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype == np.bool_:
+        a, b = P.cast(a, np.int32), P.cast(b, np.int32)
+    return P.ufunc_call(np.fmod, (a, b), {})
+
+
+@register("corrcoef", shapes=((3, 6),), ref=lambda x: np.corrcoef(x).astype(x.dtype))
+def corrcoef(x):
+    """The Pearson correlation coefficients of the rows of ``x`` (each row a variable,
+    each column an observation).
+
+    Parameters
+    ----------
+    x
+        A 1-D or 2-D tensor.
+    """
+    x = _float(x)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"corrcoef: x must be 1-D or 2-D, got shape {x.shape}")
+    x2 = P.reshape(x, (1, -1)) if x.ndim == 1 else x
+    xm = P.subtract(x2, P.mean(x2, axis=1, keepdims=True))
+    cov = P.matmul(xm, P.transpose(xm))
+    i = np.arange(cov.shape[0])
+    d = P.sqrt(P.getitem(cov, (i, i)))
+    c = P.clip(P.divide(cov, P.multiply(P.reshape(d, (-1, 1)), P.reshape(d, (1, -1)))),
+               -1.0, 1.0)
+    return P.reshape(c, ()) if x.ndim == 1 else c
+
+
+@register("correlate", args=("x", "x"), shapes=((7,), (3,)),
+          cases=({}, {"mode": "same"}, {"mode": "full"}), ref=np.correlate)
+def correlate(x1, x2, mode="valid"):
+    """The cross-correlation of two 1-D tensors, ``c[k] = sum_n x1[n + k] * x2[n]``.
+
+    Parameters
+    ----------
+    x1
+        The first 1-D tensor.
+    x2
+        The second 1-D tensor.
+    mode
+        ``'valid'`` (the default: only where the two overlap fully), ``'same'`` (the
+        length of the longer input) or ``'full'`` (every overlap).
+    """
+    if mode not in ("valid", "same", "full"):
+        raise ValueError(f"correlate: mode must be 'valid', 'same' or 'full', got {mode!r}")
+    a, b = _promote([_float(x1), _float(x2)])
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"correlate: x1 and x2 must be 1-D, got shapes {a.shape} and "
+                         f"{b.shape}")
+    m, n = a.shape[0], b.shape[0]
+    if m == 0 or n == 0:
+        raise ValueError(f"correlate: x1 and x2 must not be empty, got shapes {a.shape} and "
+                         f"{b.shape}")
+    if b.dtype.kind == "c":
+        b = P.ufunc_call(np.conjugate, (b,), {})
+    padded = P.pad(a, [(n - 1, n - 1)])
+    windows = np.arange(m + n - 1)[:, None] + np.arange(n)[None, :]
+    full = P.matmul(P.getitem(padded, windows), b)          # c[k], k = -(n-1) .. m-1
+    lo, hi = builtins.min(m, n), builtins.max(m, n)
+    if mode == "full":
+        start, length = 0, m + n - 1
+    elif mode == "valid":
+        start, length = lo - 1, hi - lo + 1
+    else:
+        start, length = (lo - 1) // 2 if m >= n else lo // 2, hi
+    if m < n:
+        start = (m + n - 1) - start - length
+    return P.getitem(full, slice(start, start + length))
+
+
+register("correlate_long_kernel", args=("x", "x"), shapes=((3,), (6,)),
+         cases=({}, {"mode": "same"}, {"mode": "full"}), ref=np.correlate)(correlate)
+
+
+@register("vander", shapes=((4,),), cases=({}, {"N": 3}, {"N": 5, "increasing": True}),
+          ref=lambda x, **kw: np.vander(x, **kw).astype(x.dtype))
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of the 1-D ``x``: columns the powers ``x ** (N - 1)``, ...,
+    ``x ** 0`` (or increasing).
+
+    Parameters
+    ----------
+    x
+        A 1-D tensor.
+    N
+        The number of columns. Default None: ``len(x)``.
+    increasing
+        Whether the powers increase from left to right. Default False.
+    """
+    x = _t(x)
+    if x.ndim != 1:
+        raise ValueError(f"vander: x must be 1-D, got shape {x.shape}")
+    N = x.shape[0] if N is None else _int_arg(N, "N", "vander", low=0)
+    increasing = _bool(increasing, "increasing", "vander")
+    cols, p = [], None
+    for i in range(N):
+        p = _wrap(np.ones(x.shape, x.dtype)) if i == 0 else (x if i == 1 else
+                                                              P.multiply(p, x))
+        cols.append(p)
+    if not cols:
+        return _wrap(np.zeros(x.shape + (0,), x.dtype))
+    out = P.stack(cols if increasing else cols[::-1], axis=1)
+    return out
+
+
+def histogram(x, bins=10, range=None):
+    """The counts of the values of the 1-D ``x`` in ``bins`` equal-width bins over
+    ``range``, and the bin edges: ``(counts, edges)``.
+
+    Parameters
+    ----------
+    x
+        A 1-D tensor.
+    bins
+        The number of bins. Default 10.
+    range
+        ``(low, high)`` of the bins. Default None: the minimum and maximum of ``x``.
+    """
+    x = _t(x)
+    if x.ndim != 1:
+        raise ValueError(f"histogram: x must be 1-D, got shape {x.shape}")
+    bins = _int_arg(bins, "bins", "histogram", low=1)
+    if range is not None:
+        if not isinstance(range, (list, tuple)) or len(range) != 2 or \
+                not range[0] <= range[1]:
+            raise ValueError(f"histogram: range must be a pair (low, high) with low <= high, "
+                             f"got {range!r}")
+    xr = _raw(_float(x))
+    counts, edges = np.histogram(xr, bins=bins, range=range)
+    return _wrap(counts.astype(np.int32)), _wrap(edges.astype(xr.dtype))
+
+
+register("histogram", shapes=((20,),), cases=({}, {"bins": 4, "range": (-1.0, 1.0)}),
+         ref=lambda x, **kw: (np.histogram(x, **kw)[0].astype(np.int32),
+                              np.histogram(x, **kw)[1]), grad=False)(histogram)
+
+
+# --------------------------------------------------------------- NaN-ignoring reductions
+def _nan_args(x, axis, keepdims, owner):
+    x, axis, keepdims = _reduce_args(x, axis, keepdims, owner)
+    mask = np.isnan(_raw(x)) if x.dtype.kind in "fc" else None
+    return x, axis, keepdims, (mask if mask is not None and mask.any() else None)
+
+
+def _nan_extreme(prim, fill, name):
+    def op(x, axis=None, keepdims=False):
+        x, axis, keepdims, mask = _nan_args(x, axis, keepdims, name)
+        if mask is None:
+            return prim(x, axis=axis, keepdims=keepdims)
+        out = prim(P.where(mask, fill, x), axis=axis, keepdims=keepdims)
+        empty = np.all(mask, axis=axis, keepdims=keepdims)
+        return P.where(empty, np.nan, out) if empty.any() else out
+    op.__name__ = name
+    op.__doc__ = f"""The {'largest' if fill < 0 else 'smallest'} value along ``axis``, NaNs
+        ignored (NaN where all values are NaN).
+
+        Parameters
+        ----------
+        x
+            The input tensor.
+        axis
+            The axis (or axes) to reduce over. Default None: all of them.
+        keepdims
+            Whether to keep the reduced axes, with size 1. Default False.
+        """
+    return op
+
+
+nanmax = _nan_extreme(P.max, -np.inf, "nanmax")
+nanmin = _nan_extreme(P.min, np.inf, "nanmin")
+
+
+def nansum(x, axis=None, keepdims=False):
+    """The sum along ``axis``, NaNs counted as zero.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
+    x, axis, keepdims, mask = _nan_args(x, axis, keepdims, "nansum")
+    if x.dtype == np.bool_ or x.dtype.kind in "iu" and x.dtype.itemsize < 4:
+        x = P.cast(x, np.int32)
+    return _same_int(P.sum(x if mask is None else P.where(mask, 0, x), axis=axis,
+                           keepdims=keepdims), x.dtype)
+
+
+def nanprod(x, axis=None, keepdims=False):
+    """The product along ``axis``, NaNs counted as one.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
+    x, axis, keepdims, mask = _nan_args(x, axis, keepdims, "nanprod")
+    if x.dtype == np.bool_ or x.dtype.kind in "iu" and x.dtype.itemsize < 4:
+        x = P.cast(x, np.int32)
+    return _same_int(P.prod(x if mask is None else P.where(mask, 1, x), axis=axis,
+                            keepdims=keepdims), x.dtype)
+
+
+def _nan_count(x, mask, axis, keepdims):
+    n = np.sum(~mask, axis=axis, keepdims=keepdims) if mask is not None else \
+        np.prod([x.shape[a] for a in _axes_tuple(axis, x.ndim)])
+    return np.asarray(n, x.dtype)
+
+
+def nanmean(x, axis=None, keepdims=False):
+    """The mean along ``axis`` of the values that are not NaN (NaN where all are).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
+    x, axis, keepdims, mask = _nan_args(_float(x), axis, keepdims, "nanmean")
+    if mask is None:
+        return P.mean(x, axis=axis, keepdims=keepdims)
+    n = _nan_count(x, mask, axis, keepdims)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return P.divide(P.sum(P.where(mask, 0, x), axis=axis, keepdims=keepdims), n)
+
+
+def nanvar(x, axis=None, keepdims=False):
+    """The variance along ``axis`` of the values that are not NaN (NaN where all are).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
+    x, axis, keepdims, mask = _nan_args(_float(x), axis, keepdims, "nanvar")
+    if mask is None:
+        return P.var(x, axis=axis, keepdims=keepdims)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = nanmean(x, axis=axis, keepdims=True)
+        dev = P.where(mask, 0, P.subtract(x, mu))
+        return P.divide(P.sum(P.square(dev), axis=axis, keepdims=keepdims),
+                        _nan_count(x, mask, axis, keepdims))
+
+
+def nanstd(x, axis=None, keepdims=False):
+    """The standard deviation along ``axis`` of the values that are not NaN (NaN where
+    all are).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
+    return P.sqrt(nanvar(x, axis=axis, keepdims=keepdims))
+
+
+def _nan_arg(np_fn, fill, name):
+    def op(x, axis=None, keepdims=False):
+        x, axis, keepdims = _reduce_args(x, axis, keepdims, name)
+        if isinstance(axis, tuple):
+            raise TypeError(f"{name}: axis must be an int or None, got a tuple {axis}")
+        xr = _raw(x)
+        if x.dtype.kind in "fc":
+            mask = np.isnan(xr)
+            xr = np.where(mask, fill, xr)
+            r = np.asarray(np_fn(xr, axis=axis, keepdims=keepdims))
+            r = np.where(np.all(mask, axis=axis, keepdims=keepdims), -1, r)
+        else:
+            r = np_fn(xr, axis=axis, keepdims=keepdims)
+        return _wrap(np.asarray(r).astype(np.int32))
+    op.__name__ = name
+    op.__doc__ = f"""The int32 index of the {'largest' if fill < 0 else 'smallest'} value
+        along ``axis``, NaNs ignored (-1 where all values are NaN).
+
+        Parameters
+        ----------
+        x
+            The input tensor.
+        axis
+            The axis to search along. Default None: over the flattened values.
+        keepdims
+            Whether to keep the reduced axis, with size 1. Default False.
+        """
+    return op
+
+
+nanargmax = _nan_arg(np.argmax, -np.inf, "nanargmax")
+nanargmin = _nan_arg(np.argmin, np.inf, "nanargmin")
+
+
+def _nan_cumulative(fn, fill, name):
+    def op(x, axis=None, dtype=None):
+        x = _t(x)
+        mask = np.isnan(_raw(x)) if x.dtype.kind in "fc" else None
+        if mask is not None and mask.any():
+            x = P.where(mask, fill, x)
+        out = fn(x, axis=axis, dtype=dtype)
+        if dtype is not None:
+            return out
+        return _same_int(out, np.dtype(np.int32) if x.dtype == np.bool_ else x.dtype)
+    op.__name__ = name
+    op.__doc__ = f"""The cumulative {'sum' if fill == 0 else 'product'} along ``axis``,
+        NaNs counted as {'zero' if fill == 0 else 'one'}.
+
+        Parameters
+        ----------
+        x
+            The input tensor.
+        axis
+            The axis. Default None: over the flattened values.
+        dtype
+            The dtype of the result. Default None: from ``x`` (booleans give int32).
+        """
+    return op
+
+
+nancumsum = _nan_cumulative(cumsum, 0, "nancumsum")
+nancumprod = _nan_cumulative(cumprod, 1, "nancumprod")
+
+
+def nanquantile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th quantiles along ``axis`` of the values that are not NaN (``q`` in
+    [0, 1]; NaN where all values are NaN).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    q
+        The quantile, or a 1-D list of them, in [0, 1].
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    method
+        ``'linear'`` (the default), ``'lower'``, ``'higher'``, ``'midpoint'`` or
+        ``'nearest'``.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
+    return _quantile(x, q, axis, method, keepdims, "nanquantile", True)
+
+
+def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th percentiles along ``axis`` of the values that are not NaN (``q`` in
+    [0, 100]; NaN where all values are NaN).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    q
+        The percentile, or a 1-D list of them, in [0, 100].
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    method
+        ``'linear'`` (the default), ``'lower'``, ``'higher'``, ``'midpoint'`` or
+        ``'nearest'``.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
+    return _quantile(x, q, axis, method, keepdims, "nanpercentile", True, 100.0)
+
+
+def nanmedian(x, axis=None, keepdims=False):
+    """The median along ``axis`` of the values that are not NaN (NaN where all are).
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    axis
+        The axis (or axes) to reduce over. Default None: all of them.
+    keepdims
+        Whether to keep the reduced axes, with size 1. Default False.
+    """
+    return _quantile(x, 0.5, axis, "linear", keepdims, "nanmedian", True)
+
+
+def _nan_pattern(shape):
+    """Every fifth value (from the third) of a test input: NaN there leaves no slice of
+    the test shapes all NaN."""
+    return (np.arange(int(np.prod(shape))) % 5 == 2).reshape(shape)
+
+
+def _with_nans(fn):
+    """fn applied to x with NaN at _nan_pattern (the registry's test of the nan ops)."""
+    def op(x, **kw):
+        return fn(P.where(_nan_pattern(x.shape), np.nan, x), **kw)
+    return op
+
+
+def _ref_with_nans(np_fn):
+    def ref(x, **kw):
+        r = np.asarray(np_fn(np.where(_nan_pattern(x.shape), np.nan, x), **kw))
+        return r.astype(x.dtype) if r.dtype.kind == "f" else r
+    return ref
+
+
+for _name, _fn, _grad, _cases in (
+        ("nanmax", nanmax, True, _RED_CASES), ("nanmin", nanmin, True, _RED_CASES),
+        ("nansum", nansum, True, _RED_CASES), ("nanprod", nanprod, True, _RED_CASES),
+        ("nanmean", nanmean, True, _RED_CASES), ("nanvar", nanvar, True, _RED_CASES),
+        ("nanstd", nanstd, True, _RED_CASES), ("nanmedian", nanmedian, True, _RED_CASES),
+        ("nanquantile", nanquantile, True, _QCASES),
+        ("nanpercentile", nanpercentile, True,
+         ({"q": 30.0}, {"q": [0.0, 50.0, 100.0], "axis": 1})),
+        ("nancumsum", nancumsum, True, ({}, {"axis": 1})),
+        ("nancumprod", nancumprod, True, ({}, {"axis": 1})),
+        ("nanargmax", nanargmax, False, ({}, {"axis": 1})),
+        ("nanargmin", nanargmin, False, ({}, {"axis": 1}))):
+    register(_name, args=("distinct" if _name in ("nanmax", "nanmin", "nanargmax",
+                                                   "nanargmin") else "x",),
+             shapes=((2, 3, 4),), cases=_cases, grad=_grad,
+             ref=_ref_with_nans(getattr(np, _name)))(_with_nans(_fn))
+
+
+# ------------------------------------------------------------ integers and bits
+def _int_pair(x1, x2, owner, names=("x1", "x2")):
+    a, b = _pair(x1, x2)
+    a, b = _t(a), _t(b)
+    for nm, v in zip(names, (a, b)):
+        if v.dtype.kind not in "biu":
+            raise TypeError(f"{owner}: {nm} must hold integers or booleans, got dtype "
+                            f"{v.dtype}")
+    if a.dtype != b.dtype:
+        a, b = _promote([a, b])
+    return a, b
+
+
+def _int_op(np_fn, x, y, owner, names):
+    a, b = _int_pair(x, y, owner, names)
+    if a.dtype == np.bool_ and np_fn in (np.gcd, np.lcm, np.left_shift, np.right_shift):
+        return _wrap(np.asarray(np_fn(_raw(a).astype(np.int32),
+                                      _raw(b).astype(np.int32)).astype(bool)))
+    return _wrap(np.asarray(np_fn(_raw(a), _raw(b))))
+
+
+def _int_binary(np_fn, name, what, names=("x1", "x2")):
+    if names == ("x1", "x2"):
+        def op(x1, x2):
+            return _int_op(np_fn, x1, x2, name, names)
+    else:
+        def op(x, y):
+            return _int_op(np_fn, x, y, name, names)
+    op.__name__ = name
+    op.__doc__ = f"""{what}, element-wise with broadcasting, for integer or boolean
+        tensors.
+
+        Parameters
+        ----------
+        {names[0]}
+            The first operand.
+        {names[1]}
+            The second operand, broadcast against the first.
+        """
+    return register(name, args=("int", "int"), ref=np_fn, grad=False)(op)
+
+
+gcd = _int_binary(np.gcd, "gcd", "The greatest common divisor of ``x1`` and ``x2``")
+lcm = _int_binary(np.lcm, "lcm", "The least common multiple of ``x1`` and ``x2``")
+bitwise_and = _int_binary(np.bitwise_and, "bitwise_and", "The bit-wise AND of ``x`` and "
+                          "``y``", ("x", "y"))
+bitwise_or = _int_binary(np.bitwise_or, "bitwise_or", "The bit-wise OR of ``x`` and ``y``",
+                         ("x", "y"))
+bitwise_xor = _int_binary(np.bitwise_xor, "bitwise_xor", "The bit-wise XOR of ``x`` and "
+                          "``y``", ("x", "y"))
+bitwise_left_shift = _int_binary(np.left_shift, "bitwise_left_shift", "The bits of ``x`` "
+                                 "shifted left by ``y``", ("x", "y"))
+bitwise_right_shift = _int_binary(np.right_shift, "bitwise_right_shift", "The bits of ``x`` "
+                                  "shifted right by ``y``", ("x", "y"))
+
+
+def left_shift(x, y):
+    """The bits of ``x`` shifted left by ``y`` (as ``bitwise_left_shift``).
+
+    Parameters
+    ----------
+    x
+        The integer tensor.
+    y
+        The shift, broadcast against ``x``.
+    """
+    return _int_op(np.left_shift, x, y, "left_shift", ("x", "y"))
+
+
+def right_shift(x, y):
+    """The bits of ``x`` shifted right by ``y`` (as ``bitwise_right_shift``).
+
+    Parameters
+    ----------
+    x
+        The integer tensor.
+    y
+        The shift, broadcast against ``x``.
+    """
+    return _int_op(np.right_shift, x, y, "right_shift", ("x", "y"))
+
+
+@register("bitwise_invert", args=("int",), ref=np.invert, grad=False)
+def bitwise_invert(x):
+    """The bit-wise NOT of ``x`` (logical NOT for booleans), element-wise.
+
+    Parameters
+    ----------
+    x
+        An integer or boolean tensor.
+    """
+    return _invert(x, "bitwise_invert")
+
+
+def _invert(x, owner):
+    x = _t(x)
+    if x.dtype.kind not in "biu":
+        raise TypeError(f"{owner}: x must hold integers or booleans, got dtype {x.dtype}")
+    return _wrap(np.asarray(np.invert(_raw(x))))
+
+
+def bitwise_not(x):
+    """The bit-wise NOT of ``x`` (as ``bitwise_invert``).
+
+    Parameters
+    ----------
+    x
+        An integer or boolean tensor.
+    """
+    return _invert(x, "bitwise_not")
+
+
+@register("nextafter", args=("x", "x"), ref=np.nextafter, grad=False)
+def nextafter(x1, x2):
+    """The next representable value after ``x1`` toward ``x2``, element-wise (integer
+    inputs in float32).
+
+    Parameters
+    ----------
+    x1
+        The values to step from.
+    x2
+        The direction, broadcast against ``x1``.
+    """
+    a, b = _promote([_float(x1), _float(x2)])
+    return _wrap(np.asarray(np.nextafter(_raw(a), _raw(b))))
+
+
+@register("i0", args=("x",), ref=np.i0, grad=False)
+def i0(x):
+    """The modified Bessel function of the first kind, order 0, element-wise (integer
+    inputs in float32). It has no gradient here.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    """
+    x = _float(x)
+    return _wrap(np.asarray(np.i0(_raw(x))).astype(x.dtype))
+
+
+# --------------------------------------------------------------------- windows
+def _window(np_fn, name, what):
+    def op(x):
+        m = _int_arg(x, "x", name)
+        return _wrap(np_fn(m).astype(FLOATX))
+    op.__name__ = name
+    op.__doc__ = f"""The {what} window of ``x`` points (float32; empty for ``x`` < 1).
+
+    Parameters
+    ----------
+    x
+        The number of points.
+    """
+    return op
+
+
+bartlett = _window(np.bartlett, "bartlett", "Bartlett (triangular)")
+blackman = _window(np.blackman, "blackman", "Blackman")
+hamming = _window(np.hamming, "hamming", "Hamming")
+hanning = _window(np.hanning, "hanning", "Hann")
+
+
+def kaiser(x, beta):
+    """The Kaiser window of ``x`` points with shape parameter ``beta`` (float32).
+
+    Parameters
+    ----------
+    x
+        The number of points.
+    beta
+        The shape parameter (0: rectangular; larger: narrower).
+    """
+    m = _int_arg(x, "x", "kaiser")
+    b = _raw(beta)
+    if isinstance(beta, (bool, np.bool_)) or not isinstance(b, (numbers.Real, np.ndarray)):
+        raise TypeError(f"kaiser: beta must be a number, got {type(beta).__name__} {beta!r}")
+    return _wrap(np.kaiser(m, float(b)).astype(FLOATX))

@@ -1297,3 +1297,105 @@ def fftn(re, im, axes, inverse=False):
     return outs
 
 
+# ---- NumPy-family ops (batch 2)
+def _einsum_explicit(subscripts, shapes):
+    """An einsum's input subscripts and output subscript with the output made explicit
+    and each '...' replaced by letters the subscripts do not use (broadcast dims
+    right-aligned, as NumPy does)."""
+    spec = subscripts.replace(" ", "")
+    lhs, arrow, rhs = spec.partition("->")
+    ins = lhs.split(",")
+    used = set(spec)
+    spare = [c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba"
+             if c not in used]
+    n_ell = 0
+    for s, shp in zip(ins, shapes):
+        if "..." in s:
+            n_ell = _b.max(n_ell, len(shp) - (len(s) - 3))
+    ell = "".join(spare[:n_ell][::-1])
+    out_ins = []
+    for s, shp in zip(ins, shapes):
+        if "..." in s:
+            k = len(shp) - (len(s) - 3)
+            s = s.replace("...", ell[n_ell - k:] if k else "")
+        out_ins.append(s)
+    if arrow:
+        out = rhs.replace("...", ell)
+    else:
+        letters = "".join(s.replace("...", "") for s in ins)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return out_ins, out
+
+
+def einsum(subscripts, *operands):
+    """numpy.einsum, recorded: each operand's gradient is the einsum of the output
+    gradient with the other operands (constant ones and identity matrices stand in for
+    the operand's own summed and repeated letters)."""
+    raws = [_raw(o) for o in operands]
+    # optimize: contractions NumPy can hand to BLAS (tensordot) go there
+    out = _wrap(np.asarray(np.einsum(subscripts, *raws, optimize=len(raws) > 1)))
+    if _state.tapes:
+        ins, osub = _einsum_explicit(subscripts, [np.shape(r) for r in raws])
+        sizes = {}
+        for s, r in zip(ins, raws):
+            for c, n in zip(s, np.shape(r)):
+                sizes[c] = _b.max(sizes.get(c, 1), n)
+
+        def vjp(g):
+            grads = []
+            for i, (s, x) in enumerate(zip(ins, operands)):
+                if not _floating(x):
+                    grads.append(None)
+                    continue
+                others = [(ins[j], operands[j]) for j in range(len(ins)) if j != i]
+                present = set(osub).union(*[set(t) for t, _ in others])
+                subs, args, target = [osub], [g], ""
+                for t, o in others:
+                    subs.append(t)
+                    args.append(o)
+                fresh = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         if c not in sizes]
+                seen = set()
+                for c in s:
+                    if c in seen:                    # a repeated letter: its diagonal
+                        f = fresh.pop(0)
+                        subs.append(c + f)
+                        args.append(_const(np.eye(sizes[c], dtype=_raw(g).dtype)))
+                        target += f
+                        continue
+                    seen.add(c)
+                    if c not in present:             # summed in this operand only
+                        subs.append(c)
+                        args.append(_const(np.ones(sizes[c], dtype=_raw(g).dtype)))
+                    target += c
+                gi = einsum(",".join(subs) + "->" + target, *args)
+                grads.append(_sum_to_shape(gi, np.shape(_raw(x))))
+            return tuple(grads)
+        _record(tuple(operands), (out,), vjp, "einsum")
+    return out
+
+
+def cumprod(x, axis=None):
+    """numpy.cumprod, recorded. Without zeros the gradient is a reversed cumulative sum
+    divided by x; with zeros, each element's gradient sums the products of the other
+    elements up to each later position."""
+    if axis is None:
+        return cumprod(ravel(x), 0)
+    xr = _raw(x)
+    out = _wrap(np.cumprod(xr, axis=axis))
+    if _state.tapes:
+        ax = int(axis) % xr.ndim
+
+        def vjp(g):
+            if np.all(xr != 0):
+                return (divide(flip(cumsum(flip(multiply(g, out), ax), ax), ax), x),)
+            n = xr.shape[ax]
+            xm = moveaxis(x, ax, -1)
+            gm = moveaxis(g, ax, -1)
+            rows = where(_const(np.eye(n, dtype=bool)), 1, expand_dims(xm, -2))
+            c = cumprod(rows, -1)              # c[..., j, k]: prod of x_i, i <= k, i != j
+            later = _const(np.triu(np.ones((n, n), dtype=bool)))
+            gj = sum(where(later, multiply(expand_dims(gm, -2), c), 0), axis=-1)
+            return (moveaxis(gj, -1, ax),)
+        _rec("cumprod", (x,), out, vjp)
+    return out
