@@ -9,6 +9,7 @@ are Keras internals fastnn does not have. Keras' assertAllClose defaults are rto
 import numpy as np
 import pytest
 
+from fastnn import KerasTensor, ops as fops
 from fastnn.autodiff import ops as knp
 from fastnn.tensor import Tensor
 
@@ -21,7 +22,8 @@ def assert_all_close(a, b, rtol=1e-6, atol=1e-6):
         for x, y in zip(a, b):
             assert_all_close(x, y, rtol, atol)
         return
-    np.testing.assert_allclose(np.asarray(a, dtype=np.float64), np.asarray(b, np.float64),
+    kind = np.complex128 if np.iscomplexobj(a) or np.iscomplexobj(b) else np.float64
+    np.testing.assert_allclose(np.asarray(a, dtype=kind), np.asarray(b, kind),
                                rtol=rtol, atol=atol)
     assert np.shape(a) == np.shape(b)
 
@@ -83,7 +85,8 @@ def test_full_like():
     assert_all_close(knp.full_like(X23, 2), np.full_like(X23, 2))
     assert_all_close(knp.full_like(X23, 2, dtype="float32"),
                      np.full_like(X23, 2, dtype="float32"))
-    assert_all_close(knp.full_like(X23, np.ones([2, 3])), np.full_like(X23, np.ones([2, 3])))
+    assert_all_close(knp.full_like(X23, np.ones([2, 3])),
+                     np.full_like(X23, np.ones([2, 3])))
 
 
 @pytest.mark.parametrize("name", ["greater", "greater_equal", "less", "less_equal"])
@@ -337,7 +340,8 @@ def test_argmax_argmin():
     x = np.array([[1, 2, 3], [3, 2, 1], [4, 5, 6]])
     assert_all_close(knp.argmax(x), np.argmax(x))
     assert_all_close(knp.argmax(x, axis=1), np.argmax(x, axis=1))
-    assert_all_close(knp.argmax(x, axis=1, keepdims=True), np.argmax(x, axis=1, keepdims=True))
+    assert_all_close(knp.argmax(x, axis=1, keepdims=True),
+                     np.argmax(x, axis=1, keepdims=True))
     assert_all_close(knp.argmax(x, keepdims=True), np.argmax(x, keepdims=True))
     x = np.array([[1, 2, 3], [3, 2, 1]])
     assert_all_close(knp.argmin(x), np.argmin(x))
@@ -476,7 +480,8 @@ def test_max():
     assert_all_close(knp.max(X23, initial=4), 4)
     x = np.array([[]])
     assert_all_close(knp.max(x, initial=1), np.max(x, initial=1))
-    assert_all_close(knp.max(x, initial=1, keepdims=True), np.max(x, initial=1, keepdims=True))
+    assert_all_close(knp.max(x, initial=1, keepdims=True),
+                     np.max(x, initial=1, keepdims=True))
 
 
 def test_min():
@@ -489,7 +494,8 @@ def test_min():
     assert_all_close(knp.min(X23, initial=0), 0)
     x = np.array([[]])
     assert_all_close(knp.min(x, initial=1), np.min(x, initial=1))
-    assert_all_close(knp.min(x, initial=1, keepdims=True), np.min(x, initial=1, keepdims=True))
+    assert_all_close(knp.min(x, initial=1, keepdims=True),
+                     np.min(x, initial=1, keepdims=True))
 
 
 def test_moveaxis():
@@ -609,7 +615,8 @@ def test_std():
     # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_std
     assert_all_close(knp.std(X23), np.std(X23))
     assert_all_close(knp.std(X23, axis=1), np.std(X23, axis=1))
-    assert_all_close(knp.std(X23, axis=1, keepdims=True), np.std(X23, axis=1, keepdims=True))
+    assert_all_close(knp.std(X23, axis=1, keepdims=True),
+                     np.std(X23, axis=1, keepdims=True))
 
 
 def test_swapaxes():
@@ -693,7 +700,8 @@ def test_full():
     # keras/src/ops/numpy_test.py::NumpyArrayCreateOpsCorrectnessTest::test_full
     assert_all_close(knp.full([2, 3], 0), np.full([2, 3], 0))
     assert_all_close(knp.full([2, 3], 0.1), np.full([2, 3], 0.1))
-    assert_all_close(knp.full([2, 3], np.array([1, 4, 5])), np.full([2, 3], np.array([1, 4, 5])))
+    assert_all_close(knp.full([2, 3], np.array([1, 4, 5])),
+                     np.full([2, 3], np.array([1, 4, 5])))
 
 
 def test_tri():
@@ -701,3 +709,1285 @@ def test_tri():
     for args, kw in (((3,), {}), ((3, 4), {}), ((3, 4, 1), {}), ((3,), {"k": -1}),
                      ((3,), {"k": -5}), ((3,), {"k": 4})):
         assert_all_close(knp.tri(*args, **kw), np.tri(*args, **kw))
+
+
+# ------------------------------------------ the NumPy functions of the second batch
+def test_heaviside():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_heaviside
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array([[4, 5, 6], [6, 5, 4]])
+    assert_all_close(knp.heaviside(x, y), np.heaviside(x, y))
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array(4)
+    assert_all_close(knp.heaviside(x, y), np.heaviside(x, y))
+
+
+def test_append():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_append
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array([[4, 5, 6], [3, 2, 1]])
+    z = np.array([[[1, 2, 3], [3, 2, 1]], [[4, 5, 6], [3, 2, 1]]])
+    assert_all_close(knp.append(x, y), np.append(x, y))
+    assert_all_close(knp.append(x, y, axis=1), np.append(x, y, axis=1))
+    assert_all_close(knp.append(x, z), np.append(x, z))
+
+
+def test_bitwise_and():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_bitwise_and
+    x = np.array([2, 5, 255])
+    y = np.array([3, 14, 16])
+    assert_all_close(knp.bitwise_and(x, y), np.bitwise_and(x, y))
+    assert_all_close(knp.bitwise_and(x, 1), np.bitwise_and(x, 1))
+    assert_all_close(knp.bitwise_and(x, False), np.bitwise_and(x, False))
+    assert_all_close(knp.bitwise_and(1, x), np.bitwise_and(1, x))
+    assert_all_close(knp.bitwise_and(False, x), np.bitwise_and(False, x))
+
+
+def test_bitwise_or():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_bitwise_or
+    x = np.array([2, 5, 255])
+    y = np.array([3, 14, 16])
+    assert_all_close(knp.bitwise_or(x, y), np.bitwise_or(x, y))
+    assert_all_close(knp.bitwise_or(x, 1), np.bitwise_or(x, 1))
+    assert_all_close(knp.bitwise_or(x, False), np.bitwise_or(x, False))
+    assert_all_close(knp.bitwise_or(1, x), np.bitwise_or(1, x))
+    assert_all_close(knp.bitwise_or(False, x), np.bitwise_or(False, x))
+
+
+def test_bitwise_xor():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_bitwise_xor
+    x = np.array([2, 5, 255])
+    y = np.array([3, 14, 16])
+    assert_all_close(knp.bitwise_xor(x, y), np.bitwise_xor(x, y))
+    assert_all_close(knp.bitwise_xor(x, 1), np.bitwise_xor(x, 1))
+    assert_all_close(knp.bitwise_xor(x, False), np.bitwise_xor(x, False))
+    assert_all_close(knp.bitwise_xor(1, x), np.bitwise_xor(1, x))
+    assert_all_close(knp.bitwise_xor(False, x), np.bitwise_xor(False, x))
+
+
+def test_bitwise_left_shift():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_bitwise_left_shift
+    x = np.array([50, 60, 70])
+    y = np.array([1, 2, 3])
+    assert_all_close(knp.bitwise_left_shift(x, y), np.left_shift(x, y))
+    assert_all_close(knp.bitwise_left_shift(x, 1), np.left_shift(x, 1))
+    assert_all_close(knp.bitwise_left_shift(x, False), np.left_shift(x, False))
+    assert_all_close(knp.bitwise_left_shift(1, y), np.left_shift(1, y))
+    assert_all_close(knp.bitwise_left_shift(False, y), np.left_shift(False, y))
+
+
+def test_left_shift():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_left_shift
+    x = np.array([50, 60, 70])
+    y = np.array([1, 2, 3])
+    assert_all_close(knp.left_shift(x, y), np.left_shift(x, y))
+    assert_all_close(knp.left_shift(x, 1), np.left_shift(x, 1))
+    assert_all_close(knp.left_shift(x, False), np.left_shift(x, False))
+    assert_all_close(knp.left_shift(1, y), np.left_shift(1, y))
+    assert_all_close(knp.left_shift(False, y), np.left_shift(False, y))
+
+
+def test_bitwise_right_shift():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_bitwise_right_shift
+    x = np.array([5, 6, 7])
+    y = np.array([1, 2, 3])
+    assert_all_close(knp.bitwise_right_shift(x, y), np.right_shift(x, y))
+    assert_all_close(knp.bitwise_right_shift(x, 1), np.right_shift(x, 1))
+    assert_all_close(knp.bitwise_right_shift(x, False), np.right_shift(x, False))
+    assert_all_close(knp.bitwise_right_shift(1, x), np.right_shift(1, x))
+    assert_all_close(knp.bitwise_right_shift(False, x), np.right_shift(False, x))
+
+
+def test_right_shift():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_right_shift
+    x = np.array([5, 6, 7])
+    y = np.array([1, 2, 3])
+    assert_all_close(knp.right_shift(x, y), np.right_shift(x, y))
+    assert_all_close(knp.right_shift(x, 1), np.right_shift(x, 1))
+    assert_all_close(knp.right_shift(x, False), np.right_shift(x, False))
+    assert_all_close(knp.right_shift(1, x), np.right_shift(1, x))
+    assert_all_close(knp.right_shift(False, x), np.right_shift(False, x))
+
+
+def test_cross():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_cross
+
+    def cross_3d_2d(a, b):
+        a0, a1, a2 = (a[..., 0], a[..., 1], a[..., 2])
+        b0, b1 = (b[..., 0], b[..., 1])
+        return np.stack([-a2 * b1, a2 * b0, a0 * b1 - a1 * b0], axis=-1)
+
+    def cross_2d_2d(a, b):
+        a0, a1 = (a[..., 0], a[..., 1])
+        b0, b1 = (b[..., 0], b[..., 1])
+        return a0 * b1 - a1 * b0
+    x1 = np.ones([2, 1, 4, 3])
+    x2 = np.ones([2, 1, 4, 2])
+    y1 = np.ones([2, 1, 4, 3])
+    y2 = np.ones([1, 5, 4, 3])
+    y3 = np.ones([1, 5, 4, 2])
+    assert_all_close(knp.cross(x1, y1), np.cross(x1, y1))
+    assert_all_close(knp.cross(x1, y2), np.cross(x1, y2))
+    if True:
+        assert_all_close(knp.cross(x1, y3), cross_3d_2d(x1, y3))
+        assert_all_close(knp.cross(x2, y3), cross_2d_2d(x2, y3))
+    if True:
+        pass
+    assert_all_close(knp.cross(x1, y1, axis=-1), np.cross(x1, y1, axis=-1))
+    x3 = np.arange(2 * 3 * 3).reshape([2, 3, 3]).astype('float32')
+    y4 = np.arange(2 * 3 * 3)[::-1].reshape([2, 3, 3]).astype('float32')
+    assert_all_close(knp.cross(x3, y4), np.cross(x3, y4))
+
+
+def test_einsum():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_einsum
+    x = np.arange(24).reshape([2, 3, 4]).astype('float32')
+    y = np.arange(24).reshape([2, 4, 3]).astype('float32')
+    assert_all_close(knp.einsum('ijk,lkj->il', x, y), np.einsum('ijk,lkj->il', x, y))
+    assert_all_close(knp.einsum('ijk,ikj->i', x, y), np.einsum('ijk,ikj->i', x, y))
+    assert_all_close(knp.einsum('i...,j...k->...ijk', x, y),
+                     np.einsum('i..., j...k->...ijk', x, y))
+    assert_all_close(knp.einsum(',ijk', 5, y), np.einsum(',ijk', 5, y))
+
+
+def test_gcd():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_gcd
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array([[4, 5, 6], [3, 2, 1]])
+    assert_all_close(knp.gcd(x, y), np.gcd(x, y))
+    assert_all_close(knp.gcd(x, 2), np.gcd(x, 2))
+    assert_all_close(knp.gcd(2, x), np.gcd(2, x))
+
+
+def test_geomspace():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_geomspace
+    assert_all_close(knp.geomspace(1, 1000, 4), np.geomspace(1, 1000, 4))
+    assert_all_close(knp.geomspace(1, 1000, 4, endpoint=False),
+                     np.geomspace(1, 1000, 4, endpoint=False))
+    start = np.array([1.0, 2.0, 3.0])
+    stop = np.array([1000.0, 2000.0, 3000.0])
+    assert_all_close(knp.geomspace(start, stop, 4), np.geomspace(start, stop, 4),
+                     atol=1e-05, rtol=1e-05)
+    assert_all_close(knp.geomspace(start, stop, 4, endpoint=False),
+                     np.geomspace(start, stop, 4, endpoint=False), atol=1e-05, rtol=1e-05)
+
+
+def test_isin():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_isin
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array([[4, 5, 6], [3, 2, 1]])
+    assert_all_close(knp.isin(x, y), np.isin(x, y))
+    assert_all_close(knp.isin(x, 2), np.isin(x, 2))
+    assert_all_close(knp.isin(2, x), np.isin(2, x))
+    assert_all_close(knp.isin(x, y, assume_unique=True), np.isin(x, y, assume_unique=True))
+    assert_all_close(knp.isin(x, 2, assume_unique=True), np.isin(x, 2, assume_unique=True))
+    assert_all_close(knp.isin(2, x, assume_unique=True), np.isin(2, x, assume_unique=True))
+    assert_all_close(knp.isin(x, y, invert=True), np.isin(x, y, invert=True))
+    assert_all_close(knp.isin(x, 2, invert=True), np.isin(x, 2, invert=True))
+    assert_all_close(knp.isin(2, x, invert=True), np.isin(2, x, invert=True))
+    assert_all_close(knp.isin(x, y, assume_unique=True, invert=True),
+                     np.isin(x, y, assume_unique=True, invert=True))
+    assert_all_close(knp.isin(x, 2, assume_unique=True, invert=True),
+                     np.isin(x, 2, assume_unique=True, invert=True))
+    assert_all_close(knp.isin(2, x, assume_unique=True, invert=True),
+                     np.isin(2, x, assume_unique=True, invert=True))
+
+
+def test_kron():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_kron
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array([[4, 5, 6], [3, 2, 1]])
+    assert_all_close(knp.kron(x, y), np.kron(x, y))
+
+
+def test_lcm():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_lcm
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array([[4, 5, 6], [3, 2, 1]])
+    assert_all_close(knp.lcm(x, y), np.lcm(x, y))
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array(4)
+    assert_all_close(knp.lcm(x, y), np.lcm(x, y))
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array([4])
+    assert_all_close(knp.lcm(x, y), np.lcm(x, y))
+
+
+def test_ldexp():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_ldexp
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array([[4, 5, 6], [3, 2, 1]])
+    assert_all_close(knp.ldexp(x, y), np.ldexp(x, y))
+
+
+def test_logspace():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_logspace
+    assert_all_close(knp.logspace(0, 10, 5), np.logspace(0, 10, 5))
+    assert_all_close(knp.logspace(0, 10, 5, endpoint=False),
+                     np.logspace(0, 10, 5, endpoint=False))
+    start = np.zeros([2, 3, 4])
+    stop = np.ones([2, 3, 4])
+    assert_all_close(knp.logspace(start, stop, 5, base=10),
+                     np.logspace(start, stop, 5, base=10))
+    assert_all_close(knp.logspace(start, stop, 5, endpoint=False, base=10),
+                     np.logspace(start, stop, 5, endpoint=False, base=10))
+
+
+def test_fmod():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_fmod
+    x = np.array([[-3, 7], [5, -2]])
+    y = np.array([[2, -3], [3, 4]])
+    assert_all_close(knp.fmod(x, y), np.fmod(x, y))
+    assert_all_close(knp.fmod(x, 2), np.fmod(x, 2))
+    assert_all_close(knp.fmod(1, x), np.fmod(1, x))
+
+
+def test_nanpercentile():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_nanpercentile
+    x = np.array([[[np.nan, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]],
+                  [[12, 13, 14, 15], [16, 17, 18, 19], [20, 21, 22, np.nan]]],
+                 dtype='float32')
+    q = np.array(50.0, dtype='float32')
+    assert_all_close(knp.nanpercentile(x, q), np.nanpercentile(x, q))
+    assert_all_close(knp.nanpercentile(x, q, keepdims=True),
+                     np.nanpercentile(x, q, keepdims=True))
+    assert_all_close(knp.nanpercentile(x, q, axis=1), np.nanpercentile(x, q, axis=1))
+    assert_all_close(knp.nanpercentile(x, q, axis=1, keepdims=True),
+                     np.nanpercentile(x, q, axis=1, keepdims=True))
+    q = np.array([25.0, 50.0, 100.0], dtype='float32')
+    assert_all_close(knp.nanpercentile(x, q), np.nanpercentile(x, q))
+    assert_all_close(knp.nanpercentile(x, q, axis=1), np.nanpercentile(x, q, axis=1))
+    assert_all_close(knp.nanpercentile(x, q, axis=1, keepdims=True),
+                     np.nanpercentile(x, q, axis=1, keepdims=True))
+    assert_all_close(knp.nanpercentile(x, q, axis=(1, 2)),
+                     np.nanpercentile(x, q, axis=(1, 2)))
+    assert_all_close(knp.nanpercentile(x, q, axis=(1, 2), keepdims=True),
+                     np.nanpercentile(x, q, axis=(1, 2), keepdims=True))
+    assert_all_close(knp.nanpercentile(x, q, axis=-1), np.nanpercentile(x, q, axis=-1))
+    assert_all_close(knp.nanpercentile(x, q, axis=(-1, -2)),
+                     np.nanpercentile(x, q, axis=(-1, -2)))
+    assert_all_close(knp.nanpercentile(x, q, axis=(2, 1)),
+                     np.nanpercentile(x, q, axis=(2, 1)))
+    q = np.array([50.1, 100.0], dtype='float32')
+    for method in ['linear', 'lower', 'higher', 'midpoint', 'nearest']:
+        assert_all_close(knp.nanpercentile(x, q, method=method),
+                         np.nanpercentile(x, q, method=method))
+        assert_all_close(knp.nanpercentile(x, q, axis=1, method=method),
+                         np.nanpercentile(x, q, axis=1, method=method))
+    q = np.array([25.0, 50.0, 75.0], dtype='float32')
+    assert_all_close(knp.nanpercentile(x, q), np.nanpercentile(x, q))
+    x_all_nan = np.array([[[np.nan, np.nan], [np.nan, np.nan]],
+                          [[np.nan, np.nan], [np.nan, np.nan]]],
+                         dtype='float32')
+    assert_all_close(knp.nanpercentile(x_all_nan, 50.0), np.nanpercentile(x_all_nan, 50.0))
+    x_mixed = np.array([[np.nan, np.nan, np.nan], [1.0, 2.0, 3.0]], dtype='float32')
+    assert_all_close(knp.nanpercentile(x_mixed, 50.0, axis=1),
+                     np.nanpercentile(x_mixed, 50.0, axis=1))
+    x_small = np.array([[[1.0]], [[np.nan]]], dtype='float32')
+    assert_all_close(knp.nanpercentile(x_small, 50.0, axis=1),
+                     np.nanpercentile(x_small, 50.0, axis=1))
+    x4 = np.random.randn(3, 4, 5, 6).astype('float32')
+    x4[0, 0, 0, 0] = np.nan
+    assert_all_close(knp.nanpercentile(x4, 50.0, axis=(1, 2)),
+                     np.nanpercentile(x4, 50.0, axis=(1, 2)))
+
+
+def test_nanquantile():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_nanquantile
+    x = np.array([[[np.nan, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]],
+                  [[12, 13, 14, 15], [16, 17, 18, 19], [20, 21, 22, np.nan]]],
+                 dtype='float32')
+    q = np.array(0.5, dtype='float32')
+    assert_all_close(knp.nanquantile(x, q), np.nanquantile(x, q))
+    assert_all_close(knp.nanquantile(x, q, keepdims=True),
+                     np.nanquantile(x, q, keepdims=True))
+    assert_all_close(knp.nanquantile(x, q, axis=1), np.nanquantile(x, q, axis=1))
+    assert_all_close(knp.nanquantile(x, q, axis=1, keepdims=True),
+                     np.nanquantile(x, q, axis=1, keepdims=True))
+    q = np.array([0.25, 0.5, 1.0], dtype='float32')
+    assert_all_close(knp.nanquantile(x, q), np.nanquantile(x, q))
+    assert_all_close(knp.nanquantile(x, q, axis=1), np.nanquantile(x, q, axis=1))
+    assert_all_close(knp.nanquantile(x, q, axis=1, keepdims=True),
+                     np.nanquantile(x, q, axis=1, keepdims=True))
+    assert_all_close(knp.nanquantile(x, q, axis=(1, 2)), np.nanquantile(x, q, axis=(1, 2)))
+    assert_all_close(knp.nanquantile(x, q, axis=(1, 2), keepdims=True),
+                     np.nanquantile(x, q, axis=(1, 2), keepdims=True))
+    assert_all_close(knp.nanquantile(x, q, axis=-1), np.nanquantile(x, q, axis=-1))
+    assert_all_close(knp.nanquantile(x, q, axis=(-1, -2)),
+                     np.nanquantile(x, q, axis=(-1, -2)))
+    assert_all_close(knp.nanquantile(x, q, axis=(2, 1)), np.nanquantile(x, q, axis=(2, 1)))
+    q = np.array([0.501, 1.0], dtype='float32')
+    for method in ['linear', 'lower', 'higher', 'midpoint', 'nearest']:
+        assert_all_close(knp.nanquantile(x, q, method=method),
+                         np.nanquantile(x, q, method=method))
+        assert_all_close(knp.nanquantile(x, q, axis=1, method=method),
+                         np.nanquantile(x, q, axis=1, method=method))
+    q = np.array([0.25, 0.5, 0.75], dtype='float32')
+    assert_all_close(knp.nanquantile(x, q), np.nanquantile(x, q))
+    x_all_nan = np.array([[[np.nan, np.nan], [np.nan, np.nan]],
+                          [[np.nan, np.nan], [np.nan, np.nan]]],
+                         dtype='float32')
+    assert_all_close(knp.nanquantile(x_all_nan, 0.5), np.nanquantile(x_all_nan, 0.5))
+    x_mixed = np.array([[np.nan, np.nan, np.nan], [1.0, 2.0, 3.0]], dtype='float32')
+    assert_all_close(knp.nanquantile(x_mixed, 0.5, axis=1),
+                     np.nanquantile(x_mixed, 0.5, axis=1))
+    x_small = np.array([[[1.0]], [[np.nan]]], dtype='float32')
+    assert_all_close(knp.nanquantile(x_small, 0.5, axis=1),
+                     np.nanquantile(x_small, 0.5, axis=1))
+    x4 = np.random.randn(3, 4, 5, 6).astype('float32')
+    x4[0, 0, 0, 0] = np.nan
+    assert_all_close(knp.nanquantile(x4, 0.5, axis=(1, 2)),
+                     np.nanquantile(x4, 0.5, axis=(1, 2)))
+
+
+def test_nextafter():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_nextafter
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array([[4, 5, 6], [3, 2, 1]])
+    assert_all_close(knp.nextafter(x, y), np.nextafter(x, y))
+
+
+def test_percentile():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_percentile
+    x = np.arange(24).reshape([2, 3, 4]).astype('float32')
+    q = np.array(50.0, dtype='float32')
+    assert_all_close(knp.percentile(x, q), np.percentile(x, q))
+    assert_all_close(knp.percentile(x, q, keepdims=True),
+                     np.percentile(x, q, keepdims=True))
+    q = np.array([50.0, 100.0], dtype='float32')
+    assert_all_close(knp.percentile(x, q), np.percentile(x, q))
+    assert_all_close(knp.percentile(x, q, keepdims=True),
+                     np.percentile(x, q, keepdims=True))
+    assert_all_close(knp.percentile(x, q, axis=1), np.percentile(x, q, axis=1))
+    assert_all_close(knp.percentile(x, q, axis=1, keepdims=True),
+                     np.percentile(x, q, axis=1, keepdims=True))
+    assert_all_close(knp.percentile(x, q, axis=(1, 2)), np.percentile(x, q, axis=(1, 2)))
+    q = np.array([50.1, 99.9], dtype='float32')
+    for method in ['linear', 'lower', 'higher', 'midpoint', 'nearest']:
+        assert_all_close(knp.percentile(x, q, method=method),
+                         np.percentile(x, q, method=method))
+        assert_all_close(knp.percentile(x, q, axis=1, method=method),
+                         np.percentile(x, q, axis=1, method=method))
+    q = np.array([100.0], dtype='float32')
+    assert_all_close(knp.percentile(x, q), np.percentile(x, q))
+
+
+def test_quantile():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_quantile
+    x = np.arange(24).reshape([2, 3, 4]).astype('float32')
+    q = np.array(0.5, dtype='float32')
+    assert_all_close(knp.quantile(x, q), np.quantile(x, q))
+    assert_all_close(knp.quantile(x, q, keepdims=True), np.quantile(x, q, keepdims=True))
+    q = np.array([0.5, 1.0], dtype='float32')
+    assert_all_close(knp.quantile(x, q), np.quantile(x, q))
+    assert_all_close(knp.quantile(x, q, keepdims=True), np.quantile(x, q, keepdims=True))
+    assert_all_close(knp.quantile(x, q, axis=1), np.quantile(x, q, axis=1))
+    assert_all_close(knp.quantile(x, q, axis=1, keepdims=True),
+                     np.quantile(x, q, axis=1, keepdims=True))
+    assert_all_close(knp.quantile(x, q, axis=(1, 2)), np.quantile(x, q, axis=(1, 2)))
+    q = np.array([0.501, 1.0], dtype='float32')
+    for method in ['linear', 'lower', 'higher', 'midpoint', 'nearest']:
+        assert_all_close(knp.quantile(x, q, method=method),
+                         np.quantile(x, q, method=method))
+        assert_all_close(knp.quantile(x, q, axis=1, method=method),
+                         np.quantile(x, q, axis=1, method=method))
+
+
+def test_vdot():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_vdot
+    x = np.array([1.0, 2.0, 3.0])
+    y = np.array([4.0, 5.0, 6.0])
+    assert_all_close(knp.vdot(x, y), np.vdot(x, y))
+
+
+def test_digitize():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_digitize
+    x = np.array([0.0, 1.0, 3.0, 1.6])
+    bins = np.array([0.0, 3.0, 4.5, 7.0])
+    assert_all_close(knp.digitize(x, bins), np.digitize(x, bins))
+    assert str(knp.digitize(x, bins).dtype) == 'int32'
+    x = np.array([0.2, 6.4, 3.0, 1.6])
+    bins = np.array([0.0, 1.0, 2.5, 4.0, 10.0])
+    assert_all_close(knp.digitize(x, bins), np.digitize(x, bins))
+    assert str(knp.digitize(x, bins).dtype) == 'int32'
+    x = np.array([1, 4, 10, 15])
+    bins = np.array([4, 10, 14, 15])
+    assert_all_close(knp.digitize(x, bins), np.digitize(x, bins))
+    assert str(knp.digitize(x, bins).dtype) == 'int32'
+
+
+def test_fabs():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_fabs
+    x = np.array([[-1, 2, -3], [3, -2, 1]])
+    assert_all_close(knp.fabs(x), np.fabs(x))
+
+
+def test_average():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_average
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    weights = np.ones([2, 3])
+    weights_non_const = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    weights_1d = np.ones([3])
+    weights_1d_non_const = np.array([1.0, 2.0, 3.0])
+    weights_1d_axis0 = np.array([1.0, 2.0])
+    assert_all_close(knp.average(x), np.average(x))
+    assert_all_close(knp.average(x, axis=()), np.average(x, axis=()))
+    assert_all_close(knp.average(x, axis=1), np.average(x, axis=1))
+    assert_all_close(knp.average(x, axis=(1,)), np.average(x, axis=(1,)))
+    assert_all_close(knp.average(x, axis=[1]), np.average(x, axis=[1]))
+    assert_all_close(knp.average(x, axis=1, weights=weights),
+                     np.average(x, axis=1, weights=weights))
+    assert_all_close(knp.average(x, axis=1, weights=weights_1d),
+                     np.average(x, axis=1, weights=weights_1d))
+    assert_all_close(knp.average(x, weights=weights_non_const),
+                     np.average(x, weights=weights_non_const))
+    assert_all_close(knp.average(x, axis=1, weights=weights_1d_non_const),
+                     np.average(x, axis=1, weights=weights_1d_non_const))
+    assert_all_close(knp.average(x, axis=0, weights=weights_1d_axis0),
+                     np.average(x, axis=0, weights=weights_1d_axis0))
+    assert_all_close(knp.average(x, axis=(0,), weights=weights_1d_axis0),
+                     np.average(x, axis=(0,), weights=weights_1d_axis0))
+    assert_all_close(knp.average(x, axis=[0], weights=weights_1d_axis0),
+                     np.average(x, axis=[0], weights=weights_1d_axis0))
+    assert_all_close(knp.average(x, axis=(0, 1), weights=weights_non_const),
+                     np.average(x, axis=(0, 1), weights=weights_non_const))
+    with pytest.raises(ValueError):
+        knp.average(x, axis=0, weights=np.ones([3]))
+    with pytest.raises(ValueError):
+        knp.average(x, axis=(0, 1), weights=np.ones([3]))
+
+
+def test_bartlett():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_bartlett
+    x = np.random.randint(1, 100 + 1)
+    assert_all_close(knp.bartlett(x), np.bartlett(x))
+
+
+def test_bartlett_length_1():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_bartlett_length_1
+    x = 1
+    x_tensor = knp.convert_to_tensor(x)
+    expected = np.bartlett(x)
+    out = knp.bartlett(x_tensor)
+    assert out.shape[0] == x
+    assert_all_close(out, expected)
+
+
+def test_blackman():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_blackman
+    x = np.random.randint(1, 100 + 1)
+    assert_all_close(knp.blackman(x), np.blackman(x))
+
+
+def test_blackman_length_1():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_blackman_length_1
+    x = 1
+    x_tensor = knp.convert_to_tensor(x)
+    expected = np.blackman(x)
+    out = knp.blackman(x_tensor)
+    assert out.shape[0] == x
+    assert_all_close(out, expected)
+
+
+def test_hamming():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_hamming
+    x = np.random.randint(1, 100 + 1)
+    assert_all_close(knp.hamming(x), np.hamming(x))
+
+
+def test_hamming_length_1():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_hamming_length_1
+    x = 1
+    x_tensor = knp.convert_to_tensor(x)
+    expected = np.hamming(x)
+    out = knp.hamming(x_tensor)
+    assert out.shape[0] == x
+    assert_all_close(out, expected)
+
+
+def test_hanning():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_hanning
+    x = np.random.randint(1, 100 + 1)
+    assert_all_close(knp.hanning(x), np.hanning(x))
+
+
+def test_hanning_length_1():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_hanning_length_1
+    x = 1
+    x_tensor = knp.convert_to_tensor(x)
+    expected = np.hanning(x)
+    out = knp.hanning(x_tensor)
+    assert out.shape[0] == x
+    assert_all_close(out, expected)
+
+
+def test_kaiser():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_kaiser
+    x = np.random.randint(1, 100 + 1)
+    beta = float(np.random.randint(10, 20 + 1))
+    assert_all_close(knp.kaiser(x, beta), np.kaiser(x, beta))
+
+
+def test_kaiser_length_1():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_kaiser_length_1
+    x = 1
+    x_tensor = knp.convert_to_tensor(x)
+    beta = float(np.random.randint(10, 20 + 1))
+    expected = np.kaiser(x, beta)
+    out = knp.kaiser(x_tensor, beta)
+    assert out.shape[0] == x
+    assert_all_close(out, expected)
+
+
+def test_bincount():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_bincount
+    # (its dense cases)
+    x = x_np = np.array([1, 1, 2, 3, 2, 4, 4, 6])
+    weights = weights_np = np.array([0, 0, 3, 2, 1, 1, 4, 2])
+    minlength = 3
+    output = knp.bincount(x, weights=weights, minlength=minlength, sparse=False)
+    assert_all_close(output, np.bincount(x_np, weights=weights_np, minlength=minlength))
+    x = knp.expand_dims(x, 0)
+    weights = knp.expand_dims(weights, 0)
+    expected_output = np.array([[0, 0, 4, 2, 5, 0, 2]])
+    output = knp.bincount(x, weights=weights, minlength=minlength, sparse=False)
+    assert_all_close(output, expected_output)
+    # test with weights=None
+    expected_output = np.array([[0, 2, 2, 1, 2, 0, 1]])
+    output = knp.bincount(x, weights=None, minlength=minlength, sparse=False)
+    assert_all_close(output, expected_output)
+
+
+def test_bitwise_invert():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_bitwise_invert
+    x = np.array([2, 5, 255])
+    assert_all_close(knp.bitwise_invert(x), np.bitwise_not(x))
+
+
+def test_cbrt():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_cbrt
+    x = np.array([[-8, -1, 0], [1, 8, 27]], dtype='float32')
+    ref_y = np.sign(x) * np.abs(x) ** (1.0 / 3.0)
+    y = knp.cbrt(x)
+    assert str(y.dtype) == 'float32'
+    assert_all_close(y, ref_y)
+
+
+def test_conjugate():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_conjugate
+    x = np.array([[1 + 2j, 2 + 3j], [3 + 4j, 4 + 5j]])
+    assert_all_close(knp.conjugate(x), np.conjugate(x))
+
+
+def test_conj():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_conj
+    x = np.array([[1 + 2j, 2 + 3j], [3 + 4j, 4 + 5j]])
+    assert_all_close(knp.conj(x), np.conj(x))
+
+
+def test_corrcoef():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_corrcoef
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    assert_all_close(knp.corrcoef(x), np.corrcoef(x))
+
+
+def test_count_nonzero():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_count_nonzero
+    x = np.array([[0, 2, 3], [3, 2, 0]])
+    assert_all_close(knp.count_nonzero(x), np.count_nonzero(x))
+    assert_all_close(knp.count_nonzero(x, axis=()), np.count_nonzero(x, axis=()))
+    assert_all_close(knp.count_nonzero(x, axis=1), np.count_nonzero(x, axis=1))
+    assert_all_close(knp.count_nonzero(x, axis=(1,)), np.count_nonzero(x, axis=(1,)))
+
+
+@pytest.mark.parametrize('axis', [None, 0, 1, -1])
+@pytest.mark.parametrize('dtype', [None, 'int32', 'float32'])
+def test_cumprod(axis, dtype):
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_cumprod
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    assert_all_close(knp.cumprod(x, axis=axis, dtype=dtype),
+                     np.cumprod(x, axis=axis, dtype=dtype or x.dtype))
+
+
+def test_deg2rad():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_deg2rad
+    x = np.random.uniform(-360, 360, size=(3, 3))
+    assert_all_close(knp.deg2rad(x), np.deg2rad(x))
+
+
+def test_rad2deg():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_rad2deg
+    x = np.random.uniform(-2 * np.pi, 2 * np.pi, size=(3, 3))
+    assert_all_close(knp.rad2deg(x), np.rad2deg(x))
+
+
+def test_diag():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_diag
+    x = np.array([1, 2, 3])
+    assert_all_close(knp.diag(x), np.diag(x))
+    assert_all_close(knp.diag(x, k=1), np.diag(x, k=1))
+    assert_all_close(knp.diag(x, k=-1), np.diag(x, k=-1))
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    assert_all_close(knp.diag(x), np.diag(x))
+    assert_all_close(knp.diag(x, k=1), np.diag(x, k=1))
+    assert_all_close(knp.diag(x, k=-1), np.diag(x, k=-1))
+
+
+def test_diagflat():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_diagflat
+    x = np.array([1, 2, 3])
+    assert_all_close(knp.diagflat(x), np.diagflat(x))
+    assert_all_close(knp.diagflat(x, k=1), np.diagflat(x, k=1))
+    assert_all_close(knp.diagflat(x, k=-1), np.diagflat(x, k=-1))
+    x = np.array([[1, 2], [3, 4]])
+    assert_all_close(knp.diagflat(x), np.diagflat(x))
+    assert_all_close(knp.diagflat(x, k=1), np.diagflat(x, k=1))
+    assert_all_close(knp.diagflat(x, k=-1), np.diagflat(x, k=-1))
+    x = np.array([1, 2, 3, 4])
+    assert_all_close(knp.diagflat(x), np.diagflat(x))
+    assert_all_close(knp.diagflat(x, k=2), np.diagflat(x, k=2))
+    assert_all_close(knp.diagflat(x, k=-2), np.diagflat(x, k=-2))
+    x_float = np.array([1.1, 2.2, 3.3])
+    assert_all_close(knp.diagflat(x_float), np.diagflat(x_float))
+    x = np.array([1, 2, 3])
+
+
+def test_diff():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_diff
+    x = np.array([1, 2, 4, 7, 0])
+    assert_all_close(knp.diff(x), np.diff(x))
+    assert_all_close(knp.diff(x, n=2), np.diff(x, n=2))
+    assert_all_close(knp.diff(x, n=3), np.diff(x, n=3))
+    x = np.array([[1, 3, 6, 10], [0, 5, 6, 8]])
+    assert_all_close(knp.diff(x), np.diff(x))
+    assert_all_close(knp.diff(x, axis=0), np.diff(x, axis=0))
+    assert_all_close(knp.diff(x, n=2, axis=0), np.diff(x, n=2, axis=0))
+    assert_all_close(knp.diff(x, n=2, axis=1), np.diff(x, n=2, axis=1))
+    x = np.array([1, 2, 4, 7, 0])
+    assert_all_close(knp.diff(x, n=0), np.diff(x, n=0))
+
+
+def test_fliplr():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_fliplr
+    x = np.array([[1, 2, 3], [4, 5, 6]])
+    assert_all_close(knp.fliplr(x), np.fliplr(x))
+    x = np.arange(24).reshape(2, 3, 4)
+    assert_all_close(knp.fliplr(x), np.fliplr(x))
+
+
+def test_flipud():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_flipud
+    x = np.array([[1, 2, 3], [4, 5, 6]])
+    assert_all_close(knp.flipud(x), np.flipud(x))
+    x = np.array([1, 2, 3])
+    assert_all_close(knp.flipud(x), np.flipud(x))
+
+
+def test_hstack():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_hstack
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array([[4, 5, 6], [6, 5, 4]])
+    assert_all_close(knp.hstack([x, y]), np.hstack([x, y]))
+    x = np.ones([2, 3, 4])
+    y = np.ones([2, 5, 4])
+    assert_all_close(knp.hstack([x, y]), np.hstack([x, y]))
+
+
+def test_column_stack():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_column_stack
+    x = np.array([1, 2, 3])
+    y = np.array([4, 5, 6])
+    assert_all_close(knp.column_stack([x, y]), np.column_stack([x, y]))
+    x = np.array([[1, 2, 3], [4, 5, 6]])
+    y = np.array([[7, 8, 9], [10, 11, 12]])
+    assert_all_close(knp.column_stack([x, y]), np.column_stack([x, y]))
+    x = np.array([1, 2])
+    y = np.array([[3, 4], [5, 6]])
+    assert_all_close(knp.column_stack([x, y]), np.column_stack([x, y]))
+
+
+def test_i0():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_i0
+    x = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    assert_all_close(knp.i0(x), np.i0(x))
+    x = np.array([-1.0, -2.0, 0.5])
+    assert_all_close(knp.i0(x), np.i0(x))
+
+
+def test_imag():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_imag
+    x = np.array([[1 + 1j, 2 + 2j, 3 + 3j], [3 + 3j, 2 + 2j, 1 + 1j]])
+    assert_all_close(knp.imag(x), np.imag(x))
+
+
+def test_isneginf():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_isneginf
+    x = np.array([[1, 2, np.inf, -np.inf], [np.nan, np.nan, np.nan, np.nan]])
+    assert_all_close(knp.isneginf(x), np.isneginf(x))
+
+
+def test_isposinf():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_isposinf
+    x = np.array([[1, 2, np.inf, -np.inf], [np.nan, np.nan, np.nan, np.nan]])
+    assert_all_close(knp.isposinf(x), np.isposinf(x))
+
+
+def test_isreal():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_isreal
+    x = np.array([1 + 1j, 1 + 0j, 4.5, 3, 2, 2j], dtype=complex)
+    assert_all_close(knp.isreal(x), np.isreal(x))
+    x = np.array([1.0, 2.0, 3.0])
+    assert_all_close(knp.isreal(x), np.isreal(x))
+
+
+def test_logaddexp2():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_logaddexp2
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array([[1, 2, 3], [3, 2, 1]])
+    assert_all_close(knp.logaddexp2(x, y), np.logaddexp2(x, y))
+
+
+def test_median():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_median
+    x = np.array([[1, 2, 3], [3, 2, 1]]).astype('float32')
+    assert_all_close(knp.median(x), np.median(x))
+    assert_all_close(knp.median(x, keepdims=True), np.median(x, keepdims=True))
+    assert_all_close(knp.median(x, axis=1), np.median(x, axis=1))
+    assert_all_close(knp.median(x, axis=(1,)), np.median(x, axis=(1,)))
+    assert_all_close(knp.median(x, axis=1, keepdims=True),
+                     np.median(x, axis=1, keepdims=True))
+    x_even = np.array([[1, 2, 3, 4], [10, 20, 30, 40]]).astype('float32')
+    assert_all_close(knp.median(x_even), np.median(x_even))
+    assert_all_close(knp.median(x_even, axis=0), np.median(x_even, axis=0))
+    assert_all_close(knp.median(x_even, axis=1), np.median(x_even, axis=1))
+
+
+def test_meshgrid():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_meshgrid
+    x = np.array([1, 2, 3])
+    y = np.array([4, 5, 6])
+    z = np.array([7, 8, 9])
+    for mg_knp, mg_np in zip(knp.meshgrid(x, y), np.meshgrid(x, y)):
+        assert_all_close(mg_knp, mg_np)
+    for mg_knp, mg_np in zip(knp.meshgrid(x, z), np.meshgrid(x, z)):
+        assert_all_close(mg_knp, mg_np)
+    for mg_knp, mg_np in zip(knp.meshgrid(x, y, z, indexing='ij'),
+                             np.meshgrid(x, y, z, indexing='ij')):
+        assert_all_close(mg_knp, mg_np)
+    if True:
+        x = np.ones([1, 2, 3])
+        y = np.ones([4, 5, 6, 6])
+        z = np.ones([7, 8])
+        assert_all_close(knp.meshgrid(x, y), np.meshgrid(x, y))
+        assert_all_close(knp.meshgrid(x, z), np.meshgrid(x, z))
+        assert_all_close(knp.meshgrid(x, y, z, indexing='ij'),
+                         np.meshgrid(x, y, z, indexing='ij'))
+
+
+def test_nonzero():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_nonzero
+    x = np.array([[0, 0, 3], [3, 0, 0]])
+    assert_all_close(knp.nonzero(x), np.nonzero(x))
+
+
+def test_ptp():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_ptp
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    assert_all_close(knp.ptp(x), np.ptp(x))
+    assert_all_close(knp.ptp(x, axis=None), np.ptp(x, axis=None))
+    assert_all_close(knp.ptp(x, axis=0), np.ptp(x, axis=0))
+    assert_all_close(knp.ptp(x, axis=1), np.ptp(x, axis=1))
+    assert_all_close(knp.ptp(x, axis=(1,)), np.ptp(x, axis=(1,)))
+    assert_all_close(knp.ptp(x, axis=()), np.ptp(x, axis=()))
+    assert_all_close(knp.ptp(x, axis=1, keepdims=True), np.ptp(x, axis=1, keepdims=True))
+
+
+def test_unravel_index():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_unravel_index
+    x = np.array([0, 1, 2, 3])
+    shape = (2, 2)
+    for ind_knp, ind_np in zip(knp.unravel_index(x, shape), np.unravel_index(x, shape)):
+        assert_all_close(ind_knp, ind_np)
+    x = np.array([[0, 1], [2, 3]])
+    shape = (2, 2)
+    for ind_knp, ind_np in zip(knp.unravel_index(x, shape), np.unravel_index(x, shape)):
+        assert_all_close(ind_knp, ind_np)
+    x = np.array(100)
+    shape = (4, 5, 6)
+    for ind_knp, ind_np in zip(knp.unravel_index(x, shape), np.unravel_index(x, shape)):
+        assert_all_close(ind_knp, ind_np)
+    x = np.array([[100, 101]])
+    shape = (4, 5, 6)
+    for ind_knp, ind_np in zip(knp.unravel_index(x, shape), np.unravel_index(x, shape)):
+        assert_all_close(ind_knp, ind_np)
+
+
+def test_real():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_real
+    x = np.array([[1, 2, 3 - 3j], [3, 2, 1 + 5j]])
+    assert_all_close(knp.real(x), np.real(x))
+
+
+def test_roll():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_roll
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    assert_all_close(knp.roll(x, 1), np.roll(x, 1))
+    assert_all_close(knp.roll(x, 1, axis=1), np.roll(x, 1, axis=1))
+    assert_all_close(knp.roll(x, -1, axis=0), np.roll(x, -1, axis=0))
+    assert_all_close(knp.roll(x, 1, axis=(0, 1)), np.roll(x, 1, axis=(0, 1)))
+    assert_all_close(knp.roll(x, (1, 2), axis=(0, 1)), np.roll(x, (1, 2), axis=(0, 1)))
+    assert_all_close(knp.roll(x, (1, 2), axis=(1,)), np.roll(x, (1, 2), axis=(1,)))
+    assert_all_close(knp.roll(x, np.array([1, 2]), axis=np.array([0, 1])),
+                     np.roll(x, [1, 2], axis=[0, 1]))
+
+
+def test_searchsorted():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_searchsorted
+    a = np.array([1, 2, 2, 3, 4, 5, 5])
+    v = np.array([4, 3, 5, 1, 2])
+    expected = np.searchsorted(a, v).astype('int32')
+    assert_all_close(knp.searchsorted(a, v), expected)
+    v = np.array([[4, 3], [5, 1]])
+    expected = np.searchsorted(a, v).astype('int32')
+    assert_all_close(knp.searchsorted(a, v), expected)
+
+
+def test_signbit():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_signbit
+    x = np.array([[0.0, -0.0, -1.1e-45], [1.1e-38, 2, -1]])
+    assert_all_close(knp.signbit(x), np.signbit(x))
+
+
+def test_sinc():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_sinc
+    x = np.array([[0, 1, -1], [0.5, -0.5, 2]])
+    assert_all_close(knp.sinc(x), np.sinc(x))
+
+
+def test_hsplit():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_hsplit
+    x = np.arange(18).reshape((3, 6))
+    assert isinstance(knp.hsplit(x, 3), list)
+    for split_knp, split_np in zip(knp.hsplit(x, 3), np.hsplit(x, 3)):
+        assert_all_close(split_knp, split_np)
+    indices = [1, 3, 5]
+    for split_knp, split_np in zip(knp.hsplit(x, indices), np.hsplit(x, indices)):
+        assert_all_close(split_knp, split_np)
+    with pytest.raises(Exception):
+        knp.hsplit(x, 4)
+    x_kr = knp.array(x)
+    indices_kr = knp.array(indices)
+    indices_np = np.array(indices)
+    for split_knp, split_np in zip(knp.hsplit(x_kr, indices_kr), np.hsplit(x, indices_np)):
+        assert_all_close(split_knp, split_np)
+    x_1d = np.arange(10)
+    indices_1d = [2, 5, 9]
+    assert isinstance(knp.hsplit(x_1d, 2), list)
+    for split_knp, split_np in zip(knp.hsplit(x_1d, 2), np.hsplit(x_1d, 2)):
+        assert_all_close(split_knp, split_np)
+    for split_knp, split_np in zip(knp.hsplit(x_1d, indices_1d),
+                                   np.hsplit(x_1d, indices_1d)):
+        assert_all_close(split_knp, split_np)
+    with pytest.raises(Exception):
+        knp.hsplit(x_1d, 3)
+    x_kr = knp.array(x_1d)
+    indices_kr = knp.array(indices_1d)
+    indices_np = np.array(indices_1d)
+    for split_knp, split_np in zip(knp.hsplit(x_kr, indices_kr),
+                                   np.hsplit(x_1d, indices_np)):
+        assert_all_close(split_knp, split_np)
+
+
+def test_vsplit():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_vsplit
+    x = np.arange(18).reshape((6, 3))
+    assert isinstance(knp.vsplit(x, 3), list)
+    for split_knp, split_np in zip(knp.vsplit(x, 3), np.vsplit(x, 3)):
+        assert_all_close(split_knp, split_np)
+    indices = [1, 3, 5]
+    for split_knp, split_np in zip(knp.vsplit(x, indices), np.vsplit(x, indices)):
+        assert_all_close(split_knp, split_np)
+    with pytest.raises(Exception):
+        knp.vsplit(x, 4)
+    x_kr = knp.array(x)
+    indices_kr = knp.array(indices)
+    indices_np = np.array(indices)
+    for split_knp, split_np in zip(knp.vsplit(x_kr, indices_kr), np.vsplit(x, indices_np)):
+        assert_all_close(split_knp, split_np)
+
+
+def test_dsplit():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_dsplit
+    x = np.arange(24).reshape((2, 2, 6))
+    assert isinstance(knp.dsplit(x, 3), list)
+    for split_knp, split_np in zip(knp.dsplit(x, 3), np.dsplit(x, 3)):
+        assert_all_close(split_knp, split_np)
+    indices = [1, 3, 5]
+    for split_knp, split_np in zip(knp.dsplit(x, indices), np.dsplit(x, indices)):
+        assert_all_close(split_knp, split_np)
+    with pytest.raises(Exception):
+        knp.dsplit(x, 4)
+    x_kr = knp.array(x)
+    indices_kr = knp.array(indices)
+    indices_np = np.array(indices)
+    for split_knp, split_np in zip(knp.dsplit(x_kr, indices_kr), np.dsplit(x, indices_np)):
+        assert_all_close(split_knp, split_np)
+
+
+def test_trunc():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_trunc
+    x = np.array([-1.7, -2.5, -0.2, 0.2, 1.5, 1.7, 2.0])
+    assert_all_close(knp.trunc(x), np.trunc(x))
+    x = np.array([-1, -2, -0, 0, 1, 1, 2], dtype='int32')
+    assert_all_close(knp.trunc(x), np.trunc(x))
+
+
+def test_vstack():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_vstack
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array([[4, 5, 6], [6, 5, 4]])
+    assert_all_close(knp.vstack([x, y]), np.vstack([x, y]))
+
+
+def test_dstack():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_dstack
+    x = np.array([[1, 2, 3], [3, 2, 1]])
+    y = np.array([[4, 5, 6], [6, 5, 4]])
+    assert_all_close(knp.dstack([x, y]), np.dstack([x, y]))
+    x = np.array([1, 2, 3])
+    y = np.array([[4, 5, 6]])
+    assert_all_close(knp.dstack([x, y]), np.dstack([x, y]))
+    x = np.ones([2, 3, 4])
+    y = np.ones([2, 3, 5])
+    assert_all_close(knp.dstack([x, y]), np.dstack([x, y]))
+
+
+def test_correlate():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_correlate
+    x = np.array([1, 2, 3])
+    y = np.array([0, 1, 0.5])
+    assert_all_close(knp.correlate(x, y), np.correlate(x, y))
+    assert_all_close(knp.correlate(x, y, mode='same'), np.correlate(x, y, mode='same'))
+    assert_all_close(knp.correlate(x, y, mode='full'), np.correlate(x, y, mode='full'))
+
+
+def test_correlate_different_size():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::
+    # test_correlate_different_size
+    x = np.array([1, 3, 5])
+    y = np.array([7, 9])
+    assert_all_close(knp.correlate(x, y), np.correlate(x, y))
+    assert_all_close(knp.correlate(x, y, mode='same'), np.correlate(x, y, mode='same'))
+    assert_all_close(knp.correlate(x, y, mode='full'), np.correlate(x, y, mode='full'))
+
+
+def test_select():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_select
+    x = np.arange(6)
+    condlist = [x < 3, x > 3]
+    choicelist = [x, x ** 2]
+    y = knp.select(condlist, choicelist, 42)
+    assert_all_close(y, np.array([0, 1, 2, 42, 16, 25]))
+    condlist = (x < 3, x > 3)
+    choicelist = (x, x ** 2)
+    y = knp.select(condlist, choicelist, 42)
+    assert_all_close(y, np.array([0, 1, 2, 42, 16, 25]))
+    # symbolic: fastnn's KerasTensor has no comparison operators, the ops stand in
+    x = KerasTensor((6,))
+    condlist = [fops.less(x, 3), fops.greater(x, 3)]
+    choicelist = [x, fops.square(x)]
+    y = fops.select(condlist, choicelist, 42)
+    assert y.shape == (6,)
+    x = KerasTensor((2, 3))
+    row = KerasTensor((3,))
+    y = fops.select([fops.greater(x, 0)], [row], 0)
+    assert y.shape, (2 == 3)
+    cond = KerasTensor((1,))
+    choice = KerasTensor((1,))
+    default_value = KerasTensor((2, 3))
+    y = fops.select([fops.greater(cond, 0)], [choice], default_value)
+    assert y.shape, (2 == 3)
+
+
+def test_nanargmax():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_nanargmax
+    x = np.array([[1.0, np.nan, -np.inf], [np.nan, 2.0, -1.0]])
+    assert_all_close(knp.nanargmax(x), np.nanargmax(x))
+    assert_all_close(knp.nanargmax(x, axis=0), np.nanargmax(x, axis=0))
+    assert_all_close(knp.nanargmax(x, axis=1), np.nanargmax(x, axis=1))
+    x_3d = np.array([[[1.0, np.nan], [2.0, 3.0]], [[np.nan, 4.0], [5.0, np.nan]]])
+    assert_all_close(knp.nanargmax(x_3d), np.nanargmax(x_3d))
+    assert_all_close(knp.nanargmax(x_3d, axis=0), np.nanargmax(x_3d, axis=0))
+    assert_all_close(knp.nanargmax(x_3d, axis=1), np.nanargmax(x_3d, axis=1))
+    x_all_nan = np.array([[np.nan, np.nan], [np.nan, np.nan]])
+    assert knp.nanargmax(x_all_nan) == -1
+    assert_all_close(knp.nanargmax(x_all_nan, axis=0), np.array([-1, -1]))
+    assert_all_close(knp.nanargmax(x_all_nan, axis=1), np.array([-1, -1]))
+    assert_all_close(knp.nanargmax(x_all_nan, axis=1, keepdims=True),
+                     np.array([[-1], [-1]]))
+
+
+def test_nanargmin():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_nanargmin
+    x = np.array([[1.0, np.nan, np.inf], [np.nan, 2.0, -1.0]])
+    assert_all_close(knp.nanargmin(x), np.nanargmin(x))
+    assert_all_close(knp.nanargmin(x, axis=0), np.nanargmin(x, axis=0))
+    assert_all_close(knp.nanargmin(x, axis=1), np.nanargmin(x, axis=1))
+    x_3d = np.array([[[1.0, np.nan], [2.0, 3.0]], [[np.nan, 4.0], [5.0, np.nan]]])
+    assert_all_close(knp.nanargmin(x_3d), np.nanargmin(x_3d))
+    assert_all_close(knp.nanargmin(x_3d, axis=0), np.nanargmin(x_3d, axis=0))
+    assert_all_close(knp.nanargmin(x_3d, axis=1), np.nanargmin(x_3d, axis=1))
+    x_all_nan = np.array([[np.nan, np.nan], [np.nan, np.nan]])
+    assert knp.nanargmin(x_all_nan) == -1
+    assert_all_close(knp.nanargmin(x_all_nan, axis=0), np.array([-1, -1]))
+    assert_all_close(knp.nanargmin(x_all_nan, axis=1), np.array([-1, -1]))
+    assert_all_close(knp.nanargmin(x_all_nan, axis=1, keepdims=True),
+                     np.array([[-1], [-1]]))
+
+
+def test_nancumsum():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_nancumsum
+    x = np.array([[1.0, np.nan, 3.0], [np.nan, 2.0, -1.0]])
+    assert_all_close(knp.nancumsum(x), np.nancumsum(x))
+    assert_all_close(knp.nancumsum(x, axis=0), np.nancumsum(x, axis=0))
+    assert_all_close(knp.nancumsum(x, axis=1), np.nancumsum(x, axis=1))
+    x_3d = np.array([[[1.0, np.nan], [2.0, 3.0]], [[np.nan, 4.0], [5.0, np.nan]]])
+    assert_all_close(knp.nancumsum(x_3d), np.nancumsum(x_3d))
+    assert_all_close(knp.nancumsum(x_3d, axis=0), np.nancumsum(x_3d, axis=0))
+    assert_all_close(knp.nancumsum(x_3d, axis=1), np.nancumsum(x_3d, axis=1))
+    x_all_nan = np.array([[np.nan, np.nan], [np.nan, np.nan]])
+    assert_all_close(knp.nancumsum(x_all_nan), np.nancumsum(x_all_nan))
+    assert_all_close(knp.nancumsum(x_all_nan, axis=1), np.nancumsum(x_all_nan, axis=1))
+    x_with_inf = np.array([[np.nan, np.inf, 1.0], [np.nan, -np.inf, -1.0]],
+                          dtype=np.float32)
+    assert_all_close(knp.nancumsum(x_with_inf, axis=1), np.nancumsum(x_with_inf, axis=1))
+
+
+def test_nancumprod():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_nancumprod
+    x = np.array([[1.0, np.nan, 3.0], [np.nan, 2.0, -1.0]])
+    assert_all_close(knp.nancumprod(x), np.nancumprod(x))
+    assert_all_close(knp.nancumprod(x, axis=0), np.nancumprod(x, axis=0))
+    assert_all_close(knp.nancumprod(x, axis=1), np.nancumprod(x, axis=1))
+    x_3d = np.array([[[1.0, np.nan], [2.0, 3.0]], [[np.nan, 4.0], [5.0, np.nan]]])
+    assert_all_close(knp.nancumprod(x_3d), np.nancumprod(x_3d))
+    assert_all_close(knp.nancumprod(x_3d, axis=0), np.nancumprod(x_3d, axis=0))
+    assert_all_close(knp.nancumprod(x_3d, axis=1), np.nancumprod(x_3d, axis=1))
+    x_all_nan = np.array([[np.nan, np.nan], [np.nan, np.nan]])
+    assert_all_close(knp.nancumprod(x_all_nan), np.nancumprod(x_all_nan))
+    assert_all_close(knp.nancumprod(x_all_nan, axis=1), np.nancumprod(x_all_nan, axis=1))
+    x_with_inf = np.array([[np.nan, np.inf, -np.inf], [2.0, np.nan, -3.0]],
+                          dtype=np.float32)
+    assert_all_close(knp.nancumprod(x_with_inf), np.nancumprod(x_with_inf))
+
+
+def test_nanmax():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_nanmax
+    x = np.array([[1.0, np.nan, 3.0], [np.nan, 2.0, -np.inf]])
+    assert_all_close(knp.nanmax(x), np.nanmax(x))
+    assert_all_close(knp.nanmax(x, axis=()), np.nanmax(x, axis=()))
+    assert_all_close(knp.nanmax(x, axis=1), np.nanmax(x, axis=1))
+    assert_all_close(knp.nanmax(x, axis=(1,)), np.nanmax(x, axis=(1,)))
+    assert_all_close(knp.nanmax(x, axis=1, keepdims=True),
+                     np.nanmax(x, axis=1, keepdims=True))
+    x_all_nan = np.array([[np.nan, np.nan], [np.nan, np.nan]])
+    assert_all_close(knp.nanmax(x_all_nan), np.nanmax(x_all_nan))
+    assert_all_close(knp.nanmax(x_all_nan, axis=1), np.nanmax(x_all_nan, axis=1))
+    x_3d = np.array([[[1.0, np.nan], [2.0, 3.0]], [[np.nan, 4.0], [5.0, np.nan]]])
+    assert_all_close(knp.nanmax(x_3d), np.nanmax(x_3d))
+    assert_all_close(knp.nanmax(x_3d, axis=(1, 2)), np.nanmax(x_3d, axis=(1, 2)))
+
+
+def test_nanmean():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_nanmean
+    x = np.array([[1.0, np.nan, 3.0, 4.0], [np.nan, 2.0, np.inf, -np.inf]])
+    assert_all_close(knp.nanmean(x), np.nanmean(x))
+    assert_all_close(knp.nanmean(x, axis=()), np.nanmean(x, axis=()))
+    assert_all_close(knp.nanmean(x, axis=1), np.nanmean(x, axis=1))
+    assert_all_close(knp.nanmean(x, axis=(1,)), np.nanmean(x, axis=(1,)))
+    assert_all_close(knp.nanmean(x, axis=1, keepdims=True),
+                     np.nanmean(x, axis=1, keepdims=True))
+    x_all_nan = np.array([[np.nan, np.nan], [np.nan, np.nan]])
+    assert_all_close(knp.nanmean(x_all_nan), np.nanmean(x_all_nan))
+    assert_all_close(knp.nanmean(x_all_nan, axis=1), np.nanmean(x_all_nan, axis=1))
+    x_3d = np.array([[[1.0, np.nan], [2.0, 3.0]], [[np.nan, 4.0], [5.0, np.nan]]])
+    assert_all_close(knp.nanmean(x_3d), np.nanmean(x_3d))
+    assert_all_close(knp.nanmean(x_3d, axis=(1, 2)), np.nanmean(x_3d, axis=(1, 2)))
+
+
+def test_nanmedian():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_nanmedian
+    x = np.array([[1.0, np.nan, 3.0, 4.0, 5.0], [np.nan, 2.0, 3.0, np.inf, -np.inf]])
+    assert_all_close(knp.nanmedian(x), np.nanmedian(x))
+    assert_all_close(knp.nanmedian(x, axis=()), np.nanmedian(x, axis=()))
+    assert_all_close(knp.nanmedian(x, axis=1), np.nanmedian(x, axis=1))
+    assert_all_close(knp.nanmedian(x, axis=(1,)), np.nanmedian(x, axis=(1,)))
+    assert_all_close(knp.nanmedian(x, axis=1, keepdims=True),
+                     np.nanmedian(x, axis=1, keepdims=True))
+    x_all_nan = np.array([[np.nan, np.nan], [np.nan, np.nan]])
+    assert_all_close(knp.nanmedian(x_all_nan), np.nanmedian(x_all_nan))
+    assert_all_close(knp.nanmedian(x_all_nan, axis=1), np.nanmedian(x_all_nan, axis=1))
+    x_3d = np.array([[[1.0, np.nan], [2.0, 3.0]], [[np.nan, 4.0], [5.0, np.nan]]])
+    assert_all_close(knp.nanmedian(x_3d), np.nanmedian(x_3d))
+    assert_all_close(knp.nanmedian(x_3d, axis=(1, 2)), np.nanmedian(x_3d, axis=(1, 2)))
+
+
+def test_nanmin():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_nanmin
+    x = np.array([[1.0, np.nan, 3.0], [np.nan, 2.0, np.inf]])
+    assert_all_close(knp.nanmin(x), np.nanmin(x))
+    assert_all_close(knp.nanmin(x, axis=()), np.nanmin(x, axis=()))
+    assert_all_close(knp.nanmin(x, axis=1), np.nanmin(x, axis=1))
+    assert_all_close(knp.nanmin(x, axis=(1,)), np.nanmin(x, axis=(1,)))
+    assert_all_close(knp.nanmin(x, axis=1, keepdims=True),
+                     np.nanmin(x, axis=1, keepdims=True))
+    x_all_nan = np.array([[np.nan, np.nan], [np.nan, np.nan]])
+    assert_all_close(knp.nanmin(x_all_nan), np.nanmin(x_all_nan))
+    assert_all_close(knp.nanmin(x_all_nan, axis=1), np.nanmin(x_all_nan, axis=1))
+    x_3d = np.array([[[1.0, np.nan], [2.0, 3.0]], [[np.nan, 4.0], [5.0, np.nan]]])
+    assert_all_close(knp.nanmin(x_3d), np.nanmin(x_3d))
+    assert_all_close(knp.nanmin(x_3d, axis=(1, 2)), np.nanmin(x_3d, axis=(1, 2)))
+
+
+def test_nanprod():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_nanprod
+    x = np.array([[1.0, np.nan, 3.0], [np.nan, 2.0, 1.0]])
+    assert_all_close(knp.nanprod(x), np.nanprod(x))
+    assert_all_close(knp.nanprod(x, axis=()), np.nanprod(x, axis=()))
+    assert_all_close(knp.nanprod(x, axis=1), np.nanprod(x, axis=1))
+    assert_all_close(knp.nanprod(x, axis=(1,)), np.nanprod(x, axis=(1,)))
+    assert_all_close(knp.nanprod(x, axis=1, keepdims=True),
+                     np.nanprod(x, axis=1, keepdims=True))
+    x_all_nan = np.array([[np.nan, np.nan], [np.nan, np.nan]])
+    assert_all_close(knp.nanprod(x_all_nan), np.nanprod(x_all_nan))
+    assert_all_close(knp.nanprod(x_all_nan, axis=1), np.nanprod(x_all_nan, axis=1))
+    x_3d = np.array([[[1.0, np.nan], [2.0, 3.0]], [[np.nan, 4.0], [5.0, np.nan]]])
+    assert_all_close(knp.nanprod(x_3d), np.nanprod(x_3d))
+    assert_all_close(knp.nanprod(x_3d, axis=(1, 2)), np.nanprod(x_3d, axis=(1, 2)))
+
+
+def test_nanstd():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_nanstd
+    x = np.array([[[1.0, np.nan, 3.0], [np.nan, 2.0, 1.0]]])
+    assert_all_close(knp.nanstd(x), np.nanstd(x))
+    assert_all_close(knp.nanstd(x, axis=()), np.nanstd(x, axis=()))
+    assert_all_close(knp.nanstd(x, axis=0), np.nanstd(x, axis=0))
+    assert_all_close(knp.nanstd(x, axis=1), np.nanstd(x, axis=1))
+    assert_all_close(knp.nanstd(x, axis=(1,)), np.nanstd(x, axis=(1,)))
+    assert_all_close(knp.nanstd(x, axis=1, keepdims=True),
+                     np.nanstd(x, axis=1, keepdims=True))
+    x_all_nan = np.array([[np.nan, np.nan], [np.nan, np.nan]])
+    assert_all_close(knp.nanstd(x_all_nan), np.nanstd(x_all_nan))
+    assert_all_close(knp.nanstd(x_all_nan, axis=1), np.nanstd(x_all_nan, axis=1))
+    x_3d = np.array([[[1.0, np.nan], [2.0, 3.0]], [[np.nan, 4.0], [5.0, np.nan]]])
+    assert_all_close(knp.nanstd(x_3d), np.nanstd(x_3d))
+    assert_all_close(knp.nanstd(x_3d, axis=(1, 2)), np.nanstd(x_3d, axis=(1, 2)))
+
+
+def test_nansum():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_nansum
+    x = np.array([[1.0, np.nan, 3.0], [np.nan, 2.0, 1.0]])
+    assert_all_close(knp.nansum(x), np.nansum(x))
+    assert_all_close(knp.nansum(x, axis=()), np.nansum(x, axis=()))
+    assert_all_close(knp.nansum(x, axis=1), np.nansum(x, axis=1))
+    assert_all_close(knp.nansum(x, axis=(1,)), np.nansum(x, axis=(1,)))
+    assert_all_close(knp.nansum(x, axis=1, keepdims=True),
+                     np.nansum(x, axis=1, keepdims=True))
+    x_all_nan = np.array([[np.nan, np.nan], [np.nan, np.nan]])
+    assert_all_close(knp.nansum(x_all_nan), np.nansum(x_all_nan))
+    assert_all_close(knp.nansum(x_all_nan, axis=1), np.nansum(x_all_nan, axis=1))
+    x_3d = np.array([[[1.0, np.nan], [2.0, 3.0]], [[np.nan, 4.0], [5.0, np.nan]]])
+    assert_all_close(knp.nansum(x_3d), np.nansum(x_3d))
+    assert_all_close(knp.nansum(x_3d, axis=(1, 2)), np.nansum(x_3d, axis=(1, 2)))
+
+
+def test_nanvar():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_nanvar
+    x = np.array([[[1.0, np.nan, 3.0], [np.nan, 2.0, 1.0]]])
+    assert_all_close(knp.nanvar(x), np.nanvar(x))
+    assert_all_close(knp.nanvar(x, axis=()), np.nanvar(x, axis=()))
+    assert_all_close(knp.nanvar(x, axis=0), np.nanvar(x, axis=0))
+    assert_all_close(knp.nanvar(x, axis=1), np.nanvar(x, axis=1))
+    assert_all_close(knp.nanvar(x, axis=(1,)), np.nanvar(x, axis=(1,)))
+    assert_all_close(knp.nanvar(x, axis=1, keepdims=True),
+                     np.nanvar(x, axis=1, keepdims=True))
+    x_all_nan = np.array([[np.nan, np.nan], [np.nan, np.nan]])
+    assert_all_close(knp.nanvar(x_all_nan), np.nanvar(x_all_nan))
+    assert_all_close(knp.nanvar(x_all_nan, axis=1), np.nanvar(x_all_nan, axis=1))
+    x_3d = np.array([[[1.0, np.nan], [2.0, 3.0]], [[np.nan, 4.0], [5.0, np.nan]]])
+    assert_all_close(knp.nanvar(x_3d), np.nanvar(x_3d))
+    assert_all_close(knp.nanvar(x_3d, axis=(1, 2)), np.nanvar(x_3d, axis=(1, 2)))
+
+
+def test_nan_to_num():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_nan_to_num
+    x = knp.array([1.0, np.nan, np.inf, -np.inf])
+    assert_all_close(knp.nan_to_num(x), np.array([1.0, 0.0, 3.402823e+38, -3.402823e+38]))
+    assert_all_close(knp.nan_to_num(x, nan=2, posinf=3, neginf=4),
+                     np.array([1.0, 2.0, 3.0, 4.0]))
+
+
+def test_argpartition():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_argpartition
+    x = np.array([3, 4, 2, 1])
+    assert_all_close(knp.argpartition(x, 2), np.argpartition(x, 2))
+    result = np.asarray(knp.argpartition(x, 2, axis=None))
+    flat_x = x.flatten()
+    kth_value = np.sort(flat_x)[2]
+    assert np.all(flat_x[result[:2]] <= kth_value)
+    assert np.all(flat_x[result[3:]] >= kth_value)
+    x = np.array([[3, 4, 2], [1, 3, 4]])
+    assert_all_close(knp.argpartition(x, 1), np.argpartition(x, 1))
+    result = np.asarray(knp.argpartition(x, 1, axis=None))
+    flat_x = x.flatten()
+    kth_value = np.sort(flat_x)[1]
+    assert np.all(flat_x[result[:1]] <= kth_value)
+    assert np.all(flat_x[result[2:]] >= kth_value)
+    x = np.array([[[3, 4], [2, 3]], [[1, 2], [0, 1]]])
+    assert_all_close(knp.argpartition(x, 1), np.argpartition(x, 1))
+    result = np.asarray(knp.argpartition(x, 1, axis=None))
+    flat_x = x.flatten()
+    kth_value = np.sort(flat_x)[1]
+    assert np.all(flat_x[result[:1]] <= kth_value)
+    assert np.all(flat_x[result[2:]] >= kth_value)
+
+
+def test_array_split():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_array_split
+    x = np.array([[1, 2, 3], [4, 5, 6]])
+    knp_res1 = knp.array_split(x, 2)
+    np_res1 = np.array_split(x, 2)
+    assert len(knp_res1) == len(np_res1)
+    for k_arr, n_arr in zip(knp_res1, np_res1):
+        assert_all_close(k_arr, n_arr)
+    knp_res2 = knp.array_split(x, 3, axis=1)
+    np_res2 = np.array_split(x, 3, axis=1)
+    assert len(knp_res2) == len(np_res2)
+    for k_arr, n_arr in zip(knp_res2, np_res2):
+        assert_all_close(k_arr, n_arr)
+    knp_res3 = knp.array_split(x, 2, axis=1)
+    np_res3 = np.array_split(x, 2, axis=1)
+    assert len(knp_res3) == len(np_res3)
+    for k_arr, n_arr in zip(knp_res3, np_res3):
+        assert_all_close(k_arr, n_arr)
+
+
+def test_trapezoid():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_trapezoid
+    y = np.random.random((3, 3, 3))
+    x = np.random.random((3, 3, 3))
+    dx = 2.0
+    assert_all_close(knp.trapezoid(y), np.trapezoid(y))
+    assert_all_close(knp.trapezoid(y, x=x), np.trapezoid(y, x=x))
+    assert_all_close(knp.trapezoid(y, dx=dx), np.trapezoid(y, dx=dx))
+    assert_all_close(knp.trapezoid(y, x=x, axis=1), np.trapezoid(y, x=x, axis=1))
+
+
+def test_vander():
+    # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_vander
+    x = np.random.random((3,))
+    N = 6
+    assert_all_close(knp.vander(x), np.vander(x))
+    assert_all_close(knp.vander(x, N=N), np.vander(x, N=N))
+    assert_all_close(knp.vander(x, N=N, increasing=True),
+                     np.vander(x, N=N, increasing=True))
