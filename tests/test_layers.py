@@ -643,3 +643,10 @@ def test_a_weight_frozen_on_its_own_is_not_trained(monkeypatch, on_engine):
     model.fit(x, y, epochs=1, verbose=0)
     assert not np.array_equal(dense.kernel, kernel)
     assert (model._engine.fit_plan is not None) == on_engine
+
+
+def test_reshape_rejects_a_0d_array_target_shape_by_name():
+    # a 0-d array has __iter__ but cannot be iterated: the error names the argument
+    with pytest.raises(TypeError, match="target_shape must be a tuple of ints"):
+        fastnn.layers.Reshape(target_shape=np.array(1.5))
+    assert fastnn.layers.Reshape(target_shape=np.array([3])).target_shape == (3,)

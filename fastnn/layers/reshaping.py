@@ -14,7 +14,8 @@ from fastnn.layers.layer import Layer
 
 def _int_tuple(value, argname, owner):
     """A tuple argument of ints (a list or tuple; TypeError for anything else)."""
-    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__") or \
+            (isinstance(value, np.ndarray) and value.ndim == 0):
         raise TypeError(f"{owner}: {argname} must be a tuple of ints, got "
                         f"{type(value).__name__} {_argcheck.shown(value)}")
     value = tuple(value)
