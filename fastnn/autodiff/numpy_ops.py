@@ -3334,8 +3334,8 @@ def histogram(x, bins=10, range=None):
     bins = _int_arg(bins, "bins", "histogram", low=1)
     if range is not None:
         if not isinstance(range, (list, tuple)) or len(range) != 2 or \
-                not range[0] <= range[1]:
-            raise ValueError(f"histogram: range must be a pair (low, high) with low <= high, "
+                not range[0] < range[1]:
+            raise ValueError(f"histogram: range must be a pair (low, high) with low < high, "
                              f"got {range!r}")
     xr = _raw(_float(x))
     counts, edges = np.histogram(xr, bins=bins, range=range)
@@ -3771,18 +3771,17 @@ def nextafter(x1, x2):
     return _wrap(np.asarray(np.nextafter(_raw(a), _raw(b))))
 
 
-@register("i0", args=("x",), ref=np.i0, grad=False)
+@register("i0", args=("x",), ref=np.i0)
 def i0(x):
     """The modified Bessel function of the first kind, order 0, element-wise (integer
-    inputs in float32). It has no gradient here.
+    inputs in float32); its derivative is the order-1 function.
 
     Parameters
     ----------
     x
         The input tensor.
     """
-    x = _float(x)
-    return _wrap(np.asarray(np.i0(_raw(x))).astype(x.dtype))
+    return P.bessel_i(0, _float(x))
 
 
 # --------------------------------------------------------------------- windows

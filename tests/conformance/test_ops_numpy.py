@@ -1991,3 +1991,122 @@ def test_vander():
     assert_all_close(knp.vander(x, N=N), np.vander(x, N=N))
     assert_all_close(knp.vander(x, N=N, increasing=True),
                      np.vander(x, N=N, increasing=True))
+
+
+# ------------------------------------------------------------------ NumPyTestRot90
+def test_rot90_basic_and_non_square():
+    # keras/src/ops/numpy_test.py::NumPyTestRot90::test_basic_rotation,
+    # test_non_square_rotation
+    array = np.array([[1, 2, 3], [4, 5, 6]])
+    assert_all_close(knp.rot90(array), np.rot90(array))
+    array = np.arange(6).reshape((2, 3))
+    for k in range(4):
+        assert_all_close(knp.rot90(array, k=k), np.rot90(array, k=k))
+
+
+@pytest.mark.parametrize("k,expected", [
+    (0, [[1, 2], [3, 4]]), (1, [[2, 4], [1, 3]]), (2, [[4, 3], [2, 1]]),
+    (-1, [[3, 1], [4, 2]]), (5, [[2, 4], [1, 3]]), (6, [[4, 3], [2, 1]])])
+def test_rot90_k_parameter_variations(k, expected):
+    # keras/src/ops/numpy_test.py::NumPyTestRot90::test_k_parameter_variations
+    array = np.array([[1, 2], [3, 4]])
+    assert_all_close(knp.rot90(array, k=k), np.array(expected))
+
+
+@pytest.mark.parametrize("axes", [(0, 1), (1, 2), (0, 2)])
+def test_rot90_3d_operations(axes):
+    # keras/src/ops/numpy_test.py::NumPyTestRot90::test_3d_operations
+    array_3d = np.arange(12).reshape(3, 2, 2)
+    assert_all_close(knp.rot90(array_3d, axes=axes), np.rot90(array_3d, axes=axes))
+
+
+@pytest.mark.parametrize("shape", [(4, 4, 3), (2, 4, 4, 3)])
+def test_rot90_image_processing(shape):
+    # keras/src/ops/numpy_test.py::NumPyTestRot90::test_image_processing
+    array = np.random.random(shape)
+    assert_all_close(knp.rot90(array, axes=(0, 1)), np.rot90(array, axes=(0, 1)))
+
+
+@pytest.mark.parametrize("array", [[[1, 2, 3]], [[1], [2], [3]], [[-1, 0], [1, -2]]])
+def test_rot90_edge_conditions(array):
+    # keras/src/ops/numpy_test.py::NumPyTestRot90::test_edge_conditions
+    numpy_array = np.array(array)
+    assert_all_close(knp.rot90(numpy_array), np.rot90(numpy_array))
+
+
+def test_rot90_error_conditions():
+    # keras/src/ops/numpy_test.py::NumPyTestRot90::test_error_conditions
+    with pytest.raises(ValueError):
+        knp.rot90(np.array([1, 2, 3]))
+    with pytest.raises(ValueError):
+        knp.rot90(np.array([[1, 2], [3, 4]]), axes=(0, 0))
+
+
+# ------------------------------------------------------------------- HistogramTest
+@pytest.mark.parametrize("n,kwargs", [(8, {}), (8, {"bins": 5}), (10, {"range": (2, 8)})])
+def test_histogram(n, kwargs):
+    # keras/src/ops/numpy_test.py::HistogramTest::test_histogram_default_args,
+    # test_histogram_custom_bins, test_histogram_custom_range, test_histogram_float_input
+    input_tensor = np.random.rand(n)
+    expected_counts, expected_edges = np.histogram(input_tensor, **kwargs)
+    counts, edges = knp.histogram(input_tensor, **kwargs)
+    assert counts.shape == expected_counts.shape
+    assert_all_close(counts, expected_counts)
+    assert edges.shape == expected_edges.shape
+    assert_all_close(edges, expected_edges)
+
+
+def test_histogram_symbolic_input():
+    # keras/src/ops/numpy_test.py::HistogramTest::test_histogram_symbolic_input
+    counts, edges = fops.histogram(KerasTensor(shape=(None,), dtype="float32"))
+    assert counts.shape == (10,)
+    assert edges.shape == (11,)
+
+
+def test_histogram_argument_errors():
+    # keras/src/ops/numpy_test.py::HistogramTest::
+    # test_histogram_non_integer_bins_raises_error, test_histogram_range_validation,
+    # test_histogram_high_dimensional_input (fastnn's messages name the argument in
+    # their own words)
+    input_tensor = np.random.rand(8)
+    with pytest.raises(ValueError, match="bins"):
+        knp.histogram(input_tensor, bins=-5)
+    with pytest.raises(ValueError, match="range"):
+        knp.histogram(input_tensor, range=(1,))
+    with pytest.raises(ValueError, match="range"):
+        knp.histogram(input_tensor, range=(5, 1))
+    with pytest.raises(ValueError, match="1-D"):
+        knp.histogram(np.random.rand(3, 4, 5))
+
+
+@pytest.mark.parametrize("input_tensor", [np.array([1e10, 2e10, 3e10, 4e10, 5e10]),
+                                          np.array([0.0, 2.0, 4.0, 8.0, 10.0])])
+def test_histogram_large_values_and_values_on_edges(input_tensor):
+    # keras/src/ops/numpy_test.py::HistogramTest::test_histogram_large_values,
+    # test_histogram_values_on_edges
+    counts, edges = knp.histogram(input_tensor, bins=5)
+    expected_counts, expected_edges = np.histogram(input_tensor, bins=5)
+    assert_all_close(counts, expected_counts)
+    assert_all_close(edges, expected_edges)
+
+
+def test_histogram_predict():
+    # keras/src/ops/numpy_test.py::HistogramTest::test_histogram_predict
+    import fastnn
+
+    class HistogramLayer(fastnn.keras.layers.Layer):
+        def call(self, x):
+            shape = fops.shape(x)
+            # Flatten, because the op does not work with >1-dim inputs.
+            x = fops.reshape(x, (shape[0] * shape[1],))
+            return fops.histogram(x, bins=5)
+
+    inputs = fastnn.keras.Input(shape=(8,))
+    counts, edges = HistogramLayer()(inputs)
+    model = fastnn.keras.Model(inputs, (counts, edges))
+    model.compile()
+    x = np.random.randn(1, 8)
+    counts, edges = model.predict(x, verbose=0)
+    expected_counts, expected_edges = np.histogram(x.astype(np.float32).ravel(), bins=5)
+    assert_all_close(counts, expected_counts)
+    assert_all_close(edges, expected_edges, rtol=1e-6, atol=1e-6)
