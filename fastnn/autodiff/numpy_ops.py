@@ -2606,6 +2606,7 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
     _min_ndim(b, 1, "cross", "x2")
     axisa = _check_axis(axisa, a.ndim, "axisa", "cross", False, False)
     axisb = _check_axis(axisb, b.ndim, "axisb", "cross", False, False)
+    shapes = (a.shape, b.shape)
     a, b = P.moveaxis(a, axisa, -1), P.moveaxis(b, axisb, -1)
     na, nb = a.shape[-1], b.shape[-1]
     if na not in (2, 3) or nb not in (2, 3):
@@ -2615,8 +2616,7 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
         np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
     except ValueError:
         raise ValueError(f"cross: x1 and x2 must broadcast apart from the vector axis, got "
-                         f"shapes {x1.shape if hasattr(x1, 'shape') else a.shape} and "
-                         f"{x2.shape if hasattr(x2, 'shape') else b.shape}") from None
+                         f"shapes {shapes[0]} and {shapes[1]}") from None
 
     def comp(v, i):
         return P.getitem(v, (Ellipsis, i))
@@ -3003,7 +3003,9 @@ def argpartition(x, kth, axis=-1):
     axis = _check_axis(axis, x.ndim, owner="argpartition", allow_tuple=False)
     if axis is None:
         x, axis = P.ravel(x), 0
-    kth = _int_arg(kth, "kth", "argpartition")
+    if isinstance(kth, (bool, np.bool_)) or not isinstance(kth, numbers.Integral):
+        raise ValueError(f"argpartition: kth must be an int, got {type(kth).__name__} {kth!r}")
+    kth = int(kth)
     n = x.shape[axis]
     if not -n <= kth < n:
         raise ValueError(f"argpartition: kth must be in [{-n}, {n}) for an axis of size "
