@@ -15,7 +15,7 @@ from fastnn.tensor import Tensor
 from fastnn.autodiff import primitives as P
 from fastnn.autodiff.core_ops import FLOATX, convert_to_tensor, standardize_dtype
 from fastnn.autodiff.registry import register
-from fastnn.autodiff.tape import _raw, _wrap
+from fastnn.autodiff.tape import _raw, _state, _wrap
 
 # ----------------------------------------------------------------------- helpers
 def _t(x):
@@ -3166,7 +3166,10 @@ def real(x):
     """
     x = _t(x)
     if x.dtype.kind == "c":
-        return _wrap(np.real(_raw(x)).copy())
+        out = _wrap(np.real(_raw(x)).copy())
+        if _state.tapes:    # TensorFlow's convention: the gradient g + 0j
+            P._rec("real", (x,), out, lambda g: (_wrap(_raw(g).astype(x.dtype)),))
+        return out
     return P.copy(x)
 
 
@@ -3180,7 +3183,12 @@ def imag(x):
         The input tensor.
     """
     x = _t(x)
-    return _wrap(np.imag(_raw(x)).copy() if x.dtype.kind == "c" else np.zeros(x.shape, x.dtype))
+    if x.dtype.kind == "c":
+        out = _wrap(np.imag(_raw(x)).copy())
+        if _state.tapes:    # TensorFlow's convention: the gradient 0 + g i
+            P._rec("imag", (x,), out, lambda g: (_wrap((1j * _raw(g)).astype(x.dtype)),))
+        return out
+    return _wrap(np.zeros(x.shape, x.dtype))
 
 
 @register("conjugate", ref=np.conjugate)
