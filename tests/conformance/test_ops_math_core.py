@@ -15,11 +15,11 @@ defaults (rtol = atol = 1e-6) are kept. Where Keras compares with scipy.special.
 the reference is the inverse of math.erf by bisection; the STFT references
 (Keras' _stft / _istft) need scipy.signal, and skip without it.
 
-Not ported: the functions fastnn.ops does not have: math's cdist, erfc, gammainc,
-view_as_complex / view_as_real; core's associative_scan, cond,
-dynamic_slice, fori_loop, map, saturate_cast, scan, scatter, scatter_update, slice,
-slice_update, switch, vectorized_map, while_loop, unstack, RematScope, and getitem on
-Keras' backend tensors; the operation objects' own attributes and get_config
+Not ported here: core's control flow (associative_scan, cond, fori_loop, map, scan,
+switch, vectorized_map, while_loop), saturate_cast, scatter / scatter_update, slice /
+slice_update, unstack and getitem, which are in test_ops_core_linalg.py; the functions
+fastnn.ops does not have: math's cdist, erfc, gammainc, view_as_complex /
+view_as_real; core's dynamic_slice and RematScope; the operation objects' own attributes and get_config
 (ExtractSequencesOpTest's init tests); the backend-specific error tests (JAX's
 num_segments, TensorFlow's sorted segments); sparse and ragged tensors; bfloat16 and
 float8.
