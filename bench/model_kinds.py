@@ -12,10 +12,13 @@ cross-entropy from logits, metrics=['accuracy']):
 - ``functional``: ``Input`` → Dense → Dense → Dense, ``keras.Model(inputs, outputs)``
 - ``subclassed``: a ``keras.Model`` subclass whose ``call`` chains its three Dense layers
 - ``custom_layer``: a Sequential holding one custom ``Layer`` whose ``call`` chains
-  three Dense layers it owns (a layer with its own call: the layer-by-layer path)
+  three Dense layers it owns (the engine expands it into those layers)
 - ``residual``: a functional model with a skip connection (``Add``) around one more
   Dense layer of the last hidden width; it is compared with ``sequential_extra``, a
   Sequential of the same layers without the skip
+- ``branched``: a functional model whose last hidden layer is the sum of two parallel
+  Dense layers (not a chain: the layer-by-layer path), also compared with
+  ``sequential_extra``
 
 All models live in one process and their fits alternate (one epoch each, ``--runs``
 times after one warm-up epoch, each kind first in turn, a garbage collection and one
@@ -115,6 +118,14 @@ def build(kind, widths):
         r = layers.Dense(widths[-2], activation="relu")(h)
         h = layers.Add()([h, r])
         model = keras.Model(inp, layers.Dense(widths[-1])(h))
+    elif kind == "branched":
+        inp = keras.Input((n_in,))
+        h = inp
+        for w in widths[1:-2]:
+            h = layers.Dense(w, activation="relu")(h)
+        a = layers.Dense(widths[-2], activation="relu")(h)
+        b = layers.Dense(widths[-2], activation="relu")(h)
+        model = keras.Model(inp, layers.Dense(widths[-1])(layers.Add()([a, b])))
     else:
         raise ValueError(f"kind: expected one of {KINDS}, got {kind!r}")
     model.compile(optimizer=keras.optimizers.Adam(1e-3),
@@ -123,9 +134,9 @@ def build(kind, widths):
     return model
 
 
-KINDS = ("sequential", "functional", "subclassed", "custom_layer", "residual",
+KINDS = ("sequential", "functional", "subclassed", "custom_layer", "residual", "branched",
          "sequential_extra")
-REFERENCE = {"residual": "sequential_extra"}     # else the plain sequential
+REFERENCE = {"residual": "sequential_extra", "branched": "sequential_extra"}  # else sequential
 
 
 def lowered(model):
@@ -133,8 +144,9 @@ def lowered(model):
     why = model._engine.why
     if model._engine.plan is not None and why is None:
         return True, None
-    if why is None and model._chain() is None:
-        why = "not a chain of layers (model._chain() is None): the engine runs chains only"
+    if why is None and model._flat_chain() is None:
+        why = ("not a chain of layers (model._flat_chain() is None): the engine runs chains, "
+               "with residual connections")
     return False, why
 
 

@@ -178,3 +178,41 @@ def test_the_net_refuses_a_bad_residual_connection(skips):
 def test_the_net_takes_a_good_residual_connection():
     _kernels.FusedNet([_spec(4, 4, s) for s in (0, 1, 0, 3, 0)], 0, 1.0, False, 4, 0,
                       {"kind": _kernels.OPT_CODES["sgd"]}, 1, np.float64)
+
+
+def test_train_on_batch_of_a_residual_model_runs_on_the_engine(monkeypatch):
+    x, y = _data()
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _residual("two", 0.0)
+        logs = [m.train_on_batch(x[i:i + 40], y[i:i + 40]) for i in range(0, 120, 40)]
+        if fused:
+            assert m._engine.plan is not None
+        out.append((logs, m.get_weights()))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12)
+    for a, b in zip(out[0][1], out[1][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_fit_calls_a_functional_model_once_per_batch():
+    """A functional model's output shape is its graph's: fit does not probe it with an
+    extra call (a layer counting its calls sees one per batch)."""
+    calls = []
+
+    class Counting(layers.Layer):
+        def call(self, x):
+            calls.append(1)
+            return x * 1.0
+
+    inp = keras.Input((6,))
+    h = layers.Dense(4)(inp)
+    out = layers.Dense(2)(layers.Add()([layers.Dense(4)(h), Counting()(h)]))
+    m = keras.Model(inp, out)
+    m.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(0).random((32, 6)).astype(np.float32)
+    y = np.zeros((32, 2), np.float32)
+    assert m._output_shape_for((None, 6)) == (None, 2)
+    calls.clear()
+    m.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    assert len(calls) == 8

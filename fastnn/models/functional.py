@@ -198,6 +198,19 @@ class Functional(Model):
             prev = node.outputs[0]
         return chain if prev is self.outputs[0] and chain else None
 
+    def _output_shape_for(self, input_shape):
+        """The output shape for inputs of input_shape: the graph's, when it has one input
+        of known sizes, which input_shape has, and one output whose sizes are all known
+        (no probe call needed); else as Model finds it."""
+        if len(self.outputs) == 1 and isinstance(self._outputs_struct, KerasTensor) \
+                and len(self.inputs) == 1 \
+                and tuple(self.inputs[0].shape[1:]) == tuple(input_shape[1:]) \
+                and None not in tuple(input_shape[1:]):
+            out = tuple(self.outputs[0].shape)
+            if all(d is not None for d in out[1:]):
+                return (input_shape[0],) + out[1:]
+        return super()._output_shape_for(input_shape)
+
     def _flat_chain(self):
         """The layers the C engine runs: the chain (Model._flat_chain), or for a graph
         that is a chain with residual connections, its layers with each Add in its

@@ -1676,7 +1676,7 @@ class Trainer:
         x = self._one_input(x)
         if not self.built:
             self._build_from(x)
-        if self._chain() is not None and not isinstance(x, (list, tuple, dict)):
+        if self._flat_chain() is not None and not isinstance(x, (list, tuple, dict)):
             # one C call per batch where the model lowers
             xa, ya, swa, out_shape = self._prepare_xy(x, y, sw, "fit" if mode == "train"
                                                       else "evaluate")
