@@ -106,3 +106,21 @@ def test_metric_add_variable_holds_state_and_resets():
     assert [v.name for v in m.variables] == ["tp"]
     m.reset_state()
     assert float(m.result()) == 0.0
+
+
+def test_a_layer_called_on_symbolic_inputs_keeps_unknown_sizes_unknown():
+    """A layer whose output shape comes from a call on zeros (no compute_output_shape of
+    its own) keeps an unknown size other than the batch axis unknown: two calls, with
+    sizes 2 and 3, tell which output sizes follow it. (It used to give the probe's 2.)"""
+    from fastnn import layers as L
+
+    class Doubling(L.Layer):        # a layer of the user's, no compute_output_shape
+        def call(self, x):
+            return keras.ops.concatenate([x, x], axis=-1)
+
+    inp = keras.Input((None, 2))
+    assert L.BatchNormalization()(inp).shape == (None, None, 2)
+    assert L.BatchNormalization()(L.Masking()(inp)).shape == (None, None, 2)
+    assert Doubling()(inp).shape == (None, None, 4)
+    assert L.GlobalAveragePooling1D()(inp).shape == (None, 2)
+    assert Doubling()(keras.Input((5, 2))).shape == (None, 5, 4)

@@ -447,27 +447,7 @@ class OpLayer(Layer):
         if not any(d is None for t in tree_flatten(args) if isinstance(t, KerasTensor)
                    for d in t.shape):
             return super()._output_spec(args, kwargs)
-        try:
-            first = self._probe_call(args, kwargs, 2)
-        except Exception as e:
-            raise type(e)(f"{self.name}: calling the layer on symbolic inputs failed ({e}); "
-                          f"define compute_output_shape(input_shape) for it") from None
-        try:
-            with warnings.catch_warnings():     # the first call gave the warnings
-                warnings.simplefilter("ignore")
-                second = self._probe_call(args, kwargs, 3)
-        except Exception:
-            second = None
-        flat1 = tree_flatten(first)
-        flat2 = None if second is None else tree_flatten(second)
-        if flat2 is None or len(flat1) != len(flat2) or any(
-                np.ndim(a) != np.ndim(b) for a, b in zip(flat1, flat2)):
-            return self._specs_of(first, args[0])      # Layer's rule, from the first call
-        specs = iter([KerasTensor(tuple(d1 if d1 == d2 else None
-                                        for d1, d2 in zip(np.shape(a), np.shape(b))),
-                                  np.asarray(a).dtype)
-                      for a, b in zip(flat1, flat2)])
-        return tree_map(lambda a: next(specs), first)
+        return self._probed_spec(args, kwargs, every_axis=True)
 
     def get_config(self):
         raise ValueError(f"{self.name}: a model with a keras.ops call on its tensors "

@@ -6,6 +6,7 @@ import inspect
 import math
 import re
 import threading
+import warnings
 
 import numpy as np
 
@@ -781,14 +782,39 @@ class Layer:
             return _shape_tree_to_tensors(shape, dtype)
         return self._probed_spec(args, kwargs)
 
-    def _probed_spec(self, args, kwargs):
-        """The KerasTensors of a call on zeros shaped like the symbolic arguments."""
+    def _probed_spec(self, args, kwargs, every_axis=False):
+        """The KerasTensors of a call on zeros shaped like the symbolic arguments, each
+        unknown size 2. Where a size other than the batch axis is unknown (any unknown
+        size, with every_axis), a second call gives those sizes 3: an output size that
+        differs between the two is unknown (None), one that does not is known (an op
+        that reduces the batch axis gives its real size). Where only the first call
+        runs (a reshape that needs the size 2, say), or no size but the batch axis is
+        unknown, the first axis is unknown when an input's batch size is."""
         try:
-            out = self._probe_call(args, kwargs)
+            first = self._probe_call(args, kwargs, 2)
         except Exception as e:
             raise type(e)(f"{self.name}: calling the layer on symbolic inputs failed ({e}); "
                           f"define compute_output_shape(input_shape) for it") from None
-        return self._specs_of(out, args[0])
+        if not any(d is None for t in _symbolic.tree_flatten(args)
+                   if isinstance(t, _symbolic.KerasTensor)
+                   for d in (t.shape if every_axis else t.shape[1:])):
+            return self._specs_of(first, args[0])
+        try:
+            with warnings.catch_warnings():     # the first call gave the warnings
+                warnings.simplefilter("ignore")
+                second = self._probe_call(args, kwargs, 3)
+        except Exception:
+            second = None
+        flat1 = _symbolic.tree_flatten(first)
+        flat2 = None if second is None else _symbolic.tree_flatten(second)
+        if flat2 is None or len(flat1) != len(flat2) or any(
+                np.ndim(a) != np.ndim(b) for a, b in zip(flat1, flat2)):
+            return self._specs_of(first, args[0])      # from the first call
+        specs = iter([_symbolic.KerasTensor(tuple(d1 if d1 == d2 else None
+                                                  for d1, d2 in zip(np.shape(a), np.shape(b))),
+                                            np.asarray(a).dtype)
+                      for a, b in zip(flat1, flat2)])
+        return _symbolic.tree_map(lambda a: next(specs), first)
 
     def _probe_call(self, args, kwargs, size=2):
         """self.call on zeros shaped like the symbolic arguments (each unknown size as
