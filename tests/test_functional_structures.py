@@ -232,3 +232,24 @@ def test_a_model_with_ops_clones_and_trains_and_is_drawn_whole():
     before = model.evaluate(x, ref + 1.0, verbose=0)
     model.fit(x, ref + 1.0, epochs=5, verbose=0)
     assert model.evaluate(x, ref + 1.0, verbose=0) < before
+
+
+def test_predict_on_batch_takes_a_structure_of_inputs():
+    """predict_on_batch of a two-input model takes the list of arrays (it used to refuse
+    it as a ragged array) and gives predict's outputs; a model's own predict_step is
+    what it runs, as in Keras."""
+    a, b = keras.Input((2,)), keras.Input((3,))
+    m = keras.Model([a, b], layers.Add()([layers.Dense(2)(a), layers.Dense(2)(b)]))
+    x = [np.ones((3, 2), np.float32), np.arange(9, dtype=np.float32).reshape(3, 3)]
+    out = m.predict_on_batch(x)
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_array_equal(out, m.predict(x, verbose=0))
+    np.testing.assert_array_equal(m.predict_on_batch({a.name: x[0], b.name: x[1]}), out)
+
+    class Doubled(keras.Sequential):
+        def predict_step(self, data):
+            return super().predict_step(data) * 2
+
+    d = Doubled([keras.Input((2,)), layers.Dense(1)])
+    xs = np.ones((4, 2), np.float32)
+    np.testing.assert_allclose(d.predict_on_batch(xs), 2 * d(xs).numpy())

@@ -1604,6 +1604,10 @@ class Trainer:
         numpy.ndarray, list or dict
             The outputs.
         """
+        if self._needs_adapter(x, None, None, "predict"):
+            # a structure of several inputs or outputs, or a predict_step of the model's
+            # own: Keras' predict_step on the one batch
+            return self.predict_step((x,))
         return self._outputs(x, False, "predict_on_batch")
 
     # ------------------------------------------------------------------ any input

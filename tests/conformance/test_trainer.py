@@ -271,12 +271,6 @@ def params(cases):
 
 NO_LOSS = ("missing: training on add_loss() terms alone: compile() without a loss is "
            "accepted, fit() says 'has no loss to compute'")
-NO_WEIGHTS = ("bug: fit / evaluate / predict refuse a subclassed model that holds no layers "
-              "(ValueError: 'the model has no layers; add some with model.add(...)'), "
-              "which Keras trains and runs")
-STRUCT_BUILD = ("bug: a subclassed model called on a list / tuple / dict of arrays crashes "
-                "building itself (Model.build takes the structure for one shape: TypeError "
-                "or ValueError from int())")
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_metric_tracking
@@ -1515,7 +1509,6 @@ def test_evaluate_return_list_respect_metrics_order():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_nested_inputs
-@pytest.mark.xfail(strict=True, reason=STRUCT_BUILD)
 def test_nested_inputs():
     model = ListInputModel(units=2)
     out = model([np.ones((3, 2)), np.ones((3, 3))])
