@@ -540,3 +540,54 @@ def test_hooks_assigned_to_an_instance_are_called(monkeypatch, fused):
                     ("epoch", 0),
                     ("batch", 0, ["loss"]), ("batch", 1, ["loss"]), ("batch", 2, ["loss"]),
                     ("epoch", 1)]
+
+
+@pytest.mark.parametrize("data", ["arrays", "generator"])
+def test_a_callback_stops_evaluate_and_predict_early(data):
+    """model.stop_evaluating / stop_predicting set by a batch callback end the loop after
+    that batch (Keras 3): evaluate gives the batches so far, predict their outputs."""
+    import fastnn
+    from fastnn import layers as L
+    fastnn.utils.set_random_seed(0)
+    m = fastnn.Sequential([L.Input((3,)), L.Dense(2)])
+    m.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((20, 3)).astype(np.float32), rng.random((20, 2)).astype(np.float32)
+
+    class Stop(fastnn.callbacks.Callback):
+        def __init__(self, flag):
+            super().__init__()
+            self.flag, self.seen = flag, 0
+
+        def on_test_batch_end(self, batch, logs=None):
+            self._end()
+
+        def on_predict_batch_end(self, batch, logs=None):
+            self._end()
+
+        def _end(self):
+            self.seen += 1
+            if self.seen == 3:
+                setattr(self.model, self.flag, True)
+
+    def feed(with_y):
+        for i in range(0, 20, 2):
+            yield (x[i:i + 2], y[i:i + 2]) if with_y else (x[i:i + 2],)
+
+    stop = Stop("stop_evaluating")
+    if data == "arrays":
+        got = m.evaluate(x, y, batch_size=2, callbacks=[stop], verbose=0)
+    else:
+        got = m.evaluate(feed(True), callbacks=[stop], verbose=0)
+    assert stop.seen == 3
+    np.testing.assert_allclose(got, m.evaluate(x[:6], y[:6], batch_size=2, verbose=0),
+                               rtol=1e-6)
+    stop = Stop("stop_predicting")
+    if data == "arrays":
+        out = m.predict(x, batch_size=2, callbacks=[stop], verbose=0)
+    else:
+        out = m.predict(feed(False), callbacks=[stop], verbose=0)
+    assert stop.seen == 3 and out.shape == (6, 2)
+    np.testing.assert_allclose(out, m.predict(x[:6], verbose=0), rtol=1e-6)
+    assert m.stop_predicting            # as the callback left it; the next call resets it
+    assert m.predict(x, batch_size=2, verbose=0).shape == (20, 2)

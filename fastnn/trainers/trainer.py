@@ -327,6 +327,9 @@ class Trainer:
         self._metric_ids = []
         self._on_batch_sums = None    # the running sums of train/test_on_batch since a reset
         self.stop_training = False
+        # a callback's request to end evaluate() / predict() after the current batch
+        self.stop_evaluating = False
+        self.stop_predicting = False
         self.history = None
         self._engine = engine.EngineState()
         self._loss_tracker = metrics_mod.Mean(name="loss")
@@ -1068,6 +1071,7 @@ class Trainer:
         want_begin = callbacks is not None and callbacks.wants("on_test_batch_begin")
         want_end = callbacks is not None and callbacks.wants("on_test_batch_end")
         spe = self._steps_per_execution
+        self.stop_evaluating = False
         for b in range(steps):
             s = slice(b * batch_size, min(n, (b + 1) * batch_size))
             if want_begin and b % spe == 0:       # one call per execution (Keras 3)
@@ -1075,6 +1079,8 @@ class Trainer:
             sums.add(*self._test_step(x[s], y[s], None if sw is None else sw[s]))
             if want_end and (b + 1 == steps or (b + 1) % spe == 0):
                 callbacks.on_test_batch_end(b - b % spe + spe - 1, sums.logs(self))
+                if self.stop_evaluating:
+                    break
         return sums.logs(self)
 
     # ------------------------------------------------------------------ fit
@@ -1556,6 +1562,7 @@ class Trainer:
             return out
         out = None
         spe = self._steps_per_execution
+        self.stop_predicting = False
         for b in range(steps_n):
             s = slice(b * batch_size, min(n, (b + 1) * batch_size))
             if b % spe == 0:                      # one call per execution (Keras 3)
@@ -1568,6 +1575,9 @@ class Trainer:
             if b + 1 == steps_n or (b + 1) % spe == 0:
                 cbl.on_predict_batch_end(b - b % spe + spe - 1,
                                          {"outputs": out[first:s.stop]})
+                if self.stop_predicting:      # the outputs so far, as Keras returns them
+                    out = out[:s.stop]
+                    break
         cbl.on_predict_end()
         return out
 
@@ -1807,11 +1817,14 @@ class Trainer:
         self.reset_metrics()
         sums = _Sums(0)
         logs = {}
+        self.stop_evaluating = False
         for begin, end, batches in self._executions(iterator):
             cbl.on_test_batch_begin(begin)
             for data, (xb, yb, swb) in batches:
                 logs = self._run_step("test", data, xb, yb, swb, sums)
             cbl.on_test_batch_end(end, logs)
+            if self.stop_evaluating:
+                break
         return dict(logs)
 
     def _evaluate_adapted(self, x, y, batch_size, verbose, sample_weight, steps, callbacks,
@@ -1840,6 +1853,7 @@ class Trainer:
                            epochs=1, steps=iterator.num_batches, mode="predict")
         cbl.on_predict_begin()
         outs = []
+        self.stop_predicting = False
         for begin, end, batches in iterator:
             cbl.on_predict_batch_begin(begin)
             for data in batches:
@@ -1851,6 +1865,8 @@ class Trainer:
                     else self.predict_step(data)
                 outs.append(out)
             cbl.on_predict_batch_end(end, {"outputs": out})
+            if self.stop_predicting:
+                break
         cbl.on_predict_end()
         if not outs:
             raise ValueError("predict: the input gave no batches")

@@ -1581,10 +1581,7 @@ STOP_CASES = [("fit", "fit", "training", "train"),
 # (Guard added: the callback raises after 50 more batches than it asked for, so a loop
 # that ignores the stop flag fails instead of running forever.)
 @pytest.mark.parametrize("method,method_gerund,on_end_name", [
-    pytest.param(*c[1:], id=c[0]) if c[0] == "fit" else pytest.param(
-        *c[1:], id=c[0], marks=pytest.mark.xfail(strict=True, reason=(
-            f"missing: model.stop_{c[2]} (a callback's request to end {c[0]}() early)")))
-    for c in STOP_CASES])
+    pytest.param(*c[1:], id=c[0]) for c in STOP_CASES])
 def test_stop_loop(method, method_gerund, on_end_name):
     model = ExampleModel(units=3)
     model.compile(optimizer="sgd", loss="mse", metrics=["mse"])
