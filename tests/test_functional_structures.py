@@ -253,3 +253,16 @@ def test_predict_on_batch_takes_a_structure_of_inputs():
     d = Doubled([keras.Input((2,)), layers.Dense(1)])
     xs = np.ones((4, 2), np.float32)
     np.testing.assert_allclose(d.predict_on_batch(xs), 2 * d(xs).numpy())
+
+
+def test_a_dict_of_inputs_with_extra_entries_warns_and_ignores_them():
+    import warnings
+    a, b = keras.Input((2,), name="a"), keras.Input((3,), name="b")
+    m = keras.Model({"a": a, "b": b}, layers.Dense(1)(layers.Concatenate()([a, b])))
+    x = {"a": np.ones((4, 2), np.float32), "b": np.ones((4, 3), np.float32)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")         # no warning for the inputs it takes
+        want = m(x)
+    with pytest.warns(UserWarning, match=r"doesn't match the expected structure(.|\n)*\['c'\]"):
+        got = m(dict(x, c=np.zeros((4, 5))))
+    np.testing.assert_array_equal(got, want)

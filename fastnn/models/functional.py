@@ -7,6 +7,8 @@ inputs. Calling the model runs them in that order. A layer called twice is one l
 (its weights shared) with two nodes. Several inputs and outputs may be given as a list
 or a dict; the model is then called with (and returns) the same structure.
 """
+import warnings
+
 import numpy as np
 
 from fastnn.layers import deserialize as _deserialize_layer, serialize as _serialize_layer
@@ -197,6 +199,20 @@ class Functional(Model):
             chain.append(node.layer)
             prev = node.outputs[0]
         return chain if prev is self.outputs[0] and chain else None
+
+    def _check_input_keys(self, x):
+        struct = self._inputs_struct
+        names = list(struct) if isinstance(struct, dict) else [t.name for t in self.inputs]
+        extra = [k for k in x if k not in names]
+        if extra and all(n in x for n in names):      # (a missing one is an error)
+            def shown(v):
+                return f"Tensor(shape={tuple(np.shape(v))})" if hasattr(v, "shape") else repr(v)
+            expected = {k: k for k in names} if isinstance(struct, dict) else names
+            warnings.warn(f"The structure of `inputs` doesn't match the expected structure.\n"
+                          f"Expected: {expected}\n"
+                          f"Received: inputs={ {k: shown(v) for k, v in x.items()} }\n"
+                          f"{self.name}: the entries {extra} are not inputs of the model and "
+                          f"are ignored", UserWarning, stacklevel=3)
 
     def _output_shape_for(self, input_shape):
         """The output shape for inputs of input_shape: the graph's, when it has one input

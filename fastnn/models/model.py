@@ -222,6 +222,8 @@ class Model(Trainer, Layer):
         if not plain and _symbolic.is_symbolic((args, kwargs)):
             return Layer.__call__(self, *args, **kwargs)
         x = args[0]
+        if type(x) is dict:
+            self._check_input_keys(x)
         extra = args[1:] or set(kwargs) - {"training"}
         if not extra and self._chain() is not None and _CONTEXT.entry is None \
                 and (self._takes_array() or not isinstance(x, (list, tuple, dict))):
@@ -238,6 +240,10 @@ class Model(Trainer, Layer):
         if self.built and batch:
             self.__dict__["_built_batch"] = batch[0]
         return out
+
+    def _check_input_keys(self, x):
+        """Warn about entries of a dict of inputs the model does not take (a functional
+        model's: Keras' warning); other models take what their call() takes."""
 
     def _takes_array(self):
         """Whether the model's input is always one array (lists given to it are data,

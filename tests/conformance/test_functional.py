@@ -251,8 +251,6 @@ def test_named_input_dict_io():
 
 
 # Keras: keras/src/models/functional_test.py::test_input_dict_with_extra_field
-@pytest.mark.xfail(strict=True, reason="missing: the warning Keras gives when a dict of "
-                   "inputs has keys the model does not take (fastnn ignores them silently)")
 def test_input_dict_with_extra_field():
     input_a = Input(shape=(3,), batch_size=2, name="a")
     x = input_a * 5
