@@ -164,7 +164,10 @@ class Optimizer:
         self.global_clipnorm = None if global_clipnorm is None else _check_float(
             owner, "global_clipnorm", global_clipnorm, 0, lo_open=True)
         self.weight_decay = None if weight_decay is None else _check_float(owner, "weight_decay", weight_decay, 0)
-        self.name = _argcheck.string(name, "name", owner, allow_none=True) or owner.lower()
+        self.name = _argcheck.string(name, "name", owner, allow_none=True)
+        if not self.name:       # Keras' automatic names: adam, adam_1, ...; adam_w for AdamW
+            from fastnn.layers.layer import _auto_name, _snake
+            self.name = _auto_name(_snake(owner))
         self._learning_rate = self._check_lr(learning_rate)
         self._slots = None          # list (one per variable) of dicts slot name -> array
         self.use_ema = use_ema
@@ -621,13 +624,14 @@ class SGD(Optimizer):
     nesterov : bool
         Whether to use Nesterov momentum. Default False.
     name : str
-        The optimizer's name. Default ``'SGD'``.
+        The optimizer's name. Default None: Keras' automatic name (``'sgd'``, then
+        ``'sgd_1'``, ...).
     """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="SGD"):
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
@@ -670,14 +674,15 @@ class Adam(Optimizer):
         Whether to use the AMSGrad variant, which divides by the largest second-moment
         estimate so far. Default False.
     name : str
-        The optimizer's name. Default ``'adam'``.
+        The optimizer's name. Default None: Keras' automatic name (``'adam'``, then
+        ``'adam_1'``, ...).
     """
     _slot_names = ("m", "v")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adam"):
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
@@ -749,13 +754,14 @@ class AdamW(Adam):
     amsgrad : bool
         Whether to use the AMSGrad variant. Default False.
     name : str
-        The optimizer's name. Default ``'adamw'``.
+        The optimizer's name. Default None: Keras' automatic name (``'adam_w'``, then
+        ``'adam_w_1'``, ...).
     """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adamw"):
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
         if weight_decay is None:
             raise ValueError("AdamW: weight_decay must be a number >= 0, got None")
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, clipnorm,
@@ -785,13 +791,14 @@ class RMSprop(Optimizer):
         If True, gradients are normalised by an estimate of their variance (the mean
         square minus the squared mean) instead of the mean square. Default False.
     name : str
-        The optimizer's name. Default ``'rmsprop'``.
+        The optimizer's name. Default None: Keras' automatic name (``'rmsprop'``, then
+        ``'rmsprop_1'``, ...).
     """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="rmsprop"):
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
@@ -835,14 +842,15 @@ class Adagrad(Optimizer):
     epsilon : float
         A small constant for numerical stability. Default 1e-7.
     name : str
-        The optimizer's name. Default ``'adagrad'``.
+        The optimizer's name. Default None: Keras' automatic name (``'adagrad'``, then
+        ``'adagrad_1'``, ...).
     """
     _slot_names = ("accumulator",)
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adagrad"):
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
@@ -890,14 +898,15 @@ class Nadam(Optimizer):
     epsilon : float
         A small constant for numerical stability. Default 1e-7.
     name : str
-        The optimizer's name. Default ``'nadam'``.
+        The optimizer's name. Default None: Keras' automatic name (``'nadam'``, then
+        ``'nadam_1'``, ...).
     """
     _slot_names = ("momentum", "velocity")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="nadam"):
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
@@ -961,14 +970,15 @@ class Adamax(Optimizer):
     epsilon : float
         A small constant for numerical stability. Default 1e-7.
     name : str
-        The optimizer's name. Default ``'adamax'``.
+        The optimizer's name. Default None: Keras' automatic name (``'adamax'``, then
+        ``'adamax_1'``, ...).
     """
     _slot_names = ("momentum", "norm")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adamax"):
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
@@ -1005,14 +1015,15 @@ class Adadelta(Optimizer):
     epsilon : float
         A small constant for numerical stability. Default 1e-7.
     name : str
-        The optimizer's name. Default ``'adadelta'``.
+        The optimizer's name. Default None: Keras' automatic name (``'adadelta'``, then
+        ``'adadelta_1'``, ...).
     """
     _slot_names = ("accumulated_grad", "accumulated_delta_var")
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="adadelta"):
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
@@ -1048,14 +1059,15 @@ class Lion(Optimizer):
     beta_2 : float
         The decay rate of the momentum, in [0, 1]. Default 0.99.
     name : str
-        The optimizer's name. Default ``'lion'``.
+        The optimizer's name. Default None: Keras' automatic name (``'lion'``, then
+        ``'lion_1'``, ...).
     """
     _slot_names = ("momentum",)
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name="lion"):
+                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
@@ -1113,7 +1125,7 @@ class Ftrl(Optimizer):
                  beta=0.0, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99,
                  ema_overwrite_frequency=None, gradient_accumulation_steps=None,
-                 name="ftrl"):
+                 name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,

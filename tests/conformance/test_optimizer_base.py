@@ -420,9 +420,8 @@ class TestOptimizer(_TC):
         self.assertEqual(optimizer.get_config(), reloaded.get_config())
 
     # Keras: keras/src/optimizers/optimizer_test.py::OptimizerTest::test_optimizer_auto_naming
-    @pytest.mark.xfail(strict=True, reason="missing: unique automatic optimizer names "
-                                           "('adam_1', 'adam_w')")
     def test_optimizer_auto_naming(self):
+        fastnn.backend.clear_session()      # Keras' testing.TestCase.setUp does this
         adam_1 = optimizers.Adam()
         adam_2 = optimizers.Adam()
         sgd_1 = optimizers.SGD()
