@@ -25,6 +25,11 @@ _MAIN_ID = threading.main_thread().ident
 _SIGINT = int(_signal.SIGINT)
 
 
+def _run_pending_handlers():
+    """Nothing: calling Python code is where the interpreter runs the Python handlers of
+    signals that have arrived."""
+
+
 class Section:
     """`with Section(defer) as sec:` one engine call given `sig0=sec.sig0`, and (with
     defer=True) the bookkeeping after it, which a KeyboardInterrupt cannot split: the
@@ -50,6 +55,13 @@ class Section:
             self._prev = prev
         self.sig0 = _kernels.sigint_hook_enter()
         self._hooked = self.sig0 != NO_INTERRUPT
+        if self._hooked and self._prev is not None:
+            # A SIGINT that came before the engine's hook was in place is not in its
+            # count: Python runs its handler (_record) at the next call of Python code.
+            # Run that now; if it records one, the engine stops at its first check.
+            _run_pending_handlers()
+            if self._hits:
+                self.sig0 += 1
         return self
 
     def _record(self, signum, frame):

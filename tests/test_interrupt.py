@@ -223,3 +223,25 @@ def test_an_interrupted_model_saved_and_loaded_trains_on_as_the_original(tmp_pat
     for model in (m, loaded):
         model.fit(X, Y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0)
     assert_same_state(m, loaded)
+
+
+def test_a_sigint_just_before_the_engine_hook_still_stops_fit(monkeypatch):
+    """A SIGINT that arrives after fit's section has taken over Python's handler but
+    before the engine's hook is installed is not in the engine's count; the section
+    sees it recorded and the engine stops at its first check (it used to run the whole
+    call, here 300 epochs, and raise only at the end)."""
+    from fastnn import _interrupt, _kernels
+    real = _kernels.sigint_hook_enter
+    fired = []
+
+    def enter_after_a_sigint():
+        if not fired:
+            fired.append(1)
+            os.kill(os.getpid(), signal.SIGINT)
+        return real()
+
+    monkeypatch.setattr(_interrupt._kernels, "sigint_hook_enter", enter_after_a_sigint)
+    m = make_model()
+    with pytest.raises(KeyboardInterrupt):
+        m.fit(X, Y, batch_size=BATCH, epochs=300, shuffle=False, verbose=0)
+    assert fired and m.optimizer.iterations < 300 * STEPS // 2
