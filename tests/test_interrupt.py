@@ -20,6 +20,19 @@ from fastnn.layers import Dense, Input
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="POSIX signals")
 
+
+@pytest.fixture(autouse=True)
+def python_sigint_handler():
+    """Python's own SIGINT handler (KeyboardInterrupt) during each test, whatever the
+    process inherited: a process started with SIGINT ignored (in the background of a
+    script, under nohup) keeps it ignored, and then the signals these tests send would
+    stop nothing and a test's endless fit would never end."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
 LATENCY_S = 0.2
 N, FEATURES, CLASSES, BATCH = 1000, 32, 10, 50
 STEPS = N // BATCH
