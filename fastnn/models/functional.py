@@ -238,8 +238,9 @@ class Functional(Model):
         return None if residual is None else residual[0]
 
     def _chain_skips(self):
-        return {} if self._chain() is not None or self._residual() is None \
-            else self._residual()[1]
+        # (a graph with an Add of two tensors is never a plain chain: no walk of it)
+        residual = self._residual()
+        return {} if residual is None else residual[1]
 
     def _residual(self):
         """(layers, skips) when the graph is a chain with residual connections: one
