@@ -714,10 +714,16 @@ class Trainer:
     def _trains_on_logits(self):
         """True when the last layer's activation is softmax (sigmoid) and the loss the
         matching cross-entropy on probabilities: train on the logits instead, as Keras
-        does, so the loss is log-sum-exp stable and its gradient is p - y."""
-        if not self._chain() or not compile_utils.is_builtin(self.loss) or self.loss.from_logits:
+        does, so the loss is log-sum-exp stable and its gradient is p - y. Read on the
+        chain the engine runs (nested models and residual connections expanded): the
+        layer path's softmax output carries its logits to the loss whatever holds the
+        layer, so both paths must agree on it."""
+        if not compile_utils.is_builtin(self.loss) or self.loss.from_logits:
             return False
-        last = self._chain()[-1]
+        chain = self._flat_chain()
+        if not chain:
+            return False
+        last = chain[-1]
         act = getattr(last, "activation_name", None)
         if (getattr(last, "activation_params", None) or {}).get("axis", -1) != -1:
             return False        # a Softmax over another axis than the last
