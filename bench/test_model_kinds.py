@@ -1,5 +1,5 @@
 """model_kinds.py keeps working, and the model kinds that are chains of Dense layers
-(nested or with residual connections included) lower onto the engine while the others
+(nested, with residual connections or concatenations included) lower onto the engine while the others
 say why not."""
 import numpy as np
 import pytest
@@ -43,7 +43,7 @@ def test_the_table_and_the_profiles(capsys):
     assert set(rows) == set(model_kinds.KINDS)
     assert rows["sequential"][2] == "1.00×" and rows["sequential"][3] == "yes"
     assert rows["functional"][3] == rows["subclassed"][3] == "yes"
-    assert rows["residual"][3] == rows["custom_layer"][3] == "yes"
+    assert rows["residual"][3] == rows["custom_layer"][3] == rows["wide_and_deep"][3] == "yes"
     assert rows["branched"][3] == "no"
     assert "branched: one epoch under cProfile" in text
 

@@ -23,6 +23,7 @@ static size_t fnn_pad16s(size_t n) { return n > SIZE_MAX - 15 ? SIZE_MAX : fnn_p
 
 int fnn_net_check(const fnn_net *net, int *bad_layer)
 {
+    unsigned char taken[FNN_MAX_LAYERS] = {0};   /* outputs a connection takes */
     *bad_layer = -1;
     if (net->n_layers < 1 || net->n_layers > FNN_MAX_LAYERS || !net->layers)
         return FNN_NET_BAD_COUNT;
@@ -31,7 +32,15 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
         const fnn_layer *L = &net->layers[l];
         *bad_layer = l;
         if (L->in == 0 || L->out == 0) return FNN_NET_BAD_SIZE;
-        if (l > 0 && L->in != net->layers[l - 1].out) return FNN_NET_BAD_CHAIN;
+        if (L->cat) {
+            const int s = L->cat - 2;   /* -1: the net's input */
+            if (L->cat < 0 || l == 0 || s >= l - 1 || (s >= 0 && taken[s]++))
+                return FNN_NET_BAD_CAT;
+            const size_t w = s < 0 ? net->layers[0].in : net->layers[s].out;
+            if (w >= L->in || L->in - w != net->layers[l - 1].out) return FNN_NET_BAD_CHAIN;
+        } else if (l > 0 && L->in != net->layers[l - 1].out) {
+            return FNN_NET_BAD_CHAIN;
+        }
         /* every element count the engine forms from one layer must fit in a size_t of
          * bytes (16 elements of padding, 8-byte elements) */
         if (fnn_mul(fnn_add(fnn_mul(L->in, L->out), 16), 8) == SIZE_MAX) return FNN_NET_OVERFLOW;
@@ -41,8 +50,7 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
             const int s = L->skip - 1;
             if (s < 0 || s >= l || l == net->n_layers - 1 || net->layers[s].out != L->out)
                 return FNN_NET_BAD_SKIP;
-            for (int k = s + 1; k < l; k++)   /* one residual connection from each layer */
-                if (net->layers[k].skip == L->skip) return FNN_NET_BAD_SKIP;
+            if (taken[s]++) return FNN_NET_BAD_SKIP;   /* one connection from each layer */
         }
     }
     *bad_layer = -1;
@@ -67,6 +75,11 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
         if (L->bn && L->ln)                                          /* LayerNormalization: mean, inv per row */
             n = fnn_add(n, fnn_pad16s(fnn_mul(2, batch)));
         if (L->skip) n = fnn_add(n, fnn_mul(2, bo));   /* the sum; its gradient for layer skip - 1 */
+        if (L->cat) {   /* the concatenated input, its gradient; the earlier layer's part */
+            n = fnn_add(n, fnn_mul(2, fnn_pad16s(fnn_mul(batch, L->in))));
+            if (L->cat >= 2)
+                n = fnn_add(n, fnn_pad16s(fnn_mul(batch, net->layers[L->cat - 2].out)));
+        }
     }
     size_t bf16 = 0;      /* the mixed layers' packing space, in 4-byte elements */
     for (int l = 0; l < net->n_layers; l++) {

@@ -73,6 +73,14 @@ typedef struct {
      * layer, the same width; never on the last layer; a layer's output is added to at
      * most one other (fnn_net_check). 0 = none. */
     int skip;
+    /* Keras' Concatenate (on the last axis) before this layer: cat = c > 0 makes its
+     * input the concatenation, row by row, of what the previous layer hands on and an
+     * earlier tensor: the net's input as layer 0 reads it (c = 1: after the input
+     * Normalization) or what layer c - 2 hands on (c >= 2, c - 2 < this layer - 1).
+     * cat_first = 1 puts the earlier tensor first. `in` is then the two widths summed.
+     * Never on layer 0; an output that a residual connection or another concatenation
+     * takes is refused (fnn_net_check: FNN_NET_BAD_CAT). 0 = none. */
+    int cat, cat_first;
 } fnn_layer;
 
 enum { FNN_CLIP_NONE = 0, FNN_CLIP_VALUE, FNN_CLIP_NORM, FNN_CLIP_GLOBAL_NORM };
@@ -183,7 +191,9 @@ enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_
 #define FNN_PHASES(n_layers) FNN_PHASE_OF(n_layers)                    /* the array's size */
 
 /* Validates a description once, when it is made: 1..64 layers, every size positive,
- * each layer's input width equal to the previous layer's output width, each residual
+ * each layer's input width equal to the previous layer's output width (plus the earlier
+ * tensor's where it concatenates one: cat, FNN_NET_BAD_CAT when that tensor is not an
+ * earlier one or its output feeds another connection too), each residual
  * connection (skip) from an earlier layer of the same width, not on the last layer,
  * and no layer's output added to two others (FNN_NET_BAD_SKIP), W (and a
  * BatchNormalization's moving statistics) present, and every element count the engine
@@ -192,7 +202,7 @@ enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_
  * W in x out, b / gamma / beta / mmean / mvar / slots out or in x out, the input
  * Normalization's in or 1) are the caller's to check. */
 enum { FNN_NET_OK = 0, FNN_NET_BAD_COUNT, FNN_NET_BAD_SIZE, FNN_NET_BAD_CHAIN,
-       FNN_NET_OVERFLOW, FNN_NET_MISSING, FNN_NET_BAD_SKIP };
+       FNN_NET_OVERFLOW, FNN_NET_MISSING, FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT };
 int fnn_net_check(const fnn_net *net, int *bad_layer);
 
 /* Elements of the workspace for `batch` rows, or 0 when that many bytes would not fit

@@ -45,6 +45,7 @@ cdef extern from "train.h" nogil:
         double noise_param
         uint64_t noise_seed
         int skip
+        int cat, cat_first
     enum:
         FNN_OPT_SGD
         FNN_OPT_ADAM
@@ -111,7 +112,7 @@ cdef extern from "train.h" nogil:
     int FNN_PHASE_OF(int l)
     int FNN_PHASES(int n_layers)
     int FNN_NET_OK, FNN_NET_BAD_COUNT, FNN_NET_BAD_SIZE, FNN_NET_BAD_CHAIN, FNN_NET_OVERFLOW
-    int FNN_NET_MISSING, FNN_NET_BAD_SKIP
+    int FNN_NET_MISSING, FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT
     int fnn_net_check(const fnn_net *net, int *bad_layer)
     size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     void fnn_permutation(uint64_t seed, size_t n, int64_t *out)
@@ -360,6 +361,10 @@ cdef class FusedNet:
             L.mmean = L.mvar = <void *>1
             # a residual connection: 1 + the layer whose output is added (0: none)
             L.skip = spec.get("skip", 0)
+            # a concatenation before it: 1 (the net's input) or 2 + the earlier layer
+            # whose output it takes (0: none), and whether that tensor comes first
+            L.cat = spec.get("cat", 0)
+            L.cat_first = bool(spec.get("cat_first", False))
         rc = fnn_net_check(&self.net, &bad)
         if rc != FNN_NET_OK:
             where = f"layer {bad}" if bad >= 0 else "the network"
@@ -368,7 +373,10 @@ cdef class FusedNet:
                    FNN_NET_OVERFLOW: "sizes whose products fit in memory",
                    FNN_NET_BAD_SKIP: "a residual connection (skip) from an earlier layer of its "
                                      "width, not into the last layer, and each layer's output "
-                                     "added once"}.get(rc, "its arrays")
+                                     "added once",
+                   FNN_NET_BAD_CAT: "a concatenation (cat) of the previous output and the "
+                                    "input or an earlier layer's output that no other "
+                                    "connection takes"}.get(rc, "its arrays")
             shapes = [(sp["in"], sp["out"]) for sp in layers]
             raise ValueError(f"FusedNet: {where} needs {why}; got layers (in, out) {shapes} "
                              f"and {y_cols} label columns")

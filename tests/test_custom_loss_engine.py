@@ -124,8 +124,8 @@ def test_dropout_trains_and_evaluates(monkeypatch):
 def test_models_that_do_not_lower_keep_the_layer_path(monkeypatch):
     x, y = _data("regression", 64, "float32")
     inp = keras.Input((6,))
-    h = layers.Dense(4)(inp)
-    m = keras.Model(inp, layers.Dense(2)(layers.Concatenate()([h, inp])))
+    h = layers.Dense(4)(inp)            # two parallel branches joined
+    m = keras.Model(inp, layers.Dense(2)(layers.Concatenate()([h, layers.Dense(3)(inp)])))
     m.compile(optimizer="adam", loss=huber)
     m.fit(x, y, epochs=1, verbose=0)
     assert m._engine.custom_plan is None
@@ -134,6 +134,25 @@ def test_models_that_do_not_lower_keep_the_layer_path(monkeypatch):
     s.compile(optimizer="adam", loss="mse")
     s.fit(x, y, epochs=1, verbose=0)
     assert s._engine.custom_plan is None and s._engine.plan is not None
+
+
+def test_a_wide_and_deep_model_takes_a_custom_loss_on_the_engine(monkeypatch):
+    x, y = _data("regression", 64, "float64")
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        keras.utils.set_random_seed(4)
+        inp = keras.Input((6,), dtype="float64")
+        h = layers.Dense(4, activation="relu", dtype="float64")(inp)
+        m = keras.Model(inp, layers.Dense(2, dtype="float64")(
+            layers.Concatenate(dtype="float64")([inp, h])))
+        m.compile(optimizer="adam", loss=huber)
+        m.fit(x, y, epochs=2, batch_size=16, verbose=0)
+        if fused:
+            assert m._engine.custom_plan is not None
+        out.append(m.get_weights())
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 def test_read_only_inputs_and_the_interrupt_guarantee(monkeypatch):

@@ -18,8 +18,10 @@ RNG = np.random.default_rng(0)
 
 
 def _dense_ref(layer, x):
+    """The layer's output in NumPy: its inputs cast to its dtype first, as the layer
+    casts them (float64 inputs to a float32 layer are rounded before the product)."""
     kernel, bias = layer.get_weights()
-    return np.asarray(x) @ kernel + bias
+    return np.asarray(x, kernel.dtype) @ kernel + bias
 
 
 # ---------------------------------------------------------------- Model(inputs, outputs)

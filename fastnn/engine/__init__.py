@@ -214,8 +214,11 @@ def _dense_specs(model):
     norm = None
     chain = model._flat_chain()
     skips = model._chain_skips()
+    cats = model._chain_cats()
     spec_at = []        # per position: the spec its output belongs to (None before any)
     last_at = {}        # per spec: the last position folded into it
+    pre_last = None     # the last position of a Flatten or the leading Normalization
+    cat = None          # a Concatenate's (cat, cat_first) for the next Dense layer
     for i, layer in enumerate(chain):
         if i:
             spec_at.append(len(specs) - 1 if specs else None)
@@ -231,10 +234,29 @@ def _dense_specs(model):
         if specs and "skip" in specs[-1] and type(layer) is not layers_mod.Dense:
             raise Unsupported(f"layer {layer.name!r} ({type(layer).__name__}) after an Add "
                               f"(the engine's residual sum goes straight to a Dense layer)")
+        if cat is not None and type(layer) is not layers_mod.Dense:
+            raise Unsupported(f"layer {layer.name!r} ({type(layer).__name__}) after a "
+                              f"Concatenate (the engine's concatenation goes straight to a "
+                              f"Dense layer)")
+        if i in cats:       # a Concatenate: the output so far and an earlier tensor
+            pos, first = cats[i]
+            src = spec_at[pos] if pos >= 0 else None
+            # (before any Dense layer, a position after every Flatten / Normalization
+            # holds the input as the first Dense layer takes it)
+            if not specs or (src is None and pre_last is not None and pos < pre_last) \
+                    or (src is not None and (src >= len(specs) - 1 or last_at[src] != pos
+                                             or any(s.get("skip") == src + 1
+                                                    or s.get("cat") == src + 2 for s in specs))):
+                raise Unsupported(f"{layer.name!r} (Concatenate): the engine joins a Dense "
+                                  f"layer's output and the model's input (as the first Dense "
+                                  f"layer takes it) or an earlier Dense layer's output")
+            cat = (1 if src is None else src + 2, bool(first))
+            continue
         if i in skips:      # an Add: the output so far plus an earlier layer's
             src = spec_at[skips[i]]
             if src is None or src >= len(specs) - 1 or last_at[src] != skips[i] \
-                    or "skip" in specs[-1] or any(s.get("skip") == src + 1 for s in specs) \
+                    or "skip" in specs[-1] \
+                    or any(s.get("skip") == src + 1 or s.get("cat") == src + 2 for s in specs) \
                     or specs[src]["out"] != specs[-1]["out"]:
                 raise Unsupported(f"{layer.name!r} (Add): the engine adds the output of an "
                                   f"earlier Dense layer (after its activation, normalisation "
@@ -250,9 +272,11 @@ def _dense_specs(model):
                 raise Unsupported(f"{layer.name!r} (Flatten) with data_format="
                                   f"{layer.data_format!r} (the engine reads rows as they lie)")
             flatten_first = True
+            pre_last = i
             continue
         if type(layer) is layers_mod.Normalization and not specs and norm is None:
             norm = _input_norm(layer, np.dtype(model.dtype))
+            pre_last = i
             continue
         if type(layer) is layers_mod.Dense:
             if layer.kernel_constraint is not None or layer.bias_constraint is not None:
@@ -269,6 +293,9 @@ def _dense_specs(model):
                           "W": layer.kernel, "b": layer.bias if layer.use_bias else None,
                           "frozen": not layer.trainable, "layer": layer,
                           "bf16": bool(getattr(layer, "_rounds_bf16", False))})
+            if cat is not None:
+                specs[-1]["cat"], specs[-1]["cat_first"] = cat
+                cat = None
         elif isinstance(layer, layers_mod.Activation) and specs and specs[-1]["act_name"] == "linear" \
                 and not specs[-1]["dropout"] and not specs[-1]["noise"] \
                 and not specs[-1].get("bn", {}).get("pre"):
@@ -317,6 +344,8 @@ def _dense_specs(model):
         raise Unsupported(f"{_norm_name(specs[-1])} after the last Dense layer")
     if "skip" in specs[-1]:
         raise Unsupported("an Add after the last Dense layer")
+    if cat is not None:
+        raise Unsupported("a Concatenate after the last Dense layer")
     return specs, flatten_first, norm
 
 

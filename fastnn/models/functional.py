@@ -229,8 +229,8 @@ class Functional(Model):
 
     def _flat_chain(self):
         """The layers the C engine runs: the chain (Model._flat_chain), or for a graph
-        that is a chain with residual connections, its layers with each Add in its
-        place (see _residual)."""
+        that is a chain with residual connections or concatenations, its layers with
+        each Add and Concatenate in its place (see _residual)."""
         chain = super()._flat_chain()
         if chain is not None:
             return chain
@@ -242,45 +242,64 @@ class Functional(Model):
         residual = self._residual()
         return {} if residual is None else residual[1]
 
+    def _chain_cats(self):
+        residual = self._residual()
+        return {} if residual is None else residual[2]
+
     def _residual(self):
-        """(layers, skips) when the graph is a chain with residual connections: one
-        input, one output, each node a layer's only call on the previous node's output,
-        except an Add of that output and the output of an earlier node of the chain
-        (each node's output added at most once). skips maps the position of each Add in
-        layers to the position of the node whose output it adds. None otherwise. (The
-        graph of a functional model does not change once made: computed once.)"""
+        """(layers, skips, cats) when the graph is a chain with residual connections or
+        concatenations: one input, one output, each node a layer's only call on the
+        previous node's output, except an Add of that output and the output of an
+        earlier node of the chain, or a Concatenate (last axis, 2-D tensors) of that
+        output and the model's input or an earlier node's output (each node's output
+        taken by at most one of them). skips maps the position of each Add in layers to
+        the position of the node whose output it adds; cats the position of each
+        Concatenate to (that position, or -1 for the model's input; whether that tensor
+        comes first). None otherwise. (The graph of a functional model does not change
+        once made: computed once.)"""
         cached = self.__dict__.get("_residual_chain")
         if cached is None:
             cached = self.__dict__["_residual_chain"] = (self._walk_residual(),)
         return cached[0]
 
     def _walk_residual(self):
-        from fastnn.layers.merging import Add
+        from fastnn.layers.merging import Add, Concatenate
         if len(self.inputs) != 1 or len(self.outputs) != 1 \
                 or not isinstance(self._outputs_struct, KerasTensor):
             return None
         prev = self.inputs[0]
-        chain, skips, made_at = [], {}, {}
+        chain, skips, cats, made_at, taken = [], {}, {}, {}, set()
         for node in self._nodes[1:]:
             if len(node.outputs) != 1 or node.call_kwargs or len(node.call_args) != 1 \
                     or node.layer in chain or node.layer._is_input_layer:
                 return None
             arg = node.call_args[0]
-            if type(node.layer) is Add:
+            kind = type(node.layer)
+            if kind is Add or kind is Concatenate:
                 if not isinstance(arg, (list, tuple)) or len(arg) != 2 \
-                        or not any(t is prev for t in arg):
+                        or not any(t is prev for t in arg) or arg[0] is arg[1]:
                     return None
                 other = arg[1] if arg[0] is prev else arg[0]
                 src = made_at.get(id(other))
-                if src is None or src in skips.values():
+                if kind is Concatenate:
+                    if len(node.outputs[0].shape) != 2 or node.layer.axis not in (-1, 1):
+                        return None
+                    if src is None and other is self.inputs[0]:
+                        src = -1
+                if src is None or src in taken:
                     return None
-                skips[len(chain)] = src
+                if src >= 0:
+                    taken.add(src)
+                if kind is Add:
+                    skips[len(chain)] = src
+                else:
+                    cats[len(chain)] = (src, arg[0] is other)
             elif arg is not prev or len(node.inputs) != 1:
                 return None
             made_at[id(node.outputs[0])] = len(chain)
             chain.append(node.layer)
             prev = node.outputs[0]
-        return (chain, skips) if prev is self.outputs[0] and skips else None
+        return (chain, skips, cats) if prev is self.outputs[0] and (skips or cats) else None
 
     def _summary_rows(self):
         """One row per layer, with the tensors each of its calls takes

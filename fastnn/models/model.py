@@ -150,6 +150,13 @@ class Model(Trainer, Layer):
         functional models have them."""
         return {}
 
+    def _chain_cats(self):
+        """{position in _flat_chain(): (position or -1, first)} of each concatenation:
+        a Concatenate there joins its input and the output of the layer at the other
+        position (-1: the model's input), that one first when `first`. Only functional
+        models have them."""
+        return {}
+
     def _chain_or_layers(self):
         # a subclassed model may compute without layers (call() alone)
         return self._chain() or self.layers or (
