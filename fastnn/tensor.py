@@ -132,6 +132,24 @@ class Variable(Tensor):
         if d and "_trainable" in d:
             self._trainable = d["_trainable"]
 
+    _overwrite_with_gradient = False
+
+    @property
+    def overwrite_with_gradient(self):
+        """Whether an optimizer step gives this variable its gradient's value instead of
+        an update (Keras' ``variable.overwrite_with_gradient``, default False): the
+        gradient is not clipped, decayed, unscaled or averaged, and with
+        ``gradient_accumulation_steps`` the variable takes the largest gradient of the
+        accumulated steps. Models with such a weight train layer by layer."""
+        return self._overwrite_with_gradient
+
+    @overwrite_with_gradient.setter
+    def overwrite_with_gradient(self, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"overwrite_with_gradient must be True or False, got "
+                            f"{type(value).__name__} {value!r}")
+        self._overwrite_with_gradient = bool(value)
+
     @property
     def trainable(self):
         """Whether a GradientTape watches this variable when an operation reads it."""

@@ -231,6 +231,9 @@ def _dense_specs(model):
             # trains on the layer-by-layer path
             raise Unsupported(f"a weight of {layer.name!r} whose trainable flag is not its "
                               f"layer's")
+        if any(getattr(w, "overwrite_with_gradient", False) for _, w, _ in layer._weights):
+            raise Unsupported(f"a weight of {layer.name!r} with overwrite_with_gradient (the "
+                              f"engine updates every weight by the optimizer's rule)")
         if specs and "skip" in specs[-1] and type(layer) is not layers_mod.Dense:
             raise Unsupported(f"layer {layer.name!r} ({type(layer).__name__}) after an Add "
                               f"(the engine's residual sum goes straight to a Dense layer)")
@@ -384,6 +387,8 @@ def _optimizer_spec(opt):
     averages included (the accumulators and averages are bound per variable by
     FusedPlan)."""
     spec, slots = _optimizer_kind(opt)
+    if opt.loss_scale_factor is not None:
+        raise Unsupported("loss_scale_factor (the engine does not scale the loss)")
     for code, threshold in ((_CLIP_VALUE, opt.clipvalue), (_CLIP_NORM, opt.clipnorm),
                             (_CLIP_GLOBAL_NORM, opt.global_clipnorm)):
         if threshold is not None:
@@ -663,8 +668,9 @@ class FusedPlan:
             if own_weights or (own_weights is None and not layer._sublayers()):
                 # a layer's own weights, as Layer.weights lists them, and each one's
                 # trainable flags (as made, which moves it between the two halves of that
-                # list, and its own now)
-                weight_ids += [(id(w), t, getattr(w, "trainable", t))
+                # list, and its own now) and its overwrite_with_gradient flag
+                weight_ids += [(id(w), t, getattr(w, "trainable", t),
+                                getattr(w, "overwrite_with_gradient", False))
                                for _, w, t in layer._weights]
             else:
                 weight_ids += [(id(w), getattr(w, "trainable", True)) for w in layer.weights]

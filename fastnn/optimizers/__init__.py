@@ -7,6 +7,7 @@ its in-place fastnn.ops update.
 import inspect
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -42,6 +43,14 @@ def _takes_no_argument(lr):
     except ValueError:          # no signature to read (some built-ins): as Keras
         pass
     return True
+
+
+def _label(variable, i):
+    """How a message names the variable at position i of a step's list: its path or
+    name, else its position and shape."""
+    name = getattr(variable, "path", None) or getattr(variable, "name", None)
+    return name if isinstance(name, str) and name else \
+        f"variable {i} (shape {tuple(np.shape(variable))})"
 
 
 _LARGEST = {}
@@ -141,6 +150,10 @@ class Optimizer:
         At least 2: the gradients are summed (a slot ``"gradient_accumulator"``) and every
         n-th call updates the variables with their mean; ``iterations`` then counts the
         updates, while a learning-rate schedule reads the number of calls (as Keras).
+    loss_scale_factor : float, optional
+        A fixed loss scale: ``scale_loss(loss)`` multiplies the loss by it, and each
+        step divides the gradients by it before anything else. ``fit`` scales the loss
+        it differentiates. Default None: no scaling.
     name : str, optional
         The optimizer's name.
     """
@@ -153,7 +166,8 @@ class Optimizer:
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
         owner = type(self).__name__
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(f"{owner}: only one of clipnorm, clipvalue and global_clipnorm may be "
@@ -175,6 +189,7 @@ class Optimizer:
         self.ema_overwrite_frequency = _argcheck.integer(
             ema_overwrite_frequency, "ema_overwrite_frequency", owner, lo=1, allow_none=True)
         self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.loss_scale_factor = loss_scale_factor
         self._iterations = 0        # apply() calls; `iterations` counts the updates
         self._no_decay = ((), ())   # exclude_from_weight_decay: (variables, name patterns)
         self._pending_state = None  # set_state() before build()
@@ -218,6 +233,28 @@ class Optimizer:
                              f"before the optimizer is built (it decides the slots), got "
                              f"gradient_accumulation_steps={value!r}")
         self._accumulation = value
+
+    @property
+    def loss_scale_factor(self):
+        return self._loss_scale
+
+    @loss_scale_factor.setter
+    def loss_scale_factor(self, value):
+        self._loss_scale = None if value is None else _check_float(
+            type(self).__name__, "loss_scale_factor", value, 0, lo_open=True)
+
+    def scale_loss(self, loss):
+        """The loss times ``loss_scale_factor`` (the loss itself where it is None), as a
+        training step differentiates it; the step divides the gradients by the factor.
+
+        Parameters
+        ----------
+        loss : float or Tensor
+            The loss.
+        """
+        if self._loss_scale is None:
+            return loss
+        return loss * self._loss_scale
 
     @property
     def iterations(self):
@@ -305,6 +342,10 @@ class Optimizer:
         # The list keeps the arrays alive, so their ids stay theirs.
         self._built_vars = variables
         self._index = {id(v): i for i, v in enumerate(variables)}
+        # As Keras' build(): a variable overwritten with its gradient has no moving
+        # average (its other slots are kept, unused, in fastnn's state).
+        self._overwritten = frozenset(i for i, v in enumerate(variables)
+                                      if getattr(v, "overwrite_with_gradient", False))
         if self._pending_state is not None:
             state, self._pending_state = self._pending_state, None
             self.set_state(state)
@@ -383,20 +424,35 @@ class Optimizer:
                 return [None if g is None else scaled(g, self.global_clipnorm / n) for g in grads]
         return grads
 
-    def apply(self, grads, variables):
+    def apply(self, grads, variables=None):
         """One step: clip, decoupled weight decay and the update, in place; iterations += 1.
+
+        As Keras: a None gradient leaves its variable as it is (with a warning naming
+        it), and a step where every gradient is None raises ValueError; an empty list
+        of gradients does nothing. A variable with ``overwrite_with_gradient`` set takes
+        its gradient's value. With ``loss_scale_factor`` the gradients are divided by it
+        first.
 
         Parameters
         ----------
         grads : list of array
             One gradient per variable, of its shape.
-        variables : list of Variable
+        variables : list of Variable, optional
             The variables to update in place, e.g. ``model.trainable_variables``.
+            Default: every variable the optimizer was built with, in build order.
         """
+        owner = type(self).__name__
         grads = list(grads)
+        if not grads:
+            return
+        if variables is None:
+            if not self.built:
+                raise ValueError(f"{owner}.apply: without variables, the optimizer must "
+                                 f"already be built (call build(variables) first)")
+            variables = self._built_vars
         variables = list(variables)
         if len(grads) != len(variables):
-            raise ValueError(f"{type(self).__name__}.apply: got {len(grads)} gradients for "
+            raise ValueError(f"{owner}.apply: got {len(grads)} gradients for "
                              f"{len(variables)} variables")
         if not self.built:
             self.build(variables)
@@ -404,13 +460,58 @@ class Optimizer:
         for j, v in enumerate(variables):
             if id(v) not in index:
                 self.slots_for(variables, "apply")     # raises, naming the variable
-        owner = type(self).__name__
         grads = [None if g is None else np.asarray(g, dtype=v.dtype, order="C")
                  for g, v in zip(grads, variables)]
         for i, (g, v) in enumerate(zip(grads, variables)):
             if g is not None and g.shape != v.shape:
                 raise ValueError(f"{owner}.apply: gradient {i} has shape {g.shape}, its "
                                  f"variable {v.shape}")
+        missing = [_label(v, i) for i, (g, v) in enumerate(zip(grads, variables)) if g is None]
+        if len(missing) == len(grads):
+            raise ValueError(f"No gradients provided for any variable. ({owner}.apply "
+                             f"got None for each of the {len(grads)} variables)")
+        if missing:
+            warnings.warn(f"{owner}.apply: gradients do not exist for variables {missing} "
+                          f"when minimizing the loss; they are left as they are. If using "
+                          f"model.compile(), did you forget to provide a loss?", stacklevel=2)
+            kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
+            grads, variables = [g for g, _ in kept], [v for _, v in kept]
+        if any(getattr(v, "overwrite_with_gradient", False) for v in variables):
+            grads, variables = self._overwrite_with_gradients(grads, variables)
+        if grads:
+            self._step(grads, variables)
+        self._iterations += 1
+
+    def _overwrite_with_gradients(self, grads, variables):
+        """Keras' overwrite_with_gradient: each such variable takes its gradient's value
+        (with gradient accumulation: on the update step, the elementwise maximum of the
+        gradients since the last one and of the zeros its accumulator starts from).
+        Returns the other (gradient, variable) pairs, for the update."""
+        steps = self._accumulation
+        rest_g, rest_v = [], []
+        for g, v in zip(grads, variables):
+            if not getattr(v, "overwrite_with_gradient", False):
+                rest_g.append(g)
+                rest_v.append(v)
+                continue
+            flat_v, flat_slots = self._flat[self._index[id(v)]]
+            if not steps:
+                flat_v[...] = g.reshape(-1)
+                continue
+            acc = flat_slots["gradient_accumulator"]
+            if (self._iterations + 1) % steps:
+                np.maximum(g.reshape(-1), acc, out=acc)
+            else:
+                flat_v[...] = np.maximum(g.reshape(-1), acc)
+                acc[...] = 0
+        return rest_g, rest_v
+
+    def _step(self, grads, variables):
+        """apply()'s update of `variables` by `grads` (none of them None)."""
+        owner = type(self).__name__
+        index = self._index
+        if self._loss_scale is not None:
+            grads = [g / g.dtype.type(self._loss_scale) for g in grads]
         lr = self.learning_rate
         wd_lr = (self.weight_decay or 0.0) * lr
         if not (math.isfinite(lr) and math.isfinite(wd_lr)):
@@ -423,37 +524,33 @@ class Optimizer:
                 raise ValueError(f"{owner}.apply: the learning rate {lr!r} (times weight_decay: "
                                  f"{wd_lr!r}) is beyond {v.dtype}'s largest number {top:g}: "
                                  f"the update would make the weights inf")
-        updated = [g is not None for g in grads]
         steps = self._accumulation
         if steps:
             # Keras' gradient accumulation: the gradients are summed over `steps` calls;
             # every steps-th call updates with their mean (clipped then) and starts over.
-            accs = [None if g is None else self._flat[index[id(v)]][1]["gradient_accumulator"]
-                    for g, v in zip(grads, variables)]
+            accs = [self._flat[index[id(v)]][1]["gradient_accumulator"] for v in variables]
             if (self._iterations + 1) % steps:
                 for g, acc in zip(grads, accs):
-                    if g is not None:
-                        acc += g.reshape(-1)
+                    acc += g.reshape(-1)
                 grads = None
             else:
-                grads = [None if g is None else (g.reshape(-1) + acc) / g.dtype.type(steps)
+                grads = [(g.reshape(-1) + acc) / g.dtype.type(steps)
                          for g, acc in zip(grads, accs)]
         if grads is not None:
             grads = self._clip(grads)
             self._apply_updates([(self._flat[index[id(v)]], g.reshape(-1),
                                   wd_lr if wd_lr == 0.0 or self._decays(v) else 0.0)
-                                 for g, v in zip(grads, variables) if g is not None], lr)
+                                 for g, v in zip(grads, variables)], lr)
             if steps:
                 for _, flat_slots in self._flat:
                     flat_slots["gradient_accumulator"][...] = 0
         if self._use_ema:
             self._update_moving_averages()
-        for has_grad, v in zip(updated, variables):
+        for v in variables:
             # as Keras' optimizer: a weight's constraint projects it after the update
             constraint = getattr(v, "constraint", None)
-            if has_grad and constraint is not None:
+            if constraint is not None:
                 v[...] = np.asarray(constraint(v), dtype=v.dtype)
-        self._iterations += 1
 
     def _apply_updates(self, items, lr):
         """The update of each ((flat variable, flat slots), flat gradient, wd * lr)."""
@@ -466,15 +563,19 @@ class Optimizer:
         the first update, so the average starts at the variable); then, every
         ema_overwrite_frequency updates, the variables take their averages."""
         first = self.iterations == 0
-        for flat_v, flat_slots in self._flat:
+        skip = self._overwritten
+        for i, (flat_v, flat_slots) in enumerate(self._flat):
+            if i in skip:
+                continue
             avg = flat_slots["average"]
             one = avg.dtype.type(1)
             m = avg.dtype.type(0 if first else self.ema_momentum)
             avg[...] = m * avg + (one - m) * flat_v
         freq = self.ema_overwrite_frequency
         if freq and (self.iterations + 1) % freq == 0:
-            for flat_v, flat_slots in self._flat:
-                flat_v[...] = flat_slots["average"]
+            for i, (flat_v, flat_slots) in enumerate(self._flat):
+                if i not in skip:
+                    flat_v[...] = flat_slots["average"]
 
     def _moving_averages(self, variables=None):
         """(variable, its moving average) for `variables` (default: every variable the
@@ -487,7 +588,8 @@ class Optimizer:
             return []
         variables = self._built_vars if variables is None else list(variables)
         return [(v, s["average"]) for v, s in
-                zip(variables, self.slots_for(variables, "finalize_variable_values"))]
+                zip(variables, self.slots_for(variables, "finalize_variable_values"))
+                if self._index[id(v)] not in self._overwritten]
 
     def finalize_variable_values(self, var_list):
         """Set the variables of `var_list` to their final values (Keras' method, which
@@ -595,13 +697,12 @@ class Optimizer:
                 "global_clipnorm": self.global_clipnorm, "use_ema": self.use_ema,
                 "ema_momentum": self.ema_momentum,
                 "ema_overwrite_frequency": self.ema_overwrite_frequency,
+                "loss_scale_factor": self.loss_scale_factor,
                 "gradient_accumulation_steps": self.gradient_accumulation_steps}
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        if "loss_scale_factor" in config and config["loss_scale_factor"] is None:
-            del config["loss_scale_factor"]     # Keras' configs hold it (mixed precision)
         lr = config.get("learning_rate")
         if isinstance(lr, dict):
             config["learning_rate"] = schedules.deserialize(lr)
@@ -631,10 +732,12 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
                          gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         self.momentum = _check_momentum("SGD", momentum)
         self.nesterov = _argcheck.boolean(nesterov, "nesterov", "SGD")
@@ -682,10 +785,12 @@ class Adam(Optimizer):
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
                          gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, hi_open=True)
@@ -761,13 +866,15 @@ class AdamW(Adam):
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
         if weight_decay is None:
             raise ValueError("AdamW: weight_decay must be a number >= 0, got None")
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, clipnorm,
                          clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
                          gradient_accumulation_steps=gradient_accumulation_steps, name=name)
 
 
@@ -798,10 +905,12 @@ class RMSprop(Optimizer):
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
                          gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         self.rho = _check_float("RMSprop", "rho", rho, 0, 1)
         self.momentum = _check_momentum("RMSprop", momentum)
@@ -850,10 +959,12 @@ class Adagrad(Optimizer):
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
                          gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         self.initial_accumulator_value = _check_float("Adagrad", "initial_accumulator_value",
                                                       initial_accumulator_value, 0)
@@ -906,10 +1017,12 @@ class Nadam(Optimizer):
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
                          gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, hi_open=True)
@@ -978,10 +1091,12 @@ class Adamax(Optimizer):
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
                          gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, hi_open=True)
@@ -1023,10 +1138,12 @@ class Adadelta(Optimizer):
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
                          gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.rho = _check_float(owner, "rho", rho, 0, 1)
@@ -1067,10 +1184,12 @@ class Lion(Optimizer):
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None, name=None):
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
                          gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.beta_1 = _check_float(owner, "beta_1", beta_1, 0, 1, lo_open=True)
@@ -1124,11 +1243,12 @@ class Ftrl(Optimizer):
                  l2_regularization_strength=0.0, l2_shrinkage_regularization_strength=0.0,
                  beta=0.0, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, gradient_accumulation_steps=None,
-                 name=None):
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
         super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
                          use_ema=use_ema, ema_momentum=ema_momentum,
                          ema_overwrite_frequency=ema_overwrite_frequency,
+                         loss_scale_factor=loss_scale_factor,
                          gradient_accumulation_steps=gradient_accumulation_steps, name=name)
         owner = type(self).__name__
         self.learning_rate_power = _check_float(owner, "learning_rate_power",

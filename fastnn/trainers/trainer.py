@@ -825,8 +825,12 @@ class Trainer:
             with regularization.training_step(self, getattr(self.optimizer, "_iterations", 0) + 1):
                 out = self._forward(xb, training=True)
             total, each = self._total_loss(yb, out, swb)
+            # as Keras' train_step: the gradients of the loss times the optimizer's loss
+            # scale (loss_scale_factor, LossScaleOptimizer), which its step divides out
+            scale_loss = getattr(self.optimizer, "scale_loss", None)
+            scaled = scale_loss(total) if variables and scale_loss is not None else total
         if variables:
-            grads = tape.gradient(total, variables)
+            grads = tape.gradient(scaled, variables)
             self._apply(grads, variables)
         return self._step_sums(xb, yb, out, total, each, swb)
 
@@ -1890,7 +1894,9 @@ class Trainer:
             with GradientTape() as tape:
                 y_pred = self(x, training=True)
                 loss = self._call_compute_loss(x, y, y_pred, sw, True)
-            self._apply(tape.gradient(loss, variables), variables)
+                scale_loss = getattr(self.optimizer, "scale_loss", None)
+                scaled = loss if scale_loss is None else scale_loss(loss)
+            self._apply(tape.gradient(scaled, variables), variables)
             return self._running_add(_batch_size_of(x), float(loss), x, y, y_pred)
         return self._running_step(self._train_step, x, y, sw)
 

@@ -76,8 +76,6 @@ class TestOptimizer(_TC):
         self.assertAllClose(optimizer.iterations, 2)
 
     # Keras: keras/src/optimizers/optimizer_test.py::OptimizerTest::test_empty_gradients
-    @pytest.mark.xfail(strict=True, reason="missing: apply_gradients with no gradient for "
-                                           "any variable does not raise ValueError")
     def test_empty_gradients(self):
         # Test no valid gradient
         v = backend.Variable([[3.0, 4.0], [5.0, 6.0]])
@@ -231,8 +229,6 @@ class TestOptimizer(_TC):
             optimizers.get("typo")
 
     # Keras: keras/src/optimizers/optimizer_test.py::OptimizerTest::test_static_loss_scaling
-    @pytest.mark.xfail(strict=True, reason="missing: loss_scale_factor (mixed-precision "
-                                           "loss scaling)")
     def test_static_loss_scaling(self):
         v = backend.Variable([[1.0, 2.0], [3.0, 4.0]])
         grads = backend.convert_to_tensor([[1.0, 2.0], [3.0, 4.0]]) * 1024.0
@@ -316,7 +312,6 @@ class TestOptimizer(_TC):
         self.assertAllClose(optimizer.iterations, 1)
 
     # Keras: keras/src/optimizers/optimizer_test.py::OptimizerTest::test_overwrite_with_gradient
-    @pytest.mark.xfail(strict=True, reason="missing: Variable.overwrite_with_gradient")
     def test_overwrite_with_gradient(self):
         v = backend.Variable([[1.0, 2.0], [3.0, 4.0]])
         v.overwrite_with_gradient = True
@@ -332,7 +327,6 @@ class TestOptimizer(_TC):
         self.assertAllClose(v2, [[0.0, 1.0], [2.0, 3.0]])
 
     # Keras: keras/src/optimizers/optimizer_test.py::OptimizerTest::test_overwrite_with_gradient_with_gradient_accumulation
-    @pytest.mark.xfail(strict=True, reason="missing: Variable.overwrite_with_gradient")
     def test_overwrite_with_gradient_with_gradient_accumulation(self):
         v = backend.Variable([[1.0, 2.0], [3.0, 4.0]])
         v.overwrite_with_gradient = True
