@@ -16,6 +16,7 @@ from fastnn.optimizers.schedules import LearningRateSchedule
 from fastnn import _argcheck, _kernels, kernel_ops as ops
 from fastnn import _registry
 from fastnn.tensor import Scalar as _Scalar
+from fastnn.tensor import Variable as _Variable
 
 
 def _check_float(owner, name, value, lo=None, hi=None, lo_open=False, hi_open=False):
@@ -110,6 +111,41 @@ class LearningRate(_Scalar):
 
     def numpy(self):   # a float32 variable in Keras
         return np.float32(self)
+
+
+class _HeldVariable(_Variable):
+    """One of ``optimizer.variables`` whose value the optimizer keeps as a number (its
+    step count, its learning rate): a 0-d variable with that value, which passes on
+    what ``assign``, ``assign_add`` or ``assign_sub`` give it to the optimizer."""
+
+    def _passed_on(self):
+        self.__dict__["_pass_on"](self[()])
+        return self
+
+    def assign(self, value):
+        super().assign(value)
+        return self._passed_on()
+
+    def assign_add(self, delta):
+        super().assign_add(delta)
+        return self._passed_on()
+
+    def assign_sub(self, delta):
+        super().assign_sub(delta)
+        return self._passed_on()
+
+
+def _optimizer_variable(array, name, scope, pass_on=None):
+    """`array` as one of an optimizer's variables named `name` with the path
+    ``scope/name``: a view of it (writes reach it), or a _HeldVariable that calls
+    pass_on(value) after each assignment."""
+    v = array.view(_HeldVariable if pass_on is not None else _Variable)
+    v.trainable = False
+    v.name = name
+    v.path = f"{scope}/{name}" if scope else name
+    if pass_on is not None:
+        v._pass_on = pass_on
+    return v
 
 
 class Optimizer:
@@ -684,7 +720,88 @@ class Optimizer:
 
     @property
     def variables(self):
-        return self.get_state()
+        """Keras' ``optimizer.variables``, in Keras' order: the step count (path
+        ``<name>/iteration``; the number of apply() calls), the learning rate
+        (``<name>/learning_rate``, float32; absent while it is a schedule or a callable),
+        then, once built, the slots as Keras' build() makes them: the moving averages
+        (use_ema), the gradient accumulators (gradient_accumulation_steps), then the
+        update's own (``<name>/<weight>_<slot>``, e.g. ``adam/kernel_momentum``). Each
+        is a Variable whose ``assign`` changes the optimizer's state. A variable with
+        overwrite_with_gradient at build has no slots here but its accumulator."""
+        lr = self._learning_rate
+        out = [_optimizer_variable(np.asarray(self._iterations, np.int64), "iteration",
+                                   self.name, self._set_iterations)]
+        if not (isinstance(lr, LearningRateSchedule) or callable(lr)):
+            out.append(_optimizer_variable(np.asarray(lr, np.float32), "learning_rate",
+                                           self.name, self._set_learning_rate))
+        if not self.built:
+            return out
+        groups = ([(("average", "average"),)] if self._use_ema else []) + \
+            ([(("gradient_accumulator", "gradient_accumulator"),)] if self._accumulation
+             else []) + self._keras_slot_groups()
+        for group in groups:
+            every = group[0][0] == "gradient_accumulator"
+            for i, (v, slots) in enumerate(zip(self._built_vars, self._slots)):
+                if i in self._overwritten and not every:
+                    continue
+                ref = getattr(v, "path", None) or getattr(v, "name", None) or "var"
+                ref = str(ref).replace("/", "_").replace(":", "_")
+                out.extend(_optimizer_variable(slots[n], f"{ref}_{keras_name}", self.name)
+                           for n, keras_name in group)
+        return out + self._derived_variables()
+
+    def _keras_slot_groups(self):
+        """The update's slots as Keras' build() makes them: one tuple per
+        add_optimizer_variables call (its slots interleave per variable), of (fastnn's
+        slot name, Keras' name)."""
+        own = self._own_slot_names()
+        return [tuple((n, n) for n in own)] if own else []
+
+    def _derived_variables(self):
+        """Variables Keras keeps that fastnn computes from the step count (Nadam's)."""
+        return []
+
+    def _set_iterations(self, value):
+        self._iterations = int(value)
+
+    def _set_learning_rate(self, value):
+        # the variable holds float32: a value that rounds to the rate's float32 leaves
+        # the rate as given (set_weights from an optimizer with the same rate)
+        lr = self._learning_rate
+        if isinstance(lr, (int, float)) and np.float32(lr) == np.float32(value):
+            return
+        self.learning_rate = float(value)
+
+    def set_weights(self, weights):
+        """Set the optimizer's variables (Keras' ``set_weights``): `weights` holds one
+        array per entry of ``optimizer.variables``, in that order and of those shapes
+        (another optimizer's ``variables``, built on the same weights, for one).
+        The optimizer must be built.
+
+        Parameters
+        ----------
+        weights : list of arrays
+            The values.
+        """
+        owner = type(self).__name__
+        if not self.built:
+            raise ValueError(f"You are calling set_weights() on an optimizer that has not "
+                             f"yet been built ({owner} {self.name!r}): call "
+                             f"optimizer.build(trainable_variables) first, to create its "
+                             f"variables")
+        mine = self.variables
+        weights = list(weights)
+        if len(weights) != len(mine):
+            raise ValueError(f"{owner}.set_weights: expected {len(mine)} arrays (one per "
+                             f"entry of optimizer.variables), got {len(weights)}")
+        for i, (v, w) in enumerate(zip(mine, weights)):
+            if np.shape(w) != v.shape:
+                raise ValueError(f"{owner}.set_weights: optimizer variable {i} "
+                                 f"({v.path}) has shape {v.shape}, the value given "
+                                 f"{np.shape(w)}")
+        for v, w in zip(mine, weights):
+            if not getattr(v, "_derived", False):
+                v.assign(w)
 
     def get_config(self):
         lr = self._learning_rate
@@ -816,6 +933,10 @@ class Adam(Optimizer):
     def _own_slot_names(self):
         return ("m", "v", "velocity_hat") if self._amsgrad else ("m", "v")
 
+    def _keras_slot_groups(self):
+        return [(("m", "momentum"), ("v", "velocity"))] + \
+            ([(("velocity_hat", "velocity_hat"),)] if self._amsgrad else [])
+
     def _update(self, var, grad, slots, lr, wd_lr):
         t = self.iterations + 1
         alpha_t = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
@@ -925,6 +1046,11 @@ class RMSprop(Optimizer):
             names.append("momentum")
         return tuple(names)
 
+    def _keras_slot_groups(self):
+        # Keras makes them one by one: velocity, momentum, average_gradient
+        return [((n, n),) for n in ("velocity", "momentum", "average_gradient")
+                if n in self._own_slot_names()]
+
     def _update(self, var, grad, slots, lr, wd_lr):
         _kernels.rmsprop_update(var, grad, slots["velocity"], slots.get("average_gradient"),
                                 slots.get("momentum"), lr, self.rho, self.momentum,
@@ -1032,6 +1158,14 @@ class Nadam(Optimizer):
 
     def _u(self, k):
         return self.beta_1 * (1.0 - 0.5 * 0.96 ** k)
+
+    def _derived_variables(self):
+        # Keras' Nadam keeps the product of the momentum factors as a variable (made
+        # outside the optimizer's name scope); fastnn computes it from the step count
+        v = _optimizer_variable(np.asarray(self._u_product(self.iterations), np.float32),
+                                "variable", None)
+        v._derived = True
+        return [v]
 
     def _u_product(self, t):
         """prod_{k<=t} u_k: one multiplication from the last step's, or from the start

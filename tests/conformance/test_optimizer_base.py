@@ -238,8 +238,6 @@ class TestOptimizer(_TC):
         self.assertAllClose(v, [[0.0, 0.0], [0.0, 0.0]])
 
     # Keras: keras/src/optimizers/optimizer_test.py::OptimizerTest::test_set_weights
-    @pytest.mark.xfail(strict=True, reason="missing: Optimizer.set_weights (fastnn has "
-                                           "get_state / set_state)")
     def test_set_weights(self):
         x = backend.Variable([[1.0, 2.0], [3.0, 4.0]])
         optimizer_1 = optimizers.Adam()
@@ -395,8 +393,6 @@ class TestOptimizer(_TC):
         self.assertAllClose(variable1, variable3)
 
     # Keras: keras/src/optimizers/optimizer_test.py::OptimizerTest::test_setting_lr_to_callable_untracks_lr_var
-    @pytest.mark.xfail(strict=True, reason="missing: the learning rate as one of "
-                                           "optimizer.variables")
     def test_setting_lr_to_callable_untracks_lr_var(self):
         adam = optimizers.Adam(learning_rate=0.001)
         self.assertLen(adam.variables, 2)
