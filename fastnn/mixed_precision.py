@@ -39,7 +39,15 @@ from fastnn import backend as _backend
 
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "Policy", "dtype_policy", "global_policy",
            "set_dtype_policy", "set_global_policy", "get", "serialize", "deserialize",
-           "round_bfloat16", "matmul"]
+           "round_bfloat16", "matmul", "LossScaleOptimizer"]
+
+
+def __getattr__(name):
+    # keras.mixed_precision.LossScaleOptimizer is keras.optimizers.LossScaleOptimizer
+    if name == "LossScaleOptimizer":
+        from fastnn.optimizers import LossScaleOptimizer
+        return LossScaleOptimizer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # name -> (compute dtype, variable dtype)
 _POLICIES = {"float32": ("float32", "float32"), "float64": ("float64", "float64"),

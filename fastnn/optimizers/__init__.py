@@ -1458,8 +1458,245 @@ class Ftrl(Optimizer):
                    beta=self.beta)
         return cfg
 
+# The base optimizer's arguments a LossScaleOptimizer's config may hold (Keras' older
+# configs wrote them), at the value that leaves each one off.
+_BASE_DEFAULTS = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None,
+                  "clipvalue": None, "use_ema": False, "ema_momentum": 0.99,
+                  "ema_overwrite_frequency": None, "loss_scale_factor": None,
+                  "gradient_accumulation_steps": None}
+
+
+class LossScaleOptimizer(Optimizer):
+    """Dynamic loss scaling around another optimizer (keras.optimizers.LossScaleOptimizer,
+    also ``keras.mixed_precision.LossScaleOptimizer``): ``scale_loss`` multiplies the loss
+    by the current scale, so that small gradients survive a low-precision backward pass,
+    and each step divides the gradients by it before the inner optimizer's update. A step
+    whose gradients hold an Inf or NaN is skipped and halves the scale; after
+    `dynamic_growth_steps` finite steps in a row the scale doubles. ``fit`` scales the
+    loss it differentiates. The learning rate, ``iterations``, the moving averages and
+    the update are the inner optimizer's.
+
+    fastnn computes in float32 or float64, where gradients rarely underflow; the class
+    is here for Keras code that uses it. Models compiled with it train layer by layer
+    (the C engine does not scale the loss).
+
+    Parameters
+    ----------
+    inner_optimizer : Optimizer
+        The optimizer that updates the variables (its own loss_scale_factor is set to
+        None, so that the gradients are not unscaled twice).
+    initial_scale : float
+        The first loss scale. Default 2**15.
+    dynamic_growth_steps : int
+        The number of finite steps in a row after which the scale doubles. Default 2000.
+    name : str, optional
+        Default None: Keras' automatic name (``'loss_scale_optimizer'``, ...).
+    """
+
+    def __init__(self, inner_optimizer, initial_scale=2.0 ** 15, dynamic_growth_steps=2000,
+                 name=None, **kwargs):
+        owner = "LossScaleOptimizer"
+        if not kwargs.pop("dynamic", True):
+            raise ValueError(f"{owner}: dynamic=False is not supported (as in Keras 3): set "
+                             f"loss_scale_factor on the inner optimizer for a fixed scale")
+        for key, default in _BASE_DEFAULTS.items():
+            if key in kwargs:
+                value = kwargs.pop(key)
+                if value is not default and value != default:
+                    raise ValueError(f"{owner} does not take {key} (got {value!r}); set it "
+                                     f"on the inner_optimizer")
+        if kwargs:
+            raise ValueError(f"{owner}: unexpected argument(s) {sorted(kwargs)}")
+        if not isinstance(inner_optimizer, Optimizer):
+            raise TypeError(f"{owner}: inner_optimizer must be a fastnn Optimizer, got "
+                            f"{type(inner_optimizer).__name__} "
+                            f"{_argcheck.shown(inner_optimizer)}")
+        self._scale = None               # (step counter, dynamic scale) once built
+        self._own = [0, 0.0]             # Keras' iteration and learning_rate of the wrapper
+        self.inner_optimizer = inner_optimizer
+        super().__init__(learning_rate=0.0, name=name)
+        self.initial_scale = _check_float(owner, "initial_scale", initial_scale, 0, _F32_MAX,
+                                          lo_open=True)
+        self.dynamic_growth_steps = _argcheck.integer(dynamic_growth_steps,
+                                                      "dynamic_growth_steps", owner, lo=1)
+        inner_optimizer.loss_scale_factor = None
+
+    # what the inner optimizer does
+    @property
+    def learning_rate(self):
+        return self.inner_optimizer.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self.inner_optimizer.learning_rate = value
+
+    lr = learning_rate
+
+    @property
+    def iterations(self):
+        return self.inner_optimizer.iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        self.inner_optimizer.iterations = value
+
+    @property
+    def use_ema(self):
+        """The inner optimizer's use_ema (fit gives the weights their averages, and
+        callbacks.SwapEMAWeights swaps them in, when it is True)."""
+        return self.inner_optimizer.use_ema
+
+    @use_ema.setter
+    def use_ema(self, value):
+        if "initial_scale" in self.__dict__ and value != self.inner_optimizer.use_ema:
+            raise ValueError(f"LossScaleOptimizer: set use_ema on the inner_optimizer, "
+                             f"got use_ema={value!r}")
+
+    @property
+    def _iterations(self):      # the number of apply() calls, as the trainer reads it
+        return self.inner_optimizer._iterations
+
+    @_iterations.setter
+    def _iterations(self, value):
+        if "_iterations" in self.inner_optimizer.__dict__:   # (Optimizer.__init__ sets 0)
+            self.inner_optimizer._iterations = value
+
+    @property
+    def built(self):
+        return self._scale is not None and self.inner_optimizer.built
+
+    def build(self, variables):
+        """Create the step counter and the dynamic scale, and build the inner optimizer
+        on `variables` (unless it is built).
+
+        Parameters
+        ----------
+        variables : list of Variable
+            The variables the optimizer will update.
+        """
+        self._scale = [np.zeros((), np.int64), np.asarray(self.initial_scale, np.float32)]
+        if not self.inner_optimizer.built:
+            self.inner_optimizer.build(variables)
+
+    @property
+    def dynamic_scale(self):
+        """The current loss scale (float32; initial_scale until built)."""
+        return np.float32(self.initial_scale if self._scale is None else self._scale[1])
+
+    @property
+    def step_counter(self):
+        """Finite steps since the scale last changed."""
+        return 0 if self._scale is None else int(self._scale[0])
+
+    def scale_loss(self, loss):
+        """The loss times the current scale (initial_scale until built).
+
+        Parameters
+        ----------
+        loss : float or Tensor
+            The loss.
+        """
+        return loss * float(self.dynamic_scale)
+
+    def apply(self, grads, variables=None):
+        """One step: if every gradient is finite, the inner optimizer's step on the
+        gradients divided by the scale (a gradient that overwrites its variable is left
+        as it is), and the scale doubles after dynamic_growth_steps such steps in a row;
+        otherwise no update, and the scale halves.
+
+        Parameters
+        ----------
+        grads : list of array
+            One gradient per variable (None: no gradient).
+        variables : list of Variable, optional
+            The variables (default: those the optimizer was built with).
+        """
+        owner = type(self).__name__
+        grads = list(grads)
+        if variables is None:
+            if not self.built:
+                raise ValueError(f"{owner}.apply: without variables, the optimizer must "
+                                 f"already be built (call build(variables) first)")
+            variables = self.inner_optimizer._built_vars
+        variables = list(variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"{owner}.apply: got {len(grads)} gradients for "
+                             f"{len(variables)} variables")
+        if self._scale is None:
+            self.build(variables)
+        grads = [None if g is None else np.asarray(g) for g in grads]
+        counter, scale = self._scale
+        if all(np.isfinite(g).all() for g in grads if g is not None):
+            self.inner_optimizer.apply(
+                [g if g is None or getattr(v, "overwrite_with_gradient", False) else g / scale
+                 for g, v in zip(grads, variables)], variables)
+            if counter == self.dynamic_growth_steps - 1:
+                counter[...] = 0
+                scale *= np.float32(2)
+            else:
+                counter += 1
+        else:
+            counter[...] = 0
+            scale *= np.float32(0.5)
+
+    def finalize_variable_values(self, var_list):
+        self.inner_optimizer.finalize_variable_values(var_list)
+
+    def _moving_averages(self, variables=None):
+        return self.inner_optimizer._moving_averages(variables)
+
+    # fastnn's saved state is the inner optimizer's (the scale starts again at
+    # initial_scale after a load)
+    def knows(self, variables):
+        return self.inner_optimizer.knows(variables)
+
+    def slots_for(self, variables, caller="slots_for"):
+        return self.inner_optimizer.slots_for(variables, caller)
+
+    def _slot_names_for(self):
+        return self.inner_optimizer._slot_names_for()
+
+    def get_state(self, variables=None):
+        return self.inner_optimizer.get_state(variables)
+
+    def set_state(self, state):
+        self.inner_optimizer.set_state(state)
+
+    @property
+    def variables(self):
+        """Keras' list: the wrapper's own iteration and learning_rate (which Keras keeps
+        and never changes), its step_counter and dynamic_scale once built, then the inner
+        optimizer's variables."""
+        def setter(i, kind):
+            def set_own(value):
+                self._own[i] = kind(value)
+            return set_own
+        out = [_optimizer_variable(np.asarray(self._own[0], np.int64), "iteration",
+                                   self.name, setter(0, int)),
+               _optimizer_variable(np.asarray(self._own[1], np.float32), "learning_rate",
+                                   self.name, setter(1, float))]
+        if self._scale is not None:
+            out += [_optimizer_variable(self._scale[0], "step_counter", self.name),
+                    _optimizer_variable(self._scale[1], "dynamic_scale", self.name)]
+        return out + self.inner_optimizer.variables
+
+    def get_config(self):
+        return {"name": self.name, "inner_optimizer": serialize(self.inner_optimizer),
+                "initial_scale": self.initial_scale,
+                "dynamic_growth_steps": self.dynamic_growth_steps}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        inner = config.pop("inner_optimizer", None)
+        if inner is None:
+            raise ValueError("LossScaleOptimizer.from_config: the config has no "
+                             "inner_optimizer")
+        return cls(get(inner), **config)
+
+
 ALL_OBJECTS = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax,
-                                       Adadelta, Lion, Ftrl)}
+                                       Adadelta, Lion, Ftrl, LossScaleOptimizer)}
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad,
             "nadam": Nadam, "adamax": Adamax, "adadelta": Adadelta, "lion": Lion,
             "ftrl": Ftrl}

@@ -138,7 +138,6 @@ class TestSwapEMAWeights(_TC):
         )
 
     # Keras: keras/src/callbacks/swap_ema_weights_test.py::SwapEMAWeightsTest::test_swap_ema_weights_with_loss_scale_optimizer
-    @pytest.mark.xfail(strict=True, reason="missing: LossScaleOptimizer (mixed precision)")
     def test_swap_ema_weights_with_loss_scale_optimizer(self):
         model = self._get_compiled_model(loss_scale=True)
         history = model.fit(
