@@ -1506,7 +1506,7 @@ class LossScaleOptimizer(Optimizer):
                     raise ValueError(f"{owner} does not take {key} (got {value!r}); set it "
                                      f"on the inner_optimizer")
         if kwargs:
-            raise ValueError(f"{owner}: unexpected argument(s) {sorted(kwargs)}")
+            raise ValueError(f"{owner} does not support arguments: {', '.join(kwargs)}")
         if not isinstance(inner_optimizer, Optimizer):
             raise TypeError(f"{owner}: inner_optimizer must be a fastnn Optimizer, got "
                             f"{type(inner_optimizer).__name__} "
