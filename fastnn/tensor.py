@@ -135,6 +135,20 @@ class Variable(Tensor):
     _overwrite_with_gradient = False
 
     @property
+    def path(self):
+        """Keras' ``variable.path``: where the variable lives, as ``"<layer>/<name>"``
+        for a layer's weight (``"dense/kernel"``), ``"<metric>/<name>"`` for a metric's,
+        ``"<optimizer>/<name>"`` for an optimizer's; the name alone for a variable made
+        on its own. ``Model.get_state_tree`` keys its values by it."""
+        return self.__dict__.get("_path") or self.name
+
+    @path.setter
+    def path(self, value):
+        if not isinstance(value, str):
+            raise TypeError(f"path must be a str, got {type(value).__name__} {value!r}")
+        self._path = value
+
+    @property
     def overwrite_with_gradient(self):
         """Whether an optimizer step gives this variable its gradient's value instead of
         an update (Keras' ``variable.overwrite_with_gradient``, default False): the

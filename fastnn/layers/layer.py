@@ -351,6 +351,7 @@ class Layer:
                              f"{shape}")
         value = np.array(value, dtype=dtype, order="C").view(_Variable)   # 0-d stays 0-d
         value.name = name     # Keras' variable.name: exclude_from_weight_decay's var_names
+        value.path = f"{self.name}/{name}"      # Keras' variable.path (get_state_tree)
         # a trainable weight of a frozen layer is frozen until the layer is unfrozen
         value.trainable = bool(trainable) and self.trainable
         if constraint is not None:

@@ -351,6 +351,7 @@ class Normalization(Layer):
             self._kept_mean, self._kept_variance = self.adapt_mean, self.adapt_variance
             self.count = np.zeros((), np.int64).view(_Variable)
             self.count.trainable = False
+            self.count.name, self.count.path = "count", f"{self.name}/count"
             self._weights.append(("count", self.count, False))
         else:   # given: constants broadcast to the kept axes, not weights (as Keras)
             def kept(value):

@@ -551,6 +551,122 @@ class Model(Trainer, Layer):
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
+    # ------------------------------------------------------------------ state tree
+    @property
+    def metrics_variables(self):
+        """The variables of ``model.metrics`` (the loss tracker's, then each compiled
+        metric's once fit or evaluate made them), as Keras lists them; each one's path
+        is ``"<metric name>/<variable name>"``."""
+        out = []
+        for metric in self.metrics:
+            inner = getattr(metric, "metrics", None)
+            for m in inner if isinstance(inner, list) else [metric]:
+                for v in getattr(m, "variables", ()):
+                    if not v.__dict__.get("_path"):
+                        v.path = f"{m.name}/{v.name}"
+                    out.append(v)
+        return out
+
+    def get_state_tree(self, value_format="backend_tensor"):
+        """The model's variables as nested dicts keyed by the parts of their paths
+        (Keras' ``get_state_tree``): ``{"trainable_variables": {"dense": {"kernel":
+        ..., "bias": ...}}, "non_trainable_variables": ..., "optimizer_variables":
+        {"adam": {"iteration": ..., ...}}, "metrics_variables": {"loss": {"total": ...,
+        "count": ...}}}``. Every path must be unique (give the layers unique names).
+
+        Parameters
+        ----------
+        value_format : {"backend_tensor", "numpy_array"}
+            ``"backend_tensor"``: each variable's ``.value`` (a Tensor sharing its
+            memory); ``"numpy_array"``: a copy as a NumPy array.
+
+        Returns
+        -------
+        dict
+            The four trees.
+        """
+        if value_format not in ("backend_tensor", "numpy_array"):
+            raise ValueError(f"{self.name}.get_state_tree: value_format must be "
+                             f"'backend_tensor' or 'numpy_array', got "
+                             f"{value_format!r}")
+        optimizer = getattr(self, "optimizer", None)
+        groups = {"trainable_variables": self.trainable_variables,
+                  "non_trainable_variables": self.non_trainable_variables,
+                  "optimizer_variables": optimizer.variables if optimizer is not None else [],
+                  "metrics_variables": self.metrics_variables}
+        return {key: _nested_by_path(self.name, variables, value_format)
+                for key, variables in groups.items()}
+
+    def set_state_tree(self, state_tree):
+        """Assign the values of a state tree (``get_state_tree``'s form, or part of it) to
+        the variables with those paths (Keras' ``set_state_tree``). A path that names no
+        variable of the model is an error.
+
+        Parameters
+        ----------
+        state_tree : dict
+            Keys among "trainable_variables", "non_trainable_variables",
+            "optimizer_variables" and "metrics_variables", each a nested dict of values
+            keyed by the parts of the paths.
+        """
+        owner = f"{self.name}.set_state_tree"
+        if not isinstance(state_tree, dict):
+            raise TypeError(f"{owner}: state_tree must be a dict, got "
+                            f"{type(state_tree).__name__}")
+        optimizer = getattr(self, "optimizer", None)
+        groups = {"trainable_variables": lambda: self.trainable_variables,
+                  "non_trainable_variables": lambda: self.non_trainable_variables,
+                  "optimizer_variables": lambda: optimizer.variables
+                  if optimizer is not None else [],
+                  "metrics_variables": lambda: self.metrics_variables}
+        unknown = [k for k in state_tree if k not in groups]
+        if unknown:
+            raise ValueError(f"{owner}: unknown variable group(s) {unknown}; expected keys "
+                             f"among {list(groups)}")
+        plan = []
+        for key, tree in state_tree.items():
+            if not isinstance(tree, dict):
+                raise TypeError(f"{owner}: state_tree[{key!r}] must be a dict, got "
+                                f"{type(tree).__name__}")
+            by_path = {v.path: v for v in groups[key]()}
+            for path, value in _flat_by_path(tree):
+                if path not in by_path:
+                    raise ValueError(f"{owner}: {key} has no variable with path {path!r} "
+                                     f"(the model's: {sorted(by_path)})")
+                plan.append((by_path[path], value))
+        for variable, value in plan:
+            variable.assign(value)
+
+
+def _nested_by_path(owner, variables, value_format):
+    """Keras' nested dict of the variables' values keyed by the parts of their paths."""
+    flat = {}
+    for v in variables:
+        path = v.path
+        if path in flat:
+            raise ValueError(f"The following variable path is found twice in the model: "
+                             f"{path!r}. {owner}.get_state_tree() needs every variable "
+                             f"path to be unique: give unique names to the layers (and "
+                             f"other objects)")
+        flat[path] = v.value if value_format == "backend_tensor" else np.array(v)
+    tree = {}
+    for path, value in flat.items():
+        *parents, leaf = path.split("/")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return tree
+
+
+def _flat_by_path(tree, prefix=""):
+    """(path, value) of each leaf of a nested dict."""
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from _flat_by_path(value, f"{prefix}{key}/")
+        else:
+            yield f"{prefix}{key}", value
+
 
 def _revivable_as_functional(cls):
     """Whether a functional config makes an instance of `cls` itself (Keras'

@@ -425,9 +425,9 @@ class Optimizer:
             return False
         if names:
             import re
+            # as Keras: the variable's name ("kernel"), not its path ("dense/kernel")
             name = getattr(variable, "name", None) or ""
-            path = getattr(variable, "path", None) or name
-            return not any(re.search(n, path) or re.search(n, name) for n in names)
+            return not any(re.search(n, name) for n in names)
         return True
 
     def _init_slot(self, name, var):
