@@ -324,6 +324,21 @@ class TestOptimizer(_TC):
         self.assertAllClose(v, [[1.0, 1.0], [1.0, 1.0]])
         self.assertAllClose(v2, [[0.0, 1.0], [2.0, 3.0]])
 
+    # Keras: keras/src/backend/common/variables_test.py::VariablePropertiesTest::test_overwrite_with_gradient_setter
+    # (the flag the two tests here use; Keras' initializer= form is fastnn.Variable's too)
+    def test_overwrite_with_gradient_setter(self):
+        v = fastnn.Variable(
+            initializer=fastnn.initializers.RandomNormal(),
+            shape=(2, 2),
+        )
+        self.assertFalse(v.overwrite_with_gradient)
+        v.overwrite_with_gradient = True
+        self.assertTrue(v.overwrite_with_gradient)
+
+        # Keras: "must be a boolean."
+        with self.assertRaisesRegex(TypeError, "must be True or False"):
+            v.overwrite_with_gradient = "true"
+
     # Keras: keras/src/optimizers/optimizer_test.py::OptimizerTest::test_overwrite_with_gradient_with_gradient_accumulation
     def test_overwrite_with_gradient_with_gradient_accumulation(self):
         v = backend.Variable([[1.0, 2.0], [3.0, 4.0]])
