@@ -198,6 +198,8 @@ class Optimizer:
     _rate_no_argument = False
 
     _slot_names = ()
+    _loss_scale = None              # loss_scale_factor
+    _overwritten = frozenset()      # indices of variables with overwrite_with_gradient
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None,
