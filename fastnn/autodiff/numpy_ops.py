@@ -665,6 +665,17 @@ def floor_divide(x1, x2):
 
 
 # ===================================================================== reductions
+def _sum_dtype(dtype):
+    """The dtype of a sum or product of ``dtype`` values, as Keras gives it: booleans and
+    8- and 16-bit integers accumulate in int32, 8- and 16-bit unsigned ones in uint32,
+    the others in their own dtype."""
+    if dtype.kind == "b" or dtype.kind == "i" and dtype.itemsize < 4:
+        return np.dtype(np.int32)
+    if dtype.kind == "u" and dtype.itemsize < 4:
+        return np.dtype(np.uint32)
+    return dtype
+
+
 def _reduce_args(x, axis, keepdims, owner):
     x = _t(x)
     return x, _check_axis(axis, x.ndim, owner=owner), _bool(keepdims, "keepdims", owner)
@@ -690,7 +701,7 @@ def sum(x, axis=None, keepdims=False):
     x, axis, keepdims = _reduce_args(x, axis, keepdims, "sum")
     if x.dtype == np.bool_:
         x = P.cast(x, np.int32)
-    return P.sum(x, axis=axis, keepdims=keepdims)
+    return _same_int(P.sum(x, axis=axis, keepdims=keepdims), _sum_dtype(x.dtype))
 
 
 @register("mean", shapes=_RED_SHAPE, cases=_RED_CASES, ref=np.mean)
@@ -775,7 +786,9 @@ def prod(x, axis=None, keepdims=False, dtype=None):
     x, axis, keepdims = _reduce_args(x, axis, keepdims, "prod")
     if dtype is not None:
         x = P.cast(x, standardize_dtype(dtype, "dtype", "prod"))
-    return P.prod(x, axis=axis, keepdims=keepdims)
+    elif x.dtype == np.bool_:
+        x = P.cast(x, np.int32)
+    return _same_int(P.prod(x, axis=axis, keepdims=keepdims), _sum_dtype(x.dtype))
 
 
 @register("var", shapes=_RED_SHAPE, cases=_RED_CASES, ref=np.var)
@@ -867,7 +880,7 @@ def cumsum(x, axis=None, dtype=None):
         x = P.cast(x, standardize_dtype(dtype, "dtype", "cumsum"))
     elif x.dtype == np.bool_:
         x = P.cast(x, np.int32)
-    return P.cumsum(x, axis=axis)
+    return _same_int(P.cumsum(x, axis=axis), x.dtype)
 
 
 def _ref_logsumexp(x, axis=None, keepdims=False):
@@ -1058,7 +1071,7 @@ def trace(x, offset=0, axis1=0, axis2=1):
     """
     x = _t(x)
     d = diagonal(x, offset, axis1, axis2)
-    return P.sum(d, axis=-1)
+    return _same_int(P.sum(d, axis=-1), _sum_dtype(x.dtype))
 
 
 @register("diagonal", args=("x",), shapes=((3, 4),), cases=({}, {"offset": 1}),
@@ -2551,6 +2564,8 @@ def vdot(x1, x2):
                          f"{a.shape} and {b.shape}")
     if a.dtype.kind == "c":
         a = P.ufunc_call(np.conjugate, (a,), {})
+    if a.dtype.kind in "biu":       # Keras keeps the operands' dtype (NumPy's vdot too)
+        return _wrap(np.asarray(np.vdot(_raw(a), _raw(b))))
     return P.sum(P.multiply(P.ravel(a), P.ravel(b)))
 
 
@@ -3405,8 +3420,7 @@ def nansum(x, axis=None, keepdims=False):
         Whether to keep the reduced axes, with size 1. Default False.
     """
     x, axis, keepdims, mask = _nan_args(x, axis, keepdims, "nansum")
-    if x.dtype == np.bool_ or x.dtype.kind in "iu" and x.dtype.itemsize < 4:
-        x = P.cast(x, np.int32)
+    x = _same_int(x, _sum_dtype(x.dtype))
     return _same_int(P.sum(x if mask is None else P.where(mask, 0, x), axis=axis,
                            keepdims=keepdims), x.dtype)
 
@@ -3424,8 +3438,7 @@ def nanprod(x, axis=None, keepdims=False):
         Whether to keep the reduced axes, with size 1. Default False.
     """
     x, axis, keepdims, mask = _nan_args(x, axis, keepdims, "nanprod")
-    if x.dtype == np.bool_ or x.dtype.kind in "iu" and x.dtype.itemsize < 4:
-        x = P.cast(x, np.int32)
+    x = _same_int(x, _sum_dtype(x.dtype))
     return _same_int(P.prod(x if mask is None else P.where(mask, 1, x), axis=axis,
                             keepdims=keepdims), x.dtype)
 
