@@ -21,7 +21,8 @@ from fastnn.autodiff.tape import _raw, _record, _state, _wrap
 
 __all__ = ["rsqrt", "erfinv", "top_k", "in_top_k", "segment_sum", "segment_max",
            "segment_min", "segment_prod", "logdet", "extract_sequences", "fft", "fft2",
-           "ifft2", "rfft", "irfft", "stft", "istft"]
+           "ifft2", "rfft", "irfft", "stft", "istft", "erfc", "gammainc", "cdist",
+           "view_as_complex", "view_as_real"]
 
 
 def _tensor(x):
@@ -800,3 +801,233 @@ register("istft", args=("x", "x"), shapes=((2, 5, 5), (2, 5, 5)),
                 {"sequence_length": 8, "sequence_stride": 4, "fft_length": 8,
                  "window": None}),
          ref=_istft_ref)(lambda re, im, **kw: istft((re, im), **kw))
+
+
+# ====================================================== erfc, gammainc, cdist, views
+_erfc_obj = np.frompyfunc(math.erfc, 1, 1)
+_lgamma_obj = np.frompyfunc(math.lgamma, 1, 1)
+
+
+def _erfc_ref(x):
+    x = np.asarray(x)
+    return np.asarray(_erfc_obj(x.astype(np.float64)), np.float64).astype(x.dtype)
+
+
+@register("erfc", ref=_erfc_ref)
+def erfc(x):
+    """The complementary error function, ``1 - erf(x)``, element-wise, computed without
+    the cancellation of ``1 - erf(x)`` for large ``x`` (through math.erfc: exact, not
+    vectorised). Integers and booleans are computed in float32.
+
+    Parameters
+    ----------
+    x
+        The input tensor (an array, a Tensor or a number).
+    """
+    x = _float(x)
+    xr = _raw(x)
+    out = _wrap(_erfc_ref(xr))
+    if _state.tapes:
+        k = -2 / math.sqrt(math.pi)
+        _record((x,), (out,),
+                lambda g: (P.multiply(g, P.multiply(P.exp(P.negative(P.square(x))),
+                                                    np.asarray(k, xr.dtype))),), "erfc")
+    return out
+
+
+def _lgamma(a):
+    return np.asarray(_lgamma_obj(a), np.float64)
+
+
+def _gammainc_f64(a, x):
+    """The regularized lower incomplete gamma function P(a, x) in float64: its power
+    series where x < a + 1, else 1 - Q(a, x) with Q's continued fraction (modified
+    Lentz), both to full double precision (Numerical Recipes, section 6.2)."""
+    a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
+    out = np.full(a.shape, np.nan)
+    ok = (a > 0) & (x >= 0) & ~np.isnan(a) & ~np.isnan(x)
+    out[ok & (x == 0)] = 0.0
+    out[ok & np.isposinf(x)] = 1.0
+    todo = ok & (x > 0) & np.isfinite(x) & np.isfinite(a)
+    out[ok & np.isposinf(a) & np.isfinite(x)] = 0.0
+    ser = todo & (x < a + 1)
+    cf = todo & ~ser
+    if ser.any():
+        aa, xx = a[ser], x[ser]
+        term = 1.0 / aa
+        total = term.copy()
+        ap = aa.copy()
+        for _ in range(10000):
+            ap = ap + 1
+            term = term * xx / ap
+            total = total + term
+            if np.all(np.abs(term) < np.abs(total) * 1e-17):
+                break
+        out[ser] = total * np.exp(-xx + aa * np.log(xx) - _lgamma(aa))
+    if cf.any():
+        aa, xx = a[cf], x[cf]
+        tiny = 1e-300
+        b = xx + 1 - aa
+        c = np.full_like(b, 1 / tiny)
+        d = 1 / b
+        h = d.copy()
+        for i in range(1, 10000):
+            an = -i * (i - aa)
+            b = b + 2
+            d = an * d + b
+            d = np.where(np.abs(d) < tiny, tiny, d)
+            c = b + an / c
+            c = np.where(np.abs(c) < tiny, tiny, c)
+            d = 1 / d
+            delta = d * c
+            h = h * delta
+            if np.all(np.abs(delta - 1) < 1e-16):
+                break
+        out[cf] = 1 - np.exp(-xx + aa * np.log(xx) - _lgamma(aa)) * h
+    return out
+
+
+@register("gammainc", args=("pos",), shapes=((3, 4),),
+          cases=({"a": 0.7}, {"a": 1.0}, {"a": 3.5}),
+          ref=lambda x, a: np.asarray(
+              [[_gammainc_series_ref(a, float(v)) for v in row]
+               for row in np.asarray(x, np.float64)]).astype(np.asarray(x).dtype))
+def _gammainc_of_x(x, a):
+    # gammainc as a function of its second argument (the gradient fastnn provides)
+    return gammainc(a, x)
+
+
+def _gammainc_series_ref(a, x):
+    """P(a, x) by its power series summed in Python with math.fsum (the tests'
+    reference: a slower, independent computation)."""
+    terms = [1.0 / a]
+    n = 0
+    while abs(terms[-1]) > 1e-18 * abs(terms[0]) or n < 5:
+        n += 1
+        terms.append(terms[-1] * x / (a + n))
+    return math.fsum(terms) * math.exp(-x + a * math.log(x) - math.lgamma(a))
+
+
+def gammainc(x1, x2):
+    """The regularized lower incomplete gamma function,
+    ``P(x1, x2) = 1 / Gamma(x1) * integral from 0 to x2 of t**(x1 - 1) exp(-t) dt``,
+    element-wise with broadcasting (NaN where ``x1 <= 0`` or ``x2 < 0``). Integers are
+    computed in float32.
+
+    The gradient flows to ``x2`` (``x2**(x1 - 1) exp(-x2) / Gamma(x1)``); none is
+    defined with respect to the shape parameter ``x1``.
+
+    Parameters
+    ----------
+    x1
+        The shape parameter ``a`` (positive).
+    x2
+        The upper limit of the integral (non-negative), broadcast against ``x1``.
+    """
+    def plain(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    # a Python number takes the other operand's float dtype
+    a = _float(x1) if not plain(x1) or plain(x2) else None
+    x = _float(x2) if not plain(x2) or plain(x1) else None
+    a = convert_to_tensor(x1, x.dtype) if a is None else a
+    x = convert_to_tensor(x2, a.dtype) if x is None else x
+    dt = np.result_type(a.dtype, x.dtype)
+    if a.dtype != dt:
+        a = P.cast(a, dt)
+    if x.dtype != dt:
+        x = P.cast(x, dt)
+    ar, xr = _raw(a), _raw(x)
+    with np.errstate(all="ignore"):
+        out = _wrap(_gammainc_f64(ar, xr).astype(dt))
+    if _state.tapes:
+        shape = out.shape
+
+        def vjp(g):
+            af = np.broadcast_to(ar, shape)
+            with np.errstate(all="ignore"):
+                logc = np.asarray(-_lgamma(np.asarray(af, np.float64)).reshape(shape), dt)
+                am1 = np.asarray(af - 1, dt)
+            xb = P.broadcast_to(x, shape) if x.shape != shape else x
+            dens = P.exp(P.add(P.subtract(P.multiply(am1, P.log(xb)), xb), logc))
+            gx = P.multiply(g, dens)
+            if x.shape != shape:
+                gx = P._sum_to(gx, x)
+            return (gx,)
+        _record((x,), (out,), vjp, "gammainc")
+    return out
+
+
+@register("cdist", args=("x", "x"), shapes=((2, 3, 4), (5, 4)),
+          ref=lambda x, y: np.sqrt(np.sum((x[..., :, None, :] - y[..., None, :, :]) ** 2,
+                                          axis=-1)))
+def cdist(x, y):
+    """The Euclidean distance between each vector of ``x`` and each vector of ``y``:
+    for ``x`` of shape ``(..., m, d)`` and ``y`` of shape ``(..., n, d)`` (batch axes
+    broadcast), the ``(..., m, n)`` tensor of ``||x[..., i, :] - y[..., j, :]||``.
+    Integers are computed in float32.
+
+    Parameters
+    ----------
+    x
+        The first collection of vectors, rank 2 or more.
+    y
+        The second collection of vectors, rank 2 or more, with ``x``'s last axis.
+    """
+    x = _float(x)
+    y = _float(y)
+    if x.ndim < 2 or y.ndim < 2:
+        raise ValueError(f"cdist: x and y must have rank 2 or more, shape (..., m, d) and "
+                         f"(..., n, d), got shapes {x.shape} and {y.shape}")
+    if x.shape[-1] != y.shape[-1]:
+        raise ValueError(f"cdist: x and y must have the same last axis (the vectors' "
+                         f"length), got shapes {x.shape} and {y.shape}")
+    try:
+        np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    except ValueError:
+        raise ValueError(f"cdist: the batch axes of x and y must broadcast together, got "
+                         f"shapes {x.shape} and {y.shape}") from None
+    if x.dtype != y.dtype:
+        dt = np.result_type(x.dtype, y.dtype)
+        x, y = P.cast(x, dt), P.cast(y, dt)
+    diff = P.subtract(P.expand_dims(x, -2), P.expand_dims(y, -3))
+    return P.sqrt(P.sum(P.square(diff), axis=-1))
+
+
+@register("view_as_complex", args=("x",), shapes=((3, 2),), grad=False,
+          ref=lambda x: (x[..., 0] + 1j * x[..., 1]).astype(np.complex64))
+def view_as_complex(x):
+    """The complex tensor whose real and imaginary parts are the two entries of ``x``'s
+    last axis: shape ``x.shape[:-1]``, complex64 (Keras' dtype, float64 parts too).
+
+    Parameters
+    ----------
+    x
+        A real tensor whose last axis has size 2.
+    """
+    x = _tensor(x)
+    if x.dtype.kind == "c":
+        raise TypeError(f"view_as_complex: x must be a real tensor, got {x.dtype}")
+    if x.ndim < 1 or x.shape[-1] != 2:
+        raise ValueError(f"view_as_complex: x's last axis must have size 2 (real and "
+                         f"imaginary parts), got shape {x.shape}")
+    xr = _raw(x)
+    out = np.empty(x.shape[:-1], np.complex64)
+    out.real = xr[..., 0]
+    out.imag = xr[..., 1]
+    return _wrap(out)
+
+
+@register("view_as_real", args=("x",), grad=False,
+          ref=lambda x: np.stack([x, np.zeros_like(x)], axis=-1))
+def view_as_real(x):
+    """The real and imaginary parts of ``x`` stacked along a new last axis of size 2:
+    complex64 gives float32, complex128 float64; a real tensor gives itself and zeros.
+
+    Parameters
+    ----------
+    x
+        A complex (or real) tensor.
+    """
+    x = _tensor(x)
+    xr = _raw(x)
+    return _wrap(np.stack([np.real(xr), np.imag(xr)], axis=-1))

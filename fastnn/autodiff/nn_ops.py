@@ -1711,3 +1711,336 @@ register("ctc_decode", shapes=((2, 4, 3),), grad=False,
          ref=lambda x, **kw: _ctc_decode_ref(x, **kw), rtol=1e-5)(
     lambda x, sequence_lengths, strategy="greedy", top_paths=1: ctc_decode(
         x, sequence_lengths, strategy=strategy, top_paths=top_paths))
+
+
+# ================================================ polar; depth/space; fold / unfold
+def _polar_ref(abs_, angle):
+    abs_, angle = np.asarray(abs_), np.asarray(angle)
+    dt = np.complex128 if np.float64 in (abs_.dtype, angle.dtype) else np.complex64
+    return (abs_ * np.cos(angle) + 1j * (abs_ * np.sin(angle))).astype(dt)
+
+
+@register("polar", args=("pos", "x"), grad=False, ref=_polar_ref)
+def polar(abs_, angle):
+    """The complex numbers of absolute value ``abs_`` and angle ``angle``,
+    ``abs_ * cos(angle) + 1j * abs_ * sin(angle)``, element-wise with broadcasting:
+    complex128 if either is float64, else complex64.
+
+    Parameters
+    ----------
+    abs_
+        The absolute values.
+    angle
+        The angles, in radians.
+    """
+    r = _float(abs_)
+    t = _float(angle)
+    rr, tr = _raw(r), _raw(t)
+    dt = np.complex128 if np.float64 in (rr.dtype, tr.dtype) else np.complex64
+    shape = np.broadcast_shapes(rr.shape, tr.shape)
+    out = np.empty(shape, dt)
+    out.real = rr * np.cos(tr)
+    out.imag = rr * np.sin(tr)
+    return _wrap(out)
+
+
+def _data_format(data_format, owner):
+    if data_format is None:
+        return "channels_last"
+    if not isinstance(data_format, str) or data_format.lower() not in (
+            "channels_last", "channels_first"):
+        raise ValueError(f"{owner}: data_format must be 'channels_last' or "
+                         f"'channels_first', got {data_format!r}")
+    return data_format.lower()
+
+
+def _block_size(block_size, owner):
+    if isinstance(block_size, (bool, np.bool_)) or not isinstance(block_size,
+                                                                  numbers.Integral):
+        raise TypeError(f"{owner}: block_size must be an int, got "
+                        f"{type(block_size).__name__} {block_size!r}")
+    if block_size < 2:
+        raise ValueError(f"{owner}: block_size must be at least 2, got {block_size}")
+    return int(block_size)
+
+
+def _image4d(x, owner):
+    x = x if isinstance(x, Tensor) else convert_to_tensor(x)
+    if x.ndim != 4:
+        raise ValueError(f"{owner}: x must be a 4-D tensor (batch, height, width, "
+                         f"channels) or (batch, channels, height, width), got shape "
+                         f"{x.shape}")
+    return x
+
+
+def _dts_ref(x, block_size, data_format="channels_last"):
+    b = block_size
+    if data_format == "channels_first":     # channel c * b * b + a * b + d -> (a, d)
+        n, c, h, w = x.shape
+        oc = c // (b * b)
+        y = np.zeros((n, oc, h * b, w * b), x.dtype)
+        for k in range(oc):
+            for i in range(h * b):
+                for j in range(w * b):
+                    y[:, k, i, j] = x[:, k * b * b + (i % b) * b + j % b, i // b, j // b]
+        return y
+    n, h, w, c = x.shape
+    y = np.zeros((n, h * b, w * b, c // (b * b)), x.dtype)
+    for i in range(h * b):
+        for j in range(w * b):
+            k0 = ((i % b) * b + j % b) * (c // (b * b))
+            y[:, i, j, :] = x[:, i // b, j // b, k0:k0 + c // (b * b)]
+    return y
+
+
+@register("depth_to_space", args=("x",), shapes=((2, 4, 4, 8),),
+          cases=({"block_size": 2}, {"block_size": 2, "data_format": "channels_first"}),
+          ref=_dts_ref)
+def depth_to_space(x, block_size, data_format="channels_last"):
+    """Moves blocks of channels into space (pixel shuffle): ``(N, H, W, C * r**2)``
+    becomes ``(N, H * r, W * r, C)`` for ``r = block_size``, the output pixel
+    ``(i * r + a, j * r + b)`` taking channels ``(a * r + b) * C`` to
+    ``(a * r + b + 1) * C`` of input pixel ``(i, j)`` (channels first: output channel
+    ``k`` of that pixel is input channel ``k * r**2 + a * r + b``); the inverse of
+    ``space_to_depth``.
+
+    Parameters
+    ----------
+    x
+        A 4-D tensor.
+    block_size
+        The block's side ``r``, an int of at least 2; the channels must be a multiple
+        of ``r**2``.
+    data_format
+        ``"channels_last"`` (default: ``(N, H, W, C)``) or ``"channels_first"``
+        (``(N, C, H, W)``).
+    """
+    data_format = _data_format(data_format, "depth_to_space")
+    b = _block_size(block_size, "depth_to_space")
+    x = _image4d(x, "depth_to_space")
+    if data_format == "channels_last":
+        n, h, w, c = x.shape
+    else:
+        n, c, h, w = x.shape
+    if c % (b * b):
+        raise ValueError(f"depth_to_space: the channels ({c}) must be a multiple of "
+                         f"block_size**2 ({b * b}), got shape {x.shape}")
+    oc = c // (b * b)
+    if data_format == "channels_last":
+        y = P.reshape(x, (n, h, w, b, b, oc))
+        y = P.transpose(y, (0, 1, 3, 2, 4, 5))
+        return P.reshape(y, (n, h * b, w * b, oc))
+    y = P.reshape(x, (n, oc, b, b, h, w))
+    y = P.transpose(y, (0, 1, 4, 2, 5, 3))
+    return P.reshape(y, (n, oc, h * b, w * b))
+
+
+@register("space_to_depth", args=("x",), shapes=((2, 4, 6, 4),),
+          cases=({"block_size": 2}, {"block_size": 2, "data_format": "channels_first"}),
+          ref=lambda x, block_size, data_format="channels_last": _std_ref(
+              x, block_size, data_format))
+def space_to_depth(x, block_size, data_format="channels_last"):
+    """Moves blocks of space into channels: ``(N, H * r, W * r, C)`` becomes
+    ``(N, H, W, C * r**2)`` for ``r = block_size``; the inverse of ``depth_to_space``.
+
+    Parameters
+    ----------
+    x
+        A 4-D tensor.
+    block_size
+        The block's side ``r``, an int of at least 2; the height and width must be
+        multiples of it.
+    data_format
+        ``"channels_last"`` (default: ``(N, H, W, C)``) or ``"channels_first"``
+        (``(N, C, H, W)``).
+    """
+    data_format = _data_format(data_format, "space_to_depth")
+    b = _block_size(block_size, "space_to_depth")
+    x = _image4d(x, "space_to_depth")
+    if data_format == "channels_last":
+        n, h, w, c = x.shape
+    else:
+        n, c, h, w = x.shape
+    if h % b or w % b:
+        raise ValueError(f"space_to_depth: the height and width ({h}, {w}) must be "
+                         f"multiples of block_size ({b}), got shape {x.shape}")
+    if data_format == "channels_last":
+        y = P.reshape(x, (n, h // b, b, w // b, b, c))
+        y = P.transpose(y, (0, 1, 3, 2, 4, 5))
+        return P.reshape(y, (n, h // b, w // b, b * b * c))
+    y = P.reshape(x, (n, c, h // b, b, w // b, b))
+    y = P.transpose(y, (0, 1, 3, 5, 2, 4))
+    return P.reshape(y, (n, b * b * c, h // b, w // b))
+
+
+def _std_ref(x, block_size, data_format="channels_last"):
+    b = block_size
+    if data_format == "channels_first":
+        n, c, h, w = x.shape
+        y = np.zeros((n, c * b * b, h // b, w // b), x.dtype)
+        for k in range(c):
+            for i in range(h):
+                for j in range(w):
+                    y[:, k * b * b + (i % b) * b + j % b, i // b, j // b] = x[:, k, i, j]
+        return y
+    n, h, w, c = x.shape
+    y = np.zeros((n, h // b, w // b, c * b * b), x.dtype)
+    for i in range(h):
+        for j in range(w):
+            k0 = ((i % b) * b + j % b) * c
+            y[:, i // b, j // b, k0:k0 + c] = x[:, i, j, :]
+    return y
+
+
+def _pair2(v, name, owner, low):
+    vals = (v, v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v
+    if not isinstance(vals, (tuple, list)) or len(vals) != 2 or any(
+            isinstance(a, (bool, np.bool_)) or not isinstance(a, numbers.Integral)
+            for a in vals):
+        raise TypeError(f"{owner}: {name} must be an int or a tuple of two ints, got "
+                        f"{type(v).__name__} {v!r}")
+    if any(a < low for a in vals):
+        raise ValueError(f"{owner}: {name} must be at least {low}, got {v!r}")
+    return int(vals[0]), int(vals[1])
+
+
+def _patch_index(size, kernel, dilation, padding, stride, owner):
+    """For a padded (H + 2 pH, W + 2 pW) plane, the flat index of each patch element,
+    ordered (kH, kW, nH, nW), and the number of patches (nH, nW)."""
+    (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = size, kernel, dilation, padding, stride
+    nh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    nw = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    if nh < 1 or nw < 1:
+        raise ValueError(f"{owner}: the kernel {kernel} with dilation {dilation} does not "
+                         f"fit in the padded {h + 2 * ph} x {w + 2 * pw} input")
+    rows = (np.arange(kh) * dh)[:, None, None, None] + (np.arange(nh) * sh)[None, None, :,
+                                                                               None]
+    cols = (np.arange(kw) * dw)[None, :, None, None] + (np.arange(nw) * sw)[None, None,
+                                                                               None, :]
+    return (rows * (w + 2 * pw) + cols).reshape(-1), nh, nw
+
+
+def _unfold_ref(x, kernel_size, dilation=1, padding=0, stride=1):
+    kh = kw = kernel_size
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    n, c, h, w = x.shape
+    nh = (h - dilation * (kh - 1) - 1) // stride + 1
+    nw = (w - dilation * (kw - 1) - 1) // stride + 1
+    out = np.zeros((n, c, kh, kw, nh, nw), x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            for p in range(nh):
+                for q in range(nw):
+                    out[:, :, i, j, p, q] = x[:, :, i * dilation + p * stride,
+                                              j * dilation + q * stride]
+    return out.reshape(n, c * kh * kw, nh * nw)
+
+
+@register("unfold", args=("x",), shapes=((2, 2, 5, 6),),
+          cases=({"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1},
+                 {"kernel_size": 2, "dilation": 2}),
+          ref=_unfold_ref)
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    """The sliding blocks of a batch of images (im2col): for ``x`` of shape
+    ``(N, C, H, W)``, the ``(N, C * kH * kW, L)`` tensor whose column ``l`` holds the
+    ``l``-th block (row-major over the ``L = nH * nW`` block positions), channel by
+    channel, each channel's ``kH x kW`` block row by row.
+
+    Parameters
+    ----------
+    x
+        A 4-D tensor in channels-first layout, ``(N, C, H, W)``.
+    kernel_size
+        The block's size, an int or ``(kH, kW)``.
+    dilation
+        The spacing of the block's elements, an int or a pair. Default 1.
+    padding
+        The zeros added on each side of each spatial axis, an int or a pair. Default 0.
+    stride
+        The step between blocks, an int or a pair. Default 1.
+    """
+    x = _image4d(x, "unfold")
+    k = _pair2(kernel_size, "kernel_size", "unfold", 1)
+    d = _pair2(dilation, "dilation", "unfold", 1)
+    p = _pair2(padding, "padding", "unfold", 0)
+    s = _pair2(stride, "stride", "unfold", 1)
+    n, c, h, w = x.shape
+    idx, nh, nw = _patch_index((h, w), k, d, p, s, "unfold")
+    if p != (0, 0):
+        x = P.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
+    flat = P.reshape(x, (n, c, (h + 2 * p[0]) * (w + 2 * p[1])))
+    cols = P.getitem(flat, (slice(None), slice(None), idx))
+    return P.reshape(cols, (n, c * k[0] * k[1], nh * nw))
+
+
+def _fold_ref(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    kh = kw = kernel_size
+    oh, ow = (output_size, output_size) if np.ndim(output_size) == 0 else output_size
+    n, ckk, _ = x.shape
+    c = ckk // (kh * kw)
+    h, w = oh + 2 * padding, ow + 2 * padding
+    nh = (h - dilation * (kh - 1) - 1) // stride + 1
+    nw = (w - dilation * (kw - 1) - 1) // stride + 1
+    xs = x.reshape(n, c, kh, kw, nh, nw)
+    out = np.zeros((n, c, h, w), x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            for p in range(nh):
+                for q in range(nw):
+                    out[:, :, i * dilation + p * stride, j * dilation + q * stride] += \
+                        xs[:, :, i, j, p, q]
+    return out[:, :, padding:h - padding, padding:w - padding]
+
+
+@register("fold", args=("x",), shapes=((2, 8, 12),),
+          cases=({"output_size": (4, 5), "kernel_size": 2},
+                 {"output_size": (5, 7), "kernel_size": 2, "stride": 2, "padding": 1}),
+          ref=_fold_ref)
+def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """The images whose sliding blocks are the columns of ``x`` (col2im), the values of
+    overlapping blocks summed: the transpose of ``unfold``. ``x`` of shape
+    ``(N, C * kH * kW, L)`` gives ``(N, C, oH, oW)``.
+
+    Parameters
+    ----------
+    x
+        A 3-D tensor ``(N, C * kH * kW, L)``, ``L`` the number of block positions.
+    output_size
+        The images' size, an int or ``(oH, oW)``.
+    kernel_size
+        The block's size, an int or ``(kH, kW)``.
+    dilation
+        The spacing of the block's elements, an int or a pair. Default 1.
+    padding
+        The padding ``unfold`` added on each side (removed here), an int or a pair.
+        Default 0.
+    stride
+        The step between blocks, an int or a pair. Default 1.
+    """
+    x = x if isinstance(x, Tensor) else convert_to_tensor(x)
+    if x.ndim != 3:
+        raise ValueError(f"fold: x must be a 3-D tensor (N, C * kH * kW, L), got shape "
+                         f"{x.shape}")
+    o = _pair2(output_size, "output_size", "fold", 1)
+    k = _pair2(kernel_size, "kernel_size", "fold", 1)
+    d = _pair2(dilation, "dilation", "fold", 1)
+    p = _pair2(padding, "padding", "fold", 0)
+    s = _pair2(stride, "stride", "fold", 1)
+    n, ckk, length = x.shape
+    if ckk % (k[0] * k[1]):
+        raise ValueError(f"fold: x's second axis ({ckk}) must be a multiple of "
+                         f"kH * kW ({k[0] * k[1]}), got shape {x.shape}")
+    idx, nh, nw = _patch_index(o, k, d, p, s, "fold")
+    if nh * nw != length:
+        raise ValueError(f"fold: x's last axis ({length}) must be the number of block "
+                         f"positions, {nh} x {nw} = {nh * nw} for output_size {o}, "
+                         f"kernel_size {k}, dilation {d}, padding {p}, stride {s}")
+    c = ckk // (k[0] * k[1])
+    hp, wp = o[0] + 2 * p[0], o[1] + 2 * p[1]
+    cols = P.reshape(x, (n, c, k[0] * k[1] * length))
+    plane = P.scatter(cols, (slice(None), slice(None), idx), (n, c, hp * wp))
+    out = P.reshape(plane, (n, c, hp, wp))
+    if p != (0, 0):
+        out = P.getitem(out, (slice(None), slice(None), slice(p[0], p[0] + o[0]),
+                              slice(p[1], p[1] + o[1])))
+    return out

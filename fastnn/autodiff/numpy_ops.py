@@ -3844,3 +3844,328 @@ def kaiser(x, beta):
     if isinstance(beta, (bool, np.bool_)) or not isinstance(b, (numbers.Real, np.ndarray)):
         raise TypeError(f"kaiser: beta must be a number, got {type(beta).__name__} {beta!r}")
     return _wrap(np.kaiser(m, float(b)).astype(FLOATX))
+
+
+# ============================================== fmax / fmin, angle, slogdet, unique, ...
+def _nan_extreme(name, np_fn, pick_first):
+    def op(x1, x2):
+        a, b = _pair(x1, x2)
+        a, b = _t(a), _t(b)
+        if a.dtype != b.dtype:
+            a, b = _promote([a, b])
+        ar, br = _raw(a), _raw(b)
+        with np.errstate(invalid="ignore"):
+            first = pick_first(ar, br)
+        if br.dtype.kind in "fc":
+            first = first | np.isnan(br)
+        return P.where(first, a, b)
+    op.__name__ = name
+    word = "larger" if name == "fmax" else "smaller"
+    op.__doc__ = f"""The {word} of ``x1`` and ``x2``, element-wise, ignoring NaNs: where one
+        of the two is NaN the other is returned (NaN where both are).
+
+        Parameters
+        ----------
+        x1
+            The first operand.
+        x2
+            The second operand, broadcast against ``x1``.
+        """
+    return register(name, args=("x", "x"), shapes=_BROADCAST, ref=np_fn)(op)
+
+
+fmax = _nan_extreme("fmax", np.fmax, lambda a, b: a >= b)
+fmin = _nan_extreme("fmin", np.fmin, lambda a, b: a <= b)
+
+
+def _angle_ref(x):
+    x = np.asarray(x)
+    return np.angle(x).astype(x.dtype)
+
+
+@register("angle", args=("nz",), ref=_angle_ref, grad=False)
+def angle(x):
+    """The angle (argument) of each element of ``x``, in radians, in ``(-pi, pi]``:
+    0 for a non-negative real number, pi for a negative one. Integers and booleans
+    give float32 (int64: float32 too, as Keras' ``floatx``); complex64 float32 and
+    complex128 float64.
+
+    Parameters
+    ----------
+    x
+        The input tensor, real or complex.
+    """
+    x = _t(x)
+    if x.dtype.kind in "biu":
+        x = P.cast(x, FLOATX)
+    r = np.angle(_raw(x))
+    want = np.float32 if x.dtype in (np.complex64, np.float32) else \
+        np.float64 if x.dtype in (np.complex128, np.float64) else x.dtype
+    return _wrap(np.asarray(r, want))
+
+
+def _slogdet_ref(x):
+    s, l = np.linalg.slogdet(x)
+    return s, l
+
+
+@register("slogdet", args=("x",), shapes=((2, 3, 3),), ref=_slogdet_ref, rtol=1e-4)
+def slogdet(x):
+    """The sign and the natural logarithm of the absolute value of the determinant of
+    each square matrix in the last two axes of ``x``, as ``(sign, logabsdet)``.
+
+    ``sign`` is 1, 0 or -1 for a real matrix (a complex one: a number of absolute value 1,
+    or 0); ``logabsdet`` is ``-inf`` for a singular matrix. Integers are computed in
+    float32. The gradient flows through ``logabsdet`` (``inv(x)`` transposed).
+
+    Parameters
+    ----------
+    x
+        The input tensor, shape ``(..., n, n)``.
+    """
+    x = _t(x)
+    if x.dtype.kind not in "fc":
+        x = P.cast(x, FLOATX)
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"slogdet: x must hold square matrices in its last two axes, "
+                         f"shape (..., n, n), got shape {x.shape}")
+    xr = _raw(x)
+    sign, logabs = np.linalg.slogdet(xr)
+    sign = _wrap(np.asarray(sign, xr.dtype))
+    logabs = _wrap(np.asarray(logabs, np.float32 if xr.dtype in (np.float32, np.complex64)
+                              else np.float64))
+    if _state.tapes and xr.dtype.kind == "f":
+        def vjp(g):
+            gm = P.reshape(g, tuple(np.shape(_raw(g))) + (1, 1))
+            return (P.multiply(gm, P.swapaxes(P.inv(x), -1, -2)),)
+        P._rec("slogdet", (x,), logabs, vjp)
+    return sign, logabs
+
+
+def _unique_ref(x, **kw):
+    return np.unique(x, **kw)
+
+
+@register("unique", args=("int",), shapes=((4, 5),), grad=False,
+          cases=({}, {"return_counts": True, "return_index": True},
+                 {"return_inverse": True, "axis": 0}),
+          ref=_unique_ref)
+def unique(x, sorted=True, return_index=False, return_inverse=False, return_counts=False,
+           axis=None, size=None, fill_value=None):
+    """The unique values of ``x`` in ascending order (or its unique slices along
+    ``axis``), with optionally the index of the first occurrence of each, the indices
+    that rebuild ``x`` from them and their counts.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    sorted
+        Accepted for Keras' signature; the values always come sorted (which every
+        order satisfies). Default True.
+    return_index
+        Also return the index of each value's first occurrence (int32). Default False.
+    return_inverse
+        Also return, for each element of ``x`` (each slice along ``axis``), the index of
+        its value in the result (int32). Default False.
+    return_counts
+        Also return how many times each value occurs (int32). Default False.
+    axis
+        None (default): the values of the flattened ``x``; an int: the unique slices
+        along that axis.
+    size
+        None (default): as many results as there are unique values. An int: exactly
+        ``size`` of them, the last ones dropped or ``fill_value`` (and index 0,
+        count 0) added.
+    fill_value
+        The value added when ``size`` is larger than the number of unique values.
+        Default None: 0.
+
+    Returns
+    -------
+    Tensor or tuple of Tensors
+        The values, then the index, the inverse and the counts that were asked for.
+    """
+    x = _t(x)
+    for n, v in (("sorted", sorted), ("return_index", return_index),
+                 ("return_inverse", return_inverse), ("return_counts", return_counts)):
+        _bool(v, n, "unique")
+    if axis is not None:
+        if x.ndim == 0:
+            raise ValueError(f"unique: axis must be None for a 0-D input, got {axis!r}")
+        axis = _check_axis(axis, x.ndim, owner="unique", allow_tuple=False) % x.ndim
+    if size is not None:
+        size = _int_arg(size, "size", "unique", low=0)
+    res = np.unique(_raw(x), return_index=return_index, return_inverse=return_inverse,
+                    return_counts=return_counts, axis=axis)
+    res = list(res) if isinstance(res, tuple) else [res]
+    values = res[0]
+    extra = [np.asarray(r).astype(np.int32) for r in res[1:]]
+    if return_inverse:      # NumPy 2 gives it the shape of x for axis=None
+        k = 1 if return_index else 0
+        extra[k] = extra[k].reshape(x.shape if axis is None else (x.shape[axis],))
+    if size is not None:
+        dim = 0 if axis is None else axis
+        n = values.shape[dim]
+        if n >= size:
+            values = np.take(values, np.arange(size), axis=dim)
+        else:
+            widths = [(0, 0)] * values.ndim
+            widths[dim] = (0, size - n)
+            values = np.pad(values, widths, constant_values=0 if fill_value is None
+                            else fill_value)
+        for i, r in enumerate(extra):
+            if return_inverse and i == (1 if return_index else 0):
+                continue
+            extra[i] = r[:size] if n >= size else np.pad(r, (0, size - n))
+    out = [_wrap(values)] + [_wrap(r) for r in extra]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _parse_signature(signature):
+    """numpy.vectorize's gufunc signature ``"(m,n),(n)->(m)"`` as (input core dims,
+    output core dims), each a list of tuples of names."""
+    import re
+    arg = r"\(\s*(?:\w+(?:\s*,\s*\w+)*)?\s*\)"
+    args = rf"{arg}(?:\s*,\s*{arg})*"
+    if not isinstance(signature, str) or not re.fullmatch(rf"\s*{args}\s*->\s*{args}\s*",
+                                                          signature):
+        raise ValueError(f"vectorize: signature must look like '(m,n),(n)->(m)', got "
+                         f"{signature!r}")
+    ins, outs = signature.split("->")
+
+    def parts(s):
+        return [tuple(d for d in re.split(r"\s*,\s*", p.strip()) if d)
+                for p in re.findall(r"\(([^)]*)\)", s)]
+    return parts(ins), parts(outs)
+
+
+def vectorize(pyfunc, *, excluded=None, signature=None):
+    """``pyfunc`` made to map over the leading (batch) axes of its tensor arguments, as
+    numpy.vectorize: without ``signature`` it is called on each element (a 0-D tensor)
+    of the broadcast arguments; with a gufunc ``signature`` such as
+    ``"(m,n),(n)->(m)"`` on each core slice. The results are stacked, so gradients flow
+    through ``pyfunc``'s fastnn ops.
+
+    Parameters
+    ----------
+    pyfunc
+        The function to vectorize.
+    excluded
+        Positions (ints) or names (strs) of arguments passed to ``pyfunc`` as they are.
+        Default None.
+    signature
+        A generalized-ufunc signature (``"(m,n),(n)->(m)"``). Default None: scalars in,
+        scalars out.
+
+    Returns
+    -------
+    callable
+        The vectorized function.
+    """
+    if not callable(pyfunc):
+        raise ValueError(f"vectorize: pyfunc must be a callable, got "
+                         f"{type(pyfunc).__name__} {pyfunc!r}")
+    excluded = frozenset() if excluded is None else frozenset(excluded)
+    for e in excluded:
+        if isinstance(e, bool) or not isinstance(e, (int, str)):
+            raise TypeError(f"vectorize: excluded must hold ints (positions) or strs "
+                            f"(names), got {type(e).__name__} {e!r}")
+    core_in, core_out = _parse_signature(signature) if signature is not None else (None,
+                                                                                  None)
+
+    def vectorized(*args, **kwargs):
+        pos = [i for i in range(len(args)) if i not in excluded]
+        names = [k for k in kwargs if k not in excluded]
+        tensors = [_t(args[i]) for i in pos] + [_t(kwargs[k]) for k in names]
+        if core_in is not None and len(core_in) != len(tensors):
+            raise ValueError(f"vectorize: the signature {signature!r} names "
+                             f"{len(core_in)} inputs, got {len(tensors)} vectorized "
+                             f"arguments")
+        cores = core_in or [()] * len(tensors)
+        sizes = {}
+        loops = []
+        for t, core in zip(tensors, cores):
+            if t.ndim < len(core):
+                raise ValueError(f"vectorize: an argument of shape {t.shape} has fewer "
+                                 f"axes than its core dimensions {core} in {signature!r}")
+            cs = t.shape[t.ndim - len(core):]
+            for d, s in zip(core, cs):
+                if sizes.setdefault(d, s) != s:
+                    raise ValueError(f"vectorize: the core dimension {d!r} is {sizes[d]} "
+                                     f"in one argument and {s} in another")
+            loops.append(t.shape[:t.ndim - len(core)])
+        try:
+            loop = np.broadcast_shapes(*loops) if loops else ()
+        except ValueError:
+            raise ValueError(f"vectorize: the arguments' batch shapes {loops} do not "
+                             f"broadcast together") from None
+        tensors = [P.broadcast_to(t, loop + t.shape[t.ndim - len(c):])
+                   if t.shape[:t.ndim - len(c)] != loop else t
+                   for t, c in zip(tensors, cores)]
+        results = []
+        for idx in np.ndindex(*loop):
+            sl = [P.getitem(t, idx) if idx else t for t in tensors]
+            a = list(args)
+            kw = dict(kwargs)
+            for i, s in zip(pos, sl):
+                a[i] = s
+            for k, s in zip(names, sl[len(pos):]):
+                kw[k] = s
+            results.append(pyfunc(*a, **kw))
+        if not results:
+            raise ValueError("vectorize: the arguments have a batch dimension of size 0")
+        multi = isinstance(results[0], tuple)
+        if core_out is not None and (len(core_out) > 1) != multi:
+            raise ValueError(f"vectorize: the signature {signature!r} names "
+                             f"{len(core_out)} outputs, pyfunc returned "
+                             f"{'a tuple' if multi else 'one value'}")
+        cols = list(zip(*results)) if multi else [results]
+        outs = []
+        for col in cols:
+            col = [_t(c) for c in col]
+            st = P.stack(col, axis=0) if len(col) > 1 or loop else col[0]
+            outs.append(P.reshape(st, loop + tuple(col[0].shape)) if loop else st)
+        return tuple(outs) if multi else outs[0]
+    return vectorized
+
+
+def _vectorize_ref(x, y):
+    return x * np.sin(y)
+
+
+register("vectorize", args=("x", "x"), shapes=((3, 4), (4,)), ref=_vectorize_ref)(
+    lambda x, y: vectorize(lambda a, b: multiply(a, sin(b)))(x, y))
+register("vectorize_signature", args=("x", "x"), shapes=((2, 3, 4), (4,)),
+         ref=lambda m, v: np.einsum("bij,j->bi", m, v))(
+    lambda m, v: vectorize(matmul, signature="(m,n),(n)->(m)")(m, v))
+
+
+@register("view", args=("x",), cases=({"dtype": "int32"},),
+          ref=lambda x, dtype: x.view(np.int32),
+          grad=False)
+def view(x, dtype=None):
+    """The same bytes as ``x`` read as ``dtype`` (no copy, no conversion of the
+    values). A dtype of another item size changes the last axis' length.
+
+    Parameters
+    ----------
+    x
+        The input tensor.
+    dtype
+        The dtype to read the bytes as. Default None: ``x``'s own.
+    """
+    x = _t(x)
+    d = standardize_dtype(dtype, "dtype", "view")
+    if d is None:
+        return _wrap(_raw(x).view())
+    if d.itemsize != x.dtype.itemsize:
+        if x.ndim == 0:
+            raise ValueError(f"view: a 0-D tensor of {x.dtype} cannot be viewed as {d} "
+                             f"(another item size)")
+        nbytes = x.shape[-1] * x.dtype.itemsize
+        if nbytes % d.itemsize:
+            raise ValueError(f"view: the last axis of shape {x.shape} holds {nbytes} "
+                             f"bytes of {x.dtype}, not a whole number of {d} "
+                             f"({d.itemsize} bytes each)")
+    return _wrap(np.ascontiguousarray(_raw(x)).view(d))
