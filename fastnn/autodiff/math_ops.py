@@ -1008,7 +1008,7 @@ def view_as_complex(x):
     if x.dtype.kind == "c":
         raise TypeError(f"view_as_complex: x must be a real tensor, got {x.dtype}")
     if x.ndim < 1 or x.shape[-1] != 2:
-        raise ValueError(f"view_as_complex: x's last axis must have size 2 (real and "
+        raise ValueError(f"view_as_complex: x's last dimension must be size 2 (the real and "
                          f"imaginary parts), got shape {x.shape}")
     xr = _raw(x)
     out = np.empty(x.shape[:-1], np.complex64)

@@ -1767,7 +1767,7 @@ def _block_size(block_size, owner):
 def _image4d(x, owner):
     x = x if isinstance(x, Tensor) else convert_to_tensor(x)
     if x.ndim != 4:
-        raise ValueError(f"{owner}: x must be a 4-D tensor (batch, height, width, "
+        raise ValueError(f"{owner}: x must be a 4D tensor (batch, height, width, "
                          f"channels) or (batch, channels, height, width), got shape "
                          f"{x.shape}")
     return x
@@ -2019,7 +2019,7 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """
     x = x if isinstance(x, Tensor) else convert_to_tensor(x)
     if x.ndim != 3:
-        raise ValueError(f"fold: x must be a 3-D tensor (N, C * kH * kW, L), got shape "
+        raise ValueError(f"fold: x must be a 3D tensor (N, C * kH * kW, L), got shape "
                          f"{x.shape}")
     o = _pair2(output_size, "output_size", "fold", 1)
     k = _pair2(kernel_size, "kernel_size", "fold", 1)

@@ -3975,8 +3975,8 @@ def unique(x, sorted=True, return_index=False, return_inverse=False, return_coun
         along that axis.
     size
         None (default): as many results as there are unique values. An int: exactly
-        ``size`` of them, the last ones dropped or ``fill_value`` (and index 0,
-        count 0) added.
+        ``size`` of them, the last ones dropped or ``fill_value`` added (with the
+        first value's index as their index and a count of 0).
     fill_value
         The value added when ``size`` is larger than the number of unique values.
         Default None: 0.
@@ -3997,7 +3997,7 @@ def unique(x, sorted=True, return_index=False, return_inverse=False, return_coun
     if size is not None:
         size = _int_arg(size, "size", "unique", low=0)
     res = np.unique(_raw(x), return_index=return_index, return_inverse=return_inverse,
-                    return_counts=return_counts, axis=axis)
+                    return_counts=return_counts, axis=axis, equal_nan=False)
     res = list(res) if isinstance(res, tuple) else [res]
     values = res[0]
     extra = [np.asarray(r).astype(np.int32) for r in res[1:]]
@@ -4017,7 +4017,10 @@ def unique(x, sorted=True, return_index=False, return_inverse=False, return_coun
         for i, r in enumerate(extra):
             if return_inverse and i == (1 if return_index else 0):
                 continue
-            extra[i] = r[:size] if n >= size else np.pad(r, (0, size - n))
+            # counts pad with 0, indices with the first value's index (as JAX does)
+            pad = r[0] if return_index and i == 0 and n else 0
+            extra[i] = r[:size] if n >= size else np.pad(r, (0, size - n),
+                                                        constant_values=pad)
     out = [_wrap(values)] + [_wrap(r) for r in extra]
     return out[0] if len(out) == 1 else tuple(out)
 
@@ -4169,3 +4172,34 @@ def view(x, dtype=None):
                              f"bytes of {x.dtype}, not a whole number of {d} "
                              f"({d.itemsize} bytes each)")
     return _wrap(np.ascontiguousarray(_raw(x)).view(d))
+
+
+def _unique_spec(x, sorted=True, return_index=False, return_inverse=False,
+                 return_counts=False, axis=None, size=None, fill_value=None):
+    """unique on a symbolic tensor: the number of unique values is known only from
+    ``size``."""
+    from fastnn.layers.symbolic import KerasTensor
+    shape = tuple(x.shape)
+    for n, v in (("sorted", sorted), ("return_index", return_index),
+                 ("return_inverse", return_inverse), ("return_counts", return_counts)):
+        _bool(v, n, "unique")
+    if size is not None:
+        size = _int_arg(size, "size", "unique", low=0)
+    if axis is None:
+        values = (size,)
+    else:
+        if not shape:
+            raise ValueError(f"unique: axis must be None for a 0-D input, got {axis!r}")
+        axis = _check_axis(axis, len(shape), owner="unique", allow_tuple=False) % len(shape)
+        values = shape[:axis] + (size,) + shape[axis + 1:]
+    out = [KerasTensor(values, x.dtype)]
+    if return_index:
+        out.append(KerasTensor((size,), "int32"))
+    if return_inverse:
+        out.append(KerasTensor(shape if axis is None else (shape[axis],), "int32"))
+    if return_counts:
+        out.append(KerasTensor((size,), "int32"))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+unique.compute_output_spec = _unique_spec

@@ -2,7 +2,7 @@
 keras/src/ops/core_test.py), ported to fastnn.ops for the functions fastnn.ops has:
 erf, erfinv, rsqrt, logsumexp, logdet, top_k, in_top_k, segment_sum / segment_max /
 segment_min / segment_prod, extract_sequences, fft / fft2 / ifft2 / rfft / irfft /
-stft / istft (math); cast, convert_to_tensor, convert_to_numpy, is_tensor, shape, stop_gradient and
+stft / istft, cdist, erfc, gammainc, view_as_complex / view_as_real (math); cast, convert_to_tensor, convert_to_numpy, is_tensor, shape, stop_gradient and
 custom_gradient (core).
 
 Each test names its source (`# Keras: keras/src/ops/<file>::<class>::<test>`). The shape
@@ -11,15 +11,16 @@ dtypes fastnn has (every NumPy dtype Keras lists, not bfloat16 or float8); Keras
 operation classes (`kmath.Erf().symbolic_call(x)`, `core.Cast(dtype)(x)`,
 `kmath.SegmentSum(num_segments=2).call(data, ids)`, `kmath.FFT().compute_output_spec(x)`)
 are the functions called on a KerasTensor (or on the values). Keras' assertAllClose
-defaults (rtol = atol = 1e-6) are kept. Where Keras compares with scipy.special.erfinv,
+defaults (rtol = atol = 1e-6) are kept. Where Keras compares with scipy.special.erfc, math.erfc is the
+reference, and for gammainc (whole shape parameters) its closed form; where with
+scipy.special.erfinv,
 the reference is the inverse of math.erf by bisection; the STFT references
 (Keras' _stft / _istft) need scipy.signal, and skip without it.
 
 Not ported here: core's control flow (associative_scan, cond, fori_loop, map, scan,
 switch, vectorized_map, while_loop), saturate_cast, scatter / scatter_update, slice /
 slice_update, unstack and getitem, which are in test_ops_core_linalg.py; the functions
-fastnn.ops does not have: math's cdist, erfc, gammainc, view_as_complex /
-view_as_real; core's dynamic_slice and RematScope; the operation objects' own attributes and get_config
+fastnn.ops does not have: core's dynamic_slice and RematScope; the operation objects' own attributes and get_config
 (ExtractSequencesOpTest's init tests); the backend-specific error tests (JAX's
 num_segments, TensorFlow's sorted segments); sparse and ragged tensors; bfloat16 and
 float8.
@@ -1600,3 +1601,221 @@ def test_stop_gradient_compute_output_spec():
     output_spec = core.stop_gradient(variable)
     assert output_spec.shape == variable.shape
     assert output_spec.dtype == variable.dtype
+
+
+# ----------------------------------------------- cdist, erfc, gammainc, view_as_*
+def test_dynamic_shape_cdist():
+    # Keras: keras/src/ops/math_test.py::MathOpsDynamicShapeTest::test_cdist
+    x = KerasTensor((None, 2, 3))
+    y = KerasTensor((None, 4, 3))
+    z = kmath.cdist(x, y)
+    assert z.shape == (None, 2, 4)
+
+
+def test_dynamic_shape_erfc():
+    # Keras: keras/src/ops/math_test.py::MathOpsDynamicShapeTest::test_erfc
+    x = KerasTensor((None, 2, 3))
+    y = kmath.erfc(x)
+    assert y.shape == (None, 2, 3)
+
+
+def test_dynamic_shape_gammainc():
+    # Keras: keras/src/ops/math_test.py::MathOpsDynamicShapeTest::test_gammainc
+    x1 = KerasTensor((None, 2, 3))
+    x2 = KerasTensor((None, 2, 3))
+    z = kmath.gammainc(x1, x2)
+    assert z.shape == (None, 2, 3)
+
+    x1 = KerasTensor((None, 2, 3))
+    x2 = KerasTensor((1, 2, 3))
+    z = kmath.gammainc(x1, x2)
+    assert z.shape == (None, 2, 3)
+
+
+def test_static_shape_cdist():
+    # Keras: keras/src/ops/math_test.py::MathOpsStaticShapeTest::test_cdist
+    x = KerasTensor((1, 2, 3))
+    y = KerasTensor((1, 4, 3))
+    z = kmath.cdist(x, y)
+    assert z.shape == (1, 2, 4)
+
+
+def test_static_shape_erfc():
+    # Keras: keras/src/ops/math_test.py::MathOpsStaticShapeTest::test_erfc
+    x = KerasTensor((1, 2, 3))
+    y = kmath.erfc(x)
+    assert y.shape == (1, 2, 3)
+
+
+def test_static_shape_gammainc():
+    # Keras: keras/src/ops/math_test.py::MathOpsStaticShapeTest::test_gammainc
+    x1 = KerasTensor((1, 2, 3))
+    x2 = KerasTensor((1, 2, 3))
+    z = kmath.gammainc(x1, x2)
+    assert z.shape == (1, 2, 3)
+
+
+def _erfc(x):
+    """scipy.special.erfc in Keras' tests; math.erfc is the same function in double
+    precision."""
+    return np.vectorize(math.erfc, otypes=[np.float64])(x)
+
+
+def test_erfc_operation_basic():
+    # Keras: keras/src/ops/math_test.py::MathOpsCorrectnessTest::test_erfc_operation_basic
+    sample_values = np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])
+    expected_output = _erfc(sample_values)
+    output_from_erfc_op = kmath.erfc(sample_values)
+    assert_all_close(output_from_erfc_op, expected_output, atol=1e-4)
+
+
+def test_erfc_operation_edge_cases():
+    # Keras: keras/src/ops/math_test.py::MathOpsCorrectnessTest::
+    # test_erfc_operation_edge_cases
+    edge_values = np.array([1e5, -1e5, 1e-5, -1e-5], dtype=np.float64)
+    expected_output = _erfc(edge_values)
+    output_from_edge_erfc_op = kmath.erfc(edge_values)
+    assert_all_close(output_from_edge_erfc_op, expected_output, atol=1e-4)
+
+
+def test_cdist_basic():
+    # Keras: keras/src/ops/math_test.py::MathOpsCorrectnessTest::test_cdist_basic
+    x = np.array([[0.0, 0.0], [1.0, 1.0]], dtype="float32")
+    y = np.array([[1.0, 0.0]], dtype="float32")
+    out = kmath.cdist(x, y)
+    expected = np.array([[1.0], [1.0]], dtype="float32")
+    assert_all_close(out, expected)
+    assert out.shape == (2, 1)
+
+
+def test_cdist_invalid_last_dim():
+    # Keras: keras/src/ops/math_test.py::MathOpsCorrectnessTest::test_cdist_invalid_last_dim
+    x = np.random.rand(3, 4)
+    y = np.random.rand(5, 5)
+    with pytest.raises(ValueError):
+        kmath.cdist(x, y)
+
+
+def test_cdist_symbolic():
+    # Keras: keras/src/ops/math_test.py::MathOpsCorrectnessTest::test_cdist_symbolic
+    x = KerasTensor(shape=(None, 2), dtype="float32")
+    y = KerasTensor(shape=(1, 2), dtype="float32")
+    out = kmath.cdist(x, y)
+    assert out.shape == (None, 1)
+
+
+def _gammainc_int(a, x):
+    """P(a, x) for a whole a: 1 - exp(-x) * sum_{k < a} x**k / k! (scipy.special.gammainc
+    in Keras' test)."""
+    a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
+    out = np.empty(a.shape)
+    for i in np.ndindex(a.shape):
+        n, v = int(a[i]), float(x[i])
+        out[i] = 1 - math.exp(-v) * sum(v ** k / math.factorial(k) for k in range(n))
+    return out
+
+
+def test_gammainc():
+    # Keras: keras/src/ops/math_test.py::MathOpsCorrectnessTest::test_gammainc
+    x1 = np.array([[1.0, 2.0], [3.0, 4.0]], dtype="float32")
+    x2 = np.array([[0.5, 1.0], [2.0, 5.0]], dtype="float32")
+    out = kmath.gammainc(x1, x2)
+    expected = _gammainc_int(x1, x2)
+    assert_all_close(out, expected)
+    assert out.shape == (2, 2)
+
+
+@pytest.mark.parametrize("dtypes", [(a, b) for i, a in enumerate(FLOAT_DTYPES + ALL_DTYPES[2:-1])
+                                    for b in (FLOAT_DTYPES + ALL_DTYPES[2:-1])[i + 1:]])
+def test_dtype_cdist(dtypes):
+    # Keras: keras/src/ops/math_test.py::MathDtypeTest::test_cdist (JAX: the promoted
+    # float dtype, float32 for integers)
+    dtype1, dtype2 = dtypes
+    if "float16" in dtypes:
+        pytest.skip("fastnn computes float16 inputs of its math ops in float32 (no "
+                    "float16 arithmetic)")
+    x1 = knp.ones((2, 3), dtype=dtype1)
+    x2 = knp.ones((4, 3), dtype=dtype2)
+    assert standardize_dtype(kmath.cdist(x1, x2).dtype) == "float32"
+    assert standardize_dtype(kmath.cdist(KerasTensor((2, 3), dtype=dtype1),
+                                         KerasTensor((4, 3), dtype=dtype2)).dtype) == "float32"
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_dtype_erfc(dtype):
+    # Keras: keras/src/ops/math_test.py::MathDtypeTest::test_erfc (JAX: the float dtype,
+    # float32 for integers and booleans)
+    if dtype == "float16":
+        pytest.skip("fastnn computes float16 inputs of its nn ops in float32 (no float16 "
+                    "arithmetic)")
+    x = knp.ones((1,), dtype=dtype)
+    assert standardize_dtype(kmath.erfc(x).dtype) == "float32"
+    assert standardize_dtype(kmath.erfc(KerasTensor((1,), dtype=dtype)).dtype) == "float32"
+
+
+def test_view_as_complex_basic():
+    # Keras: keras/src/ops/math_test.py::ViewAsComplexRealTest::test_view_as_complex_basic
+    real_imag = np.array([[1.0, 2.0], [3.0, 4.0]])
+    expected = np.array([1.0 + 2.0j, 3.0 + 4.0j], dtype=np.complex64)
+    result = kmath.view_as_complex(real_imag)
+    assert result.shape == expected.shape
+    assert standardize_dtype(result.dtype) == expected.dtype
+    np.testing.assert_allclose(np.asarray(result), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_view_as_real_basic():
+    # Keras: keras/src/ops/math_test.py::ViewAsComplexRealTest::test_view_as_real_basic
+    complex_tensor = np.array([1 + 2j, 3 + 4j], dtype=np.complex64)
+    expected = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    result = kmath.view_as_real(complex_tensor)
+    assert result.shape == expected.shape
+    assert standardize_dtype(result.dtype) == expected.dtype
+    assert_all_close(result, expected)
+
+
+def test_view_as_complex_invalid_shape():
+    # Keras: keras/src/ops/math_test.py::ViewAsComplexRealTest::
+    # test_view_as_complex_invalid_shape
+    bad_input = np.array([1.0, 2.0, 3.0])  # Last dimension not size 2
+    with pytest.raises(ValueError, match="(?i)last dimension must be size 2"):
+        kmath.view_as_complex(bad_input)
+
+
+def test_view_as_complex_symbolic_input():
+    # Keras: keras/src/ops/math_test.py::ViewAsComplexRealTest::
+    # test_view_as_complex_symbolic_input
+    x = KerasTensor(shape=(None, 2), dtype="float32")
+    result = kmath.view_as_complex(x)
+    assert result.shape == (None,)
+    assert standardize_dtype(result.dtype) == "complex64"
+
+
+def test_view_as_real_symbolic_input():
+    # Keras: keras/src/ops/math_test.py::ViewAsComplexRealTest::
+    # test_view_as_real_symbolic_input
+    x = KerasTensor(shape=(None,), dtype="complex64")
+    result = kmath.view_as_real(x)
+    assert result.shape == (None, 2)
+    assert standardize_dtype(result.dtype) == "float32"
+
+
+def test_view_as_complex_multi_dimensional():
+    # Keras: keras/src/ops/math_test.py::ViewAsComplexRealTest::
+    # test_view_as_complex_multi_dimensional
+    x = np.array([[[1.0, 2.0], [3.0, 4.0]]], dtype=np.float32)
+    expected = np.array([[1 + 2j, 3 + 4j]], dtype=np.complex64)
+    result = kmath.view_as_complex(x)
+    assert result.shape == expected.shape
+    assert standardize_dtype(result.dtype) == expected.dtype
+    np.testing.assert_allclose(np.asarray(result), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_view_as_real_multi_dimensional():
+    # Keras: keras/src/ops/math_test.py::ViewAsComplexRealTest::
+    # test_view_as_real_multi_dimensional
+    x = np.array([[1 + 2j, 3 + 4j]], dtype=np.complex64)
+    expected = np.array([[[1.0, 2.0], [3.0, 4.0]]], dtype=np.float32)
+    result = kmath.view_as_real(x)
+    assert result.shape == expected.shape
+    assert standardize_dtype(result.dtype) == expected.dtype
+    assert_all_close(result, expected)
