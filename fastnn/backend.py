@@ -94,3 +94,86 @@ def set_image_data_format(data_format):
     if data_format != "channels_last":
         raise ValueError(f"set_image_data_format: fastnn has no convolutions; only "
                          f"'channels_last' is accepted, got {_argcheck.shown(data_format)}")
+
+
+def compute_output_spec(fn, *args, **kwargs):
+    """The symbolic output of ``fn(*args, **kwargs)`` where arguments are KerasTensors
+    (``keras.KerasTensor`` or ``keras.Input``): KerasTensors of the shapes and dtypes
+    ``fn`` would return, without values.
+
+    ``fn`` is called on zeros shaped like the symbolic arguments, twice where a size is
+    unknown (None): with it 2, then 3; an output size that differs between the two is
+    unknown (None). The state of ``fn`` (its variables, where it is a layer or metric,
+    or a method of one) is restored afterwards: computing the spec changes nothing.
+
+    Parameters
+    ----------
+    fn : callable
+        The function, layer or metric to call.
+    *args, **kwargs
+        Its arguments, KerasTensors among them (any nesting of lists, tuples and dicts).
+
+    Returns
+    -------
+    KerasTensor or a structure of them
+        The output spec, in the structure ``fn`` returns; a non-array output (a Python
+        number) is a 0-D KerasTensor.
+    """
+    import warnings
+    from fastnn.layers import symbolic
+
+    if not callable(fn):
+        raise TypeError(f"compute_output_spec: fn must be a callable, got "
+                        f"{type(fn).__name__} {_argcheck.shown(fn)}")
+    leaves = [t for t in symbolic.tree_flatten((args, kwargs))
+              if isinstance(t, symbolic.KerasTensor)]
+    owner = getattr(fn, "__self__", fn)
+    variables = list(getattr(owner, "variables", None) or [])
+    saved = [np.array(v, copy=True) for v in variables]
+
+    def call(size):
+        def zeros(t):
+            if isinstance(t, symbolic.KerasTensor):
+                return np.zeros(tuple(size if d is None else d for d in t.shape), t.dtype)
+            return t
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                return fn(*symbolic.tree_map(zeros, args),
+                          **symbolic.tree_map(zeros, kwargs))
+        finally:
+            for v, s in zip(variables, saved):
+                v.assign(s)
+
+    def flat(structure):        # the leaves in tree_map's order
+        out = []
+        symbolic.tree_map(out.append, structure)
+        return out
+
+    first = call(2)
+    unknown = any(d is None for t in leaves for d in t.shape)
+    flat1 = flat(first)
+    flat2 = None
+    if unknown:
+        try:
+            flat2 = flat(call(3))
+        except Exception:
+            flat2 = None
+        if flat2 is not None and (len(flat2) != len(flat1) or any(
+                np.ndim(a) != np.ndim(b) for a, b in zip(flat1, flat2))):
+            flat2 = None
+    specs = []
+    for i, a in enumerate(flat1):
+        shape = np.shape(a)
+        if unknown and flat2 is None:       # only the first call ran: no size is sure
+            shape = tuple(None for _ in shape)
+        elif flat2 is not None:
+            shape = tuple(d1 if d1 == d2 else None
+                          for d1, d2 in zip(shape, np.shape(flat2[i])))
+        dtype = getattr(a, "dtype", None)
+        if dtype is None:
+            dtype = "bool" if isinstance(a, bool) else "int32" if isinstance(a, int) \
+                else floatx()
+        specs.append(symbolic.KerasTensor(shape, dtype))
+    it = iter(specs)
+    return symbolic.tree_map(lambda a: next(it), first)

@@ -132,6 +132,27 @@ class KerasTensor:
     def __neg__(self): return self._op("negative", self)
     def __abs__(self): return self._op("abs", self)
     def __getitem__(self, key): return self._op("getitem", self, key)
+    def __rpow__(self, other): return self._op("power", other, self)
+    def __floordiv__(self, other): return self._op("floor_divide", self, other)
+    def __rfloordiv__(self, other): return self._op("floor_divide", other, self)
+    def __mod__(self, other): return self._op("mod", self, other)
+    def __rmod__(self, other): return self._op("mod", other, self)
+    # comparisons (not ==, which stays identity, as in Keras: KerasTensors are hashed
+    # and compared as objects) and the logical operators
+    def __lt__(self, other): return self._op("less", self, other)
+    def __le__(self, other): return self._op("less_equal", self, other)
+    def __gt__(self, other): return self._op("greater", self, other)
+    def __ge__(self, other): return self._op("greater_equal", self, other)
+    def __ne__(self, other): return self._op("not_equal", self, other)
+    def __and__(self, other): return self._op("logical_and", self, other)
+    def __rand__(self, other): return self._op("logical_and", other, self)
+    def __or__(self, other): return self._op("logical_or", self, other)
+    def __ror__(self, other): return self._op("logical_or", other, self)
+    def __xor__(self, other): return self._op("logical_xor", self, other)
+    def __rxor__(self, other): return self._op("logical_xor", other, self)
+    def __invert__(self): return self._op("logical_not", self)
+    def __round__(self, ndigits=None): return self._op("round", self, decimals=ndigits or 0)
+    __hash__ = object.__hash__
 
 
 class Node:

@@ -19,7 +19,7 @@ from fastnn import metrics as reduction_metrics
 from tests.conformance.metric_testing import TestCase as _TC
 
 
-backend = KerasTensor = None      # not in fastnn (the test using them is an xfail)
+from fastnn import KerasTensor, backend
 
 
 # Keras: reduction_metrics_test.py registers this function as "test>mse"
@@ -207,8 +207,6 @@ class TestMetricWrapper(_TC):
         self.assertAllClose(result, 0.45, atol=1e-5)
 
     # Keras: keras/src/metrics/reduction_metrics_test.py::MetricWrapperTest::test_weighted_dynamic_shape
-    @pytest.mark.xfail(strict=True, reason="missing: backend.compute_output_spec and "
-                       "KerasTensor (symbolic shapes)")
     def test_weighted_dynamic_shape(self):
         mse_obj = reduction_metrics.MeanMetricWrapper(
             fn=mse, name="mse", dtype="float32"
@@ -222,8 +220,6 @@ class TestMetricWrapper(_TC):
         self.assertEqual(result.shape, ())
 
     # Keras: keras/src/metrics/reduction_metrics_test.py::MetricWrapperTest::test_binary_accuracy_with_boolean_inputs
-    @pytest.mark.xfail(strict=True, reason="missing: comparison operators on a symbolic "
-                       "KerasTensor (inp > 0.5 in a functional model)")
     def test_binary_accuracy_with_boolean_inputs(self):
         inp = layers.Input(shape=(1,))
         out = inp > 0.5
@@ -769,8 +765,6 @@ class TestMean(_TC):
         self.assertAllClose(result, 3.0, atol=1e-3)
 
     # Keras: keras/src/metrics/reduction_metrics_test.py::MeanTest::test_weighted_dynamic_shapes
-    @pytest.mark.xfail(strict=True, reason="missing: backend.compute_output_spec and "
-                       "KerasTensor (symbolic shapes)")
     def test_weighted_dynamic_shapes(self):
         mean_obj = reduction_metrics.Mean(name="mean", dtype="float32")
         result = backend.compute_output_spec(
