@@ -74,3 +74,21 @@ def test_vdot_keeps_the_dtype(dtype):
     got = knp.vdot(x, x)
     assert str(got.dtype) == dtype
     assert got == np.vdot(x, x)
+
+
+def test_int8_matmul_gives_int32():
+    # Keras: int8 @ int8 is computed and returned in int32 (no wrap-around at 127)
+    a = np.full((2, 3), 100, np.int8)
+    got = knp.matmul(a, a.T)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(np.asarray(got), np.full((2, 2), 30000))
+    assert fops.matmul(KerasTensor((None, 3), dtype="int8"),
+                       KerasTensor((3, 2), dtype="int8")).dtype == "int32"
+    assert knp.matmul(np.ones((2, 2), np.int16), np.ones((2, 2), np.int16)).dtype == np.int16
+
+
+def test_square_of_booleans_is_int32():
+    got = knp.square(np.array([True, False]))
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(np.asarray(got), [1, 0])
+    assert knp.square(np.array([3], np.int8)).dtype == np.int8

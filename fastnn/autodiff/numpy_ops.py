@@ -443,7 +443,8 @@ def _unary(prim, name, ref, kind="x", floats=True, **kw):
 
 
 negative = _unary(P.negative, "negative", np.negative, floats=False)
-square = _unary(P.square, "square", np.square, floats=False)
+square = _unary(lambda x: P.square(P.cast(x, np.int32) if x.dtype == np.bool_ else x),
+               "square", np.square, floats=False)     # Keras: booleans square in int32
 sqrt = _unary(P.sqrt, "sqrt", np.sqrt, "pos")
 exp = _unary(P.exp, "exp", np.exp)
 exp2 = _unary(P.exp2, "exp2", np.exp2)
@@ -958,6 +959,8 @@ def matmul(x1, x2):
     if ka != kb:
         raise ValueError(f"matmul: x2 must have {ka} rows to match the last dimension of "
                          f"x1 (x1.shape={a.shape}), got x2.shape={b.shape}")
+    if a.dtype == np.int8 and b.dtype == np.int8:      # Keras: int8 products sum in int32
+        a, b = P.cast(a, np.int32), P.cast(b, np.int32)
     return P.matmul(a, b)
 
 
