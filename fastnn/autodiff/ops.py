@@ -12,8 +12,8 @@ from fastnn.autodiff.linalg_ops import (  # noqa: F401
     cholesky, cholesky_inverse, det, eig, eigh, inv, jvp, lstsq, lu_factor, matrix_power,
     matrix_rank, norm, pinv, qr, solve, solve_triangular, svd)
 from fastnn.autodiff.numpy_ops import (  # noqa: F401
-    abs, absolute, add, all, allclose, amax, amin, angle, any, append, arange, arccos, arccosh,
-    arcsin, arcsinh, arctan, arctan2, arctanh, argmax, argmin, argpartition, argsort,
+    abs, absolute, add, all, allclose, amax, amin, angle, any, append, arange, arccos,
+    arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, argmax, argmin, argpartition, argsort,
     array, array_split, average, bartlett, bincount, bitwise_and, bitwise_invert,
     bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor,
     blackman, broadcast_to, cbrt, ceil, clip, column_stack, concatenate, conj,
@@ -51,8 +51,8 @@ from fastnn.autodiff.nn_ops import fold, polar, space_to_depth, unfold  # noqa: 
 from fastnn.autodiff.math_ops import (  # noqa: F401
     gammainc, view_as_complex, view_as_real)
 from fastnn.autodiff.math_ops import (  # noqa: F401
-    cdist, erfc, erfinv, extract_sequences, fft, fft2, ifft2, in_top_k, irfft, istft, logdet,
-    rfft,
+    cdist, erfc, erfinv, extract_sequences, fft, fft2, ifft2, in_top_k, irfft, istft,
+    logdet, rfft,
     rsqrt, segment_max, segment_min, segment_prod, segment_sum, stft, top_k)
 from fastnn.autodiff import random_ops as random  # noqa: F401
 from fastnn.autodiff.registry import OPS as REGISTRY  # noqa: F401

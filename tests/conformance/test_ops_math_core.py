@@ -1,9 +1,9 @@
 """Keras 3's own tests of keras.ops' math and core functions (keras/src/ops/math_test.py,
-keras/src/ops/core_test.py), ported to fastnn.ops for the functions fastnn.ops has:
-erf, erfinv, rsqrt, logsumexp, logdet, top_k, in_top_k, segment_sum / segment_max /
-segment_min / segment_prod, extract_sequences, fft / fft2 / ifft2 / rfft / irfft /
-stft / istft, cdist, erfc, gammainc, view_as_complex / view_as_real (math); cast, convert_to_tensor, convert_to_numpy, is_tensor, shape, stop_gradient and
-custom_gradient (core).
+keras/src/ops/core_test.py), ported to fastnn.ops for the functions fastnn.ops has: erf,
+erfinv, rsqrt, logsumexp, logdet, top_k, in_top_k, segment_sum / segment_max / segment_min
+/ segment_prod, extract_sequences, fft / fft2 / ifft2 / rfft / irfft / stft / istft,
+cdist, erfc, gammainc, view_as_complex / view_as_real (math); cast, convert_to_tensor,
+convert_to_numpy, is_tensor, shape, stop_gradient and custom_gradient (core).
 
 Each test names its source (`# Keras: keras/src/ops/<file>::<class>::<test>`). The shape
 tests run on fastnn's symbolic tensors (`fastnn.KerasTensor`); the dtype tests on the
@@ -11,19 +11,18 @@ dtypes fastnn has (every NumPy dtype Keras lists, not bfloat16 or float8); Keras
 operation classes (`kmath.Erf().symbolic_call(x)`, `core.Cast(dtype)(x)`,
 `kmath.SegmentSum(num_segments=2).call(data, ids)`, `kmath.FFT().compute_output_spec(x)`)
 are the functions called on a KerasTensor (or on the values). Keras' assertAllClose
-defaults (rtol = atol = 1e-6) are kept. Where Keras compares with scipy.special.erfc, math.erfc is the
-reference, and for gammainc (whole shape parameters) its closed form; where with
-scipy.special.erfinv,
-the reference is the inverse of math.erf by bisection; the STFT references
-(Keras' _stft / _istft) need scipy.signal, and skip without it.
+defaults (rtol = atol = 1e-6) are kept. Where Keras compares with scipy.special.erfc,
+math.erfc is the reference, and for gammainc (whole shape parameters) its closed form;
+where with scipy.special.erfinv, the reference is the inverse of math.erf by bisection;
+the STFT references (Keras' _stft / _istft) need scipy.signal, and skip without it.
 
 Not ported here: core's control flow (associative_scan, cond, fori_loop, map, scan,
 switch, vectorized_map, while_loop), saturate_cast, scatter / scatter_update, slice /
 slice_update, unstack and getitem, which are in test_ops_core_linalg.py; the functions
-fastnn.ops does not have: core's dynamic_slice and RematScope; the operation objects' own attributes and get_config
-(ExtractSequencesOpTest's init tests); the backend-specific error tests (JAX's
-num_segments, TensorFlow's sorted segments); sparse and ragged tensors; bfloat16 and
-float8.
+fastnn.ops does not have: core's dynamic_slice and RematScope; the operation objects' own
+attributes and get_config (ExtractSequencesOpTest's init tests); the backend-specific
+error tests (JAX's num_segments, TensorFlow's sorted segments); sparse and ragged tensors;
+bfloat16 and float8.
 """
 import math
 
@@ -1725,8 +1724,11 @@ def test_gammainc():
     assert out.shape == (2, 2)
 
 
-@pytest.mark.parametrize("dtypes", [(a, b) for i, a in enumerate(FLOAT_DTYPES + ALL_DTYPES[2:-1])
-                                    for b in (FLOAT_DTYPES + ALL_DTYPES[2:-1])[i + 1:]])
+_CDIST_DTYPES = FLOAT_DTYPES + ALL_DTYPES[2:-1]       # floats and integers
+
+
+@pytest.mark.parametrize("dtypes", [(a, b) for i, a in enumerate(_CDIST_DTYPES)
+                                    for b in _CDIST_DTYPES[i + 1:]])
 def test_dtype_cdist(dtypes):
     # Keras: keras/src/ops/math_test.py::MathDtypeTest::test_cdist (JAX: the promoted
     # float dtype, float32 for integers)
@@ -1737,8 +1739,8 @@ def test_dtype_cdist(dtypes):
     x1 = knp.ones((2, 3), dtype=dtype1)
     x2 = knp.ones((4, 3), dtype=dtype2)
     assert standardize_dtype(kmath.cdist(x1, x2).dtype) == "float32"
-    assert standardize_dtype(kmath.cdist(KerasTensor((2, 3), dtype=dtype1),
-                                         KerasTensor((4, 3), dtype=dtype2)).dtype) == "float32"
+    sym = kmath.cdist(KerasTensor((2, 3), dtype=dtype1), KerasTensor((4, 3), dtype=dtype2))
+    assert standardize_dtype(sym.dtype) == "float32"
 
 
 @pytest.mark.parametrize("dtype", ALL_DTYPES)
