@@ -64,8 +64,7 @@ _MODULES = {"layer": "keras.layers", "initializer": "keras.initializers",
 _KERAS_ONLY = {
     "quantization_config": None, "lora_rank": None, "lora_alpha": None,      # Dense, Embedding
     "optional": False, "ragged": False, "sparse": False,                     # InputLayer
-    "synchronized": False, "renorm": False, "renorm_clipping": None,         # BatchNormalization
-    "renorm_momentum": 0.99,
+    "synchronized": False,                                                   # BatchNormalization
     "beta_constraint": None, "gamma_constraint": None, "embeddings_constraint": None,
     "kernel_constraint": None, "bias_constraint": None,
     "max_value": None, "negative_slope": 0.0, "threshold": 0.0,             # ReLU

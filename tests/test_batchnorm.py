@@ -140,10 +140,23 @@ def test_bad_arguments_name_the_argument():
         BatchNormalization(axis="last")
     with pytest.raises(ValueError, match="synchronized is not supported"):
         BatchNormalization(synchronized=True)
-    with pytest.raises(ValueError, match="last axis .* axis=0 for input shape"):
-        _built(4, axis=0)
-    with pytest.raises(TypeError, match="unexpected keyword"):
-        BatchNormalization(renorm=True)
+    with pytest.raises(ValueError, match=r"axis 3 is out of bounds for input shape \(None, 4, 2\)"):
+        BatchNormalization(axis=3).build((None, 4, 2))
+    with pytest.raises(ValueError, match=r"axis 1 of the inputs must have a known size, got "
+                                         r"input shape \(None, None, 2\)"):
+        BatchNormalization(axis=1).build((None, None, 2))
+    bn = BatchNormalization(axis=1)
+    bn.build((None, 4, 2))
+    with pytest.raises(ValueError, match=r"axis 1 must have size 4 .* got input shape \(3, 5, 2\)"):
+        bn(np.ones((3, 5, 2)))
+    with pytest.raises(TypeError, match="renorm must be"):
+        BatchNormalization(renorm="yes")
+    with pytest.raises(ValueError, match=r"renorm_momentum must be a number in \[0, 1\]"):
+        BatchNormalization(renorm=True, renorm_momentum=2)
+    with pytest.raises(TypeError, match="renorm_clipping must be a dict"):
+        BatchNormalization(renorm=True, renorm_clipping=3.0)
+    with pytest.raises(TypeError, match=r"renorm_clipping\['rmax'\] must be a number"):
+        BatchNormalization(renorm=True, renorm_clipping={"rmax": "3"})
 
 
 def test_fit_trains_updates_the_moving_statistics_and_round_trips(tmp_path):
@@ -289,3 +302,193 @@ def test_training_resumes_identically_after_save_and_load(tmp_path):
     assert resumed._engine.fit_plan is not None
     for a, b in zip(ref.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------ a feature axis not last
+def _moved_reference(x, axis, gamma, beta, mean, var, eps):
+    """The reference on x with `axis` moved last, moved back."""
+    xt = np.moveaxis(x, axis, -1)
+    return np.moveaxis(_reference(xt, gamma, beta, mean, var, eps), -1, axis)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape,axis", [((6, 3, 4), 1), ((5, 3, 2, 2), 1), ((4, 2, 3, 5), 2),
+                                        ((5, 3, 4), -2), ((8, 3), 0)])
+def test_a_feature_axis_other_than_the_last(dtype, shape, axis):
+    """axis=1 (channels first) and others: per index of that axis, over all the others;
+    training, the moving statistics and inference, against the NumPy reference."""
+    r = np.random.default_rng(5)
+    x = (r.standard_normal(shape) * 3 + 2).astype(dtype)
+    n = shape[axis]
+    bn = BatchNormalization(axis=axis, momentum=0.7, dtype=dtype)
+    bn.build((None,) + shape[1:] if axis % len(shape) else shape)
+    assert bn.gamma.shape == (n,)
+    gamma, beta = r.standard_normal(n), r.standard_normal(n)
+    mm, mv = r.standard_normal(n), r.random(n) + 0.5
+    bn.set_weights([gamma, beta, mm, mv])
+    tol = dict(rtol=2e-5, atol=2e-5) if dtype == "float32" else dict(rtol=1e-12, atol=1e-12)
+    y = bn(x)
+    assert y.shape == x.shape and y.dtype == dtype
+    np.testing.assert_allclose(y, _moved_reference(x, axis, gamma, beta, mm, mv, 0.001), **tol)
+    xt = np.moveaxis(x, axis, -1).reshape(-1, n).astype(np.float64)
+    mean, var = xt.mean(axis=0), xt.var(axis=0)
+    y = bn(x, training=True)
+    np.testing.assert_allclose(y, _moved_reference(x, axis, gamma, beta, mean, var, 0.001),
+                               **tol)
+    np.testing.assert_allclose(bn.moving_mean, mm * 0.7 + mean * 0.3, **tol)
+    np.testing.assert_allclose(bn.moving_variance, mv * 0.7 + var * 0.3, **tol)
+    assert bn.compute_output_shape(shape) == shape
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("frozen", [False, True], ids=["batch_stats", "frozen"])
+def test_axis_1_gradients_match_central_differences(dtype, frozen):
+    """d/dx, d/dgamma, d/dbeta over axis 1 of (batch, channels, h, w) inputs, by central
+    differences in float64 (the float32 layer against the float64 differences, at
+    float32's tolerance)."""
+    r = np.random.default_rng(11)
+    x = r.standard_normal((3, 2, 3, 2)) * 2 + 1
+    w = r.standard_normal(x.shape)
+    ref = BatchNormalization(axis=1, dtype="float64")
+    ref.build((None, 2, 3, 2))
+    ref.set_weights([r.standard_normal(2), r.standard_normal(2), r.standard_normal(2),
+                     r.random(2) + 0.5])
+    ref.trainable = not frozen
+    bn = BatchNormalization(axis=1, dtype=dtype)
+    bn.build((None, 2, 3, 2))
+    bn.set_weights(ref.get_weights())
+    bn.trainable = not frozen
+    moving = [ref.moving_mean.copy(), ref.moving_variance.copy()]
+
+    def f_x(xv):
+        ref.moving_mean[...], ref.moving_variance[...] = moving
+        return _loss(ref, xv, w, training=True)
+
+    tol = dict(rtol=1e-6, atol=1e-7) if dtype == "float64" else dict(rtol=2e-3, atol=2e-4)
+    dx, dgamma, dbeta = _grads(bn, x.astype(dtype), w.astype(dtype))
+    assert dx.dtype == dtype
+    np.testing.assert_allclose(dx, central_diff(f_x, x), **tol)
+    if frozen:
+        assert dgamma is None and dbeta is None
+        return
+    for p, g in ((ref.gamma, dgamma), (ref.beta, dbeta)):
+        keep = p.copy()
+
+        def f_p(pv):
+            p[...] = pv
+            return f_x(x)
+        num = central_diff(f_p, keep)
+        p[...] = keep
+        np.testing.assert_allclose(g, num, **tol)
+
+
+def test_axis_1_with_a_mask_uses_the_unmasked_positions():
+    """A mask (the inputs' shape without the last axis) with axis=1: the statistics per
+    channel over the unmasked positions only, as Keras' masked moments."""
+    r = np.random.default_rng(2)
+    x = r.standard_normal((4, 3, 5))
+    mask = r.random((4, 3)) > 0.3
+    bn = BatchNormalization(axis=1, momentum=0.0, dtype="float64")
+    y = np.asarray(bn(x, training=True, mask=mask))
+    keep = np.broadcast_to(mask[..., None], x.shape)
+    for c in range(3):
+        vals = x[:, c][keep[:, c]]
+        mean = vals.sum() / (vals.size + 1e-7)
+        var = ((vals - mean) ** 2).sum() / (vals.size + 1e-7)
+        np.testing.assert_allclose(bn.moving_mean[c], mean, rtol=1e-12)
+        np.testing.assert_allclose(bn.moving_variance[c], var, rtol=1e-12)
+        np.testing.assert_allclose(y[:, c], (x[:, c] - mean) / np.sqrt(var + 1e-3), rtol=1e-10)
+
+
+def test_a_model_with_axis_1_trains_on_the_layer_path_and_says_why():
+    """The C engine normalises the last axis of a Dense layer's 2-D output only: a model
+    whose BatchNormalization takes axis 0 of that output (or renorm) trains on the layer
+    path, with the reason; axis=1 of a 2-D output is the last, and stays on the engine."""
+    from fastnn import engine
+    r = np.random.default_rng(0)
+    x, y = r.standard_normal((16, 4)), r.standard_normal((16, 2))
+
+    def model(**kw):      # a fixed batch size: axis 0 needs a known size
+        m = fastnn.Sequential([Input((4,), batch_size=16), Dense(8), BatchNormalization(**kw),
+                               Dense(2)])
+        m.compile(optimizer="sgd", loss="mse")
+        return m
+    assert engine.plan_for(model(axis=1), x, training=True) is not None
+    for kw, why in (({"axis": 0}, "over axis 0"), ({"renorm": True}, "renorm=True")):
+        m = model(**kw)
+        assert engine.plan_for(m, x, training=True) is None
+        assert why in m._engine.why
+    m = model(renorm=True)
+    before = m.get_weights()
+    m.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    assert m._engine.fit_plan is None
+    assert not np.allclose(m.layers[1].renorm_mean, before[4])
+    assert np.isfinite(m.evaluate(x, y, verbose=0))
+
+
+# ------------------------------------------------------------------------- renorm
+def test_renorm_weights_training_and_inference_against_numpy():
+    """renorm=True: five non-trainable weights; training is ((x - mean) / stddev * r + d)
+    * gamma + beta with clipped r and d; the moving variance is the moving stddev's
+    square less epsilon; inference equals the layer without renorm."""
+    r = np.random.default_rng(4)
+    clip = {"rmax": 1.5, "rmin": 0.5, "dmax": 0.4}
+    bn = BatchNormalization(renorm=True, renorm_clipping=clip, momentum=0.6,
+                            renorm_momentum=0.8, dtype="float64")
+    bn.build((None, 3))
+    assert bn.weight_names == ["gamma", "beta", "moving_mean", "moving_variance",
+                               "moving_stddev", "renorm_mean", "renorm_stddev"]
+    assert len(bn.non_trainable_weights) == 5
+    gamma, beta = r.standard_normal(3), r.standard_normal(3)
+    rmean, rstd = r.standard_normal(3), r.random(3) + 0.5
+    mmean, mstd = r.standard_normal(3), r.random(3) + 0.5
+    bn.set_weights([gamma, beta, mmean, mstd ** 2, mstd, rmean, rstd])
+    x = r.standard_normal((10, 3)) * 2 + 1
+    mean, var = x.mean(axis=0), x.var(axis=0)
+    std = np.sqrt(var + 1e-3)
+    rr = np.clip(std / rstd, 0.5, 1.5)
+    dd = np.clip((mean - rmean) / rstd, -0.4, 0.4)
+    y = bn(x, training=True)
+    np.testing.assert_allclose(y, ((x - mean) / std * rr + dd) * gamma + beta, rtol=1e-10,
+                               atol=1e-12)
+    np.testing.assert_allclose(bn.renorm_mean, rmean * 0.8 + mean * 0.2, rtol=1e-12)
+    np.testing.assert_allclose(bn.renorm_stddev, rstd * 0.8 + std * 0.2, rtol=1e-12)
+    new_std = mstd * 0.6 + std * 0.4
+    np.testing.assert_allclose(bn.moving_stddev, new_std, rtol=1e-12)
+    np.testing.assert_allclose(bn.moving_variance, new_std ** 2 - 1e-3, rtol=1e-12)
+    plain = BatchNormalization(dtype="float64")
+    plain.build((None, 3))
+    plain.set_weights(bn.get_weights()[:4])
+    np.testing.assert_array_equal(bn(x), plain(x))
+    cfg = bn.get_config()
+    assert cfg["renorm_clipping"] == clip and cfg["renorm_momentum"] == 0.8
+    assert BatchNormalization.from_config(cfg).get_config() == cfg
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_renorm_gradients_treat_r_and_d_as_constants(dtype):
+    """The gradient of a renorm layer's training output by a GradientTape against
+    central differences of the same function with r and d held at their values."""
+    r = np.random.default_rng(8)
+    x = r.standard_normal((6, 2, 3)) * 2 + 1
+    w = r.standard_normal(x.shape)
+    gamma, beta = r.standard_normal(2), r.standard_normal(2)
+    rmean, rstd = r.standard_normal(2), r.random(2) + 0.5
+    eps = 1e-3
+    axes = (0, 2)
+    mean, var = x.mean(axis=axes), x.var(axis=axes)
+    rr = (np.sqrt(var + eps) / rstd)[None, :, None]
+    dd = ((mean - rmean) / rstd)[None, :, None]
+
+    def f(xv, g=gamma, b=beta):
+        m, v = xv.mean(axis=axes, keepdims=True), xv.var(axis=axes, keepdims=True)
+        y = ((xv - m) / np.sqrt(v + eps) * rr + dd) * g[None, :, None] + b[None, :, None]
+        return float((y * w).sum())
+    bn = BatchNormalization(axis=1, renorm=True, dtype=dtype)
+    bn.build((None, 2, 3))
+    bn.set_weights([gamma, beta, np.zeros(2), np.ones(2), np.ones(2), rmean, rstd])
+    dx, dgamma, dbeta = _grads(bn, x.astype(dtype), w.astype(dtype))
+    tol = dict(rtol=1e-6, atol=1e-7) if dtype == "float64" else dict(rtol=2e-3, atol=2e-4)
+    np.testing.assert_allclose(dx, central_diff(f, x), **tol)
+    np.testing.assert_allclose(dgamma, central_diff(lambda g: f(x, g=g), gamma), **tol)
+    np.testing.assert_allclose(dbeta, central_diff(lambda b: f(x, b=b), beta), **tol)

@@ -233,6 +233,10 @@ def _case_batchnorm(dt):
     m = _seq(dt, (2, 4), bn)
     _randomize_bn(bn)
     yield m, (3, 2, 4)
+    bn = layers.BatchNormalization(axis=1)        # channels first: a feature axis not last
+    m = _seq(dt, (3, 2, 4), bn)
+    _randomize_bn(bn)
+    yield m, (5, 3, 2, 4)
 
 
 def _case_normalization(dt):

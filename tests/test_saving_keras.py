@@ -410,8 +410,6 @@ SEQ = "sequential_adam.keras"       # layers: InputLayer, Normalization, Dense, 
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda c: _layer_cfg(c, 3).__setitem__("renorm", True),
-     r"BatchNormalization with renorm=True: fastnn has no such feature"),
     (lambda c: _layer_cfg(c, 3).__setitem__("synchronized", True),
      r"BatchNormalization: synchronized is not supported by fastnn, got True"),
     (lambda c: _layer_cfg(c, 2).__setitem__("quantization_config", {"mode": "int8"}),

@@ -323,6 +323,11 @@ def _dense_specs(model):
         elif type(layer) is layers_mod.BatchNormalization and specs and \
                 not specs[-1]["dropout"] and not specs[-1]["noise"] and "bn" not in specs[-1]:
             # after the Dense layer's activation (csrc/train_impl.inc: the stage after it)
+            if layer.axis not in (-1, 1) or len(layer.input_shape) != 2:
+                raise Unsupported(f"{layer.name!r} (BatchNormalization) over axis {layer.axis} "
+                                  f"(the engine normalises the last axis of 2-D outputs only)")
+            if layer.renorm:
+                raise Unsupported(f"{layer.name!r} (BatchNormalization) with renorm=True")
             if layer.trainable != specs[-1]["layer"].trainable:
                 raise Unsupported(f"{layer.name!r} trainable unlike the Dense layer before it")
             _check_vectors(layer, specs[-1]["out"], ("gamma", "beta", "moving_mean",

@@ -551,16 +551,22 @@ def _activation(g, layer, x, out_shape):
 def _batch_normalization(g, layer, x, out_shape):
     # inference: (x - moving_mean) * inv * gamma + beta, inv = 1 / sqrt(var + eps)
     # computed in double and rounded to the layer's dtype, as the C kernel does
+    # the vectors shaped to broadcast along the layer's feature axis
     dt = np.dtype(layer.dtype)
     x = g.cast(x, dt)
+    bshape = [1] * x.rank
+    bshape[layer.axis % x.rank] = -1
+
+    def vec(a):
+        return np.asarray(a, dt).reshape(bshape)
     mv = np.asarray(layer.moving_variance, dtype=np.float64)
     inv = (1.0 / np.sqrt(mv + layer.epsilon)).astype(dt)
-    y = g.node("Sub", [x.name, g.initializer(np.asarray(layer.moving_mean, dt), "moving_mean")])
-    y = g.node("Mul", [y, g.initializer(inv, "inv_std")])
+    y = g.node("Sub", [x.name, g.initializer(vec(layer.moving_mean), "moving_mean")])
+    y = g.node("Mul", [y, g.initializer(vec(inv), "inv_std")])
     if layer.gamma is not None:
-        y = g.node("Mul", [y, g.initializer(np.asarray(layer.gamma, dt), "gamma")])
+        y = g.node("Mul", [y, g.initializer(vec(layer.gamma), "gamma")])
     if layer.beta is not None:
-        y = g.node("Add", [y, g.initializer(np.asarray(layer.beta, dt), "beta")])
+        y = g.node("Add", [y, g.initializer(vec(layer.beta), "beta")])
     return _Value(y, dt, x.shape)
 
 

@@ -20,21 +20,29 @@ def _check_unit_interval(value, argname, owner):
 
 
 class BatchNormalization(Layer):
-    """keras.layers.BatchNormalization over the last axis. Training: each feature is
-    normalised with the batch's mean and (biased) variance, and the moving statistics
-    move towards them, moving = moving * momentum + batch * (1 - momentum). Inference,
-    and training while the layer is frozen (trainable=False, as in Keras): the moving
-    statistics. y = gamma * (x - mean) / sqrt(var + epsilon) + beta. Weights: gamma,
-    beta (trainable), moving_mean, moving_variance. With a mask (from Masking or
-    Embedding(mask_zero=True), or call's `mask`: one boolean per input position, the
-    input's shape without its last axis), training computes the batch statistics over
-    the unmasked positions only, as Keras does; every position is normalised.
+    """keras.layers.BatchNormalization: each index of the feature `axis` is normalised
+    over all the other axes. Training: with the batch's mean and (biased) variance, and
+    the moving statistics move towards them, moving = moving * momentum + batch * (1 -
+    momentum). Inference, and training while the layer is frozen (trainable=False, as
+    in Keras): the moving statistics. y = gamma * (x - mean) / sqrt(var + epsilon) +
+    beta. Weights: gamma, beta (trainable), moving_mean, moving_variance. With a mask
+    (from Masking or Embedding(mask_zero=True), or call's `mask`: one boolean per input
+    position, the input's shape without its last axis), training computes the batch
+    statistics over the unmasked positions only, as Keras does; every position is
+    normalised.
+
+    With ``renorm=True`` (batch renormalization), training normalises with the batch's
+    statistics corrected towards moving ones: y = ((x - mean) / stddev * r + d) * gamma
+    + beta, with r = stddev / renorm_stddev and d = (mean - renorm_mean) /
+    renorm_stddev (clipped by ``renorm_clipping``; no gradient flows through r and d).
+    The layer then also keeps moving_stddev, renorm_mean and renorm_stddev; the moving
+    variance follows from the moving standard deviation. Inference is unchanged.
 
     Parameters
     ----------
     axis : int
-        The feature axis, normalised per index. Default -1, the last (the only one
-        fastnn supports).
+        The feature axis, normalised per index (for example 1 for channels-first
+        images). Default -1, the last.
     momentum : float
         The weight of the old value in the moving mean and variance. Default 0.99.
     epsilon : float
@@ -61,6 +69,14 @@ class BatchNormalization(Layer):
         Not supported by fastnn: only None is accepted.
     gamma_constraint : None
         Not supported by fastnn: only None is accepted.
+    renorm : bool
+        Whether to use batch renormalization in training. Default False.
+    renorm_clipping : dict, optional
+        Bounds for the corrections, with keys among ``'rmax'``, ``'rmin'`` and
+        ``'dmax'``: r is kept in [rmin, rmax] and d in [-dmax, dmax]. Default None (no
+        clipping).
+    renorm_momentum : float
+        The weight of the old value in renorm_mean and renorm_stddev. Default 0.99.
     synchronized : bool
         Keras' cross-device synchronisation of the batch statistics; fastnn runs on one
         device, so only False is accepted.
@@ -77,7 +93,8 @@ class BatchNormalization(Layer):
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, synchronized=False, name=None, **kwargs):
+                 gamma_constraint=None, renorm=False, renorm_clipping=None,
+                 renorm_momentum=0.99, synchronized=False, name=None, **kwargs):
         owner = "BatchNormalization"
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
             raise TypeError(f"{owner}: axis must be an int, got {axis!r}")
@@ -88,6 +105,10 @@ class BatchNormalization(Layer):
                                ("synchronized", synchronized or None)):
             if value is not None:
                 raise ValueError(f"{owner}: {argname} is not supported by fastnn, got {value!r}")
+        renorm = _argcheck.boolean(renorm, "renorm", owner)
+        renorm_momentum = _check_unit_interval(renorm_momentum, "renorm_momentum", owner)
+        if renorm:
+            renorm_clipping = _renorm_clipping(renorm_clipping, owner)
         super().__init__(name=name, **kwargs)
         self.axis = int(axis)
         self.epsilon = float(epsilon)
@@ -99,16 +120,35 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.renorm = renorm
+        self.renorm_clipping = renorm_clipping
+        self.renorm_momentum = renorm_momentum
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
+        self.moving_stddev = self.renorm_mean = self.renorm_stddev = None
+
+    def _feature_axis(self, shape):
+        """`axis` as a non-negative index into inputs of `shape` (ValueError when the
+        inputs have no such axis)."""
+        rank = len(shape)
+        if not -rank <= self.axis < rank:
+            raise ValueError(f"{self.name}: axis {self.axis} is out of bounds for input shape "
+                             f"{tuple(shape)} (rank {rank}); received axis={self.axis}")
+        return self.axis % rank
+
+    def compute_output_shape(self, input_shape):
+        self._feature_axis(tuple(input_shape))
+        return tuple(input_shape)
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
-        rank = len(input_shape)
-        if rank < 2 or self.axis not in (-1, rank - 1) or input_shape[-1] is None:
-            raise ValueError(f"{self.name}: BatchNormalization normalises the last axis of inputs "
-                             f"(batch, ..., features) with a known feature count; got axis="
-                             f"{self.axis} for input shape {input_shape}")
-        n = input_shape[-1]
+        if len(input_shape) < 2:
+            raise ValueError(f"{self.name}: BatchNormalization takes inputs with a batch axis "
+                             f"and at least one more, got input shape {input_shape}")
+        ax = self._feature_axis(input_shape)
+        n = input_shape[ax]
+        if n is None:
+            raise ValueError(f"{self.name}: the normalised axis {self.axis} of the inputs must "
+                             f"have a known size, got input shape {input_shape}")
         self._weights = []
         if self.scale:
             self.gamma = self.add_weight(name="gamma", shape=(n,),
@@ -121,26 +161,55 @@ class BatchNormalization(Layer):
         self.moving_variance = self.add_weight(name="moving_variance", shape=(n,),
                                                initializer=self.moving_variance_initializer,
                                                trainable=False)
+        if self.renorm:
+            # the standard deviations start at the square root of the variance
+            # initializer's values, as in Keras
+            def stddev_init(shape, dtype=None):
+                values = initializers.get(self.moving_variance_initializer)(shape, dtype=dtype)
+                return np.sqrt(np.asarray(values))
+            self.moving_stddev = self.add_weight(name="moving_stddev", shape=(n,),
+                                                 initializer=stddev_init, trainable=False)
+            self.renorm_mean = self.add_weight(name="renorm_mean", shape=(n,),
+                                               initializer=self.moving_mean_initializer,
+                                               trainable=False)
+            self.renorm_stddev = self.add_weight(name="renorm_stddev", shape=(n,),
+                                                 initializer=stddev_init, trainable=False)
         super().build(input_shape)
 
+    def _checked_axis(self, x):
+        """The feature axis of the call's inputs, whose size must be the weights'."""
+        shape = np.shape(x)
+        if len(shape) < 2:
+            raise ValueError(f"{self.name}: BatchNormalization takes inputs with a batch axis "
+                             f"and at least one more, got input shape {tuple(shape)}")
+        ax = self._feature_axis(shape)
+        n = self.moving_mean.shape[0]
+        if shape[ax] != n:
+            raise ValueError(f"{self.name}: the inputs' axis {self.axis} must have size {n} (the "
+                             f"layer was built for it), got input shape {tuple(shape)}")
+        return ax
+
     def call(self, inputs, training=False, mask=None):
-        """Normalise the last axis: with the batch's statistics in training (moving the
-        moving statistics), else with the moving ones; by the C kernels, recorded under
-        a GradientTape with the C backward kernel. With a mask in training, the
-        statistics are the unmasked positions' (Keras' masked moments), computed with
-        fastnn.autodiff's ops."""
+        """Normalise each index of the feature axis: with the batch's statistics in
+        training (moving the moving statistics), else with the moving ones; by the C
+        kernels (on the inputs with the feature axis moved last, when it is not),
+        recorded under a GradientTape with the C backward kernel. With a mask or
+        renorm in training, computed with fastnn.autodiff's ops."""
+        ax = self._checked_axis(inputs)
         if mask is not None:
             mask = self._check_mask(inputs, mask)
-            if training and self.trainable:
-                return self._masked_train(inputs, mask)
+        batch_stats = bool(training) and self.trainable
+        if batch_stats and (mask is not None or self.renorm):
+            return self._ops_train(inputs, mask, ax)
         x = inputs
-        x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+        last = ax == x.ndim - 1
+        xt = x if last else np.moveaxis(x.view(np.ndarray), ax, -1)
+        x2 = xt.reshape(-1, xt.shape[-1]) if xt.ndim != 2 else xt
         if x2.dtype != self.dtype or not x2.flags.c_contiguous:
             x2 = np.ascontiguousarray(x2, dtype=self.dtype)
         raw = x2.view(np.ndarray)
         y = np.empty_like(raw)
         inv = np.empty(raw.shape[1], dtype=self.dtype)
-        batch_stats = training and self.trainable
         if batch_stats:
             xhat = np.empty_like(raw)
             _kernels.bn_train(raw, self.gamma, self.beta, self.moving_mean,
@@ -149,6 +218,8 @@ class BatchNormalization(Layer):
             xhat = None
             _kernels.bn_infer(raw, self.gamma, self.beta, self.moving_mean,
                               self.moving_variance, self.epsilon, inv, y)
+        tshape = xt.shape
+        y = y.reshape(tshape) if last else np.moveaxis(y.reshape(tshape), -1, ax)
         inputs_ = (x, self.gamma, self.beta)
         if should_record(inputs_):
             gamma, scale, center, dtype = self.gamma, self.scale, self.center, self.dtype
@@ -157,15 +228,16 @@ class BatchNormalization(Layer):
             want = self.trainable and batch_stats
 
             def vjp(g):
+                g = np.asarray(g) if last else np.moveaxis(np.asarray(g), ax, -1)
                 dy = np.ascontiguousarray(np.reshape(g, raw.shape), dtype=dtype)
                 dgamma = np.empty_like(inv) if scale and want else None
                 dbeta = np.empty_like(inv) if center and want else None
-                dx = np.empty_like(dy)
+                dx = np.empty_like(dy).reshape(raw.shape)
                 _kernels.bn_backward(dy, xhat, inv, gamma, batch_stats, dx, dgamma, dbeta)
-                return [dx.reshape(x.shape), dgamma if scale else None,
-                        dbeta if center else None]
-            return record(inputs_, y.reshape(x.shape), vjp, name=f"{self.name} (BatchNormalization)")
-        return y.reshape(x.shape).view(Tensor)
+                dx = dx.reshape(tshape) if last else np.moveaxis(dx.reshape(tshape), -1, ax)
+                return [dx, dgamma if scale else None, dbeta if center else None]
+            return record(inputs_, y, vjp, name=f"{self.name} (BatchNormalization)")
+        return y.view(Tensor)
 
     def _check_mask(self, inputs, mask):
         """The mask as a boolean array of the inputs' shape without the last axis (a
@@ -190,31 +262,82 @@ class BatchNormalization(Layer):
                             f"{m.dtype}")
         return m.astype(bool)
 
-    def _masked_train(self, inputs, mask):
-        """Training with a mask: Keras' masked moments (the sums over the unmasked
-        positions divided by their count plus backend.epsilon()), the moving statistics
-        moved towards them, and x * inv + (beta - mean * inv) with inv = gamma /
-        sqrt(var + epsilon) on every position (Keras' batch_normalization), recorded
-        on the tape through fastnn.autodiff's ops."""
+    def _ops_train(self, inputs, mask, ax):
+        """Training with a mask or with renorm, recorded on the tape through
+        fastnn.autodiff's ops. With a mask, Keras' masked moments: the sums over the
+        unmasked positions divided by their count plus backend.epsilon(). With renorm,
+        the corrections r and d (constants for the gradient) fold into the scale and
+        offset. The output is x * inv + (beta - mean * inv), inv = gamma / sqrt(var +
+        epsilon), on every position (Keras' batch_normalization)."""
         from fastnn import backend as _backend
         dtype = np.dtype(self.dtype)
         x = _dops.cast(inputs, dtype) if np.dtype(inputs.dtype) != dtype else inputs
-        axes = tuple(range(np.ndim(x) - 1))
-        keep = np.broadcast_to(mask[..., None], np.shape(x))
-        count = keep.sum(axis=axes, dtype=dtype) + dtype.type(_backend.epsilon())
-        mean = _dops.divide(_dops.sum(_dops.where(keep, x, dtype.type(0)), axis=axes), count)
-        diff = _dops.where(keep, _dops.subtract(x, mean), dtype.type(0))
-        var = _dops.divide(_dops.sum(_dops.square(diff), axis=axes), count)
+        ndim = np.ndim(x)
+        axes = tuple(i for i in range(ndim) if i != ax)
+        bshape = tuple(-1 if i == ax else 1 for i in range(ndim))
+        if mask is None:
+            mean = _dops.mean(x, axis=axes, keepdims=True)
+            var = _dops.mean(_dops.square(_dops.subtract(x, mean)), axis=axes, keepdims=True)
+        else:
+            keep = np.broadcast_to(mask[..., None], np.shape(x))
+            count = keep.sum(axis=axes, dtype=dtype, keepdims=True) \
+                + dtype.type(_backend.epsilon())
+            mean = _dops.divide(_dops.sum(_dops.where(keep, x, dtype.type(0)), axis=axes,
+                                          keepdims=True), count)
+            diff = _dops.where(keep, _dops.subtract(x, mean), dtype.type(0))
+            var = _dops.divide(_dops.sum(_dops.square(diff), axis=axes, keepdims=True), count)
+        mean_v = np.asarray(mean).reshape(-1)
+        var_v = np.asarray(var).reshape(-1)
+        gamma = _dops.reshape(self.gamma, bshape) if self.scale else None
+        beta = _dops.reshape(self.beta, bshape) if self.center else None
         m = self.momentum
-        self.moving_mean[...] = self.moving_mean * m + np.asarray(mean) * (1.0 - m)
-        self.moving_variance[...] = self.moving_variance * m + np.asarray(var) * (1.0 - m)
+        if self.renorm:
+            gamma, beta = self._renorm_transform(mean_v, var_v, gamma, beta, bshape, dtype)
+        else:
+            self.moving_mean[...] = self.moving_mean * m + mean_v * (1.0 - m)
+            self.moving_variance[...] = self.moving_variance * m + var_v * (1.0 - m)
         inv = _dops.divide(dtype.type(1), _dops.sqrt(_dops.add(var, dtype.type(self.epsilon))))
-        if self.scale:
-            inv = _dops.multiply(inv, self.gamma)
+        if gamma is not None:
+            inv = _dops.multiply(inv, gamma)
         res = _dops.multiply(_dops.negative(mean), inv)
-        if self.center:
-            res = _dops.add(res, self.beta)
+        if beta is not None:
+            res = _dops.add(res, beta)
         return _dops.add(_dops.multiply(x, inv), res)
+
+    def _renorm_transform(self, mean, var, gamma, beta, bshape, dtype):
+        """Batch renormalization's scale and offset, gamma * r and gamma * d + beta (r
+        and d without gradient), and the update of the renorm and moving statistics
+        from the batch's `mean` and `var` (arrays, one value per feature)."""
+        eps = self.epsilon
+        stddev = np.sqrt(var + eps)
+        floor = np.sqrt(np.asarray(eps, dtype=dtype))
+        renorm_stddev = np.maximum(np.asarray(self.renorm_stddev), floor)
+        r = stddev / renorm_stddev
+        d = (mean - np.asarray(self.renorm_mean)) / renorm_stddev
+        clip = self.renorm_clipping or {}
+        if clip.get("rmin") is not None:
+            r = np.maximum(r, clip["rmin"])
+        if clip.get("rmax") is not None:
+            r = np.minimum(r, clip["rmax"])
+        if clip.get("dmax") is not None:
+            d = np.clip(d, -clip["dmax"], clip["dmax"])
+        r = r.astype(dtype).reshape(bshape)
+        d = d.astype(dtype).reshape(bshape)
+        if gamma is not None:
+            new_gamma, new_beta = _dops.multiply(gamma, r), _dops.multiply(gamma, d)
+        else:
+            new_gamma, new_beta = r, d
+        if beta is not None:
+            new_beta = _dops.add(new_beta, beta)
+        rm, m = self.renorm_momentum, self.momentum
+        self.renorm_mean[...] = self.renorm_mean * rm + mean * (1.0 - rm)
+        self.renorm_stddev[...] = self.renorm_stddev * rm + stddev * (1.0 - rm)
+        self.moving_mean[...] = self.moving_mean * m + mean * (1.0 - m)
+        moving_stddev = self.moving_stddev * m + stddev * (1.0 - m)
+        self.moving_stddev[...] = moving_stddev
+        # the variance from the standard deviation, never below zero
+        self.moving_variance[...] = np.maximum(moving_stddev * moving_stddev - eps, 0.0)
+        return new_gamma, new_beta
 
     def _regularized(self):
         return ((self.gamma_regularizer, self.gamma), (self.beta_regularizer, self.beta))
@@ -225,12 +348,42 @@ class BatchNormalization(Layer):
                    center=self.center, scale=self.scale,
                    **{k: _initializer_config(getattr(self, k)) for k in self._INITIALIZERS},
                    beta_regularizer=regularizers.serialize(self.beta_regularizer),
-                   gamma_regularizer=regularizers.serialize(self.gamma_regularizer))
+                   gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
+                   renorm=self.renorm, renorm_clipping=self.renorm_clipping,
+                   renorm_momentum=self.renorm_momentum)
         return cfg
 
     @classmethod
     def from_config(cls, config):
         return super().from_config(_without_none(config, cls._INITIALIZERS))
+
+
+def _renorm_clipping(clipping, owner):
+    """BatchNormalization's renorm_clipping checked: a dict with keys among rmax, rmin
+    and dmax (numbers), rmax >= rmin, dmax >= 0; None is an empty dict."""
+    if clipping is None:
+        return {}
+    if not isinstance(clipping, dict):
+        raise TypeError(f"{owner}: renorm_clipping must be a dict with keys among 'rmax', "
+                        f"'rmin' and 'dmax', got {clipping!r}")
+    allowed = ["rmax", "rmin", "dmax"]
+    unknown = set(clipping) - set(allowed)
+    if unknown:
+        raise ValueError(f"{owner}: Received invalid keys for `renorm_clipping` argument: "
+                         f"{clipping}. Supported values: {allowed}.")
+    for key, value in clipping.items():
+        if value is not None and (isinstance(value, bool) or
+                                  not isinstance(value, (int, float, np.floating, np.integer))):
+            raise TypeError(f"{owner}: renorm_clipping[{key!r}] must be a number or None, got "
+                            f"{value!r}")
+    rmax, rmin, dmax = (clipping.get(k) for k in allowed)
+    if rmax is not None and rmin is not None and rmax < rmin:
+        raise ValueError(f"{owner}: rmax should be greater than rmin in the renorm_clipping "
+                         f"argument, got rmax={rmax}, rmin={rmin}")
+    if dmax is not None and dmax < 0:
+        raise ValueError(f"{owner}: dmax should be non-negative in the renorm_clipping "
+                         f"argument, got dmax={dmax}")
+    return dict(clipping)
 
 
 class Normalization(Layer):

@@ -10,8 +10,7 @@ Source: keras-team/keras at 3422977a5e38,
 
 In test_masking.py: the masked part of test_correctness, test_input_fully_masked and
 test_bachnorm_ignore_masked_values. Not ported: test_large_value_within_autocast_scope
-(Keras' AutocastScope and float16 variables: mixed precision); test_correctness with
-axis=1 is xfailed (fastnn normalises the last axis only).
+(Keras' AutocastScope and float16 variables: mixed precision).
 """
 import numpy as np
 import pytest
@@ -21,9 +20,6 @@ from fastnn.autodiff import ops
 from fastnn.autodiff.ops import random
 
 from tests.conformance.layer_testing import assert_all_close, run_layer_test
-
-RENORM = "missing: BatchNormalization(renorm=True) (batch renormalization)"
-
 
 def assert_not_all_close(a, b, atol=1e-6, rtol=1e-6):
     assert not np.allclose(np.asarray(a), np.asarray(b), atol=atol, rtol=rtol)
@@ -73,15 +69,7 @@ def test_bn_basics():
     )
 
 
-def _axis_param(axis):
-    if axis == 1:
-        return pytest.param(axis, marks=pytest.mark.xfail(
-            strict=True, reason="missing: BatchNormalization over an axis other than the "
-            "last (axis=1)"))
-    return axis
-
-
-@pytest.mark.parametrize("axis", [_axis_param(-1), _axis_param(1)])
+@pytest.mark.parametrize("axis", [-1, 1])
 @pytest.mark.parametrize("input_shape", [(5, 2, 3), (5, 3, 3, 2)])
 @pytest.mark.parametrize("moving_mean_initializer", ["zeros", "ones"])
 @pytest.mark.parametrize("moving_variance_initializer", ["zeros", "ones"])
@@ -191,7 +179,6 @@ def test_masked_broadcast_normalization():
     assert_all_close(layer.moving_variance, ops.zeros((4,)), atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason=RENORM)
 def test_renorm_basics():
     # Keras: keras/src/layers/normalization/batch_normalization_test.py::BatchNormalizationTest::test_renorm_basics
     # Test basic renorm functionality
@@ -227,7 +214,6 @@ def test_renorm_basics():
     )
 
 
-@pytest.mark.xfail(strict=True, reason=RENORM)
 def test_renorm_invalid_clipping_keys():
     # Keras: keras/src/layers/normalization/batch_normalization_test.py::BatchNormalizationTest::test_renorm_invalid_clipping_keys
     with pytest.raises(ValueError, match="Received invalid keys"):
@@ -238,7 +224,6 @@ def test_renorm_invalid_clipping_keys():
         layers.BatchNormalization(renorm=True, renorm_clipping={"rmax": 1.0, "dmax": -1.0})
 
 
-@pytest.mark.xfail(strict=True, reason=RENORM)
 def test_renorm_stddev_initializer():
     # Keras: keras/src/layers/normalization/batch_normalization_test.py::BatchNormalizationTest::test_renorm_stddev_initializer
     # `moving_stddev` and `renorm_stddev` should be initialized as
@@ -250,7 +235,6 @@ def test_renorm_stddev_initializer():
     assert_all_close(layer.renorm_stddev, np.full((5,), 2.0), atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason=RENORM)
 def test_renorm_inference():
     # Keras: keras/src/layers/normalization/batch_normalization_test.py::BatchNormalizationTest::test_renorm_inference
     # At inference time, the behaviour of both with and without renorm
@@ -269,7 +253,6 @@ def test_renorm_inference():
     assert_all_close(out, out_renorm, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason=RENORM)
 def test_renorm_correctness():
     # Keras: keras/src/layers/normalization/batch_normalization_test.py::BatchNormalizationTest::test_renorm_correctness
     utils.set_random_seed(1337)
@@ -330,7 +313,6 @@ def test_renorm_correctness():
     assert_all_close(layer.moving_variance, expected_moving_var, atol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason=RENORM)
 def test_serialization():
     # Keras: keras/src/layers/normalization/batch_normalization_test.py::BatchNormalizationTest::test_serialization
     layer = layers.BatchNormalization(
