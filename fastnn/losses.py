@@ -25,9 +25,10 @@ Differences from Keras 3, on purpose:
 
 - no `dtype` argument: a loss computes in the dtype of y_pred (float32 or float64;
   integers as float32), where Keras casts both to its floatx or the given dtype;
-- the C-kernel cross-entropies take `axis=-1` only (their kernels reduce over the last
-  axis; another axis is a ValueError), and SparseCategoricalCrossentropy takes
-  (N, classes) predictions;
+- BinaryCrossentropy and SparseCategoricalCrossentropy take `axis=-1` only (their
+  kernels reduce over the last axis; another axis is a ValueError; CategoricalCrossentropy
+  computes another axis with fastnn.autodiff's ops), and SparseCategoricalCrossentropy
+  takes (N, classes) predictions;
 - `get(name)` returns a Loss object where Keras returns the function for a function
   name; Keras 2's names "huber_loss", "logcosh" and "kullback_leibler_divergence" are
   accepted too;
@@ -471,7 +472,11 @@ class _SmoothedCrossentropy(_CrossentropyBase):
         super().__init__(from_logits=from_logits, name=name, reduction=reduction, dtype=dtype)
         owner = type(self).__name__
         self.label_smoothing = _smoothing(label_smoothing, owner)
-        self.axis = _last_axis(axis, owner)
+        self.axis = self._axis_arg(axis, owner)
+
+    @staticmethod
+    def _axis_arg(axis, owner):
+        return _last_axis(axis, owner)
 
     def _kernel_name(self, from_logits):
         return self._op + ("_logits" if from_logits else "")
@@ -528,9 +533,13 @@ class BinaryCrossentropy(_SmoothedCrossentropy):
 
 class CategoricalCrossentropy(_SmoothedCrossentropy):
     """Keras' CategoricalCrossentropy(from_logits=False, label_smoothing=0.0, axis=-1,
-    reduction="sum_over_batch_size", name="categorical_crossentropy"); with
-    label_smoothing, y * (1 - label_smoothing) + label_smoothing / num_classes. axis
-    must be -1.
+    reduction="sum_over_batch_size", name="categorical_crossentropy"): -sum(y * log(p))
+    over the class axis, p the predictions divided by their sum and clipped to [1e-7, 1
+    - 1e-7] (from logits: log_softmax); with label_smoothing, y * (1 - label_smoothing)
+    + label_smoothing / num_classes. The last axis (axis=-1) runs a C kernel (also in
+    the fused engine); another class axis, such as 1 for (batch, classes, steps)
+    predictions, is computed with fastnn.autodiff's ops (differentiable; a model
+    compiled with such a loss trains on the layer path).
 
     Parameters
     ----------
@@ -542,8 +551,7 @@ class CategoricalCrossentropy(_SmoothedCrossentropy):
         In [0, 1]: the labels are smoothed towards the uniform distribution over the
         classes by this amount. Default 0: no smoothing.
     axis : int
-        The axis the loss is computed along. Default -1, the last (the C-kernel
-        cross-entropies accept only -1).
+        The class axis the loss is computed along. Default -1, the last.
     reduction : str or None
         How the per-sample losses are reduced when the loss object is called (see
         ``Loss``). Default ``'sum_over_batch_size'``.
@@ -551,13 +559,89 @@ class CategoricalCrossentropy(_SmoothedCrossentropy):
         The loss's name (in logs and configs). Default: the snake-case name of the
         class.
     """
-    _op = "categorical_crossentropy"
     _default_name = "categorical_crossentropy"
+
+    @property
+    def _op(self):
+        # the C kernel reduces over the last axis; another axis is computed on the tape
+        return "categorical_crossentropy" if self.axis == -1 else None
+
+    @staticmethod
+    def _axis_arg(axis, owner):
+        return _argcheck.integer(axis, "axis", owner)
+
+    def _is_crossentropy(self):
+        return True
+
+    def _on_tape(self, y_true, y_pred, reduced):
+        if self.axis != -1:
+            return True
+        if type(self).call is CategoricalCrossentropy.call:
+            return False        # the C kernel (call serves another axis)
+        return super()._on_tape(y_true, y_pred, reduced)
 
     def _per_sample(self, y_true, y_pred):
         if self.label_smoothing:
             return _kernel_loss(self, y_true, y_pred, self.from_logits)
         return ops.categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+
+    def call(self, y_true, y_pred):
+        """The loss of each sample, -sum(y * log(p)) over the class axis, with
+        fastnn.autodiff's ops (differentiable).
+
+        Parameters
+        ----------
+        y_true : array-like
+            The targets (one-hot or probabilities).
+        y_pred : array-like
+            The predictions, of the shape of ``y_true``.
+
+        Returns
+        -------
+        Tensor
+            The loss of each sample: y_pred's shape without the class axis.
+        """
+        from fastnn.autodiff import ops as K
+        owner = type(self).__name__
+        p = K.convert_to_tensor(y_pred)
+        if p.dtype.kind != "f":
+            p = K.cast(p, "float32")
+        t = _true(np.asarray(y_true).view(np.ndarray) if isinstance(y_true, np.ndarray)
+                  else y_true, p.dtype, owner)
+        if t.shape != p.shape:
+            raise ValueError(f"{owner}: y_true and y_pred must have the same shape, got "
+                             f"y_true.shape={t.shape}, y_pred.shape={p.shape}")
+        if not -p.ndim <= self.axis < max(p.ndim, 1):
+            raise ValueError(f"{owner}: axis {self.axis} is out of bounds for y_pred of shape "
+                             f"{p.shape}")
+        if self.label_smoothing:
+            n = p.shape[self.axis]
+            t = t * (1.0 - self.label_smoothing) + self.label_smoothing / n
+        if self.from_logits:
+            logp = K.log_softmax(p, axis=self.axis)
+        else:
+            eps = _eps()
+            q = K.divide(p, K.sum(p, axis=self.axis, keepdims=True))
+            logp = K.log(K.clip(q, eps, 1.0 - eps))
+        return K.negative(K.sum(K.multiply(t.astype(p.dtype), logp), axis=self.axis))
+
+    def loss_and_grad(self, y_true, y_pred, sample_weight=None, from_logits=None):
+        """(batch-mean loss, d loss / d y_pred); over another axis than the last by a
+        GradientTape over `call`."""
+        if self.axis == -1:
+            return super().loss_and_grad(y_true, y_pred, sample_weight, from_logits)
+        from fastnn.autodiff import GradientTape, ops as K
+        loss = self
+        if from_logits is not None and bool(from_logits) != self.from_logits:
+            loss = type(self).from_config({**self.get_config(), "from_logits": bool(from_logits)})
+        p = K.convert_to_tensor(np.array(y_pred))
+        with GradientTape() as tape:
+            tape.watch(p)
+            values = loss.call(y_true, p)
+            sw = None if sample_weight is None else \
+                _sample_weights(sample_weight, np.shape(values), type(self).__name__)
+            value = _reduce_values(values, sw, None, "sum_over_batch_size")
+        return float(value), np.asarray(tape.gradient(value, p))
 
 
 class SparseCategoricalCrossentropy(_CrossentropyBase):
@@ -1380,14 +1464,12 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
         In [0, 1]: the labels are smoothed towards the uniform distribution over the
         classes by this amount. Default 0: no smoothing.
     axis : int
-        The axis the loss is computed along. Default -1, the last (the C-kernel
-        cross-entropies accept only -1).
+        The class axis the loss is computed along. Default -1, the last.
 
     Returns
     -------
     array
-        The loss of each sample: the shape of ``y_true`` without its last axis (the
-        reduced axis).
+        The loss of each sample: the shape of ``y_true`` without the class axis.
     """
     return CategoricalCrossentropy(from_logits, label_smoothing, axis,
                                    reduction="none")(y_true, y_pred)

@@ -1627,7 +1627,7 @@ def _cce_values(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1)
     y_pred = _argcheck.float_array(y_pred, "y_pred")
     y_true = np.asarray(y_true).astype(y_pred.dtype)
     if label_smoothing:
-        n = y_true.shape[-1]
+        n = y_pred.shape[axis]     # the number of classes: along the class axis
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / n
     if from_logits:
         logp = _log_softmax(y_pred, axis)

@@ -9,6 +9,8 @@ from fastnn import losses, optimizers
 from fastnn.layers import Dense
 from fastnn.losses import SparseCategoricalCrossentropy
 
+from cases import central_diff
+
 
 def test_sparse_cce_probabilities():
     p = np.array([[0.9, 0.1], [0.2, 0.8]])
@@ -162,3 +164,113 @@ def test_fused_head_through_activation_layer():
     b.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(wa, wb, rtol=1e-10, atol=1e-12)
+
+
+# ------------------------------------------- CategoricalCrossentropy over another axis
+def _cce_reference(y, p, axis, from_logits, smoothing):
+    """NumPy float64: -sum(y * log p) over `axis`, y smoothed by the size of that axis."""
+    y = y * (1 - smoothing) + smoothing / p.shape[axis]
+    if from_logits:
+        z = p - p.max(axis=axis, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+    else:
+        logp = np.log(np.clip(p / p.sum(axis=axis, keepdims=True), 1e-7, 1 - 1e-7))
+    return -(y * logp).sum(axis=axis)
+
+
+def _cce_data(dtype, seed=0):
+    r = np.random.default_rng(seed)
+    p = r.uniform(0.05, 1.0, (3, 4, 5)).astype(dtype)       # (batch, classes, steps)
+    y = np.eye(4)[r.integers(0, 4, (3, 5))].transpose(0, 2, 1).astype(dtype)
+    return y, p
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("from_logits", [False, True], ids=["probs", "logits"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("axis", [1, -2])
+def test_cce_over_the_class_axis_1(dtype, from_logits, smoothing, axis):
+    """axis=1 on (batch, classes, steps): the values per (batch, step), their reductions
+    and sample weights, in the predictions' dtype, against NumPy; the function form too."""
+    y, p = _cce_data(dtype)
+    want = _cce_reference(y.astype(np.float64), p.astype(np.float64), axis, from_logits,
+                          smoothing)
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    kw = dict(from_logits=from_logits, label_smoothing=smoothing, axis=axis)
+    per = losses.CategoricalCrossentropy(reduction="none", **kw)(y, p)
+    assert per.shape == (3, 5) and per.dtype == dtype
+    np.testing.assert_allclose(per, want, rtol=rtol)
+    np.testing.assert_allclose(losses.categorical_crossentropy(y, p, **kw), want, rtol=rtol)
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, (3, 5))
+    got = losses.CategoricalCrossentropy(**kw)(y, p, sample_weight=sw)
+    np.testing.assert_allclose(float(got), (want * sw).mean(), rtol=rtol)
+    got = losses.CategoricalCrossentropy(reduction="sum", **kw)(y, p)
+    np.testing.assert_allclose(float(got), want.sum(), rtol=rtol)
+    # the loss on axis 1 is the loss on the classes moved last
+    last = losses.CategoricalCrossentropy(reduction="none", from_logits=from_logits,
+                                          label_smoothing=smoothing)
+    np.testing.assert_allclose(per, last(np.moveaxis(y, 1, -1), np.moveaxis(p, 1, -1)),
+                               rtol=rtol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("from_logits", [False, True], ids=["probs", "logits"])
+def test_cce_over_axis_1_gradients_match_central_differences(dtype, from_logits):
+    """The gradient of the batch mean over axis 1, by a GradientTape and by
+    loss_and_grad, against central differences in float64."""
+    y, p = _cce_data(dtype, seed=3)
+    loss = losses.CategoricalCrossentropy(from_logits=from_logits, label_smoothing=0.1, axis=1)
+    f64 = losses.CategoricalCrossentropy(from_logits=from_logits, label_smoothing=0.1, axis=1)
+
+    def f(pv):
+        return float(f64(y.astype(np.float64), pv))
+    num = central_diff(f, p.astype(np.float64))
+    tol = dict(rtol=1e-6, atol=1e-8) if dtype == "float64" else dict(rtol=2e-3, atol=2e-4)
+    pt = fastnn.autodiff.convert_to_tensor(p)
+    with fastnn.autodiff.GradientTape() as tape:
+        tape.watch(pt)
+        value = loss(y, pt)
+    g = tape.gradient(value, pt)
+    assert g.dtype == dtype
+    np.testing.assert_allclose(g, num, **tol)
+    v2, g2 = loss.loss_and_grad(y, p)
+    np.testing.assert_allclose(v2, float(value), rtol=1e-6)
+    np.testing.assert_allclose(g2, num, **tol)
+
+
+def test_a_model_with_cce_over_axis_1_trains_on_the_layer_path():
+    """A model whose loss is CategoricalCrossentropy(axis=1) is refused by the C engine
+    (its kernel reduces over the last axis) and trains on the layer path: the loss
+    falls; axis=-1 stays on the engine."""
+    from fastnn import engine
+    r = np.random.default_rng(0)
+    x = r.standard_normal((32, 6))
+    y = np.eye(3)[r.integers(0, 3, 32)]
+
+    def model(axis):
+        fastnn.utils.set_random_seed(0)
+        m = fastnn.Sequential([fastnn.Input((6,)), Dense(8, activation="relu"),
+                               Dense(3, activation="softmax")])
+        m.compile(optimizer=optimizers.Adam(0.05), loss=losses.CategoricalCrossentropy(axis=axis))
+        return m
+    assert engine.plan_for(model(-1), x, training=True) is not None
+    m = model(1)
+    assert engine.plan_for(m, x, training=True) is None
+    assert "CategoricalCrossentropy with options its C kernel does not take" in m._engine.why
+    h = m.fit(x, y, epochs=5, batch_size=8, verbose=0).history["loss"]
+    assert m._engine.fit_plan is None and h[-1] < h[0]
+    # on (N, classes) outputs axis 1 is the last: the same training as axis=-1 to rounding
+    ref = model(-1)
+    ref.fit(x, y, epochs=5, batch_size=8, verbose=0)
+    np.testing.assert_allclose(m.predict(x, verbose=0), ref.predict(x, verbose=0), rtol=1e-4,
+                               atol=1e-5)
+
+
+def test_cce_metric_over_axis_1_smooths_by_the_class_axis():
+    """metrics.CategoricalCrossentropy(axis=1, label_smoothing=...) smooths by the size of
+    the class axis, as the loss does (Keras' categorical_crossentropy)."""
+    y, p = _cce_data("float64")
+    m = fastnn.metrics.CategoricalCrossentropy(axis=1, label_smoothing=0.2)
+    m.update_state(y, p)
+    np.testing.assert_allclose(float(m.result()), _cce_reference(y, p, 1, False, 0.2).mean(),
+                               rtol=1e-6)

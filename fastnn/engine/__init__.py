@@ -493,7 +493,7 @@ def _loss_spec(model, specs, custom=False):
         class_alpha = loss._kernel_class_alpha(k)     # a focal loss' alpha per class
         return code, params + ((class_alpha,) if class_alpha is not None else ()), False, k
     if isinstance(loss, losses_mod.Loss) and type(loss).__call__ is losses_mod.Loss.__call__ \
-            and getattr(loss, "_name", None) is not None:
+            and (getattr(loss, "_name", None) is not None or getattr(loss, "axis", -1) != -1):
         raise Unsupported(f"loss {type(loss).__name__} with options its C kernel does not "
                           f"take (an axis it does not reduce over)")
     raise Unsupported(f"loss {type(loss).__name__}")

@@ -889,8 +889,6 @@ class TestCategoricalCrossentropy:
         assert_almost_equal(loss, expected_value)
 
     # Keras: keras/src/losses/losses_test.py::CategoricalCrossentropyTest::test_label_smoothing_with_axis
-    @pytest.mark.xfail(strict=True, reason="missing: CategoricalCrossentropy over an axis "
-                       "other than -1 (its C kernel reduces over the last axis)")
     def test_label_smoothing_with_axis(self):
         # (batch, classes, spatial)
         num_classes = 3
