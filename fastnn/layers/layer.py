@@ -67,6 +67,27 @@ def _check_dtype(dtype, owner):
     return name
 
 
+_EXACT_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                 "uint64")
+
+
+def _check_weight_dtype(dtype, owner):
+    """add_weight's dtype: a float dtype fastnn computes in, an integer dtype or bool
+    (None: the layer's)."""
+    if dtype is None:
+        return None
+    if hasattr(dtype, "compute_dtype") and hasattr(dtype, "variable_dtype"):
+        dtype = dtype.variable_dtype          # a DTypePolicy
+    try:
+        name = np.dtype(dtype).name if isinstance(dtype, (str, type, np.dtype)) else None
+    except TypeError:
+        name = None
+    if name not in _FLOAT_DTYPES + _EXACT_DTYPES:
+        raise ValueError(f"{owner}: dtype must be 'float32', 'float64', an integer dtype "
+                         f"such as 'int32', or 'bool', got {dtype!r}")
+    return name
+
+
 class _CallContext(threading.local):
     """The outermost layer call in progress on this thread and its training flag: inner
     layers called without `training=` take the outer call's (as in Keras); and, during a
@@ -296,11 +317,14 @@ class Layer:
         shape : tuple of int
             The weight's shape; ``()`` for a scalar.
         initializer : str, Initializer or callable
-            How the weight starts. Default ``'glorot_uniform'``.
+            How the weight starts. Default ``'glorot_uniform'`` (``'zeros'`` for an
+            integer or bool weight).
         dtype : str, optional
-            Its dtype. Default: the layer's.
+            Its dtype: ``'float32'``, ``'float64'``, an integer dtype such as
+            ``'int32'`` (a counter, an index) or ``'bool'``. Default: the layer's.
         trainable : bool
-            Whether training updates it. Default True.
+            Whether training updates it. Default True; an integer or bool weight
+            must be made with ``trainable=False`` (gradients need a float dtype).
         regularizer : str or Regularizer, optional
             A penalty on the weight, added to the layer's losses.
         constraint : str or Constraint, optional
@@ -339,7 +363,14 @@ class Layer:
             trainable = True
         name = name or f"variable_{len(self._weights)}"
         shape = () if shape is None else _weight_shape(shape, owner)
-        dtype = _check_dtype(dtype, owner) or self.dtype
+        dtype = _check_weight_dtype(dtype, owner) or self.dtype
+        if dtype in _EXACT_DTYPES:
+            if trainable:
+                raise ValueError(f"{owner}: a weight of dtype {dtype} cannot be trainable "
+                                 f"(gradients need a float dtype); pass trainable=False, got "
+                                 f"trainable={trainable!r} for the weight {name!r}")
+            if initializer is None:
+                initializer = "zeros"      # Keras' default for a weight that is not float
         nbytes = math.prod(shape) * np.dtype(dtype).itemsize
         if nbytes >= 2 ** 63:
             raise ValueError(f"{self.name}: the weight {name} of shape {shape} would need "

@@ -228,8 +228,6 @@ def test_trainable_setting():
     assert len(layer.non_trainable_weights) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="missing: add_weight of an integer or bool dtype "
-                   "(dtype='int32': 'dtype must be float32 or float64')")
 def test_add_weight_defaults():
     # Keras: keras/src/layers/layer_test.py::LayerTest::test_add_weight_defaults
     class MyLayer(layers.Layer):
