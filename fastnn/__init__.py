@@ -94,7 +94,7 @@ from fastnn import callbacks  # noqa: E402
 from fastnn.layers import Input  # noqa: E402
 from fastnn.models import Model, Sequential  # noqa: E402
 # Keras 3's top-level base classes (keras.Layer, keras.Loss, ...) and keras.KerasTensor
-from fastnn.layers import Layer  # noqa: E402
+from fastnn.layers import InputSpec, Layer  # noqa: E402
 from fastnn.layers.symbolic import KerasTensor  # noqa: E402
 from fastnn.losses import Loss  # noqa: E402
 from fastnn.metrics import Metric  # noqa: E402

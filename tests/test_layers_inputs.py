@@ -65,3 +65,96 @@ def test_add_weight_dtype_errors_name_the_argument():
     with pytest.raises(TypeError, match="GlorotUniform: dtype must be a floating-point dtype"):
         layer.add_weight(shape=(2,), dtype="int32", trainable=False,
                          initializer="glorot_uniform")
+
+
+# -------------------------------------------------------------------------- InputSpec
+class _Spec4(layers.Layer):
+    """A layer that takes rank-2 inputs of 4 features (its InputSpec)."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.input_spec = layers.InputSpec(ndim=2, axes={-1: 4})
+
+    def call(self, x):
+        return x
+
+
+def test_a_layer_input_spec_checks_eager_and_symbolic_calls():
+    assert layers.Layer().input_spec is None
+    _Spec4()(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"input 0 \(name None\) is incompatible with the "
+                                         r"layer: expected axis -1 of the input shape to have "
+                                         r"value 4, but received input with shape \(2, 3\)"):
+        _Spec4(name="s4")(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"expected ndim=2, found ndim=3; the shape received "
+                                         r"is \(2, 4, 1\)"):
+        _Spec4()(np.zeros((2, 4, 1)))
+    with pytest.raises(ValueError, match=r"value 4, but received input with shape \(None, 5\)"):
+        _Spec4()(fastnn.Input((5,)))
+    out = _Spec4()(fastnn.Input((4,)))
+    assert out.shape == (None, 4)
+
+
+@pytest.mark.parametrize("spec, x, match", [
+    (dict(dtype="float64"), np.zeros((2, 3), "float32"), r"expected dtype=float64, found "
+                                                          r"dtype=float32"),
+    (dict(min_ndim=3), np.zeros((2, 3)), r"expected min_ndim=3, found ndim=2"),
+    (dict(max_ndim=1), np.zeros((2, 3)), r"expected max_ndim=1, found ndim=2"),
+    (dict(shape=(None, 4)), np.zeros((2, 3)), r"expected shape=\(None, 4\), found shape=\(2, 3\)"),
+    (dict(axes={2: 3}), np.zeros((2, 3)), r"expected an axis 2 of size 3"),
+])
+def test_input_spec_mismatches_name_what_was_expected(spec, x, match):
+    layer = layers.Identity(name="ident")
+    layer.input_spec = layers.InputSpec(**spec)
+    with pytest.raises(ValueError, match="ident: input 0 .*" + match):
+        layer(x)
+
+
+def test_input_spec_last_axis_squeeze_names_and_structures():
+    layer = layers.Identity()
+    layer.input_spec = layers.InputSpec(shape=(None, 3, 1), allow_last_axis_squeeze=True)
+    layer(np.zeros((2, 3)))               # the last axis of 1 dropped
+    layer(np.zeros((2, 3, 1)))
+    with pytest.raises(ValueError, match=r"expected shape=\(None, 3, 1\), found shape=\(2, 4\)"):
+        layer(np.zeros((2, 4)))
+    two = layers.Concatenate(name="cat")
+    two.input_spec = [layers.InputSpec(ndim=2, name="a"), layers.InputSpec(ndim=2, name="b")]
+    two([np.zeros((2, 1)), np.zeros((2, 2))])
+    with pytest.raises(ValueError, match=r"cat: expects 2 named input\(s\) with keys \['a', "
+                                         r"'b'\], got 1 input tensors"):
+        two([np.zeros((2, 1))])
+
+
+def test_input_spec_arguments_and_config():
+    s = layers.InputSpec(dtype="float32", shape=(None, 3), axes={-1: 3})
+    assert (s.ndim, s.shape, s.dtype) == (2, (None, 3), "float32")
+    assert repr(s) == "InputSpec(dtype=float32, shape=(None, 3), ndim=2, axes={-1: 3})"
+    assert s.get_config() == {"dtype": "float32", "shape": (None, 3), "ndim": 2,
+                              "max_ndim": None, "min_ndim": None, "axes": {-1: 3},
+                              "optional": False}
+    assert layers.InputSpec.from_config(s.get_config()).get_config() == s.get_config()
+    assert fastnn.InputSpec is layers.InputSpec
+    with pytest.raises(TypeError, match="axes must be a dict"):
+        layers.InputSpec(axes={"x": 1})
+    with pytest.raises(ValueError, match=r"axis 3 of axes is greater than the largest axis"):
+        layers.InputSpec(ndim=2, axes={3: 1})
+    with pytest.raises(TypeError, match="ndim must be an int >= 0 or None, got 2.5"):
+        layers.InputSpec(ndim=2.5)
+    with pytest.raises(TypeError, match="shape must hold ints >= 0 or None"):
+        layers.InputSpec(shape=(None, "3"))
+
+
+def test_functional_input_spec_from_its_inputs_and_set_by_hand():
+    a = fastnn.Input((3, 1), name="a")
+    b = fastnn.Input((2,), name="b")
+    m = fastnn.Model({"b": b, "a": a}, layers.Dense(2)(layers.Flatten()(a)))
+    specs = m.input_spec
+    assert [(s.shape, s.name, s.allow_last_axis_squeeze, s.optional) for s in specs] == [
+        ((None, 3, 1), "a", True, False), ((None, 2), "b", True, False)]
+    one = fastnn.Model(b, layers.Dense(2)(b))
+    assert [s.shape for s in one.input_spec] == [(None, 2)]
+    one.input_spec = layers.InputSpec(shape=(5, 2))
+    one(np.zeros((5, 2)))
+    with pytest.raises(ValueError, match=r"expected shape=\(5, 2\), found shape=\(4, 2\)"):
+        one(np.zeros((4, 2)))
+    assert one.input_spec.shape == (5, 2)

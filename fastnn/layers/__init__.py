@@ -11,6 +11,7 @@ Weights are C-contiguous NumPy arrays of the layer dtype, updated in place.
 """
 from fastnn import _registry
 from fastnn.layers.layer import Layer, _auto_name
+from fastnn.layers.input_spec import InputSpec
 from fastnn.layers.core import Dense, Identity, Input, InputLayer, Masking
 from fastnn.layers.activations import ELU, Activation, LeakyReLU, ReLU, Softmax
 from fastnn.layers.normalization import (BatchNormalization, LayerNormalization, Normalization,

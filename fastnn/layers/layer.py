@@ -223,6 +223,9 @@ class Layer:
     # Keras' masking: a layer that supports it passes its inputs' mask on to its outputs
     # (compute_mask), one that does not drops it, with a warning as in Keras.
     supports_masking = False
+    # keras.layers.InputSpec (or a list of them): set, the first argument of each call
+    # is checked against it
+    input_spec = None
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None,
                  batch_input_shape=None, **kwargs):
@@ -733,6 +736,10 @@ class Layer:
 
     def __call__(self, *args, **kwargs):
         args = _take_inputs(self, args, kwargs)
+        spec = self.__dict__.get("input_spec")
+        if spec is not None:
+            from fastnn.layers.input_spec import assert_input_compatibility
+            assert_input_compatibility(spec, args[0], self.name)
         if _symbolic.is_symbolic((args, kwargs)):
             return self._symbolic_call(args, kwargs)
         has_training, has_var_kw, _ = _call_signature(type(self))

@@ -176,6 +176,35 @@ class Functional(Model):
     def output_names(self):
         return [t._keras_history[0].name for t in self.outputs]
 
+    @property
+    def input_spec(self):
+        """The InputSpec of each input (Keras' model.input_spec): its shape without the
+        batch size, a last axis of 1 that may be dropped or added, its name and whether
+        it is optional; a list with one per input (for a dict of inputs, in the order
+        of its sorted keys). Set it to check the inputs of each call against another
+        InputSpec (or a list of them); the specs made from the inputs are not checked
+        by the call, whose own checks say more."""
+        if "input_spec" in self.__dict__:
+            return self.__dict__["input_spec"]
+        from fastnn.layers.input_spec import InputSpec
+
+        def spec(t, name=None):
+            layer = t._keras_history[0]
+            shape = (None,) + tuple(t.shape[1:]) if len(t.shape) else ()
+            return InputSpec(shape=shape, allow_last_axis_squeeze=True,
+                             name=layer.name if name is None else name,
+                             optional=bool(getattr(layer, "optional", False)))
+        struct = self._inputs_struct
+        if isinstance(struct, dict):
+            if all(isinstance(t, KerasTensor) for t in struct.values()):
+                return [spec(struct[k], name=k) for k in sorted(struct)]
+            return None        # a nested dict: no specs
+        return [spec(t) for t in self.inputs]
+
+    @input_spec.setter
+    def input_spec(self, value):
+        self.__dict__["input_spec"] = value
+
     def _n_inputs(self):
         return len(self.inputs)
 

@@ -222,6 +222,10 @@ class Model(Trainer, Layer):
         .numpy()), building the model on the first data; on keras.Input tensors, the
         symbolic outputs (the model becomes a layer of a functional model)."""
         args = _take_inputs(self, args, kwargs)
+        spec = self.__dict__.get("input_spec")
+        if spec is not None:        # an InputSpec the user set
+            from fastnn.layers.input_spec import assert_input_compatibility
+            assert_input_compatibility(spec, args[0], self.name)
         # one array (and at most training=True/False/None), the common case: not
         # symbolic, without walking the arguments
         plain = len(args) == 1 and type(args[0]) is np.ndarray and (

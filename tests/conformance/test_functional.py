@@ -524,7 +524,6 @@ def test_bad_input_spec():
 
 
 # Keras: keras/src/models/functional_test.py::test_manual_input_spec
-@pytest.mark.xfail(strict=True, reason="missing: layers.InputSpec and model.input_spec")
 def test_manual_input_spec():
     inputs = Input(shape=(None, 3))
     outputs = layers.Dense(2)(inputs)
