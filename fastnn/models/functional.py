@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from fastnn.autodiff import ops as _dops
 from fastnn.layers import deserialize as _deserialize_layer, serialize as _serialize_layer
 from fastnn.layers.core import OpLayer
 from fastnn.layers.layer import Layer
@@ -365,10 +366,11 @@ class Functional(Model):
         (every input is required) or an array whose shape differs from its Input's is a
         ValueError naming the input."""
         given = _flatten_like(inputs, self._inputs_struct, what)
-        for value, tensor in zip(given, self.inputs):
+        for i, (value, tensor) in enumerate(zip(given, self.inputs)):
             if value is None:
                 raise ValueError(f"{what}: the input {tensor.name!r} is not optional, but None "
                                  f"was passed; give an array for it")
+            value = given[i] = self._standardized_rank(value, i, what)
             shape = getattr(value, "shape", None)
             if shape is not None and len(shape) == len(tensor.shape) and any(
                     e is not None and g is not None and e != g
@@ -388,7 +390,35 @@ class Functional(Model):
         if len(self.inputs) == 1 and isinstance(x, (list, tuple)) and x \
                 and all(v is None or isinstance(v, np.ndarray) for v in x):
             x = self._given_inputs(x, what)[0]     # [array]; [None] and [a, b] refused
+        elif len(self.inputs) == 1 and isinstance(x, np.ndarray):
+            x = self._standardized_rank(x, 0, what)
         return super()._convert_x(x, what, argname)
+
+    def _standardized_rank(self, value, i, what):
+        """The value given for input i with Keras' rank standardization: one axis more
+        than the Input's, of size 1 and last, is dropped; one axis fewer, where the
+        Input's last axis is 1, is added. Another rank is a ValueError naming the input
+        and its path in the inputs' structure."""
+        ref = tuple(self.inputs[i].shape)
+        shape = getattr(value, "shape", None)
+        if shape is None:
+            if not isinstance(value, (list, tuple, int, float, np.number)):
+                return value
+            shape = np.shape(value)
+            value = np.asarray(value)
+        rank = len(shape)
+        if rank == len(ref):
+            return value
+        if rank == len(ref) + 1 and shape[-1] == 1:
+            return value.reshape(shape[:-1]) if type(value) is np.ndarray \
+                else _dops.squeeze(value, -1)
+        if rank == len(ref) - 1 and ref[-1] == 1:
+            return value.reshape(tuple(shape) + (1,)) if type(value) is np.ndarray \
+                else _dops.expand_dims(value, -1)
+        path = _input_paths(self._config_structs[0])[i]
+        raise ValueError(f"{what}: invalid input shape for the input with name "
+                         f"{self.inputs[i].name!r} and path {path!r}: expected shape {ref}, but "
+                         f"the input has the incompatible shape {tuple(shape)}")
 
     def _expected_input_shape(self):
         return self._build_input_shape
@@ -588,6 +618,16 @@ def _map_refs(fn, value):
     if isinstance(value, dict):
         return {k: _map_refs(fn, v) for k, v in value.items()}
     raise ValueError(f"Model.from_config: bad tensor reference {value!r}")
+
+
+def _input_paths(structure, prefix=()):
+    """The path of each leaf of a structure of inputs, in tree_flatten's order, as Keras
+    writes it: list indices and dict keys joined by dots ('' for a lone input)."""
+    if isinstance(structure, (list, tuple)):
+        return [p for i, v in enumerate(structure) for p in _input_paths(v, prefix + (i,))]
+    if isinstance(structure, dict):
+        return [p for k in sorted(structure) for p in _input_paths(structure[k], prefix + (k,))]
+    return [".".join(str(p) for p in prefix)]
 
 
 def _flatten_like(value, structure, owner):

@@ -400,8 +400,6 @@ def test_passing_inputs_by_name():
 
 
 # Keras: keras/src/models/functional_test.py::test_rank_standardization
-@pytest.mark.xfail(strict=True, reason="missing: Keras' rank standardization of model "
-                   "inputs (a trailing axis of 1 dropped or added to match the Input)")
 def test_rank_standardization():
     # Downranking
     inputs = Input(shape=(3,), batch_size=2)
@@ -419,8 +417,6 @@ def test_rank_standardization():
 
 
 # Keras: keras/src/models/functional_test.py::test_rank_standardization_failure
-@pytest.mark.xfail(strict=True, reason="missing: a model's input errors name the input and "
-                   "its path in the input structure (Keras: \"name 'foo' ... path ''\")")
 def test_rank_standardization_failure():
     # Simple input and rank too high
     inputs = Input(shape=(3,), name="foo")
