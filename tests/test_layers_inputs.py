@@ -158,3 +158,56 @@ def test_functional_input_spec_from_its_inputs_and_set_by_hand():
     with pytest.raises(ValueError, match=r"expected shape=\(5, 2\), found shape=\(4, 2\)"):
         one(np.zeros((4, 2)))
     assert one.input_spec.shape == (5, 2)
+
+
+# --------------------------------------------------------------- rank standardization
+def test_functional_inputs_get_a_last_axis_of_1_dropped_or_added():
+    """Keras' rank standardization: one more axis of size 1 at the end is dropped, one
+    fewer is added where the Input's last axis is 1; in calls and in predict/fit, the
+    values unchanged."""
+    r = np.random.default_rng(0)
+    inp = fastnn.Input((3,), batch_size=2)
+    dense = layers.Dense(2)
+    m = fastnn.Model(inp, dense(inp))
+    x = r.random((2, 3)).astype("float32")
+    want = np.asarray(m(x))
+    np.testing.assert_array_equal(np.asarray(m(x[..., None])), want)
+    np.testing.assert_array_equal(m.predict(x[..., None], verbose=0), want)
+    col = fastnn.Input((3, 1))
+    m2 = fastnn.Model(col, layers.Flatten()(col))
+    np.testing.assert_array_equal(np.asarray(m2(x)), x)
+    np.testing.assert_array_equal(np.asarray(m2([x])), x)
+    # two inputs, one of them squeezed
+    a, b = fastnn.Input((3,), name="a"), fastnn.Input((2,), name="b")
+    m3 = fastnn.Model([a, b], layers.Concatenate()([a, b]))
+    got = np.asarray(m3([x[..., None], r.random((2, 2))]))
+    assert got.shape == (2, 5)
+    np.testing.assert_array_equal(got[:, :3], x)
+    m3.compile(optimizer="sgd", loss="mse")
+    m3.fit([x[..., None], r.random((2, 2))], r.random((2, 5)), verbose=0)
+
+
+def test_an_input_of_another_rank_names_the_input_and_its_path():
+    foo = fastnn.Input((3,), name="foo")
+    m = fastnn.Model(foo, layers.Dense(3)(foo))
+    with pytest.raises(ValueError, match=r"invalid input shape for the input with name 'foo' and "
+                                         r"path '': expected shape \(None, 3\), but the input has "
+                                         r"the incompatible shape \(2, 3, 4\)"):
+        m(np.zeros((2, 3, 4)))
+    a, b = fastnn.Input((3,), name="a"), fastnn.Input((2, 2), name="b")
+    m2 = fastnn.Model({"x": [a, b]}, layers.Dense(1)(a))
+    with pytest.raises(ValueError, match=r"name 'b' and path 'x.1'"):
+        m2({"x": [np.zeros((2, 3)), np.zeros((2, 2, 2, 2))]})
+
+
+# ---------------------------------------------------------------------- size-0 axes
+def test_an_input_with_a_size_0_axis():
+    x = fastnn.Input(batch_shape=(1, 0, 10))
+    assert x.shape == (1, 0, 10)
+    assert layers.LayerNormalization()(x).shape == (1, 0, 10)
+    assert layers.Dense(3)(fastnn.Input((0,))).shape == (None, 3)
+    assert layers.Dense(3)(np.zeros((2, 0), "float32")).shape == (2, 3)
+    with pytest.raises(ValueError, match=r"Input: shape\[0\] must be an int in \[0, "):
+        fastnn.Input((-1, 3))
+    with pytest.raises(ValueError, match=r"Input: batch_size must be an int in \[1, "):
+        fastnn.Input(batch_shape=(0, 3))

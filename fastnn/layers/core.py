@@ -126,7 +126,9 @@ class InputLayer(Layer):
                                  f"{_argcheck.shown(batch_size)} and batch_shape="
                                  f"{_argcheck.shown(batch_shape)}")
         if batch_shape is not None:
-            batch_shape = _as_shape(batch_shape, "batch_shape", "Input")
+            # a size-0 axis is taken, as Keras does (an empty sample); the batch size is
+            # a positive int or None
+            batch_shape = _as_shape(batch_shape, "batch_shape", "Input", lo=0)
             if not batch_shape:
                 raise ValueError("Input: batch_shape must hold the batch size (or None) and "
                                  "the sample's shape, e.g. (None, 64), got ()")
@@ -157,7 +159,7 @@ class InputLayer(Layer):
         super().__init__(name=_auto_name("input_layer") if name is None else name,
                          dtype=dtype, **kwargs)
         self._int_dtype = int_dtype
-        self.shape = _as_shape(shape, "shape", "Input")
+        self.shape = _as_shape(shape, "shape", "Input", lo=0)
         self.batch_size = batch_size
         self.sparse = False          # Keras' flags: fastnn has neither kind of tensor
         self.ragged = False

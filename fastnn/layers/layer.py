@@ -33,17 +33,18 @@ def _snake(name):
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
 
 
-def _as_shape(shape, argname, owner):
-    """A shape argument (an int, or a sequence of ints >= 1 and None) as a tuple."""
+def _as_shape(shape, argname, owner, lo=1):
+    """A shape argument (an int, or a sequence of ints >= lo and None) as a tuple."""
     if isinstance(shape, np.ndarray) and shape.ndim == 0:
         shape = shape.item()                 # a 0-d array: its one value (not iterable)
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
         shape = (shape,)
     if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
-        raise TypeError(f"{owner}: {argname} must be a tuple of positive ints (None for an "
+        kind = "positive ints" if lo else "ints >= 0"
+        raise TypeError(f"{owner}: {argname} must be a tuple of {kind} (None for an "
                         f"unknown size), got {type(shape).__name__} {_argcheck.shown(shape)}")
     return tuple(None if d is None else
-                 _argcheck.integer(d, f"{argname}[{i}]", owner, lo=1, hi=_MAX_DIM)
+                 _argcheck.integer(d, f"{argname}[{i}]", owner, lo=lo, hi=_MAX_DIM)
                  for i, d in enumerate(shape))
 
 

@@ -31,9 +31,7 @@ UN = "keras/src/layers/normalization/unit_normalization_test.py::UnitNormalizati
     ({"scale": False, "center": False}, (3, 3), 0, 0),
     ({"rms_scaling": True}, (3, 3), 1, 0),
     ({"axis": (-3, -2, -1)}, (2, 8, 8, 3), 2, 0),
-    pytest.param({}, (1, 0, 10), 2, 0, marks=pytest.mark.xfail(
-        strict=True, reason="missing: keras.Input with a size-0 axis (batch_shape=(1, 0, 10)) "
-                            "for the symbolic call; the eager call works")),
+    ({}, (1, 0, 10), 2, 0),
 ], ids=["regularizers", "initializers", "no_scale_no_center", "rms_scaling", "three_axes",
         "empty"])
 @pytest.mark.filterwarnings("ignore:You passed `rms_scaling=True`")
