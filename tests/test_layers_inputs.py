@@ -209,5 +209,6 @@ def test_an_input_with_a_size_0_axis():
     assert layers.Dense(3)(np.zeros((2, 0), "float32")).shape == (2, 3)
     with pytest.raises(ValueError, match=r"Input: shape\[0\] must be an int in \[0, "):
         fastnn.Input((-1, 3))
-    with pytest.raises(ValueError, match=r"Input: batch_size must be an int in \[1, "):
+    with pytest.raises(ValueError, match=r"Input: batch_shape\[0\] \(the batch size\) must be an "
+                                         r"int in \[1, "):
         fastnn.Input(batch_shape=(0, 3))

@@ -133,6 +133,8 @@ class InputLayer(Layer):
                 raise ValueError("Input: batch_shape must hold the batch size (or None) and "
                                  "the sample's shape, e.g. (None, 64), got ()")
             batch_size, shape = batch_shape[0], batch_shape[1:]
+            _argcheck.integer(batch_size, "batch_shape[0] (the batch size)", "Input", lo=1,
+                              hi=_MAX_DIM, allow_none=True)
         batch_size = _argcheck.integer(batch_size, "batch_size", "Input", lo=1, hi=_MAX_DIM,
                                        allow_none=True)
         if shape is None:
