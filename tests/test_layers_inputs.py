@@ -212,3 +212,18 @@ def test_an_input_with_a_size_0_axis():
     with pytest.raises(ValueError, match=r"Input: batch_shape\[0\] \(the batch size\) must be an "
                                          r"int in \[1, "):
         fastnn.Input(batch_shape=(0, 3))
+
+
+# ---------------------------------------------------------- a list for a dict of inputs
+def test_a_list_for_a_dict_of_inputs_is_taken_in_key_order_with_a_warning():
+    """As Keras: a model made with a dict of inputs whose keys are in sorted order takes
+    a list in that order, with a warning; keys in another order refuse a list."""
+    i1, i2 = fastnn.Input((2,), name="i1"), fastnn.Input((2,), name="i2")
+    m = fastnn.Model({"i1": i1, "i2": i2}, layers.Subtract()([i1, i2]))
+    with pytest.warns(UserWarning, match=r"The structure of `inputs` doesn't match the expected "
+                                         r"structure.\nExpected: \{'i1': 'i1', 'i2': 'i2'\}"):
+        got = np.asarray(m([np.ones((3, 2)), np.zeros((3, 2))]))
+    np.testing.assert_array_equal(got, np.ones((3, 2)))
+    m2 = fastnn.Model({"i2": i2, "i1": i1}, layers.Subtract()([i1, i2]))
+    with pytest.raises(ValueError, match=r"expected a dict of inputs with keys \['i1', 'i2'\]"):
+        m2([np.ones((3, 2)), np.zeros((3, 2))])

@@ -650,6 +650,18 @@ def _flatten_like(value, structure, owner):
     if isinstance(structure, (list, tuple)) and isinstance(value, (list, tuple)) \
             and len(value) == len(flat) != len(structure):
         return list(value)       # a flat list for a nested list of inputs
+    if isinstance(structure, dict) and isinstance(value, (list, tuple)) \
+            and len(value) == len(structure) == len(flat) and list(structure) == sorted(structure):
+        # a list for a flat dict of inputs whose keys are in sorted order: taken in that
+        # order, with Keras' warning (keys in another order are refused, as in Keras)
+        def shown(v):
+            return f"Tensor(shape={tuple(np.shape(v))})" if hasattr(v, "shape") else repr(v)
+        warnings.warn(f"The structure of `inputs` doesn't match the expected structure.\n"
+                      f"Expected: { {k: t.name for k, t in structure.items()} }\n"
+                      f"Received: inputs={type(value)(shown(v) for v in value)}\n"
+                      f"{owner}: the list is taken as the inputs {sorted(structure)} in this "
+                      f"order", UserWarning, stacklevel=4)
+        return list(value)
     return _match(value, structure, owner)
 
 

@@ -756,9 +756,6 @@ def test_required_none_raises_in_fit():
 
 
 # Keras: keras/src/models/functional_test.py::test_warning_for_mismatched_inputs_structure
-@pytest.mark.xfail(strict=True, reason="missing: a list of inputs given to a model whose "
-                   "inputs are a dict is taken in order with a warning, as Keras does "
-                   "(fastnn raises ValueError: expected a dict of inputs)")
 def test_warning_for_mismatched_inputs_structure():
     def is_input_warning(w):
         return str(w.message).startswith(
