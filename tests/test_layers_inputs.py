@@ -227,3 +227,47 @@ def test_a_list_for_a_dict_of_inputs_is_taken_in_key_order_with_a_warning():
     m2 = fastnn.Model({"i2": i2, "i1": i1}, layers.Subtract()([i1, i2]))
     with pytest.raises(ValueError, match=r"expected a dict of inputs with keys \['i1', 'i2'\]"):
         m2([np.ones((3, 2)), np.zeros((3, 2))])
+
+
+# ----------------------------------------------------- models from intermediate tensors
+def test_a_model_from_intermediate_tensors_shares_the_layers():
+    """Model(x1, outputs) with x1 a layer's output: a new Input in its place, the same
+    layers (weights shared), the outputs of the full model's tail, trainable and
+    saved like any functional model."""
+    r = np.random.default_rng(0)
+    inp = fastnn.Input((4,), name="inp")
+    d1, d2, d3 = layers.Dense(3, name="d1"), layers.Dense(5, name="d2"), layers.Dense(2, name="d3")
+    x1 = d1(inp)
+    x2 = d2(x1)
+    out = layers.Add()([d3(x2), layers.Dense(2, name="side")(x1)])
+    full = fastnn.Model(inp, out)
+    tail = fastnn.Model(x1, out)
+    assert isinstance(tail.layers[0], layers.InputLayer)
+    assert sorted(la.name for la in tail.layers[1:]) == ["add", "d2", "d3", "side"]
+    assert tail.inputs[0].shape == (None, 3)
+    x = r.random((6, 4)).astype("float32")
+    h = np.asarray(d1(x))
+    np.testing.assert_allclose(np.asarray(tail(h)), np.asarray(full(x)), rtol=1e-6)
+    # the layers are the full model's: training the tail moves them
+    before = d3.kernel.copy()
+    tail.compile(optimizer="sgd", loss="mse")
+    tail.fit(h, r.random((6, 2)), verbose=0)
+    assert not np.array_equal(before, d3.kernel)
+    assert d1.input is inp           # the first call stays the layer's first
+    # a model from an intermediate tensor to another
+    mid = fastnn.Model(x1, x2)
+    assert [la.name for la in mid.layers[1:]] == ["d2"]
+    again = fastnn.Model.from_config(mid.get_config())
+    again.set_weights(mid.get_weights())
+    np.testing.assert_allclose(np.asarray(again(h)), np.asarray(mid(h)), rtol=1e-6)
+
+
+def test_a_model_from_intermediate_tensors_needs_every_input_the_outputs_use():
+    a, b = fastnn.Input((2,), name="a"), fastnn.Input((2,), name="b")
+    xa = layers.Dense(2)(a)
+    out = layers.Add()([xa, b])
+    with pytest.raises(ValueError, match=r"the outputs depend on the input 'b', which is not "
+                                         r"among the model's inputs"):
+        fastnn.Model(xa, out)
+    m = fastnn.Model([xa, b], out)
+    np.testing.assert_allclose(np.asarray(m([np.ones((1, 2)), np.ones((1, 2))])), [[2.0, 2.0]])

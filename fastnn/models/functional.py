@@ -76,6 +76,54 @@ def _graph(inputs, outputs):
     return order, layers
 
 
+def _is_input_tensor(t):
+    history = t._keras_history
+    return history is not None and history[0]._is_input_layer
+
+
+def _from_intermediate(inputs, outputs):
+    """(inputs, outputs) for a model whose inputs include tensors other than
+    keras.Input ones (Keras' model from intermediate tensors): each such tensor gets a
+    new keras.Input of its shape and dtype, and the layer calls between the inputs and
+    the outputs are made again on the new inputs (the same layers, their weights
+    shared), giving new outputs of the structure of `outputs`."""
+    from fastnn.layers.core import Input
+    flat = tree_flatten(inputs)
+    given = {id(t) for t in flat}
+    order, state = [], {}
+
+    def visit(node):
+        if state.get(id(node)):
+            return
+        state[id(node)] = True
+        for t in node.inputs:
+            if id(t) not in given:
+                history = t._keras_history
+                visit(history[0]._inbound_nodes[history[1]])
+        order.append(node)
+
+    for t in tree_flatten(outputs):
+        if t._keras_history is None:
+            raise ValueError(f"Model: output {t!r} was not made by a layer call")
+        if id(t) in given:
+            continue
+        layer, index, _ = t._keras_history
+        visit(layer._inbound_nodes[index])
+    for node in order:
+        if node.is_input:
+            raise ValueError(f"Model: the outputs depend on the input {node.outputs[0].name!r}, "
+                             f"which is not among the model's inputs")
+    new = [t if _is_input_tensor(t) else
+           Input(batch_shape=t.shape, dtype=t.dtype,
+                 name=None if t.name is None else f"{t.name}CLONE") for t in flat]
+
+    def call_layer(layer, args, kwargs):
+        return layer(*args, **kwargs)
+    outputs = run_graph(order, flat, new, outputs, call_layer)
+    it = iter(new)
+    return tree_map(lambda _: next(it), inputs), outputs
+
+
 def run_graph(nodes, inputs, values, outputs, call_layer):
     """Every layer call of a graph, in order, on new values: `inputs` (the graph's input
     KerasTensors) take `values`, each node's layer runs as call_layer(layer, args, kwargs)
@@ -115,6 +163,8 @@ class Functional(Model):
             raise TypeError(f"Model: unexpected keyword argument(s) {sorted(kwargs)}")
         _as_structure(inputs, "inputs")
         _as_structure(outputs, "outputs")
+        if not all(_is_input_tensor(t) for t in tree_flatten(inputs)):
+            inputs, outputs = _from_intermediate(inputs, outputs)
         # the config keeps the structures as given ([x] stays [x], as in Keras)
         self._config_structs = (tree_map(lambda t: t, inputs), tree_map(lambda t: t, outputs))
         # a list of one is that one tensor (as Keras: the model takes and returns arrays)

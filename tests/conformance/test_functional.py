@@ -532,8 +532,6 @@ def test_manual_input_spec():
 
 
 # Keras: keras/src/models/functional_test.py::test_functional_slicing
-@pytest.mark.xfail(strict=True, reason="missing: a functional model from intermediate "
-                   "tensors (Functional(x2, outputs)); fastnn takes keras.Input tensors only")
 def test_functional_slicing():
     inputs = Input(shape=(None, 2), name="input")
     x1 = layers.Dense(3, name="dense1")(inputs)
