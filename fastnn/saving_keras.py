@@ -63,7 +63,7 @@ _MODULES = {"layer": "keras.layers", "initializer": "keras.initializers",
 # looked up here).
 _KERAS_ONLY = {
     "quantization_config": None, "lora_rank": None, "lora_alpha": None,      # Dense, Embedding
-    "optional": False, "ragged": False, "sparse": False,                     # InputLayer
+    "ragged": False, "sparse": False,                                        # InputLayer
     "synchronized": False,                                                   # BatchNormalization
     "beta_constraint": None, "gamma_constraint": None, "embeddings_constraint": None,
     "kernel_constraint": None, "bias_constraint": None,

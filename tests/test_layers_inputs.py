@@ -271,3 +271,62 @@ def test_a_model_from_intermediate_tensors_needs_every_input_the_outputs_use():
         fastnn.Model(xa, out)
     m = fastnn.Model([xa, b], out)
     np.testing.assert_allclose(np.asarray(m([np.ones((1, 2)), np.ones((1, 2))])), [[2.0, 2.0]])
+
+
+# ------------------------------------------------------------------- optional inputs
+class _Offset(layers.Layer):
+    """x + o, or x where o is None."""
+
+    def call(self, x, o=None):
+        return x if o is None else x + o
+
+    def compute_output_shape(self, x_shape, o_shape=None):
+        return x_shape
+
+
+def _optional_model():
+    x = fastnn.Input((2,), name="x")
+    o = fastnn.Input((2,), name="o", optional=True)
+    return fastnn.Model({"x": x, "o": o}, layers.Dense(2, name="d")(_Offset()(x, o)))
+
+
+def test_an_optional_input_takes_none_in_calls_and_fit():
+    m = _optional_model()
+    d = m.get_layer("d")
+    x = np.ones((4, 2), "float32")
+    want = x @ d.kernel + d.bias
+    np.testing.assert_allclose(np.asarray(m({"x": x, "o": None})), want, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(m({"x": x, "o": x})), 2 * x @ d.kernel + d.bias,
+                               rtol=1e-6)
+    m.compile(optimizer="sgd", loss="mse")
+    before = d.kernel.copy()
+    m.fit({"x": x, "o": None}, np.zeros((4, 2)), verbose=0)
+    assert not np.array_equal(before, d.kernel)
+    assert m.predict({"x": x, "o": None}, verbose=0).shape == (4, 2)
+    assert [s.optional for s in m.input_spec] == [True, False]      # keys sorted: o, x
+    with pytest.raises(ValueError, match=r"the input 'x' is not optional, but None was passed"):
+        m({"x": None, "o": x})
+
+
+def test_optional_in_the_config_and_its_errors():
+    m = _optional_model()
+    cfgs = {c["name"]: c["config"] for c in m.get_config()["layers"]}
+    assert cfgs["o"]["optional"] is True and "optional" not in cfgs["x"]
+    assert fastnn.layers.InputLayer.from_config(cfgs["o"]).optional is True
+    with pytest.raises(TypeError, match="Input: optional must be True or False, got 'yes'"):
+        fastnn.Input((2,), optional="yes")
+
+
+def test_an_input_no_output_uses_is_still_the_models():
+    """A model's input that no output depends on (an unused optional input) is among
+    its layers and in its config, as in Keras."""
+    x = fastnn.Input((2,), name="x")
+    o = fastnn.Input((2,), name="o", optional=True)
+    m = fastnn.Model({"x": x, "o": o}, layers.Dense(2, name="d")(x))
+    assert [la.name for la in m.layers] == ["x", "o", "d"]
+    cfg = m.get_config()
+    assert cfg["input_layers"] == {"x": ["x", 0, 0], "o": ["o", 0, 0]}
+    again = fastnn.Model.from_config(cfg)
+    assert [la.name for la in again.layers] == ["x", "o", "d"]
+    assert again.get_layer("o").optional
+    assert np.asarray(again({"x": np.ones((1, 2)), "o": None})).shape == (1, 2)

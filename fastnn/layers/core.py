@@ -76,12 +76,14 @@ class InputLayer(Layer):
     input_tensor : KerasTensor, optional
         An existing symbolic tensor to wrap: its shape and dtype are the layer's, and it
         is the layer's output. The other arguments may repeat them, not contradict them.
+    optional : bool
+        Whether a functional model takes None for this input. Default False.
     """
 
     _is_input_layer = True
 
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None,
-                 batch_shape=None, input_tensor=None, **kwargs):
+                 batch_shape=None, input_tensor=None, optional=False, **kwargs):
         if input_shape is not None:
             warnings.warn("Argument `input_shape` is deprecated. Use `shape` instead.",
                           stacklevel=2)
@@ -143,7 +145,9 @@ class InputLayer(Layer):
                              "`batch_shape`, got neither")
         sparse in (None, False) or _unsupported("sparse")
         ragged in (None, False) or _unsupported("ragged")
-        kwargs.pop("optional", None) in (None, False) or _unsupported("optional")
+        if not isinstance(optional, (bool, np.bool_)):
+            raise TypeError(f"Input: optional must be True or False, got "
+                            f"{_argcheck.shown(optional)}")
         # Integer inputs (token ids for an Embedding, dtype="int64"): the tensor keeps
         # that dtype; the layer, and the model, compute in the float type.
         int_dtype = None
@@ -165,6 +169,8 @@ class InputLayer(Layer):
         self.batch_size = batch_size
         self.sparse = False          # Keras' flags: fastnn has neither kind of tensor
         self.ragged = False
+        # an optional input: a functional model takes None for it (Keras)
+        self.optional = bool(optional)
         self.build((batch_size,) + self.shape)
         # its symbolic tensor, made by a node with no inputs
         tensor = input_tensor if input_tensor is not None else \
@@ -180,8 +186,11 @@ class InputLayer(Layer):
         return inputs       # Keras' InputLayer.call() takes nothing and gives None
 
     def get_config(self):
-        return {"name": self.name, "dtype": self._int_dtype or self.dtype,
-                "batch_shape": [self.batch_size] + list(self.shape)}
+        cfg = {"name": self.name, "dtype": self._int_dtype or self.dtype,
+               "batch_shape": [self.batch_size] + list(self.shape)}
+        if self.optional:
+            cfg["optional"] = True
+        return cfg
 
     @classmethod
     def from_config(cls, config):
@@ -226,6 +235,9 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, 
     tensor : KerasTensor, optional
         An existing symbolic tensor to wrap (Keras' ``tensor``): its shape and dtype are
         the input's, and it is the tensor returned.
+    optional : bool
+        Whether a functional model takes None for this input (the layers it feeds then
+        get None, as Keras does). Default False.
 
     Returns
     -------

@@ -69,6 +69,14 @@ def _graph(inputs, outputs):
         if layer is None or not layer._is_input_layer:
             raise ValueError(f"Model: inputs must be keras.Input tensors, got {t!r} (made by "
                              f"{getattr(layer, 'name', '?')!r})")
+        node = layer._inbound_nodes[0]
+        if node not in order:
+            # an input no output uses (an optional one, say): its layer is the model's
+            # too, after the Input layers in front, as in Keras
+            at = 0
+            while at < len(order) and order[at].is_input:
+                at += 1
+            order.insert(at, node)
     layers = []
     for node in order:
         if node.layer not in layers:
@@ -418,6 +426,8 @@ class Functional(Model):
         given = _flatten_like(inputs, self._inputs_struct, what)
         for i, (value, tensor) in enumerate(zip(given, self.inputs)):
             if value is None:
+                if getattr(tensor._keras_history[0], "optional", False):
+                    continue        # an optional input: its layers get None
                 raise ValueError(f"{what}: the input {tensor.name!r} is not optional, but None "
                                  f"was passed; give an array for it")
             value = given[i] = self._standardized_rank(value, i, what)

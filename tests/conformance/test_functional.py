@@ -37,7 +37,6 @@ SRC = "keras/src/models/functional_test.py"
 
 # Reasons shared by several of the tests below.
 NO_SUMMARY = "missing: summary() on functional models (only Sequential has it)"
-NO_OPTIONAL = "missing: keras.Input(optional=True) (refused: 'optional inputs are not supported')"
 
 
 def assert_all_close(actual, desired, atol=1e-6, rtol=1e-6):
@@ -631,7 +630,6 @@ class OptionalInputLayer(layers.Layer):
 
 
 # Keras: keras/src/models/functional_test.py::test_optional_inputs
-@pytest.mark.xfail(strict=True, reason=NO_OPTIONAL)
 def test_optional_inputs():
     i1 = Input((2,))
     i2 = Input((2,), optional=True)
@@ -645,7 +643,6 @@ def test_optional_inputs():
 
 
 # Keras: keras/src/models/functional_test.py::test_optional_dict_inputs
-@pytest.mark.xfail(strict=True, reason=NO_OPTIONAL)
 def test_optional_dict_inputs():
     i1 = Input((2,), name="input1")
     i2 = Input((2,), name="input2", optional=True)
@@ -722,7 +719,6 @@ def test_required_input_none_raises():
 
 
 # Keras: keras/src/models/functional_test.py::test_optional_and_required_mixed_structures
-@pytest.mark.xfail(strict=True, reason=NO_OPTIONAL)
 def test_optional_and_required_mixed_structures():
     i1 = Input((2,), name="input1")
     i2 = Input((2,), name="input2", optional=True)

@@ -50,7 +50,6 @@ EARLY_KEYERROR = ('bug (divergence): compile() already refuses loss keys that na
                   'ValueError, where Keras raises KeyError at fit()')
 NESTED_LOSS = ("missing: several losses for one output in compile(loss=...) "
                "(['mse', ['mse', 'bce']]); a list of one is read as Keras reads it")
-NO_OPTIONAL = "missing: keras.Input(optional=True) (refused: 'optional inputs are not supported')"
 
 
 def assert_all_close(actual, desired, atol=1e-6, rtol=1e-6):
@@ -1183,7 +1182,6 @@ def test_functional_deeply_nested_outputs_struct_losses():
 # Keras: keras/src/models/model_test.py::test_functional_optional_inputs
 @pytest.mark.parametrize("is_optional_none", [True, False],
                          ids=["optional_none", "optional_tensor"])
-@pytest.mark.xfail(strict=True, reason=NO_OPTIONAL)
 def test_functional_optional_inputs(is_optional_none):
     model = _get_model_optional_inputs()
     x = np.ones((2, 2))
@@ -1199,7 +1197,6 @@ def test_functional_optional_inputs(is_optional_none):
 # Keras: keras/src/models/model_test.py::test_functional_optional_inputs_generator
 @pytest.mark.parametrize("is_optional_none", [True, False],
                          ids=["optional_none", "optional_tensor"])
-@pytest.mark.xfail(strict=True, reason=NO_OPTIONAL)
 def test_functional_optional_inputs_generator(is_optional_none):
     model = _get_model_optional_inputs()
     x = np.ones((2, 2))
