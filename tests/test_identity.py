@@ -54,5 +54,8 @@ def test_one_number_per_sample(kind):
         m = keras.Model(inp, layers.Identity()(inp))
     x = np.arange(7, dtype=np.float32)
     np.testing.assert_array_equal(m.predict(x, batch_size=3, verbose=0), x)
-    with pytest.raises(ValueError, match=r"expected shape \('N',\)"):
-        m.predict(x.reshape(7, 1), verbose=0)
+    if kind == "sequential":
+        with pytest.raises(ValueError, match=r"expected shape \('N',\)"):
+            m.predict(x.reshape(7, 1), verbose=0)
+    else:   # a functional model drops a last axis of 1 (Keras' rank standardization)
+        np.testing.assert_array_equal(m.predict(x.reshape(7, 1), verbose=0), x)
