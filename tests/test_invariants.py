@@ -254,7 +254,7 @@ def test_read_only_data_of_the_right_dtype_is_not_copied():
     (lambda: Input(batch_shape=""), TypeError),
     (lambda: Input(batch_shape=()), ValueError),
     (lambda: Input((3.5,)), TypeError),
-    (lambda: Input((0,)), ValueError),
+    (lambda: Input((-1,)), ValueError),          # a size of 0 is taken, as in Keras
     (lambda: Dense(10 ** 400), ValueError),
 ])
 def test_shape_arguments_are_refused_by_name(make_it, error):
