@@ -239,7 +239,7 @@ def test_a_model_from_intermediate_tensors_shares_the_layers():
     d1, d2, d3 = layers.Dense(3, name="d1"), layers.Dense(5, name="d2"), layers.Dense(2, name="d3")
     x1 = d1(inp)
     x2 = d2(x1)
-    out = layers.Add()([d3(x2), layers.Dense(2, name="side")(x1)])
+    out = layers.Add(name="add")([d3(x2), layers.Dense(2, name="side")(x1)])
     full = fastnn.Model(inp, out)
     tail = fastnn.Model(x1, out)
     assert isinstance(tail.layers[0], layers.InputLayer)
