@@ -103,7 +103,7 @@ from fastnn.serialization import (CustomObjectScope, custom_object_scope,  # noq
                                   get_registered_name, get_registered_object,
                                   register_keras_serializable, serialize_keras_object)
 
-__all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT_VERSION",
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "FileNotFound", "FORMAT_VERSION",
            "MAX_LOAD_BYTES", "MAX_COMPRESSION_RATIO", "MAX_ITERATIONS", "CustomObjectScope",
            "custom_object_scope", "get_custom_objects", "get_registered_name",
            "get_registered_object", "register_keras_serializable", "serialize_keras_object",
@@ -953,6 +953,31 @@ def _is_zip(filepath):
         return False
 
 
+class FileNotFound(FileNotFoundError, ValueError):
+    """The file to load does not exist. Both a FileNotFoundError (Python's error for a
+    missing file) and a ValueError (what Keras' ``load_model`` and ``load_weights``
+    raise for one), so that code written for either catches it."""
+
+
+def _require_file(filepath, what):
+    """Raise FileNotFound, with Keras' wording, when nothing exists at `filepath`."""
+    if os.path.exists(filepath):
+        return
+    fp = os.fspath(filepath)
+    fp = fp.decode(errors="replace") if isinstance(fp, bytes) else fp
+    kind = _suffix(filepath)
+    if kind == "keras":
+        msg = (f"File not found: filepath={fp}. Please ensure the file is an accessible "
+               "`.keras` zip file.")
+    elif kind is not None:
+        msg = f"File not found: filepath={fp}."
+    else:
+        msg = (f"File not found: filepath={fp}. (File format not supported by Keras 3, "
+               "which reads `.keras`, `.weights.h5` and legacy `.h5` files; fastnn reads "
+               "its own format under any other name.)")
+    raise FileNotFound(f"{what}: {msg}")
+
+
 def _no_legacy_writes(filepath, what):
     raise ValueError(f"{what}: {os.fspath(filepath)!r}: fastnn does not write Keras' legacy "
                      "HDF5 format (.h5, .hdf5); use .keras for a Keras 3 model file, "
@@ -1232,6 +1257,7 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_
     if custom_objects:
         raise ValueError("load_model: custom_objects are not supported; fastnn files only refer "
                          "to fastnn's built-in layers, activations, losses and optimizers")
+    _require_file(filepath, "load_model")
     kind = _suffix(filepath)
     if kind == "keras":
         from fastnn import saving_keras
@@ -1307,7 +1333,7 @@ def _model_from_file_bytes(data):
 
 
 # ---------------------------------------------------------------------- weights only
-def save_weights(model, filepath, overwrite=True):
+def save_weights(model, filepath, overwrite=True, objects_to_skip=None):
     """Write only ``model.get_weights()`` (Keras layout) to ``filepath``, atomically: a
     name ending in ``.weights.h5`` gives Keras 3's weights file (fastnn.saving_keras), any
     other ending (not ``.h5``) fastnn's own format.
@@ -1320,12 +1346,20 @@ def save_weights(model, filepath, overwrite=True):
         The file to write.
     overwrite : bool
         Whether an existing file may be replaced. Default True.
+    objects_to_skip : list, optional
+        Layers of the model (or its optimizer) whose variables are not written
+        (``.weights.h5`` files only, as in Keras).
     """
     _check_model(model, "save_weights", kinds="Model")
     kind = _suffix(filepath)
+    if objects_to_skip is not None and not (kind == "weights.h5" and _keras_layout(model)):
+        raise ValueError("save_weights: objects_to_skip is supported for Keras 3 "
+                         "'.weights.h5' files of Sequential and functional models only. "
+                         f"Received: {os.fspath(filepath)}")
     if kind == "weights.h5" and _keras_layout(model):
         from fastnn import saving_keras
-        return saving_keras.save_weights(model, filepath, overwrite=overwrite)
+        return saving_keras.save_weights(model, filepath, overwrite=overwrite,
+                                         objects_to_skip=objects_to_skip)
     if kind == "weights.h5":
         warnings.warn(f"save_weights: {os.fspath(filepath)!r}: fastnn writes Keras' "
                       f".weights.h5 layout for Sequential and functional models; the weights "
@@ -1341,12 +1375,13 @@ def save_weights(model, filepath, overwrite=True):
     _write_archive(filepath, _header(WEIGHTS_FORMAT), {"weights": model.get_weights()})
 
 
-def load_weights(model, filepath, max_bytes=None):
+def load_weights(model, filepath, skip_mismatch=False, max_bytes=None, **kwargs):
     """Set ``model``'s weights from a file written by save_weights (or a model file). The
     file's shapes are checked against the model before any array is read, and every
     value before anything is assigned; ``max_bytes`` as for load_model. A name ending in
-    ``.weights.h5``, ``.h5`` or ``.hdf5`` is read as Keras' HDF5 weights (Keras 3's layout,
-    or the legacy one of a Keras 2 file).
+    ``.keras`` is read as Keras 3's model file (its weights), ``.weights.h5``, ``.h5`` or
+    ``.hdf5`` as Keras' HDF5 weights (Keras 3's layout, or the legacy one of a Keras 2
+    file); any other ending as fastnn's own format.
 
     Parameters
     ----------
@@ -1354,13 +1389,56 @@ def load_weights(model, filepath, max_bytes=None):
         The model to set the weights of (built, with the same architecture).
     filepath : str or path
         A file written by ``save_weights`` or ``save_model``.
+    skip_mismatch : bool
+        Only False: every weight must match the file's.
     max_bytes : int, optional
         The most bytes the file's arrays may take together. Default ``MAX_LOAD_BYTES``.
+    objects_to_skip : list, optional
+        Layers of the model whose weights keep their values (``.weights.h5`` files only,
+        as in Keras).
+    by_name : bool, optional
+        Keras' option for legacy ``.h5`` files; only False is supported.
+
+    Raises
+    ------
+    FileNotFound
+        (a ValueError and a FileNotFoundError) when the file does not exist.
     """
+    objects_to_skip = kwargs.pop("objects_to_skip", None)
+    by_name = kwargs.pop("by_name", None)
+    if kwargs:
+        raise ValueError(f"load_weights: Invalid keyword arguments: {kwargs}")
+    if skip_mismatch is not False:
+        raise ValueError(f"load_weights: skip_mismatch={skip_mismatch!r} is not supported; "
+                         "every weight of the model must match the file's (skip_mismatch=False)")
     _check_model(model, "load_weights", kinds="Model")
-    if _suffix(filepath) in ("weights.h5", "h5") and not _is_zip(filepath):
+    kind = _suffix(filepath)
+    if objects_to_skip is not None and kind != "weights.h5":
+        raise ValueError("load_weights: `objects_to_skip` only supports loading '.weights.h5' "
+                         f"files. Received: {os.fspath(filepath)}")
+    if by_name is not None:
+        if kind != "h5":
+            raise ValueError("load_weights: `by_name` only supports loading legacy '.h5' or "
+                             f"'.hdf5' files. Received: {os.fspath(filepath)}")
+        if by_name:
+            raise ValueError("load_weights: by_name=True is not supported; the weights of a "
+                             "legacy .h5 file are matched to the model's layers in order")
+    _require_file(filepath, "load_weights")
+    if kind == "keras":
         from fastnn import saving_keras
-        return saving_keras.load_weights(model, filepath, max_bytes=max_bytes)
+        return saving_keras.load_weights_from_model_file(model, filepath, max_bytes=max_bytes)
+    if kind in ("weights.h5", "h5") and not _is_zip(filepath):
+        from fastnn import saving_keras
+        return saving_keras.load_weights(model, filepath, max_bytes=max_bytes,
+                                         objects_to_skip=objects_to_skip)
+    if objects_to_skip is not None:
+        raise ValueError(f"load_weights: {os.fspath(filepath)!s}: objects_to_skip is read for "
+                         "Keras 3 weights files only; this file is in fastnn's own format")
+    return _load_fastnn_weights(model, filepath, max_bytes)
+
+
+def _load_fastnn_weights(model, filepath, max_bytes=None):
+    """load_weights for fastnn's own format."""
     max_bytes = _limit(max_bytes, "load_weights: max_bytes")
     with _Archive(filepath, (WEIGHTS_FORMAT, MODEL_FORMAT, TRAINING_FORMAT), max_bytes) as archive:
         _check_declared_fit(archive.filepath, model.weights, archive.declared["weights"])

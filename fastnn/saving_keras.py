@@ -42,8 +42,8 @@ import numpy as np
 
 from fastnn import saving as _saving
 
-__all__ = ["save_model", "load_model", "save_weights", "load_weights", "load_legacy_h5_model",
-           "KERAS_VERSION"]
+__all__ = ["save_model", "load_model", "save_weights", "load_weights",
+           "load_weights_from_model_file", "load_legacy_h5_model", "KERAS_VERSION"]
 
 #: The Keras version whose file format is written (``metadata.json``'s keras_version).
 KERAS_VERSION = "3.15.1"
@@ -286,18 +286,27 @@ def _check_layout_model(model, what):
     _saving._check_model(model, what)
 
 
-def _write_h5(model, what, with_optimizer):
+def _write_h5(model, what, with_optimizer, skip=frozenset()):
+    """The HDF5 bytes of `model`'s weights (and optimizer state); the objects whose ids
+    are in `skip` (layers, the optimizer, the model itself) are left out, as Keras'
+    objects_to_skip leaves them."""
     h5py = _h5py()
     buf = io.BytesIO()
+    if id(model) in skip:
+        with h5py.File(buf, "w"):
+            pass
+        return buf.getvalue()
     with h5py.File(buf, "w") as f:
         for path, layer in _layer_paths(model):
+            if id(layer) in skip:
+                continue
             g = f.create_group(f"{path}/vars")
             g.attrs["name"] = layer.name
             for i, w in enumerate(_keras_vars(layer, what)):
                 g.create_dataset(str(i), data=np.asarray(w))
         f.create_group("vars").attrs["name"] = model.name
         opt = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
-        if with_optimizer and opt is not None:
+        if with_optimizer and opt is not None and id(opt) not in skip:
             g = f.create_group("optimizer/vars")
             g.attrs["name"] = opt.name
             for i, a in enumerate(_optimizer_to_keras(opt, model.trainable_weights)):
@@ -346,7 +355,31 @@ def save_model(model, filepath, overwrite=True):
     _saving._atomic_write(filepath, write)
 
 
-def save_weights(model, filepath, overwrite=True):
+def _skip_ids(model, objects_to_skip, what):
+    """The ids of `objects_to_skip` (None or a list of the model's layers, its optimizer
+    or the model itself), each checked to belong to `model`."""
+    if objects_to_skip is None:
+        return frozenset()
+    if isinstance(objects_to_skip, (str, bytes, dict)) or not hasattr(objects_to_skip, "__iter__"):
+        raise TypeError(f"{what}: objects_to_skip must be a list of the model's layers (or "
+                        f"its optimizer), got {type(objects_to_skip).__name__}")
+    known = {id(layer) for _, layer in _layer_paths(model)} | {id(model)}
+    opt = getattr(model, "optimizer", None)
+    if opt is not None:
+        known.add(id(opt))
+    ids = set()
+    for obj in objects_to_skip:
+        if id(obj) not in known:
+            shown = getattr(obj, "name", None) or type(obj).__name__
+            raise ValueError(f"{what}: objects_to_skip holds {shown!r} "
+                             f"({type(obj).__name__}), which is not one of the layers of "
+                             f"model {model.name!r}, its optimizer or the model itself; pass "
+                             "the objects of the model whose weights are saved or loaded")
+        ids.add(id(obj))
+    return frozenset(ids)
+
+
+def save_weights(model, filepath, overwrite=True, objects_to_skip=None):
     """Write ``model``'s weights (and its optimizer's state, as Keras does) as a Keras 3
     ``.weights.h5`` file, which ``keras.Model.load_weights`` reads.
 
@@ -358,12 +391,15 @@ def save_weights(model, filepath, overwrite=True):
         The file to write (its name ends in ``.weights.h5``), atomically.
     overwrite : bool
         Whether an existing file may be replaced.
+    objects_to_skip : list, optional
+        Layers of the model (or its optimizer) whose variables are not written.
     """
     _check_layout_model(model, "save_weights")
+    skip = _skip_ids(model, objects_to_skip, "save_weights")
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"save_weights: {filepath!r} exists and overwrite=False")
-    data = _write_h5(model, "save_weights", with_optimizer=True)
+    data = _write_h5(model, "save_weights", with_optimizer=True, skip=skip)
     _saving._atomic_write(filepath, lambda f: f.write(data))
 
 
@@ -889,11 +925,15 @@ def _declared_shapes(h5, spec):
     return shapes
 
 
-def _read_model_weights(h5, model):
-    """model.weights' values from the file, each checked before it is read."""
+def _read_model_weights(h5, model, skip=frozenset()):
+    """model.weights' values from the file, each checked before it is read; the layers
+    whose ids are in `skip` keep their values (the file need not hold them)."""
     by_id = {}
     for path, layer in _layer_paths(model):
         own = _keras_vars(layer, "load")
+        if id(layer) in skip or id(model) in skip:
+            by_id.update((id(w), np.array(w, copy=True)) for w in own)
+            continue
         g, n = _vars_of(h5, path, path)
         if n != len(own):
             raise h5._err(f"{path}/vars holds {n} arrays, layer {layer.name!r} "
@@ -1068,7 +1108,7 @@ def _h5_file(filepath, max_bytes, what):
     return filepath, _H5(filepath, st.st_size, filepath, "HDF5 file")
 
 
-def load_weights(model, filepath, max_bytes=None):
+def load_weights(model, filepath, max_bytes=None, objects_to_skip=None):
     """Set ``model``'s weights from a Keras 3 ``.weights.h5`` file (Keras' layout), or from
     a legacy Keras ``.h5`` model or weights file (matched to the model's layers with
     weights, in order, as Keras 2 matches them). Every array is checked against the model
@@ -1082,16 +1122,53 @@ def load_weights(model, filepath, max_bytes=None):
         The ``.weights.h5``, ``.h5`` or ``.hdf5`` file.
     max_bytes : int, optional
         As for load_model.
+    objects_to_skip : list, optional
+        Layers of the model whose weights keep their values (``.weights.h5`` files only).
     """
     _check_layout_model(model, "load_weights")
+    skip = _skip_ids(model, objects_to_skip, "load_weights")
     max_bytes = _saving._limit(max_bytes, "load_weights: max_bytes")
     filepath, h5 = _h5_file(filepath, max_bytes, "load_weights")
     with h5:
         if h5.group("model_weights") is not None or "layer_names" in h5.f.attrs:
+            if skip:
+                raise ValueError(f"load_weights: {filepath}: objects_to_skip is read for Keras 3 "
+                                 "weights files only; this file has the legacy Keras 2 layout")
             weights = _legacy_weights(h5, model)
         else:
-            weights = _read_model_weights(h5, model)
-    _saving._set_weights(filepath, model, weights)
+            weights = _read_model_weights(h5, model, skip)
+    _saving._set_weights(filepath, model, weights, "load_weights")
+
+
+def load_weights_from_model_file(model, filepath, max_bytes=None):
+    """Set ``model``'s weights from a Keras 3 ``.keras`` model file (its
+    ``model.weights.h5`` member), as ``keras.Model.load_weights`` reads one; the
+    optimizer state the file may hold is not read. A file fastnn wrote in its own format
+    under a ``.keras`` name (before it wrote Keras' format) is read too.
+
+    Parameters
+    ----------
+    model : Sequential or functional Model
+        A built model of the saved architecture.
+    filepath : str or os.PathLike
+        The ``.keras`` file.
+    max_bytes : int, optional
+        As for load_model.
+    """
+    _check_layout_model(model, "load_weights")
+    max_bytes = _saving._limit(max_bytes, "load_weights: max_bytes")
+    with _Zip(filepath) as z:
+        filepath = z.filepath
+        names = z.member_names()
+        if _WEIGHTS not in names and _CONFIG in names and any(n.startswith("weights/") for n in names):
+            weights_bytes = None     # fastnn's own format under a .keras name (fastnn < 0.2)
+        else:
+            weights_bytes = z.read(_WEIGHTS, max_bytes + _H5_OVERHEAD)
+    if weights_bytes is None:
+        return _saving._load_fastnn_weights(model, filepath, max_bytes)
+    with _H5(io.BytesIO(weights_bytes), len(weights_bytes), filepath, _WEIGHTS) as h5:
+        weights = _read_model_weights(h5, model)
+    _saving._set_weights(filepath, model, weights, "load_weights")
 
 
 # ------------------------------------------------------------------ legacy .h5 (Keras 2)

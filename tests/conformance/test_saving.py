@@ -38,17 +38,6 @@ h5py = pytest.importorskip("h5py")
 
 SRC = ("keras/src/saving/saving_api_test.py", "keras/src/saving/saving_lib_test.py")
 
-NO_SKIP = ("missing: save_weights / load_weights(objects_to_skip=...) and load_weights' "
-           "Keras keyword checks (by_name only for legacy .h5 files, objects_to_skip only "
-           "for .weights.h5; fastnn's load_weights has neither: TypeError)")
-NOT_FOUND = ("bug (divergence): a file that does not exist is FileNotFoundError; Keras' "
-             "load_model / load_weights raise ValueError ('File not found' for .keras, "
-             "'File format not supported' for another ending, which fastnn reads as its own "
-             "format)")
-KERAS_WEIGHTS = ("missing: load_weights from a .keras model file (Keras reads its "
-                 "model.weights.h5 member; fastnn reads the name as its own format)")
-
-
 def assert_all_close(actual, desired, atol=1e-6, rtol=1e-6):
     np.testing.assert_allclose(np.asarray(actual), np.asarray(desired), atol=atol, rtol=rtol)
 
@@ -96,7 +85,6 @@ def test_unsupported_arguments(tmp_path):
 
 
 # Keras: keras/src/saving/saving_api_test.py::SaveModelTests::test_objects_to_skip
-@pytest.mark.xfail(strict=True, reason=NO_SKIP)
 def test_objects_to_skip(tmp_path):
     model = Sequential(
         [
@@ -151,7 +139,6 @@ def test_basic_load(tmp_path, dtype):
 
 
 # Keras: keras/src/saving/saving_api_test.py::LoadModelTests::test_load_unsupported_format
-@pytest.mark.xfail(strict=True, reason=NOT_FOUND)
 def test_load_unsupported_format():
     """Test loading model with unsupported format."""
     with pytest.raises(ValueError, match="File format not supported"):
@@ -159,7 +146,6 @@ def test_load_unsupported_format():
 
 
 # Keras: keras/src/saving/saving_api_test.py::LoadModelTests::test_load_keras_not_zip
-@pytest.mark.xfail(strict=True, reason=NOT_FOUND)
 def test_load_keras_not_zip():
     """Test loading keras file that's not a zip."""
     with pytest.raises(ValueError, match="File not found"):
@@ -195,8 +181,7 @@ def test_save_unzipped(tmp_path):
 # Keras: keras/src/saving/saving_api_test.py::LoadWeightsTests::test_load_weights
 # (save_format keras / weights.h5; source and destination dtype float64 / float32)
 @pytest.mark.parametrize("save_format", [
-    pytest.param("keras", marks=pytest.mark.xfail(strict=True, reason=KERAS_WEIGHTS)),
-    "weights.h5"])
+    "keras", "weights.h5"])
 @pytest.mark.parametrize("source_dtype", ["float64", "float32"])
 @pytest.mark.parametrize("dest_dtype", ["float64", "float32"])
 def test_load_weights(tmp_path, save_format, source_dtype, dest_dtype):
@@ -227,7 +212,6 @@ def test_load_weights(tmp_path, save_format, source_dtype, dest_dtype):
 
 # Keras: keras/src/saving/saving_api_test.py::LoadWeightsTests::test_load_weights_invalid_kwargs
 # (the .keras and .weights.h5 files; fastnn writes no legacy .h5 file)
-@pytest.mark.xfail(strict=True, reason=NO_SKIP)
 def test_load_weights_invalid_kwargs(tmp_path):
     src_model = get_model()
     keras_filepath = os.path.join(tmp_path, "test_weights.keras")
@@ -251,7 +235,6 @@ def test_load_weights_invalid_kwargs(tmp_path):
 
 
 # Keras: keras/src/saving/saving_api_test.py::LoadWeightsTests::test_load_weights_invalid_extension
-@pytest.mark.xfail(strict=True, reason=NOT_FOUND)
 def test_load_weights_invalid_extension():
     """Test loading weights with unsupported extension."""
     model = get_model()
@@ -357,7 +340,7 @@ def test_compile_arg(tmp_path):
 # Keras: keras/src/saving/saving_lib_test.py::SavingAPITest::test_saving_api_errors
 @pytest.mark.xfail(strict=True, reason="fastnn's own format for other endings (documented): "
                    "'mymodel.notkeras' is written, where Keras raises 'Invalid filepath "
-                   "extension'; and NOT_FOUND")
+                   "extension'")
 def test_saving_api_errors(tmp_path):
     model = _get_basic_functional_model()
 

@@ -1,0 +1,194 @@
+"""Keras 3's saving API around the files (fastnn.saving): load_weights from a .keras
+model file, a missing file (FileNotFound: both a ValueError, as Keras raises, and a
+FileNotFoundError), objects_to_skip and load_weights' keyword checks."""
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+h5py = pytest.importorskip("h5py")
+
+import fastnn
+from fastnn import layers as L, saving
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "keras")
+
+
+def _model(dtype="float32", units=4):
+    return fastnn.models.Sequential([L.Input((3,)), L.Dense(units, dtype=dtype),
+                                     L.Dense(2, activation="relu", dtype=dtype)])
+
+
+def _trained_bias(model, seed=0):
+    """Give the biases values other than their zero initialisation."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(size=w.shape).astype(w.dtype) for w in model.get_weights()])
+    return model
+
+
+# ------------------------------------------------------------------ .keras -> load_weights
+def test_load_weights_from_a_keras_made_model_file():
+    path = os.path.join(FIXTURES, "functional_rmsprop.keras")
+    saved = fastnn.models.load_model(path, compile=False)
+    fresh = fastnn.models.model_from_json(saved.to_json())
+    assert not all(np.array_equal(a, b) for a, b in zip(fresh.get_weights(), saved.get_weights()))
+    fresh.load_weights(path)
+    for a, b in zip(fresh.get_weights(), saved.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    x = np.load(path + ".x.npy")
+    np.testing.assert_allclose(fresh.predict(x, verbose=0), np.load(path + ".pred.npy"),
+                               rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("src, dst", [("float32", "float64"), ("float64", "float32"),
+                                      ("float64", "float64")])
+def test_load_weights_from_keras_file_across_dtypes(tmp_path, src, dst):
+    m = _trained_bias(_model(src))
+    m.save(tmp_path / "m.keras")
+    d = _model(dst)
+    d.load_weights(tmp_path / "m.keras")
+    for a, b in zip(m.get_weights(), d.get_weights()):
+        assert b.dtype == np.dtype(dst)
+        np.testing.assert_allclose(a.astype(dst), b, rtol=1e-6)
+
+
+def test_load_weights_from_keras_file_of_another_architecture_changes_nothing(tmp_path):
+    _model().save(tmp_path / "m.keras")
+    d = _model(units=5)
+    before = d.get_weights()
+    with pytest.raises(ValueError, match=r"m.keras: model.weights.h5: .*shape"):
+        d.load_weights(tmp_path / "m.keras")
+    for a, b in zip(before, d.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_load_weights_from_a_fastnn_file_named_keras(tmp_path):
+    m = _trained_bias(_model())
+    m.save(tmp_path / "m.fastnn")
+    os.replace(tmp_path / "m.fastnn", tmp_path / "old.keras")
+    d = _model()
+    d.load_weights(tmp_path / "old.keras")
+    for a, b in zip(m.get_weights(), d.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_load_weights_from_a_keras_file_that_is_not_a_zip(tmp_path):
+    (tmp_path / "x.keras").write_bytes(b"not a zip at all")
+    with pytest.raises(ValueError, match="not a readable ZIP"):
+        _model().load_weights(tmp_path / "x.keras")
+
+
+# ------------------------------------------------------------------ missing files
+@pytest.mark.parametrize("name, message", [
+    ("m.keras", r"File not found: filepath=.*m\.keras\. Please ensure the file is an "
+                r"accessible `\.keras` zip file"),
+    ("m.fastnn", r"File not found: filepath=.*m\.fastnn\. \(File format not supported"),
+    ("m.h5", r"File not found: filepath=.*m\.h5"),
+])
+def test_missing_model_file_is_both_value_and_file_not_found_error(tmp_path, name, message):
+    with pytest.raises(saving.FileNotFound, match=message) as e:
+        saving.load_model(tmp_path / name)
+    assert isinstance(e.value, ValueError) and isinstance(e.value, FileNotFoundError)
+    assert str(e.value).startswith("load_model: ")
+
+
+@pytest.mark.parametrize("name", ["w.weights.h5", "w.keras", "w.bin", "w.h5"])
+def test_missing_weights_file_is_both_value_and_file_not_found_error(tmp_path, name):
+    m = _model()
+    before = m.get_weights()
+    with pytest.raises(ValueError, match="load_weights: File not found") as e:
+        m.load_weights(tmp_path / name)
+    assert isinstance(e.value, FileNotFoundError)
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_directory_is_still_refused_as_one(tmp_path):
+    with pytest.raises(IsADirectoryError):
+        saving.load_model(tmp_path)
+
+
+# ------------------------------------------------------------------ objects_to_skip
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_objects_to_skip_on_save_leaves_the_layer_out(tmp_path, dtype):
+    m = _trained_bias(_model(dtype))
+    path = tmp_path / "w.weights.h5"
+    m.save_weights(path, objects_to_skip=[m.layers[1]])
+    with h5py.File(path, "r") as f:
+        assert "layers/dense" in f and "layers/dense_1" not in f
+    d = _model(dtype)
+    before = d.get_weights()
+    # The file lacks the second layer: loading it needs that layer skipped too.
+    with pytest.raises(ValueError, match="layers/dense_1/vars holds 0 arrays"):
+        d.load_weights(path)
+    d.load_weights(path, objects_to_skip=[d.layers[1]])
+    got = d.get_weights()
+    np.testing.assert_array_equal(got[0], m.get_weights()[0])
+    np.testing.assert_array_equal(got[1], m.get_weights()[1])
+    np.testing.assert_array_equal(got[2], before[2])
+    np.testing.assert_array_equal(got[3], before[3])
+
+
+def test_objects_to_skip_on_load_keeps_the_layer(tmp_path):
+    m = _trained_bias(_model())
+    path = tmp_path / "w.weights.h5"
+    m.save_weights(path)
+    d = _model()
+    kept = [w.copy() for w in d.layers[0].get_weights()]
+    d.load_weights(path, objects_to_skip=[d.layers[0]])
+    for a, b in zip(kept, d.layers[0].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(m.layers[1].get_weights(), d.layers[1].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # The model itself: nothing is read.
+    e = _model()
+    before = e.get_weights()
+    e.load_weights(path, objects_to_skip=[e])
+    for a, b in zip(before, e.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_objects_to_skip_of_another_model_is_refused(tmp_path):
+    m = _model()
+    path = tmp_path / "w.weights.h5"
+    other = _model()
+    with pytest.raises(ValueError, match="objects_to_skip holds 'dense.*which is not one of the "
+                                         "layers of model"):
+        m.save_weights(path, objects_to_skip=[other.layers[0]])
+    m.save_weights(path)
+    with pytest.raises(ValueError, match="not one of the layers"):
+        m.load_weights(path, objects_to_skip=[other.layers[0]])
+    with pytest.raises(TypeError, match="objects_to_skip must be a list"):
+        m.load_weights(path, objects_to_skip=m.layers[0])
+
+
+def test_objects_to_skip_only_for_keras_weights_files(tmp_path):
+    m = _model()
+    with pytest.raises(ValueError, match=r"objects_to_skip is supported for Keras 3 "
+                                         r"'\.weights\.h5' files"):
+        m.save_weights(tmp_path / "w.bin", objects_to_skip=[m.layers[0]])
+    m.save_weights(tmp_path / "w.bin")
+    with pytest.raises(ValueError, match=r"`objects_to_skip` only supports loading "
+                                         r"'\.weights\.h5' files"):
+        m.load_weights(tmp_path / "w.bin", objects_to_skip=[m.layers[0]])
+
+
+# ------------------------------------------------------------------ keyword checks
+def test_load_weights_keyword_checks(tmp_path):
+    m = _model()
+    m.save_weights(tmp_path / "w.weights.h5")
+    with pytest.raises(ValueError, match=r"Invalid keyword arguments: \{'bad': 1\}"):
+        m.load_weights(tmp_path / "w.weights.h5", bad=1)
+    with pytest.raises(ValueError, match="skip_mismatch=True is not supported"):
+        m.load_weights(tmp_path / "w.weights.h5", skip_mismatch=True)
+    with pytest.raises(ValueError, match=r"`by_name` only supports loading legacy '\.h5'"):
+        m.load_weights(tmp_path / "w.weights.h5", by_name=False)
+    legacy = os.path.join(FIXTURES, "legacy.h5")
+    with pytest.raises(ValueError, match="by_name=True is not supported"):
+        m.load_weights(legacy, by_name=True)
+    with pytest.raises(ValueError, match=r"`objects_to_skip` only supports"):
+        m.load_weights(legacy, objects_to_skip=[])
+    # The keyword checks come before the file is looked at, as in Keras.
+    with pytest.raises(ValueError, match="Invalid keyword arguments"):
+        m.load_weights(tmp_path / "missing.weights.h5", bad=1)
