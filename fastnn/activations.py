@@ -768,6 +768,11 @@ def get(identifier):
     """
     if identifier is None:
         return linear
+    if isinstance(identifier, dict) and _names_a_layer(identifier):
+        from fastnn import layers
+        return layers.deserialize({k: identifier[k] for k in ("class_name", "config",
+                                                              "registered_name")
+                                   if k in identifier})
     if isinstance(identifier, dict):
         config = identifier.get("config", identifier)
         name = config.get("name") if isinstance(config, dict) else None
@@ -788,19 +793,39 @@ def get(identifier):
         f"{identifier!r}")
 
 
+def _names_a_layer(config):
+    """Whether a serialized activation {"class_name", "config", ...} is a layer (ReLU,
+    LeakyReLU, ... or a custom layer class known by name) rather than a function."""
+    from fastnn import layers, serialization
+    name = config.get("class_name")
+    if not isinstance(name, str) or not isinstance(config.get("config"), dict):
+        return False
+    if name in layers.ALL_OBJECTS:
+        return True
+    custom = serialization.custom_class_for(config)
+    return custom is not None and isinstance(custom[name], type) and issubclass(
+        custom[name], layers.Layer)
+
+
 def serialize(activation):
-    """Activation function -> its Keras name (the string saving stores).
+    """Activation function -> its Keras name (the string saving stores); a layer used as
+    the activation (``Dense(4, activation=keras.layers.ReLU())``) -> its serialized form
+    ``{"module", "class_name", "config", "registered_name"}``, as Keras writes it.
 
     Parameters
     ----------
     activation : callable
-        A built-in activation function of this module.
+        A built-in activation function of this module, or a layer.
 
     Returns
     -------
-    str
-        Its name.
+    str or dict
+        Its name, or the layer's serialized form.
     """
+    from fastnn.layers import Layer
+    if isinstance(activation, Layer):
+        from fastnn.serialization import serialize_keras_object
+        return serialize_keras_object(activation)
     name = getattr(activation, "_fastnn_name", None)
     if name is None:
         raise ValueError(

@@ -1576,6 +1576,9 @@ class MeanMetricWrapper(_MeanOfValues):
     _default_name = "mean_metric_wrapper"
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
+        if isinstance(fn, dict):     # a function as serialize_keras_object writes it
+            from fastnn.serialization import deserialize_keras_object
+            fn = deserialize_keras_object(fn)
         if isinstance(fn, str):
             fn = _fn_by_name(fn, "MeanMetricWrapper")
         if not callable(fn) or isinstance(fn, type):
@@ -1591,11 +1594,16 @@ class MeanMetricWrapper(_MeanOfValues):
         return np.asarray(out.numpy() if hasattr(out, "numpy") else out, np.float64)
 
     def get_config(self):
+        from fastnn.serialization import GLOBAL_CUSTOM_NAMES, serialize_keras_object
         name = _fn_name(self._fn)
+        if name is None and GLOBAL_CUSTOM_NAMES.get(self._fn) is not None:
+            name = serialize_keras_object(self._fn)      # found again by its registered name
         if name is None:
             raise ValueError(f"{self.name}: a MeanMetricWrapper of a Python function "
                              f"({getattr(self._fn, '__name__', self._fn)!r}) cannot be saved; "
-                             f"only fastnn's metric and loss functions are saved by name")
+                             f"fastnn's metric and loss functions are saved by name, and a "
+                             f"function of yours once registered with "
+                             f"keras.saving.register_keras_serializable()")
         return {**super().get_config(), "fn": name, **self._fn_kwargs}
 
 

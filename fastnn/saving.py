@@ -809,6 +809,15 @@ def _build_checked(spec, where, max_bytes, declared=None, zero_init=False, hint=
     """The model Sequential.from_config(spec["config"]) makes, built with every weight size
     checked before its allocation (_WeightBudget) and every per-sample shape before the
     build. ValueError (prefixed with `where`) for anything the config gets wrong."""
+    if declared is not None:
+        # A file's config: fastnn's own classes only (custom objects are not read from files).
+        from fastnn.serialization import _BuiltinsOnly
+        with _BuiltinsOnly():
+            return _build_checked_inner(spec, where, max_bytes, declared, zero_init, hint)
+    return _build_checked_inner(spec, where, max_bytes, declared, zero_init, hint)
+
+
+def _build_checked_inner(spec, where, max_bytes, declared=None, zero_init=False, hint=""):
     from fastnn import layers as layers_mod
     from fastnn.models.sequential import Sequential
     _check_model_spec(spec, where)

@@ -249,6 +249,46 @@ def _scope_objects():
     return getattr(_LOCAL, "scope", None) or {}
 
 
+class _BuiltinsOnly:
+    """A ``with`` block in which configs name fastnn's own classes only: the custom
+    objects of scopes and of the registry are not looked at (files are read so)."""
+
+    def __enter__(self):
+        self._outer = getattr(_LOCAL, "builtins_only", False)
+        _LOCAL.builtins_only = True
+        return self
+
+    def __exit__(self, *exc_info):
+        _LOCAL.builtins_only = self._outer
+        return False
+
+
+def _with_custom_objects(custom_objects, what):
+    """A custom_object_scope adding `custom_objects` (checked to be a dict) to the
+    innermost scope's, for a from_config that takes custom_objects=."""
+    custom_objects = _checked_objects(custom_objects, what)
+    return CustomObjectScope({**_scope_objects(), **custom_objects})
+
+
+def custom_class_for(config, custom_objects=None):
+    """``{class_name: class}`` for the custom class a serialized object
+    ``{"class_name", "config", "registered_name"}`` names, found as
+    ``deserialize_keras_object`` finds it (custom_objects, the innermost
+    custom_object_scope, the registered objects, by its registered name first); None
+    when it names none, or inside a block that reads fastnn's own classes only."""
+    if getattr(_LOCAL, "builtins_only", False) or not isinstance(config, dict):
+        return None
+    name = config.get("class_name")
+    if not isinstance(name, str):
+        return None
+    registered = config.get("registered_name")
+    for key in ((registered, name) if isinstance(registered, str) else (name,)):
+        obj = get_registered_object(key, custom_objects)
+        if obj is not None:
+            return {name: obj}
+    return None
+
+
 def _sharing():
     return getattr(_LOCAL, "sharing", None)
 

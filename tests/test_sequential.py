@@ -485,8 +485,9 @@ def test_to_json_model_from_json_and_clone_model():
         model_from_json('{"class_name": "Subclassed", "config": {}}')
     with pytest.raises(ValueError, match="json_string.config.layers must be a list of layers"):
         model_from_json('{"class_name": "Functional", "config": {}}')
-    with pytest.raises(ValueError, match="custom_objects are not supported"):
-        model_from_json(text, custom_objects={"f": abs})
+    with pytest.raises(TypeError, match="model_from_json: custom_objects must be a dict"):
+        model_from_json(text, custom_objects=[abs])
+    assert model_from_json(text, custom_objects={"f": abs}).get_config() == m.get_config()
     with pytest.raises(TypeError, match="clone_model: model must be a fastnn Sequential"):
         clone_model(object())
     # clone_function=lambda layer: layer shares the layers (Keras)

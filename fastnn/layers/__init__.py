@@ -9,7 +9,7 @@ A layer declares its weights in `build` and its math in `call` (inference) plus 
 training pair `forward` / `backward` that Sequential's layer-by-layer step uses.
 Weights are C-contiguous NumPy arrays of the layer dtype, updated in place.
 """
-from fastnn import _registry
+from fastnn import _argcheck, _registry, serialization as _serialization
 from fastnn.layers.layer import Layer, _auto_name
 from fastnn.layers.input_spec import InputSpec
 from fastnn.layers.core import Dense, Identity, Input, InputLayer, Masking
@@ -54,24 +54,38 @@ def serialize(layer):
     dict
         The class name and the layer's config.
     """
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    out = {"class_name": type(layer).__name__, "config": layer.get_config()}
+    registered = _serialization.GLOBAL_CUSTOM_NAMES.get(type(layer))
+    if registered is not None:           # a class of the user's, registered under this name
+        out["registered_name"] = registered
+    return out
 
 
-def deserialize(config):
-    """Make a layer from the dict ``serialize`` gives (built-in layers, or registered custom
-    ones).
+def deserialize(config, custom_objects=None):
+    """Make a layer from the dict ``serialize`` gives: a built-in layer, or a custom class
+    named in ``custom_objects``, in a ``custom_object_scope`` or registered with
+    ``register_keras_serializable``.
 
     Parameters
     ----------
     config : dict
         ``{'class_name': ..., 'config': ...}``.
+    custom_objects : dict, optional
+        Class names to custom layer classes, looked at first.
 
     Returns
     -------
     Layer
         A new, unbuilt layer.
     """
-    return _registry.from_dict("layer", config, ALL_OBJECTS)
+    custom_objects = _serialization._checked_objects(custom_objects, "layers.deserialize")
+    custom = _serialization.custom_class_for(config, custom_objects)
+    if custom is not None:
+        (name, cls), = custom.items()
+        if not (isinstance(cls, type) and issubclass(cls, Layer)):
+            raise TypeError(f"layer: the custom object {name!r} is "
+                            f"{_argcheck.shown(cls)}, not a Layer subclass")
+    return _registry.from_dict("layer", config, ALL_OBJECTS, custom)
 
 
 def get(identifier):

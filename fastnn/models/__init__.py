@@ -27,18 +27,21 @@ def model_from_json(json_string, custom_objects=None):
     ----------
     json_string : str
         What ``model.to_json()`` returned.
-    custom_objects : None
-        Not supported: fastnn models refer only to fastnn's built-in layers and
-        activations.
+    custom_objects : dict, optional
+        Class names to custom layer classes the JSON names (looked at before the
+        ``custom_object_scope`` and the registered classes).
 
     Returns
     -------
     Model
         A new model.
     """
-    if custom_objects:
-        raise ValueError("model_from_json: custom_objects are not supported; fastnn models "
-                         "only refer to fastnn's built-in layers and activations")
+    from fastnn.serialization import _with_custom_objects
+    with _with_custom_objects(custom_objects, "model_from_json"):
+        return _model_from_json(json_string)
+
+
+def _model_from_json(json_string):
     if not isinstance(json_string, (str, bytes, bytearray)):
         raise ValueError(f"model_from_json: json_string must be a JSON string, got "
                          f"{type(json_string).__name__}")

@@ -530,21 +530,22 @@ class Model(Trainer, Layer):
         config : dict
             What ``get_config()`` returned.
         custom_objects : dict, optional
-            Not supported for functional configs; only None is accepted there.
+            Class names to custom layer classes a functional config names (looked at
+            before the ``custom_object_scope`` and the registered classes).
 
         Returns
         -------
         Model
             A new model.
         """
-        if isinstance(config, dict) and "layers" in config and "input_layers" in config \
-                and "output_layers" in config:
-            from fastnn.models.functional import Functional, build_from_config
-            if custom_objects:
-                raise ValueError("Model.from_config: custom_objects are not supported; "
-                                 "fastnn configs only name fastnn's own layers")
-            return build_from_config(config, cls if _revivable_as_functional(cls) else Functional)
-        return super().from_config(config)
+        from fastnn.serialization import _with_custom_objects
+        with _with_custom_objects(custom_objects, "Model.from_config"):
+            if isinstance(config, dict) and "layers" in config and "input_layers" in config \
+                    and "output_layers" in config:
+                from fastnn.models.functional import Functional, build_from_config
+                return build_from_config(config,
+                                         cls if _revivable_as_functional(cls) else Functional)
+            return super().from_config(config)
 
     def get_config(self):
         raise NotImplementedError(

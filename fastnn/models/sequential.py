@@ -428,7 +428,28 @@ class Sequential(Model):
         return cfg
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
+        """A Sequential model from its config (what ``get_config()`` returned).
+
+        Parameters
+        ----------
+        config : dict
+            The model's name, trainable flag, layers and build input shape.
+        custom_objects : dict, optional
+            Class names to custom layer classes the config's layers name (looked at
+            before the ``custom_object_scope`` and the registered classes).
+
+        Returns
+        -------
+        Sequential
+            A new model, built when the config gives its input shape.
+        """
+        from fastnn.serialization import _with_custom_objects
+        with _with_custom_objects(custom_objects, "Sequential.from_config"):
+            return cls._from_config(config)
+
+    @classmethod
+    def _from_config(cls, config):
         if not isinstance(config, dict) or "name" not in config or "layers" not in config:
             # Keras' Sequential.from_config requires the name (and reads the layers)
             raise ValueError(f"Sequential.from_config: A Sequential model configuration must "

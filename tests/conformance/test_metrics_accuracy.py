@@ -16,13 +16,16 @@ import pytest
 from fastnn import layers, metrics, models
 from fastnn import metrics as accuracy_metrics
 from fastnn import metrics as reduction_metrics
+from fastnn.saving import register_keras_serializable
 from tests.conformance.metric_testing import TestCase as _TC
 
 
 from fastnn import KerasTensor, backend
 
 
-# Keras: reduction_metrics_test.py registers this function as "test>mse"
+# How users would register a custom function or class to use with
+# MeanMetricWrapper (as reduction_metrics_test.py registers it).
+@register_keras_serializable(package="test", name="mse")
 def mse(y_true, y_pred):
     return (y_true - y_pred) ** 2
 
@@ -141,9 +144,6 @@ class TestSum(_TC):
 
 class TestMetricWrapper(_TC):
     # Keras: keras/src/metrics/reduction_metrics_test.py::MetricWrapperTest::test_config
-    @pytest.mark.xfail(strict=True, reason="missing: register_keras_serializable (a Python "
-                       "function in MeanMetricWrapper's config; fastnn saves its own "
-                       "metric and loss functions by name only)")
     def test_config(self):
         mse_obj = reduction_metrics.MeanMetricWrapper(
             fn=mse, name="mse", dtype="float32"

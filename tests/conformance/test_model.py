@@ -294,8 +294,10 @@ def test_tuple_input_model_subclass():
 
 
 # Keras: keras/src/models/model_test.py::test_reviving_functional_from_config_custom_layer
-@pytest.mark.xfail(strict=True, reason="missing: Model.from_config(config, custom_objects=) "
-                   "for a functional config (custom layers revived by name)")
+@pytest.mark.xfail(strict=True, reason="missing: the constructor arguments of a custom "
+                   "layer that defines no get_config() in its config (Keras records them "
+                   "when the layer is made); Model.from_config(config, custom_objects=) "
+                   "itself revives custom layers")
 def test_reviving_functional_from_config_custom_layer():
     class CustomDense(layers.Layer):
         def __init__(self, units, **kwargs):

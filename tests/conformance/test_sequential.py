@@ -43,19 +43,22 @@ def assert_all_close(actual, desired, atol=1e-6, rtol=1e-6):
     np.testing.assert_allclose(np.asarray(actual), np.asarray(desired), atol=atol, rtol=rtol)
 
 
-def run_class_serialization_test(instance):
+def run_class_serialization_test(instance, custom_objects=None):
     """Keras' TestCase.run_class_serialization_test, on fastnn's public API: the
     get_config / from_config round trip gives the same JSON config and an object with
     the same attributes; the serialized form (to_json / model_from_json, fastnn's
-    serialize_keras_object) round-trips to the same config."""
+    serialize_keras_object) round-trips to the same config. Both run inside a
+    custom_object_scope of `custom_objects`, as Keras' do."""
     cls = instance.__class__
     config = instance.get_config()
     config_json = json.dumps(config, sort_keys=True)
     ref_dir = dir(instance)[:]
-    revived = cls.from_config(config)
+    with fastnn.saving.custom_object_scope(custom_objects):
+        revived = cls.from_config(config)
     assert json.dumps(revived.get_config(), sort_keys=True) == config_json
     assert set(ref_dir) == set(dir(revived))
-    revived = fastnn.models.model_from_json(instance.to_json())
+    with fastnn.saving.custom_object_scope(custom_objects):
+        revived = fastnn.models.model_from_json(instance.to_json())
     assert json.dumps(revived.get_config(), sort_keys=True) == config_json
     new_dir = dir(revived)[:]
     assert set(ref_dir) == set(new_dir)
@@ -331,8 +334,6 @@ def test_shape_inference_failure(capsys):
 
 
 # Keras: keras/src/models/sequential_test.py::test_serialization
-@pytest.mark.xfail(strict=True, reason="missing: custom layer classes in from_config "
-                   "(custom_objects / registration); fastnn revives built-in layers only")
 def test_serialization():
     # Unbuilt deferred
     model = Sequential(name="seq")
@@ -362,9 +363,9 @@ def test_serialization():
             return inputs
 
     model = Sequential([DictLayer()])
-    # Keras passes custom_objects={"DictLayer": DictLayer}; fastnn's from_config has no
-    # such argument, so the class is looked up by name.
-    revived = run_class_serialization_test(model)
+    revived = run_class_serialization_test(
+        model, custom_objects={"DictLayer": DictLayer}
+    )
     assert len(revived.layers) == 1
 
 

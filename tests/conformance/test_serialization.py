@@ -451,9 +451,6 @@ class SerializationLibTest(config_testing.TestCase):
         self.assertIs(obj, custom_registered_fn)
 
     # Keras: keras/src/saving/serialization_lib_test.py::SerializationLibTest::test_layer_instance_as_activation
-    @pytest.mark.xfail(strict=True, reason="missing: a layer (keras.layers.ReLU) as a built-in "
-                       "layer's activation in its config; fastnn's Dense config saves the "
-                       "built-in activation functions only")
     def test_layer_instance_as_activation(self):
         """Tests serialization when activation is a Layer instance."""
 
