@@ -1008,6 +1008,10 @@ def save_model(model, filepath, overwrite=True, **kwargs):
         The file to write.
     overwrite : bool
         Whether an existing file may be replaced. Default True.
+    zipped : bool, optional
+        False: write Keras' unzipped model directory (the members of a ``.keras`` file
+        as files in the directory ``filepath``, which must not end in ``.keras``);
+        ``load_model`` reads it back. Default None: one file.
     """
     _check_model(model, "save_model")
     # Keras 3's saving_api.save_model: save_format is deprecated (refused unless the
@@ -1033,10 +1037,16 @@ def save_model(model, filepath, overwrite=True, **kwargs):
         raise ValueError(f"save_model: include_optimizer={include_optimizer!r} is not "
                          f"supported: Keras uses it only for legacy .h5 files, which fastnn "
                          f"does not write; the optimizer's state is always saved")
-    if zipped not in (None, True):
-        raise ValueError(f"save_model: zipped={zipped!r} (Keras' unzipped model directory) "
-                         f"is not supported by fastnn; save to one file")
+    if zipped is not None and not isinstance(zipped, bool):
+        raise TypeError(f"save_model: zipped must be True, False or None, got "
+                        f"{type(zipped).__name__} {zipped!r:.100}")
     kind = _suffix(filepath)
+    if zipped is False:
+        if kind == "keras":
+            raise ValueError("save_model: When using `zipped=False`, the `filepath` argument "
+                             f"should not end in `.keras`. Received: filepath={os.fspath(filepath)}")
+        from fastnn import saving_keras
+        return saving_keras.save_model(model, filepath, overwrite=overwrite, zipped=False)
     if kind == "keras":
         from fastnn import saving_keras
         return saving_keras.save_model(model, filepath, overwrite=overwrite)
@@ -1231,8 +1241,9 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_
     optimizer (including its step count and slots), loss and metrics.
 
     A name ending in ``.keras`` is read as Keras 3's format, ``.h5`` or ``.hdf5`` as
-    Keras' legacy HDF5 format (fastnn.saving_keras, with the same guarantees); any other
-    ending as fastnn's own format.
+    Keras' legacy HDF5 format (fastnn.saving_keras, with the same guarantees), a
+    directory holding ``config.json`` as Keras' unzipped model directory
+    (``save_model(..., zipped=False)``); any other ending as fastnn's own format.
 
     ``max_bytes``: the most bytes the file's arrays may take together, as their declared
     shapes give them (default ``fastnn.saving.MAX_LOAD_BYTES``, 4 GiB). A file may also
@@ -1268,6 +1279,9 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True, max_
                          "to fastnn's built-in layers, activations, losses and optimizers")
     _require_file(filepath, "load_model")
     kind = _suffix(filepath)
+    if os.path.isdir(filepath) and os.path.exists(os.path.join(filepath, CONFIG_NAME)):
+        from fastnn import saving_keras          # an unzipped model directory
+        return saving_keras.load_model(filepath, compile=compile, max_bytes=max_bytes)
     if kind == "keras":
         from fastnn import saving_keras
         return saving_keras.load_model(filepath, compile=compile, max_bytes=max_bytes)

@@ -49,6 +49,7 @@ __all__ = ["save_model", "load_model", "save_weights", "load_weights",
 KERAS_VERSION = "3.15.1"
 
 _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+_ASSETS = "assets"
 _MAX_METADATA_BYTES = 1 << 20
 _MAX_H5_LINKS = 1 << 17           # groups and datasets one HDF5 file may hold
 _H5_OVERHEAD = 16 << 20           # an HDF5 file's bytes beyond its arrays (headers, names)
@@ -314,7 +315,7 @@ def _write_h5(model, what, with_optimizer, skip=frozenset()):
     return buf.getvalue()
 
 
-def save_model(model, filepath, overwrite=True):
+def save_model(model, filepath, overwrite=True, zipped=True):
     """Write ``model`` as a Keras 3 ``.keras`` file: architecture, weights, compile
     settings and optimizer state, which ``keras.saving.load_model`` reads (for the layers,
     losses, metrics and optimizers Keras has).
@@ -324,13 +325,23 @@ def save_model(model, filepath, overwrite=True):
     model : Sequential or functional Model
         A built model (a subclassed model's architecture is Python code: save its weights).
     filepath : str or os.PathLike
-        The file to write, atomically (a temporary file renamed over it).
+        The file to write, atomically (a temporary file renamed over it); with
+        ``zipped=False``, the directory to write the archive's members into, each
+        atomically (plus the empty ``assets`` directory Keras writes).
     overwrite : bool
-        Whether an existing file may be replaced.
+        Whether an existing file (or the directory's files) may be replaced.
+    zipped : bool
+        False: an unzipped model directory, as Keras writes it. Default True.
     """
     _saving._check_model(model, "save_model")
     filepath = os.fspath(filepath)
-    if not overwrite and os.path.exists(filepath):
+    if not zipped:
+        if os.path.exists(filepath) and not os.path.isdir(filepath):
+            raise FileExistsError(f"save_model: {filepath!r} exists and is not a directory; "
+                                  "zipped=False writes a model directory")
+        if not overwrite and os.path.exists(os.path.join(filepath, _CONFIG)):
+            raise FileExistsError(f"save_model: {filepath!r} holds a model and overwrite=False")
+    elif not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"save_model: {filepath!r} exists and overwrite=False")
     config = _model_to_keras(model)
     compile_cfg = _saving._compile_settings(model)
@@ -346,6 +357,14 @@ def save_model(model, filepath, overwrite=True):
     metadata = json.dumps({"keras_version": KERAS_VERSION,
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
                            "fastnn_version": _saving._fastnn_version()}).encode("utf-8")
+
+    if not zipped:
+        os.makedirs(os.path.join(filepath, _ASSETS), exist_ok=True)
+        # The weights first and the config last: a directory whose config.json is there
+        # holds the rest (an interrupted save over an older model leaves files of both).
+        for name, data in ((_WEIGHTS, weights), (_METADATA, metadata), (_CONFIG, config_bytes)):
+            _saving._atomic_write(os.path.join(filepath, name), lambda f, d=data: f.write(d))
+        return
 
     def write(f):
         with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -731,6 +750,56 @@ class _Zip:
         return obj
 
 
+class _Dir(_Zip):
+    """An unzipped model directory (``save_model(..., zipped=False)``): the members of a
+    .keras archive as regular files (no links), beside at most an empty ``assets``
+    directory, read with the checks and limits a .keras member gets."""
+
+    def __enter__(self):
+        fp = self.filepath
+        try:
+            entries = sorted(os.listdir(fp))
+        except OSError as e:
+            raise _bad(fp, f"cannot be read as a model directory ({e})") from None
+        self.files = {}
+        for name in entries:
+            path = os.path.join(fp, name)
+            st = os.lstat(path)
+            if name == _ASSETS and stat.S_ISDIR(st.st_mode):
+                if os.listdir(path):
+                    raise _bad(fp, f"its {_ASSETS} directory is not empty; fastnn's layers "
+                                   "have no assets to read")
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                raise _bad(fp, f"{name!r:.100} is not a regular file (links and other "
+                               "entries are not read)")
+            self.files[name] = st.st_size
+        self.infos = self.files
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def read(self, name, limit):
+        size = self.files.get(name)
+        if size is None:
+            raise _bad(self.filepath, f"not a model directory: no {name} file (files: "
+                                      f"{sorted(self.files)[:5]})")
+        if size > limit:
+            raise _bad(self.filepath, f"{name} is {size} bytes, more than the {limit} it may "
+                                      "hold; raise max_bytes= if you trust the file")
+        path = os.path.join(self.filepath, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "rb") as f:
+                data = f.read(size + 1)
+        except OSError as e:
+            raise _bad(self.filepath, f"{name} cannot be read ({e})") from None
+        if len(data) != size:
+            raise _bad(self.filepath, f"{name} changed size while it was read")
+        return data
+
+
 # What h5py and the HDF5 library raise on a damaged file (found by flipping bytes of
 # Keras-written files): broken heaps and B-trees, impossible sizes.
 _H5_ERRORS = (OSError, RuntimeError, KeyError, OverflowError, TypeError, IndexError,
@@ -1045,7 +1114,7 @@ def load_model(filepath, compile=True, max_bytes=None):
     Parameters
     ----------
     filepath : str or os.PathLike
-        The ``.keras`` file.
+        The ``.keras`` file, or a model directory (``save_model(..., zipped=False)``).
     compile : bool
         Whether to compile the model as saved and restore the optimizer's state.
     max_bytes : int, optional
@@ -1058,7 +1127,8 @@ def load_model(filepath, compile=True, max_bytes=None):
         The built model.
     """
     max_bytes = _saving._limit(max_bytes, "load_model: max_bytes")
-    with _Zip(filepath) as z:
+    opener = _Dir if os.path.isdir(filepath) else _Zip
+    with opener(filepath) as z:
         filepath = z.filepath
         names = z.member_names()
         if _WEIGHTS not in names and _CONFIG in names and any(n.startswith("weights/") for n in names):

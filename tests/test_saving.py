@@ -690,7 +690,8 @@ def test_load_model_builds_without_random_initialisation(tmp_path, data, monkeyp
 def test_save_model_keywords_follow_keras_saving_api(tmp_path):
     """Keras 3's saving_api.save_model: save_format is deprecated (a warning with a .keras
     or .h5 name, else ValueError), unknown keywords are a ValueError; fastnn refuses
-    include_optimizer=False and zipped=False rather than ignore them."""
+    include_optimizer=False rather than ignore it; zipped=False writes a directory, whose
+    name may not end in .keras."""
     import fastnn as keras
     m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     with pytest.warns(UserWarning, match="save_format` argument is deprecated"):
@@ -704,6 +705,11 @@ def test_save_model_keywords_follow_keras_saving_api(tmp_path):
         m.save(tmp_path / "m.keras", bad=1)
     with pytest.raises(ValueError, match="include_optimizer=False is not supported"):
         m.save(tmp_path / "m.keras", include_optimizer=False)
-    with pytest.raises(ValueError, match="zipped=False .* is not supported"):
-        m.save(tmp_path / "m_dir", zipped=False)
+    with pytest.raises(ValueError, match="When using `zipped=False`, the `filepath` argument "
+                                         "should not end in `.keras`"):
+        m.save(tmp_path / "m_dir.keras", zipped=False)
+    with pytest.raises(TypeError, match="zipped must be True, False or None, got str"):
+        m.save(tmp_path / "m_dir", zipped="no")
+    m.save(tmp_path / "m_dir", zipped=False)
+    assert keras.saving.load_model(tmp_path / "m_dir").get_config() == m.get_config()
     m.save(tmp_path / "m2.keras", include_optimizer=True, zipped=True)

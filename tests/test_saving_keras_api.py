@@ -16,7 +16,7 @@ FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", 
 
 
 def _model(dtype="float32", units=4):
-    return fastnn.models.Sequential([L.Input((3,)), L.Dense(units, dtype=dtype),
+    return fastnn.models.Sequential([L.Input((3,), dtype=dtype), L.Dense(units, dtype=dtype),
                                      L.Dense(2, activation="relu", dtype=dtype)])
 
 
@@ -192,3 +192,66 @@ def test_load_weights_keyword_checks(tmp_path):
     # The keyword checks come before the file is looked at, as in Keras.
     with pytest.raises(ValueError, match="Invalid keyword arguments"):
         m.load_weights(tmp_path / "missing.weights.h5", bad=1)
+
+
+# ------------------------------------------------------------------ unzipped model directories
+def _unzipped(keras_file, directory):
+    """The members of a .keras file as Keras' save_model(zipped=False) lays them out."""
+    os.makedirs(os.path.join(directory, "assets"))
+    with zipfile.ZipFile(keras_file) as zf:
+        for name in ("config.json", "metadata.json", "model.weights.h5"):
+            with open(os.path.join(directory, name), "wb") as f:
+                f.write(zf.read(name))
+    return directory
+
+
+def test_keras_made_model_directory_loads(tmp_path):
+    name = os.path.join(FIXTURES, "sequential_adam.keras")
+    d = _unzipped(name, tmp_path / "m")
+    model = saving.load_model(d)
+    np.testing.assert_allclose(model.predict(np.load(name + ".x.npy"), verbose=0),
+                               np.load(name + ".pred.npy"), rtol=0, atol=1e-6)
+    assert type(model.optimizer).__name__ == "Adam" and model.optimizer.iterations == 12
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_model_directory_round_trip_resumes_training(tmp_path, dtype):
+    m = _model(dtype)
+    m.compile("adam", "mse")
+    x = np.random.default_rng(1).normal(size=(8, 3)).astype(dtype)
+    y = np.random.default_rng(2).normal(size=(8, 2)).astype(dtype)
+    m.fit(x, y, epochs=2, verbose=0)
+    m.save(tmp_path / "d", zipped=False)
+    assert sorted(os.listdir(tmp_path / "d")) == ["assets", "config.json", "metadata.json",
+                                                   "model.weights.h5"]
+    assert os.listdir(tmp_path / "d" / "assets") == []
+    r = saving.load_model(tmp_path / "d")
+    assert r.optimizer.iterations == m.optimizer.iterations
+    m.fit(x, y, epochs=1, verbose=0, shuffle=False)
+    r.fit(x, y, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(m.get_weights(), r.get_weights()):
+        assert b.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(a, b)
+    # overwrite=False refuses a directory that holds a model
+    with pytest.raises(FileExistsError, match="holds a model and overwrite=False"):
+        m.save(tmp_path / "d", zipped=False, overwrite=False)
+    (tmp_path / "f").write_bytes(b"x")
+    with pytest.raises(FileExistsError, match="is not a directory"):
+        m.save(tmp_path / "f", zipped=False)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: (d / "extra.bin").write_bytes(b"x"), r"holds members \['extra.bin'\]"),
+    (lambda d: (d / "assets" / "vocab.txt").write_text("a"), "assets directory is not empty"),
+    (lambda d: os.remove(d / "model.weights.h5"), "no model.weights.h5 file"),
+    (lambda d: (os.remove(d / "model.weights.h5"),
+                os.symlink(d / "config.json", d / "model.weights.h5")),
+     "'model.weights.h5' is not a regular file"),
+    (lambda d: (d / "model.weights.h5").write_bytes(b"not hdf5"),
+     "model.weights.h5 is not a readable HDF5 file"),
+])
+def test_damaged_model_directories_are_refused(tmp_path, damage, message):
+    _model().save(tmp_path / "d", zipped=False)
+    damage(tmp_path / "d")
+    with pytest.raises(ValueError, match=message):
+        saving.load_model(tmp_path / "d")

@@ -153,7 +153,6 @@ def test_load_keras_not_zip():
 
 
 # Keras: keras/src/saving/saving_api_test.py::LoadModelTests::test_save_unzipped
-@pytest.mark.xfail(strict=True, reason="missing: save_model(zipped=False) (an unzipped model directory; refused with a ValueError)")
 def test_save_unzipped(tmp_path):
     """Test saving/loading an unzipped model dir."""
     model = get_model()
