@@ -1356,7 +1356,7 @@ def _model_from_file_bytes(data):
 
 
 # ---------------------------------------------------------------------- weights only
-def save_weights(model, filepath, overwrite=True, objects_to_skip=None):
+def save_weights(model, filepath, overwrite=True, max_shard_size=None, objects_to_skip=None):
     """Write only ``model.get_weights()`` (Keras layout) to ``filepath``, atomically: a
     name ending in ``.weights.h5`` gives Keras 3's weights file (fastnn.saving_keras), any
     other ending (not ``.h5``) fastnn's own format.
@@ -1369,11 +1369,30 @@ def save_weights(model, filepath, overwrite=True, objects_to_skip=None):
         The file to write.
     overwrite : bool
         Whether an existing file may be replaced. Default True.
+    max_shard_size : int or float, optional
+        Write Keras 3's sharded weights: the name (ending in ``.weights.json``) is a map
+        of the shards ``<base>_00000.weights.h5``, ... written beside it, each holding at
+        most this many gigabytes (1024**3 bytes) of arrays (Sequential and functional
+        models). Default None: one file.
     objects_to_skip : list, optional
         Layers of the model (or its optimizer) whose variables are not written
-        (``.weights.h5`` files only, as in Keras).
+        (``.weights.h5`` and sharded files only, as in Keras).
     """
     _check_model(model, "save_weights", kinds="Model")
+    if max_shard_size is not None:
+        name = os.fspath(filepath)
+        name = name.decode(errors="replace") if isinstance(name, bytes) else name
+        if not name.endswith(("weights.h5", "weights.json")):
+            raise ValueError("save_weights: The filename must end in `.weights.json` when "
+                             f"`max_shard_size` is specified. Received: filepath={name}")
+        if not _keras_layout(model):
+            raise ValueError(f"save_weights: max_shard_size: sharded weights are written for "
+                             f"Sequential and functional models only, got the subclassed "
+                             f"model {type(model).__name__}")
+        from fastnn import saving_keras
+        return saving_keras.save_sharded_weights(model, filepath, max_shard_size,
+                                                 overwrite=overwrite,
+                                                 objects_to_skip=objects_to_skip)
     kind = _suffix(filepath)
     if objects_to_skip is not None and not (kind == "weights.h5" and _keras_layout(model)):
         raise ValueError("save_weights: objects_to_skip is supported for Keras 3 "
@@ -1404,7 +1423,8 @@ def load_weights(model, filepath, skip_mismatch=False, max_bytes=None, **kwargs)
     value before anything is assigned; ``max_bytes`` as for load_model. A name ending in
     ``.keras`` is read as Keras 3's model file (its weights), ``.weights.h5``, ``.h5`` or
     ``.hdf5`` as Keras' HDF5 weights (Keras 3's layout, or the legacy one of a Keras 2
-    file); any other ending as fastnn's own format.
+    file), ``.weights.json`` as Keras 3's sharded weights (the map of the shards beside
+    it); any other ending as fastnn's own format.
 
     Parameters
     ----------
@@ -1417,8 +1437,8 @@ def load_weights(model, filepath, skip_mismatch=False, max_bytes=None, **kwargs)
     max_bytes : int, optional
         The most bytes the file's arrays may take together. Default ``MAX_LOAD_BYTES``.
     objects_to_skip : list, optional
-        Layers of the model whose weights keep their values (``.weights.h5`` files only,
-        as in Keras).
+        Layers of the model whose weights keep their values (``.weights.h5`` files and
+        sharded ``.weights.json`` maps only, as in Keras).
     by_name : bool, optional
         Keras' option for legacy ``.h5`` files; only False is supported.
 
@@ -1436,7 +1456,11 @@ def load_weights(model, filepath, skip_mismatch=False, max_bytes=None, **kwargs)
                          "every weight of the model must match the file's (skip_mismatch=False)")
     _check_model(model, "load_weights", kinds="Model")
     kind = _suffix(filepath)
-    if objects_to_skip is not None and kind != "weights.h5":
+    name = os.fspath(filepath)
+    name = name.decode(errors="replace") if isinstance(name, bytes) else name
+    if name.endswith(".weights.json") and not (os.path.exists(filepath) and _is_zip(filepath)):
+        kind = "weights.json"          # Keras' sharded weights (not fastnn's own file)
+    if objects_to_skip is not None and kind not in ("weights.h5", "weights.json"):
         raise ValueError("load_weights: `objects_to_skip` only supports loading '.weights.h5' "
                          f"files. Received: {os.fspath(filepath)}")
     if by_name is not None:
@@ -1447,6 +1471,10 @@ def load_weights(model, filepath, skip_mismatch=False, max_bytes=None, **kwargs)
             raise ValueError("load_weights: by_name=True is not supported; the weights of a "
                              "legacy .h5 file are matched to the model's layers in order")
     _require_file(filepath, "load_weights")
+    if kind == "weights.json":
+        from fastnn import saving_keras
+        return saving_keras.load_sharded_weights(model, filepath, max_bytes=max_bytes,
+                                                 objects_to_skip=objects_to_skip)
     if kind == "keras":
         from fastnn import saving_keras
         return saving_keras.load_weights_from_model_file(model, filepath, max_bytes=max_bytes)

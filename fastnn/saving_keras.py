@@ -1377,3 +1377,266 @@ def _legacy_optimizer_state(h5, model, filepath):
             raise h5._err(f"optimizer weight {n!r:.100} is missing")
         found.append((sub, key, f"optimizer_weights/{n}"))
     return _optimizer_state(h5, model, filepath, found)
+
+
+# ------------------------------------------------------------------ sharded weights
+# Keras 3's save_weights(path, max_shard_size=...): `<base>.weights.json` maps each
+# variables group ("/layers/dense/vars") to the shard files holding its datasets, which
+# lie beside it as `<base>_00000.weights.h5`, `<base>_00001.weights.h5`, ...; a shard is
+# closed when the next array would take it over max_shard_size (in GB, 1024**3 bytes).
+_SHARD_MAP_BYTES = 16 << 20
+
+
+def _shard_base(filepath, what):
+    """(the map file's path, the shards' base name): a name ending in .weights.h5 is
+    renamed to .json, as Keras renames it (with a warning)."""
+    directory, name = os.path.split(filepath)
+    if not name.endswith(".json"):
+        stem = name.rsplit(".", 1)[0] if "." in name else name
+        new = stem + ".json"
+        warnings.warn(f"{what}: sharded weights need a name ending in `.json`: "
+                      f"{filepath} is renamed {os.path.join(directory, new)}", stacklevel=4)
+        name = new
+    base = name[:-len(".json")]
+    base = base[:-len(".weights")] if base.endswith(".weights") else base
+    return os.path.join(directory, name), directory, base
+
+
+def _max_shard_bytes(max_shard_size, what):
+    if isinstance(max_shard_size, bool) or not isinstance(max_shard_size, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{what}: max_shard_size must be a number of gigabytes (1024**3 "
+                        f"bytes), got {type(max_shard_size).__name__} {max_shard_size!r:.100}")
+    size = float(max_shard_size) * 1024 ** 3
+    if not (math.isfinite(size) and size > 0):
+        raise ValueError(f"{what}: max_shard_size must be a number of gigabytes > 0, got "
+                         f"{max_shard_size!r}")
+    return size
+
+
+def _variables_in_order(model, with_optimizer, skip):
+    """[(group path, [arrays])] as Keras' save visits them: the layers, the model's own
+    (none), the optimizer."""
+    out = []
+    if id(model) in skip:
+        return out
+    for path, layer in _layer_paths(model):
+        if id(layer) not in skip:
+            out.append((path, layer.name, [np.asarray(w) for w in _keras_vars(layer, "save_weights")]))
+    opt = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
+    if with_optimizer and opt is not None and id(opt) not in skip:
+        out.append(("optimizer", opt.name, _optimizer_to_keras(opt, model.trainable_weights)))
+    return out
+
+
+def save_sharded_weights(model, filepath, max_shard_size, overwrite=True, objects_to_skip=None):
+    """Write ``model``'s weights (and its optimizer's state) as Keras 3's sharded weights:
+    the map ``<base>.weights.json`` and the shards ``<base>_NNNNN.weights.h5`` beside it,
+    each at most ``max_shard_size`` gigabytes, which ``keras.Model.load_weights`` reads.
+
+    Parameters
+    ----------
+    model : Sequential or functional Model
+        A built model.
+    filepath : str or os.PathLike
+        The map file (its name ends in ``.weights.json``).
+    max_shard_size : int or float
+        The most gigabytes (1024**3 bytes) of arrays a shard holds.
+    overwrite : bool
+        Whether existing files may be replaced.
+    objects_to_skip : list, optional
+        Layers of the model (or its optimizer) whose variables are not written.
+    """
+    what = "save_weights"
+    _check_layout_model(model, what)
+    limit = _max_shard_bytes(max_shard_size, what)
+    skip = _skip_ids(model, objects_to_skip, what)
+    path, directory, base = _shard_base(os.fspath(filepath), what)
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{what}: {path!r} exists and overwrite=False")
+    h5py = _h5py()
+    shards, weight_map, total = [], {}, 0.0
+    current, used = None, 0.0
+
+    def new_shard():
+        buf = io.BytesIO()
+        shards.append((f"{base}_{len(shards):05d}.weights.h5", buf, h5py.File(buf, "w")))
+        return shards[-1]
+    current = new_shard()
+    current[2].create_group("vars").attrs["name"] = model.name
+    for group_path, owner, arrays in _variables_in_order(model, True, skip):
+        named = False
+        for i, a in enumerate(arrays):
+            size = float(a.nbytes)
+            total += size
+            if size > limit:
+                raise ValueError(f"{what}: the array {group_path}/vars/{i} takes {int(size)} "
+                                 f"bytes, more than max_shard_size ({int(limit)} bytes); "
+                                 "raise max_shard_size")
+            used += size
+            if used > limit:
+                current = new_shard()
+                used = size
+            g = current[2].require_group(f"{group_path}/vars")
+            if not named:
+                g.attrs["name"] = owner
+                named = True
+            g.create_dataset(str(i), data=a)
+            files = weight_map.setdefault(f"/{group_path}/vars", [])
+            if current[0] not in files:
+                files.append(current[0])
+    for _, _, f in shards:
+        f.close()
+    config = json.dumps({"metadata": {"total_size": total}, "weight_map": weight_map}, indent=4)
+    for name, buf, _ in shards:
+        data = buf.getvalue()
+        _saving._atomic_write(os.path.join(directory, name), lambda f, d=data: f.write(d))
+    # the map last: it names only shards already written
+    _saving._atomic_write(path, lambda f: f.write(config.encode("utf-8")))
+
+
+class _Merged:
+    """One variables group spread over shards: [(its _H5, its h5py group)]."""
+
+    def __init__(self, parts):
+        self.parts = parts
+
+    def keys(self):
+        out = []
+        for _, g in self.parts:
+            out.extend(k for k in g.keys() if k not in out)
+        return out
+
+    def owner(self, key):
+        for h5, g in self.parts:
+            if key in g:
+                return h5, g
+        return None, None
+
+
+class _Sharded:
+    """The shards a sharded weights map names, opened as _H5 files (each checked), seen
+    as one file by _read_model_weights: group(path) and array(group, key, like, where)."""
+
+    def __init__(self, filepath, max_bytes):
+        self.filepath = filepath = os.fspath(filepath)
+        st = os.stat(filepath)
+        if not stat.S_ISREG(st.st_mode):
+            raise _bad(filepath, "not a regular file")
+        if st.st_size > _SHARD_MAP_BYTES:
+            raise _bad(filepath, f"is {st.st_size} bytes; a sharded weights map is JSON of at "
+                                 f"most {_SHARD_MAP_BYTES}")
+        with open(filepath, "rb") as f:
+            raw = f.read(_SHARD_MAP_BYTES + 1)
+        try:
+            obj = _saving._loads(raw.decode("utf-8"), "weights map: ",
+                                 "not a sharded weights map (not JSON)")
+        except UnicodeDecodeError as e:
+            raise _bad(filepath, f"not a sharded weights map (not UTF-8: {e})") from None
+        except ValueError as e:
+            raise _bad(filepath, str(e)) from None
+        wm = obj.get("weight_map") if isinstance(obj, dict) else None
+        if not isinstance(wm, dict):
+            raise _bad(filepath, "not a sharded weights map: expected a JSON object with a "
+                                 "'weight_map' object")
+        self.map, names = {}, []
+        for key, files in wm.items():
+            files = [files] if isinstance(files, str) else files
+            if not isinstance(files, list) or not files or not all(isinstance(n, str) for n in files):
+                raise _bad(filepath, f"weight_map[{key!r:.100}] must name shard files, got "
+                                     f"{files!r:.100}")
+            for n in files:
+                if os.path.basename(n) != n or n in (".", "..") or not n.endswith(".h5"):
+                    raise _bad(filepath, f"weight_map[{key!r:.100}] names {n!r:.100}; shards "
+                                         "are .h5 files beside the map (no directories)")
+                if n not in names:
+                    names.append(n)
+            self.map[key] = files
+        if len(names) > _MAX_H5_LINKS:
+            raise _bad(filepath, f"names more than {_MAX_H5_LINKS} shards")
+        directory = os.path.dirname(filepath)
+        budget = max_bytes + _H5_OVERHEAD * max(1, len(names))
+        self.files, total = {}, 0
+        try:
+            for n in names:
+                p = os.path.join(directory, n)
+                try:
+                    sst = os.lstat(p)
+                except FileNotFoundError:
+                    raise _bad(filepath, f"the shard {n!r} it names does not exist") from None
+                if not stat.S_ISREG(sst.st_mode):
+                    raise _bad(filepath, f"the shard {n!r} is not a regular file")
+                total += sst.st_size
+                if total > budget:
+                    raise _bad(filepath, f"its shards take more than {budget} bytes; "
+                                         + _saving._limit_hint("load"))
+                self.files[n] = _H5(p, sst.st_size, filepath, n)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self):
+        for h5 in self.files.values():
+            h5.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, tb):
+        self.close()
+        return False
+
+    def _err(self, msg):
+        return _bad(self.filepath, msg)
+
+    def group(self, path):
+        key = "/" + path.strip("/")
+        if not key.endswith("/vars"):
+            key += "/vars"
+        files = self.map.get(key)
+        if files is None:
+            return None
+        parts = []
+        for n in files:
+            h5 = self.files[n]
+            g = h5.group(path)
+            if g is None:
+                raise self._err(f"the shard {n!r} holds no group {path}, which weight_map "
+                                "lists in it")
+            parts.append((h5, g))
+        return _Merged(parts)
+
+    def declared(self, group, key, where):
+        h5, g = group.owner(key)
+        if h5 is None:
+            raise self._err(f"{where} is missing from the shards that weight_map lists")
+        return h5.declared(g, key, where)
+
+    def array(self, group, key, like, where):
+        h5, g = group.owner(key)
+        if h5 is None:
+            raise self._err(f"{where} is missing from the shards that weight_map lists")
+        return h5.array(g, key, like, where)
+
+
+def load_sharded_weights(model, filepath, max_bytes=None, objects_to_skip=None):
+    """Set ``model``'s weights from Keras 3's sharded weights (a ``.weights.json`` map and
+    the shards it names beside it), every array checked against the model before any is
+    assigned; the optimizer state the shards may hold is not read.
+
+    Parameters
+    ----------
+    model : Sequential or functional Model
+        A built model of the saved architecture.
+    filepath : str or os.PathLike
+        The map file.
+    max_bytes : int, optional
+        As for load_model.
+    objects_to_skip : list, optional
+        Layers of the model whose weights keep their values.
+    """
+    _check_layout_model(model, "load_weights")
+    skip = _skip_ids(model, objects_to_skip, "load_weights")
+    max_bytes = _saving._limit(max_bytes, "load_weights: max_bytes")
+    with _Sharded(filepath, max_bytes) as sharded:
+        weights = _read_model_weights(sharded, model, skip)
+    _saving._set_weights(os.fspath(filepath), model, weights, "load_weights")

@@ -255,3 +255,112 @@ def test_damaged_model_directories_are_refused(tmp_path, damage, message):
     damage(tmp_path / "d")
     with pytest.raises(ValueError, match=message):
         saving.load_model(tmp_path / "d")
+
+
+# ------------------------------------------------------------------ sharded weights
+SHARDED = os.path.join(FIXTURES, "sharded")
+
+
+def _sharded_architecture():
+    return fastnn.models.Sequential([L.Input((3,)), L.Dense(5, activation="relu"),
+                                     L.Dense(300, activation="tanh"), L.Dense(2)])
+
+
+def test_keras_made_sharded_weights_load():
+    m = _sharded_architecture()
+    m.load_weights(os.path.join(SHARDED, "w.weights.json"))
+    x = np.load(os.path.join(SHARDED, "x.npy"))
+    np.testing.assert_allclose(m.predict(x, verbose=0), np.load(os.path.join(SHARDED, "pred.npy")),
+                               rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sharded_weights_round_trip_split_as_keras_splits(tmp_path, dtype):
+    m = fastnn.models.Sequential([L.Input((3,), dtype=dtype), L.Dense(5, dtype=dtype),
+                                  L.Dense(300, dtype=dtype), L.Dense(2, dtype=dtype)])
+    m.compile("adam", "mse")
+    m.fit(np.ones((4, 3), dtype), np.ones((4, 2), dtype), verbose=0)
+    itemsize = np.dtype(dtype).itemsize
+    path = tmp_path / "w.weights.json"
+    m.save_weights(path, max_shard_size=1)      # one shard (1 GB)
+    assert sorted(os.listdir(tmp_path)) == ["w.weights.json", "w_00000.weights.h5"]
+    # shards of 1500 values: dense_1's kernel (5 x 300) fills one alone
+    m.save_weights(path, max_shard_size=1500 * itemsize / 1024 ** 3)
+    import json
+    cfg = json.loads(path.read_text())
+    assert cfg["weight_map"]["/layers/dense/vars"] == ["w_00000.weights.h5"]
+    assert cfg["weight_map"]["/layers/dense_1/vars"] == ["w_00001.weights.h5", "w_00002.weights.h5"]
+    d = fastnn.models.Sequential([L.Input((3,), dtype=dtype), L.Dense(5, dtype=dtype),
+                                  L.Dense(300, dtype=dtype), L.Dense(2, dtype=dtype)])
+    d.load_weights(path)
+    for a, b in zip(m.get_weights(), d.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    e = fastnn.models.Sequential([L.Input((3,), dtype=dtype), L.Dense(5, dtype=dtype),
+                                  L.Dense(300, dtype=dtype), L.Dense(2, dtype=dtype)])
+    kept = [w.copy() for w in e.layers[1].get_weights()]
+    e.load_weights(path, objects_to_skip=[e.layers[1]])
+    for a, b in zip(kept, e.layers[1].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(e.layers[0].get_weights()[0], m.layers[0].get_weights()[0])
+
+
+def test_sharded_weights_argument_checks(tmp_path):
+    m = _model()
+    with pytest.raises(ValueError, match="The filename must end in `.weights.json` when "
+                                         "`max_shard_size` is specified"):
+        m.save_weights(tmp_path / "w.bin", max_shard_size=1)
+    with pytest.raises(TypeError, match="max_shard_size must be a number of gigabytes"):
+        m.save_weights(tmp_path / "w.weights.json", max_shard_size="1GB")
+    with pytest.raises(ValueError, match="max_shard_size must be a number of gigabytes > 0"):
+        m.save_weights(tmp_path / "w.weights.json", max_shard_size=0)
+    with pytest.raises(ValueError, match=r"layers/dense/vars/0 takes 48 bytes, more than "
+                                         r"max_shard_size \(10 bytes\)"):
+        m.save_weights(tmp_path / "w.weights.json", max_shard_size=10 / 1024 ** 3)
+    with pytest.warns(UserWarning, match="renamed .*w.weights.json"):
+        m.save_weights(tmp_path / "w.weights.h5", max_shard_size=1)
+    assert os.path.exists(tmp_path / "w.weights.json")
+    assert not os.path.exists(tmp_path / "w.weights.h5")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda p: p.write_text("[1, 2]"), "expected a JSON object with a 'weight_map'"),
+    (lambda p: p.write_text('{"weight_map": {"/layers/dense/vars": ["../x.weights.h5"]}}'),
+     "shards are .h5 files beside the map"),
+    (lambda p: p.write_text('{"weight_map": {"/layers/dense/vars": ["nope.weights.h5"]}}'),
+     "the shard 'nope.weights.h5' it names does not exist"),
+    (lambda p: p.write_text('{"weight_map": {"/layers/dense/vars": 3}}'),
+     "must name shard files"),
+    (lambda p: p.write_bytes(b"\xff\xfe"), "not UTF-8"),
+    (lambda p: p.write_text("{nope"), "not JSON"),
+])
+def test_hostile_sharded_maps_are_refused(tmp_path, edit, message):
+    m = _model()
+    path = tmp_path / "w.weights.json"
+    m.save_weights(path, max_shard_size=1)
+    edit(path)
+    before = m.get_weights()
+    with pytest.raises(ValueError, match=message):
+        m.load_weights(path)
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sharded_map_missing_a_layer_is_refused(tmp_path):
+    import json
+    m = _model()
+    path = tmp_path / "w.weights.json"
+    m.save_weights(path, max_shard_size=1)
+    cfg = json.loads(path.read_text())
+    del cfg["weight_map"]["/layers/dense_1/vars"]
+    path.write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match="layers/dense_1/vars holds 0 arrays"):
+        m.load_weights(path)
+
+
+def test_fastnn_weights_named_weights_json_still_load(tmp_path):
+    m = _trained_bias(_model())
+    m.save_weights(tmp_path / "w.weights.json")        # no max_shard_size: fastnn's format
+    d = _model()
+    d.load_weights(tmp_path / "w.weights.json")
+    for a, b in zip(m.get_weights(), d.get_weights()):
+        np.testing.assert_array_equal(a, b)

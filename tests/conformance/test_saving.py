@@ -255,7 +255,6 @@ def test_load_weights_rejects_h5_soft_link(tmp_path):
 
 
 # Keras: keras/src/saving/saving_api_test.py::LoadWeightsTests::test_load_sharded_weights
-@pytest.mark.xfail(strict=True, reason="missing: sharded weights files (save_weights(max_shard_size=...), .weights.json)")
 def test_load_sharded_weights(tmp_path):
     src_model = get_model()
     temp_filepath = pathlib.Path(os.path.join(tmp_path, "test_weights.weights.json"))
