@@ -827,12 +827,19 @@ def _build_checked_inner(spec, where, max_bytes, declared=None, zero_init=False,
     budget = _WeightBudget(where, index, max_bytes, declared, zero_init, hint)
     if spec["class_name"] != "Sequential":
         return _build_functional_checked(cfg, where, index, patched, budget, max_bytes, hint)
+    from fastnn.models import functional
+
+    def on_nested_layer(layer, i):      # a layer of a functional model among the layers
+        layer.add_weight = functools.partial(budget.add_weight, layer)
+        patched.append(layer)
+        index[id(layer)] = i
     try:
         # As Sequential.from_config, with each layer's add_weight routed through the budget.
         model = Sequential(name=cfg.get("name"), trainable=cfg.get("trainable", True))
         for i, lc in enumerate(cfg.get("layers", [])):
             try:
-                layer = layers_mod.deserialize(lc)
+                with functional.nested_hooks(on_nested_layer, None):
+                    layer = layers_mod.deserialize(lc)
             except _ConfigError:
                 raise
             except _CONFIG_ERRORS as e:
@@ -893,7 +900,8 @@ def _build_functional_checked(cfg, where, index, patched, budget, max_bytes, hin
             check(t.shape, f"the output of layers[{i}] ({type(layer).__name__} {layer.name!r})",
                   t.dtype)
     try:
-        return functional.build_from_config(cfg, on_layer=on_layer, on_call=on_call)
+        with functional.nested_hooks(on_layer, on_call):
+            return functional.build_from_config(cfg, on_layer=on_layer, on_call=on_call)
     except _ConfigError:
         raise
     except _CONFIG_ERRORS as e:

@@ -145,6 +145,17 @@ def _policy(name):
 
 
 def _layer_to_keras(entry):
+    if entry["class_name"] == "Sequential":
+        raise ValueError("save: a Sequential model used as a layer is not written to .keras "
+                         "files by fastnn (a functional model is); use fastnn's own format "
+                         "(any other file ending) for this model")
+    if entry["class_name"] == "Functional":        # a functional model used as a layer
+        out = _spec_to_keras({"class_name": "Functional", "config": entry["config"]})
+        out["build_config"] = {"input_shape": None}
+        for key in ("name", "inbound_nodes"):
+            if key in entry:
+                out[key] = entry[key]
+        return out
     if entry["class_name"] == "Lambda":
         raise ValueError("save: a Lambda layer holds Python code, which a .keras file "
                          "cannot hold in a form Keras loads safely; use fastnn's own format "
@@ -164,10 +175,41 @@ def _layer_to_keras(entry):
 
 def _model_to_keras(model):
     from fastnn.layers import Lambda
-    if any(isinstance(layer, Lambda) for layer in model.layers):
+    if any(isinstance(layer, Lambda) for _, layer in _layer_paths(model)):
         _layer_to_keras({"class_name": "Lambda"})         # refused, with the reason
-    spec = model.spec()
+    return _spec_to_keras(model.spec())
+
+
+def _shift_model_refs(cfg, delta):
+    """cfg's input_layers and output_layers with the node index of each reference to a
+    functional model used as a layer moved by `delta`: Keras counts the node a model
+    is made with there (its calls from 1), and only there (its inbound_nodes count
+    the calls from 0, as fastnn counts them everywhere)."""
+    models = {lc.get("name") for lc in cfg.get("layers", [])
+              if isinstance(lc, dict) and lc.get("class_name") == "Functional"}
+    if not models:
+        return cfg
+
+    def shift(ref):
+        if isinstance(ref, list) and len(ref) == 3 and isinstance(ref[0], str) \
+                and isinstance(ref[1], int) and not isinstance(ref[1], bool):
+            return [ref[0], ref[1] + delta, ref[2]] if ref[0] in models else ref
+        if isinstance(ref, list):
+            return [shift(r) for r in ref]
+        if isinstance(ref, dict):
+            return {k: shift(v) for k, v in ref.items()}
+        return ref
+    cfg = dict(cfg)
+    for key in ("input_layers", "output_layers"):
+        if key in cfg:
+            cfg[key] = shift(cfg[key])
+    return cfg
+
+
+def _spec_to_keras(spec):
     cfg = dict(spec["config"])
+    if spec["class_name"] != "Sequential":
+        cfg = _shift_model_refs(cfg, 1)
     cfg["layers"] = [_layer_to_keras(lc) for lc in cfg.get("layers", [])]
     if spec["class_name"] == "Sequential":
         out = {"module": "keras", "class_name": "Sequential", "config": cfg,
@@ -202,8 +244,14 @@ def _compile_to_keras(cc):
             "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
 
 
-def _layer_paths(model):
-    """[(path, layer)] of model.layers, named as Keras' saving_lib names them."""
+def _is_nested_model(layer):
+    from fastnn.models import MODEL_CLASSES
+    return MODEL_CLASSES.get(type(layer).__name__) is type(layer)
+
+
+def _layer_paths(model, prefix="layers"):
+    """[(path, layer)] of model.layers, named as Keras' saving_lib names them; a model
+    used as a layer is followed by its own layers, under `<its path>/layers`."""
     used, out = {}, []
     for layer in model.layers:
         name = _snake(type(layer).__name__)
@@ -212,12 +260,24 @@ def _layer_paths(model):
             name = f"{name}_{used[name]}"
         else:
             used[name] = 0
-        out.append((f"layers/{name}", layer))
+        out.append((f"{prefix}/{name}", layer))
+        if _is_nested_model(layer):
+            out.extend(_layer_paths(layer, f"{prefix}/{name}/layers"))
     return out
 
 
+def _skipped_paths(paths, skip):
+    """The paths of `paths` ([(path, layer)]) whose layer, or a model holding it, is in
+    `skip` (ids)."""
+    roots = [p for p, layer in paths if id(layer) in skip]
+    return {p for p, _ in paths if any(p == r or p.startswith(r + "/") for r in roots)}
+
+
 def _keras_vars(layer, what):
-    """A layer's variables in Keras' order: those made trainable, then the others."""
+    """A layer's variables in Keras' order: those made trainable, then the others (a
+    model used as a layer has none of its own: its layers hold them)."""
+    if _is_nested_model(layer):
+        return []
     if layer._sublayers():
         raise ValueError(f"{what}: layer {layer.name!r} ({type(layer).__name__}) holds other "
                          "layers, which fastnn does not write in Keras' layout; use fastnn's "
@@ -298,8 +358,10 @@ def _write_h5(model, what, with_optimizer, skip=frozenset()):
             pass
         return buf.getvalue()
     with h5py.File(buf, "w") as f:
-        for path, layer in _layer_paths(model):
-            if id(layer) in skip:
+        paths = _layer_paths(model)
+        skipped = _skipped_paths(paths, skip)
+        for path, layer in paths:
+            if path in skipped:
                 continue
             g = f.create_group(f"{path}/vars")
             g.attrs["name"] = layer.name
@@ -581,7 +643,34 @@ _MODEL_KEYS = ("name", "trainable", "layers", "build_input_shape", "input_layers
                "output_layers")
 
 
-def _model_from_keras(conv, obj, where):
+_MAX_NESTING = 16       # models used as layers, one in another
+
+
+def _layer_from_keras(conv, lc, where, depth):
+    """One entry of a model's layers: a layer, or a functional model used as a layer."""
+    if isinstance(lc, dict) and lc.get("class_name") == "Functional":
+        if depth >= _MAX_NESTING:
+            raise ValueError(f"{where}: models nest more than {_MAX_NESTING} deep")
+        extra = set(lc) - _OBJECT_KEYS - {"name", "inbound_nodes"}
+        if extra:
+            raise ValueError(f"{where} has keys {sorted(extra)[:5]} that a serialized model "
+                             "does not have")
+        out = _model_from_keras(conv, lc, where, depth + 1)
+        if "name" in lc:
+            out["name"] = lc["name"]
+        if "inbound_nodes" in lc:
+            nodes = _nodes(lc["inbound_nodes"], f"{where}.inbound_nodes")
+            if isinstance(nodes, list):    # Keras records mask=None with a model's calls
+                nodes = [dict(n, kwargs={k: v for k, v in n["kwargs"].items()
+                                         if not (k == "mask" and v is None)})
+                         if isinstance(n, dict) and isinstance(n.get("kwargs"), dict) else n
+                         for n in nodes]
+            out["inbound_nodes"] = nodes
+        return out
+    return conv.obj("layer", lc, where)
+
+
+def _model_from_keras(conv, obj, where, depth=0):
     """A Keras model config -> fastnn's spec {"class_name", "config"}."""
     if not isinstance(obj, dict) or obj.get("class_name") not in ("Sequential", "Functional", "Model") \
             or not isinstance(obj.get("config"), dict):
@@ -600,7 +689,7 @@ def _model_from_keras(conv, obj, where):
         if key == "layers":
             if not isinstance(value, list):
                 raise ValueError(f"{where}.config.layers must be a list, got {value!r:.80}")
-            out["layers"] = [conv.obj("layer", lc, f"{where}.config.layers[{i}]")
+            out["layers"] = [_layer_from_keras(conv, lc, f"{where}.config.layers[{i}]", depth)
                              for i, lc in enumerate(value)]
         elif key == "dtype":       # the model's policy; each layer has its own
             if isinstance(value, dict):
@@ -614,6 +703,8 @@ def _model_from_keras(conv, obj, where):
             raise ValueError(f"{where}.config: {obj['class_name']} with {key}={value!r:.60} "
                              "is not read by fastnn")
     name = "Sequential" if obj["class_name"] == "Sequential" else "Functional"
+    if name == "Functional":
+        out = _shift_model_refs(out, -1)
     return {"class_name": name, "config": out}
 
 
@@ -967,9 +1058,10 @@ def _vars_of(h5, path, where):
     return g, n
 
 
-def _expected_paths(spec):
+def _expected_paths(spec, prefix="layers"):
     """Each layer's group, from the config alone (model.layers' order: a Sequential
-    model's layers less its InputLayer)."""
+    model's layers less its InputLayer; a functional model used as a layer followed by
+    its own layers)."""
     used, out = {}, []
     for lc in spec["config"].get("layers", []):
         cls = lc.get("class_name")
@@ -981,7 +1073,9 @@ def _expected_paths(spec):
             name = f"{name}_{used[name]}"
         else:
             used[name] = 0
-        out.append(f"layers/{name}")
+        out.append(f"{prefix}/{name}")
+        if cls == "Functional" and isinstance(lc.get("config"), dict):
+            out.extend(_expected_paths(lc, f"{prefix}/{name}/layers"))
     return out
 
 
@@ -998,9 +1092,11 @@ def _read_model_weights(h5, model, skip=frozenset()):
     """model.weights' values from the file, each checked before it is read; the layers
     whose ids are in `skip` keep their values (the file need not hold them)."""
     by_id = {}
-    for path, layer in _layer_paths(model):
+    paths = _layer_paths(model)
+    skipped = _skipped_paths(paths, skip)
+    for path, layer in paths:
         own = _keras_vars(layer, "load")
-        if id(layer) in skip or id(model) in skip:
+        if path in skipped or id(model) in skip:
             by_id.update((id(w), np.array(w, copy=True)) for w in own)
             continue
         g, n = _vars_of(h5, path, path)
@@ -1419,8 +1515,10 @@ def _variables_in_order(model, with_optimizer, skip):
     out = []
     if id(model) in skip:
         return out
-    for path, layer in _layer_paths(model):
-        if id(layer) not in skip:
+    paths = _layer_paths(model)
+    skipped = _skipped_paths(paths, skip)
+    for path, layer in paths:
+        if path not in skipped:
             out.append((path, layer.name, [np.asarray(w) for w in _keras_vars(layer, "save_weights")]))
     opt = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
     if with_optimizer and opt is not None and id(opt) not in skip:

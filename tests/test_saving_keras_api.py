@@ -364,3 +364,118 @@ def test_fastnn_weights_named_weights_json_still_load(tmp_path):
     d.load_weights(tmp_path / "w.weights.json")
     for a, b in zip(m.get_weights(), d.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------------ models used as layers
+def _nested(dtype="float32"):
+    def block(out_size, name):
+        inputs = fastnn.Input((4,), dtype=dtype)
+        x = L.Dense(6, activation="relu", dtype=dtype)(inputs)
+        return fastnn.Model(inputs, L.Dense(out_size, dtype=dtype)(x), name=name)
+    a, b = fastnn.Input((4,), dtype=dtype), fastnn.Input((4,), dtype=dtype)
+    out_a = L.Dense(1, dtype=dtype)(block(2, "block_a")(a))
+    return fastnn.Model([a, b], [out_a, block(3, "block_b")(b)])
+
+
+def _predict(model, x):
+    return np.concatenate([np.asarray(t) for t in model.predict([x, x], verbose=0)], 1)
+
+
+def test_keras_made_nested_functional_model_loads():
+    name = os.path.join(FIXTURES, "nested_functional.keras")
+    m = saving.load_model(name)
+    x = np.load(name + ".x.npy")
+    np.testing.assert_allclose(_predict(m, x), np.load(name + ".pred.npy"), rtol=0, atol=1e-6)
+    assert [type(l).__name__ for l in m.layers if isinstance(l, fastnn.Model)] == \
+        ["Functional", "Functional"]
+    assert m.optimizer.iterations == 4
+    fresh = _nested()
+    fresh.load_weights(name)
+    np.testing.assert_allclose(_predict(fresh, x), np.load(name + ".pred.npy"), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("ending", ["keras", "fastnn"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_nested_functional_round_trip_resumes_training(tmp_path, ending, dtype):
+    m = _nested(dtype)
+    m.compile("adam", ["mse", "mse"])
+    x = np.random.default_rng(3).normal(size=(8, 4)).astype(dtype)
+    y = [x[:, :1], x[:, :3]]
+    m.fit([x, x], y, epochs=2, verbose=0)
+    m.save(tmp_path / f"m.{ending}")
+    r = saving.load_model(tmp_path / f"m.{ending}")
+    np.testing.assert_array_equal(_predict(r, x), _predict(m, x))
+    assert r.get_config() == m.get_config()
+    m.fit([x, x], y, epochs=1, verbose=0, shuffle=False)
+    r.fit([x, x], y, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(m.get_weights(), r.get_weights()):
+        assert b.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(a, b)
+
+
+def test_nested_functional_weights_file_layout_and_skipping(tmp_path):
+    m = _trained_bias(_nested())
+    path = tmp_path / "w.weights.h5"
+    m.save_weights(path)
+    with h5py.File(path, "r") as f:
+        assert f["layers/functional/vars"].attrs["name"] == "block_a"
+        assert f["layers/functional/layers/dense_1/vars/0"].shape == (6, 2)
+        assert f["layers/functional_1/layers/dense/vars/0"].shape == (4, 6)
+    d = _nested()
+    inner = d.get_layer("block_a")
+    kept = [w.copy() for w in inner.get_weights()]
+    d.load_weights(path, objects_to_skip=[inner])       # the model and all its layers
+    for a, b in zip(kept, inner.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(m.get_layer("block_b").get_weights(), d.get_layer("block_b").get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_nested_models_in_keras_files_refusals(tmp_path):
+    s = fastnn.models.Sequential([L.Input((4,)), L.Dense(2)])
+    inputs = fastnn.Input((4,))
+    outer = fastnn.Model(inputs, s(inputs))
+    with pytest.raises(ValueError, match="a Sequential model used as a layer is not written"):
+        outer.save(tmp_path / "m.keras")
+    # nesting deeper than 16 is refused when read
+    import json
+    m = _nested()
+    m.save(tmp_path / "n.keras")
+    with zipfile.ZipFile(tmp_path / "n.keras") as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    cfg = json.loads(members["config.json"])
+    entry = cfg["config"]["layers"][1]
+    assert entry["class_name"] == "Functional"
+    deep = entry
+    for _ in range(17):
+        deep = {**entry, "config": {**entry["config"], "layers": [deep]}}
+    cfg["config"]["layers"][1] = deep
+    members["config.json"] = json.dumps(cfg).encode()
+    with zipfile.ZipFile(tmp_path / "deep.keras", "w") as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    with pytest.raises(ValueError, match="models nest more than 16 deep"):
+        saving.load_model(tmp_path / "deep.keras")
+
+
+def test_nested_layers_weights_are_counted_before_they_are_made(tmp_path):
+    """A file whose nested model asks for more weights than the file holds is refused
+    before the nested layer's weights exist (fastnn's own format and .keras)."""
+    import json
+    for ending in ("fastnn", "keras"):
+        m = _nested()
+        path = tmp_path / f"m.{ending}"
+        m.save(path)
+        with zipfile.ZipFile(path) as zf:
+            members = {n: zf.read(n) for n in zf.namelist()}
+        cfg = json.loads(members["config.json"])
+        spec = cfg["model"] if ending == "fastnn" else cfg
+        inner = [lc for lc in spec["config"]["layers"] if lc["class_name"] == "Functional"][0]
+        dense = [lc for lc in inner["config"]["layers"] if lc["class_name"] == "Dense"][0]
+        dense["config"]["units"] = 10 ** 9
+        members["config.json"] = json.dumps(cfg).encode()
+        with zipfile.ZipFile(path, "w") as zf:
+            for n, data in members.items():
+                zf.writestr(n, data)
+        with pytest.raises(ValueError, match="weight values, the file holds"):
+            saving.load_model(path)

@@ -85,6 +85,9 @@ def deserialize(config, custom_objects=None):
         if not (isinstance(cls, type) and issubclass(cls, Layer)):
             raise TypeError(f"layer: the custom object {name!r} is "
                             f"{_argcheck.shown(cls)}, not a Layer subclass")
+    if custom is None and isinstance(config, dict) and config.get("class_name") == "Functional":
+        from fastnn.models import Functional      # a functional model used as a layer
+        custom = {"Functional": Functional}
     return _registry.from_dict("layer", config, ALL_OBJECTS, custom)
 
 

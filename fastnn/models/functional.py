@@ -7,6 +7,7 @@ inputs. Calling the model runs them in that order. A layer called twice is one l
 (its weights shared) with two nodes. Several inputs and outputs may be given as a list
 or a dict; the model is then called with (and returns) the same structure.
 """
+import threading
 import warnings
 
 import numpy as np
@@ -539,6 +540,26 @@ def _tensor_refs(value, out):
     return out
 
 
+_NESTED = threading.local()
+
+
+class nested_hooks:
+    """A ``with`` block in which build_from_config, called without hooks (for a
+    functional model nested in the one being built), uses ``on_layer`` and ``on_call``."""
+
+    def __init__(self, on_layer, on_call):
+        self.hooks = (on_layer, on_call)
+
+    def __enter__(self):
+        self._outer = getattr(_NESTED, "hooks", None)
+        _NESTED.hooks = self.hooks
+        return self
+
+    def __exit__(self, *exc):
+        _NESTED.hooks = self._outer
+        return False
+
+
 def build_from_config(config, cls=None, on_layer=None, on_call=None):
     """A functional model from get_config()'s output: each layer made from its entry,
     then each of its calls (nodes) made once the tensors it takes exist, in an order
@@ -549,6 +570,10 @@ def build_from_config(config, cls=None, on_layer=None, on_call=None):
     layer, i, outputs) each call's symbolic outputs. ValueError names the layer entry
     for a config whose references do not close (a tensor no layer makes, a cycle)."""
     cls = cls or Functional
+    if on_layer is None and on_call is None:
+        # A functional model nested in one being read from a file: its layers get the
+        # checks the outer model's get (their weights counted before they are made).
+        on_layer, on_call = getattr(_NESTED, "hooks", None) or (None, None)
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ValueError(f"Model.from_config: expected a functional model's config (a dict "
                          f"with 'layers', 'input_layers', 'output_layers'), got "

@@ -392,9 +392,6 @@ def test_model_api_errors(tmp_path):
 
 
 # Keras: keras/src/saving/saving_lib_test.py::SavingBattleTest::test_nested_functional_model_saving
-@pytest.mark.xfail(strict=True, reason="missing: a functional model nested in a model, in the "
-                   ".keras format (save_model refuses it with a ValueError; fastnn's own "
-                   "format takes it)")
 def test_nested_functional_model_saving(tmp_path):
     def func(in_size=4, out_size=2, name=None):
         inputs = keras.layers.Input(shape=(in_size,))
