@@ -938,6 +938,21 @@ def _check_model(model, what, kinds="Sequential", built=True):
                          "Input(shape), call it on data or fit it first")
 
 
+def _refuse_ops(model, what):
+    """ValueError for a functional model (or one used as a layer in it) with a keras.ops
+    call on its tensors: its config names the op, which model files do not hold."""
+    from fastnn.layers.core import OpLayer
+    for layer in getattr(model, "_graph_layers", None) or getattr(model, "layers", []):
+        if isinstance(layer, OpLayer):
+            raise ValueError(f"{what}: the model {model.name!r} has a keras.ops call on its "
+                             f"tensors ({layer.name!r}), which model files do not hold; use a "
+                             "layer for it (keras.layers.Add for x + y, say), save the "
+                             "architecture with model.to_json() and the weights with "
+                             "save_weights(), or save the weights alone")
+        if layer is not model and getattr(layer, "_graph_layers", None):
+            _refuse_ops(layer, what)             # a functional model used as a layer
+
+
 def _suffix(filepath):
     """The format a file name asks for: "keras" (Keras 3's .keras), "weights.h5" (Keras
     3's weights file), "h5" (Keras' legacy HDF5) or None (fastnn's own format)."""
@@ -1022,6 +1037,7 @@ def save_model(model, filepath, overwrite=True, **kwargs):
         ``load_model`` reads it back. Default None: one file.
     """
     _check_model(model, "save_model")
+    _refuse_ops(model, "save_model")
     # Keras 3's saving_api.save_model: save_format is deprecated (refused unless the
     # file name says .keras or .h5), include_optimizer only matters for legacy .h5
     # files, zipped=False writes a directory; any other keyword is a ValueError.

@@ -263,6 +263,11 @@ class _BuiltinsOnly:
         return False
 
 
+def _builtins_only():
+    """Whether a _BuiltinsOnly block is open in this thread (a file is being read)."""
+    return getattr(_LOCAL, "builtins_only", False)
+
+
 def _with_custom_objects(custom_objects, what):
     """A custom_object_scope adding `custom_objects` (checked to be a dict) to the
     innermost scope's, for a from_config that takes custom_objects=."""

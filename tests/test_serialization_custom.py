@@ -148,3 +148,107 @@ def test_mean_metric_wrapper_of_a_registered_function():
     finally:
         saving.get_custom_objects().pop("h4test>sq", None)
         fastnn.serialization.GLOBAL_CUSTOM_NAMES.pop(sq, None)
+
+
+# ------------------------------------------------------------------ keras.ops calls in configs
+def _ops_model(dtype="float32"):
+    from fastnn import ops
+    a = fastnn.Input((3,), name="a", dtype=dtype)
+    b = fastnn.Input((3,), name="b", dtype=dtype)
+    x = L.Dense(5, dtype=dtype)(a + b)
+    y = ops.mean(x, axis=-1, keepdims=True)
+    z = x[:, 1:3] * 2.0
+    q = x[..., 0:1] - ops.max(x, axis=(1,), keepdims=True)
+    out = L.Dense(2, dtype=dtype)(ops.concatenate([z, y, q], axis=-1))
+    return Model([a, b], out)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_ops_calls_round_trip_through_json_and_from_config(dtype):
+    model = _ops_model(dtype)
+    text = model.to_json()
+    ops_entries = [lc for lc in json.loads(text)["config"]["layers"]
+                   if lc["class_name"] == "OpLayer"]
+    assert {e["config"].get("operator") or e["config"]["function"] for e in ops_entries} == \
+        {"add", "mean", "getitem", "multiply", "max", "subtract", "concatenate"}
+    # a tuple key stays a tuple (x[0, 1] is not x[[0, 1]])
+    getitem = [e for e in ops_entries if e["config"].get("operator") == "getitem"][0]
+    assert getitem["config"]["arguments"]["args"][1]["class_name"] == "__tuple__"
+    for new in (model_from_json(text), Model.from_config(model.get_config())):
+        assert new.to_json() == text
+        new.set_weights(model.get_weights())
+        rng = np.random.default_rng(0)
+        x = [rng.normal(size=(4, 3)).astype(dtype), rng.normal(size=(4, 3)).astype(dtype)]
+        np.testing.assert_array_equal(np.asarray(new(x)), np.asarray(model(x)))
+        k0, b0 = model.layers[2].kernel, model.layers[2].bias
+        h = (x[0] + x[1]) @ k0 + b0
+        feats = np.concatenate([h[:, 1:3] * 2.0, h.mean(-1, keepdims=True),
+                                h[:, 0:1] - h.max(1, keepdims=True)], -1)
+        want = feats @ model.layers[3].kernel + model.layers[3].bias
+        tol = 1e-5 if dtype == "float32" else 1e-12
+        np.testing.assert_allclose(np.asarray(new(x)), want, rtol=tol, atol=tol)
+
+
+def test_a_clone_keeps_the_ops_config():
+    def ops_of(m):
+        return [{k: v for k, v in lc["config"].items() if k != "name"}
+                for lc in m.get_config()["layers"] if lc["class_name"] == "OpLayer"]
+    model = _ops_model()
+    clone = fastnn.models.clone_model(model)
+    assert ops_of(clone) == ops_of(model) and len(ops_of(model)) == 7
+
+
+def test_models_with_ops_calls_are_refused_by_model_files(tmp_path):
+    model = _ops_model()
+    for name in ("m.fastnn", "m.keras"):
+        with pytest.raises(ValueError, match="has a keras.ops call on its tensors .*which "
+                                             "model files do not hold"):
+            model.save(tmp_path / name)
+    # a file edited to hold one is refused when read
+    import zipfile
+    plain = Model(model.inputs, L.Dense(2)(model.inputs[0]))
+    plain.save(tmp_path / "p.fastnn")
+    with zipfile.ZipFile(tmp_path / "p.fastnn") as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    cfg = json.loads(members["config.json"])
+    cfg["model"]["config"]["layers"].append(
+        {"class_name": "OpLayer", "name": "add", "config": {"name": "add", "operator": "add",
+                                                           "arguments": {"args": [], "kwargs": {}}},
+         "inbound_nodes": []})
+    members["config.json"] = json.dumps(cfg).encode()
+    with zipfile.ZipFile(tmp_path / "p.fastnn", "w") as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    with pytest.raises(ValueError, match=r"keras.ops call .*is read from configs"):
+        saving.load_model(tmp_path / "p.fastnn")
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"name": "x", "function": "no_such_op", "arguments": {"args": [], "kwargs": {}}},
+     "function must name a keras.ops function"),
+    ({"name": "x", "function": "_private", "arguments": {"args": [], "kwargs": {}}},
+     "function must name a keras.ops function"),
+    ({"name": "x", "operator": "eval", "arguments": {"args": [], "kwargs": {}}},
+     "operator must be one of"),
+    ({"name": "x", "operator": "add", "function": "add"}, "exactly one of them"),
+    ({"name": "x"}, "exactly one of them"),
+    ({"name": "x", "function": "add", "code": "1"}, r"unknown keys \['code'\]"),
+    ({"name": "x", "function": "add", "arguments": [1]}, "arguments must be"),
+])
+def test_bad_ops_configs_are_refused(config, message):
+    from fastnn.layers.core import OpLayer
+    with pytest.raises(ValueError, match=message):
+        OpLayer.from_config(config)
+
+
+def test_an_unused_input_is_in_the_config():
+    a, b = fastnn.Input((3,), name="a"), fastnn.Input((3,), name="b")
+    model = Model({"a": a, "b": b}, L.Dense(2)(a))
+    cfg = model.get_config()
+    assert cfg["input_layers"] == {"a": ["a", 0, 0], "b": ["b", 0, 0]}
+    assert [lc["name"] for lc in cfg["layers"]][-1] == "b"
+    new = Model.from_config(cfg)
+    assert new.get_config() == cfg
+    x = {"a": np.ones((1, 3), "float32"), "b": np.zeros((1, 3), "float32")}
+    new.set_weights(model.get_weights())
+    np.testing.assert_array_equal(np.asarray(new(x)), np.asarray(model(x)))

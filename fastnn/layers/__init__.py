@@ -88,6 +88,13 @@ def deserialize(config, custom_objects=None):
     if custom is None and isinstance(config, dict) and config.get("class_name") == "Functional":
         from fastnn.models import Functional      # a functional model used as a layer
         custom = {"Functional": Functional}
+    if custom is None and isinstance(config, dict) and config.get("class_name") == "OpLayer":
+        if _serialization._builtins_only():
+            raise ValueError("layer: a keras.ops call on a functional model's tensors "
+                             "(OpLayer) is read from configs (Model.from_config, "
+                             "model_from_json), not from model files")
+        from fastnn.layers.core import OpLayer    # a keras.ops call on the graph's tensors
+        custom = {"OpLayer": OpLayer}
     return _registry.from_dict("layer", config, ALL_OBJECTS, custom)
 
 

@@ -430,15 +430,67 @@ class Dense(_Activates, Layer):
                                                           "bias_initializer")))
 
 
+class _TensorArgument:
+    """Where a revived OpLayer's arguments take a tensor (filled by its first call)."""
+
+    def __repr__(self):
+        return "<tensor argument>"
+
+
+_TENSOR_ARG = _TensorArgument()
+_TENSOR_TAG = "__tensor_argument__"
+_TUPLE_TAG = "__tuple__"
+
+
+def _getitem(x, key):
+    return x[key]
+
+
+_getitem.__name__ = "get_item"      # the name Keras gives the op (its layer: get_item_1, ...)
+
+
+def _operator_function(name):
+    """The function an operator on symbolic tensors (x + y, x[1:]) calls, by its name."""
+    return _getitem if name == "getitem" else getattr(_dops, name)
+
+
+def _ops_function(name):
+    """The public keras.ops function of this name, or None."""
+    from fastnn import ops as _keras_ops
+    if not isinstance(name, str) or name.startswith("_"):
+        return None
+    fn = getattr(_keras_ops, name, None)
+    return fn if callable(fn) and not isinstance(fn, type) else None
+
+
 class OpLayer(Layer):
     """A keras.ops function called on symbolic tensors in a functional model: its node
-    calls the function on the values (the other arguments kept as given)."""
+    calls the function on the values (the other arguments kept as given). Its config
+    names the function (``"function"``: a keras.ops function, or ``"operator"``: the
+    function of an operator such as ``+`` or ``[...]``) and holds the other arguments
+    (``"arguments"``: ``{"args", "kwargs"}`` serialized, each tensor as a
+    ``__tensor_argument__`` marker)."""
 
-    def __init__(self, fn, args, kwargs, name=None):
+    def __init__(self, fn, args, kwargs, name=None, op_name=None):
         super().__init__(name=name or _auto_name(getattr(fn, "__name__", "op")))
         self.fn = fn
+        self._op_name = op_name              # "add", "getitem", ...: an operator's name
         self._args, self._kwargs = args, kwargs
         self.built = True
+
+    def __call__(self, *args, **kwargs):
+        if self._unfilled():          # revived from a config: its first call's tensors
+            it = iter(args)
+            fill = lambda v: next(it) if v is _TENSOR_ARG else v    # noqa: E731
+            try:
+                self._args, self._kwargs = tree_map(fill, self._args), tree_map(fill, self._kwargs)
+            except StopIteration:
+                raise ValueError(f"{self.name}: called with {len(args)} tensors, fewer "
+                                 "than its config's arguments take") from None
+        return super().__call__(*args, **kwargs)
+
+    def _unfilled(self):
+        return any(v is _TENSOR_ARG for v in tree_flatten((self._args, self._kwargs)))
 
     def call(self, *tensors, training=False):
         it = iter(tensors)
@@ -465,20 +517,109 @@ class OpLayer(Layer):
             return super()._output_spec(args, kwargs)
         return self._probed_spec(args, kwargs, every_axis=True)
 
+    def _function_entry(self):
+        if self._op_name is not None:
+            return {"operator": self._op_name}
+        name = getattr(self.fn, "__name__", None)
+        public = _ops_function(name)
+        if public is not None and (public is self.fn or getattr(public, "__wrapped__", None)
+                                   is self.fn):
+            return {"function": name}
+        raise ValueError(f"{self.name}: the call of {getattr(self.fn, '__name__', self.fn)!r} "
+                         "on the model's tensors cannot be saved as a config: only keras.ops "
+                         "functions are named in configs; use a layer for it, or save the "
+                         "weights")
+
     def get_config(self):
-        raise ValueError(f"{self.name}: a model with a keras.ops call on its tensors "
-                         f"({getattr(self.fn, '__name__', self.fn)!r}) cannot be saved as a "
-                         f"config; use a layer for it, or save the weights")
+        from fastnn.serialization import serialize_keras_object
+        def mark(v):
+            if isinstance(v, KerasTensor) or v is _TENSOR_ARG:
+                return {"class_name": _TENSOR_TAG, "config": {}}
+            if isinstance(v, tuple):          # kept apart from lists: x[0, 1] is not x[[0, 1]]
+                return {"class_name": _TUPLE_TAG, "config": {"items": [mark(x) for x in v]}}
+            if isinstance(v, list):
+                return [mark(x) for x in v]
+            if isinstance(v, dict):
+                return {k: mark(x) for k, x in v.items()}
+            return v
+        try:
+            arguments = serialize_keras_object(
+                {"args": [mark(a) for a in self._args],
+                 "kwargs": {k: mark(v) for k, v in self._kwargs.items()}})
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{self.name}: the arguments of its keras.ops call cannot be "
+                             f"saved as a config ({e})") from None
+        return {"name": self.name, **self._function_entry(), "arguments": arguments}
+
+    @classmethod
+    def from_config(cls, config):
+        from fastnn.serialization import deserialize_keras_object
+        what = "OpLayer.from_config"
+        if not isinstance(config, dict):
+            raise TypeError(f"{what}: config must be a dict, got {type(config).__name__}")
+        unknown = set(config) - {"name", "function", "operator", "arguments", "trainable",
+                                 "dtype"}
+        if unknown:
+            raise ValueError(f"{what}: unknown keys {sorted(unknown)}; expected 'name', "
+                             "'function' or 'operator', and 'arguments'")
+        if ("function" in config) == ("operator" in config):
+            raise ValueError(f"{what}: the config names the function under 'function' (a "
+                             "keras.ops function) or 'operator', exactly one of them")
+        if "operator" in config:
+            op_name = config["operator"]
+            if op_name not in _OPERATORS:
+                raise ValueError(f"{what}: operator must be one of {sorted(_OPERATORS)}, got "
+                                 f"{_argcheck.shown(op_name)}")
+            fn = _operator_function(op_name)
+        else:
+            op_name = None
+            fn = _ops_function(config["function"])
+            if fn is None:
+                raise ValueError(f"{what}: function must name a keras.ops function, got "
+                                 f"{_argcheck.shown(config['function'])}")
+            fn = getattr(fn, "__wrapped__", fn)
+        arguments = config.get("arguments", {"args": [], "kwargs": {}})
+
+        def unmark(v):
+            if isinstance(v, dict):
+                tag = v.get("class_name")
+                if tag == _TENSOR_TAG:
+                    return _TENSOR_ARG
+                if tag == _TUPLE_TAG:
+                    items = v.get("config", {}).get("items") if isinstance(
+                        v.get("config"), dict) else None
+                    if not isinstance(items, list):
+                        raise ValueError(f"{what}: a {_TUPLE_TAG} argument holds its items "
+                                         f"as a list, got {_argcheck.shown(v)}")
+                    return tuple(unmark(x) for x in items)
+                if tag is not None:
+                    return deserialize_keras_object(v)
+                return {k: unmark(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [unmark(x) for x in v]
+            return v
+        if not (isinstance(arguments, dict) and isinstance(arguments.get("args", []), list)
+                and isinstance(arguments.get("kwargs", {}), dict)):
+            raise ValueError(f"{what}: arguments must be {{\"args\": [...], \"kwargs\": "
+                             f"{{...}}}}, got {_argcheck.shown(arguments)}")
+        args = tuple(unmark(a) for a in arguments.get("args", []))
+        kwargs = {k: unmark(v) for k, v in arguments.get("kwargs", {}).items()}
+        return cls(fn, args, kwargs, name=config.get("name"), op_name=op_name)
+
+
+# The operators of symbolic tensors (KerasTensor's methods) that make an OpLayer.
+_OPERATORS = frozenset(("abs", "add", "divide", "getitem", "matmul", "multiply", "negative",
+                        "power", "subtract"))
 
 
 def op_node(fn, *args, **kwargs):
     """fn(*args, **kwargs) where some arguments are KerasTensors: an OpLayer called on
     them, its output shape from a call on zeros."""
+    op_name = None
     if isinstance(fn, str):
-        from fastnn.autodiff import ops as _ops
-        fn = {"getitem": lambda x, key: x[key]}.get(fn) or getattr(_ops, fn)
+        op_name, fn = fn, _operator_function(fn)
     tensors = [t for t in tree_flatten((args, kwargs)) if isinstance(t, KerasTensor)]
-    return OpLayer(fn, args, kwargs)(*tensors)
+    return OpLayer(fn, args, kwargs, op_name=op_name)(*tensors)
 
 
 class Identity(Layer):

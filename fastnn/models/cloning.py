@@ -93,7 +93,7 @@ def _clone_layer(layer):
     """Keras' default clone_function: the layer made again from its config. A keras.ops
     call on the graph's tensors (OpLayer) is the same function again."""
     if isinstance(layer, OpLayer):
-        return OpLayer(layer.fn, layer._args, layer._kwargs)
+        return OpLayer(layer.fn, layer._args, layer._kwargs, op_name=layer._op_name)
     return layer.__class__.from_config(layer.get_config())
 
 

@@ -61,6 +61,13 @@ def _graph(inputs, outputs):
         layer, index, _ = t._keras_history
         visit(layer._inbound_nodes[index])
     input_ids = {id(t) for t in tree_flatten(inputs)}
+    for t in tree_flatten(inputs):       # an input no output depends on is still the
+        history = t._keras_history       # model's (its config lists it, as Keras')
+        if history is not None and history[0]._is_input_layer:
+            node = history[0]._inbound_nodes[history[1]]
+            if state.get(id(node)) != "done":
+                state[id(node)] = "done"
+                order.append(node)
     for node in order:
         if node.is_input and id(node.outputs[0]) not in input_ids:
             raise ValueError(f"Model: the outputs depend on the input {node.outputs[0].name!r}, "

@@ -433,8 +433,6 @@ def test_rank_standardization_failure():
 
 
 # Keras: keras/src/models/functional_test.py::test_serialization
-@pytest.mark.xfail(strict=True, reason="missing: the config of a model with keras.ops "
-                   "calls on its tensors ('cannot be saved as a config')")
 def test_serialization():
     # Test basic model
     inputs = Input(shape=(3,), batch_size=2)

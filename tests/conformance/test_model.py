@@ -262,9 +262,6 @@ def test_functional_rerouting():
 
 
 # Keras: keras/src/models/model_test.py::test_json_serialization
-@pytest.mark.xfail(strict=True, reason="missing: the config of a model with keras.ops "
-                   "calls on its tensors (to_json: 'cannot be saved as a config'); then "
-                   "model_from_json for functional models")
 def test_json_serialization():
     model = _get_model()
     json_string = model.to_json()

@@ -134,8 +134,6 @@ class SerializationLibTest(config_testing.TestCase):
         self.assertEqual(layer.compute_dtype, restored.compute_dtype)
 
     # Keras: keras/src/saving/serialization_lib_test.py::SerializationLibTest::test_numpy_get_item_layer
-    @pytest.mark.skip(reason="a functional model with a keras.ops call (here a slice) on its "
-                      "tensors has no config in fastnn (docs/DIFFERENCES.md: saving and configs)")
     def test_numpy_get_item_layer(self):
         def tuples_to_lists_str(x):
             return str(x).replace("(", "[").replace(")", "]")
