@@ -195,7 +195,7 @@ def test_a_clone_keeps_the_ops_config():
                 for lc in m.get_config()["layers"] if lc["class_name"] == "OpLayer"]
     model = _ops_model()
     clone = fastnn.models.clone_model(model)
-    assert ops_of(clone) == ops_of(model) and len(ops_of(model)) == 7
+    assert ops_of(clone) == ops_of(model) and len(ops_of(model)) == 8
 
 
 def test_models_with_ops_calls_are_refused_by_model_files(tmp_path):
