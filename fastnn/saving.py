@@ -939,9 +939,11 @@ def _check_model(model, what, kinds="Sequential", built=True):
 
 
 def _refuse_ops(model, what):
-    """ValueError for a functional model (or one used as a layer in it) with a keras.ops
-    call on its tensors: its config names the op, which model files do not hold."""
+    """ValueError for a model that uses a Sequential model as a layer, or a functional
+    model (or one used as a layer in it) with a keras.ops call on its tensors: model
+    files do not hold them."""
     from fastnn.layers.core import OpLayer
+    from fastnn.models import MODEL_CLASSES
     for layer in getattr(model, "_graph_layers", None) or getattr(model, "layers", []):
         if isinstance(layer, OpLayer):
             raise ValueError(f"{what}: the model {model.name!r} has a keras.ops call on its "
@@ -949,6 +951,12 @@ def _refuse_ops(model, what):
                              "layer for it (keras.layers.Add for x + y, say), save the "
                              "architecture with model.to_json() and the weights with "
                              "save_weights(), or save the weights alone")
+        if layer is not model and type(layer).__name__ == "Sequential" and \
+                MODEL_CLASSES.get("Sequential") is type(layer):
+            raise ValueError(f"{what}: the model {model.name!r} uses the Sequential model "
+                             f"{layer.name!r} as a layer, which model files do not hold; "
+                             "make it a functional model (keras.Model(inputs, outputs)), or "
+                             "save the weights alone")
         if layer is not model and getattr(layer, "_graph_layers", None):
             _refuse_ops(layer, what)             # a functional model used as a layer
 

@@ -435,8 +435,10 @@ def test_nested_models_in_keras_files_refusals(tmp_path):
     s = fastnn.models.Sequential([L.Input((4,)), L.Dense(2)])
     inputs = fastnn.Input((4,))
     outer = fastnn.Model(inputs, s(inputs))
-    with pytest.raises(ValueError, match="a Sequential model used as a layer is not written"):
-        outer.save(tmp_path / "m.keras")
+    for name in ("m.keras", "m.fastnn"):
+        with pytest.raises(ValueError, match="uses the Sequential model 'sequential.*' as a "
+                                             "layer, which model files do not hold"):
+            outer.save(tmp_path / name)
     # nesting deeper than 16 is refused when read
     import json
     m = _nested()
