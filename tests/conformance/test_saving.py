@@ -18,7 +18,7 @@ Left out (docs/DIFFERENCES.md and docs/KERAS_FILES.md give the reasons):
 | saving_api_test::LoadModelTests::test_load_model_with_custom_objects | no custom objects in files (documented) |
 | saving_api_test::LoadModelTests::test_basic_load (bfloat16, float16), LoadWeightsTests::test_load_weights (bfloat16 and float16 cases) | bfloat16 and float16 weights are refused dtype policies (documented) |
 | saving_lib_test: the tests of custom layers, custom models and registered objects (test_inference_after_instantiation, test_compile_preserved, test_saving_custom_assets_and_variables, test_compile_overridden_warnings_*, test_saving_preserve_unbuilt_state, test_saved_module_paths_and_class_names, test_partial_load, test_save_weights_subclassed_functional, test_safe_mode, SavingBattleTest) | no custom objects in files (documented) |
-| saving_lib_test: test_weights_sharding, the IO store tests (H5IOStore, ShardedH5IOStore, DiskIOStore, NpzIOStore), test_save_model_exception_raised / test_load_model_exception_raised, test_load_model_read_only_system, test_load_model_concurrently, SafeZipReadTest, SafeGetH5DatasetTest | Keras-internal classes and mocks of them; fastnn's own safety checks (bombs, links) are in tests/test_saving_keras.py and tests/test_file_fuzz.py |
+| saving_lib_test: the IO store tests (H5IOStore, ShardedH5IOStore, DiskIOStore, NpzIOStore), test_save_model_exception_raised / test_load_model_exception_raised, test_load_model_read_only_system, test_load_model_concurrently, SafeZipReadTest, SafeGetH5DatasetTest | Keras-internal classes and mocks of them; fastnn's own safety checks (bombs, links) are in tests/test_saving_keras.py and tests/test_file_fuzz.py |
 | saving_lib_test::test_bidirectional_lstm_saving, test_nested_container_layer_saving and its siblings, test_legacy_h5_format, test_normalization_legacy_h5_format | recurrent layers; containers of layers in custom layers; legacy `.h5` writes |
 """
 import json
@@ -411,3 +411,58 @@ def test_nested_functional_model_saving(tmp_path):
     out = new_model(x)
     assert_all_close(ref_out[0], out[0])
     assert_all_close(ref_out[1], out[1])
+
+
+# Keras: keras/src/saving/saving_lib_test.py::SavingBattleTest::test_nested_shared_functional_model_saving
+def test_nested_shared_functional_model_saving(tmp_path):
+    def func(in_size=4, out_size=2, name=None):
+        inputs = keras.layers.Input(shape=(in_size,))
+        outputs = keras.layers.Dense(out_size)((inputs))
+        return keras.Model(inputs, outputs=outputs, name=name)
+
+    inputs = [keras.Input((4,)), keras.Input((4,))]
+    func_shared = func(out_size=4, name="func_shared")
+    shared_a = func_shared(inputs[0])
+    shared_b = func_shared(inputs[1])
+    out_a = keras.layers.Dense(2)(shared_a)
+    out_b = keras.layers.Dense(2)(shared_b)
+    model = keras.Model(inputs, outputs=[out_a, out_b])
+
+    temp_filepath = os.path.join(tmp_path, "nested_shared_func.keras")
+    model.save(temp_filepath)
+    new_model = keras.saving.load_model(temp_filepath)
+    x = [np.random.random((2, 4))], np.random.random((2, 4))
+    ref_out = model(x)
+    out = new_model(x)
+    assert_all_close(ref_out[0], out[0])
+    assert_all_close(ref_out[1], out[1])
+
+
+# Keras: keras/src/saving/saving_lib_test.py::SavingTest::test_weights_sharding
+# (EfficientNetB0, which fastnn does not have, -> four Dense layers of 1024 x 1024 (17 MB);
+# saving_lib.save_weights_only / load_weights_only -> fastnn.saving's save_weights /
+# load_weights; with 0.01 GB shards the kernels fill 2 shards, where EfficientNetB0's fill 3)
+@pytest.mark.parametrize("max_shard_size, files", [(1, 2), (0.01, 3)])
+def test_weights_sharding(tmp_path, max_shard_size, files):
+    def model_fn():
+        return Sequential([layers.Input((1024,))] + [layers.Dense(1024) for _ in range(4)])
+
+    temp_filepath = pathlib.Path(os.path.join(tmp_path, "mymodel.weights.json"))
+    model = model_fn()
+    ref_input = np.random.random((1, 1024)).astype("float32")
+    ref_output = model.predict(ref_input)
+
+    # Save the sharded files.
+    saving_api.save_weights(model, temp_filepath, max_shard_size=max_shard_size)
+    assert "mymodel.weights.json" in os.listdir(temp_filepath.parent)
+    assert len(os.listdir(temp_filepath.parent)) == files
+
+    with open(temp_filepath, "r") as f:
+        sharding_config = json.load(f)
+    assert "metadata" in sharding_config
+    assert "weight_map" in sharding_config
+
+    # Instantiate new model and load the sharded files.
+    model = model_fn()
+    saving_api.load_weights(model, temp_filepath)
+    assert_all_close(model.predict(ref_input), ref_output, atol=1e-6)
