@@ -252,3 +252,12 @@ def test_an_unused_input_is_in_the_config():
     x = {"a": np.ones((1, 3), "float32"), "b": np.zeros((1, 3), "float32")}
     new.set_weights(model.get_weights())
     np.testing.assert_array_equal(np.asarray(new(x)), np.asarray(model(x)))
+
+
+def test_a_revived_op_called_with_too_few_tensors_is_refused():
+    from fastnn.layers.core import OpLayer
+    op = OpLayer.from_config(json.loads(json.dumps(
+        _ops_model().get_config()["layers"][2]["config"])))      # add: two tensors
+    assert op.get_config()["operator"] == "add"
+    with pytest.raises(ValueError, match="called with 1 tensors; its config's arguments take 2"):
+        op(fastnn.Input((3,)))

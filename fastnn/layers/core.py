@@ -476,17 +476,19 @@ class OpLayer(Layer):
         self.fn = fn
         self._op_name = op_name              # "add", "getitem", ...: an operator's name
         self._args, self._kwargs = args, kwargs
+        self._pending = self._unfilled()     # tensor places left by from_config
         self.built = True
 
     def __call__(self, *args, **kwargs):
-        if self._unfilled():          # revived from a config: its first call's tensors
+        if self._pending:             # revived from a config: its first call's tensors
+            places = sum(v is _TENSOR_ARG for v in tree_flatten((self._args, self._kwargs)))
+            if len(args) != places:
+                raise ValueError(f"{self.name}: called with {len(args)} tensors; its config's "
+                                 f"arguments take {places}")
             it = iter(args)
             fill = lambda v: next(it) if v is _TENSOR_ARG else v    # noqa: E731
-            try:
-                self._args, self._kwargs = tree_map(fill, self._args), tree_map(fill, self._kwargs)
-            except StopIteration:
-                raise ValueError(f"{self.name}: called with {len(args)} tensors, fewer "
-                                 "than its config's arguments take") from None
+            self._args, self._kwargs = tree_map(fill, self._args), tree_map(fill, self._kwargs)
+            self._pending = False
         return super().__call__(*args, **kwargs)
 
     def _unfilled(self):
