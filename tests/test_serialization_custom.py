@@ -243,10 +243,10 @@ def test_bad_ops_configs_are_refused(config, message):
 
 def test_an_unused_input_is_in_the_config():
     a, b = fastnn.Input((3,), name="a"), fastnn.Input((3,), name="b")
-    model = Model({"a": a, "b": b}, L.Dense(2)(a))
+    model = Model({"a": a, "b": b}, L.Dense(2, name="dense")(a))
     cfg = model.get_config()
     assert cfg["input_layers"] == {"a": ["a", 0, 0], "b": ["b", 0, 0]}
-    assert [lc["name"] for lc in cfg["layers"]][-1] == "b"
+    assert [lc["name"] for lc in cfg["layers"]] == ["a", "b", "dense"]     # as in Keras
     new = Model.from_config(cfg)
     assert new.get_config() == cfg
     x = {"a": np.ones((1, 3), "float32"), "b": np.zeros((1, 3), "float32")}

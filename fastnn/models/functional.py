@@ -61,13 +61,6 @@ def _graph(inputs, outputs):
         layer, index, _ = t._keras_history
         visit(layer._inbound_nodes[index])
     input_ids = {id(t) for t in tree_flatten(inputs)}
-    for t in tree_flatten(inputs):       # an input no output depends on is still the
-        history = t._keras_history       # model's (its config lists it, as Keras')
-        if history is not None and history[0]._is_input_layer:
-            node = history[0]._inbound_nodes[history[1]]
-            if state.get(id(node)) != "done":
-                state[id(node)] = "done"
-                order.append(node)
     for node in order:
         if node.is_input and id(node.outputs[0]) not in input_ids:
             raise ValueError(f"Model: the outputs depend on the input {node.outputs[0].name!r}, "
@@ -742,6 +735,14 @@ def _flatten_like(value, structure, owner):
     if isinstance(structure, (list, tuple)) and isinstance(value, (list, tuple)) \
             and len(value) == len(flat) != len(structure):
         return list(value)       # a flat list for a nested list of inputs
+    if isinstance(structure, (list, tuple)) and isinstance(value, (list, tuple)) \
+            and len(structure) == len(flat):
+        # a flat list of inputs given nested arrays (([a], b) for [input_a, input_b]):
+        # taken flat, as Keras flattens the structure it is given
+        leaves = _array_leaves(value)
+        if leaves is not None and len(leaves) == len(flat) \
+                and any(isinstance(v, (list, tuple)) for v in value):
+            return leaves
     if isinstance(structure, dict) and isinstance(value, (list, tuple)) \
             and len(value) == len(structure) == len(flat) and list(structure) == sorted(structure):
         # a list for a flat dict of inputs whose keys are in sorted order: taken in that
@@ -755,6 +756,23 @@ def _flatten_like(value, structure, owner):
                       f"order", UserWarning, stacklevel=4)
         return list(value)
     return _match(value, structure, owner)
+
+
+def _array_leaves(value):
+    """The arrays of nested lists and tuples of arrays, in order; None when a leaf is not
+    an array (Python numbers in lists are data, not a structure)."""
+    out = []
+    for v in value:
+        if isinstance(v, (list, tuple)):
+            inner = _array_leaves(v)
+            if inner is None:
+                return None
+            out += inner
+        elif hasattr(v, "shape") and hasattr(v, "dtype"):
+            out.append(v)
+        else:
+            return None
+    return out
 
 
 def _one_input_value(value, tensor, owner):
