@@ -119,11 +119,12 @@ def test_unknown_activation():
 
 def test_compile_without_loss_then_fit_says_what_is_missing():
     """As in Keras, compile() may leave out the loss (a model with a train_step of its
-    own needs none); fit with the built-in step then names what is missing."""
+    own, or whose layers call add_loss(), needs none); fit with the built-in step on a
+    model that adds no loss term raises Keras' error, before any weight changes."""
     m = _model(compiled=False)
     m.compile(optimizer="adam")
     before = m.get_weights()
-    with pytest.raises(ValueError, match="no loss to compute"):
+    with pytest.raises(ValueError, match="No loss to compute. Provide a `loss` argument"):
         m.fit(X, Y, verbose=0)
     _unchanged(m, before)
 

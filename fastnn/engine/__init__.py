@@ -452,6 +452,10 @@ def _loss_spec(model, specs, custom=False):
     if custom:
         return LOSSES["mean_squared_error"], (1.0, 0.0, 0.0, 0.0), False, specs[-1]["out"]
     loss = model.loss
+    if model._loss_identifier is None:
+        # compile() without a loss: the add_loss() terms are the loss, and the engine
+        # has no add_loss (the layer path computes them)
+        raise Unsupported("no compiled loss (the model trains on its add_loss() terms)")
     if getattr(loss, "dtype", None) not in (None, np.dtype(model.dtype).name):
         raise Unsupported(f"a loss computed in {loss.dtype} (the engine computes it in "
                           f"the model's {np.dtype(model.dtype).name})")

@@ -21,6 +21,7 @@ from fastnn import optimizers as optimizers_mod
 from fastnn import _argcheck
 from fastnn import _interrupt, _threads
 from fastnn import _kernels
+from fastnn import ops
 from fastnn import utils
 from fastnn.trainers import compile_utils
 from fastnn.callbacks.base import Callback, CallbackList, History
@@ -183,6 +184,11 @@ def _callback_list(callbacks, what):
         raise TypeError(f"{what}: callbacks must be a list of Callback objects, got "
                         f"{type(callbacks).__name__}")
     return list(callbacks)
+
+
+def _rows(arr, s):
+    """arr[s], or None for no array (the targets of a model compiled without a loss)."""
+    return None if arr is None else arr[s]
 
 
 def _batch_size_of(x):
@@ -406,6 +412,8 @@ class Trainer:
         self._on_batch_sums = None
         self.compiled = True
         names = compile_utils.output_names(self)
+        if names is not None and loss is None and len(names) > 1:
+            self._no_losses(names)
         if names is not None and loss is not None:
             if self._overrides("compute_loss") or self._overrides("train_step"):
                 # a compute_loss / train_step of the model's own may hand the compiled
@@ -417,6 +425,13 @@ class Trainer:
                     self._out_losses = None
             else:
                 self._resolve_losses(names)
+
+    def _no_losses(self, names):
+        """The outputs of a model compiled without a loss (its add_loss() terms are the
+        loss): each output's entry None, so that each output's targets and metrics
+        are told apart where there are several."""
+        self._out_losses = [(None, 1.0)] * len(names)
+        self._out_names = list(names)
 
     def _single_loss_weight(self):
         """compile's loss_weights for a one-output model (a number, or a one-entry list
@@ -502,10 +517,8 @@ class Trainer:
                 f"{what}: {self.name} was compiled with optimizer=None, so it cannot "
                 f"train; expected an optimizer, e.g. model.compile(optimizer='adam', "
                 f"...), got None (evaluate and predict need none)")
-        if self._loss_identifier is None and not any(
-                self._overrides(n) for n in ("train_step", "test_step", "compute_loss")):
-            raise ValueError(f"{what}: {self.name} has no loss to compute: give compile() a "
-                             f"loss, or give the model a train_step of its own")
+        # compile() without a loss: the model trains on its add_loss() terms; a step
+        # that finds none raises then (_total_loss), as Keras' compute_loss does
 
     def _require_layers(self, what):
         if not self._chain_or_layers():
@@ -575,6 +588,14 @@ class Trainer:
         integer in [0, units) as (N,); binary labels in [0, 1]; others shaped like the
         output. Converted to the model dtype. loss="crossentropy" takes the loss these
         labels call for, kept only when they pass."""
+        if y is None and self._loss_identifier is None:
+            # compiled without a loss (the add_loss() terms alone): no targets needed,
+            # unless metrics compare the outputs with them
+            if self._metric_ids or self._weighted_metric_ids:
+                raise ValueError(f"{what}: {argname} is required for the compiled metrics "
+                                 f"(the model was compiled without a loss, so only they "
+                                 f"read it), got None")
+            return None
         pending = self.loss if isinstance(self.loss, compile_utils.CrossentropyByShapes) \
             else None
         out_losses = self._out_losses
@@ -679,6 +700,9 @@ class Trainer:
         """Sample weights times the class weights of y's labels (either may be None)."""
         if class_weight is None:
             return sw
+        if y is None:
+            raise ValueError(f"{what}: class_weight weights the samples by the classes of "
+                             f"their targets, and y was not given (None)")
         cw = self._class_weights(class_weight, y, what)
         return cw if sw is None else (sw * cw).astype(self.dtype)
 
@@ -761,8 +785,11 @@ class Trainer:
     def _data_losses(self, y, y_pred, sw):
         """(the compiled loss, each output's loss or None)."""
         if self._loss_identifier is None:
-            raise ValueError(f"{self.name}: no loss to compute: give compile() a loss, or "
-                             f"give the model a train_step of its own")
+            # compiled without a loss: no data loss (the add_loss() terms alone)
+            n = len(compile_utils.flat_outputs(y_pred))
+            if self._out_losses is None and n > 1:
+                self._no_losses(self._names_for(y_pred))
+            return None, [None] * n
         if self._out_losses is None and (isinstance(y_pred, (list, tuple, dict))
                                          or self.loss is None):
             self._resolve_losses(self._names_for(y_pred))
@@ -810,7 +837,15 @@ class Trainer:
         each output's loss)."""
         total, each = self._data_losses(y, y_pred, sw)
         for term in self.losses:
-            total = total + term
+            # each term summed to a scalar, as Keras' trainer aggregates them
+            if np.ndim(term):
+                term = ops.sum(term)
+            total = term if total is None else total + term
+        if total is None:
+            raise ValueError(
+                f"{self.name}: No loss to compute. Provide a `loss` argument in "
+                f"`compile()` (the model was compiled without one, and its layers added "
+                f"no add_loss() terms in this call)")
         return total, each
 
     def _train_step(self, xb, yb, swb):
@@ -912,7 +947,7 @@ class Trainer:
         with self._state_lock:
             if self._metrics is None:
                 op = getattr(self.loss, "_op", None)
-                yshape = y.shape if op != _SPARSE else (y.shape[0],)
+                yshape = None if y is None else y.shape if op != _SPARSE else (y.shape[0],)
                 shape = tuple(out_shape)
                 metrics = [compile_utils.get_metric(m, yshape, shape)
                            for m in _one_output_ids(self._metric_ids)]
@@ -927,6 +962,14 @@ class Trainer:
         output has a loss, each loss tracked as '<output>_loss', as Keras 3 logs them)."""
         with self._state_lock:
             if self._metrics is not None:
+                return
+            if y is None and self._loss_identifier is None:
+                # no loss and no targets: only the add_loss() terms are logged
+                if self._metric_ids or self._weighted_metric_ids:
+                    raise ValueError(f"{self.name}: y is required for the compiled metrics "
+                                     f"(the model was compiled without a loss, so only "
+                                     f"they read it), got None")
+                self._metrics = []
                 return
             if self._out_losses is None or len(self._out_losses) == 1:
                 p = _only_output(y_pred)
@@ -1049,7 +1092,7 @@ class Trainer:
                     else:
                         # a Ctrl-C lands after the step and its sums, never between them
                         with _interrupt.Section():
-                            sums.add(*self._train_step(x[s], y[s],
+                            sums.add(*self._train_step(x[s], _rows(y, s),
                                                        None if sw is None else sw[s]))
                     if (b + 1) % spe and b < steps - 1:
                         continue                   # within an execution
@@ -1086,7 +1129,7 @@ class Trainer:
             s = slice(b * batch_size, min(n, (b + 1) * batch_size))
             if want_begin and b % spe == 0:       # one call per execution (Keras 3)
                 callbacks.on_test_batch_begin(b)
-            sums.add(*self._test_step(x[s], y[s], None if sw is None else sw[s]))
+            sums.add(*self._test_step(x[s], _rows(y, s), _rows(sw, s)))
             if want_end and (b + 1 == steps or (b + 1) % spe == 0):
                 callbacks.on_test_batch_end(b - b % spe + spe - 1, sums.logs(self))
                 if self.stop_evaluating:
@@ -1231,8 +1274,9 @@ class Trainer:
                 raise ValueError(f"{what}: validation_split={validation_split} leaves "
                                  f"{split_at} training and {n - split_at} validation samples out of "
                                  f"{n}; both must be >= 1")
-            val = (xa[split_at:], ya[split_at:], None if swa is None else swa[split_at:])
-            xa, ya = xa[:split_at], ya[:split_at]
+            val = (xa[split_at:], _rows(ya, slice(split_at, None)),
+                   None if swa is None else swa[split_at:])
+            xa, ya = xa[:split_at], _rows(ya, slice(split_at))
             swa = None if swa is None else swa[:split_at]
 
         # All checks passed: from here on the model may change.

@@ -269,10 +269,6 @@ def params(cases):
     return [pytest.param(*c[1:], id=c[0]) for c in cases]
 
 
-NO_LOSS = ("missing: training on add_loss() terms alone: compile() without a loss is "
-           "accepted, fit() says 'has no loss to compute'")
-
-
 # Keras: keras/src/trainers/trainer_test.py::test_metric_tracking
 # (Keras' `model.metrics[0] == model._loss_tracker` and `model.metrics[1] ==
 # model._compile_metrics` compare with internal attributes; here: the entries' names.)
@@ -1433,7 +1429,6 @@ def test_callback_methods_keys():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_internal_only_loss
-@pytest.mark.xfail(strict=True, reason=NO_LOSS)
 def test_internal_only_loss():
     class LossLayer(layers.Layer):
         def call(self, x):
