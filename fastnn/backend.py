@@ -177,3 +177,67 @@ def compute_output_spec(fn, *args, **kwargs):
         specs.append(symbolic.KerasTensor(shape, dtype))
     it = iter(specs)
     return symbolic.tree_map(lambda a: next(it), first)
+
+
+# Debugging caps on training runs (keras.config.set_max_epochs /
+# set_max_steps_per_epoch), also read from the environment at import, as Keras does.
+_MAX_EPOCHS = [None]
+_MAX_STEPS_PER_EPOCH = [None]
+
+
+def _cap(value, name, owner):
+    """A cap as an int >= 0, or None (0 and None: no cap)."""
+    return _argcheck.integer(value, name, owner, lo=0, allow_none=True)
+
+
+def _cap_from_env(variable):
+    import os
+    text = os.environ.get(variable)
+    if text is None:
+        return None
+    try:
+        return _cap(int(text), variable, "environment")
+    except (TypeError, ValueError):
+        raise ValueError(f"the environment variable {variable} must be an int >= 0, "
+                         f"got {text!r}") from None
+
+
+def set_max_epochs(max_epochs):
+    """Cap the number of epochs every fit() runs (for quick debugging runs of a
+    program): fit(epochs=n) runs min(n, max_epochs) epochs, with a warning when it
+    cuts. Also set by the environment variable ``KERAS_MAX_EPOCHS``.
+
+    Parameters
+    ----------
+    max_epochs : int or None
+        The most epochs a fit() runs; None (or 0) for no cap.
+    """
+    _MAX_EPOCHS[0] = _cap(max_epochs, "max_epochs", "set_max_epochs")
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch):
+    """Cap the number of batches of every epoch of fit(), and of evaluate() and
+    predict() (for quick debugging runs of a program), with a warning when it cuts.
+    Also set by the environment variable ``KERAS_MAX_STEPS_PER_EPOCH``.
+
+    Parameters
+    ----------
+    max_steps_per_epoch : int or None
+        The most batches an epoch runs; None (or 0) for no cap.
+    """
+    _MAX_STEPS_PER_EPOCH[0] = _cap(max_steps_per_epoch, "max_steps_per_epoch",
+                                   "set_max_steps_per_epoch")
+
+
+def max_epochs():
+    """The cap on the epochs of fit() (set_max_epochs), or None."""
+    return _MAX_EPOCHS[0]
+
+
+def max_steps_per_epoch():
+    """The cap on the batches of an epoch (set_max_steps_per_epoch), or None."""
+    return _MAX_STEPS_PER_EPOCH[0]
+
+
+_MAX_EPOCHS[0] = _cap_from_env("KERAS_MAX_EPOCHS")
+_MAX_STEPS_PER_EPOCH[0] = _cap_from_env("KERAS_MAX_STEPS_PER_EPOCH")

@@ -61,9 +61,38 @@ def _dtype_policy():
     return mixed_precision.dtype_policy()
 
 
+def _backend():
+    from fastnn import backend
+    return backend
+
+
+def set_max_epochs(max_epochs):
+    """keras.config.set_max_epochs (fastnn.backend.set_max_epochs)."""
+    _backend().set_max_epochs(max_epochs)
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch):
+    """keras.config.set_max_steps_per_epoch (fastnn.backend.set_max_steps_per_epoch)."""
+    _backend().set_max_steps_per_epoch(max_steps_per_epoch)
+
+
+def max_epochs():
+    """keras.config.max_epochs (fastnn.backend.max_epochs)."""
+    return _backend().max_epochs()
+
+
+def max_steps_per_epoch():
+    """keras.config.max_steps_per_epoch (fastnn.backend.max_steps_per_epoch)."""
+    return _backend().max_steps_per_epoch()
+
+
 config = types.SimpleNamespace(
     set_dtype_policy=_set_dtype_policy,
     dtype_policy=_dtype_policy,
+    set_max_epochs=set_max_epochs,
+    set_max_steps_per_epoch=set_max_steps_per_epoch,
+    max_epochs=max_epochs,
+    max_steps_per_epoch=max_steps_per_epoch,
     threading=types.SimpleNamespace(
         set_intra_op_parallelism_threads=_set_threads,
         get_intra_op_parallelism_threads=_get_threads,

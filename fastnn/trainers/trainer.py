@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from fastnn import backend
 from fastnn import engine
 from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
@@ -1221,6 +1222,11 @@ class Trainer:
             ``'val_loss'``, ...) to a list with one value per epoch.
         """
         _threads.follow_env()
+        cap = backend.max_epochs()       # keras.config.set_max_epochs
+        if cap and not isinstance(epochs, bool) and isinstance(epochs, (int, np.integer)) \
+                and cap < epochs:
+            warnings.warn(f"Limiting epochs to {cap}", stacklevel=2)
+            epochs = cap
         if self._needs_adapter(x, y, steps_per_epoch, "train"):
             return self._fit_adapted(
                 x, y, batch_size, epochs, verbose, callbacks, validation_split,
@@ -1446,7 +1452,7 @@ class Trainer:
     def _on_batch(self, what, training, x, y, sample_weight, class_weight, return_dict):
         _argcheck.boolean(return_dict, "return_dict", what)
         self._require_compiled(what)
-        if self._needs_adapter(x, y, None, "train" if training else "test"):
+        if self._needs_adapter(x, y, None, "train" if training else "test", loop=False):
             return self._on_batch_adapted(what, training, x, y, sample_weight, class_weight,
                                           return_dict)
         xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
@@ -1489,7 +1495,8 @@ class Trainer:
         if not n:
             raise ValueError(f"{what}: x must hold at least one sample, got "
                              f"{type(x).__name__} {_argcheck.shown(x)}")
-        iterator = self._adapter_for(x, y, sample_weight, int(n), None, False, class_weight)
+        # all the rows as one batch: one step (never cut by set_max_steps_per_epoch)
+        iterator = self._adapter_for(x, y, sample_weight, int(n), 1, False, class_weight)
         mode = "train" if training else "test"
         logs = {}
         self.reset_metrics()               # Keras 3 resets the metrics at every call
@@ -1668,7 +1675,7 @@ class Trainer:
         numpy.ndarray, list or dict
             The outputs.
         """
-        if self._needs_adapter(x, None, None, "predict"):
+        if self._needs_adapter(x, None, None, "predict", loop=False):
             # a structure of several inputs or outputs, or a predict_step of the model's
             # own: Keras' predict_step on the one batch
             return self.predict_step((x,))
@@ -1686,11 +1693,14 @@ class Trainer:
         predict_step / compute_loss (then fit runs it, batch by batch)."""
         return getattr(type(self), name) is not getattr(Trainer, name)
 
-    def _needs_adapter(self, x, y, steps, mode):
+    def _needs_adapter(self, x, y, steps, mode, loop=True):
         """Whether fit / evaluate / predict take the data through the data adapters
         (structures of several inputs or outputs, generators, datasets, a number of
-        steps, a step of the model's own) rather than the checked array path."""
+        steps, a step of the model's own, a cap set by set_max_steps_per_epoch) rather
+        than the checked array path. loop=False: a *_on_batch call, which no cap cuts."""
         step = {"train": "train_step", "test": "test_step", "predict": "predict_step"}[mode]
+        if loop and backend.max_steps_per_epoch():
+            return True       # keras.config.set_max_steps_per_epoch: the EpochIterator caps
         if steps is not None or self._overrides(step) or self._n_outputs() > 1 \
                 or self._n_inputs() > 1 \
                 or (mode != "predict" and self._overrides("compute_loss")):
@@ -1868,6 +1878,9 @@ class Trainer:
         return history
 
     def _evaluate_iter(self, iterator, cbl):
+        # each evaluation from the data's start (Keras' evaluate resets its iterator:
+        # a validation of validation_steps batches reads the same batches every epoch)
+        iterator.reset()
         self.reset_metrics()
         sums = _Sums(0)
         logs = {}

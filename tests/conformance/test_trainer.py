@@ -1003,8 +1003,6 @@ def test_steps_per_epoch(steps_per_epoch_test, mode):
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_max_epochs_and_steps
-@pytest.mark.xfail(strict=True, reason="missing: keras.config.set_max_epochs / "
-                   "set_max_steps_per_epoch (not in fastnn.config)")
 def test_max_epochs_and_steps():
     batch_size = 8
     epochs = 4

@@ -14,6 +14,7 @@ batches warns "Your input ran out of data" and ends the epoch.
 import contextlib
 import warnings
 
+from fastnn import backend
 from fastnn.trainers import data_adapters
 
 __all__ = ["EpochIterator"]
@@ -25,6 +26,10 @@ class EpochIterator:
         if steps_per_epoch is not None:
             steps_per_epoch = data_adapters.array_data_adapter._positive_int(
                 steps_per_epoch, "steps_per_epoch")
+        cap = backend.max_steps_per_epoch()      # keras.config.set_max_steps_per_epoch
+        if cap and (steps_per_epoch is None or cap < steps_per_epoch):
+            warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=2)
+            steps_per_epoch = cap
         self.steps_per_epoch = steps_per_epoch
         self.steps_per_execution = data_adapters.array_data_adapter._positive_int(
             steps_per_execution, "steps_per_execution", allow_none=False)
