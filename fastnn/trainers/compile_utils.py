@@ -282,6 +282,11 @@ class CompiledMetrics(metrics_mod.Metric):
                 i = getattr(m, "_fastnn_output", 0)
                 m.update_state(ys[i], ps[i], sample_weight)
 
+    @property
+    def variables(self):
+        """The state variables of every compiled metric, in order."""
+        return [v for m in self.metrics for v in m.variables]
+
     def result(self):
         return {m.name: m.result() for m in self.metrics}
 

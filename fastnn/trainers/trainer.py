@@ -2046,6 +2046,12 @@ class Trainer:
         own = self._tracked_metrics()
         return ([self._loss_tracker, self.compiled_metrics] if self.compiled else []) + own
 
+    @property
+    def metrics_variables(self):
+        """The state variables of every metric in model.metrics (the loss tracker's,
+        the compiled metrics', the model's own), in that order."""
+        return [v for m in self.metrics for v in m.variables]
+
     def get_metrics_result(self):
         """{name: result} of model.metrics, compile_metrics flattened to each metric."""
         out = {}

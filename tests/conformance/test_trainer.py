@@ -272,8 +272,6 @@ def params(cases):
 # Keras: keras/src/trainers/trainer_test.py::test_metric_tracking
 # (Keras' `model.metrics[0] == model._loss_tracker` and `model.metrics[1] ==
 # model._compile_metrics` compare with internal attributes; here: the entries' names.)
-@pytest.mark.xfail(strict=True, reason="missing: Metric.variables and "
-                   "model.metrics_variables")
 def test_metric_tracking():
     class ModelWithMetric(ExampleModel):
         def __init__(self, units):
