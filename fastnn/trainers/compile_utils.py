@@ -206,19 +206,29 @@ def _with_output_mask(sw, y_pred, values_shape, reduction):
     return w * m
 
 
-def per_output(value, names, what, allow_single=True):
+class UnknownOutputKeys(ValueError):
+    """A dict of losses or metrics whose keys name no output of the model (raised where
+    the outputs are first computed, as Keras does, not by compile)."""
+
+
+def per_output(value, names, what, allow_single=True, owner="compile"):
     """A compile argument given for every output (a single value), as a list (one per
     output) or as a dict by output name, as a list in output order."""
     n = len(names)
     if isinstance(value, dict):
-        unknown = sorted(set(value) - set(names))
+        unknown = sorted(set(value) - set(names), key=str)
         if unknown:
-            raise ValueError(f"compile: {what} names outputs {unknown}; the model's outputs "
-                             f"are {names}")
+            if what in ("metrics", "weighted_metrics"):
+                raise UnknownOutputKeys(
+                    f"{owner}: Invalid `{what}`: a dict of {what} must be keyed by the "
+                    f"model's output names {names}; it names no output {unknown}. "
+                    f"Received: {what}={value!r}")
+            raise UnknownOutputKeys(f"{owner}: {what} names outputs {unknown}; the model's "
+                                    f"outputs are {names}")
         return [value.get(name) for name in names]
     if isinstance(value, (list, tuple)) and not (n == 1 and what == "metrics"):
         if len(value) != n:
-            raise ValueError(f"compile: {what} must have one entry per output ({n}: {names}), "
+            raise ValueError(f"{owner}: {what} must have one entry per output ({n}: {names}), "
                              f"got {len(value)}")
         return list(value)
     if not allow_single and n > 1:

@@ -424,8 +424,10 @@ class Trainer:
                     self._resolve_losses(names)
                 except ValueError:
                     self._out_losses = None
-            else:
+            elif not self._unknown_loss_keys(names):
                 self._resolve_losses(names)
+            # (a dict of losses naming no output: fit raises, as Keras', at the first
+            # loss it computes)
 
     def _no_losses(self, names):
         """The outputs of a model compiled without a loss (its add_loss() terms are the
@@ -444,8 +446,30 @@ class Trainer:
             w = w[0] if len(w) == 1 else None
         return 1.0 if w is None else _argcheck.real(w, "loss_weights", "compile")
 
-    def _resolve_losses(self, names):
-        """One (loss or None, weight) per output, from compile's arguments."""
+    def _unknown_loss_keys(self, names):
+        """The keys of a dict of losses that name no output (in the dict's order)."""
+        loss = self._loss_identifier
+        return [k for k in loss if k not in names] if isinstance(loss, dict) else []
+
+    def _raise_unknown_loss_keys(self, names, y_pred):
+        """Keras' errors, when the outputs are first computed, for a dict of losses
+        naming no output: a KeyError for outputs that are a dict, a ValueError else."""
+        unknown = self._unknown_loss_keys(names)
+        if not unknown:
+            return
+        if isinstance(y_pred, dict):
+            raise KeyError(f"{self.name}: the path {(unknown[0],)} in the `loss` argument, "
+                           f"can't be found in either the model's output (`y_pred`) or in "
+                           f"the labels (`y_true`): the outputs are {names}")
+        raise ValueError(f"{self.name}: Expected keys {names} in the dict of losses (the "
+                         f"model's output names), found loss.keys()="
+                         f"{list(self._loss_identifier)}")
+
+    def _resolve_losses(self, names, y_pred=None):
+        """One (loss or None, weight) per output, from compile's arguments; y_pred: the
+        outputs, when computed (a dict of losses naming no output fails then)."""
+        if y_pred is not None:
+            self._raise_unknown_loss_keys(names, y_pred)
         losses = compile_utils.per_output(self._loss_identifier, names, "loss")
         weights = [1.0] * len(names) if self._loss_weights is None else \
             compile_utils.per_output(self._loss_weights, names, "loss_weights")
@@ -793,7 +817,7 @@ class Trainer:
             return None, [None] * n
         if self._out_losses is None and (isinstance(y_pred, (list, tuple, dict))
                                          or self.loss is None):
-            self._resolve_losses(self._names_for(y_pred))
+            self._resolve_losses(self._names_for(y_pred), y_pred)
         if self._out_losses is None or len(self._out_losses) == 1:
             loss = self.loss if self._out_losses is None else self._out_losses[0][0]
             p = _only_output(y_pred)
@@ -979,7 +1003,8 @@ class Trainer:
             names = self._out_names
             ys = _by_output(y, names, "y")
             ps = compile_utils.flat_outputs(y_pred)
-            per = compile_utils.per_output(self._metric_ids, names, "metrics") \
+            per = compile_utils.per_output(self._metric_ids, names, "metrics",
+                                           owner=self.name) \
                 if self._metric_ids else [[] for _ in names]
             metrics = []
             # each output's loss is logged when several outputs have one (Keras 3: with
@@ -992,7 +1017,7 @@ class Trainer:
                     tracker._fastnn_loss_of = i
                     metrics.append(tracker)
             wper = compile_utils.per_output(self._weighted_metric_ids, names,
-                                            "weighted_metrics") \
+                                            "weighted_metrics", owner=self.name) \
                 if self._weighted_metric_ids else [[] for _ in names]
             for weighted, per_output in ((False, per), (True, wper)):
                 for i, (name, ids) in enumerate(zip(names, per_output)):

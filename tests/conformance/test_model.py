@@ -44,10 +44,6 @@ SRC = "keras/src/models/model_test.py"
 
 TUPLE_BUILD = ('bug: a subclassed Model called on a tuple of arrays crashes building itself '
                '(TypeError in Model.build: int() of a tuple)')
-EARLY_KEYS = ('bug (divergence): compile() already refuses loss / metrics keys that name no '
-              'output (ValueError), where Keras accepts them and fit() raises')
-EARLY_KEYERROR = ('bug (divergence): compile() already refuses loss keys that name no output, with '
-                  'ValueError, where Keras raises KeyError at fit()')
 NESTED_LOSS = ("missing: several losses for one output in compile(loss=...) "
                "(['mse', ['mse', 'bce']]); a list of one is read as Keras reads it")
 
@@ -754,7 +750,6 @@ def test_functional_list_outputs_with_custom_compute_loss():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_list_outputs_dict_losses_invalid_keys
-@pytest.mark.xfail(strict=True, reason=EARLY_KEYS)
 def test_functional_list_outputs_dict_losses_invalid_keys():
     model = _get_model_multi_outputs_list()
     assert isinstance(model, Functional)
@@ -775,7 +770,6 @@ def test_functional_list_outputs_dict_losses_invalid_keys():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_list_outputs_dict_losses_no_output_names
-@pytest.mark.xfail(strict=True, reason=EARLY_KEYS)
 def test_functional_list_outputs_dict_losses_no_output_names():
     model = _get_model_multi_outputs_list_no_output_names()
     assert isinstance(model, Functional)
@@ -792,7 +786,6 @@ def test_functional_list_outputs_dict_losses_no_output_names():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_list_outputs_dict_metrics_invalid_keys
-@pytest.mark.xfail(strict=True, reason=EARLY_KEYS)
 def test_functional_list_outputs_dict_metrics_invalid_keys():
     model = _get_model_multi_outputs_list()
     assert isinstance(model, Functional)
@@ -815,7 +808,6 @@ def test_functional_list_outputs_dict_metrics_invalid_keys():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_dict_outputs_dict_losses_invalid_keys
-@pytest.mark.xfail(strict=True, reason=EARLY_KEYERROR)
 def test_functional_dict_outputs_dict_losses_invalid_keys():
     model = _get_model_multi_outputs_dict()
     assert isinstance(model, Functional)
@@ -836,7 +828,6 @@ def test_functional_dict_outputs_dict_losses_invalid_keys():
 
 
 # Keras: keras/src/models/model_test.py::test_functional_dict_outputs_dict_metrics_invalid_keys
-@pytest.mark.xfail(strict=True, reason=EARLY_KEYS)
 def test_functional_dict_outputs_dict_metrics_invalid_keys():
     model = _get_model_multi_outputs_dict()
     assert isinstance(model, Functional)
