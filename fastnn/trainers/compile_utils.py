@@ -304,3 +304,182 @@ class CompiledMetrics(metrics_mod.Metric):
         for m in self.metrics if hasattr(self, "_model") else ():
             m.reset_state()
 
+
+
+# ---------------------------------------------------------------- losses over structures
+class LossEntry:
+    """One loss of a structured compile(loss=...): computed on the targets and outputs
+    at `path` (keys and indices into them: a leaf or a whole sub-structure), scaled by
+    `weight` (None: 1) in the total, logged as '<name>_loss'."""
+    __slots__ = ("path", "loss", "weight", "name")
+
+    def __init__(self, path, loss, weight, name):
+        self.path, self.loss, self.weight, self.name = path, loss, weight, name
+
+
+class _Weighted:
+    """A loss of the user's structure paired with its weight (a leaf of the walk)."""
+    __slots__ = ("loss", "weight")
+
+    def __init__(self, loss, weight):
+        self.loss, self.weight = loss, weight
+
+
+def needs_loss_tree(loss, model_outputs):
+    """Whether compile's loss takes the general walk (loss_entries) rather than one
+    loss per output: a loss structure holding structures (several losses for one
+    output, losses over sub-structures), or outputs nested deeper than one list or
+    dict."""
+    from fastnn.trainers.data_adapters import tree
+    if model_outputs is not None and tree.is_nested(model_outputs):
+        values = model_outputs.values() if isinstance(model_outputs, dict) else model_outputs
+        if any(tree.is_nested(v) for v in values):
+            return loss is not None and tree.is_nested(loss)
+    if not isinstance(loss, (list, tuple, dict)):
+        return False
+
+    def several(v):       # (a list of one loss is that loss, as Keras reads it)
+        if isinstance(v, (list, tuple)) and len(v) == 1:
+            return tree.is_nested(v[0])
+        return tree.is_nested(v)
+    values = loss.values() if isinstance(loss, dict) else loss
+    return any(several(v) for v in values)
+
+
+def _pair_weights(loss, weights, owner):
+    """The loss structure with each loss paired with its weight: weights of the same
+    structure, or as many weights (flat, in order) as there are losses."""
+    from fastnn.trainers.data_adapters import tree
+
+    def same(l, w):
+        if l is None:
+            return None
+        if tree.is_nested(l):
+            if isinstance(l, dict):
+                if not isinstance(w, dict) or set(w) != set(l):
+                    raise ValueError
+                return {k: same(l[k], w[k]) for k in l}
+            if not isinstance(w, (list, tuple)) or len(w) != len(l):
+                raise ValueError
+            return tree._rebuild(l, [same(a, b) for a, b in zip(l, w)])
+        if tree.is_nested(w):
+            raise ValueError
+        return _Weighted(l, w)
+
+    if weights is None:
+        return tree.map_structure(lambda l: _Weighted(l, None), loss) \
+            if tree.is_nested(loss) else _Weighted(loss, None)
+    try:
+        return same(loss, weights)
+    except ValueError:
+        pass
+    n = len(tree.flatten(loss))
+    flat_w = tree.flatten(weights)
+    if n != len(flat_w):
+        raise ValueError(f"{owner}: loss_weights must match the losses: one weight per loss "
+                         f"in the structure of the losses, or {n} weights in order; got "
+                         f"{len(flat_w)} weights for {n} losses")
+    it = iter(flat_w)
+    return tree.map_structure(lambda l: _Weighted(l, next(it)), loss)
+
+
+def loss_entries(loss, weights, y_true, y_pred, flat_names, owner):
+    """compile's loss (and loss_weights) walked against the targets y_true and the
+    outputs y_pred, as Keras 3's CompileLoss builds: a list of LossEntry. A loss
+    where the outputs have a structure is given that structure; a list of losses
+    where the outputs are not a list of the same type applies each to them; a dict of
+    losses on outputs in a list goes by output name (flat_names, the model's output
+    layers' names in the outputs' order). KeyError for a path of the losses that the
+    outputs or targets do not have."""
+    from fastnn.trainers.data_adapters import tree
+    if flat_names and isinstance(loss, dict) and not isinstance(y_pred, dict):
+        # by output name, in output order (an output left out has no loss)
+        loss = [loss.get(n) for n in flat_names]
+        if isinstance(weights, dict):
+            weights = [weights.get(n) for n in flat_names]
+    node = _pair_weights(loss, weights, owner)
+    n_out = len(tree.flatten(y_pred))
+    try:
+        names = tree.pack_sequence_as(y_pred, list(flat_names)) \
+            if flat_names is not None and len(flat_names) == n_out else None
+    except ValueError:
+        names = None
+    if names is None:
+        names = tree.map_structure(lambda _: None, y_pred)
+    if not tree.is_nested(node):
+        node = tree.map_structure(lambda _: node, y_pred)
+    entries = []
+
+    def leaf_name(path, names, resolved):
+        shown = path
+        if not tree.is_nested(names):
+            label = names if names is not None else resolved.name
+            if not shown:
+                shown = (label,)
+            elif isinstance(shown[-1], int):
+                shown = shown[:-1] + (label,)
+        name = "/".join(str(p) for p in shown)
+        if not name:      # a loss over the whole structure of outputs
+            keys = list(names) if isinstance(names, dict) else tree.flatten(names)
+            name = "_".join(str(k) for k in keys)
+        return name
+
+    def has(obj, key):
+        if isinstance(obj, dict):
+            return key in obj
+        return isinstance(obj, (list, tuple)) and isinstance(key, int) and key < len(obj)
+
+    def walk(yt, yp, node, names, path):
+        if node is None:
+            return
+        if not tree.is_nested(node):
+            if node.loss is None:
+                return
+            resolved = get_loss(node.loss, owner)
+            entries.append(LossEntry(path, resolved, node.weight,
+                                     leaf_name(path, names, resolved)))
+            return
+        if isinstance(node, (list, tuple)) and not isinstance(node, dict):
+            if all(not tree.is_nested(v) for v in node) and len(node) == len(tree.flatten(yp)) \
+                    and tree.is_nested(yp):
+                node = tree.pack_sequence_as(yp, list(node))     # one loss per leaf
+            elif not isinstance(yp, type(node)):
+                for sub in node:            # each loss on these outputs as they are
+                    walk(yt, yp, sub, names, path)
+                return
+        if not isinstance(node, type(yp)) and not (
+                isinstance(node, dict) and isinstance(yp, dict)):
+            raise KeyError(f"{owner}: the path {path} in the `loss` argument, can't be "
+                           f"found in the model's output (`y_pred`)")
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, sub in items:
+            if sub is None:
+                continue
+            if not (has(yt, key) and has(yp, key)):
+                raise KeyError(f"{owner}: the path {path + (key,)} in the `loss` argument, "
+                               f"can't be found in either the model's output (`y_pred`) "
+                               f"or in the labels (`y_true`)")
+            walk(yt[key], yp[key], sub, names[key] if tree.is_nested(names) else None,
+                 path + (key,))
+
+    walk(y_true, y_pred, node, names, ())
+    return entries
+
+
+def same_containers(a, b):
+    """Whether two structures nest alike in containers of the same types (a named
+    tuple is not a tuple, a list is not a tuple), dicts with the same keys."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        return isinstance(a, dict) and isinstance(b, dict) and set(a) == set(b) and \
+            all(same_containers(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and \
+            all(same_containers(x, y) for x, y in zip(a, b))
+    return True
+
+
+def at_path(structure, path):
+    """The value at `path` (keys and indices) in a structure."""
+    for key in path:
+        structure = structure[key]
+    return structure

@@ -329,6 +329,8 @@ class Trainer:
         self._metrics = None
         self._out_losses = None       # one (loss, weight) per output, once known
         self._loss_identifier = None
+        self._loss_tree = False       # a loss over structures of outputs (Keras' walk)
+        self._loss_entries = None
         self._loss_weights = None
         self._out_names = None
         self._metric_ids = []
@@ -387,12 +389,16 @@ class Trainer:
         """
         opt = optimizers_mod.get(optimizer)
         structured = isinstance(loss, (list, tuple, dict))
-        if structured:      # an output's loss given as a list of one, as Keras reads it
+        # losses over structures of outputs (several for one output, a loss given a
+        # sub-structure, outputs nested deeper): kept as given, for Keras' walk
+        loss_tree = compile_utils.needs_loss_tree(loss, getattr(self, "_outputs_struct", None))
+        if structured and not loss_tree:  # an output's loss as a list of one, as Keras reads it
             def one(item):
                 return item[0] if isinstance(item, (list, tuple)) and len(item) == 1 else item
             loss = {k: one(v) for k, v in loss.items()} if isinstance(loss, dict) \
                 else [one(v) for v in loss]
-        for item in (loss.values() if isinstance(loss, dict) else loss) if structured else [loss]:
+        from fastnn.trainers.data_adapters import tree
+        for item in tree.flatten(loss) if structured else [loss]:
             if item is not None:
                 compile_utils.get_loss(item)
         metric_ids = _metric_ids(metrics, "metrics")
@@ -412,6 +418,17 @@ class Trainer:
         self._metrics = None
         self._on_batch_sums = None
         self.compiled = True
+        # losses over structures of outputs (several for one output, a loss given a
+        # sub-structure, outputs nested deeper): Keras' walk, at the first loss
+        self._loss_tree = loss_tree
+        self._loss_entries = None
+        if self._loss_tree:
+            self.loss = None
+            flat = self._output_layer_names()
+            if flat is not None and len(flat) > 1:
+                self._out_losses = [(None, 1.0)] * len(flat)
+                self._out_names = flat
+            return
         names = compile_utils.output_names(self)
         if names is not None and loss is None and len(names) > 1:
             self._no_losses(names)
@@ -428,6 +445,56 @@ class Trainer:
                 self._resolve_losses(names)
             # (a dict of losses naming no output: fit raises, as Keras', at the first
             # loss it computes)
+
+    def _targets_by_output(self, y):
+        """The targets of each output, in output order (None for an output without):
+        the leaves of y for a loss over structures of outputs, else by output name."""
+        if getattr(self, "_loss_tree", False):
+            flat = compile_utils.flat_outputs(y)
+            if len(flat) == len(self._out_names):
+                return flat
+        return _by_output(y, self._out_names, "y")
+
+    def _output_layer_names(self):
+        """The names of the layers giving the model's outputs, in the order of the
+        flattened outputs (Keras' output_names), or None before they are known."""
+        outs = getattr(self, "_outputs_struct", None)
+        if outs is None:
+            return None
+        return [t._keras_history[0].name for t in compile_utils.flat_outputs(outs)]
+
+    def _tree_losses(self, y, y_pred, sw):
+        """(the total, each entry's loss) of a loss over structures of outputs (the
+        entries walked at the first call, as Keras builds its compiled loss)."""
+        from fastnn.trainers.data_adapters import tree
+        if self._loss_entries is None:
+            flat = self._output_layer_names()
+            n = len(compile_utils.flat_outputs(y_pred))
+            if flat is None or len(flat) != n:
+                flat = None
+            self._loss_entries = compile_utils.loss_entries(
+                self._loss_identifier, self._loss_weights, y, y_pred, flat, self.name)
+            if n > 1 and self._out_losses is None:
+                self._out_losses = [(None, 1.0)] * n
+                self._out_names = flat or _names_of(y_pred)
+        if isinstance(y_pred, (list, tuple)) and isinstance(y, dict) and \
+                self._out_names and set(y) == set(self._out_names):
+            y = [y[name] for name in self._out_names]     # targets by output name
+        if not compile_utils.same_containers(y, y_pred) and tree._same(y, y_pred):
+            # the same nesting in other containers (a tuple for a named tuple, a list
+            # for a tuple): the targets in the outputs' containers, as Keras packs them
+            y = tree.pack_sequence_as(y_pred, tree.flatten(y))
+        total, each = None, []
+        nested_sw = tree.is_nested(sw)
+        for e in self._loss_entries:
+            yt = compile_utils.at_path(y, e.path)
+            yp = compile_utils.at_path(y_pred, e.path)
+            swe = compile_utils.at_path(sw, e.path) if nested_sw else sw
+            value = compile_utils.loss_value(e.loss, yt, yp, swe)
+            each.append(value)
+            term = value if e.weight is None else value * float(e.weight)
+            total = term if total is None else total + term
+        return total, each
 
     def _no_losses(self, names):
         """The outputs of a model compiled without a loss (its add_loss() terms are the
@@ -815,6 +882,8 @@ class Trainer:
             if self._out_losses is None and n > 1:
                 self._no_losses(self._names_for(y_pred))
             return None, [None] * n
+        if getattr(self, "_loss_tree", False):
+            return self._tree_losses(y, y_pred, sw)
         if self._out_losses is None and (isinstance(y_pred, (list, tuple, dict))
                                          or self.loss is None):
             self._resolve_losses(self._names_for(y_pred), y_pred)
@@ -904,7 +973,7 @@ class Trainer:
         if len(self._metrics) == 0:
             return n, float(total) * n, []
         single = self._out_losses is None or len(self._out_losses) == 1
-        ys = [y] if single else _by_output(y, self._out_names, "y")
+        ys = [y] if single else self._targets_by_output(y)
         ps = [_only_output(y_pred)] \
             if single else compile_utils.flat_outputs(y_pred)
         sums = []
@@ -1001,12 +1070,20 @@ class Trainer:
                 self._ensure_metrics(np.asarray(y), np.shape(p))
                 return
             names = self._out_names
-            ys = _by_output(y, names, "y")
+            ys = self._targets_by_output(y)
             ps = compile_utils.flat_outputs(y_pred)
             per = compile_utils.per_output(self._metric_ids, names, "metrics",
                                            owner=self.name) \
                 if self._metric_ids else [[] for _ in names]
             metrics = []
+            entries = self._loss_entries if getattr(self, "_loss_tree", False) else None
+            if entries is not None:
+                # a loss over structures: each of its losses logged as '<name>_loss'
+                # when there are several (Keras' names: the output, or the path)
+                for j, e in enumerate(entries if len(entries) > 1 else ()):
+                    tracker = metrics_mod.Mean(name=f"{e.name}_loss")
+                    tracker._fastnn_loss_of = j
+                    metrics.append(tracker)
             # each output's loss is logged when several outputs have one (Keras 3: with
             # a loss for one output only, its loss is the total, logged as 'loss' alone)
             with_loss = sum(fn is not None for fn, _ in self._out_losses)
