@@ -453,6 +453,16 @@ class Trainer:
             flat = compile_utils.flat_outputs(y)
             if len(flat) == len(self._out_names):
                 return flat
+        elif self._out_losses is not None and not isinstance(y, dict):
+            # as many targets as outputs with a loss (one array for the one output with
+            # a loss, say): each to those outputs in order, as Keras spreads them
+            given = list(y) if isinstance(y, (list, tuple)) else [y]
+            with_loss = [i for i, (fn, _) in enumerate(self._out_losses) if fn is not None]
+            if len(given) != len(self._out_losses) and len(given) == len(with_loss):
+                out = [None] * len(self._out_losses)
+                for i, v in zip(with_loss, given):
+                    out[i] = v
+                return out
         return _by_output(y, self._out_names, "y")
 
     def _output_layer_names(self):
@@ -893,7 +903,7 @@ class Trainer:
             value = compile_utils.loss_value(loss, y, p, sw)
             weight = self._single_loss_weight()
             return (value if weight == 1.0 else value * weight), [value]
-        ys = _by_output(y, self._out_names, "y")
+        ys = self._targets_by_output(y)
         ps = compile_utils.flat_outputs(y_pred)
         sws = self._per_output_weights(sw, len(ys))
         total, each = None, []

@@ -1855,9 +1855,6 @@ def test_loss_weights():
 
 
 # Keras: keras/src/trainers/trainer_test.py::test_partial_loss_partial_label
-@pytest.mark.xfail(strict=True, reason="missing: one target array for a multi-output model "
-                   "whose other outputs have no loss (loss=['mse', None, None]); fastnn "
-                   "asks for a list or dict of targets")
 def test_partial_loss_partial_label():
     inputs = fastnn.Input((2,))
     x = layers.Dense(3, kernel_initializer="ones")(inputs)
