@@ -44,8 +44,6 @@ SRC = "keras/src/models/model_test.py"
 
 TUPLE_BUILD = ('bug: a subclassed Model called on a tuple of arrays crashes building itself '
                '(TypeError in Model.build: int() of a tuple)')
-NESTED_LOSS = ("missing: several losses for one output in compile(loss=...) "
-               "(['mse', ['mse', 'bce']]); a list of one is read as Keras reads it")
 
 
 def assert_all_close(actual, desired, atol=1e-6, rtol=1e-6):
@@ -1000,11 +998,6 @@ def get_struct_loss(structure):
         return diff
 
     return loss_fn
-
-
-STRUCT_LOSS = ("missing: losses over structures of outputs (a loss function given the "
-               "whole output structure, per-leaf losses in a nested loss structure, logged "
-               "as '<path>_loss')")
 
 
 # Keras: keras/src/models/model_test.py::test_functional_struct_outputs_struct_losses
