@@ -43,10 +43,10 @@ def _model(kind, spe):
     if kind == "engine":
         m = keras.Sequential([keras.Input((4,)), layers.Dense(8, activation="relu"),
                               layers.Dense(3)])
-    else:      # a functional model with a branch: the layer path
+    else:      # a functional model with two parallel branches: the layer path
         inp = keras.Input((4,))
         h = layers.Dense(8, activation="relu")(inp)
-        m = keras.Model(inp, layers.Dense(3)(layers.Concatenate()([h, inp])))
+        m = keras.Model(inp, layers.Dense(3)(layers.Concatenate()([h, layers.Dense(2)(inp)])))
     m.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
               steps_per_execution=spe)
     return m
