@@ -219,7 +219,21 @@ class Metric:
         return cls(**config)
 
     def __repr__(self):
-        return f"<{type(self).__name__} name={self.name!r} result={self.result():.4f}>"
+        try:
+            shown = _shown_result(self.result())
+        except Exception:            # a metric that cannot give a result yet (repr never fails)
+            return f"<{type(self).__name__} name={self.name!r}>"
+        return f"<{type(self).__name__} name={self.name!r} result={shown}>"
+
+
+def _shown_result(r):
+    """A metric's result for repr: a number to 4 decimals, an array or a dict of them."""
+    if isinstance(r, dict):
+        return "{" + ", ".join(f"{k!r}: {_shown_result(v)}" for k, v in r.items()) + "}"
+    a = np.asarray(r)
+    if a.ndim == 0 and a.dtype.kind in "fiub":
+        return f"{float(a):.4f}"
+    return np.array2string(a, precision=4) if a.dtype.kind in "fiub" else repr(r)
 
 
 _EPS = 1e-7      # keras.backend.epsilon()
@@ -2477,7 +2491,11 @@ class _IoUBase(Metric):
         return _Scalar(float(np.float32(value)))
 
     def __repr__(self):
-        return f"<{type(self).__name__} name={self.name!r} result={self.result():.4f}>"
+        try:
+            shown = _shown_result(self.result())
+        except Exception:            # a metric that cannot give a result yet (repr never fails)
+            return f"<{type(self).__name__} name={self.name!r}>"
+        return f"<{type(self).__name__} name={self.name!r} result={shown}>"
 
 
 def _target_ids(ids, num_classes, owner):

@@ -135,6 +135,8 @@ def _wrap(kind, obj):
             cfg[key] = _wrap(sub, value)
         elif kind == "optimizer" and key == "learning_rate" and isinstance(value, dict):
             cfg[key] = _wrap("schedule", value)
+        elif kind == "optimizer" and key == "inner_optimizer" and isinstance(value, dict):
+            cfg[key] = _wrap("optimizer", value)        # a LossScaleOptimizer's
     return {"module": _MODULES[kind], "class_name": obj["class_name"], "config": cfg,
             "registered_name": None}
 
@@ -316,9 +318,20 @@ def _has_lr_variable(opt):
     return not (isinstance(lr, LearningRateSchedule) or callable(lr))
 
 
+def _is_loss_scale(opt):
+    return type(opt).__name__ == "LossScaleOptimizer"
+
+
 def _optimizer_to_keras(opt, trainable):
     """The Keras optimizer's variables for `opt` built on `trainable`: step count,
-    learning rate (unless a schedule), slots, and Nadam's product of momentum factors."""
+    learning rate (unless a schedule), slots, and Nadam's product of momentum factors.
+    A LossScaleOptimizer's are its own four (iteration, learning rate, step counter,
+    dynamic scale), then its inner optimizer's, as Keras lists them."""
+    if _is_loss_scale(opt):
+        return [np.asarray(opt._own[0], dtype=np.int64), np.asarray(opt._own[1], np.float32),
+                np.asarray(opt.step_counter, dtype=np.int64),
+                np.asarray(opt.dynamic_scale, dtype=np.float32)] + \
+            _optimizer_to_keras(opt.inner_optimizer, trainable)
     # Keras' "iteration" variable counts apply() calls (its `iterations` divides them by
     # gradient_accumulation_steps), as fastnn's _iterations does
     out = [np.asarray(opt._iterations, dtype=np.int64)]
@@ -374,6 +387,12 @@ def _write_h5(model, what, with_optimizer, skip=frozenset()):
             g.attrs["name"] = opt.name
             for i, a in enumerate(_optimizer_to_keras(opt, model.trainable_weights)):
                 g.create_dataset(str(i), data=a)
+            if _is_loss_scale(opt):     # Keras writes the inner optimizer's again, alone
+                g = f.create_group("optimizer/inner_optimizer/vars")
+                g.attrs["name"] = opt.inner_optimizer.name
+                for i, a in enumerate(_optimizer_to_keras(opt.inner_optimizer,
+                                                          model.trainable_weights)):
+                    g.create_dataset(str(i), data=a)
     return buf.getvalue()
 
 
@@ -1125,6 +1144,22 @@ def _optimizer_state(h5, model, filepath, found):
     if found is None:
         return None
     opt, trainable = model.optimizer, model.trainable_weights
+    wrapper = None
+    if _is_loss_scale(opt):     # its own four variables first, then the inner optimizer's
+        if len(found) < 4:
+            warnings.warn(f"load: {filepath}: skipping the optimizer state: the file holds "
+                          f"{len(found)} optimizer variables, a LossScaleOptimizer keeps at "
+                          "least 4; the optimizer starts afresh", stacklevel=4)
+            return None
+        wrapper = (int(h5.array(*found[0][:2], np.zeros((), np.int64), found[0][2])),
+                   float(h5.array(*found[1][:2], np.zeros((), np.float32), found[1][2])),
+                   int(h5.array(*found[2][:2], np.zeros((), np.int64), found[2][2])),
+                   np.float32(h5.array(*found[3][:2], np.zeros((), np.float32), found[3][2])))
+        if not (0 <= wrapper[2] and math.isfinite(wrapper[3]) and wrapper[3] > 0):
+            raise _bad(filepath, f"the LossScaleOptimizer's step counter and scale are "
+                                 f"{wrapper[2]} and {wrapper[3]}; expected a count >= 0 and "
+                                 "a finite scale > 0")
+        opt, found = opt.inner_optimizer, found[4:]
     n = len(found)
     groups = _slot_groups(opt)
     per_var = sum(len(gr) for gr in groups)
@@ -1151,15 +1186,19 @@ def _optimizer_state(h5, model, filepath, found):
                     k += 1
         for s in slots:
             state.extend(s[name] for name in opt._slot_names_for())
-    return state, lr
+    return state, lr, wrapper
 
 
 def _restore_optimizer(filepath, model, found):
     if found is None:
         return
-    state, lr = found
+    state, lr, wrapper = found
     _saving._restore_optimizer(filepath, model, state)
     opt = model.optimizer
+    if wrapper is not None:
+        opt._own[:] = wrapper[:2]
+        opt._scale = [np.asarray(wrapper[2], np.int64), np.asarray(wrapper[3], np.float32)]
+        opt = opt.inner_optimizer
     if lr is not None:
         value = float(lr)
         if not (math.isfinite(value) and value >= 0):

@@ -157,3 +157,19 @@ def test_mean_of_no_values_adds_nothing():
     assert m.result() == 0.0 and m.count == 0
     m.update_state([1.0, 3.0], sample_weight=2.0)
     assert m.result() == 2.0
+
+
+def test_repr_of_the_compiled_metrics_and_of_array_results():
+    """repr never fails: the compiled metrics' result is a dict, F1Score(average=None)'s
+    an array, and a metric before any update shows its initial result."""
+    import fastnn as keras
+    m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    m.compile("adam", "mse", metrics=["mae"])
+    assert "compile_metrics" in repr(m.metrics)
+    m.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0)
+    text = repr(m.metrics)
+    assert "'mae': " in text and "<Mean name='loss' result=" in text
+    f1 = keras.metrics.F1Score(average=None)
+    f1.update_state(np.eye(3, dtype="float32"), np.eye(3, dtype="float32"))
+    assert repr(f1).endswith("result=[1. 1. 1.]>")
+    assert repr(keras.metrics.Mean()) == "<Mean name='mean' result=0.0000>"

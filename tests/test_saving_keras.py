@@ -40,7 +40,8 @@ def expected(name, what):
 KERAS_MODELS = [("sequential_adam.keras", "Adam", 4 * 3),
                 ("functional_rmsprop.keras", "RMSprop", 3 * 2),
                 ("sgd_momentum.keras", "SGD", 5 * 2),
-                ("legacy.h5", "Adam", 4 * 2)]
+                ("legacy.h5", "Adam", 4 * 2),
+                ("loss_scale.keras", "LossScaleOptimizer", 5)]
 
 
 @pytest.mark.parametrize("name, opt, steps", KERAS_MODELS)
@@ -54,6 +55,33 @@ def test_keras_made_models_predict_and_train_on_as_in_keras(name, opt, steps):
     model.train_on_batch(x, expected(name, "y"))
     assert model.optimizer.iterations == steps + 1
     np.testing.assert_allclose(model.predict(x, verbose=0), expected(name, "step"), rtol=0, atol=1e-6)
+
+
+def test_a_loss_scale_optimizer_keeps_its_scale_both_ways(tmp_path):
+    """A Keras-made LossScaleOptimizer (growth every 2 finite steps, 5 steps taken)
+    loads with its step counter and dynamic scale; fastnn writes them back in Keras'
+    layout (its own four variables, then the inner optimizer's, which Keras also writes
+    alone under optimizer/inner_optimizer) and reads them again."""
+    h5py = pytest.importorskip("h5py")
+    m = fastnn.models.load_model(fixture("loss_scale.keras"))
+    opt = m.optimizer
+    assert (opt.step_counter, float(opt.dynamic_scale), opt.dynamic_growth_steps) == \
+        (1, 2.0 ** 17, 2)
+    assert type(opt.inner_optimizer).__name__ == "Adam" and opt.iterations == 5
+    path = str(tmp_path / "again.keras")
+    m.save(path)
+    with zipfile.ZipFile(path) as z, h5py.File(io.BytesIO(z.read("model.weights.h5"))) as f:
+        assert len(f["optimizer/vars"]) == 4 + 2 + 2 * 4
+        assert len(f["optimizer/inner_optimizer/vars"]) == 2 + 2 * 4
+        assert float(f["optimizer/vars/3"][()]) == 2.0 ** 17
+    again = fastnn.models.load_model(path)
+    assert (again.optimizer.step_counter, float(again.optimizer.dynamic_scale)) == (1, 2.0 ** 17)
+    x, y = expected("loss_scale.keras", "x"), expected("loss_scale.keras", "y")
+    for model in (m, again):
+        model.train_on_batch(x, y)       # the second finite step: the scale doubles
+        assert (model.optimizer.step_counter, float(model.optimizer.dynamic_scale)) == \
+            (0, 2.0 ** 18)
+    assert all(np.array_equal(a, b) for a, b in zip(m.get_weights(), again.get_weights()))
 
 
 def test_keras_made_models_keep_their_settings():
