@@ -822,3 +822,26 @@ def test_a_sequential_in_a_sequential_takes_one_number_per_sample():
     # feature per row
     np.testing.assert_allclose(Sequential([Dense(1, kernel_initializer="ones")])(x),
                                x[:, None])
+
+
+@pytest.mark.parametrize("how", ["config", "keras_file", "own_file"])
+def test_a_sequential_keeps_its_dtype_through_its_config_and_files(how, tmp_path):
+    """A float64 layer after an Input given no dtype makes the model compute in float64;
+    the config gives the Input that dtype, so the revived model does too (it came back
+    float32: the Input's default overrode its layers')."""
+    import fastnn as keras
+    from fastnn import layers
+    m = keras.Sequential([keras.Input((3,)), layers.Dense(2, dtype="float64"), layers.Dense(2)])
+    if how == "config":
+        again = keras.Sequential.from_config(m.get_config())
+    else:
+        if how == "keras_file":
+            pytest.importorskip("h5py")
+        path = str(tmp_path / ("m.keras" if how == "keras_file" else "m.fnn"))
+        m.save(path)
+        again = keras.saving.load_model(path)
+    assert [l.dtype for l in again.layers] == [l.dtype for l in m.layers] == ["float64"] * 2
+    x = np.random.default_rng(0).random((4, 3))
+    again.set_weights(m.get_weights())
+    out = again.predict(x, verbose=0)
+    assert out.dtype == np.float64 and np.array_equal(out, m.predict(x, verbose=0))

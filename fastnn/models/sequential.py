@@ -420,7 +420,14 @@ class Sequential(Model):
     def get_config(self):
         layer_cfgs = []
         if self._input_layer is not None:
-            layer_cfgs.append(_serialize_layer(self._input_layer))
+            entry = _serialize_layer(self._input_layer)
+            if self._input_layer._explicit_dtype is None and \
+                    isinstance(entry.get("config"), dict) and "dtype" in entry["config"]:
+                # an Input given no dtype takes the model's (the first a layer was given):
+                # the config says so, or a revived model would compute in the Input's
+                # default and override its layers' dtypes
+                entry["config"]["dtype"] = str(np.dtype(self.dtype))
+            layer_cfgs.append(entry)
         layer_cfgs += [_serialize_layer(l) for l in self._layers]
         cfg = {"name": self.name, "trainable": self.trainable, "layers": layer_cfgs}
         if self.built and not self._structured:
