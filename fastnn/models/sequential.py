@@ -422,7 +422,8 @@ class Sequential(Model):
         if self._input_layer is not None:
             entry = _serialize_layer(self._input_layer)
             if self._input_layer._explicit_dtype is None and \
-                    isinstance(entry.get("config"), dict) and "dtype" in entry["config"]:
+                    isinstance(entry.get("config"), dict) and "dtype" in entry["config"] \
+                    and entry["config"]["dtype"] in ("float32", "float64"):
                 # an Input given no dtype takes the model's (the first a layer was given):
                 # the config says so, or a revived model would compute in the Input's
                 # default and override its layers' dtypes
