@@ -248,8 +248,7 @@ def _dense_specs(model):
             # holds the input as the first Dense layer takes it)
             if not specs or (src is None and pre_last is not None and pos < pre_last) \
                     or (src is not None and (src >= len(specs) - 1 or last_at[src] != pos
-                                             or any(s.get("skip") == src + 1
-                                                    or s.get("cat") == src + 2 for s in specs))):
+                                             or _taken(specs, src))):
                 raise Unsupported(f"{layer.name!r} (Concatenate): the engine joins a Dense "
                                   f"layer's output and the model's input (as the first Dense "
                                   f"layer takes it) or an earlier Dense layer's output")
@@ -259,7 +258,7 @@ def _dense_specs(model):
             src = spec_at[skips[i]]
             if src is None or src >= len(specs) - 1 or last_at[src] != skips[i] \
                     or "skip" in specs[-1] \
-                    or any(s.get("skip") == src + 1 or s.get("cat") == src + 2 for s in specs) \
+                    or _taken(specs, src) \
                     or specs[src]["out"] != specs[-1]["out"]:
                 raise Unsupported(f"{layer.name!r} (Add): the engine adds the output of an "
                                   f"earlier Dense layer (after its activation, normalisation "
@@ -355,6 +354,12 @@ def _dense_specs(model):
     if cat is not None:
         raise Unsupported("a Concatenate after the last Dense layer")
     return specs, flatten_first, norm
+
+
+def _taken(specs, src):
+    """Whether a residual connection or a concatenation already takes spec src's output
+    (the engine keeps one gradient buffer per layer for such a connection)."""
+    return any(s.get("skip") == src + 1 or s.get("cat") == src + 2 for s in specs)
 
 
 def _check_dense_arrays(layer):
