@@ -48,3 +48,22 @@ def away_from(a, point, gap=0.05):
     boundaries kept out of finite differences)."""
     near = np.abs(a - point) < gap
     return np.where(near, point + 2 * gap * np.where(a >= point, 1, -1), a)
+
+
+def check_step_against_central_differences(model, w0, x, y, rng, which=None, eps=1e-6,
+                                           atol=1e-7):
+    """After one SGD step of rate 1 on all rows from weights w0, the weights moved by
+    minus the gradient: central differences of model.evaluate's loss reproduce it at 3
+    random entries of each weight in `which` (indices into w0; all by default). The
+    weights are w0 again afterwards."""
+    grads = [a - b for a, b in zip(w0, model.get_weights())]
+    for k in range(len(w0)) if which is None else which:
+        for idx in [tuple(rng.integers(0, n) for n in w0[k].shape) for _ in range(3)]:
+            f = []
+            for sign in (1, -1):
+                ws = [v.copy() for v in w0]
+                ws[k][idx] += sign * eps
+                model.set_weights(ws)
+                f.append(model.evaluate(x, y, batch_size=len(x), verbose=0)[0])
+            assert abs((f[0] - f[1]) / (2 * eps) - grads[k][idx]) < atol, (k, idx)
+    model.set_weights(w0)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import fastnn as keras
+from cases import check_step_against_central_differences
 from fastnn import _kernels, engine, layers
 
 
@@ -105,20 +106,8 @@ def test_the_engine_gradient_through_a_concatenation_matches_finite_differences(
     w0 = [w.copy() for w in m.get_weights()]
     m.fit(x, y, batch_size=40, epochs=1, shuffle=False, verbose=0)
     assert m._engine.plan is not None and any(s.get("cat") for s in m._engine.plan.specs)
-    grads = [a - b for a, b in zip(w0, m.get_weights())]
     trained = [k for k, w in enumerate(m.weights) if w.trainable]
-    eps = 1e-6
-    for k in trained:
-        w = w0[k]
-        for idx in [tuple(rng.integers(0, n) for n in w.shape) for _ in range(3)]:
-            f = []
-            for sign in (1, -1):
-                ws = [v.copy() for v in w0]
-                ws[k][idx] += sign * eps
-                m.set_weights(ws)
-                f.append(m.evaluate(x, y, batch_size=40, verbose=0)[0])
-            assert abs((f[0] - f[1]) / (2 * eps) - grads[k][idx]) < 1e-7, (k, idx)
-    m.set_weights(w0)
+    check_step_against_central_differences(m, w0, x, y, rng, trained)
 
 
 def test_a_softmax_wide_and_deep_model_takes_its_logits_on_both_paths(monkeypatch):
