@@ -739,10 +739,10 @@ def _flatten_like(value, structure, owner):
             and len(structure) == len(flat):
         # a flat list of inputs given nested arrays (([a], b) for [input_a, input_b]):
         # taken flat, as Keras flattens the structure it is given
-        leaves = _array_leaves(value)
-        if leaves is not None and len(leaves) == len(flat) \
-                and any(isinstance(v, (list, tuple)) for v in value):
-            return leaves
+        leaves = tree_flatten(value)
+        if len(leaves) == len(flat) and any(isinstance(v, (list, tuple)) for v in value) \
+                and all(hasattr(v, "shape") and hasattr(v, "dtype") for v in leaves):
+            return leaves        # (Python numbers in lists are data, not a structure)
     if isinstance(structure, dict) and isinstance(value, (list, tuple)) \
             and len(value) == len(structure) == len(flat) and list(structure) == sorted(structure):
         # a list for a flat dict of inputs whose keys are in sorted order: taken in that
@@ -756,23 +756,6 @@ def _flatten_like(value, structure, owner):
                       f"order", UserWarning, stacklevel=4)
         return list(value)
     return _match(value, structure, owner)
-
-
-def _array_leaves(value):
-    """The arrays of nested lists and tuples of arrays, in order; None when a leaf is not
-    an array (Python numbers in lists are data, not a structure)."""
-    out = []
-    for v in value:
-        if isinstance(v, (list, tuple)):
-            inner = _array_leaves(v)
-            if inner is None:
-                return None
-            out += inner
-        elif hasattr(v, "shape") and hasattr(v, "dtype"):
-            out.append(v)
-        else:
-            return None
-    return out
 
 
 def _one_input_value(value, tensor, owner):
