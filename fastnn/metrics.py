@@ -151,10 +151,17 @@ class Metric:
         every epoch)."""
         self.total = 0.0
         self.count = 0.0
-        for var, initial in getattr(self, "_variables", ()):
-            var.assign(initial)
+        self._reset_variables()
 
     reset_states = reset_state
+
+    def _reset_variables(self):
+        """Every state variable back to its initial value, in place. The initial values
+        are the metric's own copies, made when each variable was added, so they are
+        written without assign()'s checks (reset_state runs at every fit,
+        train_on_batch and evaluate call)."""
+        for var, initial in self.__dict__.get("_variables", ()):
+            np.copyto(var.view(np.ndarray), initial)
 
     def batch_sums(self, y_true, y_pred, sample_weight=None):
         values = np.asarray(self._values(y_true, y_pred), dtype=np.float64).reshape(-1)
@@ -1374,8 +1381,7 @@ class AUC(_ConfusionMatrixMetric):
         return self._vdtype.name
 
     def reset_state(self):
-        for var, initial in getattr(self, "_variables", ()):
-            var.assign(initial)
+        self._reset_variables()
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         owner = f"{type(self).__name__}.update_state"
@@ -1543,8 +1549,7 @@ class Sum(_VariableState, Metric):
 
     def reset_state(self):
         self.total = 0.0
-        for var, initial in getattr(self, "_variables", ()):
-            var.assign(initial)
+        self._reset_variables()
 
     def result(self):
         return _Scalar(float(self.total))
@@ -2092,8 +2097,7 @@ class R2Score(Metric):
         return self._vdtype.name
 
     def reset_state(self):
-        for var, initial in getattr(self, "_variables", ()):
-            var.assign(initial)
+        self._reset_variables()
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         owner = "R2Score.update_state"
@@ -2250,8 +2254,7 @@ class FBetaScore(Metric):
         return self._vdtype.name
 
     def reset_state(self):
-        for var, initial in getattr(self, "_variables", ()):
-            var.assign(initial)
+        self._reset_variables()
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         owner = f"{type(self).__name__}.update_state"
@@ -2402,8 +2405,7 @@ class _IoUBase(Metric):
         return self._cm_dtype.name
 
     def reset_state(self):
-        for var, initial in getattr(self, "_variables", ()):
-            var.assign(initial)
+        self._reset_variables()
 
     def _ids(self, y, sparse, name, owner):
         """y as float64 class ids (argmax along axis unless sparse), flattened."""

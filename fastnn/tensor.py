@@ -24,6 +24,8 @@ plain NumPy arrays at plain NumPy speed. `Tensor._autodiff_install(attrs)` and
 """
 import numpy as np
 
+from fastnn import _changes
+
 __all__ = ["Tensor", "Variable", "Scalar", "as_tensor", "get_keras_mask", "set_keras_mask"]
 
 
@@ -163,6 +165,7 @@ class Variable(Tensor):
             raise TypeError(f"overwrite_with_gradient must be True or False, got "
                             f"{type(value).__name__} {value!r}")
         self._overwrite_with_gradient = bool(value)
+        _changes.note()     # the engine's plans read this flag
 
     @property
     def trainable(self):
@@ -175,6 +178,7 @@ class Variable(Tensor):
             raise TypeError(f"trainable must be True or False, got {type(value).__name__} "
                             f"{value!r}")
         self._trainable = bool(value)
+        _changes.note()     # the engine's plans read this flag
 
     def __reduce__(self):
         # pickle and copy keep the variable's trainable flag and name (NumPy's own

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import fastnn as keras
-from fastnn import engine, layers
+from fastnn import _changes, engine, layers
 
 
 def _data():
@@ -54,6 +54,16 @@ CHANGES = {
     "activation": lambda m: setattr(m.layers[1], "activation", keras.activations.get("tanh")),
     "freeze_layer": lambda m: setattr(m.layers[0], "trainable", False),
     "recompiled_loss": _recompile_loss,
+    # read when the plan is built: one set later must reach the engine as it reaches the
+    # layer path (an activity regularizer sends the model to the layer path)
+    "kernel_regularizer": lambda m: setattr(m.layers[0], "kernel_regularizer",
+                                            keras.regularizers.L2(0.5)),
+    "bias_regularizer": lambda m: setattr(m.layers[1], "bias_regularizer",
+                                          keras.regularizers.L1(0.5)),
+    "activity_regularizer": lambda m: setattr(m.layers[0], "activity_regularizer",
+                                              keras.regularizers.L2(0.5)),
+    "frozen_kernel": lambda m: setattr(m.layers[1].kernel, "trainable", False),
+    "weight_decay": lambda m: setattr(m.optimizer, "weight_decay", 0.05),
 }
 
 
@@ -235,3 +245,49 @@ def test_a_model_that_does_not_lower_is_not_retried_at_every_call(monkeypatch):
     m.evaluate(x, y, verbose=0)
     assert len(built) == n
     assert m._engine.why
+
+
+def test_calls_with_nothing_changed_do_not_read_the_model_again(monkeypatch):
+    # The per-call cost: once a plan was checked, calls with nothing counted as a change
+    # since (fastnn._changes) skip the key, until an attribute set counts as one.
+    m, _, _, plan = _train(True, None, monkeypatch)
+    x, y = _data()
+    m.predict(x, verbose=0)
+    m.train_on_batch(x[:4], y[:4])
+    keys = []
+    real = engine.FusedPlan._key
+    monkeypatch.setattr(engine.FusedPlan, "_key",
+                        staticmethod(lambda *a, **k: keys.append(1) or real(*a, **k)))
+    for _ in range(2):
+        m.predict(x, verbose=0)
+        m.predict_on_batch(x)
+        m(x)
+        m.evaluate(x, y, verbose=0)
+        m.test_on_batch(x, y)
+        m.train_on_batch(x[:4], y[:4])
+        m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert keys == [] and m._engine.plan is plan
+    m.optimizer.beta_2 = 0.9
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert keys and m._engine.plan is not plan
+
+
+def test_a_change_made_while_the_model_is_checked_is_seen_at_the_next_call(monkeypatch):
+    # the count is read before the key: a change made while the key is computed (as
+    # another thread may make it) leaves the plan unchecked for the next call
+    m, _, _, plan = _train(True, None, monkeypatch)
+    x, y = _data()
+    real = engine.FusedPlan._key
+    _changes.note()       # a change that alters nothing: the next call checks the model
+
+    def key_then_change(model, optimizer=True):
+        k = real(model, optimizer)
+        model.optimizer.beta_1 = 0.5     # after the key was read
+        return k
+    monkeypatch.setattr(engine.FusedPlan, "_key", staticmethod(key_then_change))
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert m._engine.plan is plan        # the key read matched: kept, with beta_1 0.9
+    monkeypatch.setattr(engine.FusedPlan, "_key", staticmethod(real))
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert m._engine.plan is not plan
+    assert dict(m._engine.plan.key[1])["beta_1"] == 0.5

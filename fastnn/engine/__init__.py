@@ -38,7 +38,7 @@ import time
 
 import numpy as np
 
-from fastnn import _interrupt
+from fastnn import _changes, _interrupt
 from fastnn import _kernels
 from fastnn import layers as layers_mod
 from fastnn import losses as losses_mod
@@ -81,7 +81,8 @@ _DTYPE_MAX = {np.dtype(t).char: float(np.finfo(t).max) for t in (np.float32, np.
 # (Normalization's statistics over the kept axes, its weights or the constants it was
 # given, are _kept_mean: its mean property is a new view at each read.)
 _KEY_ATTRS = ("units", "rate", "momentum", "epsilon", "activation", "invert", "_kept_mean",
-              "stddev", "rms_scaling", "seed")
+              "stddev", "rms_scaling", "seed", "kernel_regularizer", "bias_regularizer",
+              "gamma_regularizer", "beta_regularizer", "activity_regularizer")
 _CLASS_KEY_INFO = {}
 
 
@@ -561,6 +562,11 @@ def _fed_stat(model, specs, on_logits, m, code):
 class FusedPlan:
     """One model's C engine: the FusedNet, its workspace and how stats map to logs."""
 
+    # (count of changes, ids of the chain's layers) when the key was last found valid,
+    # and whether that check covered the optimizer's settings (see _cached_plan)
+    checked = None
+    checked_settings = False
+
     def __init__(self, model, training, custom=False):
         self.model = model
         self.custom = custom
@@ -688,9 +694,8 @@ class FusedPlan:
                                for _, w, t in layer._weights]
             else:
                 weight_ids += [(id(w), getattr(w, "trainable", True)) for w in layer.weights]
-            # units, rate, momentum, epsilon, activation, invert, _kept_mean, stddev,
-            # rms_scaling, seed: as getattr(layer, name, None) gives them, without the
-            # AttributeError of each missing one
+            # units, rate, ..., the regularizers (_KEY_ATTRS): as getattr(layer, name,
+            # None) gives them, without the AttributeError of each missing one
             values = list(map(layer.__dict__.get, _KEY_ATTRS))    # (no Python loop)
             for i, n in on_cls:
                 values[i] = getattr(layer, n)
@@ -1215,23 +1220,33 @@ def _cached_plan(model, x, training, custom):
     state = model._engine
     slot, no_slot = ("custom_plan", "custom_no_key") if custom else ("plan", "no_key")
     plan = getattr(state, slot)
-    # Inference (predict, evaluate, model(x)) runs no optimizer step: its key leaves the
-    # optimizer's settings out, and fit's (training=True) puts them in.
-    key = FusedPlan._key(model, optimizer=training or custom)
-    if plan is None and _same_key(getattr(state, no_slot), key):
-        return None                       # known unsupported, nothing changed since
-    try:
-        # A plan whose arrays were swapped or reshaped since is built again (and the
-        # layers' arrays checked against their shapes then).
-        if plan is None or not _same_key(plan.key, key) or (training and not plan.can_train) \
-                or not plan.net.arrays_intact():
-            plan = FusedPlan(model, training, custom=custom)
-    except Unsupported as why:
-        setattr(state, no_slot, key)
-        setattr(state, slot, None)
-        if not custom:
-            state.why = str(why)
-        return None
+    settings = training or custom
+    # The count of changes to layers, weights and optimizers, read before the model is:
+    # a plan checked at this count, on the same chain of layers, needs no new check
+    # (its key would come out the same).
+    seen = _changes.now()
+    chain_ids = tuple(map(id, model._flat_chain() or ()))
+    if plan is None or plan.checked != (seen, chain_ids) \
+            or (settings and not plan.checked_settings) or (training and not plan.can_train) \
+            or not plan.net.arrays_intact():
+        # Inference (predict, evaluate, model(x)) runs no optimizer step: its key leaves
+        # the optimizer's settings out, and fit's (training=True) puts them in.
+        key = FusedPlan._key(model, optimizer=settings)
+        if plan is None and _same_key(getattr(state, no_slot), key):
+            return None                       # known unsupported, nothing changed since
+        try:
+            # A plan whose arrays were swapped or reshaped since is built again (and the
+            # layers' arrays checked against their shapes then).
+            if plan is None or not _same_key(plan.key, key) \
+                    or (training and not plan.can_train) or not plan.net.arrays_intact():
+                plan = FusedPlan(model, training, custom=custom)
+        except Unsupported as why:
+            setattr(state, no_slot, key)
+            setattr(state, slot, None)
+            if not custom:
+                state.why = str(why)
+            return None
+        plan.checked, plan.checked_settings = (seen, chain_ids), settings
     if plan._streams and plan.draws != tuple(model.__dict__.get("_dropout_draws", ())):
         plan.sync_streams(training or custom)      # a training call drew new seeds
     setattr(state, slot, plan)

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from fastnn import _argcheck, initializers
+from fastnn import _argcheck, _changes, initializers
 from fastnn import mixed_precision as _mixed_precision
 from fastnn import regularizers as _regularizers
 from fastnn.autodiff.tape import record, should_record
@@ -297,6 +297,8 @@ class Layer:
         # the layer, the model and the C engine keep that one array, and a value of
         # another shape is refused instead of being read past its end later. build()
         # clears the weight list before making new weights, so it may replace them.
+        if name not in _changes.RUN_STATE:
+            _changes.count[0] += 1         # the engine's plans check the model again
         cur = self.__dict__.get(name)
         if isinstance(cur, _Variable) and value is not cur \
                 and any(w is cur for _, w, _ in self.__dict__.get("_weights", ())):
@@ -392,6 +394,7 @@ class Layer:
         if constraint is not None:
             value.constraint = constraint     # applied after each optimizer update
         self._weights.append((name, value, bool(trainable)))
+        _changes.note()
         if _CONTEXT.probe_made is not None:     # made by a probe call: undone to this value
             _CONTEXT.probe_made.append((value, np.array(value)))
         if regularizer is not None:

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from fastnn import _argcheck, initializers, regularizers
+from fastnn import _argcheck, _changes, initializers, regularizers
 from fastnn import _kernels
 from fastnn.autodiff import ops as _dops
 from fastnn.autodiff.tape import record, should_record
@@ -506,6 +506,7 @@ class Normalization(Layer):
             self.count.trainable = False
             self.count.name, self.count.path = "count", f"{self.name}/count"
             self._weights.append(("count", self.count, False))
+            _changes.note()
         else:   # given: constants broadcast to the kept axes, not weights (as Keras)
             def kept(value):
                 a = np.asarray(value, dtype=np.float64)

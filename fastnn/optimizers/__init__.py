@@ -13,7 +13,7 @@ import numpy as np
 
 from fastnn.optimizers import schedules
 from fastnn.optimizers.schedules import LearningRateSchedule
-from fastnn import _argcheck, _kernels, kernel_ops as ops
+from fastnn import _argcheck, _changes, _kernels, kernel_ops as ops
 from fastnn import _registry
 from fastnn.tensor import Scalar as _Scalar
 from fastnn.tensor import Variable as _Variable
@@ -200,6 +200,11 @@ class Optimizer:
     _slot_names = ()
     _loss_scale = None              # loss_scale_factor
     _overwritten = frozenset()      # indices of variables with overwrite_with_gradient
+
+    def __setattr__(self, name, value):
+        if name not in _changes.RUN_STATE:
+            _changes.count[0] += 1     # the engine's plans read the optimizer's settings
+        object.__setattr__(self, name, value)
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None,
