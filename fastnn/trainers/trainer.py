@@ -20,7 +20,7 @@ from fastnn import losses as losses_mod
 from fastnn import metrics as metrics_mod
 from fastnn import optimizers as optimizers_mod
 from fastnn import _argcheck
-from fastnn import _interrupt, _threads
+from fastnn import _changes, _interrupt, _threads
 from fastnn import _kernels
 from fastnn import ops
 from fastnn import utils
@@ -1144,6 +1144,20 @@ class Trainer:
     def _tracked_metrics(self):
         """Metric objects the model holds as attributes (self.custom = Mean(...)), which
         Keras tracks into model.metrics: logged, and reset with the compiled ones."""
+        # Every call that logs reads this. The attributes that may hold metrics are
+        # listed again only after an attribute was set on a layer or model (a counted
+        # change, fastnn._changes); the lists among them are walked at every call, as
+        # items may have been added since.
+        d = self.__dict__
+        cached = d.get("_metric_holders")
+        if cached is not None and cached[0] == _changes.count[0]:
+            held = cached[1]
+        else:
+            held = [v for name, v in d.items()
+                    if name[:1] != "_" and isinstance(v, (metrics_mod.Metric, list, tuple))]
+            d["_metric_holders"] = (_changes.count[0], held)   # (not a counted change)
+        if not held:
+            return []
         compiled = {id(m) for m in self._metrics or ()}
         compiled.add(id(self.__dict__.get("_loss_tracker")))
         out, seen = [], set()
@@ -1156,9 +1170,8 @@ class Trainer:
             elif isinstance(v, (list, tuple)):
                 for item in v:
                     take(item)
-        for name, v in self.__dict__.items():     # (every call that logs: kept cheap)
-            if name[:1] != "_" and isinstance(v, (metrics_mod.Metric, list, tuple)):
-                take(v)
+        for v in held:
+            take(v)
         return out
 
     def _fit_epoch(self, x, y, sw, batch_size, shuffle, callbacks, want_batch_logs):
