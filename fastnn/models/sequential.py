@@ -3,6 +3,7 @@ import inspect
 
 import numpy as np
 
+from fastnn import _changes
 from fastnn.layers import Dense, InputLayer, Layer, serialize as _serialize_layer, \
     deserialize as _deserialize_layer
 from fastnn.layers.layer import _auto_name, _is_shape, _probe_undone, _take_inputs
@@ -92,12 +93,22 @@ class Sequential(Model):
     def dtype(self):
         """The first dtype a layer was given explicitly (its Input's first), else the
         global dtype policy's weight dtype (floatx() unless set): the model computes in it."""
+        # Read several times by every call: kept until a counted change (fastnn._changes:
+        # an attribute set on a layer, a layer added or removed) or another global policy
+        policy = dtype_policy()
+        seen = self.__dict__.get("_dtype_seen")
+        if seen is not None and seen[0] == _changes.count[0] and seen[1] is policy:
+            return seen[2]
+        dtype = policy.variable_dtype
         if self._input_layer is not None and self._input_layer._explicit_dtype is not None:
-            return self._input_layer._explicit_dtype
-        for layer in self._layers:
-            if layer._explicit_dtype is not None:
-                return layer._explicit_dtype
-        return dtype_policy().variable_dtype
+            dtype = self._input_layer._explicit_dtype
+        else:
+            for layer in self._layers:
+                if layer._explicit_dtype is not None:
+                    dtype = layer._explicit_dtype
+                    break
+        self.__dict__["_dtype_seen"] = (_changes.count[0], policy, dtype)  # (not counted)
+        return dtype
 
     @dtype.setter
     def dtype(self, value):
