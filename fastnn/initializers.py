@@ -140,12 +140,23 @@ class Constant(Initializer):
             self.value = _argcheck.real(value, "value", "Constant")
 
     def __call__(self, shape, dtype="float32"):
-        shape, dtype = self._args(shape, dtype)
+        # any numeric or bool dtype, as Keras casts the value to it: integers truncated
+        # toward zero, bool True where the value is not 0
+        shape, dtype = self._args(shape, dtype, "biuf")
         try:
             out = np.broadcast_to(self.value, shape)
         except ValueError:
             raise ValueError(f"Constant: value of shape {np.shape(self.value)} does not "
                              f"broadcast to the shape {shape}") from None
+        if dtype.kind == "b":
+            return np.array(out != 0)
+        if dtype.kind in "iu":
+            whole = np.trunc(np.asarray(out, np.float64))
+            info = np.iinfo(dtype)
+            if whole.size and (whole.min() < info.min or whole.max() > info.max):
+                raise ValueError(f"Constant: value={_argcheck.shown(self.value)} does not fit "
+                                 f"in {dtype} (from {info.min} to {info.max})")
+            return whole.astype(dtype)
         return _fits("Constant", np.array(out), dtype, f"value={_argcheck.shown(self.value)} would")
 
     def get_config(self):

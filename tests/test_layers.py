@@ -84,6 +84,24 @@ def test_uniform_variants_and_constants():
         initializers.get("glorot")
 
 
+@pytest.mark.parametrize("value,dtype,expected", [
+    (2.7, "int32", [2, 2]), (-2.7, "int32", [-2, -2]), (3, "uint8", [3, 3]),
+    (1.0, "bool", [True, True]), (0.0, "bool", [False, False]), ([1.5, 2.5], "int64", [1, 2]),
+])
+def test_constant_fills_integer_and_bool_dtypes_as_keras_casts(value, dtype, expected):
+    # Keras 3: ops.cast(value, dtype) * ops.ones(shape, dtype): integers truncated toward
+    # zero, bool True where the value is not 0 (the expected values are Keras 3.15's)
+    out = initializers.Constant(value)((2,), dtype=dtype)
+    assert out.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(out, np.array(expected, dtype=dtype))
+
+
+def test_constant_refuses_a_value_that_does_not_fit_the_integer_dtype():
+    # (Keras raises NumPy's OverflowError from inside)
+    with pytest.raises(ValueError, match=r"value=300.0 does not fit in uint8 \(from 0 to 255\)"):
+        initializers.Constant(300)((2,), dtype="uint8")
+
+
 def test_set_random_seed_repeats_initialisation():
     fastnn.utils.set_random_seed(42)
     a = Dense(4)
