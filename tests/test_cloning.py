@@ -123,6 +123,6 @@ def test_subclassed_model_with_its_own_get_config_or_none():
         def call(self, x):
             return self.layer(x)
 
-    with pytest.raises(NotImplementedError, match="NoConfig is a subclassed model whose "
-                                                  "constructor took arguments other than"):
+    with pytest.raises(NotImplementedError, match="NoConfig was made with constructor arguments "
+                                                  "other than"):
         clone_model(NoConfig(layers.Dense(2)))

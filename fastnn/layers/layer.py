@@ -183,6 +183,65 @@ def _take_inputs(layer, args, kwargs):
     raise TypeError(f"{layer.name}: a layer is called on its inputs, got no arguments")
 
 
+_AUTO_CONFIG_TYPES = (str, int, float, bool, type(None))
+
+
+def _auto_config(cls, args, kwargs):
+    """The arguments cls(*args, **kwargs) binds to, as Keras records them for
+    get_config: defaults filled in, **kwargs expanded, without self and name; None when
+    they do not bind, when a value is not a str, number, bool or None (or a list, tuple
+    or dict of them), or when the constructor takes positional-only arguments or was
+    given *args."""
+    try:
+        signature = inspect.signature(cls.__init__)
+        bound = signature.bind(None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    params = list(signature.parameters.values())
+    if any(p.kind == inspect.Parameter.POSITIONAL_ONLY for p in params[1:]):
+        return None
+    bound.apply_defaults()
+    out = dict(bound.arguments)
+    out.pop(params[0].name)
+    for p in params[1:]:
+        if p.kind == inspect.Parameter.VAR_KEYWORD:
+            out.update(out.pop(p.name, {}))
+        elif p.kind == inspect.Parameter.VAR_POSITIONAL and out.pop(p.name, ()):
+            return None
+    out.pop("name", None)
+
+    def plain(v):
+        if isinstance(v, (list, tuple)):
+            return all(plain(x) for x in v)
+        if isinstance(v, dict):
+            return all(plain(x) for x in v.values())
+        return isinstance(v, _AUTO_CONFIG_TYPES)
+    return out if plain(out) else None
+
+
+def _auto_get_config(obj, base):
+    """Keras' get_config of a subclass that defines none (Operation.get_config): the
+    name (unless the constructor can take neither ``name`` nor ``**kwargs``), the
+    constructor's arguments as recorded when the object was made, then `base` (the
+    trainable flag and dtype). NotImplementedError, as in Keras, when no arguments
+    were recorded (some were not plain values)."""
+    cls = type(obj)
+    auto = obj.__dict__.get("_auto_config")
+    if auto is None:
+        raise NotImplementedError(
+            f"{cls.__name__} was made with constructor arguments other than strings, "
+            f"numbers, booleans and None (or lists and dicts of them), or with positional-"
+            f"only or *args arguments, and defines no get_config(): define get_config() "
+            f"(and from_config) to save or clone it")
+    params = inspect.signature(cls.__init__).parameters
+    takes_name = "name" in params or (
+        "kwargs" in params and params["kwargs"].kind == inspect.Parameter.VAR_KEYWORD)
+    config = {"name": obj.name} if takes_name else {}
+    config.update(auto)
+    config.update(base)
+    return config
+
+
 class Layer:
     """keras.layers.Layer. A layer makes its weights in build(input_shape) with
     add_weight() and computes in call(inputs, training=...); calling it (`layer(x)`)
@@ -227,6 +286,14 @@ class Layer:
     # keras.layers.InputSpec (or a list of them): set, the first argument of each call
     # is checked against it
     input_spec = None
+
+    def __new__(cls, *args, **kwargs):
+        instance = object.__new__(cls)
+        if cls.get_config is Layer.get_config and not cls.__module__.startswith("fastnn."):
+            # a layer of the user's without a get_config: Keras' automatic config, the
+            # constructor's arguments (Operation.__new__)
+            instance.__dict__["_auto_config"] = _auto_config(cls, args, kwargs)
+        return instance
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None,
                  batch_input_shape=None, **kwargs):
@@ -957,6 +1024,8 @@ class Layer:
         """
         cfg = {"name": self.name, "trainable": self.trainable,
                "dtype": self.dtype_policy.name}
+        if "_auto_config" in self.__dict__ and type(self).get_config is Layer.get_config:
+            cfg = _auto_get_config(self, {k: cfg[k] for k in ("trainable", "dtype")})
         if getattr(self, "activity_regularizer", None) is not None:
             cfg["activity_regularizer"] = _regularizers.serialize(self.activity_regularizer)
         if self._input_shape_arg is not None:

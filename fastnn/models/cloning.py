@@ -1,10 +1,10 @@
 """keras.models.clone_model (Keras 3's keras/src/models/cloning.py): a new model with the
 architecture of a Sequential, functional or subclassed model, its layers made again
 (fresh weights) or by a function of the user's."""
-import inspect
 
 from fastnn.layers import Input
 from fastnn.layers.core import OpLayer
+from fastnn.layers.layer import _auto_get_config
 from fastnn.layers.symbolic import KerasTensor, tree_flatten, tree_map
 from fastnn.models.functional import Functional, run_graph
 from fastnn.models.model import Model
@@ -197,20 +197,8 @@ def _clone_subclassed_model(model):
     if cls.get_config is not Model.get_config:
         config = model.get_config()
     else:
-        auto = getattr(model, "_auto_config", None)
-        if auto is None:
-            raise NotImplementedError(
-                f"clone_model: {cls.__name__} is a subclassed model whose constructor took "
-                f"arguments other than strings, numbers, booleans and None, and that has no "
-                f"get_config() of its own: define get_config() (and from_config) to clone it")
-        # Keras' Operation.get_config (the name, unless the constructor cannot take it,
-        # and the recorded arguments) and Layer.get_config (trainable, dtype)
-        params = inspect.signature(cls.__init__).parameters
-        takes_name = "name" in params or any(
-            p.kind == inspect.Parameter.VAR_KEYWORD for p in params.values())
-        config = {"name": model.name} if takes_name else {}
-        config.update(auto)
-        config.update({"trainable": model.trainable, "dtype": model.dtype_policy.name})
+        config = _auto_get_config(model, {"trainable": model.trainable,
+                                          "dtype": model.dtype_policy.name})
     clone = cls.from_config(config)
     shape = getattr(model, "_build_input_shape", None)
     if model.built and shape is not None and not clone.built:

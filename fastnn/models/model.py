@@ -17,48 +17,12 @@ import inspect
 
 import numpy as np
 
-from fastnn.layers.layer import Layer, _CONTEXT, _probe_undone, _take_inputs
+from fastnn.layers.layer import Layer, _CONTEXT, _auto_config, _probe_undone, _take_inputs
 from fastnn.layers import symbolic as _symbolic
 from fastnn.tensor import Tensor as _Tensor, as_tensor as _as_tensor
 from fastnn.trainers.trainer import Trainer
 
 _FLAGS = (bool, type(None))    # training= values that are not a symbolic tensor
-
-
-_AUTO_CONFIG_TYPES = (str, int, float, bool, type(None))
-
-
-def _auto_config(cls, args, kwargs):
-    """The arguments cls(*args, **kwargs) binds to, as Keras records them for
-    get_config: defaults filled in, **kwargs expanded, without self and name; None when
-    they do not bind, when a value is not a str, number, bool or None (or a list, tuple
-    or dict of them), or when the constructor takes positional-only arguments or was
-    given *args."""
-    try:
-        signature = inspect.signature(cls.__init__)
-        bound = signature.bind(None, *args, **kwargs)
-    except (TypeError, ValueError):
-        return None
-    params = list(signature.parameters.values())
-    if any(p.kind == inspect.Parameter.POSITIONAL_ONLY for p in params[1:]):
-        return None
-    bound.apply_defaults()
-    out = dict(bound.arguments)
-    out.pop(params[0].name)
-    for p in params[1:]:
-        if p.kind == inspect.Parameter.VAR_KEYWORD:
-            out.update(out.pop(p.name, {}))
-        elif p.kind == inspect.Parameter.VAR_POSITIONAL and out.pop(p.name, ()):
-            return None
-    out.pop("name", None)
-
-    def plain(v):
-        if isinstance(v, (list, tuple)):
-            return all(plain(x) for x in v)
-        if isinstance(v, dict):
-            return all(plain(x) for x in v.values())
-        return isinstance(v, _AUTO_CONFIG_TYPES)
-    return out if plain(out) else None
 
 
 def _functional_args(args, kwargs):

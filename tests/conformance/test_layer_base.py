@@ -301,3 +301,116 @@ def test_serialize_activity_regularizer():
     layer = layers.Dense(2)
     config = layer.get_config()
     assert "activity_regularizer" not in config
+
+
+# ---------------------------------------------------------------------------------------
+# Automatic configs of layers that define no get_config(). Source: keras-team/keras,
+# `keras/src/ops/operation_test.py` (OperationTest.test_serialization_*auto_config and
+# test_failing_serialization_*). Keras runs them on Operation subclasses; a Layer's
+# get_config is Operation's plus the layer's trainable flag and dtype, so the expected
+# configs carry those two as well (fastnn's dtype: the policy's name).
+
+class _CustomConstructor(layers.Layer):
+    def __init__(self, alpha, *, beta=1.0, name=None):
+        super().__init__(name=name)
+        self.alpha = alpha
+        self.beta = beta
+
+
+class _CustomConstructorNoName(layers.Layer):
+    def __init__(self, alpha, beta=1.0):
+        super().__init__()
+        self.alpha = alpha
+        self.beta = beta
+
+
+class _KwargsInConstructor(layers.Layer):
+    def __init__(self, alpha, beta=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = alpha
+        self.beta = beta
+
+
+class _ArgsInConstructor(layers.Layer):
+    def __init__(self, alpha, *args, name=None):
+        super().__init__(name=name)
+        self.alpha = alpha
+
+
+_LAYER_PART = {"trainable": True, "dtype": "float32"}
+
+
+@pytest.mark.parametrize("cls", [_CustomConstructor, _KwargsInConstructor])
+def test_serialization_custom_constructor_with_name_auto_config(cls):
+    # (a constructor that takes name but no **kwargs cannot take the layer's trainable
+    # and dtype back: from_config is given the rest, as Keras' from_config would fail)
+    def revive(config):
+        if cls is _CustomConstructor:
+            config = {k: v for k, v in config.items() if k not in _LAYER_PART}
+        return cls.from_config(config)
+
+    op = cls(alpha=0.2, name="test_op")
+    config = op.get_config()
+    assert config == {"alpha": 0.2, "beta": 1.0, "name": "test_op", **_LAYER_PART}
+    revived = revive(config)
+    assert revived.get_config() == config
+    assert revived.name == op.name
+
+    op = cls(alpha=0.2, beta=0.0)         # the made-up name is kept too
+    config = op.get_config()
+    assert config == {"alpha": 0.2, "beta": 0.0, "name": op.name, **_LAYER_PART}
+    revived = revive(config)
+    assert revived.get_config() == config
+    assert revived.name == op.name
+
+
+def test_a_constructor_without_kwargs_cannot_take_the_layer_part_back():
+    # as in Keras: the automatic config holds trainable and dtype, which such a
+    # constructor does not accept
+    config = _CustomConstructor(alpha=0.2).get_config()
+    with pytest.raises(TypeError):
+        _CustomConstructor.from_config(config)
+
+
+def test_serialization_custom_constructor_with_no_name_auto_config():
+    op = _CustomConstructorNoName(alpha=0.2)
+    config = op.get_config()
+    assert config == {"alpha": 0.2, "beta": 1.0, **_LAYER_PART}
+    revived = _CustomConstructorNoName.from_config(
+        {k: v for k, v in config.items() if k not in _LAYER_PART})
+    assert revived.get_config() == config
+
+
+def test_failing_serialization_non_serializable_auto_config():
+    class NonSerializable:
+        pass
+
+    op = _CustomConstructor(alpha=NonSerializable(), name="test_op")
+    with pytest.raises(NotImplementedError):
+        op.get_config()
+
+
+def test_failing_serialization_custom_constructor_with_args_auto_config():
+    op = _ArgsInConstructor(0.2, "a", "b", "c", name="test_op")
+    with pytest.raises(NotImplementedError):
+        op.get_config()
+
+
+def test_a_layer_with_an_automatic_config_is_made_again_from_the_model_config():
+    # (not in Keras' tests: what the recorded arguments are for) the layer made again
+    # from the model's JSON with its own arguments
+    import fastnn as keras
+
+    class Scale(layers.Layer):
+        def __init__(self, factor, offsets=(0.0, 0.0), **kwargs):
+            super().__init__(**kwargs)
+            self.factor, self.offsets = factor, offsets
+
+        def call(self, x):
+            return x * self.factor + np.asarray(self.offsets, "float32")
+
+    model = keras.Sequential([keras.Input((2,)), Scale(3.0, offsets=[1.0, -1.0])])
+    x = np.array([[1.0, 2.0]], "float32")
+    again = keras.models.model_from_json(model.to_json(), custom_objects={"Scale": Scale})
+    assert again.layers[0].factor == 3.0 and again.layers[0].offsets == [1.0, -1.0]
+    np.testing.assert_array_equal(again.predict(x, verbose=0), [[4.0, 5.0]])
