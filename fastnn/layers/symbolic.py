@@ -23,12 +23,23 @@ def _tree_flatten(structure):
     return [structure]
 
 
+def same_tuple(template, items):
+    """A tuple of `items` of template's type: a named tuple stays one (its class takes
+    its fields as arguments), as Keras' tree functions keep it."""
+    if type(template) is tuple:
+        return tuple(items)
+    if hasattr(template, "_fields"):
+        return type(template)(*items)
+    return type(template)(items)
+
+
 def tree_map(fn, structure):
-    """fn applied to every leaf of a structure of lists, tuples and dicts."""
+    """fn applied to every leaf of a structure of lists, tuples and dicts (a named tuple
+    stays one)."""
     if isinstance(structure, list):
         return [tree_map(fn, s) for s in structure]
     if isinstance(structure, tuple):
-        return tuple(tree_map(fn, s) for s in structure)
+        return same_tuple(structure, [tree_map(fn, s) for s in structure])
     if isinstance(structure, dict):
         return {k: tree_map(fn, v) for k, v in structure.items()}
     return fn(structure)

@@ -29,6 +29,7 @@ from fastnn.callbacks.base import Callback, CallbackList, History
 from fastnn.autodiff import GradientTape
 from fastnn.autodiff.tape import hooks_held
 from fastnn.layers import regularization
+from fastnn.layers import symbolic as _symbolic
 from fastnn.layers.layer import (Layer, _as_output, _call_signature, _call_takes_mask,
                                  get_keras_mask)
 
@@ -156,8 +157,10 @@ def _float_logs(logs):
 
 def _to_numpy(out):
     """A model's outputs as plain NumPy arrays (structures kept)."""
-    if isinstance(out, (list, tuple)):
-        return type(out)(_to_numpy(o) for o in out)
+    if isinstance(out, list):
+        return [_to_numpy(o) for o in out]
+    if isinstance(out, tuple):
+        return _symbolic.same_tuple(out, [_to_numpy(o) for o in out])
     if isinstance(out, dict):
         return {k: _to_numpy(v) for k, v in out.items()}
     return np.asarray(out).view(np.ndarray) if isinstance(out, np.ndarray) else np.asarray(out)
@@ -166,8 +169,11 @@ def _to_numpy(out):
 def _concat_batches(outs):
     """predict's per-batch outputs joined along the batch axis (structures kept)."""
     first = outs[0]
-    if isinstance(first, (list, tuple)):
-        return type(first)(_concat_batches([o[i] for o in outs]) for i in range(len(first)))
+    if isinstance(first, list):
+        return [_concat_batches([o[i] for o in outs]) for i in range(len(first))]
+    if isinstance(first, tuple):
+        return _symbolic.same_tuple(first, [_concat_batches([o[i] for o in outs])
+                                            for i in range(len(first))])
     if isinstance(first, dict):
         return {k: _concat_batches([o[k] for o in outs]) for k in first}
     return np.concatenate(outs, axis=0)
@@ -1747,7 +1753,8 @@ class Trainer:
             cbl.on_predict_end()
             return out
         out = None
-        spe = self._steps_per_execution
+        parts = []     # the batches' outputs when they are a structure (a subclassed
+        spe = self._steps_per_execution      # model's call returning a tuple or dict)
         self.stop_predicting = False
         for b in range(steps_n):
             s = slice(b * batch_size, min(n, (b + 1) * batch_size))
@@ -1755,17 +1762,21 @@ class Trainer:
                 cbl.on_predict_batch_begin(b)
                 first = b * batch_size
             ob = self._call_arrays(xa[s], training=False)
-            if out is None:
-                out = np.empty((n,) + ob.shape[1:], dtype=ob.dtype)
-            out[s] = ob
+            if isinstance(ob, np.ndarray) and not parts:
+                if out is None:
+                    out = np.empty((n,) + ob.shape[1:], dtype=ob.dtype)
+                out[s] = ob
+            else:
+                parts.append(ob)
             if b + 1 == steps_n or (b + 1) % spe == 0:
-                cbl.on_predict_batch_end(b - b % spe + spe - 1,
-                                         {"outputs": out[first:s.stop]})
+                done = out[first:s.stop] if not parts else \
+                    _concat_batches(parts[(first // batch_size):])
+                cbl.on_predict_batch_end(b - b % spe + spe - 1, {"outputs": done})
                 if self.stop_predicting:      # the outputs so far, as Keras returns them
-                    out = out[:s.stop]
+                    out = None if parts else out[:s.stop]
                     break
         cbl.on_predict_end()
-        return out
+        return _concat_batches(parts) if parts else out
 
     def _call_arrays(self, x, training=False):
         plan = None if training else engine.plan_for(self, x)

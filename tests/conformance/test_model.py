@@ -289,10 +289,6 @@ def test_tuple_input_model_subclass():
 
 
 # Keras: keras/src/models/model_test.py::test_reviving_functional_from_config_custom_layer
-@pytest.mark.xfail(strict=True, reason="missing: the constructor arguments of a custom "
-                   "layer that defines no get_config() in its config (Keras records them "
-                   "when the layer is made); Model.from_config(config, custom_objects=) "
-                   "itself revives custom layers")
 def test_reviving_functional_from_config_custom_layer():
     class CustomDense(layers.Layer):
         def __init__(self, units, **kwargs):
@@ -1078,9 +1074,6 @@ def test_functional_struct_outputs_dict_struct_losses(weighted):
 
 
 # Keras: keras/src/models/model_test.py::test_functional_struct_outputs_namedtuple_struct_losses
-@pytest.mark.xfail(strict=True, reason="bug: a functional model whose outputs are a named "
-                   "tuple returns a plain tuple (Keras returns the named tuple), so a loss "
-                   "over the structure sees another structure than model.output")
 def test_functional_struct_outputs_namedtuple_struct_losses():
     model, Y = _get_model_multi_outputs_struct_namedtuple()
     assert isinstance(model, Functional)
