@@ -447,13 +447,13 @@ class Functional(Model):
             return x
         return self._given_inputs(x, self.name)[0]
 
-    def _convert_x(self, x, what, argname="x"):
+    def _convert_x(self, x, what, argname="x", allow_empty=False):
         if len(self.inputs) == 1 and isinstance(x, (list, tuple)) and x \
                 and all(v is None or isinstance(v, np.ndarray) for v in x):
             x = self._given_inputs(x, what)[0]     # [array]; [None] and [a, b] refused
         elif len(self.inputs) == 1 and isinstance(x, np.ndarray):
             x = self._standardized_rank(x, 0, what)
-        return super()._convert_x(x, what, argname)
+        return super()._convert_x(x, what, argname, allow_empty)
 
     def _standardized_rank(self, value, i, what):
         """The value given for input i with Keras' rank standardization: one axis more

@@ -300,14 +300,14 @@ class Sequential(Model):
         # as its call gives them
         return self._probed_spec(args, kwargs)
 
-    def _convert_x(self, x, what, argname="x"):
+    def _convert_x(self, x, what, argname="x", allow_empty=False):
         # an unbuilt model whose first layer was built for 1-D inputs (one number per
         # sample) is built for them, so they are not taken as one feature per row
         if not self.built and self._layers and np.ndim(x) == 1:
             first = self._layers[0]
             if first.built and _is_shape(first.input_shape) and len(first.input_shape) == 1:
                 self.build(first.input_shape)
-        return super()._convert_x(x, what, argname)
+        return super()._convert_x(x, what, argname, allow_empty)
 
     def _output_shape_for(self, input_shape):
         """Output shape of the stack for `input_shape`, without building anything."""

@@ -643,7 +643,7 @@ class Trainer:
             return False
         return any(getattr(t, "dtype", None) == "string" for t in inputs)
 
-    def _convert_x(self, x, what, argname="x"):
+    def _convert_x(self, x, what, argname="x", allow_empty=False):
         """x -> C-contiguous array of the model dtype (a new array when a cast is needed,
         never a mutated caller array), checked against the built input shape. A model
         whose input is Input(dtype="string") takes an array of str, bytes or objects
@@ -659,7 +659,7 @@ class Trainer:
             # Keras 2 expanded 1-D inputs to one feature; a model built for one number
             # per sample (Input(shape=())) takes them as they are
             arr = arr.reshape(-1, 1)
-        if arr.shape[0] == 0 or arr.size == 0:
+        if (arr.shape[0] == 0 and not allow_empty) or (arr.size == 0 and arr.shape[0]):
             raise ValueError(f"{what}: {argname} must not be empty, got shape {arr.shape}")
         if self.built:
             if arr.shape[1:] != exp[1:] and (  # equal: the common case, nothing to compare
@@ -1786,7 +1786,14 @@ class Trainer:
 
     def _outputs(self, x, training, what):
         self._require_layers(what)
-        xa = self._convert_x(x, what)
+        # no rows: the outputs' shapes, with no rows, as Keras' model(x) and
+        # predict_on_batch give them (the layers compute them; the engine needs rows)
+        xa = self._convert_x(x, what, allow_empty=True)
+        if xa.shape[0] == 0:
+            with self._train_lock:
+                if not self.built:
+                    self.build((None,) + xa.shape[1:])
+                return self._forward(xa, training)
         if not training:
             if not self.built:
                 with self._train_lock:
