@@ -291,3 +291,80 @@ def test_a_change_made_while_the_model_is_checked_is_seen_at_the_next_call(monke
     m.fit(x, y, batch_size=16, epochs=1, verbose=0)
     assert m._engine.plan is not plan
     assert dict(m._engine.plan.key[1])["beta_1"] == 0.5
+
+
+def _fuzz_model():
+    return keras.Sequential([keras.Input((6,)), layers.Dense(8), layers.BatchNormalization(),
+                             layers.Activation("relu"), layers.Dropout(0.1),
+                             layers.Dense(7, activation="relu"), layers.Dense(3)])
+
+
+def _fuzz_changes(rng):
+    def dense(m):
+        return [layer for layer in m.layers if isinstance(layer, layers.Dense)]
+
+    def pick(options):
+        return options[rng.integers(0, len(options))]
+    return [
+        lambda m: setattr(dense(m)[rng.integers(1, 3)], "activation",
+                          keras.activations.get(pick(["relu", "tanh", "sigmoid"]))),
+        lambda m: setattr(m.layers[rng.integers(0, 6)], "trainable", bool(rng.integers(0, 2))),
+        lambda m: setattr(dense(m)[rng.integers(0, 3)].kernel, "trainable",
+                          bool(rng.integers(0, 2))),
+        lambda m: setattr(m.optimizer, "beta_1", pick([0.5, 0.9])),
+        lambda m: setattr(m.optimizer, "epsilon", pick([1e-7, 1e-3])),
+        lambda m: setattr(m.optimizer, "clipnorm", pick([0.1, 1.0])),
+        lambda m: setattr(m.optimizer, "learning_rate", pick([1e-3, 1e-2])),
+        lambda m: setattr(dense(m)[rng.integers(0, 3)], "kernel_regularizer",
+                          keras.regularizers.L2(pick([0.0, 0.1]))),
+        lambda m: m.compile(optimizer=m.optimizer, metrics=["accuracy"],
+                            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
+        lambda m: setattr(m.layers[3], "rate", pick([0.0, 0.3])),
+        lambda m: setattr(m.layers[1], "momentum", pick([0.9, 0.5])),
+    ]
+
+
+def _fuzz_run(fused, seed, monkeypatch):
+    monkeypatch.setattr(engine, "ENABLED", fused)
+    keras.utils.set_random_seed(seed)
+    m = _fuzz_model()
+    m.compile(optimizer=keras.optimizers.Adam(1e-2), metrics=["accuracy"],
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    rng = np.random.default_rng(seed)
+    x, y = rng.random((40, 6)).astype("float32"), rng.integers(0, 3, 40)
+    changes = _fuzz_changes(np.random.default_rng(seed + 1000))
+    plan_rng = np.random.default_rng(seed + 2000)
+    out = []
+    for _ in range(6):
+        for k in plan_rng.choice(len(changes), size=plan_rng.integers(0, 3), replace=False):
+            changes[k](m)
+        call = plan_rng.integers(0, 4)
+        try:
+            if call == 0:
+                out.append(m.fit(x, y, batch_size=8, epochs=1, verbose=0).history["loss"])
+            elif call == 1:
+                out.append(m.train_on_batch(x[:8], y[:8]))
+            elif call == 2:
+                out.append(m.evaluate(x, y, verbose=0))
+            else:
+                out.append(m.predict(x, verbose=0))
+        except ValueError as e:       # (an optimizer asked for variables it was not built for)
+            out.append(str(e))
+    return out, m.get_weights()
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_random_changes_between_calls_train_as_the_layer_path(seed, monkeypatch):
+    # Random settings changed between random calls: with the change count deciding when
+    # the key is read, the engine must still give the layer path's numbers (a change it
+    # missed would train with the old setting)
+    got, got_w = _fuzz_run(True, seed, monkeypatch)
+    ref, ref_w = _fuzz_run(False, seed, monkeypatch)
+    for a, b in zip(got, ref):
+        if isinstance(a, str) or isinstance(b, str):
+            assert a == b
+        else:
+            np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float),
+                                       rtol=1e-5, atol=1e-6)
+    for a, b in zip(got_w, ref_w):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
