@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """One network written as each kind of Keras model: does it lower onto the C engine,
-and what does an epoch cost next to the Sequential's?
+and what do an epoch and a predict over its rows cost next to the Sequential's?
 
     python bench/model_kinds.py [--rows 8192] [--batch 128] [--runs 5]
                                 [--widths 784,512,256,10] [--profile 12] [--threads N]
@@ -208,6 +208,7 @@ def main(argv=None):
     for m in models.values():         # warm-up epoch: plans, workspaces, imports
         m.fit(x, y, batch_size=a.batch, epochs=1, verbose=0)
     times = {k: [] for k in kinds}
+    ptimes = {k: [] for k in kinds}
     for r in range(a.runs):
         order = kinds[r % len(kinds):] + kinds[:r % len(kinds)]   # each kind first in turn
         for k in order:
@@ -219,12 +220,19 @@ def main(argv=None):
             t0 = time.perf_counter()
             m.fit(x, y, batch_size=a.batch, epochs=1, verbose=0)
             times[k].append(time.perf_counter() - t0)
+            gc.collect()
+            t0 = time.perf_counter()
+            m.predict(x, batch_size=a.batch, verbose=0)
+            ptimes[k].append(time.perf_counter() - t0)
     med = {k: statistics.median(ts) for k, ts in times.items()}
+    pmed = {k: statistics.median(ts) for k, ts in ptimes.items()}
     print(f"{a.rows} rows, network {'-'.join(map(str, widths))}, batch {a.batch} "
           f"({steps} steps an epoch), one epoch per fit, median of {a.runs} alternating "
-          f"runs in one process; fastnn threads: {keras.get_num_threads()}\n")
-    print("| model | epoch (s) | / Sequential | lowered | per-step overhead (µs) | why not |")
-    print("|---|---:|---:|---|---:|---|")
+          f"runs in one process (after each fit, predict over the same rows); fastnn threads: "
+          f"{keras.get_num_threads()}\n")
+    print("| model | epoch (s) | / Sequential | lowered | per-step overhead (µs) | "
+          "predict (s) | / Sequential | why not |")
+    print("|---|---:|---:|---|---:|---:|---:|---|")
     slow = []
     for k in kinds:
         ref = REFERENCE.get(k, "sequential")
@@ -232,7 +240,8 @@ def main(argv=None):
         over = "" if ok else f"{(med[k] - med[ref]) / steps * 1e6:,.0f}"
         label = k if ref == "sequential" or k == ref else f"{k} (vs {ref})"
         print(f"| {label} | {med[k]:.4g} | {med[k] / med[ref]:.2f}× | "
-              f"{'yes' if ok else 'no'} | {over} | {why or ''} |")
+              f"{'yes' if ok else 'no'} | {over} | {pmed[k]:.4g} | "
+              f"{pmed[k] / pmed[ref]:.2f}× | {why or ''} |")
         if not ok:
             slow.append(k)
     if a.profile:
