@@ -75,7 +75,7 @@ def test_arrays_of_the_wrong_kind_or_shape_are_refused_naming_x(call):
     y = np.zeros(4, dtype=np.int64)
     bad_dtype = np.array([["a"] * 6] * 4)
     bad_shape = np.zeros((4, 5), np.float32)
-    bad_rank = np.zeros((4, 6, 1), np.float32)
+    bad_rank = np.zeros((4, 6, 2), np.float32)    # ((4, 6, 1): Keras drops the last axis)
     for x, err, words in ((bad_dtype, TypeError, "real numbers"),
                           (bad_shape, ValueError, "expected shape"),
                           (bad_rank, ValueError, "expected shape")):

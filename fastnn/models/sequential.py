@@ -307,6 +307,15 @@ class Sequential(Model):
             first = self._layers[0]
             if first.built and _is_shape(first.input_shape) and len(first.input_shape) == 1:
                 self.build(first.input_shape)
+        if self.built and isinstance(x, np.ndarray):
+            # Keras' rank standardization (a built Sequential runs as a functional model):
+            # one axis more than the input's, of size 1 and last, is dropped; one axis
+            # fewer, where the input's last axis is 1, is added
+            exp = self._expected_input_shape()
+            if exp is not None and x.ndim == len(exp) + 1 and x.shape[-1] == 1:
+                x = x.reshape(x.shape[:-1])
+            elif exp is not None and x.ndim == len(exp) - 1 >= 1 and exp[-1] == 1:
+                x = x.reshape(x.shape + (1,))
         return super()._convert_x(x, what, argname, allow_empty)
 
     def _output_shape_for(self, input_shape):
