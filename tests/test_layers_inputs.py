@@ -330,3 +330,33 @@ def test_an_input_no_output_uses_is_still_the_models():
     assert [la.name for la in again.layers] == ["x", "o", "d"]
     assert again.get_layer("o").optional
     assert np.asarray(again({"x": np.ones((1, 2)), "o": None})).shape == (1, 2)
+
+
+# ------------------------------------------------ input_spec set on a built model's layer
+def test_an_input_spec_set_on_a_layer_is_checked_in_every_loop():
+    keras = fastnn
+    # Keras checks a layer's input_spec at every call; set on a layer of a built
+    # Sequential, predict, fit, evaluate and model(x) refuse inputs it does not accept
+    # (the engine, which would not check it, leaves such a model to the layer path)
+    m = keras.Sequential([keras.Input((6,)), layers.Dense(4), layers.Dense(2)])
+    m.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((5, 6), "float32"), np.ones((5, 2), "float32")
+    m.fit(x, y, verbose=0)
+    assert m._engine.plan is not None
+    before = [w.copy() for w in m.get_weights()]
+    m.layers[1].input_spec = keras.InputSpec(axes={-1: 5})
+    for call in (lambda: m.predict(x, verbose=0), lambda: m.fit(x, y, verbose=0),
+                 lambda: m.evaluate(x, y, verbose=0), lambda: m(x),
+                 lambda: m.train_on_batch(x, y)):
+        with pytest.raises(ValueError, match=f"{m.layers[1].name}: .*expected axis -1 of "
+                                             f"the input shape to have value 5"):
+            call()
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert "input_spec" in m._engine.why
+    m.layers[1].input_spec = keras.InputSpec(axes={-1: 4})     # one the inputs meet
+    m.fit(x, y, verbose=0)
+    assert m._engine.plan is None
+    m.layers[1].input_spec = None
+    m.fit(x, y, verbose=0)
+    assert m._engine.plan is not None

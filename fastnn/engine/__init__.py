@@ -82,7 +82,7 @@ _DTYPE_MAX = {np.dtype(t).char: float(np.finfo(t).max) for t in (np.float32, np.
 # given, are _kept_mean: its mean property is a new view at each read.)
 _KEY_ATTRS = ("units", "rate", "momentum", "epsilon", "activation", "invert", "_kept_mean",
               "stddev", "rms_scaling", "seed", "kernel_regularizer", "bias_regularizer",
-              "gamma_regularizer", "beta_regularizer", "activity_regularizer")
+              "gamma_regularizer", "beta_regularizer", "activity_regularizer", "input_spec")
 _CLASS_KEY_INFO = {}
 
 
@@ -227,6 +227,10 @@ def _dense_specs(model):
                 last_at[len(specs) - 1] = i - 1
         if getattr(layer, "activity_regularizer", None) is not None:
             raise Unsupported(f"activity_regularizer on {layer.name!r}")
+        if layer.__dict__.get("input_spec") is not None:
+            # set by the user (fastnn's own layers set none): checked at every call, as
+            # Keras does, on the layer path
+            raise Unsupported(f"an input_spec set on {layer.name!r}")
         if any(getattr(w, "trainable", t) != (t and layer.trainable) for _, w, t in layer._weights):
             # the engine freezes whole layers; a weight frozen (or unfrozen) on its own
             # trains on the layer-by-layer path

@@ -30,6 +30,7 @@ from fastnn.autodiff import GradientTape
 from fastnn.autodiff.tape import hooks_held
 from fastnn.layers import regularization
 from fastnn.layers import symbolic as _symbolic
+from fastnn.layers.input_spec import assert_input_compatibility
 from fastnn.layers.layer import (Layer, _as_output, _call_signature, _call_takes_mask,
                                  get_keras_mask)
 
@@ -871,6 +872,9 @@ class Trainer:
         self._clear_losses()        # add_loss terms are the current call's
         out = x
         for layer in chain:
+            spec = layer.__dict__.get("input_spec")
+            if spec is not None:            # one set by the user: checked as Layer.__call__
+                assert_input_compatibility(spec, out, layer.name)
             mask = get_keras_mask(out)      # Keras' masking, as Layer.__call__ does it
             kw = {} if mask is None or not _call_takes_mask(type(layer)) else {"mask": mask}
             if _call_signature(type(layer))[:2] == (False, False):
