@@ -89,7 +89,10 @@ def _epoch_orders(count, n, shuffle):
     """epoch_orders for counts the caller has checked (the training loops)."""
     if not shuffle:
         return np.tile(np.arange(n, dtype=np.int64), (count, 1))
-    return _kernels.permutations(_epoch_keys(_RNG, count), n)
+    keys = _epoch_keys(_RNG, count)
+    if n == 1:      # (the keys drawn all the same: the stream moves as for any n)
+        return np.zeros((count, 1), np.int64)
+    return _kernels.permutations(keys, n)
 
 
 def _epoch_keys(rng, count):
@@ -100,6 +103,8 @@ def _epoch_keys(rng, count):
     bg = rng.bit_generator
     if type(bg) is not np.random.PCG64:
         return rng.integers(0, 2 ** 63, size=count)
+    if count <= 8:     # Python ints: NumPy's shift and cast of a few values cost ~1 us
+        return np.array([bg.random_raw() >> 1 for _ in range(count)], np.int64)
     return (bg.random_raw(count) >> _ONE).astype(np.int64)
 
 

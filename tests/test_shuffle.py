@@ -101,3 +101,24 @@ def test_epoch_keys_are_generator_integers(seed, count):
 def test_epoch_keys_of_other_bit_generators_are_generator_integers():
     a, b = np.random.Generator(np.random.Philox(5)), np.random.Generator(np.random.Philox(5))
     assert np.array_equal(utils._epoch_keys(a, 7), b.integers(0, 2 ** 63, size=7))
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 8, 9, 40])
+def test_epoch_keys_are_numpy_bounded_draws_whatever_the_count(count):
+    # a few keys are drawn as Python ints, many as one array: the same values as
+    # rng.integers(0, 2**63, size=count), and the stream left at the same place
+    r1, r2 = np.random.default_rng(11), np.random.default_rng(11)
+    keys = utils._epoch_keys(r1, count)
+    assert keys.dtype == np.int64 and keys.shape == (count,)
+    np.testing.assert_array_equal(keys, r2.integers(0, 2 ** 63, size=count))
+    assert r1.integers(0, 2 ** 63) == r2.integers(0, 2 ** 63)
+
+
+def test_one_row_orders_move_the_stream_as_any_other():
+    utils.set_random_seed(3)
+    one = utils.epoch_orders(4, 1)
+    after_one = utils.get_rng().integers(0, 2 ** 63)
+    utils.set_random_seed(3)
+    utils.epoch_orders(4, 5)
+    assert after_one == utils.get_rng().integers(0, 2 ** 63)
+    np.testing.assert_array_equal(one, np.zeros((4, 1), np.int64))
