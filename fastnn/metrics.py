@@ -2492,13 +2492,6 @@ class _IoUBase(Metric):
         value = np.sum(iou, dtype=np.float32) / (np.float32(np.sum(valid)) + eps)
         return _Scalar(float(np.float32(value)))
 
-    def __repr__(self):
-        try:
-            shown = _shown_result(self.result())
-        except Exception:            # a metric that cannot give a result yet (repr never fails)
-            return f"<{type(self).__name__} name={self.name!r}>"
-        return f"<{type(self).__name__} name={self.name!r} result={shown}>"
-
 
 def _target_ids(ids, num_classes, owner):
     if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
