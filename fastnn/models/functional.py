@@ -17,7 +17,7 @@ from fastnn.layers import deserialize as _deserialize_layer, serialize as _seria
 from fastnn.layers.core import OpLayer
 from fastnn.layers.layer import Layer
 from fastnn.layers.symbolic import KerasTensor, tree_flatten, tree_map
-from fastnn.models.model import Model
+from fastnn.models.model import Model, standardized_rank
 
 
 def _as_structure(value, what):
@@ -467,14 +467,13 @@ class Functional(Model):
                 return value
             shape = np.shape(value)
             value = np.asarray(value)
-        rank = len(shape)
-        if rank == len(ref):
-            return value
-        if rank == len(ref) + 1 and shape[-1] == 1:
-            return value.reshape(shape[:-1]) if type(value) is np.ndarray \
-                else _dops.squeeze(value, -1)
-        if rank == len(ref) - 1 and ref[-1] == 1:
-            return value.reshape(tuple(shape) + (1,)) if type(value) is np.ndarray \
+        to = standardized_rank(shape, ref)
+        if to is not None:
+            if len(to) == len(shape):
+                return value
+            if type(value) is np.ndarray:
+                return value.reshape(to)
+            return _dops.squeeze(value, -1) if len(to) < len(shape) \
                 else _dops.expand_dims(value, -1)
         path = _input_paths(self._config_structs[0])[i]
         raise ValueError(f"{what}: invalid input shape for the input with name "

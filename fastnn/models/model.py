@@ -25,6 +25,21 @@ from fastnn.trainers.trainer import Trainer
 _FLAGS = (bool, type(None))    # training= values that are not a symbolic tensor
 
 
+def standardized_rank(shape, ref):
+    """The shape Keras' rank standardization gives an input of `shape` for an Input of
+    shape `ref` (batch axis included): the same rank as it is; one axis more, of size 1
+    and last, dropped; one axis fewer, where the Input's last axis is 1, added. None when
+    neither applies."""
+    shape, n = tuple(shape), len(ref)
+    if len(shape) == n:
+        return shape
+    if len(shape) == n + 1 and shape[-1] == 1:
+        return shape[:-1]
+    if len(shape) == n - 1 and ref[-1] == 1:
+        return shape + (1,)
+    return None
+
+
 def _functional_args(args, kwargs):
     """Whether Model(...) was given a graph's inputs and outputs."""
     return len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs

@@ -9,7 +9,7 @@ from fastnn.layers import Dense, InputLayer, Layer, serialize as _serialize_laye
 from fastnn.layers.layer import _auto_name, _is_shape, _probe_undone, _take_inputs
 from fastnn.layers.symbolic import KerasTensor
 from fastnn.mixed_precision import dtype_policy
-from fastnn.models.model import Model
+from fastnn.models.model import Model, standardized_rank
 
 
 class Sequential(Model):
@@ -312,10 +312,9 @@ class Sequential(Model):
             # one axis more than the input's, of size 1 and last, is dropped; one axis
             # fewer, where the input's last axis is 1, is added
             exp = self._expected_input_shape()
-            if exp is not None and x.ndim == len(exp) + 1 and x.shape[-1] == 1:
-                x = x.reshape(x.shape[:-1])
-            elif exp is not None and x.ndim == len(exp) - 1 >= 1 and exp[-1] == 1:
-                x = x.reshape(x.shape + (1,))
+            to = None if exp is None or x.ndim == 0 else standardized_rank(x.shape, exp)
+            if to is not None:
+                x = x.reshape(to)
         return super()._convert_x(x, what, argname, allow_empty)
 
     def _output_shape_for(self, input_shape):
