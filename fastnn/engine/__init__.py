@@ -1230,19 +1230,17 @@ def _cached_plan(model, x, training, custom):
     # (its key would come out the same).
     seen = _changes.now()
     chain_ids = tuple(map(id, model._flat_chain() or ()))
-    if plan is None or plan.checked != (seen, chain_ids) \
-            or (settings and not plan.checked_settings) or (training and not plan.can_train) \
-            or not plan.net.arrays_intact():
+    # A plan whose arrays were swapped or reshaped since is built again (and the layers'
+    # arrays checked against their shapes then), whatever its key.
+    stale = plan is None or (training and not plan.can_train) or not plan.net.arrays_intact()
+    if stale or plan.checked != (seen, chain_ids) or (settings and not plan.checked_settings):
         # Inference (predict, evaluate, model(x)) runs no optimizer step: its key leaves
         # the optimizer's settings out, and fit's (training=True) puts them in.
         key = FusedPlan._key(model, optimizer=settings)
         if plan is None and _same_key(getattr(state, no_slot), key):
             return None                       # known unsupported, nothing changed since
         try:
-            # A plan whose arrays were swapped or reshaped since is built again (and the
-            # layers' arrays checked against their shapes then).
-            if plan is None or not _same_key(plan.key, key) \
-                    or (training and not plan.can_train) or not plan.net.arrays_intact():
+            if stale or not _same_key(plan.key, key):
                 plan = FusedPlan(model, training, custom=custom)
         except Unsupported as why:
             setattr(state, no_slot, key)
