@@ -21,8 +21,12 @@ cross-entropy from logits, metrics=['accuracy']):
   ``sequential`` (its output layer takes the input's width more: at 784-512-256-10 about
   1% more multiply-adds)
 - ``branched``: a functional model whose last hidden layer is the sum of two parallel
-  Dense layers (not a chain: the layer-by-layer path), also compared with
+  Dense layers (the engine runs one branch after the other), also compared with
   ``sequential_extra``
+- ``two_inputs``: a functional model with two inputs, the first and second half of each
+  row's features, each into a linear Dense layer of the first hidden width, summed and
+  activated (the same multiply-adds as the ``sequential``'s first layer): several inputs
+  take the layer-by-layer path
 
 All models live in one process and their fits alternate (one epoch each, ``--runs``
 times after one warm-up epoch, each kind first in turn, a garbage collection and one
@@ -128,6 +132,13 @@ def build(kind, widths):
         for w in widths[1:-1]:
             h = layers.Dense(w, activation="relu")(h)
         model = keras.Model(inp, layers.Dense(widths[-1])(layers.Concatenate()([inp, h])))
+    elif kind == "two_inputs":
+        half = n_in // 2
+        ins = [keras.Input((half,)), keras.Input((n_in - half,))]
+        h = layers.Activation("relu")(layers.Add()([layers.Dense(widths[1])(t) for t in ins]))
+        for layer in _dense(widths)[1:]:
+            h = layer(h)
+        model = keras.Model(ins, h)
     elif kind == "branched":
         inp = keras.Input((n_in,))
         h = inp
@@ -145,8 +156,16 @@ def build(kind, widths):
 
 
 KINDS = ("sequential", "functional", "subclassed", "custom_layer", "residual", "wide_and_deep",
-         "branched", "sequential_extra")
+         "branched", "two_inputs", "sequential_extra")
 REFERENCE = {"residual": "sequential_extra", "branched": "sequential_extra"}  # else sequential
+
+
+def inputs(kind, x):
+    """What a model of `kind` takes for the rows x: two arrays for ``two_inputs``."""
+    if kind == "two_inputs":
+        half = x.shape[1] // 2
+        return [x[:, :half], x[:, half:]]
+    return x
 
 
 def lowered(model):
@@ -155,8 +174,9 @@ def lowered(model):
     if model._engine.plan is not None and why is None:
         return True, None
     if why is None and model._flat_chain() is None:
-        why = ("not a chain of layers (model._flat_chain() is None): the engine runs chains, "
-               "with residual connections and concatenations")
+        why = ("not a chain of layers (model._flat_chain() is None): the engine runs chains "
+               "of one input and one output, with residual connections, concatenations and "
+               "parallel branches")
     return False, why
 
 
@@ -205,8 +225,9 @@ def main(argv=None):
     x, y = _data(a.rows, widths[0], widths[-1])
     steps = -(-a.rows // a.batch)
     models = {k: build(k, widths) for k in kinds}
-    for m in models.values():         # warm-up epoch: plans, workspaces, imports
-        m.fit(x, y, batch_size=a.batch, epochs=1, verbose=0)
+    xs = {k: inputs(k, x) for k in kinds}
+    for k, m in models.items():       # warm-up epoch: plans, workspaces, imports
+        m.fit(xs[k], y, batch_size=a.batch, epochs=1, verbose=0)
     times = {k: [] for k in kinds}
     ptimes = {k: [] for k in kinds}
     for r in range(a.runs):
@@ -216,13 +237,13 @@ def main(argv=None):
             # the layer path's garbage is not charged to the next fit, and after the
             # collection one untimed step (NumPy's first calls after one are slower)
             gc.collect()
-            m.fit(x[:a.batch], y[:a.batch], batch_size=a.batch, epochs=1, verbose=0)
+            m.fit(inputs(k, x[:a.batch]), y[:a.batch], batch_size=a.batch, epochs=1, verbose=0)
             t0 = time.perf_counter()
-            m.fit(x, y, batch_size=a.batch, epochs=1, verbose=0)
+            m.fit(xs[k], y, batch_size=a.batch, epochs=1, verbose=0)
             times[k].append(time.perf_counter() - t0)
             gc.collect()
             t0 = time.perf_counter()
-            m.predict(x, batch_size=a.batch, verbose=0)
+            m.predict(xs[k], batch_size=a.batch, verbose=0)
             ptimes[k].append(time.perf_counter() - t0)
     med = {k: statistics.median(ts) for k, ts in times.items()}
     pmed = {k: statistics.median(ts) for k, ts in ptimes.items()}
@@ -247,7 +268,7 @@ def main(argv=None):
     if a.profile:
         for k in slow:
             print(f"\n{k}: one epoch under cProfile, top {a.profile} by own time\n")
-            print(profile_epoch(models[k], x, y, a.batch, a.profile))
+            print(profile_epoch(models[k], xs[k], y, a.batch, a.profile))
     return 0
 
 

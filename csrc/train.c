@@ -32,7 +32,13 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
         const fnn_layer *L = &net->layers[l];
         *bad_layer = l;
         if (L->in == 0 || L->out == 0) return FNN_NET_BAD_SIZE;
-        if (L->cat) {
+        if (L->src) {
+            const int s = L->src - 2;   /* -1: the net's input */
+            if (L->src < 0 || l == 0 || L->cat || s >= l - 1 || (s >= 0 && taken[s]++))
+                return FNN_NET_BAD_SRC;
+            if (L->in != (s < 0 ? net->layers[0].in : net->layers[s].out))
+                return FNN_NET_BAD_CHAIN;
+        } else if (L->cat) {
             const int s = L->cat - 2;   /* -1: the net's input */
             if (L->cat < 0 || l == 0 || s >= l - 1 || (s >= 0 && taken[s]++))
                 return FNN_NET_BAD_CAT;
@@ -53,6 +59,9 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
             if (taken[s]++) return FNN_NET_BAD_SKIP;   /* one connection from each layer */
         }
     }
+    /* a branch's previous layer hands its output to a connection, or to nothing */
+    for (int l = 1; l < net->n_layers; l++)
+        if (net->layers[l].src && !taken[l - 1]) { *bad_layer = l; return FNN_NET_BAD_SRC; }
     *bad_layer = -1;
     return FNN_NET_OK;
 }
@@ -75,6 +84,8 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
         if (L->bn && L->ln)                                          /* LayerNormalization: mean, inv per row */
             n = fnn_add(n, fnn_pad16s(fnn_mul(2, batch)));
         if (L->skip) n = fnn_add(n, fnn_mul(2, bo));   /* the sum; its gradient for layer skip - 1 */
+        if (L->src >= 2)   /* the gradient of the earlier output the branch takes */
+            n = fnn_add(n, fnn_pad16s(fnn_mul(batch, net->layers[L->src - 2].out)));
         if (L->cat) {   /* the concatenated input, its gradient; the earlier layer's part */
             n = fnn_add(n, fnn_mul(2, fnn_pad16s(fnn_mul(batch, L->in))));
             if (L->cat >= 2)

@@ -81,6 +81,16 @@ typedef struct {
      * Never on layer 0; an output that a residual connection or another concatenation
      * takes is refused (fnn_net_check: FNN_NET_BAD_CAT). 0 = none. */
     int cat, cat_first;
+    /* A branch (a layer that takes an earlier tensor, as in Keras' parallel branches of
+     * one tensor): src = r > 0 makes this layer's input the net's input as layer 0 reads
+     * it (r = 1: after the input Normalization) or what layer r - 2 hands on (r >= 2,
+     * r - 2 < this layer - 1) instead of what the previous layer hands on; that earlier
+     * output is then taken by no other connection, and the previous layer's output must
+     * be taken by one (a residual connection, a concatenation or another branch: it would
+     * reach nothing else). The backward pass hands this layer's input gradient to the
+     * earlier tensor, where it is added to the gradient from that tensor's next layer
+     * (two terms). Never with cat, never on layer 0. 0 = none (FNN_NET_BAD_SRC). */
+    int src;
 } fnn_layer;
 
 enum { FNN_CLIP_NONE = 0, FNN_CLIP_VALUE, FNN_CLIP_NORM, FNN_CLIP_GLOBAL_NORM };
@@ -193,8 +203,10 @@ enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_
 /* Validates a description once, when it is made: 1..64 layers, every size positive,
  * each layer's input width equal to the previous layer's output width (plus the earlier
  * tensor's where it concatenates one: cat, FNN_NET_BAD_CAT when that tensor is not an
- * earlier one or its output feeds another connection too), each residual
- * connection (skip) from an earlier layer of the same width, not on the last layer,
+ * earlier one or its output feeds another connection too; the earlier tensor's where a
+ * branch takes one: src, FNN_NET_BAD_SRC when it is not an earlier one, another connection
+ * takes it, the layer also concatenates, or the previous layer's output is then taken by
+ * nothing), each residual connection (skip) from an earlier layer of the same width, not on the last layer,
  * and no layer's output added to two others (FNN_NET_BAD_SKIP), W (and a
  * BatchNormalization's moving statistics) present, and every element count the engine
  * forms from one layer representable in bytes. Returns FNN_NET_OK or the first problem
@@ -202,7 +214,8 @@ enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_
  * W in x out, b / gamma / beta / mmean / mvar / slots out or in x out, the input
  * Normalization's in or 1) are the caller's to check. */
 enum { FNN_NET_OK = 0, FNN_NET_BAD_COUNT, FNN_NET_BAD_SIZE, FNN_NET_BAD_CHAIN,
-       FNN_NET_OVERFLOW, FNN_NET_MISSING, FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT };
+       FNN_NET_OVERFLOW, FNN_NET_MISSING, FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT,
+       FNN_NET_BAD_SRC };
 int fnn_net_check(const fnn_net *net, int *bad_layer);
 
 /* Elements of the workspace for `batch` rows, or 0 when that many bytes would not fit

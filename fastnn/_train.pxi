@@ -46,6 +46,7 @@ cdef extern from "train.h" nogil:
         uint64_t noise_seed
         int skip
         int cat, cat_first
+        int src
     enum:
         FNN_OPT_SGD
         FNN_OPT_ADAM
@@ -112,7 +113,7 @@ cdef extern from "train.h" nogil:
     int FNN_PHASE_OF(int l)
     int FNN_PHASES(int n_layers)
     int FNN_NET_OK, FNN_NET_BAD_COUNT, FNN_NET_BAD_SIZE, FNN_NET_BAD_CHAIN, FNN_NET_OVERFLOW
-    int FNN_NET_MISSING, FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT
+    int FNN_NET_MISSING, FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT, FNN_NET_BAD_SRC
     int fnn_net_check(const fnn_net *net, int *bad_layer)
     size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     void fnn_permutation(uint64_t seed, size_t n, int64_t *out)
@@ -365,6 +366,9 @@ cdef class FusedNet:
             # whose output it takes (0: none), and whether that tensor comes first
             L.cat = spec.get("cat", 0)
             L.cat_first = bool(spec.get("cat_first", False))
+            # a branch: 1 (the net's input) or 2 + the earlier layer whose output it
+            # takes instead of the previous layer's (0: none)
+            L.src = spec.get("src", 0)
         rc = fnn_net_check(&self.net, &bad)
         if rc != FNN_NET_OK:
             where = f"layer {bad}" if bad >= 0 else "the network"
@@ -376,6 +380,10 @@ cdef class FusedNet:
                                      "added once",
                    FNN_NET_BAD_CAT: "a concatenation (cat) of the previous output and the "
                                     "input or an earlier layer's output that no other "
+                                    "connection takes",
+                   FNN_NET_BAD_SRC: "a branch (src) from the input or an earlier layer's "
+                                    "output that no other connection takes, without a "
+                                    "concatenation, after a layer whose output a "
                                     "connection takes"}.get(rc, "its arrays")
             shapes = [(sp["in"], sp["out"]) for sp in layers]
             raise ValueError(f"FusedNet: {where} needs {why}; got layers (in, out) {shapes} "

@@ -124,8 +124,9 @@ def test_dropout_trains_and_evaluates(monkeypatch):
 def test_models_that_do_not_lower_keep_the_layer_path(monkeypatch):
     x, y = _data("regression", 64, "float32")
     inp = keras.Input((6,))
-    h = layers.Dense(4)(inp)            # two parallel branches joined
-    m = keras.Model(inp, layers.Dense(2)(layers.Concatenate()([h, layers.Dense(3)(inp)])))
+    h = layers.Dense(4)(inp)            # a branch that starts at an Activation
+    m = keras.Model(inp, layers.Dense(2)(layers.Concatenate()(
+        [h, layers.Dense(3)(layers.Activation("tanh")(inp))])))
     m.compile(optimizer="adam", loss=huber)
     m.fit(x, y, epochs=1, verbose=0)
     assert m._engine.custom_plan is None

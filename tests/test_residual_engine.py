@@ -120,8 +120,8 @@ def _graph(case):
         out = layers.Dense(2)(layers.Add()([inp, h2]))
     elif case == "dropout_after_the_add":
         out = layers.Dense(2)(layers.Dropout(0.2)(layers.Add()([h1, h2])))
-    elif case == "two_branches":
-        h3 = layers.Dense(6)(h1)
+    elif case == "a_branch_into_an_activation":     # branches start at a Dense layer
+        h3 = layers.Dense(6)(layers.Activation("tanh")(h1))
         out = layers.Dense(2)(layers.Add()([h2, h3]))
     elif case == "three_inputs":
         out = layers.Dense(2)(layers.Add()([h1, h2, layers.Dense(6)(h2)]))
@@ -135,7 +135,8 @@ def _graph(case):
 
 
 @pytest.mark.parametrize("case", ["add_at_the_output", "add_of_the_input",
-                                  "dropout_after_the_add", "two_branches", "three_inputs",
+                                  "dropout_after_the_add", "a_branch_into_an_activation",
+                                  "three_inputs",
                                   "one_output_added_twice"])
 def test_other_graphs_keep_the_layer_path(case):
     m = _graph(case)

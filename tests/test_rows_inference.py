@@ -1,12 +1,13 @@
 """Inference over many rows (predict and evaluate of at least two blocks of the engine's
-row-parallel path) of models with residual connections and concatenations: blocks of
-rows go through every layer on one thread, each layer's output of the block kept where a
-later layer reads it. The outputs must be the layer path's bit for bit, for any team
+row-parallel path) of models with residual connections, concatenations and parallel
+branches: blocks of rows go through every layer on one thread, each layer's output of the
+block kept where a later layer reads it. The outputs must be the layer path's bit for bit, for any team
 size, including a last block of fewer rows."""
 import numpy as np
 import pytest
 
 from fastnn import engine
+from test_branch_engine import KINDS as BRANCH_KINDS, _branched
 from test_concat_engine import KINDS as CONCAT_KINDS, _wide_and_deep
 from test_residual_engine import _residual
 
@@ -17,6 +18,8 @@ def _model(family, kind, dtype):
     # (layers wide enough for the packed GEMM, which the row-parallel path needs)
     if family == "residual":
         return _residual(kind, 0.3, dtype, width=160)
+    if family == "branch":
+        return _branched(kind, dtype, rate=0.25, width=160, out_act="softmax")
     rng = np.random.default_rng(5)
     return _wide_and_deep(kind, dtype, rate=0.25, width=48, out_units=3, out_act="softmax",
                           adapt_on=rng.standard_normal((64, 7)).astype(dtype) * 3 + 1)
@@ -28,7 +31,8 @@ def _data(family, dtype):
     return x, rng.integers(0, 3, ROWS)
 
 
-CASES = [("residual", k) for k in ("one", "bn", "two")] + [("concat", k) for k in CONCAT_KINDS]
+CASES = [("residual", k) for k in ("one", "bn", "two")] + [("concat", k) for k in CONCAT_KINDS] \
+    + [("branch", k) for k in BRANCH_KINDS]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -216,10 +216,12 @@ def _dense_specs(model):
     chain = model._flat_chain()
     skips = model._chain_skips()
     cats = model._chain_cats()
+    srcs = model._chain_srcs()
     spec_at = []        # per position: the spec its output belongs to (None before any)
     last_at = {}        # per spec: the last position folded into it
     pre_last = None     # the last position of a Flatten or the leading Normalization
     cat = None          # a Concatenate's (cat, cat_first) for the next Dense layer
+    branch = None       # the src of a branch whose first (Dense) layer is at position i
     for i, layer in enumerate(chain):
         if i:
             spec_at.append(len(specs) - 1 if specs else None)
@@ -259,6 +261,18 @@ def _dense_specs(model):
                                   f"layer takes it) or an earlier Dense layer's output")
             cat = (1 if src is None else src + 2, bool(first))
             continue
+        if i in srcs:       # a branch: a Dense layer on an earlier tensor
+            pos = srcs[i]
+            src = spec_at[pos] if pos >= 0 else None
+            if not specs or cat is not None \
+                    or (src is None and pre_last is not None and pos < pre_last) \
+                    or (src is not None and (src >= len(specs) - 1 or last_at[src] != pos
+                                             or _taken(specs, src))):
+                raise Unsupported(f"{layer.name!r}: the engine starts a branch at a Dense "
+                                  f"layer on the model's input (as the first Dense layer "
+                                  f"takes it) or on an earlier Dense layer's output that "
+                                  f"no other connection takes")
+            branch = 1 if src is None else src + 2
         if i in skips:      # an Add: the output so far plus an earlier layer's
             src = spec_at[skips[i]]
             if src is None or src >= len(specs) - 1 or last_at[src] != skips[i] \
@@ -303,6 +317,9 @@ def _dense_specs(model):
             if cat is not None:
                 specs[-1]["cat"], specs[-1]["cat_first"] = cat
                 cat = None
+            if branch is not None:
+                specs[-1]["src"] = branch
+                branch = None
         elif isinstance(layer, layers_mod.Activation) and specs and specs[-1]["act_name"] == "linear" \
                 and not specs[-1]["dropout"] and not specs[-1]["noise"] \
                 and not specs[-1].get("bn", {}).get("pre"):
@@ -358,13 +375,18 @@ def _dense_specs(model):
         raise Unsupported("an Add after the last Dense layer")
     if cat is not None:
         raise Unsupported("a Concatenate after the last Dense layer")
+    for k, spec in enumerate(specs):
+        if "src" in spec and not _taken(specs, k - 1):
+            raise Unsupported(f"{specs[k - 1]['layer'].name!r}: its output reaches the model's "
+                              f"output only through layers the engine does not join")
     return specs, flatten_first, norm
 
 
 def _taken(specs, src):
-    """Whether a residual connection or a concatenation already takes spec src's output
-    (the engine keeps one gradient buffer per layer for such a connection)."""
-    return any(s.get("skip") == src + 1 or s.get("cat") == src + 2 for s in specs)
+    """Whether a residual connection, a concatenation or a branch already takes spec
+    src's output (the engine keeps one gradient buffer per layer for such a connection)."""
+    return any(s.get("skip") == src + 1 or s.get("cat") == src + 2 or s.get("src") == src + 2
+               for s in specs)
 
 
 def _check_dense_arrays(layer):

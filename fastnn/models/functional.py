@@ -318,8 +318,9 @@ class Functional(Model):
 
     def _flat_chain(self):
         """The layers the C engine runs: the chain (Model._flat_chain), or for a graph
-        that is a chain with residual connections or concatenations, its layers with
-        each Add and Concatenate in its place (see _residual)."""
+        that is a chain with residual connections, concatenations or parallel branches,
+        its layers in the graph's order with each Add and Concatenate in its place (see
+        _residual)."""
         chain = super()._flat_chain()
         if chain is not None:
             return chain
@@ -335,16 +336,22 @@ class Functional(Model):
         residual = self._residual()
         return {} if residual is None else residual[2]
 
+    def _chain_srcs(self):
+        residual = self._residual()
+        return {} if residual is None else residual[3]
+
     def _residual(self):
-        """(layers, skips, cats) when the graph is a chain with residual connections or
-        concatenations: one input, one output, each node a layer's only call on the
-        previous node's output, except an Add of that output and the output of an
-        earlier node of the chain, or a Concatenate (last axis, 2-D tensors) of that
-        output and the model's input or an earlier node's output (each node's output
-        taken by at most one of them). skips maps the position of each Add in layers to
-        the position of the node whose output it adds; cats the position of each
-        Concatenate to (that position, or -1 for the model's input; whether that tensor
-        comes first). None otherwise. (The graph of a functional model does not change
+        """(layers, skips, cats, srcs) when the graph is a chain with residual
+        connections, concatenations or parallel branches: one input, one output, each
+        node a layer's only call on the previous node's output, except an Add of that
+        output and the output of an earlier node of the chain, a Concatenate (last axis,
+        2-D tensors) of that output and the model's input or an earlier node's output,
+        or a Dense layer's call on the model's input or an earlier node's output (a
+        branch; each node's output taken by at most one of them). skips maps the position of
+        each Add in layers to the position of the node whose output it adds; cats the
+        position of each Concatenate to (that position, or -1 for the model's input;
+        whether that tensor comes first); srcs the position of each branch's first layer
+        to the position of the node whose output it takes, or -1. None otherwise. (The graph of a functional model does not change
         once made: computed once.)"""
         cached = self.__dict__.get("_residual_chain")
         if cached is None:
@@ -352,12 +359,13 @@ class Functional(Model):
         return cached[0]
 
     def _walk_residual(self):
+        from fastnn.layers.core import Dense
         from fastnn.layers.merging import Add, Concatenate
         if len(self.inputs) != 1 or len(self.outputs) != 1 \
                 or not isinstance(self._outputs_struct, KerasTensor):
             return None
         prev = self.inputs[0]
-        chain, skips, cats, made_at, taken = [], {}, {}, {}, set()
+        chain, skips, cats, srcs, made_at, taken = [], {}, {}, {}, {}, set()
         for node in self._nodes[1:]:
             if len(node.outputs) != 1 or node.call_kwargs or len(node.call_args) != 1 \
                     or node.layer in chain or node.layer._is_input_layer:
@@ -383,12 +391,23 @@ class Functional(Model):
                     skips[len(chain)] = src
                 else:
                     cats[len(chain)] = (src, arg[0] is other)
-            elif arg is not prev or len(node.inputs) != 1:
+            elif len(node.inputs) != 1:
                 return None
+            elif arg is not prev:       # a branch: an earlier tensor
+                # (into a Dense layer: the layers after it up to the next Dense belong to
+                # it, as the engine folds them, and a Dropout's mask stream is keyed by
+                # the Dense layer before it)
+                src = -1 if arg is self.inputs[0] else made_at.get(id(arg))
+                if src is None or src in taken or type(node.layer) is not Dense:
+                    return None
+                if src >= 0:
+                    taken.add(src)
+                srcs[len(chain)] = src
             made_at[id(node.outputs[0])] = len(chain)
             chain.append(node.layer)
             prev = node.outputs[0]
-        return (chain, skips, cats) if prev is self.outputs[0] and (skips or cats) else None
+        return ((chain, skips, cats, srcs) if prev is self.outputs[0] and (skips or cats or srcs)
+                else None)
 
     def _summary_rows(self):
         """One row per layer, with the tensors each of its calls takes

@@ -136,6 +136,12 @@ class Model(Trainer, Layer):
         models have them."""
         return {}
 
+    def _chain_srcs(self):
+        """{position in _flat_chain(): position or -1} of each branch: the layer there
+        takes the output of the layer at the other position (-1: the model's input)
+        instead of the previous one's. Only functional models have them."""
+        return {}
+
     def _chain_or_layers(self):
         # a subclassed model may compute without layers (call() alone)
         return self._chain() or self.layers or (

@@ -1,0 +1,254 @@
+"""A functional model with parallel branches (Dense layers that take the model's input or
+an earlier layer's output, joined again by an Add or a Concatenate, as in two-tower and
+multi-branch networks) trains on the C engine: the engine runs the branches one after
+the other, each branch's first layer reading the earlier tensor, and in the backward
+pass hands that layer's input gradient back to the tensor it read, where it is added to
+the gradient from the tensor's next layer. Predictions and training are the layer path's
+bit for bit, the gradient is checked against finite differences, and graphs the engine
+does not run keep the layer path."""
+import numpy as np
+import pytest
+
+import fastnn as keras
+from cases import check_step_against_central_differences
+from fastnn import _kernels, engine, layers
+
+
+def _branched(kind, dtype="float64", rate=0.0, width=6, optimizer="adam", loss="mse",
+              out_units=3, out_act=None, bn=True, frozen=False):
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((7,), dtype=dtype)
+
+    def dense(units, act, x, **kw):
+        return layers.Dense(units, activation=act, dtype=dtype, **kw)(x)
+
+    h = dense(width + 2, "relu", inp, trainable=not frozen)
+    if kind == "add":                   # two branches of one hidden tensor, summed
+        m = layers.Add(dtype=dtype)([dense(width, "tanh", h), dense(width, "relu", h)])
+    elif kind == "concatenate":         # the same, joined
+        m = layers.Concatenate(dtype=dtype)([dense(width, "tanh", h),
+                                             dense(width - 1, "relu", h)])
+    elif kind == "towers":              # two towers on the model's input, joined
+        a = dense(width - 2, "relu", dense(width, "tanh", inp))
+        m = layers.Concatenate(dtype=dtype)([dense(width - 1, "relu", inp), a])
+    elif kind == "deep":                # two branches of two layers each, with dropout
+        # and batch normalization inside, summed
+        a = dense(width, "tanh", h)
+        if bn:
+            a = layers.BatchNormalization(dtype=dtype)(a)
+        if rate:
+            a = layers.Dropout(rate, dtype=dtype)(a)
+        a = dense(width, "relu", a)
+        b = dense(width, "elu", dense(width, "relu", h))
+        m = layers.Add(dtype=dtype)([a, b])
+    else:                               # a branch, then a residual block and a
+        # concatenation with the model's input after the join
+        s = layers.Add(dtype=dtype)([dense(width, "tanh", h), dense(width, "relu", h)])
+        r = layers.Add(dtype=dtype)([s, dense(width, "relu", s)])
+        j = layers.Concatenate(dtype=dtype)([dense(width - 1, "relu", r), inp])
+        m = dense(width, "relu", j)
+    out = layers.Dense(out_units, activation=out_act, dtype=dtype)(m)
+    model = keras.Model(inp, out)
+    model.compile(optimizer=optimizer, loss=loss, metrics=["mae"])
+    return model
+
+
+def _data(n=96, dtype="float64", out_units=3):
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((n, 7)) * 2 + 0.5).astype(dtype)
+    return x, rng.standard_normal((n, out_units)).astype(dtype)
+
+
+KINDS = ["add", "concatenate", "towers", "deep", "then_residual_and_concatenate"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("rate", [0.0, 0.25])
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_branched_model_trains_on_the_engine_as_on_the_layer_path(monkeypatch, kind, rate,
+                                                                    dtype):
+    x, y = _data(dtype=dtype)
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _branched(kind, dtype, rate)
+        before = m.predict(x, verbose=0)
+        h = m.fit(x, y, batch_size=16, epochs=3, verbose=0).history
+        if fused:
+            assert m._engine.why is None and m._engine.plan is not None
+            assert any(s.get("src") for s in m._engine.plan.specs)
+        out.append((before, h["loss"], h["mae"], m.get_weights(), m.predict(x, verbose=0),
+                    m.evaluate(x, y, verbose=0)))
+    (p1, l1, a1, w1, q1, e1), (p2, l2, a2, w2, q2, e2) = out
+    assert np.array_equal(p1, p2)           # the forward pass: the same bits
+    # training: the layer path forms the loss's gradient through the tape and sums the
+    # metrics in another order (rounding apart)
+    rtol = 1e-12 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(l1, l2, rtol=rtol)
+    np.testing.assert_allclose(a1, a2, rtol=rtol)
+    np.testing.assert_allclose(e1, e2, rtol=rtol)
+    for a, b in zip(w1, w2):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max())
+    np.testing.assert_allclose(q1, q2, rtol=rtol, atol=rtol * np.abs(q2).max())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_engine_gradient_through_branches_matches_finite_differences(kind):
+    """One SGD step of rate 1 on all rows: the weights move by minus the gradient, which
+    central differences of the loss reproduce for the weights of every layer, in both
+    branches and below them."""
+    x, y = _data(40)
+    # (no BatchNormalization: it trains on batch statistics, evaluate uses moving ones)
+    m = _branched(kind, optimizer=keras.optimizers.SGD(1.0), width=5, bn=False)
+    rng = np.random.default_rng(3)
+    m.set_weights([w if w.ndim == 2 else rng.normal(0, 0.5, w.shape) for w in m.get_weights()])
+    w0 = [w.copy() for w in m.get_weights()]
+    m.fit(x, y, batch_size=40, epochs=1, shuffle=False, verbose=0)
+    assert m._engine.plan is not None and any(s.get("src") for s in m._engine.plan.specs)
+    trained = [k for k, w in enumerate(m.weights) if w.trainable]
+    check_step_against_central_differences(m, w0, x, y, rng, trained)
+
+
+@pytest.mark.parametrize("kind", ["add", "deep"])
+def test_a_frozen_layer_below_the_branches_trains_as_on_the_layer_path(monkeypatch, kind):
+    """The layers below the lowest trained one get no gradient: the branches' own input
+    gradients go nowhere, the frozen layer keeps its weights."""
+    x, y = _data()
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _branched(kind, frozen=True, bn=False)
+        w0 = m.get_weights()[:2]
+        m.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        if fused:
+            assert m._engine.plan is not None
+        assert all(np.array_equal(a, b) for a, b in zip(w0, m.get_weights()[:2]))
+        out.append(m.get_weights())
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_a_softmax_branched_model_takes_its_logits_on_both_paths(monkeypatch):
+    x, _ = _data()
+    y = np.random.default_rng(2).integers(0, 3, len(x))
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _branched("towers", loss="sparse_categorical_crossentropy", out_act="softmax")
+        h = m.fit(x * 40, y, batch_size=16, epochs=2, verbose=0).history["loss"]
+        if fused:
+            assert m._engine.plan is not None and m._trains_on_logits()
+        out.append(h)
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-12)
+
+
+def test_team_sizes_change_nothing(set_threads):
+    x, y = _data(dtype="float32")
+    out = []
+    for n in (1, 2):
+        set_threads(n)
+        m = _branched("deep", "float32", 0.25, width=40)
+        m.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        out.append(m.get_weights() + [m.predict(x, verbose=0)])
+    assert all(np.array_equal(a, b) for a, b in zip(*out))
+
+
+def test_train_on_batch_and_a_custom_loss_run_a_branched_model_on_the_engine(monkeypatch):
+    x, y = _data()
+
+    def huber(y_true, y_pred):
+        return keras.ops.mean(keras.losses.huber(y_true, y_pred))
+
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _branched("concatenate")
+        logs = [m.train_on_batch(x[i:i + 32], y[i:i + 32]) for i in range(0, 96, 32)]
+        if fused:
+            assert m._engine.plan is not None
+        c = _branched("add", loss=huber)
+        c.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        if fused:
+            assert c._engine.custom_plan is not None
+        out.append((logs, m.get_weights(), c.get_weights()))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12)
+    for a, b in zip(out[0][1] + out[0][2], out[1][1] + out[1][2]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def _graph(case):
+    inp = keras.Input((6,))
+    h1 = layers.Dense(6, activation="relu")(inp)
+    h2 = layers.Dense(6)(h1)
+    if case == "three_branches_of_one_tensor":     # the engine sums two gradients
+        h3 = layers.Dense(6)(h1)
+        h4 = layers.Dense(6)(h1)
+        out = layers.Dense(2)(layers.Add()([layers.Add()([h2, h3]), h4]))
+    elif case == "a_branch_into_a_dropout":        # branches start at a Dense layer
+        h3 = layers.Dense(6)(layers.Dropout(0.2)(h1))
+        out = layers.Dense(2)(layers.Add()([h2, h3]))
+    elif case == "a_branch_on_the_raw_input_with_a_normalization":
+        n = layers.Normalization(mean=0.5, variance=2.0)(inp)
+        g = layers.Dense(6)(layers.Dense(6, activation="relu")(n))
+        out = layers.Dense(2)(layers.Concatenate()([g, layers.Dense(3)(inp)]))
+    elif case == "a_branch_before_a_dropout":      # the engine hands on the dropped out one
+        d = layers.Dropout(0.3)(h1)
+        h3 = layers.Dense(6)(d)
+        out = layers.Dense(2)(layers.Add()([layers.Dense(6)(h1), h3]))
+    else:                                           # the two branches' outputs both taken
+        h3 = layers.Dense(6)(h1)
+        s = layers.Add()([h2, h3])
+        out = layers.Dense(2)(layers.Concatenate()([h2, layers.Dense(3)(s)]))
+    m = keras.Model(inp, out)
+    m.compile(optimizer="adam", loss="mse")
+    return m
+
+
+@pytest.mark.parametrize("case", ["three_branches_of_one_tensor", "a_branch_into_a_dropout",
+                                  "a_branch_on_the_raw_input_with_a_normalization",
+                                  "a_branch_before_a_dropout", "one_output_taken_twice"])
+def test_other_graphs_keep_the_layer_path(case):
+    m = _graph(case)
+    x = np.random.default_rng(0).random((32, 6)).astype(np.float32)
+    y = np.random.default_rng(1).random((32, 2)).astype(np.float32)
+    h = m.fit(x, y, batch_size=8, epochs=2, verbose=0).history
+    assert np.all(np.isfinite(h["loss"]))
+    assert m._engine.plan is None
+
+
+def _spec(n_in, n_out, src=0, skip=0, cat=0):
+    W = np.zeros((n_in, n_out))
+    return {"in": n_in, "out": n_out, "act": 0, "act_param": 0.0, "dropout": 0.0,
+            "kl1": 0.0, "kl2": 0.0, "bl1": 0.0, "bl2": 0.0, "W": W, "b": np.zeros(n_out),
+            "slotsW": [None] * 3, "slotsb": [None] * 3, "frozen": False, "src": src,
+            "skip": skip, "cat": cat}
+
+
+def _net(specs):
+    return _kernels.FusedNet(specs, 0, 1.0, False, specs[-1]["out"], 0,
+                             {"kind": _kernels.OPT_CODES["sgd"]}, 1, np.float64)
+
+
+def test_the_net_takes_good_branches():
+    _net([_spec(4, 5), _spec(5, 3), _spec(5, 3, src=2, skip=2), _spec(3, 2)])
+    _net([_spec(4, 5), _spec(4, 3, src=1), _spec(8, 2, cat=2)])
+
+
+@pytest.mark.parametrize("specs", [
+    [_spec(4, 5, src=1), _spec(5, 2)],                                  # into layer 0
+    [_spec(4, 5), _spec(5, 3), _spec(3, 3, src=3, skip=2), _spec(3, 2)],  # the previous one
+    [_spec(4, 5), _spec(5, 3), _spec(3, 3, src=5), _spec(3, 2)],        # a later one
+    [_spec(4, 5), _spec(5, 3), _spec(5, 3, src=2), _spec(3, 2)],        # layer 1 feeds nothing
+    [_spec(4, 5), _spec(5, 5), _spec(5, 5, skip=1), _spec(5, 5, src=2, skip=3),
+     _spec(5, 2)],                                                      # taken twice
+    [_spec(4, 5), _spec(4, 3, src=1, cat=2), _spec(3, 2)],              # with a concatenation
+    [_spec(4, 5), _spec(5, 3), _spec(5, 3, src=-1, skip=2), _spec(3, 2)],
+])
+def test_the_net_refuses_a_bad_branch(specs):
+    with pytest.raises(ValueError, match="branch"):
+        _net(specs)
+
+
+def test_the_net_refuses_a_branch_of_the_wrong_width():
+    with pytest.raises(ValueError, match="input width"):
+        _net([_spec(4, 5), _spec(5, 3), _spec(4, 3, src=2, skip=2), _spec(3, 2)])
