@@ -41,7 +41,7 @@ import numpy as np
 
 from fastnn import _argcheck, _kernels, backend as _backend, kernel_ops as ops
 from fastnn import _registry
-from fastnn.autodiff.tape import should_record
+from fastnn.autodiff.tape import record, should_record
 from fastnn.tensor import (Scalar as _Scalar, Tensor as _Tensor, as_tensor as _as_tensor,
                            get_keras_mask, set_keras_mask)
 
@@ -286,17 +286,28 @@ class Loss:
         if logits is not None and self._uses_logits_of(logits[1]):
             # a softmax / sigmoid output: the cross-entropy on its logits, as Keras does
             per_fn = self.from_config({**self.get_config(), "from_logits": True})
-            z = _as_tensor(logits[0])
+            # (the logits as a tensor of their own, which a GradientTape follows to them,
+            # to carry the output's mask)
+            z = record((logits[0],), np.asarray(logits[0]).view(np.ndarray), lambda g: [g],
+                       name="logits")
             if out_mask is not None:
-                z = z.view(_Tensor)
                 set_keras_mask(z, out_mask)
             return per_fn(y_true, z, sample_weight)
+        given = y_pred
         y_pred = self._in_dtype(_pred(y_pred, owner))
         y_true = self._prepare_true(y_true, y_pred)
         per = np.asarray(self._rows_per_sample(y_true, y_pred), dtype=np.float64)
+        # per-sample values a GradientTape follows (a loss function inside a custom loss)
+        followed = not reduced and self._op is not None and isinstance(given, _Tensor) \
+            and should_record((given,))
+        if followed:
+            per = self._followed(per, y_true, y_pred, given)
         sw = None if sample_weight is None else _sample_weights(sample_weight, per.shape, owner)
         out = _reduce_values(per, sw, _both_masks(self._mask(y_true), out_mask, per.shape,
                                                   owner), self.reduction)
+        if followed:
+            from fastnn.autodiff import ops as K
+            return K.cast(out, y_pred.dtype)
         if not reduced:
             return _as_tensor(np.asarray(out).astype(y_pred.dtype))
         if self._dtype is not None:       # a given dtype: the value in it, as Keras gives
@@ -345,6 +356,27 @@ class Loss:
         return self._op in {"softmax": ("sparse_categorical_crossentropy",
                                         "categorical_crossentropy"),
                             "sigmoid": ("binary_crossentropy",)}.get(activation, ())
+
+    def _followed(self, per, y_true, y_pred, given):
+        """The per-sample values `per` of this C-kernel loss on (y_true, y_pred), both
+        prepared, as a tensor a GradientTape follows from `given` (the predictions as the
+        caller gave them): the gradient of sum_i g_i per_i is the kernel's gradient of the
+        loss with the output gradients g as sample weights, times the number of values
+        the kernel's mean divides by (the kept ones, with ignore_class)."""
+        shape = np.shape(y_pred)
+        mask = self._mask(y_true)
+        count = per.size if mask is None else int(np.count_nonzero(mask))
+
+        def vjp(g):
+            w = np.asarray(g, dtype=np.float64).reshape(-1)
+            y, rows = np.asarray(y_true), y_pred
+            if len(shape) > 2:      # the kernels take rows
+                rows = y_pred.reshape(-1, shape[-1])
+                y = y.reshape(-1, shape[-1]) if y.ndim == len(shape) else y.reshape(-1)
+            _, grad = self.loss_and_grad(y, rows, sample_weight=w)
+            grad = np.asarray(grad, dtype=np.float64) * count
+            return [grad.reshape(shape).astype(np.asarray(given).dtype, copy=False)]
+        return record((given,), per, vjp, name=type(self).__name__)
 
     def _recorded(self, y_true, y_pred, sample_weight):
         from fastnn.trainers.compile_utils import loss_value
