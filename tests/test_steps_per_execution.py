@@ -43,10 +43,11 @@ def _model(kind, spe):
     if kind == "engine":
         m = keras.Sequential([keras.Input((4,)), layers.Dense(8, activation="relu"),
                               layers.Dense(3)])
-    else:      # a functional model with two parallel branches: the layer path
+    else:      # a functional model with a branch into an Activation: the layer path
         inp = keras.Input((4,))
         h = layers.Dense(8, activation="relu")(inp)
-        m = keras.Model(inp, layers.Dense(3)(layers.Concatenate()([h, layers.Dense(2)(inp)])))
+        b = layers.Dense(2)(layers.Activation("tanh")(inp))
+        m = keras.Model(inp, layers.Dense(3)(layers.Concatenate()([h, b])))
     m.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
               steps_per_execution=spe)
     return m

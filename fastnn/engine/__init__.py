@@ -3,7 +3,9 @@
 A model whose layers form a chain of Dense layers (with Dropout, Activation,
 BatchNormalization, LayerNormalization over the last axis, GaussianNoise,
 GaussianDropout, AlphaDropout, a leading Flatten or Normalization) — a Sequential, a
-functional chain — is trained, evaluated and run by the C engine: one C call for many steps, on a
+functional chain, also with residual Add connections, Concatenates of an earlier tensor
+and parallel branches (a Dense layer on an earlier tensor) — is trained, evaluated and
+run by the C engine: one C call for many steps, on a
 workspace per call, with the model's own weight and optimizer-slot arrays updated in
 place. This module is the one place that decides: `plan_for(model, x)` returns the
 model's FusedPlan, or None with the reason kept in `model._engine.why` when the model
@@ -24,7 +26,9 @@ function given as an activation.
 
 What it reads of a model: `_chain()` (its layers in order, or None) and `_flat_chain()`
 (the same with nested models and the user's layers that chain their own layers
-expanded: the layers it runs), `dtype`, `built`,
+expanded: the layers it runs), `_chain_skips()`, `_chain_cats()` and `_chain_srcs()`
+(where a functional model's Add, Concatenate and branches take earlier tensors),
+`dtype`, `built`,
 `compiled`, `trainable`, `loss`, `optimizer`, `_metrics` (the compiled metric
 objects), `_trains_on_logits()`, `_state_lock`, `history`, `stop_training`, and its
 `_engine` (an EngineState). The metrics the engine does not sum in C are computed from
