@@ -218,8 +218,8 @@ def main(argv=None):
     for k in kinds:
         if k not in KINDS:
             p.error(f"--kinds: expected names from {KINDS}, got {k!r}")
-    for k in list(kinds):      # each ratio needs its reference in the run
-        ref = REFERENCE.get(k, "sequential")
+    for k in kinds:            # each ratio needs its reference in the run (and that one
+        ref = REFERENCE.get(k, "sequential")   # its own: the list grows as it is walked)
         if ref not in kinds:
             kinds.append(ref)
     x, y = _data(a.rows, widths[0], widths[-1])

@@ -55,3 +55,10 @@ def test_bad_arguments_are_refused():
         model_kinds.main(["--widths", "10,3"])
     with pytest.raises(SystemExit):
         model_kinds.main(["--kinds", "transformer"])
+
+
+def test_a_kind_alone_brings_its_references(capsys):
+    assert model_kinds.main(["--rows", "64", "--runs", "1", "--widths", "12,8,6,3",
+                             "--profile", "0", "--kinds", "branched"]) == 0
+    text = capsys.readouterr().out
+    assert "| branched (vs sequential_extra) |" in text and "| sequential |" in text
