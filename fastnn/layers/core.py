@@ -393,9 +393,11 @@ class Dense(_Activates, Layer):
 
         def vjp(gz):
             gz = np.ascontiguousarray(gz, dtype=dtype)
-            dk = np.zeros(kernel.shape, dtype=dtype)
-            db = np.zeros(kernel.shape[1], dtype=dtype) if bias is not None else None
-            dx = np.zeros(x2.shape, dtype=dtype) if need_dx else None
+            # the kernel writes every element (zeros: no rows, no kernel call)
+            alloc = np.empty if x2.shape[0] else np.zeros
+            dk = alloc(kernel.shape, dtype=dtype)
+            db = alloc(kernel.shape[1], dtype=dtype) if bias is not None else None
+            dx = alloc(x2.shape, dtype=dtype) if need_dx else None
             if x2.shape[0]:
                 backward(_plain(x2), _plain(kernel), gz, dk, db, dx)
             return [dx, dk, db]
