@@ -133,15 +133,29 @@ int fnn_bf16_avx512_supported(void)
 #endif
 }
 
+int fnn_bf16_avx512_default(void)
+{
+#if FNN_HAVE_BF16_ISA
+    __builtin_cpu_init();
+    return __builtin_cpu_is("amd");
+#else
+    return 0;
+#endif
+}
+
 int fnn_bf16_avx512(void)
 {
     if (g_bf16_avx512 < 0) {
-        /* Opt-in ("1"): measured on a 2-core VM with AVX512_BF16 (2 threads, idle,
-         * 2026-12-06), the vdpbf16ps GEMM with its packing took 1.7x the float32 GEMM's
-         * time, the portable path (rounding, then the float32 GEMM) 1.3x
-         * (bench/test_bench_bf16.py, bench/PERFORMANCE.md). */
+        /* On by default on AMD CPUs, off on Intel's; "1" / "0" ask for it or not.
+         * Measured (bench/PERFORMANCE.md, bench/test_bench_bf16.py): on a 2-core Intel
+         * Xeon VM (2026-12-06) the vdpbf16ps GEMM with its packing took 1.7x the float32
+         * GEMM's time and the portable path (rounding, then the float32 GEMM) 1.3x; on a
+         * 2-core AMD EPYC (Zen 4) VM (2026-12-07) vdpbf16ps was 1.8-2x faster than the
+         * portable path at every shape and a mixed_bfloat16 epoch 2-2.4x faster. */
         const char *env = getenv("FASTNN_BF16_AVX512");
-        g_bf16_avx512 = fnn_bf16_avx512_supported() && env && env[0] == '1';
+        const int want = env && env[0] == '1' ? 1
+                       : env && env[0] == '0' ? 0 : fnn_bf16_avx512_default();
+        g_bf16_avx512 = fnn_bf16_avx512_supported() && want;
     }
     return g_bf16_avx512 && fnn_simd_level() == FNN_SIMD_AVX2;
 }
@@ -246,22 +260,19 @@ void fnn_pack_bf16(size_t n, const float *x, uint16_t *y)
 #define GEMM_MR 6
 #define GEMM_NR 32
 #define GEMM_KCP 128
+/* Bytes of packed A up to which threads split the columns of C rather than its rows
+ * (gemm_bf16_avx512): A is then read by every panel from the core's L2. */
+#define GEMM_A_CACHED (512u * 1024u)
 
-/* op(A)[i][k] of a row-major A (M x K, or K x M when trans). */
-static FNN_ALWAYS_INLINE float op_at(int trans, const float *a, size_t ld, size_t i, size_t k)
+/* Two float32 values rounded to bfloat16 (bf16.h) and packed as one pair: `hi` in the
+ * upper half, `lo` in the lower (vdpbf16ps' order along k). */
+static FNN_ALWAYS_INLINE uint32_t bf16_pair(float lo, float hi)
 {
-    return trans ? a[k * ld + i] : a[i * ld + k];
+    uint32_t a, b;
+    memcpy(&a, &lo, sizeof a);
+    memcpy(&b, &hi, sizeof b);
+    return (uint32_t)bf16_bits(b) << 16 | bf16_bits(a);
 }
-
-/* The bits of a float32 that holds a bfloat16 value, its low half zero. */
-static FNN_ALWAYS_INLINE uint32_t hi_half(float v)
-{
-    uint32_t u;
-    memcpy(&u, &v, sizeof u);
-    return u & 0xffff0000u;
-}
-
-static void rounded_copy(size_t rows, size_t cols, const float *x, size_t ld, float *out);
 
 #if FNN_HAVE_BF16_ISA
 /* One GEMM_MR x GEMM_NR tile of C over the pairs [0, kc) of a K block: ap holds the
@@ -302,12 +313,70 @@ FNN_TARGET_BF16 static void gemm_bf16_tile(size_t mr, size_t nc, size_t kc, int 
     }
 }
 
+/* B's panel jb (GEMM_NR columns from j0 = jb * GEMM_NR, nc of them in op(B)) packed
+ * from the caller's float32 B, each value rounded on the way (bf16_pair): the rounding
+ * costs no pass of its own, and the stored layout's contiguous direction is read in
+ * the inner loop (op(B)'s rows when B is not transposed: vectorised). */
+FNN_TARGET_BF16 static void pack_b_panel(int trans_b, size_t K, size_t kp, const float *B,
+                                         size_t ldb, size_t j0, size_t nc,
+                                         uint32_t *restrict dst)
+{
+    if (!trans_b) {                     /* op(B)[k][j] = B[k * ldb + j] */
+        for (size_t p = 0; p < kp; p++) {
+            uint32_t *row = dst + p * GEMM_NR;
+            const float *b0 = B + 2 * p * ldb + j0;
+            if (2 * p + 1 < K) {
+                const float *b1 = b0 + ldb;
+                for (size_t jj = 0; jj < nc; jj++) row[jj] = bf16_pair(b0[jj], b1[jj]);
+            } else {
+                for (size_t jj = 0; jj < nc; jj++) row[jj] = bf16_pair(b0[jj], 0.0f);
+            }
+            for (size_t jj = nc; jj < GEMM_NR; jj++) row[jj] = 0u;
+        }
+    } else {                            /* op(B)[k][j] = B[j * ldb + k] */
+        for (size_t jj = 0; jj < nc; jj++) {
+            const float *col = B + (j0 + jj) * ldb;
+            for (size_t p = 0; p < K / 2; p++)
+                dst[p * GEMM_NR + jj] = bf16_pair(col[2 * p], col[2 * p + 1]);
+            if (K % 2) dst[(kp - 1) * GEMM_NR + jj] = bf16_pair(col[K - 1], 0.0f);
+        }
+        for (size_t p = 0; p < kp; p++)
+            for (size_t jj = nc; jj < GEMM_NR; jj++) dst[p * GEMM_NR + jj] = 0u;
+    }
+}
+
+/* A's row block b (GEMM_MR rows of op(A) from i0 = b * GEMM_MR, mr of them) packed from
+ * the caller's float32 A, rounded on the way; missing rows zero. */
+FNN_TARGET_BF16 static void pack_a_block(int trans_a, size_t K, size_t kp, const float *A,
+                                         size_t lda, size_t i0, size_t mr,
+                                         uint32_t *restrict dst)
+{
+    for (size_t r = mr; r < GEMM_MR; r++)
+        for (size_t p = 0; p < kp; p++) dst[p * GEMM_MR + r] = 0u;
+    if (!trans_a) {                     /* op(A)[i][k] = A[i * lda + k] */
+        for (size_t r = 0; r < mr; r++) {
+            const float *row = A + (i0 + r) * lda;
+            for (size_t p = 0; p < K / 2; p++)
+                dst[p * GEMM_MR + r] = bf16_pair(row[2 * p], row[2 * p + 1]);
+            if (K % 2) dst[(kp - 1) * GEMM_MR + r] = bf16_pair(row[K - 1], 0.0f);
+        }
+    } else {                            /* op(A)[i][k] = A[k * lda + i] */
+        for (size_t p = 0; p < kp; p++) {
+            const float *a0 = A + 2 * p * lda + i0, *a1 = a0 + lda;
+            const int pair = 2 * p + 1 < K;
+            for (size_t r = 0; r < mr; r++)
+                dst[p * GEMM_MR + r] = bf16_pair(a0[r], pair ? a1[r] : 0.0f);
+        }
+    }
+}
+
 /* The AVX512_BF16 path, on the caller's scratch (bf16_scratch bytes). Packed layouts:
  * A by blocks of GEMM_MR rows, ap[(b * kp + p) * GEMM_MR + r]; B by panels of GEMM_NR
  * columns, bp[(jb * kp + p) * GEMM_NR + j]; K in blocks of GEMM_KCP pairs, the loop
  * over K blocks outermost (each block's B, GEMM_KCP * N * 4 bytes, stays in L2 while
  * every row block passes over it; a micro-panel, GEMM_KCP * GEMM_NR * 4 = 16 KiB, in
- * L1). Threads share the row blocks of one K block at a time. */
+ * L1). Threads share the row blocks of one K block at a time; the operands are rounded
+ * as they are packed, by the threads that pack them. */
 static void gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_t K,
                              const float *A, size_t lda, const float *B, size_t ldb,
                              float *C, size_t ldc, unsigned char *scratch)
@@ -317,40 +386,38 @@ static void gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_
     unsigned char *p = scratch;
     uint32_t *ap = (uint32_t *)bf16_carve(&p, mb * kp * GEMM_MR * sizeof(uint32_t));
     uint32_t *bp = (uint32_t *)bf16_carve(&p, nb * kp * GEMM_NR * sizeof(uint32_t));
-    float *ar = (float *)bf16_carve(&p, M * K * sizeof(float));
-    float *br = (float *)bf16_carve(&p, K * N * sizeof(float));
     const int nt = fnn_threads_for((double)M * (double)N * (double)K);
-    /* The operands rounded first (vectorised, fnn_round_bf16), so that packing only
-     * moves the upper halves of their bits. */
-    rounded_copy(trans_a ? K : M, trans_a ? M : K, A, lda, ar);
-    rounded_copy(trans_b ? N : K, trans_b ? K : N, B, ldb, br);
-    lda = trans_a ? M : K;
-    ldb = trans_b ? K : N;
     FNN_PAR_FOR(nt, b, mb, {
-        for (size_t r = 0; r < GEMM_MR; r++) {
-            const size_t i = (size_t)b * GEMM_MR + r;
-            uint32_t *dst = ap + (size_t)b * kp * GEMM_MR + r;
-            if (i >= M) {
-                for (size_t p = 0; p < kp; p++) dst[p * GEMM_MR] = 0u;
-                continue;
-            }
-            for (size_t p = 0; p < K / 2; p++)
-                dst[p * GEMM_MR] = hi_half(op_at(trans_a, ar, lda, i, 2 * p + 1))
-                                   | hi_half(op_at(trans_a, ar, lda, i, 2 * p)) >> 16;
-            if (K % 2)
-                dst[(kp - 1) * GEMM_MR] = hi_half(op_at(trans_a, ar, lda, i, K - 1)) >> 16;
-        }
+        const size_t i0 = (size_t)b * GEMM_MR;
+        pack_a_block(trans_a, K, kp, A, lda, i0, M - i0 < GEMM_MR ? M - i0 : GEMM_MR,
+                     ap + (size_t)b * kp * GEMM_MR);
     });
+    if (nb >= 2 * (size_t)nt && mb * kp * GEMM_MR * sizeof(uint32_t) <= GEMM_A_CACHED) {
+        /* Enough panels of B for every thread, and a packed A that stays in cache: each
+         * thread packs the panels it multiplies and takes them through every K block and
+         * row block (a panel, kp * GEMM_NR * 4 bytes, stays in its core's cache; no
+         * other core reads it, where the row split below has every core read every
+         * panel). Each C element is still summed by one thread over p in order: the
+         * same bits. */
+        FNN_PAR_FOR(nt, jb, nb, {
+            const size_t j0 = (size_t)jb * GEMM_NR, nc = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
+            uint32_t *panel = bp + (size_t)jb * kp * GEMM_NR;
+            pack_b_panel(trans_b, K, kp, B, ldb, j0, nc, panel);
+            for (size_t p0 = 0; p0 < kp; p0 += GEMM_KCP) {
+                const size_t kc = kp - p0 < GEMM_KCP ? kp - p0 : GEMM_KCP;
+                for (size_t b = 0; b < mb; b++) {
+                    const size_t i0 = b * GEMM_MR, mr = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
+                    gemm_bf16_tile(mr, nc, kc, p0 == 0, ap + (b * kp + p0) * GEMM_MR,
+                                   panel + p0 * GEMM_NR, C + i0 * ldc + j0, ldc);
+                }
+            }
+        });
+        return;
+    }
     FNN_PAR_FOR(nt, jb, nb, {
-        const size_t j0 = (size_t)jb * GEMM_NR, nc = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
-        for (size_t p = 0; p < kp; p++) {
-            uint32_t *row = bp + ((size_t)jb * kp + p) * GEMM_NR;
-            const int pair = 2 * p + 1 < K;
-            for (size_t jj = 0; jj < nc; jj++)   /* op(B)[k][j]: op_at with i and k swapped */
-                row[jj] = (pair ? hi_half(op_at(trans_b, br, ldb, 2 * p + 1, j0 + jj)) : 0u)
-                          | hi_half(op_at(trans_b, br, ldb, 2 * p, j0 + jj)) >> 16;
-            for (size_t jj = nc; jj < GEMM_NR; jj++) row[jj] = 0u;
-        }
+        const size_t j0 = (size_t)jb * GEMM_NR;
+        pack_b_panel(trans_b, K, kp, B, ldb, j0, N - j0 < GEMM_NR ? N - j0 : GEMM_NR,
+                     bp + (size_t)jb * kp * GEMM_NR);
     });
     for (size_t p0 = 0; p0 < kp; p0 += GEMM_KCP) {
         const size_t kc = kp - p0 < GEMM_KCP ? kp - p0 : GEMM_KCP;
@@ -372,6 +439,10 @@ static void gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_
  * (rows * cols, contiguous). */
 static void rounded_copy(size_t rows, size_t cols, const float *x, size_t ld, float *out)
 {
+    if (ld == cols) {     /* one array: fnn_round_bf16 splits it over the threads */
+        fnn_round_bf16(rows * cols, x, out);
+        return;
+    }
     for (size_t r = 0; r < rows; r++) fnn_round_bf16(cols, x + r * ld, out + r * cols);
 }
 
@@ -392,8 +463,8 @@ size_t fnn_gemm_bf16_scratch(size_t M, size_t N, size_t K)
     {
         const size_t kp = (K + 1) / 2;
         const size_t mb = (M + GEMM_MR - 1) / GEMM_MR, nb = (N + GEMM_NR - 1) / GEMM_NR;
-        size_t v = fnn_add(portable, fnn_add(piece(mb * GEMM_MR, kp, sizeof(uint32_t)),
-                                              piece(nb * GEMM_NR, kp, sizeof(uint32_t))));
+        size_t v = fnn_add(piece(mb * GEMM_MR, kp, sizeof(uint32_t)),
+                           piece(nb * GEMM_NR, kp, sizeof(uint32_t)));
         if (v > need) need = fnn_add(v, 64);
     }
 #endif

@@ -19,8 +19,10 @@
  *
  * Paths, chosen at run time: the AVX-512 BF16 instructions (vcvtneps2bf16 for rounding,
  * vcvtne2ps2bf16 for packing) where the CPU has AVX512_BF16 and the SIMD path is AVX2
- * (fnn_simd_level) and the environment variable FASTNN_BF16_AVX512 is "1" (they
- * are not faster than the portable path on the CPUs measured so far), else portable C. The instructions treat denormal inputs as zero;
+ * (fnn_simd_level), by default on AMD CPUs (fnn_bf16_avx512_default: there they were
+ * measured faster than the portable path, on Intel's slower) and wherever the
+ * environment variable FASTNN_BF16_AVX512 is "1" ("0": never), else portable C. The
+ * instructions treat denormal inputs as zero;
  * the AVX-512 path recomputes those lanes by the formula above, so both paths agree.
  */
 #ifndef FNN_BF16_H
@@ -81,6 +83,9 @@ void fnn_dense_backward_bf16(size_t M, size_t K, size_t N, const float *X, const
 int fnn_bf16_avx512_supported(void);
 /* 1 if fnn_round_bf16 / fnn_pack_bf16 / fnn_gemm_bf16 take the AVX-512 BF16 path now. */
 int fnn_bf16_avx512(void);
+/* 1 where the AVX-512 BF16 path is the default (FASTNN_BF16_AVX512 unset): AMD CPUs,
+ * where it was measured faster than the portable path (on Intel's, slower). */
+int fnn_bf16_avx512_default(void);
 /* Test hook: AVX-512 BF16 path on (1) or off (0, portable C); returns -1 (and changes
  * nothing) if on is asked of a CPU without it. */
 int fnn_bf16_set_avx512(int on);

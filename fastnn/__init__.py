@@ -59,9 +59,10 @@ def build_info():
     'calibrated'), fixed by the FASTNN_PAR_MIN_WORK environment variable ('env'), or
     'default' at one thread. bf16_gemm: how the mixed_bfloat16 policy's products run,
     'amx_bf16' (AMX tiles, the default on CPUs with AMX-BF16 unless
-    FASTNN_BF16_AMX=0), 'avx512_bf16' (the vdpbf16ps instruction, CPUs with AVX512_BF16,
-    asked for by FASTNN_BF16_AVX512=1) or 'portable' (the float32 GEMM on
-    bfloat16-rounded operands).
+    FASTNN_BF16_AMX=0), 'avx512_bf16' (the vdpbf16ps instruction, CPUs with AVX512_BF16:
+    the default on AMD's, where it is the faster path; FASTNN_BF16_AVX512=1 asks for it
+    on others, =0 turns it off) or 'portable' (the float32 GEMM on bfloat16-rounded
+    operands).
 
     Returns
     -------

@@ -192,14 +192,30 @@ def test_build_info_names_the_bf16_path(bf16_path):
     assert fastnn.build_info()["bf16_gemm"] == bf16_path
 
 
+def _cpu_vendor():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f
+                         if line.startswith("vendor_id")), None)
+    except OSError:
+        return None
+
+
 def test_default_bf16_path_follows_the_cpu_and_the_environment():
     """AMX where the CPU and the OS have it (FASTNN_BF16_AMX=0 turns it off); otherwise
-    the portable path (the faster one where measured), unless FASTNN_BF16_AVX512=1 asks
-    for the AVX512_BF16 instructions where the CPU has them."""
+    the AVX512_BF16 instructions on an AMD CPU that has them (the faster path there;
+    FASTNN_BF16_AVX512=0 turns them off, =1 asks for them on other CPUs that have them),
+    else the portable path."""
     avx512 = _kernels.bf16_avx512_supported() and fastnn.build_info()["simd"] == "avx2+fma"
     amx = _kernels.bf16_amx_supported()
+    vendor = _cpu_vendor()
+    if vendor is None and avx512:
+        pytest.skip("no /proc/cpuinfo to tell the CPU's maker")
+    amd = vendor == "AuthenticAMD"
     code = "import fastnn; print(fastnn.build_info()['bf16_gemm'])"
     for amx_env, avx_env, want in [
+            ("", "", "amx_bf16" if amx else "avx512_bf16" if avx512 and amd else "portable"),
+            ("0", "", "avx512_bf16" if avx512 and amd else "portable"),
             ("", "0", "amx_bf16" if amx else "portable"),
             ("", "1", "amx_bf16" if amx else "avx512_bf16" if avx512 else "portable"),
             ("0", "0", "portable"),
@@ -257,17 +273,24 @@ def test_gemm_bf16_within_the_summation_bound(bf16_path, threads, m, n, k, ta, t
         assert np.max(np.abs(plain - want) - bound) > 0
 
 
-def test_gemm_bf16_same_bits_at_every_thread_count(bf16_path, set_threads):
+@pytest.mark.parametrize("m, k, n, ta, tb", [
+    (301, 450, 77, 0, 0),       # 2 K blocks; threads split the rows (3 column panels)
+    (128, 450, 200, 0, 0),      # 7 panels: threads split the columns, each packing its own
+    (128, 450, 200, 1, 1),
+    (130, 301, 257, 0, 1),      # odd K, a partial last panel
+    (1000, 600, 200, 1, 0),     # a packed A too large to stay in cache: the rows again
+])
+def test_gemm_bf16_same_bits_at_every_thread_count(bf16_path, set_threads, m, k, n, ta, tb):
     rng = np.random.default_rng(5)
-    a = rng.standard_normal((301, 450)).astype(np.float32)     # 2 K blocks
-    b = rng.standard_normal((450, 77)).astype(np.float32)
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
     outs = []
     try:
         for nt in (1, 2, 3):
             set_threads(nt)
             _kernels.set_par_min_work(1 if nt > 1 else 2 ** 32)
-            c = np.empty((301, 77), np.float32)
-            _kernels.gemm_bf16(False, False, a, b, c)
+            c = np.empty((m, n), np.float32)
+            _kernels.gemm_bf16(bool(ta), bool(tb), a, b, c)
             outs.append(c)
     finally:
         _kernels.set_par_min_work(0)
