@@ -67,3 +67,68 @@ def check_step_against_central_differences(model, w0, x, y, rng, which=None, eps
                 f.append(model.evaluate(x, y, batch_size=len(x), verbose=0)[0])
             assert abs((f[0] - f[1]) / (2 * eps) - grads[k][idx]) < atol, (k, idx)
     model.set_weights(w0)
+
+
+def engine_and_layer_path_runs(monkeypatch, build, x, y, connection, epochs=3,
+                               batch_size=16):
+    """The model build() makes (from its own seed) fitted on the C engine, then on the
+    layer-by-layer path (engine.ENABLED off): per path (predictions before, history,
+    weights, predictions after, evaluate's result). Asserts that the engine ran the
+    model and that its plan has a connection of the given kind ("skip", "cat", "src")."""
+    from fastnn import engine
+    runs = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = build()
+        before = m.predict(x, verbose=0)
+        h = m.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0).history
+        if fused:
+            assert m._engine.why is None and m._engine.plan is not None, m._engine.why
+            assert any(s.get(connection) for s in m._engine.plan.specs)
+        runs.append((before, h, m.get_weights(), m.predict(x, verbose=0),
+                     m.evaluate(x, y, verbose=0)))
+    return runs
+
+
+def assert_trained_alike(runs, rtol, atol_floor=0.0):
+    """The two runs of engine_and_layer_path_runs: the same forward pass bit for bit
+    before training; then the same losses and metrics, weights, predictions and
+    evaluation within rtol (the layer path forms the loss's gradient through the tape
+    and sums the metrics in another order: rounding apart), absolute errors within rtol
+    times the largest magnitude of each array (at least atol_floor)."""
+    (p1, h1, w1, q1, e1), (p2, h2, w2, q2, e2) = runs
+    assert np.array_equal(p1, p2)
+    assert set(h1) == set(h2)
+    for key in h2:
+        np.testing.assert_allclose(h1[key], h2[key], rtol=rtol)
+    np.testing.assert_allclose(e1, e2, rtol=rtol)
+    for a, b in zip(w1 + [q1], w2 + [q2]):
+        np.testing.assert_allclose(a, b, rtol=rtol,
+                                   atol=rtol * max(atol_floor, np.abs(b).max()))
+
+
+def assert_the_same_bits_at_team_sizes(set_threads, build, x, y, epochs=2, batch_size=16):
+    """The model build() makes, fitted at one thread and at two (set_threads: the
+    conftest fixture): the same weights and predictions, bit for bit."""
+    out = []
+    for n in (1, 2):
+        set_threads(n)
+        m = build()
+        m.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
+        out.append(m.get_weights() + [m.predict(x, verbose=0)])
+    assert all(np.array_equal(a, b) for a, b in zip(*out))
+
+
+def assert_logits_taken_on_both_paths(monkeypatch, build, x, y, epochs=2, batch_size=16):
+    """A model with a softmax output and a cross-entropy on probabilities trains on its
+    logits on the engine (asserted) and the layer path alike: the same losses."""
+    from fastnn import engine
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = build()
+        h = m.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0).history["loss"]
+        if fused:
+            assert m._engine.plan is not None and m._trains_on_logits()
+        out.append(h)
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-12)

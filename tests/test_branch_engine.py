@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 import fastnn as keras
-from cases import check_step_against_central_differences
+from cases import (assert_logits_taken_on_both_paths, assert_the_same_bits_at_team_sizes,
+                   assert_trained_alike, check_step_against_central_differences,
+                   engine_and_layer_path_runs)
 from fastnn import _kernels, engine, layers
 
 
@@ -68,28 +70,9 @@ KINDS = ["add", "concatenate", "towers", "deep", "then_residual_and_concatenate"
 def test_a_branched_model_trains_on_the_engine_as_on_the_layer_path(monkeypatch, kind, rate,
                                                                     dtype):
     x, y = _data(dtype=dtype)
-    out = []
-    for fused in (True, False):
-        monkeypatch.setattr(engine, "ENABLED", fused)
-        m = _branched(kind, dtype, rate)
-        before = m.predict(x, verbose=0)
-        h = m.fit(x, y, batch_size=16, epochs=3, verbose=0).history
-        if fused:
-            assert m._engine.why is None and m._engine.plan is not None
-            assert any(s.get("src") for s in m._engine.plan.specs)
-        out.append((before, h["loss"], h["mae"], m.get_weights(), m.predict(x, verbose=0),
-                    m.evaluate(x, y, verbose=0)))
-    (p1, l1, a1, w1, q1, e1), (p2, l2, a2, w2, q2, e2) = out
-    assert np.array_equal(p1, p2)           # the forward pass: the same bits
-    # training: the layer path forms the loss's gradient through the tape and sums the
-    # metrics in another order (rounding apart)
-    rtol = 1e-12 if dtype == "float64" else 1e-5
-    np.testing.assert_allclose(l1, l2, rtol=rtol)
-    np.testing.assert_allclose(a1, a2, rtol=rtol)
-    np.testing.assert_allclose(e1, e2, rtol=rtol)
-    for a, b in zip(w1, w2):
-        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max())
-    np.testing.assert_allclose(q1, q2, rtol=rtol, atol=rtol * np.abs(q2).max())
+    runs = engine_and_layer_path_runs(monkeypatch, lambda: _branched(kind, dtype, rate), x, y,
+                                      "src")
+    assert_trained_alike(runs, 1e-12 if dtype == "float64" else 1e-5)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -131,26 +114,15 @@ def test_a_frozen_layer_below_the_branches_trains_as_on_the_layer_path(monkeypat
 def test_a_softmax_branched_model_takes_its_logits_on_both_paths(monkeypatch):
     x, _ = _data()
     y = np.random.default_rng(2).integers(0, 3, len(x))
-    out = []
-    for fused in (True, False):
-        monkeypatch.setattr(engine, "ENABLED", fused)
-        m = _branched("towers", loss="sparse_categorical_crossentropy", out_act="softmax")
-        h = m.fit(x * 40, y, batch_size=16, epochs=2, verbose=0).history["loss"]
-        if fused:
-            assert m._engine.plan is not None and m._trains_on_logits()
-        out.append(h)
-    np.testing.assert_allclose(out[0], out[1], rtol=1e-12)
+    assert_logits_taken_on_both_paths(
+        monkeypatch, lambda: _branched("towers", loss="sparse_categorical_crossentropy",
+                                       out_act="softmax"), x * 40, y)
 
 
 def test_team_sizes_change_nothing(set_threads):
     x, y = _data(dtype="float32")
-    out = []
-    for n in (1, 2):
-        set_threads(n)
-        m = _branched("deep", "float32", 0.25, width=40)
-        m.fit(x, y, batch_size=16, epochs=2, verbose=0)
-        out.append(m.get_weights() + [m.predict(x, verbose=0)])
-    assert all(np.array_equal(a, b) for a, b in zip(*out))
+    assert_the_same_bits_at_team_sizes(set_threads,
+                                       lambda: _branched("deep", "float32", 0.25, width=40), x, y)
 
 
 def test_train_on_batch_and_a_custom_loss_run_a_branched_model_on_the_engine(monkeypatch):
@@ -308,19 +280,6 @@ def test_random_branched_graphs_train_as_on_the_layer_path(monkeypatch, seed):
     rng = np.random.default_rng(1000 + seed)
     x = rng.standard_normal((80, 7)).astype(dtype)
     y = rng.standard_normal((80, 3)).astype(dtype)
-    out = []
-    for fused in (True, False):
-        monkeypatch.setattr(engine, "ENABLED", fused)
-        m = _random_graph(seed, dtype)
-        before = m.predict(x, verbose=0)
-        h = m.fit(x, y, batch_size=16, epochs=2, verbose=0).history["loss"]
-        if fused:
-            assert m._engine.plan is not None, m._engine.why
-            assert any(s.get("src") for s in m._engine.plan.specs)
-        out.append((before, h, m.get_weights(), m.predict(x, verbose=0)))
-    (p1, h1, w1, q1), (p2, h2, w2, q2) = out
-    assert np.array_equal(p1, p2)
-    rtol = 1e-12 if dtype == "float64" else 2e-5
-    np.testing.assert_allclose(h1, h2, rtol=rtol)
-    for a, b in zip(w1 + [q1], w2 + [q2]):
-        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * max(1.0, np.abs(b).max()))
+    runs = engine_and_layer_path_runs(monkeypatch, lambda: _random_graph(seed, dtype), x, y,
+                                      "src", epochs=2)
+    assert_trained_alike(runs, 1e-12 if dtype == "float64" else 2e-5, atol_floor=1.0)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import fastnn as keras
-from cases import check_step_against_central_differences
+from cases import (assert_the_same_bits_at_team_sizes, assert_trained_alike,
+                   check_step_against_central_differences, engine_and_layer_path_runs)
 from fastnn import _kernels, engine, layers
 
 
@@ -48,22 +49,9 @@ def _data(n=120, dtype="float64"):
 def test_a_residual_model_trains_on_the_engine_as_on_the_layer_path(monkeypatch, kind, rate,
                                                                       dtype, rtol):
     x, y = _data(dtype=dtype)
-    out = []
-    for fused in (True, False):
-        monkeypatch.setattr(engine, "ENABLED", fused)
-        m = _residual(kind, rate, dtype)
-        before = m.predict(x, verbose=0)
-        h = m.fit(x, y, batch_size=16, epochs=3, verbose=0).history
-        if fused:
-            assert m._engine.why is None and m._engine.plan is not None
-            assert any(s.get("skip") for s in m._engine.plan.specs)
-        out.append((before, h["loss"], m.get_weights(), m.evaluate(x, y, verbose=0)))
-    (p1, l1, w1, e1), (p2, l2, w2, e2) = out
-    assert np.array_equal(p1, p2)           # the forward pass: the same bits
-    np.testing.assert_allclose(l1, l2, rtol=rtol)
-    np.testing.assert_allclose(e1, e2, rtol=rtol)
-    for a, b in zip(w1, w2):
-        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max())
+    runs = engine_and_layer_path_runs(monkeypatch, lambda: _residual(kind, rate, dtype), x, y,
+                                      "skip")
+    assert_trained_alike(runs, rtol)
 
 
 @pytest.mark.parametrize("kind", ["one", "two"])
@@ -84,13 +72,8 @@ def test_the_engine_gradient_through_a_residual_connection_matches_finite_differ
 
 def test_team_sizes_change_nothing(set_threads):
     x, y = _data(dtype="float32")
-    out = []
-    for n in (1, 2):
-        set_threads(n)
-        m = _residual("two", 0.3, "float32")
-        m.fit(x, y, batch_size=16, epochs=2, verbose=0)
-        out.append(m.get_weights() + [m.predict(x, verbose=0)])
-    assert all(np.array_equal(a, b) for a, b in zip(*out))
+    assert_the_same_bits_at_team_sizes(set_threads, lambda: _residual("two", 0.3, "float32"),
+                                       x, y)
 
 
 def test_a_custom_loss_trains_a_residual_model_on_the_engine(monkeypatch):
