@@ -283,3 +283,24 @@ def test_random_branched_graphs_train_as_on_the_layer_path(monkeypatch, seed):
     runs = engine_and_layer_path_runs(monkeypatch, lambda: _random_graph(seed, dtype), x, y,
                                       "src", epochs=2)
     assert_trained_alike(runs, 1e-12 if dtype == "float64" else 2e-5, atol_floor=1.0)
+
+
+@pytest.mark.parametrize("kind", ["add", "towers"])
+def test_a_mixed_bfloat16_branched_model_trains_as_on_the_layer_path(monkeypatch, kind):
+    """The bfloat16 products' backward (fnn_dense_backward_bf16) hands a branch's input
+    gradient to the tensor it read, as the float32 one does: the same bits."""
+    from fastnn import mixed_precision
+    x, y = _data(dtype="float32")
+    try:
+        mixed_precision.set_global_policy("mixed_bfloat16")
+        runs = engine_and_layer_path_runs(monkeypatch, lambda: _branched(kind, None),
+                                          x, y, "src")
+        monkeypatch.setattr(engine, "ENABLED", True)
+        m = _branched(kind, None)
+        m.fit(x[:16], y[:16], verbose=0)
+        assert all(s["bf16"] for s in m._engine.plan.specs)    # the policy's layers
+    finally:
+        mixed_precision.set_global_policy("float32")
+    assert_trained_alike(runs, 1e-5)
+    (_, h1, w1, _, _), (_, h2, w2, _, _) = runs
+    assert h1["loss"] == h2["loss"] and all(np.array_equal(a, b) for a, b in zip(w1, w2))
