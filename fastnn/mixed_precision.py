@@ -15,9 +15,12 @@ Policies fastnn runs:
   float32. NumPy has no bfloat16 array type, so these values are kept in float32
   arrays that hold bfloat16 values exactly; a layer's outputs are float32 arrays
   (Keras' are bfloat16 tensors). Dense stacks under this policy train on the C engine
-  as float32 ones do. Their products run on the CPU's AMX or AVX512_BF16 instructions
-  where it has them; elsewhere on the float32 GEMM applied to the rounded values, which
-  is correct but not faster than float32 (the paths agree within float32 rounding).
+  as float32 ones do. Their products run on AMX tiles where the CPU has AMX-BF16, on
+  the AVX512_BF16 dot-product instruction on AMD CPUs that have it (about 0.6-0.7x the
+  float32 time for a 784-512-256-10 epoch with either); elsewhere on the float32 GEMM
+  applied to the rounded values, which is correct but slower than float32 (1.3-2x its
+  time where measured). ``fastnn.build_info()["bf16_gemm"]`` says which path this CPU
+  takes; the paths agree within float32 rounding.
 
 Refused, with the reason: ``"bfloat16"`` (bfloat16 weights: NumPy has no bfloat16 array
 type to hold them), ``"float16"`` and ``"mixed_float16"`` (fastnn has no float16
