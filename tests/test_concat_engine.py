@@ -43,6 +43,14 @@ def _wide_and_deep(kind="normalized_input", dtype="float64", rate=0.0, width=10,
         h2 = layers.Dense(width - 2, activation="tanh", dtype=dtype)(h1)
         h3 = layers.Dense(width + 1, activation="relu", dtype=dtype)(h2)
         c = layers.Concatenate(dtype=dtype)([h1, h3])
+    elif kind == "add_then_concatenate":  # the residual sum joined to the input at once
+        h1 = layers.Dense(width, activation="relu", dtype=dtype)(inp)
+        h2 = layers.Dense(width, activation="tanh", dtype=dtype)(h1)
+        if rate:
+            h2 = layers.Dropout(rate, dtype=dtype)(h2)
+        s = layers.Add(dtype=dtype)([h1, h2])
+        j = layers.Concatenate(dtype=dtype)([inp, s])
+        c = layers.Dense(width, activation="relu", dtype=dtype)(j)
     else:                               # a residual block, then a concatenation mid-network
         h1 = layers.Dense(width, activation="relu", dtype=dtype)(inp)
         h2 = layers.Dense(width, activation="tanh", dtype=dtype)(h1)
@@ -62,7 +70,8 @@ def _data(n=96, dtype="float64", out_units=1):
     return x, rng.standard_normal((n, out_units)).astype(dtype)
 
 
-KINDS = ["normalized_input", "input_last", "hidden", "residual_then_concat"]
+KINDS = ["normalized_input", "input_last", "hidden", "residual_then_concat",
+         "add_then_concatenate"]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -245,9 +245,10 @@ def _dense_specs(model):
         if any(getattr(w, "overwrite_with_gradient", False) for _, w, _ in layer._weights):
             raise Unsupported(f"a weight of {layer.name!r} with overwrite_with_gradient (the "
                               f"engine updates every weight by the optimizer's rule)")
-        if specs and "skip" in specs[-1] and type(layer) is not layers_mod.Dense:
+        if specs and "skip" in specs[-1] and i not in cats and type(layer) is not layers_mod.Dense:
             raise Unsupported(f"layer {layer.name!r} ({type(layer).__name__}) after an Add "
-                              f"(the engine's residual sum goes straight to a Dense layer)")
+                              f"(the engine's residual sum goes straight to a Dense layer or a "
+                              f"Concatenate)")
         if cat is not None and type(layer) is not layers_mod.Dense:
             raise Unsupported(f"layer {layer.name!r} ({type(layer).__name__}) after a "
                               f"Concatenate (the engine's concatenation goes straight to a "
