@@ -206,8 +206,8 @@ enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_
  * earlier one or its output feeds another connection too; the earlier tensor's where a
  * branch takes one: src, FNN_NET_BAD_SRC when it is not an earlier one, another connection
  * takes it, the layer also concatenates, or the previous layer's output is then taken by
- * nothing), each residual connection (skip) from an earlier layer of the same width, not on the last layer,
- * and no layer's output added to two others (FNN_NET_BAD_SKIP), W (and a
+ * nothing), each residual connection (skip) from an earlier layer of the same width, not
+ * on the last layer, and no layer's output added to two others (FNN_NET_BAD_SKIP), W (and a
  * BatchNormalization's moving statistics) present, and every element count the engine
  * forms from one layer representable in bytes. Returns FNN_NET_OK or the first problem
  * (its layer in *bad_layer, -1 for the whole net). The arrays themselves (their sizes:

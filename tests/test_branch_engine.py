@@ -291,6 +291,7 @@ def test_a_mixed_bfloat16_branched_model_trains_as_on_the_layer_path(monkeypatch
     gradient to the tensor it read, as the float32 one does: the same bits."""
     from fastnn import mixed_precision
     x, y = _data(dtype="float32")
+    before = mixed_precision._GLOBAL[0]     # (None: following floatx, as before any set)
     try:
         mixed_precision.set_global_policy("mixed_bfloat16")
         runs = engine_and_layer_path_runs(monkeypatch, lambda: _branched(kind, None),
@@ -300,7 +301,7 @@ def test_a_mixed_bfloat16_branched_model_trains_as_on_the_layer_path(monkeypatch
         m.fit(x[:16], y[:16], verbose=0)
         assert all(s["bf16"] for s in m._engine.plan.specs)    # the policy's layers
     finally:
-        mixed_precision.set_global_policy("float32")
+        mixed_precision._GLOBAL[0] = before
     assert_trained_alike(runs, 1e-5)
     (_, h1, w1, _, _), (_, h2, w2, _, _) = runs
     assert h1["loss"] == h2["loss"] and all(np.array_equal(a, b) for a, b in zip(w1, w2))

@@ -1,8 +1,8 @@
 """Inference over many rows (predict and evaluate of at least two blocks of the engine's
 row-parallel path) of models with residual connections, concatenations and parallel
 branches: blocks of rows go through every layer on one thread, each layer's output of the
-block kept where a later layer reads it. The outputs must be the layer path's bit for bit, for any team
-size, including a last block of fewer rows."""
+block kept where a later layer reads it. The outputs must be the layer path's bit for
+bit, for any team size, including a last block of fewer rows."""
 import numpy as np
 import pytest
 

@@ -347,12 +347,13 @@ class Functional(Model):
         output and the output of an earlier node of the chain, a Concatenate (last axis,
         2-D tensors) of that output and the model's input or an earlier node's output,
         or a Dense layer's call on the model's input or an earlier node's output (a
-        branch; each node's output taken by at most one of them). skips maps the position of
-        each Add in layers to the position of the node whose output it adds; cats the
-        position of each Concatenate to (that position, or -1 for the model's input;
-        whether that tensor comes first); srcs the position of each branch's first layer
-        to the position of the node whose output it takes, or -1. None otherwise. (The graph of a functional model does not change
-        once made: computed once.)"""
+        branch; each node's output taken by at most one of them). skips maps the
+        position of each Add in layers to the position of the node whose output it adds;
+        cats the position of each Concatenate to (that position, or -1 for the model's
+        input; whether that tensor comes first); srcs the position of each branch's
+        first layer to the position of the node whose output it takes, or -1. None
+        otherwise. (The graph of a functional model does not change once made: computed
+        once.)"""
         cached = self.__dict__.get("_residual_chain")
         if cached is None:
             cached = self.__dict__["_residual_chain"] = (self._walk_residual(),)
