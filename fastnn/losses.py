@@ -82,6 +82,19 @@ def _sample_weights(sample_weight, shape, owner):
                      f"{shape} (or {shape + (1,)}), or be a scalar, got shape {sw.shape}")
 
 
+def _as_rows(y_true, y_pred):
+    """(targets, predictions) as the C loss kernels take them: predictions of more than 2
+    dimensions (N, ..., k) as rows (-1, k), the targets likewise (class indices as one
+    column of them); of 1 or 2 dimensions as they are."""
+    y_pred = np.asarray(y_pred)
+    if y_pred.ndim <= 2:
+        return y_true, y_pred
+    y_true = np.asarray(y_true)
+    y_rows = y_true.reshape(-1, y_true.shape[-1]) if y_true.ndim == y_pred.ndim \
+        else y_true.reshape(-1)
+    return y_rows, y_pred.reshape(-1, y_pred.shape[-1])
+
+
 def _reduce_values(values, sw, mask, reduction):
     """Keras' reduce_weighted_values, differentiable (fastnn.autodiff.ops): values times
     the sample weights (sw, from _sample_weights, or None) and the mask (bool array of
@@ -339,14 +352,8 @@ class Loss:
         y_pred_a = np.asarray(y_pred)
         if self._op is None or y_pred_a.ndim <= 2:
             return self._per_sample(y_true, y_pred)
-        lead, k = y_pred_a.shape[:-1], y_pred_a.shape[-1]
-        y_true_a = np.asarray(y_true)
-        if y_true_a.ndim == y_pred_a.ndim:
-            y_rows = y_true_a.reshape(-1, y_true_a.shape[-1])
-        else:
-            y_rows = y_true_a.reshape(-1)
-        per = self._per_sample(y_rows, y_pred_a.reshape(-1, k))
-        return np.asarray(per).reshape(lead)
+        per = self._per_sample(*_as_rows(y_true, y_pred_a))
+        return np.asarray(per).reshape(y_pred_a.shape[:-1])
 
     def _uses_logits_of(self, activation):
         """Whether this loss on probabilities takes the logits of a softmax / sigmoid
@@ -369,11 +376,7 @@ class Loss:
 
         def vjp(g):
             w = np.asarray(g, dtype=np.float64).reshape(-1)
-            y, rows = np.asarray(y_true), y_pred
-            if len(shape) > 2:      # the kernels take rows
-                rows = y_pred.reshape(-1, shape[-1])
-                y = y.reshape(-1, shape[-1]) if y.ndim == len(shape) else y.reshape(-1)
-            _, grad = self.loss_and_grad(y, rows, sample_weight=w)
+            _, grad = self.loss_and_grad(*_as_rows(y_true, y_pred), sample_weight=w)
             grad = np.asarray(grad, dtype=np.float64) * count
             return [grad.reshape(shape).astype(np.asarray(given).dtype, copy=False)]
         return record((given,), per, vjp, name=type(self).__name__)
