@@ -144,3 +144,21 @@ def test_a_custom_loss_of_a_loss_function_trains_as_the_built_in_loss(monkeypatc
     np.testing.assert_allclose(h1, h2, rtol=1e-5)
     for a, b in zip(w1, w2):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum"])
+def test_a_sparse_cross_entropy_of_3d_outputs_under_a_tape(reduction):
+    """Class indices (N, T) for outputs (N, T, k), called directly under a GradientTape
+    (a custom training loop): the value it has off the tape and the gradient of central
+    differences. The recorded batch loss reshaped the indices as if one-hot, and failed."""
+    rng = np.random.default_rng(4)
+    y, p = _data("labels", rng, (3, 5, 4))
+    loss = losses.SparseCategoricalCrossentropy(reduction=reduction)
+    off = float(loss(y, p))
+    t = K.convert_to_tensor(p)
+    with GradientTape() as tape:
+        tape.watch(t)
+        on = loss(y, t)
+    assert float(on) == pytest.approx(off, rel=1e-12)
+    want = central_diff(lambda q: float(loss(y, q)), p)
+    np.testing.assert_allclose(tape.gradient(on, t), want, rtol=1e-5, atol=1e-7)

@@ -173,8 +173,8 @@ def loss_value(loss, y, y_pred, sw, given_sw=None):
         rows = int(np.prod(shape[1:-1]))
         swr = None if sw is None else \
             sw.reshape(-1) if np.ndim(sw) > 1 else np.repeat(sw, rows)   # (N, ...): masked
-        value, grad = loss.loss_and_grad(yv.reshape(-1, shape[-1]), raw.reshape(-1, shape[-1]),
-                                         sample_weight=swr, from_logits=from_logits)
+        value, grad = loss.loss_and_grad(*losses_mod._as_rows(yv, raw), sample_weight=swr,
+                                         from_logits=from_logits)
         grad = grad.reshape(shape)
     else:
         value, grad = loss.loss_and_grad(yv, raw, sample_weight=sw, from_logits=from_logits)
