@@ -226,6 +226,23 @@ def _dense_specs(model):
     pre_last = None     # the last position of a Flatten or the leading Normalization
     cat = None          # a Concatenate's (cat, cat_first) for the next Dense layer
     branch = None       # the src of a branch whose first (Dense) layer is at position i
+
+    def earlier(pos):
+        # The C code (train.h: cat, src) of the tensor at position pos (-1: the model's
+        # input) that a concatenation or a branch takes: 1 for the input as the first
+        # Dense layer takes it (before any Dense layer, a position after every Flatten /
+        # Normalization holds it), 2 + s for spec s's whole output; None where the engine
+        # has no such tensor: before a Flatten or Normalization, inside a spec, the last
+        # spec's output, or one another connection takes.
+        src = spec_at[pos] if pos >= 0 else None
+        if not specs or (src is None and pre_last is not None and pos < pre_last):
+            return None
+        if src is None:
+            return 1
+        if src >= len(specs) - 1 or last_at[src] != pos or _taken(specs, src):
+            return None
+        return src + 2
+
     for i, layer in enumerate(chain):
         if i:
             spec_at.append(len(specs) - 1 if specs else None)
@@ -255,29 +272,20 @@ def _dense_specs(model):
                               f"Dense layer)")
         if i in cats:       # a Concatenate: the output so far and an earlier tensor
             pos, first = cats[i]
-            src = spec_at[pos] if pos >= 0 else None
-            # (before any Dense layer, a position after every Flatten / Normalization
-            # holds the input as the first Dense layer takes it)
-            if not specs or (src is None and pre_last is not None and pos < pre_last) \
-                    or (src is not None and (src >= len(specs) - 1 or last_at[src] != pos
-                                             or _taken(specs, src))):
+            code = earlier(pos)
+            if code is None:
                 raise Unsupported(f"{layer.name!r} (Concatenate): the engine joins a Dense "
                                   f"layer's output and the model's input (as the first Dense "
                                   f"layer takes it) or an earlier Dense layer's output")
-            cat = (1 if src is None else src + 2, bool(first))
+            cat = (code, bool(first))
             continue
         if i in srcs:       # a branch: a Dense layer on an earlier tensor
-            pos = srcs[i]
-            src = spec_at[pos] if pos >= 0 else None
-            if not specs or cat is not None \
-                    or (src is None and pre_last is not None and pos < pre_last) \
-                    or (src is not None and (src >= len(specs) - 1 or last_at[src] != pos
-                                             or _taken(specs, src))):
+            branch = earlier(srcs[i])
+            if branch is None or cat is not None:
                 raise Unsupported(f"{layer.name!r}: the engine starts a branch at a Dense "
                                   f"layer on the model's input (as the first Dense layer "
                                   f"takes it) or on an earlier Dense layer's output that "
                                   f"no other connection takes")
-            branch = 1 if src is None else src + 2
         if i in skips:      # an Add: the output so far plus an earlier layer's
             src = spec_at[skips[i]]
             if src is None or src >= len(specs) - 1 or last_at[src] != skips[i] \
