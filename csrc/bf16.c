@@ -313,6 +313,15 @@ FNN_TARGET_BF16 static void gemm_bf16_tile(size_t mr, size_t nc, size_t kc, int 
     }
 }
 
+/* The pairs of a contiguous run x of K values (pair p: x[2p], x[2p + 1]; an odd K's last
+ * one with a zero), rounded, at dst[p * stride]: pairs along k within one stored row. */
+static FNN_ALWAYS_INLINE void pairs_along(size_t K, const float *restrict x,
+                                          uint32_t *restrict dst, size_t stride)
+{
+    for (size_t p = 0; p < K / 2; p++) dst[p * stride] = bf16_pair(x[2 * p], x[2 * p + 1]);
+    if (K % 2) dst[(K / 2) * stride] = bf16_pair(x[K - 1], 0.0f);
+}
+
 /* B's panel jb (GEMM_NR columns from j0 = jb * GEMM_NR, nc of them in op(B)) packed
  * from the caller's float32 B, each value rounded on the way (bf16_pair): the rounding
  * costs no pass of its own, and the stored layout's contiguous direction is read in
@@ -334,12 +343,8 @@ FNN_TARGET_BF16 static void pack_b_panel(int trans_b, size_t K, size_t kp, const
             for (size_t jj = nc; jj < GEMM_NR; jj++) row[jj] = 0u;
         }
     } else {                            /* op(B)[k][j] = B[j * ldb + k] */
-        for (size_t jj = 0; jj < nc; jj++) {
-            const float *col = B + (j0 + jj) * ldb;
-            for (size_t p = 0; p < K / 2; p++)
-                dst[p * GEMM_NR + jj] = bf16_pair(col[2 * p], col[2 * p + 1]);
-            if (K % 2) dst[(kp - 1) * GEMM_NR + jj] = bf16_pair(col[K - 1], 0.0f);
-        }
+        for (size_t jj = 0; jj < nc; jj++)
+            pairs_along(K, B + (j0 + jj) * ldb, dst + jj, GEMM_NR);
         for (size_t p = 0; p < kp; p++)
             for (size_t jj = nc; jj < GEMM_NR; jj++) dst[p * GEMM_NR + jj] = 0u;
     }
@@ -354,12 +359,8 @@ FNN_TARGET_BF16 static void pack_a_block(int trans_a, size_t K, size_t kp, const
     for (size_t r = mr; r < GEMM_MR; r++)
         for (size_t p = 0; p < kp; p++) dst[p * GEMM_MR + r] = 0u;
     if (!trans_a) {                     /* op(A)[i][k] = A[i * lda + k] */
-        for (size_t r = 0; r < mr; r++) {
-            const float *row = A + (i0 + r) * lda;
-            for (size_t p = 0; p < K / 2; p++)
-                dst[p * GEMM_MR + r] = bf16_pair(row[2 * p], row[2 * p + 1]);
-            if (K % 2) dst[(kp - 1) * GEMM_MR + r] = bf16_pair(row[K - 1], 0.0f);
-        }
+        for (size_t r = 0; r < mr; r++)
+            pairs_along(K, A + (i0 + r) * lda, dst + r, GEMM_MR);
     } else {                            /* op(A)[i][k] = A[k * lda + i] */
         for (size_t p = 0; p < kp; p++) {
             const float *a0 = A + 2 * p * lda + i0, *a1 = a0 + lda;
