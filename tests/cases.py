@@ -132,3 +132,20 @@ def assert_logits_taken_on_both_paths(monkeypatch, build, x, y, epochs=2, batch_
             assert m._engine.plan is not None and m._trains_on_logits()
         out.append(h)
     np.testing.assert_allclose(out[0], out[1], rtol=1e-12)
+
+
+def net_spec(n_in, n_out, **connections):
+    """A linear Dense layer's spec for fastnn._kernels.FusedNet (zero weights, no
+    optimizer slots), with its connections (skip, cat, cat_first, src: csrc/train.h)."""
+    return {"in": n_in, "out": n_out, "act": 0, "act_param": 0.0, "dropout": 0.0,
+            "kl1": 0.0, "kl2": 0.0, "bl1": 0.0, "bl2": 0.0, "W": np.zeros((n_in, n_out)),
+            "b": np.zeros(n_out), "slotsW": [None] * 3, "slotsb": [None] * 3, "frozen": False,
+            **connections}
+
+
+def fused_net(specs):
+    """A float64 FusedNet of `specs` (net_spec) with an SGD step: what fnn_net_check says
+    of them (a ValueError naming the layer and the rule when it refuses them)."""
+    from fastnn import _kernels
+    return _kernels.FusedNet(specs, 0, 1.0, False, specs[-1]["out"], 0,
+                             {"kind": _kernels.OPT_CODES["sgd"]}, 1, np.float64)

@@ -12,8 +12,8 @@ import pytest
 import fastnn as keras
 from cases import (assert_logits_taken_on_both_paths, assert_the_same_bits_at_team_sizes,
                    assert_trained_alike, check_step_against_central_differences,
-                   engine_and_layer_path_runs)
-from fastnn import _kernels, engine, layers
+                   engine_and_layer_path_runs, fused_net as _net, net_spec as _spec)
+from fastnn import engine, layers
 
 
 def _branched(kind, dtype="float64", rate=0.0, width=6, optimizer="adam", loss="mse",
@@ -186,19 +186,6 @@ def test_other_graphs_keep_the_layer_path(case):
     h = m.fit(x, y, batch_size=8, epochs=2, verbose=0).history
     assert np.all(np.isfinite(h["loss"]))
     assert m._engine.plan is None
-
-
-def _spec(n_in, n_out, src=0, skip=0, cat=0):
-    W = np.zeros((n_in, n_out))
-    return {"in": n_in, "out": n_out, "act": 0, "act_param": 0.0, "dropout": 0.0,
-            "kl1": 0.0, "kl2": 0.0, "bl1": 0.0, "bl2": 0.0, "W": W, "b": np.zeros(n_out),
-            "slotsW": [None] * 3, "slotsb": [None] * 3, "frozen": False, "src": src,
-            "skip": skip, "cat": cat}
-
-
-def _net(specs):
-    return _kernels.FusedNet(specs, 0, 1.0, False, specs[-1]["out"], 0,
-                             {"kind": _kernels.OPT_CODES["sgd"]}, 1, np.float64)
 
 
 def test_the_net_takes_good_branches():

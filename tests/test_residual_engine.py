@@ -11,8 +11,9 @@ import pytest
 
 import fastnn as keras
 from cases import (assert_the_same_bits_at_team_sizes, assert_trained_alike,
-                   check_step_against_central_differences, engine_and_layer_path_runs)
-from fastnn import _kernels, engine, layers
+                   check_step_against_central_differences, engine_and_layer_path_runs,
+                   fused_net as _net, net_spec as _spec)
+from fastnn import engine, layers
 
 
 def _residual(kind="one", rate=0.0, dtype="float64", width=12, optimizer="adam", loss=None):
@@ -130,26 +131,17 @@ def test_other_graphs_keep_the_layer_path(case):
     assert m._engine.plan is None
 
 
-def _spec(n_in, n_out, skip=0):
-    W = np.zeros((n_in, n_out))
-    return {"in": n_in, "out": n_out, "act": 0, "act_param": 0.0, "dropout": 0.0,
-            "kl1": 0.0, "kl2": 0.0, "bl1": 0.0, "bl2": 0.0, "W": W, "b": np.zeros(n_out),
-            "slotsW": [None] * 3, "slotsb": [None] * 3, "frozen": False, "skip": skip}
-
-
 @pytest.mark.parametrize("skips", [(0, 2, 0), (0, 0, 1), (1, 0, 0), (0, 1, 1, 0), (0, -1, 0)])
 def test_the_net_refuses_a_bad_residual_connection(skips):
     # a connection from a later layer (or the layer itself), into the last layer, or
     # two from one layer; widths all equal so only the connection is wrong
-    specs = [_spec(4, 4, s) for s in skips]
+    specs = [_spec(4, 4, skip=s) for s in skips]
     with pytest.raises(ValueError, match="residual connection"):
-        _kernels.FusedNet(specs, 0, 1.0, False, 4, 0, {"kind": _kernels.OPT_CODES["sgd"]}, 1,
-                          np.float64)
+        _net(specs)
 
 
 def test_the_net_takes_a_good_residual_connection():
-    _kernels.FusedNet([_spec(4, 4, s) for s in (0, 1, 0, 3, 0)], 0, 1.0, False, 4, 0,
-                      {"kind": _kernels.OPT_CODES["sgd"]}, 1, np.float64)
+    _net([_spec(4, 4, skip=s) for s in (0, 1, 0, 3, 0)])
 
 
 def test_train_on_batch_of_a_residual_model_runs_on_the_engine(monkeypatch):
