@@ -28,21 +28,38 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
     if (net->n_layers < 1 || net->n_layers > FNN_MAX_LAYERS || !net->layers)
         return FNN_NET_BAD_COUNT;
     if (net->y_cols == 0) return FNN_NET_BAD_SIZE;
+    const int np = net->n_parts;
+    if (np < 0 || np > FNN_MAX_PARTS || (np > 1 && net->in_mean)) return FNN_NET_BAD_PART;
+    for (int p = 0; p < np; p++) {
+        if (net->part_cols[p] == 0) return FNN_NET_BAD_PART;
+        if (fnn_add(fnn_part_off(net, p), net->part_cols[p]) == SIZE_MAX) return FNN_NET_OVERFLOW;
+    }
     for (int l = 0; l < net->n_layers; l++) {
         const fnn_layer *L = &net->layers[l];
         *bad_layer = l;
         if (L->in == 0 || L->out == 0) return FNN_NET_BAD_SIZE;
+        /* the parts: one each where the layer reads the input, 0 elsewhere */
+        const int reads = l == 0 || L->src == 1, joins = L->cat == 1;
+        if (np > 1 && ((reads && (L->part < 0 || L->part >= np)) ||
+                       (joins && (L->cat_part < 0 || L->cat_part >= np))))
+            return FNN_NET_BAD_PART;
+        if ((L->part && (np <= 1 || !reads)) || (L->cat_part && (np <= 1 || !joins)))
+            return FNN_NET_BAD_PART;
+        /* the width of the net's input as this layer (or its concatenation) reads it */
+        const size_t w_in = np > 1 ? net->part_cols[L->part] : net->layers[0].in;
+        if (l == 0 && L->in != w_in) return FNN_NET_BAD_CHAIN;
         if (L->src) {
             const int s = L->src - 2;   /* -1: the net's input */
             if (L->src < 0 || l == 0 || L->cat || s >= l - 1 || (s >= 0 && taken[s]++))
                 return FNN_NET_BAD_SRC;
-            if (L->in != (s < 0 ? net->layers[0].in : net->layers[s].out))
+            if (L->in != (s < 0 ? w_in : net->layers[s].out))
                 return FNN_NET_BAD_CHAIN;
         } else if (L->cat) {
             const int s = L->cat - 2;   /* -1: the net's input */
             if (L->cat < 0 || l == 0 || s >= l - 1 || (s >= 0 && taken[s]++))
                 return FNN_NET_BAD_CAT;
-            const size_t w = s < 0 ? net->layers[0].in : net->layers[s].out;
+            const size_t w = s >= 0 ? net->layers[s].out
+                           : np > 1 ? net->part_cols[L->cat_part] : net->layers[0].in;
             if (w >= L->in || L->in - w != net->layers[l - 1].out) return FNN_NET_BAD_CHAIN;
         } else if (l > 0 && L->in != net->layers[l - 1].out) {
             return FNN_NET_BAD_CHAIN;
@@ -69,7 +86,7 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
 size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
 {
     size_t n = 0;
-    n = fnn_add(n, fnn_pad16s(fnn_mul(batch, net->layers[0].in)));   /* gathered X */
+    n = fnn_add(n, fnn_pad16s(fnn_mul(batch, fnn_in_cols(net))));     /* gathered X */
     n = fnn_add(n, fnn_pad16s(fnn_mul(batch, net->y_cols)));         /* gathered Y */
     n = fnn_add(n, fnn_pad16s(batch));                               /* gathered sample weights */
     if (net->in_mean) n = fnn_add(n, fnn_pad16s(net->layers[0].in)); /* the input Normalization's scale */

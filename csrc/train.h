@@ -91,7 +91,13 @@ typedef struct {
      * earlier tensor, where it is added to the gradient from that tensor's next layer
      * (two terms). Never with cat, never on layer 0. 0 = none (FNN_NET_BAD_SRC). */
     int src;
+    /* Several inputs (fnn_net.n_parts > 1): the part of the net's input this layer reads
+     * where it reads the input (layer 0; a branch with src = 1), and the part a
+     * concatenation of the input joins (cat = 1). 0 otherwise, and with one input. */
+    int part, cat_part;
 } fnn_layer;
+
+#define FNN_MAX_PARTS 16       /* inputs of one net (fnn_net.n_parts) */
 
 enum { FNN_CLIP_NONE = 0, FNN_CLIP_VALUE, FNN_CLIP_NORM, FNN_CLIP_GLOBAL_NORM };
 #define FNN_TRAIN_REFUSED (-2)
@@ -188,7 +194,31 @@ typedef struct {
      * loss_param as params[0] (focal gamma, label smoothing, class balancing). */
     double loss_extra[3];
     const double *loss_class_alpha;   /* fnn_loss_params' class_alpha (NULL: none) */
+    /* Several inputs (Keras' functional models with more than one Input): n_parts > 1
+     * makes each row of the net's input the rows of n_parts inputs side by side, part p
+     * part_cols[p] wide (fnn_in_cols: their sum); the layers that read the input say
+     * which part (fnn_layer.part, .cat_part). Never with the input Normalization. 0 or
+     * 1: one input, layer 0's width (part_cols unused). */
+    int n_parts;
+    size_t part_cols[FNN_MAX_PARTS];
 } fnn_net;
+
+/* The width of the net's input rows: layer 0's, or the parts' summed. */
+static inline size_t fnn_in_cols(const fnn_net *net)
+{
+    if (net->n_parts <= 1) return net->layers[0].in;
+    size_t n = 0;
+    for (int p = 0; p < net->n_parts; p++) n += net->part_cols[p];
+    return n;
+}
+
+/* The first column of input part p in a row of the net's input (0 with one input). */
+static inline size_t fnn_part_off(const fnn_net *net, int p)
+{
+    size_t off = 0;
+    for (int q = 0; q < p && q < net->n_parts; q++) off += net->part_cols[q];
+    return off;
+}
 
 /* Phases of a training step timed into net->phase_s (diagnostics: bench/step_profile.py):
  * the step count, the batch gather, the loss head (loss, metrics, the last activation's
@@ -207,7 +237,10 @@ enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_
  * branch takes one: src, FNN_NET_BAD_SRC when it is not an earlier one, another connection
  * takes it, the layer also concatenates, or the previous layer's output is then taken by
  * nothing), each residual connection (skip) from an earlier layer of the same width, not
- * on the last layer, and no layer's output added to two others (FNN_NET_BAD_SKIP), W (and a
+ * on the last layer, and no layer's output added to two others (FNN_NET_BAD_SKIP), input
+ * parts (n_parts 0 to FNN_MAX_PARTS, each wide, each layer's part and cat_part one of
+ * them and 0 where the layer reads no part, no input Normalization with several:
+ * FNN_NET_BAD_PART; a layer reading a part is as wide as it: FNN_NET_BAD_CHAIN), W (and a
  * BatchNormalization's moving statistics) present, and every element count the engine
  * forms from one layer representable in bytes. Returns FNN_NET_OK or the first problem
  * (its layer in *bad_layer, -1 for the whole net). The arrays themselves (their sizes:
@@ -215,7 +248,7 @@ enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_
  * Normalization's in or 1) are the caller's to check. */
 enum { FNN_NET_OK = 0, FNN_NET_BAD_COUNT, FNN_NET_BAD_SIZE, FNN_NET_BAD_CHAIN,
        FNN_NET_OVERFLOW, FNN_NET_MISSING, FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT,
-       FNN_NET_BAD_SRC };
+       FNN_NET_BAD_SRC, FNN_NET_BAD_PART };
 int fnn_net_check(const fnn_net *net, int *bad_layer);
 
 /* Elements of the workspace for `batch` rows, or 0 when that many bytes would not fit

@@ -47,6 +47,7 @@ cdef extern from "train.h" nogil:
         int skip
         int cat, cat_first
         int src
+        int part, cat_part
     enum:
         FNN_OPT_SGD
         FNN_OPT_ADAM
@@ -109,11 +110,14 @@ cdef extern from "train.h" nogil:
         int in_invert
         double loss_extra[3]
         const double *loss_class_alpha
+        int n_parts
+        size_t part_cols[16]           # (FNN_MAX_PARTS; written element by element)
+    int FNN_MAX_PARTS
     int FNN_PHASE_STEPS, FNN_PHASE_GATHER, FNN_PHASE_LOSS
     int FNN_PHASE_OF(int l)
     int FNN_PHASES(int n_layers)
     int FNN_NET_OK, FNN_NET_BAD_COUNT, FNN_NET_BAD_SIZE, FNN_NET_BAD_CHAIN, FNN_NET_OVERFLOW
-    int FNN_NET_MISSING, FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT, FNN_NET_BAD_SRC
+    int FNN_NET_MISSING, FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT, FNN_NET_BAD_SRC, FNN_NET_BAD_PART
     int fnn_net_check(const fnn_net *net, int *bad_layer)
     size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     void fnn_permutation(uint64_t seed, size_t n, int64_t *out)
@@ -335,7 +339,7 @@ cdef class FusedNet:
     def __init__(self, list layers, int loss, double loss_param, bint loss_on_logits,
                  size_t y_cols, int metric, dict opt, unsigned long long seed, dtype,
                  bint error_stats=True, dict norm=None, bint trains=True,
-                 tuple loss_extra=None, loss_class_alpha=None):
+                 tuple loss_extra=None, loss_class_alpha=None, tuple parts=None):
         cdef int i, j, bad = -1, rc
         cdef fnn_layer *L
         if not layers or len(layers) > 64:
@@ -351,6 +355,19 @@ cdef class FusedNet:
         memset(self.net.layers, 0, len(layers) * sizeof(fnn_layer))
         self.net.n_layers = len(layers)
         self.net.y_cols = y_cols
+        # several inputs: the width of each, their rows side by side in X (train.h)
+        parts = parts or ()
+        if len(parts) > FNN_MAX_PARTS or len(parts) == 1:
+            raise ValueError(f"FusedNet: parts must list 2 to {FNN_MAX_PARTS} input widths, "
+                             f"got {len(parts)}")
+        self.net.n_parts = len(parts)
+        for i, w in enumerate(parts):
+            if w <= 0:
+                raise ValueError(f"FusedNet: parts must be positive widths, got {parts}")
+            self.net.part_cols[i] = w
+        if parts and norm is not None:
+            raise ValueError("FusedNet: an input Normalization needs one input, got "
+                             f"{len(parts)} parts")
         # Sizes first: the C side checks the chain and the sizes once, before any array.
         for i, spec in enumerate(layers):
             L = &self.net.layers[i]
@@ -369,6 +386,9 @@ cdef class FusedNet:
             # a branch: 1 (the net's input) or 2 + the earlier layer whose output it
             # takes instead of the previous layer's (0: none)
             L.src = spec.get("src", 0)
+            # with several inputs: the one the layer (or its concatenation) reads
+            L.part = spec.get("part", 0)
+            L.cat_part = spec.get("cat_part", 0)
         rc = fnn_net_check(&self.net, &bad)
         if rc != FNN_NET_OK:
             where = f"layer {bad}" if bad >= 0 else "the network"
@@ -384,10 +404,12 @@ cdef class FusedNet:
                    FNN_NET_BAD_SRC: "a branch (src) from the input or an earlier layer's "
                                     "output that no other connection takes, without a "
                                     "concatenation, after a layer whose output a "
-                                    "connection takes"}.get(rc, "its arrays")
+                                    "connection takes",
+                   FNN_NET_BAD_PART: "an input part (part, cat_part) among the parts where it "
+                                     "reads the input, 0 elsewhere"}.get(rc, "its arrays")
             shapes = [(sp["in"], sp["out"]) for sp in layers]
-            raise ValueError(f"FusedNet: {where} needs {why}; got layers (in, out) {shapes} "
-                             f"and {y_cols} label columns")
+            raise ValueError(f"FusedNet: {where} needs {why}; got layers (in, out) {shapes}, "
+                             f"input parts {list(parts)} and {y_cols} label columns")
         kind = opt["kind"]
         for i, spec in enumerate(layers):
             L = &self.net.layers[i]
@@ -532,7 +554,7 @@ cdef class FusedNet:
                 raise ValueError("FusedNet: the input Normalization needs its mean and variance")
             self.net.in_stride = norm["stride"]
             self.net.in_invert = norm["invert"]
-        self.n_in = layers[0]["in"]
+        self.n_in = sum(parts) if parts else layers[0]["in"]
         self.n_out = layers[len(layers) - 1]["out"]
         self.y_cols = y_cols
         self.trains = trains
@@ -849,6 +871,8 @@ cdef class FusedNet:
 OPT_CODES = {"sgd": FNN_OPT_SGD, "adam": FNN_OPT_ADAM, "rmsprop": FNN_OPT_RMSPROP,
              "adagrad": FNN_OPT_ADAGRAD, "adadelta": FNN_OPT_ADADELTA, "lion": FNN_OPT_LION,
              "nadam": FNN_OPT_NADAM, "adamax": FNN_OPT_ADAMAX, "ftrl": FNN_OPT_FTRL}
+# The most inputs one net takes side by side (train.h, FNN_MAX_PARTS).
+MAX_INPUT_PARTS = FNN_MAX_PARTS
 # A training call's status when an Ftrl step was refused (train.h, FNN_TRAIN_REFUSED).
 TRAIN_REFUSED = FNN_TRAIN_REFUSED
 

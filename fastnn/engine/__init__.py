@@ -210,10 +210,33 @@ def _norm_name(spec):
 _NOISE_LAYERS = (layers_mod.GaussianNoise, layers_mod.GaussianDropout, layers_mod.AlphaDropout)
 
 
+def _input_parts(model):
+    """The width of each of the model's inputs where it has several (the engine takes
+    their rows side by side, train.h: fnn_net.n_parts); () for one."""
+    n = model._n_inputs()
+    if n == 1:
+        return ()
+    if n > _kernels.MAX_INPUT_PARTS:
+        raise Unsupported(f"{n} inputs (the engine takes at most "
+                          f"{_kernels.MAX_INPUT_PARTS})")
+    widths = []
+    for t in model.inputs:
+        shape = tuple(t.shape)
+        if len(shape) != 2 or shape[1] is None or np.dtype(t.dtype).kind != "f":
+            raise Unsupported(f"the input {t.name!r} of shape {shape} and dtype {t.dtype} "
+                              f"(the engine joins inputs of one axis of known width and a "
+                              f"float dtype)")
+        widths.append(int(shape[1]))
+    return tuple(widths)
+
+
 def _dense_specs(model):
     """The model's layers as C layer specs (Dense with folded Activation, Dropout, noise,
-    BatchNormalization or LayerNormalization), whether a Flatten comes first, and a
-    leading Normalization (or None)."""
+    BatchNormalization or LayerNormalization), whether a Flatten comes first, a leading
+    Normalization (or None), and the widths of the model's inputs where it has several
+    (else ())."""
+    parts = _input_parts(model)
+    first_input = model._chain_first_input()
     specs = []
     flatten_first = False
     norm = None
@@ -228,20 +251,21 @@ def _dense_specs(model):
     branch = None       # the src of a branch whose first (Dense) layer is at position i
 
     def earlier(pos):
-        # The C code (train.h: cat, src) of the tensor at position pos (-1: the model's
-        # input) that a concatenation or a branch takes: 1 for the input as the first
-        # Dense layer takes it (before any Dense layer, a position after every Flatten /
-        # Normalization holds it), 2 + s for spec s's whole output; None where the engine
-        # has no such tensor: before a Flatten or Normalization, inside a spec, the last
-        # spec's output, or one another connection takes.
+        # The C code (train.h: cat, src) and input part (part, cat_part) of the tensor at
+        # position pos (-1 - i: the model's input i) that a concatenation or a branch
+        # takes: (1, i) for input i as the first Dense layer takes it (before any Dense
+        # layer, a position after every Flatten / Normalization holds it), (2 + s, 0)
+        # for spec s's whole output; None where the engine has no such tensor: before a
+        # Flatten or Normalization, inside a spec, the last spec's output, or one
+        # another connection takes.
         src = spec_at[pos] if pos >= 0 else None
         if not specs or (src is None and pre_last is not None and pos < pre_last):
             return None
         if src is None:
-            return 1
+            return 1, (-1 - pos if pos < 0 else first_input)
         if src >= len(specs) - 1 or last_at[src] != pos or _taken(specs, src):
             return None
-        return src + 2
+        return src + 2, 0
 
     for i, layer in enumerate(chain):
         if i:
@@ -277,7 +301,7 @@ def _dense_specs(model):
                 raise Unsupported(f"{layer.name!r} (Concatenate): the engine joins a Dense "
                                   f"layer's output and the model's input (as the first Dense "
                                   f"layer takes it) or an earlier Dense layer's output")
-            cat = (code, bool(first))
+            cat = code + (bool(first),)
             continue
         if i in srcs:       # a branch: a Dense layer on an earlier tensor
             branch = earlier(srcs[i])
@@ -299,6 +323,10 @@ def _dense_specs(model):
             continue
         if isinstance(layer, layers_mod.InputLayer) or type(layer) is layers_mod.Identity:
             continue
+        if parts and (isinstance(layer, layers_mod.Flatten)
+                      or type(layer) is layers_mod.Normalization):
+            raise Unsupported(f"layer {layer.name!r} ({type(layer).__name__}) in a model of "
+                              f"several inputs (the engine reads each input as it is)")
         if isinstance(layer, layers_mod.Flatten):
             if specs or norm:
                 raise Unsupported("Flatten after a Dense or Normalization layer")
@@ -327,11 +355,13 @@ def _dense_specs(model):
                           "W": layer.kernel, "b": layer.bias if layer.use_bias else None,
                           "frozen": not layer.trainable, "layer": layer,
                           "bf16": bool(getattr(layer, "_rounds_bf16", False))})
+            if len(specs) == 1:
+                specs[-1]["part"] = first_input if parts else 0
             if cat is not None:
-                specs[-1]["cat"], specs[-1]["cat_first"] = cat
+                specs[-1]["cat"], specs[-1]["cat_part"], specs[-1]["cat_first"] = cat
                 cat = None
             if branch is not None:
-                specs[-1]["src"] = branch
+                specs[-1]["src"], specs[-1]["part"] = branch
                 branch = None
         elif isinstance(layer, layers_mod.Activation) and specs and specs[-1]["act_name"] == "linear" \
                 and not specs[-1]["dropout"] and not specs[-1]["noise"] \
@@ -392,7 +422,7 @@ def _dense_specs(model):
         if "src" in spec and not _taken(specs, k - 1):
             raise Unsupported(f"{specs[k - 1]['layer'].name!r}: its output reaches the model's "
                               f"output only through layers the engine does not join")
-    return specs, flatten_first, norm
+    return specs, flatten_first, norm, parts
 
 
 def _taken(specs, src):
@@ -609,7 +639,7 @@ class FusedPlan:
     def __init__(self, model, training, custom=False):
         self.model = model
         self.custom = custom
-        specs, self.flatten_first, norm = _dense_specs(model)
+        specs, self.flatten_first, norm, self.parts = _dense_specs(model)
         self.dtype = np.dtype(model.dtype)
         for s in specs:
             bn = s.get("bn") or {}
@@ -669,7 +699,7 @@ class FusedPlan:
                                      error_stats=error_stats, norm=norm, trains=self.can_train,
                                      loss_extra=tuple(loss_param[1:4]),
                                      loss_class_alpha=loss_param[4] if len(loss_param) > 4
-                                     else None)
+                                     else None, parts=self.parts or None)
         # Free workspaces per batch size: a call takes one (or makes one) and gives it
         # back, so calls from several threads never share one.
         self._ws = {}

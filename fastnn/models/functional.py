@@ -307,6 +307,12 @@ class Functional(Model):
         """The output shape for inputs of input_shape: the graph's, when it has one input
         of known sizes, which input_shape has, and one output whose sizes are all known
         (no probe call needed); else as Model finds it."""
+        if len(self.inputs) > 1 and self._joined_widths() is not None \
+                and tuple(input_shape[1:]) == (sum(self._joined_widths()),):
+            # the joined inputs of the array path (_joins): the graph's one output
+            out = tuple(self.outputs[0].shape)
+            if all(d is not None for d in out[1:]):
+                return (input_shape[0],) + out[1:]
         if len(self.outputs) == 1 and isinstance(self._outputs_struct, KerasTensor) \
                 and len(self.inputs) == 1 \
                 and tuple(self.inputs[0].shape[1:]) == tuple(input_shape[1:]) \
@@ -340,18 +346,62 @@ class Functional(Model):
         residual = self._residual()
         return {} if residual is None else residual[3]
 
+    def _chain_first_input(self):
+        residual = self._residual()
+        return 0 if residual is None else residual[4]
+
+    def _joined_widths(self):
+        """The widths of the model's inputs where the C engine takes them side by side
+        as one array (fit, evaluate and predict on arrays: _joins): several inputs, each
+        of one axis of known width and the model's float dtype, at most the engine's
+        number, in a graph it walks (_residual); else None."""
+        from fastnn import _kernels
+        if len(self.inputs) < 2 or len(self.inputs) > _kernels.MAX_INPUT_PARTS \
+                or self._residual() is None:
+            return None
+        widths = []
+        for t in self.inputs:
+            shape = tuple(t.shape)
+            if len(shape) != 2 or shape[1] is None or t.dtype is None \
+                    or np.dtype(t.dtype) != np.dtype(self.dtype):
+                return None
+            widths.append(int(shape[1]))
+        return tuple(widths)
+
+    def _joins(self, x):
+        """Whether the inputs x of fit, evaluate, predict or a *_on_batch call go to the
+        array path as one array: a list, tuple or dict of NumPy arrays for a model whose
+        inputs the engine joins (_joined_widths). _convert_x joins them (each checked as
+        its input), _split_joined takes a batch of them apart for the layer path."""
+        if not isinstance(x, (list, tuple, dict)) or self._joined_widths() is None:
+            return False
+        values = list(x.values()) if isinstance(x, dict) else list(x)
+        return len(values) >= len(self.inputs) and all(type(v) is np.ndarray for v in values)
+
+    def _split_joined(self, x):
+        """A batch of joined inputs (see _joins) as the model's structure of inputs, each
+        input's columns its own array; anything else as it is."""
+        widths = self._joined_widths() if type(x) is np.ndarray and x.ndim == 2 else None
+        if widths is None or x.shape[1] != sum(widths):
+            return x
+        cuts = np.cumsum((0,) + widths)
+        part = {id(t): np.ascontiguousarray(x[:, a:b])
+                for t, a, b in zip(self.inputs, cuts[:-1], cuts[1:])}
+        return tree_map(lambda t: part[id(t)], self._inputs_struct)
+
     def _residual(self):
-        """(layers, skips, cats, srcs) when the graph is a chain with residual
-        connections, concatenations or parallel branches: one input, one output, each
-        node a layer's only call on the previous node's output, except an Add of that
-        output and the output of an earlier node of the chain, a Concatenate (last axis,
-        2-D tensors) of that output and the model's input or an earlier node's output,
-        or a Dense layer's call on the model's input or an earlier node's output (a
-        branch; each node's output taken by at most one of them). skips maps the
-        position of each Add in layers to the position of the node whose output it adds;
-        cats the position of each Concatenate to (that position, or -1 for the model's
-        input; whether that tensor comes first); srcs the position of each branch's
-        first layer to the position of the node whose output it takes, or -1. None
+        """(layers, skips, cats, srcs, first) when the graph is a chain with residual
+        connections, concatenations or parallel branches: one output, each node a
+        layer's only call on the previous node's output (the first node's on one of the
+        model's inputs: input `first`), except an Add of that output and the output of
+        an earlier node of the chain, a Concatenate (last axis, 2-D tensors) of that
+        output and one of the model's inputs or an earlier node's output, or a Dense
+        layer's call on one of the model's inputs or an earlier node's output (a branch;
+        each node's output taken by at most one of them). skips maps the position of
+        each Add in layers to the position of the node whose output it adds; cats the
+        position of each Concatenate to (that position, or -1 - i for the model's input
+        i; whether that tensor comes first); srcs the position of each branch's first
+        layer to the position of the node whose output it takes, or -1 - i. None
         otherwise. (The graph of a functional model does not change once made: computed
         once.)"""
         cached = self.__dict__.get("_residual_chain")
@@ -362,17 +412,25 @@ class Functional(Model):
     def _walk_residual(self):
         from fastnn.layers.core import Dense
         from fastnn.layers.merging import Add, Concatenate
-        if len(self.inputs) != 1 or len(self.outputs) != 1 \
-                or not isinstance(self._outputs_struct, KerasTensor):
+        if len(self.outputs) != 1 or not isinstance(self._outputs_struct, KerasTensor):
             return None
-        prev = self.inputs[0]
+        # the model's inputs as an earlier tensor: -1 - i for input i
+        input_at = {id(t): -1 - i for i, t in enumerate(self.inputs)}
+        prev = self.inputs[0] if len(self.inputs) == 1 else None   # (else the first
+        first = 0                                                  # node's, below)
         chain, skips, cats, srcs, made_at, taken = [], {}, {}, {}, {}, set()
-        for node in self._nodes[1:]:
+        for node in self._nodes:
+            if node.is_input:
+                continue
             if len(node.outputs) != 1 or node.call_kwargs or len(node.call_args) != 1 \
                     or node.layer in chain or node.layer._is_input_layer:
                 return None
             arg = node.call_args[0]
             kind = type(node.layer)
+            if prev is None:     # several inputs: the first layer takes one of them
+                if len(node.inputs) != 1 or id(arg) not in input_at:
+                    return None
+                prev, first = arg, -1 - input_at[id(arg)]
             if kind is Add or kind is Concatenate:
                 if not isinstance(arg, (list, tuple)) or len(arg) != 2 \
                         or not any(t is prev for t in arg) or arg[0] is arg[1]:
@@ -382,8 +440,8 @@ class Functional(Model):
                 if kind is Concatenate:
                     if len(node.outputs[0].shape) != 2 or node.layer.axis not in (-1, 1):
                         return None
-                    if src is None and other is self.inputs[0]:
-                        src = -1
+                    if src is None:
+                        src = input_at.get(id(other))
                 if src is None or src in taken:
                     return None
                 if src >= 0:
@@ -398,7 +456,7 @@ class Functional(Model):
                 # (into a Dense layer: the layers after it up to the next Dense belong to
                 # it, as the engine folds them, and a Dropout's mask stream is keyed by
                 # the Dense layer before it)
-                src = -1 if arg is self.inputs[0] else made_at.get(id(arg))
+                src = input_at.get(id(arg), made_at.get(id(arg)))
                 if src is None or src in taken or type(node.layer) is not Dense:
                     return None
                 if src >= 0:
@@ -407,8 +465,8 @@ class Functional(Model):
             made_at[id(node.outputs[0])] = len(chain)
             chain.append(node.layer)
             prev = node.outputs[0]
-        return ((chain, skips, cats, srcs) if prev is self.outputs[0] and (skips or cats or srcs)
-                else None)
+        return ((chain, skips, cats, srcs, first)
+                if prev is self.outputs[0] and (skips or cats or srcs) else None)
 
     def _summary_rows(self):
         """One row per layer, with the tensors each of its calls takes
@@ -468,12 +526,42 @@ class Functional(Model):
         return self._given_inputs(x, self.name)[0]
 
     def _convert_x(self, x, what, argname="x", allow_empty=False):
+        if len(self.inputs) > 1 and self._joins(x):
+            return self._convert_joined(x, what, argname, allow_empty)
         if len(self.inputs) == 1 and isinstance(x, (list, tuple)) and x \
                 and all(v is None or isinstance(v, np.ndarray) for v in x):
             x = self._given_inputs(x, what)[0]     # [array]; [None] and [a, b] refused
         elif len(self.inputs) == 1 and isinstance(x, np.ndarray):
             x = self._standardized_rank(x, 0, what)
         return super()._convert_x(x, what, argname, allow_empty)
+
+    def _convert_joined(self, x, what, argname, allow_empty):
+        """The inputs x (see _joins) as one C-contiguous array of the model dtype, each
+        input's columns in the order of model.inputs, each input checked as one array is
+        (its shape, its values finite, the same rows as the others)."""
+        from fastnn.trainers.trainer import _all_finite, _numeric_array, _raise_not_finite
+        if isinstance(x, dict):
+            self._check_input_keys(x)
+        given = self._given_inputs(x, what)
+        rows = None
+        for i, (value, t) in enumerate(zip(given, self.inputs)):
+            name = f"{argname}[{t.name!r}]"
+            arr = _numeric_array(value, what, name)
+            if arr.ndim != 2:
+                raise ValueError(f"{what}: {name} expected shape {('N',) + tuple(t.shape[1:])} "
+                                 f"(the model's input {t.name!r}), got {arr.shape}")
+            if rows is not None and arr.shape[0] != rows:
+                raise ValueError(f"{what}: the inputs in {argname} must have the same number "
+                                 f"of samples; {name} has {arr.shape[0]}, the inputs before "
+                                 f"it {rows}")
+            rows = arr.shape[0]
+            if (rows == 0 and not allow_empty) or (arr.size == 0 and rows):
+                raise ValueError(f"{what}: {name} must not be empty, got shape {arr.shape}")
+            conv = np.ascontiguousarray(arr, dtype=self.dtype)
+            if not _all_finite(conv):      # (NaN given, or too large for the dtype)
+                _raise_not_finite(arr, conv, what, name)
+            given[i] = conv
+        return np.concatenate(given, axis=1)
 
     def _standardized_rank(self, value, i, what):
         """The value given for input i with Keras' rank standardization: one axis more
@@ -501,6 +589,9 @@ class Functional(Model):
                          f"the input has the incompatible shape {tuple(shape)}")
 
     def _expected_input_shape(self):
+        widths = self._joined_widths()
+        if widths is not None:     # the array path's joined inputs (_joins)
+            return (None, sum(widths))
         return self._build_input_shape
 
     # ------------------------------------------------------------------ config

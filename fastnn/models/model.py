@@ -132,15 +132,20 @@ class Model(Trainer, Layer):
     def _chain_cats(self):
         """{position in _flat_chain(): (position or -1, first)} of each concatenation:
         a Concatenate there joins its input and the output of the layer at the other
-        position (-1: the model's input), that one first when `first`. Only functional
-        models have them."""
+        position (-1 - i: the model's input i), that one first when `first`. Only
+        functional models have them."""
         return {}
 
     def _chain_srcs(self):
         """{position in _flat_chain(): position or -1} of each branch: the layer there
-        takes the output of the layer at the other position (-1: the model's input)
-        instead of the previous one's. Only functional models have them."""
+        takes the output of the layer at the other position (-1 - i: the model's input
+        i) instead of the previous one's. Only functional models have them."""
         return {}
+
+    def _chain_first_input(self):
+        """The model's input the first layer of _flat_chain() takes (a functional model
+        of several inputs may start with any of them)."""
+        return 0
 
     def _chain_or_layers(self):
         # a subclassed model may compute without layers (call() alone)

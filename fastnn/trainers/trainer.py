@@ -868,7 +868,7 @@ class Trainer:
         layer, any other model through its call()."""
         chain = self._chain()
         if chain is None:
-            return Layer.__call__(self, x, training=training)
+            return Layer.__call__(self, self._split_joined(x), training=training)
         self._clear_losses()        # add_loss terms are the current call's
         out = x
         for layer in chain:
@@ -1835,6 +1835,15 @@ class Trainer:
     def _n_outputs(self):
         return len(self._out_losses) if self._out_losses else 1
 
+    def _joins(self, x):
+        """Whether x, a structure of several inputs, goes to the array path as one array
+        (a functional model's, whose inputs the engine takes side by side)."""
+        return False
+
+    def _split_joined(self, x):
+        """A batch of joined inputs (see _joins) as the model's inputs."""
+        return x
+
     def _overrides(self, name):
         """Whether the model's class defines its own train_step / test_step /
         predict_step / compute_loss (then fit runs it, batch by batch)."""
@@ -1849,9 +1858,10 @@ class Trainer:
         if loop and backend.max_steps_per_epoch():
             return True       # keras.config.set_max_steps_per_epoch: the EpochIterator caps
         if steps is not None or self._overrides(step) or self._n_outputs() > 1 \
-                or self._n_inputs() > 1 \
                 or (mode != "predict" and self._overrides("compute_loss")):
             return True
+        if self._n_inputs() > 1:     # the array path where the engine joins the inputs
+            return not (self._joins(x) and (y is None or isinstance(y, np.ndarray)))
         if self._string_input():
             return True       # Input(dtype="string"): text arrays, not numbers
         if isinstance(x, np.ndarray) and (y is None or isinstance(y, np.ndarray)):
@@ -1901,7 +1911,8 @@ class Trainer:
         x = self._one_input(x)
         if not self.built:
             self._build_from(x)
-        if self._flat_chain() is not None and not isinstance(x, (list, tuple, dict)):
+        if self._flat_chain() is not None and (not isinstance(x, (list, tuple, dict))
+                                               or self._joins(x)):
             # one C call per batch where the model lowers
             xa, ya, swa, out_shape = self._prepare_xy(x, y, sw, "fit" if mode == "train"
                                                       else "evaluate")
