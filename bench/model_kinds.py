@@ -24,9 +24,9 @@ cross-entropy from logits, metrics=['accuracy']):
   Dense layers (the engine runs one branch after the other), also compared with
   ``sequential_extra``
 - ``two_inputs``: a functional model with two inputs, the first and second half of each
-  row's features, each into a linear Dense layer of the first hidden width, summed and
-  activated (the same multiply-adds as the ``sequential``'s first layer): several inputs
-  take the layer-by-layer path
+  row's features, each into a relu Dense layer of the first hidden width, summed (the
+  same multiply-adds as the ``sequential``'s first layer): the engine takes the two
+  inputs side by side
 
 All models live in one process and their fits alternate (one epoch each, ``--runs``
 times after one warm-up epoch, each kind first in turn, a garbage collection and one
@@ -135,7 +135,7 @@ def build(kind, widths):
     elif kind == "two_inputs":
         half = n_in // 2
         ins = [keras.Input((half,)), keras.Input((n_in - half,))]
-        h = layers.Activation("relu")(layers.Add()([layers.Dense(widths[1])(t) for t in ins]))
+        h = layers.Add()([layers.Dense(widths[1], activation="relu")(t) for t in ins])
         for layer in _dense(widths)[1:]:
             h = layer(h)
         model = keras.Model(ins, h)

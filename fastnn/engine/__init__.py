@@ -28,6 +28,9 @@ What it reads of a model: `_chain()` (its layers in order, or None) and `_flat_c
 (the same with nested models and the user's layers that chain their own layers
 expanded: the layers it runs), `_chain_skips()`, `_chain_cats()` and `_chain_srcs()`
 (where a functional model's Add, Concatenate and branches take earlier tensors),
+`_n_inputs()`, `_chain_first_input()` and `_joined_widths()` (a model of several inputs:
+which one the first layer takes, and their widths, whose arrays the trainer joins side by
+side: the engine's input parts),
 `dtype`, `built`,
 `compiled`, `trainable`, `loss`, `optimizer`, `_metrics` (the compiled metric
 objects), `_trains_on_logits()`, `_state_lock`, `history`, `stop_training`, and its
@@ -211,23 +214,17 @@ _NOISE_LAYERS = (layers_mod.GaussianNoise, layers_mod.GaussianDropout, layers_mo
 
 
 def _input_parts(model):
-    """The width of each of the model's inputs where it has several (the engine takes
-    their rows side by side, train.h: fnn_net.n_parts); () for one."""
-    n = model._n_inputs()
-    if n == 1:
+    """The width of each of the model's inputs where it has several (the trainer joins
+    their arrays side by side, and the engine takes each one's columns: train.h,
+    fnn_net.n_parts); () for one."""
+    if model._n_inputs() == 1:
         return ()
-    if n > _kernels.MAX_INPUT_PARTS:
-        raise Unsupported(f"{n} inputs (the engine takes at most "
-                          f"{_kernels.MAX_INPUT_PARTS})")
-    widths = []
-    for t in model.inputs:
-        shape = tuple(t.shape)
-        if len(shape) != 2 or shape[1] is None or np.dtype(t.dtype).kind != "f":
-            raise Unsupported(f"the input {t.name!r} of shape {shape} and dtype {t.dtype} "
-                              f"(the engine joins inputs of one axis of known width and a "
-                              f"float dtype)")
-        widths.append(int(shape[1]))
-    return tuple(widths)
+    widths = model._joined_widths()
+    if widths is None:
+        raise Unsupported(f"{model._n_inputs()} inputs the engine does not join (it takes up "
+                          f"to {_kernels.MAX_INPUT_PARTS} inputs of one axis of known width "
+                          f"and the model's float dtype)")
+    return widths
 
 
 def _dense_specs(model):
