@@ -216,8 +216,9 @@ _NOISE_LAYERS = (layers_mod.GaussianNoise, layers_mod.GaussianDropout, layers_mo
 def _input_parts(model):
     """The width of each of the model's inputs where it has several (the trainer joins
     their arrays side by side, and the engine takes each one's columns: train.h,
-    fnn_net.n_parts); () for one."""
-    if model._n_inputs() == 1:
+    fnn_net.n_parts); () for one, or for several that the model joins first in their
+    order (the joined array is then its one input)."""
+    if model._n_inputs() == 1 or model._chain_first_input() is None:
         return ()
     widths = model._joined_widths()
     if widths is None:
@@ -233,7 +234,7 @@ def _dense_specs(model):
     Normalization (or None), and the widths of the model's inputs where it has several
     (else ())."""
     parts = _input_parts(model)
-    first_input = model._chain_first_input()
+    first_input = model._chain_first_input() or 0
     specs = []
     flatten_first = False
     norm = None

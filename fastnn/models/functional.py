@@ -393,7 +393,9 @@ class Functional(Model):
         """(layers, skips, cats, srcs, first) when the graph is a chain with residual
         connections, concatenations or parallel branches: one output, each node a
         layer's only call on the previous node's output (the first node's on one of the
-        model's inputs: input `first`), except an Add of that output and the output of
+        model's inputs: input `first`; or the first node a Concatenate of all the inputs
+        in their order, then the model's one input for the rest: first None, and the
+        Concatenate not among the layers), except an Add of that output and the output of
         an earlier node of the chain, a Concatenate (last axis, 2-D tensors) of that
         output and one of the model's inputs or an earlier node's output, or a Dense
         layer's call on one of the model's inputs or an earlier node's output (a branch;
@@ -427,6 +429,15 @@ class Functional(Model):
                 return None
             arg = node.call_args[0]
             kind = type(node.layer)
+            if prev is None and kind is Concatenate and isinstance(arg, (list, tuple)) \
+                    and len(arg) == len(self.inputs) \
+                    and all(a is t for a, t in zip(arg, self.inputs)) \
+                    and len(node.outputs[0].shape) == 2 and node.layer.axis in (-1, 1):
+                # every input joined in the model's order first: the joined rows of the
+                # array path are this tensor, the model's one input from here on
+                prev, first = node.outputs[0], None
+                input_at = {id(prev): -1}
+                continue
             if prev is None:     # several inputs: the first layer takes one of them
                 if len(node.inputs) != 1 or id(arg) not in input_at:
                     return None
@@ -466,7 +477,8 @@ class Functional(Model):
             chain.append(node.layer)
             prev = node.outputs[0]
         return ((chain, skips, cats, srcs, first)
-                if prev is self.outputs[0] and (skips or cats or srcs) else None)
+                if prev is self.outputs[0] and chain and (skips or cats or srcs or first is None)
+                else None)
 
     def _summary_rows(self):
         """One row per layer, with the tensors each of its calls takes

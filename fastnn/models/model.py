@@ -144,7 +144,8 @@ class Model(Trainer, Layer):
 
     def _chain_first_input(self):
         """The model's input the first layer of _flat_chain() takes (a functional model
-        of several inputs may start with any of them)."""
+        of several inputs may start with any of them; None: with all of them joined in
+        their order)."""
         return 0
 
     def _chain_or_layers(self):
