@@ -73,6 +73,12 @@ typedef struct {
      * layer, the same width; never on the last layer; a layer's output is added to at
      * most one other (fnn_net_check). 0 = none. */
     int skip;
+    /* An activation after that sum (Keras' Add, then an Activation: the residual
+     * block's relu after the addition), an element-wise one (activations.h: not softmax
+     * or log_softmax; FNN_ACT_LINEAR = 0 = none), with its parameters: the layer hands
+     * on skip_act(sum). Only with skip (FNN_NET_BAD_SKIP). */
+    int skip_act;
+    double skip_act_param[3];
     /* Keras' Concatenate (on the last axis) before this layer: cat = c > 0 makes its
      * input the concatenation, row by row, of what the previous layer hands on and an
      * earlier tensor: the net's input as layer 0 reads it (c = 1: after the input

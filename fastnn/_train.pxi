@@ -45,6 +45,8 @@ cdef extern from "train.h" nogil:
         double noise_param
         uint64_t noise_seed
         int skip
+        int skip_act
+        double skip_act_param[3]
         int cat, cat_first
         int src
         int part, cat_part
@@ -379,6 +381,9 @@ cdef class FusedNet:
             L.mmean = L.mvar = <void *>1
             # a residual connection: 1 + the layer whose output is added (0: none)
             L.skip = spec.get("skip", 0)
+            # an activation after that sum: its code (0: none) and parameters
+            L.skip_act = spec.get("skip_act", 0)
+            _act_params(spec.get("skip_act_param", 0.0), L.skip_act_param)
             # a concatenation before it: 1 (the net's input) or 2 + the earlier layer
             # whose output it takes (0: none), and whether that tensor comes first
             L.cat = spec.get("cat", 0)
@@ -396,8 +401,9 @@ cdef class FusedNet:
                    FNN_NET_BAD_CHAIN: "an input width equal to the previous output width",
                    FNN_NET_OVERFLOW: "sizes whose products fit in memory",
                    FNN_NET_BAD_SKIP: "a residual connection (skip) from an earlier layer of its "
-                                     "width, not into the last layer, and each layer's output "
-                                     "added once",
+                                     "width, not into the last layer, each layer's output "
+                                     "added once, and an element-wise activation after it "
+                                     "(skip_act) only with one",
                    FNN_NET_BAD_CAT: "a concatenation (cat) of the previous output and the "
                                     "input or an earlier layer's output that no other "
                                     "connection takes",

@@ -284,10 +284,20 @@ def _dense_specs(model):
         if any(getattr(w, "overwrite_with_gradient", False) for _, w, _ in layer._weights):
             raise Unsupported(f"a weight of {layer.name!r} with overwrite_with_gradient (the "
                               f"engine updates every weight by the optimizer's rule)")
+        if specs and "skip" in specs[-1] and "skip_act" not in specs[-1] \
+                and isinstance(layer, layers_mod.Activation) and i not in cats:
+            # an Activation after the Add (the residual block's relu after the sum): the
+            # engine activates the sum element-wise
+            name, code, param = _act_code(layer)
+            if name in ("softmax", "log_softmax"):
+                raise Unsupported(f"{name} after an Add (the engine activates the residual "
+                                  f"sum element-wise)")
+            specs[-1]["skip_act"], specs[-1]["skip_act_param"] = code, param
+            continue
         if specs and "skip" in specs[-1] and i not in cats and type(layer) is not layers_mod.Dense:
             raise Unsupported(f"layer {layer.name!r} ({type(layer).__name__}) after an Add "
-                              f"(the engine's residual sum goes straight to a Dense layer or a "
-                              f"Concatenate)")
+                              f"(the engine's residual sum, and an Activation after it, go "
+                              f"straight to a Dense layer or a Concatenate)")
         if cat is not None and type(layer) is not layers_mod.Dense:
             raise Unsupported(f"layer {layer.name!r} ({type(layer).__name__}) after a "
                               f"Concatenate (the engine's concatenation goes straight to a "
