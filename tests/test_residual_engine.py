@@ -13,7 +13,7 @@ import fastnn as keras
 from cases import (assert_the_same_bits_at_team_sizes, assert_trained_alike,
                    check_step_against_central_differences, engine_and_layer_path_runs,
                    fused_net as _net, net_spec as _spec)
-from fastnn import engine, layers
+from fastnn import _kernels, engine, layers
 
 
 def _residual(kind="one", rate=0.0, dtype="float64", width=12, optimizer="adam", loss=None):
@@ -28,10 +28,14 @@ def _residual(kind="one", rate=0.0, dtype="float64", width=12, optimizer="adam",
     if rate:
         h2 = layers.Dropout(rate, dtype=dtype)(h2)
     s = layers.Add(dtype=dtype)([h1, h2])
-    if kind == "two":           # a second block, its sum second in the Add
+    if kind == "activated":     # the residual block's activation after the sum
+        s = layers.Activation("relu", dtype=dtype)(s)
+    if kind in ("two", "activated"):    # a second block, its sum second in the Add
         h3 = layers.Dense(width, activation="relu", dtype=dtype)(s)
         h4 = layers.Dense(width, dtype=dtype)(h3)
         s = layers.Add(dtype=dtype)([h4, s])
+        if kind == "activated":
+            s = layers.LeakyReLU(negative_slope=0.2, dtype=dtype)(s)
     out = layers.Dense(3, activation="softmax", dtype=dtype)(s)
     m = keras.Model(inp, out)
     m.compile(optimizer=optimizer, loss=loss or "sparse_categorical_crossentropy",
@@ -46,7 +50,7 @@ def _data(n=120, dtype="float64"):
 
 @pytest.mark.parametrize("dtype,rtol", [("float64", 1e-12), ("float32", 1e-4)])
 @pytest.mark.parametrize("rate", [0.0, 0.3])
-@pytest.mark.parametrize("kind", ["one", "bn", "two"])
+@pytest.mark.parametrize("kind", ["one", "bn", "two", "activated"])
 def test_a_residual_model_trains_on_the_engine_as_on_the_layer_path(monkeypatch, kind, rate,
                                                                       dtype, rtol):
     x, y = _data(dtype=dtype)
@@ -55,7 +59,7 @@ def test_a_residual_model_trains_on_the_engine_as_on_the_layer_path(monkeypatch,
     assert_trained_alike(runs, rtol)
 
 
-@pytest.mark.parametrize("kind", ["one", "two"])
+@pytest.mark.parametrize("kind", ["one", "two", "activated"])
 def test_the_engine_gradient_through_a_residual_connection_matches_finite_differences(kind):
     """One SGD step of rate 1 on all rows: the weights move by minus the gradient, which
     central differences of the loss reproduce for every weight of every layer. (Random
@@ -73,8 +77,9 @@ def test_the_engine_gradient_through_a_residual_connection_matches_finite_differ
 
 def test_team_sizes_change_nothing(set_threads):
     x, y = _data(dtype="float32")
-    assert_the_same_bits_at_team_sizes(set_threads, lambda: _residual("two", 0.3, "float32"),
-                                       x, y)
+    for kind in ("two", "activated"):
+        assert_the_same_bits_at_team_sizes(set_threads,
+                                           lambda: _residual(kind, 0.3, "float32"), x, y)
 
 
 def test_a_custom_loss_trains_a_residual_model_on_the_engine(monkeypatch):
@@ -104,6 +109,10 @@ def _graph(case):
         out = layers.Dense(2)(layers.Add()([inp, h2]))
     elif case == "dropout_after_the_add":
         out = layers.Dense(2)(layers.Dropout(0.2)(layers.Add()([h1, h2])))
+    elif case == "softmax_after_the_add":          # the engine's is element-wise
+        out = layers.Dense(2)(layers.Activation("softmax")(layers.Add()([h1, h2])))
+    elif case == "two_activations_after_the_add":
+        out = layers.Dense(2)(layers.ReLU()(layers.Activation("tanh")(layers.Add()([h1, h2]))))
     elif case == "a_branch_into_an_activation":     # branches start at a Dense layer
         h3 = layers.Dense(6)(layers.Activation("tanh")(h1))
         out = layers.Dense(2)(layers.Add()([h2, h3]))
@@ -119,7 +128,8 @@ def _graph(case):
 
 
 @pytest.mark.parametrize("case", ["add_at_the_output", "add_of_the_input",
-                                  "dropout_after_the_add", "a_branch_into_an_activation",
+                                  "dropout_after_the_add", "softmax_after_the_add",
+                                  "two_activations_after_the_add", "a_branch_into_an_activation",
                                   "three_inputs",
                                   "one_output_added_twice"])
 def test_other_graphs_keep_the_layer_path(case):
@@ -142,6 +152,15 @@ def test_the_net_refuses_a_bad_residual_connection(skips):
 
 def test_the_net_takes_a_good_residual_connection():
     _net([_spec(4, 4, skip=s) for s in (0, 1, 0, 3, 0)])
+    _net([_spec(4, 4, skip=s, skip_act=a) for s, a in ((0, 0), (1, 1), (0, 0))])
+
+
+@pytest.mark.parametrize("skip_act", [1, _kernels.ACT_CODES["softmax"],
+                                      _kernels.ACT_CODES["log_softmax"], -1, 10**6])
+def test_the_net_refuses_an_activation_after_no_sum_or_a_row_wise_one(skip_act):
+    with pytest.raises(ValueError, match="residual connection"):
+        _net([_spec(4, 4), _spec(4, 4, skip=1 if skip_act != 1 else 0, skip_act=skip_act),
+              _spec(4, 2)])
 
 
 def test_train_on_batch_of_a_residual_model_runs_on_the_engine(monkeypatch):

@@ -31,7 +31,7 @@ def _data(family, dtype):
     return x, rng.integers(0, 3, ROWS)
 
 
-CASES = [("residual", k) for k in ("one", "bn", "two")] + [("concat", k) for k in CONCAT_KINDS] \
+CASES = [("residual", k) for k in ("one", "bn", "two", "activated")] + [("concat", k) for k in CONCAT_KINDS] \
     + [("branch", k) for k in BRANCH_KINDS]
 
 
