@@ -1,6 +1,6 @@
 """model_kinds.py keeps working, and the model kinds that are chains of Dense layers
-(nested, with residual connections, concatenations or parallel branches included) lower
-onto the engine while the others say why not."""
+(nested, with residual connections, concatenations, parallel branches or several inputs
+included) lower onto the engine while the others say why not."""
 import numpy as np
 import pytest
 
@@ -12,9 +12,10 @@ def test_each_kind_lowers_or_says_why(kind):
     widths = [12, 8, 6, 3]
     x, y = model_kinds._data(64, widths[0], widths[-1])
     m = model_kinds.build(kind, widths)
-    m.fit(model_kinds.inputs(kind, x), y, batch_size=16, epochs=1, verbose=0)
+    m.fit(model_kinds.inputs(kind, x), model_kinds.targets(kind, y), batch_size=16, epochs=1,
+          verbose=0)
     ok, why = model_kinds.lowered(m)
-    if kind == "two_inputs":
+    if kind == "two_outputs":
         assert not ok and why
     else:
         assert ok, why
@@ -44,10 +45,11 @@ def test_the_table_and_the_profiles(capsys):
     assert rows["sequential"][2] == "1.00×" and rows["sequential"][3] == "yes"
     assert rows["functional"][3] == rows["subclassed"][3] == "yes"
     assert rows["residual"][3] == rows["custom_layer"][3] == rows["wide_and_deep"][3] == "yes"
-    assert rows["branched"][3] == "yes" and rows["two_inputs"][3] == "no"
+    assert rows["branched"][3] == rows["two_inputs"][3] == rows["residual_block"][3] == "yes"
+    assert rows["two_outputs"][3] == "no"
     assert rows["sequential"][6] == "1.00×"      # predict, against the Sequential's
     assert all(float(r[5]) > 0 for r in rows.values())
-    assert "two_inputs: one epoch under cProfile" in text
+    assert "two_outputs: one epoch under cProfile" in text
 
 
 def test_bad_arguments_are_refused():
