@@ -192,10 +192,14 @@ typedef struct {
     double *phase_s;          /* NULL, or seconds fnn_train_steps adds up per phase */
     /* A Normalization before the first layer (in_mean != NULL, the layer's own arrays,
      * read at every call): x -> (x - mean) / s, or mean + x * s with in_invert, where
-     * s = max(sqrt(var), 1e-7); per feature (in_stride 1) or one pair (in_stride 0). */
+     * s = max(sqrt(var), 1e-7); per feature (in_stride 1) or one pair (in_stride 0).
+     * A Rescaling instead (in_rescale 1 or 2; 0: a Normalization): x -> x * s, or
+     * x * s + mean rounded twice (in_rescale 2: an offset), where s = var itself (Keras'
+     * scale; in_invert unused). */
     void *in_mean, *in_var;
     size_t in_stride;
     int in_invert;
+    int in_rescale;
     /* The loss's further parameters: params[1..3] of fnn_loss_params (losses.h), after
      * loss_param as params[0] (focal gamma, label smoothing, class balancing). */
     double loss_extra[3];

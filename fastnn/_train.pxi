@@ -110,6 +110,7 @@ cdef extern from "train.h" nogil:
         void *in_var
         size_t in_stride
         int in_invert
+        int in_rescale
         double loss_extra[3]
         const double *loss_class_alpha
         int n_parts
@@ -552,6 +553,7 @@ cdef class FusedNet:
         self.net.in_mean = self.net.in_var = NULL
         self.net.in_stride = 0
         self.net.in_invert = 0
+        self.net.in_rescale = 0
         if norm is not None:   # a Normalization first (its arrays, read at every call)
             n_stats = layers[0]["in"] if norm["stride"] else 1
             self.net.in_mean = self._bind(norm["mean"], n_stats, "input mean", False)
@@ -560,6 +562,11 @@ cdef class FusedNet:
                 raise ValueError("FusedNet: the input Normalization needs its mean and variance")
             self.net.in_stride = norm["stride"]
             self.net.in_invert = norm["invert"]
+            # a Rescaling: x * scale (1) or x * scale + offset (2), its scale in "var"
+            self.net.in_rescale = norm.get("rescale", 0)
+            if not 0 <= self.net.in_rescale <= 2:
+                raise ValueError(f"FusedNet: norm['rescale'] must be 0, 1 or 2, got "
+                                 f"{self.net.in_rescale}")
         self.n_in = sum(parts) if parts else layers[0]["in"]
         self.n_out = layers[len(layers) - 1]["out"]
         self.y_cols = y_cols

@@ -2,9 +2,10 @@
 
 A model whose layers form a chain of Dense layers (with Dropout, Activation,
 BatchNormalization, LayerNormalization over the last axis, GaussianNoise,
-GaussianDropout, AlphaDropout, a leading Flatten or Normalization) — a Sequential, a
-functional chain, also with residual Add connections, Concatenates of an earlier tensor
-and parallel branches (a Dense layer on an earlier tensor) — is trained, evaluated and
+GaussianDropout, AlphaDropout, a leading Flatten, Normalization or Rescaling) — a
+Sequential, a functional chain, also with residual Add connections (and an Activation
+after the sum), Concatenates of an earlier tensor, parallel branches (a Dense layer on an
+earlier tensor) and several inputs — is trained, evaluated and
 run by the C engine: one C call for many steps, on a
 workspace per call, with the model's own weight and optimizer-slot arrays updated in
 place. This module is the one place that decides: `plan_for(model, x)` returns the
@@ -176,6 +177,38 @@ def _input_norm(layer, dtype):
             "invert": layer.invert}
 
 
+def _input_rescale(layer, dtype):
+    """A Rescaling before the first Dense layer as the C engine takes it (the net's in_*
+    fields): x * scale, or x * scale + offset where an offset is not 0 (as the layer
+    computes it), in the model's dtype; scale and offset one value each, or one per
+    feature of the flattened rows."""
+    given = layer._explicit_dtype
+    try:
+        same = given is None or np.dtype(given) == dtype
+    except TypeError:           # a dtype policy's name (mixed_bfloat16, ...)
+        same = False
+    if not same or not layer.built:
+        raise Unsupported(f"{layer.name!r} (Rescaling) with dtype {given!r} (the engine "
+                          f"rescales in the model's dtype)")
+    shape = tuple(layer.input_shape[1:])
+    with np.errstate(over="ignore"):
+        scale = np.asarray(layer._scale, dtype)
+        offset = np.asarray(layer._offset, dtype)
+    if None in shape or not (np.all(np.isfinite(scale)) and np.all(np.isfinite(offset))):
+        raise Unsupported(f"{layer.name!r} (Rescaling) on inputs {shape} with scale "
+                          f"{layer.scale!r}")
+    try:        # (the layer broadcasts them against the inputs' last axes)
+        per = [np.broadcast_to(f, (1,) + shape).reshape(-1) for f in (scale, offset)]
+    except ValueError:
+        raise Unsupported(f"{layer.name!r} (Rescaling): scale or offset of another shape "
+                          f"than its inputs {shape}") from None
+    one = scale.size == 1 and offset.size == 1
+    s, o = (scale.reshape(1), offset.reshape(1)) if one else per
+    return {"mean": np.ascontiguousarray(o), "var": np.ascontiguousarray(s),
+            "stride": 0 if one else 1, "invert": False,
+            "rescale": 2 if np.any(offset != 0) else 1}
+
+
 def _layer_norm_spec(layer, spec):
     """A LayerNormalization after a Dense layer as the engine's normalisation stage
     (csrc/train.h: bn with ln set): over the last axis alone, trainable like the Dense
@@ -245,6 +278,7 @@ def _dense_specs(model):
     spec_at = []        # per position: the spec its output belongs to (None before any)
     last_at = {}        # per spec: the last position folded into it
     pre_last = None     # the last position of a Flatten or the leading Normalization
+                        # (or Rescaling)
     cat = None          # a Concatenate's (cat, cat_first) for the next Dense layer
     branch = None       # the src of a branch whose first (Dense) layer is at position i
 
@@ -332,11 +366,12 @@ def _dense_specs(model):
         if isinstance(layer, layers_mod.InputLayer) or type(layer) is layers_mod.Identity:
             continue
         if parts and (isinstance(layer, layers_mod.Flatten)
-                      or type(layer) is layers_mod.Normalization):
+                      or type(layer) in (layers_mod.Normalization, layers_mod.Rescaling)):
             raise Unsupported(f"layer {layer.name!r} ({type(layer).__name__}) in a model of "
                               f"several inputs (the engine reads each input as it is)")
         if isinstance(layer, layers_mod.Flatten):
-            if specs or norm:
+            # (a Rescaling before it works on the rows as they lie, feature by feature)
+            if specs or (norm and not norm.get("rescale")):
                 raise Unsupported("Flatten after a Dense or Normalization layer")
             if layer.data_format != "channels_last":
                 raise Unsupported(f"{layer.name!r} (Flatten) with data_format="
@@ -346,6 +381,10 @@ def _dense_specs(model):
             continue
         if type(layer) is layers_mod.Normalization and not specs and norm is None:
             norm = _input_norm(layer, np.dtype(model.dtype))
+            pre_last = i
+            continue
+        if type(layer) is layers_mod.Rescaling and not specs and norm is None:
+            norm = _input_rescale(layer, np.dtype(model.dtype))
             pre_last = i
             continue
         if type(layer) is layers_mod.Dense:
