@@ -29,7 +29,9 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
         return FNN_NET_BAD_COUNT;
     if (net->y_cols == 0) return FNN_NET_BAD_SIZE;
     const int np = net->n_parts;
-    if (np < 0 || np > FNN_MAX_PARTS || (np > 1 && net->in_mean)) return FNN_NET_BAD_PART;
+    if (np < 0 || np > FNN_MAX_PARTS || (np > 1 && (net->in_mean || net->in_dropout)))
+        return FNN_NET_BAD_PART;
+    if (!(net->in_dropout >= 0 && net->in_dropout < 1)) return FNN_NET_BAD_SIZE;
     for (int p = 0; p < np; p++) {
         if (net->part_cols[p] == 0) return FNN_NET_BAD_PART;
         if (fnn_add(fnn_part_off(net, p), net->part_cols[p]) == SIZE_MAX) return FNN_NET_OVERFLOW;
@@ -94,6 +96,8 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     n = fnn_add(n, fnn_pad16s(fnn_mul(batch, net->y_cols)));         /* gathered Y */
     n = fnn_add(n, fnn_pad16s(batch));                               /* gathered sample weights */
     if (net->in_mean) n = fnn_add(n, fnn_pad16s(net->layers[0].in)); /* the input Normalization's scale */
+    if (net->in_dropout > 0)                                         /* the input's mask, dropped-out rows */
+        n = fnn_add(n, fnn_mul(2, fnn_pad16s(fnn_mul(batch, fnn_in_cols(net)))));
     for (int l = 0; l < net->n_layers; l++) {
         const fnn_layer *L = &net->layers[l];
         const size_t bo = fnn_pad16s(fnn_mul(batch, L->out));

@@ -104,6 +104,8 @@ typedef struct {
 } fnn_layer;
 
 #define FNN_MAX_PARTS 16       /* inputs of one net (fnn_net.n_parts) */
+#define FNN_INPUT_DROPOUT 64   /* the input's dropout stream (fnn_net.in_dropout): a
+                                * number past every layer's (< FNN_MAX_LAYERS) */
 
 enum { FNN_CLIP_NONE = 0, FNN_CLIP_VALUE, FNN_CLIP_NORM, FNN_CLIP_GLOBAL_NORM };
 #define FNN_TRAIN_REFUSED (-2)
@@ -200,6 +202,12 @@ typedef struct {
     size_t in_stride;
     int in_invert;
     int in_rescale;
+    /* A Dropout on the net's input (Keras' Dropout before the first Dense layer), after
+     * its Normalization or Rescaling: in training, the rate of that dropout; its mask
+     * for step t comes from fnn_dropout_key(seed, t, FNN_INPUT_DROPOUT), layer 0 and the
+     * layers that take the input read the dropped-out rows. 0 = none; never with
+     * several inputs (FNN_NET_BAD_PART). */
+    double in_dropout;
     /* The loss's further parameters: params[1..3] of fnn_loss_params (losses.h), after
      * loss_param as params[0] (focal gamma, label smoothing, class balancing). */
     double loss_extra[3];

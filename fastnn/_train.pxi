@@ -111,11 +111,13 @@ cdef extern from "train.h" nogil:
         size_t in_stride
         int in_invert
         int in_rescale
+        double in_dropout
         double loss_extra[3]
         const double *loss_class_alpha
         int n_parts
         size_t part_cols[16]           # (FNN_MAX_PARTS; written element by element)
     int FNN_MAX_PARTS
+    int FNN_INPUT_DROPOUT
     int FNN_PHASE_STEPS, FNN_PHASE_GATHER, FNN_PHASE_LOSS
     int FNN_PHASE_OF(int l)
     int FNN_PHASES(int n_layers)
@@ -342,7 +344,8 @@ cdef class FusedNet:
     def __init__(self, list layers, int loss, double loss_param, bint loss_on_logits,
                  size_t y_cols, int metric, dict opt, unsigned long long seed, dtype,
                  bint error_stats=True, dict norm=None, bint trains=True,
-                 tuple loss_extra=None, loss_class_alpha=None, tuple parts=None):
+                 tuple loss_extra=None, loss_class_alpha=None, tuple parts=None,
+                 double in_dropout=0.0):
         cdef int i, j, bad = -1, rc
         cdef fnn_layer *L
         if not layers or len(layers) > 64:
@@ -371,6 +374,11 @@ cdef class FusedNet:
         if parts and norm is not None:
             raise ValueError("FusedNet: an input Normalization needs one input, got "
                              f"{len(parts)} parts")
+        # a Dropout on the input: its rate (0: none)
+        if not 0.0 <= in_dropout < 1.0 or (parts and in_dropout):
+            raise ValueError(f"FusedNet: in_dropout must be a rate in [0, 1) on one input, "
+                             f"got {in_dropout!r} with {len(parts)} input parts")
+        self.net.in_dropout = in_dropout
         # Sizes first: the C side checks the chain and the sizes once, before any array.
         for i, spec in enumerate(layers):
             L = &self.net.layers[i]
@@ -886,6 +894,8 @@ OPT_CODES = {"sgd": FNN_OPT_SGD, "adam": FNN_OPT_ADAM, "rmsprop": FNN_OPT_RMSPRO
              "nadam": FNN_OPT_NADAM, "adamax": FNN_OPT_ADAMAX, "ftrl": FNN_OPT_FTRL}
 # The most inputs one net takes side by side (train.h, FNN_MAX_PARTS).
 MAX_INPUT_PARTS = FNN_MAX_PARTS
+# The dropout stream number of a Dropout on the net's input (train.h, FNN_INPUT_DROPOUT).
+INPUT_DROPOUT = FNN_INPUT_DROPOUT
 # A training call's status when an Ftrl step was refused (train.h, FNN_TRAIN_REFUSED).
 TRAIN_REFUSED = FNN_TRAIN_REFUSED
 

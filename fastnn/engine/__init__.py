@@ -264,8 +264,8 @@ def _input_parts(model):
 def _dense_specs(model):
     """The model's layers as C layer specs (Dense with folded Activation, Dropout, noise,
     BatchNormalization or LayerNormalization), whether a Flatten comes first, a leading
-    Normalization (or None), and the widths of the model's inputs where it has several
-    (else ())."""
+    Normalization (or None), the widths of the model's inputs where it has several
+    (else ()), and a Dropout on the input (or None)."""
     parts = _input_parts(model)
     first_input = model._chain_first_input() or 0
     specs = []
@@ -281,6 +281,7 @@ def _dense_specs(model):
                         # (or Rescaling)
     cat = None          # a Concatenate's (cat, cat_first) for the next Dense layer
     branch = None       # the src of a branch whose first (Dense) layer is at position i
+    in_drop = None      # a Dropout before the first Dense layer
 
     def earlier(pos):
         # The C code (train.h: cat, src) and input part (part, cat_part) of the tensor at
@@ -379,11 +380,21 @@ def _dense_specs(model):
             flatten_first = True
             pre_last = i
             continue
-        if type(layer) is layers_mod.Normalization and not specs and norm is None:
+        if type(layer) is layers_mod.Dropout and not specs and in_drop is None and not parts \
+                and layer.noise_shape is None:
+            # on the input (after its Normalization or Rescaling; a Flatten on either side:
+            # the mask is keyed by each element of the rows as they lie); rate 0: none
+            if layer.rate:
+                in_drop = layer
+                pre_last = i
+            continue
+        if type(layer) is layers_mod.Normalization and not specs and norm is None \
+                and in_drop is None:
             norm = _input_norm(layer, np.dtype(model.dtype))
             pre_last = i
             continue
-        if type(layer) is layers_mod.Rescaling and not specs and norm is None:
+        if type(layer) is layers_mod.Rescaling and not specs and norm is None \
+                and in_drop is None:
             norm = _input_rescale(layer, np.dtype(model.dtype))
             pre_last = i
             continue
@@ -469,7 +480,7 @@ def _dense_specs(model):
         if "src" in spec and not _taken(specs, k - 1):
             raise Unsupported(f"{specs[k - 1]['layer'].name!r}: its output reaches the model's "
                               f"output only through layers the engine does not join")
-    return specs, flatten_first, norm, parts
+    return specs, flatten_first, norm, parts, in_drop
 
 
 def _taken(specs, src):
@@ -686,7 +697,7 @@ class FusedPlan:
     def __init__(self, model, training, custom=False):
         self.model = model
         self.custom = custom
-        specs, self.flatten_first, norm, self.parts = _dense_specs(model)
+        specs, self.flatten_first, norm, self.parts, self.in_drop = _dense_specs(model)
         self.dtype = np.dtype(model.dtype)
         for s in specs:
             bn = s.get("bn") or {}
@@ -738,7 +749,8 @@ class FusedPlan:
         # layer path's: regularization.stream_seeds, whose draws for unseeded layers
         # (model._dropout_draws, which model files and pickles carry) are made when each
         # training call starts (regularization.prepare_streams), on either path.
-        self._streams = any(s["dropout"] or s["noise"] for s in specs)
+        self._streams = self.in_drop is not None or any(s["dropout"] or s["noise"]
+                                                         for s in specs)
         seed = self._stream_seeds(training or custom)
         error_stats = any(stat in (_STAT_SE, _STAT_AE) for _, stat in self.feeds)
         self.net = _kernels.FusedNet(specs, self.loss_code, loss_param[0], self.on_logits,
@@ -746,7 +758,8 @@ class FusedPlan:
                                      error_stats=error_stats, norm=norm, trains=self.can_train,
                                      loss_extra=tuple(loss_param[1:4]),
                                      loss_class_alpha=loss_param[4] if len(loss_param) > 4
-                                     else None, parts=self.parts or None)
+                                     else None, parts=self.parts or None,
+                                     in_dropout=self.in_drop.rate if self.in_drop else 0.0)
         # Free workspaces per batch size: a call takes one (or makes one) and gives it
         # back, so calls from several threads never share one.
         self._ws = {}
@@ -762,6 +775,7 @@ class FusedPlan:
                 s["noise_seed"] = own[id(s["noise_layer"])]
         self.draws = tuple(self.model.__dict__.get("_dropout_draws", ()))
         return regularization.fold_dropout_seeds(
+            ([own[id(self.in_drop)]] if self.in_drop is not None else []) +
             [own[id(s["dropout_layer"])] for s in self.specs if s["dropout"]])
 
     def sync_streams(self, draw):

@@ -267,8 +267,8 @@ class Dropout(_Noise):
     def _engine_stream(self):
         """(net seed, Dense index) of the C engine's dropout stream for this layer inside
         a model's training step (the net seed folds the seeds of every Dropout of the
-        chain, in order; the index counts the Dense layers before this one), or None
-        outside one or after no Dense layer."""
+        chain, in order; the index counts the Dense layers before this one, and a
+        Dropout before any takes the input's stream number), or None outside one."""
         state = getattr(_STEP, "state", None)
         if state is None or self.noise_shape is not None:
             return None
@@ -285,14 +285,14 @@ class Dropout(_Noise):
                 folded.append(seeds[id(layer)])
                 if layer is self:
                     at = dense
-        if at is None or at < 0:
+        if at is None:
             return None
-        return fold_dropout_seeds(folded), step, at
+        return fold_dropout_seeds(folded), step, at if at >= 0 else _kernels.INPUT_DROPOUT
 
     def call(self, inputs, training=False):
         """In training, the inputs times a fresh mask (recorded with the mask as its
-        gradient): inside a model's training step, after a Dense layer and without
-        noise_shape, the C engine's mask for that step; else one from the generator. At
+        gradient): inside a model's training step and without noise_shape, the C
+        engine's mask for that step; else one from the generator. At
         inference, the inputs as they are."""
         x = inputs
         if not training or self.rate == 0:
