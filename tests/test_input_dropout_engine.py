@@ -116,3 +116,41 @@ def test_the_net_refuses_a_bad_input_dropout(rate, parts):
     with pytest.raises(ValueError, match="in_dropout"):
         _kernels.FusedNet([spec], 0, 1.0, False, 2, 0, {"kind": _kernels.OPT_CODES["sgd"]},
                           1, np.float64, parts=parts, in_dropout=rate)
+
+
+@pytest.mark.parametrize("front", [True, False])
+def test_two_dropouts_in_a_row_draw_two_masks_in_a_training_step(front):
+    """Two Dropouts after one Dense layer (or two on the input) drop out independently,
+    as in Keras: about 1 - 0.5 * 0.5 of the units are zero after both, the kept ones
+    scaled by 4. (They shared one stream, so the second dropped out what the first had:
+    half the units, scaled by 4.) The engine runs one Dropout per Dense layer: the layer
+    path trains such a model."""
+    keras.utils.set_random_seed(0)
+    d1, d2 = layers.Dropout(0.5), layers.Dropout(0.5)
+    seen = {}
+
+    class Spy(layers.Layer):
+        def call(self, x):
+            seen["out"] = np.asarray(x)
+            return x
+
+    body = [d1, d2, layers.Dense(2000, kernel_initializer="ones", use_bias=False)] if front \
+        else [layers.Dense(2000, kernel_initializer="identity", use_bias=False), d1, d2]
+    m = keras.Sequential([keras.Input((2000,))] + body + [Spy()])
+    m.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    x = np.ones((1, 2000), np.float32) if not front else np.eye(2000, dtype=np.float32)[:1]
+    m.fit(x, np.zeros((1, 2000), np.float32), verbose=0)
+    assert m._engine.plan is None
+    out = seen["out"]
+    if front:       # the one input unit's way through: kept with probability 1/4
+        assert set(np.unique(out)) <= {0.0, 4.0}
+        out = None
+        kept = []
+        for seed in range(200):
+            keras.utils.set_random_seed(seed)
+            m.fit(x, np.zeros((1, 2000), np.float32), verbose=0)
+            kept.append(seen["out"][0, 0] != 0)
+        assert abs(np.mean(kept) - 0.25) < 0.1
+    else:
+        assert set(np.unique(out)) == {0.0, 4.0}
+        assert abs((out != 0).mean() - 0.25) < 0.03

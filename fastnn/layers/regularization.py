@@ -228,6 +228,11 @@ class _Noise(Layer):
         return super().from_config(config)
 
 
+# The stream numbers of a second (third, ...) Dropout after one Dense layer, which only
+# the layer path runs: past the engine's (the Dense layers' indices and the input's).
+_EXTRA_DROPOUTS = 1 << 20
+
+
 class Dropout(_Noise):
     """keras.layers.Dropout. Inverted dropout: in training, zero each unit with
     probability `rate` and scale the kept ones by 1/(1-rate); identity at inference.
@@ -277,17 +282,21 @@ class Dropout(_Noise):
         if id(self) not in seeds:
             return None
         from fastnn.layers.core import Dense
-        folded, dense, at = [], -1, None
+        folded, dense, at, since = [], -1, None, 0
         for layer in model._flat_chain() or []:
             if type(layer) is Dense:
-                dense += 1
+                dense, since = dense + 1, 0
             elif type(layer) is Dropout and layer.noise_shape is None and id(layer) in seeds:
                 folded.append(seeds[id(layer)])
                 if layer is self:
-                    at = dense
+                    at = dense if dense >= 0 else _kernels.INPUT_DROPOUT
+                    if since:       # a second Dropout after one Dense layer (the layer
+                        # path's alone): a stream of its own, not the first one's mask
+                        at = _EXTRA_DROPOUTS + (dense + 1) * _kernels.INPUT_DROPOUT + since
+                since += 1
         if at is None:
             return None
-        return fold_dropout_seeds(folded), step, at if at >= 0 else _kernels.INPUT_DROPOUT
+        return fold_dropout_seeds(folded), step, at
 
     def call(self, inputs, training=False):
         """In training, the inputs times a fresh mask (recorded with the mask as its
