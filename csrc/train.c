@@ -11,6 +11,7 @@
 #include "bf16.h"
 #include "layernorm.h"
 #include "noise.h"
+#include "constraints.h"
 #include "interrupt.h"
 
 #define FNN_MAX_LAYERS 64
@@ -71,6 +72,8 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
         if (fnn_mul(fnn_add(fnn_mul(L->in, L->out), 16), 8) == SIZE_MAX) return FNN_NET_OVERFLOW;
         if (!L->W) return FNN_NET_MISSING;
         if (L->bn && !L->ln && (!L->mmean || !L->mvar)) return FNN_NET_MISSING;
+        if (L->kcon && (L->kcon < 0 || L->kcon >= FNN_CON_COUNT || L->out < 2))
+            return FNN_NET_BAD_SIZE;
         if (L->skip_act && (!L->skip || L->skip_act < 0 || L->skip_act >= FNN_ACT_COUNT ||
                             L->skip_act == FNN_ACT_SOFTMAX ||
                             L->skip_act == FNN_ACT_LOG_SOFTMAX))
@@ -110,6 +113,7 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
             n = fnn_add(n, fnn_pad16s(fnn_mul(2, batch)));
         if (L->skip) n = fnn_add(n, fnn_mul(2, bo));   /* the sum; its gradient for layer skip - 1 */
         if (L->skip_act) n = fnn_add(n, bo);           /* the sum activated */
+        if (L->kcon) n = fnn_add(n, fnn_pad16s(L->out));   /* the constraint's norms */
         if (L->src >= 2)   /* the gradient of the earlier output the branch takes */
             n = fnn_add(n, fnn_pad16s(fnn_mul(batch, net->layers[L->src - 2].out)));
         if (L->cat) {   /* the concatenated input, its gradient; the earlier layer's part */

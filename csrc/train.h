@@ -97,6 +97,11 @@ typedef struct {
      * earlier tensor, where it is added to the gradient from that tensor's next layer
      * (two terms). Never with cat, never on layer 0. 0 = none (FNN_NET_BAD_SRC). */
     int src;
+    /* Keras' kernel constraint (constraints.h: FNN_CON_*, 0 = none) with its parameters,
+     * applied to W after each update of it (out >= 2); never with gradient accumulation
+     * or moving averages (the caller keeps those off the engine). */
+    int kcon;
+    double kcon_param[3];
     /* Several inputs (fnn_net.n_parts > 1): the part of the net's input this layer reads
      * where it reads the input (layer 0; a branch with src = 1), and the part a
      * concatenation of the input joins (cat = 1). 0 otherwise, and with one input. */

@@ -49,6 +49,8 @@ cdef extern from "train.h" nogil:
         double skip_act_param[3]
         int cat, cat_first
         int src
+        int kcon
+        double kcon_param[3]
         int part, cat_part
     enum:
         FNN_OPT_SGD
@@ -400,6 +402,9 @@ cdef class FusedNet:
             # a branch: 1 (the net's input) or 2 + the earlier layer whose output it
             # takes instead of the previous layer's (0: none)
             L.src = spec.get("src", 0)
+            # Keras' kernel constraint after each update (constraints.h; 0: none)
+            L.kcon = spec.get("kcon", 0)
+            _act_params(spec.get("kcon_param", 0.0), L.kcon_param)
             # with several inputs: the one the layer (or its concatenation) reads
             L.part = spec.get("part", 0)
             L.cat_part = spec.get("cat_part", 0)
@@ -423,6 +428,8 @@ cdef class FusedNet:
                    FNN_NET_BAD_PART: "an input part (part, cat_part) among the parts where it "
                                      "reads the input, 0 elsewhere"}.get(rc, "its arrays")
             shapes = [(sp["in"], sp["out"]) for sp in layers]
+            if rc == FNN_NET_BAD_SIZE and bad >= 0 and layers[bad].get("kcon"):
+                why = "a known kernel constraint (kcon) on at least 2 units"
             raise ValueError(f"FusedNet: {where} needs {why}; got layers (in, out) {shapes}, "
                              f"input parts {list(parts)} and {y_cols} label columns")
         kind = opt["kind"]
@@ -892,6 +899,39 @@ cdef class FusedNet:
 OPT_CODES = {"sgd": FNN_OPT_SGD, "adam": FNN_OPT_ADAM, "rmsprop": FNN_OPT_RMSPROP,
              "adagrad": FNN_OPT_ADAGRAD, "adadelta": FNN_OPT_ADADELTA, "lion": FNN_OPT_LION,
              "nadam": FNN_OPT_NADAM, "adamax": FNN_OPT_ADAMAX, "ftrl": FNN_OPT_FTRL}
+cdef extern from "constraints.h" nogil:
+    int FNN_CON_MAX_NORM, FNN_CON_NON_NEG, FNN_CON_UNIT_NORM, FNN_CON_MIN_MAX_NORM
+    int fnn_constrain_f32(int kind, const double *p, size_t rows, size_t cols, float *w,
+                          float *norms)
+    int fnn_constrain_f64(int kind, const double *p, size_t rows, size_t cols, double *w,
+                          double *norms)
+
+# The engine's codes of Keras' kernel constraints (csrc/constraints.h), by class name.
+CONSTRAINT_CODES = {"MaxNorm": FNN_CON_MAX_NORM, "NonNeg": FNN_CON_NON_NEG,
+                    "UnitNorm": FNN_CON_UNIT_NORM, "MinMaxNorm": FNN_CON_MIN_MAX_NORM}
+
+
+def constrain(int kind, params, floating[:, ::1] w not None):
+    """The constraint `kind` (CONSTRAINT_CODES; params: up to 3 numbers, as
+    csrc/constraints.h orders them) applied in place to the kernel w (rows x cols,
+    cols >= 2), as the engine applies it after an update."""
+    cdef double p[3]
+    cdef int rc
+    _act_params(params, p)
+    if w.shape[1] < 2 or w.shape[0] < 1:
+        raise ValueError(f"constrain: w needs a row and at least 2 columns, got shape "
+                         f"{(w.shape[0], w.shape[1])}")
+    norms = np.empty(w.shape[1], np.float32 if floating is float else np.float64)
+    cdef floating[::1] nv = norms
+    with nogil:
+        if floating is float:
+            rc = fnn_constrain_f32(kind, p, w.shape[0], w.shape[1], &w[0, 0], &nv[0])
+        else:
+            rc = fnn_constrain_f64(kind, p, w.shape[0], w.shape[1], &w[0, 0], &nv[0])
+    if rc != 0:
+        raise ValueError(f"constrain: unknown constraint code {kind}")
+
+
 # The most inputs one net takes side by side (train.h, FNN_MAX_PARTS).
 MAX_INPUT_PARTS = FNN_MAX_PARTS
 # The dropout stream number of a Dropout on the net's input (train.h, FNN_INPUT_DROPOUT).

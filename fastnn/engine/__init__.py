@@ -89,6 +89,7 @@ _DTYPE_MAX = {np.dtype(t).char: float(np.finfo(t).max) for t in (np.float32, np.
 # (Normalization's statistics over the kept axes, its weights or the constants it was
 # given, are _kept_mean: its mean property is a new view at each read.)
 _KEY_ATTRS = ("units", "rate", "momentum", "epsilon", "activation", "invert", "_kept_mean",
+              "kernel_constraint", "bias_constraint",
               "stddev", "rms_scaling", "seed", "kernel_regularizer", "bias_regularizer",
               "gamma_regularizer", "beta_regularizer", "activity_regularizer", "input_spec")
 _CLASS_KEY_INFO = {}
@@ -246,6 +247,35 @@ def _norm_name(spec):
 _NOISE_LAYERS = (layers_mod.GaussianNoise, layers_mod.GaussianDropout, layers_mod.AlphaDropout)
 
 
+def _constraint_spec(layer, model):
+    """A Dense layer's kernel constraint as the engine applies it after each update
+    (csrc/constraints.h): Keras' MaxNorm, NonNeg, UnitNorm or MinMaxNorm over axis 0 (one
+    vector per unit) of a layer of 2 units or more, or none; {} without one."""
+    from fastnn import constraints
+    con = layer.kernel_constraint
+    if layer.bias_constraint is not None:
+        raise Unsupported(f"a bias constraint on {layer.name!r} (the engine constrains "
+                          f"kernels only)")
+    if con is None:
+        return {}
+    kinds = {constraints.MaxNorm: "MaxNorm", constraints.NonNeg: "NonNeg",
+             constraints.UnitNorm: "UnitNorm", constraints.MinMaxNorm: "MinMaxNorm"}
+    name = kinds.get(type(con))
+    axis = getattr(con, "axis", 0)
+    if name is None or axis not in (0, -2, [0], [-2], (0,), (-2,)) or layer.units < 2:
+        raise Unsupported(f"the kernel constraint {type(con).__name__} of {layer.name!r} (the "
+                          f"engine applies MaxNorm, NonNeg, UnitNorm and MinMaxNorm over "
+                          f"axis 0 of a layer of 2 units or more)")
+    opt = model.optimizer
+    if opt is not None and (opt.use_ema or opt.gradient_accumulation_steps):
+        raise Unsupported(f"a kernel constraint with use_ema or gradient_accumulation_steps "
+                          f"(Keras constrains after every step, the averages too)")
+    params = {"MaxNorm": lambda: (float(con.max_value),),
+              "MinMaxNorm": lambda: (float(con.min_value), float(con.max_value),
+                                     float(con.rate))}.get(name, lambda: ())()
+    return {"kcon": _kernels.CONSTRAINT_CODES[name], "kcon_param": params}
+
+
 def _input_parts(model):
     """The width of each of the model's inputs where it has several (the trainer joins
     their arrays side by side, and the engine takes each one's columns: train.h,
@@ -399,9 +429,7 @@ def _dense_specs(model):
             pre_last = i
             continue
         if type(layer) is layers_mod.Dense:
-            if layer.kernel_constraint is not None or layer.bias_constraint is not None:
-                raise Unsupported(f"weight constraints on {layer.name!r} (the engine cannot "
-                                  f"apply them)")
+            kcon = _constraint_spec(layer, model)
             _check_dense_arrays(layer)
             name, code, param = _act_code(layer)
             kl1, kl2 = _reg_factors(layer.kernel_regularizer)
@@ -411,7 +439,7 @@ def _dense_specs(model):
                           "noise": 0, "noise_param": 0.0, "noise_seed": 0,
                           "kl1": kl1, "kl2": kl2, "bl1": bl1, "bl2": bl2,
                           "W": layer.kernel, "b": layer.bias if layer.use_bias else None,
-                          "frozen": not layer.trainable, "layer": layer,
+                          "frozen": not layer.trainable, "layer": layer, **kcon,
                           "bf16": bool(getattr(layer, "_rounds_bf16", False))})
             if len(specs) == 1:
                 specs[-1]["part"] = first_input if parts else 0
