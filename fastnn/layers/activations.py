@@ -385,13 +385,18 @@ class PReLU(Layer):
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None,
                  alpha_constraint=None, shared_axes=None, **kwargs):
         shared_axes = _shared_axes_arg(shared_axes)
-        alpha_initializer = initializers.get(alpha_initializer)
-        alpha_regularizer = regularizers.get(alpha_regularizer)
-        alpha_constraint = constraints.get(alpha_constraint)
+        got = {}
+        for arg, module, value in (("alpha_initializer", initializers, alpha_initializer),
+                                   ("alpha_regularizer", regularizers, alpha_regularizer),
+                                   ("alpha_constraint", constraints, alpha_constraint)):
+            try:
+                got[arg] = module.get(value)
+            except (ValueError, TypeError) as e:
+                raise type(e)(f"PReLU: {arg}: {e}") from None
         super().__init__(**kwargs)
-        self.alpha_initializer = alpha_initializer
-        self.alpha_regularizer = alpha_regularizer
-        self.alpha_constraint = alpha_constraint
+        self.alpha_initializer = got["alpha_initializer"]
+        self.alpha_regularizer = got["alpha_regularizer"]
+        self.alpha_constraint = got["alpha_constraint"]
         self.shared_axes = shared_axes
         self.alpha = None
 
