@@ -260,6 +260,27 @@ def _case_layernorm(dt):
     yield _seq(dt, (5,), rms), (3, 5)
 
 
+def _case_prelu(dt):
+    p = layers.PReLU()
+    m = _seq(dt, (5,), p)
+    p.alpha[...] = _rng(7).uniform(-0.5, 1.5, size=5)
+    yield m, (4, 5)
+    shared = layers.PReLU(alpha_initializer="random_uniform", shared_axes=[1])
+    yield _seq(dt, (3, 4), shared), (2, 3, 4)
+
+
+def _case_rms_normalization(dt):
+    r = layers.RMSNormalization()
+    m = _seq(dt, (6,), layers.Dense(6), r)
+    r.scale[...] = _rng(8).uniform(0.5, 2, size=6)
+    yield m, (4, 6)
+    mid = layers.RMSNormalization(axis=1, epsilon=0.1)
+    m = _seq(dt, (3, 4), mid)
+    mid.scale[...] = _rng(9).uniform(0.5, 2, size=3)
+    yield m, (2, 3, 4)
+    yield _seq(dt, (3, 4), layers.RMSNormalization(axis=[1, 2], epsilon=None)), (2, 3, 4)
+
+
 def _case_merge(cls, n=2, **kwargs):
     def case(dt):
         ins = [layers.Input((4,), dtype=dt, name=f"in{i}") for i in range(n)]
@@ -358,6 +379,7 @@ LAYER_CASES = {
     "ReLU": lambda dt: iter([(_seq(dt, (3,), layers.ReLU()), (4, 3))]),
     "LeakyReLU": lambda dt: iter([(_seq(dt, (3,), layers.LeakyReLU()), (4, 3))]),
     "ELU": lambda dt: iter([(_seq(dt, (3,), layers.ELU(alpha=0.5)), (4, 3))]),
+    "PReLU": _case_prelu,
     "Softmax": lambda dt: iter([(_seq(dt, (2, 3), layers.Softmax()), (4, 2, 3)),
                                 (_seq(dt, (2, 3), layers.Softmax(axis=1)), (4, 2, 3)),
                                 (_seq(dt, (2, 3), layers.Softmax(axis=(-2,))), (4, 2, 3))]),
@@ -377,6 +399,7 @@ LAYER_CASES = {
     "UnitNormalization": lambda dt: iter([
         (_seq(dt, (3, 4), layers.UnitNormalization()), (2, 3, 4)),
         (_seq(dt, (3, 4), layers.UnitNormalization(axis=[1, 2])), (2, 3, 4))]),
+    "RMSNormalization": _case_rms_normalization,
     "Rescaling": lambda dt: iter([
         (_seq(dt, (3,), layers.Rescaling(1 / 127.5, offset=-1)), (4, 3)),
         (_seq(dt, (2, 3), layers.Rescaling([1.0, 2.0, 3.0], offset=[[0.5], [1.5]])),

@@ -791,8 +791,9 @@ def _many_layers():
     """fastnn's layers that Keras 3 has (without TensorFlow), in one model."""
     return fastnn.models.Sequential([
         L.Input((6,)), L.Rescaling(0.5, offset=0.1), L.Dense(8), L.LeakyReLU(0.2),
-        L.LayerNormalization(), L.ReLU(), L.Reshape((4, 2)), L.Permute((2, 1)), L.Flatten(),
-        L.UnitNormalization(),
+        L.LayerNormalization(), L.ReLU(), L.Reshape((4, 2)), L.Permute((2, 1)),
+        L.PReLU(alpha_initializer="random_uniform", shared_axes=[1]), L.Flatten(),
+        L.UnitNormalization(), L.RMSNormalization(epsilon=1e-3), L.PReLU(),
         L.Dense(6, kernel_regularizer="l2", kernel_constraint="max_norm",
                 activity_regularizer=fastnn.regularizers.L1(0.01)),
         L.ELU(), L.GaussianNoise(0.1), L.GaussianDropout(0.1), L.AlphaDropout(0.1),

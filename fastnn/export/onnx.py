@@ -634,6 +634,29 @@ def _unit_normalization(g, layer, x, out_shape):
     return _Value(g.node("Mul", [x.name, inv]), x.dtype, x.shape)
 
 
+def _rms_normalization(g, layer, x, out_shape):
+    # x * 1 / sqrt(mean(x * x) + epsilon) * scale, the scale along the normalised axes
+    from fastnn import backend
+    dt = np.dtype(layer.dtype)
+    x = g.cast(x, dt)
+    axes = sorted(layer._axes(x.shape))
+    eps = backend.epsilon() if layer.epsilon is None else layer.epsilon
+    ms = g.reduce("ReduceMean", g.node("Mul", [x.name, x.name]), axes)
+    inv = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [ms, g.const(eps, dt)])])])
+    scale = g.initializer(np.asarray(layer.scale, dt).reshape(_bshape(axes, x.rank, x.shape)),
+                          "scale")
+    return _Value(g.node("Mul", [g.node("Mul", [x.name, inv]), scale]), dt, x.shape)
+
+
+def _prelu(g, layer, x, out_shape):
+    # Keras' formula, relu(x) - alpha * relu(-x); alpha broadcasts from the last axis
+    dt = np.dtype(layer.dtype)
+    x = g.cast(x, dt)
+    alpha = g.initializer(np.asarray(layer.alpha, dt), "alpha")
+    neg = g.node("Mul", [alpha, g.node("Relu", [g.node("Neg", [x.name])])])
+    return _Value(g.node("Sub", [g.node("Relu", [x.name]), neg]), dt, x.shape)
+
+
 def _rescaling(g, layer, x, out_shape):
     x = _float_in(g, layer, x)
     with np.errstate(over="ignore"):
@@ -873,9 +896,10 @@ def _layer_table():
         L.ActivityRegularization: _passthrough,
         L.Dense: _dense,
         L.Activation: _activation, L.ReLU: _activation, L.LeakyReLU: _activation,
-        L.ELU: _activation, L.Softmax: _activation,
+        L.ELU: _activation, L.Softmax: _activation, L.PReLU: _prelu,
         L.BatchNormalization: _batch_normalization, L.Normalization: _normalization,
         L.LayerNormalization: _layer_normalization, L.UnitNormalization: _unit_normalization,
+        L.RMSNormalization: _rms_normalization,
         L.Rescaling: _rescaling,
         L.Flatten: _flatten, L.Reshape: _reshape, L.Permute: _permute,
         L.RepeatVector: _repeat_vector,

@@ -1,8 +1,8 @@
-"""Layers (keras.layers): Dense, Identity, Masking, Input/InputLayer, the activation layers,
-Dropout and the other regularization layers (GaussianNoise, GaussianDropout,
-AlphaDropout, ActivityRegularization), BatchNormalization, Normalization,
-LayerNormalization, UnitNormalization, Rescaling, CategoryEncoding, Discretization,
-IntegerLookup, StringLookup, Hashing, the reshaping layers (Flatten,
+"""Layers (keras.layers): Dense, Identity, Masking, Input/InputLayer, the activation layers
+(PReLU among them), Dropout and the other regularization layers (GaussianNoise,
+GaussianDropout, AlphaDropout, ActivityRegularization), BatchNormalization, Normalization,
+LayerNormalization, UnitNormalization, RMSNormalization, Rescaling, CategoryEncoding,
+Discretization, IntegerLookup, StringLookup, Hashing, the reshaping layers (Flatten,
 Reshape, Permute, RepeatVector), the merging layers and Lambda.
 
 A layer declares its weights in `build` and its math in `call` (inference) plus the
@@ -13,9 +13,9 @@ from fastnn import _argcheck, _registry, serialization as _serialization
 from fastnn.layers.layer import Layer, _auto_name
 from fastnn.layers.input_spec import InputSpec
 from fastnn.layers.core import Dense, Identity, Input, InputLayer, Masking
-from fastnn.layers.activations import ELU, Activation, LeakyReLU, ReLU, Softmax
+from fastnn.layers.activations import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
 from fastnn.layers.normalization import (BatchNormalization, LayerNormalization, Normalization,
-                                         UnitNormalization)
+                                         RMSNormalization, UnitNormalization)
 from fastnn.layers.preprocessing import (CategoryEncoding, Discretization, IntegerLookup,
                                           Rescaling, StringLookup)
 from fastnn.layers.hashing import Hashing
@@ -29,9 +29,10 @@ from fastnn.layers.lambda_layer import Lambda
 from fastnn.layers.embedding import Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D
 
 ALL_OBJECTS = {c.__name__: c for c in (InputLayer, Dense, Identity, Masking, Activation, ReLU, LeakyReLU, ELU, Softmax,
-                                       Dropout, GaussianNoise, GaussianDropout, AlphaDropout,
-                                       ActivityRegularization, BatchNormalization, Normalization,
-                                       LayerNormalization, UnitNormalization, Rescaling,
+                                       PReLU, Dropout, GaussianNoise, GaussianDropout,
+                                       AlphaDropout, ActivityRegularization,
+                                       BatchNormalization, Normalization, LayerNormalization,
+                                       UnitNormalization, RMSNormalization, Rescaling,
                                        CategoryEncoding, Discretization, IntegerLookup,
                                        StringLookup, Hashing,
                                        Flatten, Reshape, Permute, RepeatVector,

@@ -1,15 +1,15 @@
-"""Activation layers: Activation, ReLU, LeakyReLU, ELU, Softmax (and the `activation`
-attribute Dense shares with them)."""
+"""Activation layers: Activation, ReLU, LeakyReLU, ELU, Softmax, PReLU (and the
+`activation` attribute Dense shares with them)."""
 import numbers
 import warnings
 
 import numpy as np
 
-from fastnn import _argcheck, activations
+from fastnn import _argcheck, activations, constraints, initializers, regularizers
 from fastnn import kernel_ops as ops
 from fastnn import _kernels
 from fastnn.autodiff.tape import record, should_record
-from fastnn.layers.layer import Layer
+from fastnn.layers.layer import Layer, _initializer_config, _without_none
 from fastnn.tensor import Tensor
 
 
@@ -332,3 +332,136 @@ class Softmax(Activation):
         cfg.pop("activation")
         cfg["axis"] = self.axis
         return cfg
+
+
+def _shared_axes_arg(shared_axes):
+    """PReLU's shared_axes as Keras keeps it: None, or a list of ints (an int is a list of
+    one). Each axis counts from the batch axis, 0, and must be at least 1: Keras writes
+    the weight's size-1 entry at index axis - 1, so 0 and negative axes would share
+    another axis than the one named."""
+    if shared_axes is None:
+        return None
+    axes = list(shared_axes) if isinstance(shared_axes, (list, tuple)) else [shared_axes]
+    for a in axes:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, numbers.Integral):
+            raise TypeError(f"PReLU: shared_axes must be an int or a list or tuple of ints, "
+                            f"got {type(shared_axes).__name__} {_argcheck.shown(shared_axes)}")
+        if a < 1:
+            raise ValueError(f"PReLU: shared_axes counts axes from the batch axis (0): each "
+                             f"must be at least 1, got {_argcheck.shown(shared_axes)}; for "
+                             f"the last axis of inputs of rank r, write r - 1")
+    return [int(a) for a in axes]
+
+
+class PReLU(Layer):
+    """keras.layers.PReLU: the parametric rectified linear unit, ``x`` where ``x >= 0`` and
+    ``alpha * x`` where ``x < 0``, with ``alpha`` a learned weight. Computed as Keras does,
+    ``relu(x) - alpha * relu(-x)``, so the values and gradients are Keras' (at ``x = 0``
+    the gradient with respect to ``x`` is 0). ``alpha`` has the shape of one sample (the
+    input's shape without the batch axis), with size 1 along ``shared_axes``. Models that
+    hold it train on the layer-by-layer path.
+
+    Parameters
+    ----------
+    alpha_initializer : str or initializer
+        Initializer of ``alpha``. Default ``'Zeros'``: the layer starts as a ReLU.
+    alpha_regularizer : str or regularizer, optional
+        A regularizer for ``alpha`` (a name such as ``'l2'`` or a Regularizer object),
+        whose penalty is added to the layer's losses. Default None.
+    alpha_constraint : str or constraint, optional
+        A constraint applied to ``alpha`` after each optimizer update (a name such as
+        ``'non_neg'`` or a Constraint object). Default None.
+    shared_axes : int or list of int, optional
+        The axes along which one ``alpha`` is shared, counted from the batch axis (0):
+        for images of shape ``(batch, height, width, channels)``, ``shared_axes=[1, 2]``
+        gives one ``alpha`` per channel. Each must be at least 1 and less than the
+        inputs' rank. Default None: one ``alpha`` per input entry.
+    name : str, optional
+        The layer's name.
+    """
+
+    supports_masking = True     # the inputs' mask passes on (Keras)
+
+    def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None,
+                 alpha_constraint=None, shared_axes=None, **kwargs):
+        shared_axes = _shared_axes_arg(shared_axes)
+        got = {}
+        for arg, module, value in (("alpha_initializer", initializers, alpha_initializer),
+                                   ("alpha_regularizer", regularizers, alpha_regularizer),
+                                   ("alpha_constraint", constraints, alpha_constraint)):
+            try:
+                got[arg] = module.get(value)
+            except (ValueError, TypeError) as e:
+                raise type(e)(f"PReLU: {arg}: {e}") from None
+        super().__init__(**kwargs)
+        self.alpha_initializer = got["alpha_initializer"]
+        self.alpha_regularizer = got["alpha_regularizer"]
+        self.alpha_constraint = got["alpha_constraint"]
+        self.shared_axes = shared_axes
+        self.alpha = None
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        rank = len(input_shape)
+        shared = set(self.shared_axes or ())
+        for a in sorted(shared):
+            if a >= rank:
+                raise ValueError(f"{self.name}: shared_axes={self.shared_axes} names axis {a}, "
+                                 f"but the inputs have rank {rank} (shape {input_shape}): "
+                                 f"the axes go from 1 to {rank - 1}")
+        param_shape = tuple(1 if d in shared else input_shape[d] for d in range(1, rank))
+        if None in param_shape:
+            d = 1 + param_shape.index(None)
+            raise ValueError(f"{self.name}: axis {d} of the inputs has no known size (input "
+                             f"shape {input_shape}); alpha needs one, or name the axis in "
+                             f"shared_axes")
+        self._weights, self._weight_regularizers = [], []
+        self.alpha = self.add_weight(name="alpha", shape=param_shape,
+                                     initializer=self.alpha_initializer,
+                                     regularizer=self.alpha_regularizer,
+                                     constraint=self.alpha_constraint)
+        super().build(input_shape)
+
+    def _check_input(self, shape):
+        """Keras' input spec of a built PReLU, checked at every call: the rank, and the
+        sizes alpha was made for along the axes not shared (Keras fixes these only when
+        shared_axes is set; fastnn always does, so an input of size 1 where alpha has
+        more entries is refused instead of broadcast to a wider output)."""
+        if self.alpha is None:
+            return
+        shape = tuple(shape)
+        want = (None,) + tuple(None if d in (self.shared_axes or ()) else n
+                               for d, n in enumerate(self.alpha.shape, start=1))
+        if len(shape) != len(want) or any(w is not None and s is not None and s != w
+                                          for s, w in zip(shape, want)):
+            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the '
+                             f'layer: expected shape {want} (the shape it was built for; '
+                             f'None: any size), but received input with shape {shape}')
+
+    def call(self, inputs):
+        """relu(x) - alpha * relu(-x), with fastnn.autodiff ops (differentiable on the
+        tape with respect to the inputs and alpha)."""
+        from fastnn.autodiff import ops as _dops
+        self._check_input(np.shape(inputs))
+        x = inputs
+        if np.dtype(x.dtype) != np.dtype(self.dtype):
+            x = _dops.cast(x, self.dtype)
+        pos = _dops.relu(x)
+        neg = _dops.multiply(_dops.negative(self.alpha), _dops.relu(_dops.negative(x)))
+        return _dops.add(pos, neg)
+
+    def compute_output_shape(self, input_shape):
+        self._check_input(input_shape)
+        return tuple(input_shape)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(alpha_initializer=_initializer_config(self.alpha_initializer),
+                   alpha_regularizer=regularizers.serialize(self.alpha_regularizer),
+                   alpha_constraint=constraints.serialize(self.alpha_constraint),
+                   shared_axes=None if self.shared_axes is None else list(self.shared_axes))
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        return super().from_config(_without_none(config, ("alpha_initializer",)))

@@ -1,5 +1,5 @@
 """Normalization layers: BatchNormalization, Normalization, LayerNormalization,
-UnitNormalization."""
+UnitNormalization, RMSNormalization."""
 import numbers
 import warnings
 
@@ -867,4 +867,83 @@ class UnitNormalization(Layer):
     def get_config(self):
         cfg = super().get_config()
         cfg["axis"] = self.axis
+        return cfg
+
+
+class RMSNormalization(Layer):
+    """keras.layers.RMSNormalization: each sample divided by its root mean square over
+    `axis` (Zhang & Sennrich, 2019), then scaled by a learned ``scale``, as Keras'
+    ``ops.rms_normalization``: ``y = x * rsqrt(mean(square(x), axis) + epsilon) *
+    scale``. Nothing is subtracted (unlike LayerNormalization) and there is no offset.
+    ``scale`` spans the normalised axes and starts at ones. The same in training and at
+    inference; models that hold it train on the layer-by-layer path.
+
+    Parameters
+    ----------
+    axis : int or list of int
+        The axis or axes each sample is normalised over. Default -1, the last.
+    epsilon : float, optional
+        Added to the mean square before the square root, at least 0. Default 1e-6;
+        None takes ``fastnn.backend.epsilon()`` (1e-7) when the layer is called, as Keras.
+    name : str, optional
+        The layer's name.
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        owner = "RMSNormalization"
+        axis = _axis_arg(axis, owner, "expected an int or a list/tuple of ints for the "
+                                      "argument 'axis'")
+        if isinstance(axis, list) and not axis:
+            raise ValueError(f"{owner}: axis must name at least one axis, got {axis!r}")
+        epsilon = _argcheck.real(epsilon, "epsilon", owner, lo=0.0, allow_none=True)
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.epsilon = epsilon
+        self.scale = None
+
+    def _axes(self, shape):
+        """The normalised axes as sorted indices into inputs of `shape` (ValueError for
+        an axis out of bounds or named twice)."""
+        axes = sorted(_canonical_axes(self.axis, shape, self.name))
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"{self.name}: duplicate axes are not allowed; got "
+                             f"axis={self.axis} for inputs of rank {len(shape)}")
+        return axes
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        axes = self._axes(input_shape)
+        shape = tuple(input_shape[d] for d in axes)
+        if None in shape:
+            raise ValueError(f"{self.name}: the normalised axes {axes} need known sizes, got "
+                             f"input shape {input_shape}")
+        # Keras: the axes as a sorted list from here on (in get_config too)
+        self.axis = sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
+        self._weights, self._weight_regularizers = [], []
+        self.scale = self.add_weight(name="scale", shape=shape, initializer="ones")
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        _canonical_axes(self.axis, input_shape, self.name)
+        return tuple(input_shape)
+
+    def call(self, inputs):
+        """x * rsqrt(mean(square(x), axis) + epsilon) * scale, with fastnn.autodiff ops
+        (differentiable on the tape with respect to the inputs and scale); the scale
+        along the normalised axes."""
+        x = inputs
+        if np.dtype(x.dtype) != np.dtype(self.dtype):
+            x = _dops.cast(x, self.dtype)
+        axes = self._axes(x.shape)
+        sizes = tuple(x.shape[d] for d in axes)
+        if sizes != tuple(self.scale.shape):
+            raise ValueError(f"{self.name}: the layer was built for sizes "
+                             f"{tuple(self.scale.shape)} along axis {self.axis}, got inputs "
+                             f"of shape {tuple(x.shape)}")
+        return _dops.rms_normalization(x, scale=self.scale, axis=tuple(axes),
+                                       epsilon=self.epsilon)
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(axis=self.axis, epsilon=self.epsilon)
         return cfg

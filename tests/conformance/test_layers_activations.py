@@ -15,8 +15,8 @@ Elsewhere: softmax_test.py's masked cases (test_softmax_correctness_with_mask,
 test_softmax_masked_values_are_zero_including_fully_masked, test_softmax_mask_*) are in
 test_masking.py.
 
-Not ported: `prelu_test.py` (PReLUTest::test_prelu, test_prelu_correctness): fastnn has
-no PReLU layer (missing; docs/DIFFERENCES.md lists it among the layers left out).
+Elsewhere: `prelu_test.py` (PReLUTest::test_prelu, test_prelu_correctness) is ported in
+tests/test_prelu_rmsnorm.py, with fastnn's own tests of PReLU.
 """
 import numpy as np
 import pytest

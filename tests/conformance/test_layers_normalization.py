@@ -10,7 +10,8 @@ Not ported (out of scope): test_large_value_within_autocast_scope (float16 autoc
 scopes: mixed precision). The other files of the folder: batch_normalization_test.py
 (BatchNormalization, which fastnn had before, tested in tests/test_batchnorm.py),
 group_normalization_test.py and spectral_normalization_test.py (convolutional-network
-layers), rms_normalization_test.py (RMSNormalization, not part of this port).
+layers). rms_normalization_test.py (RMSNormalization) is ported in
+tests/test_prelu_rmsnorm.py, with fastnn's own tests of the layer.
 """
 import numpy as np
 import pytest
