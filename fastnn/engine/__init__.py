@@ -2,7 +2,8 @@
 
 A model whose layers form a chain of Dense layers (with Dropout, Activation,
 BatchNormalization, LayerNormalization over the last axis, GaussianNoise,
-GaussianDropout, AlphaDropout, a leading Flatten, Normalization, Rescaling or Dropout) — a
+GaussianDropout, AlphaDropout, a leading Flatten, Normalization, Rescaling or Dropout;
+Keras' kernel constraints over axis 0) — a
 Sequential, a functional chain, also with residual Add connections (and an Activation
 after the sum), Concatenates of an earlier tensor, parallel branches (a Dense layer on an
 earlier tensor) and several inputs — is trained, evaluated and
