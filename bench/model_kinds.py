@@ -30,6 +30,10 @@ cross-entropy from logits, metrics=['accuracy']):
   row's features, each into a relu Dense layer of the first hidden width, summed (the
   same multiply-adds as the ``sequential``'s first layer): the engine takes the two
   inputs side by side
+- ``rescaling_first``, ``input_dropout``, ``max_norm``: the ``sequential`` with a
+  ``Rescaling(1 / 255)`` first, with a ``Dropout(0.2)`` on the input, and with a
+  ``MaxNorm(3)`` kernel constraint on every Dense layer (the engine rescales or drops out
+  each gathered batch, and constrains each kernel after its update)
 - ``two_outputs``: the ``functional`` model with a second output layer beside the first
   (both on the last hidden layer, each with its loss: about 0.5% more multiply-adds at
   784-512-256-10): several outputs take the layer-by-layer path
@@ -72,12 +76,12 @@ def _data(rows, n_in, n_out, seed=0):
     return x, np.argmax(x.astype(np.float64) @ teacher, axis=1)
 
 
-def _dense(widths, extra=False):
+def _dense(widths, extra=False, **kw):
     """The hidden and output Dense layers for widths (in, h1, ..., out)."""
-    out = [layers.Dense(w, activation="relu") for w in widths[1:-1]]
+    out = [layers.Dense(w, activation="relu", **kw) for w in widths[1:-1]]
     if extra:
-        out.append(layers.Dense(widths[-2], activation="relu"))
-    return out + [layers.Dense(widths[-1])]
+        out.append(layers.Dense(widths[-2], activation="relu", **kw))
+    return out + [layers.Dense(widths[-1], **kw)]
 
 
 class ChainModel(keras.Model):
@@ -113,6 +117,12 @@ def build(kind, widths):
     if kind in ("sequential", "sequential_extra"):
         model = keras.Sequential([keras.Input((n_in,))] +
                                  _dense(widths, extra=kind == "sequential_extra"))
+    elif kind in ("rescaling_first", "input_dropout"):
+        front = layers.Rescaling(1 / 255) if kind == "rescaling_first" else layers.Dropout(0.2)
+        model = keras.Sequential([keras.Input((n_in,)), front] + _dense(widths))
+    elif kind == "max_norm":
+        model = keras.Sequential([keras.Input((n_in,))] +
+                                 _dense(widths, kernel_constraint=keras.constraints.MaxNorm(3)))
     elif kind == "functional":
         inp = keras.Input((n_in,))
         h = inp
@@ -179,7 +189,8 @@ def build(kind, widths):
 
 
 KINDS = ("sequential", "functional", "subclassed", "custom_layer", "residual", "residual_block",
-         "wide_and_deep", "branched", "two_inputs", "two_outputs", "sequential_extra")
+         "wide_and_deep", "branched", "two_inputs", "rescaling_first", "input_dropout",
+         "max_norm", "two_outputs", "sequential_extra")
 REFERENCE = {"residual": "sequential_extra", "residual_block": "sequential_extra",
              "branched": "sequential_extra"}  # else sequential
 
