@@ -40,13 +40,15 @@ cross-entropy from logits, metrics=['accuracy']):
 
 All models live in one process and their fits alternate (one epoch each, ``--runs``
 times after one warm-up epoch, each kind first in turn, a garbage collection and one
-untimed step before each), so the ratios compare like with like on a loaded machine. For each model: the median epoch time, its ratio to the Sequential with the
-same layers, whether it lowered (``model._engine.why`` says why not), and for a model
+untimed step before each), so the ratios compare like with like on a loaded machine.
+For each model: the median epoch time, its ratio to the Sequential with the same layers, whether it lowered (``model._engine.why`` says why not), and for a model
 that did not lower its per-step Python overhead (the epoch's time over the Sequential's,
 per step) and, with ``--profile N``, the top N functions of one epoch under cProfile.
 That difference is not all Python: a model off the engine runs the layer path's own
 kernels (a Dense forward, its vjp, the optimizer update per weight), which the profile
-lists with their share.
+lists with their share. With ``--layer-path``, a second model of each kind is fitted with
+the engine off in the same alternation: the speed-up of the engine over the
+layer-by-layer path each kind took before it lowered.
 """
 import argparse
 import cProfile
@@ -64,7 +66,7 @@ sys.path[:0] = [os.path.dirname(HERE), HERE]
 import numpy as np  # noqa: E402
 
 import fastnn as keras  # noqa: E402
-from fastnn import layers  # noqa: E402
+from fastnn import engine, layers  # noqa: E402
 
 
 def _data(rows, n_in, n_out, seed=0):
@@ -241,6 +243,9 @@ def main(argv=None):
     p.add_argument("--kinds", default=",".join(KINDS))
     p.add_argument("--threads", type=int, default=None,
                    help="fastnn.set_num_threads(N) first (default: fastnn's own count)")
+    p.add_argument("--layer-path", action="store_true",
+                   help="also time each model with the engine off (the layer-by-layer path "
+                        "every model takes that does not lower), in the same alternation")
     p.add_argument("--profile", type=int, default=12,
                    help="top N functions of one epoch of each model that did not lower "
                         "(0: no profile)")
@@ -265,30 +270,44 @@ def main(argv=None):
     x, y = _data(a.rows, widths[0], widths[-1])
     steps = -(-a.rows // a.batch)
     models = {k: build(k, widths) for k in kinds}
+    # (with --layer-path, a second model of each kind, fitted with the engine off)
+    runs = [(k, False) for k in kinds] + ([(k, True) for k in kinds] if a.layer_path else [])
+    slow_models = {k: build(k, widths) for k in kinds} if a.layer_path else {}
     xs = {k: inputs(k, x) for k in kinds}
     ys = {k: targets(k, y) for k in kinds}
-    for k, m in models.items():       # warm-up epoch: plans, workspaces, imports
-        m.fit(xs[k], ys[k], batch_size=a.batch, epochs=1, verbose=0)
-    times = {k: [] for k in kinds}
-    ptimes = {k: [] for k in kinds}
-    for r in range(a.runs):
-        order = kinds[r % len(kinds):] + kinds[:r % len(kinds)]   # each kind first in turn
-        for k in order:
-            m = models[k]
+    times = {run: [] for run in runs}
+    ptimes = {run: [] for run in runs}
+
+    def fit_and_predict(k, off, timed):
+        m = slow_models[k] if off else models[k]
+        engine.ENABLED = not off
+        try:
+            if not timed:     # warm-up epoch: plans, workspaces, imports
+                m.fit(xs[k], ys[k], batch_size=a.batch, epochs=1, verbose=0)
+                return
             # the layer path's garbage is not charged to the next fit, and after the
             # collection one untimed step (NumPy's first calls after one are slower)
             gc.collect()
-            m.fit(inputs(k, x[:a.batch]), targets(k, y[:a.batch]), batch_size=a.batch, epochs=1,
-                  verbose=0)
+            m.fit(inputs(k, x[:a.batch]), targets(k, y[:a.batch]), batch_size=a.batch,
+                  epochs=1, verbose=0)
             t0 = time.perf_counter()
             m.fit(xs[k], ys[k], batch_size=a.batch, epochs=1, verbose=0)
-            times[k].append(time.perf_counter() - t0)
+            times[(k, off)].append(time.perf_counter() - t0)
             gc.collect()
             t0 = time.perf_counter()
             m.predict(xs[k], batch_size=a.batch, verbose=0)
-            ptimes[k].append(time.perf_counter() - t0)
-    med = {k: statistics.median(ts) for k, ts in times.items()}
-    pmed = {k: statistics.median(ts) for k, ts in ptimes.items()}
+            ptimes[(k, off)].append(time.perf_counter() - t0)
+        finally:
+            engine.ENABLED = True
+
+    for k, off in runs:
+        fit_and_predict(k, off, False)
+    for r in range(a.runs):
+        order = runs[r % len(runs):] + runs[:r % len(runs)]   # each run first in turn
+        for k, off in order:
+            fit_and_predict(k, off, True)
+    med = {k: statistics.median(times[(k, False)]) for k in kinds}
+    pmed = {k: statistics.median(ptimes[(k, False)]) for k in kinds}
     print(f"{a.rows} rows, network {'-'.join(map(str, widths))}, batch {a.batch} "
           f"({steps} steps an epoch), one epoch per fit, median of {a.runs} alternating "
           f"runs in one process (after each fit, predict over the same rows); fastnn threads: "
@@ -307,6 +326,17 @@ def main(argv=None):
               f"{pmed[k] / pmed[ref]:.2f}× | {why or ''} |")
         if not ok:
             slow.append(k)
+    if a.layer_path:
+        print("\nThe same models with the engine off (the layer-by-layer path), in the same "
+              "alternation:\n")
+        print("| model | epoch, engine (s) | epoch, layer path (s) | engine speed-up | "
+              "predict, engine (s) | predict, layer path (s) | engine speed-up |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for k in kinds:
+            e, lp = med[k], statistics.median(times[(k, True)])
+            pe, plp = pmed[k], statistics.median(ptimes[(k, True)])
+            print(f"| {k} | {e:.4g} | {lp:.4g} | {lp / e:.2f}× | {pe:.4g} | {plp:.4g} | "
+                  f"{plp / pe:.2f}× |")
     if a.profile:
         for k in slow:
             print(f"\n{k}: one epoch under cProfile, top {a.profile} by own time\n")

@@ -65,3 +65,14 @@ def test_a_kind_alone_brings_its_references(capsys):
                              "--profile", "0", "--kinds", "branched"]) == 0
     text = capsys.readouterr().out
     assert "| branched (vs sequential_extra) |" in text and "| sequential |" in text
+
+
+def test_the_layer_path_columns(capsys):
+    assert model_kinds.main(["--rows", "64", "--runs", "1", "--widths", "12,8,6,3",
+                             "--profile", "0", "--kinds", "two_inputs,max_norm",
+                             "--layer-path"]) == 0
+    text = capsys.readouterr().out
+    rows = [ln for ln in text.split("engine off")[1].splitlines() if ln.startswith("| ")
+            and "---" not in ln and not ln.startswith("| model")]
+    assert {r.split("|")[1].strip() for r in rows} == {"two_inputs", "max_norm", "sequential"}
+    assert all(float(r.split("|")[4].strip().rstrip("×")) > 0 for r in rows)
