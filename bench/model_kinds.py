@@ -41,9 +41,9 @@ cross-entropy from logits, metrics=['accuracy']):
 All models live in one process and their fits alternate (one epoch each, ``--runs``
 times after one warm-up epoch, each kind first in turn, a garbage collection and one
 untimed step before each), so the ratios compare like with like on a loaded machine.
-For each model: the median epoch time, its ratio to the Sequential with the same layers, whether it lowered (``model._engine.why`` says why not), and for a model
-that did not lower its per-step Python overhead (the epoch's time over the Sequential's,
-per step) and, with ``--profile N``, the top N functions of one epoch under cProfile.
+For each model: the median epoch time, its ratio to the Sequential with the same layers,
+whether it lowered (``model._engine.why`` says why not), and for a model that did not
+lower its per-step Python overhead (the epoch's time over the Sequential's, per step) and, with ``--profile N``, the top N functions of one epoch under cProfile.
 That difference is not all Python: a model off the engine runs the layer path's own
 kernels (a Dense forward, its vjp, the optimizer update per weight), which the profile
 lists with their share. With ``--layer-path``, a second model of each kind is fitted with
