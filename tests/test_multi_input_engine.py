@@ -218,14 +218,16 @@ def test_a_custom_loss_trains_a_model_of_several_inputs_on_the_engine(monkeypatc
 
 
 def test_a_model_the_engine_refuses_trains_on_the_joined_arrays_as_before(monkeypatch):
-    """A weight constraint keeps the model off the engine (which cannot apply it): fit
-    takes the joined arrays apart for the layers, with the data adapters' results."""
+    """A constraint over another axis than the units' keeps the model off the engine
+    (which does not apply it): fit takes the joined arrays apart for the layers, with the
+    data adapters' results."""
     x, y = _data("wide_and_deep")
-    runs = _runs(monkeypatch, lambda: _model("wide_and_deep", constraint="non_neg"), x, y,
+    con = lambda: keras.constraints.MaxNorm(1.0, axis=1)    # noqa: E731
+    runs = _runs(monkeypatch, lambda: _model("wide_and_deep", constraint=con()), x, y,
                  paths=("layers", "adapters"))
     _assert_same(runs)
     monkeypatch.setattr(engine, "ENABLED", True)
-    m = _model("wide_and_deep", constraint="non_neg")
+    m = _model("wide_and_deep", constraint=con())
     m.fit(x, y, verbose=0)
     assert m._engine.plan is None and "constraint" in m._engine.why
 
