@@ -32,6 +32,9 @@ static inline double noise_normal(uint64_t key, uint64_t i)
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
+/* A dropout mask element's cost in work units (fnn_common.h: the hash, ~4 ns serially) */
+#define FNN_DROPOUT_COST 64.0
+
 #define FNN_REAL_F32
 #include "noise_impl.inc"
 #undef FNN_REAL_F32

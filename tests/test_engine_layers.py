@@ -191,19 +191,26 @@ def test_noise_is_a_function_of_the_key_and_the_index_alone(kind):
     np.testing.assert_array_equal(y, a)
 
 
+@pytest.mark.parametrize("n", [5000, 200_000])        # (200,000: split over the threads)
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("rate", [0.0, 0.3, 0.9])
-def test_dropout_kernel_matches_the_numpy_reference(dtype, rate):
+@pytest.mark.parametrize("rate", [0.0, 0.3, 0.9, 0.5, 1 / 3, 2.0 ** -53 * 3.5])
+def test_dropout_kernel_matches_the_numpy_reference(dtype, rate, n, set_threads):
     """Dropout's stream (the engine's masks, which the layer path now draws too)."""
     key = K.dropout_key(99, 5, 2)
     assert key == R.dropout_key(99, 5, 2)
-    x = np.random.default_rng(6).standard_normal(5000).astype(dtype)
+    x = np.random.default_rng(6).standard_normal(n).astype(dtype)
     mask, y = np.empty_like(x), np.empty_like(x)
     K.dropout_forward(rate, key, x, mask, y)
     ry, rmask = R.dropout_forward(rate, key, x)
     np.testing.assert_array_equal(mask, rmask)       # comparisons and one product: exact
     np.testing.assert_array_equal(y, ry)
     assert abs(np.mean(mask == 0) - rate) < 0.03
+    if n > 5000:        # the same bits at one thread
+        set_threads(1)
+        m1, y1 = np.empty_like(x), np.empty_like(x)
+        K.dropout_forward(rate, key, x, m1, y1)
+        assert np.array_equal(m1, mask) and np.array_equal(y1, y)
+        set_threads(2)
     with pytest.raises(ValueError, match="rate must be in"):
         K.dropout_forward(1.0, key, x, mask, y)
     with pytest.raises(ValueError, match="mask and y must have"):
