@@ -44,8 +44,9 @@ uint64_t fnn_noise_key(uint64_t seed, uint64_t step);
 /* Dropout's stream (the C engine's since its start): the key of the mask after layer
  * l of a net whose dropout seed is net_seed at step `step`, and the inverted-dropout
  * forward: mask[i] = u(key, i) >= rate ? (REAL)(1 / (1 - rate)) : 0, y = x * mask
- * (0 <= rate < 1). Split over the threads when large (each element a function of
- * (key, i) alone: the same bits at any team size). */
+ * (0 <= rate < 1; mask may be NULL: not written; y may be x). Split over the threads
+ * when large (each element a function of (key, i) alone: the same bits at any team
+ * size). */
 uint64_t fnn_dropout_key(uint64_t net_seed, uint64_t step, uint64_t l);
 void fnn_dropout_forward_f32(double rate, uint64_t key, size_t n, const float *x,
                              float *mask, float *y);

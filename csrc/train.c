@@ -99,8 +99,6 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     n = fnn_add(n, fnn_pad16s(fnn_mul(batch, net->y_cols)));         /* gathered Y */
     n = fnn_add(n, fnn_pad16s(batch));                               /* gathered sample weights */
     if (net->in_mean) n = fnn_add(n, fnn_pad16s(net->layers[0].in)); /* the input Normalization's scale */
-    if (net->in_dropout > 0)                                         /* the input's mask, dropped-out rows */
-        n = fnn_add(n, fnn_mul(2, fnn_pad16s(fnn_mul(batch, fnn_in_cols(net)))));
     for (int l = 0; l < net->n_layers; l++) {
         const fnn_layer *L = &net->layers[l];
         const size_t bo = fnn_pad16s(fnn_mul(batch, L->out));

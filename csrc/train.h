@@ -209,8 +209,9 @@ typedef struct {
     int in_rescale;
     /* A Dropout on the net's input (Keras' Dropout before the first Dense layer), after
      * its Normalization or Rescaling: in training, the rate of that dropout; its mask
-     * for step t comes from fnn_dropout_key(seed, t, FNN_INPUT_DROPOUT), layer 0 and the
-     * layers that take the input read the dropped-out rows. 0 = none; never with
+     * for step t comes from fnn_dropout_key(seed, t, FNN_INPUT_DROPOUT), applied to the
+     * gathered rows in place: layer 0 and the layers that take the input read the
+     * dropped-out rows in the forward and backward passes. 0 = none; never with
      * several inputs (FNN_NET_BAD_PART). */
     double in_dropout;
     /* The loss's further parameters: params[1..3] of fnn_loss_params (losses.h), after
