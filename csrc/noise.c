@@ -34,6 +34,8 @@ static inline double noise_normal(uint64_t key, uint64_t i)
 
 /* A dropout mask element's cost in work units (fnn_common.h: the hash, ~4 ns serially) */
 #define FNN_DROPOUT_COST 64.0
+/* and a normal draw's (Box-Muller: a log, a cosine and a square root, ~30 ns) */
+#define FNN_NORMAL_COST 512.0
 
 #define FNN_REAL_F32
 #include "noise_impl.inc"

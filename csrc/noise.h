@@ -20,7 +20,8 @@
  *       y = x * m + c (the product rounded before the sum).
  * mult (n values, may be NULL) receives m, the derivative dy/dx, for the two dropouts
  * (the backward pass is dx = dy * m); GaussianNoise's derivative is 1 and mult is not
- * written. Serial. Returns 0, or -1 for an unknown kind (nothing written).
+ * written. Split over the threads when large (the same bits at any team size). Returns
+ * 0, or -1 for an unknown kind (nothing written).
  */
 #ifndef FNN_NOISE_H
 #define FNN_NOISE_H

@@ -639,3 +639,20 @@ def test_a_changed_stddev_or_rate_rebuilds_the_plan(monkeypatch):
     m.layers[1].stddev = 0.0
     m.fit(x, y, epochs=1, batch_size=8, verbose=0)
     assert m._engine.fit_plan.specs[0]["noise"] == 0
+
+
+@pytest.mark.parametrize("kind", list(NOISE_KINDS) + ["Dropout"])
+def test_noise_split_over_the_threads_has_the_same_bits(kind, set_threads):
+    """200,000 elements are split over the threads: the same noise, masks and outputs as
+    at one thread, element for element."""
+    x = np.random.default_rng(9).standard_normal(200_000)
+    out = []
+    for n in (2, 1):
+        set_threads(n)
+        y, m = np.empty_like(x), np.empty_like(x)
+        if kind == "Dropout":
+            K.dropout_forward(0.3, K.dropout_key(1, 2, 3), x, m, y)
+        else:
+            K.noise_forward(K.NOISE_CODES[kind], NOISE_KINDS[kind], K.noise_key(5, 1), x, m, y)
+        out.append((y, m))
+    assert np.array_equal(out[0][0], out[1][0]) and np.array_equal(out[0][1], out[1][1])
