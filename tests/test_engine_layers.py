@@ -655,4 +655,6 @@ def test_noise_split_over_the_threads_has_the_same_bits(kind, set_threads):
         else:
             K.noise_forward(K.NOISE_CODES[kind], NOISE_KINDS[kind], K.noise_key(5, 1), x, m, y)
         out.append((y, m))
-    assert np.array_equal(out[0][0], out[1][0]) and np.array_equal(out[0][1], out[1][1])
+    assert np.array_equal(out[0][0], out[1][0])
+    if kind != "GaussianNoise":        # (whose derivative, 1, is not written)
+        assert np.array_equal(out[0][1], out[1][1])
