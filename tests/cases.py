@@ -149,3 +149,21 @@ def fused_net(specs):
     from fastnn import _kernels
     return _kernels.FusedNet(specs, 0, 1.0, False, specs[-1]["out"], 0,
                              {"kind": _kernels.OPT_CODES["sgd"]}, 1, np.float64)
+
+
+def assert_reloads_alike(model, x, pred, tmp_path, dtypes=False):
+    """model saved as a .keras file and loaded again: the same layers and configs, the same
+    weights (and their dtypes, with dtypes=True), and predict's bits (pred) on x."""
+    import fastnn as keras
+    path = tmp_path / "m.keras"
+    model.save(path)
+    r = keras.models.load_model(path)
+    assert [type(layer).__name__ for layer in r.layers] == \
+        [type(layer).__name__ for layer in model.layers]
+    for a, b in zip(r.layers, model.layers):
+        assert a.get_config() == b.get_config()
+    for u, v in zip(r.get_weights(), model.get_weights()):
+        assert not dtypes or u.dtype == v.dtype
+        np.testing.assert_array_equal(u, v)
+    np.testing.assert_array_equal(r.predict(x, verbose=0), pred)
+    return r

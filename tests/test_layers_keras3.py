@@ -16,6 +16,7 @@ import fastnn as keras
 from fastnn import engine, layers
 from fastnn import reference as R
 from fastnn.autodiff import GradientTape, convert_to_tensor, ops
+from cases import assert_reloads_alike
 
 DTYPES = ["float32", "float64"]
 ALPHA_P = -1.6732632423543772848170429916717 * 1.0507009873554804934193349852946
@@ -333,16 +334,7 @@ def test_in_a_model_fit_evaluate_predict_save_load_and_json(name, kind, data, tm
     if name == "activity_regularization":
         assert len(m.losses) == 1
 
-    path = tmp_path / "m.keras"
-    m.save(path)
-    r = keras.models.load_model(path)
-    assert [type(layer).__name__ for layer in r.layers] == \
-        [type(layer).__name__ for layer in m.layers]
-    for a, b in zip(r.layers, m.layers):
-        assert a.get_config() == b.get_config()
-    for u, v in zip(r.get_weights(), m.get_weights()):
-        np.testing.assert_array_equal(u, v)
-    np.testing.assert_array_equal(r.predict(x, verbose=0), pred)
+    r = assert_reloads_alike(m, x, pred, tmp_path)
     np.testing.assert_allclose(r.evaluate(x, y, verbose=0), m.evaluate(x, y, verbose=0),
                                rtol=1e-6)
 

@@ -23,7 +23,7 @@ import fastnn as keras
 from fastnn import engine, layers
 from fastnn.autodiff import GradientTape, convert_to_tensor, ops
 
-from cases import away_from, central_diff, vjp_central_diff
+from cases import assert_reloads_alike, away_from, central_diff, vjp_central_diff
 from tests.conformance.layer_testing import assert_all_close, run_layer_test
 
 DTYPES = ["float32", "float64"]
@@ -465,17 +465,7 @@ def test_in_a_model_fit_lowers_the_loss_and_save_load_predicts_the_same(name, ki
         assert alpha.shape == (1, 3) and np.all(np.asarray(alpha) >= 0)   # the constraint
         assert len(m.losses) == 1                                         # the regularizer
 
-    path = tmp_path / "m.keras"
-    m.save(path)
-    r = keras.models.load_model(path)
-    assert [type(layer).__name__ for layer in r.layers] == \
-        [type(layer).__name__ for layer in m.layers]
-    for a, b in zip(r.layers, m.layers):
-        assert a.get_config() == b.get_config()
-    for u, v in zip(r.get_weights(), m.get_weights()):
-        assert u.dtype == v.dtype
-        np.testing.assert_array_equal(u, v)
-    np.testing.assert_array_equal(r.predict(x, verbose=0), pred)
+    r = assert_reloads_alike(m, x, pred, tmp_path, dtypes=True)
     # training goes on from the restored state as it would have
     r.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)
     m.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)

@@ -269,8 +269,8 @@ def _constraint_spec(layer, model):
                           f"axis 0 of a layer of 2 units or more)")
     opt = model.optimizer
     if opt is not None and (opt.use_ema or opt.gradient_accumulation_steps):
-        raise Unsupported(f"a kernel constraint with use_ema or gradient_accumulation_steps "
-                          f"(Keras constrains after every step, the averages too)")
+        raise Unsupported("a kernel constraint with use_ema or gradient_accumulation_steps "
+                          "(Keras constrains after every step, the averages too)")
     params = {"MaxNorm": lambda: (float(con.max_value),),
               "MinMaxNorm": lambda: (float(con.min_value), float(con.max_value),
                                      float(con.rate))}.get(name, lambda: ())()
