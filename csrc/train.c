@@ -30,7 +30,10 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
         return FNN_NET_BAD_COUNT;
     if (net->y_cols == 0) return FNN_NET_BAD_SIZE;
     const int np = net->n_parts;
-    if (np < 0 || np > FNN_MAX_PARTS || (np > 1 && (net->in_mean || net->in_dropout)))
+    if (np < 0 || np > FNN_MAX_PARTS ||
+            (np > 1 && (net->in_mean || net->in_dropout || net->in_noise)) ||
+            (net->in_noise && net->in_dropout) || net->in_noise < 0 ||
+            net->in_noise > FNN_NOISE_ALPHA_DROPOUT)
         return FNN_NET_BAD_PART;
     if (!(net->in_dropout >= 0 && net->in_dropout < 1)) return FNN_NET_BAD_SIZE;
     for (int p = 0; p < np; p++) {

@@ -214,6 +214,14 @@ typedef struct {
      * dropped-out rows in the forward and backward passes. 0 = none; never with
      * several inputs (FNN_NET_BAD_PART). */
     double in_dropout;
+    /* A noise layer on the net's input instead (GaussianNoise, GaussianDropout or
+     * AlphaDropout before the first Dense layer: noise.h's FNN_NOISE_*, 0 = none), its
+     * parameter and seed: in training, step t's noise of fnn_noise_key(in_noise_seed, t)
+     * on the gathered rows in place, as for in_dropout; never with in_dropout or several
+     * inputs (FNN_NET_BAD_PART). */
+    int in_noise;
+    double in_noise_param;
+    uint64_t in_noise_seed;
     /* The loss's further parameters: params[1..3] of fnn_loss_params (losses.h), after
      * loss_param as params[0] (focal gamma, label smoothing, class balancing). */
     double loss_extra[3];

@@ -114,6 +114,9 @@ cdef extern from "train.h" nogil:
         int in_invert
         int in_rescale
         double in_dropout
+        int in_noise
+        double in_noise_param
+        uint64_t in_noise_seed
         double loss_extra[3]
         const double *loss_class_alpha
         int n_parts
@@ -347,7 +350,7 @@ cdef class FusedNet:
                  size_t y_cols, int metric, dict opt, unsigned long long seed, dtype,
                  bint error_stats=True, dict norm=None, bint trains=True,
                  tuple loss_extra=None, loss_class_alpha=None, tuple parts=None,
-                 double in_dropout=0.0):
+                 double in_dropout=0.0, tuple in_noise=None):
         cdef int i, j, bad = -1, rc
         cdef fnn_layer *L
         if not layers or len(layers) > 64:
@@ -381,6 +384,16 @@ cdef class FusedNet:
             raise ValueError(f"FusedNet: in_dropout must be a rate in [0, 1) on one input, "
                              f"got {in_dropout!r} with {len(parts)} input parts")
         self.net.in_dropout = in_dropout
+        # a noise layer on the input: (noise code, parameter, seed), or None
+        if in_noise is not None:
+            code, param, noise_seed = in_noise
+            if not 1 <= code <= FNN_NOISE_ALPHA_DROPOUT or parts or in_dropout \
+                    or not (0 <= param <= 1 if code == FNN_NOISE_GAUSSIAN else 0 <= param < 1):
+                raise ValueError(f"FusedNet: in_noise must be (a noise code, its stddev or "
+                                 f"rate, a seed) on one input without in_dropout, got "
+                                 f"{in_noise!r}")
+            self.net.in_noise, self.net.in_noise_param = code, param
+            self.net.in_noise_seed = <uint64_t>noise_seed
         # Sizes first: the C side checks the chain and the sizes once, before any array.
         for i, spec in enumerate(layers):
             L = &self.net.layers[i]
@@ -644,6 +657,12 @@ cdef class FusedNet:
 
     def set_seed(self, unsigned long long seed):
         self.net.seed = seed
+
+    def set_input_noise_seed(self, unsigned long long seed):
+        """The seed of the noise layer on the input (csrc/train.h, in_noise_seed)."""
+        if not self.net.in_noise:
+            raise ValueError("set_input_noise_seed: the net has no noise layer on its input")
+        self.net.in_noise_seed = seed
 
     def set_noise_seed(self, int layer, unsigned long long seed):
         """The seed of the noise layer after `layer` (csrc/train.h, noise_seed)."""

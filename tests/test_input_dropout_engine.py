@@ -1,8 +1,10 @@
 """A Dropout on a model's input (before its first Dense layer, as in the original dropout
-networks: `Sequential([Input, Dropout(0.2), Dense, ...])`) trains on the C engine: the
-engine drops out the gathered rows (after an input Normalization or Rescaling; a
-Flatten on either side) with the stream the layer path's Dropout takes in a training
-step, so both paths train to the same bits, at any team size."""
+networks: `Sequential([Input, Dropout(0.2), Dense, ...])`), or a GaussianNoise,
+GaussianDropout or AlphaDropout there (noise on the inputs, as in denoising networks),
+trains on the C engine: the engine drops out or perturbs the gathered rows in place
+(after an input Normalization or Rescaling; a Flatten on either side) with the stream
+the layer path's layer takes in a training step, so both paths train to the same bits,
+at any team size."""
 import numpy as np
 import pytest
 
@@ -19,7 +21,12 @@ def _model(case, dtype="float64", rate=0.3):
                                        layers.Normalization(mean=0.5, variance=0.1),
                                        layers.Dropout(rate)],
              "after_a_rescaling": [layers.Rescaling(2.0, offset=-1), layers.Dropout(rate),
-                                   layers.Flatten()]}[case]
+                                   layers.Flatten()],
+             "gaussian_noise": [layers.GaussianNoise(rate), layers.Flatten()],
+             "gaussian_dropout": [layers.Flatten(), layers.GaussianDropout(rate)],
+             "alpha_dropout_after_a_normalization": [
+                 layers.Flatten(), layers.Normalization(mean=0.5, variance=0.1),
+                 layers.AlphaDropout(rate)]}[case]
     m = keras.Sequential([keras.Input((4, 5), dtype=dtype)] + front +
                          [layers.Dense(16, activation="relu", dtype=dtype),
                           layers.Dropout(0.2), layers.Dense(3, dtype=dtype)])
@@ -29,7 +36,8 @@ def _model(case, dtype="float64", rate=0.3):
 
 
 CASES = ["dropout_then_flatten", "flatten_then_dropout", "after_a_normalization",
-         "after_a_rescaling"]
+         "after_a_rescaling", "gaussian_noise", "gaussian_dropout",
+         "alpha_dropout_after_a_normalization"]
 
 
 def _data(dtype="float64", n=160):
@@ -83,8 +91,8 @@ def test_the_input_is_dropped_out_at_the_rate_with_its_own_stream():
 
 def test_team_sizes_change_nothing(set_threads):
     x, y = _data("float32", 400)
-    assert_the_same_bits_at_team_sizes(set_threads,
-                                       lambda: _model("after_a_rescaling", "float32"), x, y)
+    for case in ("after_a_rescaling", "gaussian_dropout"):
+        assert_the_same_bits_at_team_sizes(set_threads, lambda: _model(case, "float32"), x, y)
 
 
 @pytest.mark.parametrize("case", ["two_input_dropouts", "normalization_after_it",
@@ -107,6 +115,18 @@ def test_other_input_dropouts_keep_the_layer_path(case):
     m.compile(optimizer="adam", loss="mse")
     h = m.fit(x, rng.random((32, 2)), batch_size=8, epochs=1, verbose=0).history
     assert np.isfinite(h["loss"][0]) and m._engine.plan is None
+
+
+@pytest.mark.parametrize("noise", [(0, 0.1, 1), (4, 0.1, 1), (1, 1.5, 1), (2, 1.0, 1)])
+def test_the_net_refuses_bad_input_noise(noise):
+    from cases import net_spec
+    with pytest.raises(ValueError, match="in_noise"):
+        _kernels.FusedNet([net_spec(4, 2)], 0, 1.0, False, 2, 0,
+                          {"kind": _kernels.OPT_CODES["sgd"]}, 1, np.float64, in_noise=noise)
+    with pytest.raises(ValueError, match="in_noise"):     # not with a dropout too
+        _kernels.FusedNet([net_spec(4, 2)], 0, 1.0, False, 2, 0,
+                          {"kind": _kernels.OPT_CODES["sgd"]}, 1, np.float64, in_dropout=0.2,
+                          in_noise=(1, 0.1, 1))
 
 
 @pytest.mark.parametrize("rate, parts", [(1.0, None), (-0.1, None), (0.2, (2, 2))])

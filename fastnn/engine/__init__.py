@@ -2,7 +2,8 @@
 
 A model whose layers form a chain of Dense layers (with Dropout, Activation,
 BatchNormalization, LayerNormalization over the last axis, GaussianNoise,
-GaussianDropout, AlphaDropout, a leading Flatten, Normalization, Rescaling or Dropout;
+GaussianDropout, AlphaDropout, a leading Flatten, Normalization, Rescaling, Dropout or
+noise layer;
 Keras' kernel constraints over axis 0) — a
 Sequential, a functional chain, also with residual Add connections (and an Activation
 after the sum), Concatenates of an earlier tensor, parallel branches (a Dense layer on an
@@ -296,7 +297,7 @@ def _dense_specs(model):
     """The model's layers as C layer specs (Dense with folded Activation, Dropout, noise,
     BatchNormalization or LayerNormalization), whether a Flatten comes first, a leading
     Normalization (or None), the widths of the model's inputs where it has several
-    (else ()), and a Dropout on the input (or None)."""
+    (else ()), and a Dropout or noise layer on the input (or None)."""
     parts = _input_parts(model)
     first_input = model._chain_first_input() or 0
     specs = []
@@ -312,7 +313,7 @@ def _dense_specs(model):
                         # (or Rescaling)
     cat = None          # a Concatenate's (cat, cat_first) for the next Dense layer
     branch = None       # the src of a branch whose first (Dense) layer is at position i
-    in_drop = None      # a Dropout before the first Dense layer
+    in_drop = None      # a Dropout (or noise layer) before the first Dense layer
 
     def earlier(pos):
         # The C code (train.h: cat, src) and input part (part, cat_part) of the tensor at
@@ -411,11 +412,12 @@ def _dense_specs(model):
             flatten_first = True
             pre_last = i
             continue
-        if type(layer) is layers_mod.Dropout and not specs and in_drop is None and not parts \
-                and layer.noise_shape is None:
+        if type(layer) in (layers_mod.Dropout,) + _NOISE_LAYERS and not specs \
+                and in_drop is None and not parts \
+                and getattr(layer, "noise_shape", None) is None:
             # on the input (after its Normalization or Rescaling; a Flatten on either side:
-            # the mask is keyed by each element of the rows as they lie); rate 0: none
-            if layer.rate:
+            # the draws are keyed by each element of the rows as they lie); rate 0: none
+            if (_noise_spec(layer)[0] if type(layer) in _NOISE_LAYERS else layer.rate):
                 in_drop = layer
                 pre_last = i
             continue
@@ -780,6 +782,7 @@ class FusedPlan:
         # training call starts (regularization.prepare_streams), on either path.
         self._streams = self.in_drop is not None or any(s["dropout"] or s["noise"]
                                                          for s in specs)
+        in_dropout = self.in_drop.rate if type(self.in_drop) is layers_mod.Dropout else 0.0
         seed = self._stream_seeds(training or custom)
         error_stats = any(stat in (_STAT_SE, _STAT_AE) for _, stat in self.feeds)
         self.net = _kernels.FusedNet(specs, self.loss_code, loss_param[0], self.on_logits,
@@ -788,7 +791,7 @@ class FusedPlan:
                                      loss_extra=tuple(loss_param[1:4]),
                                      loss_class_alpha=loss_param[4] if len(loss_param) > 4
                                      else None, parts=self.parts or None,
-                                     in_dropout=self.in_drop.rate if self.in_drop else 0.0)
+                                     in_dropout=in_dropout, in_noise=self._in_noise)
         # Free workspaces per batch size: a call takes one (or makes one) and gives it
         # back, so calls from several threads never share one.
         self._ws = {}
@@ -803,8 +806,12 @@ class FusedPlan:
             if s["noise"]:
                 s["noise_seed"] = own[id(s["noise_layer"])]
         self.draws = tuple(self.model.__dict__.get("_dropout_draws", ()))
+        dropout_in = type(self.in_drop) is layers_mod.Dropout
+        # a noise layer on the input: (code, parameter, its seed) for the net
+        self._in_noise = (_noise_spec(self.in_drop) + (own[id(self.in_drop)],)
+                          if self.in_drop is not None and not dropout_in else None)
         return regularization.fold_dropout_seeds(
-            ([own[id(self.in_drop)]] if self.in_drop is not None else []) +
+            ([own[id(self.in_drop)]] if dropout_in else []) +
             [own[id(s["dropout_layer"])] for s in self.specs if s["dropout"]])
 
     def sync_streams(self, draw):
@@ -814,6 +821,8 @@ class FusedPlan:
         for i, s in enumerate(self.specs):
             if s["noise"]:
                 self.net.set_noise_seed(i, s["noise_seed"])
+        if self._in_noise is not None:
+            self.net.set_input_noise_seed(self._in_noise[2])
 
     @staticmethod
     def _key(model, optimizer=True):
