@@ -125,8 +125,10 @@ def test_validation_reads_the_same_capped_batches_every_epoch():
 
 
 def test_environment_variables_set_the_caps():
+    # (the fastnn under test, wherever pytest runs from)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(keras.__file__)))
     env = dict(os.environ, KERAS_MAX_EPOCHS="2", KERAS_MAX_STEPS_PER_EPOCH="1",
-               PYTHONPATH=os.getcwd())
+               PYTHONPATH=root)
     code = ("import fastnn, numpy as np, warnings; warnings.simplefilter('ignore');"
             "print(fastnn.config.max_epochs(), fastnn.config.max_steps_per_epoch());"
             "m = fastnn.Sequential([fastnn.Input((2,)), fastnn.layers.Dense(1)]);"
