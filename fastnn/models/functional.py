@@ -351,8 +351,9 @@ class Functional(Model):
         return 0 if residual is None else residual[4]
 
     def _joined_widths(self):
-        """The widths of the model's inputs where the C engine takes them side by side
-        as one array (fit, evaluate and predict on arrays: _joins): several inputs, each
+        """The widths of the model's inputs, in the order the C engine takes them side by
+        side as one array (fit, evaluate and predict on arrays: _joins; _join_order):
+        several inputs, each
         of one axis of known width and the model's float dtype, at most the engine's
         number, in a graph it walks (_residual); else None."""
         from fastnn import _kernels
@@ -360,13 +361,21 @@ class Functional(Model):
                 or self._residual() is None:
             return None
         widths = []
-        for t in self.inputs:
+        for i in self._join_order():
+            t = self.inputs[i]
             shape = tuple(t.shape)
             if len(shape) != 2 or shape[1] is None or t.dtype is None \
                     or np.dtype(t.dtype) != np.dtype(self.dtype):
                 return None
             widths.append(int(shape[1]))
         return tuple(widths)
+
+    def _join_order(self):
+        """The indices of the model's inputs in the order the array path joins their
+        rows (_joins): the order of a Concatenate of them all that comes first, else
+        their own."""
+        residual = self._residual()
+        return residual[5] if residual is not None else tuple(range(len(self.inputs)))
 
     def _joins(self, x):
         """Whether the inputs x of fit, evaluate, predict or a *_on_batch call go to the
@@ -385,17 +394,18 @@ class Functional(Model):
         if widths is None or x.shape[1] != sum(widths):
             return x
         cuts = np.cumsum((0,) + widths)
-        part = {id(t): np.ascontiguousarray(x[:, a:b])
-                for t, a, b in zip(self.inputs, cuts[:-1], cuts[1:])}
+        part = {id(self.inputs[i]): np.ascontiguousarray(x[:, a:b])
+                for i, a, b in zip(self._join_order(), cuts[:-1], cuts[1:])}
         return tree_map(lambda t: part[id(t)], self._inputs_struct)
 
     def _residual(self):
-        """(layers, skips, cats, srcs, first) when the graph is a chain with residual
+        """(layers, skips, cats, srcs, first, order) when the graph is a chain with residual
         connections, concatenations or parallel branches: one output, each node a
         layer's only call on the previous node's output (the first node's on one of the
-        model's inputs: input `first`; or the first node a Concatenate of all the inputs
-        in their order, then the model's one input for the rest: first None, and the
-        Concatenate not among the layers), except an Add of that output and the output of
+        model's inputs: input `first`; or the first node a Concatenate of all the inputs,
+        in any order, then the model's one input for the rest: first None, the inputs'
+        indices in that order in `order`, and the Concatenate not among the layers; else
+        `order` is the inputs' own), except an Add of that output and the output of
         an earlier node of the chain, a Concatenate (last axis, 2-D tensors) of that
         output and one of the model's inputs or an earlier node's output, or a Dense
         layer's call on one of the model's inputs or an earlier node's output (a branch;
@@ -420,6 +430,7 @@ class Functional(Model):
         input_at = {id(t): -1 - i for i, t in enumerate(self.inputs)}
         prev = self.inputs[0] if len(self.inputs) == 1 else None   # (else the first
         first = 0                                                  # node's, below)
+        order = tuple(range(len(self.inputs)))    # the order the array path joins them
         chain, skips, cats, srcs, made_at, taken = [], {}, {}, {}, {}, set()
         for node in self._nodes:
             if node.is_input:
@@ -431,11 +442,13 @@ class Functional(Model):
             kind = type(node.layer)
             if prev is None and kind is Concatenate and isinstance(arg, (list, tuple)) \
                     and len(arg) == len(self.inputs) \
-                    and all(a is t for a, t in zip(arg, self.inputs)) \
+                    and len({id(a) for a in arg}) == len(arg) \
+                    and all(id(a) in input_at for a in arg) \
                     and len(node.outputs[0].shape) == 2 and node.layer.axis in (-1, 1):
-                # every input joined in the model's order first: the joined rows of the
-                # array path are this tensor, the model's one input from here on
+                # every input joined first (in any order): the array path joins its rows
+                # in that order, so they are this tensor, the model's one input from here
                 prev, first = node.outputs[0], None
+                order = tuple(-1 - input_at[id(a)] for a in arg)
                 input_at = {id(prev): -1}
                 continue
             if prev is None:     # several inputs: the first layer takes one of them
@@ -476,7 +489,7 @@ class Functional(Model):
             made_at[id(node.outputs[0])] = len(chain)
             chain.append(node.layer)
             prev = node.outputs[0]
-        return ((chain, skips, cats, srcs, first)
+        return ((chain, skips, cats, srcs, first, order)
                 if prev is self.outputs[0] and chain and (skips or cats or srcs or first is None)
                 else None)
 
@@ -549,7 +562,7 @@ class Functional(Model):
 
     def _convert_joined(self, x, what, argname, allow_empty):
         """The inputs x (see _joins) as one C-contiguous array of the model dtype, each
-        input's columns in the order of model.inputs, each input checked as one array is
+        input's columns in the order of _join_order, each input checked as one array is
         (its shape, its values finite, the same rows as the others)."""
         from fastnn.trainers.trainer import _all_finite, _numeric_array, _raise_not_finite
         if isinstance(x, dict):
@@ -570,7 +583,10 @@ class Functional(Model):
             rows = arr.shape[0]
             if (rows == 0 and not allow_empty) or (arr.size == 0 and rows):
                 raise ValueError(f"{what}: {names[i]} must not be empty, got shape {arr.shape}")
-        # one copy, each input cast into its columns; then one threaded check of it all
+        # one copy, each input cast into its columns (in the order _join_order gives);
+        # then one threaded check of it all
+        order = self._join_order()
+        given, names = [given[i] for i in order], [names[i] for i in order]
         cuts = np.cumsum([0] + [a.shape[1] for a in given])
         out = np.empty((rows, cuts[-1]), self.dtype)
         for arr, a, b in zip(given, cuts[:-1], cuts[1:]):
