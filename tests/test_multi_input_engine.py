@@ -401,3 +401,29 @@ def test_most_random_graphs_lower():
         m.fit(x, y, batch_size=16, epochs=1, verbose=0)
         lowered += m._engine.plan is not None
     assert lowered >= 5         # (6 of these 12 when written; 214 of 300 seeds)
+
+
+def test_a_normalization_of_the_joined_inputs_lowers(monkeypatch):
+    """The inputs concatenated first (here in another order than model.inputs), then an
+    adapted Normalization: the engine normalises the joined rows it gathers, as the
+    layer path does, bit for bit."""
+    rng = np.random.default_rng(0)
+    xa, xb = rng.random((200, 3)) * 10, rng.random((200, 2)) - 5
+    y = rng.random((200, 1))
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        keras.utils.set_random_seed(0)
+        a, b = keras.Input((3,), dtype="float64"), keras.Input((2,), dtype="float64")
+        norm = layers.Normalization(dtype="float64")
+        norm.adapt(np.concatenate([xb, xa], axis=1))
+        h = layers.Dense(8, activation="relu", dtype="float64")(
+            norm(layers.Concatenate(dtype="float64")([b, a])))
+        m = keras.Model([a, b], layers.Dense(1, dtype="float64")(h))
+        m.compile(optimizer="adam", loss="mse")
+        hist = m.fit([xa, xb], y, epochs=3, batch_size=16, verbose=0).history["loss"]
+        assert (m._engine.plan is not None) == fused, m._engine.why
+        out.append((hist, m.get_weights(), m.predict([xa, xb], verbose=0)))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12)
+    for p, q in zip(out[0][1] + [out[0][2]], out[1][1] + [out[1][2]]):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-12)
