@@ -167,3 +167,15 @@ def assert_reloads_alike(model, x, pred, tmp_path, dtypes=False):
         np.testing.assert_array_equal(u, v)
     np.testing.assert_array_equal(r.predict(x, verbose=0), pred)
     return r
+
+
+def weight_grad_by_differences(layer, x, w, v, diff=None):
+    """Central differences (diff: central_diff by default) of sum(layer(x) * w) with
+    respect to the layer's weight v, which is restored after each evaluation."""
+    def f(value):
+        keep = np.array(v)
+        v.assign(value)
+        out = float(np.sum(np.asarray(layer(x)) * w))
+        v.assign(keep)
+        return out
+    return (diff or central_diff)(f, np.array(v))

@@ -16,7 +16,7 @@ import fastnn as keras
 from fastnn import engine, layers
 from fastnn import reference as R
 from fastnn.autodiff import GradientTape, convert_to_tensor, ops
-from cases import assert_reloads_alike
+from cases import assert_reloads_alike, weight_grad_by_differences
 
 DTYPES = ["float32", "float64"]
 ALPHA_P = -1.6732632423543772848170429916717 * 1.0507009873554804934193349852946
@@ -206,13 +206,8 @@ def test_layer_normalization_weight_gradients_match_finite_differences(kwargs):
     grads = tape.gradient(total, layer.trainable_weights)
     assert len(grads) == len(layer.trainable_weights) >= 1
     for v, g in zip(layer.trainable_weights, grads):
-        def f(val, v=v):
-            keep = np.array(v)
-            v.assign(val)
-            out = float(np.sum(np.asarray(layer(x)) * w))
-            v.assign(keep)
-            return out
-        np.testing.assert_allclose(g, _fd(f, np.array(v)), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(g, weight_grad_by_differences(layer, x, w, v, _fd),
+                                   rtol=1e-6, atol=1e-7)
 
 
 # --------------------------------------------------------- seeds and inference mode
