@@ -76,7 +76,7 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
         if (!L->W) return FNN_NET_MISSING;
         if (L->bn && !L->ln && (!L->mmean || !L->mvar)) return FNN_NET_MISSING;
         if (L->kcon && (L->kcon < 0 || L->kcon >= FNN_CON_COUNT || L->out < 2))
-            return FNN_NET_BAD_SIZE;
+            return FNN_NET_BAD_CON;
         if (L->skip_act && (!L->skip || L->skip_act < 0 || L->skip_act >= FNN_ACT_COUNT ||
                             L->skip_act == FNN_ACT_SOFTMAX ||
                             L->skip_act == FNN_ACT_LOG_SOFTMAX))

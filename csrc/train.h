@@ -272,7 +272,8 @@ enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_
  * on the last layer, and no layer's output added to two others (FNN_NET_BAD_SKIP), input
  * parts (n_parts 0 to FNN_MAX_PARTS, each wide, each layer's part and cat_part one of
  * them and 0 where the layer reads no part, no input Normalization with several:
- * FNN_NET_BAD_PART; a layer reading a part is as wide as it: FNN_NET_BAD_CHAIN), W (and a
+ * FNN_NET_BAD_PART; a layer reading a part is as wide as it: FNN_NET_BAD_CHAIN), a known
+ * kernel constraint on 2 units or more (FNN_NET_BAD_CON), W (and a
  * BatchNormalization's moving statistics) present, and every element count the engine
  * forms from one layer representable in bytes. Returns FNN_NET_OK or the first problem
  * (its layer in *bad_layer, -1 for the whole net). The arrays themselves (their sizes:
@@ -280,7 +281,7 @@ enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_
  * Normalization's in or 1) are the caller's to check. */
 enum { FNN_NET_OK = 0, FNN_NET_BAD_COUNT, FNN_NET_BAD_SIZE, FNN_NET_BAD_CHAIN,
        FNN_NET_OVERFLOW, FNN_NET_MISSING, FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT,
-       FNN_NET_BAD_SRC, FNN_NET_BAD_PART };
+       FNN_NET_BAD_SRC, FNN_NET_BAD_PART, FNN_NET_BAD_CON };
 int fnn_net_check(const fnn_net *net, int *bad_layer);
 
 /* Elements of the workspace for `batch` rows, or 0 when that many bytes would not fit

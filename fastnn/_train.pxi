@@ -128,6 +128,7 @@ cdef extern from "train.h" nogil:
     int FNN_PHASES(int n_layers)
     int FNN_NET_OK, FNN_NET_BAD_COUNT, FNN_NET_BAD_SIZE, FNN_NET_BAD_CHAIN, FNN_NET_OVERFLOW
     int FNN_NET_MISSING, FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT, FNN_NET_BAD_SRC, FNN_NET_BAD_PART
+    int FNN_NET_BAD_CON
     int fnn_net_check(const fnn_net *net, int *bad_layer)
     size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     void fnn_permutation(uint64_t seed, size_t n, int64_t *out)
@@ -439,10 +440,10 @@ cdef class FusedNet:
                                     "concatenation, after a layer whose output a "
                                     "connection takes",
                    FNN_NET_BAD_PART: "an input part (part, cat_part) among the parts where it "
-                                     "reads the input, 0 elsewhere"}.get(rc, "its arrays")
+                                     "reads the input, 0 elsewhere",
+                   FNN_NET_BAD_CON: "a known kernel constraint (kcon) on at least 2 "
+                                    "units"}.get(rc, "its arrays")
             shapes = [(sp["in"], sp["out"]) for sp in layers]
-            if rc == FNN_NET_BAD_SIZE and bad >= 0 and layers[bad].get("kcon"):
-                why = "a known kernel constraint (kcon) on at least 2 units"
             raise ValueError(f"FusedNet: {where} needs {why}; got layers (in, out) {shapes}, "
                              f"input parts {list(parts)} and {y_cols} label columns")
         kind = opt["kind"]
