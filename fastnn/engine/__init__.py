@@ -3,11 +3,10 @@
 A model whose layers form a chain of Dense layers (with Dropout, Activation,
 BatchNormalization, LayerNormalization over the last axis, GaussianNoise,
 GaussianDropout, AlphaDropout, a leading Flatten, Normalization, Rescaling, Dropout or
-noise layer;
-Keras' kernel constraints over axis 0) — a
-Sequential, a functional chain, also with residual Add connections (and an Activation
-after the sum), Concatenates of an earlier tensor, parallel branches (a Dense layer on an
-earlier tensor) and several inputs — is trained, evaluated and
+noise layer; Keras' kernel constraints over axis 0) — a Sequential, a functional chain,
+also with residual Add connections (and an Activation after the sum), Concatenates of an
+earlier tensor, parallel branches (a Dense layer on an earlier tensor) and several
+inputs — is trained, evaluated and
 run by the C engine: one C call for many steps, on a
 workspace per call, with the model's own weight and optimizer-slot arrays updated in
 place. This module is the one place that decides: `plan_for(model, x)` returns the
@@ -200,13 +199,13 @@ def _input_rescale(layer, dtype):
     if None in shape or not (np.all(np.isfinite(scale)) and np.all(np.isfinite(offset))):
         raise Unsupported(f"{layer.name!r} (Rescaling) on inputs {shape} with scale "
                           f"{layer.scale!r}")
+    one = scale.size == 1 and offset.size == 1
     try:        # (the layer broadcasts them against the inputs' last axes)
-        per = [np.broadcast_to(f, (1,) + shape).reshape(-1) for f in (scale, offset)]
+        s, o = [f.reshape(1) if one else np.broadcast_to(f, (1,) + shape).reshape(-1)
+                for f in (scale, offset)]
     except ValueError:
         raise Unsupported(f"{layer.name!r} (Rescaling): scale or offset of another shape "
                           f"than its inputs {shape}") from None
-    one = scale.size == 1 and offset.size == 1
-    s, o = (scale.reshape(1), offset.reshape(1)) if one else per
     return {"mean": np.ascontiguousarray(o), "var": np.ascontiguousarray(s),
             "stride": 0 if one else 1, "invert": False,
             "rescale": 2 if np.any(offset != 0) else 1}
@@ -272,9 +271,12 @@ def _constraint_spec(layer, model):
     if opt is not None and (opt.use_ema or opt.gradient_accumulation_steps):
         raise Unsupported("a kernel constraint with use_ema or gradient_accumulation_steps "
                           "(Keras constrains after every step, the averages too)")
-    params = {"MaxNorm": lambda: (float(con.max_value),),
-              "MinMaxNorm": lambda: (float(con.min_value), float(con.max_value),
-                                     float(con.rate))}.get(name, lambda: ())()
+    if name == "MaxNorm":
+        params = (float(con.max_value),)
+    elif name == "MinMaxNorm":
+        params = (float(con.min_value), float(con.max_value), float(con.rate))
+    else:
+        params = ()
     return {"kcon": _kernels.CONSTRAINT_CODES[name], "kcon_param": params}
 
 
