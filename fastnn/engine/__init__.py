@@ -6,8 +6,10 @@ GaussianDropout, AlphaDropout, a leading Flatten, Normalization, Rescaling, Drop
 noise layer; Keras' kernel constraints over axis 0) — a Sequential, a functional chain,
 also with residual Add connections (and an Activation after the sum), Concatenates of an
 earlier tensor, parallel branches (a Dense layer on an earlier tensor) and several
-inputs — is trained, evaluated and
-run by the C engine: one C call for many steps, on a
+inputs (also joined first by a Concatenate, each as it is or through a Normalization
+of its own, or each as it is or through a Rescaling: one leading stage on the joined
+rows) — is
+trained, evaluated and run by the C engine: one C call for many steps, on a
 workspace per call, with the model's own weight and optimizer-slot arrays updated in
 place. This module is the one place that decides: `plan_for(model, x)` returns the
 model's FusedPlan, or None with the reason kept in `model._engine.why` when the model
@@ -32,7 +34,8 @@ expanded: the layers it runs), `_chain_skips()`, `_chain_cats()` and `_chain_src
 (where a functional model's Add, Concatenate and branches take earlier tensors),
 `_n_inputs()`, `_chain_first_input()` and `_joined_widths()` (a model of several inputs:
 which one the first layer takes, and their widths, whose arrays the trainer joins side by
-side: the engine's input parts),
+side: the engine's input parts), `_chain_pre()` (the Normalization or Rescaling on each
+input before a Concatenate that joins them all first),
 `dtype`, `built`,
 `compiled`, `trainable`, `loss`, `optimizer`, `_metrics` (the compiled metric
 objects), `_trains_on_logits()`, `_state_lock`, `history`, `stop_training`, and its
@@ -211,6 +214,57 @@ def _input_rescale(layer, dtype):
             "rescale": 2 if np.any(offset != 0) else 1}
 
 
+def _joined_input_norm(model, dtype):
+    """The Normalizations, or the Rescalings, on some of the model's inputs before the
+    Concatenate that joins them all first (model._chain_pre()) as one leading stage on
+    the joined rows (the net's in_* fields): per feature, each layer's mean and variance
+    (or scale and offset) in its input's columns, what the layer computes there with
+    them; in the columns of an input without one, values that give its own bits back:
+    x - 0 and x / 1 (or -0.0 + x * 1 with invert, x * 1 + -0.0 for a Rescaling with an
+    offset: adding -0.0 keeps a -0.0, adding 0 would not). An adapted Normalization's
+    statistics are copied in again before each call ("sync": see
+    FusedPlan._sync_input_stats), so that an adapt() since is seen, as the engine reads a
+    Normalization first in a model."""
+    pre = model._chain_pre()
+    widths = model._joined_widths()
+    if widths is None:
+        raise Unsupported(f"{model._n_inputs()} inputs the engine does not join (it takes up "
+                          f"to {_kernels.MAX_INPUT_PARTS} inputs of one axis of known width "
+                          f"and the model's float dtype)")
+    named = [layer for layer in pre if layer is not None]
+    kinds = sorted({type(layer).__name__ for layer in named})
+    if len(kinds) > 1:
+        shown = ", ".join(f"{layer.name!r} ({type(layer).__name__})" for layer in named)
+        raise Unsupported(f"{shown} on the model's inputs: the engine applies Normalizations "
+                          f"or Rescalings to the joined inputs, not both")
+    rescale = kinds == ["Rescaling"]
+    parts = [None if layer is None else
+             (_input_rescale if rescale else _input_norm)(layer, dtype) for layer in pre]
+    given = [p for p in parts if p is not None]
+    invert = any(p["invert"] for p in given)
+    if invert and not all(p["invert"] for p in given):
+        shown = ", ".join(f"{layer.name!r} (Normalization, invert={layer.invert})"
+                          for layer in named)
+        raise Unsupported(f"{shown} on the model's inputs: the engine normalises the "
+                          f"joined inputs one way (invert=True for all of them or none)")
+    mode = max([p.get("rescale", 0) for p in given])
+    n = sum(widths)
+    mean = np.full(n, -0.0 if invert or mode == 2 else 0.0, dtype)
+    var = np.ones(n, dtype)
+    sync = []
+    cuts = np.cumsum((0,) + tuple(widths))
+    for p, layer, a, b in zip(parts, pre, cuts[:-1], cuts[1:]):
+        if p is None:
+            continue
+        var[a:b] = p["var"]
+        if p.get("rescale", 2) == 2:        # (a Rescaling without an offset adds none)
+            mean[a:b] = p["mean"]
+        if not rescale and layer.input_mean is None:      # adapted: weights
+            sync.append((p["mean"], p["var"], mean[a:b], var[a:b]))
+    return {"mean": mean, "var": var, "stride": 1, "invert": invert, "rescale": mode,
+            "sync": tuple(sync)}
+
+
 def _layer_norm_spec(layer, spec):
     """A LayerNormalization after a Dense layer as the engine's normalisation stage
     (csrc/train.h: bn with ln set): over the last axis alone, trainable like the Dense
@@ -304,7 +358,10 @@ def _dense_specs(model):
     first_input = model._chain_first_input() or 0
     specs = []
     flatten_first = False
-    norm = None
+    # the Normalizations or Rescalings on the inputs before the Concatenate that joins
+    # them first: the first n_pre layers of the chain, as one stage on the joined rows
+    n_pre = sum(layer is not None for layer in model._chain_pre())
+    norm = _joined_input_norm(model, np.dtype(model.dtype)) if n_pre else None
     chain = model._flat_chain()
     skips = model._chain_skips()
     cats = model._chain_cats()
@@ -353,6 +410,8 @@ def _dense_specs(model):
         if any(getattr(w, "overwrite_with_gradient", False) for _, w, _ in layer._weights):
             raise Unsupported(f"a weight of {layer.name!r} with overwrite_with_gradient (the "
                               f"engine updates every weight by the optimizer's rule)")
+        if i < n_pre:       # an input's Normalization or Rescaling: in norm, above
+            continue
         if specs and "skip" in specs[-1] and "skip_act" not in specs[-1] \
                 and isinstance(layer, layers_mod.Activation) and i not in cats:
             # an Activation after the Add (the residual block's relu after the sum): the
@@ -731,6 +790,9 @@ class FusedPlan:
         self.model = model
         self.custom = custom
         specs, self.flatten_first, norm, self.parts, self.in_drop = _dense_specs(model)
+        # the adapted Normalizations on the inputs before they are joined: their
+        # statistics, copied into the joined stage's before each call
+        self._in_sync = norm.pop("sync", ()) if norm else ()
         self.dtype = np.dtype(model.dtype)
         for s in specs:
             bn = s.get("bn") or {}
@@ -876,10 +938,23 @@ class FusedPlan:
                  tuple([id(m) for m in metrics]) if metrics else (), id(opt._slots),
                  tuple(layer_keys)), settings)
 
+    def _sync_input_stats(self):
+        """The statistics of the adapted Normalizations on the inputs before they are
+        joined (_joined_input_norm), as they are now, into the joined stage the net reads
+        (an adapt() or set_weights since is seen, as by a Normalization first in a model,
+        whose own arrays the net reads)."""
+        for mean, var, joined_mean, joined_var in self._in_sync:
+            np.copyto(joined_mean, mean)
+            np.copyto(joined_var, var)
+
     def take_workspace(self, batch):
         """The engine's scratch for `batch` rows, this call's alone until give_workspace:
         a kept one for that size (training, validation, inference) or a new one, so calls
-        from several threads never share one."""
+        from several threads never share one. (Every C call's workspace comes from here:
+        the inputs' statistics are synced first, and again between the calls of an epoch
+        where a user's code runs in between.)"""
+        if self._in_sync:
+            self._sync_input_stats()
         with self._ws_lock:
             free = self._ws.pop(batch, None)    # re-inserted: the newest size last
             if free is not None:
@@ -971,6 +1046,8 @@ class FusedPlan:
         t = opt._iterations + 1         # the call's number (train.h)
         lr = float(self._lrs(1)[0])
         out = np.empty((min(batch, x2.shape[0]), self.n_out), self.dtype)
+        if self._in_sync:
+            self._sync_input_stats()
         with _interrupt.Section():      # a Ctrl-C never splits a step
             nb = self.net.custom_forward(ws, batch, x2, perm, b, t, out)
             o = as_tensor(out[:nb])
@@ -1022,6 +1099,8 @@ class FusedPlan:
                 if user_batch_hooks and begun < done:
                     callbacks.on_train_batch_begin(done)
                     begun = done
+                if self._in_sync:
+                    self._sync_input_stats()
                 t0 = time.perf_counter()
                 y_pred = None if py is None else np.empty((k * batch_size, self.n_out),
                                                           self.dtype)

@@ -148,6 +148,13 @@ class Model(Trainer, Layer):
         their order)."""
         return 0
 
+    def _chain_pre(self):
+        """A functional model of several inputs joined first by a Concatenate, some of
+        them through a Normalization or Rescaling each: per input, in the order the
+        Concatenate joins them, that layer or None (these layers come first in
+        _flat_chain(), in that order); () for any other model."""
+        return ()
+
     def _chain_or_layers(self):
         # a subclassed model may compute without layers (call() alone)
         return self._chain() or self.layers or (
