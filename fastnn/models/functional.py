@@ -370,6 +370,10 @@ class Functional(Model):
             widths.append(int(shape[1]))
         return tuple(widths)
 
+    def _chain_pre(self):
+        residual = self._residual()
+        return () if residual is None else residual[6]
+
     def _join_order(self):
         """The indices of the model's inputs in the order the array path joins their
         rows (_joins): the order of a Concatenate of them all that comes first, else
@@ -399,13 +403,16 @@ class Functional(Model):
         return tree_map(lambda t: part[id(t)], self._inputs_struct)
 
     def _residual(self):
-        """(layers, skips, cats, srcs, first, order) when the graph is a chain with residual
-        connections, concatenations or parallel branches: one output, each node a
-        layer's only call on the previous node's output (the first node's on one of the
+        """(layers, skips, cats, srcs, first, order, pre) when the graph is a chain with
+        residual connections, concatenations or parallel branches: one output, each node
+        a layer's only call on the previous node's output (the first node's on one of the
         model's inputs: input `first`; or the first node a Concatenate of all the inputs,
         in any order, then the model's one input for the rest: first None, the inputs'
         indices in that order in `order`, and the Concatenate not among the layers; else
-        `order` is the inputs' own), except an Add of that output and the output of
+        `order` is the inputs' own; that Concatenate may take some inputs through a
+        Normalization or Rescaling each (_normalized_inputs): `pre` holds, per input in
+        `order`, that layer or None, and these layers come first in `layers`, in that
+        order; else pre is ()), except an Add of that output and the output of
         an earlier node of the chain, a Concatenate (last axis, 2-D tensors) of that
         output and one of the model's inputs or an earlier node's output, or a Dense
         layer's call on one of the model's inputs or an earlier node's output (a branch;
@@ -431,24 +438,28 @@ class Functional(Model):
         prev = self.inputs[0] if len(self.inputs) == 1 else None   # (else the first
         first = 0                                                  # node's, below)
         order = tuple(range(len(self.inputs)))    # the order the array path joins them
+        # a Normalization or Rescaling on an input before the Concatenate that joins them
+        # all first: {id(its output): (the input, the layer)}
+        normalized = self._normalized_inputs(input_at)
+        pre = ()
         chain, skips, cats, srcs, made_at, taken = [], {}, {}, {}, {}, set()
         for node in self._nodes:
-            if node.is_input:
-                continue
+            if node.is_input or (node.outputs and id(node.outputs[0]) in normalized):
+                continue        # (a Normalization or Rescaling: at the Concatenate)
             if len(node.outputs) != 1 or node.call_kwargs or len(node.call_args) != 1 \
                     or node.layer in chain or node.layer._is_input_layer:
                 return None
             arg = node.call_args[0]
             kind = type(node.layer)
-            if prev is None and kind is Concatenate and isinstance(arg, (list, tuple)) \
-                    and len(arg) == len(self.inputs) \
-                    and len({id(a) for a in arg}) == len(arg) \
-                    and all(id(a) in input_at for a in arg) \
-                    and len(node.outputs[0].shape) == 2 and node.layer.axis in (-1, 1):
+            if prev is None and self._joins_all(node, input_at, normalized):
                 # every input joined first (in any order): the array path joins its rows
                 # in that order, so they are this tensor, the model's one input from here
+                # (each input's Normalization or Rescaling before it, first in the chain)
                 prev, first = node.outputs[0], None
-                order = tuple(-1 - input_at[id(a)] for a in arg)
+                order = tuple(-1 - input_at[id(normalized.get(id(a), (a,))[0])] for a in arg)
+                if normalized:
+                    pre = tuple(normalized.get(id(a), (None, None))[1] for a in arg)
+                    chain += [layer for layer in pre if layer is not None]
                 input_at = {id(prev): -1}
                 continue
             if prev is None:     # several inputs: the first layer takes one of them
@@ -489,9 +500,53 @@ class Functional(Model):
             made_at[id(node.outputs[0])] = len(chain)
             chain.append(node.layer)
             prev = node.outputs[0]
-        return ((chain, skips, cats, srcs, first, order)
+        return ((chain, skips, cats, srcs, first, order, pre)
                 if prev is self.outputs[0] and chain and (skips or cats or srcs or first is None)
                 else None)
+
+    def _joins_all(self, node, input_at, normalized):
+        """Whether node is a Concatenate (last axis, 2-D) of all the model's inputs in any
+        order, each once, as it is or through its Normalization or Rescaling (normalized:
+        {id(that layer's output): (the input, the layer)})."""
+        from fastnn.layers.merging import Concatenate
+        arg = node.call_args[0] if len(node.call_args) == 1 else None
+        if type(node.layer) is not Concatenate or not isinstance(arg, (list, tuple)) \
+                or len(arg) != len(self.inputs) or node.call_kwargs \
+                or len(node.outputs) != 1 or len(node.outputs[0].shape) != 2 \
+                or node.layer.axis not in (-1, 1):
+            return False
+        given = [normalized.get(id(a), (a,))[0] for a in arg]
+        return len({id(a) for a in given}) == len(given) \
+            and all(id(a) in input_at for a in given)
+
+    def _normalized_inputs(self, input_at):
+        """{id(output): (input, layer)} of the Normalization and Rescaling calls, each on
+        one of the model's several inputs (input_at: {id(input): -1 - its index}), that
+        the first Concatenate of the graph takes when it joins all the inputs, each once,
+        some through one such layer (Keras' structured-data models: one Normalization per
+        feature, then a Concatenate); {} for any other graph. The engine applies these
+        layers to the joined rows, each in its input's columns."""
+        from fastnn.layers.normalization import Normalization
+        from fastnn.layers.preprocessing import Rescaling
+        if len(self.inputs) < 2:
+            return {}
+        found = {}
+        for node in self._nodes:
+            if node.is_input:
+                continue
+            arg = node.call_args[0] if len(node.call_args) == 1 else None
+            if type(node.layer) in (Normalization, Rescaling) and len(node.inputs) == 1 \
+                    and len(node.outputs) == 1 and not node.call_kwargs \
+                    and id(arg) in input_at \
+                    and all(layer is not node.layer for _, layer in found.values()):
+                found[id(node.outputs[0])] = (arg, node.layer)
+                continue
+            # the first other node: the Concatenate of them all, taking every one found
+            if found and self._joins_all(node, input_at, found) \
+                    and {id(a) for a in arg} >= set(found):
+                return found
+            return {}
+        return {}
 
     def _summary_rows(self):
         """One row per layer, with the tensors each of its calls takes
