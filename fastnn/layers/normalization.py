@@ -396,8 +396,10 @@ class Normalization(Layer):
     ``layer.variance`` are the statistics broadcast to the inputs' rank (size 1 on the
     batch axis and the normalised axes), as in Keras. A 1-D `data`
     or input is one feature per row, as fastnn's fit takes it. First in a model, per
-    feature or by one scalar pair, the C engine applies it to each batch it gathers;
-    elsewhere the model runs on the layer-by-layer path.
+    feature or by one scalar pair, the C engine applies it to each batch it gathers; so
+    it does to one on each of several inputs before the Concatenate that joins them all
+    (each input through at most one, all with the same ``invert``); elsewhere the model
+    runs on the layer-by-layer path.
 
     Parameters
     ----------
