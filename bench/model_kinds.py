@@ -30,6 +30,10 @@ cross-entropy from logits, metrics=['accuracy']):
   row's features, each into a relu Dense layer of the first hidden width, summed (the
   same multiply-adds as the ``sequential``'s first layer): the engine takes the two
   inputs side by side
+- ``normalized_inputs``: a functional model with four inputs, a quarter of each row's
+  features each, every one through a ``Normalization`` (mean and variance given), then
+  a ``Concatenate`` of them all and the ``sequential``'s Dense layers (Keras'
+  structured-data models: the engine normalises the joined rows it gathers)
 - ``rescaling_first``, ``input_dropout``, ``max_norm``: the ``sequential`` with a
   ``Rescaling(1 / 255)`` first, with a ``Dropout(0.2)`` on the input, and with a
   ``MaxNorm(3)`` kernel constraint on every Dense layer (the engine rescales or drops out
@@ -164,6 +168,12 @@ def build(kind, widths):
         for layer in _dense(widths)[1:]:
             h = layer(h)
         model = keras.Model(ins, h)
+    elif kind == "normalized_inputs":
+        ins = [keras.Input((b - a,)) for a, b in _quarters(n_in)]
+        h = layers.Concatenate()([layers.Normalization(mean=0.0, variance=1.0)(t) for t in ins])
+        for layer in _dense(widths):
+            h = layer(h)
+        model = keras.Model(ins, h)
     elif kind == "two_outputs":
         inp = keras.Input((n_in,))
         h = inp
@@ -191,17 +201,26 @@ def build(kind, widths):
 
 
 KINDS = ("sequential", "functional", "subclassed", "custom_layer", "residual", "residual_block",
-         "wide_and_deep", "branched", "two_inputs", "rescaling_first", "input_dropout",
-         "max_norm", "two_outputs", "sequential_extra")
+         "wide_and_deep", "branched", "two_inputs", "normalized_inputs", "rescaling_first",
+         "input_dropout", "max_norm", "two_outputs", "sequential_extra")
 REFERENCE = {"residual": "sequential_extra", "residual_block": "sequential_extra",
              "branched": "sequential_extra"}  # else sequential
 
 
+def _quarters(n_in):
+    """The (first, end) columns of the four inputs of ``normalized_inputs``."""
+    cuts = [n_in * k // 4 for k in range(5)]
+    return list(zip(cuts[:-1], cuts[1:]))
+
+
 def inputs(kind, x):
-    """What a model of `kind` takes for the rows x: two arrays for ``two_inputs``."""
+    """What a model of `kind` takes for the rows x: two arrays for ``two_inputs``, four
+    for ``normalized_inputs``."""
     if kind == "two_inputs":
         half = x.shape[1] // 2
         return [x[:, :half], x[:, half:]]
+    if kind == "normalized_inputs":
+        return [x[:, a:b] for a, b in _quarters(x.shape[1])]
     return x
 
 
