@@ -244,7 +244,7 @@ void fnn_pack_bf16(size_t n, const float *x, uint16_t *y)
  * AVX512_BF16 path: the operands are packed as pairs of bfloat16 along K (one uint32 per
  * pair, the low half the even k; odd K padded with a bfloat16 zero), A in blocks of
  * GEMM_MR rows, B in panels of GEMM_NR columns (layouts at gemm_bf16_avx512). The
- * micro-kernel keeps a GEMM_MR x GEMM_NR tile of C in 12 zmm accumulators and, per pair
+ * micro-kernel keeps a GEMM_MR x GEMM_NR tile of C in 16 zmm accumulators and, per pair
  * p, broadcasts A's pair and multiplies it into two zmm of B's pairs with vdpbf16ps
  * (acc += a[2p+1] b[2p+1], then += a[2p] b[2p], each step rounded to float32; the
  * instruction reads denormal operands as zero and flushes denormal results to zero).
@@ -255,30 +255,103 @@ void fnn_pack_bf16(size_t n, const float *x, uint16_t *y)
  * float32 GEMM (fnn_gemm_f32), which sums each element in an order fixed by K. The two
  * paths agree within the float32 summation error, not bit for bit.
  */
-/* Register tile GEMM_MR x GEMM_NR (12 zmm accumulators, as the float32 AVX-512 kernel);
- * K blocks of GEMM_KCP pairs (256 values of k). */
-#define GEMM_MR 6
+/* Register tile GEMM_MR x GEMM_NR (16 zmm accumulators; 8 rows divide the batch and
+ * layer sizes of usual networks, so few tiles run on missing rows); K blocks of at
+ * most GEMM_KCP pairs, all of one product the same size give or take one
+ * (gemm_bf16_kblock), so that no block is a short tail paying a tile's loads and
+ * stores for little work. */
+#define GEMM_MR 8
 #define GEMM_NR 32
-#define GEMM_KCP 128
+#define GEMM_KCP 160
 /* Bytes of packed A up to which threads split the columns of C rather than its rows
  * (gemm_bf16_avx512): A is then read by every panel from the core's L2. */
 #define GEMM_A_CACHED (512u * 1024u)
 
-/* Two float32 values rounded to bfloat16 (bf16.h) and packed as one pair: `hi` in the
- * upper half, `lo` in the lower (vdpbf16ps' order along k). */
-static FNN_ALWAYS_INLINE uint32_t bf16_pair(float lo, float hi)
+/* The size of the K blocks of a product of kp pairs: the fewest blocks of at most
+ * GEMM_KCP pairs, evened out. */
+static size_t gemm_bf16_kblock(size_t kp)
 {
-    uint32_t a, b;
-    memcpy(&a, &lo, sizeof a);
-    memcpy(&b, &hi, sizeof b);
-    return (uint32_t)bf16_bits(b) << 16 | bf16_bits(a);
+    const size_t blocks = (kp + GEMM_KCP - 1) / GEMM_KCP;
+    return blocks ? (kp + blocks - 1) / blocks : 1;
 }
 
 #if FNN_HAVE_BF16_ISA
+/* bf16_bits of 16 lanes at once (the same formula, in integers: the same bits), each
+ * result in the low half of its 32-bit lane, the high half zero. */
+FNN_TARGET_BF16 static FNN_ALWAYS_INLINE __m512i bf16_bits16(__m512 v)
+{
+    const __m512i u = _mm512_castps_si512(v);
+    const __m512i hi = _mm512_srli_epi32(u, 16);
+    const __m512i t = _mm512_srli_epi32(
+        _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)),
+                         _mm512_and_si512(hi, _mm512_set1_epi32(1))), 16);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(
+        _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+    return _mm512_mask_or_epi32(t, nan, hi, _mm512_set1_epi32(0x0040));
+}
+
+/* 16 pairs from two vectors along k: lane j is the pair of lo[j] (the low half) and
+ * hi[j] (the high half), each rounded (bf16_bits). */
+FNN_TARGET_BF16 static FNN_ALWAYS_INLINE __m512i bf16_pairs_across(__m512 lo, __m512 hi)
+{
+    return _mm512_or_si512(bf16_bits16(lo), _mm512_slli_epi32(bf16_bits16(hi), 16));
+}
+
+/* 16 pairs from 32 values contiguous along k (x[0..32), the first n of them read, the
+ * rest zero): lane p is the pair of x[2p] and x[2p + 1], as bf16_pairs_across. */
+FNN_TARGET_BF16 static FNN_ALWAYS_INLINE __m512i bf16_pairs_along(const float *x, size_t n)
+{
+    const __mmask16 m0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+    const __mmask16 m1 = n >= 32 ? (__mmask16)0xFFFF
+                         : n > 16 ? (__mmask16)((1u << (n - 16)) - 1u) : (__mmask16)0;
+    const __m256i a = _mm512_cvtepi32_epi16(bf16_bits16(_mm512_maskz_loadu_ps(m0, x)));
+    const __m256i b = _mm512_cvtepi32_epi16(bf16_bits16(_mm512_maskz_loadu_ps(m1, x + 16)));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+}
+
+/* r[0..8): 8 vectors of 16 pairs each (r[i] lane p: item i's pair p). Stored transposed:
+ * pair p's 8 items, in order, at dst + p * stride (8 uint32 each). */
+FNN_TARGET_BF16 static FNN_ALWAYS_INLINE void store_8x16_transposed(const __m512i r[8],
+                                                                    uint32_t *dst,
+                                                                    size_t stride)
+{
+    /* within each 128-bit lane l (pairs 4l .. 4l+3): s[2i] / s[2i+1] interleave items
+     * 2i and 2i+1 at pairs (4l, 4l+1) / (4l+2, 4l+3) */
+    __m512i s[8], t[8];
+    for (int i = 0; i < 4; i++) {
+        s[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        s[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    /* t[4h + j]: items 4h .. 4h+3 at pair 4l + j of each lane l */
+    for (int h = 0; h < 2; h++) {
+        t[4 * h + 0] = _mm512_unpacklo_epi64(s[4 * h], s[4 * h + 2]);
+        t[4 * h + 1] = _mm512_unpackhi_epi64(s[4 * h], s[4 * h + 2]);
+        t[4 * h + 2] = _mm512_unpacklo_epi64(s[4 * h + 1], s[4 * h + 3]);
+        t[4 * h + 3] = _mm512_unpackhi_epi64(s[4 * h + 1], s[4 * h + 3]);
+    }
+    for (int j0 = 0; j0 < 4; j0 += 2) {      /* pairs 4l + j0 and 4l + j0 + 1 */
+        const __m512i plo = _mm512_shuffle_i32x4(t[j0], t[4 + j0], 0x44);
+        const __m512i qlo = _mm512_shuffle_i32x4(t[j0 + 1], t[4 + j0 + 1], 0x44);
+        const __m512i phi = _mm512_shuffle_i32x4(t[j0], t[4 + j0], 0xEE);
+        const __m512i qhi = _mm512_shuffle_i32x4(t[j0 + 1], t[4 + j0 + 1], 0xEE);
+        __m512i o[4];
+        o[0] = _mm512_shuffle_i32x4(plo, qlo, 0x88);     /* lane 0 */
+        o[1] = _mm512_shuffle_i32x4(plo, qlo, 0xDD);     /* lane 1 */
+        o[2] = _mm512_shuffle_i32x4(phi, qhi, 0x88);     /* lane 2 */
+        o[3] = _mm512_shuffle_i32x4(phi, qhi, 0xDD);     /* lane 3 */
+        for (int l = 0; l < 4; l++) {
+            const size_t pair = 4 * (size_t)l + (size_t)j0;
+            _mm256_storeu_si256((__m256i *)(dst + pair * stride), _mm512_castsi512_si256(o[l]));
+            _mm256_storeu_si256((__m256i *)(dst + (pair + 1) * stride),
+                                _mm512_extracti64x4_epi64(o[l], 1));
+        }
+    }
+}
+
 /* One GEMM_MR x GEMM_NR tile of C over the pairs [0, kc) of a K block: ap holds the
  * block's GEMM_MR rows of A pairs interleaved (ap[p * GEMM_MR + r]; missing rows are
  * zero), bp its GEMM_NR-column panel of B pairs (bp[p * GEMM_NR + j]; missing columns
- * zero). The 12 accumulators start from zero (first K block) or from C (later blocks:
+ * zero). The 16 accumulators start from zero (first K block) or from C (later blocks:
  * the float32 partial sums stored there, so blocking does not change a bit); rows
  * [0, mr) and columns [0, nc) are written. */
 FNN_TARGET_BF16 static void gemm_bf16_tile(size_t mr, size_t nc, size_t kc, int first,
@@ -313,40 +386,56 @@ FNN_TARGET_BF16 static void gemm_bf16_tile(size_t mr, size_t nc, size_t kc, int 
     }
 }
 
-/* The pairs of a contiguous run x of K values (pair p: x[2p], x[2p + 1]; an odd K's last
- * one with a zero), rounded, at dst[p * stride]: pairs along k within one stored row. */
-static FNN_ALWAYS_INLINE void pairs_along(size_t K, const float *restrict x,
+/* Rows x[i * ldx + k] (i < rows <= 8, k < K) as pairs along k, stored transposed: pair
+ * p of row i at dst[p * stride + i], for every p < kp = ceil(K / 2) (an odd K's last
+ * pair with a zero); rows [rows, 8) zero. */
+FNN_TARGET_BF16 static void pairs_of_rows(size_t rows, size_t K, const float *x, size_t ldx,
                                           uint32_t *restrict dst, size_t stride)
 {
-    for (size_t p = 0; p < K / 2; p++) dst[p * stride] = bf16_pair(x[2 * p], x[2 * p + 1]);
-    if (K % 2) dst[(K / 2) * stride] = bf16_pair(x[K - 1], 0.0f);
+    const size_t kp = (K + 1) / 2;
+    for (size_t p0 = 0; p0 < kp; p0 += 16) {
+        const size_t k0 = 2 * p0, n = K - k0 < 32 ? K - k0 : 32;
+        __m512i r[8];
+        for (size_t i = 0; i < 8; i++)
+            r[i] = i < rows ? bf16_pairs_along(x + i * ldx + k0, n) : _mm512_setzero_si512();
+        if (kp - p0 >= 16) {
+            store_8x16_transposed(r, dst + p0 * stride, stride);
+        } else {                         /* the last few pairs */
+            uint32_t t[8][16];
+            for (int i = 0; i < 8; i++) _mm512_storeu_si512((void *)t[i], r[i]);
+            for (size_t p = p0; p < kp; p++)
+                for (int i = 0; i < 8; i++) dst[p * stride + i] = t[i][p - p0];
+        }
+    }
 }
 
 /* B's panel jb (GEMM_NR columns from j0 = jb * GEMM_NR, nc of them in op(B)) packed
- * from the caller's float32 B, each value rounded on the way (bf16_pair): the rounding
- * costs no pass of its own, and the stored layout's contiguous direction is read in
- * the inner loop (op(B)'s rows when B is not transposed: vectorised). */
+ * from the caller's float32 B, each value rounded on the way: the rounding costs no
+ * pass of its own. */
 FNN_TARGET_BF16 static void pack_b_panel(int trans_b, size_t K, size_t kp, const float *B,
                                          size_t ldb, size_t j0, size_t nc,
                                          uint32_t *restrict dst)
 {
-    if (!trans_b) {                     /* op(B)[k][j] = B[k * ldb + j] */
+    if (!trans_b) {                     /* op(B)[k][j] = B[k * ldb + j]: pairs across rows */
+        const __mmask16 m0 = nc >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1u);
+        const __mmask16 m1 = nc >= 32 ? (__mmask16)0xFFFF
+                             : nc > 16 ? (__mmask16)((1u << (nc - 16)) - 1u) : (__mmask16)0;
         for (size_t p = 0; p < kp; p++) {
             uint32_t *row = dst + p * GEMM_NR;
             const float *b0 = B + 2 * p * ldb + j0;
-            if (2 * p + 1 < K) {
-                const float *b1 = b0 + ldb;
-                for (size_t jj = 0; jj < nc; jj++) row[jj] = bf16_pair(b0[jj], b1[jj]);
-            } else {
-                for (size_t jj = 0; jj < nc; jj++) row[jj] = bf16_pair(b0[jj], 0.0f);
-            }
-            for (size_t jj = nc; jj < GEMM_NR; jj++) row[jj] = 0u;
+            const int two = 2 * p + 1 < K;
+            const __m512 h0 = two ? _mm512_maskz_loadu_ps(m0, b0 + ldb) : _mm512_setzero_ps();
+            const __m512 h1 = two ? _mm512_maskz_loadu_ps(m1, b0 + ldb + 16)
+                                  : _mm512_setzero_ps();
+            _mm512_storeu_si512((void *)row,
+                                bf16_pairs_across(_mm512_maskz_loadu_ps(m0, b0), h0));
+            _mm512_storeu_si512((void *)(row + 16),
+                                bf16_pairs_across(_mm512_maskz_loadu_ps(m1, b0 + 16), h1));
         }
-    } else {                            /* op(B)[k][j] = B[j * ldb + k] */
-        for (size_t jj = 0; jj < nc; jj++)
-            pairs_along(K, B + (j0 + jj) * ldb, dst + jj, GEMM_NR);
-        for (size_t p = 0; p < kp; p++)
-            for (size_t jj = nc; jj < GEMM_NR; jj++) dst[p * GEMM_NR + jj] = 0u;
+    } else {                            /* op(B)[k][j] = B[j * ldb + k]: pairs along rows */
+        for (size_t c0 = 0; c0 < GEMM_NR; c0 += 8)
+            pairs_of_rows(c0 < nc ? (nc - c0 < 8 ? nc - c0 : 8) : 0, K,
+                          B + (j0 + c0) * ldb, ldb, dst + c0, GEMM_NR);
     }
 }
 
@@ -356,34 +445,35 @@ FNN_TARGET_BF16 static void pack_a_block(int trans_a, size_t K, size_t kp, const
                                          size_t lda, size_t i0, size_t mr,
                                          uint32_t *restrict dst)
 {
-    for (size_t r = mr; r < GEMM_MR; r++)
-        for (size_t p = 0; p < kp; p++) dst[p * GEMM_MR + r] = 0u;
     if (!trans_a) {                     /* op(A)[i][k] = A[i * lda + k] */
-        for (size_t r = 0; r < mr; r++)
-            pairs_along(K, A + (i0 + r) * lda, dst + r, GEMM_MR);
-    } else {                            /* op(A)[i][k] = A[k * lda + i] */
+        pairs_of_rows(mr, K, A + i0 * lda, lda, dst, GEMM_MR);
+    } else {                            /* op(A)[i][k] = A[k * lda + i]: pairs across rows */
+        const __mmask16 m = (__mmask16)((1u << mr) - 1u);
         for (size_t p = 0; p < kp; p++) {
-            const float *a0 = A + 2 * p * lda + i0, *a1 = a0 + lda;
-            const int pair = 2 * p + 1 < K;
-            for (size_t r = 0; r < mr; r++)
-                dst[p * GEMM_MR + r] = bf16_pair(a0[r], pair ? a1[r] : 0.0f);
+            const float *a0 = A + 2 * p * lda + i0;
+            const __m512 hi = 2 * p + 1 < K ? _mm512_maskz_loadu_ps(m, a0 + lda)
+                                            : _mm512_setzero_ps();
+            _mm256_storeu_si256((__m256i *)(dst + p * GEMM_MR),
+                                _mm512_castsi512_si256(bf16_pairs_across(
+                                    _mm512_maskz_loadu_ps(m, a0), hi)));
         }
     }
 }
 
 /* The AVX512_BF16 path, on the caller's scratch (bf16_scratch bytes). Packed layouts:
  * A by blocks of GEMM_MR rows, ap[(b * kp + p) * GEMM_MR + r]; B by panels of GEMM_NR
- * columns, bp[(jb * kp + p) * GEMM_NR + j]; K in blocks of GEMM_KCP pairs, the loop
- * over K blocks outermost (each block's B, GEMM_KCP * N * 4 bytes, stays in L2 while
- * every row block passes over it; a micro-panel, GEMM_KCP * GEMM_NR * 4 = 16 KiB, in
- * L1). Threads share the row blocks of one K block at a time; the operands are rounded
- * as they are packed, by the threads that pack them. */
+ * columns, bp[(jb * kp + p) * GEMM_NR + j]; K in blocks of kcb pairs
+ * (gemm_bf16_kblock), the loop over K blocks outermost (each block's B, kcb * N * 4
+ * bytes, stays in L2 while every row block passes over it; a micro-panel, at most
+ * GEMM_KCP * GEMM_NR * 4 = 20 KiB, in L1). Threads share the row blocks of one K block
+ * at a time; the operands are rounded as they are packed, by the threads that pack
+ * them. */
 static void gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_t K,
                              const float *A, size_t lda, const float *B, size_t ldb,
                              float *C, size_t ldc, unsigned char *scratch)
 {
     const size_t kp = (K + 1) / 2, nb = (N + GEMM_NR - 1) / GEMM_NR;
-    const size_t mb = (M + GEMM_MR - 1) / GEMM_MR;
+    const size_t mb = (M + GEMM_MR - 1) / GEMM_MR, kcb = gemm_bf16_kblock(kp);
     unsigned char *p = scratch;
     uint32_t *ap = (uint32_t *)bf16_carve(&p, mb * kp * GEMM_MR * sizeof(uint32_t));
     uint32_t *bp = (uint32_t *)bf16_carve(&p, nb * kp * GEMM_NR * sizeof(uint32_t));
@@ -404,8 +494,8 @@ static void gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_
             const size_t j0 = (size_t)jb * GEMM_NR, nc = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
             uint32_t *panel = bp + (size_t)jb * kp * GEMM_NR;
             pack_b_panel(trans_b, K, kp, B, ldb, j0, nc, panel);
-            for (size_t p0 = 0; p0 < kp; p0 += GEMM_KCP) {
-                const size_t kc = kp - p0 < GEMM_KCP ? kp - p0 : GEMM_KCP;
+            for (size_t p0 = 0; p0 < kp; p0 += kcb) {
+                const size_t kc = kp - p0 < kcb ? kp - p0 : kcb;
                 for (size_t b = 0; b < mb; b++) {
                     const size_t i0 = b * GEMM_MR, mr = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
                     gemm_bf16_tile(mr, nc, kc, p0 == 0, ap + (b * kp + p0) * GEMM_MR,
@@ -420,8 +510,8 @@ static void gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_
         pack_b_panel(trans_b, K, kp, B, ldb, j0, N - j0 < GEMM_NR ? N - j0 : GEMM_NR,
                      bp + (size_t)jb * kp * GEMM_NR);
     });
-    for (size_t p0 = 0; p0 < kp; p0 += GEMM_KCP) {
-        const size_t kc = kp - p0 < GEMM_KCP ? kp - p0 : GEMM_KCP;
+    for (size_t p0 = 0; p0 < kp; p0 += kcb) {
+        const size_t kc = kp - p0 < kcb ? kp - p0 : kcb;
         FNN_PAR_FOR(nt, b, mb, {
             const size_t i0 = (size_t)b * GEMM_MR;
             const size_t mr = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;

@@ -258,8 +258,8 @@ def _gemm_ref(a, b, ta, tb):
                                      (5, 3, 0), (0, 4, 3), (70, 45, 100), (33, 65, 32)])
 @pytest.mark.parametrize("ta, tb", [(0, 0), (1, 0), (0, 1), (1, 1)])
 def test_gemm_bf16_within_the_summation_bound(bf16_path, threads, m, n, k, ta, tb):
-    """Every tile edge (6-row blocks, 32-column tiles), odd K (a padded pair), several
-    K blocks (128 pairs each), both transposes; the rounding of both operands shows far
+    """Every tile edge (8-row blocks, 32-column panels), odd K (a padded pair), several
+    K blocks (at most 160 pairs each), both transposes; the rounding of both operands shows far
     outside the bound."""
     rng = np.random.default_rng(m * 1000 + n * 10 + k)
     a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
@@ -271,6 +271,55 @@ def test_gemm_bf16_within_the_summation_bound(bf16_path, threads, m, n, k, ta, t
     if m * n * k > 100:   # not the float32 product: the operands were rounded
         plain = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
         assert np.max(np.abs(plain - want) - bound) > 0
+
+
+def _vdpbf16ps_gemm(a, b):
+    """op(A) op(B) as the AVX512_BF16 path computes it, in NumPy: the operands rounded
+    to bfloat16 (denormal ones read as zero), each element summed over the pairs of k
+    in order, within a pair k + 1 then k, every step rounded to float32 (a product of
+    two bfloat16 values is exact in float32) and a denormal sum flushed to zero."""
+    A, B = ref_round(a), ref_round(b)
+    A[np.abs(A) < 2.0 ** -126] = 0
+    B[np.abs(B) < 2.0 ** -126] = 0
+    if A.shape[1] % 2:
+        A = np.hstack([A, np.zeros((A.shape[0], 1), np.float32)])
+        B = np.vstack([B, np.zeros((1, B.shape[1]), np.float32)])
+    acc = np.zeros((A.shape[0], B.shape[1]), np.float32)
+    for p in range(A.shape[1] // 2):
+        for k in (2 * p + 1, 2 * p):
+            acc = acc + np.outer(A[:, k], B[k, :])
+            acc[np.abs(acc) < 2.0 ** -126] = 0
+    return acc
+
+
+@pytest.mark.parametrize("m, k, n", [(1, 1, 1), (7, 33, 5), (8, 32, 32), (9, 31, 33),
+                                     (17, 330, 70), (128, 450, 200), (131, 97, 10),
+                                     (64, 322, 31)])
+@pytest.mark.parametrize("ta, tb", [(0, 0), (1, 0), (0, 1), (1, 1)])
+def test_avx512_bf16_gemm_is_the_instruction_bit_for_bit(threads, m, k, n, ta, tb):
+    """The vdpbf16ps path against its arithmetic written out in NumPy, bit for bit: row
+    blocks of 8 and their edges, 32-column panels and partial ones, odd K, K blocks of
+    unequal counts of pairs (330 values of k: two blocks), the packing of both
+    operands in both layouts (pairs taken along and across the stored rows, in 16s and
+    a tail), and denormal operands (read as zero)."""
+    if not _kernels.bf16_avx512_supported() or fastnn.build_info()["simd"] != "avx2+fma":
+        pytest.skip("this CPU has no AVX512_BF16 (or the SIMD path is generic)")
+    default, default_amx = _kernels.bf16_avx512(), _kernels.bf16_amx()
+    rng = np.random.default_rng(m * 7 + k * 3 + n + 100 * ta + 10 * tb)
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    a.flat[::17] = 3e-39          # denormal in float32 and in bfloat16
+    b.flat[5::19] = -1e-39
+    c = np.full((m, n), np.nan, np.float32)
+    try:
+        _kernels._bf16_set_amx(False)
+        assert _kernels._bf16_set_avx512(True)
+        _kernels.gemm_bf16(bool(ta), bool(tb), a, b, c)
+    finally:
+        _kernels._bf16_set_avx512(default)
+        _kernels._bf16_set_amx(default_amx)
+    want = _vdpbf16ps_gemm(a.T if ta else a, b.T if tb else b)
+    np.testing.assert_array_equal(c.view(np.uint32), want.view(np.uint32))
 
 
 @pytest.mark.parametrize("m, k, n, ta, tb", [
