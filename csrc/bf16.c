@@ -354,10 +354,11 @@ FNN_TARGET_BF16 static FNN_ALWAYS_INLINE void store_8x16_transposed(const __m512
  * zero). The 16 accumulators start from zero (first K block) or from C (later blocks:
  * the float32 partial sums stored there, so blocking does not change a bit); rows
  * [0, mr) and columns [0, nc) are written. */
-FNN_TARGET_BF16 static void gemm_bf16_tile(size_t mr, size_t nc, size_t kc, int first,
-                                           const uint32_t *restrict ap,
-                                           const uint32_t *restrict bp,
-                                           float *restrict c, size_t ldc)
+FNN_TARGET_BF16 static FNN_ALWAYS_INLINE void bf16_tile(int nv, size_t mr, size_t nc,
+                                                       size_t kc, int first,
+                                                       const uint32_t *restrict ap,
+                                                       const uint32_t *restrict bp,
+                                                       float *restrict c, size_t ldc)
 {
     const __mmask16 m0 = nc >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1u);
     const __mmask16 m1 = nc >= 32 ? (__mmask16)0xFFFF
@@ -368,22 +369,34 @@ FNN_TARGET_BF16 static void gemm_bf16_tile(size_t mr, size_t nc, size_t kc, int 
             acc[r][0] = acc[r][1] = _mm512_setzero_ps();
         } else {
             acc[r][0] = _mm512_maskz_loadu_ps(m0, c + (size_t)r * ldc);
-            acc[r][1] = _mm512_maskz_loadu_ps(m1, c + (size_t)r * ldc + 16);
+            if (nv == 2) acc[r][1] = _mm512_maskz_loadu_ps(m1, c + (size_t)r * ldc + 16);
         }
     }
     for (size_t p = 0; p < kc; p++) {
         const __m512bh b0 = (__m512bh)_mm512_loadu_si512((const void *)(bp + p * GEMM_NR));
-        const __m512bh b1 = (__m512bh)_mm512_loadu_si512((const void *)(bp + p * GEMM_NR + 16));
+        const __m512bh b1 = nv == 2
+            ? (__m512bh)_mm512_loadu_si512((const void *)(bp + p * GEMM_NR + 16)) : b0;
         for (int r = 0; r < GEMM_MR; r++) {
             const __m512bh a = (__m512bh)_mm512_set1_epi32((int)ap[p * GEMM_MR + r]);
             acc[r][0] = _mm512_dpbf16_ps(acc[r][0], a, b0);              /* vdpbf16ps */
-            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], a, b1);
+            if (nv == 2) acc[r][1] = _mm512_dpbf16_ps(acc[r][1], a, b1);
         }
     }
     for (size_t r = 0; r < mr; r++) {
         _mm512_mask_storeu_ps(c + r * ldc, m0, acc[r][0]);
-        _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc[r][1]);
+        if (nv == 2) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc[r][1]);
     }
+}
+
+/* The tile of bf16_tile: two column vectors, or one where the panel has at most 16
+ * columns (the last panel of a narrow C: the other vector would be all padding). */
+FNN_TARGET_BF16 static void gemm_bf16_tile(size_t mr, size_t nc, size_t kc, int first,
+                                           const uint32_t *restrict ap,
+                                           const uint32_t *restrict bp,
+                                           float *restrict c, size_t ldc)
+{
+    if (nc > 16) bf16_tile(2, mr, nc, kc, first, ap, bp, c, ldc);
+    else bf16_tile(1, mr, nc, kc, first, ap, bp, c, ldc);
 }
 
 /* Rows x[i * ldx + k] (i < rows <= 8, k < K) as pairs along k, stored transposed: pair

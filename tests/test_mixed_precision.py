@@ -294,11 +294,12 @@ def _vdpbf16ps_gemm(a, b):
 
 @pytest.mark.parametrize("m, k, n", [(1, 1, 1), (7, 33, 5), (8, 32, 32), (9, 31, 33),
                                      (17, 330, 70), (128, 450, 200), (131, 97, 10),
-                                     (64, 322, 31)])
+                                     (64, 322, 31), (40, 48, 48)])
 @pytest.mark.parametrize("ta, tb", [(0, 0), (1, 0), (0, 1), (1, 1)])
 def test_avx512_bf16_gemm_is_the_instruction_bit_for_bit(threads, m, k, n, ta, tb):
     """The vdpbf16ps path against its arithmetic written out in NumPy, bit for bit: row
-    blocks of 8 and their edges, 32-column panels and partial ones, odd K, K blocks of
+    blocks of 8 and their edges, 32-column panels and partial ones (those of at most 16
+    columns run a tile of one column vector), odd K, K blocks of
     unequal counts of pairs (330 values of k: two blocks), the packing of both
     operands in both layouts (pairs taken along and across the stored rows, in 16s and
     a tail), and denormal operands (read as zero)."""
