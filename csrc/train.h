@@ -336,23 +336,25 @@ int fnn_train_steps_out_f64(const fnn_net *net, double *ws, size_t batch, const 
  * perm[first * batch ...] (every index < n_rows: the caller's check) into ws, runs the
  * forward in training mode (dropout masks keyed by the step t, as fnn_train_steps) and
  * copies the outputs, last activation applied, to out (*nb_out rows x last out; 0 rows
- * when first * batch >= n_rows). fnn_custom_backward then takes dout, the gradient of
- * the loss (the batch mean the caller computed) with respect to those outputs, goes back
- * through the network as fnn_train_steps does (regularizers' gradients added, clipping)
- * and updates every trained variable with the step t's rate lr. ws must not be used by
- * anything else between the two calls. t is the call's number (iteration0 + 1 of
- * fnn_train_steps). fnn_custom_forward returns 0; fnn_custom_backward 0 or
- * FNN_TRAIN_REFUSED (as fnn_train_steps: nothing updated). */
+ * when first * batch >= n_rows), and, where logits is not NULL, the last activation's
+ * input to logits (the same shape). fnn_custom_backward then takes dout, the gradient of
+ * the loss (the batch mean the caller computed) with respect to those outputs (or, when
+ * at_logits, with respect to the last activation's input: the last activation's
+ * backward is skipped), goes back through the network as fnn_train_steps does
+ * (regularizers' gradients added, clipping) and updates every trained variable with the
+ * step t's rate lr. ws must not be used by anything else between the two calls. t is the
+ * call's number (iteration0 + 1 of fnn_train_steps). fnn_custom_forward returns 0;
+ * fnn_custom_backward 0 or FNN_TRAIN_REFUSED (as fnn_train_steps: nothing updated). */
 int fnn_custom_forward_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
                            size_t n_rows, const int64_t *perm, size_t first, int64_t t,
-                           float *out, size_t *nb_out);
+                           float *out, float *logits, size_t *nb_out);
 int fnn_custom_forward_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
                            size_t n_rows, const int64_t *perm, size_t first, int64_t t,
-                           double *out, size_t *nb_out);
+                           double *out, double *logits, size_t *nb_out);
 int fnn_custom_backward_f32(const fnn_net *net, float *ws, size_t batch, size_t nb,
-                            const float *dout, int64_t t, double lr);
+                            const float *dout, int at_logits, int64_t t, double lr);
 int fnn_custom_backward_f64(const fnn_net *net, double *ws, size_t batch, size_t nb,
-                            const double *dout, int64_t t, double lr);
+                            const double *dout, int at_logits, int64_t t, double lr);
 
 /* Inference: out (n_rows x last out) = the model's output, last activation applied.
  * Returns 0, or 1 when a SIGINT after sig0 stopped it early (out is then incomplete). */

@@ -142,14 +142,14 @@ cdef extern from "train.h" nogil:
                             double *stats, long sig0, size_t *done)
     int fnn_custom_forward_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
                                size_t n_rows, const int64_t *perm, size_t first, int64_t t,
-                               float *out, size_t *nb_out)
+                               float *out, float *logits, size_t *nb_out)
     int fnn_custom_forward_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
                                size_t n_rows, const int64_t *perm, size_t first, int64_t t,
-                               double *out, size_t *nb_out)
+                               double *out, double *logits, size_t *nb_out)
     int fnn_custom_backward_f32(const fnn_net *net, float *ws, size_t batch, size_t nb,
-                                const float *dout, int64_t t, double lr)
+                                const float *dout, int at_logits, int64_t t, double lr)
     int fnn_custom_backward_f64(const fnn_net *net, double *ws, size_t batch, size_t nb,
-                                const double *dout, int64_t t, double lr)
+                                const double *dout, int at_logits, int64_t t, double lr)
     int fnn_forward_f32(const fnn_net *net, float *ws, size_t batch, const float *X,
                         size_t n_rows, float *out, long sig0)
     int fnn_forward_f64(const fnn_net *net, double *ws, size_t batch, const double *X,
@@ -805,13 +805,16 @@ cdef class FusedNet:
         return rc, total
 
     def custom_forward(self, floating[::1] ws, size_t batch, const floating[:, ::1] X,
-                       const int64_t[::1] perm, size_t first, int64_t t, floating[:, ::1] out):
+                       const int64_t[::1] perm, size_t first, int64_t t, floating[:, ::1] out,
+                       floating[:, ::1] logits=None):
         """Part 1 of a step whose loss the caller computes (train.h): the rows
         perm[first * batch ...] forward in training mode, their outputs into out's first
-        rows. Returns the number of rows (0 past the end). ws then holds the step for
+        rows, and the last activation's inputs into logits' (when given: out's shape).
+        Returns the number of rows (0 past the end). ws then holds the step for
         custom_backward."""
         cdef size_t n_rows = X.shape[0], nb = 0, lo, hi
         cdef int ok
+        cdef floating *pl = NULL
         self._intact(True)
         self._check_ws("custom_forward", ws.shape[0], batch)
         if not self.trains:
@@ -819,8 +822,18 @@ cdef class FusedNet:
         if X.shape[1] != self.n_in or perm.shape[0] != n_rows or out.shape[1] != self.n_out \
                 or out.shape[0] < min(batch, n_rows):
             raise ValueError("custom_forward: X/perm/out shapes do not match the network")
+        if logits is not None and (logits.shape[0] != out.shape[0]
+                                   or logits.shape[1] != out.shape[1]):
+            raise ValueError(f"custom_forward: logits must have out's shape "
+                             f"{(out.shape[0], out.shape[1])}, got "
+                             f"{(logits.shape[0], logits.shape[1])}")
         if batch == 0 or n_rows == 0 or first >= (n_rows + batch - 1) // batch:
             return 0
+        if logits is not None:
+            pl = &logits[0, 0]
+            if <uintptr_t>pl < <uintptr_t>(&out[0, 0] + out.shape[0] * out.shape[1]) and \
+                    <uintptr_t>&out[0, 0] < <uintptr_t>(pl + out.shape[0] * out.shape[1]):
+                raise ValueError("custom_forward: logits overlaps out: give a separate array")
         lo = first * batch
         hi = min(n_rows, lo + batch)
         with nogil:
@@ -830,16 +843,17 @@ cdef class FusedNet:
         with nogil:
             if floating is float:
                 fnn_custom_forward_f32(&self.net, &ws[0], batch, &X[0, 0], n_rows, &perm[0],
-                                       first, t, &out[0, 0], &nb)
+                                       first, t, &out[0, 0], pl, &nb)
             else:
                 fnn_custom_forward_f64(&self.net, &ws[0], batch, &X[0, 0], n_rows, &perm[0],
-                                       first, t, &out[0, 0], &nb)
+                                       first, t, &out[0, 0], pl, &nb)
         return nb
 
     def custom_backward(self, floating[::1] ws, size_t batch, const floating[:, ::1] dout,
-                        int64_t t, double lr):
+                        int64_t t, double lr, bint at_logits=False):
         """Part 2 (train.h): dout (the rows custom_forward gave x outputs) = the loss's
-        gradient with respect to those outputs; back through the network, every trained
+        gradient with respect to those outputs (at_logits: to the last activation's
+        inputs, custom_forward's logits); back through the network, every trained
         variable updated at step t with rate lr. ws: custom_forward's, untouched since.
         Returns 0, or TRAIN_REFUSED when an Ftrl step was refused (nothing updated)."""
         cdef size_t nb = dout.shape[0]
@@ -854,9 +868,11 @@ cdef class FusedNet:
             return 0
         with nogil:
             if floating is float:
-                rc = fnn_custom_backward_f32(&self.net, &ws[0], batch, nb, &dout[0, 0], t, lr)
+                rc = fnn_custom_backward_f32(&self.net, &ws[0], batch, nb, &dout[0, 0],
+                                             at_logits, t, lr)
             else:
-                rc = fnn_custom_backward_f64(&self.net, &ws[0], batch, nb, &dout[0, 0], t, lr)
+                rc = fnn_custom_backward_f64(&self.net, &ws[0], batch, nb, &dout[0, 0],
+                                             at_logits, t, lr)
         return rc
 
     def forward(self, floating[::1] ws, size_t batch, const floating[:, ::1] X,

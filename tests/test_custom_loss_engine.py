@@ -28,6 +28,27 @@ def bce_probs(y_true, y_pred):
     return ops.mean(ops.binary_crossentropy(y_true, y_pred), axis=-1)
 
 
+# Keras' loss functions on probabilities: on a softmax or sigmoid output they take its
+# logits (`_keras_logits`), on the engine as on the layer path
+def losses_bce(y_true, y_pred):
+    return keras.losses.binary_crossentropy(y_true, y_pred)
+
+
+def losses_cce(y_true, y_pred):
+    return keras.losses.categorical_crossentropy(y_true, y_pred)
+
+
+def sparse_ce_object(y_true, y_pred):
+    return keras.losses.SparseCategoricalCrossentropy()(y_true, y_pred)
+
+
+def bce_and_probabilities(y_true, y_pred):
+    """Reads the logits (the cross-entropy) and the probabilities (the penalty): the
+    gradient reaches the logits both ways."""
+    return keras.losses.binary_crossentropy(y_true, y_pred) + \
+        0.5 * ops.mean(ops.square(y_pred), axis=-1)
+
+
 class ScaledMSE(keras.losses.Loss):
     def call(self, y_true, y_pred):
         return 3.0 * ops.mean(ops.square(y_true - y_pred), axis=-1)
@@ -36,6 +57,8 @@ class ScaledMSE(keras.losses.Loss):
 def _data(kind, n, dtype):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, 6)).astype(dtype)
+    if kind.endswith("_saturated"):     # outputs near 0 and 1: probabilities clipped
+        x, kind = 40 * x, kind[:-len("_saturated")]
     if kind == "regression":
         return x, rng.standard_normal((n, 2)).astype(dtype)
     if kind == "sparse":
@@ -59,6 +82,14 @@ CASES = {
     # a built-in loss on the tape: Dice over each row (its C kernel takes axis=None)
     "dice_per_row_builtin_on_the_tape": ("onehot", 4, "softmax", keras.losses.Dice(axis=1),
                                          {}, "lion"),
+    "losses_bce_on_saturated_sigmoid": ("binary_saturated", 1, "sigmoid", losses_bce, {},
+                                        "adam"),
+    "losses_cce_on_saturated_softmax": ("onehot_saturated", 4, "softmax", losses_cce, {},
+                                        "adam"),
+    "sparse_ce_object_on_softmax": ("sparse_saturated", 4, "softmax", sparse_ce_object, {},
+                                    "sgd"),
+    "bce_reading_logits_and_probabilities": ("binary_saturated", 1, "sigmoid",
+                                             bce_and_probabilities, {}, "adam"),
 }
 
 
@@ -93,6 +124,65 @@ def test_bitwise_the_layer_path(case, dtype, monkeypatch):
         np.testing.assert_array_equal(u, v)
     assert ha == hb
     assert int(a.optimizer.iterations) == int(b.optimizer.iterations) == 21
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("loss", [losses_cce, bce_and_probabilities])
+def test_an_activation_layer_last_hands_its_logits_to_the_loss(loss, dtype, monkeypatch):
+    """A softmax or sigmoid Activation layer after a linear Dense layer: its output carries
+    its logits into the loss on the engine as on the layer path."""
+    kind, units, act = ("onehot_saturated", 4, "softmax") if loss is losses_cce else \
+        ("binary_saturated", 1, "sigmoid")
+    x, y = _data(kind, 100, dtype)
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        keras.utils.set_random_seed(5)
+        m = keras.Sequential([keras.Input((6,), dtype=dtype),
+                              layers.Dense(8, activation="relu", dtype=dtype),
+                              layers.Dense(units, dtype=dtype), layers.Activation(act, dtype=dtype)])
+        m.compile(optimizer="adam", loss=loss)
+        h = m.fit(x, y, epochs=3, batch_size=16, verbose=0)
+        assert (m._engine.custom_plan is not None) == fused
+        out.append((m.get_weights(), h.history))
+    for u, v in zip(out[0][0], out[1][0]):
+        np.testing.assert_array_equal(u, v)
+    assert out[0][1] == out[1][1]
+
+
+def test_the_logits_change_the_saturated_loss():
+    """What the cases above guard: on saturated outputs the cross-entropy of the logits
+    is far from that of the clipped probabilities."""
+    x, y = _data("binary_saturated", 100, "float32")
+    keras.utils.set_random_seed(7)
+    m = keras.Sequential([keras.Input((6,)), layers.Dense(1, activation="sigmoid")])
+    p = m(x)
+    z = np.asarray(p._keras_logits[0])
+    from_logits = np.asarray(keras.losses.binary_crossentropy(y, z, from_logits=True))
+    clipped = np.asarray(keras.losses.binary_crossentropy(y, np.asarray(p)))
+    np.testing.assert_array_equal(np.asarray(losses_bce(y, p)), from_logits)
+    assert np.max(np.abs(from_logits - clipped)) > 1.0
+
+
+def test_custom_forward_and_backward_check_the_logits_array(monkeypatch):
+    x, y = _data("binary", 32, "float32")
+    m = keras.Sequential([keras.Input((6,)), layers.Dense(1, activation="sigmoid")])
+    m.compile(optimizer="adam", loss=losses_bce)
+    m.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    plan = m._engine.custom_plan
+    ws = plan.take_workspace(16)
+    try:
+        perm = np.arange(32, dtype=np.int64)
+        out = np.empty((16, 1), np.float32)
+        with pytest.raises(ValueError, match=r"logits must have out's shape \(16, 1\), got \(8, 1\)"):
+            plan.net.custom_forward(ws, 16, x, perm, 0, 1, out, np.empty((8, 1), np.float32))
+        with pytest.raises(ValueError, match="logits overlaps out"):
+            plan.net.custom_forward(ws, 16, x, perm, 0, 1, out, out)
+        z = np.empty_like(out)
+        assert plan.net.custom_forward(ws, 16, x, perm, 0, 1, out, z) == 16
+        np.testing.assert_allclose(out, 1 / (1 + np.exp(-z)), rtol=1e-6)
+    finally:
+        plan.give_workspace(16, ws)
 
 
 @pytest.mark.parametrize("variant", ["sample_weight", "batchnorm", "frozen"])

@@ -803,6 +803,10 @@ class FusedPlan:
         self.metric_code, self.feeds, self.py_metrics = _metric_spec(model, specs,
                                                                      self.on_logits, custom)
         self.n_out = specs[-1]["out"]
+        # a softmax or sigmoid last: under a Python loss, its output carries its logits
+        # (`_keras_logits`) as the layer path's does (custom_step)
+        self._logits_act = (specs[-1]["act_name"], specs[-1]["act"], specs[-1]["act_param"]) \
+            if custom and specs[-1]["act_name"] in ("softmax", "sigmoid") else None
         self._regularized = any(s[k] for s in specs for k in ("kl1", "kl2", "bl1", "bl2")) or \
             any(s["bn"][k] for s in specs if "bn" in s for k in ("gl1", "gl2", "btl1", "btl2"))
         self.opt = model.optimizer
@@ -1046,23 +1050,43 @@ class FusedPlan:
         t = opt._iterations + 1         # the call's number (train.h)
         lr = float(self._lrs(1)[0])
         out = np.empty((min(batch, x2.shape[0]), self.n_out), self.dtype)
+        z = None if self._logits_act is None else np.empty_like(out)
         if self._in_sync:
             self._sync_input_stats()
         with _interrupt.Section():      # a Ctrl-C never splits a step
-            nb = self.net.custom_forward(ws, batch, x2, perm, b, t, out)
+            nb = self.net.custom_forward(ws, batch, x2, perm, b, t, out, z)
             o = as_tensor(out[:nb])
+            watched = [o]
+            if z is not None:
+                # a matching cross-entropy in the loss takes these logits, not o
+                watched.append(as_tensor(z[:nb]))
+                o._keras_logits = (watched[1], self._logits_act[0])
             with GradientTape(watch_accessed_variables=False) as tape:
-                tape.watch(o)
+                for tensor in watched:
+                    tape.watch(tensor)
                 total, each = model._data_losses(yb, o, swb)
-            g = tape.gradient(total, o)
-            g = np.zeros((nb, self.n_out), self.dtype) if g is None else \
-                np.ascontiguousarray(np.asarray(g), dtype=self.dtype)
+            grads = [None if g is None else np.ascontiguousarray(np.asarray(g), dtype=self.dtype)
+                     for g in tape.gradient(total, watched)]
+            g, at_logits = grads[0], False
+            if len(grads) > 1 and grads[1] is not None:
+                # the gradient at the logits: the loss' own, plus o's through the
+                # activation's backward where the loss reads o too (as the tape sums them)
+                at_logits = True
+                if g is not None:
+                    _, code, param = self._logits_act
+                    _kernels.act_backward(code, param, z[:nb], out[:nb], g, g)
+                    g = grads[1] + g
+                else:
+                    g = grads[1]
+            if g is None:
+                g = np.zeros((nb, self.n_out), self.dtype)
             full = total
             if self._regularized:    # the penalties the C backward differentiates, on
                 for term in model.losses:   # the step's weights, added as the layer path
                     full = full + term      # adds them (the same rounding)
             value = float(full)
-            self._check_refused(self.net.custom_backward(ws, batch, g, t, lr), [lr], 0)
+            self._check_refused(self.net.custom_backward(ws, batch, g, t, lr, at_logits),
+                                [lr], 0)
             opt._iterations += 1
         return model._step_sums(o, yb, o, value, each, swb)
 
