@@ -115,6 +115,38 @@ def test_new_weight_arrays_rebuild_the_inference_plan(change, monkeypatch):
     assert not np.array_equal(out[0][0], out[0][1])
 
 
+@pytest.mark.parametrize("new_mean, new_variance", [((0.1, 0.2, 0.3), (1.0, 2.0, 3.0)),
+                                                     ((0.1, 0.2, 0.3), (4.0, 2.0, 3.0)),
+                                                     ((0.5, 0.2, 0.3), (1.0, 2.0, 3.0))])
+def test_a_normalization_given_its_statistics_and_built_again(new_mean, new_variance,
+                                                                monkeypatch):
+    """A Normalization given mean= and variance= holds them as constant arrays, made anew
+    by each build(): the next fit compares them by value (an array's == is no truth
+    value: that call used to raise), keeps the plan when they are the same, and takes a
+    new mean or variance, as the layer path does."""
+    x = np.random.default_rng(0).standard_normal((64, 3)).astype(np.float32)
+    y = x.sum(axis=1, keepdims=True)
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        keras.utils.set_random_seed(2)
+        norm = layers.Normalization(mean=[0.1, 0.2, 0.3], variance=[1.0, 2.0, 3.0])
+        m = keras.Sequential([keras.Input((3,)), norm, layers.Dense(1)])
+        m.compile(optimizer="adam", loss="mse")
+        m.fit(x, y, epochs=1, verbose=0)
+        plan = m._engine.plan
+        norm.input_mean, norm.input_variance = new_mean, new_variance
+        norm.build((None, 3))
+        h = m.fit(x, y, epochs=2, verbose=0)
+        if fused:
+            assert m._engine.plan is not None
+            same = (new_mean, new_variance) == ((0.1, 0.2, 0.3), (1.0, 2.0, 3.0))
+            assert (m._engine.plan is plan) == same
+        out.append((h.history["loss"], m.predict(x, verbose=0)))
+    assert out[0][0] == out[1][0]
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+
+
 def test_nothing_changed_keeps_the_plan(monkeypatch):
     m, _, _, plan = _train(True, None, monkeypatch)
     assert plan is not None and m._engine.plan is plan

@@ -91,12 +91,20 @@ _DTYPE_MAX = {np.dtype(t).char: float(np.finfo(t).max) for t in (np.float32, np.
 # The layer attributes in the key, and per layer class those of them the class itself
 # defines (properties, class attributes): the others are read from the instance's dict.
 # (Normalization's statistics over the kept axes, its weights or the constants it was
-# given, are _kept_mean: its mean property is a new view at each read.)
+# given, are _kept_mean and _kept_variance: its mean property is a new view at each
+# read.)
 _KEY_ATTRS = ("units", "rate", "momentum", "epsilon", "activation", "invert", "_kept_mean",
+              "_kept_variance",
               "kernel_constraint", "bias_constraint",
               "stddev", "rms_scaling", "seed", "kernel_regularizer", "bias_regularizer",
               "gamma_regularizer", "beta_regularizer", "activity_regularizer", "input_spec")
 _CLASS_KEY_INFO = {}
+
+
+def _array_key(a):
+    """A plain array in FusedPlan._key as a snapshot of its values that compares with ==
+    (dtype, shape and bytes: -0.0 and 0.0 differ, a NaN equals itself)."""
+    return ("ndarray", a.dtype.str, a.shape, a.tobytes())
 
 
 def _class_key_info(cls):
@@ -935,6 +943,10 @@ class FusedPlan:
             values = list(map(layer.__dict__.get, _KEY_ATTRS))    # (no Python loop)
             for i, n in on_cls:
                 values[i] = getattr(layer, n)
+            if cls is layers_mod.Normalization and type(layer._kept_mean) is np.ndarray:
+                # the constants it was given (not weights): a rebuild makes new arrays,
+                # compared by their values (an array's == is not a truth value)
+                values = [_array_key(v) if type(v) is np.ndarray else v for v in values]
             layer_keys += values
             layer_keys += (layer.trainable, getattr(layer, "_rounds_bf16", False))
         metrics = model._metrics
