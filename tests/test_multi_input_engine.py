@@ -240,6 +240,33 @@ def test_a_model_the_engine_refuses_trains_on_the_joined_arrays_as_before(monkey
     assert m._engine.plan is None and "constraint" in m._engine.why
 
 
+def test_pandas_columns_are_joined_once_as_arrays_are(monkeypatch):
+    """`dict(df)` (a pandas Series per input, one column each) goes to the engine joined
+    once per call, as a dict of arrays does, with the same bits; before, it took the data
+    adapters, which join each batch."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({n: rng.standard_normal(64) for n in "abc"})
+    y = (df["a"] + df["b"] > 0).to_numpy(np.float32)
+    joins = []
+    join = Functional._convert_joined
+    monkeypatch.setattr(Functional, "_convert_joined",
+                        lambda self, *a, **k: joins.append(1) or join(self, *a, **k))
+    runs = []
+    for x in (dict(df), {n: df[n].to_numpy() for n in "abc"}):
+        keras.utils.set_random_seed(3)
+        ins = [keras.Input((1,), name=n) for n in "abc"]
+        h = layers.Dense(8, activation="relu")(layers.Concatenate()(ins))
+        m = keras.Model(ins, layers.Dense(1, activation="sigmoid")(h))
+        m.compile(optimizer="adam", loss="binary_crossentropy")
+        del joins[:]
+        hist = m.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+        assert len(joins) == 1 and m._engine.plan is not None
+        runs.append((hist["loss"], m.predict(x, verbose=0)))
+    assert runs[0][0] == runs[1][0]
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
 @pytest.mark.parametrize("case", ["three_axes", "an_int_input", "one_input_concatenated_twice"])
 def test_other_inputs_keep_the_data_adapters(case):
     """Inputs the engine does not join (more axes, another dtype) and graphs it does not

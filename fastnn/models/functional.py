@@ -152,6 +152,12 @@ def run_graph(nodes, inputs, values, outputs, call_layer):
     return tree_map(lambda t: got[id(t)], outputs)
 
 
+
+def _is_pandas(value):
+    """Whether value is a pandas Series or DataFrame (pandas is not imported for it)."""
+    return type(value).__name__ in ("Series", "DataFrame") and \
+        type(value).__module__.partition(".")[0] == "pandas"
+
 class Functional(Model):
     """A model defined by its graph: Model(inputs, outputs).
 
@@ -383,13 +389,15 @@ class Functional(Model):
 
     def _joins(self, x):
         """Whether the inputs x of fit, evaluate, predict or a *_on_batch call go to the
-        array path as one array: a list, tuple or dict of NumPy arrays for a model whose
-        inputs the engine joins (_joined_widths). _convert_x joins them (each checked as
-        its input), _split_joined takes a batch of them apart for the layer path."""
+        array path as one array: a list, tuple or dict of NumPy arrays (or pandas Series
+        and DataFrames: `dict(df)` gives a Series per column) for a model whose inputs the
+        engine joins (_joined_widths). _convert_x joins them (each checked as its input),
+        _split_joined takes a batch of them apart for the layer path."""
         if not isinstance(x, (list, tuple, dict)) or self._joined_widths() is None:
             return False
         values = list(x.values()) if isinstance(x, dict) else list(x)
-        return len(values) >= len(self.inputs) and all(type(v) is np.ndarray for v in values)
+        return len(values) >= len(self.inputs) and \
+            all(type(v) is np.ndarray or _is_pandas(v) for v in values)
 
     def _split_joined(self, x):
         """A batch of joined inputs (see _joins) as the model's structure of inputs, each
