@@ -255,11 +255,12 @@ def _gemm_ref(a, b, ta, tb):
 
 @pytest.mark.parametrize("m, n, k", [(1, 1, 1), (7, 33, 5), (6, 32, 2), (13, 70, 64),
                                      (32, 25, 64), (100, 17, 129), (20, 40, 601),
-                                     (5, 3, 0), (0, 4, 3), (70, 45, 100), (33, 65, 32)])
+                                     (5, 3, 0), (0, 4, 3), (70, 45, 100), (33, 65, 32),
+                                     (9, 12, 1100)])
 @pytest.mark.parametrize("ta, tb", [(0, 0), (1, 0), (0, 1), (1, 1)])
 def test_gemm_bf16_within_the_summation_bound(bf16_path, threads, m, n, k, ta, tb):
     """Every tile edge (8-row blocks, 32-column panels), odd K (a padded pair), several
-    K blocks (at most 160 pairs each), both transposes; the rounding of both operands shows far
+    K blocks (at most 512 pairs each), both transposes; the rounding of both operands shows far
     outside the bound."""
     rng = np.random.default_rng(m * 1000 + n * 10 + k)
     a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
@@ -293,14 +294,14 @@ def _vdpbf16ps_gemm(a, b):
 
 
 @pytest.mark.parametrize("m, k, n", [(1, 1, 1), (7, 33, 5), (8, 32, 32), (9, 31, 33),
-                                     (17, 330, 70), (128, 450, 200), (131, 97, 10),
+                                     (17, 1100, 70), (128, 450, 200), (131, 97, 10),
                                      (64, 322, 31), (40, 48, 48)])
 @pytest.mark.parametrize("ta, tb", [(0, 0), (1, 0), (0, 1), (1, 1)])
 def test_avx512_bf16_gemm_is_the_instruction_bit_for_bit(threads, m, k, n, ta, tb):
     """The vdpbf16ps path against its arithmetic written out in NumPy, bit for bit: row
     blocks of 8 and their edges, 32-column panels and partial ones (those of at most 16
     columns run a tile of one column vector), odd K, K blocks of
-    unequal counts of pairs (330 values of k: two blocks), the packing of both
+    unequal counts of pairs (1,100 values of k: two blocks of 275 pairs), the packing of both
     operands in both layouts (pairs taken along and across the stored rows, in 16s and
     a tail), and denormal operands (read as zero)."""
     if not _kernels.bf16_avx512_supported() or fastnn.build_info()["simd"] != "avx2+fma":
@@ -324,7 +325,7 @@ def test_avx512_bf16_gemm_is_the_instruction_bit_for_bit(threads, m, k, n, ta, t
 
 
 @pytest.mark.parametrize("m, k, n, ta, tb", [
-    (301, 450, 77, 0, 0),       # 2 K blocks; threads split the rows (3 column panels)
+    (301, 1100, 77, 0, 0),      # 2 K blocks; threads split the rows (3 column panels)
     (128, 450, 200, 0, 0),      # 7 panels: threads split the columns, each packing its own
     (128, 450, 200, 1, 1),
     (130, 301, 257, 0, 1),      # odd K, a partial last panel
