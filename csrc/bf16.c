@@ -277,6 +277,17 @@ static size_t gemm_bf16_kblock(size_t kp)
     return blocks ? (kp + blocks - 1) / blocks : 1;
 }
 
+/* What the last K block's tiles do to C as they store it (a Dense layer's forward,
+ * fnn_dense_forward_bf16): add bias[j] (when not NULL), then, when relu, also write
+ * relu(C) to a (row-major, leading dimension lda; a may be C itself, which then holds
+ * only relu(C)). The same float operations as the separate passes: the same bits. */
+typedef struct {
+    const float *bias;
+    int relu;
+    float *a;
+    size_t lda;
+} bf16_epi;
+
 #if FNN_HAVE_BF16_ISA
 /* bf16_bits of 16 lanes at once (the same formula, in integers: the same bits), each
  * result in the low half of its 32-bit lane, the high half zero. */
@@ -355,12 +366,14 @@ FNN_TARGET_BF16 static FNN_ALWAYS_INLINE void store_8x16_transposed(const __m512
  * zero), bp its GEMM_NR-column panel of B pairs (bp[p * GEMM_NR + j]; missing columns
  * zero). The 16 accumulators start from zero (first K block) or from C (later blocks:
  * the float32 partial sums stored there, so blocking does not change a bit); rows
- * [0, mr) and columns [0, nc) are written. */
+ * [0, mr) and columns [0, nc) are written, through the epilogue e (the last K block's;
+ * else NULL) whose bias and a start at this tile's first column and row. */
 FNN_TARGET_BF16 static FNN_ALWAYS_INLINE void bf16_tile(int nv, size_t mr, size_t nc,
                                                        size_t kc, int first,
                                                        const uint32_t *restrict ap,
                                                        const uint32_t *restrict bp,
-                                                       float *restrict c, size_t ldc)
+                                                       float *c, size_t ldc,
+                                                       const bf16_epi *e)
 {
     const __mmask16 m0 = nc >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1u);
     const __mmask16 m1 = nc >= 32 ? (__mmask16)0xFFFF
@@ -384,6 +397,35 @@ FNN_TARGET_BF16 static FNN_ALWAYS_INLINE void bf16_tile(int nv, size_t mr, size_
             if (nv == 2) acc[r][1] = _mm512_dpbf16_ps(acc[r][1], a, b1);
         }
     }
+    if (e) {
+        if (e->bias) {
+            const __m512 b0 = _mm512_maskz_loadu_ps(m0, e->bias);
+            const __m512 b1 = nv == 2 ? _mm512_maskz_loadu_ps(m1, e->bias + 16) : b0;
+            for (int r = 0; r < GEMM_MR; r++) {
+                acc[r][0] = _mm512_add_ps(acc[r][0], b0);
+                if (nv == 2) acc[r][1] = _mm512_add_ps(acc[r][1], b1);
+            }
+        }
+        if (e->relu) {       /* !(x <= 0) ? x : 0, as the activation kernel: NaN kept */
+            const __m512 zero = _mm512_setzero_ps();
+            const int both = e->a != c;
+            for (size_t r = 0; r < mr; r++) {
+                if (both) {
+                    _mm512_mask_storeu_ps(c + r * ldc, m0, acc[r][0]);
+                    if (nv == 2) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc[r][1]);
+                }
+                acc[r][0] = _mm512_maskz_mov_ps(
+                    _mm512_cmp_ps_mask(acc[r][0], zero, _CMP_NLE_UQ), acc[r][0]);
+                _mm512_mask_storeu_ps(e->a + r * e->lda, m0, acc[r][0]);
+                if (nv == 2) {
+                    acc[r][1] = _mm512_maskz_mov_ps(
+                        _mm512_cmp_ps_mask(acc[r][1], zero, _CMP_NLE_UQ), acc[r][1]);
+                    _mm512_mask_storeu_ps(e->a + r * e->lda + 16, m1, acc[r][1]);
+                }
+            }
+            return;
+        }
+    }
     for (size_t r = 0; r < mr; r++) {
         _mm512_mask_storeu_ps(c + r * ldc, m0, acc[r][0]);
         if (nv == 2) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc[r][1]);
@@ -395,10 +437,22 @@ FNN_TARGET_BF16 static FNN_ALWAYS_INLINE void bf16_tile(int nv, size_t mr, size_
 FNN_TARGET_BF16 static void gemm_bf16_tile(size_t mr, size_t nc, size_t kc, int first,
                                            const uint32_t *restrict ap,
                                            const uint32_t *restrict bp,
-                                           float *restrict c, size_t ldc)
+                                           float *c, size_t ldc, const bf16_epi *e)
 {
-    if (nc > 16) bf16_tile(2, mr, nc, kc, first, ap, bp, c, ldc);
-    else bf16_tile(1, mr, nc, kc, first, ap, bp, c, ldc);
+    if (nc > 16) bf16_tile(2, mr, nc, kc, first, ap, bp, c, ldc, e);
+    else bf16_tile(1, mr, nc, kc, first, ap, bp, c, ldc, e);
+}
+
+/* The epilogue of the tile at row i0, column j0 on the last K block (else NULL). */
+static FNN_ALWAYS_INLINE const bf16_epi *tile_epi(const bf16_epi *epi, int last, size_t i0,
+                                                  size_t j0, bf16_epi *out)
+{
+    if (!epi || !last) return NULL;
+    out->bias = epi->bias ? epi->bias + j0 : NULL;
+    out->relu = epi->relu;
+    out->a = epi->a ? epi->a + i0 * epi->lda + j0 : NULL;
+    out->lda = epi->lda;
+    return out;
 }
 
 /* Rows x[i * ldx + k] (i < rows <= 8, k < K) as pairs along k, stored transposed: pair
@@ -485,7 +539,8 @@ FNN_TARGET_BF16 static void pack_a_block(int trans_a, size_t K, size_t kp, const
  * pack them. */
 static void gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_t K,
                              const float *A, size_t lda, const float *B, size_t ldb,
-                             float *C, size_t ldc, unsigned char *scratch)
+                             float *C, size_t ldc, unsigned char *scratch,
+                             const bf16_epi *epi)
 {
     const size_t kp = (K + 1) / 2, nb = (N + GEMM_NR - 1) / GEMM_NR;
     const size_t mb = (M + GEMM_MR - 1) / GEMM_MR, kcb = gemm_bf16_kblock(kp);
@@ -513,8 +568,10 @@ static void gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_
                 const size_t kc = kp - p0 < kcb ? kp - p0 : kcb;
                 for (size_t b = 0; b < mb; b++) {
                     const size_t i0 = b * GEMM_MR, mr = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
+                    bf16_epi e;
                     gemm_bf16_tile(mr, nc, kc, p0 == 0, ap + (b * kp + p0) * GEMM_MR,
-                                   panel + p0 * GEMM_NR, C + i0 * ldc + j0, ldc);
+                                   panel + p0 * GEMM_NR, C + i0 * ldc + j0, ldc,
+                                   tile_epi(epi, p0 + kc == kp, i0, j0, &e));
                 }
             }
         });
@@ -532,9 +589,11 @@ static void gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_
             const size_t mr = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
             for (size_t jb = 0; jb < nb; jb++) {
                 const size_t j0 = jb * GEMM_NR;
+                bf16_epi e;
                 gemm_bf16_tile(mr, N - j0 < GEMM_NR ? N - j0 : GEMM_NR, kc, p0 == 0,
                                ap + ((size_t)b * kp + p0) * GEMM_MR,
-                               bp + (jb * kp + p0) * GEMM_NR, C + i0 * ldc + j0, ldc);
+                               bp + (jb * kp + p0) * GEMM_NR, C + i0 * ldc + j0, ldc,
+                               tile_epi(epi, p0 + kc == kp, i0, j0, &e));
             }
         });
     }
@@ -585,27 +644,42 @@ size_t fnn_gemm_bf16_scratch(size_t M, size_t N, size_t K)
     return need;
 }
 
+/* fnn_gemm_bf16_ws with the epilogue epi run in the AVX512_BF16 path's tiles; returns 1
+ * when it did (0: C holds the bare product, the caller applies epi). */
+static int gemm_bf16_epi(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                         const float *A, size_t lda, const float *B, size_t ldb,
+                         float *C, size_t ldc, void *scratch, const bf16_epi *epi);
+
 void fnn_gemm_bf16_ws(int trans_a, int trans_b, size_t M, size_t N, size_t K,
                       const float *A, size_t lda, const float *B, size_t ldb,
                       float *C, size_t ldc, void *scratch)
 {
+    (void)gemm_bf16_epi(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, scratch, NULL);
+}
+
+static int gemm_bf16_epi(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                         const float *A, size_t lda, const float *B, size_t ldb,
+                         float *C, size_t ldc, void *scratch, const bf16_epi *epi)
+{
     unsigned char *p = (unsigned char *)scratch;
-    if (M == 0 || N == 0) return;
+    if (M == 0 || N == 0) return 0;
     if (K == 0) {
         for (size_t i = 0; i < M; i++) memset(C + i * ldc, 0, N * sizeof *C);
-        return;
+        return 0;
     }
 #if FNN_HAVE_AMX
     if (fnn_bf16_amx()) {
         gemm_bf16_amx(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, p);
-        return;
+        return 0;
     }
 #endif
 #if FNN_HAVE_BF16_ISA
     if (fnn_bf16_avx512()) {
-        gemm_bf16_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, p);
-        return;
+        gemm_bf16_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, p, epi);
+        return epi != NULL;
     }
+#else
+    (void)epi;
 #endif
     /* stored layouts: A is M x K (K x M when trans_a), B is K x N (N x K when trans_b) */
     float *ar = (float *)bf16_carve(&p, M * K * sizeof(float));
@@ -614,6 +688,7 @@ void fnn_gemm_bf16_ws(int trans_a, int trans_b, size_t M, size_t N, size_t K,
     rounded_copy(trans_b ? N : K, trans_b ? K : N, B, ldb, br);
     fnn_gemm_f32(trans_a, trans_b, M, N, K, 1.0f, ar, trans_a ? M : K, br, trans_b ? K : N,
                  0.0f, C, ldc);
+    return 0;
 }
 
 int fnn_gemm_bf16(int trans_a, int trans_b, size_t M, size_t N, size_t K,
@@ -647,20 +722,73 @@ void fnn_dense_forward_bf16(size_t M, size_t K, size_t N, const float *X, const 
                             void *scratch)
 {
     float *C = Z ? Z : A;
-    fnn_gemm_bf16_ws(0, 0, M, N, K, X, K, W, N, C, N, scratch);
-    if (b)
+    /* the bias, and a relu, in the tiles as they store C (the AVX512_BF16 path); else
+     * each in a pass of its own: the same operations, the same bits */
+    const bf16_epi epi = {b, act == FNN_ACT_RELU, A, N};
+    if (gemm_bf16_epi(0, 0, M, N, K, X, K, W, N, C, N, scratch, b || epi.relu ? &epi : NULL)) {
+        if (epi.relu) return;
+    } else if (b) {
         for (size_t i = 0; i < M; i++) {
             float *row = C + i * N;
             for (size_t j = 0; j < N; j++) row[j] += b[j];
         }
+    }
     if (act != FNN_ACT_LINEAR || C != A) fnn_act_forward_f32(act, act_param, M, N, C, A);
 }
 
-void fnn_dense_backward_bf16(size_t M, size_t K, size_t N, const float *X, const float *W,
-                             float *dZ, float *dW, float *db, float *dX, void *scratch)
+/* db[j] = 0 + round(dZ[0][j]) + round(dZ[1][j]) + ... in row order (round: bf16_bits),
+ * each column's sum on its own: the bits of fnn_dense_backward_f32's column sums of the
+ * rounded dZ, which is not written. */
+static void rounded_col_sums_c(size_t M, size_t N, const float *dZ, float *db)
 {
-    fnn_round_bf16(M * N, dZ, dZ);
+    for (size_t j = 0; j < N; j++) db[j] = 0.0f;
+    for (size_t i = 0; i < M; i++)
+        for (size_t j = 0; j < N; j++) {
+            uint32_t u;
+            float r;
+            memcpy(&u, dZ + i * N + j, sizeof u);
+            u = (uint32_t)bf16_bits(u) << 16;
+            memcpy(&r, &u, sizeof r);
+            db[j] += r;
+        }
+}
+
+#if FNN_HAVE_BF16_ISA
+FNN_TARGET_BF16 static void rounded_col_sums_avx512(size_t M, size_t N, const float *dZ,
+                                                    float *db)
+{
+    for (size_t j = 0; j < N; j += 64) {      /* 4 vectors of columns in registers */
+        __m512 acc[4];
+        __mmask16 m[4];
+        for (int v = 0; v < 4; v++) {
+            const size_t c = j + 16 * (size_t)v;
+            m[v] = c >= N ? 0 : N - c >= 16 ? (__mmask16)0xFFFF
+                                              : (__mmask16)((1u << (N - c)) - 1u);
+            acc[v] = _mm512_setzero_ps();
+        }
+        for (size_t i = 0; i < M; i++)
+            for (int v = 0; v < 4; v++) {
+                const __m512 x = _mm512_maskz_loadu_ps(m[v], dZ + i * N + j + 16 * (size_t)v);
+                acc[v] = _mm512_add_ps(acc[v], _mm512_castsi512_ps(
+                                                   _mm512_slli_epi32(bf16_bits16(x), 16)));
+            }
+        for (int v = 0; v < 4; v++)
+            _mm512_mask_storeu_ps(db + j + 16 * (size_t)v, m[v], acc[v]);
+    }
+}
+#endif
+
+void fnn_dense_backward_bf16(size_t M, size_t K, size_t N, const float *X, const float *W,
+                             const float *dZ, float *dW, float *db, float *dX, void *scratch)
+{
+    /* dZ is rounded where it is read: as the products pack it, and in db's sums */
     if (dW) fnn_gemm_bf16_ws(1, 0, K, N, M, X, K, dZ, N, dW, N, scratch);
-    if (db) fnn_dense_backward_f32(M, K, N, X, W, dZ, NULL, db, NULL);
+    if (db) {
+#if FNN_HAVE_BF16_ISA
+        if (fnn_bf16_avx512()) rounded_col_sums_avx512(M, N, dZ, db);
+        else
+#endif
+        rounded_col_sums_c(M, N, dZ, db);
+    }
     if (dX) fnn_gemm_bf16_ws(0, 1, M, K, N, dZ, N, W, N, dX, K, scratch);
 }

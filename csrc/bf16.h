@@ -67,17 +67,18 @@ void fnn_gemm_bf16_ws(int trans_a, int trans_b, size_t M, size_t N, size_t K,
  *   W (K x N)); then C += b row by row (b may be NULL); then A = act(C)
  *   (fnn_act_forward_f32 with act_param, its FNN_ACT_NPARAM parameters or NULL; skipped
  *   when act is linear and C is A).
- * fnn_dense_backward_bf16: dZ (M x N) is first rounded to bfloat16 in place (the gradient
- *   that reaches a bfloat16 product); then dW (K x N) = X^T dZ, db = the column sums of
- *   the rounded dZ in row order (fnn_dense_backward_f32's), dX (M x K) = dZ W^T, the
- *   products by fnn_gemm_bf16; any of dW, db, dX may be NULL.
+ * fnn_dense_backward_bf16: with dZ (M x N, read only) rounded to bfloat16 (the gradient
+ *   that reaches a bfloat16 product: rounded where it is read, dZ is not written),
+ *   dW (K x N) = X^T dZ, db = the column sums of the rounded dZ in row order
+ *   (fnn_dense_backward_f32's order: the same bits), dX (M x K) = dZ W^T, the products
+ *   by fnn_gemm_bf16; any of dW, db, dX may be NULL.
  * scratch: fnn_dense_bf16_scratch(M, K, N) bytes, enough for all three products. */
 size_t fnn_dense_bf16_scratch(size_t M, size_t K, size_t N);
 void fnn_dense_forward_bf16(size_t M, size_t K, size_t N, const float *X, const float *W,
                             const float *b, int act, const double *act_param, float *Z, float *A,
                             void *scratch);
 void fnn_dense_backward_bf16(size_t M, size_t K, size_t N, const float *X, const float *W,
-                             float *dZ, float *dW, float *db, float *dX, void *scratch);
+                             const float *dZ, float *dW, float *db, float *dX, void *scratch);
 
 /* 1 if the CPU has AVX512_BF16 (and AVX-512F). */
 int fnn_bf16_avx512_supported(void);

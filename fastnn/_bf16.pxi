@@ -23,7 +23,7 @@ cdef extern from "bf16.h" nogil:
                                 const float *b, int act, const double *act_param, float *Z, float *A,
                                 void *scratch)
     void fnn_dense_backward_bf16(size_t M, size_t K, size_t N, const float *X, const float *W,
-                                 float *dZ, float *dW, float *db, float *dX, void *scratch)
+                                 const float *dZ, float *dW, float *db, float *dX, void *scratch)
 
 
 cdef inline int _bf16_check(size_t nx, size_t ny, uintptr_t px, uintptr_t py,
@@ -207,11 +207,11 @@ def dense_forward_bf16(const float[:, ::1] x not None, const float[:, ::1] kerne
 
 
 def dense_backward_bf16(const float[:, ::1] x not None, const float[:, ::1] kernel not None,
-                        float[:, ::1] gz not None, float[:, ::1] dk not None, db, dx):
+                        const float[:, ::1] gz not None, float[:, ::1] dk not None, db, dx):
     """A Dense layer's backward under mixed_bfloat16 (csrc/bf16.h
-    fnn_dense_backward_bf16): gz is rounded to bfloat16 IN PLACE, then dk = x.T @ gz,
-    db = gz.sum(0) (row order), dx = gz @ kernel.T on bfloat16 operands (db, dx may be
-    None). All float32 and C-contiguous; the outputs apart from each other and the
+    fnn_dense_backward_bf16): with gz rounded to bfloat16 (gz itself is not written),
+    dk = x.T @ gz, db = gz.sum(0) (row order), dx = gz @ kernel.T on bfloat16 operands
+    (db, dx may be None). All float32 and C-contiguous; the outputs apart from each other and the
     inputs."""
     cdef size_t M = x.shape[0], K = x.shape[1], N = kernel.shape[1]
     cdef float[::1] b
@@ -247,7 +247,7 @@ def dense_backward_bf16(const float[:, ::1] x not None, const float[:, ::1] kern
         if M and K:
             pd = &d[0, 0]
             arrays.append(("dx", <uintptr_t>pd, M * K))
-    for i in range(2, len(arrays)):        # each written array apart from all the others
+    for i in range(3, len(arrays)):        # each written array apart from all the others
         name, lo, n = arrays[i]
         _bf16_apart("dense_backward_bf16", name, lo, n, arrays[:i] + arrays[i + 1:])
     if K == 0 or N == 0:

@@ -397,9 +397,10 @@ def _dense_forward(x, kernel, bias, act, param, z, a):
 
 def _dense_backward(x, kernel, gz, dk, db, dx):
     """The C dense_backward's contract (dk = x^T gz, db = column sums of gz or None,
-    dx = gz kernel^T or None) with bfloat16 operands: gz is rounded too (a copy), and
-    db sums the rounded gz (the gradient that reaches a bfloat16 product)."""
-    _kernels.dense_backward_bf16(x, kernel, np.array(gz, np.float32, order="C"), dk, db, dx)
+    dx = gz kernel^T or None) with bfloat16 operands: gz is rounded too (where the kernel
+    reads it; gz is not written), and db sums the rounded gz (the gradient that reaches
+    a bfloat16 product)."""
+    _kernels.dense_backward_bf16(x, kernel, np.ascontiguousarray(gz, np.float32), dk, db, dx)
 
 
 def is_mixed(policy):

@@ -719,8 +719,8 @@ def test_mixed_engine_equals_the_layer_path_bitwise(bf16_path, kind, monkeypatch
 def test_dense_bf16_kernels_against_numpy(bf16_path):
     """fnn_dense_forward_bf16 / fnn_dense_backward_bf16: the products within the float32
     summation bound of the float64 reference on rounded operands; the bias added after
-    the product, the activation after that; gz rounded in place; db the row-order float32
-    sums of the rounded gz, bit for bit."""
+    the product, the activation after that; gz rounded where it is read, not written; db
+    the row-order float32 sums of the rounded gz, bit for bit."""
     rng = np.random.default_rng(4)
     M, K, N = 45, 70, 37
     x = rng.standard_normal((M, K)).astype(np.float32)
@@ -744,7 +744,7 @@ def test_dense_bf16_kernels_against_numpy(bf16_path):
                   np.empty((M, K), np.float32))
     _kernels.dense_backward_bf16(x, w, g, dk, db, dx)
     gr = ref_round(gz)
-    np.testing.assert_array_equal(g, gr)                        # rounded in place
+    np.testing.assert_array_equal(g, gz)                        # read only
     seq = np.zeros(N, np.float32)
     for row in gr:
         seq = seq + row
@@ -752,6 +752,36 @@ def test_dense_bf16_kernels_against_numpy(bf16_path):
     zero = np.zeros(1)
     assert np.all(np.abs(dk - xr.T.astype(np.float64) @ gr) <= _bound(xr.T, gr, zero))
     assert np.all(np.abs(dx - gr.astype(np.float64) @ wr.T) <= _bound(gr, wr.T, zero))
+
+
+@pytest.mark.parametrize("act", ["relu", "linear", "tanh", "sigmoid"])
+@pytest.mark.parametrize("bias, keep_z", [(True, True), (True, False), (False, True),
+                                          (False, False)])
+@pytest.mark.parametrize("m, k, n", [(45, 70, 37), (16, 1100, 64), (9, 31, 10)])
+def test_dense_forward_bf16_epilogue_is_the_separate_passes(bf16_path, threads, act, bias,
+                                                            keep_z, m, k, n):
+    """The bias and a relu run in the AVX512_BF16 path's tiles as they store the product;
+    bit for bit the product, then + bias, then the activation kernel, on every path: NaN
+    rows, partial tiles and panels, two K blocks, z kept or not."""
+    from fastnn._codes import ACTIVATIONS
+    code = ACTIVATIONS[act][0]
+    rng = np.random.default_rng(m + k + n)
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    x[3] = np.nan
+    w = rng.standard_normal((k, n)).astype(np.float32)
+    b = rng.standard_normal(n).astype(np.float32) if bias else None
+    prod = np.empty((m, n), np.float32)
+    _kernels.gemm_bf16(False, False, x, w, prod)
+    want_z = prod + b if bias else prod
+    want_a = np.empty_like(want_z)
+    _kernels.act_forward(code, 0.0, want_z, want_a)
+    a = np.full((m, n), 7.0, np.float32)
+    z = np.full((m, n), 7.0, np.float32) if keep_z else None
+    _kernels.dense_forward_bf16(x, w, b, code, 0.0, z, a)
+    np.testing.assert_array_equal(a.view(np.uint32), want_a.view(np.uint32))
+    if keep_z:
+        np.testing.assert_array_equal(z.view(np.uint32), want_z.view(np.uint32))
+    assert np.isnan(a[3]).all() and (act != "relu" or (a >= 0).sum() == a.size - n)
 
 
 @pytest.mark.parametrize("call, message", [
@@ -782,7 +812,7 @@ def test_dense_bf16_refuses_overlapping_outputs():
     buf = np.zeros((4, 4), np.float32)
     with pytest.raises(ValueError, match="a overlaps x"):
         _kernels.dense_forward_bf16(buf, np.ones((4, 4), np.float32), None, 0, 0.0, None, buf)
-    with pytest.raises(ValueError, match="gz overlaps dk"):
+    with pytest.raises(ValueError, match="dk overlaps gz"):
         _kernels.dense_backward_bf16(np.ones((4, 4), np.float32), np.ones((4, 4), np.float32),
                                      buf, buf, None, None)
 
