@@ -307,7 +307,18 @@ FNN_TARGET_BF16 static FNN_ALWAYS_INLINE __m512i bf16_bits16(__m512 v)
  * hi[j] (the high half), each rounded (bf16_bits). */
 FNN_TARGET_BF16 static FNN_ALWAYS_INLINE __m512i bf16_pairs_across(__m512 lo, __m512 hi)
 {
-    return _mm512_or_si512(bf16_bits16(lo), _mm512_slli_epi32(bf16_bits16(hi), 16));
+    const __m512i expo = _mm512_set1_epi32(0x7f800000), mant = _mm512_set1_epi32(0x007fffff);
+    const __m512i ulo = _mm512_castps_si512(lo), uhi = _mm512_castps_si512(hi);
+    /* vcvtneps2bf16 rounds as bf16_bits does, but reads denormals as zero: where one is
+     * among the 32, the formula */
+    if ((_mm512_testn_epi32_mask(ulo, expo) & _mm512_test_epi32_mask(ulo, mant)) |
+        (_mm512_testn_epi32_mask(uhi, expo) & _mm512_test_epi32_mask(uhi, mant)))
+        return _mm512_or_si512(bf16_bits16(lo), _mm512_slli_epi32(bf16_bits16(hi), 16));
+    const __m256i l = (__m256i)_mm512_cvtneps_pbh(lo), h = (__m256i)_mm512_cvtneps_pbh(hi);
+    /* interleaved by 128-bit lanes: pairs 0-3 and 8-11, then 4-7 and 12-15 */
+    const __m256i p0 = _mm256_unpacklo_epi16(l, h), p1 = _mm256_unpackhi_epi16(l, h);
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_permute2x128_si256(p0, p1, 0x20)),
+                              _mm256_permute2x128_si256(p0, p1, 0x31), 1);
 }
 
 /* 16 pairs from 32 values contiguous along k (x[0..32), the first n of them read, the
@@ -317,9 +328,18 @@ FNN_TARGET_BF16 static FNN_ALWAYS_INLINE __m512i bf16_pairs_along(const float *x
     const __mmask16 m0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
     const __mmask16 m1 = n >= 32 ? (__mmask16)0xFFFF
                          : n > 16 ? (__mmask16)((1u << (n - 16)) - 1u) : (__mmask16)0;
-    const __m256i a = _mm512_cvtepi32_epi16(bf16_bits16(_mm512_maskz_loadu_ps(m0, x)));
-    const __m256i b = _mm512_cvtepi32_epi16(bf16_bits16(_mm512_maskz_loadu_ps(m1, x + 16)));
-    return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+    const __m512 lo = _mm512_maskz_loadu_ps(m0, x), hi = _mm512_maskz_loadu_ps(m1, x + 16);
+    const __m512i expo = _mm512_set1_epi32(0x7f800000), mant = _mm512_set1_epi32(0x007fffff);
+    const __m512i ulo = _mm512_castps_si512(lo), uhi = _mm512_castps_si512(hi);
+    /* vcvtne2ps2bf16 rounds as bf16_bits does, but reads denormals as zero: where one
+     * is among the 32, the formula */
+    if ((_mm512_testn_epi32_mask(ulo, expo) & _mm512_test_epi32_mask(ulo, mant)) |
+        (_mm512_testn_epi32_mask(uhi, expo) & _mm512_test_epi32_mask(uhi, mant))) {
+        const __m256i a = _mm512_cvtepi32_epi16(bf16_bits16(lo));
+        const __m256i b = _mm512_cvtepi32_epi16(bf16_bits16(hi));
+        return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+    }
+    return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);                   /* vcvtne2ps2bf16 */
 }
 
 /* r[0..8): 8 vectors of 16 pairs each (r[i] lane p: item i's pair p). Stored transposed:

@@ -308,10 +308,20 @@ def test_avx512_bf16_gemm_is_the_instruction_bit_for_bit(threads, m, k, n, ta, t
         pytest.skip("this CPU has no AVX512_BF16 (or the SIMD path is generic)")
     default, default_amx = _kernels.bf16_avx512(), _kernels.bf16_amx()
     rng = np.random.default_rng(m * 7 + k * 3 + n + 100 * ta + 10 * tb)
-    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
-    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
-    a.flat[::17] = 3e-39          # denormal in float32 and in bfloat16
-    b.flat[5::19] = -1e-39
+    A = rng.standard_normal((m, k)).astype(np.float32)      # op(A), op(B)
+    B = rng.standard_normal((k, n)).astype(np.float32)
+    # denormal operands (in float32 and in bfloat16) in some rows of each, the others
+    # without (the packing converts 32 values at a time by an instruction that reads
+    # denormals as zero, and takes the formula where one is among them)
+    A[: max(1, m // 4)].flat[::7] = 3e-39
+    B[-1].flat[::3] = -1e-39
+    # a denormal that rounds up to the least normal bfloat16, alone in C's column 0 with
+    # A's values of magnitude >= 1: that column shows whether it was read as 2^-126
+    B[:, 0] = 0
+    B[k // 2, 0] = 1.1752e-38
+    A[:, k // 2] = np.where(A[:, k // 2] < 0, -1.5, 1.5)
+    a = np.ascontiguousarray(A.T) if ta else A
+    b = np.ascontiguousarray(B.T) if tb else B
     c = np.full((m, n), np.nan, np.float32)
     try:
         _kernels._bf16_set_amx(False)
@@ -320,7 +330,8 @@ def test_avx512_bf16_gemm_is_the_instruction_bit_for_bit(threads, m, k, n, ta, t
     finally:
         _kernels._bf16_set_avx512(default)
         _kernels._bf16_set_amx(default_amx)
-    want = _vdpbf16ps_gemm(a.T if ta else a, b.T if tb else b)
+    want = _vdpbf16ps_gemm(A, B)
+    assert np.all(np.abs(want[:, 0]) == np.float32(1.5 * 2.0 ** -126))
     np.testing.assert_array_equal(c.view(np.uint32), want.view(np.uint32))
 
 
