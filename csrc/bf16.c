@@ -53,6 +53,16 @@ static void pack_c(size_t n, const float *x, uint16_t *y)
 #define FNN_HAVE_BF16_ISA 1
 #define FNN_TARGET_BF16 __attribute__((target("avx512f,avx512bf16")))
 
+/* Whether a float32 denormal is among the 32 lanes of lo and hi: the conversion
+ * instructions read those as zero, where the rounding of bf16.h does not. */
+FNN_TARGET_BF16 static FNN_ALWAYS_INLINE int any_denormal(__m512 lo, __m512 hi)
+{
+    const __m512i expo = _mm512_set1_epi32(0x7f800000), mant = _mm512_set1_epi32(0x007fffff);
+    const __m512i ulo = _mm512_castps_si512(lo), uhi = _mm512_castps_si512(hi);
+    return ((_mm512_testn_epi32_mask(ulo, expo) & _mm512_test_epi32_mask(ulo, mant)) |
+            (_mm512_testn_epi32_mask(uhi, expo) & _mm512_test_epi32_mask(uhi, mant))) != 0;
+}
+
 /* 16 floats at x -> their 16 bfloat16 values, zero-extended to 32-bit lanes. The
  * instruction flushes denormal inputs to zero; those lanes (rare) take the formula. */
 FNN_TARGET_BF16 static FNN_ALWAYS_INLINE __m512i bf16x16(__m512 v)
@@ -85,18 +95,10 @@ FNN_TARGET_BF16 static void round_avx512(size_t n, const float *x, float *y)
 /* 32 floats -> 32 bfloat16 with one vcvtne2ps2bf16; denormal lanes as in bf16x16. */
 FNN_TARGET_BF16 static void pack_avx512(size_t n, const float *x, uint16_t *y)
 {
-    const __m512i expo = _mm512_set1_epi32(0x7f800000), mant = _mm512_set1_epi32(0x007fffff);
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         const __m512 lo = _mm512_loadu_ps(x + i), hi = _mm512_loadu_ps(x + i + 16);
-        const __m512i ulo = _mm512_castps_si512(lo), uhi = _mm512_castps_si512(hi);
-        const __mmask16 dlo = _mm512_cmpeq_epi32_mask(_mm512_and_si512(ulo, expo),
-                                                      _mm512_setzero_si512())
-                              & _mm512_test_epi32_mask(ulo, mant);
-        const __mmask16 dhi = _mm512_cmpeq_epi32_mask(_mm512_and_si512(uhi, expo),
-                                                      _mm512_setzero_si512())
-                              & _mm512_test_epi32_mask(uhi, mant);
-        if (dlo | dhi) {   /* a denormal among them: the lanes one by one, as bf16x16 */
+        if (any_denormal(lo, hi)) {   /* the lanes one by one, as bf16x16 */
             _mm256_storeu_si256((__m256i *)(y + i),
                                 _mm512_cvtepi32_epi16(bf16x16(lo)));
             _mm256_storeu_si256((__m256i *)(y + i + 16),
@@ -307,12 +309,9 @@ FNN_TARGET_BF16 static FNN_ALWAYS_INLINE __m512i bf16_bits16(__m512 v)
  * hi[j] (the high half), each rounded (bf16_bits). */
 FNN_TARGET_BF16 static FNN_ALWAYS_INLINE __m512i bf16_pairs_across(__m512 lo, __m512 hi)
 {
-    const __m512i expo = _mm512_set1_epi32(0x7f800000), mant = _mm512_set1_epi32(0x007fffff);
-    const __m512i ulo = _mm512_castps_si512(lo), uhi = _mm512_castps_si512(hi);
     /* vcvtneps2bf16 rounds as bf16_bits does, but reads denormals as zero: where one is
      * among the 32, the formula */
-    if ((_mm512_testn_epi32_mask(ulo, expo) & _mm512_test_epi32_mask(ulo, mant)) |
-        (_mm512_testn_epi32_mask(uhi, expo) & _mm512_test_epi32_mask(uhi, mant)))
+    if (any_denormal(lo, hi))
         return _mm512_or_si512(bf16_bits16(lo), _mm512_slli_epi32(bf16_bits16(hi), 16));
     const __m256i l = (__m256i)_mm512_cvtneps_pbh(lo), h = (__m256i)_mm512_cvtneps_pbh(hi);
     /* interleaved by 128-bit lanes: pairs 0-3 and 8-11, then 4-7 and 12-15 */
@@ -329,12 +328,9 @@ FNN_TARGET_BF16 static FNN_ALWAYS_INLINE __m512i bf16_pairs_along(const float *x
     const __mmask16 m1 = n >= 32 ? (__mmask16)0xFFFF
                          : n > 16 ? (__mmask16)((1u << (n - 16)) - 1u) : (__mmask16)0;
     const __m512 lo = _mm512_maskz_loadu_ps(m0, x), hi = _mm512_maskz_loadu_ps(m1, x + 16);
-    const __m512i expo = _mm512_set1_epi32(0x7f800000), mant = _mm512_set1_epi32(0x007fffff);
-    const __m512i ulo = _mm512_castps_si512(lo), uhi = _mm512_castps_si512(hi);
     /* vcvtne2ps2bf16 rounds as bf16_bits does, but reads denormals as zero: where one
      * is among the 32, the formula */
-    if ((_mm512_testn_epi32_mask(ulo, expo) & _mm512_test_epi32_mask(ulo, mant)) |
-        (_mm512_testn_epi32_mask(uhi, expo) & _mm512_test_epi32_mask(uhi, mant))) {
+    if (any_denormal(lo, hi)) {
         const __m256i a = _mm512_cvtepi32_epi16(bf16_bits16(lo));
         const __m256i b = _mm512_cvtepi32_epi16(bf16_bits16(hi));
         return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
