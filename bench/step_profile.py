@@ -9,7 +9,9 @@ then the whole step (one epoch of fit over 60,000 rows, per step) with the team-
 policy on and off, the second split into its phases as the engine times them
 (FusedNet.set_phase_timing). The kernels' sum against the step shows what the kernels
 alone do not explain; 1-thread against N-thread times show which kernels do not scale. Medians
-of ``--repeats`` calls, in microseconds.
+of ``--repeats`` calls, in microseconds. With ``--policy mixed_bfloat16`` the model is
+built under that dtype policy and only the whole step and its phases are timed (the
+kernels one by one are the float32 ones).
 """
 import argparse
 import os
@@ -118,12 +120,26 @@ def main(argv=None):
     p.add_argument("--workload", default="W3",
                    help="the fit to time step by step: W3 (784-512-256-10, with its kernels "
                         "timed one by one first), W1 or W2 (the digit networks, 100 epochs)")
+    p.add_argument("--policy", default="float32", choices=("float32", "mixed_bfloat16"),
+                   help="the dtype policy the model is built under (default float32)")
     args = p.parse_args(argv)
     import fastnn
+    from fastnn import mixed_precision
     if args.threads:
         fastnn.set_num_threads(args.threads)
-    print(f"threads {fastnn.get_num_threads()}, {fastnn.build_info()}", flush=True)
-    if args.workload == "W3":
+    before = mixed_precision.global_policy()
+    mixed_precision.set_global_policy(args.policy)
+    try:
+        return _report(args)
+    finally:
+        mixed_precision.set_global_policy(before)
+
+
+def _report(args):
+    import fastnn
+    print(f"threads {fastnn.get_num_threads()}, dtype policy {args.policy}, {fastnn.build_info()}",
+          flush=True)
+    if args.workload == "W3" and args.policy == "float32":
         rows = kernel_times(args.repeats)
         for name, us in rows:
             print(f"  {name:34s} {us:9.1f} us")

@@ -18,3 +18,13 @@ def test_step_profile_times_a_digit_network_step_by_phase(capsys):
     out = capsys.readouterr().out
     assert "kernels, sum" not in out and "fit step, policy off" in out
     assert "phase forward 0" in out and "phase update 2" in out and "phase loss" in out
+
+
+def test_step_profile_times_a_mixed_bfloat16_step_and_restores_the_policy(capsys):
+    from fastnn import mixed_precision
+    before = mixed_precision.global_policy().name
+    assert step_profile.main(["--policy", "mixed_bfloat16", "--scale", "0.01"]) == 0
+    out = capsys.readouterr().out
+    assert "dtype policy mixed_bfloat16" in out and "kernels, sum" not in out
+    assert "phase forward 0" in out and "phase update 2" in out
+    assert mixed_precision.global_policy().name == before
