@@ -69,12 +69,14 @@ def check_step_against_central_differences(model, w0, x, y, rng, which=None, eps
     model.set_weights(w0)
 
 
-def engine_and_layer_path_runs(monkeypatch, build, x, y, connection, epochs=3,
-                               batch_size=16):
+def engine_and_layer_path_runs(monkeypatch, build, x, y, connection=None, epochs=3,
+                               batch_size=16, lowered=None):
     """The model build() makes (from its own seed) fitted on the C engine, then on the
     layer-by-layer path (engine.ENABLED off): per path (predictions before, history,
     weights, predictions after, evaluate's result). Asserts that the engine ran the
-    model and that its plan has a connection of the given kind ("skip", "cat", "src")."""
+    model, that its plan has a connection of the given kind ("skip", "cat", "src";
+    None: any plan), and whatever lowered(model) asserts of the engine's run; and that
+    the layer path ran without a plan."""
     from fastnn import engine
     runs = []
     for fused in (True, False):
@@ -84,7 +86,12 @@ def engine_and_layer_path_runs(monkeypatch, build, x, y, connection, epochs=3,
         h = m.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0).history
         if fused:
             assert m._engine.why is None and m._engine.plan is not None, m._engine.why
-            assert any(s.get(connection) for s in m._engine.plan.specs)
+            if connection is not None:
+                assert any(s.get(connection) for s in m._engine.plan.specs)
+            if lowered is not None:
+                lowered(m)
+        else:
+            assert m._engine.plan is None
         runs.append((before, h, m.get_weights(), m.predict(x, verbose=0),
                      m.evaluate(x, y, verbose=0)))
     return runs

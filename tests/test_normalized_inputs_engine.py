@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import fastnn as keras
-from cases import assert_reloads_alike
+from cases import assert_reloads_alike, engine_and_layer_path_runs
 from fastnn import engine, layers
 
 # The inputs' widths (in the order of model.inputs) of each case, the order the
@@ -118,19 +118,8 @@ def _assert_same_bits(a, b):
 
 def _runs(monkeypatch, build, x, y, epochs=3, batch_size=32):
     """The model build() makes fitted on the engine (asserted) and on the layer path."""
-    out = []
-    for fused in (True, False):
-        monkeypatch.setattr(engine, "ENABLED", fused)
-        m = build()
-        before = m.predict(x, verbose=0)
-        h = m.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0).history
-        if fused:
-            _assert_lowered(m)
-        else:
-            assert m._engine.plan is None
-        out.append((before, h, m.get_weights(), m.predict(x, verbose=0),
-                    m.evaluate(x, y, verbose=0)))
-    return out
+    return engine_and_layer_path_runs(monkeypatch, build, x, y, epochs=epochs,
+                                      batch_size=batch_size, lowered=_assert_lowered)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
