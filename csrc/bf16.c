@@ -545,6 +545,24 @@ FNN_TARGET_BF16 static void pack_a_block(int trans_a, size_t K, size_t kp, const
     }
 }
 
+/* C's columns [j0, j0 + nc) = op(A) (packed: ap, every row block) times one packed panel
+ * of B, over every K block and row block, in this thread. */
+static void panel_product(size_t M, size_t kp, const uint32_t *ap, const uint32_t *panel,
+                          size_t j0, size_t nc, float *C, size_t ldc, const bf16_epi *epi)
+{
+    const size_t mb = (M + GEMM_MR - 1) / GEMM_MR, kcb = gemm_bf16_kblock(kp);
+    for (size_t p0 = 0; p0 < kp; p0 += kcb) {
+        const size_t kc = kp - p0 < kcb ? kp - p0 : kcb;
+        for (size_t b = 0; b < mb; b++) {
+            const size_t i0 = b * GEMM_MR, mr = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
+            bf16_epi e;
+            gemm_bf16_tile(mr, nc, kc, p0 == 0, ap + (b * kp + p0) * GEMM_MR,
+                           panel + p0 * GEMM_NR, C + i0 * ldc + j0, ldc,
+                           tile_epi(epi, p0 + kc == kp, i0, j0, &e));
+        }
+    }
+}
+
 /* The AVX512_BF16 path, on the caller's scratch (bf16_scratch bytes). Packed layouts:
  * A by blocks of GEMM_MR rows, ap[(b * kp + p) * GEMM_MR + r]; B by panels of GEMM_NR
  * columns, bp[(jb * kp + p) * GEMM_NR + j]; K in blocks of kcb pairs
@@ -580,16 +598,7 @@ static void gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_
             const size_t j0 = (size_t)jb * GEMM_NR, nc = N - j0 < GEMM_NR ? N - j0 : GEMM_NR;
             uint32_t *panel = bp + (size_t)jb * kp * GEMM_NR;
             pack_b_panel(trans_b, K, kp, B, ldb, j0, nc, panel);
-            for (size_t p0 = 0; p0 < kp; p0 += kcb) {
-                const size_t kc = kp - p0 < kcb ? kp - p0 : kcb;
-                for (size_t b = 0; b < mb; b++) {
-                    const size_t i0 = b * GEMM_MR, mr = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
-                    bf16_epi e;
-                    gemm_bf16_tile(mr, nc, kc, p0 == 0, ap + (b * kp + p0) * GEMM_MR,
-                                   panel + p0 * GEMM_NR, C + i0 * ldc + j0, ldc,
-                                   tile_epi(epi, p0 + kc == kp, i0, j0, &e));
-                }
-            }
+            panel_product(M, kp, ap, panel, j0, nc, C, ldc, epi);
         });
         return;
     }
@@ -612,6 +621,39 @@ static void gemm_bf16_avx512(int trans_a, int trans_b, size_t M, size_t N, size_
                                tile_epi(epi, p0 + kc == kp, i0, j0, &e));
             }
         });
+    }
+}
+
+/* fnn_bf16_prepack on the AVX512_BF16 path: every panel of W packed as
+ * gemm_bf16_avx512 packs B (not transposed), split over the threads. */
+static void prepack_avx512(size_t K, size_t N, const float *W, uint32_t *data)
+{
+    const size_t kp = (K + 1) / 2, nb = (N + GEMM_NR - 1) / GEMM_NR;
+    const int nt = fnn_threads_for((double)K * (double)N);
+    FNN_PAR_FOR(nt, jb, nb, {
+        const size_t j0 = (size_t)jb * GEMM_NR;
+        pack_b_panel(0, K, kp, W, N, j0, N - j0 < GEMM_NR ? N - j0 : GEMM_NR,
+                     data + (size_t)jb * kp * GEMM_NR);
+    });
+}
+
+/* fnn_dense_forward_bf16_packed's product and epilogue, in this thread. */
+static void packed_forward_avx512(size_t M, const float *X, const fnn_bf16_packed *pb,
+                                  float *C, const bf16_epi *epi, void *awork)
+{
+    const size_t K = pb->K, N = pb->N, kp = (K + 1) / 2;
+    const size_t mb = (M + GEMM_MR - 1) / GEMM_MR, nb = (N + GEMM_NR - 1) / GEMM_NR;
+    unsigned char *p = (unsigned char *)awork;
+    uint32_t *ap = (uint32_t *)bf16_carve(&p, mb * kp * GEMM_MR * sizeof(uint32_t));
+    for (size_t b = 0; b < mb; b++) {
+        const size_t i0 = b * GEMM_MR;
+        pack_a_block(0, K, kp, X, K, i0, M - i0 < GEMM_MR ? M - i0 : GEMM_MR,
+                     ap + b * kp * GEMM_MR);
+    }
+    for (size_t jb = 0; jb < nb; jb++) {
+        const size_t j0 = jb * GEMM_NR;
+        panel_product(M, kp, ap, pb->data + jb * kp * GEMM_NR, j0,
+                      N - j0 < GEMM_NR ? N - j0 : GEMM_NR, C, N, epi);
     }
 }
 #endif
@@ -807,4 +849,52 @@ void fnn_dense_backward_bf16(size_t M, size_t K, size_t N, const float *X, const
         rounded_col_sums_c(M, N, dZ, db);
     }
     if (dX) fnn_gemm_bf16_ws(0, 1, M, K, N, dZ, N, W, N, dX, K, scratch);
+}
+
+/* ==================================================================== packed weights */
+int fnn_bf16_prepack(size_t K, size_t N, const float *W, fnn_bf16_packed *pb)
+{
+    pb->K = K;
+    pb->N = N;
+    pb->data = NULL;
+#if FNN_HAVE_BF16_ISA
+    if (K && N && fnn_bf16_avx512() && !fnn_bf16_amx()) {
+        const size_t kp = (K + 1) / 2, nb = (N + GEMM_NR - 1) / GEMM_NR;
+        const size_t bytes = fnn_mul(fnn_mul(nb * GEMM_NR, kp), sizeof(uint32_t));
+        pb->data = bytes == SIZE_MAX ? NULL : (uint32_t *)malloc(bytes);
+        if (!pb->data) return -1;
+        prepack_avx512(K, N, W, pb->data);
+        return 0;
+    }
+#else
+    (void)W;
+#endif
+    return 1;
+}
+
+void fnn_bf16_packed_free(fnn_bf16_packed *pb)
+{
+    free(pb->data);
+    pb->data = NULL;
+}
+
+size_t fnn_bf16_packed_awork(size_t rows, size_t K)
+{
+    const size_t mb = (rows + GEMM_MR - 1) / GEMM_MR;
+    return fnn_add(fnn_mul(fnn_mul(mb * GEMM_MR, (K + 1) / 2), sizeof(uint32_t)), 64);
+}
+
+void fnn_dense_forward_bf16_packed(size_t M, const float *X, const fnn_bf16_packed *pb,
+                                   const float *b, int act, const double *act_param,
+                                   float *A, void *awork)
+{
+#if FNN_HAVE_BF16_ISA
+    const bf16_epi epi = {b, act == FNN_ACT_RELU, A, pb->N};
+    if (M == 0) return;
+    packed_forward_avx512(M, X, pb, A, b || epi.relu ? &epi : NULL, awork);
+    if (!epi.relu && act != FNN_ACT_LINEAR)
+        fnn_act_forward_f32(act, act_param, M, pb->N, A, A);
+#else
+    (void)M; (void)X; (void)pb; (void)b; (void)act; (void)act_param; (void)A; (void)awork;
+#endif
 }

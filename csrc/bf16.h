@@ -80,6 +80,24 @@ void fnn_dense_forward_bf16(size_t M, size_t K, size_t N, const float *X, const 
 void fnn_dense_backward_bf16(size_t M, size_t K, size_t N, const float *X, const float *W,
                              const float *dZ, float *dW, float *db, float *dX, void *scratch);
 
+/* A Dense layer's kernel W (K x N, row-major, contiguous) packed once for many
+ * fnn_dense_forward_bf16_packed calls (inference over many rows): fnn_bf16_prepack
+ * returns 0 (pb->data holds the packed W: free it with fnn_bf16_packed_free), 1 when
+ * the bfloat16 GEMM in use now does not take packed weights (only the AVX512_BF16 path
+ * does; pb->data NULL), or -1 when out of memory. A later change to W is not seen.
+ * fnn_dense_forward_bf16_packed: A (M x N) = act(X (M x K) W + b) as
+ * fnn_dense_forward_bf16 computes it with Z NULL, the same bits, in the calling thread
+ * alone (no OpenMP region), on awork: fnn_bf16_packed_awork(M, K) bytes (any
+ * alignment). Only for a pb that fnn_bf16_prepack returned 0 for, with the same GEMM
+ * path in use. */
+typedef struct { size_t K, N; uint32_t *data; } fnn_bf16_packed;
+int fnn_bf16_prepack(size_t K, size_t N, const float *W, fnn_bf16_packed *pb);
+void fnn_bf16_packed_free(fnn_bf16_packed *pb);
+size_t fnn_bf16_packed_awork(size_t rows, size_t K);
+void fnn_dense_forward_bf16_packed(size_t M, const float *X, const fnn_bf16_packed *pb,
+                                   const float *b, int act, const double *act_param,
+                                   float *A, void *awork);
+
 /* 1 if the CPU has AVX512_BF16 (and AVX-512F). */
 int fnn_bf16_avx512_supported(void);
 /* 1 if fnn_round_bf16 / fnn_pack_bf16 / fnn_gemm_bf16 take the AVX-512 BF16 path now. */

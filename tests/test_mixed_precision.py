@@ -727,6 +727,44 @@ def test_mixed_engine_equals_the_layer_path_bitwise(bf16_path, kind, monkeypatch
     assert not np.array_equal(f32.predict(x, verbose=0), p1)
 
 
+def _mixed_wide(kind):
+    fastnn.utils.set_random_seed(11)
+    inp = fastnn.Input((1100,), dtype="mixed_bfloat16")
+    h = layers.Dense(40, activation="relu", dtype="mixed_bfloat16")(inp)
+    if kind == "residual":
+        h = layers.Add()([h, layers.Dense(40, activation="tanh", dtype="mixed_bfloat16")(h)])
+    elif kind == "concat":
+        h = layers.Concatenate()([h, layers.Dense(9, dtype="mixed_bfloat16")(h)])
+    out = layers.Dense(10, activation="softmax", dtype="mixed_bfloat16")(h)
+    m = fastnn.Model(inp, out)
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return m
+
+
+@pytest.mark.parametrize("kind", ["chain", "residual", "concat"])
+def test_mixed_predict_over_many_rows_is_the_batch_loop_bit_for_bit(bf16_path, threads,
+                                                                    kind, monkeypatch):
+    """predict and evaluate over many rows take the row-parallel inference, where the
+    AVX512_BF16 path packs each kernel once for all blocks (fnn_bf16_prepack): the same
+    bits as calls of fewer rows (the batch loop, which packs per batch) and as the layer
+    path; two K blocks in the first layer, residual and concatenated tensors."""
+    from fastnn import engine
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1000, 1100)).astype(np.float32)
+    y = rng.integers(0, 10, 1000)
+    m = _mixed_wide(kind)
+    m.fit(x[:256], y[:256], batch_size=64, epochs=1, verbose=0)
+    many = m.predict(x, batch_size=128, verbose=0)
+    assert m._engine.plan is not None, m._engine.why
+    few = np.concatenate([m.predict(x[i:i + 200], batch_size=128, verbose=0)
+                          for i in range(0, 1000, 200)])
+    np.testing.assert_array_equal(many.view(np.uint32), few.view(np.uint32))
+    ev = m.evaluate(x, y, batch_size=128, verbose=0)
+    monkeypatch.setattr(engine, "ENABLED", False)
+    np.testing.assert_array_equal(m.predict(x, batch_size=128, verbose=0), many)
+    assert m.evaluate(x, y, batch_size=128, verbose=0) == ev
+
+
 def test_dense_bf16_kernels_against_numpy(bf16_path):
     """fnn_dense_forward_bf16 / fnn_dense_backward_bf16: the products within the float32
     summation bound of the float64 reference on rounded operands; the bias added after
