@@ -514,6 +514,52 @@ def test_engine_accuracy_argmax_takes_the_first_of_tied_maxima_on_every_kernel(k
         _kernels._gemm_set_avx512(had)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("loss, onehot", [("sparse_categorical_crossentropy", False),
+                                          ("categorical_crossentropy", True)])
+def test_accuracy_of_a_softmax_takes_ties_of_the_probabilities_not_the_logits(
+        dtype, loss, onehot, monkeypatch):
+    """A softmax folded into the loss: the engine has the logits, but accuracy is the
+    argmax of the probabilities, whose rounding ties logits a hair apart (and then the
+    first class wins, as on the layer path). Rows with logits one unit in the last place
+    apart (tied probabilities), 1e-3 (not tied), exactly equal, large, and ordinary ones; evaluate
+    and a training step's logs."""
+    rng = np.random.default_rng(0)
+    n, k = 96, 5
+    x = rng.standard_normal((n, k)).astype(dtype)
+    # the two largest logits one unit in the last place apart near 0.1: exp of the
+    # difference rounds to 1, so the probabilities tie
+    x[0::4] = -1
+    x[0::4, 0] = np.array(0.1, dtype)
+    x[0::4, 1] = np.nextafter(np.array(0.1, dtype), np.array(1, dtype))
+    x[1::4, 2] = x[1::4, 3]                                    # equal
+    x[2::8, 3] = x[2::8, 4] + 1e-3
+    x[5] = [3e4, 3e4 + 1e-3, -3e4, 0.0, 3e4]                  # large ones
+    y = rng.integers(0, k, n)
+    y[0::4] = 1
+    y[1::4] = 3
+    labels = np.eye(k, dtype=dtype)[y] if onehot else y
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = keras.Sequential([layers.Input((k,), dtype=dtype),
+                              layers.Dense(k, use_bias=False, activation="softmax",
+                                           dtype=dtype)])
+        m.set_weights([np.eye(k, dtype=dtype)])       # the logits are the inputs
+        m.compile(optimizer=keras.optimizers.SGD(1e-30), loss=loss, metrics=["accuracy"])
+        ev = m.evaluate(x, labels, batch_size=32, verbose=0, return_dict=True)
+        assert (m._engine.plan is not None) == fused, m._engine.why
+        h = m.fit(x[6:], labels[6:], batch_size=30, epochs=1, shuffle=False,
+                  verbose=0).history
+        out.append((ev["accuracy"], h["accuracy"]))
+        p = m.predict(x, verbose=0)
+    assert out[0] == out[1]
+    want = float(np.mean(np.argmax(p, axis=1) == y))
+    assert out[0][0] == pytest.approx(want, abs=1e-12)
+    # the rows of logits an ulp apart: the first class, as the tied probabilities give
+    assert np.all(np.argmax(p[0::4], axis=1) == 0)
+
+
 @pytest.mark.parametrize("rows,batch", [(1, 32), (40, 8)])     # one step an epoch, several
 @pytest.mark.parametrize("epochs", [1, 3, 12])
 def test_epoch_logs_in_python_and_with_numpy_agree(monkeypatch, rows, batch, epochs):
