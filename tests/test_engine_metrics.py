@@ -560,6 +560,50 @@ def test_accuracy_of_a_softmax_takes_ties_of_the_probabilities_not_the_logits(
     assert np.all(np.argmax(p[0::4], axis=1) == 0)
 
 
+class _CrossEntropyOfProbabilities(keras.metrics.Metric):
+    """A user's metric that calls Keras' loss function on what it is given, and records
+    whether that carried logits."""
+
+    def __init__(self, name="bce_of_probabilities", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.sum_ = self.add_variable(shape=(), initializer="zeros", name="sum")
+        self.n_ = self.add_variable(shape=(), initializer="zeros", name="n")
+        self.saw_logits = False
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.saw_logits |= getattr(y_pred, "_keras_logits", None) is not None
+        self.sum_.assign(self.sum_ + keras.ops.mean(
+            keras.losses.binary_crossentropy(y_true, y_pred)))
+        self.n_.assign(self.n_ + 1)
+
+    def result(self):
+        return self.sum_ / self.n_
+
+
+def test_a_metric_subclass_sees_the_probabilities_on_both_paths(monkeypatch):
+    """A sigmoid output carries its logits for the losses; a Metric subclass gets the
+    probabilities alone, on the layer path as on the engine (which has only those to
+    give): its cross-entropy of saturated outputs is the clipped one on both."""
+    rng = np.random.default_rng(0)
+    x = 40 * rng.standard_normal((64, 4)).astype(np.float32)
+    y = (rng.random((64, 1)) > 0.5).astype(np.float32)
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        keras.utils.set_random_seed(1)
+        m = keras.Sequential([layers.Input((4,)), layers.Dense(4, activation="relu"),
+                              layers.Dense(1, activation="sigmoid")])
+        metric = _CrossEntropyOfProbabilities()
+        m.compile(optimizer="adam", loss="binary_crossentropy", metrics=[metric])
+        h = m.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+        assert (m._engine.plan is not None) == fused
+        assert not metric.saw_logits
+        out.append((h, m.evaluate(x, y, verbose=0, return_dict=True)))
+    assert out[0] == out[1]
+    # the loss takes the logits: far above the clipped cross-entropy the metric reports
+    assert out[0][0]["loss"][0] > out[0][0]["bce_of_probabilities"][0] + 1
+
+
 @pytest.mark.parametrize("rows,batch", [(1, 32), (40, 8)])     # one step an epoch, several
 @pytest.mark.parametrize("epochs", [1, 3, 12])
 def test_epoch_logs_in_python_and_with_numpy_agree(monkeypatch, rows, batch, epochs):

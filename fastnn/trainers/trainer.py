@@ -32,7 +32,7 @@ from fastnn.layers import regularization
 from fastnn.layers import symbolic as _symbolic
 from fastnn.layers.input_spec import assert_input_compatibility
 from fastnn.layers.layer import (Layer, _as_output, _call_signature, _call_takes_mask,
-                                 get_keras_mask)
+                                 get_keras_mask, set_keras_mask)
 
 _SPARSE = "sparse_categorical_crossentropy"
 _FEW_LABELS = 64      # up to this many labels, their range is found without NumPy
@@ -142,6 +142,19 @@ def _stateful(metric):
 
 
 _log_value = metrics_mod._log_value
+
+
+def _probabilities(p):
+    """A softmax or sigmoid output as a metric takes it: its values without the logits
+    it carries for the losses (`_keras_logits`), as the built-in metrics and the C
+    engine, which hands metrics the probabilities alone, take it; its mask kept."""
+    if getattr(p, "_keras_logits", None) is None:
+        return p
+    q = p.view(type(p))
+    mask = get_keras_mask(p)
+    if mask is not None:
+        set_keras_mask(q, mask)
+    return q
 
 
 def _float_logs(logs):
@@ -1008,11 +1021,12 @@ class Trainer:
                 w = sws[i]
                 w = None if w is None else np.asarray(w, np.float64).reshape(-1)
             if _stateful(m):         # a Metric subclass with its own update_state
+                p = _probabilities(ps[i])
                 with self._state_lock:
                     if w is None:
-                        m.update_state(ys[i], ps[i])
+                        m.update_state(ys[i], p)
                     else:
-                        m.update_state(ys[i], ps[i], sample_weight=w)
+                        m.update_state(ys[i], p, sample_weight=w)
                 sums.append(None)
             elif hasattr(m, "_fastnn_loss_of"):
                 v = each[m._fastnn_loss_of]
