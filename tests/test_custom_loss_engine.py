@@ -197,18 +197,25 @@ def test_bitwise_with_sample_weights_batchnorm_frozen_layers(variant, monkeypatc
 
 
 def test_dropout_trains_and_evaluates(monkeypatch):
-    """With Dropout the engine draws its masks from its own stream (as for the built-in
-    losses): other masks than the layer path's, the same training otherwise."""
+    """With Dropout the engine draws its masks from the stream the layer path draws from
+    (keyed by the layer's seed and the step): the same weights and losses, bit for bit."""
     x, y = _data("regression", 100, "float32")
-    keras.utils.set_random_seed(3)
-    m = keras.Sequential([keras.Input((6,)), layers.Dense(16, activation="relu"),
-                          layers.Dropout(0.3), layers.Dense(2)])
-    m.compile(optimizer="adam", loss=huber)
-    h = m.fit(x, y, epochs=20, batch_size=16, verbose=0)
-    assert m._engine.custom_plan is not None
-    assert h.history["loss"][-1] < h.history["loss"][0]
-    assert m.evaluate(x, y, verbose=0) == pytest.approx(
-        float(np.mean(np.asarray(huber(y, m.predict(x, verbose=0))))), rel=1e-5)
+    runs = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        keras.utils.set_random_seed(3)
+        m = keras.Sequential([keras.Input((6,)), layers.Dense(16, activation="relu"),
+                              layers.Dropout(0.3), layers.Dense(2)])
+        m.compile(optimizer="adam", loss=huber)
+        h = m.fit(x, y, epochs=20, batch_size=16, verbose=0)
+        assert (m._engine.custom_plan is not None) == fused
+        assert h.history["loss"][-1] < h.history["loss"][0]
+        assert m.evaluate(x, y, verbose=0) == pytest.approx(
+            float(np.mean(np.asarray(huber(y, m.predict(x, verbose=0))))), rel=1e-5)
+        runs.append((m.get_weights(), h.history))
+    for u, v in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_array_equal(u, v)
+    assert runs[0][1] == runs[1][1]
 
 
 def test_models_that_do_not_lower_keep_the_layer_path(monkeypatch):
