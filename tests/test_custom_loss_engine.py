@@ -140,7 +140,8 @@ def test_an_activation_layer_last_hands_its_logits_to_the_loss(loss, dtype, monk
         keras.utils.set_random_seed(5)
         m = keras.Sequential([keras.Input((6,), dtype=dtype),
                               layers.Dense(8, activation="relu", dtype=dtype),
-                              layers.Dense(units, dtype=dtype), layers.Activation(act, dtype=dtype)])
+                              layers.Dense(units, dtype=dtype),
+                              layers.Activation(act, dtype=dtype)])
         m.compile(optimizer="adam", loss=loss)
         h = m.fit(x, y, epochs=3, batch_size=16, verbose=0)
         assert (m._engine.custom_plan is not None) == fused
@@ -174,7 +175,8 @@ def test_custom_forward_and_backward_check_the_logits_array(monkeypatch):
     try:
         perm = np.arange(32, dtype=np.int64)
         out = np.empty((16, 1), np.float32)
-        with pytest.raises(ValueError, match=r"logits must have out's shape \(16, 1\), got \(8, 1\)"):
+        with pytest.raises(ValueError,
+                           match=r"logits must have out's shape \(16, 1\), got \(8, 1\)"):
             plan.net.custom_forward(ws, 16, x, perm, 0, 1, out, np.empty((8, 1), np.float32))
         with pytest.raises(ValueError, match="logits overlaps out"):
             plan.net.custom_forward(ws, 16, x, perm, 0, 1, out, out)
