@@ -10,22 +10,8 @@
  * Compare two checkouts by building each one's csrc. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include "gemm.h"
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static float *filled(size_t n)
-{
-    float *p = malloc(n * sizeof(float));
-    for (size_t i = 0; i < n; i++) p[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
-    return p;
-}
+#include "c_timing.h"
 
 int main(int argc, char **argv)
 {
