@@ -29,14 +29,19 @@ static FNN_ALWAYS_INLINE uint16_t bf16_bits(uint32_t u)
     return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
 }
 
+/* x rounded to bfloat16, as the float32 that holds it. */
+static FNN_ALWAYS_INLINE float bf16_rounded(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    u = (uint32_t)bf16_bits(u) << 16;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
 static void round_c(size_t n, const float *x, float *y)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &x[i], sizeof u);
-        u = (uint32_t)bf16_bits(u) << 16;
-        memcpy(&y[i], &u, sizeof u);
-    }
+    for (size_t i = 0; i < n; i++) y[i] = bf16_rounded(x[i]);
 }
 
 static void pack_c(size_t n, const float *x, uint16_t *y)
@@ -801,14 +806,7 @@ static void rounded_col_sums_c(size_t M, size_t N, const float *dZ, float *db)
 {
     for (size_t j = 0; j < N; j++) db[j] = 0.0f;
     for (size_t i = 0; i < M; i++)
-        for (size_t j = 0; j < N; j++) {
-            uint32_t u;
-            float r;
-            memcpy(&u, dZ + i * N + j, sizeof u);
-            u = (uint32_t)bf16_bits(u) << 16;
-            memcpy(&r, &u, sizeof r);
-            db[j] += r;
-        }
+        for (size_t j = 0; j < N; j++) db[j] += bf16_rounded(dZ[i * N + j]);
 }
 
 #if FNN_HAVE_BF16_ISA
