@@ -53,6 +53,7 @@ import numpy as np
 from fastnn import _changes, _interrupt
 from fastnn import _kernels
 from fastnn import layers as layers_mod
+from fastnn.layers.core import _LOGIT_ACTIVATIONS
 from fastnn import losses as losses_mod
 from fastnn.layers import regularization
 from fastnn import metrics as metrics_mod
@@ -814,7 +815,7 @@ class FusedPlan:
         # a softmax or sigmoid last: under a Python loss, its output carries its logits
         # (`_keras_logits`) as the layer path's does (custom_step)
         self._logits_act = (specs[-1]["act_name"], specs[-1]["act"], specs[-1]["act_param"]) \
-            if custom and specs[-1]["act_name"] in ("softmax", "sigmoid") else None
+            if custom and specs[-1]["act_name"] in _LOGIT_ACTIVATIONS else None
         self._regularized = any(s[k] for s in specs for k in ("kl1", "kl2", "bl1", "bl2")) or \
             any(s["bn"][k] for s in specs if "bn" in s for k in ("gl1", "gl2", "btl1", "btl2"))
         self.opt = model.optimizer
