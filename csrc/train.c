@@ -88,9 +88,38 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
             if (taken[s]++) return FNN_NET_BAD_SKIP;   /* one connection from each layer */
         }
     }
-    /* a branch's previous layer hands its output to a connection, or to nothing */
+    /* several outputs: each a layer whose output nothing else takes, the last layer one
+     * of them, their targets' columns summing to Y's */
+    unsigned char is_out[FNN_MAX_LAYERS] = {0};
+    if (net->n_outputs >= 2) {
+        const int last = net->n_layers - 1;
+        size_t cols = 0;
+        *bad_layer = -1;
+        if (net->n_outputs > FNN_MAX_OUTPUTS) return FNN_NET_BAD_OUTPUT;
+        for (int k = 0; k < net->n_outputs; k++) {
+            const fnn_output *o = &net->outputs[k];
+            const int l = o->layer;
+            if (l < 0 || l > last || is_out[l]++ || o->y_cols == 0 ||
+                    o->loss < 0 || o->loss >= FNN_LOSS_COUNT)
+                return FNN_NET_BAD_OUTPUT;
+            *bad_layer = l;
+            const fnn_layer *L = &net->layers[l];
+            if (L->dropout > 0 || L->noise || L->bn || L->skip || taken[l] ||
+                    (l < last && !net->layers[l + 1].src))
+                return FNN_NET_BAD_OUTPUT;
+            *bad_layer = -1;
+            cols = fnn_add(cols, o->y_cols);
+        }
+        if (!is_out[last] || cols != net->y_cols) return FNN_NET_BAD_OUTPUT;
+    } else if (net->n_outputs < 0) {
+        return FNN_NET_BAD_OUTPUT;
+    }
+    /* a branch's previous layer hands its output to a connection or is an output */
     for (int l = 1; l < net->n_layers; l++)
-        if (net->layers[l].src && !taken[l - 1]) { *bad_layer = l; return FNN_NET_BAD_SRC; }
+        if (net->layers[l].src && !taken[l - 1] && !is_out[l - 1]) {
+            *bad_layer = l;
+            return FNN_NET_BAD_SRC;
+        }
     *bad_layer = -1;
     return FNN_NET_OK;
 }
@@ -251,6 +280,46 @@ void fnn_adapt_step(fnn_adapt *a, double t)
 /* Row-parallel inference: rows per block a thread takes through every layer (its
  * activations, 192 x 512 floats = 384 KiB, stay in that core's L2 for the next layer). */
 #define FNN_INFER_BLOCK 192
+
+/* The net's outputs: its outputs[] (several), or in *one the output its loss and metric
+ * fields describe (the last layer's, weight 1). *n = how many. */
+static const fnn_output *fnn_net_outputs(const fnn_net *net, fnn_output *one, int *n)
+{
+    if (net->n_outputs >= 2) {
+        *n = net->n_outputs;
+        return net->outputs;
+    }
+    *one = (fnn_output){net->n_layers - 1, net->loss,
+                        {net->loss_param, net->loss_extra[0], net->loss_extra[1],
+                         net->loss_extra[2]},
+                        net->loss_class_alpha, net->loss_on_logits, net->y_cols, 1.0,
+                        net->metric, net->error_stats};
+    *n = 1;
+    return one;
+}
+
+/* Bit l set for each layer whose activation a loss takes folded (on its logits). */
+static uint64_t fnn_fold_mask(const fnn_net *net)
+{
+    fnn_output one;
+    int n;
+    const fnn_output *o = fnn_net_outputs(net, &one, &n);
+    uint64_t mask = 0;
+    for (int k = 0; k < n; k++)
+        if (o[k].on_logits) mask |= (uint64_t)1 << o[k].layer;
+    return mask;
+}
+
+/* Bit l set for each layer whose output is one of several outputs, the last excepted
+ * (a loss's gradient, not a later layer's, is that output's). */
+static uint64_t fnn_head_mask(const fnn_net *net)
+{
+    uint64_t mask = 0;
+    for (int k = 0; net->n_outputs >= 2 && k < net->n_outputs; k++)
+        if (net->outputs[k].layer != net->n_layers - 1)
+            mask |= (uint64_t)1 << net->outputs[k].layer;
+    return mask;
+}
 
 /* The accuracy metrics' argmax over one row of k <= one vector's lanes (16 float, 8
  * double), where the packed GEMM runs its AVX-512 kernel (gemm.c's switch, so tests can

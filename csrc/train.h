@@ -184,6 +184,28 @@ typedef struct {
 int fnn_adapt_team(fnn_adapt *a, int nt_all);
 void fnn_adapt_step(fnn_adapt *a, double t);
 
+/* One of a net's several outputs (Keras' models of several outputs, each with a loss of
+ * its own; fnn_net.n_outputs >= 2): the output of layer `layer` (what it hands on),
+ * with its loss (losses.h code, its fnn_loss_params parameters and class alpha), the
+ * loss on the layer's logits (on_logits: its activation folded into the loss), its
+ * y_cols columns of the net's Y (after the previous outputs' columns), its weight in
+ * the total loss (Keras' loss_weights) and its metric sums (metric, error_stats, as the
+ * net's for one output). Its layer has no Dropout, noise, normalisation or residual
+ * connection after it, and no connection or later layer takes its output
+ * (FNN_NET_BAD_OUTPUT); the last layer is one of the outputs. */
+#define FNN_MAX_OUTPUTS 16
+typedef struct {
+    int layer;
+    int loss;
+    double loss_params[4];    /* fnn_loss_params' params (FNN_LOSS_NPARAMS) */
+    const double *class_alpha;
+    int on_logits;
+    size_t y_cols;
+    double weight;
+    int metric;
+    int error_stats;
+} fnn_output;
+
 typedef struct {
     int n_layers;
     fnn_layer *layers;
@@ -233,7 +255,36 @@ typedef struct {
      * 1: one input, layer 0's width (part_cols unused). */
     int n_parts;
     size_t part_cols[FNN_MAX_PARTS];
+    /* Several outputs (n_outputs >= 2; 0 or 1: one, the last layer's, with the loss and
+     * metric fields above): outputs[0:n_outputs] in the model's order, their y_cols
+     * summing to y_cols; the fields above for the one output are then unused. A step's
+     * (and an evaluation's) statistics are then FNN_STATS * (1 + n_outputs) doubles
+     * (fnn_stats_width): block 0 the total ([0]: n_b times the batch loss Keras
+     * reports, the outputs' weighted losses and the regularization; [1]: n_b), block
+     * 1 + k output k's sums, as one output's are ([0]: its loss, unweighted, without
+     * the regularization). Inference (fnn_forward) writes the outputs side by side, each
+     * row the outputs' rows in order. Never with fnn_custom_forward / _backward or a
+     * y_pred (FNN_NET_BAD_OUTPUT is not raised for these: the caller's contract). */
+    int n_outputs;
+    fnn_output outputs[FNN_MAX_OUTPUTS];
 } fnn_net;
+
+/* The doubles of one step's statistics: FNN_STATS, or FNN_STATS per output plus the
+ * total's block with several outputs. */
+static inline size_t fnn_stats_width(const fnn_net *net)
+{
+    return net->n_outputs >= 2 ? (size_t)FNN_STATS * (size_t)(1 + net->n_outputs) : FNN_STATS;
+}
+
+/* The width of the net's output rows (fnn_forward's out): the last layer's, or the
+ * outputs' summed. */
+static inline size_t fnn_out_cols(const fnn_net *net)
+{
+    if (net->n_outputs < 2) return net->layers[net->n_layers - 1].out;
+    size_t n = 0;
+    for (int k = 0; k < net->n_outputs; k++) n += net->layers[net->outputs[k].layer].out;
+    return n;
+}
 
 /* The width of the net's input rows: layer 0's, or the parts' summed. */
 static inline size_t fnn_in_cols(const fnn_net *net)
@@ -281,7 +332,7 @@ enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_
  * Normalization's in or 1) are the caller's to check. */
 enum { FNN_NET_OK = 0, FNN_NET_BAD_COUNT, FNN_NET_BAD_SIZE, FNN_NET_BAD_CHAIN,
        FNN_NET_OVERFLOW, FNN_NET_MISSING, FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT,
-       FNN_NET_BAD_SRC, FNN_NET_BAD_PART, FNN_NET_BAD_CON };
+       FNN_NET_BAD_SRC, FNN_NET_BAD_PART, FNN_NET_BAD_CON, FNN_NET_BAD_OUTPUT };
 int fnn_net_check(const fnn_net *net, int *bad_layer);
 
 /* Elements of the workspace for `batch` rows, or 0 when that many bytes would not fit

@@ -95,6 +95,16 @@ cdef extern from "train.h" nogil:
         double tried_pace[FNN_ADAPT_MAX_TRIED]
     int fnn_adapt_team(fnn_adapt *a, int nt_all)
     void fnn_adapt_step(fnn_adapt *a, double t)
+    ctypedef struct fnn_output:
+        int layer
+        int loss
+        double loss_params[4]
+        const double *class_alpha
+        int on_logits
+        size_t y_cols
+        double weight
+        int metric
+        int error_stats
     ctypedef struct fnn_net:
         int n_layers
         fnn_layer *layers
@@ -121,14 +131,18 @@ cdef extern from "train.h" nogil:
         const double *loss_class_alpha
         int n_parts
         size_t part_cols[16]           # (FNN_MAX_PARTS; written element by element)
+        int n_outputs
+        fnn_output outputs[16]         # (FNN_MAX_OUTPUTS)
+    size_t fnn_stats_width(const fnn_net *net)
     int FNN_MAX_PARTS
+    int FNN_MAX_OUTPUTS
     int FNN_INPUT_DROPOUT
     int FNN_PHASE_STEPS, FNN_PHASE_GATHER, FNN_PHASE_LOSS
     int FNN_PHASE_OF(int l)
     int FNN_PHASES(int n_layers)
     int FNN_NET_OK, FNN_NET_BAD_COUNT, FNN_NET_BAD_SIZE, FNN_NET_BAD_CHAIN, FNN_NET_OVERFLOW
     int FNN_NET_MISSING, FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT, FNN_NET_BAD_SRC, FNN_NET_BAD_PART
-    int FNN_NET_BAD_CON
+    int FNN_NET_BAD_CON, FNN_NET_BAD_OUTPUT
     int fnn_net_check(const fnn_net *net, int *bad_layer)
     size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     void fnn_permutation(uint64_t seed, size_t n, int64_t *out)
@@ -284,6 +298,7 @@ cdef class FusedNet:
     cdef object _phase
     cdef readonly object dtype
     cdef readonly size_t n_in, n_out, y_cols
+    cdef readonly size_t stats_width     # doubles of one step's statistics (train.h)
     cdef readonly bint trains    # built with every slot its training steps need
 
     def __cinit__(self):
@@ -351,7 +366,7 @@ cdef class FusedNet:
                  size_t y_cols, int metric, dict opt, unsigned long long seed, dtype,
                  bint error_stats=True, dict norm=None, bint trains=True,
                  tuple loss_extra=None, loss_class_alpha=None, tuple parts=None,
-                 double in_dropout=0.0, tuple in_noise=None):
+                 double in_dropout=0.0, tuple in_noise=None, tuple outputs=None):
         cdef int i, j, bad = -1, rc
         cdef fnn_layer *L
         if not layers or len(layers) > 64:
@@ -422,6 +437,42 @@ cdef class FusedNet:
             # with several inputs: the one the layer (or its concatenation) reads
             L.part = spec.get("part", 0)
             L.cat_part = spec.get("cat_part", 0)
+        # several outputs (train.h: fnn_output), each a dict: layer, loss, params (4
+        # floats), class_alpha (None or one float per unit), on_logits, y_cols, weight,
+        # metric, error_stats
+        outputs = outputs or ()
+        if len(outputs) > FNN_MAX_OUTPUTS or len(outputs) == 1:
+            raise ValueError(f"FusedNet: outputs must list 2 to {FNN_MAX_OUTPUTS} outputs, "
+                             f"got {len(outputs)}")
+        cdef const double[::1] out_alpha
+        self.net.n_outputs = len(outputs)
+        for i, o in enumerate(outputs):
+            self.net.outputs[i].layer = o["layer"]
+            self.net.outputs[i].loss = o["loss"]
+            params = tuple(float(v) for v in o["params"])
+            if len(params) != 4:
+                raise ValueError(f"FusedNet: outputs[{i}]['params'] must hold 4 numbers, "
+                                 f"got {len(params)}")
+            for j in range(4):
+                self.net.outputs[i].loss_params[j] = params[j]
+            self.net.outputs[i].class_alpha = NULL
+            if o.get("class_alpha") is not None:
+                if not 0 <= o["layer"] < len(layers):
+                    raise ValueError(f"FusedNet: outputs[{i}]['layer'] must be a layer, got "
+                                     f"{o['layer']}")
+                arr = np.ascontiguousarray(o["class_alpha"], dtype=np.float64).reshape(-1)
+                if arr.shape[0] != layers[o["layer"]]["out"]:
+                    raise ValueError(f"FusedNet: outputs[{i}]['class_alpha'] must hold one "
+                                     f"number per output unit "
+                                     f"({layers[o['layer']]['out']}), got {arr.shape[0]}")
+                self._keep.append(arr)
+                out_alpha = arr
+                self.net.outputs[i].class_alpha = &out_alpha[0]
+            self.net.outputs[i].on_logits = bool(o["on_logits"])
+            self.net.outputs[i].y_cols = o["y_cols"]
+            self.net.outputs[i].weight = o["weight"]
+            self.net.outputs[i].metric = o["metric"]
+            self.net.outputs[i].error_stats = bool(o["error_stats"])
         rc = fnn_net_check(&self.net, &bad)
         if rc != FNN_NET_OK:
             where = f"layer {bad}" if bad >= 0 else "the network"
@@ -442,7 +493,12 @@ cdef class FusedNet:
                    FNN_NET_BAD_PART: "an input part (part, cat_part) among the parts where it "
                                      "reads the input, 0 elsewhere",
                    FNN_NET_BAD_CON: "a known kernel constraint (kcon) on at least 2 "
-                                    "units"}.get(rc, "its arrays")
+                                    "units",
+                   FNN_NET_BAD_OUTPUT: "outputs on distinct layers, the last one among them, "
+                                       "each with a known loss, target columns summing to "
+                                       "the label columns, and no Dropout, noise, "
+                                       "normalisation or connection after it and no later "
+                                       "layer reading it"}.get(rc, "its arrays")
             shapes = [(sp["in"], sp["out"]) for sp in layers]
             raise ValueError(f"FusedNet: {where} needs {why}; got layers (in, out) {shapes}, "
                              f"input parts {list(parts)} and {y_cols} label columns")
@@ -597,8 +653,10 @@ cdef class FusedNet:
                 raise ValueError(f"FusedNet: norm['rescale'] must be 0, 1 or 2, got "
                                  f"{self.net.in_rescale}")
         self.n_in = sum(parts) if parts else layers[0]["in"]
-        self.n_out = layers[len(layers) - 1]["out"]
+        self.n_out = sum(layers[o["layer"]]["out"] for o in outputs) if outputs \
+            else layers[len(layers) - 1]["out"]
         self.y_cols = y_cols
+        self.stats_width = fnn_stats_width(&self.net)
         self.trains = trains
 
     cdef void *_bind(self, object arr, size_t n, str name, bint writable) except? NULL:
@@ -716,7 +774,7 @@ cdef class FusedNet:
         if not self.trains:
             raise ValueError("train_steps: this engine was built for inference only")
         if perm.shape[0] != n_rows or lr.shape[0] < n_steps or stats.shape[0] < n_steps \
-                or stats.shape[1] != FNN_STATS:
+                or stats.shape[1] != self.stats_width:
             raise ValueError("train_steps: perm/lr/stats sizes do not match")
         if n_rows == 0 or n_steps == 0 or first >= (n_rows + batch - 1) // batch:
             return 0, 0
@@ -727,6 +785,8 @@ cdef class FusedNet:
         if not ok:
             raise ValueError(f"train_steps: perm must hold row indices in [0, {n_rows})")
         if y_pred is not None:
+            if self.net.n_outputs >= 2:
+                raise ValueError("train_steps: y_pred is for a network of one output")
             if y_pred.shape[1] != self.n_out or <size_t>y_pred.shape[0] < hi - lo:
                 raise ValueError(f"train_steps: y_pred must have at least {hi - lo} rows of "
                                  f"{self.n_out} outputs, got shape ({y_pred.shape[0]}, "
@@ -769,7 +829,7 @@ cdef class FusedNet:
             raise ValueError("train_epochs: X must not be empty")
         steps = (n_rows + batch - 1) // batch
         if (n_epochs and perms.shape[1] != n_rows) or lr.shape[0] < n_epochs * steps \
-                or stats.shape[0] < n_epochs * steps or stats.shape[1] != FNN_STATS \
+                or stats.shape[0] < n_epochs * steps or stats.shape[1] != self.stats_width \
                 or start > n_epochs * steps:
             raise ValueError("train_epochs: perms/lr/stats/start sizes do not match")
         if val:
@@ -777,7 +837,7 @@ cdef class FusedNet:
                 raise ValueError("train_epochs: validation needs VY, vws, vflags and vstats")
             vsw = self._check_data("train_epochs (validation)", vws, vbatch, VX, VY, VSW)
             if vflags.shape[0] != n_epochs or vstats.shape[0] != n_epochs \
-                    or vstats.shape[1] != FNN_STATS:
+                    or vstats.shape[1] != self.stats_width:
                 raise ValueError("train_epochs: vflags/vstats sizes do not match")
             n_val = VX.shape[0]
         with nogil:
@@ -819,6 +879,9 @@ cdef class FusedNet:
         self._check_ws("custom_forward", ws.shape[0], batch)
         if not self.trains:
             raise ValueError("custom_forward: this engine was built for inference only")
+        if self.net.n_outputs >= 2:
+            raise ValueError("custom_forward: a loss computed by the caller is for a network "
+                             "of one output")
         if X.shape[1] != self.n_in or perm.shape[0] != n_rows or out.shape[1] != self.n_out \
                 or out.shape[0] < min(batch, n_rows):
             raise ValueError("custom_forward: X/perm/out shapes do not match the network")
@@ -862,6 +925,9 @@ cdef class FusedNet:
         self._check_ws("custom_backward", ws.shape[0], batch)
         if not self.trains:
             raise ValueError("custom_backward: this engine was built for inference only")
+        if self.net.n_outputs >= 2:
+            raise ValueError("custom_backward: a loss computed by the caller is for a network "
+                             "of one output")
         if dout.shape[1] != self.n_out or nb > batch:
             raise ValueError("custom_backward: dout's shape does not match the network")
         if nb == 0:
@@ -896,12 +962,12 @@ cdef class FusedNet:
     def evaluate(self, floating[::1] ws, size_t batch, const floating[:, ::1] X,
                  const floating[:, ::1] Y, const floating[::1] SW, double[::1] stats,
                  long sig0=FNN_NO_INTERRUPT):
-        """stats = the sums over X (FNN_STATS). Returns True when done, False when a
+        """stats = the sums over X (stats_width). Returns True when done, False when a
         SIGINT after sig0 stopped it (stats incomplete)."""
         cdef const floating *sw = self._check_data("evaluate", ws, batch, X, Y, SW)
         cdef int rc = 0
-        if stats.shape[0] != FNN_STATS:
-            raise ValueError("evaluate: stats must have FNN_STATS entries")
+        if stats.shape[0] != self.stats_width:
+            raise ValueError(f"evaluate: stats must have {self.stats_width} entries")
         if X.shape[0] == 0:
             return True
         with nogil:
@@ -918,8 +984,10 @@ cdef class FusedNet:
         SIGINT after sig0 stopped it (stats and y_pred incomplete)."""
         cdef const floating *sw = self._check_data("evaluate_out", ws, batch, X, Y, SW)
         cdef int rc = 0
-        if stats.shape[0] != FNN_STATS:
-            raise ValueError("evaluate_out: stats must have FNN_STATS entries")
+        if stats.shape[0] != self.stats_width:
+            raise ValueError(f"evaluate_out: stats must have {self.stats_width} entries")
+        if self.net.n_outputs >= 2:
+            raise ValueError("evaluate_out: y_pred is for a network of one output")
         if y_pred is None or y_pred.shape[0] != X.shape[0] or y_pred.shape[1] != self.n_out:
             raise ValueError(f"evaluate_out: y_pred must have shape ({X.shape[0]}, "
                              f"{self.n_out})")

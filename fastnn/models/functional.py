@@ -380,6 +380,10 @@ class Functional(Model):
         residual = self._residual()
         return () if residual is None else residual[6]
 
+    def _chain_outputs(self):
+        residual = self._residual()
+        return () if residual is None else residual[7]
+
     def _join_order(self):
         """The indices of the model's inputs in the order the array path joins their
         rows (_joins): the order of a Concatenate of them all that comes first, else
@@ -411,8 +415,9 @@ class Functional(Model):
         return tree_map(lambda t: part[id(t)], self._inputs_struct)
 
     def _residual(self):
-        """(layers, skips, cats, srcs, first, order, pre) when the graph is a chain with
-        residual connections, concatenations or parallel branches: one output, each node
+        """(layers, skips, cats, srcs, first, order, pre, outs) when the graph is a chain
+        with residual connections, concatenations or parallel branches: one output (or
+        several: see outs), each node
         a layer's only call on the previous node's output (the first node's on one of the
         model's inputs: input `first`; or the first node a Concatenate of all the inputs,
         in any order, then the model's one input for the rest: first None, the inputs'
@@ -429,8 +434,11 @@ class Functional(Model):
         position of each Concatenate to (that position, or -1 - i for the model's input
         i; whether that tensor comes first); srcs the position of each branch's first
         layer to the position of the node whose output it takes, or -1 - i. None
-        otherwise. (The graph of a functional model does not change once made: computed
-        once.)"""
+        otherwise. Several outputs (a list, tuple or dict of tensors): each one the output
+        of a node of the chain that nothing else takes (the next node, if any, a branch),
+        the last node's among them; outs holds their positions in the order of the
+        flattened outputs (() for one output). (The graph of a functional model does not
+        change once made: computed once.)"""
         cached = self.__dict__.get("_residual_chain")
         if cached is None:
             cached = self.__dict__["_residual_chain"] = (self._walk_residual(),)
@@ -439,8 +447,12 @@ class Functional(Model):
     def _walk_residual(self):
         from fastnn.layers.core import Dense
         from fastnn.layers.merging import Add, Concatenate
-        if len(self.outputs) != 1 or not isinstance(self._outputs_struct, KerasTensor):
-            return None
+        struct = self._outputs_struct
+        if not isinstance(struct, KerasTensor) and (
+                not isinstance(struct, (list, tuple, dict)) or len(self.outputs) < 2
+                or len(struct) != len(self.outputs)
+                or len({id(t) for t in self.outputs}) != len(self.outputs)):
+            return None     # (one output, or several of one level, each once)
         # the model's inputs as an earlier tensor: -1 - i for input i
         input_at = {id(t): -1 - i for i, t in enumerate(self.inputs)}
         prev = self.inputs[0] if len(self.inputs) == 1 else None   # (else the first
@@ -508,9 +520,17 @@ class Functional(Model):
             made_at[id(node.outputs[0])] = len(chain)
             chain.append(node.layer)
             prev = node.outputs[0]
-        return ((chain, skips, cats, srcs, first, order, pre)
-                if prev is self.outputs[0] and chain and (skips or cats or srcs or first is None)
-                else None)
+        if not chain or not (skips or cats or srcs or first is None):
+            return None
+        if len(self.outputs) == 1:
+            return (chain, skips, cats, srcs, first, order, pre, ()) \
+                if prev is self.outputs[0] else None
+        outs = tuple(made_at.get(id(t), -1) for t in self.outputs)
+        last = len(chain) - 1
+        if last not in outs or any(p < 0 or p in taken or (p < last and p + 1 not in srcs)
+                                   for p in outs):
+            return None     # (an output that a later node takes)
+        return chain, skips, cats, srcs, first, order, pre, outs
 
     def _joins_all(self, node, input_at, normalized):
         """Whether node is a Concatenate (last axis, 2-D) of all the model's inputs in any

@@ -155,6 +155,12 @@ class Model(Trainer, Layer):
         _flat_chain(), in that order); () for any other model."""
         return ()
 
+    def _chain_outputs(self):
+        """A functional model of several outputs whose graph the engine walks: the
+        position in _flat_chain() of each output's layer, in the order of the flattened
+        outputs; () for a model of one output."""
+        return ()
+
     def _chain_or_layers(self):
         # a subclassed model may compute without layers (call() alone)
         return self._chain() or self.layers or (
