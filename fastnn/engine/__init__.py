@@ -577,8 +577,20 @@ def _dense_specs(model):
         raise Unsupported("an Add after the last Dense layer")
     if cat is not None:
         raise Unsupported("a Concatenate after the last Dense layer")
+    outs = model._chain_outputs()
+    if outs:       # several outputs: each what a Dense layer hands on, nothing after it
+        spec_at.append(len(specs) - 1)
+        last_at[len(specs) - 1] = len(chain) - 1
+        for k, pos in enumerate(outs):
+            s = spec_at[pos]
+            if s is None or last_at[s] != pos or specs[s]["dropout"] or specs[s]["noise"] \
+                    or "bn" in specs[s] or "skip" in specs[s] or "output" in specs[s]:
+                raise Unsupported(f"output {k} ({chain[pos].name!r}): the engine's outputs "
+                                  f"are Dense layers' (with their activation), with no "
+                                  f"Dropout, noise, normalisation or Add after them")
+            specs[s]["output"] = k
     for k, spec in enumerate(specs):
-        if "src" in spec and not _taken(specs, k - 1):
+        if "src" in spec and not _taken(specs, k - 1) and "output" not in specs[k - 1]:
             raise Unsupported(f"{specs[k - 1]['layer'].name!r}: its output reaches the model's "
                               f"output only through layers the engine does not join")
     return specs, flatten_first, norm, parts, in_drop
@@ -695,16 +707,23 @@ def _loss_spec(model, specs, custom=False):
                           f"the model's {np.dtype(model.dtype).name})")
     if model._single_loss_weight() != 1.0:
         raise Unsupported("loss_weights")
+    return _output_loss_spec(model, loss, specs[-1], model._trains_on_logits())
+
+
+def _output_loss_spec(model, loss, last, folded):
+    """_loss_spec of one output: its loss object on the output of spec `last`, folded:
+    its softmax or sigmoid goes into the loss (the matching cross-entropy)."""
+    if getattr(loss, "dtype", None) not in (None, np.dtype(model.dtype).name):
+        raise Unsupported(f"a loss computed in {loss.dtype} (the engine computes it in "
+                          f"the model's {np.dtype(model.dtype).name})")
     reduction = getattr(loss, "reduction", "sum_over_batch_size")
     if reduction not in ("sum_over_batch_size", "mean"):
         # the layer path scales the batch mean; the engine's sums would round otherwise
         raise Unsupported(f"loss reduction {reduction!r}")
     op = getattr(loss, "_op", None)
-    last = specs[-1]
     k = last["out"]
     if op in ("sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy"):
         # folded: the last activation (softmax / sigmoid) is applied inside the loss.
-        folded = model._trains_on_logits()
         if loss.from_logits or folded:
             if not folded and last["act_name"] != "linear":
                 raise Unsupported("from_logits loss after a non-linear output")
@@ -737,6 +756,58 @@ def _loss_spec(model, specs, custom=False):
     raise Unsupported(f"loss {type(loss).__name__}")
 
 
+def _outputs_spec(model, specs):
+    """Several outputs: per output, in output order, its fnn_output fields (csrc/train.h;
+    a dict for FusedNet: the loss of compile's losses for it, its loss_weights entry,
+    the metric the engine sums for it), and the feeds of the compiled metrics: (metric,
+    column of the step's statistics), each output's block after the total's; () and []
+    for one output."""
+    from fastnn.trainers import compile_utils
+    where = sorted((s["output"], i) for i, s in enumerate(specs) if "output" in s)
+    if not where:
+        return (), []
+    if getattr(model, "_loss_tree", False):
+        raise Unsupported("a loss over structures of outputs")
+    losses = model._out_losses
+    if model._loss_identifier is None or not losses or len(losses) != len(where):
+        raise Unsupported("no compiled loss for each output")
+    outputs = []
+    for (k, i), (loss, weight) in zip(where, losses):
+        if loss is None:
+            raise Unsupported(f"output {k} without a loss")
+        spec = specs[i]
+        op = getattr(loss, "_op", None)
+        folded = compile_utils.is_builtin(loss) and not loss.from_logits and (
+            (spec["act_name"] == "softmax" and op in ("sparse_categorical_crossentropy",
+                                                      "categorical_crossentropy")) or
+            (spec["act_name"] == "sigmoid" and op == "binary_crossentropy"))
+        code, params, on_logits, y_cols = _output_loss_spec(model, loss, spec, folded)
+        outputs.append({"layer": i, "loss": code, "params": params[:4],
+                        "class_alpha": params[4] if len(params) > 4 else None,
+                        "on_logits": on_logits, "y_cols": y_cols, "weight": float(weight),
+                        "metric": _METRIC_NONE, "error_stats": False, "loss_obj": loss,
+                        "spec": spec})
+    feeds = []
+    for m in model._metrics or []:
+        if hasattr(m, "_fastnn_loss_of"):      # '<output>_loss'
+            feeds.append((m, _kernels.STATS_WIDTH * (1 + m._fastnn_loss_of) + _STAT_LOSS))
+            continue
+        k = getattr(m, "_fastnn_output", 0)
+        o = outputs[k]
+        stat = _fed_stat(o["loss_obj"], o["spec"], o["on_logits"], m, o["metric"])
+        if stat is None:
+            raise Unsupported(f"metric {m.name} of one of several outputs (computed in "
+                              f"Python from the outputs)")
+        if stat == _STAT_CORRECT:
+            o["metric"] = _ACCURACY_CODES[type(m)]
+        if stat in (_STAT_SE, _STAT_AE):
+            o["error_stats"] = True
+        feeds.append((m, _kernels.STATS_WIDTH * (1 + k) + stat))
+    for o in outputs:
+        del o["loss_obj"], o["spec"]
+    return tuple(outputs), feeds
+
+
 def _metric_spec(model, specs, on_logits, custom=False):
     """(C metric code, feeds, the rest): per compiled metric the engine sums, which of its
     statistics feeds it; the others are computed in Python from the outputs the engine
@@ -749,7 +820,7 @@ def _metric_spec(model, specs, on_logits, custom=False):
     for m in model._metrics or []:
         if hasattr(m, "_fastnn_loss_of"):
             raise Unsupported(f"metric {m.name} (one output's loss of several)")
-        stat = _fed_stat(model, specs, on_logits, m, code)
+        stat = _fed_stat(model.loss, specs[-1], on_logits, m, code)
         if stat is None:
             rest.append(m)
             continue
@@ -764,7 +835,7 @@ _ACCURACY_CODES = {metrics_mod.SparseCategoricalAccuracy: _METRIC_SPARSE_ACC,
                    metrics_mod.BinaryAccuracy: _METRIC_BIN_ACC}
 
 
-def _fed_stat(model, specs, on_logits, m, code):
+def _fed_stat(loss, last, on_logits, m, code):
     """The engine statistic that sums metric m, or None when the engine cannot sum it
     (its class has no C sum, the sample weights weigh it (compile's weighted_metrics),
     a second kind of accuracy after `code`, ...): then it is computed in Python."""
@@ -779,9 +850,9 @@ def _fed_stat(model, specs, on_logits, m, code):
             return None
         return _STAT_CORRECT
     if t in (metrics_mod.MeanSquaredError, metrics_mod.MeanAbsoluteError):
-        if on_logits and specs[-1]["act_name"] not in ("linear", "sigmoid"):
+        if on_logits and last["act_name"] not in ("linear", "sigmoid"):
             return None
-        if model.loss._op == "sparse_categorical_crossentropy":
+        if loss._op == "sparse_categorical_crossentropy":
             return None
         return _STAT_SE if t is metrics_mod.MeanSquaredError else _STAT_AE
     return None
@@ -808,10 +879,22 @@ class FusedPlan:
             for arr in [s["W"], s["b"]] + [bn.get(k) for k in ("gamma", "beta", "mmean", "mvar")]:
                 if arr is not None and (arr.dtype != self.dtype or not arr.flags.c_contiguous):
                     raise Unsupported("weights of mixed dtype or layout")
-        self.loss_code, loss_param, self.on_logits, self.y_cols = _loss_spec(model, specs, custom)
-        self.metric_code, self.feeds, self.py_metrics = _metric_spec(model, specs,
-                                                                     self.on_logits, custom)
-        self.n_out = specs[-1]["out"]
+        # several outputs: each one's loss, weight and metrics (none for one output)
+        self.outputs, feeds = _outputs_spec(model, specs)
+        if self.outputs:
+            if custom:
+                raise Unsupported("a loss computed in Python on several outputs")
+            first = self.outputs[-1]
+            self.loss_code, loss_param, self.on_logits = first["loss"], first["params"], False
+            self.y_cols = sum(o["y_cols"] for o in self.outputs)
+            self.metric_code, self.feeds, self.py_metrics = _METRIC_NONE, feeds, []
+            self.n_out = sum(specs[o["layer"]]["out"] for o in self.outputs)
+        else:
+            self.loss_code, loss_param, self.on_logits, self.y_cols = _loss_spec(model, specs,
+                                                                                 custom)
+            self.metric_code, self.feeds, self.py_metrics = _metric_spec(model, specs,
+                                                                         self.on_logits, custom)
+            self.n_out = specs[-1]["out"]
         # a softmax or sigmoid last: under a Python loss, its output carries its logits
         # (`_keras_logits`) as the layer path's does (custom_step)
         self._logits_act = (specs[-1]["act_name"], specs[-1]["act"], specs[-1]["act_param"]) \
@@ -851,7 +934,8 @@ class FusedPlan:
         self.key = self._key(model)
         # The key holds ids: keeping these objects alive (the weights and slots are kept
         # by the FusedNet) means no other object can take one of those ids meanwhile.
-        self._pinned = (model.loss, list(model._metrics or []), self.opt._slots)
+        self._pinned = (model.loss, list(model._metrics or []), self.opt._slots,
+                        list(model._out_losses or []))
         # Dropout masks and the noise layers' noise come from counter-based streams
         # (csrc/noise.h) keyed by the layers' seeds and the step, the same keys as the
         # layer path's: regularization.stream_seeds, whose draws for unseeded layers
@@ -868,7 +952,8 @@ class FusedPlan:
                                      loss_extra=tuple(loss_param[1:4]),
                                      loss_class_alpha=loss_param[4] if len(loss_param) > 4
                                      else None, parts=self.parts or None,
-                                     in_dropout=in_dropout, in_noise=self._in_noise)
+                                     in_dropout=in_dropout, in_noise=self._in_noise,
+                                     outputs=self.outputs or None)
         # Free workspaces per batch size: a call takes one (or makes one) and gives it
         # back, so calls from several threads never share one.
         self._ws = {}
@@ -951,6 +1036,9 @@ class FusedPlan:
             layer_keys += values
             layer_keys += (layer.trainable, getattr(layer, "_rounds_bf16", False))
         metrics = model._metrics
+        outs = model._out_losses
+        if outs is not None and len(outs) > 1:    # several outputs: each one's loss, weight
+            layer_keys.append(tuple([(id(fn), w) for fn, w in outs]))
         return ((tuple(weight_ids), id(opt), id(model.loss),
                  tuple([id(m) for m in metrics]) if metrics else (), id(opt._slots),
                  tuple(layer_keys)), settings)
@@ -1112,7 +1200,7 @@ class FusedPlan:
         perm = utils._epoch_orders(1, n, shuffle)[0]
         batch_size = _rows_per_batch(batch_size, n)
         steps = math.ceil(n / batch_size)
-        stats = np.zeros((steps, _kernels.STATS_WIDTH))
+        stats = np.zeros((steps, self.net.stats_width))
         # the metrics the engine does not sum: from each step's outputs, in Python
         py = self._py_start(reset=True)
         out_steps = self._out_rows(batch_size) // batch_size
@@ -1123,7 +1211,7 @@ class FusedPlan:
         spe = getattr(model, "_steps_per_execution", 1)
         chunk = spe if user_batch_hooks else steps
         t_step = None
-        totals = np.zeros(_kernels.STATS_WIDTH)
+        totals = np.zeros(self.net.stats_width)
         done = 0
         begun = -1
         with self.workspace(batch_size) as ws:
@@ -1247,10 +1335,10 @@ class FusedPlan:
             for c in range(0, len(epochs), per_call):
                 chunk = epochs[c:c + per_call]
                 perms = utils._epoch_orders(len(chunk), n, shuffle)
-                stats = np.zeros((len(chunk) * steps, _kernels.STATS_WIDTH))
+                stats = np.zeros((len(chunk) * steps, self.net.stats_width))
                 if val is not None:
                     vargs["vflags"] = np.array([bool(val_epoch(e)) for e in chunk], np.uint8)
-                    vargs["vstats"] = np.zeros((len(chunk), _kernels.STATS_WIDTH))
+                    vargs["vstats"] = np.zeros((len(chunk), self.net.stats_width))
                 it0 = self.opt._iterations
                 lrs = self._lrs(len(chunk) * steps)
                 start = 0
@@ -1344,7 +1432,7 @@ class FusedPlan:
         loss sum, [(metric total, count) per metric])."""
         assert self.can_train
         n = x.shape[0]
-        stats = np.zeros((1, _kernels.STATS_WIDTH))
+        stats = np.zeros((1, self.net.stats_width))
         perm = np.arange(n, dtype=np.int64)
         py = self._py_start(reset=False)     # the caller resets the metrics
         y_pred = None if py is None else np.empty((n, self.n_out), self.dtype)
@@ -1366,7 +1454,7 @@ class FusedPlan:
         return self._batch_sums(stats[0], py)
 
     def _run_evaluate(self, x, y, sw, batch):
-        stats = np.zeros(_kernels.STATS_WIDTH)
+        stats = np.zeros(self.net.stats_width)
         ws = self.take_workspace(batch)
         try:
             while True:       # again when a SIGINT's handler did not raise
@@ -1382,7 +1470,7 @@ class FusedPlan:
         the outputs too (a bounded number of rows at a time, whole batches, the sums
         carried from call to call), and each batch's go to the metrics in order."""
         n = x.shape[0]
-        stats = np.zeros(_kernels.STATS_WIDTH)
+        stats = np.zeros(self.net.stats_width)
         x2, y2 = self.x2d(x), self.y2d(y)
         step = self._out_rows(batch)
         ws = self.take_workspace(batch)
@@ -1440,8 +1528,22 @@ class FusedPlan:
         return self._logs(stats)
 
     def predict(self, x, batch_size):
+        """The model's outputs for x: an array, or for several outputs the model's
+        structure of them (the engine writes them side by side)."""
+        out = self._predict_joined(x, batch_size)
+        if not self.outputs:
+            return out
+        widths = [self.specs[o["layer"]]["out"] for o in self.outputs]
+        cuts = np.cumsum([0] + widths)
+        model = self.model
+        each = {id(t): np.ascontiguousarray(out[:, a:b])
+                for t, a, b in zip(model.outputs, cuts[:-1], cuts[1:])}
+        from fastnn.layers.symbolic import tree_map
+        return tree_map(lambda t: each[id(t)], model._outputs_struct)
+
+    def _predict_joined(self, x, batch_size):
         x2 = self.x2d(x)
-        out = np.empty((x2.shape[0], self.specs[-1]["out"]), self.dtype)
+        out = np.empty((x2.shape[0], self.n_out), self.dtype)
         # Rows are independent: blocks of at least _INFER_ROWS amortise packing the
         # weights in every GEMM (batch_size only bounds memory, as in Keras).
         rows = _rows_per_batch(max(batch_size, _INFER_ROWS), x2.shape[0])
@@ -1471,7 +1573,7 @@ def custom_plan_for(model, x):
     from fastnn.trainers import compile_utils
     if not ENABLED or not model.compiled or not model.built or not model.trainable \
             or model._flat_chain() is None or model.loss is None or model.optimizer is None \
-            or compile_utils.is_builtin(model.loss) or x.ndim < 2:
+            or compile_utils.is_builtin(model.loss) or x.ndim < 2 or model._n_outputs() > 1:
         return None
     return _cached_plan(model, x, True, custom=True)
 

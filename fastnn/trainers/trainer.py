@@ -207,6 +207,14 @@ def _callback_list(callbacks, what):
     return list(callbacks)
 
 
+class _JoinedTargets(np.ndarray):
+    """The targets of a model of several outputs side by side, a row per sample: each
+    output's columns in output order (sparse labels as one column), in the model's float
+    dtype. The array path's y for such a model (Trainer._convert_targets), which the
+    engine reads as it is (csrc/train.h: fnn_net.outputs) and the layer path takes apart
+    by output (Trainer._targets_by_output); rows taken from it stay joined."""
+
+
 def _rows(arr, s):
     """arr[s], or None for no array (the targets of a model compiled without a loss)."""
     return None if arr is None else arr[s]
@@ -469,6 +477,8 @@ class Trainer:
     def _targets_by_output(self, y):
         """The targets of each output, in output order (None for an output without):
         the leaves of y for a loss over structures of outputs, else by output name."""
+        if type(y) is _JoinedTargets:
+            return self._split_targets(y)
         if getattr(self, "_loss_tree", False):
             flat = compile_utils.flat_outputs(y)
             if len(flat) == len(self._out_names):
@@ -484,6 +494,57 @@ class Trainer:
                     out[i] = v
                 return out
         return _by_output(y, self._out_names, "y")
+
+    def _target_widths(self):
+        """The columns of each output's targets in a _JoinedTargets: 1 for sparse labels,
+        the output's width for the others."""
+        return [1 if getattr(loss, "_op", None) == _SPARSE else int(t.shape[-1])
+                for (loss, _), t in zip(self._out_losses, self.outputs)]
+
+    def _split_targets(self, y):
+        """A _JoinedTargets taken apart: each output's targets as _convert_y gives one
+        output's (sparse labels one axis)."""
+        out, a = [], 0
+        whole = np.asarray(y)
+        for (loss, _), c in zip(self._out_losses, self._target_widths()):
+            part = np.ascontiguousarray(whole[:, a:a + c])
+            out.append(part.reshape(-1) if getattr(loss, "_op", None) == _SPARSE else part)
+            a += c
+        return out
+
+    def _joins_targets(self, y, sample_weight=None):
+        """Whether y, the targets of a model of several outputs, go to the array path as
+        one _JoinedTargets (_convert_targets): NumPy arrays, one per output (a list, tuple
+        or dict by output name), for a model whose graph the engine walks
+        (_chain_outputs: each output a Dense layer's, 2-D), each output with a built-in
+        loss of its own (not a loss over structures), and one sample weight array (or
+        none) for them all."""
+        if not isinstance(y, (list, tuple, dict)) or not self._chain_outputs() \
+                or getattr(self, "_loss_tree", False) \
+                or isinstance(sample_weight, (list, tuple, dict)):
+            return False
+        losses = self._out_losses
+        if not losses or len(losses) != len(self.outputs) or \
+                any(getattr(loss, "_op", None) is None for loss, _ in losses) or \
+                any(len(t.shape) != 2 or t.shape[1] is None for t in self.outputs):
+            return False
+        try:
+            ys = self._targets_by_output(y)
+        except (ValueError, KeyError, TypeError):
+            return False          # (the adapter path raises Keras' error for them)
+        return len(ys) == len(losses) and all(type(v) is np.ndarray for v in ys)
+
+    def _convert_targets(self, y, n, what, argname="y"):
+        """The targets of a model of several outputs (see _joins_targets) as one
+        _JoinedTargets, each output's checked as _convert_y checks one output's (against
+        its loss and its output's shape)."""
+        cols = []
+        for i, ((loss, _), yi, t) in enumerate(zip(self._out_losses,
+                                                   self._targets_by_output(y), self.outputs)):
+            arr = self._convert_y_checked(yi, n, (None,) + tuple(t.shape[1:]), what,
+                                          f"{argname}[{self._out_names[i]!r}]", loss=loss)
+            cols.append(arr.reshape(n, -1))
+        return np.ascontiguousarray(np.concatenate(cols, axis=1)).view(_JoinedTargets)
 
     def _output_layer_names(self):
         """The names of the layers giving the model's outputs, in the order of the
@@ -728,7 +789,9 @@ class Trainer:
                 self.loss, self._out_losses = pending, out_losses
             raise
 
-    def _convert_y_checked(self, y, n, out_shape, what, argname):
+    def _convert_y_checked(self, y, n, out_shape, what, argname, loss=None):
+        """_convert_y's checks, against the model's loss or the given one (one of several
+        outputs': never one resolved from the shapes)."""
         arr = _numeric_array(y, what, argname)
         if arr.ndim == 0 or arr.shape[0] == 0:
             raise ValueError(f"{what}: {argname} must not be empty, got shape {arr.shape}")
@@ -741,29 +804,30 @@ class Trainer:
                 and not _all_finite(arr.astype(self.dtype)):
             _raise_not_finite(arr, arr.astype(self.dtype), what, argname)
         units = out_shape[-1]
-        if isinstance(self.loss, compile_utils.CrossentropyByShapes):
+        if loss is None and isinstance(self.loss, compile_utils.CrossentropyByShapes):
             # "crossentropy": the loss the labels and outputs call for, from now on
             self.loss = self.loss.resolve(arr.shape, out_shape)
             if self._out_losses is not None and len(self._out_losses) == 1:
                 self._out_losses = [(self.loss, self._out_losses[0][1])]
-        op = getattr(self.loss, "_op", None)
+        loss = self.loss if loss is None else loss
+        op = getattr(loss, "_op", None)
         if op is None:
             # a loss of the user's own: the targets as given (floats in the model's
             # dtype), its function decides what it reads
             return arr.astype(self.dtype) if arr.dtype.kind == "f" else arr
         if op == _SPARSE and len(out_shape) > 2:
-            raise ValueError(f"{what}: {type(self.loss).__name__} needs a model output of shape "
+            raise ValueError(f"{what}: {type(loss).__name__} needs a model output of shape "
                              f"(N, classes), got {tuple(out_shape)}; add a Flatten or use one-hot "
                              f"labels with CategoricalCrossentropy")
         if op == _SPARSE:
             if not (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1)):
-                raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must be integer "
+                raise ValueError(f"{what}: {argname} for {type(loss).__name__} must be integer "
                                  f"class labels of shape ({n},) or ({n}, 1), got {arr.shape}")
             lab = arr.reshape(-1)
-            ignore = getattr(self.loss, "ignore_class", None)
+            ignore = getattr(loss, "ignore_class", None)
             if lab.size > _FEW_LABELS:
                 if arr.dtype.kind == "f" and np.any(lab != np.floor(lab)):
-                    self._raise_not_labels(lab[lab != np.floor(lab)][0], what, argname)
+                    self._raise_not_labels(lab[lab != np.floor(lab)][0], what, argname, loss)
                 kept = lab if ignore is None else lab[lab != ignore]   # ignore_class: any label
                 lo, hi = (kept.min(), kept.max()) if kept.size else (0, 0)
             else:       # a few labels (one batch): passes in Python beat NumPy's reductions
@@ -771,7 +835,7 @@ class Trainer:
                 if arr.dtype.kind == "f":
                     for v in few:
                         if not v.is_integer():
-                            self._raise_not_labels(v, what, argname)
+                            self._raise_not_labels(v, what, argname, loss)
                 if ignore is not None:
                     few = [v for v in few if v != ignore]
                 lo, hi = (min(few), max(few)) if few else (0, 0)
@@ -788,7 +852,7 @@ class Trainer:
             if op == _CATEGORICAL and arr.shape[1:] == (1,):
                 hint = " (integer labels need SparseCategoricalCrossentropy)"
             raise ValueError(f"{what}: {argname} expected shape {('N',) + tuple(out_shape[1:])} "
-                             f"(the model's output) for {type(self.loss).__name__}, got "
+                             f"(the model's output) for {type(loss).__name__}, got "
                              f"{arr.shape}{hint}")
         if op == _BINARY:
             if arr.size > _FEW_LABELS:
@@ -797,12 +861,12 @@ class Trainer:
                 few = arr.ravel().tolist()
                 lo, hi = min(few), max(few)
             if lo < 0 or hi > 1:
-                raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must be 0/1 labels "
+                raise ValueError(f"{what}: {argname} for {type(loss).__name__} must be 0/1 labels "
                                  f"(or probabilities in [0, 1]), got values in [{lo}, {hi}]")
         return np.ascontiguousarray(arr, dtype=self.dtype)
 
-    def _raise_not_labels(self, value, what, argname):
-        raise ValueError(f"{what}: {argname} for {type(self.loss).__name__} must hold integer "
+    def _raise_not_labels(self, value, what, argname, loss):
+        raise ValueError(f"{what}: {argname} for {type(loss).__name__} must hold integer "
                          f"class labels, got non-integer values such as {float(value)!r}")
 
     def _convert_sw(self, sample_weight, n, what, argname="sample_weight"):
@@ -1071,7 +1135,12 @@ class Trainer:
 
     def _ensure_metrics(self, y, out_shape):
         """The compiled metric objects of a one-output model, for labels like y and
-        outputs of out_shape ('accuracy' is resolved from them)."""
+        outputs of out_shape ('accuracy' is resolved from them); of a model of several
+        outputs for its _JoinedTargets y (and its outputs' shapes)."""
+        if type(y) is _JoinedTargets:
+            self._ensure_metrics_for(y, [np.empty((0,) + tuple(t.shape[1:]), self.dtype)
+                                         for t in self.outputs])
+            return
         with self._state_lock:
             if self._metrics is None:
                 op = getattr(self.loss, "_op", None)
@@ -1298,6 +1367,9 @@ class Trainer:
 
     def _prepare_xy(self, x, y, sample_weight, what, xname="x", yname="y", swname="sample_weight"):
         xa = self._convert_x(x, what, xname)
+        if self._n_outputs() > 1:       # targets side by side (_joins_targets)
+            return xa, self._convert_targets(y, xa.shape[0], what, yname), \
+                self._convert_sw(sample_weight, xa.shape[0], what, swname), None
         in_shape = self._expected_input_shape() if self.built else (None,) + xa.shape[1:]
         out_shape = self._output_shape_for(in_shape)
         ya = self._convert_y(y, xa.shape[0], out_shape, what, yname)
@@ -1376,7 +1448,9 @@ class Trainer:
                 and cap < epochs:
             warnings.warn(f"Limiting epochs to {cap}", stacklevel=2)
             epochs = cap
-        if self._needs_adapter(x, y, steps_per_epoch, "train"):
+        if self._needs_adapter(x, y, steps_per_epoch, "train") or (
+                self._n_outputs() > 1 and (class_weight is not None
+                                           or not self._joins_targets(y, sample_weight))):
             return self._fit_adapted(
                 x, y, batch_size, epochs, verbose, callbacks, validation_split,
                 validation_data, shuffle, class_weight, sample_weight, initial_epoch,
@@ -1416,7 +1490,10 @@ class Trainer:
             if vx.shape[1:] != xa.shape[1:]:
                 raise ValueError(f"{what}: validation_data[0] expected shape {('N',) + xa.shape[1:]}, "
                                  f"got {vx.shape}")
-            vy = self._convert_y(validation_data[1], vx.shape[0], out_shape, what, "validation_data[1]")
+            vy = self._convert_targets(validation_data[1], vx.shape[0], what,
+                                       "validation_data[1]") if self._n_outputs() > 1 else \
+                self._convert_y(validation_data[1], vx.shape[0], out_shape, what,
+                                "validation_data[1]")
             vsw = self._convert_sw(validation_data[2] if len(validation_data) == 3 else None,
                                    vx.shape[0], what, "validation_data[2]")
             val = (vx, vy, vsw)
@@ -1529,7 +1606,8 @@ class Trainer:
         """
         _threads.follow_env()
         _argcheck.boolean(return_dict, "return_dict", "evaluate")
-        if self._needs_adapter(x, y, steps, "test"):
+        if self._needs_adapter(x, y, steps, "test") or (
+                self._n_outputs() > 1 and not self._joins_targets(y, sample_weight)):
             return self._evaluate_adapted(x, y, batch_size, verbose, sample_weight, steps,
                                           callbacks, return_dict)
         what = "evaluate"
@@ -1601,7 +1679,9 @@ class Trainer:
     def _on_batch(self, what, training, x, y, sample_weight, class_weight, return_dict):
         _argcheck.boolean(return_dict, "return_dict", what)
         self._require_compiled(what)
-        if self._needs_adapter(x, y, None, "train" if training else "test", loop=False):
+        if self._needs_adapter(x, y, None, "train" if training else "test", loop=False) or (
+                self._n_outputs() > 1 and (class_weight is not None
+                                           or not self._joins_targets(y, sample_weight))):
             return self._on_batch_adapted(what, training, x, y, sample_weight, class_weight,
                                           return_dict)
         xa, ya, swa, out_shape = self._prepare_xy(x, y, sample_weight, what)
@@ -1871,9 +1951,17 @@ class Trainer:
         step = {"train": "train_step", "test": "test_step", "predict": "predict_step"}[mode]
         if loop and backend.max_steps_per_epoch():
             return True       # keras.config.set_max_steps_per_epoch: the EpochIterator caps
-        if steps is not None or self._overrides(step) or self._n_outputs() > 1 \
+        if steps is not None or self._overrides(step) \
                 or (mode != "predict" and self._overrides("compute_loss")):
             return True
+        if self._n_outputs() > 1:
+            # several outputs: the array path where the engine walks the graph and takes
+            # the targets side by side (_joins_targets)
+            if not self._chain_outputs() or (mode != "predict" and not self._joins_targets(y)):
+                return True
+            if self._n_inputs() > 1:
+                return not self._joins(x)
+            return not isinstance(x, np.ndarray) or self._string_input()
         if self._n_inputs() > 1:     # the array path where the engine joins the inputs
             return not (self._joins(x) and (y is None or isinstance(y, np.ndarray)))
         if self._string_input():
@@ -1926,7 +2014,8 @@ class Trainer:
         if not self.built:
             self._build_from(x)
         if self._flat_chain() is not None and (not isinstance(x, (list, tuple, dict))
-                                               or self._joins(x)):
+                                               or self._joins(x)) \
+                and (self._n_outputs() == 1 or self._joins_targets(y, sw)):
             # one C call per batch where the model lowers
             xa, ya, swa, out_shape = self._prepare_xy(x, y, sw, "fit" if mode == "train"
                                                       else "evaluate")
