@@ -417,6 +417,8 @@ cdef class FusedNet:
             L.out = spec["out"]
             L.W = <void *>1        # placeholders for the check; bound below
             L.bn = spec.get("bn") is not None
+            L.dropout = spec.get("dropout", 0.0)     # (an output has none: the check)
+            L.noise = spec.get("noise", 0)
             L.ln = bool(L.bn and spec["bn"].get("ln"))
             L.mmean = L.mvar = <void *>1
             # a residual connection: 1 + the layer whose output is added (0: none)

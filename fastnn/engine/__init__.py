@@ -8,7 +8,9 @@ also with residual Add connections (and an Activation after the sum), Concatenat
 earlier tensor, parallel branches (a Dense layer on an earlier tensor) and several
 inputs (also joined first by a Concatenate, each as it is or through a Normalization
 of its own, or each as it is or through a Rescaling: one leading stage on the joined
-rows) — is
+rows), and with several outputs (each a Dense layer's output that nothing else reads,
+with a built-in loss of its own, its loss_weights entry and metrics the engine sums;
+the targets side by side, the model's `_chain_outputs()`) — is
 trained, evaluated and run by the C engine: one C call for many steps, on a
 workspace per call, with the model's own weight and optimizer-slot arrays updated in
 place. This module is the one place that decides: `plan_for(model, x)` returns the
