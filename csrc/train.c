@@ -24,7 +24,8 @@ static size_t fnn_pad16s(size_t n) { return n > SIZE_MAX - 15 ? SIZE_MAX : fnn_p
 
 int fnn_net_check(const fnn_net *net, int *bad_layer)
 {
-    unsigned char taken[FNN_MAX_LAYERS] = {0};   /* outputs a connection takes */
+    unsigned char taken[FNN_MAX_LAYERS] = {0};   /* outputs an Add or concatenation takes */
+    unsigned char branched[FNN_MAX_LAYERS] = {0};   /* outputs branches take */
     *bad_layer = -1;
     if (net->n_layers < 1 || net->n_layers > FNN_MAX_LAYERS || !net->layers)
         return FNN_NET_BAD_COUNT;
@@ -56,13 +57,14 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
         if (l == 0 && L->in != w_in) return FNN_NET_BAD_CHAIN;
         if (L->src) {
             const int s = L->src - 2;   /* -1: the net's input */
-            if (L->src < 0 || l == 0 || L->cat || s >= l - 1 || (s >= 0 && taken[s]++))
+            if (L->src < 0 || l == 0 || L->cat || s >= l - 1 || (s >= 0 && taken[s]))
                 return FNN_NET_BAD_SRC;
             if (L->in != (s < 0 ? w_in : net->layers[s].out))
                 return FNN_NET_BAD_CHAIN;
+            if (s >= 0) branched[s] = 1;
         } else if (L->cat) {
             const int s = L->cat - 2;   /* -1: the net's input */
-            if (L->cat < 0 || l == 0 || s >= l - 1 || (s >= 0 && taken[s]++))
+            if (L->cat < 0 || l == 0 || s >= l - 1 || (s >= 0 && (taken[s]++ || branched[s])))
                 return FNN_NET_BAD_CAT;
             const size_t w = s >= 0 ? net->layers[s].out
                            : np > 1 ? net->part_cols[L->cat_part] : net->layers[0].in;
@@ -85,7 +87,8 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
             const int s = L->skip - 1;
             if (s < 0 || s >= l || l == net->n_layers - 1 || net->layers[s].out != L->out)
                 return FNN_NET_BAD_SKIP;
-            if (taken[s]++) return FNN_NET_BAD_SKIP;   /* one connection from each layer */
+            if (taken[s]++ || branched[s])   /* one connection from each layer */
+                return FNN_NET_BAD_SKIP;
         }
     }
     /* several outputs: each a layer whose output nothing else takes, the last layer one
@@ -104,7 +107,7 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
                 return FNN_NET_BAD_OUTPUT;
             *bad_layer = l;
             const fnn_layer *L = &net->layers[l];
-            if (L->dropout > 0 || L->noise || L->bn || L->skip || taken[l] ||
+            if (L->dropout > 0 || L->noise || L->bn || L->skip || taken[l] || branched[l] ||
                     (l < last && !net->layers[l + 1].src))
                 return FNN_NET_BAD_OUTPUT;
             *bad_layer = -1;
@@ -116,7 +119,7 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
     }
     /* a branch's previous layer hands its output to a connection or is an output */
     for (int l = 1; l < net->n_layers; l++)
-        if (net->layers[l].src && !taken[l - 1] && !is_out[l - 1]) {
+        if (net->layers[l].src && !taken[l - 1] && !branched[l - 1] && !is_out[l - 1]) {
             *bad_layer = l;
             return FNN_NET_BAD_SRC;
         }

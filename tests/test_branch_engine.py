@@ -33,6 +33,13 @@ def _branched(kind, dtype="float64", rate=0.0, width=6, optimizer="adam", loss="
     elif kind == "towers":              # two towers on the model's input, joined
         a = dense(width - 2, "relu", dense(width, "tanh", inp))
         m = layers.Concatenate(dtype=dtype)([dense(width - 1, "relu", inp), a])
+    elif kind == "many_of_one":         # four branches of one tensor: three summed, the
+        # fourth joined to the sum (the engine sums the branches' gradients in the
+        # tape's order: from the last branch to the first)
+        s = layers.Add(dtype=dtype)([layers.Add(dtype=dtype)([dense(width, "tanh", h),
+                                                              dense(width, "relu", h)]),
+                                     dense(width, "elu", h)])
+        m = layers.Concatenate(dtype=dtype)([s, dense(width - 1, "relu", h)])
     elif kind == "deep":                # two branches of two layers each, with dropout
         # and batch normalization inside, summed
         a = dense(width, "tanh", h)
@@ -61,7 +68,7 @@ def _data(n=96, dtype="float64", out_units=3):
     return x, rng.standard_normal((n, out_units)).astype(dtype)
 
 
-KINDS = ["add", "concatenate", "towers", "deep", "then_residual_and_concatenate"]
+KINDS = ["add", "concatenate", "towers", "deep", "then_residual_and_concatenate", "many_of_one"]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -152,10 +159,9 @@ def _graph(case):
     inp = keras.Input((6,))
     h1 = layers.Dense(6, activation="relu")(inp)
     h2 = layers.Dense(6)(h1)
-    if case == "three_branches_of_one_tensor":     # the engine sums two gradients
-        h3 = layers.Dense(6)(h1)
-        h4 = layers.Dense(6)(h1)
-        out = layers.Dense(2)(layers.Add()([layers.Add()([h2, h3]), h4]))
+    if case == "a_tensor_taken_by_an_add_and_a_branch":   # one gradient buffer a tensor
+        s = layers.Add()([h2, h1])
+        out = layers.Dense(2)(layers.Add()([s, layers.Dense(6)(h1)]))
     elif case == "a_branch_into_a_dropout":        # branches start at a Dense layer
         h3 = layers.Dense(6)(layers.Dropout(0.2)(h1))
         out = layers.Dense(2)(layers.Add()([h2, h3]))
@@ -176,7 +182,8 @@ def _graph(case):
     return m
 
 
-@pytest.mark.parametrize("case", ["three_branches_of_one_tensor", "a_branch_into_a_dropout",
+@pytest.mark.parametrize("case", ["a_tensor_taken_by_an_add_and_a_branch",
+                                  "a_branch_into_a_dropout",
                                   "a_branch_on_the_raw_input_with_a_normalization",
                                   "a_branch_before_a_dropout", "one_output_taken_twice"])
 def test_other_graphs_keep_the_layer_path(case):

@@ -47,6 +47,15 @@ def _model(kind, dtype="float32", optimizer="adam", weights=(1.0, 0.3), metrics=
         losses = ["huber", "sparse_categorical_crossentropy", "mae"]
         mets = [[], ["accuracy"], ["mse"]]
         weights = tuple(weights) + (2.0,)
+    elif kind == "four_heads":         # four heads on one tensor (its gradient the sum of
+        # four, in the layer path's order)
+        outs = [_dense(5, "softmax", h, dtype, name="label"), _dense(1, None, h, dtype,
+                                                                     name="value"),
+                _dense(1, "sigmoid", h, dtype, name="flag1"),
+                _dense(2, "tanh", h, dtype, name="pair")]
+        losses = ["sparse_categorical_crossentropy", "mse", "binary_crossentropy", "mae"]
+        mets = [["accuracy"], ["mae"], ["accuracy"], []]
+        weights = (1.0, 0.3, 0.7, 1.1)
     elif kind == "residual_trunk":     # a residual block and a concatenation first
         s = layers.Add(dtype=dtype)([h, _dense(16, "relu", h, dtype)])
         j = layers.Concatenate(dtype=dtype)([_dense(6, "tanh", s, dtype), inp])
@@ -75,6 +84,9 @@ def _targets(kind, n=120, dtype="float32", seed=1):
     if kind == "three_outputs":
         return x, [rng.standard_normal((n, 2)).astype(dtype) * 3, label,
                    rng.standard_normal((n, 3)).astype(dtype)]
+    if kind == "four_heads":
+        return x, [label, rng.standard_normal((n, 1)).astype(dtype),
+                   (rng.random(n) < 0.5).astype(dtype), rng.standard_normal((n, 2)).astype(dtype)]
     return x, [label, (rng.random(n) < 0.5).astype(dtype)]
 
 
@@ -123,7 +135,8 @@ def _assert_same(runs, rtol=1e-6):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("kind", ["two_heads", "deep_heads", "three_outputs", "residual_trunk"])
+@pytest.mark.parametrize("kind", ["two_heads", "deep_heads", "three_outputs", "four_heads",
+                                  "residual_trunk"])
 def test_several_outputs_train_on_the_engine_as_on_the_layer_path(monkeypatch, kind, dtype):
     x, y = _targets(kind, dtype=dtype)
     runs = _runs(monkeypatch, lambda: _model(kind, dtype), x, y, epochs=3, batch_size=16)
@@ -133,7 +146,8 @@ def test_several_outputs_train_on_the_engine_as_on_the_layer_path(monkeypatch, k
     h = runs[0][1]
     names = ["label", "value"] if kind == "two_heads" else \
         ["flag", "kind"] if kind == "deep_heads" else \
-        ["early", "label", "vec"] if kind == "three_outputs" else ["label", "flag1"]
+        ["early", "label", "vec"] if kind == "three_outputs" else \
+        ["label", "value", "flag1", "pair"] if kind == "four_heads" else ["label", "flag1"]
     assert "loss" in h and all(f"{n}_loss" in h for n in names)
     assert len(h["loss"]) == 3
 
@@ -213,13 +227,14 @@ def test_predict_of_many_rows_and_evaluate_in_order(monkeypatch):
 def test_the_gradient_of_weighted_outputs_matches_central_differences():
     """One SGD step of rate 1 moves every weight by minus the gradient of the weighted
     sum of the outputs' losses."""
-    x, y = _targets("three_outputs", n=40, dtype="float64")
-    m = _model("three_outputs", "float64", optimizer=keras.optimizers.SGD(1.0),
-               weights=(0.7, 1.3), metrics=False)
-    w0 = m.get_weights()
-    m.fit(x, y, batch_size=40, epochs=1, shuffle=False, verbose=0)
-    assert m._engine.plan is not None
-    check_step_against_central_differences(m, w0, x, y, np.random.default_rng(5))
+    for kind in ("three_outputs", "four_heads"):
+        x, y = _targets(kind, n=40, dtype="float64")
+        m = _model(kind, "float64", optimizer=keras.optimizers.SGD(1.0), weights=(0.7, 1.3),
+                   metrics=False)
+        w0 = m.get_weights()
+        m.fit(x, y, batch_size=40, epochs=1, shuffle=False, verbose=0)
+        assert m._engine.plan is not None
+        check_step_against_central_differences(m, w0, x, y, np.random.default_rng(5))
 
 
 def test_several_outputs_give_the_same_bits_at_any_team_size(set_threads):

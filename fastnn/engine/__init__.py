@@ -385,7 +385,7 @@ def _dense_specs(model):
     branch = None       # the src of a branch whose first (Dense) layer is at position i
     in_drop = None      # a Dropout (or noise layer) before the first Dense layer
 
-    def earlier(pos):
+    def earlier(pos, branch=False):
         # The C code (train.h: cat, src) and input part (part, cat_part) of the tensor at
         # position pos (-1 - i: the model's input i) that a concatenation or a branch
         # takes: (1, i) for input i as the first Dense layer takes it (before any Dense
@@ -398,7 +398,7 @@ def _dense_specs(model):
             return None
         if src is None:
             return 1, (-1 - pos if pos < 0 else first_input)
-        if src >= len(specs) - 1 or last_at[src] != pos or _taken(specs, src):
+        if src >= len(specs) - 1 or last_at[src] != pos or _taken(specs, src, branch):
             return None
         return src + 2, 0
 
@@ -451,12 +451,12 @@ def _dense_specs(model):
             cat = code + (bool(first),)
             continue
         if i in srcs:       # a branch: a Dense layer on an earlier tensor
-            branch = earlier(srcs[i])
+            branch = earlier(srcs[i], branch=True)
             if branch is None or cat is not None:
                 raise Unsupported(f"{layer.name!r}: the engine starts a branch at a Dense "
                                   f"layer on the model's input (as the first Dense layer "
                                   f"takes it) or on an earlier Dense layer's output that "
-                                  f"no other connection takes")
+                                  f"no Add or Concatenate takes")
         if i in skips:      # an Add: the output so far plus an earlier layer's
             src = spec_at[skips[i]]
             if src is None or src >= len(specs) - 1 or last_at[src] != skips[i] \
@@ -598,11 +598,12 @@ def _dense_specs(model):
     return specs, flatten_first, norm, parts, in_drop
 
 
-def _taken(specs, src):
+def _taken(specs, src, branch=False):
     """Whether a residual connection, a concatenation or a branch already takes spec
-    src's output (the engine keeps one gradient buffer per layer for such a connection)."""
-    return any(s.get("skip") == src + 1 or s.get("cat") == src + 2 or s.get("src") == src + 2
-               for s in specs)
+    src's output (the engine keeps one gradient buffer per layer for such a connection);
+    branch: for another branch, which may take it with branches."""
+    return any(s.get("skip") == src + 1 or s.get("cat") == src + 2 or
+               (not branch and s.get("src") == src + 2) for s in specs)
 
 
 def _check_dense_arrays(layer):

@@ -429,7 +429,8 @@ class Functional(Model):
         an earlier node of the chain, a Concatenate (last axis, 2-D tensors) of that
         output and one of the model's inputs or an earlier node's output, or a Dense
         layer's call on one of the model's inputs or an earlier node's output (a branch;
-        each node's output taken by at most one of them). skips maps the position of
+        each node's output taken by at most one Add or Concatenate, or by branches
+        alone). skips maps the position of
         each Add in layers to the position of the node whose output it adds; cats the
         position of each Concatenate to (that position, or -1 - i for the model's input
         i; whether that tensor comes first); srcs the position of each branch's first
@@ -462,7 +463,8 @@ class Functional(Model):
         # all first: {id(its output): (the input, the layer)}
         normalized = self._normalized_inputs(input_at)
         pre = ()
-        chain, skips, cats, srcs, made_at, taken = [], {}, {}, {}, {}, set()
+        # the positions whose output an Add or Concatenate takes, and branches take
+        chain, skips, cats, srcs, made_at, taken, branched = [], {}, {}, {}, {}, set(), set()
         for node in self._nodes:
             if node.is_input or (node.outputs and id(node.outputs[0]) in normalized):
                 continue        # (a Normalization or Rescaling: at the Concatenate)
@@ -497,7 +499,7 @@ class Functional(Model):
                         return None
                     if src is None:
                         src = input_at.get(id(other))
-                if src is None or src in taken:
+                if src is None or src in taken or src in branched:
                     return None
                 if src >= 0:
                     taken.add(src)
@@ -515,7 +517,7 @@ class Functional(Model):
                 if src is None or src in taken or type(node.layer) is not Dense:
                     return None
                 if src >= 0:
-                    taken.add(src)
+                    branched.add(src)     # (by any number of branches)
                 srcs[len(chain)] = src
             made_at[id(node.outputs[0])] = len(chain)
             chain.append(node.layer)
@@ -527,7 +529,8 @@ class Functional(Model):
                 if prev is self.outputs[0] else None
         outs = tuple(made_at.get(id(t), -1) for t in self.outputs)
         last = len(chain) - 1
-        if last not in outs or any(p < 0 or p in taken or (p < last and p + 1 not in srcs)
+        if last not in outs or any(p < 0 or p in taken or p in branched
+                                   or (p < last and p + 1 not in srcs)
                                    for p in outs):
             return None     # (an output that a later node takes)
         return chain, skips, cats, srcs, first, order, pre, outs
