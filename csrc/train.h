@@ -265,9 +265,10 @@ typedef struct {
      * (fnn_stats_width): block 0 the total ([0]: n_b times the batch loss Keras
      * reports, the outputs' weighted losses and the regularization; [1]: n_b), block
      * 1 + k output k's sums, as one output's are ([0]: its loss, unweighted, without
-     * the regularization). Inference (fnn_forward) writes the outputs side by side, each
-     * row the outputs' rows in order. Never with fnn_custom_forward / _backward or a
-     * y_pred (FNN_NET_BAD_OUTPUT is not raised for these: the caller's contract). */
+     * the regularization). Inference (fnn_forward) and a y_pred (fnn_train_steps_out,
+     * fnn_evaluate_out) hold the outputs side by side, each row the outputs' rows in
+     * order (fnn_out_cols wide). Never with fnn_custom_forward / _backward (the caller's
+     * contract). */
     int n_outputs;
     fnn_output outputs[FNN_MAX_OUTPUTS];
 } fnn_net;
@@ -368,8 +369,9 @@ int fnn_train_steps_f64(const fnn_net *net, double *ws, size_t batch, const doub
                         double *stats, long sig0, size_t *done);
 
 /* fnn_train_steps, also writing each step's model outputs for metrics the caller
- * computes: step s's nb rows (in the order of perm) into y_pred + s * batch * k (k = the
- * last layer's outputs), the last activation applied, bit for bit what the layer path's
+ * computes: step s's nb rows (in the order of perm) into y_pred + s * batch * k (k =
+ * fnn_out_cols: the last layer's outputs, or several outputs' side by side), each
+ * output's activation applied, bit for bit what the layer path's
  * Dense layer outputs (a loss folded onto the logits gets them activated by
  * fnn_act_forward, the kernel of that layer's epilogue). y_pred holds at least
  * (steps run - 1) * batch + the last step's rows, times k; NULL: as fnn_train_steps.

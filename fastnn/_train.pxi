@@ -787,8 +787,6 @@ cdef class FusedNet:
         if not ok:
             raise ValueError(f"train_steps: perm must hold row indices in [0, {n_rows})")
         if y_pred is not None:
-            if self.net.n_outputs >= 2:
-                raise ValueError("train_steps: y_pred is for a network of one output")
             if y_pred.shape[1] != self.n_out or <size_t>y_pred.shape[0] < hi - lo:
                 raise ValueError(f"train_steps: y_pred must have at least {hi - lo} rows of "
                                  f"{self.n_out} outputs, got shape ({y_pred.shape[0]}, "
@@ -988,8 +986,6 @@ cdef class FusedNet:
         cdef int rc = 0
         if stats.shape[0] != self.stats_width:
             raise ValueError(f"evaluate_out: stats must have {self.stats_width} entries")
-        if self.net.n_outputs >= 2:
-            raise ValueError("evaluate_out: y_pred is for a network of one output")
         if y_pred is None or y_pred.shape[0] != X.shape[0] or y_pred.shape[1] != self.n_out:
             raise ValueError(f"evaluate_out: y_pred must have shape ({X.shape[0]}, "
                              f"{self.n_out})")

@@ -267,11 +267,57 @@ def _an_output_read_further():
     return m
 
 
-def _a_metric_in_python():
-    m = _model("two_heads", metrics=False)
-    m.compile("adam", ["sparse_categorical_crossentropy", "mse"],
-              metrics=[[keras.metrics.SparseTopKCategoricalAccuracy(k=2)], []])
+class _Mean(keras.metrics.Metric):
+    """A Metric subclass of the user's own: the mean of the outputs it sees."""
+
+    def __init__(self, name="out_mean"):
+        super().__init__(name=name)
+        self.seen = self.add_weight(name="seen", initializer="zeros")
+        self.values = self.add_weight(name="values", initializer="zeros")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.seen.assign(self.seen + float(np.sum(y_pred)))
+        self.values.assign(self.values + float(np.size(y_pred)))
+
+    def result(self):
+        return self.seen / self.values
+
+
+def _metrics_in_python():
+    m = _model("deep_heads", metrics=False)
+    m.compile("adam", {"flag": "binary_crossentropy", "kind": "categorical_crossentropy"},
+              loss_weights={"flag": 0.4, "kind": 1.0},
+              metrics={"flag": [keras.metrics.AUC(name="auc"), "precision", _Mean()],
+                       "kind": ["categorical_accuracy", keras.metrics.TopKCategoricalAccuracy(
+                           k=2, name="top2"), "mse"]},
+              weighted_metrics={"kind": ["categorical_accuracy"]})
     return m
+
+
+@pytest.mark.parametrize("fit_kw", [dict(epochs=2, batch_size=16),
+                                    dict(epochs=2, batch_size=32, validation_split=0.25)])
+def test_metrics_computed_in_python_read_each_output_the_engine_writes(monkeypatch, fit_kw):
+    """AUC, precision, a Metric subclass, top-k and MSE on a softmax, and a weighted
+    metric: the engine writes every output's rows (the folded ones activated) and
+    Python computes them, as on the layer path."""
+    x, y = _targets("deep_heads", n=96)
+    sw = np.random.default_rng(4).random(96).astype("float32")
+    runs = _runs(monkeypatch, _metrics_in_python, x, y, sample_weight=sw, **fit_kw)
+    _assert_same(runs)
+    h = runs[0][1]
+    assert {"flag_auc", "flag_precision", "flag_out_mean", "kind_top2", "kind_mse",
+            "kind_weighted_categorical_accuracy"} <= set(h)
+    m = _metrics_in_python()
+    m.fit(x, y, epochs=1, verbose=0)
+    assert m._engine.plan is not None and len(m._engine.plan.py_metrics) == 6
+    for fused in (True, False):       # test_on_batch and evaluate alike
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _metrics_in_python()
+        m.fit(x, y, epochs=1, batch_size=32, verbose=0)
+        runs.append((m.test_on_batch(x, y, return_dict=True),
+                     m.evaluate(x, y, batch_size=20, return_dict=True, verbose=0)))
+    for a, b in zip(runs[-2], runs[-1]):
+        np.testing.assert_allclose(list(a.values()), list(b.values()), rtol=1e-6)
 
 
 def _one_output_without_loss():
@@ -283,7 +329,6 @@ def _one_output_without_loss():
 @pytest.mark.parametrize("build,why", [
     (_dropout_on_an_output, "Dropout"),
     (_an_output_read_further, None),
-    (_a_metric_in_python, "computed in Python"),
     (_one_output_without_loss, None)])
 def test_models_of_several_outputs_the_engine_does_not_take_keep_the_layer_path(
         monkeypatch, build, why):
@@ -355,6 +400,12 @@ def test_the_engine_checks_its_outputs():
         _net([_out(2, 2)])
     with pytest.raises(ValueError, match=r"class_alpha'\] must hold one number per output unit"):
         _net([_out(1, 3, class_alpha=[0.5, 0.5]), _out(2, 2)])
-    with pytest.raises(ValueError, match="y_pred is for a network of one output"):
+    with pytest.raises(ValueError, match=r"y_pred must have shape \(4, 5\)"):   # side by side
         net.evaluate_out(np.empty(net.workspace_size(4)), 4, np.zeros((4, 4)), np.zeros((4, 5)),
-                         None, np.zeros(net.stats_width), np.zeros((4, 5)))
+                         None, np.zeros(net.stats_width), np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="stats must have 15 entries"):
+        net.evaluate(np.empty(net.workspace_size(4)), 4, np.zeros((4, 4)), np.zeros((4, 5)),
+                     None, np.zeros(_kernels.STATS_WIDTH))
+    with pytest.raises(ValueError, match="for a network of one output"):
+        net.custom_forward(np.empty(net.workspace_size(4)), 4, np.zeros((4, 4)),
+                           np.arange(4, dtype=np.int64), 0, 1, np.zeros((4, 5)))

@@ -9,8 +9,8 @@ earlier tensor, parallel branches (a Dense layer on an earlier tensor) and sever
 inputs (also joined first by a Concatenate, each as it is or through a Normalization
 of its own, or each as it is or through a Rescaling: one leading stage on the joined
 rows), and with several outputs (each a Dense layer's output that nothing else reads,
-with a built-in loss of its own, its loss_weights entry and metrics the engine sums;
-the targets side by side, the model's `_chain_outputs()`) — is
+with a built-in loss of its own and its loss_weights entry; the targets side by side,
+the model's `_chain_outputs()`) — is
 trained, evaluated and run by the C engine: one C call for many steps, on a
 workspace per call, with the model's own weight and optimizer-slot arrays updated in
 place. This module is the one place that decides: `plan_for(model, x)` returns the
@@ -762,13 +762,14 @@ def _output_loss_spec(model, loss, last, folded):
 def _outputs_spec(model, specs):
     """Several outputs: per output, in output order, its fnn_output fields (csrc/train.h;
     a dict for FusedNet: the loss of compile's losses for it, its loss_weights entry,
-    the metric the engine sums for it), and the feeds of the compiled metrics: (metric,
-    column of the step's statistics), each output's block after the total's; () and []
+    the metric the engine sums for it), the feeds of the compiled metrics: (metric,
+    column of the step's statistics), each output's block after the total's, and the
+    compiled metrics computed in Python from the outputs the engine writes; (), [] and []
     for one output."""
     from fastnn.trainers import compile_utils
     where = sorted((s["output"], i) for i, s in enumerate(specs) if "output" in s)
     if not where:
-        return (), []
+        return (), [], []
     if getattr(model, "_loss_tree", False):
         raise Unsupported("a loss over structures of outputs")
     losses = model._out_losses
@@ -790,7 +791,7 @@ def _outputs_spec(model, specs):
                         "on_logits": on_logits, "y_cols": y_cols, "weight": float(weight),
                         "metric": _METRIC_NONE, "error_stats": False, "loss_obj": loss,
                         "spec": spec})
-    feeds = []
+    feeds, rest = [], []
     for m in model._metrics or []:
         if hasattr(m, "_fastnn_loss_of"):      # '<output>_loss'
             feeds.append((m, _kernels.STATS_WIDTH * (1 + m._fastnn_loss_of) + _STAT_LOSS))
@@ -799,8 +800,8 @@ def _outputs_spec(model, specs):
         o = outputs[k]
         stat = _fed_stat(o["loss_obj"], o["spec"], o["on_logits"], m, o["metric"])
         if stat is None:
-            raise Unsupported(f"metric {m.name} of one of several outputs (computed in "
-                              f"Python from the outputs)")
+            rest.append(m)
+            continue
         if stat == _STAT_CORRECT:
             o["metric"] = _ACCURACY_CODES[type(m)]
         if stat in (_STAT_SE, _STAT_AE):
@@ -808,7 +809,7 @@ def _outputs_spec(model, specs):
         feeds.append((m, _kernels.STATS_WIDTH * (1 + k) + stat))
     for o in outputs:
         del o["loss_obj"], o["spec"]
-    return tuple(outputs), feeds
+    return tuple(outputs), feeds, rest
 
 
 def _metric_spec(model, specs, on_logits, custom=False):
@@ -883,14 +884,14 @@ class FusedPlan:
                 if arr is not None and (arr.dtype != self.dtype or not arr.flags.c_contiguous):
                     raise Unsupported("weights of mixed dtype or layout")
         # several outputs: each one's loss, weight and metrics (none for one output)
-        self.outputs, feeds = _outputs_spec(model, specs)
+        self.outputs, feeds, rest = _outputs_spec(model, specs)
         if self.outputs:
             if custom:
                 raise Unsupported("a loss computed in Python on several outputs")
             first = self.outputs[-1]
             self.loss_code, loss_param, self.on_logits = first["loss"], first["params"], False
             self.y_cols = sum(o["y_cols"] for o in self.outputs)
-            self.metric_code, self.feeds, self.py_metrics = _METRIC_NONE, feeds, []
+            self.metric_code, self.feeds, self.py_metrics = _METRIC_NONE, feeds, rest
             self.n_out = sum(specs[o["layer"]]["out"] for o in self.outputs)
         else:
             self.loss_code, loss_param, self.on_logits, self.y_cols = _loss_spec(model, specs,
@@ -1295,6 +1296,8 @@ class FusedPlan:
         path's step makes (Trainer._step_sums), their sums added to py in step order."""
         from fastnn.tensor import as_tensor
         p = as_tensor(y_pred)
+        if self.outputs:      # each output's columns (the targets split by the model)
+            p = [as_tensor(a) for a in self._split_outputs(y_pred)]
         sums = self.model._step_sums(p, yb, p, 0.0, [None], swb, only=self.py_metrics)[2]
         for acc, tc in zip(py, sums):
             if tc is not None:
@@ -1536,13 +1539,16 @@ class FusedPlan:
         out = self._predict_joined(x, batch_size)
         if not self.outputs:
             return out
-        widths = [self.specs[o["layer"]]["out"] for o in self.outputs]
-        cuts = np.cumsum([0] + widths)
         model = self.model
-        each = {id(t): np.ascontiguousarray(out[:, a:b])
-                for t, a, b in zip(model.outputs, cuts[:-1], cuts[1:])}
+        each = dict(zip(map(id, model.outputs), self._split_outputs(out)))
         from fastnn.layers.symbolic import tree_map
         return tree_map(lambda t: each[id(t)], model._outputs_struct)
+
+    def _split_outputs(self, out):
+        """Several outputs side by side (the engine's rows) as an array each, in the
+        order of the model's flattened outputs."""
+        cuts = np.cumsum([0] + [self.specs[o["layer"]]["out"] for o in self.outputs])
+        return [np.ascontiguousarray(out[:, a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
 
     def _predict_joined(self, x, batch_size):
         x2 = self.x2d(x)
