@@ -705,9 +705,6 @@ def _loss_spec(model, specs, custom=False):
         # compile() without a loss: the add_loss() terms are the loss, and the engine
         # has no add_loss (the layer path computes them)
         raise Unsupported("no compiled loss (the model trains on its add_loss() terms)")
-    if getattr(loss, "dtype", None) not in (None, np.dtype(model.dtype).name):
-        raise Unsupported(f"a loss computed in {loss.dtype} (the engine computes it in "
-                          f"the model's {np.dtype(model.dtype).name})")
     if model._single_loss_weight() != 1.0:
         raise Unsupported("loss_weights")
     return _output_loss_spec(model, loss, specs[-1], model._trains_on_logits())
@@ -888,8 +885,9 @@ class FusedPlan:
         if self.outputs:
             if custom:
                 raise Unsupported("a loss computed in Python on several outputs")
-            first = self.outputs[-1]
-            self.loss_code, loss_param, self.on_logits = first["loss"], first["params"], False
+            # (the net's fields of one output's loss are unused: the last output's, valid)
+            last = self.outputs[-1]
+            self.loss_code, loss_param, self.on_logits = last["loss"], last["params"], False
             self.y_cols = sum(o["y_cols"] for o in self.outputs)
             self.metric_code, self.feeds, self.py_metrics = _METRIC_NONE, feeds, rest
             self.n_out = sum(specs[o["layer"]]["out"] for o in self.outputs)
