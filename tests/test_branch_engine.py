@@ -162,6 +162,10 @@ def _graph(case):
     if case == "a_tensor_taken_by_an_add_and_a_branch":   # one gradient buffer a tensor
         s = layers.Add()([h2, h1])
         out = layers.Dense(2)(layers.Add()([s, layers.Dense(6)(h1)]))
+    elif case == "a_concatenate_read_by_two_layers":   # no layer's output: the engine
+        # raised here, taking the Dense layer's before it (a differential sweep found it)
+        t = layers.Concatenate()([h2, inp])
+        out = layers.Dense(2)(layers.Add()([layers.Dense(6)(t), layers.Dense(6)(t)]))
     elif case == "a_branch_into_a_dropout":        # branches start at a Dense layer
         h3 = layers.Dense(6)(layers.Dropout(0.2)(h1))
         out = layers.Dense(2)(layers.Add()([h2, h3]))
@@ -183,6 +187,7 @@ def _graph(case):
 
 
 @pytest.mark.parametrize("case", ["a_tensor_taken_by_an_add_and_a_branch",
+                                  "a_concatenate_read_by_two_layers",
                                   "a_branch_into_a_dropout",
                                   "a_branch_on_the_raw_input_with_a_normalization",
                                   "a_branch_before_a_dropout", "one_output_taken_twice"])

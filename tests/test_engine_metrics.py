@@ -560,6 +560,30 @@ def test_accuracy_of_a_softmax_takes_ties_of_the_probabilities_not_the_logits(
     assert np.all(np.argmax(p[0::4], axis=1) == 0)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_accuracy_by_argmax_of_a_sigmoid_takes_ties_of_the_probabilities(dtype, monkeypatch):
+    """"accuracy" on a sigmoid output of several units under binary_crossentropy is
+    Keras' CategoricalAccuracy (by the output's shape): the argmax of the probabilities,
+    which tie where the sigmoid saturates (the first unit wins, as on the layer path),
+    not of the logits the engine has (it counted 0.75 here where the layer path counts
+    0.25: found by tests/test_multi_output_differential.py's sweep)."""
+    x = np.array([[40., 80.], [80., 160.], [-1., 2.], [3., -4.]], dtype)
+    y = np.array([[0., 1.]] * 4, dtype)
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = keras.Sequential([layers.Input((2,), dtype=dtype),
+                              layers.Dense(2, use_bias=False, activation="sigmoid",
+                                           dtype=dtype)])
+        m.set_weights([np.eye(2, dtype=dtype)])       # the logits are the inputs
+        m.compile(optimizer=keras.optimizers.SGD(1e-30), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+        ev = m.evaluate(x, y, verbose=0, return_dict=True)
+        assert (m._engine.plan is not None) == fused, m._engine.why
+        out.append(ev["accuracy"])
+    assert out == [0.25, 0.25]
+
+
 class _CrossEntropyOfProbabilities(keras.metrics.Metric):
     """A user's metric that calls Keras' loss function on what it is given, and records
     whether that carried logits."""

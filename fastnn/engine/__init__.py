@@ -394,7 +394,8 @@ def _dense_specs(model):
         # Flatten or Normalization, inside a spec, the last spec's output, or one
         # another connection takes.
         src = spec_at[pos] if pos >= 0 else None
-        if not specs or (src is None and pre_last is not None and pos < pre_last):
+        if not specs or (src is None and pre_last is not None and pos < pre_last) \
+                or pos in cats:    # (a Concatenate's output: no layer's, the next one's input)
             return None
         if src is None:
             return 1, (-1 - pos if pos < 0 else first_input)
@@ -456,7 +457,8 @@ def _dense_specs(model):
                 raise Unsupported(f"{layer.name!r}: the engine starts a branch at a Dense "
                                   f"layer on the model's input (as the first Dense layer "
                                   f"takes it) or on an earlier Dense layer's output that "
-                                  f"no Add or Concatenate takes")
+                                  f"no Add or Concatenate takes (not on a Concatenate's "
+                                  f"output)")
         if i in skips:      # an Add: the output so far plus an earlier layer's
             src = spec_at[skips[i]]
             if src is None or src >= len(specs) - 1 or last_at[src] != skips[i] \
@@ -585,7 +587,8 @@ def _dense_specs(model):
         last_at[len(specs) - 1] = len(chain) - 1
         for k, pos in enumerate(outs):
             s = spec_at[pos]
-            if s is None or last_at[s] != pos or specs[s]["dropout"] or specs[s]["noise"] \
+            if s is None or last_at[s] != pos or pos in cats or specs[s]["dropout"] \
+                    or specs[s]["noise"] \
                     or "bn" in specs[s] or "skip" in specs[s] or "output" in specs[s]:
                 raise Unsupported(f"output {k} ({chain[pos].name!r}): the engine's outputs "
                                   f"are Dense layers' (with their activation), with no "
