@@ -57,14 +57,14 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
         if (l == 0 && L->in != w_in) return FNN_NET_BAD_CHAIN;
         if (L->src) {
             const int s = L->src - 2;   /* -1: the net's input */
-            if (L->src < 0 || l == 0 || L->cat || s >= l - 1 || (s >= 0 && taken[s]))
+            if (L->src < 0 || l == 0 || L->cat || s >= l - 1)
                 return FNN_NET_BAD_SRC;
             if (L->in != (s < 0 ? w_in : net->layers[s].out))
                 return FNN_NET_BAD_CHAIN;
             if (s >= 0) branched[s] = 1;
         } else if (L->cat) {
             const int s = L->cat - 2;   /* -1: the net's input */
-            if (L->cat < 0 || l == 0 || s >= l - 1 || (s >= 0 && (taken[s]++ || branched[s])))
+            if (L->cat < 0 || l == 0 || s >= l - 1 || (s >= 0 && taken[s]++))
                 return FNN_NET_BAD_CAT;
             const size_t w = s >= 0 ? net->layers[s].out
                            : np > 1 ? net->part_cols[L->cat_part] : net->layers[0].in;
@@ -87,7 +87,7 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
             const int s = L->skip - 1;
             if (s < 0 || s >= l || l == net->n_layers - 1 || net->layers[s].out != L->out)
                 return FNN_NET_BAD_SKIP;
-            if (taken[s]++ || branched[s])   /* one connection from each layer */
+            if (taken[s]++)   /* one Add or concatenation from each layer (and branches) */
                 return FNN_NET_BAD_SKIP;
         }
     }
@@ -144,6 +144,8 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
             n = fnn_add(n, fnn_add(fnn_mul(2, bo), fnn_mul(3, fnn_pad16s(L->out))));
         if (L->bn && L->ln)                                          /* LayerNormalization: mean, inv per row */
             n = fnn_add(n, fnn_pad16s(fnn_mul(2, batch)));
+        /* (each connection's buffer: the gradient of the output it takes, or a branch's
+         * own input gradient: fnn_map_ws uses at most one a connection) */
         if (L->skip) n = fnn_add(n, fnn_mul(2, bo));   /* the sum; its gradient for layer skip - 1 */
         if (L->skip_act) n = fnn_add(n, bo);           /* the sum activated */
         if (L->kcon) n = fnn_add(n, fnn_pad16s(L->out));   /* the constraint's norms */
@@ -283,6 +285,27 @@ void fnn_adapt_step(fnn_adapt *a, double t)
 /* Row-parallel inference: rows per block a thread takes through every layer (its
  * activations, 192 x 512 floats = 384 KiB, stay in that core's L2 for the next layer). */
 #define FNN_INFER_BLOCK 192
+
+/* For each layer's output that connections take (first_l[s] >= 0): the connection the
+ * backward pass reaches first, as (first_l, first_k): the largest layer index l, and in
+ * one layer's step the smallest k, where a branch's product at layer l is (l, 0), the
+ * split of a concatenation into layer l (l, 1) and the residual sum after layer l - 1
+ * (l, 2), the order of the backward pass (fnn_backward_update): the reverse of the
+ * forward's, in which the layer path's tape sums the gradients of a tensor. */
+static void fnn_first_taker(const fnn_net *net, int *first_l, int *first_k)
+{
+    for (int l = 0; l < net->n_layers; l++) first_l[l] = -1;
+    for (int l = 0; l < net->n_layers; l++) {
+        const fnn_layer *L = &net->layers[l];
+        const int s[3] = {L->src - 2, L->cat - 2, L->skip - 1}, at[3] = {l, l, l + 1};
+        for (int k = 0; k < 3; k++)
+            if (s[k] >= 0 && (at[k] > first_l[s[k]] ||
+                              (at[k] == first_l[s[k]] && k < first_k[s[k]]))) {
+                first_l[s[k]] = at[k];
+                first_k[s[k]] = k;
+            }
+    }
+}
 
 /* The net's outputs: its outputs[] (several), or in *one the output its loss and metric
  * fields describe (the last layer's, weight 1). *n = how many. */

@@ -90,15 +90,15 @@ typedef struct {
     /* A branch (a layer that takes an earlier tensor, as in Keras' parallel branches of
      * one tensor): src = r > 0 makes this layer's input the net's input as layer 0 reads
      * it (r = 1: after the input Normalization) or what layer r - 2 hands on (r >= 2,
-     * r - 2 < this layer - 1) instead of what the previous layer hands on; that earlier
-     * output is then taken by no residual connection or concatenation (other branches
-     * may take it too), and the previous layer's output must be taken by a connection or
-     * be one of the net's outputs (it would reach nothing else). The backward pass hands
-     * this layer's input gradient to the earlier tensor: the branches' gradients are
-     * summed from the last branch to the first (each added to the sum of the later
-     * ones), then added to the gradient from that tensor's next layer, the order in
-     * which the layer path's tape sums them. Never with cat, never on layer 0. 0 = none
-     * (FNN_NET_BAD_SRC). */
+     * r - 2 < this layer - 1) instead of what the previous layer hands on (other
+     * branches, and one residual connection or concatenation, may take that output too),
+     * and the previous layer's output must be taken by a connection or be one of the
+     * net's outputs (it would reach nothing else). The backward pass hands this layer's
+     * input gradient to the earlier tensor: the gradients of a tensor's connections are
+     * summed in the order the backward pass reaches them (the latest layer's first; in
+     * one layer a branch's before a concatenation's before a residual sum's), then the
+     * gradient from its next layer is added: the order in which the layer path's tape
+     * sums them. Never with cat, never on layer 0. 0 = none (FNN_NET_BAD_SRC). */
     int src;
     /* Keras' kernel constraint (constraints.h: FNN_CON_*, 0 = none) with its parameters,
      * applied to W after each update of it (out >= 2); never with gradient accumulation
@@ -321,10 +321,11 @@ enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_
  * each layer's input width equal to the previous layer's output width (plus the earlier
  * tensor's where it concatenates one: cat, FNN_NET_BAD_CAT when that tensor is not an
  * earlier one or its output feeds another connection too; the earlier tensor's where a
- * branch takes one: src, FNN_NET_BAD_SRC when it is not an earlier one, a residual
- * connection or concatenation takes it, the layer also concatenates, or the previous
- * layer's output is then taken by nothing), each residual connection (skip) from an earlier layer of the same width, not
- * on the last layer, and no layer's output added to two others (FNN_NET_BAD_SKIP), input
+ * branch takes one: src, FNN_NET_BAD_SRC when it is not an earlier one, the layer also
+ * concatenates, or the previous layer's output is then taken by nothing), each residual
+ * connection (skip) from an earlier layer of the same width, not
+ * on the last layer, and no layer's output taken by two residual connections or
+ * concatenations (FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT; branches may take it too), input
  * parts (n_parts 0 to FNN_MAX_PARTS, each wide, each layer's part and cat_part one of
  * them and 0 where the layer reads no part, no input Normalization with several:
  * FNN_NET_BAD_PART; a layer reading a part is as wide as it: FNN_NET_BAD_CHAIN), a known

@@ -487,11 +487,10 @@ cdef class FusedNet:
                                      "(skip_act) only with one",
                    FNN_NET_BAD_CAT: "a concatenation (cat) of the previous output and the "
                                     "input or an earlier layer's output that no other "
-                                    "connection takes",
+                                    "residual connection or concatenation takes",
                    FNN_NET_BAD_SRC: "a branch (src) from the input or an earlier layer's "
-                                    "output that no other connection takes, without a "
-                                    "concatenation, after a layer whose output a "
-                                    "connection takes",
+                                    "output, without a concatenation, after a layer whose "
+                                    "output a connection takes",
                    FNN_NET_BAD_PART: "an input part (part, cat_part) among the parts where it "
                                      "reads the input, 0 elsewhere",
                    FNN_NET_BAD_CON: "a known kernel constraint (kcon) on at least 2 "

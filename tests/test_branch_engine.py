@@ -159,9 +159,9 @@ def _graph(case):
     inp = keras.Input((6,))
     h1 = layers.Dense(6, activation="relu")(inp)
     h2 = layers.Dense(6)(h1)
-    if case == "a_tensor_taken_by_an_add_and_a_branch":   # one gradient buffer a tensor
-        s = layers.Add()([h2, h1])
-        out = layers.Dense(2)(layers.Add()([s, layers.Dense(6)(h1)]))
+    if case == "a_tensor_taken_by_an_add_and_a_concatenate":   # one of them a tensor
+        s = layers.Add()([h1, layers.Dense(6)(h2)])
+        out = layers.Dense(2)(layers.Concatenate()([h1, layers.Dense(3)(s)]))
     elif case == "a_concatenate_read_by_two_layers":   # no layer's output: the engine
         # raised here, taking the Dense layer's before it (a differential sweep found it)
         t = layers.Concatenate()([h2, inp])
@@ -186,7 +186,7 @@ def _graph(case):
     return m
 
 
-@pytest.mark.parametrize("case", ["a_tensor_taken_by_an_add_and_a_branch",
+@pytest.mark.parametrize("case", ["a_tensor_taken_by_an_add_and_a_concatenate",
                                   "a_concatenate_read_by_two_layers",
                                   "a_branch_into_a_dropout",
                                   "a_branch_on_the_raw_input_with_a_normalization",
@@ -200,8 +200,73 @@ def test_other_graphs_keep_the_layer_path(case):
     assert m._engine.plan is None
 
 
+def _mixed(kind, dtype="float64"):
+    """A tensor taken by branches and by an Add or a Concatenate too (the backward pass
+    sums their gradients in the order the layer path's tape does)."""
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((7,), dtype=dtype)
+
+    def dense(units, act, x):
+        return layers.Dense(units, activation=act, dtype=dtype)(x)
+
+    h = dense(6, "relu", inp)
+    if kind == "add_and_branches":          # a residual sum and two branches of h
+        s = layers.Add(dtype=dtype)([h, dense(6, "tanh", dense(5, "relu", h))])
+        b = layers.Add(dtype=dtype)([dense(6, "elu", h), dense(6, "relu", h)])
+        out = dense(3, None, layers.Concatenate(dtype=dtype)([s, b]))
+    elif kind == "concatenate_and_branch":  # h joined later, and a branch of it
+        t = layers.Add(dtype=dtype)([dense(5, "relu", h), dense(5, "tanh", h)])
+        out = dense(3, None, layers.Concatenate(dtype=dtype)([h, t]))
+    else:                                   # an auxiliary output on a tensor that a
+        # Concatenate takes too (Keras' wide-and-deep model with an auxiliary output)
+        h2 = dense(6, "relu", h)
+        main = layers.Dense(3, dtype=dtype, name="main")(
+            layers.Concatenate(dtype=dtype)([inp, h2]))
+        model = keras.Model(inp, [main, layers.Dense(3, dtype=dtype, name="aux")(h2)])
+        model.compile(optimizer="adam", loss=["mse", "mse"], loss_weights=[0.9, 0.1])
+        return model
+    model = keras.Model(inp, out)
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    return model
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kind", ["add_and_branches", "concatenate_and_branch", "aux_output"])
+def test_a_tensor_taken_by_branches_and_an_add_or_concatenate(monkeypatch, kind, dtype):
+    x, y = _data(dtype=dtype)
+    y = [y, y] if kind == "aux_output" else y
+    runs = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _mixed(kind, dtype)
+        h = m.fit(x, y, batch_size=16, epochs=3, verbose=0).history
+        assert (m._engine.plan is not None) == fused, m._engine.why
+        runs.append((h, m.get_weights(), m.predict(x, verbose=0)))
+    for k in runs[0][0]:
+        np.testing.assert_allclose(runs[0][0][k], runs[1][0][k], rtol=1e-12)
+    for a, b in zip(runs[0][1] + list(np.atleast_3d(runs[0][2])),
+                    runs[1][1] + list(np.atleast_3d(runs[1][2]))):
+        assert np.array_equal(a, b)
+    monkeypatch.setattr(engine, "ENABLED", True)
+    m = _mixed(kind)
+    if kind == "aux_output":
+        m.compile(optimizer=keras.optimizers.SGD(1.0), loss=["mse", "mse"],
+                  loss_weights=[0.9, 0.1])
+    else:
+        m.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse", metrics=["mae"])
+    xd, yd = _data(n=24)
+    yd = [yd, yd] if kind == "aux_output" else yd
+    w0 = m.get_weights()
+    m.fit(xd, yd, batch_size=24, epochs=1, shuffle=False, verbose=0)
+    assert m._engine.plan is not None
+    check_step_against_central_differences(m, w0, xd, yd, np.random.default_rng(3))
+
+
 def test_the_net_takes_good_branches():
     _net([_spec(4, 5), _spec(5, 3), _spec(5, 3, src=2, skip=2), _spec(3, 2)])
+    # layer 0's output taken by a residual sum and a branch
+    _net([_spec(4, 5), _spec(5, 5), _spec(5, 5, skip=1), _spec(5, 5, src=2, skip=3),
+          _spec(5, 2)])
     _net([_spec(4, 5), _spec(4, 3, src=1), _spec(8, 2, cat=2)])
 
 
@@ -210,8 +275,6 @@ def test_the_net_takes_good_branches():
     [_spec(4, 5), _spec(5, 3), _spec(3, 3, src=3, skip=2), _spec(3, 2)],  # the previous one
     [_spec(4, 5), _spec(5, 3), _spec(3, 3, src=5), _spec(3, 2)],        # a later one
     [_spec(4, 5), _spec(5, 3), _spec(5, 3, src=2), _spec(3, 2)],        # layer 1 feeds nothing
-    [_spec(4, 5), _spec(5, 5), _spec(5, 5, skip=1), _spec(5, 5, src=2, skip=3),
-     _spec(5, 2)],                                                      # taken twice
     [_spec(4, 5), _spec(4, 3, src=1, cat=2), _spec(3, 2)],              # with a concatenation
     [_spec(4, 5), _spec(5, 3), _spec(5, 3, src=-1, skip=2), _spec(3, 2)],
 ])

@@ -406,7 +406,7 @@ def _dense_specs(model):
     for i, layer in enumerate(chain):
         if i:
             spec_at.append(len(specs) - 1 if specs else None)
-            if specs:
+            if specs and i - 1 not in cats:    # (a Concatenate's output is no spec's)
                 last_at[len(specs) - 1] = i - 1
         if getattr(layer, "activity_regularizer", None) is not None:
             raise Unsupported(f"activity_regularizer on {layer.name!r}")
@@ -456,9 +456,8 @@ def _dense_specs(model):
             if branch is None or cat is not None:
                 raise Unsupported(f"{layer.name!r}: the engine starts a branch at a Dense "
                                   f"layer on the model's input (as the first Dense layer "
-                                  f"takes it) or on an earlier Dense layer's output that "
-                                  f"no Add or Concatenate takes (not on a Concatenate's "
-                                  f"output)")
+                                  f"takes it) or on an earlier Dense layer's output (not "
+                                  f"on a Concatenate's output)")
         if i in skips:      # an Add: the output so far plus an earlier layer's
             src = spec_at[skips[i]]
             if src is None or src >= len(specs) - 1 or last_at[src] != skips[i] \
@@ -595,18 +594,20 @@ def _dense_specs(model):
                                   f"Dropout, noise, normalisation or Add after them")
             specs[s]["output"] = k
     for k, spec in enumerate(specs):
-        if "src" in spec and not _taken(specs, k - 1) and "output" not in specs[k - 1]:
+        if "src" in spec and "output" not in specs[k - 1] and not any(
+                s.get("skip") == k or s.get("cat") == k + 1 or s.get("src") == k + 1
+                for s in specs):      # (spec k - 1's output: what takes it)
             raise Unsupported(f"{specs[k - 1]['layer'].name!r}: its output reaches the model's "
                               f"output only through layers the engine does not join")
     return specs, flatten_first, norm, parts, in_drop
 
 
 def _taken(specs, src, branch=False):
-    """Whether a residual connection, a concatenation or a branch already takes spec
-    src's output (the engine keeps one gradient buffer per layer for such a connection);
-    branch: for another branch, which may take it with branches."""
-    return any(s.get("skip") == src + 1 or s.get("cat") == src + 2 or
-               (not branch and s.get("src") == src + 2) for s in specs)
+    """Whether a residual connection or a concatenation already takes spec src's output
+    (the engine takes one of them a tensor, and any number of branches); branch: for a
+    branch, which never finds it taken."""
+    return not branch and any(s.get("skip") == src + 1 or s.get("cat") == src + 2
+                              for s in specs)
 
 
 def _check_dense_arrays(layer):

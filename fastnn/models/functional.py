@@ -429,8 +429,8 @@ class Functional(Model):
         an earlier node of the chain, a Concatenate (last axis, 2-D tensors) of that
         output and one of the model's inputs or an earlier node's output, or a Dense
         layer's call on one of the model's inputs or an earlier node's output (a branch;
-        each node's output taken by at most one Add or Concatenate, or by branches
-        alone). skips maps the position of
+        each node's output taken by at most one Add or Concatenate, and any number of
+        branches). skips maps the position of
         each Add in layers to the position of the node whose output it adds; cats the
         position of each Concatenate to (that position, or -1 - i for the model's input
         i; whether that tensor comes first); srcs the position of each branch's first
@@ -499,7 +499,7 @@ class Functional(Model):
                         return None
                     if src is None:
                         src = input_at.get(id(other))
-                if src is None or src in taken or src in branched:
+                if src is None or src in taken:
                     return None
                 if src >= 0:
                     taken.add(src)
@@ -514,7 +514,7 @@ class Functional(Model):
                 # it, as the engine folds them, and a Dropout's mask stream is keyed by
                 # the Dense layer before it)
                 src = input_at.get(id(arg), made_at.get(id(arg)))
-                if src is None or src in taken or type(node.layer) is not Dense:
+                if src is None or type(node.layer) is not Dense:
                     return None
                 if src >= 0:
                     branched.add(src)     # (by any number of branches)
