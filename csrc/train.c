@@ -55,7 +55,12 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
         /* the width of the net's input as this layer (or its concatenation) reads it */
         const size_t w_in = np > 1 ? net->part_cols[L->part] : net->layers[0].in;
         if (l == 0 && L->in != w_in) return FNN_NET_BAD_CHAIN;
-        if (L->src) {
+        if (L->src_joined) {   /* the concatenation an earlier layer reads */
+            const int s = L->src - 2;
+            if (s < 0 || s >= l || !net->layers[s].cat || L->cat || L->src_joined != 1)
+                return FNN_NET_BAD_SRC;
+            if (L->in != net->layers[s].in) return FNN_NET_BAD_CHAIN;
+        } else if (L->src) {
             const int s = L->src - 2;   /* -1: the net's input */
             if (L->src < 0 || l == 0 || L->cat || s >= l - 1)
                 return FNN_NET_BAD_SRC;
@@ -149,8 +154,10 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
         if (L->skip) n = fnn_add(n, fnn_mul(2, bo));   /* the sum; its gradient for layer skip - 1 */
         if (L->skip_act) n = fnn_add(n, bo);           /* the sum activated */
         if (L->kcon) n = fnn_add(n, fnn_pad16s(L->out));   /* the constraint's norms */
-        if (L->src >= 2)   /* the gradient of the earlier output the branch takes */
-            n = fnn_add(n, fnn_pad16s(fnn_mul(batch, net->layers[L->src - 2].out)));
+        if (L->src >= 2)   /* the gradient of the earlier output (or concatenation) the
+                            * branch takes */
+            n = fnn_add(n, fnn_pad16s(fnn_mul(batch, L->src_joined ? net->layers[L->src - 2].in
+                                                                   : net->layers[L->src - 2].out)));
         if (L->cat) {   /* the concatenated input, its gradient; the earlier layer's part */
             n = fnn_add(n, fnn_mul(2, fnn_pad16s(fnn_mul(batch, L->in))));
             if (L->cat >= 2)
@@ -286,6 +293,15 @@ void fnn_adapt_step(fnn_adapt *a, double t)
  * activations, 192 x 512 floats = 384 KiB, stay in that core's L2 for the next layer). */
 #define FNN_INFER_BLOCK 192
 
+/* For each layer whose concatenation branches read too (last[c] >= 0): the last of those
+ * branches, which the backward pass reaches first. */
+static void fnn_last_joined(const fnn_net *net, int *last)
+{
+    for (int l = 0; l < net->n_layers; l++) last[l] = -1;
+    for (int l = 0; l < net->n_layers; l++)
+        if (net->layers[l].src_joined) last[net->layers[l].src - 2] = l;
+}
+
 /* For each layer's output that connections take (first_l[s] >= 0): the connection the
  * backward pass reaches first, as (first_l, first_k): the largest layer index l, and in
  * one layer's step the smallest k, where a branch's product at layer l is (l, 0), the
@@ -294,10 +310,12 @@ void fnn_adapt_step(fnn_adapt *a, double t)
  * forward's, in which the layer path's tape sums the gradients of a tensor. */
 static void fnn_first_taker(const fnn_net *net, int *first_l, int *first_k)
 {
+    /* (a branch on a concatenation: fnn_last_joined) */
     for (int l = 0; l < net->n_layers; l++) first_l[l] = -1;
     for (int l = 0; l < net->n_layers; l++) {
         const fnn_layer *L = &net->layers[l];
-        const int s[3] = {L->src - 2, L->cat - 2, L->skip - 1}, at[3] = {l, l, l + 1};
+        const int s[3] = {L->src_joined ? -1 : L->src - 2, L->cat - 2, L->skip - 1},
+                  at[3] = {l, l, l + 1};
         for (int k = 0; k < 3; k++)
             if (s[k] >= 0 && (at[k] > first_l[s[k]] ||
                               (at[k] == first_l[s[k]] && k < first_k[s[k]]))) {

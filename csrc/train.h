@@ -100,6 +100,11 @@ typedef struct {
      * gradient from its next layer is added: the order in which the layer path's tape
      * sums them. Never with cat, never on layer 0. 0 = none (FNN_NET_BAD_SRC). */
     int src;
+    /* With src = r >= 2: 1 makes the branch take layer r - 2's input, a concatenation
+     * (that layer has cat; Keras' layers on one Concatenate's output), instead of its
+     * output: the branch's input gradient is then added to that concatenation's (the
+     * branches' in the order the backward pass reaches them, then layer r - 2's own). */
+    int src_joined;
     /* Keras' kernel constraint (constraints.h: FNN_CON_*, 0 = none) with its parameters,
      * applied to W after each update of it (out >= 2); never with gradient accumulation
      * or moving averages (the caller keeps those off the engine). */
@@ -322,7 +327,8 @@ enum { FNN_PHASE_STEPS = 0, FNN_PHASE_GATHER = 1, FNN_PHASE_LOSS = 2, FNN_PHASE_
  * tensor's where it concatenates one: cat, FNN_NET_BAD_CAT when that tensor is not an
  * earlier one or its output feeds another connection too; the earlier tensor's where a
  * branch takes one: src, FNN_NET_BAD_SRC when it is not an earlier one, the layer also
- * concatenates, or the previous layer's output is then taken by nothing), each residual
+ * concatenates, or the previous layer's output is then taken by nothing; with src_joined,
+ * when the earlier layer reads no concatenation), each residual
  * connection (skip) from an earlier layer of the same width, not
  * on the last layer, and no layer's output taken by two residual connections or
  * concatenations (FNN_NET_BAD_SKIP, FNN_NET_BAD_CAT; branches may take it too), input

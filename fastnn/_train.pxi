@@ -49,6 +49,7 @@ cdef extern from "train.h" nogil:
         double skip_act_param[3]
         int cat, cat_first
         int src
+        int src_joined
         int kcon
         double kcon_param[3]
         int part, cat_part
@@ -433,6 +434,8 @@ cdef class FusedNet:
             # a branch: 1 (the net's input) or 2 + the earlier layer whose output it
             # takes instead of the previous layer's (0: none)
             L.src = spec.get("src", 0)
+            # with src >= 2: 1 takes that layer's input, a concatenation, instead
+            L.src_joined = int(bool(spec.get("src_joined", False)))
             # Keras' kernel constraint after each update (constraints.h; 0: none)
             L.kcon = spec.get("kcon", 0)
             _act_params(spec.get("kcon_param", 0.0), L.kcon_param)

@@ -162,10 +162,6 @@ def _graph(case):
     if case == "a_tensor_taken_by_an_add_and_a_concatenate":   # one of them a tensor
         s = layers.Add()([h1, layers.Dense(6)(h2)])
         out = layers.Dense(2)(layers.Concatenate()([h1, layers.Dense(3)(s)]))
-    elif case == "a_concatenate_read_by_two_layers":   # no layer's output: the engine
-        # raised here, taking the Dense layer's before it (a differential sweep found it)
-        t = layers.Concatenate()([h2, inp])
-        out = layers.Dense(2)(layers.Add()([layers.Dense(6)(t), layers.Dense(6)(t)]))
     elif case == "a_branch_into_a_dropout":        # branches start at a Dense layer
         h3 = layers.Dense(6)(layers.Dropout(0.2)(h1))
         out = layers.Dense(2)(layers.Add()([h2, h3]))
@@ -187,7 +183,6 @@ def _graph(case):
 
 
 @pytest.mark.parametrize("case", ["a_tensor_taken_by_an_add_and_a_concatenate",
-                                  "a_concatenate_read_by_two_layers",
                                   "a_branch_into_a_dropout",
                                   "a_branch_on_the_raw_input_with_a_normalization",
                                   "a_branch_before_a_dropout", "one_output_taken_twice"])
@@ -217,6 +212,12 @@ def _mixed(kind, dtype="float64"):
     elif kind == "concatenate_and_branch":  # h joined later, and a branch of it
         t = layers.Add(dtype=dtype)([dense(5, "relu", h), dense(5, "tanh", h)])
         out = dense(3, None, layers.Concatenate(dtype=dtype)([h, t]))
+    elif kind == "concatenate_read_twice":  # two layers on one Concatenate's output
+        # (the engine raised here before, taking the Dense layer's output before it: a
+        # differential sweep found it) and a third on it, in a later branch
+        t = layers.Concatenate(dtype=dtype)([dense(5, "tanh", h), inp])
+        a = layers.Add(dtype=dtype)([dense(6, "relu", t), dense(6, "elu", t)])
+        out = dense(3, None, layers.Concatenate(dtype=dtype)([a, dense(2, "relu", t)]))
     else:                                   # an auxiliary output on a tensor that a
         # Concatenate takes too (Keras' wide-and-deep model with an auxiliary output)
         h2 = dense(6, "relu", h)
@@ -231,7 +232,8 @@ def _mixed(kind, dtype="float64"):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("kind", ["add_and_branches", "concatenate_and_branch", "aux_output"])
+@pytest.mark.parametrize("kind", ["add_and_branches", "concatenate_and_branch", "aux_output",
+                                  "concatenate_read_twice"])
 def test_a_tensor_taken_by_branches_and_an_add_or_concatenate(monkeypatch, kind, dtype):
     x, y = _data(dtype=dtype)
     y = [y, y] if kind == "aux_output" else y

@@ -382,6 +382,8 @@ def _dense_specs(model):
     pre_last = None     # the last position of a Flatten or the leading Normalization
                         # (or Rescaling)
     cat = None          # a Concatenate's (cat, cat_first) for the next Dense layer
+    cat_pos = None      # its position
+    joined_at = {}      # per Concatenate position: the spec whose input it is
     branch = None       # the src of a branch whose first (Dense) layer is at position i
     in_drop = None      # a Dropout (or noise layer) before the first Dense layer
 
@@ -390,12 +392,14 @@ def _dense_specs(model):
         # position pos (-1 - i: the model's input i) that a concatenation or a branch
         # takes: (1, i) for input i as the first Dense layer takes it (before any Dense
         # layer, a position after every Flatten / Normalization holds it), (2 + s, 0)
-        # for spec s's whole output; None where the engine has no such tensor: before a
-        # Flatten or Normalization, inside a spec, the last spec's output, or one
-        # another connection takes.
+        # for spec s's whole output, (2 + s, 0, True) for a branch on the concatenation
+        # spec s reads (a Concatenate's output: no spec's output, the next one's input);
+        # None where the engine has no such tensor: before a Flatten or Normalization,
+        # inside a spec, the last spec's output, or one another connection takes.
+        if pos in cats:
+            return (joined_at[pos] + 2, 0, True) if branch and pos in joined_at else None
         src = spec_at[pos] if pos >= 0 else None
-        if not specs or (src is None and pre_last is not None and pos < pre_last) \
-                or pos in cats:    # (a Concatenate's output: no layer's, the next one's input)
+        if not specs or (src is None and pre_last is not None and pos < pre_last):
             return None
         if src is None:
             return 1, (-1 - pos if pos < 0 else first_input)
@@ -449,15 +453,15 @@ def _dense_specs(model):
                 raise Unsupported(f"{layer.name!r} (Concatenate): the engine joins a Dense "
                                   f"layer's output and the model's input (as the first Dense "
                                   f"layer takes it) or an earlier Dense layer's output")
-            cat = code + (bool(first),)
+            cat, cat_pos = code + (bool(first),), i
             continue
         if i in srcs:       # a branch: a Dense layer on an earlier tensor
             branch = earlier(srcs[i], branch=True)
             if branch is None or cat is not None:
                 raise Unsupported(f"{layer.name!r}: the engine starts a branch at a Dense "
                                   f"layer on the model's input (as the first Dense layer "
-                                  f"takes it) or on an earlier Dense layer's output (not "
-                                  f"on a Concatenate's output)")
+                                  f"takes it), on an earlier Dense layer's output or on "
+                                  f"an earlier Concatenate's")
         if i in skips:      # an Add: the output so far plus an earlier layer's
             src = spec_at[skips[i]]
             if src is None or src >= len(specs) - 1 or last_at[src] != skips[i] \
@@ -521,9 +525,12 @@ def _dense_specs(model):
                 specs[-1]["part"] = first_input if parts else 0
             if cat is not None:
                 specs[-1]["cat"], specs[-1]["cat_part"], specs[-1]["cat_first"] = cat
+                joined_at[cat_pos] = len(specs) - 1
                 cat = None
             if branch is not None:
-                specs[-1]["src"], specs[-1]["part"] = branch
+                specs[-1]["src"], specs[-1]["part"] = branch[:2]
+                if len(branch) > 2:     # the concatenation an earlier spec reads
+                    specs[-1]["src_joined"] = True
                 branch = None
         elif isinstance(layer, layers_mod.Activation) and specs and specs[-1]["act_name"] == "linear" \
                 and not specs[-1]["dropout"] and not specs[-1]["noise"] \
@@ -595,7 +602,8 @@ def _dense_specs(model):
             specs[s]["output"] = k
     for k, spec in enumerate(specs):
         if "src" in spec and "output" not in specs[k - 1] and not any(
-                s.get("skip") == k or s.get("cat") == k + 1 or s.get("src") == k + 1
+                s.get("skip") == k or s.get("cat") == k + 1 or
+                (s.get("src") == k + 1 and not s.get("src_joined"))
                 for s in specs):      # (spec k - 1's output: what takes it)
             raise Unsupported(f"{specs[k - 1]['layer'].name!r}: its output reaches the model's "
                               f"output only through layers the engine does not join")
