@@ -237,18 +237,14 @@ def _mixed(kind, dtype="float64"):
 def test_a_tensor_taken_by_branches_and_an_add_or_concatenate(monkeypatch, kind, dtype):
     x, y = _data(dtype=dtype)
     y = [y, y] if kind == "aux_output" else y
-    runs = []
-    for fused in (True, False):
-        monkeypatch.setattr(engine, "ENABLED", fused)
-        m = _mixed(kind, dtype)
-        h = m.fit(x, y, batch_size=16, epochs=3, verbose=0).history
-        assert (m._engine.plan is not None) == fused, m._engine.why
-        runs.append((h, m.get_weights(), m.predict(x, verbose=0)))
-    for k in runs[0][0]:
-        np.testing.assert_allclose(runs[0][0][k], runs[1][0][k], rtol=1e-12)
-    for a, b in zip(runs[0][1] + list(np.atleast_3d(runs[0][2])),
-                    runs[1][1] + list(np.atleast_3d(runs[1][2]))):
-        assert np.array_equal(a, b)
+    runs = engine_and_layer_path_runs(monkeypatch, lambda: _mixed(kind, dtype), x, y, "src")
+    (p1, h1, w1, q1, e1), (p2, h2, w2, q2, e2) = runs
+    for k in h1:
+        np.testing.assert_allclose(h1[k], h2[k], rtol=1e-12)
+    np.testing.assert_allclose(e1, e2, rtol=1e-12)
+    for a, b in zip(w1 + list(np.atleast_3d(p1)) + list(np.atleast_3d(q1)),
+                    w2 + list(np.atleast_3d(p2)) + list(np.atleast_3d(q2))):
+        assert np.array_equal(a, b)      # (the weights and outputs bit for bit)
     monkeypatch.setattr(engine, "ENABLED", True)
     m = _mixed(kind)
     if kind == "aux_output":

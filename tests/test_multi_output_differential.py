@@ -47,7 +47,8 @@ import pytest
 
 import fastnn as keras
 from fastnn import engine, layers
-from test_engine_differential import HIDDEN, LOSSES, METRICS, _made, _optimizer, _pick
+from test_engine_differential import (HIDDEN, LOSSES, METRICS, _assert_logs, _made, _optimizer,
+                                     _pick)
 
 R = keras.regularizers
 
@@ -185,29 +186,6 @@ def _run(seed, fused, monkeypatch):
     return out, lowered
 
 
-_ERROR_METRICS = ("mae", "mse", "mean_absolute_error", "mean_squared_error")
-
-
-def _assert_logs(a, b, dtype, names, what):
-    """test_engine_differential's rule, an output's logs by their name after the
-    output's: '<output>_loss' a loss, '<output>_mse' an error metric."""
-    assert sorted(a) == sorted(b), what
-    for name in a:
-        base = name[4:] if name.startswith("val_") else name
-        for out in names:
-            if base.startswith(out + "_"):
-                base = base[len(out) + 1:]
-                break
-        u, v = np.asarray(a[name], np.float64), np.asarray(b[name], np.float64)
-        if base == "loss":
-            np.testing.assert_allclose(u, v, rtol=1e-12, atol=0, err_msg=f"{what} {name}")
-        elif base in _ERROR_METRICS:
-            rtol = 1e-6 if dtype == "float32" else 1e-12
-            np.testing.assert_allclose(u, v, rtol=rtol, atol=0, err_msg=f"{what} {name}")
-        else:         # (exactly; NaN where both diverged alike)
-            np.testing.assert_array_equal(u, v, err_msg=f"{what} {name}")
-
-
 def _assert_alike(seed, a, b):
     dtype, names = _case(seed)[4:]
     for key in ("weights", "weights_after"):
@@ -221,7 +199,7 @@ def _assert_alike(seed, a, b):
     for u, v in zip(_flat(p), _flat(q)):
         assert u.dtype == v.dtype and u.shape == v.shape and u.tobytes() == v.tobytes()
     for key in ("fit", "evaluate", "train_on_batch", "test_on_batch"):
-        _assert_logs(a[key], b[key], dtype, names, key)
+        _assert_logs(a[key], b[key], dtype, key, names)
 
 
 SEEDS = range(30)
@@ -293,4 +271,4 @@ def test_the_differences_found_in_their_smallest_models(case, monkeypatch):
         logs.append(m.evaluate(x, y, return_dict=True, verbose=0))
         if fused:
             assert m._engine.plan is not None, m._engine.why
-    _assert_logs(logs[0], logs[1], "float32", ["out0", "out1", "flag", "value"], "evaluate")
+    _assert_logs(logs[0], logs[1], "float32", "evaluate", ["out0", "out1", "flag", "value"])
