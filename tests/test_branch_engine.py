@@ -260,6 +260,20 @@ def test_a_tensor_taken_by_branches_and_an_add_or_concatenate(monkeypatch, kind,
     check_step_against_central_differences(m, w0, xd, yd, np.random.default_rng(3))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_predict_of_many_rows_keeps_a_concatenation_later_branches_read(monkeypatch, dtype):
+    """predict over many rows (the engine's row blocks, each block's concatenation kept
+    where a later branch reads it) gives the layer path's outputs bit for bit."""
+    x, _ = _data(n=1000, dtype=dtype)
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _mixed("concatenate_read_twice", dtype)
+        out.append(m.predict(x, batch_size=64, verbose=0))
+        assert (m._engine.plan is not None) == fused
+    assert np.array_equal(out[0], out[1])
+
+
 def test_the_net_takes_good_branches():
     _net([_spec(4, 5), _spec(5, 3), _spec(5, 3, src=2, skip=2), _spec(3, 2)])
     # layer 0's output taken by a residual sum and a branch
