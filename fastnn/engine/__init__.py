@@ -784,7 +784,7 @@ def _outputs_spec(model, specs):
     losses = model._out_losses
     if model._loss_identifier is None or not losses or len(losses) != len(where):
         raise Unsupported("no compiled loss for each output")
-    outputs = []
+    outputs, made = [], []      # (and each output's loss object and spec)
     for (k, i), (loss, weight) in zip(where, losses):
         if loss is None:
             raise Unsupported(f"output {k} without a loss")
@@ -798,8 +798,8 @@ def _outputs_spec(model, specs):
         outputs.append({"layer": i, "loss": code, "params": params[:4],
                         "class_alpha": params[4] if len(params) > 4 else None,
                         "on_logits": on_logits, "y_cols": y_cols, "weight": float(weight),
-                        "metric": _METRIC_NONE, "error_stats": False, "loss_obj": loss,
-                        "spec": spec})
+                        "metric": _METRIC_NONE, "error_stats": False})
+        made.append((loss, spec))
     feeds, rest = [], []
     for m in model._metrics or []:
         if hasattr(m, "_fastnn_loss_of"):      # '<output>_loss'
@@ -807,7 +807,7 @@ def _outputs_spec(model, specs):
             continue
         k = getattr(m, "_fastnn_output", 0)
         o = outputs[k]
-        stat = _fed_stat(o["loss_obj"], o["spec"], o["on_logits"], m, o["metric"])
+        stat = _fed_stat(*made[k], o["on_logits"], m, o["metric"])
         if stat is None:
             rest.append(m)
             continue
@@ -816,8 +816,6 @@ def _outputs_spec(model, specs):
         if stat in (_STAT_SE, _STAT_AE):
             o["error_stats"] = True
         feeds.append((m, _kernels.STATS_WIDTH * (1 + k) + stat))
-    for o in outputs:
-        del o["loss_obj"], o["spec"]
     return tuple(outputs), feeds, rest
 
 
