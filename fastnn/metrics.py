@@ -310,15 +310,20 @@ class _VariableState:
             self._variables.append((var, zero))
         return var
 
+    # The properties read and write the Variables as plain arrays (np.ndarray's own item
+    # and fill: what .view(np.ndarray) gives, without making the view): the engine's
+    # loops set total and count of every metric at every call.
     @property
     def total(self):
-        return float(self._state("total").view(np.ndarray))
+        var = self.__dict__.get("_var_total")
+        return _item(var if var is not None else self._state("total"))
 
     @total.setter
     def total(self, value):
         # in place: the training loops may hand back NaN sums (a diverged batch), which
         # Variable.assign refuses
-        self._state("total").view(np.ndarray)[...] = value
+        var = self.__dict__.get("_var_total")
+        _fill(var if var is not None else self._state("total"), value)
 
     @property
     def _dtype(self):
@@ -328,11 +333,16 @@ class _VariableState:
 class _VariableCount(_VariableState):
     @property
     def count(self):
-        return float(self._state("count").view(np.ndarray))
+        var = self.__dict__.get("_var_count")
+        return _item(var if var is not None else self._state("count"))
 
     @count.setter
     def count(self, value):
-        self._state("count").view(np.ndarray)[...] = value
+        var = self.__dict__.get("_var_count")
+        _fill(var if var is not None else self._state("count"), value)
+
+
+_item, _fill = np.ndarray.item, np.ndarray.fill
 
 
 def _with_mask(sample_weight, y_pred):

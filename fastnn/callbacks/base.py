@@ -158,37 +158,38 @@ class CallbackList:
     def __iter__(self):
         return iter(self.callbacks)
 
-    def __getattr__(self, hook):
-        if hook not in _HOOKS:
-            raise AttributeError(hook)
+
+def _hook_caller(hook):
+    """CallbackList's method for `hook`: the hook called on each callback in order, with
+    a dict of logs ({} where there are none), as Keras 3's CallbackList calls them. Made
+    once per hook for the class (fit makes a CallbackList at every call)."""
+    n_before_logs = 0 if hook.endswith(("train_begin", "train_end", "test_begin", "test_end",
+                                        "predict_begin", "predict_end")) else 1
+
+    def call(self, *args, logs=None, **kwargs):
         if not self.callbacks:
-            # nobody to call (predict with verbose=0): not kept, a callback may be
-            # appended later
-            return _call_nobody
-
-        def call(*args, logs=None, **kwargs):
-            # Keras 3's CallbackList gives every hook a dict: {} where there are no logs
-            if args and isinstance(args[-1], dict) and logs is None and len(args) > (
-                    0 if hook.endswith(("train_begin", "train_end", "test_begin", "test_end",
-                                        "predict_begin", "predict_end")) else 1):
-                args, logs = args[:-1], args[-1]
-            logs = {} if logs is None else logs
-            # As Keras' CallbackList: the batch hooks get logs=, the others the logs
-            # positionally (a callback may name that parameter as it likes)
-            if batch_hook:
-                for cb in self.callbacks:
-                    getattr(cb, hook)(*args, logs=logs, **kwargs)
-            else:
-                for cb in self.callbacks:
-                    getattr(cb, hook)(*args, logs, **kwargs)
-        batch_hook = "batch" in hook
-        # kept: fit calls each epoch hook once per epoch (many epochs per C call)
-        setattr(self, hook, call)
-        return call
+            return
+        # the logs may come positionally, after the epoch or batch number
+        if args and logs is None and len(args) > n_before_logs and isinstance(args[-1], dict):
+            args, logs = args[:-1], args[-1]
+        logs = {} if logs is None else logs
+        # As Keras' CallbackList: the batch hooks get logs=, the others the logs
+        # positionally (a callback may name that parameter as it likes)
+        if batch_hook:
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args, logs=logs, **kwargs)
+        else:
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args, logs, **kwargs)
+    batch_hook = "batch" in hook
+    call.__name__ = call.__qualname__ = hook
+    call.__doc__ = f"Call {hook} on each callback in order."
+    return call
 
 
-def _call_nobody(*args, **kwargs):
-    """A hook of a CallbackList without callbacks."""
+for _hook in _HOOKS:
+    setattr(CallbackList, _hook, _hook_caller(_hook))
+del _hook
 
 
 class History(Callback):

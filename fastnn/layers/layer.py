@@ -18,6 +18,8 @@ from fastnn.layers import symbolic as _symbolic
 from fastnn.tensor import Tensor as _Tensor, Variable as _Variable, get_keras_mask, \
     set_keras_mask
 
+_RUN_STATE = _changes.RUN_STATE     # attributes set at every call (not counted)
+
 _UIDS = {}
 
 
@@ -364,9 +366,11 @@ class Layer:
         # the layer, the model and the C engine keep that one array, and a value of
         # another shape is refused instead of being read past its end later. build()
         # clears the weight list before making new weights, so it may replace them.
-        if name not in _changes.RUN_STATE:
-            _changes.count[0] += 1         # the engine's plans check the model again
         cur = self.__dict__.get(name)
+        if name in _RUN_STATE and not isinstance(cur, _Variable):
+            object.__setattr__(self, name, value)    # the training loops' state, every call
+            return
+        _changes.count[0] += 1             # the engine's plans check the model again
         if isinstance(cur, _Variable) and value is not cur \
                 and any(w is cur for _, w, _ in self.__dict__.get("_weights", ())):
             try:

@@ -126,6 +126,8 @@ def _holding_train_lock(method):
 
 
 def _check_int(value, name, lo, owner, allow_none=False):
+    if type(value) is int and value >= lo:     # the common case, first (fit's fixed cost)
+        return value
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
