@@ -161,7 +161,10 @@ class Metric:
         written without assign()'s checks (reset_state runs at every fit,
         train_on_batch and evaluate call)."""
         for var, initial in self.__dict__.get("_variables", ()):
-            np.copyto(var.view(np.ndarray), initial)
+            if initial.ndim:
+                np.copyto(var.view(np.ndarray), initial)
+            else:       # a total or a count: np.ndarray's own fill, no view made
+                _fill(var, initial)
 
     def batch_sums(self, y_true, y_pred, sample_weight=None):
         values = np.asarray(self._values(y_true, y_pred), dtype=np.float64).reshape(-1)
@@ -286,6 +289,8 @@ def _log_value(value):
     """A metric's result as a log value: a float, or a NumPy array (a copy) for a metric
     with one value per class or threshold (F1Score(average=None), ...), which Keras
     logs as an array."""
+    if isinstance(value, float):     # most metrics' result (a Scalar): no array made
+        return float(value)
     a = np.asarray(value)
     return float(a) if a.ndim == 0 else np.array(a)
 

@@ -33,7 +33,7 @@ import threading
 
 import numpy as np
 
-from fastnn import _argcheck, _kernels, regularizers, utils
+from fastnn import _argcheck, _changes, _kernels, regularizers, utils
 from fastnn.autodiff import ops as _dops
 from fastnn.autodiff.tape import record, should_record
 from fastnn.layers.layer import Layer
@@ -102,11 +102,18 @@ def training_step(model, step):
 
 def _stream_layers(model):
     """The layers of a model's chain that draw from a counter-based stream keyed by a
-    seed (Dropout with a rate > 0, GaussianNoise, GaussianDropout, AlphaDropout)."""
+    seed (Dropout with a rate > 0, GaussianNoise, GaussianDropout, AlphaDropout). Kept
+    until a counted change to the model's layers (fastnn._changes): every training call
+    asks."""
+    kept = model.__dict__.get("_stream_layers")
+    if kept is not None and kept[0] == _changes.count[0]:
+        return list(kept[1])
     chain = (model._flat_chain() if model.built else None) or []
-    return [layer for layer in chain
-            if isinstance(layer, (Dropout, GaussianNoise, GaussianDropout, AlphaDropout))
-            and getattr(layer, "rate", getattr(layer, "stddev", 0.0)) != 0]
+    found = [layer for layer in chain
+             if isinstance(layer, (Dropout, GaussianNoise, GaussianDropout, AlphaDropout))
+             and getattr(layer, "rate", getattr(layer, "stddev", 0.0)) != 0]
+    model.__dict__["_stream_layers"] = (_changes.count[0], tuple(found))   # (not counted)
+    return found
 
 
 def stream_seeds(model, draw=True):
