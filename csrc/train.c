@@ -32,7 +32,7 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
     if (net->y_cols == 0) return FNN_NET_BAD_SIZE;
     const int np = net->n_parts;
     if (np < 0 || np > FNN_MAX_PARTS ||
-            (np > 1 && (net->in_mean || net->in_dropout || net->in_noise)) ||
+            (np > 1 && (net->in_dropout || net->in_noise)) ||
             (net->in_noise && net->in_dropout) || net->in_noise < 0 ||
             net->in_noise > FNN_NOISE_ALPHA_DROPOUT)
         return FNN_NET_BAD_PART;
@@ -138,7 +138,7 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     n = fnn_add(n, fnn_pad16s(fnn_mul(batch, fnn_in_cols(net))));     /* gathered X */
     n = fnn_add(n, fnn_pad16s(fnn_mul(batch, net->y_cols)));         /* gathered Y */
     n = fnn_add(n, fnn_pad16s(batch));                               /* gathered sample weights */
-    if (net->in_mean) n = fnn_add(n, fnn_pad16s(net->layers[0].in)); /* the input Normalization's scale */
+    if (net->in_mean) n = fnn_add(n, fnn_pad16s(fnn_in_cols(net)));  /* the input Normalization's scale */
     for (int l = 0; l < net->n_layers; l++) {
         const fnn_layer *L = &net->layers[l];
         const size_t bo = fnn_pad16s(fnn_mul(batch, L->out));

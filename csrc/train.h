@@ -230,6 +230,9 @@ typedef struct {
     /* A Normalization before the first layer (in_mean != NULL, the layer's own arrays,
      * read at every call): x -> (x - mean) / s, or mean + x * s with in_invert, where
      * s = max(sqrt(var), 1e-7); per feature (in_stride 1) or one pair (in_stride 0).
+     * With several inputs (n_parts > 1) it covers every feature of the net's input
+     * (fnn_in_cols), the parts side by side, each part's own normalisation in its
+     * columns (the identity, x - 0 and x / 1, where a part has none).
      * A Rescaling instead (in_rescale 1 or 2; 0: a Normalization): x -> x * s, or
      * x * s + mean rounded twice (in_rescale 2: an offset), where s = var itself (Keras'
      * scale; in_invert unused). */
@@ -259,7 +262,8 @@ typedef struct {
     /* Several inputs (Keras' functional models with more than one Input): n_parts > 1
      * makes each row of the net's input the rows of n_parts inputs side by side, part p
      * part_cols[p] wide (fnn_in_cols: their sum); the layers that read the input say
-     * which part (fnn_layer.part, .cat_part). Never with the input Normalization. 0 or
+     * which part (fnn_layer.part, .cat_part); the input Normalization, if any, is applied
+     * to each part's rows in its columns. 0 or
      * 1: one input, layer 0's width (part_cols unused). */
     int n_parts;
     size_t part_cols[FNN_MAX_PARTS];

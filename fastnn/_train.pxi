@@ -393,9 +393,6 @@ cdef class FusedNet:
             if w <= 0:
                 raise ValueError(f"FusedNet: parts must be positive widths, got {parts}")
             self.net.part_cols[i] = w
-        if parts and norm is not None:
-            raise ValueError("FusedNet: an input Normalization needs one input, got "
-                             f"{len(parts)} parts")
         # a Dropout on the input: its rate (0: none)
         if not 0.0 <= in_dropout < 1.0 or (parts and in_dropout):
             raise ValueError(f"FusedNet: in_dropout must be a rate in [0, 1) on one input, "
@@ -644,7 +641,8 @@ cdef class FusedNet:
         self.net.in_invert = 0
         self.net.in_rescale = 0
         if norm is not None:   # a Normalization first (its arrays, read at every call)
-            n_stats = layers[0]["in"] if norm["stride"] else 1
+            # per feature: every feature of the input, the parts side by side
+            n_stats = (sum(parts) if parts else layers[0]["in"]) if norm["stride"] else 1
             self.net.in_mean = self._bind(norm["mean"], n_stats, "input mean", False)
             self.net.in_var = self._bind(norm["var"], n_stats, "input variance", False)
             if self.net.in_mean == NULL or self.net.in_var == NULL:

@@ -344,10 +344,17 @@ def test_the_net_refuses_bad_part_lists(parts):
         _fused([_spec(4, 5), _spec(5, 2)], parts)
 
 
-def test_the_net_refuses_an_input_normalization_with_parts():
-    norm = {"mean": np.zeros(4), "var": np.ones(4), "stride": 1, "invert": False}
-    with pytest.raises(ValueError, match="one input"):
-        _fused([_spec(4, 5, part=1), _spec(8, 2, cat=1, cat_part=0)], (4, 4), norm)
+def test_an_input_normalization_with_parts_covers_every_part():
+    """With several inputs, the input stage holds statistics for every column of the
+    parts side by side (the first layer's width alone is refused)."""
+    specs = [_spec(4, 5, part=1), _spec(9, 2, cat=1, cat_part=0)]
+    for n, ok in ((8, True), (4, False), (12, False)):
+        norm = {"mean": np.zeros(n), "var": np.ones(n), "stride": 1, "invert": False}
+        if ok:
+            assert _fused(specs, (4, 4), norm).n_in == 8
+        else:
+            with pytest.raises(ValueError, match="input mean must be .* of 8 elements"):
+                _fused(specs, (4, 4), norm)
 
 
 def test_the_engine_joins_at_most_its_number_of_inputs():

@@ -327,3 +327,103 @@ def test_a_custom_loss_trains_such_a_model_on_the_engine(monkeypatch):
     np.testing.assert_allclose(out[0][0]["loss"], out[1][0]["loss"], rtol=1e-12)
     for a, b in zip(out[0][1] + [out[0][2]], out[1][1] + [out[1][2]]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+# Models whose inputs are each taken by a layer of their own (not joined first), some
+# through a Normalization or Rescaling: HOML's wide-and-deep model (chapter 10: the wide
+# input's Normalization joined late, the deep input's before two Dense layers), with an
+# auxiliary output, and other fronts. The engine reads the inputs as parts side by side
+# and applies the layers as one stage in each part's columns.
+def _wide_and_deep(dtype, fronts=("norm", "norm"), aux=False):
+    rng = np.random.default_rng(3)
+    data = {"wide": (rng.standard_normal((240, 5)) * 4 + 2).astype(dtype),
+            "deep": (rng.standard_normal((240, 6)) * 0.3 - 1).astype(dtype)}
+    data["wide"][::9] = -0.0
+    keras.utils.set_random_seed(0)
+    wide = keras.Input(shape=(5,), name="wide", dtype=dtype)
+    deep = keras.Input(shape=(6,), name="deep", dtype=dtype)
+    t = {}
+    for name, inp, kind in (("wide", wide, fronts[0]), ("deep", deep, fronts[1])):
+        layer = _front(kind, name, data, dtype)
+        t[name] = inp if layer is None else layer(inp)
+    h1 = layers.Dense(30, activation="relu", dtype=dtype)(t["deep"])
+    h2 = layers.Dense(30, activation="relu", dtype=dtype)(h1)
+    concat = layers.Concatenate(dtype=dtype)([t["wide"], h2])
+    out = layers.Dense(1, dtype=dtype, name="main")(concat)
+    if aux:
+        model = keras.Model([wide, deep], [out, layers.Dense(1, dtype=dtype, name="aux")(h2)])
+        model.compile(loss=("mse", "mse"), loss_weights=(0.9, 0.1), optimizer="adam",
+                      metrics=["RootMeanSquaredError", "RootMeanSquaredError"])
+    else:
+        model = keras.Model([wide, deep], out)
+        model.compile(loss="mse", optimizer="adam", metrics=["RootMeanSquaredError"])
+    y = (data["wide"][:, :1] * 0.3 + data["deep"][:, 1:2]).astype(dtype)
+    return model, [data["wide"], data["deep"]], ((y, y) if aux else y)
+
+
+def _assert_parts_lowered(m):
+    plan = m._engine.plan
+    assert m._engine.why is None and plan is not None, m._engine.why
+    assert plan.parts == (5, 6) and any(layer is not None for layer in m._chain_pre())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("fronts, aux", [
+    (("norm", "norm"), False), (("norm", "norm"), True),      # HOML's two models
+    (("given", None), False), (("inv", "inv_given"), False),
+    (("scale", "offset"), True), ((None, "scalar"), False)])
+def test_inputs_normalized_and_taken_apart_train_on_the_engine_as_on_the_layer_path(
+        monkeypatch, dtype, fronts, aux):
+    _, x, y = _wide_and_deep(dtype, fronts, aux)
+    runs = engine_and_layer_path_runs(
+        monkeypatch, lambda: _wide_and_deep(dtype, fronts, aux)[0], x, y, epochs=3,
+        batch_size=32, lowered=_assert_parts_lowered)
+    (p1, h1, w1, q1, e1), (p2, h2, w2, q2, e2) = runs
+    for a, b in ((p1, p2), (q1, q2)):
+        a, b = (a, b) if aux else ([a], [b])
+        assert all(np.array_equal(u, v) for u, v in zip(a, b))
+    assert h1 == h2 and e1 == e2
+    assert all(np.array_equal(u, v) for u, v in zip(w1, w2))
+
+
+def test_inputs_taken_apart_predict_over_many_rows_and_see_an_adapt(monkeypatch):
+    """predict's row blocks on the parts, and an adapt() between two calls."""
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m, x, y = _wide_and_deep("float32", aux=True)
+        big = [np.tile(a, (5, 1)) for a in x]
+        first = m.predict(big, batch_size=1000, verbose=0)
+        wide_norm = next(layer for layer in m.layers if layer.name == "norm_wide")
+        wide_norm.adapt(x[0][:40] * 3)
+        h = m.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+        if fused:
+            _assert_parts_lowered(m)
+        out.append((first, m.predict(big, batch_size=1000, verbose=0), h))
+    for a, b in zip(out[0][:2], out[1][:2]):
+        assert all(np.array_equal(u, v) for u, v in zip(a, b))
+    assert out[0][2] == out[1][2]
+
+
+def test_an_input_read_through_its_normalization_and_as_it_is_keeps_the_layer_path(
+        monkeypatch):
+    """The engine holds one copy of each input: normalised for every layer or for none."""
+    def build():
+        m, x, y = _wide_and_deep("float64")
+        wide, deep = m.inputs
+        norm = layers.Normalization(mean=1.0, variance=4.0, dtype="float64")
+        h = layers.Dense(4, activation="relu", dtype="float64")(norm(wide))
+        h = layers.Concatenate(dtype="float64")([h, wide])
+        m2 = keras.Model([wide, deep], layers.Dense(1, dtype="float64")(
+            layers.Concatenate(dtype="float64")([h, deep])))
+        m2.compile(loss="mse", optimizer="adam")
+        return m2, x, y
+    out = []
+    for fused in (True, False):
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m, x, y = build()
+        h = m.fit(x, y, batch_size=32, epochs=2, verbose=0).history
+        assert m._engine.plan is None
+        out.append((h, m.get_weights()))
+    assert out[0][0] == out[1][0]
+    assert all(np.array_equal(u, v) for u, v in zip(out[0][1], out[1][1]))

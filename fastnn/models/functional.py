@@ -484,6 +484,16 @@ class Functional(Model):
                     chain += [layer for layer in pre if layer is not None]
                 input_at = {id(prev): -1}
                 continue
+            if prev is None and normalized and not pre:
+                # the inputs each taken by itself, some through a Normalization or
+                # Rescaling (first in the chain, in the inputs' order): each such layer's
+                # output is that input from here
+                by_input = {id(a): (out, layer) for out, (a, layer) in normalized.items()}
+                pre = tuple(by_input.get(id(t), (None, None))[1] for t in self.inputs)
+                chain += [layer for layer in pre if layer is not None]
+                for t in self.inputs:
+                    if id(t) in by_input:
+                        input_at[by_input[id(t)][0]] = input_at.pop(id(t))
             if prev is None:     # several inputs: the first layer takes one of them
                 if len(node.inputs) != 1 or id(arg) not in input_at:
                     return None
@@ -553,9 +563,11 @@ class Functional(Model):
     def _normalized_inputs(self, input_at):
         """{id(output): (input, layer)} of the Normalization and Rescaling calls, each on
         one of the model's several inputs (input_at: {id(input): -1 - its index}), that
-        the first Concatenate of the graph takes when it joins all the inputs, each once,
-        some through one such layer (Keras' structured-data models: one Normalization per
-        feature, then a Concatenate); {} for any other graph. The engine applies these
+        come first in the graph: either the first Concatenate of the graph then joins all
+        the inputs, each once, some through one such layer (Keras' structured-data
+        models: one Normalization per feature, then a Concatenate), or each such input is
+        read through its layer alone (a wide-and-deep model's inputs, each normalised,
+        taken by different layers); {} for any other graph. The engine applies these
         layers to the joined rows, each in its input's columns."""
         from fastnn.layers.normalization import Normalization
         from fastnn.layers.preprocessing import Rescaling
@@ -572,11 +584,18 @@ class Functional(Model):
                     and all(layer is not node.layer for _, layer in found.values()):
                 found[id(node.outputs[0])] = (arg, node.layer)
                 continue
-            # the first other node: the Concatenate of them all, taking every one found
-            if found and self._joins_all(node, input_at, found) \
-                    and {id(a) for a in arg} >= set(found):
-                return found
-            return {}
+            # the first other node: the Concatenate of them all, taking every one found;
+            # or any other, the inputs each taken by itself (at most one such layer on
+            # each, which nothing reads but through it: the engine has one copy of it)
+            if found and self._joins_all(node, input_at, found):
+                return found if {id(a) for a in arg} >= set(found) else {}
+            normed = {id(a) for a, _ in found.values()}
+            if len(normed) < len(found) or any(
+                    id(t) in normed for n in self._nodes if not n.is_input
+                    and id(n.outputs[0] if n.outputs else None) not in found
+                    for t in n.inputs):
+                return {}
+            return found
         return {}
 
     def _summary_rows(self):
