@@ -34,6 +34,12 @@ cross-entropy from logits, metrics=['accuracy']):
   features each, every one through a ``Normalization`` (mean and variance given), then
   a ``Concatenate`` of them all and the ``sequential``'s Dense layers (Keras'
   structured-data models: the engine normalises the joined rows it gathers)
+- ``normalized_wide_and_deep``: a functional model with two inputs, the first and
+  second half of each row's features, each through a ``Normalization`` (mean and
+  variance given); the second half into the ``sequential``'s hidden layers, the first
+  joined to the last hidden layer's output by a ``Concatenate`` before the output layer
+  (the textbook wide-and-deep model with normalised inputs: the engine normalises each
+  input's columns of the rows it gathers; half the first layer's multiply-adds)
 - ``rescaling_first``, ``input_dropout``, ``max_norm``: the ``sequential`` with a
   ``Rescaling(1 / 255)`` first, with a ``Dropout(0.2)`` on the input, and with a
   ``MaxNorm(3)`` kernel constraint on every Dense layer (the engine rescales or drops out
@@ -181,6 +187,14 @@ def build(kind, widths):
         for layer in _dense(widths):
             h = layer(h)
         model = keras.Model(ins, h)
+    elif kind == "normalized_wide_and_deep":
+        half = n_in // 2
+        wide, deep = keras.Input((half,)), keras.Input((n_in - half,))
+        h = layers.Normalization(mean=0.0, variance=1.0)(deep)
+        for w in widths[1:-1]:
+            h = layers.Dense(w, activation="relu")(h)
+        h = layers.Concatenate()([layers.Normalization(mean=0.0, variance=1.0)(wide), h])
+        model = keras.Model([wide, deep], layers.Dense(widths[-1])(h))
     elif kind == "two_outputs":
         inp = keras.Input((n_in,))
         h = inp
@@ -208,7 +222,8 @@ def build(kind, widths):
 
 
 KINDS = ("sequential", "functional", "subclassed", "custom_layer", "residual", "residual_block",
-         "wide_and_deep", "branched", "two_inputs", "normalized_inputs", "rescaling_first",
+         "wide_and_deep", "branched", "two_inputs", "normalized_inputs",
+         "normalized_wide_and_deep", "rescaling_first",
          "input_dropout", "max_norm", "two_outputs", "input_layer_norm", "sequential_extra")
 REFERENCE = {"residual": "sequential_extra", "residual_block": "sequential_extra",
              "branched": "sequential_extra"}  # else sequential
@@ -221,9 +236,9 @@ def _quarters(n_in):
 
 
 def inputs(kind, x):
-    """What a model of `kind` takes for the rows x: two arrays for ``two_inputs``, four
-    for ``normalized_inputs``."""
-    if kind == "two_inputs":
+    """What a model of `kind` takes for the rows x: two arrays for ``two_inputs`` and
+    ``normalized_wide_and_deep``, four for ``normalized_inputs``."""
+    if kind in ("two_inputs", "normalized_wide_and_deep"):
         half = x.shape[1] // 2
         return [x[:, :half], x[:, half:]]
     if kind == "normalized_inputs":

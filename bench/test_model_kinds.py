@@ -46,7 +46,7 @@ def test_the_table_and_the_profiles(capsys):
     assert rows["functional"][3] == rows["subclassed"][3] == "yes"
     assert rows["residual"][3] == rows["custom_layer"][3] == rows["wide_and_deep"][3] == "yes"
     assert rows["branched"][3] == rows["two_inputs"][3] == rows["residual_block"][3] == "yes"
-    assert rows["normalized_inputs"][3] == "yes"
+    assert rows["normalized_inputs"][3] == rows["normalized_wide_and_deep"][3] == "yes"
     assert rows["rescaling_first"][3] == rows["input_dropout"][3] == rows["max_norm"][3] == "yes"
     assert rows["two_outputs"][3] == "yes"
     assert rows["input_layer_norm"][3] == "no"

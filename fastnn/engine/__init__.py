@@ -226,9 +226,11 @@ def _input_rescale(layer, dtype):
 
 
 def _joined_input_norm(model, dtype):
-    """The Normalizations, or the Rescalings, on some of the model's inputs before the
-    Concatenate that joins them all first (model._chain_pre()) as one leading stage on
-    the joined rows (the net's in_* fields): per feature, each layer's mean and variance
+    """The Normalizations, or the Rescalings, on some of the model's inputs, first in the
+    graph (model._chain_pre(): before the Concatenate that joins them all, or each input
+    read through its layer alone), as one leading stage on the joined rows (the net's
+    in_* fields; with several input parts, each part's columns): per feature, each
+    layer's mean and variance
     (or scale and offset) in its input's columns, what the layer computes there with
     them; in the columns of an input without one, values that give its own bits back:
     x - 0 and x / 1 (or -0.0 + x * 1 with invert, x * 1 + -0.0 for a Rescaling with an
@@ -369,8 +371,9 @@ def _dense_specs(model):
     first_input = model._chain_first_input() or 0
     specs = []
     flatten_first = False
-    # the Normalizations or Rescalings on the inputs before the Concatenate that joins
-    # them first: the first n_pre layers of the chain, as one stage on the joined rows
+    # the Normalizations or Rescalings on the inputs, first in the graph (before the
+    # Concatenate that joins them all, or each read alone): the first n_pre layers of
+    # the chain, as one stage on the joined rows
     n_pre = sum(layer is not None for layer in model._chain_pre())
     norm = _joined_input_norm(model, np.dtype(model.dtype)) if n_pre else None
     chain = model._flat_chain()

@@ -422,10 +422,11 @@ class Functional(Model):
         model's inputs: input `first`; or the first node a Concatenate of all the inputs,
         in any order, then the model's one input for the rest: first None, the inputs'
         indices in that order in `order`, and the Concatenate not among the layers; else
-        `order` is the inputs' own; that Concatenate may take some inputs through a
-        Normalization or Rescaling each (_normalized_inputs): `pre` holds, per input in
-        `order`, that layer or None, and these layers come first in `layers`, in that
-        order; else pre is ()), except an Add of that output and the output of
+        `order` is the inputs' own; that Concatenate, or where the inputs are taken
+        apart the layers that read them, may take some inputs through a Normalization
+        or Rescaling each (_normalized_inputs): `pre` holds, per input in `order`, that
+        layer or None, and these layers come first in `layers`, in that order; else pre
+        is ()), except an Add of that output and the output of
         an earlier node of the chain, a Concatenate (last axis, 2-D tensors) of that
         output and one of the model's inputs or an earlier node's output, or a Dense
         layer's call on one of the model's inputs or an earlier node's output (a branch;
