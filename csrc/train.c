@@ -137,7 +137,7 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
     size_t n = 0;
     n = fnn_add(n, fnn_pad16s(fnn_mul(batch, fnn_in_cols(net))));     /* gathered X */
     n = fnn_add(n, fnn_pad16s(fnn_mul(batch, net->y_cols)));         /* gathered Y */
-    n = fnn_add(n, fnn_pad16s(batch));                               /* gathered sample weights */
+    n = fnn_add(n, fnn_pad16s(fnn_mul(batch, fnn_sw_cols(net))));  /* gathered sample weights */
     if (net->in_mean) n = fnn_add(n, fnn_pad16s(fnn_in_cols(net)));  /* the input Normalization's scale */
     for (int l = 0; l < net->n_layers; l++) {
         const fnn_layer *L = &net->layers[l];

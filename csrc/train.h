@@ -276,8 +276,11 @@ typedef struct {
      * 1 + k output k's sums, as one output's are ([0]: its loss, unweighted, without
      * the regularization). Inference (fnn_forward) and a y_pred (fnn_train_steps_out,
      * fnn_evaluate_out) hold the outputs side by side, each row the outputs' rows in
-     * order (fnn_out_cols wide). Never with fnn_custom_forward / _backward (the caller's
-     * contract). */
+     * order (fnn_out_cols wide). Sample weights (SW, when given) are then a weight per
+     * row and output, each row the outputs' weights in order (fnn_sw_cols wide): output
+     * k's loss is weighted by its own (Keras' sample_weight given per output; one
+     * array for all outputs is repeated by the caller). Never with fnn_custom_forward /
+     * _backward (the caller's contract). */
     int n_outputs;
     fnn_output outputs[FNN_MAX_OUTPUTS];
 } fnn_net;
@@ -287,6 +290,12 @@ typedef struct {
 static inline size_t fnn_stats_width(const fnn_net *net)
 {
     return net->n_outputs >= 2 ? (size_t)FNN_STATS * (size_t)(1 + net->n_outputs) : FNN_STATS;
+}
+
+/* The sample weights of a row (SW): one, or one per output with several outputs. */
+static inline size_t fnn_sw_cols(const fnn_net *net)
+{
+    return net->n_outputs >= 2 ? (size_t)net->n_outputs : 1;
 }
 
 /* The width of the net's output rows (fnn_forward's out): the last layer's, or the
@@ -358,7 +367,9 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch);
  * seed per epoch from fastnn's generator). */
 void fnn_permutation(uint64_t seed, size_t n, int64_t *out);
 
-/* Returns 0, or -1 if a step met a non-finite loss (the step's update is still done,
+/* Training: X holds n_rows rows of the net's input (fnn_in_cols wide), Y their targets
+ * (y_cols wide), SW their sample weights (fnn_sw_cols per row; NULL: none).
+ * Returns 0, or -1 if a step met a non-finite loss (the step's update is still done,
  * as in Keras; the caller stops), or FNN_TRAIN_REFUSED when an Ftrl update step had a
  * rate <= 0 or would make a weight or slot non-finite: that step's forward ran (the
  * BatchNormalization statistics moved) but it changed no weight, slot or accumulator,

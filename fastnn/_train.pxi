@@ -135,6 +135,7 @@ cdef extern from "train.h" nogil:
         int n_outputs
         fnn_output outputs[16]         # (FNN_MAX_OUTPUTS)
     size_t fnn_stats_width(const fnn_net *net)
+    size_t fnn_sw_cols(const fnn_net *net)
     int FNN_MAX_PARTS
     int FNN_MAX_OUTPUTS
     int FNN_INPUT_DROPOUT
@@ -755,7 +756,7 @@ cdef class FusedNet:
             raise ValueError(f"{what}: X/Y shapes do not match the network")
         if SW is None:
             return NULL
-        if SW.shape[0] != X.shape[0]:
+        if SW.shape[0] != X.shape[0] * fnn_sw_cols(&self.net):     # one per output
             raise ValueError(f"{what}: SW length does not match X")
         return &SW[0]
 

@@ -101,6 +101,11 @@ def _case(seed):
                shuffle=bool(rng.integers(2)))
     if rng.random() < 0.3:
         fit["sample_weight"] = rng.uniform(0.2, 2.0, n).astype(dtype)
+        per = np.random.default_rng([seed, 1])     # (the case's other draws unchanged)
+        if per.random() < 0.5:      # one array per output (None: weighed 1), list or dict
+            fit["sample_weight"] = _structure(
+                per, names, [per.uniform(0.0, 2.0, n).astype(dtype) if per.random() < 0.8
+                             else None for _ in names])
     if rng.random() < 0.3:
         fit["validation_split"] = 0.2
     if rng.random() < 0.15:

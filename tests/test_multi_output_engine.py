@@ -342,12 +342,85 @@ def test_models_of_several_outputs_the_engine_does_not_take_keep_the_layer_path(
         assert why in m._engine.why
 
 
-def test_per_output_sample_weights_and_class_weights_keep_the_layer_path(monkeypatch):
-    x, y = _targets("two_heads", n=48)
-    sws = [np.linspace(0.5, 1.5, 48).astype("float32"), np.ones(48, "float32")]
-    runs = _runs(monkeypatch, lambda: _model("two_heads"), x, y, lowered=False, epochs=2,
-                 sample_weight=sws)
+def _per_output_weights(kind, n, how, seed=6):
+    """Sample weights given per output, as Keras takes them: a list in output order, a
+    dict by output name, or a list with None for an output weighed 1."""
+    rng = np.random.default_rng(seed)
+    names = {"two_heads": ["label", "value"], "deep_heads": ["flag", "kind"],
+             "three_outputs": ["early", "label", "vec"]}[kind]
+    ws = [(rng.random(n) * 2).astype("float32") for _ in names]
+    ws[0][::5] = 0.0
+    if how == "dict":
+        return dict(zip(names, ws))
+    if how == "list_with_none":
+        ws[-1] = None
+    return ws
+
+
+@pytest.mark.parametrize("kind, how", [("two_heads", "list"), ("deep_heads", "dict"),
+                                       ("three_outputs", "list_with_none")])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sample_weights_per_output_train_on_the_engine_as_on_the_layer_path(
+        monkeypatch, kind, how, dtype):
+    """Each output's loss weighed by its own array (Keras' sample_weight as a list or a
+    dict by output name; None for an output: weighed 1), the validation data's too; the
+    engine reads them side by side, a column per output, with the layer path's bits."""
+    x, y = _targets(kind, n=150, dtype=dtype)
+    sws = _per_output_weights(kind, 150, how)
+    vsw = _per_output_weights(kind, 40, how, seed=7)
+    val_y = {k: v[:40] for k, v in y.items()} if isinstance(y, dict) else [v[:40] for v in y]
+    runs = _runs(monkeypatch, lambda: _model(kind, dtype), x, y, epochs=2, batch_size=20,
+                 sample_weight=sws, validation_data=(x[:40], val_y, vsw))
     _assert_same(runs)
+    out = []
+    for fused in (True, False):    # evaluate and the batch calls with weights per output
+        monkeypatch.setattr(engine, "ENABLED", fused)
+        m = _model(kind, dtype)
+        r = [m.train_on_batch(x, y, sample_weight=sws, return_dict=True),
+             m.test_on_batch(x, y, sample_weight=sws, return_dict=True),
+             m.evaluate(x, y, sample_weight=sws, batch_size=32, return_dict=True, verbose=0)]
+        assert (m._engine.plan is not None) == fused, m._engine.why
+        out.append((r, m.get_weights()))
+    for a, b in zip(out[0][0], out[1][0]):
+        np.testing.assert_allclose(list(a.values()), list(b.values()), rtol=1e-6)
+    assert all(np.array_equal(a, b) for a, b in zip(out[0][1], out[1][1]))
+
+
+def test_per_output_weights_differ_from_one_array_for_all():
+    """Weights per output are not weights for all: with the label's weights zero, the
+    label head's weights stay where Adam started them only when each output is weighed
+    by its own array."""
+    x, y = _targets("two_heads", n=60)
+    zero, ones = np.zeros(60, "float32"), np.ones(60, "float32")
+    m = _model("two_heads")
+    w0 = m.get_weights()
+    m.fit(x, y, sample_weight=[zero, ones], batch_size=60, epochs=1, verbose=0)
+    assert m._engine.plan is not None
+    w1 = m.get_weights()
+    assert np.array_equal(w1[-4], w0[-4]) and np.array_equal(w1[-3], w0[-3])  # label head
+    assert not np.array_equal(w1[-2], w0[-2])                                 # value head
+
+
+def test_sample_weights_per_output_are_checked_by_output():
+    x, y = _targets("two_heads", n=30)
+    m = _model("two_heads")
+    ok = np.ones(30, "float32")
+    with pytest.raises(ValueError, match=r"sample_weight\['value'\] must be finite"):
+        m.fit(x, y, sample_weight=[ok, -ok], verbose=0)
+    with pytest.raises(ValueError, match=r"sample_weight\['label'\] must have shape \(30,\)"):
+        m.fit(x, y, sample_weight=[ok[:20], ok], verbose=0)
+    with pytest.raises(ValueError, match="one `sample_weight` array per output"):
+        m.fit(x, y, sample_weight=[ok, ok, ok], verbose=0)
+    assert m.optimizer.iterations == 0     # nothing trained before the checks
+
+
+def test_class_weights_of_several_outputs_keep_the_layer_path(monkeypatch):
+    """Keras refuses class_weight for a model of several outputs; fastnn's layer path
+    says so, as before."""
+    x, y = _targets("two_heads", n=48)
+    m = _model("two_heads")
+    with pytest.raises(ValueError):
+        m.fit(x, y, class_weight={0: 1.0, 1: 2.0}, epochs=1, verbose=0)
 
 
 def test_targets_of_several_outputs_are_checked_by_output():

@@ -1109,6 +1109,12 @@ class FusedPlan:
     def y2d(self, y):
         return y.reshape(y.shape[0], self.y_cols)
 
+    @staticmethod
+    def sw1d(sw):
+        """Sample weights as the net reads them: a row's weights (one, or one per output:
+        a _JoinedWeights) one after the other."""
+        return None if sw is None else sw.reshape(-1)
+
     def _lrs(self, n_steps):
         opt = self.opt
         lr = opt._learning_rate        # a callback may swap a float for a schedule
@@ -1246,8 +1252,8 @@ class FusedPlan:
                                                           self.dtype)
                 with _interrupt.Section() as sec:
                     lrs = self._lrs(k)
-                    rc, got = self.net.train_steps(ws, batch_size, x2, y2, sw, perm, done, k,
-                                                   self.opt._iterations, lrs,
+                    rc, got = self.net.train_steps(ws, batch_size, x2, y2, self.sw1d(sw), perm,
+                                                   done, k, self.opt._iterations, lrs,
                                                    stats[done:done + k], sig0=sec.sig0,
                                                    y_pred=y_pred)
                     self.opt._iterations += got
@@ -1346,7 +1352,7 @@ class FusedPlan:
         if val is not None:
             val_batch_size = _rows_per_batch(val_batch_size, val[0].shape[0])
             vargs = dict(vws=self.take_workspace(val_batch_size), vbatch=val_batch_size,
-                         VX=self.x2d(val[0]), VY=self.y2d(val[1]), VSW=val[2])
+                         VX=self.x2d(val[0]), VY=self.y2d(val[1]), VSW=self.sw1d(val[2]))
         ws = self.take_workspace(batch_size)
         try:
             for c in range(0, len(epochs), per_call):
@@ -1361,9 +1367,9 @@ class FusedPlan:
                 start = 0
                 while start < len(chunk) * steps:
                     with _interrupt.Section() as sec:
-                        rc, got = self.net.train_epochs(ws, batch_size, x2, y2, sw, perms, it0,
-                                                        lrs, stats, start=start, sig0=sec.sig0,
-                                                        **vargs)
+                        rc, got = self.net.train_epochs(ws, batch_size, x2, y2, self.sw1d(sw),
+                                                        perms, it0, lrs, stats, start=start,
+                                                        sig0=sec.sig0, **vargs)
                         self.opt._iterations += got
                         e0, start = start // steps, start + got
                         if start // steps > e0:
@@ -1466,8 +1472,9 @@ class FusedPlan:
             while not got:     # 0: a SIGINT came first, and its handler did not raise
                 with _interrupt.Section() as sec:
                     lrs = self._lrs(1)
-                    rc, got = self.net.train_steps(ws, n, self.x2d(x), self.y2d(y), sw, perm, 0,
-                                                   1, self.opt._iterations, lrs, stats,
+                    rc, got = self.net.train_steps(ws, n, self.x2d(x), self.y2d(y),
+                                                   self.sw1d(sw), perm, 0, 1,
+                                                   self.opt._iterations, lrs, stats,
                                                    sec.sig0, y_pred=y_pred)
                     self.opt._iterations += got
                     self._check_refused(rc, lrs, got)
@@ -1483,7 +1490,7 @@ class FusedPlan:
         try:
             while True:       # again when a SIGINT's handler did not raise
                 with _interrupt.Section(defer=False) as sec:
-                    if self.net.evaluate(ws, batch, self.x2d(x), self.y2d(y), sw, stats,
+                    if self.net.evaluate(ws, batch, self.x2d(x), self.y2d(y), self.sw1d(sw), stats,
                                          sec.sig0):
                         return stats
         finally:
@@ -1506,7 +1513,7 @@ class FusedPlan:
                 while True:       # again when a SIGINT's handler did not raise
                     with _interrupt.Section(defer=False) as sec:
                         if self.net.evaluate_out(ws, batch, x2[r0:r1], y2[r0:r1],
-                                                 None if sw is None else sw[r0:r1], stats,
+                                                 None if sw is None else self.sw1d(sw[r0:r1]), stats,
                                                  y_pred, sec.sig0):
                             break
                     stats[:] = before

@@ -217,6 +217,15 @@ class _JoinedTargets(np.ndarray):
     by output (Trainer._targets_by_output); rows taken from it stay joined."""
 
 
+class _JoinedWeights(np.ndarray):
+    """The sample weights of a model of several outputs whose targets are joined
+    (_JoinedTargets): a row per sample, each output's weight in output order, in the
+    model's float dtype (one array given for all outputs repeated in each column; an
+    output given none weighs its samples 1). The engine reads it as it is (csrc/train.h:
+    fnn_sw_cols) and the layer path takes its columns (Trainer._per_output_weights); rows
+    taken from it stay joined."""
+
+
 def _rows(arr, s):
     """arr[s], or None for no array (the targets of a model compiled without a loss)."""
     return None if arr is None else arr[s]
@@ -520,11 +529,17 @@ class Trainer:
         or dict by output name), for a model whose graph the engine walks
         (_chain_outputs: each output a Dense layer's, 2-D), each output with a built-in
         loss of its own (not a loss over structures), and one sample weight array (or
-        none) for them all."""
+        none) for them all, or one (or none) per output."""
         if not isinstance(y, (list, tuple, dict)) or not self._chain_outputs() \
-                or getattr(self, "_loss_tree", False) \
-                or isinstance(sample_weight, (list, tuple, dict)):
+                or getattr(self, "_loss_tree", False):
             return False
+        if isinstance(sample_weight, (list, tuple, dict)):      # one array per output
+            try:
+                sws = _by_output(sample_weight, self._out_names, "sample_weight")
+            except ValueError:
+                return False      # (the adapter path raises Keras' error for them)
+            if not all(w is None or type(w) is np.ndarray for w in sws):
+                return False
         losses = self._out_losses
         if not losses or len(losses) != len(self.outputs) or \
                 any(getattr(loss, "_op", None) is None for loss, _ in losses) or \
@@ -871,6 +886,24 @@ class Trainer:
         raise ValueError(f"{what}: {argname} for {type(loss).__name__} must hold integer "
                          f"class labels, got non-integer values such as {float(value)!r}")
 
+    def _convert_joined_sw(self, sample_weight, n, what, argname="sample_weight"):
+        """The sample weights of a model of several outputs whose targets are joined:
+        None, or a _JoinedWeights, each output's column checked as _convert_sw checks one
+        array (one array for all outputs repeated; an output without one weighs 1)."""
+        if sample_weight is None:
+            return None
+        k = len(self._out_losses)
+        if isinstance(sample_weight, (list, tuple, dict)):
+            given = _by_output(sample_weight, self._out_names, argname)
+            cols = [np.ones(n, self.dtype) if w is None else
+                    self._convert_sw(w, n, what, f"{argname}[{self._out_names[i]!r}]")
+                    for i, w in enumerate(given)]
+            joined = np.stack(cols, axis=1)
+        else:
+            one = self._convert_sw(sample_weight, n, what, argname)
+            joined = np.repeat(one[:, None], k, axis=1)
+        return np.ascontiguousarray(joined, dtype=self.dtype).view(_JoinedWeights)
+
     def _convert_sw(self, sample_weight, n, what, argname="sample_weight"):
         if sample_weight is None:
             return None
@@ -1023,6 +1056,9 @@ class Trainer:
         or a list or dict by output name of arrays (None where an output has none)."""
         if isinstance(sw, (list, tuple, dict)):
             return _by_output(sw, self._out_names, "sample_weight")
+        if type(sw) is _JoinedWeights:      # a column per output
+            whole = sw.view(np.ndarray)
+            return [np.ascontiguousarray(whole[:, k]) for k in range(whole.shape[1])]
         return [sw] * n
 
     def _total_loss(self, y, y_pred, sw):
@@ -1371,7 +1407,7 @@ class Trainer:
         xa = self._convert_x(x, what, xname)
         if self._n_outputs() > 1:       # targets side by side (_joins_targets)
             return xa, self._convert_targets(y, xa.shape[0], what, yname), \
-                self._convert_sw(sample_weight, xa.shape[0], what, swname), None
+                self._convert_joined_sw(sample_weight, xa.shape[0], what, swname), None
         in_shape = self._expected_input_shape() if self.built else (None,) + xa.shape[1:]
         out_shape = self._output_shape_for(in_shape)
         ya = self._convert_y(y, xa.shape[0], out_shape, what, yname)
@@ -1496,8 +1532,9 @@ class Trainer:
                                        "validation_data[1]") if self._n_outputs() > 1 else \
                 self._convert_y(validation_data[1], vx.shape[0], out_shape, what,
                                 "validation_data[1]")
-            vsw = self._convert_sw(validation_data[2] if len(validation_data) == 3 else None,
-                                   vx.shape[0], what, "validation_data[2]")
+            vsw = (self._convert_joined_sw if self._n_outputs() > 1 else self._convert_sw)(
+                validation_data[2] if len(validation_data) == 3 else None, vx.shape[0], what,
+                "validation_data[2]")
             val = (vx, vy, vsw)
         elif validation_split:
             # Keras: the last samples, taken before shuffling (floor(n * (1 - split))
