@@ -49,8 +49,11 @@ cross-entropy from logits, metrics=['accuracy']):
   multiply-adds at 784-512-256-10): the engine forms both losses and starts the
   backward pass from both outputs, the targets side by side
 - ``input_layer_norm``: the ``sequential`` with a ``LayerNormalization`` on the input
-  first, which the engine does not run (it normalises Dense layers' outputs only): the
-  layer-by-layer path
+  first (the engine normalises the rows it gathers in an identity layer before the
+  first Dense layer, as it normalises a Dense layer's outputs)
+- ``unit_norm``: the ``sequential`` with a ``UnitNormalization`` after the first hidden
+  layer, which the engine does not run: the layer-by-layer path, its per-step overhead
+  reported
 
 All models live in one process and their fits alternate (one epoch each, ``--runs``
 times after one warm-up epoch, each kind first in turn, a garbage collection and one
@@ -139,6 +142,10 @@ def build(kind, widths):
     elif kind == "input_layer_norm":
         model = keras.Sequential([keras.Input((n_in,)), layers.LayerNormalization()] +
                                  _dense(widths))
+    elif kind == "unit_norm":
+        dense = _dense(widths)
+        model = keras.Sequential([keras.Input((n_in,)), dense[0], layers.UnitNormalization()]
+                                 + dense[1:])
     elif kind == "max_norm":
         model = keras.Sequential([keras.Input((n_in,))] +
                                  _dense(widths, kernel_constraint=keras.constraints.MaxNorm(3)))
@@ -224,7 +231,8 @@ def build(kind, widths):
 KINDS = ("sequential", "functional", "subclassed", "custom_layer", "residual", "residual_block",
          "wide_and_deep", "branched", "two_inputs", "normalized_inputs",
          "normalized_wide_and_deep", "rescaling_first",
-         "input_dropout", "max_norm", "two_outputs", "input_layer_norm", "sequential_extra")
+         "input_dropout", "max_norm", "two_outputs", "input_layer_norm", "unit_norm",
+         "sequential_extra")
 REFERENCE = {"residual": "sequential_extra", "residual_block": "sequential_extra",
              "branched": "sequential_extra"}  # else sequential
 

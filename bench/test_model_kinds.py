@@ -15,7 +15,7 @@ def test_each_kind_lowers_or_says_why(kind):
     m.fit(model_kinds.inputs(kind, x), model_kinds.targets(kind, y), batch_size=16, epochs=1,
           verbose=0)
     ok, why = model_kinds.lowered(m)
-    if kind == "input_layer_norm":
+    if kind == "unit_norm":
         assert not ok and why
     else:
         assert ok, why
@@ -49,10 +49,10 @@ def test_the_table_and_the_profiles(capsys):
     assert rows["normalized_inputs"][3] == rows["normalized_wide_and_deep"][3] == "yes"
     assert rows["rescaling_first"][3] == rows["input_dropout"][3] == rows["max_norm"][3] == "yes"
     assert rows["two_outputs"][3] == "yes"
-    assert rows["input_layer_norm"][3] == "no"
+    assert rows["input_layer_norm"][3] == "yes" and rows["unit_norm"][3] == "no"
     assert rows["sequential"][6] == "1.00×"      # predict, against the Sequential's
     assert all(float(r[5]) > 0 for r in rows.values())
-    assert "input_layer_norm: one epoch under cProfile" in text
+    assert "unit_norm: one epoch under cProfile" in text
 
 
 def test_bad_arguments_are_refused():

@@ -80,7 +80,11 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
         /* every element count the engine forms from one layer must fit in a size_t of
          * bytes (16 elements of padding, 8-byte elements) */
         if (fnn_mul(fnn_add(fnn_mul(L->in, L->out), 16), 8) == SIZE_MAX) return FNN_NET_OVERFLOW;
-        if (!L->W) return FNN_NET_MISSING;
+        if (L->ident && (l != 0 || L->in != L->out || L->W || L->b || !L->bn || L->bn_pre ||
+                         L->act != FNN_ACT_LINEAR || L->kcon || L->cat || L->src ||
+                         L->skip || L->bf16))
+            return FNN_NET_BAD_CHAIN;
+        if (!L->W && !L->ident) return FNN_NET_MISSING;
         if (L->bn && !L->ln && (!L->mmean || !L->mvar)) return FNN_NET_MISSING;
         if (L->kcon && (L->kcon < 0 || L->kcon >= FNN_CON_COUNT || L->out < 2))
             return FNN_NET_BAD_CON;
@@ -144,7 +148,8 @@ size_t fnn_net_workspace_size(const fnn_net *net, size_t batch)
         const size_t bo = fnn_pad16s(fnn_mul(batch, L->out));
         n = fnn_add(n, fnn_mul(3, bo));                              /* Z, A, dZ */
         if (L->dropout > 0 || L->noise) n = fnn_add(n, fnn_mul(2, bo));   /* mask, dropped-out A */
-        n = fnn_add(n, fnn_add(fnn_pad16s(fnn_mul(L->in, L->out)), fnn_pad16s(L->out)));  /* dW, db */
+        if (!L->ident)
+            n = fnn_add(n, fnn_add(fnn_pad16s(fnn_mul(L->in, L->out)), fnn_pad16s(L->out)));  /* dW, db */
         if (L->bn)                                                   /* N, xhat; inv, dgamma, dbeta */
             n = fnn_add(n, fnn_add(fnn_mul(2, bo), fnn_mul(3, fnn_pad16s(L->out))));
         if (L->bn && L->ln)                                          /* LayerNormalization: mean, inv per row */

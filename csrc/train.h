@@ -114,6 +114,16 @@ typedef struct {
      * where it reads the input (layer 0; a branch with src = 1), and the part a
      * concatenation of the input joins (cat = 1). 0 otherwise, and with one input. */
     int part, cat_part;
+    /* 1: no Dense layer but the identity (Keras' BatchNormalization or
+     * LayerNormalization on the net's input, its normalisation stage bn on the input as
+     * it is): its output before the stage is its input, with no W, b, GEMM, gradient or
+     * update of them; gamma and beta train unless frozen. Layer 0 only, in == out, W and
+     * b NULL, a normalisation stage after the (linear) activation, no kernel
+     * constraint, no connection, not bf16 (FNN_NET_BAD_CHAIN). The dropout streams of
+     * the layers after it are numbered as if it were not there (a Dropout after it:
+     * the input's, FNN_INPUT_DROPOUT), as the layer path numbers them. 0: a Dense
+     * layer. */
+    int ident;
 } fnn_layer;
 
 #define FNN_MAX_PARTS 16       /* inputs of one net (fnn_net.n_parts) */
@@ -290,6 +300,14 @@ typedef struct {
 static inline size_t fnn_stats_width(const fnn_net *net)
 {
     return net->n_outputs >= 2 ? (size_t)FNN_STATS * (size_t)(1 + net->n_outputs) : FNN_STATS;
+}
+
+/* The number of layer l's dropout stream (fnn_dropout_key): l, counted without an
+ * identity layer 0 (fnn_layer.ident), whose own Dropout is the input's. */
+static inline uint64_t fnn_dropout_stream(const fnn_net *net, int l)
+{
+    if (!net->layers[0].ident) return (uint64_t)l;
+    return l == 0 ? (uint64_t)FNN_INPUT_DROPOUT : (uint64_t)(l - 1);
 }
 
 /* The sample weights of a row (SW): one, or one per output with several outputs. */

@@ -53,6 +53,7 @@ cdef extern from "train.h" nogil:
         int kcon
         double kcon_param[3]
         int part, cat_part
+        int ident
     enum:
         FNN_OPT_SGD
         FNN_OPT_ADAM
@@ -515,6 +516,7 @@ cdef class FusedNet:
             L.bl1, L.bl2 = spec["bl1"], spec["bl2"]
             L.frozen = bool(spec.get("frozen", False))
             L.bf16 = bool(spec.get("bf16", False))
+            L.ident = bool(spec.get("ident", False))    # a normalisation on the input
             if L.bf16 and self.dtype != np.float32:
                 raise ValueError(f"FusedNet: layer {i} has bfloat16 products, which need "
                                  f"float32 weights, got {self.dtype}")

@@ -278,6 +278,28 @@ def _joined_input_norm(model, dtype):
             "sync": tuple(sync)}
 
 
+def _identity_spec(layer, dtype):
+    """The engine's identity layer (csrc/train.h: ident) for a BatchNormalization or
+    LayerNormalization on the model's input: as wide as the input, linear, no weights of
+    its own, trained (or frozen) as the normalisation is; the normalisation is attached
+    to it as a Dense layer's is."""
+    shape = getattr(layer, "input_shape", None)
+    if not layer.built or shape is None or len(shape) != 2 \
+            or not isinstance(shape[-1], (int, np.integer)):
+        raise Unsupported(f"{layer.name!r} ({type(layer).__name__}) on inputs of shape "
+                          f"{shape} (the engine normalises rows of known width)")
+    if np.dtype(layer.dtype) != dtype:
+        raise Unsupported(f"{layer.name!r} ({type(layer).__name__}) with dtype {layer.dtype} "
+                          f"in a {dtype} model")
+    name, code, param, _ = ops._resolve_activation("linear", {})
+    return {"in": int(shape[-1]), "out": int(shape[-1]), "act": code,
+            "act_name": name, "act_param": param, "dropout": 0.0,
+            "noise": 0, "noise_param": 0.0, "noise_seed": 0,
+            "kl1": 0.0, "kl2": 0.0, "bl1": 0.0, "bl2": 0.0, "W": None, "b": None,
+            "frozen": not layer.trainable, "layer": layer, "bf16": False, "ident": True,
+            "part": 0}
+
+
 def _layer_norm_spec(layer, spec):
     """A LayerNormalization after a Dense layer as the engine's normalisation stage
     (csrc/train.h: bn with ln set): over the last axis alone, trainable like the Dense
@@ -511,6 +533,12 @@ def _dense_specs(model):
             norm = _input_rescale(layer, np.dtype(model.dtype))
             pre_last = i
             continue
+        if type(layer) in (layers_mod.BatchNormalization, layers_mod.LayerNormalization) \
+                and not specs and not parts and i < len(chain) - 1:
+            # on the input (after its Normalization or Rescaling, Flatten or Dropout, if
+            # any): the engine's identity layer first (csrc/train.h: ident), with this
+            # layer as its normalisation stage, attached below
+            specs.append(_identity_spec(layer, np.dtype(model.dtype)))
         if type(layer) is layers_mod.Dense:
             kcon = _constraint_spec(layer, model)
             _check_dense_arrays(layer)
@@ -537,7 +565,7 @@ def _dense_specs(model):
                 branch = None
         elif isinstance(layer, layers_mod.Activation) and specs and specs[-1]["act_name"] == "linear" \
                 and not specs[-1]["dropout"] and not specs[-1]["noise"] \
-                and not specs[-1].get("bn", {}).get("pre"):
+                and not specs[-1].get("bn", {}).get("pre") and not specs[-1].get("ident"):
             name, code, param = _act_code(layer)
             if "bn" in specs[-1]:
                 # Dense -> BatchNormalization (or LayerNormalization) -> Activation: the
@@ -575,7 +603,10 @@ def _dense_specs(model):
                                "gamma": layer.gamma, "beta": layer.beta,
                                "mmean": layer.moving_mean, "mvar": layer.moving_variance}
         elif type(layer) is layers_mod.Dropout and specs and not specs[-1]["dropout"] \
-                and not specs[-1]["noise"] and layer.noise_shape is None and i < len(chain) - 1:
+                and not specs[-1]["noise"] and layer.noise_shape is None and i < len(chain) - 1 \
+                and not (specs[-1].get("ident") and in_drop is not None):
+            # (after a normalisation on the input, the input's dropout stream: not with a
+            # Dropout before it too)
             specs[-1]["dropout"] = layer.rate
             specs[-1]["dropout_layer"] = layer
         else:
