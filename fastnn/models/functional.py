@@ -574,7 +574,7 @@ class Functional(Model):
         from fastnn.layers.preprocessing import Rescaling
         if len(self.inputs) < 2:
             return {}
-        found = {}
+        found, first = {}, None
         for node in self._nodes:
             if node.is_input:
                 continue
@@ -584,20 +584,22 @@ class Functional(Model):
                     and id(arg) in input_at \
                     and all(layer is not node.layer for _, layer in found.values()):
                 found[id(node.outputs[0])] = (arg, node.layer)
-                continue
-            # the first other node: the Concatenate of them all, taking every one found;
-            # or any other, the inputs each taken by itself (at most one such layer on
-            # each, which nothing reads but through it: the engine has one copy of it)
-            if found and self._joins_all(node, input_at, found):
-                return found if {id(a) for a in arg} >= set(found) else {}
-            normed = {id(a) for a, _ in found.values()}
-            if len(normed) < len(found) or any(
-                    id(t) in normed for n in self._nodes if not n.is_input
-                    and id(n.outputs[0] if n.outputs else None) not in found
-                    for t in n.inputs):
-                return {}
-            return found
-        return {}
+            elif first is None:
+                first = node
+        if not found:
+            return {}
+        # the first other node the Concatenate of them all, taking every one found
+        if first is not None and self._joins_all(first, input_at, found):
+            return found if {id(a) for a in first.call_args[0]} >= set(found) else {}
+        # else the inputs each taken by itself, wherever in the graph: at most one such
+        # layer on each, which nothing reads but through it (the engine has one copy)
+        normed = {id(a) for a, _ in found.values()}
+        if len(normed) < len(found) or any(
+                id(t) in normed for n in self._nodes if not n.is_input
+                and id(n.outputs[0] if n.outputs else None) not in found
+                for t in n.inputs):
+            return {}
+        return found
 
     def _summary_rows(self):
         """One row per layer, with the tensors each of its calls takes
