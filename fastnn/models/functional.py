@@ -370,9 +370,9 @@ class Functional(Model):
         for i in self._join_order():
             t = self.inputs[i]
             shape = tuple(t.shape)
-            if len(shape) != 2 or shape[1] is None or t.dtype is None \
+            if len(shape) != 2 or shape[1] is None or t.dtype in (None, "string") \
                     or np.dtype(t.dtype) != np.dtype(self.dtype):
-                return None
+                return None     # (an Input(dtype="string"): text, which no engine joins)
             widths.append(int(shape[1]))
         return tuple(widths)
 
