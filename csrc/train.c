@@ -80,9 +80,9 @@ int fnn_net_check(const fnn_net *net, int *bad_layer)
         /* every element count the engine forms from one layer must fit in a size_t of
          * bytes (16 elements of padding, 8-byte elements) */
         if (fnn_mul(fnn_add(fnn_mul(L->in, L->out), 16), 8) == SIZE_MAX) return FNN_NET_OVERFLOW;
-        if (L->ident && (l != 0 || L->in != L->out || L->W || L->b || !L->bn || L->bn_pre ||
-                         L->act != FNN_ACT_LINEAR || L->kcon || L->cat || L->src ||
-                         L->skip || L->bf16))
+        if (L->ident && (l != 0 || L->in != L->out || L->W || L->b || !L->bn ||
+                         (L->act != FNN_ACT_LINEAR && !L->bn_pre) || L->kcon || L->cat ||
+                         L->src || L->skip || L->bf16))
             return FNN_NET_BAD_CHAIN;
         if (!L->W && !L->ident) return FNN_NET_MISSING;
         if (L->bn && !L->ln && (!L->mmean || !L->mvar)) return FNN_NET_MISSING;

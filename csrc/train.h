@@ -118,7 +118,8 @@ typedef struct {
      * LayerNormalization on the net's input, its normalisation stage bn on the input as
      * it is): its output before the stage is its input, with no W, b, GEMM, gradient or
      * update of them; gamma and beta train unless frozen. Layer 0 only, in == out, W and
-     * b NULL, a normalisation stage after the (linear) activation, no kernel
+     * b NULL, a normalisation stage (with bn_pre, an element-wise activation after it:
+     * Keras' Activation after the normalisation; else a linear one), no kernel
      * constraint, no connection, not bf16 (FNN_NET_BAD_CHAIN). The dropout streams of
      * the layers after it are numbered as if it were not there (a Dropout after it:
      * the input's, FNN_INPUT_DROPOUT), as the layer path numbers them. 0: a Dense

@@ -415,7 +415,14 @@ cdef class FusedNet:
             L = &self.net.layers[i]
             L.in_ = spec["in"]
             L.out = spec["out"]
-            L.W = <void *>1        # placeholders for the check; bound below
+            # placeholders for the check (NULL where none is given); bound below
+            L.W = <void *>1 if spec["W"] is not None else NULL
+            L.b = <void *>1 if spec["b"] is not None else NULL
+            # what the check reads of an identity layer (a normalisation on the input)
+            L.ident = bool(spec.get("ident", False))
+            L.act = spec["act"]
+            L.bn_pre = bool(spec.get("bn") and spec["bn"].get("pre"))
+            L.bf16 = bool(spec.get("bf16", False))
             L.bn = spec.get("bn") is not None
             L.dropout = spec.get("dropout", 0.0)     # (an output has none: the check)
             L.noise = spec.get("noise", 0)
@@ -481,7 +488,11 @@ cdef class FusedNet:
         if rc != FNN_NET_OK:
             where = f"layer {bad}" if bad >= 0 else "the network"
             why = {FNN_NET_BAD_COUNT: "1 to 64 layers", FNN_NET_BAD_SIZE: "sizes > 0",
-                   FNN_NET_BAD_CHAIN: "an input width equal to the previous output width",
+                   FNN_NET_BAD_CHAIN: "an input width equal to the previous output width "
+                                      "(an identity layer: first, as wide as the input, "
+                                      "without weights, with its normalisation)",
+                   FNN_NET_MISSING: "its weights W (and a BatchNormalization's moving "
+                                    "statistics)",
                    FNN_NET_OVERFLOW: "sizes whose products fit in memory",
                    FNN_NET_BAD_SKIP: "a residual connection (skip) from an earlier layer of its "
                                      "width, not into the last layer, each layer's output "
@@ -516,7 +527,6 @@ cdef class FusedNet:
             L.bl1, L.bl2 = spec["bl1"], spec["bl2"]
             L.frozen = bool(spec.get("frozen", False))
             L.bf16 = bool(spec.get("bf16", False))
-            L.ident = bool(spec.get("ident", False))    # a normalisation on the input
             if L.bf16 and self.dtype != np.float32:
                 raise ValueError(f"FusedNet: layer {i} has bfloat16 products, which need "
                                  f"float32 weights, got {self.dtype}")

@@ -6,9 +6,9 @@ and the moving statistics train and move as after a Dense layer. Checked: such m
 lower, alone or with a Normalization, Flatten or Dropout around the normalisation and
 Dropout further on (the layers' dropout streams numbered as the layer path numbers
 them), frozen or not, in both dtypes; they train, evaluate and predict with the layer
-path's bits (predict's row blocks included, at one thread and two); LayerNormalization's
-step matches central differences; and what the engine does not take keeps the layer
-path with a reason."""
+path's bits (predict's row blocks included, at one thread and two), an element-wise
+Activation after the normalisation too; LayerNormalization's step matches central
+differences; and what the engine does not take keeps the layer path with a reason."""
 import numpy as np
 import pytest
 
@@ -18,7 +18,7 @@ from fastnn import engine, layers
 from test_engine_differential import _assert_logs
 
 VARIANTS = ("plain", "dropout_after", "dropout_further", "normalization_first", "frozen",
-            "no_center_no_scale", "regularized", "kaggle_course")
+            "no_center_no_scale", "regularized", "activation_after", "kaggle_course")
 
 
 def _model(norm, variant, dtype="float32", optimizer="adam"):
@@ -43,6 +43,8 @@ def _model(norm, variant, dtype="float32", optimizer="adam"):
     stack.append(first)
     if variant == "dropout_after":
         stack.append(layers.Dropout(0.25, dtype=dtype))
+    if variant == "activation_after":      # the normalised input activated, then used
+        stack.append(layers.Activation("elu", dtype=dtype))
     if variant == "kaggle_course":
         for _ in range(3):
             stack += [layers.Dense(24, activation="relu", dtype=dtype),
@@ -147,10 +149,10 @@ def test_a_layer_normalization_step_matches_central_differences():
     check_step_against_central_differences(m, w0, x, y, np.random.default_rng(2))
 
 
-def _activation_after():
+def _softmax_after():
     keras.utils.set_random_seed(0)
     m = keras.Sequential([keras.Input((10,)), layers.BatchNormalization(),
-                          layers.Activation("relu"), layers.Dense(3)])
+                          layers.Activation("softmax"), layers.Dense(3)])
     m.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return m
 
@@ -173,7 +175,7 @@ def _two_inputs():
 
 
 @pytest.mark.parametrize("build, why", [
-    (_activation_after, "Activation"), (_dropout_around, "Dropout"),
+    (_softmax_after, "softmax"), (_dropout_around, "Dropout"),
     (_two_inputs, "BatchNormalization")])
 def test_what_the_engine_does_not_take_keeps_the_layer_path_with_a_reason(
         monkeypatch, build, why):
@@ -191,3 +193,33 @@ def test_what_the_engine_does_not_take_keeps_the_layer_path_with_a_reason(
         out.append((h, m.get_weights()))
     assert out[0][0] == out[1][0]
     assert all(np.array_equal(a, b) for a, b in zip(out[0][1], out[1][1]))
+
+
+def _identity(n, **over):
+    """The engine's identity layer spec (a LayerNormalization stage, no gamma or beta)
+    for fastnn._kernels.FusedNet, with its fields overridden."""
+    from cases import net_spec
+    spec = net_spec(n, n, W=None, b=None, ident=True,
+                    bn={"ln": True, "momentum": 0.0, "epsilon": 1e-3, "gl1": 0.0, "gl2": 0.0,
+                        "btl1": 0.0, "btl2": 0.0, "gamma": None, "beta": None,
+                        "mmean": None, "mvar": None, "slotsG": [None] * 3,
+                        "slotsBe": [None] * 3})
+    spec.update(over)
+    return spec
+
+
+def test_the_net_takes_an_identity_layer_first_only():
+    """fnn_net_check: an identity layer is layer 0, as wide as its input, without weights
+    and with its normalisation stage; anything else is refused by name, as is any other
+    layer without weights."""
+    from cases import fused_net, net_spec
+    fused_net([_identity(4), net_spec(4, 2)])
+    for specs in ([net_spec(4, 4), _identity(4), net_spec(4, 2)],          # not first
+                  [_identity(4, W=np.zeros((4, 4))), net_spec(4, 2)],     # weights
+                  [_identity(4, bn=None), net_spec(4, 2)],                # no stage
+                  [_identity(4, act=1), net_spec(4, 2)]):                 # activated before
+        with pytest.raises(ValueError, match="FusedNet: layer"):
+            fused_net(specs)
+    # a Dense layer without weights (the check saw a placeholder before)
+    with pytest.raises(ValueError, match="FusedNet: layer 1 needs its weights W"):
+        fused_net([_identity(4), net_spec(4, 2, W=None)])

@@ -565,7 +565,7 @@ def _dense_specs(model):
                 branch = None
         elif isinstance(layer, layers_mod.Activation) and specs and specs[-1]["act_name"] == "linear" \
                 and not specs[-1]["dropout"] and not specs[-1]["noise"] \
-                and not specs[-1].get("bn", {}).get("pre") and not specs[-1].get("ident"):
+                and not specs[-1].get("bn", {}).get("pre"):
             name, code, param = _act_code(layer)
             if "bn" in specs[-1]:
                 # Dense -> BatchNormalization (or LayerNormalization) -> Activation: the
