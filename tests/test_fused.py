@@ -899,8 +899,19 @@ def _frozen_bn():
     return m
 
 
+def _one_tensor_in_two_adds():
+    inp = L.Input((6,))
+    h = L.Dense(8, activation="relu")(inp)
+    a = L.Add()([h, L.Dense(8)(h)])
+    b = L.Add()([h, L.Dense(8)(a)])          # h taken by a second Add: not a chain
+    return fastnn.Model(inp, L.Dense(3, activation="softmax")(b))
+
+
 # name -> (model factory, compile kwargs factory, words expected in model._engine.why)
 REFUSED = {
+    "not_a_chain": (_one_tensor_in_two_adds,
+                    lambda: dict(optimizer="adam", loss="sparse_categorical_crossentropy"),
+                    "not a graph the engine runs"),
     "flatten_after_dense": (lambda: fastnn.Sequential([L.Input((6,)), L.Dense(8, activation="relu"),
                                                        L.Flatten(), L.Dense(3, activation="softmax")]),
                             lambda: dict(optimizer="adam", loss="sparse_categorical_crossentropy"),
@@ -995,6 +1006,15 @@ def test_refused_models_train_on_the_layer_path(monkeypatch, case):
     mb, hb = _train(monkeypatch, False, make, compile_kw, x, y, batch_size=16, epochs=2)
     assert_same_weights(model.get_weights(), mb.get_weights())
     assert h == hb
+
+
+def test_a_model_compiled_without_an_optimizer_says_why_it_keeps_the_layer_path():
+    x, y = _data(k=3, kind="sparse")
+    fastnn.utils.set_random_seed(0)
+    m = _mlp(out_act="softmax")
+    m.compile(optimizer=None, loss="sparse_categorical_crossentropy")
+    m.evaluate(x, y, verbose=0)
+    assert m._engine.plan is None and m._engine.why == "compiled without an optimizer"
 
 
 def test_amsgrad_cannot_change_once_built():

@@ -1659,11 +1659,21 @@ def with_val_logs(logs, val_logs):
 def plan_for(model, x, training=False):
     """The model's FusedPlan for inputs like x (cached while valid), or None for the
     layer-by-layer path. training=True builds the optimizer's slots if needed."""
-    if not ENABLED or not model.compiled or not model.built \
-            or (training and not model.trainable) or model._flat_chain() is None \
-            or model.optimizer is None:      # compile(optimizer=None): the layer path
+    if not ENABLED or not model.compiled or not model.built:
+        return None
+    why = "the model is not trainable" if training and not model.trainable else \
+        _NOT_A_CHAIN if model._flat_chain() is None else \
+        "compiled without an optimizer" if model.optimizer is None else None
+    if why is not None:       # the layer path, and why (model._engine.why)
+        model._engine.why = why
         return None
     return _cached_plan(model, x, training, custom=False)
+
+
+_NOT_A_CHAIN = ("its layers are not a graph the engine runs: layers each called once, "
+                "in a chain with residual Adds, Concatenates and branches of Dense layers, "
+                "on inputs of one axis (a subclassed model's call() traced to a chain of "
+                "its own layers)")
 
 
 def _cached_plan(model, x, training, custom):
