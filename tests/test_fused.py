@@ -1017,6 +1017,28 @@ def test_a_model_compiled_without_an_optimizer_says_why_it_keeps_the_layer_path(
     assert m._engine.plan is None and m._engine.why == "compiled without an optimizer"
 
 
+class _TwoInputs(fastnn.Model):
+    """A subclassed model of two inputs (a dict), as DLwP's ticket model: no chain."""
+
+    def __init__(self):
+        super().__init__()
+        self.join = L.Concatenate()
+        self.hidden = L.Dense(8, activation="relu")
+        self.out = L.Dense(3, activation="softmax")
+
+    def call(self, inputs):
+        return self.out(self.hidden(self.join([inputs["a"], inputs["b"]])))
+
+
+def test_a_subclassed_model_of_several_inputs_says_why_it_keeps_the_layer_path():
+    x, y = _data(k=3, kind="sparse")
+    m = _TwoInputs()
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    h = m.fit({"a": x[:, :3], "b": x[:, 3:]}, y, batch_size=16, epochs=1, verbose=0).history
+    assert np.isfinite(h["loss"]).all()
+    assert m._engine.plan is None and "not a graph the engine runs" in m._engine.why
+
+
 def test_amsgrad_cannot_change_once_built():
     """amsgrad decides the slots (velocity_hat): it may change until the optimizer is
     built, never after (the engine and the layer path would lack the slot)."""

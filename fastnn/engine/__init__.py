@@ -1662,7 +1662,7 @@ def plan_for(model, x, training=False):
     if not ENABLED or not model.compiled or not model.built:
         return None
     why = "the model is not trainable" if training and not model.trainable else \
-        _NOT_A_CHAIN if model._flat_chain() is None else \
+        NOT_A_CHAIN if model._flat_chain() is None else \
         "compiled without an optimizer" if model.optimizer is None else None
     if why is not None:       # the layer path, and why (model._engine.why)
         model._engine.why = why
@@ -1670,7 +1670,7 @@ def plan_for(model, x, training=False):
     return _cached_plan(model, x, training, custom=False)
 
 
-_NOT_A_CHAIN = ("its layers are not a graph the engine runs: layers each called once, "
+NOT_A_CHAIN = ("its layers are not a graph the engine runs: layers each called once, "
                 "in a chain with residual Adds, Concatenates and branches of Dense layers, "
                 "on inputs of one axis (a subclassed model's call() traced to a chain of "
                 "its own layers)")

@@ -2052,7 +2052,9 @@ class Trainer:
         x = self._one_input(x)
         if not self.built:
             self._build_from(x)
-        if self._flat_chain() is not None and (not isinstance(x, (list, tuple, dict))
+        if self._flat_chain() is None and engine.ENABLED:
+            self._engine.why = engine.NOT_A_CHAIN     # (the layer path: say why)
+        elif self._flat_chain() is not None and (not isinstance(x, (list, tuple, dict))
                                                or self._joins(x)) \
                 and (self._n_outputs() == 1 or self._joins_targets(y, sw)):
             # one C call per batch where the model lowers
