@@ -520,22 +520,18 @@ cdef class FusedNet:
         for i, spec in enumerate(layers):
             L = &self.net.layers[i]
             n_in, n_out = spec["in"], spec["out"]
-            L.act = spec["act"]
+            # (act, bf16, bn, bn_pre and ln: set above, for the check)
             _act_params(spec["act_param"], L.act_param)
             L.dropout = spec["dropout"]
             L.kl1, L.kl2 = spec["kl1"], spec["kl2"]
             L.bl1, L.bl2 = spec["bl1"], spec["bl2"]
             L.frozen = bool(spec.get("frozen", False))
-            L.bf16 = bool(spec.get("bf16", False))
             if L.bf16 and self.dtype != np.float32:
                 raise ValueError(f"FusedNet: layer {i} has bfloat16 products, which need "
                                  f"float32 weights, got {self.dtype}")
             bn = spec.get("bn")      # a BatchNormalization after the activation, or None
-            L.bn = bn is not None
-            L.bn_pre = bool(bn and bn.get("pre"))
             L.bn_momentum = L.bn_eps = L.gl1 = L.gl2 = L.btl1 = L.btl2 = 0.0
             # a LayerNormalization takes BatchNormalization's place (no moving statistics)
-            L.ln = bool(bn and bn.get("ln"))
             L.ln_rms = bool(bn and bn.get("rms"))
             # a noise layer after the output (csrc/noise.h), keyed by its own seed
             L.noise = spec.get("noise", 0)

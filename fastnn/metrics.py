@@ -320,15 +320,13 @@ class _VariableState:
     # loops set total and count of every metric at every call.
     @property
     def total(self):
-        var = self.__dict__.get("_var_total")
-        return _item(var if var is not None else self._state("total"))
+        return _item(self._state("total"))
 
     @total.setter
     def total(self, value):
         # in place: the training loops may hand back NaN sums (a diverged batch), which
         # Variable.assign refuses
-        var = self.__dict__.get("_var_total")
-        _fill(var if var is not None else self._state("total"), value)
+        _fill(self._state("total"), value)
 
     @property
     def _dtype(self):
@@ -338,13 +336,11 @@ class _VariableState:
 class _VariableCount(_VariableState):
     @property
     def count(self):
-        var = self.__dict__.get("_var_count")
-        return _item(var if var is not None else self._state("count"))
+        return _item(self._state("count"))
 
     @count.setter
     def count(self, value):
-        var = self.__dict__.get("_var_count")
-        _fill(var if var is not None else self._state("count"), value)
+        _fill(self._state("count"), value)
 
 
 _item, _fill = np.ndarray.item, np.ndarray.fill

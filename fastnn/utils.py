@@ -89,15 +89,9 @@ def _epoch_orders(count, n, shuffle):
     """epoch_orders for counts the caller has checked (the training loops)."""
     if not shuffle:
         return np.tile(np.arange(n, dtype=np.int64), (count, 1))
-    if n == 1:      # the keys drawn all the same: the stream moves as for any n
-        bg = _RNG.bit_generator
-        if type(bg) is np.random.PCG64 and count <= 8:
-            for _ in range(count):
-                bg.random_raw()
-        else:
-            _epoch_keys(_RNG, count)
-        return np.zeros((count, 1), np.int64)
     keys = _epoch_keys(_RNG, count)
+    if n == 1:      # (the keys drawn all the same: the stream moves as for any n)
+        return np.zeros((count, 1), np.int64)
     return _kernels.permutations(keys, n)
 
 

@@ -888,7 +888,7 @@ class Trainer:
 
     def _convert_joined_sw(self, sample_weight, n, what, argname="sample_weight"):
         """The sample weights of a model of several outputs whose targets are joined:
-        None, or a _JoinedWeights, each output's column checked as _convert_sw checks one
+        None, or a _JoinedWeights, each output's column checked as _checked_sw checks one
         array (one array for all outputs repeated; an output without one weighs 1)."""
         if sample_weight is None:
             return None
@@ -896,15 +896,24 @@ class Trainer:
         if isinstance(sample_weight, (list, tuple, dict)):
             given = _by_output(sample_weight, self._out_names, argname)
             cols = [np.ones(n, self.dtype) if w is None else
-                    self._convert_sw(w, n, what, f"{argname}[{self._out_names[i]!r}]")
+                    self._checked_sw(w, n, what, f"{argname}[{self._out_names[i]!r}]")
                     for i, w in enumerate(given)]
             joined = np.stack(cols, axis=1)
         else:
-            one = self._convert_sw(sample_weight, n, what, argname)
+            one = self._checked_sw(sample_weight, n, what, argname)
             joined = np.repeat(one[:, None], k, axis=1)
         return np.ascontiguousarray(joined, dtype=self.dtype).view(_JoinedWeights)
 
     def _convert_sw(self, sample_weight, n, what, argname="sample_weight"):
+        """The array path's sample weights: one checked array, or for a model of several
+        outputs (its targets joined) a _JoinedWeights."""
+        if self._n_outputs() > 1:
+            return self._convert_joined_sw(sample_weight, n, what, argname)
+        return self._checked_sw(sample_weight, n, what, argname)
+
+    def _checked_sw(self, sample_weight, n, what, argname):
+        """One array of sample weights (or None), checked: a weight per sample, finite and
+        >= 0, in the model's float dtype."""
         if sample_weight is None:
             return None
         sw = _numeric_array(sample_weight, what, argname)
@@ -1407,7 +1416,7 @@ class Trainer:
         xa = self._convert_x(x, what, xname)
         if self._n_outputs() > 1:       # targets side by side (_joins_targets)
             return xa, self._convert_targets(y, xa.shape[0], what, yname), \
-                self._convert_joined_sw(sample_weight, xa.shape[0], what, swname), None
+                self._convert_sw(sample_weight, xa.shape[0], what, swname), None
         in_shape = self._expected_input_shape() if self.built else (None,) + xa.shape[1:]
         out_shape = self._output_shape_for(in_shape)
         ya = self._convert_y(y, xa.shape[0], out_shape, what, yname)
@@ -1532,9 +1541,8 @@ class Trainer:
                                        "validation_data[1]") if self._n_outputs() > 1 else \
                 self._convert_y(validation_data[1], vx.shape[0], out_shape, what,
                                 "validation_data[1]")
-            vsw = (self._convert_joined_sw if self._n_outputs() > 1 else self._convert_sw)(
-                validation_data[2] if len(validation_data) == 3 else None, vx.shape[0], what,
-                "validation_data[2]")
+            vsw = self._convert_sw(validation_data[2] if len(validation_data) == 3 else None,
+                                   vx.shape[0], what, "validation_data[2]")
             val = (vx, vy, vsw)
         elif validation_split:
             # Keras: the last samples, taken before shuffling (floor(n * (1 - split))
@@ -2052,9 +2060,10 @@ class Trainer:
         x = self._one_input(x)
         if not self.built:
             self._build_from(x)
-        if self._flat_chain() is None and engine.ENABLED:
+        chain = self._flat_chain()
+        if chain is None and engine.ENABLED:
             self._engine.why = engine.NOT_A_CHAIN     # (the layer path: say why)
-        elif self._flat_chain() is not None and (not isinstance(x, (list, tuple, dict))
+        elif chain is not None and (not isinstance(x, (list, tuple, dict))
                                                or self._joins(x)) \
                 and (self._n_outputs() == 1 or self._joins_targets(y, sw)):
             # one C call per batch where the model lowers
