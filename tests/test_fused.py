@@ -1018,25 +1018,35 @@ def test_a_model_compiled_without_an_optimizer_says_why_it_keeps_the_layer_path(
 
 
 class _TwoInputs(fastnn.Model):
-    """A subclassed model of two inputs (a dict), as DLwP's ticket model: no chain."""
+    """A subclassed model of two inputs (a dict), as DLwP's ticket model; `shared`: one
+    Dense layer on both (a graph the engine does not walk)."""
 
-    def __init__(self):
+    def __init__(self, shared=False):
         super().__init__()
+        self.shared = shared
         self.join = L.Concatenate()
         self.hidden = L.Dense(8, activation="relu")
         self.out = L.Dense(3, activation="softmax")
 
     def call(self, inputs):
+        if self.shared:
+            return self.out(self.join([self.hidden(inputs["a"]), self.hidden(inputs["b"])]))
         return self.out(self.hidden(self.join([inputs["a"], inputs["b"]])))
 
 
-def test_a_subclassed_model_of_several_inputs_says_why_it_keeps_the_layer_path():
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_subclassed_model_of_several_inputs_lowers_or_says_why_not(shared):
+    """Its call() is traced into a graph (tests/test_subclassed_graph_engine.py): the
+    engine takes it as it takes the functional model of that graph, else says why."""
     x, y = _data(k=3, kind="sparse")
-    m = _TwoInputs()
+    m = _TwoInputs(shared)
     m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     h = m.fit({"a": x[:, :3], "b": x[:, 3:]}, y, batch_size=16, epochs=1, verbose=0).history
     assert np.isfinite(h["loss"]).all()
-    assert m._engine.plan is None and "not a graph the engine runs" in m._engine.why
+    if shared:
+        assert m._engine.plan is None and "not a graph the engine runs" in m._engine.why
+    else:
+        assert m._engine.plan is not None and m._engine.why is None
 
 
 def test_amsgrad_cannot_change_once_built():

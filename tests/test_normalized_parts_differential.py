@@ -282,7 +282,7 @@ def _run(seed, fused, monkeypatch):
     lowered = m._engine.plan is not None
     if fused:
         _WHY[seed] = None if lowered else (m._engine.why or "no plan (the graph walk)")
-        _WALKED[seed] = m._residual() is not None
+        _WALKED[seed] = m._graph_model()._residual() is not None
         _IN_ORDER[seed] = _in_order(m, info)
     out["weights"] = m.get_weights()
     out["predict"] = m.predict(x, batch_size=19, verbose=0)
@@ -342,7 +342,7 @@ def _lowering(monkeypatch, seeds):
             m.fit(x, y, verbose=0, **fit)
             _WHY[seed] = None if m._engine.plan is not None else \
                 (m._engine.why or "no plan (the graph walk)")
-            _WALKED[seed] = m._residual() is not None
+            _WALKED[seed] = m._graph_model()._residual() is not None
             _IN_ORDER[seed] = _in_order(m, info)
     return {seed: (_case(seed)[-1]["mode"], _WALKED[seed], _IN_ORDER[seed], _WHY[seed])
             for seed in seeds}

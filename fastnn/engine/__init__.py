@@ -1595,10 +1595,10 @@ class FusedPlan:
         out = self._predict_joined(x, batch_size)
         if not self.outputs:
             return out
-        model = self.model
-        each = dict(zip(map(id, model.outputs), self._split_outputs(out)))
+        graph = self.model._graph_model()
+        each = dict(zip(map(id, graph.outputs), self._split_outputs(out)))
         from fastnn.layers.symbolic import tree_map
-        return tree_map(lambda t: each[id(t)], model._outputs_struct)
+        return tree_map(lambda t: each[id(t)], graph._outputs_struct)
 
     def _split_outputs(self, out):
         """Several outputs side by side (the engine's rows) as an array each, in the
@@ -1672,8 +1672,8 @@ def plan_for(model, x, training=False):
 
 NOT_A_CHAIN = ("its layers are not a graph the engine runs: layers each called once, "
                 "in a chain with residual Adds, Concatenates and branches of Dense layers, "
-                "on inputs of one axis (a subclassed model's call() traced to a chain of "
-                "its own layers)")
+                "on inputs of one axis (a subclassed model's call() traced to such a "
+                "graph of its own layers, the same in training and inference)")
 
 
 def _cached_plan(model, x, training, custom):

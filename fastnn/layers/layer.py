@@ -1062,7 +1062,7 @@ class Layer:
 # Attributes of a layer that hold layers without owning them.
 _UNTRACKED = frozenset(("_inbound_nodes", "_keras_history", "_engine",
                         "_input_layers", "_output_layers", "_traced_chain",
-                        "_residual_chain"))
+                        "_traced_graph", "_residual_chain"))
 
 
 def _regularization_term(reg, w):

@@ -271,6 +271,9 @@ class Functional(Model):
     def input_spec(self, value):
         self.__dict__["input_spec"] = value
 
+    def _graph_model(self):
+        return self
+
     def _n_inputs(self):
         return len(self.inputs)
 

@@ -118,48 +118,106 @@ class Model(Trainer, Layer):
             return None
         return _traced_chain(self, self._build_input_shape)
 
+    def _graph_model(self):
+        """The functional model whose graph the engine and the array path read: a
+        functional model itself; for a subclassed model that is no chain, its call()
+        traced into a graph of its own layers (see _trace_graph), which computes with
+        the model's layers and weights; None otherwise. Functional and Sequential
+        answer for themselves."""
+        if not self.built or self._chain() is not None:
+            return None
+        return _traced_graph(self, self._build_input_shape)
+
     def _flat_chain(self):
         """_chain() with nested models and layers whose call is a chain of their own
-        layers expanded: the layers the C engine runs (see flat_chain)."""
-        return flat_chain(self)
+        layers expanded: the layers the C engine runs (see flat_chain); for a subclassed
+        model traced into a graph (_graph_model), that graph's."""
+        chain = flat_chain(self)
+        if chain is None:
+            graph = self._graph_model()
+            if graph is not None and graph is not self:
+                return graph._flat_chain()
+        return chain
+
+    def _from_graph(self, name, default, *args):
+        """_graph_model()'s answer to method `name` for a subclassed model traced into a
+        graph; `default` for any other."""
+        graph = self._graph_model()
+        if graph is None or graph is self:
+            return default
+        return getattr(graph, name)(*args)
 
     def _chain_skips(self):
         """{position in _flat_chain(): position} of each residual connection: an Add
         there adds the output of the layer at the other position to its input. Only
-        functional models have them."""
-        return {}
+        graphs have them (functional models, subclassed ones traced into one)."""
+        return self._from_graph("_chain_skips", {})
 
     def _chain_cats(self):
         """{position in _flat_chain(): (position or -1, first)} of each concatenation:
         a Concatenate there joins its input and the output of the layer at the other
         position (-1 - i: the model's input i), that one first when `first`. Only
-        functional models have them."""
-        return {}
+        graphs have them."""
+        return self._from_graph("_chain_cats", {})
 
     def _chain_srcs(self):
         """{position in _flat_chain(): position or -1} of each branch: the layer there
         takes the output of the layer at the other position (-1 - i: the model's input
-        i) instead of the previous one's. Only functional models have them."""
-        return {}
+        i) instead of the previous one's. Only graphs have them."""
+        return self._from_graph("_chain_srcs", {})
 
     def _chain_first_input(self):
-        """The model's input the first layer of _flat_chain() takes (a functional model
-        of several inputs may start with any of them; None: with all of them joined in
-        their order)."""
-        return 0
+        """The model's input the first layer of _flat_chain() takes (a graph of several
+        inputs may start with any of them; None: with all of them joined in their
+        order)."""
+        return self._from_graph("_chain_first_input", 0)
 
     def _chain_pre(self):
-        """A functional model of several inputs joined first by a Concatenate, some of
-        them through a Normalization or Rescaling each: per input, in the order the
-        Concatenate joins them, that layer or None (these layers come first in
-        _flat_chain(), in that order); () for any other model."""
-        return ()
+        """A graph of several inputs joined first by a Concatenate, some of them through
+        a Normalization or Rescaling each: per input, in the order the Concatenate joins
+        them, that layer or None (these layers come first in _flat_chain(), in that
+        order); () for any other model."""
+        return self._from_graph("_chain_pre", ())
 
     def _chain_outputs(self):
-        """A functional model of several outputs whose graph the engine walks: the
-        position in _flat_chain() of each output's layer, in the order of the flattened
-        outputs; () for a model of one output."""
-        return ()
+        """A graph of several outputs that the engine walks: the position in
+        _flat_chain() of each output's layer, in the order of the flattened outputs; ()
+        for a model of one output."""
+        return self._from_graph("_chain_outputs", ())
+
+    # A subclassed model traced into a graph of several inputs takes them as the
+    # functional model of that graph does (Functional's methods say how).
+    def _n_inputs(self):
+        """The number of the model's inputs the trainer takes (1 unless a graph says)."""
+        return self._from_graph("_n_inputs", 1)
+
+    def _n_outputs(self):
+        """The number of the model's outputs: one per resolved loss, else its graph's."""
+        if self._out_losses:
+            return len(self._out_losses)
+        return self._from_graph("_n_outputs", 1)
+
+    def _joined_widths(self):
+        return self._from_graph("_joined_widths", None)
+
+    def _join_order(self):
+        return self._from_graph("_join_order", (0,))
+
+    def _joins(self, x):
+        """Whether x, a structure of several inputs, goes to the array path as one array
+        (the engine takes a graph's inputs side by side)."""
+        return self._from_graph("_joins", False, x)
+
+    def _split_joined(self, x):
+        """A batch of joined inputs (see _joins) as the model's inputs."""
+        return self._from_graph("_split_joined", x, x)
+
+    def _convert_x(self, x, what, argname="x", allow_empty=False):
+        graph = self._graph_model() if isinstance(x, (list, tuple, dict)) else None
+        if graph is not None and graph is not self and graph._n_inputs() > 1 \
+                and graph._joins(x):
+            return graph._convert_joined(x, what, argname, allow_empty)
+        return Trainer._convert_x(self, x, what, argname, allow_empty)
 
     def _chain_or_layers(self):
         # a subclassed model may compute without layers (call() alone)
@@ -167,6 +225,9 @@ class Model(Trainer, Layer):
             not self._takes_array() and type(self).call is not Model.call)
 
     def _expected_input_shape(self):
+        widths = self._joined_widths()
+        if widths is not None:     # the array path's joined inputs (_joins)
+            return (None, sum(widths))
         return self._build_input_shape
 
     def build(self, input_shape=None):
@@ -190,6 +251,7 @@ class Model(Trainer, Layer):
             return np.zeros(tuple(1 if d is None else int(d) for d in shapes), self.dtype)
         probe = zeros(_shape_structure(input_shape))
         self.__dict__.pop("_traced_chain", None)
+        self.__dict__.pop("_traced_graph", None)
         self._build_input_shape = input_shape if isinstance(input_shape, dict) \
             else tuple(input_shape)
         self.built = True      # the call below must not build again
@@ -202,6 +264,8 @@ class Model(Trainer, Layer):
 
     def _output_shape_for(self, input_shape):
         """The output shape for inputs of input_shape (batch axis included)."""
+        if self._n_inputs() > 1:      # a subclassed model traced into a graph
+            return self._graph_model()._output_shape_for(input_shape)
         chain = self._chain()
         if chain is not None:
             shape = tuple(input_shape)
@@ -259,6 +323,24 @@ class Model(Trainer, Layer):
     def _check_input_keys(self, x):
         """Warn about entries of a dict of inputs the model does not take (a functional
         model's: Keras' warning); other models take what their call() takes."""
+
+    def _build_for_arrays(self, x):
+        """An unbuilt subclassed model given NumPy arrays of two axes or more (one, or a
+        structure of them) by fit, evaluate or predict: built for their shapes (batch axis None) before the
+        path of the data is chosen, as Keras builds a model before its first batch, so
+        that its call() can be traced into a graph the engine runs (_graph_model). Where
+        that build fails, the first batch builds the model as before (and raises what it
+        raises)."""
+        if type(self)._graph_model is not Model._graph_model or self._takes_array():
+            return
+        leaves = _symbolic.tree_flatten(x)
+        if not leaves or not all(type(v) is np.ndarray and v.ndim >= 2 and len(v)
+                                 and v.dtype.kind in "biuf" for v in leaves):
+            return
+        try:
+            self.build(_symbolic.tree_map(lambda v: (None,) + v.shape[1:], x))
+        except Exception:
+            pass
 
     def _takes_array(self):
         """Whether the model's input is always one array (lists given to it are data,
@@ -726,6 +808,108 @@ def _trace_chain(model, shape):
     if chains[0] is None or [id(a) for a in chains[0]] != [id(b) for b in chains[1]]:
         return None
     return chains[0]
+
+
+def _trace_graph(model, shape):
+    """A subclassed model whose call() on symbolic inputs of `shape` (one shape, or a
+    list, tuple or dict of them) computes with its own layers only, as a functional
+    model of that graph (Model._graph_model), or None. As for a chain (_trace_chain), the call
+    is traced in inference and in training mode, which must give the same graph, with
+    no add_loss() and no variable assigned, and the trace leaves no nodes on the
+    model's layers. Besides the model's own layers, the graph may hold layers that the
+    call makes each time (Keras' layers.concatenate() and layers.add() helpers) when
+    they have no weights and draw no random numbers: the merging, reshaping and
+    activation layers. The functional model is the graph only: it is never called, and
+    the engine reads its walk (Functional._residual) as the model's."""
+    from fastnn.layers.core import Input
+    from fastnn.layers.layer import _call_signature
+    from fastnn.models.functional import Functional
+    if type(model).call in (Model.call, Layer.call) or shape is None:
+        return None
+    struct = _shape_structure(shape)
+    shapes = list(struct.values()) if isinstance(struct, dict) else \
+        [struct] if isinstance(struct, tuple) and _is_shape_tuple(struct) else list(struct)
+    if not shapes or not all(_is_shape_tuple(s) and len(s) >= 1 for s in shapes):
+        return None
+    own = model._sublayers()
+    if not own or any(isinstance(layer, Model) for layer in own):
+        return None
+    before = {id(layer): len(layer._inbound_nodes) for layer in own}
+    has_training, has_var_kw, _ = _call_signature(type(model))
+
+    def inputs():
+        def one(s, name):
+            return Input(batch_shape=s, dtype=model.dtype, name=name)
+        if isinstance(struct, dict):
+            return {k: one(s, str(k)) for k, s in struct.items()}
+        if _is_shape_tuple(struct):
+            return one(struct, "input")
+        return type(struct)(one(s, f"input_{i + 1}") for i, s in enumerate(struct))
+    graphs = []
+    try:
+        with _probe_undone(model) as probe:
+            for training in (False, True):
+                inp = inputs()
+                out = model.call(inp, training=training) if has_training or has_var_kw \
+                    else model.call(inp)
+                if model._losses or not all(isinstance(t, _symbolic.KerasTensor)
+                                            for t in _symbolic.tree_flatten(out)):
+                    return None
+                graphs.append(Functional(inp, out, name=model.name))
+    except Exception:      # anything a symbolic input cannot go through: no graph
+        return None
+    finally:
+        for layer in own:
+            del layer._inbound_nodes[before.get(id(layer), 0):]
+    if probe["assigned"] or _graph_signature(graphs[0], own) is None \
+            or _graph_signature(graphs[0], own) != _graph_signature(graphs[1], own):
+        return None
+    graph = graphs[0]
+    for node in graph._nodes:     # (the training flag the call passed on: the engine's)
+        node.call_kwargs.pop("training", None)
+    return graph
+
+
+_MADE_IN_CALL = ("fastnn.layers.merging", "fastnn.layers.reshaping",
+                 "fastnn.layers.activations")
+
+
+def _graph_signature(graph, own):
+    """The nodes of a traced graph (_trace_graph) as comparable values: each node's
+    layer (one of `own`, or the class and configuration of a layer the call made) and
+    the nodes or inputs whose tensors it takes; None when the graph holds a layer that
+    is neither one of own nor a layer a call may make (see _trace_graph)."""
+    own_ids = {id(layer) for layer in own}
+    at = {id(t): ("input", i) for i, t in enumerate(graph.inputs)}
+    sig = []
+    for n, node in enumerate(graph._nodes):
+        if node.is_input:
+            continue
+        layer = node.layer
+        if id(layer) in own_ids:
+            key = id(layer)
+        elif type(layer).__module__ in _MADE_IN_CALL and not layer.weights:
+            config = dict(layer.get_config())
+            config.pop("name", None)
+            key = (type(layer).__name__, repr(sorted(config.items())))
+        else:
+            return None
+        sig.append((key, tuple(at.get(id(t)) for t in node.inputs),
+                    tuple(sorted(set(node.call_kwargs) - {"training"}))))
+        for i, t in enumerate(node.outputs):
+            at[id(t)] = (n, i)
+    return sig
+
+
+def _traced_graph(owner, shape):
+    """_trace_graph(owner, shape), traced again only when the layers the owner holds or
+    the shape have changed since the last trace."""
+    key = (tuple(map(id, owner._sublayers())), repr(shape))
+    cached = owner.__dict__.get("_traced_graph")
+    if cached is None or cached[0] != key:
+        owner.__dict__["_traced_graph"] = (key, None)   # a call inside the trace: none
+        cached = owner.__dict__["_traced_graph"] = (key, _trace_graph(owner, shape))
+    return cached[1]
 
 
 def _walk_chain(out, inp, own):

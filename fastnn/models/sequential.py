@@ -114,6 +114,12 @@ class Sequential(Model):
     def dtype(self, value):
         pass    # Layer.__init__ sets its default; the layers decide
 
+    def _graph_model(self):
+        return None       # a chain: no graph to trace
+
+    def _n_inputs(self):
+        return 1
+
     def _chain(self):
         return None if self._structured else self._layers
 

@@ -510,7 +510,7 @@ class Trainer:
         """The columns of each output's targets in a _JoinedTargets: 1 for sparse labels,
         the output's width for the others."""
         return [1 if getattr(loss, "_op", None) == _SPARSE else int(t.shape[-1])
-                for (loss, _), t in zip(self._out_losses, self.outputs)]
+                for (loss, _), t in zip(self._out_losses, self._graph_model().outputs)]
 
     def _split_targets(self, y):
         """A _JoinedTargets taken apart: each output's targets as _convert_y gives one
@@ -530,8 +530,8 @@ class Trainer:
         (_chain_outputs: each output a Dense layer's, 2-D), each output with a built-in
         loss of its own (not a loss over structures), and one sample weight array (or
         none) for them all, or one (or none) per output."""
-        if not isinstance(y, (list, tuple, dict)) or not self._chain_outputs() \
-                or getattr(self, "_loss_tree", False):
+        if not isinstance(y, (list, tuple, dict)) or not self._out_losses \
+                or not self._chain_outputs() or getattr(self, "_loss_tree", False):
             return False
         if isinstance(sample_weight, (list, tuple, dict)):      # one array per output
             try:
@@ -540,10 +540,10 @@ class Trainer:
                 return False      # (the adapter path raises Keras' error for them)
             if not all(w is None or type(w) is np.ndarray for w in sws):
                 return False
-        losses = self._out_losses
-        if not losses or len(losses) != len(self.outputs) or \
+        losses, outputs = self._out_losses, self._graph_model().outputs
+        if not losses or len(losses) != len(outputs) or \
                 any(getattr(loss, "_op", None) is None for loss, _ in losses) or \
-                any(len(t.shape) != 2 or t.shape[1] is None for t in self.outputs):
+                any(len(t.shape) != 2 or t.shape[1] is None for t in outputs):
             return False
         try:
             ys = self._targets_by_output(y)
@@ -557,7 +557,8 @@ class Trainer:
         its loss and its output's shape)."""
         cols = []
         for i, ((loss, _), yi, t) in enumerate(zip(self._out_losses,
-                                                   self._targets_by_output(y), self.outputs)):
+                                                   self._targets_by_output(y),
+                                                   self._graph_model().outputs)):
             arr = self._convert_y_checked(yi, n, (None,) + tuple(t.shape[1:]), what,
                                           f"{argname}[{self._out_names[i]!r}]", loss=loss)
             cols.append(arr.reshape(n, -1))
@@ -620,6 +621,22 @@ class Trainer:
         elif isinstance(w, (list, tuple)):
             w = w[0] if len(w) == 1 else None
         return 1.0 if w is None else _argcheck.real(w, "loss_weights", "compile")
+
+    def _resolve_graph_losses(self):
+        """A subclassed model traced into a graph of several outputs (Model._graph_model),
+        compiled with a loss per output: each output's loss resolved from the graph's
+        outputs before the first batch, as the first call's outputs would resolve them
+        (so that its arrays take the array path). Left to the first call where a dict of
+        losses names no output (Keras raises there)."""
+        if self._loss_identifier is None or getattr(self, "_loss_tree", False) \
+                or self._overrides("compute_loss") or self._overrides("train_step"):
+            return
+        graph = self._graph_model()
+        if graph is None or graph is self or len(graph.outputs) < 2:
+            return
+        names = self._names_for(graph._outputs_struct)
+        if not self._unknown_loss_keys(names):
+            self._resolve_losses(names, graph._outputs_struct)
 
     def _unknown_loss_keys(self, names):
         """The keys of a dict of losses that name no output (in the dict's order)."""
@@ -1186,7 +1203,7 @@ class Trainer:
         outputs for its _JoinedTargets y (and its outputs' shapes)."""
         if type(y) is _JoinedTargets:
             self._ensure_metrics_for(y, [np.empty((0,) + tuple(t.shape[1:]), self.dtype)
-                                         for t in self.outputs])
+                                         for t in self._graph_model().outputs])
             return
         with self._state_lock:
             if self._metrics is None:
@@ -1970,21 +1987,6 @@ class Trainer:
         return self._outputs(x, False, "predict_on_batch")
 
     # ------------------------------------------------------------------ any input
-    def _n_inputs(self):
-        return 1
-
-    def _n_outputs(self):
-        return len(self._out_losses) if self._out_losses else 1
-
-    def _joins(self, x):
-        """Whether x, a structure of several inputs, goes to the array path as one array
-        (a functional model's, whose inputs the engine takes side by side)."""
-        return False
-
-    def _split_joined(self, x):
-        """A batch of joined inputs (see _joins) as the model's inputs."""
-        return x
-
     def _overrides(self, name):
         """Whether the model's class defines its own train_step / test_step /
         predict_step / compute_loss (then fit runs it, batch by batch)."""
@@ -1996,11 +1998,15 @@ class Trainer:
         steps, a step of the model's own, a cap set by set_max_steps_per_epoch) rather
         than the checked array path. loop=False: a *_on_batch call, which no cap cuts."""
         step = {"train": "train_step", "test": "test_step", "predict": "predict_step"}[mode]
+        if not self.built:
+            self._build_for_arrays(x)
         if loop and backend.max_steps_per_epoch():
             return True       # keras.config.set_max_steps_per_epoch: the EpochIterator caps
         if steps is not None or self._overrides(step) \
                 or (mode != "predict" and self._overrides("compute_loss")):
             return True
+        if self._out_losses is None and mode != "predict":
+            self._resolve_graph_losses()
         if self._n_outputs() > 1:
             # several outputs: the array path where the engine walks the graph and takes
             # the targets side by side (_joins_targets)
@@ -2098,6 +2104,10 @@ class Trainer:
                                  f"{type(x).__name__} {given}")
             return values[0]
         return x
+
+    def _build_for_arrays(self, x):
+        """Build the model for its input arrays before their path is chosen (see
+        Model._build_for_arrays); nothing for most models."""
 
     def _build_from(self, x):
         """Build a model that has no weights yet from its first batch."""
