@@ -212,12 +212,6 @@ class Model(Trainer, Layer):
         """A batch of joined inputs (see _joins) as the model's inputs."""
         return self._from_graph("_split_joined", x, x)
 
-    def _convert_x(self, x, what, argname="x", allow_empty=False):
-        graph = self._graph_model() if isinstance(x, (list, tuple, dict)) else None
-        if graph is not None and graph is not self and graph._n_inputs() > 1 \
-                and graph._joins(x):
-            return graph._convert_joined(x, what, argname, allow_empty)
-        return Trainer._convert_x(self, x, what, argname, allow_empty)
 
     def _chain_or_layers(self):
         # a subclassed model may compute without layers (call() alone)
@@ -225,9 +219,10 @@ class Model(Trainer, Layer):
             not self._takes_array() and type(self).call is not Model.call)
 
     def _expected_input_shape(self):
-        widths = self._joined_widths()
-        if widths is not None:     # the array path's joined inputs (_joins)
-            return (None, sum(widths))
+        if "_traced_graph" in self.__dict__:    # (a subclassed model once traced)
+            widths = self._joined_widths()
+            if widths is not None:     # the array path's joined inputs (_joins)
+                return (None, sum(widths))
         return self._build_input_shape
 
     def build(self, input_shape=None):

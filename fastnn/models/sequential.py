@@ -10,6 +10,7 @@ from fastnn.layers.layer import _auto_name, _is_shape, _probe_undone, _take_inpu
 from fastnn.layers.symbolic import KerasTensor
 from fastnn.mixed_precision import dtype_policy
 from fastnn.models.model import Model, standardized_rank
+from fastnn.trainers.trainer import Trainer
 
 
 class Sequential(Model):
@@ -114,11 +115,14 @@ class Sequential(Model):
     def dtype(self, value):
         pass    # Layer.__init__ sets its default; the layers decide
 
+    # a chain: no graph to trace, one input, one output per resolved loss
     def _graph_model(self):
-        return None       # a chain: no graph to trace
+        return None
 
     def _n_inputs(self):
         return 1
+
+    _n_outputs = Trainer._n_outputs
 
     def _chain(self):
         return None if self._structured else self._layers

@@ -628,11 +628,10 @@ class Trainer:
         outputs before the first batch, as the first call's outputs would resolve them
         (so that its arrays take the array path). Left to the first call where a dict of
         losses names no output (Keras raises there)."""
-        if self._loss_identifier is None or getattr(self, "_loss_tree", False) \
-                or self._overrides("compute_loss") or self._overrides("train_step"):
-            return
         graph = self._graph_model()
-        if graph is None or graph is self or len(graph.outputs) < 2:
+        if graph is None or graph is self or len(graph.outputs) < 2 \
+                or self._loss_identifier is None or getattr(self, "_loss_tree", False) \
+                or self._overrides("compute_loss") or self._overrides("train_step"):
             return
         names = self._names_for(graph._outputs_struct)
         if not self._unknown_loss_keys(names):
@@ -759,6 +758,11 @@ class Trainer:
         (its StringLookup checks the elements)."""
         if self._string_input():
             return self._convert_strings(x, what, argname)
+        if type(x) is not np.ndarray and isinstance(x, (list, tuple, dict)) \
+                and self._n_inputs() > 1 and self._joins(x):
+            # a subclassed model traced into a graph of several inputs: joined as the
+            # functional model of that graph joins them
+            return self._graph_model()._convert_joined(x, what, argname, allow_empty)
         arr = _numeric_array(x, what, argname)
         if arr.ndim == 0:
             raise ValueError(f"{what}: {argname} must be an array of samples, got a scalar")
@@ -1987,6 +1991,9 @@ class Trainer:
         return self._outputs(x, False, "predict_on_batch")
 
     # ------------------------------------------------------------------ any input
+    def _n_outputs(self):
+        return len(self._out_losses) if self._out_losses else 1
+
     def _overrides(self, name):
         """Whether the model's class defines its own train_step / test_step /
         predict_step / compute_loss (then fit runs it, batch by batch)."""
