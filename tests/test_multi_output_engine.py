@@ -64,6 +64,15 @@ def _model(kind, dtype="float32", optimizer="adam", weights=(1.0, 0.3), metrics=
                 _dense(1, "sigmoid", t, dtype, name="flag1")]
         losses = ["sparse_categorical_crossentropy", "binary_crossentropy"]
         mets = [["accuracy"], ["accuracy"]]
+    elif kind == "aux_first":          # an auxiliary output listed before the main one,
+        # whose trunk goes on into a Concatenate with the input (the graph's own order
+        # is no walk: the walk takes it in the order of the outputs the other way round)
+        t = _dense(8, "relu", h, dtype)
+        main = _dense(5, "softmax", layers.Concatenate(dtype=dtype)([inp, t]), dtype,
+                      name="label")
+        outs = [_dense(1, "sigmoid", t, dtype, name="flag1"), main]
+        losses = ["binary_crossentropy", "sparse_categorical_crossentropy"]
+        mets = [["accuracy"], ["accuracy"]]
     else:
         raise ValueError(kind)
     model = keras.Model(inp, outs)
@@ -87,6 +96,8 @@ def _targets(kind, n=120, dtype="float32", seed=1):
     if kind == "four_heads":
         return x, [label, rng.standard_normal((n, 1)).astype(dtype),
                    (rng.random(n) < 0.5).astype(dtype), rng.standard_normal((n, 2)).astype(dtype)]
+    if kind == "aux_first":
+        return x, [(rng.random(n) < 0.5).astype(dtype), label]
     return x, [label, (rng.random(n) < 0.5).astype(dtype)]
 
 
@@ -136,7 +147,7 @@ def _assert_same(runs, rtol=1e-6):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("kind", ["two_heads", "deep_heads", "three_outputs", "four_heads",
-                                  "residual_trunk"])
+                                  "residual_trunk", "aux_first"])
 def test_several_outputs_train_on_the_engine_as_on_the_layer_path(monkeypatch, kind, dtype):
     x, y = _targets(kind, dtype=dtype)
     runs = _runs(monkeypatch, lambda: _model(kind, dtype), x, y, epochs=3, batch_size=16)
@@ -147,7 +158,8 @@ def test_several_outputs_train_on_the_engine_as_on_the_layer_path(monkeypatch, k
     names = ["label", "value"] if kind == "two_heads" else \
         ["flag", "kind"] if kind == "deep_heads" else \
         ["early", "label", "vec"] if kind == "three_outputs" else \
-        ["label", "value", "flag1", "pair"] if kind == "four_heads" else ["label", "flag1"]
+        ["label", "value", "flag1", "pair"] if kind == "four_heads" else \
+        ["flag1", "label"] if kind == "aux_first" else ["label", "flag1"]
     assert "loss" in h and all(f"{n}_loss" in h for n in names)
     assert len(h["loss"]) == 3
 

@@ -28,7 +28,8 @@ Which lower: the graph walk (Functional._normalized_inputs) takes the inputs' la
 wherever they come in the graph's order: HOML's ``Concatenate()([norm_wide(wide),
 hidden])``, the same with the operands swapped, and two towers on normalised inputs
 (the named cases at the end; the sweep below found that only the first lowered then,
-which is now fixed). 22 of the 30 seeds lower.
+which is now fixed), and a second output listed before the main one (the walk takes
+the graph in the order of the outputs the other way round). 27 of the 32 seeds lower.
 
 A scratch run of this generator over 3000 seeds (2057 of them on the engine, 362 built
 to be refused, 581 whose graph the walk does not take) found no difference and no crash
@@ -259,11 +260,11 @@ def _case(seed):
 
 
 def _in_order(m, info):
-    """Whether the graph walk takes the case's graph (Functional._walk_residual): a
-    second output listed after the main one (the walk takes no Concatenate or Add of the
-    trunk right after an output but the last), and no input read through its front and
-    as it is too; the fronts may come anywhere in the graph's order."""
-    return not info["aux_first"] and info["mode"] != "read_twice"
+    """Whether the graph walk takes the case's graph (Functional._walk_residual): no
+    input read through its front and as it is too; the fronts may come anywhere in the
+    graph's order, and a second output may be listed before the main one (the walk then
+    takes the graph in the order of the outputs the other way round)."""
+    return info["mode"] != "read_twice"
 
 
 _WHY = {}       # seed: model._engine.why after its fit on the engine (None: it lowered)
@@ -351,13 +352,13 @@ def _lowering(monkeypatch, seeds):
 def test_the_cases_meant_for_the_engine_lower_and_those_built_to_be_refused_do_not(
         monkeypatch):
     """Every case whose layers come in the walk's order (_in_order) is taken by the walk;
-    every one of those not built to be refused trains on the engine (22 of the 32
+    every one of those not built to be refused trains on the engine (27 of the 32
     seeds); every case built to be refused keeps the layer path, one that the walk
     takes with a reason naming its front."""
     runs = _lowering(monkeypatch, SEEDS)
     assert all(walked for mode, walked, in_order, _ in runs.values() if in_order)
     meant = [s for s, (mode, walked, _, _) in runs.items() if walked and mode not in REFUSED]
-    assert len(meant) >= 20
+    assert len(meant) >= 25
     assert all(runs[s][3] is None for s in meant), {s: runs[s] for s in meant}
     for seed, (mode, walked, _, why) in runs.items():
         if mode in REFUSED:

@@ -7,6 +7,7 @@ inputs. Calling the model runs them in that order. A layer called twice is one l
 (its weights shared) with two nodes. Several inputs and outputs may be given as a list
 or a dict; the model is then called with (and returns) the same structure.
 """
+import itertools
 import threading
 import warnings
 
@@ -446,10 +447,20 @@ class Functional(Model):
         change once made: computed once.)"""
         cached = self.__dict__.get("_residual_chain")
         if cached is None:
-            cached = self.__dict__["_residual_chain"] = (self._walk_residual(),)
+            walk = self._walk_residual(self._nodes)
+            if walk is None and 1 < len(self.outputs) <= 4:
+                # the graph's order visits the outputs in their order: an auxiliary
+                # output listed before the main one comes before the trunk goes on,
+                # which the walk does not take; the same graph in the order of the
+                # outputs taken in another order may be a walk
+                for order in itertools.permutations(self.outputs):
+                    walk = self._walk_residual(_graph(self._inputs_struct, list(order))[0])
+                    if walk is not None:
+                        break
+            cached = self.__dict__["_residual_chain"] = (walk,)
         return cached[0]
 
-    def _walk_residual(self):
+    def _walk_residual(self, nodes):
         from fastnn.layers.core import Dense
         from fastnn.layers.merging import Add, Concatenate
         struct = self._outputs_struct
@@ -465,11 +476,11 @@ class Functional(Model):
         order = tuple(range(len(self.inputs)))    # the order the array path joins them
         # a Normalization or Rescaling on an input before the Concatenate that joins them
         # all first: {id(its output): (the input, the layer)}
-        normalized = self._normalized_inputs(input_at)
+        normalized = self._normalized_inputs(input_at, nodes)
         pre = ()
         # the positions whose output an Add or Concatenate takes, and branches take
         chain, skips, cats, srcs, made_at, taken, branched = [], {}, {}, {}, {}, set(), set()
-        for node in self._nodes:
+        for node in nodes:
             if node.is_input or (node.outputs and id(node.outputs[0]) in normalized):
                 continue        # (a Normalization or Rescaling: at the Concatenate)
             if len(node.outputs) != 1 or node.call_kwargs or len(node.call_args) != 1 \
@@ -564,7 +575,7 @@ class Functional(Model):
         return len({id(a) for a in given}) == len(given) \
             and all(id(a) in input_at for a in given)
 
-    def _normalized_inputs(self, input_at):
+    def _normalized_inputs(self, input_at, nodes):
         """{id(output): (input, layer)} of the Normalization and Rescaling calls, each on
         one of the model's several inputs (input_at: {id(input): -1 - its index}), that
         come first in the graph: either the first Concatenate of the graph then joins all
@@ -578,7 +589,7 @@ class Functional(Model):
         if len(self.inputs) < 2:
             return {}
         found, first = {}, None
-        for node in self._nodes:
+        for node in nodes:
             if node.is_input:
                 continue
             arg = node.call_args[0] if len(node.call_args) == 1 else None
@@ -598,7 +609,7 @@ class Functional(Model):
         # layer on each, which nothing reads but through it (the engine has one copy)
         normed = {id(a) for a, _ in found.values()}
         if len(normed) < len(found) or any(
-                id(t) in normed for n in self._nodes if not n.is_input
+                id(t) in normed for n in nodes if not n.is_input
                 and id(n.outputs[0] if n.outputs else None) not in found
                 for t in n.inputs):
             return {}

@@ -17,6 +17,7 @@ import inspect
 
 import numpy as np
 
+from fastnn import _changes
 from fastnn.layers.layer import Layer, _CONTEXT, _auto_config, _probe_undone, _take_inputs
 from fastnn.layers import symbolic as _symbolic
 from fastnn.tensor import Tensor as _Tensor, as_tensor as _as_tensor
@@ -851,6 +852,9 @@ def _trace_graph(model, shape):
                                             for t in _symbolic.tree_flatten(out)):
                     return None
                 graphs.append(Functional(inp, out, name=model.name))
+        for node in graphs[0]._nodes:   # (the training flag the call passed on: the engine's)
+            node.call_kwargs.pop("training", None)
+        graphs[0]._residual()      # (its walk, kept: it may order the nodes again)
     except Exception:      # anything a symbolic input cannot go through: no graph
         return None
     finally:
@@ -859,10 +863,7 @@ def _trace_graph(model, shape):
     if probe["assigned"] or _graph_signature(graphs[0], own) is None \
             or _graph_signature(graphs[0], own) != _graph_signature(graphs[1], own):
         return None
-    graph = graphs[0]
-    for node in graph._nodes:     # (the training flag the call passed on: the engine's)
-        node.call_kwargs.pop("training", None)
-    return graph
+    return graphs[0]
 
 
 _MADE_IN_CALL = ("fastnn.layers.merging", "fastnn.layers.reshaping",
@@ -898,13 +899,27 @@ def _graph_signature(graph, own):
 
 def _traced_graph(owner, shape):
     """_trace_graph(owner, shape), traced again only when the layers the owner holds or
-    the shape have changed since the last trace."""
+    the shape have changed since the last trace; while nothing has changed on any layer
+    since the last look (_changes), not even the layers are listed again (a fit asks
+    many times)."""
+    return _cached_trace(owner, shape, "_traced_graph", _trace_graph)
+
+
+def _cached_trace(owner, shape, attr, trace):
+    """trace(owner, shape), kept in owner.__dict__[attr] as (key, result, count, shape)
+    (see _traced_graph)."""
+    count = _changes.count[0]          # (read first: a change made meanwhile is seen)
+    cached = owner.__dict__.get(attr)
+    if cached is not None and cached[2] == count and cached[3] is shape:
+        return cached[1]
     key = (tuple(map(id, owner._sublayers())), repr(shape))
-    cached = owner.__dict__.get("_traced_graph")
     if cached is None or cached[0] != key:
-        owner.__dict__["_traced_graph"] = (key, None)   # a call inside the trace: none
-        cached = owner.__dict__["_traced_graph"] = (key, _trace_graph(owner, shape))
-    return cached[1]
+        owner.__dict__[attr] = (key, None, -1, None)   # a call inside the trace: none
+        result = trace(owner, shape)
+    else:
+        result = cached[1]
+    owner.__dict__[attr] = (key, result, count, shape)
+    return result
 
 
 def _walk_chain(out, inp, own):
@@ -980,14 +995,8 @@ def _inner_chain(layer):
 
 
 def _traced_chain(owner, shape):
-    """_trace_chain(owner, shape), traced again only when the layers the owner holds or
-    the shape have changed since the last trace."""
-    key = (tuple(map(id, owner._sublayers())), shape)
-    cached = owner.__dict__.get("_traced_chain")
-    if cached is None or cached[0] != key:
-        owner.__dict__["_traced_chain"] = (key, None)   # a call inside the trace: no chain
-        cached = owner.__dict__["_traced_chain"] = (key, _trace_chain(owner, shape))
-    return cached[1]
+    """_trace_chain(owner, shape), traced again as _traced_graph says."""
+    return _cached_trace(owner, shape, "_traced_chain", _trace_chain)
 
 
 def _unpickle_model(data):
