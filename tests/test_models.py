@@ -306,6 +306,29 @@ def test_a_gradient_tape_training_loop_as_tensorflow_tutorials_write_it():
     assert 0 <= float(acc.result()) <= 1
 
 
+@pytest.mark.parametrize("training", [None, False, True])
+def test_a_compiled_model_called_under_a_tape_is_followed_by_it(training):
+    """model(x) of a compiled model (whose inference the engine runs) under a
+    GradientTape: the layers compute, so the tape follows the weights, with or without
+    training=..., as for a model never compiled (a compiled model called with the
+    default training used to give no gradient: the engine's inference is not
+    recorded)."""
+    import fastnn as tf
+    grads = []
+    for compiled in (False, True):
+        model = sequential()
+        if compiled:
+            _compile(model)
+            model.predict(X, verbose=0)          # (the engine's plan made)
+        with tf.GradientTape() as tape:
+            out = model(X[:30]) if training is None else model(X[:30], training=training)
+            loss = tf.reduce_mean(tf.square(out))
+        grads.append(tape.gradient(loss, model.trainable_weights))
+    assert all(g is not None for g in grads[1])
+    for a, b in zip(*grads):
+        assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
 def test_activations_and_tf_nn_functions_are_differentiable_under_a_tape():
     import fastnn as tf
     x = tf.constant(RNG.normal(size=(5, 4)))

@@ -27,7 +27,7 @@ from fastnn import utils
 from fastnn.trainers import compile_utils
 from fastnn.callbacks.base import Callback, CallbackList, History
 from fastnn.autodiff import GradientTape
-from fastnn.autodiff.tape import hooks_held
+from fastnn.autodiff.tape import hooks_held, is_recording
 from fastnn.layers import regularization
 from fastnn.layers import symbolic as _symbolic
 from fastnn.layers.input_spec import assert_input_compatibility
@@ -1945,7 +1945,9 @@ class Trainer:
         return _concat_batches(parts) if parts else out
 
     def _call_arrays(self, x, training=False):
-        plan = None if training else engine.plan_for(self, x)
+        # under a recording GradientTape the layers compute, so that the tape follows
+        # the weights (the engine's inference is not recorded)
+        plan = None if training or is_recording() else engine.plan_for(self, x)
         if plan is not None:
             return plan.predict(x, min(x.shape[0], 1024))
         return self._forward(x, training)
