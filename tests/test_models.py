@@ -329,6 +329,43 @@ def test_a_compiled_model_called_under_a_tape_is_followed_by_it(training):
         assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
 
 
+def _one_layer_model(kind, width, layer):
+    if kind == "sequential":
+        return keras.Sequential([keras.Input((width,)), layer])
+    inp = keras.Input((width,))
+    return keras.Model(inp, layer(inp))
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional"])
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_model_called_on_another_models_output_under_a_tape_passes_its_gradient(compiled,
+                                                                                  kind):
+    """A GAN's step: discriminator(generator(z)) under a GradientTape. The gradient
+    reaches the generator's weights and the tape's watched input through the
+    discriminator (whose input is a Tensor the tape follows), with the bits of one model
+    of both models' layers; compiled or not (the engine's models took such a Tensor
+    as a new array, and the generator got no gradient)."""
+    import fastnn as tf
+    keras.utils.set_random_seed(3)
+    d1, d2 = layers.Dense(6, activation="tanh"), layers.Dense(2, activation="relu")
+    gen, disc = _one_layer_model(kind, 4, d1), _one_layer_model(kind, 6, d2)
+    whole = keras.Sequential([keras.Input((4,)), d1, d2])
+    if compiled:
+        for m, width in ((gen, 4), (disc, 6), (whole, 4)):
+            _compile(m)
+            m.predict(X[:5, :width], verbose=0)       # (the engine's plan made)
+    z = tf.constant(X[:12, :4])
+    results = []
+    for run in ("two models", "one model"):
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            out = disc(gen(z, training=True)) if run == "two models" else whole(z, training=True)
+            loss = tf.reduce_mean(tf.square(out - 0.5))
+        results.append(tape.gradient(loss, [z] + whole.trainable_weights))
+    for a, b in zip(*results):
+        assert a is not None and np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
 def test_activations_and_tf_nn_functions_are_differentiable_under_a_tape():
     import fastnn as tf
     x = tf.constant(RNG.normal(size=(5, 4)))

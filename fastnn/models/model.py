@@ -19,6 +19,7 @@ import numpy as np
 
 from fastnn import _changes
 from fastnn.layers.layer import Layer, _CONTEXT, _auto_config, _probe_undone, _take_inputs
+from fastnn.autodiff.tape import is_recording
 from fastnn.layers import symbolic as _symbolic
 from fastnn.tensor import Tensor as _Tensor, as_tensor as _as_tensor
 from fastnn.trainers.trainer import Trainer
@@ -301,7 +302,10 @@ class Model(Trainer, Layer):
             self._check_input_keys(x)
         extra = args[1:] or set(kwargs) - {"training"}
         if not extra and self._chain() is not None and _CONTEXT.entry is None \
-                and (self._takes_array() or not isinstance(x, (list, tuple, dict))):
+                and (self._takes_array() or not isinstance(x, (list, tuple, dict))) \
+                and not (isinstance(x, _Tensor) and is_recording()):
+            # (a Tensor under a recording tape, another model's output say, goes to the
+            # layers as it is: converting it would cut the tape's path through it)
             # a chain called from outside any other call: checked, and on the engine
             out = self._outputs(x, kwargs.get("training") or False, "__call__")
             # a Tensor a tape may be following stays that object
