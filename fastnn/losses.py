@@ -379,7 +379,7 @@ class Loss:
             _, grad = self.loss_and_grad(*_as_rows(y_true, y_pred), sample_weight=w)
             grad = np.asarray(grad, dtype=np.float64) * count
             return [grad.reshape(shape).astype(np.asarray(given).dtype, copy=False)]
-        return record((given,), per, vjp, name=type(self).__name__)
+        return record((given,), per, vjp, name=type(self).__name__, first_order=True)
 
     def _recorded(self, y_true, y_pred, sample_weight):
         from fastnn.trainers.compile_utils import loss_value

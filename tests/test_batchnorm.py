@@ -83,7 +83,8 @@ def _grads(bn, x, w):
 def test_gradients_match_central_differences(frozen, center, scale):
     """d/dx, d/dgamma, d/dbeta of sum(y * w) in float64, by the layer's recorded C
     backward kernel. Frozen (trainable=False), the layer runs on its moving statistics in
-    training too, as in Keras, and gives gamma and beta no gradient."""
+    training too, as in Keras; gamma and beta, watched, get the gradients of that affine
+    map (as TensorFlow gives them; unwatched, as a frozen layer's are, none is asked)."""
     r = np.random.default_rng(3)
     x = r.standard_normal((6, 4)) * 2 + 1
     w = r.standard_normal((6, 4))
@@ -103,9 +104,7 @@ def test_gradients_match_central_differences(frozen, center, scale):
     dx, dgamma, dbeta = _grads(bn, x, w)
     np.testing.assert_allclose(dx, num, rtol=1e-6, atol=1e-7)
     if frozen:
-        assert dgamma is None and dbeta is None
         np.testing.assert_array_equal(bn.moving_mean, moving[0])
-        return
     params = [(p, g) for p, g in ((bn.gamma, dgamma), (bn.beta, dbeta)) if p is not None]
     assert len(params) == center + scale
     for p, g in params:
@@ -368,9 +367,7 @@ def test_axis_1_gradients_match_central_differences(dtype, frozen):
     dx, dgamma, dbeta = _grads(bn, x.astype(dtype), w.astype(dtype))
     assert dx.dtype == dtype
     np.testing.assert_allclose(dx, central_diff(f_x, x), **tol)
-    if frozen:
-        assert dgamma is None and dbeta is None
-        return
+    # (frozen: the gradients of the affine map of the moving statistics)
     for p, g in ((ref.gamma, dgamma), (ref.beta, dbeta)):
         keep = p.copy()
 
@@ -492,3 +489,41 @@ def test_renorm_gradients_treat_r_and_d_as_constants(dtype):
     np.testing.assert_allclose(dx, central_diff(f, x), **tol)
     np.testing.assert_allclose(dgamma, central_diff(lambda g: f(x, g=g), gamma), **tol)
     np.testing.assert_allclose(dbeta, central_diff(lambda b: f(x, b=b), beta), **tol)
+
+
+def test_a_trainable_layer_called_in_inference_mode_trains_gamma_and_beta():
+    """Keras' fine-tuning recipe: the base model unfrozen but called with
+    training=False, so its BatchNormalization normalises with the moving statistics
+    (which stay as they are) while its gamma and beta train, with the gradients of that
+    affine map (checked against central differences in float64)."""
+    r = np.random.default_rng(5)
+    x = r.standard_normal((7, 3)) * 2 + 1
+    w = r.standard_normal((7, 3))
+    bn = _built(3)
+    bn.set_weights([r.standard_normal(3), r.standard_normal(3), r.standard_normal(3),
+                    r.random(3) + 0.5])
+    moving = [bn.moving_mean.copy(), bn.moving_variance.copy()]
+    with fastnn.autodiff.GradientTape() as tape:       # (watches gamma and beta itself)
+        y = bn(x, training=False)
+    dgamma, dbeta = tape.gradient(y, [bn.gamma, bn.beta], output_gradients=w)
+    for p, g in ((bn.gamma, dgamma), (bn.beta, dbeta)):
+        keep = p.copy()
+
+        def f_p(pv):
+            p[...] = pv
+            return _loss(bn, x, w, training=False)
+        num = central_diff(f_p, keep)
+        p[...] = keep
+        np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(bn.moving_mean, moving[0])
+    np.testing.assert_array_equal(bn.moving_variance, moving[1])
+    # in a model fitted on the layer path: they move, the moving statistics do not
+    fastnn.utils.set_random_seed(0)
+    base = fastnn.Sequential([Input((4,)), Dense(5, activation="relu"), BatchNormalization()])
+    inp = Input((4,))
+    model = fastnn.Model(inp, Dense(1)(base(inp, training=False)))
+    model.compile(optimizer="sgd", loss="mse")
+    before = [np.array(v) for v in base.layers[-1].weights]
+    model.fit(r.standard_normal((32, 4)), r.standard_normal((32, 1)), epochs=1, verbose=0)
+    after = [np.array(v) for v in base.layers[-1].weights]
+    assert [not np.array_equal(a, b) for a, b in zip(before, after)] == [True, True, False, False]

@@ -182,6 +182,23 @@ FORMULAS = {
 FORMULAS["hard_silu"] = lambda x: P.multiply(x, FORMULAS["hard_sigmoid"](x))
 
 
+def formula_of(code, param):
+    """(formula, parameters) of the activation of C code `code` with parameter `param`
+    (fastnn._codes.ACTIVATIONS) over the last axis, written with the differentiable
+    primitives, or None where there is none here: what a built-in layer's vjp takes
+    its second derivatives from (fastnn.layers.activations.record_activation)."""
+    name = _NAME_OF_CODE.get(code)
+    if name in ("leaky_relu",):
+        return FORMULAS[name], {"negative_slope": float(param)}
+    if name in ("elu", "celu"):
+        return FORMULAS[name], {"alpha": float(param)}
+    if name in ("gelu", "gelu_tanh"):
+        return FORMULAS["gelu"], {"approximate": name == "gelu_tanh"}
+    if name in FORMULAS and param == ACTIVATIONS[name][1]:
+        return FORMULAS[name], {}
+    return None
+
+
 def _celu_formula(x, alpha=1.0):
     a = _c(x, alpha)
     return P.add(P.maximum(x, _c(x, 0)),
@@ -219,6 +236,7 @@ FORMULAS.update({
     "threshold": lambda x, threshold, default_value: P.where(
         _raw(x) > _c(x, threshold), x, _c(x, default_value)),
 })
+_NAME_OF_CODE = {code: name for name, (code, _) in ACTIVATIONS.items()}
 
 
 def _ref(name):

@@ -33,6 +33,7 @@ _ndview = np.ndarray.view
 class _Local(threading.local):
     def __init__(self):
         self.tapes = []      # this thread's recording tapes, the innermost last
+        self.differentiating = None    # the tape whose gradient _backward takes now
 
 
 _state = _Local()
@@ -156,6 +157,50 @@ def is_recording():
     return bool(_state.tapes)
 
 
+def records_backward():
+    """Whether a vjp running now is itself followed: a tape records in this thread other
+    than the one whose gradient is being taken (nested tapes: the outer one takes a
+    second derivative through it). A vjp built on C kernels gives first derivatives
+    only; the built-in layers' vjps switch to differentiable ops then. (A gradient
+    taken inside its own tape's block alone does not count: nothing follows it.)"""
+    tapes = _state.tapes
+    if not tapes:
+        return False
+    current = _state.differentiating
+    return any(t is not current for t in tapes)
+
+
+def _first_order(vjp, inputs, name):
+    """vjp, a backward pass built on C kernels with no differentiable form, for
+    record(..., first_order=True): where a tape other than the one differentiating
+    follows the gradient taken through it (records_backward: nested tapes, or another
+    tape recording meanwhile), the gradients it gives are recorded there as the outputs
+    of an operation whose own gradient raises a ValueError naming this one. A tape that
+    never differentiates through them (a second tape open beside the first) is not
+    troubled; one that does (a second derivative) is told, rather than given a
+    derivative without this operation's part."""
+    def first_order_vjp(*gs):
+        grads = vjp(*gs)
+        if not records_backward():
+            return grads
+        grads = list(grads)
+        at = [i for i, g in enumerate(grads) if g is not None]
+        if at:
+            def refuse(*_):
+                raise ValueError(
+                    f"{name}: a second derivative through it is asked for (nested "
+                    f"GradientTapes), and fastnn computes its backward pass with a C "
+                    f"kernel, which gives first derivatives only. Second derivatives pass "
+                    f"through Dense layers, the activations, Dropout and fastnn's "
+                    f"differentiable ops")
+            made = record(tuple(inputs) + tuple(gs), tuple(grads[i] for i in at), refuse,
+                          name=f"{name} (its gradient)")
+            for i, t in zip(at, made):
+                grads[i] = t
+        return grads
+    return first_order_vjp
+
+
 def should_record(inputs):
     """Whether `record(inputs, ...)` would record anything: a tape is recording in this
     thread and one of `inputs` is tracked there, or is a trainable Variable and that
@@ -204,7 +249,7 @@ def _tracked_anywhere(x):
     return False
 
 
-def record(inputs, outputs, vjp, *, name=None):
+def record(inputs, outputs, vjp, *, name=None, first_order=False):
     """Record one operation computed outside the differentiable ops (a C kernel, say).
 
     Without a recording tape this costs one thread-local check and a view per output.
@@ -228,6 +273,10 @@ def record(inputs, outputs, vjp, *, name=None):
         of its output's shape, zeros for an output the target does not depend on.
     name : str, optional
         A label shown in errors.
+    first_order : bool
+        Whether ``vjp`` gives first derivatives only (C kernels with no differentiable
+        form): then a second derivative through it raises a ValueError naming it
+        (``name``) instead of leaving its part out. Default False.
 
     Returns
     -------
@@ -254,6 +303,8 @@ def record(inputs, outputs, vjp, *, name=None):
             res.append(_wrap(_raw(o)) if isinstance(o, np.ndarray) else _wrap(o))
     res = tuple(res)
     if _state.tapes:
+        if first_order:
+            vjp = _first_order(vjp, inputs, name or getattr(vjp, "__name__", "operation"))
         n_in = len(inputs)
         label = name or getattr(vjp, "__name__", "operation")
 
@@ -335,6 +386,15 @@ def _is_float(x):
 
 def _backward(tape, targets, seeds, source_ids):
     """Gradients {id: array} of sum(target * seed) for the tracked `source_ids`."""
+    before = _state.differentiating
+    _state.differentiating = tape
+    try:
+        return _backward_pass(tape, targets, seeds, source_ids)
+    finally:
+        _state.differentiating = before
+
+
+def _backward_pass(tape, targets, seeds, source_ids):
     from fastnn.autodiff import primitives as P    # the differentiable add / cast / zeros
     tracked = tape.tracked
     nodes = tape.nodes[:]                 # a persistent tape may record this very pass

@@ -8,7 +8,7 @@ import numpy as np
 from fastnn import _argcheck, activations, constraints, initializers, regularizers
 from fastnn import kernel_ops as ops
 from fastnn import _kernels
-from fastnn.autodiff.tape import record, should_record
+from fastnn.autodiff.tape import record, records_backward, should_record
 from fastnn.layers.layer import Layer, _initializer_config, _without_none
 from fastnn.tensor import Tensor
 
@@ -20,11 +20,18 @@ def _is_real(v):
 
 def record_activation(z, a, code, param):
     """a = act(z) (activation code and parameter of fastnn._codes), computed already:
-    recorded with its C backward kernel (over the last axis) when a tape follows z."""
+    recorded with its C backward kernel (over the last axis) when a tape follows z; its
+    formula's where a tape follows the gradient too (a second derivative)."""
     if not should_record((z,)):
         return a
+    from fastnn.autodiff.nn_ops import _nested_vjp, formula_of
+    formula = formula_of(code, param)
 
     def vjp(ga):
+        if formula is not None and records_backward():
+            # a tape follows this gradient (nested tapes: a second derivative): the
+            # activation's formula, differentiated under it
+            return list(_nested_vjp(formula[0], (z,), ga, **formula[1]))
         zz = np.ascontiguousarray(z, dtype=a.dtype).view(np.ndarray)
         aa = np.ascontiguousarray(a).view(np.ndarray)
         ga = np.ascontiguousarray(ga, dtype=a.dtype).view(np.ndarray)
@@ -34,7 +41,7 @@ def record_activation(z, a, code, param):
             _kernels.act_backward(code, param, zz.reshape(-1, k), aa.reshape(-1, k),
                                   ga.reshape(-1, k), dz.reshape(-1, k))
         return [dz]
-    return record((z,), a, vjp, name="activation")
+    return record((z,), a, vjp, name="activation", first_order=formula is None)
 
 def _activation_spec(activation, owner):
     """activation argument -> (name or None, params, function). The name is set for the

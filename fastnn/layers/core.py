@@ -13,7 +13,7 @@ from fastnn.layers.activations import _Activates, activated_shape as _activated_
     record_activation as _record_activation
 from fastnn.layers.symbolic import KerasTensor, Node, tree_flatten, tree_map
 from fastnn.autodiff import ops as _dops
-from fastnn.autodiff.tape import record, should_record
+from fastnn.autodiff.tape import record, records_backward, should_record
 from fastnn.tensor import Tensor as _Tensor
 
 # Activations whose output carries its logits for a cross-entropy on probabilities.
@@ -392,6 +392,13 @@ class Dense(_Activates, Layer):
         backward = self._kernels()[1]
 
         def vjp(gz):
+            if records_backward():
+                # a tape follows this gradient (nested tapes: a second derivative): the
+                # products as differentiable operations, which it records
+                from fastnn.autodiff import primitives as P
+                return [P.matmul(gz, P.transpose(kernel)) if need_dx else None,
+                        P.matmul(P.transpose(x2), gz),
+                        P.sum(gz, axis=0) if bias is not None else None]
             gz = np.ascontiguousarray(gz, dtype=dtype)
             # the kernel writes every element (zeros: no rows, no kernel call)
             alloc = np.empty if x2.shape[0] else np.zeros

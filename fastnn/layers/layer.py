@@ -1071,7 +1071,8 @@ def _regularization_term(reg, w):
     value = np.asarray(reg(raw), dtype=np.float64)
     if not should_record((w,)):
         return value.view(_Tensor)
-    return record((w,), value, lambda g: [np.asarray(g) * reg.grad(raw)], name="regularizer")
+    return record((w,), value, lambda g: [np.asarray(g) * reg.grad(raw)], name="regularizer",
+                  first_order=True)
 
 
 def _is_shape(value):

@@ -223,20 +223,27 @@ class BatchNormalization(Layer):
         inputs_ = (x, self.gamma, self.beta)
         if should_record(inputs_):
             gamma, scale, center, dtype = self.gamma, self.scale, self.center, self.dtype
-            # frozen (inference mode): the output is an affine map of the input, whose
-            # own xhat the gradients of gamma and beta would need; they do not train then
-            want = self.trainable and batch_stats
+            # inference mode (the moving statistics): y = gamma (x - moving_mean) inv +
+            # beta, whose gamma and beta gradients are formed here (a trainable layer
+            # called with training=False, as Keras' fine-tuning recipe calls the base
+            # model, trains them); the kernel gives dx
+            mmean = None if batch_stats else np.array(self.moving_mean, dtype=dtype)
 
             def vjp(g):
                 g = np.asarray(g) if last else np.moveaxis(np.asarray(g), ax, -1)
                 dy = np.ascontiguousarray(np.reshape(g, raw.shape), dtype=dtype)
-                dgamma = np.empty_like(inv) if scale and want else None
-                dbeta = np.empty_like(inv) if center and want else None
+                dgamma = np.empty_like(inv) if scale and batch_stats else None
+                dbeta = np.empty_like(inv) if center and batch_stats else None
                 dx = np.empty_like(dy).reshape(raw.shape)
                 _kernels.bn_backward(dy, xhat, inv, gamma, batch_stats, dx, dgamma, dbeta)
+                if not batch_stats:
+                    dgamma = (dy * ((raw - mmean) * inv)).sum(axis=0, dtype=dtype) \
+                        if scale else None
+                    dbeta = dy.sum(axis=0, dtype=dtype) if center else None
                 dx = dx.reshape(tshape) if last else np.moveaxis(dx.reshape(tshape), -1, ax)
                 return [dx, dgamma if scale else None, dbeta if center else None]
-            return record(inputs_, y, vjp, name=f"{self.name} (BatchNormalization)")
+            return record(inputs_, y, vjp, name=f"{self.name} (BatchNormalization)",
+                          first_order=True)
         return y.view(Tensor)
 
     def _check_mask(self, inputs, mask):
@@ -610,10 +617,13 @@ class Normalization(Layer):
         y = y.astype(self.dtype, copy=False).reshape(shape)
         if not should_record((x,)):
             return y.view(Tensor)
-        invert, dtype = self.invert, self.dtype
-        return record((x,), y, lambda g: [np.reshape(
-            (np.reshape(g, raw.shape) * scale if invert else np.reshape(g, raw.shape) / scale)
-            .astype(dtype, copy=False), shape)], name=f"{self.name} (Normalization)")
+        invert, dtype, name = self.invert, self.dtype, f"{self.name} (Normalization)"
+
+        def vjp(g):
+            g = np.reshape(g, raw.shape)
+            return [np.reshape((g * scale if invert else g / scale).astype(dtype, copy=False),
+                               shape)]
+        return record((x,), y, vjp, name=name, first_order=True)
 
     def get_config(self):
         cfg = super().get_config()
@@ -816,7 +826,7 @@ class LayerNormalization(Layer):
                     None if dgamma is None else dgamma.reshape(gamma.shape),
                     None if dbeta is None else dbeta.reshape(beta.shape)]
         return record(inputs_, y.reshape(x.shape), vjp,
-                      name=f"{self.name} (LayerNormalization)")
+                      name=f"{self.name} (LayerNormalization)", first_order=True)
 
     def get_config(self):
         cfg = super().get_config()

@@ -179,7 +179,7 @@ def loss_value(loss, y, y_pred, sw, given_sw=None):
     else:
         value, grad = loss.loss_and_grad(yv, raw, sample_weight=sw, from_logits=from_logits)
     value = record((pred,), np.asarray(value, np.float64), lambda g: [g * grad],
-                   name=type(loss).__name__)
+                   name=type(loss).__name__, first_order=True)
     # the loss' own reduction ("sum", "mean_with_sample_weight"), from the batch mean
     return loss._reduce_mean(value, yv, raw.shape, given_sw)
 
