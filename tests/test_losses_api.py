@@ -274,3 +274,30 @@ def test_cce_metric_over_axis_1_smooths_by_the_class_axis():
     m.update_state(y, p)
     np.testing.assert_allclose(float(m.result()), _cce_reference(y, p, 1, False, 0.2).mean(),
                                rtol=1e-6)
+
+
+@pytest.mark.parametrize("on_engine", [True, False])
+def test_a_loss_function_sees_labels_of_the_outputs_rank(on_engine, monkeypatch):
+    """compile(loss=fn) with a Python function: as Keras' LossFunctionWrapper
+    (keras/src/losses/losses.py, squeeze_or_expand_to_same_rank), labels of shape (N,)
+    for outputs of shape (N, 1) reach fn as (N, 1), so `y_true - y_pred` is the
+    element-wise difference, not an (N, N) broadcast; on the engine (a Python loss with
+    the network in C) and on the layer path alike."""
+    from fastnn import engine, ops
+    monkeypatch.setattr(engine, "ENABLED", on_engine)
+    seen = []
+
+    def squared(y_true, y_pred):
+        seen.append((np.shape(y_true), np.shape(y_pred)))
+        return ops.mean(ops.square(y_true - y_pred), axis=-1)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 3)).astype("float32")
+    y = rng.standard_normal(40).astype("float32")
+    fastnn.utils.set_random_seed(0)
+    m = fastnn.Sequential([fastnn.Input((3,)), Dense(1)])
+    m.compile(optimizer=optimizers.SGD(0.01), loss=squared)
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert set(seen) == {((16, 1), (16, 1)), ((8, 1), (8, 1))}
+    value = m.evaluate(x, y, batch_size=40, verbose=0)
+    expected = float(np.mean((m.predict(x, verbose=0)[:, 0] - y) ** 2))
+    assert value == pytest.approx(expected, rel=1e-6)

@@ -19,13 +19,18 @@ _LOGIT_LOSSES = {"softmax": (_SPARSE, _CATEGORICAL), "sigmoid": (_BINARY,)}
 class FunctionLoss(losses_mod.Loss):
     """A loss function fn(y_true, y_pred) -> per-sample values (or a scalar) used as a
     Loss: weighted by the sample weights and averaged over the batch (Keras'
-    LossFunctionWrapper, reduction sum_over_batch_size)."""
+    LossFunctionWrapper, reduction sum_over_batch_size). As Keras' wrapper, it hands
+    the function labels and predictions of the same rank: labels of shape (N,) for
+    outputs of shape (N, 1) come as (N, 1) (squeeze_or_expand_to_same_rank), so that
+    `y_true - y_pred` does not broadcast to (N, N)."""
 
     def __init__(self, fn, name=None):
         super().__init__(name=name or getattr(fn, "__name__", "loss"))
         self.fn = fn
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if isinstance(y_true, np.ndarray) and isinstance(y_pred, np.ndarray):
+            y_true, y_pred = losses_mod._same_rank(y_true, y_pred)
         return reduce_weighted(self.fn(y_true, y_pred), sample_weight)
 
     def get_config(self):
