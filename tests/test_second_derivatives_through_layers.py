@@ -240,3 +240,21 @@ def test_a_gradient_taken_while_a_second_tape_records_is_not_refused():
     for a, b in zip(*results):
         assert a is not None
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-15)
+
+
+def test_a_persistent_tape_takes_the_gradient_of_its_own_gradient():
+    """One persistent tape: the input gradient taken inside its block, then the
+    gradient of the penalty on it with respect to the weights, as nested tapes give."""
+    critic, x = _critic("tanh"), _x()
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        pred = critic(x, training=True)
+        g = tape.gradient(pred, x)
+        norm = tf.sqrt(tf.reduce_sum(tf.square(g), axis=1) + 1e-12)
+        pen = tf.reduce_mean((norm - 1.0) ** 2)
+    grads = tape.gradient(pen, critic.trainable_weights)
+    expected = _penalty(critic, x)[1]
+    for a, b in zip(grads, expected):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-15)

@@ -123,13 +123,14 @@ class _Node:
 
 class _Tape:
     """What one GradientTape records between two resets."""
-    __slots__ = ("tracked", "nodes", "variables", "watch_accessed")
+    __slots__ = ("tracked", "nodes", "variables", "watch_accessed", "persistent")
 
-    def __init__(self, watch_accessed):
+    def __init__(self, watch_accessed, persistent=False):
         self.tracked = {}           # id -> value: watched values and recorded outputs
         self.nodes = []
         self.variables = {}         # id -> Variable, in the order first watched
         self.watch_accessed = watch_accessed
+        self.persistent = persistent     # (its gradient may be taken again, of a gradient)
 
     def watch(self, x):
         i = id(x)
@@ -160,14 +161,16 @@ def is_recording():
 def records_backward():
     """Whether a vjp running now is itself followed: a tape records in this thread other
     than the one whose gradient is being taken (nested tapes: the outer one takes a
-    second derivative through it). A vjp built on C kernels gives first derivatives
-    only; the built-in layers' vjps switch to differentiable ops then. (A gradient
-    taken inside its own tape's block alone does not count: nothing follows it.)"""
+    second derivative through it), or that one is persistent and still recording (it
+    may take the gradient of this gradient). A vjp built on C kernels gives first
+    derivatives only; the built-in layers' vjps switch to differentiable ops then. (A
+    non-persistent tape's gradient taken inside its own block does not count: nothing
+    can follow it.)"""
     tapes = _state.tapes
     if not tapes:
         return False
     current = _state.differentiating
-    return any(t is not current for t in tapes)
+    return any(t is not current or t.persistent for t in tapes)
 
 
 def _first_order(vjp, inputs, name):
@@ -530,7 +533,7 @@ class GradientTape:
             raise ValueError("GradientTape: the tape is already recording (a tape cannot "
                              "be entered again inside its own with-block)")
         if self._tape is None:
-            self._tape = _Tape(self._watch_accessed)
+            self._tape = _Tape(self._watch_accessed, self._persistent)
         _push(self._tape)
         self._recording = True
 
@@ -573,7 +576,7 @@ class GradientTape:
             What to track.
         """
         if self._tape is None:
-            self._tape = _Tape(self._watch_accessed)
+            self._tape = _Tape(self._watch_accessed, self._persistent)
         for t in _flatten(tensor):
             self._tape.watch(_check_watchable(t, "GradientTape.watch"))
 
