@@ -18,19 +18,30 @@ def _is_real(v):
     return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
 
 
+# (code, parameter) -> the activation's differentiable formula (nn_ops.formula_of), or None
+_FORMULAS = {}
+_UNSEEN = object()
+
+
 def record_activation(z, a, code, param):
     """a = act(z) (activation code and parameter of fastnn._codes), computed already:
     recorded with its C backward kernel (over the last axis) when a tape follows z; its
     formula's where a tape follows the gradient too (a second derivative)."""
     if not should_record((z,)):
         return a
-    from fastnn.autodiff.nn_ops import _nested_vjp, formula_of
-    formula = formula_of(code, param)
+    key = (code, param) if type(param) is float and param == param else None
+    formula = _FORMULAS.get(key, _UNSEEN)
+    if formula is _UNSEEN:
+        from fastnn.autodiff.nn_ops import formula_of
+        formula = formula_of(code, param)
+        if key is not None:        # (a number: a parameter tuple is looked up each time)
+            _FORMULAS[key] = formula
 
     def vjp(ga):
         if formula is not None and records_backward():
             # a tape follows this gradient (nested tapes: a second derivative): the
             # activation's formula, differentiated under it
+            from fastnn.autodiff.nn_ops import _nested_vjp
             return list(_nested_vjp(formula[0], (z,), ga, **formula[1]))
         zz = np.ascontiguousarray(z, dtype=a.dtype).view(np.ndarray)
         aa = np.ascontiguousarray(a).view(np.ndarray)
