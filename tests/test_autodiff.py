@@ -767,4 +767,4 @@ def test_keras_op_errors_name_the_argument():
                                          r"indices must be in \[0, 3\)"):
         ops.sparse_categorical_crossentropy([0, 3], np.ones((2, 3)))
     with pytest.raises(TypeError, match="convert_to_tensor: x must hold numbers"):
-        ops.convert_to_tensor(["a", "b"])
+        ops.convert_to_tensor([None, 1.0])     # (text becomes an array of str: TensorFlow's)

@@ -283,3 +283,25 @@ def test_string_lookup_without_vocabulary_says_so():
     from fastnn.layers import StringLookup
     with pytest.raises(ValueError, match="no vocabulary"):
         StringLookup()(["a"])
+
+
+def test_text_made_a_tensor_as_tensorflow_does_feeds_a_string_input():
+    """Keras' structured-data example predicts on `{name: tf.convert_to_tensor([value])}`
+    with a text value among them: convert_to_tensor gives text as an array of str (not
+    differentiable) where it gave a TypeError, and the model's StringLookup takes it."""
+    import fastnn as tf
+    t = tf.convert_to_tensor(["fixed"])
+    assert isinstance(t, np.ndarray) and t.dtype.kind == "U" and t.tolist() == ["fixed"]
+    assert tf.convert_to_tensor("a").shape == () and \
+        tf.convert_to_tensor([[b"x"], [b"y"]]).dtype.kind == "S"
+    assert tf.convert_to_tensor(["a", "b"], dtype="string").tolist() == ["a", "b"]
+    with pytest.raises(TypeError, match="dtype='string' takes text"):
+        tf.convert_to_tensor([1.0], dtype="string")
+    assert tf.convert_to_tensor([]).dtype == np.float32        # (no text: numbers)
+    lookup = layers.StringLookup(output_mode="one_hot")
+    lookup.adapt(np.array([["fixed"], ["normal"], ["reversible"], ["normal"]]))
+    inp = fastnn.Input((1,), dtype="string", name="thal")
+    model = fastnn.Model(inp, layers.Dense(1, activation="sigmoid")(lookup(inp)))
+    pred = model.predict({"thal": tf.convert_to_tensor(["fixed"])}, verbose=0)
+    assert pred.shape == (1, 1) and np.isfinite(pred).all()
+    assert np.array_equal(pred, model.predict({"thal": np.array([["fixed"]])}, verbose=0))

@@ -62,6 +62,19 @@ def _infer(x):
     return a.dtype
 
 
+def _holds_text(x):
+    """Whether x is text: a str or bytes, or an array or (nested) list of them."""
+    if isinstance(x, (str, bytes)):
+        return True
+    if isinstance(x, np.ndarray):
+        return x.dtype.kind in "US"
+    if isinstance(x, (list, tuple)):
+        leaves = list(_leaves(x))
+        return bool(leaves) and all(isinstance(v, (str, bytes, np.str_, np.bytes_))
+                                    for v in leaves)
+    return False
+
+
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """x as a Tensor: a Tensor or Variable of that dtype is returned as it is (so the
     tape still knows it); an array is viewed without a copy; Python numbers and lists
@@ -81,6 +94,14 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
         TensorFlow's ragged tensors; fastnn has none, so only None or False is
         accepted.
     """
+    if dtype == "string" or (dtype is None and _holds_text(x)):
+        # text (TensorFlow's string tensors; a model's Input(dtype="string") takes them):
+        # a NumPy array of str, not differentiable
+        a = np.asarray(x)
+        if a.dtype.kind not in "USO":
+            raise TypeError(f"convert_to_tensor: dtype='string' takes text, got dtype "
+                            f"{a.dtype} from {type(x).__name__}")
+        return a
     dt = standardize_dtype(dtype, "dtype", "convert_to_tensor")
     if isinstance(x, Tensor):
         if dt is None or x.dtype == dt:
