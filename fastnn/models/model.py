@@ -774,40 +774,50 @@ def _revivable_as_functional(cls):
 
 def _trace_chain(model, shape):
     """The layers of a subclassed model (or layer) whose call() on inputs of `shape` is a
-    chain of its own layers (see Model._chain), or None. The trace leaves no trace: the
-    nodes it adds to the layers and any loss it records are removed, and a variable it
-    assigns is put back (such a call is not a chain: the engine would skip the
-    assignment)."""
+    chain of its own layers (see Model._chain), or None (traced by _trace_call)."""
     from fastnn.layers.core import Input
-    from fastnn.layers.layer import _call_signature
     if type(model).call in (Model.call, Layer.call) or not isinstance(shape, tuple) \
             or not all(d is None or isinstance(d, (int, np.integer)) for d in shape):
         return None
+    traced = _trace_call(model,
+                         lambda: Input(batch_shape=shape, dtype=model.dtype, name="chain_trace"),
+                         lambda inp, out, own: _walk_chain(out, inp, own))
+    if traced is None:
+        return None
+    (inference, training), _ = traced
+    return inference if [id(a) for a in inference] == [id(b) for b in training] else None
+
+
+def _trace_call(model, make_input, take):
+    """model.call() traced on symbolic inputs (make_input() makes them), in inference
+    then in training mode: ([take(inputs, outputs, own) of each trace], own: the model's
+    own layers); None where a take gives None, the call adds a loss (add_loss), assigns
+    a variable (a counter: the engine would not run the assignment) or fails on symbolic
+    inputs, or the model holds no layers of its own or holds a model. The trace leaves
+    no trace: the nodes it adds to the layers are removed, a loss it records dropped and
+    a variable it assigns put back. take runs while the nodes are there."""
+    from fastnn.layers.layer import _call_signature
     own = model._sublayers()
     if not own or any(isinstance(layer, Model) for layer in own):
         return None
     before = {id(layer): len(layer._inbound_nodes) for layer in own}
     has_training, has_var_kw, _ = _call_signature(type(model))
-    chains = []
+    results = []
     try:
         with _probe_undone(model) as probe:
             for training in (False, True):
-                inp = Input(batch_shape=shape, dtype=model.dtype, name="chain_trace")
+                inp = make_input()
                 out = model.call(inp, training=training) if has_training or has_var_kw \
                     else model.call(inp)
-                chains.append(_walk_chain(out, inp, own))
-                if chains[-1] is None or model._losses:
+                results.append(take(inp, out, own))
+                if results[-1] is None or model._losses:
                     return None
-    except Exception:      # anything a symbolic input cannot go through: not a chain
+    except Exception:      # anything a symbolic input cannot go through
         return None
     finally:
         for layer in own:
             del layer._inbound_nodes[before.get(id(layer), 0):]
-    if probe["assigned"]:     # a call that assigns a variable (a counter) is not a chain:
-        return None           # the engine would not run the assignment
-    if chains[0] is None or [id(a) for a in chains[0]] != [id(b) for b in chains[1]]:
-        return None
-    return chains[0]
+    return None if probe["assigned"] else (results, own)
 
 
 def _trace_graph(model, shape):
@@ -822,7 +832,6 @@ def _trace_graph(model, shape):
     activation layers. The functional model is the graph only: it is never called, and
     the engine reads its walk (Functional._residual) as the model's."""
     from fastnn.layers.core import Input
-    from fastnn.layers.layer import _call_signature
     from fastnn.models.functional import Functional
     if type(model).call in (Model.call, Layer.call) or shape is None:
         return None
@@ -831,11 +840,6 @@ def _trace_graph(model, shape):
         [struct] if isinstance(struct, tuple) and _is_shape_tuple(struct) else list(struct)
     if not shapes or not all(_is_shape_tuple(s) and len(s) >= 1 for s in shapes):
         return None
-    own = model._sublayers()
-    if not own or any(isinstance(layer, Model) for layer in own):
-        return None
-    before = {id(layer): len(layer._inbound_nodes) for layer in own}
-    has_training, has_var_kw, _ = _call_signature(type(model))
 
     def inputs():
         def one(s, name):
@@ -845,29 +849,22 @@ def _trace_graph(model, shape):
         if _is_shape_tuple(struct):
             return one(struct, "input")
         return type(struct)(one(s, f"input_{i + 1}") for i, s in enumerate(struct))
-    graphs = []
-    try:
-        with _probe_undone(model) as probe:
-            for training in (False, True):
-                inp = inputs()
-                out = model.call(inp, training=training) if has_training or has_var_kw \
-                    else model.call(inp)
-                if model._losses or not all(isinstance(t, _symbolic.KerasTensor)
-                                            for t in _symbolic.tree_flatten(out)):
-                    return None
-                graphs.append(Functional(inp, out, name=model.name))
-        for node in graphs[0]._nodes:   # (the training flag the call passed on: the engine's)
+
+    def graph_of(inp, out, own):
+        if not all(isinstance(t, _symbolic.KerasTensor) for t in _symbolic.tree_flatten(out)):
+            return None
+        graph = Functional(inp, out, name=model.name)
+        for node in graph._nodes:     # (the training flag the call passed on: the engine's)
             node.call_kwargs.pop("training", None)
-        graphs[0]._residual()      # (its walk, kept: it may order the nodes again)
-    except Exception:      # anything a symbolic input cannot go through: no graph
+        graph._residual()      # (its walk, kept: it may order the nodes again)
+        return graph
+    traced = _trace_call(model, inputs, graph_of)
+    if traced is None:
         return None
-    finally:
-        for layer in own:
-            del layer._inbound_nodes[before.get(id(layer), 0):]
-    if probe["assigned"] or _graph_signature(graphs[0], own) is None \
-            or _graph_signature(graphs[0], own) != _graph_signature(graphs[1], own):
-        return None
-    return graphs[0]
+    (graph, other), own = traced
+    signature = _graph_signature(graph, own)
+    return graph if signature is not None and signature == _graph_signature(other, own) \
+        else None
 
 
 _MADE_IN_CALL = ("fastnn.layers.merging", "fastnn.layers.reshaping",
