@@ -308,3 +308,47 @@ def test_a_layer_replaced_after_a_fit_is_traced_again(monkeypatch):
     m.fit(x, y, epochs=1, verbose=0)
     assert m._graph_model() is not first and m._engine.plan is not None
     assert not np.array_equal(before, m.out.get_weights()[0])     # the new layer trained
+
+
+class Flagged(keras.Model):
+    """A call that branches on a plain attribute of the model."""
+
+    def __init__(self, two_inputs=False, **kwargs):
+        super().__init__(**kwargs)
+        self.two_inputs = two_inputs
+        self.d1 = layers.Dense(4, activation="relu")
+        self.extra = layers.Dense(4, activation="tanh")
+        self.cat = layers.Concatenate()
+        self.out = layers.Dense(1)
+        self.use_extra = False
+
+    def call(self, inputs):
+        h = self.d1(self.cat(inputs) if self.two_inputs else inputs)
+        if self.use_extra:
+            h = self.extra(h)
+        return self.out(h)
+
+
+@pytest.mark.parametrize("two_inputs", [False, True], ids=["chain", "graph"])
+def test_setting_an_attribute_the_call_branches_on_traces_it_again(two_inputs, monkeypatch):
+    """Set after a fit, `model.use_extra = True` changes what call() computes: model(x)
+    follows it (the trace is made again), as Keras' eager call does; so does a fit after
+    compile() (which in Keras makes the train function again)."""
+    monkeypatch.setattr(engine, "ENABLED", True)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 3)).astype("float32")
+    x = [x[:, :2], x[:, 2:]] if two_inputs else x
+    y = rng.standard_normal((32, 1)).astype("float32")
+    keras.utils.set_random_seed(0)
+    m = Flagged(two_inputs)
+    m.compile(optimizer="sgd", loss="mse")
+    m.extra.build((None, 4))
+    m.fit(x, y, epochs=1, verbose=0)
+    assert m._engine.plan is not None
+    m.use_extra = True
+    np.testing.assert_array_equal(np.asarray(m(x)), np.asarray(m.call(x)))
+    before = m.extra.get_weights()[0].copy()
+    m.compile(optimizer="sgd", loss="mse")
+    m.fit(x, y, epochs=1, verbose=0)
+    assert m._engine.plan is not None
+    assert not np.array_equal(before, m.extra.get_weights()[0])     # the extra layer trains

@@ -899,11 +899,23 @@ def _graph_signature(graph, own):
 
 
 def _traced_graph(owner, shape):
-    """_trace_graph(owner, shape), traced again only when the layers the owner holds or
-    the shape have changed since the last trace; while nothing has changed on any layer
-    since the last look (_changes), not even the layers are listed again (a fit asks
-    many times)."""
+    """_trace_graph(owner, shape), traced again only when the layers the owner holds,
+    its plain attributes (_plain_state) or the shape have changed since the last trace;
+    while nothing has changed on any layer since the last look (_changes), not even the
+    layers are listed again (a fit asks many times)."""
     return _cached_trace(owner, shape, "_traced_graph", _trace_graph)
+
+
+_PLAIN = frozenset((bool, int, float, str, type(None)))
+
+
+def _plain_state(owner):
+    """The owner's public attributes of plain values (bools, numbers, strings, None),
+    which its call() may branch on (`if self.use_extra: ...`): part of a trace's key,
+    so that setting one traces the call again, as an eager call would follow it."""
+    run_state = _changes.RUN_STATE
+    return tuple(sorted((k, v) for k, v in owner.__dict__.items()
+                        if type(v) in _PLAIN and k[:1] != "_" and k not in run_state))
 
 
 def _cached_trace(owner, shape, attr, trace):
@@ -913,7 +925,7 @@ def _cached_trace(owner, shape, attr, trace):
     cached = owner.__dict__.get(attr)
     if cached is not None and cached[2] == count and cached[3] is shape:
         return cached[1]
-    key = (tuple(map(id, owner._sublayers())), repr(shape))
+    key = (tuple(map(id, owner._sublayers())), repr(shape), _plain_state(owner))
     if cached is None or cached[0] != key:
         owner.__dict__[attr] = (key, None, -1, None)   # a call inside the trace: none
         result = trace(owner, shape)
