@@ -453,7 +453,8 @@ class Functional(Model):
                 # output listed before the main one comes before the trunk goes on,
                 # which the walk does not take; the same graph in the order of the
                 # outputs taken in another order may be a walk
-                for order in itertools.permutations(self.outputs):
+                for order in itertools.islice(itertools.permutations(self.outputs), 1,
+                                              None):     # (the first: the graph's own)
                     walk = self._walk_residual(_graph(self._inputs_struct, list(order))[0])
                     if walk is not None:
                         break
@@ -673,8 +674,7 @@ class Functional(Model):
         return self._given_inputs(x, self.name)[0]
 
     def _convert_x(self, x, what, argname="x", allow_empty=False):
-        if len(self.inputs) > 1 and self._joins(x):
-            return self._convert_joined(x, what, argname, allow_empty)
+        # (several inputs joined: Trainer._convert_x, for any model with a graph)
         if len(self.inputs) == 1 and isinstance(x, (list, tuple)) and x \
                 and all(v is None or isinstance(v, np.ndarray) for v in x):
             x = self._given_inputs(x, what)[0]     # [array]; [None] and [a, b] refused

@@ -760,8 +760,8 @@ class Trainer:
             return self._convert_strings(x, what, argname)
         if type(x) is not np.ndarray and isinstance(x, (list, tuple, dict)) \
                 and self._n_inputs() > 1 and self._joins(x):
-            # a subclassed model traced into a graph of several inputs: joined as the
-            # functional model of that graph joins them
+            # several inputs the engine takes side by side (a functional model's, or a
+            # subclassed model's traced into a graph): joined as that graph joins them
             return self._graph_model()._convert_joined(x, what, argname, allow_empty)
         arr = _numeric_array(x, what, argname)
         if arr.ndim == 0:
